@@ -1,0 +1,118 @@
+"""The one exception handler: every error of the API is JSON of one shape.
+
+    {"detail": "what went wrong", "code": "machine_readable", "errors": {"field": ["..."]}}
+
+`errors` holds field-level messages (`non_field_errors` for the rest) and is empty when
+no field is to blame. An ApplicationError's `extra` is merged in (a 412 names the
+`current_version`, a refused stage move the `missing_criteria`).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from keyaccounts.exceptions import ApplicationError, VersionConflict
+
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+
+# How an ApplicationError's code answers; any other code is a plain 400.
+STATUS_OF_CODE = {
+    "version_conflict": status.HTTP_412_PRECONDITION_FAILED,
+    "exit_criteria_missing": status.HTTP_409_CONFLICT,
+    "protected": status.HTTP_409_CONFLICT,
+    "idempotency_key_reused": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "idempotency_key_in_use": status.HTTP_409_CONFLICT,
+    "permission_denied": status.HTTP_403_FORBIDDEN,
+    "not_found": status.HTTP_404_NOT_FOUND,
+}
+# Business rules that are about one field: the message is put on that field too.
+FIELD_OF_CODE = {
+    "owner_not_allowed": "owner",
+    "exit_criteria_missing": "stage",
+}
+
+
+def error_body(detail, code: str, errors: dict | None = None, **extra) -> dict:
+    return {"detail": str(detail), "code": code, "errors": errors or {}, **extra}
+
+
+def field_errors(detail) -> dict[str, list[str]]:
+    """DRF's or Django's error detail as {field: [messages]}; nested fields are dotted
+    (`contacts.2`, `items.0.name`), errors not about a field go to non_field_errors."""
+    result: dict[str, list[str]] = {}
+
+    def walk(value, path: str) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                key = NON_FIELD if key in (NON_FIELD, "__all__") else str(key)
+                walk(inner, key if not path or key == NON_FIELD else f"{path}.{key}")
+        elif isinstance(value, list | tuple):
+            for index, inner in enumerate(value):
+                if isinstance(inner, dict | list | tuple):
+                    walk(inner, f"{path}.{index}" if path else str(index))
+                else:
+                    walk(inner, path)
+        else:
+            result.setdefault(path or NON_FIELD, []).append(str(value))
+
+    walk(detail, "")
+    return result
+
+
+def django_validation_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return field_errors(
+            {field: [str(m) for e in errs for m in e] for field, errs in exc.error_dict.items()}
+        )
+    return {NON_FIELD: [str(message) for message in exc.messages]}
+
+
+def application_error_response(exc: ApplicationError) -> Response:
+    code = exc.code
+    errors = {FIELD_OF_CODE[code]: [exc.message]} if code in FIELD_OF_CODE else {}
+    headers = {}
+    if isinstance(exc, VersionConflict):
+        headers["ETag"] = f'"{exc.current_version}"'
+    return Response(
+        error_body(exc.message, code, errors, **exc.extra),
+        status=STATUS_OF_CODE.get(code, status.HTTP_400_BAD_REQUEST),
+        headers=headers,
+    )
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return application_error_response(exc)
+    if isinstance(exc, DjangoValidationError):
+        return Response(
+            error_body(_("Invalid input."), "invalid", django_validation_errors(exc)),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, IntegrityError):
+        # Two writers raced past validation (say, to the same external_id): the database
+        # refused the second. Nothing was written; a retry gets the ordinary answer.
+        return Response(
+            error_body(_("This conflicts with a record saved at the same time."), "conflict"),
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body(_("Invalid input."), "invalid", field_errors(exc.detail))
+    else:
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        code = codes if isinstance(codes, str) else "error"
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        response.data = error_body(detail or exc, code)
+    return response

@@ -1,0 +1,113 @@
+"""Filter and ordering pieces every record type's API shares.
+
+Filters are strict: a value the schema does not allow answers 400 rather than being
+ignored (django-filter's defaults ignore an empty value or an unreadable boolean), so
+a client learns of its mistake instead of getting an unfiltered list.
+"""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import filters
+
+# Ids are 64-bit: a larger number is refused here rather than overflowing the database.
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """A foreign key by id. An id that does not exist, or that the user cannot see,
+    matches nothing (an empty page), so a filter never reveals what exists."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    widget = forms.TextInput  # the select widget would turn what it cannot read into None
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if value in ("true", "True", "1"):
+            return True
+        if value in ("false", "False", "0"):
+            return False
+        raise forms.ValidationError(_("Give true or false."), code="invalid")
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, in UTC for the database: PostgreSQL refuses offsets past
+    ±16 hours that ISO allows, and an offset at the ends of the calendar overflows."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError(_("This date is out of range."), code="overflow") from None
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
+class FilterSet(django_filters.FilterSet):
+    """A present but empty parameter is an error, except for text (`q=` searches nothing)."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name, filter_ in self.filters.items():
+            if self.data.get(name) == "" and not isinstance(filter_, django_filters.CharFilter):
+                self.form.add_error(name, _("Give a value or leave the parameter out."))
+                valid = False
+        return valid
+
+
+class SyncFilterSet(FilterSet):
+    updated_after = IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        label=_("Changed at or after this time (ISO 8601). For syncing use changes/."),
+    )
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """`?ordering=name,-updated_at` among the view's `ordering_fields`, then by id, so
+    that rows with equal values keep one order from page to page. Unknown names are
+    ignored."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        if not {"id", "-id", "pk", "-pk"} & set(ordering):
+            ordering.append("pk")
+        return ordering
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        names = ", ".join(getattr(view, "ordering_fields", []))
+        for parameter in parameters:
+            parameter["description"] = (
+                f"Comma-separated fields to sort by, `-` first for descending: {names}. "
+                "Ties are broken by id."
+            )
+        return parameters
+
+
+FILTER_BACKENDS = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]

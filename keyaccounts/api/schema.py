@@ -1,0 +1,242 @@
+"""The OpenAPI schema, true to what the API answers.
+
+drf-spectacular documents the success answers from the views and serializers; this
+AutoSchema adds what every view of ours does on top: the error answers (all of one
+shape, see exceptions.py), the sync headers (ETag, If-Match, Idempotency-Key,
+Retry-After) and the changes feed's answer, so that a client generated from the schema,
+or Schemathesis checking answers against it, meets no undocumented status or header.
+"""
+
+from drf_spectacular import openapi
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+from .sync import (
+    CHANGES_DEFAULT_LIMIT,
+    CHANGES_MAX_LIMIT,
+    CURSOR_PATTERN,
+    EXTERNAL_ID_MAX_LENGTH,
+    IDEMPOTENCY_KEY_PATTERN,
+    DeletedSerializer,
+    SyncViewSetMixin,
+)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+    code = serializers.CharField(
+        help_text="What went wrong, for a program: invalid, not_found, version_conflict, "
+        "exit_criteria_missing, idempotency_key_reused, throttled, not_authenticated, ..."
+    )
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per field (dotted for nested ones; non_field_errors for the "
+        "rest). Empty when no field is to blame.",
+    )
+    current_version = serializers.IntegerField(
+        required=False, help_text="412 only: the record's version now."
+    )
+    missing_criteria = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="exit_criteria_missing only: the ids of the exit criteria still unticked.",
+    )
+
+
+_changes_serializers: dict[type, type] = {}
+
+
+def changes_serializer_for(serializer_class: type) -> type:
+    """The changes feed's answer for one record type (component `<Type>Changes`)."""
+    if serializer_class not in _changes_serializers:
+        name = serializer_class.__name__.removesuffix("Serializer") + "ChangesSerializer"
+        _changes_serializers[serializer_class] = type(
+            name,
+            (serializers.Serializer,),
+            {
+                "__module__": __name__,
+                "results": serializer_class(many=True, read_only=True),
+                "deleted": DeletedSerializer(many=True, read_only=True),
+                "next_cursor": serializers.CharField(
+                    help_text="Opaque: pass it back as `since` for the next page."
+                ),
+                "has_more": serializers.BooleanField(
+                    help_text="True: ask again at once with next_cursor."
+                ),
+            },
+        )
+    return _changes_serializers[serializer_class]
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+ERRORS = {
+    400: "Invalid input: `errors` names the fields.",
+    401: "No or bad credentials (`WWW-Authenticate: Token`).",
+    403: "Not allowed (or a session request without its CSRF token).",
+    404: "No such record among those you can see.",
+    409: "The write conflicts with the record's state (a rule such as exit criteria, or "
+    "a record saved at the same time).",
+    412: "If-Match named another version than the current one; nothing was changed. "
+    "`current_version` and ETag give the current one.",
+    415: "The body is not JSON.",
+    422: "This Idempotency-Key was used for another request.",
+    429: "Too many requests: wait for Retry-After seconds.",
+}
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The version you read, as ETag gave it ("3"). Another version answers 412 '
+    "and changes nothing. Without it the write goes through.",
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
+    OpenApiParameter.HEADER,
+    description="A key of your choosing (a UUID) to make retries safe: a retry with the "
+    "same key and body answers the first answer again and creates nothing; the same key "
+    "with another body answers 422. Kept at least 24 hours, per user.",
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    required=True,
+    description='The record\'s version in quotes ("3"): send it back as If-Match.',
+)
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[429],
+    required=True,
+    description="Seconds to wait before the next request.",
+)
+SINCE = OpenApiParameter(
+    "since",
+    {"type": "string", "pattern": CURSOR_PATTERN},
+    OpenApiParameter.QUERY,
+    description="The next_cursor of the previous page; leave out to start from the "
+    "beginning. Opaque: do not compute it.",
+)
+LIMIT = OpenApiParameter(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": CHANGES_MAX_LIMIT},
+    OpenApiParameter.QUERY,
+    description=f"Changes per page (default {CHANGES_DEFAULT_LIMIT}).",
+)
+EXTERNAL_ID = OpenApiParameter(
+    "external_id",
+    {"type": "string", "minLength": 1, "maxLength": EXTERNAL_ID_MAX_LENGTH, "pattern": "^[^/]+$"},
+    OpenApiParameter.PATH,
+    description="Your system's key of the record.",
+)
+
+
+SUMMARIES = {
+    ("retrieve", "GET"): "Read one (ETag: its version)",
+    ("create", "POST"): "Create (an Idempotency-Key makes retries safe)",
+    ("update", "PUT"): "Replace (If-Match: the version you read)",
+    ("partial_update", "PATCH"): "Change some fields (If-Match: the version you read)",
+    ("destroy", "DELETE"): "Delete (If-Match: the version you read)",
+    ("changes", "GET"): "Changes since a cursor, in commit order (sync)",
+    ("external", "GET"): "Read by your external id",
+    ("external", "PUT"): "Create (201) or replace (200) by your external id",
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def get_summary(self):
+        summary = super().get_summary()
+        if summary is None and self._is_sync():
+            summary = SUMMARIES.get((self.action, self.method))
+        return summary
+
+    @property
+    def action(self) -> str | None:
+        return getattr(self.view, "action", None)
+
+    def _is_sync(self) -> bool:
+        return isinstance(self.view, SyncViewSetMixin)
+
+    def _answers_one_record(self) -> bool:
+        if not self._is_sync() or self.method == "DELETE":
+            return False
+        return self.action in {"retrieve", "create", "update", "partial_update", "external"}
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self._is_sync():
+            if self.method in {"PUT", "PATCH", "DELETE"}:
+                parameters.append(IF_MATCH)
+            if self.action == "changes":
+                parameters += [SINCE, LIMIT]
+            if self.action == "external":
+                parameters.append(EXTERNAL_ID)
+        if self.method == "POST" and getattr(self.view, "idempotent_actions", ()):
+            if self.action in self.view.idempotent_actions:
+                parameters.append(IDEMPOTENCY_KEY)
+        if self._answers_one_record():
+            parameters.append(ETAG)
+        parameters.append(RETRY_AFTER)
+        return parameters
+
+    def get_request_serializer(self):
+        if self._is_sync() and self.action == "changes":
+            return None
+        return super().get_request_serializer()
+
+    def get_response_serializers(self):
+        if self._is_sync() and self.action == "changes":
+            return changes_serializer_for(self.view.get_serializer_class())
+        if self._is_sync() and self.action == "external" and self.method == "PUT":
+            serializer = self.view.get_serializer_class()
+            return {
+                200: OpenApiResponse(serializer, description="Replaced."),
+                201: OpenApiResponse(serializer, description="Created."),
+            }
+        return super().get_response_serializers()
+
+    def _error_codes(self) -> set[int]:
+        codes = {429}
+        if "{" in self.path:
+            codes.add(404)  # an id or external id that is not there (or not yours)
+        public = not self.view.get_authenticators() or any(
+            perm.__class__.__name__ == "AllowAny" for perm in self.view.get_permissions()
+        )
+        if not public:
+            codes |= {401, 403}
+        if self.method in {"POST", "PUT", "PATCH"}:
+            codes |= {400, 415}
+        if self.method == "GET" and self._is_list_view():
+            codes |= {400, 404}  # a filter's bad value; a page past the last
+        if self._is_sync():
+            if self.action == "changes":
+                codes.add(400)
+            elif self.action in {"retrieve", "update", "partial_update", "destroy"}:
+                codes.add(404)
+            elif self.action == "external" and self.method == "GET":
+                codes.add(404)
+            if self.method in {"PUT", "PATCH", "DELETE"}:
+                codes |= {409, 412}
+            if self.method == "POST":
+                codes.add(409)
+        if self.method == "POST" and self.action in getattr(self.view, "idempotent_actions", ()):
+            codes |= {409, 422}
+        codes |= set(getattr(self.view, "extra_error_codes", {}).get(self.action, ()))
+        return codes
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code in sorted(self._error_codes()):
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(
+                    _error(ERRORS[code]), str(code), direction=direction
+                )
+        return responses

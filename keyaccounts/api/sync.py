@@ -1,0 +1,344 @@
+"""The sync contract, the same for every synced record type (docs/api.md).
+
+- ETag: "<version>" on every answer that carries one record;
+- If-Match on PUT, PATCH and DELETE: another version answers 412 and changes nothing.
+  The version named is handed to the service as `expected_version`, whose conditional
+  UPDATE refuses too (VersionConflict → 412) when another writer got in between the
+  check here and the save: that is what makes two racing clients safe;
+- Idempotency-Key on POST: the first successful answer is stored with the write, in one
+  transaction, and replayed for a retry of the same request;
+- `external/<external_id>/`: GET reads, PUT creates (201) or replaces (200);
+- `changes/?since=<cursor>`: every change after the cursor, in commit order.
+"""
+
+import hashlib
+import heapq
+import json
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.models import ChangeCounter, IdempotencyKey, Tombstone
+
+# Visible ASCII, no spaces, 1 to 255 characters (the schema says the same).
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,255}$"
+EXTERNAL_ID_MAX_LENGTH = 100
+CHANGES_DEFAULT_LIMIT = 100
+CHANGES_MAX_LIMIT = 1000
+# A cursor is a change number (opaque to clients): a decimal string that fits in 64 bits.
+CURSOR_PATTERN = r"^[0-9]{0,18}$"
+
+
+# --- ETag and If-Match -----------------------------------------------------------------
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(header: str) -> set[int] | None:
+    """The versions an If-Match header names; None for `*` (any current version).
+
+    Accepts `"3"`, `W/"3"`, `3` and lists of them; anything unreadable names no version,
+    so it never matches (412), as RFC 9110 has it for an unknown entity tag."""
+    if header.strip() == "*":
+        return None
+    versions = set()
+    for tag in header.split(","):
+        tag = tag.strip().removeprefix("W/").strip('"')
+        if tag.isascii() and tag.isdigit() and len(tag) <= 18:
+            versions.add(int(tag))
+    return versions
+
+
+def check_if_match(request, instance) -> int | None:
+    """The version the client's If-Match names, if it is the current one; raise
+    VersionConflict (412) if it names another. None: no If-Match (or `*`), write anyway."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    versions = parse_if_match(header)
+    if versions is None and instance is not None:
+        return None
+    if instance is None or instance.version not in versions:
+        raise VersionConflict(
+            _("This record was changed by someone else since the version you name."),
+            current_version=instance.version if instance is not None else 0,
+        )
+    return instance.version
+
+
+# --- Idempotency-Key -------------------------------------------------------------------
+
+
+def _jsonable(data):
+    return json.loads(json.dumps(data, cls=JSONEncoder))
+
+
+def request_fingerprint(request) -> str:
+    """What makes two requests "the same": method, path with query, canonical JSON body."""
+    body = json.dumps(_jsonable(request.data), sort_keys=True, separators=(",", ":"))
+    text = f"{request.method} {request.get_full_path()}\n{body}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _replay(stored: IdempotencyKey, fingerprint: str) -> Response:
+    if stored.request_hash != fingerprint:
+        raise ApplicationError(
+            _("This Idempotency-Key was already used for another request."),
+            code="idempotency_key_reused",
+        )
+    headers = {"Idempotent-Replayed": "true"}
+    body = stored.response_body
+    if isinstance(body, dict) and isinstance(body.get("version"), int):
+        headers["ETag"] = etag(body["version"])
+    return Response(body, status=stored.status_code, headers=headers)
+
+
+def idempotent(request, produce) -> Response:
+    """Run `produce()` (a write answering with a Response) at most once per
+    Idempotency-Key of this user.
+
+    The key is claimed (a row inserted) before the write, in the same transaction: a
+    concurrent request with the same key waits on the database's unique index until the
+    first one ends, then replays its answer. Only a successful answer is stored: an error
+    rolls everything back, key included, so the client may retry with the same key.
+    """
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return produce()
+    if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+        raise ValidationError(
+            {
+                "Idempotency-Key": [
+                    _("Give a key of 1 to 255 visible ASCII characters, no spaces (a UUID).")
+                ]
+            }
+        )
+    fingerprint = request_fingerprint(request)
+    stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+    if stored is not None:
+        return _replay(stored, fingerprint)
+    try:
+        with transaction.atomic():
+            with transaction.atomic():
+                claim = IdempotencyKey.objects.create(
+                    user=request.user,
+                    key=key,
+                    method=request.method,
+                    path=request.get_full_path()[:500],
+                    request_hash=fingerprint,
+                    status_code=0,
+                )
+            response = produce()
+            claim.status_code = response.status_code
+            claim.response_body = _jsonable(response.data)
+            claim.save(update_fields=["status_code", "response_body"])
+            return response
+    except IntegrityError:
+        # Another request claimed the key first and has committed by now.
+        stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+        if stored is None:
+            raise
+        return _replay(stored, fingerprint)
+
+
+# --- the changes feed ------------------------------------------------------------------
+
+
+class DeletedSerializer(serializers.Serializer):
+    """A deletion in the changes feed, from its tombstone."""
+
+    id = serializers.IntegerField(source="object_id")
+    external_id = serializers.SerializerMethodField()
+    deleted_at = serializers.DateTimeField()
+
+    def get_external_id(self, stone) -> str | None:
+        return stone.external_id or None
+
+
+def parse_cursor(value: str | None) -> int:
+    if value is None or value == "":
+        return 0
+    if not re.fullmatch(CURSOR_PATTERN, value):
+        raise ValidationError({"since": [_("This is not a cursor this API gave out.")]})
+    return int(value)
+
+
+def parse_limit(value: str | None) -> int:
+    if value is None:
+        return CHANGES_DEFAULT_LIMIT
+    whole = value.isascii() and value.isdigit() and len(value) <= 18
+    if not whole or not 1 <= int(value) <= CHANGES_MAX_LIMIT:
+        raise ValidationError(
+            {"limit": [_("Give a whole number from 1 to %(max)d.") % {"max": CHANGES_MAX_LIMIT}]}
+        )
+    return int(value)
+
+
+def last_committed_change() -> int:
+    """The highest change number whose transaction has ended. The counter's row is locked
+    until the write that took a number commits, so every change at or below the value
+    read here is committed (or rolled back): a page cut there misses nothing."""
+    return ChangeCounter.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+
+
+def changes_page(*, records, model_label: str, since: int, limit: int):
+    """Records and tombstones with a change number in (since, now], in change order.
+
+    Returns (records, tombstones, next_cursor, has_more)."""
+    upto = last_committed_change()
+    changed = list(
+        records.filter(change_seq__gt=since, change_seq__lte=upto).order_by("change_seq")[
+            : limit + 1
+        ]
+    )
+    deleted = list(
+        Tombstone.objects.filter(model=model_label, change_seq__gt=since, change_seq__lte=upto)
+        .order_by("change_seq")
+        .only("object_id", "external_id", "change_seq", "deleted_at")[: limit + 1]
+    )
+    merged = list(heapq.merge(changed, deleted, key=lambda row: row.change_seq))
+    page, has_more = merged[:limit], len(merged) > limit
+    next_cursor = page[-1].change_seq if has_more else max(upto, since)
+    return (
+        [row for row in page if not isinstance(row, Tombstone)],
+        [row for row in page if isinstance(row, Tombstone)],
+        next_cursor,
+        has_more,
+    )
+
+
+# --- the viewset mixin -----------------------------------------------------------------
+
+
+class SyncViewSetMixin:
+    """Adds the sync contract to a ModelViewSet of a VersionedModel.
+
+    The viewset's serializer calls the services with `expected_version` (from If-Match);
+    `perform_destroy(instance, expected_version)` must call the delete service.
+    """
+
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    # Every answer with one record in it says its version.
+    def _with_etag(self, response: Response) -> Response:
+        data = response.data
+        if isinstance(data, dict) and isinstance(data.get("version"), int):
+            response["ETag"] = etag(data["version"])
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._with_etag(super().retrieve(request, *args, **kwargs))
+
+    def create(self, request, *args, **kwargs):
+        return idempotent(
+            request, lambda: self._with_etag(super(SyncViewSetMixin, self).create(request))
+        )
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        expected_version = check_if_match(request, instance)
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        serializer.save(expected_version=expected_version)
+        if getattr(instance, "_prefetched_objects_cache", None):
+            # Prefetched relations (a visit's contacts, say) were read before the write.
+            instance._prefetched_objects_cache = {}
+        return self._with_etag(Response(serializer.data))
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        expected_version = check_if_match(request, instance)
+        try:
+            self.perform_destroy(instance, expected_version=expected_version)
+        except type(instance).DoesNotExist:
+            raise NotFound() from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def perform_destroy(self, instance, *, expected_version=None):
+        raise NotImplementedError("call the record type's delete service")
+
+    # --- external ids ---
+
+    def _external_id(self, external_id: str) -> str:
+        if len(external_id) > EXTERNAL_ID_MAX_LENGTH or not external_id.isprintable():
+            raise NotFound()
+        return external_id
+
+    @action(
+        detail=False,
+        methods=["get", "put"],
+        url_path=r"external/(?P<external_id>[^/]+)",
+        url_name="external",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def external(self, request, external_id: str):
+        """The record your system knows by `external_id`. GET reads it; PUT creates it
+        (201) or replaces it (200), honouring If-Match. Fields left out of a PUT keep
+        their values (new records: their defaults)."""
+        external_id = self._external_id(external_id)
+        instance = self.get_queryset().filter(external_id=external_id).first()
+        if request.method == "GET":
+            if instance is None:
+                raise NotFound()
+            return self._with_etag(Response(self.get_serializer(instance).data))
+        if not isinstance(request.data, dict):
+            raise ValidationError(_("Send one record as a JSON object."))
+        given = request.data.get("external_id", external_id)
+        if given != external_id:
+            raise ValidationError(
+                {"external_id": [_("The body names another external ID than the URL.")]}
+            )
+        data = {**request.data, "external_id": external_id}
+        expected_version = check_if_match(request, instance)
+        with transaction.atomic():
+            serializer = self.get_serializer(instance, data=data)
+            serializer.is_valid(raise_exception=True)
+            if instance is None:
+                serializer.save()
+                answer = status.HTTP_201_CREATED
+            else:
+                serializer.save(expected_version=expected_version)
+                instance._prefetched_objects_cache = {}
+                answer = status.HTTP_200_OK
+        return self._with_etag(Response(serializer.data, status=answer))
+
+    # --- the changes feed ---
+
+    def get_changes_queryset(self):
+        """The records a client may sync: the visible ones, ready to serialize."""
+        return self.get_queryset()
+
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def changes(self, request):
+        """Every change after the cursor, in commit order: the records as they are now
+        (`results`) and the deletions (`deleted`). Follow `next_cursor` while `has_more`
+        is true; keep the last `next_cursor` for the next sync. A record changed again
+        after you read it comes again, with its new version."""
+        since = parse_cursor(request.query_params.get("since"))
+        limit = parse_limit(request.query_params.get("limit"))
+        records = self.get_changes_queryset()
+        changed, deleted, next_cursor, has_more = changes_page(
+            records=records,
+            model_label=records.model._meta.label_lower,
+            since=since,
+            limit=limit,
+        )
+        return Response(
+            {
+                "results": self.get_serializer(changed, many=True).data,
+                "deleted": DeletedSerializer(deleted, many=True).data,
+                "next_cursor": str(next_cursor),
+                "has_more": has_more,
+            }
+        )

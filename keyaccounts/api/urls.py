@@ -1,0 +1,42 @@
+"""/api/v1/: one router for every app's viewsets, the token endpoint, schema and docs."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
+from django.urls import path, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from accounts.api.views import AccountViewSet, ContactViewSet
+from opportunities.api.views import OpportunityViewSet, StageViewSet
+from visits.api.views import VisitViewSet
+
+from .auth import TokenObtainView
+from .exceptions import error_body
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("accounts", AccountViewSet, basename="account")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("opportunities", OpportunityViewSet, basename="opportunity")
+router.register("stages", StageViewSet, basename="stage")
+
+
+@csrf_exempt
+@login_not_required
+def not_found(request, path=""):
+    """Any other address under /api/v1/ (say, an id that is no number): a JSON 404
+    like every other error of the API, never the HTML page or a login redirect."""
+    return JsonResponse(error_body(_("Not found."), "not_found"), status=404)
+
+
+app_name = "api"
+urlpatterns = [
+    path("auth/token/", TokenObtainView.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+    re_path(r"^(?P<path>[\s\S]*)$", not_found),
+]

@@ -1,0 +1,17 @@
+"""The Celery app. Configuration comes from Django settings prefixed CELERY_."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "keyaccounts.settings")
+
+app = Celery("keyaccounts")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.task(name="keyaccounts.ping")
+def ping() -> str:
+    """Answer "pong": sent through the broker, it proves a worker is alive and consuming."""
+    return "pong"

@@ -1,0 +1,187 @@
+"""What every app's records share: versions, the change feed, tombstones, idempotency.
+
+The change feed rests on one rule: every write to a synced record takes the next
+number of one global counter (`next_change_seq`), and the counter's row stays locked
+until that write commits. So change numbers are handed out in commit order: a client
+that has read every change up to N can never later meet a change numbered below N,
+however many writers run at once. The same number goes to tombstones, so one cursor
+covers records and deletions.
+"""
+
+from django.conf import settings
+from django.db import connections, models, router, transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from .exceptions import VersionConflict
+
+
+def next_change_seq(*, count: int = 1, using: str = "default") -> int:
+    """Reserve `count` change numbers; return the last. Call inside the write's transaction.
+
+    One upsert on a single row: it creates the counter if it is missing (a flushed test
+    database) and holds its lock until the transaction ends.
+    """
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO keyaccounts_changecounter (id, value) VALUES (1, %s) "
+            "ON CONFLICT (id) DO UPDATE SET value = keyaccounts_changecounter.value + %s "
+            "RETURNING value",
+            [count, count],
+        )
+        return cursor.fetchone()[0]
+
+
+class ChangeCounter(models.Model):
+    """The single row whose value is the last change number handed out."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("change counter")
+        verbose_name_plural = _("change counter")
+
+    def __str__(self):
+        return str(self.value)
+
+
+class VersionedModel(models.Model):
+    """A record that sync clients and concurrent editors can address safely.
+
+    `external_id` is the client's own key; `version` grows by one on every save, and
+    `save(expected_version=n)` refuses with VersionConflict when someone else saved
+    since version n was read (the check and the increment are one conditional
+    UPDATE, so two writers racing cannot both win). `bulk_update` and
+    `QuerySet.update` skip this: use them only where a set-based write is meant.
+    """
+
+    external_id = models.CharField(
+        _("external ID"),
+        max_length=100,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("The key another system (ERP, mobile app, CRM) uses for this record."),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # Position in the change feed (see next_change_seq); unique across all record types.
+    change_seq = models.BigIntegerField(
+        _("change number"), default=0, editable=False, db_index=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, expected_version: int | None = None, **kwargs):
+        if self.external_id == "":
+            self.external_id = None
+        using = kwargs.get("using") or self._state.db or router.db_for_write(type(self))
+        if self._state.adding or self.pk is None:
+            with transaction.atomic(using=using):
+                self.change_seq = next_change_seq(using=using)
+                return super().save(*args, **kwargs)
+        manager = type(self)._base_manager.using(using)
+        with transaction.atomic(using=manager.db):
+            # The counter first, then the row: every writer locks in the same order.
+            self.change_seq = next_change_seq(using=manager.db)
+            rows = manager.filter(pk=self.pk)
+            if expected_version is not None:
+                rows = rows.filter(version=expected_version)
+            if not rows.update(version=F("version") + 1):
+                current = manager.filter(pk=self.pk).values_list("version", flat=True).first()
+                if current is not None:
+                    raise VersionConflict(
+                        _("This record was changed by someone else since you opened it."),
+                        current_version=current,
+                    )
+            else:
+                self.version = manager.filter(pk=self.pk).values_list("version", flat=True).get()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "version", "updated_at", "change_seq"}
+            return super().save(*args, **kwargs)
+
+    def delete(self, *args, expected_version: int | None = None, **kwargs):
+        """Delete, refusing with VersionConflict when the row is no longer at
+        `expected_version`; raises DoesNotExist when someone deleted it first."""
+        using = (
+            (args[0] if args else kwargs.get("using"))
+            or self._state.db
+            or router.db_for_write(type(self))
+        )
+        with transaction.atomic(using=using):
+            # The counter first, then the row, as save() does: a delete racing an update
+            # waits for it instead of deadlocking with it.
+            next_change_seq(using=using)
+            current = (
+                type(self)
+                ._base_manager.using(using)
+                .select_for_update()
+                .filter(pk=self.pk)
+                .values_list("version", flat=True)
+                .first()
+            )
+            if current is None:
+                raise type(self).DoesNotExist(f"{self._meta.label} {self.pk} is already deleted.")
+            if expected_version is not None and current != expected_version:
+                raise VersionConflict(
+                    _("This record was changed by someone else since you opened it."),
+                    current_version=current,
+                )
+            return super().delete(*args, **kwargs)
+
+
+class Tombstone(models.Model):
+    """A deleted synced record, kept so that sync clients learn of the deletion."""
+
+    model = models.CharField(_("record type"), max_length=100)  # "accounts.account"
+    object_id = models.BigIntegerField(_("ID"))
+    external_id = models.CharField(_("external ID"), max_length=100, blank=True)
+    change_seq = models.BigIntegerField(_("change number"), unique=True)
+    deleted_at = models.DateTimeField(_("deleted"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deletion record")
+        verbose_name_plural = _("deletion records")
+        indexes = [models.Index(fields=["model", "change_seq"])]
+
+    def __str__(self):
+        return f"{self.model}:{self.object_id}"
+
+
+def record_tombstone(sender, instance, using, **kwargs):
+    """Every deleted synced record leaves a tombstone, cascaded deletions included.
+
+    Connected to each VersionedModel subclass's pre_delete (keyaccounts.apps), not to
+    every model: a receiver for all would stop Django's fast deletes everywhere."""
+    Tombstone.objects.using(using).create(
+        model=instance._meta.label_lower,
+        object_id=instance.pk,
+        external_id=instance.external_id or "",
+        change_seq=next_change_seq(using=using),
+    )
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a POST sent with an Idempotency-Key, to replay on a retry."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_idempotency_key_per_user"),
+        ]
+
+    def __str__(self):
+        return self.key

@@ -1,0 +1,329 @@
+"""Settings for keyaccounts, all taken from the environment.
+
+With nothing set the app runs for development: DEBUG on, an SQLite file beside
+manage.py, and Celery tasks run inline (no broker needed). `.env.example` lists
+every variable. A bad value fails loudly at start rather than being ignored.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def envbool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    value = value.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}"
+    )
+
+
+def envint(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number; got {value!r}") from None
+
+
+def envlist(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def envrate(name: str, default: str) -> str:
+    """A request rate as DRF's throttles read it: a count, a slash, a period."""
+    value = (os.environ.get(name) or default).strip()
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(
+            f"{name} must be a count per second, minute, hour or day (1200/min); got {value!r}"
+        )
+    return value
+
+
+DEBUG = envbool("DEBUG", True)
+
+_DEV_SECRET_KEY = "django-insecure-development-only-never-use-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    SECRET_KEY = _DEV_SECRET_KEY
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "keyaccounts",
+    "accounts",
+    "opportunities",
+    "visits",
+    "scoring",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "keyaccounts.urls"
+WSGI_APPLICATION = "keyaccounts.wsgi.application"
+ASGI_APPLICATION = "keyaccounts.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "keyaccounts.context_processors.header",
+            ],
+        },
+    },
+]
+
+# Database: DATABASE_URL in the usual URL form, else an SQLite file beside manage.py.
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=envint("CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Pages and a background scan may write at once; wait for the lock instead of failing.
+    # IMMEDIATE: a transaction takes the write lock when it begins, so two that read and
+    # then write cannot deadlock (SQLite would fail one at once, "database is locked").
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+# Reps fill long forms on the road: keep them signed in for two weeks of activity.
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 14 * 24 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Languages: the browser's choice, switchable in the page.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "keyaccounts" / "locale"]
+TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Development serves static files from the apps and static/ directly.
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG
+
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "keyaccounts@localhost")
+
+# Production hardening: on whenever DEBUG is off, each can be turned off explicitly
+# (for example SECURE_SSL_REDIRECT=0 behind a proxy that already redirects).
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
+if envbool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+
+# Celery: REDIS_URL gives it a real broker; without one, tasks run inline.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redelivery of a task whose worker died comes after this; it must exceed the
+    # longest task. The restore sweep settings make redelivery take seconds, not minutes.
+    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "unacked_restore_interval": 2,
+    "unacked_restore_throttle": 1,
+}
+
+# Where people open the app: the base of links in emails.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+# Reminders (visits app). The database says what is due; the queue only nudges.
+REMINDER_SCAN_INTERVAL_SECONDS = envint("REMINDER_SCAN_INTERVAL_SECONDS", 15 * 60)
+FOLLOW_UP_ESCALATION_DAYS = envint("FOLLOW_UP_ESCALATION_DAYS", 3)
+# Days without contact before an account of each grade is flagged (ungraded: D).
+CONTACT_RHYTHM_DAYS = {
+    "A": envint("CONTACT_RHYTHM_A_DAYS", 14),
+    "B": envint("CONTACT_RHYTHM_B_DAYS", 30),
+    "C": envint("CONTACT_RHYTHM_C_DAYS", 60),
+    "D": envint("CONTACT_RHYTHM_D_DAYS", 90),
+}
+CELERY_BEAT_SCHEDULE = {
+    "reminders-scan": {
+        "task": "visits.tasks.reminders_scan",
+        "schedule": float(REMINDER_SCAN_INTERVAL_SECONDS),
+        # Scans queued while no worker ran are dropped: the next one does all their work.
+        "options": {"expires": float(REMINDER_SCAN_INTERVAL_SECONDS)},
+    },
+    # The API promises to remember Idempotency-Keys for at least 24 hours; kept 48.
+    "idempotency-keys-purge": {
+        "task": "keyaccounts.tasks.idempotency_keys_purge",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+}
+# A nudge to a broker that is down must not hold a page for long.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+
+# Cache: Redis when REDIS_URL is set, so every web process shares the API's throttle
+# counts; otherwise each process keeps its own in memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "keyaccounts",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The REST API under /api/v1/ (docs/api.md). Token first: a request without credentials
+# then answers 401 with `WWW-Authenticate: Token`; the browser's session works too.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "keyaccounts.api.pagination.PageNumberPagination",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "keyaccounts.api.throttling.UserRateThrottle",
+        "keyaccounts.api.throttling.AnonRateThrottle",
+    ],
+    "EXCEPTION_HANDLER": "keyaccounts.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "keyaccounts.api.schema.AutoSchema",
+    # No OPTIONS introspection: it answers 405 like any method an endpoint lacks.
+    "DEFAULT_METADATA_CLASS": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Requests per client and period ("1200/min", "20/s", "50000/day"): per user for signed-in
+# clients (a token belongs to one user), per IP address for the token endpoint.
+API_THROTTLE_RATE = envrate("API_THROTTLE_RATE", "1200/min")
+API_ANON_THROTTLE_RATE = envrate("API_ANON_THROTTLE_RATE", "60/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "keyaccounts API",
+    "DESCRIPTION": "Accounts, contacts, visits and opportunities, with a sync contract "
+    "(ETag/If-Match, Idempotency-Key, external ids, a changes feed). See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Served from the drf-spectacular-sidecar package: no CDN, so the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # One name per choice set used by several fields.
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "accounts.models.Level",
+        "AttitudeEnum": "accounts.models.Attitude",
+        "AccountStatusEnum": "accounts.models.AccountStatus",
+        "VisitStatusEnum": "visits.models.VisitStatus",
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

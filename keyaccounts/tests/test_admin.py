@@ -1,0 +1,96 @@
+"""The Django admin covers every model of ours, and its pages render."""
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import reverse
+
+from accounts.tests.factories import (
+    AccountFactory,
+    CompetitorFactory,
+    ContactFactory,
+    TeamMemberFactory,
+)
+from keyaccounts.models import IdempotencyKey
+from visits.tests.factories import DevelopmentRecordFactory, NotificationFactory, VisitFactory
+
+OUR_APPS = {"keyaccounts", "accounts", "opportunities", "visits", "scoring"}
+
+
+def our_models():
+    return [m for m in apps.get_models() if m._meta.app_label in OUR_APPS]
+
+
+def test_every_model_is_registered_in_the_admin():
+    missing = [m.__name__ for m in our_models() if not admin.site.is_registered(m)]
+    assert missing == []
+
+
+def deal_with_everything(account, personas):
+    from opportunities import services
+    from opportunities.tests.factories import OpportunityFactory, default_stages
+
+    stages = default_stages()
+    deal = OpportunityFactory(account=account)
+    services.criterion_set(
+        opportunity=deal,
+        criterion=stages["qualify"].criteria.first(),
+        checked=True,
+        by=personas.admin,
+    )
+    services.opportunity_contact_set(
+        opportunity=deal,
+        contact=ContactFactory(account=account),
+        role="decider",
+        stance="neutral",
+        by=personas.admin,
+    )
+    services.opportunity_team_member_set(
+        opportunity=deal, user=personas.bob, role="presales", by=personas.admin
+    )
+    deal.competitors.create(name="SAP")
+    deal.stage_changes.create(to_stage=stages["qualify"], changed_by=personas.admin)
+
+
+@pytest.mark.django_db
+def test_every_admin_list_add_and_change_page_renders(personas, login):
+    account = AccountFactory(owner=personas.alice)
+    ContactFactory(account=account)
+    CompetitorFactory(account=account)
+    TeamMemberFactory(account=account)
+    NotificationFactory(visit=VisitFactory(account=account))
+    DevelopmentRecordFactory(account=account)
+    deal_with_everything(account, personas)
+    ContactFactory(account=account).delete()  # a tombstone
+    IdempotencyKey.objects.create(
+        user=personas.alice, key="k", method="POST", path="/", request_hash="h", status_code=201
+    )
+    client = login(personas.admin)
+    for model in our_models():
+        opts = model._meta
+        changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        assert client.get(changelist).status_code == 200, changelist
+        add = reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
+        can_add = admin.site._registry[model].has_add_permission(client.get("/").wsgi_request)
+        assert client.get(add).status_code == (200 if can_add else 403), add
+        obj = model._default_manager.first()
+        change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        assert client.get(change).status_code == 200, change
+
+
+@pytest.mark.django_db
+def test_a_user_is_created_in_the_admin_with_a_sales_team(personas, login):
+    from accounts.models import User
+
+    client = login(personas.admin)
+    response = client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "newrep",
+            "password1": "a-long-Pass-phrase-42",
+            "password2": "a-long-Pass-phrase-42",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302
+    assert User.objects.get(username="newrep").check_password("a-long-Pass-phrase-42")

@@ -1,0 +1,218 @@
+"""Every error is JSON of one shape with field-level messages, and no input, however
+bad, makes the API answer 500. Throttling answers 429 with Retry-After."""
+
+import json
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+
+from accounts.models import Account
+
+pytestmark = pytest.mark.django_db
+
+ERROR_KEYS = {"detail", "code", "errors"}
+
+
+def assert_error(response, status: int, *, field: str | None = None, code: str | None = None):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert ERROR_KEYS <= set(body)
+    if field is not None:
+        assert field in body["errors"], body
+        assert all(isinstance(message, str) for message in body["errors"][field])
+    if code is not None:
+        assert body["code"] == code
+    return body
+
+
+def test_malformed_json_answers_400(personas, api):
+    response = api(personas.alice).generic(
+        "POST", "/api/v1/accounts/", '{"name": "oops",', content_type="application/json"
+    )
+    assert_error(response, 400, code="parse_error")
+
+
+def test_a_body_that_is_not_json_answers_415(personas, api):
+    response = api(personas.alice).post(
+        "/api/v1/accounts/", "name=x", content_type="application/x-www-form-urlencoded"
+    )
+    assert_error(response, 415, code="unsupported_media_type")
+
+
+def test_a_body_that_is_a_list_or_a_string_answers_400(personas, api):
+    client = api(personas.alice)
+    for body in ([], "a string", 42, None):
+        response = client.generic(
+            "POST", "/api/v1/accounts/", json.dumps(body), content_type="application/json"
+        )
+        assert response.status_code == 400, body
+        assert set(response.json()) >= ERROR_KEYS
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("name", ["a"]),
+        ("name", "x" * 201),
+        ("industry", "not-an-industry"),
+        ("employees", -1),
+        ("employees", 10**30),
+        ("employees", "many"),
+        ("annual_revenue", "1e400"),
+        ("annual_revenue", "123456789012345678"),
+        ("annual_revenue", "NaN"),
+        ("our_share", "101"),
+        ("website", "not a url"),
+        ("owner", 10**30),
+        ("owner", -5),
+        ("owner", True),
+        ("owner", "abc"),
+        ("owner", {"id": 1}),
+        ("name", "nul \x00 inside"),
+        ("external_id", "x" * 101),
+    ],
+)
+def test_wrong_types_and_huge_numbers_answer_400_on_the_field(personas, api, field, value):
+    body = {"name": "Ok Co", "industry": "technology", field: value}
+
+    response = api(personas.alice).post("/api/v1/accounts/", body, format="json")
+
+    assert_error(response, 400, field=field, code="invalid")
+    assert not Account.objects.filter(name="Ok Co").exists()
+
+
+def test_nested_field_errors_are_dotted(personas, api):
+    response = api(personas.alice).post(
+        "/api/v1/visits/",
+        {"account": personas.account.pk, "status": "planned", "contacts": ["x", 10**30]},
+    )
+
+    body = assert_error(response, 400)
+    assert "contacts" in body["errors"] or "contacts.0" in body["errors"]
+
+
+def test_unknown_fields_are_ignored(personas, api):
+    response = api(personas.alice).post(
+        "/api/v1/accounts/", {"name": "Ok Co", "industry": "technology", "colour": "blue"}
+    )
+
+    assert response.status_code == 201
+    assert "colour" not in response.json()
+
+
+def test_read_only_fields_are_ignored_not_written(personas, api):
+    response = api(personas.alice).patch(
+        f"/api/v1/accounts/{personas.account.pk}/", {"version": 99, "id": 5, "name": "New"}
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["version"], response.json()["id"]) == (2, personas.account.pk)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page": "0"},
+        {"page": "x"},
+        {"page": ""},
+        {"page": "9" * 50},
+        {"page_size": "0"},
+        {"page_size": "201"},
+        {"page_size": "-3"},
+        {"owner": "abc"},
+        {"owner": str(2**64)},
+        {"owner": "0"},
+        {"status": "nonsense"},
+        {"status": ""},
+        {"updated_after": "yesterday"},
+        {"updated_after": ""},
+        {"updated_after": "9999-12-31T23:59:59-23:00"},
+        {"updated_after": "0001-01-01T00:00:00+23:00"},
+    ],
+)
+def test_bad_query_parameters_answer_400(personas, api, query):
+    response = api(personas.alice).get("/api/v1/accounts/", query)
+
+    assert_error(response, 400, field=next(iter(query)))
+
+
+@pytest.mark.parametrize(
+    "query", [{"is_coach": "maybe"}, {"is_coach": "null"}, {"account": "1.5"}, {"is_coach": ""}]
+)
+def test_bad_contact_filters_answer_400(personas, api, query):
+    assert_error(api(personas.alice).get("/api/v1/contacts/", query), 400, field=next(iter(query)))
+
+
+def test_a_page_past_the_last_answers_404(personas, api):
+    assert_error(api(personas.alice).get("/api/v1/accounts/", {"page": 2}), 404, code="not_found")
+
+
+def test_an_unknown_ordering_is_ignored(personas, api):
+    response = api(personas.alice).get("/api/v1/accounts/", {"ordering": "password,-name"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/accounts/abc/",
+        "/api/v1/accounts/" + "9" * 30 + "/",
+        "/api/v1/accounts/999999999999999999/",
+        "/api/v1/accounts/1.5/",
+        "/api/v1/accounts/%0A/",
+        "/api/v1/accounts/external/%00/",
+        "/api/v1/accounts/external/" + "x" * 101 + "/",
+        "/api/v1/stages/" + "9" * 30 + "/",
+    ],
+)
+def test_ids_that_are_no_ids_answer_404_json(personas, api, path):
+    assert_error(api(personas.alice).get(path), 404, code="not_found")
+
+
+def test_a_method_an_endpoint_lacks_answers_405_with_allow(personas, api):
+    client = api(personas.alice)
+
+    for response in (
+        client.delete("/api/v1/accounts/"),
+        client.options("/api/v1/accounts/"),
+        client.post("/api/v1/stages/", {}),
+    ):
+        assert_error(response, 405, code="method_not_allowed")
+        assert response["Allow"]
+
+
+def test_an_external_id_with_nul_cannot_be_created(personas, api):
+    response = api(personas.alice).put(
+        "/api/v1/accounts/external/%00/", {"name": "x", "industry": "technology"}
+    )
+    assert response.status_code == 404
+
+
+# --- throttling ----------------------------------------------------------------------
+
+
+@override_settings(API_THROTTLE_RATE="3/min")
+def test_past_the_rate_the_api_answers_429_with_retry_after(personas, api):
+    cache.clear()
+    client = api(personas.alice)
+
+    answers = [client.get("/api/v1/accounts/") for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    body = assert_error(answers[-1], 429, code="throttled")
+    assert 0 < int(answers[-1]["Retry-After"]) <= 60
+    assert "detail" in body
+
+
+@override_settings(API_THROTTLE_RATE="2/min")
+def test_the_rate_is_counted_per_user(personas, api):
+    cache.clear()
+    alice, bob = api(personas.alice), api(personas.bob)
+
+    alices = [alice.get("/api/v1/accounts/").status_code for _ in range(3)]
+    bobs = bob.get("/api/v1/accounts/").status_code
+
+    assert alices == [200, 200, 429]
+    assert bobs == 200

@@ -1,0 +1,70 @@
+"""Every user-visible string has a Simplified Chinese translation, and it is compiled."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polib
+import pytest
+from django.urls import reverse
+
+from keyaccounts.pytest_plugin import need
+
+ROOT = Path(__file__).resolve().parents[2]
+PO = ROOT / "keyaccounts/locale/zh_Hans/LC_MESSAGES/django.po"
+
+
+def test_every_catalogue_entry_is_translated_and_none_is_fuzzy():
+    po = polib.pofile(str(PO))
+    assert [e.msgid for e in po.untranslated_entries()] == []
+    assert [e.msgid for e in po.fuzzy_entries()] == []
+    assert "nplurals=1" in po.metadata["Plural-Forms"]
+
+
+def test_the_committed_mo_file_is_compiled_from_the_current_po(tmp_path):
+    compiled = tmp_path / "django.mo"
+    polib.pofile(str(PO)).save_as_mofile(str(compiled))
+    assert compiled.read_bytes() == PO.with_suffix(".mo").read_bytes(), (
+        "django.mo is stale: run `make messages`"
+    )
+
+
+def test_no_string_in_the_code_is_missing_from_the_catalogue(tmp_path):
+    need(shutil.which("xgettext") is not None, "needs GNU gettext: apt-get install gettext")
+    copy = tmp_path / "repo"
+    shutil.copytree(
+        ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "staticfiles", "*.sqlite3", "__pycache__", ".*_cache"
+        ),
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--no-obsolete"],
+        cwd=copy,
+        check=True,
+        capture_output=True,
+    )
+    fresh = polib.pofile(str(copy / PO.relative_to(ROOT)))
+    untranslated = [e.msgid for e in fresh.untranslated_entries() + fresh.fuzzy_entries()]
+    assert untranslated == [], "new strings need translating: run `make messages`"
+
+
+@pytest.mark.django_db
+def test_the_page_follows_the_browsers_language(personas, login):
+    client = login(personas.alice)
+    page = client.get(reverse("accounts:list"), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    html = page.content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert "大客户" in html
+    page = client.get(reverse("accounts:list"), HTTP_ACCEPT_LANGUAGE="en-US")
+    assert "Key accounts" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_choosing_a_language_in_the_page_overrides_the_browser(personas, login):
+    client = login(personas.alice)
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/accounts/"})
+    page = client.get(reverse("accounts:list"), HTTP_ACCEPT_LANGUAGE="en-US")
+    assert "大客户" in page.content.decode()
