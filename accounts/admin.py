@@ -1,0 +1,103 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .models import Account, AccountCompetitor, AccountTeamMember, Contact, SalesTeam, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = [
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "sales_team",
+        "is_active",
+        "is_staff",
+    ]
+    list_filter = [*BaseUserAdmin.list_filter, "sales_team"]
+    list_select_related = ["sales_team"]
+    fieldsets = [*BaseUserAdmin.fieldsets, (_("Sales"), {"fields": ["sales_team"]})]
+
+
+class MemberInline(admin.TabularInline):
+    model = User
+    fields = ["username", "first_name", "last_name", "is_active"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SalesTeam)
+class SalesTeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "manager"]
+    list_select_related = ["manager"]
+    search_fields = ["name"]
+    autocomplete_fields = ["manager"]
+    inlines = [MemberInline]
+
+
+class TeamMemberInline(admin.TabularInline):
+    model = AccountTeamMember
+    autocomplete_fields = ["user"]
+    extra = 0
+
+
+class CompetitorInline(admin.TabularInline):
+    model = AccountCompetitor
+    extra = 0
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    fields = ["name", "title", "buying_role", "is_coach", "attitude", "influence", "is_active"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "industry", "region", "status", "owner", "credit_rating", "updated_at"]
+    list_filter = ["status", "industry", "credit_rating", "growth_potential", "owner__sales_team"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "external_id", "region"]
+    autocomplete_fields = ["owner"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    inlines = [TeamMemberInline, ContactInline, CompetitorInline]
+    show_full_result_count = False  # a COUNT(*) over 100,000 rows on every page is waste
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "account", "title", "buying_role", "is_coach", "attitude", "is_active"]
+    list_filter = ["buying_role", "is_coach", "attitude", "influence", "is_active"]
+    list_select_related = ["account"]
+    search_fields = ["name", "external_id", "account__name", "email"]
+    autocomplete_fields = ["account", "reports_to", "relationship_owner"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    show_full_result_count = False
+
+
+@admin.register(AccountTeamMember)
+class AccountTeamMemberAdmin(admin.ModelAdmin):
+    list_display = ["account", "user", "role"]
+    list_filter = ["role"]
+    list_select_related = ["account", "user"]
+    search_fields = ["account__name", "user__username"]
+    autocomplete_fields = ["account", "user"]
+
+
+@admin.register(AccountCompetitor)
+class AccountCompetitorAdmin(admin.ModelAdmin):
+    list_display = ["name", "account", "threat"]
+    list_filter = ["threat"]
+    list_select_related = ["account"]
+    search_fields = ["name", "account__name"]
+    autocomplete_fields = ["account"]

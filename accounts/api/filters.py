@@ -1,0 +1,34 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from accounts.filters import search_accounts
+from accounts.models import Account, AccountStatus, BuyingRole, Contact, Industry
+from keyaccounts.api.filters import BooleanFilter, IdFilter, SyncFilterSet
+
+
+class AccountFilter(SyncFilterSet):
+    q = django_filters.CharFilter(
+        method="search", label=_("Name, region, external ID or a contact's name")
+    )
+    industry = django_filters.ChoiceFilter(choices=Industry.choices)
+    status = django_filters.ChoiceFilter(choices=AccountStatus.choices)
+    owner = IdFilter(field_name="owner_id", label=_("Owner's user id"))
+    region = django_filters.CharFilter(field_name="region", label=_("Region (exact)"))
+
+    class Meta:
+        model = Account
+        fields = ["q", "industry", "status", "owner", "region", "updated_after"]
+
+    def search(self, queryset, name, value):
+        return search_accounts(queryset, value)
+
+
+class ContactFilter(SyncFilterSet):
+    account = IdFilter(field_name="account_id", label=_("Account id"))
+    buying_role = django_filters.ChoiceFilter(choices=BuyingRole.choices)
+    is_coach = BooleanFilter()
+    is_active = BooleanFilter()
+
+    class Meta:
+        model = Contact
+        fields = ["account", "buying_role", "is_coach", "is_active", "updated_after"]

@@ -1,0 +1,94 @@
+"""The buying-center map and its warnings, as a pure function of the contacts.
+
+Plain values in, plain values out: pages, the scoring app and the API call this one
+function so "what is missing or dangerous" means the same everywhere.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import VETO_ROLES, Attitude, BuyingRole
+
+MAP_ROLES = (BuyingRole.DECIDER, BuyingRole.EVALUATOR, BuyingRole.USER, BuyingRole.PURCHASER)
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    severity: str  # "danger" or "warning"
+    message: str
+    contact: object = None
+
+
+@dataclass
+class BuyingCenter:
+    by_role: dict = field(default_factory=dict)  # role value -> [contact, ...]
+    others: list = field(default_factory=list)
+    coaches: list = field(default_factory=list)
+    flags: list = field(default_factory=list)
+
+    @property
+    def roles(self):
+        """[(BuyingRole, [contact, ...]), ...] in map order, for templates."""
+        return [(role, self.by_role[role.value]) for role in MAP_ROLES]
+
+    @property
+    def dangers(self):
+        return [f for f in self.flags if f.severity == "danger"]
+
+
+def assess_buying_center(contacts: Iterable) -> BuyingCenter:
+    """Group active contacts by buying role and flag the gaps and the dangers.
+
+    Each contact needs `buying_role`, `is_coach`, `attitude` and `is_active`.
+    Flags: no decider, no coach (danger); another of the four roles unfilled
+    (warning); an opponent holding a veto role (danger); the decider's attitude
+    unknown (warning).
+    """
+    center = BuyingCenter(by_role={role.value: [] for role in MAP_ROLES})
+    for contact in contacts:
+        if not contact.is_active:
+            continue
+        if contact.buying_role in center.by_role:
+            center.by_role[contact.buying_role].append(contact)
+        else:
+            center.others.append(contact)
+        if contact.is_coach:
+            center.coaches.append(contact)
+
+    flags = center.flags
+    if not center.by_role[BuyingRole.DECIDER]:
+        flags.append(Flag("no_decider", "danger", _("No contact in the decider role.")))
+    if not center.coaches:
+        flags.append(Flag("no_coach", "danger", _("No coach (internal champion) at this account.")))
+    for role in MAP_ROLES[1:]:
+        if not center.by_role[role]:
+            flags.append(
+                Flag(
+                    f"no_{role.value}",
+                    "warning",
+                    _("No contact in the %(role)s role.") % {"role": role.label.lower()},
+                )
+            )
+    for role in MAP_ROLES:
+        for contact in center.by_role[role]:
+            if role in VETO_ROLES and contact.attitude == Attitude.OPPONENT:
+                flags.append(
+                    Flag(
+                        "opponent_with_veto",
+                        "danger",
+                        _("%(name)s is an opponent and holds a veto as %(role)s.")
+                        % {"name": contact.name, "role": role.label.lower()},
+                        contact,
+                    )
+                )
+    deciders = center.by_role[BuyingRole.DECIDER]
+    if deciders and all(c.attitude == Attitude.UNKNOWN for c in deciders):
+        flags.append(
+            Flag(
+                "decider_attitude_unknown", "warning", _("The decider's attitude to us is unknown.")
+            )
+        )
+    return center

@@ -1,0 +1,161 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Account, AccountCompetitor, AccountTeamRole, Contact, User
+from .selectors import assignable_owners, can_reassign
+
+
+class VersionedForm(forms.ModelForm):
+    """A model form that carries the version the user started editing from.
+
+    The view passes it to the service as `expected_version`, so a save from a stale
+    tab is refused with a message instead of silently overwriting someone's work.
+    """
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def model_fields_data(self) -> dict:
+        return {
+            name: value for name, value in self.cleaned_data.items() if name in self._meta.fields
+        }
+
+
+class AccountForm(VersionedForm):
+    website = forms.URLField(
+        label=Account._meta.get_field("website").verbose_name,
+        required=False,
+        assume_scheme="https",  # a website typed without a scheme is https nowadays
+    )
+    # Sections of the form, in the order the page shows them.
+    SECTIONS = [
+        (
+            _("Identity"),
+            ["name", "industry", "region", "status", "owner", "website", "address", "external_id"],
+        ),
+        (
+            _("Size and budget"),
+            ["employees", "annual_revenue", "annual_budget", "growth_potential"],
+        ),
+        (
+            _("Financial standing"),
+            [
+                "credit_rating",
+                "debt_to_asset_ratio",
+                "net_profit_margin",
+                "return_on_assets",
+                "payment_cycle_days",
+                "inventory_cycle_days",
+            ],
+        ),
+        (
+            _("Sales information"),
+            ["customer_markets", "logistics", "category_purchases", "our_share"],
+        ),
+        (_("Purchase factors"), ["purchase_cost_level", "technology_content", "policy_factors"]),
+        (_("Development value"), ["expected_sales", "expected_profit", "cost_to_serve", "notes"]),
+    ]
+
+    class Meta:
+        model = Account
+        fields = [
+            "name", "industry", "region", "status", "owner", "website", "address", "external_id",
+            "employees", "annual_revenue", "annual_budget", "growth_potential",
+            "credit_rating", "debt_to_asset_ratio", "net_profit_margin", "return_on_assets",
+            "payment_cycle_days", "inventory_cycle_days",
+            "customer_markets", "logistics", "category_purchases", "our_share",
+            "purchase_cost_level", "technology_content", "policy_factors",
+            "expected_sales", "expected_profit", "cost_to_serve", "notes",
+        ]  # fmt: skip
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in ["customer_markets", "logistics", "policy_factors", "notes"]
+        }
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        if can_reassign(user, self.instance if self.instance.pk else None):
+            self.fields["owner"].queryset = assignable_owners(user).order_by("username")
+            if not self.instance.pk:
+                self.fields["owner"].initial = user.pk
+        else:
+            # Reps own what they create and cannot hand accounts on.
+            del self.fields["owner"]
+
+    def sections(self):
+        for title, names in self.SECTIONS:
+            yield title, [self[name] for name in names if name in self.fields]
+
+
+class ContactForm(VersionedForm):
+    SECTIONS = [
+        (
+            _("Who they are"),
+            ["name", "title", "department", "phone", "email", "reports_to", "is_active"],
+        ),
+        (
+            _("Place in the buying center"),
+            ["buying_role", "is_coach", "influence", "attitude", "relationship_owner"],
+        ),
+        (
+            _("What drives them"),
+            ["job_interests", "personal_interests", "personality", "pressures", "hobbies", "notes"],
+        ),
+    ]
+
+    class Meta:
+        model = Contact
+        fields = [
+            "name", "title", "department", "phone", "email", "buying_role", "is_coach",
+            "influence", "attitude", "reports_to", "relationship_owner", "is_active",
+            "job_interests", "personal_interests", "personality", "pressures", "hobbies",
+            "notes", "external_id",
+        ]  # fmt: skip
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2})
+            for name in [
+                "job_interests",
+                "personal_interests",
+                "personality",
+                "pressures",
+                "hobbies",
+                "notes",
+            ]
+        }
+
+    def __init__(self, *args, account: Account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+        reports_to = account.contacts.order_by("name")
+        if self.instance.pk:
+            reports_to = reports_to.exclude(pk=self.instance.pk)
+        self.fields["reports_to"].queryset = reports_to
+        self.fields["relationship_owner"].queryset = User.objects.filter(is_active=True).order_by(
+            "username"
+        )
+        self.SECTIONS = [*self.SECTIONS, (_("Sync"), ["external_id"])]
+
+    def sections(self):
+        for title, names in self.SECTIONS:
+            yield title, [self[name] for name in names if name in self.fields]
+
+
+class TeamMemberForm(forms.Form):
+    user = forms.ModelChoiceField(
+        label=_("Colleague"), queryset=User.objects.filter(is_active=True).order_by("username")
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=AccountTeamRole.choices)
+
+
+class CompetitorForm(forms.ModelForm):
+    class Meta:
+        model = AccountCompetitor
+        fields = ["name", "threat", "strengths", "weaknesses"]
+        widgets = {
+            "strengths": forms.Textarea(attrs={"rows": 2}),
+            "weaknesses": forms.Textarea(attrs={"rows": 2}),
+        }

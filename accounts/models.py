@@ -1,0 +1,454 @@
+"""Customer accounts (大客户), their buying center, and the people on our side.
+
+"Account" here means a customer organisation; our own users are `User`.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from keyaccounts.models import VersionedModel
+
+
+class User(AbstractUser):
+    """One of our people: rep, presales consultant, project manager or manager."""
+
+    sales_team = models.ForeignKey(
+        "SalesTeam",
+        verbose_name=_("sales team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    def get_full_name(self):
+        # Chinese names are written surname first, without a space: 王建国, not 建国 王.
+        if any("\u4e00" <= ch <= "\u9fff" for ch in self.last_name + self.first_name):
+            return f"{self.last_name}{self.first_name}".strip()
+        return super().get_full_name()
+
+
+class SalesTeam(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    manager = models.ForeignKey(
+        User,
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
+    )
+
+    class Meta:
+        verbose_name = _("sales team")
+        verbose_name_plural = _("sales teams")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Industry(models.TextChoices):
+    TECHNOLOGY = "technology", _("Technology")
+    FINANCE = "finance", _("Finance")
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    GOVERNMENT = "government", _("Government")
+    EDUCATION = "education", _("Education")
+    ENERGY = "energy", _("Energy")
+    TELECOM = "telecom", _("Telecom")
+    LOGISTICS = "logistics", _("Logistics")
+    HEALTHCARE = "healthcare", _("Healthcare")
+    RETAIL = "retail", _("Retail")
+    OTHER = "other", _("Other")
+
+
+class AccountStatus(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    DEVELOPING = "developing", _("Developing")
+    ACTIVE = "active", _("Active customer")
+    DORMANT = "dormant", _("Dormant")
+    LOST = "lost", _("Lost")
+
+
+class CreditRating(models.TextChoices):
+    AAA = "AAA", "AAA"
+    AA = "AA", "AA"
+    A = "A", "A"
+    BBB = "BBB", "BBB"
+    BB = "BB", "BB"
+    B = "B", "B"
+    CCC = "CCC", _("CCC or below")
+    UNRATED = "unrated", _("Not rated")
+
+
+class Level(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+PERCENT = [MinValueValidator(-100), MaxValueValidator(100)]
+
+
+class Account(VersionedModel):
+    """A key account: one customer organisation and what we know of it."""
+
+    # Identity
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    industry = models.CharField(
+        _("industry"), max_length=20, choices=Industry.choices, db_index=True
+    )
+    region = models.CharField(_("region"), max_length=100, blank=True, db_index=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=AccountStatus.choices,
+        default=AccountStatus.PROSPECT,
+        db_index=True,
+    )
+    owner = models.ForeignKey(
+        User, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="owned_accounts"
+    )
+    website = models.URLField(_("website"), blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+
+    # Size and budget
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    annual_revenue = models.DecimalField(
+        _("annual revenue (10k CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    annual_budget = models.DecimalField(
+        _("annual budget for our category (10k CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    growth_potential = models.CharField(
+        _("growth potential"), max_length=10, choices=Level.choices, blank=True
+    )
+
+    # Financial standing (客户管理信息)
+    credit_rating = models.CharField(
+        _("credit rating"),
+        max_length=10,
+        choices=CreditRating.choices,
+        default=CreditRating.UNRATED,
+    )
+    debt_to_asset_ratio = models.DecimalField(
+        _("asset-liability ratio (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(999)],
+    )
+    net_profit_margin = models.DecimalField(
+        _("net profit margin (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=PERCENT,
+    )
+    return_on_assets = models.DecimalField(
+        _("return on assets (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=PERCENT,
+    )
+    payment_cycle_days = models.PositiveIntegerField(
+        _("payment cycle (days)"), null=True, blank=True, validators=[MaxValueValidator(3650)]
+    )
+    inventory_cycle_days = models.PositiveIntegerField(
+        _("inventory cycle (days)"), null=True, blank=True, validators=[MaxValueValidator(3650)]
+    )
+
+    # Sales information
+    customer_markets = models.TextField(
+        _("who buys the customer's products"),
+        blank=True,
+        help_text=_("The customer's own customers and markets."),
+    )
+    logistics = models.TextField(_("customer's logistics"), blank=True)
+    category_purchases = models.DecimalField(
+        _("yearly purchases of our category (10k CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    our_share = models.DecimalField(
+        _("our share of its purchases (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+
+    # Purchase factors (大客户开发系数表)
+    purchase_cost_level = models.CharField(
+        _("purchase cost level"),
+        max_length=10,
+        choices=Level.choices,
+        blank=True,
+        help_text=_("Higher cost means longer decisions and more deciders."),
+    )
+    technology_content = models.CharField(
+        _("technology content"), max_length=10, choices=Level.choices, blank=True
+    )
+    policy_factors = models.TextField(
+        _("policy and social factors"),
+        blank=True,
+        help_text=_("Industry standards, environmental and legal requirements."),
+    )
+
+    # Development value (成本/销售预测分析)
+    expected_sales = models.DecimalField(
+        _("expected yearly sales (10k CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    expected_profit = models.DecimalField(
+        _("expected yearly profit (10k CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    cost_to_serve = models.DecimalField(
+        _("cost to win and serve (10k CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("People, travel, inventory, financing and risk."),
+    )
+
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["name", "pk"]
+        indexes = [models.Index(fields=["owner", "status"])]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("accounts:detail", args=[self.pk])
+
+
+class AccountTeamRole(models.TextChoices):
+    SALES_REP = "sales_rep", _("Sales rep")
+    PRESALES = "presales", _("Presales consultant")
+    PROJECT_MANAGER = "project_manager", _("Project manager")
+    EXECUTIVE_SPONSOR = "executive_sponsor", _("Executive sponsor")
+
+
+class AccountTeamMember(models.Model):
+    """One of our people on an account's team (team selling)."""
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="team_members"
+    )
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="account_memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=AccountTeamRole.choices)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("account team member")
+        verbose_name_plural = _("account team members")
+        ordering = ["account", "role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "user"], name="one_team_role_per_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class ThreatLevel(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class CompetitorAssessment(models.Model):
+    """A competitor and how we stand against it: at an account, or in one deal."""
+
+    name = models.CharField(_("competitor"), max_length=200)
+    strengths = models.TextField(_("their strengths"), blank=True)
+    weaknesses = models.TextField(_("their weaknesses"), blank=True)
+    threat = models.CharField(
+        _("threat"), max_length=10, choices=ThreatLevel.choices, default=ThreatLevel.MEDIUM
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name
+
+
+class AccountCompetitor(CompetitorAssessment):
+    """A competitor present at the account, and how we stand against it."""
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="competitors"
+    )
+
+    class Meta:
+        verbose_name = _("competitor at the account")
+        verbose_name_plural = _("competitors at the account")
+        ordering = ["account", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="one_entry_per_competitor"),
+        ]
+
+    def get_edit_url(self):
+        return reverse("accounts:competitor_edit", args=[self.account_id, self.pk])
+
+    def get_remove_url(self):
+        return reverse("accounts:competitor_remove", args=[self.account_id, self.pk])
+
+
+class BuyingRole(models.TextChoices):
+    DECIDER = "decider", _("Decider")
+    EVALUATOR = "evaluator", _("Evaluator")
+    USER = "user", pgettext_lazy("buying role", "User")
+    PURCHASER = "purchaser", _("Purchaser")
+    OTHER = "other", _("Other / not yet known")
+
+
+# Roles that can stop a purchase: the decider's final approval, the evaluator's
+# technical veto and the users' partial veto (DOMAIN.md, the buying center).
+VETO_ROLES = frozenset({BuyingRole.DECIDER, BuyingRole.EVALUATOR, BuyingRole.USER})
+
+
+class Attitude(models.TextChoices):
+    CHAMPION = "champion", _("Strong supporter")
+    SUPPORTER = "supporter", _("Supporter")
+    NEUTRAL = "neutral", _("Neutral")
+    SKEPTIC = "skeptic", _("Skeptic")
+    OPPONENT = "opponent", _("Opponent")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Contact(VersionedModel):
+    """A person at the customer, with their place in the buying center."""
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    buying_role = models.CharField(
+        _("buying role"),
+        max_length=20,
+        choices=BuyingRole.choices,
+        default=BuyingRole.OTHER,
+        db_index=True,
+    )
+    is_coach = models.BooleanField(
+        _("coach (internal champion)"),
+        default=False,
+        help_text=_("Supports our solution and guides us through the organisation."),
+    )
+    influence = models.CharField(
+        _("influence"), max_length=10, choices=Level.choices, default=Level.MEDIUM
+    )
+    attitude = models.CharField(
+        _("attitude to us"), max_length=20, choices=Attitude.choices, default=Attitude.UNKNOWN
+    )
+    job_interests = models.TextField(_("job interests"), blank=True)
+    personal_interests = models.TextField(_("personal interests"), blank=True)
+    personality = models.TextField(_("personality"), blank=True)
+    pressures = models.TextField(_("pressures and challenges"), blank=True)
+    hobbies = models.TextField(_("interests and hobbies"), blank=True)
+    reports_to = models.ForeignKey(
+        "self",
+        verbose_name=_("reports to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+    )
+    relationship_owner = models.ForeignKey(
+        User,
+        verbose_name=_("relationship owner on our side"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_relationships",
+        help_text=_("Who on our side keeps this relationship, at the matching level."),
+    )
+    is_active = models.BooleanField(
+        _("still at the customer"),
+        default=True,
+        help_text=_("Untick when the person leaves; the history stays."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["account", "name", "pk"]
+        indexes = [models.Index(fields=["account", "buying_role"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.title})" if self.title else self.name
+
+    def get_absolute_url(self):
+        return reverse("accounts:contact_edit", args=[self.account_id, self.pk])
+
+    def clean(self):
+        if self.reports_to_id is None:
+            return
+        if self.reports_to_id == self.pk:
+            raise ValidationError({"reports_to": _("A contact cannot report to themselves.")})
+        if self.reports_to.account_id != self.account_id:
+            raise ValidationError({"reports_to": _("Choose a contact of the same account.")})
+        # Walk up the chain: a loop in the org chart would hang every tree view.
+        seen = {self.pk}
+        boss = self.reports_to
+        while boss is not None:
+            if boss.pk in seen:
+                raise ValidationError(
+                    {"reports_to": _("This would make a loop in the reporting line.")}
+                )
+            seen.add(boss.pk)
+            boss = boss.reports_to

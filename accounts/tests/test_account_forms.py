@@ -1,0 +1,127 @@
+import pytest
+from django.urls import reverse
+
+from accounts.models import Account
+from accounts.tests.factories import AccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def valid_data(**overrides):
+    data = {
+        "name": "华东精密制造",
+        "industry": "manufacturing",
+        "region": "华东",
+        "status": "prospect",
+        "credit_rating": "AA",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_rep_creates_an_account_they_own(personas, login):
+    response = login(personas.carol).post(reverse("accounts:create"), valid_data())
+    account = Account.objects.get(name="华东精密制造")
+    assert response.status_code == 302
+    assert response["Location"] == account.get_absolute_url()
+    assert account.owner == personas.carol
+    assert account.version == 1
+
+
+def test_rep_is_not_offered_the_owner_field_and_cannot_smuggle_one(personas, login):
+    client = login(personas.alice)
+    assert "owner" not in client.get(reverse("accounts:create")).context["form"].fields
+    client.post(reverse("accounts:create"), valid_data(owner=personas.charlie.pk))
+    assert Account.objects.get(name="华东精密制造").owner == personas.alice
+
+
+def test_manager_can_create_an_account_for_a_team_member(personas, login):
+    login(personas.manager).post(reverse("accounts:create"), valid_data(owner=personas.carol.pk))
+    assert Account.objects.get(name="华东精密制造").owner == personas.carol
+
+
+def test_manager_cannot_give_an_account_to_another_teams_rep(personas, login):
+    response = login(personas.manager).post(
+        reverse("accounts:create"), valid_data(owner=personas.charlie.pk)
+    )
+    assert response.status_code == 200
+    assert "owner" in response.context["form"].errors
+    assert not Account.objects.filter(name="华东精密制造").exists()
+
+
+def test_errors_are_shown_beside_their_fields_and_the_input_is_kept(personas, login):
+    data = valid_data(
+        name="",
+        our_share="150",
+        payment_cycle_days="-3",
+        website="not a url",
+        notes="Met the CIO at the expo; follow up on the MES tender.",
+    )
+    response = login(personas.alice).post(reverse("accounts:create"), data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) == {"name", "our_share", "payment_cycle_days", "website"}
+    page = response.content.decode()
+    assert "Met the CIO at the expo; follow up on the MES tender." in page
+    assert 'value="华东"' in page
+    assert "Ensure this value is less than or equal to 100" in page
+    assert Account.objects.count() == 2  # only the personas' accounts
+
+
+def test_external_id_must_be_unique_with_a_clear_message(personas, login):
+    AccountFactory(external_id="ERP-1", owner=personas.alice)
+    response = login(personas.alice).post(
+        reverse("accounts:create"), valid_data(external_id="ERP-1")
+    )
+    assert "external_id" in response.context["form"].errors
+
+
+def test_a_blank_external_id_is_stored_as_none_so_many_accounts_can_lack_one(personas, login):
+    client = login(personas.alice)
+    client.post(reverse("accounts:create"), valid_data(name="One", external_id=""))
+    client.post(reverse("accounts:create"), valid_data(name="Two", external_id=""))
+    assert list(
+        Account.objects.filter(name__in=["One", "Two"]).values_list("external_id", flat=True)
+    ) == [None, None]
+
+
+def test_edit_saves_and_bumps_the_version(personas, login):
+    account = personas.account
+    url = reverse("accounts:edit", args=[account.pk])
+    response = login(personas.bob).post(url, valid_data(name="Renamed", version=account.version))
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.name, account.version, account.owner) == ("Renamed", 2, personas.alice)
+
+
+def test_a_stale_tab_cannot_overwrite_a_newer_save(personas, login):
+    account = personas.account
+    url = reverse("accounts:edit", args=[account.pk])
+    opened_at = account.version
+    # Bob saves first from his tab...
+    login(personas.bob).post(url, valid_data(name="Bob's name", version=opened_at))
+    # ...then Alice saves from a tab she opened before Bob's save.
+    response = login(personas.alice).post(
+        url, valid_data(name="Alice's name", notes="Alice's long notes", version=opened_at)
+    )
+    assert response.status_code == 200
+    account.refresh_from_db()
+    assert account.name == "Bob's name"
+    page = response.content.decode()
+    assert "Someone else saved this record" in page
+    assert "Alice&#x27;s long notes" in page  # her input is still there
+    # Saving again from that page is her informed choice and goes through.
+    form_version = response.context["form"].data["version"]
+    login(personas.alice).post(url, valid_data(name="Alice's name", version=form_version))
+    account.refresh_from_db()
+    assert account.name == "Alice's name"
+
+
+def test_only_a_manager_can_reassign_an_account(personas, login):
+    url = reverse("accounts:edit", args=[personas.account.pk])
+    login(personas.bob).post(url, valid_data(owner=personas.bob.pk))
+    personas.account.refresh_from_db()
+    assert personas.account.owner == personas.alice
+    login(personas.manager).post(url, valid_data(owner=personas.carol.pk))
+    personas.account.refresh_from_db()
+    assert personas.account.owner == personas.carol

@@ -1,0 +1,121 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import BuyingRole
+from accounts.tests.factories import AccountFactory, ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("accounts:list")
+
+
+def names(response):
+    return [a.name for a in response.context["page"].object_list]
+
+
+def make_accounts(owner, n, start=0):
+    for i in range(start, start + n):
+        account = AccountFactory(name=f"Account {i:03}", owner=owner)
+        ContactFactory(account=account, buying_role=BuyingRole.DECIDER)
+        ContactFactory(account=account, buying_role=BuyingRole.USER, is_coach=True)
+        ContactFactory(account=account, buying_role=BuyingRole.EVALUATOR)
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_runs_the_same_number_of_queries_for_2_or_25_rows(personas, login):
+    client = login(personas.manager)
+    make_accounts(personas.alice, 2)
+    few = count_queries(client, URL)
+    make_accounts(personas.bob, 23, start=2)
+    many = count_queries(client, URL)
+    assert many == few
+    # A filtered, sorted list is no different.
+    filtered = f"{URL}?industry=manufacturing&status=prospect&ordering=-updated"
+    assert count_queries(client, filtered) == few
+
+
+def test_list_query_count_has_a_hard_ceiling(personas, login, django_assert_max_num_queries):
+    make_accounts(personas.alice, 25)
+    client = login(personas.alice)
+    with django_assert_max_num_queries(12):
+        client.get(URL)
+
+
+def test_search_finds_accounts_by_name_contact_or_external_id(personas, login):
+    ContactFactory(account=personas.account, name="张伟")
+    AccountFactory(name="Unrelated Co", owner=personas.alice, external_id="ERP-42")
+    client = login(personas.alice)
+    assert names(client.get(URL, {"q": "alice's"})) == ["Alice's Customer Co"]
+    assert names(client.get(URL, {"q": "张伟"})) == ["Alice's Customer Co"]
+    assert names(client.get(URL, {"q": "erp-42"})) == ["Unrelated Co"]
+    assert names(client.get(URL, {"q": "nothing like it"})) == []
+
+
+def test_search_never_reaches_accounts_the_user_cannot_see(personas, login):
+    ContactFactory(account=personas.charlies_account, name="Secret Person")
+    assert names(login(personas.alice).get(URL, {"q": "Secret"})) == []
+
+
+def test_filters_by_industry_status_owner_and_region(personas, login):
+    AccountFactory(
+        name="Bank", owner=personas.carol, industry="finance", status="active", region="North"
+    )
+    client = login(personas.manager)
+    assert names(client.get(URL, {"industry": "finance"})) == ["Bank"]
+    assert names(client.get(URL, {"status": "active"})) == ["Bank"]
+    assert names(client.get(URL, {"owner": personas.alice.pk})) == ["Alice's Customer Co"]
+    assert names(client.get(URL, {"region": "North"})) == ["Bank"]
+
+
+def test_owner_and_region_filters_offer_only_what_the_user_can_see(personas, login):
+    AccountFactory(owner=personas.charlie, region="Far West")
+    form = login(personas.alice).get(URL).context["filter"].form
+    assert [u.username for u in form.fields["owner"].queryset] == ["alice"]
+    assert "Far West" not in [value for value, _label in form.fields["region"].choices]
+
+
+def test_gap_filter_lists_accounts_without_decider_or_coach(personas, login):
+    covered = AccountFactory(name="Covered", owner=personas.alice)
+    ContactFactory(account=covered, buying_role=BuyingRole.DECIDER, is_coach=True)
+    client = login(personas.alice)
+    assert names(client.get(URL, {"gap": "no_decider"})) == ["Alice's Customer Co"]
+    assert names(client.get(URL, {"gap": "no_coach"})) == ["Alice's Customer Co"]
+
+
+def test_a_contact_who_left_does_not_count_as_the_decider(personas, login):
+    ContactFactory(account=personas.account, buying_role=BuyingRole.DECIDER, is_active=False)
+    row = login(personas.alice).get(URL).context["page"].object_list[0]
+    assert row.has_decider is False
+    assert row.contact_count == 0
+
+
+def test_odd_input_gets_a_page_not_an_error(personas, login):
+    client = login(personas.alice)
+    for params in [
+        {"owner": "not-a-number"},
+        {"industry": "spaceflight"},
+        {"page": "999"},
+        {"page": "-1"},
+        {"ordering": "password"},
+        {"q": "%' OR 1=1 --"},
+        {"q": "\x00"},
+    ]:
+        response = client.get(URL, params)
+        assert response.status_code == 200, params
+
+
+def test_pages_list_25_accounts_and_keep_the_filters_in_the_links(personas, login):
+    make_accounts(personas.alice, 30)
+    client = login(personas.alice)
+    response = client.get(URL, {"industry": "manufacturing"})
+    assert len(response.context["page"].object_list) == 25
+    assert "industry=manufacturing&amp;page=2" in response.content.decode()
+    second = client.get(URL, {"industry": "manufacturing", "page": 2})
+    assert len(second.context["page"].object_list) == 6

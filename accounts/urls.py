@@ -1,0 +1,29 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.account_list_view, name="list"),
+    path("new/", views.account_create_view, name="create"),
+    path("<int:pk>/", views.account_detail_view, name="detail"),
+    path("<int:pk>/edit/", views.account_edit_view, name="edit"),
+    path("<int:account_pk>/contacts/new/", views.contact_create_view, name="contact_create"),
+    path("<int:account_pk>/contacts/<int:pk>/edit/", views.contact_edit_view, name="contact_edit"),
+    path("<int:account_pk>/team/add/", views.team_member_add_view, name="team_add"),
+    path(
+        "<int:account_pk>/team/<int:pk>/remove/", views.team_member_remove_view, name="team_remove"
+    ),
+    path("<int:account_pk>/competitors/new/", views.competitor_edit_view, name="competitor_create"),
+    path(
+        "<int:account_pk>/competitors/<int:pk>/edit/",
+        views.competitor_edit_view,
+        name="competitor_edit",
+    ),
+    path(
+        "<int:account_pk>/competitors/<int:pk>/remove/",
+        views.competitor_remove_view,
+        name="competitor_remove",
+    ),
+]

@@ -1,0 +1,255 @@
+"""Pages for accounts, their buying center, team and competitors.
+
+Every view finds its account through `account_get_visible`, so anything outside the
+visibility rule answers 404. Writes go through `services`.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from keyaccounts.exceptions import ApplicationError, VersionConflict
+from opportunities.selectors import account_opportunities
+from visits.selectors import account_timeline
+
+from . import services
+from .buying_center import assess_buying_center
+from .filters import AccountFilter
+from .forms import AccountForm, CompetitorForm, ContactForm, TeamMemberForm
+from .models import Account, AccountCompetitor, AccountTeamMember, Contact
+from .selectors import account_get_visible, account_list
+
+PAGE_SIZE = 25
+TIMELINE_SIZE = 10  # the latest visits on the account page; the rest a click away
+
+
+def _visible_account(request, pk) -> Account:
+    try:
+        return account_get_visible(user=request.user, pk=pk)
+    except Account.DoesNotExist:
+        raise Http404 from None
+
+
+def add_errors(form, exc: Exception) -> None:
+    """Show a service's refusal on the form, beside the field it concerns if any."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    elif isinstance(exc, ApplicationError):
+        form.add_error(None, exc.message)
+    else:
+        form.add_error(None, exc)
+
+
+def _save_versioned(request, form, save) -> bool:
+    """Run `save(expected_version)`; on a conflict keep the user's input and explain."""
+    try:
+        save(form.cleaned_data.get("version"))
+    except VersionConflict as exc:
+        form.add_error(
+            None,
+            _(
+                "Someone else saved this record while you were editing it, so your changes "
+                "were not saved. Your input is still below: compare it with the current "
+                "record (open it in another tab) and save again to replace their version."
+            ),
+        )
+        # Saving again on purpose overwrites; that is the user's informed choice.
+        data = form.data.copy()
+        data["version"] = exc.current_version
+        form.data = data
+        return False
+    except (ValidationError, ApplicationError) as exc:
+        add_errors(form, exc)
+        return False
+    return True
+
+
+def account_list_view(request):
+    queryset = account_list(user=request.user)
+    filterset = AccountFilter(request.GET or None, queryset=queryset, request=request)
+    accounts = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    # A tiebreak on pk keeps pages stable when many rows share a sort value.
+    ordering = [f for f in accounts.query.order_by if f not in ("pk", "-pk")] or ["name"]
+    accounts = accounts.order_by(*ordering, "pk")
+    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accounts/account_list.html",
+        {"filter": filterset, "page": page, "query": query.urlencode()},
+    )
+
+
+def account_detail_view(request, pk):
+    account = _visible_account(request, pk)
+    contacts = list(
+        account.contacts.select_related("reports_to", "relationship_owner").order_by("name")
+    )
+    team = account.team_members.select_related("user").order_by("role", "user__username")
+    visits = list(account_timeline(account=account)[: TIMELINE_SIZE + 1])
+    return render(
+        request,
+        "accounts/account_detail.html",
+        {
+            "account": account,
+            "center": assess_buying_center(contacts),
+            "contacts": contacts,
+            "team": team,
+            "competitors": account.competitors.all(),
+            "opportunities": account_opportunities(account=account),
+            "can_manage_team": services.can_manage_team(request.user, account),
+            "team_form": TeamMemberForm(),
+            "visits": visits[:TIMELINE_SIZE],
+            "more_visits": len(visits) > TIMELINE_SIZE,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def account_create_view(request):
+    form = AccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_create(by=request.user, **form.model_fields_data())
+        except (ValidationError, ApplicationError) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Account %(name)s created.") % {"name": account.name})
+            return redirect(account)
+    return render(request, "accounts/account_form.html", {"form": form})
+
+
+def account_edit_view(request, pk):
+    account = _visible_account(request, pk)
+    form = AccountForm(request.POST or None, instance=account, user=request.user)
+    if request.method == "POST" and form.is_valid():
+
+        def save(expected_version):
+            services.account_update(
+                account=Account.objects.get(pk=account.pk),
+                by=request.user,
+                expected_version=expected_version,
+                **form.model_fields_data(),
+            )
+
+        if _save_versioned(request, form, save):
+            messages.success(request, _("Changes saved."))
+            return redirect(account)
+    return render(request, "accounts/account_form.html", {"form": form, "account": account})
+
+
+def contact_create_view(request, account_pk):
+    account = _visible_account(request, account_pk)
+    initial = {}
+    if request.GET.get("role"):
+        initial["buying_role"] = request.GET["role"]
+    form = ContactForm(
+        request.POST or None, instance=Contact(account=account), account=account, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_create(
+                account=account, by=request.user, **form.model_fields_data()
+            )
+        except (ValidationError, ApplicationError) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Contact %(name)s added.") % {"name": contact.name})
+            return redirect(account.get_absolute_url() + "#buying-center")
+    return render(request, "accounts/contact_form.html", {"form": form, "account": account})
+
+
+def contact_edit_view(request, account_pk, pk):
+    account = _visible_account(request, account_pk)
+    contact = get_object_or_404(Contact, account=account, pk=pk)
+    form = ContactForm(request.POST or None, instance=contact, account=account)
+    if request.method == "POST" and form.is_valid():
+
+        def save(expected_version):
+            services.contact_update(
+                contact=Contact.objects.get(pk=contact.pk),
+                by=request.user,
+                expected_version=expected_version,
+                **form.model_fields_data(),
+            )
+
+        if _save_versioned(request, form, save):
+            messages.success(request, _("Changes saved."))
+            return redirect(account.get_absolute_url() + "#buying-center")
+    return render(
+        request,
+        "accounts/contact_form.html",
+        {"form": form, "account": account, "contact": contact},
+    )
+
+
+@require_POST
+def team_member_add_view(request, account_pk):
+    account = _visible_account(request, account_pk)
+    form = TeamMemberForm(request.POST)
+    if form.is_valid():
+        try:
+            services.team_member_set(account=account, by=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Account team updated."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(account.get_absolute_url() + "#team")
+
+
+@require_POST
+def team_member_remove_view(request, account_pk, pk):
+    account = _visible_account(request, account_pk)
+    member = get_object_or_404(AccountTeamMember, account=account, pk=pk)
+    try:
+        services.team_member_remove(member=member, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("%(user)s removed from the account team.") % {"user": member.user}
+        )
+    return redirect(account.get_absolute_url() + "#team")
+
+
+def competitor_edit_view(request, account_pk, pk=None):
+    account = _visible_account(request, account_pk)
+    competitor = (
+        get_object_or_404(AccountCompetitor, account=account, pk=pk)
+        if pk
+        else AccountCompetitor(account=account)
+    )
+    form = CompetitorForm(request.POST or None, instance=competitor)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.competitor_save(competitor=form.instance, by=request.user)
+        except (ValidationError, ApplicationError) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Competitor saved."))
+            return redirect(account.get_absolute_url() + "#competitors")
+    return render(
+        request,
+        "accounts/competitor_form.html",
+        {"form": form, "account": account, "competitor": competitor if pk else None},
+    )
+
+
+@require_POST
+def competitor_remove_view(request, account_pk, pk):
+    account = _visible_account(request, account_pk)
+    competitor = get_object_or_404(AccountCompetitor, account=account, pk=pk)
+    services.competitor_remove(competitor=competitor, by=request.user)
+    messages.success(request, _("Competitor %(name)s removed.") % {"name": competitor.name})
+    return redirect(account.get_absolute_url() + "#competitors")
