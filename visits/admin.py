@@ -1,0 +1,60 @@
+from django.contrib import admin
+
+from .models import DevelopmentRecord, Notification, Visit
+
+
+@admin.register(Visit)
+class VisitAdmin(admin.ModelAdmin):
+    list_display = [
+        "account",
+        "status",
+        "method",
+        "planned_at",
+        "occurred_at",
+        "owner",
+        "follow_up_due",
+        "followed_up_on",
+    ]
+    list_filter = ["status", "method", "customer_attitude"]
+    list_select_related = ["account", "owner"]
+    search_fields = ["account__name", "external_id", "place", "purpose"]
+    autocomplete_fields = ["account", "owner", "contacts", "attendees", "followed_up_by"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+
+@admin.register(DevelopmentRecord)
+class DevelopmentRecordAdmin(admin.ModelAdmin):
+    list_display = [
+        "account",
+        "result",
+        "started_on",
+        "closed_on",
+        "prepared_by",
+        "reviewed_by",
+        "reviewed_on",
+    ]
+    list_filter = ["result", "reviewed_on"]
+    list_select_related = ["account", "prepared_by", "reviewed_by"]
+    search_fields = ["account__name", "summary", "remarks"]
+    autocomplete_fields = ["account", "prepared_by", "reviewed_by"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = [
+        "kind",
+        "recipient",
+        "account",
+        "due_date",
+        "created_at",
+        "read_at",
+        "email_sent_at",
+    ]
+    list_filter = ["kind", "read_at", "email_sent_at"]
+    list_select_related = ["recipient", "account"]
+    search_fields = ["account__name", "recipient__username"]
+    raw_id_fields = ["recipient", "account", "visit"]
+    show_full_result_count = False

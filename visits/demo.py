@@ -1,0 +1,221 @@
+"""Demo visits and development records for `seed_demo`, in bulk.
+
+Dates are relative to the moment of seeding, so a fresh demo always shows this week's
+planned visits, follow-ups due and overdue, accounts whose contact has lapsed, and
+development records waiting for the manager's review.
+"""
+
+import datetime
+import random
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from accounts.models import AccountStatus, Attitude
+from keyaccounts.bulk import fill_pks, stamp_change_seqs
+
+from .models import (
+    DevelopmentRecord,
+    DevelopmentResult,
+    FollowUpMethod,
+    Visit,
+    VisitMethod,
+    VisitStatus,
+)
+
+BATCH_SIZE = 5000
+
+PURPOSES = [
+    "了解客户年度信息化预算与采购计划",
+    "介绍我方整体解决方案并确认需求范围",
+    "与技术部门交流方案细节，回应技术疑问",
+    "拜访采购部门，了解供应商准入流程",
+    "陪同主管领导高层拜访，巩固合作关系",
+    "了解项目进展与使用中的问题",
+]
+TALKING_POINTS = [
+    "客户今年重点推进数字化转型，预算向生产与供应链系统倾斜。",
+    "对方关注总体拥有成本与实施周期，希望三个月内上线一期。",
+    "技术负责人对数据安全与国产化适配提出了具体要求。",
+    "采购部门说明需要三家以上供应商比选，评分偏重服务能力。",
+    "使用部门反馈现有系统操作繁琐，希望移动端审批。",
+    "高层认可我方行业案例，建议安排标杆客户参观。",
+]
+CUSTOMER_VIEWS = [
+    "整体认可，但认为报价偏高。",
+    "对方案感兴趣，需要内部再讨论。",
+    "更倾向于分期实施，先做试点。",
+    "担心实施团队经验，要求提供项目经理简历。",
+    "对竞争对手的本地服务印象较好。",
+]
+NEXT_STEPS = [
+    "一周内提交修订版方案与分期报价。",
+    "安排售前顾问做一次技术交流。",
+    "邀请客户参加下月产品发布会。",
+    "约采购经理确认招标时间表。",
+    "准备标杆客户参观行程。",
+]
+FEEDBACK = [
+    "客户已收到方案，表示会在部门会议上讨论。",
+    "对方确认了下一次技术交流的时间。",
+    "采购经理反馈报价需再优惠约百分之五。",
+    "客户对交流会评价积极，希望尽快看到演示环境。",
+]
+PLACES = ["客户总部会议室", "客户工厂现场", "我方展厅", "线上会议", "客户办公楼"]
+SUMMARIES = {
+    DevelopmentResult.SUCCESS: "决策者与评估者均支持我方方案，内线及时提供了评标信息，首单签约。",
+    DevelopmentResult.FAILURE: "评估者倾向竞争对手，我方未能在技术评审前扭转态度；价格也不占优。",
+}
+METHOD_WEIGHTS = {
+    VisitMethod.IN_PERSON: 6,
+    VisitMethod.PHONE: 3,
+    VisitMethod.EMAIL: 1,
+    VisitMethod.PRESENTATION: 1,
+}
+ATTITUDE_WEIGHTS = {
+    Attitude.CHAMPION: 1,
+    Attitude.SUPPORTER: 4,
+    Attitude.NEUTRAL: 4,
+    Attitude.SKEPTIC: 2,
+    Attitude.OPPONENT: 1,
+}
+
+
+@dataclass
+class DemoAccount:
+    index: int  # the account's number in the demo (1..N)
+    account: object  # a saved Account
+    contacts: list  # its saved Contacts
+    team: list  # Users on its account team besides the owner
+
+
+def weighted(rng: random.Random, weights: dict):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def visits_per_account(*, index: int, total: int, accounts: int) -> int:
+    """Spread `total` visits over `accounts` accounts so they add up exactly."""
+    if accounts <= 0:
+        return 0
+    return round(total * index / accounts) - round(total * (index - 1) / accounts)
+
+
+def at_office_hours(rng: random.Random, day: datetime.date) -> datetime.datetime:
+    moment = datetime.datetime.combine(day, datetime.time(rng.randint(9, 16), rng.choice([0, 30])))
+    return timezone.make_aware(moment)
+
+
+def plan_visits(
+    item: DemoAccount, *, count: int, seed: int, today: datetime.date
+) -> list[tuple[Visit, list, list]]:
+    """[(unsaved Visit, contacts met, attendees)] for one account."""
+    rng = random.Random(f"{seed}:visits:{item.index}")
+    owner = item.account.owner
+    lapsed = item.index % 6 == 2  # no contact for over 90 days: the reminder shows
+    result = []
+    for k in range(count):
+        visit = Visit(
+            external_id=f"demo-visit-{item.index:06d}-{k:03d}",
+            account=item.account,
+            owner=owner,
+            method=weighted(rng, METHOD_WEIGHTS),
+            purpose=rng.choice(PURPOSES),
+        )
+        met = rng.sample(item.contacts, min(len(item.contacts), rng.choice([1, 1, 2])))
+        attendees = [u for u in item.team if rng.random() < 0.3]
+        if k == 0 and item.index % 3 == 0 and not lapsed:
+            # The week ahead: a planned visit.
+            visit.status = VisitStatus.PLANNED
+            day = today + datetime.timedelta(days=rng.randint(0, 6))
+            visit.planned_at = at_office_hours(rng, day)
+            visit.preparation = "准备客户案例与报价单；会前与售前顾问电话沟通。"
+            visit.pre_visit_call_held = rng.random() < 0.5
+            result.append((visit, met, attendees))
+            continue
+        days_ago = rng.randint(95, 200) if lapsed else rng.choice([1, 2, 3, 5, 9, 15, 25, 40, 70])
+        day = today - datetime.timedelta(days=days_ago)
+        visit.status = VisitStatus.DONE
+        visit.occurred_at = at_office_hours(rng, day)
+        visit.duration_minutes = rng.choice([30, 45, 60, 90, 120])
+        visit.place = rng.choice(PLACES) if visit.method == VisitMethod.IN_PERSON else ""
+        visit.talking_points = rng.choice(TALKING_POINTS)
+        visit.customer_views = rng.choice(CUSTOMER_VIEWS)
+        visit.customer_attitude = weighted(rng, ATTITUDE_WEIGHTS)
+        visit.next_steps = rng.choice(NEXT_STEPS)
+        visit.follow_up_due = day + datetime.timedelta(days=7)
+        roll = rng.random()
+        if days_ago > 7:
+            lag = (
+                rng.randint(1, 7) if roll < 0.75 else (rng.randint(8, 14) if roll < 0.87 else None)
+            )
+        else:
+            lag = rng.randint(1, days_ago) if roll < 0.4 else None
+        if lag is not None and lag <= days_ago:
+            visit.followed_up_on = day + datetime.timedelta(days=lag)
+            visit.follow_up_method = rng.choice(list(FollowUpMethod))
+            visit.follow_up_feedback = rng.choice(FEEDBACK)
+            visit.followed_up_by = owner
+        result.append((visit, met, attendees))
+    return result
+
+
+def plan_record(item: DemoAccount, *, seed: int, today: datetime.date):
+    """A development record for accounts under development, won or lost; else None."""
+    rng = random.Random(f"{seed}:record:{item.index}")
+    status = item.account.status
+    account = item.account
+    started = today - datetime.timedelta(days=rng.randint(60, 180))
+    record = DevelopmentRecord(
+        external_id=f"demo-devrecord-{item.index:06d}",
+        account=account,
+        prepared_by=account.owner,
+        started_on=started,
+        prepared_on=today - datetime.timedelta(days=rng.randint(0, 10)),
+    )
+    if status == AccountStatus.DEVELOPING:
+        record.remarks = "持续跟进中：重点争取评估者支持。"
+        return record
+    if status == AccountStatus.LOST:
+        result = DevelopmentResult.FAILURE
+    elif status == AccountStatus.ACTIVE and item.index % 4 == 0:
+        result = DevelopmentResult.SUCCESS
+    else:
+        return None
+    record.result = result
+    record.summary = SUMMARIES[result]
+    record.closed_on = today - datetime.timedelta(days=rng.randint(5, 30))
+    record.prepared_on = record.closed_on
+    team = account.owner.sales_team
+    # Half of the finished records are already reviewed; the rest wait for the manager.
+    if team is not None and team.manager_id and team.manager_id != account.owner_id:
+        if item.index % 2 == 0:
+            record.reviewed_by_id = team.manager_id
+            record.reviewed_on = record.closed_on + datetime.timedelta(days=3)
+    return record
+
+
+def create_demo_visits(items: list[DemoAccount], *, total: int, accounts: int, seed: int) -> dict:
+    """Bulk-create the visits and development records of these (newly made) accounts."""
+    today = timezone.localdate()
+    planned = []
+    for item in items:
+        count = visits_per_account(index=item.index, total=total, accounts=accounts)
+        planned.extend(plan_visits(item, count=count, seed=seed, today=today))
+    visits = [visit for visit, _, _ in planned]
+    Visit.objects.bulk_create(stamp_change_seqs(visits), batch_size=BATCH_SIZE)
+    fill_pks(Visit, visits)
+    met = [
+        Visit.contacts.through(visit_id=visit.pk, contact_id=contact.pk)
+        for visit, contacts, _ in planned
+        for contact in contacts
+    ]
+    Visit.contacts.through.objects.bulk_create(met, batch_size=BATCH_SIZE)
+    attended = [
+        Visit.attendees.through(visit_id=visit.pk, user_id=user.pk)
+        for visit, _, users in planned
+        for user in users
+    ]
+    Visit.attendees.through.objects.bulk_create(attended, batch_size=BATCH_SIZE)
+    records = [r for item in items if (r := plan_record(item, seed=seed, today=today))]
+    DevelopmentRecord.objects.bulk_create(stamp_change_seqs(records), batch_size=BATCH_SIZE)
+    return {"visits": len(visits), "development records": len(records)}

@@ -1,0 +1,212 @@
+import datetime
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import VersionedForm
+from accounts.models import Account, Contact, User
+
+from .models import DevelopmentRecord, FollowUpMethod, Visit, VisitMethod, VisitStatus
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
+DATE_FORMAT = "%Y-%m-%d"
+
+
+def datetime_input():
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT)
+
+
+def date_input():
+    return forms.DateInput(attrs={"type": "date"}, format=DATE_FORMAT)
+
+
+def quarter_hour_before(now: datetime.datetime) -> datetime.datetime:
+    local = timezone.localtime(now)
+    return local.replace(minute=local.minute - local.minute % 15, second=0, microsecond=0)
+
+
+def tomorrow_at_ten(now: datetime.datetime) -> datetime.datetime:
+    local = timezone.localtime(now)
+    return (local + datetime.timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+
+
+class ContactChoiceField(forms.ModelMultipleChoiceField):
+    """The account's people as checkboxes, "name · title · role", easy to tap on a phone."""
+
+    widget = forms.CheckboxSelectMultiple
+    default_error_messages = {
+        "invalid_choice": _("Choose contacts of this account only; %(value)s is not one of them."),
+        "invalid_pk_value": _("“%(pk)s” is not a contact."),
+    }
+
+    def label_from_instance(self, obj: Contact) -> str:
+        parts = [obj.name, obj.title, obj.get_buying_role_display()]
+        if obj.is_coach:
+            parts.append(str(_("coach")))
+        return " · ".join(str(part) for part in parts if part)
+
+
+class VisitForm(VersionedForm):
+    """One form to plan a visit or to record one; the status decides which fields show."""
+
+    SECTIONS = {
+        VisitStatus.PLANNED: [
+            (_("When and where"), ["planned_at", "duration_minutes", "method", "place"]),
+            (_("Who"), ["contacts", "attendees"]),
+            (_("Preparation"), ["purpose", "preparation", "pre_visit_call_held"]),
+        ],
+        VisitStatus.DONE: [
+            (_("When and where"), ["occurred_at", "duration_minutes", "method", "place"]),
+            (_("Who"), ["contacts", "attendees"]),
+            (
+                _("What was said"),
+                ["purpose", "talking_points", "customer_views", "customer_attitude", "next_steps"],
+            ),
+            (_("Follow-up"), ["follow_up_due"]),
+        ],
+    }
+
+    contacts = ContactChoiceField(
+        label=_("Whom did you meet?"), queryset=Contact.objects.none(), required=False
+    )
+
+    class Meta:
+        model = Visit
+        fields = [
+            "planned_at", "occurred_at", "duration_minutes", "method", "place",
+            "contacts", "attendees",
+            "purpose", "preparation", "pre_visit_call_held",
+            "talking_points", "customer_views", "customer_attitude", "next_steps",
+            "follow_up_due",
+        ]  # fmt: skip
+        widgets = {
+            "planned_at": datetime_input(),
+            "occurred_at": datetime_input(),
+            "follow_up_due": date_input(),
+            "attendees": forms.SelectMultiple(attrs={"size": 4}),
+            **{
+                name: forms.Textarea(attrs={"rows": 3})
+                for name in [
+                    "purpose",
+                    "preparation",
+                    "talking_points",
+                    "customer_views",
+                    "next_steps",
+                ]
+            },
+        }
+        help_texts = {
+            "follow_up_due": _("Leave empty for one week after the visit."),
+            "attendees": _("Colleagues who came along, if any."),
+        }
+
+    def __init__(
+        self,
+        *args,
+        account: Account,
+        status: str,
+        now: datetime.datetime | None = None,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.status = status
+        now = now or timezone.now()
+        keep = {"version"} | {name for _title, names in self.SECTIONS[status] for name in names}
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+
+        contacts = Q(is_active=True)
+        if self.instance.pk:
+            # Someone met then and gone since stays ticked on their old visit.
+            contacts |= Q(pk__in=self.instance.contacts.values("pk"))
+        self.fields["contacts"].queryset = account.contacts.filter(contacts).order_by("name", "pk")
+        self.fields["attendees"].queryset = User.objects.filter(is_active=True).order_by(
+            "first_name", "last_name", "username"
+        )
+        for name in ["planned_at", "occurred_at"]:
+            if name in self.fields:
+                self.fields[name].required = True
+        if "occurred_at" in self.fields:
+            # The phone's picker then offers no future time; the service refuses one anyway.
+            self.fields["occurred_at"].widget.attrs["max"] = timezone.localtime(
+                now + datetime.timedelta(minutes=5)
+            ).strftime(DATETIME_FORMAT)
+
+        if not self.instance.pk:
+            # Sensible defaults: an hour in person, planned for tomorrow morning.
+            for name, value in [
+                ("method", VisitMethod.IN_PERSON),
+                ("duration_minutes", 60),
+                ("planned_at", tomorrow_at_ten(now)),
+            ]:
+                if self.initial.get(name) in (None, ""):
+                    self.initial[name] = value
+        if status == VisitStatus.DONE and not self.instance.occurred_at:
+            # Recording the outcome of a planned visit: it took place as planned, if past.
+            planned = self.instance.planned_at
+            self.initial["occurred_at"] = (
+                planned if planned and planned <= now else quarter_hour_before(now)
+            )
+
+    def sections(self):
+        for title, names in self.SECTIONS[self.status]:
+            yield title, [self[name] for name in names if name in self.fields]
+
+    def visit_fields(self) -> dict:
+        """Keyword arguments for `services.visit_save`."""
+        data = self.model_fields_data()
+        return {
+            "contacts": data.pop("contacts", []),
+            "attendees": data.pop("attendees", []),
+            "status": self.status,
+            **data,
+        }
+
+
+class FollowUpForm(forms.Form):
+    """The follow-up within a week: when, how, and what the customer said."""
+
+    followed_up_on = forms.DateField(label=_("Followed up on"), widget=date_input())
+    follow_up_method = forms.ChoiceField(
+        label=_("How"),
+        choices=FollowUpMethod.choices,
+        initial=FollowUpMethod.PHONE,
+        widget=forms.RadioSelect,
+    )
+    follow_up_feedback = forms.CharField(
+        label=_("What did the customer say?"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["followed_up_on"].initial = today
+        self.fields["followed_up_on"].widget.attrs["max"] = today.strftime(DATE_FORMAT)
+
+
+class DevelopmentRecordForm(VersionedForm):
+    SECTIONS = [
+        (_("The development"), ["started_on", "closed_on", "result"]),
+        (_("Why, and what we learned"), ["summary", "remarks"]),
+    ]
+
+    class Meta:
+        model = DevelopmentRecord
+        fields = ["started_on", "closed_on", "result", "summary", "remarks"]
+        widgets = {
+            "started_on": date_input(),
+            "closed_on": date_input(),
+            "summary": forms.Textarea(attrs={"rows": 4}),
+            "remarks": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "closed_on": _("Leave empty while in progress; a result sets it to today."),
+            "summary": _("Why it succeeded or failed: required once there is a result."),
+        }
+
+    def sections(self):
+        for title, names in self.SECTIONS:
+            yield title, [self[name] for name in names if name in self.fields]

@@ -1,0 +1,278 @@
+"""Visits (拜访), their one-week follow-up, development records and reminders."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from accounts.models import Account, Attitude, Contact
+from keyaccounts.models import VersionedModel
+
+FOLLOW_UP_DAYS = 7  # the seeds: follow up within one week after the visit
+
+
+class VisitMethod(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    LETTER = "letter", _("Letter")
+    PRESENTATION = "presentation", _("Product presentation / seminar")
+    OTHER = "other", _("Other")
+
+
+class VisitStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class FollowUpMethod(models.TextChoices):
+    PHONE = "phone", _("By phone")
+    VISIT = "visit", pgettext_lazy("follow-up method", "By visit")
+
+
+class Visit(VersionedModel):
+    """A customer visit, planned and then recorded (目标客户的访问记录)."""
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="visits"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("logged by"),
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=VisitStatus.choices, default=VisitStatus.PLANNED
+    )
+    contacts = models.ManyToManyField(
+        Contact, verbose_name=_("customer contacts met"), blank=True, related_name="visits"
+    )
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("our attendees"),
+        blank=True,
+        related_name="attended_visits",
+    )
+    planned_at = models.DateTimeField(_("planned for"), null=True, blank=True)
+    occurred_at = models.DateTimeField(_("took place"), null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    method = models.CharField(
+        _("method"), max_length=20, choices=VisitMethod.choices, default=VisitMethod.IN_PERSON
+    )
+    purpose = models.TextField(_("purpose"), blank=True)
+    preparation = models.TextField(_("preparation notes"), blank=True)
+    pre_visit_call_held = models.BooleanField(
+        _("pre-visit call with colleagues held"), default=False
+    )
+    talking_points = models.TextField(_("main talking points"), blank=True)
+    customer_views = models.TextField(_("the customer's views"), blank=True)
+    customer_attitude = models.CharField(
+        _("customer's attitude"),
+        max_length=20,
+        choices=Attitude.choices,
+        default=Attitude.UNKNOWN,
+    )
+    next_steps = models.TextField(_("next steps and suggestions"), blank=True)
+
+    # The follow-up within a week (拜访后一周内回访).
+    follow_up_due = models.DateField(_("follow-up due"), null=True, blank=True)
+    followed_up_on = models.DateField(_("followed up on"), null=True, blank=True)
+    follow_up_method = models.CharField(
+        _("follow-up by"), max_length=10, choices=FollowUpMethod.choices, blank=True
+    )
+    follow_up_feedback = models.TextField(_("customer's feedback"), blank=True)
+    followed_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("followed up by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["-occurred_at", "-planned_at", "-pk"]
+        indexes = [
+            models.Index(fields=["account", "status", "occurred_at"]),
+            models.Index(fields=["owner", "status", "planned_at"]),
+            # The reminder scan and "my week" read open follow-ups by due date.
+            models.Index(
+                fields=["follow_up_due"],
+                condition=Q(status="done", followed_up_on__isnull=True),
+                name="visit_open_follow_up_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(occurred_at__isnull=False),
+                name="done_visit_has_a_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="planned") | Q(planned_at__isnull=False),
+                name="planned_visit_has_a_date",
+            ),
+        ]
+
+    def __str__(self):
+        when = self.occurred_at or self.planned_at
+        return f"{self.account} · {when:%Y-%m-%d}" if when else str(self.account)
+
+    def get_absolute_url(self):
+        return reverse("visits:detail", args=[self.pk])
+
+    @property
+    def when(self):
+        return self.occurred_at or self.planned_at
+
+    @property
+    def follow_up_open(self) -> bool:
+        return self.status == VisitStatus.DONE and self.followed_up_on is None
+
+    def follow_up_overdue_on(self, today: datetime.date) -> bool:
+        return self.follow_up_open and self.follow_up_due is not None and self.follow_up_due < today
+
+
+class DevelopmentResult(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("In progress")
+    SUCCESS = "success", _("Success")
+    FAILURE = "failure", _("Failure")
+
+
+class DevelopmentRecord(VersionedModel):
+    """大客户开发记录: one development effort at an account, reviewed by the manager.
+
+    The contacts so far and their totals are derived from the account's recorded
+    visits between `started_on` and `closed_on` (or today), never typed twice.
+    """
+
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,  # a record is archived, never deleted with its account
+        related_name="development_records",
+    )
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("prepared by"),
+        on_delete=models.PROTECT,
+        related_name="prepared_development_records",
+    )
+    started_on = models.DateField(_("development started"))
+    closed_on = models.DateField(_("development ended"), null=True, blank=True)
+    result = models.CharField(
+        _("result"),
+        max_length=20,
+        choices=DevelopmentResult.choices,
+        default=DevelopmentResult.IN_PROGRESS,
+        db_index=True,
+    )
+    summary = models.TextField(_("summary of why"), blank=True)
+    remarks = models.TextField(_("remarks"), blank=True)
+    prepared_on = models.DateField(_("date prepared"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviewed_development_records",
+    )
+    reviewed_on = models.DateField(_("date reviewed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("development record")
+        verbose_name_plural = _("development records")
+        ordering = ["-prepared_on", "-pk"]
+        indexes = [models.Index(fields=["reviewed_on", "result"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("started_on")),
+                name="development_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account} · {self.started_on:%Y-%m-%d}"
+
+    def get_absolute_url(self):
+        return reverse("visits:record_detail", args=[self.pk])
+
+    @property
+    def is_archived(self) -> bool:
+        return self.result != DevelopmentResult.IN_PROGRESS
+
+
+class NotificationKind(models.TextChoices):
+    FOLLOW_UP_DUE = "follow_up_due", _("Follow-up due")
+    FOLLOW_UP_OVERDUE = "follow_up_overdue", _("Follow-up overdue")
+    FOLLOW_UP_ESCALATION = "follow_up_escalation", _("Follow-up overdue (escalated)")
+    CONTACT_LAPSED = "contact_lapsed", _("Contact rhythm lapsed")
+
+
+class Notification(models.Model):
+    """An in-app reminder, and the email that goes with it.
+
+    The same reminder (kind, object, due date, recipient) exists at most once: the
+    database refuses a second row, so two scans or two workers cannot double it.
+    `email_sent_at` is set in the same transaction that sends the email, under a row
+    lock, so a killed worker's unsent email is sent by the next run, and a sent one
+    is never sent again.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=NotificationKind.choices)
+    # "visit:<pk>" or "account:<pk>": one key for the uniqueness rule, whatever the object.
+    object_key = models.CharField(max_length=40)
+    due_date = models.DateField(_("due"))
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="+"
+    )
+    visit = models.ForeignKey(
+        Visit,
+        verbose_name=_("visit"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    email_sent_at = models.DateTimeField(_("email sent"), null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_key", "due_date", "recipient"],
+                name="one_reminder_per_kind_object_due_recipient",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(
+                fields=["id"],
+                condition=Q(email_sent_at__isnull=True),
+                name="notif_email_pending_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.account} · {self.due_date}"

@@ -1,0 +1,372 @@
+"""Reminders: the scan that finds what is due, and the email that goes with each one.
+
+What is due lives in the database, never in a queue: `reminders_scan` reads it from the
+visits and accounts every time it runs (Celery beat, `manage.py run_reminders`, the nudge
+after a visit is saved), so a lost or repeated queue message changes nothing.
+
+The scan
+    Set-based: a few queries per kind of reminder, whatever the number of rows. Each
+    kind reads the candidates that have no notification yet (NOT EXISTS, in pages of
+    `READ_CHUNK` by primary key) and inserts them with INSERT ... ON CONFLICT DO NOTHING
+    (`bulk_create(ignore_conflicts=True)`'s SQL). The unique constraint
+    `one_reminder_per_kind_object_due_recipient` is the arbiter: two scans or two
+    workers at the same time cannot make the same reminder (kind, object, due date,
+    recipient) twice; the loser's insert waits for the winner's commit and then skips
+    the row. Rows go in primary-key order, so concurrent scans never deadlock.
+
+The email
+    `notification_emails_send` takes one unsent notification at a time under a row lock
+    (SELECT ... FOR UPDATE SKIP LOCKED: a parallel sender takes the next one), sends its
+    email and sets `email_sent_at` in that same transaction. Guarantee: every
+    notification's email is sent at least once (while its recipient is active, has an
+    address and can still see the account; a failure is retried by later runs, at most
+    `EMAIL_MAX_ATTEMPTS` times in all), and exactly once except if the process dies, or
+    the database fails, in the milliseconds between the mail server accepting the
+    message and the commit. Then it is sent again by the next run, with the same
+    `Message-ID` (`<notification-PK@keyaccounts>`), so a duplicate can be recognised
+    downstream. A killed worker loses nothing: its transaction is rolled back, the row
+    unlocked, and the next run or the redelivered task sends it. SQLite (development) has
+    no row locks: there each sender takes the database's write lock first, so senders
+    take turns instead of sharing the work.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import connections, router, transaction
+from django.db.models import Exists, F, OuterRef
+from django.db.models.constants import OnConflict
+from django.db.models.functions import TruncDate
+from django.db.models.sql import InsertQuery
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Account
+from accounts.selectors import accounts_visible_to
+
+from .models import Notification, NotificationKind, Visit, VisitStatus
+from .selectors import (  # noqa: F401 - the rhythm's home is selectors; re-exported here
+    account_rhythm_days,
+    accounts_with_lapsed_contact,
+    rhythm_interval,
+)
+
+logger = logging.getLogger(__name__)
+
+READ_CHUNK = 2000  # candidate rows read per query (keyset pages by primary key)
+INSERT_CHUNK = 1000  # rows per INSERT at most (SQLite allows fewer: see _insert_new)
+EMAIL_MAX_ATTEMPTS = 5
+
+
+# --- the scan --------------------------------------------------------------------------
+
+
+def reminders_scan(*, now: datetime.datetime | None = None, account_ids=None) -> int:
+    """Create every reminder that is due and does not exist yet; return how many were new.
+
+    `now` defaults to the current time ("today" is its local date); `account_ids` limits
+    the scan to those accounts (the nudge after a visit is saved). Safe to run twice or
+    concurrently: see the module docstring.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    open_follow_ups = Visit.objects.filter(
+        status=VisitStatus.DONE, followed_up_on__isnull=True, follow_up_due__isnull=False
+    )
+    if account_ids is not None:
+        open_follow_ups = open_follow_ups.filter(account_id__in=list(account_ids))
+    escalate_on_or_before = today - datetime.timedelta(days=settings.FOLLOW_UP_ESCALATION_DAYS)
+    created = 0
+    created += _follow_up_reminders(
+        NotificationKind.FOLLOW_UP_DUE,
+        open_follow_ups.filter(
+            follow_up_due__gte=today,
+            follow_up_due__lte=today + datetime.timedelta(days=1),
+            owner__is_active=True,
+        ),
+        recipient="owner",
+    )
+    created += _follow_up_reminders(
+        NotificationKind.FOLLOW_UP_OVERDUE,
+        open_follow_ups.filter(follow_up_due__lt=today, owner__is_active=True),
+        recipient="owner",
+    )
+    created += _follow_up_reminders(
+        NotificationKind.FOLLOW_UP_ESCALATION,
+        open_follow_ups.filter(
+            follow_up_due__lte=escalate_on_or_before,
+            owner__sales_team__manager__is_active=True,
+        ).exclude(owner__sales_team__manager=F("owner")),
+        recipient="owner__sales_team__manager",
+    )
+    created += _contact_lapsed_reminders(now=now, account_ids=account_ids)
+    return created
+
+
+def _follow_up_reminders(kind: str, visits, *, recipient: str) -> int:
+    """One reminder of `kind` per visit in `visits`, to `recipient` (a path from the visit),
+    due on the visit's follow-up date."""
+    # The prefilter matches on the visit's key; the unique constraint on object_key. Both
+    # are written together below, so they agree; the constraint has the last word.
+    exists = Notification.objects.filter(
+        kind=kind,
+        visit=OuterRef("pk"),
+        due_date=OuterRef("follow_up_due"),
+        recipient=OuterRef(recipient),
+    )
+    rows = (
+        visits.filter(~Exists(exists))
+        .annotate(recipient_pk=F(recipient))
+        .values_list("pk", "account_id", "recipient_pk", "follow_up_due")
+    )
+    return _insert_pages(
+        rows,
+        lambda pk, account_id, recipient_pk, due: Notification(
+            kind=kind,
+            object_key=f"visit:{pk}",
+            due_date=due,
+            recipient_id=recipient_pk,
+            account_id=account_id,
+            visit_id=pk,
+        ),
+    )
+
+
+def _contact_lapsed_reminders(*, now: datetime.datetime, account_ids) -> int:
+    """Accounts whose contact rhythm has lapsed (`accounts_with_lapsed_contact`, the rule
+    "my week" shows too), to their active owner; due on the local date the rhythm ran
+    out, so a new visit followed by a new lapse makes a new reminder."""
+    accounts = Account.objects.filter(owner__is_active=True)
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=list(account_ids))
+    exists = Notification.objects.filter(
+        kind=NotificationKind.CONTACT_LAPSED,
+        account=OuterRef("pk"),
+        due_date=OuterRef("lapse_date"),
+        recipient=OuterRef("owner"),
+    )
+    rows = (
+        accounts_with_lapsed_contact(user=None, now=now, accounts=accounts)
+        .annotate(lapse_date=TruncDate("lapses_at"))
+        .filter(~Exists(exists))
+        .values_list("pk", "owner_id", "lapse_date")
+    )
+    return _insert_pages(
+        rows,
+        lambda pk, owner_id, lapse_date: Notification(
+            kind=NotificationKind.CONTACT_LAPSED,
+            object_key=f"account:{pk}",
+            due_date=lapse_date,
+            recipient_id=owner_id,
+            account_id=pk,
+        ),
+    )
+
+
+def _insert_pages(rows, make) -> int:
+    """Read `rows` (a values_list whose first column is the pk) in keyset pages and insert
+    a Notification per row; one read and one insert per page of READ_CHUNK."""
+    created, after = 0, None
+    while True:
+        page = rows.order_by("pk")
+        if after is not None:
+            page = page.filter(pk__gt=after)
+        batch = list(page[:READ_CHUNK])
+        if not batch:
+            return created
+        created += _insert_new([make(*row) for row in batch])
+        if len(batch) < READ_CHUNK:
+            return created
+        after = batch[-1][0]
+
+
+def _insert_new(notifications: list[Notification]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING (SQLite: INSERT OR IGNORE), the statement
+    `bulk_create(ignore_conflicts=True)` runs, and return how many rows were really
+    inserted: the database's own row count, exact even with a concurrent scan (which
+    `bulk_create` does not report: it gives no ids when conflicts are ignored)."""
+    if not notifications:
+        return 0
+    db = router.db_for_write(Notification)
+    connection = connections[db]
+    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
+    size = max(1, min(INSERT_CHUNK, connection.ops.bulk_batch_size(fields, notifications)))
+    inserted = 0
+    for start in range(0, len(notifications), size):
+        query = InsertQuery(Notification, on_conflict=OnConflict.IGNORE)
+        query.insert_values(fields, notifications[start : start + size])
+        with connection.cursor() as cursor:
+            for sql, params in query.get_compiler(using=db).as_sql():
+                cursor.execute(sql, params)
+                inserted += max(cursor.rowcount, 0)
+    return inserted
+
+
+# --- the text ---------------------------------------------------------------------------
+
+
+def _date(value: datetime.date) -> str:
+    return formats.date_format(value, "DATE_FORMAT")
+
+
+def notification_text(notification: Notification) -> str:
+    """The reminder as one sentence in the active language, for the list and the email.
+
+    Reads `notification.account`, `.visit` and (escalations) `.visit.owner`: select them
+    with `select_related("account", "visit__owner")` when rendering a list.
+    """
+    n = notification
+    params = {"account": n.account.name, "due": _date(n.due_date)}
+    if n.kind == NotificationKind.CONTACT_LAPSED:
+        return (
+            _(
+                "No recorded contact with %(account)s within its contact rhythm: "
+                "the next contact was due by %(due)s."
+            )
+            % params
+        )
+    visit = n.visit
+    params["date"] = _date(timezone.localdate(visit.occurred_at)) if visit.occurred_at else ""
+    if n.kind == NotificationKind.FOLLOW_UP_DUE:
+        return _("Follow up with %(account)s: visit on %(date)s, follow-up due %(due)s.") % params
+    if n.kind == NotificationKind.FOLLOW_UP_ESCALATION:
+        params["rep"] = str(visit.owner)
+        return (
+            _(
+                "%(rep)s has not followed up with %(account)s: visit on %(date)s, "
+                "follow-up was due %(due)s."
+            )
+            % params
+        )
+    return (
+        _("Follow-up with %(account)s is overdue: visit on %(date)s, follow-up was due %(due)s.")
+        % params
+    )
+
+
+def notification_path(notification: Notification) -> str:
+    """Where the reminder points: the visit's page, else the account's."""
+    if notification.visit_id:
+        try:
+            return reverse("visits:detail", args=[notification.visit_id])
+        except NoReverseMatch:  # the visit pages are not wired yet
+            pass
+    return reverse("accounts:detail", args=[notification.account_id])
+
+
+def message_id(notification: Notification) -> str:
+    return f"<notification-{notification.pk}@keyaccounts>"
+
+
+def notification_email(notification: Notification) -> EmailMessage:
+    """The email for a notification, in the recipient's language (for now: the site's)."""
+    n = notification
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("%(kind)s: %(account)s") % {
+            "kind": n.get_kind_display(),
+            "account": n.account.name,
+        }
+        body = "\n\n".join(
+            [
+                _("Hello %(name)s,") % {"name": n.recipient},
+                notification_text(n),
+                _("Open it in keyaccounts: %(url)s")
+                % {"url": settings.SITE_URL.rstrip("/") + notification_path(n)},
+                _("You receive this reminder because you are its recipient in keyaccounts."),
+            ]
+        )
+    return EmailMessage(
+        subject=" ".join(subject.split()),  # a header: never a line break from a name
+        body=body + "\n",
+        to=[n.recipient.email],
+        headers={"Message-ID": message_id(n)},
+    )
+
+
+# --- sending ----------------------------------------------------------------------------
+
+
+def notification_emails_send(*, limit: int = 200) -> int:
+    """Send the email of up to `limit` unsent notifications, one per transaction; return
+    how many were sent. A failed one is recorded and left to the next run (not retried
+    in this one), so it never blocks the others; see the module docstring."""
+    sent = 0
+    tried: set[int] = set()
+    connection = get_connection(fail_silently=False)
+    try:
+        while len(tried) < limit:
+            outcome = _send_next(connection, exclude=tried)
+            if outcome is None:
+                break
+            pk, ok = outcome
+            tried.add(pk)
+            sent += ok
+    finally:
+        _close_quietly(connection)
+    return sent
+
+
+def _send_next(connection, *, exclude: set[int]) -> tuple[int, bool] | None:
+    pk = None
+    try:
+        with transaction.atomic():
+            _sqlite_write_lock()
+            notification = (
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("recipient", "account", "visit__owner")
+                .filter(
+                    email_sent_at__isnull=True,
+                    email_attempts__lt=EMAIL_MAX_ATTEMPTS,
+                    recipient__is_active=True,
+                )
+                .exclude(recipient__email="")
+                .exclude(pk__in=exclude)
+                .order_by("pk")
+                .first()
+            )
+            if notification is None:
+                return None
+            pk = notification.pk
+            visible = accounts_visible_to(notification.recipient)
+            if not visible.filter(pk=notification.account_id).exists():
+                # The one visibility rule: no email about an account the recipient can no
+                # longer open (reassigned since); settled, never retried.
+                Notification.objects.filter(pk=pk).update(
+                    email_attempts=EMAIL_MAX_ATTEMPTS,
+                    email_error="not sent: the recipient can no longer see this account",
+                )
+                return pk, False
+            connection.open()
+            if connection.send_messages([notification_email(notification)]) != 1:
+                raise RuntimeError("the email backend did not send the message")
+            notification.email_sent_at = timezone.now()
+            notification.save(update_fields=["email_sent_at"])
+        return pk, True
+    except Exception as exc:
+        if pk is None:
+            raise  # the database, not the email: let the caller (the task) retry
+        _close_quietly(connection)  # a broken SMTP session: the next message reconnects
+        Notification.objects.filter(pk=pk).update(
+            email_attempts=F("email_attempts") + 1,
+            email_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        logger.warning("email for notification %s failed; a later run retries", pk, exc_info=True)
+        return pk, False
+
+
+def _sqlite_write_lock() -> None:
+    """SQLite has no row locks (select_for_update does nothing there), so two senders, say
+    `make run`'s loop and a nudge in the web process, would both take the same row. A
+    write first takes SQLite's one write lock for the transaction: they take turns."""
+    if connections[router.db_for_write(Notification)].vendor == "sqlite":
+        Notification.objects.filter(pk__lt=0).update(email_attempts=0)  # no row: the lock
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001 - closing a broken connection may fail too
+        logger.debug("closing the email connection failed", exc_info=True)

@@ -1,0 +1,273 @@
+"""Reads for visits, follow-ups and development records, scoped by the one visibility rule."""
+
+import datetime
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.lookups import Exact
+from django.utils import timezone
+
+from accounts.models import Account, AccountStatus, User
+from accounts.selectors import accounts_visible_to, users_managed_by
+
+from .models import DevelopmentRecord, DevelopmentResult, Notification, Visit, VisitStatus
+
+
+def visits_visible_to(user) -> QuerySet[Visit]:
+    return Visit.objects.filter(account__in=accounts_visible_to(user))
+
+
+def development_records_visible_to(user) -> QuerySet[DevelopmentRecord]:
+    return DevelopmentRecord.objects.filter(account__in=accounts_visible_to(user))
+
+
+def account_timeline(*, account) -> QuerySet[Visit]:
+    """The account's visits, newest first, ready for a list (constant queries)."""
+    return (
+        account.visits.exclude(status=VisitStatus.CANCELLED)
+        .select_related("owner")
+        .prefetch_related("contacts", "attendees")
+        .order_by(Coalesce("occurred_at", "planned_at").desc(), "-pk")
+    )
+
+
+def open_follow_ups(*, user, today: datetime.date) -> QuerySet[Visit]:
+    """Recorded visits of `user` whose follow-up is not logged yet, soonest due first."""
+    return (
+        Visit.objects.filter(owner=user, status=VisitStatus.DONE, followed_up_on__isnull=True)
+        .filter(account__in=accounts_visible_to(user))
+        .select_related("account")
+        .prefetch_related("contacts")
+        .order_by("follow_up_due", "pk")
+    )
+
+
+def planned_visits(*, user, start: datetime.datetime, end: datetime.datetime) -> QuerySet[Visit]:
+    return (
+        Visit.objects.filter(
+            Q(owner=user) | Q(attendees=user),
+            status=VisitStatus.PLANNED,
+            planned_at__gte=start,
+            planned_at__lt=end,
+        )
+        .filter(account__in=accounts_visible_to(user))
+        .distinct()
+        .select_related("account")
+        .prefetch_related("contacts")
+        .order_by("planned_at", "pk")
+    )
+
+
+def with_last_contact(accounts: QuerySet) -> QuerySet:
+    """Annotate `last_contact_at`: the latest recorded visit (None if never)."""
+    latest = (
+        Visit.objects.filter(account=OuterRef("pk"), status=VisitStatus.DONE)
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    return accounts.annotate(last_contact_at=Subquery(latest))
+
+
+# --- the contact rhythm: THE rule for "my week" and the reminder scan --------------------
+
+UNGRADED = "D"  # accounts not graded yet keep the D rhythm until scoring exists
+
+
+def account_rhythm_days(account_or_grade=None) -> int:
+    """Days without contact before an account is flagged: `CONTACT_RHYTHM_DAYS[grade]`.
+
+    Takes a grade ("A".."D", or None) or an object with a `grade` attribute; accounts
+    without a grade (all of them until scoring exists) use the D rhythm.
+    """
+    if account_or_grade is None or isinstance(account_or_grade, str):
+        grade = account_or_grade
+    else:
+        grade = getattr(account_or_grade, "grade", None)
+    rhythms = settings.CONTACT_RHYTHM_DAYS
+    return rhythms.get(grade or UNGRADED, rhythms[UNGRADED])
+
+
+def rhythm_interval(grade=None):
+    """`account_rhythm_days` as an SQL interval. `grade` is an expression for the account's
+    grade (e.g. `F("grade")` once accounts have one); None: every account is ungraded."""
+    ungraded = Value(
+        datetime.timedelta(days=account_rhythm_days(None)), output_field=DurationField()
+    )
+    if grade is None:
+        return ungraded
+    return Case(
+        *[
+            When(Exact(grade, Value(key)), then=Value(datetime.timedelta(days=days)))
+            for key, days in settings.CONTACT_RHYTHM_DAYS.items()
+        ],
+        default=ungraded,
+        output_field=DurationField(),
+    )
+
+
+def _account_grade():
+    fields = {field.name for field in Account._meta.concrete_fields}
+    return F("grade") if "grade" in fields else None
+
+
+def accounts_with_lapsed_contact(
+    *, user: User | None, now: datetime.datetime, accounts: QuerySet[Account] | None = None
+) -> QuerySet[Account]:
+    """Accounts whose contact rhythm has lapsed at `now`: the one rule, for "my week" and
+    for the reminder scan (`visits.reminders`).
+
+    An account lapses `account_rhythm_days(its grade)` after its latest recorded (done)
+    visit; an account never visited counts from its `created_at`. Lost accounts are left
+    alone. Annotated with `last_contact_at` (None if never visited) and `lapses_at` (when
+    the rhythm ran out; the reminder's due date is its local date), soonest lapsed first.
+
+    `user`: the accounts that user owns and can see ("my week"). `user=None`: every
+    account, its `owner` being the one to remind (the scan). `accounts` narrows either,
+    e.g. `Account.objects.filter(pk__in=ids, owner__is_active=True)`.
+    """
+    if user is None:
+        rows = Account.objects.all()
+    else:
+        rows = accounts_visible_to(user).filter(owner=user)
+    if accounts is not None:
+        rows = rows.filter(pk__in=accounts.values("pk"))
+    lapses_at = ExpressionWrapper(
+        Coalesce("last_contact_at", "created_at") + rhythm_interval(_account_grade()),
+        output_field=DateTimeField(),
+    )
+    return (
+        with_last_contact(rows.exclude(status=AccountStatus.LOST))
+        .annotate(lapses_at=lapses_at)
+        .filter(lapses_at__lt=now)
+        .order_by("lapses_at", "pk")
+    )
+
+
+def development_record_contacts(*, record: DevelopmentRecord, today: datetime.date):
+    """The record's contacts so far: the account's recorded visits in its period."""
+    end = record.closed_on or today
+    return (
+        record.account.visits.filter(status=VisitStatus.DONE)
+        .filter(occurred_at__date__gte=record.started_on, occurred_at__date__lte=end)
+        .select_related("owner")
+        .prefetch_related("contacts")
+        .order_by("occurred_at", "pk")
+    )
+
+
+def with_development_totals(records: QuerySet, *, today: datetime.date) -> QuerySet:
+    """Annotate `contact_count` and `total_minutes` from the visits in each record's period."""
+    in_period = Visit.objects.filter(
+        account=OuterRef("account"),
+        status=VisitStatus.DONE,
+        occurred_at__date__gte=OuterRef("started_on"),
+        occurred_at__date__lte=Coalesce(OuterRef("closed_on"), today),
+    ).order_by()
+    count = in_period.values("account").annotate(n=Count("pk")).values("n")
+    minutes = in_period.values("account").annotate(m=Sum("duration_minutes")).values("m")
+    return records.annotate(
+        contact_count=Coalesce(Subquery(count, output_field=IntegerField()), 0),
+        total_minutes=Coalesce(Subquery(minutes, output_field=IntegerField()), 0),
+    )
+
+
+def follow_up_compliance(*, reps, since: datetime.date, today: datetime.date) -> list[dict]:
+    """Per rep: recorded visits since `since` whose follow-up is settled, and how many of
+    them were followed up within 7 days of the visit.
+
+    A visit counts once its follow-up was logged or its 7-day window has closed, so a
+    visit from yesterday does not drag the share down before the rep had a chance.
+    """
+    window = datetime.timedelta(days=7)
+    lag = ExpressionWrapper(
+        F("followed_up_on") - TruncDate("occurred_at"), output_field=DurationField()
+    )
+    settled = Visit.objects.filter(
+        owner__in=reps,
+        status=VisitStatus.DONE,
+        occurred_at__date__gte=since,
+    ).filter(Q(followed_up_on__isnull=False) | Q(occurred_at__date__lt=today - window))
+    rows = (
+        settled.annotate(lag=lag)
+        .values("owner")
+        .annotate(
+            settled=Count("pk"),
+            on_time=Count("pk", filter=Q(followed_up_on__isnull=False, lag__lte=window)),
+            last_visit=Max("occurred_at"),
+        )
+        .order_by()
+    )
+    by_rep = {row["owner"]: row for row in rows}
+    result = []
+    for rep in reps:
+        row = by_rep.get(rep.pk, {"settled": 0, "on_time": 0, "last_visit": None})
+        share = row["on_time"] / row["settled"] if row["settled"] else None
+        result.append({"rep": rep, **row, "share": share})
+    return result
+
+
+def overdue_follow_up_counts(*, reps, today: datetime.date) -> dict[int, int]:
+    """Per rep id: recorded visits whose follow-up is past due and still not logged."""
+    rows = (
+        Visit.objects.filter(
+            owner__in=reps,
+            status=VisitStatus.DONE,
+            followed_up_on__isnull=True,
+            follow_up_due__lt=today,
+        )
+        .values("owner")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["owner"]: row["n"] for row in rows}
+
+
+def reps_of(manager: User) -> QuerySet[User]:
+    """The people whose follow-ups and records `manager` oversees: the active members of
+    the teams they manage (a superuser: everyone on a sales team)."""
+    if manager.is_superuser:
+        return User.objects.filter(sales_team__isnull=False, is_active=True)
+    return users_managed_by(manager)
+
+
+def development_records_awaiting_review(*, manager: User) -> QuerySet[DevelopmentRecord]:
+    """Closed (succeeded or failed) records that `manager` may review and nobody has yet:
+    the same rule as `services.can_review`, the manager of the preparing rep's team."""
+    return (
+        development_records_visible_to(manager)
+        .filter(prepared_by__sales_team__manager=manager, reviewed_on__isnull=True)
+        .exclude(prepared_by=manager)
+        .exclude(result=DevelopmentResult.IN_PROGRESS)
+        .select_related("account", "prepared_by")
+        .order_by("prepared_on", "pk")
+    )
+
+
+def notifications_of(user: User) -> QuerySet[Notification]:
+    """A user's own notifications about accounts they can still see, newest first."""
+    return (
+        Notification.objects.filter(recipient=user, account__in=accounts_visible_to(user))
+        .select_related("account", "visit__owner")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def local_today() -> datetime.date:
+    return timezone.localdate()

@@ -1,0 +1,240 @@
+"""Writes for visits, follow-ups and development records. Pages, API and imports call these."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, User
+from accounts.selectors import accounts_visible_to
+from keyaccounts.exceptions import ApplicationError
+from keyaccounts.tasks import enqueue_on_commit
+
+from .models import (
+    FOLLOW_UP_DAYS,
+    DevelopmentRecord,
+    DevelopmentResult,
+    Notification,
+    NotificationKind,
+    Visit,
+    VisitStatus,
+)
+
+FOLLOW_UP_KINDS = [
+    NotificationKind.FOLLOW_UP_DUE,
+    NotificationKind.FOLLOW_UP_OVERDUE,
+    NotificationKind.FOLLOW_UP_ESCALATION,
+]
+
+
+def default_follow_up_due(occurred_at: datetime.datetime) -> datetime.date:
+    return timezone.localdate(occurred_at) + datetime.timedelta(days=FOLLOW_UP_DAYS)
+
+
+def _check_visit(visit: Visit, contacts, attendees, now: datetime.datetime) -> None:
+    errors = {}
+    foreign = [c for c in contacts if c.account_id != visit.account_id]
+    if foreign:
+        errors["contacts"] = _(
+            "%(names)s is not a contact of %(account)s. Choose people from this account's "
+            "buying center."
+        ) % {"names": ", ".join(c.name for c in foreign), "account": visit.account.name}
+    inactive = [u for u in attendees if not u.is_active]
+    if inactive:
+        errors["attendees"] = _("%(names)s can no longer log in and cannot attend.") % {
+            "names": ", ".join(str(u) for u in inactive)
+        }
+    if visit.status == VisitStatus.DONE:
+        if visit.occurred_at is None:
+            errors["occurred_at"] = _("Give the date and time the visit took place.")
+        elif visit.occurred_at > now + datetime.timedelta(minutes=5):
+            errors["occurred_at"] = _(
+                "A recorded visit cannot be in the future. Plan it instead, or correct the date."
+            )
+        elif visit.follow_up_due and visit.follow_up_due < timezone.localdate(visit.occurred_at):
+            errors["follow_up_due"] = _("The follow-up cannot be due before the visit.")
+    if visit.status == VisitStatus.PLANNED and visit.planned_at is None:
+        errors["planned_at"] = _("Give the date and time the visit is planned for.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def visit_save(
+    *,
+    by: User,
+    account: Account,
+    visit: Visit | None = None,
+    contacts=(),
+    attendees=(),
+    expected_version: int | None = None,
+    now: datetime.datetime | None = None,
+    **fields,
+) -> Visit:
+    """Plan, record or change a visit.
+
+    A recorded visit (status done) gets its follow-up due date, by default one week
+    after the visit. Contacts must belong to the visit's account.
+    """
+    now = now or timezone.now()
+    if not accounts_visible_to(by).filter(pk=account.pk).exists():
+        raise ApplicationError(_("You cannot log visits for this account."), code="not_found")
+    if visit is None:
+        visit = Visit(owner=by)
+    # A follow-up left at its default moves with the visit when the visit's date is corrected.
+    default_due = default_follow_up_due(visit.occurred_at) if visit.occurred_at else None
+    visit.account = account
+    for name, value in fields.items():
+        setattr(visit, name, value)
+    contacts, attendees = list(contacts), list(attendees)
+    if visit.status == VisitStatus.DONE and visit.occurred_at:
+        moved = visit.follow_up_due == default_due and visit.followed_up_on is None
+        if not visit.follow_up_due or moved:
+            visit.follow_up_due = default_follow_up_due(visit.occurred_at)
+    _check_visit(visit, contacts, attendees, now)
+    visit.full_clean(exclude=["contacts", "attendees"])
+    visit.save(expected_version=expected_version)
+    visit.contacts.set(contacts)
+    visit.attendees.set(attendees)
+    from .tasks import reminders_for_account
+
+    enqueue_on_commit(reminders_for_account, account.pk)
+    return visit
+
+
+@transaction.atomic
+def follow_up_log(
+    *,
+    visit: Visit,
+    by: User,
+    followed_up_on: datetime.date,
+    method: str,
+    feedback: str,
+    today: datetime.date | None = None,
+) -> Visit:
+    """Log the follow-up of a recorded visit; it closes the follow-up and its reminders."""
+    today = today or timezone.localdate()
+    if visit.status != VisitStatus.DONE:
+        raise ApplicationError(_("Only a visit that took place can be followed up."))
+    errors = {}
+    if followed_up_on > today:
+        errors["followed_up_on"] = _("The follow-up date cannot be in the future.")
+    elif followed_up_on < timezone.localdate(visit.occurred_at):
+        errors["followed_up_on"] = _("The follow-up cannot be before the visit.")
+    if not (feedback or "").strip():
+        errors["follow_up_feedback"] = _("Write down what the customer said.")
+    if errors:
+        raise ValidationError(errors)
+    visit.followed_up_on = followed_up_on
+    visit.follow_up_method = method
+    visit.follow_up_feedback = feedback
+    visit.followed_up_by = by
+    visit.full_clean(exclude=["contacts", "attendees"])
+    visit.save()
+    # The reminders about this follow-up are settled: they leave everyone's unread count.
+    Notification.objects.filter(visit=visit, kind__in=FOLLOW_UP_KINDS, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    return visit
+
+
+@transaction.atomic
+def visit_cancel(*, visit: Visit, by: User) -> Visit:
+    if visit.status != VisitStatus.PLANNED:
+        raise ApplicationError(_("Only a planned visit can be cancelled."))
+    visit.status = VisitStatus.CANCELLED
+    visit.save()
+    return visit
+
+
+# --- development records ----------------------------------------------------------------
+
+
+def can_review(user: User, record: DevelopmentRecord) -> bool:
+    """Only the manager of the preparing rep's sales team reviews the record."""
+    team = record.prepared_by.sales_team
+    return team is not None and team.manager_id == user.pk and user.pk != record.prepared_by_id
+
+
+@transaction.atomic
+def development_record_save(
+    *,
+    by: User,
+    account: Account,
+    record: DevelopmentRecord | None = None,
+    expected_version: int | None = None,
+    today: datetime.date | None = None,
+    **fields,
+) -> DevelopmentRecord:
+    """Create or change a development record. A reviewed record is locked."""
+    today = today or timezone.localdate()
+    if not accounts_visible_to(by).filter(pk=account.pk).exists():
+        raise ApplicationError(_("You cannot keep records for this account."), code="not_found")
+    if record is None:
+        record = DevelopmentRecord(prepared_by=by, prepared_on=today)
+    elif record.reviewed_on is not None:
+        raise ApplicationError(
+            _("This record was reviewed on %(date)s and can no longer be changed.")
+            % {"date": record.reviewed_on}
+        )
+    record.account = account
+    for name, value in fields.items():
+        setattr(record, name, value)
+    errors = {}
+    if record.result != DevelopmentResult.IN_PROGRESS:
+        if not record.closed_on:
+            record.closed_on = today
+        if not (record.summary or "").strip():
+            errors["summary"] = _("Say why the development succeeded or failed.")
+    if record.closed_on and record.started_on and record.closed_on < record.started_on:
+        errors["closed_on"] = _("The development cannot end before it started.")
+    if errors:
+        raise ValidationError(errors)
+    record.full_clean()
+    record.save(expected_version=expected_version)
+    return record
+
+
+@transaction.atomic
+def development_record_review(
+    *, record: DevelopmentRecord, by: User, today: datetime.date | None = None
+) -> DevelopmentRecord:
+    if not can_review(by, record):
+        raise ApplicationError(
+            _("Only the manager of %(rep)s's sales team can review this record.")
+            % {"rep": record.prepared_by},
+            code="permission_denied",
+        )
+    if record.reviewed_on is not None:
+        raise ApplicationError(_("This record was already reviewed."))
+    record.reviewed_by = by
+    record.reviewed_on = today or timezone.localdate()
+    record.save(update_fields=["reviewed_by", "reviewed_on"])
+    return record
+
+
+# --- notifications ----------------------------------------------------------------------
+
+
+def notification_mark_read(*, notification: Notification, by: User) -> Notification:
+    if notification.recipient_id != by.pk:
+        raise ApplicationError(_("This notification is not yours."), code="not_found")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    """Mark every unread notification of `user` read; returns how many there were."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def visit_delete(*, visit: Visit, by: User, expected_version: int | None = None) -> None:
+    """Delete a visit (the API's; pages cancel instead). Sync clients get a tombstone."""
+    visit.delete(expected_version=expected_version)

@@ -1,0 +1,27 @@
+from django import template
+from django.utils.translation import gettext as _
+
+from visits import reminders
+
+register = template.Library()
+
+
+@register.filter
+def duration(minutes) -> str:
+    """Minutes as "2 h 30 min" (the development record's total time)."""
+    try:
+        minutes = int(minutes or 0)
+    except (TypeError, ValueError):
+        return ""
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": rest}
+    if hours:
+        return _("%(hours)d h") % {"hours": hours}
+    return _("%(minutes)d min") % {"minutes": rest}
+
+
+@register.filter
+def notification_text(notification) -> str:
+    """The reminder's sentence, the same one its email carries."""
+    return reminders.notification_text(notification)

@@ -1,0 +1,242 @@
+"""The rep's home, "my week": plans, follow-ups due and overdue, lapsed contact."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Account, AccountStatus
+from accounts.tests.factories import AccountFactory, ContactFactory
+from visits.models import Notification, NotificationKind
+from visits.reminders import reminders_scan
+from visits.selectors import accounts_with_lapsed_contact
+from visits.tests.factories import NotificationFactory, PlannedVisitFactory, VisitFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("visits:my_week")
+
+
+def days(n):
+    return datetime.timedelta(days=n)
+
+
+def at_noon(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
+def test_the_start_page_is_my_week(personas, login):
+    response = login(personas.alice).get("/")
+    assert response.status_code == 302 and response["Location"] == URL
+
+
+def test_planned_visits_of_today_and_the_next_seven_days_are_listed(personas, login):
+    today = timezone.localdate()
+    start_of_today = timezone.make_aware(datetime.datetime.combine(today, datetime.time(0, 5)))
+    account = personas.account
+    this_morning = PlannedVisitFactory(account=account, planned_at=start_of_today)
+    in_a_week = PlannedVisitFactory(account=account, planned_at=at_noon(today + days(7)))
+    PlannedVisitFactory(account=account, planned_at=at_noon(today + days(8)))  # too far
+    with_bob = PlannedVisitFactory(
+        account=account, owner=personas.bob, planned_at=at_noon(today + days(2))
+    )
+    with_bob.attendees.set([personas.alice])  # alice goes along: it is on her week too
+    PlannedVisitFactory(account=account, owner=personas.bob, planned_at=at_noon(today))
+    forgotten = PlannedVisitFactory(account=account, planned_at=at_noon(today - days(3)))
+
+    context = login(personas.alice).get(URL).context
+    assert context["planned"] == [this_morning, with_bob, in_a_week]
+    assert context["unrecorded"] == [forgotten]
+
+
+def test_open_follow_ups_are_split_into_overdue_due_soon_and_later(personas, login):
+    today = timezone.localdate()
+    account = personas.account
+    overdue = VisitFactory(account=account, follow_up_due=today - days(1))
+    due_today = VisitFactory(account=account, follow_up_due=today)
+    due_tomorrow = VisitFactory(account=account, follow_up_due=today + days(1))
+    later = VisitFactory(account=account, follow_up_due=today + days(5))
+    VisitFactory(account=account, follow_up_due=today - days(3), followed_up_on=today)  # done
+    VisitFactory(account=account, owner=personas.bob, follow_up_due=today)  # bob's, not hers
+
+    response = login(personas.alice).get(URL)
+    groups = response.context["follow_ups"]
+    assert groups["overdue"] == [overdue]
+    assert groups["soon"] == [due_today, due_tomorrow]
+    assert groups["later"] == [later]
+    assert response.context["follow_up_count"] == 4
+    html = response.content.decode()
+    assert f'data-visit="{overdue.pk}"' in html
+
+
+def test_a_logged_follow_up_leaves_my_week(personas, login):
+    visit = VisitFactory(account=personas.account, follow_up_due=timezone.localdate())
+    client = login(personas.alice)
+    assert client.get(URL).context["follow_ups"]["soon"] == [visit]
+    client.post(
+        reverse("visits:follow_up", args=[visit.pk]),
+        {
+            "followed_up_on": timezone.localdate().isoformat(),
+            "follow_up_method": "phone",
+            "follow_up_feedback": "Fine",
+        },
+    )
+    assert client.get(URL).context["follow_up_count"] == 0
+
+
+def lapsed_names(response):
+    return [account.name for account in response.context["lapsed"]]
+
+
+def test_accounts_whose_contact_rhythm_lapsed_are_listed(personas, login, settings):
+    settings.CONTACT_RHYTHM_DAYS = {**settings.CONTACT_RHYTHM_DAYS, "D": 30}
+    now = timezone.now()
+    personas.account.name = "Visited long ago"
+    personas.account.save()
+    VisitFactory(account=personas.account, occurred_at=now - days(40))
+    recent = AccountFactory(name="Visited recently", owner=personas.alice)
+    VisitFactory(account=recent, occurred_at=now - days(40))
+    VisitFactory(account=recent, occurred_at=now - days(3))
+    never = AccountFactory(name="Never visited, old", owner=personas.alice)
+    AccountFactory(name="Never visited, new", owner=personas.alice)
+    lost = AccountFactory(name="Lost", owner=personas.alice, status=AccountStatus.LOST)
+    # Only a planned visit does not count as contact.
+    planned_only = AccountFactory(name="Only planned", owner=personas.alice)
+    PlannedVisitFactory(account=planned_only, planned_at=now + days(1))
+    Account.objects.filter(pk__in=[never.pk, lost.pk, planned_only.pk]).update(
+        created_at=now - days(60)
+    )
+    AccountFactory(name="Bob's own", owner=personas.bob)
+
+    response = login(personas.alice).get(URL)
+    assert lapsed_names(response) == ["Never visited, old", "Only planned", "Visited long ago"]
+    assert response.context["rhythm_days"] == 30
+
+
+def test_the_lapsed_rule_serves_the_reminder_scan_too(personas, settings):
+    settings.CONTACT_RHYTHM_DAYS = {**settings.CONTACT_RHYTHM_DAYS, "D": 30}
+    now = timezone.now()
+    VisitFactory(account=personas.account, occurred_at=now - days(31))
+    VisitFactory(account=personas.charlies_account, occurred_at=now - days(29))
+    everyone = accounts_with_lapsed_contact(user=None, now=now)
+    assert list(everyone) == [personas.account]
+    lapsed = everyone.get()
+    assert lapsed.lapses_at == lapsed.last_contact_at + days(30)
+    # One account's rescan; and a day later the other lapses as well.
+    narrowed = accounts_with_lapsed_contact(
+        user=None,
+        now=now + days(2),
+        accounts=Account.objects.filter(pk=personas.charlies_account.pk),
+    )
+    assert list(narrowed) == [personas.charlies_account]
+    # A user only ever gets the accounts they own and see.
+    assert list(accounts_with_lapsed_contact(user=personas.charlie, now=now + days(2))) == [
+        personas.charlies_account
+    ]
+    assert list(accounts_with_lapsed_contact(user=personas.bob, now=now + days(2))) == []
+
+
+def test_my_week_and_the_reminder_scan_agree_on_which_accounts_lapsed(personas, settings):
+    settings.CONTACT_RHYTHM_DAYS = {**settings.CONTACT_RHYTHM_DAYS, "D": 30}
+    now = timezone.now()
+    for ago in [10, 29, 31, 45, 200]:
+        VisitFactory(account=AccountFactory(owner=personas.alice), occurred_at=now - days(ago))
+    never = AccountFactory(owner=personas.alice)
+    Account.objects.filter(pk=never.pk).update(created_at=now - days(40))
+    AccountFactory(owner=personas.alice, status=AccountStatus.LOST)
+    for later in [0, 5, 25]:
+        scan_at = now + days(later)
+        reminders_scan(now=scan_at)
+        reminded = set(
+            Notification.objects.filter(kind=NotificationKind.CONTACT_LAPSED).values_list(
+                "account_id", flat=True
+            )
+        )
+        lapsed = set(
+            accounts_with_lapsed_contact(user=None, now=scan_at).values_list("pk", flat=True)
+        )
+        assert reminded == lapsed, later
+
+
+def test_the_log_a_visit_box_offers_only_visible_accounts(personas, login):
+    response = login(personas.alice).get(URL)
+    names = [account.name for account in response.context["log_accounts"]]
+    assert names == ["Alice's Customer Co"]
+    assert "Charlie&#x27;s Customer Co" not in response.content.decode()
+
+
+def test_log_a_visit_goes_to_the_chosen_accounts_form(personas, login):
+    client = login(personas.alice)
+    start = reverse("visits:start")
+    response = client.get(start, {"account": personas.account.pk})
+    assert response["Location"] == reverse("visits:create", args=[personas.account.pk])
+    response = client.get(start, {"account": personas.account.pk, "status": "planned"})
+    assert response["Location"].endswith("?status=planned")
+
+
+@pytest.mark.parametrize("odd", ["abc", "999999", "-1", ""])
+def test_log_a_visit_with_an_odd_or_hidden_account_asks_again(personas, login, odd):
+    response = login(personas.alice).get(reverse("visits:start"), {"account": odd})
+    assert response.status_code == 200
+    assert [a.name for a in response.context["accounts"]] == ["Alice's Customer Co"]
+
+
+def test_another_reps_account_cannot_be_chosen(personas, login):
+    response = login(personas.alice).get(
+        reverse("visits:start"), {"account": personas.charlies_account.pk}
+    )
+    assert response.status_code == 200
+    assert "Choose one of your accounts" in response.content.decode()
+
+
+def test_the_unread_reminders_are_counted(personas, login):
+    visit = VisitFactory(account=personas.account)
+    NotificationFactory(visit=visit)
+    NotificationFactory(visit=visit, kind="follow_up_overdue")
+    NotificationFactory(visit=visit, kind="follow_up_escalation", read_at=timezone.now())
+    html = login(personas.alice).get(URL).content.decode()
+    assert "2 unread reminders" in html
+    assert 'data-unread="2"' in html
+
+
+def fill_week(user, account, n):
+    today = timezone.localdate()
+    for i in range(n):
+        contact = ContactFactory(account=account)
+        plan = PlannedVisitFactory(account=account, owner=user, planned_at=at_noon(today + days(1)))
+        plan.contacts.set([contact])
+        done = VisitFactory(account=account, owner=user, follow_up_due=today + days(i % 9 - 3))
+        done.contacts.set([contact])
+        stale = AccountFactory(owner=user)
+        Account.objects.filter(pk=stale.pk).update(created_at=timezone.now() - days(400))
+        NotificationFactory(visit=done)
+
+
+def count_queries(client):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(URL).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_my_week_runs_the_same_number_of_queries_for_2_or_20_rows(personas, login):
+    client = login(personas.alice)
+    fill_week(personas.alice, personas.account, 2)
+    few = count_queries(client)
+    fill_week(personas.alice, personas.account, 18)
+    response = client.get(URL)
+    assert len(response.context["planned"]) == 20
+    assert len(list(response.context["lapsed"])) == 20
+    assert count_queries(client) == few
+
+
+def test_my_week_query_count_has_a_hard_ceiling(personas, login, django_assert_max_num_queries):
+    fill_week(personas.alice, personas.account, 5)
+    client = login(personas.alice)
+    # Session and user (2, and 3 to save the session, as on every request), the header
+    # (1), the visibility rule's team lookup per selector (4), plans, follow-ups and their
+    # contacts (4), lapsed accounts (1), the log-a-visit choices (1).
+    with django_assert_max_num_queries(16):
+        client.get(URL)

@@ -1,0 +1,103 @@
+"""Saving a visit nudges the account's scan after commit, and never fails for the queue."""
+
+import datetime
+import logging
+import time
+from contextlib import contextmanager
+
+import pytest
+from django.utils import timezone
+
+from keyaccounts.celery import app
+from visits.models import Notification, NotificationKind, Visit, VisitStatus
+from visits.services import visit_save
+
+pytestmark = pytest.mark.django_db
+
+DEAD_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: refused at once
+
+
+def _forget_broker_connections() -> None:
+    """Drop the app's pooled broker connections, as Celery does after a fork, so the next
+    publish connects to whatever `broker_url` says now."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@contextmanager
+def broker(url: str):
+    """Tasks are published (not run inline) to the broker at `url` while inside."""
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url, app.conf.task_always_eager = url, False
+    _forget_broker_connections()
+    try:
+        yield
+    finally:
+        app.conf.broker_url, app.conf.task_always_eager = saved
+        _forget_broker_connections()
+
+
+def record_visit(personas, **fields):
+    now = timezone.now()
+    return visit_save(
+        by=personas.alice,
+        account=personas.account,
+        status=VisitStatus.DONE,
+        occurred_at=now - datetime.timedelta(hours=2),
+        follow_up_due=timezone.localdate(now),
+        purpose="Quarterly review",
+        **fields,
+    )
+
+
+def test_a_saved_visit_nudges_the_scan_of_its_account_after_commit(
+    personas, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        visit = record_visit(personas)
+        assert not Notification.objects.exists()  # nothing runs inside the transaction
+
+    assert len(callbacks) == 1
+    callbacks[0]()  # the commit: the task runs inline (no broker configured)
+
+    notification = Notification.objects.get()
+    assert (notification.kind, notification.visit, notification.recipient) == (
+        NotificationKind.FOLLOW_UP_DUE,
+        visit,
+        personas.alice,
+    )
+    assert [m.to for m in mailoutbox] == [["alice@example.com"]]
+
+
+def test_saving_a_visit_succeeds_when_the_broker_is_down(
+    personas, django_capture_on_commit_callbacks, caplog
+):
+    caplog.set_level(logging.WARNING, logger="keyaccounts.tasks")
+    with broker(DEAD_BROKER):
+        with django_capture_on_commit_callbacks() as callbacks:
+            visit = record_visit(personas)
+        assert caplog.records == []  # nothing was sent before the commit
+
+        started = time.monotonic()
+        for callback in callbacks:
+            callback()  # the commit: publishing fails, and is only logged
+        elapsed = time.monotonic() - started
+
+    assert Visit.objects.filter(pk=visit.pk).exists()
+    assert len(callbacks) == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        "could not enqueue visits.tasks.reminders_for_account; the periodic scan will catch up"
+    ]
+    assert "refused" in caplog.text.lower(), caplog.text  # it really tried that broker
+    assert elapsed < 10, f"a dead broker held the save for {elapsed:.1f} s"
+    assert not Notification.objects.exists()  # the periodic scan will make it, not this
+
+
+def test_the_dead_broker_is_forgotten_afterwards(personas, django_capture_on_commit_callbacks):
+    with broker(DEAD_BROKER):
+        pass
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record_visit(personas)
+
+    assert Notification.objects.filter(kind=NotificationKind.FOLLOW_UP_DUE).count() == 1

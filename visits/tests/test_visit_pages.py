@@ -1,0 +1,446 @@
+"""Logging, planning, editing and cancelling a visit, its follow-up, and the timeline."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import BuyingRole
+from accounts.tests.factories import ContactFactory
+from visits.forms import DATETIME_FORMAT
+from visits.models import Visit, VisitStatus
+from visits.tests.factories import PlannedVisitFactory, VisitFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def days(n):
+    return datetime.timedelta(days=n)
+
+
+def at_noon(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
+def local(dt: datetime.datetime) -> str:
+    return timezone.localtime(dt).strftime(DATETIME_FORMAT)
+
+
+def create_url(account, status=None):
+    url = reverse("visits:create", args=[account.pk])
+    return f"{url}?status={status}" if status else url
+
+
+def done_data(**overrides):
+    data = {
+        "occurred_at": local(timezone.now() - datetime.timedelta(hours=3)),
+        "duration_minutes": "45",
+        "method": "in_person",
+        "place": "Their office",
+        "talking_points": "Budget for next year",
+        "customer_views": "Wants a pilot first",
+        "customer_attitude": "supporter",
+        "next_steps": "Send the pilot proposal",
+        "follow_up_due": "",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- the form's defaults ------------------------------------------------------------------
+
+
+def test_log_a_visit_starts_with_now_rounded_down_to_the_quarter_hour(personas, login):
+    form = login(personas.alice).get(create_url(personas.account)).context["form"]
+    occurred = form.initial["occurred_at"]
+    now = timezone.localtime()
+    assert occurred.minute % 15 == 0 and occurred.second == 0
+    assert datetime.timedelta(0) <= now - occurred < datetime.timedelta(minutes=15)
+    assert form.initial["method"] == "in_person"
+    assert form.initial["duration_minutes"] == 60
+    assert "planned_at" not in form.fields  # a recorded visit asks what happened instead
+    assert {"talking_points", "customer_views", "follow_up_due"} <= set(form.fields)
+
+
+def test_plan_a_visit_starts_tomorrow_at_ten_and_asks_for_preparation(personas, login):
+    response = login(personas.alice).get(create_url(personas.account, "planned"))
+    form = response.context["form"]
+    planned = timezone.localtime(form.initial["planned_at"])
+    assert planned.date() == timezone.localdate() + datetime.timedelta(days=1)
+    assert (planned.hour, planned.minute) == (10, 0)
+    assert {"purpose", "preparation", "pre_visit_call_held"} <= set(form.fields)
+    assert "talking_points" not in form.fields and "occurred_at" not in form.fields
+    assert 'type="datetime-local"' in response.content.decode()
+
+
+def test_contacts_are_the_accounts_active_people_labelled_for_a_phone(personas, login):
+    ContactFactory(
+        account=personas.account, name="王芳", title="总经理", buying_role=BuyingRole.DECIDER
+    )
+    ContactFactory(account=personas.account, name="Gone Person", is_active=False)
+    ContactFactory(account=personas.charlies_account, name="Not Hers")
+    response = login(personas.alice).get(create_url(personas.account))
+    field = response.context["form"].fields["contacts"]
+    labels = [label for _, label in field.choices]
+    assert labels == ["王芳 · 总经理 · Decider"]
+    assert 'type="checkbox"' in response.content.decode()
+
+
+def test_an_odd_status_in_the_url_falls_back_to_logging(personas, login):
+    response = login(personas.alice).get(create_url(personas.account, "nonsense"))
+    assert response.status_code == 200
+    assert response.context["status"] == VisitStatus.DONE
+
+
+# --- saving ---------------------------------------------------------------------------------
+
+
+def test_a_logged_visit_is_saved_with_a_follow_up_one_week_after_it(personas, login):
+    contact = ContactFactory(account=personas.account)
+    occurred = timezone.now() - datetime.timedelta(days=2)
+    response = login(personas.alice).post(
+        create_url(personas.account),
+        done_data(occurred_at=local(occurred), contacts=[contact.pk]),
+    )
+    visit = Visit.objects.get()
+    assert response.status_code == 302 and response["Location"] == visit.get_absolute_url()
+    assert visit.status == VisitStatus.DONE
+    assert visit.owner == personas.alice
+    assert list(visit.contacts.all()) == [contact]
+    assert visit.follow_up_due == timezone.localdate(occurred) + datetime.timedelta(days=7)
+
+
+def test_a_chosen_follow_up_date_is_kept(personas, login):
+    due = timezone.localdate() + datetime.timedelta(days=3)
+    login(personas.alice).post(create_url(personas.account), done_data(follow_up_due=due))
+    assert Visit.objects.get().follow_up_due == due
+
+
+def test_a_contact_of_another_account_is_refused_with_a_clear_message(personas, login):
+    ours = ContactFactory(account=personas.account)
+    theirs = ContactFactory(account=personas.charlies_account, name="Secret Wang")
+    response = login(personas.alice).post(
+        create_url(personas.account),
+        done_data(contacts=[ours.pk, theirs.pk], talking_points="Keep me"),
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors["contacts"]
+    assert errors == [f"Choose contacts of this account only; {theirs.pk} is not one of them."]
+    assert not Visit.objects.exists()
+    html = response.content.decode()
+    assert "Keep me" in html  # nothing typed is lost
+    assert "Secret Wang" not in html  # and nothing about the other account leaks
+
+
+def test_a_contact_id_that_is_not_a_number_is_a_form_error_not_a_crash(personas, login):
+    response = login(personas.alice).post(create_url(personas.account), done_data(contacts=["x"]))
+    assert response.status_code == 200
+    assert response.context["form"].errors["contacts"]
+    assert not Visit.objects.exists()
+
+
+def test_a_recorded_visit_in_the_future_is_refused(personas, login):
+    future = timezone.now() + datetime.timedelta(days=1)
+    response = login(personas.alice).post(
+        create_url(personas.account), done_data(occurred_at=local(future))
+    )
+    assert response.status_code == 200
+    assert "cannot be in the future" in str(response.context["form"].errors["occurred_at"])
+    assert not Visit.objects.exists()
+
+
+def test_a_date_that_is_not_a_date_is_a_form_error(personas, login):
+    response = login(personas.alice).post(
+        create_url(personas.account), done_data(occurred_at="yesterday-ish")
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["occurred_at"]
+
+
+def test_a_follow_up_before_the_visit_is_refused(personas, login):
+    response = login(personas.alice).post(
+        create_url(personas.account),
+        done_data(follow_up_due=timezone.localdate() - datetime.timedelta(days=10)),
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["follow_up_due"]
+
+
+def test_a_planned_visit_has_no_follow_up_yet(personas, login):
+    when = timezone.now() + datetime.timedelta(days=2)
+    login(personas.alice).post(
+        create_url(personas.account, "planned"),
+        {"planned_at": local(when), "method": "phone", "purpose": "Introduce the team"},
+    )
+    visit = Visit.objects.get()
+    assert visit.status == VisitStatus.PLANNED
+    assert visit.follow_up_due is None
+    assert visit.purpose == "Introduce the team"
+
+
+def test_a_planned_visit_needs_a_date(personas, login):
+    response = login(personas.alice).post(
+        create_url(personas.account, "planned"), {"planned_at": "", "method": "phone"}
+    )
+    assert response.context["form"].errors["planned_at"]
+    assert not Visit.objects.exists()
+
+
+def test_recording_the_outcome_of_a_planned_visit_opens_its_follow_up(personas, login):
+    planned = PlannedVisitFactory(
+        account=personas.account,
+        planned_at=timezone.now() - datetime.timedelta(hours=5),
+        purpose="Demo",
+        preparation="Bring the case study",
+    )
+    url = reverse("visits:edit", args=[planned.pk]) + "?status=done"
+    client = login(personas.alice)
+    form = client.get(url).context["form"]
+    assert form.initial["occurred_at"] == planned.planned_at  # it happened as planned
+    assert form["purpose"].value() == "Demo"
+    occurred = timezone.now() - datetime.timedelta(hours=4)
+    client.post(url, done_data(occurred_at=local(occurred), version=planned.version))
+    planned.refresh_from_db()
+    assert planned.status == VisitStatus.DONE
+    assert planned.preparation == "Bring the case study"  # not on this form, so kept
+    assert planned.follow_up_due == timezone.localdate(occurred) + datetime.timedelta(days=7)
+
+
+def test_a_recorded_visit_cannot_be_turned_back_into_a_plan(personas, login):
+    visit = VisitFactory(account=personas.account)
+    url = reverse("visits:edit", args=[visit.pk]) + "?status=planned"
+    response = login(personas.alice).get(url)
+    assert response.context["status"] == VisitStatus.DONE
+
+
+def test_saving_over_someone_elses_newer_edit_is_refused_and_keeps_the_input(personas, login):
+    visit = VisitFactory(account=personas.account, talking_points="Original")
+    stale = visit.version
+    visit.talking_points = "Bob's change"
+    visit.save()
+    response = login(personas.alice).post(
+        reverse("visits:edit", args=[visit.pk]),
+        done_data(
+            occurred_at=local(visit.occurred_at), talking_points="Alice's change", version=stale
+        ),
+    )
+    assert response.status_code == 200
+    assert "Someone else saved this record" in response.content.decode()
+    assert "Alice&#x27;s change" in response.content.decode()
+    visit.refresh_from_db()
+    assert visit.talking_points == "Bob's change"
+
+
+def test_a_planned_visit_can_be_cancelled_and_leaves_the_timeline(personas, login):
+    visit = PlannedVisitFactory(account=personas.account)
+    client = login(personas.alice)
+    response = client.post(reverse("visits:cancel", args=[visit.pk]))
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.CANCELLED
+    page = client.get(personas.account.get_absolute_url())
+    assert visit not in page.context["visits"]
+    # A cancelled visit is history, not something to edit.
+    edit = client.get(reverse("visits:edit", args=[visit.pk]), follow=True)
+    assert "can no longer be changed" in edit.content.decode()
+
+
+def test_a_recorded_visit_cannot_be_cancelled(personas, login):
+    visit = VisitFactory(account=personas.account)
+    response = login(personas.alice).post(reverse("visits:cancel", args=[visit.pk]), follow=True)
+    assert "Only a planned visit can be cancelled." in response.content.decode()
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.DONE
+
+
+def test_cancel_is_a_post_only_action(personas, login):
+    visit = PlannedVisitFactory(account=personas.account)
+    assert login(personas.alice).get(reverse("visits:cancel", args=[visit.pk])).status_code == 405
+
+
+# --- the follow-up ---------------------------------------------------------------------------
+
+
+def test_the_follow_up_form_defaults_to_today(personas, login):
+    visit = VisitFactory(account=personas.account)
+    form = login(personas.alice).get(visit.get_absolute_url()).context["follow_up_form"]
+    assert form.fields["followed_up_on"].initial == timezone.localdate()
+
+
+def test_logging_the_follow_up_closes_it(personas, login):
+    visit = VisitFactory(account=personas.account)
+    response = login(personas.bob).post(
+        reverse("visits:follow_up", args=[visit.pk]),
+        {
+            "followed_up_on": timezone.localdate().isoformat(),
+            "follow_up_method": "phone",
+            "follow_up_feedback": "Happy with the proposal",
+        },
+    )
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.followed_up_on == timezone.localdate()
+    assert visit.followed_up_by == personas.bob
+    assert not visit.follow_up_open
+
+
+def test_the_follow_up_returns_to_the_page_it_came_from_but_never_off_site(personas, login):
+    visit = VisitFactory(account=personas.account)
+    data = {
+        "followed_up_on": timezone.localdate().isoformat(),
+        "follow_up_method": "visit",
+        "follow_up_feedback": "OK",
+        "next": "https://evil.example/",
+    }
+    response = login(personas.alice).post(reverse("visits:follow_up", args=[visit.pk]), data)
+    assert response["Location"] == visit.get_absolute_url()
+    other = VisitFactory(account=personas.account)
+    data["next"] = "/my-week/"
+    response = login(personas.alice).post(reverse("visits:follow_up", args=[other.pk]), data)
+    assert response["Location"] == "/my-week/"
+
+
+def test_a_follow_up_in_the_future_or_without_feedback_is_refused(personas, login):
+    visit = VisitFactory(account=personas.account)
+    response = login(personas.alice).post(
+        reverse("visits:follow_up", args=[visit.pk]),
+        {
+            "followed_up_on": (timezone.localdate() + datetime.timedelta(days=1)).isoformat(),
+            "follow_up_method": "phone",
+            "follow_up_feedback": "   ",
+        },
+    )
+    assert response.status_code == 200
+    form = response.context["follow_up_form"]
+    assert form.errors["follow_up_feedback"]
+    visit.refresh_from_db()
+    assert visit.follow_up_open
+
+    response = login(personas.alice).post(
+        reverse("visits:follow_up", args=[visit.pk]),
+        {
+            "followed_up_on": (timezone.localdate() + datetime.timedelta(days=1)).isoformat(),
+            "follow_up_method": "phone",
+            "follow_up_feedback": "Said yes",
+        },
+    )
+    assert "cannot be in the future" in str(response.context["follow_up_form"].errors)
+    assert "Said yes" in response.content.decode()
+    visit.refresh_from_db()
+    assert visit.follow_up_open
+
+
+def test_a_settled_follow_up_cannot_be_logged_twice(personas, login):
+    visit = VisitFactory(
+        account=personas.account,
+        followed_up_on=timezone.localdate(),
+        follow_up_feedback="First",
+    )
+    response = login(personas.alice).post(
+        reverse("visits:follow_up", args=[visit.pk]),
+        {
+            "followed_up_on": timezone.localdate().isoformat(),
+            "follow_up_method": "phone",
+            "follow_up_feedback": "Second",
+        },
+        follow=True,
+    )
+    assert "There is no open follow-up" in response.content.decode()
+    visit.refresh_from_db()
+    assert visit.follow_up_feedback == "First"
+
+
+# --- the timeline --------------------------------------------------------------------------
+
+
+def test_the_account_page_shows_its_visits_newest_first(personas, login):
+    now = timezone.now()
+    old = VisitFactory(account=personas.account, occurred_at=now - datetime.timedelta(days=30))
+    new = VisitFactory(account=personas.account, occurred_at=now - datetime.timedelta(days=1))
+    plan = PlannedVisitFactory(
+        account=personas.account, planned_at=now + datetime.timedelta(days=3)
+    )
+    VisitFactory(account=personas.charlies_account)
+    response = login(personas.alice).get(personas.account.get_absolute_url())
+    assert response.context["visits"] == [plan, new, old]
+    html = response.content.decode()
+    assert reverse("visits:create", args=[personas.account.pk]) in html
+    assert f"{reverse('visits:record_list')}?account={personas.account.pk}" in html
+
+
+def test_the_account_page_shows_the_latest_ten_and_links_to_all(personas, login):
+    for days in range(12):
+        VisitFactory(
+            account=personas.account, occurred_at=timezone.now() - datetime.timedelta(days=days)
+        )
+    client = login(personas.alice)
+    response = client.get(personas.account.get_absolute_url())
+    assert len(response.context["visits"]) == 10
+    assert reverse("visits:account_visits", args=[personas.account.pk]) in response.content.decode()
+    everything = client.get(reverse("visits:account_visits", args=[personas.account.pk]))
+    assert everything.context["page"].paginator.count == 12
+    assert client.get(reverse("visits:account_visits", args=[personas.account.pk]), {"page": "abc"})
+
+
+def make_visits(account, n):
+    contacts = [ContactFactory(account=account) for _ in range(2)]
+    for i in range(n):
+        visit = VisitFactory(
+            account=account, occurred_at=timezone.now() - datetime.timedelta(days=i + 1)
+        )
+        visit.contacts.set(contacts)
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_timeline_runs_the_same_number_of_queries_for_2_or_25_visits(personas, login):
+    client = login(personas.alice)
+    make_visits(personas.account, 2)
+    url = personas.account.get_absolute_url()
+    all_url = reverse("visits:account_visits", args=[personas.account.pk])
+    few, few_all = count_queries(client, url), count_queries(client, all_url)
+    make_visits(personas.account, 23)
+    assert count_queries(client, url) == few
+    assert count_queries(client, all_url) == few_all
+
+
+def test_the_visit_page_shows_the_record_and_who_was_there(personas, login):
+    contact = ContactFactory(account=personas.account, name="李娜")
+    visit = VisitFactory(
+        account=personas.account, talking_points="Pilot scope", customer_views="Too pricey"
+    )
+    visit.contacts.set([contact])
+    visit.attendees.set([personas.bob])
+    html = login(personas.alice).get(visit.get_absolute_url()).content.decode()
+    for text in ["Pilot scope", "Too pricey", "李娜", str(personas.bob), "Log the follow-up"]:
+        assert text in html
+
+
+def test_correcting_the_visits_date_moves_a_default_follow_up_but_not_a_chosen_one(personas, login):
+    today = timezone.localdate()
+    visit = VisitFactory(account=personas.account, occurred_at=at_noon(today - days(2)))
+    chosen = VisitFactory(
+        account=personas.account,
+        occurred_at=at_noon(today - days(2)),
+        follow_up_due=today + days(2),
+    )
+    client = login(personas.alice)
+    for v in (visit, chosen):
+        client.post(
+            reverse("visits:edit", args=[v.pk]),
+            done_data(
+                occurred_at=local(at_noon(today - days(4))),
+                follow_up_due=v.follow_up_due.isoformat(),
+                version=v.version,
+            ),
+        )
+        v.refresh_from_db()
+    assert visit.follow_up_due == today - days(4) + days(7)
+    assert chosen.follow_up_due == today + days(2)

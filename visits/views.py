@@ -1,0 +1,459 @@
+"""Pages for visits, follow-ups, "my week", development records, the team and reminders.
+
+Every view gets its rows through the visibility selectors, so a visit, record or
+account the user cannot see answers 404; writes go through `services`.
+"""
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import accounts_visible_to, is_manager
+from accounts.views import _save_versioned, _visible_account, add_errors
+from keyaccounts.exceptions import ApplicationError
+
+from . import selectors, services
+from .filters import DevelopmentRecordFilter
+from .forms import DevelopmentRecordForm, FollowUpForm, VisitForm
+from .models import DevelopmentRecord, Visit, VisitStatus
+
+PAGE_SIZE = 25
+COMPLIANCE_DAYS = 90
+WEEK_AHEAD_DAYS = 7
+# Planned visits this far back whose outcome was never recorded still show on "my week".
+UNRECORDED_LOOKBACK_DAYS = 14
+
+
+def _safe_next(request, default: str) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def _visible_visit(request, pk) -> Visit:
+    visit = (
+        selectors.visits_visible_to(request.user)
+        .select_related("account", "owner", "followed_up_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if visit is None:
+        raise Http404
+    return visit
+
+
+def _visible_record(request, pk) -> DevelopmentRecord:
+    record = (
+        selectors.development_records_visible_to(request.user)
+        .select_related("account", "prepared_by__sales_team__manager", "reviewed_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if record is None:
+        raise Http404
+    return record
+
+
+def _start_of_day(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+# --- my week ----------------------------------------------------------------------------
+
+
+def my_week_view(request):
+    user = request.user
+    now = timezone.now()
+    today = timezone.localdate(now)
+    tomorrow = today + datetime.timedelta(days=1)
+    planned = list(
+        selectors.planned_visits(
+            user=user,
+            start=_start_of_day(today - datetime.timedelta(days=UNRECORDED_LOOKBACK_DAYS)),
+            end=_start_of_day(today + datetime.timedelta(days=WEEK_AHEAD_DAYS + 1)),
+        )
+    )
+    start_today = _start_of_day(today)
+    follow_ups = {"overdue": [], "soon": [], "later": []}
+    for visit in selectors.open_follow_ups(user=user, today=today):
+        due = visit.follow_up_due
+        if due is not None and due < today:
+            follow_ups["overdue"].append(visit)
+        elif due is not None and due <= tomorrow:
+            follow_ups["soon"].append(visit)
+        else:
+            follow_ups["later"].append(visit)
+    return render(
+        request,
+        "visits/my_week.html",
+        {
+            "today": today,
+            "tomorrow": tomorrow,
+            "unrecorded": [v for v in planned if v.planned_at < start_today],
+            "planned": [v for v in planned if v.planned_at >= start_today],
+            "follow_ups": follow_ups,
+            "follow_up_count": sum(len(group) for group in follow_ups.values()),
+            "lapsed": selectors.accounts_with_lapsed_contact(user=user, now=now),
+            "rhythm_days": selectors.account_rhythm_days(None),
+            "log_accounts": accounts_visible_to(user).order_by("name").only("pk", "name"),
+        },
+    )
+
+
+# --- visits -----------------------------------------------------------------------------
+
+
+def visit_start_view(request):
+    """ "Log a visit" from anywhere: pick the account, then the account's visit form."""
+    accounts = accounts_visible_to(request.user).order_by("name").only("pk", "name")
+    status = request.GET.get("status", VisitStatus.DONE)
+    chosen = request.GET.get("account")
+    if chosen:
+        account = accounts.filter(pk=chosen).first() if chosen.isdigit() else None
+        if account is not None:
+            url = reverse("visits:create", args=[account.pk])
+            return redirect(f"{url}?status={status}" if status == VisitStatus.PLANNED else url)
+        messages.error(request, _("Choose one of your accounts from the list."))
+    return render(request, "visits/visit_start.html", {"accounts": accounts, "status": status})
+
+
+def _status_from(request, default: str) -> str:
+    status = request.GET.get("status", default)
+    return status if status in (VisitStatus.PLANNED, VisitStatus.DONE) else default
+
+
+def visit_create_view(request, account_pk):
+    account = _visible_account(request, account_pk)
+    status = _status_from(request, VisitStatus.DONE)
+    form = VisitForm(
+        request.POST or None,
+        instance=Visit(account=account, owner=request.user, status=status),
+        account=account,
+        status=status,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            visit = services.visit_save(by=request.user, account=account, **form.visit_fields())
+        except (ValidationError, ApplicationError) as exc:
+            add_errors(form, exc)
+        else:
+            if visit.status == VisitStatus.PLANNED:
+                messages.success(request, _("Visit planned."))
+            else:
+                messages.success(
+                    request,
+                    _("Visit recorded. Follow up by %(date)s.")
+                    % {"date": visit.follow_up_due.isoformat()},
+                )
+            return redirect(visit)
+    return render(
+        request, "visits/visit_form.html", {"form": form, "account": account, "status": status}
+    )
+
+
+def visit_edit_view(request, pk):
+    visit = _visible_visit(request, pk)
+    account = visit.account
+    if visit.status == VisitStatus.CANCELLED:
+        messages.error(request, _("This visit was cancelled and can no longer be changed."))
+        return redirect(visit)
+    # A planned visit can be recorded ("Record the outcome"); a recorded one stays recorded.
+    status = (
+        _status_from(request, VisitStatus.PLANNED)
+        if visit.status == VisitStatus.PLANNED
+        else VisitStatus.DONE
+    )
+    form = VisitForm(request.POST or None, instance=visit, account=account, status=status)
+    if request.method == "POST" and form.is_valid():
+
+        def save(expected_version):
+            services.visit_save(
+                by=request.user,
+                account=account,
+                visit=Visit.objects.get(pk=visit.pk),
+                expected_version=expected_version,
+                **form.visit_fields(),
+            )
+
+        if _save_versioned(request, form, save):
+            messages.success(request, _("Changes saved."))
+            return redirect(visit)
+    return render(
+        request,
+        "visits/visit_form.html",
+        {"form": form, "account": account, "status": status, "visit": visit},
+    )
+
+
+def _visit_page(request, visit, follow_up_form=None, status=200):
+    today = timezone.localdate()
+    if follow_up_form is None and visit.follow_up_open:
+        follow_up_form = FollowUpForm(today=today)
+    return render(
+        request,
+        "visits/visit_detail.html",
+        {
+            "visit": visit,
+            "account": visit.account,
+            "contacts": visit.contacts.order_by("name"),
+            "attendees": visit.attendees.all(),
+            "follow_up_form": follow_up_form,
+            "overdue": visit.follow_up_overdue_on(today),
+            "next": _safe_next(request, ""),
+        },
+        status=status,
+    )
+
+
+def visit_detail_view(request, pk):
+    return _visit_page(request, _visible_visit(request, pk))
+
+
+@require_POST
+def follow_up_log_view(request, pk):
+    visit = _visible_visit(request, pk)
+    today = timezone.localdate()
+    form = FollowUpForm(request.POST, today=today)
+    if not visit.follow_up_open:
+        messages.error(request, _("There is no open follow-up for this visit."))
+        return redirect(visit)
+    if form.is_valid():
+        try:
+            services.follow_up_log(
+                visit=visit,
+                by=request.user,
+                followed_up_on=form.cleaned_data["followed_up_on"],
+                method=form.cleaned_data["follow_up_method"],
+                feedback=form.cleaned_data["follow_up_feedback"],
+                today=today,
+            )
+        except (ValidationError, ApplicationError) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Follow-up logged."))
+            return redirect(_safe_next(request, visit.get_absolute_url()))
+    visit.refresh_from_db()  # the failed attempt must not show as half-logged
+    return _visit_page(request, visit, follow_up_form=form)
+
+
+@require_POST
+def visit_cancel_view(request, pk):
+    visit = _visible_visit(request, pk)
+    try:
+        services.visit_cancel(visit=visit, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(visit)
+    messages.success(request, _("Visit cancelled."))
+    return redirect(visit.account)
+
+
+def account_visits_view(request, account_pk):
+    """The account's whole timeline, newest first, a page at a time."""
+    account = _visible_account(request, account_pk)
+    page = Paginator(selectors.account_timeline(account=account), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "visits/account_visits.html",
+        {"account": account, "page": page, "today": timezone.localdate()},
+    )
+
+
+# --- development records ----------------------------------------------------------------
+
+
+def record_list_view(request):
+    today = timezone.localdate()
+    queryset = selectors.with_development_totals(
+        selectors.development_records_visible_to(request.user).select_related(
+            "account", "prepared_by", "reviewed_by"
+        ),
+        today=today,
+    )
+    filterset = DevelopmentRecordFilter(request.GET or None, queryset=queryset, request=request)
+    records = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    page = Paginator(records.order_by("-prepared_on", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "visits/record_list.html",
+        {"filter": filterset, "page": page, "query": query.urlencode()},
+    )
+
+
+def record_detail_view(request, pk):
+    record = _visible_record(request, pk)
+    today = timezone.localdate()
+    contacts = list(selectors.development_record_contacts(record=record, today=today))
+    this_record = DevelopmentRecord.objects.filter(pk=record.pk)
+    totals = (
+        selectors.with_development_totals(this_record, today=today)
+        .values("contact_count", "total_minutes")
+        .get()
+    )
+    return render(
+        request,
+        "visits/record_detail.html",
+        {
+            "record": record,
+            "account": record.account,
+            "contacts": contacts,
+            "totals": totals,
+            "can_review": services.can_review(request.user, record),
+        },
+    )
+
+
+def _first_visit_day(account) -> datetime.date | None:
+    first = (
+        account.visits.filter(status=VisitStatus.DONE)
+        .order_by("occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    return timezone.localdate(first) if first else None
+
+
+def record_create_view(request, account_pk):
+    account = _visible_account(request, account_pk)
+    today = timezone.localdate()
+    form = DevelopmentRecordForm(
+        request.POST or None,
+        instance=DevelopmentRecord(account=account, prepared_by=request.user, prepared_on=today),
+        initial={"started_on": _first_visit_day(account) or today},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = services.development_record_save(
+                by=request.user, account=account, today=today, **form.model_fields_data()
+            )
+        except (ValidationError, ApplicationError) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Development record saved."))
+            return redirect(record)
+    return render(request, "visits/record_form.html", {"form": form, "account": account})
+
+
+def record_edit_view(request, pk):
+    record = _visible_record(request, pk)
+    if record.reviewed_on is not None:
+        messages.error(
+            request,
+            _(
+                "%(manager)s reviewed this record on %(date)s, so it can no longer be "
+                "changed. Start a new record if the development goes on."
+            )
+            % {"manager": record.reviewed_by, "date": record.reviewed_on.isoformat()},
+        )
+        return redirect(record)
+    form = DevelopmentRecordForm(request.POST or None, instance=record)
+    if request.method == "POST" and form.is_valid():
+
+        def save(expected_version):
+            services.development_record_save(
+                by=request.user,
+                account=record.account,
+                record=DevelopmentRecord.objects.get(pk=record.pk),
+                expected_version=expected_version,
+                **form.model_fields_data(),
+            )
+
+        if _save_versioned(request, form, save):
+            messages.success(request, _("Changes saved."))
+            return redirect(record)
+    return render(
+        request,
+        "visits/record_form.html",
+        {"form": form, "account": record.account, "record": record},
+    )
+
+
+@require_POST
+def record_review_view(request, pk):
+    record = _visible_record(request, pk)
+    try:
+        services.development_record_review(record=record, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(record)
+    messages.success(request, _("Record marked as reviewed."))
+    return redirect(_safe_next(request, record.get_absolute_url()))
+
+
+# --- the manager's team page ------------------------------------------------------------
+
+
+def team_view(request):
+    if not is_manager(request.user):
+        raise Http404
+    today = timezone.localdate()
+    reps = list(selectors.reps_of(request.user).order_by("first_name", "last_name", "username"))
+    compliance = selectors.follow_up_compliance(
+        reps=reps, since=today - datetime.timedelta(days=COMPLIANCE_DAYS), today=today
+    )
+    overdue = selectors.overdue_follow_up_counts(reps=reps, today=today)
+    for row in compliance:
+        row["overdue"] = overdue.get(row["rep"].pk, 0)
+    awaiting = selectors.with_development_totals(
+        selectors.development_records_awaiting_review(manager=request.user), today=today
+    )
+    settled = sum(row["settled"] for row in compliance)
+    on_time = sum(row["on_time"] for row in compliance)
+    return render(
+        request,
+        "visits/team.html",
+        {
+            "rows": compliance,
+            "days": COMPLIANCE_DAYS,
+            "total": {
+                "settled": settled,
+                "on_time": on_time,
+                "share": on_time / settled if settled else None,
+                "overdue": sum(overdue.values()),
+            },
+            "awaiting": awaiting,
+        },
+    )
+
+
+# --- notifications ----------------------------------------------------------------------
+
+
+def notification_list_view(request):
+    page = Paginator(selectors.notifications_of(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "visits/notification_list.html", {"page": page})
+
+
+@require_POST
+def notification_read_view(request, pk):
+    notification = get_object_or_404(selectors.notifications_of(request.user), pk=pk)
+    services.notification_mark_read(notification=notification, by=request.user)
+    return redirect(_safe_next(request, reverse("visits:notifications")))
+
+
+@require_POST
+def notification_read_all_view(request):
+    count = services.notifications_mark_all_read(user=request.user)
+    if count:
+        messages.success(request, _("All notifications marked as read."))
+    return redirect(_safe_next(request, reverse("visits:notifications")))
