@@ -1,0 +1,115 @@
+from django.contrib import admin
+
+from .models import (
+    CriterionCheck,
+    ExitCriterion,
+    Opportunity,
+    OpportunityCompetitor,
+    OpportunityContact,
+    OpportunityTeamMember,
+    Stage,
+    StageChange,
+)
+
+
+class ExitCriterionInline(admin.TabularInline):
+    model = ExitCriterion
+    extra = 1
+
+
+@admin.register(Stage)
+class StageAdmin(admin.ModelAdmin):
+    list_display = ["order", "name", "name_zh", "default_probability", "is_won", "is_lost"]
+    list_display_links = ["name"]
+    inlines = [ExitCriterionInline]
+
+
+@admin.register(ExitCriterion)
+class ExitCriterionAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_zh", "stage", "order"]
+    list_filter = ["stage"]
+
+
+class CompetitorInline(admin.TabularInline):
+    model = OpportunityCompetitor
+    extra = 0
+
+
+class ContactInline(admin.TabularInline):
+    model = OpportunityContact
+    autocomplete_fields = ["contact"]
+    extra = 0
+
+
+class TeamInline(admin.TabularInline):
+    model = OpportunityTeamMember
+    autocomplete_fields = ["user"]
+    extra = 0
+
+
+class StageChangeInline(admin.TabularInline):
+    model = StageChange
+    fields = ["from_stage", "to_stage", "changed_by", "changed_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "account",
+        "stage",
+        "amount",
+        "currency",
+        "expected_close_date",
+        "probability",
+        "owner",
+    ]
+    list_filter = ["stage", "kind", "currency", "bid_result"]
+    list_select_related = ["account", "stage", "owner"]
+    search_fields = ["name", "external_id", "account__name"]
+    autocomplete_fields = ["account", "owner"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    inlines = [ContactInline, TeamInline, CompetitorInline, StageChangeInline]
+    date_hierarchy = "expected_close_date"
+    show_full_result_count = False
+
+
+@admin.register(OpportunityCompetitor)
+class OpportunityCompetitorAdmin(admin.ModelAdmin):
+    list_display = ["name", "opportunity", "threat"]
+    list_select_related = ["opportunity"]
+    search_fields = ["name", "opportunity__name"]
+    raw_id_fields = ["opportunity"]
+
+
+@admin.register(OpportunityContact)
+class OpportunityContactAdmin(admin.ModelAdmin):
+    list_display = ["contact", "opportunity", "role", "stance"]
+    list_select_related = ["contact", "opportunity"]
+    raw_id_fields = ["opportunity", "contact"]
+
+
+@admin.register(OpportunityTeamMember)
+class OpportunityTeamMemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "opportunity", "role"]
+    list_select_related = ["user", "opportunity"]
+    raw_id_fields = ["opportunity", "user"]
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(admin.ModelAdmin):
+    list_display = ["opportunity", "from_stage", "to_stage", "changed_by", "changed_at"]
+    list_select_related = ["opportunity", "from_stage", "to_stage", "changed_by"]
+    raw_id_fields = ["opportunity", "changed_by"]
+
+
+@admin.register(CriterionCheck)
+class CriterionCheckAdmin(admin.ModelAdmin):
+    list_display = ["opportunity", "criterion", "checked_by", "checked_at"]
+    raw_id_fields = ["opportunity", "checked_by"]

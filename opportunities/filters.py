@@ -1,0 +1,55 @@
+"""The pipeline board's search and filters."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Account, User
+
+from .models import Opportunity, OpportunityKind
+from .selectors import pipeline_filter_choices
+
+
+class OpportunityFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.none())
+    account = django_filters.ModelChoiceFilter(label=_("Account"), queryset=Account.objects.none())
+    close_month = django_filters.DateFilter(
+        label=_("Expected to close in"),
+        method="filter_close_month",
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month", "placeholder": "YYYY-MM"}, format="%Y-%m"),
+        error_messages={"invalid": _("Enter a month as YYYY-MM, for example 2027-03.")},
+    )
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=OpportunityKind.choices)
+
+    class Meta:
+        model = Opportunity
+        fields = ["q", "owner", "account", "close_month", "kind"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Offer only the owners and accounts of deals the user can already see.
+        user = self.request.user if self.request is not None else None
+        owners, accounts = pipeline_filter_choices(self.queryset, user=user)
+        self.filters["owner"].queryset = owners
+        self.filters["account"].queryset = accounts
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(account__name__icontains=value)
+            | Q(external_id__iexact=value)
+        )
+
+    def filter_close_month(self, queryset, name, value):
+        return queryset.filter(
+            expected_close_date__year=value.year, expected_close_date__month=value.month
+        )
+
+    def month_chosen(self) -> bool:
+        return self.is_bound and self.is_valid() and bool(self.form.cleaned_data.get("close_month"))

@@ -1,0 +1,302 @@
+"""Opportunities (商机): the deals worked at key accounts, and the stages they move through."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import (
+    Account,
+    AccountTeamRole,
+    Attitude,
+    BuyingRole,
+    CompetitorAssessment,
+    Contact,
+)
+from keyaccounts.models import VersionedModel
+
+PROBABILITY = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+class BilingualName:
+    """`name` in the reader's language: the Chinese name when the page is in Chinese."""
+
+    def __str__(self):
+        language = (get_language() or "").lower()
+        if language.startswith("zh") and self.name_zh:
+            return self.name_zh
+        return self.name
+
+
+class Stage(BilingualName, models.Model):
+    """A step of the sales process. Data, not code: managers may add, rename, reorder."""
+
+    key = models.SlugField(_("key"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_zh = models.CharField(_("Chinese name"), max_length=100, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), unique=True)
+    default_probability = models.PositiveSmallIntegerField(
+        _("default probability (%)"), validators=PROBABILITY
+    )
+    is_won = models.BooleanField(_("closes the deal as won"), default=False)
+    is_lost = models.BooleanField(_("closes the deal as lost"), default=False)
+
+    class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        ordering = ["order"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(models.Q(is_won=True) & models.Q(is_lost=True)),
+                name="stage_not_both_won_and_lost",
+            ),
+        ]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.is_won or self.is_lost
+
+
+class ExitCriterion(BilingualName, models.Model):
+    """A verifiable outcome that proves a stage is done (可验证的推进成果)."""
+
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), on_delete=models.CASCADE, related_name="criteria"
+    )
+    name = models.CharField(_("outcome"), max_length=200)
+    name_zh = models.CharField(_("Chinese wording"), max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("exit criterion")
+        verbose_name_plural = _("exit criteria")
+        ordering = ["stage__order", "order", "pk"]
+
+
+class OpportunityKind(models.TextChoices):
+    NEW_CUSTOMER = "new_customer", _("New customer")
+    EXPANSION = "expansion", _("Existing customer: deeper or cross selling")
+
+
+class Currency(models.TextChoices):
+    CNY = "CNY", _("Chinese yuan (CNY)")
+    USD = "USD", _("US dollar (USD)")
+    EUR = "EUR", _("Euro (EUR)")
+
+
+class BidResult(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    WON = "won", _("Won the bid")
+    LOST = "lost", _("Lost the bid")
+    CANCELLED = "cancelled", _("Tender cancelled")
+
+
+class Opportunity(VersionedModel):
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="opportunities",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(
+        _("kind"),
+        max_length=20,
+        choices=OpportunityKind.choices,
+        default=OpportunityKind.NEW_CUSTOMER,
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+    )
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY
+    )
+    expected_close_date = models.DateField(_("expected close date"), db_index=True)
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="opportunities"
+    )
+    probability = models.PositiveSmallIntegerField(_("probability (%)"), validators=PROBABILITY)
+    # False: the probability follows the stage's default as the deal moves.
+    probability_is_custom = models.BooleanField(_("probability set by hand"), default=False)
+    tender_published_on = models.DateField(_("tender published"), null=True, blank=True)
+    bid_submitted_on = models.DateField(_("bid submitted"), null=True, blank=True)
+    bid_opened_on = models.DateField(_("bids opened"), null=True, blank=True)
+    bid_result = models.CharField(
+        _("bid result"), max_length=20, choices=BidResult.choices, blank=True
+    )
+    close_reason = models.TextField(
+        _("why it was won or lost"), blank=True, help_text=_("Required to close the deal.")
+    )
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    description = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        ordering = ["expected_close_date", "pk"]
+        indexes = [
+            models.Index(fields=["stage", "expected_close_date"]),
+            models.Index(fields=["owner", "stage"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("opportunities:detail", args=[self.pk])
+
+
+class OpportunityCompetitor(CompetitorAssessment):
+    opportunity = models.ForeignKey(
+        Opportunity,
+        verbose_name=_("opportunity"),
+        on_delete=models.CASCADE,
+        related_name="competitors",
+    )
+
+    class Meta:
+        verbose_name = _("competitor in the deal")
+        verbose_name_plural = _("competitors in the deal")
+        ordering = ["opportunity", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "name"], name="one_entry_per_deal_competitor"
+            ),
+        ]
+
+    def get_edit_url(self):
+        return reverse("opportunities:competitor_edit", args=[self.opportunity_id, self.pk])
+
+    def get_remove_url(self):
+        return reverse("opportunities:competitor_remove", args=[self.opportunity_id, self.pk])
+
+
+class OpportunityContact(models.Model):
+    """A buying-center contact involved in this deal, with their role and stance in it."""
+
+    opportunity = models.ForeignKey(
+        Opportunity,
+        verbose_name=_("opportunity"),
+        on_delete=models.CASCADE,
+        related_name="contact_roles",
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        on_delete=models.CASCADE,
+        related_name="opportunity_roles",
+    )
+    role = models.CharField(_("role in this deal"), max_length=20, choices=BuyingRole.choices)
+    stance = models.CharField(
+        _("stance on this deal"), max_length=20, choices=Attitude.choices, default=Attitude.UNKNOWN
+    )
+
+    class Meta:
+        verbose_name = _("contact in the deal")
+        verbose_name_plural = _("contacts in the deal")
+        ordering = ["opportunity", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "contact"], name="one_role_per_deal_contact"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.contact} ({self.get_role_display()})"
+
+
+class OpportunityTeamMember(models.Model):
+    opportunity = models.ForeignKey(
+        Opportunity,
+        verbose_name=_("opportunity"),
+        on_delete=models.CASCADE,
+        related_name="team_members",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=AccountTeamRole.choices)
+
+    class Meta:
+        verbose_name = _("deal team member")
+        verbose_name_plural = _("deal team members")
+        ordering = ["opportunity", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "user"], name="one_role_per_deal_member"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class CriterionCheck(models.Model):
+    """An exit criterion ticked for one opportunity: who confirmed the outcome, when."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="criterion_checks"
+    )
+    criterion = models.ForeignKey(ExitCriterion, on_delete=models.CASCADE, related_name="+")
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    checked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("exit criterion met")
+        verbose_name_plural = _("exit criteria met")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "criterion"], name="one_check_per_criterion"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.opportunity} · {self.criterion}"
+
+
+class StageChange(models.Model):
+    """The stage history: who moved the deal, when, from where to where."""
+
+    opportunity = models.ForeignKey(
+        Opportunity,
+        verbose_name=_("opportunity"),
+        on_delete=models.CASCADE,
+        related_name="stage_changes",
+    )
+    from_stage = models.ForeignKey(
+        Stage,
+        verbose_name=_("from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_stage = models.ForeignKey(
+        Stage, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.opportunity}: {self.from_stage} → {self.to_stage}"

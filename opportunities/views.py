@@ -1,0 +1,451 @@
+"""Pages for the pipeline: the board, a deal's page and its forms.
+
+Every view finds its deal through `opportunity_get_visible` (or its account through
+`_visible_account`), so a deal at an account the user cannot see answers 404, for a
+POST as for a GET. Writes go through `services`: a move the exit criteria refuse says
+which outcomes are still unticked, and closing a deal always asks why.
+
+There is no delete page: a deal that goes nowhere is closed as lost, with the reason,
+so the forecast's history and the won/lost analysis keep it. Admins can still delete.
+"""
+
+import copy
+import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.forms import TeamMemberForm
+from accounts.models import AccountStatus
+from accounts.views import _save_versioned, _visible_account, add_errors
+from keyaccounts.exceptions import ApplicationError
+from visits.views import _safe_next
+
+from . import selectors, services
+from .filters import OpportunityFilter
+from .forms import (
+    CloseForm,
+    CriteriaForm,
+    DealCompetitorForm,
+    DealContactForm,
+    MoveForm,
+    OpportunityForm,
+)
+from .models import (
+    ExitCriterion,
+    Opportunity,
+    OpportunityCompetitor,
+    OpportunityContact,
+    OpportunityKind,
+    OpportunityTeamMember,
+    Stage,
+)
+
+# Cards drawn per column; the column's totals still count every deal in it.
+CARDS_PER_COLUMN = 50
+# Won and lost columns show the deals closed this recently, unless a month is chosen.
+CLOSED_RECENT_DAYS = 90
+
+
+def _visible_opportunity(request, pk) -> Opportunity:
+    try:
+        return selectors.opportunity_get_visible(user=request.user, pk=pk)
+    except Opportunity.DoesNotExist:
+        raise Http404 from None
+
+
+def _names(opportunity: Opportunity, stage: Stage | None = None) -> dict:
+    return {"deal": opportunity.name, "stage": stage or opportunity.stage}
+
+
+# --- the board ------------------------------------------------------------------------
+
+
+def board_view(request):
+    visible = selectors.opportunities_visible_to(request.user)
+    filterset = OpportunityFilter(request.GET or None, queryset=visible, request=request)
+    deals = filterset.qs if filterset.is_bound and filterset.is_valid() else visible
+    month_chosen = filterset.month_chosen()
+    all_stages = list(Stage.objects.order_by("order"))
+    columns, pipeline = selectors.pipeline_board(
+        deals,
+        stages=all_stages,
+        per_column=CARDS_PER_COLUMN,
+        closed_since=None
+        if month_chosen
+        else timezone.localdate() - datetime.timedelta(days=CLOSED_RECENT_DAYS),
+    )
+    return render(
+        request,
+        "opportunities/board.html",
+        {
+            "filter": filterset,
+            "open_columns": [c for c in columns if not c.stage.is_closed],
+            "closed_columns": [c for c in columns if c.stage.is_closed],
+            "stages": all_stages,
+            "pipeline": pipeline,
+            "open_count": sum(c.count for c in columns if not c.stage.is_closed),
+            "closed_days": None if month_chosen else CLOSED_RECENT_DAYS,
+            "month_chosen": month_chosen,
+            "next": request.get_full_path(),
+        },
+    )
+
+
+# --- moving a deal --------------------------------------------------------------------
+
+
+def _refused(request, opportunity: Opportunity, exc: ApplicationError) -> None:
+    """The refusal as a message: the unticked outcomes, and the way to tick them."""
+    ids = exc.extra.get("missing_criteria") if exc.code == "exit_criteria_missing" else None
+    if not ids:
+        messages.error(request, exc.message)
+        return
+    missing = ExitCriterion.objects.filter(pk__in=ids).select_related("stage")
+    messages.error(
+        request,
+        format_html(
+            '{}<ul class="missing-outcomes">{}</ul><a href="{}#criteria">{}</a>',
+            _("“%(deal)s” stays in %(stage)s: tick the outcomes that prove the stage is done.")
+            % _names(opportunity),
+            format_html_join("", "<li>{}</li>", ((str(c),) for c in missing)),
+            opportunity.get_absolute_url(),
+            _("Open “%(deal)s” to tick them") % _names(opportunity),
+        ),
+    )
+
+
+def _close_url(opportunity: Opportunity, stage: Stage, back: str) -> str:
+    url = reverse("opportunities:close", args=[opportunity.pk])
+    return f"{url}?{urlencode({'stage': stage.pk, 'next': back})}"
+
+
+def _move(request, opportunity: Opportunity, stage: Stage, back: str):
+    """Move the deal (the board's and the deal page's one way), then go `back`."""
+    if stage.pk == opportunity.stage_id:
+        messages.info(request, _("“%(deal)s” is already in %(stage)s.") % _names(opportunity))
+        return redirect(back)
+    if stage.is_closed:
+        # Closing asks why, on a small form that keeps the stage the user chose.
+        return redirect(_close_url(opportunity, stage, back))
+    try:
+        services.opportunity_move_stage(opportunity=opportunity, to_stage=stage, by=request.user)
+    except ApplicationError as exc:
+        _refused(request, opportunity, exc)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("“%(deal)s” moved to %(stage)s.") % _names(opportunity))
+    return redirect(back)
+
+
+@require_POST
+def opportunity_move_view(request, pk):
+    opportunity = _visible_opportunity(request, pk)
+    back = _safe_next(request, opportunity.get_absolute_url())
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the stage to move the deal to."))
+        return redirect(back)
+    return _move(request, opportunity, form.cleaned_data["stage"], back)
+
+
+def opportunity_close_view(request, pk):
+    opportunity = _visible_opportunity(request, pk)
+    back = _safe_next(request, opportunity.get_absolute_url())
+    chosen = request.GET.get("stage", "")
+    form = CloseForm(
+        request.POST or None,
+        initial={
+            "stage": int(chosen) if chosen.isdigit() else None,
+            "close_reason": opportunity.close_reason,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        stage = form.cleaned_data["stage"]
+        if stage.pk == opportunity.stage_id:
+            form.add_error(
+                "stage",
+                _("The deal is already closed as %(stage)s; edit it to change the reason.")
+                % _names(opportunity),
+            )
+        else:
+            try:
+                services.opportunity_move_stage(
+                    opportunity=opportunity,
+                    to_stage=stage,
+                    by=request.user,
+                    close_reason=form.cleaned_data["close_reason"],
+                )
+            except (ValidationError, ApplicationError) as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("“%(deal)s” closed as %(stage)s.") % _names(opportunity, stage),
+                )
+                return redirect(back)
+    # Warn before the reason is typed if closing as won still lacks outcomes.
+    stage = form.cleaned_data.get("stage") if form.is_bound and form.is_valid() else None
+    if stage is None and chosen.isdigit():
+        stage = Stage.objects.filter(pk=chosen).first()
+    missing = services.missing_criteria(opportunity, stage) if stage is not None else []
+    return render(
+        request,
+        "opportunities/close_form.html",
+        {"form": form, "opportunity": opportunity, "missing": missing, "next": back},
+    )
+
+
+@require_POST
+def criteria_view(request, pk):
+    """Tick and untick exit criteria; with `move_to`, then move the deal on."""
+    opportunity = _visible_opportunity(request, pk)
+    here = opportunity.get_absolute_url()
+    form = CriteriaForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Only the exit criteria of open stages can be ticked."))
+        return redirect(here + "#criteria")
+    tick, untick = form.changes()
+    for criterion in tick:
+        services.criterion_set(
+            opportunity=opportunity, criterion=criterion, checked=True, by=request.user
+        )
+    for criterion in untick:
+        services.criterion_set(
+            opportunity=opportunity, criterion=criterion, checked=False, by=request.user
+        )
+    move_to = request.POST.get("move_to", "")
+    stage = Stage.objects.filter(pk=move_to).first() if move_to.isdigit() else None
+    if stage is not None:
+        return _move(request, opportunity, stage, here)
+    messages.success(request, _("Outcomes saved."))
+    return redirect(here + "#criteria")
+
+
+# --- the deal's page ------------------------------------------------------------------
+
+
+def _checklist(opportunity: Opportunity, all_stages: list[Stage]) -> list[dict]:
+    """The open stages' exit criteria, each with its check (or None), in stage order."""
+    checks = {
+        check.criterion_id: check
+        for check in opportunity.criterion_checks.select_related("checked_by")
+    }
+    current = opportunity.stage
+    return [
+        {
+            "stage": stage,
+            "is_current": stage.pk == current.pk,
+            "is_passed": stage.order < current.order and not current.is_lost,
+            "criteria": [(c, checks.get(c.pk)) for c in stage.criteria.all()],
+        }
+        for stage in all_stages
+        if not stage.is_closed and stage.criteria.all()
+    ]
+
+
+def _detail_page(request, opportunity, *, contact_form=None, team_form=None):
+    all_stages = list(selectors.stages())
+    return render(
+        request,
+        "opportunities/opportunity_detail.html",
+        {
+            "opportunity": opportunity,
+            "account": opportunity.account,
+            "stages": all_stages,
+            "next_stage": selectors.next_stage(opportunity.stage, all_stages),
+            "checklist": _checklist(opportunity, all_stages),
+            "history": opportunity.stage_changes.select_related(
+                "from_stage", "to_stage", "changed_by"
+            ),
+            "contacts": opportunity.contact_roles.select_related("contact"),
+            "team": opportunity.team_members.select_related("user").order_by(
+                "role", "user__username"
+            ),
+            "competitors": opportunity.competitors.all(),
+            "contact_form": contact_form or DealContactForm(opportunity=opportunity),
+            "team_form": team_form or TeamMemberForm(prefix="team"),
+            "closing_stages": [s for s in all_stages if s.is_closed],
+        },
+    )
+
+
+def opportunity_detail_view(request, pk):
+    return _detail_page(request, _visible_opportunity(request, pk))
+
+
+def opportunity_create_view(request, account_pk):
+    account = _visible_account(request, account_pk)
+    stage = services.first_open_stage()
+    # A customer already buying from us is a deeper or cross sale by default.
+    kind = (
+        OpportunityKind.EXPANSION
+        if account.status == AccountStatus.ACTIVE
+        else OpportunityKind.NEW_CUSTOMER
+    )
+    form = OpportunityForm(
+        request.POST or None,
+        instance=Opportunity(account=account, stage=stage, owner=request.user),
+        initial={"kind": kind},
+        user=request.user,
+        stage=stage,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            opportunity = services.opportunity_create(
+                by=request.user, account=account, **form.service_fields()
+            )
+        except (ValidationError, ApplicationError) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Opportunity %(deal)s opened in %(stage)s.") % _names(opportunity)
+            )
+            return redirect(opportunity)
+    return render(
+        request,
+        "opportunities/opportunity_form.html",
+        {"form": form, "account": account, "stage": stage},
+    )
+
+
+def opportunity_edit_view(request, pk):
+    opportunity = _visible_opportunity(request, pk)
+    # The form works on a copy, so the page's title keeps the saved name on an error.
+    form = OpportunityForm(
+        request.POST or None,
+        instance=copy.copy(opportunity),
+        user=request.user,
+        stage=opportunity.stage,
+    )
+    if request.method == "POST" and form.is_valid():
+
+        def save(expected_version):
+            services.opportunity_update(
+                opportunity=Opportunity.objects.select_related("stage").get(pk=opportunity.pk),
+                by=request.user,
+                expected_version=expected_version,
+                **form.service_fields(),
+            )
+
+        if _save_versioned(request, form, save):
+            messages.success(request, _("Changes saved."))
+            return redirect(opportunity)
+    return render(
+        request,
+        "opportunities/opportunity_form.html",
+        {
+            "form": form,
+            "account": opportunity.account,
+            "stage": opportunity.stage,
+            "opportunity": opportunity,
+        },
+    )
+
+
+# --- contacts, team and competitors of the deal -----------------------------------------
+
+
+@require_POST
+def contact_add_view(request, pk):
+    opportunity = _visible_opportunity(request, pk)
+    form = DealContactForm(request.POST, opportunity=opportunity)
+    if form.is_valid():
+        try:
+            entry = services.opportunity_contact_set(
+                opportunity=opportunity, by=request.user, **form.entry_fields()
+            )
+        except (ValidationError, ApplicationError) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s is in the deal.") % {"name": entry.contact.name})
+            return redirect(opportunity.get_absolute_url() + "#contacts")
+    return _detail_page(request, opportunity, contact_form=form)
+
+
+@require_POST
+def contact_remove_view(request, pk, entry_pk):
+    opportunity = _visible_opportunity(request, pk)
+    entry = get_object_or_404(
+        OpportunityContact.objects.select_related("contact"), opportunity=opportunity, pk=entry_pk
+    )
+    services.opportunity_contact_remove(entry=entry, by=request.user)
+    messages.success(request, _("%(name)s taken off the deal.") % {"name": entry.contact.name})
+    return redirect(opportunity.get_absolute_url() + "#contacts")
+
+
+@require_POST
+def team_add_view(request, pk):
+    opportunity = _visible_opportunity(request, pk)
+    form = TeamMemberForm(request.POST, prefix="team")
+    if form.is_valid():
+        try:
+            services.opportunity_team_member_set(
+                opportunity=opportunity, by=request.user, **form.cleaned_data
+            )
+        except (ValidationError, ApplicationError) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Deal team updated."))
+            return redirect(opportunity.get_absolute_url() + "#team")
+    return _detail_page(request, opportunity, team_form=form)
+
+
+@require_POST
+def team_remove_view(request, pk, member_pk):
+    opportunity = _visible_opportunity(request, pk)
+    member = get_object_or_404(
+        OpportunityTeamMember.objects.select_related("user"), opportunity=opportunity, pk=member_pk
+    )
+    services.opportunity_team_member_remove(member=member, by=request.user)
+    messages.success(request, _("%(user)s removed from the deal team.") % {"user": member.user})
+    return redirect(opportunity.get_absolute_url() + "#team")
+
+
+def competitor_edit_view(request, pk, competitor_pk=None):
+    opportunity = _visible_opportunity(request, pk)
+    competitor = (
+        get_object_or_404(OpportunityCompetitor, opportunity=opportunity, pk=competitor_pk)
+        if competitor_pk
+        else OpportunityCompetitor(opportunity=opportunity)
+    )
+    form = DealCompetitorForm(request.POST or None, instance=competitor)
+    form.fields["name"].widget.attrs["list"] = "known-competitors"
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.opportunity_competitor_save(competitor=form.instance, by=request.user)
+        except (ValidationError, ApplicationError) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Competitor saved."))
+            return redirect(opportunity.get_absolute_url() + "#competitors")
+    # The account's known competitors, offered as names to pick from.
+    known = opportunity.account.competitors.order_by("name").values_list("name", flat=True)
+    return render(
+        request,
+        "opportunities/competitor_form.html",
+        {
+            "form": form,
+            "opportunity": opportunity,
+            "competitor": competitor if competitor_pk else None,
+            "known": known,
+        },
+    )
+
+
+@require_POST
+def competitor_remove_view(request, pk, competitor_pk):
+    opportunity = _visible_opportunity(request, pk)
+    competitor = get_object_or_404(OpportunityCompetitor, opportunity=opportunity, pk=competitor_pk)
+    services.opportunity_competitor_remove(competitor=competitor, by=request.user)
+    messages.success(request, _("Competitor %(name)s removed.") % {"name": competitor.name})
+    return redirect(opportunity.get_absolute_url() + "#competitors")
