@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -242,7 +243,32 @@ CONTACT_RHYTHM_DAYS = {
     "C": envint("CONTACT_RHYTHM_C_DAYS", 60),
     "D": envint("CONTACT_RHYTHM_D_DAYS", 90),
 }
+
+# Scoring. A change queues the account's rescore after this many seconds, so a burst of
+# edits costs one run; every account is rescored nightly at SCORING_NIGHTLY_HOUR (local).
+SCORING_RESCORE_DELAY_SECONDS = envint("SCORING_RESCORE_DELAY_SECONDS", 10)
+SCORING_NIGHTLY_HOUR = envint("SCORING_NIGHTLY_HOUR", 1)
+# Deal amounts in other currencies count in CNY at these rates (pipeline totals, scores).
+CURRENCY_RATES_TO_CNY = {
+    "CNY": "1",
+    "USD": os.environ.get("CNY_PER_USD", "7.1"),
+    "EUR": os.environ.get("CNY_PER_EUR", "7.7"),
+}
+
 CELERY_BEAT_SCHEDULE = {
+    # Every account, nightly: days to close and since contact move with the calendar,
+    # and pins expire.
+    "scoring-rescore-all": {
+        "task": "scoring.tasks.rescore_all",
+        "schedule": crontab(hour=SCORING_NIGHTLY_HOUR, minute=0),
+        "options": {"expires": 6 * 3600.0},
+    },
+    # The safety net under the coalesced nudges: requests a lost message left behind.
+    "scoring-rescore-pending": {
+        "task": "scoring.tasks.rescore_pending",
+        "schedule": 300.0,
+        "options": {"expires": 300.0},
+    },
     "reminders-scan": {
         "task": "visits.tasks.reminders_scan",
         "schedule": float(REMINDER_SCAN_INTERVAL_SECONDS),

@@ -14,5 +14,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("visits.urls")),
     path("", include("opportunities.urls")),
+    path("", include("scoring.urls")),
     path("admin/", admin.site.urls),
 ]

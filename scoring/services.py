@@ -1,0 +1,397 @@
+"""Writes of the scoring app: rescoring, pins, ratings and new versions of the table.
+
+Rescoring is set-based: accounts are read in chunks (one query computes every
+source for the whole chunk), scored in Python by `engine`, and written back with one
+upsert and one insert of grade changes per chunk. The database is the truth for what
+needs rescoring: a change writes a `RescoreRequest` row in its own transaction, and the
+queue message that follows is only a nudge, coalesced so a burst of edits costs one run.
+"""
+
+import datetime
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Account
+from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.tasks import enqueue_on_commit
+
+from . import engine
+from .inputs import account_inputs
+from .models import (
+    AccountScore,
+    Assessment,
+    Band,
+    ChangeReason,
+    Factor,
+    GradeChange,
+    GradePin,
+    GridCell,
+    RescoreRequest,
+    ScoringModel,
+)
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 2000
+PENDING_KEY = "scoring:rescore-pending-queued"
+
+
+# --- the active model --------------------------------------------------------------------
+
+
+def active_model() -> ScoringModel:
+    model = ScoringModel.objects.filter(is_active=True).first()
+    if model is None:  # a flushed test database; migrations install version 1
+        from .defaults import ensure_default_model
+
+        model = ensure_default_model()
+    return model
+
+
+def model_spec(model: ScoringModel) -> engine.ModelSpec:
+    factors = list(model.factors.prefetch_related("bands").order_by("order", "pk"))
+    return engine.ModelSpec(
+        version=model.version,
+        factors=tuple(
+            engine.FactorSpec(
+                key=factor.key,
+                label=factor.label,
+                label_zh=factor.label_zh,
+                source=factor.source,
+                weight=factor.weight,
+                missing_points=factor.missing_points,
+                bands=tuple(
+                    (band.min_value, band.points)
+                    for band in sorted(factor.bands.all(), key=lambda b: b.min_value)
+                ),
+            )
+            for factor in factors
+        ),
+        strong_min=model.strong_min,
+        fair_min=model.fair_min,
+        soon_days=model.soon_days,
+        grid={(cell.closing, cell.strength): cell.grade for cell in model.cells.all()},
+    )
+
+
+# --- rescoring ---------------------------------------------------------------------------
+
+
+def rescore(
+    account_ids=None,
+    *,
+    reason: str = ChangeReason.RESCORED,
+    today: datetime.date | None = None,
+) -> dict:
+    """Score `account_ids` (all accounts if None) with the active model; store grades.
+
+    Returns {"scored": n, "changed": n}. Safe to run concurrently with itself: each chunk
+    is one transaction, and the last writer stores a score computed from committed data.
+    """
+    today = today or timezone.localdate()
+    model = active_model()
+    spec = model_spec(model)
+    scored = changed = 0
+    if account_ids is not None:
+        ids = sorted(set(account_ids))
+        chunks = (ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK))
+        for chunk in chunks:
+            s, c = _rescore_chunk(Account.objects.filter(pk__in=chunk), model, spec, reason, today)
+            scored, changed = scored + s, changed + c
+        return {"scored": scored, "changed": changed}
+    last = 0
+    while True:
+        bounds = list(
+            Account.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:CHUNK]
+        )
+        if not bounds:
+            break
+        accounts = Account.objects.filter(pk__gte=bounds[0], pk__lte=bounds[-1])
+        s, c = _rescore_chunk(accounts, model, spec, reason, today)
+        scored, changed = scored + s, changed + c
+        last = bounds[-1]
+    return {"scored": scored, "changed": changed}
+
+
+def _rescore_chunk(accounts, model, spec, reason, today) -> tuple[int, int]:
+    now = timezone.now()
+    with transaction.atomic():
+        results = list(account_inputs(accounts, spec.sources, today))
+        ids = [account_id for account_id, _values, _days in results]
+        previous = {
+            row["account_id"]: row
+            for row in AccountScore.objects.filter(account_id__in=ids).values(
+                "account_id", "grade", "pinned"
+            )
+        }
+        pins = {
+            pin.account_id: pin
+            for pin in GradePin.objects.filter(account_id__in=ids, expires_on__gte=today)
+        }
+        scores, changes = [], []
+        for account_id, values, days_to_close in results:
+            total, contributions = engine.score(spec, values)
+            computed, closing = engine.grade(spec, total, days_to_close)
+            pin = pins.get(account_id)
+            grade = pin.grade if pin else computed
+            scores.append(
+                AccountScore(
+                    account_id=account_id,
+                    score=total,
+                    computed_grade=computed,
+                    grade=grade,
+                    closing=closing,
+                    days_to_close=days_to_close,
+                    model=model,
+                    contributions=contributions,
+                    pinned=pin is not None,
+                    computed_at=now,
+                )
+            )
+            before = previous.get(account_id)
+            if before is not None and before["grade"] == grade:
+                continue
+            note = ""
+            if before is None:
+                why = ChangeReason.FIRST
+            elif pin is not None:
+                why, note = ChangeReason.PINNED, pin.reason
+            elif before["pinned"]:
+                why = ChangeReason.UNPINNED
+            else:
+                why = reason
+            changes.append(
+                GradeChange(
+                    account_id=account_id,
+                    from_grade=before["grade"] if before else "",
+                    to_grade=grade,
+                    score=total,
+                    model=model,
+                    reason=why,
+                    note=note[:300],
+                    contributions=contributions,
+                    changed_at=now,
+                )
+            )
+        AccountScore.objects.bulk_create(
+            scores,
+            update_conflicts=True,
+            unique_fields=["account"],
+            update_fields=[
+                "score",
+                "computed_grade",
+                "grade",
+                "closing",
+                "days_to_close",
+                "model",
+                "contributions",
+                "pinned",
+                "computed_at",
+            ],
+        )
+        GradeChange.objects.bulk_create(changes)
+    return len(scores), len(changes)
+
+
+def rescore_request(account_ids) -> None:
+    """Mark accounts as needing a rescore, in the caller's transaction, and nudge a worker
+    once it commits. Bursts coalesce: one queued run takes every request waiting."""
+    ids = {account_id for account_id in account_ids if account_id}
+    if not ids:
+        return
+    RescoreRequest.objects.bulk_create(
+        [RescoreRequest(account_id=account_id) for account_id in ids],
+        update_conflicts=True,
+        unique_fields=["account"],
+        update_fields=["requested_at"],
+    )
+    transaction.on_commit(_nudge)
+
+
+def _nudge() -> None:
+    from . import tasks
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        enqueue_on_commit(tasks.rescore_pending)
+        return
+    try:
+        first = cache.add(PENDING_KEY, 1, timeout=settings.SCORING_RESCORE_DELAY_SECONDS * 6)
+    except Exception:  # noqa: BLE001 - a cache that is down only costs a duplicate run
+        logger.warning("cache unavailable; queueing a rescore run anyway", exc_info=True)
+        first = True
+    if first:
+        enqueue_on_commit(
+            tasks.rescore_pending, countdown=settings.SCORING_RESCORE_DELAY_SECONDS
+        )
+
+
+def rescore_pending(*, today: datetime.date | None = None) -> dict:
+    """Rescore every account with a waiting request; remove the requests it served.
+
+    A request renewed while this runs (its `requested_at` is newer) stays for the next run.
+    """
+    try:
+        cache.delete(PENDING_KEY)  # from now on a new request queues a new run
+    except Exception:  # noqa: BLE001
+        logger.warning("cache unavailable while clearing the rescore flag", exc_info=True)
+    total = {"scored": 0, "changed": 0}
+    while True:
+        with transaction.atomic():
+            taken = list(
+                RescoreRequest.objects.select_for_update(skip_locked=True)
+                .order_by("requested_at")
+                .values_list("account_id", "requested_at")[:CHUNK]
+            )
+            if not taken:
+                return total
+            result = rescore([account_id for account_id, _at in taken], today=today)
+            for account_id, requested_at in taken:
+                RescoreRequest.objects.filter(
+                    account_id=account_id, requested_at__lte=requested_at
+                ).delete()
+        total["scored"] += result["scored"]
+        total["changed"] += result["changed"]
+        if len(taken) < CHUNK:
+            return total
+
+
+# --- pins and ratings --------------------------------------------------------------------
+
+
+def grade_pin(*, account: Account, by, grade: str, reason: str, expires_on: datetime.date):
+    """Hold `account` at `grade` until `expires_on` (a manager's call, with its reason)."""
+    if expires_on < timezone.localdate():
+        raise ApplicationError(_("The pin must hold until today or a later day."))
+    if not reason.strip():
+        raise ApplicationError(_("Say why the grade is pinned."))
+    with transaction.atomic():
+        pin, _created = GradePin.objects.update_or_create(
+            account=account,
+            defaults={
+                "grade": grade,
+                "reason": reason.strip(),
+                "expires_on": expires_on,
+                "pinned_by": by,
+            },
+        )
+        rescore([account.pk])
+    return pin
+
+
+def grade_unpin(*, account: Account, by) -> None:
+    with transaction.atomic():
+        GradePin.objects.filter(account=account).delete()
+        rescore([account.pk])
+
+
+def assessment_save(*, account: Account, by, **ratings) -> Assessment:
+    with transaction.atomic():
+        assessment, _created = Assessment.objects.get_or_create(account=account)
+        for field, value in ratings.items():
+            setattr(assessment, field, value)
+        assessment.rated_by = by
+        assessment.save()
+    return assessment
+
+
+# --- new versions of the table -----------------------------------------------------------
+
+
+def scoring_model_new_version(
+    *,
+    by,
+    base_version: int,
+    note: str,
+    strong_min: int,
+    fair_min: int,
+    soon_days: int,
+    factors: list[dict],
+    grid: dict,
+) -> ScoringModel:
+    """Save the edited table as the next version, make it the active one, and rescore.
+
+    `base_version` is the version the editor started from: if another manager saved a
+    version since, nothing is saved and VersionConflict says so (no silent overwrite).
+    `factors`: dicts of key, label, label_zh, source, weight, missing_points, guidance,
+    bands [(min_value, points)]; `grid`: {(closing, strength): grade}.
+    """
+    if fair_min > strong_min:
+        raise ApplicationError(_("“Fair from” must not be above “strong from”."))
+    if not factors or sum(f["weight"] for f in factors) <= 0:
+        raise ApplicationError(_("The table needs at least one factor with a weight above 0."))
+    with transaction.atomic():
+        current = ScoringModel.objects.select_for_update().filter(is_active=True).first()
+        if current is not None and current.version != base_version:
+            raise VersionConflict(
+                _(
+                    "Another manager saved version %(version)s of the table while you were "
+                    "editing. Reload it and make your change again."
+                )
+                % {"version": current.version},
+                current_version=current.version,
+            )
+        version = (ScoringModel.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+        if current is not None:
+            current.is_active = False
+            current.save(update_fields=["is_active"])
+        model = ScoringModel.objects.create(
+            version=version,
+            is_active=True,
+            note=note.strip()[:300],
+            created_by=by,
+            strong_min=strong_min,
+            fair_min=fair_min,
+            soon_days=soon_days,
+        )
+        for order, spec in enumerate(factors):
+            factor = Factor.objects.create(
+                model=model,
+                key=spec["key"],
+                label=spec["label"],
+                label_zh=spec.get("label_zh", ""),
+                source=spec["source"],
+                weight=spec["weight"],
+                missing_points=spec.get("missing_points", 0),
+                guidance=spec.get("guidance", ""),
+                order=order,
+            )
+            Band.objects.bulk_create(
+                Band(factor=factor, min_value=Decimal(low), points=points)
+                for low, points in spec["bands"]
+            )
+        GridCell.objects.bulk_create(
+            GridCell(model=model, closing=closing, strength=strength, grade=grade)
+            for (closing, strength), grade in grid.items()
+        )
+        from . import tasks
+
+        enqueue_on_commit(tasks.rescore_all, reason=ChangeReason.MODEL)
+    return model
+
+
+def factors_of(model: ScoringModel) -> list[dict]:
+    """The model's factors as the dicts `scoring_model_new_version` takes."""
+    return [
+        {
+            "key": factor.key,
+            "label": factor.label,
+            "label_zh": factor.label_zh,
+            "source": factor.source,
+            "weight": factor.weight,
+            "missing_points": factor.missing_points,
+            "guidance": factor.guidance,
+            "bands": [(band.min_value, band.points) for band in factor.bands.all()],
+        }
+        for factor in model.factors.prefetch_related("bands").order_by("order", "pk")
+    ]
+
+
+def grid_of(model: ScoringModel) -> dict:
+    return {(cell.closing, cell.strength): cell.grade for cell in model.cells.all()}

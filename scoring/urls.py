@@ -1,0 +1,10 @@
+from . import account_views, dashboard_views, table_views
+
+app_name = "scoring"
+
+# Each page module owns its own patterns.
+urlpatterns = [
+    *account_views.urlpatterns,
+    *dashboard_views.urlpatterns,
+    *table_views.urlpatterns,
+]
