@@ -1,4 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from .models import (
     AccountScore,
@@ -14,37 +17,85 @@ from .models import (
 )
 
 
-class FactorInline(admin.TabularInline):
+class ReadOnlyTable:
+    """The risk-evaluation table is read-only here: every version is history that past
+    grades are explained with, and a change must go through the browser editor, which
+    saves a new version (`services.scoring_model_new_version`) and rescores every
+    account. Editing a version in place here would do neither."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _point_to_the_editor(request) -> None:
+    messages.info(
+        request,
+        format_html(
+            '{} <a href="{}">{}</a>',
+            _(
+                "Versions of the risk-evaluation table are read-only here. To change the "
+                "table, save a new version in the editor: every account is then rescored."
+            ),
+            reverse("scoring:table_edit"),
+            _("Open the editor"),
+        ),
+    )
+
+
+class FactorInline(ReadOnlyTable, admin.TabularInline):
     model = Factor
     extra = 0
     fields = ["order", "key", "label", "label_zh", "source", "weight", "missing_points"]
     show_change_link = True
 
 
-class GridCellInline(admin.TabularInline):
+class GridCellInline(ReadOnlyTable, admin.TabularInline):
     model = GridCell
     extra = 0
 
 
 @admin.register(ScoringModel)
-class ScoringModelAdmin(admin.ModelAdmin):
+class ScoringModelAdmin(ReadOnlyTable, admin.ModelAdmin):
     list_display = ["version", "is_active", "note", "created_by", "created_at"]
     list_filter = ["is_active"]
-    readonly_fields = ["created_at"]
+    list_select_related = ["created_by"]
     inlines = [FactorInline, GridCellInline]
 
+    def changelist_view(self, request, extra_context=None):
+        _point_to_the_editor(request)
+        return super().changelist_view(request, extra_context)
 
-class BandInline(admin.TabularInline):
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        _point_to_the_editor(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class BandInline(ReadOnlyTable, admin.TabularInline):
     model = Band
-    extra = 1
+    extra = 0
 
 
 @admin.register(Factor)
-class FactorAdmin(admin.ModelAdmin):
+class FactorAdmin(ReadOnlyTable, admin.ModelAdmin):
     list_display = ["label", "model", "source", "weight", "order"]
     list_filter = ["model", "source"]
+    list_select_related = ["model"]
     search_fields = ["label", "label_zh", "key"]
     inlines = [BandInline]
+
+    def changelist_view(self, request, extra_context=None):
+        _point_to_the_editor(request)
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        _point_to_the_editor(request)
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(Assessment)
