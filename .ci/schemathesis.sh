@@ -9,7 +9,7 @@
 #
 # Starts gunicorn on 127.0.0.1:$FUZZ_PORT (default: a free port) with demo data, signs in as
 # rep1 for a token, runs `schemathesis run` (config: .ci/schemathesis.toml), stops the
-# server by its pid. Bounded: FUZZ_TIMEOUT seconds (default 900) for Schemathesis.
+# server by its pid. Bounded: FUZZ_TIMEOUT seconds (default 1500) for Schemathesis.
 set -euo pipefail
 exec </dev/null
 cd "$(dirname "$0")/.."
@@ -55,7 +55,7 @@ status=0
 # ast.parse at once (Hypothesis does, to describe its filters) share the AST module's
 # recursion counter and fail with "SystemError: AST constructor recursion depth
 # mismatch" (python/cpython#106905), a crash of the fuzzer, not of the API.
-timeout "${FUZZ_TIMEOUT:-900}" .venv/bin/schemathesis --config-file .ci/schemathesis.toml \
+timeout "${FUZZ_TIMEOUT:-1500}" .venv/bin/schemathesis --config-file .ci/schemathesis.toml \
     run "$BASE/api/v1/schema/" \
     -H "Authorization: Token $TOKEN" \
     --max-examples "${FUZZ_MAX_EXAMPLES:-30}" --seed 1 --workers 1 \
@@ -63,6 +63,6 @@ timeout "${FUZZ_TIMEOUT:-900}" .venv/bin/schemathesis --config-file .ci/schemath
 if [ "$status" -ne 0 ]; then
     echo "--- gunicorn log ---"
     tail -n 100 "$WORKDIR/gunicorn.log" || true
-    [ "$status" -eq 124 ] && echo "Schemathesis did not finish within ${FUZZ_TIMEOUT:-900} s"
+    [ "$status" -eq 124 ] && echo "Schemathesis did not finish within ${FUZZ_TIMEOUT:-1500} s"
 fi
 exit "$status"

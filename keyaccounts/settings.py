@@ -343,6 +343,7 @@ SPECTACULAR_SETTINGS = {
         "AttitudeEnum": "accounts.models.Attitude",
         "AccountStatusEnum": "accounts.models.AccountStatus",
         "VisitStatusEnum": "visits.models.VisitStatus",
+        "GradeEnum": "scoring.models.Grade",
     },
 }
 

@@ -22,3 +22,5 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 API_THROTTLE_RATE = "100000/min"
 API_ANON_THROTTLE_RATE = "100000/min"
+# A queued rescore runs a second after the change (a real worker's tests wait for it).
+SCORING_RESCORE_DELAY_SECONDS = 1

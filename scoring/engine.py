@@ -4,7 +4,7 @@ A factor turns its raw value into points (0–100) through its bands: the band w
 highest `min_value` at or below the value wins; a value below every band scores 0, and
 an unknown value scores the factor's `missing_points`. The score is the weighted mean
 of the points (0–100), and each factor's contribution is its share of that score, so
-the contributions add up to the score. The grade is the grid's cell for (time to
+the contributions (kept to two places, the score to one) add up to the score. The grade is the grid's cell for (time to
 close, strength of the score).
 """
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 ONE_PLACE = Decimal("0.1")
+TWO_PLACES = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,8 @@ def factor_points(value, bands, missing_points: int = 0) -> int:
     return points
 
 
-def _round(value: Decimal) -> Decimal:
-    return value.quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
+def _round(value: Decimal, places: Decimal = ONE_PLACE) -> Decimal:
+    return value.quantize(places, rounding=ROUND_HALF_UP)
 
 
 def score(spec: ModelSpec, values: dict) -> tuple[Decimal, list[dict]]:
@@ -75,7 +76,9 @@ def score(spec: ModelSpec, values: dict) -> tuple[Decimal, list[dict]]:
                 "raw": None if raw is None else float(raw),
                 "points": points,
                 "weight": factor.weight,
-                "contribution": float(_round(part / total_weight)) if total_weight else 0.0,
+                "contribution": (
+                    float(_round(part / total_weight, TWO_PLACES)) if total_weight else 0.0
+                ),
             }
         )
     total = _round(weighted / total_weight) if total_weight else Decimal(0)

@@ -216,20 +216,27 @@ def rescore_request(account_ids) -> None:
 
 
 def _nudge() -> None:
+    """After the commit: queue one run for the burst (the first request of a quiet spell
+    queues it, delayed; the rest find it queued). Without a broker it runs now, inline."""
+    from keyaccounts.celery import app
+
     from . import tasks
 
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        enqueue_on_commit(tasks.rescore_pending)
+    if app.conf.task_always_eager:
+        tasks.rescore_pending.apply_async()
         return
     try:
         first = cache.add(PENDING_KEY, 1, timeout=settings.SCORING_RESCORE_DELAY_SECONDS * 6)
     except Exception:  # noqa: BLE001 - a cache that is down only costs a duplicate run
         logger.warning("cache unavailable; queueing a rescore run anyway", exc_info=True)
         first = True
-    if first:
-        enqueue_on_commit(
-            tasks.rescore_pending, countdown=settings.SCORING_RESCORE_DELAY_SECONDS
-        )
+    if not first:
+        return
+    try:
+        tasks.rescore_pending.apply_async(countdown=settings.SCORING_RESCORE_DELAY_SECONDS)
+    except Exception:  # noqa: BLE001 - the broker is down: the 5-minute run catches up
+        logger.warning("could not queue a rescore; the periodic run will", exc_info=True)
+        cache.delete(PENDING_KEY)
 
 
 def rescore_pending(*, today: datetime.date | None = None) -> dict:

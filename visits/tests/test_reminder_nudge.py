@@ -57,8 +57,10 @@ def test_a_saved_visit_nudges_the_scan_of_its_account_after_commit(
         visit = record_visit(personas)
         assert not Notification.objects.exists()  # nothing runs inside the transaction
 
-    assert len(callbacks) == 1
-    callbacks[0]()  # the commit: the task runs inline (no broker configured)
+    # the reminders' nudge, and the scoring app's (the account's score reads its visits)
+    assert len(callbacks) == 2
+    for callback in callbacks:
+        callback()  # the commit: the tasks run inline (no broker configured)
 
     notification = Notification.objects.get()
     assert (notification.kind, notification.visit, notification.recipient) == (
@@ -84,8 +86,8 @@ def test_saving_a_visit_succeeds_when_the_broker_is_down(
         elapsed = time.monotonic() - started
 
     assert Visit.objects.filter(pk=visit.pk).exists()
-    assert len(callbacks) == 1
-    assert [r.getMessage() for r in caplog.records] == [
+    assert len(callbacks) == 2  # the reminders' nudge and the rescore's
+    assert [r.getMessage() for r in caplog.records if r.name == "keyaccounts.tasks"] == [
         "could not enqueue visits.tasks.reminders_for_account; the periodic scan will catch up"
     ]
     assert "refused" in caplog.text.lower(), caplog.text  # it really tried that broker

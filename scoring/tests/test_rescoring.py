@@ -1,0 +1,340 @@
+"""Scores and grades from the default table, worked out by hand, and how they change."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import CreditRating, Level
+from accounts.tests.factories import AccountFactory, ContactFactory
+from keyaccounts.exceptions import ApplicationError, VersionConflict
+from opportunities.models import Currency
+from opportunities.tests.factories import OpportunityFactory, default_stages
+from scoring import services
+from scoring.models import (
+    AccountScore,
+    Assessment,
+    ChangeReason,
+    GradeChange,
+    RescoreRequest,
+    ScoringModel,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def today():
+    return timezone.localdate()
+
+
+@pytest.fixture
+def strong_soon(personas):
+    """An account worked out by hand on the default table (scoring/defaults.py):
+
+    factor             raw                    band  points  weight  weight × points
+    size and budget    600 (10k CNY)          500     55      15        825
+    funding, credit    AA = 6                   6     90      10        900
+    relationship       rating 4                 4     75      15       1125
+    need fit           rating 5                 5    100      15       1500
+    competitive pos.   rating 3                 3     50      10        500
+    win probability    80 %                    75     80      10        800
+    order value        2,000,000 CNY      1000000     60      10        600
+    time to close      30 days                  0    100       5        500
+    growth potential   high = 3                 3    100      10       1000
+                                                            ----      -----
+                                                             100       7750  -> 77.5
+
+    77.5 is strong (>= 70) and 30 days is soon (<= 90): grade A.
+    """
+    stages = default_stages()
+    account = AccountFactory(
+        name="Strong Soon Co",
+        owner=personas.alice,
+        annual_budget=Decimal(600),
+        credit_rating=CreditRating.AA,
+        growth_potential=Level.HIGH,
+    )
+    Assessment.objects.create(account=account, relationship=4, need_fit=5, competitive_position=3)
+    OpportunityFactory(
+        account=account,
+        owner=personas.alice,
+        stage=stages["negotiation"],
+        probability=80,
+        amount=Decimal(2_000_000),
+        currency=Currency.CNY,
+        expected_close_date=today() + datetime.timedelta(days=30),
+    )
+    return account
+
+
+@pytest.fixture
+def weak_later(personas):
+    """Nothing known but one small, distant deal:
+
+    budget unknown 0; credit not rated 30 × 10 = 300; growth unknown 30 × 10 = 300;
+    no ratings 0; win probability 25 % -> 40 × 10 = 400; order 300,000 -> 20 × 10 = 200;
+    200 days to close -> 30 × 5 = 150. Total 1350 / 100 = 13.5: weak, so D.
+    """
+    account = AccountFactory(name="Weak Later Co", owner=personas.alice)
+    OpportunityFactory(
+        account=account,
+        owner=personas.alice,
+        stage=default_stages()["needs_analysis"],
+        probability=25,
+        amount=Decimal(300_000),
+        expected_close_date=today() + datetime.timedelta(days=200),
+    )
+    return account
+
+
+def score_of(account) -> AccountScore:
+    return AccountScore.objects.get(account=account)
+
+
+def test_scores_and_grades_match_the_default_table_worked_by_hand(strong_soon, weak_later):
+    services.rescore([strong_soon.pk, weak_later.pk])
+
+    strong = score_of(strong_soon)
+    assert (strong.score, strong.grade, strong.closing, strong.days_to_close) == (
+        Decimal("77.5"),
+        "A",
+        "soon",
+        30,
+    )
+    assert strong.model == ScoringModel.objects.get(is_active=True)
+    by_key = {part["key"]: part for part in strong.contributions}
+    assert by_key["order_value"]["raw"] == 2_000_000
+    assert (by_key["need_fit"]["points"], by_key["need_fit"]["contribution"]) == (100, 15.0)
+    assert sum(part["contribution"] for part in strong.contributions) == pytest.approx(77.5)
+    assert by_key["size_budget"]["contribution"] == 8.25
+
+    weak = score_of(weak_later)
+    assert (weak.score, weak.grade, weak.closing) == (Decimal("13.5"), "D", "later")
+
+
+def test_a_deal_in_another_currency_counts_in_cny(settings, weak_later):
+    settings.CURRENCY_RATES_TO_CNY = {"CNY": "1", "USD": "7", "EUR": "8"}
+    weak_later.opportunities.update(currency=Currency.USD, amount=Decimal(150_000))
+    services.rescore([weak_later.pk])
+    by_key = {part["key"]: part for part in score_of(weak_later).contributions}
+    # 150,000 USD = 1,050,000 CNY: the 1,000,000 band, 60 points
+    assert (by_key["order_value"]["raw"], by_key["order_value"]["points"]) == (1_050_000, 60)
+
+
+def test_closed_deals_do_not_count(strong_soon):
+    strong_soon.opportunities.update(stage=default_stages()["won"])
+    services.rescore([strong_soon.pk])
+    score = score_of(strong_soon)
+    # no open deal: win probability, order value and time to close score 0
+    assert score.score == Decimal("77.5") - Decimal("8.0") - Decimal("6.0") - Decimal("5.0")
+    assert (score.closing, score.grade) == ("none", "D")
+
+
+def test_the_first_grade_and_each_move_are_kept_with_their_reason(strong_soon):
+    services.rescore([strong_soon.pk])
+    services.rescore([strong_soon.pk])  # nothing changed: no new history
+    strong_soon.opportunities.update(
+        expected_close_date=today() + datetime.timedelta(days=120)
+    )
+    services.rescore([strong_soon.pk])
+
+    changes = list(GradeChange.objects.filter(account=strong_soon).order_by("changed_at", "pk"))
+    assert [(c.from_grade, c.to_grade, c.reason) for c in changes] == [
+        ("", "A", ChangeReason.FIRST),
+        ("A", "B", ChangeReason.RESCORED),  # 120 days is later: strong and later is B
+    ]
+    # time to close fell from 100 to 60 points (× 5 / 100 = 2 points off the score)
+    assert changes[1].score == Decimal("75.5")
+
+
+def edit_active_model(user, *, weights=None, grid=None, base_version=None):
+    model = services.active_model()
+    factors = services.factors_of(model)
+    for factor in factors:
+        factor["weight"] = (weights or {}).get(factor["key"], factor["weight"])
+    cells = services.grid_of(model)
+    cells.update(grid or {})
+    return services.scoring_model_new_version(
+        by=user,
+        base_version=model.version if base_version is None else base_version,
+        note="test",
+        strong_min=model.strong_min,
+        fair_min=model.fair_min,
+        soon_days=model.soon_days,
+        factors=factors,
+        grid=cells,
+    )
+
+
+def test_a_new_weight_makes_a_new_version_and_moves_the_grade_after_rescoring(
+    personas, strong_soon, django_capture_on_commit_callbacks
+):
+    services.rescore([strong_soon.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        model = edit_active_model(personas.manager, weights={"size_budget": 100})
+
+    assert model.version == 2 and model.is_active
+    assert list(ScoringModel.objects.filter(is_active=True)) == [model]
+    # size and budget now weighs 100 of 185: (7750 - 825 + 100 × 55) / 185 = 67.2, fair
+    score = score_of(strong_soon)
+    assert (score.score, score.grade, score.model) == (Decimal("67.2"), "B", model)
+    change = GradeChange.objects.filter(account=strong_soon).latest("changed_at")
+    assert (change.from_grade, change.to_grade, change.reason) == ("A", "B", ChangeReason.MODEL)
+
+
+def test_a_grid_cell_decides_the_grade(personas, strong_soon, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        edit_active_model(personas.manager, grid={("soon", "strong"): "C"})
+    assert score_of(strong_soon).grade == "C"
+
+
+def test_an_edit_from_an_old_version_is_refused_and_saves_nothing(personas):
+    edit_active_model(personas.manager, weights={"need_fit": 20})  # version 2
+    with pytest.raises(VersionConflict):
+        edit_active_model(personas.other_manager, weights={"need_fit": 5}, base_version=1)
+    assert ScoringModel.objects.count() == 2
+    assert services.active_model().factors.get(key="need_fit").weight == 20
+
+
+def test_a_pin_holds_the_grade_until_its_expiry(personas, strong_soon):
+    services.rescore([strong_soon.pk])
+    until = today() + datetime.timedelta(days=3)
+    services.grade_pin(
+        account=strong_soon, by=personas.manager, grade="C", reason="Merger pending", expires_on=until
+    )
+    score = score_of(strong_soon)
+    assert (score.grade, score.computed_grade, score.pinned) == ("C", "A", True)
+    pinned = GradeChange.objects.filter(account=strong_soon).latest("changed_at")
+    assert (pinned.to_grade, pinned.reason, pinned.note) == (
+        "C",
+        ChangeReason.PINNED,
+        "Merger pending",
+    )
+
+    services.rescore(today=until)  # the last day it holds (nightly run)
+    assert score_of(strong_soon).grade == "C"
+
+    services.rescore(today=until + datetime.timedelta(days=1))  # the day after: computed again
+    score = score_of(strong_soon)
+    assert (score.grade, score.pinned) == ("A", False)
+    ended = GradeChange.objects.filter(account=strong_soon).latest("changed_at")
+    assert (ended.from_grade, ended.to_grade, ended.reason) == ("C", "A", ChangeReason.UNPINNED)
+
+
+def test_a_pin_needs_a_reason_and_a_day_not_past(personas, strong_soon):
+    with pytest.raises(ApplicationError):
+        services.grade_pin(
+            account=strong_soon, by=personas.manager, grade="A", reason=" ", expires_on=today()
+        )
+    with pytest.raises(ApplicationError):
+        services.grade_pin(
+            account=strong_soon,
+            by=personas.manager,
+            grade="A",
+            reason="Why not",
+            expires_on=today() - datetime.timedelta(days=1),
+        )
+
+
+def test_a_change_to_what_a_score_reads_rescores_the_account_after_commit(
+    personas, strong_soon, django_capture_on_commit_callbacks
+):
+    services.rescore([strong_soon.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assessment_save(
+            account=strong_soon, by=personas.alice, relationship=4, need_fit=1, competitive_position=3
+        )
+        # inside the transaction the request is written; the score is not touched yet
+        assert RescoreRequest.objects.filter(account=strong_soon).exists()
+        assert score_of(strong_soon).score == Decimal("77.5")
+    # need fit 1 -> 0 points: 77.5 - 15 = 62.5, fair and soon: B
+    assert (score_of(strong_soon).score, score_of(strong_soon).grade) == (Decimal("62.5"), "B")
+    assert not RescoreRequest.objects.exists()
+
+
+def test_a_rolled_back_change_leaves_no_request(personas, strong_soon):
+    from django.db import transaction
+
+    RescoreRequest.objects.all().delete()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ContactFactory(account=strong_soon)
+        raise RuntimeError
+    assert not RescoreRequest.objects.exists()
+
+
+def test_deleting_an_account_with_contacts_and_deals_works_and_requests_nothing(
+    strong_soon, django_capture_on_commit_callbacks
+):
+    ContactFactory(account=strong_soon)
+    RescoreRequest.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        strong_soon.delete()
+    assert not RescoreRequest.objects.exists()
+
+
+def test_a_burst_of_changes_queues_one_run_that_takes_them_all(
+    personas, strong_soon, weak_later, django_capture_on_commit_callbacks, monkeypatch
+):
+    """With a broker, the first request queues a delayed run; the rest of the burst finds
+    it queued and adds only their rows, which that one run takes."""
+    from django.core.cache import cache
+
+    from keyaccounts.celery import app
+    from scoring import tasks
+
+    queued = []
+    monkeypatch.setattr(
+        tasks.rescore_pending, "apply_async", lambda **options: queued.append(options)
+    )
+    cache.delete(services.PENDING_KEY)
+    RescoreRequest.objects.all().delete()
+    saved_eager, app.conf.task_always_eager = app.conf.task_always_eager, False  # a broker
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            ContactFactory(account=strong_soon)
+        with django_capture_on_commit_callbacks(execute=True):
+            ContactFactory(account=weak_later)
+            ContactFactory(account=strong_soon)
+        assert queued == [{"countdown": 1}]  # SCORING_RESCORE_DELAY_SECONDS in the tests
+
+        result = services.rescore_pending()  # what the queued task does
+        assert result == {"scored": 2, "changed": 2}
+        assert not RescoreRequest.objects.exists()
+        # the run cleared the flag: the next change queues a new run
+        with django_capture_on_commit_callbacks(execute=True):
+            ContactFactory(account=weak_later)
+        assert len(queued) == 2
+    finally:
+        app.conf.task_always_eager = saved_eager
+
+
+
+def test_a_request_renewed_during_a_run_stays_for_the_next(strong_soon, monkeypatch):
+    RescoreRequest.objects.all().delete()
+    services.rescore_request([strong_soon.pk])
+    request = RescoreRequest.objects.get()
+    later = request.requested_at + datetime.timedelta(seconds=5)
+    original = services.rescore
+
+    def rescore_while_someone_edits(*args, **kwargs):
+        RescoreRequest.objects.filter(pk=request.pk).update(requested_at=later)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(services, "rescore", rescore_while_someone_edits)
+    services.rescore_pending()
+    assert RescoreRequest.objects.get().requested_at == later
+
+
+def test_the_rescore_command_scores_every_account(strong_soon, weak_later):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    AccountScore.objects.all().delete()
+    out = StringIO()
+    call_command("rescore", stdout=out)
+    assert set(AccountScore.objects.values_list("account_id", flat=True)) == set(
+        AccountScore.objects.model.account.field.related_model.objects.values_list("pk", flat=True)
+    )
+    assert out.getvalue().startswith(f"Scored {AccountScore.objects.count()} accounts")
