@@ -1,0 +1,137 @@
+"""Reads of the scoring app that other apps' lists, filters and the dashboard share.
+
+Each concept is defined once here as a queryset expression, so a dashboard's number
+and the list of accounts it drills down to are the same rule.
+"""
+
+import datetime
+
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import GradeChange, MonthlySales
+
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+MOVEMENT_DAYS = 7
+
+
+def grade_at(moment: datetime.datetime):
+    """The account's grade at `moment` (its latest change at or before it), or None."""
+    return Subquery(
+        GradeChange.objects.filter(account=OuterRef("pk"), changed_at__lte=moment)
+        .order_by("-changed_at", "-pk")
+        .values("to_grade")[:1]
+    )
+
+
+def movement_since(now: datetime.datetime | None = None) -> datetime.datetime:
+    return (now or timezone.now()) - datetime.timedelta(days=MOVEMENT_DAYS)
+
+
+def with_grade_movement(accounts: QuerySet, now: datetime.datetime | None = None) -> QuerySet:
+    """Annotate `grade_before` (a week ago; "" if ungraded then) and `grade_now`."""
+    return accounts.annotate(
+        grade_before=Coalesce(grade_at(movement_since(now)), Value("")),
+        grade_now=Coalesce("score__grade", Value("")),
+    )
+
+
+def accounts_moved(
+    accounts: QuerySet, from_grade: str, to_grade: str, now: datetime.datetime | None = None
+) -> QuerySet:
+    """Accounts graded `from_grade` a week ago ("" = not graded then) and `to_grade` now."""
+    return (
+        with_grade_movement(accounts, now)
+        .filter(grade_before=from_grade, grade_now=to_grade)
+        .exclude(grade_before=to_grade)
+    )
+
+
+def sales_window(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
+    """The last 12 whole months plus this one: [first day 11 months back, first of next]."""
+    today = today or timezone.localdate()
+    first = today.replace(day=1)
+    year, month = first.year, first.month - 11
+    while month <= 0:
+        year, month = year - 1, month + 12
+    start = datetime.date(year, month, 1)
+    end = datetime.date(first.year + (first.month // 12), first.month % 12 + 1, 1)
+    return start, end
+
+
+def with_sales(accounts: QuerySet, today: datetime.date | None = None) -> QuerySet:
+    """Annotate `sales_12m` (sales of the last 12 months) and `receivables` (at the end of
+    the latest month recorded for the account), both 0 when nothing is recorded."""
+    start, end = sales_window(today)
+    sales = (
+        MonthlySales.objects.filter(account=OuterRef("pk"), month__gte=start, month__lt=end)
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("sales"))
+        .values("total")
+    )
+    receivables = (
+        MonthlySales.objects.filter(account=OuterRef("pk"), month__lt=end)
+        .order_by("-month")
+        .values("receivables")[:1]
+    )
+    return accounts.annotate(
+        sales_12m=Coalesce(Subquery(sales, output_field=MONEY), Value(0), output_field=MONEY),
+        receivables=Coalesce(
+            Subquery(receivables, output_field=MONEY), Value(0), output_field=MONEY
+        ),
+    )
+
+
+def top_accounts(
+    accounts: QuerySet, *, by: str, n: int, today: datetime.date | None = None
+) -> QuerySet:
+    """The `n` accounts with the largest `by` ("sales_12m" or "receivables") above zero,
+    largest first (ties by id)."""
+    return (
+        with_sales(accounts, today)
+        .filter(**{f"{by}__gt": 0})
+        .order_by(f"-{by}", "pk")[:n]
+    )
+
+
+def concentration(accounts: QuerySet, today: datetime.date | None = None) -> dict:
+    """Share of the last 12 months' sales and of receivables held by the top 1 and top 5.
+
+    {"sales": {"total", "top1", "top5", "top1_share", "top5_share"}, "receivables": {...}};
+    shares are fractions (0..1) or None when the total is 0. Four queries.
+    """
+    annotated = with_sales(accounts, today)
+    totals = annotated.order_by().aggregate(
+        sales=Coalesce(Sum("sales_12m"), Value(0), output_field=MONEY),
+        receivables=Coalesce(Sum("receivables"), Value(0), output_field=MONEY),
+    )
+    result = {}
+    for key in ("sales", "receivables"):
+        field = "sales_12m" if key == "sales" else key
+        top = list(
+            annotated.filter(**{f"{field}__gt": 0})
+            .order_by(f"-{field}", "pk")
+            .values_list(field, flat=True)[:5]
+        )
+        total = totals[key]
+        top1 = top[0] if top else 0
+        top5 = sum(top, 0)
+        result[key] = {
+            "total": total,
+            "top1": top1,
+            "top5": top5,
+            "top1_share": (top1 / total) if total else None,
+            "top5_share": (top5 / total) if total else None,
+        }
+    return result
+
+
+def grade_filter(grades) -> Q:
+    """`score__grade` in `grades`; "none" stands for accounts not graded yet."""
+    grades = list(grades)
+    q = Q(score__grade__in=[g for g in grades if g != "none"])
+    if "none" in grades:
+        q |= Q(score__isnull=True)
+    return q
