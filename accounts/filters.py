@@ -1,14 +1,64 @@
-"""The account list's search and filters; the API's filters (api/filters.py) share the search."""
+"""The account list's search and filters; the API's filters (api/filters.py) share the search.
+
+The dashboard drills down to the account list with these parameters (`grade`, `stage`,
+`close_month`, `team`, `owner`, `gap`, `moved`, `top`), so each is the same rule as the
+dashboard's number it comes from: the scoring selectors, `visits.selectors` for the
+contact rhythm. Every filter narrows the queryset it is given, the user's visible accounts.
+"""
+
+import calendar
+import datetime
+import re
 
 import django_filters
-from django.db.models import Q
+from django import forms
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .models import Account, AccountStatus, Contact, Industry, User
+from opportunities.models import Stage
+from scoring.inputs import open_opportunities
+from scoring.models import Grade
+from scoring.selectors import accounts_moved, grade_filter, top_accounts
+from visits.selectors import accounts_with_lapsed_contact
+
+from .models import Account, AccountStatus, Contact, Industry, SalesTeam, User
 
 GAP_CHOICES = [
     ("no_decider", _("No decider")),
     ("no_coach", _("No coach")),
+    ("lapsed", _("No contact within its rhythm")),
+]
+
+UNGRADED = "none"  # the `grade` and `moved` value for an account not graded (yet)
+GRADE_CHOICES = [*Grade.choices, (UNGRADED, _("Not graded yet"))]
+
+# `top`: the N accounts with the most sales (last 12 months) or receivables.
+TOP = {
+    "sales5": ("sales_12m", 5),
+    "sales1": ("sales_12m", 1),
+    "receivables5": ("receivables", 5),
+    "receivables1": ("receivables", 1),
+}
+TOP_CHOICES = [
+    ("sales5", _("Top 5 by sales, last 12 months")),
+    ("sales1", _("Top account by sales, last 12 months")),
+    ("receivables5", _("Top 5 by receivables")),
+    ("receivables1", _("Top account by receivables")),
+]
+
+
+def _grade_label(grade: str):
+    return _("not graded") if grade == UNGRADED else grade
+
+
+# `moved`: "B>A" = graded B a week ago and A now; "none>C" = first graded C this week.
+MOVED_CHOICES = [
+    (f"{before}>{after}", format_lazy("{} → {}", _grade_label(before), _grade_label(after)))
+    for before, _label in GRADE_CHOICES
+    for after, _label2 in GRADE_CHOICES
+    if before != after
 ]
 
 
@@ -26,19 +76,94 @@ def search_accounts(queryset, value: str):
     )
 
 
+class MonthField(forms.CharField):
+    """A month as YYYY-MM, cleaned to (its first day, its last day)."""
+
+    default_error_messages = {"invalid": _("Give a month as YYYY-MM, for example 2025-03.")}
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        match = re.fullmatch(r"(\d{4})-(\d{2})", value)
+        try:
+            year, month = int(match[1]), int(match[2])
+            first = datetime.date(year, month, 1)
+        except (TypeError, ValueError):  # no match, month 13, year 0
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return first, first.replace(day=calendar.monthrange(year, month)[1])
+
+
+class MonthFilter(django_filters.Filter):
+    field_class = MonthField
+
+
+class AccountOrderingFilter(django_filters.OrderingFilter):
+    """Accounts not graded yet sort after the graded ones, in either direction and on
+    every database (PostgreSQL would put NULL first when descending)."""
+
+    NULLS_LAST = {"score__score", "score__grade"}
+
+    def get_ordering_value(self, param):
+        value = super().get_ordering_value(param)
+        name = value.removeprefix("-")
+        if name not in self.NULLS_LAST:
+            return value
+        return (
+            F(name).desc(nulls_last=True) if value.startswith("-") else F(name).asc(nulls_last=True)
+        )
+
+
 class AccountFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
+    grade = django_filters.MultipleChoiceFilter(
+        label=_("Grade"),
+        choices=GRADE_CHOICES,
+        method="filter_grade",
+        widget=forms.SelectMultiple(attrs={"size": len(GRADE_CHOICES)}),
+    )
     industry = django_filters.ChoiceFilter(label=_("Industry"), choices=Industry.choices)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=AccountStatus.choices)
+    team = django_filters.ModelChoiceFilter(
+        label=_("Team"), field_name="owner__sales_team", queryset=SalesTeam.objects.none()
+    )
     owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.none())
     region = django_filters.ChoiceFilter(label=_("Region"), choices=[])
-    gap = django_filters.ChoiceFilter(
-        label=_("Buying center"), choices=GAP_CHOICES, method="filter_gap"
+    stage = django_filters.ChoiceFilter(
+        label=_("Has an open deal at stage"), choices=[], method="filter_stage"
     )
-    ordering = django_filters.OrderingFilter(
+    close_month = MonthFilter(
+        label=_("Has an open deal closing in"),
+        method="filter_close_month",
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+    )
+    gap = django_filters.ChoiceFilter(
+        label=_("Coverage gap"), choices=GAP_CHOICES, method="filter_gap"
+    )
+    moved = django_filters.ChoiceFilter(
+        label=_("Grade moved this week"), choices=MOVED_CHOICES, method="filter_moved"
+    )
+    top = django_filters.ChoiceFilter(
+        label=_("Largest accounts"), choices=TOP_CHOICES, method="filter_top"
+    )
+    ordering = AccountOrderingFilter(
         label=_("Sort by"),
-        fields=[("name", "name"), ("updated_at", "updated"), ("region", "region")],
-        field_labels={"name": _("Name"), "updated_at": _("Last updated"), "region": _("Region")},
+        fields=[
+            ("name", "name"),
+            ("updated_at", "updated"),
+            ("region", "region"),
+            ("score__grade", "grade"),
+            ("score__score", "score"),
+        ],
+        field_labels={
+            "name": _("Name"),
+            "updated_at": _("Last updated"),
+            "region": _("Region"),
+            "score__grade": _("Grade, A first"),
+            "-grade": _("Grade, D first"),
+            "score__score": _("Score, lowest first"),
+            "-score": _("Score, highest first"),
+        },
     )
 
     class Meta:
@@ -47,10 +172,12 @@ class AccountFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Offer only owners and regions among the accounts the user can already see.
-        self.filters["owner"].queryset = User.objects.filter(
-            pk__in=self.queryset.values("owner_id")
-        ).order_by("username")
+        # Offer only owners, teams and regions among the accounts the user can already see.
+        owners = self.queryset.values("owner_id")
+        self.filters["owner"].queryset = User.objects.filter(pk__in=owners).order_by("username")
+        self.filters["team"].queryset = SalesTeam.objects.filter(
+            pk__in=User.objects.filter(pk__in=owners).values("sales_team_id")
+        ).order_by("name")
         regions = (
             self.queryset.exclude(region="")
             .order_by("region")
@@ -58,13 +185,50 @@ class AccountFilter(django_filters.FilterSet):
             .distinct()
         )
         self.filters["region"].extra["choices"] = [(r, r) for r in regions]
+        self.filters["stage"].extra["choices"] = [
+            (stage.key, str(stage))
+            for stage in Stage.objects.filter(is_won=False, is_lost=False).order_by("order")
+        ]
+
+    def filter_queryset(self, queryset):
+        # "Top 5" ranks within everything else the list is narrowed to, so it comes last.
+        queryset = super().filter_queryset(queryset)
+        top = self.form.cleaned_data.get("top")
+        if top:
+            by, n = TOP[top]
+            queryset = queryset.filter(pk__in=top_accounts(queryset, by=by, n=n).values("pk"))
+        return queryset
 
     def search(self, queryset, name, value):
         return search_accounts(queryset, value)
+
+    def filter_grade(self, queryset, name, value):
+        return queryset.filter(grade_filter(value))
+
+    def filter_stage(self, queryset, name, value):
+        deals = open_opportunities().filter(account=OuterRef("pk"), stage__key=value)
+        return queryset.filter(Exists(deals))
+
+    def filter_close_month(self, queryset, name, value):
+        first, last = value
+        deals = open_opportunities().filter(
+            account=OuterRef("pk"), expected_close_date__range=(first, last)
+        )
+        return queryset.filter(Exists(deals))
 
     def filter_gap(self, queryset, name, value):
         if value == "no_decider":
             return queryset.filter(has_decider=False)
         if value == "no_coach":
             return queryset.filter(has_coach=False)
+        if value == "lapsed":
+            lapsed = accounts_with_lapsed_contact(user=None, now=timezone.now())
+            return queryset.filter(pk__in=lapsed.values("pk"))
         return queryset
+
+    def filter_moved(self, queryset, name, value):
+        before, after = ("" if grade == UNGRADED else grade for grade in value.split(">", 1))
+        return accounts_moved(queryset, before, after)
+
+    def filter_top(self, queryset, name, value):
+        return queryset  # applied last, in filter_queryset

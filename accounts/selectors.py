@@ -26,9 +26,11 @@ def accounts_visible_to(user) -> QuerySet[Account]:
     return Account.objects.filter(Q(owner=user) | Q(owner__in=managed_members) | Q(pk__in=on_team))
 
 
-def account_get_visible(*, user, pk) -> Account:
-    """The account if `user` may see it; Account.DoesNotExist otherwise (so: 404)."""
-    return accounts_visible_to(user).select_related("owner").get(pk=pk)
+def account_get_visible(*, user, pk, related: tuple[str, ...] = ()) -> Account:
+    """The account if `user` may see it; Account.DoesNotExist otherwise (so: 404).
+
+    `related`: more relations to select with it, e.g. ("score__model",) for its grade."""
+    return accounts_visible_to(user).select_related("owner", *related).get(pk=pk)
 
 
 def contacts_visible_to(user) -> QuerySet[Contact]:
@@ -36,11 +38,14 @@ def contacts_visible_to(user) -> QuerySet[Contact]:
 
 
 def account_list(*, user) -> QuerySet[Account]:
-    """The visible accounts, annotated for list pages: a constant number of queries."""
+    """The visible accounts, annotated for list pages: a constant number of queries.
+
+    Each carries its owner and its `score` (None when not graded yet: read the grade as
+    `account.score.grade` in a template, which renders nothing then)."""
     active_contacts = Contact.objects.filter(account=OuterRef("pk"), is_active=True)
     return (
         accounts_visible_to(user)
-        .select_related("owner")
+        .select_related("owner", "score")
         .annotate(
             contact_count=Coalesce(
                 Subquery(

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from opportunities.selectors import account_opportunities
+from scoring.models import Source, bilingual
 from visits.selectors import account_timeline
 
 from . import services
@@ -22,15 +23,16 @@ from .buying_center import assess_buying_center
 from .filters import AccountFilter
 from .forms import AccountForm, CompetitorForm, ContactForm, TeamMemberForm
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact
-from .selectors import account_get_visible, account_list
+from .selectors import account_get_visible, account_list, is_manager
 
 PAGE_SIZE = 25
 TIMELINE_SIZE = 10  # the latest visits on the account page; the rest a click away
 
 
-def _visible_account(request, pk) -> Account:
+def _visible_account(request, pk, *related: str) -> Account:
+    """The account by the one visibility rule (404 outside it), with `related` selected."""
     try:
-        return account_get_visible(user=request.user, pk=pk)
+        return account_get_visible(user=request.user, pk=pk, related=related)
     except Account.DoesNotExist:
         raise Http404 from None
 
@@ -73,7 +75,9 @@ def _save_versioned(request, form, save) -> bool:
 def account_list_view(request):
     queryset = account_list(user=request.user)
     filterset = AccountFilter(request.GET or None, queryset=queryset, request=request)
-    accounts = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    # A filter given a value it cannot read (a month like "2025-13", a team the user
+    # does not see) is left out and its error shown on the form; the others still apply.
+    accounts = filterset.qs if filterset.is_bound else queryset
     # A tiebreak on pk keeps pages stable when many rows share a sort value.
     ordering = [f for f in accounts.query.order_by if f not in ("pk", "-pk")] or ["name"]
     accounts = accounts.order_by(*ordering, "pk")
@@ -87,8 +91,44 @@ def account_list_view(request):
     )
 
 
+def grade_reasons(contributions: list[dict]) -> list[dict]:
+    """An account score's contributions, largest first, each with `name` (the factor's
+    label in the reader's language) and `source_label` (what its raw value measures)."""
+    rows = []
+    for item in contributions:
+        source = item.get("source")
+        rows.append(
+            {
+                **item,
+                "name": bilingual(item.get("label", ""), item.get("label_zh", "")),
+                "source_label": Source(source).label if source in Source.values else "",
+            }
+        )
+    return sorted(rows, key=lambda row: (-(row.get("contribution") or 0), row["name"]))
+
+
+# What the Grade card reads, selected with the account.
+GRADE_RELATED = ("score__model", "grade_pin__pinned_by", "assessment__rated_by")
+
+
+def grade_card(account: Account, *, user, today) -> dict:
+    """What the account page's Grade card shows. `account` comes with `score__model`,
+    `grade_pin__pinned_by` and `assessment__rated_by` selected (GRADE_RELATED)."""
+    score = getattr(account, "score", None)  # None: not graded yet
+    pin = getattr(account, "grade_pin", None)
+    return {
+        "score": score,
+        "reasons": grade_reasons(score.contributions) if score is not None else [],
+        # A pin past its date no longer holds, even before the next rescore says so.
+        "pin": pin if pin is not None and pin.expires_on >= today else None,
+        "assessment": getattr(account, "assessment", None),
+        "can_pin": is_manager(user),
+    }
+
+
 def account_detail_view(request, pk):
-    account = _visible_account(request, pk)
+    account = _visible_account(request, pk, *GRADE_RELATED)
+    today = timezone.localdate()
     contacts = list(
         account.contacts.select_related("reports_to", "relationship_owner").order_by("name")
     )
@@ -108,7 +148,8 @@ def account_detail_view(request, pk):
             "team_form": TeamMemberForm(),
             "visits": visits[:TIMELINE_SIZE],
             "more_visits": len(visits) > TIMELINE_SIZE,
-            "today": timezone.localdate(),
+            "today": today,
+            "grade": grade_card(account, user=request.user, today=today),
         },
     )
 

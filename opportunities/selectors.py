@@ -128,7 +128,7 @@ def pipeline_board(
     for pk, totals in per_stage.items():
         columns[pk].totals = _ordered(totals)
 
-    ranked = queryset.select_related("account", "owner").annotate(
+    ranked = queryset.select_related("account__score", "owner").annotate(
         position=Window(
             RowNumber(),
             partition_by=[F("stage_id")],

@@ -87,17 +87,21 @@ def with_last_contact(accounts: QuerySet) -> QuerySet:
 
 # --- the contact rhythm: THE rule for "my week" and the reminder scan --------------------
 
-UNGRADED = "D"  # accounts not graded yet keep the D rhythm until scoring exists
+UNGRADED = "D"  # accounts not graded yet (scoring has not run for them) keep the D rhythm
 
 
 def account_rhythm_days(account_or_grade=None) -> int:
     """Days without contact before an account is flagged: `CONTACT_RHYTHM_DAYS[grade]`.
 
-    Takes a grade ("A".."D", or None) or an object with a `grade` attribute; accounts
-    without a grade (all of them until scoring exists) use the D rhythm.
+    Takes an Account (its grade is `account.score.grade`: select_related("score") to
+    read it without a query), a grade ("A".."D", or None) or any object with a `grade`
+    attribute (an `AccountScore`, say). An account not graded yet uses the D rhythm.
     """
     if account_or_grade is None or isinstance(account_or_grade, str):
         grade = account_or_grade
+    elif isinstance(account_or_grade, Account):
+        score = getattr(account_or_grade, "score", None)  # None: not graded yet
+        grade = getattr(score, "grade", None)
     else:
         grade = getattr(account_or_grade, "grade", None)
     rhythms = settings.CONTACT_RHYTHM_DAYS
@@ -106,7 +110,8 @@ def account_rhythm_days(account_or_grade=None) -> int:
 
 def rhythm_interval(grade=None):
     """`account_rhythm_days` as an SQL interval. `grade` is an expression for the account's
-    grade (e.g. `F("grade")` once accounts have one); None: every account is ungraded."""
+    grade (`_account_grade()`: its `score__grade`, NULL when not graded yet); None: the
+    ungraded rhythm for every row."""
     ungraded = Value(
         datetime.timedelta(days=account_rhythm_days(None)), output_field=DurationField()
     )
@@ -123,8 +128,8 @@ def rhythm_interval(grade=None):
 
 
 def _account_grade():
-    fields = {field.name for field in Account._meta.concrete_fields}
-    return F("grade") if "grade" in fields else None
+    """The account's grade in SQL: its score's (a LEFT JOIN, so NULL when not graded)."""
+    return F("score__grade")
 
 
 def accounts_with_lapsed_contact(
@@ -134,9 +139,11 @@ def accounts_with_lapsed_contact(
     for the reminder scan (`visits.reminders`).
 
     An account lapses `account_rhythm_days(its grade)` after its latest recorded (done)
-    visit; an account never visited counts from its `created_at`. Lost accounts are left
-    alone. Annotated with `last_contact_at` (None if never visited) and `lapses_at` (when
-    the rhythm ran out; the reminder's due date is its local date), soonest lapsed first.
+    visit; an account never visited counts from its `created_at`; an account not graded
+    yet has the D rhythm. Lost accounts are left alone. Annotated with `last_contact_at`
+    (None if never visited), `rhythm` (its rhythm, a timedelta) and `lapses_at` (when the
+    rhythm ran out; the reminder's due date is its local date), its `score` selected
+    (None when not graded), soonest lapsed first.
 
     `user`: the accounts that user owns and can see ("my week"). `user=None`: every
     account, its `owner` being the one to remind (the scan). `accounts` narrows either,
@@ -149,11 +156,13 @@ def accounts_with_lapsed_contact(
     if accounts is not None:
         rows = rows.filter(pk__in=accounts.values("pk"))
     lapses_at = ExpressionWrapper(
-        Coalesce("last_contact_at", "created_at") + rhythm_interval(_account_grade()),
+        Coalesce("last_contact_at", "created_at") + F("rhythm"),
         output_field=DateTimeField(),
     )
     return (
         with_last_contact(rows.exclude(status=AccountStatus.LOST))
+        .select_related("score")
+        .annotate(rhythm=rhythm_interval(_account_grade()))
         .annotate(lapses_at=lapses_at)
         .filter(lapses_at__lt=now)
         .order_by("lapses_at", "pk")

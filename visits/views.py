@@ -6,6 +6,7 @@ account the user cannot see answers 404; writes go through `services`.
 
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -107,6 +108,7 @@ def my_week_view(request):
             "follow_up_count": sum(len(group) for group in follow_ups.values()),
             "lapsed": selectors.accounts_with_lapsed_contact(user=user, now=now),
             "rhythm_days": selectors.account_rhythm_days(None),
+            "rhythms": sorted(settings.CONTACT_RHYTHM_DAYS.items()),
             "log_accounts": accounts_visible_to(user).order_by("name").only("pk", "name"),
         },
     )

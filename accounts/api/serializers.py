@@ -1,4 +1,5 @@
 from django.db.models import Q
+from rest_framework import serializers
 
 from accounts.models import Account, Contact, User
 from accounts.selectors import accounts_visible_to, assignable_owners, contacts_visible_to
@@ -9,6 +10,7 @@ from keyaccounts.api.serializers import (
     VisiblePrimaryKeyRelatedField,
     active_users,
 )
+from scoring.api import GradeOrNullField
 
 
 def account_owner_choices(user):
@@ -28,6 +30,18 @@ class AccountSerializer(VersionedModelSerializer):
         required=False,
         help_text="User id; default: you. Only a manager gives an account to someone else.",
     )
+    grade = GradeOrNullField(
+        source="score.grade",
+        help_text="A, B, C or D (pinned or computed); null: not graded yet. Why: grade/.",
+    )
+    score = serializers.DecimalField(
+        source="score.score",
+        max_digits=5,
+        decimal_places=1,
+        read_only=True,
+        allow_null=True,
+        help_text="0–100 from the risk-evaluation table; null: not graded yet.",
+    )
 
     class Meta:
         model = Account
@@ -38,6 +52,8 @@ class AccountSerializer(VersionedModelSerializer):
             "region",
             "status",
             "owner",
+            "grade",
+            "score",
             "website",
             "address",
             "employees",

@@ -1,10 +1,15 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 
 from accounts.selectors import accounts_visible_to, contacts_visible_to
 from accounts.services import account_delete, contact_delete
 from keyaccounts.api.filters import FILTER_BACKENDS
 from keyaccounts.api.sync import SyncViewSetMixin
+from scoring.api import GRADE_RELATED, AccountGradeSerializer, account_grade
 
 from .filters import AccountFilter, ContactFilter
 from .serializers import AccountSerializer, ContactSerializer
@@ -29,10 +34,27 @@ class AccountViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
     extra_error_codes = {"destroy": {403}}
 
     def get_queryset(self):
-        return accounts_visible_to(self.request.user)
+        if self.action == "grade":
+            return accounts_visible_to(self.request.user).select_related(*GRADE_RELATED)
+        return accounts_visible_to(self.request.user).select_related("score")
 
     def perform_destroy(self, instance, *, expected_version=None):
         account_delete(account=instance, by=self.request.user, expected_version=expected_version)
+
+    @extend_schema(
+        summary="The account's grade: score, pin, why (each factor's part) and history",
+        responses={200: AccountGradeSerializer},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def grade(self, request, pk=None):
+        """The grade in force and the table's own, the score and each factor's
+        contribution to it, the manager's pin if one holds, and the latest changes. 404
+        for an account you cannot see, and for one not graded yet (graded within a
+        minute of being saved)."""
+        score = account_grade(self.get_object())
+        if score is None:
+            raise NotFound(_("This account has not been graded yet."))
+        return Response(AccountGradeSerializer(score).data)
 
 
 @extend_schema_view(list=extend_schema(summary="Contacts at the accounts you can see"))

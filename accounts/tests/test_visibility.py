@@ -86,6 +86,12 @@ def account_urls(account, contact, competitor, member):
         ("get", reverse("accounts:competitor_edit", args=[pk, competitor.pk])),
         ("post", reverse("accounts:competitor_edit", args=[pk, competitor.pk])),
         ("post", reverse("accounts:competitor_remove", args=[pk, competitor.pk])),
+        ("get", reverse("scoring:account_grade", args=[pk])),
+        ("get", reverse("scoring:account_assessment", args=[pk])),
+        ("post", reverse("scoring:account_assessment", args=[pk])),
+        ("get", reverse("scoring:account_grade_pin", args=[pk])),
+        ("post", reverse("scoring:account_grade_pin", args=[pk])),
+        ("post", reverse("scoring:account_grade_unpin", args=[pk])),
     ]
 
 
@@ -122,6 +128,8 @@ def test_those_who_can_see_an_account_can_open_its_pages(personas, login, inside
         reverse("accounts:contact_create", args=[account.pk]),
         reverse("accounts:contact_edit", args=[account.pk, contact.pk]),
         reverse("accounts:competitor_edit", args=[account.pk, competitor.pk]),
+        reverse("scoring:account_grade", args=[account.pk]),
+        reverse("scoring:account_assessment", args=[account.pk]),
     ]:
         assert client.get(url).status_code == 200, url
 

@@ -11,6 +11,7 @@ from keyaccounts.api.serializers import (
 )
 from opportunities.models import ExitCriterion, Opportunity, Stage
 from opportunities.services import opportunity_create, opportunity_update
+from scoring.api import GradeOrNullField
 
 BULK_MAX_ITEMS = 500
 
@@ -60,12 +61,17 @@ class OpportunitySerializer(VersionedModelSerializer):
     checked_criteria = serializers.SerializerMethodField(
         help_text="Ids of the exit criteria ticked for this deal (tick with criteria/)."
     )
+    account_grade = GradeOrNullField(
+        source="account.score.grade",
+        help_text="The account's grade (A–D); null: not graded yet.",
+    )
 
     class Meta:
         model = Opportunity
         fields = [
             *SYNC_FIELDS,
             "account",
+            "account_grade",
             "name",
             "kind",
             "owner",

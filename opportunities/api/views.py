@@ -64,7 +64,11 @@ class OpportunityViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
     extra_error_codes = {"criteria": {400, 404}}
 
     def get_queryset(self):
-        return opportunities_visible_to(self.request.user).prefetch_related("criterion_checks")
+        return (
+            opportunities_visible_to(self.request.user)
+            .select_related("account__score")
+            .prefetch_related("criterion_checks")
+        )
 
     def get_serializer_class(self):
         if self.action == "bulk":

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus
 from accounts.tests.factories import AccountFactory, ContactFactory
+from scoring.services import grade_pin
 from visits.models import Notification, NotificationKind
 from visits.reminders import reminders_scan
 from visits.selectors import accounts_with_lapsed_contact
@@ -114,6 +115,28 @@ def test_accounts_whose_contact_rhythm_lapsed_are_listed(personas, login, settin
     response = login(personas.alice).get(URL)
     assert lapsed_names(response) == ["Never visited, old", "Only planned", "Visited long ago"]
     assert response.context["rhythm_days"] == 30
+
+
+def test_lapsed_accounts_show_their_grade_and_its_rhythm(personas, login, settings):
+    settings.CONTACT_RHYTHM_DAYS = {"A": 14, "B": 30, "C": 60, "D": 90}
+    now = timezone.now()
+    VisitFactory(account=personas.account, occurred_at=now - days(20))
+    ungraded = AccountFactory(name="Not graded", owner=personas.alice)
+    Account.objects.filter(pk=ungraded.pk).update(created_at=now - days(100))
+    grade_pin(
+        account=personas.account,
+        by=personas.manager,
+        grade="A",
+        reason="Strategic",
+        expires_on=timezone.localdate() + days(30),
+    )
+
+    response = login(personas.alice).get(URL)
+
+    assert lapsed_names(response) == ["Not graded", "Alice's Customer Co"]
+    section = response.content.decode().split('id="lapsed"')[1]
+    assert 'data-grade="A"' in section and "rhythm 14 days" in section
+    assert 'data-grade="none"' in section and "rhythm 90 days" in section
 
 
 def test_the_lapsed_rule_serves_the_reminder_scan_too(personas, settings):

@@ -10,8 +10,15 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus
 from accounts.tests.factories import AccountFactory, SalesTeamFactory, UserFactory
+from scoring.models import AccountScore
+from scoring.services import grade_pin, rescore
 from visits.models import Notification, NotificationKind, VisitStatus
-from visits.reminders import account_rhythm_days, reminders_scan, rhythm_interval
+from visits.reminders import (
+    account_rhythm_days,
+    accounts_with_lapsed_contact,
+    reminders_scan,
+    rhythm_interval,
+)
 from visits.tests.factories import VisitFactory
 
 DUE = NotificationKind.FOLLOW_UP_DUE
@@ -277,8 +284,33 @@ def test_the_rhythm_by_grade_defaults_to_d_for_the_ungraded(settings):
     assert account_rhythm_days("C") == 3
 
 
+def test_an_a_account_lapses_after_its_own_rhythm_while_a_d_one_does_not(personas, now, settings):
+    settings.CONTACT_RHYTHM_DAYS = {"A": 14, "B": 30, "C": 60, "D": 90}
+    last_visited(personas.account, 15, now)
+    last_visited(personas.charlies_account, 15, now)
+    # A manager's pin makes Alice's account an A; Charlie's, with no open deal, is a D.
+    grade_pin(
+        account=personas.account,
+        by=personas.manager,
+        grade="A",
+        reason="Strategic",
+        expires_on=timezone.localdate(now) + 30 * DAY,
+    )
+    rescore([personas.charlies_account.pk])
+    assert AccountScore.objects.get(account=personas.charlies_account).grade == "D"
+
+    assert reminders_scan(now=now) == 1
+
+    lapsed_on = timezone.localdate(now - 15 * DAY + 14 * DAY)
+    assert reminders(LAPSED) == [(LAPSED, f"account:{personas.account.pk}", lapsed_on, "alice")]
+    lapsed = accounts_with_lapsed_contact(user=None, now=now).get()
+    assert lapsed.rhythm == 14 * DAY
+    assert account_rhythm_days(lapsed) == 14
+    assert account_rhythm_days(Account.objects.get(pk=personas.charlies_account.pk)) == 90
+
+
 def test_the_rhythm_in_sql_follows_a_grade_expression(personas):
-    """Ready for scoring: a grade column (here a constant) picks the rhythm in SQL."""
+    """A grade expression (here a constant; in the scan the score's grade) picks the rhythm."""
     rows = Account.objects.filter(pk=personas.account.pk)
 
     def rhythm(grade):
