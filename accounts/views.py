@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from opportunities.selectors import account_opportunities
-from scoring.models import Source, bilingual
+from scoring.models import Source, bilingual, pin_in_force
 from visits.selectors import account_timeline
 
 from . import services
@@ -120,7 +120,7 @@ def grade_card(account: Account, *, user, today) -> dict:
         "score": score,
         "reasons": grade_reasons(score.contributions) if score is not None else [],
         # A pin past its date no longer holds, even before the next rescore says so.
-        "pin": pin if pin is not None and pin.expires_on >= today else None,
+        "pin": pin_in_force(pin, today),
         "assessment": getattr(account, "assessment", None),
         "can_pin": is_manager(user),
     }

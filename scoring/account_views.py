@@ -21,7 +21,7 @@ from keyaccounts.exceptions import ApplicationError
 
 from . import services
 from .forms import RATINGS, AssessmentForm, GradePinForm
-from .models import Assessment, Factor, GradeChange, GradePin, bilingual
+from .models import Assessment, Factor, GradeChange, GradePin, bilingual, pin_in_force
 
 HISTORY_PAGE_SIZE = 25
 
@@ -127,7 +127,7 @@ def _account_to_pin(request, account_pk):
 def grade_pin_view(request, account_pk):
     account = _account_to_pin(request, account_pk)
     pin = GradePin.objects.filter(account=account).first()
-    if pin is not None and pin.expires_on >= timezone.localdate():
+    if pin_in_force(pin, timezone.localdate()):
         initial = {"grade": pin.grade, "reason": pin.reason, "expires_on": pin.expires_on}
     else:
         pin = None

@@ -9,7 +9,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import AccountScore, Closing, Grade, GradeChange, GradePin, Source
+from .models import AccountScore, Closing, Grade, GradeChange, GradePin, Source, pin_in_force
 
 HISTORY_SIZE = 20
 
@@ -155,7 +155,7 @@ def account_grade(account) -> AccountScore | None:
         return None
     pin = getattr(account, "grade_pin", None)
     # A pin past its date no longer holds, even before the next rescore says so.
-    score.active_pin = pin if pin is not None and pin.expires_on >= timezone.localdate() else None
+    score.active_pin = pin_in_force(pin, timezone.localdate())
     score.recent_changes = list(
         GradeChange.objects.filter(account=account)
         .select_related("model")

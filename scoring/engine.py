@@ -4,8 +4,8 @@ A factor turns its raw value into points (0–100) through its bands: the band w
 highest `min_value` at or below the value wins; a value below every band scores 0, and
 an unknown value scores the factor's `missing_points`. The score is the weighted mean
 of the points (0–100), and each factor's contribution is its share of that score, so
-the contributions (kept to two places, the score to one) add up to the score. The grade is the grid's cell for (time to
-close, strength of the score).
+the contributions (kept to two places, the score to one) add up to the score. The
+grade is the grid's cell for (time to close, strength of the score).
 """
 
 from dataclasses import dataclass, field

@@ -99,7 +99,9 @@ def source_expressions() -> dict:
         Source.CREDIT_RATING: _mapped("credit_rating", CREDIT_POINTS),
         Source.GROWTH_POTENTIAL: _mapped("growth_potential", LEVEL_POINTS),
         Source.OPEN_PIPELINE: Coalesce(
-            _per_account(open_opportunities(), Sum(amount_in_cny())), Value(Decimal(0)), output_field=MONEY
+            _per_account(open_opportunities(), Sum(amount_in_cny())),
+            Value(Decimal(0)),
+            output_field=MONEY,
         ),
         Source.WIN_PROBABILITY: Subquery(
             open_deals.order_by("-probability").values("probability")[:1]
@@ -176,4 +178,3 @@ def _local_date(moment: datetime.datetime) -> datetime.date:
     from django.utils import timezone
 
     return timezone.localtime(moment).date()
-

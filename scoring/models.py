@@ -46,8 +46,9 @@ class Source(models.TextChoices):
     WIN_PROBABILITY = "win_probability", _("Best win probability of the open deals (%)")
     # visits and the buying center
     DAYS_SINCE_CONTACT = "days_since_contact", _("Days since the last recorded visit")
-    ROLE_COVERAGE = "role_coverage", _(
-        "Buying-center coverage (decider, evaluator, user, purchaser, coach: 0–5)"
+    ROLE_COVERAGE = (
+        "role_coverage",
+        _("Buying-center coverage (decider, evaluator, user, purchaser, coach: 0–5)"),
     )
     SUPPORTIVE_SHARE = "supportive_share", _("Share of active contacts who support us (%)")
     OPPONENTS = "opponents", _("Active contacts who oppose us")
@@ -122,9 +123,7 @@ class Factor(models.Model):
     key = models.SlugField(_("key"), max_length=40)
     label = models.CharField(_("label"), max_length=100)
     label_zh = models.CharField(_("Chinese label"), max_length=100, blank=True)
-    weight = models.PositiveSmallIntegerField(
-        _("weight"), validators=[MaxValueValidator(1000)]
-    )
+    weight = models.PositiveSmallIntegerField(_("weight"), validators=[MaxValueValidator(1000)])
     source = models.CharField(_("source"), max_length=30, choices=Source.choices)
     missing_points = models.PositiveSmallIntegerField(
         _("points when unknown"),
@@ -317,6 +316,12 @@ class GradeChange(models.Model):
         return f"{self.account_id}: {self.from_grade or '–'} → {self.to_grade}"
 
 
+class GradePinQuerySet(models.QuerySet):
+    def in_force(self, today):
+        """Pins that still hold on `today` (the last day they hold is `expires_on`)."""
+        return self.filter(expires_on__gte=today)
+
+
 class GradePin(models.Model):
     """A manager's decision that holds an account at a grade until `expires_on`."""
 
@@ -339,12 +344,22 @@ class GradePin(models.Model):
     )
     pinned_at = models.DateTimeField(_("pinned"), auto_now=True)
 
+    objects = GradePinQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("grade pin")
         verbose_name_plural = _("grade pins")
 
     def __str__(self):
         return f"{self.account_id}: {self.grade} until {self.expires_on}"
+
+    def holds_on(self, today) -> bool:
+        """The one rule for a pin in force, as `GradePinQuerySet.in_force` says it in SQL."""
+        return self.expires_on >= today
+
+
+def pin_in_force(pin: "GradePin | None", today) -> "GradePin | None":
+    return pin if pin is not None and pin.holds_on(today) else None
 
 
 class RescoreRequest(models.Model):
@@ -359,6 +374,9 @@ class RescoreRequest(models.Model):
     class Meta:
         verbose_name = _("rescore request")
         verbose_name_plural = _("rescore requests")
+
+    def __str__(self):
+        return f"{self.account_id} @ {self.requested_at:%Y-%m-%d %H:%M:%S}"
 
 
 class MonthlySales(models.Model):

@@ -133,7 +133,7 @@ def _rescore_chunk(accounts, model, spec, reason, today) -> tuple[int, int]:
         }
         pins = {
             pin.account_id: pin
-            for pin in GradePin.objects.filter(account_id__in=ids, expires_on__gte=today)
+            for pin in GradePin.objects.filter(account_id__in=ids).in_force(today)
         }
         scores, changes = [], []
         for account_id, values, days_to_close in results:

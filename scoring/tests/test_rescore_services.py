@@ -23,9 +23,7 @@ def wait_until(condition, timeout=30.0) -> bool:
     return False
 
 
-def test_a_real_worker_rescores_a_changed_account_once_for_a_burst(
-    personas, celery_worker_process
-):
+def test_a_real_worker_rescores_a_changed_account_once_for_a_burst(personas, celery_worker_process):
     account = AccountFactory(owner=personas.alice)  # committed: the worker is nudged
     for _ in range(5):  # a burst of changes, each its own transaction
         ContactFactory(account=account)

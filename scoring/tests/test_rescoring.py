@@ -134,9 +134,7 @@ def test_closed_deals_do_not_count(strong_soon):
 def test_the_first_grade_and_each_move_are_kept_with_their_reason(strong_soon):
     services.rescore([strong_soon.pk])
     services.rescore([strong_soon.pk])  # nothing changed: no new history
-    strong_soon.opportunities.update(
-        expected_close_date=today() + datetime.timedelta(days=120)
-    )
+    strong_soon.opportunities.update(expected_close_date=today() + datetime.timedelta(days=120))
     services.rescore([strong_soon.pk])
 
     changes = list(GradeChange.objects.filter(account=strong_soon).order_by("changed_at", "pk"))
@@ -201,7 +199,11 @@ def test_a_pin_holds_the_grade_until_its_expiry(personas, strong_soon):
     services.rescore([strong_soon.pk])
     until = today() + datetime.timedelta(days=3)
     services.grade_pin(
-        account=strong_soon, by=personas.manager, grade="C", reason="Merger pending", expires_on=until
+        account=strong_soon,
+        by=personas.manager,
+        grade="C",
+        reason="Merger pending",
+        expires_on=until,
     )
     score = score_of(strong_soon)
     assert (score.grade, score.computed_grade, score.pinned) == ("C", "A", True)
@@ -243,7 +245,11 @@ def test_a_change_to_what_a_score_reads_rescores_the_account_after_commit(
     services.rescore([strong_soon.pk])
     with django_capture_on_commit_callbacks(execute=True):
         services.assessment_save(
-            account=strong_soon, by=personas.alice, relationship=4, need_fit=1, competitive_position=3
+            account=strong_soon,
+            by=personas.alice,
+            relationship=4,
+            need_fit=1,
+            competitive_position=3,
         )
         # inside the transaction the request is written; the score is not touched yet
         assert RescoreRequest.objects.filter(account=strong_soon).exists()
@@ -307,7 +313,6 @@ def test_a_burst_of_changes_queues_one_run_that_takes_them_all(
         assert len(queued) == 2
     finally:
         app.conf.task_always_eager = saved_eager
-
 
 
 def test_a_request_renewed_during_a_run_stays_for_the_next(strong_soon, monkeypatch):
