@@ -1,3 +1,180 @@
-"""Placeholder: filled in by the scoring pages work."""
+"""The managers' dashboard (`/dashboard/`): the numbers of scoring.dashboard, each linked to
+the account list showing exactly the accounts behind it.
 
-urlpatterns = []
+Everyone signed in has one: a manager over the accounts of their teams, a rep over their
+own, both through `accounts_visible_to` (via `account_list`). The page runs the same
+number of queries whatever the number of accounts.
+"""
+
+from urllib.parse import urlencode
+
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.selectors import account_list
+
+from . import dashboard
+from .dashboard_forms import DashboardFilterForm
+
+
+def _list_url(filters: dict, *params: tuple[str, object]) -> str:
+    """The account list narrowed by the dashboard's active filters and by `params`
+    (a param replaces a filter of the same name)."""
+    names = {name for name, _value in params}
+    query = [(name, value) for name, value in filters.items() if name not in names]
+    query = urlencode([*query, *params])
+    return f"{reverse('accounts:list')}?{query}" if query else reverse("accounts:list")
+
+
+def _grade_label(grade: str) -> str:
+    return _("Ungraded") if grade == dashboard.UNGRADED else grade
+
+
+def dashboard_view(request):
+    now = timezone.now()
+    today = timezone.localdate(now)
+    visible = account_list(user=request.user)
+    form = DashboardFilterForm(request.GET or None, accounts=visible)
+    filters = form.active_filters()
+    accounts = dashboard.filter_accounts(visible, **filters)
+
+    def url(*params):
+        return _list_url(filters, *params)
+
+    grades = dashboard.grade_distribution(accounts)
+    for tile in grades:
+        tile["label"] = _grade_label(tile["grade"])
+        tile["url"] = url(("grade", tile["grade"]))
+
+    pipeline = dashboard.pipeline(accounts, dashboard.open_stages())
+    for row in pipeline["rows"]:
+        row["label"] = _grade_label(row["grade"])
+        for cell in row["cells"]:
+            cell["url"] = url(("grade", row["grade"]), ("stage", cell["stage"].key))
+    for total in pipeline["totals"]:
+        total["url"] = url(("stage", total["stage"].key))
+
+    forecast = dashboard.forecast(accounts, today)
+    for month in forecast["months"]:
+        month["cells"] = [
+            {
+                "grade": grade,
+                "amount": month["by_grade"][grade],
+                "url": (
+                    url(("close_month", month["key"]), ("grade", grade)) if month["month"] else None
+                ),
+            }
+            for grade in dashboard.GRADE_KEYS
+        ]
+        month["url"] = url(("close_month", month["key"])) if month["month"] else None
+
+    movement = dashboard.grade_movement(accounts, now)
+    for move in movement:
+        move["from_label"] = _grade_label(move["from"])
+        move["to_label"] = _grade_label(move["to"])
+        move["url"] = url(("moved", dashboard.moved_key(move)))
+
+    gaps = dashboard.coverage_gaps(accounts, now)
+    for row in gaps:
+        grades_param = [("grade", grade) for grade in row["grades"]]
+        row["label"] = " + ".join(row["grades"])
+        row["urls"] = {
+            "accounts": url(*grades_param),
+            **{
+                gap: url(*grades_param, ("gap", gap))
+                for gap in ("no_decider", "no_coach", "lapsed")
+            },
+        }
+
+    reps = dashboard.reps_in_scope(
+        request.user, team=filters.get("team"), owner=filters.get("owner")
+    )
+    compliance = dashboard.compliance(reps, today)
+    for row in compliance["rows"]:
+        # The account list offers only owners of accounts the user can see.
+        row["url"] = url(("owner", row["rep"].pk)) if row["rep"].pk in form.owner_ids else None
+
+    forecast["totals"] = [forecast["by_grade"][grade] for grade in dashboard.GRADE_KEYS]
+
+    concentration = dashboard.concentration(accounts, today)
+    concentration["rows"] = [
+        {
+            **concentration[key],
+            "key": key,
+            "label": label,
+            "url1": url(("top", f"{key}1")),
+            "url5": url(("top", f"{key}5")),
+        }
+        for key, label in (
+            ("sales", _("Sales, last 12 months")),
+            ("receivables", _("Receivables")),
+        )
+    ]
+
+    grade_names = {grade: _grade_label(grade) for grade in dashboard.GRADE_KEYS}
+    charts = {
+        "pipeline": {
+            "labels": [grade_names[row["grade"]] for row in pipeline["rows"]],
+            "datasets": [
+                {
+                    "key": stage.key,
+                    "label": str(stage),
+                    "data": [float(row["cells"][i]["amount"]) for row in pipeline["rows"]],
+                }
+                for i, stage in enumerate(pipeline["stages"])
+            ],
+        },
+        "forecast": {
+            "labels": [
+                _("Overdue") if month["month"] is None else month["key"]
+                for month in forecast["months"]
+            ],
+            "datasets": [
+                {
+                    "key": grade,
+                    "label": grade_names[grade],
+                    "data": [float(month["by_grade"][grade]) for month in forecast["months"]],
+                }
+                for grade in dashboard.GRADE_KEYS
+            ],
+        },
+        "concentration": {
+            "labels": [_("Top 1"), _("Top 5")],
+            "datasets": [
+                {
+                    "key": key,
+                    "label": label,
+                    "data": [
+                        round((concentration[key]["top1_share"] or 0) * 100, 1),
+                        round((concentration[key]["top5_share"] or 0) * 100, 1),
+                    ],
+                }
+                for key, label in (("sales", _("Sales")), ("receivables", _("Receivables")))
+            ],
+        },
+    }
+    return render(
+        request,
+        "scoring/dashboard.html",
+        {
+            "form": form,
+            "filters": filters,
+            "grades": grades,
+            "accounts_total": sum(tile["count"] for tile in grades),
+            "pipeline": pipeline,
+            "forecast": forecast,
+            "movement": movement,
+            "gaps": gaps,
+            "compliance": compliance,
+            "concentration": concentration,
+            "charts": charts,
+            "all_url": url(),
+        },
+    )
+
+
+urlpatterns = [
+    path("dashboard/", dashboard_view, name="dashboard"),
+]

@@ -10,8 +10,9 @@ weight reads as its share of the score. Managers change all of this in the brows
 Used by the data migration that installs version 1 and by tests after a flush.
 """
 
-# Wide on purpose: one factor per line.
+# One factor per entry.
 # key, English, Chinese, source, weight, points when unknown, [(from value, points)], guidance
+# fmt: off
 FACTORS = [
     ("size_budget", "Customer size and budget", "客户规模与预算", "annual_budget", 15, 0,
      [(0, 10), (100, 30), (500, 55), (2000, 80), (10000, 100)],
@@ -46,6 +47,7 @@ FACTORS = [
      [(1, 20), (2, 60), (3, 100)],
      "Low 1, medium 2, high 3."),
 ]
+# fmt: on
 
 # The grade grid: (time to close, strength of the score) -> grade.
 # A = strong and closing soon; B = strong but later, or fair and soon; C = fair and

@@ -6,8 +6,8 @@ and the list of accounts it drills down to are the same rule.
 
 import datetime
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from .models import GradeChange, MonthlySales
@@ -89,10 +89,31 @@ def top_accounts(
 ) -> QuerySet:
     """The `n` accounts with the largest `by` ("sales_12m" or "receivables") above zero,
     largest first (ties by id)."""
+    return with_sales(accounts, today).filter(**{f"{by}__gt": 0}).order_by(f"-{by}", "pk")[:n]
+
+
+def _sales_per_account(accounts: QuerySet, today: datetime.date | None):
+    """(account, value) rows of the last 12 months' sales, one per account: GROUP BY."""
+    start, end = sales_window(today)
     return (
-        with_sales(accounts, today)
-        .filter(**{f"{by}__gt": 0})
-        .order_by(f"-{by}", "pk")[:n]
+        MonthlySales.objects.filter(account__in=accounts, month__gte=start, month__lt=end)
+        .values("account")
+        .annotate(value=Sum("sales"))
+    )
+
+
+def _receivables_per_account(accounts: QuerySet, today: datetime.date | None):
+    """(account, value) rows: each account's receivables in its latest month recorded up
+    to this one (the same as `with_sales`), picked by a window function in one pass."""
+    _start, end = sales_window(today)
+    return (
+        MonthlySales.objects.filter(account__in=accounts, month__lt=end)
+        .annotate(
+            newest=Window(RowNumber(), partition_by=[F("account_id")], order_by=F("month").desc())
+        )
+        .filter(newest=1)
+        .annotate(value=F("receivables"))
+        .values("account", "value")
     )
 
 
@@ -100,26 +121,23 @@ def concentration(accounts: QuerySet, today: datetime.date | None = None) -> dic
     """Share of the last 12 months' sales and of receivables held by the top 1 and top 5.
 
     {"sales": {"total", "top1", "top5", "top1_share", "top5_share"}, "receivables": {...}};
-    shares are fractions (0..1) or None when the total is 0. Four queries.
+    shares are fractions (0..1) or None when the total is 0. Set-based: the per-account
+    values are grouped in the database, and only the largest five come back.
     """
-    annotated = with_sales(accounts, today)
-    totals = annotated.order_by().aggregate(
-        sales=Coalesce(Sum("sales_12m"), Value(0), output_field=MONEY),
-        receivables=Coalesce(Sum("receivables"), Value(0), output_field=MONEY),
-    )
     result = {}
-    for key in ("sales", "receivables"):
-        field = "sales_12m" if key == "sales" else key
-        top = list(
-            annotated.filter(**{f"{field}__gt": 0})
-            .order_by(f"-{field}", "pk")
-            .values_list(field, flat=True)[:5]
-        )
-        total = totals[key]
+    for key, rows in (
+        ("sales", _sales_per_account(accounts, today)),
+        ("receivables", _receivables_per_account(accounts, today)),
+    ):
+        # No filter on `value` here: the receivables' newest-month pick is a window
+        # function, and Django applies other filters before it (a zero in the newest
+        # month would let an older month through).
+        top = [row["value"] for row in rows.order_by("-value", "account")[:5] if row["value"] > 0]
+        total = rows.aggregate(total=Sum("value"))["total"] if top else 0
         top1 = top[0] if top else 0
         top5 = sum(top, 0)
         result[key] = {
-            "total": total,
+            "total": total or 0,
             "top1": top1,
             "top5": top5,
             "top1_share": (top1 / total) if total else None,

@@ -1,0 +1,401 @@
+"""The dashboard page: who sees which numbers, its filters, its links into the account list,
+its charts' data and its constant number of queries."""
+
+import re
+from decimal import Decimal
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from accounts.models import Industry
+from accounts.selectors import account_list, accounts_visible_to
+from accounts.tests.factories import AccountFactory
+from opportunities.tests.factories import OpportunityFactory, default_stages
+from scoring import dashboard
+from scoring.models import MonthlySales
+from scoring.selectors import accounts_moved, top_accounts
+from scoring.tests.test_dashboard import build_book, set_grade
+from visits.selectors import accounts_with_lapsed_contact
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("scoring:dashboard")
+LIST = reverse("accounts:list")
+
+
+def url_exists(name: str) -> bool:
+    try:
+        reverse(name)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+@pytest.fixture
+def book(personas):
+    return build_book(personas, 14)
+
+
+@pytest.fixture
+def west_deal(personas):
+    """A large A-grade deal on the West team's account: no East number may include it."""
+    set_grade(personas.charlies_account, "A", personas.other_manager)
+    return OpportunityFactory(
+        account=personas.charlies_account,
+        stage=default_stages()["negotiation"],
+        amount=Decimal("98765432.10"),
+        expected_close_date=timezone.localdate(),
+    )
+
+
+def page(client, **params):
+    response = client.get(URL, params)
+    assert response.status_code == 200
+    return response
+
+
+# --- who sees what ---------------------------------------------------------------------
+
+
+def test_the_dashboard_needs_a_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+@pytest.mark.parametrize("who", ["manager", "alice", "charlie", "admin"])
+def test_the_page_shows_the_numbers_of_the_users_visible_accounts(personas, login, book, who):
+    user = getattr(personas, who)
+    response = page(login(user))
+    accounts = account_list(user=user)
+    context = response.context
+    assert context["accounts_total"] == accounts_visible_to(user).count()
+    assert [t["count"] for t in context["grades"]] == [
+        t["count"] for t in dashboard.grade_distribution(accounts)
+    ]
+    expected = dashboard.pipeline(accounts, dashboard.open_stages())
+    assert context["pipeline"]["count"] == expected["count"]
+    assert context["pipeline"]["amount"] == expected["amount"]
+    forecast = dashboard.forecast(accounts, timezone.localdate())
+    assert context["forecast"]["total"] == forecast["total"]
+
+
+def test_a_manager_sees_the_teams_accounts_but_not_the_other_teams(
+    personas, login, book, west_deal
+):
+    html = page(login(personas.manager)).content.decode()
+    east = dashboard.pipeline(account_list(user=personas.manager), dashboard.open_stages())
+    assert "98,765,432.10" not in html
+    assert east["amount"] < west_deal.amount
+    # The West manager's dashboard has it.
+    west_html = page(login(personas.other_manager)).content.decode()
+    assert "¥98,765,432.10" in west_html
+
+
+def test_a_rep_sees_only_their_own_numbers(personas, login, book, west_deal):
+    response = page(login(personas.alice))
+    owners = {a.owner for a in accounts_visible_to(personas.alice)}
+    assert owners == {personas.alice}
+    assert "98,765,432.10" not in response.content.decode()
+    rows = response.context["compliance"]["rows"]
+    assert [row["rep"] for row in rows] == [personas.alice]
+    # bob's deals are not in alice's pipeline.
+    bob_deal_accounts = {a.pk for a in accounts_visible_to(personas.bob).filter(owner=personas.bob)}
+    assert bob_deal_accounts
+    assert not bob_deal_accounts & {a.pk for a in accounts_visible_to(personas.alice)}
+
+
+def test_the_other_teams_rep_sees_none_of_the_east_numbers(personas, login, book, west_deal):
+    response = page(login(personas.charlie))
+    visible = accounts_visible_to(personas.charlie)
+    assert {a.owner for a in visible} == {personas.charlie}
+    pipeline = response.context["pipeline"]
+    expected = dashboard.pipeline(account_list(user=personas.charlie), dashboard.open_stages())
+    assert pipeline["count"] == expected["count"]
+    assert "¥98,765,432.10" in response.content.decode()  # charlie's own deal is there
+
+
+# --- filters ---------------------------------------------------------------------------
+
+
+def test_the_filters_offer_only_what_the_user_sees(personas, login, book):
+    form = page(login(personas.manager)).context["form"]
+    owners = {value for value, _label in form.fields["owner"].choices if value}
+    assert owners == {personas.alice.pk, personas.bob.pk, personas.carol.pk}
+    teams = {value for value, _label in form.fields["team"].choices if value}
+    assert teams == {personas.east.pk}
+    regions = {value for value, _label in form.fields["region"].choices if value}
+    assert regions == {"East China", "North China"}
+
+    form = page(login(personas.alice)).context["form"]
+    assert [value for value, _label in form.fields["owner"].choices if value] == [personas.alice.pk]
+
+
+def test_the_filters_narrow_every_section(personas, login, book):
+    client = login(personas.manager)
+    params = {"owner": personas.bob.pk, "industry": Industry.FINANCE}
+    response = page(client, **params)
+    narrowed = dashboard.filter_accounts(account_list(user=personas.manager), **params)
+    assert response.context["filters"] == params
+    assert response.context["accounts_total"] == narrowed.count()
+    pipeline = dashboard.pipeline(narrowed, dashboard.open_stages())
+    assert response.context["pipeline"]["count"] == pipeline["count"]
+    assert [row["rep"] for row in response.context["compliance"]["rows"]] == [personas.bob]
+    # Every drill-down link keeps the filters.
+    for tile in response.context["grades"]:
+        query = dict(parse_qsl(urlsplit(tile["url"]).query))
+        assert query["owner"] == str(personas.bob.pk) and query["industry"] == "finance"
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"team": "abc"}, "team"),
+        ({"team": "99999"}, "team"),
+        ({"owner": "1;drop"}, "owner"),
+        ({"industry": "astrology"}, "industry"),
+        ({"region": "Atlantis"}, "region"),
+    ],
+)
+def test_bad_filter_input_shows_the_form_error(personas, login, book, params, field):
+    response = page(login(personas.manager), **params)
+    form = response.context["form"]
+    assert field in form.errors
+    assert response.context["filters"] == {}  # the bad filter is left out
+    html = response.content.decode()
+    assert 'class="error"' in html and "not valid" in html
+
+
+def test_a_valid_filter_is_kept_beside_a_bad_one(personas, login, book):
+    response = page(login(personas.manager), team="abc", region="North China")
+    assert response.context["filters"] == {"region": "North China"}
+    assert "team" in response.context["form"].errors
+
+
+def test_another_teams_rep_cannot_be_chosen(personas, login, book):
+    response = page(login(personas.manager), owner=personas.charlie.pk)
+    assert "owner" in response.context["form"].errors
+    assert response.context["filters"] == {}
+
+
+# --- the page itself ---------------------------------------------------------------------
+
+
+def test_every_chart_has_its_data_and_a_table(personas, login, book):
+    html = page(login(personas.manager)).content.decode()
+    for chart in ("pipeline", "forecast", "concentration"):
+        assert f'id="chart-{chart}" type="application/json"' in html
+    for table in ("pipeline", "forecast", "gaps", "compliance"):
+        assert f'data-table="{table}"' in html
+    assert "vendor/chartjs/chart.umd.min.js" in html and "js/dashboard.js" in html
+    assert "cdn" not in html.lower()
+
+
+def test_the_chart_library_is_vendored_with_its_licence():
+    script = finders.find("vendor/chartjs/chart.umd.min.js")
+    assert script and "Chart.js v4" in open(script, encoding="utf-8").read(300)
+    assert finders.find("vendor/chartjs/LICENSE.md")
+    assert finders.find("js/dashboard.js")
+
+
+def test_chart_data_matches_the_tables(personas, login, book):
+    context = page(login(personas.manager)).context
+    charts, pipeline, forecast = context["charts"], context["pipeline"], context["forecast"]
+    for i, dataset in enumerate(charts["pipeline"]["datasets"]):
+        assert dataset["data"] == [float(row["cells"][i]["amount"]) for row in pipeline["rows"]]
+    by_grade = {d["key"]: d["data"] for d in charts["forecast"]["datasets"]}
+    for j, month in enumerate(forecast["months"]):
+        for grade in dashboard.GRADE_KEYS:
+            assert by_grade[grade][j] == float(month["by_grade"][grade])
+
+
+def test_money_is_formatted_as_elsewhere(personas, login):
+    OpportunityFactory(
+        account=personas.account, amount=1_280_000, stage=default_stages()["negotiation"]
+    )
+    html = page(login(personas.alice)).content.decode()
+    assert "¥1,280,000" in html
+
+
+def test_without_sales_the_page_says_so(personas, login):
+    html = page(login(personas.manager)).content.decode()
+    assert 'data-empty="sales"' in html
+    if url_exists("scoring:sales_import"):
+        assert reverse("scoring:sales_import") in html
+
+
+def test_the_nav_links_the_dashboard_for_everyone_and_the_risk_table_for_managers(personas, login):
+    for who in ("alice", "manager"):
+        assert f'href="{URL}"' in login(getattr(personas, who)).get("/my-week/").content.decode()
+    if url_exists("scoring:table"):
+        table = f'href="{reverse("scoring:table")}"'
+        assert table in login(personas.manager).get("/my-week/").content.decode()
+        assert table not in login(personas.alice).get("/my-week/").content.decode()
+
+
+# --- a constant number of queries --------------------------------------------------------
+
+
+def count_queries(client, **params) -> int:
+    with CaptureQueriesContext(connection) as context:
+        page(client, **params)
+    return len(context.captured_queries)
+
+
+def test_the_page_runs_the_same_queries_for_3_or_30_accounts(personas, login):
+    client = login(personas.manager)
+    build_book(personas, 3)
+    few = count_queries(client)
+    few_filtered = count_queries(client, team=personas.east.pk, region="North China")
+    build_book(personas, 27)
+    assert accounts_visible_to(personas.manager).count() > 20
+    assert count_queries(client) == few
+    assert count_queries(client, team=personas.east.pk, region="North China") == few_filtered
+
+
+def test_the_page_query_count_has_a_hard_ceiling(
+    personas, login, book, django_assert_max_num_queries
+):
+    client = login(personas.manager)
+    with django_assert_max_num_queries(22):
+        page(client, owner=personas.alice.pk, industry=Industry.MANUFACTURING)
+
+
+# --- drill-down: each link lists exactly the accounts behind its number -------------------
+
+
+def listed(client, url) -> set:
+    path, query = url.split("?", 1)
+    assert path == LIST
+    response = client.get(url)
+    assert response.status_code == 200
+    form = response.context["filter"].form
+    assert not form.errors, (url, form.errors)
+    return {account.pk for account in response.context["page"].paginator.object_list}
+
+
+def test_every_link_lists_exactly_the_accounts_counted(personas, login, book):
+    client = login(personas.manager)
+    context = page(client, team=personas.east.pk).context
+    accounts = dashboard.filter_accounts(account_list(user=personas.manager), team=personas.east.pk)
+    objects = list(accounts.select_related("score").prefetch_related("opportunities__stage"))
+
+    def grade(a):
+        return a.score.grade if hasattr(a, "score") else dashboard.UNGRADED
+
+    def open_deals(a):
+        return [d for d in a.opportunities.all() if not d.stage.is_closed]
+
+    for tile in context["grades"]:
+        got = listed(client, tile["url"])
+        assert got == {a.pk for a in objects if grade(a) == tile["grade"]}
+        assert len(got) == tile["count"]
+
+    for row in context["pipeline"]["rows"]:
+        for cell in row["cells"]:
+            if not cell["count"]:
+                continue
+            want = {
+                a.pk
+                for a in objects
+                if grade(a) == row["grade"]
+                and any(d.stage_id == cell["stage"].pk for d in open_deals(a))
+            }
+            assert listed(client, cell["url"]) == want
+            assert len(want) == cell["accounts"]
+
+    for month in context["forecast"]["months"]:
+        if not month["month"] or not month["total"]:
+            continue
+        want = {
+            a.pk
+            for a in objects
+            if any(f"{d.expected_close_date:%Y-%m}" == month["key"] for d in open_deals(a))
+        }
+        assert listed(client, month["url"]) == want
+
+    now = timezone.now()
+    assert context["movement"]
+    for move in context["movement"]:
+        before, after = (g if g != dashboard.UNGRADED else "" for g in (move["from"], move["to"]))
+        want = {a.pk for a in accounts_moved(accounts, before, after, now)}
+        assert listed(client, move["url"]) == want and len(want) == move["count"]
+
+    for row in context["gaps"]:
+        in_grades = {a.pk for a in objects if grade(a) in row["grades"]}
+        assert listed(client, row["urls"]["accounts"]) == in_grades
+        with_flags = {a.pk: a for a in accounts.filter(pk__in=in_grades)}
+        lapsed = set(
+            accounts_with_lapsed_contact(user=None, now=now, accounts=accounts).values_list(
+                "pk", flat=True
+            )
+        )
+        expected = {
+            "no_decider": {pk for pk, a in with_flags.items() if not a.has_decider},
+            "no_coach": {pk for pk, a in with_flags.items() if not a.has_coach},
+            "lapsed": in_grades & lapsed,
+        }
+        for gap, want in expected.items():
+            assert len(want) == row[gap], (row["label"], gap)
+            if want:
+                assert listed(client, row["urls"][gap]) == want, (row["label"], gap)
+
+    for row in context["compliance"]["rows"]:
+        if row["url"]:
+            assert listed(client, row["url"]) == {
+                a.pk for a in objects if a.owner_id == row["rep"].pk
+            }
+
+    for part in context["concentration"]["rows"]:
+        field = "sales_12m" if part["key"] == "sales" else "receivables"
+        for n, link in ((1, part["url1"]), (5, part["url5"])):
+            want = {a.pk for a in top_accounts(accounts, by=field, n=n)}
+            assert listed(client, link) == want
+
+
+def test_concentration_shows_the_top_shares_and_links_them(personas, login):
+    """Five accounts with sales, 1000 in all: the largest holds half of it."""
+    month = timezone.localdate().replace(day=1)
+    for i, amount in enumerate([500, 300, 100, 60, 40]):
+        account = AccountFactory(name=f"Seller {i}", owner=personas.alice)
+        MonthlySales.objects.create(account=account, month=month, sales=amount)
+    response = page(login(personas.manager))
+    sales = response.context["concentration"]["sales"]
+    assert (sales["total"], sales["top1"], sales["top5"]) == (1000, 500, 1000)
+    assert sales["top1_share"] == Decimal("0.5") and sales["top5_share"] == 1
+    html = response.content.decode()
+    assert "top=sales1" in html and "top=sales5" in html and "50%" in html
+    assert 'data-empty="sales"' not in html
+
+
+# --- in the real browser, at phone width --------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_charts_draw_and_fit_a_phone(page, personas):
+    from playwright.sync_api import expect
+
+    from keyaccounts.pytest_plugin import browser_log_in
+
+    build_book(personas, 8)
+    MonthlySales.objects.create(
+        account=personas.account, month=timezone.localdate().replace(day=1), sales=1000
+    )
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    browser_log_in(page, "manager", lands_on=URL)
+    for chart in ("pipeline", "forecast", "concentration"):
+        canvas = page.locator(f'canvas[data-chart="{chart}"]')
+        expect(canvas).to_be_visible()
+        box = canvas.bounding_box()
+        assert box["width"] > 200 and box["x"] + box["width"] <= 390, chart
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert not errors
+    # A pipeline cell leads to the account list.
+    page.locator('[data-table="pipeline"] tbody td a').first.click()
+    expect(page).to_have_url(re.compile(r"/accounts/\?.*stage="))
