@@ -98,6 +98,20 @@ class FactorAdmin(ReadOnlyTable, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
 
+@admin.register(Band)
+class BandAdmin(ReadOnlyTable, admin.ModelAdmin):
+    list_display = ["factor", "min_value", "points"]
+    list_filter = ["factor__model"]
+    list_select_related = ["factor", "factor__model"]
+
+
+@admin.register(GridCell)
+class GridCellAdmin(ReadOnlyTable, admin.ModelAdmin):
+    list_display = ["model", "closing", "strength", "grade"]
+    list_filter = ["model", "closing", "strength"]
+    list_select_related = ["model"]
+
+
 @admin.register(Assessment)
 class AssessmentAdmin(admin.ModelAdmin):
     list_display = ["account", "need_fit", "competitive_position", "relationship", "rated_by"]

@@ -321,11 +321,15 @@ def coverage_gaps(accounts: QuerySet, now: datetime.datetime) -> list[dict]:
 # --- follow-up compliance ----------------------------------------------------------------
 
 
-def compliance(reps: list, today: datetime.date) -> dict:
+def compliance(reps: list, today: datetime.date, accounts=None) -> dict:
     """`visits.selectors.follow_up_compliance` over the last `COMPLIANCE_DAYS` days for
-    `reps`, with the total. One query."""
+    `reps` and their visits to `accounts` (the filtered visible set), with the total.
+    One query."""
     rows = follow_up_compliance(
-        reps=reps, since=today - datetime.timedelta(days=COMPLIANCE_DAYS), today=today
+        reps=reps,
+        since=today - datetime.timedelta(days=COMPLIANCE_DAYS),
+        today=today,
+        accounts=accounts,
     )
     settled = sum(row["settled"] for row in rows)
     on_time = sum(row["on_time"] for row in rows)

@@ -91,7 +91,7 @@ def dashboard_view(request):
     reps = dashboard.reps_in_scope(
         request.user, team=filters.get("team"), owner=filters.get("owner")
     )
-    compliance = dashboard.compliance(reps, today)
+    compliance = dashboard.compliance(reps, today, accounts=accounts)
     for row in compliance["rows"]:
         # The account list offers only owners of accounts the user can see.
         row["url"] = url(("owner", row["rep"].pk)) if row["rep"].pk in form.owner_ids else None

@@ -197,9 +197,11 @@ def with_development_totals(records: QuerySet, *, today: datetime.date) -> Query
     )
 
 
-def follow_up_compliance(*, reps, since: datetime.date, today: datetime.date) -> list[dict]:
+def follow_up_compliance(
+    *, reps, since: datetime.date, today: datetime.date, accounts: QuerySet | None = None
+) -> list[dict]:
     """Per rep: recorded visits since `since` whose follow-up is settled, and how many of
-    them were followed up within 7 days of the visit.
+    them were followed up within 7 days of the visit; only visits to `accounts` if given.
 
     A visit counts once its follow-up was logged or its 7-day window has closed, so a
     visit from yesterday does not drag the share down before the rep had a chance.
@@ -213,6 +215,8 @@ def follow_up_compliance(*, reps, since: datetime.date, today: datetime.date) ->
         status=VisitStatus.DONE,
         occurred_at__date__gte=since,
     ).filter(Q(followed_up_on__isnull=False) | Q(occurred_at__date__lt=today - window))
+    if accounts is not None:
+        settled = settled.filter(account__in=accounts)
     rows = (
         settled.annotate(lag=lag)
         .values("owner")

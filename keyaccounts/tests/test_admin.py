@@ -65,6 +65,7 @@ def test_every_admin_list_add_and_change_page_renders(personas, login):
     IdempotencyKey.objects.create(
         user=personas.alice, key="k", method="POST", path="/", request_hash="h", status_code=201
     )
+    scoring_everything(account, personas)
     client = login(personas.admin)
     for model in our_models():
         opts = model._meta
@@ -76,6 +77,26 @@ def test_every_admin_list_add_and_change_page_renders(personas, login):
         obj = model._default_manager.first()
         change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
         assert client.get(change).status_code == 200, change
+
+
+def scoring_everything(account, personas):
+    import datetime
+
+    from django.utils import timezone
+
+    from scoring import services
+    from scoring.models import MonthlySales
+
+    services.assessment_save(account=account, by=personas.alice, need_fit=4)
+    services.grade_pin(  # rescores: a score, its grade change
+        account=account,
+        by=personas.admin,
+        grade="B",
+        reason="Strategic",
+        expires_on=timezone.localdate() + datetime.timedelta(days=30),
+    )
+    MonthlySales.objects.create(account=account, month=datetime.date(2026, 1, 1), sales=100)
+    services.rescore_request([account.pk])
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import AccountStatus, BuyingRole, Industry
+from accounts.models import Account, AccountStatus, BuyingRole, Industry
 from accounts.selectors import account_list, accounts_visible_to
 from accounts.tests.factories import AccountFactory, ContactFactory, TeamMemberFactory
 from opportunities.models import Opportunity
@@ -310,6 +310,24 @@ def test_compliance_covers_the_managers_reps_narrowed_by_the_filters(personas, b
         assert by_rep[rep.username]["settled"] == settled
         assert by_rep[rep.username]["on_time"] == settled
     assert result["settled"] == sum(row["settled"] for row in result["rows"])
+
+
+def test_compliance_counts_only_visits_to_the_accounts_in_view(personas, book):
+    today = timezone.localdate()
+    reps = dashboard.reps_in_scope(personas.manager)
+    some = visible_accounts(personas.manager)[:3]
+    in_view = Account.objects.filter(pk__in=[a.pk for a in some])
+    result = dashboard.compliance(reps, today, accounts=in_view)
+    settled = sum(
+        1
+        for account in some
+        for v in account.visits.all()
+        if v.owner in reps
+        and v.status == "done"
+        and v.occurred_at.date() >= today - days(90)
+        and v.followed_up_on is not None
+    )
+    assert result["settled"] == settled < dashboard.compliance(reps, today)["settled"]
 
 
 def sales_and_receivables(user, today):
