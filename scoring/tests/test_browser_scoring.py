@@ -1,0 +1,75 @@
+"""End to end in the real Chromium, as a sales director uses it: from a dashboard cell to
+the accounts behind it, and a weight changed in the table moving an account's grade."""
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.models import CreditRating, Level
+from accounts.tests.factories import AccountFactory
+from keyaccounts.pytest_plugin import browser_log_in
+from opportunities.tests.factories import OpportunityFactory, default_stages
+from scoring import services
+from scoring.models import Assessment
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def deal(account, stage, days, probability, amount):
+    OpportunityFactory(
+        account=account,
+        owner=account.owner,
+        stage=stage,
+        probability=probability,
+        amount=Decimal(amount),
+        expected_close_date=timezone.localdate() + datetime.timedelta(days=days),
+    )
+
+
+def test_a_manager_drills_from_a_cell_and_moves_a_grade_with_a_weight(page, personas):
+    services.active_model()  # a transactional test starts from a flushed database
+    stages = default_stages()
+    # 77.5 on the default table, closing in 30 days: A (worked out in test_rescoring.py)
+    strong = AccountFactory(
+        name="Strong Soon Co",
+        owner=personas.alice,
+        annual_budget=Decimal(600),
+        credit_rating=CreditRating.AA,
+        growth_potential=Level.HIGH,
+    )
+    Assessment.objects.create(account=strong, relationship=4, need_fit=5, competitive_position=3)
+    deal(strong, stages["negotiation"], 30, 80, 2_000_000)
+    # Also in negotiation, but weak: D. It must not be behind the A cell.
+    weak = AccountFactory(name="Weak Deal Co", owner=personas.bob)
+    deal(weak, stages["negotiation"], 30, 80, 200_000)
+    services.rescore()
+
+    browser_log_in(page, "manager")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    cell = page.locator('[data-table="pipeline"] tr[data-grade="A"] td[data-stage="negotiation"] a')
+    expect(cell).to_contain_text("1")
+    cell.click()
+    expect(page).to_have_url(re.compile(r"/accounts/\?(?=.*grade=A)(?=.*stage=negotiation)"))
+    expect(page.get_by_role("link", name="Strong Soon Co")).to_be_visible()
+    expect(page.get_by_role("link", name="Weak Deal Co")).to_have_count(0)
+
+    # Budget weighs 100 instead of 15: (7750 - 825 + 5500) / 185 = 67.2, fair and soon: B.
+    page.goto(page.url.split("/accounts/")[0] + "/scoring/table/edit/")
+    budget = page.locator("fieldset.scoring-factor").filter(
+        has=page.locator('input[value="Customer size and budget"]')
+    )
+    budget.get_by_label("Weight").fill("100")
+    page.get_by_label("What changed").fill("Budget decides more")
+    page.get_by_role("button", name="Save as a new version").click()
+    expect(page.get_by_text("version 2", exact=False).first).to_be_visible()
+
+    page.goto(page.url.split("/scoring/")[0] + f"/accounts/{strong.pk}/")
+    card = page.locator("#grade")
+    expect(card.locator(".badge.grade")).to_have_text("B")
+    expect(card).to_contain_text("Score 67.2 of 100")
+    card.get_by_role("link", name="Grade history").click()
+    expect(page.locator("main")).to_contain_text("The risk-evaluation table changed")
