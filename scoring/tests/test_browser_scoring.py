@@ -9,12 +9,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import CreditRating, Level
 from accounts.tests.factories import AccountFactory
 from keyaccounts.pytest_plugin import browser_log_in
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring import services
-from scoring.models import Assessment
+from scoring.tests.builders import strong_soon_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,16 +32,8 @@ def deal(account, stage, days, probability, amount):
 def test_a_manager_drills_from_a_cell_and_moves_a_grade_with_a_weight(page, personas):
     services.active_model()  # a transactional test starts from a flushed database
     stages = default_stages()
-    # 77.5 on the default table, closing in 30 days: A (worked out in test_rescoring.py)
-    strong = AccountFactory(
-        name="Strong Soon Co",
-        owner=personas.alice,
-        annual_budget=Decimal(600),
-        credit_rating=CreditRating.AA,
-        growth_potential=Level.HIGH,
-    )
-    Assessment.objects.create(account=strong, relationship=4, need_fit=5, competitive_position=3)
-    deal(strong, stages["negotiation"], 30, 80, 2_000_000)
+    # 77.5 on the default table, closing in 30 days: A (worked out in builders.py)
+    strong = strong_soon_account(personas.alice)
     # Also in negotiation, but weak: D. It must not be behind the A cell.
     weak = AccountFactory(name="Weak Deal Co", owner=personas.bob)
     deal(weak, stages["negotiation"], 30, 80, 200_000)
