@@ -5,7 +5,9 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filters import GRADE_CHOICES
 from accounts.models import Account, User
+from scoring.selectors import grade_filter
 
 from .models import Opportunity, OpportunityKind
 from .selectors import pipeline_filter_choices
@@ -23,10 +25,16 @@ class OpportunityFilter(django_filters.FilterSet):
         error_messages={"invalid": _("Enter a month as YYYY-MM, for example 2027-03.")},
     )
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=OpportunityKind.choices)
+    grade = django_filters.MultipleChoiceFilter(
+        label=_("Account grade"),
+        choices=GRADE_CHOICES,
+        method="filter_grade",
+        widget=forms.SelectMultiple(attrs={"size": len(GRADE_CHOICES)}),
+    )
 
     class Meta:
         model = Opportunity
-        fields = ["q", "owner", "account", "close_month", "kind"]
+        fields = ["q", "owner", "account", "close_month", "kind", "grade"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,6 +53,9 @@ class OpportunityFilter(django_filters.FilterSet):
             | Q(account__name__icontains=value)
             | Q(external_id__iexact=value)
         )
+
+    def filter_grade(self, queryset, name, value):
+        return queryset.filter(grade_filter(value, prefix="account__"))
 
     def filter_close_month(self, queryset, name, value):
         return queryset.filter(

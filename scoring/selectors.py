@@ -146,10 +146,11 @@ def concentration(accounts: QuerySet, today: datetime.date | None = None) -> dic
     return result
 
 
-def grade_filter(grades) -> Q:
-    """`score__grade` in `grades`; "none" stands for accounts not graded yet."""
+def grade_filter(grades, prefix: str = "") -> Q:
+    """`score__grade` in `grades`; "none" stands for accounts not graded yet. `prefix`
+    reaches the account from another model (e.g. "account__" for opportunities)."""
     grades = list(grades)
-    q = Q(score__grade__in=[g for g in grades if g != "none"])
+    q = Q(**{f"{prefix}score__grade__in": [g for g in grades if g != "none"]})
     if "none" in grades:
-        q |= Q(score__isnull=True)
+        q |= Q(**{f"{prefix}score__isnull": True})
     return q
