@@ -25,11 +25,23 @@ from accounts.models import (
 )
 from accounts.selectors import accounts_visible_to
 from opportunities.models import CriterionCheck, Opportunity, OpportunityContact
+from scoring.models import AccountScore, Assessment, GradeChange, MonthlySales
 from visits.models import DevelopmentRecord, DevelopmentResult, Visit, VisitStatus
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [User, SalesTeam, Account, Contact, AccountCompetitor, AccountTeamMember]
+MODELS = [
+    User,
+    SalesTeam,
+    Account,
+    Contact,
+    AccountCompetitor,
+    AccountTeamMember,
+    Assessment,
+    MonthlySales,
+    AccountScore,
+    GradeChange,
+]
 DEMO_USERS = ["admin", "manager", "rep1", "rep2", "presales1", "pm1"]
 
 
@@ -80,6 +92,8 @@ def test_seed_twice_creates_nothing_new():
 
     assert counts() == before
     assert "0 accounts (40 already there)" in output
+    assert "created 0 assessments, 0 monthly sales rows" in output
+    assert "(0 grade changes;" in output
 
 
 def snapshot():
@@ -90,7 +104,13 @@ def snapshot():
     deals = Opportunity.objects.order_by("external_id").values_list(
         "external_id", "name", "stage__key", "amount", "expected_close_date", "probability"
     )
-    return list(contacts), list(visits), list(deals)
+    ratings = Assessment.objects.order_by("account__external_id").values_list(
+        "account__external_id", "need_fit", "competitive_position", "relationship"
+    )
+    grades = Account.objects.order_by("external_id").values_list(
+        "external_id", "score__grade", "score__score"
+    )
+    return list(contacts), list(visits), list(deals), list(ratings), list(grades)
 
 
 def test_the_same_seed_gives_the_same_data():
@@ -196,8 +216,11 @@ def test_generated_rows_pass_model_validation():
 
 
 def test_size_options_scale_the_data(django_assert_max_num_queries):
-    # 300 accounts, 1,200 contacts and their competitors and teams: about 2,500 rows.
-    with django_assert_max_num_queries(100):
+    # 300 accounts, 1,200 contacts and their competitors and teams, ratings, two years of
+    # monthly sales for the customers and a grade for each: about 6,500 rows. Most of the
+    # queries are SQLite's: it takes at most 999 values a statement, so bulk inserts go
+    # a few hundred rows at a time (PostgreSQL takes 5,000).
+    with django_assert_max_num_queries(150):
         seed(accounts=300, contacts=1200, reps=10, teams=3)
 
     assert Account.objects.count() == 300
@@ -210,6 +233,8 @@ def test_size_options_scale_the_data(django_assert_max_num_queries):
     for name in ["manager2", "manager3"]:
         assert SalesTeam.objects.filter(manager__username=name).exists()
     assert all(team.members.exists() for team in SalesTeam.objects.all())
+    assert AccountScore.objects.count() == 300
+    assert Assessment.objects.exists() and MonthlySales.objects.exists()
 
 
 def test_visits_and_opportunities_are_spread_over_the_accounts():

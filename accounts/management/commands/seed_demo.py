@@ -3,7 +3,8 @@
 `manage.py seed_demo` makes the demo: the East China key-account team (manager,
 rep1, rep2, presales1, pm1), an admin, 40 key accounts with competitors, about 200
 contacts in their buying centers, account teams, visits and 60 opportunities along
-the pipeline (opportunities/demo.py). The size options make the same
+the pipeline (opportunities/demo.py), and the accounts' ratings, monthly sales,
+grades and a week of grade movement (scoring/demo.py). The size options make the same
 shape at benchmark scale (`--accounts 100000 --contacts 500000`).
 
 Every row gets a deterministic external_id (`demo-account-0001`, `demo-contact-000001`)
@@ -40,6 +41,7 @@ from accounts.models import (
 )
 from keyaccounts.bulk import existing_external_ids, fill_pks, stamp_change_seqs
 from opportunities.demo import create_demo_opportunities
+from scoring.demo import create_demo_scoring
 from visits.demo import DemoAccount, create_demo_visits
 
 PASSWORD = "demo12345"
@@ -847,7 +849,7 @@ class Generator:
 class Command(BaseCommand):
     help = (
         "Create a believable demo company (users, teams, key accounts, contacts, competitors,"
-        " visits, development records, opportunities)."
+        " visits, development records, opportunities, ratings, monthly sales and grades)."
         " Idempotent: rows are keyed by username, team name and external_id. The size"
         " options make large data sets for benchmarks."
     )
@@ -909,6 +911,11 @@ class Command(BaseCommand):
                     accounts >= 10 * ACCOUNT_CHUNK and last % 10000 == 0
                 ):
                     self.stdout.write(f"  {last}/{accounts} accounts")
+            # Ratings and sales of the demo accounts, one rescore of every account, and a
+            # week's grade movement to look at (scoring/demo.py).
+            scoring_started = time.monotonic()
+            scoring = create_demo_scoring(seed=seed, accounts=accounts)
+            scoring_seconds = time.monotonic() - scoring_started
 
         elapsed = time.monotonic() - started
         skipped = accounts - created["accounts"]
@@ -920,6 +927,15 @@ class Command(BaseCommand):
             f" {created['team members']} account team members, {created['visits']} visits,"
             f" {created['development records']} development records,"
             f" {created['opportunities']} opportunities"
+        )
+        grades = ", ".join(f"{grade} {n}" for grade, n in scoring["grades"].items())
+        self.stdout.write(
+            f"  created {scoring['assessments']} assessments,"
+            f" {scoring['monthly sales']} monthly sales rows;"
+            f" rescored {scoring['scored']} accounts ({scoring['grade changes']} grade changes;"
+            f" now {grades}), back-dated {scoring['upgrades']} upgrades and"
+            f" {scoring['downgrades']} downgrades into last week's grade history"
+            f" ({scoring_seconds:.1f} s)"
         )
         self.stdout.write(
             "\nLog in with password demo12345 (demo only: change or delete these users"

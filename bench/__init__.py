@@ -1,0 +1,1 @@
+"""Benchmarks (bench/README.md). Not an app: nothing here is installed."""

@@ -1,0 +1,10 @@
+#!/bin/sh
+# Benchmark of rescoring and the score pages on PostgreSQL (bench/README.md).
+#   bench/run.sh            100,000 accounts (seeding takes a long while)
+#   bench/run.sh --small    2,000 accounts: a quick check
+#   bench/run.sh --reuse    measure the existing keyaccounts_bench again, no reseeding
+# Sizes: BENCH_ACCOUNTS, BENCH_CONTACTS, BENCH_VISITS, BENCH_OPPORTUNITIES, BENCH_REPS,
+# BENCH_TEAMS, BENCH_SEED. PostgreSQL: BENCH_PG_HOST, BENCH_PG_PORT, BENCH_PG_USER.
+set -eu
+cd "$(dirname "$0")/.."
+exec .venv/bin/python bench/scoring_bench.py "$@"
