@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -180,24 +180,69 @@ def _rescore_chunk(accounts, model, spec, reason, today) -> tuple[int, int]:
                     changed_at=now,
                 )
             )
-        AccountScore.objects.bulk_create(
-            scores,
-            update_conflicts=True,
-            unique_fields=["account"],
-            update_fields=[
-                "score",
-                "computed_grade",
-                "grade",
-                "closing",
-                "days_to_close",
-                "model",
-                "contributions",
-                "pinned",
-                "computed_at",
-            ],
-        )
+        _upsert_scores(scores)
         GradeChange.objects.bulk_create(changes)
     return len(scores), len(changes)
+
+
+SCORE_COLUMNS = [
+    "account_id",
+    "score",
+    "computed_grade",
+    "grade",
+    "closing",
+    "days_to_close",
+    "model_id",
+    "contributions",
+    "pinned",
+    "computed_at",
+]
+
+
+def _upsert_scores(scores: list[AccountScore]) -> None:
+    """INSERT … ON CONFLICT (account) DO UPDATE, many rows a statement (PostgreSQL and
+    SQLite both). Written by hand because `bulk_create(update_conflicts=True)` spends
+    most of a full rescoring compiling each value through the ORM (measured: 1.6 of 2.2 s
+    for 2,000 accounts); the values here are already plain."""
+    if not scores:
+        return
+    connection = connections[router.db_for_write(AccountScore)]
+    table = connection.ops.quote_name(AccountScore._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in SCORE_COLUMNS)
+    updates = ", ".join(
+        f"{connection.ops.quote_name(c)} = EXCLUDED.{connection.ops.quote_name(c)}"
+        for c in SCORE_COLUMNS[1:]
+    )
+    contributions = AccountScore._meta.get_field("contributions")
+    computed_at = AccountScore._meta.get_field("computed_at")
+    rows = [
+        (
+            s.account_id,
+            s.score,
+            s.computed_grade,
+            s.grade,
+            s.closing,
+            s.days_to_close,
+            s.model_id,
+            contributions.get_db_prep_save(s.contributions, connection),
+            s.pinned,
+            computed_at.get_db_prep_save(s.computed_at, connection),
+        )
+        for s in scores
+    ]
+    per_statement = max(1, (connection.features.max_query_params or 20000) // len(SCORE_COLUMNS))
+    per_statement = min(per_statement, 2000)
+    placeholder = "(" + ", ".join(["%s"] * len(SCORE_COLUMNS)) + ")"
+    conflict = connection.ops.quote_name("account_id")
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES "
+                + ", ".join([placeholder] * len(batch))
+                + f" ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
+                [value for row in batch for value in row],
+            )
 
 
 def rescore_request(account_ids) -> None:
