@@ -48,13 +48,17 @@ def personas(db):
     )
 
     manager = UserFactory(username="manager", first_name="Mona", last_name="Manager")
-    other_manager = UserFactory(username="other_manager")
+    # Outsiders get fixed names: a random one (Faker) could contain a word the
+    # visibility tests look for on 404 pages ("Alice"), and the header shows it.
+    other_manager = UserFactory(username="other_manager", first_name="Otto", last_name="West")
     east = SalesTeamFactory(name="East", manager=manager)
     west = SalesTeamFactory(name="West", manager=other_manager)
     alice = UserFactory(username="alice", sales_team=east)
     bob = UserFactory(username="bob", sales_team=east)
-    carol = UserFactory(username="carol", sales_team=east)
-    charlie = UserFactory(username="charlie", sales_team=west)
+    carol = UserFactory(username="carol", sales_team=east, first_name="Carol", last_name="Chen")
+    charlie = UserFactory(
+        username="charlie", sales_team=west, first_name="Charlie", last_name="Wang"
+    )
     admin = UserFactory(username="admin", is_superuser=True, is_staff=True)
     account = AccountFactory(name="Alice's Customer Co", owner=alice)
     TeamMemberFactory(account=account, user=bob, role=AccountTeamRole.PRESALES)
