@@ -10,6 +10,8 @@
 # Starts gunicorn on 127.0.0.1:$FUZZ_PORT (default: a free port) with demo data, signs in as
 # rep1 for a token, runs `schemathesis run` (config: .ci/schemathesis.toml), stops the
 # server by its pid. Bounded: FUZZ_TIMEOUT seconds (default 1500) for Schemathesis.
+# FUZZ_JUNIT_XML=<file>: also write a JUnit XML report there, one test case per API
+# operation (.ci/run sums it up with the pytest runs' reports).
 set -euo pipefail
 exec </dev/null
 cd "$(dirname "$0")/.."
@@ -54,6 +56,13 @@ server_up || { cat "$WORKDIR/gunicorn.log"; echo "the API server did not start";
 TOKEN="$(curl -fsS -X POST "$BASE/api/v1/auth/token/" -H 'Content-Type: application/json' \
     -d '{"username": "rep1", "password": "demo12345"}' | $PY -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
 
+# The report .ci/run counts: its console summary ends in a pytest-like "== 2 warnings in
+# 198s ==" line with no pass or fail count in it.
+report=()
+if [ -n "${FUZZ_JUNIT_XML:-}" ]; then
+    report=(--report-junit-path "$FUZZ_JUNIT_XML")
+fi
+
 status=0
 # One worker: Schemathesis' workers are threads, and on CPython 3.11.7 two threads that
 # ast.parse at once (Hypothesis does, to describe its filters) share the AST module's
@@ -63,7 +72,7 @@ timeout "${FUZZ_TIMEOUT:-1500}" .venv/bin/schemathesis --config-file .ci/schemat
     run "$BASE/api/v1/schema/" \
     -H "Authorization: Token $TOKEN" \
     --max-examples "${FUZZ_MAX_EXAMPLES:-30}" --seed 1 --workers 1 \
-    --report-dir "$WORKDIR/report" || status=$?
+    --report-dir "$WORKDIR/report" "${report[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
     echo "--- gunicorn log ---"
     tail -n 100 "$WORKDIR/gunicorn.log" || true
