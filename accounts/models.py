@@ -11,7 +11,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from keyaccounts.history.models import tracked
 from keyaccounts.models import VersionedModel
+
+from .duplicates import normalize_credit_code, normalize_name, validate_credit_code
 
 
 class User(AbstractUser):
@@ -254,6 +257,28 @@ class Account(VersionedModel):
 
     notes = models.TextField(_("notes"), blank=True)
 
+    credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validate_credit_code],
+        help_text=_("统一社会信用代码: 18 characters, the last a check character."),
+    )
+    # normalize_name(name): what a likely duplicate shares (accounts.duplicates).
+    name_key = models.CharField(max_length=200, editable=False, db_index=True, default="")
+    # Set when a manager merged this account into another (it is then in the bin).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
@@ -262,6 +287,11 @@ class Account(VersionedModel):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.credit_code = normalize_credit_code(self.credit_code) or None
+        self.name_key = normalize_name(self.name)
+        return super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("accounts:detail", args=[self.pk])
@@ -285,6 +315,8 @@ class AccountTeamMember(models.Model):
     )
     role = models.CharField(_("role"), max_length=20, choices=AccountTeamRole.choices)
     created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    history = tracked()
 
     class Meta:
         verbose_name = _("account team member")
@@ -327,6 +359,8 @@ class AccountCompetitor(CompetitorAssessment):
     account = models.ForeignKey(
         Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="competitors"
     )
+
+    history = tracked()
 
     class Meta:
         verbose_name = _("competitor at the account")
@@ -422,6 +456,15 @@ class Contact(VersionedModel):
         help_text=_("Untick when the person leaves; the history stays."),
     )
     notes = models.TextField(_("notes"), blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("contact")

@@ -12,18 +12,21 @@ from django.db.models.functions import Coalesce
 from .models import Account, AccountTeamMember, BuyingRole, Contact, SalesTeam, User
 
 
-def accounts_visible_to(user) -> QuerySet[Account]:
+def accounts_visible_to(user, *, deleted: bool = False) -> QuerySet[Account]:
+    """The accounts `user` may see. `deleted=True`: the same rule over the recycle bin
+    too (live and deleted accounts), for the bin and restores."""
+    rows = Account.all_objects if deleted else Account.objects
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Account.objects.none()
+        return rows.none()
     if user.is_superuser:
-        return Account.objects.all()
+        return rows.all()
     # A manager sees through the eyes of every member of the teams they manage. All of
     # it is subqueries: the rule adds no query of its own to a page.
     managed_members = User.objects.filter(sales_team__manager=user).values("pk")
     on_team = AccountTeamMember.objects.filter(Q(user=user) | Q(user__in=managed_members)).values(
         "account_id"
     )
-    return Account.objects.filter(Q(owner=user) | Q(owner__in=managed_members) | Q(pk__in=on_team))
+    return rows.filter(Q(owner=user) | Q(owner__in=managed_members) | Q(pk__in=on_team))
 
 
 def account_get_visible(*, user, pk, related: tuple[str, ...] = ()) -> Account:
@@ -33,8 +36,9 @@ def account_get_visible(*, user, pk, related: tuple[str, ...] = ()) -> Account:
     return accounts_visible_to(user).select_related("owner", *related).get(pk=pk)
 
 
-def contacts_visible_to(user) -> QuerySet[Contact]:
-    return Contact.objects.filter(account__in=accounts_visible_to(user))
+def contacts_visible_to(user, *, deleted: bool = False) -> QuerySet[Contact]:
+    rows = Contact.all_objects if deleted else Contact.objects
+    return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
 
 
 def account_list(*, user) -> QuerySet[Account]:

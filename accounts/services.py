@@ -1,10 +1,11 @@
 """Writes. One function per action; pages, the API and imports all call these."""
 
 from django.db import transaction
-from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.recyclebin.models import Deletion
+from keyaccounts.recyclebin.services import deletion_of, record_restore, soft_delete
 
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact, User
 from .selectors import assignable_owners, can_reassign, is_manager
@@ -49,22 +50,55 @@ def account_update(
 
 
 @transaction.atomic
-def account_delete(*, account: Account, by: User, expected_version: int | None = None) -> None:
-    """Delete an account with its contacts, visits and deals (each leaves a tombstone).
+def account_delete(*, account: Account, by: User, expected_version: int | None = None) -> Deletion:
+    """Move an account to the recycle bin with its contacts, visits, deals and
+    development records (its team stays attached); each leaves a tombstone.
 
-    Only its owner or a manager may; an account with development records is kept
-    (they are archived with it, never deleted)."""
+    Only its owner or a manager may; an account with a reviewed development record is
+    kept (a reviewed record is never deleted)."""
+    from visits.models import DevelopmentRecord
+
     if not can_manage_team(by, account):
         raise ApplicationError(
             _("Only the owner or a manager can delete this account."), code="permission_denied"
         )
-    try:
-        account.delete(expected_version=expected_version)
-    except (ProtectedError, RestrictedError):
+    if DevelopmentRecord.objects.filter(account=account, reviewed_on__isnull=False).exists():
         raise ApplicationError(
-            _("This account has development records, which are kept: it cannot be deleted."),
+            _(
+                "This account has reviewed development records, which are kept: it cannot "
+                "be deleted."
+            ),
             code="protected",
-        ) from None
+        )
+    return soft_delete(
+        root=account,
+        by=by,
+        expected_version=expected_version,
+        along=[
+            account.contacts.all(),
+            account.visits.all(),
+            account.opportunities.all(),
+            account.development_records.all(),
+        ],
+    )
+
+
+def account_restore(*, account: Account, by: User) -> list:
+    """Bring an account back from the recycle bin with everything deleted with it."""
+    check_restorer(by=by, record=account)
+    return record_restore(record=account, by=by)
+
+
+def check_restorer(*, by: User, record) -> None:
+    """Who deleted a record may restore it, and so may the managers who can see it."""
+    deletion = deletion_of(record)
+    if deletion is not None and deletion.deleted_by_id == by.pk:
+        return
+    if not is_manager(by):
+        raise ApplicationError(
+            _("Only who deleted it, or a manager, can restore this."),
+            code="permission_denied",
+        )
 
 
 def can_manage_team(user: User, account: Account) -> bool:
@@ -124,6 +158,12 @@ def contact_update(
 
 
 @transaction.atomic
-def contact_delete(*, contact: Contact, by: User, expected_version: int | None = None) -> None:
-    """Delete a contact; sync clients learn of it through its tombstone."""
-    contact.delete(expected_version=expected_version)
+def contact_delete(*, contact: Contact, by: User, expected_version: int | None = None) -> Deletion:
+    """Move a contact to the recycle bin; sync clients learn of it through its tombstone."""
+    return soft_delete(root=contact, by=by, expected_version=expected_version)
+
+
+def contact_restore(*, contact: Contact, by: User) -> list:
+    """Bring a contact back; refused while its account is in the recycle bin."""
+    check_restorer(by=by, record=contact)
+    return record_restore(record=contact, by=by)

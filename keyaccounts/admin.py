@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import ChangeCounter, IdempotencyKey, Tombstone
+from .recyclebin.models import Deletion
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -35,3 +36,13 @@ class IdempotencyKeyAdmin(ReadOnlyAdmin):
 @admin.register(ChangeCounter)
 class ChangeCounterAdmin(ReadOnlyAdmin):
     list_display = ["value"]
+
+
+@admin.register(Deletion)
+class DeletionAdmin(ReadOnlyAdmin):
+    """The recycle bin's entries; restoring happens on the recycle bin page."""
+
+    list_display = ["label", "model", "deleted_by", "deleted_at", "restored_at", "purged_at"]
+    list_filter = ["model"]
+    list_select_related = ["deleted_by"]
+    search_fields = ["label"]

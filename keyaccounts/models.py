@@ -9,11 +9,14 @@ covers records and deletions.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import VersionConflict
+from .history.models import tracked
+from .recyclebin.models import Deletion  # noqa: F401  (a model of this app)
 
 
 def next_change_seq(*, count: int = 1, using: str = "default") -> int:
@@ -45,14 +48,33 @@ class ChangeCounter(models.Model):
         return str(self.value)
 
 
+class LiveManager(models.Manager):
+    """The default manager: records in the recycle bin are in no list, count, form
+    choice, score input or export. `all_objects` sees them (the bin, restores, purges)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+# The fields a save compares to decide whether it changes anything: bookkeeping is not
+# a change a person made.
+BOOKKEEPING_FIELDS = frozenset({"version", "change_seq", "created_at", "updated_at"})
+
+
 class VersionedModel(models.Model):
     """A record that sync clients and concurrent editors can address safely.
 
-    `external_id` is the client's own key; `version` grows by one on every save, and
-    `save(expected_version=n)` refuses with VersionConflict when someone else saved
-    since version n was read (the check and the increment are one conditional
-    UPDATE, so two writers racing cannot both win). `bulk_update` and
-    `QuerySet.update` skip this: use them only where a set-based write is meant.
+    `external_id` is the client's own key; `version` grows by one on every save that
+    changes a field, and `save(expected_version=n)` refuses with VersionConflict when
+    someone else saved since version n was read (the check and the increment are one
+    conditional UPDATE, so two writers racing cannot both win). A save that changes
+    nothing writes nothing: same version, no history entry, no feed entry, no signal
+    (`touch=True` makes a new version anyway, for a change to a related part).
+    `bulk_update` and `QuerySet.update` skip all this: use them only where a set-based
+    write is meant, with `simple_history.utils.bulk_update_with_history`.
+
+    Deleting is soft (keyaccounts.recyclebin): `deleted_at` set hides the row from
+    `objects`; `.delete()` removes it for good and is for the purge alone.
     """
 
     external_id = models.CharField(
@@ -70,11 +92,26 @@ class VersionedModel(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
+    deletion = models.ForeignKey(
+        "keyaccounts.Deletion",
+        verbose_name=_("deletion"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    history = tracked(inherit=True, excluded_fields=["change_seq", "updated_at", "deletion"])
+
+    objects = LiveManager()
+    all_objects = models.Manager()  # noqa: DJ012 (a manager, listed after the default)
 
     class Meta:
         abstract = True
 
-    def save(self, *args, expected_version: int | None = None, **kwargs):
+    def save(self, *args, expected_version: int | None = None, touch: bool = False, **kwargs):
         if self.external_id == "":
             self.external_id = None
         using = kwargs.get("using") or self._state.db or router.db_for_write(type(self))
@@ -83,6 +120,19 @@ class VersionedModel(models.Model):
                 self.change_seq = next_change_seq(using=using)
                 return super().save(*args, **kwargs)
         manager = type(self)._base_manager.using(using)
+        self.saved_changes = True
+        if not touch and kwargs.get("update_fields") is None:
+            unchanged = self.unchanged_against_stored(manager.db)
+            if unchanged:
+                if expected_version is not None and expected_version != self._stored_version:
+                    raise VersionConflict(
+                        _("This record was changed by someone else since you opened it."),
+                        current_version=self._stored_version,
+                    )
+                # Nothing to write: the caller sees the stored version (the same ETag).
+                self.version = self._stored_version
+                self.saved_changes = False
+                return None
         with transaction.atomic(using=manager.db):
             # The counter first, then the row: every writer locks in the same order.
             self.change_seq = next_change_seq(using=manager.db)
@@ -132,6 +182,60 @@ class VersionedModel(models.Model):
                 )
             return super().delete(*args, **kwargs)
 
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def unchanged_against_stored(self, using: str) -> bool | None:
+        """True when every field equals the stored row; None when the row is gone."""
+        fields = [
+            f
+            for f in self._meta.concrete_fields
+            if f.name not in BOOKKEEPING_FIELDS and not f.primary_key
+        ]
+        stored = (
+            type(self)
+            ._base_manager.using(using)
+            .filter(pk=self.pk)
+            .values("version", *(f.attname for f in fields))
+            .first()
+        )
+        if stored is None:
+            return None
+        self._stored_version = stored["version"]
+        try:
+            return all(stored[f.attname] == f.to_python(getattr(self, f.attname)) for f in fields)
+        except ValidationError:
+            return False
+
+    def validate_unique(self, exclude=None):
+        """Also refuse a unique value that a record in the recycle bin holds (Django's
+        own check reads the default manager, which does not see the bin)."""
+        super().validate_unique(exclude=exclude)
+        errors = {}
+        for field in self._meta.concrete_fields:
+            if not field.unique or field.primary_key or field.name in (exclude or ()):
+                continue
+            value = getattr(self, field.attname)
+            if value in (None, ""):
+                continue
+            held = (
+                type(self)
+                .all_objects.filter(**{field.attname: value}, deleted_at__isnull=False)
+                .exclude(pk=self.pk)
+            )
+            if held.exists():
+                errors[field.name] = ValidationError(
+                    _(
+                        "A %(record)s in the recycle bin has this %(field)s: restore it "
+                        "there, or give another value."
+                    ),
+                    code="unique_in_recycle_bin",
+                    params={"record": self._meta.verbose_name, "field": field.verbose_name},
+                )
+        if errors:
+            raise ValidationError(errors)
+
 
 class Tombstone(models.Model):
     """A deleted synced record, kept so that sync clients learn of the deletion."""
@@ -141,6 +245,8 @@ class Tombstone(models.Model):
     external_id = models.CharField(_("external ID"), max_length=100, blank=True)
     change_seq = models.BigIntegerField(_("change number"), unique=True)
     deleted_at = models.DateTimeField(_("deleted"), auto_now_add=True)
+    # Set when the record was merged into another of its type (the survivor's id).
+    merged_into = models.BigIntegerField(_("merged into"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("deletion record")
@@ -155,7 +261,10 @@ def record_tombstone(sender, instance, using, **kwargs):
     """Every deleted synced record leaves a tombstone, cascaded deletions included.
 
     Connected to each VersionedModel subclass's pre_delete (keyaccounts.apps), not to
-    every model: a receiver for all would stop Django's fast deletes everywhere."""
+    every model: a receiver for all would stop Django's fast deletes everywhere. A
+    record purged from the recycle bin got its tombstone when it was soft-deleted."""
+    if getattr(instance, "deleted_at", None) is not None:
+        return
     Tombstone.objects.using(using).create(
         model=instance._meta.label_lower,
         object_id=instance.pk,

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "simple_history",
     "keyaccounts",
     "accounts",
     "opportunities",
@@ -102,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "keyaccounts.history.context.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -260,7 +262,15 @@ CURRENCY_RATES_TO_CNY = {
     "EUR": os.environ.get("CNY_PER_EUR", "7.7"),
 }
 
+# The recycle bin keeps deleted records this many days; then beat purges them for good.
+RECYCLE_BIN_DAYS = envint("RECYCLE_BIN_DAYS", 90)
+
 CELERY_BEAT_SCHEDULE = {
+    "recycle-bin-purge": {
+        "task": "keyaccounts.tasks.recycle_bin_purge",
+        "schedule": crontab(hour=SCORING_NIGHTLY_HOUR, minute=30),
+        "options": {"expires": 6 * 3600.0},
+    },
     # Every account, nightly: days to close and since contact move with the calendar,
     # and pins expire.
     "scoring-rescore-all": {

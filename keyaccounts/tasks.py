@@ -40,3 +40,12 @@ def idempotency_keys_purge() -> int:
     cutoff = timezone.now() - IDEMPOTENCY_KEY_RETENTION
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task
+def recycle_bin_purge() -> int:
+    """Remove for good what has been in the recycle bin longer than RECYCLE_BIN_DAYS;
+    beat runs it nightly. Returns how many deletions were purged."""
+    from .recyclebin.services import purge_expired
+
+    return purge_expired()

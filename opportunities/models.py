@@ -15,6 +15,7 @@ from accounts.models import (
     CompetitorAssessment,
     Contact,
 )
+from keyaccounts.history.models import tracked
 from keyaccounts.models import VersionedModel
 
 PROBABILITY = [MinValueValidator(0), MaxValueValidator(100)]
@@ -162,6 +163,8 @@ class OpportunityCompetitor(CompetitorAssessment):
         related_name="competitors",
     )
 
+    history = tracked()
+
     class Meta:
         verbose_name = _("competitor in the deal")
         verbose_name_plural = _("competitors in the deal")
@@ -199,6 +202,8 @@ class OpportunityContact(models.Model):
         _("stance on this deal"), max_length=20, choices=Attitude.choices, default=Attitude.UNKNOWN
     )
 
+    history = tracked()
+
     class Meta:
         verbose_name = _("contact in the deal")
         verbose_name_plural = _("contacts in the deal")
@@ -225,6 +230,8 @@ class OpportunityTeamMember(models.Model):
     )
     role = models.CharField(_("role"), max_length=20, choices=AccountTeamRole.choices)
 
+    history = tracked()
+
     class Meta:
         verbose_name = _("deal team member")
         verbose_name_plural = _("deal team members")
@@ -250,6 +257,8 @@ class CriterionCheck(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     checked_at = models.DateTimeField(auto_now_add=True)
+
+    history = tracked()
 
     class Meta:
         verbose_name = _("exit criterion met")

@@ -13,8 +13,9 @@ from accounts.selectors import accounts_visible_to
 from .models import Opportunity, Stage
 
 
-def opportunities_visible_to(user) -> QuerySet[Opportunity]:
-    return Opportunity.objects.filter(account__in=accounts_visible_to(user))
+def opportunities_visible_to(user, *, deleted: bool = False) -> QuerySet[Opportunity]:
+    rows = Opportunity.all_objects if deleted else Opportunity.objects
+    return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
 
 
 def opportunity_get_visible(*, user, pk) -> Opportunity:

@@ -9,7 +9,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact, User
 from accounts.selectors import accounts_visible_to
+from accounts.services import check_restorer
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.recyclebin.models import Deletion
+from keyaccounts.recyclebin.services import record_restore, soft_delete
 
 from .models import (
     CriterionCheck,
@@ -251,10 +254,16 @@ def opportunity_competitor_remove(*, competitor: OpportunityCompetitor, by: User
 @transaction.atomic
 def opportunity_delete(
     *, opportunity: Opportunity, by: User, expected_version: int | None = None
-) -> None:
-    """Delete a deal; sync clients learn of it through its tombstone. With
-    `expected_version`, refuse if someone saved it in between."""
-    opportunity.delete(expected_version=expected_version)
+) -> Deletion:
+    """Move a deal to the recycle bin; sync clients learn of it through its tombstone.
+    With `expected_version`, refuse if someone saved it in between."""
+    return soft_delete(root=opportunity, by=by, expected_version=expected_version)
+
+
+def opportunity_restore(*, opportunity: Opportunity, by: User) -> list:
+    """Bring a deal back; refused while its account is in the recycle bin."""
+    check_restorer(by=by, record=opportunity)
+    return record_restore(record=opportunity, by=by)
 
 
 def local_today() -> datetime.date:

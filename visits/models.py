@@ -97,6 +97,9 @@ class Visit(VersionedModel):
         related_name="+",
     )
 
+    # Who was met and who went are part of the visit's history (django-simple-history).
+    _history_m2m_fields = ["contacts", "attendees"]
+
     class Meta:
         verbose_name = _("visit")
         verbose_name_plural = _("visits")

@@ -30,12 +30,14 @@ from accounts.selectors import accounts_visible_to, users_managed_by
 from .models import DevelopmentRecord, DevelopmentResult, Notification, Visit, VisitStatus
 
 
-def visits_visible_to(user) -> QuerySet[Visit]:
-    return Visit.objects.filter(account__in=accounts_visible_to(user))
+def visits_visible_to(user, *, deleted: bool = False) -> QuerySet[Visit]:
+    rows = Visit.all_objects if deleted else Visit.objects
+    return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
 
 
-def development_records_visible_to(user) -> QuerySet[DevelopmentRecord]:
-    return DevelopmentRecord.objects.filter(account__in=accounts_visible_to(user))
+def development_records_visible_to(user, *, deleted: bool = False) -> QuerySet[DevelopmentRecord]:
+    rows = DevelopmentRecord.all_objects if deleted else DevelopmentRecord.objects
+    return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
 
 
 def account_timeline(*, account) -> QuerySet[Visit]:

@@ -8,8 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, User
-from accounts.selectors import accounts_visible_to
+from accounts.selectors import accounts_visible_to, is_manager
+from accounts.services import check_restorer
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.recyclebin.models import Deletion
+from keyaccounts.recyclebin.services import record_restore, soft_delete
 from keyaccounts.tasks import enqueue_on_commit
 
 from .models import (
@@ -235,6 +238,40 @@ def notifications_mark_all_read(*, user: User) -> int:
 
 
 @transaction.atomic
-def visit_delete(*, visit: Visit, by: User, expected_version: int | None = None) -> None:
-    """Delete a visit (the API's; pages cancel instead). Sync clients get a tombstone."""
-    visit.delete(expected_version=expected_version)
+def visit_delete(*, visit: Visit, by: User, expected_version: int | None = None) -> Deletion:
+    """Move a visit to the recycle bin. Sync clients get a tombstone."""
+    deletion = soft_delete(root=visit, by=by, expected_version=expected_version)
+    from .tasks import reminders_for_account
+
+    enqueue_on_commit(reminders_for_account, visit.account_id)
+    return deletion
+
+
+def visit_restore(*, visit: Visit, by: User) -> list:
+    """Bring a visit back; refused while its account is in the recycle bin."""
+    check_restorer(by=by, record=visit)
+    return record_restore(record=visit, by=by)
+
+
+@transaction.atomic
+def development_record_delete(
+    *, record: DevelopmentRecord, by: User, expected_version: int | None = None
+) -> Deletion:
+    """Move an unreviewed development record to the recycle bin; a reviewed one is kept
+    for good (it is the manager's signed-off account of the effort)."""
+    if record.reviewed_on is not None:
+        raise ApplicationError(
+            _("A reviewed development record is kept for good: it cannot be deleted."),
+            code="protected",
+        )
+    if by.pk != record.prepared_by_id and not is_manager(by):
+        raise ApplicationError(
+            _("Only who prepared it, or a manager, can delete this record."),
+            code="permission_denied",
+        )
+    return soft_delete(root=record, by=by, expected_version=expected_version)
+
+
+def development_record_restore(*, record: DevelopmentRecord, by: User) -> list:
+    check_restorer(by=by, record=record)
+    return record_restore(record=record, by=by)

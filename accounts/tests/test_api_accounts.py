@@ -1,6 +1,8 @@
 """/api/v1/accounts/ and /api/v1/contacts/: the visibility rule, filters, the owner
 rule, deletes, and a constant number of queries per page."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -165,8 +167,12 @@ def test_a_teammate_cannot_delete_the_account(personas, api):
     assert Account.objects.filter(pk=personas.account.pk).exists()
 
 
-def test_an_account_with_development_records_is_kept(personas, api):
-    DevelopmentRecordFactory(account=personas.account)
+def test_an_account_with_reviewed_development_records_is_kept(personas, api):
+    DevelopmentRecordFactory(
+        account=personas.account,
+        reviewed_by=personas.manager,
+        reviewed_on=datetime.date(2026, 3, 1),
+    )
 
     response = api(personas.alice).delete(f"/api/v1/accounts/{personas.account.pk}/")
 

@@ -30,6 +30,9 @@ STATUS_OF_CODE = {
     "idempotency_key_in_use": status.HTTP_409_CONFLICT,
     "permission_denied": status.HTTP_403_FORBIDDEN,
     "not_found": status.HTTP_404_NOT_FOUND,
+    "account_deleted": status.HTTP_409_CONFLICT,
+    "not_deleted": status.HTTP_409_CONFLICT,
+    "possible_duplicate": status.HTTP_409_CONFLICT,
 }
 # Business rules that are about one field: the message is put on that field too.
 FIELD_OF_CODE = {
