@@ -2,7 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
+from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
+
+from . import services
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact, SalesTeam, User
 
 
@@ -59,10 +63,11 @@ class ContactInline(admin.TabularInline):
     fields = ["name", "title", "buying_role", "is_coach", "attitude", "influence", "is_active"]
     extra = 0
     show_change_link = True
+    can_delete = False  # a contact is deleted on its own page, into the recycle bin
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "industry", "region", "status", "owner", "credit_rating", "updated_at"]
     list_filter = ["status", "industry", "credit_rating", "growth_potential", "owner__sales_team"]
     list_select_related = ["owner"]
@@ -73,9 +78,15 @@ class AccountAdmin(admin.ModelAdmin):
     show_full_result_count = False  # a COUNT(*) over 100,000 rows on every page is waste
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    def delete_service(self, obj, *, by):
+        return services.account_delete(account=obj, by=by)
+
+    def deleted_along(self, obj):
+        return services.account_deleted_along(obj)
+
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "account", "title", "buying_role", "is_coach", "attitude", "is_active"]
     list_filter = ["buying_role", "is_coach", "attitude", "influence", "is_active"]
     list_select_related = ["account"]
@@ -84,9 +95,12 @@ class ContactAdmin(admin.ModelAdmin):
     readonly_fields = ["version", "created_at", "updated_at"]
     show_full_result_count = False
 
+    def delete_service(self, obj, *, by):
+        return services.contact_delete(contact=obj, by=by)
+
 
 @admin.register(AccountTeamMember)
-class AccountTeamMemberAdmin(admin.ModelAdmin):
+class AccountTeamMemberAdmin(SimpleHistoryAdmin):
     list_display = ["account", "user", "role"]
     list_filter = ["role"]
     list_select_related = ["account", "user"]
@@ -95,7 +109,7 @@ class AccountTeamMemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountCompetitor)
-class AccountCompetitorAdmin(admin.ModelAdmin):
+class AccountCompetitorAdmin(SimpleHistoryAdmin):
     list_display = ["name", "account", "threat"]
     list_filter = ["threat"]
     list_select_related = ["account"]

@@ -1,5 +1,9 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
+from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
+
+from . import services
 from .models import (
     CriterionCheck,
     ExitCriterion,
@@ -59,7 +63,7 @@ class StageChangeInline(admin.TabularInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
+class OpportunityAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "name",
         "account",
@@ -79,9 +83,12 @@ class OpportunityAdmin(admin.ModelAdmin):
     date_hierarchy = "expected_close_date"
     show_full_result_count = False
 
+    def delete_service(self, obj, *, by):
+        return services.opportunity_delete(opportunity=obj, by=by)
+
 
 @admin.register(OpportunityCompetitor)
-class OpportunityCompetitorAdmin(admin.ModelAdmin):
+class OpportunityCompetitorAdmin(SimpleHistoryAdmin):
     list_display = ["name", "opportunity", "threat"]
     list_select_related = ["opportunity"]
     search_fields = ["name", "opportunity__name"]
@@ -89,14 +96,14 @@ class OpportunityCompetitorAdmin(admin.ModelAdmin):
 
 
 @admin.register(OpportunityContact)
-class OpportunityContactAdmin(admin.ModelAdmin):
+class OpportunityContactAdmin(SimpleHistoryAdmin):
     list_display = ["contact", "opportunity", "role", "stance"]
     list_select_related = ["contact", "opportunity"]
     raw_id_fields = ["opportunity", "contact"]
 
 
 @admin.register(OpportunityTeamMember)
-class OpportunityTeamMemberAdmin(admin.ModelAdmin):
+class OpportunityTeamMemberAdmin(SimpleHistoryAdmin):
     list_display = ["user", "opportunity", "role"]
     list_select_related = ["user", "opportunity"]
     raw_id_fields = ["opportunity", "user"]
@@ -110,6 +117,6 @@ class StageChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(CriterionCheck)
-class CriterionCheckAdmin(admin.ModelAdmin):
+class CriterionCheckAdmin(SimpleHistoryAdmin):
     list_display = ["opportunity", "criterion", "checked_by", "checked_at"]
     raw_id_fields = ["opportunity", "checked_by"]

@@ -10,7 +10,7 @@ from django.db.models.functions import RowNumber
 from accounts.models import Account, User
 from accounts.selectors import accounts_visible_to
 
-from .models import Opportunity, Stage
+from .models import Opportunity, OpportunityContact, Stage
 
 
 def opportunities_visible_to(user, *, deleted: bool = False) -> QuerySet[Opportunity]:
@@ -41,6 +41,14 @@ def account_opportunities(*, account: Account) -> QuerySet[Opportunity]:
     """The account's deals for its page: open ones by close date, then the closed ones."""
     return account.opportunities.select_related("stage", "owner").order_by(
         F("closed_on").desc(nulls_first=True), "expected_close_date", "pk"
+    )
+
+
+def deal_contact_roles(*, opportunity: Opportunity) -> QuerySet[OpportunityContact]:
+    """The deal's contacts with their roles. A contact in the recycle bin is left out;
+    its role comes back with it when it is restored."""
+    return opportunity.contact_roles.filter(contact__deleted_at__isnull=True).select_related(
+        "contact"
     )
 
 

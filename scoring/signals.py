@@ -1,4 +1,5 @@
-"""What makes an account's score stale: saving or deleting anything a source reads.
+"""What makes an account's score stale: saving or deleting anything a source reads,
+or moving it to or from the recycle bin.
 
 A save marks the account in the same transaction (`rescore_request`), so the request
 commits or rolls back with the change. A delete marks it once the delete commits, and
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from accounts.models import Account, Contact
+from keyaccounts.recyclebin.signals import records_moved
 from opportunities.models import Opportunity
 from visits.models import Visit
 
@@ -34,7 +36,15 @@ def _deleted(sender, instance, **kwargs):
     transaction.on_commit(later)
 
 
+def _moved(sender, account_ids, **kwargs):
+    """Records went to or came back from the recycle bin (a set-based write, no
+    post_save): the live accounts among theirs are rescored; an account in the bin has
+    no grade to keep up to date."""
+    rescore_request(Account.objects.filter(pk__in=account_ids).values_list("pk", flat=True))
+
+
 def connect():
+    records_moved.connect(_moved, dispatch_uid="scoring-recycle-bin")
     for model in (Account, Contact, Opportunity, Visit, Assessment):
         post_save.connect(_saved, sender=model, dispatch_uid=f"scoring-saved:{model._meta.label}")
     for model in (Contact, Opportunity, Visit):

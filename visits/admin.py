@@ -1,10 +1,14 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
+from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
+
+from . import services
 from .models import DevelopmentRecord, Notification, Visit
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "account",
         "status",
@@ -23,9 +27,12 @@ class VisitAdmin(admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     show_full_result_count = False
 
+    def delete_service(self, obj, *, by):
+        return services.visit_delete(visit=obj, by=by)
+
 
 @admin.register(DevelopmentRecord)
-class DevelopmentRecordAdmin(admin.ModelAdmin):
+class DevelopmentRecordAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "account",
         "result",
@@ -40,6 +47,9 @@ class DevelopmentRecordAdmin(admin.ModelAdmin):
     search_fields = ["account__name", "summary", "remarks"]
     autocomplete_fields = ["account", "prepared_by", "reviewed_by"]
     readonly_fields = ["version", "created_at", "updated_at"]
+
+    def delete_service(self, obj, *, by):
+        return services.development_record_delete(record=obj, by=by)
 
 
 @admin.register(Notification)

@@ -36,7 +36,7 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connections, router, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.constants import OnConflict
 from django.db.models.functions import TruncDate
 from django.db.models.sql import InsertQuery
@@ -322,6 +322,9 @@ def _send_next(connection, *, exclude: set[int]) -> tuple[int, bool] | None:
                     email_attempts__lt=EMAIL_MAX_ATTEMPTS,
                     recipient__is_active=True,
                 )
+                # Not about a visit in the recycle bin (its account's deletion takes the
+                # account out of the recipient's visible ones, below).
+                .filter(Q(visit__isnull=True) | Q(visit__deleted_at__isnull=True))
                 .exclude(recipient__email="")
                 .exclude(pk__in=exclude)
                 .order_by("pk")

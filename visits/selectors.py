@@ -276,9 +276,11 @@ def development_records_awaiting_review(*, manager: User) -> QuerySet[Developmen
 
 
 def notifications_of(user: User) -> QuerySet[Notification]:
-    """A user's own notifications about accounts they can still see, newest first."""
+    """A user's own notifications about accounts they can still see, newest first; none
+    about a visit in the recycle bin (they come back with it)."""
     return (
         Notification.objects.filter(recipient=user, account__in=accounts_visible_to(user))
+        .filter(Q(visit__isnull=True) | Q(visit__deleted_at__isnull=True))
         .select_related("account", "visit__owner")
         .order_by("-created_at", "-pk")
     )

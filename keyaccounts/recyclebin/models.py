@@ -32,6 +32,9 @@ class Deletion(models.Model):
         related_name="+",
     )
     purged_at = models.DateTimeField(_("purged"), null=True, blank=True)
+    # "deleted", or "merged": a record merged into another is kept for good (its id
+    # redirects to the survivor, its history stays), never listed in the bin or purged.
+    reason = models.CharField(_("reason"), max_length=10, default="deleted", db_index=True)
 
     class Meta:
         verbose_name = _("deletion")

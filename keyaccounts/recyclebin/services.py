@@ -28,6 +28,7 @@ from keyaccounts.history.context import current_origin
 from keyaccounts.models import Tombstone, VersionedModel, next_change_seq
 
 from .models import Deletion
+from .signals import records_moved
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ def soft_delete(
         account_id=_account_id_of(root),
         deleted_by=by,
         deleted_at=now,
+        reason=MERGED if reason == MERGED else DELETED,
         counts={
             m._meta.label_lower: len(objs) - (m is model)
             for m, objs in groups.items()
@@ -131,6 +133,12 @@ def soft_delete(
             for obj in objs
         ]
     Tombstone.objects.bulk_create(stones)
+    records_moved.send(
+        sender=model,
+        deletion=deletion,
+        deleted=True,
+        account_ids={_account_id_of(obj) for objs in groups.values() for obj in objs},
+    )
     return deletion
 
 
@@ -167,6 +175,16 @@ def restore(*, deletion: Deletion, by) -> list[VersionedModel]:
     deletion = Deletion.objects.select_for_update().get(pk=deletion.pk)
     if not deletion.in_bin:
         raise ApplicationError(_("This record is not in the recycle bin."), code="not_deleted")
+    root = apps.get_model(deletion.model).all_objects.filter(pk=deletion.object_id).first()
+    if getattr(root, "merged_into_id", None) is not None:
+        # Its contacts, visits and the rest live on in the survivor: it would come back empty.
+        raise ApplicationError(
+            _(
+                "This record was merged into another, which holds its data now: it cannot "
+                "be restored."
+            ),
+            code="merged",
+        )
     groups = []
     for model in soft_deletable_models():
         objs = list(model.all_objects.select_for_update().filter(deletion=deletion))
@@ -187,12 +205,32 @@ def restore(*, deletion: Deletion, by) -> list[VersionedModel]:
     deletion.restored_at = now
     deletion.restored_by = by
     deletion.save(update_fields=["restored_at", "restored_by"])
+    records_moved.send(
+        sender=apps.get_model(deletion.model),
+        deletion=deletion,
+        deleted=False,
+        account_ids={_account_id_of(obj) for obj in restored},
+    )
     return restored
 
 
 def record_restore(*, record: VersionedModel, by) -> list[VersionedModel]:
     """Restore the deletion `record` went with (refused when its account is deleted)."""
     return restore(deletion=check_restorable(record), by=by)
+
+
+def _purge_history(model: type[VersionedModel], ids: list[int]) -> None:
+    """Remove the history of purged records: their own, and what the history of the
+    rows that went with them says of them (an account's team and competitors, a deal's
+    contacts, a visit's people), whose tables point at them without a constraint."""
+    model.history.model.objects.filter(id__in=ids).delete()
+    for historical in apps.get_models():
+        tracked_type = getattr(historical, "instance_type", None)
+        if tracked_type is None or issubclass(tracked_type, VersionedModel):
+            continue
+        for field in historical._meta.concrete_fields:
+            if field.is_relation and field.related_model is model:
+                historical.objects.filter(**{f"{field.attname}__in": ids}).delete()
 
 
 def purge_expired(*, now: datetime.datetime | None = None, days: int | None = None) -> int:
@@ -202,7 +240,7 @@ def purge_expired(*, now: datetime.datetime | None = None, days: int | None = No
     now = now or timezone.now()
     days = settings.RECYCLE_BIN_DAYS if days is None else days
     cutoff = now - datetime.timedelta(days=days)
-    expired = Deletion.objects.filter(
+    expired = Deletion.objects.exclude(reason=MERGED).filter(
         restored_at__isnull=True, purged_at__isnull=True, deleted_at__lt=cutoff
     ).order_by("deleted_at", "pk")
     # Children before their account: an account's rows go last.
@@ -221,7 +259,7 @@ def purge_expired(*, now: datetime.datetime | None = None, days: int | None = No
                         continue
                     for obj in model.all_objects.filter(pk__in=ids):
                         obj.delete()
-                    model.history.model.objects.filter(id__in=ids).delete()
+                    _purge_history(model, ids)
                 Deletion.objects.filter(pk=deletion.pk).update(purged_at=now)
                 purged += 1
         except (ProtectedError, RestrictedError) as error:

@@ -228,13 +228,16 @@ def test_a_reviewed_record_is_locked(personas, login):
     assert "already reviewed" in response.content.decode()
 
 
-def test_there_is_no_way_to_delete_a_record(personas, login):
+def test_there_is_no_way_to_delete_a_reviewed_record(personas, login):
+    """The only delete page moves an unreviewed record to the recycle bin; a reviewed one
+    offers none and refuses one (keyaccounts/tests/test_recycle_bin_pages.py)."""
     from visits import urls
 
-    assert not [p for p in urls.urlpatterns if "delete" in str(p.pattern) or "remove" in p.name]
-    record = closed_record(personas)
+    deletes = [p.name for p in urls.urlpatterns if "delete" in str(p.pattern) or "remove" in p.name]
+    assert deletes == ["delete", "record_delete"]  # a visit's, a record's: to the recycle bin
+    record = closed_record(personas, reviewed_by=personas.manager, reviewed_on=timezone.localdate())
     html = login(personas.alice).get(record.get_absolute_url()).content.decode()
-    assert "Delete" not in html
+    assert "recycle bin" not in html and "delete" not in html.lower().split("<main", 1)[1]
 
 
 # --- the list: filters, search, archive -------------------------------------------------------

@@ -1,0 +1,50 @@
+"""How the recycle bin names what is in it, in the reader's language."""
+
+from django.db.models import QuerySet
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
+
+# The record types that go to the recycle bin, as a person names them; the order of the
+# "with 3 contacts, 2 visits and 1 deal" phrases.
+TYPES = {
+    "accounts.account": gettext_lazy("Account"),
+    "accounts.contact": gettext_lazy("Contact"),
+    "visits.visit": gettext_lazy("Visit"),
+    "opportunities.opportunity": gettext_lazy("Deal"),
+    "visits.developmentrecord": gettext_lazy("Development record"),
+}
+COUNTS = {
+    "accounts.account": ngettext_lazy("%(count)d account", "%(count)d accounts", "count"),
+    "accounts.contact": ngettext_lazy("%(count)d contact", "%(count)d contacts", "count"),
+    "visits.visit": ngettext_lazy("%(count)d visit", "%(count)d visits", "count"),
+    "opportunities.opportunity": ngettext_lazy("%(count)d deal", "%(count)d deals", "count"),
+    "visits.developmentrecord": ngettext_lazy(
+        "%(count)d development record", "%(count)d development records", "count"
+    ),
+}
+TYPE_CHOICES = list(TYPES.items())
+
+
+def type_label(model_label: str) -> str:
+    """The type as a person names it: "Contact" for accounts.contact."""
+    return str(TYPES.get(model_label, model_label))
+
+
+def along_counts(querysets: list[QuerySet]) -> dict[str, int]:
+    """{model label: how many live rows} of the querysets a delete takes along (one
+    COUNT each), as `Deletion.counts` will hold them."""
+    counts = {}
+    for queryset in querysets:
+        n = queryset.filter(deleted_at__isnull=True).count()
+        if n:
+            label = queryset.model._meta.label_lower
+            counts[label] = counts.get(label, 0) + n
+    return counts
+
+
+def along_text(counts: dict[str, int]) -> str:
+    """What went along, in words: "3 contacts, 2 visits and 1 deal" ("" if nothing)."""
+    phrases = [COUNTS[label] % {"count": counts[label]} for label in COUNTS if counts.get(label)]
+    phrases += [f"{n} {label}" for label, n in counts.items() if n and label not in COUNTS]
+    return str(get_text_list(phrases, _("and"))) if phrases else ""

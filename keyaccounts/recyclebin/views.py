@@ -1,0 +1,134 @@
+"""The recycle bin page (回收站): what was deleted, by whom, when, and the way back.
+
+Rows come from `selectors.deletions_visible_to` (who deleted them, and the managers
+who can see their account); a restore goes through the record type's restore service,
+so the rules (who may restore, not while the account is in the bin) stay there.
+"""
+
+import datetime
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from keyaccounts.exceptions import ApplicationError
+
+from .filters import DeletionFilter
+from .labels import along_text, type_label
+from .selectors import deletions_visible_to
+
+PAGE_SIZE = 25
+
+
+def _restore_services() -> dict:
+    """Each record type's restore service, by its model label."""
+    from accounts.services import account_restore, contact_restore
+    from opportunities.services import opportunity_restore
+    from visits.services import development_record_restore, visit_restore
+
+    return {
+        "accounts.account": lambda record, by: account_restore(account=record, by=by),
+        "accounts.contact": lambda record, by: contact_restore(contact=record, by=by),
+        "visits.visit": lambda record, by: visit_restore(visit=record, by=by),
+        "opportunities.opportunity": lambda record, by: opportunity_restore(
+            opportunity=record, by=by
+        ),
+        "visits.developmentrecord": lambda record, by: development_record_restore(
+            record=record, by=by
+        ),
+    }
+
+
+def _entry(deletion, *, today: datetime.date, days: int) -> dict:
+    purge_on = timezone.localdate(deletion.deleted_at) + datetime.timedelta(days=days)
+    return {
+        "deletion": deletion,
+        "type": type_label(deletion.model),
+        "along": along_text(deletion.counts),
+        "purge_on": purge_on,
+        "days_left": max((purge_on - today).days, 0),
+    }
+
+
+def bin_view(request):
+    queryset = deletions_visible_to(request.user).select_related("deleted_by")
+    filterset = DeletionFilter(request.GET or None, queryset=queryset, request=request)
+    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    page = Paginator(rows.order_by("-deleted_at", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    today = timezone.localdate()
+    days = settings.RECYCLE_BIN_DAYS
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "recyclebin/bin.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "entries": [_entry(d, today=today, days=days) for d in page.object_list],
+            "query": query.urlencode(),
+            "days": days,
+            "here": request.get_full_path(),
+        },
+    )
+
+
+def _back(request) -> str:
+    candidate = request.POST.get("next", "")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("recyclebin:bin")
+
+
+@require_POST
+def restore_view(request, pk):
+    deletion = get_object_or_404(deletions_visible_to(request.user, in_bin=False), pk=pk)
+    back = _back(request)
+    model = apps.get_model(deletion.model)
+    record = model.all_objects.filter(pk=deletion.object_id).first()
+    if record is None or not deletion.in_bin:
+        messages.error(
+            request,
+            _("“%(name)s” is not in the recycle bin any more: it was restored or purged.")
+            % {"name": deletion.label},
+        )
+        return redirect(back)
+    try:
+        restored = _restore_services()[deletion.model](record, request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    others = len(restored) - 1
+    name = str(record)
+    text = (
+        ngettext(
+            "Restored %(name)s (and %(count)d record deleted with it).",
+            "Restored %(name)s (and %(count)d records deleted with it).",
+            others,
+        )
+        if others
+        else _("Restored %(name)s.")
+    ) % {"name": name, "count": others}
+    messages.success(
+        request,
+        format_html(
+            '{} <a href="{}">{}</a>',
+            text,
+            record.get_absolute_url(),
+            _("Open %(name)s") % {"name": name},
+        ),
+    )
+    return redirect(back)
