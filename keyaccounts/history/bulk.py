@@ -1,0 +1,65 @@
+"""Set-based writes that keep the history whole, many-to-many fields included."""
+
+import datetime
+
+from django.apps import apps
+from django.db import models
+
+from .context import current_origin
+
+
+def bulk_update_with_history(
+    objs: list[models.Model],
+    fields: list[str],
+    *,
+    by,
+    date: datetime.datetime,
+    reason: str | None = None,
+    manager: models.Manager | None = None,
+) -> None:
+    """`objs` (one model) updated in `fields` in one statement, with one history entry
+    each, recorded against `by` with the current origin.
+
+    simple-history's own `bulk_update_with_history` writes the entries without the
+    many-to-many fields it tracks (a visit's contacts and attendees), so the next entry
+    would read as if they had been emptied and refilled; here they are copied from the
+    current rows, as a single save's entry has them."""
+    if not objs:
+        return
+    model = type(objs[0])
+    manager = manager or model._default_manager
+    if fields:
+        manager.bulk_update(objs, fields)
+    entries = model.history.bulk_history_create(
+        objs,
+        update=True,
+        default_user=by,
+        default_change_reason=reason or "",
+        default_date=date,
+        custom_historical_attrs={"origin": current_origin()},
+    )
+    for name in getattr(model, "_history_m2m_fields", ()):
+        _copy_m2m_rows(model, name, entries)
+
+
+def _copy_m2m_rows(model: type[models.Model], name: str, entries: list) -> None:
+    field = model._meta.get_field(name)
+    through = field.remote_field.through
+    own, other = field.m2m_field_name(), field.m2m_reverse_field_name()
+    history_model = type(entries[0])
+    # simple-history names the snapshot table after the historical model and the field.
+    snapshot = apps.get_model(history_model._meta.app_label, f"{history_model.__name__}_{name}")
+    entry_of = {entry.id: entry.pk for entry in entries}
+    rows = through.objects.filter(**{f"{own}__in": list(entry_of)}).values_list(
+        "pk", f"{own}_id", f"{other}_id"
+    )
+    snapshot.objects.bulk_create(
+        [
+            snapshot(
+                history_id=entry_of[owner_id],
+                id=pk,
+                **{f"{own}_id": owner_id, f"{other}_id": other_id},
+            )
+            for pk, owner_id, other_id in rows
+        ]
+    )

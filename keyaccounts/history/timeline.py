@@ -1,0 +1,399 @@
+"""A record's change history as a person reads it: newest first, who, when, from where,
+what happened, and each field's old → new value in the page's language.
+
+django-simple-history keeps one row per save. An entry here is one action on one object:
+the record itself or one of its parts (a team member, a competitor, a ticked exit
+criterion — `PARTS`). Consecutive rows of one object by the same person from the same
+place within `GROUP_WINDOW` read as one entry: a visit's save and the `set()` of its
+contacts and attendees that follows are one change. An entry's changes compare its last
+row with the row before it, so a value changed and changed back in one go is no change,
+and an entry in which nothing a person sees changed (a new version for a part of a deal,
+say) is left out.
+
+Cost: one query per historical table, one per many-to-many history table and one per
+model the rows point to (names of users, stages, contacts…), however many entries.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.utils import formats, timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from keyaccounts.recyclebin.services import DELETED, MERGED, RESTORED
+
+from .context import Origin
+
+# Rows of one object this close together, by the same person from the same place, are
+# one change (a save and the many-to-many writes that follow it in the same request).
+GROUP_WINDOW = datetime.timedelta(seconds=2)
+
+# Bookkeeping, not a change a person made. `deleted_at` shows as the entry's action.
+HIDDEN_FIELDS = frozenset(
+    {"id", "version", "change_seq", "created_at", "updated_at", "deleted_at", "deletion"}
+    | {"name_key"}
+)
+
+EMPTY = "—"
+
+
+class Action(models.TextChoices):
+    CREATED = "created", _("created")
+    CHANGED = "changed", _("changed")
+    DELETED = "deleted", _("moved to the recycle bin")
+    RESTORED = "restored", _("restored from the recycle bin")
+    MERGED = "merged", _("merged into another record")
+    # The survivor of a merge, and what moved to it.
+    MERGE_KEPT = "merge_kept", _("changed by a merge")
+    REMOVED = "removed", _("removed")
+
+
+# The change reasons the recycle bin writes on its bulk updates.
+ACTION_OF_REASON = {DELETED: Action.DELETED, RESTORED: Action.RESTORED, MERGED: Action.MERGED}
+
+
+@dataclass(frozen=True)
+class Part:
+    """A tracked model whose rows belong to a record: an account's team members."""
+
+    model: str  # "accounts.AccountTeamMember"
+    parent: str  # its foreign key to the record: "account"
+    name_field: str  # the field that names one row: "user"
+    added: Any = _("added")
+    removed: Any = _("removed")
+
+
+PARTS: dict[str, tuple[Part, ...]] = {
+    "accounts.account": (
+        Part("accounts.AccountTeamMember", "account", "user"),
+        Part("accounts.AccountCompetitor", "account", "name"),
+    ),
+    "opportunities.opportunity": (
+        Part("opportunities.OpportunityContact", "opportunity", "contact"),
+        Part("opportunities.OpportunityTeamMember", "opportunity", "user"),
+        Part("opportunities.OpportunityCompetitor", "opportunity", "name"),
+        Part(
+            "opportunities.CriterionCheck",
+            "opportunity",
+            "criterion",
+            added=_("ticked"),
+            removed=_("unticked"),
+        ),
+    ),
+}
+
+
+def parts_of(record) -> tuple[Part, ...]:
+    """The parts whose history shows on `record`'s timeline."""
+    return PARTS.get(record._meta.label_lower, ())
+
+
+@dataclass
+class Change:
+    field: str
+    label: str  # the field's verbose name, in the active language
+    old: Any  # JSON: ids for foreign keys, sorted ids for many-to-many, ISO dates
+    new: Any
+    old_display: str
+    new_display: str
+
+
+@dataclass
+class Entry:
+    when: datetime.datetime
+    user: Any  # None: a system task
+    origin: str  # an Origin value
+    action: str  # an Action value
+    verb: str  # what happened, for a person: "changed", "added", "ticked"…
+    object_type: str  # "accounts.accountteammember"
+    object_id: int
+    object_label: str
+    is_part: bool
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.pk if self.user is not None else None
+
+    @property
+    def user_name(self) -> str:
+        return str(self.user) if self.user is not None else gettext("system")
+
+    @property
+    def origin_label(self) -> str:
+        return str(Origin(self.origin).label) if self.origin in Origin.values else self.origin
+
+
+@dataclass
+class _Source:
+    model: type[models.Model]
+    filters: dict
+    part: Part | None
+    fields: list = field(default_factory=list)  # the fields a person reads
+    m2m_fields: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    values: dict = field(default_factory=dict)  # history_id → {field name: value}
+
+
+def record_timeline(record, *, user=None, parts: tuple[Part, ...] | None = None) -> list[Entry]:
+    """Every change to `record` and to its `parts` (default: `parts_of(record)`),
+    newest first. Rows of deleted parts and of a record in the recycle bin are read too.
+
+    `user`: who reads it. An account the history names that they may not see (a contact
+    moved from another team's account, say) is not named."""
+    parts = parts_of(record) if parts is None else parts
+    sources = [_Source(type(record), {"id": record.pk}, None)]
+    for part in parts:
+        sources.append(_Source(apps.get_model(part.model), {f"{part.parent}_id": record.pk}, part))
+    for source in sources:
+        _load(source)
+    names = _names(sources, user)
+    entries = []
+    for index, source in enumerate(sources):
+        for group in _groups(source):
+            entry = _entry(record, source, group, names)
+            if entry is not None:
+                entries.append(((entry.when, index, group.rows[-1].history_id), entry))
+    entries.sort(key=lambda pair: pair[0], reverse=True)
+    return [entry for _key, entry in entries]
+
+
+# --- loading -------------------------------------------------------------------------
+
+
+def _load(source: _Source) -> None:
+    history = source.model.history.model
+    hidden = HIDDEN_FIELDS | ({source.part.parent} if source.part else set())
+    source.fields = [
+        f
+        for f in history.tracked_fields
+        if f.name not in hidden
+        and not getattr(f, "auto_now", False)
+        and not getattr(f, "auto_now_add", False)
+    ]
+    source.m2m_fields = list(getattr(history, "_history_m2m_fields", []))
+    source.rows = list(
+        history.objects.filter(**source.filters)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    sets = {f.name: _m2m_sets(history, f, source.filters) for f in source.m2m_fields}
+    carried: dict[int, dict] = {}
+    for row in source.rows:
+        values = {f.name: getattr(row, f.attname) for f in source.fields}
+        previous = carried.get(row.id, {})
+        for f in source.m2m_fields:
+            # Bulk writes (the recycle bin's) record no many-to-many rows: nothing changed.
+            bulk = row.history_change_reason in ACTION_OF_REASON or row.history_type == "-"
+            values[f.name] = (
+                previous.get(f.name, frozenset())
+                if bulk
+                else frozenset(sets[f.name].get(row.history_id, ()))
+            )
+        carried[row.id] = values
+        source.values[row.history_id] = values
+
+
+def _m2m_sets(history, m2m_field, filters: dict) -> dict[int, set]:
+    """{history_id: {ids}} of one many-to-many field, for every row of the object."""
+    through = getattr(history, m2m_field.name).model
+    target = m2m_field.m2m_reverse_field_name()
+    rows = through.objects.filter(**{f"history__{k}": v for k, v in filters.items()})
+    sets: dict[int, set] = {}
+    for history_id, target_id in rows.values_list("history_id", f"{target}_id"):
+        sets.setdefault(history_id, set()).add(target_id)
+    return sets
+
+
+def _names(sources: list[_Source], user) -> dict[type, dict[Any, str]]:
+    """The str() of every row the history points to: one query per related model,
+    records in the recycle bin included; accounts only if `user` may see them."""
+    wanted: dict[type, set] = {}
+    for source in sources:
+        for f in source.fields + source.m2m_fields:
+            if not f.is_relation:
+                continue
+            ids = wanted.setdefault(f.related_model, set())
+            for values in source.values.values():
+                value = values[f.name]
+                if isinstance(value, frozenset):
+                    ids |= value
+                elif value is not None:
+                    ids.add(value)
+    names: dict[type, dict[Any, str]] = {}
+    for model, ids in wanted.items():
+        names[model] = {}
+        if not ids:
+            continue
+        rows = model._base_manager.filter(pk__in=ids)
+        if user is not None and model._meta.label_lower == "accounts.account":
+            from accounts.selectors import accounts_visible_to
+
+            rows = accounts_visible_to(user, deleted=True).filter(pk__in=ids)
+            names[model] = dict.fromkeys(ids, gettext("an account you cannot see"))
+        names[model].update((obj.pk, str(obj)) for obj in rows)
+    return names
+
+
+# --- grouping and diffing --------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    action: str
+    rows: list
+    before: Any  # the object's row before this group, or None
+
+
+def _action(row) -> str:
+    if row.history_type == "+":
+        return Action.CREATED
+    if row.history_type == "-":
+        return Action.REMOVED
+    action = ACTION_OF_REASON.get(row.history_change_reason, Action.CHANGED)
+    if action == Action.MERGED and getattr(row, "deleted_at", None) is None:
+        return Action.MERGE_KEPT
+    return action
+
+
+def _groups(source: _Source) -> list[_Group]:
+    groups: list[_Group] = []
+    last_group_of: dict[int, _Group] = {}
+    for row in source.rows:
+        action = _action(row)
+        group = last_group_of.get(row.id)
+        if (
+            action == Action.CHANGED
+            and group is not None
+            and source.values[row.history_id] == source.values[group.rows[-1].history_id]
+        ):
+            # Only bookkeeping changed (a new version for a part of a deal): no change,
+            # and no link between the changes before and after it.
+            continue
+        if group is not None and _joins(group, row, action):
+            group.rows.append(row)
+            continue
+        group = _Group(action, [row], before=group.rows[-1] if group else None)
+        groups.append(group)
+        last_group_of[row.id] = group
+    return groups
+
+
+def _joins(group: _Group, row, action: str) -> bool:
+    last = group.rows[-1]
+    return (
+        action == Action.CHANGED
+        and group.action in (Action.CREATED, Action.CHANGED)
+        and row.history_user_id == last.history_user_id
+        and row.origin == last.origin
+        and row.history_date - last.history_date <= GROUP_WINDOW
+    )
+
+
+def _entry(record, source: _Source, group: _Group, names) -> Entry | None:
+    first, last = group.rows[0], group.rows[-1]
+    part = source.part
+    after = source.values[last.history_id]
+    if group.action == Action.REMOVED:
+        changes = []
+    elif group.action == Action.CREATED:
+        changes = [
+            _change(f, None, after[f.name], names)
+            for f in source.fields + source.m2m_fields
+            if not _empty(after[f.name]) and not (part and f.name == part.name_field)
+        ]
+    elif group.before is None:
+        # History that starts mid-life (rows saved before it was kept): no old values.
+        changes = []
+    else:
+        before = source.values[group.before.history_id]
+        changes = [
+            _change(f, before[f.name], after[f.name], names)
+            for f in source.fields + source.m2m_fields
+            if before[f.name] != after[f.name]
+        ]
+    if group.action == Action.CHANGED and not changes:
+        return None
+    if part is None:
+        object_type, object_label = record._meta.label_lower, str(record)
+        verb = Action(group.action).label
+    else:
+        object_type = source.model._meta.label_lower
+        name_field = source.model._meta.get_field(part.name_field)
+        object_label = gettext("%(part)s: %(name)s") % {
+            "part": capfirst(source.model._meta.verbose_name),
+            "name": _display(name_field, after[part.name_field], names),
+        }
+        verb = {Action.CREATED: part.added, Action.REMOVED: part.removed}.get(
+            group.action, Action(group.action).label
+        )
+    return Entry(
+        when=first.history_date,
+        user=first.history_user,
+        origin=first.origin,
+        action=str(group.action),
+        verb=str(verb),
+        object_type=object_type,
+        object_id=last.id,
+        object_label=object_label,
+        is_part=part is not None,
+        changes=changes,
+    )
+
+
+# --- values ----------------------------------------------------------------------------
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == frozenset()
+
+
+def _change(f, old, new, names) -> Change:
+    return Change(
+        field=f.name,
+        label=str(f.verbose_name),
+        old=_raw(old),
+        new=_raw(new),
+        old_display=_display(f, old, names),
+        new_display=_display(f, new, names),
+    )
+
+
+def _raw(value):
+    """The value as JSON: ids stay ids, dates ISO 8601, decimals strings (as the API's
+    serializers give them)."""
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _display(f, value, names) -> str:
+    if _empty(value):
+        return EMPTY
+    if f.many_to_many:
+        related = names.get(f.related_model, {})
+        return ", ".join(sorted(related.get(pk, f"#{pk}") for pk in value))
+    if f.is_relation:
+        return names.get(f.related_model, {}).get(value, f"#{value}")
+    if f.flatchoices:
+        return str(dict(f.flatchoices).get(value, value))
+    if isinstance(f, models.BooleanField):
+        return gettext("Yes") if value else gettext("No")
+    # As the pages write dates and times: one form, whatever the language.
+    if isinstance(value, datetime.datetime):
+        return formats.date_format(timezone.localtime(value), "Y-m-d H:i")
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "Y-m-d")
+    if isinstance(value, Decimal | float):
+        return formats.number_format(value)
+    return str(value)

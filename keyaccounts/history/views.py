@@ -1,0 +1,72 @@
+"""History pages (变更记录): one per record type, the same timeline page for each.
+
+Each finds its record through the type's visibility selector, the recycle bin included
+(`deleted=True`): a record in the bin keeps a readable history for whoever may see it,
+and anything outside the rule answers 404.
+"""
+
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+
+from accounts.selectors import accounts_visible_to, contacts_visible_to
+from opportunities.selectors import opportunities_visible_to
+from visits.selectors import development_records_visible_to, visits_visible_to
+
+from .timeline import record_timeline
+
+PAGE_SIZE = 50
+
+
+def history_page(request, record):
+    """The timeline of `record` (already checked visible), 50 entries a page."""
+    page = Paginator(record_timeline(record, user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "history/timeline.html",
+        {
+            "record": record,
+            "account": getattr(record, "account", None),
+            "kind": record._meta.verbose_name,
+            # A record in the recycle bin has no page of its own to go back to.
+            "record_url": None if record.is_deleted else record.get_absolute_url(),
+            "page": page,
+        },
+    )
+
+
+def account_history_view(request, pk):
+    account = get_object_or_404(accounts_visible_to(request.user, deleted=True), pk=pk)
+    return history_page(request, account)
+
+
+def contact_history_view(request, account_pk, pk):
+    contact = get_object_or_404(
+        contacts_visible_to(request.user, deleted=True).select_related("account"),
+        account_id=account_pk,
+        pk=pk,
+    )
+    return history_page(request, contact)
+
+
+def visit_history_view(request, pk):
+    visit = get_object_or_404(
+        visits_visible_to(request.user, deleted=True).select_related("account"), pk=pk
+    )
+    return history_page(request, visit)
+
+
+def opportunity_history_view(request, pk):
+    opportunity = get_object_or_404(
+        opportunities_visible_to(request.user, deleted=True).select_related("account"), pk=pk
+    )
+    return history_page(request, opportunity)
+
+
+def development_record_history_view(request, pk):
+    record = get_object_or_404(
+        development_records_visible_to(request.user, deleted=True).select_related("account"),
+        pk=pk,
+    )
+    return history_page(request, record)
