@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
-# Longest first: "股份有限公司" must go before "有限公司" can leave "股份" behind.
+# Longest first: "股份有限公司" must go before "有限公司" can leave "股份" behind. Chinese
+# is written without spaces, so these come off the end of the name's characters.
 LEGAL_SUFFIXES = sorted(
     {
         "股份有限公司",
@@ -29,6 +30,14 @@ LEGAL_SUFFIXES = sorted(
         "公司",
         "分公司",
         "总公司",
+    },
+    key=len,
+    reverse=True,
+)
+# Latin legal forms come off only as whole words: "Acme Co., Ltd." is Acme, while
+# Costco stays Costco.
+LEGAL_WORDS = frozenset(
+    {
         "corporation",
         "incorporated",
         "company",
@@ -41,9 +50,7 @@ LEGAL_SUFFIXES = sorted(
         "plc",
         "gmbh",
         "co",
-    },
-    key=len,
-    reverse=True,
+    }
 )
 # After NFKC and lower-casing: keep letters and digits of any script, drop the rest.
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -93,13 +100,15 @@ def validate_credit_code(value: str) -> None:
 
 def normalize_name(name: str) -> str:
     """The key two names of one company share; "" for a name of only a legal form."""
-    text = unicodedata.normalize("NFKC", name or "").casefold()
-    text = _NOT_WORD.sub("", text)
+    words = _NOT_WORD.split(unicodedata.normalize("NFKC", name or "").casefold())
+    while words and (not words[-1] or words[-1] in LEGAL_WORDS):
+        words.pop()
+    text = "".join(words)
     stripped = True
     while stripped and text:
         stripped = False
         for suffix in LEGAL_SUFFIXES:
-            if text.endswith(suffix) and len(text) > len(suffix):
+            if text.endswith(suffix):
                 text = text[: -len(suffix)]
                 stripped = True
                 break

@@ -1,8 +1,12 @@
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.text import Truncator, capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Account, AccountCompetitor, AccountTeamRole, Contact, User
 from .selectors import assignable_owners, can_reassign
+from .services import merge_fields
 
 
 class VersionedForm(forms.ModelForm):
@@ -25,7 +29,25 @@ class VersionedForm(forms.ModelForm):
         }
 
 
-class AccountForm(VersionedForm):
+class DuplicateCheckMixin:
+    """A checkbox to save a likely duplicate on purpose. The service checks for
+    duplicates and refuses with `possible_duplicate`; the form then shows the matches
+    (`duplicates`, set by `accounts.views.add_errors`) and this checkbox beside them."""
+
+    duplicates: dict | None = None
+
+    def model_fields_data(self) -> dict:
+        # What the service takes: the record's fields, and whether to save it anyway.
+        return {
+            **super().model_fields_data(),
+            "confirm_duplicate": bool(self.cleaned_data.get("confirm_duplicate")),
+        }
+
+
+class AccountForm(DuplicateCheckMixin, VersionedForm):
+    confirm_duplicate = forms.BooleanField(
+        label=_("Save anyway: this is a different company"), required=False
+    )
     website = forms.URLField(
         label=Account._meta.get_field("website").verbose_name,
         required=False,
@@ -35,7 +57,17 @@ class AccountForm(VersionedForm):
     SECTIONS = [
         (
             _("Identity"),
-            ["name", "industry", "region", "status", "owner", "website", "address", "external_id"],
+            [
+                "name",
+                "credit_code",
+                "industry",
+                "region",
+                "status",
+                "owner",
+                "website",
+                "address",
+                "external_id",
+            ],
         ),
         (
             _("Size and budget"),
@@ -63,8 +95,8 @@ class AccountForm(VersionedForm):
     class Meta:
         model = Account
         fields = [
-            "name", "industry", "region", "status", "owner", "website", "address", "external_id",
-            "employees", "annual_revenue", "annual_budget", "growth_potential",
+            "name", "credit_code", "industry", "region", "status", "owner", "website", "address",
+            "external_id", "employees", "annual_revenue", "annual_budget", "growth_potential",
             "credit_rating", "debt_to_asset_ratio", "net_profit_margin", "return_on_assets",
             "payment_cycle_days", "inventory_cycle_days",
             "customer_markets", "logistics", "category_purchases", "our_share",
@@ -90,8 +122,22 @@ class AccountForm(VersionedForm):
         for title, names in self.SECTIONS:
             yield title, [self[name] for name in names if name in self.fields]
 
+    def validate_unique(self):
+        # A credit code another account has is the service's to answer, after its
+        # duplicate check: it names that account with a link when the user may see it.
+        try:
+            self.instance.validate_unique(
+                exclude={*self._get_validation_exclusions(), "credit_code"}
+            )
+        except ValidationError as error:
+            self._update_errors(error)
 
-class ContactForm(VersionedForm):
+
+class ContactForm(DuplicateCheckMixin, VersionedForm):
+    confirm_duplicate = forms.BooleanField(
+        label=_("Save anyway: this is a different person"), required=False
+    )
+
     SECTIONS = [
         (
             _("Who they are"),
@@ -159,3 +205,51 @@ class CompetitorForm(forms.ModelForm):
             "strengths": forms.Textarea(attrs={"rows": 2}),
             "weaknesses": forms.Textarea(attrs={"rows": 2}),
         }
+
+
+class MergeForm(forms.Form):
+    """Two records to merge, one radio per field where they differ: keep the survivor's
+    value (the default) or take the other's. `values()` is what `account_merge` and
+    `contact_merge` take."""
+
+    SURVIVOR, MERGED = "survivor", "merged"
+
+    def __init__(self, *args, survivor, merged, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.survivor, self.merged = survivor, merged
+        for field in merge_fields(type(survivor)):
+            if getattr(survivor, field.attname) == getattr(merged, field.attname):
+                continue
+            self.fields[field.name] = forms.ChoiceField(
+                label=capfirst(field.verbose_name),
+                choices=[
+                    (self.SURVIVOR, _shown(survivor, field)),
+                    (self.MERGED, _shown(merged, field)),
+                ],
+                initial=self.SURVIVOR,
+                widget=forms.RadioSelect,
+            )
+
+    def values(self) -> dict:
+        return {
+            name: getattr(
+                self.merged if choice == self.MERGED else self.survivor,
+                self.survivor._meta.get_field(name).attname,
+            )
+            for name, choice in self.cleaned_data.items()
+        }
+
+
+def _shown(record, field) -> str:
+    """A field's value as the merge form shows it: labels for choices, names for
+    related records, the start of a long text."""
+    value = getattr(record, field.attname)
+    if value is None or value == "":
+        return gettext("(empty)")
+    if field.choices:
+        return getattr(record, f"get_{field.name}_display")()
+    if field.is_relation:
+        return str(getattr(record, field.name))
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    return Truncator(str(value)).chars(160)

@@ -9,6 +9,7 @@ anyone else nothing. Objects outside it answer 404, never 403.
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from .duplicates import normalize_credit_code, normalize_email, normalize_name, normalize_phone
 from .models import Account, AccountTeamMember, BuyingRole, Contact, SalesTeam, User
 
 
@@ -87,3 +88,81 @@ def assignable_owners(user) -> QuerySet[User]:
 def can_reassign(user, account: Account | None = None) -> bool:
     """Managers and superusers reassign accounts; reps keep what they own."""
     return is_manager(user)
+
+
+# --- likely duplicates ------------------------------------------------------------------
+
+
+def account_duplicates(
+    *, name: str, credit_code: str | None = None, exclude_pk: int | None = None
+) -> QuerySet[Account]:
+    """Live accounts that are likely the same company: the same unified social credit
+    code, or the same normalised name (accounts.duplicates.normalize_name).
+
+    Over every account, not only the visible ones, on purpose: the caller shows the
+    matches the user may see and only counts the others, so that nobody creates a
+    second record of a customer another team already has."""
+    key = normalize_name(name)
+    code = normalize_credit_code(credit_code)
+    match = Q()
+    if key:  # a name of only a legal form ("有限公司") matches nothing
+        match |= Q(name_key=key)
+    if code:
+        match |= Q(credit_code=code)
+    if not match:
+        return Account.objects.none()
+    rows = Account.objects.filter(match)
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return rows.order_by("name", "pk")
+
+
+def contact_duplicates(
+    *, account: Account, phone: str = "", email: str = "", exclude_pk: int | None = None
+) -> list[tuple[Contact, str]]:
+    """Live contacts of `account` with the same phone number or email address, each with
+    what matched ("phone" or "email"). Numbers compare by their digits without +86, so
+    "+86 138-0013-8000" is "13800138000"; addresses compare without case."""
+    phone, email = normalize_phone(phone), normalize_email(email)
+    if not phone and not email:
+        return []
+    rows = Contact.objects.filter(account=account).only(
+        "pk", "account_id", "name", "phone", "email"
+    )
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    matches = []
+    for contact in rows.order_by("name", "pk"):
+        if phone and normalize_phone(contact.phone) == phone:
+            matches.append((contact, "phone"))
+        elif email and normalize_email(contact.email) == email:
+            matches.append((contact, "email"))
+    return matches
+
+
+def merged_survivor(visible: QuerySet, pk):
+    """The record a merged-away id now lives on, if it is among `visible` (a queryset of
+    accounts or contacts from the selectors above); None otherwise. Merges keep one hop:
+    merging a survivor away points everything merged into it at the new survivor."""
+    survivor = (
+        visible.model.all_objects.filter(pk=pk, merged_into__isnull=False)
+        .values_list("merged_into", flat=True)
+        .first()
+    )
+    return visible.filter(pk=survivor).first() if survivor is not None else None
+
+
+def accounts_to_merge(*, user, account: Account, query: str = "") -> QuerySet[Account]:
+    """The other accounts `user` sees that could be merged into `account`: its likely
+    duplicates, or, with `query`, those whose name or credit code matches it."""
+    visible = accounts_visible_to(user).exclude(pk=account.pk).select_related("owner")
+    query = query.strip()
+    if not query:
+        duplicates = account_duplicates(name=account.name, credit_code=account.credit_code)
+        return visible.filter(pk__in=duplicates.values("pk")).order_by("name", "pk")
+    match = Q(name__icontains=query)
+    if key := normalize_name(query):
+        match |= Q(name_key__contains=key)
+    if code := normalize_credit_code(query):
+        match |= Q(credit_code=code)
+    return visible.filter(match).order_by("name", "pk")

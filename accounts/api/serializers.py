@@ -1,6 +1,7 @@
 from django.db.models import Q
 from rest_framework import serializers
 
+from accounts.duplicates import validate_credit_code
 from accounts.models import Account, Contact, User
 from accounts.selectors import accounts_visible_to, assignable_owners, contacts_visible_to
 from accounts.services import account_create, account_update, contact_create, contact_update
@@ -42,12 +43,20 @@ class AccountSerializer(VersionedModelSerializer):
         allow_null=True,
         help_text="0–100 from the risk-evaluation table; null: not graded yet.",
     )
+    confirm_duplicate = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="true: save although an account with the same normalised name exists "
+        "(a 409 `possible_duplicate` named it). Never saves a credit code twice.",
+    )
 
     class Meta:
         model = Account
         fields = [
             *SYNC_FIELDS,
             "name",
+            "credit_code",
             "industry",
             "region",
             "status",
@@ -77,13 +86,27 @@ class AccountSerializer(VersionedModelSerializer):
             "expected_profit",
             "cost_to_serve",
             "notes",
+            "confirm_duplicate",
         ]
+        extra_kwargs = {
+            # The uniqueness of a credit code is the service's to check, after its
+            # duplicate check: a 409 names the account that has it, if you may see it.
+            "credit_code": {
+                "validators": [validate_credit_code],
+                "help_text": "统一社会信用代码: 18 characters, the last a check character; "
+                "unique. Lower case and full-width input is stored in capitals.",
+            },
+        }
 
     def create(self, validated_data):
-        return account_create(by=self.by, **validated_data)
+        confirm = validated_data.pop("confirm_duplicate", False)
+        return account_create(by=self.by, confirm_duplicate=confirm, **validated_data)
 
     def update(self, instance, validated_data):
-        return account_update(account=instance, by=self.by, **validated_data)
+        confirm = validated_data.pop("confirm_duplicate", False)
+        return account_update(
+            account=instance, by=self.by, confirm_duplicate=confirm, **validated_data
+        )
 
 
 class ContactSerializer(VersionedModelSerializer):
@@ -99,6 +122,13 @@ class ContactSerializer(VersionedModelSerializer):
         required=False,
         allow_null=True,
         help_text="User id of who keeps this relationship on our side.",
+    )
+    confirm_duplicate = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="true: save although another contact of the account has the same phone "
+        "number or email address (a 409 `possible_duplicate` named it).",
     )
 
     class Meta:
@@ -124,10 +154,15 @@ class ContactSerializer(VersionedModelSerializer):
             "relationship_owner",
             "is_active",
             "notes",
+            "confirm_duplicate",
         ]
 
     def create(self, validated_data):
-        return contact_create(by=self.by, **validated_data)
+        confirm = validated_data.pop("confirm_duplicate", False)
+        return contact_create(by=self.by, confirm_duplicate=confirm, **validated_data)
 
     def update(self, instance, validated_data):
-        return contact_update(contact=instance, by=self.by, **validated_data)
+        confirm = validated_data.pop("confirm_duplicate", False)
+        return contact_update(
+            contact=instance, by=self.by, confirm_duplicate=confirm, **validated_data
+        )

@@ -1,0 +1,166 @@
+"""Pages where a manager merges two accounts, or two contacts of one account.
+
+Pick the other record, choose field by field which values the survivor keeps, confirm
+(POST). Records outside the visibility rule answer 404; a user who sees them but may
+not merge is told so on the record's page. The merge itself is
+`services.account_merge` / `services.contact_merge`.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from keyaccounts.exceptions import ApplicationError
+
+from . import services
+from .forms import MergeForm
+from .models import Contact
+from .selectors import accounts_to_merge, contacts_visible_to
+from .views import _visible_account, add_errors
+
+# How many accounts the search lists; a longer list means a more precise query.
+MERGE_CANDIDATES_SHOWN = 20
+
+
+def _refuse_unless_allowed(request, record):
+    """None if the user may merge; else the record's page with the reason."""
+    if services.can_merge(request.user):
+        return None
+    messages.error(request, _("Only a manager can merge records: ask yours."))
+    return redirect(record)
+
+
+def _visible_contact(request, account, pk) -> Contact:
+    contact = contacts_visible_to(request.user).filter(account=account, pk=pk).first()
+    if contact is None:
+        raise Http404
+    return contact
+
+
+def account_merge_pick_view(request, pk):
+    account = _visible_account(request, pk)
+    if refused := _refuse_unless_allowed(request, account):
+        return refused
+    query = request.GET.get("q", "")[:200]
+    candidates = list(
+        accounts_to_merge(user=request.user, account=account, query=query)[
+            : MERGE_CANDIDATES_SHOWN + 1
+        ]
+    )
+    return render(
+        request,
+        "accounts/merge_pick.html",
+        {
+            "account": account,
+            "query": query,
+            "candidates": candidates[:MERGE_CANDIDATES_SHOWN],
+            "more": len(candidates) > MERGE_CANDIDATES_SHOWN,
+        },
+    )
+
+
+def account_merge_view(request, pk, other_pk):
+    survivor = _visible_account(request, pk)
+    merged = _visible_account(request, other_pk)
+    if refused := _refuse_unless_allowed(request, survivor):
+        return refused
+    # Bound on every POST: two records alike in every field send no choice at all.
+    data = request.POST if request.method == "POST" else None
+    form = MergeForm(data, survivor=survivor, merged=merged)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_merge(
+                survivor=survivor, merged=merged, by=request.user, values=form.values()
+            )
+        except (ValidationError, ApplicationError) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(merged)s was merged into %(survivor)s; it is in the recycle bin now.")
+                % {"merged": merged.name, "survivor": survivor.name},
+            )
+            return redirect(survivor)
+    moving = [
+        (_("Contacts"), merged.contacts.count()),
+        (_("Visits"), merged.visits.count()),
+        (_("Deals"), merged.opportunities.count()),
+        (_("Development records"), merged.development_records.count()),
+    ]
+    return render(
+        request,
+        "accounts/merge_form.html",
+        {
+            "account": survivor,
+            "survivor": survivor,
+            "merged": merged,
+            "form": form,
+            "moving": moving,
+            "swap_url": reverse("accounts:merge_confirm", args=[merged.pk, survivor.pk]),
+            "cancel_url": survivor.get_absolute_url(),
+        },
+    )
+
+
+def contact_merge_pick_view(request, account_pk, pk):
+    account = _visible_account(request, account_pk)
+    contact = _visible_contact(request, account, pk)
+    if refused := _refuse_unless_allowed(request, contact):
+        return refused
+    return render(
+        request,
+        "accounts/contact_merge_pick.html",
+        {
+            "account": account,
+            "contact": contact,
+            "candidates": account.contacts.exclude(pk=contact.pk).order_by("name", "pk"),
+        },
+    )
+
+
+def contact_merge_view(request, account_pk, pk, other_pk):
+    account = _visible_account(request, account_pk)
+    survivor = _visible_contact(request, account, pk)
+    merged = _visible_contact(request, account, other_pk)
+    if refused := _refuse_unless_allowed(request, survivor):
+        return refused
+    # Bound on every POST: two records alike in every field send no choice at all.
+    data = request.POST if request.method == "POST" else None
+    form = MergeForm(data, survivor=survivor, merged=merged)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_merge(
+                survivor=survivor, merged=merged, by=request.user, values=form.values()
+            )
+        except (ValidationError, ApplicationError) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(merged)s was merged into %(survivor)s; it is in the recycle bin now.")
+                % {"merged": merged.name, "survivor": survivor.name},
+            )
+            return redirect(survivor)
+    moving = [
+        (_("Visits"), merged.visits.count()),
+        (_("Deals"), merged.opportunity_roles.count()),
+        (_("Reports"), merged.reports.count()),
+    ]
+    return render(
+        request,
+        "accounts/merge_form.html",
+        {
+            "account": account,
+            "survivor": survivor,
+            "merged": merged,
+            "form": form,
+            "moving": moving,
+            "swap_url": reverse(
+                "accounts:contact_merge_confirm", args=[account.pk, merged.pk, survivor.pk]
+            ),
+            "cancel_url": survivor.get_absolute_url(),
+        },
+    )

@@ -1,0 +1,348 @@
+"""Likely duplicates: the normalised name, the credit code, and the API's 409
+`possible_duplicate` that names what the caller may see and only counts the rest."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from accounts.duplicates import (
+    normalize_email,
+    normalize_name,
+    normalize_phone,
+    validate_credit_code,
+)
+from accounts.models import Account, Contact
+from accounts.services import account_create, account_delete
+from accounts.tests.factories import AccountFactory, ContactFactory
+from keyaccounts.exceptions import ApplicationError
+
+pytestmark = pytest.mark.django_db
+
+# A real unified social credit code (its check character is right), and the same code
+# with the check character changed: a typing error.
+VALID_CODE = "91350100M000100Y43"
+WRONG_CHECK = "91350100M000100Y44"
+
+
+# --- the pure functions -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("华为技术有限公司", "华为技术"),
+        ("华为技术", "华为技术"),
+        ("华为技术 股份有限公司", "华为技术"),
+        ("华为集团", "华为"),
+        ("ＨＵＡＷＥＩ Technologies Co., Ltd.", "huaweitechnologies"),
+        ("Huawei  Technologies", "huaweitechnologies"),
+        ("HUAWEI TECHNOLOGIES LIMITED", "huaweitechnologies"),
+        ("有限公司", ""),  # only a legal form: no key, matches nothing
+        ("Co., Ltd.", ""),
+        ("Costco", "costco"),  # a legal form comes off only as a whole word
+        ("ACME 集团 Co., Ltd.", "acme"),
+    ],
+)
+def test_a_name_is_normalised_to_what_its_variants_share(name, key):
+    assert normalize_name(name) == key
+
+
+def test_phone_numbers_and_email_addresses_compare_without_their_decoration():
+    assert normalize_phone("+86 138-0013-8000") == "13800138000"
+    assert normalize_phone("0086 13800138000") == "13800138000"
+    assert normalize_phone("13800138000") == "13800138000"
+    assert normalize_email(" Wang.Wei@Example.COM ") == "wang.wei@example.com"
+
+
+def test_a_credit_code_with_its_right_check_character_is_valid():
+    validate_credit_code(VALID_CODE)
+    validate_credit_code(VALID_CODE.lower())
+    validate_credit_code("９１３５０１００Ｍ０００１００Ｙ４３")  # full-width
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        (WRONG_CHECK, "check_digit"),
+        (VALID_CODE[:17], "length"),
+        ("91350100O000100Y43", "characters"),  # the letter O is not in the alphabet
+    ],
+)
+def test_a_bad_credit_code_is_refused_naming_what_is_wrong(code, error):
+    with pytest.raises(ValidationError) as refused:
+        validate_credit_code(code)
+    assert refused.value.code == error
+
+
+# --- the service ----------------------------------------------------------------------
+
+
+def create(by, **fields):
+    return account_create(by=by, **{"industry": "technology", **fields})
+
+
+def test_an_account_is_stored_with_its_credit_code_in_capitals(personas):
+    lower = create(personas.alice, name="Fuzhou Optics", credit_code=VALID_CODE.lower())
+    assert Account.objects.get(pk=lower.pk).credit_code == VALID_CODE
+
+
+def test_a_full_width_credit_code_is_the_same_code_as_the_one_on_file(personas):
+    create(personas.alice, name="Fuzhou Optics", credit_code=VALID_CODE)
+    with pytest.raises(ApplicationError) as refused:
+        create(
+            personas.alice, name="Another Name", credit_code="９１３５０１００ｍ０００１００ｙ４３"
+        )
+    assert refused.value.code == "possible_duplicate"
+    assert Account.objects.filter(credit_code=VALID_CODE).count() == 1
+
+
+def test_a_same_name_is_refused_naming_the_account_the_user_sees(personas):
+    with pytest.raises(ApplicationError) as refused:
+        create(personas.alice, name="ALICE'S CUSTOMER COMPANY LIMITED")
+    assert refused.value.code == "possible_duplicate"
+    assert refused.value.extra == {
+        "duplicates": [
+            {
+                "id": personas.account.pk,
+                "name": "Alice's Customer Co",
+                "url": f"/accounts/{personas.account.pk}/",
+                "match": "name",
+            }
+        ],
+        "hidden_duplicates": 0,
+        "confirmable": True,
+    }
+    assert Account.objects.count() == 2
+
+
+def test_a_confirmed_same_name_is_saved(personas):
+    create(personas.alice, name="Alice's Customer Co., Ltd.", confirm_duplicate=True)
+    assert Account.objects.filter(name_key="alicescustomer").count() == 2
+
+
+def test_a_match_the_user_cannot_see_is_counted_and_never_named(personas):
+    with pytest.raises(ApplicationError) as refused:
+        create(personas.alice, name="Charlie's Customer Co., Ltd.")
+    assert refused.value.extra["duplicates"] == []
+    assert refused.value.extra["hidden_duplicates"] == 1
+    assert "cannot see" in refused.value.message
+    assert "Charlie" not in refused.value.message
+
+
+def test_a_credit_code_another_account_has_is_never_saved_twice_even_when_confirmed(personas):
+    AccountFactory(name="Fuzhou Optics", owner=personas.alice, credit_code=VALID_CODE)
+    with pytest.raises(ApplicationError) as refused:
+        create(
+            personas.alice, name="Minjiang Lenses", credit_code=VALID_CODE, confirm_duplicate=True
+        )
+    assert refused.value.extra["confirmable"] is False
+    assert [d["match"] for d in refused.value.extra["duplicates"]] == ["credit_code"]
+
+
+def test_a_credit_code_of_an_account_one_cannot_see_gets_the_plain_uniqueness_message(personas):
+    AccountFactory(name="Fuzhou Optics", owner=personas.charlie, credit_code=VALID_CODE)
+    with pytest.raises(ValidationError) as refused:
+        create(personas.alice, name="Minjiang Lenses", credit_code=VALID_CODE)
+    assert list(refused.value.message_dict) == ["credit_code"]
+    assert "Fuzhou" not in str(refused.value)
+
+
+def test_a_credit_code_held_in_the_recycle_bin_is_refused_with_the_bins_message(personas):
+    held = AccountFactory(name="Fuzhou Optics", owner=personas.alice, credit_code=VALID_CODE)
+    account_delete(account=held, by=personas.alice)
+    with pytest.raises(ValidationError) as refused:
+        create(personas.alice, name="Minjiang Lenses", credit_code=VALID_CODE)
+    assert "recycle bin" in refused.value.message_dict["credit_code"][0]
+
+
+def test_a_deleted_account_is_no_duplicate_of_a_new_one(personas):
+    account_delete(account=personas.account, by=personas.alice)
+    create(personas.alice, name="Alice's Customer Co")
+    assert Account.objects.filter(name_key="alicescustomer").count() == 1
+
+
+# --- the API ----------------------------------------------------------------------------
+
+
+def post_account(client, **fields):
+    return client.post("/api/v1/accounts/", {"industry": "technology", **fields}, format="json")
+
+
+def test_the_api_answers_409_naming_the_visible_match(personas, api):
+    response = post_account(api(personas.alice), name="alice's customer co.,ltd")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "possible_duplicate"
+    assert body["duplicates"] == [
+        {
+            "id": personas.account.pk,
+            "name": "Alice's Customer Co",
+            "url": f"/accounts/{personas.account.pk}/",
+            "match": "name",
+        }
+    ]
+    assert body["hidden_duplicates"] == 0
+    assert body["confirmable"] is True
+    assert Account.objects.count() == 2
+
+
+def test_the_api_saves_a_duplicate_confirmed_on_purpose(personas, api):
+    response = post_account(
+        api(personas.alice), name="Alice's Customer Co., Ltd.", confirm_duplicate=True
+    )
+    assert response.status_code == 201, response.content
+    assert "confirm_duplicate" not in response.json()
+    assert Account.objects.count() == 3
+
+
+def test_the_api_only_counts_a_match_the_caller_cannot_see(personas, api):
+    response = post_account(api(personas.alice), name="CHARLIE'S CUSTOMER CO")
+    body = response.json()
+    assert response.status_code == 409
+    assert body["duplicates"] == []
+    assert body["hidden_duplicates"] == 1
+    assert str(personas.charlies_account.pk) not in {str(v) for v in body.values()}
+
+
+def test_a_rename_into_a_duplicate_answers_409_and_changes_nothing(personas, api):
+    other = AccountFactory(name="Ningbo Port Logistics", owner=personas.alice)
+    client = api(personas.alice)
+
+    refused = client.patch(
+        f"/api/v1/accounts/{other.pk}/", {"name": "Alice's Customer Co"}, format="json"
+    )
+    confirmed = client.patch(
+        f"/api/v1/accounts/{personas.account.pk}/",
+        {"name": "Ningbo Port Logistics Co., Ltd.", "confirm_duplicate": True},
+        format="json",
+    )
+
+    assert refused.status_code == 409
+    assert refused.json()["duplicates"][0]["id"] == personas.account.pk
+    other.refresh_from_db()
+    assert (other.name, other.version) == ("Ningbo Port Logistics", 1)
+    assert confirmed.status_code == 200
+
+
+def test_a_change_that_leaves_name_and_code_alone_is_not_checked_again(personas, api):
+    twin = AccountFactory(name="Alice's Customer Co., Ltd.", owner=personas.alice)
+    response = api(personas.alice).patch(
+        f"/api/v1/accounts/{twin.pk}/", {"region": "福建"}, format="json"
+    )
+    assert response.status_code == 200
+
+
+def test_a_put_by_external_id_is_checked_too(personas, api):
+    client = api(personas.alice)
+    refused = client.put(
+        "/api/v1/accounts/external/ERP-7/",
+        {"name": "Alice's Customer Co", "industry": "technology"},
+        format="json",
+    )
+    confirmed = client.put(
+        "/api/v1/accounts/external/ERP-7/",
+        {"name": "Alice's Customer Co", "industry": "technology", "confirm_duplicate": True},
+        format="json",
+    )
+    assert refused.status_code == 409
+    assert confirmed.status_code == 201
+
+
+def test_the_api_refuses_a_wrong_check_character_naming_the_field(personas, api):
+    response = post_account(api(personas.alice), name="Fuzhou Optics", credit_code=WRONG_CHECK)
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["credit_code"]
+    assert "check character" in response.json()["errors"]["credit_code"][0]
+    assert not Account.objects.filter(name="Fuzhou Optics").exists()
+
+
+def test_the_api_stores_and_answers_a_lower_case_credit_code_in_capitals(personas, api):
+    response = post_account(
+        api(personas.alice), name="Fuzhou Optics", credit_code=VALID_CODE.lower()
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["credit_code"] == VALID_CODE
+
+
+def test_the_api_names_a_visible_account_with_the_same_credit_code(personas, api):
+    AccountFactory(name="Fuzhou Optics", owner=personas.alice, credit_code=VALID_CODE)
+    response = post_account(
+        api(personas.alice),
+        name="Minjiang Lenses",
+        credit_code=VALID_CODE,
+        confirm_duplicate=True,
+    )
+    assert response.status_code == 409
+    assert response.json()["duplicates"][0]["name"] == "Fuzhou Optics"
+    assert response.json()["confirmable"] is False
+
+
+def test_the_api_gives_the_plain_uniqueness_message_for_a_code_one_cannot_see(personas, api):
+    AccountFactory(name="Fuzhou Optics", owner=personas.charlie, credit_code=VALID_CODE)
+    response = post_account(api(personas.alice), name="Minjiang Lenses", credit_code=VALID_CODE)
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["credit_code"]
+    assert "Fuzhou" not in response.content.decode()
+
+
+# --- contacts ---------------------------------------------------------------------------
+
+
+def post_contact(client, account, **fields):
+    return client.post("/api/v1/contacts/", {"account": account.pk, **fields}, format="json")
+
+
+def test_a_contact_with_the_same_mobile_number_written_otherwise_is_a_likely_duplicate(
+    personas, api
+):
+    known = ContactFactory(account=personas.account, name="王伟", phone="13800138000")
+    response = post_contact(
+        api(personas.alice), personas.account, name="Wang Wei", phone="+86 138-0013-8000"
+    )
+    assert response.status_code == 409
+    assert response.json()["duplicates"] == [
+        {
+            "id": known.pk,
+            "name": "王伟",
+            "url": f"/accounts/{personas.account.pk}/contacts/{known.pk}/edit/",
+            "match": "phone",
+        }
+    ]
+    assert Contact.objects.count() == 1
+
+
+def test_a_contact_with_the_same_email_in_other_case_is_a_likely_duplicate(personas, api):
+    ContactFactory(account=personas.account, email="wang.wei@example.com")
+    client = api(personas.alice)
+    refused = post_contact(client, personas.account, name="W. Wei", email="Wang.Wei@Example.com")
+    confirmed = post_contact(
+        client,
+        personas.account,
+        name="W. Wei",
+        email="Wang.Wei@Example.com",
+        confirm_duplicate=True,
+    )
+    assert refused.status_code == 409
+    assert refused.json()["duplicates"][0]["match"] == "email"
+    assert confirmed.status_code == 201
+    assert Contact.objects.count() == 2
+
+
+def test_the_same_number_at_another_account_is_no_duplicate(personas, api):
+    other = AccountFactory(owner=personas.alice)
+    ContactFactory(account=other, phone="13800138000")
+    response = post_contact(
+        api(personas.alice), personas.account, name="Wang Wei", phone="138 0013 8000"
+    )
+    assert response.status_code == 201
+
+
+def test_a_contact_changed_to_anothers_number_is_refused_unless_confirmed(personas, api):
+    ContactFactory(account=personas.account, phone="13800138000")
+    mine = ContactFactory(account=personas.account, phone="13900000000")
+    client = api(personas.alice)
+    refused = client.patch(
+        f"/api/v1/contacts/{mine.pk}/", {"phone": "+8613800138000"}, format="json"
+    )
+    unrelated = client.patch(f"/api/v1/contacts/{mine.pk}/", {"title": "CIO"}, format="json")
+    assert refused.status_code == 409
+    assert unrelated.status_code == 200
