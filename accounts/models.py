@@ -288,6 +288,12 @@ class Account(VersionedModel):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        super().clean()
+        # The stored form before the uniqueness check reads it: a code typed in lower case
+        # or full-width is the same code as the one on file.
+        self.credit_code = normalize_credit_code(self.credit_code) or None
+
     def save(self, *args, **kwargs):
         self.credit_code = normalize_credit_code(self.credit_code) or None
         self.name_key = normalize_name(self.name)

@@ -1,14 +1,33 @@
 """Writes. One function per action; pages, the API and imports all call these."""
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.history.bulk import bulk_update_with_history
+from keyaccounts.models import VersionedModel, next_change_seq
 from keyaccounts.recyclebin.models import Deletion
-from keyaccounts.recyclebin.services import deletion_of, record_restore, soft_delete
+from keyaccounts.recyclebin.services import (
+    MERGED,
+    check_restorable,
+    record_restore,
+    soft_delete,
+)
+from keyaccounts.unchanged import same_as_stored
 
+from .duplicates import normalize_credit_code, normalize_email, normalize_name, normalize_phone
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact, User
-from .selectors import assignable_owners, can_reassign, is_manager
+from .selectors import (
+    account_duplicates,
+    accounts_visible_to,
+    assignable_owners,
+    can_reassign,
+    contact_duplicates,
+    contacts_visible_to,
+    is_manager,
+)
 
 
 def _check_owner(*, by: User, owner: User) -> None:
@@ -20,20 +39,30 @@ def _check_owner(*, by: User, owner: User) -> None:
 
 
 @transaction.atomic
-def account_create(*, by: User, owner: User | None = None, **fields) -> Account:
+def account_create(
+    *, by: User, owner: User | None = None, confirm_duplicate: bool = False, **fields
+) -> Account:
+    """Create an account. A likely duplicate of an existing one (same credit code or
+    normalised name) is refused with `possible_duplicate` unless `confirm_duplicate`."""
     owner = owner or by
     _check_owner(by=by, owner=owner)
     account = Account(owner=owner, **fields)
-    account.full_clean()
+    _full_clean_account(account, by=by, confirm_duplicate=confirm_duplicate)
     account.save()
     return account
 
 
 @transaction.atomic
 def account_update(
-    *, account: Account, by: User, expected_version: int | None = None, **fields
+    *,
+    account: Account,
+    by: User,
+    expected_version: int | None = None,
+    confirm_duplicate: bool = False,
+    **fields,
 ) -> Account:
-    """Change an account. With `expected_version`, refuse if someone saved in between."""
+    """Change an account. With `expected_version`, refuse if someone saved in between.
+    A new name or credit code is checked for duplicates as on create."""
     owner = fields.get("owner")
     if owner is not None and owner.pk != account.owner_id:
         if not can_reassign(by, account):
@@ -42,9 +71,13 @@ def account_update(
                 code="owner_not_allowed",
             )
         _check_owner(by=by, owner=owner)
+    stored = (account.name_key, account.credit_code)
     for name, value in fields.items():
         setattr(account, name, value)
-    account.full_clean()
+    renamed = (normalize_name(account.name), normalize_credit_code(account.credit_code) or None)
+    _full_clean_account(
+        account, by=by, confirm_duplicate=confirm_duplicate, check_duplicates=renamed != stored
+    )
     account.save(expected_version=expected_version)
     return account
 
@@ -56,6 +89,14 @@ def account_delete(*, account: Account, by: User, expected_version: int | None =
 
     Only its owner or a manager may; an account with a reviewed development record is
     kept (a reviewed record is never deleted)."""
+    account_delete_check(account=account, by=by)
+    return soft_delete(
+        root=account, by=by, expected_version=expected_version, along=account_deleted_along(account)
+    )
+
+
+def account_delete_check(*, account: Account, by: User) -> None:
+    """Raise the ApplicationError `account_delete` would (pages say it before asking)."""
     from visits.models import DevelopmentRecord
 
     if not can_manage_team(by, account):
@@ -70,17 +111,17 @@ def account_delete(*, account: Account, by: User, expected_version: int | None =
             ),
             code="protected",
         )
-    return soft_delete(
-        root=account,
-        by=by,
-        expected_version=expected_version,
-        along=[
-            account.contacts.all(),
-            account.visits.all(),
-            account.opportunities.all(),
-            account.development_records.all(),
-        ],
-    )
+
+
+def account_deleted_along(account: Account) -> list:
+    """What goes to the recycle bin with an account (its team and competitors stay
+    attached to it): its contacts, visits, deals and development records."""
+    return [
+        account.contacts.all(),
+        account.visits.all(),
+        account.opportunities.all(),
+        account.development_records.all(),
+    ]
 
 
 def account_restore(*, account: Account, by: User) -> list:
@@ -90,9 +131,12 @@ def account_restore(*, account: Account, by: User) -> list:
 
 
 def check_restorer(*, by: User, record) -> None:
-    """Who deleted a record may restore it, and so may the managers who can see it."""
-    deletion = deletion_of(record)
-    if deletion is not None and deletion.deleted_by_id == by.pk:
+    """Who deleted a record may restore it, and so may the managers who can see it.
+
+    A record not in the recycle bin (`not_deleted`), or whose account is
+    (`account_deleted`), is refused first: that is what there is to say about it."""
+    deletion = check_restorable(record)
+    if deletion.deleted_by_id == by.pk:
         return
     if not is_manager(by):
         raise ApplicationError(
@@ -108,11 +152,15 @@ def can_manage_team(user: User, account: Account) -> bool:
 
 @transaction.atomic
 def team_member_set(*, account: Account, by: User, user: User, role: str) -> AccountTeamMember:
-    """Put `user` on the account team in `role` (or change their role)."""
+    """Put `user` on the account team in `role` (or change their role); the role they
+    already have changes nothing (no history entry)."""
     if not can_manage_team(by, account):
         raise ApplicationError(_("Only the owner or a manager can change the account team."))
     if not user.is_active:
         raise ApplicationError(_("%(user)s is not an active user.") % {"user": user})
+    member = AccountTeamMember.objects.filter(account=account, user=user).first()
+    if member is not None and member.role == role:
+        return member
     member, _created = AccountTeamMember.objects.update_or_create(
         account=account, user=user, defaults={"role": role}
     )
@@ -128,7 +176,12 @@ def team_member_remove(*, member: AccountTeamMember, by: User) -> None:
 
 @transaction.atomic
 def competitor_save(*, competitor: AccountCompetitor, by: User) -> AccountCompetitor:
+    """Add or change a competitor at the account; the values it has change nothing
+    (`saved_changes` is False, no history entry)."""
     competitor.full_clean()
+    if same_as_stored(competitor):
+        competitor.saved_changes = False
+        return competitor
     competitor.save()
     return competitor
 
@@ -139,20 +192,36 @@ def competitor_remove(*, competitor: AccountCompetitor, by: User) -> None:
 
 
 @transaction.atomic
-def contact_create(*, account: Account, by: User, **fields) -> Contact:
+def contact_create(
+    *, account: Account, by: User, confirm_duplicate: bool = False, **fields
+) -> Contact:
+    """Add a contact. One with the phone number or email address of another contact of
+    the account is refused with `possible_duplicate` unless `confirm_duplicate`."""
     contact = Contact(account=account, **fields)
     contact.full_clean()
+    if not confirm_duplicate:
+        _check_contact_duplicates(contact)
     contact.save()
     return contact
 
 
 @transaction.atomic
 def contact_update(
-    *, contact: Contact, by: User, expected_version: int | None = None, **fields
+    *,
+    contact: Contact,
+    by: User,
+    expected_version: int | None = None,
+    confirm_duplicate: bool = False,
+    **fields,
 ) -> Contact:
+    """Change a contact; a new phone number or email address is checked for duplicates
+    as on create."""
+    stored = _contact_keys(contact)
     for name, value in fields.items():
         setattr(contact, name, value)
     contact.full_clean()
+    if not confirm_duplicate and _contact_keys(contact) != stored:
+        _check_contact_duplicates(contact)
     contact.save(expected_version=expected_version)
     return contact
 
@@ -167,3 +236,362 @@ def contact_restore(*, contact: Contact, by: User) -> list:
     """Bring a contact back; refused while its account is in the recycle bin."""
     check_restorer(by=by, record=contact)
     return record_restore(record=contact, by=by)
+
+
+# --- likely duplicates ------------------------------------------------------------------
+
+# How many matches a possible-duplicate refusal names; any more are only counted.
+DUPLICATES_SHOWN = 10
+
+
+def _possible_duplicate(
+    message: str, matches: list[tuple], *, visible: set[int], confirmable: bool
+) -> ApplicationError:
+    """The refusal that shows what a record may duplicate: each match the user may see
+    with its link and what matched, the others only counted, never named.
+    `confirmable`: whether saving again with `confirm_duplicate` goes through."""
+    shown = [
+        {"id": record.pk, "name": record.name, "url": record.get_absolute_url(), "match": match}
+        for record, match in matches
+        if record.pk in visible
+    ]
+    hidden = {record.pk for record, _match in matches if record.pk not in visible}
+    return ApplicationError(
+        message,
+        code="possible_duplicate",
+        extra={
+            "duplicates": shown[:DUPLICATES_SHOWN],
+            "hidden_duplicates": len(hidden),
+            "confirmable": confirmable,
+        },
+    )
+
+
+def _full_clean_account(
+    account: Account, *, by: User, confirm_duplicate: bool, check_duplicates: bool = True
+) -> None:
+    """full_clean with the duplicate check between the fields' own checks and the
+    uniqueness check, so that a credit code an account the user sees already has is
+    answered with that account, not only refused."""
+    account.full_clean(validate_unique=False, validate_constraints=False)
+    if check_duplicates:
+        _check_account_duplicates(account, by=by, confirm_duplicate=confirm_duplicate)
+    account.validate_unique()
+    account.validate_constraints()
+
+
+def _check_account_duplicates(account: Account, *, by: User, confirm_duplicate: bool) -> None:
+    code = normalize_credit_code(account.credit_code)
+    matches = [
+        (other, "credit_code" if code and other.credit_code == code else "name")
+        for other in account_duplicates(
+            name=account.name, credit_code=code, exclude_pk=account.pk
+        ).only("pk", "name", "credit_code")
+    ]
+    if not matches:
+        return
+    visible = set(
+        accounts_visible_to(by)
+        .filter(pk__in=[other.pk for other, _match in matches])
+        .values_list("pk", flat=True)
+    )
+    if any(match == "credit_code" and other.pk in visible for other, match in matches):
+        # A credit code names one company: no confirmation makes a second account of it.
+        raise _possible_duplicate(
+            _(
+                "An account with this unified social credit code already exists. A credit "
+                "code belongs to one company: open that account, or correct the code."
+            ),
+            matches,
+            visible=visible,
+            confirmable=False,
+        )
+    # The same code on an account the user cannot see is refused by the uniqueness check
+    # with its plain message: it says that the code is taken, not by whom.
+    same_name = {other.pk for other, match in matches if match == "name"}
+    if confirm_duplicate or not same_name:
+        return
+    if same_name & visible:
+        message = _(
+            "An account that looks like the same company already exists. Open it to "
+            "check; if this is a different company, confirm to save anyway."
+        )
+    else:
+        message = _(
+            "An account with this name already exists that you cannot see: ask your "
+            "manager. If this is a different company, confirm to save anyway."
+        )
+    raise _possible_duplicate(message, matches, visible=visible, confirmable=True)
+
+
+def _contact_keys(contact: Contact) -> tuple:
+    return contact.account_id, normalize_phone(contact.phone), normalize_email(contact.email)
+
+
+def _check_contact_duplicates(contact: Contact) -> None:
+    matches = contact_duplicates(
+        account=contact.account, phone=contact.phone, email=contact.email, exclude_pk=contact.pk
+    )
+    if matches:
+        raise _possible_duplicate(
+            _(
+                "Another contact of this account has the same phone number or email "
+                "address. Open it to check; if this is a different person, confirm to save "
+                "anyway."
+            ),
+            matches,
+            # Whoever sees the account sees all its contacts.
+            visible={other.pk for other, _match in matches},
+            confirmable=True,
+        )
+
+
+# --- merging ------------------------------------------------------------------------------
+
+
+def merge_fields(model: type[VersionedModel]) -> list:
+    """The fields a merge chooses between the two records: what a person edits, except
+    the other system's key (its client finds the merged record by it, with the record's
+    `merged_into`) and a contact's account (both contacts are of the same one)."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.editable and not field.primary_key and field.name not in {"external_id", "account"}
+    ]
+
+
+def _apply_merge_values(*, survivor, merged, values: dict) -> None:
+    """Set the survivor's fields from `values` (field name → the value of either record;
+    a related record or its id for a foreign key)."""
+    fields = {field.name: field for field in merge_fields(type(survivor))}
+    for name, value in values.items():
+        field = fields.get(name)
+        if field is None:
+            raise ApplicationError(
+                _("%(field)s is not chosen in a merge.") % {"field": name}, code="invalid"
+            )
+        if field.is_relation and hasattr(value, "pk"):
+            value = value.pk
+        if value not in (getattr(survivor, field.attname), getattr(merged, field.attname)):
+            raise ApplicationError(
+                _("Choose the %(field)s of one of the two records.")
+                % {"field": field.verbose_name},
+                code="invalid",
+            )
+        setattr(survivor, field.attname, value)
+
+
+def _relink(objs: list, *, by: User, now, reason: str | None = None, **changes) -> None:
+    """Set `changes` on `objs` (one model) in one statement, each with a history entry;
+    a synced record also gets a new version and change number, so that sync clients
+    and open forms learn of the move. No changes: only the new version (a part of it,
+    such as a visit's contacts, changed)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = list(changes)
+    for obj in objs:
+        for name, value in changes.items():
+            setattr(obj, name, value)
+    if issubclass(model, VersionedModel):
+        last = next_change_seq(count=len(objs))
+        for seq, obj in zip(range(last - len(objs) + 1, last + 1), objs, strict=True):
+            obj.change_seq, obj.version, obj.updated_at = seq, obj.version + 1, now
+        fields += ["change_seq", "version", "updated_at"]
+    manager = getattr(model, "all_objects", model._default_manager)
+    bulk_update_with_history(objs, fields, by=by, date=now, reason=reason, manager=manager)
+
+
+def can_merge(user: User) -> bool:
+    """Managers merge duplicates; everyone else asks them."""
+    return is_manager(user)
+
+
+def _check_merge(*, by: User, survivor, merged, visible) -> tuple:
+    """The rules both merges share; returns the two records read again and locked."""
+    model = type(survivor)
+    if survivor.pk == merged.pk:
+        raise ApplicationError(
+            _("A record cannot be merged with itself: choose another one."), code="invalid"
+        )
+    if not can_merge(by):
+        raise ApplicationError(_("Only a manager can merge records."), code="permission_denied")
+    if visible.filter(pk__in=[survivor.pk, merged.pk]).count() != 2:
+        raise ApplicationError(_("No such record among those you can see."), code="not_found")
+    # The change counter first, then the rows, as every save does: no deadlock with one.
+    next_change_seq()
+    rows = model.all_objects.select_for_update().in_bulk([survivor.pk, merged.pk])
+    survivor, merged = rows[survivor.pk], rows[merged.pk]
+    if survivor.deleted_at or merged.deleted_at:
+        raise ApplicationError(
+            _("A record in the recycle bin cannot be merged: restore it first."),
+            code="account_deleted" if model is Account else "invalid",
+        )
+    return survivor, merged
+
+
+def _finish_merge(*, survivor, merged, by: User, now) -> None:
+    """Save the survivor as a new version and move the merged record to the recycle
+    bin, pointing at the survivor (its tombstone in the changes feed too). Both keep
+    their history; records merged into it before now point at the survivor."""
+    model = type(survivor)
+    survivor.full_clean()
+    survivor._change_reason = MERGED
+    survivor._history_user = by
+    survivor.save(touch=True)
+    del survivor._change_reason, survivor._history_user
+    model.all_objects.filter(merged_into=merged).update(merged_into=survivor)
+    soft_delete(root=merged, by=by, reason=MERGED)
+
+
+@transaction.atomic
+def account_merge(*, survivor: Account, merged: Account, by: User, values: dict) -> Account:
+    """Merge `merged` into `survivor` (managers; both visible to them, both live).
+
+    The survivor takes the chosen `values` (field → the value of either account) and
+    everything of the merged account: contacts, visits, deals, development records,
+    team members and competitors (those the survivor has already stay behind), its
+    assessment if the survivor has none, monthly sales (a month both have is added up),
+    notifications and the recycle bin entries of its records. The merged account goes
+    to the recycle bin with `merged_into` set, so its id leads to the survivor. Its
+    scores and grade history stay with it; the survivor is rescored."""
+    from opportunities.models import Opportunity
+    from scoring.models import Assessment, MonthlySales
+    from scoring.services import rescore_request
+    from visits.models import DevelopmentRecord, Notification, Visit
+
+    survivor, merged = _check_merge(
+        by=by, survivor=survivor, merged=merged, visible=accounts_visible_to(by, deleted=True)
+    )
+    owner = survivor.owner_id
+    _apply_merge_values(survivor=survivor, merged=merged, values=values)
+    if survivor.owner_id != owner:
+        _check_owner(by=by, owner=survivor.owner)
+    now = timezone.now()
+
+    # A credit code the survivor takes over leaves the merged account first: it is
+    # unique, the recycle bin included.
+    merged.merged_into = survivor
+    if merged.credit_code and merged.credit_code == normalize_credit_code(survivor.credit_code):
+        merged.credit_code = None
+    Account.all_objects.filter(pk=merged.pk).update(
+        merged_into=survivor, credit_code=merged.credit_code
+    )
+
+    for model in (Contact, Visit, Opportunity, DevelopmentRecord):
+        rows = model.all_objects.select_for_update().filter(account=merged)
+        _relink(list(rows), by=by, now=now, account=survivor)
+    _relink(
+        list(
+            AccountTeamMember.objects.filter(account=merged).exclude(
+                user__in=survivor.team_members.values("user")
+            )
+        ),
+        by=by,
+        now=now,
+        account=survivor,
+    )
+    _relink(
+        list(
+            AccountCompetitor.objects.filter(account=merged).exclude(
+                name__in=survivor.competitors.values("name")
+            )
+        ),
+        by=by,
+        now=now,
+        account=survivor,
+    )
+    if not Assessment.objects.filter(account=survivor).exists():
+        Assessment.objects.filter(account=merged).update(account=survivor)
+
+    # Sales booked to either record are the company's sales: a month both have adds up.
+    theirs = {row.month: row for row in MonthlySales.objects.filter(account=survivor)}
+    added, moved, gone = [], [], []
+    for row in MonthlySales.objects.filter(account=merged):
+        if row.month in theirs:
+            into = theirs[row.month]
+            into.sales += row.sales
+            into.receivables += row.receivables
+            added.append(into)
+            gone.append(row.pk)
+        else:
+            row.account = survivor
+            moved.append(row)
+    MonthlySales.objects.filter(pk__in=gone).delete()
+    MonthlySales.objects.bulk_update(added, ["sales", "receivables"])
+    MonthlySales.objects.bulk_update(moved, ["account"])
+
+    # Reminders: a visit's move with its visit; one about the account itself becomes the
+    # survivor's, unless the survivor has the same one already.
+    Notification.objects.filter(account=merged).exclude(object_key=f"account:{merged.pk}").update(
+        account=survivor
+    )
+    Notification.objects.filter(account=merged, object_key=f"account:{merged.pk}").exclude(
+        Exists(
+            Notification.objects.filter(
+                account=survivor,
+                object_key=f"account:{survivor.pk}",
+                kind=OuterRef("kind"),
+                due_date=OuterRef("due_date"),
+                recipient=OuterRef("recipient"),
+            )
+        )
+    ).update(account=survivor, object_key=f"account:{survivor.pk}")
+
+    # Records of the merged account deleted earlier are the survivor's now: their bin
+    # entries follow the survivor's visibility.
+    Deletion.objects.filter(account_id=merged.pk).update(account_id=survivor.pk)
+
+    _finish_merge(survivor=survivor, merged=merged, by=by, now=now)
+    rescore_request([survivor.pk])
+    return survivor
+
+
+@transaction.atomic
+def contact_merge(*, survivor: Contact, merged: Contact, by: User, values: dict) -> Contact:
+    """Merge `merged` into `survivor`, two contacts of one account (managers).
+
+    The survivor takes the chosen `values` and the merged contact's place in visits
+    (each visit a new version), its roles in deals (a deal where both have one keeps the
+    survivor's) and the people who reported to it. The merged contact goes to the
+    recycle bin with `merged_into` set."""
+    from opportunities.models import Opportunity, OpportunityContact
+    from visits.models import Visit
+
+    if survivor.account_id != merged.account_id:
+        raise ApplicationError(
+            _("Only two contacts of the same account can be merged."), code="invalid"
+        )
+    survivor, merged = _check_merge(
+        by=by, survivor=survivor, merged=merged, visible=contacts_visible_to(by, deleted=True)
+    )
+    _apply_merge_values(survivor=survivor, merged=merged, values=values)
+    if survivor.reports_to_id in (survivor.pk, merged.pk):
+        survivor.reports_to = None  # the merged contact's boss was the survivor, or so
+    now = timezone.now()
+    merged.merged_into = survivor
+    Contact.all_objects.filter(pk=merged.pk).update(merged_into=survivor)
+
+    links = Visit.contacts.through.objects
+    both = links.filter(contact=survivor).values("visit_id")
+    visit_ids = set(links.filter(contact=merged).values_list("visit_id", flat=True))
+    links.filter(contact=merged, visit_id__in=both).delete()
+    links.filter(contact=merged).update(contact=survivor)
+    _relink(list(Visit.all_objects.filter(pk__in=visit_ids).order_by("pk")), by=by, now=now)
+
+    roles = list(
+        OpportunityContact.objects.filter(contact=merged).exclude(
+            opportunity__in=OpportunityContact.objects.filter(contact=survivor).values(
+                "opportunity"
+            )
+        )
+    )
+    _relink(roles, by=by, now=now, contact=survivor)
+    deals = Opportunity.all_objects.filter(pk__in={role.opportunity_id for role in roles})
+    _relink(list(deals.order_by("pk")), by=by, now=now)
+
+    reports = Contact.all_objects.filter(reports_to=merged).exclude(pk=survivor.pk)
+    _relink(list(reports.order_by("pk")), by=by, now=now, reports_to=survivor)
+
+    _finish_merge(survivor=survivor, merged=merged, by=by, now=now)
+    return survivor

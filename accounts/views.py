@@ -9,11 +9,14 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyaccounts import formtokens
 from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.recyclebin.pages import delete_page
 from opportunities.selectors import account_opportunities
 from scoring.models import Source, bilingual, pin_in_force
 from visits.selectors import account_timeline
@@ -23,7 +26,14 @@ from .buying_center import assess_buying_center
 from .filters import AccountFilter
 from .forms import AccountForm, CompetitorForm, ContactForm, TeamMemberForm
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact
-from .selectors import account_get_visible, account_list, is_manager
+from .selectors import (
+    account_get_visible,
+    account_list,
+    accounts_visible_to,
+    contacts_visible_to,
+    is_manager,
+    merged_survivor,
+)
 
 PAGE_SIZE = 25
 TIMELINE_SIZE = 10  # the latest visits on the account page; the rest a click away
@@ -42,16 +52,29 @@ def add_errors(form, exc: Exception) -> None:
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
+    elif isinstance(exc, ApplicationError) and exc.code == "possible_duplicate":
+        # The matches, with links and the "save anyway" checkbox (duplicate_warning.html).
+        form.duplicates = {"message": exc.message, **exc.extra}
     elif isinstance(exc, ApplicationError):
         form.add_error(None, exc.message)
     else:
         form.add_error(None, exc)
 
 
+def say_saved(request, record, message: str | None = None) -> None:
+    """Tell the user their save went through, or that it changed nothing: a form sent back
+    untouched writes nothing (no new version, no history entry)."""
+    if getattr(record, "saved_changes", True):
+        messages.success(request, message or _("Changes saved."))
+    else:
+        messages.info(request, _("No changes to save: everything was as you sent it."))
+
+
 def _save_versioned(request, form, save) -> bool:
-    """Run `save(expected_version)`; on a conflict keep the user's input and explain."""
+    """Run `save(expected_version)` (it returns the record) and say whether it changed
+    anything; on a conflict keep the user's input and explain."""
     try:
-        save(form.cleaned_data.get("version"))
+        record = save(form.cleaned_data.get("version"))
     except VersionConflict as exc:
         form.add_error(
             None,
@@ -69,6 +92,7 @@ def _save_versioned(request, form, save) -> bool:
     except (ValidationError, ApplicationError) as exc:
         add_errors(form, exc)
         return False
+    say_saved(request, record)
     return True
 
 
@@ -127,13 +151,21 @@ def grade_card(account: Account, *, user, today) -> dict:
 
 
 def account_detail_view(request, pk):
-    account = _visible_account(request, pk, *GRADE_RELATED)
+    try:
+        account = account_get_visible(user=request.user, pk=pk, related=GRADE_RELATED)
+    except Account.DoesNotExist:
+        # A merged-away account's address leads to the one it was merged into.
+        survivor = merged_survivor(accounts_visible_to(request.user), pk)
+        if survivor is None:
+            raise Http404 from None
+        return redirect(survivor)
     today = timezone.localdate()
     contacts = list(
         account.contacts.select_related("reports_to", "relationship_owner").order_by("name")
     )
     team = account.team_members.select_related("user").order_by("role", "user__username")
     visits = list(account_timeline(account=account)[: TIMELINE_SIZE + 1])
+    grade = grade_card(account, user=request.user, today=today)
     return render(
         request,
         "accounts/account_detail.html",
@@ -149,22 +181,36 @@ def account_detail_view(request, pk):
             "visits": visits[:TIMELINE_SIZE],
             "more_visits": len(visits) > TIMELINE_SIZE,
             "today": today,
-            "grade": grade_card(account, user=request.user, today=today),
+            "grade": grade,
+            # Managers pin grades and merge duplicates (services.can_merge): one query.
+            "can_merge": grade["can_pin"],
         },
     )
 
 
 def account_create_view(request):
+    if request.method == "POST" and (earlier := formtokens.already_saved(request, Account)):
+        return earlier
     form = AccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            account = services.account_create(by=request.user, **form.model_fields_data())
+            account, earlier = formtokens.create_once(
+                request,
+                Account,
+                lambda: services.account_create(by=request.user, **form.model_fields_data()),
+            )
         except (ValidationError, ApplicationError) as exc:
             add_errors(form, exc)
         else:
+            if earlier:
+                return earlier
             messages.success(request, _("Account %(name)s created.") % {"name": account.name})
             return redirect(account)
-    return render(request, "accounts/account_form.html", {"form": form})
+    return render(
+        request,
+        "accounts/account_form.html",
+        {"form": form, "form_token": formtokens.form_token(request)},
+    )
 
 
 def account_edit_view(request, pk):
@@ -173,7 +219,7 @@ def account_edit_view(request, pk):
     if request.method == "POST" and form.is_valid():
 
         def save(expected_version):
-            services.account_update(
+            return services.account_update(
                 account=Account.objects.get(pk=account.pk),
                 by=request.user,
                 expected_version=expected_version,
@@ -181,13 +227,14 @@ def account_edit_view(request, pk):
             )
 
         if _save_versioned(request, form, save):
-            messages.success(request, _("Changes saved."))
             return redirect(account)
     return render(request, "accounts/account_form.html", {"form": form, "account": account})
 
 
 def contact_create_view(request, account_pk):
     account = _visible_account(request, account_pk)
+    if request.method == "POST" and (earlier := formtokens.already_saved(request, Contact)):
+        return earlier
     initial = {}
     if request.GET.get("role"):
         initial["buying_role"] = request.GET["role"]
@@ -196,25 +243,38 @@ def contact_create_view(request, account_pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            contact = services.contact_create(
-                account=account, by=request.user, **form.model_fields_data()
+            contact, earlier = formtokens.create_once(
+                request,
+                Contact,
+                lambda: services.contact_create(
+                    account=account, by=request.user, **form.model_fields_data()
+                ),
             )
         except (ValidationError, ApplicationError) as exc:
             add_errors(form, exc)
         else:
+            if earlier:
+                return earlier
             messages.success(request, _("Contact %(name)s added.") % {"name": contact.name})
             return redirect(account.get_absolute_url() + "#buying-center")
-    return render(request, "accounts/contact_form.html", {"form": form, "account": account})
+    return render(
+        request,
+        "accounts/contact_form.html",
+        {"form": form, "account": account, "form_token": formtokens.form_token(request)},
+    )
 
 
 def contact_edit_view(request, account_pk, pk):
-    account = _visible_account(request, account_pk)
-    contact = get_object_or_404(Contact, account=account, pk=pk)
+    try:
+        account = account_get_visible(user=request.user, pk=account_pk)
+        contact = Contact.objects.get(account=account, pk=pk)
+    except (Account.DoesNotExist, Contact.DoesNotExist):
+        return _merged_contact_redirect(request, account_pk, pk)
     form = ContactForm(request.POST or None, instance=contact, account=account)
     if request.method == "POST" and form.is_valid():
 
         def save(expected_version):
-            services.contact_update(
+            return services.contact_update(
                 contact=Contact.objects.get(pk=contact.pk),
                 by=request.user,
                 expected_version=expected_version,
@@ -222,13 +282,29 @@ def contact_edit_view(request, account_pk, pk):
             )
 
         if _save_versioned(request, form, save):
-            messages.success(request, _("Changes saved."))
             return redirect(account.get_absolute_url() + "#buying-center")
     return render(
         request,
         "accounts/contact_form.html",
-        {"form": form, "account": account, "contact": contact},
+        {
+            "form": form,
+            "account": account,
+            "contact": contact,
+            "can_merge": services.can_merge(request.user),
+        },
     )
+
+
+def _merged_contact_redirect(request, account_pk, pk):
+    """A merged-away contact's address leads to the contact it was merged into, and a
+    contact of a merged-away account to its place at the surviving account; 404 else."""
+    visible = contacts_visible_to(request.user)
+    survivor = merged_survivor(visible, pk)
+    if survivor is None and merged_survivor(accounts_visible_to(request.user), account_pk):
+        survivor = visible.filter(pk=pk).first()  # it moved with its account's merge
+    if survivor is None:
+        raise Http404
+    return redirect(survivor)
 
 
 @require_POST
@@ -266,6 +342,12 @@ def team_member_remove_view(request, account_pk, pk):
 
 def competitor_edit_view(request, account_pk, pk=None):
     account = _visible_account(request, account_pk)
+    if (
+        pk is None
+        and request.method == "POST"
+        and (earlier := formtokens.already_saved(request, AccountCompetitor))
+    ):
+        return earlier
     competitor = (
         get_object_or_404(AccountCompetitor, account=account, pk=pk)
         if pk
@@ -273,17 +355,36 @@ def competitor_edit_view(request, account_pk, pk=None):
     )
     form = CompetitorForm(request.POST or None, instance=competitor)
     if request.method == "POST" and form.is_valid():
+
+        def save():
+            return services.competitor_save(competitor=form.instance, by=request.user)
+
         try:
-            services.competitor_save(competitor=form.instance, by=request.user)
+            if pk:
+                saved, earlier = save(), None
+            else:
+                saved, earlier = formtokens.create_once(
+                    request,
+                    AccountCompetitor,
+                    save,
+                    url=lambda _competitor: account.get_absolute_url() + "#competitors",
+                )
         except (ValidationError, ApplicationError) as exc:
             add_errors(form, exc)
         else:
-            messages.success(request, _("Competitor saved."))
+            if earlier:
+                return earlier
+            say_saved(request, saved, _("Competitor saved."))
             return redirect(account.get_absolute_url() + "#competitors")
     return render(
         request,
         "accounts/competitor_form.html",
-        {"form": form, "account": account, "competitor": competitor if pk else None},
+        {
+            "form": form,
+            "account": account,
+            "competitor": competitor if pk else None,
+            "form_token": None if pk else formtokens.form_token(request),
+        },
     )
 
 
@@ -294,3 +395,36 @@ def competitor_remove_view(request, account_pk, pk):
     services.competitor_remove(competitor=competitor, by=request.user)
     messages.success(request, _("Competitor %(name)s removed.") % {"name": competitor.name})
     return redirect(account.get_absolute_url() + "#competitors")
+
+
+# --- the recycle bin --------------------------------------------------------------------
+
+
+def account_delete_view(request, pk):
+    """Ask, then move the account with its contacts, visits and deals to the recycle bin."""
+    account = _visible_account(request, pk)
+    return delete_page(
+        request,
+        record=account,
+        along=services.account_deleted_along(account),
+        check=lambda: services.account_delete_check(account=account, by=request.user),
+        delete=lambda version: services.account_delete(
+            account=account, by=request.user, expected_version=version
+        ),
+        cancel_url=account.get_absolute_url(),
+        done_url=reverse("accounts:list"),
+    )
+
+
+def contact_delete_view(request, account_pk, pk):
+    account = _visible_account(request, account_pk)
+    contact = get_object_or_404(Contact, account=account, pk=pk)
+    return delete_page(
+        request,
+        record=contact,
+        delete=lambda version: services.contact_delete(
+            contact=contact, by=request.user, expected_version=version
+        ),
+        cancel_url=contact.get_absolute_url(),
+        done_url=account.get_absolute_url() + "#buying-center",
+    )

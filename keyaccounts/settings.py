@@ -264,6 +264,9 @@ CURRENCY_RATES_TO_CNY = {
 
 # The recycle bin keeps deleted records this many days; then beat purges them for good.
 RECYCLE_BIN_DAYS = envint("RECYCLE_BIN_DAYS", 90)
+# The admin's History pages read the change history; reverting from there would write
+# around the services (and could bring back a deletion's flags), so it is off.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 CELERY_BEAT_SCHEDULE = {
     "recycle-bin-purge": {

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("visits.urls")),
     path("", include("opportunities.urls")),
     path("", include("scoring.urls")),
+    path("recycle-bin/", include("keyaccounts.recyclebin.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -13,6 +13,7 @@ from accounts.services import check_restorer
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import record_restore, soft_delete
+from keyaccounts.unchanged import same_as_stored
 
 from .models import (
     CriterionCheck,
@@ -173,7 +174,10 @@ def opportunity_move_stage(
 def _touch(opportunity: Opportunity) -> None:
     """A part of the deal changed (criteria, contacts, team, competitors): a new version,
     so sync clients see it in the changes feed and an open form on the old version is
-    refused. Called first, so the change counter is locked before any other row."""
+    refused. Called first, so the change counter is locked before any other row.
+
+    Only for a real change: each part function first checks that the part differs, and
+    a write that changes nothing changes nothing (no version, no history entry)."""
     opportunity.save(update_fields=[])
 
 
@@ -181,7 +185,10 @@ def _touch(opportunity: Opportunity) -> None:
 def criterion_set(
     *, opportunity: Opportunity, criterion: ExitCriterion, checked: bool, by: User
 ) -> None:
-    """Tick or untick one exit criterion of the deal."""
+    """Tick or untick one exit criterion of the deal; one already so is left alone."""
+    ticked = CriterionCheck.objects.filter(opportunity=opportunity, criterion=criterion)
+    if ticked.exists() == checked:
+        return
     _touch(opportunity)
     if checked:
         CriterionCheck.objects.get_or_create(
@@ -202,6 +209,9 @@ def opportunity_contact_set(
                 % {"name": contact.name, "account": opportunity.account.name}
             }
         )
+    entry = OpportunityContact.objects.filter(opportunity=opportunity, contact=contact).first()
+    if entry is not None and (entry.role, entry.stance) == (role, stance):
+        return entry
     _touch(opportunity)
     entry, _created = OpportunityContact.objects.update_or_create(
         opportunity=opportunity, contact=contact, defaults={"role": role, "stance": stance}
@@ -215,6 +225,9 @@ def opportunity_team_member_set(
 ) -> OpportunityTeamMember:
     if not user.is_active:
         raise ApplicationError(_("%(user)s is not an active user.") % {"user": user})
+    member = OpportunityTeamMember.objects.filter(opportunity=opportunity, user=user).first()
+    if member is not None and member.role == role:
+        return member
     _touch(opportunity)
     member, _created = OpportunityTeamMember.objects.update_or_create(
         opportunity=opportunity, user=user, defaults={"role": role}
@@ -227,6 +240,9 @@ def opportunity_competitor_save(
     *, competitor: OpportunityCompetitor, by: User
 ) -> OpportunityCompetitor:
     competitor.full_clean()
+    if same_as_stored(competitor):
+        competitor.saved_changes = False
+        return competitor
     _touch(competitor.opportunity)
     competitor.save()
     return competitor

@@ -5,8 +5,8 @@ Every view finds its deal through `opportunity_get_visible` (or its account thro
 POST as for a GET. Writes go through `services`: a move the exit criteria refuse says
 which outcomes are still unticked, and closing a deal always asks why.
 
-There is no delete page: a deal that goes nowhere is closed as lost, with the reason,
-so the forecast's history and the won/lost analysis keep it. Admins can still delete.
+A deal that goes nowhere is better closed as lost, with the reason, so the won/lost
+analysis keeps it; deleting one (a duplicate, a mistake) moves it to the recycle bin.
 """
 
 import copy
@@ -25,8 +25,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import TeamMemberForm
 from accounts.models import AccountStatus
-from accounts.views import _save_versioned, _visible_account, add_errors
+from accounts.views import _save_versioned, _visible_account, add_errors, say_saved
+from keyaccounts import formtokens
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.recyclebin.pages import delete_page
 from visits.views import _safe_next
 
 from . import selectors, services
@@ -267,7 +269,7 @@ def _detail_page(request, opportunity, *, contact_form=None, team_form=None):
             "history": opportunity.stage_changes.select_related(
                 "from_stage", "to_stage", "changed_by"
             ),
-            "contacts": opportunity.contact_roles.select_related("contact"),
+            "contacts": selectors.deal_contact_roles(opportunity=opportunity),
             "team": opportunity.team_members.select_related("user").order_by(
                 "role", "user__username"
             ),
@@ -285,6 +287,8 @@ def opportunity_detail_view(request, pk):
 
 def opportunity_create_view(request, account_pk):
     account = _visible_account(request, account_pk)
+    if request.method == "POST" and (earlier := formtokens.already_saved(request, Opportunity)):
+        return earlier
     stage = services.first_open_stage()
     # A customer already buying from us is a deeper or cross sale by default.
     kind = (
@@ -301,12 +305,18 @@ def opportunity_create_view(request, account_pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            opportunity = services.opportunity_create(
-                by=request.user, account=account, **form.service_fields()
+            opportunity, earlier = formtokens.create_once(
+                request,
+                Opportunity,
+                lambda: services.opportunity_create(
+                    by=request.user, account=account, **form.service_fields()
+                ),
             )
         except (ValidationError, ApplicationError) as exc:
             add_errors(form, exc)
         else:
+            if earlier:
+                return earlier
             messages.success(
                 request, _("Opportunity %(deal)s opened in %(stage)s.") % _names(opportunity)
             )
@@ -314,7 +324,12 @@ def opportunity_create_view(request, account_pk):
     return render(
         request,
         "opportunities/opportunity_form.html",
-        {"form": form, "account": account, "stage": stage},
+        {
+            "form": form,
+            "account": account,
+            "stage": stage,
+            "form_token": formtokens.form_token(request),
+        },
     )
 
 
@@ -330,7 +345,7 @@ def opportunity_edit_view(request, pk):
     if request.method == "POST" and form.is_valid():
 
         def save(expected_version):
-            services.opportunity_update(
+            return services.opportunity_update(
                 opportunity=Opportunity.objects.select_related("stage").get(pk=opportunity.pk),
                 by=request.user,
                 expected_version=expected_version,
@@ -338,7 +353,6 @@ def opportunity_edit_view(request, pk):
             )
 
         if _save_versioned(request, form, save):
-            messages.success(request, _("Changes saved."))
             return redirect(opportunity)
     return render(
         request,
@@ -413,6 +427,12 @@ def team_remove_view(request, pk, member_pk):
 
 def competitor_edit_view(request, pk, competitor_pk=None):
     opportunity = _visible_opportunity(request, pk)
+    if (
+        competitor_pk is None
+        and request.method == "POST"
+        and (earlier := formtokens.already_saved(request, OpportunityCompetitor))
+    ):
+        return earlier
     competitor = (
         get_object_or_404(OpportunityCompetitor, opportunity=opportunity, pk=competitor_pk)
         if competitor_pk
@@ -421,12 +441,26 @@ def competitor_edit_view(request, pk, competitor_pk=None):
     form = DealCompetitorForm(request.POST or None, instance=competitor)
     form.fields["name"].widget.attrs["list"] = "known-competitors"
     if request.method == "POST" and form.is_valid():
+
+        def save():
+            return services.opportunity_competitor_save(competitor=form.instance, by=request.user)
+
         try:
-            services.opportunity_competitor_save(competitor=form.instance, by=request.user)
+            if competitor_pk:
+                saved, earlier = save(), None
+            else:
+                saved, earlier = formtokens.create_once(
+                    request,
+                    OpportunityCompetitor,
+                    save,
+                    url=lambda _competitor: opportunity.get_absolute_url() + "#competitors",
+                )
         except (ValidationError, ApplicationError) as exc:
             add_errors(form, exc)
         else:
-            messages.success(request, _("Competitor saved."))
+            if earlier:
+                return earlier
+            say_saved(request, saved, _("Competitor saved."))
             return redirect(opportunity.get_absolute_url() + "#competitors")
     # The account's known competitors, offered as names to pick from.
     known = opportunity.account.competitors.order_by("name").values_list("name", flat=True)
@@ -438,6 +472,7 @@ def competitor_edit_view(request, pk, competitor_pk=None):
             "opportunity": opportunity,
             "competitor": competitor if competitor_pk else None,
             "known": known,
+            "form_token": None if competitor_pk else formtokens.form_token(request),
         },
     )
 
@@ -449,3 +484,20 @@ def competitor_remove_view(request, pk, competitor_pk):
     services.opportunity_competitor_remove(competitor=competitor, by=request.user)
     messages.success(request, _("Competitor %(name)s removed.") % {"name": competitor.name})
     return redirect(opportunity.get_absolute_url() + "#competitors")
+
+
+# --- the recycle bin --------------------------------------------------------------------
+
+
+def opportunity_delete_view(request, pk):
+    """Ask, then move the deal to the recycle bin."""
+    opportunity = _visible_opportunity(request, pk)
+    return delete_page(
+        request,
+        record=opportunity,
+        delete=lambda version: services.opportunity_delete(
+            opportunity=opportunity, by=request.user, expected_version=version
+        ),
+        cancel_url=opportunity.get_absolute_url(),
+        done_url=reverse("opportunities:board"),
+    )

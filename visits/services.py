@@ -79,7 +79,10 @@ def visit_save(
     """Plan, record or change a visit.
 
     A recorded visit (status done) gets its follow-up due date, by default one week
-    after the visit. Contacts must belong to the visit's account.
+    after the visit. Contacts must belong to the visit's account. Who was met and who
+    went are part of the visit: changing only them is a new version too, and a save
+    that changes nothing at all writes nothing (same version, no history entry, no
+    reminder scan).
     """
     now = now or timezone.now()
     if not accounts_visible_to(by).filter(pk=account.pk).exists():
@@ -98,13 +101,38 @@ def visit_save(
             visit.follow_up_due = default_follow_up_due(visit.occurred_at)
     _check_visit(visit, contacts, attendees, now)
     visit.full_clean(exclude=["contacts", "attendees"])
-    visit.save(expected_version=expected_version)
-    visit.contacts.set(contacts)
-    visit.attendees.set(attendees)
+    if visit.pk is None:
+        visit.save()
+        visit.contacts.set(contacts)
+        visit.attendees.set(attendees)
+    else:
+        people_changed = _set_people(visit, contacts=contacts, attendees=attendees)
+        visit.save(expected_version=expected_version, touch=people_changed)
+        if not visit.saved_changes:
+            return visit
     from .tasks import reminders_for_account
 
     enqueue_on_commit(reminders_for_account, account.pk)
     return visit
+
+
+def _set_people(visit: Visit, *, contacts: list, attendees: list) -> bool:
+    """Set who was met and who went; True if that changed anything.
+
+    Set before the visit is saved, without history entries of their own: the save
+    then writes the visit's one history entry for the edit, with the people as they
+    are now (simple-history would otherwise add an entry per add and per removal)."""
+    changed = False
+    for relation, people in ((visit.contacts, contacts), (visit.attendees, attendees)):
+        wanted = {person.pk for person in people}
+        if set(relation.values_list("pk", flat=True)) != wanted:
+            changed = True
+            visit.skip_history_when_saving = True
+            try:
+                relation.set(people)
+            finally:
+                del visit.skip_history_when_saving
+    return changed
 
 
 @transaction.atomic
@@ -259,6 +287,13 @@ def development_record_delete(
 ) -> Deletion:
     """Move an unreviewed development record to the recycle bin; a reviewed one is kept
     for good (it is the manager's signed-off account of the effort)."""
+    development_record_delete_check(record=record, by=by)
+    return soft_delete(root=record, by=by, expected_version=expected_version)
+
+
+def development_record_delete_check(*, record: DevelopmentRecord, by: User) -> None:
+    """Raise the ApplicationError `development_record_delete` would: a reviewed record
+    is never deleted, and only who prepared it or a manager deletes one."""
     if record.reviewed_on is not None:
         raise ApplicationError(
             _("A reviewed development record is kept for good: it cannot be deleted."),
@@ -269,7 +304,6 @@ def development_record_delete(
             _("Only who prepared it, or a manager, can delete this record."),
             code="permission_denied",
         )
-    return soft_delete(root=record, by=by, expected_version=expected_version)
 
 
 def development_record_restore(*, record: DevelopmentRecord, by: User) -> list:

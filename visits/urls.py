@@ -1,5 +1,7 @@
 from django.urls import path
 
+from keyaccounts.history.views import development_record_history_view, visit_history_view
+
 from . import views
 
 app_name = "visits"
@@ -11,7 +13,9 @@ urlpatterns = [
     path("accounts/<int:account_pk>/visits/new/", views.visit_create_view, name="create"),
     path("visits/<int:pk>/", views.visit_detail_view, name="detail"),
     path("visits/<int:pk>/edit/", views.visit_edit_view, name="edit"),
+    path("visits/<int:pk>/history/", visit_history_view, name="history"),
     path("visits/<int:pk>/cancel/", views.visit_cancel_view, name="cancel"),
+    path("visits/<int:pk>/delete/", views.visit_delete_view, name="delete"),
     path("visits/<int:pk>/follow-up/", views.follow_up_log_view, name="follow_up"),
     path("development-records/", views.record_list_view, name="record_list"),
     path(
@@ -21,7 +25,13 @@ urlpatterns = [
     ),
     path("development-records/<int:pk>/", views.record_detail_view, name="record_detail"),
     path("development-records/<int:pk>/edit/", views.record_edit_view, name="record_edit"),
+    path(
+        "development-records/<int:pk>/history/",
+        development_record_history_view,
+        name="record_history",
+    ),
     path("development-records/<int:pk>/review/", views.record_review_view, name="record_review"),
+    path("development-records/<int:pk>/delete/", views.record_delete_view, name="record_delete"),
     path("team/", views.team_view, name="team"),
     path("notifications/", views.notification_list_view, name="notifications"),
     path(

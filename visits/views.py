@@ -20,7 +20,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import accounts_visible_to, is_manager
 from accounts.views import _save_versioned, _visible_account, add_errors
+from keyaccounts import formtokens
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.recyclebin.pages import delete_page
 
 from . import selectors, services
 from .filters import DevelopmentRecordFilter
@@ -138,6 +140,8 @@ def _status_from(request, default: str) -> str:
 
 def visit_create_view(request, account_pk):
     account = _visible_account(request, account_pk)
+    if request.method == "POST" and (earlier := formtokens.already_saved(request, Visit)):
+        return earlier
     status = _status_from(request, VisitStatus.DONE)
     form = VisitForm(
         request.POST or None,
@@ -147,10 +151,18 @@ def visit_create_view(request, account_pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            visit = services.visit_save(by=request.user, account=account, **form.visit_fields())
+            visit, earlier = formtokens.create_once(
+                request,
+                Visit,
+                lambda: services.visit_save(
+                    by=request.user, account=account, **form.visit_fields()
+                ),
+            )
         except (ValidationError, ApplicationError) as exc:
             add_errors(form, exc)
         else:
+            if earlier:
+                return earlier
             if visit.status == VisitStatus.PLANNED:
                 messages.success(request, _("Visit planned."))
             else:
@@ -161,7 +173,14 @@ def visit_create_view(request, account_pk):
                 )
             return redirect(visit)
     return render(
-        request, "visits/visit_form.html", {"form": form, "account": account, "status": status}
+        request,
+        "visits/visit_form.html",
+        {
+            "form": form,
+            "account": account,
+            "status": status,
+            "form_token": formtokens.form_token(request),
+        },
     )
 
 
@@ -181,7 +200,7 @@ def visit_edit_view(request, pk):
     if request.method == "POST" and form.is_valid():
 
         def save(expected_version):
-            services.visit_save(
+            return services.visit_save(
                 by=request.user,
                 account=account,
                 visit=Visit.objects.get(pk=visit.pk),
@@ -190,7 +209,6 @@ def visit_edit_view(request, pk):
             )
 
         if _save_versioned(request, form, save):
-            messages.success(request, _("Changes saved."))
             return redirect(visit)
     return render(
         request,
@@ -319,6 +337,7 @@ def record_detail_view(request, pk):
             "contacts": contacts,
             "totals": totals,
             "can_review": services.can_review(request.user, record),
+            "can_delete": _can_delete_record(request.user, record),
         },
     )
 
@@ -335,6 +354,10 @@ def _first_visit_day(account) -> datetime.date | None:
 
 def record_create_view(request, account_pk):
     account = _visible_account(request, account_pk)
+    if request.method == "POST" and (
+        earlier := formtokens.already_saved(request, DevelopmentRecord)
+    ):
+        return earlier
     today = timezone.localdate()
     form = DevelopmentRecordForm(
         request.POST or None,
@@ -343,15 +366,25 @@ def record_create_view(request, account_pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            record = services.development_record_save(
-                by=request.user, account=account, today=today, **form.model_fields_data()
+            record, earlier = formtokens.create_once(
+                request,
+                DevelopmentRecord,
+                lambda: services.development_record_save(
+                    by=request.user, account=account, today=today, **form.model_fields_data()
+                ),
             )
         except (ValidationError, ApplicationError) as exc:
             add_errors(form, exc)
         else:
+            if earlier:
+                return earlier
             messages.success(request, _("Development record saved."))
             return redirect(record)
-    return render(request, "visits/record_form.html", {"form": form, "account": account})
+    return render(
+        request,
+        "visits/record_form.html",
+        {"form": form, "account": account, "form_token": formtokens.form_token(request)},
+    )
 
 
 def record_edit_view(request, pk):
@@ -370,7 +403,7 @@ def record_edit_view(request, pk):
     if request.method == "POST" and form.is_valid():
 
         def save(expected_version):
-            services.development_record_save(
+            return services.development_record_save(
                 by=request.user,
                 account=record.account,
                 record=DevelopmentRecord.objects.get(pk=record.pk),
@@ -379,7 +412,6 @@ def record_edit_view(request, pk):
             )
 
         if _save_versioned(request, form, save):
-            messages.success(request, _("Changes saved."))
             return redirect(record)
     return render(
         request,
@@ -459,3 +491,43 @@ def notification_read_all_view(request):
     if count:
         messages.success(request, _("All notifications marked as read."))
     return redirect(_safe_next(request, reverse("visits:notifications")))
+
+
+# --- the recycle bin --------------------------------------------------------------------
+
+
+def visit_delete_view(request, pk):
+    """Ask, then move the visit to the recycle bin (cancelling keeps it on the record)."""
+    visit = _visible_visit(request, pk)
+    return delete_page(
+        request,
+        record=visit,
+        delete=lambda version: services.visit_delete(
+            visit=visit, by=request.user, expected_version=version
+        ),
+        cancel_url=visit.get_absolute_url(),
+        done_url=reverse("visits:account_visits", args=[visit.account_id]),
+    )
+
+
+def _can_delete_record(user, record: DevelopmentRecord) -> bool:
+    try:
+        services.development_record_delete_check(record=record, by=user)
+    except ApplicationError:
+        return False
+    return True
+
+
+def record_delete_view(request, pk):
+    """Ask, then move an unreviewed development record to the recycle bin."""
+    record = _visible_record(request, pk)
+    return delete_page(
+        request,
+        record=record,
+        check=lambda: services.development_record_delete_check(record=record, by=request.user),
+        delete=lambda version: services.development_record_delete(
+            record=record, by=request.user, expected_version=version
+        ),
+        cancel_url=record.get_absolute_url(),
+        done_url=reverse("visits:record_list"),
+    )

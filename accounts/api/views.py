@@ -6,7 +6,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.selectors import accounts_visible_to, contacts_visible_to
-from accounts.services import account_delete, contact_delete
+from accounts.services import account_delete, account_restore, contact_delete, contact_restore
 from keyaccounts.api.filters import FILTER_BACKENDS
 from keyaccounts.api.sync import SyncViewSetMixin
 from scoring.api import GRADE_RELATED, AccountGradeSerializer, account_grade
@@ -14,9 +14,27 @@ from scoring.api import GRADE_RELATED, AccountGradeSerializer, account_grade
 from .filters import AccountFilter, ContactFilter
 from .serializers import AccountSerializer, ContactSerializer
 
+ACCOUNT_DUPLICATES = (
+    "A likely duplicate of an existing account (the same unified social credit code, or "
+    "the same name once case, width, spaces and legal forms such as 有限公司 or Co., Ltd. "
+    "are set aside) answers 409 `possible_duplicate`: `duplicates` names those you may "
+    "see, `hidden_duplicates` counts the others. Send the same body again with "
+    '`"confirm_duplicate": true` to save a different company of a similar name; a credit '
+    "code another account has is never saved twice. On a change, only a new name or "
+    "credit code is checked."
+)
+CONTACT_DUPLICATES = (
+    "Another contact of the account with the same phone number (+86 and separators set "
+    "aside) or email address (case set aside) answers 409 `possible_duplicate` naming "
+    'it; send the body again with `"confirm_duplicate": true` to save it anyway.'
+)
+
 
 @extend_schema_view(
     list=extend_schema(summary="Accounts you can see"),
+    create=extend_schema(description=ACCOUNT_DUPLICATES),
+    update=extend_schema(description=ACCOUNT_DUPLICATES),
+    partial_update=extend_schema(description=ACCOUNT_DUPLICATES),
     destroy=extend_schema(
         summary="Delete an account with its contacts, visits and deals (owner or manager)"
     ),
@@ -41,6 +59,12 @@ class AccountViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance, *, expected_version=None):
         account_delete(account=instance, by=self.request.user, expected_version=expected_version)
 
+    def get_restore_queryset(self):
+        return accounts_visible_to(self.request.user, deleted=True)
+
+    def perform_restore(self, instance):
+        account_restore(account=instance, by=self.request.user)
+
     @extend_schema(
         summary="The account's grade: score, pin, why (each factor's part) and history",
         responses={200: AccountGradeSerializer},
@@ -57,7 +81,12 @@ class AccountViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
         return Response(AccountGradeSerializer(score).data)
 
 
-@extend_schema_view(list=extend_schema(summary="Contacts at the accounts you can see"))
+@extend_schema_view(
+    list=extend_schema(summary="Contacts at the accounts you can see"),
+    create=extend_schema(description=CONTACT_DUPLICATES),
+    update=extend_schema(description=CONTACT_DUPLICATES),
+    partial_update=extend_schema(description=CONTACT_DUPLICATES),
+)
 @extend_schema(tags=["contacts"])
 class ContactViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
     """The people at your accounts: the buying center."""
@@ -74,3 +103,9 @@ class ContactViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance, *, expected_version=None):
         contact_delete(contact=instance, by=self.request.user, expected_version=expected_version)
+
+    def get_restore_queryset(self):
+        return contacts_visible_to(self.request.user, deleted=True)
+
+    def perform_restore(self, instance):
+        contact_restore(contact=instance, by=self.request.user)

@@ -33,6 +33,7 @@ STATUS_OF_CODE = {
     "account_deleted": status.HTTP_409_CONFLICT,
     "not_deleted": status.HTTP_409_CONFLICT,
     "possible_duplicate": status.HTTP_409_CONFLICT,
+    "merged": status.HTTP_409_CONFLICT,
 }
 # Business rules that are about one field: the message is put on that field too.
 FIELD_OF_CODE = {

@@ -12,6 +12,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from keyaccounts.history.api import HistoryEntrySerializer
+
 from .sync import (
     CHANGES_DEFAULT_LIMIT,
     CHANGES_MAX_LIMIT,
@@ -21,6 +23,15 @@ from .sync import (
     DeletedSerializer,
     SyncViewSetMixin,
 )
+
+
+class DuplicateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    url = serializers.CharField(help_text="Its page, as a path.")
+    match = serializers.ChoiceField(
+        choices=["credit_code", "name", "phone", "email"], help_text="What is the same."
+    )
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -41,6 +52,22 @@ class ErrorSerializer(serializers.Serializer):
         child=serializers.IntegerField(),
         required=False,
         help_text="exit_criteria_missing only: the ids of the exit criteria still unticked.",
+    )
+    duplicates = DuplicateSerializer(
+        many=True,
+        required=False,
+        help_text="possible_duplicate only: the likely duplicates you may see.",
+    )
+    hidden_duplicates = serializers.IntegerField(
+        required=False,
+        help_text="possible_duplicate only: how many more exist that you cannot see (ask "
+        "a manager); never named.",
+    )
+    confirmable = serializers.BooleanField(
+        required=False,
+        help_text="possible_duplicate only: true when sending the write again with "
+        '`"confirm_duplicate": true` saves it; false for a credit code another account '
+        "has (a credit code belongs to one company).",
     )
 
 
@@ -79,7 +106,10 @@ ERRORS = {
     403: "Not allowed (or a session request without its CSRF token).",
     404: "No such record among those you can see.",
     409: "The write conflicts with the record's state (a rule such as exit criteria, or "
-    "a record saved at the same time).",
+    "a record saved at the same time), or `possible_duplicate`: an account or contact "
+    "like it exists (`duplicates`, `hidden_duplicates`; resend with "
+    '`"confirm_duplicate": true` if `confirmable`); on a restore, `not_deleted` (not in '
+    "the recycle bin) or `account_deleted` (its account is: restore that first).",
     412: "If-Match named another version than the current one; nothing was changed. "
     "`current_version` and ETag give the current one.",
     415: "The body is not JSON.",
@@ -146,6 +176,8 @@ SUMMARIES = {
     ("partial_update", "PATCH"): "Change some fields (If-Match: the version you read)",
     ("destroy", "DELETE"): "Delete (If-Match: the version you read)",
     ("changes", "GET"): "Changes since a cursor, in commit order (sync)",
+    ("history", "GET"): "Change history, newest first (who, when, from where, old → new)",
+    ("restore", "POST"): "Restore from the recycle bin, with what was deleted with it",
     ("external", "GET"): "Read by your external id",
     ("external", "PUT"): "Create (201) or replace (200) by your external id",
 }
@@ -168,7 +200,14 @@ class AutoSchema(openapi.AutoSchema):
     def _answers_one_record(self) -> bool:
         if not self._is_sync() or self.method == "DELETE":
             return False
-        return self.action in {"retrieve", "create", "update", "partial_update", "external"}
+        return self.action in {
+            "retrieve",
+            "create",
+            "update",
+            "partial_update",
+            "external",
+            "restore",
+        }
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
@@ -188,13 +227,22 @@ class AutoSchema(openapi.AutoSchema):
         return parameters
 
     def get_request_serializer(self):
-        if self._is_sync() and self.action == "changes":
+        if self._is_sync() and self.action in {"changes", "restore"}:
             return None
         return super().get_request_serializer()
 
     def get_response_serializers(self):
         if self._is_sync() and self.action == "changes":
             return changes_serializer_for(self.view.get_serializer_class())
+        if self._is_sync() and self.action == "history":
+            return HistoryEntrySerializer(many=True)
+        if self._is_sync() and self.action == "restore":
+            return {
+                200: OpenApiResponse(
+                    self.view.get_serializer_class(),
+                    description="Restored: the record as it is now, with its new version.",
+                )
+            }
         if self._is_sync() and self.action == "external" and self.method == "PUT":
             serializer = self.view.get_serializer_class()
             return {
@@ -221,6 +269,8 @@ class AutoSchema(openapi.AutoSchema):
                 codes.add(400)
             elif self.action in {"retrieve", "update", "partial_update", "destroy"}:
                 codes.add(404)
+            elif self.action == "restore":
+                codes |= {404, 409}
             elif self.action == "external" and self.method == "GET":
                 codes.add(404)
             if self.method in {"PUT", "PATCH", "DELETE"}:

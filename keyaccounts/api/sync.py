@@ -8,7 +8,9 @@
 - Idempotency-Key on POST: the first successful answer is stored with the write, in one
   transaction, and replayed for a retry of the same request;
 - `external/<external_id>/`: GET reads, PUT creates (201) or replaces (200);
-- `changes/?since=<cursor>`: every change after the cursor, in commit order.
+- `changes/?since=<cursor>`: every change after the cursor, in commit order;
+- `{id}/history/`: the record's change history, newest first, paged;
+- `{id}/restore/` (POST): bring the record back from the recycle bin.
 """
 
 import hashlib
@@ -25,6 +27,8 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.history.api import HistoryEntrySerializer
+from keyaccounts.history.timeline import record_timeline
 from keyaccounts.models import ChangeCounter, IdempotencyKey, Tombstone
 
 # Visible ASCII, no spaces, 1 to 255 characters (the schema says the same).
@@ -159,6 +163,11 @@ class DeletedSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="object_id")
     external_id = serializers.SerializerMethodField()
     deleted_at = serializers.DateTimeField()
+    merged_into = serializers.IntegerField(
+        allow_null=True,
+        help_text="Set when a manager merged this record into another of its type: the "
+        "survivor's id, which now holds its data (null: an ordinary deletion).",
+    )
 
     def get_external_id(self, stone) -> str | None:
         return stone.external_id or None
@@ -203,7 +212,7 @@ def changes_page(*, records, model_label: str, since: int, limit: int):
     deleted = list(
         Tombstone.objects.filter(model=model_label, change_seq__gt=since, change_seq__lte=upto)
         .order_by("change_seq")
-        .only("object_id", "external_id", "change_seq", "deleted_at")[: limit + 1]
+        .only("object_id", "external_id", "change_seq", "deleted_at", "merged_into")[: limit + 1]
     )
     merged = list(heapq.merge(changed, deleted, key=lambda row: row.change_seq))
     page, has_more = merged[:limit], len(merged) > limit
@@ -223,7 +232,8 @@ class SyncViewSetMixin:
     """Adds the sync contract to a ModelViewSet of a VersionedModel.
 
     The viewset's serializer calls the services with `expected_version` (from If-Match);
-    `perform_destroy(instance, expected_version)` must call the delete service.
+    `perform_destroy(instance, expected_version)` must call the delete service, and
+    `get_restore_queryset()` / `perform_restore(instance)` serve `{id}/restore/`.
     """
 
     lookup_value_regex = r"[0-9]{1,18}"
@@ -342,3 +352,41 @@ class SyncViewSetMixin:
                 "has_more": has_more,
             }
         )
+
+    # --- the change history ---
+
+    # The schema (schema.AutoSchema) documents the answer: HistoryEntrySerializer, paged.
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def history(self, request, pk=None):
+        """Every change to the record, newest first, as its history page shows it: who
+        (null: a system task), when, from where (web, api, import, admin, system), what
+        happened and each field's old and new value, raw and as displayed in the
+        request's language. An account's entries include its team and competitors; a
+        deal's its contacts, team, competitors and exit criteria. Paged like every list."""
+        page = self.paginate_queryset(record_timeline(self.get_object(), user=request.user))
+        return self.get_paginated_response(HistoryEntrySerializer(page, many=True).data)
+
+    # --- the recycle bin ---
+
+    def get_restore_queryset(self):
+        """The records the caller may see, those in the recycle bin included (the type's
+        `*_visible_to(user, deleted=True)`)."""
+        raise NotImplementedError("the visible records, the recycle bin included")
+
+    def perform_restore(self, instance) -> None:
+        raise NotImplementedError("call the record type's restore service")
+
+    # The schema (schema.AutoSchema) documents the answers: the record (200), 404, 409.
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def restore(self, request, pk=None):
+        """Bring a deleted record back from the recycle bin, with everything deleted with
+        it (an account: its contacts, visits, deals and development records), the same
+        ids and a new version; the changes feed reports them again. 404 if you cannot
+        see it; 409 `not_deleted` if it is not in the recycle bin, `account_deleted` if
+        its account is (restore the account); 403 unless you deleted it or manage it."""
+        instance = self.get_restore_queryset().filter(pk=pk).first()
+        if instance is None:
+            raise NotFound()
+        self.perform_restore(instance)
+        instance = self.get_queryset().get(pk=instance.pk)
+        return self._with_etag(Response(self.get_serializer(instance).data))

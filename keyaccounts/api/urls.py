@@ -10,7 +10,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import AccountViewSet, ContactViewSet
 from opportunities.api.views import OpportunityViewSet, StageViewSet
-from visits.api.views import VisitViewSet
+from visits.api.views import DevelopmentRecordViewSet, VisitViewSet
 
 from .auth import TokenObtainView
 from .exceptions import error_body
@@ -20,6 +20,7 @@ router.include_root_view = False
 router.register("accounts", AccountViewSet, basename="account")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("visits", VisitViewSet, basename="visit")
+router.register("development-records", DevelopmentRecordViewSet, basename="development-record")
 router.register("opportunities", OpportunityViewSet, basename="opportunity")
 router.register("stages", StageViewSet, basename="stage")
 

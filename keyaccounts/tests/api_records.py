@@ -1,4 +1,4 @@
-"""The four synced record types, told the same way, for the sync contract tests."""
+"""The synced record types, told the same way, for the sync contract tests."""
 
 import datetime
 from collections.abc import Callable
@@ -12,9 +12,9 @@ from accounts.tests.factories import AccountFactory, ContactFactory, TeamMemberF
 from opportunities.models import Opportunity
 from opportunities.selectors import opportunities_visible_to
 from opportunities.tests.factories import OpportunityFactory, default_stages
-from visits.models import Visit
-from visits.selectors import visits_visible_to
-from visits.tests.factories import VisitFactory
+from visits.models import DevelopmentRecord, Visit
+from visits.selectors import development_records_visible_to, visits_visible_to
+from visits.tests.factories import DevelopmentRecordFactory, VisitFactory
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,16 @@ RECORD_TYPES = [
         name="accounts",
         model=Account,
         make=_account,
-        payload=lambda p: {"name": "Hangzhou Steel", "industry": "manufacturing"},
-        change={"name": "Hangzhou Steel Group"},
-        field="name",
+        # Several tests create this account more than once (as alice and as bob, say):
+        # on purpose, past the duplicate check (accounts/tests/test_duplicates.py).
+        payload=lambda p: {
+            "name": "Hangzhou Steel",
+            "industry": "manufacturing",
+            "confirm_duplicate": True,
+        },
+        # Not the name: several accounts renamed alike would be likely duplicates.
+        change={"region": "浙江"},
+        field="region",
         visible_to=accounts_visible_to,
     ),
     RecordType(
@@ -98,6 +105,19 @@ RECORD_TYPES = [
         change={"name": "ERP roll-out, phase 2"},
         field="name",
         visible_to=opportunities_visible_to,
+    ),
+    RecordType(
+        name="development-records",
+        model=DevelopmentRecord,
+        make=lambda p, **kw: DevelopmentRecordFactory(account=p.account, **kw),
+        payload=lambda p: {
+            "account": p.account.pk,
+            "started_on": (timezone.localdate() - datetime.timedelta(days=30)).isoformat(),
+            "summary": "Met the CIO; the budget is approved",
+        },
+        change={"remarks": "Pilot agreed for the second quarter"},
+        field="remarks",
+        visible_to=development_records_visible_to,
     ),
 ]
 

@@ -32,7 +32,10 @@ def test_two_clients_racing_on_one_version_one_wins_the_other_gets_412(
         def write(client, value, version=version):
             return client.patch(kind.url(record), {kind.field: value}, HTTP_IF_MATCH=version)
 
-        answers = in_threads(lambda: write(alice, "alice's"), lambda: write(bob, "bob's"))
+        # New values each round: a write of the stored values would change nothing.
+        answers = in_threads(
+            lambda n=round_: write(alice, f"alice's {n}"), lambda n=round_: write(bob, f"bob's {n}")
+        )
 
         assert sorted(a.status_code for a in answers) == [200, 412], round_
         winner = next(a for a in answers if a.status_code == 200).json()

@@ -1,5 +1,5 @@
-"""The sync contract, point by point, the same for accounts, contacts, visits and deals
-(docs/api.md). Races and concurrent paging are in test_api_concurrency.py."""
+"""The sync contract, point by point, the same for accounts, contacts, visits, deals and
+development records (docs/api.md). Races and concurrent paging are in test_api_concurrency.py."""
 
 import pytest
 from django.utils import timezone
@@ -289,7 +289,7 @@ def test_the_same_external_id_may_name_records_of_different_types(personas, api)
         client.put(kind.external_url("SHARED-1"), kind.payload(personas)).status_code
         for kind in RECORD_TYPES
     ]
-    assert answers == [201, 201, 201, 201]
+    assert answers == [201] * len(RECORD_TYPES)
 
 
 def test_put_by_external_id_refuses_a_body_naming_another_external_id(personas, api):

@@ -116,7 +116,10 @@ class OpportunityBulkItemSerializer(OpportunitySerializer):
 class BulkItemResultSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="The item's position in the list sent.")
     external_id = serializers.CharField(allow_null=True)
-    status = serializers.ChoiceField(choices=["created", "updated", "error"])
+    status = serializers.ChoiceField(
+        choices=["created", "updated", "unchanged", "error"],
+        help_text="unchanged: the item equals the deal, nothing was written (same version).",
+    )
     id = serializers.IntegerField(allow_null=True)
     version = serializers.IntegerField(allow_null=True)
     errors = serializers.DictField(
@@ -129,6 +132,7 @@ class BulkResultSerializer(serializers.Serializer):
     results = BulkItemResultSerializer(many=True)
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
     failed = serializers.IntegerField()
 
 

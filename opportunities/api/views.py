@@ -17,7 +17,7 @@ from keyaccounts.api.filters import FILTER_BACKENDS
 from keyaccounts.api.sync import SyncViewSetMixin, idempotent
 from keyaccounts.exceptions import ApplicationError
 from opportunities.selectors import opportunities_visible_to, stages
-from opportunities.services import criterion_set, opportunity_delete
+from opportunities.services import criterion_set, opportunity_delete, opportunity_restore
 
 from .filters import OpportunityFilter
 from .serializers import (
@@ -80,6 +80,12 @@ class OpportunityViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
             opportunity=instance, by=self.request.user, expected_version=expected_version
         )
 
+    def get_restore_queryset(self):
+        return opportunities_visible_to(self.request.user, deleted=True)
+
+    def perform_restore(self, instance):
+        opportunity_restore(opportunity=instance, by=self.request.user)
+
     # --- exit criteria, as the board ticks them ---
 
     @extend_schema(
@@ -106,7 +112,8 @@ class OpportunityViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
     @extend_schema(
         summary=f"Create or replace up to {BULK_MAX_ITEMS} deals by external_id",
         description="Each item is written on its own, all or nothing for that item: a bad "
-        "item is reported in its result and does not stop the others. The answer is 200 "
+        "item is reported in its result and does not stop the others; an item equal to the "
+        "deal it names is `unchanged` (same version, nothing written). The answer is 200 "
         "whenever the list itself was readable; look at each result's status.",
         request=OpportunityBulkItemSerializer(many=True),
         responses={200: OpenApiResponse(BulkResultSerializer, description="One result per item.")},
@@ -127,7 +134,7 @@ class OpportunityViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
     def _bulk(self, items: list[dict]) -> Response:
         visible = self.get_queryset()
         results = [self._bulk_item(index, item, visible) for index, item in enumerate(items)]
-        counts = {status: 0 for status in ("created", "updated", "error")}
+        counts = {status: 0 for status in ("created", "updated", "unchanged", "error")}
         for result in results:
             counts[result["status"]] += 1
         return Response(
@@ -135,6 +142,7 @@ class OpportunityViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
                 "results": results,
                 "created": counts["created"],
                 "updated": counts["updated"],
+                "unchanged": counts["unchanged"],
                 "failed": counts["error"],
             }
         )
@@ -172,9 +180,11 @@ class OpportunityViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
                 NON_FIELD: [_("This conflicts with a record saved at the same time.")]
             }
             return result
-        result.update(
-            status="created" if instance is None else "updated",
-            id=saved.pk,
-            version=saved.version,
-        )
+        if instance is None:
+            status = "created"
+        elif saved.saved_changes:
+            status = "updated"
+        else:
+            status = "unchanged"  # the item equals the deal: nothing written
+        result.update(status=status, id=saved.pk, version=saved.version)
         return result

@@ -1,8 +1,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from keyaccounts.api.filters import IdFilter, IsoDateTimeFilter, SyncFilterSet
-from visits.models import Visit, VisitStatus
+from keyaccounts.api.filters import BooleanFilter, IdFilter, IsoDateTimeFilter, SyncFilterSet
+from visits.models import DevelopmentRecord, DevelopmentResult, Visit, VisitStatus
 
 
 class VisitFilter(SyncFilterSet):
@@ -26,3 +26,33 @@ class VisitFilter(SyncFilterSet):
             "occurred_before",
             "updated_after",
         ]
+
+
+class DevelopmentRecordFilter(SyncFilterSet):
+    account = IdFilter(field_name="account_id", label=_("Account id"))
+    prepared_by = IdFilter(field_name="prepared_by_id", label=_("Prepared by (user id)"))
+    result = django_filters.ChoiceFilter(choices=DevelopmentResult.choices)
+    reviewed = BooleanFilter(
+        method="filter_reviewed", label=_("true: reviewed by the manager; false: not yet")
+    )
+    prepared_after = django_filters.DateFilter(
+        field_name="prepared_on", lookup_expr="gte", label=_("Prepared on or after")
+    )
+    prepared_before = django_filters.DateFilter(
+        field_name="prepared_on", lookup_expr="lte", label=_("Prepared on or before")
+    )
+
+    class Meta:
+        model = DevelopmentRecord
+        fields = [
+            "account",
+            "prepared_by",
+            "result",
+            "reviewed",
+            "prepared_after",
+            "prepared_before",
+            "updated_after",
+        ]
+
+    def filter_reviewed(self, queryset, name, value):
+        return queryset.filter(reviewed_on__isnull=not value)

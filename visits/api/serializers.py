@@ -7,8 +7,9 @@ from keyaccounts.api.serializers import (
     VisiblePrimaryKeyRelatedField,
     active_users,
 )
-from visits.models import FollowUpMethod, Visit
-from visits.services import visit_save
+from visits.models import DevelopmentRecord, DevelopmentResult, FollowUpMethod, Visit
+from visits.selectors import local_today, with_development_totals
+from visits.services import development_record_save, visit_save
 
 
 class VisitSerializer(VersionedModelSerializer):
@@ -69,3 +70,77 @@ class VisitSerializer(VersionedModelSerializer):
         validated_data.setdefault("contacts", list(instance.contacts.all()))
         validated_data.setdefault("attendees", list(instance.attendees.all()))
         return visit_save(by=self.by, visit=instance, **validated_data)
+
+
+class DevelopmentRecordSerializer(VersionedModelSerializer):
+    account = VisiblePrimaryKeyRelatedField(scope=accounts_visible_to)
+    prepared_by = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="Who prepared the record: whoever created it."
+    )
+    prepared_on = serializers.DateField(read_only=True, help_text="The day it was created.")
+    result = serializers.ChoiceField(
+        choices=DevelopmentResult.choices,
+        required=False,
+        help_text="in_progress while the development goes on; success or failure needs "
+        "summary, and closed_on defaults to today.",
+    )
+    # Reviewing is its own action (review/): only the manager of the preparing rep's team.
+    reviewed_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    reviewed_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="Set when the manager reviews it; a reviewed record is locked for good.",
+    )
+    is_archived = serializers.BooleanField(
+        read_only=True, help_text="True once the result is success or failure."
+    )
+    contact_count = serializers.IntegerField(
+        read_only=True,
+        help_text="Recorded visits at the account between started_on and closed_on (or "
+        "today): derived, never typed.",
+    )
+    total_minutes = serializers.IntegerField(
+        read_only=True, help_text="Their duration in minutes, added up."
+    )
+
+    class Meta:
+        model = DevelopmentRecord
+        fields = [
+            *SYNC_FIELDS,
+            "account",
+            "prepared_by",
+            "prepared_on",
+            "started_on",
+            "closed_on",
+            "result",
+            "is_archived",
+            "summary",
+            "remarks",
+            "reviewed_by",
+            "reviewed_on",
+            "contact_count",
+            "total_minutes",
+        ]
+
+    def to_representation(self, record):
+        if not hasattr(record, "contact_count"):
+            with_totals(record)  # read without its totals (the list has them annotated)
+        return super().to_representation(record)
+
+    def create(self, validated_data):
+        return with_totals(development_record_save(by=self.by, **validated_data))
+
+    def update(self, instance, validated_data):
+        validated_data.setdefault("account", instance.account)
+        record = development_record_save(by=self.by, record=instance, **validated_data)
+        return with_totals(record)  # its period may have changed
+
+
+def with_totals(record: DevelopmentRecord) -> DevelopmentRecord:
+    """Set `contact_count` and `total_minutes` on one record, as the list annotates them."""
+    one = DevelopmentRecord.all_objects.filter(pk=record.pk)
+    totals = with_development_totals(one, today=local_today())
+    record.contact_count, record.total_minutes = totals.values_list(
+        "contact_count", "total_minutes"
+    ).get()
+    return record

@@ -1,13 +1,27 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from keyaccounts.api.filters import FILTER_BACKENDS
-from keyaccounts.api.sync import SyncViewSetMixin
-from visits.selectors import visits_visible_to
-from visits.services import visit_delete
+from keyaccounts.api.schema import ETAG, IF_MATCH
+from keyaccounts.api.sync import SyncViewSetMixin, check_if_match, idempotent
+from visits.selectors import (
+    development_records_visible_to,
+    local_today,
+    visits_visible_to,
+    with_development_totals,
+)
+from visits.services import (
+    development_record_delete,
+    development_record_restore,
+    development_record_review,
+    visit_delete,
+    visit_restore,
+)
 
-from .filters import VisitFilter
-from .serializers import VisitSerializer
+from .filters import DevelopmentRecordFilter, VisitFilter
+from .serializers import DevelopmentRecordSerializer, VisitSerializer
 
 
 @extend_schema_view(list=extend_schema(summary="Visits at the accounts you can see"))
@@ -28,3 +42,68 @@ class VisitViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance, *, expected_version=None):
         visit_delete(visit=instance, by=self.request.user, expected_version=expected_version)
+
+    def get_restore_queryset(self):
+        return visits_visible_to(self.request.user, deleted=True)
+
+    def perform_restore(self, instance):
+        visit_restore(visit=instance, by=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Development records (大客户开发记录) at the accounts you can see"),
+    destroy=extend_schema(
+        summary="Delete an unreviewed record (who prepared it, or a manager); a reviewed one "
+        "answers 409"
+    ),
+)
+@extend_schema(tags=["development records"])
+class DevelopmentRecordViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
+    """Development records (大客户开发记录) at your accounts: one development effort, from
+    its start to its result. contact_count and total_minutes are derived from the account's
+    recorded visits in the record's period. Once the manager of the preparing rep's team
+    has reviewed a record (review/), it is locked: it can be neither changed nor deleted."""
+
+    serializer_class = DevelopmentRecordSerializer
+    filter_backends = FILTER_BACKENDS
+    filterset_class = DevelopmentRecordFilter
+    ordering_fields = ["prepared_on", "started_on", "closed_on", "created_at", "updated_at", "id"]
+    ordering = ["-prepared_on", "-id"]
+    idempotent_actions = {"create", "review"}
+    extra_error_codes = {"destroy": {403}, "review": {412}}
+
+    def get_queryset(self):
+        records = development_records_visible_to(self.request.user)
+        return with_development_totals(records, today=local_today())
+
+    def perform_destroy(self, instance, *, expected_version=None):
+        development_record_delete(
+            record=instance, by=self.request.user, expected_version=expected_version
+        )
+
+    def get_restore_queryset(self):
+        return development_records_visible_to(self.request.user, deleted=True)
+
+    def perform_restore(self, instance):
+        development_record_restore(record=instance, by=self.request.user)
+
+    @extend_schema(
+        summary="Mark the record reviewed (the manager of the preparing rep's team)",
+        description="Locks the record for good. Others who can see it get 403; a record "
+        "already reviewed answers 400. With If-Match, a record changed since you read "
+        "it answers 412 and is not reviewed.",
+        parameters=[IF_MATCH, ETAG],
+        request=None,
+        responses={200: DevelopmentRecordSerializer},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def review(self, request, pk=None):
+        record = self.get_object()
+        # A retry with the same Idempotency-Key replays the first answer before If-Match
+        # is looked at: the version it named was the one reviewed.
+        return idempotent(request, lambda: self._review(request, record))
+
+    def _review(self, request, record) -> Response:
+        check_if_match(request, record)
+        record = development_record_review(record=record, by=request.user)
+        return self._with_etag(Response(self.get_serializer(record).data))

@@ -23,6 +23,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts.duplicates import normalize_name
 from accounts.models import (
     Account,
     AccountCompetitor,
@@ -638,6 +639,7 @@ class Generator:
         account = Account(
             external_id=account_external_id(i),
             name=name,
+            name_key=normalize_name(name),  # bulk_create skips Account.save
             industry=industry,
             region=region,
             status=status,
