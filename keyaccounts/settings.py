@@ -362,6 +362,7 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "accounts.models.AccountStatus",
         "VisitStatusEnum": "visits.models.VisitStatus",
         "GradeEnum": "scoring.models.Grade",
+        "DevelopmentResultEnum": "visits.models.DevelopmentResult",
     },
 }
 

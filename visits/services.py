@@ -208,7 +208,8 @@ def development_record_save(
     elif record.reviewed_on is not None:
         raise ApplicationError(
             _("This record was reviewed on %(date)s and can no longer be changed.")
-            % {"date": record.reviewed_on}
+            % {"date": record.reviewed_on},
+            code="protected",
         )
     record.account = account
     for name, value in fields.items():
@@ -239,7 +240,7 @@ def development_record_review(
             code="permission_denied",
         )
     if record.reviewed_on is not None:
-        raise ApplicationError(_("This record was already reviewed."))
+        raise ApplicationError(_("This record was already reviewed."), code="protected")
     record.reviewed_by = by
     record.reviewed_on = today or timezone.localdate()
     record.save(update_fields=["reviewed_by", "reviewed_on"])

@@ -23,8 +23,7 @@ from django.apps import apps
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.text import capfirst
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, pgettext_lazy
 
 from keyaccounts.recyclebin.services import DELETED, MERGED, RESTORED
 
@@ -44,14 +43,14 @@ EMPTY = "—"
 
 
 class Action(models.TextChoices):
-    CREATED = "created", _("created")
-    CHANGED = "changed", _("changed")
-    DELETED = "deleted", _("moved to the recycle bin")
-    RESTORED = "restored", _("restored from the recycle bin")
-    MERGED = "merged", _("merged into another record")
+    CREATED = "created", pgettext_lazy("history action", "created")
+    CHANGED = "changed", pgettext_lazy("history action", "changed")
+    DELETED = "deleted", pgettext_lazy("history action", "moved to the recycle bin")
+    RESTORED = "restored", pgettext_lazy("history action", "restored from the recycle bin")
+    MERGED = "merged", pgettext_lazy("history action", "merged into another record")
     # The survivor of a merge, and what moved to it.
-    MERGE_KEPT = "merge_kept", _("changed by a merge")
-    REMOVED = "removed", _("removed")
+    MERGE_KEPT = "merge_kept", pgettext_lazy("history action", "changed by a merge")
+    REMOVED = "removed", pgettext_lazy("history action", "removed")
 
 
 # The change reasons the recycle bin writes on its bulk updates.
@@ -65,8 +64,8 @@ class Part:
     model: str  # "accounts.AccountTeamMember"
     parent: str  # its foreign key to the record: "account"
     name_field: str  # the field that names one row: "user"
-    added: Any = _("added")
-    removed: Any = _("removed")
+    added: Any = pgettext_lazy("history action", "added")
+    removed: Any = pgettext_lazy("history action", "removed")
 
 
 PARTS: dict[str, tuple[Part, ...]] = {
@@ -82,8 +81,8 @@ PARTS: dict[str, tuple[Part, ...]] = {
             "opportunities.CriterionCheck",
             "opportunity",
             "criterion",
-            added=_("ticked"),
-            removed=_("unticked"),
+            added=pgettext_lazy("history action", "ticked"),
+            removed=pgettext_lazy("history action", "unticked"),
         ),
     ),
 }

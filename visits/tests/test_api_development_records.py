@@ -172,7 +172,8 @@ def test_a_reviewed_record_can_no_longer_be_changed(personas, api):
 
     response = api(personas.alice).patch(url(record), {"remarks": "afterthought"})
 
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert response.json()["code"] == "protected"
     assert "can no longer be changed" in response.json()["detail"]
     record.refresh_from_db()
     assert (record.version, record.remarks) == (1, "")
@@ -305,7 +306,8 @@ def test_a_record_is_reviewed_once(personas, api):
 
     response = api(personas.manager).post(url(record, "review"))
 
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert response.json()["code"] == "protected"
     assert response.json()["detail"] == "This record was already reviewed."
 
 
