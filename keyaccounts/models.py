@@ -133,6 +133,7 @@ class VersionedModel(models.Model):
                 self.version = self._stored_version
                 self.saved_changes = False
                 return None
+        self._ensure_history_baseline(manager)
         with transaction.atomic(using=manager.db):
             # The counter first, then the row: every writer locks in the same order.
             self.change_seq = next_change_seq(using=manager.db)
@@ -181,6 +182,17 @@ class VersionedModel(models.Model):
                     current_version=current,
                 )
             return super().delete(*args, **kwargs)
+
+    def _ensure_history_baseline(self, manager) -> None:
+        """Before the first change of a record that has no history yet, record how it
+        was (keyaccounts.history.bulk.baseline_create)."""
+        history = type(self).history.model._default_manager.using(manager.db)
+        if not history.filter(id=self.pk).exists():
+            stored = manager.filter(pk=self.pk).first()
+            if stored is not None:
+                from .history.bulk import baseline_create
+
+                baseline_create(stored)
 
     @property
     def is_deleted(self) -> bool:

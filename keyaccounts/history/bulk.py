@@ -5,7 +5,7 @@ import datetime
 from django.apps import apps
 from django.db import models
 
-from .context import current_origin
+from .context import Origin, current_origin
 
 
 def bulk_update_with_history(
@@ -37,6 +37,22 @@ def bulk_update_with_history(
         default_change_reason=reason or "",
         default_date=date,
         custom_historical_attrs={"origin": current_origin()},
+    )
+    for name in getattr(model, "_history_m2m_fields", ()):
+        _copy_m2m_rows(model, name, entries)
+
+
+def baseline_create(stored: models.Model) -> None:
+    """A "created" entry for a record that has none yet — inserted in bulk (the demo
+    seed, an import) or before history was kept — with its values as stored, dated at its
+    creation and by nobody (the timeline says "system"). Written just before the record's
+    first change, so that change reads as old → new like any other."""
+    stored._history_user = None  # not the current request's user: nobody is known
+    model = type(stored)
+    entries = model.history.bulk_history_create(
+        [stored],
+        default_date=getattr(stored, "created_at", None),
+        custom_historical_attrs={"origin": Origin.SYSTEM},
     )
     for name in getattr(model, "_history_m2m_fields", ()):
         _copy_m2m_rows(model, name, entries)

@@ -240,9 +240,11 @@ def purge_expired(*, now: datetime.datetime | None = None, days: int | None = No
     now = now or timezone.now()
     days = settings.RECYCLE_BIN_DAYS if days is None else days
     cutoff = now - datetime.timedelta(days=days)
-    expired = Deletion.objects.exclude(reason=MERGED).filter(
-        restored_at__isnull=True, purged_at__isnull=True, deleted_at__lt=cutoff
-    ).order_by("deleted_at", "pk")
+    expired = (
+        Deletion.objects.exclude(reason=MERGED)
+        .filter(restored_at__isnull=True, purged_at__isnull=True, deleted_at__lt=cutoff)
+        .order_by("deleted_at", "pk")
+    )
     # Children before their account: an account's rows go last.
     models = sorted(
         soft_deletable_models(), key=lambda m: m._meta.label_lower == "accounts.account"

@@ -362,3 +362,29 @@ def test_the_timeline_costs_the_same_queries_for_3_and_30_changes(personas):
     # Created, bob added to the team, and one entry per change.
     assert (entries_at_three, entries_at_thirty) == (2 + 3, 2 + 30)
     assert at_thirty == at_three
+
+
+def test_a_record_inserted_in_bulk_gets_its_created_entry_before_its_first_change(personas):
+    """Records from the demo seed or an import (bulk inserts: no history) still read as
+    old → new at their first change, with a "created" entry by nobody before it."""
+    from keyaccounts.bulk import stamp_change_seqs
+
+    created = timezone.now() - datetime.timedelta(days=30)
+    [account] = Account.objects.bulk_create(
+        stamp_change_seqs(
+            [Account(name="Bulk Co", industry="energy", region="华东", owner=personas.alice)]
+        )
+    )
+    Account.objects.filter(pk=account.pk).update(created_at=created)
+    assert not Account.history.filter(id=account.pk).exists()
+
+    with history_context(origin="web", user=personas.alice):
+        account_services.account_update(
+            account=Account.objects.get(pk=account.pk), by=personas.alice, region="华南"
+        )
+
+    changed, baseline = record_timeline(Account.objects.get(pk=account.pk))
+    assert (changed.action, changed.user, changed.origin) == ("changed", personas.alice, "web")
+    assert changes_of(changed)["region"][:2] == ("华东", "华南")
+    assert (baseline.action, baseline.user, baseline.origin) == ("created", None, "system")
+    assert baseline.when == created
