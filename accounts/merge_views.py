@@ -44,7 +44,8 @@ def account_merge_pick_view(request, pk):
     account = _visible_account(request, pk)
     if refused := _refuse_unless_allowed(request, account):
         return refused
-    query = request.GET.get("q", "")[:200]
+    # PostgreSQL refuses NUL in text: a search for one is a search for nothing.
+    query = request.GET.get("q", "")[:200].replace("\x00", "")
     candidates = list(
         accounts_to_merge(user=request.user, account=account, query=query)[
             : MERGE_CANDIDATES_SHOWN + 1

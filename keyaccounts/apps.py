@@ -1,5 +1,5 @@
 from django.apps import AppConfig, apps
-from django.db.models.signals import pre_delete
+from django.db.models.signals import pre_delete, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,10 +8,19 @@ class KeyaccountsConfig(AppConfig):
     verbose_name = _("Sync and history")
 
     def ready(self):
+        from .history.bulk import baseline_before_first_change
         from .models import VersionedModel, record_tombstone
 
         for model in apps.get_models():
             if issubclass(model, VersionedModel):
                 pre_delete.connect(
                     record_tombstone, sender=model, dispatch_uid=f"tombstone:{model._meta.label}"
+                )
+            elif hasattr(model, "history") and not model.__name__.startswith("Historical"):
+                # A tracked part (a team member, a competitor…): VersionedModel.save does
+                # this for records; a part's first change needs it as much.
+                pre_save.connect(
+                    baseline_before_first_change,
+                    sender=model,
+                    dispatch_uid=f"history-baseline:{model._meta.label}",
                 )

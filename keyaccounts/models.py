@@ -114,7 +114,8 @@ class VersionedModel(models.Model):
     def save(self, *args, expected_version: int | None = None, touch: bool = False, **kwargs):
         if self.external_id == "":
             self.external_id = None
-        using = kwargs.get("using") or self._state.db or router.db_for_write(type(self))
+        # The router, not the row's origin: a row read from the replica saves to the primary.
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         if self._state.adding or self.pk is None:
             with transaction.atomic(using=using):
                 self.change_seq = next_change_seq(using=using)
@@ -138,6 +139,10 @@ class VersionedModel(models.Model):
             # The counter first, then the row: every writer locks in the same order.
             self.change_seq = next_change_seq(using=manager.db)
             rows = manager.filter(pk=self.pk)
+            if self.deleted_at is None:
+                # Moved to the recycle bin since it was read: this save must not bring
+                # it back (VersionConflict below), only a restore does.
+                rows = rows.filter(deleted_at__isnull=True)
             if expected_version is not None:
                 rows = rows.filter(version=expected_version)
             if not rows.update(version=F("version") + 1):
@@ -157,10 +162,8 @@ class VersionedModel(models.Model):
     def delete(self, *args, expected_version: int | None = None, **kwargs):
         """Delete, refusing with VersionConflict when the row is no longer at
         `expected_version`; raises DoesNotExist when someone deleted it first."""
-        using = (
-            (args[0] if args else kwargs.get("using"))
-            or self._state.db
-            or router.db_for_write(type(self))
+        using = (args[0] if args else kwargs.get("using")) or router.db_for_write(
+            type(self), instance=self
         )
         with transaction.atomic(using=using):
             # The counter first, then the row, as save() does: a delete racing an update
@@ -239,11 +242,11 @@ class VersionedModel(models.Model):
             if held.exists():
                 errors[field.name] = ValidationError(
                     _(
-                        "A %(record)s in the recycle bin has this %(field)s: restore it "
-                        "there, or give another value."
+                        "A record in the recycle bin has this %(field)s. Whoever deleted it, "
+                        "or a manager, can restore it; or give another value."
                     ),
                     code="unique_in_recycle_bin",
-                    params={"record": self._meta.verbose_name, "field": field.verbose_name},
+                    params={"field": field.verbose_name},
                 )
         if errors:
             raise ValidationError(errors)

@@ -250,13 +250,22 @@ class CriterionCheck(models.Model):
     """An exit criterion ticked for one opportunity: who confirmed the outcome, when."""
 
     opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.CASCADE, related_name="criterion_checks"
+        Opportunity,
+        verbose_name=_("opportunity"),
+        on_delete=models.CASCADE,
+        related_name="criterion_checks",
     )
-    criterion = models.ForeignKey(ExitCriterion, on_delete=models.CASCADE, related_name="+")
+    criterion = models.ForeignKey(
+        ExitCriterion, verbose_name=_("exit criterion"), on_delete=models.CASCADE, related_name="+"
+    )
     checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    checked_at = models.DateTimeField(auto_now_add=True)
+    checked_at = models.DateTimeField(_("confirmed"), auto_now_add=True)
 
     history = tracked()
 

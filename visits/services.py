@@ -3,14 +3,14 @@
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, User
 from accounts.selectors import accounts_visible_to, is_manager
 from accounts.services import check_restorer
-from keyaccounts.exceptions import ApplicationError
+from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import record_restore, soft_delete
 from keyaccounts.tasks import enqueue_on_commit
@@ -206,6 +206,18 @@ def development_record_save(
     if record is None:
         record = DevelopmentRecord(prepared_by=by, prepared_on=today)
     elif record.reviewed_on is not None:
+        # Sending a reviewed record back as it is (a sync client's echo) changes nothing
+        # and is no error; any real change is refused.
+        record.account = account
+        for name, value in fields.items():
+            setattr(record, name, value)
+        if record.unchanged_against_stored(router.db_for_write(DevelopmentRecord, instance=record)):
+            if expected_version is not None and expected_version != record._stored_version:
+                raise VersionConflict(
+                    _("This record was changed by someone else since you opened it."),
+                    current_version=record._stored_version,
+                )
+            return record
         raise ApplicationError(
             _("This record was reviewed on %(date)s and can no longer be changed.")
             % {"date": record.reviewed_on},

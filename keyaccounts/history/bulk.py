@@ -58,6 +58,18 @@ def baseline_create(stored: models.Model) -> None:
         _copy_m2m_rows(model, name, entries)
 
 
+def baseline_before_first_change(sender, instance, raw=False, using=None, **kwargs) -> None:
+    """pre_save of a tracked part: before it changes for the first time since it was
+    inserted in bulk (or before history was kept), record how it was."""
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    if sender.history.model._default_manager.using(using).filter(id=instance.pk).exists():
+        return
+    stored = sender._base_manager.using(using).filter(pk=instance.pk).first()
+    if stored is not None:
+        baseline_create(stored)
+
+
 def _copy_m2m_rows(model: type[models.Model], name: str, entries: list) -> None:
     field = model._meta.get_field(name)
     through = field.remote_field.through

@@ -3,12 +3,11 @@ what happened, and each field's old → new value in the page's language.
 
 django-simple-history keeps one row per save. An entry here is one action on one object:
 the record itself or one of its parts (a team member, a competitor, a ticked exit
-criterion — `PARTS`). Consecutive rows of one object by the same person from the same
-place within `GROUP_WINDOW` read as one entry: a visit's save and the `set()` of its
-contacts and attendees that follows are one change. An entry's changes compare its last
-row with the row before it, so a value changed and changed back in one go is no change,
-and an entry in which nothing a person sees changed (a new version for a part of a deal,
-say) is left out.
+criterion — `PARTS`). Rows of one write read as one entry: a visit's save and the
+`set()` of its contacts and attendees that follows carry the same version. Every other
+write is an entry of its own, so an edit and its undo are two entries. An entry's
+changes compare its last row with the row before it; an entry in which nothing a person
+sees changed (a new version for a part of a deal, say) is left out.
 
 Cost: one query per historical table, one per many-to-many history table and one per
 model the rows point to (names of users, stages, contacts…), however many entries.
@@ -28,10 +27,6 @@ from django.utils.translation import gettext, pgettext_lazy
 from keyaccounts.recyclebin.services import DELETED, MERGED, RESTORED
 
 from .context import Origin
-
-# Rows of one object this close together, by the same person from the same place, are
-# one change (a save and the many-to-many writes that follow it in the same request).
-GROUP_WINDOW = datetime.timedelta(seconds=2)
 
 # Bookkeeping, not a change a person made. `deleted_at` shows as the entry's action.
 HIDDEN_FIELDS = frozenset(
@@ -285,13 +280,18 @@ def _groups(source: _Source) -> list[_Group]:
 
 
 def _joins(group: _Group, row, action: str) -> bool:
+    """Rows of one write are one entry: a versioned record's save and the many-to-many
+    rows written after it carry the same version. Every other row is its own entry, so
+    two quick edits — or an edit and its undo — are two entries, never one or none."""
     last = group.rows[-1]
+    version = getattr(row, "version", None)
     return (
         action == Action.CHANGED
         and group.action in (Action.CREATED, Action.CHANGED)
+        and version is not None
+        and version == getattr(last, "version", None)
         and row.history_user_id == last.history_user_id
         and row.origin == last.origin
-        and row.history_date - last.history_date <= GROUP_WINDOW
     )
 
 

@@ -35,6 +35,9 @@ class Deletion(models.Model):
     # "deleted", or "merged": a record merged into another is kept for good (its id
     # redirects to the survivor, its history stays), never listed in the bin or purged.
     reason = models.CharField(_("reason"), max_length=10, default="deleted", db_index=True)
+    # Links from live records that the delete cut and a restore puts back, e.g.
+    # {"reports_to": [ids of the contacts who reported to a deleted contact]}.
+    relinks = models.JSONField(_("links to restore"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("deletion")

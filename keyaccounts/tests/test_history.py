@@ -388,3 +388,39 @@ def test_a_record_inserted_in_bulk_gets_its_created_entry_before_its_first_chang
     assert changes_of(changed)["region"][:2] == ("华东", "华南")
     assert (baseline.action, baseline.user, baseline.origin) == ("created", None, "system")
     assert baseline.when == created
+
+
+def test_an_edit_and_its_undo_at_once_are_two_entries(personas, api):
+    """Two writes are two entries however quickly they follow: the change and the
+    change back are both kept (the reviewer's PATCH, PATCH-back case)."""
+    account = personas.account
+    client = api(personas.alice)
+    url = f"/api/v1/accounts/{account.pk}/"
+
+    assert client.patch(url, {"region": "North"}, format="json").status_code == 200
+    assert client.patch(url, {"region": account.region}, format="json").status_code == 200
+
+    undo, change = record_timeline(Account.objects.get(pk=account.pk))[:2]
+    assert changes_of(change)["region"][:2] == (account.region, "North")
+    assert changes_of(undo)["region"][:2] == ("North", account.region)
+
+
+def test_the_first_change_of_a_part_inserted_in_bulk_reads_old_to_new(personas):
+    from accounts.models import AccountCompetitor
+
+    [competitor] = AccountCompetitor.objects.bulk_create(
+        [AccountCompetitor(account=personas.account, name="SAP", threat="low")]
+    )
+    assert not AccountCompetitor.history.filter(id=competitor.pk).exists()
+
+    with history_context(origin="web", user=personas.alice):
+        competitor.threat = "high"
+        account_services.competitor_save(competitor=competitor, by=personas.alice)
+
+    changed, added = record_timeline(personas.account)[:2]
+    assert (changed.user, changed.object_label) == (
+        personas.alice,
+        "Competitor at the account: SAP",
+    )
+    assert changes_of(changed)["threat"][2:] == ("Low", "High")
+    assert (added.action, added.user) == ("created", None)

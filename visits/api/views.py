@@ -90,7 +90,7 @@ class DevelopmentRecordViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
     @extend_schema(
         summary="Mark the record reviewed (the manager of the preparing rep's team)",
         description="Locks the record for good. Others who can see it get 403; a record "
-        "already reviewed answers 400. With If-Match, a record changed since you read "
+        "already reviewed answers 409 (protected). With If-Match, a record changed since you read "
         "it answers 412 and is not reviewed.",
         parameters=[IF_MATCH, ETAG],
         request=None,

@@ -167,6 +167,22 @@ def test_the_totals_follow_a_change_of_the_period(personas, api):
     assert (response.json()["contact_count"], response.json()["total_minutes"]) == (0, 0)
 
 
+def test_a_reviewed_record_sent_back_as_read_changes_nothing_and_is_no_error(personas, api):
+    record = reviewed(DevelopmentRecordFactory(account=personas.account), personas.manager)
+    client = api(personas.alice)
+    read = client.get(url(record))
+    entries = DevelopmentRecord.history.filter(id=record.pk).count()
+
+    put = client.put(url(record), read.json(), format="json", HTTP_IF_MATCH=read["ETag"])
+    patch = client.patch(url(record), {"remarks": read.json()["remarks"]}, format="json")
+
+    assert (put.status_code, put["ETag"]) == (200, read["ETag"])
+    assert (patch.status_code, patch["ETag"]) == (200, read["ETag"])
+    assert DevelopmentRecord.history.filter(id=record.pk).count() == entries
+    record.refresh_from_db()
+    assert record.version == read.json()["version"]
+
+
 def test_a_reviewed_record_can_no_longer_be_changed(personas, api):
     record = reviewed(DevelopmentRecordFactory(account=personas.account), personas.manager)
 
