@@ -2,6 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from accounts.models import BuyingRole
 from accounts.tests.factories import AccountFactory, ContactFactory
@@ -39,6 +40,25 @@ def test_list_runs_the_same_number_of_queries_for_2_or_25_rows(personas, login):
     # A filtered, sorted list is no different.
     filtered = f"{URL}?industry=manufacturing&status=prospect&ordering=-updated"
     assert count_queries(client, filtered) == few
+
+
+def test_accounts_in_the_recycle_bin_add_no_query_and_no_row(personas, login):
+    from accounts.models import Account
+    from accounts.services import account_delete
+
+    client = login(personas.manager)
+    make_accounts(personas.alice, 5)
+    before = count_queries(client, URL)
+    for account in Account.objects.filter(owner=personas.alice).exclude(pk=personas.account.pk):
+        ContactFactory(account=account)
+        account_delete(account=account, by=personas.alice)
+
+    assert count_queries(client, URL) == before
+    page = client.get(URL).content.decode()
+    assert escape(personas.account.name) in page
+    binned = Account.all_objects.filter(deleted_at__isnull=False)
+    assert binned.count() == 5
+    assert not any(escape(a.name) in page for a in binned)
 
 
 def test_list_query_count_has_a_hard_ceiling(personas, login, django_assert_max_num_queries):
