@@ -7,7 +7,15 @@ from simple_history.admin import SimpleHistoryAdmin
 from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
 
 from . import services
-from .models import Account, AccountCompetitor, AccountTeamMember, Contact, SalesTeam, User
+from .models import (
+    Account,
+    AccountAccess,
+    AccountCompetitor,
+    AccountTeamMember,
+    Contact,
+    SalesTeam,
+    User,
+)
 
 
 @admin.register(User)
@@ -115,3 +123,25 @@ class AccountCompetitorAdmin(SimpleHistoryAdmin):
     list_select_related = ["account"]
     search_fields = ["name", "account__name"]
     autocomplete_fields = ["account"]
+
+
+@admin.register(AccountAccess)
+class AccountAccessAdmin(admin.ModelAdmin):
+    """Who may see which account, to look up: the rows follow the visibility rule
+    (accounts.access keeps them; `manage.py rebuild_access` rebuilds them), so nobody
+    edits them here."""
+
+    list_display = ["user", "account"]
+    list_select_related = ["user", "account"]
+    search_fields = ["user__username", "account__name"]
+    ordering = ["user_id", "account_id"]  # the (user, account) index
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

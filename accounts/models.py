@@ -336,6 +336,39 @@ class AccountTeamMember(models.Model):
         return f"{self.user} ({self.get_role_display()})"
 
 
+class AccountAccess(models.Model):
+    """One row per account a user may see: the visibility rule, answered in advance.
+
+    `accounts.selectors.accounts_visible_to` reads it with one indexed join instead of
+    evaluating the rule (`accounts_visible_by_rule`) on every query. `accounts.access`
+    keeps it equal to the rule, in the transaction of every write that changes the
+    rule's inputs; `manage.py rebuild_access` rebuilds it. Active users who are not
+    superusers have rows (a superuser sees everything without them); accounts in the
+    recycle bin keep theirs, for the bin and restores."""
+
+    # The unique index (user, account) leads with the user: a page reads one user's rows.
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="account_access",
+        db_index=False,
+    )
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="access"
+    )
+
+    class Meta:
+        verbose_name = _("account access")
+        verbose_name_plural = _("account access")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="one_access_row_per_pair"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} → {self.account_id}"
+
+
 class ThreatLevel(models.TextChoices):
     LOW = "low", _("Low")
     MEDIUM = "medium", _("Medium")

@@ -1,33 +1,71 @@
 """Reads. Every page, form, export and API gets accounts and contacts through here.
 
-The visibility rule lives in `accounts_visible_to` and nowhere else: a rep sees the
-accounts they own or are on the team of; a manager also sees those of the teams they
-manage (owned by, or with on the team, a member of that team); a superuser sees all;
-anyone else nothing. Objects outside it answer 404, never 403.
+The visibility rule is defined here and nowhere else (`VISIBILITY_WAYS`): a rep sees
+the accounts they own or are on the team of; a manager also sees those of the teams
+they manage (owned by, or with on the team, a member of that team); a superuser sees
+all; anyone else nothing. Objects outside it answer 404, never 403.
+`accounts_visible_to` answers it from the access table (`AccountAccess`, kept by
+`accounts.access`); `accounts_visible_by_rule` evaluates it from scratch.
 """
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from .duplicates import normalize_credit_code, normalize_email, normalize_name, normalize_phone
 from .models import Account, AccountTeamMember, BuyingRole, Contact, SalesTeam, User
 
+# The visibility rule: the ways a person comes to see an account, each as (model, path
+# from a row to the person who sees, path from the row to the account). A manager sees
+# through the eyes of every member of the teams they manage. Only active users who are
+# not superusers see through these (a superuser sees every account, an inactive user
+# none). `accounts_visible_by_rule` reads them for one user, `accounts.access` for many
+# users or accounts at once: change the rule here and both follow.
+VISIBILITY_WAYS = (
+    (Account, "owner", "pk"),  # owns it
+    (AccountTeamMember, "user", "account"),  # is on its team
+    (Account, "owner__sales_team__manager", "pk"),  # manages its owner
+    (AccountTeamMember, "user__sales_team__manager", "account"),  # manages one on its team
+)
+
 
 def accounts_visible_to(user, *, deleted: bool = False) -> QuerySet[Account]:
     """The accounts `user` may see. `deleted=True`: the same rule over the recycle bin
-    too (live and deleted accounts), for the bin and restores."""
+    too (live and deleted accounts), for the bin and restores.
+
+    Answered from the access table: one join on its (user, account) index, whose row
+    count PostgreSQL estimates well, instead of the rule's OR of subqueries."""
     rows = Account.all_objects if deleted else Account.objects
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return rows.none()
     if user.is_superuser:
         return rows.all()
-    # A manager sees through the eyes of every member of the teams they manage. All of
-    # it is subqueries: the rule adds no query of its own to a page.
-    managed_members = User.objects.filter(sales_team__manager=user).values("pk")
-    on_team = AccountTeamMember.objects.filter(Q(user=user) | Q(user__in=managed_members)).values(
-        "account_id"
-    )
-    return rows.filter(Q(owner=user) | Q(owner__in=managed_members) | Q(pk__in=on_team))
+    return rows.filter(access__user=user)
+
+
+def accounts_visible_by_rule(user, *, deleted: bool = False) -> QuerySet[Account]:
+    """The accounts `user` may see, evaluated from the rule itself (`VISIBILITY_WAYS`),
+    without the access table: what `accounts_visible_to` must always equal. For the
+    access table's checks and tests; pages read `accounts_visible_to`."""
+    rows = Account.all_objects if deleted else Account.objects
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return rows.none()
+    if user.is_superuser:
+        return rows.all()
+    match = Q()
+    for model, viewer, account in VISIBILITY_WAYS:
+        match |= Q(pk__in=model._base_manager.filter(**{viewer: user}).values(account))
+    return rows.filter(match)
 
 
 def account_get_visible(*, user, pk, related: tuple[str, ...] = ()) -> Account:
@@ -166,3 +204,19 @@ def accounts_to_merge(*, user, account: Account, query: str = "") -> QuerySet[Ac
     if code := normalize_credit_code(query):
         match |= Q(credit_code=code)
     return visible.filter(match).order_by("name", "pk")
+
+
+def account_suggestions(accounts: QuerySet[Account], query: str) -> QuerySet[Account]:
+    """The accounts among `accounts` (a visibility selector's queryset) whose name holds
+    `query`, those whose name starts with it first: what an account picker suggests as
+    the user types. Slice it: a picker offers a handful, never the whole list."""
+    query = query.strip()
+    if not query:
+        return accounts.none()
+    starts = Case(When(name__istartswith=query, then=Value(0)), default=Value(1))
+    return (
+        accounts.filter(name__icontains=query)
+        .annotate(starts_with=starts)
+        .order_by("starts_with", "name", "pk")
+        .only("pk", "name")
+    )

@@ -23,6 +23,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts.access import access_rebuild
 from accounts.duplicates import normalize_name
 from accounts.models import (
     Account,
@@ -918,6 +919,8 @@ class Command(BaseCommand):
             scoring_started = time.monotonic()
             scoring = create_demo_scoring(seed=seed, accounts=accounts)
             scoring_seconds = time.monotonic() - scoring_started
+            # Bulk inserts send no signals: who sees what, in one set-based rebuild.
+            access_rebuild()
 
         elapsed = time.monotonic() - started
         skipped = accounts - created["accounts"]

@@ -1,0 +1,189 @@
+"""Plans, not timings: at a few thousand accounts on PostgreSQL, a rep's pages read
+accounts, contacts, visits, deals and score rows through indexes, never by scanning the
+table, and PostgreSQL's row estimate for the visibility join is close to what it finds.
+
+A timing depends on the machine and on what else runs; a plan does not. A sequential
+scan of a big table on a rep's page means the page's cost grows with the company
+rather than with what the rep sees, and a row estimate far off on the visibility join
+is what led PostgreSQL to scan and hash whole tables when the rule was an OR of
+subqueries (issue 9). The company is seeded once for the module, with the proportions
+of the benchmark's (docs/benchmarks.md): 5 contacts, 5 visits and a deal per account,
+about 20 accounts per rep and 10 reps per team, so that a rep sees a small share of
+every table, as at 100,000 accounts, and an index is the right plan. Then `ANALYZE`, as
+autovacuum would have done by then.
+"""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.models import Account, User
+from accounts.selectors import accounts_visible_to, contacts_visible_to
+from keyaccounts.pytest_plugin import need
+
+COMPANY = {
+    "accounts": 4000,
+    "contacts": 20000,
+    "visits": 20000,
+    "opportunities": 4000,
+    "reps": 200,
+    "teams": 20,
+}
+# The tables whose size grows with the company: a rep's page never reads one whole.
+BIG_TABLES = {
+    "accounts_account",
+    "accounts_contact",
+    "visits_visit",
+    "opportunities_opportunity",
+    "scoring_accountscore",
+}
+# How far PostgreSQL's row estimate may be from the rows it finds (either way).
+MAX_MISESTIMATE = 10
+
+
+@pytest.fixture(scope="module")
+def company(django_db_setup, django_db_blocker):
+    """Seeded once for the module, inside a transaction rolled back at its end, so no
+    other test sees these rows."""
+    with django_db_blocker.unblock():
+        need(
+            connection.vendor == "postgresql",
+            "needs PostgreSQL: set DATABASE_URL=postgres://... (.ci/run does)",
+        )
+        with transaction.atomic():
+            call_command("seed_demo", **COMPANY, stdout=io.StringIO())
+            # The foreign keys' deferred checks now, once: each test's teardown checks
+            # what is pending, and its savepoint's rollback would leave it pending again.
+            connection.check_constraints()
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            yield
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def rep(company, require_postgres) -> User:
+    """A typical rep: the median of the reps by accounts of their own."""
+    reps = list(
+        User.objects.filter(username__startswith="rep")
+        .annotate(owned=Count("owned_accounts"))
+        .order_by("owned", "pk")
+    )
+    rep = reps[len(reps) // 2]
+    seen = accounts_visible_to(rep).count()
+    # As at 100,000 accounts: a rep sees a few dozen accounts, a small share of them all.
+    assert 10 <= seen <= 0.02 * Account.objects.count(), seen
+    return rep
+
+
+def plan_nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+def explain(sql: str, params=(), *, analyze: bool = False) -> dict:
+    options = "ANALYZE, FORMAT JSON" if analyze else "FORMAT JSON"
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN ({options}) {sql}", params)
+        plan = cursor.fetchone()[0]
+    return (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
+
+
+def explain_text(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def rep_account(user) -> Account:
+    return Account.objects.filter(owner=user).order_by("pk").first()
+
+
+def page(path: str):
+    def get(user):
+        client = Client()
+        client.force_login(user)
+        return client.get(path(user) if callable(path) else path)
+
+    return get
+
+
+def api_list(name: str):
+    def get(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client.get(reverse(f"api:{name}-list"))
+
+    return get
+
+
+# A rep's cases: every query each one runs is explained.
+CASES = {
+    "account list": page("/accounts/"),
+    "my week": page("/my-week/"),
+    "pipeline board": page("/pipeline/"),
+    "account page": page(lambda user: rep_account(user).get_absolute_url()),
+    "API accounts": api_list("account"),
+    "API contacts": api_list("contact"),
+    "API visits": api_list("visit"),
+    "API opportunities": api_list("opportunity"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_reps_page_scans_no_big_table(rep, case):
+    with CaptureQueriesContext(connection) as queries:
+        response = CASES[case](rep)
+    assert response.status_code == 200, case
+
+    scans = []
+    for query in queries.captured_queries:
+        sql = query["sql"]
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            continue
+        tables = {
+            node["Relation Name"]
+            for node in plan_nodes(explain(sql))
+            if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in BIG_TABLES
+        }
+        if tables:
+            scans.append(f"{sorted(tables)} in\n{sql}\n{explain_text(sql)}")
+    assert not scans, f"{case}: sequential scans\n\n" + "\n\n".join(scans)
+
+
+def misestimates(plan: dict) -> list[str]:
+    """Plan nodes whose estimated rows are more than MAX_MISESTIMATE times off the rows
+    they returned (per loop, as EXPLAIN reports both)."""
+    off = []
+    for node in plan_nodes(plan):
+        if not node.get("Actual Loops"):
+            continue  # never ran
+        estimated, actual = node["Plan Rows"], node["Actual Rows"]
+        if max(estimated, actual, 1) > MAX_MISESTIMATE * max(min(estimated, actual), 1):
+            name = node["Node Type"] + (
+                f" on {node['Relation Name']}" if "Relation Name" in node else ""
+            )
+            off.append(f"{name}: estimated {estimated} rows, found {actual}")
+    return off
+
+
+@pytest.mark.parametrize("who", ["rep", "manager2", "presales1"])
+@pytest.mark.parametrize(
+    "selector", [accounts_visible_to, contacts_visible_to], ids=["accounts", "contacts"]
+)
+def test_the_visibility_join_estimates_its_rows_within_10x(rep, who, selector):
+    """A rep, a manager of ten reps and a presales consultant on many account teams."""
+    user = rep if who == "rep" else User.objects.get(username=who)
+    sql, params = selector(user).values_list("pk").query.sql_with_params()
+    plan = explain(sql, params, analyze=True)
+    assert plan["Actual Rows"] > 0, "the user sees nothing: the check would prove nothing"
+    assert misestimates(plan) == [], explain_text(sql % tuple(params))
