@@ -14,7 +14,7 @@ STAMP_RUN   := $(VENV)/.stamp-requirements
 STAMP_DEV   := $(VENV)/.stamp-requirements-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format messages worker beat api-fuzz clean distclean
+.PHONY: help run test lint format messages worker beat api-fuzz replica clean distclean
 
 help:
 	@echo "make run       set up .venv, migrate, load demo data, serve on 127.0.0.1:$(PORT)"
@@ -23,9 +23,11 @@ help:
 	@echo "make lint      ruff check + ruff format --check"
 	@echo "make format    ruff check --fix + ruff format"
 	@echo "make messages  update and compile the zh_Hans translations"
-	@echo "make worker    Celery worker (needs REDIS_URL)"
+	@echo "make worker    Celery worker on every queue (needs REDIS_URL); QUEUES=scoring,imports"
+	@echo "               for some only (queues: default reminders scoring imports webhooks)"
 	@echo "make beat      Celery beat scheduler (needs REDIS_URL)"
 	@echo "make api-fuzz  Schemathesis against the REST API on a throwaway database"
+	@echo "make replica   the replica tests on a throwaway primary + streaming standby (root)"
 	@echo "make clean     remove caches and generated files (distclean: also .venv)"
 
 $(PY):
@@ -82,7 +84,7 @@ messages: $(STAMP_DEV)
 
 worker: $(STAMP_RUN)
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0): without it tasks run inline and no worker is needed."; exit 1; }
-	$(VENV)/bin/celery -A keyaccounts worker -l info
+	$(VENV)/bin/celery -A keyaccounts worker -l info $(if $(QUEUES),-Q $(QUEUES))
 
 beat: $(STAMP_RUN)
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0): beat only makes sense with a broker."; exit 1; }
@@ -91,6 +93,11 @@ beat: $(STAMP_RUN)
 # A server of its own on a free port, demo data, a token, `schemathesis run` (.ci/schemathesis.sh).
 api-fuzz: $(STAMP_DEV)
 	.ci/schemathesis.sh
+
+# A primary and a standby of their own on 127.0.0.1:5434/5435, `pytest -m replica`, both
+# stopped (.ci/replica.sh; needs Redis at REDIS_URL or 127.0.0.1:6379).
+replica: $(STAMP_DEV)
+	.ci/replica.sh $(PYTEST_ARGS)
 
 clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

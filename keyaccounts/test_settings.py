@@ -16,6 +16,8 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Live-server request threads would otherwise keep connections open past the test
 # run, and PostgreSQL then refuses to drop the test database.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+if "replica" in DATABASES:  # noqa: F405
+    DATABASES["replica"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Each test run keeps its cache (and so the API's throttle counts) to itself, even when
 # REDIS_URL is set; the throttle is high enough that the suite never meets it, and the
 # tests of throttling lower it themselves.
@@ -24,3 +26,6 @@ API_THROTTLE_RATE = "100000/min"
 API_ANON_THROTTLE_RATE = "100000/min"
 # A queued rescore runs a second after the change (a real worker's tests wait for it).
 SCORING_RESCORE_DELAY_SECONDS = 1
+# The suite reads the primary only: most tests write inside a transaction that no replica
+# can see. The replica's own tests (keyaccounts/tests/test_replica.py) turn this on.
+REPLICA_READS = False

@@ -37,3 +37,80 @@ def test_a_killed_worker_can_be_restarted_and_answers_again(celery_worker_proces
 
     assert worker.is_alive() and worker.pid != first_pid
     assert ping.delay().get(timeout=30) == "pong"
+
+
+# --- queues: one per kind of work, so each can get workers of its own ----------------
+
+QUEUES = {"default", "reminders", "scoring", "imports", "webhooks"}
+
+
+def queue_of(task_name: str) -> str:
+    from keyaccounts.celery import app
+
+    return app.amqp.router.route({}, task_name)["queue"].name
+
+
+def test_a_worker_started_without_queues_consumes_every_queue():
+    from keyaccounts.celery import app
+
+    assert set(app.amqp.queues) == QUEUES
+    assert app.conf.task_default_queue == "default"
+
+
+@pytest.mark.parametrize(
+    ("task_name", "queue"),
+    [
+        ("visits.tasks.reminders_scan", "reminders"),
+        ("visits.tasks.reminders_for_account", "reminders"),
+        ("scoring.tasks.rescore_pending", "scoring"),
+        ("scoring.tasks.rescore_all", "scoring"),
+        ("keyaccounts.tasks.idempotency_keys_purge", "default"),
+        ("keyaccounts.tasks.recycle_bin_purge", "default"),
+        ("keyaccounts.ping", "default"),
+        # How an import's and a webhook delivery's tasks are to be named (settings).
+        ("scoring.tasks.import_sales", "imports"),
+        ("accounts.imports.run", "imports"),
+        ("keyaccounts.tasks.webhook_deliver", "webhooks"),
+        ("keyaccounts.webhooks.deliver", "webhooks"),
+    ],
+)
+def test_each_task_goes_to_the_queue_of_its_kind(task_name, queue):
+    assert queue_of(task_name) == queue
+
+
+def test_every_task_of_the_project_has_a_queue_a_worker_consumes():
+    from keyaccounts.celery import app
+
+    app.loader.import_default_modules()  # what a worker does at start: every tasks.py
+    ours = [name for name in app.tasks if not name.startswith("celery.")]
+    assert "scoring.tasks.rescore_all" in ours and "visits.tasks.reminders_scan" in ours
+    assert {name: queue_of(name) for name in ours if queue_of(name) not in QUEUES} == {}
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_test_worker_answers_on_every_queue(celery_worker_process):
+    for queue in sorted(QUEUES):
+        assert ping.apply_async(queue=queue).get(timeout=30) == "pong", queue
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_started_for_one_queue_leaves_the_others_to_their_workers(
+    celery_worker_process,
+):
+    import redis
+    from celery.exceptions import TimeoutError as CeleryTimeout
+    from django.conf import settings
+
+    worker = celery_worker_process
+    worker.stop()
+    worker.queues = "scoring"
+    worker.start()
+
+    assert ping.apply_async(queue="scoring").get(timeout=30) == "pong"
+    waiting = ping.apply_async(queue="default")
+    with pytest.raises(CeleryTimeout):
+        waiting.get(timeout=3)
+    # Still queued in Redis (a list named after the queue) for a worker of `default`.
+    assert redis.Redis.from_url(settings.REDIS_URL).llen("default") == 1
