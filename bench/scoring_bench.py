@@ -8,9 +8,10 @@ Drops and creates the throwaway database `keyaccounts_bench` (psql as postgres o
 127.0.0.1, trust auth), migrates, seeds it with `seed_demo` at the size asked for,
 runs ANALYZE, then measures:
 
-  (a) the full rescoring `rescore()` of every account, three runs: the first from no
-      scores at all (every account gets its first grade: one score row and one grade
-      change each), the second and third with nothing changed;
+  (a) the full rescoring `rescore()` of every account, in rounds (--rounds, default 1)
+      of four runs: from no scores at all (every account gets its first grade: one
+      score row and one grade change each), twice with nothing changed, and once the
+      next day (`today` one day on, as the nightly run meets it on a quiet day);
   (b) one account's rescore, `rescore([id])`, for 20 different accounts;
   (c) the managers' dashboard (URL name "scoring:dashboard") through django.test.Client,
       as `manager` and as `rep1`: one warm-up, then 10 timed requests, and the number of
@@ -23,18 +24,20 @@ then (b), then (a), which replaces the scores and the grade history.
 
 Sizes come from --small or the defaults below, each overridable by an environment
 variable: BENCH_ACCOUNTS, BENCH_CONTACTS, BENCH_VISITS, BENCH_OPPORTUNITIES, BENCH_REPS,
-BENCH_TEAMS, BENCH_SEED. BENCH_PG_HOST / BENCH_PG_PORT / BENCH_PG_USER say where
-PostgreSQL is. REDIS_URL is removed, so Celery tasks run inline (there are none to run:
-the seed writes with bulk inserts, which send no signals; the script checks that no
-rescore request was left behind).
+BENCH_TEAMS, BENCH_SEED. BENCH_DATABASE names another throwaway database than
+keyaccounts_bench (never one of development or CI). BENCH_PG_HOST / BENCH_PG_PORT /
+BENCH_PG_USER say where PostgreSQL is. REDIS_URL is removed, so Celery tasks run
+inline (there are none to run: the seed writes with bulk inserts, which send no signals;
+the script checks that no rescore request was left behind).
 
-Never touches any database but keyaccounts_bench.
+Never touches any database but keyaccounts_bench (or the one BENCH_DATABASE names).
 """
 
 import argparse
 import os
 import platform
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -42,7 +45,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "keyaccounts_bench"
+# BENCH_DATABASE: another throwaway database, so that two checkouts can be measured side
+# by side without dropping each other's data.
+DATABASE = os.environ.get("BENCH_DATABASE", "keyaccounts_bench")
 PROTECTED = {"keyaccounts", "test_keyaccounts", "keyaccounts_apifuzz", "postgres"}
 LARGE = {
     "accounts": 100_000,
@@ -62,7 +67,6 @@ SMALL = {
     "teams": 3,
     "seed": 42,
 }
-RESCORE_RUNS = 3
 SINGLE_RUNS = 20
 PAGE_RUNS = 10
 EXPLAIN_CHUNK = 2000
@@ -189,30 +193,44 @@ def analyze() -> float:
 SCORE_TABLES = ["scoring_accountscore", "scoring_gradechange"]
 
 
-def full_rescores() -> list[dict]:
-    """Run 1 from no scores (everything new), then runs with nothing changed.
+FIRST, SAME, NEXT_DAY = "from no scores", "nothing changed", "the next day"
+
+
+def full_rescores(rounds: int) -> list[dict]:
+    """Each round: a run from no scores (everything new), two with nothing changed, and
+    one the next day (`today` one day on: what the nightly run meets on a quiet day).
 
     The seeded scores and grade history are set aside first and put back afterwards, so
     the database is as seeded again (and `--reuse` measures the same pages)."""
+    import datetime
+
     from django.db import connection
+    from django.utils import timezone
 
     from scoring.services import rescore
 
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     with connection.cursor() as cursor:
         for name in SCORE_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS bench_saved_{name}")
             cursor.execute(f"CREATE TABLE bench_saved_{name} AS TABLE {name}")
-        cursor.execute(f"TRUNCATE {', '.join(SCORE_TABLES)}")
-        cursor.execute(f"ANALYZE {', '.join(SCORE_TABLES)}")
     runs = []
     try:
-        for n in range(RESCORE_RUNS):
-            started = time.perf_counter()
-            result = rescore()
-            seconds = time.perf_counter() - started
-            kind = "first grades (all new)" if n == 0 else "nothing changed"
-            runs.append({"seconds": seconds, "kind": kind, **result})
-            print(f"  full rescore {n + 1}: {seconds:.1f} s, {result} ({kind})", flush=True)
+        for round_ in range(rounds):
+            with connection.cursor() as cursor:
+                cursor.execute(f"TRUNCATE {', '.join(SCORE_TABLES)}")
+                cursor.execute(f"ANALYZE {', '.join(SCORE_TABLES)}")
+            for kind, options in [
+                (FIRST, {}),
+                (SAME, {}),
+                (SAME, {}),
+                (NEXT_DAY, {"today": tomorrow}),
+            ]:
+                started = time.perf_counter()
+                result = rescore(**options)
+                seconds = time.perf_counter() - started
+                runs.append({"seconds": seconds, "kind": kind, **result})
+                print(f"  round {round_ + 1}, {kind}: {seconds:.1f} s, {result}", flush=True)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {', '.join(SCORE_TABLES)}")
@@ -397,34 +415,28 @@ def measure(args, size: dict, seed_seconds: float | None, migrate_seconds: float
         plan = explain_inputs()
 
     print("\n(a) full rescoring", flush=True)
-    runs = full_rescores()
-    first, rest = runs[0], runs[1:]
-    results.insert(
-        0,
-        [
-            "(a) `rescore()` of every account, run 1",
-            "1",
-            f"{first['seconds']:.1f} s",
-            f"**{first['seconds']:.1f} s**",
-            "–",
-            f"from no scores: {first['scored']:,} scored, {first['changed']:,} grade changes"
-            " (first grades)",
-        ],
-    )
-    if rest:
+    runs = full_rescores(args.rounds)
+    notes = {
+        FIRST: "every account gets its first score row and grade change",
+        SAME: "nothing changed since the run before",
+        NEXT_DAY: "`rescore(today=tomorrow)`: only what the calendar moved changes",
+    }
+    for position, kind in enumerate([FIRST, SAME, NEXT_DAY]):
+        these = [run for run in runs if run["kind"] == kind]
+        last = these[-1]
+        written = f"{last['written']:,} written, " if "written" in last else ""
         results.insert(
-            1,
+            position,
             [
-                "(a) `rescore()` of every account, runs 2–3",
-                str(len(rest)),
-                ", ".join(f"{run['seconds']:.1f}" for run in rest) + " s",
-                f"**{median([run['seconds'] for run in rest]):.1f} s**",
+                f"(a) `rescore()` of every account, {kind}",
+                str(len(these)),
+                ", ".join(f"{run['seconds']:.1f}" for run in these) + " s",
+                f"**{median([run['seconds'] for run in these]):.1f} s**",
                 "–",
-                f"nothing changed: {rest[-1]['scored']:,} scored,"
-                f" {rest[-1]['changed']:,} grade changes",
+                f"{notes[kind]}: {last['scored']:,} scored, {written}"
+                f"{last['changed']:,} grade changes",
             ],
         )
-    all_median = median([run["seconds"] for run in runs])
 
     print("\n## Results\n")
     shown = ", ".join(f"--{key} {value}" for key, value in size.items())
@@ -434,7 +446,7 @@ def measure(args, size: dict, seed_seconds: float | None, migrate_seconds: float
     if seed_seconds is not None:
         print(f"seed_demo (with its own first rescore): {seed_seconds:.1f} s")
     print(f"ANALYZE: {analyze_seconds:.1f} s")
-    print(f"Median of the {len(runs)} full rescores (both kinds): {all_median:.1f} s\n")
+    print()
     print(table(results, ["measure", "runs", "each", "median", "SQL queries", "notes"]))
     if max(run["seconds"] for run in runs) > SLOW_FULL_RESCORE:
         print(f"\nA full rescore took over {SLOW_FULL_RESCORE:.0f} s: see the plan below.")
@@ -450,8 +462,16 @@ def main():
         "--reuse", action="store_true", help="measure the existing keyaccounts_bench again"
     )
     parser.add_argument("--no-explain", action="store_true", help="skip EXPLAIN ANALYZE")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="rounds of full rescores (each: from no scores, nothing changed twice, the next"
+        " day); default 1",
+    )
     args = parser.parse_args()
-    if DATABASE in PROTECTED:  # a guard for whoever edits DATABASE
+    # A guard for whoever edits DATABASE or sets BENCH_DATABASE (the name goes into SQL).
+    if DATABASE in PROTECTED or not re.fullmatch(r"[a-z_][a-z0-9_]*", DATABASE):
         sys.exit(f"refusing to use the database {DATABASE}")
 
     size = sizes(args.small)

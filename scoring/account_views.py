@@ -22,6 +22,7 @@ from keyaccounts.exceptions import ApplicationError
 from . import services
 from .forms import RATINGS, AssessmentForm, GradePinForm
 from .models import Assessment, Factor, GradeChange, GradePin, bilingual, pin_in_force
+from .specs import explained
 
 HISTORY_PAGE_SIZE = 25
 
@@ -31,9 +32,9 @@ def _grade_url(account) -> str:
 
 
 def factor_moves(before: list[dict], after: list[dict]) -> list[dict]:
-    """The factors whose points differ between two changes' contributions, in the later
-    change's order: [{"key", "name", "before", "after"}]; a factor only one of them has
-    (the table changed) has None on the other side."""
+    """The factors whose points differ between two changes' contributions (explained:
+    `specs.explained`), in the later change's order: [{"key", "name", "before", "after"}];
+    a factor only one of them has (the table changed) has None on the other side."""
     earlier = {item["key"]: item for item in before}
     later = {item["key"]: item for item in after}
     moves = []
@@ -64,11 +65,13 @@ def grade_history_view(request, account_pk):
     start, end = page.start_index(), page.end_index()  # 1-based, inclusive; 0: none
     # The page's changes and the one before its last, to say what moved in each: one query.
     window = list(changes[start - 1 : end + 1]) if end else []
+    # Each change with its own version's labels (kept in memory per version).
+    parts = [explained(change) for change in window]
     rows = [
         {
             "change": change,
             "moves": (
-                factor_moves(window[index + 1].contributions, change.contributions)
+                factor_moves(parts[index + 1], parts[index])
                 if index + 1 < len(window)
                 else None  # the first grade: nothing to compare with
             ),

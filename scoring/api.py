@@ -10,11 +10,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import AccountScore, Closing, Grade, GradeChange, GradePin, Source, pin_in_force
+from .specs import explained
 
 HISTORY_SIZE = 20
 
 
 class ContributionSerializer(serializers.Serializer):
+    """One factor's part of the score: the account's own (raw, points, contribution)
+    with the factor as the score's version of the table defines it."""
+
     key = serializers.CharField(help_text="The factor's key in the risk-evaluation table.")
     label = serializers.CharField(help_text="The factor's name.")
     label_zh = serializers.CharField(default="", help_text="The factor's Chinese name, if any.")
@@ -22,7 +26,9 @@ class ContributionSerializer(serializers.Serializer):
         choices=Source.choices, help_text="Where the raw value comes from."
     )
     raw = serializers.FloatField(
-        allow_null=True, help_text="The account's value for the source; null: unknown."
+        allow_null=True,
+        help_text="The account's value for the source; null: unknown. A count of days "
+        "(days_to_close, days_since_contact) is counted to today.",
     )
     points = serializers.IntegerField(
         min_value=0, max_value=100, help_text="0–100, from the factor's bands."
@@ -110,13 +116,24 @@ class AccountGradeSerializer(serializers.ModelSerializer):
     closing = serializers.ChoiceField(
         choices=Closing.choices, read_only=True, help_text="Time to close of the open deals."
     )
+    next_close = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="The nearest expected close date of an open deal; null: no open deal.",
+    )
     days_to_close = serializers.IntegerField(
         read_only=True,
         allow_null=True,
-        help_text="Days to the nearest expected close of an open deal (negative: passed); "
-        "null: no open deal.",
+        help_text="Days from today to next_close (negative: passed); null: no open deal.",
     )
-    contributions = ContributionSerializer(many=True, read_only=True)
+    computed_at = serializers.DateTimeField(
+        read_only=True,
+        help_text="When the score, grade or contributions last changed (a rescore that "
+        "finds them the same leaves them and this time as they are).",
+    )
+    contributions = ContributionSerializer(
+        source="explained", many=True, read_only=True, help_text="In the table's order."
+    )
     history = GradeChangeSerializer(
         source="recent_changes",
         many=True,
@@ -135,6 +152,7 @@ class AccountGradeSerializer(serializers.ModelSerializer):
             "pin",
             "model_version",
             "closing",
+            "next_close",
             "days_to_close",
             "computed_at",
             "contributions",
@@ -154,8 +172,10 @@ def account_grade(account) -> AccountScore | None:
     if score is None:
         return None
     pin = getattr(account, "grade_pin", None)
+    today = timezone.localdate()
     # A pin past its date no longer holds, even before the next rescore says so.
-    score.active_pin = pin_in_force(pin, timezone.localdate())
+    score.active_pin = pin_in_force(pin, today)
+    score.explained = explained(score, today)
     score.recent_changes = list(
         GradeChange.objects.filter(account=account)
         .select_related("model")

@@ -3,7 +3,8 @@ the account list showing exactly the accounts behind it.
 
 Everyone signed in has one: a manager over the accounts of their teams, a rep over their
 own, both through `accounts_visible_to` (via `account_list`). The page runs the same
-number of queries whatever the number of accounts.
+number of queries whatever the number of accounts. It reads the replica when there is one
+(keyaccounts/db_router.py).
 """
 
 from urllib.parse import urlencode
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import account_list
+from keyaccounts.db_router import replica_view
 
 from . import dashboard
 from .dashboard_forms import DashboardFilterForm
@@ -32,6 +34,7 @@ def _grade_label(grade: str) -> str:
     return _("Ungraded") if grade == dashboard.UNGRADED else grade
 
 
+@replica_view
 def dashboard_view(request):
     now = timezone.now()
     today = timezone.localdate(now)

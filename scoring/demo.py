@@ -257,15 +257,26 @@ def earlier_states(rng: random.Random, values: dict, days: int | None, *, better
 
 
 def _earlier_change(rng, spec, grade: str, values: dict, days, *, better: bool):
-    """(score, grade, contributions) of the first earlier state that grades better
+    """(score, grade, raw values) of the first earlier state that grades better
     (or worse) than `grade` under the table, or None."""
     now = ORDER.index(grade)
     for state, state_days in earlier_states(rng, values, days, better=better):
-        total, contributions = engine.score(spec, state)
+        total, _contributions = engine.score(spec, state)
         then, _closing = engine.grade(spec, total, state_days)
         if (ORDER.index(then) < now) if better else (ORDER.index(then) > now):
-            return total, then, contributions
+            return total, then, state
     return None
+
+
+def _dates_on(day: datetime.date, values: dict) -> dict:
+    """The dates the day counts among `values` count from, as seen on `day`."""
+    return {
+        source: None
+        if values[source] is None
+        else day + datetime.timedelta(days=sign * values[source])
+        for source, sign in engine.DAY_COUNTS.items()
+        if source in values
+    }
 
 
 def _dealt_by_owner(rng: random.Random, rows: list) -> list:
@@ -285,7 +296,9 @@ def _dealt_by_owner(rng: random.Random, rows: list) -> list:
     return dealt
 
 
-def add_grade_history(*, seed: int, since: datetime.datetime) -> dict:
+def add_grade_history(
+    *, seed: int, since: datetime.datetime, today: datetime.date | None = None
+) -> dict:
     """Give a handful of accounts first graded at or after `since` an earlier grade.
 
     The earlier grade is what the active table gives for a plausible earlier state of the
@@ -293,8 +306,10 @@ def add_grade_history(*, seed: int, since: datetime.datetime) -> dict:
     account's first grade, eight to twenty days back; the rescore's row becomes the move
     from it to the current grade. Half are upgrades, half downgrades (fewer when the
     accounts do not allow it: an account graded D now cannot have been lower).
+    `today`: the day the rescore counted days from.
     Returns {"upgrades": n, "downgrades": n}.
     """
+    today = today or timezone.localdate()
     firsts = list(
         GradeChange.objects.filter(
             reason=ChangeReason.FIRST,
@@ -322,7 +337,7 @@ def add_grade_history(*, seed: int, since: datetime.datetime) -> dict:
             row["account_id"]: row
             for row in AccountScore.objects.filter(
                 account_id__in=[account_id for _, account_id, *_ in batch]
-            ).values("account_id", "contributions", "days_to_close", "pinned")
+            ).values("account_id", "contributions", "next_close", "pinned")
         }
         for pk, account_id, _owner, grade, changed_at in batch:
             if result == quota:
@@ -330,7 +345,10 @@ def add_grade_history(*, seed: int, since: datetime.datetime) -> dict:
             score = current.get(account_id)
             if score is None or score["pinned"]:
                 continue
-            values = {part["source"]: part["raw"] for part in score["contributions"]}
+            # Scored just now with the active table: its spec explains the row.
+            explained = engine.explain(spec, score["contributions"], today)
+            values = {part["source"]: part["raw"] for part in explained}
+            days = engine.day_count(Source.DAYS_TO_CLOSE, score["next_close"], today)
             # The direction furthest from its quota first; one that is full, not at all.
             kinds = sorted(
                 (kind for kind in quota if result[kind] < quota[kind]),
@@ -340,18 +358,18 @@ def add_grade_history(*, seed: int, since: datetime.datetime) -> dict:
             for kind in kinds:
                 # A downgrade now: the earlier grade was better.
                 better = kind == "downgrades"
-                earlier = _earlier_change(
-                    rng, spec, grade, values, score["days_to_close"], better=better
-                )
+                earlier = _earlier_change(rng, spec, grade, values, days, better=better)
                 if earlier is not None:
                     break
             if earlier is None:
                 continue
-            total, then, contributions = earlier
+            total, then, state = earlier
             result[kind] += 1
             back = datetime.timedelta(
                 days=rng.randint(MOVEMENT_DAYS + 1, MOVEMENT_DAYS + 13), hours=rng.randint(0, 8)
             )
+            day = timezone.localdate(changed_at - back)
+            _total, contributions = engine.score(spec, state, _dates_on(day, state))
             earlier_rows.append(
                 GradeChange(
                     account_id=account_id,
@@ -494,7 +512,7 @@ def create_demo_scoring(*, seed: int, accounts: int, today: datetime.date | None
     analyze(SEEDED_TABLES)
     since = timezone.now()
     rescored = rescore(today=today)
-    history = add_grade_history(seed=seed, since=since)
+    history = add_grade_history(seed=seed, since=since, today=today)
     grades = dict(
         Account.objects.filter(score__isnull=False)
         .order_by()

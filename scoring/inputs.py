@@ -30,6 +30,7 @@ from accounts.models import Attitude, BuyingRole, Contact, CreditRating, Level
 from opportunities.models import Opportunity
 from visits.models import Visit, VisitStatus
 
+from .engine import day_count
 from .models import Source
 
 CREDIT_POINTS = {
@@ -136,9 +137,12 @@ LAST_CONTACT = "_last_contact"
 
 
 def account_inputs(accounts, sources: set[str], today: datetime.date):
-    """Yield (account_id, {source: raw value}, days to the nearest close) for `accounts`.
+    """Yield (account_id, {source: raw value}, {source: date}) for `accounts`.
 
-    Days to close is always read: the grade grid needs it whatever the factors are.
+    The dates are those the day counts are counted from (`engine.DAY_COUNTS`): the
+    nearest expected close of an open deal under `Source.DAYS_TO_CLOSE`, always (the
+    grade grid needs it whatever the factors are), and the last recorded visit's local
+    date under `Source.DAYS_SINCE_CONTACT` when a factor reads it; None: there is none.
     """
     expressions = source_expressions()
     selected = {
@@ -163,15 +167,17 @@ def account_inputs(accounts, sources: set[str], today: datetime.date):
     for row in rows.values("pk", *names.values()):
         values = {source: row[names[source]] for source in selected}
         next_close = values.pop(NEXT_CLOSE)
-        days_to_close = None if next_close is None else (next_close - today).days
+        dates = {Source.DAYS_TO_CLOSE: next_close}
         if Source.DAYS_TO_CLOSE in sources:
-            values[Source.DAYS_TO_CLOSE] = days_to_close
+            values[Source.DAYS_TO_CLOSE] = day_count(Source.DAYS_TO_CLOSE, next_close, today)
         last_contact = values.pop(LAST_CONTACT, None)
         if Source.DAYS_SINCE_CONTACT in sources:
-            values[Source.DAYS_SINCE_CONTACT] = (
-                None if last_contact is None else (today - _local_date(last_contact)).days
+            last_day = None if last_contact is None else _local_date(last_contact)
+            dates[Source.DAYS_SINCE_CONTACT] = last_day
+            values[Source.DAYS_SINCE_CONTACT] = day_count(
+                Source.DAYS_SINCE_CONTACT, last_day, today
             )
-        yield row["pk"], values, days_to_close
+        yield row["pk"], values, dates
 
 
 def _local_date(moment: datetime.datetime) -> datetime.date:

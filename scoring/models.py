@@ -5,12 +5,15 @@ that turn the raw value into points) and the grade grid (time to close × score)
 Versions are never edited in place: a change is saved as a new version, which becomes
 the one active model, and every account is rescored. Each account's current result is
 one `AccountScore` row (score, grade, the model version and every factor's
-contribution); each change of grade is kept in `GradeChange`.
+contribution); each change of grade is kept in `GradeChange`. A row's contributions hold
+only what is the account's own (`engine.score`); the factors' labels, sources and weights
+are read from the row's version (`scoring.specs.explained`).
 """
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -258,13 +261,17 @@ class AccountScore(models.Model):
     computed_grade = models.CharField(_("computed grade"), max_length=1, choices=Grade.choices)
     grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, db_index=True)
     closing = models.CharField(_("time to close"), max_length=10, choices=Closing.choices)
-    days_to_close = models.IntegerField(_("days to close"), null=True, blank=True)
+    # The date, not the days to it: the row stays the same as the calendar moves.
+    next_close = models.DateField(_("nearest expected close"), null=True, blank=True)
     model = models.ForeignKey(
         ScoringModel, verbose_name=_("model"), on_delete=models.PROTECT, related_name="+"
     )
-    # [{"key", "label", "source", "raw", "points", "weight", "contribution"}, ...]
+    # [{"key", "raw" (or "on": a day count's date), "points", "contribution"}, ...] in the
+    # order of the model's factors (engine.score); the rest comes from the model.
     contributions = models.JSONField(_("contributions"), default=list)
     pinned = models.BooleanField(_("pinned"), default=False)
+    # When the score, grade or contributions last changed: a rescore that finds them
+    # the same writes nothing.
     computed_at = models.DateTimeField(_("computed"))
 
     class Meta:
@@ -274,6 +281,14 @@ class AccountScore(models.Model):
 
     def __str__(self):
         return f"{self.account_id}: {self.grade} ({self.score})"
+
+    @property
+    def days_to_close(self) -> int | None:
+        """Days from today to the nearest expected close (negative once it has passed);
+        None: no open deal."""
+        if self.next_close is None:
+            return None
+        return (self.next_close - timezone.localdate()).days
 
 
 class ChangeReason(models.TextChoices):
@@ -303,6 +318,7 @@ class GradeChange(models.Model):
     )
     reason = models.CharField(_("why"), max_length=20, choices=ChangeReason.choices)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # As AccountScore.contributions, at the time of the change (with `model`).
     contributions = models.JSONField(_("contributions"), default=list)
     changed_at = models.DateTimeField(_("when"), db_index=True)
 

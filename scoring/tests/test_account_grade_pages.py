@@ -285,7 +285,7 @@ def test_saving_the_ratings_rescores_the_account_at_once(personas, login):
     assert saved.notes == "Warm" and saved.rated_by == personas.bob
     score = AccountScore.objects.get(account=personas.account)
     assert score.score > before
-    raw = {item["source"]: item["raw"] for item in score.contributions}
+    raw = {item["key"]: item.get("raw") for item in score.contributions}
     assert raw["need_fit"] == 5 and raw["relationship"] == 5
     page = client.get(response.url).content.decode()
     assert f"Score {score.score} of 100" in page

@@ -1,5 +1,6 @@
 """The table's arithmetic, checked against numbers worked out by hand from the bands."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -80,3 +81,66 @@ def test_an_unknown_rating_scores_its_missing_points():
 )
 def test_grade_comes_from_the_grid_of_time_to_close_and_score(score, days, grade, closing):
     assert engine.grade(spec(), score, days) == (grade, closing)
+
+
+def test_a_contribution_keeps_only_what_is_the_accounts_own():
+    _total, parts = engine.score(spec(), {"annual_budget": 120, "need_fit": 5})
+    assert parts == [
+        {"key": "budget", "raw": 120.0, "points": 30, "contribution": 22.5},
+        {"key": "fit", "raw": 5.0, "points": 100, "contribution": 25.0},
+    ]
+
+
+DAYS_BANDS = ((Decimal(-36500), 70), (Decimal(0), 100), (Decimal(31), 80))
+
+
+def calendar_spec():
+    return spec(
+        factors=(
+            engine.FactorSpec("close", "Time to close", "days_to_close", 1, DAYS_BANDS, 0, "成交"),
+            engine.FactorSpec(
+                "contact", "Contact", "days_since_contact", 1, ((Decimal(0), 100),), 0
+            ),
+        )
+    )
+
+
+def test_a_day_count_keeps_its_date_and_is_counted_again_when_explained():
+    # On 2026-03-01: the close 30 days ahead, the last visit 9 days back.
+    close, visited = datetime.date(2026, 3, 31), datetime.date(2026, 2, 20)
+    values = {"days_to_close": 30, "days_since_contact": 9}
+    dates = {"days_to_close": close, "days_since_contact": visited}
+
+    total, parts = engine.score(calendar_spec(), values, dates)
+
+    # 30 days: the band from 0, 100 points; contact 100 points: (100 + 100) / 2
+    assert total == Decimal(100)
+    assert parts == [
+        {"key": "close", "on": "2026-03-31", "points": 100, "contribution": 50.0},
+        {"key": "contact", "on": "2026-02-20", "points": 100, "contribution": 50.0},
+    ]
+    # Explained a week later: 23 days to the close, 16 since the visit; the factors'
+    # label, source and weight come from the spec.
+    later = engine.explain(calendar_spec(), parts, datetime.date(2026, 3, 8))
+    assert [(row["key"], row["raw"]) for row in later] == [("close", 23), ("contact", 16)]
+    assert later[0] == {
+        "key": "close",
+        "label": "Time to close",
+        "label_zh": "成交",
+        "source": "days_to_close",
+        "weight": 1,
+        "raw": 23,
+        "points": 100,
+        "contribution": 50.0,
+    }
+
+
+def test_an_unknown_date_is_an_unknown_day_count():
+    _total, parts = engine.score(
+        calendar_spec(),
+        {"days_to_close": None, "days_since_contact": None},
+        {"days_to_close": None, "days_since_contact": None},
+    )
+    assert [(part["on"], part["points"]) for part in parts] == [(None, 0), (None, 0)]
+    explained = engine.explain(calendar_spec(), parts, datetime.date(2026, 3, 1))
+    assert [row["raw"] for row in explained] == [None, None]

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import AccountFactory
 from opportunities.tests.factories import OpportunityFactory
+from scoring.defaults import FACTORS
 from scoring.models import AccountScore, GradeChange
 from scoring.services import grade_pin, rescore
 
@@ -136,6 +137,7 @@ def test_the_grade_endpoint_answers_grade_pin_why_and_history(personas, api):
         "pin",
         "model_version",
         "closing",
+        "next_close",
         "days_to_close",
         "computed_at",
         "contributions",
@@ -153,7 +155,24 @@ def test_the_grade_endpoint_answers_grade_pin_why_and_history(personas, api):
     }
     assert body["model_version"] == 1
     assert body["closing"] == "none" and body["days_to_close"] is None
-    assert body["contributions"] == score.contributions
+    assert body["next_close"] is None
+    # Each factor as version 1 defines it (scoring/defaults.py), with the account's own
+    # raw value, points and contribution as stored; no open deal: time to close unknown.
+    stored = {part["key"]: part for part in score.contributions}
+    assert [part["key"] for part in body["contributions"]] == [row[0] for row in FACTORS]
+    for key, label, label_zh, source, weight, *_rest in FACTORS:
+        part = next(part for part in body["contributions"] if part["key"] == key)
+        assert (part["label"], part["label_zh"], part["source"], part["weight"]) == (
+            label,
+            label_zh,
+            source,
+            weight,
+        )
+        assert (part["points"], part["contribution"]) == (
+            stored[key]["points"],
+            stored[key]["contribution"],
+        )
+        assert part["raw"] == (None if key == "time_to_close" else stored[key]["raw"])
     assert [(c["from_grade"], c["to_grade"], c["reason"]) for c in body["history"]] == [
         (score.computed_grade, "A", "pinned"),
         (None, score.computed_grade, "first"),
@@ -251,6 +270,7 @@ def test_the_schema_describes_every_field_of_the_grade(api):
         "pin",
         "model_version",
         "closing",
+        "next_close",
         "days_to_close",
         "computed_at",
         "contributions",
@@ -285,3 +305,17 @@ def test_the_schema_describes_every_field_of_the_grade(api):
         p for p in schema["paths"]["/api/v1/accounts/"]["get"]["parameters"] if p["name"] == "grade"
     )
     assert grade_param["schema"]["type"] == "array"
+
+
+def test_the_grade_endpoint_counts_the_days_to_the_close_date_it_keeps(personas, api):
+    close = timezone.localdate() + 45 * DAY
+    OpportunityFactory(account=personas.account, expected_close_date=close)
+    rescore([personas.account.pk])
+
+    body = api(personas.alice).get(grade_url(personas.account)).json()
+
+    assert (body["next_close"], body["days_to_close"]) == (close.isoformat(), 45)
+    time_to_close = next(p for p in body["contributions"] if p["key"] == "time_to_close")
+    # 45 days: the band from 31 days, 80 points; weight 5 of 100: 4.0 of the score
+    assert (time_to_close["raw"], time_to_close["points"]) == (45, 80)
+    assert time_to_close["contribution"] == 4.0

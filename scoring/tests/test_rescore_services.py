@@ -68,7 +68,7 @@ def test_two_pending_runs_at_once_take_disjoint_requests(require_postgres):
     finally:
         services.rescore = original
 
-    assert results["second"] == {"scored": 0, "changed": 0}
+    assert results["second"] == {"scored": 0, "written": 0, "changed": 0}
     assert results["first"]["scored"] == 6
     assert AccountScore.objects.filter(account__in=accounts).count() == 6
     assert not RescoreRequest.objects.exists()

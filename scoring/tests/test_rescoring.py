@@ -67,12 +67,38 @@ def test_scores_and_grades_match_the_default_table_worked_by_hand(strong_soon, w
         "soon",
         30,
     )
+    assert strong.next_close == today() + datetime.timedelta(days=30)
     assert strong.model == ScoringModel.objects.get(is_active=True)
     by_key = {part["key"]: part for part in strong.contributions}
     assert by_key["order_value"]["raw"] == 2_000_000
     assert (by_key["need_fit"]["points"], by_key["need_fit"]["contribution"]) == (100, 15.0)
     assert sum(part["contribution"] for part in strong.contributions) == pytest.approx(77.5)
     assert by_key["size_budget"]["contribution"] == 8.25
+    # Only what is the account's own is stored; the rest is the table version's. Days to
+    # close keep their date, so the row stays the same as the days go by.
+    assert by_key["size_budget"] == {
+        "key": "size_budget",
+        "raw": 600.0,
+        "points": 55,
+        "contribution": 8.25,
+    }
+    assert by_key["time_to_close"] == {
+        "key": "time_to_close",
+        "on": (today() + datetime.timedelta(days=30)).isoformat(),
+        "points": 100,
+        "contribution": 5.0,
+    }
+    assert [part["key"] for part in strong.contributions] == [
+        "size_budget",
+        "funding_credit",
+        "relationship",
+        "need_fit",
+        "competitive_position",
+        "win_probability",
+        "order_value",
+        "time_to_close",
+        "growth_potential",
+    ]
 
     weak = score_of(weak_later)
     assert (weak.score, weak.grade, weak.closing) == (Decimal("13.5"), "D", "later")
@@ -111,11 +137,12 @@ def test_the_first_grade_and_each_move_are_kept_with_their_reason(strong_soon):
     assert changes[1].score == Decimal("75.5")
 
 
-def edit_active_model(user, *, weights=None, grid=None, base_version=None):
+def edit_active_model(user, *, weights=None, grid=None, base_version=None, labels=None):
     model = services.active_model()
     factors = services.factors_of(model)
     for factor in factors:
         factor["weight"] = (weights or {}).get(factor["key"], factor["weight"])
+        factor["label"] = (labels or {}).get(factor["key"], factor["label"])
     cells = services.grid_of(model)
     cells.update(grid or {})
     return services.scoring_model_new_version(
@@ -270,7 +297,7 @@ def test_a_burst_of_changes_queues_one_run_that_takes_them_all(
         assert queued == [{"countdown": 1}]  # SCORING_RESCORE_DELAY_SECONDS in the tests
 
         result = services.rescore_pending()  # what the queued task does
-        assert result == {"scored": 2, "changed": 2}
+        assert result == {"scored": 2, "written": 2, "changed": 2}
         assert not RescoreRequest.objects.exists()
         # the run cleared the flag: the next change queues a new run
         with django_capture_on_commit_callbacks(execute=True):
@@ -308,3 +335,147 @@ def test_the_rescore_command_scores_every_account(strong_soon, weak_later):
         AccountScore.objects.model.account.field.related_model.objects.values_list("pk", flat=True)
     )
     assert out.getvalue().startswith(f"Scored {AccountScore.objects.count()} accounts")
+
+
+# --- writing only what changed -----------------------------------------------------------
+
+
+def writes(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))]
+
+
+def test_a_rescore_that_finds_nothing_changed_writes_nothing(strong_soon):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = services.rescore([strong_soon.pk])
+    stored = score_of(strong_soon)
+    with CaptureQueriesContext(connection) as queries:
+        again = services.rescore([strong_soon.pk])
+
+    assert first == {"scored": 1, "written": 1, "changed": 1}
+    assert again == {"scored": 1, "written": 0, "changed": 0}
+    assert writes(queries) == []
+    assert score_of(strong_soon).computed_at == stored.computed_at
+
+
+def test_a_changed_score_is_written_and_its_time_moves(strong_soon):
+    services.rescore([strong_soon.pk])
+    before = score_of(strong_soon)
+    strong_soon.annual_budget = Decimal(2000)  # 80 points instead of 55: +3.75
+    strong_soon.save()
+
+    result = services.rescore([strong_soon.pk])
+
+    assert result == {"scored": 1, "written": 1, "changed": 0}  # still A
+    after = score_of(strong_soon)
+    assert after.score == Decimal("81.3")  # 77.5 + 3.75 = 81.25, rounded half up
+    assert after.computed_at > before.computed_at
+
+
+def test_the_next_day_rewrites_only_the_rows_the_calendar_moved(personas, strong_soon):
+    """A deal 30 days out stays in the band from 0 days (100 points) tomorrow, and the
+    row keeps the date, not the days: tomorrow's run leaves it. One 31 days out is in
+    the band from 31 days (80 points) today and moves into the band from 0 tomorrow."""
+    later = strong_soon_account(personas.alice, name="Thirty-One Days Co")
+    later.opportunities.update(expected_close_date=today() + datetime.timedelta(days=31))
+    services.rescore([strong_soon.pk, later.pk])
+    assert score_of(later).score == Decimal("76.5")  # 77.5 - (100 - 80) × 5 / 100
+    kept = score_of(strong_soon)
+
+    result = services.rescore(
+        [strong_soon.pk, later.pk], today=today() + datetime.timedelta(days=1)
+    )
+
+    assert result == {"scored": 2, "written": 1, "changed": 0}  # both still A
+    assert score_of(later).score == Decimal("77.5")
+    assert score_of(strong_soon).computed_at == kept.computed_at
+
+
+def test_one_accounts_rescore_reads_the_table_version_once(strong_soon):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.rescore([strong_soon.pk])
+    with CaptureQueriesContext(connection) as queries:
+        services.rescore([strong_soon.pk])
+
+    read = " ".join(q["sql"] for q in queries)
+    for table in ("scoring_factor", "scoring_band", "scoring_gridcell"):
+        assert table not in read
+
+
+def test_grade_changes_keep_the_slim_contributions_and_are_explained_by_their_version(
+    personas, strong_soon, django_capture_on_commit_callbacks
+):
+    from scoring.specs import explained
+
+    services.rescore([strong_soon.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        edit_active_model(
+            personas.manager,
+            weights={"size_budget": 100},
+            labels={"size_budget": "Budget (v2)"},
+        )
+
+    first, moved = GradeChange.objects.filter(account=strong_soon).order_by("changed_at", "pk")
+    assert set(first.contributions[0]) == {"key", "raw", "points", "contribution"}
+    old, new = explained(first)[0], explained(moved)[0]
+    assert (old["label"], old["weight"], new["label"], new["weight"]) == (
+        "Customer size and budget",
+        15,
+        "Budget (v2)",
+        100,
+    )
+    # The day count of a change is counted to the day of the change: 30 days then.
+    time_to_close = next(row for row in explained(first) if row["key"] == "time_to_close")
+    assert time_to_close["raw"] == 30
+
+
+def test_many_rows_go_to_postgresql_by_copy_with_the_same_result(
+    require_postgres, personas, strong_soon, weak_later, monkeypatch
+):
+    """COPY (and the upsert through a staging table) from the first row, two chunks in
+    one transaction (the test's): the same scores as worked by hand."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(services, "COPY_FROM", 1)
+    monkeypatch.setattr(services, "CHUNK", 1)
+    AccountScore.objects.all().delete()
+    GradeChange.objects.all().delete()
+    with CaptureQueriesContext(connection) as queries:
+        services.rescore([strong_soon.pk, weak_later.pk])
+
+    assert any("_staging" in q["sql"] for q in queries)
+    with connection.cursor() as cursor:  # emptied after each use
+        cursor.execute("SELECT count(*) FROM scoring_accountscore_staging")
+        assert cursor.fetchone() == (0,)
+    strong, weak = score_of(strong_soon), score_of(weak_later)
+    assert (strong.score, strong.grade, strong.next_close) == (
+        Decimal("77.5"),
+        "A",
+        today() + datetime.timedelta(days=30),
+    )
+    assert (weak.score, weak.grade, weak.closing) == (Decimal("13.5"), "D", "later")
+    assert {part["key"]: part for part in strong.contributions}["time_to_close"] == {
+        "key": "time_to_close",
+        "on": (today() + datetime.timedelta(days=30)).isoformat(),
+        "points": 100,
+        "contribution": 5.0,
+    }
+    assert GradeChange.objects.filter(reason=ChangeReason.FIRST).count() == 2
+
+    # A changed row is updated in place; text with a tab, a newline and a backslash
+    # arrives as written.
+    reason = "Merger\tpending\nsee C:\\deals"
+    services.grade_pin(
+        account=strong_soon,
+        by=personas.manager,
+        grade="C",
+        reason=reason,
+        expires_on=today(),
+    )
+    assert (score_of(strong_soon).grade, score_of(strong_soon).pinned) == ("C", True)
+    assert GradeChange.objects.filter(account=strong_soon).latest("changed_at").note == reason
+    assert AccountScore.objects.count() == 2

@@ -19,6 +19,6 @@ class Command(BaseCommand):
         started = time.monotonic()
         result = rescore_pending() if pending else rescore()
         self.stdout.write(
-            f"Scored {result['scored']} accounts; {result['changed']} changed grade "
-            f"({time.monotonic() - started:.1f} s)."
+            f"Scored {result['scored']} accounts; {result['written']} scores written (new or "
+            f"different), {result['changed']} changed grade ({time.monotonic() - started:.1f} s)."
         )
