@@ -6,17 +6,22 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.filters import GRADE_CHOICES
-from accounts.models import Account, User
+from accounts.models import User
+from accounts.picker import AccountPickerFilter
+from accounts.selectors import accounts_visible_to
 from scoring.selectors import grade_filter
 
 from .models import Opportunity, OpportunityKind
-from .selectors import pipeline_filter_choices
+from .selectors import pipeline_owners
 
 
 class OpportunityFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.none())
-    account = django_filters.ModelChoiceFilter(label=_("Account"), queryset=Account.objects.none())
+    # Picked by name from the user's accounts (a text box with suggestions, never a list).
+    account = AccountPickerFilter(
+        label=_("Account"), queryset=lambda request: accounts_visible_to(request.user)
+    )
     close_month = django_filters.DateFilter(
         label=_("Expected to close in"),
         method="filter_close_month",
@@ -38,11 +43,9 @@ class OpportunityFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Offer only the owners and accounts of deals the user can already see.
+        # Offer only the owners of deals the user can already see.
         user = self.request.user if self.request is not None else None
-        owners, accounts = pipeline_filter_choices(self.queryset, user=user)
-        self.filters["owner"].queryset = owners
-        self.filters["account"].queryset = accounts
+        self.filters["owner"].queryset = pipeline_owners(self.queryset, user=user)
 
     def search(self, queryset, name, value):
         value = value.strip()

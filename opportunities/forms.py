@@ -172,7 +172,23 @@ class CriteriaForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    stage = forms.ModelChoiceField(label=_("Move to"), queryset=Stage.objects.all())
+    """Where a deal goes: from the board (its move page, or a card dropped on a column)
+    or the deal's page."""
+
+    stage = forms.ModelChoiceField(
+        label=_("Move to"),
+        queryset=Stage.objects.all(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+
+    def __init__(self, *args, opportunity: Opportunity | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if opportunity is not None:
+            # Offered on the move page: every stage but the deal's own.
+            self.fields["stage"].queryset = Stage.objects.exclude(pk=opportunity.stage_id).order_by(
+                "order"
+            )
 
 
 class CloseForm(forms.Form):

@@ -4,8 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 
 from accounts.models import Account, User
 from accounts.selectors import accounts_visible_to
@@ -52,17 +51,13 @@ def deal_contact_roles(*, opportunity: Opportunity) -> QuerySet[OpportunityConta
     )
 
 
-def pipeline_filter_choices(
-    queryset: QuerySet[Opportunity], *, user=None
-) -> tuple[QuerySet[User], QuerySet[Account]]:
-    """The owners and accounts worth offering as filters: those of the deals in view,
-    and the user (so "only my deals" is a valid choice before they own one)."""
+def pipeline_owners(queryset: QuerySet[Opportunity], *, user=None) -> QuerySet[User]:
+    """The owners worth offering as a filter: those of the deals in view, and the user
+    (so "only my deals" is a valid choice before they own one)."""
     mine = Q(pk=user.pk) if user is not None and user.pk else Q(pk__in=[])
-    owners = User.objects.filter(Q(pk__in=queryset.values("owner_id")) | mine).order_by(
+    return User.objects.filter(Q(pk__in=queryset.values("owner_id")) | mine).order_by(
         "first_name", "last_name", "username"
     )
-    accounts = Account.objects.filter(pk__in=queryset.values("account_id")).order_by("name")
-    return owners, accounts
 
 
 @dataclass
@@ -79,6 +74,9 @@ class Column:
     count: int = 0
     totals: list[Total] = field(default_factory=list)
     cards: list[Opportunity] = field(default_factory=list)
+    # Where the column's next cards start (`board_cursor`); None when none are left.
+    after: str | None = None
+    more_url: str | None = None  # the page's link to them (the view knows the filters)
 
     @property
     def more(self) -> int:
@@ -97,6 +95,70 @@ def _ordered(totals: dict[str, Total]) -> list[Total]:
     return sorted(totals.values(), key=lambda t: (-t.amount, t.currency))
 
 
+# What a card shows, and no more: an account's score row carries its whole explanation.
+CARD_FIELDS = (
+    "name", "stage_id", "amount", "currency", "probability", "probability_is_custom",
+    "expected_close_date", "account__name", "account__score__grade",
+    "owner__username", "owner__first_name", "owner__last_name",
+)  # fmt: skip
+
+
+def board_cursor(deal: Opportunity) -> str:
+    """Where a column's next cards start: after this card, in the board's order."""
+    return f"{deal.expected_close_date.isoformat()}_{deal.pk}"
+
+
+def parse_board_cursor(value: str) -> tuple[datetime.date, int] | None:
+    """`board_cursor`'s (close date, id), or None for anything it did not make."""
+    day, _, pk = (value or "").partition("_")
+    try:
+        return datetime.date.fromisoformat(day), int(pk)
+    except ValueError:
+        return None
+
+
+def board_deals(
+    queryset: QuerySet[Opportunity], *, closed_since: datetime.date | None = None
+) -> QuerySet[Opportunity]:
+    """The deals the board shows: `closed_since` leaves out won and lost deals closed
+    before that day (the board is about the work in hand, not the archive)."""
+    if closed_since is None:
+        return queryset
+    return queryset.exclude(
+        (Q(stage__is_won=True) | Q(stage__is_lost=True)) & Q(closed_on__lt=closed_since)
+    )
+
+
+def column_cards(
+    queryset: QuerySet[Opportunity],
+    *,
+    stage: Stage,
+    per_column: int,
+    after: tuple[datetime.date, int] | None = None,
+) -> tuple[list[Opportunity], str | None]:
+    """A column's cards by expected close date: the first `per_column`, or those after
+    the cursor `after` (keyset: as fast deep in a column as at its top, no OFFSET), and
+    the cursor of the cards after them (None when there are none). One query."""
+    rows = queryset.filter(stage=stage)
+    if after is not None:
+        day, pk = after
+        rows = rows.filter(
+            Q(expected_close_date__gt=day) | Q(expected_close_date=day, pk__gt=pk),
+            expected_close_date__gte=day,
+        )
+    rows = (
+        rows.select_related("account__score", "owner")
+        .only(*CARD_FIELDS)
+        .order_by("expected_close_date", "pk")
+    )
+    cards = list(rows[: per_column + 1])
+    for deal in cards:
+        deal.stage = stage  # no query per card for `{{ deal.stage }}`
+    if len(cards) > per_column:
+        return cards[:per_column], board_cursor(cards[per_column - 1])
+    return cards, None
+
+
 def pipeline_board(
     queryset: QuerySet[Opportunity],
     *,
@@ -105,15 +167,12 @@ def pipeline_board(
     closed_since: datetime.date | None = None,
 ) -> tuple[list[Column], list[Total]]:
     """The board: a column per stage with its totals and its first `per_column` cards,
-    and the totals of the open pipeline. Two queries, however many deals.
+    and the totals of the open pipeline. One query for the totals and one per stage,
+    however many deals: the page costs what it shows (`column_cards` pages on).
 
-    `closed_since` leaves out won and lost deals closed before that day (the board is
-    about the work in hand, not the archive).
+    `closed_since`: see `board_deals`.
     """
-    if closed_since is not None:
-        queryset = queryset.exclude(
-            (Q(stage__is_won=True) | Q(stage__is_lost=True)) & Q(closed_on__lt=closed_since)
-        )
+    queryset = board_deals(queryset, closed_since=closed_since)
     weighted = ExpressionWrapper(
         F("amount") * F("probability"), output_field=DecimalField(max_digits=20, decimal_places=2)
     )
@@ -135,18 +194,9 @@ def pipeline_board(
         if not column.stage.is_closed:
             _add(pipeline, row["currency"], row["total"], weighted_amount)
     for pk, totals in per_stage.items():
-        columns[pk].totals = _ordered(totals)
-
-    ranked = queryset.select_related("account__score", "owner").annotate(
-        position=Window(
-            RowNumber(),
-            partition_by=[F("stage_id")],
-            order_by=[F("expected_close_date").asc(), F("pk").asc()],
+        column = columns[pk]
+        column.totals = _ordered(totals)
+        column.cards, column.after = column_cards(
+            queryset, stage=column.stage, per_column=per_column
         )
-    )
-    for deal in ranked.filter(position__lte=per_column).order_by("expected_close_date", "pk"):
-        column = columns.get(deal.stage_id)
-        if column is not None:
-            deal.stage = column.stage  # no query per card for `{{ deal.stage }}`
-            column.cards.append(deal)
     return list(columns.values()), _ordered(pipeline)

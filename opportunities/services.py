@@ -1,6 +1,7 @@
 """Writes for opportunities. The board, the forms, the API and bulk sync all call these."""
 
 import datetime
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -98,19 +99,47 @@ def missing_criteria(opportunity: Opportunity, to_stage: Stage) -> list[ExitCrit
     Moving forward needs every stage passed to be done; going back, or losing the deal,
     needs nothing.
     """
-    current = opportunity.stage
-    if to_stage.is_lost or to_stage.order <= current.order:
-        return []
-    passed = Stage.objects.filter(
-        order__gte=current.order, order__lt=to_stage.order, is_won=False, is_lost=False
-    )
-    ticked = CriterionCheck.objects.filter(opportunity=opportunity).values("criterion_id")
-    return list(
-        ExitCriterion.objects.filter(stage__in=passed)
-        .exclude(pk__in=ticked)
+    return missing_criteria_for([(opportunity, to_stage)])[opportunity.pk]
+
+
+def missing_criteria_for(
+    moves: Iterable[tuple[Opportunity, Stage]],
+) -> dict[int, list[ExitCriterion]]:
+    """`missing_criteria` of many (deal, to_stage) moves at once, by deal id, in two
+    queries however many deals (a page listing deals, such as the account brief)."""
+    spans = {}  # deal id -> the stage orders passed on the way [low, high), or None
+    for opportunity, to_stage in moves:
+        current = opportunity.stage
+        forward = not to_stage.is_lost and to_stage.order > current.order
+        spans[opportunity.pk] = (current.order, to_stage.order) if forward else None
+    wanted = [span for span in spans.values() if span is not None]
+    if not wanted:
+        return {pk: [] for pk in spans}
+    criteria = list(
+        ExitCriterion.objects.filter(
+            stage__order__gte=min(low for low, _high in wanted),
+            stage__order__lt=max(high for _low, high in wanted),
+            stage__is_won=False,
+            stage__is_lost=False,
+        )
         .select_related("stage")
         .order_by("stage__order", "order", "pk")
     )
+    ticked = set(
+        CriterionCheck.objects.filter(
+            opportunity__in=[pk for pk, span in spans.items() if span is not None]
+        ).values_list("opportunity_id", "criterion_id")
+    )
+    return {
+        pk: [
+            criterion
+            for criterion in criteria
+            if span[0] <= criterion.stage.order < span[1] and (pk, criterion.pk) not in ticked
+        ]
+        if span is not None
+        else []
+        for pk, span in spans.items()
+    }
 
 
 def _check_closing(opportunity: Opportunity, stage: Stage, reason: str | None = None) -> None:

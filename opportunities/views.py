@@ -27,6 +27,7 @@ from accounts.forms import TeamMemberForm
 from accounts.models import AccountStatus
 from accounts.views import _save_versioned, _visible_account, add_errors, say_saved
 from keyaccounts import formtokens
+from keyaccounts.db_router import replica_view
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.recyclebin.pages import delete_page
 from visits.views import _safe_next
@@ -51,8 +52,8 @@ from .models import (
     Stage,
 )
 
-# Cards drawn per column; the column's totals still count every deal in it.
-CARDS_PER_COLUMN = 50
+# Cards drawn per column at a time; "Show more" brings the next ones (keyset paging).
+CARDS_PER_COLUMN = 20
 # Won and lost columns show the deals closed this recently, unless a month is chosen.
 CLOSED_RECENT_DAYS = 90
 
@@ -71,20 +72,35 @@ def _names(opportunity: Opportunity, stage: Stage | None = None) -> dict:
 # --- the board ------------------------------------------------------------------------
 
 
+def _more_url(request, column: selectors.Column) -> str:
+    """The link to the column's next cards: the board's filters, the stage, the cursor."""
+    query = request.GET.copy()
+    query["stage"], query["after"] = column.stage.pk, column.after
+    return f"{reverse('opportunities:board')}?{query.urlencode()}"
+
+
+@replica_view
 def board_view(request):
+    """The board: each column's first cards and totals. `?stage=<id>&after=<cursor>`
+    (a column's "Show more" link) answers that column's next cards instead, with the
+    same filters; board.js adds them to the column in place."""
     visible = selectors.opportunities_visible_to(request.user)
     filterset = OpportunityFilter(request.GET or None, queryset=visible, request=request)
     deals = filterset.qs if filterset.is_bound and filterset.is_valid() else visible
     month_chosen = filterset.month_chosen()
     all_stages = list(Stage.objects.order_by("order"))
-    columns, pipeline = selectors.pipeline_board(
-        deals,
-        stages=all_stages,
-        per_column=CARDS_PER_COLUMN,
-        closed_since=None
-        if month_chosen
-        else timezone.localdate() - datetime.timedelta(days=CLOSED_RECENT_DAYS),
+    closed_since = (
+        None if month_chosen else timezone.localdate() - datetime.timedelta(days=CLOSED_RECENT_DAYS)
     )
+    chosen = request.GET.get("stage", "")
+    stage = next((s for s in all_stages if str(s.pk) == chosen), None)
+    if stage is not None:
+        return _column_page(request, filterset, deals, stage=stage, closed_since=closed_since)
+    columns, pipeline = selectors.pipeline_board(
+        deals, stages=all_stages, per_column=CARDS_PER_COLUMN, closed_since=closed_since
+    )
+    for column in columns:
+        column.more_url = _more_url(request, column) if column.after else None
     return render(
         request,
         "opportunities/board.html",
@@ -92,11 +108,36 @@ def board_view(request):
             "filter": filterset,
             "open_columns": [c for c in columns if not c.stage.is_closed],
             "closed_columns": [c for c in columns if c.stage.is_closed],
-            "stages": all_stages,
             "pipeline": pipeline,
             "open_count": sum(c.count for c in columns if not c.stage.is_closed),
             "closed_days": None if month_chosen else CLOSED_RECENT_DAYS,
             "month_chosen": month_chosen,
+            "next": request.get_full_path(),
+        },
+    )
+
+
+def _column_page(request, filterset, deals, *, stage: Stage, closed_since):
+    """One column's next cards after the cursor (from the start without one)."""
+    column = selectors.Column(stage=stage)
+    column.cards, column.after = selectors.column_cards(
+        selectors.board_deals(deals, closed_since=closed_since),
+        stage=stage,
+        per_column=CARDS_PER_COLUMN,
+        after=selectors.parse_board_cursor(request.GET.get("after", "")),
+    )
+    column.more_url = _more_url(request, column) if column.after else None
+    query = request.GET.copy()
+    query.pop("stage", None)
+    query.pop("after", None)
+    board_url = reverse("opportunities:board")
+    return render(
+        request,
+        "opportunities/board_column.html",
+        {
+            "filter": filterset,
+            "column": column,
+            "board_url": f"{board_url}?{query.urlencode()}" if query else board_url,
             "next": request.get_full_path(),
         },
     )
@@ -149,10 +190,28 @@ def _move(request, opportunity: Opportunity, stage: Stage, back: str):
     return redirect(back)
 
 
-@require_POST
 def opportunity_move_view(request, pk):
+    """GET: the move page a board card links to (one form, not one per card). POST (that
+    page, a card dropped on a column, the deal's page): move, then go back."""
     opportunity = _visible_opportunity(request, pk)
     back = _safe_next(request, opportunity.get_absolute_url())
+    if request.method != "POST":
+        next_stage = selectors.next_stage(opportunity.stage, list(Stage.objects.order_by("order")))
+        form = MoveForm(initial={"stage": next_stage}, opportunity=opportunity)
+        return render(
+            request,
+            "opportunities/move.html",
+            {
+                "form": form,
+                "opportunity": opportunity,
+                "next_stage": next_stage,
+                # Moving on is refused until these are ticked: say so before trying.
+                "missing": services.missing_criteria(opportunity, next_stage)
+                if next_stage is not None and not next_stage.is_closed
+                else [],
+                "next": back,
+            },
+        )
     form = MoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the stage to move the deal to."))

@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account
+from accounts.picker import AccountPickerFilter
 from accounts.selectors import accounts_visible_to
 
 from .models import DevelopmentRecord, DevelopmentResult
@@ -18,15 +18,18 @@ class DevelopmentRecordFilter(django_filters.FilterSet):
     reviewed = django_filters.ChoiceFilter(
         label=_("Review"), choices=REVIEWED_CHOICES, method="filter_reviewed"
     )
-    account = django_filters.ModelChoiceFilter(label=_("Account"), queryset=Account.objects.none())
+    # Picked by name from the user's accounts (a text box with suggestions, never a list).
+    account = AccountPickerFilter(
+        label=_("Account"), queryset=lambda request: accounts_visible_to(request.user)
+    )
 
     class Meta:
         model = DevelopmentRecord
         fields = ["q", "result", "reviewed", "account"]
 
     def __init__(self, *args, request, **kwargs):
+        # Required: the account picker offers the accounts of `request.user`.
         super().__init__(*args, request=request, **kwargs)
-        self.filters["account"].queryset = accounts_visible_to(request.user).order_by("name")
 
     def search(self, queryset, name, value):
         value = value.strip()

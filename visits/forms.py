@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import VersionedForm
 from accounts.models import Account, Contact, User
+from accounts.picker import AccountPickerField
+from accounts.selectors import accounts_visible_to
 
 from .models import DevelopmentRecord, FollowUpMethod, Visit, VisitMethod, VisitStatus
 
@@ -30,6 +32,17 @@ def quarter_hour_before(now: datetime.datetime) -> datetime.datetime:
 def tomorrow_at_ten(now: datetime.datetime) -> datetime.datetime:
     local = timezone.localtime(now)
     return (local + datetime.timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+
+
+class VisitStartForm(forms.Form):
+    """ "Log a visit" from anywhere (my week, the start page): the account, picked by
+    name from the user's accounts, then that account's visit form."""
+
+    account = AccountPickerField(label=_("Account"), queryset=Account.objects.none())
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts_visible_to(user)
 
 
 class ContactChoiceField(forms.ModelMultipleChoiceField):

@@ -62,15 +62,17 @@ def open_follow_ups(*, user, today: datetime.date) -> QuerySet[Visit]:
 
 
 def planned_visits(*, user, start: datetime.datetime, end: datetime.datetime) -> QuerySet[Visit]:
+    """The planned visits `user` logged or goes to, planned between `start` and `end`.
+
+    "Logged or goes to" is a UNION of two index reads (the owner's visits by
+    (owner, status, planned_at); the attendee rows by user), never an `owner OR attendee`
+    join, which PostgreSQL can only answer by reading every rep's visits."""
+    window = {"status": VisitStatus.PLANNED, "planned_at__gte": start, "planned_at__lt": end}
+    logged = Visit.objects.filter(owner=user, **window).order_by().values("pk")
+    attending = Visit.objects.filter(attendees=user, **window).order_by().values("pk")
     return (
-        Visit.objects.filter(
-            Q(owner=user) | Q(attendees=user),
-            status=VisitStatus.PLANNED,
-            planned_at__gte=start,
-            planned_at__lt=end,
-        )
+        Visit.objects.filter(pk__in=logged.union(attending))
         .filter(account__in=accounts_visible_to(user))
-        .distinct()
         .select_related("account")
         .prefetch_related("contacts")
         .order_by("planned_at", "pk")

@@ -26,7 +26,7 @@ from keyaccounts.recyclebin.pages import delete_page
 
 from . import selectors, services
 from .filters import DevelopmentRecordFilter
-from .forms import DevelopmentRecordForm, FollowUpForm, VisitForm
+from .forms import DevelopmentRecordForm, FollowUpForm, VisitForm, VisitStartForm
 from .models import DevelopmentRecord, Visit, VisitStatus
 
 PAGE_SIZE = 25
@@ -111,7 +111,8 @@ def my_week_view(request):
             "lapsed": selectors.accounts_with_lapsed_contact(user=user, now=now),
             "rhythm_days": selectors.account_rhythm_days(None),
             "rhythms": sorted(settings.CONTACT_RHYTHM_DAYS.items()),
-            "log_accounts": accounts_visible_to(user).order_by("name").only("pk", "name"),
+            # Picked by name: a text box with suggestions, not a list of every account.
+            "log_form": VisitStartForm(user=user, auto_id="log-%s"),
         },
     )
 
@@ -121,16 +122,21 @@ def my_week_view(request):
 
 def visit_start_view(request):
     """ "Log a visit" from anywhere: pick the account, then the account's visit form."""
-    accounts = accounts_visible_to(request.user).order_by("name").only("pk", "name")
     status = request.GET.get("status", VisitStatus.DONE)
-    chosen = request.GET.get("account")
-    if chosen:
-        account = accounts.filter(pk=chosen).first() if chosen.isdigit() else None
-        if account is not None:
-            url = reverse("visits:create", args=[account.pk])
-            return redirect(f"{url}?status={status}" if status == VisitStatus.PLANNED else url)
-        messages.error(request, _("Choose one of your accounts from the list."))
-    return render(request, "visits/visit_start.html", {"accounts": accounts, "status": status})
+    chosen = "account" in request.GET or "account_name" in request.GET
+    form = VisitStartForm(request.GET if chosen else None, user=request.user)
+    if form.is_valid():
+        url = reverse("visits:create", args=[form.cleaned_data["account"].pk])
+        return redirect(f"{url}?status={status}" if status == VisitStatus.PLANNED else url)
+    return render(
+        request,
+        "visits/visit_start.html",
+        {
+            "form": form,
+            "status": status,
+            "has_accounts": accounts_visible_to(request.user).exists(),
+        },
+    )
 
 
 def _status_from(request, default: str) -> str:

@@ -182,12 +182,56 @@ def test_a_malformed_month_is_explained_and_the_board_stays_whole(personas, logi
     assert response.context["open_count"] == 4
 
 
-def test_filters_offer_only_owners_and_accounts_of_visible_deals(personas, login, deals):
+def test_the_owner_filter_offers_only_owners_of_visible_deals(personas, login, deals):
     form = login(personas.alice).get(BOARD).context["filter"].form
     owners = {user.username for user in form.fields["owner"].queryset}
-    accounts = {account.name for account in form.fields["account"].queryset}
     assert owners == {"alice", "bob"}
-    assert accounts == {"Alice's Customer Co", "Beta Works"}
+
+
+def test_the_account_filter_is_a_text_box_with_suggestions_not_a_list(personas, login, deals):
+    html = login(personas.alice).get(BOARD).content.decode()
+    assert 'name="account_name"' in html and 'type="hidden" name="account"' in html
+    assert f'data-account-search="{reverse("accounts:search")}"' in html
+    assert "<option" not in html.split('name="account_name"')[1].split("</datalist>")[0]
+    assert "js/account_picker" in html
+
+
+def test_an_account_typed_by_name_filters_the_board(personas, login, deals):
+    client = login(personas.alice)
+    response = client.get(BOARD, {"account": "", "account_name": "beta works"})
+    shown = [name for column in names(response).values() for name in column]
+    assert shown == ["Needs one", "Dollar deal"]
+    # Sent back as typed, with the matching names to pick from.
+    beta = deals["n1"].account_id
+    html = response.content.decode()
+    assert 'name="account_name" value="beta works"' in html
+    assert f'<option value="Beta Works" data-id="{beta}"></option></datalist>' in html
+    # A link with the id only (an account page's "On the board") shows the name.
+    html = client.get(BOARD, {"account": beta}).content.decode()
+    assert 'name="account_name" value="Beta Works"' in html
+    assert f'name="account" value="{beta}"' in html
+
+
+@pytest.mark.parametrize(
+    "sent, error",
+    [
+        ({"account_name": "Nowhere Ltd"}, "None of your accounts is called “Nowhere Ltd”"),
+        # Charlie's account exists, but not for alice: the same answer as for no account.
+        ({"account_name": "Charlie's Customer Co"}, "None of your accounts is called"),
+        ({"account_name": "o"}, "Several of your accounts match “o”"),
+        ({"account": "999999"}, "Choose one of your accounts"),
+        ({"account": "{charlie}"}, "Choose one of your accounts"),
+    ],
+)
+def test_an_unknown_hidden_or_vague_account_is_explained_on_the_field(
+    personas, login, deals, sent, error
+):
+    sent = {k: v.format(charlie=personas.charlies_account.pk) for k, v in sent.items()}
+    response = login(personas.alice).get(BOARD, sent)
+    [message] = response.context["filter"].form.errors["account"]
+    assert message.startswith(error)
+    assert "West deal" not in response.content.decode()
+    assert response.context["open_count"] == 4  # the board stays whole
 
 
 def test_a_column_draws_its_first_cards_and_counts_the_rest(personas, login, stages, monkeypatch):
@@ -198,9 +242,89 @@ def test_a_column_draws_its_first_cards_and_counts_the_rest(personas, login, sta
             name=f"Deal {day}",
             expected_close_date=datetime.date(2027, 1, 1 + day),
         )
-    column = columns(login(personas.alice).get(BOARD))["qualify"]
+    response = login(personas.alice).get(BOARD)
+    column = columns(response)["qualify"]
     assert [d.name for d in column.cards] == ["Deal 0", "Deal 1", "Deal 2"]
     assert (column.count, column.more) == (5, 2)
+    assert "Show more (2 left)" in response.content.decode()
+    assert columns(response)["needs_analysis"].more_url is None
+
+
+def more_link(response, stage) -> str | None:
+    """The href of the column's "Show more" link, as the page has it."""
+    html = response.content.decode()
+    marker = f'data-more="{stage.pk}"'
+    if marker not in html:
+        return None
+    href = html.split(marker)[0].rsplit('href="', 1)[1].split('"')[0]
+    return href.replace("&amp;", "&")
+
+
+def test_show_more_pages_through_a_column_by_close_date_without_offset(
+    personas, login, stages, monkeypatch
+):
+    monkeypatch.setattr("opportunities.views.CARDS_PER_COLUMN", 3)
+    # Eight deals, three closing on the same day: the id breaks the tie.
+    days = [5, 1, 3, 3, 3, 9, 2, 7]
+    made = [
+        OpportunityFactory(
+            account=personas.account,
+            name=f"Deal {i}",
+            expected_close_date=datetime.date(2027, 2, day),
+        )
+        for i, day in enumerate(days)
+    ]
+    OpportunityFactory(account=personas.account, stage=stages["bid"], name="Other column")
+    expected = [d.name for d in sorted(made, key=lambda d: (d.expected_close_date, d.pk))]
+    client = login(personas.alice)
+
+    response = client.get(BOARD)
+    seen = [d.name for d in columns(response)["qualify"].cards]
+    url = more_link(response, stages["qualify"])
+    pages = []
+    while url is not None:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert not any("OFFSET" in q["sql"].upper() for q in ctx.captured_queries)
+        pages.append(
+            (len(ctx.captured_queries), [d.name for d in response.context["column"].cards])
+        )
+        url = more_link(response, stages["qualify"])
+
+    assert seen + [name for _, batch in pages for name in batch] == expected
+    assert [len(batch) for _, batch in pages] == [3, 2]
+    assert pages[0][0] == pages[1][0]  # deep in the column costs what its top does
+    assert "Other column" not in response.content.decode()
+
+
+def test_show_more_keeps_the_boards_filters(personas, login, stages, monkeypatch):
+    monkeypatch.setattr("opportunities.views.CARDS_PER_COLUMN", 2)
+    for i in range(4):
+        OpportunityFactory(account=personas.account, name=f"Alice {i}")
+        OpportunityFactory(account=personas.account, owner=personas.bob, name=f"Bob {i}")
+    client = login(personas.alice)
+    response = client.get(BOARD, {"owner": personas.bob.pk})
+    url = more_link(response, stages["qualify"])
+    assert parse_qs(urlsplit(url).query)["owner"] == [str(personas.bob.pk)]
+    page = client.get(url)
+    assert [d.name for d in page.context["column"].cards] == ["Bob 2", "Bob 3"]
+    assert page.context["board_url"] == f"{BOARD}?owner={personas.bob.pk}"
+
+
+@pytest.mark.parametrize("cursor", ["", "yesterday", "2027-13-01_4", "2027-01-01_x"])
+def test_a_column_page_with_an_odd_cursor_starts_at_the_top(personas, login, stages, cursor):
+    OpportunityFactory(account=personas.account, name="First deal")
+    response = login(personas.alice).get(BOARD, {"stage": stages["qualify"].pk, "after": cursor})
+    assert response.status_code == 200
+    assert [d.name for d in response.context["column"].cards] == ["First deal"]
+
+
+def test_a_column_page_never_shows_another_teams_deals(personas, login, stages):
+    OpportunityFactory(account=personas.charlies_account, name="West deal")
+    response = login(personas.alice).get(BOARD, {"stage": stages["qualify"].pk})
+    assert response.context["column"].cards == []
+    assert "West deal" not in response.content.decode()
 
 
 def count_queries(client, url):
@@ -240,6 +364,46 @@ def move(client, deal, stage, next_url=BOARD):
 
 def texts(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_each_card_links_to_its_move_page_and_the_board_has_one_move_form(personas, login, deals):
+    html = login(personas.alice).get(f"{BOARD}?kind=new_customer").content.decode()
+    assert '<select name="stage"' not in html
+    assert html.count("data-move-form") == 1
+    for deal in [deals["q1"], deals["n1"], deals["won"]]:
+        move_url = reverse("opportunities:move", args=[deal.pk])
+        assert f'href="{move_url}?next=/pipeline/%3Fkind%3Dnew_customer"' in html
+    assert 'Move…<span class="visually-hidden"> “Qualify one” to another stage' in html
+
+
+def test_the_move_page_offers_the_other_stages_and_what_moving_on_needs(
+    personas, login, deals, stages
+):
+    deal = deals["q1"]
+    response = login(personas.alice).get(
+        reverse("opportunities:move", args=[deal.pk]), {"next": f"{BOARD}?kind=new_customer"}
+    )
+    form = response.context["form"]
+    offered = [stage.key for stage in form.fields["stage"].queryset]
+    assert offered == ["needs_analysis", "solution", "bid", "negotiation", "won", "lost"]
+    assert form["stage"].value() == stages["needs_analysis"].pk  # chosen already
+    assert response.context["next"] == f"{BOARD}?kind=new_customer"
+    html = response.content.decode()
+    assert "Moving on to Needs analysis needs these outcomes ticked first:" in html
+    for criterion in stages["qualify"].criteria.all():
+        assert f"<li>{criterion.name}</li>" in html
+    assert f'action="{reverse("opportunities:move", args=[deal.pk])}"' not in html  # posts here
+
+
+def test_the_move_page_says_nothing_is_missing_once_the_outcomes_are_ticked(
+    personas, login, deals, stages
+):
+    deal = deals["q1"]
+    client = login(personas.alice)
+    criteria = [c.pk for c in stages["qualify"].criteria.all()]
+    client.post(reverse("opportunities:criteria", args=[deal.pk]), {"ticked": criteria})
+    html = client.get(reverse("opportunities:move", args=[deal.pk])).content.decode()
+    assert "needs these outcomes ticked first" not in html
 
 
 def test_a_move_is_refused_until_the_exit_criteria_are_ticked(personas, login, deals, stages):
@@ -373,5 +537,8 @@ def test_the_board_query_count_has_a_hard_ceiling(
     personas, login, deals, django_assert_max_num_queries
 ):
     client = login(personas.alice)
-    with django_assert_max_num_queries(12):
+    # Session and user (2, and 3 to save the session), the owner chosen (1), the stages
+    # (1), the totals (1), each column's first cards (7, one per stage, each an index
+    # read that stops at the page's end), the header (1), the owner choices (1).
+    with django_assert_max_num_queries(17):
         client.get(f"{BOARD}?owner={personas.alice.pk}&close_month=2027-03")

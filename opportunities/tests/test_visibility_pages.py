@@ -47,6 +47,7 @@ def alices_pages(personas):
         ("get", reverse("opportunities:detail", kwargs=on), None),
         ("get", reverse("opportunities:edit", kwargs=on), None),
         ("post", reverse("opportunities:edit", kwargs=on), deal_form),
+        ("get", reverse("opportunities:move", kwargs=on), None),
         ("post", reverse("opportunities:move", kwargs=on), {"stage": stages["lost"].pk}),
         ("post", reverse("opportunities:move", kwargs=on), {"stage": stages["qualify"].pk}),
         ("get", reverse("opportunities:close", kwargs=on), None),

@@ -301,6 +301,16 @@ def test_the_list_filters_by_account_from_the_account_page(personas, login, arch
     assert names(login(personas.alice).get(LIST, {"account": steel.pk})) == ["Steel Works"]
 
 
+def test_the_list_filters_by_an_account_typed_by_name(personas, login, archive):
+    client = login(personas.alice)
+    assert names(client.get(LIST, {"account": "", "account_name": "steel works"})) == [
+        "Steel Works"
+    ]
+    response = client.get(LIST, {"account": "", "account_name": "Charlie"})
+    [error] = response.context["filter"].errors["account"]
+    assert error.startswith("None of your accounts is called “Charlie”")
+
+
 @pytest.mark.parametrize(
     "query",
     [{"result": "bogus"}, {"reviewed": "maybe"}, {"account": "abc"}, {"page": "abc"}],

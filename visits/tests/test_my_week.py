@@ -184,11 +184,16 @@ def test_my_week_and_the_reminder_scan_agree_on_which_accounts_lapsed(personas, 
         assert reminded == lapsed, later
 
 
-def test_the_log_a_visit_box_offers_only_visible_accounts(personas, login):
-    response = login(personas.alice).get(URL)
-    names = [account.name for account in response.context["log_accounts"]]
-    assert names == ["Alice's Customer Co"]
-    assert "Charlie&#x27;s Customer Co" not in response.content.decode()
+def test_the_log_a_visit_box_picks_an_account_by_name_and_lists_none(personas, login):
+    for i in range(30):
+        AccountFactory(owner=personas.alice, name=f"Customer {i:02}")
+    html = login(personas.alice).get(URL).content.decode()
+    box = html.split('class="card logbox"')[1].split("</form>")[0]
+    assert '<label for="log-account">Log a visit at</label>' in box
+    assert 'name="account_name"' in box and 'id="log-account"' in box
+    assert f'data-account-search="{reverse("accounts:search")}"' in box
+    assert "<option" not in box and "Customer 07" not in html
+    assert "Charlie&#x27;s Customer Co" not in html
 
 
 def test_log_a_visit_goes_to_the_chosen_accounts_form(personas, login):
@@ -198,13 +203,30 @@ def test_log_a_visit_goes_to_the_chosen_accounts_form(personas, login):
     assert response["Location"] == reverse("visits:create", args=[personas.account.pk])
     response = client.get(start, {"account": personas.account.pk, "status": "planned"})
     assert response["Location"].endswith("?status=planned")
+    # Typed without JavaScript: the name (any case) is enough.
+    response = client.get(start, {"account": "", "account_name": " alice's customer CO "})
+    assert response["Location"] == reverse("visits:create", args=[personas.account.pk])
 
 
-@pytest.mark.parametrize("odd", ["abc", "999999", "-1", ""])
-def test_log_a_visit_with_an_odd_or_hidden_account_asks_again(personas, login, odd):
-    response = login(personas.alice).get(reverse("visits:start"), {"account": odd})
+@pytest.mark.parametrize(
+    "odd, error",
+    [
+        ({"account": "abc"}, "Choose one of your accounts"),
+        ({"account": "999999"}, "Choose one of your accounts"),
+        ({"account": "-1"}, "Choose one of your accounts"),
+        ({"account": ""}, "This field is required."),
+        ({"account": "", "account_name": ""}, "This field is required."),
+        ({"account_name": "Charlie's Customer Co"}, "None of your accounts is called"),
+    ],
+)
+def test_log_a_visit_with_an_odd_or_hidden_account_asks_again(personas, login, odd, error):
+    response = login(personas.alice).get(reverse("visits:start"), odd)
     assert response.status_code == 200
-    assert [a.name for a in response.context["accounts"]] == ["Alice's Customer Co"]
+    [message] = response.context["form"].errors["account"]
+    assert message.startswith(error)
+    html = response.content.decode()
+    assert '<p class="error" id="id_account_error">' in html
+    assert "Charlie&#x27;s Customer Co</option>" not in html
 
 
 def test_another_reps_account_cannot_be_chosen(personas, login):
@@ -260,6 +282,6 @@ def test_my_week_query_count_has_a_hard_ceiling(personas, login, django_assert_m
     client = login(personas.alice)
     # Session and user (2, and 3 to save the session, as on every request), the header
     # (1), the visibility rule's team lookup per selector (4), plans, follow-ups and their
-    # contacts (4), lapsed accounts (1), the log-a-visit choices (1).
-    with django_assert_max_num_queries(16):
+    # contacts (4), lapsed accounts (1). The log-a-visit box lists no accounts: none.
+    with django_assert_max_num_queries(15):
         client.get(URL)

@@ -1,0 +1,81 @@
+"""PostgreSQL's plans for the pipeline board and my week at a few thousand records, in
+the shape of a sales organisation (100 reps in teams of 10): a rep's and a manager's
+queries never read a whole table of visits, visit attendees, deals or score rows. A
+guard that is not a timing: a plan that scans one of those tables grows with the
+company, not with what the page shows. (Which accounts a user sees is the visibility
+rule's join, `accounts_visible_to`, guarded with it.)"""
+
+import datetime
+
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import User
+from opportunities import selectors as board
+from opportunities.models import Stage
+from visits import selectors as week
+
+BIG_TABLES = {
+    "visits_visit",
+    "visits_visit_attendees",
+    "opportunities_opportunity",
+    "scoring_accountscore",
+}
+
+
+def plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def scans(text: str) -> list[str]:
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if "Seq Scan on" in line and line.split("Seq Scan on ")[1].split()[0] in BIG_TABLES
+    ]
+
+
+def test_the_board_and_my_week_read_indexes_not_whole_tables(require_postgres):
+    call_command(
+        "seed_demo",
+        accounts=2000,
+        contacts=2000,
+        visits=10000,
+        opportunities=3000,
+        reps=100,
+        teams=10,
+        verbosity=0,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    now = timezone.now()
+    stages = list(Stage.objects.order_by("order"))
+    for username in ["rep1", "manager"]:
+        user = User.objects.get(username=username)
+        deals = board.board_deals(
+            board.opportunities_visible_to(user),
+            closed_since=timezone.localdate() - datetime.timedelta(days=90),
+        )
+        queries = {
+            "planned visits": week.planned_visits(
+                user=user,
+                start=now - datetime.timedelta(days=14),
+                end=now + datetime.timedelta(days=8),
+            ),
+            "open follow-ups": week.open_follow_ups(user=user, today=timezone.localdate()),
+        }
+        for stage in stages:
+            # What column_cards runs: the column's first cards, one past the page.
+            queries[f"column {stage.key}"] = (
+                deals.filter(stage=stage)
+                .select_related("account__score", "owner")
+                .only(*board.CARD_FIELDS)
+                .order_by("expected_close_date", "pk")[:21]
+            )
+        for name, queryset in queries.items():
+            text = plan(queryset)
+            assert not scans(text), f"{username}, {name}:\n{text}"
