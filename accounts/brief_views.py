@@ -1,0 +1,33 @@
+"""The account brief for a visit (拜访简报): one print-ready page, linked from the
+account page and from a planned visit (`?visit=<pk>` puts that visit at the top).
+
+The account is found by the one visibility rule (404 outside it); what the page shows is
+read by `accounts.brief`.
+"""
+
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from .brief import account_brief, grade_summary
+from .views import GRADE_RELATED, _visible_account, grade_card
+
+
+@require_GET
+def account_brief_view(request, pk):
+    account = _visible_account(request, pk, *GRADE_RELATED)
+    today = timezone.localdate()
+    visit = request.GET.get("visit", "")
+    visit_pk = int(visit) if visit.isascii() and visit.isdigit() and len(visit) < 12 else None
+    grade = grade_card(account, user=request.user, today=today)
+    return render(
+        request,
+        "accounts/account_brief.html",
+        {
+            "account": account,
+            "grade": grade,
+            "why": grade_summary(grade["reasons"]),
+            "now": timezone.localtime(),
+            **account_brief(account=account, today=today, visit_pk=visit_pk),
+        },
+    )

@@ -1,0 +1,220 @@
+"""The record types that can be exported, each with the rows its list page shows.
+
+One registry for the export view (`/export/<type>/`) and `manage.py export_records`:
+a type names its columns (`columns.py`) and how its rows are found — the list page's
+selector (so the visibility rule), FilterSet and ordering, read off the page's view:
+
+- accounts: `accounts.views.account_list_view` (AccountFilter, its `ordering`, then pk);
+- contacts: there is no contact list; the contacts of the visible accounts, narrowed by
+  the account list's filters (which accounts) and the contacts API's (`account`,
+  `buying_role`, `is_coach`, `is_active`, `updated_after`), by account and name;
+- visits: the same over the visits API's filters, where the visit's own logger is
+  `logged_by` (`owner` is the account list's: whose accounts); cancelled visits only
+  when asked for by `status`, as an account's timeline leaves them out; newest first;
+- deals: the pipeline board (`opportunities.views.board_view`): its filters, won and
+  lost deals of the last 90 days unless a close month is chosen, by stage, then
+  expected close date, as the columns show them;
+- development records, notifications, the recycle bin: their list pages.
+
+A page leaves out a filter it cannot read and says so on the form; the export given the
+same query string does the same, so that it holds what the page shows.
+`Listing.problems()` reports them instead, for the command, which refuses to guess.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import django_filters
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from accounts.api.filters import ContactFilter
+from accounts.filters import AccountFilter
+from accounts.picker import AccountPicker
+from accounts.selectors import account_list, contacts_visible_to
+from keyaccounts.api.filters import IdFilter
+from keyaccounts.recyclebin.filters import DeletionFilter
+from keyaccounts.recyclebin.selectors import deletions_visible_to
+from opportunities.filters import OpportunityFilter
+from opportunities.selectors import board_deals, opportunities_visible_to
+from opportunities.views import CLOSED_RECENT_DAYS
+from visits.api.filters import VisitFilter
+from visits.filters import DevelopmentRecordFilter
+from visits.models import VisitStatus
+from visits.selectors import (
+    development_records_visible_to,
+    notifications_of,
+    visits_visible_to,
+    with_development_totals,
+)
+
+from . import columns
+from .columns import RecordColumns
+
+
+@dataclass
+class Listing:
+    """The rows of a list, in its order, and the FilterSets that chose them."""
+
+    rows: QuerySet
+    filtersets: list[django_filters.FilterSet] = field(default_factory=list)
+
+    def parameters(self) -> set[str]:
+        """The query parameters the filters read."""
+        names = set()
+        for filterset in self.filtersets:
+            for name, form_field in filterset.form.fields.items():
+                names.add(name)
+                if isinstance(form_field.widget, AccountPicker):
+                    names.add(f"{name}_name")  # the picker's text box: a name to look up
+        return names
+
+    def problems(self, data: QueryDict) -> list[str]:
+        """What is wrong with `data` as filters: unknown parameters, unreadable values."""
+        known = self.parameters()
+        found = [
+            _("Unknown filter “%(name)s”. Filters: %(known)s.")
+            % {"name": name, "known": ", ".join(sorted(known)) or "–"}
+            for name in sorted(set(data) - known)
+        ]
+        for filterset in self.filtersets:
+            if filterset.is_bound and not filterset.is_valid():
+                for name, errors in filterset.errors.items():
+                    found += [f"{name}={data.get(name, '')!r}: {error}" for error in errors]
+        return found
+
+
+def _bound(filterset) -> bool:
+    return filterset.is_bound and filterset.is_valid()
+
+
+def _chosen_accounts(request, data) -> AccountFilter:
+    return AccountFilter(data or None, queryset=account_list(user=request.user), request=request)
+
+
+def _of_chosen_accounts(rows: QuerySet, accounts: AccountFilter) -> QuerySet:
+    # As the account list reads its filters: one it cannot read is left out.
+    return rows.filter(account__in=accounts.qs.values("pk")) if accounts.is_bound else rows
+
+
+def account_listing(request, data: QueryDict) -> Listing:
+    queryset = account_list(user=request.user)
+    filterset = AccountFilter(data or None, queryset=queryset, request=request)
+    accounts = filterset.qs if filterset.is_bound else queryset
+    ordering = [f for f in accounts.query.order_by if f not in ("pk", "-pk")] or ["name"]
+    # The score's explanation is no column: leave the largest field of the row behind.
+    rows = accounts.order_by(*ordering, "pk").defer("score__contributions")
+    return Listing(rows, [filterset])
+
+
+def contact_listing(request, data: QueryDict) -> Listing:
+    accounts = _chosen_accounts(request, data)
+    contacts = ContactFilter(
+        data or None, queryset=contacts_visible_to(request.user), request=request
+    )
+    rows = contacts.qs if _bound(contacts) else contacts.queryset
+    rows = _of_chosen_accounts(rows, accounts)
+    return Listing(rows.order_by("account__name", "account_id", "name", "pk"), [accounts, contacts])
+
+
+class VisitExportFilter(VisitFilter):
+    """The visits API's filters beside the account list's: `owner` there is whose
+    accounts, so the visit's logger is `logged_by` here."""
+
+    owner = None
+    logged_by = IdFilter(field_name="owner_id", label=_("Logged by (user id)"))
+
+    class Meta(VisitFilter.Meta):
+        fields = [
+            "account",
+            "logged_by",
+            "status",
+            "occurred_after",
+            "occurred_before",
+            "updated_after",
+        ]
+
+
+def visit_listing(request, data: QueryDict) -> Listing:
+    accounts = _chosen_accounts(request, data)
+    visits = VisitExportFilter(
+        data or None, queryset=visits_visible_to(request.user), request=request
+    )
+    rows = visits.qs if _bound(visits) else visits.queryset
+    if not (_bound(visits) and visits.form.cleaned_data.get("status")):
+        rows = rows.exclude(status=VisitStatus.CANCELLED)
+    rows = _of_chosen_accounts(rows, accounts)
+    newest_first = Coalesce("occurred_at", "planned_at").desc()
+    return Listing(rows.order_by(newest_first, "-pk"), [accounts, visits])
+
+
+def deal_listing(request, data: QueryDict) -> Listing:
+    visible = opportunities_visible_to(request.user)
+    filterset = OpportunityFilter(data or None, queryset=visible, request=request)
+    deals = filterset.qs if _bound(filterset) else visible
+    closed_since = (
+        None
+        if filterset.month_chosen()
+        else timezone.localdate() - datetime.timedelta(days=CLOSED_RECENT_DAYS)
+    )
+    rows = board_deals(deals, closed_since=closed_since)
+    return Listing(rows.order_by("stage__order", "expected_close_date", "pk"), [filterset])
+
+
+def development_record_listing(request, data: QueryDict) -> Listing:
+    queryset = with_development_totals(
+        development_records_visible_to(request.user), today=timezone.localdate()
+    )
+    filterset = DevelopmentRecordFilter(data or None, queryset=queryset, request=request)
+    records = filterset.qs if _bound(filterset) else queryset
+    return Listing(records.order_by("-prepared_on", "-pk"), [filterset])
+
+
+def notification_listing(request, data: QueryDict) -> Listing:
+    return Listing(notifications_of(request.user))
+
+
+def recycle_bin_listing(request, data: QueryDict) -> Listing:
+    queryset = deletions_visible_to(request.user)
+    filterset = DeletionFilter(data or None, queryset=queryset, request=request)
+    rows = filterset.qs if _bound(filterset) else queryset
+    return Listing(rows.order_by("-deleted_at", "-pk"), [filterset])
+
+
+@dataclass(frozen=True)
+class ExportType:
+    """A record type as a file: `name` in the URL, the command and the file name."""
+
+    name: str
+    label: str | Promise  # the sheet's title
+    columns: RecordColumns
+    listing: Callable[..., Listing]  # (request, data: QueryDict) → the list's rows
+
+    def filename(self, extension: str, day: datetime.date) -> str:
+        return f"{self.name}-{day.isoformat()}.{extension}"
+
+
+TYPES = {
+    export.name: export
+    for export in (
+        ExportType("accounts", _("Accounts"), columns.ACCOUNTS, account_listing),
+        ExportType("contacts", _("Contacts"), columns.CONTACTS, contact_listing),
+        ExportType("visits", _("Visits"), columns.VISITS, visit_listing),
+        ExportType("deals", _("Deals"), columns.DEALS, deal_listing),
+        ExportType(
+            "development-records",
+            _("Development records"),
+            columns.DEVELOPMENT_RECORDS,
+            development_record_listing,
+        ),
+        ExportType(
+            "notifications", _("Notifications"), columns.NOTIFICATIONS, notification_listing
+        ),
+        ExportType("recycle-bin", _("Recycle bin"), columns.RECYCLE_BIN, recycle_bin_listing),
+    )
+}
