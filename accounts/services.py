@@ -1,5 +1,6 @@
 """Writes. One function per action; pages, the API and imports all call these."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -12,11 +13,13 @@ from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import (
     MERGED,
     check_restorable,
+    deletion_of,
     record_restore,
     soft_delete,
 )
 from keyaccounts.unchanged import same_as_stored
 
+from .access import access_refresh_for_accounts
 from .duplicates import normalize_credit_code, normalize_email, normalize_name, normalize_phone
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact, User
 from .selectors import (
@@ -228,14 +231,38 @@ def contact_update(
 
 @transaction.atomic
 def contact_delete(*, contact: Contact, by: User, expected_version: int | None = None) -> Deletion:
-    """Move a contact to the recycle bin; sync clients learn of it through its tombstone."""
-    return soft_delete(root=contact, by=by, expected_version=expected_version)
+    """Move a contact to the recycle bin; sync clients learn of it through its tombstone.
+
+    Who reported to the contact now reports to nobody (a new version each, so forms
+    and sync clients never hold a link to a record in the bin); a restore puts the
+    links back where nobody changed them meanwhile."""
+    deletion = soft_delete(root=contact, by=by, expected_version=expected_version)
+    reports = list(Contact.objects.filter(reports_to=contact))
+    for report in reports:
+        report.reports_to = None
+        report.save()
+    if reports:
+        deletion.relinks = {"reports_to": [report.pk for report in reports]}
+        deletion.save(update_fields=["relinks"])
+    return deletion
 
 
+@transaction.atomic
 def contact_restore(*, contact: Contact, by: User) -> list:
     """Bring a contact back; refused while its account is in the recycle bin."""
     check_restorer(by=by, record=contact)
-    return record_restore(record=contact, by=by)
+    deletion = deletion_of(contact)
+    restored = record_restore(record=contact, by=by)
+    for report in Contact.objects.filter(
+        pk__in=deletion.relinks.get("reports_to", []), reports_to__isnull=True
+    ):
+        report.reports_to_id = contact.pk
+        try:
+            report.full_clean()
+        except ValidationError:
+            continue  # its org chart changed meanwhile (a loop now): leave it as it is
+        report.save()
+    return restored
 
 
 # --- likely duplicates ------------------------------------------------------------------
@@ -543,6 +570,8 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
     Deletion.objects.filter(account_id=merged.pk).update(account_id=survivor.pk)
 
     _finish_merge(survivor=survivor, merged=merged, by=by, now=now)
+    # The team moved in bulk (no signals): who sees either account follows it.
+    access_refresh_for_accounts([survivor.pk, merged.pk])
     rescore_request([survivor.pk])
     return survivor
 

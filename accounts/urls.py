@@ -2,18 +2,20 @@ from django.urls import path
 
 from keyaccounts.history.views import account_history_view, contact_history_view
 
-from . import merge_views, views
+from . import brief_views, merge_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("", views.account_list_view, name="list"),
     path("new/", views.account_create_view, name="create"),
+    path("search/", views.account_search_view, name="search"),
     path("<int:pk>/", views.account_detail_view, name="detail"),
     path("<int:pk>/edit/", views.account_edit_view, name="edit"),
     path("<int:pk>/merge/", merge_views.account_merge_pick_view, name="merge"),
     path("<int:pk>/merge/<int:other_pk>/", merge_views.account_merge_view, name="merge_confirm"),
     path("<int:pk>/history/", account_history_view, name="history"),
+    path("<int:pk>/brief/", brief_views.account_brief_view, name="brief"),
     path("<int:pk>/delete/", views.account_delete_view, name="delete"),
     path("<int:account_pk>/contacts/new/", views.contact_create_view, name="contact_create"),
     path("<int:account_pk>/contacts/<int:pk>/edit/", views.contact_edit_view, name="contact_edit"),

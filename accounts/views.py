@@ -7,18 +7,19 @@ visibility rule answers 404. Writes go through `services`.
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from keyaccounts import formtokens
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.recyclebin.pages import delete_page
 from opportunities.selectors import account_opportunities
 from scoring.models import Source, bilingual, pin_in_force
+from scoring.specs import explained
 from visits.selectors import account_timeline
 
 from . import services
@@ -26,9 +27,11 @@ from .buying_center import assess_buying_center
 from .filters import AccountFilter
 from .forms import AccountForm, CompetitorForm, ContactForm, TeamMemberForm
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact
+from .picker import SUGGESTIONS, suggestion_labels
 from .selectors import (
     account_get_visible,
     account_list,
+    account_suggestions,
     accounts_visible_to,
     contacts_visible_to,
     is_manager,
@@ -96,6 +99,16 @@ def _save_versioned(request, form, save) -> bool:
     return True
 
 
+@require_GET
+def account_search_view(request):
+    """The account picker's suggestions (accounts/picker.py): `{"results": [{"id", "name",
+    "label"}]}`, at most `SUGGESTIONS` of the user's visible accounts whose name holds
+    `q`, names starting with it first. One query, whatever the number of accounts."""
+    query = request.GET.get("q", "")[:100]
+    found = account_suggestions(accounts_visible_to(request.user), query)[:SUGGESTIONS]
+    return JsonResponse({"results": suggestion_labels(found)})
+
+
 def account_list_view(request):
     queryset = account_list(user=request.user)
     filterset = AccountFilter(request.GET or None, queryset=queryset, request=request)
@@ -116,8 +129,9 @@ def account_list_view(request):
 
 
 def grade_reasons(contributions: list[dict]) -> list[dict]:
-    """An account score's contributions, largest first, each with `name` (the factor's
-    label in the reader's language) and `source_label` (what its raw value measures)."""
+    """An account score's contributions (`scoring.specs.explained`), largest first, each
+    with `name` (the factor's label in the reader's language) and `source_label` (what
+    its raw value measures)."""
     rows = []
     for item in contributions:
         source = item.get("source")
@@ -142,7 +156,7 @@ def grade_card(account: Account, *, user, today) -> dict:
     pin = getattr(account, "grade_pin", None)
     return {
         "score": score,
-        "reasons": grade_reasons(score.contributions) if score is not None else [],
+        "reasons": grade_reasons(explained(score, today)) if score is not None else [],
         # A pin past its date no longer holds, even before the next rescore says so.
         "pin": pin_in_force(pin, today),
         "assessment": getattr(account, "assessment", None),

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .imports.admin import ImportJobAdmin  # noqa: F401  (registers import jobs)
 from .models import ChangeCounter, IdempotencyKey, Tombstone
 from .recyclebin.models import Deletion
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .exceptions import VersionConflict
 from .history.models import tracked
+from .imports.models import ImportJob  # noqa: F401  (a model of this app)
 from .recyclebin.models import Deletion  # noqa: F401  (a model of this app)
 
 

@@ -226,6 +226,8 @@ def _reset_broker(app, redis_url: str) -> None:
 class CeleryWorkerProcess:
     """A real `celery worker` subprocess (solo pool, one task at a time).
 
+    It consumes every queue (settings: CELERY_TASK_QUEUES), as `make worker` does; set
+    `queues` ("scoring,imports") before `start()` for a worker of some queues only.
     `stop(signal.SIGKILL)` kills it the hard way, as a crash would; `restart()` starts a
     new one under the same name; `log()` is what it printed.
     """
@@ -240,6 +242,7 @@ class CeleryWorkerProcess:
         self.pidfile = workdir / "celery-worker.pid"
         self.logfile = workdir / "celery-worker.log"
         self.process = None
+        self.queues: str | None = None
 
     @property
     def pid(self) -> int | None:
@@ -267,6 +270,7 @@ class CeleryWorkerProcess:
             *("--pool=solo", "--concurrency=1", "--loglevel=warning"),
             *("--hostname", self.hostname, "--pidfile", str(self.pidfile)),
             *("--without-gossip", "--without-mingle"),
+            *(("--queues", self.queues) if self.queues else ()),
         ]
         with open(self.logfile, "ab") as log:
             self.process = subprocess.Popen(
@@ -445,3 +449,15 @@ def assert_pages_open_for(client, pages) -> None:
     for method, url, _data in pages:
         if method == "get":
             assert client.get(url).status_code == 200, url
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_the_site_language():
+    """LocaleMiddleware activates a request's language for the thread and leaves it
+    there: a test that asked for a Chinese page must not make the next test Chinese."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

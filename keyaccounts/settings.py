@@ -13,6 +13,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -104,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "keyaccounts.history.context.HistoryMiddleware",
+    "keyaccounts.db_router.ReadYourWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -148,6 +150,30 @@ elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # PostgreSQL's JIT then spends seconds compiling them (docs/benchmarks.md: the dashboard
     # at 100,000 accounts, 8.4 s with JIT, 3.5 s without). An `options` in DATABASE_URL wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+# A PostgreSQL streaming replica for read-only work (keyaccounts/db_router.py,
+# docs/scaling.md): the dashboard, the board, API lists and the changes feed read it,
+# except for a user who saved in the last READ_YOUR_WRITES_SECONDS. Unset: all reads
+# go to the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=envint("CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    _engine = DATABASES["replica"]["ENGINE"]
+    if _engine != DATABASES["default"]["ENGINE"] or "postgresql" not in _engine:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL must name a PostgreSQL replica of DATABASE_URL's database."
+        )
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # Tests: the primary streams its test database to the replica, under the same name.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["keyaccounts.db_router.ReplicaRouter"]
+# Pages may read the replica (the test suite turns this off: see test_settings).
+REPLICA_READS = True
+# How long a user who saved reads the primary only, so they see their write at once.
+READ_YOUR_WRITES_SECONDS = envint("READ_YOUR_WRITES_SECONDS", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -303,6 +329,23 @@ CELERY_BEAT_SCHEDULE = {
 # A nudge to a broker that is down must not hold a page for long.
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+# One queue per kind of work, so each can get workers of its own (docs/scaling.md):
+# `celery -A keyaccounts worker -Q scoring`. A worker started without -Q consumes them all.
+# By the task's name, the first pattern it matches: an import's task is named
+# `<app>.tasks.import_<what>`, a webhook delivery's `<app>.tasks.webhook_<what>` (or
+# either lives in an `imports`/`webhooks` module); anything else goes to `default`.
+CELERY_TASK_QUEUES = [
+    Queue(name) for name in ("default", "reminders", "scoring", "imports", "webhooks")
+]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "*.tasks.import_*": {"queue": "imports"},
+    "*.imports.*": {"queue": "imports"},
+    "*.tasks.webhook_*": {"queue": "webhooks"},
+    "*.webhooks.*": {"queue": "webhooks"},
+    "visits.tasks.*": {"queue": "reminders"},
+    "scoring.tasks.*": {"queue": "scoring"},
+}
 
 # Cache: Redis when REDIS_URL is set, so every web process shares the API's throttle
 # counts; otherwise each process keeps its own in memory.
@@ -316,6 +359,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    if DATABASE_REPLICA_URL:
+        # Read-your-writes marks live in the cache: a process's own memory would keep a
+        # user's mark from the other web processes, which would then read the replica.
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs REDIS_URL (a shared cache).")
 
 # The REST API under /api/v1/ (docs/api.md). Token first: a request without credentials
 # then answers 401 with `WWW-Authenticate: Token`; the browser's session works too.

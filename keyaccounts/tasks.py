@@ -49,3 +49,13 @@ def recycle_bin_purge() -> int:
     from .recyclebin.services import purge_expired
 
     return purge_expired()
+
+
+@shared_task
+def import_run(job_id: int) -> str | None:
+    """Run a queued import job (keyaccounts.imports.services.import_job_run): the
+    `imports` queue. Not retried: a run that fails saved nothing, and says so on the job."""
+    from .imports.services import import_job_run
+
+    job = import_job_run(job_id=job_id)
+    return job.status if job else None

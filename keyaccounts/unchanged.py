@@ -7,7 +7,7 @@ ask `same_as_stored` first and skip the save.
 """
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router
 
 
 def same_as_stored(instance: models.Model) -> bool:
@@ -18,7 +18,7 @@ def same_as_stored(instance: models.Model) -> bool:
     fields = [f for f in instance._meta.concrete_fields if not f.primary_key]
     stored = (
         type(instance)
-        ._base_manager.using(instance._state.db)
+        ._base_manager.using(router.db_for_write(type(instance), instance=instance))
         .filter(pk=instance.pk)
         .values(*(f.attname for f in fields))
         .first()

@@ -16,5 +16,7 @@ urlpatterns = [
     path("", include("opportunities.urls")),
     path("", include("scoring.urls")),
     path("recycle-bin/", include("keyaccounts.recyclebin.urls")),
+    path("import/", include("keyaccounts.imports.urls")),
+    path("export/", include("keyaccounts.exports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,7 @@ from accounts.tests.factories import (
     ContactFactory,
     TeamMemberFactory,
 )
+from keyaccounts.imports.models import ImportJob
 from keyaccounts.models import IdempotencyKey
 from visits.tests.factories import DevelopmentRecordFactory, NotificationFactory, VisitFactory
 
@@ -75,6 +76,9 @@ def test_every_admin_list_add_and_change_page_renders(personas, login):
         user=personas.alice, key="k", method="POST", path="/", request_hash="h", status_code=201
     )
     scoring_everything(account, personas)
+    ImportJob.objects.create(
+        kind="accounts", created_by=personas.alice, filename="a.csv", content=b"Name\r\nX\r\n"
+    )
     client = login(personas.admin)
     for model in our_models():
         opts = model._meta

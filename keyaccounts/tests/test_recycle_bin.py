@@ -340,3 +340,26 @@ def test_a_contact_in_the_recycle_bin_is_offered_in_no_form_and_found_by_no_sear
     assert list(found.object_list) == []
     found = client.get(reverse("accounts:list"), {"q": "Kept Kong"}).context["page"]
     assert [a.pk for a in found.object_list] == [account.pk]
+
+
+def test_who_reported_to_a_deleted_contact_reports_to_nobody_until_it_is_restored(personas, api):
+    from accounts.services import contact_restore
+
+    boss = ContactFactory(account=personas.account, name="王总")
+    report = ContactFactory(account=personas.account, name="李工", reports_to=boss)
+
+    contact_delete(contact=boss, by=personas.alice)
+
+    report.refresh_from_db()
+    assert (report.reports_to_id, report.version) == (None, 2)
+    # The report round-trips through the API as read: no link to a record in the bin.
+    client = api(personas.alice)
+    read = client.get(f"/api/v1/contacts/{report.pk}/").json()
+    assert read["reports_to"] is None
+    again = client.put(f"/api/v1/contacts/{report.pk}/", read, format="json")
+    assert (again.status_code, again.json()["version"]) == (200, 2)
+
+    contact_restore(contact=Contact.all_objects.get(pk=boss.pk), by=personas.alice)
+
+    report.refresh_from_db()
+    assert (report.reports_to_id, report.version) == (boss.pk, 3)
