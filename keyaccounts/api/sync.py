@@ -371,8 +371,14 @@ class SyncViewSetMixin:
         (null: a system task), when, from where (web, api, import, admin, system), what
         happened and each field's old and new value, raw and as displayed in the
         request's language. An account's entries include its team and competitors; a
-        deal's its contacts, team, competitors and exit criteria. Paged like every list."""
-        page = self.paginate_queryset(record_timeline(self.get_object(), user=request.user))
+        deal's its contacts, team, competitors and exit criteria. Paged like every list.
+        A record in the recycle bin keeps its history readable, as its page does."""
+        if not str(pk).isdigit():
+            raise NotFound()
+        record = self.get_restore_queryset().filter(pk=pk).first()
+        if record is None:
+            raise NotFound()
+        page = self.paginate_queryset(record_timeline(record, user=request.user))
         return self.get_paginated_response(HistoryEntrySerializer(page, many=True).data)
 
     # --- the recycle bin ---

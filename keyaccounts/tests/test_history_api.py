@@ -178,3 +178,16 @@ def test_the_schema_documents_the_history_of_each_record_type(api):
     assert set(entry) == {"at", "user", "user_name", "origin", "action", "object", "changes"}
     change = schema["components"]["schemas"]["HistoryChange"]["properties"]
     assert set(change) == {"field", "label", "old", "new", "old_display", "new_display"}
+
+
+def test_a_record_in_the_recycle_bin_keeps_its_history_readable(personas, api):
+    from accounts.services import account_delete
+
+    account_delete(account=personas.account, by=personas.alice)
+
+    response = api(personas.alice).get(f"/api/v1/accounts/{personas.account.pk}/history/")
+    outsider = api(personas.charlie).get(f"/api/v1/accounts/{personas.account.pk}/history/")
+
+    assert response.status_code == 200
+    assert response.json()["results"][0]["action"] == "deleted"
+    assert outsider.status_code == 404
