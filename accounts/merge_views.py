@@ -63,46 +63,57 @@ def account_merge_pick_view(request, pk):
     )
 
 
-def account_merge_view(request, pk, other_pk):
-    survivor = _visible_account(request, pk)
-    merged = _visible_account(request, other_pk)
-    if refused := _refuse_unless_allowed(request, survivor):
-        return refused
+def _merge_page(request, *, account, survivor, merged, merge, moving, swap_url):
+    """The side-by-side choice of values, and the merge on a valid POST (`merge` is the
+    type's merge service)."""
     # Bound on every POST: two records alike in every field send no choice at all.
     data = request.POST if request.method == "POST" else None
     form = MergeForm(data, survivor=survivor, merged=merged)
     if request.method == "POST" and form.is_valid():
         try:
-            services.account_merge(
-                survivor=survivor, merged=merged, by=request.user, values=form.values()
-            )
+            merge(survivor=survivor, merged=merged, by=request.user, values=form.values())
         except (ValidationError, ApplicationError) as exc:
             add_errors(form, exc)
         else:
             messages.success(
                 request,
-                _("%(merged)s was merged into %(survivor)s; it is in the recycle bin now.")
+                _("%(merged)s was merged into %(survivor)s; its old address leads here now.")
                 % {"merged": merged.name, "survivor": survivor.name},
             )
             return redirect(survivor)
-    moving = [
-        (_("Contacts"), merged.contacts.count()),
-        (_("Visits"), merged.visits.count()),
-        (_("Deals"), merged.opportunities.count()),
-        (_("Development records"), merged.development_records.count()),
-    ]
     return render(
         request,
         "accounts/merge_form.html",
         {
-            "account": survivor,
+            "account": account,
             "survivor": survivor,
             "merged": merged,
             "form": form,
             "moving": moving,
-            "swap_url": reverse("accounts:merge_confirm", args=[merged.pk, survivor.pk]),
+            "swap_url": swap_url,
             "cancel_url": survivor.get_absolute_url(),
         },
+    )
+
+
+def account_merge_view(request, pk, other_pk):
+    survivor = _visible_account(request, pk)
+    merged = _visible_account(request, other_pk)
+    if refused := _refuse_unless_allowed(request, survivor):
+        return refused
+    return _merge_page(
+        request,
+        account=survivor,
+        survivor=survivor,
+        merged=merged,
+        merge=services.account_merge,
+        moving=[
+            (_("Contacts"), merged.contacts.count()),
+            (_("Visits"), merged.visits.count()),
+            (_("Deals"), merged.opportunities.count()),
+            (_("Development records"), merged.development_records.count()),
+        ],
+        swap_url=reverse("accounts:merge_confirm", args=[merged.pk, survivor.pk]),
     )
 
 
@@ -128,40 +139,18 @@ def contact_merge_view(request, account_pk, pk, other_pk):
     merged = _visible_contact(request, account, other_pk)
     if refused := _refuse_unless_allowed(request, survivor):
         return refused
-    # Bound on every POST: two records alike in every field send no choice at all.
-    data = request.POST if request.method == "POST" else None
-    form = MergeForm(data, survivor=survivor, merged=merged)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_merge(
-                survivor=survivor, merged=merged, by=request.user, values=form.values()
-            )
-        except (ValidationError, ApplicationError) as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("%(merged)s was merged into %(survivor)s; it is in the recycle bin now.")
-                % {"merged": merged.name, "survivor": survivor.name},
-            )
-            return redirect(survivor)
-    moving = [
-        (_("Visits"), merged.visits.count()),
-        (_("Deals"), merged.opportunity_roles.count()),
-        (_("Reports"), merged.reports.count()),
-    ]
-    return render(
+    return _merge_page(
         request,
-        "accounts/merge_form.html",
-        {
-            "account": account,
-            "survivor": survivor,
-            "merged": merged,
-            "form": form,
-            "moving": moving,
-            "swap_url": reverse(
-                "accounts:contact_merge_confirm", args=[account.pk, merged.pk, survivor.pk]
-            ),
-            "cancel_url": survivor.get_absolute_url(),
-        },
+        account=account,
+        survivor=survivor,
+        merged=merged,
+        merge=services.contact_merge,
+        moving=[
+            (_("Visits"), merged.visits.count()),
+            (_("Deals"), merged.opportunity_roles.count()),
+            (_("Reports"), merged.reports.count()),
+        ],
+        swap_url=reverse(
+            "accounts:contact_merge_confirm", args=[account.pk, merged.pk, survivor.pk]
+        ),
     )
