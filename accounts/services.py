@@ -322,19 +322,21 @@ def _check_account_duplicates(account: Account, *, by: User, confirm_duplicate: 
         .filter(pk__in=[other.pk for other, _match in matches])
         .values_list("pk", flat=True)
     )
-    if any(match == "credit_code" and other.pk in visible for other, match in matches):
+    same_code = {other.pk for other, match in matches if match == "credit_code"}
+    if same_code:
         # A credit code names one company: no confirmation makes a second account of it.
-        raise _possible_duplicate(
-            _(
+        # Held by an account the user cannot see, it is only counted, never named.
+        if same_code & visible:
+            message = _(
                 "An account with this unified social credit code already exists. A credit "
                 "code belongs to one company: open that account, or correct the code."
-            ),
-            matches,
-            visible=visible,
-            confirmable=False,
-        )
-    # The same code on an account the user cannot see is refused by the uniqueness check
-    # with its plain message: it says that the code is taken, not by whom.
+            )
+        else:
+            message = _(
+                "An account with this unified social credit code already exists that you "
+                "cannot see: ask your manager, or correct the code."
+            )
+        raise _possible_duplicate(message, matches, visible=visible, confirmable=False)
     same_name = {other.pk for other, match in matches if match == "name"}
     if confirm_duplicate or not same_name:
         return

@@ -138,12 +138,16 @@ def test_a_credit_code_another_account_has_is_never_saved_twice_even_when_confir
     assert [d["match"] for d in refused.value.extra["duplicates"]] == ["credit_code"]
 
 
-def test_a_credit_code_of_an_account_one_cannot_see_gets_the_plain_uniqueness_message(personas):
+def test_a_credit_code_of_an_account_one_cannot_see_is_a_duplicate_only_counted(personas):
     AccountFactory(name="Fuzhou Optics", owner=personas.charlie, credit_code=VALID_CODE)
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(ApplicationError) as refused:
         create(personas.alice, name="Minjiang Lenses", credit_code=VALID_CODE)
-    assert list(refused.value.message_dict) == ["credit_code"]
-    assert "Fuzhou" not in str(refused.value)
+    assert refused.value.code == "possible_duplicate"
+    assert refused.value.extra["duplicates"] == []
+    assert refused.value.extra["hidden_duplicates"] == 1
+    assert refused.value.extra["confirmable"] is False
+    assert "cannot see" in refused.value.message
+    assert "Fuzhou" not in str(refused.value.message)
 
 
 def test_a_credit_code_held_in_the_recycle_bin_is_refused_with_the_bins_message(personas):
@@ -276,12 +280,25 @@ def test_the_api_names_a_visible_account_with_the_same_credit_code(personas, api
     assert response.json()["confirmable"] is False
 
 
-def test_the_api_gives_the_plain_uniqueness_message_for_a_code_one_cannot_see(personas, api):
-    AccountFactory(name="Fuzhou Optics", owner=personas.charlie, credit_code=VALID_CODE)
+def test_the_api_says_only_that_a_code_one_cannot_see_exists(personas, api):
+    hidden = AccountFactory(name="Fuzhou Optics", owner=personas.charlie, credit_code=VALID_CODE)
     response = post_account(api(personas.alice), name="Minjiang Lenses", credit_code=VALID_CODE)
-    assert response.status_code == 400
-    assert list(response.json()["errors"]) == ["credit_code"]
+    confirmed = post_account(
+        api(personas.alice),
+        name="Minjiang Lenses",
+        credit_code=VALID_CODE,
+        confirm_duplicate=True,
+    )
+    assert response.status_code == confirmed.status_code == 409
+    body = response.json()
+    assert (body["code"], body["hidden_duplicates"], body["confirmable"]) == (
+        "possible_duplicate",
+        1,
+        False,
+    )
+    assert body["duplicates"] == []
     assert "Fuzhou" not in response.content.decode()
+    assert f"/accounts/{hidden.pk}/" not in response.content.decode()
 
 
 # --- contacts ---------------------------------------------------------------------------
