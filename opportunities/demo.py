@@ -5,7 +5,8 @@ months with the outcomes of the stages they passed ticked (and now and then thos
 their current stage, ready to move); a few are won or lost, with the reason. Each has
 its stage history, the buying-center contacts involved, part of the account team and
 a competitor. Dates are relative to the moment of seeding; the same seed gives the
-same deals.
+same deals. Rows are plain values written with `keyaccounts.bulk.insert_rows`, each
+final when it goes in: a stage change and a ticked criterion carry their own moment.
 """
 
 import datetime
@@ -14,9 +15,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from accounts.models import AccountCompetitor, AccountStatus, AccountTeamMember
-from keyaccounts.bulk import fill_pks, stamp_change_seqs
-from visits.demo import DemoAccount, visits_per_account
+from accounts.demo import DemoAccount, Weighted, per_account
+from accounts.models import AccountStatus
+from keyaccounts.bulk import Rows, change_numbers, insert_rows, reserve_ids
 
 from .models import (
     BidResult,
@@ -29,8 +30,6 @@ from .models import (
     Stage,
     StageChange,
 )
-
-BATCH_SIZE = 5000
 
 PROJECTS = [
     "ERP 升级",
@@ -80,21 +79,23 @@ def _stage_weights(stages: list[Stage]) -> list[int]:
     return weights
 
 
-def _moment(rng: random.Random, day: datetime.date) -> datetime.datetime:
-    moment = datetime.datetime.combine(day, datetime.time(rng.randint(9, 18), rng.randint(0, 59)))
-    return timezone.make_aware(moment)
+def _moment(rng: random.Random, day: datetime.date, tz) -> datetime.datetime:
+    """A minute of the working day, in `tz` (what `timezone.make_aware` gives)."""
+    return datetime.datetime.combine(
+        day, datetime.time(rng.randint(9, 18), rng.randint(0, 59)), tzinfo=tz
+    )
 
 
 class _Plan:
-    """One deal and the rows that hang off it, before they are saved."""
+    """One deal and the rows that hang off it, before they are written."""
 
-    def __init__(self, opportunity: Opportunity):
-        self.opportunity = opportunity
+    def __init__(self, opportunity: dict):
+        self.opportunity = opportunity  # the Opportunity's values by attname
         self.changes = []  # (from stage, to stage, when)
         self.ticked = []  # (criterion, when)
-        self.contacts = []  # (contact, role, stance)
+        self.contacts = []  # (contact id, role, stance)
         self.team = []  # (user_id, role)
-        self.competitor = None  # an AccountCompetitor to bring into the deal
+        self.competitor = None  # an account competitor's values to bring into the deal
 
 
 def plan_opportunities(
@@ -104,54 +105,63 @@ def plan_opportunities(
     seed: int,
     today: datetime.date,
     stages: list[Stage],
-    team_roles: list[tuple[int, str]],
-    competitors: list[AccountCompetitor],
+    criteria: dict,
+    tz=None,
 ) -> list[_Plan]:
+    """The deals of one account. `criteria`: each stage's exit criteria by stage id;
+    times in `tz` (the current time zone unless given)."""
     rng = random.Random(f"{seed}:opportunities:{item.index}")
-    account = item.account
+    tz = tz or timezone.get_current_timezone()
     open_stages = [s for s in stages if not s.is_closed]
     lost = next((s for s in stages if s.is_lost), None)
-    weights = _stage_weights(stages)
+    pick_stage = Weighted(dict(zip(stages, _stage_weights(stages), strict=True)))
+    # The account team as the database lists it (by role), and its competitors as made.
+    team_roles = sorted(item.team, key=lambda member: member[1])
+    competitors = item.competitors
     plans = []
     for k in range(count):
-        stage = rng.choices(stages, weights=weights)[0]
-        if account.status == AccountStatus.LOST and lost is not None:
+        stage = pick_stage.pick(rng)
+        if item.status == AccountStatus.LOST and lost is not None:
             stage = lost
         amount = Decimal(rng.randint(30, 900) * 10000)  # ¥300,000 to ¥9,000,000
-        opportunity = Opportunity(
-            external_id=f"demo-opportunity-{item.index:06d}-{k:03d}",
-            account=account,
-            owner=account.owner,
-            name=f"{rng.choice(PROJECTS)}项目",
-            kind=OpportunityKind.EXPANSION
-            if account.status == AccountStatus.ACTIVE
+        opportunity = {
+            "external_id": f"demo-opportunity-{item.index:06d}-{k:03d}",
+            "account_id": item.pk,
+            "owner_id": item.owner_id,
+            "name": f"{rng.choice(PROJECTS)}项目",
+            "kind": OpportunityKind.EXPANSION
+            if item.status == AccountStatus.ACTIVE
             else OpportunityKind.NEW_CUSTOMER,
-            amount=amount,
-            stage=stage,
-            probability=stage.default_probability,
-            description=rng.choice(DESCRIPTIONS),
-        )
+            "amount": amount,
+            "stage_id": stage.id,
+            "probability": stage.default_probability,
+            "description": rng.choice(DESCRIPTIONS),
+        }
         plan = _Plan(opportunity)
         if stage.is_closed:
             closed = today - datetime.timedelta(days=rng.randint(3, 80))
             opened = closed - datetime.timedelta(days=rng.randint(30, 120))
-            opportunity.closed_on = closed
-            opportunity.expected_close_date = closed + datetime.timedelta(days=rng.randint(-10, 20))
-            opportunity.close_reason = rng.choice(WON_REASONS if stage.is_won else LOST_REASONS)
+            opportunity["closed_on"] = closed
+            opportunity["expected_close_date"] = closed + datetime.timedelta(
+                days=rng.randint(-10, 20)
+            )
+            opportunity["close_reason"] = rng.choice(WON_REASONS if stage.is_won else LOST_REASONS)
             # Won: every stage passed. Lost: somewhere along the way.
             reached = len(open_stages) if stage.is_won else rng.randint(1, max(len(open_stages), 1))
             last_day = closed
         else:
-            opportunity.expected_close_date = today + datetime.timedelta(days=rng.randint(7, 270))
+            opportunity["expected_close_date"] = today + datetime.timedelta(
+                days=rng.randint(7, 270)
+            )
             reached = open_stages.index(stage) + 1
             opened = today - datetime.timedelta(days=rng.randint(20, 150))
             last_day = today - datetime.timedelta(days=rng.randint(1, 15))
             if rng.random() < 0.2:
                 # Set by hand: the rep knows better than the stage's default.
-                opportunity.probability = max(
+                opportunity["probability"] = max(
                     0, min(100, stage.default_probability + rng.choice([-10, -5, 5, 10, 15]))
                 )
-                opportunity.probability_is_custom = True
+                opportunity["probability_is_custom"] = True
         path = open_stages[:reached]
         # The history: opened in the first stage, then each step on to where it is.
         steps = path + ([stage] if stage.is_closed else [])
@@ -160,36 +170,35 @@ def plan_opportunities(
         moments = [opened] + [opened + datetime.timedelta(days=d + 1) for d in days]
         previous = None
         for step, day in zip(steps, moments, strict=True):
-            plan.changes.append((previous, step, _moment(rng, day)))
+            plan.changes.append((previous, step, _moment(rng, day, tz)))
             previous = step
         # Ticked: the outcomes of every stage passed, and sometimes the current one's.
         for position, passed in enumerate(path):
             is_current = position == len(path) - 1 and not stage.is_closed
-            for criterion in passed.criteria.all():
+            for criterion in criteria[passed.id]:
                 if is_current and rng.random() < 0.65:
                     continue
                 plan.ticked.append(
-                    (criterion, _moment(rng, moments[min(position + 1, len(moments) - 1)]))
+                    (criterion, _moment(rng, moments[min(position + 1, len(moments) - 1)], tz))
                 )
         reached_at = open_stages.index(path[-1]) if path else 0
         if reached_at >= len(open_stages) - 2:
             # At the bid or past it: the tender dates and, once past it, the result.
             at_bid = not stage.is_closed and reached_at == len(open_stages) - 2
-            published = (opportunity.closed_on or today) - datetime.timedelta(
+            published = (opportunity.get("closed_on") or today) - datetime.timedelta(
                 days=rng.randint(20, 45) if at_bid else rng.randint(50, 80)
             )
-            opportunity.tender_published_on = published
-            opportunity.bid_submitted_on = published + datetime.timedelta(days=14)
-            if opportunity.bid_submitted_on + datetime.timedelta(days=7) <= today:
-                opportunity.bid_opened_on = opportunity.bid_submitted_on + datetime.timedelta(
-                    days=7
-                )
+            opportunity["tender_published_on"] = published
+            submitted = published + datetime.timedelta(days=14)
+            opportunity["bid_submitted_on"] = submitted
+            if submitted + datetime.timedelta(days=7) <= today:
+                opportunity["bid_opened_on"] = submitted + datetime.timedelta(days=7)
             if at_bid:
-                opportunity.bid_result = BidResult.PENDING
+                opportunity["bid_result"] = BidResult.PENDING
             else:
-                opportunity.bid_result = BidResult.LOST if stage.is_lost else BidResult.WON
+                opportunity["bid_result"] = BidResult.LOST if stage.is_lost else BidResult.WON
         for contact in rng.sample(item.contacts, min(len(item.contacts), rng.randint(1, 3))):
-            plan.contacts.append((contact, contact.buying_role, contact.attitude))
+            plan.contacts.append((contact.pk, contact.buying_role, contact.attitude))
         plan.team = [(user_id, role) for user_id, role in team_roles if rng.random() < 0.6]
         if competitors and rng.random() < 0.7:
             plan.competitor = rng.choice(competitors)
@@ -197,88 +206,81 @@ def plan_opportunities(
     return plans
 
 
-def create_demo_opportunities(
-    items: list[DemoAccount], *, total: int, accounts: int, seed: int
-) -> dict:
-    """Bulk-create the opportunities of these (newly made) accounts, spread like visits."""
-    stages = list(Stage.objects.prefetch_related("criteria").order_by("order"))
-    if total <= 0 or not items or not any(not s.is_closed for s in stages):
-        return {"opportunities": 0}
-    today = timezone.localdate()
-    account_ids = [item.account.pk for item in items]
-    team_roles = {}
-    for account_id, user_id, role in AccountTeamMember.objects.filter(
-        account_id__in=account_ids
-    ).values_list("account_id", "user_id", "role"):
-        team_roles.setdefault(account_id, []).append((user_id, role))
-    competitors = {}
-    for competitor in AccountCompetitor.objects.filter(account_id__in=account_ids).order_by("pk"):
-        competitors.setdefault(competitor.account_id, []).append(competitor)
+class DemoDeals:
+    """The deals of one run's new accounts (`new`: their numbers, of `accounts`), spread
+    like visits, written with each chunk of accounts (`create`). The stages, and the
+    deals' ids and change numbers, are read and reserved at the start, as
+    accounts/demo.py explains."""
 
-    plans = []
-    for item in items:
-        count = visits_per_account(index=item.index, total=total, accounts=accounts)
-        plans.extend(
-            plan_opportunities(
+    models = [
+        Opportunity,
+        StageChange,
+        CriterionCheck,
+        OpportunityContact,
+        OpportunityTeamMember,
+        OpportunityCompetitor,
+    ]
+
+    def __init__(self, *, new: list[int], accounts: int, total: int, seed: int):
+        self.total, self.accounts, self.seed = total, accounts, seed
+        self.stages = list(Stage.objects.prefetch_related("criteria").order_by("order"))
+        self.criteria = {stage.id: list(stage.criteria.all()) for stage in self.stages}
+        if total <= 0 or not any(not s.is_closed for s in self.stages):
+            self.total = 0
+        count = sum(per_account(index=i, total=self.total, accounts=accounts) for i in new)
+        self.ids = iter(reserve_ids(Opportunity, count))
+        self.change_seqs = iter(change_numbers(count))
+
+    def create(self, items: list[DemoAccount], *, now: datetime.datetime) -> dict:
+        """Write the deals of these (just made) accounts, with their stage history,
+        outcomes ticked, contacts, team and competitor."""
+        today, tz = timezone.localdate(), timezone.get_current_timezone()
+        deals = Rows(Opportunity, now=now)
+        changes, checks, contacts, team, rivals = [], [], [], [], []
+        for item in items:
+            count = per_account(index=item.index, total=self.total, accounts=self.accounts)
+            plans = plan_opportunities(
                 item,
                 count=count,
-                seed=seed,
+                seed=self.seed,
                 today=today,
-                stages=stages,
-                team_roles=team_roles.get(item.account.pk, []),
-                competitors=competitors.get(item.account.pk, []),
+                stages=self.stages,
+                criteria=self.criteria,
+                tz=tz,
             )
-        )
-    opportunities = [plan.opportunity for plan in plans]
-    Opportunity.objects.bulk_create(stamp_change_seqs(opportunities), batch_size=BATCH_SIZE)
-    fill_pks(Opportunity, opportunities)
-
-    changes, checks, contacts, team, rivals = [], [], [], [], []
-    for plan in plans:
-        deal = plan.opportunity
-        for from_stage, to_stage, when in plan.changes:
-            change = StageChange(
-                opportunity=deal, from_stage=from_stage, to_stage=to_stage, changed_by=deal.owner
-            )
-            change.changed_at = when
-            changes.append(change)
-        for criterion, when in plan.ticked:
-            check = CriterionCheck(opportunity=deal, criterion=criterion, checked_by=deal.owner)
-            check.checked_at = when
-            checks.append(check)
-        contacts.extend(
-            OpportunityContact(opportunity=deal, contact=contact, role=role, stance=stance)
-            for contact, role, stance in plan.contacts
-        )
-        team.extend(
-            OpportunityTeamMember(opportunity=deal, user_id=user_id, role=role)
-            for user_id, role in plan.team
-        )
-        if plan.competitor is not None:
-            rival = plan.competitor
-            rivals.append(
-                OpportunityCompetitor(
-                    opportunity=deal,
-                    name=rival.name,
-                    strengths=rival.strengths,
-                    weaknesses=rival.weaknesses,
-                    threat=rival.threat,
+            for plan in plans:
+                deal = plan.opportunity
+                deal["id"] = pk = next(self.ids)
+                deal["change_seq"] = next(self.change_seqs)
+                deals.add(deal)
+                owner_id = deal["owner_id"]
+                changes.extend(
+                    (pk, from_stage.id if from_stage else None, to_stage.id, owner_id, when)
+                    for from_stage, to_stage, when in plan.changes
                 )
-            )
-    # auto_now_add stamps "now" on insert; the history belongs on its own days.
-    when = {id(change): change.changed_at for change in changes}
-    StageChange.objects.bulk_create(changes, batch_size=BATCH_SIZE)
-    fill_changed = [c for c in changes if c.pk is not None]
-    for change in fill_changed:
-        change.changed_at = when[id(change)]
-    StageChange.objects.bulk_update(fill_changed, ["changed_at"], batch_size=500)
-    ticked_at = {id(check): check.checked_at for check in checks}
-    CriterionCheck.objects.bulk_create(checks, batch_size=BATCH_SIZE)
-    fill_checked = [c for c in checks if c.pk is not None]
-    for check in fill_checked:
-        check.checked_at = ticked_at[id(check)]
-    CriterionCheck.objects.bulk_update(fill_checked, ["checked_at"], batch_size=500)
-    OpportunityContact.objects.bulk_create(contacts, batch_size=BATCH_SIZE)
-    OpportunityTeamMember.objects.bulk_create(team, batch_size=BATCH_SIZE)
-    OpportunityCompetitor.objects.bulk_create(rivals, batch_size=BATCH_SIZE)
-    return {"opportunities": len(opportunities)}
+                checks.extend((pk, criterion.id, owner_id, when) for criterion, when in plan.ticked)
+                contacts.extend((pk, *contact) for contact in plan.contacts)
+                team.extend((pk, user_id, role) for user_id, role in plan.team)
+                if plan.competitor is not None:
+                    rival = plan.competitor
+                    rivals.append(
+                        (
+                            pk,
+                            rival["name"],
+                            rival["strengths"],
+                            rival["weaknesses"],
+                            rival["threat"],
+                        )
+                    )
+        made = {"opportunities": deals.write()}
+        columns = ["opportunity_id", "from_stage_id", "to_stage_id", "changed_by_id", "changed_at"]
+        insert_rows(StageChange, columns, changes)
+        columns = ["opportunity_id", "criterion_id", "checked_by_id", "checked_at"]
+        insert_rows(CriterionCheck, columns, checks)
+        insert_rows(
+            OpportunityContact, ["opportunity_id", "contact_id", "role", "stance"], contacts
+        )
+        insert_rows(OpportunityTeamMember, ["opportunity_id", "user_id", "role"], team)
+        columns = ["opportunity_id", "name", "strengths", "weaknesses", "threat"]
+        insert_rows(OpportunityCompetitor, columns, rivals)
+        return made

@@ -22,7 +22,8 @@ Runs after the accounts, visits and opportunities exist, over every demo account
 Idempotent: ratings go to accounts without an assessment, sales to accounts without a
 sales row, and the history to accounts graded for the first time in this run, so a
 second run adds nothing. Each account draws from its own seeded `random.Random`, so the
-same seed gives the same data. Every write is a `bulk_create` or a grouped `update`.
+same seed gives the same data. Every write is `keyaccounts.bulk.insert_rows` of plain
+values (COPY on PostgreSQL) or a grouped `update`.
 """
 
 import calendar
@@ -35,7 +36,9 @@ from django.db import connection
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
+from accounts.demo import ACCOUNT_PREFIX
 from accounts.models import Account, AccountStatus, Contact
+from keyaccounts.bulk import Rows
 from opportunities.models import Opportunity, Stage
 from visits.models import Visit
 
@@ -53,9 +56,9 @@ from .models import (
 from .selectors import MOVEMENT_DAYS
 from .services import active_model, model_spec, rescore
 
-DEMO_PREFIX = "demo-account-"
+# The tables create_demo_scoring writes.
+MODELS = [Assessment, MonthlySales, AccountScore, GradeChange]
 CHUNK = 5000  # accounts read and written together
-BATCH_SIZE = 5000
 # Two years of sales make the demo's history; beyond LARGE demo accounts a year keeps
 # the table (and the seeding time) bounded: 40% of 100,000 accounts × 12 = 480,000 rows.
 FULL_HISTORY_MONTHS = 24
@@ -92,8 +95,8 @@ NOTES = {
 }
 
 
-def plan_assessment(rng: random.Random, row: dict) -> Assessment | None:
-    """The account's ratings, or None when it is left unrated."""
+def plan_assessment(rng: random.Random, row: dict) -> dict | None:
+    """The account's ratings (an Assessment's values), or None when it is left unrated."""
     status = row["status"]
     if rng.random() < UNRATED.get(status, 0.1):
         return None
@@ -114,14 +117,14 @@ def plan_assessment(rng: random.Random, row: dict) -> Assessment | None:
     if status == AccountStatus.PROSPECT and rng.random() < PARTLY_RATED:
         relationship = competitive = None
     notes = rng.choice(NOTES[relationship]) if relationship in NOTES and rng.random() < 0.5 else ""
-    return Assessment(
-        account_id=row["pk"],
-        need_fit=need_fit,
-        competitive_position=competitive,
-        relationship=relationship,
-        notes=notes,
-        rated_by_id=row["owner_id"],
-    )
+    return {
+        "account_id": row["pk"],
+        "need_fit": need_fit,
+        "competitive_position": competitive,
+        "relationship": relationship,
+        "notes": notes,
+        "rated_by_id": row["owner_id"],
+    }
 
 
 # --- monthly sales -------------------------------------------------------------------
@@ -152,8 +155,9 @@ def _money(value: float) -> Decimal:
 
 def plan_sales(
     rng: random.Random, row: dict, months: list[datetime.date], today: datetime.date
-) -> list[MonthlySales]:
-    """Monthly sales and month-end receivables of an active or dormant customer."""
+) -> list[dict]:
+    """Monthly sales and month-end receivables of an active or dormant customer (the
+    MonthlySales rows' values)."""
     if row["status"] not in SELLING:
         return []
     budget = float(row["annual_budget"] or 0) * 10_000  # 10k CNY -> CNY
@@ -193,12 +197,12 @@ def plan_sales(
         if n >= stopped_after:
             receivables = max(receivables, overdue)
         rows.append(
-            MonthlySales(
-                account_id=row["pk"],
-                month=month,
-                sales=_money(value),
-                receivables=_money(receivables),
-            )
+            {
+                "account_id": row["pk"],
+                "month": month,
+                "sales": _money(value),
+                "receivables": _money(receivables),
+            }
         )
     return rows
 
@@ -314,7 +318,7 @@ def add_grade_history(
         GradeChange.objects.filter(
             reason=ChangeReason.FIRST,
             changed_at__gte=since,
-            account__external_id__startswith=DEMO_PREFIX,
+            account__external_id__startswith=ACCOUNT_PREFIX,
         )
         .order_by("account__external_id")
         .values_list("pk", "account_id", "account__owner_id", "to_grade", "changed_at")
@@ -328,7 +332,8 @@ def add_grade_history(
     spec = model_spec(model)
     wanted = movers_count(len(firsts))
     quota = {"upgrades": wanted // 2, "downgrades": wanted - wanted // 2}
-    earlier_rows, moved_from = [], defaultdict(list)
+    earlier_rows = Rows(GradeChange, now=timezone.now(), without=["id"])
+    moved_from = defaultdict(list)
     for start in range(0, len(dealt), HISTORY_BATCH):
         if result == quota:
             break
@@ -370,20 +375,20 @@ def add_grade_history(
             )
             day = timezone.localdate(changed_at - back)
             _total, contributions = engine.score(spec, state, _dates_on(day, state))
-            earlier_rows.append(
-                GradeChange(
-                    account_id=account_id,
-                    from_grade="",
-                    to_grade=then,
-                    score=total,
-                    model=model,
-                    reason=ChangeReason.FIRST,
-                    contributions=contributions,
-                    changed_at=changed_at - back,
-                )
+            earlier_rows.add(
+                {
+                    "account_id": account_id,
+                    "from_grade": "",
+                    "to_grade": then,
+                    "score": total,
+                    "model_id": model.pk,
+                    "reason": ChangeReason.FIRST,
+                    "contributions": contributions,
+                    "changed_at": changed_at - back,
+                }
             )
             moved_from[then].append(pk)
-    GradeChange.objects.bulk_create(earlier_rows, batch_size=BATCH_SIZE)
+    earlier_rows.write()
     # The rescore's row is now the move from the earlier grade to the current one.
     size = min(connection.features.max_query_params or 10000, 10000) - 10
     for then, pks in moved_from.items():
@@ -441,7 +446,7 @@ def _account_chunk(after: int, soon: datetime.date) -> tuple[int | None, list[di
     }
     demo_rows = []
     for row in rows:
-        if not (row["external_id"] or "").startswith(DEMO_PREFIX):
+        if not (row["external_id"] or "").startswith(ACCOUNT_PREFIX):
             continue
         deal = deals.get(row["pk"])
         row["rated"] = row["pk"] in rated
@@ -489,25 +494,25 @@ def create_demo_scoring(*, seed: int, accounts: int, today: datetime.date | None
     months = month_starts(today, history_months(accounts))
     soon = today + datetime.timedelta(days=active_model().soon_days)
     made = {"assessments": 0, "monthly sales": 0}
+    assessments = Rows(Assessment, now=timezone.now())
+    sales = Rows(MonthlySales, now=None, without=["id"])
     last = 0
     while True:
         last, rows = _account_chunk(last, soon)
         if last is None:
             break
-        assessments, sales = [], []
         for row in rows:
             index = _index(row["external_id"])
             if not row["rated"]:
                 rated = plan_assessment(random.Random(f"{seed}:rating:{index}"), row)
                 if rated is not None:
-                    assessments.append(rated)
+                    assessments.add(rated)
             if not row["has_sales"]:
                 rng = random.Random(f"{seed}:sales:{index}")
-                sales.extend(plan_sales(rng, row, months, today))
-        Assessment.objects.bulk_create(assessments, batch_size=BATCH_SIZE)
-        MonthlySales.objects.bulk_create(sales, batch_size=BATCH_SIZE)
-        made["assessments"] += len(assessments)
-        made["monthly sales"] += len(sales)
+                for month in plan_sales(rng, row, months, today):
+                    sales.add(month)
+        made["assessments"] += assessments.write()
+        made["monthly sales"] += sales.write()
 
     analyze(SEEDED_TABLES)
     since = timezone.now()

@@ -2,17 +2,18 @@
 
 Dates are relative to the moment of seeding, so a fresh demo always shows this week's
 planned visits, follow-ups due and overdue, accounts whose contact has lapsed, and
-development records waiting for the manager's review.
+development records waiting for the manager's review. Rows are plain values written
+with `keyaccounts.bulk.insert_rows` (accounts/demo.py says how).
 """
 
 import datetime
 import random
-from dataclasses import dataclass
 
 from django.utils import timezone
 
+from accounts.demo import DemoAccount, per_account, weighted
 from accounts.models import AccountStatus, Attitude
-from keyaccounts.bulk import fill_pks, stamp_change_seqs
+from keyaccounts.bulk import Rows, change_numbers, insert_rows, reserve_ids
 
 from .models import (
     DevelopmentRecord,
@@ -22,8 +23,6 @@ from .models import (
     VisitMethod,
     VisitStatus,
 )
-
-BATCH_SIZE = 5000
 
 PURPOSES = [
     "了解客户年度信息化预算与采购计划",
@@ -79,70 +78,59 @@ ATTITUDE_WEIGHTS = {
     Attitude.SKEPTIC: 2,
     Attitude.OPPONENT: 1,
 }
+FOLLOW_UP_METHODS = list(FollowUpMethod)
 
 
-@dataclass
-class DemoAccount:
-    index: int  # the account's number in the demo (1..N)
-    account: object  # a saved Account
-    contacts: list  # its saved Contacts
-    team: list  # Users on its account team besides the owner
-
-
-def weighted(rng: random.Random, weights: dict):
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
-
-
-def visits_per_account(*, index: int, total: int, accounts: int) -> int:
-    """Spread `total` visits over `accounts` accounts so they add up exactly."""
-    if accounts <= 0:
-        return 0
-    return round(total * index / accounts) - round(total * (index - 1) / accounts)
-
-
-def at_office_hours(rng: random.Random, day: datetime.date) -> datetime.datetime:
-    moment = datetime.datetime.combine(day, datetime.time(rng.randint(9, 16), rng.choice([0, 30])))
-    return timezone.make_aware(moment)
+def at_office_hours(rng: random.Random, day: datetime.date, tz) -> datetime.datetime:
+    """A half hour of the working day, in `tz` (the current time zone: what
+    `timezone.make_aware` gives)."""
+    return datetime.datetime.combine(
+        day, datetime.time(rng.randint(9, 16), rng.choice([0, 30])), tzinfo=tz
+    )
 
 
 def plan_visits(
-    item: DemoAccount, *, count: int, seed: int, today: datetime.date
-) -> list[tuple[Visit, list, list]]:
-    """[(unsaved Visit, contacts met, attendees)] for one account."""
+    item: DemoAccount, *, count: int, seed: int, today: datetime.date, tz=None
+) -> list[tuple[dict, list, list]]:
+    """[(the Visit's values, contacts met, attendees' user ids)] for one account; times
+    in `tz` (the current time zone unless given)."""
     rng = random.Random(f"{seed}:visits:{item.index}")
-    owner = item.account.owner
+    tz = tz or timezone.get_current_timezone()
+    owner_id = item.owner_id
+    team = [user_id for user_id, _role in item.team]
     lapsed = item.index % 6 == 2  # no contact for over 90 days: the reminder shows
     result = []
     for k in range(count):
-        visit = Visit(
-            external_id=f"demo-visit-{item.index:06d}-{k:03d}",
-            account=item.account,
-            owner=owner,
-            method=weighted(rng, METHOD_WEIGHTS),
-            purpose=rng.choice(PURPOSES),
-        )
+        method = weighted(rng, METHOD_WEIGHTS)
+        visit = {
+            "external_id": f"demo-visit-{item.index:06d}-{k:03d}",
+            "account_id": item.pk,
+            "owner_id": owner_id,
+            "method": method,
+            "purpose": rng.choice(PURPOSES),
+        }
         met = rng.sample(item.contacts, min(len(item.contacts), rng.choice([1, 1, 2])))
-        attendees = [u for u in item.team if rng.random() < 0.3]
+        attendees = [user_id for user_id in team if rng.random() < 0.3]
         if k == 0 and item.index % 3 == 0 and not lapsed:
             # The week ahead: a planned visit.
-            visit.status = VisitStatus.PLANNED
+            visit["status"] = VisitStatus.PLANNED
             day = today + datetime.timedelta(days=rng.randint(0, 6))
-            visit.planned_at = at_office_hours(rng, day)
-            visit.preparation = "准备客户案例与报价单；会前与售前顾问电话沟通。"
-            visit.pre_visit_call_held = rng.random() < 0.5
+            visit["planned_at"] = at_office_hours(rng, day, tz)
+            visit["preparation"] = "准备客户案例与报价单；会前与售前顾问电话沟通。"
+            visit["pre_visit_call_held"] = rng.random() < 0.5
             result.append((visit, met, attendees))
             continue
         days_ago = rng.randint(95, 200) if lapsed else rng.choice([1, 2, 3, 5, 9, 15, 25, 40, 70])
         day = today - datetime.timedelta(days=days_ago)
-        visit.status = VisitStatus.DONE
-        visit.occurred_at = at_office_hours(rng, day)
-        visit.duration_minutes = rng.choice([30, 45, 60, 90, 120])
-        visit.place = rng.choice(PLACES) if visit.method == VisitMethod.IN_PERSON else ""
-        visit.talking_points = rng.choice(TALKING_POINTS)
-        visit.customer_views = rng.choice(CUSTOMER_VIEWS)
-        visit.customer_attitude = weighted(rng, ATTITUDE_WEIGHTS)
-        visit.next_steps = rng.choice(NEXT_STEPS)
-        visit.follow_up_due = day + datetime.timedelta(days=7)
+        visit["status"] = VisitStatus.DONE
+        visit["occurred_at"] = at_office_hours(rng, day, tz)
+        visit["duration_minutes"] = rng.choice([30, 45, 60, 90, 120])
+        visit["place"] = rng.choice(PLACES) if method == VisitMethod.IN_PERSON else ""
+        visit["talking_points"] = rng.choice(TALKING_POINTS)
+        visit["customer_views"] = rng.choice(CUSTOMER_VIEWS)
+        visit["customer_attitude"] = weighted(rng, ATTITUDE_WEIGHTS)
+        visit["next_steps"] = rng.choice(NEXT_STEPS)
+        visit["follow_up_due"] = day + datetime.timedelta(days=7)
         roll = rng.random()
         if days_ago > 7:
             lag = (
@@ -151,29 +139,29 @@ def plan_visits(
         else:
             lag = rng.randint(1, days_ago) if roll < 0.4 else None
         if lag is not None and lag <= days_ago:
-            visit.followed_up_on = day + datetime.timedelta(days=lag)
-            visit.follow_up_method = rng.choice(list(FollowUpMethod))
-            visit.follow_up_feedback = rng.choice(FEEDBACK)
-            visit.followed_up_by = owner
+            visit["followed_up_on"] = day + datetime.timedelta(days=lag)
+            visit["follow_up_method"] = rng.choice(FOLLOW_UP_METHODS)
+            visit["follow_up_feedback"] = rng.choice(FEEDBACK)
+            visit["followed_up_by_id"] = owner_id
         result.append((visit, met, attendees))
     return result
 
 
-def plan_record(item: DemoAccount, *, seed: int, today: datetime.date):
-    """A development record for accounts under development, won or lost; else None."""
+def plan_record(item: DemoAccount, *, seed: int, today: datetime.date) -> dict | None:
+    """A development record's values for accounts under development, won or lost; else
+    None."""
     rng = random.Random(f"{seed}:record:{item.index}")
-    status = item.account.status
-    account = item.account
+    status = item.status
     started = today - datetime.timedelta(days=rng.randint(60, 180))
-    record = DevelopmentRecord(
-        external_id=f"demo-devrecord-{item.index:06d}",
-        account=account,
-        prepared_by=account.owner,
-        started_on=started,
-        prepared_on=today - datetime.timedelta(days=rng.randint(0, 10)),
-    )
+    record = {
+        "external_id": f"demo-devrecord-{item.index:06d}",
+        "account_id": item.pk,
+        "prepared_by_id": item.owner_id,
+        "started_on": started,
+        "prepared_on": today - datetime.timedelta(days=rng.randint(0, 10)),
+    }
     if status == AccountStatus.DEVELOPING:
-        record.remarks = "持续跟进中：重点争取评估者支持。"
+        record["remarks"] = "持续跟进中：重点争取评估者支持。"
         return record
     if status == AccountStatus.LOST:
         result = DevelopmentResult.FAILURE
@@ -181,41 +169,55 @@ def plan_record(item: DemoAccount, *, seed: int, today: datetime.date):
         result = DevelopmentResult.SUCCESS
     else:
         return None
-    record.result = result
-    record.summary = SUMMARIES[result]
-    record.closed_on = today - datetime.timedelta(days=rng.randint(5, 30))
-    record.prepared_on = record.closed_on
-    team = account.owner.sales_team
+    record["result"] = result
+    record["summary"] = SUMMARIES[result]
+    record["closed_on"] = today - datetime.timedelta(days=rng.randint(5, 30))
+    record["prepared_on"] = record["closed_on"]
     # Half of the finished records are already reviewed; the rest wait for the manager.
-    if team is not None and team.manager_id and team.manager_id != account.owner_id:
+    if item.manager_id and item.manager_id != item.owner_id:
         if item.index % 2 == 0:
-            record.reviewed_by_id = team.manager_id
-            record.reviewed_on = record.closed_on + datetime.timedelta(days=3)
+            record["reviewed_by_id"] = item.manager_id
+            record["reviewed_on"] = record["closed_on"] + datetime.timedelta(days=3)
     return record
 
 
-def create_demo_visits(items: list[DemoAccount], *, total: int, accounts: int, seed: int) -> dict:
-    """Bulk-create the visits and development records of these (newly made) accounts."""
-    today = timezone.localdate()
-    planned = []
-    for item in items:
-        count = visits_per_account(index=item.index, total=total, accounts=accounts)
-        planned.extend(plan_visits(item, count=count, seed=seed, today=today))
-    visits = [visit for visit, _, _ in planned]
-    Visit.objects.bulk_create(stamp_change_seqs(visits), batch_size=BATCH_SIZE)
-    fill_pks(Visit, visits)
-    met = [
-        Visit.contacts.through(visit_id=visit.pk, contact_id=contact.pk)
-        for visit, contacts, _ in planned
-        for contact in contacts
-    ]
-    Visit.contacts.through.objects.bulk_create(met, batch_size=BATCH_SIZE)
-    attended = [
-        Visit.attendees.through(visit_id=visit.pk, user_id=user.pk)
-        for visit, _, users in planned
-        for user in users
-    ]
-    Visit.attendees.through.objects.bulk_create(attended, batch_size=BATCH_SIZE)
-    records = [r for item in items if (r := plan_record(item, seed=seed, today=today))]
-    DevelopmentRecord.objects.bulk_create(stamp_change_seqs(records), batch_size=BATCH_SIZE)
-    return {"visits": len(visits), "development records": len(records)}
+class DemoVisits:
+    """The visits and development records of one run's new accounts (`new`: their
+    numbers, of `accounts`), written with each chunk of accounts (`create`). Their ids
+    and change numbers are reserved at the start, as accounts/demo.py explains."""
+
+    models = [Visit, Visit.contacts.through, Visit.attendees.through, DevelopmentRecord]
+
+    def __init__(self, *, new: list[int], accounts: int, total: int, seed: int):
+        self.total, self.accounts, self.seed = total, accounts, seed
+        count = sum(per_account(index=i, total=total, accounts=accounts) for i in new)
+        self.ids = iter(reserve_ids(Visit, count))
+        # A development record at most per account.
+        self.change_seqs = iter(change_numbers(count + len(new)))
+
+    def create(self, items: list[DemoAccount], *, now: datetime.datetime) -> dict:
+        """Write the visits and development records of these (just made) accounts."""
+        today, tz = timezone.localdate(), timezone.get_current_timezone()
+        visits = Rows(Visit, now=now)
+        met, attended = [], []
+        records = Rows(DevelopmentRecord, now=now, without=["id"])
+        for item in items:
+            count = per_account(index=item.index, total=self.total, accounts=self.accounts)
+            for visit, contacts, users in plan_visits(
+                item, count=count, seed=self.seed, today=today, tz=tz
+            ):
+                visit["id"] = pk = next(self.ids)
+                visit["change_seq"] = next(self.change_seqs)
+                visits.add(visit)
+                met.extend((pk, contact.pk) for contact in contacts)
+                attended.extend((pk, user_id) for user_id in users)
+        for item in items:
+            record = plan_record(item, seed=self.seed, today=today)
+            if record is not None:
+                record["change_seq"] = next(self.change_seqs)
+                records.add(record)
+        made = {"visits": visits.write()}
+        insert_rows(Visit.contacts.through, ["visit_id", "contact_id"], met)
+        insert_rows(Visit.attendees.through, ["visit_id", "user_id"], attended)
+        made["development records"] = records.write()
+        return made

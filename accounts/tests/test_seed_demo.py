@@ -1,7 +1,9 @@
-"""seed_demo: a believable demo company, the same on every run, and cheap at any size."""
+"""seed_demo: a believable demo company, the same on every run, and cheap at any size
+(accounts/demo.py and its siblings; how rows are written: keyaccounts/tests/test_seed_demo.py)."""
 
 import datetime
 import io
+import random
 from collections import Counter
 
 import pytest
@@ -11,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.buying_center import MAP_ROLES, assess_buying_center
-from accounts.management.commands.seed_demo import INDUSTRY_TITLES, TITLES
+from accounts.demo import INDUSTRY_TITLES, TITLES, Weighted
 from accounts.models import (
     Account,
     AccountCompetitor,
@@ -321,3 +323,17 @@ def test_every_seeded_record_has_its_own_change_number():
     ]
     assert 0 not in seqs
     assert len(set(seqs)) == len(seqs)
+
+
+def test_a_weighted_draw_is_the_one_random_choices_makes():
+    """Weighted only works out the totals once: the same seed still gives the same data."""
+    weights = {"prospect": 25, "developing": 30, "active": 0, "dormant": 10, "lost": 5}
+    ours, theirs = random.Random(42), random.Random(42)
+    draw = Weighted(weights)
+
+    drawn = [draw.pick(ours) for _ in range(2000)]
+
+    assert drawn == [
+        theirs.choices(list(weights), weights=list(weights.values()))[0] for _ in range(2000)
+    ]
+    assert set(drawn) == {"prospect", "developing", "dormant", "lost"}

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import AccountFactory, ContactFactory
+from keyaccounts import bulk
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from opportunities.models import Currency
 from opportunities.tests.factories import OpportunityFactory, default_stages
@@ -294,7 +295,8 @@ def test_a_burst_of_changes_queues_one_run_that_takes_them_all(
         with django_capture_on_commit_callbacks(execute=True):
             ContactFactory(account=weak_later)
             ContactFactory(account=strong_soon)
-        assert queued == [{"countdown": 1}]  # SCORING_RESCORE_DELAY_SECONDS in the tests
+        # SCORING_RESCORE_DELAY_SECONDS in the tests; nobody waits for a nudge's result.
+        assert [(o["countdown"], o["ignore_result"]) for o in queued] == [(1, True)]
 
         result = services.rescore_pending()  # what the queued task does
         assert result == {"scored": 2, "written": 2, "changed": 2}
@@ -440,7 +442,7 @@ def test_many_rows_go_to_postgresql_by_copy_with_the_same_result(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    monkeypatch.setattr(services, "COPY_FROM", 1)
+    monkeypatch.setattr(bulk, "COPY_FROM", 1)
     monkeypatch.setattr(services, "CHUNK", 1)
     AccountScore.objects.all().delete()
     GradeChange.objects.all().delete()

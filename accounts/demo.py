@@ -1,31 +1,33 @@
-"""Fill the database with a believable demo company, or with a large data set.
+"""The demo company's accounts, contacts, competitors and account teams, for `seed_demo`.
 
-`manage.py seed_demo` makes the demo: the East China key-account team (manager,
-rep1, rep2, presales1, pm1), an admin, 40 key accounts with competitors, about 200
-contacts in their buying centers, account teams, visits and 60 opportunities along
-the pipeline (opportunities/demo.py), and the accounts' ratings, monthly sales,
-grades and a week of grade movement (scoring/demo.py). The size options make the same
-shape at benchmark scale (`--accounts 100000 --contacts 500000`).
+`manage.py seed_demo` (keyaccounts/management/commands/seed_demo.py) makes the demo
+from this module and its siblings, `visits/demo.py`, `opportunities/demo.py` and
+`scoring/demo.py`: the East China key-account team (manager, rep1, rep2, presales1,
+pm1), an admin, 40 key accounts with competitors, about 200 contacts in their buying
+centers and the accounts' teams; the size options make the same shape at benchmark
+scale (`--accounts 100000 --contacts 500000`).
 
-Every row gets a deterministic external_id (`demo-account-0001`, `demo-contact-000001`)
-and every account draws from its own `random.Random`, so the same arguments always
-give the same data and a second run adds nothing. Rows go in with `bulk_create`, a
-chunk of accounts and all their contacts, competitors and team at a time.
+Every row gets a deterministic external_id (`demo-account-0001`,
+`demo-contact-000001`) and every account draws from its own `random.Random`, so the same
+arguments always give the same data and a second run adds nothing. Rows are made as
+plain values, every one final (ids reserved from the tables' sequences, change numbers,
+`created_at`), and written with `keyaccounts.bulk.insert_rows`: COPY on PostgreSQL, a
+multi-row INSERT elsewhere. A chunk of accounts goes at a time, with their contacts,
+competitors and team, then their visits and deals.
 """
 
 import random
-import time
+from bisect import bisect
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import accumulate
 
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from accounts.access import access_rebuild
-from accounts.duplicates import normalize_name
-from accounts.models import (
+from keyaccounts.bulk import Rows, change_numbers, reserve_ids
+
+from .duplicates import normalize_name
+from .models import (
     Account,
     AccountCompetitor,
     AccountStatus,
@@ -41,15 +43,12 @@ from accounts.models import (
     ThreatLevel,
     User,
 )
-from keyaccounts.bulk import existing_external_ids, fill_pks, stamp_change_seqs
-from opportunities.demo import create_demo_opportunities
-from scoring.demo import create_demo_scoring
-from visits.demo import DemoAccount, create_demo_visits
 
 PASSWORD = "demo12345"
-BATCH_SIZE = 5000
-# Accounts generated, checked and written together with their contacts, competitors
-# and team; about 5,000 contacts at the default ratio.
+BATCH_SIZE = 5000  # users (a few hundred at most)
+# Accounts made and written together with their contacts, competitors, team, visits and
+# deals: at the benchmark's ratios 5,000 contacts and 10,000 visits, a COPY of a few MB
+# per table, while the next chunk is made.
 ACCOUNT_CHUNK = 1000
 
 # --- names ---------------------------------------------------------------------------
@@ -443,8 +442,45 @@ CREDIT_WEIGHTS = {
 }
 
 
+GROWTH_WEIGHTS = {Level.LOW: 3, Level.MEDIUM: 5, Level.HIGH: 2}
+PURCHASE_COST_WEIGHTS = {Level.LOW: 2, Level.MEDIUM: 5, Level.HIGH: 3}
+TECHNOLOGY_WEIGHTS = {Level.LOW: 2, Level.MEDIUM: 4, Level.HIGH: 4}
+THREAT_WEIGHTS = {ThreatLevel.LOW: 2, ThreatLevel.MEDIUM: 5, ThreatLevel.HIGH: 3}
+# Our share of the account's purchases (%), low and high, by status.
+SHARES = {
+    AccountStatus.PROSPECT: (0, 0),
+    AccountStatus.DEVELOPING: (0, 10),
+    AccountStatus.ACTIVE: (10, 60),
+    AccountStatus.DORMANT: (5, 30),
+    AccountStatus.LOST: (0, 0),
+}
+
+
+class Weighted:
+    """A weighted draw: `pick(rng)` is `rng.choices(values, weights)[0]`, the same value
+    from the same generator state, with the running totals worked out once instead of
+    on every draw (millions of draws at benchmark size)."""
+
+    def __init__(self, weights: dict):
+        self.values = list(weights)
+        self.totals = list(accumulate(weights.values()))
+        self.total = self.totals[-1] + 0.0
+        self.last = len(self.values) - 1
+
+    def pick(self, rng: random.Random):
+        return self.values[bisect(self.totals, rng.random() * self.total, 0, self.last)]
+
+
+_WEIGHTED = {}
+
+
 def weighted(rng: random.Random, weights: dict):
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
+    """`rng.choices(list(weights), weights=weights.values())[0]` for a dict of weights
+    that never changes (the module's tables)."""
+    draw = _WEIGHTED.get(id(weights))
+    if draw is None or draw[0] is not weights:
+        draw = _WEIGHTED[id(weights)] = (weights, Weighted(weights))
+    return draw[1].pick(rng)
 
 
 def money(value: float) -> Decimal:
@@ -456,12 +492,27 @@ def chinese_name(rng: random.Random) -> tuple[str, str]:
     return rng.choice(SURNAMES), rng.choice(GIVEN_NAMES)
 
 
+ACCOUNT_PREFIX = "demo-account-"
+CONTACT_PREFIX = "demo-contact-"
+
+
 def account_external_id(i: int) -> str:
-    return f"demo-account-{i:04d}"
+    return f"{ACCOUNT_PREFIX}{i:04d}"
 
 
 def contact_external_id(n: int) -> str:
-    return f"demo-contact-{n:06d}"
+    return f"{CONTACT_PREFIX}{n:06d}"
+
+
+INDUSTRY_PICK = Weighted(dict(zip(INDUSTRIES, INDUSTRY_WEIGHTS, strict=True)))
+REGION_PICK = Weighted(dict(zip(REGIONS, REGION_WEIGHTS, strict=True)))
+COMPETITOR_COUNT = Weighted({0: 1, 1: 4, 2: 4, 3: 2})
+# Titles a contact of a role can have in an industry: the industry's own words count twice.
+ROLE_TITLES = {
+    (industry, role): TITLES[role] + INDUSTRY_TITLES.get((industry, role), []) * 2
+    for industry in INDUSTRIES
+    for role in TITLES
+}
 
 
 # --- the people on our side ----------------------------------------------------------
@@ -475,6 +526,7 @@ class Staff:
     teams: list  # [(SalesTeam, manager User, [rep User, ...], region)]
     reps: list = field(default_factory=list)  # rep1..repN, in order
     team_of: dict = field(default_factory=dict)  # username -> team index
+    manager_of: dict = field(default_factory=dict)  # user id -> their team's manager id
     created_users: int = 0
     created_teams: int = 0
 
@@ -571,6 +623,13 @@ def ensure_staff(*, reps: int, teams: int, seed: int) -> Staff:
         if spec.get("rep"):
             staff.reps.append(users[spec["username"]])
             staff.team_of[spec["username"]] = spec["team"]
+    # Whoever their team is now: users that existed before keep theirs.
+    managers = dict(
+        SalesTeam.objects.filter(
+            pk__in={user.sales_team_id for user in users.values()} - {None}
+        ).values_list("pk", "manager_id")
+    )
+    staff.manager_of = {user.pk: managers.get(user.sales_team_id) for user in users.values()}
     return staff
 
 
@@ -581,14 +640,35 @@ def ensure_staff(*, reps: int, teams: int, seed: int) -> Staff:
 class AccountPlan:
     index: int
     rng: random.Random
-    account: Account
+    account: dict  # the Account's values by attname
     team: list  # [(User, role)]
-    contacts: list = field(default_factory=list)  # [(Contact, is_decider)]
-    competitors: list = field(default_factory=list)
+    contacts: list = field(default_factory=list)  # [(the Contact's values, is_decider)]
+    competitors: list = field(default_factory=list)  # [AccountCompetitor values]
+
+
+@dataclass(slots=True)
+class DemoContact:
+    pk: int
+    buying_role: str
+    attitude: str
+
+
+@dataclass
+class DemoAccount:
+    """A demo account just written, as visits/demo.py and opportunities/demo.py need it."""
+
+    index: int  # the account's number in the demo (1..N)
+    pk: int
+    owner_id: int
+    status: str
+    manager_id: int | None  # the manager of the owner's sales team
+    contacts: list  # [DemoContact], in the order they were made
+    team: list  # [(user id, role)] on its account team besides the owner, as planned
+    competitors: list  # [AccountCompetitor values], in the order they were made
 
 
 class Generator:
-    """Makes unsaved rows; every account draws from its own seeded Random."""
+    """Makes the values of new rows; every account draws from its own seeded Random."""
 
     def __init__(self, *, seed: int, staff: Staff, accounts: int, contacts: int):
         self.seed = seed
@@ -626,38 +706,40 @@ class Generator:
         if i <= len(INDUSTRIES):
             industry = INDUSTRIES[i - 1]
         else:
-            industry = rng.choices(INDUSTRIES, weights=INDUSTRY_WEIGHTS)[0]
+            industry = INDUSTRY_PICK.pick(rng)
         if rng.random() < 0.6:
             region = team_region
         else:
-            region = rng.choices(REGIONS, weights=REGION_WEIGHTS)[0]
+            region = REGION_PICK.pick(rng)
         city = rng.choice(REGION_CITIES[region])
         place = region if rng.random() < 0.08 else city
         # Distinct brands for the first accounts keep the small demo free of twin names.
         brand = self.brands[i - 1] if i <= len(self.brands) else rng.choice(BRANDS)
         name = rng.choice(ACCOUNT_NAMES[industry]).format(place=place, brand=brand)
         status = weighted(rng, STATUS_WEIGHTS)
-        account = Account(
-            external_id=account_external_id(i),
-            name=name,
-            name_key=normalize_name(name),  # bulk_create skips Account.save
-            industry=industry,
-            region=region,
-            status=status,
-            owner=owner,
-            website=f"https://www.demo{i:04d}.example.com",
-            address=f"{city}市{rng.choice(DISTRICTS)}{rng.choice(STREETS)}{rng.randint(1, 999)}号",
-            customer_markets=CUSTOMER_MARKETS[industry],
-            logistics=(
+        account = {
+            "external_id": account_external_id(i),
+            "name": name,
+            "name_key": normalize_name(name),  # what Account.save would store
+            "industry": industry,
+            "region": region,
+            "status": status,
+            "owner_id": owner.pk,
+            "website": f"https://www.demo{i:04d}.example.com",
+            "address": f"{city}市{rng.choice(DISTRICTS)}{rng.choice(STREETS)}"
+            f"{rng.randint(1, 999)}号",
+            "customer_markets": CUSTOMER_MARKETS[industry],
+            "logistics": (
                 ""
                 if industry in (Industry.GOVERNMENT, Industry.EDUCATION)
                 else rng.choice(LOGISTICS)
             ),
-            policy_factors=POLICY_FACTORS[industry],
-            growth_potential=weighted(rng, {Level.LOW: 3, Level.MEDIUM: 5, Level.HIGH: 2}),
-            purchase_cost_level=weighted(rng, {Level.LOW: 2, Level.MEDIUM: 5, Level.HIGH: 3}),
-            technology_content=weighted(rng, {Level.LOW: 2, Level.MEDIUM: 4, Level.HIGH: 4}),
-        )
+            "policy_factors": POLICY_FACTORS[industry],
+            "growth_potential": weighted(rng, GROWTH_WEIGHTS),
+            "purchase_cost_level": weighted(rng, PURCHASE_COST_WEIGHTS),
+            "technology_content": weighted(rng, TECHNOLOGY_WEIGHTS),
+            "notes": "",
+        }
         self.fill_numbers(rng, account)
 
         team = []
@@ -672,30 +754,29 @@ class Generator:
             if status in (AccountStatus.ACTIVE, AccountStatus.DEVELOPING) and rng.random() < 0.5:
                 team.append((self.pm, AccountTeamRole.PROJECT_MANAGER))
         # The executive sponsor joins the biggest accounts and a few others.
-        big = account.annual_budget is not None and account.annual_budget >= 10000
+        big = account.get("annual_budget") is not None and account["annual_budget"] >= 10000
         if owner != manager and (big or rng.random() < 0.2):
             team.append((manager, AccountTeamRole.EXECUTIVE_SPONSOR))
 
         plan = AccountPlan(index=i, rng=rng, account=account, team=team)
-        for name in rng.sample(COMPETITOR_NAMES, rng.choices([0, 1, 2, 3], [1, 4, 4, 2])[0]):
+        for name in rng.sample(COMPETITOR_NAMES, COMPETITOR_COUNT.pick(rng)):
             strengths, weaknesses = COMPETITORS[name]
             plan.competitors.append(
-                AccountCompetitor(
-                    name=name,
-                    strengths="；".join(rng.sample(strengths, min(2, len(strengths)))),
-                    weaknesses=rng.choice(weaknesses),
-                    threat=weighted(
-                        rng, {ThreatLevel.LOW: 2, ThreatLevel.MEDIUM: 5, ThreatLevel.HIGH: 3}
-                    ),
-                )
+                {
+                    "name": name,
+                    "strengths": "；".join(rng.sample(strengths, min(2, len(strengths)))),
+                    "weaknesses": rng.choice(weaknesses),
+                    "threat": weighted(rng, THREAT_WEIGHTS),
+                }
             )
         self.plan_contacts(plan, industry=industry, manager=manager)
         opposed = any(
-            contact.buying_role == BuyingRole.EVALUATOR and contact.attitude == Attitude.OPPONENT
+            contact["buying_role"] == BuyingRole.EVALUATOR
+            and contact["attitude"] == Attitude.OPPONENT
             for contact, _ in plan.contacts
         )
-        if self.opponent_evaluator(i) and opposed and not plan.account.notes:
-            plan.account.notes = "技术评估负责人倾向竞争对手方案，需尽快安排技术交流。"
+        if self.opponent_evaluator(i) and opposed and not account["notes"]:
+            account["notes"] = "技术评估负责人倾向竞争对手方案，需尽快安排技术交流。"
         return plan
 
     def owner_of(self, i: int) -> tuple[User, int]:
@@ -706,56 +787,49 @@ class Generator:
             return self.staff.teams[team_index][1], team_index
         return rep, team_index
 
-    def fill_numbers(self, rng: random.Random, account: Account) -> None:
-        industry = account.industry
+    def fill_numbers(self, rng: random.Random, account: dict) -> None:
+        industry = account["industry"]
         (low, high), per_head = SIZES[industry]
         employees = round(low * (high / low) ** rng.random())
-        account.employees = employees
+        account["employees"] = employees
         if per_head is None:
             budget = employees * rng.uniform(1, 5)
         else:
             revenue = employees * rng.uniform(*per_head)
-            account.annual_revenue = money(revenue)
+            account["annual_revenue"] = money(revenue)
             budget = revenue * rng.uniform(0.002, 0.015)
         budget = max(budget, 30.0)
-        account.annual_budget = money(budget)
-        account.category_purchases = money(budget * rng.uniform(0.5, 1.0))
-        share = {
-            AccountStatus.PROSPECT: (0, 0),
-            AccountStatus.DEVELOPING: (0, 10),
-            AccountStatus.ACTIVE: (10, 60),
-            AccountStatus.DORMANT: (5, 30),
-            AccountStatus.LOST: (0, 0),
-        }[account.status]
-        account.our_share = money(rng.uniform(*share))
+        account["annual_budget"] = money(budget)
+        account["category_purchases"] = money(budget * rng.uniform(0.5, 1.0))
+        account["our_share"] = money(rng.uniform(*SHARES[account["status"]]))
         expected = budget * rng.uniform(0.1, 0.4)
-        account.expected_sales = money(expected)
-        account.expected_profit = money(expected * rng.uniform(0.15, 0.35))
-        account.cost_to_serve = money(expected * rng.uniform(0.05, 0.25))
+        account["expected_sales"] = money(expected)
+        account["expected_profit"] = money(expected * rng.uniform(0.15, 0.35))
+        account["cost_to_serve"] = money(expected * rng.uniform(0.05, 0.25))
 
         if industry == Industry.GOVERNMENT:
-            account.credit_rating = rng.choice([CreditRating.AAA, CreditRating.UNRATED])
-            account.payment_cycle_days = rng.choice([90, 120, 180, 240])
+            account["credit_rating"] = rng.choice([CreditRating.AAA, CreditRating.UNRATED])
+            account["payment_cycle_days"] = rng.choice([90, 120, 180, 240])
             return
-        account.credit_rating = weighted(rng, CREDIT_WEIGHTS)
+        account["credit_rating"] = weighted(rng, CREDIT_WEIGHTS)
         if industry == Industry.FINANCE:
-            account.debt_to_asset_ratio = money(rng.uniform(85, 93))
-            account.return_on_assets = money(rng.uniform(0.5, 1.5))
+            account["debt_to_asset_ratio"] = money(rng.uniform(85, 93))
+            account["return_on_assets"] = money(rng.uniform(0.5, 1.5))
         elif industry == Industry.EDUCATION:
-            account.debt_to_asset_ratio = money(rng.uniform(20, 50))
+            account["debt_to_asset_ratio"] = money(rng.uniform(20, 50))
         else:
-            account.debt_to_asset_ratio = money(rng.uniform(30, 75))
-            account.return_on_assets = money(rng.uniform(0.5, 12))
+            account["debt_to_asset_ratio"] = money(rng.uniform(30, 75))
+            account["return_on_assets"] = money(rng.uniform(0.5, 12))
         if industry in NET_MARGIN:
-            account.net_profit_margin = money(rng.uniform(*NET_MARGIN[industry]))
+            account["net_profit_margin"] = money(rng.uniform(*NET_MARGIN[industry]))
         if industry == Industry.EDUCATION:
-            account.payment_cycle_days = rng.choice([60, 90, 120, 180])
+            account["payment_cycle_days"] = rng.choice([60, 90, 120, 180])
         elif industry == Industry.FINANCE:
-            account.payment_cycle_days = rng.choice([30, 45, 60])
+            account["payment_cycle_days"] = rng.choice([30, 45, 60])
         else:
-            account.payment_cycle_days = rng.choice([30, 45, 60, 90, 120, 150, 180])
+            account["payment_cycle_days"] = rng.choice([30, 45, 60, 90, 120, 150, 180])
         if industry in INVENTORY_DAYS:
-            account.inventory_cycle_days = rng.randint(*INVENTORY_DAYS[industry])
+            account["inventory_cycle_days"] = rng.randint(*INVENTORY_DAYS[industry])
 
     def plan_contacts(self, plan: AccountPlan, *, industry: str, manager: User) -> None:
         i, rng, account = plan.index, plan.rng, plan.account
@@ -775,13 +849,12 @@ class Generator:
         roles += [rng.choice(EXTRA_ROLES) for _ in range(max(0, count - len(roles)))]
         roles = roles[:count]
         on_team = {user.pk for user, _ in plan.team}
-        first_competitor = plan.competitors[0].name if plan.competitors else "竞争对手"
+        first_competitor = plan.competitors[0]["name"] if plan.competitors else "竞争对手"
+        owner_id = account["owner_id"]
 
         for n, role in enumerate(roles):
             surname, given = chinese_name(rng)
-            title, department = rng.choice(
-                TITLES[role] + INDUSTRY_TITLES.get((industry, role), []) * 2
-            )
+            title, department = rng.choice(ROLE_TITLES[industry, role])
             attitude = weighted(rng, ATTITUDES[role])
             notes = ""
             if (
@@ -795,246 +868,165 @@ class Generator:
                 influence = Level.HIGH
             else:
                 influence = Level.MEDIUM if rng.random() < 0.6 else Level.LOW
-            if role == BuyingRole.DECIDER and (manager.pk in on_team or manager == account.owner):
+            if role == BuyingRole.DECIDER and (manager.pk in on_team or manager.pk == owner_id):
                 # The multi-level communication system: our executive meets their decider.
-                relationship_owner = manager
+                relationship_owner_id = manager.pk
             elif role == BuyingRole.EVALUATOR and self.presales.pk in on_team:
-                relationship_owner = self.presales
+                relationship_owner_id = self.presales.pk
             else:
-                relationship_owner = account.owner
+                relationship_owner_id = owner_id
             known = rng.random() < 0.7
-            contact = Contact(
-                external_id=contact_external_id(start + n + 1),
-                account=account,
-                name=surname + given,
-                title=title,
-                department=department,
-                phone=f"1{rng.choice('3589')}{rng.randrange(10)}{rng.randrange(10**8):08d}",
-                email=f"contact{start + n + 1}@demo{i:04d}.example.com"
-                if rng.random() < 0.7
-                else "",
-                buying_role=role,
-                influence=influence,
-                attitude=attitude,
-                job_interests=rng.choice(JOB_INTERESTS[role]) if known else "",
-                personal_interests=rng.choice(PERSONAL_INTERESTS) if known else "",
-                personality=rng.choice(PERSONALITIES) if known else "",
-                pressures=rng.choice(PRESSURES[role]) if known else "",
-                hobbies="、".join(rng.sample(HOBBIES, 2)) if known else "",
-                relationship_owner=relationship_owner,
-                is_active=not (role == BuyingRole.OTHER and rng.random() < 0.15),
-                notes=notes,
-            )
+            number = start + n + 1
+            phone = f"1{rng.choice('3589')}{rng.randrange(10)}{rng.randrange(10**8):08d}"
+            email = f"contact{number}@demo{i:04d}.example.com" if rng.random() < 0.7 else ""
+            contact = {
+                "external_id": contact_external_id(number),
+                "name": surname + given,
+                "title": title,
+                "department": department,
+                "phone": phone,
+                "email": email,
+                "buying_role": role,
+                "influence": influence,
+                "attitude": attitude,
+                "job_interests": rng.choice(JOB_INTERESTS[role]) if known else "",
+                "personal_interests": rng.choice(PERSONAL_INTERESTS) if known else "",
+                "personality": rng.choice(PERSONALITIES) if known else "",
+                "pressures": rng.choice(PRESSURES[role]) if known else "",
+                "hobbies": "、".join(rng.sample(HOBBIES, 2)) if known else "",
+                "relationship_owner_id": relationship_owner_id,
+                "is_active": not (role == BuyingRole.OTHER and rng.random() < 0.15),
+                "notes": notes,
+                "is_coach": False,
+            }
             plan.contacts.append((contact, role == BuyingRole.DECIDER))
 
         if self.lacks_coach(i):
-            if not account.notes:
-                account.notes = "尚未发展内线，需要在使用部门或技术部门寻找支持者。"
+            if not account["notes"]:
+                account["notes"] = "尚未发展内线，需要在使用部门或技术部门寻找支持者。"
             return
         # The coach is often not senior: a user, evaluator, purchaser or assistant who
         # likes our solution.
         candidates = [
             contact
             for contact, is_decider in plan.contacts
-            if not is_decider and contact.is_active and contact.attitude != Attitude.OPPONENT
+            if not is_decider and contact["is_active"] and contact["attitude"] != Attitude.OPPONENT
         ]
         if candidates:
             coach = rng.choice(candidates)
-            coach.is_coach = True
-            coach.attitude = Attitude.CHAMPION if rng.random() < 0.7 else Attitude.SUPPORTER
-        if self.lacks_decider(i) and not account.notes:
-            account.notes = "决策层尚未接触，需要通过内线引荐。"
+            coach["is_coach"] = True
+            coach["attitude"] = Attitude.CHAMPION if rng.random() < 0.7 else Attitude.SUPPORTER
+        if self.lacks_decider(i) and not account["notes"]:
+            account["notes"] = "决策层尚未接触，需要通过内线引荐。"
 
 
-# --- the command ---------------------------------------------------------------------
+# --- writing -----------------------------------------------------------------------
 
 
-class Command(BaseCommand):
-    help = (
-        "Create a believable demo company (users, teams, key accounts, contacts, competitors,"
-        " visits, development records, opportunities, ratings, monthly sales and grades)."
-        " Idempotent: rows are keyed by username, team name and external_id. The size"
-        " options make large data sets for benchmarks."
-    )
+def demo_external_ids(model, prefix: str) -> set[str]:
+    """The external ids starting with `prefix` that `model`'s rows hold, in the recycle
+    bin too: one read, however many the demo has (none, the first time)."""
+    rows = model.all_objects.filter(external_id__startswith=prefix)
+    return set(rows.values_list("external_id", flat=True))
 
-    def add_arguments(self, parser):
-        parser.add_argument("--accounts", type=int, default=40, help="key accounts (40)")
-        parser.add_argument("--contacts", type=int, default=200, help="contacts in total (200)")
-        parser.add_argument("--visits", type=int, default=240, help="visits in total (240)")
-        parser.add_argument(
-            "--opportunities", type=int, default=60, help="opportunities in total (60)"
-        )
-        parser.add_argument("--reps", type=int, default=2, help="sales reps, at least 2 (2)")
-        parser.add_argument("--teams", type=int, default=1, help="sales teams (1)")
-        parser.add_argument("--seed", type=int, default=42, help="random seed (42)")
 
-    def handle(self, *args, **options):
-        accounts, contacts = options["accounts"], options["contacts"]
-        reps, teams, seed = options["reps"], options["teams"], options["seed"]
-        if accounts < 0 or contacts < 0:
-            raise CommandError("--accounts and --contacts cannot be negative.")
-        if reps < 2:
-            raise CommandError("--reps must be at least 2 (rep1 and rep2 always exist).")
-        if teams < 1:
-            raise CommandError("--teams must be at least 1.")
-        visits, opportunities = options["visits"], options["opportunities"]
-        if visits < 0 or opportunities < 0:
-            raise CommandError("--visits and --opportunities cannot be negative.")
+def per_account(*, index: int, total: int, accounts: int) -> int:
+    """Account number `index`'s share of `total` rows (visits, deals) spread over
+    `accounts` accounts, so that the shares add up exactly."""
+    if accounts <= 0:
+        return 0
+    return round(total * index / accounts) - round(total * (index - 1) / accounts)
 
-        started = time.monotonic()
-        created = dict.fromkeys(
-            [
-                "accounts",
-                "contacts",
-                "competitors",
-                "team members",
-                "visits",
-                "development records",
-                "opportunities",
-            ],
-            0,
-        )
-        # One transaction: a failure leaves nothing behind, and SQLite writes far faster.
-        with transaction.atomic():
-            staff = ensure_staff(reps=reps, teams=teams, seed=seed)
-            generator = Generator(seed=seed, staff=staff, accounts=accounts, contacts=contacts)
-            for first in range(1, accounts + 1, ACCOUNT_CHUNK):
-                last = min(first + ACCOUNT_CHUNK - 1, accounts)
-                chunk = self.write_chunk(
-                    generator,
-                    first,
-                    last,
-                    visits=visits,
-                    opportunities=opportunities,
-                    total_accounts=accounts,
-                )
-                for key, n in chunk.items():
-                    created[key] += n
-                if options["verbosity"] >= 2 or (
-                    accounts >= 10 * ACCOUNT_CHUNK and last % 10000 == 0
-                ):
-                    self.stdout.write(f"  {last}/{accounts} accounts")
-            # Ratings and sales of the demo accounts, one rescore of every account, and a
-            # week's grade movement to look at (scoring/demo.py).
-            scoring_started = time.monotonic()
-            scoring = create_demo_scoring(seed=seed, accounts=accounts)
-            scoring_seconds = time.monotonic() - scoring_started
-            # Bulk inserts send no signals: who sees what, in one set-based rebuild.
-            access_rebuild()
 
-        elapsed = time.monotonic() - started
-        skipped = accounts - created["accounts"]
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready in {elapsed:.1f} s (seed {seed})."))
-        self.stdout.write(
-            f"  created {staff.created_users} users, {staff.created_teams} sales teams,"
-            f" {created['accounts']} accounts ({skipped} already there),"
-            f" {created['contacts']} contacts, {created['competitors']} competitors,"
-            f" {created['team members']} account team members, {created['visits']} visits,"
-            f" {created['development records']} development records,"
-            f" {created['opportunities']} opportunities"
-        )
-        grades = ", ".join(f"{grade} {n}" for grade, n in scoring["grades"].items())
-        self.stdout.write(
-            f"  created {scoring['assessments']} assessments,"
-            f" {scoring['monthly sales']} monthly sales rows;"
-            f" rescored {scoring['scored']} accounts ({scoring['grade changes']} grade changes;"
-            f" now {grades}), back-dated {scoring['upgrades']} upgrades and"
-            f" {scoring['downgrades']} downgrades into last week's grade history"
-            f" ({scoring_seconds:.1f} s)"
-        )
-        self.stdout.write(
-            "\nLog in with password demo12345 (demo only: change or delete these users"
-            " before real use):\n"
-            "  admin       superuser\n"
-            f"  manager     manager of {staff.teams[0][0].name}\n"
-            "  rep1, rep2  sales reps (each owns accounts the other cannot see)\n"
-            "  presales1   presales consultant\n"
-            "  pm1         project manager"
-        )
-        if reps > 2:
-            self.stdout.write(f"  rep3..rep{reps}  more sales reps")
-        if teams > 1:
-            self.stdout.write(f"  manager2..manager{teams}  managers of the other teams")
+class DemoAccounts:
+    """The demo accounts of one run, written a chunk at a time (`create`).
 
-    def write_chunk(
-        self,
-        generator: Generator,
-        first: int,
-        last: int,
-        *,
-        visits: int,
-        opportunities: int,
-        total_accounts: int,
-    ) -> dict:
-        ids = [account_external_id(i) for i in range(first, last + 1)]
-        existing = existing_external_ids(Account, ids)
-        plans = [
-            generator.plan(i)
-            for i in range(first, last + 1)
-            if account_external_id(i) not in existing
-        ]
-        if not plans:
-            return {}
-        accounts = [plan.account for plan in plans]
-        Account.objects.bulk_create(stamp_change_seqs(accounts), batch_size=BATCH_SIZE)
-        fill_pks(Account, accounts)
+    What needs the database is done first, for the whole run: which accounts and
+    contacts exist already, and the ids and change numbers of the rows to make (in the
+    order the rows are made: the changes feed reads them in that order). Making the
+    chunks then asks the database nothing, so their writes can go on in the background
+    (`keyaccounts.bulk.copy_in_background`)."""
 
-        # Contacts of accounts made now; a contact id already taken (an earlier run with
-        # other sizes) is skipped rather than duplicated.
-        all_contacts = [
-            (contact, is_decider) for plan in plans for contact, is_decider in plan.contacts
-        ]
-        taken = existing_external_ids(Contact, [c.external_id for c, _ in all_contacts])
-        all_contacts = [(c, d) for c, d in all_contacts if c.external_id not in taken]
-        for contact, _ in all_contacts:
-            contact.account_id = contact.account.pk
-        # Deciders first: the others report to them, which needs their primary keys.
-        deciders = [contact for contact, is_decider in all_contacts if is_decider]
-        Contact.objects.bulk_create(stamp_change_seqs(deciders), batch_size=BATCH_SIZE)
-        fill_pks(Contact, deciders)
-        decider_of = {contact.account_id: contact for contact in deciders}
-        others = [contact for contact, is_decider in all_contacts if not is_decider]
-        for contact in others:
-            decider = decider_of.get(contact.account_id)
-            if decider is not None:
-                contact.reports_to = decider
-        Contact.objects.bulk_create(stamp_change_seqs(others), batch_size=BATCH_SIZE)
+    models = [Account, Contact, AccountCompetitor, AccountTeamMember]  # what it writes
 
-        competitors = []
-        members = []
-        for plan in plans:
-            for competitor in plan.competitors:
-                competitor.account = plan.account
-                competitors.append(competitor)
-            for user, role in plan.team:
-                members.append(AccountTeamMember(account=plan.account, user=user, role=role))
-        AccountCompetitor.objects.bulk_create(competitors, batch_size=BATCH_SIZE)
-        AccountTeamMember.objects.bulk_create(members, batch_size=BATCH_SIZE)
-
-        contacts_of = {}
-        for contact, _ in all_contacts:
-            contacts_of.setdefault(contact.account_id, []).append(contact)
-        fill_pks(Contact, others)
-        demo_accounts = [
-            DemoAccount(
-                index=plan.index,
-                account=plan.account,
-                contacts=contacts_of.get(plan.account.pk, []),
-                team=[user for user, _ in plan.team],
-            )
-            for plan in plans
-        ]
-        visit_counts = create_demo_visits(
-            demo_accounts, total=visits, accounts=total_accounts, seed=generator.seed
-        )
-        opportunity_counts = create_demo_opportunities(
-            demo_accounts, total=opportunities, accounts=total_accounts, seed=generator.seed
-        )
-        return {
-            **visit_counts,
-            **opportunity_counts,
-            "accounts": len(accounts),
-            "contacts": len(all_contacts),
-            "competitors": len(competitors),
-            "team members": len(members),
+    def __init__(self, *, seed: int, staff: Staff, accounts: int, contacts: int):
+        self.generator = Generator(seed=seed, staff=staff, accounts=accounts, contacts=contacts)
+        self.total = accounts
+        existing = demo_external_ids(Account, ACCOUNT_PREFIX)
+        # The numbers of the accounts to make (1..N), in order.
+        self.new = [i for i in range(1, accounts + 1) if account_external_id(i) not in existing]
+        self._new = set(self.new)
+        starts = self.generator.contact_starts
+        # A contact number already taken (an earlier run with other sizes) is skipped
+        # rather than duplicated.
+        taken = demo_external_ids(Contact, CONTACT_PREFIX)
+        self.taken = {
+            external_id
+            for i in self.new
+            for n in range(starts[i - 1] + 1, starts[i] + 1)
+            if (external_id := contact_external_id(n)) in taken
         }
+        contact_count = sum(starts[i] - starts[i - 1] for i in self.new) - len(self.taken)
+        self.account_ids = iter(reserve_ids(Account, len(self.new)))
+        self.contact_ids = iter(reserve_ids(Contact, contact_count))
+        self.change_seqs = iter(change_numbers(len(self.new) + contact_count))
+
+    def create(self, first: int, last: int, *, now) -> tuple[list[DemoAccount], dict]:
+        """Write the new accounts numbered `first` to `last` with their contacts,
+        competitors and account teams. Returns the accounts made, for their visits and
+        deals, and the counts of rows written."""
+        plans = [self.generator.plan(i) for i in range(first, last + 1) if i in self._new]
+        if not plans:
+            return [], {}
+        accounts = Rows(Account, now=now)
+        contacts = Rows(Contact, now=now)
+        competitors = Rows(AccountCompetitor, now=now, without=["id"])
+        members = Rows(AccountTeamMember, now=now, without=["id"])
+        manager_of = self.generator.staff.manager_of
+        made = []
+        for plan in plans:
+            account = plan.account
+            account["id"] = pk = next(self.account_ids)
+            account["change_seq"] = next(self.change_seqs)
+            accounts.add(account)
+            planned = [
+                (values, is_decider)
+                for values, is_decider in plan.contacts
+                if values["external_id"] not in self.taken
+            ]
+            for values, _ in planned:
+                values["id"] = next(self.contact_ids)
+                values["account_id"] = pk
+            # The others report to the decider.
+            decider = next((values["id"] for values, is_decider in planned if is_decider), None)
+            for values, is_decider in planned:
+                values["change_seq"] = next(self.change_seqs)
+                if not is_decider:
+                    values["reports_to_id"] = decider
+                contacts.add(values)
+            for values in plan.competitors:
+                competitors.add({**values, "account_id": pk})
+            for user, role in plan.team:
+                members.add({"account_id": pk, "user_id": user.pk, "role": role})
+            made.append(
+                DemoAccount(
+                    index=plan.index,
+                    pk=pk,
+                    owner_id=account["owner_id"],
+                    status=account["status"],
+                    manager_id=manager_of.get(account["owner_id"]),
+                    contacts=[
+                        DemoContact(values["id"], values["buying_role"], values["attitude"])
+                        for values, _ in planned
+                    ],
+                    team=[(user.pk, role) for user, role in plan.team],
+                    competitors=plan.competitors,
+                )
+            )
+        counts = {
+            "accounts": accounts.write(),
+            "contacts": contacts.write(),
+            "competitors": competitors.write(),
+            "team members": members.write(),
+        }
+        return made, counts
