@@ -8,7 +8,6 @@ go through `scoring.services`.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import is_manager
 from accounts.views import _visible_account, add_errors
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.paging import keyset_page
 
 from . import services
 from .forms import RATINGS, AssessmentForm, GradePinForm
@@ -25,6 +25,8 @@ from .models import Assessment, Factor, GradeChange, GradePin, bilingual, pin_in
 from .specs import explained
 
 HISTORY_PAGE_SIZE = 25
+# Newest first, read from the (account, changed_at, id) index.
+GRADE_HISTORY_ORDER = ("-changed_at", "-pk")
 
 
 def _grade_url(account) -> str:
@@ -56,15 +58,14 @@ def factor_moves(before: list[dict], after: list[dict]) -> list[dict]:
 
 def grade_history_view(request, account_pk):
     account = _visible_account(request, account_pk, "score__model")
-    changes = (
-        GradeChange.objects.filter(account=account)
-        .select_related("model")
-        .order_by("-changed_at", "-pk")
-    )
-    page = Paginator(changes, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    start, end = page.start_index(), page.end_index()  # 1-based, inclusive; 0: none
-    # The page's changes and the one before its last, to say what moved in each: one query.
-    window = list(changes[start - 1 : end + 1]) if end else []
+    changes = GradeChange.objects.filter(account=account).select_related("model")
+    page = keyset_page(request, changes, GRADE_HISTORY_ORDER, size=HISTORY_PAGE_SIZE)
+    # The page's changes and the one before its last (read with the page going forward),
+    # to say what moved in each.
+    window = list(page.object_list)
+    following = page.following()
+    if following is not None:
+        window.append(following)
     # Each change with its own version's labels (kept in memory per version).
     parts = [explained(change) for change in window]
     rows = [
@@ -76,7 +77,7 @@ def grade_history_view(request, account_pk):
                 else None  # the first grade: nothing to compare with
             ),
         }
-        for index, change in enumerate(window[: end - start + 1] if end else [])
+        for index, change in enumerate(page.object_list)
     ]
     return render(
         request,

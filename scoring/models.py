@@ -277,7 +277,13 @@ class AccountScore(models.Model):
     class Meta:
         verbose_name = _("account score")
         verbose_name_plural = _("account scores")
-        indexes = [models.Index(fields=["grade", "score"])]
+        indexes = [
+            models.Index(fields=["grade", "score"]),
+            # The account list sorted by grade or by score, ties by the account's id
+            # (keyaccounts.paging; accounts.filters.account_list_ordering).
+            models.Index(fields=["grade", "account"], name="score_grade_list_idx"),
+            models.Index(fields=["score", "account"], name="score_score_list_idx"),
+        ]
 
     def __str__(self):
         return f"{self.account_id}: {self.grade} ({self.score})"
@@ -326,7 +332,8 @@ class GradeChange(models.Model):
         verbose_name = _("grade change")
         verbose_name_plural = _("grade changes")
         ordering = ["-changed_at", "-pk"]
-        indexes = [models.Index(fields=["account", "-changed_at"])]
+        # An account's grade history, newest first, ties by id (account_views).
+        indexes = [models.Index(fields=["account", "-changed_at", "-id"], name="grade_history_idx")]
 
     def __str__(self):
         return f"{self.account_id}: {self.from_grade or '–'} → {self.to_grade}"
@@ -420,7 +427,8 @@ class MonthlySales(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "month"], name="one_sales_row_per_month"),
         ]
-        indexes = [models.Index(fields=["month", "account"])]
+        # The sales list's order (table_views.SALES_ORDER), and months of every account.
+        indexes = [models.Index(fields=["-month", "account", "id"], name="sales_list_idx")]
 
     def __str__(self):
         return f"{self.account_id} {self.month:%Y-%m}"

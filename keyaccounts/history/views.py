@@ -5,10 +5,10 @@ Each finds its record through the type's visibility selector, the recycle bin in
 and anything outside the rule answers 404.
 """
 
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
 from accounts.selectors import accounts_visible_to, contacts_visible_to
+from keyaccounts.paging import list_page
 from opportunities.selectors import opportunities_visible_to
 from visits.selectors import development_records_visible_to, visits_visible_to
 
@@ -18,10 +18,11 @@ PAGE_SIZE = 50
 
 
 def history_page(request, record):
-    """The timeline of `record` (already checked visible), 50 entries a page."""
-    page = Paginator(record_timeline(record, user=request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    """The timeline of `record` (already checked visible), 50 entries a page. The
+    timeline is read whole (each entry compares a row with the one before it), so its
+    cost follows the record's history; the pages share the lists' links and cursors."""
+    entries = record_timeline(record, user=request.user)
+    page = list_page(request, entries, key=lambda entry: entry.sort_key, size=PAGE_SIZE)
     return render(
         request,
         "history/timeline.html",

@@ -4,6 +4,9 @@ from django.db.models import QuerySet
 
 from .models import Deletion
 
+# The bin's order, latest first: its page (keyset) and its export.
+BIN_ORDER = ("-deleted_at", "-pk")
+
 
 def deletions_visible_to(user, *, in_bin: bool = True) -> QuerySet[Deletion]:
     """The delete actions `user` may see in the recycle bin and restore: those they

@@ -10,7 +10,6 @@ import datetime
 from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,10 +20,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.paging import keyset_page
 
 from .filters import DeletionFilter
 from .labels import along_text, type_label
-from .selectors import deletions_visible_to
+from .selectors import BIN_ORDER, deletions_visible_to
 
 PAGE_SIZE = 25
 
@@ -63,13 +63,9 @@ def bin_view(request):
     queryset = deletions_visible_to(request.user).select_related("deleted_by")
     filterset = DeletionFilter(request.GET or None, queryset=queryset, request=request)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    page = Paginator(rows.order_by("-deleted_at", "-pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = keyset_page(request, rows, BIN_ORDER, size=PAGE_SIZE, count=True)
     today = timezone.localdate()
     days = settings.RECYCLE_BIN_DAYS
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "recyclebin/bin.html",
@@ -77,7 +73,7 @@ def bin_view(request):
             "filter": filterset,
             "page": page,
             "entries": [_entry(d, today=today, days=days) for d in page.object_list],
-            "query": query.urlencode(),
+            "query": page.query,
             "days": days,
             "here": request.get_full_path(),
         },

@@ -11,6 +11,7 @@ from accounts.models import Account, AccountTeamRole
 from accounts.tests.factories import CompetitorFactory, ContactFactory
 from keyaccounts.history.context import history_context
 from keyaccounts.pytest_plugin import assert_not_found_for
+from keyaccounts.tests.paging_helpers import link
 from opportunities.tests.factories import OpportunityFactory
 from visits.tests.factories import DevelopmentRecordFactory, VisitFactory
 
@@ -141,8 +142,9 @@ def test_fifty_entries_a_page(personas, login):
     url = reverse("accounts:history", args=[account.pk])
     client = login(personas.alice)
 
-    first = client.get(url).content.decode()
-    second = client.get(url + "?page=2").content.decode()
+    first_page = client.get(url)
+    first = first_page.content.decode()
+    second = client.get(link(first_page, "next")).content.decode()
 
     assert (entries_on(first), entries_on(second)) == (50, 3)
     assert "Rival 50" in first and "Rival 00" not in first

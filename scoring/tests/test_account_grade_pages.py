@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import AccountFactory
+from keyaccounts.tests.paging_helpers import link
 from scoring.models import AccountScore, Assessment, GradeChange, GradePin
 from scoring.services import (
     active_model,
@@ -205,7 +206,7 @@ def test_the_history_pages_and_compares_across_the_page_break(personas, login):
     client = login(personas.alice)
 
     first = client.get(history(account))
-    second = client.get(history(account), {"page": 2})
+    second = client.get(link(first, "next"))
 
     assert len(first.context["rows"]) == 25
     assert len(second.context["rows"]) == 3
