@@ -13,6 +13,7 @@ import re
 import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.expressions import OrderBy
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +24,9 @@ from scoring.models import Grade
 from scoring.selectors import accounts_moved, grade_filter, top_accounts
 from visits.selectors import accounts_with_lapsed_contact
 
-from .models import Account, AccountStatus, Contact, Industry, SalesTeam, User
+from .models import Account, AccountStatus, Contact, Industry, SalesTeam
+from .picker import UserPickerFilter
+from .selectors import teams_of, users_pickable_by
 
 GAP_CHOICES = [
     ("no_decider", _("No decider")),
@@ -114,6 +117,18 @@ class AccountOrderingFilter(django_filters.OrderingFilter):
         )
 
 
+def account_list_ordering(accounts) -> list:
+    """The account list's order, for its pages (keyset: `keyaccounts.paging`) and its
+    export: the sort chosen with `ordering` (by name without one), then the id in the
+    same direction, so that ties keep a stable order and one index per sort — (name, id),
+    (updated_at, id), (region, id), the score's (grade, account), (score, account) —
+    reads a page forwards or backwards."""
+    chosen = [f for f in accounts.query.order_by if f not in ("pk", "-pk")] or ["name"]
+    first = chosen[0]
+    descending = first.descending if isinstance(first, OrderBy) else first.startswith("-")
+    return [*chosen, "-pk" if descending else "pk"]
+
+
 class AccountFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     grade = django_filters.MultipleChoiceFilter(
@@ -127,7 +142,10 @@ class AccountFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(
         label=_("Team"), field_name="owner__sales_team", queryset=SalesTeam.objects.none()
     )
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.none())
+    # Picked by name among the people of the user's teams (a text box, never a list).
+    owner = UserPickerFilter(
+        label=_("Owner"), queryset=lambda request: users_pickable_by(request.user)
+    )
     region = django_filters.ChoiceFilter(label=_("Region"), choices=[])
     stage = django_filters.ChoiceFilter(
         label=_("Has an open deal at stage"), choices=[], method="filter_stage"
@@ -172,12 +190,10 @@ class AccountFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Offer only owners, teams and regions among the accounts the user can already see.
-        owners = self.queryset.values("owner_id")
-        self.filters["owner"].queryset = User.objects.filter(pk__in=owners).order_by("username")
-        self.filters["team"].queryset = SalesTeam.objects.filter(
-            pk__in=User.objects.filter(pk__in=owners).values("sales_team_id")
-        ).order_by("name")
+        # Offer the teams the user is on or manages, and the regions among the accounts
+        # the user can already see.
+        user = self.request.user if self.request is not None else None
+        self.filters["team"].queryset = teams_of(user).order_by("name")
         regions = (
             self.queryset.exclude(region="")
             .order_by("region")

@@ -5,7 +5,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Account, AccountCompetitor, AccountTeamRole, Contact, User
-from .selectors import assignable_owners, can_reassign
+from .picker import UserPickerField, keeping
+from .selectors import assignable_owners, can_reassign, users_pickable_by
 from .services import merge_fields
 
 
@@ -111,7 +112,12 @@ class AccountForm(DuplicateCheckMixin, VersionedForm):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         if can_reassign(user, self.instance if self.instance.pk else None):
-            self.fields["owner"].queryset = assignable_owners(user).order_by("username")
+            # Picked by name among those the user may give it to (never a list of all).
+            self.fields["owner"] = UserPickerField(
+                label=self.fields["owner"].label,
+                queryset=keeping(assignable_owners(user), [self.instance.owner_id]),
+                scope="owners",
+            )
             if not self.instance.pk:
                 self.fields["owner"].initial = user.pk
         else:
@@ -173,15 +179,19 @@ class ContactForm(DuplicateCheckMixin, VersionedForm):
             ]
         }
 
-    def __init__(self, *args, account: Account, **kwargs):
+    def __init__(self, *args, account: Account, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.account = account
         reports_to = account.contacts.order_by("name")
         if self.instance.pk:
             reports_to = reports_to.exclude(pk=self.instance.pk)
         self.fields["reports_to"].queryset = reports_to
-        self.fields["relationship_owner"].queryset = User.objects.filter(is_active=True).order_by(
-            "username"
+        # Picked by name among the people of the user's teams, or kept as it is.
+        self.fields["relationship_owner"] = UserPickerField(
+            label=self.fields["relationship_owner"].label,
+            help_text=self.fields["relationship_owner"].help_text,
+            queryset=keeping(users_pickable_by(user), [self.instance.relationship_owner_id]),
+            required=False,
         )
         self.SECTIONS = [*self.SECTIONS, (_("Sync"), ["external_id"])]
 
@@ -191,10 +201,15 @@ class ContactForm(DuplicateCheckMixin, VersionedForm):
 
 
 class TeamMemberForm(forms.Form):
-    user = forms.ModelChoiceField(
-        label=_("Colleague"), queryset=User.objects.filter(is_active=True).order_by("username")
-    )
+    """A colleague for an account's or a deal's team, picked among the people of the
+    user's teams (`users_pickable_by`)."""
+
+    user = UserPickerField(label=_("Colleague"), queryset=User.objects.none())
     role = forms.ChoiceField(label=_("Role"), choices=AccountTeamRole.choices)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = users_pickable_by(user)
 
 
 class CompetitorForm(forms.ModelForm):

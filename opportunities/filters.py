@@ -6,19 +6,20 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.filters import GRADE_CHOICES
-from accounts.models import User
-from accounts.picker import AccountPickerFilter
-from accounts.selectors import accounts_visible_to
+from accounts.picker import AccountPickerFilter, UserPickerFilter
+from accounts.selectors import accounts_visible_to, users_pickable_by
 from scoring.selectors import grade_filter
 
 from .models import Opportunity, OpportunityKind
-from .selectors import pipeline_owners
 
 
 class OpportunityFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=User.objects.none())
-    # Picked by name from the user's accounts (a text box with suggestions, never a list).
+    # Picked by name among the people of the user's teams and from the user's accounts
+    # (text boxes with suggestions, never a list).
+    owner = UserPickerFilter(
+        label=_("Owner"), queryset=lambda request: users_pickable_by(request.user)
+    )
     account = AccountPickerFilter(
         label=_("Account"), queryset=lambda request: accounts_visible_to(request.user)
     )
@@ -40,12 +41,6 @@ class OpportunityFilter(django_filters.FilterSet):
     class Meta:
         model = Opportunity
         fields = ["q", "owner", "account", "close_month", "kind", "grade"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Offer only the owners of deals the user can already see.
-        user = self.request.user if self.request is not None else None
-        self.filters["owner"].queryset = pipeline_owners(self.queryset, user=user)
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import VersionedForm
 from accounts.models import Attitude, BuyingRole, Contact, User
+from accounts.picker import UserPickerField, keeping
 from accounts.selectors import assignable_owners, can_reassign
 from visits.forms import date_input
 
@@ -60,7 +61,12 @@ class OpportunityForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.stage = stage
         if can_reassign(user):
-            self.fields["owner"].queryset = assignable_owners(user).order_by("username")
+            # Picked by name among those the user may give it to (never a list of all).
+            self.fields["owner"] = UserPickerField(
+                label=self.fields["owner"].label,
+                queryset=keeping(assignable_owners(user), [self.instance.owner_id]),
+                scope="owners",
+            )
             if not self.instance.pk:
                 self.fields["owner"].initial = user.pk
         else:

@@ -5,35 +5,31 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Industry, User
+from accounts.picker import UserPickerField
+from accounts.selectors import teams_of, users_pickable_by
 
 FILTERS = ("team", "owner", "industry", "region")
 
 
 class DashboardFilterForm(forms.Form):
-    """Each choice comes from the accounts the user can see: the sales teams and the people
-    owning them, their industries and regions. Three queries, whatever is chosen.
+    """The teams the user is on or manages, a rep picked by name among the people of
+    those teams (a text box, never a list), and the industries and regions of the
+    accounts the user can see. Three queries, whatever the number of people.
 
     The field names are the account list's filter names, so a drill-down link carries the
     dashboard's filters over unchanged.
     """
 
     team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
-    owner = forms.TypedChoiceField(label=_("Rep"), required=False, coerce=int, empty_value=None)
+    owner = UserPickerField(label=_("Rep"), required=False, queryset=User.objects.none())
     industry = forms.ChoiceField(label=_("Industry"), required=False)
     region = forms.ChoiceField(label=_("Region"), required=False)
 
-    def __init__(self, data=None, *, accounts: QuerySet):
+    def __init__(self, data=None, *, accounts: QuerySet, user: User):
         super().__init__(data)
         everyone = [("", _("All"))]
-        owners = list(
-            User.objects.filter(pk__in=accounts.order_by().values("owner_id"))
-            .select_related("sales_team")
-            .order_by("first_name", "last_name", "username")
-        )
-        teams = sorted(
-            {owner.sales_team for owner in owners if owner.sales_team is not None},
-            key=lambda team: team.name,
-        )
+        teams = teams_of(user).order_by("name")
+        self.fields["owner"].queryset = users_pickable_by(user)
         industries = set(accounts.order_by().values_list("industry", flat=True).distinct())
         regions = (
             accounts.exclude(region="")
@@ -41,9 +37,7 @@ class DashboardFilterForm(forms.Form):
             .values_list("region", flat=True)
             .distinct()
         )
-        self.owner_ids = {owner.pk for owner in owners}
         self.fields["team"].choices = everyone + [(team.pk, team.name) for team in teams]
-        self.fields["owner"].choices = everyone + [(owner.pk, str(owner)) for owner in owners]
         self.fields["industry"].choices = everyone + [
             (value, label) for value, label in Industry.choices if value in industries
         ]
@@ -55,8 +49,11 @@ class DashboardFilterForm(forms.Form):
         if not self.is_bound:
             return {}
         self.is_valid()
-        return {
+        found = {
             name: self.cleaned_data[name]
             for name in FILTERS
             if self.cleaned_data.get(name) not in (None, "")
         }
+        if "owner" in found:
+            found["owner"] = found["owner"].pk  # as the account list's `owner` takes it
+        return found

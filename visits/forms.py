@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import VersionedForm
 from accounts.models import Account, Contact, User
-from accounts.picker import AccountPickerField
-from accounts.selectors import accounts_visible_to
+from accounts.picker import AccountPickerField, UsersPickerField, keeping
+from accounts.selectors import accounts_visible_to, users_pickable_by
 
 from .models import DevelopmentRecord, FollowUpMethod, Visit, VisitMethod, VisitStatus
 
@@ -98,7 +98,6 @@ class VisitForm(VersionedForm):
             "planned_at": datetime_input(),
             "occurred_at": datetime_input(),
             "follow_up_due": date_input(),
-            "attendees": forms.SelectMultiple(attrs={"size": 4}),
             **{
                 name: forms.Textarea(attrs={"rows": 3})
                 for name in [
@@ -120,6 +119,7 @@ class VisitForm(VersionedForm):
         *args,
         account: Account,
         status: str,
+        user: User,
         now: datetime.datetime | None = None,
         **kwargs,
     ):
@@ -137,8 +137,15 @@ class VisitForm(VersionedForm):
             # Someone met then and gone since stays ticked on their old visit.
             contacts |= Q(pk__in=self.instance.contacts.values("pk"))
         self.fields["contacts"].queryset = account.contacts.filter(contacts).order_by("name", "pk")
-        self.fields["attendees"].queryset = User.objects.filter(is_active=True).order_by(
-            "first_name", "last_name", "username"
+        # Colleagues are picked by name among the people of the user's teams; those
+        # already on the visit stay on it (ticked) whoever edits it.
+        attendees = self.fields["attendees"]
+        kept = self.instance.attendees.all() if self.instance.pk else []
+        self.fields["attendees"] = UsersPickerField(
+            label=attendees.label,
+            help_text=attendees.help_text,
+            required=False,
+            queryset=keeping(users_pickable_by(user), kept),
         )
         for name in ["planned_at", "occurred_at"]:
             if name in self.fields:

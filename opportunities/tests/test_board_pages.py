@@ -182,18 +182,19 @@ def test_a_malformed_month_is_explained_and_the_board_stays_whole(personas, logi
     assert response.context["open_count"] == 4
 
 
-def test_the_owner_filter_offers_only_owners_of_visible_deals(personas, login, deals):
+def test_the_owner_filter_picks_among_the_people_of_the_users_team(personas, login, deals):
     form = login(personas.alice).get(BOARD).context["filter"].form
     owners = {user.username for user in form.fields["owner"].queryset}
-    assert owners == {"alice", "bob"}
+    assert owners == {"alice", "bob", "carol", "manager"}
+    assert "<option" not in str(form["owner"])
 
 
 def test_the_account_filter_is_a_text_box_with_suggestions_not_a_list(personas, login, deals):
     html = login(personas.alice).get(BOARD).content.decode()
     assert 'name="account_name"' in html and 'type="hidden" name="account"' in html
-    assert f'data-account-search="{reverse("accounts:search")}"' in html
+    assert f'data-picker-search="{reverse("accounts:search")}"' in html
     assert "<option" not in html.split('name="account_name"')[1].split("</datalist>")[0]
-    assert "js/account_picker" in html
+    assert "js/picker" in html
 
 
 def test_an_account_typed_by_name_filters_the_board(personas, login, deals):

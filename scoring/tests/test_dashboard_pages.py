@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Industry
 from accounts.selectors import account_list, accounts_visible_to
 from accounts.tests.factories import AccountFactory
+from keyaccounts.tests.paging_helpers import pages, rows_of
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring import dashboard
 from scoring.models import MonthlySales
@@ -124,15 +125,27 @@ def test_the_other_teams_rep_sees_none_of_the_east_numbers(personas, login, book
 
 def test_the_filters_offer_only_what_the_user_sees(personas, login, book):
     form = page(login(personas.manager)).context["form"]
-    owners = {value for value, _label in form.fields["owner"].choices if value}
-    assert owners == {personas.alice.pk, personas.bob.pk, personas.carol.pk}
+    # The rep is picked by name among the people of the manager's team, never a list.
+    owners = set(form.fields["owner"].queryset.values_list("username", flat=True))
+    assert owners == {"manager", "alice", "bob", "carol"}
+    assert 'name="owner_name"' in str(form["owner"]) and "<option" not in str(form["owner"])
     teams = {value for value, _label in form.fields["team"].choices if value}
     assert teams == {personas.east.pk}
     regions = {value for value, _label in form.fields["region"].choices if value}
     assert regions == {"East China", "North China"}
 
     form = page(login(personas.alice)).context["form"]
-    assert [value for value, _label in form.fields["owner"].choices if value] == [personas.alice.pk]
+    owners = set(form.fields["owner"].queryset.values_list("username", flat=True))
+    assert owners == {"manager", "alice", "bob", "carol"}  # her team: not charlie
+    assert [value for value, _label in form.fields["team"].choices if value] == [personas.east.pk]
+
+
+def test_a_rep_of_another_team_is_no_filter_of_the_dashboard(personas, login, book):
+    response = page(login(personas.manager), owner=personas.charlie.pk)
+    assert response.context["filters"] == {}
+    [error] = response.context["form"].errors["owner"]
+    assert error.startswith("Choose one of the people of your teams")
+    assert "Charlie" not in str(response.context["form"]["owner"])
 
 
 def test_the_filters_narrow_every_section(personas, login, book):
@@ -261,7 +274,9 @@ def test_the_page_query_count_has_a_hard_ceiling(
     personas, login, book, django_assert_max_num_queries
 ):
     client = login(personas.manager)
-    with django_assert_max_num_queries(22):
+    # The team filter's teams are a query of their own (the user's teams), the rep filter
+    # none: the rep picked is the one the filter cleaned.
+    with django_assert_max_num_queries(23):
         page(client, owner=personas.alice.pk, industry=Industry.MANUFACTURING)
 
 
@@ -271,11 +286,10 @@ def test_the_page_query_count_has_a_hard_ceiling(
 def listed(client, url) -> set:
     path, query = url.split("?", 1)
     assert path == LIST
-    response = client.get(url)
-    assert response.status_code == 200
-    form = response.context["filter"].form
+    every_page = list(pages(client, url))
+    form = every_page[0].context["filter"].form
     assert not form.errors, (url, form.errors)
-    return {account.pk for account in response.context["page"].paginator.object_list}
+    return {account.pk for account in rows_of(every_page)}
 
 
 def test_every_link_lists_exactly_the_accounts_counted(personas, login, book):

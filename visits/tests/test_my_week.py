@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus
 from accounts.tests.factories import AccountFactory, ContactFactory
+from keyaccounts.tests.paging_helpers import pages, rows_of
 from scoring.services import grade_pin
-from visits.models import Notification, NotificationKind
+from visits.models import Notification, NotificationKind, Visit
 from visits.reminders import reminders_scan
 from visits.selectors import accounts_with_lapsed_contact
 from visits.tests.factories import NotificationFactory, PlannedVisitFactory, VisitFactory
@@ -53,13 +54,15 @@ def test_planned_visits_of_today_and_the_next_seven_days_are_listed(personas, lo
     assert context["unrecorded"] == [forgotten]
 
 
-def test_open_follow_ups_are_split_into_overdue_due_soon_and_later(personas, login):
+def test_open_follow_ups_are_split_into_overdue_due_soon_this_week_and_later(personas, login):
     today = timezone.localdate()
     account = personas.account
     overdue = VisitFactory(account=account, follow_up_due=today - days(1))
     due_today = VisitFactory(account=account, follow_up_due=today)
     due_tomorrow = VisitFactory(account=account, follow_up_due=today + days(1))
-    later = VisitFactory(account=account, follow_up_due=today + days(5))
+    this_week = VisitFactory(account=account, follow_up_due=today + days(5))
+    in_a_week = VisitFactory(account=account, follow_up_due=today + days(7))
+    later = VisitFactory(account=account, follow_up_due=today + days(8))
     VisitFactory(account=account, follow_up_due=today - days(3), followed_up_on=today)  # done
     VisitFactory(account=account, owner=personas.bob, follow_up_due=today)  # bob's, not hers
 
@@ -67,10 +70,14 @@ def test_open_follow_ups_are_split_into_overdue_due_soon_and_later(personas, log
     groups = response.context["follow_ups"]
     assert groups["overdue"] == [overdue]
     assert groups["soon"] == [due_today, due_tomorrow]
-    assert groups["later"] == [later]
-    assert response.context["follow_up_count"] == 4
+    assert groups["week"] == [this_week, in_a_week]
+    assert response.context["follow_up_counts"] == {"overdue": 1, "soon": 2, "week": 2, "later": 1}
+    assert response.context["follow_up_count"] == 6
     html = response.content.decode()
     assert f'data-visit="{overdue.pk}"' in html
+    # Later ones are counted and a link away, not listed.
+    assert f'data-visit="{later.pk}"' not in html
+    assert f'href="{reverse("visits:follow_ups")}?due=later">1 more due after this week' in html
 
 
 def test_a_logged_follow_up_leaves_my_week(personas, login):
@@ -191,7 +198,7 @@ def test_the_log_a_visit_box_picks_an_account_by_name_and_lists_none(personas, l
     box = html.split('class="card logbox"')[1].split("</form>")[0]
     assert '<label for="log-account">Log a visit at</label>' in box
     assert 'name="account_name"' in box and 'id="log-account"' in box
-    assert f'data-account-search="{reverse("accounts:search")}"' in box
+    assert f'data-picker-search="{reverse("accounts:search")}"' in box
     assert "<option" not in box and "Customer 07" not in html
     assert "Charlie&#x27;s Customer Co" not in html
 
@@ -285,3 +292,125 @@ def test_my_week_query_count_has_a_hard_ceiling(personas, login, django_assert_m
     # contacts (4), lapsed accounts (1). The log-a-visit box lists no accounts: none.
     with django_assert_max_num_queries(15):
         client.get(URL)
+
+
+# --- bounded: my week stays one screen however many follow-ups are open ----------------
+
+
+def test_a_visit_recorded_just_now_shows_its_follow_up_without_expanding_anything(personas, login):
+    client = login(personas.alice)
+    # Years of open follow-ups: many overdue, many due after this week.
+    today = timezone.localdate()
+    for i in range(30):
+        VisitFactory(account=personas.account, follow_up_due=today - days(1 + i))
+        VisitFactory(account=personas.account, follow_up_due=today + days(8 + i))
+    response = client.post(
+        reverse("visits:create", args=[personas.account.pk]),
+        {
+            "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "duration_minutes": "30",
+            "method": "phone",
+            "talking_points": "Renewal",
+            "customer_attitude": "supporter",
+            "follow_up_due": "",
+        },
+    )
+    assert response.status_code == 302
+    visit = Visit.objects.latest("pk")
+    assert visit.follow_up_due == today + days(7)
+
+    html = client.get(URL).content.decode()
+    section = html.split('id="follow-ups"')[1].split("</section>")[0]
+    this_week = section.split('data-group="week"')[1].split("</ul>")[0]
+    assert f'data-visit="{visit.pk}"' in this_week
+    # Nothing folded away: no <details> to open, no "show more" to press for it.
+    assert "<details" not in section
+
+
+def test_my_week_lists_the_first_twenty_of_a_group_and_links_to_all_of_them(personas, login):
+    today = timezone.localdate()
+    overdue = [
+        VisitFactory(account=personas.account, follow_up_due=today - days(40 - i))
+        for i in range(35)
+    ]  # the oldest first
+    later = [
+        VisitFactory(account=personas.account, follow_up_due=today + days(9)) for _ in range(3)
+    ]
+    client = login(personas.alice)
+
+    response = client.get(URL)
+    assert response.context["follow_ups"]["overdue"] == overdue[:20]
+    assert response.context["follow_up_counts"]["overdue"] == 35
+    html = response.content.decode()
+    more = html.split('data-more="overdue"')[1].split("</p>")[0]
+    assert f'href="{reverse("visits:follow_ups")}?due=overdue"' in more
+    assert "20 of 35 shown: see them all" in more
+    assert f'data-visit="{overdue[20].pk}"' not in html
+
+    # The links lead to every one of them, a page at a time, each once and in order.
+    listed = rows_of(pages(client, reverse("visits:follow_ups"), {"due": "overdue"}))
+    assert listed == overdue
+    listed = rows_of(pages(client, reverse("visits:follow_ups"), {"due": "later"}))
+    assert listed == sorted(later, key=lambda visit: visit.pk)
+
+
+def test_the_follow_up_list_shows_only_the_users_own_open_follow_ups(personas, login):
+    today = timezone.localdate()
+    mine = VisitFactory(account=personas.account, follow_up_due=today)
+    VisitFactory(account=personas.account, follow_up_due=today, followed_up_on=today)  # done
+    VisitFactory(account=personas.account, owner=personas.bob, follow_up_due=today)
+    VisitFactory(account=personas.charlies_account, follow_up_due=today)
+
+    response = login(personas.alice).get(reverse("visits:follow_ups"))
+    assert response.context["page"].object_list == [mine]
+    assert response.context["page"].count == 1
+
+
+def test_an_unknown_group_of_follow_ups_shows_them_all_and_says_why(personas, login):
+    visit = VisitFactory(account=personas.account)
+    response = login(personas.alice).get(reverse("visits:follow_ups"), {"due": "<someday>"})
+    assert response.status_code == 200
+    assert response.context["page"].object_list == [visit]
+    html = response.content.decode()
+    assert "There is no group of follow-ups called “&lt;someday&gt;”" in html
+
+
+def test_the_list_of_follow_ups_costs_the_same_queries_on_its_first_and_a_deep_page(
+    personas, login
+):
+    today = timezone.localdate()
+    for i in range(80):
+        VisitFactory(account=personas.account, follow_up_due=today - days(i))
+    client = login(personas.alice)
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    # Pages of 25, by keyset: the third reads from where the second ended, no OFFSET.
+    third = list(pages(client, reverse("visits:follow_ups")))[2].request
+    assert queries(f"{third['PATH_INFO']}?{third['QUERY_STRING']}") == queries(
+        reverse("visits:follow_ups")
+    )
+
+
+def test_my_week_lists_the_first_twenty_lapsed_accounts_and_links_to_all(personas, login, settings):
+    settings.CONTACT_RHYTHM_DAYS = {**settings.CONTACT_RHYTHM_DAYS, "D": 30}
+    stale = [AccountFactory(owner=personas.alice, name=f"Stale {i:02}") for i in range(26)]
+    Account.objects.filter(pk__in=[a.pk for a in stale]).update(
+        created_at=timezone.now() - days(100)
+    )
+    client = login(personas.alice)
+
+    response = client.get(URL)
+    assert len(response.context["lapsed"]) == 20
+    assert response.context["lapsed_count"] == 26
+    html = response.content.decode()
+    link = html.split('data-more="lapsed"')[0].rsplit('href="', 1)[1].split('"')[0]
+    assert "The 20 that lapsed first of 26." in html
+
+    # The account list with the owner picked and the same rule lists all 26.
+    listed = rows_of(pages(client, link.replace("&amp;", "&")))
+    assert sorted(account.name for account in listed) == [f"Stale {i:02}" for i in range(26)]
