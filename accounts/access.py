@@ -3,9 +3,12 @@
 The rule is defined once, in `accounts.selectors.VISIBILITY_WAYS`; pages read the table
 (`accounts_visible_to`), which is one indexed join instead of the rule's OR of
 subqueries. This module is the only writer of the table, always set-based: a refresh
-deletes the rows of some accounts or some users and inserts what the rule gives for
-them, in one `INSERT … SELECT`, inside the transaction of the write that changed the
-rule's inputs. Who calls it:
+compares the rows of some accounts or some users with what the rule gives for them
+(two `EXCEPT` queries) and writes only the pairs that differ, inside the transaction
+of the write that changed the rule's inputs, and tells the changes feed which pairs
+came and went (`keyaccounts.feed.hooks.feed_access_changed`: the feed of a user who
+was given an account sends what is under it, and of one who lost it, `removed`
+entries). Who calls it:
 
 - the signal receivers below, for every save or delete of a row the rule reads: an
   account's owner, an account team member, a user's sales team, active and superuser
@@ -21,8 +24,8 @@ its rows, so `accounts_visible_to(user, deleted=True)` answers for the bin too.
 
 Every refresh first takes the lock of the change counter (`next_change_seq`), the lock
 every versioned write already takes first: refreshes of concurrent writes run one
-after the other, and each one's `INSERT … SELECT` reads what the earlier ones
-committed, so two writes that together give someone an account (a team gets a manager
+after the other, and each one's comparison reads what the earlier ones committed,
+so two writes that together give someone an account (a team gets a manager
 while a member of it takes over an account) cannot both miss the pair.
 """
 
@@ -33,6 +36,7 @@ from django.db.models import F, QuerySet
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from keyaccounts.feed.hooks import feed_access_changed, feed_access_reset
 from keyaccounts.models import next_change_seq
 
 from .models import Account, AccountAccess, AccountTeamMember, SalesTeam, User
@@ -94,17 +98,69 @@ def _chunks(ids: Iterable[int | None]) -> list[list[int]]:
     return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
-def access_refresh_for_accounts(account_ids: Iterable[int | None], *, using: str = "default"):
+def _difference(pairs: QuerySet, column: str | None, ids: list[int], using: str):
+    """The SQL of (the rule's pairs EXCEPT the table's rows, the table's rows EXCEPT the
+    rule's pairs), the rows limited to `column IN ids` (all rows without a column), and
+    the parameters of each."""
+    rule_sql, rule_params = _sql(pairs, using)
+    rule = (
+        "SELECT access_user_id AS user_id, access_account_id AS account_id "
+        f"FROM ({rule_sql}) AS rule_pairs"
+    )
+    table = connections[using].ops.quote_name(AccountAccess._meta.db_table)
+    stored = f"SELECT user_id, account_id FROM {table}"
+    if column is not None:
+        stored += f" WHERE {column} IN ({', '.join(['%s'] * len(ids))})"
+    else:
+        ids = []
+    return (
+        (f"{rule} EXCEPT {stored}", [*rule_params, *ids]),
+        (f"{stored} EXCEPT {rule}", [*ids, *rule_params]),
+    )
+
+
+def _fetch(query: tuple[str, list], using: str) -> list[tuple[int, int]]:
+    with connections[using].cursor() as cursor:
+        cursor.execute(*query)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _refresh(column: str, ids: list[int], using: str, *, tell_grants: bool = True) -> None:
+    """Make the rows with `column IN ids` what the rule says, writing only the pairs
+    that differ, and tell the changes feed which (keyaccounts.feed.hooks)."""
+    pairs = rule_pairs(**{f"{column}s": ids}, using=using)
+    to_grant, to_revoke = _difference(pairs, column, ids, using)
+    granted, revoked = _fetch(to_grant, using), _fetch(to_revoke, using)
+    if not granted and not revoked:
+        return
+    # One DELETE per id of the scope (a manager who lost a team: one, for its accounts).
+    other = "account_id" if column == "user_id" else "user_id"
+    gone: dict[int, list[int]] = {}
+    for pair in revoked:
+        row = dict(zip(("user_id", "account_id"), pair, strict=True))
+        gone.setdefault(row[column], []).append(row[other])
+    rows = AccountAccess.objects.using(using)
+    for key, values in gone.items():
+        for chunk in _chunks(values):
+            rows.filter(**{column: key, f"{other}__in": chunk}).delete()
+    rows.bulk_create([AccountAccess(user_id=u, account_id=a) for u, a in granted], batch_size=CHUNK)
+    feed_access_changed(granted=granted if tell_grants else [], revoked=revoked, using=using)
+
+
+def access_refresh_for_accounts(
+    account_ids: Iterable[int | None], *, using: str = "default", created: bool = False
+):
     """Make the rows of these accounts what the rule says now (ids of accounts that no
-    longer exist are fine: they get no rows)."""
+    longer exist are fine: they get no rows). `created`: accounts created in this
+    transaction, which nobody saw before: their first rows are no news to the changes
+    feed (the account and what is put under it come as changes of their own)."""
     chunks = _chunks(account_ids)
     if not chunks:
         return
     with transaction.atomic(using=using):
         _lock(using)
         for ids in chunks:
-            AccountAccess.objects.using(using).filter(account_id__in=ids).delete()
-            _insert(rule_pairs(account_ids=ids, using=using), using)
+            _refresh("account_id", ids, using, tell_grants=not created)
 
 
 def access_refresh_for_users(user_ids: Iterable[int | None], *, using: str = "default"):
@@ -116,16 +172,26 @@ def access_refresh_for_users(user_ids: Iterable[int | None], *, using: str = "de
     with transaction.atomic(using=using):
         _lock(using)
         for ids in chunks:
-            AccountAccess.objects.using(using).filter(user_id__in=ids).delete()
-            _insert(rule_pairs(user_ids=ids, using=using), using)
+            _refresh("user_id", ids, using)
 
 
 def access_rebuild(*, using: str = "default") -> int:
-    """Rebuild the whole table from the rule; returns its number of rows."""
+    """Rebuild the whole table from the rule; returns its number of rows. The users
+    whose rows it changed get their view reset in the changes feed (their older
+    cursors answer 410): a rebuild repairs, it does not tell the story of each pair."""
     with transaction.atomic(using=using):
         _lock(using)
+        to_grant, to_revoke = _difference(rule_pairs(using=using), None, [], using)
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f"SELECT DISTINCT user_id FROM ({to_grant[0]}) AS granted "
+                f"UNION SELECT DISTINCT user_id FROM ({to_revoke[0]}) AS revoked",
+                [*to_grant[1], *to_revoke[1]],
+            )
+            changed = [row[0] for row in cursor.fetchall()]
         AccountAccess.objects.using(using).all().delete()
         _insert(rule_pairs(using=using), using)
+        feed_access_reset(user_ids=changed, using=using)
         return AccountAccess.objects.using(using).count()
 
 
@@ -196,9 +262,9 @@ for _model in INPUTS:
 
 @receiver(post_save, sender=Account, dispatch_uid="access-account-saved")
 def _account_saved(sender, instance, using, **kwargs):
-    changed, _before = _changed(instance)
+    changed, before = _changed(instance)
     if changed:
-        access_refresh_for_accounts([instance.pk], using=using)
+        access_refresh_for_accounts([instance.pk], using=using, created=before is None)
 
 
 @receiver(post_save, sender=AccountTeamMember, dispatch_uid="access-member-saved")
@@ -229,6 +295,10 @@ def _user_saved(sender, instance, using, **kwargs):
         before[f] != getattr(instance, f) for f in ("is_active", "is_superuser")
     ):
         users.append(instance.pk)
+        if before is not None:
+            # Seeing everything, or nothing, is not told pair by pair: their feeds
+            # start again (older cursors answer 410).
+            feed_access_reset(user_ids=[instance.pk], using=using)
     if before is None or before["sales_team_id"] != instance.sales_team_id:
         # The managers of the team they left and of the team they joined see differently.
         old_team = before["sales_team_id"] if before else None

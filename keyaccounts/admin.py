@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .feed.models import AccessChange, FeedCheckpoint, FeedExit, FeedState
 from .imports.admin import ImportJobAdmin  # noqa: F401  (registers import jobs)
 from .models import ChangeCounter, IdempotencyKey, Tombstone
 from .recyclebin.models import Deletion
@@ -24,6 +25,36 @@ class TombstoneAdmin(ReadOnlyAdmin):
     list_filter = ["model"]
     search_fields = ["external_id"]
     show_full_result_count = False
+
+
+# The changes feed's own records (keyaccounts.feed): to answer "why did this client get
+# (or not get) that record", by user id and change number.
+
+
+@admin.register(AccessChange)
+class AccessChangeAdmin(ReadOnlyAdmin):
+    list_display = ["user_id", "kind", "account_id", "change_seq", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["=user_id", "=account_id"]
+    show_full_result_count = False
+
+
+@admin.register(FeedExit)
+class FeedExitAdmin(ReadOnlyAdmin):
+    list_display = ["user_id", "model", "object_id", "external_id", "reason", "change_seq"]
+    list_filter = ["reason", "model"]
+    search_fields = ["=user_id", "=object_id", "external_id"]
+    show_full_result_count = False
+
+
+@admin.register(FeedState)
+class FeedStateAdmin(ReadOnlyAdmin):
+    list_display = ["epoch", "horizon", "purged_at"]
+
+
+@admin.register(FeedCheckpoint)
+class FeedCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["change_seq", "taken_at"]
 
 
 @admin.register(IdempotencyKey)

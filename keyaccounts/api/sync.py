@@ -8,13 +8,14 @@
 - Idempotency-Key on POST: the first successful answer is stored with the write, in one
   transaction, and replayed for a retry of the same request;
 - `external/<external_id>/`: GET reads, PUT creates (201) or replaces (200);
-- `changes/?since=<cursor>`: every change after the cursor, in commit order;
+- `changes/?since=<cursor>`: every change after the cursor, in commit order, following
+  what the caller can see (keyaccounts.feed): records that came into view, `deleted`
+  and `removed` (left the view); a cursor it cannot serve answers 410;
 - `{id}/history/`: the record's change history, newest first, paged;
 - `{id}/restore/` (POST): bring the record back from the recycle bin.
 """
 
 import hashlib
-import heapq
 import json
 import re
 
@@ -28,17 +29,22 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from keyaccounts.db_router import replica_reads
 from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.feed.reader import (
+    NO_DETAILS,
+    change_details,
+    feed_page,
+    read_cursor,
+)
 from keyaccounts.history.api import HistoryEntrySerializer
+from keyaccounts.history.context import Origin
 from keyaccounts.history.timeline import record_timeline
-from keyaccounts.models import ChangeCounter, IdempotencyKey, Tombstone
+from keyaccounts.models import IdempotencyKey
 
 # Visible ASCII, no spaces, 1 to 255 characters (the schema says the same).
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,255}$"
 EXTERNAL_ID_MAX_LENGTH = 100
 CHANGES_DEFAULT_LIMIT = 100
 CHANGES_MAX_LIMIT = 1000
-# A cursor is a change number (opaque to clients): a decimal string that fits in 64 bits.
-CURSOR_PATTERN = r"^[0-9]{0,18}$"
 
 
 # --- ETag and If-Match -----------------------------------------------------------------
@@ -159,7 +165,7 @@ def idempotent(request, produce) -> Response:
 
 
 class DeletedSerializer(serializers.Serializer):
-    """A deletion in the changes feed, from its tombstone."""
+    """A deletion in the changes feed: a record deleted while you could see it."""
 
     id = serializers.IntegerField(source="object_id")
     external_id = serializers.SerializerMethodField()
@@ -174,12 +180,49 @@ class DeletedSerializer(serializers.Serializer):
         return stone.external_id or None
 
 
-def parse_cursor(value: str | None) -> int:
-    if value is None or value == "":
-        return 0
-    if not re.fullmatch(CURSOR_PATTERN, value):
-        raise ValidationError({"since": [_("This is not a cursor this API gave out.")]})
-    return int(value)
+class RemovedSerializer(serializers.Serializer):
+    """A record that left your view in the changes feed: it still exists, but you no
+    longer see it (its account was given to someone else, it moved to an account you
+    cannot see, you left the account's team or your sales team)."""
+
+    id = serializers.IntegerField(source="object_id")
+    external_id = serializers.SerializerMethodField()
+    reason = serializers.ChoiceField(
+        choices=["not_visible"],
+        help_text="`not_visible`: it exists, you no longer see it. Drop your copy.",
+    )
+    removed_at = serializers.DateTimeField(source="created_at")
+
+    def get_external_id(self, exit_) -> str | None:
+        return exit_.external_id or None
+
+
+class ChangeDetailsSerializer(serializers.Serializer):
+    """What every result of the changes feed adds to the record: the change that made
+    its current version."""
+
+    changed_fields = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        read_only=True,
+        help_text="The fields the change that made this version changed (many-to-many "
+        "ones included, such as a visit's contacts). null: the change created the record "
+        "(or its history does not go back that far); []: only a part changed (an "
+        "account's team or competitors, a deal's contacts, team, competitors or exit "
+        "criteria: see {id}/history/), or it was restored.",
+    )
+    changed_by = serializers.IntegerField(
+        allow_null=True,
+        read_only=True,
+        help_text="The id of the user who made that change; null: a system task or import "
+        "with no user, or no history.",
+    )
+    origin = serializers.ChoiceField(
+        choices=Origin.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="Where that change came from: web, api, import, admin or system.",
+    )
 
 
 def parse_limit(value: str | None) -> int:
@@ -191,39 +234,6 @@ def parse_limit(value: str | None) -> int:
             {"limit": [_("Give a whole number from 1 to %(max)d.") % {"max": CHANGES_MAX_LIMIT}]}
         )
     return int(value)
-
-
-def last_committed_change() -> int:
-    """The highest change number whose transaction has ended. The counter's row is locked
-    until the write that took a number commits, so every change at or below the value
-    read here is committed (or rolled back): a page cut there misses nothing."""
-    return ChangeCounter.objects.filter(pk=1).values_list("value", flat=True).first() or 0
-
-
-def changes_page(*, records, model_label: str, since: int, limit: int):
-    """Records and tombstones with a change number in (since, now], in change order.
-
-    Returns (records, tombstones, next_cursor, has_more)."""
-    upto = last_committed_change()
-    changed = list(
-        records.filter(change_seq__gt=since, change_seq__lte=upto).order_by("change_seq")[
-            : limit + 1
-        ]
-    )
-    deleted = list(
-        Tombstone.objects.filter(model=model_label, change_seq__gt=since, change_seq__lte=upto)
-        .order_by("change_seq")
-        .only("object_id", "external_id", "change_seq", "deleted_at", "merged_into")[: limit + 1]
-    )
-    merged = list(heapq.merge(changed, deleted, key=lambda row: row.change_seq))
-    page, has_more = merged[:limit], len(merged) > limit
-    next_cursor = page[-1].change_seq if has_more else max(upto, since)
-    return (
-        [row for row in page if not isinstance(row, Tombstone)],
-        [row for row in page if isinstance(row, Tombstone)],
-        next_cursor,
-        has_more,
-    )
 
 
 # --- the viewset mixin -----------------------------------------------------------------
@@ -337,28 +347,38 @@ class SyncViewSetMixin:
 
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def changes(self, request):
-        """Every change after the cursor, in commit order: the records as they are now
-        (`results`) and the deletions (`deleted`). Follow `next_cursor` while `has_more`
-        is true; keep the last `next_cursor` for the next sync. A record changed again
-        after you read it comes again, with its new version."""
-        since = parse_cursor(request.query_params.get("since"))
+        """Every change after the cursor to what you can see, in commit order: records
+        that changed or came into your view, as they are now (`results`, each with
+        `changed_fields`, `changed_by` and `origin`), records deleted while you could
+        see them (`deleted`) and records that left your view (`removed`). Follow
+        `next_cursor` while `has_more` is true; keep the last `next_cursor` for the next
+        sync. 410 `resync_required`: the cursor cannot be served (too old, from another
+        database, or your view changed as a whole): sync again without `since`."""
         limit = parse_limit(request.query_params.get("limit"))
+        since, epoch = read_cursor(request.query_params.get("since"), user=request.user)
         # The replica replays commits in the primary's order, so the counter it shows
         # still bounds what it has: a page from it misses nothing, it may end earlier.
         with replica_reads(request.user):
-            records = self.get_changes_queryset()
-            changed, deleted, next_cursor, has_more = changes_page(
-                records=records,
-                model_label=records.model._meta.label_lower,
+            page = feed_page(
+                user=request.user,
+                records=self.get_changes_queryset(),
                 since=since,
                 limit=limit,
             )
+            results = self.get_serializer(page.results, many=True).data
+            details = change_details(page.results)
+            for record, data in zip(page.results, results, strict=True):
+                found = details.get(record.pk, NO_DETAILS)
+                data["changed_fields"] = found.changed_fields
+                data["changed_by"] = found.changed_by
+                data["origin"] = found.origin
             return Response(
                 {
-                    "results": self.get_serializer(changed, many=True).data,
-                    "deleted": DeletedSerializer(deleted, many=True).data,
-                    "next_cursor": str(next_cursor),
-                    "has_more": has_more,
+                    "results": results,
+                    "deleted": DeletedSerializer(page.deleted, many=True).data,
+                    "removed": RemovedSerializer(page.removed, many=True).data,
+                    "next_cursor": page.next_position.encode(epoch, page.issued),
+                    "has_more": page.has_more,
                 }
             )
 

@@ -396,12 +396,14 @@ def test_the_feed_holds_only_records_the_user_can_see(personas, api, kind):
     assert mine.pk not in [row["id"] for page in pages for row in page["results"]]
 
 
-@pytest.mark.parametrize("since", ["abc", "-1", "1.5", "9" * 40, "１２"])
-def test_a_cursor_the_api_never_gave_answers_400(personas, api, since):
+@pytest.mark.parametrize("since", ["abc", "-1", "1.5", "9" * 40, "１２", "18342"])
+def test_a_cursor_the_api_never_gave_answers_410_resync_required(personas, api, since):
     response = api(personas.alice).get("/api/v1/accounts/changes/", {"since": since})
 
-    assert response.status_code == 400
-    assert "since" in response.json()["errors"]
+    assert response.status_code == 410
+    body = response.json()
+    assert body["code"] == "resync_required"
+    assert "since" in body["errors"]
 
 
 @pytest.mark.parametrize("limit", ["0", "1001", "ten", ""])

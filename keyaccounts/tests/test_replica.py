@@ -165,7 +165,7 @@ def test_api_lists_and_the_changes_feed_read_the_replica_and_miss_nothing(
     settings.READ_YOUR_WRITES_SECONDS = 60
     account = personas.account
     bob, alice = api(personas.bob), api(personas.alice)
-    first = bob.get("/api/v1/accounts/changes/", {"since": "0"}).json()
+    first = bob.get("/api/v1/accounts/changes/").json()
     assert [row["name"] for row in first["results"]] == [account.name]
 
     with replay_paused():
@@ -193,7 +193,7 @@ def test_api_lists_and_the_changes_feed_read_the_replica_and_miss_nothing(
     wait_for_replay()
     caught_up = bob.get("/api/v1/accounts/changes/", {"since": first["next_cursor"]}).json()
     assert [row["name"] for row in caught_up["results"]] == ["Renamed by Alice"]
-    assert int(caught_up["next_cursor"]) > int(first["next_cursor"])
+    assert caught_up["next_cursor"] != first["next_cursor"]
 
 
 # --- writes never go to the replica -----------------------------------------------------
