@@ -1,12 +1,27 @@
 """POST /api/v1/auth/token/ {"username", "password"} → {"token": "..."}."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 
+from keyaccounts.api.parsers import JSONParser
+from keyaccounts.lockout.handler import forget_own_failures, lockouts_of_request, username_of
+from keyaccounts.lockout.responses import lockout_message, retry_after
+
 from .throttling import AnonRateThrottle
+
+
+class LockedOut(exceptions.APIException):
+    """Too many failed sign-ins with this user name or from this address (429, like a
+    throttle, with Retry-After): keyaccounts/lockout/."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+    def __init__(self, detail: str, wait: int):
+        super().__init__(detail)
+        self.wait = wait  # the exception handler sends it as Retry-After
 
 
 class TokenSerializer(serializers.Serializer):
@@ -16,8 +31,9 @@ class TokenSerializer(serializers.Serializer):
 class TokenObtainView(ObtainAuthToken):
     """A user's API token (the same one every time, until an admin deletes it)."""
 
-    # No session here: a login form needs no CSRF token and no prior sign-in; per IP,
-    # the anonymous rate slows down password guessing.
+    # No session here: a login form needs no CSRF token and no prior sign-in. Per
+    # address, the anonymous rate slows down password guessing; repeated failures lock
+    # the user name or the address out (django-axes, keyaccounts/lockout/): 429.
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle]
@@ -30,4 +46,18 @@ class TokenObtainView(ObtainAuthToken):
         responses={200: TokenSerializer},
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        try:
+            response = super().post(request, *args, **kwargs)
+        except exceptions.ValidationError:
+            # django-axes refused or counted the sign-in on this (DRF) request.
+            lockouts = getattr(request, "axes_locked_out", False) and lockouts_of_request(
+                request, {"username": request.data.get("username")}
+            )
+            if lockouts:
+                raise LockedOut(lockout_message(lockouts), retry_after(lockouts)) from None
+            raise
+        forget_own_failures(
+            username_of(request, {"username": request.data.get("username")}),
+            getattr(request, "axes_ip_address", None),
+        )
+        return response

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import pytest
 from django.utils import timezone
 
+from keyaccounts import tasks as keyaccounts_tasks
 from keyaccounts.celery import app
 from visits.models import Notification, NotificationKind, Visit, VisitStatus
 from visits.services import visit_save
@@ -22,6 +23,7 @@ def _forget_broker_connections() -> None:
     publish connects to whatever `broker_url` says now."""
     app._pool = None
     app.amqp._producer_pool = None
+    keyaccounts_tasks._broker_down_until.clear()  # and what it learnt about brokers
 
 
 @contextmanager
@@ -87,8 +89,10 @@ def test_saving_a_visit_succeeds_when_the_broker_is_down(
 
     assert Visit.objects.filter(pk=visit.pk).exists()
     assert len(callbacks) == 2  # the reminders' nudge and the rescore's
+    # The first nudge tries the broker; the second, a moment later, does not try again.
     assert [r.getMessage() for r in caplog.records if r.name == "keyaccounts.tasks"] == [
-        "could not enqueue visits.tasks.reminders_for_account; the periodic scan will catch up"
+        "could not enqueue scoring.tasks.rescore_pending: the broker did not take it",
+        "the broker did not answer a moment ago; visits.tasks.reminders_for_account not enqueued",
     ]
     assert "refused" in caplog.text.lower(), caplog.text  # it really tried that broker
     assert elapsed < 10, f"a dead broker held the save for {elapsed:.1f} s"
