@@ -1,10 +1,12 @@
-"""Monthly sales and receivables, imported from a CSV file (the page and `import_sales`).
+"""Monthly sales and receivables, imported from a file (the import pages' monthly sales,
+keyaccounts.imports, and `import_sales` for CSV).
 
-`read_sales_file` decodes and parses the file (UTF-8 with or without a BOM, else
+`read_sales_file` decodes and parses a CSV file (UTF-8 with or without a BOM, else
 GB18030, as Excel's Chinese CSV exports are); `sales_import` checks every row and, unless
 it is a dry run, writes the valid ones in one transaction, one upsert on (account,
 month), so a row is either written whole or not at all and importing a month again
-replaces it. Rows are numbered as a spreadsheet shows them: the header is row 1.
+replaces it — unless it holds what is stored already: that row is `unchanged` and not
+written. Rows are numbered as a spreadsheet shows them: the header is row 1.
 
 Columns: account (its external ID, or else its exact name), month (YYYY-MM), sales,
 receivables (optional, 0 when empty). Other columns are ignored. Amounts are yuan with
@@ -47,7 +49,7 @@ _digits = MonthlySales._meta.get_field("sales").max_digits
 AMOUNT_LIMIT = Decimal(10) ** (_digits - _places)
 CENT = Decimal(1).scaleb(-_places)
 
-CREATED, UPDATED, ERROR = "created", "updated", "error"
+CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
 
 
 class SalesFileError(ApplicationError):
@@ -148,7 +150,8 @@ def read_sales_file(content: bytes) -> list[dict]:
 class RowResult:
     row: int
     values: dict  # the text of each column, as in the file
-    status: str = ""  # created / updated (what happened, or would in a dry run) / error
+    # created / updated / unchanged (what happened, or would in a dry run) / error
+    status: str = ""
     errors: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
     account_id: int | None = None
     account_name: str = ""
@@ -178,12 +181,16 @@ class SalesImportResult:
         return self._count(UPDATED)
 
     @property
+    def unchanged(self) -> int:
+        return self._count(UNCHANGED)
+
+    @property
     def errors(self) -> int:
         return self._count(ERROR)
 
     @property
     def valid(self) -> int:
-        return self.created + self.updated
+        return self.created + self.updated + self.unchanged
 
     @property
     def error_rows(self) -> list[RowResult]:
@@ -285,17 +292,19 @@ def _find_accounts(by, names: set[str]) -> tuple[dict, dict]:
     return by_external_id, {name: list(found.values()) for name, found in by_name.items()}
 
 
-def _existing(pairs: set[tuple[int, datetime.date]]) -> set[tuple[int, datetime.date]]:
+def _existing(pairs: set[tuple[int, datetime.date]]) -> dict[tuple, tuple[Decimal, Decimal]]:
+    """{(account id, month): (sales, receivables)} stored for these pairs."""
     account_ids = sorted({account_id for account_id, _month in pairs})
     months = {month for _account_id, month in pairs}
-    existing = set()
+    existing = {}
     for start in range(0, len(account_ids), CHUNK):
-        existing.update(
-            MonthlySales.objects.filter(
-                account_id__in=account_ids[start : start + CHUNK], month__in=months
-            ).values_list("account_id", "month")
-        )
-    return existing & pairs
+        rows = MonthlySales.objects.filter(
+            account_id__in=account_ids[start : start + CHUNK], month__in=months
+        ).values_list("account_id", "month", "sales", "receivables")
+        for account_id, month, amount, receivables in rows:
+            if (account_id, month) in pairs:
+                existing[(account_id, month)] = (amount, receivables)
+    return existing
 
 
 def sales_import(*, rows: Iterable[Mapping], by, dry_run: bool) -> SalesImportResult:
@@ -360,7 +369,14 @@ def sales_import(*, rows: Iterable[Mapping], by, dry_run: bool) -> SalesImportRe
         valid = [result for result in results if result.status != ERROR]
         existing = _existing({(result.account_id, result.month) for result in valid})
         for result in valid:
-            result.status = UPDATED if (result.account_id, result.month) in existing else CREATED
+            stored = existing.get((result.account_id, result.month))
+            if stored is None:
+                result.status = CREATED
+            elif stored == (result.sales, result.receivables):
+                result.status = UNCHANGED  # nothing to write
+            else:
+                result.status = UPDATED
+        valid = [result for result in valid if result.status != UNCHANGED]
         if not dry_run and valid:
             MonthlySales.objects.bulk_create(
                 [

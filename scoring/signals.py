@@ -1,5 +1,5 @@
 """What makes an account's score stale: saving or deleting anything a source reads,
-or moving it to or from the recycle bin.
+moving it to or from the recycle bin, or importing it.
 
 A save marks the account in the same transaction (`rescore_request`), so the request
 commits or rolls back with the change. A delete marks it once the delete commits, and
@@ -7,11 +7,12 @@ only if the account still exists: deleting an account deletes its contacts and d
 first, and a request written in that transaction would point at a deleted row.
 """
 
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from accounts.models import Account, Contact
+from keyaccounts.imports.writing import records_imported
 from keyaccounts.recyclebin.signals import records_moved
+from keyaccounts.tasks import after_commit
 from opportunities.models import Opportunity
 from visits.models import Visit
 
@@ -33,7 +34,7 @@ def _deleted(sender, instance, **kwargs):
         if Account.objects.filter(pk=account_id).exists():
             rescore_request([account_id])
 
-    transaction.on_commit(later)
+    after_commit(later)
 
 
 def _moved(sender, account_ids, **kwargs):
@@ -43,8 +44,17 @@ def _moved(sender, account_ids, **kwargs):
     rescore_request(Account.objects.filter(pk__in=account_ids).values_list("pk", flat=True))
 
 
+def _imported(sender, account_ids, **kwargs):
+    """An import wrote records set-based (no post_save): their accounts are rescored."""
+    rescore_request(account_ids)
+
+
 def connect():
     records_moved.connect(_moved, dispatch_uid="scoring-recycle-bin")
+    for model in (Account, Contact, Visit):
+        records_imported.connect(
+            _imported, sender=model, dispatch_uid=f"scoring-imported:{model._meta.label}"
+        )
     for model in (Account, Contact, Opportunity, Visit, Assessment):
         post_save.connect(_saved, sender=model, dispatch_uid=f"scoring-saved:{model._meta.label}")
     for model in (Contact, Opportunity, Visit):

@@ -359,14 +359,3 @@ class MonthlySalesFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(account__name__icontains=value) | Q(account__external_id__iexact=value)
         )
-
-
-class SalesUploadForm(forms.Form):
-    file = forms.FileField(
-        label=_("CSV file"),
-        help_text=_(
-            "Columns: account (external ID or exact name), month (YYYY-MM), sales, "
-            "receivables (optional). UTF-8 or GB18030; at most 5 MB."
-        ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-    )

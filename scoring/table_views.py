@@ -1,57 +1,38 @@
 """Pages of the risk-evaluation table (read by everyone, edited by managers) and of the
-monthly sales (listed for the visible accounts, imported from CSV by managers).
+monthly sales (listed for the visible accounts, imported by managers from the import
+pages: `/import/monthly_sales/`, where the old address leads).
 
 An edit never changes a version in place: `services.scoring_model_new_version` saves
-the next one and queues the rescoring of every account. The sales import checks the
-whole file first (a preview, nothing saved), keeps the file in the session, and writes
-it only when the manager confirms that preview.
+the next one and queues the rescoring of every account.
 """
-
-import base64
-import datetime
-import hashlib
-import zlib
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Sum
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import accounts_visible_to, is_manager
 from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.paging import keyset_page
 
 from . import services
 from .models import Closing, MonthlySales, ScoringModel, Strength, bilingual
-from .sales import (
-    COLUMNS,
-    ERROR,
-    MAX_FILE_BYTES,
-    SalesFileError,
-    decode_sales_file,
-    parse_sales_csv,
-    sales_import,
-)
 from .table_forms import (
     FactorForm,
     FactorFormSet,
     MonthlySalesFilter,
-    SalesUploadForm,
     TableForm,
     number_text,
 )
 
 VERSIONS_PAGE_SIZE = 25
 SALES_PAGE_SIZE = 50
-PREVIEW_ROWS = 500  # rows without errors shown in a preview; every error row is shown
-UPLOAD_SESSION_KEY = "scoring:sales-upload"
-UPLOAD_MAX_AGE = datetime.timedelta(hours=1)
+# Newest month first, then by account: the (-month, account, id) index reads a page.
+SALES_ORDER = ("-month", "account_id", "pk")
 
 
 def _require_manager(request) -> None:
@@ -194,144 +175,36 @@ def table_edit_view(request):
 
 
 def sales_list_view(request):
-    queryset = (
-        MonthlySales.objects.filter(account__in=accounts_visible_to(request.user))
-        .select_related("account")
-        .order_by("-month", "account__name", "pk")
-    )
+    queryset = MonthlySales.objects.filter(
+        account__in=accounts_visible_to(request.user)
+    ).select_related("account")
     filterset = MonthlySalesFilter(request.GET or None, queryset=queryset)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    page = Paginator(rows, SALES_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    # The count and the sales total only up to 1,000 rows: beyond, "more than 1,000".
+    page = keyset_page(
+        request, rows, SALES_ORDER, size=SALES_PAGE_SIZE, totals={"sales": Sum("sales")}
+    )
     return render(
         request,
         "scoring/table_sales_list.html",
         {
             "filter": filterset,
             "page": page,
-            "query": query.urlencode(),
-            "total_sales": rows.order_by().aggregate(total=Sum("sales"))["total"] or 0,
+            "query": page.query,
+            "total_sales": page.totals.get("sales") or 0,
             "can_import": is_manager(request.user),
         },
     )
 
 
-def sales_template_view(request):
-    # A BOM, so Excel opens the file as UTF-8 (Chinese names stay readable).
-    response = HttpResponse("\ufeff" + ",".join(COLUMNS) + "\r\n", content_type="text/csv")
-    response["Content-Disposition"] = 'attachment; filename="monthly-sales-template.csv"'
-    return response
-
-
-def _upload_keep(request, name: str, text: str) -> str:
-    """Keep the previewed file in the session (compressed); return its token, which the
-    confirm button sends back so only the preview the manager saw is imported."""
-    raw = text.encode("utf-8")
-    token = hashlib.sha256(raw).hexdigest()[:32]
-    request.session[UPLOAD_SESSION_KEY] = {
-        "token": token,
-        "name": name,
-        "at": timezone.now().isoformat(),
-        "data": base64.b64encode(zlib.compress(raw)).decode("ascii"),
-    }
-    return token
-
-
-def _upload_take(request, token: str) -> tuple[str, str] | None:
-    """(file name, text) of the kept upload if `token` names it and it is fresh; the
-    session forgets it either way."""
-    kept = request.session.pop(UPLOAD_SESSION_KEY, None)
-    if not kept or not token or kept.get("token") != token:
-        return None
-    if timezone.now() - datetime.datetime.fromisoformat(kept["at"]) > UPLOAD_MAX_AGE:
-        return None
-    text = zlib.decompress(base64.b64decode(kept["data"])).decode("utf-8")
-    return kept["name"], text
-
-
-def _shown_rows(result) -> tuple[list, int]:
-    """The rows a page lists (every error, the first PREVIEW_ROWS others) and how many
-    rows without errors it leaves out."""
-    shown, ok = [], 0
-    for row in result.rows:
-        if row.status == ERROR:
-            shown.append(row)
-        elif ok < PREVIEW_ROWS:
-            shown.append(row)
-            ok += 1
-    return shown, len(result.rows) - len(shown)
-
-
-@require_http_methods(["GET", "POST"])
-def sales_import_view(request):
-    _require_manager(request)
-    form = SalesUploadForm()
-    action = request.POST.get("action") if request.method == "POST" else None
-    if action == "cancel":
-        request.session.pop(UPLOAD_SESSION_KEY, None)
-        return redirect("scoring:sales_import")
-    if action == "confirm":
-        kept = _upload_take(request, request.POST.get("token", ""))
-        if kept is None:
-            messages.error(
-                request,
-                _(
-                    "There is no previewed file to import: it was imported already, another "
-                    "file was uploaded since, or the preview is over an hour old. Upload the "
-                    "file again."
-                ),
-            )
-            return redirect("scoring:sales_import")
-        name, text = kept
-        result = sales_import(rows=parse_sales_csv(text), by=request.user, dry_run=False)
-        shown, hidden = _shown_rows(result)
-        return render(
-            request,
-            "scoring/table_sales_import.html",
-            {"phase": "done", "name": name, "result": result, "shown": shown, "hidden": hidden},
-        )
-    if request.method == "POST":
-        form = SalesUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                if upload.size > MAX_FILE_BYTES:
-                    raise SalesFileError(
-                        _(
-                            "The file is %(size)s; at most %(limit)s can be imported at once. "
-                            "Split it into smaller files."
-                        )
-                        % {
-                            "size": filesizeformat(upload.size),
-                            "limit": filesizeformat(MAX_FILE_BYTES),
-                        }
-                    )
-                text = decode_sales_file(upload.read())
-                rows = parse_sales_csv(text)
-            except SalesFileError as exc:
-                form.add_error("file", exc.message)
-            else:
-                result = sales_import(rows=rows, by=request.user, dry_run=True)
-                token = _upload_keep(request, upload.name, text) if result.valid else ""
-                shown, hidden = _shown_rows(result)
-                return render(
-                    request,
-                    "scoring/table_sales_import.html",
-                    {
-                        "phase": "preview",
-                        "name": upload.name,
-                        "result": result,
-                        "shown": shown,
-                        "hidden": hidden,
-                        "token": token,
-                    },
-                )
-    return render(
+def sales_import_moved_view(request):
+    """The old address of the monthly sales import: the import pages do it now (XLSX or
+    CSV, a preview of every row, all rows or none)."""
+    messages.info(
         request,
-        "scoring/table_sales_import.html",
-        {"phase": "upload", "form": form, "columns": COLUMNS},
+        _("Monthly sales are imported here now, from an XLSX or CSV file, like accounts."),
     )
+    return redirect("imports:upload", "monthly_sales")
 
 
 urlpatterns = [
@@ -340,6 +213,5 @@ urlpatterns = [
     path("scoring/table/v<int:version>/", table_version_view, name="table_version"),
     path("scoring/table/edit/", table_edit_view, name="table_edit"),
     path("scoring/sales/", sales_list_view, name="sales_list"),
-    path("scoring/sales/import/", sales_import_view, name="sales_import"),
-    path("scoring/sales/template.csv", sales_template_view, name="sales_template"),
+    path("scoring/sales/import/", sales_import_moved_view),  # the old address
 ]

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = _("Visits")
+
+    def ready(self):
+        from keyaccounts.imports.writing import records_imported
+
+        from .models import Visit
+        from .services import visits_imported
+
+        records_imported.connect(visits_imported, sender=Visit, dispatch_uid="visits-imported")

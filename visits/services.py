@@ -87,19 +87,11 @@ def visit_save(
     now = now or timezone.now()
     if not accounts_visible_to(by).filter(pk=account.pk).exists():
         raise ApplicationError(_("You cannot log visits for this account."), code="not_found")
-    if visit is None:
-        visit = Visit(owner=by)
-    # A follow-up left at its default moves with the visit when the visit's date is corrected.
-    default_due = default_follow_up_due(visit.occurred_at) if visit.occurred_at else None
-    visit.account = account
-    for name, value in fields.items():
-        setattr(visit, name, value)
     contacts, attendees = list(contacts), list(attendees)
-    if visit.status == VisitStatus.DONE and visit.occurred_at:
-        moved = visit.follow_up_due == default_due and visit.followed_up_on is None
-        if not visit.follow_up_due or moved:
-            visit.follow_up_due = default_follow_up_due(visit.occurred_at)
-    _check_visit(visit, contacts, attendees, now)
+    visit = visit_apply(
+        visit=visit, by=by, account=account, contacts=contacts, attendees=attendees, now=now,
+        **fields,
+    )  # fmt: skip
     visit.full_clean(exclude=["contacts", "attendees"])
     if visit.pk is None:
         visit.save()
@@ -114,6 +106,44 @@ def visit_save(
 
     enqueue_on_commit(reminders_for_account, account.pk)
     return visit
+
+
+def visit_apply(
+    *,
+    visit: Visit | None,
+    by: User,
+    account: Account,
+    contacts: list,
+    attendees: list,
+    now: datetime.datetime,
+    **fields,
+) -> Visit:
+    """`visit` (a new one logged by `by` when None) with `fields` set as `visit_save`
+    sets them — the follow-up due one week after a recorded visit unless chosen — and
+    checked against the rules of visits (ValidationError), before the field checks of
+    `full_clean`. Nothing is saved: `visit_save` saves; an import checks many first."""
+    if visit is None:
+        visit = Visit(owner=by)
+    # A follow-up left at its default moves with the visit when the visit's date is corrected.
+    default_due = default_follow_up_due(visit.occurred_at) if visit.occurred_at else None
+    visit.account = account
+    for name, value in fields.items():
+        setattr(visit, name, value)
+    if visit.status == VisitStatus.DONE and visit.occurred_at:
+        moved = visit.follow_up_due == default_due and visit.followed_up_on is None
+        if not visit.follow_up_due or moved:
+            visit.follow_up_due = default_follow_up_due(visit.occurred_at)
+    _check_visit(visit, contacts, attendees, now)
+    return visit
+
+
+def visits_imported(sender, account_ids, **kwargs) -> None:
+    """An import wrote visits set-based (`keyaccounts.imports.writing.records_imported`:
+    no `visit_save`): the reminder scan runs once they commit, as after a saved visit —
+    the whole scan, once, since an import touches many accounts."""
+    from .tasks import reminders_scan
+
+    enqueue_on_commit(reminders_scan)
 
 
 def _set_people(visit: Visit, *, contacts: list, attendees: list) -> bool:

@@ -4,8 +4,11 @@ import datetime
 
 from django.apps import apps
 from django.db import models
+from django.utils import timezone
 
 from .context import Origin, current_origin
+
+CHUNK = 1000  # records per IN (…) list
 
 
 def bulk_update_with_history(
@@ -39,7 +42,7 @@ def bulk_update_with_history(
         custom_historical_attrs={"origin": current_origin()},
     )
     for name in getattr(model, "_history_m2m_fields", ()):
-        _copy_m2m_rows(model, name, entries)
+        _copy_m2m_rows(model, name, {entry.id: entry.pk for entry in entries})
 
 
 def baseline_create(stored: models.Model) -> None:
@@ -47,15 +50,64 @@ def baseline_create(stored: models.Model) -> None:
     seed, an import) or before history was kept — with its values as stored, dated at its
     creation and by nobody (the timeline says "system"). Written just before the record's
     first change, so that change reads as old → new like any other."""
-    stored._history_user = None  # not the current request's user: nobody is known
-    model = type(stored)
-    entries = model.history.bulk_history_create(
-        [stored],
-        default_date=getattr(stored, "created_at", None),
-        custom_historical_attrs={"origin": Origin.SYSTEM},
+    baseline_create_many([stored])
+
+
+def baseline_create_many(stored: list[models.Model]) -> None:
+    """`baseline_create` for many records of one model at once (a set-based write)."""
+    if not stored:
+        return
+    history_insert(
+        type(stored[0]),
+        stored,
+        history_type="+",
+        user=None,  # not the current request's user: nobody is known
+        dates=[getattr(record, "created_at", None) or timezone.now() for record in stored],
+        origin=Origin.SYSTEM,
     )
-    for name in getattr(model, "_history_m2m_fields", ()):
-        _copy_m2m_rows(model, name, entries)
+
+
+def history_insert(
+    model: type[models.Model],
+    records: list[models.Model],
+    *,
+    history_type: str,
+    user,
+    dates: list,
+    origin: str,
+    reason: str | None = None,
+) -> None:
+    """One history entry per record of `records` (all of `model`, as they are now): "+"
+    created or "~" changed, by `user`, at `dates` (one per record), from `origin` — what
+    a save's entry holds, many-to-many fields included (a visit's people, as they are
+    now), written set-based for an import or a baseline. The values go in as they are,
+    by `keyaccounts.bulk.insert_rows` (COPY on PostgreSQL): building and compiling a
+    historical instance per record took most of such a write."""
+    if not records:
+        return
+    from keyaccounts.bulk import insert_rows, reserve_ids
+
+    history = model.history.model
+    tracked = [field.attname for field in history.tracked_fields]
+    extra = {
+        "history_change_reason": reason,
+        "history_type": history_type,
+        "history_user_id": getattr(user, "pk", None),
+        "origin": origin,
+    }
+    columns = tracked + ["history_date", *extra]
+    rows = [
+        (*(getattr(record, name) for name in tracked), date, *extra.values())
+        for record, date in zip(records, dates, strict=True)
+    ]
+    m2m = getattr(model, "_history_m2m_fields", ())
+    if m2m:  # the entries' ids first: the snapshot rows of the people point at them
+        ids = reserve_ids(history, len(rows))
+        columns = [history._meta.pk.attname, *columns]
+        rows = [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+    insert_rows(history, columns, rows)
+    for name in m2m:
+        _copy_m2m_rows(model, name, dict(zip((r.pk for r in records), ids, strict=True)))
 
 
 def baseline_before_first_change(sender, instance, raw=False, using=None, **kwargs) -> None:
@@ -70,24 +122,24 @@ def baseline_before_first_change(sender, instance, raw=False, using=None, **kwar
         baseline_create(stored)
 
 
-def _copy_m2m_rows(model: type[models.Model], name: str, entries: list) -> None:
+def _copy_m2m_rows(model: type[models.Model], name: str, entry_of: dict) -> None:
+    """The snapshot rows of a many-to-many field for new history entries: `entry_of`
+    maps each record's id to its entry's id."""
+    from keyaccounts.bulk import insert_rows
+
     field = model._meta.get_field(name)
     through = field.remote_field.through
     own, other = field.m2m_field_name(), field.m2m_reverse_field_name()
-    history_model = type(entries[0])
+    history_model = model.history.model
     # simple-history names the snapshot table after the historical model and the field.
     snapshot = apps.get_model(history_model._meta.app_label, f"{history_model.__name__}_{name}")
-    entry_of = {entry.id: entry.pk for entry in entries}
-    rows = through.objects.filter(**{f"{own}__in": list(entry_of)}).values_list(
-        "pk", f"{own}_id", f"{other}_id"
-    )
-    snapshot.objects.bulk_create(
-        [
-            snapshot(
-                history_id=entry_of[owner_id],
-                id=pk,
-                **{f"{own}_id": owner_id, f"{other}_id": other_id},
-            )
-            for pk, owner_id, other_id in rows
+    ids = sorted(entry_of)
+    rows = []
+    for start in range(0, len(ids), CHUNK):
+        rows += [
+            (entry_of[owner_id], pk, owner_id, other_id)
+            for pk, owner_id, other_id in through.objects.filter(
+                **{f"{own}__in": ids[start : start + CHUNK]}
+            ).values_list("pk", f"{own}_id", f"{other}_id")
         ]
-    )
+    insert_rows(snapshot, ["history_id", "id", f"{own}_id", f"{other}_id"], rows)

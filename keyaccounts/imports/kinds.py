@@ -1,23 +1,43 @@
 """The record types an import brings in: their columns, how a row finds the record it
-is about, and the service that writes it.
+is about, and what it may do to it.
 
 A row finds its record by the other system's key first (`external_id`), then by the
 unified social credit code (accounts), then by the natural key: an account's exact
 name; a contact's or a deal's account and name; a visit's account and time; a team
 member's account and user; a month's account and month. Found, the row updates it;
 not found, it creates one. Only records the importing user may see are found, through
-the visibility selectors, and every write goes through the service a form uses — so an
-import can do exactly what that user could do in the forms, and no more: a rep cannot
-reach another team's account by naming its external ID (the row is an error: not found).
+the visibility selectors (a rep cannot reach another team's account by naming its
+external ID: the row is an error, not found).
+
+Accounts, contacts, visits and team members are checked in memory (`check_row`),
+against what `lookups` read for the whole file, by the rules their services apply —
+the same functions: `check_account_owner`, `check_account_matches`,
+`check_contact_matches`, `visit_apply`, `check_team_member`, the models' `full_clean` —
+so an import does what that user could do in the forms, and no more. A checked row
+adds what it writes to the run's plan (`writing.Plan`), written at the end all at
+once. Opportunities still go row by row through their services (`import_row`), whose
+stage moves check the exit criteria.
 """
 
-from django.db.models import Q
+import copy
+import functools
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models.signals import post_init, pre_init
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.duplicates import normalize_credit_code
+from accounts.duplicates import (
+    normalize_credit_code,
+    normalize_email,
+    normalize_name,
+    normalize_phone,
+)
 
 from .columns import Column, HeaderIndex, model_columns
+from .lookups import Planned, Records, new_ref
+from .writing import differences
 
 CREATE, UPDATE, UNCHANGED, DUPLICATE, ERROR = (
     "create",
@@ -26,25 +46,24 @@ CREATE, UPDATE, UNCHANGED, DUPLICATE, ERROR = (
     "duplicate",
     "error",
 )
-CHUNK = 500  # keys per IN (…) list
 
 
 class RowFailed(Exception):
     """The row cannot be imported; `key` names the column at fault ("" for the row)."""
 
-    def __init__(self, key: str, message: str, expected: str = ""):
+    def __init__(self, key: str, message, expected=""):
         super().__init__(message)
         self.key = key
-        self.message = message
-        self.expected = expected
+        self.message = str(message)  # in the active language, as the report keeps it
+        self.expected = str(expected)
 
 
 class Outcome:
-    def __init__(self, status: str, record=None, label: str = "", url: str = ""):
+    def __init__(self, status: str, record=None, label: str = "", link=None):
         self.status = status
         self.record = record
         self.label = label or (str(record) if record is not None else "")
-        self.url = url
+        self.link = link if link is not None else record  # whose page the report links
 
 
 class Row:
@@ -76,6 +95,12 @@ class Kind:
     special: frozenset = frozenset()
 
     def columns(self) -> list[Column]:
+        """The type's columns (their labels are lazy: read in the active language)."""
+        if not hasattr(self, "_columns"):
+            self._columns = self.make_columns()
+        return self._columns
+
+    def make_columns(self) -> list[Column]:
         raise NotImplementedError
 
     def allowed(self, user) -> bool:
@@ -94,14 +119,26 @@ class Kind:
         return next(column for column in self.columns() if column.key == key)
 
     def prepare(self, ctx, rows: list[Row]) -> None:
-        """Look up, in a few queries, what the rows refer to (before any is imported)."""
-        ctx.accounts.prefetch({_raw_text(row, "account") for row in rows})
+        """Look up, in a few queries, the accounts the rows name (before they are read)."""
+        ctx.identifiers = {_raw_text(row, "account") for row in rows} - {""}
+        ctx.accounts.prefetch(external_ids=ctx.identifiers)
+        # A text that is an account's external ID names that account (`Accounts.find`).
+        rest = ctx.identifiers - set(ctx.accounts.by_external_id)
+        ctx.accounts.prefetch(names=rest, codes=rest)
+
+    def gather(self, ctx, rows: list[Row]) -> None:
+        """Look up, in a few queries, the records the rows may be about (once read)."""
+
+    def reads(self, ctx) -> dict:
+        """What the check read, for the write to tell whether it changed meanwhile:
+        {model: (account ids, keys)} (`writing.check_fresh`)."""
+        from accounts.models import Account
+
+        accounts = {ref for ref in ctx.accounts.records if isinstance(ref, int)}
+        return {Account: (accounts, ctx.identifiers)}
 
     def order(self, rows: list[Row]) -> list[Row]:
         return rows
-
-    def import_row(self, ctx, row: Row) -> Outcome:
-        raise NotImplementedError
 
     def fields(self, row: Row) -> dict:
         """The row's plain field values: a blank cell clears a field that may be empty
@@ -153,21 +190,123 @@ def _account_of(row: Row):
     return account
 
 
-def _check_owner_allowed(ctx, key: str, owner, current) -> None:
+def _check_owner_allowed(ctx, key: str, owner, current_id: int) -> None:
     """Only a manager puts someone else's name on a record (owner, logged by, followed up
-    by), as the forms allow: a member of a team they manage. `current`: the name already
-    there (the importing user's own for a new record), which is always fine."""
-    from accounts.selectors import assignable_owners, can_reassign
-
-    if owner is None or owner.pk == current.pk:
+    by), as the forms allow: a member of a team they manage. `current_id`: the person
+    already named (the importing user for a new record), who is always fine."""
+    if owner is None or owner.pk == current_id:
         return
-    if can_reassign(ctx.by) and assignable_owners(ctx.by).filter(pk=owner.pk).exists():
+    if ctx.manager and owner.pk in ctx.assignable:
         return
     raise RowFailed(
         key,
         _("Only a manager can name someone else here, and only a member of their teams."),
         _("your own username, or (managers) a member of the teams you manage"),
     )
+
+
+@functools.cache
+def _related_names(model) -> list[str]:
+    """The links of `model`: a check in memory leaves them out of `full_clean` (an import
+    found every linked record itself; Django would read each from the database)."""
+    return [f.name for f in model._meta.get_fields() if f.concrete and f.is_relation]
+
+
+def _clean(record, ref, holders) -> None:
+    """`full_clean` of a record checked in memory: the fields and `clean()`, then the
+    unique values against `holders` (every record's, the file's own included)."""
+    _clean_fields(record)
+    _check_unique(record, ref, holders)
+
+
+def _clean_fields(record) -> None:
+    record.full_clean(
+        exclude=_related_names(type(record)), validate_unique=False, validate_constraints=False
+    )
+
+
+def _check_unique(record, ref, holders) -> None:
+    taken = holders.taken(record, ref)
+    if any(not in_file for _name, in_file in taken):
+        record.validate_unique()  # held in the database: its own message (the bin's too)
+    errors = {
+        name: record.unique_error_message(type(record), (name,))
+        for name, in_file in taken
+        if in_file
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+@functools.cache  # receivers connect when the apps load, before any import
+def _blank(model):
+    """A new `model()`, to copy; None when a copy would not be a new record: a field's
+    default is made afresh for each (a callable: a new dict, a time), or something
+    listens to a record's `__init__` (pre_init, post_init)."""
+    if any(callable(f.default) for f in model._meta.concrete_fields if f.has_default()):
+        return None
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return None
+    return model()
+
+
+def _new(model, **values):
+    """`model(**values)`, made as a copy of a blank one when it may be: Django's
+    `__init__` walks every field (a fifth of checking a new account)."""
+    blank = _blank(model)
+    if blank is None:
+        return model(**values)
+    record = copy.copy(blank)
+    for name, value in values.items():
+        setattr(record, name, value)
+    return record
+
+
+def _adopt(shared, candidate) -> None:
+    """The checked `candidate` becomes the record every later row sees (`shared`, the
+    object the lookups hold and other records link to)."""
+    shared.__dict__.update(candidate.__dict__)
+
+
+@dataclass(frozen=True)
+class MatchTexts:
+    """What a row is told when its record cannot be found (message, expected), per type."""
+
+    hidden: tuple  # another record, one the user cannot see, has the external ID
+    elsewhere: tuple  # the record with the external ID is at another account: %(account)s
+    several: tuple  # the account has several with the natural key: %(account)s %(name)s
+    # Found by its natural key, it has another external ID: %(name)s %(stored)s; None: the
+    # row is another record (a visit at the same time).
+    other_id: tuple | None
+
+
+def find_record(row: Row, account, records: Records, *, key: str, value, texts: MatchTexts):
+    """The record `row` is about among `records` (a `lookups.Records`, of `account`): by
+    its external ID, else by its natural key (`key`, `value`); None when it is new.
+    RowFailed when the external ID is another's, or the key is ambiguous."""
+    external_id = row.get("external_id")
+    record = None
+    if external_id:
+        record, held = records.external(external_id)
+        if record is None and held:
+            raise RowFailed("external_id", *texts.hidden)
+        if record is not None and record.account_id != account.pk:
+            message, expected = texts.elsewhere
+            raise RowFailed("account", message % {"account": record.account}, expected)
+    if record is None and value:
+        matches = records.natural(account.pk, key, value)
+        if len(matches) > 1:
+            message, expected = texts.several
+            raise RowFailed(key, message % {"account": account, "name": value}, expected)
+        record = matches[0] if matches else None
+        if record is not None and external_id and record.external_id not in (None, external_id):
+            if texts.other_id is None:
+                return None
+            message, expected = texts.other_id
+            raise RowFailed(
+                "external_id", message % {"name": value, "stored": record.external_id}, expected
+            )
+    return record
 
 
 class AccountKind(Kind):
@@ -182,7 +321,7 @@ class AccountKind(Kind):
 
         return Account
 
-    def columns(self):
+    def make_columns(self):
         return model_columns(
             self.model,
             export_fields("ACCOUNTS"),
@@ -222,79 +361,118 @@ class AccountKind(Kind):
         }
 
     def prepare(self, ctx, rows):
-        identifiers = {
-            _raw_text(row, key) for row in rows for key in ("external_id", "credit_code", "name")
+        keys = {
+            key: {_raw_text(row, key) for row in rows} - {""}
+            for key in ("external_id", "name", "credit_code")
         }
-        ctx.accounts.prefetch(identifiers, with_hidden=True)
+        ctx.identifiers = set().union(*keys.values())
+        ctx.identifiers |= {normalize_name(name) for name in keys["name"]}
+        ctx.identifiers |= {normalize_credit_code(code) for code in keys["credit_code"]}
+        ctx.accounts.prefetch(
+            external_ids=keys["external_id"],
+            names=keys["name"],
+            codes=keys["credit_code"],
+            for_accounts=True,
+        )
 
-    def import_row(self, ctx, row):
+    def check_row(self, ctx, row):
         from accounts.models import Account
-        from accounts.services import account_create, account_update
+        from accounts.services import check_account_owner
 
         external_id, name = row.get("external_id"), row.get("name")
         code = normalize_credit_code(row.get("credit_code")) or None
         index = ctx.accounts
-        pk = matched_by = None
+        ref = matched_by = None
         if external_id:
-            pk, matched_by = index.by_external_id.get(external_id), "external_id"
-            if pk is None and external_id in index.hidden_external_ids:
+            ref, matched_by = index.by_external_id.get(external_id), "external_id"
+            if ref is None and external_id in index.hidden_external_ids:
                 raise RowFailed(
                     "external_id",
                     _("No account you can see has this external ID."),
                     _("the external ID of one of your accounts, or a new one"),
                 )
-        if pk is None and code:
-            pk, matched_by = index.by_credit_code.get(code), "credit_code"
-            if pk is None and code in index.hidden_credit_codes:
+        if ref is None and code:
+            ref, matched_by = index.by_credit_code.get(code), "credit_code"
+            if ref is None and code in index.hidden_credit_codes:
                 raise RowFailed(
                     "credit_code",
                     _("No account you can see has this unified social credit code."),
                     _("the credit code of one of your accounts, or a new one"),
                 )
-        if pk is None and name:
-            pks = index.by_name.get(name, [])
-            if len(pks) > 1:
+        if ref is None and name:
+            refs = index.by_name.get(name, [])
+            if len(refs) > 1:
                 raise RowFailed(
                     "name",
                     _("%(count)s accounts you can see are named “%(name)s”.")
-                    % {"count": len(pks), "name": name},
+                    % {"count": len(refs), "name": name},
                     _("the account's external ID or credit code in the row"),
                 )
-            pk, matched_by = (pks[0] if pks else None), "name"
+            ref, matched_by = (refs[0] if refs else None), "name"
         owner = row.get("owner")
         fields = self.fields(row)
-        if pk is None:
+        facts = {"manager": ctx.manager, "assignable": ctx.assignable}
+        if ref is None:
             if not name:
                 raise RowFailed(
                     "name",
                     _("No account matches this row, and a new one needs a name."),
                     _("the account's name"),
                 )
-            account = account_create(
-                by=ctx.by, owner=owner, confirm_duplicate=ctx.confirm_duplicates, **fields
-            )
-            index.add(account)
-            ctx.claim(row, account, matched_by or "name")
+            owner = owner or ctx.by
+            check_account_owner(by=ctx.by, owner=owner, **facts)
+            account = _new(Account, owner=owner, **fields)
+            ref = new_ref(row)
+            self._clean(ctx, account, ref, check_duplicates=True)
+            ctx.claim(row, ("accounts.account", ref), matched_by or "name")
+            ctx.plan.create(account)
+            index.add(ref, account)
             return Outcome(CREATE, account)
-        account = Account.objects.get(pk=pk)
-        ctx.claim(row, account, matched_by)
-        if external_id and account.external_id and account.external_id != external_id:
+        stored = index.records[ref]
+        ctx.claim(row, ("accounts.account", ref), matched_by)
+        if external_id and stored.external_id and stored.external_id != external_id:
             raise RowFailed(
                 "external_id",
                 _("The account found by its %(key)s has the external ID “%(stored)s”.")
-                % {"key": self.column(matched_by).label, "stored": account.external_id},
+                % {"key": self.column(matched_by).label, "stored": stored.external_id},
                 _("its external ID, “%(stored)s”, or an empty cell")
-                % {"stored": account.external_id},
+                % {"stored": stored.external_id},
             )
         if owner is not None:
+            check_account_owner(by=ctx.by, owner=owner, account=stored, **facts)
             fields["owner"] = owner
         if external_id is None:
             fields.pop("external_id", None)  # a blank cell keeps the account's key
-        account = account_update(
-            account=account, by=ctx.by, confirm_duplicate=ctx.confirm_duplicates, **fields
+        account = copy.copy(stored)
+        for key, value in fields.items():
+            setattr(account, key, value)
+        renamed = (normalize_name(account.name), normalize_credit_code(account.credit_code) or None)
+        self._clean(
+            ctx, account, ref, check_duplicates=renamed != (stored.name_key, stored.credit_code)
         )
-        index.add(account)
-        return Outcome(UPDATE if account.saved_changes else UNCHANGED, account)
+        changed = differences(account, stored)
+        if not changed:
+            return Outcome(UNCHANGED, stored)
+        before = copy.copy(stored)
+        _adopt(stored, account)
+        ctx.plan.update(stored, before, changed)
+        index.add(ref, stored)
+        return Outcome(UPDATE, stored)
+
+    def _clean(self, ctx, account, ref, *, check_duplicates: bool) -> None:
+        """`account_create` / `account_update`'s checks (`_full_clean_account`), in memory:
+        the fields, then likely duplicates, then the unique values."""
+        from accounts.services import check_account_matches
+
+        _clean_fields(account)
+        account.set_keys()
+        if check_duplicates:
+            check_account_matches(
+                ctx.accounts.duplicates(account, ref),
+                visible=ctx.accounts.visible_alike,
+                confirm_duplicate=ctx.confirm_duplicates,
+            )
+        _check_unique(account, ref, ctx.accounts.holders)
 
 
 class ContactKind(Kind):
@@ -309,7 +487,7 @@ class ContactKind(Kind):
 
         return Contact
 
-    def columns(self):
+    def make_columns(self):
         return model_columns(
             self.model,
             export_fields("CONTACTS"),
@@ -387,86 +565,105 @@ class ContactKind(Kind):
             place(row)
         return ordered
 
-    def import_row(self, ctx, row):
+    TEXTS = MatchTexts(
+        hidden=(
+            gettext_lazy("No contact you can see has this external ID."),
+            gettext_lazy("the external ID of a contact of your accounts, or a new one"),
+        ),
+        elsewhere=(
+            gettext_lazy("The contact with this external ID is a contact of %(account)s."),
+            gettext_lazy("the contact's own account"),
+        ),
+        several=(
+            gettext_lazy("%(account)s has several contacts named “%(name)s”."),
+            gettext_lazy("the contact's external ID in the row"),
+        ),
+        other_id=(
+            gettext_lazy(
+                "The contact “%(name)s” of this account has the external ID “%(stored)s”."
+            ),
+            gettext_lazy("its external ID, or an empty cell"),
+        ),
+    )
+
+    def gather(self, ctx, rows):
+        ids = {row.get("external_id") for row in rows} | {row.get("reports_to") for row in rows}
+        ctx.records = contact_records(ctx, rows, ids)
+
+    def reads(self, ctx):
         from accounts.models import Contact
-        from accounts.selectors import contacts_visible_to
-        from accounts.services import contact_create, contact_update
+
+        reads = super().reads(ctx)
+        accounts, _keys = reads[next(iter(reads))]
+        reads[Contact] = (accounts, ctx.records.external_ids)
+        return reads
+
+    def check_row(self, ctx, row):
+        from accounts.models import Contact
+        from accounts.services import check_contact_matches
 
         account = _account_of(row)
         external_id, name = row.get("external_id"), row.get("name")
-        contact = None
-        if external_id:
-            contact = contacts_visible_to(ctx.by).filter(external_id=external_id).first()
-            if contact is None and Contact.all_objects.filter(external_id=external_id).exists():
-                raise RowFailed(
-                    "external_id",
-                    _("No contact you can see has this external ID."),
-                    _("the external ID of a contact of your accounts, or a new one"),
-                )
-            if contact is not None and contact.account_id != account.pk:
-                raise RowFailed(
-                    "account",
-                    _("The contact with this external ID is a contact of %(account)s.")
-                    % {"account": contact.account},
-                    _("the contact's own account"),
-                )
-        if contact is None and name:
-            matches = list(Contact.objects.filter(account=account, name=name)[:2])
-            if len(matches) > 1:
-                raise RowFailed(
-                    "name",
-                    _("%(account)s has several contacts named “%(name)s”.")
-                    % {"account": account, "name": name},
-                    _("the contact's external ID in the row"),
-                )
-            contact = matches[0] if matches else None
-            if (
-                contact is not None
-                and external_id
-                and contact.external_id
-                not in (
-                    None,
-                    external_id,
-                )
-            ):
-                raise RowFailed(
-                    "external_id",
-                    _("The contact “%(name)s” of this account has the external ID “%(stored)s”.")
-                    % {"name": name, "stored": contact.external_id},
-                    _("its external ID, or an empty cell"),
-                )
+        contacts = ctx.records
+        stored = find_record(row, account, contacts, key="name", value=name, texts=self.TEXTS)
         fields = self.fields(row)
         if "reports_to" in row.mapped:
-            fields["reports_to"] = self._boss(row, account)
-        if contact is None:
-            contact = contact_create(
-                account=account, by=ctx.by, confirm_duplicate=ctx.confirm_duplicates, **fields
-            )
-            ctx.claim(row, contact, "name")
+            fields["reports_to"] = self._boss(ctx, row, account)
+        if stored is None:
+            contact = _new(Contact, account=account, **fields)
+            ref = new_ref(row)
+            _clean(contact, ref, contacts.holders)
+            if not ctx.confirm_duplicates:
+                check_contact_matches(self._alike(contacts, contact, ref))
+            ctx.claim(row, ("accounts.contact", ref), "name")
+            ctx.plan.create(contact)
+            contacts.add(ref, contact)
             return Outcome(CREATE, contact, label=f"{contact.name} · {account}")
-        ctx.claim(row, contact, "external_id" if external_id else "name")
+        ctx.claim(row, ("accounts.contact", stored.pk), "external_id" if external_id else "name")
         if external_id is None:
             fields.pop("external_id", None)
-        contact = contact_update(
-            contact=contact, by=ctx.by, confirm_duplicate=ctx.confirm_duplicates, **fields
-        )
-        status = UPDATE if contact.saved_changes else UNCHANGED
-        return Outcome(status, contact, label=f"{contact.name} · {account}")
+        contact = copy.copy(stored)
+        for key, value in fields.items():
+            setattr(contact, key, value)
+        _clean(contact, stored.pk, contacts.holders)
+        if not ctx.confirm_duplicates and _contact_keys(contact) != _contact_keys(stored):
+            check_contact_matches(self._alike(contacts, contact, stored.pk))
+        changed = differences(contact, stored)
+        if not changed:
+            return Outcome(UNCHANGED, stored, label=f"{stored.name} · {account}")
+        before = copy.copy(stored)
+        _adopt(stored, contact)
+        ctx.plan.update(stored, before, changed)
+        contacts.add(stored.pk, stored)
+        return Outcome(UPDATE, stored, label=f"{stored.name} · {account}")
 
-    def _boss(self, row, account):
-        from accounts.models import Contact
+    def _alike(self, contacts, contact, ref) -> list:
+        """`contact_duplicates` among the contacts as the file leaves them so far."""
+        from accounts.selectors import contacts_alike
 
+        others = [
+            (other, other_ref)
+            for other_ref in contacts.alike(_alike_keys(contact))
+            if other_ref != ref
+            for other in [contacts.records[other_ref]]
+        ]
+        others.sort(key=lambda pair: (pair[0].name, pair[0].pk is None, pair[0].pk or 0))
+        stand_in = {id(other): Planned(other_ref, other) for other, other_ref in others}
+        return [
+            (stand_in[id(other)] if other.pk is None else other, match)
+            for other, match in contacts_alike(
+                [other for other, _ref in others], phone=contact.phone, email=contact.email
+            )
+        ]
+
+    def _boss(self, ctx, row, account):
         boss = row.get("reports_to")
         if not boss:
             return None
-        found = list(
-            Contact.objects.filter(account=account)
-            .filter(Q(external_id=boss) | Q(name=boss))
-            .order_by("-external_id")[:2]
-        )
-        exact = [contact for contact in found if contact.external_id == boss]
-        if exact:
-            return exact[0]
+        by_id, _held = ctx.records.external(boss)
+        if by_id is not None and by_id.account_id == account.pk:
+            return by_id
+        found = ctx.records.natural(account.pk, "name", boss)
         if len(found) > 1:
             raise RowFailed(
                 "reports_to",
@@ -486,6 +683,39 @@ class ContactKind(Kind):
         return found[0]
 
 
+def _contact_keys(contact) -> tuple:
+    return contact.account_id, normalize_phone(contact.phone), normalize_email(contact.email)
+
+
+def _alike_keys(contact) -> set:
+    """What two contacts of an account share when they are likely the same person."""
+    keys = set()
+    if phone := normalize_phone(contact.phone):
+        keys.add(("phone", contact.account_id, phone))
+    if email := normalize_email(contact.email):
+        keys.add(("email", contact.account_id, email))
+    return keys
+
+
+def contact_records(ctx, rows, external_ids: set) -> Records:
+    """The contacts the rows may name: those the user sees with `external_ids` and every
+    live contact of the rows' accounts, each linked to its boss in memory (a reporting
+    line is walked without a query)."""
+    from accounts.models import Contact
+    from accounts.selectors import contacts_visible_to
+
+    records = Records(Contact, contacts_visible_to(ctx.by), natural=("name",), alike=_alike_keys)
+    accounts = {row.get("account").pk for row in rows if row.get("account") is not None}
+    records.prefetch(external_ids=external_ids, account_ids=accounts)
+    account_of = ctx.accounts.records
+    for contact in records.records.values():
+        if contact.reports_to_id in records.records:
+            contact.reports_to = records.records[contact.reports_to_id]
+        if contact.account_id in account_of:
+            contact.account = account_of[contact.account_id]
+    return records
+
+
 class TeamMemberKind(Kind):
     key = "team"
     label = gettext_lazy("Account team members")
@@ -497,7 +727,7 @@ class TeamMemberKind(Kind):
 
         return AccountTeamMember
 
-    def columns(self):
+    def make_columns(self):
         return model_columns(
             self.model,
             ["account", "user", "role"],
@@ -511,9 +741,20 @@ class TeamMemberKind(Kind):
     def example(self, user):
         return {"account": "ERP-0001", "user": user.username, "role": "presales"}
 
-    def import_row(self, ctx, row):
+    def gather(self, ctx, rows):
         from accounts.models import AccountTeamMember
-        from accounts.services import team_member_set
+
+        from .lookups import chunks
+
+        ctx.members = {}
+        accounts = {row.get("account").pk for row in rows if row.get("account") is not None}
+        for chunk in chunks(accounts):
+            for member in AccountTeamMember.objects.filter(account_id__in=chunk):
+                ctx.members[(member.account_id, member.user_id)] = member
+
+    def check_row(self, ctx, row):
+        from accounts.models import AccountTeamMember
+        from accounts.services import check_team_member
 
         account, user, role = _account_of(row), row.get("user"), row.get("role")
         if user is None or not role:
@@ -522,19 +763,21 @@ class TeamMemberKind(Kind):
                 _("A team member needs a user and a role."),
                 _("a username and one of the roles"),
             )
-        before = AccountTeamMember.objects.filter(account=account, user=user).first()
+        stored = ctx.members.get((account.pk, user.pk))
         ctx.claim(row, ("team", account.pk, user.pk), "user")
-        member = team_member_set(account=account, by=ctx.by, user=user, role=role)
-        if before is None:
-            status = CREATE
-        else:
-            status = UNCHANGED if before.role == member.role else UPDATE
-        return Outcome(
-            status,
-            member,
-            label=f"{account} · {user}",
-            url=account.get_absolute_url(),
-        )
+        check_team_member(account=account, by=ctx.by, user=user, manager=ctx.manager)
+        label = f"{account} · {user}"
+        if stored is None:
+            member = AccountTeamMember(account=account, user=user, role=role)
+            ctx.plan.part(member)
+            ctx.members[(account.pk, user.pk)] = member
+            return Outcome(CREATE, member, label=label, link=account)
+        if stored.role == role:
+            return Outcome(UNCHANGED, stored, label=label, link=account)
+        before = copy.copy(stored)
+        stored.role = role
+        ctx.plan.part(stored, before, ["role"])
+        return Outcome(UPDATE, stored, label=label, link=account)
 
 
 class OpportunityKind(Kind):
@@ -549,7 +792,7 @@ class OpportunityKind(Kind):
 
         return Opportunity
 
-    def columns(self):
+    def make_columns(self):
         return model_columns(
             self.model,
             export_fields("DEALS"),
@@ -590,39 +833,51 @@ class OpportunityKind(Kind):
             "stage": str(stage) if stage else "",
         }
 
-    def import_row(self, ctx, row):
+    TEXTS = MatchTexts(
+        hidden=(
+            gettext_lazy("No opportunity you can see has this external ID."),
+            gettext_lazy("the external ID of a deal at your accounts, or a new one"),
+        ),
+        elsewhere=(
+            gettext_lazy("The opportunity with this external ID is at %(account)s."),
+            gettext_lazy("the deal's own account"),
+        ),
+        several=(
+            gettext_lazy("%(account)s has several opportunities named “%(name)s”."),
+            gettext_lazy("the deal's external ID in the row"),
+        ),
+        other_id=(
+            gettext_lazy(
+                "The opportunity “%(name)s” at this account has the external ID “%(stored)s”."
+            ),
+            gettext_lazy("its external ID, or an empty cell"),
+        ),
+    )
+
+    def gather(self, ctx, rows):
         from opportunities.models import Opportunity
         from opportunities.selectors import opportunities_visible_to
+
+        ctx.records = Records(
+            Opportunity,
+            opportunities_visible_to(ctx.by).select_related("stage"),
+            natural=("name",),
+        )
+        ctx.records.prefetch(
+            external_ids={row.get("external_id") for row in rows},
+            account_ids={row.get("account").pk for row in rows if row.get("account")},
+        )
+
+    def import_row(self, ctx, row):
+        """Row by row through the services (`opportunity_create`, `opportunity_update`
+        with its stage move): written as checked, inside the run's transaction."""
         from opportunities.services import opportunity_create, opportunity_update
 
         account = _account_of(row)
         external_id, name = row.get("external_id"), row.get("name")
-        deal = None
-        if external_id:
-            deal = opportunities_visible_to(ctx.by).filter(external_id=external_id).first()
-            if deal is None and Opportunity.all_objects.filter(external_id=external_id).exists():
-                raise RowFailed(
-                    "external_id",
-                    _("No opportunity you can see has this external ID."),
-                    _("the external ID of a deal at your accounts, or a new one"),
-                )
-            if deal is not None and deal.account_id != account.pk:
-                raise RowFailed(
-                    "account",
-                    _("The opportunity with this external ID is at %(account)s.")
-                    % {"account": deal.account},
-                    _("the deal's own account"),
-                )
-        if deal is None and name:
-            matches = list(Opportunity.objects.filter(account=account, name=name)[:2])
-            if len(matches) > 1:
-                raise RowFailed(
-                    "name",
-                    _("%(account)s has several opportunities named “%(name)s”.")
-                    % {"account": account, "name": name},
-                    _("the deal's external ID in the row"),
-                )
-            deal = matches[0] if matches else None
+        deal = find_record(row, account, ctx.records, key="name", value=name, texts=self.TEXTS)
+        # The services change the deal they are given: a copy, in case this row fails.
+        deal = copy.copy(deal) if deal is not None else None
         fields = self.fields(row)
         if external_id is None:
             fields.pop("external_id", None)
@@ -635,19 +890,21 @@ class OpportunityKind(Kind):
         if deal is None:
             if not name:
                 raise RowFailed("name", _("A new opportunity needs a name."), _("its name"))
-            _check_owner_allowed(ctx, "owner", owner, ctx.by)
+            _check_owner_allowed(ctx, "owner", owner, ctx.by.pk)
             deal = opportunity_create(
                 by=ctx.by, account=account, stage=stage, owner=owner, **fields
             )
             ctx.claim(row, deal, "name")
+            ctx.records.add(deal.pk, deal)
             return Outcome(CREATE, deal, label=f"{deal} · {account}")
         ctx.claim(row, deal, "external_id" if external_id else "name")
-        _check_owner_allowed(ctx, "owner", owner, deal.owner)
+        _check_owner_allowed(ctx, "owner", owner, deal.owner_id)
         if owner is not None:
             fields["owner"] = owner
         if stage is not None:
             fields["stage"] = stage
         deal = opportunity_update(opportunity=deal, by=ctx.by, **fields)
+        ctx.records.add(deal.pk, deal)
         status = UPDATE if getattr(deal, "saved_changes", True) else UNCHANGED
         return Outcome(status, deal, label=f"{deal} · {account}")
 
@@ -664,7 +921,7 @@ class VisitKind(Kind):
 
         return Visit
 
-    def columns(self):
+    def make_columns(self):
         return model_columns(
             self.model,
             export_fields("VISITS"),
@@ -702,88 +959,146 @@ class VisitKind(Kind):
             "next_steps": _("Send the quotation by Friday"),
         }
 
-    def import_row(self, ctx, row):
-        from visits.models import Visit, VisitStatus
+    TEXTS = MatchTexts(
+        hidden=(
+            gettext_lazy("No visit you can see has this external ID."),
+            gettext_lazy("the external ID of a visit at your accounts, or a new one"),
+        ),
+        elsewhere=(
+            gettext_lazy("The visit with this external ID was at %(account)s."),
+            gettext_lazy("the visit's own account"),
+        ),
+        several=(
+            gettext_lazy("%(account)s has several visits at this time."),
+            gettext_lazy("the visit's external ID in the row"),
+        ),
+        other_id=None,  # another system's visit at the same time: a visit of its own
+    )
+
+    def gather(self, ctx, rows):
+        from visits.models import Visit
         from visits.selectors import visits_visible_to
-        from visits.services import visit_save
+
+        from .lookups import chunks
+
+        times = {}
+        for row in rows:
+            if row.get("account") is not None:
+                at = times.setdefault(row.get("account").pk, set())
+                at |= {row.get("occurred_at"), row.get("planned_at")} - {None}
+        ctx.records = Records(
+            Visit, visits_visible_to(ctx.by), natural=("occurred_at", "planned_at")
+        )
+        ctx.records.prefetch(external_ids={row.get("external_id") for row in rows}, natural=times)
+        names = {name for row in rows for name in row.get("contacts", [])}
+        ctx.contacts = contact_records(ctx, rows, names)
+        # Who was met and who went, of the visits found: what a row leaves as it is.
+        ctx.people = {}
+        contacts_of = {}
+        for name in ("contacts", "attendees"):
+            through = Visit._meta.get_field(name).remote_field.through
+            other = Visit._meta.get_field(name).m2m_reverse_field_name()
+            for chunk in chunks(ctx.records.records):
+                for visit_id, other_id in through.objects.filter(visit_id__in=chunk).values_list(
+                    "visit_id", f"{other}_id"
+                ):
+                    ctx.people.setdefault((visit_id, name), []).append(other_id)
+                    if name == "contacts":
+                        contacts_of[other_id] = None
+        missing = [pk for pk in contacts_of if pk not in ctx.contacts.records]
+        from accounts.models import Contact
+
+        for chunk in chunks(missing):
+            for contact in Contact.all_objects.filter(pk__in=chunk):
+                ctx.contacts.records[contact.pk] = contact
+
+    def reads(self, ctx):
+        from accounts.models import Contact
+        from visits.models import Visit
+
+        reads = super().reads(ctx)
+        accounts, _keys = reads[next(iter(reads))]
+        reads[Contact] = (accounts, set())
+        reads[Visit] = (accounts, ctx.records.external_ids)
+        return reads
+
+    def check_row(self, ctx, row):
+        from visits.models import VisitStatus
+        from visits.services import visit_apply
 
         account = _account_of(row)
         external_id = row.get("external_id")
         occurred, planned = row.get("occurred_at"), row.get("planned_at")
-        visit = None
-        if external_id:
-            visit = visits_visible_to(ctx.by).filter(external_id=external_id).first()
-            if visit is None and Visit.all_objects.filter(external_id=external_id).exists():
-                raise RowFailed(
-                    "external_id",
-                    _("No visit you can see has this external ID."),
-                    _("the external ID of a visit at your accounts, or a new one"),
-                )
-            if visit is not None and visit.account_id != account.pk:
-                raise RowFailed(
-                    "account",
-                    _("The visit with this external ID was at %(account)s.")
-                    % {"account": visit.account},
-                    _("the visit's own account"),
-                )
-        if visit is None and (occurred or planned):
-            at_time = Q(occurred_at=occurred) if occurred else Q(planned_at=planned)
-            matches = list(Visit.objects.filter(at_time, account=account)[:2])
-            if len(matches) > 1:
-                raise RowFailed(
-                    "occurred_at" if occurred else "planned_at",
-                    _("%(account)s has several visits at this time.") % {"account": account},
-                    _("the visit's external ID in the row"),
-                )
-            visit = matches[0] if matches else None
-            if visit is not None and external_id and visit.external_id not in (None, external_id):
-                visit = None  # another system's visit at the same time: a visit of its own
+        key = "occurred_at" if occurred else "planned_at"
+        visits = ctx.records
+        stored = find_record(
+            row, account, visits, key=key, value=occurred or planned, texts=self.TEXTS
+        )
         fields = self.fields(row)
         if external_id is None:
             fields.pop("external_id", None)
-        if "status" not in fields and visit is None:
+        if "status" not in fields and stored is None:
             fields["status"] = VisitStatus.DONE if occurred else VisitStatus.PLANNED
         owner = row.get("owner")
-        _check_owner_allowed(ctx, "owner", owner, visit.owner if visit else ctx.by)
+        _check_owner_allowed(ctx, "owner", owner, stored.owner_id if stored else ctx.by.pk)
         follower = row.get("followed_up_by")
         _check_owner_allowed(
-            ctx, "followed_up_by", follower, (visit and visit.followed_up_by) or ctx.by
+            ctx,
+            "followed_up_by",
+            follower,
+            (stored and stored.followed_up_by_id) or ctx.by.pk,
         )
         if owner is not None:
             fields["owner"] = owner
-        contacts = self._contacts(row, account, visit)
-        attendees = (
-            row.get("attendees", [])
-            if "attendees" in row.mapped
-            else (list(visit.attendees.all()) if visit else [])
+        contacts = self._contacts(ctx, row, account, stored)
+        if "attendees" in row.mapped:
+            attendees = row.get("attendees", [])
+        else:
+            attendees = [ctx.users.by_pk[pk] for pk in self._people(ctx, stored, "attendees")]
+        if stored is not None:
+            ctx.claim(row, ("visits.visit", stored.pk), "external_id" if external_id else key)
+        ref = stored.pk if stored is not None else new_ref(row)
+        visit = visit_apply(
+            visit=copy.copy(stored) if stored is not None else None, by=ctx.by,
+            account=account, contacts=contacts, attendees=attendees, now=ctx.now, **fields,
+        )  # fmt: skip
+        _clean(visit, ref, visits.holders)
+        people = {
+            "contacts": [contact.pk for contact in contacts],
+            "attendees": [user.pk for user in attendees],
+        }
+        if stored is None:
+            ctx.claim(row, ("visits.visit", ref), "occurred_at")
+            ctx.plan.create(visit, people=people)
+            visits.add(ref, visit)
+            return Outcome(CREATE, visit)
+        same_people = all(
+            set(people[name]) == set(self._people(ctx, stored, name)) for name in people
         )
-        if visit is not None:
-            ctx.claim(row, visit, "external_id" if external_id else "occurred_at")
-        saved = visit_save(
-            by=ctx.by,
-            account=account,
-            visit=visit,
-            contacts=contacts,
-            attendees=attendees,
-            **fields,
-        )
-        if visit is None:
-            ctx.claim(row, saved, "occurred_at")
-            return Outcome(CREATE, saved)
-        return Outcome(UPDATE if saved.saved_changes else UNCHANGED, saved)
+        changed = differences(visit, stored)
+        if not changed and same_people:
+            return Outcome(UNCHANGED, stored)
+        before = copy.copy(stored)
+        _adopt(stored, visit)
+        ctx.plan.update(stored, before, changed, people=None if same_people else people)
+        visits.add(stored.pk, stored)
+        return Outcome(UPDATE, stored)
 
-    def _contacts(self, row, account, visit) -> list:
-        from accounts.models import Contact
+    def _people(self, ctx, visit, name: str) -> list[int]:
+        return ctx.people.get((visit.pk, name), []) if visit is not None else []
 
+    def _contacts(self, ctx, row, account, visit) -> list:
         if "contacts" not in row.mapped:
-            return list(visit.contacts.all()) if visit else []
+            return [ctx.contacts.records[pk] for pk in self._people(ctx, visit, "contacts")]
         found = []
         for name in row.get("contacts", []):
-            matches = list(
-                Contact.objects.filter(account=account).filter(Q(external_id=name) | Q(name=name))[
-                    :2
-                ]
-            )
+            by_id, _held = ctx.contacts.external(name)
+            matches = [by_id] if by_id is not None and by_id.account_id == account.pk else []
+            matches += [
+                contact
+                for contact in ctx.contacts.natural(account.pk, "name", name)
+                if contact not in matches
+            ]
             if len(matches) != 1:
                 raise RowFailed(
                     "contacts",
@@ -819,7 +1134,7 @@ class MonthlySalesKind(Kind):
         # As on the sales page: managers import the figures.
         return bool(user.is_active) and is_manager(user)
 
-    def columns(self):
+    def make_columns(self):
         return model_columns(
             self.model,
             ["account", "month", "sales", "receivables"],
@@ -865,168 +1180,3 @@ def kind_named(name: str) -> Kind | None:
 def kinds_for(user) -> list[Kind]:
     """The import types `user` may use."""
     return [kind for kind in KINDS.values() if kind.allowed(user)]
-
-
-# --- what the rows refer to -----------------------------------------------------------------
-
-
-class Accounts:
-    """The accounts the importing user may see, by external ID, credit code and exact
-    name, looked up for all rows at once; accounts the import creates join in."""
-
-    def __init__(self, by):
-        self.by = by
-        self.by_external_id: dict[str, int] = {}
-        self.by_credit_code: dict[str, int] = {}
-        self.by_name: dict[str, list[int]] = {}
-        self.hidden_external_ids: set[str] = set()
-        self.hidden_credit_codes: set[str] = set()
-        self._keys: dict[int, tuple] = {}  # pk → the keys it is registered under
-        self._cache: dict = {}
-
-    def prefetch(self, identifiers: set[str], *, with_hidden: bool = False) -> None:
-        from accounts.models import Account
-        from accounts.selectors import accounts_visible_to
-
-        identifiers = sorted(i for i in identifiers if i)
-        visible = accounts_visible_to(self.by)
-        for start in range(0, len(identifiers), CHUNK):
-            chunk = identifiers[start : start + CHUNK]
-            codes = [c for c in {normalize_credit_code(i) for i in chunk} if len(c) == 18]
-            match = Q(external_id__in=chunk) | Q(name__in=chunk) | Q(credit_code__in=codes)
-            for pk, name, external_id, code in visible.filter(match).values_list(
-                "pk", "name", "external_id", "credit_code"
-            ):
-                self._register(pk, name, external_id, code)
-            if with_hidden:
-                hidden = Account.all_objects.filter(
-                    Q(external_id__in=chunk) | Q(credit_code__in=codes)
-                ).exclude(pk__in=visible.values("pk"))
-                for external_id, code in hidden.values_list("external_id", "credit_code"):
-                    if external_id:
-                        self.hidden_external_ids.add(external_id)
-                    if code:
-                        self.hidden_credit_codes.add(code)
-
-    def _register(self, pk, name, external_id, code) -> None:
-        if external_id:
-            self.by_external_id[external_id] = pk
-        if code:
-            self.by_credit_code[code] = pk
-        pks = self.by_name.setdefault(name, [])
-        if pk not in pks:
-            pks.append(pk)
-        self._keys[pk] = (name, external_id, code)
-
-    def add(self, account) -> None:
-        """An account the import created or changed: later rows find it by its keys,
-        and no longer by keys it had before."""
-        name, external_id, code = self._keys.get(account.pk, (None, None, None))
-        if name is not None and account.pk in self.by_name.get(name, []):
-            self.by_name[name].remove(account.pk)
-        if external_id and self.by_external_id.get(external_id) == account.pk:
-            del self.by_external_id[external_id]
-        if code and self.by_credit_code.get(code) == account.pk:
-            del self.by_credit_code[code]
-        self._register(account.pk, account.name, account.external_id, account.credit_code)
-        self._cache.pop(account.pk, None)
-
-    def find(self, identifier: str):
-        """The account a row names (external ID, credit code, or exact name), or
-        CellError."""
-        from accounts.models import Account
-
-        from .values import CellError
-
-        pk = self.by_external_id.get(identifier)
-        if pk is None:
-            pk = self.by_credit_code.get(normalize_credit_code(identifier))
-        if pk is None:
-            pks = self.by_name.get(identifier, [])
-            if len(pks) > 1:
-                raise CellError(
-                    _("%(count)s accounts you can see are named “%(name)s”.")
-                    % {"count": len(pks), "name": identifier},
-                    _("the account's external ID or credit code"),
-                )
-            pk = pks[0] if pks else None
-        if pk is None:
-            raise CellError(
-                _("No account you can see has the external ID, credit code or name “%(value)s”.")
-                % {"value": identifier},
-                _("one of your accounts: import the accounts first, or correct the name"),
-            )
-        if pk not in self._cache:
-            if len(self._cache) > 2000:
-                self._cache.clear()
-            self._cache[pk] = Account.objects.select_related("owner").get(pk=pk)
-        return self._cache[pk]
-
-
-class Users:
-    """Our people by username, email address or full name (case ignored)."""
-
-    def __init__(self):
-        from accounts.models import User
-
-        self.index: dict[str, list] = {}
-        for user in User.objects.all():
-            keys = {user.username, user.email, user.get_full_name()}
-            keys |= {f"{user.first_name} {user.last_name}", f"{user.last_name}{user.first_name}"}
-            keys |= {f"{user.last_name} {user.first_name}"}
-            for key in keys:
-                key = key.strip().casefold()
-                if key:
-                    self.index.setdefault(key, []).append(user)
-
-    def find(self, text: str):
-        from .values import CellError
-
-        found = self.index.get(text.strip().casefold(), [])
-        exact = [user for user in found if user.username.casefold() == text.strip().casefold()]
-        found = exact or list({user.pk: user for user in found}.values())
-        if not found:
-            raise CellError(
-                _("No user has the username, email address or name “%(value)s”.") % {"value": text},
-                _("the username, email address or full name of one of our people"),
-            )
-        if len(found) > 1:
-            raise CellError(
-                _("%(count)s people are called “%(value)s”.")
-                % {"count": len(found), "value": text},
-                _("their username or email address"),
-            )
-        user = found[0]
-        if not user.is_active:
-            raise CellError(
-                _("%(user)s can no longer log in.") % {"user": user},
-                _("an active user"),
-            )
-        return user
-
-
-class Stages:
-    """Sales stages by key, English or Chinese name."""
-
-    def __init__(self):
-        from opportunities.models import Stage
-
-        from .values import normalize
-
-        self.stages = list(Stage.objects.order_by("order"))
-        self.index = {}
-        for stage in self.stages:
-            for name in (stage.key, stage.name, stage.name_zh):
-                if name:
-                    self.index.setdefault(normalize(name), stage)
-
-    def find(self, text: str):
-        from .values import CellError, normalize
-
-        stage = self.index.get(normalize(text))
-        if stage is None:
-            raise CellError(
-                _("“%(value)s” is not a sales stage.") % {"value": text},
-                _("one of: %(stages)s") % {"stages": ", ".join(str(s) for s in self.stages)},
-            )
-        return stage

@@ -179,10 +179,40 @@ def _check_zip(content: bytes) -> zipfile.ZipFile:
     return archive
 
 
+def _worksheet_parser():
+    """openpyxl's sheet parser, reading an inline string's text straight from the XML.
+
+    openpyxl's write-only mode — our exports, many other programs — writes every text
+    inline (`<c t="inlineStr"><is><t>…</t></is></c>`), and openpyxl's own path builds a
+    rich-text object per such cell: most of the time of reading such a file. The text
+    is the same (the `<t>` of the string and of its runs; phonetic guides left out), put
+    where a plain string would be, and openpyxl goes on as for one."""
+    from xml.etree.ElementTree import SubElement
+
+    from openpyxl.worksheet._reader import VALUE_TAG, WorkSheetParser
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    inline, text, run = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("is", "t", "r"))
+
+    class Parser(WorkSheetParser):
+        def parse_cell(self, element):
+            string = element.find(inline) if element.get("t") == "inlineStr" else None
+            if string is not None:
+                parts = [string.find(text)] + [r.find(text) for r in string.findall(run)]
+                element.remove(string)
+                SubElement(element, VALUE_TAG).text = "".join(
+                    part.text or "" for part in parts if part is not None
+                )
+                element.set("t", "str")
+            return super().parse_cell(element)
+
+    return Parser
+
+
 def _read_xlsx(content: bytes) -> tuple[str, list[tuple[int, list]], list[str]]:
     import openpyxl
-    from openpyxl.worksheet._reader import WorkSheetParser
 
+    WorkSheetParser = _worksheet_parser()
     _check_zip(content)
     notices = []
     try:

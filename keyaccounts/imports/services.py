@@ -24,6 +24,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.tasks import after_commit
 
 from .engine import ImportResult, mapping_problems, run_import
 from .kinds import KINDS, Kind, kind_named
@@ -60,7 +61,7 @@ def import_job_upload(
     ImportJob.objects.filter(created_by=by, created_at__lt=timezone.now() - KEEP_FOR).exclude(
         status__in=ACTIVE_STATUSES
     ).delete()
-    return ImportJob.objects.create(
+    job = ImportJob.objects.create(
         kind=kind,
         created_by=by,
         filename=filename[:255],
@@ -76,6 +77,8 @@ def import_job_upload(
             "samples": _samples(table),
         },
     )
+    job.table = table  # what was read, for a run in this process (`import_job_run`)
+    return job
 
 
 def _samples(table, count: int = 3) -> list[list[str]]:
@@ -179,7 +182,7 @@ def import_job_start(*, job: ImportJob, by, dry_run: bool, enqueue: bool = True)
     job.refresh_from_db()
     progress_set(job.pk, 0, job.total)
     if enqueue:
-        transaction.on_commit(lambda: _publish(job.pk))
+        after_commit(lambda: _publish(job.pk))
     return job
 
 
@@ -207,12 +210,9 @@ def _running_error(kind: str) -> ApplicationError:
 
 
 def _publish(job_id: int) -> None:
-    from keyaccounts.tasks import import_run
+    from keyaccounts.tasks import import_run, publish
 
-    try:
-        import_run.delay(job_id)
-    except Exception:  # noqa: BLE001 - the broker is down: say so on the job, not a 500
-        logger.warning("could not queue import job %s", job_id, exc_info=True)
+    if not publish(import_run, (job_id,)):  # the broker is down: say so on the job
         ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
             status=ImportStatus.FAILED,
             finished_at=timezone.now(),
@@ -238,10 +238,12 @@ def _check_owner(job: ImportJob, by) -> None:
         raise ApplicationError(_("There is no such import."), code="not_found")
 
 
-def import_job_run(*, job_id: int) -> ImportJob | None:
+def import_job_run(*, job_id: int, table=None) -> ImportJob | None:
     """Run a queued job (the task's body; the command calls it directly): read the file,
     import it — a dry run or for real — and store the result. Returns the job, or None
-    when it was not queued (already run, cancelled)."""
+    when it was not queued (already run, cancelled). `table`: the file as the upload read
+    it, when the run is in the same process (the command: a large XLSX is not parsed
+    twice)."""
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
         status=ImportStatus.RUNNING, started_at=timezone.now()
     )
@@ -255,7 +257,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
 
     with translation.override(job.language):
         try:
-            table = read_job_table(job)
+            table = table or read_job_table(job)
             result = run_import(
                 kind=kind,
                 table=table,

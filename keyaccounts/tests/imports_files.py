@@ -94,3 +94,21 @@ def read_xlsx(content: bytes) -> dict[str, list[list]]:
         sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)]
         for sheet in workbook.worksheets
     }
+
+
+def import_file(kind: str, content: bytes, by, **options):
+    """Import `content` as `kind` for `by` through the engine, its columns mapped by
+    their headers (`options`: dry_run, progress…; dry_run False unless given)."""
+    from keyaccounts.imports.engine import run_import
+    from keyaccounts.imports.kinds import KINDS
+    from keyaccounts.imports.reading import read_table
+
+    import_kind = KINDS[kind]
+    table = read_table(content, header_score=import_kind.header_index().score)
+    return run_import(
+        kind=import_kind,
+        table=table,
+        mapping=import_kind.header_index().recognise(table.headers),
+        by=by,
+        **{"dry_run": False, **options},
+    )

@@ -496,3 +496,23 @@ def test_a_rep_opens_deals_in_their_own_name_and_a_manager_in_a_team_members(per
     managed = run("opportunities", csv_file(rows), personas.manager)
     assert statuses(managed) == [(2, "create"), (3, "create")]
     assert Opportunity.objects.get(name="For alice").owner == personas.alice
+
+
+def test_a_deal_found_by_its_name_keeps_the_external_id_it_has(personas):
+    """As for accounts and contacts: a row naming another system's key for a deal found
+    by its name is an error, never a silent change of that key."""
+    name = personas.account.name
+    rows = [["Account", "Name", "Amount", "Expected close date", "External ID"],
+            [name, "Keyed deal", 10, "2026-06-30", "CRM-1"]]  # fmt: skip
+    assert statuses(run("opportunities", csv_file(rows), personas.alice)) == [(2, "create")]
+    rows[1][4] = "CRM-2"
+    result = run("opportunities", csv_file(rows), personas.alice)
+    assert problems(result, 2) == [
+        (
+            "External ID",
+            "CRM-2",
+            "The opportunity “Keyed deal” at this account has the external ID “CRM-1”.",
+            "its external ID, or an empty cell",
+        )
+    ]
+    assert Opportunity.objects.get(name="Keyed deal").external_id == "CRM-1"

@@ -230,3 +230,18 @@ def test_an_export_imported_into_an_empty_database_exports_the_same_rows(records
     second = {kind: rows_of(export(kind, fmt, tmp_path / f"2-{kind}.{fmt}"), fmt) for kind in TYPES}
     for kind in TYPES:
         assert second[kind] == first[kind], kind
+
+
+def test_a_contact_of_another_team_named_by_its_external_id_is_not_found(personas, tmp_path):
+    ContactFactory(account=personas.charlies_account, name="Theirs", external_id="C-THEIRS")
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(
+        csv_file([["Account", "External ID", "Name"], [personas.account.name, "C-THEIRS", "X"]])
+    )
+    out, status = import_records("contacts", str(path), "--as", "alice")
+    assert status == 1
+    assert (
+        "External ID 'C-THEIRS': No contact you can see has this external ID. Expected: the "
+        "external ID of a contact of your accounts, or a new one." in out
+    )
+    assert Contact.objects.get(external_id="C-THEIRS").name == "Theirs"

@@ -227,3 +227,37 @@ def test_a_file_over_the_size_limit_is_refused(monkeypatch):
     monkeypatch.setattr(reading, "MAX_FILE_BYTES", 100)
     with pytest.raises(FileError, match="at most"):
         read(csv_file([["Name"]] + [["x" * 50]] * 5))
+
+
+def test_text_written_inline_reads_as_openpyxl_reads_it():
+    """Write-only workbooks (the exports, many programs) hold each text inline, rich
+    text in runs: read straight from the XML, it is the text openpyxl itself gives."""
+    import io
+
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Accounts")
+    sheet.append(["Name", "Notes"])
+    sheet.append(["Plain Co", CellRichText(["met ", TextBlock(InlineFont(b=True), "张总"), "!"])])
+    sheet.append(["  Spaced Co  ", "line one\nline two"])
+    out = io.BytesIO()
+    workbook.save(out)
+
+    table = read(out.getvalue())
+    expected = [
+        [str(value) for value in row]
+        for row in load_workbook(io.BytesIO(out.getvalue()), rich_text=False).active.iter_rows(
+            min_row=2, values_only=True
+        )
+    ]
+    assert (
+        values(table)
+        == expected
+        == [
+            ["Plain Co", "met 张总!"],
+            ["  Spaced Co  ", "line one\nline two"],
+        ]
+    )

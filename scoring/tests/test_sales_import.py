@@ -4,7 +4,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
@@ -16,13 +15,9 @@ from scoring.sales import parse_sales_csv, sales_import
 
 pytestmark = pytest.mark.django_db
 
-IMPORT_URL = reverse("scoring:sales_import")
+OLD_IMPORT_URL = "/scoring/sales/import/"
 LIST_URL = reverse("scoring:sales_list")
 MARCH = datetime.date(2025, 3, 1)
-
-
-def csv_file(text: str, *, encoding="utf-8", name="sales.csv") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, text.encode(encoding), content_type="text/csv")
 
 
 def rows_of(text: str) -> list[dict]:
@@ -109,6 +104,17 @@ def test_importing_the_same_month_again_replaces_it(personas, erp_account):
     assert [row.status for row in result.rows] == ["updated"]
     assert MonthlySales.objects.count() == 1
     assert stored() == {(erp_account.pk, MARCH): (Decimal("250.00"), Decimal("0.00"))}
+
+
+def test_a_month_imported_again_with_the_same_figures_is_unchanged(personas, erp_account):
+    text = "account,month,sales,receivables\nERP-0001,2025-03,250,0\nERP-0001,2025-04,9,1\n"
+    MonthlySales.objects.create(account=erp_account, month=MARCH, sales=250, receivables=0)
+
+    result = sales_import(rows=rows_of(text), by=personas.alice, dry_run=False)
+
+    assert [row.status for row in result.rows] == ["unchanged", "created"]
+    assert (result.created, result.updated, result.unchanged) == (1, 0, 1)
+    assert MonthlySales.objects.count() == 2
 
 
 def test_a_dry_run_reports_the_same_but_writes_nothing(personas, erp_account):
@@ -204,87 +210,21 @@ def test_a_file_without_the_needed_columns_is_refused_whole():
 # --- the page -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("who", ["alice", "bob", "charlie"])
-def test_a_rep_may_not_import(personas, login, who):
-    client = login(getattr(personas, who))
-    assert client.get(IMPORT_URL).status_code == 403
-    upload = csv_file("account,month,sales\nAlice's Customer Co,2025-03,5\n")
-    assert client.post(IMPORT_URL, {"file": upload}).status_code == 403
-    assert MonthlySales.objects.count() == 0
+def test_the_old_import_page_leads_to_the_import_pages(personas, login):
+    """Managers import monthly sales from /import/monthly_sales/ (XLSX or CSV, every row
+    checked, all or none); the old address and its bookmarks lead there."""
+    target = reverse("imports:upload", args=["monthly_sales"])
+    response = login(personas.manager).get(OLD_IMPORT_URL, follow=True)
+    assert response.redirect_chain == [(target, 302)]
+    assert "Monthly sales are imported here now" in response.content.decode()
+    # Still only managers: a rep led there finds no such import.
+    assert login(personas.alice).get(OLD_IMPORT_URL, follow=True).status_code == 404
 
 
-def test_the_preview_shows_every_row_and_saves_nothing_until_confirmed(
-    personas, login, erp_account
-):
-    client = login(personas.manager)
-    text = (
-        "account,month,sales,receivables\n"
-        'ERP-0001,2025-03,"1,000",0\n'
-        "Charlie's Customer Co,2025-03,5,0\n"
-        "ERP-0001,March,5,0\n"
-    )
-
-    preview = client.post(IMPORT_URL, {"file": csv_file(text)})
-
-    assert preview.status_code == 200
-    html = preview.content.decode()
-    assert "Nothing is saved yet." in html
-    assert "No account you can see with external ID or name “Charlie&#x27;s Customer Co”." in html
-    assert "“March” is not a month." in html
-    assert [row.row for row in preview.context["shown"]] == [2, 3, 4]
-    assert MonthlySales.objects.count() == 0
-
-    done = client.post(IMPORT_URL, {"action": "confirm", "token": preview.context["token"]})
-
-    assert done.status_code == 200
-    assert done.context["result"].created == 1
-    assert done.context["result"].errors == 2
-    assert stored() == {(erp_account.pk, MARCH): (Decimal("1000.00"), Decimal("0.00"))}
-    # The kept file is gone: confirming twice imports nothing twice.
-    again = client.post(IMPORT_URL, {"action": "confirm", "token": preview.context["token"]})
-    assert again.status_code == 302
-    assert MonthlySales.objects.count() == 1
-
-
-def test_only_the_latest_preview_can_be_confirmed(personas, login, erp_account):
-    client = login(personas.manager)
-    first = client.post(IMPORT_URL, {"file": csv_file("account,month,sales\nERP-0001,2025-03,1\n")})
-    client.post(IMPORT_URL, {"file": csv_file("account,month,sales\nERP-0001,2025-04,2\n")})
-
-    response = client.post(
-        IMPORT_URL, {"action": "confirm", "token": first.context["token"]}, follow=True
-    )
-
-    assert "There is no previewed file to import" in response.content.decode()
-    assert MonthlySales.objects.count() == 0
-
-
-def test_a_file_over_the_size_limit_is_refused_clearly(personas, login, monkeypatch):
-    monkeypatch.setattr(sales, "MAX_FILE_BYTES", 1024)
-    monkeypatch.setattr("scoring.table_views.MAX_FILE_BYTES", 1024)
-    client = login(personas.manager)
-    text = "account,month,sales\n" + "Alice's Customer Co,2025-03,5\n" * 100
-
-    response = client.post(IMPORT_URL, {"file": csv_file(text)})
-
-    assert response.status_code == 200
-    assert response.context["form"].errors["file"] == [
-        "The file is 2.9\xa0KB; at most 1.0\xa0KB can be imported at once. Split it into "
-        "smaller files."
-    ]
-    assert MonthlySales.objects.count() == 0
-
-
-def test_an_unreadable_file_is_explained_on_the_form(personas, login):
-    client = login(personas.manager)
-    response = client.post(IMPORT_URL, {"file": csv_file("name;amount\nX;5\n")})
-    assert "The header has no “account”, “month”, “sales” column" in response.content.decode()
-
-
-def test_the_template_downloads_with_the_columns(personas, login):
-    response = login(personas.alice).get(reverse("scoring:sales_template"))
-    assert response["Content-Type"] == "text/csv"
-    assert response.content.decode("utf-8-sig") == "account,month,sales,receivables\r\n"
+def test_the_sales_list_links_to_the_import_pages(personas, login):
+    html = login(personas.manager).get(LIST_URL).content.decode()
+    assert f'href="{reverse("imports:upload", args=["monthly_sales"])}"' in html
+    assert OLD_IMPORT_URL not in html
 
 
 # --- the command -------------------------------------------------------------------------

@@ -84,6 +84,7 @@ class Command(BaseCommand):
             )  # fmt: skip
         except ApplicationError as exc:
             raise CommandError(f"{file}: {exc.message}", returncode=2) from None
+        table = job.table  # as read: the run reads no second time
         mapping = self._mapping(job, map)
         kind = KINDS[job.kind]
         columns = {column.key: column for column in kind.columns()}
@@ -97,7 +98,7 @@ class Command(BaseCommand):
             )  # fmt: skip
         except ApplicationError as exc:
             raise CommandError(exc.message, returncode=2) from None
-        job = import_job_run(job_id=job.pk)
+        job = import_job_run(job_id=job.pk, table=table)
         if job.result.get("error"):
             raise CommandError(job.result["error"], returncode=2)
         result = ImportResult.from_json(job.result)

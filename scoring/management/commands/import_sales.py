@@ -53,7 +53,7 @@ class Command(BaseCommand):
         verb = "would be" if dry_run else "were"
         self.stdout.write(
             f"{len(result.rows)} rows: {result.created} {verb} added, {result.updated} {verb} "
-            f"replaced, {result.errors} with errors {verb} left out"
+            f"replaced, {result.unchanged} unchanged, {result.errors} with errors {verb} left out"
             + (" (dry run: nothing saved)" if dry_run else "")
         )
         if result.errors:
