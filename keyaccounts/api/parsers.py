@@ -1,0 +1,46 @@
+"""The API's one body parser: JSON, read with limits so that no body, however shaped,
+answers 500.
+
+DRF's own `JSONParser` reads the whole stream, however long (Django's
+DATA_UPLOAD_MAX_MEMORY_SIZE only guards `request.body` and form data, and DRF reads the
+stream itself), and lets the `RecursionError` of a body nested thousands deep escape as
+a 500. Here a body longer than DATA_UPLOAD_MAX_MEMORY_SIZE answers 413 without being
+read further, one nested deeper than Python's recursion limit answers 400, and bytes that
+are no UTF-8 answer 400; each in the API's error format (keyaccounts/api/exceptions.py).
+"""
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from rest_framework import parsers, status
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.utils import json
+
+
+class RequestTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+
+class JSONParser(parsers.JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(raw) > limit:
+            raise RequestTooLarge(
+                _("The body is larger than %(limit)s bytes; send less in one request.")
+                % {"limit": limit}
+            )
+        encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
+        try:
+            text = raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            raise ParseError(
+                _("The body is not valid %(encoding)s text.") % {"encoding": encoding}
+            ) from None
+        parse_constant = json.strict_constant if self.strict else None
+        try:
+            return json.loads(text, parse_constant=parse_constant)
+        except RecursionError:
+            raise ParseError(_("The JSON body is nested too deeply to be read.")) from None
+        except ValueError as exc:
+            raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from exc

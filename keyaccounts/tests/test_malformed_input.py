@@ -1,0 +1,388 @@
+"""Malformed input of any shape gets a 4xx that names what is wrong, and writes nothing
+(issue 12): bodies nested deep or too large, bytes that are no UTF-8, wrong content
+types, dates and numbers out of any sensible range, strings too long or holding NUL,
+query strings that are no text, uploads with monstrous cells. The NUL and out-of-range
+cases run on PostgreSQL too (`require_postgres`), which refuses NUL in text."""
+
+import io
+import json
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Account
+from visits.models import Visit
+
+pytestmark = pytest.mark.django_db
+
+ERROR_KEYS = {"detail", "code", "errors"}
+
+
+def error_of(response, status: int, *, field: str | None = None, code: str | None = None):
+    assert response.status_code == status, response.content[:500]
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert ERROR_KEYS <= set(body), body
+    assert body["detail"], body
+    if field is not None:
+        assert field in body["errors"], body
+        assert all(isinstance(message, str) and message for message in body["errors"][field])
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+def post_json(client, path: str, body, content_type: str = "application/json"):
+    raw = body if isinstance(body, bytes | str) else json.dumps(body)
+    return client.generic("POST", path, raw, content_type=content_type)
+
+
+# --- bodies ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 10_000 + "]" * 10_000,
+        '{"name": ' * 10_000 + '"x"' + "}" * 10_000,
+        '{"name": "Deep Co", "industry": "technology", "tags": ' + "[" * 50_000,
+    ],
+    ids=["list-10000-deep", "object-10000-deep", "unclosed-50000-deep"],
+)
+def test_a_body_nested_thousands_deep_answers_400_and_writes_nothing(personas, api, body):
+    before = Account.objects.count()
+
+    response = post_json(api(personas.alice), "/api/v1/accounts/", body)
+
+    error_of(response, 400, code="parse_error")
+    assert Account.objects.count() == before
+
+
+def test_a_body_over_the_upload_limit_answers_413_in_the_apis_format(personas, api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    before = Account.objects.count()
+    body = {"name": "Big Co", "industry": "technology", "notes": "x" * 20_000}
+
+    response = post_json(api(personas.alice), "/api/v1/accounts/", body)
+
+    assert "10000" in error_of(response, 413, code="request_too_large")["detail"]
+    assert Account.objects.count() == before
+
+
+def test_a_body_over_the_limit_answers_413_with_an_idempotency_key_too(personas, api, settings):
+    # The Idempotency-Key path reads the body to hash it: Django's own refusal, same answer.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    client = api(personas.alice)
+    body = json.dumps({"name": "Big Co", "industry": "technology", "notes": "x" * 20_000})
+
+    response = client.generic(
+        "POST",
+        "/api/v1/accounts/",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="big-body-1",
+    )
+
+    error_of(response, 413, code="request_too_large")
+    assert not Account.objects.filter(name="Big Co").exists()
+
+
+def test_the_token_endpoint_refuses_a_huge_or_deep_body_with_4xx(personas, api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    client = api()
+    error_of(post_json(client, "/api/v1/auth/token/", {"username": "x" * 20_000}), 413)
+    error_of(post_json(client, "/api/v1/auth/token/", "[" * 5_000 + "]" * 5_000), 400)
+
+
+@pytest.mark.parametrize(
+    "raw", [b'{"name": "\xff\xfe Co", "industry": "technology"}', b"\xc3\x28", b"\x80"]
+)
+def test_a_body_that_is_no_utf8_answers_400(personas, api, raw):
+    before = Account.objects.count()
+
+    response = post_json(api(personas.alice), "/api/v1/accounts/", raw)
+
+    assert "utf-8" in error_of(response, 400, code="parse_error")["detail"].lower()
+    assert Account.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "multipart/form-data; boundary=x", "application/xml"]
+)
+def test_a_body_of_another_content_type_answers_415(personas, api, content_type):
+    response = post_json(api(personas.alice), "/api/v1/accounts/", "name=x", content_type)
+
+    error_of(response, 415, code="unsupported_media_type")
+
+
+# --- dates and numbers -------------------------------------------------------------------
+
+OUT_OF_RANGE_TIMES = [
+    "0000-01-01T10:00:00Z",
+    "99999-01-01T10:00:00Z",
+    "2024-02-30T10:00:00Z",
+    "2024-13-01T10:00:00Z",
+    "0001-01-01T00:00:00+14:00",  # before year 1 in UTC
+    "9999-12-31T23:59:59-12:00",  # after year 9999 in UTC
+]
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE_TIMES)
+def test_a_visit_time_out_of_any_range_answers_400_on_the_field(personas, api, value):
+    body = {"account": personas.account.pk, "planned_at": value}
+
+    response = api(personas.alice).post("/api/v1/visits/", body, format="json")
+
+    error_of(response, 400, field="planned_at")
+    assert not Visit.all_objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path, parameter",
+    [
+        ("/api/v1/visits/?occurred_after={}", "occurred_after"),
+        ("/api/v1/accounts/?updated_after={}", "updated_after"),
+        ("/api/v1/development-records/?prepared_after={}", "prepared_after"),
+    ],
+)
+@pytest.mark.parametrize("value", ["0000-01-01", "99999-01-01", "2024-02-30"])
+def test_a_date_filter_out_of_any_range_answers_400_naming_it(
+    personas, api, path, parameter, value
+):
+    response = api(personas.alice).get(path.format(value))
+
+    error_of(response, 400, field=parameter)
+
+
+@pytest.mark.parametrize("value", ["0000-01", "99999-01", "2024-13"])
+def test_a_month_filter_on_a_page_out_of_range_is_an_error_on_the_form(login, personas, value):
+    response = login(personas.alice).get(reverse("opportunities:board"), {"close_month": value})
+
+    assert response.status_code == 200
+    assert "Enter a month as YYYY-MM" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("employees", 2**70),
+        ("employees", -1),
+        ("annual_revenue", "Infinity"),
+        ("annual_revenue", "-Infinity"),
+        ("annual_revenue", "NaN"),
+        ("annual_revenue", "1e400"),
+    ],
+)
+def test_a_number_out_of_range_answers_400_on_the_field(personas, api, field, value):
+    body = {"name": "Number Co", "industry": "technology", field: value}
+
+    response = api(personas.alice).post("/api/v1/accounts/", body, format="json")
+
+    error_of(response, 400, field=field)
+    assert not Account.objects.filter(name="Number Co").exists()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("employees", str(2**70)),
+        ("employees", "-1"),
+        ("annual_revenue", "Infinity"),
+        ("annual_revenue", "NaN"),
+        ("annual_revenue", "1e400"),
+        ("name", "x" * 5000),
+        ("name", "Nul\x00 Co"),
+    ],
+)
+def test_a_form_given_an_out_of_range_value_shows_it_on_the_field(login, personas, field, value):
+    data = {"name": "Form Co", "industry": "technology", "owner": personas.alice.pk}
+    data[field] = value
+
+    response = login(personas.alice).post(reverse("accounts:create"), data)
+
+    assert response.status_code == 200
+    assert field in response.context["form"].errors, response.context["form"].errors
+    assert Account.objects.count() == 2  # the personas' two
+
+
+@pytest.mark.parametrize("value", ["99999-01-01", "0000-01-01", "2024-02-30"])
+def test_a_deal_form_given_an_impossible_date_shows_it_on_the_field(login, personas, value):
+    from opportunities.models import Opportunity
+
+    url = reverse("opportunities:create", args=[personas.account.pk])
+    data = {"name": "Deal", "amount": "1000", "expected_close_date": value}
+
+    response = login(personas.alice).post(url, data)
+
+    assert response.status_code == 200
+    assert "expected_close_date" in response.context["form"].errors
+    assert not Opportunity.all_objects.exists()
+
+
+# --- strings -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["x" * 201, "x" * 1_000_000, "a\x00b", "\x00"])
+def test_a_name_too_long_or_with_nul_answers_400_on_the_field(personas, api, value):
+    body = {"name": value, "industry": "technology"}
+
+    response = api(personas.alice).post("/api/v1/accounts/", body, format="json")
+
+    error_of(response, 400, field="name")
+    assert Account.objects.count() == 2
+
+
+@pytest.mark.parametrize("value", ["Bell\x07 Co", "Esc\x1b[31m Co", "Form\x0cfeed", "Del\x7f"])
+def test_a_name_with_a_control_character_answers_400_on_the_field(personas, api, value):
+    body = {"name": value, "industry": "technology"}
+
+    response = api(personas.alice).post("/api/v1/accounts/", body, format="json")
+
+    assert "control characters" in error_of(response, 400, field="name")["errors"]["name"][0]
+    assert Account.objects.count() == 2
+
+
+def test_a_contact_edited_with_a_control_character_keeps_its_old_value(personas, api):
+    from accounts.tests.factories import ContactFactory
+
+    contact = ContactFactory(account=personas.account, name="Wang Wei")
+    response = api(personas.alice).patch(
+        f"/api/v1/contacts/{contact.pk}/", {"name": "Wang\x00\x07Wei"}, format="json"
+    )
+
+    error_of(response, 400, field="name")
+    contact.refresh_from_db()
+    assert (contact.name, contact.version) == ("Wang Wei", 1)
+
+
+def test_tabs_and_line_breaks_are_text(personas, api):
+    body = {"name": "Tab\tCo", "industry": "technology", "notes": "line one\r\nline two"}
+
+    response = api(personas.alice).post("/api/v1/accounts/", body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert Account.objects.get(pk=response.json()["id"]).notes == "line one\r\nline two"
+
+
+def test_a_form_given_a_control_character_shows_it_on_the_field(login, personas):
+    data = {"name": "Bell\x07 Co", "industry": "technology", "owner": personas.alice.pk}
+
+    response = login(personas.alice).post(reverse("accounts:create"), data)
+
+    assert response.status_code == 200
+    assert "control characters" in str(response.context["form"].errors["name"])
+    assert Account.objects.count() == 2
+
+
+# --- query strings -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, parameter",
+    [("name=%ff%fe", "name"), ("search=a%00b", "search"), ("q%00=x", "q?"), ("%ff=1", "\ufffd")],
+)
+def test_a_query_string_that_is_no_text_answers_400_naming_the_parameter(
+    personas, api, query, parameter
+):
+    response = api(personas.alice).get(f"/api/v1/accounts/?{query}")
+
+    error_of(response, 400, field=parameter)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/?q=a%00b",
+        "/accounts/search/?q=%ff",
+        "/people/search/?q=a%01b",
+        "/pipeline/?q=%00",
+    ],
+)
+def test_a_page_given_a_query_string_that_is_no_text_answers_400_saying_so(login, personas, path):
+    response = login(personas.alice).get(path)
+
+    assert response.status_code == 400
+    assert "The parameter “q”" in response.content.decode()
+
+
+def test_tabs_and_newlines_and_any_language_in_a_query_string_are_text(login, personas):
+    client = login(personas.alice)
+    for query in ("q=%E5%AE%A2%E6%88%B7", "q=a%09b", "q=a+b%0A", "q=", "q", "&&"):
+        assert client.get(f"/accounts/?{query}").status_code == 200, query
+
+
+# --- uploads -----------------------------------------------------------------------------
+
+
+def upload(client, content: bytes, name: str = "accounts.csv"):
+    file = io.BytesIO(content)
+    file.name = name
+    return client.post(reverse("imports:upload", args=["accounts"]), {"file": file})
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"Name,Notes\r\nHuge Co," + b"x" * 300_000 + b"\r\n",  # past csv's 131,072 limit
+        b"Name,Notes\r\nNul Co,bad\x00byte\r\n",
+        b"\x00" * 1000,
+        b"\xff\xfe\x00\x00garbage",
+        b"",
+    ],
+    ids=["cell-past-csv-limit", "nul-in-a-cell", "only-nul", "bad-bom", "empty"],
+)
+def test_an_upload_of_any_content_answers_without_a_server_error(login, personas, content):
+    response = upload(login(personas.alice), content)
+
+    assert response.status_code in (200, 302), response.status_code
+    assert Account.objects.count() == 2
+
+
+def test_an_upload_past_the_size_limit_is_an_error_on_the_form(login, personas, monkeypatch):
+    from keyaccounts.imports import forms
+    from keyaccounts.models import ImportJob
+
+    monkeypatch.setattr(forms, "MAX_FILE_BYTES", 1_000)
+
+    response = upload(login(personas.alice), b"Name\r\n" + b"Big Co\r\n" * 500)
+
+    assert response.status_code == 200
+    assert "file" in response.context["form"].errors
+    assert not ImportJob.objects.exists()
+
+
+# --- PostgreSQL: NUL in text is refused by the database itself ------------------------------
+
+
+def test_nul_anywhere_answers_4xx_on_postgresql(require_postgres, personas, api, login):
+    client = api(personas.alice)
+    error_of(
+        client.post("/api/v1/accounts/", {"name": "a\x00b", "industry": "technology"}),
+        400,
+        field="name",
+    )
+    error_of(client.get("/api/v1/accounts/?search=a%00b"), 400, field="search")
+    error_of(client.get("/api/v1/accounts/external/a%00b/"), 404)
+    pages = login(personas.alice)
+    for path in ("/accounts/search/?q=a%00b", "/people/search/?q=%00", "/accounts/?q=%00"):
+        assert pages.get(path).status_code == 400, path
+    response = pages.post(
+        reverse("accounts:create"),
+        {"name": "Nul\x00 Co", "industry": "technology", "owner": personas.alice.pk},
+    )
+    assert response.status_code == 200
+    assert "name" in response.context["form"].errors
+    assert Account.objects.count() == 2
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
+def test_times_at_the_edge_of_the_calendar_answer_400_on_postgresql(
+    require_postgres, personas, api, value
+):
+    client = api(personas.alice)
+    error_of(
+        client.post("/api/v1/visits/", {"account": personas.account.pk, "planned_at": value}),
+        400,
+        field="planned_at",
+    )
+    error_of(client.get(f"/api/v1/accounts/?updated_after={value.replace('+', '%2B')}"), 400)
