@@ -39,6 +39,7 @@ class Session:
         self.connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
         self.cookies: dict[str, str] = {}
         self.token = None
+        self.headers = None  # the last response's headers
         self.user, self.password = user, password
 
     def request(self, method: str, path: str, body: bytes | None = None, headers=None):
@@ -48,6 +49,7 @@ class Session:
         self.connection.request(method, path, body=body, headers=headers)
         response = self.connection.getresponse()
         data = response.read()
+        self.headers = response.headers
         for header in response.headers.get_all("Set-Cookie") or []:
             cookie = http.cookies.SimpleCookie(header)
             self.cookies.update({key: morsel.value for key, morsel in cookie.items()})

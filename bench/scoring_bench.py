@@ -463,6 +463,16 @@ def main():
     )
     parser.add_argument("--no-explain", action="store_true", help="skip EXPLAIN ANALYZE")
     parser.add_argument(
+        "--migrate-only",
+        action="store_true",
+        help="apply this checkout's migrations to the database, measure nothing",
+    )
+    parser.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="recreate and seed the database, measure nothing (bench/run.sh --only pages)",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=1,
@@ -482,6 +492,9 @@ def main():
     os.chdir(ROOT)
 
     migrate_seconds = seed_seconds = None
+    if args.migrate_only:
+        print(f"migrate: {manage(env, 'migrate', '--noinput', '-v', '0'):.1f} s", flush=True)
+        return
     if not args.reuse:
         print(f"Recreating the database {DATABASE}", flush=True)
         psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
@@ -490,6 +503,9 @@ def main():
         options = [f"--{key}={value}" for key, value in size.items()]
         print(f"seed_demo {' '.join(options)}", flush=True)
         seed_seconds = manage(env, "seed_demo", *options)
+        print(f"migrate: {migrate_seconds:.1f} s, seed_demo: {seed_seconds:.1f} s", flush=True)
+    if args.seed_only:
+        return
     measure(args, size, seed_seconds, migrate_seconds)
 
 

@@ -1,0 +1,27 @@
+"""Settings of the gunicorn server that bench/pages_bench.py measures over HTTP.
+
+`bench.settings` (DEBUG off), and two differences, both so that a request costs what it
+costs in production:
+
+- Celery tasks are queued, not run inline. Without REDIS_URL the project runs them
+  inline (`CELERY_TASK_ALWAYS_EAGER`), so a write's after-commit nudge (a rescore of the
+  changed accounts) would run inside the request and be timed with it; in production a
+  worker runs it. Here they go to Celery's in-process memory transport, where nothing
+  consumes them: what they would have done stays recorded in the database (rescore
+  requests; the benchmark runs `rescore_pending` once at the end, as a worker would).
+- `bench.querycount.QueryCountMiddleware` comes first and answers each request's number
+  of SQL statements in the `X-Bench-Queries` header.
+
+A request that fails logs its traceback (gunicorn's log; `bench.settings` silences it for
+the in-process pages). The API's per-user throttle is raised by the benchmark's environment
+(`API_THROTTLE_RATE`), so thousands of requests from one user measure the work, not the
+limit.
+"""
+
+from bench.settings import *  # noqa: F403
+
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BROKER_URL = "memory://"
+CELERY_RESULT_BACKEND = None
+MIDDLEWARE = ["bench.querycount.QueryCountMiddleware", *MIDDLEWARE]  # noqa: F405
+LOGGING["loggers"]["django.request"] = {"level": "ERROR"}  # noqa: F405
