@@ -72,11 +72,13 @@ def opportunity_create(
     return opportunity
 
 
-@transaction.atomic
 def opportunity_update(
     *, opportunity: Opportunity, by: User, expected_version: int | None = None, **fields
 ) -> Opportunity:
-    """Change a deal's details. A stage change goes through `opportunity_move_stage`."""
+    """Change a deal's details. A stage change goes through `opportunity_move_stage`.
+
+    A deal read with `remember_stored` (a batch that read its deals in one query) whose
+    values all stay as read is left alone without a query, as `save` would leave it."""
     stage = fields.pop("stage", None)
     if "account" in fields and fields["account"].pk != opportunity.account_id:
         _check_account(by, fields["account"])
@@ -88,7 +90,10 @@ def opportunity_update(
         return opportunity_move_stage(
             opportunity=opportunity, to_stage=stage, by=by, expected_version=expected_version
         )
+    if opportunity.keep_if_unchanged(expected_version=expected_version):
+        return opportunity
     opportunity.full_clean()
+    # Atomic by itself (the row, its history, the change number and what they announce).
     opportunity.save(expected_version=expected_version)
     return opportunity
 

@@ -18,16 +18,47 @@ class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     type, and a number past 64 bits is an id that does not exist, never a database
     overflow."""
 
-    def to_internal_value(self, data):
+    @staticmethod
+    def id_of(data):
+        """The id `data` stands for, or `data` itself when it is no whole number."""
         if isinstance(data, float) and data.is_integer():
-            data = int(data)
-        elif isinstance(data, str) and data.isascii() and data.isdigit() and len(data) <= 19:
-            data = int(data)
+            return int(data)
+        if isinstance(data, str) and data.isascii() and data.isdigit() and len(data) <= 19:
+            return int(data)
+        return data
+
+    def to_internal_value(self, data):
+        data = self.id_of(data)
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("incorrect_type", data_type=type(data).__name__)
         if not 1 <= data <= MAX_ID:
             self.fail("does_not_exist", pk_value=data)
+        preloaded = self.context.get("preloaded", {}).get(self.field_name)
+        if preloaded is not None:
+            if data not in preloaded:
+                self.fail("does_not_exist", pk_value=data)
+            return preloaded[data]
         return super().to_internal_value(data)
+
+
+def preload_related(serializer, items: list[dict]) -> dict[str, dict]:
+    """The rows the id fields of `serializer` would look up for each of `items`, read in
+    one query per field through the field's own queryset (for a scoped field, what the
+    user may see): a batch passes them as the context's `preloaded` and its items are
+    validated without a query each. An id missing from them is one that does not exist,
+    or that the user may not see, as it would be one by one."""
+    preloaded = {}
+    for name, field in serializer.fields.items():
+        if field.read_only or not isinstance(field, PrimaryKeyRelatedField):
+            continue
+        ids = set()
+        for item in items:
+            value = PrimaryKeyRelatedField.id_of(item.get(name))
+            if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID:
+                ids.add(value)
+        rows = field.get_queryset().filter(pk__in=ids) if ids else ()
+        preloaded[name] = {row.pk: row for row in rows}
+    return preloaded
 
 
 class VisiblePrimaryKeyRelatedField(PrimaryKeyRelatedField):

@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -14,6 +14,7 @@ from keyaccounts.api.exceptions import (
     field_errors,
 )
 from keyaccounts.api.filters import FILTER_BACKENDS
+from keyaccounts.api.serializers import preload_related
 from keyaccounts.api.sync import SyncViewSetMixin, idempotent
 from keyaccounts.exceptions import ApplicationError
 from opportunities.selectors import opportunities_visible_to, stages
@@ -42,6 +43,10 @@ class StageViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return stages()
+
+    def integration_token_types(self, request) -> list[str]:
+        """Reference data of no record type: any integration token may read it."""
+        return []
 
 
 @extend_schema_view(
@@ -132,8 +137,23 @@ class OpportunityViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
         return idempotent(request, lambda: self._bulk(items))
 
     def _bulk(self, items: list[dict]) -> Response:
-        visible = self.get_queryset()
-        results = [self._bulk_item(index, item, visible) for index, item in enumerate(items)]
+        # What every item refers to, read for the whole list: the deals named by their
+        # external_id, the accounts, stages and owners named by id. Each item is then
+        # validated from these and written through the services, as one alone would be.
+        visible = opportunities_visible_to(self.request.user).select_related("stage")
+        keys = [item.get("external_id") for item in items]
+        deals = dict.fromkeys(key for key in keys if _usable_key(key))  # None: no such deal
+        for deal in visible.filter(external_id__in=list(deals)):
+            deal.remember_stored()
+            deals[deal.external_id] = deal
+        context = {
+            **self.get_serializer_context(),
+            "preloaded": preload_related(self.get_serializer(), items),
+        }
+        results = [
+            self._bulk_item(index, item, visible, deals, context)
+            for index, item in enumerate(items)
+        ]
         counts = {status: 0 for status in ("created", "updated", "unchanged", "error")}
         for result in results:
             counts[result["status"]] += 1
@@ -147,7 +167,7 @@ class OpportunityViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
             }
         )
 
-    def _bulk_item(self, index: int, item: dict, visible) -> dict:
+    def _bulk_item(self, index: int, item: dict, visible, deals: dict, context: dict) -> dict:
         external_id = item.get("external_id")
         result = {
             "index": index,
@@ -158,16 +178,22 @@ class OpportunityViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
             "errors": {},
         }
         instance = None
-        if isinstance(external_id, str) and external_id and "\x00" not in external_id:
-            instance = visible.filter(external_id=external_id).first()
-        serializer = self.get_serializer(instance, data=item)
+        if _usable_key(external_id):
+            if external_id in deals:
+                # As read for the list; taken once: a later item of the same deal reads
+                # it as this one left it.
+                instance = deals.pop(external_id)
+            else:
+                instance = visible.filter(external_id=external_id).first()
+        serializer = self.get_serializer(instance, data=item, context=context)
         if not serializer.is_valid():
             result["errors"] = field_errors(serializer.errors)
             return result
         try:
-            # A savepoint per item: an item fails whole, and alone.
-            with transaction.atomic():
-                saved = serializer.save()
+            # An item fails whole, and alone: it is one call of one atomic service (a
+            # savepoint when the request has a transaction); an unchanged deal is left
+            # by the service before it opens one.
+            saved = serializer.save()
         except ApplicationError as error:
             field = FIELD_OF_CODE.get(error.code, NON_FIELD)
             result["errors"] = {field: [error.message]}
@@ -188,3 +214,8 @@ class OpportunityViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
             status = "unchanged"  # the item equals the deal: nothing written
         result.update(status=status, id=saved.pk, version=saved.version)
         return result
+
+
+def _usable_key(external_id) -> bool:
+    """An external_id a deal may have: a lookup by anything else finds nothing."""
+    return isinstance(external_id, str) and bool(external_id) and "\x00" not in external_id
