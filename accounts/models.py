@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -283,7 +284,19 @@ class Account(VersionedModel):
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         ordering = ["name", "pk"]
-        indexes = [models.Index(fields=["owner", "status"])]
+        indexes = [
+            models.Index(fields=["owner", "status"]),
+            # The account list's sorts, each with the id that breaks ties: a page of
+            # live accounts in any of them is one index range (keyaccounts.paging).
+            *(
+                models.Index(
+                    fields=[name, "id"],
+                    condition=Q(deleted_at__isnull=True),
+                    name=f"account_list_{name}_idx",
+                )
+                for name in ("name", "updated_at", "region")
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -295,9 +308,14 @@ class Account(VersionedModel):
         self.credit_code = normalize_credit_code(self.credit_code) or None
 
     def save(self, *args, **kwargs):
+        self.set_keys()
+        return super().save(*args, **kwargs)
+
+    def set_keys(self) -> None:
+        """The stored forms of the keys: the credit code normalised, the name's
+        `name_key`. `save` sets them; a set-based write (an import) calls this itself."""
         self.credit_code = normalize_credit_code(self.credit_code) or None
         self.name_key = normalize_name(self.name)
-        return super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("accounts:detail", args=[self.pk])
@@ -518,19 +536,25 @@ class Contact(VersionedModel):
         return reverse("accounts:contact_edit", args=[self.account_id, self.pk])
 
     def clean(self):
-        if self.reports_to_id is None:
+        boss = self.reports_to  # None without a query when nobody is named
+        if boss is None:
             return
-        if self.reports_to_id == self.pk:
+        if _identity(boss) == _identity(self):
             raise ValidationError({"reports_to": _("A contact cannot report to themselves.")})
-        if self.reports_to.account_id != self.account_id:
+        if boss.account_id != self.account_id:
             raise ValidationError({"reports_to": _("Choose a contact of the same account.")})
         # Walk up the chain: a loop in the org chart would hang every tree view.
-        seen = {self.pk}
-        boss = self.reports_to
+        seen = {_identity(self)}
         while boss is not None:
-            if boss.pk in seen:
+            if _identity(boss) in seen:
                 raise ValidationError(
                     {"reports_to": _("This would make a loop in the reporting line.")}
                 )
-            seen.add(boss.pk)
+            seen.add(_identity(boss))
             boss = boss.reports_to
+
+
+def _identity(contact: Contact):
+    """A contact's key in a reporting line: its id, or for one not saved yet (an import
+    checks a file's new contacts before it writes them) the object itself."""
+    return contact.pk if contact.pk is not None else id(contact)

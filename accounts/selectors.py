@@ -20,7 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Concat
 
 from .duplicates import normalize_credit_code, normalize_email, normalize_name, normalize_phone
 from .models import Account, AccountTeamMember, BuyingRole, Contact, SalesTeam, User
@@ -114,6 +114,82 @@ def is_manager(user) -> bool:
     return user.is_superuser or SalesTeam.objects.filter(manager=user).exists()
 
 
+def teams_of(user) -> QuerySet[SalesTeam]:
+    """The sales teams `user` is on or manages; a superuser: every team; an inactive or
+    anonymous user: none. What team filters offer."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return SalesTeam.objects.none()
+    if user.is_superuser:
+        return SalesTeam.objects.all()
+    return SalesTeam.objects.filter(Q(pk=user.sales_team_id) | Q(manager=user))
+
+
+def users_pickable_by(user) -> QuerySet[User]:
+    """The people `user` may pick in a form or a filter (a colleague on a visit or a
+    team, a contact's relationship owner, an owner filter): themselves and the active
+    members and managers of the sales teams they are on or manage (`teams_of`); a
+    superuser: every active user; an inactive or anonymous user: nobody.
+
+    The people pickers (`accounts.picker`) suggest and accept only these, so nobody can
+    list the company's users through them (issue 12)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return User.objects.none()
+    people = User.objects.filter(is_active=True)
+    if user.is_superuser:
+        return people
+    teams = teams_of(user).values("pk")
+    return people.filter(
+        Q(pk=user.pk)
+        | Q(sales_team__in=teams)
+        | Q(pk__in=SalesTeam.objects.filter(pk__in=teams).values("manager_id"))
+    )
+
+
+def _with_full_names(users: QuerySet[User]) -> QuerySet[User]:
+    # A name either way round: "Carol Chen", and "陈卡罗" as Chinese names are written.
+    return users.annotate(
+        given_first=Concat("first_name", Value(" "), "last_name"),
+        surname_first=Concat("last_name", "first_name"),
+    )
+
+
+def users_named(users: QuerySet[User], text: str) -> QuerySet[User]:
+    """The people among `users` whose username, email or full name (either order) is
+    `text`, case aside: whom a people picker takes a typed name for."""
+    text = text.strip()
+    if not text:
+        return users.none()
+    return _with_full_names(users).filter(
+        Q(username__iexact=text)
+        | Q(email__iexact=text)
+        | Q(given_first__iexact=text)
+        | Q(surname_first__iexact=text)
+    )
+
+
+def user_suggestions(users: QuerySet[User], query: str) -> QuerySet[User]:
+    """The people among `users` (`users_pickable_by` or narrower) whose username, name
+    (either order: "Carol Chen", "陈卡罗") or email holds `query`, those whose username
+    or a name starts with it first: what a people picker suggests. Slice it."""
+    query = query.strip()
+    if not query:
+        return users.none()
+    starts = Q(username__istartswith=query) | Q(first_name__istartswith=query)
+    starts |= Q(last_name__istartswith=query)
+    return (
+        _with_full_names(users)
+        .filter(
+            Q(username__icontains=query)
+            | Q(given_first__icontains=query)
+            | Q(surname_first__icontains=query)
+            | Q(email__icontains=query)
+        )
+        .annotate(starts_with=Case(When(starts, then=Value(0)), default=Value(1)))
+        .order_by("starts_with", "first_name", "last_name", "username")
+        .only("pk", "username", "first_name", "last_name")
+    )
+
+
 def assignable_owners(user) -> QuerySet[User]:
     """Whom `user` may make the owner of an account: themselves, their teams' members."""
     if user.is_superuser:
@@ -161,16 +237,24 @@ def contact_duplicates(
     """Live contacts of `account` with the same phone number or email address, each with
     what matched ("phone" or "email"). Numbers compare by their digits without +86, so
     "+86 138-0013-8000" is "13800138000"; addresses compare without case."""
-    phone, email = normalize_phone(phone), normalize_email(email)
-    if not phone and not email:
+    if not normalize_phone(phone) and not normalize_email(email):
         return []
     rows = Contact.objects.filter(account=account).only(
         "pk", "account_id", "name", "phone", "email"
     )
     if exclude_pk is not None:
         rows = rows.exclude(pk=exclude_pk)
+    return contacts_alike(rows.order_by("name", "pk"), phone=phone, email=email)
+
+
+def contacts_alike(contacts, *, phone: str = "", email: str = "") -> list[tuple[Contact, str]]:
+    """Those of `contacts` (in the order given) with the phone number or email address
+    of `phone` / `email`, each with what matched: what makes two contacts of one account
+    likely the same person (`contact_duplicates` asks the database; an import passes the
+    contacts it holds)."""
+    phone, email = normalize_phone(phone), normalize_email(email)
     matches = []
-    for contact in rows.order_by("name", "pk"):
+    for contact in contacts:
         if phone and normalize_phone(contact.phone) == phone:
             matches.append((contact, "phone"))
         elif email and normalize_email(contact.email) == email:

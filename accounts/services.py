@@ -1,12 +1,14 @@
 """Writes. One function per action; pages, the API and imports all call these."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from keyaccounts.events import RecordEvent, records_changed
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.feed.hooks import feed_records_moved
 from keyaccounts.history.bulk import bulk_update_with_history
 from keyaccounts.models import VersionedModel, next_change_seq
 from keyaccounts.recyclebin.models import Deletion
@@ -33,8 +35,35 @@ from .selectors import (
 )
 
 
-def _check_owner(*, by: User, owner: User) -> None:
-    if owner.pk != by.pk and not assignable_owners(by).filter(pk=owner.pk).exists():
+def check_account_owner(
+    *,
+    by: User,
+    owner: User,
+    account: Account | None = None,
+    manager: bool | None = None,
+    assignable: set[int] | None = None,
+) -> None:
+    """The owner rules of `account_create` (no `account`) and `account_update`: only a
+    manager gives an account to someone else, and only to themselves or a member of the
+    teams they manage. ApplicationError `owner_not_allowed` otherwise.
+
+    `manager` (`can_reassign(by)`) and `assignable` (the ids of `assignable_owners(by)`)
+    come from a caller that checks many rows at once (an import); asked here otherwise."""
+    if account is not None:
+        if owner.pk == account.owner_id:
+            return
+        if not (can_reassign(by, account) if manager is None else manager):
+            raise ApplicationError(
+                _("Only a manager can give this account to someone else."),
+                code="owner_not_allowed",
+            )
+    if owner.pk == by.pk:
+        return
+    if assignable is not None:
+        allowed = owner.pk in assignable
+    else:
+        allowed = assignable_owners(by).filter(pk=owner.pk).exists()
+    if not allowed:
         raise ApplicationError(
             _("You can only give accounts to yourself or to members of the teams you manage."),
             code="owner_not_allowed",
@@ -48,7 +77,7 @@ def account_create(
     """Create an account. A likely duplicate of an existing one (same credit code or
     normalised name) is refused with `possible_duplicate` unless `confirm_duplicate`."""
     owner = owner or by
-    _check_owner(by=by, owner=owner)
+    check_account_owner(by=by, owner=owner)
     account = Account(owner=owner, **fields)
     _full_clean_account(account, by=by, confirm_duplicate=confirm_duplicate)
     account.save()
@@ -67,13 +96,8 @@ def account_update(
     """Change an account. With `expected_version`, refuse if someone saved in between.
     A new name or credit code is checked for duplicates as on create."""
     owner = fields.get("owner")
-    if owner is not None and owner.pk != account.owner_id:
-        if not can_reassign(by, account):
-            raise ApplicationError(
-                _("Only a manager can give this account to someone else."),
-                code="owner_not_allowed",
-            )
-        _check_owner(by=by, owner=owner)
+    if owner is not None:
+        check_account_owner(by=by, owner=owner, account=account)
     stored = (account.name_key, account.credit_code)
     for name, value in fields.items():
         setattr(account, name, value)
@@ -148,19 +172,27 @@ def check_restorer(*, by: User, record) -> None:
         )
 
 
-def can_manage_team(user: User, account: Account) -> bool:
-    """The owner and managers shape the account team; teammates see it."""
-    return user.pk == account.owner_id or is_manager(user)
+def can_manage_team(user: User, account: Account, *, manager: bool | None = None) -> bool:
+    """The owner and managers shape the account team; teammates see it. `manager`:
+    `is_manager(user)`, when the caller knows it already."""
+    return user.pk == account.owner_id or (is_manager(user) if manager is None else manager)
+
+
+def check_team_member(
+    *, account: Account, by: User, user: User, manager: bool | None = None
+) -> None:
+    """Whether `by` may put `user` on the account's team: ApplicationError if not."""
+    if not can_manage_team(by, account, manager=manager):
+        raise ApplicationError(_("Only the owner or a manager can change the account team."))
+    if not user.is_active:
+        raise ApplicationError(_("%(user)s is not an active user.") % {"user": user})
 
 
 @transaction.atomic
 def team_member_set(*, account: Account, by: User, user: User, role: str) -> AccountTeamMember:
     """Put `user` on the account team in `role` (or change their role); the role they
     already have changes nothing (no history entry)."""
-    if not can_manage_team(by, account):
-        raise ApplicationError(_("Only the owner or a manager can change the account team."))
-    if not user.is_active:
-        raise ApplicationError(_("%(user)s is not an active user.") % {"user": user})
+    check_team_member(account=account, by=by, user=user)
     member = AccountTeamMember.objects.filter(account=account, user=user).first()
     if member is not None and member.role == role:
         return member
@@ -322,6 +354,17 @@ def _check_account_duplicates(account: Account, *, by: User, confirm_duplicate: 
         .filter(pk__in=[other.pk for other, _match in matches])
         .values_list("pk", flat=True)
     )
+    check_account_matches(matches, visible=visible, confirm_duplicate=confirm_duplicate)
+
+
+def check_account_matches(matches: list[tuple], *, visible: set, confirm_duplicate: bool) -> None:
+    """The duplicate rule of accounts, given an account's likely duplicates (each
+    `(account, "credit_code" | "name")`, as `account_duplicates` finds them, by name) and
+    which of them the user sees: a credit code held by another account is refused; a
+    name like another's is refused unless `confirm_duplicate`. ApplicationError
+    `possible_duplicate`, naming only what the user sees."""
+    if not matches:
+        return
     same_code = {other.pk for other, match in matches if match == "credit_code"}
     if same_code:
         # A credit code names one company: no confirmation makes a second account of it.
@@ -358,9 +401,20 @@ def _contact_keys(contact: Contact) -> tuple:
 
 
 def _check_contact_duplicates(contact: Contact) -> None:
-    matches = contact_duplicates(
-        account=contact.account, phone=contact.phone, email=contact.email, exclude_pk=contact.pk
+    check_contact_matches(
+        contact_duplicates(
+            account=contact.account,
+            phone=contact.phone,
+            email=contact.email,
+            exclude_pk=contact.pk,
+        )
     )
+
+
+def check_contact_matches(matches: list[tuple]) -> None:
+    """The duplicate rule of contacts, given a contact's likely duplicates (each
+    `(contact, "phone" | "email")`, as `contact_duplicates` finds them): refused, as a
+    possible duplicate the user may confirm. ApplicationError `possible_duplicate`."""
     if matches:
         raise _possible_duplicate(
             _(
@@ -419,6 +473,7 @@ def _relink(objs: list, *, by: User, now, reason: str | None = None, **changes) 
         return
     model = type(objs[0])
     fields = list(changes)
+    accounts_before = {obj.pk: obj.account_id for obj in objs} if "account" in changes else {}
     for obj in objs:
         for name, value in changes.items():
             setattr(obj, name, value)
@@ -429,6 +484,11 @@ def _relink(objs: list, *, by: User, now, reason: str | None = None, **changes) 
         fields += ["change_seq", "version", "updated_at"]
     manager = getattr(model, "all_objects", model._default_manager)
     bulk_update_with_history(objs, fields, by=by, date=now, reason=reason, manager=manager)
+    if issubclass(model, VersionedModel):
+        using = router.db_for_write(model)
+        records_changed(model=model, records=objs, event=RecordEvent.UPDATED, using=using)
+        if accounts_before:
+            feed_records_moved(records=objs, from_account_ids=accounts_before, using=using)
 
 
 def can_merge(user: User) -> bool:
@@ -495,7 +555,7 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
     owner = survivor.owner_id
     _apply_merge_values(survivor=survivor, merged=merged, values=values)
     if survivor.owner_id != owner:
-        _check_owner(by=by, owner=survivor.owner)
+        check_account_owner(by=by, owner=survivor.owner)
     now = timezone.now()
 
     # A credit code the survivor takes over leaves the merged account first: it is

@@ -6,7 +6,6 @@ visibility rule answers 404. Writes go through `services`.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from keyaccounts import formtokens
 from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.paging import keyset_page
 from keyaccounts.recyclebin.pages import delete_page
 from opportunities.selectors import account_opportunities
 from scoring.models import Source, bilingual, pin_in_force
@@ -24,18 +24,21 @@ from visits.selectors import account_timeline
 
 from . import services
 from .buying_center import assess_buying_center
-from .filters import AccountFilter
+from .filters import AccountFilter, account_list_ordering
 from .forms import AccountForm, CompetitorForm, ContactForm, TeamMemberForm
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact
-from .picker import SUGGESTIONS, suggestion_labels
+from .picker import SUGGESTIONS, person_labels, suggestion_labels
 from .selectors import (
     account_get_visible,
     account_list,
     account_suggestions,
     accounts_visible_to,
+    assignable_owners,
     contacts_visible_to,
     is_manager,
     merged_survivor,
+    user_suggestions,
+    users_pickable_by,
 )
 
 PAGE_SIZE = 25
@@ -109,22 +112,43 @@ def account_search_view(request):
     return JsonResponse({"results": suggestion_labels(found)})
 
 
+# Whom a people picker may suggest (`PersonChoice.scope`): by default the people of the
+# user's teams; "owners": those the user may give accounts and deals to.
+PEOPLE_SCOPES = {"": users_pickable_by, "owners": assignable_owners}
+
+
+@require_GET
+def people_search_view(request):
+    """The people pickers' suggestions (accounts/picker.py): `{"results": [{"id", "name",
+    "label"}]}`, at most `SUGGESTIONS` of the people the user may pick
+    (`users_pickable_by`, never the whole company) whose username, name or email holds
+    `q`. One query, whatever the number of people."""
+    query = request.GET.get("q", "")[:100]
+    scope = PEOPLE_SCOPES.get(request.GET.get("scope", ""), users_pickable_by)
+    found = user_suggestions(scope(request.user), query)[:SUGGESTIONS]
+    return JsonResponse({"results": person_labels(found)})
+
+
 def account_list_view(request):
     queryset = account_list(user=request.user)
     filterset = AccountFilter(request.GET or None, queryset=queryset, request=request)
     # A filter given a value it cannot read (a month like "2025-13", a team the user
     # does not see) is left out and its error shown on the form; the others still apply.
     accounts = filterset.qs if filterset.is_bound else queryset
-    # A tiebreak on pk keeps pages stable when many rows share a sort value.
-    ordering = [f for f in accounts.query.order_by if f not in ("pk", "-pk")] or ["name"]
-    accounts = accounts.order_by(*ordering, "pk")
-    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    # Keyset pages (a deep page costs what page 1 does) and a count bounded at 1,000.
+    page = keyset_page(
+        request,
+        accounts,
+        account_list_ordering(accounts),
+        size=PAGE_SIZE,
+        count=True,
+        # The contact count and the decider and coach flags for the page's rows only.
+        ids_first=True,
+    )
     return render(
         request,
         "accounts/account_list.html",
-        {"filter": filterset, "page": page, "query": query.urlencode()},
+        {"filter": filterset, "page": page, "query": page.query},
     )
 
 
@@ -191,7 +215,7 @@ def account_detail_view(request, pk):
             "competitors": account.competitors.all(),
             "opportunities": account_opportunities(account=account),
             "can_manage_team": services.can_manage_team(request.user, account),
-            "team_form": TeamMemberForm(),
+            "team_form": TeamMemberForm(user=request.user),
             "visits": visits[:TIMELINE_SIZE],
             "more_visits": len(visits) > TIMELINE_SIZE,
             "today": today,
@@ -253,7 +277,11 @@ def contact_create_view(request, account_pk):
     if request.GET.get("role"):
         initial["buying_role"] = request.GET["role"]
     form = ContactForm(
-        request.POST or None, instance=Contact(account=account), account=account, initial=initial
+        request.POST or None,
+        instance=Contact(account=account),
+        account=account,
+        user=request.user,
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -284,7 +312,7 @@ def contact_edit_view(request, account_pk, pk):
         contact = Contact.objects.get(account=account, pk=pk)
     except (Account.DoesNotExist, Contact.DoesNotExist):
         return _merged_contact_redirect(request, account_pk, pk)
-    form = ContactForm(request.POST or None, instance=contact, account=account)
+    form = ContactForm(request.POST or None, instance=contact, account=account, user=request.user)
     if request.method == "POST" and form.is_valid():
 
         def save(expected_version):
@@ -324,7 +352,7 @@ def _merged_contact_redirect(request, account_pk, pk):
 @require_POST
 def team_member_add_view(request, account_pk):
     account = _visible_account(request, account_pk)
-    form = TeamMemberForm(request.POST)
+    form = TeamMemberForm(request.POST, user=request.user)
     if form.is_valid():
         try:
             services.team_member_set(account=account, by=request.user, **form.cleaned_data)

@@ -8,8 +8,11 @@ class KeyaccountsConfig(AppConfig):
     verbose_name = _("Sync and history")
 
     def ready(self):
+        from . import health
         from .history.bulk import baseline_before_first_change
         from .models import VersionedModel, record_tombstone
+
+        health.connect()  # the periodic tasks record their last run (GET /healthz/)
 
         for model in apps.get_models():
             if issubclass(model, VersionedModel):

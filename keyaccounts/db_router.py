@@ -28,11 +28,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from keyaccounts.cache import shared_cache_answers
+
 logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
-# Read on the primary even inside a scope (see the module docstring).
-PRIMARY_ONLY_APPS = frozenset({"sessions", "authtoken"})
+# Read on the primary even inside a scope (see the module docstring); integrations: the
+# integration tokens, and the webhooks' outbox that every write reads.
+PRIMARY_ONLY_APPS = frozenset({"sessions", "authtoken", "integrations"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 # The alias reads go to in this context: REPLICA inside a scope that may use it.
@@ -74,6 +77,10 @@ def wrote_recently(user) -> bool:
         marked_at = cache.get(_mark_key(user.pk))
     except Exception:  # noqa: BLE001 - any cache failure: read the primary
         logger.warning("cache unavailable; user %s reads the primary", user.pk)
+        return True
+    if not shared_cache_answers():
+        # Redis is down and the mark came from this process's memory: another web
+        # process may hold the user's mark, so the primary is the safe answer.
         return True
     return marked_at is not None and _now() - marked_at < settings.READ_YOUR_WRITES_SECONDS
 

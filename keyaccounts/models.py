@@ -14,10 +14,13 @@ from django.db import connections, models, router, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from .events import RecordEvent, records_changed
 from .exceptions import VersionConflict
+from .feed.models import AccessChange, FeedCheckpoint, FeedExit, FeedState  # noqa: F401
 from .history.models import tracked
 from .imports.models import ImportJob  # noqa: F401  (a model of this app)
 from .recyclebin.models import Deletion  # noqa: F401  (a model of this app)
+from .text import has_control_characters
 
 
 def next_change_seq(*, count: int = 1, using: str = "default") -> int:
@@ -60,6 +63,15 @@ class LiveManager(models.Manager):
 # The fields a save compares to decide whether it changes anything: bookkeeping is not
 # a change a person made.
 BOOKKEEPING_FIELDS = frozenset({"version", "change_seq", "created_at", "updated_at"})
+
+
+def _moving_account_attname(model) -> str | None:
+    """`account_id` for a record type under an account (it can move to another);
+    None for an account and for a type under no account."""
+    from .feed.hooks import feed_account_attname
+
+    attname = feed_account_attname(model)
+    return attname if attname != model._meta.pk.attname else None
 
 
 class VersionedModel(models.Model):
@@ -113,6 +125,7 @@ class VersionedModel(models.Model):
         abstract = True
 
     def save(self, *args, expected_version: int | None = None, touch: bool = False, **kwargs):
+        self._read_values = None  # what was read is no longer the stored row
         if self.external_id == "":
             self.external_id = None
         # The router, not the row's origin: a row read from the replica saves to the primary.
@@ -120,20 +133,17 @@ class VersionedModel(models.Model):
         if self._state.adding or self.pk is None:
             with transaction.atomic(using=using):
                 self.change_seq = next_change_seq(using=using)
-                return super().save(*args, **kwargs)
+                super().save(*args, **kwargs)
+                records_changed(
+                    model=type(self), records=[self], event=RecordEvent.CREATED, using=using
+                )
+                return None
         manager = type(self)._base_manager.using(using)
         self.saved_changes = True
         if not touch and kwargs.get("update_fields") is None:
             unchanged = self.unchanged_against_stored(manager.db)
             if unchanged:
-                if expected_version is not None and expected_version != self._stored_version:
-                    raise VersionConflict(
-                        _("This record was changed by someone else since you opened it."),
-                        current_version=self._stored_version,
-                    )
-                # Nothing to write: the caller sees the stored version (the same ETag).
-                self.version = self._stored_version
-                self.saved_changes = False
+                self._keep_as_stored(self._stored_version, expected_version)
                 return None
         self._ensure_history_baseline(manager)
         with transaction.atomic(using=manager.db):
@@ -146,6 +156,12 @@ class VersionedModel(models.Model):
                 rows = rows.filter(deleted_at__isnull=True)
             if expected_version is not None:
                 rows = rows.filter(version=expected_version)
+            account, account_before = _moving_account_attname(type(self)), None
+            if kwargs.get("update_fields") is not None and not {
+                account,
+                "account",
+            } & set(kwargs["update_fields"]):
+                account = None  # a save of other fields does not move it
             if not rows.update(version=F("version") + 1):
                 current = manager.filter(pk=self.pk).values_list("version", flat=True).first()
                 if current is not None:
@@ -154,11 +170,24 @@ class VersionedModel(models.Model):
                         current_version=current,
                     )
             else:
-                self.version = manager.filter(pk=self.pk).values_list("version", flat=True).get()
+                # Read before the fields are written: the account it was under, if it
+                # moves (the changes feed tells who no longer sees it).
+                stored = manager.filter(pk=self.pk).values_list("version", account or "version")
+                self.version, account_before = stored.get()
             update_fields = kwargs.get("update_fields")
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "version", "updated_at", "change_seq"}
-            return super().save(*args, **kwargs)
+            super().save(*args, **kwargs)
+            records_changed(
+                model=type(self), records=[self], event=RecordEvent.UPDATED, using=manager.db
+            )
+            if account and account_before != getattr(self, account):
+                from .feed.hooks import feed_records_moved
+
+                feed_records_moved(
+                    records=[self], from_account_ids={self.pk: account_before}, using=manager.db
+                )
+            return None
 
     def delete(self, *args, expected_version: int | None = None, **kwargs):
         """Delete, refusing with VersionConflict when the row is no longer at
@@ -202,13 +231,22 @@ class VersionedModel(models.Model):
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
-    def unchanged_against_stored(self, using: str) -> bool | None:
-        """True when every field equals the stored row; None when the row is gone."""
-        fields = [
+    def _compared_fields(self) -> list:
+        return [
             f
             for f in self._meta.concrete_fields
             if f.name not in BOOKKEEPING_FIELDS and not f.primary_key
         ]
+
+    def _equals(self, stored: dict, fields: list) -> bool:
+        try:
+            return all(stored[f.attname] == f.to_python(getattr(self, f.attname)) for f in fields)
+        except ValidationError:
+            return False
+
+    def unchanged_against_stored(self, using: str) -> bool | None:
+        """True when every field equals the stored row; None when the row is gone."""
+        fields = self._compared_fields()
         stored = (
             type(self)
             ._base_manager.using(using)
@@ -219,10 +257,72 @@ class VersionedModel(models.Model):
         if stored is None:
             return None
         self._stored_version = stored["version"]
-        try:
-            return all(stored[f.attname] == f.to_python(getattr(self, f.attname)) for f in fields)
-        except ValidationError:
+        return self._equals(stored, fields)
+
+    def remember_stored(self) -> None:
+        """Take this instance's current values as its stored row, for
+        `unchanged_since_read`. Call it right after reading the row, before any change:
+        a batch that read its records in one query (the deals' bulk upsert) can then
+        tell an unchanged item without reading its row again. A save forgets it."""
+        fields = self._compared_fields()
+        self._read_values = {f.attname: getattr(self, f.attname) for f in fields}
+        self._read_values["version"] = self.version
+
+    def unchanged_since_read(self) -> bool | None:
+        """True when every field still equals the row as `remember_stored` took it;
+        None when nothing was remembered (ask `unchanged_against_stored`). The answer
+        is as of that read: the unchanged write it stands for happened then."""
+        stored = getattr(self, "_read_values", None)
+        if stored is None:
+            return None
+        return self._equals(stored, self._compared_fields())
+
+    def keep_if_unchanged(self, *, expected_version: int | None = None) -> bool:
+        """When `unchanged_since_read`: what `save` does for a write that changes
+        nothing — no write, the version read, `saved_changes` False, VersionConflict when
+        `expected_version` is another — and True. False: save it as usual."""
+        if not self.unchanged_since_read():
             return False
+        self._keep_as_stored(self._read_values["version"], expected_version)
+        return True
+
+    def _keep_as_stored(self, stored_version: int, expected_version: int | None) -> None:
+        if expected_version is not None and expected_version != stored_version:
+            raise VersionConflict(
+                _("This record was changed by someone else since you opened it."),
+                current_version=stored_version,
+            )
+        # Nothing to write: the caller sees the stored version (the same ETag).
+        self.version = stored_version
+        self.saved_changes = False
+
+    def refresh_from_db(self, *args, **kwargs):
+        self._read_values = None
+        super().refresh_from_db(*args, **kwargs)
+
+    def clean_fields(self, exclude=None):
+        """Also refuse text with control characters (keyaccounts/text.py), on its field."""
+        errors = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        for field in self._meta.concrete_fields:
+            if field.name in errors or field.name in (exclude or ()):
+                continue
+            value = getattr(self, field.attname)
+            if isinstance(value, str) and has_control_characters(value):
+                errors[field.name] = [
+                    ValidationError(
+                        _(
+                            "Remove the control characters (such as NUL or a bell) from "
+                            "the text: tabs and line breaks are the only ones allowed."
+                        ),
+                        code="control_characters",
+                    )
+                ]
+        if errors:
+            raise ValidationError(errors)
 
     def validate_unique(self, exclude=None):
         """Also refuse a unique value that a record in the recycle bin holds (Django's
@@ -263,11 +363,17 @@ class Tombstone(models.Model):
     deleted_at = models.DateTimeField(_("deleted"), auto_now_add=True)
     # Set when the record was merged into another of its type (the survivor's id).
     merged_into = models.BigIntegerField(_("merged into"), null=True, blank=True)
+    # The account the record was under (itself, for an account): the changes feed sends
+    # the deletion to those who could see that account then (keyaccounts.feed).
+    account_id = models.BigIntegerField(_("account ID"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("deletion record")
         verbose_name_plural = _("deletion records")
-        indexes = [models.Index(fields=["model", "change_seq"])]
+        indexes = [
+            models.Index(fields=["model", "change_seq"]),
+            models.Index(fields=["deleted_at"], name="tombstone_deleted_at"),
+        ]
 
     def __str__(self):
         return f"{self.model}:{self.object_id}"
@@ -281,12 +387,17 @@ def record_tombstone(sender, instance, using, **kwargs):
     record purged from the recycle bin got its tombstone when it was soft-deleted."""
     if getattr(instance, "deleted_at", None) is not None:
         return
-    Tombstone.objects.using(using).create(
+    from .feed.hooks import feed_account_attname, feed_records_deleted
+
+    account = feed_account_attname(type(instance))
+    stone = Tombstone.objects.using(using).create(
         model=instance._meta.label_lower,
         object_id=instance.pk,
         external_id=instance.external_id or "",
         change_seq=next_change_seq(using=using),
+        account_id=getattr(instance, account) if account else None,
     )
+    feed_records_deleted(stones=[stone], using=using)
 
 
 class IdempotencyKey(models.Model):

@@ -163,7 +163,7 @@ def page(browser, live_server):
 # instead, pointed at this test's PostgreSQL database; with SQLite it cannot be done
 # (pytest-django's SQLite test database lives in memory, in this process only).
 
-SERVICE_FIXTURES = {"celery_worker_process", "require_postgres"}
+SERVICE_FIXTURES = {"celery_worker_process", "require_postgres", "redis_server"}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -193,6 +193,71 @@ def _redis_answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping())
     except redis.RedisError:
         return False
+
+
+def free_port(ports) -> int:
+    """The first of `ports` nothing listens on at 127.0.0.1 (fails the test if none)."""
+    import socket
+
+    for port in ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.fail(f"no free port in {ports}", pytrace=False)
+
+
+class RedisServer:
+    """A throwaway `redis-server` of a test's own, in memory only (no dump, no AOF), on
+    127.0.0.1: `stop()` kills it as a crash would (SIGKILL), `start()` brings it back
+    on the same port, empty."""
+
+    def __init__(self, binary: str, port: int, workdir):
+        self.binary, self.port, self.workdir = binary, port, workdir
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process = None
+
+    def start(self, timeout: float = 15) -> None:
+        import subprocess
+        import time
+
+        self.process = subprocess.Popen(
+            [
+                *(self.binary, "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.workdir)),
+                *("--loglevel", "warning"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while not _redis_answers(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"redis-server on port {self.port} did not start", pytrace=False)
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A `RedisServer` on a free port in 8550-8599, started; stopped at teardown. Skipped
+    without redis-server on a developer's machine, failed under CI."""
+    binary = shutil.which("redis-server")
+    need(binary is not None, "needs redis-server: apt-get install redis-server")
+    server = RedisServer(binary, free_port(range(8550, 8600)), tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def _database_url(settings_dict: dict) -> str:

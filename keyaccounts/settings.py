@@ -5,6 +5,7 @@ manage.py, and Celery tasks run inline (no broker needed). `.env.example` lists
 every variable. A bad value fails loudly at start rather than being ignored.
 """
 
+import datetime
 import os
 import re
 from pathlib import Path
@@ -88,11 +89,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "keyaccounts",
     "accounts",
     "opportunities",
     "visits",
     "scoring",
+    "keyaccounts.integrations",
 ]
 
 MIDDLEWARE = [
@@ -103,11 +106,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A query string that is no clean text (bad UTF-8, NUL) answers 400 naming the parameter.
+    "keyaccounts.querystring.QueryStringMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "keyaccounts.history.context.HistoryMiddleware",
     "keyaccounts.db_router.ReadYourWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused for a lockout into its page (keyaccounts/lockout/).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "keyaccounts.urls"
@@ -150,6 +157,9 @@ elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # PostgreSQL's JIT then spends seconds compiling them (docs/benchmarks.md: the dashboard
     # at 100,000 accounts, 8.4 s with JIT, 3.5 s without). An `options` in DATABASE_URL wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # A database host that does not answer fails a request after this many seconds (a
+    # 503, keyaccounts/health.py) instead of holding it for the system's TCP timeout.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 # A PostgreSQL streaming replica for read-only work (keyaccounts/db_router.py,
 # docs/scaling.md): the dashboard, the board, API lists and the changes feed read it,
 # except for a user who saved in the last READ_YOUR_WRITES_SECONDS. Unset: all reads
@@ -167,6 +177,7 @@ if DATABASE_REPLICA_URL:
             "DATABASE_REPLICA_URL must name a PostgreSQL replica of DATABASE_URL's database."
         )
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", 5)
     # Tests: the primary streams its test database to the replica, under the same name.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["keyaccounts.db_router.ReplicaRouter"]
@@ -177,6 +188,13 @@ READ_YOUR_WRITES_SECONDS = envint("READ_YOUR_WRITES_SECONDS", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Team managers also hold the permissions of keyaccounts.integrations.backends (webhooks).
+AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in of a locked-out user name or address (django-axes).
+    "keyaccounts.lockout.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "keyaccounts.integrations.backends.ManagerPermissionsBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -189,6 +207,39 @@ LOGOUT_REDIRECT_URL = "login"
 # Reps fill long forms on the road: keep them signed in for two weeks of activity.
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
+
+# The client's address is REMOTE_ADDR, unless this many reverse proxies stand in front of
+# the app and each appends to X-Forwarded-For (keyaccounts/clientip.py): the login
+# lockout and the API's per-address throttle use it. 0: no proxy is trusted.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more; got {TRUSTED_PROXY_COUNT}")
+# Sign-in lockout (django-axes, keyaccounts/lockout/): after LOGIN_FAILURE_LIMIT failed
+# sign-ins with one user name, or LOGIN_FAILURE_LIMIT_PER_ADDRESS from one address, within
+# LOGIN_LOCKOUT_MINUTES, the login page and the API's token endpoint refuse that user name
+# or address until the oldest counted failure is that many minutes old; the team's
+# manager or an admin can lift it sooner (/lockouts/, or the admin's access attempts).
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = envint("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 30)
+LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", 15)
+for _name in ("LOGIN_FAILURE_LIMIT", "LOGIN_FAILURE_LIMIT_PER_ADDRESS", "LOGIN_LOCKOUT_MINUTES"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more; got {globals()[_name]}")
+AXES_HANDLER = "keyaccounts.lockout.handler.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The handler applies each limit to its own parameter; axes itself locks at the larger.
+AXES_FAILURE_LIMIT = max(LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT_PER_ADDRESS)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+# Failures while locked out are not counted: the time the user is told holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "keyaccounts.clientip.client_ip"
+AXES_USERNAME_CALLABLE = "keyaccounts.lockout.handler.username_of"
+AXES_LOCKOUT_CALLABLE = "keyaccounts.lockout.responses.lockout_response"
+# Successful sign-ins are not logged (the table would grow without end); a success
+# forgets that client's own failures with that user name (the handler).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
 
 # Languages: the browser's choice, switchable in the page.
 LANGUAGE_CODE = "en"
@@ -290,6 +341,22 @@ CURRENCY_RATES_TO_CNY = {
 
 # The recycle bin keeps deleted records this many days; then beat purges them for good.
 RECYCLE_BIN_DAYS = envint("RECYCLE_BIN_DAYS", 90)
+# The changes feed keeps deletions, removals from view and its access log this many
+# days; an older cursor answers 410 resync_required (docs/api.md).
+FEED_RETENTION_DAYS = envint("FEED_RETENTION_DAYS", 90)
+# Webhooks (keyaccounts/integrations/, docs/api.md). A URL whose host is a loopback,
+# private or link-local address is refused unless this is on (a receiver inside your
+# own network): the server must not be a way into it. Checked again at each delivery.
+WEBHOOK_ALLOW_PRIVATE = envbool("WEBHOOK_ALLOW_PRIVATE", False)
+# Seconds to wait for a receiver's answer.
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
+# A failed delivery is retried after 30 s, 1 min, 2 min, … at most an hour apart, for
+# this many hours; then the webhook is disabled and its owner told.
+WEBHOOK_BACKOFF_SECONDS = envint("WEBHOOK_BACKOFF_SECONDS", 30)
+WEBHOOK_BACKOFF_MAX_SECONDS = envint("WEBHOOK_BACKOFF_MAX_SECONDS", 3600)
+WEBHOOK_RETRY_HOURS = envint("WEBHOOK_RETRY_HOURS", 24)
+# Deliveries are kept in the log this many days after they were sent.
+WEBHOOK_KEEP_DAYS = envint("WEBHOOK_KEEP_DAYS", 30)
 # The admin's History pages read the change history; reverting from there would write
 # around the services (and could bring back a deletion's flags), so it is off.
 SIMPLE_HISTORY_REVERT_DISABLED = True
@@ -298,6 +365,11 @@ CELERY_BEAT_SCHEDULE = {
     "recycle-bin-purge": {
         "task": "keyaccounts.tasks.recycle_bin_purge",
         "schedule": crontab(hour=SCORING_NIGHTLY_HOUR, minute=30),
+        "options": {"expires": 6 * 3600.0},
+    },
+    "feed-purge": {
+        "task": "keyaccounts.tasks.feed_purge",
+        "schedule": crontab(hour=SCORING_NIGHTLY_HOUR, minute=45),
         "options": {"expires": 6 * 3600.0},
     },
     # Every account, nightly: days to close and since contact move with the calendar,
@@ -318,6 +390,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(REMINDER_SCAN_INTERVAL_SECONDS),
         # Scans queued while no worker ran are dropped: the next one does all their work.
         "options": {"expires": float(REMINDER_SCAN_INTERVAL_SECONDS)},
+    },
+    # Webhooks: retries whose time has come, and changes whose nudge was lost.
+    "webhooks-deliver-due": {
+        "task": "keyaccounts.integrations.tasks.webhook_deliver_due",
+        "schedule": 30.0,
+        "options": {"expires": 30.0},
+    },
+    "webhooks-outbox-purge": {
+        "task": "keyaccounts.integrations.tasks.webhook_outbox_purge",
+        "schedule": crontab(hour=SCORING_NIGHTLY_HOUR, minute=45),
+        "options": {"expires": 6 * 3600.0},
     },
     # The API promises to remember Idempotency-Keys for at least 24 hours; kept 48.
     "idempotency-keys-purge": {
@@ -348,13 +431,16 @@ CELERY_TASK_ROUTES = {
 }
 
 # Cache: Redis when REDIS_URL is set, so every web process shares the API's throttle
-# counts; otherwise each process keeps its own in memory.
+# counts; otherwise each process keeps its own in memory. While Redis does not answer,
+# each process falls back to its own memory and logs a warning (keyaccounts/cache.py);
+# the timeouts keep a Redis that hangs from holding a page.
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "keyaccounts.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "keyaccounts",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 else:
@@ -368,13 +454,21 @@ else:
 # then answers 401 with `WWW-Authenticate: Token`; the browser's session works too.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Integration tokens (ka_…) first; it passes any other key on to the next.
+        "keyaccounts.integrations.auth.IntegrationTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        # What an integration token may do (read/write, record types): a view that sets
+        # its own permission_classes lists this too.
+        "keyaccounts.integrations.permissions.IntegrationTokenScope",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON with limits: a body too large answers 413, one nested too deep 400 (not 500).
+    "DEFAULT_PARSER_CLASSES": ["keyaccounts.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "keyaccounts.api.pagination.PageNumberPagination",
     "DEFAULT_THROTTLE_CLASSES": [
         "keyaccounts.api.throttling.UserRateThrottle",

@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+import time
 
 from celery import shared_task
 from django.db import transaction
@@ -10,22 +11,58 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 
+# After a broker failure, publishing is skipped for this long (per broker, per process):
+# a broker that is down costs one failed connection every few seconds, not one (up to
+# CELERY_BROKER_CONNECTION_TIMEOUT, twice) per save.
+BROKER_RETRY_AFTER_SECONDS = 10.0
+_broker_down_until: dict[str, float] = {}
+
+
+def publish(task, args=(), kwargs=None, **options) -> bool:
+    """Send `task` now, as a nudge: True when it was published (or, without a broker,
+    run inline without an error); False, after logging a warning, when the broker did
+    not take it. Never raises: the caller decides what a lost nudge means (reminders and
+    rescoring: the periodic run catches up; an import: the job says to try again).
+
+    The result is not kept (`ignore_result`): nobody waits for a nudge, and asking the
+    result store (the same Redis) to expect one would make a publish to a Redis that is
+    down retry for 20 s and then break the process's result consumer."""
+    from .celery import app
+
+    broker = str(app.conf.broker_url)
+    if not app.conf.task_always_eager:
+        if time.monotonic() < _broker_down_until.get(broker, 0.0):
+            logger.warning("the broker did not answer a moment ago; %s not enqueued", task.name)
+            return False
+    try:
+        task.apply_async(args=args, kwargs=kwargs, ignore_result=True, **options)
+    except Exception:  # noqa: BLE001 - any broker failure (or, inline, the task's own)
+        if app.conf.task_always_eager:
+            logger.warning("the inline run of %s failed", task.name, exc_info=True)
+        else:
+            _broker_down_until[broker] = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
+            logger.warning(
+                "could not enqueue %s: the broker did not take it", task.name, exc_info=True
+            )
+        return False
+    _broker_down_until.pop(broker, None)
+    return True
+
+
+def after_commit(func) -> None:
+    """Run `func` once the current transaction commits (now, outside one), so that
+    nothing it does — or fails to do — can turn a committed write into an error answer:
+    an exception it raises is logged (`robust`), never raised to the request."""
+    transaction.on_commit(func, robust=True)
+
+
 def enqueue_on_commit(task, *args, **kwargs) -> None:
     """Send `task` after the current transaction commits, as a nudge only.
 
     If the broker is down the write has already been saved and the periodic scan will
     do the work; so a failure to publish is logged, never raised to the user.
     """
-
-    def send():
-        try:
-            task.apply_async(args=args, kwargs=kwargs)
-        except Exception:  # noqa: BLE001 - any broker failure; the scan catches up
-            logger.warning(
-                "could not enqueue %s; the periodic scan will catch up", task.name, exc_info=True
-            )
-
-    transaction.on_commit(send)
+    after_commit(lambda: publish(task, args, kwargs))
 
 
 IDEMPOTENCY_KEY_RETENTION = datetime.timedelta(hours=48)
@@ -49,6 +86,16 @@ def recycle_bin_purge() -> int:
     from .recyclebin.services import purge_expired
 
     return purge_expired()
+
+
+@shared_task
+def feed_purge() -> int:
+    """Forget the changes feed's deletions, removals and access log older than
+    FEED_RETENTION_DAYS (older cursors then answer 410); beat runs it nightly, after the
+    recycle bin's purge. Returns the new horizon (a change number)."""
+    from .feed.retention import feed_purge as purge
+
+    return purge()
 
 
 @shared_task

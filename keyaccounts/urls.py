@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.views import people_search_view
+
 from . import views
 
 urlpatterns = [
@@ -10,13 +12,20 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", views.set_language_view, name="set_language"),
     path("healthz/", views.healthz, name="healthz"),
+    path("lockouts/", include("keyaccounts.lockout.urls")),
     path("api/v1/", include("keyaccounts.api.urls")),
     path("accounts/", include("accounts.urls")),
+    # The people pickers' suggestions (accounts/picker.py): our people, not customers.
+    path("people/search/", people_search_view, name="people_search"),
     path("", include("visits.urls")),
     path("", include("opportunities.urls")),
     path("", include("scoring.urls")),
     path("recycle-bin/", include("keyaccounts.recyclebin.urls")),
     path("import/", include("keyaccounts.imports.urls")),
     path("export/", include("keyaccounts.exports.urls")),
+    path("", include("keyaccounts.integrations.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A database that does not answer is a 503 with Retry-After, not a 500 (keyaccounts/health.py).
+handler500 = "keyaccounts.views.server_error"

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 
-from accounts.models import Account, User
+from accounts.models import Account
 from accounts.selectors import accounts_visible_to
+from keyaccounts.paging import Keyset, decode_cursor, encode_cursor, fingerprint
 
 from .models import Opportunity, OpportunityContact, Stage
 
@@ -48,15 +49,6 @@ def deal_contact_roles(*, opportunity: Opportunity) -> QuerySet[OpportunityConta
     its role comes back with it when it is restored."""
     return opportunity.contact_roles.filter(contact__deleted_at__isnull=True).select_related(
         "contact"
-    )
-
-
-def pipeline_owners(queryset: QuerySet[Opportunity], *, user=None) -> QuerySet[User]:
-    """The owners worth offering as a filter: those of the deals in view, and the user
-    (so "only my deals" is a valid choice before they own one)."""
-    mine = Q(pk=user.pk) if user is not None and user.pk else Q(pk__in=[])
-    return User.objects.filter(Q(pk__in=queryset.values("owner_id")) | mine).order_by(
-        "first_name", "last_name", "username"
     )
 
 
@@ -103,18 +95,20 @@ CARD_FIELDS = (
 )  # fmt: skip
 
 
+# A column's order: by expected close date, on the (stage, expected_close_date) index.
+BOARD_ORDER = ("expected_close_date", "pk")
+_BOARD_CURSORS = fingerprint("opportunities:board", *BOARD_ORDER)
+
+
 def board_cursor(deal: Opportunity) -> str:
-    """Where a column's next cards start: after this card, in the board's order."""
-    return f"{deal.expected_close_date.isoformat()}_{deal.pk}"
+    """Where a column's next cards start: after this card, in the board's order (a
+    signed `keyaccounts.paging` cursor)."""
+    return encode_cursor(_BOARD_CURSORS, (deal.expected_close_date, deal.pk))
 
 
 def parse_board_cursor(value: str) -> tuple[datetime.date, int] | None:
     """`board_cursor`'s (close date, id), or None for anything it did not make."""
-    day, _, pk = (value or "").partition("_")
-    try:
-        return datetime.date.fromisoformat(day), int(pk)
-    except ValueError:
-        return None
+    return decode_cursor(value, _BOARD_CURSORS, len(BOARD_ORDER))
 
 
 def board_deals(
@@ -139,19 +133,8 @@ def column_cards(
     """A column's cards by expected close date: the first `per_column`, or those after
     the cursor `after` (keyset: as fast deep in a column as at its top, no OFFSET), and
     the cursor of the cards after them (None when there are none). One query."""
-    rows = queryset.filter(stage=stage)
-    if after is not None:
-        day, pk = after
-        rows = rows.filter(
-            Q(expected_close_date__gt=day) | Q(expected_close_date=day, pk__gt=pk),
-            expected_close_date__gte=day,
-        )
-    rows = (
-        rows.select_related("account__score", "owner")
-        .only(*CARD_FIELDS)
-        .order_by("expected_close_date", "pk")
-    )
-    cards = list(rows[: per_column + 1])
+    rows = queryset.filter(stage=stage).select_related("account__score", "owner")
+    cards = Keyset(rows.only(*CARD_FIELDS), BOARD_ORDER).rows(after=after, limit=per_column + 1)
     for deal in cards:
         deal.stage = stage  # no query per card for `{{ deal.stage }}`
     if len(cards) > per_column:

@@ -334,7 +334,7 @@ def _detail_page(request, opportunity, *, contact_form=None, team_form=None):
             ),
             "competitors": opportunity.competitors.all(),
             "contact_form": contact_form or DealContactForm(opportunity=opportunity),
-            "team_form": team_form or TeamMemberForm(prefix="team"),
+            "team_form": team_form or TeamMemberForm(prefix="team", user=request.user),
             "closing_stages": [s for s in all_stages if s.is_closed],
         },
     )
@@ -459,7 +459,7 @@ def contact_remove_view(request, pk, entry_pk):
 @require_POST
 def team_add_view(request, pk):
     opportunity = _visible_opportunity(request, pk)
-    form = TeamMemberForm(request.POST, prefix="team")
+    form = TeamMemberForm(request.POST, prefix="team", user=request.user)
     if form.is_valid():
         try:
             services.opportunity_team_member_set(

@@ -39,7 +39,7 @@ def dashboard_view(request):
     now = timezone.now()
     today = timezone.localdate(now)
     visible = account_list(user=request.user)
-    form = DashboardFilterForm(request.GET or None, accounts=visible)
+    form = DashboardFilterForm(request.GET or None, accounts=visible, user=request.user)
     filters = form.active_filters()
     accounts = dashboard.filter_accounts(visible, **filters)
 
@@ -96,8 +96,9 @@ def dashboard_view(request):
     )
     compliance = dashboard.compliance(reps, today, accounts=accounts)
     for row in compliance["rows"]:
-        # The account list offers only owners of accounts the user can see.
-        row["url"] = url(("owner", row["rep"].pk)) if row["rep"].pk in form.owner_ids else None
+        # The reps in scope are people of the user's teams: the account list's owner
+        # filter takes each of them.
+        row["url"] = url(("owner", row["rep"].pk))
 
     forecast["totals"] = [forecast["by_grade"][grade] for grade in dashboard.GRADE_KEYS]
 

@@ -3,28 +3,27 @@
 Rescoring is set-based: accounts are read in chunks (one query computes every
 source for the whole chunk), scored in Python by `engine`, compared with the stored
 rows, and only the new and different ones written back: one upsert of scores and one
-insert of grade changes per chunk, written by hand (`_insert`: COPY on PostgreSQL when
-there are many). The database is the truth for what needs rescoring: a change writes a
-`RescoreRequest` row in its own transaction, and the queue message that follows is only
-a nudge, coalesced so a burst of edits costs one run.
+insert of grade changes per chunk, written by hand (`keyaccounts.bulk.insert_rows`:
+COPY on PostgreSQL when there are many). The database is the truth for what needs
+rescoring: a change writes a `RescoreRequest` row in its own transaction, and the queue
+message that follows is only a nudge, coalesced so a burst of edits costs one run.
 """
 
 import datetime
-import io
-import json
 import logging
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
+from keyaccounts.bulk import insert_rows
 from keyaccounts.exceptions import ApplicationError, VersionConflict
-from keyaccounts.tasks import enqueue_on_commit
+from keyaccounts.tasks import after_commit, enqueue_on_commit, publish
 
 from . import engine
 from .inputs import account_inputs
@@ -193,110 +192,9 @@ def _rescore_chunk(accounts, model, spec, reason, today) -> tuple[int, int, int]
                     now,
                 ]
             )
-        _insert(AccountScore, SCORE_COLUMNS, scores, update_on_conflict="account_id")
-        _insert(GradeChange, CHANGE_COLUMNS, changes)
+        insert_rows(AccountScore, SCORE_COLUMNS, scores, update_on_conflict="account_id")
+        insert_rows(GradeChange, CHANGE_COLUMNS, changes)
     return len(results), len(scores), len(changes)
-
-
-# From this many rows, PostgreSQL gets them by COPY: measured at 2,000 rows of grade
-# changes, 70 to 140 ms where the multi-row INSERT took 250 to 310 ms (parsing 18,000
-# parameters); one account's write stays one INSERT.
-COPY_FROM = 100
-
-
-def _insert(model, columns: list[str], rows: list[list], update_on_conflict: str = "") -> None:
-    """Insert `rows` (values in the order of `columns`) into `model`'s table; with
-    `update_on_conflict`, a row whose value of that column exists updates the other
-    columns instead (an upsert).
-
-    Written by hand because `bulk_create` spends most of a full rescoring compiling each
-    value through the ORM (measured: 1.6 of 2.2 s for 2,000 accounts), while these values
-    are already plain. Many rows go to PostgreSQL by COPY (an upsert through a temporary
-    table); otherwise, and on SQLite, as multi-row INSERT statements."""
-    if not rows:
-        return
-    connection = connections[router.db_for_write(model)]
-    with connection.cursor() as cursor:
-        if (
-            connection.vendor == "postgresql"
-            and len(rows) >= COPY_FROM
-            and hasattr(cursor.cursor, "copy_expert")  # psycopg2
-        ):
-            _copy(connection, cursor, model, columns, rows, update_on_conflict)
-        else:
-            _insert_values(connection, cursor, model, columns, rows, update_on_conflict)
-
-
-def _on_conflict(connection, columns: list[str], update_on_conflict: str) -> str:
-    if not update_on_conflict:
-        return ""
-    quote = connection.ops.quote_name
-    updates = ", ".join(
-        f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns if c != update_on_conflict
-    )
-    return f" ON CONFLICT ({quote(update_on_conflict)}) DO UPDATE SET {updates}"
-
-
-def _insert_values(connection, cursor, model, columns, rows, update_on_conflict) -> None:
-    quote = connection.ops.quote_name
-    fields = {field.attname: field for field in model._meta.concrete_fields}
-    # Only the JSON, the dates and the times need the field's own conversion.
-    convert = [
-        (index, fields[column])
-        for index, column in enumerate(columns)
-        if fields[column].get_internal_type() in {"JSONField", "DateField", "DateTimeField"}
-    ]
-    for row in rows:
-        for index, field in convert:
-            row[index] = field.get_db_prep_save(row[index], connection)
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) VALUES "
-    conflict = _on_conflict(connection, columns, update_on_conflict)
-    per_statement = max(1, (connection.features.max_query_params or 20000) // len(columns))
-    per_statement = min(per_statement, CHUNK)
-    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    for start in range(0, len(rows), per_statement):
-        batch = rows[start : start + per_statement]
-        cursor.execute(
-            sql + ", ".join([placeholder] * len(batch)) + conflict,
-            [value for row in batch for value in row],
-        )
-
-
-def _copy(connection, cursor, model, columns, rows, update_on_conflict) -> None:
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    names = ", ".join(map(quote, columns))
-    data = io.StringIO("".join("\t".join(map(_copy_text, row)) + "\n" for row in rows))
-    if not update_on_conflict:
-        cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", data)
-        return
-    # The connection's own staging table, emptied after each use (a rescore_pending run
-    # writes several chunks in one transaction).
-    staging = quote(f"{model._meta.db_table}_staging")
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS"
-    )
-    cursor.copy_expert(f"COPY {staging} ({names}) FROM STDIN", data)
-    cursor.execute(
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging}"
-        + _on_conflict(connection, columns, update_on_conflict)
-    )
-    cursor.execute(f"TRUNCATE {staging}")
-
-
-def _copy_text(value) -> str:
-    """`value` in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, list | dict):
-        text = json.dumps(value)
-    elif isinstance(value, datetime.date):  # and datetime, with its offset
-        text = value.isoformat()
-    else:
-        text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def rescore_request(account_ids) -> None:
@@ -311,31 +209,26 @@ def rescore_request(account_ids) -> None:
         unique_fields=["account"],
         update_fields=["requested_at"],
     )
-    transaction.on_commit(_nudge)
+    after_commit(_nudge)
 
 
 def _nudge() -> None:
     """After the commit: queue one run for the burst (the first request of a quiet spell
-    queues it, delayed; the rest find it queued). Without a broker it runs now, inline."""
+    queues it, delayed; the rest find it queued). Without a broker it runs now, inline.
+    Nothing here raises: a broker that is down leaves the requests to the 5-minute run,
+    and a cache that is down answers from this process's memory (keyaccounts/cache.py),
+    which at worst queues a run per process."""
     from keyaccounts.celery import app
 
     from . import tasks
 
     if app.conf.task_always_eager:
-        tasks.rescore_pending.apply_async()
+        publish(tasks.rescore_pending)
         return
-    try:
-        first = cache.add(PENDING_KEY, 1, timeout=settings.SCORING_RESCORE_DELAY_SECONDS * 6)
-    except Exception:  # noqa: BLE001 - a cache that is down only costs a duplicate run
-        logger.warning("cache unavailable; queueing a rescore run anyway", exc_info=True)
-        first = True
-    if not first:
+    if not cache.add(PENDING_KEY, 1, timeout=settings.SCORING_RESCORE_DELAY_SECONDS * 6):
         return
-    try:
-        tasks.rescore_pending.apply_async(countdown=settings.SCORING_RESCORE_DELAY_SECONDS)
-    except Exception:  # noqa: BLE001 - the broker is down: the 5-minute run catches up
-        logger.warning("could not queue a rescore; the periodic run will", exc_info=True)
-        cache.delete(PENDING_KEY)
+    if not publish(tasks.rescore_pending, countdown=settings.SCORING_RESCORE_DELAY_SECONDS):
+        cache.delete(PENDING_KEY)  # so that the next change tries again
 
 
 def rescore_pending(*, today: datetime.date | None = None) -> dict:

@@ -4,7 +4,8 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -113,6 +114,14 @@ class Visit(VersionedModel):
                 condition=Q(status="done", followed_up_on__isnull=True),
                 name="visit_open_follow_up_idx",
             ),
+            # An account's timeline (selectors.TIMELINE_ORDER), read backwards.
+            models.Index(
+                F("account"),
+                Coalesce("occurred_at", "planned_at"),
+                F("id"),
+                condition=Q(deleted_at__isnull=True),
+                name="visit_timeline_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -195,7 +204,15 @@ class DevelopmentRecord(VersionedModel):
         verbose_name = _("development record")
         verbose_name_plural = _("development records")
         ordering = ["-prepared_on", "-pk"]
-        indexes = [models.Index(fields=["reviewed_on", "result"])]
+        indexes = [
+            models.Index(fields=["reviewed_on", "result"]),
+            # The list's order (selectors.RECORD_ORDER), read backwards.
+            models.Index(
+                fields=["prepared_on", "id"],
+                condition=Q(deleted_at__isnull=True),
+                name="devrecord_list_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("started_on")),
@@ -270,6 +287,8 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at"]),
+            # A user's notifications, newest first (selectors.NOTIFICATION_ORDER).
+            models.Index(fields=["recipient", "created_at", "id"], name="notif_list_idx"),
             models.Index(
                 fields=["id"],
                 condition=Q(email_sent_at__isnull=True),

@@ -5,6 +5,7 @@ import datetime
 from django.conf import settings
 from django.db.models import (
     Case,
+    CharField,
     Count,
     DateTimeField,
     DurationField,
@@ -19,8 +20,9 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
@@ -28,6 +30,15 @@ from accounts.models import Account, AccountStatus, User
 from accounts.selectors import accounts_visible_to, users_managed_by
 
 from .models import DevelopmentRecord, DevelopmentResult, Notification, Visit, VisitStatus
+
+# The lists' orders, each ending in the id and read from an index that matches (the
+# models' Meta.indexes), so that their pages go by keyset (keyaccounts.paging). A visit
+# in an account's timeline always has a date: a planned one its plan, a recorded one
+# when it took place (the models' check constraints; cancelled visits are left out).
+TIMELINE_ORDER = (Coalesce("occurred_at", "planned_at").desc(), "-pk")
+RECORD_ORDER = ("-prepared_on", "-pk")
+NOTIFICATION_ORDER = ("-created_at", "-pk")
+FOLLOW_UP_ORDER = ("follow_up_due", "pk")
 
 
 def visits_visible_to(user, *, deleted: bool = False) -> QuerySet[Visit]:
@@ -46,7 +57,7 @@ def account_timeline(*, account) -> QuerySet[Visit]:
         account.visits.exclude(status=VisitStatus.CANCELLED)
         .select_related("owner")
         .prefetch_related("contacts", "attendees")
-        .order_by(Coalesce("occurred_at", "planned_at").desc(), "-pk")
+        .order_by(*TIMELINE_ORDER)
     )
 
 
@@ -57,7 +68,66 @@ def open_follow_ups(*, user, today: datetime.date) -> QuerySet[Visit]:
         .filter(account__in=accounts_visible_to(user))
         .select_related("account")
         .prefetch_related("contacts")
-        .order_by("follow_up_due", "pk")
+        .order_by(*FOLLOW_UP_ORDER)
+    )
+
+
+# My week's follow-up groups by due date, in the page's order: before today, today or
+# tomorrow, the rest of the week (up to a week from today: a visit recorded today is
+# due then), and later. Each is (its first due day, its last) in days from today.
+FOLLOW_UP_GROUPS = {
+    "overdue": (None, -1),
+    "soon": (0, 1),
+    "week": (2, 7),
+    "later": (8, None),
+}
+
+
+def follow_up_group(name: str, *, today: datetime.date) -> Q:
+    """The follow-ups of one of `FOLLOW_UP_GROUPS` (a follow-up never given a due date
+    counts as later)."""
+    first, last = FOLLOW_UP_GROUPS[name]
+    match = Q()
+    if first is not None:
+        match &= Q(follow_up_due__gte=today + datetime.timedelta(days=first))
+    if last is not None:
+        match &= Q(follow_up_due__lte=today + datetime.timedelta(days=last))
+    if last is None:
+        match |= Q(follow_up_due__isnull=True)
+    return match
+
+
+def follow_up_counts(*, user, today: datetime.date) -> dict[str, int]:
+    """How many of `user`'s open follow-ups each group of `FOLLOW_UP_GROUPS` has. One
+    query over the user's own open follow-ups, never anyone else's."""
+    rows = open_follow_ups(user=user, today=today).order_by().prefetch_related(None)
+    return rows.aggregate(
+        **{
+            name: Count("pk", filter=follow_up_group(name, today=today))
+            for name in FOLLOW_UP_GROUPS
+        }
+    )
+
+
+def first_due_follow_ups(*, user, today: datetime.date, per_group: int) -> QuerySet[Visit]:
+    """The first `per_group` open follow-ups due of each group of `FOLLOW_UP_GROUPS` but
+    "later", soonest due first, each with `due_group` (the group's name): what my week
+    lists however many are open. One query (a row number per group picks them), and one
+    for their contacts."""
+    names = [name for name in FOLLOW_UP_GROUPS if name != "later"]
+    group = Case(
+        *[When(follow_up_group(name, today=today), then=Value(name)) for name in names],
+        output_field=CharField(),
+    )
+    last_day = today + datetime.timedelta(days=FOLLOW_UP_GROUPS["week"][1])
+    return (
+        open_follow_ups(user=user, today=today)
+        .filter(follow_up_due__lte=last_day)
+        .annotate(
+            due_group=group,
+            due_rank=Window(RowNumber(), partition_by=[group], order_by=[*FOLLOW_UP_ORDER]),
+        )
+        .filter(due_rank__lte=per_group)
     )
 
 
@@ -284,7 +354,7 @@ def notifications_of(user: User) -> QuerySet[Notification]:
         Notification.objects.filter(recipient=user, account__in=accounts_visible_to(user))
         .filter(Q(visit__isnull=True) | Q(visit__deleted_at__isnull=True))
         .select_related("account", "visit__owner")
-        .order_by("-created_at", "-pk")
+        .order_by(*NOTIFICATION_ORDER)
     )
 
 

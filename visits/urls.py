@@ -8,6 +8,7 @@ app_name = "visits"
 
 urlpatterns = [
     path("my-week/", views.my_week_view, name="my_week"),
+    path("my-week/follow-ups/", views.follow_up_list_view, name="follow_ups"),
     path("visits/new/", views.visit_start_view, name="start"),
     path("accounts/<int:account_pk>/visits/", views.account_visits_view, name="account_visits"),
     path("accounts/<int:account_pk>/visits/new/", views.visit_create_view, name="create"),

@@ -9,7 +9,6 @@ import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,14 +21,19 @@ from accounts.selectors import accounts_visible_to, is_manager
 from accounts.views import _save_versioned, _visible_account, add_errors
 from keyaccounts import formtokens
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.paging import keyset_page
 from keyaccounts.recyclebin.pages import delete_page
 
 from . import selectors, services
 from .filters import DevelopmentRecordFilter
 from .forms import DevelopmentRecordForm, FollowUpForm, VisitForm, VisitStartForm
 from .models import DevelopmentRecord, Visit, VisitStatus
+from .selectors import NOTIFICATION_ORDER, RECORD_ORDER, TIMELINE_ORDER
 
 PAGE_SIZE = 25
+# My week shows this many of each follow-up group and of the lapsed accounts; the rest
+# are a link away (a list that pages), so the page stays the same size for years.
+SHOWN = 20
 COMPLIANCE_DAYS = 90
 WEEK_AHEAD_DAYS = 7
 # Planned visits this far back whose outcome was never recorded still show on "my week".
@@ -89,15 +93,15 @@ def my_week_view(request):
         )
     )
     start_today = _start_of_day(today)
-    follow_ups = {"overdue": [], "soon": [], "later": []}
-    for visit in selectors.open_follow_ups(user=user, today=today):
-        due = visit.follow_up_due
-        if due is not None and due < today:
-            follow_ups["overdue"].append(visit)
-        elif due is not None and due <= tomorrow:
-            follow_ups["soon"].append(visit)
-        else:
-            follow_ups["later"].append(visit)
+    # Bounded however many are open: the first of each group due this week, the number
+    # of each, and a link to the whole list (overdue, later) a page at a time.
+    follow_up_counts = selectors.follow_up_counts(user=user, today=today)
+    follow_ups = {"overdue": [], "soon": [], "week": []}
+    for visit in selectors.first_due_follow_ups(user=user, today=today, per_group=SHOWN):
+        follow_ups[visit.due_group].append(visit)
+    lapsed_rows = selectors.accounts_with_lapsed_contact(user=user, now=now)
+    lapsed = list(lapsed_rows[: SHOWN + 1])
+    lapsed_count = lapsed_rows.count() if len(lapsed) > SHOWN else len(lapsed)
     return render(
         request,
         "visits/my_week.html",
@@ -107,12 +111,51 @@ def my_week_view(request):
             "unrecorded": [v for v in planned if v.planned_at < start_today],
             "planned": [v for v in planned if v.planned_at >= start_today],
             "follow_ups": follow_ups,
-            "follow_up_count": sum(len(group) for group in follow_ups.values()),
-            "lapsed": selectors.accounts_with_lapsed_contact(user=user, now=now),
+            "follow_up_counts": follow_up_counts,
+            "follow_up_count": sum(follow_up_counts.values()),
+            "lapsed": lapsed[:SHOWN],
+            "lapsed_count": lapsed_count,
+            # The same rule on the account list: the user's accounts whose rhythm lapsed.
+            "lapsed_url": f"{reverse('accounts:list')}?owner={user.pk}&gap=lapsed",
             "rhythm_days": selectors.account_rhythm_days(None),
             "rhythms": sorted(settings.CONTACT_RHYTHM_DAYS.items()),
             # Picked by name: a text box with suggestions, not a list of every account.
             "log_form": VisitStartForm(user=user, auto_id="log-%s"),
+        },
+    )
+
+
+def follow_up_list_view(request):
+    """The user's open follow-ups, soonest due first, 25 at a time (keyset), all or one
+    group of my week's (`?due=overdue`, `soon`, `week`, `later`)."""
+    today = timezone.localdate()
+    due = request.GET.get("due", "")
+    rows = selectors.open_follow_ups(user=request.user, today=today)
+    if due in selectors.FOLLOW_UP_GROUPS:
+        rows = rows.filter(selectors.follow_up_group(due, today=today))
+    elif due:
+        messages.warning(
+            request,
+            _("There is no group of follow-ups called “%(due)s”: here are all of them.")
+            % {"due": due[:50]},
+        )
+        due = ""
+    page = keyset_page(request, rows, selectors.FOLLOW_UP_ORDER, size=PAGE_SIZE, count=True)
+    return render(
+        request,
+        "visits/follow_up_list.html",
+        {
+            "page": page,
+            "due": due,
+            "groups": [
+                ("", _("All")),
+                ("overdue", _("Overdue")),
+                ("soon", _("Due today or tomorrow")),
+                ("week", _("Later this week")),
+                ("later", _("Later")),
+            ],
+            "today": today,
+            "tomorrow": today + datetime.timedelta(days=1),
         },
     )
 
@@ -154,6 +197,7 @@ def visit_create_view(request, account_pk):
         instance=Visit(account=account, owner=request.user, status=status),
         account=account,
         status=status,
+        user=request.user,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -202,7 +246,9 @@ def visit_edit_view(request, pk):
         if visit.status == VisitStatus.PLANNED
         else VisitStatus.DONE
     )
-    form = VisitForm(request.POST or None, instance=visit, account=account, status=status)
+    form = VisitForm(
+        request.POST or None, instance=visit, account=account, status=status, user=request.user
+    )
     if request.method == "POST" and form.is_valid():
 
         def save(expected_version):
@@ -289,8 +335,8 @@ def visit_cancel_view(request, pk):
 def account_visits_view(request, account_pk):
     """The account's whole timeline, newest first, a page at a time."""
     account = _visible_account(request, account_pk)
-    page = Paginator(selectors.account_timeline(account=account), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page = keyset_page(
+        request, selectors.account_timeline(account=account), TIMELINE_ORDER, size=PAGE_SIZE
     )
     return render(
         request,
@@ -312,15 +358,11 @@ def record_list_view(request):
     )
     filterset = DevelopmentRecordFilter(request.GET or None, queryset=queryset, request=request)
     records = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    page = Paginator(records.order_by("-prepared_on", "-pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = keyset_page(request, records, RECORD_ORDER, size=PAGE_SIZE, count=True)
     return render(
         request,
         "visits/record_list.html",
-        {"filter": filterset, "page": page, "query": query.urlencode()},
+        {"filter": filterset, "page": page, "query": page.query},
     )
 
 
@@ -478,8 +520,8 @@ def team_view(request):
 
 
 def notification_list_view(request):
-    page = Paginator(selectors.notifications_of(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page = keyset_page(
+        request, selectors.notifications_of(request.user), NOTIFICATION_ORDER, size=PAGE_SIZE
     )
     return render(request, "visits/notification_list.html", {"page": page})
 

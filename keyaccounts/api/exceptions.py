@@ -7,7 +7,8 @@ no field is to blame. An ApplicationError's `extra` is merged in (a 412 names th
 `current_version`, a refused stage move the `missing_criteria`).
 """
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -18,6 +19,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.health import DATABASE_RETRY_AFTER_SECONDS, is_database_unavailable
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
@@ -34,9 +36,12 @@ STATUS_OF_CODE = {
     "not_deleted": status.HTTP_409_CONFLICT,
     "possible_duplicate": status.HTTP_409_CONFLICT,
     "merged": status.HTTP_409_CONFLICT,
+    "resync_required": status.HTTP_410_GONE,
+    "disabled": status.HTTP_409_CONFLICT,
 }
 # Business rules that are about one field: the message is put on that field too.
 FIELD_OF_CODE = {
+    "resync_required": "since",
     "owner_not_allowed": "owner",
     "exit_criteria_missing": "stage",
 }
@@ -93,10 +98,32 @@ def application_error_response(exc: ApplicationError) -> Response:
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return application_error_response(exc)
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses to read a body past DATA_UPLOAD_MAX_MEMORY_SIZE (its own 400 page
+        # otherwise); the API says 413 in its format, as keyaccounts.api.parsers does.
+        return Response(
+            error_body(
+                _("The body is larger than %(limit)s bytes; send less in one request.")
+                % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+                "request_too_large",
+            ),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, DjangoValidationError):
         return Response(
             error_body(_("Invalid input."), "invalid", django_validation_errors(exc)),
             status=status.HTTP_400_BAD_REQUEST,
+        )
+    if is_database_unavailable(exc):
+        # The database did not answer (restarting, failing over): try again; a write sent
+        # with an Idempotency-Key is not done twice when it is retried.
+        return Response(
+            error_body(
+                _("The service is unavailable for a moment. Try again in a few seconds."),
+                "service_unavailable",
+            ),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
     if isinstance(exc, IntegrityError):
         # Two writers raced past validation (say, to the same external_id): the database

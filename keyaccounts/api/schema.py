@@ -7,20 +7,24 @@ Retry-After) and the changes feed's answer, so that a client generated from the 
 or Schemathesis checking answers against it, meets no undocumented status or header.
 """
 
+import copy
+
 from drf_spectacular import openapi
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from keyaccounts.feed.reader import CURSOR_MAX_LENGTH
 from keyaccounts.history.api import HistoryEntrySerializer
 
 from .sync import (
     CHANGES_DEFAULT_LIMIT,
     CHANGES_MAX_LIMIT,
-    CURSOR_PATTERN,
     EXTERNAL_ID_MAX_LENGTH,
     IDEMPOTENCY_KEY_PATTERN,
+    ChangeDetailsSerializer,
     DeletedSerializer,
+    RemovedSerializer,
     SyncViewSetMixin,
 )
 
@@ -74,17 +78,54 @@ class ErrorSerializer(serializers.Serializer):
 _changes_serializers: dict[type, type] = {}
 
 
+def feed_entry_serializer_for(serializer_class: type) -> type:
+    """A result of the changes feed: the record, and what its last change was
+    (component `<Type>FeedEntry`)."""
+    name = serializer_class.__name__.removesuffix("Serializer") + "FeedEntrySerializer"
+    extra = ChangeDetailsSerializer._declared_fields
+    meta = type(
+        "Meta",
+        (serializer_class.Meta,),
+        {"fields": [*serializer_class.Meta.fields, *extra]},
+    )
+    return type(
+        name,
+        (serializer_class,),
+        {
+            "__module__": __name__,
+            "__doc__": serializer_class.__doc__,
+            "Meta": meta,
+            **{key: copy.deepcopy(value) for key, value in extra.items()},
+        },
+    )
+
+
 def changes_serializer_for(serializer_class: type) -> type:
     """The changes feed's answer for one record type (component `<Type>Changes`)."""
     if serializer_class not in _changes_serializers:
         name = serializer_class.__name__.removesuffix("Serializer") + "ChangesSerializer"
+        entry = feed_entry_serializer_for(serializer_class)
         _changes_serializers[serializer_class] = type(
             name,
             (serializers.Serializer,),
             {
                 "__module__": __name__,
-                "results": serializer_class(many=True, read_only=True),
-                "deleted": DeletedSerializer(many=True, read_only=True),
+                "results": entry(
+                    many=True,
+                    read_only=True,
+                    help_text="Records that changed or came into your view, as they are "
+                    "now: upsert them.",
+                ),
+                "deleted": DeletedSerializer(
+                    many=True,
+                    read_only=True,
+                    help_text="Records deleted while you could see them: delete your copy.",
+                ),
+                "removed": RemovedSerializer(
+                    many=True,
+                    read_only=True,
+                    help_text="Records that left your view (they still exist): delete your copy.",
+                ),
                 "next_cursor": serializers.CharField(
                     help_text="Opaque: pass it back as `since` for the next page."
                 ),
@@ -112,9 +153,18 @@ ERRORS = {
     "the recycle bin) or `account_deleted` (its account is: restore that first).",
     412: "If-Match named another version than the current one; nothing was changed. "
     "`current_version` and ETag give the current one.",
+    410: "`resync_required`: the cursor cannot be served — older than the changes kept "
+    "(FEED_RETENTION_DAYS), not issued by this database (another installation, one "
+    "restored from a backup, not a cursor), or what you can see changed as a whole since "
+    "(you became or stopped being an administrator). Sync again without `since`.",
     415: "The body is not JSON.",
     422: "This Idempotency-Key was used for another request.",
-    429: "Too many requests: wait for Retry-After seconds.",
+    429: "Too many requests (`throttled`), or on the token endpoint too many failed "
+    "sign-ins with this user name or from this address (`locked_out`, saying until when): "
+    "wait for Retry-After seconds.",
+    503: "`service_unavailable`: the database did not answer (restarting, failing over); "
+    "nothing can be said about the request: try again after Retry-After seconds (a write "
+    "with an Idempotency-Key is not done twice).",
 }
 
 IF_MATCH = OpenApiParameter(
@@ -144,16 +194,17 @@ RETRY_AFTER = OpenApiParameter(
     "Retry-After",
     OpenApiTypes.INT,
     OpenApiParameter.HEADER,
-    response=[429],
+    response=[429, 503],
     required=True,
     description="Seconds to wait before the next request.",
 )
 SINCE = OpenApiParameter(
     "since",
-    {"type": "string", "pattern": CURSOR_PATTERN},
+    {"type": "string", "maxLength": CURSOR_MAX_LENGTH},
     OpenApiParameter.QUERY,
     description="The next_cursor of the previous page; leave out to start from the "
-    "beginning. Opaque: do not compute it.",
+    "beginning. Opaque: do not compute it. One this database cannot serve answers 410 "
+    "`resync_required`.",
 )
 LIMIT = OpenApiParameter(
     "limit",
@@ -252,7 +303,7 @@ class AutoSchema(openapi.AutoSchema):
         return super().get_response_serializers()
 
     def _error_codes(self) -> set[int]:
-        codes = {429}
+        codes = {429, 503}
         if "{" in self.path:
             codes.add(404)  # an id or external id that is not there (or not yours)
         public = not self.view.get_authenticators() or any(
@@ -266,7 +317,7 @@ class AutoSchema(openapi.AutoSchema):
             codes |= {400, 404}  # a filter's bad value; a page past the last
         if self._is_sync():
             if self.action == "changes":
-                codes.add(400)
+                codes |= {400, 410}
             elif self.action in {"retrieve", "update", "partial_update", "destroy"}:
                 codes.add(404)
             elif self.action == "restore":

@@ -30,6 +30,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from keyaccounts.db_router import replica_reads
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.feed.reader import (
+    CURSOR_MAX_LENGTH,
     NO_DETAILS,
     change_details,
     feed_page,
@@ -355,7 +356,22 @@ class SyncViewSetMixin:
         sync. 410 `resync_required`: the cursor cannot be served (too old, from another
         database, or your view changed as a whole): sync again without `since`."""
         limit = parse_limit(request.query_params.get("limit"))
-        since, epoch = read_cursor(request.query_params.get("since"), user=request.user)
+        raw_since = request.query_params.get("since")
+        if raw_since is not None and len(raw_since) > CURSOR_MAX_LENGTH:
+            # Longer than any cursor (the schema's maxLength): bad input, not a cursor
+            # to resync from.
+            raise ValidationError(
+                {
+                    "since": [
+                        _(
+                            "A cursor is at most %(limit)d characters: pass back a "
+                            "next_cursor unchanged, or leave out since."
+                        )
+                        % {"limit": CURSOR_MAX_LENGTH}
+                    ]
+                }
+            )
+        since, epoch = read_cursor(raw_since, user=request.user)
         # The replica replays commits in the primary's order, so the counter it shows
         # still bounds what it has: a page from it misses nothing, it may end earlier.
         with replica_reads(request.user):

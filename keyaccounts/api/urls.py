@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import AccountViewSet, ContactViewSet
+from keyaccounts.integrations.api.views import IntegrationTokenViewSet, WebhookViewSet
 from opportunities.api.views import OpportunityViewSet, StageViewSet
 from visits.api.views import DevelopmentRecordViewSet, VisitViewSet
 
@@ -23,6 +24,8 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("development-records", DevelopmentRecordViewSet, basename="development-record")
 router.register("opportunities", OpportunityViewSet, basename="opportunity")
 router.register("stages", StageViewSet, basename="stage")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("integration-tokens", IntegrationTokenViewSet, basename="integration-token")
 
 
 @csrf_exempt

@@ -174,7 +174,7 @@ def dashboard_workbook(user, data, *, now: datetime.datetime | None = None) -> W
     workbook = new_workbook()
     with replica_reads(user):
         visible = account_list(user=user)
-        form = DashboardFilterForm(data or None, accounts=visible)
+        form = DashboardFilterForm(data or None, accounts=visible, user=user)
         filters = form.active_filters()
         accounts = dashboard.filter_accounts(visible, **filters)
         reps = dashboard.reps_in_scope(user, team=filters.get("team"), owner=filters.get("owner"))

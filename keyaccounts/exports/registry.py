@@ -27,19 +27,18 @@ from dataclasses import dataclass, field
 
 import django_filters
 from django.db.models import QuerySet
-from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.api.filters import ContactFilter
-from accounts.filters import AccountFilter
-from accounts.picker import AccountPicker
+from accounts.filters import AccountFilter, account_list_ordering
+from accounts.picker import Picker
 from accounts.selectors import account_list, contacts_visible_to
 from keyaccounts.api.filters import IdFilter
 from keyaccounts.recyclebin.filters import DeletionFilter
-from keyaccounts.recyclebin.selectors import deletions_visible_to
+from keyaccounts.recyclebin.selectors import BIN_ORDER, deletions_visible_to
 from opportunities.filters import OpportunityFilter
 from opportunities.selectors import board_deals, opportunities_visible_to
 from opportunities.views import CLOSED_RECENT_DAYS
@@ -47,6 +46,8 @@ from visits.api.filters import VisitFilter
 from visits.filters import DevelopmentRecordFilter
 from visits.models import VisitStatus
 from visits.selectors import (
+    RECORD_ORDER,
+    TIMELINE_ORDER,
     development_records_visible_to,
     notifications_of,
     visits_visible_to,
@@ -70,7 +71,7 @@ class Listing:
         for filterset in self.filtersets:
             for name, form_field in filterset.form.fields.items():
                 names.add(name)
-                if isinstance(form_field.widget, AccountPicker):
+                if isinstance(form_field.widget, Picker):
                     names.add(f"{name}_name")  # the picker's text box: a name to look up
         return names
 
@@ -106,9 +107,8 @@ def account_listing(request, data: QueryDict) -> Listing:
     queryset = account_list(user=request.user)
     filterset = AccountFilter(data or None, queryset=queryset, request=request)
     accounts = filterset.qs if filterset.is_bound else queryset
-    ordering = [f for f in accounts.query.order_by if f not in ("pk", "-pk")] or ["name"]
     # The score's explanation is no column: leave the largest field of the row behind.
-    rows = accounts.order_by(*ordering, "pk").defer("score__contributions")
+    rows = accounts.order_by(*account_list_ordering(accounts)).defer("score__contributions")
     return Listing(rows, [filterset])
 
 
@@ -149,8 +149,7 @@ def visit_listing(request, data: QueryDict) -> Listing:
     if not (_bound(visits) and visits.form.cleaned_data.get("status")):
         rows = rows.exclude(status=VisitStatus.CANCELLED)
     rows = _of_chosen_accounts(rows, accounts)
-    newest_first = Coalesce("occurred_at", "planned_at").desc()
-    return Listing(rows.order_by(newest_first, "-pk"), [accounts, visits])
+    return Listing(rows.order_by(*TIMELINE_ORDER), [accounts, visits])
 
 
 def deal_listing(request, data: QueryDict) -> Listing:
@@ -172,7 +171,7 @@ def development_record_listing(request, data: QueryDict) -> Listing:
     )
     filterset = DevelopmentRecordFilter(data or None, queryset=queryset, request=request)
     records = filterset.qs if _bound(filterset) else queryset
-    return Listing(records.order_by("-prepared_on", "-pk"), [filterset])
+    return Listing(records.order_by(*RECORD_ORDER), [filterset])
 
 
 def notification_listing(request, data: QueryDict) -> Listing:
@@ -183,7 +182,7 @@ def recycle_bin_listing(request, data: QueryDict) -> Listing:
     queryset = deletions_visible_to(request.user)
     filterset = DeletionFilter(data or None, queryset=queryset, request=request)
     rows = filterset.qs if _bound(filterset) else queryset
-    return Listing(rows.order_by("-deleted_at", "-pk"), [filterset])
+    return Listing(rows.order_by(*BIN_ORDER), [filterset])
 
 
 @dataclass(frozen=True)

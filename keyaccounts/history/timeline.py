@@ -110,6 +110,9 @@ class Entry:
     object_label: str
     is_part: bool
     changes: list[Change] = field(default_factory=list)
+    # Where the entry sorts, unique in its timeline: (when, source, last history id).
+    # A page's cursor (keyaccounts.paging.list_page).
+    sort_key: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def user_id(self) -> int | None:
@@ -153,9 +156,10 @@ def record_timeline(record, *, user=None, parts: tuple[Part, ...] | None = None)
         for group in _groups(source):
             entry = _entry(record, source, group, names)
             if entry is not None:
-                entries.append(((entry.when, index, group.rows[-1].history_id), entry))
-    entries.sort(key=lambda pair: pair[0], reverse=True)
-    return [entry for _key, entry in entries]
+                entry.sort_key = (entry.when, index, group.rows[-1].history_id)
+                entries.append(entry)
+    entries.sort(key=lambda entry: entry.sort_key, reverse=True)
+    return entries
 
 
 # --- loading -------------------------------------------------------------------------

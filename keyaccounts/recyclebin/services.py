@@ -17,13 +17,15 @@ from collections.abc import Iterable
 
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import ProtectedError, QuerySet, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
+from keyaccounts.events import RecordEvent, records_changed
 from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.feed.hooks import feed_records_deleted
 from keyaccounts.history.context import current_origin
 from keyaccounts.models import Tombstone, VersionedModel, next_change_seq
 
@@ -64,6 +66,12 @@ def _move(objs: list, *, deleted: bool, deletion, by, reason: str, now, seqs) ->
         default_date=now,
         manager=model.all_objects,
         custom_historical_attrs={"origin": current_origin()},
+    )
+    records_changed(
+        model=model,
+        records=objs,
+        event=RecordEvent.DELETED if deleted else RecordEvent.RESTORED,
+        using=router.db_for_write(model),
     )
 
 
@@ -129,10 +137,12 @@ def soft_delete(
                 external_id=obj.external_id or "",
                 change_seq=obj.change_seq,
                 merged_into=getattr(obj, "merged_into_id", None),
+                account_id=_account_id_of(obj),
             )
             for obj in objs
         ]
     Tombstone.objects.bulk_create(stones)
+    feed_records_deleted(stones=stones, using=router.db_for_write(Tombstone))
     records_moved.send(
         sender=model,
         deletion=deletion,

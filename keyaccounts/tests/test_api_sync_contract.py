@@ -406,6 +406,13 @@ def test_a_cursor_the_api_never_gave_answers_410_resync_required(personas, api, 
     assert "since" in body["errors"]
 
 
+def test_a_since_longer_than_any_cursor_answers_400(personas, api):
+    response = api(personas.alice).get("/api/v1/accounts/changes/", {"since": "0" * 61})
+
+    assert response.status_code == 400
+    assert "at most 60 characters" in response.json()["errors"]["since"][0]
+
+
 @pytest.mark.parametrize("limit", ["0", "1001", "ten", ""])
 def test_a_limit_out_of_range_answers_400(personas, api, limit):
     response = api(personas.alice).get("/api/v1/accounts/changes/", {"limit": limit})

@@ -67,6 +67,14 @@ def test_the_board_and_my_week_read_indexes_not_whole_tables(require_postgres):
                 end=now + datetime.timedelta(days=8),
             ),
             "open follow-ups": week.open_follow_ups(user=user, today=timezone.localdate()),
+            # My week lists the first of each group due this week; the rest page by
+            # (due date, id) in the list of open follow-ups, a group at a time.
+            "first follow-ups due": week.first_due_follow_ups(
+                user=user, today=timezone.localdate(), per_group=20
+            ),
+            "follow-ups due later": week.open_follow_ups(
+                user=user, today=timezone.localdate()
+            ).filter(week.follow_up_group("later", today=timezone.localdate()))[:26],
         }
         for stage in stages:
             # What column_cards runs: the column's first cards, one past the page.
