@@ -427,7 +427,7 @@ class MonthlySales(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "month"], name="one_sales_row_per_month"),
         ]
-        # The sales list's order (table_views.SALES_ORDER), and months of every account.
+        # The sales list's order (selectors.SALES_ORDER), and months of every account.
         indexes = [models.Index(fields=["-month", "account", "id"], name="sales_list_idx")]
 
     def __str__(self):

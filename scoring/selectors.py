@@ -10,10 +10,20 @@ from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, S
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
+from accounts.selectors import accounts_visible_to
+
 from .models import GradeChange, MonthlySales
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 MOVEMENT_DAYS = 7
+# The monthly sales list's order, newest month first, then by account: the
+# (-month, account, id) index reads a page.
+SALES_ORDER = ("-month", "account_id", "pk")
+
+
+def monthly_sales_visible_to(user) -> QuerySet[MonthlySales]:
+    """The monthly sales of the accounts `user` may see: the sales list and its export."""
+    return MonthlySales.objects.filter(account__in=accounts_visible_to(user))
 
 
 def grade_at(moment: datetime.datetime):

@@ -51,7 +51,7 @@ def _imported(sender, account_ids, **kwargs):
 
 def connect():
     records_moved.connect(_moved, dispatch_uid="scoring-recycle-bin")
-    for model in (Account, Contact, Visit):
+    for model in (Account, Contact, Opportunity, Visit):
         records_imported.connect(
             _imported, sender=model, dispatch_uid=f"scoring-imported:{model._meta.label}"
         )

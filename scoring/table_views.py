@@ -15,12 +15,13 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.selectors import accounts_visible_to, is_manager
+from accounts.selectors import is_manager
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.paging import keyset_page
 
 from . import services
-from .models import Closing, MonthlySales, ScoringModel, Strength, bilingual
+from .models import Closing, ScoringModel, Strength, bilingual
+from .selectors import SALES_ORDER, monthly_sales_visible_to
 from .table_forms import (
     FactorForm,
     FactorFormSet,
@@ -31,8 +32,6 @@ from .table_forms import (
 
 VERSIONS_PAGE_SIZE = 25
 SALES_PAGE_SIZE = 50
-# Newest month first, then by account: the (-month, account, id) index reads a page.
-SALES_ORDER = ("-month", "account_id", "pk")
 
 
 def _require_manager(request) -> None:
@@ -175,9 +174,7 @@ def table_edit_view(request):
 
 
 def sales_list_view(request):
-    queryset = MonthlySales.objects.filter(
-        account__in=accounts_visible_to(request.user)
-    ).select_related("account")
+    queryset = monthly_sales_visible_to(request.user).select_related("account")
     filterset = MonthlySalesFilter(request.GET or None, queryset=queryset)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     # The count and the sales total only up to 1,000 rows: beyond, "more than 1,000".

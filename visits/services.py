@@ -137,13 +137,19 @@ def visit_apply(
     return visit
 
 
-def visits_imported(sender, account_ids, **kwargs) -> None:
-    """An import wrote visits set-based (`keyaccounts.imports.writing.records_imported`:
-    no `visit_save`): the reminder scan runs once they commit, as after a saved visit —
-    the whole scan, once, since an import touches many accounts."""
-    from .tasks import reminders_scan
+IMPORTED_VISITS_PER_SCAN = 1000  # visit ids per nudge after an import
 
-    enqueue_on_commit(reminders_scan)
+
+def visits_imported(sender, account_ids, record_ids=(), **kwargs) -> None:
+    """An import wrote visits set-based (`keyaccounts.imports.writing.records_imported`:
+    no `visit_save`): once they commit, the reminder scan runs for those visits and
+    their accounts only, as after a saved visit — one nudge per
+    `IMPORTED_VISITS_PER_SCAN` visits, never a scan of every account."""
+    from .tasks import reminders_for_visits
+
+    ids = sorted(record_ids)
+    for start in range(0, len(ids), IMPORTED_VISITS_PER_SCAN):
+        enqueue_on_commit(reminders_for_visits, ids[start : start + IMPORTED_VISITS_PER_SCAN])
 
 
 def _set_people(visit: Visit, *, contacts: list, attendees: list) -> bool:

@@ -26,6 +26,24 @@ def reminders_scan() -> dict:
 
 
 @shared_task(
+    name="visits.tasks.reminders_for_visits",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def reminders_for_visits(visit_ids: list[int]) -> dict:
+    """The nudge after an import wrote visits: scan just those visits and their accounts."""
+    from .reminders import notification_emails_send
+    from .reminders import reminders_scan as scan
+
+    created = scan(visit_ids=visit_ids)
+    sent = notification_emails_send()
+    return {"created": created, "emailed": sent}
+
+
+@shared_task(
     name="visits.tasks.reminders_for_account",
     acks_late=True,
     autoretry_for=(Exception,),

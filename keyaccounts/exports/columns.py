@@ -31,10 +31,11 @@ from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, Contact, User
+from accounts.models import Account, AccountTeamMember, Contact, User
 from keyaccounts.recyclebin.labels import along_text, type_label
 from keyaccounts.recyclebin.models import Deletion
 from opportunities.models import Opportunity
+from scoring.models import MonthlySales
 from visits.models import DevelopmentRecord, Notification, Visit
 from visits.reminders import notification_text
 
@@ -57,6 +58,8 @@ class Column:
     field (or to say it better). `value`: a function of the row instead of the path.
     `kind`: what the value is, when no model field says it. `related`: what to select
     with the rows for `value` (the path's own relations are found by themselves).
+    `xlsx_format`: how an XLSX cell shows the value (an Excel number format, e.g.
+    "yyyy-mm" for a month held as its first day); the value stays the same.
     """
 
     path: str
@@ -65,6 +68,7 @@ class Column:
     value: Callable[[Any], Any] | None = None
     related: tuple[str, ...] = ()
     importable: bool = True
+    xlsx_format: str | None = None
 
 
 @dataclass(frozen=True)
@@ -419,6 +423,30 @@ DEVELOPMENT_RECORDS = RecordColumns(
         Column("summary"),
         Column("remarks"),
         Column("external_id"),
+    ),
+)
+
+TEAM_MEMBERS = RecordColumns(
+    AccountTeamMember,
+    (
+        # An account page's team, for many accounts: the account, the colleague (by
+        # username), their role — the columns the team-member import reads.
+        Column("account"),
+        Column("user"),
+        Column("role"),
+    ),
+)
+
+MONTHLY_SALES = RecordColumns(
+    MonthlySales,
+    (
+        # The monthly sales list: month (its first day: a date, shown as 2026-03 in
+        # XLSX), account, sales and receivables at the month's end (numbers) — what the
+        # monthly sales import reads.
+        Column("month", xlsx_format="yyyy-mm"),
+        Column("account"),
+        Column("sales"),
+        Column("receivables"),
     ),
 )
 

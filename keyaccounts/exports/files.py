@@ -57,11 +57,17 @@ def csv_file(export: ExportType, listing: Listing, *, user=None) -> Iterator[byt
 def xlsx_file(export: ExportType, listing: Listing, *, user=None):
     """The XLSX file in a temporary file, at its start (see writers.save_workbook)."""
     workbook = new_workbook()
+    formats = {
+        index: column.column.xlsx_format
+        for index, column in enumerate(export.columns.bound())
+        if column.column.xlsx_format
+    }
     with replica_reads(user):
         add_sheet(
             workbook,
             str(export.label),
             export.columns.headers(),
             export_rows(export, listing.rows),
+            number_formats=formats,
         )
     return save_workbook(workbook)

@@ -14,6 +14,11 @@ selector (so the visibility rule), FilterSet and ordering, read off the page's v
 - deals: the pipeline board (`opportunities.views.board_view`): its filters, won and
   lost deals of the last 90 days unless a close month is chosen, by stage, then
   expected close date, as the columns show them;
+- team members: there is no list of them either; the team members of the visible
+  accounts, narrowed like the contacts by the account list's filters and their own
+  (`account`, `user`, `role`), by account name, role and username;
+- monthly sales: the sales list (`scoring.table_views.sales_list_view`: its
+  MonthlySalesFilter, newest month first);
 - development records, notifications, the recycle bin: their list pages.
 
 A page leaves out a filter it cannot read and says so on the form; the export given the
@@ -34,14 +39,17 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.api.filters import ContactFilter
 from accounts.filters import AccountFilter, account_list_ordering
+from accounts.models import AccountTeamMember, AccountTeamRole
 from accounts.picker import Picker
-from accounts.selectors import account_list, contacts_visible_to
+from accounts.selectors import account_list, contacts_visible_to, team_members_visible_to
 from keyaccounts.api.filters import IdFilter
 from keyaccounts.recyclebin.filters import DeletionFilter
 from keyaccounts.recyclebin.selectors import BIN_ORDER, deletions_visible_to
 from opportunities.filters import OpportunityFilter
 from opportunities.selectors import board_deals, opportunities_visible_to
 from opportunities.views import CLOSED_RECENT_DAYS
+from scoring.selectors import SALES_ORDER, monthly_sales_visible_to
+from scoring.table_forms import MonthlySalesFilter
 from visits.api.filters import VisitFilter
 from visits.filters import DevelopmentRecordFilter
 from visits.models import VisitStatus
@@ -120,6 +128,36 @@ def contact_listing(request, data: QueryDict) -> Listing:
     rows = contacts.qs if _bound(contacts) else contacts.queryset
     rows = _of_chosen_accounts(rows, accounts)
     return Listing(rows.order_by("account__name", "account_id", "name", "pk"), [accounts, contacts])
+
+
+class TeamMemberExportFilter(django_filters.FilterSet):
+    """A team's own filters beside the account list's: which account, who, what role."""
+
+    account = IdFilter(field_name="account_id", label=_("Account id"))
+    user = IdFilter(field_name="user_id", label=_("Team member (user id)"))
+    role = django_filters.ChoiceFilter(label=_("Role"), choices=AccountTeamRole.choices)
+
+    class Meta:
+        model = AccountTeamMember
+        fields = ["account", "user", "role"]
+
+
+def team_member_listing(request, data: QueryDict) -> Listing:
+    accounts = _chosen_accounts(request, data)
+    members = TeamMemberExportFilter(
+        data or None, queryset=team_members_visible_to(request.user), request=request
+    )
+    rows = members.qs if _bound(members) else members.queryset
+    rows = _of_chosen_accounts(rows, accounts)
+    order = ("account__name", "account_id", "role", "user__username", "pk")
+    return Listing(rows.order_by(*order), [accounts, members])
+
+
+def monthly_sales_listing(request, data: QueryDict) -> Listing:
+    queryset = monthly_sales_visible_to(request.user)
+    filterset = MonthlySalesFilter(data or None, queryset=queryset, request=request)
+    rows = filterset.qs if _bound(filterset) else queryset
+    return Listing(rows.order_by(*SALES_ORDER), [filterset])
 
 
 class VisitExportFilter(VisitFilter):
@@ -205,6 +243,12 @@ TYPES = {
         ExportType("contacts", _("Contacts"), columns.CONTACTS, contact_listing),
         ExportType("visits", _("Visits"), columns.VISITS, visit_listing),
         ExportType("deals", _("Deals"), columns.DEALS, deal_listing),
+        ExportType(
+            "team-members", _("Account team members"), columns.TEAM_MEMBERS, team_member_listing
+        ),
+        ExportType(
+            "monthly-sales", _("Monthly sales"), columns.MONTHLY_SALES, monthly_sales_listing
+        ),
         ExportType(
             "development-records",
             _("Development records"),

@@ -11,7 +11,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     list_select_related = ["created_by"]
     search_fields = ["filename", "created_by__username"]
-    exclude = ["content", "result"]
+    exclude = ["content", "parsed", "result"]
     readonly_fields = [
         "kind", "created_by", "filename", "language", "headers", "mapping",
         "confirm_duplicates", "status", "dry_run", "started_at", "finished_at", "total",
@@ -20,7 +20,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("content", "result")
+        return super().get_queryset(request).defer("content", "parsed", "result")
 
     def has_add_permission(self, request):
         return False

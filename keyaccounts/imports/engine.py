@@ -16,8 +16,7 @@ Whatever the check read may change before the write: the write first makes sure 
 did not (`writing.check_fresh`: no record it read changed since, every account still
 visible to the importer); if something did, the file is checked again, and the last of
 `ATTEMPTS` checks holds the lock from its start, so a busy database cannot starve an
-import. Opportunities still run through their services row by row, in one transaction
-with a savepoint per row, holding the lock for the whole run (`kinds.OpportunityKind`).
+import. Monthly sales are the exception: `scoring.sales` checks and upserts them.
 
 Every write is recorded with the origin "import" and the importing user. A row's
 status: `create`, `update`, `unchanged` (the record already holds every value: nothing
@@ -194,7 +193,7 @@ class Context:
     @property
     def users(self) -> Users:
         if self._users is None:
-            self._users = Users()
+            self._users = Users(self.by)
         return self._users
 
     @property
@@ -337,14 +336,6 @@ def run_import(
     with history_context(origin=Origin.IMPORT, user=by):
         if isinstance(kind, MonthlySalesKind):
             return finish(_run_sales(make_rows(), by=by, dry_run=dry_run, describe=describe))
-        if not hasattr(kind, "check_row"):
-            with transaction.atomic():
-                results = _run_row_by_row(
-                    kind, new_context(), make_rows(), columns, describe, progress
-                )
-                if dry_run or _rejected(results):
-                    transaction.set_rollback(True)
-            return finish(results)
         return finish(_check_then_write(kind, check, new_context, by=by, dry_run=dry_run))
 
 
@@ -403,28 +394,6 @@ def _check(kind, ctx, rows, columns, describe, progress) -> dict:
     return checked
 
 
-def _run_row_by_row(kind, ctx, rows, columns, describe, progress) -> dict[int, RowResult]:
-    """Each row through its services, in a savepoint of the caller's transaction."""
-    kind.prepare(ctx, rows)
-    for row in rows:
-        _parse(ctx, row, columns)
-    kind.gather(ctx, rows)
-
-    def in_savepoint(ctx, row):
-        with transaction.atomic():  # a row that fails rolls back alone
-            return kind.import_row(ctx, row)
-
-    results, urls = {}, Urls()
-    for done, row in enumerate(kind.order(rows), start=1):
-        result, outcome = _row(in_savepoint, ctx, row, describe, columns)
-        if outcome is not None:
-            result.url = urls.of(outcome.link)
-        results[row.number] = result
-        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(rows)):
-            progress(done, len(rows))
-    return results
-
-
 def _parse(ctx: Context, row: Row, columns: dict[str, Column]) -> None:
     for key, raw in row.raw.items():
         if values.is_blank(raw):
@@ -436,8 +405,8 @@ def _parse(ctx: Context, row: Row, columns: dict[str, Column]) -> None:
 
 
 def _row(check, ctx, row, describe, columns) -> tuple[RowResult, Outcome | None]:
-    """One row through `check` (a kind's `check_row` or `import_row`): its result, and
-    its outcome when it passed."""
+    """One row through `check` (a kind's `check_row`): its result, and its outcome when
+    it passed."""
     if row.problems:
         problems = [describe(row, *problem) for problem in row.problems]
         return RowResult(row.number, ERROR, problems=problems), None

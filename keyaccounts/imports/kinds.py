@@ -9,14 +9,14 @@ not found, it creates one. Only records the importing user may see are found, th
 the visibility selectors (a rep cannot reach another team's account by naming its
 external ID: the row is an error, not found).
 
-Accounts, contacts, visits and team members are checked in memory (`check_row`),
-against what `lookups` read for the whole file, by the rules their services apply —
-the same functions: `check_account_owner`, `check_account_matches`,
-`check_contact_matches`, `visit_apply`, `check_team_member`, the models' `full_clean` —
-so an import does what that user could do in the forms, and no more. A checked row
-adds what it writes to the run's plan (`writing.Plan`), written at the end all at
-once. Opportunities still go row by row through their services (`import_row`), whose
-stage moves check the exit criteria.
+Every type but monthly sales is checked in memory (`check_row`), against what
+`lookups` read for the whole file, by the rules its services apply — the same
+functions: `check_account_owner`, `check_account_matches`, `check_contact_matches`,
+`visit_apply`, `check_team_member`, `opportunity_open`, `opportunity_set_fields`,
+`criteria_missing` and `opportunity_move_prepare` (a deal cannot skip its exit
+criteria), the models' `full_clean` — so an import does what that user could do in the
+forms, and no more. A checked row adds what it writes to the run's plan
+(`writing.Plan`), written at the end all at once.
 """
 
 import copy
@@ -855,8 +855,10 @@ class OpportunityKind(Kind):
     )
 
     def gather(self, ctx, rows):
-        from opportunities.models import Opportunity
+        from opportunities.models import CriterionCheck, ExitCriterion, Opportunity
         from opportunities.selectors import opportunities_visible_to
+
+        from .lookups import chunks
 
         ctx.records = Records(
             Opportunity,
@@ -867,17 +869,49 @@ class OpportunityKind(Kind):
             external_ids={row.get("external_id") for row in rows},
             account_ids={row.get("account").pk for row in rows if row.get("account")},
         )
+        # What a stage move checks, read once: the exit criteria, those ticked per deal.
+        ctx.criteria = list(
+            ExitCriterion.objects.select_related("stage").order_by("stage__order", "order", "pk")
+        )
+        ctx.ticked = {}
+        for chunk in chunks(ctx.records.records):
+            for deal_id, criterion_id in CriterionCheck.objects.filter(
+                opportunity_id__in=chunk
+            ).values_list("opportunity_id", "criterion_id"):
+                ctx.ticked.setdefault(deal_id, set()).add(criterion_id)
+        stages = {stage.pk: stage for stage in ctx.stages.stages}
+        for deal in ctx.records.records.values():  # linked in memory: no query per deal
+            if deal.stage_id in stages:
+                deal.stage = stages[deal.stage_id]
+            if deal.account_id in ctx.accounts.records:
+                deal.account = ctx.accounts.records[deal.account_id]
 
-    def import_row(self, ctx, row):
-        """Row by row through the services (`opportunity_create`, `opportunity_update`
-        with its stage move): written as checked, inside the run's transaction."""
-        from opportunities.services import opportunity_create, opportunity_update
+    def reads(self, ctx):
+        from opportunities.models import Opportunity
+
+        reads = super().reads(ctx)
+        accounts, _keys = reads[next(iter(reads))]
+        reads[Opportunity] = (accounts, ctx.records.external_ids)
+        return reads
+
+    def check_row(self, ctx, row):
+        """The rules of `opportunity_create` and `opportunity_update` with its stage move
+        (`opportunity_build`, `opportunity_set_fields`, `criteria_missing`,
+        `opportunity_move_prepare`), in memory; the deal and its `StageChange` go into
+        the plan."""
+        from opportunities.models import Opportunity, StageChange
+        from opportunities.services import (
+            criteria_missing,
+            opportunity_build,
+            opportunity_move_prepare,
+            opportunity_open,
+            opportunity_set_fields,
+        )
 
         account = _account_of(row)
         external_id, name = row.get("external_id"), row.get("name")
-        deal = find_record(row, account, ctx.records, key="name", value=name, texts=self.TEXTS)
-        # The services change the deal they are given: a copy, in case this row fails.
-        deal = copy.copy(deal) if deal is not None else None
+        deals = ctx.records
+        stored = find_record(row, account, deals, key="name", value=name, texts=self.TEXTS)
         fields = self.fields(row)
         if external_id is None:
             fields.pop("external_id", None)
@@ -885,28 +919,60 @@ class OpportunityKind(Kind):
         if row.get("probability_is_custom") is False:
             # Not set by hand: the probability follows the stage (the service's rule).
             fields.pop("probability", None)
-            if deal is not None:
-                fields["probability"] = (stage or deal.stage).default_probability
-        if deal is None:
+            if stored is not None:
+                fields["probability"] = (stage or stored.stage).default_probability
+        if stored is None:
             if not name:
                 raise RowFailed("name", _("A new opportunity needs a name."), _("its name"))
             _check_owner_allowed(ctx, "owner", owner, ctx.by.pk)
-            deal = opportunity_create(
-                by=ctx.by, account=account, stage=stage, owner=owner, **fields
+            stage = stage or next((s for s in ctx.stages.stages if not s.is_closed), None)
+            if stage is None:  # no stages at all: the service's own refusal
+                opportunity_build(by=ctx.by, account=account, owner=owner, **fields)
+            deal = opportunity_open(
+                _new(Opportunity, account=account, owner=owner or ctx.by, stage=stage), fields
             )
-            ctx.claim(row, deal, "name")
-            ctx.records.add(deal.pk, deal)
+            ref = new_ref(row)
+            deal._import_ref = ref
+            _clean(deal, ref, deals.holders)
+            ctx.claim(row, ("opportunities.opportunity", ref), "name")
+            change = _new(StageChange, opportunity=deal, to_stage=deal.stage, changed_by=ctx.by)
+            ctx.plan.create(deal, rows=[change])
+            deals.add(ref, deal)
             return Outcome(CREATE, deal, label=f"{deal} · {account}")
-        ctx.claim(row, deal, "external_id" if external_id else "name")
-        _check_owner_allowed(ctx, "owner", owner, deal.owner_id)
+        ref = stored.pk if stored.pk is not None else stored._import_ref
+        ctx.claim(row, ("opportunities.opportunity", ref), "external_id" if external_id else "name")
+        _check_owner_allowed(ctx, "owner", owner, stored.owner_id)
         if owner is not None:
             fields["owner"] = owner
-        if stage is not None:
-            fields["stage"] = stage
-        deal = opportunity_update(opportunity=deal, by=ctx.by, **fields)
-        ctx.records.add(deal.pk, deal)
-        status = UPDATE if getattr(deal, "saved_changes", True) else UNCHANGED
-        return Outcome(status, deal, label=f"{deal} · {account}")
+        deal = copy.copy(stored)
+        opportunity_set_fields(deal, fields)
+        moved_from = None
+        if stage is not None and stage.pk != deal.stage_id:
+            moved_from = deal.stage
+            missing = criteria_missing(
+                deal.stage, stage, ctx.criteria, ctx.ticked.get(deal.pk, set())
+            )
+            opportunity_move_prepare(deal, stage, missing=missing)
+        _clean(deal, ref, deals.holders)
+        changed = differences(deal, stored)
+        if not changed:
+            return Outcome(UNCHANGED, stored, label=f"{stored} · {account}")
+        before = copy.copy(stored)
+        _adopt(stored, deal)
+        moves = []
+        if moved_from is not None:
+            moves = [
+                _new(
+                    StageChange,
+                    opportunity=stored,
+                    from_stage=moved_from,
+                    to_stage=stage,
+                    changed_by=ctx.by,
+                )  # fmt: skip
+            ]
+        ctx.plan.update(stored, before, changed, rows=moves)
+        deals.add(ref, stored)
+        return Outcome(UPDATE, stored, label=f"{stored} · {account}")
 
 
 class VisitKind(Kind):
@@ -1169,8 +1235,8 @@ KINDS = {
 }
 
 
-# Other names of a type: the exports call opportunities "deals" (export_records deals).
-KIND_ALIASES = {"deals": "opportunities"}
+# Other names of a type: the exports' names (export_records deals, team-members, …).
+KIND_ALIASES = {"deals": "opportunities", "team-members": "team", "monthly-sales": "monthly_sales"}
 
 
 def kind_named(name: str) -> Kind | None:

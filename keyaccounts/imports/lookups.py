@@ -246,15 +246,30 @@ class Accounts:
         return self.records[ref]
 
 
-class Users:
-    """Our people by username, email address or full name (case ignored)."""
+class _UsersById(dict):
+    """Users by id; one that is not here yet is read (a person a stored record already
+    names, such as a visit's attendee from another team, which a row leaves as it is)."""
 
-    def __init__(self):
+    def __missing__(self, pk):
         from accounts.models import User
 
+        user = self[pk] = User.objects.get(pk=pk)
+        return user
+
+
+class Users:
+    """The people `by` may name, by username, email address or full name (case ignored):
+    `accounts.selectors.users_pickable_by(by)`, the people of their own sales teams (a
+    superuser: anyone active), as the forms' and the API's people pickers. Anyone else —
+    another team's person, someone who left, a name nobody has — gets the same message,
+    so a file never confirms who exists."""
+
+    def __init__(self, by):
+        from accounts.selectors import users_pickable_by
+
         self.index: dict[str, list] = {}
-        self.by_pk: dict = {}
-        for user in User.objects.all():
+        self.by_pk = _UsersById()
+        for user in users_pickable_by(by):
             self.by_pk[user.pk] = user
             keys = {user.username, user.email, user.get_full_name()}
             keys |= {f"{user.first_name} {user.last_name}", f"{user.last_name}{user.first_name}"}
@@ -272,8 +287,9 @@ class Users:
         found = exact or list({user.pk: user for user in found}.values())
         if not found:
             raise CellError(
-                _("No user has the username, email address or name “%(value)s”.") % {"value": text},
-                _("the username, email address or full name of one of our people"),
+                _("Nobody of your sales teams has the username, email address or name “%(value)s”.")
+                % {"value": text},
+                _("the username, email address or full name of one of the people of your teams"),
             )
         if len(found) > 1:
             raise CellError(
@@ -281,13 +297,7 @@ class Users:
                 % {"count": len(found), "value": text},
                 _("their username or email address"),
             )
-        user = found[0]
-        if not user.is_active:
-            raise CellError(
-                _("%(user)s can no longer log in.") % {"user": user},
-                _("an active user"),
-            )
-        return user
+        return found[0]
 
 
 class Stages:

@@ -23,8 +23,9 @@ ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 class ImportJob(models.Model):
     """An uploaded file and what became of it.
 
-    The file stays in the row (`content`) until the job is purged, so the preview, the
-    confirmed run and the rejected-rows download all read the same bytes. `mapping`
+    The file stays in the row (`content`) until the job is purged, with the table the
+    upload read from it (`parsed`), so the preview, the confirmed run and the
+    rejected-rows download all start from the same rows, parsed once. `mapping`
     says which field each of the file's columns fills (None: not imported). `result`
     is the last run's report: counts, notices and one entry per row. Progress while a
     run is under way lives in the cache (keyaccounts.imports.progress), not here: the
@@ -43,6 +44,9 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True, db_index=True)
     filename = models.CharField(_("file"), max_length=255)
     content = models.BinaryField(_("file content"), editable=False)
+    # The table the upload read from `content` (reading.table_dumps): what every run and
+    # the rejected rows start from, so a file is parsed once. Empty: read `content`.
+    parsed = models.BinaryField(_("rows as read"), editable=False, default=b"", blank=True)
     language = models.CharField(_("language"), max_length=10, default="en")
     headers = models.JSONField(_("columns of the file"), default=list)
     mapping = models.JSONField(_("column mapping"), default=list)

@@ -35,9 +35,11 @@ import codecs
 import csv
 import datetime
 import io
+import json
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -102,6 +104,78 @@ class Table:
     sheet: str = ""
     delimiter: str = ","
     notices: list[str] = field(default_factory=list)
+
+
+# --- a table as it was read, kept with its import job ----------------------------------------
+#
+# The upload reads the file once (the mapping page needs its headers and samples); the
+# preview, the confirmed run and the rejected-rows file then start from what that read
+# gave, stored with the job, rather than parsing a 50,000-row workbook again each time
+# (seconds of openpyxl per run). JSON, compressed: every cell type a reader gives comes
+# back as it was — text, numbers (int and float apart), booleans, dates, times and a
+# BadCell with its message — and nothing in it is code, unlike a pickle.
+
+_TABLE_FORMAT = 1
+
+
+def _encode_cell(value):
+    if isinstance(value, datetime.datetime):
+        return {"dt": value.isoformat()}
+    if isinstance(value, datetime.date):
+        return {"d": value.isoformat()}
+    if isinstance(value, datetime.time):
+        return {"t": value.isoformat()}
+    if isinstance(value, datetime.timedelta):
+        return {"td": [value.days, value.seconds, value.microseconds]}
+    if isinstance(value, BadCell):
+        return {"bad": [value.text, value.message, value.expected]}
+    raise TypeError(f"a cell of type {type(value).__name__} cannot be kept")
+
+
+def _decode_cell(data: dict):
+    if "dt" in data:
+        return datetime.datetime.fromisoformat(data["dt"])
+    if "d" in data:
+        return datetime.date.fromisoformat(data["d"])
+    if "t" in data:
+        return datetime.time.fromisoformat(data["t"])
+    if "td" in data:
+        days, seconds, microseconds = data["td"]
+        return datetime.timedelta(days=days, seconds=seconds, microseconds=microseconds)
+    if "bad" in data:
+        return BadCell(*data["bad"])
+    return data  # the table's own fields (the outermost object)
+
+
+def table_dumps(table: Table) -> bytes:
+    """`table` as bytes to keep (`table_loads` gives it back, equal)."""
+    data = {
+        "version": _TABLE_FORMAT,
+        "format": table.format,
+        "headers": table.headers,
+        "rows": table.rows,
+        "header_row": table.header_row,
+        "sheet": table.sheet,
+        "delimiter": table.delimiter,
+        "notices": [str(notice) for notice in table.notices],
+    }
+    text = json.dumps(data, default=_encode_cell, ensure_ascii=False, separators=(",", ":"))
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def table_loads(content: bytes) -> Table:
+    data = json.loads(zlib.decompress(content).decode("utf-8"), object_hook=_decode_cell)
+    if data.get("version") != _TABLE_FORMAT:
+        raise ValueError("a table kept in another format")
+    return Table(
+        format=data["format"],
+        headers=data["headers"],
+        rows=[(number, cells) for number, cells in data["rows"]],
+        header_row=data["header_row"],
+        sheet=data["sheet"],
+        delimiter=data["delimiter"],
+        notices=data["notices"],
+    )
 
 
 def not_a_spreadsheet(what: str = "") -> FileError:

@@ -29,7 +29,7 @@ from keyaccounts.tasks import after_commit
 from .engine import ImportResult, mapping_problems, run_import
 from .kinds import KINDS, Kind, kind_named
 from .models import ACTIVE_STATUSES, ImportJob, ImportStatus
-from .reading import cell_text, read_table
+from .reading import cell_text, read_table, table_dumps, table_loads
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,10 @@ def kind_for(*, by, key: str) -> Kind:
 
 
 def read_job_table(job: ImportJob):
+    """The job's table as the upload read it (`ImportJob.parsed`): the file is not
+    parsed again. A job kept from before the table was stored reads its file."""
+    if job.parsed:
+        return table_loads(bytes(job.parsed))
     kind = KINDS[job.kind]
     return read_table(bytes(job.content), header_score=kind.header_index().score)
 
@@ -66,6 +70,7 @@ def import_job_upload(
         created_by=by,
         filename=filename[:255],
         content=content,
+        parsed=table_dumps(table),
         language=language or translation.get_language() or "en",
         headers=table.headers,
         mapping=import_kind.header_index().recognise(table.headers),
@@ -238,18 +243,25 @@ def _check_owner(job: ImportJob, by) -> None:
         raise ApplicationError(_("There is no such import."), code="not_found")
 
 
-def import_job_run(*, job_id: int, table=None) -> ImportJob | None:
+def import_job_run(*, job_id: int, table=None, resume: bool = False) -> ImportJob | None:
     """Run a queued job (the task's body; the command calls it directly): read the file,
     import it — a dry run or for real — and store the result. Returns the job, or None
-    when it was not queued (already run, cancelled). `table`: the file as the upload read
-    it, when the run is in the same process (the command: a large XLSX is not parsed
-    twice)."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+    when it was not queued (already run, cancelled). The rows are those the upload read
+    (`read_job_table`: the file is not parsed again); `table`: that table itself, when
+    the run is in the same process (the command).
+
+    `resume`: a job left "running" is run again too. The task passes it: its message comes
+    back only when the worker that ran it died (a live first run keeps the message's
+    lock, `keyaccounts.tasks.Task`), and running an import again is safe — its rows go in
+    in one transaction, and a file already in matches and changes nothing."""
+    claimable = [ImportStatus.QUEUED, *([ImportStatus.RUNNING] if resume else [])]
+    claimed = ImportJob.objects.filter(pk=job_id, status__in=claimable).update(
         status=ImportStatus.RUNNING, started_at=timezone.now()
     )
     if not claimed:
         return None
-    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    jobs = ImportJob.objects.select_related("created_by").defer("content")
+    job = (jobs.defer("parsed") if table is not None else jobs).get(pk=job_id)
     kind = KINDS[job.kind]
 
     def progress(done: int, total: int) -> None:

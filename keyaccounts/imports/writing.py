@@ -19,7 +19,8 @@ written it, but set-based:
 - each gets its history entry, "created" or "changed", with the origin "import" and the
   importing user; a changed record that has no history yet (inserted in bulk) first
   gets its "created" baseline (keyaccounts.history.bulk);
-- then what the services' signals would have done: the access table of the accounts
+- then the plain rows that go with them (a deal's stage change), and what the
+  services' signals would have done: the access table of the accounts
   created, given to someone else or whose team changed (accounts.access), and the
   announcements — `records_changed` (keyaccounts.events: the webhooks' outbox) for
   every record, and `records_imported` for the apps that derive something from records
@@ -52,8 +53,8 @@ BATCH = 1000  # rows per INSERT / UPDATE statement
 
 # Sent inside the import's transaction after its set-based write, which sends no
 # post_save: `sender` the model written, `account_ids` the accounts of its records
-# (each record's own for accounts). Scoring requests their rescoring, visits nudge
-# the reminder scan.
+# (each record's own for accounts), `record_ids` the records' own ids. Scoring requests
+# their rescoring, visits nudge the reminder scan of the visits written.
 records_imported = Signal()
 
 
@@ -76,12 +77,18 @@ class Plan:
     writes: list[Write] = field(default_factory=list)
     # Plain parts written with history but no version (an account's team members).
     parts: list[Write] = field(default_factory=list)
+    # Plain rows that go with a record, inserted after it (a deal's stage change).
+    rows: list[models.Model] = field(default_factory=list)
 
-    def create(self, record, *, people: dict | None = None) -> None:
+    def create(self, record, *, people: dict | None = None, rows=()) -> None:
         self.writes.append(Write(record, people=people))
+        self.rows.extend(rows)
 
-    def update(self, record, stored, fields: list[str], *, people: dict | None = None) -> None:
+    def update(
+        self, record, stored, fields: list[str], *, people: dict | None = None, rows=()
+    ) -> None:
         self.writes.append(Write(record, stored, fields, people))
+        self.rows.extend(rows)
 
     def part(self, record, stored=None, fields=()) -> None:
         self.parts.append(Write(record, stored, list(fields)))
@@ -203,9 +210,32 @@ def write(plan: Plan, *, by) -> None:
             using=using,
         )
         records_imported.send(
-            sender=model, account_ids={_account_id(item.record) for item in items}
+            sender=model,
+            account_ids={_account_id(item.record) for item in items},
+            record_ids=[item.record.pk for item in items],
         )
     access_refresh_for_accounts(_write_parts(plan, now=now, user=by, origin=origin))
+    _insert_rows(plan.rows, now=now)
+
+
+def _insert_rows(rows: list, *, now) -> None:
+    """Plain rows of the records written (a deal's `StageChange`, linking a deal created
+    above: its id is known now), by model, in the order given, their ids from the
+    sequence (`insert_rows`: COPY on PostgreSQL); a date set when added is `now`."""
+    groups: dict[type, list] = defaultdict(list)
+    for row in rows:
+        groups[type(row)].append(row)
+    for model, items in groups.items():
+        for record in items:
+            for model_field in model._meta.concrete_fields:
+                if getattr(model_field, "auto_now_add", False) or getattr(
+                    model_field, "auto_now", False
+                ):
+                    setattr(record, model_field.attname, now)
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        _link(items, fields)
+        columns = [model_field.attname for model_field in fields]
+        insert_rows(model, columns, [tuple(getattr(r, name) for name in columns) for r in items])
 
 
 def _history(model, new: list, changed: list[Write], *, now, user, origin) -> None:
@@ -262,14 +292,19 @@ def _update(model, items: list[Write], *, now) -> None:
     _write_rows(model, [item.record for item in items], update=True)
 
 
-def _write_rows(model, records: list, *, update: bool = False) -> None:
-    fields = model._meta.concrete_fields
-    for record in records:  # a link to a record this write creates: its id now
+def _link(records: list, fields) -> None:
+    """A link to a record this write creates: its id now."""
+    for record in records:
         for model_field in fields:
             if model_field.is_relation and model_field.is_cached(record):
                 target = model_field.get_cached_value(record)
                 if target is not None and getattr(record, model_field.attname) != target.pk:
                     setattr(record, model_field.attname, target.pk)
+
+
+def _write_rows(model, records: list, *, update: bool = False) -> None:
+    fields = model._meta.concrete_fields
+    _link(records, fields)
     columns = [model_field.attname for model_field in fields]
     rows = [tuple(getattr(record, name) for name in columns) for record in records]
     insert_rows(model, columns, rows, update_on_conflict=model._meta.pk.attname if update else "")

@@ -28,6 +28,7 @@ from keyaccounts.exports.registry import TYPES
 from keyaccounts.recyclebin.models import Deletion
 from opportunities.models import OpportunityKind
 from opportunities.tests.factories import OpportunityFactory, default_stages
+from scoring.models import MonthlySales
 from scoring.tests.test_dashboard import set_grade
 from visits.models import DevelopmentResult, Notification, NotificationKind, VisitStatus
 from visits.tests.factories import (
@@ -594,6 +595,7 @@ def build(personas, start: int, stop: int) -> None:
         DevelopmentRecordFactory(account=account, reviewed_by=personas.manager)
         NotificationFactory(visit=visit)
         contact_delete(contact=ContactFactory(account=account), by=personas.alice)
+        MonthlySales.objects.create(account=account, month=datetime.date(2026, 1, 1), sales=i)
 
 
 def export_queries(client, kind, fmt) -> int:

@@ -177,7 +177,9 @@ def test_bad_rows_are_named_and_nothing_of_the_file_is_saved(personas):
     ]
     column, value, message, _expected = problems(result, 5)[0]
     assert (column, value) == ("Owner", "nobody")
-    assert message == "No user has the username, email address or name “nobody”."
+    assert message == (
+        "Nobody of your sales teams has the username, email address or name “nobody”."
+    )
     column, value, message, _expected = problems(result, 6)[0]
     assert (column, value, message) == ("Website", "not a url", "Enter a valid URL.")
     column, value, message, _expected = problems(result, 7)[0]

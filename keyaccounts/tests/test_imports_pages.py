@@ -165,6 +165,31 @@ def test_a_clean_preview_is_confirmed_and_the_records_are_in_the_list(login, per
     assert "Sunrise Foods" in listing and "Moonlight Steel" in listing
 
 
+def test_the_file_is_parsed_once_at_the_upload_and_never_again(login, personas, post):
+    """The preview, the confirmed run and the rejected rows start from the rows the
+    upload read (kept with the job): with the stored file made unreadable after the
+    upload, every step still works — none of them reads the file again."""
+    client = login(personas.alice)
+    good = job_of(upload(client, "accounts", xlsx({"rows": GOOD_AND_BAD[:2]})))
+    bad = job_of(upload(client, "accounts", xlsx({"rows": GOOD_AND_BAD})))
+    ImportJob.objects.filter(pk__in=[good.pk, bad.pk]).update(content=b"\x89PNG not any more")
+
+    map_and_check(post, client, good)
+    good.refresh_from_db()
+    assert (good.status, good.result["counts"]["create"]) == (ImportStatus.PREVIEWED, 1)
+    post(client, reverse("imports:confirm", args=[good.pk]))
+    good.refresh_from_db()
+    assert good.status == ImportStatus.DONE
+    assert Account.objects.filter(name="Sunrise Foods").exists()
+
+    map_and_check(post, client, bad)
+    bad.refresh_from_db()
+    assert bad.result["counts"]["error"] == 2
+    response = client.get(reverse("imports:rejected", args=[bad.pk, "xlsx"]))
+    [sheet] = read_xlsx(response.content).values()
+    assert [row[0] for row in sheet[1:]] == ["Moonlight Steel", "Starlight Labs"]
+
+
 def test_possible_duplicates_wait_for_the_tick(login, personas, post):
     client = login(personas.charlie)
     rows = [["Name", "Industry"], ["Alice's Customer Co", "Finance"]]
@@ -292,3 +317,28 @@ def test_the_template_of_each_type_goes_back_in_as_it_is(login, personas, tmp_pa
         result = run_import(kind=kind, table=table, mapping=mapping, by=user, dry_run=True)
         assert result.ok, (kind.key, result.rows)
     assert client
+
+
+def test_an_import_left_running_by_a_dead_worker_is_run_again_by_its_task(personas):
+    """A worker killed mid-import leaves its job "running"; Redis hands the task's
+    message to another worker, whose run takes the job again (`resume`) and imports the
+    file once. A plain run (the command's) leaves a running job alone."""
+    from keyaccounts.imports.services import import_job_run
+    from keyaccounts.tasks import import_run
+
+    job = import_job_upload(
+        by=personas.alice,
+        kind="accounts",
+        filename="a.csv",
+        content=csv_file([["Name", "Industry"], ["Resumed Co", "Finance"]]),
+    )
+    import_job_start(job=job, by=personas.alice, dry_run=False, enqueue=False)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)  # the dead run
+
+    assert import_job_run(job_id=job.pk) is None
+    assert not Account.objects.filter(name="Resumed Co").exists()
+
+    assert import_run.run(job.pk) == ImportStatus.DONE
+    assert Account.objects.filter(name="Resumed Co").count() == 1
+    assert import_run.run(job.pk) is None  # done: a late copy of the message does nothing
+    assert Account.objects.filter(name="Resumed Co").count() == 1

@@ -261,3 +261,22 @@ def test_text_written_inline_reads_as_openpyxl_reads_it():
             ["  Spaced Co  ", "line one\nline two"],
         ]
     )
+
+
+def test_a_table_kept_with_its_job_comes_back_cell_for_cell():
+    """What the upload read is kept (`table_dumps`) and read back (`table_loads`) by the
+    runs instead of the file: every kind of cell comes back as it was, of its type."""
+    import datetime
+
+    from keyaccounts.imports.reading import BadCell, Table, table_dumps, table_loads
+
+    cells = [
+        "上海精密", "", 12, 12.0, 0.5, True, False, None,
+        datetime.datetime(2025, 3, 18, 10, 30), datetime.date(2025, 3, 31),
+        datetime.time(14, 30), datetime.timedelta(days=2, seconds=5),
+        BadCell("=SUM(A1:A2)", "This cell holds a formula.", "a value"), '{"d": "2025-01-01"}',
+    ]  # fmt: skip
+    table = Table("xlsx", ["名称", "B"], [(3, cells)], header_row=2, sheet="客户", notices=["n"])
+    back = table_loads(table_dumps(table))
+    assert back == table
+    assert [type(cell) for cell in back.rows[0][1]] == [type(cell) for cell in cells]

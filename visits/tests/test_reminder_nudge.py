@@ -107,3 +107,34 @@ def test_the_dead_broker_is_forgotten_afterwards(personas, django_capture_on_com
         record_visit(personas)
 
     assert Notification.objects.filter(kind=NotificationKind.FOLLOW_UP_DUE).count() == 1
+
+
+def test_an_import_of_visits_nudges_the_scan_of_those_visits_only(
+    personas, django_capture_on_commit_callbacks
+):
+    """An import writes visits set-based (no visit_save): after the commit the scan runs
+    for the imported visits and their accounts, not for every account. An overdue
+    follow-up elsewhere waits for the periodic scan."""
+    from accounts.tests.factories import AccountFactory
+    from keyaccounts.tests.imports_files import csv_file, import_file
+
+    now = timezone.now()
+    elsewhere = AccountFactory(name="Elsewhere Co", owner=personas.alice)
+    overdue = Visit.objects.create(
+        account=elsewhere,
+        owner=personas.alice,
+        status=VisitStatus.DONE,
+        occurred_at=now - datetime.timedelta(days=20),
+        follow_up_due=timezone.localdate(now) - datetime.timedelta(days=13),
+        purpose="Not imported",
+    )
+    took_place = timezone.localtime(now - datetime.timedelta(days=7)).strftime("%Y-%m-%d %H:%M")
+    rows = [["Account", "Took place", "Purpose"], [personas.account.name, took_place, "Imported"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        result = import_file("visits", csv_file(rows), personas.alice)
+    assert [row.status for row in result.rows] == ["create"]
+
+    imported = Visit.objects.get(purpose="Imported")
+    reminded = set(Notification.objects.values_list("visit_id", "kind"))
+    assert (imported.pk, NotificationKind.FOLLOW_UP_DUE) in reminded
+    assert not Notification.objects.filter(visit=overdue).exists()
