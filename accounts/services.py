@@ -101,6 +101,8 @@ def account_update(
     stored = (account.name_key, account.credit_code)
     for name, value in fields.items():
         setattr(account, name, value)
+    if account.keep_if_unchanged(expected_version=expected_version):
+        return account  # read with remember_stored (a bulk upsert) and left as read
     renamed = (normalize_name(account.name), normalize_credit_code(account.credit_code) or None)
     _full_clean_account(
         account, by=by, confirm_duplicate=confirm_duplicate, check_duplicates=renamed != stored
@@ -254,6 +256,8 @@ def contact_update(
     stored = _contact_keys(contact)
     for name, value in fields.items():
         setattr(contact, name, value)
+    if contact.keep_if_unchanged(expected_version=expected_version):
+        return contact  # read with remember_stored (a bulk upsert) and left as read
     contact.full_clean()
     if not confirm_duplicate and _contact_keys(contact) != stored:
         _check_contact_duplicates(contact)

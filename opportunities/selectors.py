@@ -4,13 +4,29 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+)
 
-from accounts.models import Account
+from accounts.models import Account, Contact
 from accounts.selectors import accounts_visible_to
 from keyaccounts.paging import Keyset, decode_cursor, encode_cursor, fingerprint
 
-from .models import Opportunity, OpportunityContact, Stage
+from .models import (
+    CriterionCheck,
+    Opportunity,
+    OpportunityCompetitor,
+    OpportunityContact,
+    OpportunityTeamMember,
+    Stage,
+)
 
 
 def opportunities_visible_to(user, *, deleted: bool = False) -> QuerySet[Opportunity]:
@@ -50,6 +66,52 @@ def deal_contact_roles(*, opportunity: Opportunity) -> QuerySet[OpportunityConta
     return opportunity.contact_roles.filter(contact__deleted_at__isnull=True).select_related(
         "contact"
     )
+
+
+def _deal_parts() -> dict[str, QuerySet]:
+    """Each part of a deal as the API lists it (in a stable order), by relation name."""
+    return {
+        # Contacts in the recycle bin are left out by `deal_part`, from the contact rows
+        # read by primary key (`_CONTACT_STATE`): filtering them in the part's own query
+        # joins the contacts table, which PostgreSQL answers by scanning all of it.
+        "contact_roles": OpportunityContact.objects.order_by("contact_id"),
+        "team_members": OpportunityTeamMember.objects.order_by("user_id"),
+        "competitors": OpportunityCompetitor.objects.order_by("name"),
+        "criterion_checks": CriterionCheck.objects.order_by("criterion_id"),
+    }
+
+
+def _contact_state():
+    return Prefetch("contact_roles__contact", queryset=Contact.all_objects.only("deleted_at"))
+
+
+def with_deal_parts(deals: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    """`deals` with their parts prefetched: one query per part (and one for the state
+    of the deal's contacts, by primary key), however many deals."""
+    return deals.prefetch_related(
+        *(Prefetch(name, queryset=rows) for name, rows in _deal_parts().items()),
+        _contact_state(),
+    )
+
+
+def deal_part(opportunity: Opportunity, name: str) -> list:
+    """One part of the deal (`contact_roles`, `team_members`, `competitors`,
+    `criterion_checks`): as prefetched by `with_deal_parts`, else read now. Contacts in
+    the recycle bin are not among the contact roles."""
+    cache = getattr(opportunity, "_prefetched_objects_cache", {})
+    if name in cache:
+        rows = list(cache[name])
+    elif name == "contact_roles":
+        rows = list(
+            _deal_parts()[name]
+            .filter(opportunity=opportunity)
+            .prefetch_related(Prefetch("contact", queryset=Contact.all_objects.only("deleted_at")))
+        )
+    else:
+        return list(_deal_parts()[name].filter(opportunity=opportunity))
+    if name == "contact_roles":
+        rows = [row for row in rows if row.contact.deleted_at is None]
+    return rows
 
 
 @dataclass

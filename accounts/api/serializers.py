@@ -7,9 +7,9 @@ from accounts.selectors import accounts_visible_to, assignable_owners, contacts_
 from accounts.services import account_create, account_update, contact_create, contact_update
 from keyaccounts.api.serializers import (
     SYNC_FIELDS,
+    PickableUserField,
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
-    active_users,
 )
 from scoring.api import GradeOrNullField
 
@@ -117,11 +117,11 @@ class ContactSerializer(VersionedModelSerializer):
         allow_null=True,
         help_text="Contact id of this person's boss, at the same account.",
     )
-    relationship_owner = VisiblePrimaryKeyRelatedField(
-        scope=active_users,
+    relationship_owner = PickableUserField(
         required=False,
         allow_null=True,
-        help_text="User id of who keeps this relationship on our side.",
+        help_text="User id of who keeps this relationship on our side: one of the people "
+        "of your sales teams (or the value the contact already has).",
     )
     confirm_duplicate = serializers.BooleanField(
         write_only=True,

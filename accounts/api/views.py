@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from accounts.selectors import accounts_visible_to, contacts_visible_to
 from accounts.services import account_delete, account_restore, contact_delete, contact_restore
+from keyaccounts.api.bulk import BulkUpsertMixin
 from keyaccounts.api.filters import FILTER_BACKENDS
 from keyaccounts.api.sync import SyncViewSetMixin
 from scoring.api import GRADE_RELATED, AccountGradeSerializer, account_grade
@@ -40,7 +41,7 @@ CONTACT_DUPLICATES = (
     ),
 )
 @extend_schema(tags=["accounts"])
-class AccountViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
+class AccountViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
     """Customer accounts you own, work on, or manage the team of (others answer 404)."""
 
     serializer_class = AccountSerializer
@@ -48,8 +49,9 @@ class AccountViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
     filterset_class = AccountFilter
     ordering_fields = ["name", "region", "created_at", "updated_at", "id"]
     ordering = ["name"]
-    idempotent_actions = {"create"}
+    idempotent_actions = {"create", "bulk"}
     extra_error_codes = {"destroy": {403}}
+    bulk_label = "accounts"
 
     def get_queryset(self):
         if self.action == "grade":
@@ -88,7 +90,7 @@ class AccountViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
     partial_update=extend_schema(description=CONTACT_DUPLICATES),
 )
 @extend_schema(tags=["contacts"])
-class ContactViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
+class ContactViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
     """The people at your accounts: the buying center."""
 
     serializer_class = ContactSerializer
@@ -96,10 +98,15 @@ class ContactViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
     filterset_class = ContactFilter
     ordering_fields = ["name", "created_at", "updated_at", "id"]
     ordering = ["name"]
-    idempotent_actions = {"create"}
+    idempotent_actions = {"create", "bulk"}
+    bulk_label = "contacts"
 
     def get_queryset(self):
         return contacts_visible_to(self.request.user)
+
+    def get_bulk_queryset(self):
+        # The relationship owner an item may send back as it is.
+        return contacts_visible_to(self.request.user).select_related("relationship_owner")
 
     def perform_destroy(self, instance, *, expected_version=None):
         contact_delete(contact=instance, by=self.request.user, expected_version=expected_version)

@@ -42,6 +42,11 @@ class TokenObtainView(ObtainAuthToken):
     @extend_schema(
         operation_id="auth_token_obtain",
         tags=["auth"],
+        summary="Get your API token",
+        description="Answers the user's token for a user name and password (the same token "
+        "every time). A wrong password answers 400; after repeated failures with one user "
+        "name or from one address, 429 `locked_out` with Retry-After, even for the right "
+        "password.",
         request=ObtainAuthToken.serializer_class,
         responses={200: TokenSerializer},
     )

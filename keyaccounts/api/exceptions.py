@@ -21,6 +21,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.health import DATABASE_RETRY_AFTER_SECONDS, is_database_unavailable
 
+from .throttling import note_rate_limit_without_counting
+
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 # How an ApplicationError's code answers; any other code is a plain 400.
@@ -96,6 +98,9 @@ def application_error_response(exc: ApplicationError) -> Response:
 
 
 def exception_handler(exc, context):
+    # An answer given before the throttles ran (401, 403) still says where the client's
+    # count stands (RateLimit-* headers, keyaccounts/api/throttling.py).
+    note_rate_limit_without_counting(context.get("request"), context.get("view"))
     if isinstance(exc, ApplicationError):
         return application_error_response(exc)
     if isinstance(exc, RequestDataTooBig):

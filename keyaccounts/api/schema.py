@@ -10,6 +10,7 @@ or Schemathesis checking answers against it, meets no undocumented status or hea
 import copy
 
 from drf_spectacular import openapi
+from drf_spectacular.plumbing import get_doc
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
@@ -157,6 +158,7 @@ ERRORS = {
     "(FEED_RETENTION_DAYS), not issued by this database (another installation, one "
     "restored from a backup, not a cursor), or what you can see changed as a whole since "
     "(you became or stopped being an administrator). Sync again without `since`.",
+    413: "The body is larger than the server takes: send less in one request.",
     415: "The body is not JSON.",
     422: "This Idempotency-Key was used for another request.",
     429: "Too many requests (`throttled`), or on the token endpoint too many failed "
@@ -182,22 +184,49 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "same key and body answers the first answer again and creates nothing; the same key "
     "with another body answers 422. Kept at least 24 hours, per user.",
 )
+
+
+def _header(schema: dict, description: str, *, required: bool = True) -> dict:
+    return {"schema": schema, "description": description, "required": required}
+
+
+ETAG_HEADER = _header(
+    {"type": "string"},
+    'The record\'s version in quotes ("3"): send it back as If-Match.',
+)
+# For an action that answers one record outside the standard ones (`@extend_schema(
+# parameters=[ETAG])`).
 ETAG = OpenApiParameter(
     "ETag",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     response=[200, 201],
     required=True,
-    description='The record\'s version in quotes ("3"): send it back as If-Match.',
+    description=ETAG_HEADER["description"],
 )
-RETRY_AFTER = OpenApiParameter(
-    "Retry-After",
-    OpenApiTypes.INT,
-    OpenApiParameter.HEADER,
-    response=[429, 503],
-    required=True,
-    description="Seconds to wait before the next request.",
+ETAG_412 = _header(
+    {"type": "string"},
+    'The record\'s current version in quotes ("4"), as `current_version` says: read it '
+    "again, merge, and send this as If-Match.",
 )
+RETRY_AFTER = _header({"type": "integer"}, "Seconds to wait before the next request.")
+LOCATION = _header(
+    {"type": "string", "format": "uri-reference"},
+    "The created record's address (`/api/v1/<type>/<id>/`).",
+)
+IDEMPOTENT_REPLAYED = _header(
+    {"type": "string", "enum": ["true"]},
+    "Sent when this is the stored first answer to a request with the same "
+    "Idempotency-Key, replayed: nothing was written this time.",
+    required=False,
+)
+RATE_LIMIT = {
+    "RateLimit-Limit": "Requests allowed per window (API_THROTTLE_RATE; per address "
+    "without a user: API_ANON_THROTTLE_RATE).",
+    "RateLimit-Remaining": "Requests left in the window now (0 on a 429).",
+    "RateLimit-Reset": "Seconds until the oldest request counted leaves the window, so "
+    "that one more is allowed (on a 429: Retry-After).",
+}
 SINCE = OpenApiParameter(
     "since",
     {"type": "string", "maxLength": CURSOR_MAX_LENGTH},
@@ -234,12 +263,100 @@ SUMMARIES = {
 }
 
 
+# Any other view's standard operations.
+PLAIN_SUMMARIES = {
+    ("list", "GET"): "List the ones you can see",
+    ("retrieve", "GET"): "Read one",
+    ("create", "POST"): "Create",
+    ("update", "PUT"): "Replace",
+    ("partial_update", "PATCH"): "Change some fields",
+    ("destroy", "DELETE"): "Delete",
+}
+
+# What each standard operation does. The resource itself is described once, in the
+# schema's `tags` list (its viewset's docstring), not on every operation.
+SYNC_DESCRIPTIONS = {
+    ("list", "GET"): "A page of the records you can see, filtered and ordered by the query "
+    "parameters (`page`, `page_size` 1 to 200). To keep a copy in sync, follow `changes/` "
+    "instead: timestamps are not unique and do not follow commit order.",
+    ("create", "POST"): "Creates the record and answers it (201) with its version in `ETag` "
+    "and its address in `Location`. With an `Idempotency-Key`, a retry of the same request "
+    "answers the first answer again (`Idempotent-Replayed: true`) and creates nothing; the "
+    "same key with another body answers 422.",
+    ("retrieve", "GET"): "One record you can see, with its version in `ETag`; any other id "
+    "answers 404.",
+    ("update", "PUT"): "Replaces the writable fields with the body's. With `If-Match`, a "
+    "record changed since the version named answers 412 with the current version (`ETag`, "
+    "`current_version`) and is left as it is. Writing the values already stored changes "
+    "nothing (the same version).",
+    ("partial_update", "PATCH"): "Changes the fields the body names and leaves the others. "
+    "With `If-Match`, a record changed since the version named answers 412 with the "
+    "current version (`ETag`, `current_version`) and is left as it is.",
+    ("external", "GET"): "The record your system knows by `external_id`, with its version "
+    "in `ETag`; 404 when you have none by that key.",
+    ("external", "PUT"): "Creates the record under your `external_id` (201, with `Location`) "
+    "or replaces the one you have (200). Fields left out keep their values (new records: "
+    "their defaults); a body naming another `external_id` answers 400. `If-Match` applies "
+    "to the replace; with `If-Match` and no such record the answer is 412.",
+    ("destroy", "DELETE"): "Moves the record to the recycle bin (204): `{id}/restore/` "
+    "brings it back, and the changes feed lists it in `deleted`. With `If-Match`, a "
+    "record changed since the version named answers 412 and stays.",
+}
+PLAIN_DESCRIPTIONS = {
+    ("list", "GET"): "The ones you can see.",
+    ("retrieve", "GET"): "One by its id; an id you cannot see answers 404.",
+    ("create", "POST"): "Creates one from the body and answers it; a 201 says its "
+    "address in `Location`.",
+    ("update", "PUT"): "Replaces the writable fields with the body's.",
+    ("partial_update", "PATCH"): "Changes the fields the body names and leaves the others.",
+    ("destroy", "DELETE"): "Deletes it (204).",
+}
+
+
+def describe_tags(result, generator, request, public):
+    """Postprocessing hook: the schema's `tags` list, one per resource, described by its
+    viewset's docstring (noted by AutoSchema.get_operation)."""
+    described = getattr(generator.registry, "keyaccounts_tags", {})
+    result["tags"] = [{"name": name, "description": described[name]} for name in sorted(described)]
+    return result
+
+
 class AutoSchema(openapi.AutoSchema):
     def get_summary(self):
         summary = super().get_summary()
-        if summary is None and self._is_sync():
-            summary = SUMMARIES.get((self.action, self.method))
+        if summary is None:
+            table = SUMMARIES if self._is_sync() else PLAIN_SUMMARIES
+            summary = table.get((self.action, self.method))
         return summary
+
+    def _standard_description(self) -> str:
+        table = SYNC_DESCRIPTIONS if self._is_sync() else PLAIN_DESCRIPTIONS
+        return table.get((self.action, self.method), "")
+
+    def get_description(self):
+        """Reached only where no @extend_schema gives one: the standard operation's text,
+        else the action's own docstring, never the viewset's (that describes the tag)."""
+        standard = self._standard_description()
+        if standard:
+            return standard
+        handler = getattr(self.view, self.action or self.method.lower(), None)
+        return get_doc(handler) if handler is not None else ""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        # An @extend_schema description adds to the standard text, not replaces it.
+        standard = self._standard_description()
+        given = operation.get("description", "")
+        if standard and standard not in given:
+            operation["description"] = f"{standard}\n\n{given}"
+        if not operation.get("description"):
+            operation["description"] = operation.get("summary", "")
+        tags = registry.__dict__.setdefault("keyaccounts_tags", {})
+        for tag in operation.get("tags", ()):
+            tags.setdefault(tag, get_doc(self.view.__class__))
+        return operation
 
     @property
     def action(self) -> str | None:
@@ -272,10 +389,32 @@ class AutoSchema(openapi.AutoSchema):
         if self.method == "POST" and getattr(self.view, "idempotent_actions", ()):
             if self.action in self.view.idempotent_actions:
                 parameters.append(IDEMPOTENCY_KEY)
-        if self._answers_one_record():
-            parameters.append(ETAG)
-        parameters.append(RETRY_AFTER)
         return parameters
+
+    def _idempotent(self) -> bool:
+        return self.method == "POST" and self.action in getattr(self.view, "idempotent_actions", ())
+
+    def _get_response_headers_for_code(self, status_code, direction="response"):
+        """The headers each answer sends (keyaccounts/api/sync.py, throttling.py)."""
+        headers = dict(super()._get_response_headers_for_code(status_code, direction))
+        code = int(status_code)
+        if code in (200, 201) and self._answers_one_record():
+            headers["ETag"] = ETAG_HEADER
+        if code == 412:
+            headers["ETag"] = ETAG_412
+        if code == 201:
+            headers["Location"] = LOCATION
+        if 200 <= code < 300 and self._idempotent():
+            headers["Idempotent-Replayed"] = IDEMPOTENT_REPLAYED
+        if code in (429, 503):
+            headers["Retry-After"] = RETRY_AFTER
+        for name, description in RATE_LIMIT.items():
+            # A 503 may come before anyone could be told their count (the database is
+            # down while signing in): declared, not promised.
+            headers[name] = _header(
+                {"type": "integer", "minimum": 0}, description, required=code != 503
+            )
+        return headers
 
     def get_request_serializer(self):
         if self._is_sync() and self.action in {"changes", "restore"}:
@@ -303,7 +442,9 @@ class AutoSchema(openapi.AutoSchema):
         return super().get_response_serializers()
 
     def _error_codes(self) -> set[int]:
-        codes = {429, 503}
+        # 400 anywhere: a query string that is no UTF-8 text or holds a control character
+        # is refused before any view (keyaccounts/querystring.py), whatever the operation.
+        codes = {400, 429, 503}
         if "{" in self.path:
             codes.add(404)  # an id or external id that is not there (or not yours)
         public = not self.view.get_authenticators() or any(
@@ -328,7 +469,7 @@ class AutoSchema(openapi.AutoSchema):
                 codes |= {409, 412}
             if self.method == "POST":
                 codes.add(409)
-        if self.method == "POST" and self.action in getattr(self.view, "idempotent_actions", ()):
+        if self._idempotent():
             codes |= {409, 422}
         codes |= set(getattr(self.view, "extra_error_codes", {}).get(self.action, ()))
         return codes
@@ -340,4 +481,8 @@ class AutoSchema(openapi.AutoSchema):
                 responses[str(code)] = self._get_response_for_code(
                     _error(ERRORS[code]), str(code), direction=direction
                 )
+        for code, response in responses.items():
+            # drf-spectacular writes a DELETE's 204 without asking for its headers.
+            if "headers" not in response:
+                response["headers"] = self._get_response_headers_for_code(code, direction)
         return responses

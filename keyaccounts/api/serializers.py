@@ -7,6 +7,7 @@ from django.db import models
 from rest_framework import serializers
 
 from accounts.models import User
+from accounts.selectors import users_pickable_by
 
 from .filters import MAX_ID
 
@@ -89,8 +90,38 @@ class DateTimeField(serializers.DateTimeField):
         return result
 
 
-def active_users(user):
-    return User.objects.filter(is_active=True)
+class PickableUserField(VisiblePrimaryKeyRelatedField):
+    """One of our people by id, among `accounts.selectors.users_pickable_by(user)` — the
+    people of the user's own sales teams (a superuser: anyone active) — as the pages'
+    people pickers offer them. Another team's person and an id nobody has answer the same
+    message. The value the record already has stays valid when sent back untouched (a
+    relationship owner who since moved to another team), as `accounts.picker.keeping`
+    does for forms; anything newly given must be pickable. Works with `many=True`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("scope", users_pickable_by)
+        super().__init__(**kwargs)
+
+    def _current(self, pk):
+        """The record's own value with id `pk`, if it has one, else None."""
+        many = isinstance(self.parent, serializers.ManyRelatedField)
+        field = self.parent if many else self
+        instance = getattr(field.parent, "instance", None)
+        if instance is None or not hasattr(instance, "_meta") or field.source == "*":
+            return None
+        if many:
+            return next((u for u in getattr(instance, field.source).all() if u.pk == pk), None)
+        if getattr(instance, f"{field.source}_id", None) != pk:
+            return None
+        return getattr(instance, field.source)
+
+    def to_internal_value(self, data):
+        pk = self.id_of(data)
+        if isinstance(pk, int) and not isinstance(pk, bool):
+            current = self._current(pk)
+            if current is not None:
+                return current
+        return super().to_internal_value(data)
 
 
 class VersionedModelSerializer(serializers.ModelSerializer):

@@ -20,6 +20,7 @@ import json
 import re
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -87,6 +88,18 @@ def check_if_match(request, instance) -> int | None:
     return instance.version
 
 
+# --- Location --------------------------------------------------------------------------
+
+
+def with_location(view, response: Response) -> Response:
+    """A 201 answer's `Location`: the created record's address (`<basename>-detail`)."""
+    data = response.data
+    if response.status_code == status.HTTP_201_CREATED and isinstance(data, dict):
+        if isinstance(data.get("id"), int):
+            response["Location"] = reverse(f"api:{view.basename}-detail", args=[data["id"]])
+    return response
+
+
 # --- Idempotency-Key -------------------------------------------------------------------
 
 
@@ -114,7 +127,7 @@ def _replay(stored: IdempotencyKey, fingerprint: str) -> Response:
     return Response(body, status=stored.status_code, headers=headers)
 
 
-def idempotent(request, produce) -> Response:
+def idempotent(request, produce, *, fingerprint: str | None = None) -> Response:
     """Run `produce()` (a write answering with a Response) at most once per
     Idempotency-Key of this user.
 
@@ -134,7 +147,8 @@ def idempotent(request, produce) -> Response:
                 ]
             }
         )
-    fingerprint = request_fingerprint(request)
+    # A body that is no JSON (a bulk job's JSON lines) is fingerprinted by its caller.
+    fingerprint = fingerprint or request_fingerprint(request)
     stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
     if stored is not None:
         return _replay(stored, fingerprint)
@@ -208,9 +222,9 @@ class ChangeDetailsSerializer(serializers.Serializer):
         read_only=True,
         help_text="The fields the change that made this version changed (many-to-many "
         "ones included, such as a visit's contacts). null: the change created the record "
-        "(or its history does not go back that far); []: only a part changed (an "
-        "account's team or competitors, a deal's contacts, team, competitors or exit "
-        "criteria: see {id}/history/), or it was restored.",
+        "(or its history does not go back that far); a deal's parts are named like "
+        "its fields (contacts, team, competitors, checked_criteria); []: only an "
+        "account's team or competitors changed (see {id}/history/), or it was restored.",
     )
     changed_by = serializers.IntegerField(
         allow_null=True,
@@ -257,6 +271,10 @@ class SyncViewSetMixin:
             response["ETag"] = etag(data["version"])
         return response
 
+    # A record created answers 201 with its address (a replay of that answer too).
+    def _with_location(self, response: Response) -> Response:
+        return with_location(self, response)
+
     def retrieve(self, request, *args, **kwargs):
         return self._with_etag(super().retrieve(request, *args, **kwargs))
 
@@ -266,9 +284,10 @@ class SyncViewSetMixin:
             return super().list(request, *args, **kwargs)
 
     def create(self, request, *args, **kwargs):
-        return idempotent(
+        response = idempotent(
             request, lambda: self._with_etag(super(SyncViewSetMixin, self).create(request))
         )
+        return self._with_location(response)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -338,7 +357,7 @@ class SyncViewSetMixin:
                 serializer.save(expected_version=expected_version)
                 instance._prefetched_objects_cache = {}
                 answer = status.HTTP_200_OK
-        return self._with_etag(Response(serializer.data, status=answer))
+        return self._with_location(self._with_etag(Response(serializer.data, status=answer)))
 
     # --- the changes feed ---
 

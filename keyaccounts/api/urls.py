@@ -10,11 +10,13 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import AccountViewSet, ContactViewSet
 from keyaccounts.integrations.api.views import IntegrationTokenViewSet, WebhookViewSet
+from keyaccounts.integrations.jobs.api import BulkJobViewSet
 from opportunities.api.views import OpportunityViewSet, StageViewSet
 from visits.api.views import DevelopmentRecordViewSet, VisitViewSet
 
 from .auth import TokenObtainView
 from .exceptions import error_body
+from .throttling import note_rate_limit_of_plain_answer
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -26,6 +28,7 @@ router.register("opportunities", OpportunityViewSet, basename="opportunity")
 router.register("stages", StageViewSet, basename="stage")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("integration-tokens", IntegrationTokenViewSet, basename="integration-token")
+router.register("jobs", BulkJobViewSet, basename="bulk-job")
 
 
 @csrf_exempt
@@ -33,6 +36,7 @@ router.register("integration-tokens", IntegrationTokenViewSet, basename="integra
 def not_found(request, path=""):
     """Any other address under /api/v1/ (say, an id that is no number): a JSON 404
     like every other error of the API, never the HTML page or a login redirect."""
+    note_rate_limit_of_plain_answer(request)
     return JsonResponse(error_body(_("Not found."), "not_found"), status=404)
 
 
@@ -40,7 +44,15 @@ app_name = "api"
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # Its script is served from its own URL and its styles from static/: no inline code
+    # under the Content-Security-Policy (templates/api/swagger_ui.html).
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="api/swagger_ui.html"
+        ),
+        name="docs",
+    ),
     *router.urls,
     re_path(r"^(?P<path>[\s\S]*)$", not_found),
 ]

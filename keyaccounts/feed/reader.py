@@ -28,6 +28,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.history.parts import parts_in_reason
 from keyaccounts.history.timeline import ACTION_OF_REASON, HIDDEN_FIELDS, _m2m_sets
 
 from .hooks import feed_account_attname
@@ -352,5 +353,7 @@ def change_details(records: list) -> dict[int, ChangeDetails]:
                     if sets[f.name].get(before.history_id, set())
                     != sets[f.name].get(after.history_id, set())
                 ]
+            # A new version made for parts (a deal's contacts, team…) names them.
+            changed += parts_in_reason(after.history_change_reason)
         details[record.pk] = ChangeDetails(changed, after.history_user_id, after.origin)
     return details

@@ -9,13 +9,14 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
+
+from keyaccounts.history.admin import HistoryAdmin
 
 from .models import DeliveryStatus, DisabledReason, IntegrationToken, Webhook, WebhookDelivery
 
 
 @admin.register(IntegrationToken)
-class IntegrationTokenAdmin(SimpleHistoryAdmin):
+class IntegrationTokenAdmin(HistoryAdmin):
     list_display = ["name", "user", "prefix", "access", "expires_at", "last_used_at", "revoked_at"]
     list_filter = ["access"]
     list_select_related = ["user"]
@@ -66,7 +67,7 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(Webhook)
-class WebhookAdmin(SimpleHistoryAdmin):
+class WebhookAdmin(HistoryAdmin):
     list_display = ["url", "owner", "record_types", "is_active", "disabled_reason", "created_at"]
     list_filter = ["is_active", "disabled_reason"]
     list_select_related = ["owner"]
@@ -132,3 +133,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+from .jobs import admin as _jobs_admin  # noqa: E402, F401  (bulk jobs, read only)

@@ -209,3 +209,7 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.record_type} {self.object_id} {self.event} #{self.change_seq}"
+
+
+# Bulk jobs (their own module; imported here so that the app's models include them).
+from .jobs.models import BulkJob, BulkJobChunk, JobStatus  # noqa: E402, F401

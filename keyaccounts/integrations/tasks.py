@@ -38,3 +38,51 @@ def webhook_outbox_purge() -> int:
     from .delivery import purge_outbox
 
     return purge_outbox()
+
+
+# --- bulk jobs: the `jobs` queue (names start with `job_`) --------------------------------
+
+
+@shared_task
+def job_run(job_id: int) -> None:
+    """Write a bulk job's chunks (keyaccounts.integrations.jobs). A worker runs them for
+    BULK_JOB_SLICE_SECONDS and queues the rest as a new message, so no message runs
+    near the broker's visibility timeout; inline (no Redis) it runs to the end."""
+    from django.conf import settings
+
+    from keyaccounts.tasks import publish
+
+    from .jobs.services import bulk_job_run
+
+    inline = job_run.request.is_eager or job_run.request.called_directly
+    seconds = None if inline else settings.BULK_JOB_SLICE_SECONDS
+    if bulk_job_run(job_id=job_id, seconds=seconds):
+        publish(job_run, [job_id])
+
+
+@shared_task
+def job_resume_stalled() -> int:
+    """Beat's safety net (every minute): run again the unfinished jobs that have not
+    moved for BULK_JOB_STALL_SECONDS — a nudge lost while Redis was down, a worker
+    killed mid-job. They resume at their first chunk not done. Returns how many."""
+    from django.conf import settings
+
+    from keyaccounts.tasks import publish
+
+    from .jobs.services import jobs_stalled
+
+    job_ids = jobs_stalled(seconds=settings.BULK_JOB_STALL_SECONDS)
+    for job_id in job_ids:
+        publish(job_run, [job_id])
+    return len(job_ids)
+
+
+@shared_task
+def job_purge() -> int:
+    """Beat, nightly: forget bulk jobs finished more than BULK_JOB_KEEP_DAYS ago, with
+    their input and results. Returns how many."""
+    from django.conf import settings
+
+    from .jobs.services import bulk_jobs_purge
+
+    return bulk_jobs_purge(days=settings.BULK_JOB_KEEP_DAYS)

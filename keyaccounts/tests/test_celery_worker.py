@@ -41,7 +41,7 @@ def test_a_killed_worker_can_be_restarted_and_answers_again(celery_worker_proces
 
 # --- queues: one per kind of work, so each can get workers of its own ----------------
 
-QUEUES = {"default", "reminders", "scoring", "imports", "webhooks"}
+QUEUES = {"default", "reminders", "scoring", "imports", "webhooks", "jobs"}
 
 
 def queue_of(task_name: str) -> str:
@@ -72,6 +72,9 @@ def test_a_worker_started_without_queues_consumes_every_queue():
         ("accounts.imports.run", "imports"),
         ("keyaccounts.tasks.webhook_deliver", "webhooks"),
         ("keyaccounts.webhooks.deliver", "webhooks"),
+        ("keyaccounts.integrations.tasks.job_run", "jobs"),
+        ("keyaccounts.integrations.tasks.job_resume_stalled", "jobs"),
+        ("keyaccounts.integrations.tasks.job_purge", "jobs"),
     ],
 )
 def test_each_task_goes_to_the_queue_of_its_kind(task_name, queue):

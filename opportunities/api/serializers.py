@@ -1,19 +1,33 @@
-from drf_spectacular.utils import extend_schema_field
+from django.db.models import Manager
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from accounts.selectors import accounts_visible_to
+from accounts.models import AccountTeamRole, Attitude, BuyingRole, ThreatLevel
+from accounts.picker import keeping
+from accounts.selectors import accounts_visible_to, contacts_visible_to, users_pickable_by
+from keyaccounts.api.exceptions import NON_FIELD
+from keyaccounts.api.filters import MAX_ID
 from keyaccounts.api.serializers import (
     SYNC_FIELDS,
+    PickableUserField,
     PrimaryKeyRelatedField,
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
-    active_users,
 )
 from opportunities.models import ExitCriterion, Opportunity, Stage
+from opportunities.selectors import deal_part
 from opportunities.services import opportunity_create, opportunity_update
 from scoring.api import GradeOrNullField
 
-BULK_MAX_ITEMS = 500
+# At most this many items in one part of a deal (its contacts, team, …) in one request.
+PART_MAX_ITEMS = 200
+# A part's field source (the relation) → the services' argument.
+PART_ARGUMENTS = {
+    "contact_roles": "contacts",
+    "team_members": "team",
+    "competitors": "competitors",
+    "criterion_checks": "checked_criteria",
+}
 
 
 class ExitCriterionSerializer(serializers.ModelSerializer):
@@ -40,10 +54,111 @@ class StageSerializer(serializers.ModelSerializer):
         ]
 
 
+class DealPartList(serializers.ListSerializer):
+    """A part of a deal, as `with_deal_parts` prefetched it (a list costs one query per
+    part, however many deals), else read now (a deal just written)."""
+
+    def to_representation(self, data):
+        if isinstance(data, Manager):
+            data = deal_part(data.instance, self.source)
+        return super().to_representation(data)
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if isinstance(error.detail, dict) and list(error.detail) == [NON_FIELD]:
+                # Not a list, or too long: a message on the field itself, not the body's.
+                raise serializers.ValidationError(error.detail[NON_FIELD]) from None
+            raise
+
+    def run_child_validation(self, data):
+        # Each item whole, also in a PATCH: a list replaces the part, so an item's
+        # required fields are required and its defaults apply.
+        item = type(self.child)(data=data, context=self.context)
+        if not item.is_valid():
+            raise serializers.ValidationError(item.errors)
+        return item.validated_data
+
+
+class DealContactSerializer(serializers.Serializer):
+    """One of the account's contacts in the deal, with their role and stance in it."""
+
+    contact = serializers.IntegerField(
+        source="contact_id",
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Contact id: a contact of the deal's account.",
+    )
+    role = serializers.ChoiceField(
+        choices=BuyingRole.choices,
+        required=False,
+        help_text="Their role in this deal; left out: their buying role at the account.",
+    )
+    stance = serializers.ChoiceField(
+        choices=Attitude.choices,
+        required=False,
+        help_text="Their stance on this deal; left out: their attitude to us.",
+    )
+
+    class Meta:
+        list_serializer_class = DealPartList
+
+
+class DealTeamMemberSerializer(serializers.Serializer):
+    """One of our people on the deal's team."""
+
+    user = serializers.IntegerField(
+        source="user_id",
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="User id: one of the people of your sales teams (or one already on the "
+        "deal's team).",
+    )
+    role = serializers.ChoiceField(choices=AccountTeamRole.choices)
+
+    class Meta:
+        list_serializer_class = DealPartList
+
+
+class DealCompetitorSerializer(serializers.Serializer):
+    """A competitor in the deal and how we stand against it. The name is its key in the
+    deal: one entry per name."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=200)
+    threat = serializers.ChoiceField(
+        choices=ThreatLevel.choices, default=ThreatLevel.MEDIUM, help_text="Left out: medium."
+    )
+    strengths = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+    weaknesses = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+
+    class Meta:
+        list_serializer_class = DealPartList
+
+
+class CheckedCriteriaField(serializers.ListField):
+    """The ids of the exit criteria ticked for the deal, in id order."""
+
+    child = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+    def to_representation(self, data):
+        rows = deal_part(data.instance, self.source) if isinstance(data, Manager) else data
+        return sorted(row.criterion_id for row in rows)
+
+
+PART_HELP = (
+    " Given, the list replaces this part of the deal (an empty list clears it), in the "
+    "same write as the other fields: one new version, guarded by If-Match; left out, it "
+    "stays as it is. A list equal to the stored one changes nothing."
+)
+
+
 class OpportunitySerializer(VersionedModelSerializer):
     account = VisiblePrimaryKeyRelatedField(scope=accounts_visible_to)
-    owner = VisiblePrimaryKeyRelatedField(
-        scope=active_users, required=False, help_text="User id; default: you."
+    owner = PickableUserField(
+        required=False,
+        help_text="User id, one of the people of your sales teams; default: you.",
     )
     stage = PrimaryKeyRelatedField(
         queryset=Stage.objects.all(),
@@ -58,8 +173,35 @@ class OpportunitySerializer(VersionedModelSerializer):
         required=False,
         help_text="Left out, it follows the stage's default; given, it sticks.",
     )
-    checked_criteria = serializers.SerializerMethodField(
-        help_text="Ids of the exit criteria ticked for this deal (tick with criteria/)."
+    checked_criteria = CheckedCriteriaField(
+        source="criterion_checks",
+        required=False,
+        max_length=PART_MAX_ITEMS,
+        help_text="Ids of the exit criteria ticked for this deal (of open stages: see "
+        "/api/v1/stages/); one at a time with criteria/. Criteria ticked here count for a "
+        "stage move in the same request." + PART_HELP,
+    )
+    contacts = DealContactSerializer(
+        many=True,
+        source="contact_roles",
+        required=False,
+        max_length=PART_MAX_ITEMS,
+        help_text="The account's contacts in this deal (its buying center for the deal)."
+        + PART_HELP,
+    )
+    team = DealTeamMemberSerializer(
+        many=True,
+        source="team_members",
+        required=False,
+        max_length=PART_MAX_ITEMS,
+        help_text="Our people on the deal's team." + PART_HELP,
+    )
+    competitors = DealCompetitorSerializer(
+        many=True,
+        required=False,
+        max_length=PART_MAX_ITEMS,
+        help_text="The competitors in the deal, matched by name: a name the deal has keeps "
+        "its entry; a field left out of an item takes its default." + PART_HELP,
     )
     account_grade = GradeOrNullField(
         source="account.score.grade",
@@ -82,6 +224,9 @@ class OpportunitySerializer(VersionedModelSerializer):
             "probability",
             "probability_is_custom",
             "checked_criteria",
+            "contacts",
+            "team",
+            "competitors",
             "tender_published_on",
             "bid_submitted_on",
             "bid_opened_on",
@@ -92,48 +237,117 @@ class OpportunitySerializer(VersionedModelSerializer):
         ]
         read_only_fields = ["probability_is_custom", "closed_on"]
 
-    @extend_schema_field({"type": "array", "items": {"type": "integer"}})
-    def get_checked_criteria(self, obj) -> list[int]:
-        return sorted(check.criterion_id for check in obj.criterion_checks.all())
+    def validate(self, attrs):
+        """The parts' ids, each part in one query: contacts of the deal's account that
+        you can see, people you may pick (or already on the team), exit criteria. An id
+        outside them, whether it exists or not, gets the same message, on its item."""
+        attrs = super().validate(attrs)
+        account = attrs.get("account") or getattr(self.instance, "account", None)
+        if attrs.get("contact_roles") and account is not None:
+            attrs["contact_roles"] = self._contacts(attrs["contact_roles"], account)
+        if attrs.get("team_members"):
+            attrs["team_members"] = self._team(attrs["team_members"])
+        if attrs.get("criterion_checks"):
+            attrs["criterion_checks"] = self._criteria(attrs["criterion_checks"])
+        return attrs
+
+    @staticmethod
+    def _refuse(field: str, errors: dict[int, dict | list]) -> None:
+        """Refuse the items of `field` at the indexes of `errors` (`contacts.1.contact`)."""
+        if errors:
+            raise serializers.ValidationError({field: errors})
+
+    def _contacts(self, items: list[dict], account) -> list[dict]:
+        ids = {item["contact_id"] for item in items}
+        found = contacts_visible_to(self.by).filter(account=account, pk__in=ids).in_bulk()
+        self._refuse(
+            "contacts",
+            {
+                index: {
+                    "contact": [
+                        _(
+                            "No contact of %(account)s has the id %(id)s: give the id of "
+                            "one of its contacts (GET /api/v1/contacts/?account=%(account_id)s)."
+                        )
+                        % {
+                            "account": account.name,
+                            "id": item["contact_id"],
+                            "account_id": account.pk,
+                        }
+                    ]
+                }
+                for index, item in enumerate(items)
+                if item["contact_id"] not in found
+            },
+        )
+        return [
+            {
+                "contact": (contact := found[item["contact_id"]]),
+                "role": item.get("role") or contact.buying_role,
+                "stance": item.get("stance") or contact.attitude,
+            }
+            for item in items
+        ]
+
+    def _team(self, items: list[dict]) -> list[dict]:
+        ids = {item["user_id"] for item in items}
+        on_team = (
+            list(self.instance.team_members.values_list("user_id", flat=True))
+            if self.instance
+            else []
+        )
+        found = keeping(users_pickable_by(self.by), on_team).filter(pk__in=ids).in_bulk()
+        self._refuse(
+            "team",
+            {
+                index: {
+                    "user": [
+                        _(
+                            "No one you may pick has the id %(id)s: give one of the people "
+                            "of your sales teams."
+                        )
+                        % {"id": item["user_id"]}
+                    ]
+                }
+                for index, item in enumerate(items)
+                if item["user_id"] not in found
+            },
+        )
+        return [{"user": found[item["user_id"]], "role": item["role"]} for item in items]
+
+    def _criteria(self, ids: list[int]) -> list[ExitCriterion]:
+        found = ExitCriterion.objects.select_related("stage").in_bulk(set(ids))
+        self._refuse(
+            "checked_criteria",
+            {
+                index: [
+                    _(
+                        "No exit criterion has the id %(id)s: give the id of one of the open "
+                        "stages' criteria (GET /api/v1/stages/)."
+                    )
+                    % {"id": pk}
+                ]
+                for index, pk in enumerate(ids)
+                if pk not in found
+            },
+        )
+        return [found[pk] for pk in ids]
+
+    @staticmethod
+    def _service_arguments(validated_data: dict) -> dict:
+        """The parts under the services' names (the fields' sources are the relations)."""
+        for source, name in PART_ARGUMENTS.items():
+            if source in validated_data:
+                validated_data[name] = validated_data.pop(source)
+        return validated_data
 
     def create(self, validated_data):
-        return opportunity_create(by=self.by, **validated_data)
+        return opportunity_create(by=self.by, **self._service_arguments(validated_data))
 
     def update(self, instance, validated_data):
-        return opportunity_update(opportunity=instance, by=self.by, **validated_data)
-
-
-class OpportunityBulkItemSerializer(OpportunitySerializer):
-    """One item of a bulk upsert: an opportunity keyed by its external_id."""
-
-    external_id = serializers.CharField(
-        # No uniqueness check here: an external_id that exists means "replace".
-        max_length=100,
-        help_text="Your key of the deal: it is created or replaced by it.",
-    )
-
-
-class BulkItemResultSerializer(serializers.Serializer):
-    index = serializers.IntegerField(help_text="The item's position in the list sent.")
-    external_id = serializers.CharField(allow_null=True)
-    status = serializers.ChoiceField(
-        choices=["created", "updated", "unchanged", "error"],
-        help_text="unchanged: the item equals the deal, nothing was written (same version).",
-    )
-    id = serializers.IntegerField(allow_null=True)
-    version = serializers.IntegerField(allow_null=True)
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="Messages per field; empty unless status is error.",
-    )
-
-
-class BulkResultSerializer(serializers.Serializer):
-    results = BulkItemResultSerializer(many=True)
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-    failed = serializers.IntegerField()
+        return opportunity_update(
+            opportunity=instance, by=self.by, **self._service_arguments(validated_data)
+        )
 
 
 class CriterionCheckSerializer(serializers.Serializer):

@@ -299,7 +299,7 @@ def test_bulk_cannot_overwrite_a_deal_one_cannot_see(personas, api, stages):
 
 
 @pytest.mark.parametrize(
-    "body", [{"external_id": "X"}, "text", [1, 2], [{"external_id": "X"}] * 501]
+    "body", [{"external_id": "X"}, "text", [1, 2], [{"external_id": "X"}] * 1001]
 )
 def test_a_body_that_is_no_list_of_objects_or_too_long_answers_400(personas, api, stages, body):
     response = api(personas.alice).post(BULK, body, format="json")

@@ -3,9 +3,9 @@ from rest_framework import serializers
 from accounts.selectors import accounts_visible_to, contacts_visible_to
 from keyaccounts.api.serializers import (
     SYNC_FIELDS,
+    PickableUserField,
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
-    active_users,
 )
 from visits.models import DevelopmentRecord, DevelopmentResult, FollowUpMethod, Visit
 from visits.selectors import local_today, with_development_totals
@@ -23,8 +23,11 @@ class VisitSerializer(VersionedModelSerializer):
         required=False,
         help_text="Contact ids of the people met, all of the visit's account.",
     )
-    attendees = VisiblePrimaryKeyRelatedField(
-        scope=active_users, many=True, required=False, help_text="User ids of our people."
+    attendees = PickableUserField(
+        many=True,
+        required=False,
+        help_text="User ids of our people: the people of your sales teams (and those the "
+        "visit already has).",
     )
     # The follow-up is logged in the app (it settles its reminders), not set here.
     followed_up_on = serializers.DateField(read_only=True, allow_null=True)

@@ -3,6 +3,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from keyaccounts.api.bulk import BulkUpsertMixin
 from keyaccounts.api.filters import FILTER_BACKENDS
 from keyaccounts.api.schema import ETAG, IF_MATCH
 from keyaccounts.api.sync import SyncViewSetMixin, check_if_match, idempotent
@@ -26,7 +27,7 @@ from .serializers import DevelopmentRecordSerializer, VisitSerializer
 
 @extend_schema_view(list=extend_schema(summary="Visits at the accounts you can see"))
 @extend_schema(tags=["visits"])
-class VisitViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
+class VisitViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
     """Visits planned and recorded at your accounts. A recorded visit (status done) gets
     its follow-up due a week later unless follow_up_due is given."""
 
@@ -35,10 +36,15 @@ class VisitViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
     filterset_class = VisitFilter
     ordering_fields = ["occurred_at", "planned_at", "created_at", "updated_at", "id"]
     ordering = ["-occurred_at", "-planned_at"]
-    idempotent_actions = {"create"}
+    idempotent_actions = {"create", "bulk"}
+    bulk_label = "visits"
 
     def get_queryset(self):
         return visits_visible_to(self.request.user).prefetch_related("contacts", "attendees")
+
+    def get_bulk_queryset(self):
+        # With the account and people an item's update reads when it leaves them out.
+        return self.get_queryset().select_related("account")
 
     def perform_destroy(self, instance, *, expected_version=None):
         visit_delete(visit=instance, by=self.request.user, expected_version=expected_version)
@@ -58,7 +64,7 @@ class VisitViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
     ),
 )
 @extend_schema(tags=["development records"])
-class DevelopmentRecordViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
+class DevelopmentRecordViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
     """Development records (大客户开发记录) at your accounts: one development effort, from
     its start to its result. contact_count and total_minutes are derived from the account's
     recorded visits in the record's period. Once the manager of the preparing rep's team
@@ -69,12 +75,18 @@ class DevelopmentRecordViewSet(SyncViewSetMixin, viewsets.ModelViewSet):
     filterset_class = DevelopmentRecordFilter
     ordering_fields = ["prepared_on", "started_on", "closed_on", "created_at", "updated_at", "id"]
     ordering = ["-prepared_on", "-id"]
-    idempotent_actions = {"create", "review"}
+    idempotent_actions = {"create", "review", "bulk"}
+    bulk_label = "development records"
     extra_error_codes = {"destroy": {403}, "review": {412}}
 
     def get_queryset(self):
         records = development_records_visible_to(self.request.user)
         return with_development_totals(records, today=local_today())
+
+    def get_bulk_queryset(self):
+        # Without the list's totals (an item's write reads its own), with the account
+        # its update reads.
+        return development_records_visible_to(self.request.user).select_related("account")
 
     def perform_destroy(self, instance, *, expected_version=None):
         development_record_delete(

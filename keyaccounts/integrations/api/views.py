@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from keyaccounts.api.sync import with_location
 from keyaccounts.integrations import services
 from keyaccounts.integrations.models import DeliveryStatus, WebhookDelivery
 from keyaccounts.integrations.selectors import deliveries_of, tokens_of, webhooks_of
@@ -82,7 +83,7 @@ class WebhookViewSet(viewsets.ModelViewSet):
         answer = WebhookSerializer(
             webhook, context={**self.get_serializer_context(), "signing_secret": secret}
         )
-        return Response(answer.data, status=status.HTTP_201_CREATED)
+        return with_location(self, Response(answer.data, status=status.HTTP_201_CREATED))
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -204,7 +205,7 @@ class IntegrationTokenViewSet(
         answer = IntegrationTokenSerializer(
             token, context={**self.get_serializer_context(), "key": key}
         )
-        return Response(answer.data, status=status.HTTP_201_CREATED)
+        return with_location(self, Response(answer.data, status=status.HTTP_201_CREATED))
 
     def perform_destroy(self, instance):
         services.token_revoke(token=instance, by=self.request.user)

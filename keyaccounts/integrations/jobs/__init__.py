@@ -1,0 +1,3 @@
+"""Asynchronous bulk jobs: `POST /api/v1/jobs/` with a JSON-lines body or file, run on
+Celery (inline without Redis) a chunk at a time through the bulk upsert of the record
+type (keyaccounts/api/bulk.py). docs/api.md, "Bulk jobs"."""

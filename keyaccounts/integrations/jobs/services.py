@@ -1,0 +1,225 @@
+"""Writes of bulk jobs: create (from an uploaded body), cancel, and run a chunk at a time."""
+
+import datetime
+import hashlib
+import json
+import logging
+import time
+from contextlib import contextmanager
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from keyaccounts.api.bulk import CREATED, ERROR, UNCHANGED, UPDATED
+from keyaccounts.api.exceptions import NON_FIELD
+from keyaccounts.history.context import Origin, history_context
+
+from .models import BulkJob, BulkJobChunk, JobStatus
+from .reading import CHUNK_ITEMS, items_of, split
+from .writing import bulk_writer
+
+logger = logging.getLogger(__name__)
+
+COUNTED = {CREATED: "created", UPDATED: "updated", UNCHANGED: "unchanged", ERROR: "failed"}
+
+
+def bulk_job_create(*, owner, record_type: str, body: bytes, chunk_items: int = CHUNK_ITEMS):
+    """A queued job holding `body` in chunks. Raises reading.NotJsonLines for a body that
+    is not JSON lines at all; the caller enqueues the run after the commit."""
+    chunks = split(body, chunk_items=chunk_items)
+    with transaction.atomic():
+        job = BulkJob.objects.create(
+            owner=owner,
+            record_type=record_type,
+            total=sum(chunk.items for chunk in chunks),
+            chunks_total=len(chunks),
+            input_size=len(body),
+        )
+        BulkJobChunk.objects.bulk_create(
+            [
+                BulkJobChunk(
+                    job=job,
+                    number=number,
+                    first_line=chunk.first_line,
+                    items=chunk.items,
+                    lines=chunk.lines,
+                )
+                for number, chunk in enumerate(chunks)
+            ],
+            batch_size=20,
+        )
+    return job
+
+
+def bulk_job_cancel(*, job: BulkJob) -> bool:
+    """Stop a queued or running job before its next chunk; what was written stays.
+    False when it had finished already."""
+    now = timezone.now()
+    stopped = BulkJob.objects.filter(
+        pk=job.pk, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+    ).update(status=JobStatus.CANCELLED, finished_at=now, message=_("Cancelled by its owner."))
+    job.refresh_from_db()
+    return bool(stopped)
+
+
+@contextmanager
+def _run_lock(job_id: int):
+    """Whether this process may run the job now: one run of a job at a time (a
+    redelivered message and the resume sweep may start a second). A session advisory
+    lock on PostgreSQL, let go when the process dies; elsewhere always True."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    digest = hashlib.blake2b(f"bulk-job:{job_id}".encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        (locked,) = cursor.fetchone()
+    try:
+        yield locked
+    finally:
+        if locked:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            except DatabaseError:  # a lost connection has let go of it already
+                logger.debug("releasing the lock of bulk job %s failed", job_id, exc_info=True)
+
+
+def bulk_job_run(*, job_id: int, seconds: float | None = None) -> bool:
+    """Write the job's chunks not done yet, in order, for at most `seconds` (None: to the
+    end). Returns True when chunks remain (the caller runs it again)."""
+    with _run_lock(job_id) as locked:
+        if not locked:
+            return False
+        return _run(job_id, seconds)
+
+
+def _run(job_id: int, seconds: float | None) -> bool:
+    job = BulkJob.objects.select_related("owner").filter(pk=job_id).first()
+    if job is None or job.is_finished:
+        return False
+    now = timezone.now()
+    BulkJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now
+    )
+    deadline = None if seconds is None else time.monotonic() + seconds
+    write = bulk_writer(job.record_type, job.owner)
+    while True:
+        status = BulkJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+        if status != JobStatus.RUNNING:
+            return False  # cancelled (or gone) meanwhile
+        chunk = (
+            BulkJobChunk.objects.filter(job_id=job_id, done_at__isnull=True)
+            .defer("results")
+            .order_by("number")
+            .first()
+        )
+        if chunk is None:
+            _finish(job_id, JobStatus.DONE, "")
+            return False
+        if not job.owner.is_active:
+            _finish(job_id, JobStatus.FAILED, _("Its owner's account was deactivated."))
+            return False
+        try:
+            with history_context(origin=Origin.API, user=job.owner):
+                results = write_chunk(chunk, write)
+        except DatabaseError:
+            raise  # the database is away: the next run (redelivery, sweep) takes it up
+        except Exception:  # noqa: BLE001 - a bug must stop the job, saying where
+            logger.exception("bulk job %s failed at chunk %s", job_id, chunk.number)
+            _finish(
+                job_id,
+                JobStatus.FAILED,
+                _(
+                    "An unexpected error stopped the job in the items from line %(line)d; "
+                    "those before were written. Send the rest again."
+                )
+                % {"line": chunk.first_line},
+            )
+            return False
+        _chunk_done(job_id, chunk, results)
+        if deadline is not None and time.monotonic() >= deadline:
+            return True
+
+
+def write_chunk(chunk: BulkJobChunk, write) -> list[dict]:
+    """The chunk's items written; one result per item, in input order, with its line."""
+    read = list(items_of(bytes(chunk.lines), chunk.first_line))
+    items = [item for _line, item, _why in read if item is not None]
+    written = iter(write(items) if items else [])
+    results = []
+    for line, item, why in read:
+        if item is None:
+            results.append(
+                {
+                    "line": line,
+                    "external_id": None,
+                    "status": ERROR,
+                    "id": None,
+                    "version": None,
+                    "errors": {NON_FIELD: [why]},
+                    "code": "invalid_json",
+                }
+            )
+            continue
+        result = next(written)
+        result.pop("index", None)
+        if result["status"] != ERROR:
+            result.pop("errors", None)  # kept compact: only failures carry messages
+        results.append({"line": line, **result})
+    return results
+
+
+def _chunk_done(job_id: int, chunk: BulkJobChunk, results: list[dict]) -> None:
+    counts = dict.fromkeys(COUNTED.values(), 0)
+    for result in results:
+        counts[COUNTED[result["status"]]] += 1
+    blob = "".join(
+        json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n" for result in results
+    ).encode()
+    now = timezone.now()
+    with transaction.atomic():
+        marked = BulkJobChunk.objects.filter(pk=chunk.pk, done_at__isnull=True).update(
+            results=blob, done_at=now
+        )
+        if marked:
+            BulkJob.objects.filter(pk=job_id).update(
+                processed=F("processed") + len(results),
+                chunks_done=F("chunks_done") + 1,
+                heartbeat_at=now,
+                **{name: F(name) + count for name, count in counts.items()},
+            )
+
+
+def _finish(job_id: int, status: str, message: str) -> None:
+    BulkJob.objects.filter(pk=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
+        status=status, finished_at=timezone.now(), message=message
+    )
+
+
+def jobs_stalled(*, seconds: float) -> list[int]:
+    """Unfinished jobs that have not moved for `seconds`: their run was lost (the nudge
+    never reached a worker, or the worker died)."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=seconds)
+    unfinished = BulkJob.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+    return list(unfinished.filter(heartbeat_at__lt=cutoff).values_list("pk", flat=True)) + list(
+        unfinished.filter(heartbeat_at__isnull=True, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def bulk_jobs_purge(*, days: int) -> int:
+    """Forget jobs (their input and results with them) that finished more than `days`
+    ago. Returns how many."""
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    old = BulkJob.objects.filter(finished_at__lt=cutoff)
+    count = 0
+    for job_id in old.values_list("pk", flat=True).iterator():
+        # A job at a time: its chunks can be hundreds of megabytes.
+        BulkJob.objects.filter(pk=job_id).delete()
+        count += 1
+    return count

@@ -1,0 +1,49 @@
+"""The job's items written through the record type's bulk upsert.
+
+The API's bulk endpoint (`BulkUpsertMixin`, keyaccounts/api/bulk.py) reads what a list
+of items refers to in one go and writes each item through the type's serializer and
+services; a job hands it each chunk's items, as the owner, outside any request. The one
+thing this module adds is the viewset set up as for `POST <type>/bulk/` by the owner
+(the same visibility, serializer context and services as that request would have).
+"""
+
+from django.http import HttpRequest
+from rest_framework.request import Request
+
+from keyaccounts.api.bulk import BulkUpsertMixin
+
+
+def bulk_types() -> dict[str, type]:
+    """The API's resources that take a bulk upsert, by URL prefix ("accounts": viewset)."""
+    from keyaccounts.api.urls import router
+
+    return {
+        prefix: viewset
+        for prefix, viewset, _basename in router.registry
+        if issubclass(viewset, BulkUpsertMixin)
+    }
+
+
+def basename_of(record_type: str) -> str | None:
+    """The record type's name for integration tokens ("accounts" → "account")."""
+    from keyaccounts.api.urls import router
+
+    for prefix, _viewset, basename in router.registry:
+        if prefix == record_type:
+            return basename
+    return None
+
+
+def bulk_writer(record_type: str, user):
+    """A function writing a list of item dicts as `user`'s `POST <type>/bulk/` would,
+    returning one result dict per item (keyaccounts.api.bulk's statuses)."""
+    viewset = bulk_types()[record_type]
+    http = HttpRequest()
+    http.method = "POST"
+    http.user = user
+    request = Request(http)
+    request.user = user
+    view = viewset(action="bulk", format_kwarg=None, args=(), kwargs={}, request=request)
+    view.request = request
+    view.headers = {}
+    return view._bulk_write
