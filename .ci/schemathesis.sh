@@ -8,8 +8,13 @@
 #                                       an empty, throwaway one)
 #
 # Starts gunicorn on 127.0.0.1:$FUZZ_PORT (default: a free port) with demo data, signs in as
-# rep1 for a token, runs `schemathesis run` (config: .ci/schemathesis.toml), stops the
-# server by its pid. Bounded: FUZZ_TIMEOUT seconds (default 1500) for Schemathesis.
+# rep1 for a token, runs `schemathesis run` (config: .ci/schemathesis.toml: every check,
+# every phase, the stateful one included), stops the server by its pid. Bounded twice:
+# FUZZ_MAX_TIME seconds (default 600) is Schemathesis' own budget for the run — it stops
+# generating when it is spent and still writes its reports (fuzzing and stateful repeat
+# while time is left, so the run takes about that long); FUZZ_TIMEOUT (default 900) is a
+# net that kills it, report lost, should it hang. FUZZ_MAX_EXAMPLES (default 30) per
+# operation and cycle.
 # FUZZ_JUNIT_XML=<file>: also write a JUnit XML report there, one test case per API
 # operation (.ci/run sums it up with the pytest runs' reports).
 set -euo pipefail
@@ -70,14 +75,15 @@ status=0
 # ast.parse at once (Hypothesis does, to describe its filters) share the AST module's
 # recursion counter and fail with "SystemError: AST constructor recursion depth
 # mismatch" (python/cpython#106905), a crash of the fuzzer, not of the API.
-timeout "${FUZZ_TIMEOUT:-1500}" .venv/bin/schemathesis --config-file .ci/schemathesis.toml \
+timeout "${FUZZ_TIMEOUT:-900}" .venv/bin/schemathesis --config-file .ci/schemathesis.toml \
     run "$BASE/api/v1/schema/" \
     -H "Authorization: Token $TOKEN" \
-    --max-examples "${FUZZ_MAX_EXAMPLES:-30}" --seed 1 --workers 1 \
+    --max-examples "${FUZZ_MAX_EXAMPLES:-30}" --max-time "${FUZZ_MAX_TIME:-600}" \
+    --seed 1 --workers 1 \
     --report-dir "$WORKDIR/report" "${report[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
     echo "--- gunicorn log ---"
     tail -n 100 "$WORKDIR/gunicorn.log" || true
-    [ "$status" -eq 124 ] && echo "Schemathesis did not finish within ${FUZZ_TIMEOUT:-1500} s"
+    [ "$status" -eq 124 ] && echo "Schemathesis did not finish within ${FUZZ_TIMEOUT:-900} s"
 fi
 exit "$status"

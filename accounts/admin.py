@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from keyaccounts.history.admin import HistoryAdmin
 from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
 
 from . import services
@@ -75,7 +75,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
+class AccountAdmin(RecycleBinAdminMixin, HistoryAdmin):
     list_display = ["name", "industry", "region", "status", "owner", "credit_rating", "updated_at"]
     list_filter = ["status", "industry", "credit_rating", "growth_potential", "owner__sales_team"]
     list_select_related = ["owner"]
@@ -94,7 +94,7 @@ class AccountAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
+class ContactAdmin(RecycleBinAdminMixin, HistoryAdmin):
     list_display = ["name", "account", "title", "buying_role", "is_coach", "attitude", "is_active"]
     list_filter = ["buying_role", "is_coach", "attitude", "influence", "is_active"]
     list_select_related = ["account"]
@@ -108,7 +108,7 @@ class ContactAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(AccountTeamMember)
-class AccountTeamMemberAdmin(SimpleHistoryAdmin):
+class AccountTeamMemberAdmin(HistoryAdmin):
     list_display = ["account", "user", "role"]
     list_filter = ["role"]
     list_select_related = ["account", "user"]
@@ -117,7 +117,7 @@ class AccountTeamMemberAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(AccountCompetitor)
-class AccountCompetitorAdmin(SimpleHistoryAdmin):
+class AccountCompetitorAdmin(HistoryAdmin):
     list_display = ["name", "account", "threat"]
     list_filter = ["threat"]
     list_select_related = ["account"]

@@ -16,6 +16,13 @@ broker or beat that is down or late makes it `degraded`, still 200: pages and th
 keep answering (the cache falls back to process memory, nudges wait for the next
 periodic run). No part's error text is shown (it may name hosts): only its type.
 
+That report is for staff signed in and for a monitor that sends `HEALTHZ_TOKEN` in the
+`X-Healthz-Token` header (`may_see_details`); anyone else gets `public(report)`: the
+overall status and each part's `ok` or `degraded` (`down` or `late`), nothing more —
+
+    {"status": "degraded", "database": {"status": "ok"}, "cache": {"status": "degraded"},
+     "broker": {"status": "degraded"}, "beat": {"status": "ok"}}
+
 The last beat run is recorded by the periodic tasks themselves: when a task named in
 CELERY_BEAT_SCHEDULE ends in a worker, `record_periodic_run` (a Celery `task_postrun`
 receiver) stores when and how in the cache — cheap, and lost with the cache, after which
@@ -23,6 +30,7 @@ a task reads `unknown` until its next run.
 """
 
 import datetime
+import hmac
 import logging
 import time
 
@@ -167,6 +175,41 @@ def check_beat() -> dict:
     if last_runs:
         report["last_run"] = max(last_runs).isoformat()
     return report
+
+
+# --- who sees what ----------------------------------------------------------------------
+
+DEGRADED_PARTS = ("down", "late")
+
+
+def public(body: dict) -> dict:
+    """What anyone may read: the overall status and each part's `ok` or `degraded` — no
+    timings, queue lengths, task names, times or error types, which tell an attacker how
+    busy the system is and what runs it."""
+    return {
+        name: (
+            value
+            if name == "status"
+            else {"status": "degraded" if value["status"] in DEGRADED_PARTS else "ok"}
+        )
+        for name, value in body.items()
+    }
+
+
+def may_see_details(request) -> bool:
+    """A monitor sending `HEALTHZ_TOKEN` as `X-Healthz-Token`, or staff signed in (while
+    the database that holds sessions answers: else the public report)."""
+    expected = settings.HEALTHZ_TOKEN
+    given = request.headers.get("X-Healthz-Token", "")
+    if expected and hmac.compare_digest(given.encode(), expected.encode()):
+        return True
+    user = getattr(request, "user", None)
+    try:
+        return bool(user is not None and user.is_active and user.is_staff)
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            return False
+        raise
 
 
 def report() -> tuple[dict, int]:

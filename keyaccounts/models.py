@@ -20,7 +20,6 @@ from .feed.models import AccessChange, FeedCheckpoint, FeedExit, FeedState  # no
 from .history.models import tracked
 from .imports.models import ImportJob  # noqa: F401  (a model of this app)
 from .recyclebin.models import Deletion  # noqa: F401  (a model of this app)
-from .text import has_control_characters
 
 
 def next_change_seq(*, count: int = 1, using: str = "default") -> int:
@@ -299,30 +298,6 @@ class VersionedModel(models.Model):
     def refresh_from_db(self, *args, **kwargs):
         self._read_values = None
         super().refresh_from_db(*args, **kwargs)
-
-    def clean_fields(self, exclude=None):
-        """Also refuse text with control characters (keyaccounts/text.py), on its field."""
-        errors = {}
-        try:
-            super().clean_fields(exclude=exclude)
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
-        for field in self._meta.concrete_fields:
-            if field.name in errors or field.name in (exclude or ()):
-                continue
-            value = getattr(self, field.attname)
-            if isinstance(value, str) and has_control_characters(value):
-                errors[field.name] = [
-                    ValidationError(
-                        _(
-                            "Remove the control characters (such as NUL or a bell) from "
-                            "the text: tabs and line breaks are the only ones allowed."
-                        ),
-                        code="control_characters",
-                    )
-                ]
-        if errors:
-            raise ValidationError(errors)
 
     def validate_unique(self, exclude=None):
         """Also refuse a unique value that a record in the recycle bin holds (Django's

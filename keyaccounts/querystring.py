@@ -58,7 +58,9 @@ class QueryStringMiddleware:
         parameter, message = problem
         if request.path.startswith("/api/"):
             from keyaccounts.api.exceptions import error_body
+            from keyaccounts.api.throttling import note_rate_limit_of_plain_answer
 
+            note_rate_limit_of_plain_answer(request)  # RateLimit-* as on every API answer
             return JsonResponse(
                 error_body(_("Invalid query parameter."), "invalid", {parameter: [message]}),
                 status=400,

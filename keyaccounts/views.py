@@ -25,8 +25,10 @@ set_language_view = login_not_required(set_language)
 def healthz(request):
     """For load balancers, monitoring and `make run`: each part the app depends on
     (keyaccounts/health.py). 200 while the app can serve, 503 when the database does not
-    answer."""
+    answer. The details for staff and `HEALTHZ_TOKEN` only; anyone else: ok/degraded."""
     body, status = health.report()
+    if not health.may_see_details(request):
+        body = health.public(body)  # no numbers, names or times for anyone else
     return JsonResponse(body, status=status)
 
 

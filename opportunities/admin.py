@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from keyaccounts.history.admin import HistoryAdmin
 from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
 
 from . import services
@@ -63,7 +63,7 @@ class StageChangeInline(admin.TabularInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
+class OpportunityAdmin(RecycleBinAdminMixin, HistoryAdmin):
     list_display = [
         "name",
         "account",
@@ -88,7 +88,7 @@ class OpportunityAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(OpportunityCompetitor)
-class OpportunityCompetitorAdmin(SimpleHistoryAdmin):
+class OpportunityCompetitorAdmin(HistoryAdmin):
     list_display = ["name", "opportunity", "threat"]
     list_select_related = ["opportunity"]
     search_fields = ["name", "opportunity__name"]
@@ -96,14 +96,14 @@ class OpportunityCompetitorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(OpportunityContact)
-class OpportunityContactAdmin(SimpleHistoryAdmin):
+class OpportunityContactAdmin(HistoryAdmin):
     list_display = ["contact", "opportunity", "role", "stance"]
     list_select_related = ["contact", "opportunity"]
     raw_id_fields = ["opportunity", "contact"]
 
 
 @admin.register(OpportunityTeamMember)
-class OpportunityTeamMemberAdmin(SimpleHistoryAdmin):
+class OpportunityTeamMemberAdmin(HistoryAdmin):
     list_display = ["user", "opportunity", "role"]
     list_select_related = ["user", "opportunity"]
     raw_id_fields = ["opportunity", "user"]
@@ -117,6 +117,6 @@ class StageChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(CriterionCheck)
-class CriterionCheckAdmin(SimpleHistoryAdmin):
+class CriterionCheckAdmin(HistoryAdmin):
     list_display = ["opportunity", "criterion", "checked_by", "checked_at"]
     raw_id_fields = ["opportunity", "checked_by"]

@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from keyaccounts.history.admin import HistoryAdmin
 from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
 
 from . import services
@@ -8,7 +8,7 @@ from .models import DevelopmentRecord, Notification, Visit
 
 
 @admin.register(Visit)
-class VisitAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
+class VisitAdmin(RecycleBinAdminMixin, HistoryAdmin):
     list_display = [
         "account",
         "status",
@@ -32,7 +32,7 @@ class VisitAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(DevelopmentRecord)
-class DevelopmentRecordAdmin(RecycleBinAdminMixin, SimpleHistoryAdmin):
+class DevelopmentRecordAdmin(RecycleBinAdminMixin, HistoryAdmin):
     list_display = [
         "account",
         "result",

@@ -1,4 +1,5 @@
-"""GET /healthz/: each part the app depends on, 200 while the app can serve.
+"""GET /healthz/: each part the app depends on, 200 while the app can serve; the details
+for staff and a monitor's token only, anyone else the statuses alone.
 
 Redis stopped: test_redis_down.py; the database stopped (503): test_database_outage.py.
 """
@@ -15,6 +16,17 @@ from visits.tasks import reminders_scan
 pytestmark = pytest.mark.django_db
 
 RUN_KEY = "keyaccounts:periodic-run:{}"
+TOKEN = "monitor-secret-3f9a"
+
+
+@pytest.fixture(autouse=True)
+def monitor_token(settings):
+    settings.HEALTHZ_TOKEN = TOKEN
+
+
+def details(client):
+    """/healthz/ as a monitor that sends the token."""
+    return client.get("/healthz/", HTTP_X_HEALTHZ_TOKEN=TOKEN)
 
 
 @pytest.fixture
@@ -29,7 +41,7 @@ def with_a_broker():
 
 
 def test_without_redis_every_part_is_ok_and_tasks_run_inline(client):
-    response = client.get("/healthz/")
+    response = details(client)
 
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("max-age=0")
@@ -45,7 +57,7 @@ def test_a_periodic_task_that_ran_is_the_last_beat_run(client, with_a_broker, se
     before = timezone.now()
     reminders_scan.apply()  # as a worker runs what beat sent: the task_postrun signal
 
-    beat = client.get("/healthz/").json()["beat"]
+    beat = details(client).json()["beat"]
 
     scan = beat["tasks"]["visits.tasks.reminders_scan"]
     assert scan["status"] == "ok" and scan["last_state"] == "SUCCESS"
@@ -67,7 +79,7 @@ def test_a_periodic_task_overdue_by_more_than_its_period_makes_beat_late(client,
         None,
     )
 
-    response = client.get("/healthz/")
+    response = details(client)
 
     body = response.json()
     assert response.status_code == 200  # the app still serves
@@ -88,6 +100,68 @@ def test_a_nightly_task_that_ran_last_night_is_not_late(client, with_a_broker, s
         None,
     )
 
-    tasks = client.get("/healthz/").json()["beat"]["tasks"]
+    tasks = details(client).json()["beat"]["tasks"]
 
     assert tasks["scoring.tasks.rescore_all"]["status"] == "ok"
+
+
+# --- who sees what ------------------------------------------------------------------------
+
+PARTS = {"status", "database", "cache", "broker", "beat"}
+
+
+def test_anyone_gets_only_the_statuses(client):
+    response = client.get("/healthz/")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": {"status": "ok"},
+        "cache": {"status": "ok"},
+        "broker": {"status": "ok"},
+        "beat": {"status": "ok"},
+    }
+
+
+def test_anyone_learns_a_part_is_degraded_but_not_why_or_how_much(client, with_a_broker):
+    long_ago = timezone.now() - datetime.timedelta(minutes=11)
+    cache.set(
+        RUN_KEY.format("scoring.tasks.rescore_pending"),
+        {"at": long_ago.isoformat(), "state": "SUCCESS"},
+        None,
+    )
+
+    response = client.get("/healthz/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["beat"] == {"status": "degraded"}
+    assert set(body) == PARTS
+    assert "rescore" not in response.content.decode()
+    assert long_ago.isoformat()[:16] not in response.content.decode()
+
+
+@pytest.mark.parametrize("header", [None, "", "wrong", TOKEN + "x", TOKEN.upper()])
+def test_a_missing_or_wrong_token_gets_only_the_statuses(client, header):
+    headers = {} if header is None else {"HTTP_X_HEALTHZ_TOKEN": header}
+
+    body = client.get("/healthz/", **headers).json()
+
+    assert all(body[part] == {"status": "ok"} for part in PARTS - {"status"}), body
+
+
+def test_no_token_is_accepted_when_none_is_set(client, settings):
+    settings.HEALTHZ_TOKEN = ""
+
+    body = client.get("/healthz/", HTTP_X_HEALTHZ_TOKEN="").json()
+
+    assert body["database"] == {"status": "ok"}
+
+
+def test_staff_and_the_monitor_see_the_details_and_a_rep_does_not(client, personas):
+    assert "ms" in details(client).json()["database"]
+    client.force_login(personas.alice)
+    assert client.get("/healthz/").json()["database"] == {"status": "ok"}
+    client.force_login(personas.admin)  # staff
+    assert "ms" in client.get("/healthz/").json()["database"]

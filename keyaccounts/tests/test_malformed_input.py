@@ -255,13 +255,23 @@ def test_a_contact_edited_with_a_control_character_keeps_its_old_value(personas,
     assert (contact.name, contact.version) == ("Wang Wei", 1)
 
 
-def test_tabs_and_line_breaks_are_text(personas, api):
-    body = {"name": "Tab\tCo", "industry": "technology", "notes": "line one\r\nline two"}
+def test_tabs_and_line_breaks_are_text_where_there_are_several_lines(personas, api):
+    body = {"name": "Tab Co", "industry": "technology", "notes": "line one\r\n\tline two"}
 
     response = api(personas.alice).post("/api/v1/accounts/", body, format="json")
 
     assert response.status_code == 201, response.content
-    assert Account.objects.get(pk=response.json()["id"]).notes == "line one\r\nline two"
+    assert Account.objects.get(pk=response.json()["id"]).notes == "line one\r\n\tline two"
+
+
+@pytest.mark.parametrize("value", ["Tab\tCo", "Two\nLines Co", "Return\rCo", "C1\x85Co", "\x9bCo"])
+def test_a_single_line_refuses_tabs_line_breaks_and_c1_controls(personas, api, value):
+    body = {"name": value, "industry": "technology"}
+
+    response = api(personas.alice).post("/api/v1/accounts/", body, format="json")
+
+    assert "single line" in error_of(response, 400, field="name")["errors"]["name"][0]
+    assert Account.objects.count() == 2
 
 
 def test_a_form_given_a_control_character_shows_it_on_the_field(login, personas):
@@ -309,6 +319,77 @@ def test_tabs_and_newlines_and_any_language_in_a_query_string_are_text(login, pe
     client = login(personas.alice)
     for query in ("q=%E5%AE%A2%E6%88%B7", "q=a%09b", "q=a+b%0A", "q=", "q", "&&"):
         assert client.get(f"/accounts/?{query}").status_code == 200, query
+
+
+# --- page form bodies ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (b"name=%C4%E3%BA%C3+Co&industry=technology", "name"),  # GBK, not UTF-8
+        (b"name=Caf\xe9&industry=technology", "name"),  # a raw Latin-1 byte
+        (b"name=Good+Co&notes=%ff%fe&industry=technology", "notes"),
+        (b"name=Good+Co&%ff=1", "\ufffd"),
+    ],
+)
+def test_a_page_form_body_that_is_no_utf8_answers_400_naming_the_field(
+    login, personas, body, field
+):
+    client = login(personas.alice)
+
+    response = client.generic(
+        "POST", reverse("accounts:create"), body, "application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 400
+    assert f"The field “{field}” is not valid UTF-8" in response.content.decode()
+    assert Account.objects.count() == 2
+
+
+def multipart(parts: list[tuple[bytes, bytes]], boundary: bytes = b"BOUNDARY") -> bytes:
+    lines = []
+    for name, value in parts:
+        lines += [b"--" + boundary, b'Content-Disposition: form-data; name="' + name + b'"']
+        lines += [b"", value]
+    return b"\r\n".join([*lines, b"--" + boundary + b"--", b""])
+
+
+@pytest.mark.parametrize(
+    "parts, field",
+    [
+        ([(b"name", b"\xc4\xe3\xba\xc3 Co"), (b"industry", b"technology")], "name"),
+        ([(b"name", b"Good Co"), (b"notes", b"\xff\xfe")], "notes"),
+    ],
+)
+def test_a_multipart_form_text_field_that_is_no_utf8_answers_400_naming_it(
+    login, personas, parts, field
+):
+    client = login(personas.alice)
+
+    response = client.generic(
+        "POST",
+        reverse("accounts:create"),
+        multipart(parts),
+        "multipart/form-data; boundary=BOUNDARY",
+    )
+
+    assert response.status_code == 400
+    assert f"The field “{field}” is not valid UTF-8" in response.content.decode()
+    assert Account.objects.count() == 2
+
+
+def test_a_page_form_body_in_utf8_of_any_language_reaches_the_form(login, personas):
+    client = login(personas.alice)
+    body = "name=客户+有限公司&notes=%E2%9C%93+%F0%9F%98%80&industry=technology"
+
+    response = client.generic(
+        "POST", reverse("accounts:create"), body.encode(), "application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 200  # the form, with whatever else it asks for
+    assert response.context["form"].data["name"] == "客户 有限公司"
+    assert response.context["form"].data["notes"] == "✓ 😀"
 
 
 # --- uploads -----------------------------------------------------------------------------

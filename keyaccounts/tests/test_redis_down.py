@@ -185,6 +185,35 @@ def test_the_api_still_throttles_per_process_while_redis_is_down(
     assert answers == [200, 200, 200, 429]
 
 
+def test_the_rate_limit_headers_count_in_redis(personas, api, app_on_redis, settings):
+    settings.API_THROTTLE_RATE = "5/min"
+    client = api(personas.alice)
+
+    answers = [client.get("/api/v1/accounts/") for _ in range(2)]
+
+    assert [a["RateLimit-Remaining"] for a in answers] == ["4", "3"]
+    assert all(a["RateLimit-Limit"] == "5" for a in answers)
+    shared = redis.Redis.from_url(app_on_redis.url)
+    assert shared.exists(f"keyaccounts:1:throttle_user_{personas.alice.pk}")
+
+
+def test_the_rate_limit_headers_still_come_while_redis_is_down(
+    personas, api, redis_killed, settings
+):
+    settings.API_THROTTLE_RATE = "3/min"
+    client = api(personas.alice)
+
+    answers = [client.get("/api/v1/accounts/") for _ in range(4)]
+
+    assert [(a.status_code, a["RateLimit-Remaining"]) for a in answers] == [
+        (200, "2"),
+        (200, "1"),
+        (200, "0"),
+        (429, "0"),
+    ]
+    assert answers[-1]["RateLimit-Reset"] == answers[-1]["Retry-After"]
+
+
 def test_an_import_says_to_try_again_later_and_saves_nothing(personas, login, redis_killed):
     client = login(personas.alice)
     file = io.BytesIO(csv_file([["Name", "Industry"], ["Sunrise Foods", "Retail"]]))
@@ -230,8 +259,9 @@ def test_with_redis_down_every_user_reads_the_primary(personas, redis_killed, se
     assert wrote_recently(personas.bob)  # no mark anywhere: still the primary
 
 
-def test_the_health_check_stays_200_and_names_what_is_down(client, redis_killed):
-    response = client.get("/healthz/")
+def test_the_health_check_stays_200_and_names_what_is_down(client, redis_killed, settings):
+    settings.HEALTHZ_TOKEN = "monitor"  # the details: for a monitor's token (or staff)
+    response = client.get("/healthz/", HTTP_X_HEALTHZ_TOKEN="monitor")
 
     assert response.status_code == 200
     body = response.json()
@@ -241,10 +271,11 @@ def test_the_health_check_stays_200_and_names_what_is_down(client, redis_killed)
     assert body["broker"]["status"] == "down"
 
 
-def test_the_health_check_reports_the_queues_while_redis_answers(client, app_on_redis):
+def test_the_health_check_reports_the_queues_while_redis_answers(client, app_on_redis, settings):
     redis.Redis.from_url(app_on_redis.url).rpush("scoring", "a", "b")
+    settings.HEALTHZ_TOKEN = "monitor"
 
-    body = client.get("/healthz/").json()
+    body = client.get("/healthz/", HTTP_X_HEALTHZ_TOKEN="monitor").json()
 
     assert body["status"] in ("ok", "degraded")  # beat has not run in this test: unknown
     assert body["cache"] == {"status": "ok", "shared": True}
