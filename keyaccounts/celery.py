@@ -6,7 +6,8 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "keyaccounts.settings")
 
-app = Celery("keyaccounts")
+# Every task's base: a message redelivered while it still runs elsewhere waits for it.
+app = Celery("keyaccounts", task_cls="keyaccounts.tasks:Task")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -289,7 +289,7 @@ def _reset_broker(app, redis_url: str) -> None:
 
 
 class CeleryWorkerProcess:
-    """A real `celery worker` subprocess (solo pool, one task at a time).
+    """A real `celery worker` subprocess (solo pool unless `pool` says, one task at a time).
 
     It consumes every queue (settings: CELERY_TASK_QUEUES), as `make worker` does; set
     `queues` ("scoring,imports") before `start()` for a worker of some queues only.
@@ -308,6 +308,7 @@ class CeleryWorkerProcess:
         self.logfile = workdir / "celery-worker.log"
         self.process = None
         self.queues: str | None = None
+        self.pool = "solo"  # or "prefork" (one child), as production runs it
 
     @property
     def pid(self) -> int | None:
@@ -332,7 +333,7 @@ class CeleryWorkerProcess:
         self.pidfile.unlink(missing_ok=True)
         command = [
             *(sys.executable, "-m", "celery", "-A", "keyaccounts", "worker"),
-            *("--pool=solo", "--concurrency=1", "--loglevel=warning"),
+            *(f"--pool={self.pool}", "--concurrency=1", "--loglevel=warning"),
             *("--hostname", self.hostname, "--pidfile", str(self.pidfile)),
             *("--without-gossip", "--without-mingle"),
             *(("--queues", self.queues) if self.queues else ()),

@@ -4,11 +4,81 @@ import datetime
 import logging
 import time
 
+import celery
 from celery import shared_task
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+
+# A task whose message comes back while it still runs elsewhere asks again this long after.
+RUNNING_ELSEWHERE_RETRY_SECONDS = 15
+
+
+class Task(celery.Task):
+    """The base of every task of the project (keyaccounts/celery.py, `task_cls`).
+
+    A worker killed outright (SIGKILL, the OOM killer, a lost machine) never acknowledges
+    the message it was running; Redis gives it to another worker once
+    `CELERY_VISIBILITY_TIMEOUT` (90 s) has passed — also when the first worker is alive
+    and simply slower than that. So the message's run holds a PostgreSQL advisory lock
+    named after its task id for as long as it runs (the session's: PostgreSQL lets go of
+    it the moment the process dies and its connection drops): a second delivery that
+    finds it held does not run the same work at once beside the first: it asks again in
+    `RUNNING_ELSEWHERE_RETRY_SECONDS` (same task id) until it can take the lock; if the
+    first died meanwhile it does the work (every task is safe to run twice). Inline
+    (eager) runs and SQLite skip this; so does a task that cannot reach the database.
+    docs/reliability.md, "A Celery worker killed".
+    """
+
+    def __call__(self, *args, **kwargs):
+        request = self.request
+        if request.called_directly or request.is_eager or not request.id:
+            return super().__call__(*args, **kwargs)
+        if connection.vendor != "postgresql":
+            return super().__call__(*args, **kwargs)
+        key = _advisory_key(request.id)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+                (locked,) = cursor.fetchone()
+        except DatabaseError:
+            # The database does not answer: the task itself meets that and retries
+            # (`autoretry_for`), as it would without this guard.
+            return super().__call__(*args, **kwargs)
+        if not locked:
+            # A message waiting for its countdown is unacknowledged too: it must come due
+            # before the visibility timeout, or Redis would hand it out once more.
+            visibility = (self.app.conf.broker_transport_options or {}).get(
+                "visibility_timeout", 3600
+            )
+            countdown = max(1, min(RUNNING_ELSEWHERE_RETRY_SECONDS, int(visibility) // 3))
+            logger.warning(
+                "%s[%s] is still running in another worker; asking again in %s s",
+                self.name,
+                request.id,
+                countdown,
+            )
+            # Always one more: `max_retries=None` would mean the task's own limit. (The
+            # wait counts as a retry: a later real failure has fewer retries left.)
+            raise self.retry(countdown=countdown, max_retries=request.retries + 1)
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            except Exception:  # noqa: BLE001 - a lost connection has let go of it already
+                logger.debug("releasing the lock of %s failed", request.id, exc_info=True)
+
+
+def _advisory_key(task_id: str) -> int:
+    """A signed 64-bit advisory lock key for a task id (a UUID, or any string)."""
+    import hashlib
+
+    digest = hashlib.blake2b(f"celery-task:{task_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 # After a broker failure, publishing is skipped for this long (per broker, per process):
@@ -101,8 +171,9 @@ def feed_purge() -> int:
 @shared_task
 def import_run(job_id: int) -> str | None:
     """Run a queued import job (keyaccounts.imports.services.import_job_run): the
-    `imports` queue. Not retried: a run that fails saved nothing, and says so on the job."""
+    `imports` queue. Not retried: a run that fails saved nothing, and says so on the job.
+    A message that comes back after its worker died runs the job again (`resume`)."""
     from .imports.services import import_job_run
 
-    job = import_job_run(job_id=job_id)
+    job = import_job_run(job_id=job_id, resume=True)
     return job.status if job else None
