@@ -114,6 +114,13 @@ class Visit(VersionedModel):
                 condition=Q(status="done", followed_up_on__isnull=True),
                 name="visit_open_follow_up_idx",
             ),
+            # A rep's own open follow-ups in my week's order (selectors.FOLLOW_UP_ORDER):
+            # each due group's first rows and its count read the rep's range only.
+            models.Index(
+                fields=["owner", "follow_up_due", "id"],
+                condition=Q(status="done", followed_up_on__isnull=True, deleted_at__isnull=True),
+                name="visit_owner_follow_up_idx",
+            ),
             # An account's timeline (selectors.TIMELINE_ORDER), read backwards.
             models.Index(
                 F("account"),

@@ -31,6 +31,7 @@ The email
 """
 
 import datetime
+import functools
 import logging
 
 from django.conf import settings
@@ -64,18 +65,26 @@ EMAIL_MAX_ATTEMPTS = 5
 # --- the scan --------------------------------------------------------------------------
 
 
-def reminders_scan(*, now: datetime.datetime | None = None, account_ids=None) -> int:
+def reminders_scan(
+    *, now: datetime.datetime | None = None, account_ids=None, visit_ids=None
+) -> int:
     """Create every reminder that is due and does not exist yet; return how many were new.
 
     `now` defaults to the current time ("today" is its local date); `account_ids` limits
-    the scan to those accounts (the nudge after a visit is saved). Safe to run twice or
-    concurrently: see the module docstring.
+    the scan to those accounts (the nudge after a visit is saved); `visit_ids` to those
+    visits' follow-ups and their accounts' contact rhythm (the nudge after an import).
+    Safe to run twice or concurrently: see the module docstring.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
     open_follow_ups = Visit.objects.filter(
         status=VisitStatus.DONE, followed_up_on__isnull=True, follow_up_due__isnull=False
     )
+    if visit_ids is not None:
+        visit_ids = list(visit_ids)
+        open_follow_ups = open_follow_ups.filter(pk__in=visit_ids)
+        accounts = set(Visit.objects.filter(pk__in=visit_ids).values_list("account_id", flat=True))
+        account_ids = accounts if account_ids is None else accounts & set(account_ids)
     if account_ids is not None:
         open_follow_ups = open_follow_ups.filter(account_id__in=list(account_ids))
     escalate_on_or_before = today - datetime.timedelta(days=settings.FOLLOW_UP_ESCALATION_DAYS)
@@ -209,6 +218,13 @@ def _insert_new(notifications: list[Notification]) -> int:
 
 
 def _date(value: datetime.date) -> str:
+    return _formatted_date(value, translation.get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted_date(value: datetime.date, language: str | None) -> str:
+    # A list of reminders formats the same few dates again and again, and Django's
+    # localized date format (translated month names) is a large part of its render time.
     return formats.date_format(value, "DATE_FORMAT")
 
 
