@@ -8,11 +8,13 @@ class KeyaccountsConfig(AppConfig):
     verbose_name = _("Sync and history")
 
     def ready(self):
-        from . import health
+        from . import health, sessions, text
         from .history.bulk import baseline_before_first_change
         from .models import VersionedModel, record_tombstone
 
         health.connect()  # the periodic tasks record their last run (GET /healthz/)
+        text.install()  # no control characters in any text input (keyaccounts/text.py)
+        sessions.connect()  # a sign-in stamps its session's last expiry push
 
         for model in apps.get_models():
             if issubclass(model, VersionedModel):

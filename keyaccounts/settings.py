@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    # Content-Security-Policy header (CONTENT_SECURITY_POLICY below); the app registers
+    # django-csp's checks of its settings.
+    "csp",
     "keyaccounts",
     "accounts",
     "opportunities",
@@ -101,13 +104,21 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Early, so that every answer of a view or of the middleware below carries the policy.
+    "csp.middleware.CSPMiddleware",
+    # RateLimit-Limit/-Remaining/-Reset on every API answer (keyaccounts/api/throttling.py).
+    "keyaccounts.api.throttling.RateLimitHeadersMiddleware",
+    # SessionMiddleware that pushes a signed-in session's expiry back only now and then
+    # (keyaccounts/sessions.py): the idle timeout without a session write per request.
+    "keyaccounts.sessions.SlidingSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # A query string that is no clean text (bad UTF-8, NUL) answers 400 naming the parameter.
     "keyaccounts.querystring.QueryStringMiddleware",
+    # A page form's body that is no UTF-8 answers 400 naming the field (keyaccounts/formbody.py).
+    "keyaccounts.formbody.FormBodyMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "keyaccounts.history.context.HistoryMiddleware",
     "keyaccounts.db_router.ReadYourWritesMiddleware",
@@ -206,7 +217,11 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # Reps fill long forms on the road: keep them signed in for two weeks of activity.
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 14 * 24 * 3600)
-SESSION_SAVE_EVERY_REQUEST = True
+# Signed out after SESSION_COOKIE_AGE of inactivity: a signed-in session's expiry is pushed
+# back when its last push is older than this (a twentieth of the age: an idle user is
+# signed out 95 to 100 % of SESSION_COOKIE_AGE after their last request), not on every
+# request (SESSION_SAVE_EVERY_REQUEST wrote the session row on every GET).
+SESSION_REFRESH_AFTER = envint("SESSION_REFRESH_AFTER", SESSION_COOKIE_AGE // 20)
 
 # The client's address is REMOTE_ADDR, unless this many reverse proxies stand in front of
 # the app and each appends to X-Forwarded-For (keyaccounts/clientip.py): the login
@@ -214,6 +229,10 @@ SESSION_SAVE_EVERY_REQUEST = True
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more; got {TRUSTED_PROXY_COUNT}")
+# GET /healthz/ tells anyone only the overall status and each part's ok/degraded; staff
+# signed in, and a monitor sending this value in the X-Healthz-Token header, see the
+# details (timings, queue lengths, each periodic task's last run). Empty: staff only.
+HEALTHZ_TOKEN = os.environ.get("HEALTHZ_TOKEN", "")
 # Sign-in lockout (django-axes, keyaccounts/lockout/): after LOGIN_FAILURE_LIMIT failed
 # sign-ins with one user name, or LOGIN_FAILURE_LIMIT_PER_ADDRESS from one address, within
 # LOGIN_LOCKOUT_MINUTES, the login page and the API's token endpoint refuse that user name
@@ -291,6 +310,26 @@ SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
 if envbool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp, docs/reliability.md): everything from this origin,
+# nothing inline — no <script> without src, no on*= handler, no <style>, no style= —
+# so an injected tag or attribute does not run. No page may need 'unsafe-inline';
+# keyaccounts/tests/test_csp.py renders every page and fails on inline code. Only the
+# admin's History pages widen it, for that view alone and by one style's hash
+# (keyaccounts/history/admin.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
 
 # Celery: REDIS_URL gives it a real broker; without one, tasks run inline.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -307,12 +346,16 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # Redelivery of a task whose worker died comes after this; it must exceed the
-    # longest task. The restore sweep settings make redelivery take seconds, not minutes.
-    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600),
+    # A task whose worker was killed outright goes to another worker this long after it
+    # was taken (the restore sweep looks every 2 s): within the 2 minutes promised
+    # (docs/reliability.md). A longer task is redelivered while it still runs; it then
+    # waits for the first run (keyaccounts.tasks.Task's advisory lock), never runs beside it.
+    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 90),
     "unacked_restore_interval": 2,
     "unacked_restore_throttle": 1,
 }
+# A task hung for half an hour (a prefork child) is killed; the next run redoes its work.
+CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 30 * 60)
 
 # Where people open the app: the base of links in emails.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
@@ -391,6 +434,17 @@ CELERY_BEAT_SCHEDULE = {
         # Scans queued while no worker ran are dropped: the next one does all their work.
         "options": {"expires": float(REMINDER_SCAN_INTERVAL_SECONDS)},
     },
+    "jobs-purge": {
+        "task": "keyaccounts.integrations.tasks.job_purge",
+        "schedule": crontab(hour=SCORING_NIGHTLY_HOUR, minute=50),
+        "options": {"expires": 6 * 3600.0},
+    },
+    # Bulk jobs whose run was lost (Redis down at the nudge, a worker killed): resumed.
+    "jobs-resume-stalled": {
+        "task": "keyaccounts.integrations.tasks.job_resume_stalled",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     # Webhooks: retries whose time has come, and changes whose nudge was lost.
     "webhooks-deliver-due": {
         "task": "keyaccounts.integrations.tasks.webhook_deliver_due",
@@ -418,7 +472,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # `<app>.tasks.import_<what>`, a webhook delivery's `<app>.tasks.webhook_<what>` (or
 # either lives in an `imports`/`webhooks` module); anything else goes to `default`.
 CELERY_TASK_QUEUES = [
-    Queue(name) for name in ("default", "reminders", "scoring", "imports", "webhooks")
+    Queue(name) for name in ("default", "reminders", "scoring", "imports", "webhooks", "jobs")
 ]
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
@@ -426,9 +480,20 @@ CELERY_TASK_ROUTES = {
     "*.imports.*": {"queue": "imports"},
     "*.tasks.webhook_*": {"queue": "webhooks"},
     "*.webhooks.*": {"queue": "webhooks"},
+    # Bulk jobs (POST /api/v1/jobs/): `<app>.tasks.job_<what>`.
+    "*.tasks.job_*": {"queue": "jobs"},
     "visits.tasks.*": {"queue": "reminders"},
     "scoring.tasks.*": {"queue": "scoring"},
 }
+
+# Bulk jobs (docs/api.md): the largest input taken (413 beyond), how long a worker runs
+# one job before queueing the rest (under the visibility timeout), and after how long
+# without progress beat's sweep runs an unfinished job again.
+BULK_JOB_MAX_BYTES = envint("BULK_JOB_MAX_BYTES", 200 * 1024 * 1024)
+BULK_JOB_SLICE_SECONDS = envint("BULK_JOB_SLICE_SECONDS", 60)
+BULK_JOB_STALL_SECONDS = envint("BULK_JOB_STALL_SECONDS", 180)
+# Finished jobs are kept this long (their input and results: up to 200 MB each).
+BULK_JOB_KEEP_DAYS = envint("BULK_JOB_KEEP_DAYS", 14)
 
 # Cache: Redis when REDIS_URL is set, so every web process shares the API's throttle
 # counts; otherwise each process keeps its own in memory. While Redis does not answer,
@@ -492,6 +557,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The `tags` list: one per resource, described by its viewset (keyaccounts/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "keyaccounts.api.schema.describe_tags",
+    ],
     # Served from the drf-spectacular-sidecar package: no CDN, so the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -504,6 +574,9 @@ SPECTACULAR_SETTINGS = {
         "VisitStatusEnum": "visits.models.VisitStatus",
         "GradeEnum": "scoring.models.Grade",
         "DevelopmentResultEnum": "visits.models.DevelopmentResult",
+        # A deal's contacts and team (opportunities API) name both `role`.
+        "BuyingRoleEnum": "accounts.models.BuyingRole",
+        "TeamRoleEnum": "accounts.models.AccountTeamRole",
     },
 }
 

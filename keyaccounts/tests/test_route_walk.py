@@ -154,6 +154,7 @@ ROUTES: dict[str, Kind] = {
     "api:docs": public(200),
     "api/v1/^(?P<path>[\\s\\S]*)$": Kind("api-not-found"),
     "api:account-list": api_list(),
+    "api:account-bulk": api_list(post_only=True),
     "api:account-changes": api_list(),
     "api:account-external": api_obj(external_id="account.external_id"),
     "api:account-detail": api_obj(pk="account"),
@@ -161,18 +162,21 @@ ROUTES: dict[str, Kind] = {
     "api:account-history": api_obj(pk="account"),
     "api:account-restore": api_obj(pk="account", post_only=True),
     "api:contact-list": api_list(),
+    "api:contact-bulk": api_list(post_only=True),
     "api:contact-changes": api_list(),
     "api:contact-external": api_obj(external_id="contact.external_id"),
     "api:contact-detail": api_obj(pk="contact"),
     "api:contact-history": api_obj(pk="contact"),
     "api:contact-restore": api_obj(pk="contact", post_only=True),
     "api:visit-list": api_list(),
+    "api:visit-bulk": api_list(post_only=True),
     "api:visit-changes": api_list(),
     "api:visit-external": api_obj(external_id="visit.external_id"),
     "api:visit-detail": api_obj(pk="visit"),
     "api:visit-history": api_obj(pk="visit"),
     "api:visit-restore": api_obj(pk="visit", post_only=True),
     "api:development-record-list": api_list(),
+    "api:development-record-bulk": api_list(post_only=True),
     "api:development-record-changes": api_list(),
     "api:development-record-external": api_obj(external_id="record.external_id"),
     "api:development-record-detail": api_obj(pk="record"),
@@ -196,6 +200,10 @@ ROUTES: dict[str, Kind] = {
     "api:webhook-rotate-secret": api_obj("own", pk="webhook", post_only=True),
     "api:integration-token-list": api_list(),
     "api:integration-token-detail": api_obj("own", pk="token"),
+    "api:bulk-job-list": api_list(),
+    "api:bulk-job-detail": api_obj("own", pk="bulk_job"),
+    "api:bulk-job-results": api_obj("own", pk="bulk_job"),
+    "api:bulk-job-cancel": api_obj("own", pk="bulk_job", post_only=True),
     # accounts and what hangs off them
     "accounts:list": page(),
     "accounts:create": page(form=True),
@@ -338,7 +346,7 @@ def world(settings):
         TeamMemberFactory,
         UserFactory,
     )
-    from keyaccounts.integrations.models import WebhookDelivery
+    from keyaccounts.integrations.models import BulkJob, WebhookDelivery
     from keyaccounts.integrations.services import token_create, webhook_create
     from keyaccounts.models import ImportJob
     from opportunities.models import (
@@ -410,6 +418,7 @@ def world(settings):
                 kind="accounts", created_by=rep, filename="a.csv", content=b"Name\r\nX\r\n"
             ),
             token=token,
+            bulk_job=BulkJob.objects.create(owner=rep, record_type="accounts", status="done"),
             webhook=webhook,
             delivery=WebhookDelivery.objects.create(
                 webhook=webhook,
@@ -424,6 +433,7 @@ def world(settings):
                 "notification": rep,
                 "job": rep,
                 "token": rep,
+                "bulk_job": rep,
                 "webhook": manager_of[team],
                 "delivery": manager_of[team],
             },
@@ -659,12 +669,12 @@ def mixed_kwargs(world, kind: Kind) -> dict | None:
     return {**east, **mixed} if mixed else None
 
 
-def test_the_admin_is_for_staff_only(world, clients):
-    """Every page of the admin sends anyone but staff to a sign-in page; a superuser
-    gets every list, add form and record page without a server error."""
+def admin_paths(world):
+    """(route, path, missing) of every named page of the admin but its sign-in and
+    sign-out: a record's pages filled with the model's first record (`missing`: it has
+    none, or the route leaves the admin, so a 404 or a redirect is its answer)."""
     from django.contrib import admin
 
-    problems = []
     for route in all_routes():
         if not is_admin(route) or route.name.startswith("admin/"):
             continue  # unnamed: redirects of old URLs, and the catch-all
@@ -688,7 +698,15 @@ def test_the_admin_is_for_staff_only(world, clients):
             values["app_label"] = "accounts"
         values.setdefault("id", world.people["rep"].pk)  # a user's password page
         values.setdefault("content_type_id", 1)
-        path = fill(route.pattern, values)
+        missing = values.get("object_id") == MISSING or route.name == "admin:view_on_site"
+        yield route, fill(route.pattern, values), missing
+
+
+def test_the_admin_is_for_staff_only(world, clients):
+    """Every page of the admin sends anyone but staff to a sign-in page; a superuser
+    gets every list, add form and record page without a server error."""
+    problems = []
+    for route, path, missing in admin_paths(world):
         for persona in ("anonymous", "manager"):  # a manager is no staff member either
             response = getattr(clients, persona).get(path)
             location = response.get("Location", "")
@@ -696,7 +714,6 @@ def test_the_admin_is_for_staff_only(world, clients):
                 problems.append(f"{route.name} {path} as {persona}: {response.status_code}")
         response = clients.admin.get(path)
         # 404 or a redirect with a message: a record that does not exist
-        missing = values.get("object_id") == MISSING or route.name == "admin:view_on_site"
         expected = (302, 403, 404) if missing else (200, 302, 403)
         if response.status_code not in expected:
             problems.append(f"{route.name} {path} as admin: {response.status_code}")
