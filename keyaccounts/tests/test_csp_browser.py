@@ -5,9 +5,10 @@ blocks — an inline script or style, a handler, a style a script writes as HTML
 resource of another origin — in its console ("… violates the following Content Security
 Policy directive …"), and a `securitypolicyviolation` listener reports the same. Every
 page of the route walk (`test_route_walk.py`: its routes and world) is opened as a rep
-and as the team's manager, then the admin's pages as a superuser, the API docs (Swagger
-UI, rendered), and what scripts change after the page loads: a picker filled as the user
-types, the language switch.
+and as the team's manager in `test_accessibility_browser.py`, which watches both the
+policy and axe-core in one pass; here the admin's pages as a superuser, the API docs
+(Swagger UI, rendered), and what scripts change after the page loads: a picker filled as
+the user types, the language switch.
 """
 
 import re
@@ -90,20 +91,6 @@ def open_page(page, path: str) -> None:
     except PlaywrightError as error:
         if "Download is starting" not in str(error):  # a file (a template, an export)
             raise
-
-
-def test_no_page_breaks_the_policy_in_chromium(browser, live_server, world):
-    problems = []
-    for persona, width in (("rep", 390), ("manager", 1280)):
-        page, reports = watched_tab(browser, live_server, width=width)
-        browser_log_in(page, persona)
-        paths = pages_for(world, persona)
-        assert len(paths) > 40, paths
-        for path in paths:
-            open_page(page, path)
-        problems += reports
-        page.context.close()
-    assert not problems, "\n".join(problems)
 
 
 def test_the_admin_and_the_api_docs_keep_to_the_policy(browser, live_server, world):
