@@ -236,12 +236,14 @@ def write_xlsx(rows: list[list], path: Path) -> Path:
 # --- the database -------------------------------------------------------------------------
 
 
-def recreate_database(env: dict) -> None:
-    if DATABASE in PROTECTED or not re.fullmatch(r"[a-z_][a-z0-9_]*", DATABASE):
-        sys.exit(f"Refusing to drop {DATABASE!r}: name a throwaway database in BENCH_DATABASE.")
-    print(f"database {DATABASE}: drop, create, migrate", flush=True)
-    psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    psql(f"CREATE DATABASE {DATABASE}")
+def recreate_database(env: dict, database: str = DATABASE) -> None:
+    """Drop, create and migrate `database` (never one of PROTECTED); bench/jobs_bench.py
+    uses it too."""
+    if database in PROTECTED or not re.fullmatch(r"[a-z_][a-z0-9_]*", database):
+        sys.exit(f"Refusing to drop {database!r}: name a throwaway database in BENCH_DATABASE.")
+    print(f"database {database}: drop, create, migrate", flush=True)
+    psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    psql(f"CREATE DATABASE {database}")
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True
     )

@@ -24,24 +24,16 @@ import cProfile
 import json
 import os
 import pstats
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.scoring_bench import pg, psql  # noqa: E402
+from bench.import_bench import recreate_database  # noqa: E402
+from bench.scoring_bench import pg  # noqa: E402
 
 DATABASE = os.environ.get("BENCH_DATABASE", "keyaccounts_jobs_bench")
-PROTECTED = {
-    "keyaccounts",
-    "test_keyaccounts",
-    "keyaccounts_apifuzz",
-    "postgres",
-    "keyaccounts_bench",
-}
 TARGET_PER_SECOND = 2000
 REGIONS = ["East China", "华南", "North China", "西南", "Central China"]
 INDUSTRIES = ["manufacturing", "finance", "technology", "energy", "logistics"]
@@ -72,17 +64,6 @@ def environment() -> dict:
     env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
-
-
-def recreate_database(env: dict) -> None:
-    if DATABASE in PROTECTED or not re.fullmatch(r"[a-z_][a-z0-9_]*", DATABASE):
-        sys.exit(f"Refusing to drop {DATABASE!r}: name a throwaway database in BENCH_DATABASE.")
-    print(f"database {DATABASE}: drop, create, migrate", flush=True)
-    psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    psql(f"CREATE DATABASE {DATABASE}")
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True
-    )
 
 
 def body(rows: int, *, region_offset: int = 0) -> bytes:
@@ -128,7 +109,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the first job.")
     options = parser.parse_args()
     env = environment()
-    recreate_database(env)
+    recreate_database(env, DATABASE)
     os.environ.update({key: env[key] for key in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")})
     os.environ.pop("REDIS_URL", None)
     if REDIS:
