@@ -258,6 +258,35 @@ class Account(VersionedModel):
 
     notes = models.TextField(_("notes"), blank=True)
 
+    # Group customers (集团客户): the parent company, any depth, never a cycle
+    # (accounts.groups checks a move; services refuse one with the reason).
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent company"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="subsidiaries",
+        help_text=_("The group this customer belongs to (集团客户), if any."),
+    )
+    # Money risk: what we agreed with the customer (the receivables' ageing counts from it).
+    payment_terms_days = models.PositiveIntegerField(
+        _("payment terms (days)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(3650)],
+        help_text=_("Days the customer has to pay an invoice."),
+    )
+    credit_limit = models.DecimalField(
+        _("credit limit"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("The most the customer may owe us; blank: no limit set."),
+    )
+
     credit_code = models.CharField(
         _("unified social credit code"),
         max_length=18,
@@ -512,6 +541,9 @@ class Contact(VersionedModel):
         default=True,
         help_text=_("Untick when the person leaves; the history stays."),
     )
+    # Set by the contact services when `is_active` goes False, cleared when it is set
+    # again: the people-move reminder is once per leaving (its due date).
+    left_on = models.DateField(_("left on"), null=True, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True)
     merged_into = models.ForeignKey(
         "self",

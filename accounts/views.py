@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from keyaccounts import formtokens
+from keyaccounts import formtokens, sections
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.paging import keyset_page
 from keyaccounts.recyclebin.pages import delete_page
@@ -222,6 +222,10 @@ def account_detail_view(request, pk):
             "grade": grade,
             # Managers pin grades and merge duplicates (services.can_merge): one query.
             "can_merge": grade["can_pin"],
+            # What the apps above add: complaints, the plan, money risk, the group …
+            "sections": sections.render_context(
+                "account", request, account=account, contacts=contacts, today=today
+            ),
         },
     )
 

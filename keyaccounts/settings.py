@@ -98,6 +98,11 @@ INSTALLED_APPS = [
     "opportunities",
     "visits",
     "scoring",
+    # Keeping key accounts (issue 13): apps of their own inside the app whose data they
+    # are about; they register their reminders and page sections (keyaccounts.sections).
+    "visits.complaints",
+    "visits.reviews",
+    "scoring.plans",
     "keyaccounts.integrations",
 ]
 

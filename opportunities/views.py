@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from accounts.forms import TeamMemberForm
 from accounts.models import AccountStatus
 from accounts.views import _save_versioned, _visible_account, add_errors, say_saved
-from keyaccounts import formtokens
+from keyaccounts import formtokens, sections
 from keyaccounts.db_router import replica_view
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.recyclebin.pages import delete_page
@@ -336,6 +336,8 @@ def _detail_page(request, opportunity, *, contact_form=None, team_form=None):
             "contact_form": contact_form or DealContactForm(opportunity=opportunity),
             "team_form": team_form or TeamMemberForm(prefix="team", user=request.user),
             "closing_stages": [s for s in all_stages if s.is_closed],
+            # What the apps above add: the discount ceiling, a pending approval …
+            "sections": sections.render_context("deal", request, opportunity=opportunity),
         },
     )
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import account_list
+from keyaccounts import sections
 from keyaccounts.db_router import replica_view
 
 from . import dashboard
@@ -173,6 +174,10 @@ def dashboard_view(request):
             "gaps": gaps,
             "compliance": compliance,
             "concentration": concentration,
+            # What the apps above add: complaints, reviews due, overdue money, groups …
+            "sections": sections.render_context(
+                "dashboard", request, filters=filters, form=form
+            ),
             "charts": charts,
             "all_url": url(),
         },

@@ -243,6 +243,17 @@ class NotificationKind(models.TextChoices):
     FOLLOW_UP_OVERDUE = "follow_up_overdue", _("Follow-up overdue")
     FOLLOW_UP_ESCALATION = "follow_up_escalation", _("Follow-up overdue (escalated)")
     CONTACT_LAPSED = "contact_lapsed", _("Contact rhythm lapsed")
+    KEY_PERSON_LEFT = "key_person_left", _("Key person left the customer")
+    COMPLAINT_RESPONSE_BREACH = "complaint_response_breach", _("Complaint not answered in time")
+    COMPLAINT_RESOLUTION_BREACH = (
+        "complaint_resolution_breach",
+        _("Complaint not resolved in time"),
+    )
+    COMPLAINT_ESCALATION = "complaint_escalation", _("Complaint service level breached (escalated)")
+    PLAN_ACTION_OVERDUE = "plan_action_overdue", _("Account plan action overdue")
+    REVIEW_DUE = "review_due", _("Review meeting coming up")
+    APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
+    APPROVAL_DECIDED = "approval_decided", _("Approval decided")
 
 
 class Notification(models.Model):

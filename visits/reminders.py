@@ -112,7 +112,33 @@ def reminders_scan(
         recipient="owner__sales_team__manager",
     )
     created += _contact_lapsed_reminders(now=now, account_ids=account_ids)
+    for scan in SCANS:
+        created += scan(now=now, today=today, account_ids=account_ids)
     return created
+
+
+# --- reminders of other record types ----------------------------------------------------
+# Complaints, account plans, reviews and the people-move warning live in apps above this
+# one; each registers its scan and its kinds here from its AppConfig.ready(), so the one
+# scan (beat, run_reminders, the nudges) and the one email sender serve them all, and no
+# arrow runs from visits up to them. A scan inserts with `insert_pages` / `insert_new`
+# against the same unique key (kind, object_key, due date, recipient): run twice, it
+# adds nothing.
+
+SCANS: list = []  # callables (*, now, today, account_ids) -> number of new notifications
+KINDS: dict = {}  # kind -> (text(notification) -> str, path(notification) -> str)
+
+
+def register_scan(scan):
+    """Add `scan(*, now, today, account_ids) -> int` to every reminder scan."""
+    if scan not in SCANS:
+        SCANS.append(scan)
+    return scan
+
+
+def register_kind(kind: str, *, text, path) -> None:
+    """How a notification of `kind` reads (`text`) and where it points (`path`)."""
+    KINDS[kind] = (text, path)
 
 
 def _follow_up_reminders(kind: str, visits, *, recipient: str) -> int:
@@ -235,6 +261,8 @@ def notification_text(notification: Notification) -> str:
     with `select_related("account", "visit__owner")` when rendering a list.
     """
     n = notification
+    if n.kind in KINDS:
+        return KINDS[n.kind][0](n)
     params = {"account": n.account.name, "due": _date(n.due_date)}
     if n.kind == NotificationKind.CONTACT_LAPSED:
         return (
@@ -265,6 +293,8 @@ def notification_text(notification: Notification) -> str:
 
 def notification_path(notification: Notification) -> str:
     """Where the reminder points: the visit's page, else the account's."""
+    if notification.kind in KINDS:
+        return KINDS[notification.kind][1](notification)
     if notification.visit_id:
         try:
             return reverse("visits:detail", args=[notification.visit_id])
@@ -389,3 +419,8 @@ def _close_quietly(connection) -> None:
         connection.close()
     except Exception:  # noqa: BLE001 - closing a broken connection may fail too
         logger.debug("closing the email connection failed", exc_info=True)
+
+
+insert_pages = _insert_pages  # for the scans registered by other apps
+insert_new = _insert_new
+format_date = _date

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import accounts_visible_to, is_manager
 from accounts.views import _save_versioned, _visible_account, add_errors
-from keyaccounts import formtokens
+from keyaccounts import formtokens, sections
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.paging import keyset_page
 from keyaccounts.recyclebin.pages import delete_page
@@ -121,6 +121,8 @@ def my_week_view(request):
             "rhythms": sorted(settings.CONTACT_RHYTHM_DAYS.items()),
             # Picked by name: a text box with suggestions, not a list of every account.
             "log_form": VisitStartForm(user=user, auto_id="log-%s"),
+            # What the apps above add: overdue plan actions, review follow-ups …
+            "sections": sections.render_context("my_week", request, today=today, now=now),
         },
     )
 

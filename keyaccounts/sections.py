@@ -1,0 +1,63 @@
+"""Sections that apps above a page add to it, so the page's app never imports them.
+
+Three pages compose what other apps know: my week (`visits`), the account page
+(`accounts`) and the dashboard (`scoring`). The apps of issue 13 — complaints, account
+plans, reviews, money risk, group customers, the people-move warning — live above
+`accounts` and `visits`, so those pages cannot import them without an arrow running
+back up. Instead each app registers a section from its `AppConfig.ready()`:
+
+    sections.register("account", template="complaints/includes/account_section.html",
+                      context=account_complaints_section, order=40)
+
+and the page asks for its sections with what it has already read:
+
+    "sections": sections.render_context("account", request, account=account)
+
+`context(request, **page_data)` returns the section's template context (a dict), or None
+to leave the section out (nothing to show, or the user may not see it). It runs the
+section's own reads: keep them to a constant number of queries, whatever the rows.
+The page's template renders each with `{% include section.template with section=section.context %}`
+(`templates/includes/sections.html`). Order: lower first.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+PAGES = ("my_week", "account", "dashboard", "deal")
+
+
+@dataclass(frozen=True)
+class Section:
+    template: str
+    context: Callable
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Rendered:
+    template: str
+    context: dict
+
+
+_registry: dict[str, list[Section]] = defaultdict(list)
+
+
+def register(page: str, *, template: str, context: Callable, order: int = 100) -> None:
+    """Add a section to `page` (one of PAGES); registering the same one twice is a no-op."""
+    if page not in PAGES:
+        raise ValueError(f"no page {page!r} takes sections: {PAGES}")
+    section = Section(template=template, context=context, order=order)
+    if section not in _registry[page]:
+        _registry[page].append(section)
+        _registry[page].sort(key=lambda s: s.order)
+
+
+def render_context(page: str, request, **page_data) -> list[Rendered]:
+    """The sections of `page` that have something to show, in order."""
+    rendered = []
+    for section in _registry[page]:
+        context = section.context(request, **page_data)
+        if context is not None:
+            rendered.append(Rendered(template=section.template, context=context))
+    return rendered

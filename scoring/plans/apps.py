@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PlansConfig(AppConfig):
+    name = "scoring.plans"
+    label = "plans"
+    verbose_name = _("Account plans")
+
+    def ready(self):
+        # Register reminder scans/kinds (visits.reminders) and page sections
+        # (keyaccounts.sections) here.
+        pass
