@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from keyaccounts import sections
+
 from .brief import account_brief, grade_summary
 from .views import GRADE_RELATED, _visible_account, grade_card
 
@@ -29,5 +31,7 @@ def account_brief_view(request, pk):
             "why": grade_summary(grade["reasons"]),
             "now": timezone.localtime(),
             **account_brief(account=account, today=today, visit_pk=visit_pk),
+            # What the apps above add: open complaints …
+            "sections": sections.render_context("brief", request, account=account, today=today),
         },
     )

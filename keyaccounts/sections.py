@@ -1,8 +1,9 @@
 """Sections that apps above a page add to it, so the page's app never imports them.
 
-Three pages compose what other apps know: my week (`visits`), the account page
-(`accounts`) and the dashboard (`scoring`). The apps of issue 13 — complaints, account
-plans, reviews, money risk, group customers, the people-move warning — live above
+These pages compose what other apps know: my week (`visits`), the account page and the
+account brief (`accounts`), the dashboard (`scoring`) and the deal page
+(`opportunities`). The apps of issue 13 — complaints, account plans, reviews, money
+risk, group customers, the people-move warning — live above
 `accounts` and `visits`, so those pages cannot import them without an arrow running
 back up. Instead each app registers a section from its `AppConfig.ready()`:
 
@@ -24,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-PAGES = ("my_week", "account", "dashboard", "deal")
+PAGES = ("my_week", "account", "brief", "dashboard", "deal")
 
 
 @dataclass(frozen=True)
