@@ -8,6 +8,8 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("Complaints in a closed loop")
 
     def ready(self):
-        # Register reminder scans/kinds (visits.reminders) and page sections
-        # (keyaccounts.sections) here.
-        pass
+        from . import imports, reminders, sections
+
+        reminders.register()
+        sections.register()
+        imports.register()

@@ -1,0 +1,50 @@
+"""Complaints as a spreadsheet (keyaccounts.exports.registry): the list page's rows."""
+
+from django.http import QueryDict
+
+from keyaccounts.exports.columns import Column, RecordColumns
+
+from .filters import ComplaintFilter
+from .models import Complaint
+from .selectors import COMPLAINT_ORDER, complaints_visible_to
+
+COMPLAINTS = RecordColumns(
+    Complaint,
+    (
+        # The complaint list: subject, account, severity, status, deadlines, assignee,
+        # received; then the rest of the loop.
+        Column("subject"),
+        Column("account"),
+        Column("severity"),
+        Column("status"),
+        Column("respond_by", importable=False),
+        Column("resolve_by", importable=False),
+        Column("assignee"),
+        Column("received_at"),
+        Column("channel"),
+        Column("contact"),
+        Column("description"),
+        Column("response"),
+        Column("responded_at", importable=False),
+        Column("resolution"),
+        Column("resolved_at", importable=False),
+        Column("resolution_working_days", importable=False),
+        Column("confirmation_note"),
+        Column("confirmed_at", importable=False),
+        Column("closed_at", importable=False),
+        Column("reopened_count", importable=False),
+        Column("follow_up"),
+        Column("recorded_by", importable=False),
+        Column("service_grade", importable=False),
+        Column("external_id"),
+    ),
+)
+
+
+def complaint_listing(request, data: QueryDict):
+    from keyaccounts.exports.registry import Listing
+
+    queryset = complaints_visible_to(request.user)
+    filterset = ComplaintFilter(data or None, queryset=queryset, request=request)
+    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    return Listing(rows.order_by(*COMPLAINT_ORDER), [filterset])

@@ -1,0 +1,118 @@
+"""The complaints' sections of the account page and the dashboard (keyaccounts.sections).
+
+Each number links to the complaint list filtered to exactly the complaints behind it:
+the dashboard's filters (team, owner, industry, region) go along under the same names,
+and the list's `open` / `breached` / `resolved_recently` filters use the selectors'
+definitions the numbers are counted by.
+"""
+
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import timezone
+
+from keyaccounts import sections
+
+from .selectors import COMPLAINT_ORDER, complaint_numbers, open_complaints
+
+SHOWN = 5
+MY_WEEK_SHOWN = 10
+
+
+def _list_url(*params) -> str:
+    query = urlencode([(name, value) for name, value in params if value not in (None, "")])
+    return f"{reverse('complaints:list')}?{query}"
+
+
+def account_section(request, *, account, **page_data) -> dict:
+    """The account's open complaints: the first five, how many, and where to see them all.
+    Two queries."""
+    complaints = open_complaints(account.complaints.all())
+    shown = list(complaints.select_related("assignee").order_by(*COMPLAINT_ORDER)[:SHOWN])
+    count = complaints.count()
+    now = timezone.now()
+    for complaint in shown:
+        complaint.late = (complaint.status == "open" and complaint.respond_by < now) or (
+            complaint.status in ("open", "answered") and complaint.resolve_by < now
+        )
+    return {
+        "account": account,
+        "complaints": shown,
+        "count": count,
+        "list_url": _list_url(("account", account.pk), ("open", 1)),
+        "all_url": _list_url(("account", account.pk)),
+    }
+
+
+def dashboard_section(request, *, filters, **page_data) -> dict:
+    """Open complaints, breaches open now and the average working days to resolve, over
+    the accounts the dashboard is showing (its filters). One query for the numbers, plus
+    the visibility rule's."""
+    from accounts.selectors import accounts_visible_to
+    from scoring.dashboard import filter_accounts
+
+    from .selectors import complaints_visible_to
+
+    now = timezone.now()
+    accounts = filter_accounts(accounts_visible_to(request.user), **filters)
+    complaints = complaints_visible_to(request.user).filter(account__in=accounts)
+    numbers = complaint_numbers(complaints, now=now)
+    scope = list(filters.items())
+    return {
+        "numbers": numbers,
+        "urls": {
+            "open": _list_url(*scope, ("open", 1)),
+            "response": _list_url(*scope, ("breached", "response")),
+            "resolution": _list_url(*scope, ("breached", "resolution")),
+            "any": _list_url(*scope, ("breached", "any")),
+            "resolved": _list_url(*scope, ("resolved_recently", 1)),
+        },
+    }
+
+
+def my_week_section(request, *, now, **page_data) -> dict | None:
+    """The complaints the user handles and has not seen closed: the first ten, soonest
+    due first, each flagged in words when past a deadline; two queries. None: none."""
+    from .selectors import complaints_visible_to
+
+    mine = open_complaints(complaints_visible_to(request.user).filter(assignee=request.user))
+    shown = list(mine.select_related("account").order_by("resolve_by", "pk")[:MY_WEEK_SHOWN])
+    if not shown:
+        return None
+    for complaint in shown:
+        complaint.late = (complaint.status == "open" and complaint.respond_by < now) or (
+            complaint.status in ("open", "answered") and complaint.resolve_by < now
+        )
+    return {
+        "complaints": shown,
+        "count": mine.count(),
+        "list_url": _list_url(("assignee", request.user.pk), ("open", 1)),
+    }
+
+
+def register() -> None:
+    sections.register(
+        "my_week",
+        template="complaints/includes/my_week_section.html",
+        context=my_week_section,
+        order=40,
+    )
+    sections.register(
+        "account",
+        template="complaints/includes/account_section.html",
+        context=account_section,
+        order=40,
+    )
+    # The account brief for a visit (issue 10): what the customer is unhappy about.
+    sections.register(
+        "brief",
+        template="complaints/includes/brief_section.html",
+        context=account_section,
+        order=40,
+    )
+    sections.register(
+        "dashboard",
+        template="complaints/includes/dashboard_section.html",
+        context=dashboard_section,
+        order=40,
+    )
