@@ -8,6 +8,6 @@ class PlansConfig(AppConfig):
     verbose_name = _("Account plans")
 
     def ready(self):
-        # Register reminder scans/kinds (visits.reminders) and page sections
-        # (keyaccounts.sections) here.
-        pass
+        from .hooks import register
+
+        register()

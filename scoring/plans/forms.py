@@ -1,0 +1,126 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import VersionedForm
+from accounts.picker import UserPickerField, keeping
+from accounts.selectors import users_pickable_by
+from visits.forms import date_input
+
+from .models import AccountPlan, Advantage, PlanAction
+
+
+def advantage_field_name(kind: str) -> str:
+    return f"advantage_{kind}"
+
+
+class PlanForm(VersionedForm):
+    """A plan's targets and, per advantage of seed 001 §3, the evidence: an advantage
+    with evidence is chosen, one left empty is not."""
+
+    class Meta:
+        model = AccountPlan
+        fields = [
+            "period_kind",
+            "period_start",
+            "sales_target",
+            "share_target",
+            "owner",
+            "summary",
+            "notes",
+        ]
+        widgets = {
+            "period_start": date_input(),
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        owner = self.instance.owner_id if self.instance.pk else None
+        self.fields["owner"] = UserPickerField(
+            label=AccountPlan._meta.get_field("owner").verbose_name,
+            help_text=_("The account owner or someone on the account team."),
+            queryset=keeping(users_pickable_by(user), [owner] if owner else []),
+        )
+        if not self.instance.pk:
+            self.fields["owner"].initial = account.owner_id
+        stored = (
+            {a.kind: a.evidence for a in self.instance.advantages.all()} if self.instance.pk else {}
+        )
+        for kind, label in Advantage.choices:
+            self.fields[advantage_field_name(kind)] = forms.CharField(
+                label=label,
+                required=False,
+                initial=stored.get(kind, ""),
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text=_("Leave empty if the plan does not build this advantage."),
+            )
+
+    def sections(self):
+        yield (
+            _("Period and targets"),
+            [
+                self[n]
+                for n in ("period_kind", "period_start", "sales_target", "share_target", "owner")
+            ],
+        )
+        yield (
+            _("Competitive advantages and their evidence"),
+            [self[advantage_field_name(kind)] for kind in Advantage.values],
+        )
+        yield _("Summary"), [self["summary"], self["notes"]]
+
+    def advantages(self) -> dict:
+        return {
+            kind: self.cleaned_data[advantage_field_name(kind)].strip()
+            for kind in Advantage.values
+            if self.cleaned_data.get(advantage_field_name(kind), "").strip()
+        }
+
+    def model_fields_data(self) -> dict:
+        return {
+            name: value for name, value in self.cleaned_data.items() if name in self._meta.fields
+        }
+
+
+class PlanActionForm(VersionedForm):
+    class Meta:
+        model = PlanAction
+        fields = ["what", "owner", "due_on", "done_on", "factor_key", "notes"]
+        widgets = {
+            "due_on": date_input(),
+            "done_on": date_input(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        from scoring.services import active_model
+
+        owner = self.instance.owner_id if self.instance.pk else None
+        self.fields["owner"] = UserPickerField(
+            label=PlanAction._meta.get_field("owner").verbose_name,
+            help_text=PlanAction._meta.get_field("owner").help_text,
+            queryset=keeping(users_pickable_by(user), [owner] if owner else []),
+        )
+        if not self.instance.pk:
+            self.fields["owner"].initial = user.pk
+        factors = [(f.key, str(f)) for f in active_model().factors.all()]
+        current = self.instance.factor_key
+        if current and current not in {key for key, _label in factors}:
+            factors.append((current, current))  # a factor of an older table, kept
+        self.fields["factor_key"] = forms.ChoiceField(
+            label=PlanAction._meta.get_field("factor_key").verbose_name,
+            help_text=PlanAction._meta.get_field("factor_key").help_text,
+            choices=[("", _("— none —")), *factors],
+            required=False,
+        )
+
+    def sections(self):
+        yield _("The action"), [self[n] for n in ("what", "owner", "due_on", "done_on")]
+        yield _("Why"), [self["factor_key"], self["notes"]]
+
+    def model_fields_data(self) -> dict:
+        return {
+            name: value for name, value in self.cleaned_data.items() if name in self._meta.fields
+        }

@@ -1,0 +1,125 @@
+"""/api/v1/plans/ and /api/v1/plan-actions/: the pages' rules through the API (the sync
+contract itself: keyaccounts/tests/test_api_sync_contract.py, which covers both types)."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from scoring.models import MonthlySales
+from scoring.plans import services
+from scoring.plans.models import PlanAction
+
+pytestmark = pytest.mark.django_db
+
+
+def plan_of(personas, year=2026):
+    return services.plan_create(
+        by=personas.alice,
+        account=personas.account,
+        period_start=datetime.date(year, 1, 1),
+        sales_target=Decimal("200000"),
+    )
+
+
+@pytest.mark.parametrize(
+    "who, status",
+    [("alice", 200), ("bob", 200), ("manager", 200), ("carol", 404), ("charlie", 404)],
+)
+def test_plans_are_seen_by_those_who_see_the_account(personas, api, who, status):
+    plan = plan_of(personas)
+    client = api(getattr(personas, who))
+    assert client.get(f"/api/v1/plans/{plan.pk}/").status_code == status
+    listed = [row["id"] for row in client.get("/api/v1/plans/").json()["results"]]
+    assert (plan.pk in listed) == (status == 200)
+
+
+def test_progress_and_advantages_in_the_api(personas, api):
+    today = datetime.date.today()
+    MonthlySales.objects.create(
+        account=personas.account, month=today.replace(day=1), sales=Decimal("50000")
+    )
+    client = api(personas.alice)
+    response = client.post(
+        "/api/v1/plans/",
+        {
+            "account": personas.account.pk,
+            "period_start": f"{today.year}-01-01",
+            "sales_target": "200000",
+            "advantages": [
+                {"kind": "lower_cost", "evidence": "8% less on spares"},
+                {"kind": "solution", "evidence": "Line fixed"},
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["owner"] == personas.alice.pk
+    assert body["period_label"] == str(today.year)
+    assert body["progress"]["sales_actual"] == "50000.00"
+    assert body["progress"]["percent"] == "25.0"
+    assert {a["kind"] for a in body["advantages"]} == {"lower_cost", "solution"}
+    # The same period again: 400 naming the field.
+    again = client.post(
+        "/api/v1/plans/",
+        {
+            "account": personas.account.pk,
+            "period_start": f"{today.year}-01-01",
+            "sales_target": "1",
+        },
+        format="json",
+    )
+    assert again.status_code == 400
+    assert "period_start" in again.content.decode()
+    # Advantages written as a set.
+    url = f"/api/v1/plans/{body['id']}/"
+    patched = client.patch(
+        url, {"advantages": [{"kind": "solution", "evidence": "Line fixed"}]}, format="json"
+    )
+    assert patched.status_code == 200
+    assert [a["kind"] for a in patched.json()["advantages"]] == ["solution"]
+    assert patched.json()["version"] == body["version"] + 1
+
+
+def test_action_owner_must_be_on_the_team_through_the_api(personas, api):
+    plan = plan_of(personas)
+    client = api(personas.alice)
+    refused = client.post(
+        "/api/v1/plan-actions/",
+        {"plan": plan.pk, "what": "Workshop", "due_on": "2026-03-01", "owner": personas.carol.pk},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert "account team" in refused.content.decode()
+    made = client.post(
+        "/api/v1/plan-actions/",
+        {"plan": plan.pk, "what": "Workshop", "due_on": "2026-03-01", "owner": personas.bob.pk},
+        format="json",
+    )
+    assert made.status_code == 201, made.content
+    assert made.json()["account"] == personas.account.pk
+    # Charlie cannot put an action on a plan he cannot see.
+    other = api(personas.charlie).post(
+        "/api/v1/plan-actions/",
+        {"plan": plan.pk, "what": "Mine", "due_on": "2026-03-01"},
+        format="json",
+    )
+    assert other.status_code == 400
+    assert PlanAction.objects.count() == 1
+
+
+def test_deleting_a_plan_takes_its_actions_and_restores_them(personas, api):
+    plan = plan_of(personas)
+    services.action_create(
+        by=personas.alice,
+        plan=plan,
+        what="x",
+        owner=personas.alice,
+        due_on=datetime.date(2026, 2, 1),
+    )
+    client = api(personas.alice)
+    assert client.delete(f"/api/v1/plans/{plan.pk}/").status_code == 204
+    assert client.get("/api/v1/plan-actions/").json()["results"] == []
+    assert client.post(f"/api/v1/plans/{plan.pk}/restore/").status_code == 200
+    assert len(client.get("/api/v1/plan-actions/").json()["results"]) == 1
