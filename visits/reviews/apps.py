@@ -8,6 +8,39 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("Review meetings with the customer")
 
     def ready(self):
-        # Register reminder scans/kinds (visits.reminders) and page sections
-        # (keyaccounts.sections) here.
-        pass
+        from keyaccounts import sections as page_sections
+        from visits.models import NotificationKind
+        from visits.reminders import register_kind, register_scan
+
+        from . import reminders, sections
+
+        register_scan(reminders.review_due_scan)
+        register_scan(reminders.follow_up_overdue_scan)
+        register_kind(
+            NotificationKind.REVIEW_FOLLOW_UP_OVERDUE,
+            text=reminders.follow_up_overdue_text,
+            path=reminders.follow_up_overdue_path,
+        )
+        register_kind(
+            NotificationKind.REVIEW_DUE,
+            text=reminders.review_due_text,
+            path=reminders.review_due_path,
+        )
+        page_sections.register(
+            "account",
+            template="reviews/includes/account_section.html",
+            context=sections.account_section,
+            order=50,
+        )
+        page_sections.register(
+            "my_week",
+            template="reviews/includes/my_week_section.html",
+            context=sections.my_week_section,
+            order=50,
+        )
+        page_sections.register(
+            "dashboard",
+            template="reviews/includes/dashboard_section.html",
+            context=sections.dashboard_section,
+            order=50,
+        )

@@ -1,0 +1,72 @@
+"""Review meetings and their follow-ups as spreadsheets (keyaccounts.exports.registry)."""
+
+from django.http import QueryDict
+
+from keyaccounts.exports.columns import TEXT, Column, RecordColumns
+
+from . import selectors
+from .api.filters import ReviewFilter, ReviewFollowUpFilter
+from .models import ReviewFollowUp, ReviewMeeting
+
+REVIEWS = RecordColumns(
+    ReviewMeeting,
+    (
+        # An account's review meetings: when, which period, status, who attended on both
+        # sides, what the customer said about us and our people, what was agreed.
+        Column("account"),
+        Column("period_kind"),
+        Column("period_start"),
+        Column("scheduled_for"),
+        Column("status"),
+        Column("place"),
+        Column("held_on"),
+        Column("contacts"),
+        Column("attendees"),
+        Column("said_about_us"),
+        Column("said_about_our_people"),
+        Column("agreed_changes"),
+        Column("satisfaction"),
+        Column("notes"),
+        Column("scheduled_by"),
+        Column("external_id"),
+    ),
+)
+
+REVIEW_FOLLOW_UPS = RecordColumns(
+    ReviewFollowUp,
+    (
+        Column("account"),
+        Column(
+            "review_period",
+            label=ReviewMeeting._meta.get_field("period_kind").verbose_name,
+            kind=TEXT,
+            value=lambda follow_up: follow_up.review.period_label,
+            related=("review",),
+            importable=False,
+        ),
+        Column("what"),
+        Column("owner"),
+        Column("due_on"),
+        Column("done_on"),
+        Column("note"),
+        Column("external_id"),
+    ),
+)
+
+
+def review_listing(request, data: QueryDict):
+    from keyaccounts.exports.registry import Listing
+
+    queryset = selectors.reviews_visible_to(request.user)
+    filterset = ReviewFilter(data or None, queryset=queryset, request=request)
+    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    return Listing(rows.order_by(*selectors.REVIEW_ORDER), [filterset])
+
+
+def review_follow_up_listing(request, data: QueryDict):
+    from keyaccounts.exports.registry import Listing
+
+    queryset = selectors.review_follow_ups_visible_to(request.user)
+    filterset = ReviewFollowUpFilter(data or None, queryset=queryset, request=request)
+    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    return Listing(rows.order_by(*selectors.FOLLOW_UP_ORDER), [filterset])
