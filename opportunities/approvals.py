@@ -1,0 +1,264 @@
+"""The approval gate's writes and reads: a rep asks, a manager approves or rejects.
+
+`opportunities.gates` says when a move needs approval (a closing stage at an account a
+gate flags — scoring's money risk). `gate_check` is what `opportunity_move_stage` asks:
+the move goes ahead when an approved request for that deal and stage exists, or when the
+user moving is a manager of the owner's team who gives a reason (the approval is then
+recorded at once, approved by them); otherwise it is refused with `approval_required`
+and the gate's reason. `approval_request` records the rep's request and notifies the
+managers; `approval_approve` records the decision and performs the move through
+`opportunity_move_stage`; `approval_reject` records a refusal. The requester is told
+either way. Each step is a row of `StageApproval`'s history, which the deal's timeline
+shows (a part of the deal: `keyaccounts.history.timeline.PARTS`).
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.selectors import accounts_visible_to
+from keyaccounts.exceptions import ApplicationError
+
+from .gates import closing_gate_reason
+from .models import ApprovalStatus, Opportunity, Stage, StageApproval
+
+KIND_REQUESTED = "approval_requested"  # visits.NotificationKind.APPROVAL_REQUESTED
+KIND_DECIDED = "approval_decided"  # visits.NotificationKind.APPROVAL_DECIDED
+
+
+def approvers_of(opportunity: Opportunity) -> list[User]:
+    """Who may approve: the active managers of the deal owner's team and of the account
+    owner's team (superusers approve too, without being notified)."""
+    teams = {opportunity.owner.sales_team_id, opportunity.account.owner.sales_team_id} - {None}
+    return list(
+        User.objects.filter(managed_teams__in=teams, is_active=True).distinct().order_by("pk")
+    )
+
+
+def can_approve(user: User, opportunity: Opportunity) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return any(manager.pk == user.pk for manager in approvers_of(opportunity))
+
+
+def _approved(opportunity: Opportunity, stage: Stage) -> bool:
+    if opportunity.pk is None:  # a deal being opened: nothing approved yet
+        return False
+    return StageApproval.objects.filter(
+        opportunity=opportunity, to_stage=stage, status=ApprovalStatus.APPROVED
+    ).exists()
+
+
+def gate_check(
+    *, opportunity: Opportunity, to_stage: Stage, by: User, approval_reason: str | None = None
+) -> StageApproval | None:
+    """Let the move through, record a manager's own approval, or refuse it (module
+    docstring). Call inside the move's transaction, before changing the deal."""
+    risk = closing_gate_reason(opportunity, to_stage)
+    if risk is None or _approved(opportunity, to_stage):
+        return None
+    manager = can_approve(by, opportunity)
+    if manager and (approval_reason or "").strip() and opportunity.pk is not None:
+        now = timezone.now()
+        approval = StageApproval(
+            opportunity=opportunity,
+            to_stage=to_stage,
+            risk=risk[:500],
+            requested_by=by,
+            reason=approval_reason.strip(),
+            status=ApprovalStatus.APPROVED,
+            decided_by=by,
+            decided_at=now,
+            decision_note=approval_reason.strip(),
+        )
+        approval.full_clean()
+        approval.save()
+        return approval
+    pending = (
+        StageApproval.objects.filter(
+            opportunity=opportunity, to_stage=to_stage, status=ApprovalStatus.PENDING
+        ).first()
+        if opportunity.pk is not None
+        else None
+    )
+    raise ApplicationError(
+        risk,
+        code="approval_required",
+        extra={
+            "approval_reason": risk,
+            "can_approve": manager,
+            "pending_approval": pending.pk if pending else None,
+        },
+    )
+
+
+def _notify(approval: StageApproval, kind: str, recipients) -> None:
+    from visits.models import Notification
+    from visits.reminders import insert_new
+
+    today = timezone.localdate()
+    insert_new(
+        [
+            Notification(
+                recipient=user,
+                kind=kind,
+                object_key=f"approval:{approval.pk}",
+                due_date=today,
+                account_id=approval.opportunity.account_id,
+            )
+            for user in recipients
+            if user is not None and user.is_active
+        ]
+    )
+
+
+@transaction.atomic
+def approval_request(
+    *, opportunity: Opportunity, to_stage: Stage, by: User, reason: str
+) -> StageApproval:
+    """The rep asks a manager to approve the move to `to_stage`, saying why."""
+    if not accounts_visible_to(by).filter(pk=opportunity.account_id).exists():
+        raise ApplicationError(_("You cannot work deals at this account."), code="not_found")
+    if to_stage.pk == opportunity.stage_id:
+        raise ApplicationError(
+            _("The deal is already in %(stage)s.") % {"stage": to_stage}, code="invalid"
+        )
+    risk = closing_gate_reason(opportunity, to_stage)
+    if risk is None:
+        raise ApplicationError(
+            _("Moving this deal to %(stage)s needs no approval: move it.") % {"stage": to_stage},
+            code="approval_not_needed",
+        )
+    pending = StageApproval.objects.filter(
+        opportunity=opportunity, to_stage=to_stage, status=ApprovalStatus.PENDING
+    ).first()
+    if pending is not None:
+        raise ApplicationError(
+            _("A request to move this deal to %(stage)s is already waiting for a manager.")
+            % {"stage": to_stage},
+            code="approval_pending",
+            extra={"pending_approval": pending.pk},
+        )
+    approval = StageApproval(
+        opportunity=opportunity,
+        to_stage=to_stage,
+        risk=risk[:500],
+        requested_by=by,
+        reason=(reason or "").strip(),
+    )
+    approval.full_clean()
+    approval.save()
+    _notify(approval, KIND_REQUESTED, [m for m in approvers_of(opportunity) if m.pk != by.pk])
+    return approval
+
+
+def _check_decider(approval: StageApproval, by: User) -> None:
+    if approval.status != ApprovalStatus.PENDING:
+        raise ApplicationError(
+            _("This request was decided already (%(status)s).")
+            % {"status": approval.get_status_display()},
+            code="approval_decided",
+        )
+    if not can_approve(by, approval.opportunity):
+        raise ApplicationError(
+            _("Only a manager of the deal owner's team can decide this request."),
+            code="permission_denied",
+        )
+
+
+def _decide(approval: StageApproval, *, by: User, status: str, note: str) -> None:
+    approval.status = status
+    approval.decided_by = by
+    approval.decided_at = timezone.now()
+    approval.decision_note = (note or "").strip()
+    approval.full_clean()
+    approval.save()
+    _notify(approval, KIND_DECIDED, [approval.requested_by])
+
+
+@transaction.atomic
+def approval_approve(*, approval: StageApproval, by: User, note: str = "") -> StageApproval:
+    """Approve, then move the deal (its exit criteria still apply: when the move is
+    refused for them, the approval stands and the rep moves the deal once they are
+    ticked). Closing as won still needs the close reason: then the rep closes it."""
+    from .services import opportunity_move_stage
+
+    _check_decider(approval, by)
+    _decide(approval, by=by, status=ApprovalStatus.APPROVED, note=note)
+    opportunity = approval.opportunity
+    stage = approval.to_stage
+    if opportunity.stage_id != stage.pk and not (stage.is_closed and not opportunity.close_reason):
+        try:
+            with transaction.atomic():
+                opportunity_move_stage(opportunity=opportunity, to_stage=stage, by=by)
+        except (ApplicationError, ValidationError):
+            opportunity.refresh_from_db()
+    return approval
+
+
+@transaction.atomic
+def approval_reject(*, approval: StageApproval, by: User, note: str) -> StageApproval:
+    """Refuse the move; the note (required) tells the rep why."""
+    _check_decider(approval, by)
+    if not (note or "").strip():
+        raise ApplicationError(
+            _("Say why the move is rejected, so the rep knows what to do."),
+            code="invalid",
+            extra={"field": "note"},
+        )
+    _decide(approval, by=by, status=ApprovalStatus.REJECTED, note=note)
+    return approval
+
+
+# --- reads -----------------------------------------------------------------------------
+
+
+def approvals_visible_to(user) -> QuerySet[StageApproval]:
+    """Requests on deals at the accounts `user` can see (live deals only)."""
+    return StageApproval.objects.filter(
+        opportunity__account__in=accounts_visible_to(user).values("pk"),
+        opportunity__deleted_at__isnull=True,
+    )
+
+
+def pending_for_manager(user) -> QuerySet[StageApproval]:
+    """The pending requests `user` may decide: on deals whose owner, or whose account's
+    owner, is on a team they manage (a superuser: all they see)."""
+    pending = approvals_visible_to(user).filter(status=ApprovalStatus.PENDING)
+    if not user.is_superuser:
+        pending = pending.filter(
+            Q(opportunity__owner__sales_team__manager=user)
+            | Q(opportunity__account__owner__sales_team__manager=user)
+        )
+    return pending.select_related(
+        "opportunity__account", "opportunity__stage", "to_stage", "requested_by"
+    ).order_by("created_at", "pk")
+
+
+def approval_path(notification) -> str:
+    """Where an approval notification points: the request on its deal's page."""
+    pk = notification.object_key.removeprefix("approval:")
+    return reverse("opportunities:approval", args=[int(pk)]) if pk.isdigit() else "/"
+
+
+def approval_text(notification) -> str:
+    if notification.kind == KIND_REQUESTED:
+        return _("A deal at %(account)s waits for your approval to move to a closing stage.") % {
+            "account": notification.account.name
+        }
+    return _("Your request to move a deal at %(account)s was decided: see the deal.") % {
+        "account": notification.account.name
+    }
+
+
+def days_waiting(approval: StageApproval, today: datetime.date | None = None) -> int:
+    today = today or timezone.localdate()
+    return (today - timezone.localdate(approval.created_at)).days

@@ -1,0 +1,444 @@
+"""The approval gate: a closing move at an account whose money is at risk needs a
+manager's approval with a reason (opportunities/approvals.py, scoring's money gate)."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from keyaccounts.exceptions import ApplicationError
+from keyaccounts.history.timeline import record_timeline
+from opportunities import approvals, gates, services
+from opportunities.models import ApprovalStatus, StageApproval
+from opportunities.tests.factories import OpportunityFactory, default_stages
+from scoring.models import MonthlySales
+from visits.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stages(db):
+    return default_stages()
+
+
+def month(back: int) -> datetime.date:
+    first = timezone.localdate().replace(day=1)
+    for _ in range(back):
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    return first
+
+
+def over_limit(account):
+    """¥200 owed, limit ¥100; none overdue (this month's sales)."""
+    account.credit_limit = Decimal(100)
+    account.save()
+    MonthlySales.objects.create(account=account, month=month(0), sales=200, receivables=200)
+
+
+def deal_at_bid(personas, stages, account=None):
+    """A deal of alice's in the bid stage, its bid outcomes ticked: ready to move on."""
+    deal = OpportunityFactory(
+        account=account or personas.account, stage=stages["bid"], probability=60
+    )
+    for criterion in stages["bid"].criteria.all():
+        services.criterion_set(
+            opportunity=deal, criterion=criterion, checked=True, by=personas.alice
+        )
+    deal.refresh_from_db()
+    return deal
+
+
+def test_closing_stages_are_won_and_the_one_before_it(stages):
+    assert gates.closing_stage_ids() == {stages["negotiation"].pk, stages["won"].pk}
+
+
+def test_a_rep_is_refused_with_the_reason(personas, stages):
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    with pytest.raises(ApplicationError) as refused:
+        services.opportunity_move_stage(
+            opportunity=deal, to_stage=stages["negotiation"], by=personas.alice
+        )
+    assert refused.value.code == "approval_required"
+    assert refused.value.message == (
+        "Alice's Customer Co is over its credit limit (¥200 owed, limit ¥100): "
+        "a manager must approve this move."
+    )
+    deal.refresh_from_db()
+    assert deal.stage == stages["bid"]
+
+
+def test_money_over_90_days_also_gates_and_other_moves_do_not(personas, stages):
+    account = personas.account
+    MonthlySales.objects.create(account=account, month=month(8), sales=50, receivables=50)
+    deal = deal_at_bid(personas, stages)
+    with pytest.raises(ApplicationError, match="over 90 days overdue"):
+        services.opportunity_move_stage(
+            opportunity=deal, to_stage=stages["negotiation"], by=personas.alice
+        )
+    # Back to an earlier stage, or lost: no gate.
+    services.opportunity_move_stage(
+        opportunity=deal, to_stage=stages["solution"], by=personas.alice
+    )
+    services.opportunity_move_stage(
+        opportunity=deal, to_stage=stages["lost"], by=personas.alice, close_reason="Price"
+    )
+
+
+def test_an_account_without_money_risk_moves_freely(personas, stages):
+    deal = deal_at_bid(personas, stages)
+    services.opportunity_move_stage(
+        opportunity=deal, to_stage=stages["negotiation"], by=personas.alice
+    )
+    assert deal.stage == stages["negotiation"]
+    assert not StageApproval.objects.exists()
+
+
+def test_request_approve_moves_and_the_history_shows_the_reason(personas, stages):
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    approval = approvals.approval_request(
+        opportunity=deal,
+        to_stage=stages["negotiation"],
+        by=personas.alice,
+        reason="They agreed to pay ¥150 by Friday",
+    )
+    assert approval.status == ApprovalStatus.PENDING
+    assert "over its credit limit" in approval.risk
+    asked = Notification.objects.get(kind="approval_requested")
+    assert (asked.recipient, asked.account) == (personas.manager, personas.account)
+    # Still refused while waiting; a second request is refused too.
+    with pytest.raises(ApplicationError):
+        services.opportunity_move_stage(
+            opportunity=deal, to_stage=stages["negotiation"], by=personas.alice
+        )
+    with pytest.raises(ApplicationError) as again:
+        approvals.approval_request(
+            opportunity=deal, to_stage=stages["negotiation"], by=personas.alice, reason="x"
+        )
+    assert again.value.code == "approval_pending"
+    # Only a manager of the team decides.
+    for outsider in (personas.bob, personas.other_manager):
+        with pytest.raises(ApplicationError):
+            approvals.approval_approve(approval=approval, by=outsider)
+
+    approvals.approval_approve(approval=approval, by=personas.manager, note="OK, watch it")
+
+    deal.refresh_from_db()
+    assert deal.stage == stages["negotiation"]
+    approval.refresh_from_db()
+    assert (approval.status, approval.decided_by) == (ApprovalStatus.APPROVED, personas.manager)
+    told = Notification.objects.get(kind="approval_decided")
+    assert told.recipient == personas.alice
+    entries = record_timeline(deal, user=personas.manager)
+    part = [e for e in entries if e.object_type == "opportunities.stageapproval"]
+    assert [e.action for e in part] == ["changed", "created"]
+    created = {c.field: c.new_display for c in part[1].changes}
+    assert created["reason"] == "They agreed to pay ¥150 by Friday"
+    decided = {c.field: c.new_display for c in part[0].changes}
+    assert decided["status"] == "Approved"
+    assert decided["decision_note"] == "OK, watch it"
+    # The move itself is in the deal's history too, after the approval.
+    assert any(
+        c.field == "stage" and c.new_display == str(stages["negotiation"])
+        for e in entries
+        for c in e.changes
+    )
+
+
+def test_a_manager_moves_with_a_reason_and_the_approval_is_recorded(personas, stages):
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    with pytest.raises(ApplicationError) as refused:
+        services.opportunity_move_stage(
+            opportunity=deal, to_stage=stages["negotiation"], by=personas.manager
+        )
+    assert refused.value.extra["can_approve"] is True
+    services.opportunity_move_stage(
+        opportunity=deal,
+        to_stage=stages["negotiation"],
+        by=personas.manager,
+        approval_reason="Guaranteed by the parent company",
+    )
+    assert deal.stage == stages["negotiation"]
+    approval = StageApproval.objects.get()
+    assert approval.status == ApprovalStatus.APPROVED
+    assert approval.requested_by == approval.decided_by == personas.manager
+    assert approval.reason == "Guaranteed by the parent company"
+
+
+def test_a_rep_giving_a_reason_is_still_refused(personas, stages):
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    with pytest.raises(ApplicationError):
+        services.opportunity_move_stage(
+            opportunity=deal,
+            to_stage=stages["negotiation"],
+            by=personas.alice,
+            approval_reason="I say so",
+        )
+    assert not StageApproval.objects.exists()
+
+
+def test_rejected_needs_a_note_and_keeps_the_deal(personas, stages):
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    approval = approvals.approval_request(
+        opportunity=deal, to_stage=stages["negotiation"], by=personas.alice, reason="Please"
+    )
+    with pytest.raises(ApplicationError):
+        approvals.approval_reject(approval=approval, by=personas.manager, note=" ")
+    approvals.approval_reject(approval=approval, by=personas.manager, note="Collect first")
+    approval.refresh_from_db()
+    assert approval.status == ApprovalStatus.REJECTED
+    deal.refresh_from_db()
+    assert deal.stage == stages["bid"]
+    with pytest.raises(ApplicationError):
+        services.opportunity_move_stage(
+            opportunity=deal, to_stage=stages["negotiation"], by=personas.alice
+        )
+    with pytest.raises(ApplicationError) as decided:
+        approvals.approval_approve(approval=approval, by=personas.manager)
+    assert decided.value.code == "approval_decided"
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def test_the_move_page_sends_the_rep_to_request_approval(personas, stages, login):
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    client = login(personas.alice)
+    moved = client.post(
+        reverse("opportunities:move", args=[deal.pk]), {"stage": stages["negotiation"].pk}
+    )
+    assert moved.status_code == 302
+    assert reverse("opportunities:approval_request", args=[deal.pk]) in moved["Location"]
+    page = client.get(moved["Location"])
+    html = page.content.decode()
+    assert "Request approval" in html and "over its credit limit" in html
+    empty = client.post(moved["Location"], {"stage": stages["negotiation"].pk})
+    assert empty.status_code == 200
+    assert "Say why the deal should move" in empty.content.decode()
+    asked = client.post(
+        moved["Location"], {"stage": stages["negotiation"].pk, "reason": "Payment plan"}
+    )
+    assert asked.status_code == 302
+    approval = StageApproval.objects.get()
+    # The manager's list, the deal's section with the forms, the notification's link.
+    manager = login(personas.manager)
+    listed = manager.get(reverse("opportunities:approvals")).content.decode()
+    assert "Payment plan" in listed
+    detail = manager.get(deal.get_absolute_url()).content.decode()
+    assert 'id="approvals"' in detail and "Approve and move" in detail
+    note = Notification.objects.get(kind="approval_requested")
+    assert manager.get(reverse("opportunities:approval", args=[approval.pk])).status_code == 302
+    assert str(approval.pk) in approvals.approval_path(note)
+    done = manager.post(reverse("opportunities:approval_decide", args=[approval.pk, "approve"]))
+    assert done.status_code == 302
+    deal.refresh_from_db()
+    assert deal.stage == stages["negotiation"]
+    # The rep sees the status, without the forms; another team sees nothing.
+    rep = login(personas.alice).get(deal.get_absolute_url()).content.decode()
+    assert "Approved" in rep and "Approve and move" not in rep
+    outsider = login(personas.charlie)
+    assert outsider.get(reverse("opportunities:approval", args=[approval.pk])).status_code == 404
+    assert (
+        outsider.post(
+            reverse("opportunities:approval_decide", args=[approval.pk, "reject"]),
+            {"note": "no"},
+        ).status_code
+        == 404
+    )
+
+
+def test_a_manager_approves_and_moves_on_the_request_page(personas, stages, login):
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    client = login(personas.manager)
+    url = reverse("opportunities:approval_request", args=[deal.pk])
+    assert "Approve and move" in client.get(url).content.decode()
+    client.post(url, {"stage": stages["negotiation"].pk, "reason": "Guarantee signed"})
+    deal.refresh_from_db()
+    assert deal.stage == stages["negotiation"]
+
+
+# --- the API ---------------------------------------------------------------------------------
+
+
+def test_api_move_answers_409_then_request_and_approve(personas, stages, api):
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    rep = api(personas.alice)
+    refused = rep.patch(f"/api/v1/opportunities/{deal.pk}/", {"stage": stages["negotiation"].pk})
+    assert refused.status_code == 409
+    body = refused.json()
+    assert body["code"] == "approval_required"
+    assert "over its credit limit" in body["approval_reason"]
+    assert body["errors"]["stage"] == [body["detail"]]
+
+    bad = rep.post("/api/v1/approvals/", {"opportunity": deal.pk, "to_stage": 99999})
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) >= {"to_stage", "reason"}
+    asked = rep.post(
+        "/api/v1/approvals/",
+        {"opportunity": deal.pk, "to_stage": stages["negotiation"].pk, "reason": "Plan"},
+    )
+    assert asked.status_code == 201, asked.json()
+    aid = asked.json()["id"]
+    assert asked.json()["status"] == "pending"
+    again = rep.post(
+        "/api/v1/approvals/",
+        {"opportunity": deal.pk, "to_stage": stages["negotiation"].pk, "reason": "Plan"},
+    )
+    assert again.status_code == 409 and again.json()["code"] == "approval_pending"
+
+    assert rep.post(f"/api/v1/approvals/{aid}/approve/").status_code == 403
+    assert api(personas.charlie).post(f"/api/v1/approvals/{aid}/approve/").status_code == 404
+    listed = api(personas.manager).get("/api/v1/approvals/?status=pending").json()
+    assert [row["id"] for row in listed["results"]] == [aid]
+    approved = api(personas.manager).post(f"/api/v1/approvals/{aid}/approve/", {"note": "ok"})
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    deal.refresh_from_db()
+    assert deal.stage == stages["negotiation"]
+
+
+def test_api_reject_needs_a_note(personas, stages, api):
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    aid = (
+        api(personas.alice)
+        .post(
+            "/api/v1/approvals/",
+            {"opportunity": deal.pk, "to_stage": stages["negotiation"].pk, "reason": "Plan"},
+        )
+        .json()["id"]
+    )
+    manager = api(personas.manager)
+    assert manager.post(f"/api/v1/approvals/{aid}/reject/").status_code == 400
+    assert manager.post(f"/api/v1/approvals/{aid}/reject/", {"note": "No"}).status_code == 200
+
+
+# --- imports and new deals -----------------------------------------------------------------
+
+
+def run_import(kind, rows, by):
+    from keyaccounts.tests.imports_files import csv_file, import_file
+
+    return import_file(kind, csv_file(rows), by)
+
+
+def test_an_import_cannot_move_a_deal_past_the_gate_without_approval(personas, stages):
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    deal.external_id = "D-9"
+    deal.save()
+    rows = [
+        ["Account", "External ID", "Name", "Amount", "Expected close date", "Stage"],
+        [personas.account.name, "D-9", deal.name, 500000, "2030-06-30", "Negotiation"],
+    ]
+    result = run_import("opportunities", rows, personas.alice)
+    [row] = result.rows
+    assert row.status == "error"
+    assert "over its credit limit" in row.problems[0].message
+    deal.refresh_from_db()
+    assert deal.stage == stages["bid"]
+    # Approved on the deal's page: the same file goes through.
+    approval = approvals.approval_request(
+        opportunity=deal, to_stage=stages["negotiation"], by=personas.alice, reason="Plan"
+    )
+    approvals.approval_reject(approval=approval, by=personas.manager, note="Not yet")
+    assert run_import("opportunities", rows, personas.alice).rows[0].status == "error"
+    StageApproval.objects.create(
+        opportunity=deal,
+        to_stage=stages["negotiation"],
+        requested_by=personas.alice,
+        reason="Plan",
+        status=ApprovalStatus.APPROVED,
+        decided_by=personas.manager,
+    )
+    assert run_import("opportunities", rows, personas.alice).rows[0].status == "update"
+    deal.refresh_from_db()
+    assert deal.stage == stages["negotiation"]
+
+
+def test_a_deal_cannot_be_opened_as_won_at_an_account_at_risk(personas, stages):
+    over_limit(personas.account)
+    with pytest.raises(ApplicationError) as refused:
+        services.opportunity_create(
+            by=personas.alice,
+            account=personas.account,
+            stage=stages["won"],
+            name="Done deal",
+            amount=100,
+            expected_close_date=timezone.localdate(),
+            close_reason="Signed",
+        )
+    assert refused.value.code == "approval_required"
+
+
+def test_terms_and_limit_come_in_by_the_account_import_in_chinese(personas):
+    rows = [
+        ["客户名称", "账期", "信用额度"],
+        [personas.account.name, 45, "1,000,000"],
+    ]
+    result = run_import("accounts", rows, personas.alice)
+    assert [r.status for r in result.rows] == ["update"], [
+        (p.column, p.message) for r in result.rows for p in r.problems
+    ]
+    personas.account.refresh_from_db()
+    assert personas.account.payment_terms_days == 45
+    assert personas.account.credit_limit == Decimal(1000000)
+
+
+def test_the_deal_page_warns_and_my_week_lists_what_waits(personas, stages, login):
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    html = login(personas.alice).get(deal.get_absolute_url()).content.decode()
+    assert 'data-flag="money"' in html and "Request approval" in html
+    assert "over its credit limit" in html
+    approvals.approval_request(
+        opportunity=deal, to_stage=stages["negotiation"], by=personas.alice, reason="Plan"
+    )
+    week = login(personas.manager).get(reverse("visits:my_week")).content.decode()
+    assert 'id="approvals-waiting"' in week and deal.name in week
+    other = login(personas.other_manager).get(reverse("visits:my_week")).content.decode()
+    assert 'id="approvals-waiting"' not in other
+
+
+def test_the_deal_section_costs_the_same_with_more_requests(
+    personas, stages, django_assert_num_queries
+):
+    from django.test import RequestFactory
+
+    from opportunities.approval_views import deal_approvals_section
+
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    request = RequestFactory().get("/")
+    request.user = personas.manager
+
+    def make(n):
+        for i in range(n):
+            StageApproval.objects.create(
+                opportunity=deal,
+                to_stage=stages["won"] if i % 2 else stages["negotiation"],
+                requested_by=personas.alice,
+                reason=f"Plan {i}",
+                status=ApprovalStatus.REJECTED,
+            )
+
+    make(1)
+    deal = type(deal).objects.select_related("account", "stage").get(pk=deal.pk)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        assert deal_approvals_section(request, opportunity=deal)["rows"]
+    make(8)
+    with CaptureQueriesContext(connection) as many:
+        assert len(deal_approvals_section(request, opportunity=deal)["rows"]) == 9
+    assert len(many.captured_queries) == len(few.captured_queries)
