@@ -1,12 +1,15 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.admin import HistoryAdmin
 from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
 
 from . import services
+from .groups import check_cycle
 from .models import (
     Account,
     AccountAccess,
@@ -74,13 +77,28 @@ class ContactInline(admin.TabularInline):
     can_delete = False  # a contact is deleted on its own page, into the recycle bin
 
 
+class AccountAdminForm(forms.ModelForm):
+    """The admin's account form: a parent company that would make a cycle is refused
+    with the reason (accounts.groups), as the pages and the API refuse it."""
+
+    def clean_parent(self):
+        parent = self.cleaned_data.get("parent")
+        if parent is not None and parent.pk != self.instance.parent_id:
+            try:
+                check_cycle(account=self.instance, parent=parent)
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return parent
+
+
 @admin.register(Account)
 class AccountAdmin(RecycleBinAdminMixin, HistoryAdmin):
+    form = AccountAdminForm
     list_display = ["name", "industry", "region", "status", "owner", "credit_rating", "updated_at"]
     list_filter = ["status", "industry", "credit_rating", "growth_potential", "owner__sales_team"]
     list_select_related = ["owner"]
     search_fields = ["name", "external_id", "region"]
-    autocomplete_fields = ["owner"]
+    autocomplete_fields = ["owner", "parent"]
     readonly_fields = ["version", "created_at", "updated_at"]
     inlines = [TeamMemberInline, ContactInline, CompetitorInline]
     show_full_result_count = False  # a COUNT(*) over 100,000 rows on every page is waste
@@ -145,3 +163,6 @@ class AccountAccessAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from .policy import admin as policy_admin  # noqa: E402, F401  (the service policy)

@@ -8,4 +8,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # The access table's receivers: every save of a row the visibility rule reads.
-        from . import access  # noqa: F401
+        # Group customers: the account page's and the dashboard's group sections, and
+        # letting subsidiaries go before the recycle bin purges their parent.
+        from . import access, group_views  # noqa: F401
+
+        group_views.register()

@@ -7,6 +7,7 @@ function so "what is missing or dangerous" means the same everywhere.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from .models import VETO_ROLES, Attitude, BuyingRole
@@ -28,6 +29,10 @@ class BuyingCenter:
     others: list = field(default_factory=list)
     coaches: list = field(default_factory=list)
     flags: list = field(default_factory=list)
+    # People move: role ("decider", "evaluator", "coach") -> the contact who left it last,
+    # and those of them whose role nobody active holds now (the account's red flag).
+    left: dict = field(default_factory=dict)
+    key_person_gaps: list = field(default_factory=list)
 
     @property
     def roles(self):
@@ -39,17 +44,40 @@ class BuyingCenter:
         return [f for f in self.flags if f.severity == "danger"]
 
 
+LEFT_ROLE_LABELS = {
+    BuyingRole.DECIDER: _("Decider"),
+    BuyingRole.EVALUATOR: _("Evaluator"),
+    "coach": _("Coach"),
+}
+
+
+def _note_left(center: BuyingCenter, contact) -> None:
+    """Keep the contact who left a key role last (needs `left_on`; None: not known)."""
+    left_on = getattr(contact, "left_on", None)
+    if left_on is None:
+        return
+    roles = [contact.buying_role] if contact.buying_role in LEFT_ROLE_LABELS else []
+    if contact.is_coach:
+        roles.append("coach")
+    for role in roles:
+        known = center.left.get(role)
+        if known is None or known.left_on < left_on:
+            center.left[role] = contact
+
+
 def assess_buying_center(contacts: Iterable) -> BuyingCenter:
     """Group active contacts by buying role and flag the gaps and the dangers.
 
     Each contact needs `buying_role`, `is_coach`, `attitude` and `is_active`.
-    Flags: no decider, no coach (danger); another of the four roles unfilled
-    (warning); an opponent holding a veto role (danger); the decider's attitude
-    unknown (warning).
+    Flags: a decider, evaluator or coach who left (`left_on`) and nobody active in the
+    role since ("key_person_left", danger, first); no decider, no coach (danger);
+    another of the four roles unfilled (warning); an opponent holding a veto role
+    (danger); the decider's attitude unknown (warning).
     """
     center = BuyingCenter(by_role={role.value: [] for role in MAP_ROLES})
     for contact in contacts:
         if not contact.is_active:
+            _note_left(center, contact)
             continue
         if contact.buying_role in center.by_role:
             center.by_role[contact.buying_role].append(contact)
@@ -59,6 +87,28 @@ def assess_buying_center(contacts: Iterable) -> BuyingCenter:
             center.coaches.append(contact)
 
     flags = center.flags
+    # People move (人事变动): a key role emptied by someone leaving, first and in words.
+    for role, filled in (
+        (BuyingRole.DECIDER, center.by_role[BuyingRole.DECIDER]),
+        (BuyingRole.EVALUATOR, center.by_role[BuyingRole.EVALUATOR]),
+        ("coach", center.coaches),
+    ):
+        gone = center.left.get(role)
+        if gone is not None and not filled:
+            center.key_person_gaps.append(gone)
+            flags.append(
+                Flag(
+                    "key_person_left",
+                    "danger",
+                    _("%(role)s: none since %(name)s left on %(date)s.")
+                    % {
+                        "role": LEFT_ROLE_LABELS[role],
+                        "name": gone.name,
+                        "date": date_format(gone.left_on, "DATE_FORMAT"),
+                    },
+                    gone,
+                )
+            )
     if not center.by_role[BuyingRole.DECIDER]:
         flags.append(Flag("no_decider", "danger", _("No contact in the decider role.")))
     if not center.coaches:

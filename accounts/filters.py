@@ -21,17 +21,20 @@ from django.utils.translation import gettext_lazy as _
 from opportunities.models import Stage
 from scoring.inputs import open_opportunities
 from scoring.models import Grade
+from scoring.money import MONEY_FILTER_CHOICES, money_filter
 from scoring.selectors import accounts_moved, grade_filter, top_accounts
 from visits.selectors import accounts_with_lapsed_contact
 
+from .groups import group_members
 from .models import Account, AccountStatus, Contact, Industry, SalesTeam
-from .picker import UserPickerFilter
-from .selectors import regions_of, teams_of, users_pickable_by
+from .picker import AccountPickerFilter, UserPickerFilter
+from .selectors import accounts_visible_to, regions_of, teams_of, users_pickable_by
 
 GAP_CHOICES = [
     ("no_decider", _("No decider")),
     ("no_coach", _("No coach")),
     ("lapsed", _("No contact within its rhythm")),
+    ("key_person_left", _("Key person left, role unfilled")),  # 人事变动
 ]
 
 UNGRADED = "none"  # the `grade` and `moved` value for an account not graded (yet)
@@ -43,12 +46,16 @@ TOP = {
     "sales1": ("sales_12m", 1),
     "receivables5": ("receivables", 5),
     "receivables1": ("receivables", 1),
+    "overdue5": ("money_overdue", 5),
+    "overdue1": ("money_overdue", 1),
 }
 TOP_CHOICES = [
     ("sales5", _("Top 5 by sales, last 12 months")),
     ("sales1", _("Top account by sales, last 12 months")),
     ("receivables5", _("Top 5 by receivables")),
     ("receivables1", _("Top account by receivables")),
+    ("overdue5", _("Top 5 by overdue receivables")),
+    ("overdue1", _("Top account by overdue receivables")),
 ]
 
 
@@ -157,6 +164,12 @@ class AccountFilter(django_filters.FilterSet):
         label=_("Owner"), queryset=lambda request: users_pickable_by(request.user)
     )
     region = django_filters.ChoiceFilter(label=_("Region"), choices=[])
+    # Group customers: the account picked (one the user sees) and all its subsidiaries.
+    group = AccountPickerFilter(
+        label=_("Group"),
+        queryset=lambda request: accounts_visible_to(request.user),
+        method="filter_group",
+    )
     stage = django_filters.ChoiceFilter(
         label=_("Has an open deal at stage"), choices=[], method="filter_stage"
     )
@@ -173,6 +186,10 @@ class AccountFilter(django_filters.FilterSet):
     )
     top = django_filters.ChoiceFilter(
         label=_("Largest accounts"), choices=TOP_CHOICES, method="filter_top"
+    )
+    # Money risk (scoring/money.py): overdue, over 90 days overdue, over the credit limit.
+    money = django_filters.ChoiceFilter(
+        label=_("Money risk"), choices=MONEY_FILTER_CHOICES, method="filter_money"
     )
     ordering = AccountOrderingFilter(
         label=_("Sort by"),
@@ -242,14 +259,22 @@ class AccountFilter(django_filters.FilterSet):
             return queryset.filter(has_decider=False)
         if value == "no_coach":
             return queryset.filter(has_coach=False)
+        if value == "key_person_left":
+            return queryset.filter(key_person_gap=True)
         if value == "lapsed":
             lapsed = accounts_with_lapsed_contact(user=None, now=timezone.now())
             return queryset.filter(pk__in=lapsed.values("pk"))
         return queryset
 
+    def filter_group(self, queryset, name, value):
+        return queryset.filter(pk__in=group_members(value.pk))
+
     def filter_moved(self, queryset, name, value):
         before, after = ("" if grade == UNGRADED else grade for grade in value.split(">", 1))
         return accounts_moved(queryset, before, after)
+
+    def filter_money(self, queryset, name, value):
+        return money_filter(queryset, value)
 
     def filter_top(self, queryset, name, value):
         return queryset  # applied last, in filter_queryset

@@ -5,8 +5,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Account, AccountCompetitor, AccountTeamRole, Contact, User
-from .picker import UserPickerField, keeping
-from .selectors import assignable_owners, can_reassign, users_pickable_by
+from .picker import AccountPickerField, UserPickerField, keeping
+from .selectors import accounts_visible_to, assignable_owners, can_reassign, users_pickable_by
 from .services import merge_fields
 
 
@@ -65,6 +65,7 @@ class AccountForm(DuplicateCheckMixin, VersionedForm):
                 "region",
                 "status",
                 "owner",
+                "parent",
                 "website",
                 "address",
                 "external_id",
@@ -85,6 +86,8 @@ class AccountForm(DuplicateCheckMixin, VersionedForm):
                 "inventory_cycle_days",
             ],
         ),
+        # Money risk (scoring/money.py): what was agreed with the customer. 账期 / 信用额度
+        (_("Money"), ["payment_terms_days", "credit_limit"]),
         (
             _("Sales information"),
             ["customer_markets", "logistics", "category_purchases", "our_share"],
@@ -97,12 +100,14 @@ class AccountForm(DuplicateCheckMixin, VersionedForm):
         model = Account
         fields = [
             "name", "credit_code", "industry", "region", "status", "owner", "website", "address",
+            "parent",
             "external_id", "employees", "annual_revenue", "annual_budget", "growth_potential",
             "credit_rating", "debt_to_asset_ratio", "net_profit_margin", "return_on_assets",
             "payment_cycle_days", "inventory_cycle_days",
             "customer_markets", "logistics", "category_purchases", "our_share",
             "purchase_cost_level", "technology_content", "policy_factors",
             "expected_sales", "expected_profit", "cost_to_serve", "notes",
+            "payment_terms_days", "credit_limit",
         ]  # fmt: skip
         widgets = {
             name: forms.Textarea(attrs={"rows": 3})
@@ -123,6 +128,25 @@ class AccountForm(DuplicateCheckMixin, VersionedForm):
         else:
             # Reps own what they create and cannot hand accounts on.
             del self.fields["owner"]
+        self._parent_field(user)
+
+    def _parent_field(self, user: User) -> None:
+        """Group customers: the parent company, picked by name among the user's visible
+        accounts (whether it makes a cycle is the service's to say, with the reason). A
+        parent the user cannot see is kept as it is, unnamed: the field is left out."""
+        parent_id = self.instance.parent_id
+        if parent_id is not None and not (
+            accounts_visible_to(user, deleted=True).filter(pk=parent_id).exists()
+        ):
+            del self.fields["parent"]
+            return
+        self.fields["parent"] = AccountPickerField(
+            label=capfirst(Account._meta.get_field("parent").verbose_name),
+            help_text=_("The group this customer belongs to (集团客户), if any."),
+            required=False,
+            # One in the recycle bin stays valid sent back untouched, as it is shown.
+            queryset=keeping(accounts_visible_to(user), [parent_id]),
+        )
 
     def sections(self):
         for title, names in self.SECTIONS:

@@ -590,3 +590,8 @@ def _identity(contact: Contact):
     """A contact's key in a reporting line: its id, or for one not saved yet (an import
     checks a file's new contacts before it writes them) the object itself."""
     return contact.pk if contact.pk is not None else id(contact)
+
+
+# The service policy by grade lives in its own module (accounts/policy/); imported here
+# so the app registry finds its models.
+from .policy.models import GradePolicy, PolicyGrade, ServicePolicy  # noqa: E402, F401

@@ -23,7 +23,9 @@ from keyaccounts.unchanged import same_as_stored
 
 from .access import access_refresh_for_accounts
 from .duplicates import normalize_credit_code, normalize_email, normalize_name, normalize_phone
+from .groups import check_merge_parent, check_parent
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact, User
+from .people_move import contacts_left, mark_left
 from .selectors import (
     account_duplicates,
     accounts_visible_to,
@@ -79,6 +81,8 @@ def account_create(
     owner = owner or by
     check_account_owner(by=by, owner=owner)
     account = Account(owner=owner, **fields)
+    if account.parent_id is not None:
+        check_parent(account=account, by=by)  # group customers: one the user sees, live
     _full_clean_account(account, by=by, confirm_duplicate=confirm_duplicate)
     account.save()
     return account
@@ -99,10 +103,17 @@ def account_update(
     if owner is not None:
         check_account_owner(by=by, owner=owner, account=account)
     stored = (account.name_key, account.credit_code)
+    parent_before = account.parent_id
     for name, value in fields.items():
         setattr(account, name, value)
     if account.keep_if_unchanged(expected_version=expected_version):
         return account  # read with remember_stored (a bulk upsert) and left as read
+    if account.parent_id != parent_before:
+        # A new parent company: one the user sees, live, not the account or below it
+        # (before the fields' checks, so an unknown id reads as one the user cannot see).
+        # The change counter's lock first, so two moves at once cannot make a cycle.
+        next_change_seq()
+        check_parent(account=account, by=by)
     renamed = (normalize_name(account.name), normalize_credit_code(account.credit_code) or None)
     _full_clean_account(
         account, by=by, confirm_duplicate=confirm_duplicate, check_duplicates=renamed != stored
@@ -150,6 +161,11 @@ def account_deleted_along(account: Account) -> list:
         account.visits.all(),
         account.opportunities.all(),
         account.development_records.all(),
+        account.review_meetings.all(),  # visits.reviews (issue 13)
+        account.review_follow_ups.all(),
+        account.plans.all(),  # scoring.plans (issue 13)
+        account.plan_actions.all(),
+        account.complaints.all(),  # visits.complaints (issue 13)
     ]
 
 
@@ -254,14 +270,19 @@ def contact_update(
     """Change a contact; a new phone number or email address is checked for duplicates
     as on create."""
     stored = _contact_keys(contact)
+    was_active = contact.is_active
     for name, value in fields.items():
         setattr(contact, name, value)
+    # People move: the day a contact leaves is kept (cleared if they come back).
+    left = mark_left(contact, was_active=was_active)
     if contact.keep_if_unchanged(expected_version=expected_version):
         return contact  # read with remember_stored (a bulk upsert) and left as read
     contact.full_clean()
     if not confirm_duplicate and _contact_keys(contact) != stored:
         _check_contact_duplicates(contact)
     contact.save(expected_version=expected_version)
+    if left:  # the reminder nudge for its account, queued for the commit
+        contacts_left.send(sender=Contact, account_ids={contact.account_id})
     return contact
 
 
@@ -574,6 +595,33 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
     for model in (Contact, Visit, Opportunity, DevelopmentRecord):
         rows = model.all_objects.select_for_update().filter(account=merged)
         _relink(list(rows), by=by, now=now, account=survivor)
+    # Complaints (visits.complaints, an app above this one: its model by the relation).
+    complaints = merged.complaints.model.all_objects.select_for_update().filter(account=merged)
+    _relink(list(complaints), by=by, now=now, account=survivor)
+    # Account plans (scoring.plans) and their actions follow; two live plans for one
+    # period cannot both be the survivor's: the user deletes one first.
+    plans = merged.plans.model.all_objects
+    overlap = plans.filter(
+        account=survivor,
+        deleted_at__isnull=True,
+        period_start__lte=OuterRef("period_end"),
+        period_end__gte=OuterRef("period_start"),
+    )
+    clash = plans.filter(account=merged, deleted_at__isnull=True).filter(Exists(overlap)).first()
+    if clash is not None:
+        raise ApplicationError(
+            _(
+                "Both accounts have an account plan for %(period)s: move one of them to the "
+                "recycle bin before merging."
+            )
+            % {"period": clash.period_label},
+            code="invalid",
+        )
+    _relink(
+        list(plans.select_for_update().filter(account=merged)), by=by, now=now, account=survivor
+    )
+    actions = merged.plan_actions.model.all_objects.select_for_update().filter(account=merged)
+    _relink(list(actions), by=by, now=now, account=survivor)
     _relink(
         list(
             AccountTeamMember.objects.filter(account=merged).exclude(
@@ -596,6 +644,13 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
     )
     if not Assessment.objects.filter(account=survivor).exists():
         Assessment.objects.filter(account=merged).update(account=survivor)
+
+    # Group customers: the merged company's subsidiaries (live or in the bin) are the
+    # survivor's now, each with a new version and a history entry; no cycle results.
+    check_merge_parent(survivor=survivor, merged=merged)
+    subsidiaries = Account.all_objects.select_for_update().filter(parent=merged)
+    subsidiaries = list(subsidiaries.exclude(pk=survivor.pk).order_by("pk"))
+    _relink(subsidiaries, by=by, now=now, parent=survivor)
 
     # Sales booked to either record are the company's sales: a month both have adds up.
     theirs = {row.month: row for row in MonthlySales.objects.filter(account=survivor)}
@@ -687,6 +742,9 @@ def contact_merge(*, survivor: Contact, merged: Contact, by: User, values: dict)
 
     reports = Contact.all_objects.filter(reports_to=merged).exclude(pk=survivor.pk)
     _relink(list(reports.order_by("pk")), by=by, now=now, reports_to=survivor)
+    # Complaints (visits.complaints, an app above this one: its model by the relation).
+    complained = merged.complaints.model.all_objects.filter(contact=merged).order_by("pk")
+    _relink(list(complained), by=by, now=now, contact=survivor)
 
     _finish_merge(survivor=survivor, merged=merged, by=by, now=now)
     return survivor

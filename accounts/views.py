@@ -19,6 +19,7 @@ from keyaccounts.paging import keyset_page
 from keyaccounts.recyclebin.pages import delete_page
 from opportunities.selectors import account_opportunities
 from scoring.models import Source, bilingual, pin_in_force
+from scoring.money import attach_money
 from scoring.specs import explained
 from visits.selectors import account_timeline
 
@@ -26,6 +27,7 @@ from . import services
 from .buying_center import assess_buying_center
 from .filters import AccountFilter, account_list_ordering
 from .forms import AccountForm, CompetitorForm, ContactForm, TeamMemberForm
+from .groups import PARENT_REFUSED
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact
 from .picker import SUGGESTIONS, person_labels, suggestion_labels
 from .selectors import (
@@ -58,6 +60,10 @@ def add_errors(form, exc: Exception) -> None:
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
+    elif (
+        isinstance(exc, ApplicationError) and exc.code == PARENT_REFUSED and "parent" in form.fields
+    ):
+        form.add_error("parent", exc.message)  # group customers: beside the parent field
     elif isinstance(exc, ApplicationError) and exc.code == "possible_duplicate":
         # The matches, with links and the "save anyway" checkbox (duplicate_warning.html).
         form.duplicates = {"message": exc.message, **exc.extra}
@@ -145,6 +151,7 @@ def account_list_view(request):
         # The contact count and the decider and coach flags for the page's rows only.
         ids_first=True,
     )
+    attach_money(page.object_list)  # overdue amounts and money flags: one query
     return render(
         request,
         "accounts/account_list.html",

@@ -375,6 +375,18 @@ CONTACT_RHYTHM_DAYS = {
     "C": envint("CONTACT_RHYTHM_C_DAYS", 60),
     "D": envint("CONTACT_RHYTHM_D_DAYS", 90),
 }
+# Working days (keyaccounts/workdays.py): comma-separated ISO dates. Holidays are
+# weekdays off; extra workdays are weekend dates worked instead (China's 调休).
+WORKDAY_HOLIDAYS = envlist("WORKDAY_HOLIDAYS", [])
+WORKDAY_EXTRA_WORKDAYS = envlist("WORKDAY_EXTRA_WORKDAYS", [])
+
+# Review meetings (visits/reviews): the account owner is reminded this many days ahead;
+# A accounts are reviewed half-yearly, B yearly (others are not listed as missing one).
+REVIEW_REMINDER_DAYS = envint("REVIEW_REMINDER_DAYS", 7)
+REVIEW_PERIOD_BY_GRADE = {"A": "half", "B": "year"}
+
+# Money risk (scoring/money.py): the payment terms of an account that has none set.
+DEFAULT_PAYMENT_TERMS_DAYS = envint("DEFAULT_PAYMENT_TERMS_DAYS", 30)
 
 # Scoring. A change queues the account's rescore after this many seconds, so a burst of
 # edits costs one run; every account is rescored nightly at SCORING_NIGHTLY_HOUR (local).

@@ -20,6 +20,10 @@ urlpatterns = [
     path("", include("visits.urls")),
     path("", include("opportunities.urls")),
     path("", include("scoring.urls")),
+    path("policy/", include("accounts.policy.views")),  # service policy by grade
+    path("", include("scoring.plans.urls")),  # account plans (issue 13)
+    path("", include("visits.reviews.urls")),  # review meetings (issue 13)
+    path("", include("visits.complaints.urls")),  # complaints in a closed loop (issue 13)
     path("recycle-bin/", include("keyaccounts.recyclebin.urls")),
     path("import/", include("keyaccounts.imports.urls")),
     path("export/", include("keyaccounts.exports.urls")),

@@ -12,6 +12,7 @@ from .models import (
     OpportunityContact,
     OpportunityTeamMember,
     Stage,
+    StageApproval,
     StageChange,
 )
 
@@ -120,3 +121,14 @@ class StageChangeAdmin(admin.ModelAdmin):
 class CriterionCheckAdmin(HistoryAdmin):
     list_display = ["opportunity", "criterion", "checked_by", "checked_at"]
     raw_id_fields = ["opportunity", "checked_by"]
+
+
+@admin.register(StageApproval)
+class StageApprovalAdmin(HistoryAdmin):
+    """Decisions are made on the deal's page (they move the deal); the admin reads."""
+
+    list_display = ["opportunity", "to_stage", "status", "requested_by", "decided_by", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["opportunity", "to_stage", "requested_by", "decided_by"]
+    raw_id_fields = ["opportunity", "requested_by", "decided_by"]
+    readonly_fields = ["created_at"]

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class OpportunitiesConfig(AppConfig):
     name = "opportunities"
     verbose_name = _("Opportunities")
+
+    def ready(self):
+        from . import approval_views
+
+        approval_views.register()
+        # The deal page's discount against its grade's ceiling (service policy).
+        from . import discount
+
+        discount.register()

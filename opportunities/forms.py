@@ -24,6 +24,7 @@ class OpportunityForm(VersionedForm):
                 "owner",
                 "amount",
                 "currency",
+                "discount_percent",
                 "expected_close_date",
                 "probability",
             ],
@@ -44,8 +45,9 @@ class OpportunityForm(VersionedForm):
     class Meta:
         model = Opportunity
         fields = [
-            "name", "kind", "owner", "amount", "currency", "expected_close_date", "probability",
-            "tender_published_on", "bid_submitted_on", "bid_opened_on", "bid_result",
+            "name", "kind", "owner", "amount", "currency", "discount_percent",
+            "expected_close_date", "probability", "tender_published_on", "bid_submitted_on",
+            "bid_opened_on", "bid_result",
             "close_reason", "description", "external_id",
         ]  # fmt: skip
         widgets = {

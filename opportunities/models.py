@@ -327,3 +327,76 @@ class StageChange(models.Model):
 
     def __str__(self):
         return f"{self.opportunity}: {self.from_stage} → {self.to_stage}"
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a manager")  # 待审批
+    APPROVED = "approved", _("Approved")  # 已批准
+    REJECTED = "rejected", _("Rejected")  # 已驳回
+
+
+class StageApproval(models.Model):
+    """A manager's approval to move a deal to a closing stage or won at an account whose
+    money is at risk (`opportunities.gates`): asked by the rep with a reason, decided by
+    a manager of the owner's team with a note; a manager moving the deal records one
+    approved at once. Its history is part of the deal's timeline."""
+
+    opportunity = models.ForeignKey(
+        Opportunity,
+        verbose_name=_("opportunity"),
+        on_delete=models.CASCADE,
+        related_name="approvals",
+    )
+    to_stage = models.ForeignKey(
+        Stage, verbose_name=_("to stage"), on_delete=models.PROTECT, related_name="+"
+    )
+    # What the gate said when it was asked: the risk the manager is accepting.
+    risk = models.CharField(_("risk"), max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.TextField(_("why the move should go ahead"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ApprovalStatus.choices,
+        default=ApprovalStatus.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("manager's note"), blank=True)
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True)
+
+    history = tracked()
+
+    class Meta:
+        verbose_name = _("stage approval")
+        verbose_name_plural = _("stage approvals")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "to_stage"],
+                condition=models.Q(status="pending"),
+                name="one_pending_approval_per_deal_stage",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at", "id"], name="approval_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.opportunity} → {self.to_stage} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("opportunities:detail", args=[self.opportunity_id]) + "#approvals"

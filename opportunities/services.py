@@ -19,6 +19,7 @@ from keyaccounts.recyclebin.services import record_restore, soft_delete
 from keyaccounts.text import has_control_characters
 from keyaccounts.unchanged import same_as_stored
 
+from .approvals import gate_check
 from .models import (
     CriterionCheck,
     ExitCriterion,
@@ -71,6 +72,8 @@ def opportunity_create(
     _check_account(by, account)
     opportunity = opportunity_build(by=by, account=account, stage=stage, owner=owner, **fields)
     stage = opportunity.stage
+    if stage.is_won:  # a deal opened as won at an account at risk: the approval gate
+        gate_check(opportunity=opportunity, to_stage=stage, by=by)
     opportunity.full_clean()
     opportunity.save()
     StageChange.objects.create(
@@ -123,6 +126,7 @@ def opportunity_update(
                 ticked = None
                 if checked_criteria is not None:
                     ticked = {criterion.pk for criterion in checked_criteria}
+                gate_check(opportunity=opportunity, to_stage=stage, by=by)
                 _prepare_move(opportunity, stage, None, ticked=ticked)
             _save_with_parts(
                 opportunity,
@@ -278,15 +282,19 @@ def opportunity_move_stage(
     by: User,
     close_reason: str | None = None,
     expected_version: int | None = None,
+    approval_reason: str | None = None,
 ) -> Opportunity:
     """Move a deal to another stage, recording who moved it, when and from where.
 
     Forward moves need the exit criteria of every stage passed; closing (won or lost)
-    needs the reason; reopening a closed deal clears its close date.
+    needs the reason; reopening a closed deal clears its close date. A move to a
+    closing stage at an account a gate flags needs a manager's approval
+    (`opportunities.approvals.gate_check`; `approval_reason`: a manager's own).
     """
     from_stage = opportunity.stage
     if to_stage.pk == from_stage.pk:
         return opportunity
+    gate_check(opportunity=opportunity, to_stage=to_stage, by=by, approval_reason=approval_reason)
     _prepare_move(opportunity, to_stage, close_reason)
     opportunity.full_clean()
     opportunity.save(expected_version=expected_version)

@@ -2,7 +2,7 @@ from django.urls import path
 
 from keyaccounts.history.views import opportunity_history_view
 
-from . import views
+from . import approval_views, views
 
 app_name = "opportunities"
 
@@ -14,6 +14,18 @@ urlpatterns = [
         name="create",
     ),
     path("pipeline/<int:pk>/", views.opportunity_detail_view, name="detail"),
+    path("pipeline/approvals/", approval_views.approvals_list_view, name="approvals"),
+    path("pipeline/approvals/<int:aid>/", approval_views.approval_go_view, name="approval"),
+    path(
+        "pipeline/approvals/<int:aid>/<str:decision>/",
+        approval_views.approval_decide_view,
+        name="approval_decide",
+    ),
+    path(
+        "pipeline/<int:pk>/approval/",
+        approval_views.approval_request_view,
+        name="approval_request",
+    ),
     path("pipeline/<int:pk>/edit/", views.opportunity_edit_view, name="edit"),
     path("pipeline/<int:pk>/delete/", views.opportunity_delete_view, name="delete"),
     path("pipeline/<int:pk>/history/", opportunity_history_view, name="history"),

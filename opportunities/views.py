@@ -32,7 +32,8 @@ from keyaccounts.exceptions import ApplicationError
 from keyaccounts.recyclebin.pages import delete_page
 from visits.views import _safe_next
 
-from . import selectors, services
+from . import discount, selectors, services
+from .approval_views import approval_request_url
 from .filters import OpportunityFilter
 from .forms import (
     CloseForm,
@@ -182,6 +183,9 @@ def _move(request, opportunity: Opportunity, stage: Stage, back: str):
     try:
         services.opportunity_move_stage(opportunity=opportunity, to_stage=stage, by=request.user)
     except ApplicationError as exc:
+        if exc.code == "approval_required":  # money risk: ask a manager (approval_views)
+            messages.warning(request, exc.message)
+            return redirect(approval_request_url(opportunity, stage))
         _refused(request, opportunity, exc)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -247,6 +251,9 @@ def opportunity_close_view(request, pk):
                     close_reason=form.cleaned_data["close_reason"],
                 )
             except (ValidationError, ApplicationError) as exc:
+                if getattr(exc, "code", None) == "approval_required":
+                    messages.warning(request, exc.message)
+                    return redirect(approval_request_url(opportunity, stage))
                 add_errors(form, exc)
             else:
                 messages.success(
@@ -381,6 +388,7 @@ def opportunity_create_view(request, account_pk):
             messages.success(
                 request, _("Opportunity %(deal)s opened in %(stage)s.") % _names(opportunity)
             )
+            discount.warn_if_over(request, opportunity)
             return redirect(opportunity)
     return render(
         request,
@@ -406,12 +414,14 @@ def opportunity_edit_view(request, pk):
     if request.method == "POST" and form.is_valid():
 
         def save(expected_version):
-            return services.opportunity_update(
+            saved = services.opportunity_update(
                 opportunity=Opportunity.objects.select_related("stage").get(pk=opportunity.pk),
                 by=request.user,
                 expected_version=expected_version,
                 **form.service_fields(),
             )
+            discount.warn_if_over(request, saved)  # above its grade's ceiling: a warning
+            return saved
 
         if _save_versioned(request, form, save):
             return redirect(opportunity)

@@ -10,3 +10,7 @@ class ScoringConfig(AppConfig):
         from . import signals
 
         signals.connect()
+
+        from . import money_views
+
+        money_views.register()

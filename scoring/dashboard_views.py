@@ -115,6 +115,7 @@ def dashboard_view(request):
         for key, label in (
             ("sales", _("Sales, last 12 months")),
             ("receivables", _("Receivables")),
+            ("overdue", _("Overdue receivables")),
         )
     ]
 
@@ -156,7 +157,11 @@ def dashboard_view(request):
                         round((concentration[key]["top5_share"] or 0) * 100, 1),
                     ],
                 }
-                for key, label in (("sales", _("Sales")), ("receivables", _("Receivables")))
+                for key, label in (
+                    ("sales", _("Sales")),
+                    ("receivables", _("Receivables")),
+                    ("overdue", _("Overdue")),
+                )
             ],
         },
     }
@@ -175,9 +180,7 @@ def dashboard_view(request):
             "compliance": compliance,
             "concentration": concentration,
             # What the apps above add: complaints, reviews due, overdue money, groups …
-            "sections": sections.render_context(
-                "dashboard", request, filters=filters, form=form
-            ),
+            "sections": sections.render_context("dashboard", request, filters=filters, form=form),
             "charts": charts,
             "all_url": url(),
         },

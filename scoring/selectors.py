@@ -97,8 +97,12 @@ def with_sales(accounts: QuerySet, today: datetime.date | None = None) -> QueryS
 def top_accounts(
     accounts: QuerySet, *, by: str, n: int, today: datetime.date | None = None
 ) -> QuerySet:
-    """The `n` accounts with the largest `by` ("sales_12m" or "receivables") above zero,
-    largest first (ties by id)."""
+    """The `n` accounts with the largest `by` ("sales_12m", "receivables" or
+    "money_overdue": `scoring.money`) above zero, largest first (ties by id)."""
+    if by.startswith("money_"):
+        from .money import with_money
+
+        return with_money(accounts, today).filter(**{f"{by}__gt": 0}).order_by(f"-{by}", "pk")[:n]
     return with_sales(accounts, today).filter(**{f"{by}__gt": 0}).order_by(f"-{by}", "pk")[:n]
 
 

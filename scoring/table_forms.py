@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.api.filters import IdFilter
+
 from .models import Band, Closing, Factor, Grade, MonthlySales, Source, Strength
 
 MAX_POINTS = 100
@@ -341,9 +343,18 @@ class MonthlySalesFilter(django_filters.FilterSet):
         label=_("To month"), method="to_month", input_formats=MONTH_FORMATS, widget=MonthInput()
     )
 
+    # Group customers (集团客户): the months of this account and of all its subsidiaries,
+    # as the group page links to them (accounts.groups).
+    group = IdFilter(label=_("Group (account id)"), method="filter_group")
+
     class Meta:
         model = MonthlySales
-        fields = ["q", "month_from", "month_to"]
+        fields = ["q", "month_from", "month_to", "group"]
+
+    def filter_group(self, queryset, name, value):
+        from accounts.groups import group_members
+
+        return queryset.filter(account__in=group_members(value))
 
     # Months are stored as their first day; a full date given means its month.
     def from_month(self, queryset, name, value):

@@ -13,3 +13,7 @@ class VisitsConfig(AppConfig):
         from .services import visits_imported
 
         records_imported.connect(visits_imported, sender=Visit, dispatch_uid="visits-imported")
+        # People move (人事变动): the key-person-left reminder and its nudge.
+        from . import people_move
+
+        people_move.register()

@@ -252,6 +252,7 @@ class NotificationKind(models.TextChoices):
     COMPLAINT_ESCALATION = "complaint_escalation", _("Complaint service level breached (escalated)")
     PLAN_ACTION_OVERDUE = "plan_action_overdue", _("Account plan action overdue")
     REVIEW_DUE = "review_due", _("Review meeting coming up")
+    REVIEW_FOLLOW_UP_OVERDUE = "review_follow_up_overdue", _("Review follow-up overdue")
     APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
     APPROVAL_DECIDED = "approval_decided", _("Approval decided")
 

@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.conf import settings
 from django.db.models import (
     Case,
     CharField,
@@ -27,6 +26,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, User
+from accounts.policy import current_policy
 from accounts.selectors import accounts_visible_to, users_managed_by
 
 from .models import DevelopmentRecord, DevelopmentResult, Notification, Visit, VisitStatus
@@ -165,7 +165,9 @@ UNGRADED = "D"  # accounts not graded yet (scoring has not run for them) keep th
 
 
 def account_rhythm_days(account_or_grade=None) -> int:
-    """Days without contact before an account is flagged: `CONTACT_RHYTHM_DAYS[grade]`.
+    """Days without contact before an account is flagged: the active service policy's
+    contact rhythm for its grade (`accounts.policy.current_policy()`; managers set it at
+    /policy/, `settings.CONTACT_RHYTHM_DAYS` being only the first version's values).
 
     Takes an Account (its grade is `account.score.grade`: select_related("score") to
     read it without a query), a grade ("A".."D", or None) or any object with a `grade`
@@ -178,23 +180,26 @@ def account_rhythm_days(account_or_grade=None) -> int:
         grade = getattr(score, "grade", None)
     else:
         grade = getattr(account_or_grade, "grade", None)
-    rhythms = settings.CONTACT_RHYTHM_DAYS
-    return rhythms.get(grade or UNGRADED, rhythms[UNGRADED])
+    return current_policy().contact_rhythm_days(grade)
 
 
 def rhythm_interval(grade=None):
     """`account_rhythm_days` as an SQL interval. `grade` is an expression for the account's
     grade (`_account_grade()`: its `score__grade`, NULL when not graded yet); None: the
     ungraded rhythm for every row."""
+    policy = current_policy()
     ungraded = Value(
-        datetime.timedelta(days=account_rhythm_days(None)), output_field=DurationField()
+        datetime.timedelta(days=policy.contact_rhythm_days(None)), output_field=DurationField()
     )
     if grade is None:
         return ungraded
     return Case(
         *[
-            When(Exact(grade, Value(key)), then=Value(datetime.timedelta(days=days)))
-            for key, days in settings.CONTACT_RHYTHM_DAYS.items()
+            When(
+                Exact(grade, Value(row.grade)),
+                then=Value(datetime.timedelta(days=row.contact_rhythm_days)),
+            )
+            for row in policy.rows()
         ],
         default=ungraded,
         output_field=DurationField(),

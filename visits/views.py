@@ -6,7 +6,6 @@ account the user cannot see answers 404; writes go through `services`.
 
 import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -17,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.policy import current_policy
 from accounts.selectors import accounts_visible_to, is_manager
 from accounts.views import _save_versioned, _visible_account, add_errors
 from keyaccounts import formtokens, sections
@@ -118,7 +118,7 @@ def my_week_view(request):
             # The same rule on the account list: the user's accounts whose rhythm lapsed.
             "lapsed_url": f"{reverse('accounts:list')}?owner={user.pk}&gap=lapsed",
             "rhythm_days": selectors.account_rhythm_days(None),
-            "rhythms": sorted(settings.CONTACT_RHYTHM_DAYS.items()),
+            "rhythms": [(r.grade, r.contact_rhythm_days) for r in current_policy().rows()],
             # Picked by name: a text box with suggestions, not a list of every account.
             "log_form": VisitStartForm(user=user, auto_id="log-%s"),
             # What the apps above add: overdue plan actions, review follow-ups …

@@ -2,6 +2,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from accounts.filters import GRADE_CHOICES, search_accounts
+from accounts.groups import group_members
 from accounts.models import Account, AccountStatus, BuyingRole, Contact, Industry
 from keyaccounts.api.filters import BooleanFilter, IdFilter, SyncFilterSet
 from scoring.selectors import grade_filter
@@ -20,10 +21,17 @@ class AccountFilter(SyncFilterSet):
         method="filter_grade",
         label=_("Grade; repeat for several (grade=A&grade=B); none: not graded yet"),
     )
+    group = IdFilter(
+        method="filter_group",
+        label=_("Account id: that account and its subsidiaries at any depth (those you see)"),
+    )
 
     class Meta:
         model = Account
-        fields = ["q", "industry", "status", "owner", "region", "grade", "updated_after"]
+        fields = ["q", "industry", "status", "owner", "region", "grade", "group", "updated_after"]
+
+    def filter_group(self, queryset, name, value):
+        return queryset.filter(pk__in=group_members(value))
 
     def search(self, queryset, name, value):
         return search_accounts(queryset, value)

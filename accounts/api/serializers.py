@@ -25,6 +25,11 @@ def account_owner_choices(user):
     )
 
 
+class KeptAccountField(PickableUserField):
+    """An account by id among `scope(user)`, or the one the record already has (a parent
+    company the user cannot see, sent back as it is): `PickableUserField`'s keeping."""
+
+
 class AccountSerializer(VersionedModelSerializer):
     owner = VisiblePrimaryKeyRelatedField(
         scope=account_owner_choices,
@@ -42,6 +47,16 @@ class AccountSerializer(VersionedModelSerializer):
         read_only=True,
         allow_null=True,
         help_text="0–100 from the risk-evaluation table; null: not graded yet.",
+    )
+    parent = KeptAccountField(
+        # The recycle bin too, so that the service says why a parent there is refused.
+        scope=lambda user: accounts_visible_to(user, deleted=True),
+        required=False,
+        allow_null=True,
+        help_text="Account id of the parent company (group customers, 集团客户); null: none. "
+        "One you can see and not in the recycle bin; a cycle (the account itself or one of "
+        "its subsidiaries at any depth) answers 400 with the reason on `parent`. A parent "
+        "you cannot see is sent as it is stored and stays valid when sent back unchanged.",
     )
     confirm_duplicate = serializers.BooleanField(
         write_only=True,
@@ -61,6 +76,7 @@ class AccountSerializer(VersionedModelSerializer):
             "region",
             "status",
             "owner",
+            "parent",
             "grade",
             "score",
             "website",
@@ -86,6 +102,8 @@ class AccountSerializer(VersionedModelSerializer):
             "expected_profit",
             "cost_to_serve",
             "notes",
+            "payment_terms_days",
+            "credit_limit",
             "confirm_duplicate",
         ]
         extra_kwargs = {
@@ -107,6 +125,32 @@ class AccountSerializer(VersionedModelSerializer):
         return account_update(
             account=instance, by=self.by, confirm_duplicate=confirm, **validated_data
         )
+
+
+class AccountTreeNodeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    parent = serializers.IntegerField(
+        allow_null=True, help_text="Its parent company's id as stored (null: none)."
+    )
+    depth = serializers.IntegerField(
+        help_text="0: the top shown; under its nearest company above it that you can see."
+    )
+
+
+class AccountTreeSerializer(serializers.Serializer):
+    """The group an account belongs to, as the caller may see it (`tree/`)."""
+
+    root = serializers.IntegerField(help_text="The highest company of the group you can see.")
+    accounts = AccountTreeNodeSerializer(
+        many=True, help_text="The group's accounts you can see, parents before subsidiaries."
+    )
+    hidden_count = serializers.IntegerField(
+        help_text="How many subsidiaries of the group you cannot see (never named)."
+    )
+    above_hidden = serializers.BooleanField(
+        help_text="true: the top shown belongs to a parent company you cannot see."
+    )
 
 
 class ContactSerializer(VersionedModelSerializer):
@@ -153,6 +197,7 @@ class ContactSerializer(VersionedModelSerializer):
             "reports_to",
             "relationship_owner",
             "is_active",
+            "left_on",  # read-only: set when is_active goes false (people move)
             "notes",
             "confirm_duplicate",
         ]

@@ -13,7 +13,7 @@ from keyaccounts.api.sync import SyncViewSetMixin
 from scoring.api import GRADE_RELATED, AccountGradeSerializer, account_grade
 
 from .filters import AccountFilter, ContactFilter
-from .serializers import AccountSerializer, ContactSerializer
+from .serializers import AccountSerializer, AccountTreeSerializer, ContactSerializer
 
 ACCOUNT_DUPLICATES = (
     "A likely duplicate of an existing account (the same unified social credit code, or "
@@ -81,6 +81,38 @@ class AccountViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
         if score is None:
             raise NotFound(_("This account has not been graded yet."))
         return Response(AccountGradeSerializer(score).data)
+
+    @extend_schema(
+        summary="The account's group (集团客户): the accounts of it you can see, as a tree",
+        responses={200: AccountTreeSerializer},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def tree(self, request, pk=None):
+        """The group the account belongs to, from the highest company above it that you
+        can see (or the account itself) down to every subsidiary at any depth: the
+        accounts you can see as a flat list, parents before their subsidiaries, each with
+        `parent` (its parent company's id as stored, which may be one you cannot see) and
+        `depth` (0: the top shown; an account under one you cannot see hangs under its
+        nearest company above it you can see); `hidden_count` counts the subsidiaries you
+        cannot see, never naming them. 404 for an account you cannot see."""
+        from accounts.group_rollup import group_tree
+
+        group = group_tree(user=request.user, account=self.get_object())
+        data = {
+            "root": group.root.pk,
+            "accounts": [
+                {
+                    "id": row.account.pk,
+                    "name": row.account.name,
+                    "parent": row.account.parent_id,
+                    "depth": row.depth,
+                }
+                for row in group.rows
+            ],
+            "hidden_count": group.hidden_count,
+            "above_hidden": group.above_hidden,
+        }
+        return Response(AccountTreeSerializer(data).data)
 
 
 @extend_schema_view(

@@ -69,3 +69,39 @@ class CompetitorFactory(factory.django.DjangoModelFactory):
 
     account = factory.SubFactory(AccountFactory)
     name = factory.Sequence(lambda n: f"Rival {n}")
+
+
+def policy_set(*, rhythm=None, levels=None, ceilings=None, note="set by a test", by=None):
+    """Make a new active version of the service policy (accounts/policy/) for a test:
+    `rhythm` {grade: days}, `levels` {grade: (respond, resolve)}, `ceilings` {grade:
+    percent or None}; grades not named keep the values of the version in force."""
+    from decimal import Decimal
+
+    from django.db.models import Max
+
+    from accounts.models import GradePolicy, ServicePolicy
+    from accounts.policy import current_policy, forget_policy
+
+    current = current_policy()
+    ServicePolicy.objects.filter(is_active=True).update(is_active=False)
+    version = (ServicePolicy.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+    policy = ServicePolicy.objects.create(version=version, is_active=True, note=note, created_by=by)
+    rows = []
+    for row in current.rows():
+        respond, resolve = (levels or {}).get(
+            row.grade, (row.respond_working_days, row.resolve_working_days)
+        )
+        ceiling = (ceilings or {}).get(row.grade, row.discount_ceiling_percent)
+        rows.append(
+            GradePolicy(
+                policy=policy,
+                grade=row.grade,
+                contact_rhythm_days=(rhythm or {}).get(row.grade, row.contact_rhythm_days),
+                respond_working_days=respond,
+                resolve_working_days=resolve,
+                discount_ceiling_percent=None if ceiling is None else Decimal(str(ceiling)),
+            )
+        )
+    GradePolicy.objects.bulk_create(rows)
+    forget_policy()
+    return policy

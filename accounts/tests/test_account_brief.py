@@ -23,6 +23,8 @@ from opportunities.services import missing_criteria_for
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.models import AccountScore
 from scoring.services import rescore
+from visits.complaints.models import Complaint
+from visits.complaints.services import complaint_create, complaint_respond
 from visits.models import VisitStatus
 from visits.tests.factories import PlannedVisitFactory, VisitFactory
 
@@ -289,6 +291,15 @@ def fill(account, n: int, stages) -> None:
         CriterionCheck.objects.create(opportunity=deal, criterion=first)
         visit = VisitFactory(account=account, occurred_at=ago(i + 1), next_steps=f"Step {i}")
         visit.contacts.set(contacts[i : i + 2])
+        complaint_create(
+            by=account.owner,
+            account=account,
+            subject=f"Complaint {i}",
+            severity="medium",
+            channel="phone",
+            received_at=ago(i + 1),
+            description="",
+        )
 
 
 def count_queries(client, url) -> int:
@@ -314,6 +325,49 @@ def test_the_brief_costs_the_same_queries_for_2_or_10_of_everything(
         html = squashed(client.get(brief_url(account)))
     assert len(ids(section(html, "brief-deals-title"), "data-deal")) == 10
     assert len(ids(section(html, "brief-visits-title"), "data-visit")) == 5
+    assert len(ids(section(html, "brief-complaints-title"), "data-complaint")) == 5  # first 5
+
+
+def test_the_brief_lists_the_accounts_open_complaints_with_their_deadlines(personas, login):
+    account = personas.account
+    late = complaint_create(
+        by=personas.alice,
+        account=account,
+        subject="Spare parts came late",
+        severity="high",
+        channel="phone",
+        received_at=ago(30),
+        description="Promised for Monday, came on Thursday.",
+    )
+    answered = complaint_create(
+        by=personas.alice,
+        account=account,
+        subject="Invoice sent twice",
+        severity="low",
+        channel="email",
+        received_at=ago(1),
+        description="",
+    )
+    complaint_respond(
+        complaint=Complaint.objects.get(pk=answered.pk), by=personas.alice, response="Sorry."
+    )
+    complaint_create(  # another account's: not in this brief
+        by=personas.charlie,
+        account=personas.charlies_account,
+        subject="Not ours",
+        severity="low",
+        channel="phone",
+        received_at=ago(1),
+        description="",
+    )
+    html = squashed(login(personas.alice).get(brief_url(account)))
+    part = section(html, "brief-complaints-title")
+    assert ids(part, "data-complaint") == sorted([late.pk, answered.pk]) or set(
+        ids(part, "data-complaint")
+    ) == {late.pk, answered.pk}
+    assert "Promised for Monday, came on Thursday." in part
+    assert "Service level breached" in part  # 30 days past: both deadlines passed
+    assert "Not ours" not in html
 
 
 # --- missing_criteria_for: many deals at once, the same answer as one at a time ---------------

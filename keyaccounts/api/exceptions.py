@@ -29,6 +29,9 @@ NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 STATUS_OF_CODE = {
     "version_conflict": status.HTTP_412_PRECONDITION_FAILED,
     "exit_criteria_missing": status.HTTP_409_CONFLICT,
+    "approval_required": status.HTTP_409_CONFLICT,
+    "approval_pending": status.HTTP_409_CONFLICT,
+    "approval_decided": status.HTTP_409_CONFLICT,
     "protected": status.HTTP_409_CONFLICT,
     "idempotency_key_reused": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "idempotency_key_in_use": status.HTTP_409_CONFLICT,
@@ -40,12 +43,16 @@ STATUS_OF_CODE = {
     "merged": status.HTTP_409_CONFLICT,
     "resync_required": status.HTTP_410_GONE,
     "disabled": status.HTTP_409_CONFLICT,
+    "duplicate_period": status.HTTP_409_CONFLICT,  # a second review in a period (reviews)
+    "not_held": status.HTTP_409_CONFLICT,  # a follow-up of a review not held (reviews)
 }
 # Business rules that are about one field: the message is put on that field too.
 FIELD_OF_CODE = {
     "resync_required": "since",
     "owner_not_allowed": "owner",
+    "parent_not_allowed": "parent",  # group customers: a cycle, a hidden or binned parent
     "exit_criteria_missing": "stage",
+    "approval_required": "stage",
 }
 
 

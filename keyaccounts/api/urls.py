@@ -11,8 +11,12 @@ from rest_framework.routers import DefaultRouter
 from accounts.api.views import AccountViewSet, ContactViewSet
 from keyaccounts.integrations.api.views import IntegrationTokenViewSet, WebhookViewSet
 from keyaccounts.integrations.jobs.api import BulkJobViewSet
+from opportunities.api.approvals import StageApprovalViewSet
 from opportunities.api.views import OpportunityViewSet, StageViewSet
+from scoring.plans.api.views import AccountPlanViewSet, PlanActionViewSet
 from visits.api.views import DevelopmentRecordViewSet, VisitViewSet
+from visits.complaints.api.views import ComplaintViewSet
+from visits.reviews.api.views import ReviewFollowUpViewSet, ReviewViewSet
 
 from .auth import TokenObtainView
 from .exceptions import error_body
@@ -24,8 +28,14 @@ router.register("accounts", AccountViewSet, basename="account")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("development-records", DevelopmentRecordViewSet, basename="development-record")
+router.register("reviews", ReviewViewSet, basename="review")
+router.register("review-follow-ups", ReviewFollowUpViewSet, basename="review-follow-up")
+router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("opportunities", OpportunityViewSet, basename="opportunity")
+router.register("plans", AccountPlanViewSet, basename="account-plan")
+router.register("plan-actions", PlanActionViewSet, basename="plan-action")
 router.register("stages", StageViewSet, basename="stage")
+router.register("approvals", StageApprovalViewSet, basename="stage-approval")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("integration-tokens", IntegrationTokenViewSet, basename="integration-token")
 router.register("jobs", BulkJobViewSet, basename="bulk-job")

@@ -277,6 +277,18 @@ def _purge_on(deletion: Deletion) -> datetime.date:
     )
 
 
+def _seen_parent(row):
+    return row.parent if getattr(row, "parent_seen", False) else None
+
+
+def _parent_name(row):
+    return None if (parent := _seen_parent(row)) is None else parent.name
+
+
+def _parent_external_id(row):
+    return None if (parent := _seen_parent(row)) is None else parent.external_id
+
+
 ACCOUNTS = RecordColumns(
     Account,
     (
@@ -317,6 +329,19 @@ ACCOUNTS = RecordColumns(
         Column("expected_profit"),
         Column("cost_to_serve"),
         Column("notes"),
+        Column("payment_terms_days"),
+        Column("credit_limit"),
+        # Group customers (集团客户): the parent company's name and external ID, written
+        # only when the user sees it (`parent_seen`, annotated by the accounts listing);
+        # the accounts import reads the parent from the first (name, ID or credit code).
+        Column("parent", kind=TEXT, value=_parent_name),
+        Column(
+            "parent.external_id",
+            label=_("Parent company's external ID"),
+            kind=TEXT,
+            value=_parent_external_id,
+            importable=False,
+        ),
     ),
 )
 
@@ -334,6 +359,7 @@ CONTACTS = RecordColumns(
         Column("relationship_owner"),
         Column("is_coach"),
         Column("is_active"),
+        Column("left_on", importable=False),  # people move: set when they left (离职日期)
         Column("influence"),
         Column("department"),
         Column("phone"),
@@ -389,6 +415,7 @@ DEALS = RecordColumns(
         Column("account.score.grade", label=_("Account grade"), importable=False),
         Column("amount"),
         Column("currency"),
+        Column("discount_percent"),  # Discount (%) · 折扣 (%)
         Column("probability"),
         Column("probability_is_custom"),
         Column("expected_close_date"),

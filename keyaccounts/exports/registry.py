@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.api.filters import ContactFilter
 from accounts.filters import AccountFilter, account_list_ordering
+from accounts.groups import account_parent_seen
 from accounts.models import AccountTeamMember, AccountTeamRole
 from accounts.picker import Picker
 from accounts.selectors import account_list, contacts_visible_to, team_members_visible_to
@@ -48,11 +49,14 @@ from keyaccounts.recyclebin.selectors import BIN_ORDER, deletions_visible_to
 from opportunities.filters import OpportunityFilter
 from opportunities.selectors import board_deals, opportunities_visible_to
 from opportunities.views import CLOSED_RECENT_DAYS
+from scoring.plans import exports as plan_exports
 from scoring.selectors import SALES_ORDER, monthly_sales_visible_to
 from scoring.table_forms import MonthlySalesFilter
 from visits.api.filters import VisitFilter
+from visits.complaints import exports as complaint_exports
 from visits.filters import DevelopmentRecordFilter
 from visits.models import VisitStatus
+from visits.reviews import exports as review_exports
 from visits.selectors import (
     RECORD_ORDER,
     TIMELINE_ORDER,
@@ -117,6 +121,8 @@ def account_listing(request, data: QueryDict) -> Listing:
     accounts = filterset.qs if filterset.is_bound else queryset
     # The score's explanation is no column: leave the largest field of the row behind.
     rows = accounts.order_by(*account_list_ordering(accounts)).defer("score__contributions")
+    # A parent company is written only when the user sees it (columns.ACCOUNTS).
+    rows = rows.annotate(parent_seen=account_parent_seen(request.user))
     return Listing(rows, [filterset])
 
 
@@ -254,6 +260,28 @@ TYPES = {
             _("Development records"),
             columns.DEVELOPMENT_RECORDS,
             development_record_listing,
+        ),
+        ExportType("plans", _("Account plans"), plan_exports.PLANS, plan_exports.plan_listing),
+        ExportType(
+            "plan-actions",
+            _("Plan actions"),
+            plan_exports.PLAN_ACTIONS,
+            plan_exports.plan_action_listing,
+        ),
+        ExportType(
+            "reviews", _("Review meetings"), review_exports.REVIEWS, review_exports.review_listing
+        ),
+        ExportType(
+            "review-follow-ups",
+            _("Review follow-ups"),
+            review_exports.REVIEW_FOLLOW_UPS,
+            review_exports.review_follow_up_listing,
+        ),
+        ExportType(
+            "complaints",
+            _("Complaints"),
+            complaint_exports.COMPLAINTS,
+            complaint_exports.complaint_listing,
         ),
         ExportType(
             "notifications", _("Notifications"), columns.NOTIFICATIONS, notification_listing

@@ -79,6 +79,13 @@ PARTS: dict[str, tuple[Part, ...]] = {
             added=pgettext_lazy("history action", "ticked"),
             removed=pgettext_lazy("history action", "unticked"),
         ),
+        # The approval gate (opportunities/approvals.py): asked, then approved or rejected.
+        Part(
+            "opportunities.StageApproval",
+            "opportunity",
+            "to_stage",
+            added=pgettext_lazy("history action", "approval asked"),
+        ),
     ),
 }
 

@@ -313,7 +313,9 @@ class AccountKind(Kind):
     key = "accounts"
     label = gettext_lazy("Accounts")
     key_groups = (("external_id", "credit_code", "name"),)
-    special = frozenset({"owner"})
+    # `parent`: group customers (集团客户), resolved when its row is checked, so that a
+    # parent company created by a row above is found (`_parent`).
+    special = frozenset({"owner", "parent"})
 
     @property
     def model(self):
@@ -324,9 +326,10 @@ class AccountKind(Kind):
     def make_columns(self):
         return model_columns(
             self.model,
-            export_fields("ACCOUNTS"),
+            [*export_fields("ACCOUNTS"), "parent"],
             aliases={
                 "external_id": ["ID", "编号", "客户编号", "ERP ID"],
+                "parent": ["集团/上级客户", "上级客户", "集团客户", "Parent company", "Group"],
                 "name": [
                     "客户名称",
                     "客户",
@@ -343,8 +346,16 @@ class AccountKind(Kind):
                 "owner": ["客户经理", "销售", "销售负责人", "Sales rep", "Account owner"],
                 "region": ["地区", "省份", "城市"],
                 "employees": ["员工数", "人数"],
+                "payment_terms_days": ["账期", "付款期限(天)", "账期(天)", "Payment terms"],
+                "credit_limit": ["信用额度", "授信额度"],
             },  # fmt: skip
             owner={"required": False},
+            parent={
+                "kind": "text",
+                "help": gettext_lazy(
+                    "the parent company's external ID, credit code or exact name; empty: none"
+                ),
+            },
         )
 
     def example(self, user):
@@ -373,6 +384,44 @@ class AccountKind(Kind):
             names=keys["name"],
             codes=keys["credit_code"],
             for_accounts=True,
+        )
+        # The parent companies the rows name, found like any account column.
+        parents = {_raw_text(row, "parent") for row in rows if "parent" in row.mapped} - {""}
+        if parents:
+            ctx.identifiers |= parents
+            ctx.accounts.prefetch(external_ids=parents, names=parents, codes=parents)
+
+    def order(self, rows):
+        """A row whose parent company is another row of the file is checked after it
+        (any depth), so that a group comes in from one file in any order."""
+        named = {}
+        for row in rows:
+            for key in ("external_id", "credit_code", "name"):
+                if text := _raw_text(row, key):
+                    named.setdefault(text, row)
+        depth: dict[int, int] = {}
+
+        def depth_of(row, seen=()) -> int:
+            if row.number not in depth:
+                above = named.get(_raw_text(row, "parent")) if "parent" in row.mapped else None
+                if above is None or above is row or above.number in seen:
+                    depth[row.number] = 0
+                else:
+                    depth[row.number] = depth_of(above, (*seen, row.number)) + 1
+            return depth[row.number]
+
+        return sorted(rows, key=depth_of)
+
+    def gather(self, ctx, rows):
+        """Which stored parent companies the user sees (one query): one they cannot see
+        is written as an empty cell by the export, and kept by an empty cell."""
+        from accounts.selectors import accounts_visible_to
+
+        ids = {a.parent_id for a in ctx.accounts.records.values() if a.parent_id is not None}
+        ctx.parents_seen = set(
+            accounts_visible_to(ctx.by).filter(pk__in=ids).values_list("pk", flat=True)
+            if ids
+            else ()
         )
 
     def check_row(self, ctx, row):
@@ -422,6 +471,7 @@ class AccountKind(Kind):
             owner = owner or ctx.by
             check_account_owner(by=ctx.by, owner=owner, **facts)
             account = _new(Account, owner=owner, **fields)
+            self._parent(ctx, row, account, None)
             ref = new_ref(row)
             self._clean(ctx, account, ref, check_duplicates=True)
             ctx.claim(row, ("accounts.account", ref), matched_by or "name")
@@ -446,6 +496,7 @@ class AccountKind(Kind):
         account = copy.copy(stored)
         for key, value in fields.items():
             setattr(account, key, value)
+        self._parent(ctx, row, account, stored)
         renamed = (normalize_name(account.name), normalize_credit_code(account.credit_code) or None)
         self._clean(
             ctx, account, ref, check_duplicates=renamed != (stored.name_key, stored.credit_code)
@@ -458,6 +509,69 @@ class AccountKind(Kind):
         ctx.plan.update(stored, before, changed)
         index.add(ref, stored)
         return Outcome(UPDATE, stored)
+
+    def _parent(self, ctx, row, account, stored) -> None:
+        """The row's parent company on `account`, as `accounts.groups.check_parent`
+        allows it: one the user sees (a row above may create it), never the account
+        itself or one of its subsidiaries at any depth (RowFailed with the reason). An
+        empty cell clears it, except a parent the user cannot see (kept)."""
+        from .values import CellError
+
+        if "parent" not in row.mapped:
+            return
+        text = row.get("parent")
+        if not text:
+            if stored is not None and stored.parent_id not in (None, *ctx.parents_seen):
+                return
+            account.parent = None
+            return
+        try:
+            parent = ctx.accounts.find(text)
+        except CellError as exc:
+            raise RowFailed("parent", exc.message, exc.expected) from None
+        if stored is not None and parent.pk == stored.pk:
+            raise RowFailed(
+                "parent",
+                _("A company cannot be its own parent company."),
+                _("another account, or an empty cell"),
+            )
+        if stored is not None and stored.pk in self._above(ctx, parent):
+            raise RowFailed(
+                "parent",
+                _(
+                    "%(parent)s is a subsidiary of %(account)s: a company cannot belong to "
+                    "its own subsidiary."
+                )
+                % {"parent": parent.name, "account": stored.name},
+                _("a company above this one, or an empty cell"),
+            )
+        account.parent = parent
+
+    def _above(self, ctx, account) -> list:
+        """The ids of the companies above `account`: as the file leaves them (the
+        accounts it checked), then as stored (`accounts.groups.ancestor_ids`)."""
+        from accounts.groups import ancestor_ids
+        from accounts.models import Account
+
+        field = Account._meta.get_field("parent")
+        ids, current = [], account
+        while current is not None and len(ids) < 10_000:
+            if (
+                field.is_cached(current)
+                and current.parent is not None
+                and current.parent.pk is None
+            ):
+                current = current.parent  # created by a row above
+                continue
+            if current.parent_id is None or current.parent_id in ids:
+                break
+            ids.append(current.parent_id)
+            above = ctx.accounts.records.get(current.parent_id)
+            if above is None:
+                ids += ancestor_ids(current.parent_id)
+                break
+            current = above
+        return ids
 
     def _clean(self, ctx, account, ref, *, check_duplicates: bool) -> None:
         """`account_create` / `account_update`'s checks (`_full_clean_account`), in memory:
@@ -808,6 +922,7 @@ class OpportunityKind(Kind):
                     "Deal name",
                 ],
                 "amount": ["商机金额", "预计金额", "Value"],
+                "discount_percent": ["折扣", "折扣(%)", "折扣率", "Discount", "Discount %"],
                 "stage": ["销售阶段", "Sales stage"],
                 "expected_close_date": ["预计成交", "成交日期", "Close date"],
                 "owner": ["销售", "Sales rep"],
@@ -815,6 +930,7 @@ class OpportunityKind(Kind):
             owner={"required": False},
             stage={"required": False},
             probability={"required": False},
+            discount_percent={"required": False},
         )
 
     def example(self, user):
@@ -879,6 +995,7 @@ class OpportunityKind(Kind):
                 opportunity_id__in=chunk
             ).values_list("opportunity_id", "criterion_id"):
                 ctx.ticked.setdefault(deal_id, set()).add(criterion_id)
+        _gather_closing_gate(ctx, rows)
         stages = {stage.pk: stage for stage in ctx.stages.stages}
         for deal in ctx.records.records.values():  # linked in memory: no query per deal
             if deal.stage_id in stages:
@@ -926,6 +1043,7 @@ class OpportunityKind(Kind):
                 raise RowFailed("name", _("A new opportunity needs a name."), _("its name"))
             _check_owner_allowed(ctx, "owner", owner, ctx.by.pk)
             stage = stage or next((s for s in ctx.stages.stages if not s.is_closed), None)
+            _check_closing_gate(ctx, None, account, stage)
             if stage is None:  # no stages at all: the service's own refusal
                 opportunity_build(by=ctx.by, account=account, owner=owner, **fields)
             deal = opportunity_open(
@@ -948,6 +1066,7 @@ class OpportunityKind(Kind):
         opportunity_set_fields(deal, fields)
         moved_from = None
         if stage is not None and stage.pk != deal.stage_id:
+            _check_closing_gate(ctx, stored.pk, account, stage)
             moved_from = deal.stage
             missing = criteria_missing(
                 deal.stage, stage, ctx.criteria, ctx.ticked.get(deal.pk, set())
@@ -973,6 +1092,40 @@ class OpportunityKind(Kind):
         ctx.plan.update(stored, before, changed, rows=moves)
         deals.add(ref, stored)
         return Outcome(UPDATE, stored, label=f"{stored} · {account}")
+
+
+def _gather_closing_gate(ctx, rows) -> None:
+    """What the approval gate of closing moves (opportunities/gates.py) needs, read once
+    for the file: the flagged accounts among the rows', the closing stages, the deals'
+    approved moves."""
+    from opportunities.gates import account_gate_reasons, closing_stage_ids
+    from opportunities.models import ApprovalStatus, StageApproval
+
+    accounts = {row.get("account").pk: row.get("account") for row in rows if row.get("account")}
+    ctx.gate_reasons = account_gate_reasons(accounts.values())
+    ctx.closing_ids = closing_stage_ids() if ctx.gate_reasons else set()
+    ctx.approved = set()
+    deal_ids = [pk for pk in ctx.records.records if isinstance(pk, int)]
+    if ctx.gate_reasons and deal_ids:
+        ctx.approved = set(
+            StageApproval.objects.filter(
+                opportunity_id__in=deal_ids, status=ApprovalStatus.APPROVED
+            ).values_list("opportunity_id", "to_stage_id")
+        )
+
+
+def _check_closing_gate(ctx, deal_id, account, stage) -> None:
+    """A move (or a new deal) to a closing stage at a flagged account needs a manager's
+    approval first, given on the deal's page: an import cannot give it."""
+    if stage is None or stage.pk not in ctx.closing_ids:
+        return
+    reason = ctx.gate_reasons.get(account.pk)
+    if reason and (deal_id, stage.pk) not in ctx.approved:
+        raise RowFailed(
+            "stage",
+            reason,
+            _("an earlier stage, or a manager's approval first (on the deal's page)"),
+        )
 
 
 class VisitKind(Kind):

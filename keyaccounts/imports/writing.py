@@ -189,6 +189,10 @@ def write(plan: Plan, *, by) -> None:
         changed = [item for item in items if item.stored is not None]
         # A "created" entry before the first change of a record that has none.
         baseline_create_many(_without_history(model, [item.stored for item in changed]))
+        if model._meta.label_lower == "accounts.contact":
+            from accounts.people_move import contacts_imported_left
+
+            contacts_imported_left(items)  # people move: `left_on`, as the services set it
         stamp_change_seqs([item.record for item in items])
         _insert(model, new, now=now)
         _update(model, changed, now=now)

@@ -13,6 +13,11 @@ TYPES = {
     "visits.visit": gettext_lazy("Visit"),
     "opportunities.opportunity": gettext_lazy("Deal"),
     "visits.developmentrecord": gettext_lazy("Development record"),
+    "reviews.reviewmeeting": gettext_lazy("Review meeting"),  # 客户回顾会
+    "reviews.reviewfollowup": gettext_lazy("Review follow-up"),  # 回顾会后续事项
+    "plans.accountplan": gettext_lazy("Account plan"),  # 大客户计划
+    "plans.planaction": gettext_lazy("Plan action"),  # 计划行动
+    "complaints.complaint": gettext_lazy("Complaint"),  # 投诉
 }
 COUNTS = {
     "accounts.account": ngettext_lazy("%(count)d account", "%(count)d accounts", "count"),
@@ -22,6 +27,17 @@ COUNTS = {
     "visits.developmentrecord": ngettext_lazy(
         "%(count)d development record", "%(count)d development records", "count"
     ),
+    "reviews.reviewmeeting": ngettext_lazy(
+        "%(count)d review meeting", "%(count)d review meetings", "count"
+    ),
+    "reviews.reviewfollowup": ngettext_lazy(
+        "%(count)d review follow-up", "%(count)d review follow-ups", "count"
+    ),
+    "plans.accountplan": ngettext_lazy(
+        "%(count)d account plan", "%(count)d account plans", "count"
+    ),
+    "plans.planaction": ngettext_lazy("%(count)d plan action", "%(count)d plan actions", "count"),
+    "complaints.complaint": ngettext_lazy("%(count)d complaint", "%(count)d complaints", "count"),
 }
 TYPE_CHOICES = list(TYPES.items())
 

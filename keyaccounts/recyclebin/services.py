@@ -30,7 +30,7 @@ from keyaccounts.history.context import current_origin
 from keyaccounts.models import Tombstone, VersionedModel, next_change_seq
 
 from .models import Deletion
-from .signals import records_moved
+from .signals import before_purge, records_moved
 
 logger = logging.getLogger(__name__)
 
@@ -269,6 +269,7 @@ def purge_expired(*, now: datetime.datetime | None = None, days: int | None = No
                     )
                     if not ids:
                         continue
+                    before_purge.send(sender=model, ids=ids)
                     for obj in model.all_objects.filter(pk__in=ids):
                         obj.delete()
                     _purge_history(model, ids)

@@ -10,3 +10,8 @@ from django.dispatch import Signal
 # `deleted` (True: into the bin; False: restored) and `account_ids` (the accounts of
 # every record that moved, each record's own for an account).
 records_moved = Signal()
+
+# Sent inside a purge's transaction just before the rows of `sender` (a model) with `ids`
+# are removed for good: an app whose rows still point at them (a subsidiary at its parent
+# company, PROTECT) lets go of them here.
+before_purge = Signal()

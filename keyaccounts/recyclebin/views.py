@@ -45,6 +45,35 @@ def _restore_services() -> dict:
         "visits.developmentrecord": lambda record, by: development_record_restore(
             record=record, by=by
         ),
+        **_review_restore_services(),
+        **_plan_restore_services(),
+        **_complaint_restore_services(),
+    }
+
+
+def _complaint_restore_services() -> dict:
+    from visits.complaints.services import complaint_restore
+
+    return {
+        "complaints.complaint": lambda record, by: complaint_restore(complaint=record, by=by),
+    }
+
+
+def _plan_restore_services() -> dict:
+    from scoring.plans.services import action_restore, plan_restore
+
+    return {
+        "plans.accountplan": lambda record, by: plan_restore(plan=record, by=by),
+        "plans.planaction": lambda record, by: action_restore(action=record, by=by),
+    }
+
+
+def _review_restore_services() -> dict:
+    from visits.reviews.services import follow_up_restore, review_restore
+
+    return {
+        "reviews.reviewmeeting": lambda record, by: review_restore(review=record, by=by),
+        "reviews.reviewfollowup": lambda record, by: follow_up_restore(follow_up=record, by=by),
     }
 
 

@@ -12,6 +12,8 @@ from accounts.tests.factories import AccountFactory, ContactFactory, TeamMemberF
 from opportunities.models import Opportunity
 from opportunities.selectors import opportunities_visible_to
 from opportunities.tests.factories import OpportunityFactory, default_stages
+from scoring.plans.tests.api_records import plan_record_types
+from visits.complaints.tests.api_records import complaint_record_types
 from visits.models import DevelopmentRecord, Visit
 from visits.selectors import development_records_visible_to, visits_visible_to
 from visits.tests.factories import DevelopmentRecordFactory, VisitFactory
@@ -26,6 +28,7 @@ class RecordType:
     change: dict  # a PATCH body that changes one field
     field: str  # that field
     visible_to: Callable  # the selector: visible_to(user) -> QuerySet
+    bulk: bool = True  # has POST bulk/ (account plans and their actions do not)
 
     @property
     def path(self) -> str:
@@ -120,6 +123,9 @@ RECORD_TYPES = [
         visible_to=development_records_visible_to,
     ),
 ]
+RECORD_TYPES += plan_record_types(RecordType)  # scoring.plans (issue 13)
+RECORD_TYPES += complaint_record_types(RecordType)  # visits.complaints (issue 13)
+BULK_TYPES = [kind for kind in RECORD_TYPES if kind.bulk]
 
 
 def changes_all(client, record_type: RecordType, *, since: str | None = None, limit: int = 100):

@@ -57,6 +57,9 @@ def deal_with_everything(account, personas):
     )
     deal.competitors.create(name="SAP")
     deal.stage_changes.create(to_stage=stages["qualify"], changed_by=personas.admin)
+    deal.approvals.create(  # the approval gate (opportunities/approvals.py)
+        to_stage=stages["negotiation"], requested_by=personas.alice, reason="Payment plan"
+    )
 
 
 @pytest.mark.django_db
@@ -67,6 +70,9 @@ def test_every_admin_list_add_and_change_page_renders(personas, login):
     TeamMemberFactory(account=account)
     NotificationFactory(visit=VisitFactory(account=account))
     DevelopmentRecordFactory(account=account)
+    from visits.reviews.tests.factories import ReviewFollowUpFactory
+
+    ReviewFollowUpFactory(review__account=account)  # a review meeting and its follow-up
     deal_with_everything(account, personas)
     from accounts.services import contact_delete
 

@@ -13,13 +13,13 @@ from accounts.tests.factories import AccountFactory
 from keyaccounts.integrations.models import WebhookDelivery
 from keyaccounts.integrations.registry import record_types
 from keyaccounts.integrations.services import token_create, webhook_create
-from keyaccounts.tests.api_records import RECORD_TYPES, RecordType, changes_all
+from keyaccounts.tests.api_records import BULK_TYPES, RECORD_TYPES, RecordType, changes_all
 
 pytestmark = pytest.mark.django_db
 
 MISSING = 10**9  # an id no row has
 
-KINDS = pytest.mark.parametrize("kind", RECORD_TYPES, ids=str)
+KINDS = pytest.mark.parametrize("kind", BULK_TYPES, ids=str)
 
 
 @pytest.fixture(autouse=True)

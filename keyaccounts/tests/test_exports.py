@@ -29,7 +29,9 @@ from keyaccounts.recyclebin.models import Deletion
 from opportunities.models import OpportunityKind
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.models import MonthlySales
+from scoring.plans.tests.api_records import plan_records
 from scoring.tests.test_dashboard import set_grade
+from visits.complaints.tests.api_records import complaint_records
 from visits.models import DevelopmentResult, Notification, NotificationKind, VisitStatus
 from visits.tests.factories import (
     DevelopmentRecordFactory,
@@ -593,7 +595,14 @@ def build(personas, start: int, stop: int) -> None:
         visit.attendees.set([personas.bob])
         OpportunityFactory(account=account, stage=stages["bid"])
         DevelopmentRecordFactory(account=account, reviewed_by=personas.manager)
+        from visits.reviews.tests.factories import ReviewFollowUpFactory
+
+        review = ReviewFollowUpFactory(review__account=account).review  # and its follow-up
+        review.contacts.set([boss])
+        review.attendees.set([personas.bob])
         NotificationFactory(visit=visit)
+        plan_records(account, f"R{i}")  # an account plan and its action (scoring.plans)
+        complaint_records(account, f"R{i}")  # a complaint (visits.complaints)
         contact_delete(contact=ContactFactory(account=account), by=personas.alice)
         MonthlySales.objects.create(account=account, month=datetime.date(2026, 1, 1), sales=i)
 

@@ -17,6 +17,8 @@ from accounts.services import (
 )
 from accounts.tests.factories import AccountFactory, ContactFactory
 from opportunities.tests.factories import OpportunityFactory
+from scoring.plans.tests.api_records import plan_records
+from visits.complaints.tests.api_records import complaint_records
 from visits.services import visit_save
 from visits.tests.factories import DevelopmentRecordFactory, VisitFactory
 
@@ -37,6 +39,8 @@ def fill(account, tag: str) -> dict:
         "visits": VisitFactory(account=account, external_id=f"{tag}-V").pk,
         "opportunities": OpportunityFactory(account=account, external_id=f"{tag}-O").pk,
         "development-records": DevelopmentRecordFactory(account=account, external_id=f"{tag}-D").pk,
+        **plan_records(account, tag),  # scoring.plans (issue 13)
+        **complaint_records(account, tag),  # visits.complaints (issue 13)
     }
 
 

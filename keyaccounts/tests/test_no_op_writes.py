@@ -29,6 +29,7 @@ from opportunities.models import (
 )
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.models import RescoreRequest
+from scoring.plans.tests.api_records import PLAN_EDIT_PAGES
 from visits import services as visit_services
 from visits.models import Visit
 from visits.tests.factories import VisitFactory
@@ -243,6 +244,11 @@ EDIT_PAGES = {
     "visits": (lambda r: reverse("visits:edit", args=[r.pk]), {"occurred_at": _on_the_minute}),
     "opportunities": (lambda r: reverse("opportunities:edit", args=[r.pk]), {}),
     "development-records": (lambda r: reverse("visits:record_edit", args=[r.pk]), {}),
+    **PLAN_EDIT_PAGES,  # scoring.plans (issue 13)
+    "complaints": (  # visits.complaints (issue 13)
+        lambda r: reverse("complaints:edit", args=[r.pk]),
+        {"received_at": _on_the_minute},
+    ),
 }
 
 

@@ -159,6 +159,7 @@ ROUTES: dict[str, Kind] = {
     "api:account-external": api_obj(external_id="account.external_id"),
     "api:account-detail": api_obj(pk="account"),
     "api:account-grade": api_obj(pk="account"),
+    "api:account-tree": api_obj(pk="account"),
     "api:account-history": api_obj(pk="account"),
     "api:account-restore": api_obj(pk="account", post_only=True),
     "api:contact-list": api_list(),
@@ -183,6 +184,47 @@ ROUTES: dict[str, Kind] = {
     "api:development-record-history": api_obj(pk="record"),
     "api:development-record-restore": api_obj(pk="record", post_only=True),
     "api:development-record-review": api_obj(pk="record", post_only=True),
+    # account plans (scoring.plans)
+    "api:account-plan-list": api_list(),
+    "api:account-plan-changes": api_list(),
+    "api:account-plan-external": api_obj(external_id="plan.external_id"),
+    "api:account-plan-detail": api_obj(pk="plan"),
+    "api:account-plan-history": api_obj(pk="plan"),
+    "api:account-plan-restore": api_obj(pk="plan", post_only=True),
+    "api:plan-action-list": api_list(),
+    "api:plan-action-changes": api_list(),
+    "api:plan-action-external": api_obj(external_id="plan_action.external_id"),
+    "api:plan-action-detail": api_obj(pk="plan_action"),
+    "api:plan-action-history": api_obj(pk="plan_action"),
+    "api:plan-action-restore": api_obj(pk="plan_action", post_only=True),
+    # review meetings (visits.reviews)
+    "api:review-list": api_list(),
+    "api:review-bulk": api_list(post_only=True),
+    "api:review-changes": api_list(),
+    "api:review-external": api_obj(external_id="review.external_id"),
+    "api:review-detail": api_obj(pk="review"),
+    "api:review-history": api_obj(pk="review"),
+    "api:review-restore": api_obj(pk="review", post_only=True),
+    "api:review-follow-up-list": api_list(),
+    "api:review-follow-up-bulk": api_list(post_only=True),
+    "api:review-follow-up-changes": api_list(),
+    "api:review-follow-up-external": api_obj(external_id="review_follow_up.external_id"),
+    "api:review-follow-up-detail": api_obj(pk="review_follow_up"),
+    "api:review-follow-up-history": api_obj(pk="review_follow_up"),
+    "api:review-follow-up-restore": api_obj(pk="review_follow_up", post_only=True),
+    # complaints (visits.complaints)
+    "api:complaint-list": api_list(),
+    "api:complaint-bulk": api_list(post_only=True),
+    "api:complaint-changes": api_list(),
+    "api:complaint-external": api_obj(external_id="complaint.external_id"),
+    "api:complaint-detail": api_obj(pk="complaint"),
+    "api:complaint-history": api_obj(pk="complaint"),
+    "api:complaint-restore": api_obj(pk="complaint", post_only=True),
+    "api:complaint-respond": api_obj(pk="complaint", post_only=True),
+    "api:complaint-resolve": api_obj(pk="complaint", post_only=True),
+    "api:complaint-close": api_obj(pk="complaint", post_only=True),
+    "api:complaint-reopen": api_obj(pk="complaint", post_only=True),
+    "api:complaint-assign": api_obj(pk="complaint", post_only=True),
     "api:opportunity-list": api_list(),
     "api:opportunity-bulk": api_list(post_only=True),
     "api:opportunity-changes": api_list(),
@@ -193,6 +235,10 @@ ROUTES: dict[str, Kind] = {
     "api:opportunity-restore": api_obj(pk="deal", post_only=True),
     "api:stage-list": api_list(),
     "api:stage-detail": Kind("stage", api=True),
+    "api:stage-approval-list": api_list(),
+    "api:stage-approval-detail": api_obj(pk="approval"),
+    "api:stage-approval-approve": api_obj(pk="approval", post_only=True),
+    "api:stage-approval-reject": api_obj(pk="approval", post_only=True),
     "api:webhook-list": api_list(),
     "api:webhook-detail": api_obj("own", pk="webhook"),
     "api:webhook-deliveries": api_obj("own", pk="webhook"),
@@ -214,6 +260,7 @@ ROUTES: dict[str, Kind] = {
     "accounts:merge_confirm": obj(pk="account", other_pk="account2"),
     "accounts:history": obj(**ACCOUNT),
     "accounts:brief": obj(**ACCOUNT),
+    "accounts:group": obj(**ACCOUNT),
     "accounts:delete": obj(**ACCOUNT),
     "accounts:contact_create": obj(**IN_ACCOUNT, form=True),
     "accounts:contact_edit": obj(account_pk="account", pk="contact", form=True),
@@ -245,6 +292,47 @@ ROUTES: dict[str, Kind] = {
     "visits:record_history": obj(pk="record"),
     "visits:record_review": obj(pk="record", denied=MANAGERS_ONLY, post_only=True),
     "visits:record_delete": obj(pk="record"),
+    # account plans (scoring.plans)
+    "plans:list": obj(**IN_ACCOUNT),
+    "plans:create": obj(**IN_ACCOUNT, form=True),
+    "plans:detail": obj(account_pk="account", pk="plan"),
+    "plans:edit": obj(account_pk="account", pk="plan", form=True),
+    "plans:delete": obj(account_pk="account", pk="plan"),
+    "plans:history": obj(account_pk="account", pk="plan"),
+    "plans:action_create": obj(account_pk="account", pk="plan", form=True),
+    "plans:action_list": page(),
+    "plans:action_detail": obj(pk="plan_action", ok=(302,)),
+    "plans:action_edit": obj(pk="plan_action", form=True),
+    "plans:action_done": obj(pk="plan_action", post_only=True),
+    "plans:action_delete": obj(pk="plan_action"),
+    "plans:action_history": obj(pk="plan_action"),
+    # review meetings (visits.reviews)
+    "reviews:missing": page(),
+    "reviews:account_list": obj(**IN_ACCOUNT),
+    "reviews:create": obj(**IN_ACCOUNT, form=True),
+    "reviews:detail": obj(pk="review"),
+    "reviews:edit": obj(pk="review", form=True),
+    "reviews:minutes": obj(pk="review", form=True),
+    "reviews:cancel": obj(pk="review"),
+    "reviews:history": obj(pk="review"),
+    "reviews:delete": obj(pk="review"),
+    "reviews:follow_up_create": obj(pk="review", form=True, post_only=True),
+    "reviews:follow_up_edit": obj(pk="review_follow_up", form=True),
+    "reviews:follow_up_done": obj(pk="review_follow_up", post_only=True),
+    "reviews:follow_up_delete": obj(pk="review_follow_up"),
+    "reviews:follow_up_history": obj(pk="review_follow_up"),
+    # complaints (visits.complaints)
+    "complaints:list": page(),
+    "complaints:create": obj(**IN_ACCOUNT, form=True),
+    "complaints:detail": obj(pk="complaint"),
+    "complaints:edit": obj(pk="complaint", form=True),
+    "complaints:history": obj(pk="complaint"),
+    "complaints:delete": obj(pk="complaint"),
+    "complaints:respond": obj(pk="complaint", form=True, post_only=True),
+    "complaints:resolve": obj(pk="complaint", form=True, post_only=True),
+    "complaints:close": obj(pk="complaint", form=True, post_only=True),
+    "complaints:reopen": obj(pk="complaint", form=True, post_only=True),
+    "complaints:assign": obj(pk="complaint", form=True, post_only=True),
     "visits:team": page(denied=MANAGERS_ONLY),
     "visits:notifications": page(),
     "visits:notifications_read_all": page(post_only=True),
@@ -259,6 +347,11 @@ ROUTES: dict[str, Kind] = {
     "opportunities:move": obj(pk="deal", form=True),
     "opportunities:close": obj(pk="deal", form=True),
     "opportunities:criteria": obj(pk="deal", form=True, post_only=True),
+    # the approval gate (opportunities/approval_views.py)
+    "opportunities:approvals": page(),
+    "opportunities:approval": obj(aid="approval", ok=(302,)),
+    "opportunities:approval_decide": obj(aid="approval", decision="approve", post_only=True),
+    "opportunities:approval_request": obj(pk="deal", form=True),
     "opportunities:contact_add": obj(pk="deal", form=True, post_only=True),
     "opportunities:contact_remove": obj(pk="deal", entry_pk="deal_contact", post_only=True),
     "opportunities:team_add": obj(pk="deal", form=True, post_only=True),
@@ -278,6 +371,11 @@ ROUTES: dict[str, Kind] = {
     "scoring:table_versions": page(),
     "scoring:table_version": Kind("table_version"),
     "scoring:table_edit": page(form=True, denied=MANAGERS_ONLY),
+    # the service policy by grade (accounts/policy/): read by all, changed by managers
+    "policy:policy": page(),
+    "policy:versions": page(),
+    "policy:version": Kind("table_version", {"model": "accounts.ServicePolicy"}),
+    "policy:edit": page(form=True, denied=MANAGERS_ONLY),
     "scoring:sales_list": page(),
     "scoring/sales/import/": page(),
     # the recycle bin, imports, exports
@@ -381,6 +479,7 @@ def world(settings):
         rep = rep_of[team]
         colleague = UserFactory(username=f"{team}_colleague", sales_team=teams[team])
         account = AccountFactory(name=f"{team} Customer", owner=rep, external_id=f"{team}-a")
+        AccountFactory(name=f"{team} Subsidiary", owner=rep, parent=account)  # a group
         contact = ContactFactory(account=account, external_id=f"{team}-c")
         visit = VisitFactory(account=account, owner=rep, external_id=f"{team}-v")
         deal = OpportunityFactory(account=account, external_id=f"{team}-d")
@@ -438,6 +537,22 @@ def world(settings):
                 "delivery": manager_of[team],
             },
         )
+    for team in TEAMS:  # account plans (scoring.plans): a plan with an action
+        from scoring.plans.tests.world import add_plan
+
+        add_plan(records[team], rep=rep_of[team], team=team)
+    for team in TEAMS:  # review meetings (visits.reviews): a held review with a follow-up
+        from visits.reviews.tests.world import add_review
+
+        add_review(records[team], rep=rep_of[team], team=team)
+    for team in TEAMS:  # complaints (visits.complaints): a resolved complaint
+        from visits.complaints.tests.world import add_complaint
+
+        add_complaint(records[team], rep=rep_of[team], team=team)
+    for team in TEAMS:  # the approval gate (opportunities/approvals.py): a pending request
+        from opportunities.tests.world import add_approval
+
+        add_approval(records[team], rep=rep_of[team])
     rescore([records[team].account.pk for team in TEAMS])  # so that each has a grade
     return SimpleNamespace(people=people, records=records)
 
@@ -539,9 +654,8 @@ def test_every_route_answers_each_persona_by_the_visibility_rule(world, clients)
             check(route, "rep", missing, {404}, clients.rep.get(missing))
             continue
         if kind.kind == "table_version":
-            from scoring.models import ScoringModel
-
-            version = ScoringModel.objects.order_by("version").first().version
+            versioned = apps.get_model(kind.kwargs.get("model", "scoring.ScoringModel"))
+            version = versioned.objects.order_by("version").first().version
             path = fill(route.pattern, {"version": version})
             response = clients.anonymous.get(path)
             if not answers_like_anonymous(response, kind):

@@ -207,6 +207,14 @@ class OpportunitySerializer(VersionedModelSerializer):
         source="account.score.grade",
         help_text="The account's grade (A–D); null: not graded yet.",
     )
+    discount_ceiling = serializers.SerializerMethodField(
+        help_text="The discount ceiling (%) of the account's grade under the service policy "
+        "in force (an ungraded account: grade D's); null: no ceiling."
+    )
+    discount_over_ceiling = serializers.SerializerMethodField(
+        help_text="True when discount_percent is above discount_ceiling: a warning, never "
+        "a refusal."
+    )
 
     class Meta:
         model = Opportunity
@@ -219,6 +227,9 @@ class OpportunitySerializer(VersionedModelSerializer):
             "owner",
             "amount",
             "currency",
+            "discount_percent",
+            "discount_ceiling",
+            "discount_over_ceiling",
             "expected_close_date",
             "stage",
             "probability",
@@ -236,6 +247,26 @@ class OpportunitySerializer(VersionedModelSerializer):
             "description",
         ]
         read_only_fields = ["probability_is_custom", "closed_on"]
+
+    def _discount(self, obj):
+        """The deal's discount check, the policy read once per response (the context is
+        shared by the items of a list)."""
+        from accounts.policy import current_policy
+        from opportunities.discount import discount_check
+
+        policy = self.context.get("service_policy")
+        if policy is None:
+            policy = current_policy()
+            if isinstance(self.context, dict):
+                self.context["service_policy"] = policy
+        return discount_check(obj, policy=policy)
+
+    def get_discount_ceiling(self, obj) -> str | None:
+        ceiling = self._discount(obj).ceiling
+        return None if ceiling is None else f"{ceiling:.2f}"
+
+    def get_discount_over_ceiling(self, obj) -> bool:
+        return self._discount(obj).over
 
     def validate(self, attrs):
         """The parts' ids, each part in one query: contacts of the deal's account that

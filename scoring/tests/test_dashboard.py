@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, BuyingRole, Industry
+from accounts.policy import current_policy
 from accounts.selectors import account_list, accounts_visible_to
 from accounts.tests.factories import AccountFactory, ContactFactory, TeamMemberFactory
 from opportunities.models import Opportunity
@@ -258,7 +259,7 @@ def test_grade_movement_agrees_with_the_selector_for_every_pair(personas, book):
 
 def test_coverage_gaps_of_a_and_b_accounts(personas, book):
     now = timezone.now()
-    rhythm = settings.CONTACT_RHYTHM_DAYS
+    rhythm = {row.grade: row.contact_rhythm_days for row in current_policy().rows()}
     expected = {grade: Counter() for grade in dashboard.COVERAGE_GRADES}
     for account in visible_accounts(personas.manager):
         grade = grade_of(account)

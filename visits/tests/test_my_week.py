@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus
-from accounts.tests.factories import AccountFactory, ContactFactory
+from accounts.tests.factories import AccountFactory, ContactFactory, policy_set
 from keyaccounts.tests.paging_helpers import pages, rows_of
 from scoring.services import grade_pin
 from visits.models import Notification, NotificationKind, Visit
@@ -100,7 +100,7 @@ def lapsed_names(response):
 
 
 def test_accounts_whose_contact_rhythm_lapsed_are_listed(personas, login, settings):
-    settings.CONTACT_RHYTHM_DAYS = {**settings.CONTACT_RHYTHM_DAYS, "D": 30}
+    policy_set(rhythm={"D": 30})
     now = timezone.now()
     personas.account.name = "Visited long ago"
     personas.account.save()
@@ -125,7 +125,7 @@ def test_accounts_whose_contact_rhythm_lapsed_are_listed(personas, login, settin
 
 
 def test_lapsed_accounts_show_their_grade_and_its_rhythm(personas, login, settings):
-    settings.CONTACT_RHYTHM_DAYS = {"A": 14, "B": 30, "C": 60, "D": 90}
+    policy_set(rhythm={"A": 14, "B": 30, "C": 60, "D": 90})
     now = timezone.now()
     VisitFactory(account=personas.account, occurred_at=now - days(20))
     ungraded = AccountFactory(name="Not graded", owner=personas.alice)
@@ -147,7 +147,7 @@ def test_lapsed_accounts_show_their_grade_and_its_rhythm(personas, login, settin
 
 
 def test_the_lapsed_rule_serves_the_reminder_scan_too(personas, settings):
-    settings.CONTACT_RHYTHM_DAYS = {**settings.CONTACT_RHYTHM_DAYS, "D": 30}
+    policy_set(rhythm={"D": 30})
     now = timezone.now()
     VisitFactory(account=personas.account, occurred_at=now - days(31))
     VisitFactory(account=personas.charlies_account, occurred_at=now - days(29))
@@ -170,7 +170,7 @@ def test_the_lapsed_rule_serves_the_reminder_scan_too(personas, settings):
 
 
 def test_my_week_and_the_reminder_scan_agree_on_which_accounts_lapsed(personas, settings):
-    settings.CONTACT_RHYTHM_DAYS = {**settings.CONTACT_RHYTHM_DAYS, "D": 30}
+    policy_set(rhythm={"D": 30})
     now = timezone.now()
     for ago in [10, 29, 31, 45, 200]:
         VisitFactory(account=AccountFactory(owner=personas.alice), occurred_at=now - days(ago))
@@ -397,7 +397,7 @@ def test_the_list_of_follow_ups_costs_the_same_queries_on_its_first_and_a_deep_p
 
 
 def test_my_week_lists_the_first_twenty_lapsed_accounts_and_links_to_all(personas, login, settings):
-    settings.CONTACT_RHYTHM_DAYS = {**settings.CONTACT_RHYTHM_DAYS, "D": 30}
+    policy_set(rhythm={"D": 30})
     stale = [AccountFactory(owner=personas.alice, name=f"Stale {i:02}") for i in range(26)]
     Account.objects.filter(pk__in=[a.pk for a in stale]).update(
         created_at=timezone.now() - days(100)

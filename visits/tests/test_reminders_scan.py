@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus
-from accounts.tests.factories import AccountFactory, SalesTeamFactory, UserFactory
+from accounts.tests.factories import AccountFactory, SalesTeamFactory, UserFactory, policy_set
 from scoring.models import AccountScore
 from scoring.services import grade_pin, rescore
 from visits.models import Notification, NotificationKind, VisitStatus
@@ -257,7 +257,7 @@ def test_a_new_lapse_after_a_new_visit_is_a_new_reminder(personas, now):
 
 
 def test_the_rhythm_is_a_setting(personas, now, settings):
-    settings.CONTACT_RHYTHM_DAYS = {"A": 7, "B": 14, "C": 21, "D": 30}
+    policy_set(rhythm={"A": 7, "B": 14, "C": 21, "D": 30})
     last_visited(personas.account, 31, now)
     last_visited(personas.charlies_account, 29, now)
 
@@ -282,12 +282,12 @@ def test_the_rhythm_by_grade_defaults_to_d_for_the_ungraded(settings):
     assert account_rhythm_days("unknown") == 90
     assert account_rhythm_days(type("Scored", (), {"grade": "B"})()) == 30
     assert account_rhythm_days(object()) == 90
-    settings.CONTACT_RHYTHM_DAYS = {"A": 1, "B": 2, "C": 3, "D": 4}
+    policy_set(rhythm={"A": 1, "B": 2, "C": 3, "D": 4})
     assert account_rhythm_days("C") == 3
 
 
 def test_an_a_account_lapses_after_its_own_rhythm_while_a_d_one_does_not(personas, now, settings):
-    settings.CONTACT_RHYTHM_DAYS = {"A": 14, "B": 30, "C": 60, "D": 90}
+    policy_set(rhythm={"A": 14, "B": 30, "C": 60, "D": 90})
     last_visited(personas.account, 15, now)
     last_visited(personas.charlies_account, 15, now)
     # A manager's pin makes Alice's account an A; Charlie's, with no open deal, is a D.

@@ -15,7 +15,8 @@ from keyaccounts.integrations.models import (
 )
 
 RECORD_TYPES_HELP = (
-    "Record types, by their API name: account, contact, visit, development-record, opportunity."
+    "Record types, by their API name: account, contact, visit, development-record, "
+    "opportunity, complaint (and the others the API lists)."
 )
 
 

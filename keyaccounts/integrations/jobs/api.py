@@ -166,7 +166,14 @@ TYPE = OpenApiParameter(
     "type",
     {
         "type": "string",
-        "enum": ["accounts", "contacts", "visits", "development-records", "opportunities"],
+        "enum": [
+            "accounts",
+            "contacts",
+            "visits",
+            "development-records",
+            "opportunities",
+            "complaints",
+        ],
     },
     OpenApiParameter.QUERY,
     description="The record type the lines are (may be the form's `type` field instead).",

@@ -26,12 +26,24 @@ from django.utils import timezone
 
 from accounts.access import access_rebuild
 from accounts.demo import ACCOUNT_CHUNK, DemoAccounts, ensure_staff
+from accounts.demo_groups import create_demo_groups
+from accounts.demo_groups import summary as groups_summary
 from accounts.models import AccountAccess
 from keyaccounts.bulk import copy_in_background, foreign_keys_checked_once
 from opportunities.demo import DemoDeals
+from opportunities.demo_policy import create_demo_policy
+from opportunities.demo_policy import summary as policy_summary
 from scoring.demo import MODELS as SCORING_MODELS
 from scoring.demo import create_demo_scoring
+from scoring.demo_money import create_demo_money
+from scoring.demo_money import summary as money_summary
+from scoring.plans.demo import create_demo_plans
+from scoring.plans.demo import summary as plans_summary
+from visits.complaints.demo import create_demo_complaints
+from visits.complaints.demo import summary as complaints_summary
 from visits.demo import DemoVisits
+from visits.reviews.demo import create_demo_reviews
+from visits.reviews.demo import summary as reviews_summary
 
 COUNTED = [
     "accounts",
@@ -108,11 +120,24 @@ class Command(BaseCommand):
                             self.stdout.write(f"  {last}/{accounts} accounts")
                 # Ratings and sales of the demo accounts, one rescore of every account, and
                 # a week's grade movement to look at (scoring/demo.py).
+                # Deal discounts, a decider who left (opportunities/demo_policy.py): before
+                # the rescore, which then grades the account without its decider.
+                policy = create_demo_policy(seed=seed)
                 scoring_started = time.monotonic()
                 scoring = create_demo_scoring(seed=seed, accounts=accounts)
                 scoring_seconds = time.monotonic() - scoring_started
+                # Terms, credit limits, an account over its limit (scoring/demo_money.py).
+                money = create_demo_money(seed=seed)
+                # Group customers: a parent with subsidiaries, one hidden from rep1.
+                groups = create_demo_groups(seed=seed)
                 # Bulk inserts send no signals: who sees what, in one set-based rebuild.
                 access_rebuild()
+                # Review meetings go through their services, which read the access table.
+                reviews = create_demo_reviews(seed=seed)
+                # Complaints: one breached for rep1, one in progress, one closed.
+                complaints = create_demo_complaints(seed=seed)
+                # Account plans for rep1's A/B accounts, one action overdue.
+                plans = create_demo_plans(seed=seed)
 
         elapsed = time.monotonic() - started
         skipped = accounts - created["accounts"]
@@ -134,6 +159,12 @@ class Command(BaseCommand):
             f" {scoring['downgrades']} downgrades into last week's grade history"
             f" ({scoring_seconds:.1f} s)"
         )
+        self.stdout.write(money_summary(money))
+        self.stdout.write(policy_summary(policy))
+        self.stdout.write(reviews_summary(reviews))
+        self.stdout.write(complaints_summary(complaints))
+        self.stdout.write(plans_summary(plans))
+        self.stdout.write(groups_summary(groups))
         self.stdout.write(
             "\nLog in with password demo12345 (demo only: change or delete these users"
             " before real use):\n"
