@@ -305,10 +305,12 @@ def test_the_template_of_each_type_goes_back_in_as_it_is(login, personas, tmp_pa
     from keyaccounts.imports.kinds import KINDS
     from keyaccounts.imports.reading import read_table
     from scoring.plans.tests.api_records import example_plan
+    from visits.reviews.tests.import_records import example_review
 
     account = AccountFactory(name="Example", owner=personas.alice, external_id="ERP-0001")
     ContactFactory(account=account, name="Wang Jianguo")
     example_plan(account)  # the plan-action example's plan (scoring.plans)
+    example_review(account)  # the review follow-up example's review (visits.reviews)
     client = login(personas.manager)
     for kind in KINDS.values():
         user = personas.manager if kind.key == "monthly_sales" else personas.alice

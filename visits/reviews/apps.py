@@ -12,8 +12,9 @@ class ReviewsConfig(AppConfig):
         from visits.models import NotificationKind
         from visits.reminders import register_kind, register_scan
 
-        from . import reminders, sections
+        from . import imports, reminders, sections
 
+        imports.register()  # the `reviews` and `review_follow_ups` import types
         register_scan(reminders.review_due_scan)
         register_scan(reminders.follow_up_overdue_scan)
         register_kind(

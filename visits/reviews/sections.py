@@ -19,13 +19,18 @@ SHOWN = 20
 
 def account_section(request, *, account, today=None, **page_data):
     """The review of the account's current period: the next scheduled, else the last
-    held; else an invitation to schedule one. Two queries."""
+    held; else an invitation to schedule one. One query (the account page has read the
+    grade with the account: `score` selected), two otherwise."""
     today = today or timezone.localdate()
-    grade = (
-        account.__class__.all_objects.filter(pk=account.pk)
-        .values_list("score__grade", flat=True)
-        .first()
-    )
+    if "score" in account._state.fields_cache:
+        score = account._state.fields_cache["score"]
+        grade = score.grade if score is not None else None
+    else:
+        grade = (
+            account.__class__.all_objects.filter(pk=account.pk)
+            .values_list("score__grade", flat=True)
+            .first()
+        )
     period = current_period_for_grade(grade, today)
     reviews = list(
         selectors.live_in_period(period)

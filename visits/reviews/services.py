@@ -14,6 +14,7 @@ from keyaccounts.exceptions import ApplicationError
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import record_restore, soft_delete
 from keyaccounts.tasks import enqueue_on_commit
+from keyaccounts.text import join_words
 from visits.models import Notification, NotificationKind
 
 from .models import ReviewFollowUp, ReviewMeeting, ReviewStatus
@@ -135,7 +136,7 @@ def review_update(
     if unknown:
         raise ApplicationError(
             _("These fields are not changed by rescheduling: %(names)s.")
-            % {"names": ", ".join(sorted(unknown))}
+            % {"names": join_words(sorted(unknown))}
         )
     stored = ReviewMeeting.objects.filter(pk=review.pk).values_list("status", flat=True).first()
     for name, value in fields.items():
@@ -174,7 +175,7 @@ def _check_minutes(review: ReviewMeeting, contacts, attendees, today: datetime.d
             errors["contacts"] = _(
                 "%(names)s is not a contact of %(account)s. Choose people from this "
                 "account's buying center."
-            ) % {"names": ", ".join(c.name for c in foreign), "account": review.account.name}
+            ) % {"names": join_words(c.name for c in foreign), "account": review.account.name}
     if not attendees:
         errors["attendees"] = _("Give at least one of our people who attended.")
     else:
@@ -184,7 +185,7 @@ def _check_minutes(review: ReviewMeeting, contacts, attendees, today: datetime.d
             errors["attendees"] = _(
                 "%(names)s cannot see %(account)s: choose people of the account's team, "
                 "its owner or their manager (and only those who can still log in)."
-            ) % {"names": ", ".join(str(u) for u in outside), "account": review.account.name}
+            ) % {"names": join_words(outside), "account": review.account.name}
     if not (review.said_about_us or "").strip():
         errors["said_about_us"] = _(
             "Write down what the customer said about our products and service."
@@ -233,7 +234,7 @@ def review_record_minutes(
     if unknown:
         raise ApplicationError(
             _("These fields are not part of the minutes: %(names)s.")
-            % {"names": ", ".join(sorted(unknown))}
+            % {"names": join_words(sorted(unknown))}
         )
     contacts, attendees = list(contacts), list(attendees)
     for name, value in minutes.items():
