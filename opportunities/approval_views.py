@@ -25,6 +25,7 @@ class ApprovalRequestForm(forms.Form):
     stage = forms.ModelChoiceField(
         label=gettext_lazy("Move to"),
         queryset=Stage.objects.filter(is_lost=False).order_by("order"),
+        widget=forms.RadioSelect,
         error_messages={
             "required": gettext_lazy("Choose the stage to move the deal to."),
             "invalid_choice": gettext_lazy("Choose one of the stages listed."),
