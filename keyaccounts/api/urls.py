@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import AccountViewSet, ContactViewSet
+from accounts.policy.api import ServicePolicyViewSet
 from keyaccounts.integrations.api.views import IntegrationTokenViewSet, WebhookViewSet
 from keyaccounts.integrations.jobs.api import BulkJobViewSet
 from opportunities.api.approvals import StageApprovalViewSet
@@ -35,6 +36,7 @@ router.register("opportunities", OpportunityViewSet, basename="opportunity")
 router.register("plans", AccountPlanViewSet, basename="account-plan")
 router.register("plan-actions", PlanActionViewSet, basename="plan-action")
 router.register("stages", StageViewSet, basename="stage")
+router.register("service-policy", ServicePolicyViewSet, basename="service-policy")
 router.register("approvals", StageApprovalViewSet, basename="stage-approval")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("integration-tokens", IntegrationTokenViewSet, basename="integration-token")
