@@ -243,6 +243,32 @@ def _purge_history(model: type[VersionedModel], ids: list[int]) -> None:
                 historical.objects.filter(**{f"{field.attname}__in": ids}).delete()
 
 
+def _children_first(models) -> list:
+    """`models` ordered so that a model comes before every model it points to (a plan's
+    action before the plan, the plan before its account): a protected parent is deleted
+    only after the rows that protect it. Ties keep their given order."""
+    models = list(models)
+    ordered: list = []
+
+    def place(model, path=()):
+        if model in ordered or model in path:  # placed, or a loop (self-reference)
+            return
+        for other in models:
+            if other is model or other in ordered:
+                continue
+            points_here = any(
+                field.many_to_one and field.related_model is model
+                for field in other._meta.concrete_fields
+            )
+            if points_here:
+                place(other, (*path, model))
+        ordered.append(model)
+
+    for model in models:
+        place(model)
+    return ordered
+
+
 def purge_expired(*, now: datetime.datetime | None = None, days: int | None = None) -> int:
     """Remove for good what has been in the bin longer than RECYCLE_BIN_DAYS, with its
     history. Returns how many deletions were purged. Each in its own transaction: one
@@ -255,10 +281,7 @@ def purge_expired(*, now: datetime.datetime | None = None, days: int | None = No
         .filter(restored_at__isnull=True, purged_at__isnull=True, deleted_at__lt=cutoff)
         .order_by("deleted_at", "pk")
     )
-    # Children before their account: an account's rows go last.
-    models = sorted(
-        soft_deletable_models(), key=lambda m: m._meta.label_lower == "accounts.account"
-    )
+    models = _children_first(soft_deletable_models())
     purged = 0
     for deletion in expired.iterator():
         try:

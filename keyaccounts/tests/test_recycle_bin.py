@@ -281,6 +281,54 @@ def test_a_purge_after_the_retention_removes_the_rows_and_their_history(personas
     assert Tombstone.objects.filter(model="accounts.account", object_id=account.pk).exists()
 
 
+def test_a_purge_removes_an_account_with_its_plans_reviews_and_complaints(personas, settings):
+    """Issue 13's records point at each other (an action at its plan, a follow-up at its
+    review, a complaint at a contact) and protect what they point at: the purge deletes
+    them before what they protect, so nothing is left behind in the bin."""
+    from types import SimpleNamespace
+
+    from keyaccounts.recyclebin.services import _children_first, soft_deletable_models
+    from scoring.plans.models import AccountPlan, PlanAction
+    from scoring.plans.tests.world import add_plan
+    from visits.complaints.models import Complaint
+    from visits.complaints.tests.world import add_complaint
+    from visits.reviews.models import ReviewFollowUp, ReviewMeeting
+    from visits.reviews.tests.world import add_review
+
+    settings.RECYCLE_BIN_DAYS = 90
+    records = SimpleNamespace(
+        account=personas.account, contact=ContactFactory(account=personas.account)
+    )
+    add_plan(records, rep=personas.alice, team="t")
+    add_review(records, rep=personas.alice, team="t")
+    add_complaint(records, rep=personas.alice, team="t")
+    deleted_days_ago(account_delete(account=personas.account, by=personas.alice), 91)
+
+    assert purge_expired() == 1
+
+    for model, pk in [
+        (Account, personas.account.pk),
+        (Contact, records.contact.pk),
+        (AccountPlan, records.plan.pk),
+        (PlanAction, records.plan_action.pk),
+        (ReviewMeeting, records.review.pk),
+        (ReviewFollowUp, records.review_follow_up.pk),
+        (Complaint, records.complaint.pk),
+    ]:
+        assert not model.all_objects.filter(pk=pk).exists(), model.__name__
+        assert not model.history.model.objects.filter(id=pk).exists(), model.__name__
+    # The order it found: every model before the models it points to.
+    order = _children_first(soft_deletable_models())
+    for position, model in enumerate(order):
+        for field in model._meta.concrete_fields:
+            if (
+                field.many_to_one
+                and field.related_model in order
+                and field.related_model is not model
+            ):
+                assert order.index(field.related_model) > position, (model, field.name)
+
+
 def test_a_purge_keeps_what_is_younger_than_the_retention_and_what_was_restored(personas, settings):
     settings.RECYCLE_BIN_DAYS = 90
     young = ContactFactory(account=personas.account)
