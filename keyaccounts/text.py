@@ -106,3 +106,13 @@ def install() -> None:
     for field_class in (forms.CharField, drf_fields.CharField):
         if not any(isinstance(v, NoControlCharacters) for v in field_class.default_validators):
             field_class.default_validators = [*field_class.default_validators, *lenient]
+
+
+def join_words(items, *, reasons: bool = False) -> str:
+    """Names (or, with `reasons=True`, whole clauses) joined as the language joins them:
+    "a, b" / "a；b" in English, "a、b" / "a；b" in Chinese — never an ASCII comma inside
+    Chinese text."""
+    from django.utils.translation import pgettext
+
+    separator = pgettext("between clauses", "; ") if reasons else pgettext("between names", ", ")
+    return separator.join(str(item) for item in items)

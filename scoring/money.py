@@ -36,6 +36,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from keyaccounts.text import join_words
+
 from .models import MonthlySales
 from .selectors import MONEY, sales_window
 
@@ -322,7 +324,9 @@ def flag_reasons(account, money: Money) -> list[str]:
 
 
 def _gate_text(reasons: list[str]) -> str:
-    return _("%(reasons)s: a manager must approve this move.") % {"reasons": "; ".join(reasons)}
+    return _("%(reasons)s: a manager must approve this move.") % {
+        "reasons": join_words(reasons, reasons=True)
+    }
 
 
 def money_gate_for_accounts(accounts) -> dict[int, str]:

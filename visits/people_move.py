@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import BuyingRole, Contact
 from accounts.people_move import left_key_people
+from keyaccounts.text import join_words
 
 from .models import Notification, NotificationKind
 
@@ -113,8 +114,8 @@ def key_person_left_text(notification) -> str:
         held.append((contact["buying_role"], contact[f"{contact['buying_role']}_filled"]))
     if contact["is_coach"]:
         held.append(("coach", contact["coach_filled"]))
-    role = ", ".join(str(ROLE_WORDS[r]()) for r, _filled in held)
-    unfilled = ", ".join(str(ROLE_WORDS[r]()) for r, filled in held if not filled)
+    role = join_words(str(ROLE_WORDS[r]()) for r, _filled in held)
+    unfilled = join_words(str(ROLE_WORDS[r]()) for r, filled in held if not filled)
     return _("%(name)s (%(role)s) has left %(account)s: the %(unfilled)s role is unfilled.") % {
         "name": contact["name"],
         "role": role,

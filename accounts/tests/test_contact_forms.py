@@ -104,5 +104,8 @@ def test_detail_page_queries_do_not_grow_with_contacts(
     for _ in range(30):
         ContactFactory(account=personas.account, reports_to=boss, relationship_owner=personas.bob)
     client = login(personas.alice)
-    with django_assert_max_num_queries(14):
+    # 14 for the page itself, and 2 for the sections of issue 13's apps that read
+    # something even when empty (the plan, the complaints, the review, the money, the group:
+    # keyaccounts.sections), each a constant number.
+    with django_assert_max_num_queries(16):
         assert client.get(reverse("accounts:detail", args=[personas.account.pk])).status_code == 200

@@ -235,6 +235,11 @@ ROUTES: dict[str, Kind] = {
     "api:opportunity-restore": api_obj(pk="deal", post_only=True),
     "api:stage-list": api_list(),
     "api:stage-detail": Kind("stage", api=True),
+    "api:service-policy-list": api_list(),
+    "api:service-policy-current": api_list(),
+    "api:service-policy-detail": Kind(
+        "table_version", {"model": "accounts.ServicePolicy"}, api=True
+    ),
     "api:stage-approval-list": api_list(),
     "api:stage-approval-detail": api_obj(pk="approval"),
     "api:stage-approval-approve": api_obj(pk="approval", post_only=True),

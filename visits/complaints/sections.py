@@ -26,10 +26,10 @@ def _list_url(*params) -> str:
 
 def account_section(request, *, account, **page_data) -> dict:
     """The account's open complaints: the first five, how many, and where to see them all.
-    Two queries."""
+    One query, two when there are five or more."""
     complaints = open_complaints(account.complaints.all())
     shown = list(complaints.select_related("assignee").order_by(*COMPLAINT_ORDER)[:SHOWN])
-    count = complaints.count()
+    count = len(shown) if len(shown) < SHOWN else complaints.count()
     now = timezone.now()
     for complaint in shown:
         complaint.late = (complaint.status == "open" and complaint.respond_by < now) or (

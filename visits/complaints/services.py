@@ -22,6 +22,7 @@ from keyaccounts.exceptions import ApplicationError
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import record_restore, soft_delete
 from keyaccounts.tasks import enqueue_on_commit
+from keyaccounts.text import join_words
 from keyaccounts.workdays import add_working_days, working_days_between
 
 from .models import Complaint, ComplaintStatus
@@ -246,7 +247,7 @@ def complaint_update(
     if unknown:
         raise ApplicationError(
             _("These are changed by the complaint's actions, not by an edit: %(fields)s")
-            % {"fields": ", ".join(sorted(unknown))},
+            % {"fields": join_words(sorted(unknown))},
             code="invalid",
         )
     received_before = complaint.received_at

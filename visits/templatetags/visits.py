@@ -25,3 +25,9 @@ def duration(minutes) -> str:
 def notification_text(notification) -> str:
     """The reminder's sentence, the same one its email carries."""
     return reminders.notification_text(notification)
+
+
+@register.filter
+def notification_path(notification) -> str:
+    """Where the reminder points: its visit, complaint, plan action, review … or account."""
+    return reminders.notification_path(notification)

@@ -12,6 +12,7 @@ from accounts.models import Account, AccountStatus
 from accounts.tests.factories import AccountFactory, SalesTeamFactory, UserFactory, policy_set
 from scoring.models import AccountScore
 from scoring.services import grade_pin, rescore
+from visits import reminders as reminder_module
 from visits.models import Notification, NotificationKind, VisitStatus
 from visits.reminders import (
     account_rhythm_days,
@@ -333,7 +334,12 @@ def scan_queries(now) -> tuple[int, int]:
     return created, len(queries)
 
 
-def test_the_scan_costs_the_same_few_queries_for_3_or_30_reminders_of_each_kind(now, today):
+def test_the_scan_costs_the_same_few_queries_for_3_or_30_reminders_of_each_kind(
+    now, today, monkeypatch
+):
+    # The follow-up and rhythm kinds alone: the scans other apps register (complaints,
+    # plans, reviews, people move) are measured by the test after this one.
+    monkeypatch.setattr(reminder_module, "SCANS", [])
     team = SalesTeamFactory(manager=UserFactory())
 
     def make(count):
@@ -353,5 +359,26 @@ def test_the_scan_costs_the_same_few_queries_for_3_or_30_reminders_of_each_kind(
     many = scan_queries(now)
 
     assert few[0] == 3 * 4 and many[0] == 30 * 4  # due, overdue, escalation, lapsed
-    assert few[1] == many[1] <= 8  # a read and an insert per kind
-    assert scan_queries(now) == (0, 4)  # nothing new: just the four reads
+    # A read and an insert per kind, and the service policy's rhythms (one read).
+    assert few[1] == many[1] <= 9
+    assert scan_queries(now) == (0, 5)  # nothing new: just the four reads and the policy
+
+
+def test_the_registered_scans_cost_a_few_reads_whatever_the_rows(now, personas):
+    """Every scan another app registers reads a constant number of queries when nothing
+    is due, however many records it looks at: at most one read per kind it makes."""
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as context:
+            for scan in reminder_module.SCANS:
+                scan(now=now, today=timezone.localdate(now), account_ids=None)
+        return len(context.captured_queries)
+
+    assert reminder_module.SCANS, "complaints, plans, reviews and people move register scans"
+    empty = cost()
+    for _ in range(5):
+        AccountFactory(owner=personas.alice)
+    assert cost() == empty
+    # The kinds other apps add (visits/models.py NotificationKind after CONTACT_LAPSED).
+    registered_kinds = len(NotificationKind.choices) - 4
+    assert empty <= registered_kinds

@@ -101,3 +101,13 @@ def test_the_notifications_read_and_point_to_the_complaint(personas, complaint):
     texts = {notification_text(n) for n in escalations.select_related("account")}
     assert any("not resolved" in text for text in texts)
     assert any("not answered" in text for text in texts)
+
+
+@override_settings(**CALENDAR)
+def test_the_reminder_list_links_a_breach_to_its_complaint(personas, complaint, login):
+    from django.urls import reverse
+
+    reminders_scan(now=at(2026, 11, 30, 11))
+    html = login(personas.alice).get(reverse("visits:notifications")).content.decode()
+    assert f'href="{reverse("complaints:detail", args=[complaint.pk])}"' in html
+    assert "was not answered in time" in html
