@@ -594,6 +594,14 @@ SPECTACULAR_SETTINGS = {
         # A deal's contacts and team (opportunities API) name both `role`.
         "BuyingRoleEnum": "accounts.models.BuyingRole",
         "TeamRoleEnum": "accounts.models.AccountTeamRole",
+        # Issue 13's types: `kind` (a deal's, a plan advantage's) and `status` (a
+        # complaint's, a review's, an approval's, a bulk job's) each name several sets.
+        "OpportunityKindEnum": "opportunities.models.OpportunityKind",
+        "AdvantageEnum": "scoring.plans.models.Advantage",
+        "ComplaintStatusEnum": "visits.complaints.models.ComplaintStatus",
+        "ReviewStatusEnum": "visits.reviews.models.ReviewStatus",
+        "ApprovalStatusEnum": "opportunities.models.ApprovalStatus",
+        "JobStatusEnum": "keyaccounts.integrations.jobs.models.JobStatus",
     },
 }
 

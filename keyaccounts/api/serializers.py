@@ -4,6 +4,8 @@ foreign keys scoped to what the user may see."""
 import datetime
 
 from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
@@ -62,6 +64,7 @@ def preload_related(serializer, items: list[dict]) -> dict[str, dict]:
     return preloaded
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisiblePrimaryKeyRelatedField(PrimaryKeyRelatedField):
     """A foreign key given by id, looked up only among the rows `scope(user)` returns.
 
