@@ -16,7 +16,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from accounts.selectors import accounts_visible_to
 from keyaccounts.exceptions import ApplicationError
 
 from .gates import closing_gate_reason
-from .models import ApprovalStatus, Opportunity, Stage, StageApproval
+from .models import ApprovalStatus, Opportunity, Stage, StageApproval, StageChange
 
 KIND_REQUESTED = "approval_requested"  # visits.NotificationKind.APPROVAL_REQUESTED
 KIND_DECIDED = "approval_decided"  # visits.NotificationKind.APPROVAL_DECIDED
@@ -49,12 +49,22 @@ def can_approve(user: User, opportunity: Opportunity) -> bool:
     return any(manager.pk == user.pk for manager in approvers_of(opportunity))
 
 
+def unspent_approvals():
+    """Approved moves not yet spent. An approval lets the deal into its stage once: when
+    the deal has left that stage since the approval was given, going back needs a new
+    one (the money risk may have changed meanwhile)."""
+    left_since = StageChange.objects.filter(
+        opportunity=OuterRef("opportunity"),
+        from_stage=OuterRef("to_stage"),
+        changed_at__gt=OuterRef("decided_at"),
+    )
+    return StageApproval.objects.filter(status=ApprovalStatus.APPROVED).filter(~Exists(left_since))
+
+
 def _approved(opportunity: Opportunity, stage: Stage) -> bool:
     if opportunity.pk is None:  # a deal being opened: nothing approved yet
         return False
-    return StageApproval.objects.filter(
-        opportunity=opportunity, to_stage=stage, status=ApprovalStatus.APPROVED
-    ).exists()
+    return unspent_approvals().filter(opportunity=opportunity, to_stage=stage).exists()
 
 
 def gate_check(

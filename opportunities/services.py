@@ -70,9 +70,10 @@ def opportunity_create(
     parts given (contacts, team, competitors, ticked criteria: as `opportunity_update`
     takes them), all in its first version."""
     _check_account(by, account)
+    chosen = stage is not None
     opportunity = opportunity_build(by=by, account=account, stage=stage, owner=owner, **fields)
     stage = opportunity.stage
-    if stage.is_won:  # a deal opened as won at an account at risk: the approval gate
+    if stage.is_won or chosen:  # a deal opened at a closing stage (or won): the gate
         gate_check(opportunity=opportunity, to_stage=stage, by=by)
     opportunity.full_clean()
     opportunity.save()

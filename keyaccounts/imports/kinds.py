@@ -1098,8 +1098,8 @@ def _gather_closing_gate(ctx, rows) -> None:
     """What the approval gate of closing moves (opportunities/gates.py) needs, read once
     for the file: the flagged accounts among the rows', the closing stages, the deals'
     approved moves."""
+    from opportunities.approvals import unspent_approvals
     from opportunities.gates import account_gate_reasons, closing_stage_ids
-    from opportunities.models import ApprovalStatus, StageApproval
 
     accounts = {row.get("account").pk: row.get("account") for row in rows if row.get("account")}
     ctx.gate_reasons = account_gate_reasons(accounts.values())
@@ -1108,9 +1108,9 @@ def _gather_closing_gate(ctx, rows) -> None:
     deal_ids = [pk for pk in ctx.records.records if isinstance(pk, int)]
     if ctx.gate_reasons and deal_ids:
         ctx.approved = set(
-            StageApproval.objects.filter(
-                opportunity_id__in=deal_ids, status=ApprovalStatus.APPROVED
-            ).values_list("opportunity_id", "to_stage_id")
+            unspent_approvals()
+            .filter(opportunity_id__in=deal_ids)
+            .values_list("opportunity_id", "to_stage_id")
         )
 
 

@@ -380,6 +380,41 @@ def test_a_deal_cannot_be_opened_as_won_at_an_account_at_risk(personas, stages):
     assert refused.value.code == "approval_required"
 
 
+def test_a_deal_cannot_be_opened_at_the_closing_stage_at_an_account_at_risk(personas, stages):
+    over_limit(personas.account)
+    fields = dict(name="Straight to talks", amount=100, expected_close_date=timezone.localdate())
+    with pytest.raises(ApplicationError) as refused:
+        services.opportunity_create(
+            by=personas.alice, account=personas.account, stage=stages["negotiation"], **fields
+        )
+    assert refused.value.code == "approval_required"
+    # An earlier stage opens as usual.
+    opened = services.opportunity_create(
+        by=personas.alice, account=personas.account, stage=stages["bid"], **fields
+    )
+    assert opened.stage == stages["bid"]
+
+
+def test_an_approval_lets_the_deal_in_once(personas, stages):
+    """Approved, moved to negotiation, moved back: going to negotiation again needs a new
+    approval — the money risk may have changed since."""
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    approval = approvals.approval_request(
+        opportunity=deal, to_stage=stages["negotiation"], by=personas.alice, reason="Paid soon"
+    )
+    approvals.approval_approve(approval=approval, by=personas.manager, note="OK")
+    deal.refresh_from_db()
+    assert deal.stage == stages["negotiation"]
+    services.opportunity_move_stage(opportunity=deal, to_stage=stages["bid"], by=personas.alice)
+    deal.refresh_from_db()
+    with pytest.raises(ApplicationError) as refused:
+        services.opportunity_move_stage(
+            opportunity=deal, to_stage=stages["negotiation"], by=personas.alice
+        )
+    assert refused.value.code == "approval_required"
+
+
 def test_terms_and_limit_come_in_by_the_account_import_in_chinese(personas):
     rows = [
         ["客户名称", "账期", "信用额度"],
