@@ -25,11 +25,11 @@ MAX_PLANS = 4
 # Evidence as a key-account manager would write it (seed 001 §3).
 EVIDENCE = [
     # 降低综合采购成本
-    (Advantage.LOWER_COST, "Consolidated spare parts: their stock of our parts fell by a third."),
+    (Advantage.LOWER_COST, "备件集中供应：客户库存中我方备件减少了三分之一。"),
     # 提高工作效率
-    (Advantage.EFFICIENCY, "Ordering through the portal: from five days to one."),
+    (Advantage.EFFICIENCY, "通过采购门户下单：从五天缩短到一天。"),
     # 解决方案
-    (Advantage.SOLUTION, "Our engineers solved the line-3 stoppages in the spring."),
+    (Advantage.SOLUTION, "今年春天我方工程师解决了三号线的停线问题。"),
 ]
 
 
@@ -69,14 +69,14 @@ def create_demo_plans(*, seed: int, today: datetime.date | None = None) -> dict:
                 period_start=start,
                 sales_target=(Decimal(base) * Decimal("1.1")).quantize(Decimal("1000")),
                 share_target=Decimal("35") if index % 2 == 0 else None,
-                summary="Keep the account and grow our share in the second plant.",
+                summary="保住客户，并提高我方在二厂的份额。",
                 advantages=dict(EVIDENCE[: 2 + index % 2]),
             )
             made["plans"] += 1
             actions = [
-                ("Total-cost workshop with purchasing", today - datetime.timedelta(days=30), True),
-                ("Meet the new plant manager", today - datetime.timedelta(days=3), False),
-                ("Proposal for the second plant", today + datetime.timedelta(days=21), False),
+                ("与采购部开一次综合成本研讨会", today - datetime.timedelta(days=30), True),
+                ("拜会新任厂长", today - datetime.timedelta(days=3), False),
+                ("提交二厂方案", today + datetime.timedelta(days=21), False),
             ]
             for what, due, done in actions[: 3 if index == 0 else 2 + (index % 2)]:
                 if index > 0 and not done and due < today:

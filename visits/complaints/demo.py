@@ -37,9 +37,8 @@ def create_demo_complaints(*, seed: int, now: datetime.datetime | None = None) -
             by=rep,
             account=breached_at,
             contact=contact,
-            subject="Delivery three days late, line stopped",  # 交货延迟三天，产线停工
-            description="The spare parts promised for Monday arrived on Thursday; the "
-            "customer's line stood still for half a day.",
+            subject="交货延迟三天，产线停工",
+            description="承诺周一到货的备件周四才到，客户产线停了半天。",
             channel=ComplaintChannel.PHONE,
             severity=ComplaintSeverity.CRITICAL,
             received_at=now - datetime.timedelta(days=12),
@@ -48,8 +47,8 @@ def create_demo_complaints(*, seed: int, now: datetime.datetime | None = None) -
         in_progress = services.complaint_create(
             by=rep,
             account=open_at,
-            subject="Invoice shows the old price",  # 发票价格错误
-            description="Billed at last year's list price instead of the contract price.",
+            subject="发票价格错误",
+            description="按去年的目录价开票，而不是合同价。",
             channel=ComplaintChannel.EMAIL,
             severity=ComplaintSeverity.MEDIUM,
             received_at=now - datetime.timedelta(hours=5),
@@ -57,14 +56,14 @@ def create_demo_complaints(*, seed: int, now: datetime.datetime | None = None) -
         services.complaint_respond(
             by=rep,
             complaint=in_progress,
-            response="Finance is issuing a corrected invoice.",
+            response="财务正在重开正确的发票。",
             now=now - datetime.timedelta(hours=2),
         )
         made["open"] += 1
         done = services.complaint_create(
             by=rep,
             account=closed_at,
-            subject="Installation engineer came unannounced",  # 工程师未预约上门
+            subject="工程师未预约上门",
             channel=ComplaintChannel.WECHAT,
             severity=ComplaintSeverity.LOW,
             received_at=now - datetime.timedelta(days=20),
@@ -72,7 +71,7 @@ def create_demo_complaints(*, seed: int, now: datetime.datetime | None = None) -
         services.complaint_resolve(
             by=rep,
             complaint=done,
-            resolution="Visits are now booked with the plant manager a day ahead.",
+            resolution="今后上门均提前一天与厂长预约。",
             now=now - datetime.timedelta(days=18),
         )
         confirmer = closed_at.contacts.filter(is_active=True).order_by("pk").first()
@@ -80,7 +79,7 @@ def create_demo_complaints(*, seed: int, now: datetime.datetime | None = None) -
             by=rep,
             complaint=done,
             confirmed_by_contact=confirmer,
-            confirmation_note="" if confirmer else "Plant manager, by phone",
+            confirmation_note="" if confirmer else "厂长，电话确认",
             now=now - datetime.timedelta(days=17),
         )
         made["closed"] += 1

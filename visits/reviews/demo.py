@@ -48,7 +48,7 @@ def create_demo_reviews(*, seed: int, today: datetime.date | None = None) -> dic
         period = current_period_for_grade(held_at.score.grade, today)
         held_day = max(period.start, today - datetime.timedelta(days=20))
         review = services.review_schedule(
-            by=rep, account=held_at, scheduled_for=_at(held_day, 10), place="Customer's HQ"
+            by=rep, account=held_at, scheduled_for=_at(held_day, 10), place="客户总部"
         )
         contacts = list(held_at.contacts.filter(is_active=True).order_by("pk")[:2])
         attendees = [rep] + ([manager] if manager else [])
@@ -59,19 +59,16 @@ def create_demo_reviews(*, seed: int, today: datetime.date | None = None) -> dic
             contacts=contacts,
             attendees=attendees,
             # 产品和服务:交货准时,但报表太晚
-            said_about_us="Product quality is steady and deliveries are on time; the monthly "
-            "service report reaches them too late to use in their own meetings.",
+            said_about_us="产品质量稳定，交货准时；但月度服务报告送达太晚，赶不上客户自己的例会。",
             # 对我方人员的意见:销售反应快,技术支持需要更多现场
-            said_about_our_people="The sales rep answers quickly. They want our support "
-            "engineer on site more often during line changes.",
-            agreed_changes="Service report by the 5th of each month; an engineer on site "
-            "during the two planned line changes.",
+            said_about_our_people="销售人员响应快。希望换线期间技术支持工程师多到现场。",
+            agreed_changes="每月5日前提交服务报告；两次计划换线期间派工程师驻场。",
             satisfaction=4,
         )
         made["held"] = 1
         for what, due in [
-            ("Send the service report by the 5th", held_day + datetime.timedelta(days=5)),
-            ("Plan engineer visits for the line changes", today + datetime.timedelta(days=10)),
+            ("每月5日前发送服务报告", held_day + datetime.timedelta(days=5)),
+            ("安排换线期间的工程师上门", today + datetime.timedelta(days=10)),
         ]:
             services.follow_up_create(
                 review=review, by=rep, what=what, owner=rep, due_on=max(due, held_day)
@@ -81,8 +78,8 @@ def create_demo_reviews(*, seed: int, today: datetime.date | None = None) -> dic
             by=rep,
             account=upcoming_at,
             scheduled_for=_at(today + datetime.timedelta(days=7), 14),
-            place="Our office",
-            agenda="Their view of our products, service and people; what to change next period.",
+            place="我方办公室",
+            agenda="客户对我方产品、服务和人员的意见；下一期要改进的地方。",
         )
         made["scheduled"] = 1
     return made
