@@ -253,17 +253,18 @@ class MergeForm(forms.Form):
 
     SURVIVOR, MERGED = "survivor", "merged"
 
-    def __init__(self, *args, survivor, merged, **kwargs):
+    def __init__(self, *args, survivor, merged, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.survivor, self.merged = survivor, merged
+        hidden = _hidden_parents(user, survivor, merged)
         for field in merge_fields(type(survivor)):
             if getattr(survivor, field.attname) == getattr(merged, field.attname):
                 continue
             self.fields[field.name] = forms.ChoiceField(
                 label=capfirst(field.verbose_name),
                 choices=[
-                    (self.SURVIVOR, _shown(survivor, field)),
-                    (self.MERGED, _shown(merged, field)),
+                    (self.SURVIVOR, _shown(survivor, field, hidden)),
+                    (self.MERGED, _shown(merged, field, hidden)),
                 ],
                 initial=self.SURVIVOR,
                 widget=forms.RadioSelect,
@@ -279,12 +280,26 @@ class MergeForm(forms.Form):
         }
 
 
-def _shown(record, field) -> str:
+def _hidden_parents(user, *records) -> set:
+    """The records' parent companies `user` may not see (one query; none for a contact):
+    the merge form says such a parent is there without naming it."""
+    ids = {getattr(record, "parent_id", None) for record in records} - {None}
+    if user is None or not ids:
+        return set()
+    return ids - set(
+        accounts_visible_to(user, deleted=True).filter(pk__in=ids).values_list("pk", flat=True)
+    )
+
+
+def _shown(record, field, hidden=frozenset()) -> str:
     """A field's value as the merge form shows it: labels for choices, names for
-    related records, the start of a long text."""
+    related records, the start of a long text; a parent company the user cannot see is
+    not named."""
     value = getattr(record, field.attname)
     if value is None or value == "":
         return gettext("(empty)")
+    if field.name == "parent" and value in hidden:
+        return gettext("a company you cannot see")
     if field.choices:
         return getattr(record, f"get_{field.name}_display")()
     if field.is_relation:

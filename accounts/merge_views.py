@@ -68,7 +68,7 @@ def _merge_page(request, *, account, survivor, merged, merge, moving, swap_url):
     type's merge service)."""
     # Bound on every POST: two records alike in every field send no choice at all.
     data = request.POST if request.method == "POST" else None
-    form = MergeForm(data, survivor=survivor, merged=merged)
+    form = MergeForm(data, survivor=survivor, merged=merged, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             merge(survivor=survivor, merged=merged, by=request.user, values=form.values())

@@ -126,6 +126,16 @@ def test_the_form_leaves_out_a_parent_the_user_cannot_see(personas, login):
     assert "Charlie" not in html
 
 
+def test_the_merge_form_does_not_name_a_parent_the_manager_cannot_see(personas, login):
+    one = AccountFactory(owner=personas.alice, name="Twin Co", parent=personas.charlies_account)
+    two = AccountFactory(owner=personas.alice, name="Twin Co Ltd")
+    page = login(personas.manager).get(reverse("accounts:merge_confirm", args=[two.pk, one.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert personas.charlies_account.name not in html
+    assert "a company you cannot see" in html
+
+
 def test_a_merge_moves_the_subsidiaries_to_the_survivor(personas, group):
     top, sub1, sub2, _grandchild = group
     twin = AccountFactory(name="Alice Top Twin", owner=personas.alice)
