@@ -13,13 +13,19 @@ Each gate returns the reason the move needs approval (said to the rep, stored on
 request) or None. `opportunity_move_stage` asks them for a move to a closing stage
 (`closing_gate_reason`) and refuses with `approval_required` unless an approved request
 for that deal and stage exists, or a manager of the owner's team moves it with a reason
-(`opportunities.approvals`). This app never imports the gates' apps (scoring's money
-risk is one).
+(`gate_check`, below; the requests and decisions are `opportunities.approvals`). This
+app never imports the gates' apps (scoring's money risk is one).
 """
 
 from collections.abc import Callable
 
-from .models import Stage
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from accounts.models import User
+from keyaccounts.exceptions import ApplicationError
+
+from .models import ApprovalStatus, Opportunity, Stage, StageApproval, StageChange
 
 GATES: list[Callable] = []
 # For many deals at once (an import): fn(accounts) -> {account id: reason}, flagged only.
@@ -79,3 +85,84 @@ def closing_gate_reason(opportunity, stage: Stage) -> str | None:
         return None
     reasons = [reason for gate in GATES if (reason := gate(opportunity, stage))]
     return " ".join(reasons) or None
+
+
+# --- the check a move asks (opportunity_move_stage, opportunity_create) ---------------
+
+
+def approvers_of(opportunity: Opportunity) -> list[User]:
+    """Who may approve: the active managers of the deal owner's team and of the account
+    owner's team (superusers approve too, without being notified)."""
+    teams = {opportunity.owner.sales_team_id, opportunity.account.owner.sales_team_id} - {None}
+    return list(
+        User.objects.filter(managed_teams__in=teams, is_active=True).distinct().order_by("pk")
+    )
+
+
+def can_approve(user: User, opportunity: Opportunity) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return any(manager.pk == user.pk for manager in approvers_of(opportunity))
+
+
+def unspent_approvals():
+    """Approved moves not yet spent. An approval lets the deal into its stage once: when
+    the deal has left that stage since the approval was given, going back needs a new
+    one (the money risk may have changed meanwhile)."""
+    left_since = StageChange.objects.filter(
+        opportunity=OuterRef("opportunity"),
+        from_stage=OuterRef("to_stage"),
+        changed_at__gt=OuterRef("decided_at"),
+    )
+    return StageApproval.objects.filter(status=ApprovalStatus.APPROVED).filter(~Exists(left_since))
+
+
+def _approved(opportunity: Opportunity, stage: Stage) -> bool:
+    if opportunity.pk is None:  # a deal being opened: nothing approved yet
+        return False
+    return unspent_approvals().filter(opportunity=opportunity, to_stage=stage).exists()
+
+
+def gate_check(
+    *, opportunity: Opportunity, to_stage: Stage, by: User, approval_reason: str | None = None
+) -> StageApproval | None:
+    """Let the move through, record a manager's own approval, or refuse it (module
+    docstring). Call inside the move's transaction, before changing the deal."""
+    risk = closing_gate_reason(opportunity, to_stage)
+    if risk is None or _approved(opportunity, to_stage):
+        return None
+    manager = can_approve(by, opportunity)
+    if manager and (approval_reason or "").strip() and opportunity.pk is not None:
+        now = timezone.now()
+        approval = StageApproval(
+            opportunity=opportunity,
+            to_stage=to_stage,
+            risk=risk[:500],
+            requested_by=by,
+            reason=approval_reason.strip(),
+            status=ApprovalStatus.APPROVED,
+            decided_by=by,
+            decided_at=now,
+            decision_note=approval_reason.strip(),
+        )
+        approval.full_clean()
+        approval.save()
+        return approval
+    pending = (
+        StageApproval.objects.filter(
+            opportunity=opportunity, to_stage=to_stage, status=ApprovalStatus.PENDING
+        ).first()
+        if opportunity.pk is not None
+        else None
+    )
+    raise ApplicationError(
+        risk,
+        code="approval_required",
+        extra={
+            "approval_reason": risk,
+            "can_approve": manager,
+            "pending_approval": pending.pk if pending else None,
+        },
+    )

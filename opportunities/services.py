@@ -19,7 +19,7 @@ from keyaccounts.recyclebin.services import record_restore, soft_delete
 from keyaccounts.text import has_control_characters
 from keyaccounts.unchanged import same_as_stored
 
-from .approvals import gate_check
+from .gates import gate_check
 from .models import (
     CriterionCheck,
     ExitCriterion,
@@ -290,7 +290,7 @@ def opportunity_move_stage(
     Forward moves need the exit criteria of every stage passed; closing (won or lost)
     needs the reason; reopening a closed deal clears its close date. A move to a
     closing stage at an account a gate flags needs a manager's approval
-    (`opportunities.approvals.gate_check`; `approval_reason`: a manager's own).
+    (`opportunities.gates.gate_check`; `approval_reason`: a manager's own).
     """
     from_stage = opportunity.stage
     if to_stage.pk == from_stage.pk:

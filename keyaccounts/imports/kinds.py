@@ -1098,8 +1098,7 @@ def _gather_closing_gate(ctx, rows) -> None:
     """What the approval gate of closing moves (opportunities/gates.py) needs, read once
     for the file: the flagged accounts among the rows', the closing stages, the deals'
     approved moves."""
-    from opportunities.approvals import unspent_approvals
-    from opportunities.gates import account_gate_reasons, closing_stage_ids
+    from opportunities.gates import account_gate_reasons, closing_stage_ids, unspent_approvals
 
     accounts = {row.get("account").pk: row.get("account") for row in rows if row.get("account")}
     ctx.gate_reasons = account_gate_reasons(accounts.values())
