@@ -28,7 +28,7 @@ same query string does the same, so that it holds what the page shows.
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import django_filters
 from django.db.models import QuerySet
@@ -41,7 +41,6 @@ from accounts.api.filters import ContactFilter
 from accounts.filters import AccountFilter, account_list_ordering
 from accounts.groups import account_parent_seen
 from accounts.models import AccountTeamMember, AccountTeamRole
-from accounts.picker import Picker
 from accounts.selectors import account_list, contacts_visible_to, team_members_visible_to
 from keyaccounts.api.filters import IdFilter
 from keyaccounts.recyclebin.filters import DeletionFilter
@@ -68,38 +67,7 @@ from visits.selectors import (
 
 from . import columns
 from .columns import RecordColumns
-
-
-@dataclass
-class Listing:
-    """The rows of a list, in its order, and the FilterSets that chose them."""
-
-    rows: QuerySet
-    filtersets: list[django_filters.FilterSet] = field(default_factory=list)
-
-    def parameters(self) -> set[str]:
-        """The query parameters the filters read."""
-        names = set()
-        for filterset in self.filtersets:
-            for name, form_field in filterset.form.fields.items():
-                names.add(name)
-                if isinstance(form_field.widget, Picker):
-                    names.add(f"{name}_name")  # the picker's text box: a name to look up
-        return names
-
-    def problems(self, data: QueryDict) -> list[str]:
-        """What is wrong with `data` as filters: unknown parameters, unreadable values."""
-        known = self.parameters()
-        found = [
-            _("Unknown filter “%(name)s”. Filters: %(known)s.")
-            % {"name": name, "known": ", ".join(sorted(known)) or "–"}
-            for name in sorted(set(data) - known)
-        ]
-        for filterset in self.filtersets:
-            if filterset.is_bound and not filterset.is_valid():
-                for name, errors in filterset.errors.items():
-                    found += [f"{name}={data.get(name, '')!r}: {error}" for error in errors]
-        return found
+from .listing import Listing
 
 
 def _bound(filterset) -> bool:

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.exports.columns import NUMBER, TEXT, Column, RecordColumns
+from keyaccounts.exports.listing import Listing
 
 from . import selectors
 from .api.filters import AccountPlanFilter, PlanActionFilter
@@ -54,7 +55,6 @@ PLAN_ACTIONS = RecordColumns(
 
 
 def plan_listing(request, data: QueryDict):
-    from keyaccounts.exports.registry import Listing
 
     queryset = selectors.with_progress(
         selectors.plans_visible_to(request.user), today=timezone.localdate()
@@ -67,7 +67,6 @@ def plan_listing(request, data: QueryDict):
 
 
 def plan_action_listing(request, data: QueryDict):
-    from keyaccounts.exports.registry import Listing
 
     queryset = selectors.plan_actions_visible_to(request.user)
     filterset = PlanActionFilter(data or None, queryset=queryset, request=request)

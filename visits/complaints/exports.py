@@ -3,6 +3,7 @@
 from django.http import QueryDict
 
 from keyaccounts.exports.columns import Column, RecordColumns
+from keyaccounts.exports.listing import Listing
 
 from .filters import ComplaintFilter
 from .models import Complaint
@@ -42,7 +43,6 @@ COMPLAINTS = RecordColumns(
 
 
 def complaint_listing(request, data: QueryDict):
-    from keyaccounts.exports.registry import Listing
 
     queryset = complaints_visible_to(request.user)
     filterset = ComplaintFilter(data or None, queryset=queryset, request=request)

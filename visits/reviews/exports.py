@@ -3,6 +3,7 @@
 from django.http import QueryDict
 
 from keyaccounts.exports.columns import TEXT, Column, RecordColumns
+from keyaccounts.exports.listing import Listing
 
 from . import selectors
 from .api.filters import ReviewFilter, ReviewFollowUpFilter
@@ -55,7 +56,6 @@ REVIEW_FOLLOW_UPS = RecordColumns(
 
 
 def review_listing(request, data: QueryDict):
-    from keyaccounts.exports.registry import Listing
 
     queryset = selectors.reviews_visible_to(request.user)
     filterset = ReviewFilter(data or None, queryset=queryset, request=request)
@@ -64,7 +64,6 @@ def review_listing(request, data: QueryDict):
 
 
 def review_follow_up_listing(request, data: QueryDict):
-    from keyaccounts.exports.registry import Listing
 
     queryset = selectors.review_follow_ups_visible_to(request.user)
     filterset = ReviewFollowUpFilter(data or None, queryset=queryset, request=request)

@@ -1,0 +1,43 @@
+"""What an export reads: a list's rows and the filters that chose them (the registry and
+the apps' own export modules share it)."""
+
+from dataclasses import dataclass, field
+
+import django_filters
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+
+from accounts.picker import Picker
+
+
+@dataclass
+class Listing:
+    """The rows of a list, in its order, and the FilterSets that chose them."""
+
+    rows: QuerySet
+    filtersets: list[django_filters.FilterSet] = field(default_factory=list)
+
+    def parameters(self) -> set[str]:
+        """The query parameters the filters read."""
+        names = set()
+        for filterset in self.filtersets:
+            for name, form_field in filterset.form.fields.items():
+                names.add(name)
+                if isinstance(form_field.widget, Picker):
+                    names.add(f"{name}_name")  # the picker's text box: a name to look up
+        return names
+
+    def problems(self, data: QueryDict) -> list[str]:
+        """What is wrong with `data` as filters: unknown parameters, unreadable values."""
+        known = self.parameters()
+        found = [
+            _("Unknown filter “%(name)s”. Filters: %(known)s.")
+            % {"name": name, "known": ", ".join(sorted(known)) or "–"}
+            for name in sorted(set(data) - known)
+        ]
+        for filterset in self.filtersets:
+            if filterset.is_bound and not filterset.is_valid():
+                for name, errors in filterset.errors.items():
+                    found += [f"{name}={data.get(name, '')!r}: {error}" for error in errors]
+        return found
