@@ -27,7 +27,11 @@ class GradePolicySerializer(serializers.ModelSerializer):
 
 
 class ServicePolicySerializer(serializers.ModelSerializer):
-    created_by = serializers.StringRelatedField(help_text="Who saved this version.")
+    created_by = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Who saved this version; null for the first, made by the migration.",
+    )
     grades = GradePolicySerializer(many=True, read_only=True)
 
     class Meta:

@@ -17,6 +17,8 @@ def test_the_current_policy_and_its_versions_read_as_saved(personas, api):
     assert current.status_code == 200
     body = current.json()
     assert body["is_active"] is True
+    first = client.get(reverse("api:service-policy-detail", args=[1])).json()
+    assert first["created_by"] is None  # version 1 comes from the migration: nobody
     grades = {row["grade"]: row for row in body["grades"]}
     assert (grades["A"]["respond_working_days"], grades["A"]["resolve_working_days"]) == (2, 7)
     assert grades["B"]["discount_ceiling_percent"] == "12.00"
