@@ -145,15 +145,19 @@ def _open_deal(account: Account, stage: Stage, today: datetime.date) -> bool:
         probability=stage.default_probability,
     )
     deal.save()
-    StageChange.objects.create(
+    change = StageChange.objects.create(
         opportunity=deal, from_stage=None, to_stage=stage, changed_by_id=account.owner_id
     )
+    # Opened "today" at 09:00, not at the second the seed ran: the same seed, the same rows.
+    opened = timezone.make_aware(datetime.datetime.combine(today, datetime.time(9)))
+    StageChange.objects.filter(pk=change.pk).update(changed_at=opened)
     CriterionCheck.objects.bulk_create(
         CriterionCheck(opportunity=deal, criterion=criterion, checked_by_id=account.owner_id)
         for s in Stage.objects.prefetch_related("criteria").order_by("order")
         if s.order <= stage.order and not s.is_closed
         for criterion in s.criteria.all()
     )
+    CriterionCheck.objects.filter(opportunity=deal).update(checked_at=opened)
     return True
 
 

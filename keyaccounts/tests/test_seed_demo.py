@@ -111,9 +111,14 @@ def snapshot() -> dict:
 
 
 def forget_the_demo() -> None:
-    """Delete what the seed made below its users and teams, as if it never ran."""
-    DevelopmentRecord.all_objects.all().delete()  # they protect their accounts
-    Account.all_objects.all().delete()
+    """Delete what the seed made below its users and teams, as if it never ran: every
+    soft-deletable type children first (development records, plans, reviews and complaints
+    protect what they point at), as the recycle bin's purge does."""
+    from keyaccounts.recyclebin.services import _children_first, soft_deletable_models
+
+    Account.all_objects.update(parent=None)  # group customers: a parent is protected
+    for model in _children_first(soft_deletable_models()):
+        model.all_objects.all().delete()
 
 
 def test_copy_and_insert_write_the_same_rows(require_postgres, monkeypatch):
