@@ -429,8 +429,9 @@ def bulk_schema(viewset: type):
     """The bulk operation of `viewset`, described with its own items."""
     label = viewset.bulk_label
     item = viewset.bulk_item_serializer_class or bulk_item_serializer_for(viewset.serializer_class)
+    most = viewset.bulk_max_items
     return extend_schema(
-        summary=f"Create or replace up to {BULK_MAX_ITEMS:,} {label} by external_id",
+        summary=f"Create or replace up to {most:,} {label} by external_id",
         description=f"Upsert {label} by your `external_id`: one you can see is replaced "
         "(fields left out keep their values), one nobody has is created. Each item is "
         "written through the same rules as one alone (history, changes feed, webhooks) and "
@@ -441,10 +442,12 @@ def bulk_schema(viewset: type):
         "An external_id held by a record you cannot see, or one in the recycle bin, is "
         "refused with one message for both. Without `atomic` a bad item does not stop the "
         "others. The answer is 200 whenever the list itself was readable: look at each "
-        f"result. More than {BULK_MAX_ITEMS:,} items, or anything but a list of objects, "
-        "answers 400 and writes nothing. With an Idempotency-Key a retry replays the "
-        "first answer.",
+        f"result. More than {most:,} items, or anything but a list of objects, "
+        "answers 400 and writes nothing; an empty list answers 200 with no results. With "
+        "an Idempotency-Key a retry replays the first answer.",
         parameters=[ATOMIC],
-        request=item(many=True),
+        # maxItems in the schema (AutoSchema._unwrap_list_serializer); no minItems: an
+        # empty list is taken.
+        request=item(many=True, max_length=most),
         responses={200: OpenApiResponse(BulkResultSerializer, description="One result per item.")},
     )

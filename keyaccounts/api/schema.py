@@ -10,7 +10,7 @@ or Schemathesis checking answers against it, meets no undocumented status or hea
 import copy
 
 from drf_spectacular import openapi
-from drf_spectacular.plumbing import get_doc
+from drf_spectacular.plumbing import get_doc, is_list_serializer
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
@@ -415,6 +415,18 @@ class AutoSchema(openapi.AutoSchema):
                 {"type": "integer", "minimum": 0}, description, required=code != 503
             )
         return headers
+
+    def _unwrap_list_serializer(self, serializer, direction):
+        """A list's bounds as the API enforces them: a ListSerializer's `max_length` /
+        `min_length` (a bulk body's, keyaccounts/api/bulk.py) as `maxItems` / `minItems`,
+        which drf-spectacular leaves out."""
+        schema = super()._unwrap_list_serializer(serializer, direction)
+        if schema and is_list_serializer(serializer):
+            if serializer.max_length is not None:
+                schema["maxItems"] = serializer.max_length
+            if serializer.min_length is not None:
+                schema["minItems"] = serializer.min_length
+        return schema
 
     def get_request_serializer(self):
         if self._is_sync() and self.action in {"changes", "restore"}:
