@@ -10,6 +10,7 @@ from keyaccounts.events import RecordEvent, records_changed
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.feed.hooks import feed_records_moved
 from keyaccounts.history.bulk import bulk_update_with_history
+from keyaccounts.history.parts import parts_reason
 from keyaccounts.models import VersionedModel, next_change_seq
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import (
@@ -206,14 +207,33 @@ def check_team_member(
         raise ApplicationError(_("%(user)s is not an active user.") % {"user": user})
 
 
+# An account's parts (its own tables): what a new version made for them names in the
+# changes feed's `changed_fields`, as a deal's parts do (opportunities/services.py).
+TEAM, COMPETITORS = "team", "competitors"
+
+
+def _touch(account: Account, *parts: str) -> None:
+    """A part of the account changed (its team, its competitors): a new version, so that
+    sync clients see it in the changes feed (and webhooks send it), named in its
+    `changed_fields` by the history row's reason (`keyaccounts.history.parts`); an open
+    form on the old version is refused. Called before the part is written, so the change
+    counter is locked first. Only for a real change: the callers check that first."""
+    account._change_reason = parts_reason(parts)
+    try:
+        account.save(update_fields=[])
+    finally:
+        del account._change_reason
+
+
 @transaction.atomic
 def team_member_set(*, account: Account, by: User, user: User, role: str) -> AccountTeamMember:
     """Put `user` on the account team in `role` (or change their role); the role they
-    already have changes nothing (no history entry)."""
+    already have changes nothing (no history entry, no new version)."""
     check_team_member(account=account, by=by, user=user)
     member = AccountTeamMember.objects.filter(account=account, user=user).first()
     if member is not None and member.role == role:
         return member
+    _touch(account, TEAM)
     member, _created = AccountTeamMember.objects.update_or_create(
         account=account, user=user, defaults={"role": role}
     )
@@ -224,6 +244,7 @@ def team_member_set(*, account: Account, by: User, user: User, role: str) -> Acc
 def team_member_remove(*, member: AccountTeamMember, by: User) -> None:
     if not can_manage_team(by, member.account):
         raise ApplicationError(_("Only the owner or a manager can change the account team."))
+    _touch(member.account, TEAM)
     member.delete()
 
 
@@ -235,12 +256,14 @@ def competitor_save(*, competitor: AccountCompetitor, by: User) -> AccountCompet
     if same_as_stored(competitor):
         competitor.saved_changes = False
         return competitor
+    _touch(competitor.account, COMPETITORS)
     competitor.save()
     return competitor
 
 
 @transaction.atomic
 def competitor_remove(*, competitor: AccountCompetitor, by: User) -> None:
+    _touch(competitor.account, COMPETITORS)
     competitor.delete()
 
 
