@@ -255,6 +255,8 @@ class NotificationKind(models.TextChoices):
     REVIEW_FOLLOW_UP_OVERDUE = "review_follow_up_overdue", _("Review follow-up overdue")
     APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
     APPROVAL_DECIDED = "approval_decided", _("Approval decided")
+    # Webhook 已停用 (keyaccounts/integrations/delivery.py)
+    WEBHOOK_DISABLED = "webhook_disabled", _("Webhook disabled after a day of failures")
 
 
 class Notification(models.Model):

@@ -232,20 +232,99 @@ def _failed(row: WebhookDelivery, *, now, error: str, code: int | None = None) -
     row.next_attempt_at = now + backoff(row.attempts)
     row.save()
     if now - row.first_attempt_at >= datetime.timedelta(hours=settings.WEBHOOK_RETRY_HOURS):
-        disable_failing(row.webhook, now=now)
+        disable_failing(row.webhook, now=now, failing=row)
     return "failed"
 
 
-def disable_failing(webhook: Webhook, *, now: datetime.datetime) -> None:
-    """A delivery has failed for a whole retry window: disable the webhook (its rows keep
-    waiting) and tell its owner, by email once the transaction commits."""
-    if not webhook.is_active:
+@transaction.atomic
+def disable_failing(
+    webhook: Webhook, *, now: datetime.datetime, failing: WebhookDelivery | None = None
+) -> None:
+    """A delivery (`failing`) has failed for a whole retry window: disable the webhook
+    (its rows keep waiting) and tell its owner, in the app (a notification, in this
+    transaction) and by email once it commits. Once per disabling: the webhook's row is
+    locked and read again first, so a second worker failing another record of it at the
+    same time finds it disabled and tells nobody; enabled and disabled again, it tells
+    again."""
+    still_active = (
+        Webhook.objects.select_for_update()
+        .filter(pk=webhook.pk)
+        .values_list("is_active", flat=True)
+        .first()
+    )
+    if not webhook.is_active or not still_active:
         return
     webhook.is_active = False
     webhook.disabled_at = now
     webhook.disabled_reason = DisabledReason.FAILING
     webhook.save(update_fields=["is_active", "disabled_at", "disabled_reason", "updated_at"])
+    _notify_owner(webhook, failing, now=now)
     transaction.on_commit(lambda: _email_owner(webhook.pk))
+
+
+# visits.NotificationKind.WEBHOOK_DISABLED: "Webhook disabled after a day of failures".
+# Webhook 已停用
+KIND_DISABLED = "webhook_disabled"
+
+
+def _account_of(row: WebhookDelivery | None) -> int | None:
+    """The account of the record a delivery is about (the record itself for an account)."""
+    from keyaccounts.feed.hooks import feed_account_attname
+
+    kind = record_types().get(row.record_type) if row is not None else None
+    attname = feed_account_attname(kind.model) if kind is not None else None
+    if attname is None:
+        return None
+    rows = kind.model._base_manager.filter(pk=row.object_id)
+    return rows.values_list(attname, flat=True).first()
+
+
+def _notify_owner(webhook: Webhook, failing: WebhookDelivery | None, *, now) -> None:
+    """The owner's notification of this disabling, linking to the webhook's page.
+
+    A notification is about an account the recipient can see (visits.Notification): this
+    one names the account of the change that waited longest, the one that failed (the
+    owner saw it at that attempt). When they can no longer see it (in the recycle bin),
+    only the email tells them. Its email is the webhook's own (`disabled_email`), so the
+    reminders' sender does not send another: `email_sent_at` is set."""
+    from accounts.selectors import accounts_visible_to
+    from visits.models import Notification
+
+    owner = webhook.owner
+    account_id = _account_of(failing)
+    if (
+        account_id is None
+        or not owner.is_active
+        or not accounts_visible_to(owner).filter(pk=account_id).exists()
+    ):
+        logger.info("webhook %s disabled: no account to notify its owner about", webhook.pk)
+        return
+    Notification.objects.create(
+        recipient=owner,
+        kind=KIND_DISABLED,
+        # One per disabling: the same webhook disabled again (after being enabled) is
+        # another notification, even on the same day.
+        object_key=f"webhook:{webhook.pk}:{int(now.timestamp())}",
+        due_date=timezone.localdate(now),
+        account_id=account_id,
+        email_sent_at=now,
+    )
+
+
+def disabled_notification_path(notification) -> str:
+    """Where the notification points: the webhook's page (its delivery log)."""
+    from django.urls import reverse
+
+    pk = notification.object_key.removeprefix("webhook:").partition(":")[0]
+    return reverse("integrations:webhook_detail", args=[int(pk)]) if pk.isdigit() else "/"
+
+
+def disabled_notification_text(notification) -> str:
+    return _(
+        "Your webhook was disabled: it accepted no delivery for %(hours)d hours (the change "
+        "waiting longest is at %(account)s). Its changes wait in its outbox and are sent, in "
+        "order, when you enable it again."
+    ) % {"hours": settings.WEBHOOK_RETRY_HOURS, "account": notification.account.name}
 
 
 def disabled_email(webhook: Webhook) -> EmailMessage:
