@@ -1,20 +1,26 @@
 """What the page header needs on every page, in one cheap query (none when anonymous)."""
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.functional import SimpleLazyObject
+
+# The bell counts at most this many unread reminders and shows "99+" beyond: the count
+# reads at most BELL_LIMIT + 1 rows, however many a manager has let pile up.
+BELL_LIMIT = 99
 
 
 def _header(user) -> dict:
     from accounts.models import SalesTeam, User
+    from visits.models import Notification
     from visits.selectors import notifications_of
 
-    # The bell counts exactly what the notification list shows unread.
+    # The bell counts exactly what the notification list shows unread, up to one past
+    # BELL_LIMIT (a LIMIT inside the count: the read stops there).
+    first = notifications_of(user).filter(read_at__isnull=True).order_by().values("pk")
     unread = (
-        notifications_of(user)
-        .filter(read_at__isnull=True)
+        Notification.objects.filter(pk__in=first[: BELL_LIMIT + 1])
         .order_by()
-        .values("recipient")
+        .values(one=Value(1))
         .annotate(n=Count("pk"))
         .values("n")
     )
@@ -29,14 +35,17 @@ def _header(user) -> dict:
         .first()
     ) or {"unread": 0, "manages": False}
     return {
-        "unread_notifications": row["unread"],
+        "unread_notifications": min(row["unread"], BELL_LIMIT),
+        # More unread than the bell shows: it reads "99+".
+        "unread_more": row["unread"] > BELL_LIMIT,
         "is_manager": user.is_superuser or row["manages"],
     }
 
 
 def header(request) -> dict:
-    """`header.unread_notifications` (the bell's count) and `header.is_manager` (the Team
-    link). Lazy: a page that never renders the header never runs the query."""
+    """`header.unread_notifications` (the bell's count, at most BELL_LIMIT),
+    `header.unread_more` (there are more) and `header.is_manager` (the Team link).
+    Lazy: a page that never renders the header never runs the query."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}

@@ -55,6 +55,32 @@ def test_the_count_costs_one_query_and_none_when_anonymous(personas, login, clie
     assert len([q for q in ctx.captured_queries if "visits_notification" in q["sql"]]) == 1
 
 
+def test_the_bell_stops_counting_at_99_and_says_more(personas, login, alices):
+    """A manager with hundreds unread: the bell reads "99+" and the count's read stops
+    at 100 rows (a LIMIT in the query); at exactly 99 it is 99."""
+    from keyaccounts.context_processors import BELL_LIMIT
+
+    def more(n):
+        for _ in range(n):
+            NotificationFactory(visit=VisitFactory(account=personas.account))
+
+    more(BELL_LIMIT - 2)  # 2 unread already: 99 in all
+    client = login(personas.alice)
+    html = client.get(LIST).content.decode()
+    assert 'data-unread="99"' in html and '<span class="count">99</span>' in html
+    more(30)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(reverse("visits:my_week")).content.decode()
+    assert '<span class="count">99+</span>' in html
+    assert "More than 99 unread reminders" in html
+    (count,) = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if "visits_notification" in q["sql"] and "COUNT" in q["sql"]
+    ]
+    assert "LIMIT 100" in count
+
+
 def test_the_list_shows_only_my_notifications_newest_first(personas, login, alices, charlies):
     response = login(personas.alice).get(LIST)
     assert list(response.context["page"].object_list) == alices
