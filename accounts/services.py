@@ -167,6 +167,7 @@ def account_deleted_along(account: Account) -> list:
         account.plans.all(),  # scoring.plans (issue 13)
         account.plan_actions.all(),
         account.complaints.all(),  # visits.complaints (issue 13)
+        account.invoices.all(),  # scoring.receivables (issue 13)
     ]
 
 
@@ -621,6 +622,25 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
     # Complaints (visits.complaints, an app above this one: its model by the relation).
     complaints = merged.complaints.model.all_objects.select_for_update().filter(account=merged)
     _relink(list(complaints), by=by, now=now, account=survivor)
+    # Invoices (scoring.receivables) follow; one invoice number twice (the same ERP
+    # invoice imported under both accounts) is for the user to settle first.
+    invoices = merged.invoices.model.all_objects
+    twin = invoices.filter(
+        account=survivor, deleted_at__isnull=True, invoice_number=OuterRef("invoice_number")
+    )
+    clash = invoices.filter(account=merged, deleted_at__isnull=True).filter(Exists(twin)).first()
+    if clash is not None:
+        raise ApplicationError(
+            _(
+                "Both accounts have invoice %(number)s: move one of them to the recycle bin "
+                "before merging."
+            )
+            % {"number": clash.invoice_number},
+            code="invalid",
+        )
+    _relink(
+        list(invoices.select_for_update().filter(account=merged)), by=by, now=now, account=survivor
+    )
     # Account plans (scoring.plans) and their actions follow; two live plans for one
     # period cannot both be the survivor's: the user deletes one first.
     plans = merged.plans.model.all_objects

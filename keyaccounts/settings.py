@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "visits.complaints",
     "visits.reviews",
     "scoring.plans",
+    "scoring.receivables",
     "keyaccounts.integrations",
 ]
 

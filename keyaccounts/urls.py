@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("scoring.urls")),
     path("policy/", include("accounts.policy.views")),  # service policy by grade
     path("", include("scoring.plans.urls")),  # account plans (issue 13)
+    path("", include("scoring.receivables.urls")),  # invoice receivables (issue 13)
     path("", include("visits.reviews.urls")),  # review meetings (issue 13)
     path("", include("visits.complaints.urls")),  # complaints in a closed loop (issue 13)
     path("recycle-bin/", include("keyaccounts.recyclebin.urls")),

@@ -21,7 +21,7 @@ from opportunities.gates import closing_stage_ids
 from opportunities.models import CriterionCheck, Opportunity, Stage, StageChange
 
 from .models import MonthlySales
-from .selectors import MONEY, sales_window
+from .window import MONEY, sales_window
 
 TERMS = [30, 30, 45, 60, 60, 90]
 FACTORS = ["1.1", "1.5", "2", "3"]  # credit limit ÷ latest balance

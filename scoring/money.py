@@ -1,21 +1,26 @@
 """Money risk (回款风险): receivables by age, the credit limit and the flags they raise.
 
-Only month-end balances are known (`MonthlySales.receivables`), so the receivables are
-aged the way a finance team does when it has balances and no invoices — first in, first
-out: the latest month-end balance is taken to be the most recent months' sales, newest
-first (each month takes at most its own sales). Each month's part falls due at the
-month's end plus the account's payment terms (`Account.payment_terms_days`, else
+Where an account has invoices on record (scoring.receivables: imported from the ERP or
+typed in), they are the truth: each invoice's open amount (amount − paid) ages from its
+own due date (`invoice_ageing`), and the receivables are their sum. An account without
+invoices has only month-end balances (`MonthlySales.receivables`), aged the way a finance
+team does when it has balances and no invoices — first in, first out: the latest
+month-end balance is taken to be the most recent months' sales, newest first (each month
+takes at most its own sales). Each month's part falls due at the month's end plus the
+account's payment terms (`Account.payment_terms_days`, else
 `settings.DEFAULT_PAYMENT_TERMS_DAYS`), and ages from that due date to today into
 current (not yet due), 1–30, 31–60, 61–90 and over 90 days overdue. A balance larger
 than all the sales on record is older than the record: that rest counts as over 90
 days overdue. The balance is the one at the end of the latest month recorded up to the
 current one — the same as the dashboard's receivables (`scoring.selectors.with_sales`).
 
-`ageing` is the rule, pure. `money_for_accounts` reads it for a page of accounts (one
-query); `with_money` is the same rule as SQL annotations, for the account list's filters
-and the dashboard, where the accounts are too many to read: "more than X days overdue"
-is `max(0, balance − sales of the months due on or after today − X)`, which the FIFO
-allocation gives month by month. `tests/test_money.py` checks that the two agree.
+`ageing` and `invoice_ageing` are the rule, pure. `money_for_accounts` reads it for a
+page of accounts (two queries: the invoices' sums by age, the months); `with_money` is
+the same rule as SQL annotations (the invoices' sums where an account has invoices),
+for the account list's filters and the dashboard, where the accounts are too many to
+read: "more than X days overdue" is `max(0, balance − sales of the months due on or
+after today − X)`, which the FIFO allocation gives month by month.
+`tests/test_money.py` checks that the two agree.
 
 An account is flagged when it is over its credit limit (the receivables exceed it) or
 has money over 90 days overdue; either flag puts a deal's move to a closing stage
@@ -39,7 +44,8 @@ from django.utils.translation import gettext_lazy
 from keyaccounts.text import join_words
 
 from .models import MonthlySales
-from .selectors import MONEY, sales_window
+from .receivables import selectors as invoices
+from .window import MONEY, sales_window
 
 ZERO = Decimal("0")
 
@@ -84,6 +90,10 @@ class Buckets:
         ]
 
 
+# Where an account's ageing comes from.
+FROM_INVOICES, FROM_MONTH_END = "invoices", "month_end"
+
+
 @dataclass(frozen=True)
 class Money:
     """One account's money risk."""
@@ -92,6 +102,11 @@ class Money:
     terms_set: bool  # False: the default terms apply
     credit_limit: Decimal | None
     buckets: Buckets = field(default_factory=Buckets)
+    source: str = FROM_MONTH_END  # FROM_INVOICES: aged invoice by invoice
+
+    @property
+    def from_invoices(self) -> bool:
+        return self.source == FROM_INVOICES
 
     @property
     def receivables(self) -> Decimal:
@@ -161,33 +176,65 @@ def ageing(months: Iterable, *, terms_days: int, today: datetime.date) -> Bucket
     return Buckets(**amounts)
 
 
-def money_of(account, months: Iterable, *, today: datetime.date) -> Money:
+def invoice_ageing(rows: Iterable, *, today: datetime.date) -> Buckets:
+    """Receivables by age from invoices: each one's open amount (amount − paid) in the
+    bucket of its days overdue (today − due date). `rows`: objects with `due_on`,
+    `amount` and `paid_amount`, or (due_on, amount, paid_amount) tuples."""
+    amounts = defaultdict(Decimal)
+    for row in rows:
+        due_on, amount, paid = (
+            row if isinstance(row, tuple) else (row.due_on, row.amount, row.paid_amount)
+        )
+        left = Decimal(amount or 0) - Decimal(paid or 0)
+        if left > 0:
+            amounts[bucket_of((today - due_on).days)] += left
+    return Buckets(**amounts)
+
+
+def money_of(
+    account, months: Iterable, *, today: datetime.date, invoice_buckets: dict | None = None
+) -> Money:
+    """`invoice_buckets`: the account's open invoice amounts by age
+    (`receivables.selectors.invoice_buckets`), when it has invoices; else None and the
+    month-end balances are aged."""
     terms = account.payment_terms_days
     terms_days = default_terms() if terms is None else terms
+    if invoice_buckets is not None:
+        buckets, source = Buckets(**invoice_buckets), FROM_INVOICES
+    else:
+        buckets, source = ageing(months, terms_days=terms_days, today=today), FROM_MONTH_END
     return Money(
         terms_days=terms_days,
         terms_set=terms is not None,
         credit_limit=account.credit_limit,
-        buckets=ageing(months, terms_days=terms_days, today=today),
+        buckets=buckets,
+        source=source,
     )
 
 
 def money_for_accounts(accounts: Iterable, *, today: datetime.date | None = None) -> dict:
-    """{account id: Money} for accounts already read (a page of them): one query."""
+    """{account id: Money} for accounts already read (a page of them): two queries (the
+    invoices' sums by age; the months of the accounts without invoices)."""
     today = today or timezone.localdate()
     accounts = list(accounts)
+    by_invoice = invoices.invoice_buckets([a.pk for a in accounts], today=today)
     _start, end = sales_window(today)
     months = defaultdict(list)
-    rows = MonthlySales.objects.filter(
-        account_id__in=[a.pk for a in accounts], month__lt=end
-    ).values_list("account_id", "month", "sales", "receivables")
-    for account_id, month, sales, receivables in rows.order_by():
-        months[account_id].append((month, sales, receivables))
-    return {a.pk: money_of(a, months[a.pk], today=today) for a in accounts}
+    rest = [a.pk for a in accounts if a.pk not in by_invoice]
+    if rest:
+        rows = MonthlySales.objects.filter(account_id__in=rest, month__lt=end).values_list(
+            "account_id", "month", "sales", "receivables"
+        )
+        for account_id, month, sales, receivables in rows.order_by():
+            months[account_id].append((month, sales, receivables))
+    return {
+        a.pk: money_of(a, months[a.pk], today=today, invoice_buckets=by_invoice.get(a.pk))
+        for a in accounts
+    }
 
 
 def attach_money(accounts: Iterable, *, today: datetime.date | None = None) -> None:
-    """Set `account.money` (a Money) on each of a page of accounts: one query."""
+    """Set `account.money` (a Money) on each of a page of accounts: two queries."""
     accounts = list(accounts)
     found = money_for_accounts(accounts, today=today)
     for account in accounts:
@@ -249,13 +296,31 @@ def with_money(accounts: QuerySet, today: datetime.date | None = None) -> QueryS
         .distinct()
     )
     balance = Coalesce(Subquery(_balance(end), output_field=MONEY), Value(ZERO), output_field=MONEY)
-    return accounts.annotate(money_receivables=balance).annotate(
-        money_overdue=Greatest(
-            balance - _recent_sales(terms, 0, today, end), Value(ZERO), output_field=MONEY
-        ),
-        money_over_90=Greatest(
-            balance - _recent_sales(terms, 90, today, end), Value(ZERO), output_field=MONEY
-        ),
+
+    def either(from_invoices, from_months):
+        return Case(
+            When(money_from_invoices=True, then=from_invoices),
+            default=from_months,
+            output_field=MONEY,
+        )
+
+    return (
+        accounts.annotate(money_from_invoices=invoices.has_invoices())
+        .annotate(money_receivables=either(invoices.open_sum(), balance))
+        .annotate(
+            money_overdue=either(
+                invoices.open_sum(overdue_days=0, today=today),
+                Greatest(
+                    balance - _recent_sales(terms, 0, today, end), Value(ZERO), output_field=MONEY
+                ),
+            ),
+            money_over_90=either(
+                invoices.open_sum(overdue_days=90, today=today),
+                Greatest(
+                    balance - _recent_sales(terms, 90, today, end), Value(ZERO), output_field=MONEY
+                ),
+            ),
+        )
     )
 
 

@@ -6,15 +6,29 @@ and the list of accounts it drills down to are the same rule.
 
 import datetime
 
-from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from accounts.selectors import accounts_visible_to
 
 from .models import GradeChange, MonthlySales
+from .receivables import selectors as invoices
+from .receivables.models import Receivable
+from .window import MONEY, sales_window
 
-MONEY = DecimalField(max_digits=20, decimal_places=2)
 MOVEMENT_DAYS = 7
 # The monthly sales list's order, newest month first, then by account: the
 # (-month, account, id) index reads a page.
@@ -58,21 +72,10 @@ def accounts_moved(
     )
 
 
-def sales_window(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
-    """The last 12 whole months plus this one: [first day 11 months back, first of next]."""
-    today = today or timezone.localdate()
-    first = today.replace(day=1)
-    year, month = first.year, first.month - 11
-    while month <= 0:
-        year, month = year - 1, month + 12
-    start = datetime.date(year, month, 1)
-    end = datetime.date(first.year + (first.month // 12), first.month % 12 + 1, 1)
-    return start, end
-
-
 def with_sales(accounts: QuerySet, today: datetime.date | None = None) -> QuerySet:
-    """Annotate `sales_12m` (sales of the last 12 months) and `receivables` (at the end of
-    the latest month recorded for the account), both 0 when nothing is recorded."""
+    """Annotate `sales_12m` (sales of the last 12 months) and `receivables`: the open
+    amounts of its invoices where the account has invoices (scoring.receivables), else
+    the balance at the end of the latest month recorded; both 0 when nothing is recorded."""
     start, end = sales_window(today)
     sales = (
         MonthlySales.objects.filter(account=OuterRef("pk"), month__gte=start, month__lt=end)
@@ -88,8 +91,14 @@ def with_sales(accounts: QuerySet, today: datetime.date | None = None) -> QueryS
     )
     return accounts.annotate(
         sales_12m=Coalesce(Subquery(sales, output_field=MONEY), Value(0), output_field=MONEY),
-        receivables=Coalesce(
-            Subquery(receivables, output_field=MONEY), Value(0), output_field=MONEY
+        receivables=Case(
+            When(
+                Exists(Receivable.objects.filter(account=OuterRef("pk"))), then=invoices.open_sum()
+            ),
+            default=Coalesce(
+                Subquery(receivables, output_field=MONEY), Value(0), output_field=MONEY
+            ),
+            output_field=MONEY,
         ),
     )
 
@@ -100,7 +109,7 @@ def top_accounts(
     """The `n` accounts with the largest `by` ("sales_12m", "receivables" or
     "money_overdue": `scoring.money`) above zero, largest first (ties by id)."""
     if by.startswith("money_"):
-        from .money import with_money
+        from .money import with_money  # money reads no selectors: no circle
 
         return with_money(accounts, today).filter(**{f"{by}__gt": 0}).order_by(f"-{by}", "pk")[:n]
     return with_sales(accounts, today).filter(**{f"{by}__gt": 0}).order_by(f"-{by}", "pk")[:n]
@@ -116,12 +125,14 @@ def _sales_per_account(accounts: QuerySet, today: datetime.date | None):
     )
 
 
-def _receivables_per_account(accounts: QuerySet, today: datetime.date | None):
-    """(account, value) rows: each account's receivables in its latest month recorded up
-    to this one (the same as `with_sales`), picked by a window function in one pass."""
+def _month_end_receivables_per_account(accounts: QuerySet, today: datetime.date | None):
+    """(account, value) rows: the receivables of each account without invoices in its
+    latest month recorded up to this one (as `with_sales`), picked by a window function
+    in one pass."""
     _start, end = sales_window(today)
     return (
         MonthlySales.objects.filter(account__in=accounts, month__lt=end)
+        .filter(~Exists(Receivable.objects.filter(account=OuterRef("account"))))
         .annotate(
             newest=Window(RowNumber(), partition_by=[F("account_id")], order_by=F("month").desc())
         )
@@ -139,15 +150,31 @@ def concentration(accounts: QuerySet, today: datetime.date | None = None) -> dic
     values are grouped in the database, and only the largest five come back.
     """
     result = {}
-    for key, rows in (
-        ("sales", _sales_per_account(accounts, today)),
-        ("receivables", _receivables_per_account(accounts, today)),
+    for key, parts in (
+        ("sales", [_sales_per_account(accounts, today)]),
+        # An account's receivables come from its invoices or else from its month-end
+        # balances (`with_sales`): the two sets do not overlap; the top five of each,
+        # merged, hold the top five of all.
+        (
+            "receivables",
+            [
+                invoices.open_per_account(accounts),
+                _month_end_receivables_per_account(accounts, today),
+            ],
+        ),
     ):
         # No filter on `value` here: the receivables' newest-month pick is a window
         # function, and Django applies other filters before it (a zero in the newest
         # month would let an older month through).
-        top = [row["value"] for row in rows.order_by("-value", "account")[:5] if row["value"] > 0]
-        total = rows.aggregate(total=Sum("value"))["total"] if top else 0
+        top, total = [], 0
+        for rows in parts:
+            found = [
+                row["value"] for row in rows.order_by("-value", "account")[:5] if row["value"] > 0
+            ]
+            if found:
+                top += found
+                total += rows.aggregate(total=Sum("value"))["total"] or 0
+        top = sorted(top, reverse=True)[:5]
         top1 = top[0] if top else 0
         top5 = sum(top, 0)
         result[key] = {

@@ -227,3 +227,31 @@ def test_the_api_refuses_a_cycle_with_400_on_parent(personas, api):
         format="json",
     )
     assert response.status_code == 200, response.json()
+
+
+def test_the_receivables_roll_up_takes_invoices_where_a_subsidiary_has_them(personas, login):
+    """A subsidiary with invoices counts their open amounts, not its month-end balance;
+    a hidden subsidiary's invoices count for nothing."""
+    from scoring.receivables.models import Receivable
+
+    top, subs = build_group(personas, 6)
+    today = timezone.localdate()
+    for sub, open_amount in ((subs[0], 700), (subs[2], 9000)):  # subs[2] is charlie's
+        Receivable.objects.create(
+            account=sub,
+            invoice_number=f"FP-{sub.pk}",
+            issued_on=today - datetime.timedelta(days=40),
+            due_on=today - datetime.timedelta(days=10),
+            amount=Decimal(open_amount + 50),
+            paid_amount=Decimal(50),
+        )
+    members = visible_members(personas.alice, top, subs)
+    rollup = login(personas.alice).get(reverse("accounts:group", args=[top.pk])).context["rollup"]
+    _start, end = sales_window(today)
+    latest = {}
+    for r in sorted(MonthlySales.objects.filter(account__in=members), key=lambda r: r.month):
+        if r.month < end:
+            latest[r.account_id] = r.receivables
+    latest[subs[0].pk] = Decimal(700)
+    assert subs[2] not in members
+    assert rollup["sales"]["receivables"] == sum(latest.values(), Decimal(0))

@@ -15,6 +15,7 @@ from keyaccounts.integrations.jobs.api import BulkJobViewSet
 from opportunities.api.approvals import StageApprovalViewSet
 from opportunities.api.views import OpportunityViewSet, StageViewSet
 from scoring.plans.api.views import AccountPlanViewSet, PlanActionViewSet
+from scoring.receivables.api.views import ReceivableViewSet
 from visits.api.views import DevelopmentRecordViewSet, VisitViewSet
 from visits.complaints.api.views import ComplaintViewSet
 from visits.reviews.api.views import ReviewFollowUpViewSet, ReviewViewSet
@@ -35,6 +36,7 @@ router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("opportunities", OpportunityViewSet, basename="opportunity")
 router.register("plans", AccountPlanViewSet, basename="account-plan")
 router.register("plan-actions", PlanActionViewSet, basename="plan-action")
+router.register("receivables", ReceivableViewSet, basename="receivable")
 router.register("stages", StageViewSet, basename="stage")
 router.register("service-policy", ServicePolicyViewSet, basename="service-policy")
 router.register("approvals", StageApprovalViewSet, basename="stage-approval")

@@ -49,6 +49,7 @@ from opportunities.filters import OpportunityFilter
 from opportunities.selectors import board_deals, opportunities_visible_to
 from opportunities.views import CLOSED_RECENT_DAYS
 from scoring.plans import exports as plan_exports
+from scoring.receivables import exports as receivable_exports
 from scoring.selectors import SALES_ORDER, monthly_sales_visible_to
 from scoring.table_forms import MonthlySalesFilter
 from visits.api.filters import VisitFilter
@@ -250,6 +251,12 @@ TYPES = {
             _("Complaints"),
             complaint_exports.COMPLAINTS,
             complaint_exports.complaint_listing,
+        ),
+        ExportType(
+            "receivables",
+            _("Invoice receivables"),  # 应收账款（发票）
+            receivable_exports.RECEIVABLES,
+            receivable_exports.receivable_listing,
         ),
         ExportType(
             "notifications", _("Notifications"), columns.NOTIFICATIONS, notification_listing

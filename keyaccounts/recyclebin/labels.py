@@ -18,6 +18,7 @@ TYPES = {
     "plans.accountplan": gettext_lazy("Account plan"),  # 大客户计划
     "plans.planaction": gettext_lazy("Plan action"),  # 计划行动
     "complaints.complaint": gettext_lazy("Complaint"),  # 投诉
+    "receivables.receivable": gettext_lazy("Invoice"),  # 发票
 }
 COUNTS = {
     "accounts.account": ngettext_lazy("%(count)d account", "%(count)d accounts", "count"),
@@ -38,6 +39,7 @@ COUNTS = {
     ),
     "plans.planaction": ngettext_lazy("%(count)d plan action", "%(count)d plan actions", "count"),
     "complaints.complaint": ngettext_lazy("%(count)d complaint", "%(count)d complaints", "count"),
+    "receivables.receivable": ngettext_lazy("%(count)d invoice", "%(count)d invoices", "count"),
 }
 TYPE_CHOICES = list(TYPES.items())
 

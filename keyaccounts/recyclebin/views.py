@@ -48,6 +48,15 @@ def _restore_services() -> dict:
         **_review_restore_services(),
         **_plan_restore_services(),
         **_complaint_restore_services(),
+        **_receivable_restore_services(),
+    }
+
+
+def _receivable_restore_services() -> dict:
+    from scoring.receivables.services import receivable_restore
+
+    return {
+        "receivables.receivable": lambda record, by: receivable_restore(receivable=record, by=by),
     }
 
 

@@ -13,6 +13,7 @@ from opportunities.models import Opportunity
 from opportunities.selectors import opportunities_visible_to
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.plans.tests.api_records import plan_record_types
+from scoring.receivables.tests.api_records import receivable_record_types
 from visits.complaints.tests.api_records import complaint_record_types
 from visits.models import DevelopmentRecord, Visit
 from visits.selectors import development_records_visible_to, visits_visible_to
@@ -125,6 +126,7 @@ RECORD_TYPES = [
 ]
 RECORD_TYPES += plan_record_types(RecordType)  # scoring.plans (issue 13)
 RECORD_TYPES += complaint_record_types(RecordType)  # visits.complaints (issue 13)
+RECORD_TYPES += receivable_record_types(RecordType)  # scoring.receivables (invoices)
 BULK_TYPES = [kind for kind in RECORD_TYPES if kind.bulk]
 
 

@@ -35,6 +35,9 @@ PER_ITEM = {
     # visits.complaints (issue 13): a new one also reads its assignee's team, the account's
     # grade and the service policy (its deadlines); both run the model's checks.
     "complaints": (18, 21),
+    # scoring.receivables: the invoice number asked per account (a new one only), the
+    # account seen, and the model's three constraints checked (a savepoint each).
+    "receivables": (23, 26),
 }
 # An unchanged item: nothing written. Accounts and contacts are left by their service
 # inside its savepoint (2 statements); visits compare their people (2) and, like
@@ -46,6 +49,7 @@ UNCHANGED_PER_ITEM = {
     "opportunities": 0,
     "development-records": 13,
     "complaints": 12,
+    "receivables": 17,
 }
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
@@ -67,6 +71,8 @@ def items(kind: RecordType, personas, count: int, *, prefix: str, **fields) -> l
         body = {**kind.payload(personas), "external_id": f"{prefix}-{i}", **fields}
         if "name" in body:
             body["name"] = f"{body['name']} {i}"  # no likely duplicates
+        if "invoice_number" in body:
+            body["invoice_number"] = f"INV-{prefix}-{i}"  # one per account, the same each time
         if "planned_at" in body:
             body["planned_at"] = "2030-01-07T09:00:00+08:00"  # the same each time
         result.append(body)

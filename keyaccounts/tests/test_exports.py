@@ -30,6 +30,7 @@ from opportunities.models import OpportunityKind
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.models import MonthlySales
 from scoring.plans.tests.api_records import plan_records
+from scoring.receivables.tests.api_records import receivable_records
 from scoring.tests.test_dashboard import set_grade
 from visits.complaints.tests.api_records import complaint_records
 from visits.models import DevelopmentResult, Notification, NotificationKind, VisitStatus
@@ -603,6 +604,7 @@ def build(personas, start: int, stop: int) -> None:
         NotificationFactory(visit=visit)
         plan_records(account, f"R{i}")  # an account plan and its action (scoring.plans)
         complaint_records(account, f"R{i}")  # a complaint (visits.complaints)
+        receivable_records(account, f"R{i}")  # an invoice (scoring.receivables)
         contact_delete(contact=ContactFactory(account=account), by=personas.alice)
         MonthlySales.objects.create(account=account, month=datetime.date(2026, 1, 1), sales=i)
 

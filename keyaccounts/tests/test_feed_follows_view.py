@@ -18,6 +18,7 @@ from accounts.services import (
 from accounts.tests.factories import AccountFactory, ContactFactory
 from opportunities.tests.factories import OpportunityFactory
 from scoring.plans.tests.api_records import plan_records
+from scoring.receivables.tests.api_records import receivable_records
 from visits.complaints.tests.api_records import complaint_records
 from visits.services import visit_save
 from visits.tests.factories import DevelopmentRecordFactory, VisitFactory
@@ -41,6 +42,7 @@ def fill(account, tag: str) -> dict:
         "development-records": DevelopmentRecordFactory(account=account, external_id=f"{tag}-D").pk,
         **plan_records(account, tag),  # scoring.plans (issue 13)
         **complaint_records(account, tag),  # visits.complaints (issue 13)
+        **receivable_records(account, tag),  # scoring.receivables (invoices)
     }
 
 

@@ -30,6 +30,7 @@ from opportunities.models import (
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.models import RescoreRequest
 from scoring.plans.tests.api_records import PLAN_EDIT_PAGES
+from scoring.receivables.tests.api_records import RECEIVABLE_EDIT_PAGES
 from visits import services as visit_services
 from visits.models import Visit
 from visits.tests.factories import VisitFactory
@@ -249,6 +250,7 @@ EDIT_PAGES = {
         lambda r: reverse("complaints:edit", args=[r.pk]),
         {"received_at": _on_the_minute},
     ),
+    **RECEIVABLE_EDIT_PAGES,  # scoring.receivables (invoices)
 }
 
 

@@ -225,6 +225,15 @@ ROUTES: dict[str, Kind] = {
     "api:complaint-close": api_obj(pk="complaint", post_only=True),
     "api:complaint-reopen": api_obj(pk="complaint", post_only=True),
     "api:complaint-assign": api_obj(pk="complaint", post_only=True),
+    # invoice receivables (scoring.receivables)
+    "api:receivable-list": api_list(),
+    "api:receivable-bulk": api_list(post_only=True),
+    "api:receivable-changes": api_list(),
+    "api:receivable-external": api_obj(external_id="receivable.external_id"),
+    "api:receivable-detail": api_obj(pk="receivable"),
+    "api:receivable-history": api_obj(pk="receivable"),
+    "api:receivable-restore": api_obj(pk="receivable", post_only=True),
+    "api:receivable-pay": api_obj(pk="receivable", post_only=True),
     "api:opportunity-list": api_list(),
     "api:opportunity-bulk": api_list(post_only=True),
     "api:opportunity-changes": api_list(),
@@ -338,6 +347,14 @@ ROUTES: dict[str, Kind] = {
     "complaints:close": obj(pk="complaint", form=True, post_only=True),
     "complaints:reopen": obj(pk="complaint", form=True, post_only=True),
     "complaints:assign": obj(pk="complaint", form=True, post_only=True),
+    # invoice receivables (scoring.receivables)
+    "receivables:list": page(),
+    "receivables:create": obj(**IN_ACCOUNT, form=True),
+    "receivables:detail": obj(pk="receivable"),
+    "receivables:edit": obj(pk="receivable", form=True),
+    "receivables:pay": obj(pk="receivable", form=True),
+    "receivables:history": obj(pk="receivable"),
+    "receivables:delete": obj(pk="receivable"),
     "visits:team": page(denied=MANAGERS_ONLY),
     "visits:notifications": page(),
     "visits:notifications_read_all": page(post_only=True),
@@ -554,6 +571,10 @@ def world(settings):
         from visits.complaints.tests.world import add_complaint
 
         add_complaint(records[team], rep=rep_of[team], team=team)
+    for team in TEAMS:  # invoice receivables (scoring.receivables): an open invoice, overdue
+        from scoring.receivables.tests.world import add_receivable
+
+        add_receivable(records[team], rep=rep_of[team], team=team)
     for team in TEAMS:  # the approval gate (opportunities/approvals.py): a pending request
         from opportunities.tests.world import add_approval
 

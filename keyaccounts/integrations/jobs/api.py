@@ -173,6 +173,7 @@ TYPE = OpenApiParameter(
             "development-records",
             "opportunities",
             "complaints",
+            "receivables",
         ],
     },
     OpenApiParameter.QUERY,

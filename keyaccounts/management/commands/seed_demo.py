@@ -39,6 +39,8 @@ from scoring.demo_money import create_demo_money
 from scoring.demo_money import summary as money_summary
 from scoring.plans.demo import create_demo_plans
 from scoring.plans.demo import summary as plans_summary
+from scoring.receivables.demo import create_demo_invoices
+from scoring.receivables.demo import summary as invoices_summary
 from visits.complaints.demo import create_demo_complaints
 from visits.complaints.demo import summary as complaints_summary
 from visits.demo import DemoVisits
@@ -138,6 +140,9 @@ class Command(BaseCommand):
                 complaints = create_demo_complaints(seed=seed)
                 # Account plans for rep1's A/B accounts, one action overdue.
                 plans = create_demo_plans(seed=seed)
+                # Invoices for three of rep1's accounts: one over 90 days overdue, one
+                # current and 1–30 days, one fully paid (scoring/receivables/demo.py).
+                invoices = create_demo_invoices(seed=seed)
 
         elapsed = time.monotonic() - started
         skipped = accounts - created["accounts"]
@@ -164,6 +169,7 @@ class Command(BaseCommand):
         self.stdout.write(reviews_summary(reviews))
         self.stdout.write(complaints_summary(complaints))
         self.stdout.write(plans_summary(plans))
+        self.stdout.write(invoices_summary(invoices))
         self.stdout.write(groups_summary(groups))
         self.stdout.write(
             "\nLog in with password demo12345 (demo only: change or delete these users"

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReceivablesConfig(AppConfig):
+    name = "scoring.receivables"
+    label = "receivables"
+    verbose_name = _("Receivables (invoices)")
+
+    def ready(self):
+        from . import hooks, imports
+
+        hooks.register()  # the pages' sections (hooks.py)
+        imports.register()

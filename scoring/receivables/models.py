@@ -1,0 +1,122 @@
+"""Receivables invoice by invoice (应收账款, 发票级): what an account owes us, from the
+ERP or typed in, each invoice with its due date and what has been paid of it.
+
+An account with invoices on record is aged from them (scoring.money: each invoice's open
+amount by its days overdue); an account without is aged from its month-end balances. A
+fully paid invoice stays on record: it says the invoices are where this account's money
+is kept, and it is the payment history.
+"""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Account
+from keyaccounts.models import VersionedModel
+
+
+class Receivable(VersionedModel):
+    """One invoice of ours to the account, and what has been paid of it."""
+
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        # Never deleted with its account but moved to the recycle bin with it
+        # (`account_deleted_along`); only the purge removes both, children first.
+        on_delete=models.CASCADE,
+        # Not "receivables": the account lists annotate their receivables by that name.
+        related_name="invoices",
+    )
+    invoice_number = models.CharField(
+        _("invoice number"),
+        max_length=64,
+        help_text=_("As on the invoice (发票号); unique among the account's invoices."),
+    )
+    issued_on = models.DateField(_("issued on"))
+    due_on = models.DateField(
+        _("due on"),
+        help_text=_("Empty: the issue date plus the account's payment terms."),
+    )
+    amount = models.DecimalField(
+        _("amount (CNY)"),
+        max_digits=16,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+    )
+    paid_amount = models.DecimalField(
+        _("paid so far (CNY)"),
+        max_digits=16,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
+    )
+    paid_on = models.DateField(
+        _("last paid on"),
+        null=True,
+        blank=True,
+        help_text=_("The date of the latest payment."),
+    )
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("invoice receivable")
+        verbose_name_plural = _("invoice receivables")
+        ordering = ["due_on", "pk"]
+        indexes = [
+            # An account's open invoices by due date (the ageing, the account page).
+            models.Index(
+                fields=["account", "due_on"],
+                condition=Q(deleted_at__isnull=True),
+                name="receivable_account_due_idx",
+            ),
+            # The list's order (selectors.RECEIVABLE_ORDER).
+            models.Index(
+                fields=["due_on", "id"],
+                condition=Q(deleted_at__isnull=True),
+                name="receivable_list_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "invoice_number"],
+                condition=Q(deleted_at__isnull=True),
+                name="one_live_invoice_number_per_account",
+                violation_error_message=_("This account already has an invoice with this number."),
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_amount__gte=0) & Q(paid_amount__lte=F("amount")),
+                name="receivable_paid_within_amount",
+                violation_error_message=_("What was paid cannot exceed the invoice's amount."),
+            ),
+            models.CheckConstraint(
+                condition=Q(due_on__gte=F("issued_on")),
+                name="receivable_due_after_issue",
+                violation_error_message=_("The due date cannot be before the issue date."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account} · {self.invoice_number}"
+
+    def get_absolute_url(self):
+        return reverse("receivables:detail", args=[self.pk])
+
+    @property
+    def open_amount(self):
+        """What is still owed of it."""
+        return (self.amount or 0) - (self.paid_amount or 0)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.open_amount <= 0

@@ -1,0 +1,165 @@
+"""Writes of invoice receivables: one keyword-only function per action.
+
+Whoever sees the account may record and correct its invoices (as the monthly sales);
+moving one to the recycle bin is for who recorded it, the account owner or a manager.
+A payment adds to `paid_amount` and can never take it past the amount.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, User
+from accounts.selectors import accounts_visible_to, is_manager
+from accounts.services import check_restorer
+from keyaccounts.exceptions import ApplicationError
+from keyaccounts.recyclebin.models import Deletion
+from keyaccounts.recyclebin.services import record_restore, soft_delete
+
+from .models import Receivable
+
+FIELDS = (
+    "invoice_number",
+    "issued_on",
+    "due_on",
+    "amount",
+    "paid_amount",
+    "paid_on",
+    "note",
+    "external_id",
+)
+
+
+def check_editor(*, by: User, account: Account) -> None:
+    """Whoever sees the account may keep its invoices; others learn nothing (not_found)."""
+    if not accounts_visible_to(by).filter(pk=account.pk).exists():
+        raise ApplicationError(_("No such account among those you can see."), code="not_found")
+
+
+def terms_of(account: Account) -> int:
+    terms = account.payment_terms_days
+    return settings.DEFAULT_PAYMENT_TERMS_DAYS if terms is None else terms
+
+
+def default_due_on(account: Account, issued_on: datetime.date) -> datetime.date:
+    """The issue date plus the account's payment terms (else the default terms)."""
+    return issued_on + datetime.timedelta(days=terms_of(account))
+
+
+def _fill(receivable: Receivable) -> None:
+    if receivable.due_on is None and receivable.issued_on is not None:
+        receivable.due_on = default_due_on(receivable.account, receivable.issued_on)
+    if receivable.paid_amount is None:
+        receivable.paid_amount = Decimal("0")
+    if isinstance(receivable.invoice_number, str):
+        receivable.invoice_number = receivable.invoice_number.strip()
+
+
+@transaction.atomic
+def receivable_create(*, by: User | None, account: Account, **fields) -> Receivable:
+    """Record an invoice of `account`; its due date defaults to the issue date plus the
+    account's payment terms. `by` None: a system import (no visibility check)."""
+    if by is not None:
+        check_editor(by=by, account=account)
+    receivable = Receivable(account=account, recorded_by=by)
+    for name, value in fields.items():
+        setattr(receivable, name, value)
+    _fill(receivable)
+    receivable.full_clean()
+    receivable.save()
+    return receivable
+
+
+@transaction.atomic
+def receivable_update(
+    *, receivable: Receivable, by: User, expected_version: int | None = None, **fields
+) -> Receivable:
+    """Correct an invoice; it stays with its account."""
+    check_editor(by=by, account=receivable.account)
+    fields.pop("account", None)
+    for name, value in fields.items():
+        setattr(receivable, name, value)
+    _fill(receivable)
+    receivable.full_clean()
+    receivable.save(expected_version=expected_version)
+    return receivable
+
+
+@transaction.atomic
+def receivable_pay(
+    *,
+    receivable: Receivable,
+    by: User,
+    amount: Decimal | None = None,
+    on: datetime.date | None = None,
+    expected_version: int | None = None,
+) -> Receivable:
+    """Record a payment of `amount` (all that is open when None) on `on` (today)."""
+    check_editor(by=by, account=receivable.account)
+    open_amount = receivable.open_amount
+    amount = open_amount if amount is None else Decimal(amount)
+    if amount <= 0:
+        raise ValidationError({"amount": _("A payment must be more than 0.")})
+    if amount > open_amount:
+        raise ValidationError(
+            {
+                "amount": _(
+                    "Only %(open)s is still open on this invoice: a payment cannot be more."
+                )
+                % {"open": open_amount}
+            }
+        )
+    receivable.paid_amount = (receivable.paid_amount or Decimal("0")) + amount
+    receivable.paid_on = on or timezone.localdate()
+    receivable.full_clean()
+    receivable.save(expected_version=expected_version)
+    return receivable
+
+
+def receivable_delete_check(*, receivable: Receivable, by: User) -> None:
+    if by.pk not in (receivable.recorded_by_id, receivable.account.owner_id) and not (
+        is_manager(by)
+    ):
+        raise ApplicationError(
+            _(
+                "Only who recorded this invoice, the account owner or a manager can move it "
+                "to the recycle bin."
+            ),
+            code="permission_denied",
+        )
+
+
+@transaction.atomic
+def receivable_delete(
+    *, receivable: Receivable, by: User, expected_version: int | None = None
+) -> Deletion:
+    receivable_delete_check(receivable=receivable, by=by)
+    return soft_delete(root=receivable, by=by, expected_version=expected_version)
+
+
+def receivable_restore(*, receivable: Receivable, by: User) -> list:
+    """Bring an invoice back; refused while its account has another live invoice with the
+    same number."""
+    clash = (
+        Receivable.objects.filter(
+            account_id=receivable.account_id, invoice_number=receivable.invoice_number
+        )
+        .exclude(pk=receivable.pk)
+        .exists()
+    )
+    if clash:
+        raise ApplicationError(
+            _(
+                "The account has another invoice %(number)s now: move that one to the "
+                "recycle bin before restoring this one."
+            )
+            % {"number": receivable.invoice_number},
+            code="protected",
+        )
+    check_restorer(by=by, record=receivable)
+    return record_restore(record=receivable, by=by)
