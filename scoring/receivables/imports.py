@@ -192,13 +192,16 @@ def _require(invoice) -> None:
 
 
 def _check_amounts(invoice) -> None:
-    """The model's constraints, each named by its column: no amount below 0, what was
-    paid within the amount, due on or after the issue date."""
-    for name in ("amount", "paid_amount"):
-        if getattr(invoice, name) < 0:
-            raise RowFailed(
-                name, _("An amount cannot be below 0."), _("a number of 0 or more, in CNY")
-            )
+    """The model's constraints, each named by its column: an amount above 0, nothing
+    paid below 0, what was paid within the amount, due on or after the issue date."""
+    if invoice.amount <= 0:
+        raise RowFailed(
+            "amount", _("An invoice's amount must be more than 0."), _("a number above 0, in CNY")
+        )
+    if invoice.paid_amount < 0:
+        raise RowFailed(
+            "paid_amount", _("An amount cannot be below 0."), _("a number of 0 or more, in CNY")
+        )
     if invoice.paid_amount > invoice.amount:
         raise RowFailed(
             "paid_amount",

@@ -7,6 +7,8 @@ fully paid invoice stays on record: it says the invoices are where this account'
 is kept, and it is the payment history.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -44,7 +46,13 @@ class Receivable(VersionedModel):
         _("amount (CNY)"),
         max_digits=16,
         decimal_places=2,
-        validators=[MinValueValidator(0)],
+        # An invoice of nothing is no invoice (and would switch its account's ageing to
+        # invoices, see the module's docstring).
+        validators=[
+            MinValueValidator(
+                Decimal("0.01"), message=_("An invoice's amount must be more than 0.")
+            )
+        ],
     )
     paid_amount = models.DecimalField(
         _("paid so far (CNY)"),
@@ -93,6 +101,11 @@ class Receivable(VersionedModel):
                 condition=Q(deleted_at__isnull=True),
                 name="one_live_invoice_number_per_account",
                 violation_error_message=_("This account already has an invoice with this number."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="receivable_amount_positive",
+                violation_error_message=_("An invoice's amount must be more than 0."),
             ),
             models.CheckConstraint(
                 condition=Q(paid_amount__gte=0) & Q(paid_amount__lte=F("amount")),

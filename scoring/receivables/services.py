@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, User
 from accounts.selectors import accounts_visible_to, is_manager
 from accounts.services import check_restorer
-from keyaccounts.exceptions import ApplicationError
+from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import record_restore, soft_delete
 
@@ -47,8 +47,21 @@ def terms_of(account: Account) -> int:
 
 
 def default_due_on(account: Account, issued_on: datetime.date) -> datetime.date:
-    """The issue date plus the account's payment terms (else the default terms)."""
-    return issued_on + datetime.timedelta(days=terms_of(account))
+    """The issue date plus the account's payment terms (else the default terms); a date
+    so late that the terms run past the calendar's end is refused on `issued_on`."""
+    terms = terms_of(account)
+    try:
+        return issued_on + datetime.timedelta(days=terms)
+    except OverflowError:
+        raise ValidationError(
+            {
+                "issued_on": _(
+                    "%(date)s plus the payment terms (%(days)s days) is past the last date "
+                    "there is: give the due date, or the real issue date."
+                )
+                % {"date": issued_on.isoformat(), "days": terms}
+            }
+        ) from None
 
 
 def _fill(receivable: Receivable) -> None:
@@ -99,8 +112,37 @@ def receivable_pay(
     on: datetime.date | None = None,
     expected_version: int | None = None,
 ) -> Receivable:
-    """Record a payment of `amount` (all that is open when None) on `on` (today)."""
+    """Record a payment of `amount` (all that is open when None) on `on` (today).
+
+    The payment is added to what is stored, read under a row lock: two payments at the
+    same moment both count (with `expected_version`, a change since is refused instead).
+    `on` may not be after today nor before the issue date; "last paid on" keeps the
+    latest payment's date when an earlier one is recorded late."""
     check_editor(by=by, account=receivable.account)
+    stored = Receivable.objects.select_for_update().filter(pk=receivable.pk).first()
+    if stored is None:
+        raise ApplicationError(_("This invoice is in the recycle bin."), code="not_found")
+    if expected_version is not None and stored.version != expected_version:
+        raise VersionConflict(
+            _("This record was changed by someone else since you opened it."),
+            current_version=stored.version,
+        )
+    receivable = stored
+    today = timezone.localdate()
+    on = on or today
+    if on > today:
+        raise ValidationError(
+            {"paid_on": _("A payment cannot be dated after today (%(today)s).") % {"today": today}}
+        )
+    if on < receivable.issued_on:
+        raise ValidationError(
+            {
+                "paid_on": _(
+                    "A payment cannot be dated before the invoice was issued (%(issued)s)."
+                )
+                % {"issued": receivable.issued_on.isoformat()}
+            }
+        )
     open_amount = receivable.open_amount
     amount = open_amount if amount is None else Decimal(amount)
     if amount <= 0:
@@ -115,9 +157,9 @@ def receivable_pay(
             }
         )
     receivable.paid_amount = (receivable.paid_amount or Decimal("0")) + amount
-    receivable.paid_on = on or timezone.localdate()
+    receivable.paid_on = max(on, receivable.paid_on) if receivable.paid_on else on
     receivable.full_clean()
-    receivable.save(expected_version=expected_version)
+    receivable.save()
     return receivable
 
 

@@ -5,6 +5,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -134,6 +135,17 @@ def receivable_create_view(request, account_pk):
         except (ValidationError, ApplicationError) as exc:
             add_errors(form, exc)
             beside_their_fields(form)
+        except IntegrityError:
+            # Someone recorded the same number at the same moment: the unique constraint
+            # had the last word (the form's own check ran before theirs was saved).
+            form.add_error(
+                "invoice_number",
+                _(
+                    "%(account)s already has an invoice %(number)s: give this invoice's own "
+                    "number, or correct the one on record."
+                )
+                % {"account": account.name, "number": data.get("invoice_number")},
+            )
         else:
             if earlier:
                 return earlier

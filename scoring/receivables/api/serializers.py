@@ -125,7 +125,7 @@ class ReceivableSerializer(VersionedModelSerializer):
                 "invoices (another answers 400 on invoice_number)."
             },
             "issued_on": {"help_text": "The invoice's date."},
-            "amount": {"help_text": "The invoice's amount, CNY (0 or more)."},
+            "amount": {"help_text": "The invoice's amount, CNY (more than 0)."},
             "note": {"help_text": "Free text; several lines allowed."},
         }
 

@@ -152,7 +152,11 @@ def test_a_bad_row_names_its_column_what_is_wrong_and_what_is_expected(personas)
     column, message, expected = found[3]
     assert column == "Due on" and "2026-01-01 is before the issue date 2026-01-10" in message
     assert expected.startswith("a date on or after the issue date")
-    assert found[4] == ("Amount", "An amount cannot be below 0.", "a number of 0 or more, in CNY")
+    assert found[4] == (
+        "Amount",
+        "An invoice's amount must be more than 0.",
+        "a number above 0, in CNY",
+    )
     assert found[5] == ("Issued on", "“2026-13-45” is not a date.", "a date such as 2025-03-31")
     assert found[6][:2] == ("Invoice number", "An invoice needs its number.")
     assert found[7][:2] == ("Amount", "An invoice needs its amount.")

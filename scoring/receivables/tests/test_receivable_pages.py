@@ -251,7 +251,7 @@ def error_of(response, field: str) -> str:
     [
         ({"amount": "1000", "paid_amount": "1500"}, "paid_amount", "cannot be more than"),
         ({"issued_on": "2026-05-10", "due_on": "2026-05-01"}, "due_on", "before the issue date"),
-        ({"amount": "-5"}, "amount", "greater than or equal to 0"),
+        ({"amount": "-5"}, "amount", "must be more than 0"),
         ({"issued_on": "next week"}, "issued_on", "valid date"),
         ({"invoice_number": ""}, "invoice_number", "required"),
     ],
