@@ -50,6 +50,7 @@ from .lookups import chunks
 logger = logging.getLogger(__name__)
 
 BATCH = 1000  # rows per INSERT / UPDATE statement
+ACCOUNT = "accounts.account"
 
 # Sent inside the import's transaction after its set-based write, which sends no
 # post_save: `sender` the model written, `account_ids` the accounts of its records
@@ -218,8 +219,44 @@ def write(plan: Plan, *, by) -> None:
             account_ids={_account_id(item.record) for item in items},
             record_ids=[item.record.pk for item in items],
         )
-    access_refresh_for_accounts(_write_parts(plan, now=now, user=by, origin=origin))
+    part_accounts = _write_parts(plan, now=now, user=by, origin=origin)
+    access_refresh_for_accounts(part_accounts)
+    _touch_accounts(plan, part_accounts, now=now, user=by, origin=origin)
     _insert_rows(plan.rows, now=now)
+
+
+def _touch_accounts(plan: Plan, account_ids: set, *, now, user, origin) -> None:
+    """A new version of each account whose team the file changed, named "team" in its
+    history (`keyaccounts.history.parts`), as `accounts.services.team_member_set` makes
+    one: sync clients and webhooks see the change. An account the file also wrote has
+    its new version already."""
+    from django.apps import apps
+
+    from keyaccounts.history.parts import parts_reason
+
+    written = {item.record.pk for item in plan.writes if item.record._meta.label_lower == ACCOUNT}
+    ids = sorted(pk for pk in account_ids if pk not in written)
+    if not ids:
+        return
+    model = apps.get_model(ACCOUNT)
+    stored = []
+    for chunk in chunks(ids):
+        stored.extend(model.all_objects.filter(pk__in=chunk, deleted_at__isnull=True))
+    if not stored:
+        return
+    baseline_create_many(_without_history(model, stored))
+    for record in stored:
+        record.version += 1
+        record.updated_at = now
+    stamp_change_seqs(stored)
+    _write_rows(model, stored, update=True)
+    history_insert(
+        model, stored, history_type="~", user=user, dates=[now] * len(stored), origin=origin,
+        reason=parts_reason(["team"]),
+    )  # fmt: skip
+    records_changed(
+        model=model, records=stored, event=RecordEvent.UPDATED, using=router.db_for_write(model)
+    )
 
 
 def _insert_rows(rows: list, *, now) -> None:

@@ -160,3 +160,31 @@ def test_the_timeline_shows_the_member_not_an_empty_account_entry(personas):
     # The account's new version changed none of its fields: no entry of its own.
     own = [entry.action for entry in timeline if entry.object_type == "accounts.account"]
     assert own == ["created"]
+
+
+def test_a_team_imported_from_a_file_names_the_team_once_per_account(personas, api):
+    """The team import writes set-based, not through `team_member_set`: it makes the
+    same new version of each account, named "team", by the importer from "import"; a
+    file that changes nothing makes none."""
+    from keyaccounts.tests.imports_files import csv_file
+    from keyaccounts.tests.test_imports import run
+
+    account = personas.account
+    reader = api(personas.bob)
+    cursor = cursor_of(reader)
+    version = account.version
+    rows = [
+        ["Account", "User", "Role"],
+        [account.name, "carol", "Presales consultant"],
+        [account.name, "bob", "Project manager"],
+    ]
+    assert run("team", csv_file(rows), personas.alice).ok
+    account.refresh_from_db()
+    assert account.version == version + 1  # two members, one new version
+    row = feed(reader, cursor)[account.pk]
+    assert detail(row) == (["team"], personas.alice.pk, "import")
+    cursor = cursor_of(reader)
+    assert run("team", csv_file(rows), personas.alice).ok  # all unchanged
+    account.refresh_from_db()
+    assert account.version == version + 1
+    assert account.pk not in feed(reader, cursor)
