@@ -3,6 +3,7 @@
     .venv/bin/python bench/jobs_bench.py                  # 20,000 accounts
     .venv/bin/python bench/jobs_bench.py --rows 2000      # a quicker check
     .venv/bin/python bench/jobs_bench.py --rows 1000 --profile   # cProfile the first job
+    .venv/bin/python bench/jobs_bench.py --rows 1000 --per-item  # without the set-based path
 
 Drops and creates the throwaway database `keyaccounts_jobs_bench` (BENCH_DATABASE names
 another; never one of development or CI), migrates, and creates a rep. Then, as that
@@ -107,6 +108,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=20_000, help="Accounts per job.")
     parser.add_argument("--profile", action="store_true", help="cProfile the first job.")
+    parser.add_argument(
+        "--per-item",
+        action="store_true",
+        help="Write every item alone (BULK_JOBS_SET_BASED off): the path before the "
+        "set-based one, for comparison.",
+    )
     options = parser.parse_args()
     env = environment()
     recreate_database(env, DATABASE)
@@ -118,7 +125,10 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from rest_framework.test import APIClient
+
+    settings.BULK_JOBS_SET_BASED = not options.per_item
 
     from accounts.models import SalesTeam, User
 
@@ -127,7 +137,8 @@ def main() -> None:
     rep = User.objects.create_user("bench_rep", "bench_rep@example.com", sales_team=team)
     client = APIClient()
     client.force_authenticate(rep)
-    print(f"{options.rows:,} accounts per job, PostgreSQL database {DATABASE}", flush=True)
+    path = "item by item" if options.per_item else "set-based where it may"
+    print(f"{options.rows:,} accounts per job ({path}), PostgreSQL database {DATABASE}", flush=True)
     runs = [
         ("created", body(options.rows)),
         ("unchanged", body(options.rows)),

@@ -1,0 +1,170 @@
+"""A job's chunk written set-based, through the spreadsheet import's check and write.
+
+The per-item path (`keyaccounts.api.bulk`) writes each item through the type's
+serializer and services: about 19 queries for a new account. The import
+(`keyaccounts.imports`) checks a whole file in memory against what it read once, by the
+same rules (`kinds.AccountKind.check_row`: `check_account_owner`, the duplicate check,
+`full_clean`, the unique values), and writes it in one short transaction
+(`imports.writing.write`: ids from the sequence, rows and history by COPY, one access
+refresh, the changes feed and the webhooks' outbox). Here a chunk takes that path when
+each of its items is one the import does exactly as the per-item path would, and
+falls back (None: the caller writes it item by item) otherwise, so that every result,
+error message included, is the per-item path's:
+
+- eligible items: a JSON object with a string `external_id`, and only fields of the
+  import's columns that are plain values or the owner (no `id`, `version`, `parent`,
+  ...), each valid by the serializer's own field (`run_validation`: the same conversions,
+  the owner among the same users, read once for the chunk as the per-item path reads
+  them), every required field given, and `confirm_duplicate` the same for all;
+- the check must find every item as the per-item path would: its external_id held by
+  a visible account → that account updated or unchanged; else a new account (an
+  import that finds it by credit code or name instead, or refuses any row — a hidden
+  external_id, a likely duplicate, a bad value, the same record twice — falls back);
+- something the check read changed before the write (`writing.Stale`), or a unique
+  value written meanwhile (IntegrityError): falls back, nothing of the chunk written.
+
+The write is recorded with the origin of the caller's history context (the job's run:
+"api", as the per-item path records it) and the job's owner.
+"""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
+from rest_framework.fields import SkipField
+
+from keyaccounts.api.bulk import CREATED, UNCHANGED, UPDATED, usable_key
+
+logger = logging.getLogger(__name__)
+
+# Record types (API prefix) written set-based, with their import kind.
+KINDS = {"accounts": "accounts"}
+# Item keys never taken set-based: the per-item path has rules of its own for them.
+PER_ITEM_KEYS = frozenset({"id", "version", "parent", "grade", "score"})
+# Columns the import sets through their own argument that an item may still give: the
+# owner (a user by id in the item, checked by `check_account_owner` in both paths).
+SPECIAL_TAKEN = frozenset({"owner"})
+
+
+def supported(record_type: str) -> bool:
+    return record_type in KINDS
+
+
+def _rows(kind, items: list[dict], serializer):
+    """The items as checked import rows (values as the serializer's fields give them),
+    and whether duplicates are confirmed; None when an item is not eligible."""
+    from keyaccounts.imports.kinds import Row
+
+    columns = {column.key for column in kind.columns()} - (kind.special - SPECIAL_TAKEN)
+    fields = serializer.fields
+    required = {
+        name
+        for name, field in fields.items()
+        if field.required and not field.read_only and name != "version"
+    }
+    confirms = set()
+    rows = []
+    for number, item in enumerate(items):
+        if not isinstance(item, dict) or not usable_key(item.get("external_id")):
+            return None
+        confirm = item.get("confirm_duplicate", False)
+        if not isinstance(confirm, bool):
+            return None  # "true", 1, ...: the serializer's to read
+        confirms.add(confirm)
+        keys = set(item) - {"confirm_duplicate"}
+        if keys & PER_ITEM_KEYS or not keys <= columns or not required <= keys:
+            return None
+        values = {}
+        for key in keys:
+            field = fields.get(key)
+            if field is None or field.read_only:
+                return None
+            try:
+                value = field.run_validation(item[key])
+                check = getattr(serializer, f"validate_{key}", None)
+                if check is not None:
+                    value = check(value)
+            except (ValidationError, SkipField):
+                return None
+            except Exception:  # noqa: BLE001 - any surprise: the per-item path's to answer
+                logger.warning("a bulk job's item goes item by item", exc_info=True)
+                return None
+            values[key] = value
+        if values["external_id"] != item["external_id"]:
+            return None  # trimmed: the per-item path looks the record up untrimmed
+        raw = {key: value for key, value in values.items() if isinstance(value, str)}
+        row = Row(number, raw, set(keys))
+        row.values = values
+        rows.append(row)
+    if len(confirms) != 1:
+        return None
+    if serializer.get_validators():
+        return None  # object-level validators: only the serializer applies them
+    return rows, confirms.pop()
+
+
+def write_set_based(record_type: str, items: list[dict], *, user, serializer):
+    """The items' results (as the per-item path gives them, in order), written in one
+    transaction; None when the chunk is to be written item by item (nothing written)."""
+    from keyaccounts.imports import engine, writing
+    from keyaccounts.imports.kinds import CREATE, UPDATE, kind_named
+    from keyaccounts.imports.kinds import UNCHANGED as SAME
+
+    if not items or not supported(record_type):
+        return None
+    kind = kind_named(KINDS[record_type])
+    eligible = _rows(kind, items, serializer)
+    if eligible is None:
+        return None
+    rows, confirm = eligible
+    columns = {column.key: column for column in kind.columns()}
+    since = writing.committed_change_seq()
+    ctx = engine.Context(by=user, confirm_duplicates=confirm)
+    kind.prepare(ctx, rows)
+    # The record each item names as the per-item path finds it: by its external_id
+    # among the accounts the user sees (read by `prepare`), else none (a new one).
+    expected = {
+        row.number: ctx.accounts.by_external_id.get(row.values["external_id"]) for row in rows
+    }
+    kind.gather(ctx, rows)
+    outcomes = {}
+    for row in kind.order(rows):
+        result, outcome = engine._row(kind.check_row, ctx, row, _describe, columns)
+        if outcome is None:
+            return None  # refused: the per-item path says why, in its own words
+        ref = expected[row.number]
+        if ref is None and outcome.status != CREATE:
+            return None  # found by credit code or name: per item, a new one (or a refusal)
+        if ref is not None and (
+            outcome.status not in (UPDATE, SAME) or outcome.record is not ctx.accounts.records[ref]
+        ):
+            return None
+        outcomes[row.number] = outcome
+    try:
+        with transaction.atomic():
+            writing.lock()
+            writing.check_fresh(ctx.plan, since=since, reads=kind.reads(ctx))
+            writing.check_visible(ctx.accounts.records, user)
+            writing.write(ctx.plan, by=user)
+    except (writing.Stale, IntegrityError) as exc:
+        logger.info("a bulk job's chunk goes item by item: %s", exc)
+        return None
+    statuses = {CREATE: CREATED, UPDATE: UPDATED, SAME: UNCHANGED}
+    results = []
+    for row, item in zip(rows, items, strict=True):
+        record = outcomes[row.number].record
+        results.append(
+            {
+                "index": row.number,
+                "external_id": item["external_id"],
+                "status": statuses[outcomes[row.number].status],
+                "id": record.pk,
+                "version": record.version,
+                "errors": {},
+            }
+        )
+    return results
+
+
+def _describe(row, key, message, expected=""):
+    return None  # a refused row falls back: its problems are not reported from here
