@@ -229,7 +229,7 @@ def test_a_worker_that_holds_a_message_when_redis_restarts_works_on_once_supervi
         worker.app.amqp._producer_pool = None
         worker.start()
     # This process's pooled connections died with Redis: ask through a fresh app.
-    probe = Celery("probe", broker=redis_server.url)
+    probe = Celery("probe", broker=redis_server.url, set_as_current=False)
     replies = probe.control.ping(destination=[worker.hostname], timeout=10)
     assert any(worker.hostname in reply for reply in replies), worker.log(120)
     # It works again: a new scan is run, and the one email was sent once.
