@@ -5,6 +5,7 @@ are skipped on a developer's machine that lacks them, with the reason and the
 command that fixes it; under CI (`CI=true`) a missing one fails the test instead.
 """
 
+import contextlib
 import os
 import shutil
 from types import SimpleNamespace
@@ -258,6 +259,46 @@ def redis_server(tmp_path):
         yield server
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def worker_on_redis_server(
+    redis_server, workdir, *, mail_dir, email_delay: float, worker_cls=None, log_lines: int = 120
+):
+    """A prefork worker, and this process's Celery app, on `redis_server` (a Redis of the
+    test's own, to restart), emails written slowly to `mail_dir`; the app's broker put
+    back after. Needs the test database on PostgreSQL (the caller checks)."""
+    from django.db import connection
+
+    from keyaccounts.celery import app
+
+    saved = (app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager)
+    app.conf.broker_url = app.conf.result_backend = redis_server.url
+    app.conf.task_always_eager = False
+    app._pool = None
+    app.amqp._producer_pool = None
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "keyaccounts.test_settings",
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "REDIS_URL": redis_server.url,
+        "CONN_MAX_AGE": "0",
+        "PYTHONUNBUFFERED": "1",
+        "TEST_EMAIL_BACKEND": "visits.tests.slow_email_backend.EmailBackend",
+        "TEST_EMAIL_DIR": str(mail_dir),
+        "TEST_EMAIL_DELAY": str(email_delay),
+    }
+    worker = (worker_cls or CeleryWorkerProcess)(app, env, workdir)
+    worker.pool = "prefork"
+    try:
+        worker.start()
+        yield worker
+    finally:
+        worker.stop(timeout=15)
+        app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager = saved
+        app._pool = None
+        app.amqp._producer_pool = None
+        print(f"--- celery worker {worker.hostname} log ---\n{worker.log(log_lines)}")
 
 
 def _database_url(settings_dict: dict) -> str:

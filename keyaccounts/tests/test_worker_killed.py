@@ -7,7 +7,6 @@ not overridden. The worker mails through `visits/tests/slow_email_backend.py` (o
 per message sent), so a reminder sent twice shows as two files with one Message-ID.
 """
 
-import os
 import signal
 import time
 
@@ -16,7 +15,7 @@ from celery import Celery
 from django.conf import settings
 from django.utils import timezone
 
-from keyaccounts.pytest_plugin import CeleryWorkerProcess
+from keyaccounts.pytest_plugin import CeleryWorkerProcess, worker_on_redis_server
 from visits.models import Notification
 from visits.reminders import message_id
 from visits.tasks import reminders_scan
@@ -167,50 +166,23 @@ def worker_on_own_redis(transactional_db, redis_server, tmp_path, mail_dir):
     """A worker and the app on `redis_server` (a Redis of the test's own, to restart)."""
     from django.db import connection
 
-    from keyaccounts.celery import app
-    from keyaccounts.pytest_plugin import _database_url
-
     need_postgres = connection.vendor == "postgresql"
     if not need_postgres:
         pytest.skip("needs PostgreSQL: a worker process cannot share SQLite's test database")
-    saved = (app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager)
-    app.conf.broker_url = app.conf.result_backend = redis_server.url
-    app.conf.task_always_eager = False
-    app._pool = None
-    app.amqp._producer_pool = None
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "keyaccounts.test_settings",
-        "DATABASE_URL": _database_url(connection.settings_dict),
-        "REDIS_URL": redis_server.url,
-        "CONN_MAX_AGE": "0",
-        "PYTHONUNBUFFERED": "1",
-        "TEST_EMAIL_BACKEND": "visits.tests.slow_email_backend.EmailBackend",
-        "TEST_EMAIL_DIR": str(mail_dir),
-        "TEST_EMAIL_DELAY": "4",
-    }
-    worker = CeleryWorkerProcess(app, env, tmp_path)
-    worker.pool = "prefork"
-    try:
-        worker.start()
+    with worker_on_redis_server(
+        redis_server, tmp_path, mail_dir=mail_dir, email_delay=4, log_lines=120
+    ) as worker:
         yield worker
-    finally:
-        worker.stop(timeout=15)
-        app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager = saved
-        app._pool = None
-        app.amqp._producer_pool = None
-        print(f"--- celery worker {worker.hostname} log ---\n{worker.log()}")
 
 
 def test_a_worker_that_holds_a_message_when_redis_restarts_works_on_once_supervised(
     personas, redis_server, worker_on_own_redis, mail_dir
 ):
-    """Redis restarts (empty) while a worker holds a message. With Celery/kombu 5.7 a
-    prefork worker sometimes exits then ("Unrecoverable error", a known kombu failure on a
-    dropped connection: docs/reliability.md, "A Celery worker killed"), so production runs
-    workers under a supervisor that restarts them; this test does what the supervisor
-    does. Whether the worker lived or was restarted, it takes new work, and the email of
-    the follow-up is sent exactly once."""
+    """Redis restarts (empty) while a worker holds a message. Kombu 5.7 could end the
+    worker then; `keyaccounts/celery_compat.py` guards it (test_worker_redis_restart.py
+    proves the worker lives), and production still runs workers under a supervisor, so
+    this test does what the supervisor would if it exited. Whether the worker lived or
+    was restarted, it takes new work, and the email of the follow-up is sent exactly once."""
     import redis
 
     worker = worker_on_own_redis

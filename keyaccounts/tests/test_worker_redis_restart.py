@@ -15,7 +15,6 @@ it mails through `visits/tests/slow_email_backend.py` (one file per message sent
 email sent twice shows as two files.
 """
 
-import os
 import subprocess
 import time
 from unittest import mock
@@ -24,7 +23,7 @@ import pytest
 from celery import Celery
 from django.utils import timezone
 
-from keyaccounts.pytest_plugin import CeleryWorkerProcess, need
+from keyaccounts.pytest_plugin import CeleryWorkerProcess, need, worker_on_redis_server
 from visits.models import Notification
 from visits.reminders import message_id
 from visits.tasks import reminders_scan
@@ -96,42 +95,17 @@ def worker_on_own_redis(transactional_db, redis_server, tmp_path, mail_dir, work
     """A prefork worker, and this process's Celery app, on `redis_server` (to restart)."""
     from django.db import connection
 
-    from keyaccounts.celery import app
-    from keyaccounts.pytest_plugin import _database_url
-
     need(
         connection.vendor == "postgresql",
         "needs PostgreSQL (DATABASE_URL=postgres://...): a worker process cannot share "
         f"SQLite's in-memory test database (database: {connection.vendor})",
     )
-    saved = (app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager)
-    app.conf.broker_url = app.conf.result_backend = redis_server.url
-    app.conf.task_always_eager = False
-    app._pool = None
-    app.amqp._producer_pool = None
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "keyaccounts.test_settings",
-        "DATABASE_URL": _database_url(connection.settings_dict),
-        "REDIS_URL": redis_server.url,
-        "CONN_MAX_AGE": "0",
-        "PYTHONUNBUFFERED": "1",
-        "TEST_EMAIL_BACKEND": "visits.tests.slow_email_backend.EmailBackend",
-        "TEST_EMAIL_DIR": str(mail_dir),
-        "TEST_EMAIL_DELAY": str(EMAIL_SECONDS),
-    }
     worker_cls = {1: CeleryWorkerProcess, 2: TwoProcessWorker}[worker_processes]
-    worker = worker_cls(app, env, tmp_path)
-    worker.pool = "prefork"
-    try:
-        worker.start()
+    with worker_on_redis_server(
+        redis_server, tmp_path, mail_dir=mail_dir, email_delay=EMAIL_SECONDS,
+        worker_cls=worker_cls, log_lines=200,
+    ) as worker:  # fmt: skip
         yield worker
-    finally:
-        worker.stop(timeout=15)
-        app.conf.broker_url, app.conf.result_backend, app.conf.task_always_eager = saved
-        app._pool = None
-        app.amqp._producer_pool = None
-        print(f"--- celery worker {worker.hostname} log ---\n{worker.log(200)}")
 
 
 def restart(redis_server) -> None:
