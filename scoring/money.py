@@ -45,18 +45,9 @@ from keyaccounts.text import join_words
 
 from .models import MonthlySales
 from .receivables import selectors as invoices
-from .window import MONEY, sales_window
+from .window import BUCKETS, MONEY, sales_window
 
 ZERO = Decimal("0")
-
-# (key, label, more than this many days overdue, at most this many) — None: no bound.
-BUCKETS = (
-    ("current", gettext_lazy("Not yet due"), None, 0),  # 未到期
-    ("days_1_30", gettext_lazy("1–30 days overdue"), 0, 30),  # 逾期1–30天
-    ("days_31_60", gettext_lazy("31–60 days overdue"), 30, 60),
-    ("days_61_90", gettext_lazy("61–90 days overdue"), 60, 90),
-    ("over_90", gettext_lazy("Over 90 days overdue"), 90, None),  # 逾期90天以上
-)
 
 # The account list's `money` filter.
 MONEY_FILTER_CHOICES = [

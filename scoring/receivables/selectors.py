@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.selectors import accounts_visible_to
 
+from ..window import BUCKETS
 from .models import Receivable
 
 RECEIVABLE_ORDER = ("due_on", "pk")
@@ -34,8 +35,9 @@ ZERO = Decimal("0")
 OPEN = Q(amount__gt=F("paid_amount"))
 OPEN_AMOUNT = ExpressionWrapper(F("amount") - F("paid_amount"), output_field=MONEY)
 
-# (bucket key, Q on due_on for `today`) — the same bounds as scoring.money.BUCKETS.
-BUCKET_KEYS = ("current", "days_1_30", "days_31_60", "days_61_90", "over_90")
+# The ageing buckets' keys and bounds are scoring.money's (defined in scoring.window).
+BUCKET_KEYS = tuple(key for key, _label, _low, _high in BUCKETS)
+BOUNDS = {key: (low, high) for key, _label, low, high in BUCKETS}
 
 
 def receivables_visible_to(user, *, deleted: bool = False) -> QuerySet[Receivable]:
@@ -53,14 +55,15 @@ def due_before(today: datetime.date, days: int) -> datetime.date:
 
 
 def bucket_q(key: str, today: datetime.date) -> Q:
-    """The invoices of bucket `key` on `today`, by due date (open or not)."""
-    if key == "current":
-        return Q(due_on__gte=today)
-    if key == "over_90":
-        return Q(due_on__lt=due_before(today, 90))
-    low, high = {"days_1_30": (0, 30), "days_31_60": (30, 60), "days_61_90": (60, 90)}[key]
-    # more than `low`, at most `high` days overdue
-    return Q(due_on__lt=due_before(today, low), due_on__gte=due_before(today, high))
+    """The invoices of bucket `key` on `today`, by due date (open or not): more than
+    `low` and at most `high` days overdue (no bound where None)."""
+    low, high = BOUNDS[key]
+    q = Q()
+    if low is not None:
+        q &= Q(due_on__lt=due_before(today, low))
+    if high is not None:
+        q &= Q(due_on__gte=due_before(today, high))
+    return q
 
 
 def overdue_q(key: str, today: datetime.date) -> Q:
