@@ -48,19 +48,22 @@ def personas(db):
         UserFactory,
     )
 
+    # Every persona has a fixed name: a random one (Faker) could contain a word the
+    # visibility tests look for on 404 pages ("Alice"), and the header shows it, or
+    # match a search meant for someone else ("Carolyn" for "carol").
     manager = UserFactory(username="manager", first_name="Mona", last_name="Manager")
-    # Outsiders get fixed names: a random one (Faker) could contain a word the
-    # visibility tests look for on 404 pages ("Alice"), and the header shows it.
     other_manager = UserFactory(username="other_manager", first_name="Otto", last_name="West")
     east = SalesTeamFactory(name="East", manager=manager)
     west = SalesTeamFactory(name="West", manager=other_manager)
-    alice = UserFactory(username="alice", sales_team=east)
-    bob = UserFactory(username="bob", sales_team=east)
+    alice = UserFactory(username="alice", sales_team=east, first_name="Amy", last_name="Lin")
+    bob = UserFactory(username="bob", sales_team=east, first_name="Ben", last_name="Bao")
     carol = UserFactory(username="carol", sales_team=east, first_name="Carol", last_name="Chen")
     charlie = UserFactory(
         username="charlie", sales_team=west, first_name="Charlie", last_name="Wang"
     )
-    admin = UserFactory(username="admin", is_superuser=True, is_staff=True)
+    admin = UserFactory(
+        username="admin", is_superuser=True, is_staff=True, first_name="Ada", last_name="Root"
+    )
     account = AccountFactory(name="Alice's Customer Co", owner=alice)
     TeamMemberFactory(account=account, user=bob, role=AccountTeamRole.PRESALES)
     charlies_account = AccountFactory(name="Charlie's Customer Co", owner=charlie)
