@@ -36,7 +36,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core import signing
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
+from django.db import connections
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.http import QueryDict
@@ -243,6 +244,12 @@ class Keyset:
     def __str__(self):
         return ", ".join(str(key) for key in self.keys)
 
+    def order(self) -> list[OrderBy]:
+        """The whole order as `order_by` takes it (NULLs last unless a key says first):
+        for reading the list by position (an API's page number) in the order its
+        cursors follow."""
+        return [_order(alias, key) for alias, key in zip(self.aliases, self.keys, strict=True)]
+
     def values(self, row) -> tuple:
         """The row's key values: what a cursor after (or before) it holds."""
         return tuple(getattr(row, alias) for alias in self.aliases)
@@ -307,6 +314,33 @@ def bounded_count(queryset: QuerySet, limit: int | None = None, **aggregates) ->
     found = rows.aggregate(paging_count=Count("pk"), **aggregates)
     count = found.pop("paging_count")
     return {"count": min(count, limit), "exact": count <= limit, **found}
+
+
+def bounded_counts(querysets: dict[str, QuerySet], limit: int | None = None) -> dict[str, int]:
+    """How many rows each of `querysets` has, each counted up to `limit` (`COUNT_LIMIT`)
+    + 1 (a count above `limit` means "more than `limit`"), in one statement:
+    `SELECT (SELECT COUNT(*) FROM (… LIMIT limit + 1)), …`. The querysets are read
+    from one database (the first one's)."""
+    limit = COUNT_LIMIT if limit is None else limit
+    if not querysets:
+        return {}
+    using = next(iter(querysets.values())).db
+    parts, params, counts = [], [], {}
+    for name, queryset in querysets.items():
+        rows = queryset.order_by().values("pk")[: limit + 1]
+        try:
+            sql, part_params = rows.query.get_compiler(using=using).as_sql()
+        except EmptyResultSet:
+            counts[name] = 0
+            continue
+        parts.append((name, f"(SELECT COUNT(*) FROM ({sql}) AS bounded_{len(parts)})"))
+        params.extend(part_params)
+    if parts:
+        with connections[using].cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(sql for _, sql in parts), params)
+            found = cursor.fetchone()
+        counts.update({name: count for (name, _), count in zip(parts, found, strict=True)})
+    return {name: counts[name] for name in querysets}
 
 
 def _aggregated_fields(aggregates: dict) -> list[str]:

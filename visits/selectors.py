@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.db import connections
 from django.db.models import (
     Case,
     CharField,
@@ -28,6 +29,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountStatus, User
 from accounts.policy import current_policy
 from accounts.selectors import accounts_visible_to, users_managed_by
+from keyaccounts.paging import COUNT_LIMIT, bounded_counts
 
 from .models import DevelopmentRecord, DevelopmentResult, Notification, Visit, VisitStatus
 
@@ -97,32 +99,55 @@ def follow_up_group(name: str, *, today: datetime.date) -> Q:
     return match
 
 
+# My week counts each group's follow-ups up to this many (more: "more than 1,000"), so a
+# rep with thousands overdue costs the page what a rep with a thousand does.
+FOLLOW_UP_COUNT_LIMIT = COUNT_LIMIT
+
+
 def follow_up_counts(*, user, today: datetime.date) -> dict[str, int]:
-    """How many of `user`'s open follow-ups each group of `FOLLOW_UP_GROUPS` has. One
-    query over the user's own open follow-ups, never anyone else's."""
+    """How many of `user`'s open follow-ups each group of `FOLLOW_UP_GROUPS` has, each
+    counted up to `FOLLOW_UP_COUNT_LIMIT` + 1 (a count above the limit means "more
+    than" it). One statement of one bounded count per group, each a range of the
+    owner's open follow-ups (visit_owner_follow_up_idx), never anyone else's."""
     rows = open_follow_ups(user=user, today=today).order_by().prefetch_related(None)
-    return rows.aggregate(
-        **{
-            name: Count("pk", filter=follow_up_group(name, today=today))
-            for name in FOLLOW_UP_GROUPS
-        }
-    )
+    groups = {name: rows.filter(follow_up_group(name, today=today)) for name in FOLLOW_UP_GROUPS}
+    return bounded_counts(groups, limit=FOLLOW_UP_COUNT_LIMIT)
 
 
 def first_due_follow_ups(*, user, today: datetime.date, per_group: int) -> QuerySet[Visit]:
     """The first `per_group` open follow-ups due of each group of `FOLLOW_UP_GROUPS` but
     "later", soonest due first, each with `due_group` (the group's name): what my week
-    lists however many are open. One query (a row number per group picks them), and one
-    for their contacts."""
+    lists however many are open. One query, and one for their contacts.
+
+    Where the database can limit each part of a UNION (PostgreSQL), the rows are the
+    union of each group's first `per_group` ids, each read as a `LIMIT` range of the
+    owner's follow-up index: the page reads what it shows, however many are overdue.
+    Elsewhere (SQLite) a row number per group picks them from the open follow-ups due
+    by the end of the week."""
     names = [name for name in FOLLOW_UP_GROUPS if name != "later"]
     group = Case(
         *[When(follow_up_group(name, today=today), then=Value(name)) for name in names],
         output_field=CharField(),
     )
+    rows = open_follow_ups(user=user, today=today)
+    if connections[rows.db].features.supports_slicing_ordering_in_compound:
+        first = [
+            rows.filter(follow_up_group(name, today=today))
+            .order_by(*FOLLOW_UP_ORDER)
+            .values("pk")[:per_group]
+            for name in names
+        ]
+        union = first[0].union(*first[1:], all=True)
+        return (
+            Visit.objects.filter(pk__in=union)
+            .annotate(due_group=group)
+            .select_related("account")
+            .prefetch_related("contacts")
+            .order_by(*FOLLOW_UP_ORDER)
+        )
     last_day = today + datetime.timedelta(days=FOLLOW_UP_GROUPS["week"][1])
     return (
-        open_follow_ups(user=user, today=today)
-        .filter(follow_up_due__lte=last_day)
+        rows.filter(follow_up_due__lte=last_day)
         .annotate(
             due_group=group,
             due_rank=Window(RowNumber(), partition_by=[group], order_by=[*FOLLOW_UP_ORDER]),

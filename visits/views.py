@@ -111,8 +111,15 @@ def my_week_view(request):
             "unrecorded": [v for v in planned if v.planned_at < start_today],
             "planned": [v for v in planned if v.planned_at >= start_today],
             "follow_ups": follow_ups,
+            # Each group counted up to the limit: a count above it reads "1000+".
             "follow_up_counts": follow_up_counts,
-            "follow_up_count": sum(follow_up_counts.values()),
+            "follow_up_limit": selectors.FOLLOW_UP_COUNT_LIMIT,
+            "follow_up_count": sum(
+                min(count, selectors.FOLLOW_UP_COUNT_LIMIT) for count in follow_up_counts.values()
+            ),
+            "follow_up_count_more": any(
+                count > selectors.FOLLOW_UP_COUNT_LIMIT for count in follow_up_counts.values()
+            ),
             "lapsed": lapsed[:SHOWN],
             "lapsed_count": lapsed_count,
             # The same rule on the account list: the user's accounts whose rhythm lapsed.

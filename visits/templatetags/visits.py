@@ -22,6 +22,15 @@ def duration(minutes) -> str:
 
 
 @register.filter
+def at_most(count, limit) -> str:
+    """A count read up to `limit` + 1 rows (`keyaccounts.paging.bounded_counts`): the
+    number, or "1000+" when there are more than `limit`."""
+    if count > limit:
+        return _("%(limit)s+") % {"limit": limit}
+    return str(count)
+
+
+@register.filter
 def notification_text(notification) -> str:
     """The reminder's sentence, the same one its email carries."""
     return reminders.notification_text(notification)

@@ -354,6 +354,49 @@ def test_my_week_lists_the_first_twenty_of_a_group_and_links_to_all_of_them(pers
     assert listed == sorted(later, key=lambda visit: visit.pk)
 
 
+def test_my_week_counts_each_group_up_to_a_limit_and_says_more_than_it(
+    personas, login, monkeypatch
+):
+    from visits import selectors, views
+
+    monkeypatch.setattr(selectors, "FOLLOW_UP_COUNT_LIMIT", 3)
+    monkeypatch.setattr(views, "SHOWN", 3)
+    today = timezone.localdate()
+    overdue = [
+        VisitFactory(account=personas.account, follow_up_due=today - days(9 - i)) for i in range(5)
+    ]
+    VisitFactory(account=personas.account, follow_up_due=today)
+    for _ in range(4):
+        VisitFactory(account=personas.account, follow_up_due=today + days(20))
+    client = login(personas.alice)
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(URL)
+    for i in range(5):
+        VisitFactory(account=personas.account, follow_up_due=today - days(30 + i))
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(URL)
+    # Counted up to the limit + 1: 4 means "more than 3"; the group that is not over it
+    # is exact. The page's queries do not grow with the rows.
+    assert response.context["follow_up_counts"] == {"overdue": 4, "soon": 1, "week": 0, "later": 4}
+    assert len(many.captured_queries) == len(few.captured_queries)
+    html = response.content.decode()
+    section = html.split('id="follow-ups"')[1].split("</section>")[0]
+    assert '<span class="badge">7+</span>' in section  # 3 + 1 + 3 shown as counted, and more
+    assert '<span class="badge danger">3+</span>' in section
+    more = section.split('data-more="overdue"')[1].split("</p>")[0]
+    assert "3 of more than 3 shown: see them all" in more
+    assert "More than 3 more due after this week" in section
+    # The oldest three of the ten overdue are listed, and the list pages through all ten.
+    listed = response.context["follow_ups"]["overdue"]
+    assert [visit.follow_up_due for visit in listed] == sorted(
+        visit.follow_up_due for visit in Visit.objects.filter(follow_up_due__lt=today)
+    )[:3]
+    assert overdue[0] not in listed  # nine days overdue: younger than the five added later
+    everything = rows_of(pages(client, reverse("visits:follow_ups"), {"due": "overdue"}))
+    assert len(everything) == 10
+
+
 def test_the_follow_up_list_shows_only_the_users_own_open_follow_ups(personas, login):
     today = timezone.localdate()
     mine = VisitFactory(account=personas.account, follow_up_due=today)
