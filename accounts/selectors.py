@@ -24,7 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat
 
 from .duplicates import normalize_credit_code, normalize_email, normalize_name, normalize_phone
-from .models import Account, AccountTeamMember, BuyingRole, Contact, SalesTeam, User
+from .models import Account, AccountAccess, AccountTeamMember, BuyingRole, Contact, SalesTeam, User
 from .people_move import left_key_people
 
 # The visibility rule: the ways a person comes to see an account, each as (model, path
@@ -53,6 +53,17 @@ def accounts_visible_to(user, *, deleted: bool = False) -> QuerySet[Account]:
     if user.is_superuser:
         return rows.all()
     return rows.filter(access__user=user)
+
+
+def sees_more_accounts_than(user, count: int) -> bool:
+    """Whether `user` may see more than `count` accounts: a superuser always; anyone
+    else by their access rows, read up to `count` + 1 (one index range, never a count
+    of them all). Pages that read a user's records through their accounts ask it to
+    choose that path only where it is the short one."""
+    if getattr(user, "is_superuser", False):
+        return True
+    rows = AccountAccess.objects.filter(user=user).order_by().values("pk")[: count + 1]
+    return rows.aggregate(n=Count("pk"))["n"] > count
 
 
 def accounts_visible_by_rule(user, *, deleted: bool = False) -> QuerySet[Account]:

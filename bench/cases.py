@@ -603,8 +603,10 @@ def api_page(persona: Persona, kind: str, where: str, order: str, *, granted: bo
     )
 
 
-def api_list_floor(persona: Persona, kind: str) -> str:
-    return with_visible(persona, api_page(persona, kind, "", API_TYPES[kind][5]))
+def api_list_floor(persona: Persona, kind: str, where: str = "") -> str:
+    """A page of the API's list of `kind` in its default order; `where`: the rows after
+    a cursor (a deep page)."""
+    return with_visible(persona, api_page(persona, kind, where, API_TYPES[kind][5]))
 
 
 def api_record_floor(persona: Persona, kind: str) -> str:

@@ -46,6 +46,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -445,9 +446,8 @@ def changes_cursor(floor: Floor, session: Session, persona: C.Persona, kind: str
 def bulk_items(session: Session, count: int) -> list[dict]:
     """`count` of the persona's deals as the API gives them, by id, that have an
     external_id: what an integration sends back to replace them."""
-    items, page = [], 1
+    items, path = [], "/api/v1/opportunities/?ordering=id&page_size=200"
     while len(items) < count:
-        path = f"/api/v1/opportunities/?ordering=id&page_size=200&page={page}"
         _s, status, body, _q = send(session, "GET", path, api=True)
         if status != 200:
             break
@@ -460,8 +460,30 @@ def bulk_items(session: Session, count: int) -> list[dict]:
                 items.append(item)
         if not data.get("next"):
             break
-        page += 1
+        path = _path_of(data["next"])
     return items[:count]
+
+
+def _path_of(url: str) -> str:
+    """The path and query of an absolute link the API gave (its `next`)."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def deepest_api_page(session: Session, path: str, max_pages: int = 100):
+    """(url, rows before it, the last row before it) of the last page of an API list
+    reached by following `next` (at most `max_pages`): how a client reads a list deep."""
+    url, before, last, pages = path, 0, None, 1
+    _s, status, body, _q = send(session, "GET", path, api=True)
+    data = json.loads(body) if status == 200 else {}
+    while data.get("next") and pages < max_pages:
+        before += len(data["results"])
+        last = data["results"][-1]
+        url = _path_of(data["next"])
+        _s, status, body, _q = send(session, "GET", url, api=True)
+        data = json.loads(body) if status == 200 else {}
+        pages += 1
+    return url, before, last
 
 
 def with_amounts(items: list[dict], plus: int) -> tuple[bytes, dict]:
@@ -636,6 +658,25 @@ def build_cases(
                 api=True,
                 check_rows="json" if kind in exact else None,
             )
+    # A deep page of the API's accounts, reached as a client reads on: by `next`.
+    for persona in (rep, manager):
+        url, before, last = deepest_api_page(
+            sessions[persona.username], f"/api/v1/accounts/?page_size={k['api_size']}"
+        )
+        params = {"limit": k["api_size"]}
+        where = ""
+        if last:
+            params |= {"after_name": last["name"], "after_id": last["id"]}
+            where = "AND (a.name, a.id) > (%(after_name)s, %(after_id)s)"
+        add(
+            "API accounts list, deep page",
+            persona,
+            url,
+            C.api_list_floor(persona, "accounts", where),
+            params,
+            api=True,
+            note=f"{before:,} rows before it" if before else "only one page",
+        )
     records = {
         "accounts": chosen["account"],
         "contacts": chosen["contact"],

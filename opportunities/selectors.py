@@ -13,7 +13,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    Window,
 )
+from django.db.models.functions import RowNumber
 
 from accounts.models import Account, Contact
 from accounts.selectors import accounts_visible_to
@@ -191,12 +193,25 @@ def column_cards(
     stage: Stage,
     per_column: int,
     after: tuple[datetime.date, int] | None = None,
+    walk: bool = True,
 ) -> tuple[list[Opportunity], str | None]:
     """A column's cards by expected close date: the first `per_column`, or those after
     the cursor `after` (keyset: as fast deep in a column as at its top, no OFFSET), and
-    the cursor of the cards after them (None when there are none). One query."""
-    rows = queryset.filter(stage=stage).select_related("account__score", "owner")
-    cards = Keyset(rows.only(*CARD_FIELDS), BOARD_ORDER).rows(after=after, limit=per_column + 1)
+    the cursor of the cards after them (None when there are none). One query.
+
+    `walk`: read from the stage's index (for someone who sees most of the company);
+    without, from the user's own deals (see `pipeline_board`)."""
+    rows = queryset.filter(stage=stage)
+    if walk:
+        rows = rows.select_related("account__score", "owner").only(*CARD_FIELDS)
+        cards = Keyset(rows, BOARD_ORDER).rows(after=after, limit=per_column + 1)
+    else:
+        if after is not None:
+            day, pk = after
+            rows = rows.filter(
+                Q(expected_close_date__gt=day) | Q(expected_close_date=day, pk__gt=pk)
+            )
+        cards = _first_cards(rows, per_column=per_column).get(stage.pk, [])
     for deal in cards:
         deal.stage = stage  # no query per card for `{{ deal.stage }}`
     if len(cards) > per_column:
@@ -210,10 +225,17 @@ def pipeline_board(
     stages: list[Stage],
     per_column: int,
     closed_since: datetime.date | None = None,
+    walk_columns: bool = False,
 ) -> tuple[list[Column], list[Total]]:
     """The board: a column per stage with its totals and its first `per_column` cards,
-    and the totals of the open pipeline. One query for the totals and one per stage,
-    however many deals: the page costs what it shows (`column_cards` pages on).
+    and the totals of the open pipeline. One query for the totals and one for the
+    cards, however many deals: the page costs what it shows (`column_cards` pages on).
+
+    The cards are read from the user's deals at once (`_first_cards`): for someone who
+    sees a part of the company, walking each stage's index over every deal to find
+    theirs reads thousands of deals to show a hundred. `walk_columns`: for someone who
+    sees most of it (a superuser), each column is read from its stage's index instead
+    (one query per stage), since the user's deals are then the whole table.
 
     `closed_since`: see `board_deals`.
     """
@@ -238,10 +260,41 @@ def pipeline_board(
         _add(per_stage[column.stage.pk], row["currency"], row["total"], weighted_amount)
         if not column.stage.is_closed:
             _add(pipeline, row["currency"], row["total"], weighted_amount)
+    first = {} if walk_columns else _first_cards(queryset, per_column=per_column)
     for pk, totals in per_stage.items():
         column = columns[pk]
         column.totals = _ordered(totals)
-        column.cards, column.after = column_cards(
-            queryset, stage=column.stage, per_column=per_column
-        )
+        if walk_columns:
+            column.cards, column.after = column_cards(
+                queryset, stage=column.stage, per_column=per_column
+            )
+            continue
+        cards = first.get(pk, [])
+        for deal in cards:
+            deal.stage = column.stage  # no query per card for `{{ deal.stage }}`
+        column.cards = cards[:per_column]
+        if len(cards) > per_column:
+            column.after = board_cursor(cards[per_column - 1])
     return list(columns.values()), _ordered(pipeline)
+
+
+def first_cards(queryset: QuerySet[Opportunity], *, per_column: int) -> QuerySet[Opportunity]:
+    """Each stage's first `per_column` + 1 cards in `BOARD_ORDER`, ordered by stage:
+    one query over the user's deals (a row number per stage picks them), read from the
+    user's accounts (the access table) rather than by walking each stage's index over
+    the whole company's deals to find the user's."""
+    rank = Window(RowNumber(), partition_by=[F("stage_id")], order_by=[*BOARD_ORDER])
+    return (
+        queryset.select_related("account__score", "owner")
+        .only(*CARD_FIELDS)
+        .annotate(board_rank=rank)
+        .filter(board_rank__lte=per_column + 1)
+        .order_by("stage_id", *BOARD_ORDER)
+    )
+
+
+def _first_cards(queryset: QuerySet[Opportunity], *, per_column: int) -> dict[int, list]:
+    found: dict[int, list] = {}
+    for deal in first_cards(queryset, per_column=per_column):
+        found.setdefault(deal.stage_id, []).append(deal)
+    return found

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import TeamMemberForm
 from accounts.models import AccountStatus
+from accounts.selectors import sees_more_accounts_than
 from accounts.views import _save_versioned, _visible_account, add_errors, say_saved
 from keyaccounts import formtokens, sections
 from keyaccounts.db_router import replica_view
@@ -55,6 +56,12 @@ from .models import (
 
 # Cards drawn per column at a time; "Show more" brings the next ones (keyset paging).
 CARDS_PER_COLUMN = 20
+# Who sees more accounts than this gets each column read from its stage's index; anyone
+# else, the board's cards read from their own deals at once (selectors.pipeline_board).
+# Where the two cost the same: the user's deals (reading them all) against the deals a
+# column walk probes to find twenty of theirs, seven times over — at 100,000 accounts
+# and two deals each, near 3,000 accounts seen (docs/benchmarks.md).
+WALK_COLUMNS_ABOVE = 5000
 # Won and lost columns show the deals closed this recently, unless a month is chosen.
 CLOSED_RECENT_DAYS = 90
 
@@ -98,7 +105,11 @@ def board_view(request):
     if stage is not None:
         return _column_page(request, filterset, deals, stage=stage, closed_since=closed_since)
     columns, pipeline = selectors.pipeline_board(
-        deals, stages=all_stages, per_column=CARDS_PER_COLUMN, closed_since=closed_since
+        deals,
+        stages=all_stages,
+        per_column=CARDS_PER_COLUMN,
+        closed_since=closed_since,
+        walk_columns=sees_more_accounts_than(request.user, WALK_COLUMNS_ABOVE),
     )
     for column in columns:
         column.more_url = _more_url(request, column) if column.after else None
@@ -126,6 +137,7 @@ def _column_page(request, filterset, deals, *, stage: Stage, closed_since):
         stage=stage,
         per_column=CARDS_PER_COLUMN,
         after=selectors.parse_board_cursor(request.GET.get("after", "")),
+        walk=sees_more_accounts_than(request.user, WALK_COLUMNS_ABOVE),
     )
     column.more_url = _more_url(request, column) if column.after else None
     query = request.GET.copy()

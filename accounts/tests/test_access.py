@@ -336,3 +336,17 @@ def test_two_writes_that_together_give_a_manager_an_account_both_count(
 
     assert rows(boss) == {CHARLIES}
     assert_table_is_the_rule()
+
+
+def test_sees_more_accounts_than_reads_at_most_the_bound(personas, django_assert_num_queries):
+    from accounts.selectors import sees_more_accounts_than
+
+    # Alice owns two accounts, Bob is on the team of one; a superuser sees every account.
+    AccountFactory(owner=personas.alice)
+    with django_assert_num_queries(1) as ctx:
+        assert sees_more_accounts_than(personas.alice, 1)
+    assert "LIMIT 2" in ctx.captured_queries[0]["sql"]
+    assert not sees_more_accounts_than(personas.alice, 2)
+    assert sees_more_accounts_than(personas.bob, 0)
+    assert not sees_more_accounts_than(personas.bob, 1)
+    assert sees_more_accounts_than(personas.admin, 10**6)

@@ -51,6 +51,9 @@ EXPECTED = {
         for kind in ("accounts", "contacts", "visits", "development-records", "opportunities")
         for who in ("rep1", "manager")
     ),
+    # "a deep page of any list as fast as page 1": the API's, read on by `next`.
+    ("API accounts list, deep page", "rep1"),
+    ("API accounts list, deep page", "manager"),
     *(
         (f"API {kind} record", "rep1")
         for kind in ("accounts", "contacts", "visits", "development-records", "opportunities")

@@ -76,8 +76,15 @@ def test_the_board_and_my_week_read_indexes_not_whole_tables(require_postgres):
                 user=user, today=timezone.localdate()
             ).filter(week.follow_up_group("later", today=timezone.localdate()))[:26],
         }
+        # What the board runs for them: every column's first cards at once, read from
+        # their deals; and a column's "Show more" the same way, after a cursor.
+        queries["first cards"] = board.first_cards(deals, per_column=20)
         for stage in stages:
-            # What column_cards runs: the column's first cards, one past the page.
+            later = deals.filter(stage=stage, expected_close_date__gt=timezone.localdate())
+            queries[f"more of column {stage.key}"] = board.first_cards(later, per_column=20)
+        for stage in stages:
+            # What column_cards runs for someone who sees most of the company: the
+            # column's first cards from the stage's index, one past the page.
             queries[f"column {stage.key}"] = (
                 deals.filter(stage=stage)
                 .select_related("account__score", "owner")

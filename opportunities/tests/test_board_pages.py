@@ -261,10 +261,18 @@ def more_link(response, stage) -> str | None:
     return href.replace("&amp;", "&")
 
 
+# The two ways the board reads its cards (opportunities.selectors.pipeline_board): from
+# the user's own deals at once (a rep, a manager), or each column from its stage's index
+# (someone who sees more accounts than WALK_COLUMNS_ABOVE). Both show the same.
+READS = {"from the user's deals": 5000, "column by column": 0}
+
+
+@pytest.mark.parametrize("walk_above", READS.values(), ids=READS.keys())
 def test_show_more_pages_through_a_column_by_close_date_without_offset(
-    personas, login, stages, monkeypatch
+    personas, login, stages, monkeypatch, walk_above
 ):
     monkeypatch.setattr("opportunities.views.CARDS_PER_COLUMN", 3)
+    monkeypatch.setattr("opportunities.views.WALK_COLUMNS_ABOVE", walk_above)
     # Eight deals, three closing on the same day: the id breaks the tie.
     days = [5, 1, 3, 3, 3, 9, 2, 7]
     made = [
@@ -297,6 +305,40 @@ def test_show_more_pages_through_a_column_by_close_date_without_offset(
     assert [len(batch) for _, batch in pages] == [3, 2]
     assert pages[0][0] == pages[1][0]  # deep in the column costs what its top does
     assert "Other column" not in response.content.decode()
+
+
+def test_both_ways_of_reading_the_cards_draw_the_same_board(personas, login, stages, monkeypatch):
+    monkeypatch.setattr("opportunities.views.CARDS_PER_COLUMN", 2)
+    today = timezone.localdate()
+    keys = ["qualify", "needs_analysis", "bid", "won", "lost"]
+    for i in range(17):
+        key = keys[i % len(keys)]
+        closed = {"stage": stages[key]}
+        if stages[key].is_closed:
+            # Closed in the board's window, and one long ago (left off the board).
+            days = 400 if i == 3 else 5
+            closed |= {"closed_on": today - datetime.timedelta(days=days), "close_reason": "x"}
+        OpportunityFactory(
+            account=personas.account if i % 4 else AccountFactory(owner=personas.bob),
+            name=f"Deal {i:02}",
+            expected_close_date=datetime.date(2027, 1 + i % 3, 1 + i % 4),
+            **closed,
+        )
+    OpportunityFactory(account=personas.charlies_account, name="West deal")
+
+    def board(user, walk_above):
+        monkeypatch.setattr("opportunities.views.WALK_COLUMNS_ABOVE", walk_above)
+        response = login(user).get(BOARD)
+        assert "West deal" not in response.content.decode()
+        return {
+            key: ([d.name for d in c.cards], c.count, bool(c.more_url))
+            for key, c in columns(response).items()
+        }
+
+    for user in (personas.alice, personas.manager):
+        drawn = {name: board(user, above) for name, above in READS.items()}
+        assert drawn["from the user's deals"] == drawn["column by column"]
+        assert drawn["column by column"]["qualify"][2]  # a column that pages on
 
 
 def test_show_more_keeps_the_boards_filters(personas, login, stages, monkeypatch):
