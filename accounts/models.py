@@ -325,6 +325,14 @@ class Account(VersionedModel):
                 )
                 for name in ("name", "updated_at", "region")
             ),
+            # The live subsidiaries, and nothing else: which accounts head a group is
+            # read from these few entries (the dashboard's groups), never by scanning
+            # every account for its parent.
+            models.Index(
+                fields=["parent"],
+                condition=Q(parent__isnull=False, deleted_at__isnull=True),
+                name="account_subsidiary_idx",
+            ),
         ]
 
     def __str__(self):

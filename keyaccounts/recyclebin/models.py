@@ -2,6 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# What the bin lists: neither restored nor purged, and no merge (a merge is no deletion).
+IN_BIN = models.Q(restored_at__isnull=True, purged_at__isnull=True) & ~models.Q(reason="merged")
+
 
 class Deletion(models.Model):
     """One delete action: its root record, who did it, when, and what went with it."""
@@ -43,11 +46,19 @@ class Deletion(models.Model):
         verbose_name = _("deletion")
         verbose_name_plural = _("deletions")
         ordering = ["-deleted_at", "-pk"]
+        # The bin's page in its order (selectors.BIN_ORDER: latest first, then the id),
+        # over what is in the bin and no merge: a manager's whole bin, and a rep's own
+        # deletions, each one index range however long the bin's history grows.
         indexes = [
             models.Index(
-                fields=["deleted_at"],
-                condition=models.Q(restored_at__isnull=True, purged_at__isnull=True),
+                fields=["deleted_at", "id"],
+                condition=IN_BIN,
                 name="deletion_in_bin_idx",
+            ),
+            models.Index(
+                fields=["deleted_by", "deleted_at", "id"],
+                condition=IN_BIN,
+                name="deletion_in_bin_by_idx",
             ),
             models.Index(fields=["model", "object_id"]),
         ]
