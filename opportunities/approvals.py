@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import accounts_visible_to
+from accounts.selectors import accounts_visible_to, is_manager
 from keyaccounts.exceptions import ApplicationError
 
 from .gates import (  # noqa: F401 - the gate's check lives with the gates; named here too
@@ -171,6 +171,10 @@ def pending_for_manager(user) -> QuerySet[StageApproval]:
     """The pending requests `user` may decide: on deals whose owner, or whose account's
     owner, is on a team they manage (a superuser: all they see)."""
     pending = approvals_visible_to(user).filter(status=ApprovalStatus.PENDING)
+    if not user.is_superuser and not is_manager(user):
+        # Someone who manages no team decides nothing: one probe of the teams' manager
+        # index instead of planning the many joins below (20 ms on a rep's my week).
+        return pending.none()
     if not user.is_superuser:
         pending = pending.filter(
             Q(opportunity__owner__sales_team__manager=user)
