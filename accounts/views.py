@@ -287,6 +287,8 @@ def contact_create_view(request, account_pk):
     initial = {}
     if request.GET.get("role"):
         initial["buying_role"] = request.GET["role"]
+    if request.GET.get("coach") == "1":  # a next best action: "find a coach"
+        initial["is_coach"] = True
     form = ContactForm(
         request.POST or None,
         instance=Contact(account=account),

@@ -14,3 +14,7 @@ class ScoringConfig(AppConfig):
         from . import money_views
 
         money_views.register()
+
+        from .advice import sections as advice_sections
+
+        advice_sections.register()

@@ -201,8 +201,13 @@ def visit_create_view(request, account_pk):
     if request.method == "POST" and (earlier := formtokens.already_saved(request, Visit)):
         return earlier
     status = _status_from(request, VisitStatus.DONE)
+    # `?contact=<id>`: a contact to meet, chosen already (a next best action's link);
+    # the form offers only the account's active contacts, so another id ticks nothing.
+    contact = request.GET.get("contact", "")
+    initial = {"contacts": [int(contact)]} if contact.isdigit() and len(contact) < 19 else {}
     form = VisitForm(
         request.POST or None,
+        initial=initial,
         instance=Visit(account=account, owner=request.user, status=status),
         account=account,
         status=status,

@@ -1,3 +1,4 @@
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -10,6 +11,7 @@ from accounts.services import account_delete, account_restore, contact_delete, c
 from keyaccounts.api.bulk import BulkUpsertMixin
 from keyaccounts.api.filters import FILTER_BACKENDS
 from keyaccounts.api.sync import SyncViewSetMixin
+from scoring.advice.api import NextActionSerializer, next_actions_data
 from scoring.api import GRADE_RELATED, AccountGradeSerializer, account_grade
 
 from .filters import AccountFilter, ContactFilter
@@ -81,6 +83,26 @@ class AccountViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
         if score is None:
             raise NotFound(_("This account has not been graded yet."))
         return Response(AccountGradeSerializer(score).data)
+
+    @extend_schema(
+        summary="The account's next best actions: what would move its score most, and why",
+        responses={200: NextActionSerializer(many=True)},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="next-actions",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def next_actions(self, request, pk=None):
+        """At most five actions, largest effect first: each re-scored by the active risk
+        table with the action done (`effect`: the points it gains; `grade_after`), the
+        reason in one sentence, and the records it concerns. Actions that move no factor
+        (an overdue follow-up, an open complaint, overdue money) come after, with an
+        effect of 0. 404 for an account you cannot see (docs/scoring.md)."""
+        data = next_actions_data(self.get_object(), today=timezone.localdate())
+        return Response(NextActionSerializer(data, many=True).data)
 
     @extend_schema(
         summary="The account's group (集团客户): the accounts of it you can see, as a tree",

@@ -160,6 +160,7 @@ ROUTES: dict[str, Kind] = {
     "api:account-detail": api_obj(pk="account"),
     "api:account-grade": api_obj(pk="account"),
     "api:account-tree": api_obj(pk="account"),
+    "api:account-next-actions": api_obj(pk="account"),
     "api:account-history": api_obj(pk="account"),
     "api:account-restore": api_obj(pk="account", post_only=True),
     "api:contact-list": api_list(),

@@ -1,0 +1,191 @@
+"""Next best actions (下一步最佳行动): each action's effect is what the scoring engine
+gives once the action is done — checked by doing it through the services and rescoring —,
+they rank by that effect, done ones disappear, and the page, the API and the links
+that do them follow the visibility rule."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Attitude, BuyingRole
+from accounts.tests.factories import ContactFactory
+from opportunities import services as deal_services
+from opportunities.models import Opportunity
+from scoring import services
+from scoring.advice import actions
+from scoring.advice.selectors import account_advice
+from scoring.models import AccountScore, Source
+from scoring.tests.builders import strong_soon_account
+from visits import services as visit_services
+from visits.models import VisitStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def advice_of(account):
+    return account_advice(account, today=timezone.localdate())
+
+
+def by_kind(advice) -> dict:
+    return {action.kind: action for action in advice.actions}
+
+
+def stored_score(account) -> Decimal:
+    services.rescore([account.pk])
+    return AccountScore.objects.get(account=account).score
+
+
+def with_buying_center_factors(by):
+    """A table version with the default factors and two of the buying center's."""
+    model = services.active_model()
+    factors = services.factors_of(model) + [
+        {
+            "key": "coverage",
+            "label": "Buying-center coverage",
+            "label_zh": "采购角色覆盖",
+            "source": Source.ROLE_COVERAGE,
+            "weight": 20,
+            "missing_points": 0,
+            "guidance": "",
+            "bands": [(0, 0), (1, 20), (2, 40), (3, 60), (4, 80), (5, 100)],
+        },
+        {
+            "key": "opposition",
+            "label": "Opponents",
+            "label_zh": "反对者",
+            "source": Source.OPPONENTS,
+            "weight": 10,
+            "missing_points": 0,
+            "guidance": "",
+            "bands": [(0, 100), (1, 50), (2, 0)],
+        },
+    ]
+    services.scoring_model_new_version(
+        by=by,
+        base_version=model.version,
+        note="The buying center counts",
+        strong_min=model.strong_min,
+        fair_min=model.fair_min,
+        soon_days=model.soon_days,
+        factors=factors,
+        grid=services.grid_of(model),
+    )
+
+
+def test_raising_the_relationship_gains_what_a_rescore_gives_once_it_is_raised(personas):
+    account = strong_soon_account(personas.alice)  # relationship 4 of 5: 77.5, A
+    advice = advice_of(account)
+    assert (advice.score, advice.grade) == (Decimal("77.5"), "A")
+    raise_it = by_kind(advice)[actions.RAISE_RELATIONSHIP]
+    # Worked by hand: the relationship's points 75 -> 100, weight 15: +3.75 -> 81.3.
+    assert (raise_it.effect, raise_it.score_after) == (Decimal("3.8"), Decimal("81.3"))
+
+    services.assessment_save(account=account, by=personas.alice, relationship=5)
+    assert stored_score(account) == raise_it.score_after
+    assert actions.RAISE_RELATIONSHIP not in by_kind(advice_of(account))  # done: gone
+
+
+def test_ticking_a_deals_criteria_and_moving_it_on_gains_what_a_rescore_gives(personas):
+    account = strong_soon_account(personas.alice)
+    deal = Opportunity.objects.get(account=account)
+    deal_services.opportunity_move_stage(
+        opportunity=deal, to_stage=deal.stage.__class__.objects.get(key="qualify"),
+        by=personas.alice,
+    )  # fmt: skip
+    deal.refresh_from_db()
+    deal.probability, deal.probability_is_custom = 10, False
+    deal.save()
+    advance = by_kind(advice_of(account))[actions.ADVANCE_DEAL]
+    assert advance.ids == {"deal": deal.pk} and advance.effect > 0
+
+    nxt = deal.stage.__class__.objects.filter(order__gt=deal.stage.order).order_by("order")[0]
+    for criterion in deal.stage.criteria.all():
+        deal_services.criterion_set(
+            opportunity=deal, criterion=criterion, checked=True, by=personas.alice
+        )
+    deal.refresh_from_db()
+    deal_services.opportunity_move_stage(opportunity=deal, to_stage=nxt, by=personas.alice)
+    assert stored_score(account) == advance.score_after
+
+
+def test_an_account_without_a_decider_ranks_finding_one_by_its_computed_effect(personas):
+    with_buying_center_factors(personas.admin)
+    account = strong_soon_account(personas.alice)
+    ContactFactory(account=account, buying_role=BuyingRole.USER, attitude=Attitude.OPPONENT)
+    advice = advice_of(account)
+    kinds = by_kind(advice)
+    find = kinds[actions.FIND_DECIDER]
+    assert find.effect > 0
+    # The list is ranked by effect, largest first, whatever the kinds.
+    effects = [action.effect for action in advice.actions]
+    assert effects == sorted(effects, reverse=True)
+
+    # Done through the services: a decider added, and the score is what it said.
+    ContactFactory(account=account, buying_role=BuyingRole.DECIDER, name="Decider Ding")
+    assert stored_score(account) == find.score_after
+    after = by_kind(advice_of(account))
+    assert actions.FIND_DECIDER not in after
+    assert after[actions.MEET_DECIDER].reason.startswith("Decider Ding, the decider")
+
+
+def test_meeting_the_decider_disappears_once_they_are_met(personas):
+    account = strong_soon_account(personas.alice)
+    decider = ContactFactory(account=account, buying_role=BuyingRole.DECIDER)
+    meet = by_kind(advice_of(account))[actions.MEET_DECIDER]
+    assert meet.ids == {"contact": decider.pk}
+
+    visit_services.visit_save(
+        by=personas.alice,
+        account=account,
+        contacts=[decider],
+        status=VisitStatus.DONE,
+        method="in_person",
+        occurred_at=timezone.now() - datetime.timedelta(hours=1),
+        duration_minutes=60,
+        purpose="Meet the decider",
+    )
+    kinds = by_kind(advice_of(account))
+    assert actions.MEET_DECIDER not in kinds
+    # Its follow-up is not overdue yet: nothing to log.
+    assert actions.FOLLOW_UP not in kinds
+
+
+def test_the_account_page_shows_the_actions_with_links_that_do_them(personas, login):
+    account = strong_soon_account(personas.alice)
+    decider = ContactFactory(account=account, buying_role=BuyingRole.DECIDER)
+    client = login(personas.alice)
+    html = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    section = html.split('data-section="next-actions"')[1].split("</section>")[0]
+    plan = reverse("visits:create", args=[account.pk]) + f"?status=planned&amp;contact={decider.pk}"
+    assert 'data-action="meet_decider"' in section and plan in section
+
+    # The link opens the visit plan with the decider ticked.
+    form = client.get(plan.replace("&amp;", "&")).context["form"]
+    assert list(form["contacts"].value()) == [decider.pk]
+
+
+def test_the_api_lists_them_and_hides_another_teams_account(personas, api):
+    account = strong_soon_account(personas.alice)
+    body = api(personas.alice).get(f"/api/v1/accounts/{account.pk}/next-actions/").json()
+    assert body[0]["kind"] == actions.RAISE_RELATIONSHIP
+    assert body[0]["effect"] == "3.8" and body[0]["grade_after"] == "A"
+    assert set(body[0]) == {"kind", "reason", "effect", "score_after", "grade_after", "ids"}
+    response = api(personas.charlie).get(f"/api/v1/accounts/{account.pk}/next-actions/")
+    assert response.status_code == 404
+
+
+def test_reading_them_costs_the_same_queries_for_few_or_many_records(personas):
+    account = strong_soon_account(personas.alice)
+    with CaptureQueriesContext(connection) as few:
+        advice_of(account)
+    for i in range(6):
+        ContactFactory(account=account, attitude=Attitude.OPPONENT, name=f"Opp {i}")
+    with CaptureQueriesContext(connection) as many:
+        advice = advice_of(account)
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert len([a for a in advice.actions if a.kind == actions.WIN_OVER]) <= 3
