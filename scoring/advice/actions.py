@@ -80,6 +80,8 @@ class Facts:
     # (key, label) of the roles no active contact holds: evaluator, user, purchaser
     missing_roles: list[tuple[str, str]] = field(default_factory=list)
     opponents: list[Person] = field(default_factory=list)
+    # Contacts with a visit planned from now on: meeting them is in hand already.
+    planned_with: set[int] = field(default_factory=set)
     active_contacts: int = 0
     supporters: int = 0
     deals: list[Deal] = field(default_factory=list)  # open deals with criteria to tick
@@ -137,7 +139,8 @@ def candidates(values: dict, facts: Facts, today: datetime.date) -> list[Action]
     else:
         met = facts.decider_met_on
         days = None if met is None else (today - met).days
-        if days is None or days > facts.rhythm_days:
+        planned = facts.decider.id in facts.planned_with
+        if (days is None or days > facts.rhythm_days) and not planned:
             relation = raised(COACH_AND_DECIDER if facts.has_coach else None)
             found.append(
                 Action(
@@ -160,7 +163,8 @@ def candidates(values: dict, facts: Facts, today: datetime.date) -> list[Action]
         if decider_met:
             changes[Source.RELATIONSHIP] = raised(COACH_AND_DECIDER)
         found.append(Action(FIND_COACH, _("No coach inside the customer: find one."), changes))
-    for opponent in facts.opponents[:OPPONENTS_CONSIDERED]:
+    opponents = [person for person in facts.opponents if person.id not in facts.planned_with]
+    for opponent in opponents[:OPPONENTS_CONSIDERED]:
         found.append(
             Action(
                 WIN_OVER,

@@ -5,10 +5,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Account
+from accounts.selectors import accounts_visible_to
 from keyaccounts import sections
 
 from . import actions
-from .selectors import account_advice
+from .selectors import account_advice, accounts_advice
+
+# My week reads the advice of at most this many of the user's own accounts (the best
+# graded first), and shows the MY_WEEK_SHOWN actions with the largest effect among them.
+MY_WEEK_ACCOUNTS = 500
+MY_WEEK_SHOWN = 5
 
 # What each action's link says: the form it opens.
 DO_IT = {
@@ -60,10 +67,46 @@ def account_next_actions_section(request, *, account, today=None, **page_data) -
     }
 
 
+def my_week_next_actions_section(request, *, today=None, **page_data) -> dict | None:
+    """My week's "Your best next actions": the five with the largest effect across the
+    user's own accounts, each with its account and the link that does it. A constant
+    number of queries however many accounts (`accounts_advice`)."""
+    today = today or timezone.localdate()
+    mine = accounts_visible_to(request.user).filter(owner=request.user)
+    ids = list(mine.order_by("score__grade", "pk").values_list("pk", flat=True)[:MY_WEEK_ACCOUNTS])
+    if not ids:
+        return None
+    advice = accounts_advice(Account.objects.filter(pk__in=ids), today=today)
+    names = dict(Account.objects.filter(pk__in=ids).values_list("pk", "name"))
+    found = [
+        (action, pk, advice[pk]) for pk in ids if pk in advice for action in advice[pk].actions
+    ]
+    found.sort(key=lambda row: (-row[0].effect, actions.KINDS.index(row[0].kind), row[1]))
+    rows = []
+    for action, pk, account_advice_ in found[:MY_WEEK_SHOWN]:
+        account = Account(pk=pk, name=names[pk])
+        rows.append(
+            {
+                "action": action,
+                "account": account,
+                "advice": account_advice_,
+                "url": action_url(account, action),
+                "label": DO_IT[action.kind],
+            }
+        )
+    return {"rows": rows} if rows else None
+
+
 def register() -> None:
     sections.register(
         "account",
         template="scoring/includes/next_actions_section.html",
         context=account_next_actions_section,
+        order=5,
+    )
+    sections.register(
+        "my_week",
+        template="scoring/includes/next_actions_my_week.html",
+        context=my_week_next_actions_section,
         order=5,
     )

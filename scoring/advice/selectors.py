@@ -1,18 +1,22 @@
-"""What the next best action reads for one account: its table inputs and its facts.
+"""What the next best action reads: the accounts' table inputs and their facts.
 
-A constant number of queries whatever the account holds (contacts, visits, deals)."""
+A constant number of queries whatever the accounts hold (contacts, visits, deals), and
+whatever their number: `accounts_advice` reads many accounts at once (my week's best
+actions across a rep's accounts), `account_advice` one (its page, the API)."""
 
 import datetime
+from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Attitude, BuyingRole
+from accounts.models import Account, Attitude, BuyingRole, Contact
 from opportunities.models import Stage
 from opportunities.selectors import next_stage
 from opportunities.services import missing_criteria_for
+from scoring import engine
 from scoring.inputs import SUPPORTIVE, account_inputs, open_opportunities
 from scoring.models import Source
 from scoring.money import with_money
@@ -41,12 +45,23 @@ DEALS_CONSIDERED = 3  # the open deals with criteria left, largest first
 
 def account_advice(account, *, today: datetime.date, shown: int = actions.SHOWN):
     """`actions.Advice` for `account` (one the caller may see) as of `today`."""
+    advice = accounts_advice(Account.objects.filter(pk=account.pk), today=today, shown=shown)
+    return advice[account.pk]
+
+
+def accounts_advice(
+    accounts, *, today: datetime.date, shown: int = actions.SHOWN
+) -> dict[int, actions.Advice]:
+    """`actions.Advice` of each of `accounts` (a queryset the caller may see), by id."""
     spec = model_spec(active_model())
-    _pk, values, _dates = next(
-        account_inputs(type(account).objects.filter(pk=account.pk), spec.sources | READ, today)
-    )
-    facts = account_facts(account, values=values, spec=spec, today=today)
-    return actions.advise(spec, values, facts, today, shown=shown)
+    inputs = {
+        pk: values for pk, values, _dates in account_inputs(accounts, spec.sources | READ, today)
+    }
+    facts = accounts_facts(inputs, spec=spec, today=today)
+    return {
+        pk: actions.advise(spec, values, facts[pk], today, shown=shown)
+        for pk, values in inputs.items()
+    }
 
 
 def _count(rows):
@@ -57,37 +72,66 @@ def _count(rows):
     )
 
 
-def account_facts(account, *, values: dict, spec, today: datetime.date) -> actions.Facts:
-    from scoring import engine
+def accounts_facts(inputs: dict, *, spec, today: datetime.date) -> dict[int, actions.Facts]:
+    """The facts of the accounts of `inputs` ({id: table inputs}), by id. Eight queries
+    at most, whatever the accounts and what they hold."""
+    ids = list(inputs)
+    facts = {}
+    for pk, values in inputs.items():
+        score, _contributions = engine.score(spec, values)
+        grade, _closing = engine.grade(spec, score, values.get(Source.DAYS_TO_CLOSE))
+        facts[pk] = actions.Facts(rhythm_days=account_rhythm_days(grade))
+    if not ids:
+        return facts
 
-    score, _contributions = engine.score(spec, values)
-    grade, _closing = engine.grade(spec, score, values.get(Source.DAYS_TO_CLOSE))
-    facts = actions.Facts(rhythm_days=account_rhythm_days(grade))
-
-    contacts = list(
-        account.contacts.filter(is_active=True)
+    contacts = defaultdict(list)
+    for contact in (
+        Contact.objects.filter(account_id__in=ids, is_active=True)
         .order_by("name", "pk")
-        .values("pk", "name", "buying_role", "is_coach", "attitude")
-    )
-    facts.active_contacts = len(contacts)
-    facts.supporters = sum(1 for c in contacts if c["attitude"] in SUPPORTIVE)
-    facts.has_coach = any(c["is_coach"] for c in contacts)
-    roles = {c["buying_role"] for c in contacts}
-    deciders = [c for c in contacts if c["buying_role"] == BuyingRole.DECIDER]
-    if deciders:
-        decider = deciders[0]
-        facts.decider = actions.Person(decider["pk"], decider["name"], BuyingRole.DECIDER)
+        .values("pk", "account_id", "name", "buying_role", "is_coach", "attitude")
+    ):
+        contacts[contact["account_id"]].append(contact)
+    rank = {role: i for i, role in enumerate(ROLE_ORDER)}
+    for pk, fact in facts.items():
+        mine = contacts[pk]
+        fact.active_contacts = len(mine)
+        fact.supporters = sum(1 for c in mine if c["attitude"] in SUPPORTIVE)
+        fact.has_coach = any(c["is_coach"] for c in mine)
+        roles = {c["buying_role"] for c in mine}
+        deciders = [c for c in mine if c["buying_role"] == BuyingRole.DECIDER]
+        if deciders:
+            fact.decider = actions.Person(
+                deciders[0]["pk"], deciders[0]["name"], BuyingRole.DECIDER
+            )
+        fact.missing_roles = [
+            (str(role), str(BuyingRole(role).label)) for role in ROLE_ORDER[1:] if role not in roles
+        ]
+        fact.opponents = [
+            actions.Person(c["pk"], c["name"], c["buying_role"])
+            for c in sorted(
+                (c for c in mine if c["attitude"] == Attitude.OPPONENT),
+                key=lambda c: (rank.get(c["buying_role"], len(rank)), c["name"], c["pk"]),
+            )
+        ]
 
-    # The rest about the account in one query (and one for the money's terms): when a
-    # decider was last met, the overdue follow-ups, the open complaints, money overdue.
+    # The rest about each account in one query (and one for the money's terms): when its
+    # decider (the first by name) was last met, the overdue follow-ups, the open
+    # complaints, money overdue.
     done = Visit.objects.filter(account=OuterRef("pk"), status=VisitStatus.DONE)
     overdue = done.filter(followed_up_on__isnull=True, follow_up_due__lt=today)
     complaints = Complaint.objects.filter(account=OuterRef("pk"), status__in=OPEN_STATUSES)
-    row = (
-        with_money(type(account).objects.filter(pk=account.pk), today)
+    first_decider = (
+        Contact.objects.filter(
+            account=OuterRef(OuterRef("pk")), is_active=True, buying_role=BuyingRole.DECIDER
+        )
+        .order_by("name", "pk")
+        .values("pk")[:1]
+    )
+    rows = (
+        with_money(Account.objects.filter(pk__in=ids), today)
         .annotate(
             decider_met=Subquery(
-                done.filter(contacts__pk=facts.decider.id if facts.decider else -1)
+                done.filter(contacts__pk=Subquery(first_decider))
                 .order_by("-occurred_at")
                 .values("occurred_at")[:1]
             ),
@@ -97,6 +141,7 @@ def account_facts(account, *, values: dict, spec, today: datetime.date) -> actio
             first_complaint=Subquery(complaints.order_by("pk").values("pk")[:1]),
         )
         .values(
+            "pk",
             "decider_met",
             "overdue_count",
             "first_overdue",
@@ -104,48 +149,46 @@ def account_facts(account, *, values: dict, spec, today: datetime.date) -> actio
             "first_complaint",
             "money_overdue",
         )
-        .get()
     )
-    if facts.decider and row["decider_met"]:
-        facts.decider_met_on = timezone.localtime(row["decider_met"]).date()
-    facts.overdue_follow_ups = row["overdue_count"] or 0
-    facts.first_overdue_visit = row["first_overdue"]
-    facts.open_complaints = row["complaint_count"] or 0
-    facts.first_open_complaint = row["first_complaint"]
-    facts.overdue_money = Decimal(row["money_overdue"] or 0)
-    facts.missing_roles = [
-        (str(role), str(BuyingRole(role).label)) for role in ROLE_ORDER[1:] if role not in roles
-    ]
-    rank = {role: i for i, role in enumerate(ROLE_ORDER)}
-    facts.opponents = [
-        actions.Person(c["pk"], c["name"], c["buying_role"])
-        for c in sorted(
-            (c for c in contacts if c["attitude"] == Attitude.OPPONENT),
-            key=lambda c: (rank.get(c["buying_role"], len(rank)), c["name"], c["pk"]),
-        )
-    ]
+    for row in rows:
+        fact = facts[row["pk"]]
+        if fact.decider and row["decider_met"]:
+            fact.decider_met_on = timezone.localtime(row["decider_met"]).date()
+        fact.overdue_follow_ups = row["overdue_count"] or 0
+        fact.first_overdue_visit = row["first_overdue"]
+        fact.open_complaints = row["complaint_count"] or 0
+        fact.first_open_complaint = row["first_complaint"]
+        fact.overdue_money = Decimal(row["money_overdue"] or 0)
+
+    planned = Visit.contacts.through.objects.filter(
+        visit__account_id__in=ids,
+        visit__status=VisitStatus.PLANNED,
+        visit__planned_at__gte=timezone.now(),
+        visit__deleted_at__isnull=True,
+    ).values_list("visit__account_id", "contact_id")
+    for account_id, contact_id in planned:
+        facts[account_id].planned_with.add(contact_id)
 
     stages = list(Stage.objects.order_by("order"))
     by_pk = {stage.pk: stage for stage in stages}
-    deals = list(
-        open_opportunities()
-        .filter(account=account)
-        .order_by("-amount", "pk")
-        .only("pk", "name", "stage_id", "amount")
-    )
     moves = []
-    for deal in deals:
+    for deal in (
+        open_opportunities()
+        .filter(account_id__in=ids)
+        .order_by("-amount", "pk")
+        .only("pk", "account_id", "name", "stage_id", "amount")
+    ):
         deal.stage = by_pk[deal.stage_id]
         after = next_stage(deal.stage, stages)
         if after is not None and not after.is_closed:
             moves.append((deal, after))
     missing = missing_criteria_for(moves) if moves else {}
-    facts.deals = [
-        actions.Deal(
-            deal.pk, deal.name, len(missing[deal.pk]), str(after), after.default_probability
-        )
-        for deal, after in moves
-        if missing.get(deal.pk)
-    ][:DEALS_CONSIDERED]
-
+    for deal, after in moves:
+        fact = facts[deal.account_id]
+        if missing.get(deal.pk) and len(fact.deals) < DEALS_CONSIDERED:
+            fact.deals.append(
+                actions.Deal(
+                    deal.pk, deal.name, len(missing[deal.pk]), str(after), after.default_probability
+                )
+            )
     return facts

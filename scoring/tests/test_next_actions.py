@@ -189,3 +189,52 @@ def test_reading_them_costs_the_same_queries_for_few_or_many_records(personas):
         advice = advice_of(account)
     assert len(many.captured_queries) == len(few.captured_queries)
     assert len([a for a in advice.actions if a.kind == actions.WIN_OVER]) <= 3
+
+
+def test_my_week_shows_the_five_largest_effects_across_the_reps_accounts(personas, login):
+    strong = strong_soon_account(personas.alice, name="Strong Co")
+    other = strong_soon_account(personas.alice, name="Other Co")
+    decider = ContactFactory(account=other, buying_role=BuyingRole.DECIDER, name="Dai")
+    strong_soon_account(personas.charlie, name="West Co")  # not hers
+    expected = sorted(
+        (
+            (action.effect, action.kind, pk)
+            # Hers: these two and the personas' own account.
+            for pk, advice in (
+                (account.pk, advice_of(account)) for account in (personas.account, strong, other)
+            )
+            for action in advice.actions
+        ),
+        key=lambda row: (-row[0], actions.KINDS.index(row[1]), row[2]),
+    )[:5]
+    client = login(personas.alice)
+    section = (
+        client.get(reverse("visits:my_week"))
+        .content.decode()
+        .split('data-section="next-actions"')[1]
+        .split("</section>")[0]
+    )
+    shown = [
+        (part.split('"', 1)[0], int(part.split('data-account="')[1].split('"')[0]))
+        for part in section.split('data-action="')[1:]
+    ]
+    assert shown == [(kind, pk) for _effect, kind, pk in expected]
+    assert "West Co" not in section
+    # One tap from the form: meeting the decider opens the plan with them ticked.
+    plan = reverse("visits:create", args=[other.pk]) + f"?status=planned&amp;contact={decider.pk}"
+    assert plan in section
+
+
+def test_my_weeks_actions_cost_the_same_queries_for_one_or_many_accounts(personas, login):
+    client = login(personas.alice)
+    strong_soon_account(personas.alice, name="One Co")
+    client.get(reverse("visits:my_week"))
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("visits:my_week"))
+    for i in range(5):
+        account = strong_soon_account(personas.alice, name=f"Many Co {i}")
+        ContactFactory(account=account, buying_role=BuyingRole.DECIDER)
+        ContactFactory(account=account, attitude=Attitude.OPPONENT)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("visits:my_week"))
+    assert len(many.captured_queries) == len(one.captured_queries)
