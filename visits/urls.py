@@ -2,12 +2,13 @@ from django.urls import path
 
 from keyaccounts.history.views import development_record_history_view, visit_history_view
 
-from . import views
+from . import heatmap_views, views
 
 app_name = "visits"
 
 urlpatterns = [
     path("my-week/", views.my_week_view, name="my_week"),
+    path("relationships/", heatmap_views.heat_map_view, name="heat_map"),
     path("my-week/follow-ups/", views.follow_up_list_view, name="follow_ups"),
     path("visits/new/", views.visit_start_view, name="start"),
     path("accounts/<int:account_pk>/visits/", views.account_visits_view, name="account_visits"),

@@ -290,6 +290,7 @@ ROUTES: dict[str, Kind] = {
     "accounts:competitor_remove": obj(account_pk="account", pk="competitor", post_only=True),
     # visits, follow-ups, development records, notifications
     "visits:my_week": page(),
+    "visits:heat_map": page(),
     "visits:follow_ups": page(),
     "visits:start": page(form=True),
     "visits:account_visits": obj(**IN_ACCOUNT),

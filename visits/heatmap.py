@@ -1,0 +1,180 @@
+"""The relationship heat-map (关系热力图): who in each account's buying center we know, how
+they stand towards us, and how recently someone on our side met them; and, for A and B
+accounts, the multi-level coverage of the seeds ("立体沟通"): the decider met by our
+executive sponsor, the user by the rep, the evaluator by presales, each within the
+account's contact rhythm.
+
+Reads for a page of accounts at once: a constant number of queries whatever the rows."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import AccountTeamMember, AccountTeamRole, BuyingRole, Contact
+
+from .models import Visit, VisitStatus
+from .selectors import account_rhythm_days
+
+# The columns: the four buying roles, then the coach (a contact of any role).
+COLUMNS = [BuyingRole.DECIDER, BuyingRole.EVALUATOR, BuyingRole.USER, BuyingRole.PURCHASER]
+COACH = "coach"
+# How fresh a meeting is, against the account's rhythm: within it, within three times
+# it, older, or never.
+FRESH, FADING, STALE, NEVER = "fresh", "fading", "stale", "never"
+COVERED_GRADES = ("A", "B")
+# (check, the role met, who on our side must have been there)
+LEVELS = [
+    ("decider_by_sponsor", BuyingRole.DECIDER, AccountTeamRole.EXECUTIVE_SPONSOR),
+    ("user_by_rep", BuyingRole.USER, "owner"),
+    ("evaluator_by_presales", BuyingRole.EVALUATOR, AccountTeamRole.PRESALES),
+]
+
+
+@dataclass
+class Cell:
+    contact: dict | None = None  # {"pk", "name", "attitude"}: the first in the role by name
+    more: int = 0  # others in the same role
+    met_on: datetime.date | None = None
+    days: int | None = None
+    freshness: str = NEVER
+
+
+@dataclass
+class Check:
+    key: str
+    ok: bool
+    contact_id: int | None  # the contact to meet (None: nobody in the role yet)
+    role: str
+
+
+@dataclass
+class Row:
+    account: object
+    grade: str | None
+    rhythm_days: int
+    cells: dict = field(default_factory=dict)  # column -> Cell
+    checks: list[Check] = field(default_factory=list)  # A and B accounts only
+
+
+def freshness(days: int | None, rhythm: int) -> str:
+    if days is None:
+        return NEVER
+    if days <= rhythm:
+        return FRESH
+    if days <= 3 * rhythm:
+        return FADING
+    return STALE
+
+
+def heat_map_rows(accounts: list, *, now: datetime.datetime | None = None) -> list[Row]:
+    """A `Row` for each of `accounts` (with `score` selected), in their order. Five
+    queries: the contacts, when each was last met, and for the A and B accounts the
+    visits within their rhythm with who was there, and their teams."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    rows = []
+    for account in accounts:
+        score = getattr(account, "score", None)
+        grade = getattr(score, "grade", None) or None
+        rows.append(Row(account=account, grade=grade, rhythm_days=account_rhythm_days(grade)))
+    ids = [row.account.pk for row in rows]
+    if not ids:
+        return rows
+
+    contacts = list(
+        Contact.objects.filter(account_id__in=ids, is_active=True)
+        .order_by("name", "pk")
+        .values("pk", "account_id", "name", "buying_role", "is_coach", "attitude")
+    )
+    met = dict(
+        Visit.contacts.through.objects.filter(
+            contact_id__in=[c["pk"] for c in contacts],
+            visit__status=VisitStatus.DONE,
+            visit__deleted_at__isnull=True,
+        )
+        .values("contact_id")
+        .annotate(last=Max("visit__occurred_at"))
+        .values_list("contact_id", "last")
+    )
+    by_account = defaultdict(list)
+    for contact in contacts:
+        by_account[contact["account_id"]].append(contact)
+    for row in rows:
+        mine = by_account[row.account.pk]
+        for column in [*COLUMNS, COACH]:
+            holders = [
+                c
+                for c in mine
+                if (c["is_coach"] if column == COACH else c["buying_role"] == column)
+            ]
+            cell = Cell()
+            if holders:
+                # The one met most recently speaks for the role; never met: the first by name.
+                first = max(
+                    holders,
+                    key=lambda c: (met.get(c["pk"]) is not None, met.get(c["pk"]) or now),
+                )
+                cell.contact = first
+                cell.more = len(holders) - 1
+                last = met.get(first["pk"])
+                if last is not None:
+                    cell.met_on = timezone.localtime(last).date()
+                    cell.days = (today - cell.met_on).days
+                cell.freshness = freshness(cell.days, row.rhythm_days)
+            row.cells[column] = cell
+
+    covered = [row for row in rows if row.grade in COVERED_GRADES]
+    if covered:
+        _coverage(covered, by_account, now=now)
+    return rows
+
+
+def _coverage(rows: list[Row], contacts: dict, *, now: datetime.datetime) -> None:
+    """The multi-level checks of `rows` (A and B accounts): three queries."""
+    ids = [row.account.pk for row in rows]
+    since = now - datetime.timedelta(days=max(row.rhythm_days for row in rows))
+    visits = {
+        v["pk"]: v
+        for v in Visit.objects.filter(
+            account_id__in=ids, status=VisitStatus.DONE, occurred_at__gte=since
+        ).values("pk", "account_id", "owner_id", "occurred_at")
+    }
+    people = defaultdict(set)  # visit -> our people there (owner and attendees)
+    for visit in visits.values():
+        people[visit["pk"]].add(visit["owner_id"])
+    met_roles = defaultdict(list)  # visit -> contact ids met
+    for visit_id, contact_id in Visit.contacts.through.objects.filter(
+        visit_id__in=list(visits)
+    ).values_list("visit_id", "contact_id"):
+        met_roles[visit_id].append(contact_id)
+    for visit_id, user_id in Visit.attendees.through.objects.filter(
+        visit_id__in=list(visits)
+    ).values_list("visit_id", "user_id"):
+        people[visit_id].add(user_id)
+    team = defaultdict(lambda: defaultdict(set))  # account -> role -> user ids
+    for account_id, user_id, role in AccountTeamMember.objects.filter(
+        account_id__in=ids
+    ).values_list("account_id", "user_id", "role"):
+        team[account_id][role].add(user_id)
+    of_account = defaultdict(list)
+    for visit in visits.values():
+        of_account[visit["account_id"]].append(visit)
+    for row in rows:
+        account = row.account
+        cutoff = now - datetime.timedelta(days=row.rhythm_days)
+        mine = contacts[account.pk]
+        for key, role, ours in LEVELS:
+            holders = [c["pk"] for c in mine if c["buying_role"] == role]
+            wanted = {account.owner_id} if ours == "owner" else team[account.pk][ours]
+            ok = any(
+                visit["occurred_at"] >= cutoff
+                and people[visit["pk"]] & wanted
+                and set(met_roles[visit["pk"]]) & set(holders)
+                for visit in of_account[account.pk]
+            )
+            row.checks.append(
+                Check(key=key, ok=ok, contact_id=holders[0] if holders else None, role=role)
+            )

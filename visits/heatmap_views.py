@@ -1,0 +1,35 @@
+"""The relationship heat-map page: /relationships/ (docs/dashboards.md)."""
+
+from django.shortcuts import render
+
+from accounts.filters import AccountFilter
+from accounts.models import Attitude, BuyingRole
+from accounts.selectors import account_list
+from keyaccounts.paging import keyset_page
+
+from . import heatmap
+
+PAGE_SIZE = 25
+
+
+def heat_map_view(request):
+    visible = account_list(user=request.user)
+    filterset = AccountFilter(request.GET or None, queryset=visible, request=request)
+    # The account list's filters (grade, team, rep, industry, group …), read as it reads
+    # them: a value it cannot read is left out and explained on the form.
+    accounts = filterset.qs if filterset.is_bound else visible
+    page = keyset_page(request, accounts, ("name", "pk"), size=PAGE_SIZE, count=True)
+    rows = heatmap.heat_map_rows(page.object_list)
+    columns = [(role, BuyingRole(role).label) for role in heatmap.COLUMNS]
+    return render(
+        request,
+        "visits/heat_map.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "rows": rows,
+            "columns": columns,
+            "attitudes": Attitude.choices,
+            "covered_grades": heatmap.COVERED_GRADES,
+        },
+    )

@@ -1,0 +1,132 @@
+"""The relationship heat-map (关系热力图): each account's buying center by role, the
+attitude in colour and words, how recently we met each person against the account's
+rhythm, and for A and B accounts whether each level is met by its counterpart."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import AccountTeamRole, Attitude, BuyingRole
+from accounts.tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    TeamMemberFactory,
+    UserFactory,
+    policy_set,
+)
+from scoring.services import rescore
+from scoring.tests.builders import strong_soon_account
+from visits.tests.factories import VisitFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("visits:heat_map")
+
+
+def rows_of(response) -> dict:
+    return {row.account.name: row for row in response.context["rows"]}
+
+
+def met(contact, *, days_ago, owner, attendees=()):
+    visit = VisitFactory(
+        account=contact.account,
+        owner=owner,
+        occurred_at=timezone.now() - datetime.timedelta(days=days_ago),
+    )
+    visit.contacts.set([contact])
+    visit.attendees.set(attendees)
+    return visit
+
+
+def test_each_role_shows_who_how_they_stand_and_when_we_met_them(personas, login):
+    policy_set(rhythm={"D": 30})
+    account = personas.account  # not graded yet: the D rhythm, 30 days
+    decider = ContactFactory(
+        account=account, name="Dai", buying_role=BuyingRole.DECIDER, attitude=Attitude.SUPPORTER
+    )
+    ContactFactory(account=account, name="Eva", buying_role=BuyingRole.EVALUATOR)
+    user = ContactFactory(
+        account=account, name="Ursula", buying_role=BuyingRole.USER, attitude=Attitude.OPPONENT
+    )
+    ContactFactory(account=account, name="Uma", buying_role=BuyingRole.USER, is_coach=True)
+    met(decider, days_ago=10, owner=personas.alice)
+    met(user, days_ago=70, owner=personas.alice)
+
+    response = login(personas.alice).get(URL)
+    row = rows_of(response)["Alice's Customer Co"]
+    cells = row.cells
+    assert (cells["decider"].contact["name"], cells["decider"].days) == ("Dai", 10)
+    assert cells["decider"].freshness == "fresh"
+    assert (cells["user"].contact["name"], cells["user"].more) == ("Ursula", 1)  # met, first
+    assert cells["user"].freshness == "fading"  # 70 days: within three rhythms
+    assert cells["evaluator"].freshness == "never"
+    assert cells["purchaser"].contact is None
+    assert cells["coach"].contact["name"] == "Uma"
+
+    html = response.content.decode()
+    # Meaning never by colour alone: the attitude and the days are written out.
+    assert "Supporter" in html and "met 10 days ago" in html and "never met" in html
+    assert reverse("accounts:contact_edit", args=[account.pk, decider.pk]) in html
+    assert row.checks == []  # the levels are checked for A and B only
+
+
+def test_an_a_accounts_levels_are_met_by_their_counterparts_or_linked_to_plan(personas, login):
+    account = strong_soon_account(personas.alice)
+    rescore([account.pk])
+    sponsor = UserFactory(username="sponsor", sales_team=personas.east)
+    TeamMemberFactory(account=account, user=sponsor, role=AccountTeamRole.EXECUTIVE_SPONSOR)
+    decider = ContactFactory(account=account, buying_role=BuyingRole.DECIDER)
+    user = ContactFactory(account=account, buying_role=BuyingRole.USER)
+    evaluator = ContactFactory(account=account, buying_role=BuyingRole.EVALUATOR)
+    met(decider, days_ago=3, owner=personas.alice, attendees=[sponsor])
+    met(user, days_ago=2, owner=personas.alice)
+    met(evaluator, days_ago=1, owner=personas.alice)  # the rep, not presales
+
+    response = login(personas.alice).get(URL, {"grade": "A"})
+    row = rows_of(response)[account.name]
+    assert row.grade == "A"
+    assert {check.key: check.ok for check in row.checks} == {
+        "decider_by_sponsor": True,
+        "user_by_rep": True,
+        "evaluator_by_presales": False,
+    }
+    plan = (
+        reverse("visits:create", args=[account.pk]) + f"?status=planned&amp;contact={evaluator.pk}"
+    )
+    assert plan in response.content.decode()
+    assert list(rows_of(response)) == [account.name]  # the grade filter applies
+
+
+def test_only_the_users_accounts_are_shown(personas, login):
+    ContactFactory(account=personas.charlies_account, buying_role=BuyingRole.DECIDER)
+    names = set(rows_of(login(personas.alice).get(URL)))
+    assert "Charlie's Customer Co" not in names and "Alice's Customer Co" in names
+
+
+def test_the_page_costs_the_same_queries_for_few_or_many_accounts(personas, login):
+    client = login(personas.alice)
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(URL).status_code == 200
+        return len(ctx.captured_queries)
+
+    strong = strong_soon_account(personas.alice, name="A Co")
+    rescore([strong.pk])
+    met(
+        ContactFactory(account=strong, buying_role=BuyingRole.DECIDER),
+        days_ago=1,
+        owner=personas.alice,
+    )
+    few = queries()
+    for i in range(8):
+        account = strong_soon_account(personas.alice, name=f"More Co {i}")
+        contact = ContactFactory(account=account, buying_role=BuyingRole.USER)
+        met(contact, days_ago=i + 1, owner=personas.alice)
+        AccountFactory(owner=personas.alice, name=f"Plain Co {i}")
+    rescore()
+    assert queries() == few
