@@ -1,4 +1,5 @@
 from . import account_views, dashboard_views, table_views
+from .analytics import views as analytics_views
 
 app_name = "scoring"
 
@@ -7,4 +8,5 @@ urlpatterns = [
     *account_views.urlpatterns,
     *dashboard_views.urlpatterns,
     *table_views.urlpatterns,
+    *analytics_views.urlpatterns,
 ]

@@ -391,6 +391,8 @@ ROUTES: dict[str, Kind] = {
     "scoring:account_grade_unpin": obj(**IN_ACCOUNT, post_only=True),
     "scoring:account_assessment": obj(**IN_ACCOUNT, form=True),
     "scoring:dashboard": page(),
+    "scoring:analytics": page(),
+    "scoring:analytics_deals": page(),
     "scoring:table": page(),
     "scoring:table_versions": page(),
     "scoring:table_version": Kind("table_version"),

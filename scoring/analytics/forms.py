@@ -1,0 +1,68 @@
+"""The analytics' scope: a period of decisions, a team, a rep."""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.picker import UserPickerField
+from accounts.selectors import teams_of, users_pickable_by
+
+from .selectors import Scope
+
+DEFAULT_DAYS = 365
+MAX_DAYS = 5 * 366
+
+
+class AnalyticsForm(forms.Form):
+    start = forms.DateField(
+        label=_("Decided from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The first day of the period (default: a year ago)."),
+    )
+    end = forms.DateField(
+        label=_("to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The last day of the period, included (default: today)."),
+    )
+    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
+    owner = UserPickerField(label=_("Rep"), required=False, queryset=User.objects.none())
+
+    def __init__(self, data=None, *, user: User, today: datetime.date | None = None):
+        super().__init__(data)
+        self.today = today or timezone.localdate()
+        self.fields["team"].choices = [("", _("All"))] + [
+            (team.pk, team.name) for team in teams_of(user).order_by("name")
+        ]
+        self.fields["owner"].queryset = users_pickable_by(user)
+
+    def clean(self):
+        cleaned = super().clean()
+        start = cleaned.get("start") or self.today - datetime.timedelta(days=DEFAULT_DAYS)
+        end = cleaned.get("end") or self.today
+        if start > end:
+            self.add_error("end", _("The period must end on or after its first day."))
+        elif (end - start).days > MAX_DAYS:
+            self.add_error("start", _("Choose a period of at most five years."))
+        return cleaned
+
+    def scope(self) -> Scope:
+        """The scope asked for; a value that is not valid is left out (its error shown)
+        and the default used instead."""
+        if self.is_bound:
+            self.is_valid()
+        data = getattr(self, "cleaned_data", {}) if self.is_bound else {}
+        errors = self.errors if self.is_bound else {}
+        start = None if "start" in errors or "end" in errors else data.get("start")
+        end = None if "start" in errors or "end" in errors else data.get("end")
+        owner = None if "owner" in errors else data.get("owner")
+        return Scope(
+            start=start or self.today - datetime.timedelta(days=DEFAULT_DAYS),
+            end=end or self.today,
+            team=None if "team" in errors else data.get("team"),
+            owner=owner.pk if owner else None,
+        )

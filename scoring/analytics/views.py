@@ -1,0 +1,139 @@
+"""The win/loss analytics page (`/analytics/`) and the deals behind each of its numbers
+(`/analytics/deals/`). Both read the replica when there is one."""
+
+from urllib.parse import urlencode
+
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+
+from accounts.models import Industry
+from keyaccounts.db_router import replica_view
+from keyaccounts.paging import keyset_page
+from opportunities.models import OpportunityCompetitor, Stage, StageChange
+
+from . import selectors
+from .forms import AnalyticsForm
+
+DEALS_PAGE_SIZE = 25
+
+
+def _scope_params(scope: selectors.Scope) -> list[tuple[str, object]]:
+    params = [("start", scope.start.isoformat()), ("end", scope.end.isoformat())]
+    if scope.team:
+        params.append(("team", scope.team))
+    if scope.owner:
+        params.append(("owner", scope.owner))
+    return params
+
+
+def _deals_url(scope, *params) -> str:
+    return f"{reverse('scoring:analytics_deals')}?{urlencode([*_scope_params(scope), *params])}"
+
+
+@replica_view
+def analytics_view(request):
+    form = AnalyticsForm(request.GET or None, user=request.user)
+    scope = form.scope()
+    deals = selectors.decided_deals(request.user, scope)
+    industries = dict(Industry.choices)
+
+    overall = (selectors.win_loss_by(deals, None) or [None])[0]
+    tables = []
+    for key, title, rows, label in (
+        ("industry", _("By industry"), selectors.win_loss_by(deals, "industry"), industries.get),
+        ("grade", _("By the account's grade when decided"), selectors.win_loss_by(deals, "grade"),
+         lambda g: g or _("Not graded")),
+        ("competitor", _("By competitor in the deal"), selectors.win_loss_by_competitor(deals),
+         str),
+    ):  # fmt: skip
+        for row in rows:
+            row["label"] = label(row["key"]) or row["key"]
+            row["url"] = _deals_url(scope, (key, row["key"]))
+            row["won_url"] = _deals_url(scope, (key, row["key"]), ("outcome", "won"))
+            row["lost_url"] = _deals_url(scope, (key, row["key"]), ("outcome", "lost"))
+        rows.sort(key=lambda row: (-row["decided"], str(row["label"])))
+        tables.append({"key": key, "title": title, "rows": rows})
+    reasons = selectors.lost_reasons(deals)
+    stages = list(Stage.objects.order_by("order"))
+    funnel = selectors.stage_funnel(request.user, scope, stages)
+    for row in funnel:
+        row["url"] = _deals_url(scope, ("entered", row["stage"].key))
+    chart = {
+        "labels": [str(row["stage"]) for row in funnel],
+        "datasets": [
+            {
+                "key": "conversion",
+                "label": _("Moved on"),
+                "data": [round((row["rate"] or 0) * 100, 1) for row in funnel],
+            }
+        ],
+    }
+    return render(
+        request,
+        "scoring/analytics.html",
+        {
+            "form": form,
+            "scope": scope,
+            "overall": overall,
+            "all_url": _deals_url(scope),
+            "won_url": _deals_url(scope, ("outcome", "won")),
+            "lost_url": _deals_url(scope, ("outcome", "lost")),
+            "tables": tables,
+            "reasons": reasons,
+            "funnel": funnel,
+            "chart": chart,
+        },
+    )
+
+
+@replica_view
+def analytics_deals_view(request):
+    """The deals behind one number of the analytics: the same scope, narrowed by
+    `outcome` (won, lost), `industry`, `grade` (when decided), `competitor`, or `entered`
+    (a stage key: the deals that entered it in the period)."""
+    form = AnalyticsForm(request.GET or None, user=request.user)
+    scope = form.scope()
+    get = request.GET
+    if get.get("entered"):
+        stage = Stage.objects.filter(key=get["entered"]).first()
+        entered = StageChange.objects.filter(
+            to_stage=stage,
+            changed_at__date__gte=scope.start,
+            changed_at__date__lte=scope.end,
+        )
+        deals = selectors.opportunities_visible_to(request.user).filter(
+            pk__in=entered.values("opportunity")
+        )
+        deals = selectors.narrowed(deals, scope)
+        what = _("Entered %(stage)s") % {"stage": stage} if stage else _("No such stage")
+    else:
+        deals = selectors.decided_deals(request.user, scope)
+        what = _("Decided")
+        if get.get("outcome") in ("won", "lost"):
+            deals = deals.filter(won=get["outcome"] == "won")
+        if get.get("industry"):
+            deals = deals.filter(account__industry=get["industry"])
+        if "grade" in get:
+            deals = deals.annotate(grade_then=selectors.grade_when_decided()).filter(
+                grade_then=get["grade"]
+            )
+        if get.get("competitor"):
+            deals = deals.filter(
+                pk__in=OpportunityCompetitor.objects.filter(name=get["competitor"]).values(
+                    "opportunity"
+                )
+            )
+    deals = deals.select_related("account", "stage", "owner")
+    page = keyset_page(request, deals, ("-closed_on", "-pk"), size=DEALS_PAGE_SIZE, count=True)
+    return render(
+        request,
+        "scoring/analytics_deals.html",
+        {"form": form, "scope": scope, "page": page, "what": what, "query": page.query},
+    )
+
+
+urlpatterns = [
+    path("analytics/", analytics_view, name="analytics"),
+    path("analytics/deals/", analytics_deals_view, name="analytics_deals"),
+]

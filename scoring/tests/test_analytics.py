@@ -1,0 +1,183 @@
+"""Win/loss analytics: the numbers checked against the same counts done by hand in
+Python over the deals and their stage history, each number opening exactly the deals
+behind it, within what the user may see, and bad input explained."""
+
+import datetime
+from decimal import Decimal
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Industry
+from accounts.tests.factories import AccountFactory
+from opportunities.models import OpportunityCompetitor, StageChange
+from opportunities.tests.factories import OpportunityFactory, default_stages
+from scoring.models import ChangeReason, GradeChange
+from scoring.services import active_model
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("scoring:analytics")
+
+
+def days_ago(n: int) -> datetime.date:
+    return timezone.localdate() - datetime.timedelta(days=n)
+
+
+@pytest.fixture
+def decided(personas):
+    """Alice's deals decided in the last year, and one of Charlie's (another team)."""
+    stages = default_stages()
+    finance = AccountFactory(owner=personas.alice, name="Fin Co", industry=Industry.FINANCE)
+    energy = AccountFactory(owner=personas.alice, name="Power Co", industry=Industry.ENERGY)
+    model = active_model()
+    # Fin Co was graded A 100 days ago; Power Co never graded.
+    GradeChange.objects.create(
+        account=finance,
+        from_grade="",
+        to_grade="A",
+        score=Decimal(80),
+        model=model,
+        reason=ChangeReason.FIRST,
+        changed_at=timezone.now() - datetime.timedelta(days=100),
+    )
+
+    def deal(account, won, closed_days_ago, created_days_ago, reason="", competitors=()):
+        opportunity = OpportunityFactory(
+            account=account,
+            stage=stages["won" if won else "lost"],
+            closed_on=days_ago(closed_days_ago),
+            close_reason=reason or ("Best fit" if won else "Price"),
+            amount=100_000,
+        )
+        opportunity.__class__.all_objects.filter(pk=opportunity.pk).update(
+            created_at=timezone.now() - datetime.timedelta(days=created_days_ago)
+        )
+        for name in competitors:
+            OpportunityCompetitor.objects.create(opportunity=opportunity, name=name)
+        return opportunity
+
+    return {
+        "fin_won": deal(finance, True, 10, 40, competitors=["Rival"]),
+        "fin_lost": deal(finance, False, 20, 50, competitors=["Rival", "Other"]),
+        "fin_old": deal(finance, False, 200, 220),  # decided before the grade: not graded then
+        "power_won": deal(energy, True, 5, 25),
+        "too_old": deal(energy, True, 500, 520),  # outside the default year
+        "west": deal(personas.charlies_account, True, 5, 10),
+    }
+
+
+def counts(deals) -> tuple[int, int]:
+    return len(deals), sum(1 for deal in deals if deal.stage.is_won)
+
+
+def test_the_win_rates_are_the_deals_counted_by_hand(personas, login, decided):
+    response = login(personas.alice).get(URL)
+    context = response.context
+    mine = [decided[k] for k in ("fin_won", "fin_lost", "fin_old", "power_won")]
+    assert (context["overall"]["decided"], context["overall"]["won_count"]) == counts(mine)
+    # The mean cycle of the deals won: (40 - 10 + 25 - 5) / 2 = 25 days.
+    assert context["overall"]["cycle_days"] == 25.0
+
+    tables = {
+        table["key"]: {row["key"]: row for row in table["rows"]} for table in context["tables"]
+    }
+    by_industry = {
+        key: (row["decided"], row["won_count"]) for key, row in tables["industry"].items()
+    }
+    assert by_industry == {
+        Industry.FINANCE: counts([decided["fin_won"], decided["fin_lost"], decided["fin_old"]]),
+        Industry.ENERGY: counts([decided["power_won"]]),
+    }
+    by_grade = {key: (row["decided"], row["won_count"]) for key, row in tables["grade"].items()}
+    assert by_grade == {"A": (2, 1), "": (2, 1)}  # graded A 100 days ago: the two since
+    by_competitor = {
+        key: (row["decided"], row["won_count"]) for key, row in tables["competitor"].items()
+    }
+    assert by_competitor == {"Rival": (2, 1), "Other": (1, 0)}
+    assert [(r["close_reason"], r["n"]) for r in context["reasons"]] == [("Price", 2)]
+
+
+def test_each_number_opens_exactly_the_deals_behind_it(personas, login, decided):
+    client = login(personas.alice)
+    context = client.get(URL).context
+    rival = next(
+        row for table in context["tables"] if table["key"] == "competitor"
+        for row in table["rows"] if row["key"] == "Rival"
+    )  # fmt: skip
+
+    def listed(url):
+        parts = urlsplit(url)
+        page = client.get(parts.path, dict(parse_qsl(parts.query))).context["page"]
+        return {deal.pk for deal in page.object_list}
+
+    assert listed(rival["url"]) == {decided["fin_won"].pk, decided["fin_lost"].pk}
+    assert listed(rival["lost_url"]) == {decided["fin_lost"].pk}
+    assert listed(context["won_url"]) == {decided["fin_won"].pk, decided["power_won"].pk}
+
+
+def test_the_stage_funnel_is_the_stage_history_counted_by_hand(personas, login):
+    stages = default_stages()
+    account = AccountFactory(owner=personas.alice)
+    now = timezone.now()
+    order = ["qualify", "needs_analysis", "solution", "proposal", "negotiation"]
+    ordered = [key for key in order if key in stages]
+    moves = {
+        "A": [(ordered[0], 30), (ordered[1], 20), (ordered[2], 5)],
+        "B": [(ordered[0], 25), (ordered[1], 10)],
+        "C": [(ordered[0], 8), ("lost", 2)],
+    }
+    for name, path in moves.items():
+        deal = OpportunityFactory(account=account, name=name)
+        StageChange.objects.filter(opportunity=deal).delete()
+        previous = None
+        for key, ago in path:
+            change = StageChange.objects.create(
+                opportunity=deal, from_stage=previous, to_stage=stages[key]
+            )
+            StageChange.objects.filter(pk=change.pk).update(
+                changed_at=now - datetime.timedelta(days=ago)
+            )
+            previous = stages[key]
+    funnel = {row["stage"].key: row for row in login(personas.alice).get(URL).context["funnel"]}
+    first, second = funnel[ordered[0]], funnel[ordered[1]]
+    # Qualify: A, B and C entered; A and B moved on (C was lost). Days there: A 10, B 15,
+    # C 6 (until it was lost): 31 / 3.
+    assert (first["entered"], first["moved_on"]) == (3, 2)
+    assert first["stay_days"] == round(31 / 3, 1)
+    # Needs analysis: A and B entered, A moved on after 15 days; B is still there.
+    assert (second["entered"], second["moved_on"], second["stay_days"]) == (2, 1, 15.0)
+
+
+def test_another_teams_deals_are_not_counted_and_bad_dates_are_explained(personas, login, decided):
+    client = login(personas.charlie)
+    context = client.get(URL).context
+    assert context["overall"]["decided"] == 1  # only his own
+    response = login(personas.alice).get(URL, {"start": "2026-13-01", "end": "yesterday"})
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "start" in errors and "end" in errors
+    assert response.context["overall"]["decided"] == 4  # the default year instead
+    response = login(personas.alice).get(URL, {"start": "2026-06-01", "end": "2026-01-01"})
+    assert "must end on or after" in str(response.context["form"].errors["end"])
+
+
+def test_the_page_costs_the_same_queries_for_few_or_many_deals(personas, login, decided):
+    client = login(personas.alice)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as few:
+        client.get(URL)
+    stages = default_stages()
+    for i in range(12):
+        account = AccountFactory(owner=personas.alice, industry=Industry.MANUFACTURING)
+        OpportunityFactory(
+            account=account, stage=stages["won" if i % 2 else "lost"], closed_on=days_ago(i),
+            close_reason=f"Reason {i % 3}",
+        )  # fmt: skip
+    with CaptureQueriesContext(connection) as many:
+        client.get(URL)
+    assert len(many.captured_queries) == len(few.captured_queries)
