@@ -19,6 +19,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from opportunities.models import Opportunity, OpportunityCompetitor, Stage, StageChange
 from opportunities.selectors import opportunities_visible_to
@@ -189,3 +190,80 @@ def stage_funnel(user, scope: Scope, stages: list[Stage]) -> list[dict]:
             }
         )
     return funnel
+
+
+# --- forecast accuracy -----------------------------------------------------------------
+
+FORECAST_MONTHS = 12  # at most, the latest months of the period
+
+
+def month_starts(scope: Scope, today: datetime.date) -> list[datetime.date]:
+    """The first days of the months of the period that have begun, oldest first (at
+    most the latest FORECAST_MONTHS)."""
+    first = scope.start.replace(day=1)
+    last = min(scope.end, today).replace(day=1)
+    months = []
+    while first <= last:
+        months.append(first)
+        first = (first + datetime.timedelta(days=32)).replace(day=1)
+    return months[-FORECAST_MONTHS:]
+
+
+def month_end(start: datetime.date) -> datetime.date:
+    return (start + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+
+
+def forecast_at_start(user, scope: Scope, month: datetime.date) -> QuerySet:
+    """The deals as they stood when `month` began (their history's latest version from
+    before its first day, not deleted), open then and expected to close in that month:
+    historical rows of the deals `user` can see now, narrowed by the owner then."""
+    history = Opportunity.history.model
+    begun = timezone.make_aware(datetime.datetime.combine(month, datetime.time.min))
+    latest = (
+        history.objects.filter(id=OuterRef("id"), history_date__lt=begun)
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    rows = history.objects.filter(
+        history_date__lt=begun,
+        expected_close_date__gte=month,
+        expected_close_date__lte=month_end(month),
+        history_id=Subquery(latest),
+        deleted_at__isnull=True,
+        stage__is_won=False,
+        stage__is_lost=False,
+        account_id__in=opportunities_visible_to(user).values("account_id"),
+    ).exclude(history_type="-")
+    return narrowed(rows, scope)
+
+
+def forecast_accuracy(user, scope: Scope, today: datetime.date) -> list[dict]:
+    """For each month of the period that has begun: the weighted forecast as it stood at
+    its start (amount in CNY × probability of the deals then open and expected to close
+    in it), what was won in it (deals closed as won in that month, in CNY), and their
+    ratio. Two queries a month."""
+    months = []
+    for month in month_starts(scope, today):
+        weighted = forecast_at_start(user, scope, month).aggregate(
+            total=Sum(
+                ExpressionWrapper(amount_in_cny() * F("probability") / 100, output_field=MONEY)
+            ),
+            deals=Count("id", distinct=True),
+        )
+        won = (
+            narrowed(opportunities_visible_to(user), scope)
+            .filter(stage__is_won=True, closed_on__gte=month, closed_on__lte=month_end(month))
+            .aggregate(total=Sum(amount_in_cny()), deals=Count("pk"))
+        )
+        forecast = weighted["total"] or 0
+        months.append(
+            {
+                "month": month,
+                "forecast": forecast,
+                "forecast_deals": weighted["deals"],
+                "won": won["total"] or 0,
+                "won_deals": won["deals"],
+                "ratio": (won["total"] or 0) / forecast if forecast else None,
+            }
+        )
+    return months

@@ -1,10 +1,12 @@
 """The win/loss analytics page (`/analytics/`) and the deals behind each of its numbers
 (`/analytics/deals/`). Both read the replica when there is one."""
 
+import datetime
 from urllib.parse import urlencode
 
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Industry
@@ -59,6 +61,14 @@ def analytics_view(request):
     funnel = selectors.stage_funnel(request.user, scope, stages)
     for row in funnel:
         row["url"] = _deals_url(scope, ("entered", row["stage"].key))
+    forecast = selectors.forecast_accuracy(request.user, scope, timezone.localdate())
+    for row in forecast:
+        month = row["month"]
+        row["forecast_url"] = _deals_url(scope, ("forecast_month", month.isoformat()))
+        month_scope = selectors.Scope(
+            start=month, end=selectors.month_end(month), team=scope.team, owner=scope.owner
+        )
+        row["won_url"] = _deals_url(month_scope, ("outcome", "won"))
     chart = {
         "labels": [str(row["stage"]) for row in funnel],
         "datasets": [
@@ -82,9 +92,18 @@ def analytics_view(request):
             "tables": tables,
             "reasons": reasons,
             "funnel": funnel,
+            "forecast": forecast,
             "chart": chart,
         },
     )
+
+
+def _month(value: str):
+    """The first day of the month `value` names (YYYY-MM-DD or YYYY-MM), or None."""
+    try:
+        return datetime.date.fromisoformat(value[:7] + "-01")
+    except ValueError:
+        return None
 
 
 @replica_view
@@ -95,7 +114,12 @@ def analytics_deals_view(request):
     form = AnalyticsForm(request.GET or None, user=request.user)
     scope = form.scope()
     get = request.GET
-    if get.get("entered"):
+    month = _month(get.get("forecast_month", ""))
+    if month is not None:
+        rows = selectors.forecast_at_start(request.user, scope, month)
+        deals = selectors.opportunities_visible_to(request.user).filter(pk__in=rows.values("id"))
+        what = _("In the forecast at the start of %(month)s") % {"month": month.strftime("%Y-%m")}
+    elif get.get("entered"):
         stage = Stage.objects.filter(key=get["entered"]).first()
         entered = StageChange.objects.filter(
             to_stage=stage,

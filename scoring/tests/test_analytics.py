@@ -181,3 +181,52 @@ def test_the_page_costs_the_same_queries_for_few_or_many_deals(personas, login, 
     with CaptureQueriesContext(connection) as many:
         client.get(URL)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_forecast_accuracy_reads_the_deals_as_they_stood_when_the_month_began(personas, login):
+    stages = default_stages()
+    account = AccountFactory(owner=personas.alice)
+    today = timezone.localdate()
+    month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)  # last month
+    before = timezone.make_aware(
+        datetime.datetime.combine(month - datetime.timedelta(days=10), datetime.time(12))
+    )
+
+    def deal(name, amount, probability, close_day, *, known_before=True):
+        opportunity = OpportunityFactory(
+            account=account,
+            name=name,
+            amount=amount,
+            probability=probability,
+            probability_is_custom=True,
+            expected_close_date=close_day,
+        )
+        if known_before:
+            opportunity.history.update(history_date=before)
+        return opportunity
+
+    won = deal("Won", 1_000_000, 50, month + datetime.timedelta(days=14))
+    lost = deal("Lost", 500_000, 20, month + datetime.timedelta(days=19))
+    late = deal("Later", 300_000, 90, today.replace(day=1) + datetime.timedelta(days=40))
+    new = deal("New", 200_000, 10, month + datetime.timedelta(days=20), known_before=False)
+    for opportunity, stage, closed in (
+        (won, "won", month + datetime.timedelta(days=11)),
+        (lost, "lost", month + datetime.timedelta(days=15)),
+        (new, "won", month + datetime.timedelta(days=24)),
+    ):
+        opportunity.stage, opportunity.closed_on = stages[stage], closed
+        opportunity.close_reason = "x"
+        opportunity.save()
+    assert late.expected_close_date > month  # not in last month's forecast
+
+    client = login(personas.alice)
+    rows = {row["month"]: row for row in client.get(URL).context["forecast"]}
+    row = rows[month]
+    # Forecast at the start: 1,000,000 × 50 % + 500,000 × 20 % (the new deal was not known
+    # yet, the later one closes after the month); won in it: 1,000,000 + 200,000.
+    assert row["forecast"] == Decimal("600000")
+    assert row["won"] == Decimal("1200000")
+    assert row["ratio"] == 2
+    parts = urlsplit(row["forecast_url"])
+    listed = client.get(parts.path, dict(parse_qsl(parts.query))).context["page"].object_list
+    assert {deal.pk for deal in listed} == {won.pk, lost.pk}
