@@ -236,6 +236,11 @@ class DemoDeals:
         outcomes ticked, contacts, team and competitor."""
         today, tz = timezone.localdate(), timezone.get_current_timezone()
         deals = Rows(Opportunity, now=now)
+        # Each deal's history as it went: a version at each stage change (its stage and
+        # that stage's probability then), so that what the deals were at a past moment —
+        # the forecast as it stood when a month began — reads as it would in real use.
+        history = Rows(Opportunity.history.model, now=now, without=("history_id",))
+        kept = set(history.columns)
         changes, checks, contacts, team, rivals = [], [], [], [], []
         for item in items:
             count = per_account(index=item.index, total=self.total, accounts=self.accounts)
@@ -258,6 +263,26 @@ class DemoDeals:
                     (pk, from_stage.id if from_stage else None, to_stage.id, owner_id, when)
                     for from_stage, to_stage, when in plan.changes
                 )
+                last = len(plan.changes) - 1
+                for step, (_from, to_stage, when) in enumerate(plan.changes):
+                    row = {**deals.defaults, **deal}
+                    version = {key: value for key, value in row.items() if key in kept}
+                    if step < last:  # on the way: that stage, its probability, still open
+                        version.update(
+                            stage_id=to_stage.id,
+                            probability=to_stage.default_probability,
+                            probability_is_custom=False,
+                            closed_on=None,
+                            close_reason="",
+                        )
+                    history.add(
+                        {
+                            **version,
+                            "history_date": when,
+                            "history_type": "+" if step == 0 else "~",
+                            "history_user_id": owner_id,
+                        }
+                    )
                 checks.extend((pk, criterion.id, owner_id, when) for criterion, when in plan.ticked)
                 contacts.extend((pk, *contact) for contact in plan.contacts)
                 team.extend((pk, user_id, role) for user_id, role in plan.team)
@@ -273,6 +298,7 @@ class DemoDeals:
                         )
                     )
         made = {"opportunities": deals.write()}
+        history.write()
         columns = ["opportunity_id", "from_stage_id", "to_stage_id", "changed_by_id", "changed_at"]
         insert_rows(StageChange, columns, changes)
         columns = ["opportunity_id", "criterion_id", "checked_by_id", "checked_at"]

@@ -2,7 +2,7 @@
 
 from django.shortcuts import render
 
-from accounts.filters import AccountFilter
+from accounts.filters import AccountFilter, account_list_ordering
 from accounts.models import Attitude, BuyingRole
 from accounts.selectors import account_list
 from keyaccounts.paging import keyset_page
@@ -18,7 +18,10 @@ def heat_map_view(request):
     # The account list's filters (grade, team, rep, industry, group …), read as it reads
     # them: a value it cannot read is left out and explained on the form.
     accounts = filterset.qs if filterset.is_bound else visible
-    page = keyset_page(request, accounts, ("name", "pk"), size=PAGE_SIZE, count=True)
+    # In the order the filters' "Sort by" asks for, by name without one.
+    page = keyset_page(
+        request, accounts, account_list_ordering(accounts), size=PAGE_SIZE, count=True
+    )
     rows = heatmap.heat_map_rows(page.object_list)
     columns = [(role, BuyingRole(role).label) for role in heatmap.COLUMNS]
     return render(

@@ -17,7 +17,9 @@
   var GRADE_COLOURS = { A: "#1e7a3c", B: "#1f5fbf", C: "#d69e00", D: "#b42318", none: "#8a94a6" };
   // Stages are ordered: a light-to-dark sequence reads as "further along".
   var SERIES = ["#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b", "#041a3b"];
-  var OTHER = { sales: "#1f5fbf", receivables: "#d69e00", overdue: "#b42318" };
+  var OTHER = {
+    sales: "#1f5fbf", receivables: "#d69e00", overdue: "#b42318", conversion: "#1f5fbf",
+  };
 
   function colour(key, index) {
     return GRADE_COLOURS[key] || OTHER[key] || SERIES[index % SERIES.length];
