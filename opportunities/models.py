@@ -155,6 +155,13 @@ class Opportunity(VersionedModel):
         indexes = [
             models.Index(fields=["stage", "expected_close_date"]),
             models.Index(fields=["owner", "stage"]),
+            # The deals decided in a period (win/loss analytics, the drill-downs): a
+            # range of the closed ones, never every won or lost deal of the company.
+            models.Index(
+                fields=["closed_on", "id"],
+                condition=models.Q(closed_on__isnull=False, deleted_at__isnull=True),
+                name="deal_decided_idx",
+            ),
         ]
 
     def __str__(self):
