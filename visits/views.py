@@ -204,7 +204,8 @@ def visit_create_view(request, account_pk):
     # `?contact=<id>`: a contact to meet, chosen already (a next best action's link);
     # the form offers only the account's active contacts, so another id ticks nothing.
     contact = request.GET.get("contact", "")
-    initial = {"contacts": [int(contact)]} if contact.isdigit() and len(contact) < 19 else {}
+    chosen = contact.isascii() and contact.isdigit() and len(contact) < 19
+    initial = {"contacts": [int(contact)]} if chosen else {}
     form = VisitForm(
         request.POST or None,
         initial=initial,

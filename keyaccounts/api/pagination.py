@@ -123,12 +123,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
             number = int(self.get_page_number(request, None))
             offset = (number - 1) * size
             if offset >= MAX_OFFSET:
+                last_page = (MAX_OFFSET - 1) // size + 1
                 raise ValidationError(
                     {
                         self.page_query_param: [
                             f"Page numbers reach the first {MAX_OFFSET} rows of a list (page "
-                            f"{MAX_OFFSET // size} at page_size {size}). Deeper, follow the "
-                            "`next` links: they page by cursor at any depth."
+                            f"{last_page} at page_size {size}). Deeper, follow the `next` "
+                            "links: they page by cursor at any depth."
                         ]
                     }
                 )

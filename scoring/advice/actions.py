@@ -1,9 +1,11 @@
 """The next best actions of one account, computed by the scoring engine itself.
 
 Each candidate action says which inputs of the risk table it would change and how
-(`Action.changes`); its effect is the engine's score of the account's inputs with that
-change, minus the score as it stands — a re-score, not an estimate — and the grade it
-would then get from the table's grid. Actions that move no factor of the active table
+(`Action.changes`) — only inputs that doing it changes: a contact added, a visit
+recorded, a deal moved on, a rating raised —; its effect is the engine's score of the
+account's inputs with that change, minus the score as it stands — a re-score, not an
+estimate — and the grade it would then get from the table's grid. An action the table
+would score lower is not offered. Actions that move no factor of the active table
 (an overdue follow-up, an open complaint, overdue money) are still listed, after those
 that do, with an effect of 0: they are owed to the customer whatever the score says.
 
@@ -48,9 +50,6 @@ KINDS = [
 ]
 
 TOP_RELATIONSHIP = 5
-# The table's guidance for the relationship rating: "4: a coach inside and regular
-# contact with the decider".
-COACH_AND_DECIDER = 4
 
 
 @dataclass(frozen=True)
@@ -121,12 +120,10 @@ def candidates(values: dict, facts: Facts, today: datetime.date) -> list[Action]
     coverage = _value(values, Source.ROLE_COVERAGE)
     relationship = _value(values, Source.RELATIONSHIP, None)
 
-    def raised(to_at_least: int | None = None) -> int:
-        now = relationship or 1
-        target = min(TOP_RELATIONSHIP, now + 1)
-        if to_at_least is not None:
-            target = max(target, to_at_least) if now < to_at_least else target
-        return min(TOP_RELATIONSHIP, target)
+    def raised() -> int:
+        """The relationship rating one step up (a visit at the level that matches theirs,
+        then the rep's new rating), at most the top."""
+        return min(TOP_RELATIONSHIP, (relationship or 1) + 1)
 
     if facts.decider is None:
         found.append(
@@ -141,7 +138,6 @@ def candidates(values: dict, facts: Facts, today: datetime.date) -> list[Action]
         days = None if met is None else (today - met).days
         planned = facts.decider.id in facts.planned_with
         if (days is None or days > facts.rhythm_days) and not planned:
-            relation = raised(COACH_AND_DECIDER if facts.has_coach else None)
             found.append(
                 Action(
                     MEET_DECIDER,
@@ -151,18 +147,18 @@ def candidates(values: dict, facts: Facts, today: datetime.date) -> list[Action]
                         else _("%(name)s, the decider, was last met %(days)d days ago.")
                     )
                     % {"name": facts.decider.name, "days": days or 0},
-                    {Source.DAYS_SINCE_CONTACT: 0, Source.RELATIONSHIP: relation},
+                    {Source.DAYS_SINCE_CONTACT: 0},
                     {"contact": facts.decider.id},
                 )
             )
     if not facts.has_coach:
-        decider_met = facts.decider_met_on is not None and (
-            (today - facts.decider_met_on).days <= facts.rhythm_days
+        found.append(
+            Action(
+                FIND_COACH,
+                _("No coach inside the customer: find one."),
+                {Source.ROLE_COVERAGE: coverage + 1},
+            )
         )
-        changes = {Source.ROLE_COVERAGE: coverage + 1}
-        if decider_met:
-            changes[Source.RELATIONSHIP] = raised(COACH_AND_DECIDER)
-        found.append(Action(FIND_COACH, _("No coach inside the customer: find one."), changes))
     opponents = [person for person in facts.opponents if person.id not in facts.planned_with]
     for opponent in opponents[:OPPONENTS_CONSIDERED]:
         found.append(
@@ -274,5 +270,7 @@ def advise(
         action.score_after = after
         action.effect = after - now
         action.grade_after, _closing = engine.grade(spec, after, days_to_close)
+    # An action the table would score lower (a custom table can) is no advice.
+    actions = [action for action in actions if action.effect >= 0]
     actions.sort(key=lambda a: (-a.effect, KINDS.index(a.kind)))
     return Advice(score=now, grade=grade, actions=actions[:shown])

@@ -1,6 +1,7 @@
 """The account page's "Next best actions" section (下一步最佳行动), and each action's link
 to the form that does it. Registered from `ScoringConfig.ready()`."""
 
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -73,7 +74,9 @@ def my_week_next_actions_section(request, *, today=None, **page_data) -> dict | 
     number of queries however many accounts (`accounts_advice`)."""
     today = today or timezone.localdate()
     mine = accounts_visible_to(request.user).filter(owner=request.user)
-    ids = list(mine.order_by("score__grade", "pk").values_list("pk", flat=True)[:MY_WEEK_ACCOUNTS])
+    # The best graded first (the ungraded last, on every database).
+    best_first = mine.order_by(F("score__grade").asc(nulls_last=True), "pk")
+    ids = list(best_first.values_list("pk", flat=True)[:MY_WEEK_ACCOUNTS])
     if not ids:
         return None
     advice = accounts_advice(Account.objects.filter(pk__in=ids), today=today)

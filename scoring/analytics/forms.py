@@ -14,6 +14,9 @@ from .selectors import Scope
 
 DEFAULT_DAYS = 365
 MAX_DAYS = 5 * 366
+# The days a period may name: the calendar's far ends overflow date arithmetic.
+EARLIEST = datetime.date(1900, 1, 1)
+LATEST = datetime.date(9998, 12, 31)
 
 
 class AnalyticsForm(forms.Form):
@@ -44,6 +47,16 @@ class AnalyticsForm(forms.Form):
         cleaned = super().clean()
         start = cleaned.get("start") or self.today - datetime.timedelta(days=DEFAULT_DAYS)
         end = cleaned.get("end") or self.today
+        for name in ("start", "end"):
+            day = cleaned.get(name)
+            if day is not None and not EARLIEST <= day <= LATEST:
+                self.add_error(
+                    name,
+                    _("Give a day from %(first)s to %(last)s.")
+                    % {"first": EARLIEST.isoformat(), "last": LATEST.isoformat()},
+                )
+        if self.errors:
+            return cleaned
         if start > end:
             self.add_error("end", _("The period must end on or after its first day."))
         elif (end - start).days > MAX_DAYS:

@@ -18,7 +18,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, Trim, TruncDate, TruncMonth
 from django.utils import timezone
 
 from opportunities.models import Opportunity, OpportunityCompetitor, Stage, StageChange
@@ -133,9 +133,10 @@ def lost_reasons(deals: QuerySet) -> list[dict]:
     return list(
         deals.filter(won=False)
         .order_by()
-        .values("close_reason")
+        .annotate(reason=Trim("close_reason"))
+        .values("reason")
         .annotate(n=Count("pk"))
-        .order_by("-n", "close_reason")[:LOST_REASONS_SHOWN]
+        .order_by("-n", "reason")[:LOST_REASONS_SHOWN]
     )
 
 
@@ -232,7 +233,9 @@ def forecast_at_start(user, scope: Scope, month: datetime.date) -> QuerySet:
         deleted_at__isnull=True,
         stage__is_won=False,
         stage__is_lost=False,
-        account_id__in=opportunities_visible_to(user).values("account_id"),
+        # The deals the user can see now (a deal since moved to an account they cannot
+        # see is not counted, whatever account it had then).
+        id__in=opportunities_visible_to(user).values("pk"),
     ).exclude(history_type="-")
     return narrowed(rows, scope)
 

@@ -15,7 +15,7 @@ from keyaccounts.paging import keyset_page
 from opportunities.models import OpportunityCompetitor, Stage, StageChange
 
 from . import selectors
-from .forms import AnalyticsForm
+from .forms import EARLIEST, LATEST, AnalyticsForm
 
 DEALS_PAGE_SIZE = 25
 
@@ -101,9 +101,10 @@ def analytics_view(request):
 def _month(value: str):
     """The first day of the month `value` names (YYYY-MM-DD or YYYY-MM), or None."""
     try:
-        return datetime.date.fromisoformat(value[:7] + "-01")
+        month = datetime.date.fromisoformat(value[:7] + "-01")
     except ValueError:
         return None
+    return month if EARLIEST <= month <= LATEST else None
 
 
 @replica_view

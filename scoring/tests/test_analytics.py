@@ -99,7 +99,7 @@ def test_the_win_rates_are_the_deals_counted_by_hand(personas, login, decided):
         key: (row["decided"], row["won_count"]) for key, row in tables["competitor"].items()
     }
     assert by_competitor == {"Rival": (2, 1), "Other": (1, 0)}
-    assert [(r["close_reason"], r["n"]) for r in context["reasons"]] == [("Price", 2)]
+    assert [(r["reason"], r["n"]) for r in context["reasons"]] == [("Price", 2)]
 
 
 def test_each_number_opens_exactly_the_deals_behind_it(personas, login, decided):
@@ -230,3 +230,48 @@ def test_forecast_accuracy_reads_the_deals_as_they_stood_when_the_month_began(pe
     parts = urlsplit(row["forecast_url"])
     listed = client.get(parts.path, dict(parse_qsl(parts.query))).context["page"].object_list
     assert {deal.pk for deal in listed} == {won.pk, lost.pk}
+
+
+def test_a_deal_moved_to_an_account_the_user_cannot_see_leaves_their_forecast(personas, login):
+    account = AccountFactory(owner=personas.alice)
+    today = timezone.localdate()
+    month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    before = timezone.make_aware(
+        datetime.datetime.combine(month - datetime.timedelta(days=10), datetime.time(12))
+    )
+    kept, moved = (
+        OpportunityFactory(
+            account=account,
+            amount=amount,
+            probability=50,
+            probability_is_custom=True,
+            expected_close_date=month + datetime.timedelta(days=9),
+        )
+        for amount in (100_000, 1_000_000)
+    )
+    for deal in (kept, moved):
+        deal.history.update(history_date=before)
+    moved.account = personas.charlies_account  # another team's, since
+    moved.save()
+
+    row = {r["month"]: r for r in login(personas.alice).get(URL).context["forecast"]}[month]
+    assert (row["forecast"], row["forecast_deals"]) == (Decimal("50000"), 1)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start": "0001-01-01", "end": "0001-12-31"},
+        {"start": "9999-01-01", "end": "9999-12-31"},
+        {"start": "1899-12-31"},
+    ],
+)
+def test_days_at_the_calendars_ends_are_explained_not_a_500(personas, login, params):
+    response = login(personas.alice).get(URL, params)
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) & {"start", "end"}
+    for month in ("9999-12", "0001-01", "x"):
+        deals = login(personas.alice).get(
+            reverse("scoring:analytics_deals"), {"forecast_month": month}
+        )
+        assert deals.status_code == 200

@@ -11,6 +11,7 @@ from accounts.tests.factories import ContactFactory
 from keyaccounts.pytest_plugin import browser_log_in
 from scoring import services
 from scoring.tests.builders import strong_soon_account
+from scoring.tests.test_next_actions import RECENCY, with_factors
 from visits.models import Visit, VisitStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,6 +19,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_a_rep_taps_the_top_action_plans_the_visit_and_the_action_is_gone(page, personas):
     services.active_model()  # a transactional test starts from a flushed database
+    # A table that rewards a recent visit: meeting the decider never met gains the most.
+    with_factors(personas.admin, RECENCY)
     account = strong_soon_account(personas.alice)
     decider = ContactFactory(account=account, buying_role=BuyingRole.DECIDER, name="Dong Decider")
 
@@ -25,8 +28,6 @@ def test_a_rep_taps_the_top_action_plans_the_visit_and_the_action_is_gone(page, 
     browser_log_in(page, "alice")
     actions = page.locator('[data-section="next-actions"] li')
     top = actions.first
-    # Meeting the decider gains as much as any action (the relationship 4 -> 5) and ranks
-    # first among equals.
     expect(top).to_have_attribute("data-action", "meet_decider")
     expect(top).to_contain_text("Dong Decider, the decider, has not been met yet.")
     top.get_by_role("link", name="Plan a visit with them").click()

@@ -27,8 +27,9 @@ from visits.models import VisitStatus
 pytestmark = pytest.mark.django_db
 
 
-def advice_of(account):
-    return account_advice(account, today=timezone.localdate())
+def advice_of(account, shown=100):
+    """Every action the rule offers (the pages show the first five)."""
+    return account_advice(account, today=timezone.localdate(), shown=shown)
 
 
 def by_kind(advice) -> dict:
@@ -75,6 +76,63 @@ def with_buying_center_factors(by):
         factors=factors,
         grid=services.grid_of(model),
     )
+
+
+def with_factors(by, *extra):
+    """A new version of the table: the default factors and `extra` ones."""
+    model = services.active_model()
+    services.scoring_model_new_version(
+        by=by,
+        base_version=model.version,
+        note="More factors",
+        strong_min=model.strong_min,
+        fair_min=model.fair_min,
+        soon_days=model.soon_days,
+        factors=services.factors_of(model) + list(extra),
+        grid=services.grid_of(model),
+    )
+
+
+RECENCY = {
+    "key": "recency",
+    "label": "Days since the last visit",
+    "label_zh": "距上次拜访天数",
+    "source": Source.DAYS_SINCE_CONTACT,
+    "weight": 20,
+    "missing_points": 0,
+    "guidance": "",
+    "bands": [(-36500, 100), (-30, 50), (-90, 0)],
+}
+
+
+def test_meeting_the_decider_gains_what_a_rescore_gives_once_the_visit_is_recorded(personas):
+    with_factors(personas.admin, RECENCY)
+    account = strong_soon_account(personas.alice)
+    decider = ContactFactory(account=account, buying_role=BuyingRole.DECIDER)
+    meet = by_kind(advice_of(account))[actions.MEET_DECIDER]
+    assert meet.effect > 0  # never met: the recency factor scores 0
+
+    visit_services.visit_save(
+        by=personas.alice,
+        account=account,
+        contacts=[decider],
+        status=VisitStatus.DONE,
+        method="in_person",
+        occurred_at=timezone.now() - datetime.timedelta(hours=1),
+        duration_minutes=60,
+        purpose="Meet the decider",
+    )
+    assert stored_score(account) == meet.score_after
+
+
+def test_finding_a_coach_gains_what_a_rescore_gives_once_one_is_added(personas):
+    with_buying_center_factors(personas.admin)
+    account = strong_soon_account(personas.alice)
+    find = by_kind(advice_of(account))[actions.FIND_COACH]
+    assert find.effect > 0
+    ContactFactory(account=account, is_coach=True)
+    assert stored_score(account) == find.score_after
+    assert actions.FIND_COACH not in by_kind(advice_of(account))
 
 
 def test_raising_the_relationship_gains_what_a_rescore_gives_once_it_is_raised(personas):
@@ -201,7 +259,8 @@ def test_my_week_shows_the_five_largest_effects_across_the_reps_accounts(persona
             (action.effect, action.kind, pk)
             # Hers: these two and the personas' own account.
             for pk, advice in (
-                (account.pk, advice_of(account)) for account in (personas.account, strong, other)
+                (account.pk, advice_of(account, shown=5))
+                for account in (personas.account, strong, other)
             )
             for action in advice.actions
         ),
@@ -220,9 +279,11 @@ def test_my_week_shows_the_five_largest_effects_across_the_reps_accounts(persona
     ]
     assert shown == [(kind, pk) for _effect, kind, pk in expected]
     assert "West Co" not in section
-    # One tap from the form: meeting the decider opens the plan with them ticked.
-    plan = reverse("visits:create", args=[other.pk]) + f"?status=planned&amp;contact={decider.pk}"
-    assert plan in section
+    # One tap from the form: finding the decider opens the contact form, the role chosen.
+    add = reverse("accounts:contact_create", args=[strong.pk]) + "?role=decider"
+    assert ("find_decider", strong.pk) in shown and add in section
+    assert decider.pk  # Other Co has one: nothing asks to find it there
+    assert ("find_decider", other.pk) not in shown
 
 
 def test_my_weeks_actions_cost_the_same_queries_for_one_or_many_accounts(personas, login):

@@ -447,3 +447,11 @@ def test_correcting_the_visits_date_moves_a_default_follow_up_but_not_a_chosen_o
         v.refresh_from_db()
     assert visit.follow_up_due == today - days(4) + days(7)
     assert chosen.follow_up_due == today + days(2)
+
+
+@pytest.mark.parametrize("value", ["²", "-1", "x", "9" * 30, ""])
+def test_an_odd_contact_to_tick_on_the_plan_form_ticks_nothing(personas, login, value):
+    url = reverse("visits:create", args=[personas.account.pk])
+    response = login(personas.alice).get(url, {"status": "planned", "contact": value})
+    assert response.status_code == 200
+    assert not response.context["form"]["contacts"].value()
