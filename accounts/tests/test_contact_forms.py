@@ -106,8 +106,8 @@ def test_detail_page_queries_do_not_grow_with_contacts(
     client = login(personas.alice)
     # 14 for the page itself, 2 for the sections of issue 13's apps that read something
     # even when empty (the plan, the complaints, the review, the money, the group:
-    # keyaccounts.sections), and 8 for the next best actions (scoring.advice: the table
-    # and its inputs, the contacts, one row of facts, the deals and their criteria), each
-    # a constant number.
-    with django_assert_max_num_queries(24):
+    # keyaccounts.sections), and 9 for the next best actions (scoring.advice: the table
+    # and its inputs, the contacts, one row of facts, planned visits, the deals and their
+    # criteria), each a constant number.
+    with django_assert_max_num_queries(25):
         assert client.get(reverse("accounts:detail", args=[personas.account.pk])).status_code == 200

@@ -76,11 +76,11 @@ def my_week_next_actions_section(request, *, today=None, **page_data) -> dict | 
     mine = accounts_visible_to(request.user).filter(owner=request.user)
     # The best graded first (the ungraded last, on every database).
     best_first = mine.order_by(F("score__grade").asc(nulls_last=True), "pk")
-    ids = list(best_first.values_list("pk", flat=True)[:MY_WEEK_ACCOUNTS])
+    names = dict(best_first.values_list("pk", "name")[:MY_WEEK_ACCOUNTS])
+    ids = list(names)
     if not ids:
         return None
     advice = accounts_advice(Account.objects.filter(pk__in=ids), today=today)
-    names = dict(Account.objects.filter(pk__in=ids).values_list("pk", "name"))
     found = [
         (action, pk, advice[pk]) for pk in ids if pk in advice for action in advice[pk].actions
     ]
