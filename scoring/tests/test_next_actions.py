@@ -41,43 +41,6 @@ def stored_score(account) -> Decimal:
     return AccountScore.objects.get(account=account).score
 
 
-def with_buying_center_factors(by):
-    """A table version with the default factors and two of the buying center's."""
-    model = services.active_model()
-    factors = services.factors_of(model) + [
-        {
-            "key": "coverage",
-            "label": "Buying-center coverage",
-            "label_zh": "采购角色覆盖",
-            "source": Source.ROLE_COVERAGE,
-            "weight": 20,
-            "missing_points": 0,
-            "guidance": "",
-            "bands": [(0, 0), (1, 20), (2, 40), (3, 60), (4, 80), (5, 100)],
-        },
-        {
-            "key": "opposition",
-            "label": "Opponents",
-            "label_zh": "反对者",
-            "source": Source.OPPONENTS,
-            "weight": 10,
-            "missing_points": 0,
-            "guidance": "",
-            "bands": [(0, 100), (1, 50), (2, 0)],
-        },
-    ]
-    services.scoring_model_new_version(
-        by=by,
-        base_version=model.version,
-        note="The buying center counts",
-        strong_min=model.strong_min,
-        fair_min=model.fair_min,
-        soon_days=model.soon_days,
-        factors=factors,
-        grid=services.grid_of(model),
-    )
-
-
 def with_factors(by, *extra):
     """A new version of the table: the default factors and `extra` ones."""
     model = services.active_model()
@@ -90,6 +53,47 @@ def with_factors(by, *extra):
         soon_days=model.soon_days,
         factors=services.factors_of(model) + list(extra),
         grid=services.grid_of(model),
+    )
+
+
+COVERAGE = {
+    "key": "coverage",
+    "label": "Buying-center coverage",
+    "label_zh": "采购角色覆盖",
+    "source": Source.ROLE_COVERAGE,
+    "weight": 20,
+    "missing_points": 0,
+    "guidance": "",
+    "bands": [(0, 0), (1, 20), (2, 40), (3, 60), (4, 80), (5, 100)],
+}
+OPPOSITION = {
+    "key": "opposition",
+    "label": "Opponents",
+    "label_zh": "反对者",
+    "source": Source.OPPONENTS,
+    "weight": 10,
+    "missing_points": 0,
+    "guidance": "",
+    "bands": [(0, 100), (1, 50), (2, 0)],
+}
+
+
+def with_buying_center_factors(by):
+    """A table version with the default factors and two of the buying center's."""
+    with_factors(by, COVERAGE, OPPOSITION)
+
+
+def record_meeting(account, contact, *, by):
+    """A visit recorded an hour ago at which `contact` was met."""
+    return visit_services.visit_save(
+        by=by,
+        account=account,
+        contacts=[contact],
+        status=VisitStatus.DONE,
+        method="in_person",
+        occurred_at=timezone.now() - datetime.timedelta(hours=1),
+        duration_minutes=60,
+        purpose="Meet the decider",
     )
 
 
@@ -112,16 +116,7 @@ def test_meeting_the_decider_gains_what_a_rescore_gives_once_the_visit_is_record
     meet = by_kind(advice_of(account))[actions.MEET_DECIDER]
     assert meet.effect > 0  # never met: the recency factor scores 0
 
-    visit_services.visit_save(
-        by=personas.alice,
-        account=account,
-        contacts=[decider],
-        status=VisitStatus.DONE,
-        method="in_person",
-        occurred_at=timezone.now() - datetime.timedelta(hours=1),
-        duration_minutes=60,
-        purpose="Meet the decider",
-    )
+    record_meeting(account, decider, by=personas.alice)
     assert stored_score(account) == meet.score_after
 
 
@@ -197,16 +192,7 @@ def test_meeting_the_decider_disappears_once_they_are_met(personas):
     meet = by_kind(advice_of(account))[actions.MEET_DECIDER]
     assert meet.ids == {"contact": decider.pk}
 
-    visit_services.visit_save(
-        by=personas.alice,
-        account=account,
-        contacts=[decider],
-        status=VisitStatus.DONE,
-        method="in_person",
-        occurred_at=timezone.now() - datetime.timedelta(hours=1),
-        duration_minutes=60,
-        purpose="Meet the decider",
-    )
+    record_meeting(account, decider, by=personas.alice)
     kinds = by_kind(advice_of(account))
     assert actions.MEET_DECIDER not in kinds
     # Its follow-up is not overdue yet: nothing to log.
