@@ -510,6 +510,31 @@ SELECT n.id, n.kind, n.due_date, n.created_at, n.read_at, a.id AS account_id, a.
     )
 
 
+def heat_map_floor(persona: Persona) -> str:
+    """The relationship heat-map's page: the first visible accounts by name, each with its
+    grade and its active contacts (role, coach, attitude, and when each was last met at a
+    recorded visit)."""
+    return with_visible(
+        persona,
+        f"""
+SELECT a.id, a.name, s.grade,
+       (SELECT json_agg(json_build_object(
+                 'id', c.id, 'name', c.name, 'role', c.buying_role, 'coach', c.is_coach,
+                 'attitude', c.attitude,
+                 'met', (SELECT max(v.occurred_at) FROM visits_visit_contacts vc
+                           JOIN visits_visit v ON v.id = vc.visit_id
+                          WHERE vc.contact_id = c.id AND v.status = 'done'
+                            AND v.deleted_at IS NULL)) ORDER BY c.name, c.id)
+          FROM accounts_contact c
+         WHERE c.account_id = a.id AND c.is_active AND c.deleted_at IS NULL) AS contacts
+  FROM (SELECT a.id, a.name FROM accounts_account a {visible(persona, "a")}
+         WHERE a.deleted_at IS NULL ORDER BY a.name, a.id LIMIT %(limit)s) a
+  LEFT JOIN scoring_accountscore s ON s.account_id = a.id
+ ORDER BY a.name, a.id
+""",
+    )
+
+
 # The API's record types: (table, alias, account column, what the serializer adds and
 # the joins it needs (over the record's alias only), the list's ordering, the model
 # label of its tombstones). Every row is the record's own columns and these extras.

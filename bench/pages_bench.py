@@ -293,6 +293,7 @@ def constants() -> dict:
     import opportunities.views
     import scoring.dashboard
     import scoring.selectors
+    import visits.heatmap_views
     import visits.views
     from keyaccounts.api import pagination
 
@@ -317,6 +318,7 @@ def constants() -> dict:
         "list_size": getattr(accounts.views, "PAGE_SIZE", 25),
         "timeline": getattr(accounts.views, "TIMELINE_SIZE", 10),
         "records_size": getattr(visits.views, "PAGE_SIZE", 25),
+        "heat_map_size": visits.heatmap_views.PAGE_SIZE,
         "api_size": pagination.DEFAULT_PAGE_SIZE,
         "per_column": opportunities.views.CARDS_PER_COLUMN,
         "closed_since": today - datetime.timedelta(days=opportunities.views.CLOSED_RECENT_DAYS),
@@ -643,6 +645,16 @@ def build_cases(
             C.notifications_floor(persona),
             {"limit": k["records_size"]},
             check_rows=r'data-notification="(\d+)"',
+        )
+    # Issue 14's relationship heat-map: a page of accounts with their buying centers.
+    for persona in (rep, manager):
+        add(
+            "relationship heat-map",
+            persona,
+            "/relationships/",
+            C.heat_map_floor(persona),
+            {"limit": k["heat_map_size"]},
+            check_rows=r'<tr data-account="(\d+)"',
         )
     # The API, with the persona's token. Lists: page 1 in the API's default order (only
     # development records' is total; the others' ties make the row check unfair).

@@ -46,6 +46,9 @@ EXPECTED = {
     ("development records", "manager"),
     ("notifications", "rep1"),
     ("notifications", "manager"),
+    # Issue 14's relationship heat-map.
+    ("relationship heat-map", "rep1"),
+    ("relationship heat-map", "manager"),
     *(
         (f"API {kind} list", who)
         for kind in ("accounts", "contacts", "visits", "development-records", "opportunities")
