@@ -140,19 +140,31 @@ def lost_reasons(deals: QuerySet) -> list[dict]:
     )
 
 
+def stage_entries(user, scope: Scope, stages) -> QuerySet[StageChange]:
+    """The changes into `stages` made in the period, of the deals `user` can see in the
+    scope: how a deal "entered" a stage (creation included), for the funnel and for the
+    deals behind its numbers."""
+    return StageChange.objects.filter(
+        opportunity__in=narrowed(opportunities_visible_to(user), scope).values("pk"),
+        to_stage__in=stages,
+        changed_at__date__gte=scope.start,
+        changed_at__date__lte=scope.end,
+    )
+
+
+def deals_entering(user, scope: Scope, stage: Stage) -> QuerySet[Opportunity]:
+    """The deals `user` can see that entered `stage` in the period (the scope's)."""
+    entered = stage_entries(user, scope, [stage]).values("opportunity")
+    return narrowed(opportunities_visible_to(user), scope).filter(pk__in=entered)
+
+
 def stage_funnel(user, scope: Scope, stages: list[Stage]) -> list[dict]:
     """For each open stage in order: the deals that entered it in the period (a stage
     change into it, creation included), how many of them later moved on (to a later
     stage that is not lost, or won), the conversion (0–1), and the mean days spent in it
     by those that left it (entering to the next stage change). One query."""
     open_stages = [stage for stage in stages if not stage.is_closed]
-    visible = opportunities_visible_to(user)
-    changes = StageChange.objects.filter(
-        opportunity__in=narrowed(visible, scope).values("pk"),
-        to_stage__in=open_stages,
-        changed_at__date__gte=scope.start,
-        changed_at__date__lte=scope.end,
-    )
+    changes = stage_entries(user, scope, open_stages)
     later = StageChange.objects.filter(
         opportunity=OuterRef("opportunity"), changed_at__gt=OuterRef("changed_at")
     )

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Industry
 from keyaccounts.db_router import replica_view
 from keyaccounts.paging import keyset_page
-from opportunities.models import OpportunityCompetitor, Stage, StageChange
+from opportunities.models import Opportunity, OpportunityCompetitor, Stage
+from opportunities.selectors import opportunities_visible_to
 
 from . import selectors
 from .forms import EARLIEST, LATEST, AnalyticsForm
@@ -118,19 +119,15 @@ def analytics_deals_view(request):
     month = _month(get.get("forecast_month", ""))
     if month is not None:
         rows = selectors.forecast_at_start(request.user, scope, month)
-        deals = selectors.opportunities_visible_to(request.user).filter(pk__in=rows.values("id"))
+        deals = opportunities_visible_to(request.user).filter(pk__in=rows.values("id"))
         what = _("In the forecast at the start of %(month)s") % {"month": month.strftime("%Y-%m")}
     elif get.get("entered"):
         stage = Stage.objects.filter(key=get["entered"]).first()
-        entered = StageChange.objects.filter(
-            to_stage=stage,
-            changed_at__date__gte=scope.start,
-            changed_at__date__lte=scope.end,
+        deals = (
+            selectors.deals_entering(request.user, scope, stage)
+            if stage
+            else Opportunity.objects.none()
         )
-        deals = selectors.opportunities_visible_to(request.user).filter(
-            pk__in=entered.values("opportunity")
-        )
-        deals = selectors.narrowed(deals, scope)
         what = _("Entered %(stage)s") % {"stage": stage} if stage else _("No such stage")
     else:
         deals = selectors.decided_deals(request.user, scope)
