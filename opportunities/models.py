@@ -331,6 +331,11 @@ class StageChange(models.Model):
         verbose_name = _("stage change")
         verbose_name_plural = _("stage changes")
         ordering = ["-changed_at", "-pk"]
+        indexes = [
+            # A deal's history in time order: the funnel's walk (scoring/analytics), and
+            # the deal page's timeline.
+            models.Index(fields=["opportunity", "changed_at"], name="stagechange_deal_time_idx"),
+        ]
 
     def __str__(self):
         return f"{self.opportunity}: {self.from_stage} → {self.to_stage}"

@@ -3,24 +3,34 @@ queries whatever the number of deals: each table is one grouped query."""
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
+from django.db import connections
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
+    ValueRange,
+    When,
+    Window,
 )
-from django.db.models.functions import Coalesce, Trim, TruncDate, TruncMonth
+from django.db.models.expressions import RawSQL, WindowFrameExclusion
+from django.db.models.functions import Coalesce, Lead, Trim, TruncDate, TruncMonth
 from django.utils import timezone
 
+from accounts.selectors import sees_more_accounts_than
 from opportunities.models import Opportunity, OpportunityCompetitor, Stage, StageChange
 from opportunities.selectors import opportunities_visible_to
 from scoring.inputs import MONEY, amount_in_cny
@@ -28,6 +38,8 @@ from scoring.models import GradeChange
 
 NO_GRADE = ""  # deals at accounts not graded when they were decided
 LOST_REASONS_SHOWN = 10
+# How far a deal got, for "moved on": a won deal beyond every stage, a lost one before.
+WON_REACH, LOST_REACH = 1_000_000, -1
 
 
 @dataclass(frozen=True)
@@ -64,13 +76,33 @@ def grade_when_decided():
     )
 
 
+# Up to this many visible accounts, the deals a report reads are read first, as ids:
+# PostgreSQL expects a subquery of a few hundred deals to match most of the stage history
+# and scans all of it; from the ids it reads each deal's rows by index.
+LISTED_UP_TO = 5000
+
+
+def _the_deals(user, deals: QuerySet):
+    """`deals` (ids) to filter by: on PostgreSQL, when `user` sees a bounded number of
+    accounts, their ids read first (as one array parameter: Django would compile each
+    value of a list); the subquery otherwise (a superuser's whole company is read whole
+    either way)."""
+    if connections[deals.db].vendor != "postgresql" or sees_more_accounts_than(user, LISTED_UP_TO):
+        return deals.values("pk")
+    ids = list(deals.values_list("pk", flat=True))
+    return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+
+
 def decided_deals(user, scope: Scope) -> QuerySet[Opportunity]:
     """The deals `user` can see that were won or lost in the scope, with `won`."""
     rows = opportunities_visible_to(user).filter(
         closed_on__gte=scope.start, closed_on__lte=scope.end
     )
-    rows = rows.filter(Q(stage__is_won=True) | Q(stage__is_lost=True))
-    return narrowed(rows, scope).annotate(won=F("stage__is_won"))
+    rows = narrowed(rows.filter(Q(stage__is_won=True) | Q(stage__is_lost=True)), scope)
+    listed = _the_deals(user, rows)
+    if isinstance(listed, RawSQL):  # read once, then each table by the deals' ids
+        rows = Opportunity.objects.filter(pk__in=listed)
+    return rows.annotate(won=F("stage__is_won"))
 
 
 def _cycle_days():
@@ -140,15 +172,29 @@ def lost_reasons(deals: QuerySet) -> list[dict]:
     )
 
 
+def _day_bounds(scope: Scope) -> tuple[datetime.datetime, datetime.datetime]:
+    """The period as instants: from the start of its first day to the start of the day
+    after its last, in the current time zone (a range an index can read)."""
+
+    def start_of(day):
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+    return start_of(scope.start), start_of(scope.end + datetime.timedelta(days=1))
+
+
+def _changes_into(stages, scope: Scope) -> QuerySet[StageChange]:
+    begin, end = _day_bounds(scope)
+    return StageChange.objects.filter(
+        to_stage__in=stages, changed_at__gte=begin, changed_at__lt=end
+    )
+
+
 def stage_entries(user, scope: Scope, stages) -> QuerySet[StageChange]:
     """The changes into `stages` made in the period, of the deals `user` can see in the
     scope: how a deal "entered" a stage (creation included), for the funnel and for the
     deals behind its numbers."""
-    return StageChange.objects.filter(
-        opportunity__in=narrowed(opportunities_visible_to(user), scope).values("pk"),
-        to_stage__in=stages,
-        changed_at__date__gte=scope.start,
-        changed_at__date__lte=scope.end,
+    return _changes_into(stages, scope).filter(
+        opportunity__in=narrowed(opportunities_visible_to(user), scope).values("pk")
     )
 
 
@@ -162,47 +208,88 @@ def stage_funnel(user, scope: Scope, stages: list[Stage]) -> list[dict]:
     """For each open stage in order: the deals that entered it in the period (a stage
     change into it, creation included), how many of them later moved on (to a later
     stage that is not lost, or won), the conversion (0–1), and the mean days spent in it
-    by those that left it (entering to the next stage change). One query."""
+    by those that left it (entering to the next stage change). One query (and the ids
+    of the deals, see `_the_deals`).
+
+    Each deal's changes are read once, in time order, by two window functions over the
+    changes strictly after each one (the frame without the row's own instant): when the
+    next change came, and the furthest it got ("won" beyond every stage, "lost" before
+    every stage). Entries are the rows in the period into an open stage; the later
+    changes count whenever they happened."""
     open_stages = [stage for stage in stages if not stage.is_closed]
-    changes = stage_entries(user, scope, open_stages)
-    later = StageChange.objects.filter(
-        opportunity=OuterRef("opportunity"), changed_at__gt=OuterRef("changed_at")
+    deals = narrowed(opportunities_visible_to(user), scope).filter(
+        pk__in=_changes_into(open_stages, scope).values("opportunity")
     )
-    moved_on = later.filter(
-        Q(to_stage__order__gt=OuterRef("to_stage__order"), to_stage__is_lost=False)
-        | Q(to_stage__is_won=True)
+    after = {
+        "partition_by": F("opportunity_id"),
+        "order_by": F("changed_at").asc(),
+        "frame": ValueRange(start=0, end=None, exclusion=WindowFrameExclusion.GROUP),
+    }
+    reach = Case(
+        When(to_stage__is_won=True, then=Value(WON_REACH)),
+        When(to_stage__is_lost=True, then=Value(LOST_REACH)),
+        default=F("to_stage__order"),
+        output_field=IntegerField(),
     )
-    left_at = later.order_by("changed_at", "pk").values("changed_at")[:1]
-    rows = {
-        row["to_stage"]: row
-        for row in changes.annotate(
-            moved=Exists(moved_on),
+    begin, end = _day_bounds(scope)
+    entry = Q(to_stage__in=open_stages, changed_at__gte=begin, changed_at__lt=end)
+    walked = (
+        StageChange.objects.filter(opportunity__in=_the_deals(user, deals))
+        .order_by()
+        .annotate(
+            entry=Case(When(entry, then=Value(1)), default=Value(0)),
+            stage_order=F("to_stage__order"),
+            reach=Window(Max(reach), **after),
             stay=ExpressionWrapper(
-                Subquery(left_at) - F("changed_at"), output_field=DurationField()
+                Window(Min("changed_at"), **after) - F("changed_at"),
+                output_field=DurationField(),
             ),
         )
-        .values("to_stage")
-        .annotate(
-            entered=Count("opportunity", distinct=True),
-            moved_on=Count("opportunity", distinct=True, filter=Q(moved=True)),
-            mean_stay=Avg("stay"),
-        )
-    }
+        .values("opportunity_id", "to_stage_id", "entry", "stage_order", "reach", "stay")
+    )
+    inner, params = walked.query.sql_with_params()
+    # Per stage and deal first (a deal may enter a stage twice), then per stage.
+    sql = (
+        "SELECT d.to_stage_id, COUNT(*), SUM(d.moved), SUM(d.stay), SUM(d.stays) FROM ("
+        " SELECT w.to_stage_id, w.opportunity_id,"
+        " MAX(CASE WHEN w.reach > w.stage_order THEN 1 ELSE 0 END) AS moved,"
+        " SUM(w.stay) AS stay, COUNT(w.stay) AS stays"
+        f" FROM ({inner}) w WHERE w.entry = 1 GROUP BY w.to_stage_id, w.opportunity_id"
+        ") d GROUP BY d.to_stage_id"
+    )
+    with connections[walked.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = {
+            stage: (int(entered), int(moved), total, int(n))
+            for stage, entered, moved, total, n in cursor
+        }
     funnel = []
     for stage in open_stages:
-        row = rows.get(stage.pk, {})
-        entered, moved = row.get("entered", 0), row.get("moved_on", 0)
-        stay = row.get("mean_stay")
+        entered, moved, total, n = rows.get(stage.pk, (0, 0, None, 0))
         funnel.append(
             {
                 "stage": stage,
                 "entered": entered,
                 "moved_on": moved,
                 "rate": moved / entered if entered else None,
-                "stay_days": None if stay is None else round(stay.total_seconds() / 86400, 1),
+                "stay_days": round(_seconds(total) / n / 86400, 1) if n else None,
             }
         )
     return funnel
+
+
+def _money(total) -> Decimal:
+    """A sum of amounts as the database gives it (a decimal, or a float on SQLite), to
+    the cent."""
+    return Decimal(str(total or 0)).quantize(Decimal("0.01"))
+
+
+def _seconds(total) -> float:
+    """A sum of durations as the database gives it: an interval (PostgreSQL) or
+    microseconds (SQLite)."""
+    if isinstance(total, datetime.timedelta):
+        return total.total_seconds()
+    return float(total) / 1_000_000
 
 
 # --- forecast accuracy -----------------------------------------------------------------
@@ -268,24 +355,67 @@ def forecast_accuracy(user, scope: Scope, today: datetime.date) -> list[dict]:
         .values("month")
         .annotate(total=Sum(amount_in_cny()), deals=Count("pk"))
     }
+    forecasts = _forecasts_at_starts(user, scope, starts)
     months = []
     for month in starts:
-        weighted = forecast_at_start(user, scope, month).aggregate(
-            total=Sum(
-                ExpressionWrapper(amount_in_cny() * F("probability") / 100, output_field=MONEY)
-            ),
-            deals=Count("id", distinct=True),
-        )
+        weighted, deals = forecasts.get(month, (0, 0))
         won = won_by_month.get(month, {"total": 0, "deals": 0})
-        forecast = weighted["total"] or 0
         months.append(
             {
                 "month": month,
-                "forecast": forecast,
-                "forecast_deals": weighted["deals"],
+                "forecast": weighted,
+                "forecast_deals": deals,
                 "won": won["total"] or 0,
                 "won_deals": won["deals"],
-                "ratio": (won["total"] or 0) / forecast if forecast else None,
+                "ratio": (won["total"] or 0) / weighted if weighted else None,
             }
         )
     return months
+
+
+def _forecasts_at_starts(user, scope: Scope, starts: list[datetime.date]) -> dict:
+    """{month: (weighted forecast in CNY, deals)} for the months `starts`, as
+    `forecast_at_start` counts each, in one query: each version of the deals `user` can
+    see is in force from its own date to the next version's (a window over each deal's
+    history); a version counts for the month its expected close falls in when it was in
+    force as that month began, open, not deleted, and in the scope."""
+    history = Opportunity.history.model
+    later = {
+        "partition_by": F("id"),
+        "order_by": [F("history_date").asc(), F("history_id").asc()],
+    }
+    counts = Q(deleted_at__isnull=True, stage__is_won=False, stage__is_lost=False) & ~Q(
+        history_type="-"
+    )
+    if scope.team:
+        counts &= Q(owner__sales_team_id=scope.team)
+    if scope.owner:
+        counts &= Q(owner_id=scope.owner)
+    walked = (
+        history.objects.filter(id__in=_the_deals(user, opportunities_visible_to(user)))
+        .order_by()
+        .annotate(
+            counts=Case(When(counts, then=Value(1)), default=Value(0)),
+            month=TruncMonth("expected_close_date"),
+            since=TruncDate("history_date"),
+            until=TruncDate(Window(Lead("history_date"), **later)),
+            weighted=ExpressionWrapper(
+                amount_in_cny() * F("probability") / 100, output_field=MONEY
+            ),
+        )
+        .values("counts", "month", "since", "until", "weighted")
+    )
+    inner, params = walked.query.sql_with_params()
+    # In force as the month began: from a day before it, until a day in it or after it.
+    sql = (
+        "SELECT w.month, SUM(w.weighted), COUNT(*)"
+        f" FROM ({inner}) w WHERE w.counts = 1 AND w.month >= %s AND w.month <= %s"
+        " AND w.since < w.month AND (w.until IS NULL OR w.until >= w.month)"
+        " GROUP BY w.month"
+    )
+    with connections[walked.db].cursor() as cursor:
+        cursor.execute(sql, [*params, starts[0], starts[-1]])
+        return {
+            datetime.date.fromisoformat(str(month)[:10]): (_money(total), int(n))
+            for month, total, n in cursor
+        }

@@ -3,6 +3,7 @@ Python over the deals and their stage history, each number opening exactly the d
 behind it, within what the user may see, and bad input explained."""
 
 import datetime
+import random
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Industry
 from accounts.tests.factories import AccountFactory
-from opportunities.models import OpportunityCompetitor, StageChange
+from opportunities.models import Opportunity, OpportunityCompetitor, StageChange
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.models import ChangeReason, GradeChange
 from scoring.services import active_model
@@ -153,6 +154,62 @@ def test_the_stage_funnel_is_the_stage_history_counted_by_hand(personas, login):
     assert (second["entered"], second["moved_on"], second["stay_days"]) == (2, 1, 15.0)
 
 
+def test_the_funnel_equals_a_walk_of_random_stage_histories(personas, login):
+    """Random histories (moves back and forth, ties at one instant, changes before the
+    period and after it): the funnel equals a plain Python walk over the changes."""
+    rng = random.Random(14)
+    stages = default_stages()
+    ordered = sorted(stages.values(), key=lambda stage: stage.order)
+    account = AccountFactory(owner=personas.alice)
+    now = timezone.now()
+    for n in range(25):
+        deal = OpportunityFactory(account=account, name=f"Deal {n}")
+        StageChange.objects.filter(opportunity=deal).delete()
+        ago = rng.randint(380, 420)
+        previous = None
+        for _ in range(rng.randint(1, 6)):
+            stage = rng.choice(ordered)
+            ago -= rng.choice([0, 0, 3, 40, 90])  # 0: the same instant as the last change
+            change = StageChange.objects.create(
+                opportunity=deal, from_stage=previous, to_stage=stage
+            )
+            StageChange.objects.filter(pk=change.pk).update(
+                changed_at=now - datetime.timedelta(days=ago)
+            )
+            previous = stage
+    funnel = login(personas.alice).get(URL).context["funnel"]
+
+    start = timezone.localdate() - datetime.timedelta(days=365)
+    changes = list(StageChange.objects.select_related("to_stage"))
+    expected = {}
+    for change in changes:
+        day = timezone.localdate(change.changed_at)
+        if change.to_stage.is_closed or not start <= day <= timezone.localdate():
+            continue
+        later = [
+            other for other in changes
+            if other.opportunity_id == change.opportunity_id
+            and other.changed_at > change.changed_at
+        ]  # fmt: skip
+        row = expected.setdefault(change.to_stage.key, {"in": set(), "on": set(), "stays": []})
+        row["in"].add(change.opportunity_id)
+        if any(
+            other.to_stage.is_won
+            or (not other.to_stage.is_lost and other.to_stage.order > change.to_stage.order)
+            for other in later
+        ):
+            row["on"].add(change.opportunity_id)
+        if later:
+            left = min(other.changed_at for other in later)
+            row["stays"].append((left - change.changed_at).total_seconds() / 86400)
+    assert any(row["on"] for row in expected.values())  # the data moves deals on
+    for line in funnel:
+        row = expected.get(line["stage"].key, {"in": set(), "on": set(), "stays": []})
+        assert (line["entered"], line["moved_on"]) == (len(row["in"]), len(row["on"]))
+        stays = row["stays"]
+        assert line["stay_days"] == (round(sum(stays) / len(stays), 1) if stays else None)
+
+
 def test_another_teams_deals_are_not_counted_and_bad_dates_are_explained(personas, login, decided):
     client = login(personas.charlie)
     context = client.get(URL).context
@@ -256,6 +313,81 @@ def test_a_deal_moved_to_an_account_the_user_cannot_see_leaves_their_forecast(pe
 
     row = {r["month"]: r for r in login(personas.alice).get(URL).context["forecast"]}[month]
     assert (row["forecast"], row["forecast_deals"]) == (Decimal("50000"), 1)
+
+
+def test_the_forecast_equals_the_versions_in_force_as_each_month_began(personas, login):
+    """Random histories (several versions a month, ties at one instant, deals closed,
+    deleted, moved to another month): each month's forecast equals the versions in force
+    at its start counted in Python, and opens exactly those deals."""
+    rng = random.Random(9)
+    stages = default_stages()
+    open_stages = [stage for stage in stages.values() if not stage.is_closed]
+    account = AccountFactory(owner=personas.alice)
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    months = [this_month]
+    while len(months) < 6:
+        months.append((months[-1] - datetime.timedelta(days=1)).replace(day=1))
+
+    def some_day():  # often a month's first day: versions at its start, and ties
+        return rng.choice(months) + datetime.timedelta(days=rng.choice([0, 0, rng.randint(1, 27)]))
+
+    for n in range(30):
+        deal = OpportunityFactory(
+            account=account,
+            name=f"Deal {n}",
+            probability_is_custom=True,
+            probability=rng.choice([10, 50, 90]),
+            expected_close_date=some_day(),
+        )
+        for _ in range(rng.randint(0, 4)):
+            change = rng.choice(["close", "amount", "stage", "delete"])
+            if change == "close":
+                deal.expected_close_date = some_day()
+            elif change == "amount":
+                deal.amount, deal.probability = rng.randint(1, 90) * 10_000, rng.choice([20, 70])
+            elif change == "stage":
+                deal.stage = rng.choice([*open_stages, stages["won"]])
+                deal.closed_on = today if deal.stage.is_won else None
+            else:
+                deal.deleted_at = timezone.now()
+            deal.save()
+        when = sorted(
+            timezone.make_aware(datetime.datetime.combine(some_day(), datetime.time(9)))
+            for _ in range(deal.history.count())
+        )
+        versions = deal.history.order_by("history_id")
+        for version, at in zip(versions, when, strict=True):
+            versions.model.objects.filter(pk=version.pk).update(history_date=at)
+
+    page = login(personas.alice).get(URL, {"start": months[-1].isoformat()})
+    rows = {row["month"]: row for row in page.context["forecast"]}
+    history = list(Opportunity.history.select_related("stage").order_by("history_id"))
+    # The deals the user can see now: a deal deleted since is in the bin, not a forecast.
+    live = set(Opportunity.objects.filter(deleted_at__isnull=True).values_list("pk", flat=True))
+    checked = 0
+    for month in months:
+        began = timezone.make_aware(datetime.datetime.combine(month, datetime.time.min))
+        standing = {}
+        for version in history:  # the latest before the month began, per deal
+            if version.history_date < began:
+                best = standing.get(version.id)
+                if best is None or version.history_date >= best.history_date:
+                    standing[version.id] = version
+        counted = [
+            v for v in standing.values()
+            if v.id in live and v.history_type != "-" and v.deleted_at is None
+            and not v.stage.is_closed
+            and v.expected_close_date.replace(day=1) == month
+        ]  # fmt: skip
+        total = sum((v.amount * v.probability / 100 for v in counted), Decimal(0))
+        row = rows[month]
+        assert (row["forecast"], row["forecast_deals"]) == (total, len(counted)), month
+        parts = urlsplit(row["forecast_url"])
+        listed = login(personas.alice).get(parts.path, dict(parse_qsl(parts.query)))
+        assert {deal.pk for deal in listed.context["page"].object_list} == {v.id for v in counted}
+        checked += len(counted)
+    assert checked  # the random histories put deals in some forecast
 
 
 @pytest.mark.parametrize(
