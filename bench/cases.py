@@ -535,6 +535,102 @@ SELECT a.id, a.name, s.grade,
     )
 
 
+def analytics_floor(persona: Persona, currencies: dict) -> str:
+    """The win/loss analytics (issue 14) for the default period, in one statement: the
+    deals decided in it overall, by industry, by the account's grade when decided and by
+    competitor; the lost reasons; the stage funnel (each deal's stage changes in time
+    order: entries in the period, whether a later change moved it on, days until the
+    next); the forecast of each month as the deals' versions stood when it began, and
+    what was won in it. JSON, one object."""
+    rates = " ".join(
+        f"WHEN '{code}' THEN {{t}}.amount * {Decimal(rate)}"
+        for code, rate in sorted(currencies.items())
+        if Decimal(rate) != 1
+    )
+
+    def cny(table: str) -> str:
+        if not rates:
+            return f"{table}.amount"
+        return f"CASE {table}.currency {rates.format(t=table)} ELSE {table}.amount END"
+
+    return with_visible(
+        persona,
+        f"""
+SELECT json_build_object(
+  'overall', (SELECT json_build_object(
+       'decided', count(*), 'won', count(*) FILTER (WHERE won),
+       'amount', coalesce(sum(cny) FILTER (WHERE won), 0),
+       'cycle', avg(closed_on - created_on) FILTER (WHERE won)) FROM decided),
+  'industry', (SELECT json_agg(x) FROM (
+       SELECT industry, count(*) AS decided, count(*) FILTER (WHERE won) AS won,
+              coalesce(sum(cny) FILTER (WHERE won), 0) AS amount
+         FROM decided GROUP BY industry) x),
+  'grade', (SELECT json_agg(x) FROM (
+       SELECT grade, count(*) AS decided, count(*) FILTER (WHERE won) AS won
+         FROM decided GROUP BY grade) x),
+  'competitor', (SELECT json_agg(x) FROM (
+       SELECT k.name, count(DISTINCT k.opportunity_id) AS decided,
+              count(DISTINCT k.opportunity_id) FILTER (WHERE d.won) AS won
+         FROM opportunities_opportunitycompetitor k JOIN decided d ON d.id = k.opportunity_id
+        GROUP BY k.name) x),
+  'reasons', (SELECT json_agg(x) FROM (
+       SELECT trim(close_reason) AS reason, count(*) AS n FROM decided WHERE NOT won
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10) x),
+  'funnel', (SELECT json_agg(x) FROM (
+       SELECT to_stage_id, count(*) AS entered, sum(moved) AS moved_on,
+              extract(epoch FROM sum(stay)) / nullif(sum(stays), 0) / 86400 AS days
+         FROM (SELECT to_stage_id, opportunity_id, max((reach > ord)::int) AS moved,
+                      sum(stay) AS stay, count(stay) AS stays
+                 FROM walk WHERE entry GROUP BY 1, 2) e
+        GROUP BY to_stage_id) x),
+  'forecast', (SELECT json_agg(x) FROM (
+       SELECT month, sum({cny("v")} * v.probability / 100) AS weighted, count(*) AS deals
+         FROM (SELECT h.*, date_trunc('month', h.expected_close_date)::date AS month,
+                      lead(h.history_date) OVER (PARTITION BY h.id
+                                                 ORDER BY h.history_date, h.history_id) AS next
+                 FROM opportunities_historicalopportunity h JOIN deals d ON d.id = h.id) v
+         JOIN opportunities_stage st ON st.id = v.stage_id
+        WHERE v.month BETWEEN %(first_month)s AND %(last_month)s
+          AND v.history_date < v.month::timestamp AT TIME ZONE %(tz)s
+          AND (v.next IS NULL OR v.next >= v.month::timestamp AT TIME ZONE %(tz)s)
+          AND v.history_type <> '-' AND v.deleted_at IS NULL
+          AND NOT st.is_won AND NOT st.is_lost
+        GROUP BY month) x),
+  'won', (SELECT json_agg(x) FROM (
+       SELECT date_trunc('month', closed_on)::date AS month, sum(cny) AS amount, count(*)
+         FROM deals WHERE won AND closed_on >= %(first_month)s AND closed_on < %(after_month)s
+        GROUP BY 1) x))
+""",
+        f"""deals AS MATERIALIZED (
+  SELECT o.id, o.account_id, (o.created_at AT TIME ZONE %(tz)s)::date AS created_on,
+         o.closed_on, o.close_reason, {cny("o")} AS cny, st.is_won AS won,
+         st.is_won OR st.is_lost AS decided
+    FROM opportunities_opportunity o
+    JOIN accounts_account a ON a.id = o.account_id {visible(persona, "a")}
+    JOIN opportunities_stage st ON st.id = o.stage_id
+   WHERE o.deleted_at IS NULL AND a.deleted_at IS NULL)""",
+        """decided AS MATERIALIZED (
+  SELECT d.*, a.industry,
+         coalesce((SELECT g.to_grade FROM scoring_gradechange g
+                    WHERE g.account_id = d.account_id
+                      AND (g.changed_at AT TIME ZONE %(tz)s)::date <= d.closed_on
+                    ORDER BY g.changed_at DESC, g.id DESC LIMIT 1), '') AS grade
+    FROM deals d JOIN accounts_account a ON a.id = d.account_id
+   WHERE d.decided AND d.closed_on BETWEEN %(start)s AND %(end)s)""",
+        """walk AS (
+  SELECT c.opportunity_id, c.to_stage_id, st."order" AS ord,
+         NOT st.is_won AND NOT st.is_lost
+           AND c.changed_at >= %(begin)s AND c.changed_at < %(until)s AS entry,
+         max(CASE WHEN st.is_won THEN 1000000 WHEN st.is_lost THEN -1 ELSE st."order" END)
+           OVER later AS reach,
+         min(c.changed_at) OVER later - c.changed_at AS stay
+    FROM opportunities_stagechange c JOIN deals d ON d.id = c.opportunity_id
+    JOIN opportunities_stage st ON st.id = c.to_stage_id
+  WINDOW later AS (PARTITION BY c.opportunity_id ORDER BY c.changed_at
+                   RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP))""",
+    )
+
+
 # The API's record types: (table, alias, account column, what the serializer adds and
 # the joins it needs (over the record's alias only), the list's ordering, the model
 # label of its tombstones). Every row is the record's own columns and these extras.

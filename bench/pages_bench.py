@@ -284,6 +284,23 @@ def deepest_page(session: Session, path: str, page_size: int, max_pages: int = 4
 # --- the cases, found in the data -----------------------------------------------------------
 
 
+def analytics_period(today, start_of_day) -> dict:
+    """The analytics page's default period and its months, as the floor's parameters."""
+    from scoring.analytics import forms, selectors
+
+    start = today - datetime.timedelta(days=forms.DEFAULT_DAYS)
+    months = selectors.month_starts(selectors.Scope(start=start, end=today), today)
+    return {
+        "start": start,
+        "end": today,
+        "begin": start_of_day(start),
+        "until": start_of_day(today + datetime.timedelta(days=1)),
+        "first_month": months[0],
+        "last_month": months[-1],
+        "after_month": selectors.month_end(months[-1]) + datetime.timedelta(days=1),
+    }
+
+
 def constants() -> dict:
     """The numbers the pages use (page sizes, windows, rhythms), read from the app."""
     from django.conf import settings
@@ -319,6 +336,7 @@ def constants() -> dict:
         "timeline": getattr(accounts.views, "TIMELINE_SIZE", 10),
         "records_size": getattr(visits.views, "PAGE_SIZE", 25),
         "heat_map_size": visits.heatmap_views.PAGE_SIZE,
+        "analytics": analytics_period(today, start_of_day),
         "api_size": pagination.DEFAULT_PAGE_SIZE,
         "per_column": opportunities.views.CARDS_PER_COLUMN,
         "closed_since": today - datetime.timedelta(days=opportunities.views.CLOSED_RECENT_DAYS),
@@ -655,6 +673,16 @@ def build_cases(
             C.heat_map_floor(persona),
             {"limit": k["heat_map_size"]},
             check_rows=r'<tr data-account="(\d+)"',
+        )
+    # Issue 14's win/loss analytics, the default period (a year): every table at once.
+    for persona in (rep, manager, admin):
+        add(
+            "win/loss analytics" + (", whole company" if persona.superuser else ""),
+            persona,
+            "/analytics/",
+            C.analytics_floor(persona, k["currencies"]),
+            k["analytics"],
+            target_ms=WHOLE_COMPANY_MS if persona.superuser else 150.0,
         )
     # The API, with the persona's token. Lists: page 1 in the API's default order (only
     # development records' is total; the others' ties make the row check unfair).

@@ -49,6 +49,10 @@ EXPECTED = {
     # Issue 14's relationship heat-map.
     ("relationship heat-map", "rep1"),
     ("relationship heat-map", "manager"),
+    # Issue 14's win/loss analytics.
+    ("win/loss analytics", "rep1"),
+    ("win/loss analytics", "manager"),
+    ("win/loss analytics, whole company", "admin"),
     *(
         (f"API {kind} list", who)
         for kind in ("accounts", "contacts", "visits", "development-records", "opportunities")
