@@ -46,15 +46,25 @@ $(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
 # Redis). Both run in the background so that the trap fires at once on Ctrl-C or a kill
 # of make (a shell defers a trap until its foreground command ends); when either ends,
 # the other is stopped too.
+# The demo's reminder emails are written to files (in RUN_MAIL) and the
+# scans' lines to RUN_LOG, so that the address and the logins stay on screen; the links
+# in the emails point at the address served (SITE_URL).
+RUN_MAIL    := var/mail
+RUN_LOG     := var/reminders.log
+run: export SITE_URL = http://127.0.0.1:$(PORT)
+run: export EMAIL_BACKEND = django.core.mail.backends.filebased.EmailBackend
+run: export EMAIL_FILE_PATH = $(CURDIR)/$(RUN_MAIL)
 run: $(STAMP_RUN)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	@mkdir -p $(RUN_MAIL)
 	@echo
+	@echo "Reminder emails are written to files in $(RUN_MAIL)/, the reminder scans to $(RUN_LOG)."
 	@echo "Demo logins (demo data only, never a real deployment):"
 	@echo "  manager / demo12345    rep1 / demo12345    rep2 / demo12345"
 	@echo "Open http://127.0.0.1:$(PORT)/"
 	@echo
-	@$(PY) manage.py run_reminders --every 60 & reminders=$$!; \
+	@$(PY) manage.py run_reminders --every 60 >>$(RUN_LOG) 2>&1 & reminders=$$!; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT) & server=$$!; \
 	stop() { trap - EXIT INT TERM; kill $$server $$reminders 2>/dev/null; wait; }; \
 	trap 'stop; exit 0' INT TERM; trap stop EXIT; \
@@ -101,7 +111,7 @@ replica: $(STAMP_DEV)
 
 clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
-	rm -rf .pytest_cache .ruff_cache staticfiles test-results .celerybeat-schedule*
+	rm -rf .pytest_cache .ruff_cache staticfiles test-results .celerybeat-schedule* var
 
 distclean: clean
 	rm -rf $(VENV)

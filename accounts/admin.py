@@ -34,7 +34,11 @@ class UserAdmin(BaseUserAdmin):
     ]
     list_filter = [*BaseUserAdmin.list_filter, "sales_team"]
     list_select_related = ["sales_team"]
-    fieldsets = [*BaseUserAdmin.fieldsets, (_("Sales"), {"fields": ["sales_team"]})]
+    fieldsets = [
+        *BaseUserAdmin.fieldsets,
+        (_("Sales"), {"fields": ["sales_team"]}),
+        (_("Preferences"), {"fields": ["language"]}),
+    ]
 
 
 class MemberInline(admin.TabularInline):

@@ -3,6 +3,7 @@
 "Account" here means a customer organisation; our own users are `User`.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -29,6 +30,15 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="members",
     )
+    # The language of the person's emails and, where their browser has not chosen one
+    # (no language cookie), of the pages; set by the language switch. Empty: the site's.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Of your emails and pages. Empty: the site's language."),
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
@@ -37,6 +47,11 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    @property
+    def email_language(self) -> str:
+        """The language to write to this person in: theirs, else the site's."""
+        return self.language or settings.LANGUAGE_CODE
 
     def get_full_name(self):
         # Chinese names are written surname first, without a space: 王建国, not 建国 王.

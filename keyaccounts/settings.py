@@ -121,6 +121,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in person's saved language where the browser chose none (a cookie).
+    "keyaccounts.user_language.UserLanguageMiddleware",
     # A query string that is no clean text (bad UTF-8, NUL) answers 400 naming the parameter.
     "keyaccounts.querystring.QueryStringMiddleware",
     # A page form's body that is no UTF-8 answers 400 naming the field (keyaccounts/formbody.py).
@@ -298,6 +300,8 @@ EMAIL_BACKEND = os.environ.get(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+# The file backend's folder (`make run` writes the demo's emails there: var/mail/).
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")

@@ -7,17 +7,16 @@ from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.i18n import set_language
 
-from . import health
+from . import health, user_language
 
 
 def home(request):
     return redirect("visits:my_week")
 
 
-# The language switch is on the login page too, before anyone is signed in.
-set_language_view = login_not_required(set_language)
+# The language switch (on the login page too): keyaccounts/user_language.py.
+set_language_view = user_language.set_language_view
 
 
 @login_not_required

@@ -308,9 +308,10 @@ def message_id(notification: Notification) -> str:
 
 
 def notification_email(notification: Notification) -> EmailMessage:
-    """The email for a notification, in the recipient's language (for now: the site's)."""
+    """The email for a notification, in the recipient's language (theirs, else the
+    site's), its link built from SITE_URL."""
     n = notification
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(n.recipient.email_language):
         subject = _("%(kind)s: %(account)s") % {
             "kind": n.get_kind_display(),
             "account": n.account.name,

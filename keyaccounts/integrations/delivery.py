@@ -329,7 +329,7 @@ def disabled_notification_text(notification) -> str:
 
 def disabled_email(webhook: Webhook) -> EmailMessage:
     """The owner's email about a webhook disabled after a day of failures."""
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(webhook.owner.email_language):
         subject = _("Webhook disabled: %(url)s") % {"url": webhook.url[:120]}
         body = "\n\n".join(
             [

@@ -73,6 +73,23 @@ def test_the_email_names_the_account_and_links_to_the_visit(personas, mailoutbox
     assert "\n" not in message.subject
 
 
+def test_the_email_is_in_the_recipients_language(personas, mailoutbox, settings):
+    settings.SITE_URL = "http://10.0.0.5:8080"
+    personas.alice.language = "zh-hans"
+    personas.alice.save()
+    notification_for(personas.alice, personas.account)
+    notification_for(personas.charlie, personas.charlies_account)  # no choice: the site's
+
+    notification_emails_send()
+
+    by_person = {message.to[0]: message for message in mailoutbox}
+    chinese, english = by_person["alice@example.com"], by_person["charlie@example.com"]
+    assert "回访到期" in chinese.subject
+    assert "请在 keyaccounts 中查看详情：http://10.0.0.5:8080/" in chinese.body
+    assert "Follow-up due" in english.subject
+    assert "Open it in keyaccounts: http://10.0.0.5:8080/" in english.body
+
+
 def test_someone_without_an_email_address_gets_the_notification_but_no_email(personas, mailoutbox):
     personas.alice.email = ""
     personas.alice.save()
