@@ -44,7 +44,7 @@ class DevelopmentRecordAdmin(RecycleBinAdminMixin, HistoryAdmin):
     ]
     list_filter = ["result", "reviewed_on"]
     list_select_related = ["account", "prepared_by", "reviewed_by"]
-    search_fields = ["account__name", "summary", "remarks"]
+    search_fields = ["account__name", "summary", "remarks", "review_comment"]
     autocomplete_fields = ["account", "prepared_by", "reviewed_by"]
     readonly_fields = ["version", "created_at", "updated_at"]
 

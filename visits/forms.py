@@ -11,6 +11,7 @@ from accounts.picker import AccountPickerField, UsersPickerField, keeping
 from accounts.selectors import accounts_visible_to, users_pickable_by
 
 from .models import DevelopmentRecord, FollowUpMethod, Visit, VisitMethod, VisitStatus
+from .services import REVIEW_COMMENT_MAX
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 DATE_FORMAT = "%Y-%m-%d"
@@ -230,3 +231,17 @@ class DevelopmentRecordForm(VersionedForm):
     def sections(self):
         for title, names in self.SECTIONS:
             yield title, [self[name] for name in names if name in self.fields]
+
+
+class RecordReviewForm(forms.Form):
+    """The manager's review of a development record: their comment to the rep (optional),
+    kept on the record and in its history."""
+
+    comment = forms.CharField(
+        label=_("Your comment to the rep"),
+        required=False,
+        max_length=REVIEW_COMMENT_MAX,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown on the record; it cannot be changed after the review."),
+    )

@@ -206,6 +206,9 @@ class DevelopmentRecord(VersionedModel):
         related_name="reviewed_development_records",
     )
     reviewed_on = models.DateField(_("date reviewed"), null=True, blank=True)
+    # What the manager says to the rep when reviewing (shown on the record, kept in its
+    # history); written once, with the review.
+    review_comment = models.TextField(_("manager's comment"), blank=True)
 
     class Meta:
         verbose_name = _("development record")

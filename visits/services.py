@@ -277,10 +277,19 @@ def development_record_save(
     return record
 
 
+REVIEW_COMMENT_MAX = 2000
+
+
 @transaction.atomic
 def development_record_review(
-    *, record: DevelopmentRecord, by: User, today: datetime.date | None = None
+    *,
+    record: DevelopmentRecord,
+    by: User,
+    comment: str = "",
+    today: datetime.date | None = None,
 ) -> DevelopmentRecord:
+    """Mark `record` reviewed by `by` (the manager of the preparing rep's team), with
+    their `comment` to the rep (optional). A reviewed record is locked for good."""
     if not can_review(by, record):
         raise ApplicationError(
             _("Only the manager of %(rep)s's sales team can review this record.")
@@ -289,9 +298,18 @@ def development_record_review(
         )
     if record.reviewed_on is not None:
         raise ApplicationError(_("This record was already reviewed."), code="protected")
+    comment = (comment or "").strip()
+    if len(comment) > REVIEW_COMMENT_MAX:
+        raise ValidationError(
+            {
+                "review_comment": _("Keep the comment to %(max)d characters; it has %(n)d.")
+                % {"max": REVIEW_COMMENT_MAX, "n": len(comment)}
+            }
+        )
     record.reviewed_by = by
     record.reviewed_on = today or timezone.localdate()
-    record.save(update_fields=["reviewed_by", "reviewed_on"])
+    record.review_comment = comment
+    record.save(update_fields=["reviewed_by", "reviewed_on", "review_comment"])
     return record
 
 

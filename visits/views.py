@@ -26,7 +26,13 @@ from keyaccounts.recyclebin.pages import delete_page
 
 from . import selectors, services
 from .filters import DevelopmentRecordFilter
-from .forms import DevelopmentRecordForm, FollowUpForm, VisitForm, VisitStartForm
+from .forms import (
+    DevelopmentRecordForm,
+    FollowUpForm,
+    RecordReviewForm,
+    VisitForm,
+    VisitStartForm,
+)
 from .models import DevelopmentRecord, Visit, VisitStatus
 from .selectors import NOTIFICATION_ORDER, RECORD_ORDER, TIMELINE_ORDER
 
@@ -382,7 +388,10 @@ def record_list_view(request):
 
 
 def record_detail_view(request, pk):
-    record = _visible_record(request, pk)
+    return _record_detail(request, _visible_record(request, pk))
+
+
+def _record_detail(request, record, *, review_form=None, status=200):
     today = timezone.localdate()
     contacts = list(selectors.development_record_contacts(record=record, today=today))
     this_record = DevelopmentRecord.objects.filter(pk=record.pk)
@@ -401,7 +410,9 @@ def record_detail_view(request, pk):
             "totals": totals,
             "can_review": services.can_review(request.user, record),
             "can_delete": _can_delete_record(request.user, record),
+            "review_form": review_form or RecordReviewForm(auto_id="review-%s"),
         },
+        status=status,
     )
 
 
@@ -486,8 +497,13 @@ def record_edit_view(request, pk):
 @require_POST
 def record_review_view(request, pk):
     record = _visible_record(request, pk)
+    form = RecordReviewForm(request.POST, auto_id="review-%s")
+    if not form.is_valid():  # the page again, the comment as typed and what is wrong
+        return _record_detail(request, record, review_form=form, status=400)
     try:
-        services.development_record_review(record=record, by=request.user)
+        services.development_record_review(
+            record=record, by=request.user, comment=form.cleaned_data["comment"]
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect(record)

@@ -447,6 +447,7 @@ DEVELOPMENT_RECORDS = RecordColumns(
         Column("prepared_on"),
         Column("reviewed_by"),
         Column("reviewed_on"),
+        Column("review_comment"),
         Column("summary"),
         Column("remarks"),
         Column("external_id"),

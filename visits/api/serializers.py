@@ -9,7 +9,7 @@ from keyaccounts.api.serializers import (
 )
 from visits.models import DevelopmentRecord, DevelopmentResult, FollowUpMethod, Visit
 from visits.selectors import local_today, with_development_totals
-from visits.services import development_record_save, visit_save
+from visits.services import REVIEW_COMMENT_MAX, development_record_save, visit_save
 
 
 class VisitSerializer(VersionedModelSerializer):
@@ -94,6 +94,10 @@ class DevelopmentRecordSerializer(VersionedModelSerializer):
         allow_null=True,
         help_text="Set when the manager reviews it; a reviewed record is locked for good.",
     )
+    review_comment = serializers.CharField(
+        read_only=True,
+        help_text="The manager's comment to the rep, given with the review (may be empty).",
+    )
     is_archived = serializers.BooleanField(
         read_only=True, help_text="True once the result is success or failure."
     )
@@ -121,6 +125,7 @@ class DevelopmentRecordSerializer(VersionedModelSerializer):
             "remarks",
             "reviewed_by",
             "reviewed_on",
+            "review_comment",
             "contact_count",
             "total_minutes",
         ]
@@ -147,3 +152,14 @@ def with_totals(record: DevelopmentRecord) -> DevelopmentRecord:
         "contact_count", "total_minutes"
     ).get()
     return record
+
+
+class DevelopmentRecordReviewSerializer(serializers.Serializer):
+    """The body of `review/`: the manager's comment to the rep, optional."""
+
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=REVIEW_COMMENT_MAX,
+        help_text="What the manager says to the rep, kept on the record (review_comment).",
+    )

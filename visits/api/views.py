@@ -22,7 +22,11 @@ from visits.services import (
 )
 
 from .filters import DevelopmentRecordFilter, VisitFilter
-from .serializers import DevelopmentRecordSerializer, VisitSerializer
+from .serializers import (
+    DevelopmentRecordReviewSerializer,
+    DevelopmentRecordSerializer,
+    VisitSerializer,
+)
 
 
 @extend_schema_view(list=extend_schema(summary="Visits at the accounts you can see"))
@@ -101,11 +105,12 @@ class DevelopmentRecordViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.Model
 
     @extend_schema(
         summary="Mark the record reviewed (the manager of the preparing rep's team)",
-        description="Locks the record for good. Others who can see it get 403; a record "
+        description="Locks the record for good, with the manager's `comment` to the rep "
+        "(optional; kept as review_comment). Others who can see it get 403; a record "
         "already reviewed answers 409 (protected). With If-Match, a record changed since you read "
         "it answers 412 and is not reviewed.",
         parameters=[IF_MATCH, ETAG],
-        request=None,
+        request=DevelopmentRecordReviewSerializer,
         responses={200: DevelopmentRecordSerializer},
     )
     @action(detail=True, methods=["post"], filter_backends=[])
@@ -116,6 +121,10 @@ class DevelopmentRecordViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.Model
         return idempotent(request, lambda: self._review(request, record))
 
     def _review(self, request, record) -> Response:
+        body = DevelopmentRecordReviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
         check_if_match(request, record)
-        record = development_record_review(record=record, by=request.user)
+        record = development_record_review(
+            record=record, by=request.user, comment=body.validated_data.get("comment", "")
+        )
         return self._with_etag(Response(self.get_serializer(record).data))

@@ -303,6 +303,28 @@ def test_the_manager_of_the_preparing_reps_team_reviews_the_record(personas, api
     assert (record.reviewed_by, record.version) == (personas.manager, 2)
 
 
+def test_the_review_carries_the_managers_comment(personas, api):
+    record = DevelopmentRecordFactory(account=personas.account)
+    response = api(personas.manager).post(
+        url(record, "review"), {"comment": "Meet the decider sooner."}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["review_comment"] == "Meet the decider sooner."
+    rep_sees = api(personas.alice).get(url(record)).json()
+    assert rep_sees["review_comment"] == "Meet the decider sooner."
+
+
+def test_a_review_comment_too_long_is_refused_by_its_field(personas, api):
+    record = DevelopmentRecordFactory(account=personas.account)
+    response = api(personas.manager).post(
+        url(record, "review"), {"comment": "x" * 2001}, format="json"
+    )
+    assert response.status_code == 400
+    assert "comment" in str(response.json())
+    record.refresh_from_db()
+    assert (record.reviewed_on, record.version) == (None, 1)
+
+
 @pytest.mark.parametrize(
     "who, status",
     [("alice", 403), ("bob", 403), ("admin", 403), ("carol", 404), ("other_manager", 404)],

@@ -173,6 +173,37 @@ def test_the_manager_of_the_preparing_reps_team_reviews_the_record(personas, log
     assert (record.reviewed_by, record.reviewed_on) == (personas.manager, timezone.localdate())
 
 
+def test_the_managers_comment_reaches_the_rep_and_stays_in_the_history(personas, login):
+    record = closed_record(personas)
+    client = login(personas.manager)
+    client.post(
+        reverse("visits:record_review", args=[record.pk]),
+        {"comment": "  Good work on the coach; next time meet the decider earlier.  "},
+    )
+    record.refresh_from_db()
+    assert record.review_comment == "Good work on the coach; next time meet the decider earlier."
+    page = login(personas.alice).get(record.get_absolute_url()).content.decode()
+    assert "next time meet the decider earlier." in page.split("data-review-comment>")[1]
+    assert "Mark as reviewed" not in page
+    latest = record.history.order_by("-history_id").first()
+    assert latest.review_comment == record.review_comment
+    assert latest.history_user == personas.manager
+
+
+def test_a_comment_too_long_comes_back_as_typed_and_reviews_nothing(personas, login):
+    record = closed_record(personas)
+    too_long = "很好。" * 700  # 2,100 characters
+    response = login(personas.manager).post(
+        reverse("visits:record_review", args=[record.pk]), {"comment": too_long}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert too_long in page  # nothing typed is lost
+    assert "at most 2000 characters" in page
+    record.refresh_from_db()
+    assert (record.reviewed_on, record.review_comment) == (None, "")
+
+
 @pytest.mark.parametrize("who", ["alice", "bob", "admin"])
 def test_nobody_else_can_review_and_nothing_changes(personas, login, who):
     record = closed_record(personas)
