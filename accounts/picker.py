@@ -127,6 +127,8 @@ class Picker(forms.Widget):
     sets whenever its queryset is set."""
 
     template_name = "includes/picker.html"
+    # Suggestions offered while the box is empty (say, the user's recent accounts).
+    offered: list[dict] = []
 
     class Media:
         js = [Script("js/picker.js", defer=True)]
@@ -166,6 +168,8 @@ class Picker(forms.Widget):
             pk = str(value.pk if isinstance(value, Typed) else getattr(value, "pk", value) or "")
             if _is_id(pk) and field is not None:
                 text = field.text_for(pk)
+        if not text and not pk:
+            suggestions = self.offered
         return {"pk": pk, "text": text, "suggestions": suggestions}
 
     def _render(self, template_name, context, renderer=None):

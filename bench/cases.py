@@ -172,8 +172,9 @@ VISIT_CONTACTS = """(SELECT array_agg(c.name ORDER BY c.name) FROM visits_visit_
 
 
 def my_week_floor(persona: Persona) -> str:
-    """Planned visits the user logged or goes to (window), their open follow-ups, and
-    their accounts whose contact rhythm lapsed: the three lists of "my week"."""
+    """Planned visits the user logged or goes to (window), their open follow-ups, their
+    accounts whose contact rhythm lapsed: the three lists of "my week"; and the accounts
+    of their five latest visits ("log a visit" offers them)."""
     vis = visible(persona, "a")
     window = "status = 'planned' AND planned_at >= %(start)s AND planned_at < %(end)s"
     return with_visible(
@@ -209,6 +210,12 @@ UNION ALL
   WHERE a.owner_id = %(uid)s AND a.deleted_at IS NULL AND a.status <> 'lost'
     AND l.lapses_at < %(now)s
   ORDER BY l.lapses_at, a.id)
+UNION ALL
+(SELECT 'recent', NULL, max(coalesce(v.occurred_at, v.planned_at)), a.id, a.name, NULL
+   FROM visits_visit v JOIN accounts_account a ON a.id = v.account_id {vis}
+  WHERE v.owner_id = %(uid)s AND v.deleted_at IS NULL AND a.deleted_at IS NULL
+    AND coalesce(v.occurred_at, v.planned_at) <= %(now)s
+  GROUP BY a.id, a.name ORDER BY 3 DESC, a.id LIMIT 5)
 """,
     )
 

@@ -41,9 +41,13 @@ class VisitStartForm(forms.Form):
 
     account = AccountPickerField(label=_("Account"), queryset=Account.objects.none())
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, recent=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = accounts_visible_to(user)
+        field = self.fields["account"]
+        field.queryset = accounts_visible_to(user)
+        # Offered before anything is typed: `recent` (the accounts of the user's latest
+        # visits), never a preselected account.
+        field.widget.offered = field.labels(recent)
 
 
 class ContactChoiceField(forms.ModelMultipleChoiceField):

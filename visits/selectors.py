@@ -156,6 +156,31 @@ def first_due_follow_ups(*, user, today: datetime.date, per_group: int) -> Query
     )
 
 
+RECENT_ACCOUNTS = 5
+
+
+def recent_accounts(*, user, limit: int = RECENT_ACCOUNTS) -> list[Account]:
+    """The accounts of the user's latest visits (as their owner: logged, or planned up to
+    today), the most recent first: what "log a visit" offers before anything is typed.
+    One query, from the user's own visits (not every account they may see)."""
+    until = timezone.now()
+    when = Coalesce("visits__occurred_at", "visits__planned_at")
+    return list(
+        accounts_visible_to(user)
+        .filter(visits__owner=user, visits__deleted_at__isnull=True)
+        .annotate(
+            last_visit=Max(
+                when,
+                filter=Q(visits__occurred_at__lte=until)
+                | Q(visits__occurred_at__isnull=True, visits__planned_at__lte=until),
+            )
+        )
+        .filter(last_visit__isnull=False)
+        .order_by("-last_visit", "pk")
+        .only("pk", "name")[:limit]
+    )
+
+
 def planned_visits(*, user, start: datetime.datetime, end: datetime.datetime) -> QuerySet[Visit]:
     """The planned visits `user` logged or goes to, planned between `start` and `end`.
 

@@ -133,7 +133,9 @@ def my_week_view(request):
             "rhythm_days": selectors.account_rhythm_days(None),
             "rhythms": [(r.grade, r.contact_rhythm_days) for r in current_policy().rows()],
             # Picked by name: a text box with suggestions, not a list of every account.
-            "log_form": VisitStartForm(user=user, auto_id="log-%s"),
+            "log_form": VisitStartForm(
+                user=user, recent=selectors.recent_accounts(user=user), auto_id="log-%s"
+            ),
             # What the apps above add: overdue plan actions, review follow-ups …
             "sections": sections.render_context("my_week", request, today=today, now=now),
         },
@@ -182,7 +184,11 @@ def visit_start_view(request):
     """ "Log a visit" from anywhere: pick the account, then the account's visit form."""
     status = request.GET.get("status", VisitStatus.DONE)
     chosen = "account" in request.GET or "account_name" in request.GET
-    form = VisitStartForm(request.GET if chosen else None, user=request.user)
+    form = VisitStartForm(
+        request.GET if chosen else None,
+        user=request.user,
+        recent=selectors.recent_accounts(user=request.user),
+    )
     if form.is_valid():
         url = reverse("visits:create", args=[form.cleaned_data["account"].pk])
         return redirect(f"{url}?status={status}" if status == VisitStatus.PLANNED else url)

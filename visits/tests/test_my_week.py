@@ -203,6 +203,28 @@ def test_the_log_a_visit_box_picks_an_account_by_name_and_lists_none(personas, l
     assert "Charlie&#x27;s Customer Co" not in html
 
 
+def test_log_a_visit_offers_the_accounts_of_the_reps_latest_visits_and_preselects_none(
+    personas, login
+):
+    now = timezone.now()
+    accounts = [AccountFactory(owner=personas.alice, name=f"Customer {i:02}") for i in range(8)]
+    for days, account in zip([30, 2, 9, 5, 20, 14], accounts, strict=False):
+        VisitFactory(
+            account=account, owner=personas.alice, occurred_at=now - datetime.timedelta(days=days)
+        )
+    # Planned for next week only: not a recent account; someone else's visit: not hers.
+    PlannedVisitFactory(
+        account=accounts[6], owner=personas.alice, planned_at=now + datetime.timedelta(days=7)
+    )
+    VisitFactory(account=accounts[7], owner=personas.bob, occurred_at=now)
+    html = login(personas.alice).get(URL).content.decode()
+    box = html.split('class="card logbox"')[1].split("</form>")[0]
+    offered = [part.split('"')[0] for part in box.split('<option value="')[1:]]
+    # The five most recent by the visit's time, newest first.
+    assert offered == ["Customer 01", "Customer 03", "Customer 02", "Customer 05", "Customer 04"]
+    assert 'name="account" value=""' in box and 'name="account_name" value=""' in box
+
+
 def test_log_a_visit_goes_to_the_chosen_accounts_form(personas, login):
     client = login(personas.alice)
     start = reverse("visits:start")
