@@ -211,6 +211,9 @@ def account_detail_view(request, pk):
     team = account.team_members.select_related("user").order_by("role", "user__username")
     visits = list(account_timeline(account=account)[: TIMELINE_SIZE + 1])
     grade = grade_card(account, user=request.user, today=today)
+    leading_sections, other_sections = sections.leading(
+        sections.render_context("account", request, account=account, contacts=contacts, today=today)
+    )
     return render(
         request,
         "accounts/account_detail.html",
@@ -229,10 +232,10 @@ def account_detail_view(request, pk):
             "grade": grade,
             # Managers pin grades and merge duplicates (services.can_merge): one query.
             "can_merge": grade["can_pin"],
-            # What the apps above add: complaints, the plan, money risk, the group …
-            "sections": sections.render_context(
-                "account", request, account=account, contacts=contacts, today=today
-            ),
+            # What the apps above add: the next best actions and the group's gaps near
+            # the top, then complaints, the plan, money risk … after the page's own cards.
+            "leading_sections": leading_sections,
+            "sections": other_sections,
         },
     )
 

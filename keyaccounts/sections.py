@@ -39,6 +39,19 @@ class Section:
 class Rendered:
     template: str
     context: dict
+    order: int = 100
+
+
+# Sections ordered below this are what a person acts on first (the next best actions,
+# the group's gaps): a page that leads with action shows them near its top
+# (`leading`), the rest after its own cards.
+LEADING_BELOW = 20
+
+
+def leading(rendered: list[Rendered]) -> tuple[list[Rendered], list[Rendered]]:
+    """`rendered` split into (the leading sections, the others), each in order."""
+    first = [section for section in rendered if section.order < LEADING_BELOW]
+    return first, [section for section in rendered if section.order >= LEADING_BELOW]
 
 
 _registry: dict[str, list[Section]] = defaultdict(list)
@@ -60,5 +73,7 @@ def render_context(page: str, request, **page_data) -> list[Rendered]:
     for section in _registry[page]:
         context = section.context(request, **page_data)
         if context is not None:
-            rendered.append(Rendered(template=section.template, context=context))
+            rendered.append(
+                Rendered(template=section.template, context=context, order=section.order)
+            )
     return rendered
