@@ -52,8 +52,8 @@ $(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
 RUN_MAIL    := var/mail
 RUN_LOG     := var/reminders.log
 run: export SITE_URL = http://127.0.0.1:$(PORT)
-run: export EMAIL_BACKEND = django.core.mail.backends.filebased.EmailBackend
-run: export EMAIL_FILE_PATH = $(CURDIR)/$(RUN_MAIL)
+run: export EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
+run: export EMAIL_FILE_PATH ?= $(CURDIR)/$(RUN_MAIL)
 run: $(STAMP_RUN)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -64,7 +64,7 @@ run: $(STAMP_RUN)
 	@echo "  manager / demo12345    rep1 / demo12345    rep2 / demo12345"
 	@echo "Open http://127.0.0.1:$(PORT)/"
 	@echo
-	@$(PY) manage.py run_reminders --every 60 >>$(RUN_LOG) 2>&1 & reminders=$$!; \
+	@PYTHONUNBUFFERED=1 $(PY) manage.py run_reminders --every 60 >>$(RUN_LOG) 2>&1 & reminders=$$!; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT) & server=$$!; \
 	stop() { trap - EXIT INT TERM; kill $$server $$reminders 2>/dev/null; wait; }; \
 	trap 'stop; exit 0' INT TERM; trap stop EXIT; \

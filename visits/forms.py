@@ -11,7 +11,7 @@ from accounts.picker import AccountPickerField, UsersPickerField, keeping
 from accounts.selectors import accounts_visible_to, users_pickable_by
 
 from .models import DevelopmentRecord, FollowUpMethod, Visit, VisitMethod, VisitStatus
-from .services import REVIEW_COMMENT_MAX
+from .services import REVIEW_COMMENT_MAX, normalized_comment
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 DATE_FORMAT = "%Y-%m-%d"
@@ -237,11 +237,19 @@ class DevelopmentRecordForm(VersionedForm):
             yield title, [self[name] for name in names if name in self.fields]
 
 
+class CommentField(forms.CharField):
+    """Text whose line breaks count as one character each, as kept (a browser sends
+    CR LF, two, where its `maxlength` counted one)."""
+
+    def to_python(self, value):
+        return normalized_comment(super().to_python(value))
+
+
 class RecordReviewForm(forms.Form):
     """The manager's review of a development record: their comment to the rep (optional),
     kept on the record and in its history."""
 
-    comment = forms.CharField(
+    comment = CommentField(
         label=_("Your comment to the rep"),
         required=False,
         max_length=REVIEW_COMMENT_MAX,

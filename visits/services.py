@@ -280,6 +280,12 @@ def development_record_save(
 REVIEW_COMMENT_MAX = 2000
 
 
+def normalized_comment(text: str | None) -> str:
+    """A comment as kept: line breaks as one character (a browser sends two), no
+    surrounding spaces."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 @transaction.atomic
 def development_record_review(
     *,
@@ -287,22 +293,33 @@ def development_record_review(
     by: User,
     comment: str = "",
     today: datetime.date | None = None,
+    expected_version: int | None = None,
 ) -> DevelopmentRecord:
     """Mark `record` reviewed by `by` (the manager of the preparing rep's team), with
-    their `comment` to the rep (optional). A reviewed record is locked for good."""
+    their `comment` to the rep (optional). A reviewed record is locked for good. With
+    `expected_version`, a record changed since (read under a row lock) is refused."""
     if not can_review(by, record):
         raise ApplicationError(
             _("Only the manager of %(rep)s's sales team can review this record.")
             % {"rep": record.prepared_by},
             code="permission_denied",
         )
+    stored = DevelopmentRecord.objects.select_for_update().filter(pk=record.pk).first()
+    if stored is None:
+        raise ApplicationError(_("This record is in the recycle bin."), code="not_found")
+    if expected_version is not None and stored.version != expected_version:
+        raise VersionConflict(
+            _("This record was changed by someone else since you opened it."),
+            current_version=stored.version,
+        )
+    given, record = record, stored
     if record.reviewed_on is not None:
         raise ApplicationError(_("This record was already reviewed."), code="protected")
-    comment = (comment or "").strip()
+    comment = normalized_comment(comment)
     if len(comment) > REVIEW_COMMENT_MAX:
         raise ValidationError(
             {
-                "review_comment": _("Keep the comment to %(max)d characters; it has %(n)d.")
+                "comment": _("Keep the comment to %(max)d characters; it has %(n)d.")
                 % {"max": REVIEW_COMMENT_MAX, "n": len(comment)}
             }
         )
@@ -310,6 +327,8 @@ def development_record_review(
     record.reviewed_on = today or timezone.localdate()
     record.review_comment = comment
     record.save(update_fields=["reviewed_by", "reviewed_on", "review_comment"])
+    for name in ("reviewed_by", "reviewed_on", "review_comment", "version", "updated_at"):
+        setattr(given, name, getattr(record, name))  # the caller's copy is reviewed too
     return record
 
 

@@ -504,15 +504,24 @@ def record_edit_view(request, pk):
 def record_review_view(request, pk):
     record = _visible_record(request, pk)
     form = RecordReviewForm(request.POST, auto_id="review-%s")
-    if not form.is_valid():  # the page again, the comment as typed and what is wrong
+    may_review = services.can_review(request.user, record) and record.reviewed_on is None
+    if may_review and not form.is_valid():
+        # The page again, the comment as typed and what is wrong with it.
         return _record_detail(request, record, review_form=form, status=400)
     try:
         services.development_record_review(
-            record=record, by=request.user, comment=form.cleaned_data["comment"]
+            record=record,
+            by=request.user,
+            comment=form.cleaned_data.get("comment", "") if may_review else "",
         )
-    except ApplicationError as exc:
+    except ApplicationError as exc:  # not theirs to review, or reviewed already
         messages.error(request, exc.message)
         return redirect(record)
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+        return _record_detail(request, record, review_form=form, status=400)
     messages.success(request, _("Record marked as reviewed."))
     return redirect(_safe_next(request, record.get_absolute_url()))
 

@@ -22,6 +22,7 @@ not computed by the selectors under test.
 import datetime
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
@@ -862,3 +863,89 @@ def test_the_admin_is_for_staff_only(world, clients):
         if response.status_code not in expected:
             problems.append(f"{route.name} {path} as admin: {response.status_code}")
     assert not problems, "\n".join(problems)
+
+
+# --- every page in Chinese (issue 15) ---------------------------------------------------
+
+
+class _PageText(HTMLParser):
+    """The text a person reads on a page: its text nodes and the attributes read out or
+    shown (placeholder, title, aria-label, alt, a button's value), without scripts and
+    styles."""
+
+    SHOWN = ("placeholder", "title", "aria-label", "alt")
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "template"):
+            self._skip += 1
+        attrs = dict(attrs)
+        for name in self.SHOWN:
+            if attrs.get(name):
+                self.texts.append(attrs[name])
+        if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
+            self.texts.append(attrs["value"])
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "template") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.texts.append(data)
+
+
+CJK = "\u4e00-\u9fff"
+# ASCII punctuation beside a Chinese character: Chinese text takes the full-width forms
+# (：，；（）。？！). Not "." between digits or in a file name, nor a "(" opening a
+# number's unit in a mixed phrase such as "Excel (.xlsx)".
+ASCII_BESIDE_CHINESE = re.compile(rf"[{CJK}]\s?[:;,?!()]|[(]\s?[{CJK}]|[{CJK}][.](?=\s|$)")
+
+
+def english_catalogue() -> set[str]:
+    """The catalogue's English strings that a Chinese page must never show as they are
+    (whole texts of two words or more; names such as "Excel" are the same in both)."""
+    import polib
+
+    from keyaccounts.tests.test_translations import PO
+
+    strings = set()
+    for entry in polib.pofile(str(PO)):
+        for msgid, msgstr in [(entry.msgid, entry.msgstr), (entry.msgid_plural, None)]:
+            if not msgid or "%" in msgid or "{" in msgid or "<" in msgid:
+                continue
+            text = " ".join(msgid.split())
+            if len(re.findall(r"[A-Za-z]{2,}", text)) >= 2 and text != (msgstr or "").strip():
+                strings.add(text)
+    return strings
+
+
+def test_every_page_in_chinese_is_translated_and_punctuated_the_chinese_way(world, clients):
+    catalogue = english_catalogue()
+    problems = []
+    for route, kind in routes_to_walk():
+        if kind.kind not in ("page", "object") or kind.api or kind.post_only or is_admin(route):
+            continue
+        path = fill(route.pattern, kwargs_of(world, kind, "east"))
+        for persona in ("rep", "manager"):
+            response = getattr(clients, persona).get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
+            if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+                continue
+            parser = _PageText()
+            parser.feed(response.content.decode())
+            for text in parser.texts:
+                whole = " ".join(text.split())
+                if whole in catalogue:
+                    problems.append(f"{route.name} as {persona}: English {whole!r}")
+                for found in ASCII_BESIDE_CHINESE.finditer(whole):
+                    start = max(found.start() - 12, 0)
+                    problems.append(
+                        f"{route.name} as {persona}: ASCII punctuation in "
+                        f"{whole[start : found.end() + 12]!r}"
+                    )
+    problems = sorted(set(problems))
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)

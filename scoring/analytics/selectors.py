@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import (
     Avg,
@@ -204,6 +205,20 @@ def deals_entering(user, scope: Scope, stage: Stage) -> QuerySet[Opportunity]:
     return narrowed(opportunities_visible_to(user), scope).filter(pk__in=entered)
 
 
+def _read_around(rows: QuerySet, sql: str, *params) -> list[tuple]:
+    """The rows of `sql`, a statement around the query of `rows` (`{inner}` in it, its
+    parameters first, then `params`): the window functions' results are read by a
+    statement of their own, which the ORM cannot write. Nothing when `rows` can match
+    nothing (Django then writes no query at all)."""
+    try:
+        inner, inner_params = rows.query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql.format(inner=inner), [*inner_params, *params])
+        return cursor.fetchall()
+
+
 def stage_funnel(user, scope: Scope, stages: list[Stage]) -> list[dict]:
     """For each open stage in order: the deals that entered it in the period (a stage
     change into it, creation included), how many of them later moved on (to a later
@@ -217,6 +232,8 @@ def stage_funnel(user, scope: Scope, stages: list[Stage]) -> list[dict]:
     every stage). Entries are the rows in the period into an open stage; the later
     changes count whenever they happened."""
     open_stages = [stage for stage in stages if not stage.is_closed]
+    if not open_stages:
+        return []
     deals = narrowed(opportunities_visible_to(user), scope).filter(
         pk__in=_changes_into(open_stages, scope).values("opportunity")
     )
@@ -247,22 +264,19 @@ def stage_funnel(user, scope: Scope, stages: list[Stage]) -> list[dict]:
         )
         .values("opportunity_id", "to_stage_id", "entry", "stage_order", "reach", "stay")
     )
-    inner, params = walked.query.sql_with_params()
     # Per stage and deal first (a deal may enter a stage twice), then per stage.
-    sql = (
-        "SELECT d.to_stage_id, COUNT(*), SUM(d.moved), SUM(d.stay), SUM(d.stays) FROM ("
-        " SELECT w.to_stage_id, w.opportunity_id,"
-        " MAX(CASE WHEN w.reach > w.stage_order THEN 1 ELSE 0 END) AS moved,"
-        " SUM(w.stay) AS stay, COUNT(w.stay) AS stays"
-        f" FROM ({inner}) w WHERE w.entry = 1 GROUP BY w.to_stage_id, w.opportunity_id"
-        ") d GROUP BY d.to_stage_id"
-    )
-    with connections[walked.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = {
-            stage: (int(entered), int(moved), total, int(n))
-            for stage, entered, moved, total, n in cursor
-        }
+    rows = {
+        stage: (int(entered), int(moved), total, int(n))
+        for stage, entered, moved, total, n in _read_around(
+            walked,
+            "SELECT d.to_stage_id, COUNT(*), SUM(d.moved), SUM(d.stay), SUM(d.stays) FROM ("
+            " SELECT w.to_stage_id, w.opportunity_id,"
+            " MAX(CASE WHEN w.reach > w.stage_order THEN 1 ELSE 0 END) AS moved,"
+            " SUM(w.stay) AS stay, COUNT(w.stay) AS stays"
+            " FROM ({inner}) w WHERE w.entry = 1 GROUP BY w.to_stage_id, w.opportunity_id"
+            ") d GROUP BY d.to_stage_id",
+        )
+    }
     funnel = []
     for stage in open_stages:
         entered, moved, total, n = rows.get(stage.pk, (0, 0, None, 0))
@@ -343,7 +357,7 @@ def forecast_accuracy(user, scope: Scope, today: datetime.date) -> list[dict]:
     """For each month of the period that has begun: the weighted forecast as it stood at
     its start (amount in CNY × probability of the deals then open and expected to close
     in it), what was won in it (deals closed as won in that month, in CNY), and their
-    ratio. One query a month (the forecast as it stood), one for what was won."""
+    ratio. One query for the forecasts (`_forecasts_at_starts`), one for what was won."""
     starts = month_starts(scope, today)
     if not starts:
         return []
@@ -399,23 +413,27 @@ def _forecasts_at_starts(user, scope: Scope, starts: list[datetime.date]) -> dic
             month=TruncMonth("expected_close_date"),
             since=TruncDate("history_date"),
             until=TruncDate(Window(Lead("history_date"), **later)),
-            weighted=ExpressionWrapper(
-                amount_in_cny() * F("probability") / 100, output_field=MONEY
+            weighted_percent=ExpressionWrapper(
+                amount_in_cny() * F("probability"), output_field=MONEY
             ),
         )
-        .values("counts", "month", "since", "until", "weighted")
+        .values("counts", "month", "since", "until", "weighted_percent")
     )
-    inner, params = walked.query.sql_with_params()
     # In force as the month began: from a day before it, until a day in it or after it.
-    sql = (
-        "SELECT w.month, SUM(w.weighted), COUNT(*)"
-        f" FROM ({inner}) w WHERE w.counts = 1 AND w.month >= %s AND w.month <= %s"
+    found = _read_around(
+        walked,
+        "SELECT w.month, SUM(w.weighted_percent), COUNT(*)"
+        " FROM ({inner}) w WHERE w.counts = 1 AND w.month >= %s AND w.month <= %s"
         " AND w.since < w.month AND (w.until IS NULL OR w.until >= w.month)"
-        " GROUP BY w.month"
+        " GROUP BY w.month",
+        starts[0],
+        starts[-1],
     )
-    with connections[walked.db].cursor() as cursor:
-        cursor.execute(sql, [*params, starts[0], starts[-1]])
-        return {
-            datetime.date.fromisoformat(str(month)[:10]): (_money(total), int(n))
-            for month, total, n in cursor
-        }
+    # Divided by 100 here, not in SQL: SQLite divides whole amounts as integers.
+    return {
+        datetime.date.fromisoformat(str(month)[:10]): (
+            (_money(total) / 100).quantize(Decimal("0.01")),
+            int(n),
+        )
+        for month, total, n in found
+    }

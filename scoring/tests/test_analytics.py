@@ -25,6 +25,11 @@ pytestmark = pytest.mark.django_db
 URL = reverse("scoring:analytics")
 
 
+# Times of day at a local day's edges (and its middle): a date taken in UTC instead of the
+# local time zone puts 00:30 on the day before.
+EDGES = [datetime.time(0, 30), datetime.time(9), datetime.time(23, 30)]
+
+
 def days_ago(n: int) -> datetime.date:
     return timezone.localdate() - datetime.timedelta(days=n)
 
@@ -161,21 +166,25 @@ def test_the_funnel_equals_a_walk_of_random_stage_histories(personas, login):
     stages = default_stages()
     ordered = sorted(stages.values(), key=lambda stage: stage.order)
     account = AccountFactory(owner=personas.alice)
-    now = timezone.now()
     for n in range(25):
         deal = OpportunityFactory(account=account, name=f"Deal {n}")
         StageChange.objects.filter(opportunity=deal).delete()
-        ago = rng.randint(380, 420)
+        ago = rng.randint(360, 370)  # about the period's first day
+        at = None
         previous = None
         for _ in range(rng.randint(1, 6)):
             stage = rng.choice(ordered)
             ago -= rng.choice([0, 0, 3, 40, 90])  # 0: the same instant as the last change
+            if ago:
+                at = timezone.make_aware(
+                    datetime.datetime.combine(
+                        timezone.localdate() - datetime.timedelta(days=ago), rng.choice(EDGES)
+                    )
+                )
             change = StageChange.objects.create(
                 opportunity=deal, from_stage=previous, to_stage=stage
             )
-            StageChange.objects.filter(pk=change.pk).update(
-                changed_at=now - datetime.timedelta(days=ago)
-            )
+            StageChange.objects.filter(pk=change.pk).update(changed_at=at)
             previous = stage
     funnel = login(personas.alice).get(URL).context["funnel"]
 
@@ -344,16 +353,16 @@ def test_the_forecast_equals_the_versions_in_force_as_each_month_began(personas,
             change = rng.choice(["close", "amount", "stage", "delete"])
             if change == "close":
                 deal.expected_close_date = some_day()
-            elif change == "amount":
-                deal.amount, deal.probability = rng.randint(1, 90) * 10_000, rng.choice([20, 70])
+            elif change == "amount":  # odd amounts: 12,345 × 33 % is not a whole number
+                deal.amount, deal.probability = rng.randint(1, 9_000) * 137, rng.choice([33, 70])
             elif change == "stage":
                 deal.stage = rng.choice([*open_stages, stages["won"]])
                 deal.closed_on = today if deal.stage.is_won else None
             else:
                 deal.deleted_at = timezone.now()
             deal.save()
-        when = sorted(
-            timezone.make_aware(datetime.datetime.combine(some_day(), datetime.time(9)))
+        when = sorted(  # the day's edges in local time: 00:30 is still the day before in UTC
+            timezone.make_aware(datetime.datetime.combine(some_day(), rng.choice(EDGES)))
             for _ in range(deal.history.count())
         )
         versions = deal.history.order_by("history_id")
@@ -407,3 +416,11 @@ def test_days_at_the_calendars_ends_are_explained_not_a_500(personas, login, par
             reverse("scoring:analytics_deals"), {"forecast_month": month}
         )
         assert deals.status_code == 200
+
+
+def test_a_funnel_without_open_stages_is_empty_not_an_error(personas):
+    from scoring.analytics import selectors
+
+    closed = [stage for stage in default_stages().values() if stage.is_closed]
+    scope = selectors.Scope(start=days_ago(365), end=timezone.localdate())
+    assert selectors.stage_funnel(personas.alice, scope, closed) == []

@@ -121,10 +121,13 @@ class DevelopmentRecordViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.Model
         return idempotent(request, lambda: self._review(request, record))
 
     def _review(self, request, record) -> Response:
+        expected_version = check_if_match(request, record)  # before the body, as every write
         body = DevelopmentRecordReviewSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        check_if_match(request, record)
         record = development_record_review(
-            record=record, by=request.user, comment=body.validated_data.get("comment", "")
+            record=record,
+            by=request.user,
+            comment=body.validated_data.get("comment", ""),
+            expected_version=expected_version,
         )
         return self._with_etag(Response(self.get_serializer(record).data))

@@ -320,7 +320,7 @@ def test_a_review_comment_too_long_is_refused_by_its_field(personas, api):
         url(record, "review"), {"comment": "x" * 2001}, format="json"
     )
     assert response.status_code == 400
-    assert "comment" in str(response.json())
+    assert list(response.json()["errors"]) == ["comment"]
     record.refresh_from_db()
     assert (record.reviewed_on, record.version) == (None, 1)
 
