@@ -153,6 +153,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "keyaccounts.context_processors.header",
             ],
+            # {% colon %}, {% lparen %} … in the page's language, in every template.
+            "builtins": ["keyaccounts.templatetags.typography"],
         },
     },
 ]

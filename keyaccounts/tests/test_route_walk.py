@@ -924,8 +924,16 @@ def english_catalogue() -> set[str]:
     return strings
 
 
+# The world's own data that happens to equal a catalogue string (a team's region, a
+# deal's risk as typed): shown as written, in any language.
+WORLD_DATA = {"East China", "Over its credit limit"}
+
+
 def test_every_page_in_chinese_is_translated_and_punctuated_the_chinese_way(world, clients):
-    catalogue = english_catalogue()
+    """Every page a rep and a manager open, in zh-hans: no text of the page is an English
+    string of the catalogue (it would have been translated), and no ASCII punctuation
+    stands beside a Chinese character (issue 15)."""
+    catalogue = english_catalogue() - WORLD_DATA
     problems = []
     for route, kind in routes_to_walk():
         if kind.kind not in ("page", "object") or kind.api or kind.post_only or is_admin(route):
