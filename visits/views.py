@@ -40,6 +40,9 @@ PAGE_SIZE = 25
 # My week shows this many of each follow-up group and of the lapsed accounts; the rest
 # are a link away (a list that pages), so the page stays the same size for years.
 SHOWN = 20
+# Overdue follow-ups shown on my week before "see them all": few, so that what is due this
+# week (a follow-up just created among it) stays within a phone's second screen.
+OVERDUE_SHOWN = 5
 COMPLIANCE_DAYS = 90
 WEEK_AHEAD_DAYS = 7
 # Planned visits this far back whose outcome was never recorded still show on "my week".
@@ -105,6 +108,8 @@ def my_week_view(request):
     follow_ups = {"overdue": [], "soon": [], "week": []}
     for visit in selectors.first_due_follow_ups(user=user, today=today, per_group=SHOWN):
         follow_ups[visit.due_group].append(visit)
+    follow_ups["overdue"] = follow_ups["overdue"][:OVERDUE_SHOWN]
+    start_tomorrow = _start_of_day(tomorrow)
     lapsed_rows = selectors.accounts_with_lapsed_contact(user=user, now=now)
     lapsed = list(lapsed_rows[: SHOWN + 1])
     lapsed_count = lapsed_rows.count() if len(lapsed) > SHOWN else len(lapsed)
@@ -116,6 +121,9 @@ def my_week_view(request):
             "tomorrow": tomorrow,
             "unrecorded": [v for v in planned if v.planned_at < start_today],
             "planned": [v for v in planned if v.planned_at >= start_today],
+            # Today first (what is due now), then the rest of the week.
+            "planned_today": [v for v in planned if start_today <= v.planned_at < start_tomorrow],
+            "planned_later": [v for v in planned if v.planned_at >= start_tomorrow],
             "follow_ups": follow_ups,
             # Each group counted up to the limit: a count above it reads "1000+".
             "follow_up_counts": follow_up_counts,

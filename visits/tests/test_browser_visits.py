@@ -57,3 +57,48 @@ def test_a_visit_dated_in_the_future_is_refused_and_the_notes_are_kept(page, per
         page.get_by_text("A recorded visit cannot be in the future.", exact=False)
     ).to_be_visible()
     expect(page.get_by_label("Main talking points")).to_have_value("Long notes typed on the road")
+
+
+def test_a_rep_on_a_phone_in_chinese_logs_a_visit_in_two_page_loads_and_sees_its_follow_up(
+    page, personas
+):
+    """Issue 15: at 375 px in zh-hans, "log a visit" from my week — two characters typed,
+    the account picked, the visit saved — takes two page loads, and the follow-up it
+    creates is on my week within one screen's scroll, with fifteen overdue before it."""
+    from django.utils import timezone
+
+    from accounts.tests.factories import AccountFactory
+    from visits.tests.factories import VisitFactory
+
+    account = AccountFactory(owner=personas.alice, name="华盛智能科技有限公司")
+    ContactFactory(account=account, name="王芳", title="总经理", buying_role="decider")
+    today = timezone.localdate()
+    for days in range(20, 35):  # fifteen overdue follow-ups elsewhere
+        VisitFactory(
+            account=personas.account,
+            owner=personas.alice,
+            follow_up_due=today - timezone.timedelta(days=days),
+        )
+    page.set_viewport_size({"width": 375, "height": 740})
+    browser_log_in(page, "alice")
+    page.get_by_role("combobox", name="Language").select_option("zh-hans")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的一周")
+
+    loads = []
+    page.on("load", lambda loaded: loads.append(loaded.url))
+    box = page.get_by_label("选择要记录拜访的客户")
+    box.fill("华盛")  # two characters; the only account whose name holds them
+    page.get_by_role("button", name="记录拜访", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("记录拜访")
+    page.get_by_label(re.compile("王芳")).check()
+    page.get_by_label("主要谈话内容").fill("试点预算")
+    page.get_by_role("button", name="保存拜访记录").click()
+    expect(page.get_by_text(re.compile("拜访已记录"))).to_be_visible()
+    assert len(loads) == 2, loads
+
+    page.get_by_role("link", name="我的一周", exact=True).click()
+    item = page.locator('#follow-ups [data-group="week"] .followup', has_text="华盛智能")
+    expect(item).to_have_count(1)
+    top = item.bounding_box()["y"]
+    assert top + item.bounding_box()["height"] <= 2 * 740, f"the follow-up is {top} px down"

@@ -352,7 +352,7 @@ def test_a_visit_recorded_just_now_shows_its_follow_up_without_expanding_anythin
     assert "<details" not in section
 
 
-def test_my_week_lists_the_first_twenty_of_a_group_and_links_to_all_of_them(personas, login):
+def test_my_week_lists_the_first_overdue_and_links_to_all_of_them(personas, login):
     today = timezone.localdate()
     overdue = [
         VisitFactory(account=personas.account, follow_up_due=today - days(40 - i))
@@ -364,13 +364,14 @@ def test_my_week_lists_the_first_twenty_of_a_group_and_links_to_all_of_them(pers
     client = login(personas.alice)
 
     response = client.get(URL)
-    assert response.context["follow_ups"]["overdue"] == overdue[:20]
+    # Five on the page (what is due this week stays near the top), the rest a link away.
+    assert response.context["follow_ups"]["overdue"] == overdue[:5]
     assert response.context["follow_up_counts"]["overdue"] == 35
     html = response.content.decode()
     more = html.split('data-more="overdue"')[1].split("</p>")[0]
     assert f'href="{reverse("visits:follow_ups")}?due=overdue"' in more
-    assert "20 of 35 shown: see them all" in more
-    assert f'data-visit="{overdue[20].pk}"' not in html
+    assert "5 of 35 shown: see them all" in more
+    assert f'data-visit="{overdue[5].pk}"' not in html
 
     # The links lead to every one of them, a page at a time, each once and in order.
     listed = rows_of(pages(client, reverse("visits:follow_ups"), {"due": "overdue"}))
@@ -482,3 +483,34 @@ def test_my_week_lists_the_first_twenty_lapsed_accounts_and_links_to_all(persona
     # The account list with the owner picked and the same rule lists all 26.
     listed = rows_of(pages(client, link.replace("&amp;", "&")))
     assert sorted(account.name for account in listed) == [f"Stale {i:02}" for i in range(26)]
+
+
+def test_my_week_opens_with_today_then_overdue_then_the_rest_of_the_week(personas, login):
+    today = timezone.localdate()
+    now = timezone.now()
+    account = personas.account
+    later_today = PlannedVisitFactory(
+        account=account, planned_at=max(now, at_noon(today)) + datetime.timedelta(minutes=1)
+    )
+    if timezone.localdate(later_today.planned_at) != today:  # run just before midnight
+        later_today.planned_at = now
+        later_today.save()
+    in_three_days = PlannedVisitFactory(account=account, planned_at=at_noon(today + days(3)))
+    due_tomorrow = VisitFactory(account=account, follow_up_due=today + days(1))
+    overdue = [VisitFactory(account=account, follow_up_due=today - days(30 - i)) for i in range(9)]
+    just_logged = VisitFactory(account=account, occurred_at=now)  # its follow-up: in 7 days
+    assert just_logged.follow_up_due == today + days(7)
+
+    html = login(personas.alice).get(URL).content.decode()
+    position = {
+        "today's visit": html.index(f'href="{later_today.get_absolute_url()}?'),
+        "due tomorrow": html.index(f'data-visit="{due_tomorrow.pk}"'),
+        "first overdue": html.index(f'data-visit="{overdue[0].pk}"'),
+        "just logged": html.index(f'data-visit="{just_logged.pk}"'),
+        "in three days": html.index(f'href="{in_three_days.get_absolute_url()}?'),
+    }
+    assert list(position) == sorted(position, key=position.get)
+    today_card = html.split('id="today"')[1].split("</section>")[0]
+    assert f'href="{later_today.get_absolute_url()}?' in today_card
+    assert f'data-visit="{due_tomorrow.pk}"' in today_card
+    assert f'data-visit="{overdue[5].pk}"' not in html  # five overdue, the rest a link away
