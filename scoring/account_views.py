@@ -91,7 +91,7 @@ def _rating_guidance() -> dict[str, str]:
     factors = Factor.objects.filter(model=services.active_model(), source__in=RATINGS)
     guidance = {}
     for factor in factors.order_by("order", "pk"):
-        guidance.setdefault(factor.source, factor.guidance)
+        guidance.setdefault(factor.source, factor.shown_guidance)
     return guidance
 
 

@@ -10,8 +10,11 @@ weight reads as its share of the score. Managers change all of this in the brows
 Used by the data migration that installs version 1 and by tests after a flush.
 """
 
+from django.utils.translation import gettext_noop
+
 # One factor per entry.
 # key, English, Chinese, source, weight, points when unknown, [(from value, points)], guidance
+# (its Chinese: GUIDANCE_ZH)
 # fmt: off
 FACTORS = [
     ("size_budget", "Customer size and budget", "客户规模与预算", "annual_budget", 15, 0,
@@ -49,6 +52,19 @@ FACTORS = [
 ]
 # fmt: on
 
+# Each factor's guidance in Chinese, for Chinese pages.
+GUIDANCE_ZH = {
+    "size_budget": "我方品类的年度预算，单位：万元。",
+    "funding_credit": "信用评级：AAA 为 7，AA 为 6，A 为 5，BBB 为 4，BB 为 3，B 为 2，CCC 及以下为 1；未评级得 30 分。",
+    "relationship": "1：尚无关系。2：认识使用者。3：评估者和使用者了解并信任我们。4：内部有内线，并与决策者保持定期联系。5：长期合作伙伴，决策者首先找我们。",
+    "need_fit": "1：需求模糊或不在我方能力范围内。2：能满足部分需求。3：能满足需求，差距可用变通办法弥补。4：能很好地满足需求。5：我方方案就是其需求的标杆。",
+    "competitive_position": "在品牌、产品、服务和关系上与在场竞争对手的差距。1：远远落后。2：落后。3：持平。4：领先。5：没有像样的竞争对手。",
+    "win_probability": "客户进行中商机的最高赢单概率。",
+    "order_value": "客户进行中商机的金额合计，单位：元。",
+    "time_to_close": "距最近一个进行中商机预计成交日期的天数；日期已过得 70 分。",
+    "growth_potential": "低为 1，中为 2，高为 3。",
+}
+
 # The grade grid: (time to close, strength of the score) -> grade.
 # A = strong and closing soon; B = strong but later, or fair and soon; C = fair and
 # later; D = weak, or no open deal to close (not yet qualified).
@@ -63,6 +79,10 @@ GRID = {
     ("none", "fair"): "D",
     ("none", "weak"): "D",
 }
+
+# The note of the table the product installs: the product's own words, translated when
+# shown (ScoringModel.shown_note).
+DEFAULT_NOTE = gettext_noop("Default table from the seeds")
 
 STRONG_MIN = 70
 FAIR_MIN = 40
@@ -81,10 +101,11 @@ def ensure_default_model(apps=None, schema_editor=None):
     GridCell = apps.get_model("scoring", "GridCell")
     if ScoringModel.objects.exists():
         return ScoringModel.objects.filter(is_active=True).first()
+    has_guidance_zh = any(field.name == "guidance_zh" for field in Factor._meta.get_fields())
     model = ScoringModel.objects.create(
         version=1,
         is_active=True,
-        note="Default table from the seeds",
+        note=DEFAULT_NOTE,
         strong_min=STRONG_MIN,
         fair_min=FAIR_MIN,
         soon_days=SOON_DAYS,
@@ -102,6 +123,8 @@ def ensure_default_model(apps=None, schema_editor=None):
             missing_points=missing,
             guidance=guidance,
             order=order,
+            # The field came later (migration 00xx): an older state of the table has none.
+            **({"guidance_zh": GUIDANCE_ZH.get(key, "")} if has_guidance_zh else {}),
         )
         Band.objects.bulk_create(
             Band(factor=factor, min_value=low, points=points) for low, points in bands

@@ -14,10 +14,11 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
+from scoring.defaults import DEFAULT_NOTE
 
 
 def bilingual(english: str, chinese: str) -> str:
@@ -118,6 +119,12 @@ class ScoringModel(models.Model):
     def __str__(self):
         return _("Risk-evaluation table v%(version)s") % {"version": self.version}
 
+    @property
+    def shown_note(self) -> str:
+        """What changed, as written; the first version's note (the product's own) in
+        the page's language."""
+        return gettext(self.note) if self.note == DEFAULT_NOTE else self.note
+
 
 class Factor(models.Model):
     model = models.ForeignKey(
@@ -139,6 +146,11 @@ class Factor(models.Model):
         blank=True,
         help_text=_("How to judge it: for a rating, what each of 1 to 5 means."),
     )
+    guidance_zh = models.TextField(
+        _("Chinese guidance"),
+        blank=True,
+        help_text=_("The same in Chinese, shown on Chinese pages (empty: the guidance above)."),
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
@@ -151,6 +163,11 @@ class Factor(models.Model):
 
     def __str__(self):
         return bilingual(self.label, self.label_zh)
+
+    @property
+    def shown_guidance(self) -> str:
+        """The guidance in the page's language (the English when there is no Chinese)."""
+        return bilingual(self.guidance, self.guidance_zh)
 
 
 class Band(models.Model):

@@ -319,7 +319,7 @@ def scoring_model_new_version(
     `base_version` is the version the editor started from: if another manager saved a
     version since, nothing is saved and VersionConflict says so (no silent overwrite).
     `factors`: dicts of key, label, label_zh, source, weight, missing_points, guidance,
-    bands [(min_value, points)]; `grid`: {(closing, strength): grade}.
+    guidance_zh, bands [(min_value, points)]; `grid`: {(closing, strength): grade}.
     """
     if fair_min > strong_min:
         raise ApplicationError(_("“Fair from” must not be above “strong from”."))
@@ -359,6 +359,7 @@ def scoring_model_new_version(
                 weight=spec["weight"],
                 missing_points=spec.get("missing_points", 0),
                 guidance=spec.get("guidance", ""),
+                guidance_zh=spec.get("guidance_zh", ""),
                 order=order,
             )
             Band.objects.bulk_create(
@@ -386,6 +387,7 @@ def factors_of(model: ScoringModel) -> list[dict]:
             "weight": factor.weight,
             "missing_points": factor.missing_points,
             "guidance": factor.guidance,
+            "guidance_zh": factor.guidance_zh,
             "bands": [(band.min_value, band.points) for band in factor.bands.all()],
         }
         for factor in model.factors.prefetch_related("bands").order_by("order", "pk")

@@ -238,6 +238,12 @@ class FactorForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    guidance_zh = forms.CharField(
+        label=_("Chinese guidance"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown on Chinese pages; empty: the guidance above."),
+    )
     bands = forms.CharField(
         label=_("Bands"),
         widget=forms.Textarea(attrs={"rows": 5, "class": "bands", "spellcheck": "false"}),
@@ -300,6 +306,7 @@ class BaseFactorFormSet(forms.BaseFormSet):
                     "weight": data["weight"],
                     "missing_points": data["missing_points"],
                     "guidance": data["guidance"].strip(),
+                    "guidance_zh": data["guidance_zh"].strip(),
                     "bands": data["bands"],
                 }
             )

@@ -249,6 +249,44 @@ def test_the_assessment_form_explains_each_rating_from_the_active_table(personas
     assert "our solution is the reference" not in page  # version 1's need-fit guidance
 
 
+def test_the_guidance_is_in_the_pages_language_and_a_new_version_keeps_both(personas, login):
+    page = (
+        login(personas.alice)
+        .get(assessment(personas.account), HTTP_ACCEPT_LANGUAGE="zh-hans")
+        .content.decode()
+    )
+    assert "1：尚无关系。" in page and "1: no relationship yet." not in page
+    assert (
+        "1: no relationship yet."
+        in login(personas.alice)
+        .get(assessment(personas.account), HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+
+    model = active_model()
+    factors = factors_of(model)
+    for factor in factors:
+        if factor["source"] == "need_fit":
+            factor["guidance_zh"] = ""  # no Chinese: the English shows on Chinese pages
+    scoring_model_new_version(
+        by=personas.manager,
+        base_version=model.version,
+        note="Need fit in English only",
+        strong_min=model.strong_min,
+        fair_min=model.fair_min,
+        soon_days=model.soon_days,
+        factors=factors,
+        grid=grid_of(model),
+    )
+    page = (
+        login(personas.alice)
+        .get(assessment(personas.account), HTTP_ACCEPT_LANGUAGE="zh-hans")
+        .content.decode()
+    )
+    assert "1：尚无关系。" in page  # kept by the new version
+    assert "our solution is the reference" in page
+
+
 def test_a_rating_the_active_table_does_not_read_says_so(personas, login):
     model = active_model()
     factors = [f for f in factors_of(model) if f["source"] != "competitive_position"]
