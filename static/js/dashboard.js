@@ -34,9 +34,22 @@
     });
   }
 
-  // Axis ticks stay short on a phone: ¥1.2M, ¥350k.
+  // A Chinese page counts in 万 and 亿 (¥128万, ¥1.2亿), and takes the full-width colon.
+  var CHINESE = (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0;
+  var COLON = CHINESE ? "：" : ": ";
+
+  function trimmed(number, digits) {
+    return number.toFixed(digits).replace(/\.0+$/, "");
+  }
+
+  // Axis ticks stay short on a phone: ¥1.2M, ¥350k; in Chinese ¥1.2亿, ¥350万.
   function shortMoney(value) {
     var abs = Math.abs(value);
+    if (CHINESE) {
+      if (abs >= 1e8) return "¥" + trimmed(value / 1e8, 1) + "亿";
+      if (abs >= 1e4) return "¥" + trimmed(value / 1e4, abs >= 1e6 ? 0 : 1) + "万";
+      return "¥" + value;
+    }
     if (abs >= 1e9) return "¥" + (value / 1e9).toFixed(1).replace(/\.0$/, "") + "B";
     if (abs >= 1e6) return "¥" + (value / 1e6).toFixed(1).replace(/\.0$/, "") + "M";
     if (abs >= 1e3) return "¥" + (value / 1e3).toFixed(0) + "k";
@@ -87,7 +100,7 @@
           tooltip: {
             callbacks: {
               label: function (item) {
-                return item.dataset.label + ": " + format(item.raw);
+                return item.dataset.label + COLON + format(item.raw);
               },
             },
           },
