@@ -29,7 +29,10 @@ def semicolon() -> str:
 
 
 @register.simple_tag
-def lparen() -> str:
+def lparen(spacing: str = "") -> str:
+    """ " (" after a word; `{% lparen "tight" %}` where a space is there already: "("."""
+    if spacing == "tight":
+        return pgettext("punctuation", "(")
     return pgettext("punctuation", " (")
 
 
