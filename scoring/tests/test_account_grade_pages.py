@@ -11,14 +11,8 @@ from django.utils import timezone
 from accounts.tests.factories import AccountFactory
 from keyaccounts.tests.paging_helpers import link
 from scoring.models import AccountScore, Assessment, GradeChange, GradePin
-from scoring.services import (
-    active_model,
-    factors_of,
-    grade_pin,
-    grid_of,
-    rescore,
-    scoring_model_new_version,
-)
+from scoring.services import active_model, factors_of, grade_pin, rescore
+from scoring.tests.test_table_pages import new_version
 
 pytestmark = pytest.mark.django_db
 
@@ -226,21 +220,11 @@ def test_a_history_with_no_grade_yet_says_so(personas, login):
 
 
 def test_the_assessment_form_explains_each_rating_from_the_active_table(personas, login):
-    model = active_model()
-    factors = factors_of(model)
+    factors = factors_of(active_model())
     for factor in factors:
         if factor["source"] == "need_fit":
             factor["guidance"] = "Version two: 5 means they wrote our spec."
-    scoring_model_new_version(
-        by=personas.manager,
-        base_version=model.version,
-        note="New guidance",
-        strong_min=model.strong_min,
-        fair_min=model.fair_min,
-        soon_days=model.soon_days,
-        factors=factors,
-        grid=grid_of(model),
-    )
+    new_version(personas.manager, note="New guidance", factors=factors)
 
     page = login(personas.alice).get(assessment(personas.account)).content.decode()
 
@@ -263,21 +247,11 @@ def test_the_guidance_is_in_the_pages_language_and_a_new_version_keeps_both(pers
         .content.decode()
     )
 
-    model = active_model()
-    factors = factors_of(model)
+    factors = factors_of(active_model())
     for factor in factors:
         if factor["source"] == "need_fit":
             factor["guidance_zh"] = ""  # no Chinese: the English shows on Chinese pages
-    scoring_model_new_version(
-        by=personas.manager,
-        base_version=model.version,
-        note="Need fit in English only",
-        strong_min=model.strong_min,
-        fair_min=model.fair_min,
-        soon_days=model.soon_days,
-        factors=factors,
-        grid=grid_of(model),
-    )
+    new_version(personas.manager, note="Need fit in English only", factors=factors)
     page = (
         login(personas.alice)
         .get(assessment(personas.account), HTTP_ACCEPT_LANGUAGE="zh-hans")
@@ -288,18 +262,8 @@ def test_the_guidance_is_in_the_pages_language_and_a_new_version_keeps_both(pers
 
 
 def test_a_rating_the_active_table_does_not_read_says_so(personas, login):
-    model = active_model()
-    factors = [f for f in factors_of(model) if f["source"] != "competitive_position"]
-    scoring_model_new_version(
-        by=personas.manager,
-        base_version=model.version,
-        note="No competitive position",
-        strong_min=model.strong_min,
-        fair_min=model.fair_min,
-        soon_days=model.soon_days,
-        factors=factors,
-        grid=grid_of(model),
-    )
+    factors = [f for f in factors_of(active_model()) if f["source"] != "competitive_position"]
+    new_version(personas.manager, note="No competitive position", factors=factors)
 
     form = login(personas.alice).get(assessment(personas.account)).context["form"]
 
