@@ -190,6 +190,16 @@ class MoveForm(forms.Form):
         empty_label=None,
     )
 
+    # The move page's outcomes ticked as the deal moves (one write with the move); a
+    # card dropped on a column sends none.
+    ticked = forms.ModelMultipleChoiceField(
+        label=_("Outcomes done"),
+        queryset=ExitCriterion.objects.filter(stage__is_won=False, stage__is_lost=False),
+        required=False,
+    )
+    # The version the move page was drawn from: a deal changed since is not moved blind.
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
     def __init__(self, *args, opportunity: Opportunity | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if opportunity is not None:

@@ -207,32 +207,122 @@ def _move(request, opportunity: Opportunity, stage: Stage, back: str):
 
 
 def opportunity_move_view(request, pk):
-    """GET: the move page a board card links to (one form, not one per card). POST (that
-    page, a card dropped on a column, the deal's page): move, then go back."""
+    """GET: the move page a board card opens (on the board itself, in a dialog, with
+    JavaScript): the stages, and every outcome still unticked on the way forward to
+    tick as the deal moves. POST: move, then go back — from that page, the ticks and the
+    move are one write, and a refusal shows the page again with the ticks kept; a card
+    dropped on a column (or the deal's page) sends only the stage."""
     opportunity = _visible_opportunity(request, pk)
     back = _safe_next(request, opportunity.get_absolute_url())
     if request.method != "POST":
-        next_stage = selectors.next_stage(opportunity.stage, list(Stage.objects.order_by("order")))
-        form = MoveForm(initial={"stage": next_stage}, opportunity=opportunity)
-        return render(
-            request,
-            "opportunities/move.html",
-            {
-                "form": form,
-                "opportunity": opportunity,
-                "next_stage": next_stage,
-                # Moving on is refused until these are ticked: say so before trying.
-                "missing": services.missing_criteria(opportunity, next_stage)
-                if next_stage is not None and not next_stage.is_closed
-                else [],
-                "next": back,
-            },
+        stages = list(Stage.objects.order_by("order"))
+        chosen = request.GET.get("stage", "")
+        stage = next(
+            (s for s in stages if chosen.isdigit() and s.pk == int(chosen)),
+            None,
         )
+        if stage is None or stage.pk == opportunity.stage_id:
+            stage = selectors.next_stage(opportunity.stage, stages)
+        form = MoveForm(
+            initial={"stage": stage, "version": opportunity.version}, opportunity=opportunity
+        )
+        return _move_page(request, opportunity, form, back)
     form = MoveForm(request.POST)
     if not form.is_valid():
+        if "version" in request.POST:  # the move page: say what is wrong there
+            return _move_page(request, opportunity, form, back)
         messages.error(request, _("Choose the stage to move the deal to."))
         return redirect(back)
-    return _move(request, opportunity, form.cleaned_data["stage"], back)
+    if "version" not in request.POST:  # a card dropped on a column
+        return _move(request, opportunity, form.cleaned_data["stage"], back)
+    return _move_with_outcomes(request, opportunity, form, back)
+
+
+def _move_page(request, opportunity: Opportunity, form: MoveForm, back: str):
+    """The move page, or its form again after a refusal (the boxes ticked kept)."""
+    if form.is_bound:  # a refused POST: the stages offered are the page's own
+        form.fields["stage"].queryset = Stage.objects.exclude(pk=opportunity.stage_id)
+        form.fields["stage"].queryset = form.fields["stage"].queryset.order_by("order")
+        checked = {value for value in form.data.getlist("ticked") if value.isdigit()}
+    else:
+        checked = set()
+    # Every outcome still unticked from the deal's stage to the last open one, by stage;
+    # the page shows those the chosen stage needs (all of them without JavaScript).
+    stored = opportunity.criterion_checks.values("criterion_id")
+    unticked = (
+        ExitCriterion.objects.filter(
+            stage__is_won=False, stage__is_lost=False, stage__order__gte=opportunity.stage.order
+        )
+        .exclude(pk__in=stored)
+        .select_related("stage")
+        .order_by("stage__order", "order", "pk")
+    )
+    groups = {}
+    for criterion in unticked:
+        groups.setdefault(criterion.stage, []).append(criterion)
+    return render(
+        request,
+        "opportunities/move.html",
+        {
+            "form": form,
+            "opportunity": opportunity,
+            "outcome_groups": list(groups.items()),
+            "checked": checked,
+            "next": back,
+        },
+    )
+
+
+def _move_with_outcomes(request, opportunity: Opportunity, form: MoveForm, back: str):
+    """The move page's move: the outcomes ticked there and the move in one write, on the
+    version the page was drawn from; closing saves the ticks, then asks why."""
+    stage, ticked = form.cleaned_data["stage"], set(form.cleaned_data["ticked"])
+    if stage.pk == opportunity.stage_id:
+        return _move(request, opportunity, stage, back)
+    version = form.cleaned_data["version"]
+    criteria = None
+    if ticked:
+        stored = ExitCriterion.objects.filter(
+            pk__in=opportunity.criterion_checks.values("criterion_id")
+        )
+        criteria = list(set(stored) | ticked)
+    try:
+        if stage.is_closed:
+            if criteria is not None:
+                services.opportunity_criteria_set(
+                    opportunity=opportunity,
+                    criteria=criteria,
+                    by=request.user,
+                    expected_version=version,
+                )
+            return redirect(_close_url(opportunity, stage, back))
+        services.opportunity_update(
+            opportunity=opportunity,
+            by=request.user,
+            expected_version=version,
+            checked_criteria=criteria,
+            stage=stage,
+        )
+    except ApplicationError as exc:
+        if exc.code == "approval_required":
+            messages.warning(request, exc.message)
+            return redirect(approval_request_url(opportunity, stage))
+        form.add_error(None, exc.message)
+    except ValidationError as exc:
+        form.add_error(None, " ".join(exc.messages))
+    else:
+        messages.success(request, _("“%(deal)s” moved to %(stage)s.") % _names(opportunity))
+        return redirect(back)
+    # Refused: the page again, from the deal as stored now (a newer version, if someone
+    # saved it meanwhile), with the stage and the boxes the user chose.
+    opportunity = _visible_opportunity(request, opportunity.pk)
+    data = request.POST.copy()
+    data["version"] = opportunity.version
+    refused = MoveForm(data)
+    refused.is_valid()
+    for error in form.non_field_errors():
+        refused.add_error(None, error)
+    return _move_page(request, opportunity, refused, back)
 
 
 def opportunity_close_view(request, pk):

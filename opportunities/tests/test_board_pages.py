@@ -1,6 +1,7 @@
 """The pipeline board: columns, totals, filters, and moving deals from it."""
 
 import datetime
+import re
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -419,11 +420,19 @@ def test_each_card_links_to_its_move_page_and_the_board_has_one_move_form(person
     assert 'Move…<span class="visually-hidden"> “Qualify one” to another stage' in html
 
 
-def test_the_move_page_offers_the_other_stages_and_what_moving_on_needs(
+def outcome_boxes(html: str) -> list[str]:
+    """The move page's outcome checkboxes, as the criterion ids they tick."""
+    return re.findall(r'<input type="checkbox" name="ticked" value="(\d+)"', html)
+
+
+def test_the_move_page_offers_the_other_stages_and_every_outcome_still_unticked(
     personas, login, deals, stages
 ):
     deal = deals["q1"]
-    response = login(personas.alice).get(
+    client = login(personas.alice)
+    qualify = [c.pk for c in stages["qualify"].criteria.all()]
+    client.post(reverse("opportunities:criteria", args=[deal.pk]), {"ticked": qualify[:1]})
+    response = client.get(
         reverse("opportunities:move", args=[deal.pk]), {"next": f"{BOARD}?kind=new_customer"}
     )
     form = response.context["form"]
@@ -432,21 +441,170 @@ def test_the_move_page_offers_the_other_stages_and_what_moving_on_needs(
     assert form["stage"].value() == stages["needs_analysis"].pk  # chosen already
     assert response.context["next"] == f"{BOARD}?kind=new_customer"
     html = response.content.decode()
-    assert "Moving on to Needs analysis needs these outcomes ticked first:" in html
-    for criterion in stages["qualify"].criteria.all():
-        assert f"<li>{criterion.name}</li>" in html
-    assert f'action="{reverse("opportunities:move", args=[deal.pk])}"' not in html  # posts here
+    # Each open stage from the deal's own on, its outcomes not ticked yet, in order.
+    open_keys = ["qualify", "needs_analysis", "solution", "bid", "negotiation"]
+    expected = [
+        str(criterion.pk)
+        for key in open_keys
+        for criterion in stages[key].criteria.order_by("order", "pk")
+        if criterion.pk != qualify[0]
+    ]
+    assert outcome_boxes(html) == expected and len(expected) > 3
+    assert "To leave Qualify:" in html and "To leave Negotiation:" in html
+    for key in open_keys:  # each group says where the page shows it (board.js)
+        assert f'data-order="{stages[key].order}"' in html
+    assert f'name="version" value="{deal.version + 1}"' in html  # the tick was a version
+    assert f'action="{reverse("opportunities:move", args=[deal.pk])}"' in html  # the dialog
 
 
-def test_the_move_page_says_nothing_is_missing_once_the_outcomes_are_ticked(
+def test_the_move_page_chooses_the_stage_a_card_was_dropped_on(personas, login, deals, stages):
+    client = login(personas.alice)
+    url = reverse("opportunities:move", args=[deals["q1"].pk])
+    chosen = client.get(url, {"stage": stages["bid"].pk}).context["form"]["stage"].value()
+    assert chosen == stages["bid"].pk
+    for odd in [stages["qualify"].pk, "999", "abc", ""]:  # its own, unknown, not a number
+        form = client.get(url, {"stage": odd}).context["form"]
+        assert form["stage"].value() == stages["needs_analysis"].pk
+
+
+def test_the_move_page_lists_no_outcome_once_all_are_ticked(personas, login, deals, stages):
+    deal = deals["n1"]  # in Needs analysis: the outcomes of Qualify are behind it
+    client = login(personas.alice)
+    later = [
+        c.pk
+        for key in ["needs_analysis", "solution", "bid", "negotiation"]
+        for c in stages[key].criteria.all()
+    ]
+    client.post(reverse("opportunities:criteria", args=[deal.pk]), {"ticked": later})
+    html = client.get(reverse("opportunities:move", args=[deal.pk])).content.decode()
+    assert outcome_boxes(html) == [] and "data-outcomes" not in html
+
+
+def page_move(client, deal, stage, ticked, *, version=None):
+    """The move page's POST: the stage, the outcomes ticked, the version it was drawn at."""
+    return client.post(
+        reverse("opportunities:move", args=[deal.pk]),
+        {
+            "stage": stage.pk,
+            "ticked": [c.pk for c in ticked],
+            "version": deal.version if version is None else version,
+            "next": BOARD,
+        },
+    )
+
+
+def test_the_move_page_ticks_the_outcomes_and_moves_in_one_write(personas, login, deals, stages):
+    client = login(personas.alice)
+    deal = deals["q1"]
+    version = deal.version
+    criteria = list(stages["qualify"].criteria.all())
+
+    response = page_move(client, deal, stages["needs_analysis"], criteria)
+
+    assert response.status_code == 302 and response["Location"] == BOARD
+    assert texts(response) == ["“Qualify one” moved to Needs analysis."]
+    deal.refresh_from_db()
+    assert deal.stage == stages["needs_analysis"]
+    assert deal.version == version + 1  # the ticks and the move: one new version
+    assert set(deal.criterion_checks.values_list("criterion_id", flat=True)) == {
+        c.pk for c in criteria
+    }
+    assert set(deal.criterion_checks.values_list("checked_by", flat=True)) == {personas.alice.pk}
+    assert (
+        StageChange.objects.filter(
+            opportunity=deal, from_stage=stages["qualify"], to_stage=stages["needs_analysis"]
+        ).count()
+        == 1
+    )
+
+
+def test_the_move_page_keeps_ticked_outcomes_already_stored(personas, login, deals, stages):
+    client = login(personas.alice)
+    deal = deals["q1"]
+    criteria = list(stages["qualify"].criteria.all())
+    client.post(reverse("opportunities:criteria", args=[deal.pk]), {"ticked": [criteria[0].pk]})
+    deal.refresh_from_db()
+
+    page_move(client, deal, stages["needs_analysis"], criteria[1:])
+
+    deal.refresh_from_db()
+    assert deal.stage == stages["needs_analysis"]
+    assert set(deal.criterion_checks.values_list("criterion_id", flat=True)) == {
+        c.pk for c in criteria
+    }
+
+
+def test_a_move_page_short_of_outcomes_is_refused_with_the_ticks_kept_and_nothing_saved(
     personas, login, deals, stages
 ):
-    deal = deals["q1"]
     client = login(personas.alice)
-    criteria = [c.pk for c in stages["qualify"].criteria.all()]
-    client.post(reverse("opportunities:criteria", args=[deal.pk]), {"ticked": criteria})
-    html = client.get(reverse("opportunities:move", args=[deal.pk])).content.decode()
-    assert "needs these outcomes ticked first" not in html
+    deal = deals["q1"]
+    version = deal.version
+    criteria = list(stages["qualify"].criteria.all())
+
+    response = page_move(client, deal, stages["needs_analysis"], criteria[:2])
+
+    assert response.status_code == 200  # the page again, not the board
+    html = response.content.decode()
+    assert "Tick the outcomes that prove the stage is done first: " in html
+    assert str(criteria[2]) in html
+    for criterion in criteria[:2]:
+        assert f'value="{criterion.pk}" id="move-criterion-{criterion.pk}" checked' in html
+    assert f'value="{criteria[2].pk}" id="move-criterion-{criteria[2].pk}">' in html
+    assert response.context["form"]["stage"].value() == str(stages["needs_analysis"].pk)
+    deal.refresh_from_db()
+    assert deal.stage == stages["qualify"] and deal.version == version
+    assert not deal.criterion_checks.exists()  # the two ticks were not written either
+
+    response = page_move(client, deal, stages["needs_analysis"], criteria)
+    deal.refresh_from_db()
+    assert deal.stage == stages["needs_analysis"]
+
+
+def test_a_move_page_drawn_before_someone_else_saved_the_deal_is_refused(
+    personas, login, deals, stages
+):
+    client = login(personas.alice)
+    deal = deals["q1"]
+    criteria = list(stages["qualify"].criteria.all())
+    drawn_at = deal.version
+    client.post(reverse("opportunities:criteria", args=[deal.pk]), {"ticked": [criteria[0].pk]})
+    deal.refresh_from_db()
+
+    response = page_move(client, deal, stages["needs_analysis"], criteria, version=drawn_at)
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    # Drawn again from the deal as stored: sending it again goes through.
+    assert f'name="version" value="{deal.version}"' in response.content.decode()
+    deal.refresh_from_db()
+    assert deal.stage == stages["qualify"]
+    assert list(deal.criterion_checks.values_list("criterion_id", flat=True)) == [criteria[0].pk]
+
+
+def test_closing_from_the_move_page_saves_the_ticks_then_asks_why(personas, login, deals, stages):
+    client = login(personas.alice)
+    deal = deals["n1"]  # in Needs analysis
+    ticked = list(stages["needs_analysis"].criteria.all())
+
+    response = page_move(client, deal, stages["won"], ticked)
+
+    assert response["Location"].startswith(reverse("opportunities:close", args=[deal.pk]))
+    assert f"stage={stages['won'].pk}" in response["Location"]
+    deal.refresh_from_db()
+    assert deal.stage == stages["needs_analysis"]  # closing waits for the reason
+    assert set(deal.criterion_checks.values_list("criterion_id", flat=True)) == {
+        c.pk for c in ticked
+    }
+
+
+def test_a_move_page_without_a_stage_says_so_on_the_page(personas, login, deals):
+    response = login(personas.alice).post(
+        reverse("opportunities:move", args=[deals["q1"].pk]),
+        {"version": deals["q1"].version, "next": BOARD},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["stage"] == ["This field is required."]
 
 
 def test_a_move_is_refused_until_the_exit_criteria_are_ticked(personas, login, deals, stages):

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import AccountFactory
 from keyaccounts.pytest_plugin import browser_log_in
-from opportunities import services
+from keyaccounts.tests.test_accessibility_browser import axe_violations
 from opportunities.tests.factories import OpportunityFactory, default_stages
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,68 +20,120 @@ def card(page, stage, name):
     return page.locator(f"#stage-{stage.pk} .deal", has_text=name)
 
 
-def test_a_move_is_stopped_by_an_unticked_outcome_until_it_is_ticked(page, personas):
+def test_the_move_page_refuses_a_move_short_of_outcomes_and_keeps_the_ticks(page, personas):
+    """Without the board's dialog (the page a card's "Move…" opens without JavaScript,
+    or a link): the outcomes listed by stage, a refusal keeping what was ticked."""
     stages = default_stages()  # a transactional test starts from a flushed database
     deal = OpportunityFactory(account=personas.account, name="MES phase 1", amount=800000)
     qualify, needs_analysis = stages["qualify"], stages["needs_analysis"]
     browser_log_in(page, "alice")
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Pipeline").click()
-    expect(card(page, qualify, "MES phase 1")).to_contain_text("¥800,000")
-    card(page, qualify, "MES phase 1").get_by_role(
-        "link", name="Move… “MES phase 1” to another stage"
-    ).click()
-    # The move page: the next stage chosen, and what it needs said before trying.
+    page.goto(f"/pipeline/{deal.pk}/move/?next=/pipeline/")
     expect(page.get_by_role("heading", name="Move “MES phase 1”")).to_be_visible()
-    expect(page.get_by_label("Needs analysis")).to_be_checked()
-    expect(page.locator(".missing-outcomes li")).to_have_count(3)
-    page.get_by_role("button", name="Move").click()
-
-    refusal = page.locator(".msg-error")
-    expect(refusal).to_contain_text("“MES phase 1” stays in Qualify")
-    expect(refusal.locator("li")).to_have_text(
-        ["The customer confirmed the need", "Budget and timing known", "Decider identified"]
-    )
-    expect(card(page, qualify, "MES phase 1")).to_be_visible()
-
-    refusal.get_by_role("link", name="Open “MES phase 1” to tick them").click()
-    expect(page).to_have_url(re.compile(rf"/pipeline/{deal.pk}/#criteria$"))
+    expect(page.get_by_role("radio", name="Needs analysis")).to_be_checked()
+    outcomes = page.get_by_role("group", name="To leave Qualify:")
+    expect(outcomes.get_by_role("checkbox")).to_have_count(3)
+    # Only what the chosen stage needs: the later stages' outcomes are not shown.
+    expect(page.get_by_role("group", name="To leave Needs analysis:")).to_be_hidden()
     page.get_by_label("The customer confirmed the need").check()
     page.get_by_label("Budget and timing known").check()
-    page.get_by_role("button", name="Save and move to Needs analysis").click()
+    page.get_by_role("button", name="Move").click()
 
-    # Two of three: still refused, and only the unticked one is named.
-    expect(page.locator(".msg-error li")).to_have_text(["Decider identified"])
-    expect(page.get_by_role("heading", name="Stage: Qualify")).to_be_visible()
+    # Two of three: refused on the same page, naming the one left, the two still ticked.
+    expect(page.get_by_role("alert")).to_contain_text("Decider identified")
     expect(page.get_by_label("Budget and timing known")).to_be_checked()
-
+    expect(page.get_by_label("The customer confirmed the need")).to_be_checked()
+    expect(page.get_by_label("Decider identified")).not_to_be_checked()
     page.get_by_label("Decider identified").check()
-    page.get_by_role("button", name="Save and move to Needs analysis").click()
-    expect(page.get_by_text("“MES phase 1” moved to Needs analysis.")).to_be_visible()
-    expect(page.get_by_role("heading", name="Stage: Needs analysis")).to_be_visible()
+    page.get_by_role("button", name="Move").click()
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Pipeline").click()
+    expect(page).to_have_url(re.compile(r"/pipeline/$"))
+    expect(page.get_by_text("“MES phase 1” moved to Needs analysis.")).to_be_visible()
     expect(card(page, needs_analysis, "MES phase 1")).to_be_visible()
     expect(card(page, qualify, "MES phase 1")).to_have_count(0)
+
+
+def test_on_a_phone_in_chinese_a_deal_moves_with_its_outcomes_ticked_on_the_board(page, personas):
+    """Issue 15: at 375 px in zh-hans, "Move…" on a card asks for the outcomes the move
+    needs in a dialog on the board; ticked there, the deal moves — one page load, the
+    board's own after the move."""
+    stages = default_stages()
+    OpportunityFactory(account=personas.account, name="MES 一期", amount=800000)
+    page.set_viewport_size({"width": 375, "height": 740})
+    browser_log_in(page, "alice", lands_on="/pipeline/")
+    page.get_by_role("combobox", name="Language").select_option("zh-hans")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("销售漏斗")
+
+    loads = []
+    page.on("load", lambda loaded: loads.append(loaded.url))
+    card(page, stages["qualify"], "MES 一期").get_by_role(
+        "link", name="推进… “MES 一期”至其他阶段"
+    ).click()
+    dialog = page.get_by_role("dialog", name="推进“MES 一期”")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("radio", name="需求分析")).to_be_checked()
+    expect(dialog.get_by_role("checkbox")).to_have_count(3)  # the later stages' hidden
+    # Lost needs nothing; a stage further on needs the stages passed on the way.
+    dialog.get_by_role("radio", name="输单").check()
+    expect(dialog.get_by_role("checkbox")).to_have_count(0)
+    dialog.get_by_role("radio", name="方案设计与呈现").check()
+    expect(dialog.get_by_role("checkbox")).to_have_count(6)
+    dialog.get_by_role("radio", name="需求分析").check()
+    for outcome in ["客户确认了需求", "已了解预算与采购时间", "已确认采购决策者"]:
+        dialog.get_by_label(outcome).check()
+    box = dialog.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375, box  # fits the phone
+    assert axe_violations(page) == []  # the dialog as axe-core sees it, open on the board
+    dialog.get_by_role("button", name="推进", exact=True).click()
+
+    expect(page.get_by_text("“MES 一期”已推进到需求分析阶段。")).to_be_visible()
+    expect(card(page, stages["needs_analysis"], "MES 一期")).to_be_visible()
+    assert loads == [loads[0]] and loads[0].endswith("/pipeline/"), loads
+
+
+def test_a_dialog_closed_without_moving_changes_nothing(page, personas):
+    stages = default_stages()
+    deal = OpportunityFactory(account=personas.account, name="Data platform")
+    browser_log_in(page, "alice", lands_on="/pipeline/")
+    move = card(page, stages["qualify"], "Data platform").get_by_role(
+        "link", name=re.compile("Move")
+    )
+    move.click()
+    dialog = page.get_by_role("dialog", name="Move “Data platform”")
+    dialog.get_by_label("The customer confirmed the need").check()
+    dialog.get_by_role("link", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(move).to_be_focused()  # the keyboard's place kept
+    move.press("Enter")
+    expect(dialog.get_by_label("The customer confirmed the need")).not_to_be_checked()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    deal.refresh_from_db()
+    assert deal.stage == stages["qualify"] and not deal.criterion_checks.exists()
 
 
 def test_on_a_laptop_a_card_is_dragged_to_the_next_column_and_to_lost(page, personas):
     stages = default_stages()
     deal = OpportunityFactory(account=personas.account, name="Data platform")
-    for criterion in stages["qualify"].criteria.all():
-        services.criterion_set(
-            opportunity=deal, criterion=criterion, checked=True, by=personas.alice
-        )
     page.set_viewport_size({"width": 1280, "height": 900})
     browser_log_in(page, "alice", lands_on="/pipeline/")
 
+    # Its outcomes not ticked yet: the drop asks for them, the column's stage chosen.
     card(page, stages["qualify"], "Data platform").drag_to(
         page.locator(f"#stage-{stages['needs_analysis'].pk}")
     )
+    dialog = page.get_by_role("dialog", name="Move “Data platform”")
+    expect(dialog.get_by_role("radio", name="Needs analysis")).to_be_checked()
+    for criterion in stages["qualify"].criteria.all():
+        dialog.get_by_label(criterion.name).check()
+    dialog.get_by_role("button", name="Move").click()
     expect(page.get_by_text("“Data platform” moved to Needs analysis.")).to_be_visible()
     expect(card(page, stages["needs_analysis"], "Data platform")).to_be_visible()
+    deal.refresh_from_db()
+    assert deal.criterion_checks.count() == 3
 
-    # Closing asks why, with the stage the card was dropped on already chosen.
+    # Losing needs no outcome: straight to why, with the stage it was dropped on chosen.
     card(page, stages["needs_analysis"], "Data platform").drag_to(
         page.locator(f"#stage-{stages['lost'].pk}")
     )
@@ -121,7 +173,7 @@ def test_show_more_brings_a_columns_next_cards_into_it(page, personas, monkeypat
     expect(column.get_by_role("link", name="Deal 3", exact=True)).to_be_focused()
     # A card that came in moves like the others, and comes back to the board.
     column.get_by_role("link", name="Move… “Deal 4” to another stage").click()
-    page.get_by_label("Lost").check()
+    page.get_by_role("radio", name="Lost").check()
     page.get_by_role("button", name="Move").click()
     page.get_by_label("Why was it won or lost?").fill("No budget")
     page.get_by_role("button", name="Close the deal").click()

@@ -1,21 +1,127 @@
-/* The pipeline board: drag a card onto another column to move the deal, and bring a
- * column's next cards into it in place.
+/* The pipeline board: move a deal (a card's "Move…" or a card dragged onto another
+ * column) ticking the outcomes the move needs on the board itself, and bring a column's
+ * next cards into it in place.
  *
  * Progressive enhancement only: without JavaScript each card's "Move…" link opens a
- * page that moves the deal, and a column's "Show more" link opens its next cards.
- * - A drop fills the page's one move form (`data-move-form`) with the column's stage
- *   and posts it to the card's move URL, so the server's answer (moved, refused for
- *   unticked outcomes, or "why was it won or lost?") is exactly what that page gives.
+ * page that moves the deal (its outcomes to tick listed by stage), and a column's
+ * "Show more" link opens its next cards.
+ * - The move page's form shows only the outcomes the chosen stage needs (those of every
+ *   stage passed on the way forward; none going back or losing the deal).
+ * - "Move…" fetches that page and shows its panel in a dialog on the board; the form
+ *   posts as on the page, so the server's answer (moved, refused with the ticks kept,
+ *   or "why was it won or lost?") is exactly the page's.
+ * - A drop fetches the page with the column's stage chosen: when the move needs
+ *   outcomes still unticked, the dialog asks for them; otherwise the page's one move
+ *   form (`data-move-form`) posts the stage at once.
  * - "Show more" fetches the link's page and moves its cards and its own "Show more"
  *   link into this column.
  */
 (function () {
   "use strict";
 
+  // The outcomes the chosen stage needs: those of the stages from the deal's own up to
+  // (not including) the chosen one, moving forward to a stage that is not lost.
+  function showNeeded(form) {
+    var from = Number(form.dataset.moveFrom);
+    var chosen = form.querySelector("input[name=stage]:checked");
+    var to = chosen ? Number(chosen.dataset.order) : from;
+    var forward = chosen && !chosen.hasAttribute("data-lost") && to > from;
+    var shown = 0;
+    form.querySelectorAll(".outcome-group").forEach(function (group) {
+      var order = Number(group.dataset.order);
+      var needed = forward && order >= from && order < to;
+      group.hidden = !needed;
+      group.querySelectorAll("input").forEach(function (box) {
+        box.disabled = !needed;
+      });
+      shown += needed ? group.querySelectorAll("input:not(:checked)").length : 0;
+    });
+    var fieldset = form.querySelector("[data-outcomes]");
+    if (fieldset) {
+      fieldset.hidden = !form.querySelector(".outcome-group:not([hidden])");
+    }
+    return shown;
+  }
+
+  function wireMoveForm(form) {
+    showNeeded(form);
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "stage") {
+        showNeeded(form);
+      }
+    });
+  }
+
+  document.querySelectorAll("form.move-form").forEach(wireMoveForm);
+
   var board = document.querySelector("[data-board]");
   if (!board) {
     return;
   }
+
+  function chooseStage(form, stage) {
+    var radio = stage && form.querySelector('input[name=stage][value="' + stage + '"]');
+    if (radio) {
+      radio.checked = true;
+    }
+  }
+
+  // The move page's panel for `link` (a card's "Move…"), `stage` chosen if given.
+  function fetchMovePanel(link, stage) {
+    var url = new URL(link.href);
+    if (stage) {
+      url.searchParams.set("stage", stage);
+    }
+    return fetch(url.pathname + url.search, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(response.status);
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var panel = page.querySelector("[data-move-panel]");
+        if (!panel || !panel.querySelector("form.move-form")) {
+          throw new Error("no move form");
+        }
+        return document.importNode(panel, true);
+      });
+  }
+
+  // Show the panel in a modal dialog; closing it gives the focus back to `link`.
+  function openDialog(panel, link, stage) {
+    var dialog = document.createElement("dialog");
+    dialog.className = "move-dialog";
+    var title = panel.querySelector("h1");
+    var heading = document.createElement("h2");
+    heading.id = "move-dialog-title";
+    heading.textContent = title.textContent;
+    title.replaceWith(heading);
+    dialog.setAttribute("aria-labelledby", heading.id);
+    while (panel.firstChild) {
+      dialog.appendChild(panel.firstChild);
+    }
+    var form = dialog.querySelector("form.move-form");
+    chooseStage(form, stage);
+    document.body.appendChild(dialog);
+    wireMoveForm(form);
+    dialog.addEventListener("click", function (event) {
+      if (event.target.closest && event.target.closest("[data-move-cancel]")) {
+        event.preventDefault();
+        dialog.close();
+      }
+    });
+    dialog.addEventListener("close", function () {
+      dialog.remove();
+      link.focus();
+    });
+    dialog.showModal();
+    var first = form.querySelector(".outcome-group:not([hidden]) input:not(:checked)");
+    (first || form.querySelector("input[name=stage]:checked") || form).focus();
+  }
+
+  var dialogs = !!(window.fetch && window.DOMParser && window.URL && window.HTMLDialogElement);
   var moveForm = document.querySelector("form[data-move-form]");
   var dragged = null;
 
@@ -72,19 +178,53 @@
           return;
         }
         var link = dragged.querySelector("a.deal-move");
-        moveForm.action = link.pathname;
-        moveForm.elements.stage.value = column.dataset.stage;
+        var stage = column.dataset.stage;
         column.classList.add("moving");
-        if (moveForm.requestSubmit) {
-          moveForm.requestSubmit();
-        } else {
-          moveForm.submit();
+        function post() {
+          moveForm.action = link.pathname;
+          moveForm.elements.stage.value = stage;
+          if (moveForm.requestSubmit) {
+            moveForm.requestSubmit();
+          } else {
+            moveForm.submit();
+          }
         }
+        if (!dialogs) {
+          post();
+          return;
+        }
+        // Ask for the outcomes the move still needs, on the board; none: move now.
+        fetchMovePanel(link, stage)
+          .then(function (panel) {
+            var form = panel.querySelector("form.move-form");
+            chooseStage(form, stage);
+            if (showNeeded(form) === 0) {
+              post();
+              return;
+            }
+            column.classList.remove("moving");
+            openDialog(panel, link, stage);
+          })
+          .catch(post);
       });
     });
   }
 
   board.addEventListener("click", function (event) {
+    var move = dialogs && event.target.closest && event.target.closest("a.deal-move");
+    if (move) {
+      event.preventDefault();
+      move.setAttribute("aria-busy", "true");
+      fetchMovePanel(move)
+        .then(function (panel) {
+          move.removeAttribute("aria-busy");
+          openDialog(panel, move);
+        })
+        .catch(function () {
+          window.location.href = move.href; // the plain page still works
+        });
+      return;
+    }
     var more = event.target.closest && event.target.closest("a[data-more]");
     if (!more || !window.fetch || !window.DOMParser) {
       return;
