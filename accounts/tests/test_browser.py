@@ -64,3 +64,39 @@ def test_another_reps_account_is_not_found_in_the_browser_either(page, personas)
     response = page.goto(f"/accounts/{personas.charlies_account.pk}/")
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+
+
+def test_on_a_phone_the_account_list_shows_a_compact_row_each_with_its_card_a_tap_away(
+    page, personas
+):
+    """Issue 15: at 375 px in zh-hans, at least five accounts fit on one screen (one line
+    each: grade and name); "Details" opens the row's full card; on a desktop the list
+    is the table with its headers, no button."""
+    for number in range(8):
+        AccountFactory(owner=personas.alice, name=f"华东精密制造有限公司{number}", region="华东")
+    page.set_viewport_size({"width": 375, "height": 740})
+    browser_log_in(page, "alice", lands_on="/accounts/")
+    page.get_by_role("combobox", name="Language").select_option("zh-hans")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("大客户")
+
+    rows = page.locator("table.list tbody tr")
+    expect(rows).to_have_count(9)
+    tops = [rows.nth(i).bounding_box()["y"] for i in range(6)]
+    assert tops[5] - tops[0] <= 740, f"five rows take {tops[5] - tops[0]} px"
+    first = rows.filter(has_text="华东精密制造有限公司0")
+    region = first.locator('td[data-label="区域"]')
+    expect(region).to_be_hidden()
+    toggle = first.get_by_role("button", name="详情 华东精密制造有限公司0")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(region).to_be_visible()
+    expect(region).to_have_text("华东")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    toggle.click()
+    expect(region).to_be_hidden()
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    expect(page.get_by_role("columnheader", name="区域")).to_be_visible()
+    expect(region).to_be_visible()
+    expect(page.get_by_role("button", name="详情 华东精密制造有限公司0")).to_be_hidden()
