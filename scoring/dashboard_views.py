@@ -7,8 +7,10 @@ number of queries whatever the number of accounts. It reads the replica when the
 (keyaccounts/db_router.py).
 """
 
+import datetime
 from urllib.parse import urlencode
 
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -17,9 +19,20 @@ from django.utils.translation import gettext as _
 from accounts.selectors import account_list
 from keyaccounts import sections
 from keyaccounts.db_router import replica_view
+from keyaccounts.paging import keyset_page
+from visits.selectors import (
+    COMPLIANCE_STATES,
+    COMPLIANCE_VISIT_ORDER,
+    FOLLOW_UP_WINDOW,
+    follow_up_compliance_visits,
+)
 
 from . import dashboard
 from .dashboard_forms import DashboardFilterForm
+
+
+# Rows a page of the visits behind a compliance figure.
+VISITS_PAGE_SIZE = 25
 
 
 def _list_url(filters: dict, *params: tuple[str, object]) -> str:
@@ -100,6 +113,15 @@ def dashboard_view(request):
         # The reps in scope are people of the user's teams: the account list's owner
         # filter takes each of them.
         row["url"] = url(("owner", row["rep"].pk))
+        row["late"] = row["settled"] - row["on_time"]
+        row["urls"] = {
+            state: _compliance_url(filters, rep=row["rep"].pk, state=state)
+            for state in COMPLIANCE_STATES
+        }
+    compliance["late"] = compliance["settled"] - compliance["on_time"]
+    compliance["urls"] = {
+        state: _compliance_url(filters, state=state) for state in COMPLIANCE_STATES
+    }
 
     forecast["totals"] = [forecast["by_grade"][grade] for grade in dashboard.GRADE_KEYS]
 
@@ -187,6 +209,67 @@ def dashboard_view(request):
     )
 
 
+def _compliance_url(filters: dict, **params) -> str:
+    """The visits behind a figure of the compliance table, with the dashboard's filters."""
+    query = urlencode([*filters.items(), *params.items()])
+    return f"{reverse('scoring:compliance_visits')}?{query}"
+
+
+@replica_view
+def compliance_visits_view(request):
+    """The visits behind a figure of the dashboard's follow-up compliance: the same
+    accounts in view and reps in scope (the dashboard's filters), narrowed by `rep` (one
+    of those reps; another answers 404) and `state` (settled, on time, late)."""
+    today = timezone.localdate()
+    visible = account_list(user=request.user)
+    form = DashboardFilterForm(request.GET or None, accounts=visible, user=request.user)
+    filters = form.active_filters()
+    accounts = dashboard.filter_accounts(visible, **filters)
+    reps = dashboard.reps_in_scope(
+        request.user, team=filters.get("team"), owner=filters.get("owner")
+    )
+    rep = None
+    chosen = request.GET.get("rep", "")
+    if chosen:
+        rep = next((r for r in reps if chosen.isdigit() and r.pk == int(chosen)), None)
+        if rep is None:
+            raise Http404  # not one of the user's reps (or not a number)
+        reps = [rep]
+    state = request.GET.get("state", "settled")
+    if state not in COMPLIANCE_STATES:
+        state = "settled"
+    since = today - datetime.timedelta(days=dashboard.COMPLIANCE_DAYS)
+    visits = follow_up_compliance_visits(
+        reps=reps, since=since, today=today, accounts=accounts, state=state
+    )
+    page = keyset_page(request, visits, COMPLIANCE_VISIT_ORDER, size=VISITS_PAGE_SIZE, count=True)
+    titles = {
+        "settled": _("Visits whose follow-up is settled"),
+        "on_time": _("Visits followed up within 7 days"),
+        "late": _("Visits followed up late or not at all"),
+    }
+    return render(
+        request,
+        "scoring/compliance_visits.html",
+        {
+            "page": page,
+            "query": page.query,
+            "title": titles[state],
+            "state": state,
+            "rep": rep,
+            "since": since,
+            "days": dashboard.COMPLIANCE_DAYS,
+            "window": FOLLOW_UP_WINDOW,
+            "dashboard_url": (
+                f"{reverse('scoring:dashboard')}?{urlencode(filters)}#compliance"
+                if filters
+                else f"{reverse('scoring:dashboard')}#compliance"
+            ),
+        },
+    )
+
+
 urlpatterns = [
     path("dashboard/", dashboard_view, name="dashboard"),
+    path("dashboard/follow-ups/", compliance_visits_view, name="compliance_visits"),
 ]

@@ -326,16 +326,19 @@ def with_development_totals(records: QuerySet, *, today: datetime.date) -> Query
     )
 
 
-def follow_up_compliance(
-    *, reps, since: datetime.date, today: datetime.date, accounts: QuerySet | None = None
-) -> list[dict]:
-    """Per rep: recorded visits since `since` whose follow-up is settled, and how many of
-    them were followed up within 7 days of the visit; only visits to `accounts` if given.
+FOLLOW_UP_WINDOW = datetime.timedelta(days=7)
+# The states `follow_up_compliance_visits` lists: the figures of the compliance table.
+COMPLIANCE_STATES = ("settled", "on_time", "late")
+COMPLIANCE_VISIT_ORDER = ("-occurred_at", "-pk")
 
-    A visit counts once its follow-up was logged or its 7-day window has closed, so a
-    visit from yesterday does not drag the share down before the rep had a chance.
-    """
-    window = datetime.timedelta(days=7)
+
+def _settled_follow_ups(
+    *, reps, since: datetime.date, today: datetime.date, accounts: QuerySet | None
+) -> QuerySet[Visit]:
+    """Recorded visits of `reps` since `since` whose follow-up is settled: logged, or its
+    7-day window closed (so a visit from yesterday does not count before the rep had a
+    chance); only visits to `accounts` if given. Annotated with `lag` (visit to
+    follow-up) and `on_time` (followed up within the window)."""
     lag = ExpressionWrapper(
         F("followed_up_on") - TruncDate("occurred_at"), output_field=DurationField()
     )
@@ -343,15 +346,27 @@ def follow_up_compliance(
         owner__in=reps,
         status=VisitStatus.DONE,
         occurred_at__date__gte=since,
-    ).filter(Q(followed_up_on__isnull=False) | Q(occurred_at__date__lt=today - window))
+    ).filter(Q(followed_up_on__isnull=False) | Q(occurred_at__date__lt=today - FOLLOW_UP_WINDOW))
     if accounts is not None:
         settled = settled.filter(account__in=accounts)
+    return settled.annotate(lag=lag)
+
+
+ON_TIME = Q(followed_up_on__isnull=False, lag__lte=FOLLOW_UP_WINDOW)
+
+
+def follow_up_compliance(
+    *, reps, since: datetime.date, today: datetime.date, accounts: QuerySet | None = None
+) -> list[dict]:
+    """Per rep: recorded visits since `since` whose follow-up is settled, and how many of
+    them were followed up within 7 days of the visit; only visits to `accounts` if given.
+    The visits behind each figure: `follow_up_compliance_visits`."""
     rows = (
-        settled.annotate(lag=lag)
+        _settled_follow_ups(reps=reps, since=since, today=today, accounts=accounts)
         .values("owner")
         .annotate(
             settled=Count("pk"),
-            on_time=Count("pk", filter=Q(followed_up_on__isnull=False, lag__lte=window)),
+            on_time=Count("pk", filter=ON_TIME),
             last_visit=Max("occurred_at"),
         )
         .order_by()
@@ -363,6 +378,27 @@ def follow_up_compliance(
         share = row["on_time"] / row["settled"] if row["settled"] else None
         result.append({"rep": rep, **row, "share": share})
     return result
+
+
+def follow_up_compliance_visits(
+    *,
+    reps,
+    since: datetime.date,
+    today: datetime.date,
+    accounts: QuerySet | None = None,
+    state: str = "settled",
+) -> QuerySet[Visit]:
+    """The visits counted by `follow_up_compliance` (same arguments): all those settled,
+    those followed up on time, or the late ones (followed up after the window, or not
+    at all) — `COMPLIANCE_STATES`. With account and owner, newest first."""
+    visits = _settled_follow_ups(reps=reps, since=since, today=today, accounts=accounts)
+    if state == "on_time":
+        visits = visits.filter(ON_TIME)
+    elif state == "late":
+        visits = visits.exclude(ON_TIME)
+    elif state != "settled":
+        raise ValueError(f"unknown follow-up state {state!r}")
+    return visits.select_related("account", "owner").order_by(*COMPLIANCE_VISIT_ORDER)
 
 
 def overdue_follow_up_counts(*, reps, today: datetime.date) -> dict[int, int]:

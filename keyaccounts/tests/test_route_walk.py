@@ -394,6 +394,7 @@ ROUTES: dict[str, Kind] = {
     "scoring:dashboard": page(),
     "scoring:analytics": page(),
     "scoring:analytics_deals": page(),
+    "scoring:compliance_visits": page(),
     "scoring:table": page(),
     "scoring:table_versions": page(),
     "scoring:table_version": Kind("table_version"),

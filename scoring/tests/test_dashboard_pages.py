@@ -1,8 +1,10 @@
 """The dashboard page: who sees which numbers, its filters, its links into the account list,
 its charts' data and its constant number of queries."""
 
+import datetime
 import re
 from decimal import Decimal
+from html import unescape
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -416,3 +418,119 @@ def test_the_charts_draw_and_fit_a_phone(page, personas):
     # A pipeline cell leads to the account list.
     page.locator('[data-table="pipeline"] tbody td a').first.click()
     expect(page).to_have_url(re.compile(r"/accounts/\?.*stage="))
+
+
+# --- the visits behind the follow-up compliance ---------------------------------------
+
+
+COMPLIANCE = reverse("scoring:compliance_visits")
+
+
+def late_visits(personas):
+    """Alice's and Bob's late follow-ups (the book's are all on time): one logged on the
+    ninth day, one never logged, each at an account of the East team."""
+    from visits.tests.factories import VisitFactory
+
+    now = timezone.now()
+    for owner, followed_after in ((personas.alice, 9), (personas.bob, None)):
+        occurred = now - datetime.timedelta(days=30)
+        VisitFactory(
+            account=personas.account,
+            owner=owner,
+            occurred_at=occurred,
+            followed_up_on=(
+                timezone.localdate(occurred) + datetime.timedelta(days=followed_after)
+                if followed_after
+                else None
+            ),
+        )
+
+
+def compliance_links(html: str) -> list[tuple[str, str]]:
+    """(figure, href) of every link in the dashboard's compliance table."""
+    table = html[html.index('data-table="compliance"') :]
+    table = table[: table.index("</table>")]
+    return [
+        (text.strip(), unescape(href))
+        for href, text in re.findall(r'<a (?:class="small" )?href="([^"]*)">([^<]*)</a>', table)
+        if COMPLIANCE in href
+    ]
+
+
+def test_every_compliance_figure_opens_exactly_the_visits_it_counts(personas, login, book):
+    late_visits(personas)
+    client = login(personas.manager)
+    response = page(client)
+    rows = {row["rep"].username: row for row in response.context["compliance"]["rows"]}
+    links = compliance_links(response.content.decode())
+    # Settled, on time and late for each rep with settled visits, and for all of them.
+    with_settled = [row for row in rows.values() if row["settled"]]
+    late_reps = [row for row in with_settled if row["late"]]
+    assert {"alice", "bob"} <= {row["rep"].username for row in late_reps}
+    total = response.context["compliance"]
+    figures = [*rows.values(), total]
+    assert len(links) == sum(
+        bool(row["settled"]) + bool(row["on_time"]) + bool(row["late"]) for row in figures
+    )
+    for figure, href in links:
+        query = dict(parse_qsl(urlsplit(href).query))
+        listed = rows_of(pages(client, href))
+        assert str(len(listed)) == figure.split()[0], (figure, href)
+        rep = query.get("rep")
+        for visit in listed:
+            assert rep is None or visit.owner_id == int(rep)
+            on_time = visit.followed_up_on is not None and (
+                visit.followed_up_on - timezone.localdate(visit.occurred_at)
+            ) <= datetime.timedelta(days=7)
+            assert query["state"] == "settled" or on_time == (query["state"] == "on_time")
+
+
+def test_the_visits_behind_compliance_keep_the_dashboards_filters(personas, login, book):
+    late_visits(personas)
+    client = login(personas.manager)
+    response = page(client, owner=personas.alice.pk)
+    [(figure, href), *_rest] = compliance_links(response.content.decode())
+    assert f"owner={personas.alice.pk}" in href
+    listed = rows_of(pages(client, href))
+    assert listed and {visit.owner_id for visit in listed} == {personas.alice.pk}
+    assert {visit.account.owner_id for visit in listed} == {personas.alice.pk}
+
+
+def test_the_visits_behind_compliance_are_the_users_own_reps_only(personas, login, book):
+    late_visits(personas)
+    manager = login(personas.manager)
+    assert manager.get(COMPLIANCE, {"rep": personas.charlie.pk}).status_code == 404
+    assert manager.get(COMPLIANCE, {"rep": "abc"}).status_code == 404
+    rep = login(personas.alice)
+    assert rep.get(COMPLIANCE, {"rep": personas.bob.pk}).status_code == 404
+    mine = rows_of(pages(rep, COMPLIANCE, {"state": "late"}))
+    assert mine and {visit.owner_id for visit in mine} == {personas.alice.pk}
+    other_manager = login(personas.other_manager)
+    assert rows_of(pages(other_manager, COMPLIANCE, {"state": "late"})) == []
+    # An unknown state lists what is settled, as the page says.
+    response = manager.get(COMPLIANCE, {"state": "soon"})
+    assert response.status_code == 200 and response.context["state"] == "settled"
+
+
+def test_the_visits_behind_compliance_cost_the_same_for_30_or_60_visits(personas, login):
+    from visits.tests.factories import VisitFactory
+
+    client = login(personas.manager)
+    client.get(COMPLIANCE)  # the session saved once, as on any first page
+    now = timezone.now()
+
+    def add(n):
+        for i in range(n):
+            VisitFactory(
+                account=personas.account,
+                owner=personas.alice,
+                occurred_at=now - datetime.timedelta(days=20 + i % 30),
+            )
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(COMPLIANCE, {"state": "late"}).status_code == 200
+        return len(captured)
+
+    small, full, fuller = add(3), add(27), add(30)
+    # A page not full also reads the visits without a date (none settled: one cheap
+    # query, `keyaccounts.paging`); full pages cost the same however many visits.
+    assert full == fuller and small <= full + 1 <= 11

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.models import Account
 from accounts.tests.factories import AccountFactory, ContactFactory
 from keyaccounts.exceptions import ApplicationError
 from visits import services
@@ -13,6 +14,7 @@ from visits.models import DevelopmentResult, Notification, NotificationKind, Vis
 from visits.selectors import (
     development_record_contacts,
     follow_up_compliance,
+    follow_up_compliance_visits,
     with_development_totals,
 )
 from visits.tests.factories import DevelopmentRecordFactory, NotificationFactory, VisitFactory
@@ -219,3 +221,52 @@ def test_follow_up_compliance_counts_settled_visits_within_seven_days(personas):
     )
     summary = {r["rep"].username: (r["settled"], r["on_time"], r["share"]) for r in rows}
     assert summary == {"alice": (4, 2, 0.5), "bob": (1, 1, 1.0), "carol": (0, 0, None)}
+
+
+def test_the_visits_behind_each_compliance_figure_are_those_it_counts(personas):
+    """`follow_up_compliance_visits`: settled = on time + late, each visit labelled by
+    hand; the newest first; only the reps and accounts asked for."""
+    today = timezone.localdate()
+
+    def visit(owner, days_ago, followed_after=None, account=None):
+        occurred = timezone.now() - datetime.timedelta(days=days_ago, hours=1)
+        followed = (
+            timezone.localdate(occurred) + datetime.timedelta(days=followed_after)
+            if followed_after is not None
+            else None
+        )
+        return VisitFactory(
+            account=account or personas.account,
+            owner=owner,
+            occurred_at=occurred,
+            followed_up_on=followed,
+        )
+
+    quick = visit(personas.alice, 30, followed_after=3)
+    seventh_day = visit(personas.alice, 31, followed_after=7)
+    ninth_day = visit(personas.alice, 32, followed_after=9)
+    never = visit(personas.alice, 20)
+    visit(personas.alice, 2)  # window still open: in no list
+    visit(personas.alice, 200, followed_after=1)  # before the period
+    bobs = visit(personas.bob, 10, followed_after=1)
+    elsewhere = visit(personas.alice, 40, account=AccountFactory(owner=personas.alice))
+    since = today - datetime.timedelta(days=90)
+
+    def listed(state, reps=(personas.alice,), accounts=None):
+        return list(
+            follow_up_compliance_visits(
+                reps=list(reps), since=since, today=today, accounts=accounts, state=state
+            )
+        )
+
+    assert listed("on_time") == [quick, seventh_day]
+    assert listed("late") == [never, ninth_day, elsewhere]
+    assert listed("settled") == [never, quick, seventh_day, ninth_day, elsewhere]
+    assert listed("settled", reps=[personas.bob]) == [bobs]
+    only = Account.objects.filter(pk=personas.account.pk)
+    assert listed("late", accounts=only) == [never, ninth_day]
+    # The figures of `follow_up_compliance` are these lists' lengths.
+    [row] = follow_up_compliance(reps=[personas.alice], since=since, today=today)
+    assert (row["settled"], row["on_time"]) == (len(listed("settled")), len(listed("on_time")))
+    with pytest.raises(ValueError):
+        listed("soon")
