@@ -30,7 +30,6 @@ from visits.selectors import (
 from . import dashboard
 from .dashboard_forms import DashboardFilterForm
 
-
 # Rows a page of the visits behind a compliance figure.
 VISITS_PAGE_SIZE = 25
 
