@@ -274,6 +274,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "keyaccounts" / "locale"]
+# Dates shown one way in both languages, 2026-12-01 (keyaccounts/formats/shown.py).
+FORMAT_MODULE_PATH = ["keyaccounts.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

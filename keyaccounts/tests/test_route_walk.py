@@ -905,6 +905,12 @@ CJK = "\u4e00-\u9fff"
 # (：，；（）。？！). Not "." between digits or in a file name, nor a "(" opening a
 # number's unit in a mixed phrase such as "Excel (.xlsx)".
 ASCII_BESIDE_CHINESE = re.compile(rf"[{CJK}]\s?[:;,?!()]|[(]\s?[{CJK}]|[{CJK}][.](?=\s|$)")
+# A date shown otherwise than the one way (2026-12-01, keyaccounts/formats/shown.py):
+# 2026年12月1日, 2026/12/01, Dec. 1, 2026, 12/01/2026.
+OTHER_DATE = re.compile(
+    r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}/\d{1,2}/\d{1,2}|\d{1,2}/\d{1,2}/\d{4}"
+    r"|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}, \d{4}"
+)
 
 
 def english_catalogue() -> set[str]:
@@ -932,8 +938,8 @@ WORLD_DATA = {"East China", "Over its credit limit"}
 
 def test_every_page_in_chinese_is_translated_and_punctuated_the_chinese_way(world, clients):
     """Every page a rep and a manager open, in zh-hans: no text of the page is an English
-    string of the catalogue (it would have been translated), and no ASCII punctuation
-    stands beside a Chinese character (issue 15)."""
+    string of the catalogue (it would have been translated), no ASCII punctuation
+    stands beside a Chinese character, and every date is shown one way (issue 15)."""
     catalogue = english_catalogue() - WORLD_DATA
     problems = []
     for route, kind in routes_to_walk():
@@ -950,6 +956,8 @@ def test_every_page_in_chinese_is_translated_and_punctuated_the_chinese_way(worl
                 whole = " ".join(text.split())
                 if whole in catalogue:
                     problems.append(f"{route.name} as {persona}: English {whole!r}")
+                for found in OTHER_DATE.finditer(whole):
+                    problems.append(f"{route.name} as {persona}: a date as {found[0]!r}")
                 for found in ASCII_BESIDE_CHINESE.finditer(whole):
                     start = max(found.start() - 12, 0)
                     problems.append(
