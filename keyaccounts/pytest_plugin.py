@@ -121,6 +121,10 @@ def browser(monkeypatch):
         f"needs Chromium at {CHROMIUM}: apt-get install chromium fonts-wqy-microhei",
     )
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # The service worker's own requests go through `context.route` too, so a test can
+    # take the network away from it (`context.set_offline` alone leaves its fetches
+    # online): keyaccounts/tests/test_offline_browser.py.
+    monkeypatch.setenv("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -5,6 +5,7 @@ from django.urls import include, path
 from accounts.views import people_search_view
 
 from . import views
+from .offline import views as offline_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", views.set_language_view, name="set_language"),
     path("healthz/", views.healthz, name="healthz"),
+    path("sw.js", offline_views.service_worker_view, name="service_worker"),
+    path("offline/", offline_views.offline_view, name="offline"),
     path("lockouts/", include("keyaccounts.lockout.urls")),
     path("api/v1/", include("keyaccounts.api.urls")),
     path("accounts/", include("accounts.urls")),

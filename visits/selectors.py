@@ -159,6 +159,21 @@ def first_due_follow_ups(*, user, today: datetime.date, per_group: int) -> Query
 RECENT_ACCOUNTS = 5
 
 
+# The rep's accounts kept on the phone for working with no signal (my week names them).
+OFFLINE_ACCOUNTS = 40
+
+
+def offline_account_ids(*, user, limit: int = OFFLINE_ACCOUNTS) -> list[int]:
+    """The accounts a rep opens with no signal: those they own, the most recently
+    changed first. One query on the owner's index."""
+    return list(
+        accounts_visible_to(user)
+        .filter(owner=user)
+        .order_by("-updated_at", "-pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
 def recent_accounts(*, user, limit: int = RECENT_ACCOUNTS) -> list[Account]:
     """The accounts of the user's latest visits (as their owner: logged, or planned up to
     today), the most recent first: what "log a visit" offers before anything is typed.

@@ -5,6 +5,7 @@ account the user cannot see answers 404; writes go through `services`.
 """
 
 import datetime
+import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -146,8 +147,18 @@ def my_week_view(request):
             ),
             # What the apps above add: overdue plan actions, review follow-ups …
             "sections": sections.render_context("my_week", request, today=today, now=now),
+            # Kept on the phone for no signal (static/js/outbox.js, the service worker).
+            "offline_keep": json.dumps(_offline_pages(user)),
         },
     )
+
+
+def _offline_pages(user) -> list[str]:
+    """My week, the account list, and each of the rep's accounts with its visit form."""
+    pages = [reverse("visits:my_week"), reverse("accounts:list")]
+    for pk in selectors.offline_account_ids(user=user):
+        pages += [reverse("accounts:detail", args=[pk]), reverse("visits:create", args=[pk])]
+    return pages
 
 
 def follow_up_list_view(request):

@@ -147,6 +147,10 @@ ROUTES: dict[str, Kind] = {
     "logout": public(302),
     "set_language": public(302),
     "healthz": public(200, 503),
+    # the installable app: its service worker (no data, only which files to keep) and the
+    # page shown for a page never opened before while there is no signal
+    "service_worker": public(200),
+    "offline": public(200),
     "lockout:list": page(denied=MANAGERS_ONLY),
     "people_search": page(),
     # the API

@@ -1,0 +1,186 @@
+"""Issue 15, with no signal, in the real Chromium: the installable app's service worker
+keeps my week, the rep's accounts and their visit forms; a visit logged with the network
+off is kept on the phone ("waiting to send"), and sent exactly once through the API when
+the network is back, in a new tab (the browser closed and opened again); a visit the
+server refuses says why, and opens filled in as typed to be fixed, or is discarded.
+
+The network is taken away from the page (`set_offline`) and from the service worker
+(its requests aborted through `context.route`: `set_offline` does not reach them)."""
+
+import datetime
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.tests.factories import AccountFactory, ContactFactory
+from keyaccounts.pytest_plugin import browser_log_in
+from keyaccounts.tests.test_accessibility_browser import axe_violations
+from visits.models import Visit
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _no_network_for_the_worker(route):
+    if route.request.service_worker:
+        route.abort("internetdisconnected")
+    else:
+        route.continue_()
+
+
+def go_offline(context):
+    context.set_offline(True)
+    context.route("**/*", _no_network_for_the_worker)
+
+
+def go_online(context):
+    context.unroute("**/*", _no_network_for_the_worker)
+    context.set_offline(False)
+
+
+def kept_by_the_worker(page, path):
+    """Wait until the service worker has kept the page at `path`."""
+    page.wait_for_function(
+        """async (path) => {
+            const cache = await caches.open("keyaccounts-pages");
+            return !!(await cache.match(new URL(path, location.origin).href));
+        }""",
+        arg=path,
+        timeout=15_000,
+    )
+
+
+@pytest.fixture
+def huasheng(personas):
+    account = AccountFactory(owner=personas.alice, name="华盛智能科技有限公司")
+    ContactFactory(account=account, name="王芳", title="总经理", buying_role="decider")
+    return account
+
+
+def open_with_a_signal(page, account):
+    """Sign in (my week names the rep's accounts to keep) and wait until the worker
+    controls the page and has kept my week and the account's visit form."""
+    page.set_viewport_size({"width": 375, "height": 740})
+    browser_log_in(page, "alice")
+    page.wait_for_function(
+        """async () => {
+            const registration = await navigator.serviceWorker.getRegistration();
+            return !!(registration && registration.active);
+        }""",
+        timeout=15_000,
+    )
+    page.reload()  # my week again, now through the worker: it keeps it
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
+    kept_by_the_worker(page, "/my-week/")
+    kept_by_the_worker(page, f"/accounts/{account.pk}/visits/new/")
+    kept_by_the_worker(page, f"/accounts/{account.pk}/")
+
+
+def fill_the_visit(page, *, when):
+    page.get_by_label("Took place").fill(when)
+    page.get_by_label(re.compile("王芳")).check()
+    page.get_by_label("Duration (minutes)").fill("45")
+    page.get_by_label("Place", exact=True).fill("客户总部三楼")
+    page.get_by_label("Main talking points").fill("试点预算与上线时间")
+    page.get_by_label("The customer's views").fill("认可方案，担心实施周期")
+    page.get_by_label("Next steps and suggestions").fill("下周提交实施计划")
+
+
+def test_a_visit_logged_with_no_signal_is_sent_exactly_once_when_the_signal_is_back(
+    page, personas, huasheng
+):
+    context = page.context
+    open_with_a_signal(page, huasheng)
+    expect(page.locator("link[rel=manifest]")).to_have_count(1)
+
+    go_offline(context)
+    # The account and its buying center open with no signal, and its visit form.
+    page.goto(f"/accounts/{huasheng.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("华盛智能科技有限公司")
+    expect(page.get_by_text("王芳").first).to_be_visible()
+    page.goto(f"/accounts/{huasheng.pk}/visits/new/")
+    when = (timezone.localtime() - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    fill_the_visit(page, when=when)
+    page.get_by_role("button", name="Save the visit").click()
+
+    outbox = page.locator("[data-outbox]")
+    expect(outbox).to_contain_text("No signal: the visit is kept on this phone")
+    entry = outbox.locator(".outbox-item", has_text="华盛智能科技有限公司")
+    expect(entry).to_contain_text("Waiting to send")
+    expect(entry).to_contain_text("试点预算与上线时间")
+    assert Visit.objects.count() == 0
+    page.close()
+
+    # The browser opened again, with a signal: the outbox goes out by itself.
+    go_online(context)
+    again = context.new_page()
+    again.goto("/my-week/")
+    expect(again.locator("[data-outbox]")).to_contain_text("Sent now")
+    expect(again.locator(".outbox-item")).to_have_count(0)
+    [visit] = Visit.objects.all()
+    assert visit.account == huasheng and visit.owner == personas.alice
+    assert visit.status == "done"
+    assert [c.name for c in visit.contacts.all()] == ["王芳"]
+    assert timezone.localtime(visit.occurred_at).strftime("%Y-%m-%dT%H:%M") == when
+    assert (visit.duration_minutes, visit.place) == (45, "客户总部三楼")
+    assert visit.talking_points == "试点预算与上线时间"
+    assert visit.customer_views == "认可方案，担心实施周期"
+    assert visit.next_steps == "下周提交实施计划"
+    assert visit.follow_up_due == timezone.localdate(visit.occurred_at) + datetime.timedelta(days=7)
+
+    # Sent again (an answer lost on the way): the same key creates nothing twice.
+    again.reload()
+    again.wait_for_timeout(500)
+    assert Visit.objects.count() == 1
+
+
+def test_a_visit_the_server_refuses_says_why_and_is_fixed_or_discarded(page, personas, huasheng):
+    context = page.context
+    open_with_a_signal(page, huasheng)
+    go_offline(context)
+    page.goto(f"/accounts/{huasheng.pk}/visits/new/")
+    tomorrow = (timezone.localtime() + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    fill_the_visit(page, when=tomorrow)  # a visit cannot have taken place tomorrow
+    page.get_by_role("button", name="Save the visit").click()
+    expect(page.locator("[data-outbox]")).to_contain_text("No signal")
+    expect(page.locator(".outbox-item")).to_contain_text("Waiting to send")
+    page.close()
+
+    go_online(context)
+    page = context.new_page()
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto("/my-week/")
+    entry = page.locator(".outbox-item", has_text="华盛智能科技有限公司")
+    expect(entry).to_contain_text("Not sent: the server refused it.")
+    expect(entry.locator(".outbox-reasons")).to_contain_text("occurred_at")
+    assert axe_violations(page) == []  # the outbox as axe-core sees it, a refusal shown
+    assert Visit.objects.count() == 0
+
+    # Fixed: its form opens as typed; the date corrected, it is saved as usual.
+    entry.get_by_role("link", name="Fix and send").click()
+    expect(page.get_by_label("Main talking points")).to_have_value("试点预算与上线时间")
+    expect(page.get_by_label(re.compile("王芳"))).to_be_checked()
+    earlier = (timezone.localtime() - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("Took place").fill(earlier)
+    page.get_by_role("button", name="Save the visit").click()
+    expect(page.get_by_text(re.compile("Visit recorded"))).to_be_visible()
+    expect(page.locator(".outbox-item")).to_have_count(0)
+    assert Visit.objects.get().talking_points == "试点预算与上线时间"
+
+    # Another one refused, discarded: gone from the phone, nothing on the server.
+    go_offline(context)
+    page.goto(f"/accounts/{huasheng.pk}/visits/new/")
+    fill_the_visit(page, when=tomorrow)
+    page.get_by_role("button", name="Save the visit").click()
+    expect(page.locator("[data-outbox]")).to_contain_text("No signal")
+    page.close()
+    go_online(context)
+    page = context.new_page()
+    page.goto("/my-week/")
+    entry = page.locator(".outbox-item")
+    expect(entry).to_contain_text("Not sent")
+    page.once("dialog", lambda dialog: dialog.accept())
+    entry.get_by_role("button", name="Discard").click()
+    expect(page.locator(".outbox-item")).to_have_count(0)
+    assert Visit.objects.count() == 1

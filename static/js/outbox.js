@@ -1,0 +1,449 @@
+/* The outbox: visits logged with no signal, kept on the device and sent once the network
+ * is back (issue 15). Loaded by every page and by the service worker (templates/offline/
+ * sw.js), which shares `KeyaccountsOutbox.keepForm` for a form posted as the network fails.
+ *
+ * - Kept in IndexedDB ("keyaccounts-offline", store "outbox"), one entry per visit form:
+ *   every field as typed (nothing is lost, whatever the server says later), its account,
+ *   who typed it, and an Idempotency-Key made when it was kept.
+ * - Sent through the API (`POST /api/v1/visits/`, the session's CSRF token, the entry's
+ *   Idempotency-Key): a retry after a lost answer creates nothing twice. Sent when a page
+ *   opens, when the browser says the network is back, and every 30 seconds while there are
+ *   entries — also after the browser was closed and opened again.
+ * - The server refusing it (the account reassigned, a field invalid) marks it refused with
+ *   the reasons; the rep fixes it (its form opens filled in as typed) or discards it. No
+ *   network, a server error or a lapsed sign-in leaves it waiting.
+ * - The panel (`[data-outbox]` in base.html) lists the signed-in user's entries on every
+ *   page, with their state in words.
+ * - My week names the rep's accounts and their visit forms (`data-offline-keep`); the
+ *   service worker keeps them so they open with no signal. Signing out forgets kept pages.
+ */
+(function (root) {
+  "use strict";
+
+  var DB_NAME = "keyaccounts-offline";
+  var STORE = "outbox";
+  var API = "/api/v1/visits/";
+  var MY_WEEK = "/my-week/";
+  var VISIT_FORM = /^\/accounts\/(\d+)\/visits\/new\/$/;
+  var NOT_SENT = { csrfmiddlewaretoken: 1, form_token: 1, version: 1 };
+  var LISTS = { contacts: 1, attendees: 1 };
+  var CHECKBOXES = { pre_visit_call_held: 1 };
+  var NUMBERS = { duration_minutes: 1 };
+
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      var request = root.indexedDB.open(DB_NAME, 1);
+      request.onupgradeneeded = function () {
+        request.result.createObjectStore(STORE, { keyPath: "key" });
+      };
+      request.onsuccess = function () {
+        resolve(request.result);
+      };
+      request.onerror = function () {
+        reject(request.error);
+      };
+    });
+  }
+
+  // One transaction; resolves with the request's result once it is committed.
+  function inStore(mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var transaction = db.transaction(STORE, mode);
+        var request = work(transaction.objectStore(STORE));
+        transaction.oncomplete = function () {
+          db.close();
+          resolve(request ? request.result : undefined);
+        };
+        transaction.onerror = transaction.onabort = function () {
+          db.close();
+          reject(transaction.error);
+        };
+      });
+    });
+  }
+
+  function entries() {
+    return inStore("readonly", function (store) {
+      return store.getAll();
+    });
+  }
+
+  function save(entry) {
+    return inStore("readwrite", function (store) {
+      return store.put(entry);
+    });
+  }
+
+  function discard(key) {
+    return inStore("readwrite", function (store) {
+      return store.delete(key);
+    });
+  }
+
+  function newKey() {
+    if (root.crypto && root.crypto.randomUUID) {
+      return root.crypto.randomUUID();
+    }
+    var bytes = new Uint8Array(16);
+    root.crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      })
+      .join("");
+  }
+
+  function first(values) {
+    return values && values.length ? values[0] : "";
+  }
+
+  function isVisitForm(path) {
+    return VISIT_FORM.test(path);
+  }
+
+  // Keep a visit form as typed (`form`: its FormData; `url`: the form page's address).
+  function keepForm(form, url) {
+    var address = new URL(url, root.location.href);
+    var match = VISIT_FORM.exec(address.pathname);
+    var fields = {};
+    form.forEach(function (value, name) {
+      if (!NOT_SENT[name] && typeof value === "string") {
+        (fields[name] = fields[name] || []).push(value);
+      }
+    });
+    var entry = {
+      key: newKey(),
+      kind: "visit",
+      kept: new Date().toISOString(),
+      url: address.pathname + address.search,
+      account: match ? Number(match[1]) : null,
+      accountName: first(fields._account_name),
+      user: first(fields._user),
+      status: address.searchParams.get("status") === "planned" ? "planned" : "done",
+      fields: fields,
+      csrf: first(form.getAll("csrfmiddlewaretoken")),
+      state: "waiting",
+      reasons: [],
+    };
+    return save(entry).then(function () {
+      return entry;
+    });
+  }
+
+  // The API's body for the entry: the form's fields under the API's names (the same).
+  function payload(entry) {
+    var body = { account: entry.account, status: entry.status };
+    Object.keys(entry.fields).forEach(function (name) {
+      if (name.charAt(0) === "_" || /_name$/.test(name)) {
+        return; // the picker's text box, the outbox's own notes
+      }
+      var values = entry.fields[name];
+      if (LISTS[name]) {
+        body[name] = values.filter(Boolean).map(Number);
+      } else if (CHECKBOXES[name]) {
+        body[name] = true;
+      } else if (values[values.length - 1] !== "") {
+        var value = values[values.length - 1];
+        body[name] = NUMBERS[name] ? Number(value) : value;
+      }
+    });
+    return body;
+  }
+
+  function reasonsOf(body, fallback) {
+    var reasons = [];
+    var errors = (body && body.errors) || {};
+    Object.keys(errors).forEach(function (field) {
+      [].concat(errors[field]).forEach(function (message) {
+        reasons.push(field === "non_field_errors" ? message : field + ": " + message);
+      });
+    });
+    if (!reasons.length) {
+      reasons.push((body && body.detail) || fallback);
+    }
+    return reasons;
+  }
+
+  function csrfToken() {
+    var found = /(?:^|;\s*)csrftoken=([^;]+)/.exec(root.document ? root.document.cookie : "");
+    return found ? decodeURIComponent(found[1]) : "";
+  }
+
+  // Send one entry: "sent", "refused" (kept, with the reasons) or "waiting".
+  function send(entry) {
+    return fetch(API, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        "Idempotency-Key": entry.key,
+        "X-CSRFToken": csrfToken() || entry.csrf,
+      },
+      body: JSON.stringify(payload(entry)),
+    }).then(
+      function (response) {
+        if (response.ok) {
+          return discard(entry.key).then(function () {
+            return "sent";
+          });
+        }
+        if (response.status >= 500 || response.status === 401 || response.status === 403 || response.status === 429) {
+          return "waiting"; // the server or the sign-in, not the visit: try again later
+        }
+        return response
+          .json()
+          .catch(function () {
+            return {};
+          })
+          .then(function (body) {
+            entry.state = "refused";
+            entry.reasons = reasonsOf(body, "HTTP " + response.status);
+            return save(entry).then(function () {
+              return "refused";
+            });
+          });
+      },
+      function () {
+        return "waiting";
+      }
+    );
+  }
+
+  var api = {
+    MY_WEEK: MY_WEEK,
+    isVisitForm: isVisitForm,
+    keepForm: keepForm,
+    entries: entries,
+    discard: discard,
+    payload: payload,
+    send: send,
+  };
+  root.KeyaccountsOutbox = api;
+
+  if (!root.document) {
+    return; // the service worker: the shared part only
+  }
+
+  // --- the pages ---------------------------------------------------------------------
+
+  var panel = document.querySelector("[data-outbox]");
+  var user = panel ? panel.dataset.user : "";
+  var texts = panel ? panel.dataset : {};
+  var sending = false;
+
+  function mine(list) {
+    return list.filter(function (entry) {
+      return String(entry.user) === String(user);
+    });
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function summary(entry) {
+    var fields = entry.fields;
+    var when = first(fields.occurred_at) || first(fields.planned_at) || entry.kept.slice(0, 16);
+    var said = first(fields.talking_points) || first(fields.purpose) || "";
+    return [when.replace("T", " "), said.length > 60 ? said.slice(0, 60) + "…" : said]
+      .filter(Boolean)
+      .join(" · ");
+  }
+
+  function render(list, note) {
+    if (!panel) {
+      return;
+    }
+    var own = mine(list);
+    panel.textContent = "";
+    if (note) {
+      panel.appendChild(element("p", "outbox-note", note));
+    }
+    if (!own.length) {
+      panel.hidden = !note;
+      return;
+    }
+    panel.hidden = false;
+    panel.appendChild(element("h2", "outbox-title", texts.title + " (" + own.length + ")"));
+    var items = element("ul", "outbox-list plain");
+    own.forEach(function (entry) {
+      var item = element("li", "outbox-item" + (entry.state === "refused" ? " refused" : ""));
+      item.dataset.outboxEntry = entry.key;
+      item.appendChild(element("strong", "", entry.accountName || texts.visit));
+      item.appendChild(element("span", "muted", " " + summary(entry)));
+      var state = element(
+        "p",
+        "outbox-state badge " + (entry.state === "refused" ? "danger" : "warn"),
+        entry.state === "refused" ? texts.refused : texts.waiting
+      );
+      item.appendChild(state);
+      if (entry.state === "refused") {
+        var reasons = element("ul", "outbox-reasons");
+        entry.reasons.forEach(function (reason) {
+          reasons.appendChild(element("li", "", reason));
+        });
+        item.appendChild(reasons);
+      }
+      var actions = element("p", "outbox-actions");
+      if (entry.state === "refused") {
+        // Waiting ones are sent as they are; a refused one opens its form, filled in.
+        var fix = element("a", "", texts.fix);
+        fix.href = entry.url + "#outbox=" + encodeURIComponent(entry.key);
+        actions.appendChild(fix);
+        actions.appendChild(document.createTextNode(" "));
+      }
+      var drop = element("button", "link danger", texts.discard);
+      drop.type = "button";
+      drop.addEventListener("click", function () {
+        if (root.confirm(texts.confirm)) {
+          discard(entry.key).then(refresh);
+        }
+      });
+      actions.appendChild(drop);
+      item.appendChild(actions);
+      items.appendChild(item);
+    });
+    panel.appendChild(items);
+  }
+
+  function refresh(note) {
+    return entries()
+      .then(function (list) {
+        render(list, typeof note === "string" ? note : "");
+        return list;
+      })
+      .catch(function () {
+        return [];
+      });
+  }
+
+  // Send the user's waiting entries, one at a time, then show what is left.
+  function flush() {
+    if (sending || !user || navigator.onLine === false) {
+      return Promise.resolve();
+    }
+    sending = true;
+    return entries()
+      .then(function (list) {
+        var waiting = mine(list).filter(function (entry) {
+          return entry.state === "waiting";
+        });
+        var sent = 0;
+        return waiting
+          .reduce(function (done, entry) {
+            return done.then(function () {
+              return send(entry).then(function (result) {
+                sent += result === "sent" ? 1 : 0;
+              });
+            });
+          }, Promise.resolve())
+          .then(function () {
+            return sent ? texts.sent.replace("%(count)s", sent) : "";
+          });
+      })
+      .then(refresh, refresh)
+      .then(function () {
+        sending = false;
+      });
+  }
+
+  // The visit form: kept in the outbox instead of posted while the browser is offline;
+  // opened from the outbox ("#outbox=<key>"), filled in as typed.
+  function fillFrom(form, entry) {
+    Array.prototype.forEach.call(form.elements, function (field) {
+      var values = entry.fields[field.name];
+      if (!field.name || NOT_SENT[field.name] || field.name.charAt(0) === "_") {
+        return;
+      }
+      if (field.type === "checkbox" || field.type === "radio") {
+        field.checked = !!values && values.indexOf(field.value) !== -1;
+      } else if (values) {
+        field.value = values[values.length - 1];
+      }
+    });
+  }
+
+  function wireVisitForm() {
+    var form = document.querySelector("form[data-offline-visit]");
+    if (!form) {
+      return;
+    }
+    var fixing = /^#outbox=(.+)$/.exec(location.hash);
+    var fixingKey = fixing ? decodeURIComponent(fixing[1]) : null;
+    if (fixingKey) {
+      entries().then(function (list) {
+        var entry = list.filter(function (e) {
+          return e.key === fixingKey;
+        })[0];
+        if (entry) {
+          fillFrom(form, entry);
+        }
+      });
+    }
+    form.addEventListener("submit", function (event) {
+      var offline = navigator.onLine === false;
+      if (!offline && !fixingKey) {
+        return; // posted as usual (the service worker keeps it if the network fails)
+      }
+      event.preventDefault();
+      var data = new FormData(form);
+      // The entry being fixed is replaced by what is sent now, or kept again offline.
+      (fixingKey ? discard(fixingKey) : Promise.resolve()).then(function () {
+        if (!offline) {
+          form.submit();
+          return;
+        }
+        keepForm(data, location.pathname + location.search).then(function () {
+          location.href = MY_WEEK + "?outbox=kept";
+        });
+      });
+    });
+  }
+
+  function keepPages() {
+    var holder = document.querySelector("[data-offline-keep]");
+    var worker = navigator.serviceWorker;
+    if (!holder || !worker) {
+      return;
+    }
+    var urls = JSON.parse(holder.dataset.offlineKeep || "[]");
+    worker.ready.then(function (registration) {
+      var stamp = "keyaccounts-kept:" + user;
+      var previous = root.localStorage.getItem(stamp);
+      var now = Date.now();
+      if (previous && now - Number(previous) < 3600 * 1000) {
+        return; // kept within the hour
+      }
+      root.localStorage.setItem(stamp, String(now));
+      registration.active.postMessage({ type: "keep", urls: urls });
+    });
+  }
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
+      if (!user) {
+        // Signed out (the sign-in page): the pages kept for the last user go.
+        navigator.serviceWorker.ready.then(function (registration) {
+          registration.active.postMessage({ type: "forget" });
+        });
+      }
+    }, function () {});
+  }
+  if (!root.indexedDB) {
+    return;
+  }
+  wireVisitForm();
+  keepPages();
+  refresh(location.search.indexOf("outbox=kept") !== -1 ? texts.kept : "").then(flush);
+  root.addEventListener("online", flush);
+  root.setInterval(flush, 30000);
+})(self);
