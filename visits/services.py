@@ -180,11 +180,18 @@ def follow_up_log(
     method: str,
     feedback: str,
     today: datetime.date | None = None,
+    expected_version: int | None = None,
 ) -> Visit:
-    """Log the follow-up of a recorded visit; it closes the follow-up and its reminders."""
+    """Log the follow-up of a recorded visit; it closes the follow-up and its reminders.
+    A follow-up logged already is not logged again (`protected`); with
+    `expected_version`, a visit saved since that version is refused."""
     today = today or timezone.localdate()
     if visit.status != VisitStatus.DONE:
         raise ApplicationError(_("Only a visit that took place can be followed up."))
+    if visit.followed_up_on is not None:
+        raise ApplicationError(
+            _("The follow-up of this visit was logged already."), code="protected"
+        )
     errors = {}
     if followed_up_on > today:
         errors["followed_up_on"] = _("The follow-up date cannot be in the future.")
@@ -199,7 +206,7 @@ def follow_up_log(
     visit.follow_up_feedback = feedback
     visit.followed_up_by = by
     visit.full_clean(exclude=["contacts", "attendees"])
-    visit.save()
+    visit.save(expected_version=expected_version)
     # The reminders about this follow-up are settled: they leave everyone's unread count.
     Notification.objects.filter(visit=visit, kind__in=FOLLOW_UP_KINDS, read_at__isnull=True).update(
         read_at=timezone.now()

@@ -148,16 +148,19 @@ def my_week_view(request):
             # What the apps above add: overdue plan actions, review follow-ups …
             "sections": sections.render_context("my_week", request, today=today, now=now),
             # Kept on the phone for no signal (static/js/outbox.js, the service worker).
-            "offline_keep": json.dumps(_offline_pages(user)),
+            "offline_keep": json.dumps(_offline_pages(user, follow_ups)),
         },
     )
 
 
-def _offline_pages(user) -> list[str]:
-    """My week, the account list, and each of the rep's accounts with its visit form."""
+def _offline_pages(user, follow_ups: dict) -> list[str]:
+    """My week, the account list, each of the rep's accounts with its visit form, and the
+    visits whose follow-up my week shows (their page holds the follow-up's form)."""
     pages = [reverse("visits:my_week"), reverse("accounts:list")]
     for pk in selectors.offline_account_ids(user=user):
         pages += [reverse("accounts:detail", args=[pk]), reverse("visits:create", args=[pk])]
+    for group in follow_ups.values():
+        pages += [visit.get_absolute_url() for visit in group]
     return pages
 
 

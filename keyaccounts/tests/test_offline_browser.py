@@ -105,7 +105,7 @@ def test_a_visit_logged_with_no_signal_is_sent_exactly_once_when_the_signal_is_b
     page.get_by_role("button", name="Save the visit").click()
 
     outbox = page.locator("[data-outbox]")
-    expect(outbox).to_contain_text("No signal: the visit is kept on this phone")
+    expect(outbox).to_contain_text("No signal: kept on this phone")
     entry = outbox.locator(".outbox-item", has_text="华盛智能科技有限公司")
     expect(entry).to_contain_text("Waiting to send")
     expect(entry).to_contain_text("试点预算与上线时间")
@@ -184,3 +184,37 @@ def test_a_visit_the_server_refuses_says_why_and_is_fixed_or_discarded(page, per
     entry.get_by_role("button", name="Discard").click()
     expect(page.locator(".outbox-item")).to_have_count(0)
     assert Visit.objects.count() == 1
+
+
+def test_a_follow_up_logged_with_no_signal_is_sent_when_the_signal_is_back(
+    page, personas, huasheng
+):
+    from visits.tests.factories import VisitFactory
+
+    visit = VisitFactory(
+        account=huasheng,
+        owner=personas.alice,
+        occurred_at=timezone.now() - datetime.timedelta(days=3),
+    )
+    context = page.context
+    open_with_a_signal(page, huasheng)
+    kept_by_the_worker(page, f"/visits/{visit.pk}/")  # my week shows its follow-up
+
+    go_offline(context)
+    page.goto(f"/visits/{visit.pk}/")
+    page.get_by_label("What did the customer say?").fill("客户满意，下月续约")
+    page.get_by_label("By visit").check()
+    page.get_by_role("button", name="Log the follow-up").click()
+    entry = page.locator(".outbox-item")
+    expect(entry).to_contain_text("Follow-up · 华盛智能科技有限公司")
+    expect(entry).to_contain_text("Waiting to send")
+    page.close()
+
+    go_online(context)
+    again = context.new_page()
+    again.goto("/my-week/")
+    expect(again.locator("[data-outbox]")).to_contain_text("Sent now")
+    visit.refresh_from_db()
+    assert visit.followed_up_on == timezone.localdate()
+    assert (visit.follow_up_method, visit.follow_up_feedback) == ("visit", "客户满意，下月续约")
+    assert visit.followed_up_by == personas.alice

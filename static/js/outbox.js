@@ -24,8 +24,10 @@
   var STORE = "outbox";
   var API = "/api/v1/visits/";
   var MY_WEEK = "/my-week/";
+  // What is kept: a new visit (posted to its account's form) and a visit's follow-up.
   var VISIT_FORM = /^\/accounts\/(\d+)\/visits\/new\/$/;
-  var NOT_SENT = { csrfmiddlewaretoken: 1, form_token: 1, version: 1 };
+  var FOLLOW_UP_FORM = /^\/visits\/(\d+)\/follow-up\/$/;
+  var NOT_SENT = { csrfmiddlewaretoken: 1, form_token: 1, version: 1, next: 1 };
   var LISTS = { contacts: 1, attendees: 1 };
   var CHECKBOXES = { pre_visit_call_held: 1 };
   var NUMBERS = { duration_minutes: 1 };
@@ -98,14 +100,16 @@
     return values && values.length ? values[0] : "";
   }
 
-  function isVisitForm(path) {
-    return VISIT_FORM.test(path);
+  function isKeptForm(path) {
+    return VISIT_FORM.test(path) || FOLLOW_UP_FORM.test(path);
   }
 
-  // Keep a visit form as typed (`form`: its FormData; `url`: the form page's address).
+  // Keep a form as typed (`form`: its FormData; `url`: where it posts, with the page's
+  // query: a new visit's form, or a visit's follow-up form).
   function keepForm(form, url) {
     var address = new URL(url, root.location.href);
-    var match = VISIT_FORM.exec(address.pathname);
+    var visit = VISIT_FORM.exec(address.pathname);
+    var followUp = FOLLOW_UP_FORM.exec(address.pathname);
     var fields = {};
     form.forEach(function (value, name) {
       if (!NOT_SENT[name] && typeof value === "string") {
@@ -114,10 +118,12 @@
     });
     var entry = {
       key: newKey(),
-      kind: "visit",
+      kind: followUp ? "follow_up" : "visit",
       kept: new Date().toISOString(),
-      url: address.pathname + address.search,
-      account: match ? Number(match[1]) : null,
+      // Where it is fixed: the visit form, or the visit's page (its follow-up form).
+      url: followUp ? "/visits/" + followUp[1] + "/" : address.pathname + address.search,
+      api: followUp ? API + followUp[1] + "/follow-up/" : API,
+      account: visit ? Number(visit[1]) : null,
       accountName: first(fields._account_name),
       user: first(fields._user),
       status: address.searchParams.get("status") === "planned" ? "planned" : "done",
@@ -133,7 +139,7 @@
 
   // The API's body for the entry: the form's fields under the API's names (the same).
   function payload(entry) {
-    var body = { account: entry.account, status: entry.status };
+    var body = entry.kind === "follow_up" ? {} : { account: entry.account, status: entry.status };
     Object.keys(entry.fields).forEach(function (name) {
       if (name.charAt(0) === "_" || /_name$/.test(name)) {
         return; // the picker's text box, the outbox's own notes
@@ -172,7 +178,7 @@
 
   // Send one entry: "sent", "refused" (kept, with the reasons) or "waiting".
   function send(entry) {
-    return fetch(API, {
+    return fetch(entry.api || API, {
       method: "POST",
       credentials: "same-origin",
       headers: {
@@ -213,7 +219,7 @@
 
   var api = {
     MY_WEEK: MY_WEEK,
-    isVisitForm: isVisitForm,
+    isKeptForm: isKeptForm,
     keepForm: keepForm,
     entries: entries,
     discard: discard,
@@ -252,8 +258,13 @@
 
   function summary(entry) {
     var fields = entry.fields;
-    var when = first(fields.occurred_at) || first(fields.planned_at) || entry.kept.slice(0, 16);
-    var said = first(fields.talking_points) || first(fields.purpose) || "";
+    var when =
+      first(fields.occurred_at) ||
+      first(fields.planned_at) ||
+      first(fields.followed_up_on) ||
+      entry.kept.slice(0, 16);
+    var said =
+      first(fields.talking_points) || first(fields.purpose) || first(fields.follow_up_feedback) || "";
     return [when.replace("T", " "), said.length > 60 ? said.slice(0, 60) + "…" : said]
       .filter(Boolean)
       .join(" · ");
@@ -278,7 +289,13 @@
     own.forEach(function (entry) {
       var item = element("li", "outbox-item" + (entry.state === "refused" ? " refused" : ""));
       item.dataset.outboxEntry = entry.key;
-      item.appendChild(element("strong", "", entry.accountName || texts.visit));
+      item.appendChild(
+        element(
+          "strong",
+          "",
+          (entry.kind === "follow_up" ? texts.followUp + " · " : "") + (entry.accountName || texts.visit)
+        )
+      );
       item.appendChild(element("span", "muted", " " + summary(entry)));
       var state = element(
         "p",
@@ -372,11 +389,7 @@
     });
   }
 
-  function wireVisitForm() {
-    var form = document.querySelector("form[data-offline-visit]");
-    if (!form) {
-      return;
-    }
+  function wireKeptForm(form) {
     var fixing = /^#outbox=(.+)$/.exec(location.hash);
     var fixingKey = fixing ? decodeURIComponent(fixing[1]) : null;
     if (fixingKey) {
@@ -402,7 +415,8 @@
           form.submit();
           return;
         }
-        keepForm(data, location.pathname + location.search).then(function () {
+        var action = new URL(form.action, location.href);
+        keepForm(data, action.pathname + location.search).then(function () {
           location.href = MY_WEEK + "?outbox=kept";
         });
       });
@@ -441,7 +455,7 @@
   if (!root.indexedDB) {
     return;
   }
-  wireVisitForm();
+  document.querySelectorAll("form[data-offline]").forEach(wireKeptForm);
   keepPages();
   refresh(location.search.indexOf("outbox=kept") !== -1 ? texts.kept : "").then(flush);
   root.addEventListener("online", flush);

@@ -5,7 +5,7 @@
  * - A page is fetched from the network first and kept; with no network, the kept copy
  *   answers (the same address, or the same path for a list), else the offline page.
  *   Sign-in, sign-out, exports, the API and the admin are never kept.
- * - A visit form posted with no network is kept in the outbox (IndexedDB, outbox.js's
+ * - A visit form or a follow-up posted with no network is kept in the outbox (IndexedDB, outbox.js's
  *   own code, shared here) and the browser is sent to my week, which shows it
  *   "waiting to send"; the pages send it through the API once the network is back.
  * - "keep" messages from a page (my week: the rep's accounts and their visit forms)
@@ -115,7 +115,7 @@ function page(request) {
     });
 }
 
-function postedVisit(request) {
+function postedForm(request) {
   // The form's copy is read only if the network fails: then it goes to the outbox.
   var copy = request.clone();
   return network(request).catch(function () {
@@ -133,8 +133,8 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) {
     return;
   }
-  if (request.method === "POST" && KeyaccountsOutbox.isVisitForm(url.pathname)) {
-    event.respondWith(postedVisit(request));
+  if (request.method === "POST" && KeyaccountsOutbox.isKeptForm(url.pathname)) {
+    event.respondWith(postedForm(request));
     return;
   }
   if (request.method !== "GET" || !keepable(url)) {

@@ -154,6 +154,28 @@ def with_totals(record: DevelopmentRecord) -> DevelopmentRecord:
     return record
 
 
+# The longest follow-up note the API takes (a long call's notes; the body's size bounds
+# the rest).
+FOLLOW_UP_FEEDBACK_MAX = 10_000
+
+
+class VisitFollowUpSerializer(serializers.Serializer):
+    """The body of a visit's `follow-up/`: when, how, and what the customer said."""
+
+    followed_up_on = serializers.DateField(
+        help_text="The day of the follow-up: not before the visit, not in the future."
+    )
+    follow_up_method = serializers.ChoiceField(
+        choices=FollowUpMethod.choices,
+        default=FollowUpMethod.PHONE,
+        help_text="How the customer was followed up.",
+    )
+    follow_up_feedback = serializers.CharField(
+        max_length=FOLLOW_UP_FEEDBACK_MAX,
+        help_text="What the customer said (required, not blank).",
+    )
+
+
 class DevelopmentRecordReviewSerializer(serializers.Serializer):
     """The body of `review/`: the manager's comment to the rep, optional."""
 

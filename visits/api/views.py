@@ -17,6 +17,7 @@ from visits.services import (
     development_record_delete,
     development_record_restore,
     development_record_review,
+    follow_up_log,
     visit_delete,
     visit_restore,
 )
@@ -25,6 +26,7 @@ from .filters import DevelopmentRecordFilter, VisitFilter
 from .serializers import (
     DevelopmentRecordReviewSerializer,
     DevelopmentRecordSerializer,
+    VisitFollowUpSerializer,
     VisitSerializer,
 )
 
@@ -40,7 +42,7 @@ class VisitViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
     filterset_class = VisitFilter
     ordering_fields = ["occurred_at", "planned_at", "created_at", "updated_at", "id"]
     ordering = ["-occurred_at", "-planned_at"]
-    idempotent_actions = {"create", "bulk"}
+    idempotent_actions = {"create", "bulk", "follow_up"}
     bulk_label = "visits"
 
     def get_queryset(self):
@@ -58,6 +60,37 @@ class VisitViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
 
     def perform_restore(self, instance):
         visit_restore(visit=instance, by=self.request.user)
+
+    @extend_schema(
+        summary="Log the visit's follow-up",
+        description="The follow-up of a recorded visit (status done): when, how and what the "
+        "customer said; it settles the follow-up's reminders. A visit not recorded answers "
+        "400, a follow-up logged already 409 (protected). With If-Match, a visit changed "
+        "since you read it answers 412. With an Idempotency-Key, a retry replays the answer "
+        "(the phone's outbox sends one logged with no signal this way).",
+        parameters=[IF_MATCH, ETAG],
+        request=VisitFollowUpSerializer,
+        responses={200: VisitSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="follow-up", filter_backends=[])
+    def follow_up(self, request, pk=None):
+        visit = self.get_object()
+        return idempotent(request, lambda: self._follow_up(request, visit))
+
+    def _follow_up(self, request, visit) -> Response:
+        expected_version = check_if_match(request, visit)  # before the body, as every write
+        body = VisitFollowUpSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        visit = follow_up_log(
+            visit=visit,
+            by=request.user,
+            followed_up_on=body.validated_data["followed_up_on"],
+            method=body.validated_data["follow_up_method"],
+            feedback=body.validated_data["follow_up_feedback"],
+            today=local_today(),
+            expected_version=expected_version,
+        )
+        return self._with_etag(Response(self.get_serializer(visit).data))
 
 
 @extend_schema_view(

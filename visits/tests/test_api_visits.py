@@ -185,3 +185,91 @@ def test_a_list_of_visits_costs_the_same_queries_at_any_page_size(personas, api)
         counts.append(len(captured))
 
     assert counts[0] == counts[1]
+
+
+# --- a visit's follow-up through the API (the phone's outbox sends it this way) ---------
+
+
+def follow_up_url(visit) -> str:
+    return f"/api/v1/visits/{visit.pk}/follow-up/"
+
+
+@pytest.fixture
+def recorded(personas):
+    return VisitFactory(
+        account=personas.account,
+        owner=personas.alice,
+        occurred_at=timezone.now() - datetime.timedelta(days=3),
+    )
+
+
+def test_the_follow_up_is_logged_through_the_api_once_with_its_key(personas, api, recorded):
+    client = api(personas.alice)
+    today = timezone.localdate()
+    body = {"followed_up_on": str(today), "follow_up_method": "visit", "follow_up_feedback": "好"}
+    key = {"HTTP_IDEMPOTENCY_KEY": "phone-outbox-1"}
+
+    first = client.post(follow_up_url(recorded), body, format="json", **key)
+    again = client.post(follow_up_url(recorded), body, format="json", **key)
+
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json()  # the retry replays the first answer
+    assert first.json()["followed_up_on"] == str(today)
+    recorded.refresh_from_db()
+    assert (recorded.followed_up_on, recorded.follow_up_method) == (today, "visit")
+    assert recorded.follow_up_feedback == "好" and recorded.followed_up_by == personas.alice
+    # Logged already: a new request (another key, or none) is refused, nothing changed.
+    other = client.post(follow_up_url(recorded), {**body, "follow_up_feedback": "x"}, format="json")
+    assert other.status_code == 409 and other.json()["code"] == "protected"
+    recorded.refresh_from_db()
+    assert recorded.follow_up_feedback == "好"
+
+
+def test_a_bad_follow_up_is_refused_on_its_field(personas, api, recorded):
+    client = api(personas.alice)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    cases = [
+        ({"followed_up_on": str(tomorrow), "follow_up_feedback": "ok"}, "followed_up_on"),
+        (
+            {"followed_up_on": str(timezone.localdate()), "follow_up_feedback": " "},
+            "follow_up_feedback",
+        ),
+        ({"follow_up_feedback": "ok"}, "followed_up_on"),
+        ({"followed_up_on": "2026-13-01", "follow_up_feedback": "ok"}, "followed_up_on"),
+        (
+            {"followed_up_on": str(timezone.localdate()), "follow_up_feedback": "a\x00b"},
+            "follow_up_feedback",
+        ),
+        (
+            {
+                "followed_up_on": str(timezone.localdate()),
+                "follow_up_feedback": "ok",
+                "follow_up_method": "fax",
+            },
+            "follow_up_method",
+        ),
+    ]
+    for body, field in cases:
+        response = client.post(follow_up_url(recorded), body, format="json")
+        assert response.status_code == 400, body
+        assert field in response.json()["errors"], (body, response.json())
+    recorded.refresh_from_db()
+    assert recorded.followed_up_on is None
+
+
+def test_a_follow_up_of_a_visit_not_seen_or_not_recorded_is_refused(personas, api, recorded):
+    assert api(personas.charlie).post(follow_up_url(recorded), {}, format="json").status_code == 404
+    planned = PlannedVisitFactory(account=personas.account, owner=personas.alice)
+    response = api(personas.alice).post(
+        follow_up_url(planned),
+        {"followed_up_on": str(timezone.localdate()), "follow_up_feedback": "ok"},
+        format="json",
+    )
+    assert response.status_code == 400
+    stale = api(personas.alice).post(
+        follow_up_url(recorded),
+        {"followed_up_on": str(timezone.localdate()), "follow_up_feedback": "ok"},
+        format="json",
+        HTTP_IF_MATCH=f'"{recorded.version + 1}"',
+    )
+    assert stale.status_code == 412

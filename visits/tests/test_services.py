@@ -270,3 +270,22 @@ def test_the_visits_behind_each_compliance_figure_are_those_it_counts(personas):
     assert (row["settled"], row["on_time"]) == (len(listed("settled")), len(listed("on_time")))
     with pytest.raises(ValueError):
         listed("soon")
+
+
+def test_a_follow_up_is_logged_once(personas):
+    visit = VisitFactory(
+        account=personas.account,
+        owner=personas.alice,
+        occurred_at=timezone.now() - datetime.timedelta(days=2),
+    )
+    today = timezone.localdate()
+    services.follow_up_log(
+        visit=visit, by=personas.alice, followed_up_on=today, method="phone", feedback="OK"
+    )
+    with pytest.raises(ApplicationError) as refused:
+        services.follow_up_log(
+            visit=visit, by=personas.alice, followed_up_on=today, method="visit", feedback="again"
+        )
+    assert refused.value.code == "protected"
+    visit.refresh_from_db()
+    assert (visit.follow_up_method, visit.follow_up_feedback) == ("phone", "OK")
