@@ -157,12 +157,29 @@
     return body;
   }
 
+  // The field as the form names it (`data-labels` of the panel), else as the API does.
+  function labelOf(field) {
+    var labels = {};
+    try {
+      var panel = root.document && root.document.querySelector("[data-outbox]");
+      labels = panel ? JSON.parse(panel.dataset.labels || "{}") : {};
+    } catch (error) {
+      labels = {};
+    }
+    return labels[field.split(".")[0]] || field;
+  }
+
+  function colon() {
+    var panel = root.document && root.document.querySelector("[data-outbox]");
+    return (panel && panel.dataset.colon) || ": ";
+  }
+
   function reasonsOf(body, fallback) {
     var reasons = [];
     var errors = (body && body.errors) || {};
     Object.keys(errors).forEach(function (field) {
       [].concat(errors[field]).forEach(function (message) {
-        reasons.push(field === "non_field_errors" ? message : field + ": " + message);
+        reasons.push(field === "non_field_errors" ? message : labelOf(field) + colon() + message);
       });
     });
     if (!reasons.length) {
@@ -431,7 +448,8 @@
     }
     var urls = JSON.parse(holder.dataset.offlineKeep || "[]");
     worker.ready.then(function (registration) {
-      var stamp = "keyaccounts-kept:" + user;
+      // Again in another language: the kept pages are in the one they were opened in.
+      var stamp = "keyaccounts-kept:" + user + ":" + document.documentElement.lang;
       var previous = root.localStorage.getItem(stamp);
       var now = Date.now();
       if (previous && now - Number(previous) < 3600 * 1000) {
@@ -443,14 +461,20 @@
   }
 
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
-      if (!user) {
-        // Signed out (the sign-in page): the pages kept for the last user go.
-        navigator.serviceWorker.ready.then(function (registration) {
-          registration.active.postMessage({ type: "forget" });
-        });
+    var forget = function () {
+      // The pages kept for the user who signs out go (the worker in charge of this page
+      // is told at once, before any page of the next user is kept).
+      if (navigator.serviceWorker.controller) {
+        navigator.serviceWorker.controller.postMessage({ type: "forget" });
       }
-    }, function () {});
+    };
+    if (!user) {
+      forget(); // signed out already (the sign-in page)
+    }
+    document.querySelectorAll('form[action="/logout/"]').forEach(function (form) {
+      form.addEventListener("submit", forget);
+    });
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
   }
   if (!root.indexedDB) {
     return;

@@ -163,10 +163,11 @@ self.addEventListener("message", function (event) {
   if (data.type !== "keep" || !Array.isArray(data.urls)) {
     return;
   }
+  // One page at a time: a phone on a weak signal, and a server serving others.
   event.waitUntil(
     caches.open(PAGES).then(function (cache) {
-      return Promise.all(
-        data.urls.map(function (path) {
+      return data.urls.reduce(function (done, path) {
+        return done.then(function () {
           var url = new URL(path, self.location.origin);
           if (!keepable(url)) {
             return null;
@@ -181,8 +182,8 @@ self.addEventListener("message", function (event) {
             .catch(function () {
               return null;
             });
-        })
-      );
+        });
+      }, Promise.resolve());
     })
   );
 });
