@@ -66,3 +66,9 @@ class QueryStringMiddleware:
                 status=400,
             )
         return render(request, "400.html", {"problem": message}, status=400)
+
+
+def id_param(value: str) -> int | None:
+    """A query parameter naming a record's id, as a number; None for anything else
+    ("²" is a digit to Python but no number to `int`; an id has at most 18 digits)."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None

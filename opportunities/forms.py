@@ -194,7 +194,9 @@ class MoveForm(forms.Form):
     # card dropped on a column sends none.
     ticked = forms.ModelMultipleChoiceField(
         label=_("Outcomes done"),
-        queryset=ExitCriterion.objects.filter(stage__is_won=False, stage__is_lost=False),
+        queryset=ExitCriterion.objects.filter(
+            stage__is_won=False, stage__is_lost=False
+        ).select_related("stage"),
         required=False,
     )
     # The version the move page was drawn from: a deal changed since is not moved blind.

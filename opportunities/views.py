@@ -30,6 +30,7 @@ from accounts.views import _save_versioned, _visible_account, add_errors, say_sa
 from keyaccounts import formtokens, sections
 from keyaccounts.db_router import replica_view
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.querystring import id_param
 from keyaccounts.recyclebin.pages import delete_page
 from visits.views import _safe_next
 
@@ -216,11 +217,8 @@ def opportunity_move_view(request, pk):
     back = _safe_next(request, opportunity.get_absolute_url())
     if request.method != "POST":
         stages = list(Stage.objects.order_by("order"))
-        chosen = request.GET.get("stage", "")
-        stage = next(
-            (s for s in stages if chosen.isdigit() and s.pk == int(chosen)),
-            None,
-        )
+        chosen = id_param(request.GET.get("stage", ""))
+        stage = next((s for s in stages if s.pk == chosen), None)
         if stage is None or stage.pk == opportunity.stage_id:
             stage = selectors.next_stage(opportunity.stage, stages)
         form = MoveForm(
@@ -228,14 +226,35 @@ def opportunity_move_view(request, pk):
         )
         return _move_page(request, opportunity, form, back)
     form = MoveForm(request.POST)
-    if not form.is_valid():
-        if "version" in request.POST:  # the move page: say what is wrong there
-            return _move_page(request, opportunity, form, back)
-        messages.error(request, _("Choose the stage to move the deal to."))
-        return redirect(back)
-    if "version" not in request.POST:  # a card dropped on a column
+    if "version" not in request.POST:  # a card dropped on a column, or the deal's page
+        if not form.is_valid():
+            messages.error(request, _("Choose the stage to move the deal to."))
+            return redirect(back)
         return _move(request, opportunity, form.cleaned_data["stage"], back)
+    # The move page: what is wrong is said there, with the boxes ticked kept.
+    if not form.is_valid() or form.cleaned_data["version"] is None:
+        errors = []
+        if "version" in form.errors or (form.is_valid() and not form.cleaned_data["version"]):
+            errors.append(_("The page was out of date: it shows the deal as it is now."))
+        if "ticked" in form.errors:
+            errors.append(
+                _("An outcome ticked is not one this deal can tick now: check them again.")
+            )
+        return _refused_page(request, opportunity, back, errors)
     return _move_with_outcomes(request, opportunity, form, back)
+
+
+def _refused_page(request, opportunity: Opportunity, back: str, errors: list[str]):
+    """The move page again after a refusal: the deal as stored now (a newer version, if
+    someone saved it meanwhile), the stage and the boxes the user chose, and why."""
+    opportunity = _visible_opportunity(request, opportunity.pk)
+    data = request.POST.copy()
+    data["version"] = opportunity.version
+    refused = MoveForm(data)
+    refused.is_valid()
+    for error in errors:
+        refused.add_error(None, error)
+    return _move_page(request, opportunity, refused, back)
 
 
 def _move_page(request, opportunity: Opportunity, form: MoveForm, back: str):
@@ -243,7 +262,7 @@ def _move_page(request, opportunity: Opportunity, form: MoveForm, back: str):
     if form.is_bound:  # a refused POST: the stages offered are the page's own
         form.fields["stage"].queryset = Stage.objects.exclude(pk=opportunity.stage_id)
         form.fields["stage"].queryset = form.fields["stage"].queryset.order_by("order")
-        checked = {value for value in form.data.getlist("ticked") if value.isdigit()}
+        checked = set(form.data.getlist("ticked"))
     else:
         checked = set()
     # Every outcome still unticked from the deal's stage to the last open one, by stage;
@@ -275,19 +294,31 @@ def _move_page(request, opportunity: Opportunity, form: MoveForm, back: str):
 
 def _move_with_outcomes(request, opportunity: Opportunity, form: MoveForm, back: str):
     """The move page's move: the outcomes ticked there and the move in one write, on the
-    version the page was drawn from; closing saves the ticks, then asks why."""
+    version the page was drawn from. Losing needs no outcome (the ticks are left alone);
+    closing as won first needs every outcome on the way (then the ticks are saved and
+    the close asks why); a refusal writes nothing."""
     stage, ticked = form.cleaned_data["stage"], set(form.cleaned_data["ticked"])
     if stage.pk == opportunity.stage_id:
         return _move(request, opportunity, stage, back)
+    if stage.is_lost:
+        return redirect(_close_url(opportunity, stage, back))
     version = form.cleaned_data["version"]
-    criteria = None
-    if ticked:
-        stored = ExitCriterion.objects.filter(
+    stored = set(
+        ExitCriterion.objects.filter(
             pk__in=opportunity.criterion_checks.values("criterion_id")
-        )
-        criteria = list(set(stored) | ticked)
+        ).select_related("stage")
+    )
+    criteria = list(stored | ticked) if ticked - stored else None
     try:
-        if stage.is_closed:
+        if stage.is_won:
+            pairs = {(opportunity.pk, criterion.pk) for criterion in stored | ticked}
+            missing = services.missing_criteria_for([(opportunity, stage)], ticked=pairs)
+            if missing[opportunity.pk]:
+                raise ApplicationError(
+                    _("Tick the outcomes that prove the stage is done first: %(list)s.")
+                    % {"list": "; ".join(str(c) for c in missing[opportunity.pk])},
+                    code="exit_criteria_missing",
+                )
             if criteria is not None:
                 services.opportunity_criteria_set(
                     opportunity=opportunity,
@@ -307,22 +338,11 @@ def _move_with_outcomes(request, opportunity: Opportunity, form: MoveForm, back:
         if exc.code == "approval_required":
             messages.warning(request, exc.message)
             return redirect(approval_request_url(opportunity, stage))
-        form.add_error(None, exc.message)
+        return _refused_page(request, opportunity, back, [exc.message])
     except ValidationError as exc:
-        form.add_error(None, " ".join(exc.messages))
-    else:
-        messages.success(request, _("“%(deal)s” moved to %(stage)s.") % _names(opportunity))
-        return redirect(back)
-    # Refused: the page again, from the deal as stored now (a newer version, if someone
-    # saved it meanwhile), with the stage and the boxes the user chose.
-    opportunity = _visible_opportunity(request, opportunity.pk)
-    data = request.POST.copy()
-    data["version"] = opportunity.version
-    refused = MoveForm(data)
-    refused.is_valid()
-    for error in form.non_field_errors():
-        refused.add_error(None, error)
-    return _move_page(request, opportunity, refused, back)
+        return _refused_page(request, opportunity, back, exc.messages)
+    messages.success(request, _("“%(deal)s” moved to %(stage)s.") % _names(opportunity))
+    return redirect(back)
 
 
 def opportunity_close_view(request, pk):
@@ -332,7 +352,7 @@ def opportunity_close_view(request, pk):
     form = CloseForm(
         request.POST or None,
         initial={
-            "stage": int(chosen) if chosen.isdigit() else None,
+            "stage": id_param(chosen),
             "close_reason": opportunity.close_reason,
         },
     )
@@ -365,8 +385,8 @@ def opportunity_close_view(request, pk):
                 return redirect(back)
     # Warn before the reason is typed if closing as won still lacks outcomes.
     stage = form.cleaned_data.get("stage") if form.is_bound and form.is_valid() else None
-    if stage is None and chosen.isdigit():
-        stage = Stage.objects.filter(pk=chosen).first()
+    if stage is None and id_param(chosen) is not None:
+        stage = Stage.objects.filter(pk=id_param(chosen)).first()
     missing = services.missing_criteria(opportunity, stage) if stage is not None else []
     return render(
         request,
@@ -394,7 +414,7 @@ def criteria_view(request, pk):
             opportunity=opportunity, criterion=criterion, checked=False, by=request.user
         )
     move_to = request.POST.get("move_to", "")
-    stage = Stage.objects.filter(pk=move_to).first() if move_to.isdigit() else None
+    stage = Stage.objects.filter(pk=id_param(move_to)).first() if id_param(move_to) else None
     if stage is not None:
         return _move(request, opportunity, stage, here)
     messages.success(request, _("Outcomes saved."))

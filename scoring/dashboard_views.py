@@ -20,6 +20,7 @@ from accounts.selectors import account_list
 from keyaccounts import sections
 from keyaccounts.db_router import replica_view
 from keyaccounts.paging import keyset_page
+from keyaccounts.querystring import id_param
 from visits.selectors import (
     COMPLIANCE_STATES,
     COMPLIANCE_VISIT_ORDER,
@@ -230,7 +231,7 @@ def compliance_visits_view(request):
     rep = None
     chosen = request.GET.get("rep", "")
     if chosen:
-        rep = next((r for r in reps if chosen.isdigit() and r.pk == int(chosen)), None)
+        rep = next((r for r in reps if r.pk == id_param(chosen)), None)
         if rep is None:
             raise Http404  # not one of the user's reps (or not a number)
         reps = [rep]

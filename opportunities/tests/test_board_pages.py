@@ -452,7 +452,7 @@ def test_the_move_page_offers_the_other_stages_and_every_outcome_still_unticked(
     assert outcome_boxes(html) == expected and len(expected) > 3
     assert "To leave Qualify:" in html and "To leave Negotiation:" in html
     for key in open_keys:  # each group says where the page shows it (board.js)
-        assert f'data-order="{stages[key].order}"' in html
+        assert f'class="outcome-group" data-order="{stages[key].order}"' in html
     assert f'name="version" value="{deal.version + 1}"' in html  # the tick was a version
     assert f'action="{reverse("opportunities:move", args=[deal.pk])}"' in html  # the dialog
 
@@ -574,7 +574,9 @@ def test_a_move_page_drawn_before_someone_else_saved_the_deal_is_refused(
     response = page_move(client, deal, stages["needs_analysis"], criteria, version=drawn_at)
 
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors()
+    assert response.context["form"].non_field_errors() == [
+        "This record was changed by someone else since you opened it."
+    ]
     # Drawn again from the deal as stored: sending it again goes through.
     assert f'name="version" value="{deal.version}"' in response.content.decode()
     deal.refresh_from_db()
@@ -582,10 +584,15 @@ def test_a_move_page_drawn_before_someone_else_saved_the_deal_is_refused(
     assert list(deal.criterion_checks.values_list("criterion_id", flat=True)) == [criteria[0].pk]
 
 
-def test_closing_from_the_move_page_saves_the_ticks_then_asks_why(personas, login, deals, stages):
+def test_closing_as_won_from_the_move_page_saves_the_ticks_then_asks_why(
+    personas, login, deals, stages
+):
     client = login(personas.alice)
-    deal = deals["n1"]  # in Needs analysis
-    ticked = list(stages["needs_analysis"].criteria.all())
+    deal = deals["n1"]  # in Needs analysis: winning passes four stages
+    ticked = [
+        c for key in ["needs_analysis", "solution", "bid", "negotiation"]
+        for c in stages[key].criteria.all()
+    ]  # fmt: skip
 
     response = page_move(client, deal, stages["won"], ticked)
 
@@ -596,6 +603,101 @@ def test_closing_from_the_move_page_saves_the_ticks_then_asks_why(personas, logi
     assert set(deal.criterion_checks.values_list("criterion_id", flat=True)) == {
         c.pk for c in ticked
     }
+
+
+def test_closing_as_won_short_of_outcomes_writes_nothing(personas, login, deals, stages):
+    client = login(personas.alice)
+    deal = deals["n1"]
+    version = deal.version
+    ticked = list(stages["needs_analysis"].criteria.all())  # the later stages' left out
+
+    response = page_move(client, deal, stages["won"], ticked)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Tick the outcomes that prove the stage is done first: " in html
+    assert str(stages["negotiation"].criteria.first()) in html
+    deal.refresh_from_db()
+    assert deal.version == version and not deal.criterion_checks.exists()
+
+
+def test_losing_from_the_move_page_asks_why_and_leaves_the_ticks_alone(
+    personas, login, deals, stages
+):
+    client = login(personas.alice)
+    deal = deals["q1"]
+    version = deal.version
+
+    response = page_move(client, deal, stages["lost"], list(stages["qualify"].criteria.all()))
+
+    assert response["Location"].startswith(reverse("opportunities:close", args=[deal.pk]))
+    deal.refresh_from_db()
+    assert deal.version == version and not deal.criterion_checks.exists()
+
+
+@pytest.mark.parametrize("version", ["", "abc", "0", "²"])
+def test_a_move_page_with_a_bad_version_is_drawn_again_as_the_deal_is_now(
+    personas, login, deals, stages, version
+):
+    deal = deals["q1"]
+    response = page_move(login(personas.alice), deal, stages["needs_analysis"], [], version=version)
+    assert response.status_code == 200
+    assert "The page was out of date: it shows the deal as it is now." in (
+        response.content.decode()
+    )
+    assert f'name="version" value="{deal.version}"' in response.content.decode()
+    deal.refresh_from_db()
+    assert deal.stage == stages["qualify"]
+
+
+def test_a_move_page_ticking_a_closed_or_unknown_outcome_says_so(personas, login, deals, stages):
+    from opportunities.models import ExitCriterion
+
+    closed = ExitCriterion.objects.create(stage=stages["won"], name="Contract signed")
+    deal = deals["q1"]
+    client = login(personas.alice)
+    for value in [closed.pk, 999999, "abc"]:
+        response = client.post(
+            reverse("opportunities:move", args=[deal.pk]),
+            {"stage": stages["needs_analysis"].pk, "ticked": [value], "version": deal.version},
+        )
+        assert response.status_code == 200
+        assert "An outcome ticked is not one this deal can tick now" in response.content.decode()
+    deal.refresh_from_db()
+    assert deal.stage == stages["qualify"] and not deal.criterion_checks.exists()
+
+
+def test_odd_stage_ids_on_the_move_page_choose_the_next_stage(personas, login, deals, stages):
+    url = reverse("opportunities:move", args=[deals["q1"].pk])
+    client = login(personas.alice)
+    for odd in ["²", "1" * 30, "-1"]:
+        response = client.get(url, {"stage": odd})
+        assert response.status_code == 200
+        assert response.context["form"]["stage"].value() == stages["needs_analysis"].pk
+
+
+def test_ticking_more_outcomes_costs_only_their_own_writes(personas, login, stages):
+    from opportunities.models import ExitCriterion
+
+    client = login(personas.alice)
+    few_deal = OpportunityFactory(account=personas.account)
+    many_deal = OpportunityFactory(account=personas.account)
+    client.get(BOARD)  # the session saved once
+
+    def cost(deal, ticked):
+        with CaptureQueriesContext(connection) as captured:
+            page_move(client, deal, stages["needs_analysis"], ticked)
+        deal.refresh_from_db()
+        assert deal.stage == stages["needs_analysis"]
+        return len(captured)
+
+    three = cost(few_deal, list(stages["qualify"].criteria.all()))
+    for i in range(10):
+        ExitCriterion.objects.create(stage=stages["qualify"], name=f"More {i}", order=10 + i)
+    thirteen = list(stages["qualify"].criteria.all())
+    assert len(thirteen) == 13
+    # Each tick more is its row and its history row; nothing is read per tick.
+    assert cost(many_deal, thirteen) == three + 2 * 10
 
 
 def test_a_move_page_without_a_stage_says_so_on_the_page(personas, login, deals):

@@ -89,6 +89,9 @@
       });
   }
 
+  // One move at a time: a second tap, or a drop, while one is asked or fetched is ignored.
+  var busy = false;
+
   // Show the panel in a modal dialog; closing it gives the focus back to `link`.
   function openDialog(panel, link, stage) {
     var dialog = document.createElement("dialog");
@@ -114,6 +117,7 @@
     });
     dialog.addEventListener("close", function () {
       dialog.remove();
+      busy = false;
       link.focus();
     });
     dialog.showModal();
@@ -179,6 +183,9 @@
         }
         var link = dragged.querySelector("a.deal-move");
         var stage = column.dataset.stage;
+        if (!link || busy) {
+          return;
+        }
         column.classList.add("moving");
         function post() {
           moveForm.action = link.pathname;
@@ -194,6 +201,7 @@
           return;
         }
         // Ask for the outcomes the move still needs, on the board; none: move now.
+        busy = true;
         fetchMovePanel(link, stage)
           .then(function (panel) {
             var form = panel.querySelector("form.move-form");
@@ -214,6 +222,10 @@
     var move = dialogs && event.target.closest && event.target.closest("a.deal-move");
     if (move) {
       event.preventDefault();
+      if (busy) {
+        return;
+      }
+      busy = true;
       move.setAttribute("aria-busy", "true");
       fetchMovePanel(move)
         .then(function (panel) {
