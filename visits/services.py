@@ -188,7 +188,10 @@ def follow_up_log(
     today = today or timezone.localdate()
     if visit.status != VisitStatus.DONE:
         raise ApplicationError(_("Only a visit that took place can be followed up."))
-    if visit.followed_up_on is not None:
+    # Read again under a lock: two follow-ups at once (the page and a phone's outbox)
+    # log one, and refuse the other.
+    stored = Visit.objects.select_for_update().filter(pk=visit.pk)
+    if stored.values_list("followed_up_on", flat=True).first() is not None:
         raise ApplicationError(
             _("The follow-up of this visit was logged already."), code="protected"
         )

@@ -35,6 +35,7 @@ STATUS_OF_CODE = {
     "protected": status.HTTP_409_CONFLICT,
     "idempotency_key_reused": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "idempotency_key_in_use": status.HTTP_409_CONFLICT,
+    "already_saved": status.HTTP_409_CONFLICT,  # a form's token, saved by the form (sync)
     "permission_denied": status.HTTP_403_FORBIDDEN,
     "not_found": status.HTTP_404_NOT_FOUND,
     "account_deleted": status.HTTP_409_CONFLICT,

@@ -186,6 +186,16 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
+OUTBOX_USER = OpenApiParameter(
+    "X-Outbox-User",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The id of the user who typed this on a phone with no signal (the app's "
+    "outbox). Another user signed in answers 403 and nothing is written. Leave it out "
+    "otherwise.",
+)
+
+
 def _header(schema: dict, description: str, *, required: bool = True) -> dict:
     return {"schema": schema, "description": description, "required": required}
 
@@ -389,6 +399,8 @@ class AutoSchema(openapi.AutoSchema):
         if self.method == "POST" and getattr(self.view, "idempotent_actions", ()):
             if self.action in self.view.idempotent_actions:
                 parameters.append(IDEMPOTENCY_KEY)
+        if self.method == "POST" and self.action in getattr(self.view, "outbox_actions", ()):
+            parameters.append(OUTBOX_USER)
         return parameters
 
     def _idempotent(self) -> bool:

@@ -37,6 +37,7 @@ from keyaccounts.feed.reader import (
     feed_page,
     read_cursor,
 )
+from keyaccounts.formtokens import METHOD as FORM_METHOD
 from keyaccounts.history.api import HistoryEntrySerializer
 from keyaccounts.history.context import Origin
 from keyaccounts.history.timeline import record_timeline
@@ -115,6 +116,15 @@ def request_fingerprint(request) -> str:
 
 
 def _replay(stored: IdempotencyKey, fingerprint: str) -> Response:
+    if stored.method == FORM_METHOD:
+        # The key is a page form's token (`keyaccounts.formtokens`): the phone's outbox
+        # sends a form kept with no signal under "form:<token>", and the form itself
+        # reached the server after all. The record exists: say where, create nothing.
+        raise ApplicationError(
+            _("Already saved from its form in the app."),
+            code="already_saved",
+            extra={"location": stored.path},
+        )
     if stored.request_hash != fingerprint:
         raise ApplicationError(
             _("This Idempotency-Key was already used for another request."),

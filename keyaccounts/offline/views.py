@@ -3,6 +3,7 @@
 import hashlib
 from functools import lru_cache
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse
@@ -55,6 +56,9 @@ def service_worker_view(request):
             "version": _version(),
             "precached": [static(name) for name in PRECACHED],
             "outbox_url": static("js/outbox.js"),
+            "static_prefix": settings.STATIC_URL
+            if settings.STATIC_URL.startswith("/")
+            else "/" + settings.STATIC_URL,
             "offline_url": "/offline/",
         },
     )

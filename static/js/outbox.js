@@ -116,8 +116,11 @@
         (fields[name] = fields[name] || []).push(value);
       }
     });
+    // The form's own token as the key: if the form reached the server after all, the
+    // server knows it as saved ("already_saved") and nothing is created twice.
+    var token = first(form.getAll("form_token"));
     var entry = {
-      key: newKey(),
+      key: /^[0-9a-f]{32}$/.test(token) ? "form:" + token : newKey(),
       kind: followUp ? "follow_up" : "visit",
       kept: new Date().toISOString(),
       // Where it is fixed: the visit form, or the visit's page (its follow-up form).
@@ -134,6 +137,13 @@
     };
     return save(entry).then(function () {
       return entry;
+    });
+  }
+
+  // A colleague typed by name and not picked from the suggestions: the API takes ids only.
+  function unpicked(entry) {
+    return (entry.fields.attendees_name || []).filter(function (name) {
+      return name.trim() !== "";
     });
   }
 
@@ -193,8 +203,29 @@
     return found ? decodeURIComponent(found[1]) : "";
   }
 
+  // Mark the entry refused, unless it was discarded meanwhile.
+  function refuse(entry, reasons) {
+    return inStore("readwrite", function (store) {
+      var request = store.get(entry.key);
+      request.onsuccess = function () {
+        if (request.result) {
+          entry.state = "refused";
+          entry.reasons = reasons;
+          store.put(entry);
+        }
+      };
+      return request;
+    }).then(function () {
+      return "refused";
+    });
+  }
+
   // Send one entry: "sent", "refused" (kept, with the reasons) or "waiting".
   function send(entry) {
+    var names = unpicked(entry);
+    if (names.length) {
+      return refuse(entry, [labelOf("attendees") + colon() + names.join(", ")]);
+    }
     return fetch(entry.api || API, {
       method: "POST",
       credentials: "same-origin",
@@ -203,6 +234,7 @@
         Accept: "application/json",
         "Idempotency-Key": entry.key,
         "X-CSRFToken": csrfToken() || entry.csrf,
+        "X-Outbox-User": String(entry.user || ""),
       },
       body: JSON.stringify(payload(entry)),
     }).then(
@@ -221,11 +253,13 @@
             return {};
           })
           .then(function (body) {
-            entry.state = "refused";
-            entry.reasons = reasonsOf(body, "HTTP " + response.status);
-            return save(entry).then(function () {
-              return "refused";
-            });
+            if (body && body.code === "already_saved") {
+              // The form itself reached the server after all: it is saved.
+              return discard(entry.key).then(function () {
+                return "sent";
+              });
+            }
+            return refuse(entry, reasonsOf(body, "HTTP " + response.status));
           });
       },
       function () {
@@ -360,12 +394,20 @@
       });
   }
 
-  // Send the user's waiting entries, one at a time, then show what is left.
+  // Send the user's waiting entries, one at a time, then show what is left; one tab at
+  // a time (a lock where the browser has them; the key makes a second send harmless).
   function flush() {
     if (sending || !user || navigator.onLine === false) {
       return Promise.resolve();
     }
     sending = true;
+    if (navigator.locks && navigator.locks.request) {
+      return navigator.locks.request("keyaccounts-outbox", sendAll);
+    }
+    return sendAll();
+  }
+
+  function sendAll() {
     return entries()
       .then(function (list) {
         var waiting = mine(list).filter(function (entry) {
@@ -393,6 +435,7 @@
   // The visit form: kept in the outbox instead of posted while the browser is offline;
   // opened from the outbox ("#outbox=<key>"), filled in as typed.
   function fillFrom(form, entry) {
+    var shown = {};
     Array.prototype.forEach.call(form.elements, function (field) {
       var values = entry.fields[field.name];
       if (!field.name || NOT_SENT[field.name] || field.name.charAt(0) === "_") {
@@ -400,13 +443,86 @@
       }
       if (field.type === "checkbox" || field.type === "radio") {
         field.checked = !!values && values.indexOf(field.value) !== -1;
+        (shown[field.name] = shown[field.name] || []).push(field.value);
       } else if (values) {
         field.value = values[values.length - 1];
       }
     });
+    // A colleague picked from the suggestions has no box on a fresh form: kept as sent.
+    Object.keys(LISTS).forEach(function (name) {
+      (entry.fields[name] || []).forEach(function (value) {
+        if ((shown[name] || []).indexOf(value) === -1) {
+          var hidden = document.createElement("input");
+          hidden.type = "hidden";
+          hidden.name = name;
+          hidden.value = value;
+          form.appendChild(hidden);
+        }
+      });
+    });
+  }
+
+
+  function randomToken() {
+    var bytes = new Uint8Array(16);
+    root.crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      })
+      .join("");
+  }
+
+  function localNow() {
+    var now = new Date();
+    now.setMinutes(now.getMinutes() - now.getTimezoneOffset());
+    return now.toISOString().slice(0, 16); // 2026-12-01T14:30, as datetime-local takes it
+  }
+
+  // A form kept days ago still offers its day: today's date and time as the default (when
+  // untouched and older) and as the latest allowed.
+  function freshDates(form) {
+    var now = localNow();
+    var today = now.slice(0, 10);
+    [
+      [form.elements.occurred_at, now],
+      [form.elements.followed_up_on, today],
+    ].forEach(function (pair) {
+      var field = pair[0];
+      if (!field || !field.value) {
+        return;
+      }
+      if (field.max && field.max < pair[1]) {
+        field.max = pair[1];
+      }
+      if (field.value === field.defaultValue && field.value.slice(0, 10) < today) {
+        field.value = pair[1];
+      }
+    });
+  }
+
+  // A colleague typed by name: the id of the suggestion of that name, as picker.js would.
+  function pickTyped(form, data) {
+    var typed = form.elements.attendees_name;
+    var list = typed && typed.list;
+    if (!list || !typed.value.trim()) {
+      return;
+    }
+    var option = Array.prototype.filter.call(list.options, function (o) {
+      return o.value === typed.value.trim() && o.dataset.id;
+    })[0];
+    if (option) {
+      data.append("attendees", option.dataset.id);
+      data.set("attendees_name", "");
+    }
   }
 
   function wireKeptForm(form) {
+    if (navigator.onLine === false && form.elements.form_token) {
+      // Opened from the phone's copy: a token of its own, or a second visit typed on
+      // the same copy would be taken for the first.
+      form.elements.form_token.value = randomToken();
+    }
     var fixing = /^#outbox=(.+)$/.exec(location.hash);
     var fixingKey = fixing ? decodeURIComponent(fixing[1]) : null;
     if (fixingKey) {
@@ -419,6 +535,9 @@
         }
       });
     }
+    if (!fixingKey) {
+      freshDates(form);
+    }
     form.addEventListener("submit", function (event) {
       var offline = navigator.onLine === false;
       if (!offline && !fixingKey) {
@@ -426,17 +545,54 @@
       }
       event.preventDefault();
       var data = new FormData(form);
-      // The entry being fixed is replaced by what is sent now, or kept again offline.
-      (fixingKey ? discard(fixingKey) : Promise.resolve()).then(function () {
-        if (!offline) {
-          form.submit();
-          return;
-        }
-        var action = new URL(form.action, location.href);
+      pickTyped(form, data);
+      var action = new URL(form.action, location.href);
+      if (!fixingKey) {
         keepForm(data, action.pathname + location.search).then(function () {
           location.href = MY_WEEK + "?outbox=kept";
         });
-      });
+        return;
+      }
+      // A fixed entry goes through the outbox as it is now: kept until the server takes
+      // it, its reasons shown again if it still refuses.
+      keepForm(data, action.pathname + location.search)
+        .then(function (fixed) {
+          return discard(fixed.key).then(function () {
+            return entries().then(function (list) {
+              var entry = list.filter(function (e) {
+                return e.key === fixingKey;
+              })[0];
+              if (!entry) {
+                entry = fixed;
+                entry.key = fixingKey;
+              }
+              entry.fields = fixed.fields;
+              entry.state = "waiting";
+              entry.reasons = [];
+              return save(entry);
+            });
+          });
+        })
+        .then(function () {
+          if (offline) {
+            location.href = MY_WEEK + "?outbox=kept";
+            return null;
+          }
+          return flush().then(entries);
+        })
+        .then(function (list) {
+          if (!list) {
+            return;
+          }
+          var left = list.filter(function (e) {
+            return e.key === fixingKey;
+          })[0];
+          if (!left) {
+            location.href = MY_WEEK + "?outbox=sent";
+          } else if (panel) {
+            panel.scrollIntoView();
+          }
+        });
     });
   }
 
@@ -467,6 +623,11 @@
       if (navigator.serviceWorker.controller) {
         navigator.serviceWorker.controller.postMessage({ type: "forget" });
       }
+      Object.keys(root.localStorage).forEach(function (name) {
+        if (name.indexOf("keyaccounts-kept:") === 0) {
+          root.localStorage.removeItem(name);
+        }
+      });
     };
     if (!user) {
       forget(); // signed out already (the sign-in page)
@@ -481,7 +642,9 @@
   }
   document.querySelectorAll("form[data-offline]").forEach(wireKeptForm);
   keepPages();
-  refresh(location.search.indexOf("outbox=kept") !== -1 ? texts.kept : "").then(flush);
+  var arrived = /[?&]outbox=(kept|sent)/.exec(location.search);
+  var note = arrived ? (arrived[1] === "kept" ? texts.kept : texts.sent.replace("%(count)s", 1)) : "";
+  refresh(note).then(flush);
   root.addEventListener("online", flush);
   root.setInterval(flush, 30000);
 })(self);

@@ -17,7 +17,13 @@ importScripts("{{ outbox_url|escapejs }}");
 
 var VERSION = "{{ version|escapejs }}";
 var FILES = "keyaccounts-files-" + VERSION;
+// Static files by their (hashed, in production) names, kept across versions: a page
+// kept before a deploy still finds the files it names.
+var STATIC = "keyaccounts-static";
 var PAGES = "keyaccounts-pages";
+var STATIC_PREFIX = "{{ static_prefix|escapejs }}";
+// Parameters a kept page may be answered for without: the outbox's note, where to go back.
+var HARMLESS = ["outbox", "next"];
 var PRECACHED = [{% for url in precached %}"{{ url|escapejs }}", {% endfor %}"{{ offline_url|escapejs }}"];
 var OFFLINE_URL = "{{ offline_url|escapejs }}";
 var NEVER_KEPT = /^\/(login|logout|i18n|api|admin|export|import|healthz|sw\.js)\b/;
@@ -25,10 +31,19 @@ var NETWORK_WAIT_MS = 6000;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
-    caches
-      .open(FILES)
-      .then(function (cache) {
-        return cache.addAll(PRECACHED);
+    Promise.all([caches.open(FILES), caches.open(STATIC)])
+      .then(function (opened) {
+        return opened[0].addAll(PRECACHED).then(function () {
+          return opened[0].keys().then(function (requests) {
+            return Promise.all(
+              requests.map(function (request) {
+                return opened[0].match(request).then(function (response) {
+                  return opened[1].put(request, response);
+                });
+              })
+            );
+          });
+        });
       })
       .then(function () {
         return self.skipWaiting();
@@ -82,7 +97,8 @@ function network(request) {
 
 function keepPage(request, response) {
   // Only a whole page answered as itself: not a redirect (to sign in), not an error.
-  if (response.ok && !response.redirected && response.type === "basic") {
+  var html = (response.headers.get("Content-Type") || "").indexOf("text/html") === 0;
+  if (response.ok && html && !response.redirected && response.type === "basic") {
     var copy = response.clone();
     caches.open(PAGES).then(function (cache) {
       cache.put(request, copy);
@@ -91,16 +107,53 @@ function keepPage(request, response) {
   return response;
 }
 
+// Only a page's harmless parameters may be left out (a list's page or filter, or a
+// planned visit's form, is another page).
+function harmlessSearch(url) {
+  var names = [];
+  url.searchParams.forEach(function (value, name) {
+    names.push(name);
+  });
+  return names.every(function (name) {
+    return HARMLESS.indexOf(name) !== -1;
+  });
+}
+
 function keptPage(request) {
+  var url = new URL(request.url);
   return caches.open(PAGES).then(function (cache) {
     // Kept pages vary by language and sign-in (`Vary`); this device has one user.
     return cache.match(request, { ignoreVary: true }).then(function (found) {
-      return (
-        found ||
-        cache.match(request, { ignoreSearch: true, ignoreVary: true }).then(function (same) {
-          return same || caches.match(OFFLINE_URL, { ignoreVary: true });
-        })
-      );
+      if (found) {
+        return found;
+      }
+      var same = harmlessSearch(url)
+        ? cache.match(url.origin + url.pathname, { ignoreVary: true })
+        : Promise.resolve(null);
+      return same.then(function (page) {
+        return page || caches.match(OFFLINE_URL, { ignoreVary: true });
+      });
+    });
+  });
+}
+
+// Static files: the kept copy at once, refreshed in the background (names are hashed in
+// production; in development a changed file shows on the next page).
+function staticFile(event) {
+  var request = event.request;
+  return caches.open(STATIC).then(function (cache) {
+    return cache.match(request, { ignoreVary: true }).then(function (kept) {
+      var fresh = fetch(request).then(function (response) {
+        if (response.ok) {
+          cache.put(request, response.clone());
+        }
+        return response;
+      });
+      if (kept) {
+        event.waitUntil(fresh.catch(function () {}));
+        return kept;
+      }
+      return fresh;
     });
   });
 }
@@ -116,9 +169,12 @@ function page(request) {
 }
 
 function postedForm(request) {
-  // The form's copy is read only if the network fails: then it goes to the outbox.
+  // The form's copy is read only if the network fails: then it goes to the outbox. No
+  // time limit: a form that reached the server is not kept as well (and if the network
+  // failed after it did, the outbox sends it under the form's own token, which the
+  // server knows as saved: "already_saved", nothing created twice).
   var copy = request.clone();
-  return network(request).catch(function () {
+  return fetch(request).catch(function () {
     return copy.formData().then(function (form) {
       return KeyaccountsOutbox.keepForm(form, copy.url).then(function () {
         return Response.redirect(KeyaccountsOutbox.MY_WEEK + "?outbox=kept", 303);
@@ -140,9 +196,13 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET" || !keepable(url)) {
     return;
   }
-  if (PRECACHED.indexOf(url.pathname) !== -1) {
+  if (url.pathname.indexOf(STATIC_PREFIX) === 0) {
+    event.respondWith(staticFile(event));
+    return;
+  }
+  if (url.pathname === OFFLINE_URL) {
     event.respondWith(
-      caches.match(request, { ignoreVary: true }).then(function (found) {
+      caches.match(OFFLINE_URL, { ignoreVary: true }).then(function (found) {
         return found || fetch(request);
       })
     );

@@ -2,11 +2,13 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from keyaccounts.api.bulk import BulkUpsertMixin
 from keyaccounts.api.filters import FILTER_BACKENDS
 from keyaccounts.api.schema import ETAG, IF_MATCH
 from keyaccounts.api.sync import SyncViewSetMixin, check_if_match, idempotent
+from keyaccounts.offline.permissions import OutboxUser
 from visits.selectors import (
     development_records_visible_to,
     local_today,
@@ -43,6 +45,10 @@ class VisitViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
     ordering_fields = ["occurred_at", "planned_at", "created_at", "updated_at", "id"]
     ordering = ["-occurred_at", "-planned_at"]
     idempotent_actions = {"create", "bulk", "follow_up"}
+    # What the phone's outbox sends (static/js/outbox.js): never as another user.
+    outbox_actions = {"create", "follow_up"}
+    permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, OutboxUser]
+    extra_error_codes = {"follow_up": {412}}
     bulk_label = "visits"
 
     def get_queryset(self):

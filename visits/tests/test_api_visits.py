@@ -273,3 +273,41 @@ def test_a_follow_up_of_a_visit_not_seen_or_not_recorded_is_refused(personas, ap
         HTTP_IF_MATCH=f'"{recorded.version + 1}"',
     )
     assert stale.status_code == 412
+
+
+def test_a_visit_sent_by_the_outbox_of_another_user_is_refused(personas, api):
+    body = {"account": personas.account.pk, "status": "done", "occurred_at": "2026-11-30T10:00"}
+    refused = api(personas.alice).post(
+        "/api/v1/visits/", body, format="json", HTTP_X_OUTBOX_USER=str(personas.bob.pk)
+    )
+    assert refused.status_code == 403 and Visit.objects.count() == 0
+    taken = api(personas.alice).post(
+        "/api/v1/visits/", body, format="json", HTTP_X_OUTBOX_USER=str(personas.alice.pk)
+    )
+    assert taken.status_code == 201 and Visit.objects.get().owner == personas.alice
+
+
+def test_a_form_token_the_page_saved_already_is_no_second_visit(personas, login, api):
+    """The outbox sends a kept form under "form:<its token>": if the form reached the
+    server after all, the API answers 409 already_saved and creates nothing."""
+    token = "0123456789abcdef0123456789abcdef"
+    page = login(personas.alice)
+    saved = page.post(
+        f"/accounts/{personas.account.pk}/visits/new/",
+        {
+            "occurred_at": "2026-11-30T10:00",
+            "method": "in_person",
+            "customer_attitude": "neutral",
+            "form_token": token,
+        },
+    )
+    assert saved.status_code == 302, saved.context["form"].errors
+    assert Visit.objects.count() == 1
+    again = api(personas.alice).post(
+        "/api/v1/visits/",
+        {"account": personas.account.pk, "status": "done", "occurred_at": "2026-11-30T10:00"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=f"form:{token}",
+    )
+    assert again.status_code == 409 and again.json()["code"] == "already_saved"
+    assert Visit.objects.count() == 1
