@@ -191,8 +191,8 @@ OUTBOX_USER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description="The id of the user who typed this on a phone with no signal (the app's "
-    "outbox). Another user signed in answers 403 and nothing is written. Leave it out "
-    "otherwise.",
+    "outbox, signed in by its session). Another user signed in answers 403 and nothing is "
+    "written. With a token it is ignored: leave it out.",
 )
 
 

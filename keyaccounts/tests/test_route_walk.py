@@ -182,6 +182,7 @@ ROUTES: dict[str, Kind] = {
     "api:visit-detail": api_obj(pk="visit"),
     "api:visit-history": api_obj(pk="visit"),
     "api:visit-restore": api_obj(pk="visit", post_only=True),
+    "api:visit-follow-up": api_obj(pk="visit", post_only=True),
     "api:development-record-list": api_list(),
     "api:development-record-bulk": api_list(post_only=True),
     "api:development-record-changes": api_list(),

@@ -275,16 +275,25 @@ def test_a_follow_up_of_a_visit_not_seen_or_not_recorded_is_refused(personas, ap
     assert stale.status_code == 412
 
 
-def test_a_visit_sent_by_the_outbox_of_another_user_is_refused(personas, api):
+def test_a_visit_sent_by_the_outbox_of_another_user_is_refused(personas, login, api):
+    """The app's outbox (signed in by the session) names who typed it: another user
+    signed in on the device is refused; a token client is its token's user."""
     body = {"account": personas.account.pk, "status": "done", "occurred_at": "2026-11-30T10:00"}
-    refused = api(personas.alice).post(
+    session = login(personas.alice)
+
+    def post(client, typed_by):
+        return client.post(
+            "/api/v1/visits/", body, content_type="application/json", HTTP_X_OUTBOX_USER=typed_by
+        )
+
+    refused = post(session, str(personas.bob.pk))
+    assert refused.status_code == 403 and Visit.objects.count() == 0
+    assert post(session, str(personas.alice.pk)).status_code == 201
+    assert Visit.objects.get().owner == personas.alice
+    token = api(personas.alice).post(
         "/api/v1/visits/", body, format="json", HTTP_X_OUTBOX_USER=str(personas.bob.pk)
     )
-    assert refused.status_code == 403 and Visit.objects.count() == 0
-    taken = api(personas.alice).post(
-        "/api/v1/visits/", body, format="json", HTTP_X_OUTBOX_USER=str(personas.alice.pk)
-    )
-    assert taken.status_code == 201 and Visit.objects.get().owner == personas.alice
+    assert token.status_code == 201 and Visit.objects.count() == 2
 
 
 def test_a_form_token_the_page_saved_already_is_no_second_visit(personas, login, api):
