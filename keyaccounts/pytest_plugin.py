@@ -151,12 +151,17 @@ def browser(monkeypatch):
 
 
 @pytest.fixture
-def page(browser, live_server):
-    """A fresh browser tab at phone width, its base URL the live server."""
+def page(request, browser, live_server):
+    """A fresh browser tab at phone width, its base URL the live server. The app's
+    service worker is blocked unless the test is marked `service_worker`: it would keep
+    the rep's pages in the background, requests beside the test's own (on SQLite the
+    live server shares one database connection between its threads)."""
+    allowed = request.node.get_closest_marker("service_worker") is not None
     context = browser.new_context(
         base_url=live_server.url,
         viewport={"width": 390, "height": 844},
         locale="en-US",
+        service_workers="allow" if allowed else "block",
     )
     context.set_default_timeout(10_000)
     page = context.new_page()

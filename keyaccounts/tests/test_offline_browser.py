@@ -21,7 +21,11 @@ from keyaccounts.pytest_plugin import browser_log_in
 from keyaccounts.tests.test_accessibility_browser import axe_violations
 from visits.models import Visit
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.service_worker,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def _no_network_for_the_worker(route):

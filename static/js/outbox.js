@@ -289,6 +289,7 @@
   var user = panel ? panel.dataset.user : "";
   var texts = panel ? panel.dataset : {};
   var sending = false;
+  var arrivalNote = "";
 
   function mine(list) {
     return list.filter(function (entry) {
@@ -423,7 +424,8 @@
             });
           }, Promise.resolve())
           .then(function () {
-            return sent ? texts.sent.replace("%(count)s", sent) : "";
+            // Sent now; else what the page came to say (kept, or sent by the last page).
+            return sent ? texts.sent.replace("%(count)s", sent) : arrivalNote;
           });
       })
       .then(refresh, refresh)
@@ -643,8 +645,12 @@
   document.querySelectorAll("form[data-offline]").forEach(wireKeptForm);
   keepPages();
   var arrived = /[?&]outbox=(kept|sent)/.exec(location.search);
-  var note = arrived ? (arrived[1] === "kept" ? texts.kept : texts.sent.replace("%(count)s", 1)) : "";
-  refresh(note).then(flush);
+  arrivalNote = arrived
+    ? arrived[1] === "kept"
+      ? texts.kept
+      : texts.sent.replace("%(count)s", 1)
+    : "";
+  refresh(arrivalNote).then(flush);
   root.addEventListener("online", flush);
   root.setInterval(flush, 30000);
 })(self);
