@@ -83,10 +83,8 @@
     });
   }
 
-  function newKey() {
-    if (root.crypto && root.crypto.randomUUID) {
-      return root.crypto.randomUUID();
-    }
+  // 32 hexadecimal digits: a form's token (keyaccounts.formtokens), or a key.
+  function randomHex() {
     var bytes = new Uint8Array(16);
     root.crypto.getRandomValues(bytes);
     return Array.prototype.map
@@ -94,6 +92,10 @@
         return ("0" + b.toString(16)).slice(-2);
       })
       .join("");
+  }
+
+  function newKey() {
+    return root.crypto.randomUUID ? root.crypto.randomUUID() : randomHex();
   }
 
   function first(values) {
@@ -465,16 +467,6 @@
   }
 
 
-  function randomToken() {
-    var bytes = new Uint8Array(16);
-    root.crypto.getRandomValues(bytes);
-    return Array.prototype.map
-      .call(bytes, function (b) {
-        return ("0" + b.toString(16)).slice(-2);
-      })
-      .join("");
-  }
-
   function localNow() {
     var now = new Date();
     now.setMinutes(now.getMinutes() - now.getTimezoneOffset());
@@ -523,7 +515,7 @@
     if (navigator.onLine === false && form.elements.form_token) {
       // Opened from the phone's copy: a token of its own, or a second visit typed on
       // the same copy would be taken for the first.
-      form.elements.form_token.value = randomToken();
+      form.elements.form_token.value = randomHex();
     }
     var fixing = /^#outbox=(.+)$/.exec(location.hash);
     var fixingKey = fixing ? decodeURIComponent(fixing[1]) : null;
