@@ -67,12 +67,9 @@
   }
 
   // The move page's panel for `link` (a card's "Move…"), `stage` chosen if given.
-  function fetchMovePanel(link, stage) {
-    var url = new URL(link.href);
-    if (stage) {
-      url.searchParams.set("stage", stage);
-    }
-    return fetch(url.pathname + url.search, { credentials: "same-origin" })
+  // Another page of the board's (a move page, a column's next cards), parsed.
+  function fetchPage(url) {
+    return fetch(url, { credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) {
           throw new Error(response.status);
@@ -80,13 +77,22 @@
         return response.text();
       })
       .then(function (html) {
-        var page = new DOMParser().parseFromString(html, "text/html");
-        var panel = page.querySelector("[data-move-panel]");
-        if (!panel || !panel.querySelector("form.move-form")) {
-          throw new Error("no move form");
-        }
-        return document.importNode(panel, true);
+        return new DOMParser().parseFromString(html, "text/html");
       });
+  }
+
+  function fetchMovePanel(link, stage) {
+    var url = new URL(link.href);
+    if (stage) {
+      url.searchParams.set("stage", stage);
+    }
+    return fetchPage(url.pathname + url.search).then(function (page) {
+      var panel = page.querySelector("[data-move-panel]");
+      if (!panel || !panel.querySelector("form.move-form")) {
+        throw new Error("no move form");
+      }
+      return document.importNode(panel, true);
+    });
   }
 
   // One move at a time: a second tap, or a drop, while one is asked or fetched is ignored.
@@ -245,15 +251,8 @@
     var column = more.closest(".column");
     var list = column.querySelector("ol.cards");
     more.setAttribute("aria-busy", "true");
-    fetch(more.href, { credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error(response.status);
-        }
-        return response.text();
-      })
-      .then(function (html) {
-        var page = new DOMParser().parseFromString(html, "text/html");
+    fetchPage(more.href)
+      .then(function (page) {
         var source = page.getElementById(column.id);
         var cards = source ? source.querySelectorAll("ol.cards > li.deal") : [];
         var first = null;
