@@ -48,11 +48,14 @@ def signed_in(client) -> bool:
 
 def lock_times(started: datetime.datetime, ended: datetime.datetime) -> set[str]:
     """How the page may show the end of a lock that began between `started` and `ended`:
-    15 minutes after the oldest counted failure, local time, to the minute."""
-    return {
-        date_format(timezone.localtime(moment + datetime.timedelta(minutes=15)), "H:i")
-        for moment in (started, ended)
-    }
+    15 minutes after the oldest counted failure, local time, to the minute, with its date
+    before it when that is not today (a lock taken before midnight ends tomorrow)."""
+    shown = set()
+    for moment in (started, ended):
+        until = timezone.localtime(moment + datetime.timedelta(minutes=15))
+        for today in {timezone.localdate(started), timezone.localdate(timezone.now())}:
+            shown.add(date_format(until, "H:i" if until.date() == today else "Y-m-d H:i"))
+    return shown
 
 
 # --- per user name ------------------------------------------------------------------------
@@ -69,7 +72,7 @@ def test_five_failures_lock_the_user_name_from_every_address(client, personas):
     assert locked.status_code == 429
     assert not signed_in(client)
     text = locked.content.decode()
-    shown = re.search(r"Try again after (\d\d:\d\d) \(in (\d+) minutes?\)", text)
+    shown = re.search(r"Try again after ((?:\d{4}-\d\d-\d\d )?\d\d:\d\d) \(in (\d+) minutes?\)", text)
     assert shown, text
     assert shown.group(1) in lock_times(started, ended)
     assert shown.group(2) in ("14", "15")
@@ -198,7 +201,7 @@ def test_the_token_endpoint_locks_out_with_the_apis_error_and_retry_after(api, p
     assert locked.status_code == 429
     body = locked.json()
     assert body["code"] == "locked_out" and body["errors"] == {}
-    shown = re.search(r"Try again after (\d\d:\d\d)", body["detail"])
+    shown = re.search(r"Try again after ((?:\d{4}-\d\d-\d\d )?\d\d:\d\d)", body["detail"])
     assert shown and shown.group(1) in lock_times(started, ended), body
     assert 840 <= int(locked["Retry-After"]) <= 900
     assert "token" not in body
