@@ -72,7 +72,9 @@ def test_five_failures_lock_the_user_name_from_every_address(client, personas):
     assert locked.status_code == 429
     assert not signed_in(client)
     text = locked.content.decode()
-    shown = re.search(r"Try again after ((?:\d{4}-\d\d-\d\d )?\d\d:\d\d) \(in (\d+) minutes?\)", text)
+    shown = re.search(
+        r"Try again after ((?:\d{4}-\d\d-\d\d )?\d\d:\d\d) \(in (\d+) minutes?\)", text
+    )
     assert shown, text
     assert shown.group(1) in lock_times(started, ended)
     assert shown.group(2) in ("14", "15")
