@@ -111,11 +111,16 @@ def require_postgres(db):
 
 
 @pytest.fixture
-def browser(monkeypatch):
+def browser(request, monkeypatch):
     """Chromium, started per test: Playwright's sync API keeps an event loop running in
     this thread while it is open, so Django's async-safety check is relaxed for exactly
     that time (the test body's database calls are still synchronous and safe) and never
-    leaks into later tests or subprocesses such as `check --deploy`."""
+    leaks into later tests or subprocesses such as `check --deploy`.
+
+    Every context it opens blocks the app's service worker unless the test is marked
+    `service_worker`: the worker keeps the rep's pages in the background, requests beside
+    the test's own (on SQLite the live server shares one database connection between its
+    threads; an accessibility walk once hung CI on it)."""
     need(
         os.path.exists(CHROMIUM) or shutil.which("chromium") is not None,
         f"needs Chromium at {CHROMIUM}: apt-get install chromium fonts-wqy-microhei",
@@ -140,6 +145,14 @@ def browser(monkeypatch):
                 "--no-first-run",
             ],
         )
+        workers = "allow" if request.node.get_closest_marker("service_worker") else "block"
+        new_context = browser.new_context
+
+        def new_context_blocking_workers(*args, **kwargs):
+            kwargs.setdefault("service_workers", workers)
+            return new_context(*args, **kwargs)
+
+        browser.new_context = new_context_blocking_workers
         yield browser
         # Django keeps separate connections while an event loop runs: close the ones
         # opened in that time now, or they outlive the test and PostgreSQL refuses to
@@ -150,18 +163,73 @@ def browser(monkeypatch):
         browser.close()
 
 
+class _OneRequestAtATime:
+    """A WSGI app that lets one request at a time into `app`, from its call until its
+    response is closed (a streamed body reads the database too)."""
+
+    def __init__(self, app, lock):
+        self.app, self.lock = app, lock
+
+    def __call__(self, environ, start_response):
+        self.lock.acquire()
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self.lock.release()
+            raise
+        return _ReleasedOnClose(body, self.lock)
+
+
+class _ReleasedOnClose:
+    def __init__(self, body, lock):
+        self.body, self.lock, self.released = body, lock, False
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self):
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            if not self.released:
+                self.released = True
+                self.lock.release()
+
+
+def _serialise_sqlite_live_server() -> None:
+    """With an in-memory SQLite database the live server's request threads all use the
+    test's one connection (Django shares it: the database exists in that connection
+    only), and two queries on it at once can deadlock for good — a page and a fetch of
+    the browser's at the same moment once held CI until its time ran out. Requests stay
+    on threads (keep-alive connections need them) but enter Django one at a time.
+    PostgreSQL, where each thread has its own connection, is left concurrent."""
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class OneRequestAtATimeServer(ThreadedWSGIServer):
+        def set_app(self, application):
+            if self.connections_override:  # pytest-django passes them for in-memory SQLite
+                application = _OneRequestAtATime(application, threading.Lock())
+            super().set_app(application)
+
+    LiveServerThread.server_class = OneRequestAtATimeServer
+
+
+def pytest_configure(config):
+    _serialise_sqlite_live_server()
+
+
 @pytest.fixture
-def page(request, browser, live_server):
-    """A fresh browser tab at phone width, its base URL the live server. The app's
-    service worker is blocked unless the test is marked `service_worker`: it would keep
-    the rep's pages in the background, requests beside the test's own (on SQLite the
-    live server shares one database connection between its threads)."""
-    allowed = request.node.get_closest_marker("service_worker") is not None
+def page(browser, live_server):
+    """A fresh browser tab at phone width, its base URL the live server (the app's
+    service worker blocked unless the test is marked `service_worker`: `browser`)."""
     context = browser.new_context(
         base_url=live_server.url,
         viewport={"width": 390, "height": 844},
         locale="en-US",
-        service_workers="allow" if allowed else "block",
     )
     context.set_default_timeout(10_000)
     page = context.new_page()

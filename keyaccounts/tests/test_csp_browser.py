@@ -141,3 +141,26 @@ def test_what_scripts_change_after_loading_keeps_to_the_policy(browser, live_ser
     page.wait_for_function("document.body.lastElementChild.tagName === 'P'")
     page.wait_for_timeout(200)
     assert any(re.search(r"style-src", report) for report in reports), reports
+
+
+@pytest.mark.parametrize(
+    "expected",
+    ["refused", pytest.param("registered", marks=pytest.mark.service_worker)],
+)
+def test_a_tab_of_its_own_lets_the_service_worker_in_only_when_the_test_is_marked(
+    browser, live_server, expected
+):
+    """Every context `browser` opens, not only the `page` fixture's, keeps the app's
+    service worker out unless the test is marked `service_worker`: its background
+    requests beside a test's own once hung the SQLite live server."""
+    page, _ = watched_tab(browser, live_server)
+    try:
+        page.goto("/login/")
+        # Playwright's block makes register() a no-op that resolves to nothing.
+        outcome = page.evaluate(
+            "navigator.serviceWorker.register('/sw.js')"
+            ".then(found => found ? 'registered' : 'refused', () => 'refused')"
+        )
+        assert outcome == expected
+    finally:
+        page.context.close()
