@@ -1,6 +1,6 @@
 """bench/faults.sh: a bounded load with each fault injected once (issue 12).
 
-    bench/faults.sh                  50,000 accounts, 45 s per phase (about 20 minutes)
+    bench/faults.sh                  100,000 accounts, 45 s per phase (about 20 minutes)
     bench/faults.sh --quick          200 accounts, 20 s per phase: that the command works
     bench/faults.sh --phase 60       seconds of load before and after each fault
     bench/faults.sh --no-write       print the table, leave docs/reliability.md alone
@@ -63,13 +63,14 @@ DOCS = ROOT / "docs" / "reliability.md"
 START = "<!-- faults:results:start -->"
 END = "<!-- faults:results:end -->"
 
+# The benchmark's size (issue 9, docs/benchmarks.md).
 FULL = {
-    "accounts": 50_000,
-    "contacts": 250_000,
-    "visits": 500_000,
-    "opportunities": 100_000,
-    "reps": 250,
-    "teams": 25,
+    "accounts": 100_000,
+    "contacts": 500_000,
+    "visits": 1_000_000,
+    "opportunities": 200_000,
+    "reps": 500,
+    "teams": 50,
     "seed": 42,
 }
 QUICK = {

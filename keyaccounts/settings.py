@@ -311,6 +311,9 @@ EMAIL_PORT = envint("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+# Seconds an SMTP connection waits for the server at each step (Python's default is
+# forever): a reminder email's claim outlasts it (visits/reminders.py).
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 15)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "keyaccounts@localhost")
 
 # Production hardening: on whenever DEBUG is off, each can be turned off explicitly
@@ -376,6 +379,12 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # Reminders (visits app). The database says what is due; the queue only nudges.
 REMINDER_SCAN_INTERVAL_SECONDS = envint("REMINDER_SCAN_INTERVAL_SECONDS", 15 * 60)
+# A reminder email claimed before a database restart, and not marked sent since, is taken
+# again after this many seconds (its sender may have died in the outage; a sender's death
+# with the database up frees its email at once: visits/reminders.py). A sender retries
+# the mark of a sent email until 10 s before this, so it bounds the outage a sender rides
+# out without sending an email twice.
+REMINDER_EMAIL_CLAIM_SECONDS = envint("REMINDER_EMAIL_CLAIM_SECONDS", 60)
 FOLLOW_UP_ESCALATION_DAYS = envint("FOLLOW_UP_ESCALATION_DAYS", 3)
 # Days without contact before an account of each grade is flagged (ungraded: D).
 CONTACT_RHYTHM_DAYS = {

@@ -267,9 +267,9 @@ class Notification(models.Model):
 
     The same reminder (kind, object, due date, recipient) exists at most once: the
     database refuses a second row, so two scans or two workers cannot double it.
-    `email_sent_at` is set in the same transaction that sends the email, under a row
-    lock, so a killed worker's unsent email is sent by the next run, and a sent one
-    is never sent again.
+    Its email is claimed (`email_claimed_at`, committed, and on PostgreSQL an advisory
+    lock held by the sender) before it is sent and marked sent (`email_sent_at`) after,
+    the mark retried while the database does not answer. See visits/reminders.py.
     """
 
     recipient = models.ForeignKey(
@@ -297,6 +297,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     email_sent_at = models.DateTimeField(_("email sent"), null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(default=0)
+    # When a sender took this email to send it (NULL: nobody has, or the last try failed).
+    email_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     email_error = models.TextField(blank=True)
 
     class Meta:

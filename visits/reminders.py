@@ -15,28 +15,38 @@ The scan
     the row. Rows go in primary-key order, so concurrent scans never deadlock.
 
 The email
-    `notification_emails_send` takes one unsent notification at a time under a row lock
-    (SELECT ... FOR UPDATE SKIP LOCKED: a parallel sender takes the next one), sends its
-    email and sets `email_sent_at` in that same transaction. Guarantee: every
-    notification's email is sent at least once (while its recipient is active, has an
-    address and can still see the account; a failure is retried by later runs, at most
-    `EMAIL_MAX_ATTEMPTS` times in all), and exactly once except if the process dies, or
-    the database fails, in the milliseconds between the mail server accepting the
-    message and the commit. Then it is sent again by the next run, with the same
+    `notification_emails_send` sends one unsent notification at a time, in three steps.
+    It claims it: SELECT ... FOR UPDATE SKIP LOCKED (a parallel sender takes the next
+    one), on PostgreSQL a session advisory lock on the notification, and
+    `email_claimed_at` set and committed. It sends the email outside any transaction.
+    It marks it sent (`email_sent_at`), retrying the mark while the database does not
+    answer until the claim would run out, and lets the lock go. While the sender's
+    database session lives nobody else takes its email, however slow the mail server;
+    when the session ends the lock goes and the next run or the redelivered task takes
+    the email at once. A database restart is told apart by the claim's time (older than
+    the server): the sender may be alive and retrying its mark, so that email waits
+    until its claim is older than `claim_seconds()`. Guarantee: every notification's
+    email is sent at least once (while its recipient is active, has an address and can
+    still see the account; a failure is retried by later runs, at most
+    `EMAIL_MAX_ATTEMPTS` times in all), and exactly once unless, between the mail server
+    accepting the message and the mark, the sender dies (a SIGKILL, a machine lost),
+    its database session ends while the server stays up (a network cut, a terminated
+    session, a backend crash that makes PostgreSQL reinitialise, a failover), or the
+    database stays away until the claim runs out. Then it is sent again, with the same
     `Message-ID` (`<notification-PK@keyaccounts>`), so a duplicate can be recognised
-    downstream. A killed worker loses nothing: its transaction is rolled back, the row
-    unlocked, and the next run or the redelivered task sends it. SQLite (development) has
-    no row locks: there each sender takes the database's write lock first, so senders
-    take turns instead of sharing the work.
+    downstream. SQLite (development) has no row or advisory locks: there each claim
+    takes the database's write lock first, so senders take turns, and a claim is taken
+    again once it is older than `claim_seconds()`.
 """
 
 import datetime
 import functools
 import logging
+import time
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.constants import OnConflict
 from django.db.models.functions import TruncDate
@@ -60,6 +70,15 @@ logger = logging.getLogger(__name__)
 READ_CHUNK = 2000  # candidate rows read per query (keyset pages by primary key)
 INSERT_CHUNK = 1000  # rows per INSERT at most (SQLite allows fewer: see _insert_new)
 EMAIL_MAX_ATTEMPTS = 5
+# A sender stops retrying the mark of a sent email this long before its claim would run
+# out (settings.REMINDER_EMAIL_CLAIM_SECONDS): after that another sender may take it.
+CLAIM_MARGIN_SECONDS = 10
+
+
+def claim_seconds() -> int:
+    """How old a claim must be before its email is taken again when its lock cannot say
+    whether its sender lives (after a database restart; on SQLite, always)."""
+    return settings.REMINDER_EMAIL_CLAIM_SECONDS
 
 
 # --- the scan --------------------------------------------------------------------------
@@ -337,8 +356,8 @@ def notification_email(notification: Notification) -> EmailMessage:
 
 
 def notification_emails_send(*, limit: int = 200) -> int:
-    """Send the email of up to `limit` unsent notifications, one per transaction; return
-    how many were sent. A failed one is recorded and left to the next run (not retried
+    """Send the email of up to `limit` unsent notifications, one at a time; return how
+    many were sent. A failed one is recorded and left to the next run (not retried
     in this one), so it never blocks the others; see the module docstring."""
     sent = 0
     tried: set[int] = set()
@@ -357,54 +376,196 @@ def notification_emails_send(*, limit: int = 200) -> int:
 
 
 def _send_next(connection, *, exclude: set[int]) -> tuple[int, bool] | None:
-    pk = None
-    try:
-        with transaction.atomic():
-            _sqlite_write_lock()
-            notification = (
-                Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("recipient", "account", "visit__owner")
-                .filter(
-                    email_sent_at__isnull=True,
-                    email_attempts__lt=EMAIL_MAX_ATTEMPTS,
-                    recipient__is_active=True,
-                )
-                # Not about a visit in the recycle bin (its account's deletion takes the
-                # account out of the recipient's visible ones, below).
-                .filter(Q(visit__isnull=True) | Q(visit__deleted_at__isnull=True))
-                .exclude(recipient__email="")
-                .exclude(pk__in=exclude)
-                .order_by("pk")
-                .first()
-            )
-            if notification is None:
-                return None
-            pk = notification.pk
-            visible = accounts_visible_to(notification.recipient)
-            if not visible.filter(pk=notification.account_id).exists():
-                # The one visibility rule: no email about an account the recipient can no
-                # longer open (reassigned since); settled, never retried.
-                Notification.objects.filter(pk=pk).update(
-                    email_attempts=EMAIL_MAX_ATTEMPTS,
-                    email_error="not sent: the recipient can no longer see this account",
-                )
-                return pk, False
-            connection.open()
-            if connection.send_messages([notification_email(notification)]) != 1:
-                raise RuntimeError("the email backend did not send the message")
-            notification.email_sent_at = timezone.now()
-            notification.save(update_fields=["email_sent_at"])
-        return pk, True
-    except Exception as exc:
-        if pk is None:
-            raise  # the database, not the email: let the caller (the task) retry
-        _close_quietly(connection)  # a broken SMTP session: the next message reconnects
-        Notification.objects.filter(pk=pk).update(
-            email_attempts=F("email_attempts") + 1,
-            email_error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
-        logger.warning("email for notification %s failed; a later run retries", pk, exc_info=True)
+    claimed = _claim_next(exclude=exclude)
+    if claimed is None:
+        return None
+    notification, claim = claimed
+    pk = notification.pk
+    if claim is None:  # settled without an email (see _claim_next)
         return pk, False
+    # The mark is retried until the claim would run out (then another sender may take the
+    # email after a database restart), whatever the mail server took of that time.
+    mark_until = time.monotonic() + claim_seconds() - CLAIM_MARGIN_SECONDS
+    try:
+        try:
+            message = notification_email(notification)
+            connection.open()
+            if connection.send_messages([message]) != 1:
+                raise RuntimeError("the email backend did not send the message")
+        except Exception as exc:
+            _close_quietly(connection)  # a broken SMTP session: the next message reconnects
+            # Only while the claim is still this sender's: never undo another's.
+            Notification.objects.filter(
+                pk=pk, email_claimed_at=claim, email_sent_at__isnull=True
+            ).update(
+                email_attempts=F("email_attempts") + 1,
+                email_error=f"{type(exc).__name__}: {exc}"[:2000],
+                email_claimed_at=None,
+            )
+            logger.warning(
+                "email for notification %s failed; a later run retries", pk, exc_info=True
+            )
+            return pk, False
+        _mark_sent(pk, until=mark_until)
+        return pk, True
+    finally:
+        _release_email_lock(pk)
+
+
+def _claim_next(*, exclude: set[int]) -> tuple[Notification, datetime.datetime | None] | None:
+    """The next unsent notification this sender may send, claimed (committed), with the
+    claim's time; the time is None when the notification was settled without an email.
+    None when there is nothing to send.
+
+    On PostgreSQL the claim is also a session advisory lock on the notification, held
+    until the email is marked sent or has failed: while the sender's database session
+    lives, nobody else takes its email, however slow the mail server is. When the
+    session ends — the sender died, or lost its connection (a network cut, a terminated
+    session, a backend crash that makes PostgreSQL reinitialise, a failover) — the lock
+    goes, and the email is taken again at once: a sender killed mid-batch loses nothing,
+    but one that lost only its session while the server stayed up may send it twice.
+    A server restart is told apart by the claim's time (older than the server): then
+    the sender may be alive and retrying its mark, so that email waits until its claim
+    is older than `claim_seconds()`. SQLite (development) has no such locks: there a
+    claim is simply taken again after `claim_seconds()`."""
+    alias = router.db_for_write(Notification)
+    postgres = connections[alias].vendor == "postgresql"
+    passed: set[int] = set()
+    while True:
+        locked = None  # the notification whose lock this pass took, released on failure
+        try:
+            with transaction.atomic(using=alias):
+                _sqlite_write_lock()
+                candidates = (
+                    Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("recipient", "account", "visit__owner")
+                    .filter(
+                        email_sent_at__isnull=True,
+                        email_attempts__lt=EMAIL_MAX_ATTEMPTS,
+                        recipient__is_active=True,
+                    )
+                    # Not about a visit in the recycle bin (its account's deletion takes
+                    # the account out of the recipient's visible ones, below).
+                    .filter(Q(visit__isnull=True) | Q(visit__deleted_at__isnull=True))
+                    .exclude(recipient__email="")
+                    .exclude(pk__in=exclude | passed)
+                    .order_by("pk")
+                )
+                if postgres:
+                    notification = candidates.first()
+                    if notification is None:
+                        return None
+                    claim = _take_email_lock(notification)
+                    if claim is None:  # another sender may still be at it
+                        passed.add(notification.pk)
+                        continue
+                    locked = notification.pk
+                else:
+                    claim = timezone.now()
+                    stale = claim - datetime.timedelta(seconds=claim_seconds())
+                    notification = candidates.filter(
+                        Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=stale)
+                    ).first()
+                    if notification is None:
+                        return None
+                visible = accounts_visible_to(notification.recipient)
+                if not visible.filter(pk=notification.account_id).exists():
+                    # The one visibility rule: no email about an account the recipient can
+                    # no longer open (reassigned since); settled, never retried.
+                    Notification.objects.filter(pk=notification.pk).update(
+                        email_attempts=EMAIL_MAX_ATTEMPTS,
+                        email_error="not sent: the recipient can no longer see this account",
+                        email_claimed_at=None,
+                    )
+                    claim = None
+                else:
+                    Notification.objects.filter(pk=notification.pk).update(email_claimed_at=claim)
+        except BaseException:
+            # After the transaction, not in it: an aborted transaction refuses the unlock.
+            if locked is not None:
+                _release_email_lock(locked)
+            raise
+        if claim is None and locked is not None:
+            _release_email_lock(locked)
+        return notification, claim
+
+
+# The advisory locks of reminder emails: (EMAIL_LOCK_SPACE, notification id), a key space of
+# two int4 apart from the one-bigint keys of keyaccounts.tasks.Task.
+EMAIL_LOCK_SPACE = 7_204_161
+
+
+def _email_lock_key(pk: int) -> tuple[int, int]:
+    return EMAIL_LOCK_SPACE, pk % 2_147_483_647
+
+
+def _take_email_lock(notification: Notification) -> datetime.datetime | None:
+    """This sender's claim time (the database's clock) if it may send the email, holding
+    its advisory lock; None, holding nothing, if another sender may still be at it."""
+    database = connections[router.db_for_write(Notification)]
+    with database.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_lock(%s, %s), now(), pg_postmaster_start_time()",
+            _email_lock_key(notification.pk),
+        )
+        locked, now, server_started = cursor.fetchone()
+    if not locked:
+        return None  # a living sender holds it
+    claimed = notification.email_claimed_at
+    if (
+        claimed is None
+        or claimed >= server_started  # its sender's session ended with the server up: dead
+        or claimed < now - datetime.timedelta(seconds=claim_seconds())
+    ):
+        return now
+    _release_email_lock(notification.pk)  # claimed before a restart: its sender may be alive
+    return None
+
+
+def _release_email_lock(pk: int) -> None:
+    database = connections[router.db_for_write(Notification)]
+    if database.vendor != "postgresql" or database.connection is None:
+        return  # no lock, or the connection (and with it the lock) is gone
+    try:
+        with database.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", _email_lock_key(pk))
+    except DatabaseError:  # a lost connection has let go of it already
+        logger.debug("releasing the email lock of notification %s failed", pk, exc_info=True)
+
+
+def _mark_sent(pk: int, *, until: float) -> None:
+    """Record that the mail server took the email, trying again while the database does
+    not answer, until `until` (time.monotonic(); at least once): the email is out, and an
+    unmarked one would be sent again."""
+    alias = router.db_for_write(Notification)
+    pause = 0.2
+    while True:
+        try:
+            Notification.objects.filter(pk=pk, email_sent_at__isnull=True).update(
+                email_sent_at=timezone.now(), email_claimed_at=None
+            )
+            return
+        except DatabaseError:
+            database = connections[alias]
+            # Inside a caller's transaction there is nothing to retry: it is lost anyway.
+            if database.in_atomic_block or time.monotonic() + pause > until:
+                logger.error(
+                    "the email of notification %s was sent but the database did not "
+                    "answer to record it; it may be sent again",
+                    pk,
+                )
+                raise
+            logger.warning(
+                "the email of notification %s was sent; the database does not answer, "
+                "recording it again in %.1f s",
+                pk,
+                pause,
+                exc_info=True,
+            )
+            if database.connection is not None and not database.is_usable():
+                _close_quietly(database)  # the next try opens a new connection
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
 
 def _sqlite_write_lock() -> None:
@@ -416,10 +577,11 @@ def _sqlite_write_lock() -> None:
 
 
 def _close_quietly(connection) -> None:
+    """Close an email or a database connection that may be broken already."""
     try:
         connection.close()
     except Exception:  # noqa: BLE001 - closing a broken connection may fail too
-        logger.debug("closing the email connection failed", exc_info=True)
+        logger.debug("closing a connection failed", exc_info=True)
 
 
 insert_pages = _insert_pages  # for the scans registered by other apps

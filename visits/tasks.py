@@ -1,7 +1,8 @@
 """Thin Celery tasks: load, call a service, retry with backoff. The database is the truth.
 
 Each task is safe to run twice or concurrently: the scan only inserts reminders the
-database does not have yet, and the email sender locks each unsent row.
+database does not have yet, and the email sender claims each unsent email (a row lock
+and, on PostgreSQL, an advisory lock held until it is marked sent).
 """
 
 from celery import shared_task
