@@ -1,6 +1,6 @@
 """bench/faults.sh: a bounded load with each fault injected once (issue 12).
 
-    bench/faults.sh                  100,000 accounts, 45 s per phase (about 20 minutes)
+    bench/faults.sh                  100,000 accounts, 45 s phases (10 min on a quiet 2-core box)
     bench/faults.sh --quick          200 accounts, 20 s per phase: that the command works
     bench/faults.sh --phase 60       seconds of load before and after each fault
     bench/faults.sh --no-write       print the table, leave docs/reliability.md alone
@@ -957,9 +957,10 @@ class Run:
                 f"{len(self.people['managers'])} managers, {len(self.people['sync'])} sync "
                 f"clients; {self.phase} s before and after each fault, {self.phase / 3:.0f} s "
                 f"during (from the fault until that long after the part answered again); "
-                f"{total:,} requests in all. {os.cpu_count()} cores, **shared with 7 other "
-                f"sessions' work**: load average {self.load_before} at the start, "
-                f"{self.load_after} at the end, so latencies are the shared machine's.",
+                f"{total:,} requests in all. {os.cpu_count()} cores; load average (1, 5, "
+                f"15 minutes) {self.load_before} at the start, {self.load_after} at the end "
+                f"(the run's own parts included: a load well above the cores means other "
+                f"work shared the machine, and the latencies are that machine's).",
                 "",
                 *lines,
                 "",
