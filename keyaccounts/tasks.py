@@ -9,6 +9,8 @@ from celery import shared_task
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from .locks import release_advisory_lock, try_advisory_lock
+
 logger = logging.getLogger(__name__)
 
 
@@ -38,11 +40,9 @@ class Task(celery.Task):
             return super().__call__(*args, **kwargs)
         if connection.vendor != "postgresql":
             return super().__call__(*args, **kwargs)
-        key = _advisory_key(request.id)
+        lock = f"celery-task:{request.id}"
         try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-                (locked,) = cursor.fetchone()
+            locked = try_advisory_lock(lock)
         except DatabaseError:
             # The database does not answer: the task itself meets that and retries
             # (`autoretry_for`), as it would without this guard.
@@ -66,19 +66,7 @@ class Task(celery.Task):
         try:
             return super().__call__(*args, **kwargs)
         finally:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-            except Exception:  # noqa: BLE001 - a lost connection has let go of it already
-                logger.debug("releasing the lock of %s failed", request.id, exc_info=True)
-
-
-def _advisory_key(task_id: str) -> int:
-    """A signed 64-bit advisory lock key for a task id (a UUID, or any string)."""
-    import hashlib
-
-    digest = hashlib.blake2b(f"celery-task:{task_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+            release_advisory_lock(lock)
 
 
 # After a broker failure, publishing is skipped for this long (per broker, per process):

@@ -57,6 +57,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from accounts.selectors import accounts_visible_to
+from keyaccounts.locks import release_advisory_lock, try_advisory_lock
 
 from .models import Notification, NotificationKind, Visit, VisitStatus
 from .selectors import (  # noqa: F401 - the rhythm's home is selectors; re-exported here
@@ -490,27 +491,19 @@ def _claim_next(*, exclude: set[int]) -> tuple[Notification, datetime.datetime |
         return notification, claim
 
 
-# The advisory locks of reminder emails: (EMAIL_LOCK_SPACE, notification id), a key space of
-# two int4 apart from the one-bigint keys of keyaccounts.tasks.Task.
-EMAIL_LOCK_SPACE = 7_204_161
-
-
-def _email_lock_key(pk: int) -> tuple[int, int]:
-    return EMAIL_LOCK_SPACE, pk % 2_147_483_647
+def _email_lock(pk: int) -> str:
+    return f"reminder-email:{pk}"
 
 
 def _take_email_lock(notification: Notification) -> datetime.datetime | None:
     """This sender's claim time (the database's clock) if it may send the email, holding
     its advisory lock; None, holding nothing, if another sender may still be at it."""
-    database = connections[router.db_for_write(Notification)]
-    with database.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_try_advisory_lock(%s, %s), now(), pg_postmaster_start_time()",
-            _email_lock_key(notification.pk),
-        )
-        locked, now, server_started = cursor.fetchone()
-    if not locked:
+    alias = router.db_for_write(Notification)
+    if not try_advisory_lock(_email_lock(notification.pk), using=alias):
         return None  # a living sender holds it
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT now(), pg_postmaster_start_time()")
+        now, server_started = cursor.fetchone()
     claimed = notification.email_claimed_at
     if (
         claimed is None
@@ -523,14 +516,9 @@ def _take_email_lock(notification: Notification) -> datetime.datetime | None:
 
 
 def _release_email_lock(pk: int) -> None:
-    database = connections[router.db_for_write(Notification)]
-    if database.vendor != "postgresql" or database.connection is None:
-        return  # no lock, or the connection (and with it the lock) is gone
-    try:
-        with database.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", _email_lock_key(pk))
-    except DatabaseError:  # a lost connection has let go of it already
-        logger.debug("releasing the email lock of notification %s failed", pk, exc_info=True)
+    alias = router.db_for_write(Notification)
+    if connections[alias].vendor == "postgresql":  # SQLite: no lock was taken
+        release_advisory_lock(_email_lock(pk), using=alias)
 
 
 def _mark_sent(pk: int, *, until: float) -> None:

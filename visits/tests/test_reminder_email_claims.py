@@ -15,6 +15,7 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import DataError, connection
 from django.utils import timezone
 
+from keyaccounts.locks import advisory_key
 from visits import reminders
 from visits.models import Notification
 from visits.reminders import claim_seconds, notification_emails_send
@@ -88,7 +89,8 @@ def test_an_email_a_living_sender_holds_is_left_to_it_however_long_it_takes(
     try:
         with sender.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_advisory_lock(%s, %s)", reminders._email_lock_key(notification.pk)
+                "SELECT pg_advisory_lock(%s)",
+                [advisory_key(reminders._email_lock(notification.pk))],
             )
             cursor.execute(
                 "UPDATE visits_notification SET email_claimed_at = now() - interval '10 min'"

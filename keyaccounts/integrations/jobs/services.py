@@ -1,7 +1,6 @@
 """Writes of bulk jobs: create (from an uploaded body), cancel, and run a chunk at a time."""
 
 import datetime
-import hashlib
 import json
 import logging
 import time
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from keyaccounts.api.bulk import CREATED, ERROR, UNCHANGED, UPDATED
 from keyaccounts.api.exceptions import NON_FIELD
 from keyaccounts.history.context import Origin, history_context
+from keyaccounts.locks import release_advisory_lock, try_advisory_lock
 
 from .models import BulkJob, BulkJobChunk, JobStatus
 from .reading import CHUNK_ITEMS, items_of, split
@@ -72,20 +72,13 @@ def _run_lock(job_id: int):
     if connection.vendor != "postgresql":
         yield True
         return
-    digest = hashlib.blake2b(f"bulk-job:{job_id}".encode(), digest_size=8).digest()
-    key = int.from_bytes(digest, "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        (locked,) = cursor.fetchone()
+    lock = f"bulk-job:{job_id}"
+    locked = try_advisory_lock(lock)
     try:
         yield locked
     finally:
         if locked:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-            except DatabaseError:  # a lost connection has let go of it already
-                logger.debug("releasing the lock of bulk job %s failed", job_id, exc_info=True)
+            release_advisory_lock(lock)
 
 
 def bulk_job_run(*, job_id: int, seconds: float | None = None) -> bool:
