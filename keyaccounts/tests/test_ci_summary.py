@@ -2,6 +2,7 @@
 when a step did not report. Hand-made JUnit XML files; no database."""
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,51 @@ def test_the_script_prints_the_line_last(tmp_path):
     )
     assert done.stdout.splitlines()[-1] == "CI: 0 passed, 1 failed"
     assert done.returncode == 1
+
+
+PYTEST_CLOSING_LINE = r"^=+ (?P<outcomes>.+) in (?P<seconds>[0-9.]+)s =+$"
+
+
+def test_the_totals_close_the_run_in_pytests_own_shape_before_the_plain_line(
+    summary, capsys, tmp_path
+):
+    # The landing reads the last test runner's closing line: it must be these totals, not
+    # the last tool's own ("== 3 warnings in 600s ==" read as "no tests ran").
+    (tmp_path / "pytest-sqlite.xml").write_text(junit(PASS, FAIL, SKIP, PASS))
+    (tmp_path / "schemathesis.xml").write_text(junit(PASS, root="testsuite"))
+    status = summary.main(["--seconds", "1650.4", str(tmp_path), "pytest-sqlite"])
+    lines = capsys.readouterr().out.splitlines()
+    closing = re.match(PYTEST_CLOSING_LINE, lines[-2])
+    assert closing, lines[-2]
+    assert closing["outcomes"] == "1 failed, 3 passed, 1 skipped"
+    assert closing["seconds"] == "1650.40"
+    assert lines[-1] == "CI: 3 passed, 1 failed, 1 skipped"
+    # Only that one line in the summary is shaped like a closing line.
+    assert [line for line in lines if re.match(PYTEST_CLOSING_LINE, line)] == [lines[-2]]
+    assert status == 1
+
+
+def test_a_clean_run_closes_with_its_passes_alone(summary, capsys, tmp_path):
+    (tmp_path / "pytest-postgres.xml").write_text(junit(PASS, PASS))
+    summary.main(["--seconds", "3", str(tmp_path), "pytest-postgres"])
+    lines = capsys.readouterr().out.splitlines()
+    assert re.match(PYTEST_CLOSING_LINE, lines[-2])["outcomes"] == "2 passed"
+
+
+def test_schemathesis_closing_line_is_printed_unframed():
+    # .ci/schemathesis.sh pipes Schemathesis' console through this filter: its own closing
+    # line has no pass count and would read as a runner that ran no test.
+    script = (SCRIPT.parent / "schemathesis.sh").read_text()
+    definition = re.search(r"^unframe_closing_line\(\) \{.*\}$", script, re.MULTILINE)[0]
+    console = "Test cases:\n  29525 generated, 29525 passed\n==== 3 warnings in 600.02s ====\n"
+    done = subprocess.run(
+        ["bash", "-c", f"{definition}\nunframe_closing_line"],
+        input=console,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = done.stdout.splitlines()
+    assert out[-1] == "Schemathesis: 3 warnings in 600.02s"
+    assert not any(re.match(PYTEST_CLOSING_LINE, line) for line in out)
+    assert out[:2] == console.splitlines()[:2]
