@@ -631,5 +631,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # Django's own messages (a 404 or 400 is a warning of django.request) through the
+        # root's handler, at LOG_LEVEL too: Django's default gave them a console of their
+        # own at INFO whenever DEBUG was on, which LOG_LEVEL could not quieten.
+        "django": {"level": os.environ.get("LOG_LEVEL", "INFO")},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
