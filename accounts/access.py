@@ -125,7 +125,7 @@ def _fetch(query: tuple[str, list], using: str) -> list[tuple[int, int]]:
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def _refresh(column: str, ids: list[int], using: str, *, tell_grants: bool = True) -> None:
+def _refresh(column: str, ids: list[int], using: str) -> None:
     """Make the rows with `column IN ids` what the rule says, writing only the pairs
     that differ, and tell the changes feed which (keyaccounts.feed.hooks)."""
     pairs = rule_pairs(**{f"{column}s": ids}, using=using)
@@ -144,7 +144,22 @@ def _refresh(column: str, ids: list[int], using: str, *, tell_grants: bool = Tru
         for chunk in _chunks(values):
             rows.filter(**{column: key, f"{other}__in": chunk}).delete()
     rows.bulk_create([AccountAccess(user_id=u, account_id=a) for u, a in granted], batch_size=CHUNK)
-    feed_access_changed(granted=granted if tell_grants else [], revoked=revoked, using=using)
+    feed_access_changed(granted=granted, revoked=revoked, using=using)
+
+
+def _grant_missing(account_ids: list[int], using: str) -> None:
+    """Add the rule's pairs of these accounts that the table lacks, in one statement (no
+    pair read back, none revoked, the changes feed not told)."""
+    (missing, params), _extra = _difference(
+        rule_pairs(account_ids=account_ids, using=using), "account_id", account_ids, using
+    )
+    table = connections[using].ops.quote_name(AccountAccess._meta.db_table)
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, account_id) "
+            f"SELECT user_id, account_id FROM ({missing}) AS missing",
+            params,
+        )
 
 
 def access_refresh_for_accounts(
@@ -153,14 +168,21 @@ def access_refresh_for_accounts(
     """Make the rows of these accounts what the rule says now (ids of accounts that no
     longer exist are fine: they get no rows). `created`: accounts created in this
     transaction, which nobody saw before: their first rows are no news to the changes
-    feed (the account and what is put under it come as changes of their own)."""
+    feed (the account and what is put under it come as changes of their own), and they
+    have no rows the rule does not give (none but those a refresh in this transaction
+    wrote, which any later change of the rule's inputs refreshed again), so their missing
+    pairs are added in one statement, with nothing read back (a bulk load's 500 new
+    accounts: one query instead of two comparisons and an insert)."""
     chunks = _chunks(account_ids)
     if not chunks:
         return
     with transaction.atomic(using=using):
         _lock(using)
         for ids in chunks:
-            _refresh("account_id", ids, using, tell_grants=not created)
+            if created:
+                _grant_missing(ids, using)
+            else:
+                _refresh("account_id", ids, using)
 
 
 def access_refresh_for_users(user_ids: Iterable[int | None], *, using: str = "default"):
@@ -261,10 +283,12 @@ for _model in INPUTS:
 
 
 @receiver(post_save, sender=Account, dispatch_uid="access-account-saved")
-def _account_saved(sender, instance, using, **kwargs):
+def _account_saved(sender, instance, using, created=False, **kwargs):
     changed, before = _changed(instance)
     if changed:
-        access_refresh_for_accounts([instance.pk], using=using, created=before is None)
+        # A new instance whose row existed (a raw save, loaddata) was an UPDATE: its rows
+        # are compared whole, as after any change of owner.
+        access_refresh_for_accounts([instance.pk], using=using, created=created and before is None)
 
 
 @receiver(post_save, sender=AccountTeamMember, dispatch_uid="access-member-saved")

@@ -126,17 +126,15 @@ class Account(VersionedModel):
     """A key account: one customer organisation and what we know of it."""
 
     # Identity
-    name = models.CharField(_("name"), max_length=200, db_index=True)
-    industry = models.CharField(
-        _("industry"), max_length=20, choices=Industry.choices, db_index=True
-    )
-    region = models.CharField(_("region"), max_length=100, blank=True, db_index=True)
+    # Indexed in Meta.indexes (plain b-trees: `db_index` also made a pattern index each).
+    name = models.CharField(_("name"), max_length=200)
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices)
+    region = models.CharField(_("region"), max_length=100, blank=True)
     status = models.CharField(
         _("status"),
         max_length=20,
         choices=AccountStatus.choices,
         default=AccountStatus.PROSPECT,
-        db_index=True,
     )
     owner = models.ForeignKey(
         User, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="owned_accounts"
@@ -312,7 +310,7 @@ class Account(VersionedModel):
         help_text=_("统一社会信用代码: 18 characters, the last a check character."),
     )
     # normalize_name(name): what a likely duplicate shares (accounts.duplicates).
-    name_key = models.CharField(max_length=200, editable=False, db_index=True, default="")
+    name_key = models.CharField(max_length=200, editable=False, default="")  # Meta.indexes
     # Set when a manager merged this account into another (it is then in the bin).
     merged_into = models.ForeignKey(
         "self",
@@ -329,6 +327,15 @@ class Account(VersionedModel):
         verbose_name_plural = _("accounts")
         ordering = ["name", "pk"]
         indexes = [
+            # Plain b-trees, as `db_index=True` made them, without the second index
+            # (varchar_pattern_ops, for LIKE 'prefix%') it made beside each: no query
+            # reads these columns by prefix (a search is the trigram index's), and every
+            # insert and update of an account wrote five more index entries for them (a
+            # bulk load of 20,000 accounts: a fifth of its time).
+            *(
+                models.Index(fields=[name], name=f"account_{name}_idx")
+                for name in ("name", "industry", "region", "status", "name_key")
+            ),
             models.Index(fields=["owner", "status"]),
             # The account list's sorts, each with the id that breaks ties: a page of
             # live accounts in any of them is one index range (keyaccounts.paging).

@@ -4,6 +4,8 @@
     .venv/bin/python bench/jobs_bench.py --rows 2000      # a quicker check
     .venv/bin/python bench/jobs_bench.py --rows 1000 --profile   # cProfile the first job
     .venv/bin/python bench/jobs_bench.py --rows 1000 --per-item  # without the set-based path
+    .venv/bin/python bench/jobs_bench.py --phases      # where each job's seconds go
+    .venv/bin/python bench/jobs_bench.py --repeat 5    # min/median/max of five of each
 
 Drops and creates the throwaway database `keyaccounts_jobs_bench` (BENCH_DATABASE names
 another; never one of development or CI), migrates, and creates a rep. Then, as that
@@ -17,7 +19,9 @@ rep, POSTs `--rows` accounts as one JSON-lines body to `/api/v1/jobs/?type=accou
 Each job is timed from the POST to its end, run in this process as a worker of the
 `jobs` queue would (below).
 Each line of the output is one job: its counts, seconds and records per second (the
-issue's target: 2,000 per second).
+issue's target: 2,000 per second). With `--repeat N` the three jobs run N times, each
+time with accounts of their own (the table grows by `--rows` each time), and a last
+table gives each job's min, median and max.
 """
 
 import argparse
@@ -25,6 +29,7 @@ import cProfile
 import json
 import os
 import pstats
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -67,15 +72,16 @@ def environment() -> dict:
     return env
 
 
-def body(rows: int, *, region_offset: int = 0) -> bytes:
-    """`rows` accounts, one JSON object per line, with distinct names."""
+def body(rows: int, *, region_offset: int = 0, batch: int = 0) -> bytes:
+    """`rows` accounts, one JSON object per line, with distinct names; `batch` n: other
+    accounts than batch 0's (a repetition's own)."""
     lines = []
     for number in range(rows):
         lines.append(
             json.dumps(
                 {
-                    "external_id": f"ERP-{number:07d}",
-                    "name": f"Bench Customer {number:07d} Ltd",
+                    "external_id": f"ERP-{batch}-{number:07d}",
+                    "name": f"Bench Customer {batch}-{number:07d} Ltd",
                     "industry": INDUSTRIES[number % len(INDUSTRIES)],
                     "region": REGIONS[(number + region_offset) % len(REGIONS)],
                     "employees": 50 + number % 5000,
@@ -84,6 +90,63 @@ def body(rows: int, *, region_offset: int = 0) -> bytes:
             )
         )
     return ("\n".join(lines) + "\n").encode()
+
+
+# --phases: the functions a set-based chunk goes through, timed (wall clock, nested ones
+# inside their callers' time) by wrapping them where they are looked up.
+PHASES = [
+    ("keyaccounts.integrations.jobs.services", "bulk_job_create", "the POST's job and chunks"),
+    ("keyaccounts.integrations.jobs.services", "write_chunk", "chunks written (all of it)"),
+    ("keyaccounts.integrations.jobs.setbased", "write_set_based", "  set-based (all of it)"),
+    ("keyaccounts.integrations.jobs.setbased", "_rows", "serializer fields"),
+    ("keyaccounts.imports.kinds", "AccountKind.prepare", "import: prepare (reads)"),
+    ("keyaccounts.imports.kinds", "AccountKind.gather", "import: gather"),
+    ("keyaccounts.imports.kinds", "AccountKind.check_row", "import: check rows"),
+    ("keyaccounts.imports.writing", "check_fresh", "freshness check"),
+    ("keyaccounts.imports.writing", "check_visible", "visibility check"),
+    ("keyaccounts.imports.writing", "write", "write (all of it)"),
+    ("keyaccounts.imports.writing", "_insert", "  new rows (COPY)"),
+    ("keyaccounts.imports.writing", "_update", "  changed rows (UPDATE)"),
+    ("keyaccounts.imports.writing", "_history", "  history rows"),
+    ("accounts.access", "access_refresh_for_accounts", "  access table"),
+    ("keyaccounts.imports.writing", "_write_parts", "  parts"),
+    ("keyaccounts.imports.writing", "_touch_accounts", "  accounts touched"),
+    ("keyaccounts.imports.writing", "records_changed", "  changes feed, webhooks"),
+    ("keyaccounts.imports.writing", "records_imported.send", "  imported signal (rescoring)"),
+    ("keyaccounts.integrations.jobs.services", "_chunk_done", "chunk's results stored"),
+    ("django.db.backends.base.base", "BaseDatabaseWrapper.commit", "commits"),
+]
+
+
+def time_phases() -> dict[str, float]:
+    import functools
+    import importlib
+
+    spent: dict[str, float] = {}
+
+    def timed(label, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - started
+
+        return wrapper
+
+    for module_name, path, label in PHASES:
+        owner = importlib.import_module(module_name)
+        *outer, name = path.split(".")
+        for part in outer:
+            owner = getattr(owner, part)
+        if not hasattr(owner, name):
+            continue  # renamed: left out of the table
+        if owner.__class__ is type:
+            setattr(owner, name, timed(label, owner.__dict__[name]))
+        else:
+            setattr(owner, name, timed(label, getattr(owner, name)))
+    return spent
 
 
 def post_job(client, payload: bytes) -> tuple[float, dict]:
@@ -104,10 +167,67 @@ def post_job(client, payload: bytes) -> tuple[float, dict]:
     return seconds, job
 
 
+def verdict(rate: float) -> str:
+    if rate >= TARGET_PER_SECOND:
+        return "met"
+    return f"**no** ({1 - rate / TARGET_PER_SECOND:.0%} short)"
+
+
+def run_job(options, client, name: str, payload: bytes, spent, *, profile: bool) -> float:
+    """Post one job, print its line (and its phases); returns its records per second."""
+    if options.analyze:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        seconds, job = post_job(client, payload)
+        profiler.disable()
+        stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "tottime"))
+        stats.print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "30")))
+    else:
+        if spent is not None:
+            spent.clear()
+        seconds, job = post_job(client, payload)
+    rate = job["processed"] / seconds
+    print(
+        f"| {name} | {job['created']} | {job['updated']} | {job['unchanged']} | "
+        f"{job['failed']} | {seconds:.1f} | {rate:,.0f} | {verdict(rate)} |",
+        flush=True,
+    )
+    if spent:
+        phases = "; ".join(
+            f"{label.strip()} {spent[label]:.2f} s" for _m, _p, label in PHASES if label in spent
+        )
+        print(f"  {phases}")
+    if job["status"] != "done":
+        sys.exit(f"the job ended {job['status']}: {job['message']}")
+    return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=20_000, help="Accounts per job.")
     parser.add_argument("--profile", action="store_true", help="cProfile the first job.")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="Run the three jobs this many times, each time with accounts of its own, and "
+        "end with each job's min/median/max (this machine's speed varies by a quarter "
+        "from one minute to the next).",
+    )
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="ANALYZE the database before each job (what autovacuum does within a minute "
+        "of a load), so that no job plans against the statistics of an empty database.",
+    )
+    parser.add_argument(
+        "--phases", action="store_true", help="Seconds of each job in each step of a chunk."
+    )
     parser.add_argument(
         "--per-item",
         action="store_true",
@@ -129,6 +249,7 @@ def main() -> None:
     from rest_framework.test import APIClient
 
     settings.BULK_JOBS_SET_BASED = not options.per_item
+    spent = time_phases() if options.phases else None
 
     from accounts.models import SalesTeam, User
 
@@ -139,38 +260,38 @@ def main() -> None:
     client.force_authenticate(rep)
     path = "item by item" if options.per_item else "set-based where it may"
     print(f"{options.rows:,} accounts per job ({path}), PostgreSQL database {DATABASE}", flush=True)
-    runs = [
-        ("created", body(options.rows)),
-        ("unchanged", body(options.rows)),
-        ("updated", body(options.rows, region_offset=1)),
-    ]
     print(
         "| job | created | updated | unchanged | failed | seconds | records/s | "
         f"target {TARGET_PER_SECOND:,}/s |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---|")
-    for number, (name, payload) in enumerate(runs):
-        if options.profile and number == 0:
-            profiler = cProfile.Profile()
-            profiler.enable()
-            seconds, job = post_job(client, payload)
-            profiler.disable()
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
-        else:
-            seconds, job = post_job(client, payload)
-        rate = job["processed"] / seconds
-        met = (
-            "met"
-            if rate >= TARGET_PER_SECOND
-            else f"**no** ({TARGET_PER_SECOND / rate:.0f}× short)"
-        )
-        print(
-            f"| {name} | {job['created']} | {job['updated']} | {job['unchanged']} | "
-            f"{job['failed']} | {seconds:.1f} | {rate:,.0f} | {met} |",
-            flush=True,
-        )
-        if job["status"] != "done":
-            sys.exit(f"the job ended {job['status']}: {job['message']}")
+    rates: dict[str, list[float]] = {}
+    for batch in range(options.repeat):
+        runs = [
+            ("created", body(options.rows, batch=batch)),
+            ("unchanged", body(options.rows, batch=batch)),
+            ("updated", body(options.rows, region_offset=1, batch=batch)),
+        ]
+        for number, (name, payload) in enumerate(runs):
+            rate = run_job(
+                options,
+                client,
+                name,
+                payload,
+                spent,
+                profile=options.profile and number == 0 and batch == 0,
+            )
+            rates.setdefault(name, []).append(rate)
+    if options.repeat > 1:
+        print(f"\n{options.repeat} runs of each job (a repetition loads accounts of its own):")
+        print(f"| job | min records/s | median | max | target {TARGET_PER_SECOND:,}/s (median) |")
+        print("|---|---:|---:|---:|---|")
+        for name, values in rates.items():
+            median = statistics.median(values)
+            print(
+                f"| {name} | {min(values):,.0f} | {median:,.0f} | {max(values):,.0f} | "
+                f"{verdict(median)} |"
+            )
     flush_redis()
 
 

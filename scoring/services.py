@@ -203,11 +203,14 @@ def rescore_request(account_ids) -> None:
     ids = {account_id for account_id in account_ids if account_id}
     if not ids:
         return
-    RescoreRequest.objects.bulk_create(
-        [RescoreRequest(account_id=account_id) for account_id in ids],
-        update_conflicts=True,
-        unique_fields=["account"],
-        update_fields=["requested_at"],
+    # An upsert of plain values (`insert_rows`: a bulk load's 500 accounts in one COPY,
+    # where `bulk_create` compiled each row through the ORM); a renewed request moves on.
+    now = timezone.now()
+    insert_rows(
+        RescoreRequest,
+        ["account_id", "requested_at"],
+        [(account_id, now) for account_id in sorted(ids)],
+        update_on_conflict="account_id",
     )
     after_commit(_nudge)
 

@@ -20,6 +20,7 @@ forms, and no more. A checked row adds what it writes to the run's plan
 """
 
 import copy
+import decimal
 import functools
 from dataclasses import dataclass
 
@@ -220,9 +221,43 @@ def _clean(record, ref, holders) -> None:
 
 
 def _clean_fields(record) -> None:
+    model = type(record)
+    # A field holding the very value a blank record holds, which its field found valid
+    # once, is valid again (a plain field's check reads its value alone): a new record
+    # copied from the blank (`_new`) is checked only in the fields a row gave it.
+    known = [
+        name for name, value in _valid_defaults(model).items() if record.__dict__.get(name) is value
+    ]
     record.full_clean(
-        exclude=_related_names(type(record)), validate_unique=False, validate_constraints=False
+        exclude=[*_related_names(model), *known], validate_unique=False, validate_constraints=False
     )
+
+
+# Values whose check is the same each time: no container (`is` must mean unchanged).
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, decimal.Decimal)
+
+
+@functools.cache  # the blank record and its fields do not change while the process runs
+def _valid_defaults(model) -> dict[str, object]:
+    """{field name: value} of the plain fields whose value in a blank `model()` passes the
+    field's own check unchanged (`Field.clean`); empty when there is no blank to copy."""
+    blank = _blank(model)
+    if blank is None:
+        return {}
+    valid = {}
+    for field in model._meta.concrete_fields:
+        if field.is_relation or field.name != field.attname:
+            continue
+        value = getattr(blank, field.attname)
+        if not isinstance(value, _IMMUTABLE):
+            continue
+        try:
+            cleaned = field.clean(value, blank)
+        except ValidationError:
+            continue  # a field a row must fill: checked on every record
+        if type(cleaned) is type(value) and cleaned == value:
+            valid[field.name] = value
+    return valid
 
 
 def _check_unique(record, ref, holders) -> None:

@@ -22,6 +22,23 @@ def chunks(values) -> list[list]:
     return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
 
 
+def _zipped(lookups: dict[str, list[list]], live: tuple[str, ...] = ()) -> list[Q]:
+    """`field__in=chunk` conditions ORed across fields, the n-th chunk of each field with
+    the others' n-th: as many queries as the longest list has chunks. A field in `live`
+    matches live records only (outside the recycle bin)."""
+    parts = []
+    for number in range(max((len(c) for c in lookups.values()), default=0)):
+        part = Q()
+        for field, field_chunks in lookups.items():
+            if number < len(field_chunks):
+                condition = Q(**{f"{field}__in": field_chunks[number]})
+                if field in live:
+                    condition &= Q(deleted_at__isnull=True)
+                part |= condition
+        parts.append(part)
+    return parts
+
+
 def new_ref(row) -> tuple:
     """The reference of the record a row creates, until it is written."""
     return ("new", row.number)
@@ -119,31 +136,30 @@ class Accounts:
 
         visible = accounts_visible_to(self.by)
         codes = {c for c in (normalize_credit_code(i) for i in codes if i) if len(c) == 18}
-        for field, values in (
-            ("external_id", external_ids),
-            ("name", names),
-            ("credit_code", codes),
-        ):
-            if field == "credit_code":  # unique: one found already needs no second look
-                values = set(values) - set(self.by_credit_code)
-            for chunk in chunks(values):
-                for account in visible.filter(**{f"{field}__in": chunk}):
-                    if account.pk not in self.records:
-                        self._register(account.pk, account)
+        # One query per CHUNK keys of each kind, the kinds ORed (an account named by its
+        # external ID and its name comes once); unsorted (the model sorts by name).
+        lookups = {
+            "external_id": chunks(external_ids),
+            "name": chunks(names),
+            # unique: one found already needs no second look
+            "credit_code": chunks(set(codes) - set(self.by_credit_code)),
+        }
+        for part in _zipped(lookups):
+            for account in visible.filter(part).order_by():
+                if account.pk not in self.records:
+                    self._register(account.pk, account)
         if not for_accounts:
             return
         keys = {normalize_name(name) for name in names if name} - {""}
         found = {}  # pk → values, every account (the bin included) sharing a key
         fields = ("pk", "name", "name_key", "external_id", "credit_code", "deleted_at")
-        for kind, values in (("external_id", external_ids), ("credit_code", codes)):
-            for chunk in chunks(values):
-                rows = Account.all_objects.filter(**{f"{kind}__in": chunk}).values(*fields)
-                found.update((row["pk"], row) for row in rows)
-        for chunk in chunks(keys):
-            rows = Account.objects.filter(name_key__in=chunk).values(*fields)
+        held = {"external_id": chunks(external_ids), "credit_code": chunks(codes)}
+        for part in _zipped({**held, "name_key": chunks(keys)}, live=("name_key",)):
+            rows = Account.all_objects.filter(part).order_by().values(*fields)
             found.update((row["pk"], row) for row in rows)
-        seen = set()
-        for chunk in chunks(found):
+        # Those registered above are visible; only the others are asked about.
+        seen = {pk for pk in found if pk in self.records}
+        for chunk in chunks(pk for pk in found if pk not in seen):
             seen.update(visible.filter(pk__in=chunk).values_list("pk", flat=True))
         for pk, row in found.items():
             self.holders.load_values(

@@ -213,3 +213,28 @@ def test_a_row_pointing_nowhere_fails_the_load(require_postgres, personas):
             rows.write()
     assert not Account.all_objects.filter(external_id="bulk-1").exists()
     assert foreign_keys([Account._meta.db_table])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("use_copy", [True, False], ids=["copy", "insert"])
+def test_an_upsert_outside_any_transaction_writes_every_row(personas, monkeypatch, use_copy):
+    # The COPY upsert goes through a staging table that empties at each commit: on a
+    # connection that autocommits, its statements must still share one transaction.
+    from scoring.models import RescoreRequest
+
+    monkeypatch.setattr(bulk, "USE_COPY", use_copy)
+    accounts = AccountFactory.create_batch(bulk.COPY_FROM + 1, owner=personas.alice)
+    RescoreRequest.objects.all().delete()
+    assert not connection.in_atomic_block
+    then = timezone.now() - datetime.timedelta(hours=1)
+    rows = [(account.pk, then) for account in accounts]
+    bulk.insert_rows(RescoreRequest, ["account_id", "requested_at"], rows)
+    now = timezone.now()
+    bulk.insert_rows(
+        RescoreRequest,
+        ["account_id", "requested_at"],
+        [(account.pk, now) for account in accounts],
+        update_on_conflict="account_id",
+    )
+    stored = dict(RescoreRequest.objects.values_list("account_id", "requested_at"))
+    assert stored == {account.pk: now for account in accounts}

@@ -33,6 +33,22 @@ def bulk_types() -> dict[str, type]:
     }
 
 
+def models_grown(record_type: str) -> list:
+    """The models whose tables a chunk of this type grows: its own, its history and, for
+    accounts, the access table (`keyaccounts.bulk.analyze_grown` keeps their statistics
+    up with a load)."""
+    from accounts.models import Account, AccountAccess
+
+    model = bulk_types()[record_type].serializer_class.Meta.model
+    models = [model]
+    history = getattr(model, "history", None)
+    if history is not None:
+        models.append(history.model)
+    if model is Account:
+        models.append(AccountAccess)
+    return models
+
+
 def basename_of(record_type: str) -> str | None:
     """The record type's name for integration tokens ("accounts" → "account")."""
     from keyaccounts.api.urls import router

@@ -6,6 +6,7 @@ import datetime
 import json
 
 import pytest
+from django.db import OperationalError
 from django.test import TestCase
 from django.utils import timezone
 
@@ -334,3 +335,39 @@ def test_finished_jobs_are_forgotten_after_the_days_kept(personas, settings):
     assert job_purge() == 1
     assert set(BulkJob.objects.values_list("pk", flat=True)) == {recent.pk, running.pk}
     assert not BulkJobChunk.objects.filter(job_id=old.pk).exists()
+
+
+def test_a_run_leaves_the_cycle_collector_as_it_found_it(personas, monkeypatch):
+    # The run keeps the process's older objects out of the collector's scans while it
+    # writes (gc.freeze); afterwards, whether the job ended well or a chunk broke, none
+    # is kept from collection.
+    import gc
+
+    frozen_while_writing = []
+    write_chunk = services.write_chunk
+
+    def watched(chunk, write):
+        frozen_while_writing.append(gc.get_freeze_count())
+        return write_chunk(chunk, write)
+
+    monkeypatch.setattr(services, "write_chunk", watched)
+    before = gc.get_freeze_count()
+    job = services.bulk_job_create(
+        owner=personas.alice, record_type="accounts", body=lines(account("G-1"))
+    )
+    services.bulk_job_run(job_id=job.pk)
+    assert frozen_while_writing and frozen_while_writing[0] > before
+    assert gc.get_freeze_count() == before
+    assert BulkJob.objects.get(pk=job.pk).status == JobStatus.DONE
+
+    def database_away(chunk, write):
+        raise OperationalError("the server closed the connection")
+
+    # The database going away ends the run with the error (the next run resumes it).
+    monkeypatch.setattr(services, "write_chunk", database_away)
+    job = services.bulk_job_create(
+        owner=personas.alice, record_type="accounts", body=lines(account("G-2"))
+    )
+    with pytest.raises(OperationalError):
+        services.bulk_job_run(job_id=job.pk)
+    assert gc.get_freeze_count() == before
