@@ -109,8 +109,11 @@ def differences(record: models.Model, stored: models.Model) -> list[str]:
             if target is not None and target.pk is None:
                 changed.append(attname)
                 continue
+        value = getattr(record, attname)
+        if value is getattr(stored, attname):
+            continue  # the stored object itself (a field the row left alone): no change
         try:
-            value = model_field.to_python(getattr(record, attname))
+            value = model_field.to_python(value)
         except ValidationError:
             changed.append(attname)
             continue
