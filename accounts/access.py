@@ -82,15 +82,17 @@ def _lock(using: str) -> None:
     next_change_seq(count=0, using=using)
 
 
-def _insert(pairs: QuerySet, using: str) -> None:
-    sql, params = _sql(pairs, using)
+def _insert_selected(select: str, params, using: str) -> None:
+    """INSERT the (user id, account id) rows a SELECT gives into the table."""
     table = connections[using].ops.quote_name(AccountAccess._meta.db_table)
     with connections[using].cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user_id, account_id) "
-            f"SELECT access_user_id, access_account_id FROM ({sql}) AS rule_pairs",
-            params,
-        )
+        cursor.execute(f"INSERT INTO {table} (user_id, account_id) {select}", params)
+
+
+def _insert(pairs: QuerySet, using: str) -> None:
+    sql, params = _sql(pairs, using)
+    select = f"SELECT access_user_id, access_account_id FROM ({sql}) AS rule_pairs"
+    _insert_selected(select, params, using)
 
 
 def _chunks(ids: Iterable[int | None]) -> list[list[int]]:
@@ -153,13 +155,7 @@ def _grant_missing(account_ids: list[int], using: str) -> None:
     (missing, params), _extra = _difference(
         rule_pairs(account_ids=account_ids, using=using), "account_id", account_ids, using
     )
-    table = connections[using].ops.quote_name(AccountAccess._meta.db_table)
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user_id, account_id) "
-            f"SELECT user_id, account_id FROM ({missing}) AS missing",
-            params,
-        )
+    _insert_selected(f"SELECT user_id, account_id FROM ({missing}) AS missing", params, using)
 
 
 def access_refresh_for_accounts(
