@@ -599,6 +599,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "keyaccounts.api.schema.describe_tags",
+        "keyaccounts.api.schema.add_links",
     ],
     # Served from the drf-spectacular-sidecar package: no CDN, so the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -331,6 +331,71 @@ def describe_tags(result, generator, request, public):
     return result
 
 
+HTTP_METHODS = ("get", "put", "patch", "post", "delete")
+# What a link fills from the record a create answered with, by path parameter.
+LINKED_PARAMETERS = ("id", "external_id")
+
+
+def add_links(result, generator, request, public):
+    """Postprocessing hook: OpenAPI links from each create's 201 (a job's 202) to the
+    operations on the record it made — read, change, delete, its history, restore and
+    actions by `{id}`, and by `external/{external_id}` — filled from the answer's body
+    (and `If-Match` from its `ETag`). A client generated from the schema, and
+    Schemathesis' stateful phase, then know how one call leads to the next instead of
+    guessing ids."""
+    paths = result.get("paths", {})
+    schemas = result.get("components", {}).get("schemas", {})
+    for path, item in paths.items():
+        create = item.get("post")
+        responses = (create or {}).get("responses", {})
+        answer = responses.get("201") or responses.get("202")
+        if "{" in path or not answer:
+            continue
+        given = _properties(answer, schemas)
+        links = {}
+        for other, other_item in sorted(paths.items()):
+            parameter = _linked_parameter(path, other)
+            if parameter is None or parameter not in given:
+                continue
+            for method in HTTP_METHODS:
+                operation = other_item.get(method)
+                if operation is None:
+                    continue
+                values = {parameter: f"$response.body#/{parameter}"}
+                if any(
+                    p.get("in") == "header" and p.get("name") == "If-Match"
+                    for p in operation.get("parameters", [])
+                ):
+                    values["header.If-Match"] = "$response.header.ETag"
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": values,
+                }
+        if links:
+            answer["links"] = links
+    return result
+
+
+def _linked_parameter(collection: str, path: str) -> str | None:
+    """`id` or `external_id` when `path` is an operation on one record of `collection`
+    named by that parameter alone (`<collection>{id}/...`, `<collection>external/
+    {external_id}/`); None otherwise (another resource, or a second parameter to fill)."""
+    for parameter in LINKED_PARAMETERS:
+        prefix = collection + ("external/" if parameter == "external_id" else "")
+        if path.startswith(f"{prefix}{{{parameter}}}/") and path.count("{") == 1:
+            return parameter
+    return None
+
+
+def _properties(response: dict, schemas: dict) -> set[str]:
+    """The top-level properties of a response's JSON body ($ref resolved)."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        schema = schemas.get(ref.rsplit("/", 1)[-1], {})
+    return set(schema.get("properties", {}))
+
+
 class AutoSchema(openapi.AutoSchema):
     def get_summary(self):
         summary = super().get_summary()
