@@ -1,6 +1,7 @@
 """Benchmark of asynchronous bulk jobs on PostgreSQL: 20,000 accounts as JSON lines.
 
     .venv/bin/python bench/jobs_bench.py                  # 20,000 accounts
+    .venv/bin/python bench/jobs_bench.py --type contacts  # 20,000 contacts (2,000 accounts)
     .venv/bin/python bench/jobs_bench.py --rows 2000      # a quicker check
     .venv/bin/python bench/jobs_bench.py --rows 1000 --profile   # cProfile the first job
     .venv/bin/python bench/jobs_bench.py --rows 1000 --per-item  # without the set-based path
@@ -43,6 +44,9 @@ DATABASE = os.environ.get("BENCH_DATABASE", "keyaccounts_jobs_bench")
 TARGET_PER_SECOND = 2000
 REGIONS = ["East China", "华南", "North China", "西南", "Central China"]
 INDUSTRIES = ["manufacturing", "finance", "technology", "energy", "logistics"]
+TITLES = ["总经理", "Chief engineer", "采购经理", "IT director", "设备科长"]
+ROLES = ["decider", "evaluator", "user", "purchaser", "other"]
+CONTACTS_PER_ACCOUNT = 10
 
 
 # With Redis (the default: db 10, emptied before and after, no worker consumes it) the
@@ -70,6 +74,31 @@ def environment() -> dict:
     env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+def contacts_body(
+    rows: int, accounts: list[int], *, title_offset: int = 0, batch: int = 0
+) -> bytes:
+    """`rows` contacts, one JSON object per line, spread over `accounts` (ids), each with
+    a phone number and email address of its own (no likely duplicates); `title_offset`
+    n: another title for each (every item an update)."""
+    lines = []
+    for number in range(rows):
+        lines.append(
+            json.dumps(
+                {
+                    "external_id": f"C-{batch}-{number:07d}",
+                    "account": accounts[number % len(accounts)],
+                    "name": f"联系人 {batch}-{number:07d}",
+                    "title": TITLES[(number + title_offset) % len(TITLES)],
+                    "buying_role": ROLES[number % len(ROLES)],
+                    "phone": f"139{batch:02d}{number:06d}",
+                    "email": f"c{batch}-{number}@example.com",
+                },
+                ensure_ascii=False,
+            )
+        )
+    return ("\n".join(lines) + "\n").encode()
 
 
 def body(rows: int, *, region_offset: int = 0, batch: int = 0) -> bytes:
@@ -102,6 +131,11 @@ PHASES = [
     ("keyaccounts.imports.kinds", "AccountKind.prepare", "import: prepare (reads)"),
     ("keyaccounts.imports.kinds", "AccountKind.gather", "import: gather"),
     ("keyaccounts.imports.kinds", "AccountKind.check_row", "import: check rows"),
+    ("keyaccounts.integrations.jobs.setbased", "_prepare", "contacts: their accounts read"),
+    ("keyaccounts.imports.kinds", "ContactKind.gather", "contacts: gather (reads)"),
+    ("keyaccounts.imports.lookups", "Records.prefetch", "  records named (reads)"),
+    ("keyaccounts.imports.lookups", "Records.prefetch_alike", "  alike keys (reads)"),
+    ("keyaccounts.imports.kinds", "ContactKind.check_row", "contacts: check rows"),
     ("keyaccounts.imports.writing", "check_fresh", "freshness check"),
     ("keyaccounts.imports.writing", "check_visible", "visibility check"),
     ("keyaccounts.imports.writing", "write", "write (all of it)"),
@@ -149,10 +183,10 @@ def time_phases() -> dict[str, float]:
     return spent
 
 
-def post_job(client, payload: bytes) -> tuple[float, dict]:
+def post_job(client, payload: bytes, record_type: str = "accounts") -> tuple[float, dict]:
     started = time.perf_counter()
     response = client.post(
-        "/api/v1/jobs/?type=accounts", payload, content_type="application/x-ndjson"
+        f"/api/v1/jobs/?type={record_type}", payload, content_type="application/x-ndjson"
     )
     seconds = time.perf_counter() - started
     if response.status_code != 202:
@@ -165,6 +199,22 @@ def post_job(client, payload: bytes) -> tuple[float, dict]:
         seconds += time.perf_counter() - started
     job = client.get(response["Location"]).json()
     return seconds, job
+
+
+def load_accounts(client, count: int, batch: int) -> list[int]:
+    """`count` new accounts of the rep (batch `batch`'s), loaded by a job, untimed: the
+    accounts a contacts' job names, by id."""
+    from accounts.models import Account
+
+    _seconds, job = post_job(client, body(count, batch=batch))
+    if job["status"] != "done" or job["created"] != count:
+        sys.exit(f"loading {count} accounts ended {job['status']}: {job['message']}")
+    prefix = f"ERP-{batch}-"
+    return list(
+        Account.objects.filter(external_id__startswith=prefix)
+        .order_by("external_id")
+        .values_list("pk", flat=True)
+    )
 
 
 def verdict(rate: float) -> str:
@@ -183,14 +233,14 @@ def run_job(options, client, name: str, payload: bytes, spent, *, profile: bool)
     if profile:
         profiler = cProfile.Profile()
         profiler.enable()
-        seconds, job = post_job(client, payload)
+        seconds, job = post_job(client, payload, options.type)
         profiler.disable()
         stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "tottime"))
         stats.print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "30")))
     else:
         if spent is not None:
             spent.clear()
-        seconds, job = post_job(client, payload)
+        seconds, job = post_job(client, payload, options.type)
     rate = job["processed"] / seconds
     print(
         f"| {name} | {job['created']} | {job['updated']} | {job['unchanged']} | "
@@ -209,7 +259,15 @@ def run_job(options, client, name: str, payload: bytes, spent, *, profile: bool)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=20_000, help="Accounts per job.")
+    parser.add_argument("--rows", type=int, default=20_000, help="Records per job.")
+    parser.add_argument(
+        "--type",
+        choices=["accounts", "contacts"],
+        default="accounts",
+        help="What the jobs load. contacts: each repetition first loads (untimed) one "
+        f"account for every {CONTACTS_PER_ACCOUNT} contacts, then times the contacts' jobs "
+        "(new, the same again, each with another title).",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the first job.")
     parser.add_argument(
         "--repeat",
@@ -259,7 +317,10 @@ def main() -> None:
     client = APIClient()
     client.force_authenticate(rep)
     path = "item by item" if options.per_item else "set-based where it may"
-    print(f"{options.rows:,} accounts per job ({path}), PostgreSQL database {DATABASE}", flush=True)
+    print(
+        f"{options.rows:,} {options.type} per job ({path}), PostgreSQL database {DATABASE}",
+        flush=True,
+    )
     print(
         "| job | created | updated | unchanged | failed | seconds | records/s | "
         f"target {TARGET_PER_SECOND:,}/s |"
@@ -267,11 +328,19 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     rates: dict[str, list[float]] = {}
     for batch in range(options.repeat):
-        runs = [
-            ("created", body(options.rows, batch=batch)),
-            ("unchanged", body(options.rows, batch=batch)),
-            ("updated", body(options.rows, region_offset=1, batch=batch)),
-        ]
+        if options.type == "contacts":
+            accounts = load_accounts(client, options.rows // CONTACTS_PER_ACCOUNT or 1, batch)
+            runs = [
+                ("created", contacts_body(options.rows, accounts, batch=batch)),
+                ("unchanged", contacts_body(options.rows, accounts, batch=batch)),
+                ("updated", contacts_body(options.rows, accounts, title_offset=1, batch=batch)),
+            ]
+        else:
+            runs = [
+                ("created", body(options.rows, batch=batch)),
+                ("unchanged", body(options.rows, batch=batch)),
+                ("updated", body(options.rows, region_offset=1, batch=batch)),
+            ]
         for number, (name, payload) in enumerate(runs):
             rate = run_job(
                 options,

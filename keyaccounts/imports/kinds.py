@@ -737,7 +737,8 @@ class ContactKind(Kind):
 
     def gather(self, ctx, rows):
         ids = {row.get("external_id") for row in rows} | {row.get("reports_to") for row in rows}
-        ctx.records = contact_records(ctx, rows, ids)
+        names = {row.get("name") for row in rows} | {row.get("reports_to") for row in rows}
+        ctx.records = contact_records(ctx, rows, ids, names=names, alike=True)
 
     def reads(self, ctx):
         from accounts.models import Contact
@@ -794,7 +795,7 @@ class ContactKind(Kind):
             (other, other_ref)
             for other_ref in contacts.alike(_alike_keys(contact))
             if other_ref != ref
-            for other in [contacts.records[other_ref]]
+            for other in [contacts.record(other_ref)]
         ]
         others.sort(key=lambda pair: (pair[0].name, pair[0].pk is None, pair[0].pk or 0))
         stand_in = {id(other): Planned(other_ref, other) for other, other_ref in others}
@@ -846,16 +847,39 @@ def _alike_keys(contact) -> set:
     return keys
 
 
-def contact_records(ctx, rows, external_ids: set) -> Records:
-    """The contacts the rows may name: those the user sees with `external_ids` and every
-    live contact of the rows' accounts, each linked to its boss in memory (a reporting
-    line is walked without a query)."""
+def contact_records(ctx, rows, external_ids: set, *, names: set, alike: bool = False) -> Records:
+    """The contacts the rows may name: those the user sees with `external_ids`, those of
+    the rows' accounts named one of `names`, and the bosses above them, each linked to
+    its boss in memory (a reporting line is walked without a query). `alike`: every
+    other live contact of the rows' accounts too, by phone number and email address
+    only (the duplicate check's; read in full when a row's contact is like one)."""
     from accounts.models import Contact
     from accounts.selectors import contacts_visible_to
 
-    records = Records(Contact, contacts_visible_to(ctx.by), natural=("name",), alike=_alike_keys)
+    records = Records(
+        Contact,
+        contacts_visible_to(ctx.by),
+        natural=("name",),
+        alike=_alike_keys,
+        alike_fields=("account_id", "phone", "email"),
+    )
     accounts = {row.get("account").pk for row in rows if row.get("account") is not None}
-    records.prefetch(external_ids=external_ids, account_ids=accounts)
+    names = sorted({name for name in names if name})
+    records.prefetch(
+        external_ids=external_ids,
+        natural=dict.fromkeys(accounts, names) if names else None,
+    )
+    # Up the reporting lines of those read (a contact's check walks its whole line).
+    while True:
+        bosses = {
+            contact.reports_to_id
+            for contact in records.records.values()
+            if contact.reports_to_id is not None and contact.reports_to_id not in records.records
+        }
+        if not bosses or not records.prefetch_pks(bosses):
+            break
+    if alike:
+        records.prefetch_alike(accounts)
     account_of = ctx.accounts.records
     for contact in records.records.values():
         if contact.reports_to_id in records.records:
@@ -1244,7 +1268,7 @@ class VisitKind(Kind):
         )
         ctx.records.prefetch(external_ids={row.get("external_id") for row in rows}, natural=times)
         names = {name for row in rows for name in row.get("contacts", [])}
-        ctx.contacts = contact_records(ctx, rows, names)
+        ctx.contacts = contact_records(ctx, rows, names, names=names)
         # Who was met and who went, of the visits found: what a row leaves as it is.
         ctx.people = {}
         contacts_of = {}

@@ -9,6 +9,8 @@ above, a second row naming the same account). A record the import creates has no
 yet: it is known by a reference `("new", row number)` until it is written.
 """
 
+from types import SimpleNamespace
+
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -128,9 +130,11 @@ class Accounts:
         self._keys: dict = {}  # ref → (name, external_id, code) it is registered under
         self._alike_keys: dict = {}  # ref → (name_key, code)
 
-    def prefetch(self, *, external_ids=(), names=(), codes=(), for_accounts: bool = False) -> None:
+    def prefetch(
+        self, *, external_ids=(), names=(), codes=(), pks=(), for_accounts: bool = False
+    ) -> None:
         """Read the visible accounts with these external IDs, exact names or credit codes
-        (an account column may hold any of them: the same texts in all three)."""
+        (an account column may hold any of them: the same texts in all three), or ids."""
         from accounts.models import Account
         from accounts.selectors import accounts_visible_to
 
@@ -143,6 +147,7 @@ class Accounts:
             "name": chunks(names),
             # unique: one found already needs no second look
             "credit_code": chunks(set(codes) - set(self.by_credit_code)),
+            "pk": chunks(set(pks) - set(self.records)),
         }
         for part in _zipped(lookups):
             for account in visible.filter(part).order_by():
@@ -177,6 +182,13 @@ class Accounts:
                 self._register_alike(pk, record, row["name_key"], row["credit_code"])
                 if pk in seen:
                     self.visible_alike.add(pk)
+
+    def register_read(self, accounts) -> None:
+        """Accounts the user sees, read by the caller (a bulk job's items name theirs by
+        id: the serializer read them): kept as if read here."""
+        for account in accounts:
+            if account.pk not in self.records:
+                self._register(account.pk, account)
 
     def _register(self, ref, account) -> None:
         self.records[ref] = account
@@ -352,11 +364,12 @@ class Records:
     contact's or a deal's name, a visit's time) is `value`; `alike(keys)`: the records
     sharing one of the `keys` that `alike_keys(record)` gives (a contact's phone)."""
 
-    def __init__(self, model, visible, *, natural: tuple[str, ...], alike=None):
+    def __init__(self, model, visible, *, natural: tuple[str, ...], alike=None, alike_fields=()):
         self.model = model
         self.visible = visible  # the visibility selector's queryset of the model
         self.natural_fields = natural
         self.alike_keys = alike
+        self.alike_fields = alike_fields  # what `alike` reads of a record (`prefetch_alike`)
         self.records: dict = {}  # ref → record
         self.by_external_id: dict[str, object] = {}  # visible, live
         self.external_ids: set[str] = set()  # the external IDs asked for
@@ -369,11 +382,12 @@ class Records:
         """Read every live record of `account_ids` — or, with `natural` ({account id:
         natural key values}), only those of its accounts whose natural key is among the
         values (the visits at the file's times, not every visit of the accounts) — and
-        the visible records with `external_ids` not among them."""
+        the visible records with `external_ids` not among them. Unsorted: the models
+        sort by their account's name, a join the lookups do not need."""
         external_ids = {i for i in external_ids if i}
         self.external_ids |= external_ids
         for chunk in chunks(account_ids):
-            for record in self.model.objects.filter(account_id__in=chunk):
+            for record in self.model.objects.filter(account_id__in=chunk).order_by():
                 self._register(record.pk, record)
         for chunk in chunks(natural or {}):
             values = sorted({value for account_id in chunk for value in natural[account_id]})
@@ -381,7 +395,7 @@ class Records:
                 match = Q()
                 for name in self.natural_fields:
                     match |= Q(**{f"{name}__in": values[start : start + CHUNK]})
-                for record in self.model.objects.filter(match, account_id__in=chunk):
+                for record in self.model.objects.filter(match, account_id__in=chunk).order_by():
                     if record.pk not in self.records:
                         self._register(record.pk, record)
         for chunk in chunks(external_ids):
@@ -391,9 +405,43 @@ class Records:
                 self.holders.load_values(pk, {"external_id": external_id})
         # The records of the accounts read above are visible (those accounts are).
         for chunk in chunks(external_ids - set(self.by_external_id)):
-            for record in self.visible.filter(external_id__in=chunk):
+            for record in self.visible.filter(external_id__in=chunk).order_by():
                 if record.pk not in self.records:
                     self._register(record.pk, record)
+
+    def prefetch_alike(self, account_ids) -> None:
+        """Index, by what `alike` compares, every live record of `account_ids` not read
+        in full: only the `alike_fields` of each are read (a contact's phone number and
+        email address, not its whole row), and a record is read in full when a row's
+        check meets it (`record`). The duplicate check needs all of an account's records;
+        a row's other checks need only those it names."""
+        for chunk in chunks(account_ids):
+            rows = self.model.objects.filter(account_id__in=chunk).order_by()
+            for pk, *values in rows.values_list("pk", *self.alike_fields):
+                if pk in self.records:
+                    continue
+                stand_in = SimpleNamespace(
+                    pk=pk, **dict(zip(self.alike_fields, values, strict=True))
+                )
+                for key in self.alike_keys(stand_in):
+                    found = self._alike.setdefault(key, [])
+                    if pk not in found:
+                        found.append(pk)
+
+    def prefetch_pks(self, pks) -> list:
+        """Read in full the live records with these ids not read yet; returns them."""
+        read = []
+        for chunk in chunks(set(pks) - set(self.records)):
+            for record in self.model.objects.filter(pk__in=chunk).order_by():
+                self._register(record.pk, record)
+                read.append(record)
+        return read
+
+    def record(self, ref):
+        """The record known as `ref`, read in full if only its alike keys were."""
+        if ref not in self.records:
+            self.prefetch_pks([ref])
+        return self.records[ref]
 
     def _register(self, ref, record, *, in_file: bool = False) -> None:
         self.records[ref] = record

@@ -113,7 +113,7 @@ class ComplaintKind(Kind):
         ctx.records = Records(Complaint, complaints_visible_to(ctx.by), natural=("received_at",))
         ctx.records.prefetch(external_ids={row.get("external_id") for row in rows}, natural=times)
         names = {_raw_text(row, "contact") for row in rows} - {""}
-        ctx.contacts = contact_records(ctx, rows, names)
+        ctx.contacts = contact_records(ctx, rows, names, names=names)
         accounts = {row.get("account").pk for row in rows if row.get("account") is not None}
         accounts |= {record.account_id for record in ctx.records.records.values()}
         ctx.grades = dict(

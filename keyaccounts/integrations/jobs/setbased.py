@@ -38,24 +38,34 @@ from keyaccounts.api.bulk import CREATED, UNCHANGED, UPDATED, usable_key
 logger = logging.getLogger(__name__)
 
 # Record types (API prefix) written set-based, with their import kind.
-KINDS = {"accounts": "accounts"}
+KINDS = {"accounts": "accounts", "contacts": "contacts"}
 # Item keys never taken set-based: the per-item path has rules of its own for them.
 PER_ITEM_KEYS = frozenset({"id", "version", "parent", "grade", "score"})
-# Columns the import sets through their own argument that an item may still give: the
-# owner (a user by id in the item, checked by `check_account_owner` in both paths).
-SPECIAL_TAKEN = frozenset({"owner"})
+# Columns the import sets through their own argument that an item may still give, per
+# record type: an account's owner (a user by id in the item, checked by
+# `check_account_owner` in both paths); a contact's account (by id in the item: the
+# visible account the import then reads again by that id) and its boss when the item
+# gives none (null: reports to nobody; a boss by id goes item by item, as the import
+# names a boss by name or external ID).
+SPECIAL_TAKEN = {
+    "accounts": frozenset({"owner"}),
+    "contacts": frozenset({"account", "reports_to"}),
+}
+# Of those, the ones an item may give only as null.
+ONLY_NULL = frozenset({"reports_to"})
 
 
 def supported(record_type: str) -> bool:
     return record_type in KINDS
 
 
-def _rows(kind, items: list[dict], serializer):
+def _rows(record_type: str, kind, items: list[dict], serializer):
     """The items as checked import rows (values as the serializer's fields give them),
     and whether duplicates are confirmed; None when an item is not eligible."""
     from keyaccounts.imports.kinds import Row
 
-    columns = {column.key for column in kind.columns()} - (kind.special - SPECIAL_TAKEN)
+    taken = SPECIAL_TAKEN[record_type]
+    columns = {column.key for column in kind.columns()} - (kind.special - taken)
     fields = serializer.fields
     required = {
         name
@@ -89,6 +99,8 @@ def _rows(kind, items: list[dict], serializer):
             except Exception:  # noqa: BLE001 - any surprise: the per-item path's to answer
                 logger.warning("a bulk job's item goes item by item", exc_info=True)
                 return None
+            if key in ONLY_NULL and value is not None:
+                return None
             values[key] = value
         if values["external_id"] != item["external_id"]:
             return None  # trimmed: the per-item path looks the record up untrimmed
@@ -103,9 +115,12 @@ def _rows(kind, items: list[dict], serializer):
     return rows, confirms.pop()
 
 
-def write_set_based(record_type: str, items: list[dict], *, user, serializer):
+def write_set_based(
+    record_type: str, items: list[dict], *, user, serializer, since: int | None = None
+):
     """The items' results (as the per-item path gives them, in order), written in one
-    transaction; None when the chunk is to be written item by item (nothing written)."""
+    transaction; None when the chunk is to be written item by item (nothing written).
+    `since`: the changes counter before the serializer's rows were read (None: now)."""
     from keyaccounts.imports import engine, writing
     from keyaccounts.imports.kinds import CREATE, UPDATE, kind_named
     from keyaccounts.imports.kinds import UNCHANGED as SAME
@@ -113,20 +128,21 @@ def write_set_based(record_type: str, items: list[dict], *, user, serializer):
     if not items or not supported(record_type):
         return None
     kind = kind_named(KINDS[record_type])
-    eligible = _rows(kind, items, serializer)
+    eligible = _rows(record_type, kind, items, serializer)
     if eligible is None:
         return None
     rows, confirm = eligible
     columns = {column.key: column for column in kind.columns()}
-    since = writing.committed_change_seq()
+    if since is None:
+        since = writing.committed_change_seq()
     ctx = engine.Context(by=user, confirm_duplicates=confirm)
-    kind.prepare(ctx, rows)
-    # The record each item names as the per-item path finds it: by its external_id
-    # among the accounts the user sees (read by `prepare`), else none (a new one).
-    expected = {
-        row.number: ctx.accounts.by_external_id.get(row.values["external_id"]) for row in rows
-    }
+    _prepare(record_type, kind, ctx, rows)
     kind.gather(ctx, rows)
+    # The record each item names as the per-item path finds it: by its external_id
+    # among the records of its type the user sees (read above), else none (a new one).
+    index = ctx.accounts if record_type == "accounts" else ctx.records
+    expected = {row.number: index.by_external_id.get(row.values["external_id"]) for row in rows}
+    stored = dict(index.records)  # the records as read, before the rows' checks
     outcomes = {}
     for row in kind.order(rows):
         result, outcome = engine._row(kind.check_row, ctx, row, _describe, columns)
@@ -136,7 +152,7 @@ def write_set_based(record_type: str, items: list[dict], *, user, serializer):
         if ref is None and outcome.status != CREATE:
             return None  # found by credit code or name: per item, a new one (or a refusal)
         if ref is not None and (
-            outcome.status not in (UPDATE, SAME) or outcome.record is not ctx.accounts.records[ref]
+            outcome.status not in (UPDATE, SAME) or outcome.record is not stored[ref]
         ):
             return None
         outcomes[row.number] = outcome
@@ -164,6 +180,21 @@ def write_set_based(record_type: str, items: list[dict], *, user, serializer):
             }
         )
     return results
+
+
+def _prepare(record_type: str, kind, ctx, rows) -> None:
+    """Read what the rows name before their check, as the import's `prepare` does; for a
+    type under an account, the rows' accounts are those the serializer read by the ids
+    the items give, among the accounts the user sees (`preload_related`): one object per
+    account, as the import holds them. Whether the user still sees each, and it is not
+    in the recycle bin, is checked again when the chunk is written (`check_visible`)."""
+    if record_type == "accounts":
+        kind.prepare(ctx, rows)
+        return
+    ctx.identifiers = set()  # no account named by a text: the freshness check's keys
+    ctx.accounts.register_read(row.values["account"] for row in rows)
+    for row in rows:
+        row.values["account"] = ctx.accounts.records[row.values["account"].pk]
 
 
 def _describe(row, key, message, expected=""):

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 
 from keyaccounts.api.bulk import BulkUpsertMixin
 from keyaccounts.api.serializers import preload_related
+from keyaccounts.imports.writing import committed_change_seq
 
 from . import setbased
 
@@ -79,6 +80,9 @@ def bulk_writer(record_type: str, user, *, set_based: bool | None = None):
         return view._bulk_write
 
     def write(items: list[dict]) -> list[dict]:
+        # What changes from here on, the write finds (`check_fresh`): the rows the
+        # items' ids name are read after this point.
+        since = committed_change_seq()
         # Set up as the per-item path sets up each item's: the id fields' rows read
         # once for the list (`preloaded`).
         context = {
@@ -86,7 +90,11 @@ def bulk_writer(record_type: str, user, *, set_based: bool | None = None):
             "preloaded": preload_related(view.get_serializer(), items),
         }
         results = setbased.write_set_based(
-            record_type, items, user=user, serializer=view.get_serializer(context=context)
+            record_type,
+            items,
+            user=user,
+            serializer=view.get_serializer(context=context),
+            since=since,
         )
         return view._bulk_write(items) if results is None else results
 

@@ -1,0 +1,302 @@
+"""Bulk jobs of contacts written set-based (jobs/setbased.py) give exactly what the
+per-item path gives: the same results per item and the same stored rows (fields,
+versions, `left_on`, history with its origin, the webhooks' outbox, rescore requests),
+for a rep, a manager and a superuser; a chunk the import would treat otherwise (an
+invalid item, a hidden or repeated external_id, a `version`, a likely duplicate, a
+boss by id, a contact moved to another account, someone a rep may not name) goes item
+by item."""
+
+import json
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account, Contact
+from accounts.tests.factories import AccountFactory, ContactFactory
+from keyaccounts.integrations.jobs import services, setbased
+from keyaccounts.integrations.jobs.models import BulkJobChunk, JobStatus
+from keyaccounts.integrations.models import WebhookDelivery
+from scoring.models import RescoreRequest
+
+pytestmark = pytest.mark.django_db
+
+VOLATILE = {"id", "created_at", "updated_at", "change_seq", "history_id", "history_date"}
+
+
+class _Rollback(Exception):
+    pass
+
+
+def body(*items) -> bytes:
+    return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items).encode()
+
+
+def person(external_id: str, account: int, **fields) -> dict:
+    return {
+        "external_id": external_id,
+        "account": account,
+        "name": f"联系人 {external_id}",
+        **fields,
+    }
+
+
+def setup_items(a: int) -> bytes:
+    return body(
+        person("CQ-1", a, title="CTO", phone="138 0000 0001"),
+        person("CQ-2", a, email="cq2@example.com", buying_role="decider"),
+        person("CQ-3", a, is_coach=True, attitude="supporter", influence="high"),
+        person("CQ-4", a, is_active=True, department="IT"),
+        person("CQ-5", a, notes="  kept  "),
+        person("CQ-6", a, hobbies="围棋"),
+    )
+
+
+def second_items(a: int, b: int, hidden: str, boss: int, them: int, other: int) -> bytes:
+    """`a`, `b`: two accounts of the user; `hidden`: the external_id of a contact of an
+    account a rep does not see; `boss`: a contact's id; `them`: someone of the user's
+    team; `other`: someone of another team."""
+    return body(
+        # chunk 0: all set-based (updated, unchanged, created)
+        person("CQ-1", a, title="CEO", phone="138 0000 0001"),
+        person("CQ-2", a, email="cq2@example.com", buying_role="decider"),
+        person("CQ-7", a, attitude="opponent"),
+        # chunk 1: an invalid item: item by item, the exact error
+        person("CQ-3", a, buying_role="boss"),
+        person("CQ-8", a, name=""),
+        person("CQ-9", a),
+        # chunk 2: another team's contact's external_id: not found for this user
+        person(hidden, a),
+        person("CQ-10", a),
+        person("CQ-4", a, is_active=True, department="IT"),
+        # chunk 3: a version; a phone number another contact of the account has
+        {**person("CQ-5", a, notes="x"), "version": 9},
+        person("CQ-11", a, phone="13800000001"),
+        person("CQ-12", a, phone="13800000001", confirm_duplicate=True),
+        # chunk 4: the same record twice, and an external_id with spaces around it
+        person("CQ-13", a),
+        person("CQ-13", a, title="总工程师"),
+        person(" CQ-14 ", a),
+        # chunk 5: set-based again: someone leaves, a new one who already left, no boss
+        person("CQ-4", a, is_active=False, department="IT"),
+        person("CQ-15", a, is_active=False),
+        person("CQ-16", a, reports_to=None, title=""),
+        # chunk 6: values the serializer reads or refuses: item by item
+        person("CQ-17", a, is_coach="yes"),
+        person("CQ-18", a, confirm_duplicate=[1]),
+        person("CQ-19", a, phone={"a": 1}),
+        # chunk 7: a boss by id; a contact moved to the user's other account
+        person("CQ-20", a, reports_to=boss),
+        person("CQ-6", b, hobbies="围棋"),
+        person("CQ-21", b),
+        # chunk 8: who keeps the relationship: one of the team, then someone else's
+        person("CQ-22", a, relationship_owner=them),
+        person("CQ-23", b, relationship_owner=other),
+        person("CQ-24", b, relationship_owner=None),
+        # chunk 9: the same again (every item unchanged or taken set-based)
+        person("CQ-22", a, relationship_owner=them),
+        person("CQ-1", a, title="CEO", phone="138 0000 0001"),
+        person("CQ-25", b, personality="直爽", pressures="成本"),
+    )
+
+
+def run_job(owner, payload: bytes) -> list[dict]:
+    job = services.bulk_job_create(owner=owner, record_type="contacts", body=payload, chunk_items=3)
+    services.bulk_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.message
+    results = []
+    for chunk in BulkJobChunk.objects.filter(job=job).order_by("number"):
+        results += [json.loads(line) for line in bytes(chunk.results).splitlines()]
+    return results
+
+
+def snapshot(results_by_run: list[list[dict]]) -> dict:
+    ext = dict(Contact.all_objects.values_list("pk", "external_id"))
+    names = dict(Contact.all_objects.values_list("pk", "name"))
+    account_ext = dict(Account.all_objects.values_list("pk", "name"))
+
+    def plain(row: dict) -> dict:
+        out = {}
+        for key, value in row.items():
+            if key in VOLATILE:
+                continue
+            if key == "reports_to_id":
+                value = names.get(value, value)
+            if key == "account_id":
+                value = account_ext.get(value, value)
+            out[key] = value
+        return out
+
+    def result(entry: dict) -> dict:
+        entry = dict(entry)
+        if entry.get("id") is not None:
+            assert ext[entry["id"]] == entry["external_id"].strip()
+            entry["id"] = "id-of-" + entry["external_id"]
+        entry["duplicates"] = [
+            {**match, "id": ext[match["id"]], "url": ""} for match in entry.get("duplicates", [])
+        ]
+        return entry
+
+    return {
+        "results": [[result(entry) for entry in run] for run in results_by_run],
+        "contacts": sorted(
+            (plain(row) for row in Contact.all_objects.values()),
+            key=lambda row: (row["external_id"] or "", row["name"]),
+        ),
+        "history": sorted(
+            (
+                (ext.get(row["id"]), *sorted(plain(row).items()))
+                for row in Contact.history.model.objects.values()
+            ),
+            key=repr,
+        ),
+        "history_origins": sorted(
+            Contact.history.model.objects.filter(external_id__startswith="CQ-")
+            .values_list("origin", "history_type")
+            .distinct()
+        ),
+        "accounts": sorted(
+            Account.all_objects.values_list("name", "version", "deleted_at"), key=repr
+        ),
+        "outbox": sorted(
+            [
+                (row.webhook_id, row.record_type, ext.get(row.object_id), row.event, row.status)
+                for row in WebhookDelivery.objects.all()
+            ],
+            key=repr,
+        ),
+        "rescore_requests": sorted(
+            RescoreRequest.objects.values_list("account__name", flat=True), key=repr
+        ),
+    }
+
+
+def _spy(monkeypatch) -> list[bool]:
+    taken = []
+    offered = setbased.write_set_based
+
+    def spy(*args, **kwargs):
+        results = offered(*args, **kwargs)
+        taken.append(results is not None)
+        return results
+
+    monkeypatch.setattr(setbased, "write_set_based", spy)
+    return taken
+
+
+@pytest.mark.parametrize("who", ["alice", "manager", "admin"])
+def test_set_based_contact_jobs_store_and_answer_what_the_per_item_path_does(
+    who, personas, settings, make_webhook, monkeypatch
+):
+    user = getattr(personas, who)  # a rep, her manager, a superuser
+    make_webhook(user, "http://127.0.0.1:9/hook", types=("contact",))
+    a = personas.account.pk
+    b = AccountFactory(name="Alice's Second Co", owner=personas.alice).pk
+    hidden = ContactFactory(account=personas.charlies_account, external_id="WEST-C1")
+    boss = ContactFactory(account=personas.account, name="老板")
+    taken = _spy(monkeypatch)
+    snapshots = {}
+    for set_based in (True, False):
+        settings.BULK_JOBS_SET_BASED = set_based
+        taken.clear()
+        try:
+            with transaction.atomic():
+                first = run_job(user, setup_items(a))
+                again = run_job(
+                    user,
+                    second_items(
+                        a, b, hidden.external_id, boss.pk, personas.bob.pk, personas.charlie.pk
+                    ),
+                )
+                snapshots[set_based] = snapshot([first, again])
+                snapshots[set_based]["taken"] = list(taken)
+                raise _Rollback
+        except _Rollback:
+            pass
+    fast, per_item = snapshots[True], snapshots[False]
+    chunks = fast.pop("taken")
+    assert per_item.pop("taken") == []
+    for run_fast, run_per_item in zip(fast["results"], per_item["results"], strict=True):
+        for one, other in zip(run_fast, run_per_item, strict=True):
+            assert one == other
+    for key in per_item:
+        assert fast[key] == per_item[key], key
+    first, again = per_item["results"]
+    assert [r["status"] for r in first] == ["created"] * 6
+    # The set-based path took the chunks it may take, and only those (the first job's
+    # two, then the second's ten): a superuser may name anyone as the relationship's
+    # keeper (chunk 8); a contact of another account (chunk 2: hidden from a rep, moved by
+    # a superuser) goes item by item.
+    admin = who == "admin"
+    assert chunks == [True, True] + [
+        True,
+        False,
+        False,
+        False,
+        False,
+        True,
+        False,
+        False,
+        admin,
+        True,
+    ]
+    statuses = [(r["external_id"], r["status"]) for r in again]
+    assert statuses == [
+        ("CQ-1", "updated"),
+        ("CQ-2", "unchanged"),
+        ("CQ-7", "created"),
+        ("CQ-3", "error"),
+        ("CQ-8", "error"),
+        ("CQ-9", "created"),
+        ("WEST-C1", "updated" if admin else "error"),
+        ("CQ-10", "created"),
+        ("CQ-4", "unchanged"),
+        ("CQ-5", "error"),  # the version named is not the record's
+        ("CQ-11", "error"),  # a likely duplicate of CQ-1
+        ("CQ-12", "created"),
+        ("CQ-13", "created"),
+        ("CQ-13", "updated"),
+        (" CQ-14 ", "created"),
+        ("CQ-4", "updated"),
+        ("CQ-15", "created"),
+        ("CQ-16", "created"),
+        ("CQ-17", "created"),
+        ("CQ-18", "error"),
+        ("CQ-19", "error"),
+        ("CQ-20", "created"),
+        ("CQ-6", "updated"),
+        ("CQ-21", "created"),
+        ("CQ-22", "created"),
+        ("CQ-23", "created" if admin else "error"),
+        ("CQ-24", "created"),
+        ("CQ-22", "unchanged"),
+        ("CQ-1", "unchanged"),
+        ("CQ-25", "created"),
+    ]
+    assert again[10]["code"] == "possible_duplicate"
+    assert set(per_item["history_origins"]) == {("api", "+"), ("api", "~")}
+    assert per_item["outbox"], "the webhook has deliveries queued"
+    stored = {row["external_id"]: row for row in per_item["contacts"]}
+    assert stored["CQ-4"]["left_on"] == timezone.localdate()  # left: the day is kept
+    assert stored["CQ-15"]["left_on"] is None  # new and inactive: left nobody
+    assert stored["CQ-20"]["reports_to_id"] == "老板"
+    assert stored["CQ-6"]["account_id"] == "Alice's Second Co"
+    assert stored["CQ-1"]["version"] == 2 and stored["CQ-2"]["version"] == 1
+
+
+def test_a_contact_job_goes_set_based_and_writes_each_item(personas, settings, monkeypatch):
+    """The plain case at several chunks: every chunk taken set-based, every contact
+    stored with the item's values, the job's counts right."""
+    settings.BULK_JOBS_SET_BASED = True
+    taken = _spy(monkeypatch)
+    a = personas.account.pk
+    items = [person(f"P-{n}", a, title=f"T{n}", email=f"p{n}@example.com") for n in range(7)]
+    results = run_job(personas.alice, body(*items))
+    assert taken == [True, True, True]
+    assert [r["status"] for r in results] == ["created"] * 7
+    stored = {c.external_id: c for c in Contact.objects.filter(external_id__startswith="P-")}
+    assert {ext: (c.title, c.email, c.account_id) for ext, c in stored.items()} == {
+        f"P-{n}": (f"T{n}", f"p{n}@example.com", a) for n in range(7)
+    }
+    assert [r["id"] for r in results] == [stored[f"P-{n}"].pk for n in range(7)]
