@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/jobs_bench.py                  # 20,000 accounts
     .venv/bin/python bench/jobs_bench.py --type contacts  # 20,000 contacts (2,000 accounts)
+    .venv/bin/python bench/jobs_bench.py --type visits    # 20,000 visits (2,000 accounts)
     .venv/bin/python bench/jobs_bench.py --rows 2000      # a quicker check
     .venv/bin/python bench/jobs_bench.py --rows 1000 --profile   # cProfile the first job
     .venv/bin/python bench/jobs_bench.py --rows 1000 --per-item  # without the set-based path
@@ -27,6 +28,7 @@ table gives each job's min, median and max.
 
 import argparse
 import cProfile
+import datetime
 import json
 import os
 import pstats
@@ -47,6 +49,9 @@ INDUSTRIES = ["manufacturing", "finance", "technology", "energy", "logistics"]
 TITLES = ["总经理", "Chief engineer", "采购经理", "IT director", "设备科长"]
 ROLES = ["decider", "evaluator", "user", "purchaser", "other"]
 CONTACTS_PER_ACCOUNT = 10
+METHODS = ["in_person", "phone", "presentation"]
+PURPOSES = ["介绍方案", "Technical exchange", "报价", "Contract review", "回访"]
+PER_ACCOUNT = {"contacts": CONTACTS_PER_ACCOUNT, "visits": 10}
 
 
 # With Redis (the default: db 10, emptied before and after, no worker consumes it) the
@@ -101,6 +106,32 @@ def contacts_body(
     return ("\n".join(lines) + "\n").encode()
 
 
+def visits_body(
+    rows: int, accounts: list[int], *, purpose_offset: int = 0, batch: int = 0
+) -> bytes:
+    """`rows` recorded visits, one JSON object per line, spread over `accounts` (ids),
+    each at a time of its own in the past year; `purpose_offset` n: another purpose for
+    each (every item an update)."""
+    start = datetime.datetime(2025, 12, 1, 8, tzinfo=datetime.UTC)
+    lines = []
+    for number in range(rows):
+        lines.append(
+            json.dumps(
+                {
+                    "external_id": f"V-{batch}-{number:07d}",
+                    "account": accounts[number % len(accounts)],
+                    "status": "done",
+                    "occurred_at": (start + datetime.timedelta(minutes=number)).isoformat(),
+                    "method": METHODS[number % len(METHODS)],
+                    "purpose": PURPOSES[(number + purpose_offset) % len(PURPOSES)],
+                    "customer_attitude": "supporter",
+                },
+                ensure_ascii=False,
+            )
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
 def body(rows: int, *, region_offset: int = 0, batch: int = 0) -> bytes:
     """`rows` accounts, one JSON object per line, with distinct names; `batch` n: other
     accounts than batch 0's (a repetition's own)."""
@@ -136,6 +167,8 @@ PHASES = [
     ("keyaccounts.imports.lookups", "Records.prefetch", "  records named (reads)"),
     ("keyaccounts.imports.lookups", "Records.prefetch_alike", "  alike keys (reads)"),
     ("keyaccounts.imports.kinds", "ContactKind.check_row", "contacts: check rows"),
+    ("keyaccounts.imports.kinds", "VisitKind.gather", "visits: gather (reads)"),
+    ("keyaccounts.imports.kinds", "VisitKind.check_row", "visits: check rows"),
     ("keyaccounts.imports.writing", "check_fresh", "freshness check"),
     ("keyaccounts.imports.writing", "check_visible", "visibility check"),
     ("keyaccounts.imports.writing", "write", "write (all of it)"),
@@ -262,13 +295,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000, help="Records per job.")
     parser.add_argument(
         "--type",
-        choices=["accounts", "contacts"],
+        choices=["accounts", "contacts", "visits"],
         default="accounts",
-        help="What the jobs load. contacts: each repetition first loads (untimed) one "
-        f"account for every {CONTACTS_PER_ACCOUNT} contacts, then times the contacts' jobs "
-        "(new, the same again, each with another title).",
+        help="What the jobs load. contacts, visits: each repetition first loads (untimed) "
+        "one account for every 10 of them, then times their jobs (new, the same again, "
+        "each changed: a contact's title, a visit's purpose).",
     )
-    parser.add_argument("--profile", action="store_true", help="cProfile the first job.")
+    parser.add_argument("--profile", action="store_true", help="cProfile one job.")
+    parser.add_argument(
+        "--profile-job",
+        choices=["created", "unchanged", "updated"],
+        default="created",
+        help="The job --profile profiles (of the first repetition).",
+    )
     parser.add_argument(
         "--repeat",
         type=int,
@@ -328,7 +367,14 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     rates: dict[str, list[float]] = {}
     for batch in range(options.repeat):
-        if options.type == "contacts":
+        if options.type == "visits":
+            accounts = load_accounts(client, options.rows // PER_ACCOUNT["visits"] or 1, batch)
+            runs = [
+                ("created", visits_body(options.rows, accounts, batch=batch)),
+                ("unchanged", visits_body(options.rows, accounts, batch=batch)),
+                ("updated", visits_body(options.rows, accounts, purpose_offset=1, batch=batch)),
+            ]
+        elif options.type == "contacts":
             accounts = load_accounts(client, options.rows // CONTACTS_PER_ACCOUNT or 1, batch)
             runs = [
                 ("created", contacts_body(options.rows, accounts, batch=batch)),
@@ -341,14 +387,14 @@ def main() -> None:
                 ("unchanged", body(options.rows, batch=batch)),
                 ("updated", body(options.rows, region_offset=1, batch=batch)),
             ]
-        for number, (name, payload) in enumerate(runs):
+        for name, payload in runs:
             rate = run_job(
                 options,
                 client,
                 name,
                 payload,
                 spent,
-                profile=options.profile and number == 0 and batch == 0,
+                profile=options.profile and name == options.profile_job and batch == 0,
             )
             rates.setdefault(name, []).append(rate)
     if options.repeat > 1:

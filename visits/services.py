@@ -11,6 +11,7 @@ from accounts.models import Account, User
 from accounts.selectors import accounts_visible_to, is_manager
 from accounts.services import check_restorer
 from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.history.bulk import people_into_latest_entry
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import record_restore, soft_delete
 from keyaccounts.tasks import enqueue_on_commit
@@ -95,8 +96,9 @@ def visit_save(
     visit.full_clean(exclude=["contacts", "attendees"])
     if visit.pk is None:
         visit.save()
-        visit.contacts.set(contacts)
-        visit.attendees.set(attendees)
+        # Who was met and who went belong to its "created" entry: no entry per add.
+        if _set_people(visit, contacts=contacts, attendees=attendees):
+            people_into_latest_entry(visit)
     else:
         people_changed = _set_people(visit, contacts=contacts, attendees=attendees)
         visit.save(expected_version=expected_version, touch=people_changed)

@@ -110,6 +110,24 @@ def history_insert(
         _copy_m2m_rows(model, name, dict(zip((r.pk for r in records), ids, strict=True)))
 
 
+def people_into_latest_entry(record: models.Model) -> None:
+    """The many-to-many fields of `record` as they are now into the snapshot of its
+    latest history entry: for people set just after the save that wrote the entry (a
+    new record's contacts and attendees need its id), so that its "created" entry holds
+    them, as an import's does, and no "changed" entry per add is written."""
+    model = type(record)
+    entry = (
+        model.history.model._default_manager.filter(id=record.pk)
+        .order_by("-history_id")
+        .values_list("history_id", flat=True)
+        .first()
+    )
+    if entry is None:
+        return
+    for name in getattr(model, "_history_m2m_fields", ()):
+        _copy_m2m_rows(model, name, {record.pk: entry})
+
+
 def baseline_before_first_change(sender, instance, raw=False, using=None, **kwargs) -> None:
     """pre_save of a tracked part: before it changes for the first time since it was
     inserted in bulk (or before history was kept), record how it was."""

@@ -1267,8 +1267,16 @@ class VisitKind(Kind):
             Visit, visits_visible_to(ctx.by), natural=("occurred_at", "planned_at")
         )
         ctx.records.prefetch(external_ids={row.get("external_id") for row in rows}, natural=times)
-        names = {name for row in rows for name in row.get("contacts", [])}
+        # Linked to their accounts in memory: a visit's name (its outcome's label) is
+        # its account's, read once for the file, not once per visit.
+        for visit in ctx.records.records.values():
+            if visit.account_id in ctx.accounts.records:
+                visit.account = ctx.accounts.records[visit.account_id]
+        given = [contact for row in rows for contact in row.get("contacts", [])]
+        names = {name for name in given if isinstance(name, str)}
         ctx.contacts = contact_records(ctx, rows, names, names=names)
+        # Contacts given as such (a bulk job's items name them by id), read again here.
+        ctx.contacts.prefetch_pks({c.pk for c in given if not isinstance(c, str)})
         # Who was met and who went, of the visits found: what a row leaves as it is.
         ctx.people = {}
         contacts_of = {}
@@ -1369,6 +1377,17 @@ class VisitKind(Kind):
             return [ctx.contacts.records[pk] for pk in self._people(ctx, visit, "contacts")]
         found = []
         for name in row.get("contacts", []):
+            if not isinstance(name, str):  # a contact given as such, read in `gather`
+                contact = ctx.contacts.records.get(name.pk)
+                if contact is None or contact.account_id != account.pk:
+                    raise RowFailed(
+                        "contacts",
+                        _("%(account)s has no contact “%(name)s”.")
+                        % {"account": account, "name": name.name},
+                        _("contacts of the visit's account"),
+                    )
+                found.append(contact)
+                continue
             by_id, _held = ctx.contacts.external(name)
             matches = [by_id] if by_id is not None and by_id.account_id == account.pk else []
             matches += [

@@ -252,6 +252,27 @@ def test_a_visits_save_and_its_contacts_read_as_one_entry_with_their_names(perso
     }
 
 
+def test_a_new_visit_with_people_reads_as_one_created_entry_holding_them(personas):
+    """Who was met and who went are set after the new visit's save (they need its id):
+    they go into its "created" entry, not one "changed" entry per relation."""
+    zhang = ContactFactory(account=personas.account, name="Zhang Wei", title="")
+    with history_context(origin="web", user=personas.alice):
+        visit = visit_services.visit_save(
+            by=personas.alice,
+            account=personas.account,
+            status="planned",
+            planned_at=timezone.now() + datetime.timedelta(days=3),
+            contacts=[zhang],
+            attendees=[personas.bob],
+        )
+
+    (created,) = record_timeline(visit)
+    assert (created.action, created.user) == ("created", personas.alice)
+    (entry,) = Visit.history.filter(id=visit.pk)
+    assert [row.contact_id for row in entry.contacts.all()] == [zhang.pk]
+    assert [row.user_id for row in entry.attendees.all()] == [personas.bob.pk]
+
+
 def test_a_visit_back_from_the_bin_has_lost_none_of_its_contacts_on_the_timeline(personas):
     zhang = ContactFactory(account=personas.account, name="Zhang Wei", title="")
     visit = VisitFactory(account=personas.account, owner=personas.alice)

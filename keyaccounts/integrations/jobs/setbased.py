@@ -4,27 +4,35 @@ The per-item path (`keyaccounts.api.bulk`) writes each item through the type's
 serializer and services: about 19 queries for a new account. The import
 (`keyaccounts.imports`) checks a whole file in memory against what it read once, by the
 same rules (`kinds.AccountKind.check_row`: `check_account_owner`, the duplicate check,
-`full_clean`, the unique values), and writes it in one short transaction
-(`imports.writing.write`: ids from the sequence, rows and history by COPY, one access
-refresh, the changes feed and the webhooks' outbox). Here a chunk takes that path when
-each of its items is one the import does exactly as the per-item path would, and
-falls back (None: the caller writes it item by item) otherwise, so that every result,
-error message included, is the per-item path's:
+`full_clean`, the unique values; a contact's likely duplicates at its account; a
+visit's rules through `visits.services.visit_apply`), and writes it in one short
+transaction (`imports.writing.write`: ids from the sequence, rows and history by COPY,
+one access refresh, the changes feed and the webhooks' outbox). Here a chunk of
+accounts, contacts or visits takes that path when each of its items is one the import
+does exactly as the per-item path would, and falls back (None: the caller writes it
+item by item) otherwise, so that every result, error message included, is the
+per-item path's:
 
 - eligible items: a JSON object with a string `external_id`, and only fields of the
-  import's columns that are plain values or the owner (no `id`, `version`, `parent`,
-  ...), each valid by the serializer's own field (`run_validation`: the same conversions,
-  the owner among the same users, read once for the chunk as the per-item path reads
-  them), every required field given, and `confirm_duplicate` the same for all;
+  import's columns that are plain values or the links the type allows (`SPECIAL_TAKEN`:
+  an account's owner; a contact's account, and its boss only as null; a visit's
+  account, contacts and attendees) — no `id`, `version`, `parent`, read-only fields —
+  each valid by the serializer's own field (`run_validation`: the same conversions, the
+  same visible accounts and contacts and pickable users, read once for the chunk as the
+  per-item path reads them), every required field given (and a visit's status), and
+  `confirm_duplicate` the same for all;
 - the check must find every item as the per-item path would: its external_id held by
-  a visible account → that account updated or unchanged; else a new account (an
-  import that finds it by credit code or name instead, or refuses any row — a hidden
-  external_id, a likely duplicate, a bad value, the same record twice — falls back);
+  a visible record of the type → that record updated or unchanged; else a new one (an
+  import that finds it by credit code, name or time instead, or refuses any row — a
+  hidden external_id, a likely duplicate, a bad value, the same record twice, a
+  contact of another account — falls back);
 - something the check read changed before the write (`writing.Stale`), or a unique
   value written meanwhile (IntegrityError): falls back, nothing of the chunk written.
 
 The write is recorded with the origin of the caller's history context (the job's run:
-"api", as the per-item path records it) and the job's owner.
+"api", as the per-item path records it) and the job's owner. Tests:
+keyaccounts/integrations/tests/test_bulk_jobs_set_based*.py compare both paths' answers
+and stored rows, history included, for each type.
 """
 
 import logging
@@ -38,7 +46,7 @@ from keyaccounts.api.bulk import CREATED, UNCHANGED, UPDATED, usable_key
 logger = logging.getLogger(__name__)
 
 # Record types (API prefix) written set-based, with their import kind.
-KINDS = {"accounts": "accounts", "contacts": "contacts"}
+KINDS = {"accounts": "accounts", "contacts": "contacts", "visits": "visits"}
 # Item keys never taken set-based: the per-item path has rules of its own for them.
 PER_ITEM_KEYS = frozenset({"id", "version", "parent", "grade", "score"})
 # Columns the import sets through their own argument that an item may still give, per
@@ -50,9 +58,13 @@ PER_ITEM_KEYS = frozenset({"id", "version", "parent", "grade", "score"})
 SPECIAL_TAKEN = {
     "accounts": frozenset({"owner"}),
     "contacts": frozenset({"account", "reports_to"}),
+    "visits": frozenset({"account", "contacts", "attendees"}),
 }
 # Of those, the ones an item may give only as null.
 ONLY_NULL = frozenset({"reports_to"})
+# Keys an item must give to be taken set-based: a new visit without a status is
+# "done" or "planned" by its dates in an import, the model's default (planned) per item.
+GIVEN = {"visits": frozenset({"status"})}
 
 
 def supported(record_type: str) -> bool:
@@ -65,6 +77,7 @@ def _rows(record_type: str, kind, items: list[dict], serializer):
     from keyaccounts.imports.kinds import Row
 
     taken = SPECIAL_TAKEN[record_type]
+    given = GIVEN.get(record_type, frozenset())
     columns = {column.key for column in kind.columns()} - (kind.special - taken)
     fields = serializer.fields
     required = {
@@ -82,7 +95,7 @@ def _rows(record_type: str, kind, items: list[dict], serializer):
             return None  # "true", 1, ...: the serializer's to read
         confirms.add(confirm)
         keys = set(item) - {"confirm_duplicate"}
-        if keys & PER_ITEM_KEYS or not keys <= columns or not required <= keys:
+        if keys & PER_ITEM_KEYS or not keys <= columns or not (required | given) <= keys:
             return None
         values = {}
         for key in keys:

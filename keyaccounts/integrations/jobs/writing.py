@@ -6,10 +6,11 @@ services; a job hands it each chunk's items, as the owner, outside any request. 
 thing this module adds is the viewset set up as for `POST <type>/bulk/` by the owner
 (the same visibility, serializer context and services as that request would have).
 
-Chunks of a record type the spreadsheet import also writes (accounts) are first offered
-to its set-based check and write (`setbased.write_set_based`), which takes a chunk only
-when its results are exactly the per-item path's; the setting `BULK_JOBS_SET_BASED`
-(default True) False, or `bulk_writer(..., set_based=False)`, writes every item alone.
+Chunks of a record type the spreadsheet import also writes (accounts, contacts, visits)
+are first offered to its set-based check and write (`setbased.write_set_based`), which
+takes a chunk only when its results are exactly the per-item path's; the setting
+`BULK_JOBS_SET_BASED` (default True) False, or `bulk_writer(..., set_based=False)`,
+writes every item alone.
 """
 
 from django.conf import settings

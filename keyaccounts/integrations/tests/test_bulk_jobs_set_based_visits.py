@@ -1,0 +1,301 @@
+"""Bulk jobs of visits written set-based (jobs/setbased.py) give exactly what the
+per-item path gives: the same results per item and the same stored rows (fields,
+follow-up dates, who was met and who went, versions, history with its origin, the
+webhooks' outbox, rescore requests), for a rep, a manager and a superuser; a chunk the
+import would treat otherwise (an invalid item, a hidden or repeated external_id, a
+`version`, a contact of another account, no status, someone a rep may not name) goes
+item by item."""
+
+import datetime
+import json
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account, Contact
+from accounts.tests.factories import AccountFactory, ContactFactory
+from keyaccounts.integrations.jobs import services, setbased
+from keyaccounts.integrations.jobs.models import BulkJobChunk, JobStatus
+from keyaccounts.integrations.models import WebhookDelivery
+from scoring.models import RescoreRequest
+from visits.models import Visit
+
+pytestmark = pytest.mark.django_db
+
+VOLATILE = {"id", "created_at", "updated_at", "change_seq", "history_id", "history_date"}
+
+
+class _Rollback(Exception):
+    pass
+
+
+def body(*items) -> bytes:
+    return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items).encode()
+
+
+def at(days: int, hour: int = 10) -> str:
+    """A time `days` from today (negative: past), as the API takes it."""
+    day = timezone.localdate() + datetime.timedelta(days=days)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour))).isoformat()
+
+
+def done(external_id: str, account: int, days: int = -3, **fields) -> dict:
+    return {
+        "external_id": external_id,
+        "account": account,
+        "status": "done",
+        "occurred_at": at(days),
+        **fields,
+    }
+
+
+def planned(external_id: str, account: int, days: int = 5, **fields) -> dict:
+    return {
+        "external_id": external_id,
+        "account": account,
+        "status": "planned",
+        "planned_at": at(days, 9),
+        **fields,
+    }
+
+
+def setup_items(a: int, c1: int, bob: int) -> bytes:
+    return body(
+        done("VQ-1", a, contacts=[c1], purpose="介绍方案", customer_attitude="supporter"),
+        planned("VQ-2", a, attendees=[bob], place="客户总部"),
+        done("VQ-3", a, days=-4, method="phone", duration_minutes=30),
+    )
+
+
+def second_items(a: int, b: int, c1: int, c2: int, c_b: int, hidden: str, them, other) -> bytes:
+    """`a`, `b`: accounts of the user; `c1`, `c2`: contacts of `a`; `c_b`: of `b`;
+    `hidden`: the external_id of another team's visit; `them`: one of the user's team;
+    `other`: someone of another team."""
+    return body(
+        # chunk 0: all set-based (updated, unchanged, created)
+        done("VQ-1", a, contacts=[c1], purpose="报价", customer_attitude="supporter"),
+        planned("VQ-2", a, attendees=[them], place="客户总部"),
+        done("VQ-4", a, days=-2, follow_up_due=str(timezone.localdate() + datetime.timedelta(3))),
+        # chunk 1: an invalid item: item by item, the exact error
+        {**done("VQ-5", a), "occurred_at": None},
+        done("VQ-6", a, days=-6),
+        planned("VQ-7", a, days=7),
+        # chunk 2: another team's visit's external_id; a contact of another account
+        done(hidden, a, days=-8),
+        done("VQ-8", a, days=-9, contacts=[c_b]),
+        done("VQ-9", a, days=-10),
+        # chunk 3: a version; a new external_id at the time of a stored visit; the future
+        {**done("VQ-3", a, days=-4, method="phone"), "version": 9},
+        done("VQ-10", a, days=-4, method="in_person"),
+        done("VQ-11", a, days=3),
+        # chunk 4: the same record twice, and an external_id with spaces around it
+        done("VQ-12", a, days=-11),
+        done("VQ-12", a, days=-11, next_steps="发报价"),
+        done(" VQ-13 ", a, days=-12),
+        # chunk 5: set-based again: who was met and who went, changed and cleared
+        done("VQ-14", a, days=-13, contacts=[c1, c2], attendees=[them]),
+        done("VQ-1", a, contacts=[], purpose="报价", customer_attitude="supporter"),
+        planned("VQ-15", b, days=9, preparation="带样品"),
+        # chunk 6: no status; a read-only field: item by item
+        {"external_id": "VQ-16", "account": a, "occurred_at": at(-14)},
+        done("VQ-17", a, days=-15, followed_up_on=str(timezone.localdate())),
+        done("VQ-18", b, days=-16, contacts=[c_b]),
+        # chunk 7: someone of another team attends
+        done("VQ-19", a, days=-17, attendees=[other]),
+        planned("VQ-20", b, days=11),
+        done("VQ-21", b, days=-18),
+        # chunk 8: the same again (unchanged, or set-based)
+        done("VQ-14", a, days=-13, contacts=[c2, c1], attendees=[them]),
+        planned("VQ-15", b, days=9, preparation="带样品"),
+        done("VQ-22", b, days=-19, pre_visit_call_held=True, talking_points="预算"),
+    )
+
+
+def run_job(owner, payload: bytes) -> list[dict]:
+    job = services.bulk_job_create(owner=owner, record_type="visits", body=payload, chunk_items=3)
+    services.bulk_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.message
+    results = []
+    for chunk in BulkJobChunk.objects.filter(job=job).order_by("number"):
+        results += [json.loads(line) for line in bytes(chunk.results).splitlines()]
+    return results
+
+
+def snapshot(results_by_run: list[list[dict]]) -> dict:
+    ext = dict(Visit.all_objects.values_list("pk", "external_id"))
+    account_name = dict(Account.all_objects.values_list("pk", "name"))
+    contact_name = dict(Contact.all_objects.values_list("pk", "name"))
+
+    def plain(row: dict) -> dict:
+        out = {}
+        for key, value in row.items():
+            if key in VOLATILE:
+                continue
+            if key == "account_id":
+                value = account_name.get(value, value)
+            out[key] = value
+        return out
+
+    def result(entry: dict) -> dict:
+        entry = dict(entry)
+        if entry.get("id") is not None:
+            assert ext[entry["id"]] == entry["external_id"].strip()
+            entry["id"] = "id-of-" + entry["external_id"]
+        return entry
+
+    visits = Visit.all_objects.prefetch_related("contacts", "attendees")
+    return {
+        "results": [[result(entry) for entry in run] for run in results_by_run],
+        "visits": sorted(
+            (plain(row) for row in Visit.all_objects.values()),
+            key=lambda row: (row["external_id"] or "", str(row["occurred_at"])),
+        ),
+        "people": sorted(
+            (
+                visit.external_id,
+                sorted(contact_name[c.pk] for c in visit.contacts.all()),
+                sorted(u.username for u in visit.attendees.all()),
+            )
+            for visit in visits
+        ),
+        "history": sorted(
+            (
+                (ext.get(row["id"]), *sorted(plain(row).items()))
+                for row in Visit.history.model.objects.values()
+            ),
+            key=repr,
+        ),
+        # Who was met and who went, as each history entry holds them.
+        "history_people": sorted(
+            [
+                (
+                    entry.id and ext.get(entry.id),
+                    entry.history_type,
+                    entry.version,
+                    sorted(contact_name[row.contact_id] for row in entry.contacts.all()),
+                    sorted(row.user_id for row in entry.attendees.all()),
+                )
+                for entry in Visit.history.model.objects.all()
+            ],
+            key=repr,
+        ),
+        "history_origins": sorted(
+            Visit.history.model.objects.filter(external_id__startswith="VQ-")
+            .values_list("origin", "history_type")
+            .distinct()
+        ),
+        "accounts": sorted(
+            Account.all_objects.values_list("name", "version", "deleted_at"), key=repr
+        ),
+        "outbox": sorted(
+            [
+                (row.webhook_id, row.record_type, ext.get(row.object_id), row.event, row.status)
+                for row in WebhookDelivery.objects.all()
+            ],
+            key=repr,
+        ),
+        "rescore_requests": sorted(
+            RescoreRequest.objects.values_list("account__name", flat=True), key=repr
+        ),
+    }
+
+
+def _spy(monkeypatch) -> list[bool]:
+    taken = []
+    offered = setbased.write_set_based
+
+    def spy(*args, **kwargs):
+        results = offered(*args, **kwargs)
+        taken.append(results is not None)
+        return results
+
+    monkeypatch.setattr(setbased, "write_set_based", spy)
+    return taken
+
+
+@pytest.mark.parametrize("who", ["alice", "manager", "admin"])
+def test_set_based_visit_jobs_store_and_answer_what_the_per_item_path_does(
+    who, personas, settings, make_webhook, monkeypatch
+):
+    from visits.tests.factories import VisitFactory
+
+    user = getattr(personas, who)  # a rep, her manager, a superuser
+    make_webhook(user, "http://127.0.0.1:9/hook", types=("visit",))
+    a = personas.account.pk
+    b = AccountFactory(name="Alice's Second Co", owner=personas.alice).pk
+    c1 = ContactFactory(account=personas.account, name="王工").pk
+    c2 = ContactFactory(account=personas.account, name="李总").pk
+    c_b = ContactFactory(account_id=b, name="赵经理").pk
+    hidden = VisitFactory(account=personas.charlies_account, external_id="WEST-V1")
+    taken = _spy(monkeypatch)
+    snapshots = {}
+    for set_based in (True, False):
+        settings.BULK_JOBS_SET_BASED = set_based
+        taken.clear()
+        try:
+            with transaction.atomic():
+                first = run_job(user, setup_items(a, c1, personas.bob.pk))
+                again = run_job(
+                    user,
+                    second_items(
+                        a, b, c1, c2, c_b, hidden.external_id, personas.bob.pk, personas.charlie.pk
+                    ),
+                )
+                snapshots[set_based] = snapshot([first, again])
+                snapshots[set_based]["taken"] = list(taken)
+                raise _Rollback
+        except _Rollback:
+            pass
+    fast, per_item = snapshots[True], snapshots[False]
+    chunks = fast.pop("taken")
+    assert per_item.pop("taken") == []
+    for run_fast, run_per_item in zip(fast["results"], per_item["results"], strict=True):
+        for one, other in zip(run_fast, run_per_item, strict=True):
+            assert one == other
+    for key in per_item:
+        assert fast[key] == per_item[key], key
+    first, again = per_item["results"]
+    assert [r["status"] for r in first] == ["created"] * 3
+    admin = who == "admin"
+    # The set-based path took the chunks it may take, and only those (the first job's
+    # one, then the second's nine): a superuser may take anyone along (chunk 7).
+    assert chunks == [True] + [True, False, False, False, False, True, False, admin, True]
+    assert [(r["external_id"], r["status"]) for r in again] == [
+        ("VQ-1", "updated"),
+        ("VQ-2", "unchanged"),
+        ("VQ-4", "created"),
+        ("VQ-5", "error"),
+        ("VQ-6", "created"),
+        ("VQ-7", "created"),
+        ("WEST-V1", "updated" if admin else "error"),
+        ("VQ-8", "error"),  # a contact of another account
+        ("VQ-9", "created"),
+        ("VQ-3", "error"),  # the version named is not the record's
+        ("VQ-10", "created"),  # another system's visit at the same time: a visit of its own
+        ("VQ-11", "error"),  # recorded in the future
+        ("VQ-12", "created"),
+        ("VQ-12", "updated"),
+        (" VQ-13 ", "created"),
+        ("VQ-14", "created"),
+        ("VQ-1", "updated"),
+        ("VQ-15", "created"),
+        ("VQ-16", "error"),  # planned (the model's default) without a time
+        ("VQ-17", "created"),
+        ("VQ-18", "created"),
+        ("VQ-19", "created" if admin else "error"),
+        ("VQ-20", "created"),
+        ("VQ-21", "created"),
+        ("VQ-14", "unchanged"),
+        ("VQ-15", "unchanged"),
+        ("VQ-22", "created"),
+    ]
+    assert set(per_item["history_origins"]) == {("api", "+"), ("api", "~")}
+    assert per_item["outbox"], "the webhook has deliveries queued"
+    people = {row[0]: row[1:] for row in per_item["people"]}
+    assert people["VQ-14"] == (["李总", "王工"], ["bob"])
+    assert people["VQ-1"] == ([], [])
+    stored = {row["external_id"]: row for row in per_item["visits"]}
+    week = datetime.timedelta(days=7)
+    assert stored["VQ-6"]["follow_up_due"] == timezone.localdate() - datetime.timedelta(6) + week
