@@ -3,6 +3,7 @@
     .venv/bin/python bench/jobs_bench.py                  # 20,000 accounts
     .venv/bin/python bench/jobs_bench.py --type contacts  # 20,000 contacts (2,000 accounts)
     .venv/bin/python bench/jobs_bench.py --type visits    # 20,000 visits (2,000 accounts)
+    .venv/bin/python bench/jobs_bench.py --type opportunities   # 20,000 deals
     .venv/bin/python bench/jobs_bench.py --rows 2000      # a quicker check
     .venv/bin/python bench/jobs_bench.py --rows 1000 --profile   # cProfile the first job
     .venv/bin/python bench/jobs_bench.py --rows 1000 --per-item  # without the set-based path
@@ -51,7 +52,7 @@ ROLES = ["decider", "evaluator", "user", "purchaser", "other"]
 CONTACTS_PER_ACCOUNT = 10
 METHODS = ["in_person", "phone", "presentation"]
 PURPOSES = ["介绍方案", "Technical exchange", "报价", "Contract review", "回访"]
-PER_ACCOUNT = {"contacts": CONTACTS_PER_ACCOUNT, "visits": 10}
+PER_ACCOUNT = {"contacts": CONTACTS_PER_ACCOUNT, "visits": 10, "opportunities": 10}
 
 
 # With Redis (the default: db 10, emptied before and after, no worker consumes it) the
@@ -132,6 +133,27 @@ def visits_body(
     return ("\n".join(lines) + "\n").encode()
 
 
+def deals_body(rows: int, accounts: list[int], *, amount_offset: int = 0, batch: int = 0) -> bytes:
+    """`rows` deals, one JSON object per line, spread over `accounts` (ids), in the
+    first stage (none given); `amount_offset` n: another amount for each (every item an
+    update)."""
+    lines = []
+    for number in range(rows):
+        lines.append(
+            json.dumps(
+                {
+                    "external_id": f"D-{batch}-{number:07d}",
+                    "account": accounts[number % len(accounts)],
+                    "name": f"项目 {batch}-{number:07d}",
+                    "amount": f"{100000 + 1000 * ((number + amount_offset) % 50)}.00",
+                    "expected_close_date": "2027-06-30",
+                },
+                ensure_ascii=False,
+            )
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
 def body(rows: int, *, region_offset: int = 0, batch: int = 0) -> bytes:
     """`rows` accounts, one JSON object per line, with distinct names; `batch` n: other
     accounts than batch 0's (a repetition's own)."""
@@ -168,6 +190,8 @@ PHASES = [
     ("keyaccounts.imports.lookups", "Records.prefetch_alike", "  alike keys (reads)"),
     ("keyaccounts.imports.kinds", "ContactKind.check_row", "contacts: check rows"),
     ("keyaccounts.imports.kinds", "VisitKind.gather", "visits: gather (reads)"),
+    ("keyaccounts.imports.kinds", "OpportunityKind.gather", "deals: gather (reads)"),
+    ("keyaccounts.imports.kinds", "OpportunityKind.check_row", "deals: check rows"),
     ("keyaccounts.imports.kinds", "VisitKind.check_row", "visits: check rows"),
     ("keyaccounts.imports.writing", "check_fresh", "freshness check"),
     ("keyaccounts.imports.writing", "check_visible", "visibility check"),
@@ -295,11 +319,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000, help="Records per job.")
     parser.add_argument(
         "--type",
-        choices=["accounts", "contacts", "visits"],
+        choices=["accounts", "contacts", "visits", "opportunities"],
         default="accounts",
-        help="What the jobs load. contacts, visits: each repetition first loads (untimed) "
-        "one account for every 10 of them, then times their jobs (new, the same again, "
-        "each changed: a contact's title, a visit's purpose).",
+        help="What the jobs load. contacts, visits, opportunities: each repetition first "
+        "loads (untimed) one account for every 10 of them, then times their jobs (new, the "
+        "same again, each changed: a contact's title, a visit's purpose, a deal's amount).",
     )
     parser.add_argument("--profile", action="store_true", help="cProfile one job.")
     parser.add_argument(
@@ -367,7 +391,14 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     rates: dict[str, list[float]] = {}
     for batch in range(options.repeat):
-        if options.type == "visits":
+        if options.type == "opportunities":
+            accounts = load_accounts(client, options.rows // PER_ACCOUNT["opportunities"], batch)
+            runs = [
+                ("created", deals_body(options.rows, accounts, batch=batch)),
+                ("unchanged", deals_body(options.rows, accounts, batch=batch)),
+                ("updated", deals_body(options.rows, accounts, amount_offset=1, batch=batch)),
+            ]
+        elif options.type == "visits":
             accounts = load_accounts(client, options.rows // PER_ACCOUNT["visits"] or 1, batch)
             runs = [
                 ("created", visits_body(options.rows, accounts, batch=batch)),

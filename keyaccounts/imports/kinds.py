@@ -1040,9 +1040,13 @@ class OpportunityKind(Kind):
             opportunities_visible_to(ctx.by).select_related("stage"),
             natural=("name",),
         )
+        # The deals the rows name: by external ID, or by name at their accounts (not
+        # every deal of those accounts: a row's check needs only those it may mean).
+        names = sorted({row.get("name") for row in rows} - {None, ""})
+        accounts = {row.get("account").pk for row in rows if row.get("account")}
         ctx.records.prefetch(
             external_ids={row.get("external_id") for row in rows},
-            account_ids={row.get("account").pk for row in rows if row.get("account")},
+            natural=dict.fromkeys(accounts, names) if names else None,
         )
         # What a stage move checks, read once: the exit criteria, those ticked per deal.
         ctx.criteria = list(

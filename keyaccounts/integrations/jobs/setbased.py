@@ -46,7 +46,12 @@ from keyaccounts.api.bulk import CREATED, UNCHANGED, UPDATED, usable_key
 logger = logging.getLogger(__name__)
 
 # Record types (API prefix) written set-based, with their import kind.
-KINDS = {"accounts": "accounts", "contacts": "contacts", "visits": "visits"}
+KINDS = {
+    "accounts": "accounts",
+    "contacts": "contacts",
+    "visits": "visits",
+    "opportunities": "opportunities",
+}
 # Item keys never taken set-based: the per-item path has rules of its own for them.
 PER_ITEM_KEYS = frozenset({"id", "version", "parent", "grade", "score"})
 # Columns the import sets through their own argument that an item may still give, per
@@ -59,6 +64,7 @@ SPECIAL_TAKEN = {
     "accounts": frozenset({"owner"}),
     "contacts": frozenset({"account", "reports_to"}),
     "visits": frozenset({"account", "contacts", "attendees"}),
+    "opportunities": frozenset({"account", "stage", "owner"}),
 }
 # Of those, the ones an item may give only as null.
 ONLY_NULL = frozenset({"reports_to"})
@@ -118,13 +124,19 @@ def _rows(record_type: str, kind, items: list[dict], serializer):
         if values["external_id"] != item["external_id"]:
             return None  # trimmed: the per-item path looks the record up untrimmed
         raw = {key: value for key, value in values.items() if isinstance(value, str)}
+        try:  # the serializer's own check of the whole item (a deal's: of its parts)
+            checked = serializer.validate(dict(values))
+        except (ValidationError, SkipField):
+            return None
+        if checked != values:
+            return None  # it changed something: the per-item path's to write
         row = Row(number, raw, set(keys))
         row.values = values
         rows.append(row)
     if len(confirms) != 1:
         return None
     if serializer.get_validators():
-        return None  # object-level validators: only the serializer applies them
+        return None  # validators of the model's (unique together): the serializer's
     return rows, confirms.pop()
 
 
@@ -149,7 +161,8 @@ def write_set_based(
     if since is None:
         since = writing.committed_change_seq()
     ctx = engine.Context(by=user, confirm_duplicates=confirm)
-    _prepare(record_type, kind, ctx, rows)
+    if not _prepare(record_type, kind, ctx, rows):
+        return None
     kind.gather(ctx, rows)
     # The record each item names as the per-item path finds it: by its external_id
     # among the records of its type the user sees (read above), else none (a new one).
@@ -195,19 +208,28 @@ def write_set_based(
     return results
 
 
-def _prepare(record_type: str, kind, ctx, rows) -> None:
+def _prepare(record_type: str, kind, ctx, rows) -> bool:
     """Read what the rows name before their check, as the import's `prepare` does; for a
     type under an account, the rows' accounts are those the serializer read by the ids
     the items give, among the accounts the user sees (`preload_related`): one object per
     account, as the import holds them. Whether the user still sees each, and it is not
-    in the recycle bin, is checked again when the chunk is written (`check_visible`)."""
+    in the recycle bin, is checked again when the chunk is written (`check_visible`).
+    False: the chunk goes item by item."""
     if record_type == "accounts":
         kind.prepare(ctx, rows)
-        return
+        return True
     ctx.identifiers = set()  # no account named by a text: the freshness check's keys
     ctx.accounts.register_read(row.values["account"] for row in rows)
+    stages = {}
+    if record_type == "opportunities":
+        stages = {stage.pk: stage for stage in ctx.stages.stages}
     for row in rows:
         row.values["account"] = ctx.accounts.records[row.values["account"].pk]
+        if row.values.get("stage") is not None:  # the stages as the import holds them
+            row.values["stage"] = stages.get(row.values["stage"].pk)
+            if row.values["stage"] is None:
+                return False  # a stage set up meanwhile: item by item
+    return True
 
 
 def _describe(row, key, message, expected=""):

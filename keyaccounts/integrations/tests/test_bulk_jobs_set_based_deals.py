@@ -1,0 +1,284 @@
+"""Bulk jobs of deals written set-based (jobs/setbased.py) give exactly what the
+per-item path gives: the same results per item and the same stored rows (fields, the
+probability following the stage or set by hand, closing dates, stage changes, versions,
+history with its origin, the webhooks' outbox, rescore requests), for a rep, a manager
+and a superuser; a chunk the import would treat otherwise (an invalid item, a hidden or
+repeated external_id, a `version`, a move past unticked exit criteria, a deal closed
+without its reason, parts, an owner a rep may not name) goes item by item."""
+
+import datetime
+import json
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.tests.factories import AccountFactory
+from keyaccounts.integrations.jobs import services, setbased
+from keyaccounts.integrations.jobs.models import BulkJobChunk, JobStatus
+from keyaccounts.integrations.models import WebhookDelivery
+from opportunities.models import Opportunity, StageChange
+from opportunities.tests.factories import OpportunityFactory, default_stages
+from scoring.models import RescoreRequest
+
+pytestmark = pytest.mark.django_db
+
+VOLATILE = {
+    "id",
+    "created_at",
+    "updated_at",
+    "change_seq",
+    "history_id",
+    "history_date",
+    "changed_at",
+}
+
+
+class _Rollback(Exception):
+    pass
+
+
+def body(*items) -> bytes:
+    return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items).encode()
+
+
+def deal(external_id: str, account: int, **fields) -> dict:
+    close = timezone.localdate() + datetime.timedelta(days=90)
+    return {
+        "external_id": external_id,
+        "account": account,
+        "name": f"项目 {external_id}",
+        "amount": "1200000.00",
+        "expected_close_date": str(close),
+        **fields,
+    }
+
+
+def setup_items(a: int, s: dict) -> bytes:
+    return body(
+        deal("DQ-1", a),
+        deal("DQ-2", a, stage=s["qualify"], probability=15),
+        deal("DQ-3", a, currency="USD", kind="expansion"),
+        deal("DQ-4", a, description="  二期  "),
+    )
+
+
+def second_items(a: int, b: int, s: dict, hidden: str, them: int, me: int) -> bytes:
+    """`a`, `b`: accounts of the user; `s`: stage ids by key; `hidden`: another team's
+    deal's external_id; `them`: one of the user's team; `me`: the user."""
+    return body(
+        # chunk 0: all set-based (updated, unchanged, created)
+        deal("DQ-1", a, amount="1300000.00"),
+        deal("DQ-2", a, stage=s["qualify"], probability=15),
+        deal("DQ-5", a, discount_percent="5.00"),
+        # chunk 1: an invalid item: item by item, the exact error
+        deal("DQ-3", a, currency="XYZ"),
+        deal("DQ-6", a, name=""),
+        deal("DQ-7", a),
+        # chunk 2: another team's deal's external_id; the probability by hand
+        deal(hidden, a),
+        deal("DQ-8", a, probability=33),
+        deal("DQ-4", a, description="  二期  "),
+        # chunk 3: a version; a move past unticked exit criteria
+        {**deal("DQ-4", a), "version": 9},
+        deal("DQ-1", a, amount="1300000.00", stage=s["negotiation"]),
+        deal("DQ-9", b),
+        # chunk 4: the same record twice, and an external_id with spaces around it
+        deal("DQ-10", a),
+        deal("DQ-10", a, amount="10.00"),
+        deal(" DQ-11 ", a),
+        # chunk 5: set-based again: lost with its reason; a new one at a later stage
+        deal("DQ-7", a, stage=s["lost"], close_reason="价格"),
+        deal("DQ-12", b, stage=s["solution"]),
+        deal("DQ-13", b, bid_result="won", tender_published_on=str(timezone.localdate())),
+        # chunk 6: closed without its reason; parts; a read-only field
+        deal("DQ-14", a, stage=s["lost"]),
+        deal("DQ-15", a, competitors=[{"name": "某竞争对手"}]),
+        deal("DQ-16", a, closed_on=str(timezone.localdate())),
+        # chunk 7: owners: the user, then one of the team (a rep may not)
+        deal("DQ-17", a, owner=me),
+        deal("DQ-18", b, owner=them),
+        deal("DQ-19", b),
+        # chunk 8: the same again (unchanged, or set-based)
+        deal("DQ-8", a, probability=33),
+        deal("DQ-12", b, stage=s["solution"]),
+        deal("DQ-20", b, stage=s["qualify"], bid_result=""),
+    )
+
+
+def run_job(owner, payload: bytes) -> list[dict]:
+    job = services.bulk_job_create(
+        owner=owner, record_type="opportunities", body=payload, chunk_items=3
+    )
+    services.bulk_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.message
+    results = []
+    for chunk in BulkJobChunk.objects.filter(job=job).order_by("number"):
+        results += [json.loads(line) for line in bytes(chunk.results).splitlines()]
+    return results
+
+
+def snapshot(results_by_run: list[list[dict]]) -> dict:
+    ext = dict(Opportunity.all_objects.values_list("pk", "external_id"))
+    account_name = dict(Account.all_objects.values_list("pk", "name"))
+
+    def plain(row: dict) -> dict:
+        out = {}
+        for key, value in row.items():
+            if key in VOLATILE:
+                continue
+            if key == "account_id":
+                value = account_name.get(value, value)
+            if key == "opportunity_id":
+                value = ext.get(value, value)
+            out[key] = value
+        return out
+
+    def result(entry: dict) -> dict:
+        entry = dict(entry)
+        if entry.get("id") is not None:
+            assert ext[entry["id"]] == entry["external_id"].strip()
+            entry["id"] = "id-of-" + entry["external_id"]
+        return entry
+
+    return {
+        "results": [[result(entry) for entry in run] for run in results_by_run],
+        "deals": sorted(
+            (plain(row) for row in Opportunity.all_objects.values()),
+            key=lambda row: (row["external_id"] or "", row["name"]),
+        ),
+        "stage_changes": sorted(
+            (repr(sorted(plain(row).items())) for row in StageChange.objects.values()),
+        ),
+        "history": sorted(
+            (
+                (ext.get(row["id"]), *sorted(plain(row).items()))
+                for row in Opportunity.history.model.objects.values()
+            ),
+            key=repr,
+        ),
+        "history_origins": sorted(
+            Opportunity.history.model.objects.filter(external_id__startswith="DQ-")
+            .values_list("origin", "history_type")
+            .distinct()
+        ),
+        "accounts": sorted(
+            Account.all_objects.values_list("name", "version", "deleted_at"), key=repr
+        ),
+        "outbox": sorted(
+            [
+                (row.webhook_id, row.record_type, ext.get(row.object_id), row.event, row.status)
+                for row in WebhookDelivery.objects.all()
+            ],
+            key=repr,
+        ),
+        "rescore_requests": sorted(
+            RescoreRequest.objects.values_list("account__name", flat=True), key=repr
+        ),
+    }
+
+
+def _spy(monkeypatch) -> list[bool]:
+    taken = []
+    offered = setbased.write_set_based
+
+    def spy(*args, **kwargs):
+        results = offered(*args, **kwargs)
+        taken.append(results is not None)
+        return results
+
+    monkeypatch.setattr(setbased, "write_set_based", spy)
+    return taken
+
+
+@pytest.mark.parametrize("who", ["alice", "manager", "admin"])
+def test_set_based_deal_jobs_store_and_answer_what_the_per_item_path_does(
+    who, personas, settings, make_webhook, monkeypatch
+):
+    user = getattr(personas, who)  # a rep, her manager, a superuser
+    make_webhook(user, "http://127.0.0.1:9/hook", types=("opportunity",))
+    stages = {key: stage.pk for key, stage in default_stages().items()}
+    a = personas.account.pk
+    b = AccountFactory(name="Alice's Second Co", owner=personas.alice).pk
+    hidden = OpportunityFactory(account=personas.charlies_account, external_id="WEST-D1")
+    taken = _spy(monkeypatch)
+    snapshots = {}
+    for set_based in (True, False):
+        settings.BULK_JOBS_SET_BASED = set_based
+        taken.clear()
+        try:
+            with transaction.atomic():
+                first = run_job(user, setup_items(a, stages))
+                again = run_job(
+                    user,
+                    second_items(a, b, stages, hidden.external_id, personas.bob.pk, user.pk),
+                )
+                snapshots[set_based] = snapshot([first, again])
+                snapshots[set_based]["taken"] = list(taken)
+                raise _Rollback
+        except _Rollback:
+            pass
+    fast, per_item = snapshots[True], snapshots[False]
+    chunks = fast.pop("taken")
+    assert per_item.pop("taken") == []
+    for run_fast, run_per_item in zip(fast["results"], per_item["results"], strict=True):
+        for one, other in zip(run_fast, run_per_item, strict=True):
+            assert one == other
+    for key in per_item:
+        assert fast[key] == per_item[key], key
+    first, again = per_item["results"]
+    assert [r["status"] for r in first] == ["created"] * 4
+    # The set-based path took the chunks it may take, and only those (the first job's
+    # two, then the second's nine): a manager (or a superuser) gives a deal to one of
+    # the team in an import too (chunk 7); a rep's is written item by item.
+    admin = who == "admin"
+    assert chunks == [True, True] + [
+        True,
+        False,
+        False,
+        False,
+        False,
+        True,
+        False,
+        who != "alice",
+        True,
+    ]
+    assert [(r["external_id"], r["status"]) for r in again] == [
+        ("DQ-1", "updated"),
+        ("DQ-2", "unchanged"),
+        ("DQ-5", "created"),
+        ("DQ-3", "error"),
+        ("DQ-6", "error"),
+        ("DQ-7", "created"),
+        ("WEST-D1", "updated" if admin else "error"),
+        ("DQ-8", "created"),
+        ("DQ-4", "unchanged"),
+        ("DQ-4", "error"),  # the version named is not the record's
+        ("DQ-1", "error"),  # exit criteria missing
+        ("DQ-9", "created"),
+        ("DQ-10", "created"),
+        ("DQ-10", "updated"),
+        (" DQ-11 ", "created"),
+        ("DQ-7", "updated"),
+        ("DQ-12", "created"),
+        ("DQ-13", "created"),
+        ("DQ-14", "error"),  # closed without its reason
+        ("DQ-15", "created"),
+        ("DQ-16", "created"),
+        ("DQ-17", "created"),
+        ("DQ-18", "created"),
+        ("DQ-19", "created"),
+        ("DQ-8", "unchanged"),
+        ("DQ-12", "unchanged"),
+        ("DQ-20", "created"),
+    ]
+    assert again[10]["code"] == "exit_criteria_missing"
+    assert set(per_item["history_origins"]) == {("api", "+"), ("api", "~")}
+    assert per_item["outbox"], "the webhook has deliveries queued"
+    stored = {row["external_id"]: row for row in per_item["deals"]}
+    assert stored["DQ-8"]["probability"] == 33 and stored["DQ-8"]["probability_is_custom"]
+    assert stored["DQ-12"]["probability"] == 40 and not stored["DQ-12"]["probability_is_custom"]
+    assert stored["DQ-7"]["closed_on"] == timezone.localdate()
+    assert stored["DQ-1"]["version"] == 2 and stored["DQ-2"]["version"] == 1
