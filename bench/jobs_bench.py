@@ -179,12 +179,12 @@ def body(rows: int, *, region_offset: int = 0, batch: int = 0) -> bytes:
 PHASES = [
     ("keyaccounts.integrations.jobs.services", "bulk_job_create", "the POST's job and chunks"),
     ("keyaccounts.integrations.jobs.services", "write_chunk", "chunks written (all of it)"),
-    ("keyaccounts.integrations.jobs.setbased", "write_set_based", "  set-based (all of it)"),
-    ("keyaccounts.integrations.jobs.setbased", "_rows", "serializer fields"),
+    ("keyaccounts.api.setbased", "write_set_based", "  set-based (all of it)"),
+    ("keyaccounts.api.setbased", "_rows", "serializer fields"),
     ("keyaccounts.imports.kinds", "AccountKind.prepare", "import: prepare (reads)"),
     ("keyaccounts.imports.kinds", "AccountKind.gather", "import: gather"),
     ("keyaccounts.imports.kinds", "AccountKind.check_row", "import: check rows"),
-    ("keyaccounts.integrations.jobs.setbased", "_prepare", "contacts: their accounts read"),
+    ("keyaccounts.api.setbased", "_prepare", "contacts: their accounts read"),
     ("keyaccounts.imports.kinds", "ContactKind.gather", "contacts: gather (reads)"),
     ("keyaccounts.imports.lookups", "Records.prefetch", "  records named (reads)"),
     ("keyaccounts.imports.lookups", "Records.prefetch_alike", "  alike keys (reads)"),
@@ -352,7 +352,7 @@ def main() -> None:
     parser.add_argument(
         "--per-item",
         action="store_true",
-        help="Write every item alone (BULK_JOBS_SET_BASED off): the path before the "
+        help="Write every item alone (BULK_SET_BASED off): the path before the "
         "set-based one, for comparison.",
     )
     options = parser.parse_args()
@@ -369,7 +369,7 @@ def main() -> None:
     from django.conf import settings
     from rest_framework.test import APIClient
 
-    settings.BULK_JOBS_SET_BASED = not options.per_item
+    settings.BULK_SET_BASED = not options.per_item
     spent = time_phases() if options.phases else None
 
     from accounts.models import SalesTeam, User

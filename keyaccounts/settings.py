@@ -529,9 +529,10 @@ BULK_JOB_SLICE_SECONDS = envint("BULK_JOB_SLICE_SECONDS", 60)
 BULK_JOB_STALL_SECONDS = envint("BULK_JOB_STALL_SECONDS", 180)
 # Finished jobs are kept this long (their input and results: up to 200 MB each).
 BULK_JOB_KEEP_DAYS = envint("BULK_JOB_KEEP_DAYS", 14)
-# A job's chunk of accounts is written set-based by the import's check and write when
-# its results are exactly the per-item path's (keyaccounts/integrations/jobs/setbased.py).
-BULK_JOBS_SET_BASED = envbool("BULK_JOBS_SET_BASED", True)
+# A bulk upsert's items (a job's chunk, a POST <type>/bulk/) of accounts, contacts,
+# visits or deals are written set-based by the import's check and write when their
+# results are exactly the per-item path's (keyaccounts/api/setbased.py).
+BULK_SET_BASED = envbool("BULK_SET_BASED", True)
 
 # Cache: Redis when REDIS_URL is set, so every web process shares the API's throttle
 # counts; otherwise each process keeps its own in memory. While Redis does not answer,

@@ -36,7 +36,10 @@ class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
             self.fail("incorrect_type", data_type=type(data).__name__)
         if not 1 <= data <= MAX_ID:
             self.fail("does_not_exist", pk_value=data)
-        preloaded = self.context.get("preloaded", {}).get(self.field_name)
+        name = self.field_name
+        if not name and isinstance(self.parent, serializers.ManyRelatedField):
+            name = self.parent.field_name  # one of a list of ids (`many=True`)
+        preloaded = self.context.get("preloaded", {}).get(name)
         if preloaded is not None:
             if data not in preloaded:
                 self.fail("does_not_exist", pk_value=data)
@@ -45,21 +48,26 @@ class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 def preload_related(serializer, items: list[dict]) -> dict[str, dict]:
-    """The rows the id fields of `serializer` would look up for each of `items`, read in
-    one query per field through the field's own queryset (for a scoped field, what the
-    user may see): a batch passes them as the context's `preloaded` and its items are
+    """The rows the id fields of `serializer` (lists of ids too) would look up for each
+    of `items`, read in one query per field through the field's own queryset (for a
+    scoped field, what the user may see): a batch passes them as the context's
+    `preloaded` and its items are
     validated without a query each. An id missing from them is one that does not exist,
     or that the user may not see, as it would be one by one."""
     preloaded = {}
     for name, field in serializer.fields.items():
-        if field.read_only or not isinstance(field, PrimaryKeyRelatedField):
+        many = isinstance(field, serializers.ManyRelatedField)
+        relation = field.child_relation if many else field
+        if field.read_only or not isinstance(relation, PrimaryKeyRelatedField):
             continue
         ids = set()
         for item in items:
-            value = PrimaryKeyRelatedField.id_of(item.get(name))
-            if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID:
-                ids.add(value)
-        rows = field.get_queryset().filter(pk__in=ids) if ids else ()
+            given = item.get(name)
+            for value in given if many and isinstance(given, list) else [given]:
+                value = PrimaryKeyRelatedField.id_of(value)
+                if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID:
+                    ids.add(value)
+        rows = relation.get_queryset().filter(pk__in=ids) if ids else ()
         preloaded[name] = {row.pk: row for row in rows}
     return preloaded
 

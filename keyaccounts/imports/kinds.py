@@ -174,6 +174,11 @@ def export_fields(name: str) -> list[str]:
     ]
 
 
+def _read_ids(records) -> set[int]:
+    """The ids of the stored records a `lookups.Records` read (a freshness check's)."""
+    return {ref for ref in records.records if isinstance(ref, int)}
+
+
 def _raw_text(row: Row, key: str) -> str:
     from .reading import cell_text
 
@@ -745,7 +750,7 @@ class ContactKind(Kind):
 
         reads = super().reads(ctx)
         accounts, _keys = reads[next(iter(reads))]
-        reads[Contact] = (accounts, ctx.records.external_ids)
+        reads[Contact] = (accounts, ctx.records.external_ids, _read_ids(ctx.records))
         return reads
 
     def check_row(self, ctx, row):
@@ -1071,7 +1076,7 @@ class OpportunityKind(Kind):
 
         reads = super().reads(ctx)
         accounts, _keys = reads[next(iter(reads))]
-        reads[Opportunity] = (accounts, ctx.records.external_ids)
+        reads[Opportunity] = (accounts, ctx.records.external_ids, _read_ids(ctx.records))
         return reads
 
     def check_row(self, ctx, row):
@@ -1287,10 +1292,13 @@ class VisitKind(Kind):
         for name in ("contacts", "attendees"):
             through = Visit._meta.get_field(name).remote_field.through
             other = Visit._meta.get_field(name).m2m_reverse_field_name()
+            # As `visit.contacts` reads them: a contact in the recycle bin is left out
+            # (and its link kept by the write: `writing._set_people`).
+            live = {"contact__deleted_at__isnull": True} if name == "contacts" else {}
             for chunk in chunks(ctx.records.records):
-                for visit_id, other_id in through.objects.filter(visit_id__in=chunk).values_list(
-                    "visit_id", f"{other}_id"
-                ):
+                for visit_id, other_id in through.objects.filter(
+                    visit_id__in=chunk, **live
+                ).values_list("visit_id", f"{other}_id"):
                     ctx.people.setdefault((visit_id, name), []).append(other_id)
                     if name == "contacts":
                         contacts_of[other_id] = None
@@ -1307,8 +1315,8 @@ class VisitKind(Kind):
 
         reads = super().reads(ctx)
         accounts, _keys = reads[next(iter(reads))]
-        reads[Contact] = (accounts, set())
-        reads[Visit] = (accounts, ctx.records.external_ids)
+        reads[Contact] = (accounts, set(), _read_ids(ctx.contacts))
+        reads[Visit] = (accounts, ctx.records.external_ids, _read_ids(ctx.records))
         return reads
 
     def check_row(self, ctx, row):

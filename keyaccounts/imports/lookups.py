@@ -130,11 +130,9 @@ class Accounts:
         self._keys: dict = {}  # ref → (name, external_id, code) it is registered under
         self._alike_keys: dict = {}  # ref → (name_key, code)
 
-    def prefetch(
-        self, *, external_ids=(), names=(), codes=(), pks=(), for_accounts: bool = False
-    ) -> None:
+    def prefetch(self, *, external_ids=(), names=(), codes=(), for_accounts: bool = False) -> None:
         """Read the visible accounts with these external IDs, exact names or credit codes
-        (an account column may hold any of them: the same texts in all three), or ids."""
+        (an account column may hold any of them: the same texts in all three)."""
         from accounts.models import Account
         from accounts.selectors import accounts_visible_to
 
@@ -147,7 +145,6 @@ class Accounts:
             "name": chunks(names),
             # unique: one found already needs no second look
             "credit_code": chunks(set(codes) - set(self.by_credit_code)),
-            "pk": chunks(set(pks) - set(self.records)),
         }
         for part in _zipped(lookups):
             for account in visible.filter(part).order_by():
@@ -382,12 +379,12 @@ class Records:
         """Read every live record of `account_ids` — or, with `natural` ({account id:
         natural key values}), only those of its accounts whose natural key is among the
         values (the visits at the file's times, not every visit of the accounts) — and
-        the visible records with `external_ids` not among them. Unsorted: the models
-        sort by their account's name, a join the lookups do not need."""
+        the visible records with `external_ids` not among them. By id: the models sort by
+        their account's name, a join the lookups do not need."""
         external_ids = {i for i in external_ids if i}
         self.external_ids |= external_ids
         for chunk in chunks(account_ids):
-            for record in self.model.objects.filter(account_id__in=chunk).order_by():
+            for record in self.model.objects.filter(account_id__in=chunk).order_by("pk"):
                 self._register(record.pk, record)
         for chunk in chunks(natural or {}):
             values = sorted({value for account_id in chunk for value in natural[account_id]})
@@ -395,7 +392,7 @@ class Records:
                 match = Q()
                 for name in self.natural_fields:
                     match |= Q(**{f"{name}__in": values[start : start + CHUNK]})
-                for record in self.model.objects.filter(match, account_id__in=chunk).order_by():
+                for record in self.model.objects.filter(match, account_id__in=chunk).order_by("pk"):
                     if record.pk not in self.records:
                         self._register(record.pk, record)
         for chunk in chunks(external_ids):
@@ -405,7 +402,7 @@ class Records:
                 self.holders.load_values(pk, {"external_id": external_id})
         # The records of the accounts read above are visible (those accounts are).
         for chunk in chunks(external_ids - set(self.by_external_id)):
-            for record in self.visible.filter(external_id__in=chunk).order_by():
+            for record in self.visible.filter(external_id__in=chunk).order_by("pk"):
                 if record.pk not in self.records:
                     self._register(record.pk, record)
 
@@ -429,10 +426,11 @@ class Records:
                         found.append(pk)
 
     def prefetch_pks(self, pks) -> list:
-        """Read in full the live records with these ids not read yet; returns them."""
+        """Read in full the records the user sees with these ids not read yet (a boss, a
+        contact like a row's, one a bulk item names); returns them."""
         read = []
         for chunk in chunks(set(pks) - set(self.records)):
-            for record in self.model.objects.filter(pk__in=chunk).order_by():
+            for record in self.visible.filter(pk__in=chunk).order_by("pk"):
                 self._register(record.pk, record)
                 read.append(record)
         return read

@@ -139,19 +139,25 @@ def committed_change_seq(using: str = "default") -> int:
 
 def check_fresh(plan: Plan, *, since: int, reads: dict) -> None:
     """Raise Stale when a record the check read changed after change number `since`:
-    `reads` is {model: (account ids, keys)} — a record of the model changed since that
-    belongs to (or is) one of the accounts, or holds one of the keys in a unique or
-    natural field, may change what the check decided. Call holding the lock."""
-    for model, (account_ids, keys) in reads.items():
+    `reads` is {model: (account ids, keys[, ids])} — a record of the model changed since
+    that belongs to (or is) one of the accounts, holds one of the keys in a unique or
+    natural field, or is one of the records read by id (a contact since moved to another
+    account), may change what the check decided. Call holding the lock."""
+    for model, (account_ids, keys, *read) in reads.items():
+        ids = read[0] if read else ()
         names = [
             f.attname
             for f in model._meta.concrete_fields
             if f.attname in ("external_id", "credit_code", "name", "name_key")
         ]
         column = "pk" if model._meta.label_lower == "accounts.account" else "account_id"
-        changed = model.all_objects.filter(change_seq__gt=since).values(column, *names)
+        changed = model.all_objects.filter(change_seq__gt=since).values("pk", column, *names)
         for row in changed.iterator(chunk_size=2000):
-            if row[column] in account_ids or any(row[name] in keys for name in names):
+            if (
+                row[column] in account_ids
+                or row["pk"] in ids
+                or any(row[name] in keys for name in names)
+            ):
                 raise Stale(f"{model._meta.label} changed meanwhile")
     by_model = defaultdict(dict)
     for item in plan.writes:
@@ -363,10 +369,15 @@ def _set_people(model, items: list[Write]) -> None:
         through = relation.remote_field.through
         own, other = relation.m2m_field_name(), relation.m2m_reverse_field_name()
         wanted = {item.record.pk: set(item.people.get(name, ())) for item in items}
+        # As `.set()` reads them: through the other side's default manager, so a link
+        # to a contact in the recycle bin is kept (a restore brings it back to the visit).
+        live = {}
+        if any(f.name == "deleted_at" for f in relation.related_model._meta.concrete_fields):
+            live = {f"{other}__deleted_at__isnull": True}
         stored, gone = defaultdict(set), []
         for chunk in chunks(wanted):
             for pk, owner_id, other_id in through.objects.filter(
-                **{f"{own}_id__in": chunk}
+                **{f"{own}_id__in": chunk}, **live
             ).values_list("pk", f"{own}_id", f"{other}_id"):
                 stored[owner_id].add(other_id)
                 if other_id not in wanted[owner_id]:

@@ -60,6 +60,13 @@ KINDS = pytest.mark.parametrize("kind", BULK_TYPES, ids=str)
 
 
 @pytest.fixture(autouse=True)
+def _per_item(settings):
+    """The path every item of another type, and every item a set-based write declines,
+    takes (test_api_bulk_set_based.py: the set-based one's cost)."""
+    settings.BULK_SET_BASED = False
+
+
+@pytest.fixture(autouse=True)
 def _stages(db):
     from opportunities.tests.factories import default_stages
 

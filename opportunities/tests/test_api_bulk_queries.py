@@ -33,6 +33,13 @@ def stages(db):
     return default_stages()
 
 
+@pytest.fixture(autouse=True)
+def _per_item(settings):
+    """Item by item: the path of items the set-based write declines (its own cost:
+    keyaccounts/tests/test_api_bulk_set_based.py)."""
+    settings.BULK_SET_BASED = False
+
+
 def items(personas, count: int, *, prefix: str = "ERP", **fields) -> list[dict]:
     return [
         {

@@ -6,22 +6,17 @@ services; a job hands it each chunk's items, as the owner, outside any request. 
 thing this module adds is the viewset set up as for `POST <type>/bulk/` by the owner
 (the same visibility, serializer context and services as that request would have).
 
-Chunks of a record type the spreadsheet import also writes (accounts, contacts, visits)
-are first offered to its set-based check and write (`setbased.write_set_based`), which
-takes a chunk only when its results are exactly the per-item path's; the setting
-`BULK_JOBS_SET_BASED` (default True) False, or `bulk_writer(..., set_based=False)`,
-writes every item alone.
+Items of a record type the spreadsheet import also writes (accounts, contacts, visits,
+deals) are first offered, as the endpoint's are, to its set-based check and write
+(keyaccounts/api/setbased.py), which takes a chunk only when its results are exactly the
+per-item path's; the setting `BULK_SET_BASED` (default True) False, or
+`bulk_writer(..., set_based=False)`, writes every item alone.
 """
 
-from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.request import Request
 
 from keyaccounts.api.bulk import BulkUpsertMixin
-from keyaccounts.api.serializers import preload_related
-from keyaccounts.imports.writing import committed_change_seq
-
-from . import setbased
 
 
 def bulk_types() -> dict[str, type]:
@@ -64,8 +59,8 @@ def basename_of(record_type: str) -> str | None:
 def bulk_writer(record_type: str, user, *, set_based: bool | None = None):
     """A function writing a list of item dicts as `user`'s `POST <type>/bulk/` would,
     returning one result dict per item (keyaccounts.api.bulk's statuses). `set_based`
-    (None: the setting BULK_JOBS_SET_BASED, default True): try the import's set-based
-    write for each list first (`setbased`), the per-item path when it declines."""
+    (None: the setting BULK_SET_BASED, default True): offer each list to the import's
+    set-based write first (keyaccounts/api/setbased.py), item by item when it declines."""
     viewset = bulk_types()[record_type]
     http = HttpRequest()
     http.method = "POST"
@@ -75,28 +70,5 @@ def bulk_writer(record_type: str, user, *, set_based: bool | None = None):
     view = viewset(action="bulk", format_kwarg=None, args=(), kwargs={}, request=request)
     view.request = request
     view.headers = {}
-    if set_based is None:
-        set_based = settings.BULK_JOBS_SET_BASED
-    if not set_based or not setbased.supported(record_type):
-        return view._bulk_write
-
-    def write(items: list[dict]) -> list[dict]:
-        # What changes from here on, the write finds (`check_fresh`): the rows the
-        # items' ids name are read after this point.
-        since = committed_change_seq()
-        # Set up as the per-item path sets up each item's: the id fields' rows read
-        # once for the list (`preloaded`).
-        context = {
-            **view.get_serializer_context(),
-            "preloaded": preload_related(view.get_serializer(), items),
-        }
-        results = setbased.write_set_based(
-            record_type,
-            items,
-            user=user,
-            serializer=view.get_serializer(context=context),
-            since=since,
-        )
-        return view._bulk_write(items) if results is None else results
-
-    return write
+    view.bulk_set_based = set_based
+    return view._bulk_write

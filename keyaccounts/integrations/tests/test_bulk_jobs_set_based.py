@@ -1,4 +1,4 @@
-"""Bulk jobs of accounts written set-based (jobs/setbased.py) give exactly what the
+"""Bulk jobs of accounts written set-based (keyaccounts/api/setbased.py) give exactly what the
 per-item path gives: the same results per item and the same stored rows (fields,
 versions, history with its origin, access rows and the feed's access changes, the
 webhooks' outbox, rescore requests and scores), for a rep, a manager and a superuser; a
@@ -13,8 +13,9 @@ import pytest
 from django.db import transaction
 
 from accounts.models import Account, AccountAccess
+from keyaccounts.api import setbased
 from keyaccounts.feed.models import AccessChange, FeedExit
-from keyaccounts.integrations.jobs import services, setbased
+from keyaccounts.integrations.jobs import services
 from keyaccounts.integrations.jobs.models import BulkJobChunk, JobStatus
 from keyaccounts.integrations.models import WebhookDelivery
 from scoring.models import RescoreRequest
@@ -191,7 +192,7 @@ def test_set_based_jobs_store_and_answer_what_the_per_item_path_does(
     monkeypatch.setattr(setbased, "write_set_based", spy)
     snapshots = {}
     for set_based in (True, False):
-        settings.BULK_JOBS_SET_BASED = set_based
+        settings.BULK_SET_BASED = set_based
         taken.clear()
         try:
             with transaction.atomic():
@@ -267,7 +268,7 @@ def test_set_based_jobs_store_and_answer_what_the_per_item_path_does(
 def test_a_chunk_goes_item_by_item_when_the_import_would_match_by_name(personas, settings):
     """A new external_id with the name of an account the user sees: the import would
     update that account, the per-item path refuses a likely duplicate."""
-    settings.BULK_JOBS_SET_BASED = True
+    settings.BULK_SET_BASED = True
     run_job(personas.alice, body(company("N-1")))
     results = run_job(personas.alice, body(company("N-2", name="Equivalence N-1 Trading")))
     assert results[0]["status"] == "error"
@@ -276,7 +277,7 @@ def test_a_chunk_goes_item_by_item_when_the_import_would_match_by_name(personas,
 
 
 def test_chunks_with_a_parent_or_an_id_go_item_by_item(personas, settings, monkeypatch):
-    settings.BULK_JOBS_SET_BASED = True
+    settings.BULK_SET_BASED = True
     taken = []
     offered = setbased.write_set_based
 

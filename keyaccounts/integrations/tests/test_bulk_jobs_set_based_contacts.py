@@ -1,4 +1,4 @@
-"""Bulk jobs of contacts written set-based (jobs/setbased.py) give exactly what the
+"""Bulk jobs of contacts written set-based (keyaccounts/api/setbased.py) give exactly what the
 per-item path gives: the same results per item and the same stored rows (fields,
 versions, `left_on`, history with its origin, the webhooks' outbox, rescore requests),
 for a rep, a manager and a superuser; a chunk the import would treat otherwise (an
@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Account, Contact
 from accounts.tests.factories import AccountFactory, ContactFactory
-from keyaccounts.integrations.jobs import services, setbased
+from keyaccounts.api import setbased
+from keyaccounts.integrations.jobs import services
 from keyaccounts.integrations.jobs.models import BulkJobChunk, JobStatus
 from keyaccounts.integrations.models import WebhookDelivery
 from scoring.models import RescoreRequest
@@ -198,7 +199,7 @@ def test_set_based_contact_jobs_store_and_answer_what_the_per_item_path_does(
     taken = _spy(monkeypatch)
     snapshots = {}
     for set_based in (True, False):
-        settings.BULK_JOBS_SET_BASED = set_based
+        settings.BULK_SET_BASED = set_based
         taken.clear()
         try:
             with transaction.atomic():
@@ -288,7 +289,7 @@ def test_set_based_contact_jobs_store_and_answer_what_the_per_item_path_does(
 def test_a_contact_job_goes_set_based_and_writes_each_item(personas, settings, monkeypatch):
     """The plain case at several chunks: every chunk taken set-based, every contact
     stored with the item's values, the job's counts right."""
-    settings.BULK_JOBS_SET_BASED = True
+    settings.BULK_SET_BASED = True
     taken = _spy(monkeypatch)
     a = personas.account.pk
     items = [person(f"P-{n}", a, title=f"T{n}", email=f"p{n}@example.com") for n in range(7)]

@@ -1,4 +1,4 @@
-"""Bulk jobs of deals written set-based (jobs/setbased.py) give exactly what the
+"""Bulk jobs of deals written set-based (keyaccounts/api/setbased.py) give exactly what the
 per-item path gives: the same results per item and the same stored rows (fields, the
 probability following the stage or set by hand, closing dates, stage changes, versions,
 history with its origin, the webhooks' outbox, rescore requests), for a rep, a manager
@@ -15,10 +15,12 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.tests.factories import AccountFactory
-from keyaccounts.integrations.jobs import services, setbased
+from keyaccounts.api import setbased
+from keyaccounts.integrations.jobs import services
 from keyaccounts.integrations.jobs.models import BulkJobChunk, JobStatus
 from keyaccounts.integrations.models import WebhookDelivery
-from opportunities.models import Opportunity, StageChange
+from opportunities.models import ExitCriterion, Opportunity, StageChange
+from opportunities.services import criterion_set
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.models import RescoreRequest
 
@@ -68,9 +70,9 @@ def second_items(a: int, b: int, s: dict, hidden: str, them: int, me: int) -> by
     """`a`, `b`: accounts of the user; `s`: stage ids by key; `hidden`: another team's
     deal's external_id; `them`: one of the user's team; `me`: the user."""
     return body(
-        # chunk 0: all set-based (updated, unchanged, created)
+        # chunk 0: all set-based (updated; moved on, its exit criteria ticked; created)
         deal("DQ-1", a, amount="1300000.00"),
-        deal("DQ-2", a, stage=s["qualify"], probability=15),
+        deal("DQ-2", a, stage=s["needs_analysis"], probability=15),
         deal("DQ-5", a, discount_percent="5.00"),
         # chunk 1: an invalid item: item by item, the exact error
         deal("DQ-3", a, currency="XYZ"),
@@ -206,11 +208,17 @@ def test_set_based_deal_jobs_store_and_answer_what_the_per_item_path_does(
     taken = _spy(monkeypatch)
     snapshots = {}
     for set_based in (True, False):
-        settings.BULK_JOBS_SET_BASED = set_based
+        settings.BULK_SET_BASED = set_based
         taken.clear()
         try:
             with transaction.atomic():
                 first = run_job(user, setup_items(a, stages))
+                # DQ-2's exit criteria ticked (on its page): it may move on.
+                moving = Opportunity.objects.get(external_id="DQ-2")
+                for criterion in ExitCriterion.objects.filter(stage__key="qualify"):
+                    criterion_set(
+                        opportunity=moving, criterion=criterion, checked=True, by=personas.alice
+                    )
                 again = run_job(
                     user,
                     second_items(a, b, stages, hidden.external_id, personas.bob.pk, user.pk),
@@ -247,7 +255,7 @@ def test_set_based_deal_jobs_store_and_answer_what_the_per_item_path_does(
     ]
     assert [(r["external_id"], r["status"]) for r in again] == [
         ("DQ-1", "updated"),
-        ("DQ-2", "unchanged"),
+        ("DQ-2", "updated"),
         ("DQ-5", "created"),
         ("DQ-3", "error"),
         ("DQ-6", "error"),
@@ -275,10 +283,13 @@ def test_set_based_deal_jobs_store_and_answer_what_the_per_item_path_does(
         ("DQ-20", "created"),
     ]
     assert again[10]["code"] == "exit_criteria_missing"
-    assert set(per_item["history_origins"]) == {("api", "+"), ("api", "~")}
+    # The jobs' writes are the api's (the criteria ticked above: the system's).
+    assert set(per_item["history_origins"]) == {("api", "+"), ("api", "~"), ("system", "~")}
     assert per_item["outbox"], "the webhook has deliveries queued"
     stored = {row["external_id"]: row for row in per_item["deals"]}
     assert stored["DQ-8"]["probability"] == 33 and stored["DQ-8"]["probability_is_custom"]
     assert stored["DQ-12"]["probability"] == 40 and not stored["DQ-12"]["probability_is_custom"]
     assert stored["DQ-7"]["closed_on"] == timezone.localdate()
-    assert stored["DQ-1"]["version"] == 2 and stored["DQ-2"]["version"] == 1
+    assert stored["DQ-1"]["version"] == 2
+    assert stored["DQ-2"]["stage_id"] == stages["needs_analysis"]
+    assert stored["DQ-2"]["probability"] == 15  # set by hand: it sticks

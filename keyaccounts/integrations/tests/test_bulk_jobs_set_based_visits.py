@@ -1,4 +1,4 @@
-"""Bulk jobs of visits written set-based (jobs/setbased.py) give exactly what the
+"""Bulk jobs of visits written set-based (keyaccounts/api/setbased.py) give exactly what the
 per-item path gives: the same results per item and the same stored rows (fields,
 follow-up dates, who was met and who went, versions, history with its origin, the
 webhooks' outbox, rescore requests), for a rep, a manager and a superuser; a chunk the
@@ -14,8 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, Contact
+from accounts.services import contact_delete
 from accounts.tests.factories import AccountFactory, ContactFactory
-from keyaccounts.integrations.jobs import services, setbased
+from keyaccounts.api import setbased
+from keyaccounts.integrations.jobs import services
 from keyaccounts.integrations.jobs.models import BulkJobChunk, JobStatus
 from keyaccounts.integrations.models import WebhookDelivery
 from scoring.models import RescoreRequest
@@ -60,9 +62,9 @@ def planned(external_id: str, account: int, days: int = 5, **fields) -> dict:
     }
 
 
-def setup_items(a: int, c1: int, bob: int) -> bytes:
+def setup_items(a: int, c1: int, c3: int, bob: int) -> bytes:
     return body(
-        done("VQ-1", a, contacts=[c1], purpose="介绍方案", customer_attitude="supporter"),
+        done("VQ-1", a, contacts=[c1, c3], purpose="介绍方案", customer_attitude="supporter"),
         planned("VQ-2", a, attendees=[bob], place="客户总部"),
         done("VQ-3", a, days=-4, method="phone", duration_minutes=30),
     )
@@ -145,7 +147,11 @@ def snapshot(results_by_run: list[list[dict]]) -> dict:
             entry["id"] = "id-of-" + entry["external_id"]
         return entry
 
-    visits = Visit.all_objects.prefetch_related("contacts", "attendees")
+    through = Visit.contacts.through.objects.all()
+    met = {}  # every link, one to a contact in the recycle bin too
+    for visit_id, contact_id in through.values_list("visit_id", "contact_id"):
+        met.setdefault(visit_id, []).append(contact_name[contact_id])
+    visits = Visit.all_objects.prefetch_related("attendees")
     return {
         "results": [[result(entry) for entry in run] for run in results_by_run],
         "visits": sorted(
@@ -155,7 +161,7 @@ def snapshot(results_by_run: list[list[dict]]) -> dict:
         "people": sorted(
             (
                 visit.external_id,
-                sorted(contact_name[c.pk] for c in visit.contacts.all()),
+                sorted(met.get(visit.pk, [])),
                 sorted(u.username for u in visit.attendees.all()),
             )
             for visit in visits
@@ -228,15 +234,18 @@ def test_set_based_visit_jobs_store_and_answer_what_the_per_item_path_does(
     c1 = ContactFactory(account=personas.account, name="王工").pk
     c2 = ContactFactory(account=personas.account, name="李总").pk
     c_b = ContactFactory(account_id=b, name="赵经理").pk
+    c3 = ContactFactory(account=personas.account, name="钱工").pk  # in the bin, below
     hidden = VisitFactory(account=personas.charlies_account, external_id="WEST-V1")
     taken = _spy(monkeypatch)
     snapshots = {}
     for set_based in (True, False):
-        settings.BULK_JOBS_SET_BASED = set_based
+        settings.BULK_SET_BASED = set_based
         taken.clear()
         try:
             with transaction.atomic():
-                first = run_job(user, setup_items(a, c1, personas.bob.pk))
+                first = run_job(user, setup_items(a, c1, c3, personas.bob.pk))
+                # A contact met leaves for the recycle bin: the visit keeps the link.
+                contact_delete(contact=Contact.objects.get(pk=c3), by=personas.alice)
                 again = run_job(
                     user,
                     second_items(
@@ -295,7 +304,7 @@ def test_set_based_visit_jobs_store_and_answer_what_the_per_item_path_does(
     assert per_item["outbox"], "the webhook has deliveries queued"
     people = {row[0]: row[1:] for row in per_item["people"]}
     assert people["VQ-14"] == (["李总", "王工"], ["bob"])
-    assert people["VQ-1"] == ([], [])
+    assert people["VQ-1"] == (["钱工"], [])  # the binned contact's link is kept
     stored = {row["external_id"]: row for row in per_item["visits"]}
     week = datetime.timedelta(days=7)
     assert stored["VQ-6"]["follow_up_due"] == timezone.localdate() - datetime.timedelta(6) + week

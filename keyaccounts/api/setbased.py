@@ -1,4 +1,5 @@
-"""A job's chunk written set-based, through the spreadsheet import's check and write.
+"""A bulk upsert's items written set-based, through the spreadsheet import's check and
+write: a bulk job's chunk (`keyaccounts.integrations.jobs`) or a `POST <type>/bulk/`.
 
 The per-item path (`keyaccounts.api.bulk`) writes each item through the type's
 serializer and services: about 19 queries for a new account. The import
@@ -45,17 +46,17 @@ from keyaccounts.api.bulk import CREATED, UNCHANGED, UPDATED, usable_key
 
 logger = logging.getLogger(__name__)
 
-# Record types (API prefix) written set-based, with their import kind.
+# The models written set-based (their label), with their import kind.
 KINDS = {
-    "accounts": "accounts",
-    "contacts": "contacts",
-    "visits": "visits",
-    "opportunities": "opportunities",
+    "accounts.account": "accounts",
+    "accounts.contact": "contacts",
+    "visits.visit": "visits",
+    "opportunities.opportunity": "opportunities",
 }
 # Item keys never taken set-based: the per-item path has rules of its own for them.
 PER_ITEM_KEYS = frozenset({"id", "version", "parent", "grade", "score"})
 # Columns the import sets through their own argument that an item may still give, per
-# record type: an account's owner (a user by id in the item, checked by
+# import kind: an account's owner (a user by id in the item, checked by
 # `check_account_owner` in both paths); a contact's account (by id in the item: the
 # visible account the import then reads again by that id) and its boss when the item
 # gives none (null: reports to nobody; a boss by id goes item by item, as the import
@@ -73,8 +74,9 @@ ONLY_NULL = frozenset({"reports_to"})
 GIVEN = {"visits": frozenset({"status"})}
 
 
-def supported(record_type: str) -> bool:
-    return record_type in KINDS
+def kind_of(serializer) -> str | None:
+    """The import kind that writes the serializer's records set-based (None: none)."""
+    return KINDS.get(serializer.Meta.model._meta.label_lower)
 
 
 def _rows(record_type: str, kind, items: list[dict], serializer):
@@ -140,9 +142,7 @@ def _rows(record_type: str, kind, items: list[dict], serializer):
     return rows, confirms.pop()
 
 
-def write_set_based(
-    record_type: str, items: list[dict], *, user, serializer, since: int | None = None
-):
+def write_set_based(items: list[dict], *, user, serializer, since: int | None = None):
     """The items' results (as the per-item path gives them, in order), written in one
     transaction; None when the chunk is to be written item by item (nothing written).
     `since`: the changes counter before the serializer's rows were read (None: now)."""
@@ -150,9 +150,10 @@ def write_set_based(
     from keyaccounts.imports.kinds import CREATE, UPDATE, kind_named
     from keyaccounts.imports.kinds import UNCHANGED as SAME
 
-    if not items or not supported(record_type):
+    record_type = kind_of(serializer)
+    if not items or record_type is None:
         return None
-    kind = kind_named(KINDS[record_type])
+    kind = kind_named(record_type)
     eligible = _rows(record_type, kind, items, serializer)
     if eligible is None:
         return None
@@ -182,15 +183,16 @@ def write_set_based(
         ):
             return None
         outcomes[row.number] = outcome
-    try:
-        with transaction.atomic():
-            writing.lock()
-            writing.check_fresh(ctx.plan, since=since, reads=kind.reads(ctx))
-            writing.check_visible(ctx.accounts.records, user)
-            writing.write(ctx.plan, by=user)
-    except (writing.Stale, IntegrityError) as exc:
-        logger.info("a bulk job's chunk goes item by item: %s", exc)
-        return None
+    if ctx.plan.writes:  # every item unchanged: nothing to write, no lock to take
+        try:
+            with transaction.atomic():
+                writing.lock()
+                writing.check_fresh(ctx.plan, since=since, reads=kind.reads(ctx))
+                writing.check_visible(ctx.accounts.records, user)
+                writing.write(ctx.plan, by=user)
+        except (writing.Stale, IntegrityError) as exc:
+            logger.info("a bulk upsert's items go item by item: %s", exc)
+            return None
     statuses = {CREATE: CREATED, UPDATE: UPDATED, SAME: UNCHANGED}
     results = []
     for row, item in zip(rows, items, strict=True):
