@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from keyaccounts.api import setbased
+from keyaccounts.integrations.tests.set_based import spy_set_based
 from keyaccounts.tests.api_records import BULK_TYPES
 
 pytestmark = pytest.mark.django_db
@@ -31,16 +32,7 @@ def _stages(db):
 @pytest.fixture
 def taken(monkeypatch) -> list[bool]:
     """Whether each list offered to the set-based write was taken."""
-    seen = []
-    offered = setbased.write_set_based
-
-    def spy(*args, **kwargs):
-        results = offered(*args, **kwargs)
-        seen.append(results is not None)
-        return results
-
-    monkeypatch.setattr(setbased, "write_set_based", spy)
-    return seen
+    return spy_set_based(monkeypatch)
 
 
 def items(kind, personas, count: int, **fields) -> list[dict]:

@@ -6,31 +6,24 @@ chunk the import would treat otherwise (an invalid item, a hidden or repeated
 external_id, a `version`, an owner a rep may not name, a match by name) goes item by
 item."""
 
-import json
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 
 from accounts.models import Account, AccountAccess
-from keyaccounts.api import setbased
 from keyaccounts.feed.models import AccessChange, FeedExit
-from keyaccounts.integrations.jobs import services
-from keyaccounts.integrations.jobs.models import BulkJobChunk, JobStatus
 from keyaccounts.integrations.models import WebhookDelivery
+from keyaccounts.integrations.tests.set_based import (
+    VOLATILE,
+    assert_same,
+    body,
+    both_ways,
+    run_job,
+    spy_set_based,
+)
 from scoring.models import RescoreRequest
 
 pytestmark = pytest.mark.django_db
-
-VOLATILE = {"id", "created_at", "updated_at", "change_seq", "history_id", "history_date"}
-
-
-class _Rollback(Exception):
-    pass
-
-
-def body(*items) -> bytes:
-    return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items).encode()
 
 
 def company(external_id: str, **fields) -> dict:
@@ -87,17 +80,6 @@ def second(hidden_external_id: str, me: int, other: int) -> bytes:
         company("EQ-1", region="华南", employees=121, owner=me),
         company("EQ-6", payment_terms_days=30, credit_limit=1000, owner=other),
     )
-
-
-def run_job(owner, payload: bytes) -> list[dict]:
-    job = services.bulk_job_create(owner=owner, record_type="accounts", body=payload, chunk_items=3)
-    services.bulk_job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.status == JobStatus.DONE, job.message
-    results = []
-    for chunk in BulkJobChunk.objects.filter(job=job).order_by("number"):
-        results += [json.loads(line) for line in bytes(chunk.results).splitlines()]
-    return results
 
 
 def snapshot(results_by_run: list[list[dict]]) -> dict:
@@ -181,38 +163,16 @@ def test_set_based_jobs_store_and_answer_what_the_per_item_path_does(
     alice = getattr(personas, who)  # a rep, her manager, a superuser
     make_webhook(alice, "http://127.0.0.1:9/hook", types=("account",))
     Account.objects.filter(pk=personas.charlies_account.pk).update(external_id="WEST-1")
-    taken = []
-    offered = setbased.write_set_based
+    taken = spy_set_based(monkeypatch)
 
-    def spy(*args, **kwargs):
-        results = offered(*args, **kwargs)
-        taken.append(results is not None)
-        return results
+    def run() -> dict:
+        first = run_job(alice, "accounts", SETUP)
+        other = personas.alice if who != "alice" else personas.bob
+        again = run_job(alice, "accounts", second("WEST-1", alice.pk, other.pk))
+        return snapshot([first, again])
 
-    monkeypatch.setattr(setbased, "write_set_based", spy)
-    snapshots = {}
-    for set_based in (True, False):
-        settings.BULK_SET_BASED = set_based
-        taken.clear()
-        try:
-            with transaction.atomic():
-                first = run_job(alice, SETUP)
-                other = personas.alice if who != "alice" else personas.bob
-                again = run_job(alice, second("WEST-1", alice.pk, other.pk))
-                snapshots[set_based] = snapshot([first, again])
-                snapshots[set_based]["taken"] = list(taken)
-                raise _Rollback
-        except _Rollback:
-            pass
-    fast, per_item = snapshots[True], snapshots[False]
-    # The set-based path took the chunks it may take, and only those.
-    chunks = fast.pop("taken")
-    assert per_item.pop("taken") == []
-    for run_fast, run_per_item in zip(fast["results"], per_item["results"], strict=True):
-        for one, other in zip(run_fast, run_per_item, strict=True):
-            assert one == other
-    for key in per_item:
-        assert fast[key] == per_item[key], key
+    fast, per_item, chunks = both_ways(settings, taken, run)
+    assert_same(fast, per_item)
     first, again = per_item["results"]
     if who == "admin":  # sees the other team's account: its chunk is written set-based
         assert chunks == [True, True, True, False, True, False, False, True, False, True]
@@ -269,8 +229,10 @@ def test_a_chunk_goes_item_by_item_when_the_import_would_match_by_name(personas,
     """A new external_id with the name of an account the user sees: the import would
     update that account, the per-item path refuses a likely duplicate."""
     settings.BULK_SET_BASED = True
-    run_job(personas.alice, body(company("N-1")))
-    results = run_job(personas.alice, body(company("N-2", name="Equivalence N-1 Trading")))
+    run_job(personas.alice, "accounts", body(company("N-1")))
+    results = run_job(
+        personas.alice, "accounts", body(company("N-2", name="Equivalence N-1 Trading"))
+    )
     assert results[0]["status"] == "error"
     assert results[0]["code"] == "possible_duplicate"
     assert Account.objects.get(external_id="N-1").version == 1
@@ -278,17 +240,10 @@ def test_a_chunk_goes_item_by_item_when_the_import_would_match_by_name(personas,
 
 def test_chunks_with_a_parent_or_an_id_go_item_by_item(personas, settings, monkeypatch):
     settings.BULK_SET_BASED = True
-    taken = []
-    offered = setbased.write_set_based
-
-    def spy(*args, **kwargs):
-        results = offered(*args, **kwargs)
-        taken.append(results is not None)
-        return results
-
-    monkeypatch.setattr(setbased, "write_set_based", spy)
+    taken = spy_set_based(monkeypatch)
     results = run_job(
         personas.alice,
+        "accounts",
         body(
             company("O-1", owner=personas.alice.pk),
             company("O-2"),

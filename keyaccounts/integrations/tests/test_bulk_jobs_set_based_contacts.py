@@ -6,31 +6,21 @@ invalid item, a hidden or repeated external_id, a `version`, a likely duplicate,
 boss by id, a contact moved to another account, someone a rep may not name) goes item
 by item."""
 
-import json
-
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account, Contact
+from accounts.models import Contact
 from accounts.tests.factories import AccountFactory, ContactFactory
-from keyaccounts.api import setbased
-from keyaccounts.integrations.jobs import services
-from keyaccounts.integrations.jobs.models import BulkJobChunk, JobStatus
-from keyaccounts.integrations.models import WebhookDelivery
-from scoring.models import RescoreRequest
+from keyaccounts.integrations.tests.set_based import (
+    assert_same,
+    body,
+    both_ways,
+    run_job,
+    snapshot_of,
+    spy_set_based,
+)
 
 pytestmark = pytest.mark.django_db
-
-VOLATILE = {"id", "created_at", "updated_at", "change_seq", "history_id", "history_date"}
-
-
-class _Rollback(Exception):
-    pass
-
-
-def body(*items) -> bytes:
-    return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items).encode()
 
 
 def person(external_id: str, account: int, **fields) -> dict:
@@ -101,89 +91,9 @@ def second_items(a: int, b: int, hidden: str, boss: int, them: int, other: int) 
     )
 
 
-def run_job(owner, payload: bytes) -> list[dict]:
-    job = services.bulk_job_create(owner=owner, record_type="contacts", body=payload, chunk_items=3)
-    services.bulk_job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.status == JobStatus.DONE, job.message
-    results = []
-    for chunk in BulkJobChunk.objects.filter(job=job).order_by("number"):
-        results += [json.loads(line) for line in bytes(chunk.results).splitlines()]
-    return results
-
-
 def snapshot(results_by_run: list[list[dict]]) -> dict:
-    ext = dict(Contact.all_objects.values_list("pk", "external_id"))
     names = dict(Contact.all_objects.values_list("pk", "name"))
-    account_ext = dict(Account.all_objects.values_list("pk", "name"))
-
-    def plain(row: dict) -> dict:
-        out = {}
-        for key, value in row.items():
-            if key in VOLATILE:
-                continue
-            if key == "reports_to_id":
-                value = names.get(value, value)
-            if key == "account_id":
-                value = account_ext.get(value, value)
-            out[key] = value
-        return out
-
-    def result(entry: dict) -> dict:
-        entry = dict(entry)
-        if entry.get("id") is not None:
-            assert ext[entry["id"]] == entry["external_id"].strip()
-            entry["id"] = "id-of-" + entry["external_id"]
-        entry["duplicates"] = [
-            {**match, "id": ext[match["id"]], "url": ""} for match in entry.get("duplicates", [])
-        ]
-        return entry
-
-    return {
-        "results": [[result(entry) for entry in run] for run in results_by_run],
-        "contacts": sorted(
-            (plain(row) for row in Contact.all_objects.values()),
-            key=lambda row: (row["external_id"] or "", row["name"]),
-        ),
-        "history": sorted(
-            (
-                (ext.get(row["id"]), *sorted(plain(row).items()))
-                for row in Contact.history.model.objects.values()
-            ),
-            key=repr,
-        ),
-        "history_origins": sorted(
-            Contact.history.model.objects.filter(external_id__startswith="CQ-")
-            .values_list("origin", "history_type")
-            .distinct()
-        ),
-        "accounts": sorted(
-            Account.all_objects.values_list("name", "version", "deleted_at"), key=repr
-        ),
-        "outbox": sorted(
-            [
-                (row.webhook_id, row.record_type, ext.get(row.object_id), row.event, row.status)
-                for row in WebhookDelivery.objects.all()
-            ],
-            key=repr,
-        ),
-        "rescore_requests": sorted(
-            RescoreRequest.objects.values_list("account__name", flat=True), key=repr
-        ),
-    }
-
-
-def _spy(monkeypatch) -> list[bool]:
-    taken = []
-    offered = setbased.write_set_based
-
-    def spy(*args, **kwargs):
-        results = offered(*args, **kwargs)
-        taken.append(results is not None)
-        return results
-
-    monkeypatch.setattr(setbased, "write_set_based", spy)
-    return taken
+    return snapshot_of(Contact, results_by_run, prefix="CQ-", links={"reports_to_id": names})
 
 
 @pytest.mark.parametrize("who", ["alice", "manager", "admin"])
@@ -196,33 +106,19 @@ def test_set_based_contact_jobs_store_and_answer_what_the_per_item_path_does(
     b = AccountFactory(name="Alice's Second Co", owner=personas.alice).pk
     hidden = ContactFactory(account=personas.charlies_account, external_id="WEST-C1")
     boss = ContactFactory(account=personas.account, name="老板")
-    taken = _spy(monkeypatch)
-    snapshots = {}
-    for set_based in (True, False):
-        settings.BULK_SET_BASED = set_based
-        taken.clear()
-        try:
-            with transaction.atomic():
-                first = run_job(user, setup_items(a))
-                again = run_job(
-                    user,
-                    second_items(
-                        a, b, hidden.external_id, boss.pk, personas.bob.pk, personas.charlie.pk
-                    ),
-                )
-                snapshots[set_based] = snapshot([first, again])
-                snapshots[set_based]["taken"] = list(taken)
-                raise _Rollback
-        except _Rollback:
-            pass
-    fast, per_item = snapshots[True], snapshots[False]
-    chunks = fast.pop("taken")
-    assert per_item.pop("taken") == []
-    for run_fast, run_per_item in zip(fast["results"], per_item["results"], strict=True):
-        for one, other in zip(run_fast, run_per_item, strict=True):
-            assert one == other
-    for key in per_item:
-        assert fast[key] == per_item[key], key
+    taken = spy_set_based(monkeypatch)
+
+    def run() -> dict:
+        first = run_job(user, "contacts", setup_items(a))
+        again = run_job(
+            user,
+            "contacts",
+            second_items(a, b, hidden.external_id, boss.pk, personas.bob.pk, personas.charlie.pk),
+        )
+        return snapshot([first, again])
+
+    fast, per_item, chunks = both_ways(settings, taken, run)
+    assert_same(fast, per_item)
     first, again = per_item["results"]
     assert [r["status"] for r in first] == ["created"] * 6
     # The set-based path took the chunks it may take, and only those (the first job's
@@ -278,7 +174,7 @@ def test_set_based_contact_jobs_store_and_answer_what_the_per_item_path_does(
     assert again[10]["code"] == "possible_duplicate"
     assert set(per_item["history_origins"]) == {("api", "+"), ("api", "~")}
     assert per_item["outbox"], "the webhook has deliveries queued"
-    stored = {row["external_id"]: row for row in per_item["contacts"]}
+    stored = {row["external_id"]: row for row in per_item["records"]}
     assert stored["CQ-4"]["left_on"] == timezone.localdate()  # left: the day is kept
     assert stored["CQ-15"]["left_on"] is None  # new and inactive: left nobody
     assert stored["CQ-20"]["reports_to_id"] == "老板"
@@ -290,10 +186,10 @@ def test_a_contact_job_goes_set_based_and_writes_each_item(personas, settings, m
     """The plain case at several chunks: every chunk taken set-based, every contact
     stored with the item's values, the job's counts right."""
     settings.BULK_SET_BASED = True
-    taken = _spy(monkeypatch)
+    taken = spy_set_based(monkeypatch)
     a = personas.account.pk
     items = [person(f"P-{n}", a, title=f"T{n}", email=f"p{n}@example.com") for n in range(7)]
-    results = run_job(personas.alice, body(*items))
+    results = run_job(personas.alice, "contacts", body(*items))
     assert taken == [True, True, True]
     assert [r["status"] for r in results] == ["created"] * 7
     stored = {c.external_id: c for c in Contact.objects.filter(external_id__startswith="P-")}

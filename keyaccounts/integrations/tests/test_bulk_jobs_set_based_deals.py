@@ -7,42 +7,24 @@ repeated external_id, a `version`, a move past unticked exit criteria, a deal cl
 without its reason, parts, an owner a rep may not name) goes item by item."""
 
 import datetime
-import json
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account
 from accounts.tests.factories import AccountFactory
-from keyaccounts.api import setbased
-from keyaccounts.integrations.jobs import services
-from keyaccounts.integrations.jobs.models import BulkJobChunk, JobStatus
-from keyaccounts.integrations.models import WebhookDelivery
+from keyaccounts.integrations.tests.set_based import (
+    assert_same,
+    body,
+    both_ways,
+    run_job,
+    snapshot_of,
+    spy_set_based,
+)
 from opportunities.models import ExitCriterion, Opportunity, StageChange
 from opportunities.services import criterion_set
 from opportunities.tests.factories import OpportunityFactory, default_stages
-from scoring.models import RescoreRequest
 
 pytestmark = pytest.mark.django_db
-
-VOLATILE = {
-    "id",
-    "created_at",
-    "updated_at",
-    "change_seq",
-    "history_id",
-    "history_date",
-    "changed_at",
-}
-
-
-class _Rollback(Exception):
-    pass
-
-
-def body(*items) -> bytes:
-    return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items).encode()
 
 
 def deal(external_id: str, account: int, **fields) -> dict:
@@ -109,90 +91,16 @@ def second_items(a: int, b: int, s: dict, hidden: str, them: int, me: int) -> by
     )
 
 
-def run_job(owner, payload: bytes) -> list[dict]:
-    job = services.bulk_job_create(
-        owner=owner, record_type="opportunities", body=payload, chunk_items=3
-    )
-    services.bulk_job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.status == JobStatus.DONE, job.message
-    results = []
-    for chunk in BulkJobChunk.objects.filter(job=job).order_by("number"):
-        results += [json.loads(line) for line in bytes(chunk.results).splitlines()]
-    return results
-
-
 def snapshot(results_by_run: list[list[dict]]) -> dict:
     ext = dict(Opportunity.all_objects.values_list("pk", "external_id"))
-    account_name = dict(Account.all_objects.values_list("pk", "name"))
-
-    def plain(row: dict) -> dict:
-        out = {}
-        for key, value in row.items():
-            if key in VOLATILE:
-                continue
-            if key == "account_id":
-                value = account_name.get(value, value)
-            if key == "opportunity_id":
-                value = ext.get(value, value)
-            out[key] = value
-        return out
-
-    def result(entry: dict) -> dict:
-        entry = dict(entry)
-        if entry.get("id") is not None:
-            assert ext[entry["id"]] == entry["external_id"].strip()
-            entry["id"] = "id-of-" + entry["external_id"]
-        return entry
-
-    return {
-        "results": [[result(entry) for entry in run] for run in results_by_run],
-        "deals": sorted(
-            (plain(row) for row in Opportunity.all_objects.values()),
-            key=lambda row: (row["external_id"] or "", row["name"]),
-        ),
-        "stage_changes": sorted(
-            (repr(sorted(plain(row).items())) for row in StageChange.objects.values()),
-        ),
-        "history": sorted(
-            (
-                (ext.get(row["id"]), *sorted(plain(row).items()))
-                for row in Opportunity.history.model.objects.values()
-            ),
-            key=repr,
-        ),
-        "history_origins": sorted(
-            Opportunity.history.model.objects.filter(external_id__startswith="DQ-")
-            .values_list("origin", "history_type")
-            .distinct()
-        ),
-        "accounts": sorted(
-            Account.all_objects.values_list("name", "version", "deleted_at"), key=repr
-        ),
-        "outbox": sorted(
-            [
-                (row.webhook_id, row.record_type, ext.get(row.object_id), row.event, row.status)
-                for row in WebhookDelivery.objects.all()
-            ],
-            key=repr,
-        ),
-        "rescore_requests": sorted(
-            RescoreRequest.objects.values_list("account__name", flat=True), key=repr
-        ),
-    }
-
-
-def _spy(monkeypatch) -> list[bool]:
-    taken = []
-    offered = setbased.write_set_based
-
-    def spy(*args, **kwargs):
-        results = offered(*args, **kwargs)
-        taken.append(results is not None)
-        return results
-
-    monkeypatch.setattr(setbased, "write_set_based", spy)
-    return taken
+    state = snapshot_of(Opportunity, results_by_run, prefix="DQ-")
+    changes = []
+    for row in StageChange.objects.values():
+        row = {k: v for k, v in row.items() if k not in ("id", "changed_at")}  # its time
+        row["opportunity_id"] = ext.get(row["opportunity_id"])
+        changes.append(repr(sorted(row.items())))
+    state["stage_changes"] = sorted(changes)
+    return state
 
 
 @pytest.mark.parametrize("who", ["alice", "manager", "admin"])
@@ -205,37 +113,23 @@ def test_set_based_deal_jobs_store_and_answer_what_the_per_item_path_does(
     a = personas.account.pk
     b = AccountFactory(name="Alice's Second Co", owner=personas.alice).pk
     hidden = OpportunityFactory(account=personas.charlies_account, external_id="WEST-D1")
-    taken = _spy(monkeypatch)
-    snapshots = {}
-    for set_based in (True, False):
-        settings.BULK_SET_BASED = set_based
-        taken.clear()
-        try:
-            with transaction.atomic():
-                first = run_job(user, setup_items(a, stages))
-                # DQ-2's exit criteria ticked (on its page): it may move on.
-                moving = Opportunity.objects.get(external_id="DQ-2")
-                for criterion in ExitCriterion.objects.filter(stage__key="qualify"):
-                    criterion_set(
-                        opportunity=moving, criterion=criterion, checked=True, by=personas.alice
-                    )
-                again = run_job(
-                    user,
-                    second_items(a, b, stages, hidden.external_id, personas.bob.pk, user.pk),
-                )
-                snapshots[set_based] = snapshot([first, again])
-                snapshots[set_based]["taken"] = list(taken)
-                raise _Rollback
-        except _Rollback:
-            pass
-    fast, per_item = snapshots[True], snapshots[False]
-    chunks = fast.pop("taken")
-    assert per_item.pop("taken") == []
-    for run_fast, run_per_item in zip(fast["results"], per_item["results"], strict=True):
-        for one, other in zip(run_fast, run_per_item, strict=True):
-            assert one == other
-    for key in per_item:
-        assert fast[key] == per_item[key], key
+    taken = spy_set_based(monkeypatch)
+
+    def run() -> dict:
+        first = run_job(user, "opportunities", setup_items(a, stages))
+        # DQ-2's exit criteria ticked (on its page): it may move on.
+        moving = Opportunity.objects.get(external_id="DQ-2")
+        for criterion in ExitCriterion.objects.filter(stage__key="qualify"):
+            criterion_set(opportunity=moving, criterion=criterion, checked=True, by=personas.alice)
+        again = run_job(
+            user,
+            "opportunities",
+            second_items(a, b, stages, hidden.external_id, personas.bob.pk, user.pk),
+        )
+        return snapshot([first, again])
+
+    fast, per_item, chunks = both_ways(settings, taken, run)
+    assert_same(fast, per_item)
     first, again = per_item["results"]
     assert [r["status"] for r in first] == ["created"] * 4
     # The set-based path took the chunks it may take, and only those (the first job's
@@ -286,7 +180,7 @@ def test_set_based_deal_jobs_store_and_answer_what_the_per_item_path_does(
     # The jobs' writes are the api's (the criteria ticked above: the system's).
     assert set(per_item["history_origins"]) == {("api", "+"), ("api", "~"), ("system", "~")}
     assert per_item["outbox"], "the webhook has deliveries queued"
-    stored = {row["external_id"]: row for row in per_item["deals"]}
+    stored = {row["external_id"]: row for row in per_item["records"]}
     assert stored["DQ-8"]["probability"] == 33 and stored["DQ-8"]["probability_is_custom"]
     assert stored["DQ-12"]["probability"] == 40 and not stored["DQ-12"]["probability_is_custom"]
     assert stored["DQ-7"]["closed_on"] == timezone.localdate()

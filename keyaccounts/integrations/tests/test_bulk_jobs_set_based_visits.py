@@ -7,33 +7,24 @@ import would treat otherwise (an invalid item, a hidden or repeated external_id,
 item by item."""
 
 import datetime
-import json
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account, Contact
+from accounts.models import Contact
 from accounts.services import contact_delete
 from accounts.tests.factories import AccountFactory, ContactFactory
-from keyaccounts.api import setbased
-from keyaccounts.integrations.jobs import services
-from keyaccounts.integrations.jobs.models import BulkJobChunk, JobStatus
-from keyaccounts.integrations.models import WebhookDelivery
-from scoring.models import RescoreRequest
+from keyaccounts.integrations.tests.set_based import (
+    assert_same,
+    body,
+    both_ways,
+    run_job,
+    snapshot_of,
+    spy_set_based,
+)
 from visits.models import Visit
 
 pytestmark = pytest.mark.django_db
-
-VOLATILE = {"id", "created_at", "updated_at", "change_seq", "history_id", "history_date"}
-
-
-class _Rollback(Exception):
-    pass
-
-
-def body(*items) -> bytes:
-    return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items).encode()
 
 
 def at(days: int, hour: int = 10) -> str:
@@ -114,111 +105,38 @@ def second_items(a: int, b: int, c1: int, c2: int, c_b: int, hidden: str, them, 
     )
 
 
-def run_job(owner, payload: bytes) -> list[dict]:
-    job = services.bulk_job_create(owner=owner, record_type="visits", body=payload, chunk_items=3)
-    services.bulk_job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.status == JobStatus.DONE, job.message
-    results = []
-    for chunk in BulkJobChunk.objects.filter(job=job).order_by("number"):
-        results += [json.loads(line) for line in bytes(chunk.results).splitlines()]
-    return results
-
-
 def snapshot(results_by_run: list[list[dict]]) -> dict:
     ext = dict(Visit.all_objects.values_list("pk", "external_id"))
-    account_name = dict(Account.all_objects.values_list("pk", "name"))
     contact_name = dict(Contact.all_objects.values_list("pk", "name"))
-
-    def plain(row: dict) -> dict:
-        out = {}
-        for key, value in row.items():
-            if key in VOLATILE:
-                continue
-            if key == "account_id":
-                value = account_name.get(value, value)
-            out[key] = value
-        return out
-
-    def result(entry: dict) -> dict:
-        entry = dict(entry)
-        if entry.get("id") is not None:
-            assert ext[entry["id"]] == entry["external_id"].strip()
-            entry["id"] = "id-of-" + entry["external_id"]
-        return entry
-
-    through = Visit.contacts.through.objects.all()
+    state = snapshot_of(Visit, results_by_run, prefix="VQ-")
     met = {}  # every link, one to a contact in the recycle bin too
-    for visit_id, contact_id in through.values_list("visit_id", "contact_id"):
+    for visit_id, contact_id in Visit.contacts.through.objects.values_list(
+        "visit_id", "contact_id"
+    ):
         met.setdefault(visit_id, []).append(contact_name[contact_id])
-    visits = Visit.all_objects.prefetch_related("attendees")
-    return {
-        "results": [[result(entry) for entry in run] for run in results_by_run],
-        "visits": sorted(
-            (plain(row) for row in Visit.all_objects.values()),
-            key=lambda row: (row["external_id"] or "", str(row["occurred_at"])),
-        ),
-        "people": sorted(
+    state["people"] = sorted(
+        (
+            visit.external_id,
+            sorted(met.get(visit.pk, [])),
+            sorted(u.username for u in visit.attendees.all()),
+        )
+        for visit in Visit.all_objects.prefetch_related("attendees")
+    )
+    # Who was met and who went, as each history entry holds them.
+    state["history_people"] = sorted(
+        [
             (
-                visit.external_id,
-                sorted(met.get(visit.pk, [])),
-                sorted(u.username for u in visit.attendees.all()),
+                entry.id and ext.get(entry.id),
+                entry.history_type,
+                entry.version,
+                sorted(contact_name[row.contact_id] for row in entry.contacts.all()),
+                sorted(row.user_id for row in entry.attendees.all()),
             )
-            for visit in visits
-        ),
-        "history": sorted(
-            (
-                (ext.get(row["id"]), *sorted(plain(row).items()))
-                for row in Visit.history.model.objects.values()
-            ),
-            key=repr,
-        ),
-        # Who was met and who went, as each history entry holds them.
-        "history_people": sorted(
-            [
-                (
-                    entry.id and ext.get(entry.id),
-                    entry.history_type,
-                    entry.version,
-                    sorted(contact_name[row.contact_id] for row in entry.contacts.all()),
-                    sorted(row.user_id for row in entry.attendees.all()),
-                )
-                for entry in Visit.history.model.objects.all()
-            ],
-            key=repr,
-        ),
-        "history_origins": sorted(
-            Visit.history.model.objects.filter(external_id__startswith="VQ-")
-            .values_list("origin", "history_type")
-            .distinct()
-        ),
-        "accounts": sorted(
-            Account.all_objects.values_list("name", "version", "deleted_at"), key=repr
-        ),
-        "outbox": sorted(
-            [
-                (row.webhook_id, row.record_type, ext.get(row.object_id), row.event, row.status)
-                for row in WebhookDelivery.objects.all()
-            ],
-            key=repr,
-        ),
-        "rescore_requests": sorted(
-            RescoreRequest.objects.values_list("account__name", flat=True), key=repr
-        ),
-    }
-
-
-def _spy(monkeypatch) -> list[bool]:
-    taken = []
-    offered = setbased.write_set_based
-
-    def spy(*args, **kwargs):
-        results = offered(*args, **kwargs)
-        taken.append(results is not None)
-        return results
-
-    monkeypatch.setattr(setbased, "write_set_based", spy)
-    return taken
+            for entry in Visit.history.model.objects.all()
+        ],
+        key=repr,
+    )
+    return state
 
 
 @pytest.mark.parametrize("who", ["alice", "manager", "admin"])
@@ -236,35 +154,23 @@ def test_set_based_visit_jobs_store_and_answer_what_the_per_item_path_does(
     c_b = ContactFactory(account_id=b, name="赵经理").pk
     c3 = ContactFactory(account=personas.account, name="钱工").pk  # in the bin, below
     hidden = VisitFactory(account=personas.charlies_account, external_id="WEST-V1")
-    taken = _spy(monkeypatch)
-    snapshots = {}
-    for set_based in (True, False):
-        settings.BULK_SET_BASED = set_based
-        taken.clear()
-        try:
-            with transaction.atomic():
-                first = run_job(user, setup_items(a, c1, c3, personas.bob.pk))
-                # A contact met leaves for the recycle bin: the visit keeps the link.
-                contact_delete(contact=Contact.objects.get(pk=c3), by=personas.alice)
-                again = run_job(
-                    user,
-                    second_items(
-                        a, b, c1, c2, c_b, hidden.external_id, personas.bob.pk, personas.charlie.pk
-                    ),
-                )
-                snapshots[set_based] = snapshot([first, again])
-                snapshots[set_based]["taken"] = list(taken)
-                raise _Rollback
-        except _Rollback:
-            pass
-    fast, per_item = snapshots[True], snapshots[False]
-    chunks = fast.pop("taken")
-    assert per_item.pop("taken") == []
-    for run_fast, run_per_item in zip(fast["results"], per_item["results"], strict=True):
-        for one, other in zip(run_fast, run_per_item, strict=True):
-            assert one == other
-    for key in per_item:
-        assert fast[key] == per_item[key], key
+    taken = spy_set_based(monkeypatch)
+
+    def run() -> dict:
+        first = run_job(user, "visits", setup_items(a, c1, c3, personas.bob.pk))
+        # A contact met leaves for the recycle bin: the visit keeps the link.
+        contact_delete(contact=Contact.objects.get(pk=c3), by=personas.alice)
+        again = run_job(
+            user,
+            "visits",
+            second_items(
+                a, b, c1, c2, c_b, hidden.external_id, personas.bob.pk, personas.charlie.pk
+            ),
+        )
+        return snapshot([first, again])
+
+    fast, per_item, chunks = both_ways(settings, taken, run)
+    assert_same(fast, per_item)
     first, again = per_item["results"]
     assert [r["status"] for r in first] == ["created"] * 3
     admin = who == "admin"
@@ -305,6 +211,6 @@ def test_set_based_visit_jobs_store_and_answer_what_the_per_item_path_does(
     people = {row[0]: row[1:] for row in per_item["people"]}
     assert people["VQ-14"] == (["李总", "王工"], ["bob"])
     assert people["VQ-1"] == (["钱工"], [])  # the binned contact's link is kept
-    stored = {row["external_id"]: row for row in per_item["visits"]}
+    stored = {row["external_id"]: row for row in per_item["records"]}
     week = datetime.timedelta(days=7)
     assert stored["VQ-6"]["follow_up_due"] == timezone.localdate() - datetime.timedelta(6) + week
