@@ -796,12 +796,10 @@ class ContactKind(Kind):
         """`contact_duplicates` among the contacts as the file leaves them so far."""
         from accounts.selectors import contacts_alike
 
-        others = [
-            (other, other_ref)
-            for other_ref in contacts.alike(_alike_keys(contact))
-            if other_ref != ref
-            for other in [contacts.record(other_ref)]
-        ]
+        refs = [other_ref for other_ref in contacts.alike(_alike_keys(contact)) if other_ref != ref]
+        # Those known only by their phone number and email address, read whole at once.
+        contacts.prefetch_pks(other_ref for other_ref in refs if isinstance(other_ref, int))
+        others = [(contacts.records[other_ref], other_ref) for other_ref in refs]
         others.sort(key=lambda pair: (pair[0].name, pair[0].pk is None, pair[0].pk or 0))
         stand_in = {id(other): Planned(other_ref, other) for other, other_ref in others}
         return [

@@ -410,7 +410,7 @@ class Records:
         """Index, by what `alike` compares, every live record of `account_ids` not read
         in full: only the `alike_fields` of each are read (a contact's phone number and
         email address, not its whole row), and a record is read in full when a row's
-        check meets it (`record`). The duplicate check needs all of an account's records;
+        check meets it (`prefetch_pks`). The duplicate check needs all of an account's records;
         a row's other checks need only those it names."""
         for chunk in chunks(account_ids):
             rows = self.model.objects.filter(account_id__in=chunk).order_by()
@@ -434,12 +434,6 @@ class Records:
                 self._register(record.pk, record)
                 read.append(record)
         return read
-
-    def record(self, ref):
-        """The record known as `ref`, read in full if only its alike keys were."""
-        if ref not in self.records:
-            self.prefetch_pks([ref])
-        return self.records[ref]
 
     def _register(self, ref, record, *, in_file: bool = False) -> None:
         self.records[ref] = record
