@@ -8,15 +8,17 @@
 #                                       an empty, throwaway one)
 #
 # Starts gunicorn on 127.0.0.1:$FUZZ_PORT (default: a free port) with demo data, signs in as
-# rep1 for a token, runs `schemathesis run` (config: .ci/schemathesis.toml: every check,
-# every phase, the stateful one included), stops the server by its pid. Bounded twice:
-# FUZZ_MAX_TIME seconds (default 600) is Schemathesis' own budget for the run — it stops
-# generating when it is spent and still writes its reports (fuzzing and stateful repeat
-# while time is left, so the run takes about that long); FUZZ_TIMEOUT (default 900) is a
-# net that kills it, report lost, should it hang. FUZZ_MAX_EXAMPLES (default 30) per
-# operation and cycle.
-# FUZZ_JUNIT_XML=<file>: also write a JUnit XML report there, one test case per API
-# operation (.ci/run sums it up with the pytest runs' reports).
+# rep1 for a token, runs `schemathesis run` twice (config: .ci/schemathesis.toml: every
+# check, every phase) — the examples, coverage and fuzzing phases, then the stateful one
+# alone — and stops the server by its pid. Bounded twice: FUZZ_MAX_TIME seconds (default
+# 480) and FUZZ_STATEFUL_TIME (default 240; 0: no stateful run) are Schemathesis' own
+# budgets for the two runs — it stops generating when one is spent and still writes its
+# reports (fuzzing and stateful repeat while time is left, so each run takes about that
+# long); FUZZ_TIMEOUT (default 900) is a net that kills a run, report lost, should it
+# hang. FUZZ_MAX_EXAMPLES (default 30) per operation and cycle.
+# FUZZ_JUNIT_XML=<file>: also write JUnit XML reports, one test case per API operation:
+# <file> and, for the stateful run, <file without .xml>-stateful.xml (.ci/run sums every
+# report up with the pytest runs').
 set -euo pipefail
 exec </dev/null
 cd "$(dirname "$0")/.."
@@ -69,9 +71,10 @@ TOKEN="$(curl -fsS -X POST "$BASE/api/v1/auth/token/" -H 'Content-Type: applicat
 # 198s ==" line with no pass or fail count in it, which the landing would read as the
 # closing line of a test runner that ran no test; it is printed as "Schemathesis: 2
 # warnings in 198s" instead (the report has the counts).
-report=()
+report=() stateful_report=()
 if [ -n "${FUZZ_JUNIT_XML:-}" ]; then
     report=(--report-junit-path "$FUZZ_JUNIT_XML")
+    stateful_report=(--report-junit-path "${FUZZ_JUNIT_XML%.xml}-stateful.xml")
 fi
 
 unframe_closing_line() { sed -u -E 's/^=+ (.* in [0-9.]+s) =+$/Schemathesis: \1/'; }
@@ -80,13 +83,30 @@ unframe_closing_line() { sed -u -E 's/^=+ (.* in [0-9.]+s) =+$/Schemathesis: \1/
 # ast.parse at once (Hypothesis does, to describe its filters) share the AST module's
 # recursion counter and fail with "SystemError: AST constructor recursion depth
 # mismatch" (python/cpython#106905), a crash of the fuzzer, not of the API.
+#
+# Two runs: the examples, coverage and fuzzing phases, then the stateful phase alone with
+# a budget of its own (FUZZ_STATEFUL_TIME). In one run `--max-time` is the whole run's:
+# fuzzing repeats until it is spent, and the stateful phase — sequences along the
+# schema's links: a record created, then read, changed, deleted by its id and by its
+# external id with the create's ETag — got the last seconds of it.
 timeout "${FUZZ_TIMEOUT:-900}" .venv/bin/schemathesis --config-file .ci/schemathesis.toml \
     run "$BASE/api/v1/schema/" \
     -H "Authorization: Token $TOKEN" \
-    --max-examples "${FUZZ_MAX_EXAMPLES:-30}" --max-time "${FUZZ_MAX_TIME:-600}" \
+    --phases examples,coverage,fuzzing \
+    --max-examples "${FUZZ_MAX_EXAMPLES:-30}" --max-time "${FUZZ_MAX_TIME:-480}" \
     --seed 1 --workers 1 \
     --report-dir "$WORKDIR/report" "${report[@]}" 2>&1 | unframe_closing_line &&
     status=0 || status=${PIPESTATUS[0]}
+if [ "$status" -eq 0 ] && [ "${FUZZ_STATEFUL_TIME:-240}" -gt 0 ]; then
+    timeout "${FUZZ_TIMEOUT:-900}" .venv/bin/schemathesis --config-file .ci/schemathesis.toml \
+        run "$BASE/api/v1/schema/" \
+        -H "Authorization: Token $TOKEN" \
+        --phases stateful \
+        --max-examples "${FUZZ_MAX_EXAMPLES:-30}" --max-time "${FUZZ_STATEFUL_TIME:-240}" \
+        --seed 1 --workers 1 \
+        --report-dir "$WORKDIR/report-stateful" "${stateful_report[@]}" 2>&1 |
+        unframe_closing_line && status=0 || status=${PIPESTATUS[0]}
+fi
 if [ "$status" -ne 0 ]; then
     echo "--- gunicorn log ---"
     tail -n 100 "$WORKDIR/gunicorn.log" || true
