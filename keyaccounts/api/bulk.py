@@ -39,20 +39,13 @@ from rest_framework.response import Response
 
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 
+from .bulkitems import CREATED, ERROR, ROLLED_BACK, STATUSES, UNCHANGED, UPDATED, usable_key
 from .exceptions import FIELD_OF_CODE, NON_FIELD, django_validation_errors, field_errors
 from .serializers import preload_related
 from .sync import EXTERNAL_ID_MAX_LENGTH, idempotent
 
 BULK_MAX_ITEMS = 1000
 
-CREATED, UPDATED, UNCHANGED, ERROR, ROLLED_BACK = (
-    "created",
-    "updated",
-    "unchanged",
-    "error",
-    "rolled_back",
-)
-STATUSES = [CREATED, UPDATED, UNCHANGED, ERROR, ROLLED_BACK]
 # What an ApplicationError adds to its answer, carried into an item's result as the
 # single-record error answer carries it.
 RESULT_EXTRAS = (
@@ -169,16 +162,6 @@ def bulk_item_serializer_for(serializer_class: type) -> type:
             },
         )
     return _item_serializers[serializer_class]
-
-
-def usable_key(external_id) -> bool:
-    """An external_id a record may have: a lookup by anything else finds nothing."""
-    return (
-        isinstance(external_id, str)
-        and bool(external_id)
-        and len(external_id) <= EXTERNAL_ID_MAX_LENGTH
-        and "\x00" not in external_id
-    )
 
 
 def parse_atomic(value: str | None) -> bool:

@@ -42,7 +42,7 @@ from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import SkipField
 
-from keyaccounts.api.bulk import CREATED, UNCHANGED, UPDATED, usable_key
+from keyaccounts.api.bulkitems import CREATED, UNCHANGED, UPDATED, usable_key
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
-from keyaccounts.api.bulk import STATUSES, parse_atomic
+from keyaccounts.api.bulk import parse_atomic
+from keyaccounts.api.bulkitems import STATUSES
 from keyaccounts.api.parsers import RequestTooLarge
 from keyaccounts.api.sync import idempotent
 from keyaccounts.tasks import enqueue_on_commit

@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from keyaccounts.api.bulk import CREATED, ERROR, UNCHANGED, UPDATED
+from keyaccounts.api.bulkitems import CREATED, ERROR, UNCHANGED, UPDATED
 from keyaccounts.api.exceptions import NON_FIELD
 from keyaccounts.bulk import analyze_grown
 from keyaccounts.history.context import Origin, history_context
