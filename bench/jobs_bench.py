@@ -49,10 +49,9 @@ REGIONS = ["East China", "华南", "North China", "西南", "Central China"]
 INDUSTRIES = ["manufacturing", "finance", "technology", "energy", "logistics"]
 TITLES = ["总经理", "Chief engineer", "采购经理", "IT director", "设备科长"]
 ROLES = ["decider", "evaluator", "user", "purchaser", "other"]
-CONTACTS_PER_ACCOUNT = 10
+PER_ACCOUNT = 10  # contacts, visits or deals per account loaded first
 METHODS = ["in_person", "phone", "presentation"]
 PURPOSES = ["介绍方案", "Technical exchange", "报价", "Contract review", "回访"]
-PER_ACCOUNT = {"contacts": CONTACTS_PER_ACCOUNT, "visits": 10, "opportunities": 10}
 
 
 # With Redis (the default: db 10, emptied before and after, no worker consumes it) the
@@ -82,96 +81,95 @@ def environment() -> dict:
     return env
 
 
-def contacts_body(
-    rows: int, accounts: list[int], *, title_offset: int = 0, batch: int = 0
-) -> bytes:
+def json_lines(items: list[dict]) -> bytes:
+    """The items as a JSON-lines body, one object per line."""
+    return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items).encode()
+
+
+def contacts_body(rows: int, accounts: list[int], *, offset: int = 0, batch: int = 0) -> bytes:
     """`rows` contacts, one JSON object per line, spread over `accounts` (ids), each with
-    a phone number and email address of its own (no likely duplicates); `title_offset`
+    a phone number and email address of its own (no likely duplicates); `offset`
     n: another title for each (every item an update)."""
     lines = []
     for number in range(rows):
         lines.append(
-            json.dumps(
-                {
-                    "external_id": f"C-{batch}-{number:07d}",
-                    "account": accounts[number % len(accounts)],
-                    "name": f"联系人 {batch}-{number:07d}",
-                    "title": TITLES[(number + title_offset) % len(TITLES)],
-                    "buying_role": ROLES[number % len(ROLES)],
-                    "phone": f"139{batch:02d}{number:06d}",
-                    "email": f"c{batch}-{number}@example.com",
-                },
-                ensure_ascii=False,
-            )
+            {
+                "external_id": f"C-{batch}-{number:07d}",
+                "account": accounts[number % len(accounts)],
+                "name": f"联系人 {batch}-{number:07d}",
+                "title": TITLES[(number + offset) % len(TITLES)],
+                "buying_role": ROLES[number % len(ROLES)],
+                "phone": f"139{batch:02d}{number:06d}",
+                "email": f"c{batch}-{number}@example.com",
+            }
         )
-    return ("\n".join(lines) + "\n").encode()
+    return json_lines(lines)
 
 
-def visits_body(
-    rows: int, accounts: list[int], *, purpose_offset: int = 0, batch: int = 0
-) -> bytes:
+def visits_body(rows: int, accounts: list[int], *, offset: int = 0, batch: int = 0) -> bytes:
     """`rows` recorded visits, one JSON object per line, spread over `accounts` (ids),
-    each at a time of its own in the past year; `purpose_offset` n: another purpose for
+    each at a time of its own in the past year; `offset` n: another purpose for
     each (every item an update)."""
     start = datetime.datetime(2025, 12, 1, 8, tzinfo=datetime.UTC)
     lines = []
     for number in range(rows):
         lines.append(
-            json.dumps(
-                {
-                    "external_id": f"V-{batch}-{number:07d}",
-                    "account": accounts[number % len(accounts)],
-                    "status": "done",
-                    "occurred_at": (start + datetime.timedelta(minutes=number)).isoformat(),
-                    "method": METHODS[number % len(METHODS)],
-                    "purpose": PURPOSES[(number + purpose_offset) % len(PURPOSES)],
-                    "customer_attitude": "supporter",
-                },
-                ensure_ascii=False,
-            )
+            {
+                "external_id": f"V-{batch}-{number:07d}",
+                "account": accounts[number % len(accounts)],
+                "status": "done",
+                "occurred_at": (start + datetime.timedelta(minutes=number)).isoformat(),
+                "method": METHODS[number % len(METHODS)],
+                "purpose": PURPOSES[(number + offset) % len(PURPOSES)],
+                "customer_attitude": "supporter",
+            }
         )
-    return ("\n".join(lines) + "\n").encode()
+    return json_lines(lines)
 
 
-def deals_body(rows: int, accounts: list[int], *, amount_offset: int = 0, batch: int = 0) -> bytes:
+def deals_body(rows: int, accounts: list[int], *, offset: int = 0, batch: int = 0) -> bytes:
     """`rows` deals, one JSON object per line, spread over `accounts` (ids), in the
-    first stage (none given); `amount_offset` n: another amount for each (every item an
+    first stage (none given); `offset` n: another amount for each (every item an
     update)."""
     lines = []
     for number in range(rows):
         lines.append(
-            json.dumps(
-                {
-                    "external_id": f"D-{batch}-{number:07d}",
-                    "account": accounts[number % len(accounts)],
-                    "name": f"项目 {batch}-{number:07d}",
-                    "amount": f"{100000 + 1000 * ((number + amount_offset) % 50)}.00",
-                    "expected_close_date": "2027-06-30",
-                },
-                ensure_ascii=False,
-            )
+            {
+                "external_id": f"D-{batch}-{number:07d}",
+                "account": accounts[number % len(accounts)],
+                "name": f"项目 {batch}-{number:07d}",
+                "amount": f"{100000 + 1000 * ((number + offset) % 50)}.00",
+                "expected_close_date": "2027-06-30",
+            }
         )
-    return ("\n".join(lines) + "\n").encode()
+    return json_lines(lines)
 
 
-def body(rows: int, *, region_offset: int = 0, batch: int = 0) -> bytes:
+def body(rows: int, accounts=(), *, offset: int = 0, batch: int = 0) -> bytes:
     """`rows` accounts, one JSON object per line, with distinct names; `batch` n: other
     accounts than batch 0's (a repetition's own)."""
     lines = []
     for number in range(rows):
         lines.append(
-            json.dumps(
-                {
-                    "external_id": f"ERP-{batch}-{number:07d}",
-                    "name": f"Bench Customer {batch}-{number:07d} Ltd",
-                    "industry": INDUSTRIES[number % len(INDUSTRIES)],
-                    "region": REGIONS[(number + region_offset) % len(REGIONS)],
-                    "employees": 50 + number % 5000,
-                },
-                ensure_ascii=False,
-            )
+            {
+                "external_id": f"ERP-{batch}-{number:07d}",
+                "name": f"Bench Customer {batch}-{number:07d} Ltd",
+                "industry": INDUSTRIES[number % len(INDUSTRIES)],
+                "region": REGIONS[(number + offset) % len(REGIONS)],
+                "employees": 50 + number % 5000,
+            }
         )
-    return ("\n".join(lines) + "\n").encode()
+    return json_lines(lines)
+
+
+# What each record type's jobs post: `make(rows, accounts, offset=0, batch=0)`, offset 1
+# changing one field of every item.
+BODIES = {
+    "accounts": body,
+    "contacts": contacts_body,
+    "visits": visits_body,
+    "opportunities": deals_body,
+}
 
 
 # --phases: the functions a set-based chunk goes through, timed (wall clock, nested ones
@@ -391,33 +389,14 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     rates: dict[str, list[float]] = {}
     for batch in range(options.repeat):
-        if options.type == "opportunities":
-            accounts = load_accounts(client, options.rows // PER_ACCOUNT["opportunities"], batch)
-            runs = [
-                ("created", deals_body(options.rows, accounts, batch=batch)),
-                ("unchanged", deals_body(options.rows, accounts, batch=batch)),
-                ("updated", deals_body(options.rows, accounts, amount_offset=1, batch=batch)),
-            ]
-        elif options.type == "visits":
-            accounts = load_accounts(client, options.rows // PER_ACCOUNT["visits"] or 1, batch)
-            runs = [
-                ("created", visits_body(options.rows, accounts, batch=batch)),
-                ("unchanged", visits_body(options.rows, accounts, batch=batch)),
-                ("updated", visits_body(options.rows, accounts, purpose_offset=1, batch=batch)),
-            ]
-        elif options.type == "contacts":
-            accounts = load_accounts(client, options.rows // CONTACTS_PER_ACCOUNT or 1, batch)
-            runs = [
-                ("created", contacts_body(options.rows, accounts, batch=batch)),
-                ("unchanged", contacts_body(options.rows, accounts, batch=batch)),
-                ("updated", contacts_body(options.rows, accounts, title_offset=1, batch=batch)),
-            ]
-        else:
-            runs = [
-                ("created", body(options.rows, batch=batch)),
-                ("unchanged", body(options.rows, batch=batch)),
-                ("updated", body(options.rows, region_offset=1, batch=batch)),
-            ]
+        make, accounts = BODIES[options.type], ()
+        if options.type != "accounts":
+            accounts = load_accounts(client, max(options.rows // PER_ACCOUNT, 1), batch)
+        runs = [
+            ("created", make(options.rows, accounts, batch=batch)),
+            ("unchanged", make(options.rows, accounts, batch=batch)),
+            ("updated", make(options.rows, accounts, offset=1, batch=batch)),
+        ]
         for name, payload in runs:
             rate = run_job(
                 options,
