@@ -137,7 +137,11 @@ class Account(VersionedModel):
         default=AccountStatus.PROSPECT,
     )
     owner = models.ForeignKey(
-        User, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="owned_accounts"
+        User,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="owned_accounts",
+        db_index=False,  # (owner, status) in Meta.indexes reads by owner too
     )
     website = models.URLField(_("website"), blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
@@ -519,7 +523,11 @@ class Contact(VersionedModel):
     """A person at the customer, with their place in the buying center."""
 
     account = models.ForeignKey(
-        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="contacts"
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        db_index=False,  # (account, buying_role) in Meta.indexes reads by account too
     )
     name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     title = models.CharField(_("title"), max_length=100, blank=True)
@@ -530,8 +538,7 @@ class Contact(VersionedModel):
         _("buying role"),
         max_length=20,
         choices=BuyingRole.choices,
-        default=BuyingRole.OTHER,
-        db_index=True,
+        default=BuyingRole.OTHER,  # read with the account: (account, buying_role)
     )
     is_coach = models.BooleanField(
         _("coach (internal champion)"),

@@ -115,7 +115,9 @@ class VersionedModel(models.Model):
         related_name="+",
     )
 
-    history = tracked(inherit=True, excluded_fields=["change_seq", "updated_at", "deletion"])
+    history = tracked(
+        by_id=True, inherit=True, excluded_fields=["change_seq", "updated_at", "deletion"]
+    )
 
     objects = LiveManager()
     all_objects = models.Manager()  # noqa: DJ012 (a manager, listed after the default)

@@ -113,6 +113,7 @@ class Opportunity(VersionedModel):
         verbose_name=_("owner"),
         on_delete=models.PROTECT,
         related_name="opportunities",
+        db_index=False,  # (owner, stage) in Meta.indexes reads by owner too
     )
     amount = models.DecimalField(
         _("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
@@ -131,7 +132,11 @@ class Opportunity(VersionedModel):
     )
     expected_close_date = models.DateField(_("expected close date"), db_index=True)
     stage = models.ForeignKey(
-        Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="opportunities"
+        Stage,
+        verbose_name=_("stage"),
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        db_index=False,  # (stage, expected_close_date) in Meta.indexes reads by stage too
     )
     probability = models.PositiveSmallIntegerField(_("probability (%)"), validators=PROBABILITY)
     # False: the probability follows the stage's default as the deal moves.
