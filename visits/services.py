@@ -33,11 +33,12 @@ FOLLOW_UP_KINDS = [
 ]
 
 
-def default_follow_up_due(occurred_at: datetime.datetime) -> datetime.date:
-    return timezone.localdate(occurred_at) + datetime.timedelta(days=FOLLOW_UP_DAYS)
+def default_follow_up_due(occurred_at: datetime.datetime, zone=None) -> datetime.date:
+    """A week after the visit's local day (`zone`: the current time zone when None)."""
+    return timezone.localdate(occurred_at, zone) + datetime.timedelta(days=FOLLOW_UP_DAYS)
 
 
-def _check_visit(visit: Visit, contacts, attendees, now: datetime.datetime) -> None:
+def _check_visit(visit: Visit, contacts, attendees, now: datetime.datetime, zone) -> None:
     errors = {}
     foreign = [c for c in contacts if c.account_id != visit.account_id]
     if foreign:
@@ -57,7 +58,9 @@ def _check_visit(visit: Visit, contacts, attendees, now: datetime.datetime) -> N
             errors["occurred_at"] = _(
                 "A recorded visit cannot be in the future. Plan it instead, or correct the date."
             )
-        elif visit.follow_up_due and visit.follow_up_due < timezone.localdate(visit.occurred_at):
+        elif visit.follow_up_due and visit.follow_up_due < timezone.localdate(
+            visit.occurred_at, zone
+        ):
             errors["follow_up_due"] = _("The follow-up cannot be due before the visit.")
     if visit.status == VisitStatus.PLANNED and visit.planned_at is None:
         errors["planned_at"] = _("Give the date and time the visit is planned for.")
@@ -118,24 +121,27 @@ def visit_apply(
     contacts: list,
     attendees: list,
     now: datetime.datetime,
+    zone=None,
     **fields,
 ) -> Visit:
     """`visit` (a new one logged by `by` when None) with `fields` set as `visit_save`
     sets them — the follow-up due one week after a recorded visit unless chosen — and
     checked against the rules of visits (ValidationError), before the field checks of
-    `full_clean`. Nothing is saved: `visit_save` saves; an import checks many first."""
+    `full_clean`. Nothing is saved: `visit_save` saves; an import checks many first.
+    `zone`: the current time zone, read once by a caller that applies many."""
+    zone = zone or timezone.get_current_timezone()
     if visit is None:
         visit = Visit(owner=by)
     # A follow-up left at its default moves with the visit when the visit's date is corrected.
-    default_due = default_follow_up_due(visit.occurred_at) if visit.occurred_at else None
+    default_due = default_follow_up_due(visit.occurred_at, zone) if visit.occurred_at else None
     visit.account = account
     for name, value in fields.items():
         setattr(visit, name, value)
     if visit.status == VisitStatus.DONE and visit.occurred_at:
         moved = visit.follow_up_due == default_due and visit.followed_up_on is None
         if not visit.follow_up_due or moved:
-            visit.follow_up_due = default_follow_up_due(visit.occurred_at)
-    _check_visit(visit, contacts, attendees, now)
+            visit.follow_up_due = default_follow_up_due(visit.occurred_at, zone)
+    _check_visit(visit, contacts, attendees, now, zone)
     return visit
 
 

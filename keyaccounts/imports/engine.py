@@ -163,6 +163,7 @@ class Context:
         self.by = by
         self.confirm_duplicates = confirm_duplicates
         self.now = timezone.now()
+        self.zone = timezone.get_current_timezone()  # read once, not per row's date
         self.accounts = Accounts(by)
         self.identifiers: set[str] = set()  # the keys the file names (kinds.Kind.reads)
         self.records = None  # the records of the kind the rows may be about (lookups)

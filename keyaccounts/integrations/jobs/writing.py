@@ -31,9 +31,13 @@ def bulk_types() -> dict[str, type]:
 
 
 def models_grown(record_type: str) -> list:
-    """The models whose tables a chunk of this type grows: its own, its history and, for
-    accounts, the access table (`keyaccounts.bulk.analyze_grown` keeps their statistics
-    up with a load)."""
+    """The models whose tables a chunk of this type grows or reads by the visibility
+    rule: its own, its history, and the accounts with their access table
+    (`keyaccounts.bulk.analyze_grown` keeps their statistics up with a load). A job of
+    contacts, visits or deals right after the job that loaded their accounts would
+    otherwise plan its reads with the statistics of the accounts before that load: the
+    check of 500 records by external ID walked every visit of every account the owner
+    sees (44 ms a chunk, 5 ms with the accounts analysed)."""
     from accounts.models import Account, AccountAccess
 
     model = bulk_types()[record_type].serializer_class.Meta.model
@@ -41,8 +45,7 @@ def models_grown(record_type: str) -> list:
     history = getattr(model, "history", None)
     if history is not None:
         models.append(history.model)
-    if model is Account:
-        models.append(AccountAccess)
+    models += [m for m in (Account, AccountAccess) if m not in models]
     return models
 
 

@@ -88,6 +88,17 @@ def second_items(a: int, b: int, hidden: str, boss: int, them: int, other: int) 
         person("CQ-22", a, relationship_owner=them),
         person("CQ-1", a, title="CEO", phone="138 0000 0001"),
         person("CQ-25", b, personality="直爽", pressures="成本"),
+        # chunk 10: found by external ID, a contact takes the phone number of two
+        # others, neither in the chunk (a likely duplicate); two others keep theirs
+        person("CQ-2", a, email="cq2@example.com", buying_role="decider", phone="13800000001"),
+        person("CQ-7", a, attitude="opponent", title="新来的"),
+        person("CQ-10", a, title="副总"),
+        # chunk 11: set-based: a new phone number of one's own (compared with the
+        # account's others, none alike), a phone shared since CQ-12 kept in another
+        # spelling (not compared again), a title
+        person("CQ-9", a, phone="139 1111 2222"),
+        person("CQ-12", a, phone="138-0000-0001", title="总经理"),
+        person("CQ-10", a, title="顾问"),
     )
 
 
@@ -137,6 +148,8 @@ def test_set_based_contact_jobs_store_and_answer_what_the_per_item_path_does(
         False,
         admin,
         True,
+        False,
+        True,
     ]
     statuses = [(r["external_id"], r["status"]) for r in again]
     assert statuses == [
@@ -170,8 +183,15 @@ def test_set_based_contact_jobs_store_and_answer_what_the_per_item_path_does(
         ("CQ-22", "unchanged"),
         ("CQ-1", "unchanged"),
         ("CQ-25", "created"),
+        ("CQ-2", "error"),  # now alike CQ-1 and CQ-12
+        ("CQ-7", "updated"),
+        ("CQ-10", "updated"),
+        ("CQ-9", "updated"),
+        ("CQ-12", "updated"),
+        ("CQ-10", "updated"),
     ]
     assert again[10]["code"] == "possible_duplicate"
+    assert again[30]["code"] == "possible_duplicate"
     assert set(per_item["history_origins"]) == {("api", "+"), ("api", "~")}
     assert per_item["outbox"], "the webhook has deliveries queued"
     stored = {row["external_id"]: row for row in per_item["records"]}
