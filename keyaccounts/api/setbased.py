@@ -36,9 +36,11 @@ keyaccounts/integrations/tests/test_bulk_jobs_set_based*.py compare both paths' 
 and stored rows, history included, for each type.
 """
 
+import datetime
 import logging
 
 from django.db import IntegrityError, transaction
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import SkipField
 
@@ -95,6 +97,7 @@ def _rows(record_type: str, kind, items: list[dict], serializer):
     }
     confirms = set()
     rows = []
+    memo = _FieldMemo(fields)
     for number, item in enumerate(items):
         if not isinstance(item, dict) or not usable_key(item.get("external_id")):
             return None
@@ -111,7 +114,7 @@ def _rows(record_type: str, kind, items: list[dict], serializer):
             if field is None or field.read_only:
                 return None
             try:
-                value = field.run_validation(item[key])
+                value = memo.run_validation(key, field, item[key])
                 check = getattr(serializer, f"validate_{key}", None)
                 if check is not None:
                     value = check(value)
@@ -140,6 +143,40 @@ def _rows(record_type: str, kind, items: list[dict], serializer):
     if serializer.get_validators():
         return None  # validators of the model's (unique together): the serializer's
     return rows, confirms.pop()
+
+
+class _FieldMemo:
+    """A field's `run_validation` of a value given again in the list, answered as the
+    first time: for the serializer's plain fields (text, choices, numbers, booleans,
+    dates and times; not the related fields, whose answer depends on what the caller
+    sees), whose check reads the value alone and gives back a value nobody changes.
+    A visit's method, status and attitude, a deal's currency: checked once a list."""
+
+    PLAIN = (
+        serializers.CharField,
+        serializers.ChoiceField,
+        serializers.IntegerField,
+        serializers.BooleanField,
+        serializers.DateField,
+        serializers.DateTimeField,
+    )
+    GIVEN = (str, int, bool, type(None))  # as JSON gives them (not a list or an object)
+    KEPT = (str, int, bool, type(None), datetime.date, datetime.datetime)
+
+    def __init__(self, fields):
+        self.plain = {name for name, field in fields.items() if isinstance(field, self.PLAIN)}
+        self.answers: dict = {}
+
+    def run_validation(self, key: str, field, given):
+        if key not in self.plain or not isinstance(given, self.GIVEN):
+            return field.run_validation(given)
+        memo = (key, type(given), given)
+        if memo not in self.answers:
+            value = field.run_validation(given)  # raises as it would each time
+            if not isinstance(value, self.KEPT):
+                return value
+            self.answers[memo] = value
+        return self.answers[memo]
 
 
 def write_set_based(items: list[dict], *, user, serializer, since: int | None = None):

@@ -227,15 +227,43 @@ def _clean(record, ref, holders) -> None:
 
 def _clean_fields(record) -> None:
     model = type(record)
+    values = record.__dict__
     # A field holding the very value a blank record holds, which its field found valid
     # once, is valid again (a plain field's check reads its value alone): a new record
-    # copied from the blank (`_new`) is checked only in the fields a row gave it.
-    known = [
-        name for name, value in _valid_defaults(model).items() if record.__dict__.get(name) is value
-    ]
+    # copied from the blank (`_new`) is checked only in the fields a row gave it. So is
+    # a value the field passed unchanged for an earlier record (`_passed`: a visit's
+    # method, status and attitude, a deal's currency, checked once a process, not once
+    # a row).
+    known = [name for name, value in _valid_defaults(model).items() if values.get(name) is value]
+    passed = _passed(model)
+    plain = {
+        name: values[name]
+        for name in passed
+        if name in values and isinstance(values[name], _IMMUTABLE) and name not in known
+    }
+    again = [name for name, value in plain.items() if (type(value), value) in passed[name]]
     record.full_clean(
-        exclude=[*_related_names(model), *known], validate_unique=False, validate_constraints=False
+        exclude=[*_related_names(model), *known, *again],
+        validate_unique=False,
+        validate_constraints=False,
     )
+    for name, value in plain.items():
+        if values.get(name) is value and len(passed[name]) < PASSED_PER_FIELD:
+            passed[name].add((type(value), value))  # its check gave it back unchanged
+
+
+PASSED_PER_FIELD = 1000  # values remembered per field (a text of each row's: the first)
+
+
+@functools.cache  # one per model for the process: a field's check does not change
+def _passed(model) -> dict[str, set]:
+    """{plain field name: {(type, value) its own check passed unchanged}}; the plain
+    fields are those `_valid_defaults` trusts to read their value alone."""
+    return {
+        field.name: set()
+        for field in model._meta.concrete_fields
+        if not field.is_relation and field.name == field.attname
+    }
 
 
 # Values whose check is the same each time: no container (`is` must mean unchanged).
