@@ -131,6 +131,8 @@ class Opportunity(VersionedModel):
         help_text=_("Off the list price; the service policy sets a ceiling per grade."),
     )
     expected_close_date = models.DateField(_("expected close date"), db_index=True)
+    # Indexed in the history too: the forecast as a month began (scoring.analytics).
+    history_indexes = ("expected_close_date",)
     stage = models.ForeignKey(
         Stage,
         verbose_name=_("stage"),

@@ -21,19 +21,25 @@ class HistoryBase(models.Model):
 
 
 class RecordHistory(HistoricalRecords):
-    """The history of a record read by its id alone (`keyaccounts.history.timeline`, the
+    """The history of a record read by its id (`keyaccounts.history.timeline`, the
     changes feed's details, the recycle bin's purge, the analytics' versions by deal):
     the historical table keeps the indexes simple-history gives its own columns (the
-    entry's id, date and user) and the one on the record's id, and none on the copied
-    columns (the record's foreign keys, its unique and indexed fields, and the
-    `varchar_pattern_ops` twin of each text among them). No query reads a record's
-    history by those, and every saved change wrote an entry in each: a bulk job of
-    20,000 changed visits wrote 180,000 index entries no query reads."""
+    entry's id, date and user), the one on the record's id, and those the model names in
+    `history_indexes` (a deal's expected close: the forecast as a month began reads the
+    versions by it); none on the other copied columns (the record's foreign keys, its
+    unique and indexed fields, and the `varchar_pattern_ops` twin of each text among
+    them). No query reads a record's history by those, and every saved change wrote an
+    entry in each: a bulk job of 20,000 changed visits wrote 180,000 index entries no
+    query reads. The snapshot tables of many-to-many fields (a visit's people) keep
+    theirs: the recycle bin's purge deletes from them by the purged contact or visit."""
 
     def copy_fields(self, model):
         fields = super().copy_fields(model)
+        if model._meta.auto_created:  # a many-to-many field's snapshot table
+            return fields
+        kept = {model._meta.pk.name, *getattr(model, "history_indexes", ())}
         for name, field in fields.items():
-            if name != model._meta.pk.name:
+            if name not in kept:
                 field.db_index = False
         return fields
 

@@ -24,6 +24,7 @@ import functools
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 from django.utils.translation import gettext as _
@@ -231,15 +232,15 @@ def _clean_fields(record) -> None:
     # A field holding the very value a blank record holds, which its field found valid
     # once, is valid again (a plain field's check reads its value alone): a new record
     # copied from the blank (`_new`) is checked only in the fields a row gave it. So is
-    # a value the field passed unchanged for an earlier record (`_passed`: a visit's
-    # method, status and attitude, a deal's currency, checked once a process, not once
-    # a row).
+    # a choice (or yes/no) the field passed unchanged for an earlier record (`_passed`:
+    # a visit's method, status and attitude, a deal's currency, checked once a process,
+    # not once a row).
     known = [name for name, value in _valid_defaults(model).items() if values.get(name) is value]
     passed = _passed(model)
     plain = {
         name: values[name]
         for name in passed
-        if name in values and isinstance(values[name], _IMMUTABLE) and name not in known
+        if name in values and isinstance(values[name], _MEMO_TYPES) and name not in known
     }
     again = [name for name, value in plain.items() if (type(value), value) in passed[name]]
     record.full_clean(
@@ -252,17 +253,23 @@ def _clean_fields(record) -> None:
             passed[name].add((type(value), value))  # its check gave it back unchanged
 
 
-PASSED_PER_FIELD = 1000  # values remembered per field (a text of each row's: the first)
+PASSED_PER_FIELD = 1000  # values remembered per field
+# What a remembered value may be: values equal only when the same to a check (not a
+# Decimal: 1.0 and 1.000 are equal, and a field with 2 decimal places refuses the second).
+_MEMO_TYPES = (type(None), bool, int, str)
 
 
 @functools.cache  # one per model for the process: a field's check does not change
 def _passed(model) -> dict[str, set]:
-    """{plain field name: {(type, value) its own check passed unchanged}}; the plain
-    fields are those `_valid_defaults` trusts to read their value alone."""
+    """{field name: {(type, value) its own check passed unchanged}}, for the plain
+    fields (those `_valid_defaults` trusts to read their value alone) with choices, and
+    the yes/no ones: values many rows repeat, none of them anybody's personal data."""
     return {
         field.name: set()
         for field in model._meta.concrete_fields
-        if not field.is_relation and field.name == field.attname
+        if not field.is_relation
+        and field.name == field.attname
+        and (field.choices or isinstance(field, models.BooleanField))
     }
 
 

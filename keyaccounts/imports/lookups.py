@@ -376,30 +376,19 @@ class Records:
         self._keys: dict = {}  # ref → (external_id, natural keys, alike keys)
 
     def prefetch(self, *, external_ids, account_ids=(), natural: dict | None = None) -> None:
-        """Read the visible records with `external_ids`, then every live record of
-        `account_ids` — or, with `natural` ({account id: natural key values}), only
-        those of its accounts whose natural key is among the values (the visits at the
-        file's times, not every visit of the accounts) — not read yet. By id: the
-        models sort by their account's name, a join the lookups do not need. A row
-        whose external ID finds its record is not looked up by its natural key
-        (`kinds.find_record`): callers ask for the natural keys of the others only,
-        after the external IDs (`unfound`)."""
+        """Read every live record of `account_ids` — or, with `natural` ({account id:
+        natural key values}), only those of its accounts whose natural key is among the
+        values (the visits at the file's times, not every visit of the accounts) — and
+        the visible records with `external_ids` not among them. By id: the models sort by
+        their account's name, a join the lookups do not need. A row whose external ID
+        finds its record is not looked up by its natural key (`kinds.find_record`):
+        the contacts', visits' and deals' gathers read the external IDs first, in a call
+        of their own, and then the natural keys of the rows not found (`unfound`)."""
         external_ids = {i for i in external_ids if i}
         self.external_ids |= external_ids
-        for chunk in chunks(external_ids):
-            for pk, external_id in self.model.all_objects.filter(external_id__in=chunk).values_list(
-                "pk", "external_id"
-            ):
-                self.holders.load_values(pk, {"external_id": external_id})
-        for chunk in chunks(external_ids - set(self.by_external_id)):
-            for record in self.visible.filter(external_id__in=chunk).order_by("pk"):
-                if record.pk not in self.records:
-                    self._register(record.pk, record)
-        # The records of the accounts the rows name are visible (those accounts are).
         for chunk in chunks(account_ids):
             for record in self.model.objects.filter(account_id__in=chunk).order_by("pk"):
-                if record.pk not in self.records:
-                    self._register(record.pk, record)
+                self._register(record.pk, record)
         for chunk in chunks(natural or {}):
             values = sorted({value for account_id in chunk for value in natural[account_id]})
             for start in range(0, len(values), CHUNK):
@@ -409,6 +398,16 @@ class Records:
                 for record in self.model.objects.filter(match, account_id__in=chunk).order_by("pk"):
                     if record.pk not in self.records:
                         self._register(record.pk, record)
+        for chunk in chunks(external_ids):
+            for pk, external_id in self.model.all_objects.filter(external_id__in=chunk).values_list(
+                "pk", "external_id"
+            ):
+                self.holders.load_values(pk, {"external_id": external_id})
+        # The records of the accounts read above are visible (those accounts are).
+        for chunk in chunks(external_ids - set(self.by_external_id)):
+            for record in self.visible.filter(external_id__in=chunk).order_by("pk"):
+                if record.pk not in self.records:
+                    self._register(record.pk, record)
 
     def unfound(self, rows) -> list:
         """The rows whose external ID finds no visible record read (`prefetch`): those
