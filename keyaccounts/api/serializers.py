@@ -90,7 +90,9 @@ class VisiblePrimaryKeyRelatedField(PrimaryKeyRelatedField):
 
 class DateTimeField(serializers.DateTimeField):
     """A date-time the database can store: a time zone offset at the very ends of the
-    calendar would overflow when converted to UTC."""
+    calendar would overflow when converted to UTC. Written in the current time zone,
+    except where its offset then had seconds (Shanghai's local mean time before 1901,
+    +08:05:43), which no RFC 3339 date-time has: in UTC ("Z") there."""
 
     def to_internal_value(self, value):
         result = super().to_internal_value(value)
@@ -99,6 +101,14 @@ class DateTimeField(serializers.DateTimeField):
         except OverflowError:
             self.fail("overflow")
         return result
+
+    def to_representation(self, value):
+        if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+            offset = self.enforce_timezone(value).utcoffset()
+            if offset is not None and offset.total_seconds() % 60:
+                text = value.astimezone(datetime.UTC).isoformat()
+                return text.removesuffix("+00:00") + "Z"
+        return super().to_representation(value)
 
 
 class PickableUserField(VisiblePrimaryKeyRelatedField):
