@@ -97,6 +97,7 @@ class Case:
     restore: Any = None
     max_iterations: int | None = None  # fewer timed rounds for a slow write
     floor_form: str = ""  # "planner's join": the floor's faster form (cases.inlined)
+    status: int = 200  # the answer expected (302: the dashboard's `?refresh=1`)
 
     @property
     def label(self) -> str:

@@ -4,6 +4,7 @@ from .feed.models import AccessChange, FeedCheckpoint, FeedExit, FeedState
 from .imports.admin import ImportJobAdmin  # noqa: F401  (registers import jobs)
 from .models import ChangeCounter, IdempotencyKey, Tombstone
 from .recyclebin.models import Deletion
+from .snapshots.admin import SnapshotAdmin  # noqa: F401  (registers page snapshots)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

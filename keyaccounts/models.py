@@ -20,6 +20,7 @@ from .feed.models import AccessChange, FeedCheckpoint, FeedExit, FeedState  # no
 from .history.models import tracked
 from .imports.models import ImportJob  # noqa: F401  (a model of this app)
 from .recyclebin.models import Deletion  # noqa: F401  (a model of this app)
+from .snapshots.models import Snapshot  # noqa: F401  (a model of this app)
 
 
 def next_change_seq(*, count: int = 1, using: str = "default") -> int:

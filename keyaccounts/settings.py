@@ -130,6 +130,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "keyaccounts.history.context.HistoryMiddleware",
     "keyaccounts.db_router.ReadYourWritesMiddleware",
+    # Notes each write of a signed-in person: their page snapshots older than it are
+    # computed again (keyaccounts/snapshots/).
+    "keyaccounts.snapshots.services.SnapshotWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a sign-in refused for a lockout into its page (keyaccounts/lockout/).
@@ -206,6 +209,12 @@ DATABASE_ROUTERS = ["keyaccounts.db_router.ReplicaRouter"]
 REPLICA_READS = True
 # How long a user who saved reads the primary only, so they see their write at once.
 READ_YOUR_WRITES_SECONDS = envint("READ_YOUR_WRITES_SECONDS", 5)
+
+# Pages that add up everything a person sees (the dashboard) show their figures as of a
+# moment at most this many seconds ago, computed again on the person's next view after
+# they saved anything or what they may see changed (keyaccounts/snapshots/). 0: always
+# computed on the view.
+SNAPSHOT_SECONDS = envint("SNAPSHOT_SECONDS", 300)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -29,3 +29,7 @@ SCORING_RESCORE_DELAY_SECONDS = 1
 # The suite reads the primary only: most tests write inside a transaction that no replica
 # can see. The replica's own tests (keyaccounts/tests/test_replica.py) turn this on.
 REPLICA_READS = False
+# Pages compute their figures on every view: the tests of what the dashboard counts, and
+# of what it costs in queries, see each change at once. The snapshots' own tests
+# (keyaccounts/snapshots/tests/) turn them on.
+SNAPSHOT_SECONDS = 0

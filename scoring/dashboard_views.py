@@ -11,16 +11,19 @@ import datetime
 from urllib.parse import urlencode
 
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import account_list
 from keyaccounts import sections
+from keyaccounts.context_processors import header as header_context
 from keyaccounts.db_router import replica_view
 from keyaccounts.paging import keyset_page
 from keyaccounts.querystring import id_param
+from keyaccounts.snapshots import services as snapshots
 from visits.selectors import (
     COMPLIANCE_STATES,
     COMPLIANCE_VISIT_ORDER,
@@ -50,11 +53,52 @@ def _grade_label(grade: str) -> str:
 
 @replica_view
 def dashboard_view(request):
-    now = timezone.now()
-    today = timezone.localdate(now)
+    """The dashboard: the filters, and the figures as of a moment at most SNAPSHOT_SECONDS
+    ago (keyaccounts/snapshots/: adding up a whole company's accounts takes seconds, and a
+    manager opens this page many times a day). `?refresh=1` computes them now, then
+    answers with the same page without it."""
     visible = account_list(user=request.user)
     form = DashboardFilterForm(request.GET or None, accounts=visible, user=request.user)
     filters = form.active_filters()
+    refresh = "refresh" in request.GET
+    # The page header's figures (one query, lazy), shared with the figures below: a
+    # manager's import link there reads the same flag.
+    header = header_context(request)["header"]
+    snapshot = snapshots.shown(
+        name="dashboard",
+        user=request.user,
+        params=filters,
+        compute=lambda: _figures(request, visible, form, filters, header=header),
+        refresh=refresh,
+    )
+    query = request.GET.copy()
+    query.pop("refresh", None)
+    here = (
+        f"{reverse('scoring:dashboard')}?{query.urlencode()}"
+        if query
+        else reverse("scoring:dashboard")
+    )
+    if refresh:
+        return redirect(here)
+    refresh_query = query.copy()
+    refresh_query["refresh"] = "1"
+    return render(
+        request,
+        "scoring/dashboard.html",
+        {
+            "header": header,
+            "form": form,
+            "filters": filters,
+            "snapshot": snapshot,
+            "refresh_url": f"{reverse('scoring:dashboard')}?{refresh_query.urlencode()}",
+        },
+    )
+
+
+def _figures(request, visible, form, filters: dict, *, header) -> str:
+    """Every figure of the dashboard, rendered (templates/scoring/includes/dashboard_body.html)."""
+    now = timezone.now()
+    today = timezone.localdate(now)
     accounts = dashboard.filter_accounts(visible, **filters)
 
     def url(*params):
@@ -187,12 +231,10 @@ def dashboard_view(request):
             ],
         },
     }
-    return render(
-        request,
-        "scoring/dashboard.html",
+    return render_to_string(
+        "scoring/includes/dashboard_body.html",
         {
-            "form": form,
-            "filters": filters,
+            "is_manager": header["is_manager"],
             "grades": grades,
             "accounts_total": sum(tile["count"] for tile in grades),
             "pipeline": pipeline,

@@ -42,6 +42,10 @@ EXPECTED = {
     ("dashboard", "rep1"),
     ("dashboard, team", "manager"),
     ("dashboard, whole company", "admin"),
+    # The same figures computed now (`?refresh=1`), beside the kept ones above.
+    ("dashboard, computed now", "rep1"),
+    ("dashboard, team, computed now", "manager"),
+    ("dashboard, whole company, computed now", "admin"),
     ("development records", "rep1"),
     ("development records", "manager"),
     ("notifications", "rep1"),

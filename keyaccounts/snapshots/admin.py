@@ -1,0 +1,21 @@
+from django.contrib import admin
+
+from .models import Snapshot
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(admin.ModelAdmin):
+    """Derived data, written by the pages only: operators look, or delete to have the
+    figures computed again."""
+
+    list_display = ["name", "user", "computed_at"]
+    list_filter = ["name"]
+    search_fields = ["user__username"]
+    readonly_fields = ["user", "name", "key", "computed_at", "content"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,167 @@
+"""Page snapshots (keyaccounts/snapshots/) on the dashboard: figures kept a few minutes
+for their person only, computed again after that person saves anything, when what they
+may see changes, on `?refresh=1`, and in another language, filter or day."""
+
+import datetime
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tests.factories import AccountFactory
+from keyaccounts.models import Snapshot
+from keyaccounts.snapshots import services as snapshots
+from scoring.tests.test_dashboard import set_grade
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("scoring:dashboard")
+
+
+@pytest.fixture(autouse=True)
+def kept(settings):
+    settings.SNAPSHOT_SECONDS = 300
+    cache.clear()  # no note of an earlier test's writes
+
+
+def grades(response) -> dict:
+    """The grade tiles' counts as computed for this answer (its figures were rendered)."""
+    return {tile["grade"]: tile["count"] for tile in response.context["grades"]}
+
+
+def shown_tile(response, grade: str) -> int:
+    """The count a grade's tile shows on the page, computed now or kept."""
+    found = re.search(
+        rf'data-grade="{grade}">\s*<span class="tile-label">[^<]*</span>\s*'
+        r'<span class="tile-value">(\d+)</span>',
+        response.content.decode(),
+    )
+    assert found, f"no tile for grade {grade}"
+    return int(found.group(1))
+
+
+def view(client, **params):
+    response = client.get(URL, params)
+    assert response.status_code == 200
+    return response
+
+
+def test_a_second_view_shows_the_kept_figures_without_adding_them_up_again(personas, login):
+    client = login(personas.manager)
+    first = view(client)
+    assert grades(first)["A"] == 0
+    assert not first.context["snapshot"].kept
+    # A grade changes without the manager doing anything (a rep, a nightly rescore).
+    set_grade(personas.account, "A", personas.other_manager)
+    cache.clear()  # the other manager's note is not the viewer's anyway
+    with CaptureQueriesContext(connection) as queries:
+        second = view(client)
+    snapshot = second.context["snapshot"]
+    assert snapshot.kept and snapshot.computed_at == first.context["snapshot"].computed_at
+    assert "Figures as of" in second.content.decode()
+    # The kept figures: the count before the change, and none of the dashboard's sums ran.
+    assert shown_tile(second, "A") == 0
+    assert "grades" not in second.context
+    assert not any("scoring_accountscore" in q["sql"] for q in queries.captured_queries)
+    assert len(queries) <= 9
+    # Computing them now shows the change, then answers the page without `refresh` (the
+    # other parameters kept).
+    response = client.get(URL, {"refresh": "1", "owner": personas.alice.pk})
+    assert response.status_code == 302
+    assert response["Location"] == f"{URL}?owner={personas.alice.pk}"
+    response = client.get(URL, {"refresh": "1"})
+    assert response.status_code == 302 and response["Location"] == URL
+    third = client.get(URL)
+    assert third.context["snapshot"].kept
+    assert third.context["snapshot"].computed_at > snapshot.computed_at
+    assert shown_tile(third, "A") == 1
+
+
+def test_the_figures_are_computed_again_after_the_viewer_saves_anything(personas, login):
+    client = login(personas.manager)
+    assert grades(view(client))["A"] == 0
+    response = client.post(
+        reverse("scoring:account_grade_pin", args=[personas.account.pk]),
+        {
+            "grade": "A",
+            "reason": "board decided",
+            "expires_on": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    after = view(client)
+    assert not after.context["snapshot"].kept
+    assert grades(after)["A"] == 1
+
+
+def test_the_figures_are_computed_again_once_they_are_older_than_the_setting(
+    personas, login, settings
+):
+    client = login(personas.manager)
+    view(client)
+    set_grade(personas.account, "B", personas.other_manager)
+    cache.clear()
+    assert shown_tile(view(client), "B") == 0  # kept: the old figures
+    Snapshot.objects.update(computed_at=timezone.now() - datetime.timedelta(seconds=301))
+    later = view(client)
+    assert not later.context["snapshot"].kept
+    assert grades(later)["B"] == 1
+
+
+def test_a_change_of_what_the_viewer_may_see_drops_their_snapshot(personas, login):
+    client = login(personas.alice)
+    before = view(client).context["accounts_total"]
+    assert Snapshot.objects.filter(user=personas.alice).exists()
+    # The account goes to charlie (West): alice may no longer see it.
+    account = personas.account
+    account.owner = personas.charlie
+    account.save()
+    assert not Snapshot.objects.filter(user=personas.alice).exists()
+    after = view(client)
+    assert not after.context["snapshot"].kept
+    assert after.context["accounts_total"] == before - 1
+    assert "Alice&#x27;s Customer Co" not in after.content.decode()
+
+
+def test_a_snapshot_is_its_persons_own(personas, login, client):
+    AccountFactory(owner=personas.charlie)
+    manager_total = view(login(personas.manager)).context["accounts_total"]
+    client.logout()
+    west = view(login(personas.other_manager))
+    # The other manager's first view computes their own figures, not the manager's.
+    assert not west.context["snapshot"].kept
+    assert west.context["accounts_total"] != manager_total
+    assert Snapshot.objects.filter(name="dashboard").count() == 2
+
+
+def test_another_filter_or_language_has_its_own_snapshot(personas, login):
+    client = login(personas.manager)
+    view(client)
+    assert not view(client, owner=personas.alice.pk).context["snapshot"].kept
+    assert view(client, owner=personas.alice.pk).context["snapshot"].kept
+    chinese = client.get(URL, headers={"accept-language": "zh-hans"})
+    client.cookies.pop("django_language", None)
+    assert not chinese.context["snapshot"].kept
+    assert "各等级客户" in chinese.content.decode()
+
+
+def test_a_cache_that_does_not_answer_reads_as_just_saved(personas, monkeypatch):
+    moment = timezone.now()
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is away")
+
+    monkeypatch.setattr(snapshots.cache, "get", down)
+    assert snapshots._wrote_since(personas.manager, moment)
+
+
+def test_with_snapshots_off_every_view_computes(personas, login, settings):
+    settings.SNAPSHOT_SECONDS = 0
+    client = login(personas.manager)
+    view(client)
+    assert not view(client).context["snapshot"].kept
+    assert not Snapshot.objects.exists()
