@@ -71,17 +71,9 @@ def dashboard_view(request):
         compute=lambda: _figures(request, visible, form, filters, header=header),
         refresh=refresh,
     )
-    query = request.GET.copy()
-    query.pop("refresh", None)
-    here = (
-        f"{reverse('scoring:dashboard')}?{query.urlencode()}"
-        if query
-        else reverse("scoring:dashboard")
-    )
+    here, refresh_url = snapshots.refresh_urls(request, reverse("scoring:dashboard"))
     if refresh:
         return redirect(here)
-    refresh_query = query.copy()
-    refresh_query["refresh"] = "1"
     return render(
         request,
         "scoring/dashboard.html",
@@ -90,7 +82,7 @@ def dashboard_view(request):
             "form": form,
             "filters": filters,
             "snapshot": snapshot,
-            "refresh_url": f"{reverse('scoring:dashboard')}?{refresh_query.urlencode()}",
+            "refresh_url": refresh_url,
         },
     )
 

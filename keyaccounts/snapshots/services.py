@@ -119,6 +119,16 @@ def shown(
     return Shown(content=content, computed_at=started, kept=False)
 
 
+def refresh_urls(request, path: str) -> tuple[str, str]:
+    """(the page at `path` with the request's parameters but `refresh`, the same with
+    `refresh=1`): where a refresh answers, and its link."""
+    query = request.GET.copy()
+    query.pop("refresh", None)
+    here = f"{path}?{query.urlencode()}" if query else path
+    query["refresh"] = "1"
+    return here, f"{path}?{query.urlencode()}"
+
+
 def _keep(*, user, name: str, key: str, computed_at, content: str) -> None:
     rows = Snapshot.objects.filter(user=user, name=name)
     try:

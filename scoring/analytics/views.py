@@ -4,7 +4,8 @@
 import datetime
 from urllib.parse import urlencode
 
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Industry
 from keyaccounts.db_router import replica_view
 from keyaccounts.paging import keyset_page
+from keyaccounts.snapshots import services as snapshots
 from opportunities.models import Opportunity, OpportunityCompetitor, Stage
 from opportunities.selectors import opportunities_visible_to
 
@@ -36,8 +38,32 @@ def _deals_url(scope, *params) -> str:
 
 @replica_view
 def analytics_view(request):
+    """The analytics for the period and filters chosen, as of a moment at most
+    SNAPSHOT_SECONDS ago (keyaccounts/snapshots/: a whole company's year of stage changes
+    takes seconds to walk). `?refresh=1` computes them now, then answers with the same
+    page without it."""
     form = AnalyticsForm(request.GET or None, user=request.user)
     scope = form.scope()
+    refresh = "refresh" in request.GET
+    snapshot = snapshots.shown(
+        name="analytics",
+        user=request.user,
+        params=dict(_scope_params(scope)),
+        compute=lambda: _figures(request, scope),
+        refresh=refresh,
+    )
+    here, refresh_url = snapshots.refresh_urls(request, reverse("scoring:analytics"))
+    if refresh:
+        return redirect(here)
+    return render(
+        request,
+        "scoring/analytics.html",
+        {"form": form, "scope": scope, "snapshot": snapshot, "refresh_url": refresh_url},
+    )
+
+
+def _figures(request, scope: selectors.Scope) -> str:
+    """Every figure of the analytics, rendered (templates/scoring/includes/analytics_body.html)."""
     deals = selectors.decided_deals(request.user, scope)
     industries = dict(Industry.choices)
 
@@ -80,11 +106,9 @@ def analytics_view(request):
             }
         ],
     }
-    return render(
-        request,
-        "scoring/analytics.html",
+    return render_to_string(
+        "scoring/includes/analytics_body.html",
         {
-            "form": form,
             "scope": scope,
             "overall": overall,
             "all_url": _deals_url(scope),

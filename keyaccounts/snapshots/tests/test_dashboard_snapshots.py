@@ -165,3 +165,34 @@ def test_with_snapshots_off_every_view_computes(personas, login, settings):
     view(client)
     assert not view(client).context["snapshot"].kept
     assert not Snapshot.objects.exists()
+
+
+# --- the win/loss analytics (issue 14) keep theirs the same way ---------------------------
+
+ANALYTICS = reverse("scoring:analytics")
+
+
+def test_the_analytics_keep_their_figures_per_period_and_compute_them_on_refresh(
+    personas, login
+):
+    client = login(personas.manager)
+    with CaptureQueriesContext(connection) as computing:
+        first = client.get(ANALYTICS)
+    assert first.status_code == 200 and not first.context["snapshot"].kept
+    assert any("opportunities_stagechange" in q["sql"] for q in computing.captured_queries)
+    assert 'data-section="funnel"' in first.content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(ANALYTICS)
+    assert second.context["snapshot"].kept
+    assert second.context["snapshot"].computed_at == first.context["snapshot"].computed_at
+    assert 'data-section="funnel"' in second.content.decode()
+    assert not any("opportunities_stagechange" in q["sql"] for q in queries.captured_queries)
+    # Another period is another snapshot.
+    other = client.get(ANALYTICS, {"start": "2026-01-01", "end": "2026-03-31"})
+    assert other.status_code == 200 and not other.context["snapshot"].kept
+    response = client.get(ANALYTICS, {"start": "2026-01-01", "end": "2026-03-31", "refresh": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{ANALYTICS}?start=2026-01-01&end=2026-03-31"
+    assert set(Snapshot.objects.filter(user=personas.manager).values_list("name", flat=True)) == {
+        "analytics"
+    }
