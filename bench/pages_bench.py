@@ -689,15 +689,19 @@ def build_cases(
             check_rows=r'<tr data-account="(\d+)"',
         )
     # Issue 14's win/loss analytics, the default period (a year): every table at once.
-    for persona in (rep, manager, admin):
-        add(
-            "win/loss analytics" + (", whole company" if persona.superuser else ""),
-            persona,
-            "/analytics/",
-            C.analytics_floor(persona, k["currencies"]),
-            k["analytics"],
-            target_ms=WHOLE_COMPANY_MS if persona.superuser else 150.0,
-        )
+    for computed in (False, True):  # kept (as the dashboard), then computed now
+        for persona in (rep, manager, admin):
+            add(
+                "win/loss analytics"
+                + (", whole company" if persona.superuser else "")
+                + (", computed now" if computed else ""),
+                persona,
+                "/analytics/?refresh=1" if computed else "/analytics/",
+                C.analytics_floor(persona, k["currencies"]),
+                k["analytics"],
+                target_ms=WHOLE_COMPANY_MS if persona.superuser else 150.0,
+                status=302 if computed else 200,
+            )
     # The API, with the persona's token. Lists: page 1 in the API's default order (only
     # development records' is total; the others' ties make the row check unfair).
     exact = {"development-records"}

@@ -57,6 +57,9 @@ EXPECTED = {
     ("win/loss analytics", "rep1"),
     ("win/loss analytics", "manager"),
     ("win/loss analytics, whole company", "admin"),
+    ("win/loss analytics, computed now", "rep1"),
+    ("win/loss analytics, computed now", "manager"),
+    ("win/loss analytics, whole company, computed now", "admin"),
     *(
         (f"API {kind} list", who)
         for kind in ("accounts", "contacts", "visits", "development-records", "opportunities")
