@@ -48,6 +48,7 @@ class Shown:
     content: str
     computed_at: datetime.datetime
     kept: bool  # True: read from a snapshot computed earlier
+    keeping: bool = True  # False: SNAPSHOT_SECONDS is 0, every view computes (no note)
 
 
 def _wrote_key(user_id) -> str:
@@ -116,7 +117,7 @@ def shown(
     content = compute()
     if seconds > 0:
         _keep(user=user, name=name, key=key, computed_at=started, content=content)
-    return Shown(content=content, computed_at=started, kept=False)
+    return Shown(content=content, computed_at=started, kept=False, keeping=seconds > 0)
 
 
 def refresh_urls(request, path: str) -> tuple[str, str]:

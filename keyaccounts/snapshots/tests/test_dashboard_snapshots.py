@@ -163,8 +163,11 @@ def test_with_snapshots_off_every_view_computes(personas, login, settings):
     settings.SNAPSHOT_SECONDS = 0
     client = login(personas.manager)
     view(client)
-    assert not view(client).context["snapshot"].kept
+    again = view(client)
+    assert not again.context["snapshot"].kept
     assert not Snapshot.objects.exists()
+    # Nothing kept, nothing to say "as of".
+    assert "Figures as of" not in again.content.decode()
 
 
 # --- the win/loss analytics (issue 14) keep theirs the same way ---------------------------
