@@ -38,7 +38,6 @@ from django.dispatch import receiver
 
 from keyaccounts.feed.hooks import feed_access_changed, feed_access_reset
 from keyaccounts.models import next_change_seq
-from keyaccounts.snapshots.services import forget as forget_snapshots
 
 from .models import Account, AccountAccess, AccountTeamMember, SalesTeam, User
 from .selectors import VISIBILITY_WAYS
@@ -148,8 +147,6 @@ def _refresh(column: str, ids: list[int], using: str) -> None:
             rows.filter(**{column: key, f"{other}__in": chunk}).delete()
     rows.bulk_create([AccountAccess(user_id=u, account_id=a) for u, a in granted], batch_size=CHUNK)
     feed_access_changed(granted=granted, revoked=revoked, using=using)
-    # Their dashboards added up other accounts than they may see now.
-    forget_snapshots(user_ids=[user for user, _account in (*granted, *revoked)], using=using)
 
 
 def _grant_missing(account_ids: list[int], using: str) -> None:
@@ -213,7 +210,6 @@ def access_rebuild(*, using: str = "default") -> int:
         AccountAccess.objects.using(using).all().delete()
         _insert(rule_pairs(using=using), using)
         feed_access_reset(user_ids=changed, using=using)
-        forget_snapshots(user_ids=changed, using=using)
         return AccountAccess.objects.using(using).count()
 
 

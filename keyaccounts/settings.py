@@ -210,11 +210,6 @@ REPLICA_READS = True
 # How long a user who saved reads the primary only, so they see their write at once.
 READ_YOUR_WRITES_SECONDS = envint("READ_YOUR_WRITES_SECONDS", 5)
 
-# Pages that add up everything a person sees (the dashboard) show their figures as of a
-# moment at most this many seconds ago, computed again on the person's next view after
-# they saved anything or what they may see changed (keyaccounts/snapshots/). 0: always
-# computed on the view.
-SNAPSHOT_SECONDS = envint("SNAPSHOT_SECONDS", 300)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -359,6 +354,14 @@ CONTENT_SECURITY_POLICY = {
 
 # Celery: REDIS_URL gives it a real broker; without one, tasks run inline.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+
+# Pages that add up everything a person sees (the dashboard, the win/loss analytics) show
+# their figures as of a moment at most this many seconds ago, computed again on the
+# person's next view after they saved anything or what they may see changed
+# (keyaccounts/snapshots/). 0: always computed on the view. Needs REDIS_URL: the note
+# that a person saved lives in the shared cache, which every web process must see;
+# without it, 0.
+SNAPSHOT_SECONDS = envint("SNAPSHOT_SECONDS", 300) if REDIS_URL else 0
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -499,6 +502,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "keyaccounts.integrations.tasks.webhook_outbox_purge",
         "schedule": crontab(hour=SCORING_NIGHTLY_HOUR, minute=45),
         "options": {"expires": 6 * 3600.0},
+    },
+    # Page snapshots no view can show any more (keyaccounts/snapshots/).
+    "snapshots-purge": {
+        "task": "keyaccounts.tasks.snapshots_purge",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
     },
     # The API promises to remember Idempotency-Keys for at least 24 hours; kept 48.
     "idempotency-keys-purge": {

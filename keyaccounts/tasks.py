@@ -138,6 +138,15 @@ def idempotency_keys_purge() -> int:
 
 
 @shared_task
+def snapshots_purge() -> int:
+    """Delete the page snapshots no view can show any more; beat runs it hourly. Returns
+    how many."""
+    from .snapshots.services import purge
+
+    return purge()
+
+
+@shared_task
 def recycle_bin_purge() -> int:
     """Remove for good what has been in the recycle bin longer than RECYCLE_BIN_DAYS;
     beat runs it nightly. Returns how many deletions were purged."""

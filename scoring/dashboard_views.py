@@ -51,6 +51,10 @@ def _grade_label(grade: str) -> str:
     return _("Ungraded") if grade == dashboard.UNGRADED else grade
 
 
+# The figures' template: what a snapshot keeps (keyaccounts/snapshots/).
+BODY = "scoring/includes/dashboard_body.html"
+
+
 @replica_view
 def dashboard_view(request):
     """The dashboard: the filters, and the figures as of a moment at most SNAPSHOT_SECONDS
@@ -60,13 +64,14 @@ def dashboard_view(request):
     visible = account_list(user=request.user)
     form = DashboardFilterForm(request.GET or None, accounts=visible, user=request.user)
     filters = form.active_filters()
-    refresh = "refresh" in request.GET
+    refresh = snapshots.wants_refresh(request)
     # The page header's figures (one query, lazy), shared with the figures below: a
     # manager's import link there reads the same flag.
     header = header_context(request)["header"]
     snapshot = snapshots.shown(
         name="dashboard",
         user=request.user,
+        template=BODY,
         params=filters,
         compute=lambda: _figures(request, visible, form, filters, header=header),
         refresh=refresh,
@@ -224,7 +229,7 @@ def _figures(request, visible, form, filters: dict, *, header) -> str:
         },
     }
     return render_to_string(
-        "scoring/includes/dashboard_body.html",
+        BODY,
         {
             "is_manager": header["is_manager"],
             "grades": grades,

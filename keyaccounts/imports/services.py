@@ -24,6 +24,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.snapshots.services import note_write
 from keyaccounts.tasks import after_commit
 
 from .engine import ImportResult, mapping_problems, run_import
@@ -298,6 +299,8 @@ def import_job_run(*, job_id: int, table=None, resume: bool = False) -> ImportJo
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "result", "processed", "finished_at"])
     progress_clear(job.pk)
+    if status == ImportStatus.DONE:
+        note_write(job.created_by_id)  # their dashboard counts what the import wrote
     return job
 
 

@@ -12,7 +12,19 @@ class SnapshotAdmin(admin.ModelAdmin):
     list_filter = ["name"]
     search_fields = ["user__username"]
     readonly_fields = ["user", "name", "key", "computed_at", "content"]
+    list_select_related = ["user"]
     show_full_result_count = False
+
+    # A snapshot holds the figures of everything its person may see (a superuser's: the
+    # whole company): only superusers look.
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
 
     def has_add_permission(self, request):
         return False

@@ -1,34 +1,43 @@
 """Keep, show and drop page snapshots (keyaccounts.snapshots).
 
-`shown(name=…, user=…, params=…, compute=…)` is what a page calls: it answers the
-snapshot of that page for that person and those parameters when one is fresh, and else
-runs `compute()` (which renders the figures to HTML), keeps what it returns and answers
-that. A snapshot is fresh when:
+`shown(name=…, user=…, params=…, template=…, compute=…)` is what a page calls: it
+answers the snapshot of that page for that person and those parameters when one is
+fresh, and else runs `compute()` (which renders the figures to HTML), keeps what it
+returns and answers that. A snapshot is only ever read for the person it was computed
+for, under a key that hashes the page, its parameters, the language, time zone and day,
+the source of the page's template (a release that changes the page does not show the
+old one's markup) and the latest change of what that person may see (their latest
+`AccessChange`, read where the figures are read: an account given or taken, a team or
+superuser flag changed, is a new key at once, and a computation that overlapped the
+change is kept under the old one). It is fresh when:
 
 - it was computed less than `SNAPSHOT_SECONDS` ago (settings; 0 turns snapshots off:
-  every view computes);
-- its person has saved nothing since (`SnapshotWritesMiddleware` notes the moment of
-  every successful write request of a signed-in person, in the shared cache; a cache that
-  does not answer reads as "just saved"), so a rep who logs a visit sees it counted on
-  their next view;
-- what its person may see has not changed since: a change of the access table
-  (`accounts.access`) drops the snapshots of everyone it concerns (`forget`).
+  every view computes; settings turn them off without a shared cache, REDIS_URL);
+- its person has saved nothing since, or not within `SETTLE` before it was computed
+  (`SnapshotWritesMiddleware` notes the moment of every successful write request of a
+  signed-in person in the shared cache, and a bulk job or import notes its owner when it
+  ends; a cache that does not answer reads as "just saved"): what a save sets off — the
+  account's rescoring, `SCORING_RESCORE_DELAY_SECONDS` later — is counted too.
 
-Its time (`computed_at`) is when the computation started: a write that lands while it
-runs makes it old at once.
+Its time (`computed_at`) is when the computation started. Snapshots are read and
+written on the primary database, never the replica: "Compute them now" must show what
+it just kept. Keeping one is a help, never a reason to fail the page: a database error
+while keeping is logged and the page shows what it computed.
 """
 
 import datetime
+import functools
 import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, transaction
+from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from keyaccounts.cache import shared_cache_answers
@@ -37,10 +46,14 @@ from .models import Snapshot
 
 logger = logging.getLogger(__name__)
 
-# A person's snapshots of a page older than this are deleted when a new one is kept (one
-# row per page, person and combination of filters: the table stays small).
-KEPT_FOR = datetime.timedelta(days=1)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# Seconds after a person's save during which their figures are computed on every view:
+# the rescoring a save queues lands SCORING_RESCORE_DELAY_SECONDS later.
+SETTLE_MARGIN = 20
+
+
+def settle_seconds() -> float:
+    return settings.SCORING_RESCORE_DELAY_SECONDS + SETTLE_MARGIN
 
 
 @dataclass(frozen=True)
@@ -55,31 +68,57 @@ def _wrote_key(user_id) -> str:
     return f"keyaccounts:snapshot-wrote:{user_id}"
 
 
-def note_write(user) -> None:
-    """Remember that `user` has just saved something: their snapshots computed before
-    now are not shown again. Nothing to remember when no page keeps snapshots."""
-    if settings.SNAPSHOT_SECONDS <= 0:
+def note_write(user_or_id) -> None:
+    """Remember that this person (a user or their id) has just saved something: their
+    snapshots computed before now, or within `settle_seconds()` after it, are not shown.
+    Nothing to remember when no page keeps snapshots."""
+    if settings.SNAPSHOT_SECONDS <= 0 or user_or_id is None:
         return
+    user_id = getattr(user_or_id, "pk", user_or_id)
     try:
-        cache.set(_wrote_key(user.pk), time.time(), timeout=settings.SNAPSHOT_SECONDS + 60)
+        cache.set(
+            _wrote_key(user_id),
+            time.time(),
+            timeout=settings.SNAPSHOT_SECONDS + settle_seconds() + 60,
+        )
     except Exception:  # noqa: BLE001 - a cache that is down reads as "just saved" anyway
-        logger.warning("could not note user %s's write for their snapshots", user.pk)
+        logger.warning("could not note user %s's write for their snapshots", user_id)
 
 
 def _wrote_since(user, moment: datetime.datetime) -> bool:
-    """True when `user` saved something after `moment`, or when the cache cannot tell."""
+    """True when `user` saved something after `moment` less `settle_seconds()`, or when
+    the cache cannot tell."""
     try:
         wrote_at = cache.get(_wrote_key(user.pk))
     except Exception:  # noqa: BLE001 - unknown: compute again
         return True
     if not shared_cache_answers():
-        return True  # another web process may hold the note
-    return wrote_at is not None and wrote_at >= moment.timestamp()
+        return True  # Redis is away: another web process may hold the note
+    return wrote_at is not None and wrote_at + settle_seconds() >= moment.timestamp()
 
 
-def params_key(name: str, params: dict) -> str:
-    """The snapshot key of `params` (any JSON values) with the active language, time zone
-    and day: the same figures render differently in each."""
+@functools.lru_cache(maxsize=32)
+def _template_digest(template: str) -> str:
+    """The template's source, hashed (what this release renders)."""
+    source = get_template(template).template.source
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def _access_seq(user) -> int:
+    """The number of the latest change of what `user` may see (0: none kept)."""
+    from keyaccounts.feed.models import AccessChange
+
+    latest = (
+        AccessChange.objects.filter(user_id=user.pk)
+        .order_by("-change_seq")
+        .values_list("change_seq", flat=True)
+        .first()
+    )
+    return latest or 0
+
+
+def params_key(name: str, params: dict, *, template: str, access_seq: int) -> str:
+    """The snapshot key of page `name` with `params` (any JSON values)."""
     canonical = json.dumps(
         {
             "page": name,
@@ -87,6 +126,8 @@ def params_key(name: str, params: dict) -> str:
             "language": translation.get_language(),
             "zone": timezone.get_current_timezone_name(),
             "day": timezone.localdate().isoformat(),
+            "template": _template_digest(template),
+            "access": access_seq,
         },
         sort_keys=True,
         default=str,
@@ -96,17 +137,25 @@ def params_key(name: str, params: dict) -> str:
 
 
 def shown(
-    *, name: str, user, params: dict, compute: Callable[[], str], refresh: bool = False
+    *,
+    name: str,
+    user,
+    params: dict,
+    template: str,
+    compute: Callable[[], str],
+    refresh: bool = False,
 ) -> Shown:
-    """The figures of page `name` for `user` and `params`: a fresh snapshot's, or
-    `compute()`'s (kept as the new snapshot). `refresh` computes them whatever is kept."""
+    """The figures of page `name` for `user` and `params`, rendered by `compute()` with
+    `template`: a fresh snapshot's, or computed now (and kept). `refresh` computes them
+    whatever is kept."""
     seconds = settings.SNAPSHOT_SECONDS
-    key = params_key(name, params)
-    if seconds > 0 and not refresh:
+    if seconds <= 0:
+        return Shown(content=compute(), computed_at=timezone.now(), kept=False, keeping=False)
+    key = params_key(name, params, template=template, access_seq=_access_seq(user))
+    rows = Snapshot.objects.using(DEFAULT_DB_ALIAS)
+    if not refresh:
         found = (
-            Snapshot.objects.filter(user=user, name=name, key=key)
-            .values_list("computed_at", "content")
-            .first()
+            rows.filter(user=user, name=name, key=key).values_list("computed_at", "content").first()
         )
         if found is not None:
             computed_at, content = found
@@ -115,9 +164,32 @@ def shown(
                 return Shown(content=content, computed_at=computed_at, kept=True)
     started = timezone.now()
     content = compute()
-    if seconds > 0:
-        _keep(user=user, name=name, key=key, computed_at=started, content=content)
-    return Shown(content=content, computed_at=started, kept=False, keeping=seconds > 0)
+    _keep(user=user, name=name, key=key, computed_at=started, content=content)
+    return Shown(content=content, computed_at=started, kept=False)
+
+
+def _keep(*, user, name: str, key: str, computed_at, content: str) -> None:
+    rows = Snapshot.objects.using(DEFAULT_DB_ALIAS)
+    try:
+        with transaction.atomic(using=DEFAULT_DB_ALIAS):
+            if not rows.filter(user=user, name=name, key=key).update(
+                computed_at=computed_at, content=content
+            ):
+                rows.create(user=user, name=name, key=key, computed_at=computed_at, content=content)
+    except IntegrityError:
+        # Another request of the same person kept the same page a moment before: theirs
+        # is as good as this one.
+        pass
+    except DatabaseError:
+        logger.warning("could not keep the %s snapshot of user %s", name, user.pk, exc_info=True)
+
+
+def purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete the snapshots no view can show any more (older than SNAPSHOT_SECONDS, at
+    least an hour): beat runs it hourly. Returns how many."""
+    now = now or timezone.now()
+    age = datetime.timedelta(seconds=max(settings.SNAPSHOT_SECONDS, 3600))
+    return Snapshot.objects.using(DEFAULT_DB_ALIAS).filter(computed_at__lt=now - age).delete()[0]
 
 
 def refresh_urls(request, path: str) -> tuple[str, str]:
@@ -130,35 +202,13 @@ def refresh_urls(request, path: str) -> tuple[str, str]:
     return here, f"{path}?{query.urlencode()}"
 
 
-def _keep(*, user, name: str, key: str, computed_at, content: str) -> None:
-    rows = Snapshot.objects.filter(user=user, name=name)
-    try:
-        with transaction.atomic():
-            if not rows.filter(key=key).update(computed_at=computed_at, content=content):
-                Snapshot.objects.create(
-                    user=user, name=name, key=key, computed_at=computed_at, content=content
-                )
-            rows.filter(computed_at__lt=computed_at - KEPT_FOR).delete()
-    except IntegrityError:
-        # Another request of the same person kept the same page a moment before: theirs
-        # is as good as this one.
-        pass
-
-
-def forget(*, user_ids: Iterable[int] | None = None, using: str = "default") -> int:
-    """Drop the snapshots of these people (None: of everyone). Returns how many."""
-    rows = Snapshot.objects.using(using).all()
-    if user_ids is not None:
-        user_ids = sorted(set(user_ids))
-        if not user_ids:
-            return 0
-        rows = rows.filter(user_id__in=user_ids)
-    return rows.delete()[0]
+def wants_refresh(request) -> bool:
+    return request.GET.get("refresh") == "1"
 
 
 class SnapshotWritesMiddleware:
     """After a successful request that is not a GET by a signed-in person (a page's
-    POST, an API write, an import), note the moment: their snapshots older than it are
+    POST, an API write, an upload), note the moment: their snapshots older than it are
     computed again (`note_write`)."""
 
     def __init__(self, get_response):

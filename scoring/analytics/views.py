@@ -36,6 +36,10 @@ def _deals_url(scope, *params) -> str:
     return f"{reverse('scoring:analytics_deals')}?{urlencode([*_scope_params(scope), *params])}"
 
 
+# The figures' template: what a snapshot keeps (keyaccounts/snapshots/).
+BODY = "scoring/includes/analytics_body.html"
+
+
 @replica_view
 def analytics_view(request):
     """The analytics for the period and filters chosen, as of a moment at most
@@ -44,10 +48,11 @@ def analytics_view(request):
     page without it."""
     form = AnalyticsForm(request.GET or None, user=request.user)
     scope = form.scope()
-    refresh = "refresh" in request.GET
+    refresh = snapshots.wants_refresh(request)
     snapshot = snapshots.shown(
         name="analytics",
         user=request.user,
+        template=BODY,
         params=dict(_scope_params(scope)),
         compute=lambda: _figures(request, scope),
         refresh=refresh,
@@ -107,7 +112,7 @@ def _figures(request, scope: selectors.Scope) -> str:
         ],
     }
     return render_to_string(
-        "scoring/includes/analytics_body.html",
+        BODY,
         {
             "scope": scope,
             "overall": overall,

@@ -18,6 +18,7 @@ from keyaccounts.api.exceptions import NON_FIELD
 from keyaccounts.bulk import analyze_grown
 from keyaccounts.history.context import Origin, history_context
 from keyaccounts.locks import release_advisory_lock, try_advisory_lock
+from keyaccounts.snapshots.services import note_write
 
 from .models import BulkJob, BulkJobChunk, JobStatus
 from .reading import CHUNK_ITEMS, items_of, split
@@ -174,6 +175,7 @@ def _run(job_id: int, seconds: float | None) -> bool:
             )
             return False
         _chunk_done(job_id, chunk, results)
+        note_write(job.owner_id)  # their dashboard counts what the chunk wrote
         if deadline is not None and time.monotonic() >= deadline:
             return True
 
