@@ -190,9 +190,7 @@ def test_a_save_counts_what_it_sets_off_until_the_rescoring_has_run(personas, lo
     assert view(client).context["snapshot"].kept
 
 
-def test_only_refresh_1_computes_now_and_the_purge_keeps_what_may_still_be_shown(
-    personas, login
-):
+def test_only_refresh_1_computes_now_and_the_purge_keeps_what_may_still_be_shown(personas, login):
     client = login(personas.manager)
     first = view(client).context["snapshot"]
     assert view(client, refresh="0").context["snapshot"].kept
