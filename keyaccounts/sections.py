@@ -19,6 +19,10 @@ to leave the section out (nothing to show, or the user may not see it). It runs 
 section's own reads: keep them to a constant number of queries, whatever the rows.
 The page's template renders each with `{% include section.template with section=section.context %}`
 (`templates/includes/sections.html`). Order: lower first.
+
+The dashboard's sections are rendered into its figures, which are kept for their person a
+few minutes (keyaccounts/snapshots/) and rendered without the request: a dashboard
+section shows figures and links only — no form, no CSRF token, nothing of the request.
 """
 
 from collections import defaultdict
