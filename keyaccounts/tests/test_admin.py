@@ -4,6 +4,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import (
     AccountFactory,
@@ -12,7 +13,7 @@ from accounts.tests.factories import (
     TeamMemberFactory,
 )
 from keyaccounts.imports.models import ImportJob
-from keyaccounts.models import IdempotencyKey
+from keyaccounts.models import IdempotencyKey, Snapshot
 from visits.tests.factories import DevelopmentRecordFactory, NotificationFactory, VisitFactory
 
 OUR_APPS = {"keyaccounts", "accounts", "opportunities", "visits", "scoring"}
@@ -87,6 +88,13 @@ def test_every_admin_list_add_and_change_page_renders(personas, login):
     scoring_everything(account, personas)
     ImportJob.objects.create(
         kind="accounts", created_by=personas.alice, filename="a.csv", content=b"Name\r\nX\r\n"
+    )
+    Snapshot.objects.create(  # a page snapshot (keyaccounts/snapshots/)
+        user=personas.manager,
+        name="dashboard",
+        key="0" * 64,
+        computed_at=timezone.now(),
+        content="<p>figures</p>",
     )
     client = login(personas.admin)
     for model in our_models():
