@@ -1115,6 +1115,15 @@ def main() -> int:
     env = environment()
     env["DJANGO_SETTINGS_MODULE"] = "bench.server_settings"
     env["API_THROTTLE_RATE"] = "1000000/min"
+    # A shared cache, as production's web processes have (Redis, emptied first): the page
+    # snapshots need it and are off without it (keyaccounts/snapshots/).
+    # BENCH_CACHE_REDIS_URL="" measures without one.
+    cache_url = os.environ.get("BENCH_CACHE_REDIS_URL", "redis://127.0.0.1:6379/11")
+    if cache_url:
+        import redis
+
+        redis.Redis.from_url(cache_url).flushdb()
+        env["REDIS_URL"] = cache_url
     os.environ.clear()
     os.environ.update(env)
     os.chdir(ROOT)

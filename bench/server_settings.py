@@ -1,6 +1,6 @@
 """Settings of the gunicorn server that bench/pages_bench.py measures over HTTP.
 
-`bench.settings` (DEBUG off), and two differences, both so that a request costs what it
+`bench.settings` (DEBUG off), and three differences, all so that a request costs what it
 costs in production:
 
 - Celery tasks are queued, not run inline. Without REDIS_URL the project runs them
@@ -9,6 +9,9 @@ costs in production:
   worker runs it. Here they go to Celery's in-process memory transport, where nothing
   consumes them: what they would have done stays recorded in the database (rescore
   requests; the benchmark runs `rescore_pending` once at the end, as a worker would).
+- the cache is Redis (`BENCH_CACHE_REDIS_URL`, db 11 by default), as it is for several web
+  processes in production: the page snapshots of the dashboard and the analytics
+  (keyaccounts/snapshots/) are on only with a shared cache;
 - `bench.querycount.QueryCountMiddleware` comes first and answers each request's number
   of SQL statements in the `X-Bench-Queries` header.
 

@@ -35,8 +35,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, transaction
+from django.dispatch import receiver
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
@@ -206,16 +208,27 @@ def wants_refresh(request) -> bool:
     return request.GET.get("refresh") == "1"
 
 
+SIGNING_IN = "_keyaccounts_signing_in"
+
+
+@receiver(user_logged_in)
+def _signing_in(sender, request, user, **kwargs):
+    if request is not None:
+        setattr(request, SIGNING_IN, True)
+
+
 class SnapshotWritesMiddleware:
     """After a successful request that is not a GET by a signed-in person (a page's
     POST, an API write, an upload), note the moment: their snapshots older than it are
-    computed again (`note_write`)."""
+    computed again (`note_write`). Signing in saves nothing of theirs: not noted."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
+        if getattr(request, SIGNING_IN, False):
+            return response
         if request.method not in SAFE_METHODS and response.status_code < 400:
             # Read after the view: DRF sets the API token's user on the request.
             user = getattr(request, "user", None)

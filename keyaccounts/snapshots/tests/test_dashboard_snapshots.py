@@ -246,3 +246,13 @@ def test_the_analytics_keep_their_figures_per_period_and_compute_them_on_refresh
     assert set(Snapshot.objects.filter(user=personas.manager).values_list("name", flat=True)) == {
         "analytics"
     }
+
+
+def test_signing_in_is_no_save(personas, client):
+    personas.manager.set_password("pw-12345-secret")
+    personas.manager.save()
+    response = client.post(reverse("login"), {"username": "manager", "password": "pw-12345-secret"})
+    assert response.status_code == 302
+    assert cache.get(snapshots._wrote_key(personas.manager.pk)) is None
+    view(client)
+    assert view(client).context["snapshot"].kept
