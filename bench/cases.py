@@ -95,6 +95,8 @@ class Case:
     note: str = ""
     # POST: the body that puts back what the requests changed (sent after the last one)
     restore: Any = None
+    # A check sent just before the case is measured (returns text for its note)
+    precheck: Any = None
     max_iterations: int | None = None  # fewer timed rounds for a slow write
     floor_form: str = ""  # "planner's join": the floor's faster form (cases.inlined)
     status: int = 200  # the answer expected (302: the dashboard's `?refresh=1`)
