@@ -9,6 +9,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from keyaccounts.api.serializers import CharField as StrictCharField
+
 from .models import AccountScore, Closing, Grade, GradeChange, GradePin, Source, pin_in_force
 from .specs import explained
 
@@ -19,9 +21,9 @@ class ContributionSerializer(serializers.Serializer):
     """One factor's part of the score: the account's own (raw, points, contribution)
     with the factor as the score's version of the table defines it."""
 
-    key = serializers.CharField(help_text="The factor's key in the risk-evaluation table.")
-    label = serializers.CharField(help_text="The factor's name.")
-    label_zh = serializers.CharField(default="", help_text="The factor's Chinese name, if any.")
+    key = StrictCharField(help_text="The factor's key in the risk-evaluation table.")
+    label = StrictCharField(help_text="The factor's name.")
+    label_zh = StrictCharField(default="", help_text="The factor's Chinese name, if any.")
     source = serializers.ChoiceField(
         choices=Source.choices, help_text="Where the raw value comes from."
     )

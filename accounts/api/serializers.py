@@ -11,6 +11,7 @@ from keyaccounts.api.serializers import (
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
 )
+from keyaccounts.api.serializers import CharField as StrictCharField
 from scoring.api import GradeOrNullField
 
 
@@ -129,7 +130,7 @@ class AccountSerializer(VersionedModelSerializer):
 
 class AccountTreeNodeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField()
     parent = serializers.IntegerField(
         allow_null=True, help_text="Its parent company's id as stored (null: none)."
     )

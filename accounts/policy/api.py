@@ -11,6 +11,8 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from keyaccounts.api.serializers import CharField as StrictCharField
+
 from .models import GradePolicy, ServicePolicy
 
 
@@ -27,7 +29,7 @@ class GradePolicySerializer(serializers.ModelSerializer):
 
 
 class ServicePolicySerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(
+    created_by = StrictCharField(
         read_only=True,
         allow_null=True,
         help_text="Who saved this version; null for the first, made by the migration.",

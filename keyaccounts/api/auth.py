@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 
 from keyaccounts.api.parsers import JSONParser
+from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.lockout.handler import forget_own_failures, lockouts_of_request, username_of
 from keyaccounts.lockout.responses import lockout_message, retry_after
 
@@ -25,7 +26,7 @@ class LockedOut(exceptions.APIException):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+    token = StrictCharField(help_text="Send it as `Authorization: Token <token>`.")
 
 
 class TokenObtainView(ObtainAuthToken):

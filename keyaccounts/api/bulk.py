@@ -37,6 +37,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 
 from .bulkitems import CREATED, ERROR, ROLLED_BACK, STATUSES, UNCHANGED, UPDATED, usable_key
@@ -65,7 +66,7 @@ FALSE_WORDS = {"false", "0", "no"}
 
 class BulkItemResultSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="The item's position in the list sent.")
-    external_id = serializers.CharField(allow_null=True)
+    external_id = StrictCharField(allow_null=True)
     status = serializers.ChoiceField(
         choices=STATUSES,
         help_text="created, updated; unchanged: the item equals the record, nothing was "
@@ -80,11 +81,11 @@ class BulkItemResultSerializer(serializers.Serializer):
         allow_null=True, help_text="The record's version now; null unless written."
     )
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+        child=serializers.ListField(child=StrictCharField()),
         help_text="Messages per field (non_field_errors for the rest); empty unless status "
         "is error or rolled_back.",
     )
-    code = serializers.CharField(
+    code = StrictCharField(
         required=False,
         help_text="error and rolled_back only, for a program: invalid (see errors), "
         "version_mismatch (the record is not at the version the item names), conflict "
@@ -147,7 +148,7 @@ def bulk_item_serializer_for(serializer_class: type) -> type:
             {
                 "__module__": serializer_class.__module__,
                 "__doc__": "One item of a bulk upsert: a record named by its external_id.",
-                "external_id": serializers.CharField(
+                "external_id": StrictCharField(
                     max_length=EXTERNAL_ID_MAX_LENGTH,
                     help_text="Your key of the record: it is created or replaced by it.",
                 ),

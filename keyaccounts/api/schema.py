@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.feed.reader import CURSOR_MAX_LENGTH
 from keyaccounts.history.api import HistoryEntrySerializer
 
@@ -32,21 +33,21 @@ from .sync import (
 
 class DuplicateSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
-    url = serializers.CharField(help_text="Its page, as a path.")
+    name = StrictCharField()
+    url = StrictCharField(help_text="Its page, as a path.")
     match = serializers.ChoiceField(
         choices=["credit_code", "name", "phone", "email"], help_text="What is the same."
     )
 
 
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="What went wrong, for a person.")
-    code = serializers.CharField(
+    detail = StrictCharField(help_text="What went wrong, for a person.")
+    code = StrictCharField(
         help_text="What went wrong, for a program: invalid, not_found, version_conflict, "
         "exit_criteria_missing, idempotency_key_reused, throttled, not_authenticated, ..."
     )
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+        child=serializers.ListField(child=StrictCharField()),
         help_text="Messages per field (dotted for nested ones; non_field_errors for the "
         "rest). Empty when no field is to blame.",
     )
@@ -127,7 +128,7 @@ def changes_serializer_for(serializer_class: type) -> type:
                     read_only=True,
                     help_text="Records that left your view (they still exist): delete your copy.",
                 ),
-                "next_cursor": serializers.CharField(
+                "next_cursor": StrictCharField(
                     help_text="Opaque: pass it back as `since` for the next page."
                 ),
                 "has_more": serializers.BooleanField(

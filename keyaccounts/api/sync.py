@@ -28,6 +28,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.db_router import replica_reads
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.feed.reader import (
@@ -227,7 +228,7 @@ class ChangeDetailsSerializer(serializers.Serializer):
     its current version."""
 
     changed_fields = serializers.ListField(
-        child=serializers.CharField(),
+        child=StrictCharField(),
         allow_null=True,
         read_only=True,
         help_text="The fields the change that made this version changed (many-to-many "

@@ -3,25 +3,25 @@ as the record's history page, with raw values beside the displayed ones."""
 
 from rest_framework import serializers
 
+from keyaccounts.api.serializers import CharField as StrictCharField
+
 from .context import Origin
 from .timeline import Action
 
 
 class HistoryObjectSerializer(serializers.Serializer):
-    type = serializers.CharField(
+    type = StrictCharField(
         source="object_type",
         help_text='What the entry concerns: the record ("accounts.account") or one of its '
         'parts ("accounts.accountteammember", "opportunities.criterioncheck", ...).',
     )
     id = serializers.IntegerField(source="object_id")
-    label = serializers.CharField(
-        source="object_label", help_text="Its name, in the request's language."
-    )
+    label = StrictCharField(source="object_label", help_text="Its name, in the request's language.")
 
 
 class HistoryChangeSerializer(serializers.Serializer):
-    field = serializers.CharField(help_text="The field's name: owner, stage, attitude, ...")
-    label = serializers.CharField(help_text="The field's label, in the request's language.")
+    field = StrictCharField(help_text="The field's name: owner, stage, attitude, ...")
+    label = StrictCharField(help_text="The field's label, in the request's language.")
     old = serializers.JSONField(
         allow_null=True,
         help_text="The value before, as stored: ids for links to other records, a sorted list "
@@ -29,11 +29,11 @@ class HistoryChangeSerializer(serializers.Serializer):
         "empty.",
     )
     new = serializers.JSONField(allow_null=True, help_text="The value after, as `old`.")
-    old_display = serializers.CharField(
+    old_display = StrictCharField(
         help_text='The value before as the page shows it (choices by label, links by name, "—" '
         "when empty)."
     )
-    new_display = serializers.CharField(help_text="The value after as the page shows it.")
+    new_display = StrictCharField(help_text="The value after as the page shows it.")
 
 
 class HistoryEntrySerializer(serializers.Serializer):
@@ -41,7 +41,7 @@ class HistoryEntrySerializer(serializers.Serializer):
     user = serializers.IntegerField(
         source="user_id", allow_null=True, help_text="Who made the change; null: a system task."
     )
-    user_name = serializers.CharField()
+    user_name = StrictCharField()
     origin = serializers.ChoiceField(choices=Origin.choices)
     action = serializers.ChoiceField(
         choices=Action.choices,

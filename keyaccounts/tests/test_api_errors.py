@@ -72,6 +72,11 @@ def test_a_body_that_is_a_list_or_a_string_answers_400(personas, api):
         ("owner", {"id": 1}),
         ("name", "nul \x00 inside"),
         ("external_id", "x" * 101),
+        # Text is a JSON string, never a number or a boolean stored as its digits.
+        ("name", 42),
+        ("name", 1.5),
+        ("notes", 1.4698946526530512e-71),
+        ("region", True),
     ],
 )
 def test_wrong_types_and_huge_numbers_answer_400_on_the_field(personas, api, field, value):

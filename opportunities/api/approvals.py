@@ -14,6 +14,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.api.serializers import PrimaryKeyRelatedField
 from opportunities import approvals
 from opportunities.models import ApprovalStatus, Opportunity, Stage, StageApproval
@@ -28,7 +29,7 @@ class VisibleDealField(PrimaryKeyRelatedField):
 class StageApprovalSerializer(serializers.ModelSerializer):
     opportunity = VisibleDealField(queryset=Opportunity.objects.none())
     to_stage = PrimaryKeyRelatedField(queryset=Stage.objects.filter(is_lost=False))
-    reason = serializers.CharField(max_length=2000)
+    reason = StrictCharField(max_length=2000)
 
     class Meta:
         model = StageApproval
@@ -59,7 +60,7 @@ class StageApprovalSerializer(serializers.ModelSerializer):
 
 
 class DecisionSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 @extend_schema_view(

@@ -14,6 +14,7 @@ from keyaccounts.api.serializers import (
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
 )
+from keyaccounts.api.serializers import CharField as StrictCharField
 from opportunities.models import ExitCriterion, Opportunity, Stage
 from opportunities.selectors import deal_part
 from opportunities.services import opportunity_create, opportunity_update
@@ -126,12 +127,12 @@ class DealCompetitorSerializer(serializers.Serializer):
     deal: one entry per name."""
 
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
     threat = serializers.ChoiceField(
         choices=ThreatLevel.choices, default=ThreatLevel.MEDIUM, help_text="Left out: medium."
     )
-    strengths = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
-    weaknesses = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+    strengths = StrictCharField(allow_blank=True, default="", trim_whitespace=False)
+    weaknesses = StrictCharField(allow_blank=True, default="", trim_whitespace=False)
 
     class Meta:
         list_serializer_class = DealPartList

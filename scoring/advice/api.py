@@ -6,6 +6,7 @@ answer holds (docs/api.md, "Next best actions")."""
 
 from rest_framework import serializers
 
+from keyaccounts.api.serializers import CharField as StrictCharField
 from scoring.api import GradeField
 
 from . import actions
@@ -29,7 +30,7 @@ class ConcernsSerializer(serializers.Serializer):
 
 class NextActionSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=actions.KINDS, help_text="What to do.")
-    reason = serializers.CharField(help_text="Why, in one sentence (in the request's language).")
+    reason = StrictCharField(help_text="Why, in one sentence (in the request's language).")
     effect = serializers.DecimalField(
         max_digits=5,
         decimal_places=1,

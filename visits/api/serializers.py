@@ -7,6 +7,7 @@ from keyaccounts.api.serializers import (
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
 )
+from keyaccounts.api.serializers import CharField as StrictCharField
 from visits.models import DevelopmentRecord, DevelopmentResult, FollowUpMethod, Visit
 from visits.selectors import local_today, with_development_totals
 from visits.services import REVIEW_COMMENT_MAX, development_record_save, visit_save
@@ -34,7 +35,7 @@ class VisitSerializer(VersionedModelSerializer):
     follow_up_method = serializers.ChoiceField(
         choices=FollowUpMethod.choices, allow_blank=True, read_only=True
     )
-    follow_up_feedback = serializers.CharField(read_only=True)
+    follow_up_feedback = StrictCharField(read_only=True)
     followed_up_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
@@ -94,7 +95,7 @@ class DevelopmentRecordSerializer(VersionedModelSerializer):
         allow_null=True,
         help_text="Set when the manager reviews it; a reviewed record is locked for good.",
     )
-    review_comment = serializers.CharField(
+    review_comment = StrictCharField(
         read_only=True,
         help_text="The manager's comment to the rep, given with the review (may be empty).",
     )
@@ -170,7 +171,7 @@ class VisitFollowUpSerializer(serializers.Serializer):
         default=FollowUpMethod.PHONE,
         help_text="How the customer was followed up.",
     )
-    follow_up_feedback = serializers.CharField(
+    follow_up_feedback = StrictCharField(
         max_length=FOLLOW_UP_FEEDBACK_MAX,
         help_text="What the customer said (required, not blank).",
     )
@@ -179,7 +180,7 @@ class VisitFollowUpSerializer(serializers.Serializer):
 class DevelopmentRecordReviewSerializer(serializers.Serializer):
     """The body of `review/`: the manager's comment to the rep, optional."""
 
-    comment = serializers.CharField(
+    comment = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=REVIEW_COMMENT_MAX,

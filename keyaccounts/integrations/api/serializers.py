@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.api.serializers import DateTimeField
 from keyaccounts.events import RecordEvent
 from keyaccounts.integrations.models import (
@@ -24,7 +25,7 @@ class RecordTypesField(serializers.ListField):
     """A list of record type names; which exist is the service's to check (its message
     names them)."""
 
-    child = serializers.CharField(max_length=40)
+    child = StrictCharField(max_length=40)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", RECORD_TYPES_HELP)
@@ -33,7 +34,7 @@ class RecordTypesField(serializers.ListField):
 
 class WebhookSerializer(serializers.ModelSerializer):
     record_types = RecordTypesField()
-    secret = serializers.CharField(
+    secret = StrictCharField(
         write_only=True,
         required=False,
         allow_blank=True,
@@ -95,7 +96,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
     event_id = serializers.UUIDField(
         read_only=True, help_text="The `id` in the body: the same on every retry."
     )
-    record_type = serializers.CharField(read_only=True, help_text=RECORD_TYPES_HELP)
+    record_type = StrictCharField(read_only=True, help_text=RECORD_TYPES_HELP)
     event = serializers.ChoiceField(choices=RecordEvent.choices, read_only=True)
     change = serializers.IntegerField(
         source="change_seq", read_only=True, help_text="The change number."
@@ -153,7 +154,7 @@ class IntegrationTokenSerializer(serializers.ModelSerializer):
         help_text="Only in the answer to a creation: the token, to send as "
         "`Authorization: Bearer <token>`. Keep it; it is not shown again. Null otherwise."
     )
-    prefix = serializers.CharField(read_only=True, help_text="Its first characters.")
+    prefix = StrictCharField(read_only=True, help_text="Its first characters.")
 
     class Meta:
         model = IntegrationToken

@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from keyaccounts.api.bulk import parse_atomic
 from keyaccounts.api.bulkitems import STATUSES
 from keyaccounts.api.parsers import RequestTooLarge
+from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.api.sync import idempotent
 from keyaccounts.tasks import enqueue_on_commit
 
@@ -98,7 +99,7 @@ class PlainTextRenderer(renderers.JSONRenderer):
 
 
 class BulkJobSerializer(serializers.ModelSerializer):
-    type = serializers.CharField(
+    type = StrictCharField(
         source="record_type", help_text="The records it writes: accounts, contacts, …"
     )
     progress = serializers.FloatField(help_text="The share of items done, 0.0 to 1.0.")
@@ -147,16 +148,16 @@ class BulkJobResultSerializer(serializers.Serializer):
     """One line of a job's results."""
 
     line = serializers.IntegerField(help_text="The item's line in the input, from 1.")
-    external_id = serializers.CharField(allow_null=True)
+    external_id = StrictCharField(allow_null=True)
     status = serializers.ChoiceField(choices=[s for s in STATUSES if s != "rolled_back"])
     id = serializers.IntegerField(allow_null=True)
     version = serializers.IntegerField(allow_null=True)
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
+        child=serializers.ListField(child=StrictCharField()),
         required=False,
         help_text="error only: messages per field.",
     )
-    code = serializers.CharField(
+    code = StrictCharField(
         required=False,
         help_text="error only: as in a bulk upsert's results, or invalid_json (the line is "
         "no JSON object).",
@@ -190,7 +191,7 @@ UPLOAD = inline_serializer(
     "BulkJobUpload",
     {
         "file": serializers.FileField(help_text="The JSON-lines file."),
-        "type": serializers.CharField(required=False, help_text="The record type."),
+        "type": StrictCharField(required=False, help_text="The record type."),
     },
 )
 

@@ -8,6 +8,7 @@ from keyaccounts.api.serializers import (
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
 )
+from keyaccounts.api.serializers import CharField as StrictCharField
 from scoring.plans import selectors, services
 from scoring.plans.models import AccountPlan, Advantage, PeriodKind, PlanAction
 from visits.selectors import local_today
@@ -18,7 +19,7 @@ class AdvantageSerializer(serializers.Serializer):
         choices=Advantage.choices,
         help_text="One of the six advantages of seed 001 §3: " + ", ".join(Advantage.values),
     )
-    evidence = serializers.CharField(help_text="What shows the customer gets it.")
+    evidence = StrictCharField(help_text="What shows the customer gets it.")
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -35,7 +36,7 @@ class AccountPlanSerializer(VersionedModelSerializer):
     account = VisiblePrimaryKeyRelatedField(scope=accounts_visible_to)
     period_kind = serializers.ChoiceField(choices=PeriodKind.choices, required=False)
     period_end = serializers.DateField(read_only=True, help_text="The period's last day.")
-    period_label = serializers.CharField(read_only=True, help_text='"2026", "2026 H2".')
+    period_label = StrictCharField(read_only=True, help_text='"2026", "2026 H2".')
     owner = PickableUserField(
         required=False,
         help_text="User id of the plan's owner: the account owner (the default) or someone "
@@ -117,7 +118,7 @@ class PlanActionSerializer(VersionedModelSerializer):
         required=False,
         help_text="User id: the account owner or someone on the account team (default: you).",
     )
-    factor_key = serializers.CharField(
+    factor_key = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=40,

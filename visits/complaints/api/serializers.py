@@ -9,6 +9,7 @@ from keyaccounts.api.serializers import (
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
 )
+from keyaccounts.api.serializers import CharField as StrictCharField
 from visits.complaints.models import Complaint, ComplaintChannel, ComplaintSeverity
 from visits.complaints.services import complaint_create, complaint_update
 
@@ -49,7 +50,7 @@ class ComplaintSerializer(VersionedModelSerializer):
         help_text="When the customer complained (default: now); the clock "
         "of the service level starts here.",
     )
-    status = serializers.CharField(
+    status = StrictCharField(
         read_only=True,
         help_text="open → answered → resolved → closed; changed only by the actions "
         "respond/, resolve/, close/ (the customer's confirmation) and reopen/.",
@@ -146,11 +147,11 @@ class ComplaintSerializer(VersionedModelSerializer):
 
 
 class RespondSerializer(serializers.Serializer):
-    response = serializers.CharField(help_text="The answer given to the customer.")
+    response = StrictCharField(help_text="The answer given to the customer.")
 
 
 class ResolveSerializer(serializers.Serializer):
-    resolution = serializers.CharField(help_text="What was done to resolve it.")
+    resolution = StrictCharField(help_text="What was done to resolve it.")
 
 
 class CloseSerializer(serializers.Serializer):
@@ -160,7 +161,7 @@ class CloseSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The contact of the account who confirmed.",
     )
-    confirmation_note = serializers.CharField(
+    confirmation_note = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=300,
@@ -172,7 +173,7 @@ class CloseSerializer(serializers.Serializer):
 
 
 class ReopenSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the complaint is reopened.")
+    reason = StrictCharField(help_text="Why the complaint is reopened.")
 
 
 class AssignSerializer(serializers.Serializer):

@@ -66,6 +66,11 @@ def test_status_moves_only_by_the_actions(personas, api):
     )
     assert closed.status_code == 200, closed.json()
     assert closed.json()["status"] == "closed" and closed["ETag"] == '"4"'
+    # A number is no reason (the schema says a string; found by Schemathesis' fuzzing).
+    for reason in (1.4698946526530512e-71, 7, True):
+        refused = client.post(f"{url}reopen/", {"reason": reason}, format="json")
+        assert refused.status_code == 400 and "reason" in refused.json()["errors"], reason
+    assert Complaint.objects.get(pk=complaint.pk).status == "closed"
     reopened = client.post(f"{url}reopen/", {"reason": "Again"}, format="json")
     assert reopened.json()["status"] == "open" and reopened.json()["reopened_count"] == 1
     history = client.get(f"{url}history/")

@@ -8,6 +8,7 @@ from keyaccounts.api.serializers import (
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
 )
+from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.exceptions import ApplicationError
 from visits.reviews import services
 from visits.reviews.models import ReviewFollowUp, ReviewMeeting, ReviewStatus
@@ -31,7 +32,7 @@ class ReviewSerializer(VersionedModelSerializer):
     period_start = serializers.DateField(
         read_only=True, help_text="1 January or 1 July: the period the meeting's date is in."
     )
-    period_label = serializers.CharField(read_only=True)
+    period_label = StrictCharField(read_only=True)
     status = serializers.ChoiceField(
         choices=ReviewStatus.choices,
         required=False,
