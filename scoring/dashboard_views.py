@@ -64,21 +64,18 @@ def dashboard_view(request):
     visible = account_list(user=request.user)
     form = DashboardFilterForm(request.GET or None, accounts=visible, user=request.user)
     filters = form.active_filters()
-    refresh = snapshots.wants_refresh(request)
     # The page header's figures (one query, lazy), shared with the figures below: a
     # manager's import link there reads the same flag.
     header = header_context(request)["header"]
-    snapshot = snapshots.shown(
+    figures = snapshots.page_figures(
+        request,
         name="dashboard",
-        user=request.user,
         template=BODY,
         params=filters,
         compute=lambda: _figures(request, visible, form, filters, header=header),
-        refresh=refresh,
     )
-    here, refresh_url = snapshots.refresh_urls(request, reverse("scoring:dashboard"))
-    if refresh:
-        return redirect(here)
+    if figures.redirect_to:
+        return redirect(figures.redirect_to)
     return render(
         request,
         "scoring/dashboard.html",
@@ -86,8 +83,8 @@ def dashboard_view(request):
             "header": header,
             "form": form,
             "filters": filters,
-            "snapshot": snapshot,
-            "refresh_url": refresh_url,
+            "snapshot": figures.shown,
+            "refresh_url": figures.refresh_url,
         },
     )
 

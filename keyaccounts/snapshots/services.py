@@ -194,18 +194,37 @@ def purge(*, now: datetime.datetime | None = None) -> int:
     return Snapshot.objects.using(DEFAULT_DB_ALIAS).filter(computed_at__lt=now - age).delete()[0]
 
 
-def refresh_urls(request, path: str) -> tuple[str, str]:
-    """(the page at `path` with the request's parameters but `refresh`, the same with
-    `refresh=1`): where a refresh answers, and its link."""
+@dataclass(frozen=True)
+class PageFigures:
+    shown: Shown
+    refresh_url: str  # the page with `refresh=1`: "Compute them now"
+    redirect_to: str | None  # after a refresh: the page without `refresh`
+
+
+def page_figures(
+    request, *, name: str, params: dict, template: str, compute: Callable[[], str]
+) -> PageFigures:
+    """`shown` for the page of `request` and its signed-in person, with its refresh link;
+    `?refresh=1` computes the figures now and asks the view to answer with the page
+    without it (`redirect_to`)."""
+    refresh = request.GET.get("refresh") == "1"
+    shown_now = shown(
+        name=name,
+        user=request.user,
+        params=params,
+        template=template,
+        compute=compute,
+        refresh=refresh,
+    )
     query = request.GET.copy()
     query.pop("refresh", None)
-    here = f"{path}?{query.urlencode()}" if query else path
+    here = f"{request.path}?{query.urlencode()}" if query else request.path
     query["refresh"] = "1"
-    return here, f"{path}?{query.urlencode()}"
-
-
-def wants_refresh(request) -> bool:
-    return request.GET.get("refresh") == "1"
+    return PageFigures(
+        shown=shown_now,
+        refresh_url=f"{request.path}?{query.urlencode()}",
+        redirect_to=here if refresh else None,
+    )
 
 
 SIGNING_IN = "_keyaccounts_signing_in"

@@ -48,22 +48,24 @@ def analytics_view(request):
     page without it."""
     form = AnalyticsForm(request.GET or None, user=request.user)
     scope = form.scope()
-    refresh = snapshots.wants_refresh(request)
-    snapshot = snapshots.shown(
+    figures = snapshots.page_figures(
+        request,
         name="analytics",
-        user=request.user,
         template=BODY,
         params=dict(_scope_params(scope)),
         compute=lambda: _figures(request, scope),
-        refresh=refresh,
     )
-    here, refresh_url = snapshots.refresh_urls(request, reverse("scoring:analytics"))
-    if refresh:
-        return redirect(here)
+    if figures.redirect_to:
+        return redirect(figures.redirect_to)
     return render(
         request,
         "scoring/analytics.html",
-        {"form": form, "scope": scope, "snapshot": snapshot, "refresh_url": refresh_url},
+        {
+            "form": form,
+            "scope": scope,
+            "snapshot": figures.shown,
+            "refresh_url": figures.refresh_url,
+        },
     )
 
 
