@@ -1,7 +1,7 @@
 """Keep, show and drop page snapshots (keyaccounts.snapshots).
 
-`shown(name=…, user=…, params=…, template=…, compute=…)` is what a page calls: it
-answers the snapshot of that page for that person and those parameters when one is
+A page calls `page_figures(request, name=…, params=…, template=…, compute=…)` (its
+refresh link and `?refresh=1` included), which calls `shown(…)`: it answers the snapshot of that page for that person and those parameters when one is
 fresh, and else runs `compute()` (which renders the figures to HTML), keeps what it
 returns and answers that. A snapshot is only ever read for the person it was computed
 for, under a key that hashes the page, its parameters, the language, time zone and day,
