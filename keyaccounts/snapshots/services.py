@@ -1,8 +1,9 @@
 """Keep, show and drop page snapshots (keyaccounts.snapshots).
 
 A page calls `page_figures(request, name=…, params=…, template=…, compute=…)` (its
-refresh link and `?refresh=1` included), which calls `shown(…)`: it answers the snapshot of that page for that person and those parameters when one is
-fresh, and else runs `compute()` (which renders the figures to HTML), keeps what it
+refresh link and `?refresh=1` included), which calls `shown(…)`: it answers the
+snapshot of that page for that person and those parameters when one is fresh, and
+else runs `compute()` (which renders the figures to HTML), keeps what it
 returns and answers that. A snapshot is only ever read for the person it was computed
 for, under a key that hashes the page, its parameters, the language, time zone and day,
 the source of the page's template (a release that changes the page does not show the
