@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import AccountTeamMember, AccountTeamRole, BuyingRole, Contact
+from accounts.models import AccountTeamMember, AccountTeamRole, Attitude, BuyingRole, Contact
 
 from .models import Visit, VisitStatus
 from .selectors import account_rhythm_days
@@ -25,6 +25,7 @@ COACH = "coach"
 # it, older, or never.
 FRESH, FADING, STALE, NEVER = "fresh", "fading", "stale", "never"
 COVERED_GRADES = ("A", "B")
+ATTITUDE_LABELS = dict(Attitude.choices)
 # (check, the role met, who on our side must have been there)
 LEVELS = [
     ("decider_by_sponsor", BuyingRole.DECIDER, AccountTeamRole.EXECUTIVE_SPONSOR),
@@ -40,6 +41,13 @@ class Cell:
     met_on: datetime.date | None = None
     days: int | None = None
     freshness: str = NEVER
+
+    @property
+    def attitude_label(self) -> str:
+        """The attitude in the reader's language (read here once, not by a loop over
+        every attitude in each cell of the template)."""
+        value = self.contact["attitude"] if self.contact else ""
+        return ATTITUDE_LABELS.get(value, value)
 
 
 @dataclass

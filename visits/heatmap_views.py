@@ -20,7 +20,13 @@ def heat_map_view(request):
     accounts = filterset.qs if filterset.is_bound else visible
     # In the order the filters' "Sort by" asks for, by name without one.
     page = keyset_page(
-        request, accounts, account_list_ordering(accounts), size=PAGE_SIZE, count=True
+        request,
+        accounts,
+        account_list_ordering(accounts),
+        size=PAGE_SIZE,
+        count=True,
+        # The list's annotations for the page's rows only (as the account list reads them).
+        ids_first=True,
     )
     rows = heatmap.heat_map_rows(page.object_list)
     columns = [(role, BuyingRole(role).label) for role in heatmap.COLUMNS]

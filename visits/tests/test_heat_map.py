@@ -3,6 +3,7 @@ attitude in colour and words, how recently we met each person against the accoun
 rhythm, and for A and B accounts whether each level is met by its counterpart."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -68,8 +69,12 @@ def test_each_role_shows_who_how_they_stand_and_when_we_met_them(personas, login
     assert cells["coach"].contact["name"] == "Uma"
 
     html = response.content.decode()
-    # Meaning never by colour alone: the attitude and the days are written out.
-    assert "Supporter" in html and "met 10 days ago" in html and "never met" in html
+    # Meaning never by colour alone: the attitude and the days are written out, in
+    # each person's cell (the legend above lists every attitude too).
+    cell_html = dict(re.findall(r'<td data-role="(\w+)">(.*?)</td>', html, re.S))
+    assert "Supporter" in cell_html["decider"] and "met 10 days ago" in cell_html["decider"]
+    assert "Opponent" in cell_html["user"] and "Supporter" not in cell_html["user"]
+    assert "never met" in cell_html["evaluator"]
     assert reverse("accounts:contact_edit", args=[account.pk, decider.pk]) in html
     assert row.checks == []  # the levels are checked for A and B only
 
