@@ -94,6 +94,12 @@ def my_week_view(request):
     user = request.user
     now = timezone.now()
     today = timezone.localdate(now)
+    # What the apps above add: overdue plan actions, review follow-ups, the best next
+    # actions (kept as a snapshot: `?refresh=1` works them out now, then shows the page
+    # without it).
+    added = sections.render_context("my_week", request, today=today, now=now)
+    if request.GET.get("refresh") == "1":
+        return redirect("visits:my_week")
     tomorrow = today + datetime.timedelta(days=1)
     planned = list(
         selectors.planned_visits(
@@ -145,8 +151,7 @@ def my_week_view(request):
             "log_form": VisitStartForm(
                 user=user, recent=selectors.recent_accounts(user=user), auto_id="log-%s"
             ),
-            # What the apps above add: overdue plan actions, review follow-ups …
-            "sections": sections.render_context("my_week", request, today=today, now=now),
+            "sections": added,
             # Kept on the phone for no signal (static/js/outbox.js, the service worker).
             "offline_keep": json.dumps(_offline_pages(user, follow_ups)),
         },

@@ -256,3 +256,64 @@ def test_signing_in_is_no_save(personas, client):
     assert cache.get(snapshots._wrote_key(personas.manager.pk)) is None
     view(client)
     assert view(client).context["snapshot"].kept
+
+
+# --- my week's best next actions (issue 14) keep theirs the same way ----------------------
+
+MY_WEEK = reverse("visits:my_week")
+
+
+def next_actions(response) -> list[tuple[str, int]]:
+    """(kind, account id) of each action my week shows, computed now or kept."""
+    html = response.content.decode().split('data-section="next-actions"')[1]
+    html = html.split("</section>")[0]
+    return [
+        (kind, int(account))
+        for kind, account in re.findall(r'data-action="(\w+)" data-account="(\d+)"', html)
+    ]
+
+
+def test_my_weeks_next_actions_are_kept_until_the_rep_saves_or_asks(personas, login):
+    from accounts.models import BuyingRole
+    from accounts.tests.factories import ContactFactory
+    from scoring.tests.builders import strong_soon_account
+
+    account = strong_soon_account(personas.alice, name="Strong Co")
+    client = login(personas.alice)
+    with CaptureQueriesContext(connection) as computing:
+        first = client.get(MY_WEEK)
+    assert ("find_decider", account.pk) in next_actions(first)
+    assert any("scoring_monthlysales" in q["sql"] for q in computing.captured_queries)
+    # Someone else adds the decider: the kept list still shows what was worked out, and
+    # says when; reading it re-scores nothing.
+    ContactFactory(account=account, buying_role=BuyingRole.DECIDER, name="Dai")
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(MY_WEEK)
+    assert ("find_decider", account.pk) in next_actions(second)
+    assert "Worked out at" in second.content.decode()
+    assert not any("scoring_monthlysales" in q["sql"] for q in queries.captured_queries)
+    assert len(queries) < len(computing)
+    # "Work them out now": worked out, kept, and my week shown without `refresh`.
+    response = client.get(MY_WEEK, {"refresh": "1"})
+    assert response.status_code == 302 and response["Location"] == MY_WEEK
+    third = client.get(MY_WEEK)
+    assert ("find_decider", account.pk) not in next_actions(third)
+    assert Snapshot.objects.filter(user=personas.alice, name="my_week_next_actions").count() == 1
+
+
+def test_my_weeks_next_actions_are_worked_out_again_after_the_rep_saves(personas, login):
+    from accounts.tests.test_contact_forms import contact_data
+    from scoring.tests.builders import strong_soon_account
+
+    account = strong_soon_account(personas.alice, name="Strong Co")
+    client = login(personas.alice)
+    assert ("find_decider", account.pk) in next_actions(client.get(MY_WEEK))
+    # The action's own link: the contact form with the role chosen; saved, it is done.
+    response = client.post(
+        reverse("accounts:contact_create", args=[account.pk]) + "?role=decider",
+        contact_data(name="Dai"),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    after = client.get(MY_WEEK)
+    assert ("find_decider", account.pk) not in next_actions(after)
+    assert next_actions(after), "the other actions are still advised"
