@@ -8,7 +8,7 @@ all; anyone else nothing. Objects outside it answer 404, never 403.
 `accounts.access`); `accounts_visible_by_rule` evaluates it from scratch.
 """
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import (
     Case,
     Count,
@@ -21,6 +21,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat
 
 from .duplicates import normalize_credit_code, normalize_email, normalize_name, normalize_phone
@@ -98,15 +99,52 @@ def team_members_visible_to(user) -> QuerySet[AccountTeamMember]:
     return AccountTeamMember.objects.filter(account__in=accounts_visible_to(user))
 
 
+# Up to this many visible accounts, a list of them is read from the person's access rows
+# first: see `listed_account_ids`.
+LISTED_UP_TO = 1000
+
+
+def listed_account_ids(user, *, up_to: int | None = None) -> list[int] | None:
+    """The ids of the accounts `user` may see (live or not: the list's queryset keeps
+    the live), read from their access rows when there are at most `up_to`
+    (`LISTED_UP_TO`); None when there are more, for a superuser (every account) and for
+    an inactive or anonymous user (`accounts_visible_to` answers none).
+
+    A page of a rep's accounts in name order is otherwise read by walking the name index
+    of the whole company and probing the access table for each account: 26 of a rep's
+    500 among 100,000 accounts took 8,600 probes (12–18 ms, and twice as many at twice
+    the company). From the ids it reads the rep's own rows and sorts them (2 ms, the same
+    at any size of the company). Beyond `up_to` the walk finds a page sooner."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.is_superuser:
+        return None
+    up_to = LISTED_UP_TO if up_to is None else up_to
+    ids = list(
+        AccountAccess.objects.filter(user=user)
+        .order_by()
+        .values_list("account_id", flat=True)[: up_to + 1]
+    )
+    return ids if len(ids) <= up_to else None
+
+
+def with_ids(rows: QuerySet, ids: list[int]) -> QuerySet:
+    """`rows` narrowed to `ids`: on PostgreSQL as one array (its length known to the
+    planner, and one parameter however many), elsewhere as a list."""
+    if connections[rows.db].vendor == "postgresql":
+        return rows.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
+    return rows.filter(pk__in=ids)
+
+
 def account_list(*, user) -> QuerySet[Account]:
     """The visible accounts, annotated for list pages: a constant number of queries.
 
     Each carries its owner and its `score` (None when not graded yet: read the grade as
-    `account.score.grade` in a template, which renders nothing then)."""
+    `account.score.grade` in a template, which renders nothing then). For someone who
+    sees a bounded number of accounts, read by their ids (`listed_account_ids`)."""
+    ids = listed_account_ids(user)
+    visible = accounts_visible_to(user) if ids is None else with_ids(Account.objects.all(), ids)
     active_contacts = Contact.objects.filter(account=OuterRef("pk"), is_active=True)
     return (
-        accounts_visible_to(user)
-        .select_related("owner", "score")
+        visible.select_related("owner", "score")
         .annotate(
             contact_count=Coalesce(
                 Subquery(

@@ -350,3 +350,39 @@ def test_sees_more_accounts_than_reads_at_most_the_bound(personas, django_assert
     assert sees_more_accounts_than(personas.bob, 0)
     assert not sees_more_accounts_than(personas.bob, 1)
     assert sees_more_accounts_than(personas.admin, 10**6)
+
+
+def test_a_list_reads_few_accounts_by_their_ids_and_many_by_the_join_the_same_rows(
+    personas, client, monkeypatch
+):
+    """`account_list` reads the accounts of someone who sees few by their ids (read
+    first from their access rows), of someone who sees more through the join: the same
+    live accounts either way, and none for someone who sees none."""
+    from accounts import selectors
+    from accounts.selectors import account_list, listed_account_ids
+    from keyaccounts.recyclebin.services import soft_delete
+
+    gone = AccountFactory(owner=personas.alice)
+    AccountFactory(owner=personas.alice)
+    soft_delete(root=gone, by=personas.alice)
+    inactive = UserFactory(is_active=False)
+    AccountFactory(owner=inactive)
+    people = [personas.alice, personas.bob, personas.manager, personas.charlie, inactive]
+    for user in people:
+        expected = set(accounts_visible_to(user).values_list("pk", flat=True))
+        by_ids = listed_account_ids(user)
+        assert by_ids is not None or not user.is_active
+        assert set(account_list(user=user).values_list("pk", flat=True)) == expected, user
+        assert gone.pk not in expected
+    # Read by the ids, not by the access table's join (what the company's size would
+    # cost: the name index walked for a page of a rep's, docs/benchmarks.md).
+    assert "accounts_accountaccess" not in str(account_list(user=personas.alice).query)
+    assert listed_account_ids(personas.admin) is None  # every account: no list of ids
+    assert account_list(user=personas.admin).count() == Account.objects.count()
+
+    # More than the bound: the join, the same rows.
+    monkeypatch.setattr(selectors, "LISTED_UP_TO", 1)
+    assert listed_account_ids(personas.alice, up_to=1) is None
+    for user in people:
+        expected = set(accounts_visible_to(user).values_list("pk", flat=True))
+        assert set(account_list(user=user).values_list("pk", flat=True)) == expected, user
