@@ -143,24 +143,18 @@ def account_list(*, user) -> QuerySet[Account]:
     ids = listed_account_ids(user)
     visible = accounts_visible_to(user) if ids is None else with_ids(Account.objects.all(), ids)
     active_contacts = Contact.objects.filter(account=OuterRef("pk"), is_active=True)
-    return (
-        visible.select_related("owner", "score")
-        .annotate(
-            contact_count=Coalesce(
-                Subquery(
-                    active_contacts.order_by()
-                    .values("account_id")
-                    .annotate(n=Count("pk"))
-                    .values("n"),
-                    output_field=IntegerField(),
-                ),
-                0,
+    return visible.select_related("owner", "score").annotate(
+        contact_count=Coalesce(
+            Subquery(
+                active_contacts.order_by().values("account_id").annotate(n=Count("pk")).values("n"),
+                output_field=IntegerField(),
             ),
-            has_decider=Exists(active_contacts.filter(buying_role=BuyingRole.DECIDER)),
-            has_coach=Exists(active_contacts.filter(is_coach=True)),
-            # People move: a decider, evaluator or coach left and nobody fills the role.
-            key_person_gap=Exists(left_key_people().filter(account=OuterRef("pk"))),
-        )
+            0,
+        ),
+        has_decider=Exists(active_contacts.filter(buying_role=BuyingRole.DECIDER)),
+        has_coach=Exists(active_contacts.filter(is_coach=True)),
+        # People move: a decider, evaluator or coach left and nobody fills the role.
+        key_person_gap=Exists(left_key_people().filter(account=OuterRef("pk"))),
     )
 
 
