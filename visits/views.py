@@ -99,7 +99,9 @@ def my_week_view(request):
     # without it).
     added = sections.render_context("my_week", request, today=today, now=now)
     if request.GET.get("refresh") == "1":
-        return redirect("visits:my_week")
+        rest = request.GET.copy()
+        rest.pop("refresh")
+        return redirect(f"{request.path}?{rest.urlencode()}" if rest else request.path)
     tomorrow = today + datetime.timedelta(days=1)
     planned = list(
         selectors.planned_visits(

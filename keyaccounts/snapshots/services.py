@@ -44,6 +44,7 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from keyaccounts.cache import shared_cache_answers
+from keyaccounts.recyclebin.signals import records_moved
 
 from .models import Snapshot
 
@@ -226,6 +227,38 @@ def page_figures(
         refresh_url=f"{request.path}?{query.urlencode()}",
         redirect_to=here if refresh else None,
     )
+
+
+def note_writes_for_accounts(account_ids) -> None:
+    """Note a write for everyone who may see one of `account_ids` (their access rows;
+    superusers too): what they keep shows these accounts' records as they were."""
+    if settings.SNAPSHOT_SECONDS <= 0 or not account_ids:
+        return
+    from django.apps import apps
+
+    access = apps.get_model("accounts", "AccountAccess")
+    user = apps.get_model("accounts", "User")
+    people = set(
+        access.objects.using(DEFAULT_DB_ALIAS)
+        .filter(account_id__in=list(account_ids))
+        .values_list("user_id", flat=True)
+    )
+    people |= set(
+        user.objects.using(DEFAULT_DB_ALIAS)
+        .filter(is_superuser=True, is_active=True)
+        .values_list("pk", flat=True)
+    )
+    for person in people:
+        note_write(person)
+
+
+@receiver(records_moved)
+def _records_moved(sender, account_ids, **kwargs):
+    """Records went to or came back from the recycle bin (a deletion, a merge, a
+    restore): a kept page of anyone who sees their accounts may list them (my week's
+    next actions name the account) — computed again, once the move is committed."""
+    ids = set(account_ids)
+    transaction.on_commit(lambda: note_writes_for_accounts(ids), using=DEFAULT_DB_ALIAS)
 
 
 SIGNING_IN = "_keyaccounts_signing_in"

@@ -294,6 +294,8 @@ def test_my_weeks_next_actions_are_kept_until_the_rep_saves_or_asks(personas, lo
     assert not any("scoring_monthlysales" in q["sql"] for q in queries.captured_queries)
     assert len(queries) < len(computing)
     # "Work them out now": worked out, kept, and my week shown without `refresh`.
+    response = client.get(MY_WEEK, {"refresh": "1", "outbox": "kept"})
+    assert response.status_code == 302 and response["Location"] == f"{MY_WEEK}?outbox=kept"
     response = client.get(MY_WEEK, {"refresh": "1"})
     assert response.status_code == 302 and response["Location"] == MY_WEEK
     third = client.get(MY_WEEK)
@@ -317,3 +319,23 @@ def test_my_weeks_next_actions_are_worked_out_again_after_the_rep_saves(personas
     after = client.get(MY_WEEK)
     assert ("find_decider", account.pk) not in next_actions(after)
     assert next_actions(after), "the other actions are still advised"
+
+
+def test_an_account_deleted_by_someone_else_leaves_the_kept_next_actions_at_once(
+    personas, login, django_capture_on_commit_callbacks
+):
+    """A kept list names accounts: one moved to the recycle bin by a manager is gone from
+    the rep's my week on their next view, not SNAPSHOT_SECONDS later."""
+    from keyaccounts.recyclebin.services import soft_delete
+    from scoring.tests.builders import strong_soon_account
+
+    account = strong_soon_account(personas.alice, name="Strong Co")
+    other = strong_soon_account(personas.alice, name="Other Co")
+    client = login(personas.alice)
+    shown = {pk for _kind, pk in next_actions(client.get(MY_WEEK))}
+    assert {account.pk, other.pk} <= shown
+    with django_capture_on_commit_callbacks(execute=True):
+        soft_delete(root=account, by=personas.manager)
+    after = client.get(MY_WEEK)
+    assert "Strong Co" not in after.content.decode()
+    assert other.pk in {pk for _kind, pk in next_actions(after)}
