@@ -23,6 +23,8 @@ The page's template renders each with `{% include section.template with section=
 The dashboard's sections are rendered into its figures, which are kept for their person a
 few minutes (keyaccounts/snapshots/) and rendered without the request: a dashboard
 section shows figures and links only — no form, no CSRF token, nothing of the request.
+My week's best next actions keep their list the same way (scoring/advice/sections.py);
+its other sections are computed on every view.
 """
 
 from collections import defaultdict

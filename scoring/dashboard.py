@@ -1,10 +1,11 @@
 """The managers' dashboard: every number of `/dashboard/`, computed in the database.
 
 Each function takes `accounts`, the accounts the page is about: the user's visible set
-(`accounts.selectors.account_list`, which is `accounts_visible_to` plus the buying-center
-flags) narrowed by the dashboard's filters (`filter_accounts`). Each one runs a fixed
-number of queries, grouping and counting in SQL, however many accounts, deals or visits
-there are; docs/dashboards.md says what each number means and where it drills down to.
+(`accounts.selectors.account_list`: `accounts_visible_to`, or the ids of a person's few
+accounts, plus the buying-center flags) narrowed by the dashboard's filters
+(`filter_accounts`). Each one runs a fixed number of queries, grouping and counting in
+SQL, however many accounts, deals or visits there are; docs/dashboards.md says what each
+number means and where it drills down to.
 
 Grades are keyed as the account list's `grade` filter takes them: "A".."D", and "none"
 for an account not graded yet.

@@ -2,7 +2,7 @@
 the account list showing exactly the accounts behind it.
 
 Everyone signed in has one: a manager over the accounts of their teams, a rep over their
-own, both through `accounts_visible_to` (via `account_list`). The page runs the same
+own, both through the visibility rule (`account_list`). The page runs the same
 number of queries whatever the number of accounts. It reads the replica when there is one
 (keyaccounts/db_router.py).
 """

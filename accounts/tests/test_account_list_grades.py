@@ -349,7 +349,8 @@ def test_every_filter_at_once_has_a_hard_query_ceiling(
     url = URL + ALL_FILTERS.format(month=month, team=personas.east.pk, owner=personas.alice.pk)
     # Session and user (2, and 3 to save the session), the header (1), the filter form's
     # choices: owners, teams, regions, stages (4), the owner and team given checked (2),
-    # the count and the page (2), and the accounts not graded yet (1: sorted by score, the
-    # page reads the graded accounts by the score's index, then those without a score).
+    # the count and the page (2), the accounts not graded yet (1: sorted by score, the
+    # page reads the graded accounts by the score's index, then those without a score),
+    # and the ids of the user's few accounts (1, `listed_account_ids`).
     with django_assert_max_num_queries(15):
         assert client.get(url).status_code == 200
