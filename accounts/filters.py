@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.paging import keyset_page
 from opportunities.models import Stage
 from scoring.inputs import open_opportunities
 from scoring.models import Grade
@@ -144,6 +145,17 @@ def account_list_ordering(accounts) -> list:
     first = chosen[0]
     descending = first.descending if isinstance(first, OrderBy) else first.startswith("-")
     return [*chosen, "-pk" if descending else "pk"]
+
+
+def account_list_page(request, accounts, *, size: int):
+    """The page of `accounts` (an `account_list`, filtered) that the request asks for, in
+    the list's order (`account_list_ordering`), with its count bounded at 1,000; the
+    list's flags (contacts, decider, coach, key person gone) computed for the page's rows
+    only (`ids_first`: for the whole list, PostgreSQL would hash every coach of the
+    company). The account list's and the heat-map's pages."""
+    return keyset_page(
+        request, accounts, account_list_ordering(accounts), size=size, count=True, ids_first=True
+    )
 
 
 class AccountFilter(django_filters.FilterSet):

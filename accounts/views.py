@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from keyaccounts import formtokens, sections
 from keyaccounts.exceptions import ApplicationError, VersionConflict
-from keyaccounts.paging import keyset_page
 from keyaccounts.recyclebin.pages import delete_page
 from opportunities.selectors import account_opportunities
 from scoring.models import Source, bilingual, pin_in_force
@@ -25,7 +24,7 @@ from visits.selectors import account_timeline
 
 from . import services
 from .buying_center import assess_buying_center
-from .filters import AccountFilter, account_list_ordering
+from .filters import AccountFilter, account_list_page
 from .forms import AccountForm, CompetitorForm, ContactForm, TeamMemberForm
 from .groups import PARENT_REFUSED
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact
@@ -142,15 +141,7 @@ def account_list_view(request):
     # does not see) is left out and its error shown on the form; the others still apply.
     accounts = filterset.qs if filterset.is_bound else queryset
     # Keyset pages (a deep page costs what page 1 does) and a count bounded at 1,000.
-    page = keyset_page(
-        request,
-        accounts,
-        account_list_ordering(accounts),
-        size=PAGE_SIZE,
-        count=True,
-        # The contact count and the decider and coach flags for the page's rows only.
-        ids_first=True,
-    )
+    page = account_list_page(request, accounts, size=PAGE_SIZE)
     attach_money(page.object_list)  # overdue amounts and money flags: one query
     return render(
         request,

@@ -2,10 +2,9 @@
 
 from django.shortcuts import render
 
-from accounts.filters import AccountFilter, account_list_ordering
+from accounts.filters import AccountFilter, account_list_page
 from accounts.models import Attitude, BuyingRole
 from accounts.selectors import account_list
-from keyaccounts.paging import keyset_page
 
 from . import heatmap
 
@@ -19,15 +18,7 @@ def heat_map_view(request):
     # them: a value it cannot read is left out and explained on the form.
     accounts = filterset.qs if filterset.is_bound else visible
     # In the order the filters' "Sort by" asks for, by name without one.
-    page = keyset_page(
-        request,
-        accounts,
-        account_list_ordering(accounts),
-        size=PAGE_SIZE,
-        count=True,
-        # The list's annotations for the page's rows only (as the account list reads them).
-        ids_first=True,
-    )
+    page = account_list_page(request, accounts, size=PAGE_SIZE)
     rows = heatmap.heat_map_rows(page.object_list)
     columns = [(role, BuyingRole(role).label) for role in heatmap.COLUMNS]
     return render(
