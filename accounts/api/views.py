@@ -6,7 +6,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from accounts.selectors import accounts_visible_to, contacts_visible_to
+from accounts.models import Account
+from accounts.selectors import (
+    accounts_visible_to,
+    contacts_visible_to,
+    listed_account_ids,
+    with_ids,
+)
 from accounts.services import account_delete, account_restore, contact_delete, contact_restore
 from keyaccounts.api.bulk import BulkUpsertMixin
 from keyaccounts.api.filters import FILTER_BACKENDS
@@ -58,6 +64,12 @@ class AccountViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         if self.action == "grade":
             return accounts_visible_to(self.request.user).select_related(*GRADE_RELATED)
+        if self.action == "list":
+            # A page of a person's few accounts read by their ids, not by walking the
+            # company's name index (`listed_account_ids`, as the account list page).
+            ids = listed_account_ids(self.request.user)
+            if ids is not None:
+                return with_ids(Account.objects.all(), ids).select_related("score")
         return accounts_visible_to(self.request.user).select_related("score")
 
     def perform_destroy(self, instance, *, expected_version=None):
