@@ -572,6 +572,10 @@ def browser_log_in(page, username: str, *, lands_on: str = "/my-week/") -> None:
     page.get_by_label("Password").fill("pw-for-tests")
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(re.escape(lands_on) + "$"))
+    # The address changes when the page starts to arrive: wait for it whole, its deferred
+    # scripts run (a click on the board's "Move…" before board.js had run followed the
+    # link to the plain page, once in a CI run under load).
+    page.wait_for_load_state("load")
 
 
 # --- the REST API ----------------------------------------------------------------------
