@@ -174,35 +174,76 @@ VISIT_CONTACTS = """(SELECT array_agg(c.name ORDER BY c.name) FROM visits_visit_
          WHERE vc.visit_id = v.id)"""
 
 
-def my_week_floor(persona: Persona) -> str:
-    """Planned visits the user logged or goes to (window), their open follow-ups, their
-    accounts whose contact rhythm lapsed: the three lists of "my week"; and the accounts
-    of their five latest visits ("log a visit" offers them)."""
+def _planned(persona: Persona) -> str:
+    """A CTE: the planned visits the user logged or goes to from the start of my week's
+    "unrecorded" on, on accounts they see, each with its group and its place in it."""
     vis = visible(persona, "a")
-    window = "status = 'planned' AND planned_at >= %(start)s AND planned_at < %(end)s"
-    return with_visible(
-        persona,
-        f"""
-(SELECT 'visit' AS kind, v.id, v.planned_at AS at, a.id AS account_id, a.name,
-        {VISIT_CONTACTS} AS contacts
+    window = (
+        "v.status = 'planned' AND v.planned_at >= %(unrecorded_start)s AND v.deleted_at IS NULL"
+    )
+    return f"""planned AS (
+ SELECT v.id, v.planned_at, g.name,
+        row_number() OVER (PARTITION BY g.name ORDER BY v.planned_at, v.id) AS place
    FROM visits_visit v JOIN accounts_account a ON a.id = v.account_id {vis}
-  WHERE v.id IN (SELECT id FROM visits_visit
-                  WHERE owner_id = %(uid)s AND {window} AND deleted_at IS NULL
+  CROSS JOIN LATERAL (SELECT CASE WHEN v.planned_at < %(today_start)s THEN 'unrecorded'
+                                  WHEN v.planned_at < %(tomorrow_start)s THEN 'today'
+                                  WHEN v.planned_at < %(week_end)s THEN 'week'
+                                  ELSE 'later' END AS name) g
+  WHERE v.id IN (SELECT v.id FROM visits_visit v WHERE v.owner_id = %(uid)s AND {window}
                  UNION
-                 SELECT w.id FROM visits_visit w
-                   JOIN visits_visit_attendees t ON t.visit_id = w.id
-                  WHERE t.user_id = %(uid)s AND w.{window.replace("AND ", "AND w.")}
-                    AND w.deleted_at IS NULL)
-    AND v.deleted_at IS NULL AND a.deleted_at IS NULL
-  ORDER BY v.planned_at, v.id)
-UNION ALL
-(SELECT 'follow_up', v.id, v.follow_up_due::timestamptz, a.id, a.name, {VISIT_CONTACTS}
+                 SELECT v.id FROM visits_visit v
+                   JOIN visits_visit_attendees t ON t.visit_id = v.id
+                  WHERE t.user_id = %(uid)s AND {window})
+    AND a.deleted_at IS NULL)"""
+
+
+# My week's groups of open follow-ups: (name, condition on v.follow_up_due, how many the
+# page shows), as SQL parameters (pages_bench.py sets them from visits.selectors).
+FOLLOW_UPS_WEEK = [
+    ("overdue", "v.follow_up_due < %(today)s", "%(overdue_shown)s"),
+    ("soon", "v.follow_up_due BETWEEN %(today)s AND %(tomorrow)s", "%(shown)s"),
+    ("week", "v.follow_up_due BETWEEN %(day_after_tomorrow)s AND %(week_last)s", "%(shown)s"),
+]
+FOLLOW_UP_LATER = "(v.follow_up_due > %(week_last)s OR v.follow_up_due IS NULL)"
+
+
+def my_week_floor(persona: Persona) -> str:
+    """What "my week" shows, as its page reads it: the first planned visits of each group
+    (missed, today, the rest of the week) and how many each group (and later) has; the
+    first open follow-ups of each group and how many each has, counted up to the limit;
+    the first accounts whose contact rhythm lapsed and how many; and the accounts of the
+    user's five latest visits ("log a visit" offers them)."""
+    vis = visible(persona, "a")
+    open_follow_up = (
+        "v.owner_id = %(uid)s AND v.status = 'done' AND v.followed_up_on IS NULL"
+        " AND v.deleted_at IS NULL AND a.deleted_at IS NULL"
+    )
+    follow_ups = "\nUNION ALL\n".join(
+        f"""(SELECT 'follow_up', v.id, v.follow_up_due::timestamptz, a.id, a.name,
+        {VISIT_CONTACTS}
    FROM visits_visit v JOIN accounts_account a ON a.id = v.account_id {vis}
-  WHERE v.owner_id = %(uid)s AND v.status = 'done' AND v.followed_up_on IS NULL
-    AND v.deleted_at IS NULL AND a.deleted_at IS NULL
-  ORDER BY v.follow_up_due, v.id)
-UNION ALL
-(SELECT 'lapsed', NULL, l.lapses_at, a.id, a.name, NULL
+  WHERE {open_follow_up} AND {group}
+  ORDER BY v.follow_up_due, v.id LIMIT {shown})"""
+        for _, group, shown in FOLLOW_UPS_WEEK
+    )
+    follow_up_counts = [
+        *((name, group) for name, group, _ in FOLLOW_UPS_WEEK),
+        ("later", FOLLOW_UP_LATER),
+    ]
+    counts = ",\n       ".join(
+        [
+            "(SELECT json_object_agg(name, n) FROM (SELECT name, count(*) AS n FROM planned"
+            " GROUP BY name) c) AS planned",
+            *(
+                f"(SELECT count(*) FROM (SELECT 1 FROM visits_visit v JOIN accounts_account a"
+                f" ON a.id = v.account_id {vis} WHERE {open_follow_up} AND {group}"
+                f" LIMIT %(count_limit)s) c) AS follow_up_{name}"
+                for name, group in follow_up_counts
+            ),
+            "(SELECT count(*) FROM (SELECT 1 FROM lapsed LIMIT %(count_limit)s) c) AS lapsed",
+        ]
+    )
+    lapsed = f"""lapsed AS (SELECT a.id, a.name, l.lapses_at
    FROM accounts_account a {vis}
    LEFT JOIN scoring_accountscore s ON s.account_id = a.id
   CROSS JOIN LATERAL (SELECT max(v.occurred_at) AS at FROM visits_visit v
@@ -211,15 +252,33 @@ UNION ALL
   CROSS JOIN LATERAL (SELECT coalesce(last.at, a.created_at) + {rhythm("s.grade")}
                           AS lapses_at) l
   WHERE a.owner_id = %(uid)s AND a.deleted_at IS NULL AND a.status <> 'lost'
-    AND l.lapses_at < %(now)s
-  ORDER BY l.lapses_at, a.id)
+    AND l.lapses_at < %(now)s)"""
+    return with_visible(
+        persona,
+        f"""
+(SELECT 'visit' AS kind, v.id, v.planned_at AS at, a.id AS account_id, a.name,
+        {VISIT_CONTACTS} AS contacts
+   FROM planned p JOIN visits_visit v ON v.id = p.id
+   JOIN accounts_account a ON a.id = v.account_id
+  WHERE p.name <> 'later' AND p.place <= %(shown)s
+  ORDER BY v.planned_at, v.id)
+UNION ALL
+{follow_ups}
+UNION ALL
+(SELECT 'lapsed', NULL, lapses_at, id, name, NULL FROM lapsed
+  ORDER BY lapses_at, id LIMIT %(shown)s + 1)
 UNION ALL
 (SELECT 'recent', NULL, max(coalesce(v.occurred_at, v.planned_at)), a.id, a.name, NULL
    FROM visits_visit v JOIN accounts_account a ON a.id = v.account_id {vis}
   WHERE v.owner_id = %(uid)s AND v.deleted_at IS NULL AND a.deleted_at IS NULL
     AND coalesce(v.occurred_at, v.planned_at) <= %(now)s
   GROUP BY a.id, a.name ORDER BY 3 DESC, a.id LIMIT 5)
+UNION ALL
+(SELECT 'counts', NULL, NULL, NULL, row_to_json(n)::text, NULL
+   FROM (SELECT {counts}) n)
 """,
+        _planned(persona),
+        lapsed,
     )
 
 

@@ -340,10 +340,7 @@ def constants() -> dict:
         "api_size": pagination.DEFAULT_PAGE_SIZE,
         "per_column": opportunities.views.CARDS_PER_COLUMN,
         "closed_since": today - datetime.timedelta(days=opportunities.views.CLOSED_RECENT_DAYS),
-        "week_start": start_of_day(
-            today - datetime.timedelta(days=visits.views.UNRECORDED_LOOKBACK_DAYS)
-        ),
-        "week_end": start_of_day(today + datetime.timedelta(days=visits.views.WEEK_AHEAD_DAYS + 1)),
+        "my_week": my_week_params(today),
         "this_month": this_month,
         "forecast_end": C.add_months(this_month, scoring.dashboard.FORECAST_MONTHS),
         "moved_since": scoring.selectors.movement_since(now),
@@ -351,6 +348,30 @@ def constants() -> dict:
         "sales_end": sales_end,
         "compliance_since": today - datetime.timedelta(days=scoring.dashboard.COMPLIANCE_DAYS),
         "week_ago": today - datetime.timedelta(days=7),
+    }
+
+
+def my_week_params(today: datetime.date) -> dict:
+    """The groups of my week (`bench.cases.my_week_floor`), from what the page uses."""
+    import visits.selectors as week
+    import visits.views
+
+    def day(n: int) -> datetime.date:
+        return today + datetime.timedelta(days=n)
+
+    windows = {name: week.planned_window(name, today=today) for name in week.PLANNED_GROUPS}
+    return {
+        "unrecorded_start": windows["unrecorded"][0],
+        "today_start": windows["today"][0],
+        "tomorrow_start": windows["week"][0],
+        "week_end": windows["later"][0],
+        "today": today,
+        "tomorrow": day(week.FOLLOW_UP_GROUPS["soon"][1]),
+        "day_after_tomorrow": day(week.FOLLOW_UP_GROUPS["week"][0]),
+        "week_last": day(week.FOLLOW_UP_GROUPS["week"][1]),
+        "shown": visits.views.SHOWN,
+        "overdue_shown": visits.views.OVERDUE_SHOWN,
+        "count_limit": week.FOLLOW_UP_COUNT_LIMIT + 1,
     }
 
 
@@ -545,7 +566,7 @@ def build_cases(
             persona,
             "/my-week/",
             C.my_week_floor(persona),
-            {"start": k["week_start"], "end": k["week_end"]},
+            k["my_week"],
         )
     for persona in (rep, manager, admin):
         add(

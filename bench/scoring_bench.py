@@ -17,6 +17,10 @@ runs ANALYZE, then measures:
       as `manager` and as `rep1`: one warm-up, then 10 timed requests, and the number of
       SQL queries of one request; skipped with a message when the URL does not exist;
   (d) the account list `/accounts/` as `manager` (and as `rep1`), the same way;
+  (e) the reminder scan of every account (`reminders_scan()`, what beat runs every 15
+      minutes): the first after the seed, which makes every reminder due, then twice
+      with nothing new due; in one transaction rolled back at the end, so what follows
+      sees the data as seeded;
 
 and EXPLAIN (ANALYZE, BUFFERS) of the input query of one chunk of 2,000 accounts.
 The pages are measured first, on the data exactly as seeded (with its grade history),
@@ -260,6 +264,28 @@ def single_rescores() -> dict:
     return {"times": times, "queries": len(queries.captured_queries)}
 
 
+def reminder_scans() -> list[dict]:
+    """(e): each scan's seconds and how many reminders it made; rolled back."""
+    from django.db import transaction
+
+    from visits.reminders import reminders_scan
+
+    class Undo(Exception):
+        pass
+
+    runs = []
+    try:
+        with transaction.atomic():
+            for kind in ("first", "again", "again"):
+                started = time.perf_counter()
+                made = reminders_scan()
+                runs.append({"kind": kind, "seconds": time.perf_counter() - started, "made": made})
+            raise Undo
+    except Undo:
+        pass
+    return runs
+
+
 def page(path: str, username: str) -> dict:
     from django.db import connection
     from django.test import Client
@@ -390,6 +416,25 @@ def measure(args, size: dict, seed_seconds: float | None, migrate_seconds: float
                 f"**{ms(median(times))} ms**",
                 str(result["queries"]),
                 f"after 1 warm-up; {result['bytes'] / 1024:.0f} KiB of HTML",
+            ]
+        )
+
+    print("\n(e) the reminder scan", flush=True)
+    scans = reminder_scans()
+    for kind, note in [
+        ("first", "the first after the seed: every reminder due is made"),
+        ("again", "nothing new is due: what most of beat's runs cost"),
+    ]:
+        these = [run for run in scans if run["kind"] == kind]
+        print(f"  {kind}: " + ", ".join(f"{run['seconds']:.2f} s" for run in these), flush=True)
+        results.append(
+            [
+                f"(e) `reminders_scan()` of every account, {kind}",
+                str(len(these)),
+                ", ".join(f"{run['seconds']:.2f}" for run in these) + " s",
+                f"**{median([run['seconds'] for run in these]):.2f} s**",
+                "–",
+                f"{note}: {these[-1]['made']:,} made",
             ]
         )
 

@@ -196,22 +196,105 @@ def recent_accounts(*, user, limit: int = RECENT_ACCOUNTS) -> list[Account]:
     )
 
 
-def planned_visits(*, user, start: datetime.datetime, end: datetime.datetime) -> QuerySet[Visit]:
-    """The planned visits `user` logged or goes to, planned between `start` and `end`.
+def planned_visits(
+    *, user, start: datetime.datetime, end: datetime.datetime | None
+) -> QuerySet[Visit]:
+    """The planned visits `user` logged or goes to, planned from `start` until `end`
+    (None: with no end).
 
     "Logged or goes to" is a UNION of two index reads (the owner's visits by
     (owner, status, planned_at); the attendee rows by user), never an `owner OR attendee`
     join, which PostgreSQL can only answer by reading every rep's visits."""
-    window = {"status": VisitStatus.PLANNED, "planned_at__gte": start, "planned_at__lt": end}
-    logged = Visit.objects.filter(owner=user, **window).order_by().values("pk")
-    attending = Visit.objects.filter(attendees=user, **window).order_by().values("pk")
     return (
-        Visit.objects.filter(pk__in=logged.union(attending))
+        Visit.objects.filter(pk__in=_planned_ids(user, start, end))
         .filter(account__in=accounts_visible_to(user))
         .select_related("account")
         .prefetch_related("contacts")
-        .order_by("planned_at", "pk")
+        .order_by(*PLANNED_ORDER)
     )
+
+
+def _planned_ids(user, start, end):
+    """The ids of `planned_visits`: the owner's and the attendee's, one UNION."""
+    window = {"status": VisitStatus.PLANNED, "planned_at__gte": start}
+    if end is not None:
+        window["planned_at__lt"] = end
+    logged = Visit.objects.filter(owner=user, **window).order_by().values("pk")
+    attending = Visit.objects.filter(attendees=user, **window).order_by().values("pk")
+    return logged.union(attending)
+
+
+PLANNED_ORDER = ("planned_at", "pk")
+
+# Planned visits this far back whose outcome was never recorded still show on my week.
+UNRECORDED_LOOKBACK_DAYS = 14
+WEEK_AHEAD_DAYS = 7
+# My week's groups of planned visits, in days from today (each the whole of its days):
+# planned in the last two weeks and not recorded, today, the rest of the week, later.
+PLANNED_GROUPS = {
+    "unrecorded": (-UNRECORDED_LOOKBACK_DAYS, -1),
+    "today": (0, 0),
+    "week": (1, WEEK_AHEAD_DAYS),
+    "later": (WEEK_AHEAD_DAYS + 1, None),
+}
+
+
+def _start_of_day(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def planned_window(name: str, *, today: datetime.date) -> tuple:
+    """(start, end) of one of `PLANNED_GROUPS`, or of all of them (`name` "")."""
+    first, last = (PLANNED_GROUPS["unrecorded"][0], None) if not name else PLANNED_GROUPS[name]
+    start = _start_of_day(today + datetime.timedelta(days=first))
+    end = None if last is None else _start_of_day(today + datetime.timedelta(days=last + 1))
+    return start, end
+
+
+def planned_visits_of(*, user, today: datetime.date, group: str = "") -> QuerySet[Visit]:
+    """The planned visits of one of `PLANNED_GROUPS` (all of them: "")."""
+    start, end = planned_window(group, today=today)
+    return planned_visits(user=user, start=start, end=end)
+
+
+# The groups my week lists (the first of each); "later" is only counted there.
+MY_WEEK_PLANNED = [name for name in PLANNED_GROUPS if name != "later"]
+
+
+def my_week_planned(*, user, today: datetime.date, per_group: int) -> tuple[dict, dict]:
+    """What my week shows of the user's planned visits: the first `per_group` (by plan)
+    of each of `MY_WEEK_PLANNED`, by group, and how many each of `PLANNED_GROUPS` has.
+
+    Two queries, and one for the contacts of those shown: the ids and plans of all the
+    user's planned visits from the start of "unrecorded" on (one read of the owner's
+    index range and of their attendee rows: what they planned or were asked along to,
+    never anyone else's), grouped and counted here; then the rows shown, by id. Reading
+    the two ranges once is what keeps it cheap: a user's attendee rows cannot be read by
+    plan, so each group read on its own would read all of them again."""
+    start, _ = planned_window("", today=today)
+    windows = {name: planned_window(name, today=today) for name in PLANNED_GROUPS}
+    counts = dict.fromkeys(PLANNED_GROUPS, 0)
+    chosen = {name: [] for name in MY_WEEK_PLANNED}
+    planned = planned_visits(user=user, start=start, end=None).prefetch_related(None)
+    for pk, planned_at in planned.values_list("pk", "planned_at"):
+        for name, (first, last) in windows.items():
+            if first <= planned_at and (last is None or planned_at < last):
+                counts[name] += 1
+                if name in chosen and len(chosen[name]) < per_group:
+                    chosen[name].append(pk)
+                break
+    shown = {pk: name for name, pks in chosen.items() for pk in pks}
+    groups = {name: [] for name in MY_WEEK_PLANNED}
+    if shown:
+        rows = (
+            Visit.objects.filter(pk__in=shown)
+            .select_related("account")
+            .prefetch_related("contacts")
+            .order_by(*PLANNED_ORDER)
+        )
+        for visit in rows:
+            groups[shown[visit.pk]].append(visit)
+    return groups, counts
 
 
 def with_last_contact(accounts: QuerySet) -> QuerySet:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("my-week/", views.my_week_view, name="my_week"),
     path("relationships/", heatmap_views.heat_map_view, name="heat_map"),
     path("my-week/follow-ups/", views.follow_up_list_view, name="follow_ups"),
+    path("my-week/planned/", views.planned_list_view, name="planned"),
     path("visits/new/", views.visit_start_view, name="start"),
     path("accounts/<int:account_pk>/visits/", views.account_visits_view, name="account_visits"),
     path("accounts/<int:account_pk>/visits/new/", views.visit_create_view, name="create"),

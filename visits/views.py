@@ -45,9 +45,6 @@ SHOWN = 20
 # week (a follow-up just created among it) stays within a phone's second screen.
 OVERDUE_SHOWN = 5
 COMPLIANCE_DAYS = 90
-WEEK_AHEAD_DAYS = 7
-# Planned visits this far back whose outcome was never recorded still show on "my week".
-UNRECORDED_LOOKBACK_DAYS = 14
 
 
 def _safe_next(request, default: str) -> str:
@@ -83,10 +80,6 @@ def _visible_record(request, pk) -> DevelopmentRecord:
     return record
 
 
-def _start_of_day(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 # --- my week ----------------------------------------------------------------------------
 
 
@@ -103,14 +96,9 @@ def my_week_view(request):
         rest.pop("refresh")
         return redirect(f"{request.path}?{rest.urlencode()}" if rest else request.path)
     tomorrow = today + datetime.timedelta(days=1)
-    planned = list(
-        selectors.planned_visits(
-            user=user,
-            start=_start_of_day(today - datetime.timedelta(days=UNRECORDED_LOOKBACK_DAYS)),
-            end=_start_of_day(today + datetime.timedelta(days=WEEK_AHEAD_DAYS + 1)),
-        )
-    )
-    start_today = _start_of_day(today)
+    # Bounded however many are planned: the first of each group, the number of each, and
+    # a link to the whole list a page at a time (as the follow-ups below).
+    planned, planned_counts = selectors.my_week_planned(user=user, today=today, per_group=SHOWN)
     # Bounded however many are open: the first of each group due this week, the number
     # of each, and a link to the whole list (overdue, later) a page at a time.
     follow_up_counts = selectors.follow_up_counts(user=user, today=today)
@@ -118,7 +106,6 @@ def my_week_view(request):
     for visit in selectors.first_due_follow_ups(user=user, today=today, per_group=SHOWN):
         follow_ups[visit.due_group].append(visit)
     follow_ups["overdue"] = follow_ups["overdue"][:OVERDUE_SHOWN]
-    start_tomorrow = _start_of_day(tomorrow)
     lapsed_rows = selectors.accounts_with_lapsed_contact(user=user, now=now)
     lapsed = list(lapsed_rows[: SHOWN + 1])
     lapsed_count = lapsed_rows.count() if len(lapsed) > SHOWN else len(lapsed)
@@ -128,11 +115,12 @@ def my_week_view(request):
         {
             "today": today,
             "tomorrow": tomorrow,
-            "unrecorded": [v for v in planned if v.planned_at < start_today],
-            "planned": [v for v in planned if v.planned_at >= start_today],
+            "unrecorded": planned["unrecorded"],
+            "planned": planned["today"] + planned["week"],
             # Today first (what is due now), then the rest of the week.
-            "planned_today": [v for v in planned if start_today <= v.planned_at < start_tomorrow],
-            "planned_later": [v for v in planned if v.planned_at >= start_tomorrow],
+            "planned_today": planned["today"],
+            "planned_later": planned["week"],
+            "planned_counts": planned_counts,
             "follow_ups": follow_ups,
             # Each group counted up to the limit: a count above it reads "1000+".
             "follow_up_counts": follow_up_counts,
@@ -202,6 +190,41 @@ def follow_up_list_view(request):
             ],
             "today": today,
             "tomorrow": today + datetime.timedelta(days=1),
+        },
+    )
+
+
+def planned_list_view(request):
+    """The user's planned visits (logged or going along), soonest first, 25 at a time
+    (keyset): all of my week's groups or one (`?when=unrecorded`, `today`, `week`,
+    `later`)."""
+    today = timezone.localdate()
+    when = request.GET.get("when", "")
+    if when and when not in selectors.PLANNED_GROUPS:
+        messages.warning(
+            request,
+            _("There is no group of planned visits called “%(when)s”: here are all of them.")
+            % {"when": when[:50]},
+        )
+        when = ""
+    rows = selectors.planned_visits_of(user=request.user, today=today, group=when)
+    page = keyset_page(request, rows, selectors.PLANNED_ORDER, size=PAGE_SIZE, count=True)
+    return render(
+        request,
+        "visits/planned_list.html",
+        {
+            "page": page,
+            "when": when,
+            "groups": [
+                ("", _("All")),
+                ("unrecorded", _("Outcome not recorded")),
+                ("today", _("Today")),
+                ("week", _("The next 7 days")),
+                ("later", _("After the next 7 days")),
+            ],
+            "today": today,
+            # Planned before today and still not recorded: the list offers to record it.
+            "start_today": selectors.planned_window("today", today=today)[0],
         },
     )
 

@@ -298,6 +298,7 @@ ROUTES: dict[str, Kind] = {
     "visits:my_week": page(),
     "visits:heat_map": page(),
     "visits:follow_ups": page(),
+    "visits:planned": page(),
     "visits:start": page(form=True),
     "visits:account_visits": obj(**IN_ACCOUNT),
     "visits:create": obj(**IN_ACCOUNT, form=True),

@@ -66,6 +66,14 @@ def test_the_board_and_my_week_read_indexes_not_whole_tables(require_postgres):
                 start=now - datetime.timedelta(days=14),
                 end=now + datetime.timedelta(days=8),
             ),
+            # My week reads the ids of all the user's planned visits from two weeks
+            # back once; the rest page by (plan, id) in the list, a group at a time.
+            "my week's planned visits": week.planned_visits_of(
+                user=user, today=timezone.localdate()
+            ).values_list("pk", "planned_at"),
+            "planned visits later": week.planned_visits_of(
+                user=user, today=timezone.localdate(), group="later"
+            )[:26],
             "open follow-ups": week.open_follow_ups(user=user, today=timezone.localdate()),
             # My week lists the first of each group due this week; the rest page by
             # (due date, id) in the list of open follow-ups, a group at a time.
