@@ -19,6 +19,7 @@ from django.db.models.functions import RowNumber
 
 from accounts.models import Account, Contact
 from accounts.selectors import accounts_visible_to
+from keyaccounts.api.serializers import LISTED
 from keyaccounts.paging import Keyset, decode_cursor, encode_cursor, fingerprint
 
 from .models import (
@@ -83,16 +84,36 @@ def _deal_parts() -> dict[str, QuerySet]:
     }
 
 
-def _contact_state():
-    return Prefetch("contact_roles__contact", queryset=Contact.all_objects.only("deleted_at"))
-
-
-def with_deal_parts(deals: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+def with_deal_parts(deals: QuerySet[Opportunity], *, listed: bool = False) -> QuerySet[Opportunity]:
     """`deals` with their parts prefetched: one query per part (and one for the state
-    of the deal's contacts, by primary key), however many deals."""
+    of the deal's contacts, by primary key), however many deals. `listed`: each part as
+    a plain list at `<part>_listed` (`keyaccounts.api.serializers.listed`: no queryset
+    made per deal), for what only reads the deals."""
+    suffix = LISTED if listed else ""
     return deals.prefetch_related(
-        *(Prefetch(name, queryset=rows) for name, rows in _deal_parts().items()),
-        _contact_state(),
+        *(
+            Prefetch(name, queryset=rows, to_attr=name + suffix if listed else None)
+            for name, rows in _deal_parts().items()
+        ),
+        Prefetch(
+            f"contact_roles{suffix}__contact", queryset=Contact.all_objects.only("deleted_at")
+        ),
+    )
+
+
+def with_account_grade(deals: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    """`deals` with their account's grade read along (`account.score.grade`, what the API
+    and the discount check show of the account) and nothing else of the account or its
+    score: not the account's forty columns, nor the score's factors as JSON, which a
+    changes page of 500 deals would otherwise read and decode for nothing."""
+    score = Account._meta.get_field("score").related_model
+    return deals.select_related("account__score").defer(
+        *(f"account__{f.name}" for f in Account._meta.concrete_fields if not f.primary_key),
+        *(
+            f"account__score__{f.name}"
+            for f in score._meta.concrete_fields
+            if not f.primary_key and f.name != "grade"
+        ),
     )
 
 
@@ -101,7 +122,10 @@ def deal_part(opportunity: Opportunity, name: str) -> list:
     `criterion_checks`): as prefetched by `with_deal_parts`, else read now. Contacts in
     the recycle bin are not among the contact roles."""
     cache = getattr(opportunity, "_prefetched_objects_cache", {})
-    if name in cache:
+    listed = getattr(opportunity, name + LISTED, None)
+    if listed is not None:
+        rows = listed
+    elif name in cache:
         rows = list(cache[name])
     elif name == "contact_roles":
         rows = list(

@@ -4,9 +4,11 @@ foreign keys scoped to what the user may see."""
 import datetime
 
 from django.db import models
+from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 
 from accounts.models import User
 from accounts.selectors import users_pickable_by
@@ -33,10 +35,48 @@ class CharField(serializers.CharField):
 # (`StrictCharField`), never DRF's.
 
 
+# Where `listed` puts a many-to-many relation's rows: `<relation>_listed`.
+LISTED = "_listed"
+# The API actions that only read the records they answer with (`listed` is for them).
+READ_ACTIONS = frozenset({"list", "retrieve", "changes"})
+
+
+def listed(model, relation: str) -> Prefetch:
+    """Prefetch the many-to-many `relation` of `model` as a plain list of its rows, each
+    holding only its id, at `<relation>_listed`: what a list of ids is written from.
+    Django's own prefetch makes a queryset for every record and DRF clones it again to
+    read it (a third of a changes page of 500 visits); a plain list needs neither. For
+    the read actions only (`READ_ACTIONS`): a record changed after it was read would
+    still answer the list it was read with. The rows are the related model's default
+    manager's, in its order, as `record.<relation>.all()` reads them."""
+    rows = model._meta.get_field(relation).related_model._default_manager.only("pk")
+    return Prefetch(relation, queryset=rows, to_attr=relation + LISTED)
+
+
+class ManyRelatedField(serializers.ManyRelatedField):
+    """A list of ids, read from the record's `listed` rows when it has them."""
+
+    def get_attribute(self, instance):
+        if len(self.source_attrs) == 1:
+            rows = getattr(instance, self.source_attrs[0] + LISTED, None)
+            if rows is not None:
+                return rows
+        return super().get_attribute(instance)
+
+
 class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """An id: a whole number (or its digits as a string). Anything else is the wrong
     type, and a number past 64 bits is an id that does not exist, never a database
-    overflow."""
+    overflow. A list of them (`many=True`) is read from `listed` rows where given."""
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        # DRF's own, with the list field above.
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        for key in kwargs:
+            if key in MANY_RELATION_KWARGS:
+                list_kwargs[key] = kwargs[key]
+        return ManyRelatedField(**list_kwargs)
 
     @staticmethod
     def id_of(data):

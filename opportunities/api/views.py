@@ -5,8 +5,14 @@ from rest_framework.response import Response
 
 from keyaccounts.api.bulk import BulkUpsertMixin
 from keyaccounts.api.filters import FILTER_BACKENDS
+from keyaccounts.api.serializers import READ_ACTIONS
 from keyaccounts.api.sync import SyncViewSetMixin
-from opportunities.selectors import opportunities_visible_to, stages, with_deal_parts
+from opportunities.selectors import (
+    opportunities_visible_to,
+    stages,
+    with_account_grade,
+    with_deal_parts,
+)
 from opportunities.services import criterion_set, opportunity_delete, opportunity_restore
 
 from .filters import OpportunityFilter
@@ -57,9 +63,10 @@ class OpportunityViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSe
 
     def get_queryset(self):
         # Each deal's parts (contacts, team, competitors, ticks): one query per part.
-        return with_deal_parts(
-            opportunities_visible_to(self.request.user).select_related("account__score")
-        )
+        deals = opportunities_visible_to(self.request.user)
+        if self.action in READ_ACTIONS:  # each part a plain list; the account's grade only
+            return with_deal_parts(with_account_grade(deals), listed=True)
+        return with_deal_parts(deals.select_related("account__score"))
 
     def get_bulk_queryset(self):
         # What the deals' writes read of them: the stage (for a move), the owner (an

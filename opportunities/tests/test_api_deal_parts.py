@@ -141,6 +141,35 @@ def test_a_contact_in_the_recycle_bin_is_not_listed_and_keeps_its_role(personas,
     ]
 
 
+def test_reading_answers_the_parts_and_grade_a_write_answers(personas, api, deal):
+    """The read actions (list, record, changes feed) read each part as a plain list and
+    only the grade of the account (opportunities.selectors.with_deal_parts(listed=True),
+    with_account_grade); a write reads them through the deal. Both answer the same."""
+    import datetime
+
+    from scoring.services import grade_pin
+
+    grade_pin(
+        account=deal.account,
+        by=personas.manager,
+        grade="B",
+        reason="a B account",
+        expires_on=datetime.date.today() + datetime.timedelta(days=30),
+    )
+    contact_delete(contact=deal.dropped, by=personas.alice)
+    client = api(personas.alice)
+
+    written = client.patch(url(deal), {"description": "Pilot first"}, format="json").json()
+    assert [c["contact"] for c in written["contacts"]] == [deal.kept.pk]
+    assert written["account_grade"] == "B"
+    assert read(client, deal) == written
+    listed = client.get(LIST).json()["results"]
+    assert [row for row in listed if row["id"] == deal.pk] == [written]
+    fed = client.get(f"{LIST}changes/").json()["results"]
+    entry = next(row for row in fed if row["id"] == deal.pk)
+    assert {k: v for k, v in entry.items() if k in written} == written
+
+
 def test_a_list_of_deals_costs_the_same_queries_however_many_deals(personas, api, stages):
     def deal_with_parts():
         deal = OpportunityFactory(account=AccountFactory(owner=personas.alice))

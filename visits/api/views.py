@@ -7,8 +7,10 @@ from rest_framework.settings import api_settings
 from keyaccounts.api.bulk import BulkUpsertMixin
 from keyaccounts.api.filters import FILTER_BACKENDS
 from keyaccounts.api.schema import ETAG, IF_MATCH
+from keyaccounts.api.serializers import READ_ACTIONS, listed
 from keyaccounts.api.sync import SyncViewSetMixin, check_if_match, idempotent
 from keyaccounts.offline.permissions import OutboxUser
+from visits.models import Visit
 from visits.selectors import (
     development_records_visible_to,
     local_today,
@@ -52,7 +54,10 @@ class VisitViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
     bulk_label = "visits"
 
     def get_queryset(self):
-        return visits_visible_to(self.request.user).prefetch_related("contacts", "attendees")
+        visits = visits_visible_to(self.request.user)
+        if self.action in READ_ACTIONS:  # ids only, as plain lists
+            return visits.prefetch_related(listed(Visit, "contacts"), listed(Visit, "attendees"))
+        return visits.prefetch_related("contacts", "attendees")
 
     def get_bulk_queryset(self):
         # With the account and people an item's update reads when it leaves them out.

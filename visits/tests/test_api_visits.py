@@ -120,6 +120,31 @@ def test_patching_other_fields_keeps_the_contacts_and_attendees(personas, api):
     assert response.json()["attendees"] == [personas.bob.pk]
 
 
+def test_reading_answers_the_contacts_and_attendees_a_write_answers(personas, api):
+    """The read actions (list, record, changes feed) read the contacts and attendees as
+    plain lists of ids (keyaccounts.api.serializers.listed); a write reads them through
+    the visit. Both answer the same: a contact in the recycle bin left out, the order."""
+    from accounts.services import contact_delete
+
+    met = [ContactFactory(account=personas.account, name=name) for name in ("Zhao", "Qian")]
+    binned = ContactFactory(account=personas.account, name="Sun")
+    visit = PlannedVisitFactory(account=personas.account)
+    visit.contacts.set([*met, binned])
+    visit.attendees.set([personas.carol, personas.bob])
+    contact_delete(contact=binned, by=personas.alice)
+    client = api(personas.alice)
+
+    written = client.patch(f"/api/v1/visits/{visit.pk}/", {"purpose": "Pilot"}).json()
+    assert sorted(written["contacts"]) == sorted(c.pk for c in met)
+    assert sorted(written["attendees"]) == sorted([personas.bob.pk, personas.carol.pk])
+    assert client.get(f"/api/v1/visits/{visit.pk}/").json() == written
+    listed = client.get("/api/v1/visits/").json()["results"]
+    assert [row for row in listed if row["id"] == visit.pk] == [written]
+    fed = client.get("/api/v1/visits/changes/").json()["results"]
+    entry = next(row for row in fed if row["id"] == visit.pk)
+    assert {k: v for k, v in entry.items() if k in written} == written
+
+
 def test_the_follow_up_is_read_only_here(personas, api):
     visit = VisitFactory(account=personas.account)
 
