@@ -19,8 +19,8 @@ from django.db.models.functions import RowNumber
 
 from accounts.models import Account, Contact
 from accounts.selectors import accounts_visible_to
-from keyaccounts.api.serializers import LISTED
 from keyaccounts.paging import Keyset, decode_cursor, encode_cursor, fingerprint
+from keyaccounts.prefetch import LISTED, listed
 
 from .models import (
     CriterionCheck,
@@ -84,15 +84,17 @@ def _deal_parts() -> dict[str, QuerySet]:
     }
 
 
-def with_deal_parts(deals: QuerySet[Opportunity], *, listed: bool = False) -> QuerySet[Opportunity]:
+def with_deal_parts(
+    deals: QuerySet[Opportunity], *, as_lists: bool = False
+) -> QuerySet[Opportunity]:
     """`deals` with their parts prefetched: one query per part (and one for the state
-    of the deal's contacts, by primary key), however many deals. `listed`: each part as
-    a plain list at `<part>_listed` (`keyaccounts.api.serializers.listed`: no queryset
-    made per deal), for what only reads the deals."""
-    suffix = LISTED if listed else ""
+    of the deal's contacts, by primary key), however many deals. `as_lists`: each part
+    as a plain list at `<part>_listed` (`keyaccounts.prefetch.listed`: no queryset made
+    per deal), for what only reads the deals."""
+    suffix = LISTED if as_lists else ""
     return deals.prefetch_related(
         *(
-            Prefetch(name, queryset=rows, to_attr=name + suffix if listed else None)
+            listed(Opportunity, name, rows) if as_lists else Prefetch(name, queryset=rows)
             for name, rows in _deal_parts().items()
         ),
         Prefetch(
@@ -122,9 +124,9 @@ def deal_part(opportunity: Opportunity, name: str) -> list:
     `criterion_checks`): as prefetched by `with_deal_parts`, else read now. Contacts in
     the recycle bin are not among the contact roles."""
     cache = getattr(opportunity, "_prefetched_objects_cache", {})
-    listed = getattr(opportunity, name + LISTED, None)
-    if listed is not None:
-        rows = listed
+    as_list = getattr(opportunity, name + LISTED, None)
+    if as_list is not None:
+        rows = as_list
     elif name in cache:
         rows = list(cache[name])
     elif name == "contact_roles":

@@ -266,9 +266,10 @@ def my_week_planned(*, user, today: datetime.date, per_group: int) -> tuple[dict
     of each of `MY_WEEK_PLANNED`, by group, and how many each of `PLANNED_GROUPS` has.
 
     Two queries, and one for the contacts of those shown: the ids and plans of all the
-    user's planned visits from the start of "unrecorded" on (one read of the owner's
-    index range and of their attendee rows: what they planned or were asked along to,
-    never anyone else's), grouped and counted here; then the rows shown, by id. Reading
+    user's planned visits from the start of "unrecorded" on, however far ahead (one read
+    of the owner's index range and of their attendee rows: what they planned or were
+    asked along to, never anyone else's), grouped and counted here, exactly; then the
+    rows shown, by id. Reading
     the two ranges once is what keeps it cheap: a user's attendee rows cannot be read by
     plan, so each group read on its own would read all of them again."""
     start, _ = planned_window("", today=today)

@@ -96,8 +96,9 @@ def my_week_view(request):
         rest.pop("refresh")
         return redirect(f"{request.path}?{rest.urlencode()}" if rest else request.path)
     tomorrow = today + datetime.timedelta(days=1)
-    # Bounded however many are planned: the first of each group, the number of each, and
-    # a link to the whole list a page at a time (as the follow-ups below).
+    # The first 20 of each group on the page, the number of each, and a link to the whole
+    # list a page at a time (as the follow-ups below). Their ids and plans are read whole
+    # (`my_week_planned`): the user's own plans, not the company's.
     planned, planned_counts = selectors.my_week_planned(user=user, today=today, per_group=SHOWN)
     # Bounded however many are open: the first of each group due this week, the number
     # of each, and a link to the whole list (overdue, later) a page at a time.

@@ -4,7 +4,6 @@ foreign keys scoped to what the user may see."""
 import datetime
 
 from django.db import models
-from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,6 +12,7 @@ from rest_framework.relations import MANY_RELATION_KWARGS
 from accounts.models import User
 from accounts.selectors import users_pickable_by
 
+from ..prefetch import LISTED
 from .filters import MAX_ID
 
 SYNC_FIELDS = ["id", "external_id", "version", "created_at", "updated_at"]
@@ -35,26 +35,14 @@ class CharField(serializers.CharField):
 # (`StrictCharField`), never DRF's.
 
 
-# Where `listed` puts a many-to-many relation's rows: `<relation>_listed`.
-LISTED = "_listed"
-# The API actions that only read the records they answer with (`listed` is for them).
+# The API actions that only read the records they answer with: they prefetch a record's
+# many-to-many ids and parts as plain lists (`keyaccounts.prefetch.listed`).
 READ_ACTIONS = frozenset({"list", "retrieve", "changes"})
 
 
-def listed(model, relation: str) -> Prefetch:
-    """Prefetch the many-to-many `relation` of `model` as a plain list of its rows, each
-    holding only its id, at `<relation>_listed`: what a list of ids is written from.
-    Django's own prefetch makes a queryset for every record and DRF clones it again to
-    read it (a third of a changes page of 500 visits); a plain list needs neither. For
-    the read actions only (`READ_ACTIONS`): a record changed after it was read would
-    still answer the list it was read with. The rows are the related model's default
-    manager's, in its order, as `record.<relation>.all()` reads them."""
-    rows = model._meta.get_field(relation).related_model._default_manager.only("pk")
-    return Prefetch(relation, queryset=rows, to_attr=relation + LISTED)
-
-
 class ManyRelatedField(serializers.ManyRelatedField):
-    """A list of ids, read from the record's `listed` rows when it has them."""
+    """A list of ids, read from the record's `listed` rows when it has them
+    (`keyaccounts.prefetch`)."""
 
     def get_attribute(self, instance):
         if len(self.source_attrs) == 1:

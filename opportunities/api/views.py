@@ -65,7 +65,7 @@ class OpportunityViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSe
         # Each deal's parts (contacts, team, competitors, ticks): one query per part.
         deals = opportunities_visible_to(self.request.user)
         if self.action in READ_ACTIONS:  # each part a plain list; the account's grade only
-            return with_deal_parts(with_account_grade(deals), listed=True)
+            return with_deal_parts(with_account_grade(deals), as_lists=True)
         return with_deal_parts(deals.select_related("account__score"))
 
     def get_bulk_queryset(self):

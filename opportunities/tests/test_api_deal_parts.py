@@ -143,7 +143,7 @@ def test_a_contact_in_the_recycle_bin_is_not_listed_and_keeps_its_role(personas,
 
 def test_reading_answers_the_parts_and_grade_a_write_answers(personas, api, deal):
     """The read actions (list, record, changes feed) read each part as a plain list and
-    only the grade of the account (opportunities.selectors.with_deal_parts(listed=True),
+    only the grade of the account (opportunities.selectors.with_deal_parts(as_lists=True),
     with_account_grade); a write reads them through the deal. Both answer the same."""
     import datetime
 
@@ -168,6 +168,10 @@ def test_reading_answers_the_parts_and_grade_a_write_answers(personas, api, deal
     fed = client.get(f"{LIST}changes/").json()["results"]
     entry = next(row for row in fed if row["id"] == deal.pk)
     assert {k: v for k, v in entry.items() if k in written} == written
+    # A read after a write answers what was written.
+    client.patch(url(deal), {"contacts": [], "competitors": []}, format="json")
+    again = read(client, deal)
+    assert (again["contacts"], again["competitors"]) == ([], [])
 
 
 def test_a_list_of_deals_costs_the_same_queries_however_many_deals(personas, api, stages):
@@ -186,12 +190,17 @@ def test_a_list_of_deals_costs_the_same_queries_however_many_deals(personas, api
     for total in (2, 20):
         while Opportunity.objects.count() < total:
             deal_with_parts()
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(LIST, {"page_size": 25})
-        body = response.json()
-        assert len(body["results"]) == total
-        assert all(len(row["contacts"]) == 1 and len(row["team"]) == 1 for row in body["results"])
-        counts.append(len(captured))
+        these = []
+        # The list, and the changes feed (which also reads each deal's latest change).
+        for path, key in [(LIST, "results"), (f"{LIST}changes/", "results")]:
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(path, {"page_size": 25} if path == LIST else {})
+            rows = response.json()[key]
+            assert len(rows) == total
+            assert all(len(row["contacts"]) == 1 and len(row["team"]) == 1 for row in rows)
+            assert all(row["account_grade"] is None for row in rows)
+            these.append(len(captured))
+        counts.append(these)
 
     assert counts[0] == counts[1]
 

@@ -7,9 +7,10 @@ from rest_framework.settings import api_settings
 from keyaccounts.api.bulk import BulkUpsertMixin
 from keyaccounts.api.filters import FILTER_BACKENDS
 from keyaccounts.api.schema import ETAG, IF_MATCH
-from keyaccounts.api.serializers import READ_ACTIONS, listed
+from keyaccounts.api.serializers import READ_ACTIONS
 from keyaccounts.api.sync import SyncViewSetMixin, check_if_match, idempotent
 from keyaccounts.offline.permissions import OutboxUser
+from keyaccounts.prefetch import listed
 from visits.models import Visit
 from visits.selectors import (
     development_records_visible_to,

@@ -143,6 +143,10 @@ def test_reading_answers_the_contacts_and_attendees_a_write_answers(personas, ap
     fed = client.get("/api/v1/visits/changes/").json()["results"]
     entry = next(row for row in fed if row["id"] == visit.pk)
     assert {k: v for k, v in entry.items() if k in written} == written
+    # A read after a write answers what was written.
+    client.patch(f"/api/v1/visits/{visit.pk}/", {"contacts": [met[0].pk], "attendees": []})
+    again = client.get(f"/api/v1/visits/{visit.pk}/").json()
+    assert (again["contacts"], again["attendees"]) == ([met[0].pk], [])
 
 
 def test_the_follow_up_is_read_only_here(personas, api):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.tests.factories import AccountFactory
 from keyaccounts.tests.paging_helpers import pages, rows_of
 from visits import views
+from visits.services import visit_delete
 from visits.tests.factories import PlannedVisitFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,14 +93,48 @@ def test_the_list_holds_what_the_user_logged_or_goes_to_and_may_see(personas, lo
     cancelled = plan(personas.account, at(today + days(4)))
     cancelled.status = "cancelled"
     cancelled.save()
-    deleted = plan(personas.account, at(today + days(5)))
-    deleted.delete()
+    binned = plan(personas.account, at(today + days(5)))
+    visit_delete(visit=binned, by=personas.alice)  # in the recycle bin
+    binned_by_bob = plan(personas.account, at(today + days(5)), owner=personas.bob)
+    binned_by_bob.attendees.set([personas.alice])
+    visit_delete(visit=binned_by_bob, by=personas.bob)
 
     client = login(personas.alice)
     assert rows_of(pages(client, LIST)) == [mine, going_along]
     week = client.get(MY_WEEK).context
     assert week["planned_later"] == [mine, going_along]
     assert week["planned_counts"]["week"] == 2
+
+
+def test_each_group_starts_at_midnight_of_its_first_day(personas, login):
+    today = timezone.localdate()
+
+    def midnight(day):
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+    second = datetime.timedelta(seconds=1)
+    too_early = plan(personas.account, midnight(today - days(14)) - second)
+    first_missed = plan(personas.account, midnight(today - days(14)))
+    last_missed = plan(personas.account, midnight(today) - second)
+    first_today = plan(personas.account, midnight(today))
+    first_this_week = plan(personas.account, midnight(today + days(1)))
+    last_this_week = plan(personas.account, midnight(today + days(8)) - second)
+    first_later = plan(personas.account, midnight(today + days(8)))
+    client = login(personas.alice)
+
+    week = client.get(MY_WEEK).context
+    assert week["unrecorded"] == [first_missed, last_missed]
+    assert week["planned_today"] == [first_today]
+    assert week["planned_later"] == [first_this_week, last_this_week]
+    assert week["planned_counts"]["later"] == 1
+    for group, expected in [
+        ("unrecorded", [first_missed, last_missed]),
+        ("today", [first_today]),
+        ("week", [first_this_week, last_this_week]),
+        ("later", [first_later]),
+    ]:
+        assert rows_of(pages(client, LIST, {"when": group})) == expected, group
+    assert too_early not in rows_of(pages(client, LIST))
 
 
 def test_a_visit_planned_before_today_offers_to_record_its_outcome(personas, login):
@@ -110,6 +145,8 @@ def test_a_visit_planned_before_today_offers_to_record_its_outcome(personas, log
     record = reverse("visits:edit", args=[forgotten.pk]) + "?status=done"
     item = html.split(f'data-visit="{forgotten.pk}"')[1].split("</li>")[0]
     assert f'href="{record}"' in item
+    # Its name says which visit, starting with what the button shows (WCAG 2.5.3).
+    assert 'aria-label="Record the outcome of the visit planned ' in item
     item = html.split(f'data-visit="{coming.pk}"')[1].split("</li>")[0]
     assert "?status=done" not in item
 
