@@ -158,10 +158,14 @@ class FeedPage:
 
 
 def _after(since: Position, seq: str, id_: str) -> Q:
+    """After `since` in (change number, id) order. In the middle of a change number the
+    `OR` is ANDed with `seq >= since.seq`, which says the same: that is what an index on
+    the change number reads from (the `OR` alone, a filter, made a page deep in the
+    feed read the index from its start)."""
     later = Q(**{f"{seq}__gt": since.seq})
     if since.id >= WHOLE:
         return later
-    return later | Q(**{seq: since.seq, f"{id_}__gt": since.id})
+    return Q(**{f"{seq}__gte": since.seq}) & (later | Q(**{seq: since.seq, f"{id_}__gt": since.id}))
 
 
 # Each source: (its entries, how far it vouches: None when it read everything up to
@@ -191,9 +195,9 @@ def _granted(user, records: QuerySet, since: Position, upto: int, limit: int):
     log = q(AccessChange._meta.db_table)
     later = "g.change_seq > %s"
     params = [user.pk, AccessKind.GRANTED, upto, since.seq, since.seq]
-    if since.id < WHOLE:
-        later = f"({later} OR (g.change_seq = %s AND r.{pk} > %s))"
-        params += [since.seq, since.id]
+    if since.id < WHOLE:  # as `_after`: a lower bound the index reads from
+        later = f"g.change_seq >= %s AND ({later} OR (g.change_seq = %s AND r.{pk} > %s))"
+        params = [*params[:-1], since.seq, since.seq, since.seq, since.id]
     sql = (
         f"SELECT g.change_seq, r.{pk} FROM {log} g JOIN {table} r ON r.{account} = g.account_id "
         f"WHERE g.user_id = %s AND g.kind = %s AND g.change_seq <= %s "
