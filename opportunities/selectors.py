@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import (
     Count,
     DecimalField,
@@ -15,10 +16,11 @@ from django.db.models import (
     Sum,
     Window,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 
 from accounts.models import Account, Contact
-from accounts.selectors import accounts_visible_to
+from accounts.selectors import accounts_visible_to, listed_account_ids
 from keyaccounts.paging import Keyset, decode_cursor, encode_cursor, fingerprint
 from keyaccounts.prefetch import LISTED, listed
 
@@ -35,6 +37,31 @@ from .models import (
 def opportunities_visible_to(user, *, deleted: bool = False) -> QuerySet[Opportunity]:
     rows = Opportunity.all_objects if deleted else Opportunity.objects
     return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
+
+
+# Up to this many visible accounts, a list of deals is read through the user's account
+# ids (`deals_listed_for`).
+LISTED_UP_TO = 5000
+
+
+def deals_listed_for(user) -> QuerySet[Opportunity]:
+    """The deals `user` may see, for a list in any order: through the ids of their
+    accounts when they see at most `LISTED_UP_TO` (read from their access rows, one
+    array parameter on PostgreSQL), else `opportunities_visible_to`.
+
+    A page of a manager's deals by close date was otherwise read by walking the
+    close-date index of the whole company and probing access for each deal: 17,000
+    probes among 200,000 deals for a page of 51 (100–150 ms). From the ids it reads their
+    own deals by account (4,400 for 2,200 accounts) and sorts them. The access rows
+    include accounts in the recycle bin: their deals are left out by the account's own
+    `deleted_at`, as `accounts_visible_to` does."""
+    ids = listed_account_ids(user, up_to=LISTED_UP_TO)
+    if ids is None:
+        return opportunities_visible_to(user)
+    live = Opportunity.objects.filter(account__deleted_at__isnull=True)
+    if connections[live.db].vendor == "postgresql":
+        return live.filter(account_id__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
+    return live.filter(account_id__in=ids)
 
 
 def opportunity_get_visible(*, user, pk) -> Opportunity:

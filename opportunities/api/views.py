@@ -8,6 +8,7 @@ from keyaccounts.api.filters import FILTER_BACKENDS
 from keyaccounts.api.serializers import READ_ACTIONS
 from keyaccounts.api.sync import SyncViewSetMixin
 from opportunities.selectors import (
+    deals_listed_for,
     opportunities_visible_to,
     stages,
     with_account_grade,
@@ -64,6 +65,8 @@ class OpportunityViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSe
     def get_queryset(self):
         # Each deal's parts (contacts, team, competitors, ticks): one query per part.
         deals = opportunities_visible_to(self.request.user)
+        if self.action == "list":  # a page in any order: through the user's accounts
+            deals = deals_listed_for(self.request.user)
         if self.action in READ_ACTIONS:  # each part a plain list; the account's grade only
             return with_deal_parts(with_account_grade(deals), as_lists=True)
         return with_deal_parts(deals.select_related("account__score"))

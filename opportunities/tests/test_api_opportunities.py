@@ -326,3 +326,56 @@ def test_a_bulk_retry_with_its_idempotency_key_writes_nothing_again(personas, ap
 
     assert retry.json() == first.json()
     assert Opportunity.objects.get(external_id="ERP-1").version == 1
+
+
+def test_a_list_reads_the_deals_of_few_accounts_by_their_ids_the_same_deals(
+    personas, api, stages, monkeypatch
+):
+    """`deals_listed_for` reads the deals of someone who sees a bounded number of
+    accounts through those accounts' ids (read first from their access rows), of someone
+    who sees more through the join: the same live deals either way, a deal at an account
+    in the recycle bin in neither, and none for someone who sees none."""
+    from accounts.services import account_delete
+    from accounts.tests.factories import UserFactory
+    from keyaccounts.recyclebin.services import soft_delete
+    from opportunities import selectors
+    from opportunities.selectors import deals_listed_for, opportunities_visible_to
+
+    gone = AccountFactory(owner=personas.alice)
+    binned = OpportunityFactory(account=gone)
+    account_delete(account=gone, by=personas.alice)  # its deals go with it
+    # A deal left live at an account in the recycle bin (a root binned alone) is left
+    # out as well: by its account's state, as the visibility rule does.
+    stray_at = AccountFactory(owner=personas.alice)
+    stray = OpportunityFactory(account=stray_at)
+    soft_delete(root=stray_at, by=personas.alice)
+    OpportunityFactory(account=personas.account)
+    OpportunityFactory(account=personas.charlies_account)
+    inactive = UserFactory(is_active=False)
+    OpportunityFactory(account=AccountFactory(owner=inactive))
+    people = [personas.alice, personas.bob, personas.manager, personas.charlie, inactive]
+
+    def both_ways():
+        for user in people:
+            expected = set(opportunities_visible_to(user).values_list("pk", flat=True))
+            assert binned.pk not in expected and stray.pk not in expected
+            listed = deals_listed_for(user)
+            assert set(listed.values_list("pk", flat=True)) == expected, user
+            if user.is_active:
+                ids = {
+                    row["id"] for row in api(user).get("/api/v1/opportunities/").json()["results"]
+                }
+                assert ids == expected, user
+            yield user, listed
+
+    # Read by the accounts' ids, not through the access table's join.
+    for user, listed in both_ways():
+        if user.is_active:
+            assert "accounts_accountaccess" not in str(listed.query)
+    # More than the bound (and a superuser, always): the join, the same deals.
+    monkeypatch.setattr(selectors, "LISTED_UP_TO", 0)
+    for user, listed in both_ways():
+        if user.is_active and set(listed.values_list("pk", flat=True)):
+            assert "accounts_accountaccess" in str(listed.query)
+    everything = set(opportunities_visible_to(personas.admin).values_list("pk", flat=True))
+    assert set(deals_listed_for(personas.admin).values_list("pk", flat=True)) == everything
