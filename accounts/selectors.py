@@ -126,12 +126,13 @@ def listed_account_ids(user, *, up_to: int | None = None) -> list[int] | None:
     return ids if len(ids) <= up_to else None
 
 
-def with_ids(rows: QuerySet, ids: list[int]) -> QuerySet:
-    """`rows` narrowed to `ids`: on PostgreSQL as one array (its length known to the
-    planner, and one parameter however many), elsewhere as a list."""
+def with_ids(rows: QuerySet, ids: list[int], *, field: str = "pk") -> QuerySet:
+    """`rows` whose `field` (their id, or a foreign key) is one of `ids`: on PostgreSQL as
+    one array (its length known to the planner, and one parameter however many),
+    elsewhere as a list."""
     if connections[rows.db].vendor == "postgresql":
-        return rows.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
-    return rows.filter(pk__in=ids)
+        return rows.filter(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", (ids,))})
+    return rows.filter(**{f"{field}__in": ids})
 
 
 def account_list(*, user) -> QuerySet[Account]:

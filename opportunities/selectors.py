@@ -4,7 +4,6 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connections
 from django.db.models import (
     Count,
     DecimalField,
@@ -16,11 +15,10 @@ from django.db.models import (
     Sum,
     Window,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 
 from accounts.models import Account, Contact
-from accounts.selectors import accounts_visible_to, listed_account_ids
+from accounts.selectors import accounts_visible_to, listed_account_ids, with_ids
 from keyaccounts.paging import Keyset, decode_cursor, encode_cursor, fingerprint
 from keyaccounts.prefetch import LISTED, listed
 
@@ -59,9 +57,7 @@ def deals_listed_for(user) -> QuerySet[Opportunity]:
     if ids is None:
         return opportunities_visible_to(user)
     live = Opportunity.objects.filter(account__deleted_at__isnull=True)
-    if connections[live.db].vendor == "postgresql":
-        return live.filter(account_id__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
-    return live.filter(account_id__in=ids)
+    return with_ids(live, ids, field="account_id")
 
 
 def opportunity_get_visible(*, user, pk) -> Opportunity:

@@ -269,9 +269,9 @@ def my_week_planned(*, user, today: datetime.date, per_group: int) -> tuple[dict
     user's planned visits from the start of "unrecorded" on, however far ahead (one read
     of the owner's index range and of their attendee rows: what they planned or were
     asked along to, never anyone else's), grouped and counted here, exactly; then the
-    rows shown, by id. Reading
-    the two ranges once is what keeps it cheap: a user's attendee rows cannot be read by
-    plan, so each group read on its own would read all of them again."""
+    rows shown, by id. Reading the two ranges once is what keeps it cheap: a user's
+    attendee rows cannot be read by plan, so each group read on its own would read all
+    of them again."""
     start, _ = planned_window("", today=today)
     windows = {name: planned_window(name, today=today) for name in PLANNED_GROUPS}
     counts = dict.fromkeys(PLANNED_GROUPS, 0)
