@@ -7,6 +7,7 @@ naming the part and a webhook event; a list equal to the stored one writes nothi
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import AccountTeamRole, Attitude, BuyingRole
 from accounts.services import contact_delete
@@ -154,7 +155,7 @@ def test_reading_answers_the_parts_and_grade_a_write_answers(personas, api, deal
         by=personas.manager,
         grade="B",
         reason="a B account",
-        expires_on=datetime.date.today() + datetime.timedelta(days=30),
+        expires_on=timezone.localdate() + datetime.timedelta(days=30),
     )
     contact_delete(contact=deal.dropped, by=personas.alice)
     client = api(personas.alice)

@@ -2,11 +2,10 @@
 from PlansConfig.ready(): the account page's and my week's sections, the overdue-action
 reminder, the plan's advantages on its history page."""
 
-import datetime
-
 from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keyaccounts.paging import bounded_count
@@ -23,7 +22,7 @@ MY_WEEK_SHOWN = 20
 def account_section(request, *, account, today=None, **page):
     """The plan of the period holding today (progress, overdue actions, link), or an
     invitation to create one. Two queries."""
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     plan = selectors.current_plan(account, today=today)
     kind, start = selectors.default_period(today)
     return {
@@ -41,7 +40,7 @@ def my_week_section(request, *, today=None, **page):
     """The user's overdue plan actions and those due this week: the first 20 and how
     many there are. Two queries."""
     user = request.user
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     actions = selectors.actions_of(user, today=today, due="week")
     shown = list(
         actions.select_related("plan", "account").order_by(*selectors.ACTION_ORDER)[:MY_WEEK_SHOWN]

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from scoring.models import MonthlySales
 from scoring.plans import services
@@ -35,7 +36,7 @@ def test_plans_are_seen_by_those_who_see_the_account(personas, api, who, status)
 
 
 def test_progress_and_advantages_in_the_api(personas, api):
-    today = datetime.date.today()
+    today = timezone.localdate()
     MonthlySales.objects.create(
         account=personas.account, month=today.replace(day=1), sales=Decimal("50000")
     )

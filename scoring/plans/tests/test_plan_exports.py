@@ -5,6 +5,8 @@ import datetime
 import io
 from decimal import Decimal
 
+from django.utils import timezone
+
 from scoring.models import MonthlySales
 from scoring.plans import services
 
@@ -16,7 +18,7 @@ def rows(response) -> list[list[str]]:
 
 
 def test_plan_and_action_files(personas, login):
-    today = datetime.date.today()
+    today = timezone.localdate()
     MonthlySales.objects.create(
         account=personas.account, month=today.replace(day=1), sales=Decimal("1234")
     )

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AccountTeamRole
 from accounts.tests.factories import TeamMemberFactory
@@ -244,7 +245,7 @@ def test_plan_page_queries_do_not_grow_with_actions(
 
 def test_plan_page_says_status_in_words(personas, login):
     plan = make_plan(personas)
-    today = datetime.date.today()
+    today = timezone.localdate()
     make_action(personas, plan, due=today - datetime.timedelta(days=2), what="Late one")
     make_action(personas, plan, due=today + datetime.timedelta(days=2), what="Open one")
     make_action(personas, plan, due=today, done_on=today, what="Done one")
@@ -320,17 +321,17 @@ def test_create_page_makes_a_plan_with_advantages(personas, login):
 def test_account_page_shows_the_current_plan_or_an_invitation(personas, login):
     client = login(personas.alice)
     html = client.get(personas.account.get_absolute_url()).content.decode()
-    year = datetime.date.today().year
+    year = timezone.localdate().year
     assert f"No plan for {year}" in html
     plan = make_plan(personas, period_start=datetime.date(year, 1, 1))
-    make_action(personas, plan, due=datetime.date.today() - datetime.timedelta(days=1))
+    make_action(personas, plan, due=timezone.localdate() - datetime.timedelta(days=1))
     html = client.get(personas.account.get_absolute_url()).content.decode()
     assert plan.get_absolute_url() in html
     assert 'data-overdue="1"' in html
 
 
 def test_overdue_action_in_my_week_and_reminded_once(personas, login):
-    today = datetime.date.today()
+    today = timezone.localdate()
     plan = make_plan(personas, period_start=datetime.date(today.year, 1, 1))
     late = make_action(personas, plan, due=today - datetime.timedelta(days=2), what="Late one")
     make_action(personas, plan, due=today - datetime.timedelta(days=2), done_on=today, what="Done")
@@ -365,7 +366,7 @@ def client_follows(client, path):
 
 
 def test_my_action_list(personas, login, django_assert_num_queries):
-    today = datetime.date.today()
+    today = timezone.localdate()
     plan = make_plan(personas, period_start=datetime.date(today.year, 1, 1))
     make_action(personas, plan, due=today - datetime.timedelta(days=3), what="Late")
     make_action(personas, plan, due=today + datetime.timedelta(days=30), what="Later")

@@ -7,7 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from accounts.tests.factories import AccountFactory
@@ -19,11 +19,15 @@ from scoring.receivables.models import Receivable
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+
+def today() -> datetime.date:
+    """The project's today (settings.TIME_ZONE), as the export and the filters count it:
+    the machine's date is a day behind it for eight hours of every UTC day."""
+    return timezone.localdate()
 
 
 def days_ago(days: int) -> datetime.date:
-    return TODAY - datetime.timedelta(days=days)
+    return today() - datetime.timedelta(days=days)
 
 
 def rows(response) -> list[dict]:
@@ -65,7 +69,7 @@ def invoices(personas):
             paid="200",
             paid_on=days_ago(50),
         ),
-        "future": invoice(account, "A-NEW", issued=days_ago(1), due=TODAY, amount="50"),
+        "future": invoice(account, "A-NEW", issued=days_ago(1), due=today(), amount="50"),
         "charlie": invoice(
             personas.charlies_account,
             "C-1",
@@ -169,6 +173,6 @@ def test_the_file_goes_back_in_unchanged(personas, login, invoices, language):
 
 def test_an_other_teams_account_named_in_the_file_exports_nothing_of_it(personas, login):
     hidden = AccountFactory(owner=personas.charlie, name="Hidden Co")
-    invoice(hidden, "H-1", issued=days_ago(5), due=TODAY, amount="10")
+    invoice(hidden, "H-1", issued=days_ago(5), due=today(), amount="10")
     found = rows(login(personas.alice).get("/export/receivables/?format=csv&q=Hidden"))
     assert found == []
