@@ -341,11 +341,18 @@ def visit_edit_view(request, pk):
             )
 
         if _save_versioned(request, form, save):
-            return redirect(visit)
+            # Back where the form was opened from (my week's "Record the outcome").
+            return redirect(_safe_next(request, visit.get_absolute_url()))
     return render(
         request,
         "visits/visit_form.html",
-        {"form": form, "account": account, "status": status, "visit": visit},
+        {
+            "form": form,
+            "account": account,
+            "status": status,
+            "visit": visit,
+            "next": _safe_next(request, ""),
+        },
     )
 
 

@@ -144,7 +144,7 @@ def test_a_visit_planned_before_today_offers_to_record_its_outcome(personas, log
     html = login(personas.alice).get(LIST).content.decode()
     record = reverse("visits:edit", args=[forgotten.pk]) + "?status=done"
     item = html.split(f'data-visit="{forgotten.pk}"')[1].split("</li>")[0]
-    assert f'href="{record}"' in item
+    assert f'href="{record}&amp;next={LIST}"' in item  # saving comes back to this list
     # Its name says which visit, starting with what the button shows (WCAG 2.5.3).
     assert 'aria-label="Record the outcome of the visit planned ' in item
     item = html.split(f'data-visit="{coming.pk}"')[1].split("</li>")[0]

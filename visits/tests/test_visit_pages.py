@@ -210,6 +210,37 @@ def test_recording_the_outcome_of_a_planned_visit_opens_its_follow_up(personas, 
     assert planned.follow_up_due == timezone.localdate(occurred) + datetime.timedelta(days=7)
 
 
+@pytest.mark.parametrize(
+    ("given", "back"),
+    [
+        ("/my-week/planned/?when=unrecorded", "/my-week/planned/?when=unrecorded"),
+        ("https://evil.example/", None),
+    ],
+)
+def test_recording_the_outcome_goes_back_where_the_form_was_opened(personas, login, given, back):
+    planned = PlannedVisitFactory(
+        account=personas.account, planned_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    url = reverse("visits:edit", args=[planned.pk])
+    client = login(personas.alice)
+    html = client.get(url, {"status": "done", "next": given}).content.decode()
+    if back:  # kept through the post, and Cancel goes there too
+        assert f'<input type="hidden" name="next" value="{back}">' in html
+        assert f'<a href="{back}">Cancel</a>' in html
+    else:
+        assert '="https://evil.example/"' not in html
+        assert f'<a href="{planned.get_absolute_url()}">Cancel</a>' in html
+    occurred = timezone.now() - datetime.timedelta(days=2)
+    response = client.post(
+        f"{url}?status=done",
+        {**done_data(occurred_at=local(occurred), version=planned.version), "next": given},
+    )
+    assert response.status_code == 302
+    assert response.url == (back or planned.get_absolute_url())
+    planned.refresh_from_db()
+    assert planned.status == VisitStatus.DONE
+
+
 def test_a_recorded_visit_cannot_be_turned_back_into_a_plan(personas, login):
     visit = VisitFactory(account=personas.account)
     url = reverse("visits:edit", args=[visit.pk]) + "?status=planned"
