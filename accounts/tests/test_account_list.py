@@ -70,7 +70,18 @@ def test_list_query_count_has_a_hard_ceiling(personas, login, django_assert_max_
         client.get(URL)
 
 
-def test_search_finds_accounts_by_name_contact_or_external_id(personas, login):
+@pytest.fixture(params=["ids read first", "as a subquery"])
+def search_path(request, monkeypatch):
+    """Both ways `search_accounts` finds its matches: their ids read first (up to
+    SEARCH_IDS_UP_TO), or a subquery of the page's query when there are more."""
+    from accounts import filters
+
+    if request.param == "as a subquery":
+        monkeypatch.setattr(filters, "SEARCH_IDS_UP_TO", 0)
+    return request.param
+
+
+def test_search_finds_accounts_by_name_contact_or_external_id(personas, login, search_path):
     ContactFactory(account=personas.account, name="张伟")
     AccountFactory(name="Unrelated Co", owner=personas.alice, external_id="ERP-42")
     client = login(personas.alice)
@@ -80,9 +91,12 @@ def test_search_finds_accounts_by_name_contact_or_external_id(personas, login):
     assert names(client.get(URL, {"q": "nothing like it"})) == []
 
 
-def test_search_never_reaches_accounts_the_user_cannot_see(personas, login):
+def test_search_never_reaches_accounts_the_user_cannot_see(personas, login, search_path):
     ContactFactory(account=personas.charlies_account, name="Secret Person")
-    assert names(login(personas.alice).get(URL, {"q": "Secret"})) == []
+    ContactFactory(account=personas.account, name="Secret Keeper")
+    client = login(personas.alice)
+    assert names(client.get(URL, {"q": "Secret"})) == ["Alice's Customer Co"]
+    assert names(client.get(URL, {"q": "Charlie"})) == []
 
 
 def test_filters_by_industry_status_owner_and_region(personas, login):

@@ -15,8 +15,9 @@ from keyaccounts.api.serializers import (
     VisiblePrimaryKeyRelatedField,
 )
 from keyaccounts.api.serializers import CharField as StrictCharField
+from keyaccounts.prefetch import LISTED
 from opportunities.models import ExitCriterion, Opportunity, Stage
-from opportunities.selectors import deal_part
+from opportunities.selectors import attach_deal_parts, deal_part
 from opportunities.services import opportunity_create, opportunity_update
 from scoring.api import GradeOrNullField
 
@@ -56,8 +57,14 @@ class StageSerializer(serializers.ModelSerializer):
 
 
 class DealPartList(serializers.ListSerializer):
-    """A part of a deal, as `with_deal_parts` prefetched it (a list costs one query per
-    part, however many deals), else read now (a deal just written)."""
+    """A part of a deal, as `attach_deal_parts` read it or `with_deal_parts` prefetched
+    it (a list costs one query per part, however many deals), else read now (a deal just
+    written)."""
+
+    def get_attribute(self, instance):
+        # The rows read for a list, without making the relation's manager for each deal.
+        rows = getattr(instance, self.source + LISTED, None)
+        return rows if rows is not None else super().get_attribute(instance)
 
     def to_representation(self, data):
         if isinstance(data, Manager):
@@ -143,6 +150,10 @@ class CheckedCriteriaField(serializers.ListField):
 
     child = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
+    def get_attribute(self, instance):
+        rows = getattr(instance, self.source + LISTED, None)
+        return rows if rows is not None else super().get_attribute(instance)
+
     def to_representation(self, data):
         rows = deal_part(data.instance, self.source) if isinstance(data, Manager) else data
         return sorted(row.criterion_id for row in rows)
@@ -153,6 +164,15 @@ PART_HELP = (
     "same write as the other fields: one new version, guarded by If-Match; left out, it "
     "stays as it is. A list equal to the stored one changes nothing."
 )
+
+
+class OpportunityList(serializers.ListSerializer):
+    """Deals, each part of all of them read at once first (`attach_deal_parts`)."""
+
+    def to_representation(self, data):
+        deals = list(data.all() if isinstance(data, Manager) else data)
+        attach_deal_parts(deals)
+        return super().to_representation(deals)
 
 
 class OpportunitySerializer(VersionedModelSerializer):
@@ -248,6 +268,7 @@ class OpportunitySerializer(VersionedModelSerializer):
             "description",
         ]
         read_only_fields = ["probability_is_custom", "closed_on"]
+        list_serializer_class = OpportunityList
 
     def _discount(self, obj):
         """The deal's discount check, the policy read once per response (the context is

@@ -67,8 +67,10 @@ class OpportunityViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSe
         deals = opportunities_visible_to(self.request.user)
         if self.action == "list":  # a page in any order: through the user's accounts
             deals = deals_listed_for(self.request.user)
-        if self.action in READ_ACTIONS:  # each part a plain list; the account's grade only
-            return with_deal_parts(with_account_grade(deals), as_lists=True)
+        if self.action in READ_ACTIONS:
+            # The account's grade only; the parts are read by the list's serializer
+            # (`attach_deal_parts`), or by the record's own for one deal.
+            return with_account_grade(deals)
         return with_deal_parts(deals.select_related("account__score"))
 
     def get_bulk_queryset(self):

@@ -143,9 +143,10 @@ def test_a_contact_in_the_recycle_bin_is_not_listed_and_keeps_its_role(personas,
 
 
 def test_reading_answers_the_parts_and_grade_a_write_answers(personas, api, deal):
-    """The read actions (list, record, changes feed) read each part as a plain list and
-    only the grade of the account (opportunities.selectors.with_deal_parts(as_lists=True),
-    with_account_grade); a write reads them through the deal. Both answer the same."""
+    """The read actions (list, changes feed) read each part of all the deals as rows of
+    values and only the grade of the account (opportunities.selectors.attach_deal_parts,
+    with_account_grade), one record reads its own; a write reads them through the deal.
+    All answer the same, a contact in the recycle bin left out."""
     import datetime
 
     from scoring.services import grade_pin
