@@ -16,6 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
+from keyaccounts.postgres import SESSION_OPTIONS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -180,10 +182,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # PostgreSQL's: SQLite builds the index on its key alone, which is all it needs.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
-    # The pages run short queries whose row estimates the visibility rule's ORs inflate;
-    # PostgreSQL's JIT then spends seconds compiling them (docs/benchmarks.md: the dashboard
-    # at 100,000 accounts, 8.4 s with JIT, 3.5 s without). An `options` in DATABASE_URL wins.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # The planner's settings (no JIT; a random page read priced as from memory or SSD):
+    # keyaccounts/postgres.py says why. An `options` in DATABASE_URL wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", SESSION_OPTIONS)
     # A database host that does not answer fails a request after this many seconds (a
     # 503, keyaccounts/health.py) instead of holding it for the system's TCP timeout.
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
@@ -203,7 +204,7 @@ if DATABASE_REPLICA_URL:
         raise ImproperlyConfigured(
             "DATABASE_REPLICA_URL must name a PostgreSQL replica of DATABASE_URL's database."
         )
-    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("options", SESSION_OPTIONS)
     DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", 5)
     # Tests: the primary streams its test database to the replica, under the same name.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}

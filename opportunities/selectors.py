@@ -170,16 +170,11 @@ def with_account_grade(deals: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
     """`deals` with their account's grade read along (`account.score.grade`, what the API
     and the discount check show of the account) and nothing else of the account or its
     score: not the account's forty columns, nor the score's factors as JSON, which a
-    changes page of 500 deals would otherwise read and decode for nothing."""
-    score = Account._meta.get_field("score").related_model
-    return deals.select_related("account__score").defer(
-        *(f"account__{f.name}" for f in Account._meta.concrete_fields if not f.primary_key),
-        *(
-            f"account__score__{f.name}"
-            for f in score._meta.concrete_fields
-            if not f.primary_key and f.name != "grade"
-        ),
-    )
+    changes page of 500 deals would otherwise read and decode for nothing. Read after
+    the page (one query by primary key): joined into the page's own query, PostgreSQL
+    joined every candidate deal (2,400 of a manager's) before keeping the first 500."""
+    accounts = Account.all_objects.select_related("score").only("pk", "score__grade")
+    return deals.prefetch_related(Prefetch("account", queryset=accounts))
 
 
 def deal_part(opportunity: Opportunity, name: str) -> list:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import models, router
+from django.db.models import Exists, OuterRef
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -305,7 +306,12 @@ def _without_history(model, stored: list) -> list:
     history = model.history.model
     have = set()
     for chunk in chunks(record.pk for record in stored):
-        have.update(history.objects.filter(id__in=chunk).values_list("id", flat=True).distinct())
+        # Whether each has an entry (one index probe each), not the distinct ids of all
+        # their entries: with the history's own order (newest first) DISTINCT read and
+        # sorted every entry of every record (41 ms for 500 deals written often).
+        entries = history.objects.filter(id=OuterRef("pk")).order_by()
+        rows = model._base_manager.filter(pk__in=chunk).filter(Exists(entries))
+        have.update(rows.order_by().values_list("pk", flat=True))
     return [record for record in stored if record.pk not in have]
 
 

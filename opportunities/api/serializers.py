@@ -271,17 +271,21 @@ class OpportunitySerializer(VersionedModelSerializer):
         list_serializer_class = OpportunityList
 
     def _discount(self, obj):
-        """The deal's discount check, the policy read once per response (the context is
-        shared by the items of a list)."""
+        """The deal's discount check, made once per deal for its two fields, the policy
+        read once per response (the context is shared by the items of a list)."""
         from accounts.policy import current_policy
         from opportunities.discount import discount_check
 
+        checked = getattr(obj, "_discount_checked", None)
+        if checked is not None:  # the ceiling's field asked first: the over field's answer
+            return checked
         policy = self.context.get("service_policy")
         if policy is None:
             policy = current_policy()
             if isinstance(self.context, dict):
                 self.context["service_policy"] = policy
-        return discount_check(obj, policy=policy)
+        obj._discount_checked = discount_check(obj, policy=policy)
+        return obj._discount_checked
 
     def get_discount_ceiling(self, obj) -> str | None:
         ceiling = self._discount(obj).ceiling
