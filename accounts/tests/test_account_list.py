@@ -94,8 +94,13 @@ def test_search_finds_accounts_by_name_contact_or_external_id(personas, login, s
 def test_search_never_reaches_accounts_the_user_cannot_see(personas, login, search_path):
     ContactFactory(account=personas.charlies_account, name="Secret Person")
     ContactFactory(account=personas.account, name="Secret Keeper")
+    both = AccountFactory(name="Secret Holdings", owner=personas.alice)
+    ContactFactory(account=both, name="Secret Agent")  # found by name and by contact: once
     client = login(personas.alice)
-    assert names(client.get(URL, {"q": "Secret"})) == ["Alice's Customer Co"]
+    assert sorted(names(client.get(URL, {"q": "Secret"}))) == [
+        "Alice's Customer Co",
+        "Secret Holdings",
+    ]
     assert names(client.get(URL, {"q": "Charlie"})) == []
 
 
