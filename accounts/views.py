@@ -81,9 +81,10 @@ def say_saved(request, record, message: str | None = None) -> None:
         messages.info(request, _("No changes to save: everything was as you sent it."))
 
 
-def _save_versioned(request, form, save) -> bool:
+def _save_versioned(request, form, save, *, say=None) -> bool:
     """Run `save(expected_version)` (it returns the record) and say whether it changed
-    anything; on a conflict keep the user's input and explain."""
+    anything (`say(request, record)` instead, when given); on a conflict keep the user's
+    input and explain."""
     try:
         record = save(form.cleaned_data.get("version"))
     except VersionConflict as exc:
@@ -103,7 +104,7 @@ def _save_versioned(request, form, save) -> bool:
     except (ValidationError, ApplicationError) as exc:
         add_errors(form, exc)
         return False
-    say_saved(request, record)
+    (say or say_saved)(request, record)
     return True
 
 

@@ -314,6 +314,14 @@ def visit_create_view(request, account_pk):
     )
 
 
+def _say_recorded(request, visit) -> None:
+    """A planned visit's outcome recorded: when its follow-up is due, as a new one says."""
+    messages.success(
+        request,
+        _("Visit recorded. Follow up by %(date)s.") % {"date": visit.follow_up_due.isoformat()},
+    )
+
+
 def visit_edit_view(request, pk):
     visit = _visible_visit(request, pk)
     account = visit.account
@@ -340,7 +348,8 @@ def visit_edit_view(request, pk):
                 **form.visit_fields(),
             )
 
-        if _save_versioned(request, form, save):
+        recording = visit.status == VisitStatus.PLANNED and status == VisitStatus.DONE
+        if _save_versioned(request, form, save, say=_say_recorded if recording else None):
             # Back where the form was opened from (my week's "Record the outcome").
             return redirect(_safe_next(request, visit.get_absolute_url()))
     return render(

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -239,6 +240,9 @@ def test_recording_the_outcome_goes_back_where_the_form_was_opened(personas, log
     assert response.url == (back or planned.get_absolute_url())
     planned.refresh_from_db()
     assert planned.status == VisitStatus.DONE
+    # Said as a new visit's record says it: when to follow up.
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert said == [f"Visit recorded. Follow up by {planned.follow_up_due.isoformat()}."]
 
 
 def test_a_recorded_visit_cannot_be_turned_back_into_a_plan(personas, login):
