@@ -17,7 +17,10 @@ per-item path's:
 - eligible items: a JSON object with a string `external_id`, and only fields of the
   import's columns that are plain values or the links the type allows (`SPECIAL_TAKEN`:
   an account's owner; a contact's account, and its boss only as null; a visit's
-  account, contacts and attendees) — no `id`, `version`, `parent`, read-only fields —
+  account, contacts and attendees) — no `parent`, `grade` or `score`; read-only fields
+  (the id, the dates: what the API lists) left out as the serializer leaves them, and a
+  `version` taken as the item's If-Match on the record as read (another version, or no
+  record: item by item, where the item answers version_mismatch) —
   each valid by the serializer's own field (`run_validation`: the same conversions, the
   same visible accounts and contacts and pickable users, read once for the chunk as the
   per-item path reads them), every required field given (and a visit's status), and
@@ -56,7 +59,7 @@ KINDS = {
     "opportunities.opportunity": "opportunities",
 }
 # Item keys never taken set-based: the per-item path has rules of its own for them.
-PER_ITEM_KEYS = frozenset({"id", "version", "parent", "grade", "score"})
+PER_ITEM_KEYS = frozenset({"parent", "grade", "score"})
 # Columns the import sets through their own argument that an item may still give, per
 # import kind: an account's owner (a user by id in the item, checked by
 # `check_account_owner` in both paths); a contact's account (by id in the item: the
@@ -86,6 +89,8 @@ def _rows(record_type: str, kind, items: list[dict], serializer):
     and whether duplicates are confirmed; None when an item is not eligible."""
     from keyaccounts.imports.kinds import Row
 
+    from .bulk import read_version
+
     taken = SPECIAL_TAKEN[record_type]
     given = GIVEN.get(record_type, frozenset())
     columns = {column.key for column in kind.columns()} - (kind.special - taken)
@@ -105,9 +110,16 @@ def _rows(record_type: str, kind, items: list[dict], serializer):
         if not isinstance(confirm, bool):
             return None  # "true", 1, ...: the serializer's to read
         confirms.add(confirm)
-        keys = set(item) - {"confirm_duplicate"}
+        keys = set(item) - {"confirm_duplicate", "version"}
+        # What the API lists and nobody writes (the id, the dates, a deal's grade…) is
+        # left out, as the per-item path's serializer leaves it: a record sent back as
+        # it was read is still a plain item.
+        keys -= {key for key in keys - PER_ITEM_KEYS if key in fields and fields[key].read_only}
         if keys & PER_ITEM_KEYS or not keys <= columns or not (required | given) <= keys:
             return None
+        expected_version, wrong = read_version(item)
+        if wrong:
+            return None  # the per-item path's to refuse, in its words
         values = {}
         for key in keys:
             field = fields.get(key)
@@ -137,6 +149,7 @@ def _rows(record_type: str, kind, items: list[dict], serializer):
             return None  # it changed something: the per-item path's to write
         row = Row(number, raw, set(keys))
         row.values = values
+        row.expected_version = expected_version
         rows.append(row)
     if len(confirms) != 1:
         return None
@@ -207,6 +220,11 @@ def write_set_based(items: list[dict], *, user, serializer, since: int | None = 
     index = ctx.accounts if record_type == "accounts" else ctx.records
     expected = {row.number: index.by_external_id.get(row.values["external_id"]) for row in rows}
     stored = dict(index.records)  # the records as read, before the rows' checks
+    for row in rows:  # an item's own If-Match, on the record as read
+        ref = expected[row.number]
+        wanted = row.expected_version
+        if wanted is not None and (ref is None or stored[ref].version != wanted):
+            return None  # item by item: that item answers version_mismatch
     outcomes = {}
     for row in kind.order(rows):
         result, outcome = engine._row(kind.check_row, ctx, row, _describe, columns)

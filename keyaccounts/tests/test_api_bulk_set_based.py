@@ -112,3 +112,61 @@ def test_a_plain_list_costs_the_same_queries_whatever_its_length(
     # COPY on PostgreSQL — and updates): never one per item (item by item: 12 to 30 each).
     per_item = (many_queries - few_queries) / (MANY - FEW)
     assert per_item < 0.5, (few_queries, many_queries)
+
+
+def as_read_back(client, kind, personas, answer: dict, **change) -> list[dict]:
+    """The records of a bulk answer as the API gives them one by one (id, version, dates,
+    what only the server sets), changed by `change`, without the lists the create did not
+    send (a deal's parts): what a client that read them sends back."""
+    sent = kind.payload(personas)
+    items = []
+    for result in answer["results"]:
+        record = client.get(f"{kind.path}{result['id']}/").json()
+        lists = {k for k, v in record.items() if isinstance(v, list) and k not in sent}
+        items.append({**{k: v for k, v in record.items() if k not in lists}, **change})
+    return items
+
+
+# An account as read holds its parent, grade and score, which go item by item
+# (`setbased.PER_ITEM_KEYS`).
+READ_BACK = [kind for kind in SET_BASED if kind.model._meta.label_lower != "accounts.account"]
+
+
+@pytest.mark.parametrize("kind", READ_BACK, ids=str)
+def test_records_sent_back_as_read_are_written_set_based_as_item_by_item(
+    kind, personas, api, settings, taken
+):
+    """With their id, version and read-only fields: the same answers and rows as item by
+    item; a version that is not the record's sends the list item by item, where that item
+    alone answers version_mismatch."""
+    client = api(personas.alice)
+    answers = {}
+    for set_based in (True, False):
+        settings.BULK_SET_BASED = set_based
+        try:
+            with transaction.atomic():
+                created, _n = post(client, kind, items(kind, personas, FEW))
+                back = as_read_back(client, kind, personas, created, **kind.change)
+                updated, _n = post(client, kind, back)
+                again = as_read_back(client, kind, personas, created)
+                unchanged, _n = post(client, kind, again)
+                again[1]["version"] -= 1  # read before the last write
+                stale, _n = post(client, kind, again)
+                answers[set_based] = ([updated, unchanged, stale], stored(kind))
+                raise _Rollback
+        except _Rollback:
+            pass
+
+    assert taken == [True, True, True, False]
+    fast, per_item = answers[True], answers[False]
+    for fast_answer, per_item_answer in zip(fast[0], per_item[0], strict=True):
+        pairs = zip(fast_answer.pop("results"), per_item_answer.pop("results"), strict=True)
+        for one, other in pairs:
+            assert {**one, "id": None} == {**other, "id": None}
+        assert fast_answer == per_item_answer
+    assert [(a["updated"], a["unchanged"], a["failed"]) for a in per_item[0]] == [
+        (FEW, 0, 0),
+        (0, FEW, 0),
+        (0, FEW - 1, 1),
+    ]
+    assert fast[1] == per_item[1]
