@@ -40,9 +40,10 @@ class CharField(serializers.CharField):
 READ_ACTIONS = frozenset({"list", "retrieve", "changes"})
 
 
-class ManyRelatedField(serializers.ManyRelatedField):
-    """A list of ids, read from the record's `listed` rows when it has them
-    (`keyaccounts.prefetch`)."""
+class ListedFirst:
+    """A field of a list of rows that reads the record's `<source>_listed` rows when it has
+    them (`keyaccounts.prefetch.listed`, `opportunities.selectors.attach_deal_parts`),
+    without making the relation's manager for each record; else the relation."""
 
     def get_attribute(self, instance):
         if len(self.source_attrs) == 1:
@@ -50,6 +51,11 @@ class ManyRelatedField(serializers.ManyRelatedField):
             if rows is not None:
                 return rows
         return super().get_attribute(instance)
+
+
+class ManyRelatedField(ListedFirst, serializers.ManyRelatedField):
+    """A list of ids, read from the record's `listed` rows when it has them
+    (`keyaccounts.prefetch`)."""
 
 
 class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):

@@ -9,13 +9,13 @@ from keyaccounts.api.exceptions import NON_FIELD
 from keyaccounts.api.filters import MAX_ID
 from keyaccounts.api.serializers import (
     SYNC_FIELDS,
+    ListedFirst,
     PickableUserField,
     PrimaryKeyRelatedField,
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
 )
 from keyaccounts.api.serializers import CharField as StrictCharField
-from keyaccounts.prefetch import LISTED
 from opportunities.models import ExitCriterion, Opportunity, Stage
 from opportunities.selectors import attach_deal_parts, deal_part
 from opportunities.services import opportunity_create, opportunity_update
@@ -56,15 +56,10 @@ class StageSerializer(serializers.ModelSerializer):
         ]
 
 
-class DealPartList(serializers.ListSerializer):
+class DealPartList(ListedFirst, serializers.ListSerializer):
     """A part of a deal, as `attach_deal_parts` read it or `with_deal_parts` prefetched
     it (a list costs one query per part, however many deals), else read now (a deal just
     written)."""
-
-    def get_attribute(self, instance):
-        # The rows read for a list, without making the relation's manager for each deal.
-        rows = getattr(instance, self.source + LISTED, None)
-        return rows if rows is not None else super().get_attribute(instance)
 
     def to_representation(self, data):
         if isinstance(data, Manager):
@@ -145,14 +140,10 @@ class DealCompetitorSerializer(serializers.Serializer):
         list_serializer_class = DealPartList
 
 
-class CheckedCriteriaField(serializers.ListField):
+class CheckedCriteriaField(ListedFirst, serializers.ListField):
     """The ids of the exit criteria ticked for the deal, in id order."""
 
     child = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-
-    def get_attribute(self, instance):
-        rows = getattr(instance, self.source + LISTED, None)
-        return rows if rows is not None else super().get_attribute(instance)
 
     def to_representation(self, data):
         rows = deal_part(data.instance, self.source) if isinstance(data, Manager) else data
