@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from keyaccounts.history.models import tracked
+from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
 
 from .duplicates import normalize_credit_code, normalize_name, validate_credit_code
@@ -392,7 +393,7 @@ class Account(VersionedModel):
         self.name_key = normalize_name(self.name)
 
     def get_absolute_url(self):
-        return reverse("accounts:detail", args=[self.pk])
+        return record_url("accounts:detail", self.pk)
 
 
 class AccountTeamRole(models.TextChoices):
@@ -613,7 +614,7 @@ class Contact(VersionedModel):
         return f"{self.name} ({self.title})" if self.title else self.name
 
     def get_absolute_url(self):
-        return reverse("accounts:contact_edit", args=[self.account_id, self.pk])
+        return record_url("accounts:contact_edit", self.account_id, self.pk)
 
     def clean(self):
         boss = self.reports_to  # None without a query when nobody is named

@@ -16,6 +16,7 @@ from accounts.models import (
     Contact,
 )
 from keyaccounts.history.models import tracked
+from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
 
 PROBABILITY = [MinValueValidator(0), MaxValueValidator(100)]
@@ -175,7 +176,7 @@ class Opportunity(VersionedModel):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("opportunities:detail", args=[self.pk])
+        return record_url("opportunities:detail", self.pk)
 
 
 class OpportunityCompetitor(CompetitorAssessment):
@@ -418,4 +419,4 @@ class StageApproval(models.Model):
         return f"{self.opportunity} → {self.to_stage} ({self.get_status_display()})"
 
     def get_absolute_url(self):
-        return reverse("opportunities:detail", args=[self.opportunity_id]) + "#approvals"
+        return record_url("opportunities:detail", self.opportunity_id) + "#approvals"

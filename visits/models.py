@@ -6,11 +6,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Account, Attitude, Contact
+from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
 
 FOLLOW_UP_DAYS = 7  # the seeds: follow up within one week after the visit
@@ -153,7 +153,7 @@ class Visit(VersionedModel):
         return f"{self.account} · {when:%Y-%m-%d}" if when else str(self.account)
 
     def get_absolute_url(self):
-        return reverse("visits:detail", args=[self.pk])
+        return record_url("visits:detail", self.pk)
 
     @property
     def when(self):
@@ -241,7 +241,7 @@ class DevelopmentRecord(VersionedModel):
         return f"{self.account} · {self.started_on:%Y-%m-%d}"
 
     def get_absolute_url(self):
-        return reverse("visits:record_detail", args=[self.pk])
+        return record_url("visits:record_detail", self.pk)
 
     @property
     def is_archived(self) -> bool:

@@ -14,12 +14,12 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.events import RecordEvent
 from keyaccounts.history.models import tracked
+from keyaccounts.links import record_url
 
 
 class TokenAccess(models.TextChoices):
@@ -140,7 +140,7 @@ class Webhook(models.Model):
         return self.description or self.url
 
     def get_absolute_url(self):
-        return reverse("integrations:webhook_detail", args=[self.pk])
+        return record_url("integrations:webhook_detail", self.pk)
 
 
 class DeliveryStatus(models.TextChoices):

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
 from keyaccounts.history.models import tracked
+from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
 
 
@@ -124,7 +124,7 @@ class AccountPlan(VersionedModel):
         return f"{self.account} · {self.period_label}"
 
     def get_absolute_url(self):
-        return reverse("plans:detail", args=[self.account_id, self.pk])
+        return record_url("plans:detail", self.account_id, self.pk)
 
     @property
     def period_label(self) -> str:
@@ -237,7 +237,7 @@ class PlanAction(VersionedModel):
         return self.what
 
     def get_absolute_url(self):
-        return reverse("plans:detail", args=[self.account_id, self.plan_id]) + f"#action-{self.pk}"
+        return record_url("plans:detail", self.account_id, self.plan_id) + f"#action-{self.pk}"
 
     def status(self, today: datetime.date) -> str:
         if self.done_on:

@@ -14,10 +14,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
+from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
 
 
@@ -145,7 +145,7 @@ class Receivable(VersionedModel):
         return f"{self.account} · {self.invoice_number}"
 
     def get_absolute_url(self):
-        return reverse("receivables:detail", args=[self.pk])
+        return record_url("receivables:detail", self.pk)
 
     @property
     def open_amount(self):

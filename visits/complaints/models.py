@@ -11,10 +11,10 @@ stored with them, so a later change of the policy never moves a promise already 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Contact
+from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
 
 
@@ -197,7 +197,7 @@ class Complaint(VersionedModel):
         return f"{self.account} · {self.subject}"
 
     def get_absolute_url(self):
-        return reverse("complaints:detail", args=[self.pk])
+        return record_url("complaints:detail", self.pk)
 
     @property
     def clock_started_at(self):

@@ -9,11 +9,11 @@ does what by when.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Contact
+from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
 
 from .periods import PeriodKind, period_label
@@ -128,7 +128,7 @@ class ReviewMeeting(VersionedModel):
         return f"{label} · {when:%Y-%m-%d}" if when else label
 
     def get_absolute_url(self):
-        return reverse("reviews:detail", args=[self.pk])
+        return record_url("reviews:detail", self.pk)
 
     @property
     def period_label(self) -> str:
@@ -191,7 +191,7 @@ class ReviewFollowUp(VersionedModel):
         return super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return f"{reverse('reviews:detail', args=[self.review_id])}#follow-up-{self.pk}"
+        return f"{record_url('reviews:detail', self.review_id)}#follow-up-{self.pk}"
 
     def overdue_on(self, today) -> bool:
         return self.done_on is None and self.due_on < today
