@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import AccountTeamMember, AccountTeamRole, Attitude, BuyingRole, Contact
+from keyaccounts.links import record_url
 
 from .models import Visit, VisitStatus
 from .selectors import account_rhythm_days
@@ -36,7 +37,8 @@ LEVELS = [
 
 @dataclass
 class Cell:
-    contact: dict | None = None  # {"pk", "name", "attitude"}: the first in the role by name
+    # {"pk", "account_id", "name", "attitude", …}: the first in the role by name
+    contact: dict | None = None
     more: int = 0  # others in the same role
     met_on: datetime.date | None = None
     days: int | None = None
@@ -48,6 +50,11 @@ class Cell:
         every attitude in each cell of the template)."""
         value = self.contact["attitude"] if self.contact else ""
         return ATTITUDE_LABELS.get(value, value)
+
+    @property
+    def url(self) -> str:
+        """The contact's page (its edit form), without a `reverse` per cell."""
+        return record_url("accounts:contact_edit", self.contact["account_id"], self.contact["pk"])
 
 
 @dataclass

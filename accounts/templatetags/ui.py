@@ -1,6 +1,8 @@
 """Small template helpers shared by every app's pages."""
 
 from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -9,3 +11,18 @@ register = template.Library()
 def filters_set(form) -> bool:
     """Whether any filter besides the search box has a value (keeps them unfolded)."""
     return any(form[name].value() not in (None, "", []) for name in form.fields if name != "q")
+
+
+@register.simple_tag
+def grade_badge(grade) -> str:
+    """An account's grade as a badge, "–" when it is not graded yet (empty: an account
+    without a score, `account.score.grade` included). A tag, not an include: it is in
+    every row of the lists and on every card of the board."""
+    if grade:
+        title = _("Grade %(grade)s") % {"grade": grade}
+        return format_html(
+            '<span class="badge grade grade-{0}" title="{1}">{0}</span>', grade, title
+        )
+    return format_html(
+        '<span class="badge grade grade-none" title="{}">–</span>', _("Not graded yet")
+    )

@@ -72,6 +72,13 @@ def test_each_row_shows_its_grade_and_score(personas, login, graded):
     assert 'data-grade="A"' in page and 'data-grade="none"' in page
     assert f'<td data-label="Score">{rows["Delta"].score.score}</td>' in page
     assert '<span class="badge grade grade-none" title="Not graded yet">–</span>' in page
+    assert '<span class="badge grade grade-A" title="Grade A">A</span>' in page
+
+
+def test_the_badge_speaks_the_page_s_language(personas, login, graded):
+    page = login(personas.alice).get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert '<span class="badge grade grade-A" title="A 级">A</span>' in page
 
 
 # --- grade -------------------------------------------------------------------------------
