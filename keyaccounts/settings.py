@@ -163,6 +163,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form renderer, its <select> written in Python (keyaccounts/formrender.py).
+FORM_RENDERER = "keyaccounts.formrender.Renderer"
 
 # Database: DATABASE_URL in the usual URL form, else an SQLite file beside manage.py.
 DATABASES = {
