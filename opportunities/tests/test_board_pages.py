@@ -394,6 +394,12 @@ def test_the_board_runs_the_same_queries_for_2_or_25_deals(personas, login, stag
             currency="USD" if i % 4 == 0 else "CNY",
         )
     assert count_queries(client, BOARD) == few
+    OpportunityFactory(
+        account=others[0],
+        stage=stages["bid"],
+        kind="expansion",
+        expected_close_date=datetime.date(2027, 3, 15),
+    )
     assert count_queries(client, f"{BOARD}?close_month=2027-03&kind=expansion") == few
 
 
