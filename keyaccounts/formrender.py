@@ -21,6 +21,12 @@ SELECT = "django/forms/widgets/select.html"
 OPTION = "django/forms/widgets/select_option.html"
 
 
+def _text(value) -> str:
+    """`{{ value|stringformat:"s" }}`, escaped unless it is a safe string (the filter is
+    `is_safe`: it keeps the mark, and f-strings keep it too)."""
+    return conditional_escape(f"{value}")
+
+
 def _attrs(attrs: dict) -> str:
     """attrs.html: ` name="value"`, a name alone for True, nothing for False."""
     out = []
@@ -29,7 +35,7 @@ def _attrs(attrs: dict) -> str:
             continue
         out.append(" " + conditional_escape(name))
         if value is not True:
-            out.append('="' + conditional_escape(str(value)) + '"')
+            out.append('="' + _text(value) + '"')
     return "".join(out)
 
 
@@ -45,7 +51,7 @@ def _select(widget: dict, context: Context) -> str | None:
                 return None  # an option template of a widget's own: Django's to render
             out += [
                 '\n  <option value="',
-                conditional_escape(str(option["value"])),
+                _text(option["value"]),
                 '"',
                 _attrs(option["attrs"]),
                 ">",

@@ -10,6 +10,7 @@ from django import forms
 from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.test import RequestFactory
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from keyaccounts.formrender import Renderer
@@ -55,6 +56,11 @@ def test_pages_use_it():
         ),
         (forms.SelectMultiple(choices=[("a", "A"), ("b", "B"), ("c", "C")]), ["a", "c"], None),
         (forms.SelectMultiple(choices=[]), None, {"id": "id_empty"}),
+        (
+            forms.Select(choices=[(mark_safe("a&b"), mark_safe("<b>A&amp;B</b>"))]),
+            None,
+            {"data-safe": mark_safe('"x"&y')},
+        ),
         (forms.NullBooleanSelect(), True, None),
         (forms.NullBooleanSelect(), None, None),
     ],
