@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from keyaccounts import sections
+from keyaccounts.links import record_url
 from keyaccounts.recyclebin.signals import before_purge
 
 from .group_rollup import group_rollup, group_tree, groups_in_view
@@ -113,7 +114,7 @@ def dashboard_groups_section(request, *, filters, form, **page_data):
     if not found["count"]:
         return None
     for entry in found["groups"]:
-        entry["url"] = reverse("accounts:group", args=[entry["root"].pk])
+        entry["url"] = record_url("accounts:group", entry["root"].pk)
         entry["list_url"] = group_list_url(entry["root"].pk)
     return found
 

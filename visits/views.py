@@ -22,6 +22,7 @@ from accounts.selectors import accounts_visible_to, is_manager
 from accounts.views import _save_versioned, _visible_account, add_errors
 from keyaccounts import formtokens, sections
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.links import record_url
 from keyaccounts.paging import keyset_page
 from keyaccounts.recyclebin.pages import delete_page
 
@@ -154,7 +155,7 @@ def _offline_pages(user, follow_ups: dict) -> list[str]:
     visits whose follow-up my week shows (their page holds the follow-up's form)."""
     pages = [reverse("visits:my_week"), reverse("accounts:list")]
     for pk in selectors.offline_account_ids(user=user):
-        pages += [reverse("accounts:detail", args=[pk]), reverse("visits:create", args=[pk])]
+        pages += [record_url("accounts:detail", pk), record_url("visits:create", pk)]
     for group in follow_ups.values():
         pages += [visit.get_absolute_url() for visit in group]
     return pages
