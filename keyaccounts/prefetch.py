@@ -18,3 +18,13 @@ def listed(model, relation: str, queryset=None) -> Prefetch:
     if queryset is None:
         queryset = model._meta.get_field(relation).related_model._default_manager.only("pk")
     return Prefetch(relation, queryset=queryset, to_attr=relation + LISTED)
+
+
+def rows_of(record, relation: str) -> list:
+    """`record.<relation>` as a list: the rows `listed` read with the record, else read now
+    (one query). What a template loops over when some of its pages read the records with
+    `listed` and others do not."""
+    try:
+        return getattr(record, relation + LISTED)
+    except AttributeError:
+        return list(getattr(record, relation).all())

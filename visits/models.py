@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import Account, Attitude, Contact
 from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
+from keyaccounts.prefetch import rows_of
 
 FOLLOW_UP_DAYS = 7  # the seeds: follow up within one week after the visit
 
@@ -136,6 +137,15 @@ class Visit(VersionedModel):
                 condition=Q(deleted_at__isnull=True),
                 name="visit_timeline_idx",
             ),
+            # A rep's own latest visits, read backwards (selectors.latest_own_visits:
+            # the accounts "log a visit" offers first).
+            models.Index(
+                F("owner"),
+                Coalesce("occurred_at", "planned_at"),
+                F("id"),
+                condition=Q(deleted_at__isnull=True),
+                name="visit_owner_when_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -158,6 +168,17 @@ class Visit(VersionedModel):
     @property
     def when(self):
         return self.occurred_at or self.planned_at
+
+    @property
+    def contacts_met(self) -> list[Contact]:
+        """The contacts met, as `contacts.all()` orders them: read with the visit by
+        `visits.selectors.with_people` (no queryset per visit), else read now."""
+        return rows_of(self, "contacts")
+
+    @property
+    def attendee_list(self) -> list:
+        """Our attendees, as `attendees.all()` orders them (see `contacts_met`)."""
+        return rows_of(self, "attendees")
 
     @property
     def follow_up_open(self) -> bool:

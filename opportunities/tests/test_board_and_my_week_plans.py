@@ -80,6 +80,10 @@ def test_the_board_and_my_week_read_indexes_not_whole_tables(require_postgres):
             "first follow-ups due": week.first_due_follow_ups(
                 user=user, today=timezone.localdate(), per_group=20
             ),
+            # "Log a visit" offers the accounts of the user's latest visits.
+            "latest own visits": week.latest_own_visits(user=user, until=now).values("pk")[
+                : week.RECENT_VISITS_READ
+            ],
             "follow-ups due later": week.open_follow_ups(
                 user=user, today=timezone.localdate()
             ).filter(week.follow_up_group("later", today=timezone.localdate()))[:26],

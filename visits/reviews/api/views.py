@@ -3,7 +3,10 @@ from rest_framework import viewsets
 
 from keyaccounts.api.bulk import BulkUpsertMixin
 from keyaccounts.api.filters import FILTER_BACKENDS
+from keyaccounts.api.serializers import READ_ACTIONS
 from keyaccounts.api.sync import SyncViewSetMixin
+from keyaccounts.prefetch import listed
+from visits.reviews.models import ReviewMeeting
 from visits.reviews.selectors import review_follow_ups_visible_to, reviews_visible_to
 from visits.reviews.services import (
     follow_up_delete,
@@ -36,7 +39,12 @@ class ReviewViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
     bulk_label = "review meetings"
 
     def get_queryset(self):
-        return reviews_visible_to(self.request.user).prefetch_related("contacts", "attendees")
+        reviews = reviews_visible_to(self.request.user)
+        if self.action in READ_ACTIONS:  # ids only, as plain lists
+            return reviews.prefetch_related(
+                listed(ReviewMeeting, "contacts"), listed(ReviewMeeting, "attendees")
+            )
+        return reviews.prefetch_related("contacts", "attendees")
 
     def get_bulk_queryset(self):
         return self.get_queryset().select_related("account")
