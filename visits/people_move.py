@@ -94,16 +94,42 @@ ROLE_WORDS = {
 }
 
 
-def key_person_left_text(notification) -> str:
-    """ "<name> (<role>) has left <account>: the <role> role is unfilled." One query (the
-    contact and which of its roles are unfilled now): these are few."""
-    contact = (
-        left_key_people(Contact.all_objects.filter(pk=_contact_pk(notification) or 0))
-        .values(
-            "name", "buying_role", "is_coach", "decider_filled", "evaluator_filled", "coach_filled"
+# Where `key_person_left_prepare` leaves a notification's contact (None: none found).
+LEFT_CONTACT = "_key_person_left"
+
+
+def _left_contacts(pks) -> dict:
+    """{contact id: the contact's name, roles and which of them are unfilled now} for
+    those of `pks` who left a role nobody holds now: one query however many."""
+    return {
+        row["pk"]: row
+        for row in left_key_people(Contact.all_objects.filter(pk__in=list(pks))).values(
+            "pk",
+            "name",
+            "buying_role",
+            "is_coach",
+            "decider_filled",
+            "evaluator_filled",
+            "coach_filled",
         )
-        .first()
-    )
+    }
+
+
+def key_person_left_prepare(notifications) -> None:
+    """The contacts of a list's key-person reminders, read at once (one query)."""
+    found = _left_contacts({_contact_pk(n) or 0 for n in notifications})
+    for notification in notifications:
+        setattr(notification, LEFT_CONTACT, found.get(_contact_pk(notification)))
+
+
+def key_person_left_text(notification) -> str:
+    """ "<name> (<role>) has left <account>: the <role> role is unfilled." Read with the
+    list's others (`key_person_left_prepare`), else one query."""
+    if hasattr(notification, LEFT_CONTACT):
+        contact = getattr(notification, LEFT_CONTACT)
+    else:
+        pk = _contact_pk(notification) or 0
+        contact = _left_contacts([pk]).get(pk)
     account = notification.account.name
     if contact is None:  # the role was filled since, or the contact is gone
         return _("A key person has left %(account)s (the role has been filled since).") % {
@@ -144,5 +170,10 @@ def register() -> None:
     from .reminders import register_kind, register_scan
 
     register_scan(key_person_left_scan)
-    register_kind(KIND, text=key_person_left_text, path=key_person_left_path)
+    register_kind(
+        KIND,
+        text=key_person_left_text,
+        path=key_person_left_path,
+        prepare=key_person_left_prepare,
+    )
     contacts_left.connect(nudge, dispatch_uid="people-move-nudge")

@@ -43,6 +43,7 @@ import datetime
 import functools
 import logging
 import time
+from collections import defaultdict
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -147,6 +148,7 @@ def reminders_scan(
 
 SCANS: list = []  # callables (*, now, today, account_ids) -> number of new notifications
 KINDS: dict = {}  # kind -> (text(notification) -> str, path(notification) -> str)
+PREPARE: dict = {}  # kind -> prepare(notifications): what its texts read, for a whole list
 
 
 def register_scan(scan):
@@ -156,9 +158,27 @@ def register_scan(scan):
     return scan
 
 
-def register_kind(kind: str, *, text, path) -> None:
-    """How a notification of `kind` reads (`text`) and where it points (`path`)."""
+def register_kind(kind: str, *, text, path, prepare=None) -> None:
+    """How a notification of `kind` reads (`text`) and where it points (`path`);
+    `prepare(notifications)`, where a text reads more than the notification's row and
+    its `select_related`: reads it for a list's notifications of that kind at once
+    (`prepare_texts`), `text` reading it for one when it was not prepared."""
     KINDS[kind] = (text, path)
+    if prepare is not None:
+        PREPARE[kind] = prepare
+    else:
+        PREPARE.pop(kind, None)
+
+
+def prepare_texts(notifications) -> None:
+    """Read what the texts of `notifications` need beyond their rows: one query per kind
+    that needs one (a list page's), never one per notification."""
+    by_kind = defaultdict(list)
+    for notification in notifications:
+        if notification.kind in PREPARE:
+            by_kind[notification.kind].append(notification)
+    for kind, rows in by_kind.items():
+        PREPARE[kind](rows)
 
 
 def _follow_up_reminders(kind: str, visits, *, recipient: str) -> int:

@@ -26,7 +26,7 @@ from keyaccounts.links import record_url
 from keyaccounts.paging import keyset_page
 from keyaccounts.recyclebin.pages import delete_page
 
-from . import selectors, services
+from . import reminders, selectors, services
 from .filters import DevelopmentRecordFilter
 from .forms import (
     DevelopmentRecordForm,
@@ -639,6 +639,8 @@ def notification_list_view(request):
     page = keyset_page(
         request, selectors.notifications_of(request.user), NOTIFICATION_ORDER, size=PAGE_SIZE
     )
+    # What the reminders' sentences read beyond their rows, for the page at once.
+    reminders.prepare_texts(page.object_list)
     return render(request, "visits/notification_list.html", {"page": page})
 
 

@@ -199,3 +199,39 @@ def test_the_api_marks_a_contact_gone_and_reads_when(
     assert ignored.json()["left_on"] == timezone.localdate().isoformat()  # read-only
     assert scan() == 0  # the save's nudge already told them (tasks run inline)
     assert Notification.objects.filter(kind=KIND).count() == 2
+
+
+def test_the_reminder_list_reads_the_people_who_left_at_once(
+    personas, login, django_assert_max_num_queries
+):
+    """The list's sentences of key people who left: one query for the page's contacts,
+    however many reminders it shows; each says who left and what is unfilled now."""
+    client = login(personas.alice)
+
+    def leaving(name, role, account):
+        contact = ContactFactory(account=account, name=name, buying_role=role)
+        leave(contact, personas.alice)
+        return contact
+
+    leaving("Wang Jianguo", BuyingRole.DECIDER, personas.account)
+    scan()
+    with django_assert_max_num_queries(40) as one:
+        html = client.get("/notifications/").content.decode()
+    assert "Wang Jianguo (decider) has left Alice&#x27;s Customer Co" in html
+
+    for i in range(5):
+        account = AccountFactory(owner=personas.alice, name=f"Customer {i}")
+        leaving(f"Evaluator {i}", BuyingRole.EVALUATOR, account)
+    filled = leaving("Li Ming", BuyingRole.DECIDER, AccountFactory(owner=personas.alice, name="Z"))
+    scan()
+    # Filled since: the reminder stays and says so.
+    ContactFactory(account=filled.account, name="New decider", buying_role=BuyingRole.DECIDER)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        html = client.get("/notifications/").content.decode()
+    for i in range(5):
+        assert (
+            f"Evaluator {i} (evaluator) has left Customer {i}: the evaluator role is unfilled."
+            in html
+        )
+    assert "A key person has left Z (the role has been filled since)." in html
+    assert "Wang Jianguo (decider) has left Alice&#x27;s Customer Co" in html
