@@ -3,11 +3,14 @@ foreign keys scoped to what the user may see."""
 
 import datetime
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
-from rest_framework.relations import MANY_RELATION_KWARGS
+from rest_framework import ISO_8601, serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject, RelatedField
+from rest_framework.settings import api_settings
 
 from accounts.models import User
 from accounts.selectors import users_pickable_by
@@ -155,6 +158,20 @@ class DateTimeField(serializers.DateTimeField):
 
     def to_representation(self, value):
         if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+            # DRF's own, with the time zone looked up once (its lookup is most of the
+            # cost of a date-time in a changes page of 500 records).
+            zone = self.timezone if hasattr(self, "timezone") else self.default_timezone()
+            iso = getattr(self, "format", api_settings.DATETIME_FORMAT)
+            if zone is not None and isinstance(iso, str) and iso.lower() == ISO_8601:
+                try:
+                    local = value.astimezone(zone)
+                except OverflowError:
+                    self.fail("overflow")
+                offset = local.utcoffset()
+                if offset is not None and offset.total_seconds() % 60:
+                    local = value.astimezone(datetime.UTC)
+                text = local.isoformat()
+                return text[:-6] + "Z" if text.endswith("+00:00") else text
             offset = self.enforce_timezone(value).utcoffset()
             if offset is not None and offset.total_seconds() % 60:
                 text = value.astimezone(datetime.UTC).isoformat()
@@ -196,6 +213,52 @@ class PickableUserField(VisiblePrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+# Fields whose value is written as `str(value)` and `int(value)` (DRF's CharField and its
+# subclasses that keep its to_representation, IntegerField).
+_AS_TEXT = (serializers.CharField, serializers.EmailField, serializers.URLField, CharField)
+_AS_INT = (serializers.IntegerField,)
+
+
+def _read_plan(serializer) -> list[tuple]:
+    """How `serializer` writes each of its readable fields of a model instance:
+    (name, field, attname, convert). `attname` (not None): the value is the instance's
+    own column, read straight from it — a concrete field, or the id of a foreign key
+    written as an id — and `convert` writes it (None: as it is); what else the field
+    does in DRF (its `get_attribute`) it would do for nothing there. Every other field:
+    attname None, DRF's way."""
+    model = serializer.Meta.model
+    plan = []
+    for field in serializer._readable_fields:
+        attname = convert = None
+        attrs = field.source_attrs
+        try:
+            column = model._meta.get_field(attrs[0]) if len(attrs) == 1 else None
+        except FieldDoesNotExist:
+            column = None
+        kind = type(field)
+        if column is None or not column.concrete or column.many_to_many:
+            pass
+        elif column.is_relation:
+            if (
+                isinstance(field, serializers.PrimaryKeyRelatedField)
+                and kind.get_attribute is RelatedField.get_attribute
+                and kind.to_representation is serializers.PrimaryKeyRelatedField.to_representation
+                and field.pk_field is None
+                and field.use_pk_only_optimization()
+            ):
+                attname = column.attname  # DRF: PKOnlyObject(pk=<the id>), written as its pk
+        elif kind.get_attribute is serializers.Field.get_attribute:
+            attname = column.attname
+            if kind in _AS_TEXT:
+                convert = str
+            elif kind in _AS_INT:
+                convert = int
+            else:
+                convert = field.to_representation
+        plan.append((field.field_name, field, attname, convert))
+    return plan
+
+
 class VersionedModelSerializer(serializers.ModelSerializer):
     """id, external_id, version, created_at, updated_at; writes go through services.
 
@@ -219,3 +282,29 @@ class VersionedModelSerializer(serializers.ModelSerializer):
     @property
     def by(self) -> User:
         return self.context["request"].user
+
+    def to_representation(self, instance):
+        """DRF's, with each field that is the instance's own column read straight from it
+        (`_read_plan`, made once per serializer: once for a list of 500): the same
+        answer, without DRF's per-field lookups that were a third of a changes page."""
+        if not isinstance(instance, models.Model):
+            return super().to_representation(instance)
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            plan = self.__dict__["_plan"] = _read_plan(self)
+        ret = {}
+        for name, field, attname, convert in plan:
+            if attname is not None:
+                value = getattr(instance, attname)
+                if value is None or convert is None:
+                    ret[name] = value
+                else:
+                    ret[name] = convert(value)
+                continue
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            ret[name] = None if check is None else field.to_representation(attribute)
+        return ret

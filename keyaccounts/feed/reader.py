@@ -30,7 +30,12 @@ from django.utils.translation import gettext as _
 
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.parts import parts_in_reason
-from keyaccounts.history.timeline import ACTION_OF_REASON, HIDDEN_FIELDS, _m2m_sets
+from keyaccounts.history.timeline import (
+    ACTION_OF_REASON,
+    HIDDEN_FIELDS,
+    _m2m_sets,
+    m2m_fields_of,
+)
 
 from .hooks import feed_account_attname
 from .models import AccessChange, AccessKind, ExitReason, FeedExit, FeedState
@@ -329,7 +334,7 @@ def change_details(records: list) -> dict[int, ChangeDetails]:
     for row in rows.values_list(*_Row._fields[:-1], *(f.attname for f in fields)):
         head = _Row(*row[: len(_Row._fields) - 1], values=row[len(_Row._fields) - 1 :])
         latest[(head.id, head.version)] = head
-    m2m_fields = list(getattr(history, "_history_m2m_fields", []))
+    m2m_fields = m2m_fields_of(history)
     history_ids = [row.history_id for row in latest.values()]
     sets = {f.name: _m2m_sets(history, f, {"history_id__in": history_ids}) for f in m2m_fields}
     details = {}

@@ -182,7 +182,7 @@ def _load(source: _Source) -> None:
         and not getattr(f, "auto_now", False)
         and not getattr(f, "auto_now_add", False)
     ]
-    source.m2m_fields = list(getattr(history, "_history_m2m_fields", []))
+    source.m2m_fields = m2m_fields_of(history)
     source.rows = list(
         history.objects.filter(**source.filters)
         .select_related("history_user")
@@ -203,6 +203,18 @@ def _load(source: _Source) -> None:
             )
         carried[row.id] = values
         source.values[row.history_id] = values
+
+
+def m2m_fields_of(history) -> list:
+    """The many-to-many fields a historical model records, in the order the model names
+    them (`_history_m2m_fields`). django-simple-history keeps them as a set of names,
+    whose order changes from one process to the next: read through here, a changes feed
+    lists a record's `changed_fields` in the same order from every server."""
+    declared = list(getattr(history.instance_type, "_history_m2m_fields", ()))
+    return sorted(
+        getattr(history, "_history_m2m_fields", ()),
+        key=lambda f: (declared.index(f.name) if f.name in declared else len(declared), f.name),
+    )
 
 
 def _m2m_sets(history, m2m_field, filters: dict) -> dict[int, set]:
