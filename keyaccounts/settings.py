@@ -159,7 +159,8 @@ TEMPLATES = [
                 "keyaccounts.context_processors.header",
             ],
             # {% colon %}, {% lparen %} … in the page's language, in every template.
-            "builtins": ["keyaccounts.templatetags.typography"],
+            # `|date` with the pages' formats written directly (keyaccounts/templatetags/dates.py).
+            "builtins": ["keyaccounts.templatetags.typography", "keyaccounts.templatetags.dates"],
         },
     },
 ]
