@@ -314,11 +314,11 @@ def pipeline_board(
     walk_columns: bool = False,
 ) -> tuple[list[Column], list[Total]]:
     """The board: a column per stage with its totals and its first `per_column` cards,
-    and the totals of the open pipeline. One query for the totals and two for the
-    cards (their ids, then their rows), however many deals: the page costs what it
-    shows (`column_cards` pages on).
+    and the totals of the open pipeline. Two queries however many deals: one read of
+    the user's deals for the totals and the first cards' ids (`board_reading`), then
+    the cards by id; the page costs what it shows (`column_cards` pages on).
 
-    The cards are read from the user's deals at once (`_first_cards`): for someone who
+    The cards are read from the user's deals at once: for someone who
     sees a part of the company, walking each stage's index over every deal to find
     theirs reads thousands of deals to show a hundred. `walk_columns`: for someone who
     sees most of it (a superuser), each column is read from its stage's index instead
@@ -327,14 +327,18 @@ def pipeline_board(
     `closed_since`: see `board_deals`.
     """
     queryset = board_deals(queryset, closed_since=closed_since)
-    weighted = ExpressionWrapper(
-        F("amount") * F("probability"), output_field=DecimalField(max_digits=20, decimal_places=2)
-    )
-    rows = (
-        queryset.order_by()
-        .values("stage_id", "currency")
-        .annotate(deals=Count("pk"), total=Sum("amount"), weighted_total=Sum(weighted))
-    )
+    if walk_columns:
+        rows = (
+            queryset.order_by()
+            .values("stage_id", "currency")
+            .annotate(deals=Count("pk"), total=Sum("amount"), weighted_total=Sum(WEIGHTED))
+        )
+        first = {}
+    else:
+        rows, ids = board_reading(queryset, per_column=per_column)
+        first = {}
+        for deal in cards_by_id(ids) if ids else ():
+            first.setdefault(deal.stage_id, []).append(deal)
     columns = {stage.pk: Column(stage=stage, next=next_stage(stage, stages)) for stage in stages}
     per_stage: dict[int, dict[str, Total]] = {pk: {} for pk in columns}
     pipeline: dict[str, Total] = {}
@@ -347,7 +351,6 @@ def pipeline_board(
         _add(per_stage[column.stage.pk], row["currency"], row["total"], weighted_amount)
         if not column.stage.is_closed:
             _add(pipeline, row["currency"], row["total"], weighted_amount)
-    first = {} if walk_columns else _first_cards(queryset, per_column=per_column)
     for pk, totals in per_stage.items():
         column = columns[pk]
         column.totals = _ordered(totals)
@@ -363,6 +366,65 @@ def pipeline_board(
         if len(cards) > per_column:
             column.after = board_cursor(cards[per_column - 1])
     return list(columns.values()), _ordered(pipeline)
+
+
+# A deal's amount weighted by its probability (in per cent), as the totals sum it.
+WEIGHTED = ExpressionWrapper(
+    F("amount") * F("probability"), output_field=DecimalField(max_digits=20, decimal_places=2)
+)
+
+
+def board_read(queryset: QuerySet[Opportunity], *, per_column: int) -> QuerySet:
+    """What `board_reading` runs: the deals that carry a stage-and-currency's totals or
+    are among their stage's first cards, with their row numbers and totals."""
+    within = [F("stage_id"), F("currency")]
+    return (
+        queryset.order_by()
+        .annotate(
+            board_rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[*BOARD_ORDER]),
+            carries=Window(RowNumber(), partition_by=within, order_by=[F("pk").asc()]),
+            stage_deals=Window(Count("pk"), partition_by=within),
+            stage_total=Window(Sum("amount"), partition_by=within),
+            stage_weighted=Window(Sum(WEIGHTED), partition_by=within),
+        )
+        .filter(Q(board_rank__lte=per_column + 1) | Q(carries=1))
+        .values_list(
+            "pk",
+            "stage_id",
+            "currency",
+            "board_rank",
+            "carries",
+            "stage_deals",
+            "stage_total",
+            "stage_weighted",
+        )
+    )
+
+
+def board_reading(queryset: QuerySet[Opportunity], *, per_column: int) -> tuple[list, list]:
+    """The board's totals and the ids of its first cards from one read of the user's
+    deals: (rows of `stage_id`, `currency`, `deals`, `total`, `weighted_total`, one per
+    stage and currency; the ids of each stage's first `per_column` + 1 cards in
+    `BOARD_ORDER`). Window sums give every deal its stage-and-currency totals and row
+    numbers pick the first cards and one deal of each stage and currency to carry them:
+    a manager's 4,400 deals read once, where the totals' GROUP BY and the cards' row
+    numbers read them twice (37 → 25 ms)."""
+    read = board_read(queryset, per_column=per_column)
+    totals, ids = [], []
+    for pk, stage_id, currency, rank, carries, deals, total, weighted in read:
+        if carries == 1:
+            totals.append(
+                {
+                    "stage_id": stage_id,
+                    "currency": currency,
+                    "deals": deals,
+                    "total": total,
+                    "weighted_total": weighted,
+                }
+            )
+        if rank <= per_column + 1:
+            ids.append(pk)
+    return totals, ids
 
 
 def first_card_ids(queryset: QuerySet[Opportunity], *, per_column: int) -> QuerySet:

@@ -91,8 +91,9 @@ def test_the_board_and_my_week_read_indexes_not_whole_tables(require_postgres):
         # What the board runs for them: every column's first cards at once, read from
         # their deals; and a column's "Show more" the same way, after a cursor.
         queries["first cards"] = board.first_card_ids(deals, per_column=20)
+        queries["the board's totals and first cards"] = board.board_read(deals, per_column=20)
         queries["the cards picked"] = board.cards_by_id(
-            list(board.first_card_ids(deals, per_column=20))
+            board.board_reading(deals, per_column=20)[1]
         )
         for stage in stages:
             later = deals.filter(stage=stage, expected_close_date__gt=timezone.localdate())
