@@ -274,18 +274,29 @@ def _recent_sales(terms: list[int], days: int, today: datetime.date, end: dateti
     return Case(*arms, default=_sales_since(since(default), end), output_field=MONEY)
 
 
-def with_money(accounts: QuerySet, today: datetime.date | None = None) -> QuerySet:
-    """Annotate `money_receivables` (the latest balance), `money_overdue` (more than 0
-    days overdue) and `money_over_90` (more than 90), as `ageing` computes them."""
-    today = today or timezone.localdate()
-    _start, end = sales_window(today)
-    terms = sorted(
+def terms_in_use(accounts: QuerySet) -> list[int]:
+    """The payment terms (days) `accounts` have, each once, in order: `with_money`'s
+    CASE has an arm for each."""
+    return sorted(
         t
         for t in accounts.order_by()
         .filter(payment_terms_days__isnull=False)
         .values_list("payment_terms_days", flat=True)
         .distinct()
     )
+
+
+def with_money(
+    accounts: QuerySet, today: datetime.date | None = None, *, terms: list[int] | None = None
+) -> QuerySet:
+    """Annotate `money_receivables` (the latest balance), `money_overdue` (more than 0
+    days overdue) and `money_over_90` (more than 90), as `ageing` computes them.
+    `terms`: those of `terms_in_use(accounts)` or more (read from `accounts` if not
+    given)."""
+    today = today or timezone.localdate()
+    _start, end = sales_window(today)
+    if terms is None:
+        terms = terms_in_use(accounts)
     balance = Coalesce(Subquery(_balance(end), output_field=MONEY), Value(ZERO), output_field=MONEY)
 
     def either(from_invoices, from_months):

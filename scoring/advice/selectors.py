@@ -8,8 +8,10 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Subquery
+from django.core.signals import setting_changed
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.models import Account, Attitude, BuyingRole, Contact
@@ -19,7 +21,7 @@ from opportunities.services import missing_criteria_for
 from scoring import engine
 from scoring.inputs import SUPPORTIVE, account_inputs, open_opportunities
 from scoring.models import Source
-from scoring.money import with_money
+from scoring.money import default_terms, terms_in_use, with_money
 from scoring.services import active_model
 from scoring.specs import model_spec
 from visits.complaints.models import OPEN_STATUSES, Complaint
@@ -72,6 +74,51 @@ def _count(rows):
     )
 
 
+# (today, payment terms in use, default terms) -> the accounts annotated with the facts
+# read in one row each: built once per day and terms, as resolving its subqueries and
+# the money's cases cost more than running them for one account (its page).
+_FACTS: dict = {}
+
+
+@receiver(setting_changed)
+def _forget_facts(**kwargs) -> None:
+    _FACTS.clear()  # the default payment terms are a setting
+
+
+def _facts_query(today: datetime.date, terms: tuple) -> QuerySet:
+    """Accounts annotated with when their decider (the first by name) was last met, their
+    overdue follow-ups, open complaints and money overdue."""
+    key = (today, terms, default_terms())
+    found = _FACTS.get(key)
+    if found is not None:
+        return found
+    done = Visit.objects.filter(account=OuterRef("pk"), status=VisitStatus.DONE)
+    overdue = done.filter(followed_up_on__isnull=True, follow_up_due__lt=today)
+    complaints = Complaint.objects.filter(account=OuterRef("pk"), status__in=OPEN_STATUSES)
+    first_decider = (
+        Contact.objects.filter(
+            account=OuterRef(OuterRef("pk")), is_active=True, buying_role=BuyingRole.DECIDER
+        )
+        .order_by("name", "pk")
+        .values("pk")[:1]
+    )
+    found = with_money(Account._base_manager.order_by(), today, terms=list(terms)).annotate(
+        decider_met=Subquery(
+            done.filter(contacts__pk=Subquery(first_decider))
+            .order_by("-occurred_at")
+            .values("occurred_at")[:1]
+        ),
+        overdue_count=_count(overdue),
+        first_overdue=Subquery(overdue.order_by("follow_up_due", "pk").values("pk")[:1]),
+        complaint_count=_count(complaints),
+        first_complaint=Subquery(complaints.order_by("pk").values("pk")[:1]),
+    )
+    if len(_FACTS) >= 16:
+        _FACTS.clear()  # yesterday's
+    _FACTS[key] = found
+    return found
+
+
 def accounts_facts(inputs: dict, *, spec, today: datetime.date) -> dict[int, actions.Facts]:
     """The facts of the accounts of `inputs` ({id: table inputs}), by id. Eight queries
     at most, whatever the accounts and what they hold."""
@@ -117,38 +164,15 @@ def accounts_facts(inputs: dict, *, spec, today: datetime.date) -> dict[int, act
     # The rest about each account in one query (and one for the money's terms): when its
     # decider (the first by name) was last met, the overdue follow-ups, the open
     # complaints, money overdue.
-    done = Visit.objects.filter(account=OuterRef("pk"), status=VisitStatus.DONE)
-    overdue = done.filter(followed_up_on__isnull=True, follow_up_due__lt=today)
-    complaints = Complaint.objects.filter(account=OuterRef("pk"), status__in=OPEN_STATUSES)
-    first_decider = (
-        Contact.objects.filter(
-            account=OuterRef(OuterRef("pk")), is_active=True, buying_role=BuyingRole.DECIDER
-        )
-        .order_by("name", "pk")
-        .values("pk")[:1]
-    )
-    rows = (
-        with_money(Account.objects.filter(pk__in=ids), today)
-        .annotate(
-            decider_met=Subquery(
-                done.filter(contacts__pk=Subquery(first_decider))
-                .order_by("-occurred_at")
-                .values("occurred_at")[:1]
-            ),
-            overdue_count=_count(overdue),
-            first_overdue=Subquery(overdue.order_by("follow_up_due", "pk").values("pk")[:1]),
-            complaint_count=_count(complaints),
-            first_complaint=Subquery(complaints.order_by("pk").values("pk")[:1]),
-        )
-        .values(
-            "pk",
-            "decider_met",
-            "overdue_count",
-            "first_overdue",
-            "complaint_count",
-            "first_complaint",
-            "money_overdue",
-        )
+    mine = Account.objects.filter(pk__in=ids)
+    rows = (_facts_query(today, tuple(terms_in_use(mine))) & mine).values(
+        "pk",
+        "decider_met",
+        "overdue_count",
+        "first_overdue",
+        "complaint_count",
+        "first_complaint",
+        "money_overdue",
     )
     for row in rows:
         fact = facts[row["pk"]]

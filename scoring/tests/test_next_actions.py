@@ -285,3 +285,44 @@ def test_my_weeks_actions_cost_the_same_queries_for_one_or_many_accounts(persona
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("visits:my_week"))
     assert len(many.captured_queries) == len(one.captured_queries)
+
+
+# --- what is built once per process (scoring.inputs._annotated, advice._facts_query) ----
+
+
+def test_the_next_day_reads_the_facts_as_of_that_day(personas):
+    """The facts' query is kept per day: a follow-up due within the week is not overdue
+    today and is the day after it was due, asked of the same process."""
+    account = strong_soon_account(personas.alice)
+    decider = ContactFactory(account=account, buying_role=BuyingRole.DECIDER)
+    visit = record_meeting(account, decider, by=personas.alice)
+    today = timezone.localdate()
+    assert actions.FOLLOW_UP not in by_kind(account_advice(account, today=today, shown=100))
+    later = visit.follow_up_due + datetime.timedelta(days=1)
+    follow_up = by_kind(account_advice(account, today=later, shown=100))[actions.FOLLOW_UP]
+    assert follow_up.ids == {"visit": visit.pk}
+    assert actions.FOLLOW_UP not in by_kind(account_advice(account, today=today, shown=100))
+
+
+def test_the_inputs_are_read_at_the_rates_of_the_moment(personas, settings):
+    """The inputs' query is kept per process; the rates it converts deal amounts with are
+    settings: a change of them is read at once."""
+    from opportunities.tests.factories import OpportunityFactory
+    from scoring.inputs import account_inputs
+
+    account = strong_soon_account(personas.alice)
+    Opportunity.objects.filter(account=account).delete()
+    OpportunityFactory(account=account, amount=1000, currency="USD")
+
+    def pipeline():
+        rows = account_inputs(
+            type(account).objects.filter(pk=account.pk),
+            {Source.OPEN_PIPELINE},
+            timezone.localdate(),
+        )
+        return [values[Source.OPEN_PIPELINE] for _pk, values, _dates in rows]
+
+    settings.CURRENCY_RATES_TO_CNY = {**settings.CURRENCY_RATES_TO_CNY, "USD": "7.0"}
+    assert pipeline() == [Decimal(7000)]
+    settings.CURRENCY_RATES_TO_CNY = {**settings.CURRENCY_RATES_TO_CNY, "USD": "8.0"}
+    assert pipeline() == [Decimal(8000)]
