@@ -176,9 +176,11 @@ def pending_for_manager(user) -> QuerySet[StageApproval]:
         # index instead of planning the many joins below (20 ms on a rep's my week).
         return pending.none()
     if not user.is_superuser:
+        # The people of their teams as a subquery, not two joins down to the teams: the
+        # joins made PostgreSQL plan a dozen tables (14 ms to run a query of 0.3 ms).
+        team = User.objects.filter(sales_team__manager=user).values("pk")
         pending = pending.filter(
-            Q(opportunity__owner__sales_team__manager=user)
-            | Q(opportunity__account__owner__sales_team__manager=user)
+            Q(opportunity__owner__in=team) | Q(opportunity__account__owner__in=team)
         )
     return pending.select_related(
         "opportunity__account", "opportunity__stage", "to_stage", "requested_by"

@@ -477,3 +477,34 @@ def test_the_deal_section_costs_the_same_with_more_requests(
     with CaptureQueriesContext(connection) as many:
         assert len(deal_approvals_section(request, opportunity=deal)["rows"]) == 9
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_manager_decides_the_requests_of_their_teams_deals_or_accounts(personas, stages):
+    """Pending for a manager: requests on deals owned by someone of a team they manage,
+    or at an account owned by someone of it; not another team's, and a rep decides
+    none."""
+    from accounts.tests.factories import AccountFactory
+
+    over_limit(personas.account)
+    own = deal_at_bid(personas, stages)  # alice's deal at alice's account
+    theirs = AccountFactory(name="Charlie's second", owner=personas.charlie)
+    over_limit(theirs)
+    # Charlie's (West) deal at alice's (East) account: East's manager decides it by the
+    # account; a deal of West's at West's account: not East's manager's.
+    by_account = deal_at_bid(personas, stages)
+    by_account.owner = personas.charlie
+    by_account.save()
+    elsewhere = deal_at_bid(personas, stages, account=theirs)
+    elsewhere.owner = personas.charlie
+    elsewhere.save()
+    asked = [
+        approvals.approval_request(
+            opportunity=deal, to_stage=stages["negotiation"], by=personas.admin, reason="r"
+        )
+        for deal in (own, by_account, elsewhere)
+    ]
+    assert list(approvals.pending_for_manager(personas.manager)) == asked[:2]
+    assert list(approvals.pending_for_manager(personas.admin)) == asked
+    assert asked[2] in approvals.pending_for_manager(personas.other_manager)
+    assert asked[0] not in approvals.pending_for_manager(personas.other_manager)
+    assert not approvals.pending_for_manager(personas.alice).exists()
