@@ -1,4 +1,4 @@
-"""Statements compiled once per process, then run again for other people.
+"""What is built once per process: compiled statements and annotated querysets.
 
 A query that runs on every page and whose SQL differs from one person to the next only
 by their id — the header's bell count — costs more to build and compile through the ORM
@@ -7,6 +7,11 @@ builds it the first time with a marker in place of the id (`build(MARKER)`), kee
 SQL and parameters per name, variant and database alias, and afterwards runs that SQL
 with the real id where the marker was. What it runs is the ORM's own SQL; `variant`
 names whatever else shapes it (a superuser's query is another statement).
+
+`built_once(key, build)` keeps what `build()` returns (an annotated queryset whose
+annotations cost more to resolve than to run, each call adding its own filter) under
+`key`, which names everything that goes into it (the day, say). Both are forgotten when a
+setting changes (what they hold may read settings: the currency rates).
 """
 
 from collections.abc import Callable
@@ -19,6 +24,9 @@ from django.dispatch import receiver
 MARKER = -7_354_318_202_957_613
 
 _compiled: dict[tuple, tuple[str, tuple]] = {}
+_built: dict[tuple, object] = {}
+# At most this many built things are kept: the oldest go first (yesterday's, say).
+BUILT_LIMIT = 64
 
 
 def fetch_one(
@@ -44,7 +52,18 @@ def _is_marker(value) -> bool:
     return type(value) is int and value == MARKER
 
 
+def built_once(key: tuple, build: Callable):
+    """`build()`, built the first time `key` is asked for in this process, then kept."""
+    found = _built.get(key)
+    if found is None:
+        while len(_built) >= BUILT_LIMIT:
+            _built.pop(next(iter(_built)))
+        found = _built[key] = build()
+    return found
+
+
 @receiver(setting_changed)
 def _forget(**kwargs) -> None:
-    """Settings that change (tests) may change the SQL: compile again."""
+    """Settings that change (tests) may change the SQL or what was built: again."""
     _compiled.clear()
+    _built.clear()

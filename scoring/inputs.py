@@ -9,7 +9,6 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.db.models import (
     Case,
     Count,
@@ -26,9 +25,9 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.dispatch import receiver
 
 from accounts.models import Account, Attitude, BuyingRole, Contact, CreditRating, Level
+from keyaccounts.statements import built_once
 from opportunities.models import Opportunity
 from visits.models import Visit, VisitStatus
 
@@ -138,44 +137,37 @@ NEXT_CLOSE = "_next_close"
 LAST_CONTACT = "_last_contact"
 
 
-# (sources) -> (accounts annotated with them, their names): built once per process. The
-# annotations are the same for every call with the same sources, and resolving them
-# (18 correlated subqueries and cases) cost three times what the query that runs them
-# does for one account (its page's next best actions).
-_ANNOTATED: dict = {}
-
-
-@receiver(setting_changed)
-def _forget_annotated(**kwargs) -> None:
-    """The rates (`CURRENCY_RATES_TO_CNY`) are in the annotations: built again."""
-    _ANNOTATED.clear()
-
-
 def _annotated(sources: frozenset) -> tuple:
-    found = _ANNOTATED.get(sources)
-    if found is None:
-        expressions = source_expressions()
-        selected = {
-            source: expression for source, expression in expressions.items() if source in sources
-        }
-        selected[NEXT_CLOSE] = Subquery(
-            open_opportunities()
-            .filter(account=OuterRef("pk"))
-            .order_by("expected_close_date")
-            .values("expected_close_date")[:1]
+    """(accounts annotated with `sources`, their names), built once per process
+    (`keyaccounts.statements.built_once`): the annotations are the same for every call
+    with the same sources, and resolving them (18 correlated subqueries and cases) cost
+    three times what the query that runs them does for one account (its page's next
+    best actions)."""
+    return built_once(("scoring.inputs", sources), lambda: _annotate(sources))
+
+
+def _annotate(sources: frozenset) -> tuple:
+    expressions = source_expressions()
+    selected = {
+        source: expression for source, expression in expressions.items() if source in sources
+    }
+    selected[NEXT_CLOSE] = Subquery(
+        open_opportunities()
+        .filter(account=OuterRef("pk"))
+        .order_by("expected_close_date")
+        .values("expected_close_date")[:1]
+    )
+    if Source.DAYS_SINCE_CONTACT in sources:
+        selected[LAST_CONTACT] = Subquery(
+            Visit.objects.filter(account=OuterRef("pk"), status=VisitStatus.DONE)
+            .order_by("-occurred_at")
+            .values("occurred_at")[:1]
         )
-        if Source.DAYS_SINCE_CONTACT in sources:
-            selected[LAST_CONTACT] = Subquery(
-                Visit.objects.filter(account=OuterRef("pk"), status=VisitStatus.DONE)
-                .order_by("-occurred_at")
-                .values("occurred_at")[:1]
-            )
-        names = {source: f"src_{index}" for index, source in enumerate(selected)}
-        annotated = Account._base_manager.order_by().annotate(
-            **{names[source]: expression for source, expression in selected.items()}
-        )
-        found = _ANNOTATED[sources] = (annotated, names)
-    return found
+    names = {source: f"src_{index}" for index, source in enumerate(selected)}
+    annotated = Account._base_manager.order_by().annotate(
+        **{names[source]: expression for source, expression in selected.items()}
+    )
+    return annotated, names
 
 
 def account_inputs(accounts, sources: set[str], today: datetime.date):

@@ -66,3 +66,26 @@ def test_a_query_that_does_not_depend_on_the_id_is_refused():
             ident=1,
             using="default",
         )
+
+
+def test_built_once_builds_each_key_once_and_forgets_when_a_setting_changes(settings):
+    statements._built.clear()
+    built = []
+
+    def build(day):
+        built.append(day)
+        return f"built for {day}"
+
+    assert statements.built_once(("test", 1), lambda: build(1)) == "built for 1"
+    assert statements.built_once(("test", 1), lambda: build(1)) == "built for 1"
+    assert statements.built_once(("test", 2), lambda: build(2)) == "built for 2"
+    assert built == [1, 2]
+    settings.CURRENCY_RATES_TO_CNY = {"CNY": "1"}  # any setting: built again
+    statements.built_once(("test", 1), lambda: build(1))
+    assert built == [1, 2, 1]
+    # At most BUILT_LIMIT kept, the oldest dropped first.
+    for day in range(statements.BUILT_LIMIT + 1):
+        statements.built_once(("many", day), lambda day=day: day)
+    assert len(statements._built) == statements.BUILT_LIMIT
+    assert ("test", 1) not in statements._built and ("many", 0) not in statements._built
+    assert statements.built_once(("many", 1), lambda: "again") == 1  # kept

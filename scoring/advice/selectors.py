@@ -8,13 +8,12 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from django.core.signals import setting_changed
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.models import Account, Attitude, BuyingRole, Contact
+from keyaccounts.statements import built_once
 from opportunities.models import Stage
 from opportunities.selectors import next_stage
 from opportunities.services import missing_criteria_for
@@ -74,24 +73,16 @@ def _count(rows):
     )
 
 
-# (today, payment terms in use, default terms) -> the accounts annotated with the facts
-# read in one row each: built once per day and terms, as resolving its subqueries and
-# the money's cases cost more than running them for one account (its page).
-_FACTS: dict = {}
-
-
-@receiver(setting_changed)
-def _forget_facts(**kwargs) -> None:
-    _FACTS.clear()  # the default payment terms are a setting
-
-
 def _facts_query(today: datetime.date, terms: tuple) -> QuerySet:
     """Accounts annotated with when their decider (the first by name) was last met, their
-    overdue follow-ups, open complaints and money overdue."""
-    key = (today, terms, default_terms())
-    found = _FACTS.get(key)
-    if found is not None:
-        return found
+    overdue follow-ups, open complaints and money overdue: built once per day and
+    payment terms (`keyaccounts.statements.built_once`), as resolving its subqueries and
+    the money's cases cost more than running them for one account (its page)."""
+    key = ("scoring.advice.facts", today, terms, default_terms())
+    return built_once(key, lambda: _facts_annotated(today, terms))
+
+
+def _facts_annotated(today: datetime.date, terms: tuple) -> QuerySet:
     done = Visit.objects.filter(account=OuterRef("pk"), status=VisitStatus.DONE)
     overdue = done.filter(followed_up_on__isnull=True, follow_up_due__lt=today)
     complaints = Complaint.objects.filter(account=OuterRef("pk"), status__in=OPEN_STATUSES)
@@ -102,7 +93,7 @@ def _facts_query(today: datetime.date, terms: tuple) -> QuerySet:
         .order_by("name", "pk")
         .values("pk")[:1]
     )
-    found = with_money(Account._base_manager.order_by(), today, terms=list(terms)).annotate(
+    return with_money(Account._base_manager.order_by(), today, terms=list(terms)).annotate(
         decider_met=Subquery(
             done.filter(contacts__pk=Subquery(first_decider))
             .order_by("-occurred_at")
@@ -113,10 +104,6 @@ def _facts_query(today: datetime.date, terms: tuple) -> QuerySet:
         complaint_count=_count(complaints),
         first_complaint=Subquery(complaints.order_by("pk").values("pk")[:1]),
     )
-    if len(_FACTS) >= 16:
-        _FACTS.clear()  # yesterday's
-    _FACTS[key] = found
-    return found
 
 
 def accounts_facts(inputs: dict, *, spec, today: datetime.date) -> dict[int, actions.Facts]:
