@@ -49,3 +49,62 @@ def test_the_entry_point_freezes_what_it_loads_then_what_the_first_requests_load
     # …then what they loaded and kept, once.
     assert counts["after"] >= counts["import"] + 20_000
     assert counts["later"] == counts["after"]
+
+
+FULL = textwrap.dedent(
+    """
+    import gc, json, sys
+    full = []
+    gc.callbacks.append(
+        lambda phase, info: full.append(1) if phase == "stop" and info["generation"] == 2 else None
+    )
+
+    def request():
+        # What a changes page of 500 records holds until it is answered: 200,000 objects.
+        held = [[i] for i in range(200_000)]
+        return len(held)
+
+    if sys.argv[1] == "entry":
+        from keyaccounts import wsgi  # noqa: F401
+    else:
+        gc.freeze()  # frozen as the entry point does, with Python's thresholds
+    full.clear()
+    request()
+    during = len(full)
+    # Requests that leave cycles behind: the oldest generation is still collected.
+    for _ in range(20):
+        for _ in range(50_000):
+            a = []
+            a.append(a)
+    left = sum(1 for o in gc.get_objects() if type(o) is list and len(o) == 1 and o[0] is o)
+    print(json.dumps({"during": during, "after": len(full), "left": left}))
+    """
+)
+
+
+def _full_collections(mode):
+    result = subprocess.run(
+        [sys.executable, "-c", FULL, mode],
+        capture_output=True,
+        text=True,
+        env={"DJANGO_SETTINGS_MODULE": "keyaccounts.test_settings", "PATH": ""},
+        cwd=settings.BASE_DIR,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    import json
+
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_large_request_runs_no_full_collection_yet_cycles_are_still_collected():
+    python = _full_collections("python")
+    entry = _full_collections("entry")
+    # Frozen with Python's thresholds, one request of 200,000 objects paid full
+    # collections (each walking all it held); behind the entry point, none.
+    assert python["during"] >= 2
+    assert entry["during"] == 0
+    # A million cycles left behind: full collections ran, and fewer were left waiting
+    # than were made.
+    assert entry["after"] >= 1
+    assert entry["left"] < 1_000_000 // 2
