@@ -11,6 +11,7 @@ from keyaccounts.api.serializers import (
     SYNC_FIELDS,
     ListedFirst,
     PickableUserField,
+    PlainRows,
     PrimaryKeyRelatedField,
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
@@ -56,10 +57,10 @@ class StageSerializer(serializers.ModelSerializer):
         ]
 
 
-class DealPartList(ListedFirst, serializers.ListSerializer):
-    """A part of a deal, as `attach_deal_parts` read it or `with_deal_parts` prefetched
-    it (a list costs one query per part, however many deals), else read now (a deal just
-    written)."""
+class DealPartList(ListedFirst, PlainRows, serializers.ListSerializer):
+    """A part of a deal, as `attach_deal_parts` read it (rows of values, written by a plan
+    made once: `PlainRows`) or `with_deal_parts` prefetched it (a list costs one query
+    per part, however many deals), else read now (a deal just written)."""
 
     def to_representation(self, data):
         if isinstance(data, Manager):
