@@ -271,7 +271,8 @@ def _row_plan(serializer) -> list[tuple] | None:
     plan = []
     for field in serializer._readable_fields:
         kind = type(field)
-        if len(field.source_attrs) != 1 or kind.get_attribute is not serializers.Field.get_attribute:
+        own_way = kind.get_attribute is not serializers.Field.get_attribute
+        if len(field.source_attrs) != 1 or own_way:
             return None
         if kind in _AS_TEXT:
             convert = str
