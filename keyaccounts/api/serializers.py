@@ -15,7 +15,7 @@ from rest_framework.settings import api_settings
 from accounts.models import User
 from accounts.selectors import users_pickable_by
 
-from ..prefetch import LISTED
+from ..prefetch import LISTED, attach_ids
 from .filters import MAX_ID
 
 SYNC_FIELDS = ["id", "external_id", "version", "created_at", "updated_at"]
@@ -54,6 +54,19 @@ class ListedFirst:
             if rows is not None:
                 return rows
         return super().get_attribute(instance)
+
+
+class ListedIds(serializers.ListSerializer):
+    """Records whose many-to-many ids (the child's `Meta.listed_ids`: relation names) are
+    read for all of them at once before they are written (`keyaccounts.prefetch.
+    attach_ids`): a list or changes page costs one query per relation, and makes no
+    instance of each related row."""
+
+    def to_representation(self, data):
+        records = list(data.all() if isinstance(data, models.Manager) else data)
+        if records and isinstance(records[0], models.Model):
+            attach_ids(records, self.child.Meta.listed_ids)
+        return super().to_representation(records)
 
 
 class ManyRelatedField(ListedFirst, serializers.ManyRelatedField):

@@ -1,7 +1,8 @@
 """The API writes every record exactly as DRF's own serializer would: the record
 types' serializers read a field that is the record's own column straight from it
 (`VersionedModelSerializer.to_representation`, `_read_plan`), a deal's parts from their
-rows by a plan made once (`PlainRows`), and a date-time with one time zone lookup
+rows by a plan made once (`PlainRows`), the ids of a visit's people for a whole list
+at once (`ListedIds`), and a date-time with one time zone lookup
 (`DateTimeField`). Compared with DRF's own `to_representation` over a
 demo company's records of every type, as lists, changes pages and single records, in
 two time zones and both languages; and a changes page says which fields changed in
@@ -14,7 +15,7 @@ from django.core.management import call_command
 from rest_framework import serializers
 
 from accounts.tests.factories import UserFactory
-from keyaccounts.api.serializers import PlainRows, VersionedModelSerializer
+from keyaccounts.api.serializers import ListedIds, PlainRows, VersionedModelSerializer
 from keyaccounts.api.urls import router
 from keyaccounts.history.timeline import m2m_fields_of
 from visits.models import Visit
@@ -66,11 +67,20 @@ def test_every_record_type_is_written_as_drfs_own_serializer_writes_it(
     )
     # …and over the rows of a deal's parts (`PlainRows`): ListSerializer's.
     monkeypatch.delattr(PlainRows, "to_representation")
+    # …and the ids of a visit's or a review's people read per record from its relation
+    # (`ListedIds` left out): what Django's related manager lists.
+    monkeypatch.delattr(ListedIds, "to_representation")
     assert answers(client, prefixes) == ours
     # The comparison saw records of most types, their ids, dates and choices.
     seen = {prefix for (prefix, _language, kind), rows in ours.items() if kind == "list" and rows}
     assert {"accounts", "contacts", "visits", "opportunities", "development-records"} <= seen
     assert len(seen) >= 10, seen
+    for prefix in ("visits", "reviews"):
+        for kind in ("list", "changes"):
+            rows = ours[prefix, "en", kind]
+            rows = rows["results"] if kind == "changes" else rows
+            assert any(len(row["contacts"]) > 1 for row in rows), (prefix, kind)
+            assert any(row["attendees"] for row in rows), (prefix, kind)
     deals = ours["opportunities", "zh-hans", "changes"]["results"]
     for part in ("contacts", "team", "competitors"):
         assert any(deal[part] for deal in deals), part

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from accounts.selectors import accounts_visible_to, contacts_visible_to
 from keyaccounts.api.serializers import (
     SYNC_FIELDS,
+    ListedIds,
     PickableUserField,
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
@@ -40,6 +41,9 @@ class VisitSerializer(VersionedModelSerializer):
 
     class Meta:
         model = Visit
+        # Their ids for a whole list at once (`ListedIds`).
+        list_serializer_class = ListedIds
+        listed_ids = ("contacts", "attendees")
         fields = [
             *SYNC_FIELDS,
             "account",

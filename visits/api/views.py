@@ -56,8 +56,10 @@ class VisitViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         visits = visits_visible_to(self.request.user)
-        if self.action in READ_ACTIONS:  # ids only, as plain lists
+        if self.action == "retrieve":  # ids only, as plain lists
             return visits.prefetch_related(listed(Visit, "contacts"), listed(Visit, "attendees"))
+        if self.action in READ_ACTIONS:  # read for the whole list by `ListedIds`
+            return visits
         return visits.prefetch_related("contacts", "attendees")
 
     def get_bulk_queryset(self):

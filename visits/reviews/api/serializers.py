@@ -4,6 +4,7 @@ from rest_framework import serializers
 from accounts.selectors import accounts_visible_to, contacts_visible_to
 from keyaccounts.api.serializers import (
     SYNC_FIELDS,
+    ListedIds,
     PickableUserField,
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
@@ -53,6 +54,9 @@ class ReviewSerializer(VersionedModelSerializer):
 
     class Meta:
         model = ReviewMeeting
+        # Their ids for a whole list at once (`ListedIds`).
+        list_serializer_class = ListedIds
+        listed_ids = ("contacts", "attendees")
         fields = [
             *SYNC_FIELDS,
             "account",

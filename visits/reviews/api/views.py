@@ -40,10 +40,12 @@ class ReviewViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         reviews = reviews_visible_to(self.request.user)
-        if self.action in READ_ACTIONS:  # ids only, as plain lists
+        if self.action == "retrieve":  # ids only, as plain lists
             return reviews.prefetch_related(
                 listed(ReviewMeeting, "contacts"), listed(ReviewMeeting, "attendees")
             )
+        if self.action in READ_ACTIONS:  # read for the whole list by `ListedIds`
+            return reviews
         return reviews.prefetch_related("contacts", "attendees")
 
     def get_bulk_queryset(self):
