@@ -14,6 +14,13 @@
   and hashing it (49 ms), not by probing 2,200 of them (9 ms), in every query that
   filters by that visibility: a changes page of deals 81 → 24 ms in SQL, the heat-map's
   rows 86 → 38 ms (docs/benchmarks.md, "2026-12-02, night").
+- `parallel_setup_cost=5000`: what PostgreSQL counts for starting parallel workers
+  (default 1000, about one millisecond of work here) is five times its default. Starting
+  two workers took about 7 ms on the 2-core benchmark machine, more than most of the
+  pages' queries gain from them, and they take the cores the other requests need: a
+  manager's planned visits in my week ran in 15 ms with two workers, 9 ms without. Scans
+  of the whole company (the admin's board and dashboard) still get them
+  (docs/benchmarks.md, "2026-12-03, morning").
 """
 
-SESSION_OPTIONS = "-c jit=off -c random_page_cost=1.1"
+SESSION_OPTIONS = "-c jit=off -c random_page_cost=1.1 -c parallel_setup_cost=5000"
