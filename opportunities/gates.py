@@ -55,18 +55,19 @@ def account_gate_reasons(accounts) -> dict[int, str]:
     return {account_id: " ".join(parts) for account_id, parts in reasons.items()}
 
 
-def closing_stage_ids() -> set[int]:
-    """The stages a gated move goes to: won stages and the last open one before won."""
-    stages = list(Stage.objects.order_by("order").values("pk", "order", "is_won", "is_lost"))
-    won = [s for s in stages if s["is_won"]]
-    ids = {s["pk"] for s in won}
+def closing_stage_ids(stages=None) -> set[int]:
+    """The stages a gated move goes to: won stages and the last open one before won. Of
+    `stages` (every stage, read already), else read now (one query)."""
+    if stages is None:
+        stages = Stage.objects.only("pk", "order", "is_won", "is_lost")
+    stages = sorted(stages, key=lambda s: (s.order, s.pk))
+    won = [s for s in stages if s.is_won]
+    ids = {s.pk for s in won}
     if won:
-        first_won = min(s["order"] for s in won)
-        before = [
-            s for s in stages if not s["is_won"] and not s["is_lost"] and s["order"] < first_won
-        ]
+        first_won = min(s.order for s in won)
+        before = [s for s in stages if not s.is_won and not s.is_lost and s.order < first_won]
         if before:
-            ids.add(before[-1]["pk"])
+            ids.add(before[-1].pk)
     return ids
 
 

@@ -365,6 +365,31 @@ def test_an_import_cannot_move_a_deal_past_the_gate_without_approval(personas, s
     assert deal.stage == stages["negotiation"]
 
 
+def test_an_import_reads_the_gate_only_when_a_row_moves_a_deal_to_a_closing_stage(personas, stages):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    deal.external_id = "D-9"
+    deal.save()
+    header = ["Account", "External ID", "Name", "Amount", "Expected close date", "Stage"]
+    stays = [personas.account.name, "D-9", deal.name, 400000, "2030-06-30", "Bid"]
+    moves = [personas.account.name, "D-9", deal.name, 400000, "2030-06-30", "Negotiation"]
+
+    def gate_reads(row):
+        with CaptureQueriesContext(connection) as queries:
+            result = run_import("opportunities", [header, row], personas.alice)
+        reads = [q["sql"] for q in queries if "scoring_monthlysales" in q["sql"]]
+        return result.rows[0], reads
+
+    row, reads = gate_reads(stays)
+    assert row.status == "update" and reads == []  # the amount only: no money read
+    row, reads = gate_reads(moves)
+    assert row.status == "error" and "over its credit limit" in row.problems[0].message
+    assert reads  # the move to a closing stage read the account's money
+
+
 def test_a_deal_cannot_be_opened_as_won_at_an_account_at_risk(personas, stages):
     over_limit(personas.account)
     with pytest.raises(ApplicationError) as refused:
