@@ -2,6 +2,7 @@
 foreign keys scoped to what the user may see."""
 
 import datetime
+from collections.abc import Callable
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -265,21 +266,26 @@ def _read_plan(serializer) -> list[tuple]:
             ):
                 attname = column.attname  # DRF: PKOnlyObject(pk=<the id>), written as its pk
         elif kind.get_attribute is serializers.Field.get_attribute:
-            attname = column.attname
-            if kind in _AS_TEXT:
-                convert = str
-            elif kind in _AS_INT:
-                convert = int
-            else:
-                convert = field.to_representation
+            attname, convert = column.attname, _writer(field)
         plan.append((field.field_name, field, attname, convert))
     return plan
+
+
+def _writer(field) -> Callable:
+    """What writes a value of `field` that is not None: `str` or `int` where DRF's own
+    `to_representation` does no more, else the field's."""
+    kind = type(field)
+    if kind in _AS_TEXT:
+        return str
+    if kind in _AS_INT:
+        return int
+    return field.to_representation
 
 
 def _row_plan(serializer) -> list[tuple] | None:
     """How `serializer` (a plain one, not a model's) writes a row that has each readable
     field's source as an attribute (a named tuple of `values_list(named=True)`):
-    (name, attribute, convert), convert None for as it is; None when a field reads its
+    (name, attribute, convert); None when a field reads its
     value its own way (a dotted source, `source="*"`, its own `get_attribute`)."""
     plan = []
     for field in serializer._readable_fields:
@@ -287,13 +293,7 @@ def _row_plan(serializer) -> list[tuple] | None:
         own_way = kind.get_attribute is not serializers.Field.get_attribute
         if len(field.source_attrs) != 1 or own_way:
             return None
-        if kind in _AS_TEXT:
-            convert = str
-        elif kind in _AS_INT:
-            convert = int
-        else:
-            convert = field.to_representation
-        plan.append((field.field_name, field.source_attrs[0], convert))
+        plan.append((field.field_name, field.source_attrs[0], _writer(field)))
     return plan
 
 

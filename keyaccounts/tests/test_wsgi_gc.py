@@ -3,6 +3,7 @@ importing the project made, and what the first requests loaded, so that Python's
 collections stop walking it on every tenth request. Run in a child process: freezing is
 for the whole process, and the test run keeps Python's defaults."""
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -30,9 +31,10 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_the_entry_point_freezes_what_it_loads_then_what_the_first_requests_load():
+def _child(script: str, *args: str) -> dict:
+    """What `script`, run in a process of its own, printed last (JSON)."""
     result = subprocess.run(
-        [sys.executable, "-c", CHILD],
+        [sys.executable, "-c", script, *args],
         capture_output=True,
         text=True,
         env={"DJANGO_SETTINGS_MODULE": "keyaccounts.test_settings", "PATH": ""},
@@ -40,9 +42,11 @@ def test_the_entry_point_freezes_what_it_loads_then_what_the_first_requests_load
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    import json
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
-    counts = json.loads(result.stdout.strip().splitlines()[-1])
+
+def test_the_entry_point_freezes_what_it_loads_then_what_the_first_requests_load():
+    counts = _child(CHILD)
     assert counts["import"] > 10_000  # the project's modules, models, apps
     # Nothing more until the last of the first requests has been answered…
     assert counts["before_last"] == counts["import"]
@@ -89,25 +93,10 @@ FULL = textwrap.dedent(
 )
 
 
-def _full_collections(mode):
-    result = subprocess.run(
-        [sys.executable, "-c", FULL, mode],
-        capture_output=True,
-        text=True,
-        env={"DJANGO_SETTINGS_MODULE": "keyaccounts.test_settings", "PATH": ""},
-        cwd=settings.BASE_DIR,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    import json
-
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def test_full_collections_run_between_requests_not_during_them():
-    python = _full_collections("python")
-    entry = _full_collections("entry")
-    nothing_between = _full_collections("entry, nothing between")
+    python = _child(FULL, "python")
+    entry = _child(FULL, "entry")
+    nothing_between = _child(FULL, "entry, nothing between")
     # Frozen with Python's thresholds, each request of 100,000 objects paid a full
     # collection (walking all it held); behind the entry point, none.
     assert min(python["during"]) >= 1
