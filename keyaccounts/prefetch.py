@@ -3,9 +3,7 @@ plain list (`listed`), where Django's own prefetch makes a queryset for every re
 
 from typing import NamedTuple
 
-from django.db import connections
 from django.db.models import Prefetch
-from django.db.models.expressions import RawSQL
 
 # Where `listed` puts a relation's rows: `<relation>_listed`.
 LISTED = "_listed"
@@ -49,6 +47,8 @@ def attach_ids(records: list, relations) -> None:
     model instance made: a changes page of 500 visits names about 2,000 people, and
     making an instance of each (as `listed`'s prefetch does) took as long as the reads.
     Records that have a relation's rows already are left as they are."""
+    from accounts.selectors import with_ids  # not at import: models import this module
+
     for relation in relations:
         todo = [record for record in records if not hasattr(record, relation + LISTED)]
         if not todo:
@@ -57,12 +57,7 @@ def attach_ids(records: list, relations) -> None:
         back = field.related_query_name()
         ids = [record.pk for record in todo]
         related = field.related_model._default_manager.using(todo[0]._state.db or "default")
-        if connections[related.db].vendor == "postgresql":  # one array parameter
-            related = related.filter(
-                **{f"{back}__in": RawSQL("SELECT unnest(%s::bigint[])", (ids,))}
-            )
-        else:
-            related = related.filter(**{f"{back}__in": ids})
+        related = with_ids(related.all(), ids, field=back)
         grouped = {pk: [] for pk in ids}
         for owner, pk in related.values_list(back, "pk"):
             grouped[owner].append(IdRow(pk))
