@@ -16,6 +16,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
 
+from keyaccounts.statements import built_once
+
 from .models import Account, BuyingRole, Contact
 
 # Sent when contacts of accounts were marked as having left (`account_ids`), inside the
@@ -65,12 +67,22 @@ def left_key_people(contacts: QuerySet[Contact] | None = None) -> QuerySet[Conta
     )
 
 
+def left_key_people_kept() -> QuerySet[Contact]:
+    """`left_key_people()` built once per process (`keyaccounts.statements.built_once`):
+    its three subqueries cost more to resolve than to run, and every account list and
+    heat-map asks for it. Add filters to it (each makes a copy); never read it whole."""
+    return built_once(("accounts.people_move.left_key_people",), left_key_people)
+
+
+def key_person_gap() -> Exists:
+    """Whether a key person of the account (`OuterRef("pk")`) left a role nobody holds."""
+    return Exists(left_key_people_kept().filter(account=OuterRef("pk")))
+
+
 def with_key_person_gap(accounts: QuerySet[Account]) -> QuerySet[Account]:
     """Annotate `key_person_gap`: a key person left and the role is unfilled (a subquery:
     no query per row)."""
-    return accounts.annotate(
-        key_person_gap=Exists(left_key_people().filter(account=OuterRef("pk")))
-    )
+    return accounts.annotate(key_person_gap=key_person_gap())
 
 
 def left_roles(contact: Contact, active_contacts) -> list[str]:

@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce, Concat
 
 from .duplicates import normalize_credit_code, normalize_email, normalize_name, normalize_phone
 from .models import Account, AccountAccess, AccountTeamMember, BuyingRole, Contact, SalesTeam, User
-from .people_move import left_key_people
+from .people_move import key_person_gap
 
 # The visibility rule: the ways a person comes to see an account, each as (model, path
 # from a row to the person who sees, path from the row to the account). A manager sees
@@ -155,7 +155,7 @@ def account_list(*, user) -> QuerySet[Account]:
         has_decider=Exists(active_contacts.filter(buying_role=BuyingRole.DECIDER)),
         has_coach=Exists(active_contacts.filter(is_coach=True)),
         # People move: a decider, evaluator or coach left and nobody fills the role.
-        key_person_gap=Exists(left_key_people().filter(account=OuterRef("pk"))),
+        key_person_gap=key_person_gap(),
     )
 
 
