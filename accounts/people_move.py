@@ -67,10 +67,17 @@ def left_key_people(contacts: QuerySet[Contact] | None = None) -> QuerySet[Conta
     )
 
 
-def left_key_people_kept() -> QuerySet[Contact]:
+def left_key_people_kept(*, binned: bool = False) -> QuerySet[Contact]:
     """`left_key_people()` built once per process (`keyaccounts.statements.built_once`):
-    its three subqueries cost more to resolve than to run, and every account list and
-    heat-map asks for it. Add filters to it (each makes a copy); never read it whole."""
+    every account list, heat-map and reminder list asks for it, and resolving its three
+    subqueries each time cost about 2 ms of CPU a view. `binned`: of every contact, those
+    in the recycle bin too (a reminder names whoever it was about). Add filters to it
+    (each makes a copy); never read it whole."""
+    if binned:
+        return built_once(
+            ("accounts.people_move.left_key_people", "binned"),
+            lambda: left_key_people(Contact.all_objects.all()),
+        )
     return built_once(("accounts.people_move.left_key_people",), left_key_people)
 
 

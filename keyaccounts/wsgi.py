@@ -19,10 +19,10 @@ be answered: after a response has been sent, when ten or more collections of the
 generation have run since the last full one (Python's own cadence), the worker collects
 (`_collect_between_requests`), walking only what the requests left behind. During a
 request only `FULL_AFTER` of them force one (700,000 objects made and kept: a request
-larger than any page). A request's models hold one another (a deal and its discount
-check, an account and its score), so what it leaves is garbage in cycles that only a
+larger than any page). What a request made holds itself in cycles (a DRF serializer
+and its fields, an account and its score), so what it leaves is garbage that only a
 full collection frees: without the collection between requests the workers grew from
-130 to 240 MiB.
+140 to 240 MiB.
 """
 
 import gc

@@ -13,9 +13,8 @@ from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.models import BuyingRole, Contact
-from accounts.people_move import left_key_people
-from keyaccounts.statements import built_once
+from accounts.models import BuyingRole
+from accounts.people_move import left_key_people, left_key_people_kept
 from keyaccounts.text import join_words
 
 from .models import Notification, NotificationKind
@@ -101,16 +100,13 @@ LEFT_CONTACT = "_key_person_left"
 
 def _left_contacts(pks) -> dict:
     """{contact id: the contact's name, roles and which of them are unfilled now} for
-    those of `pks` who left a role nobody holds now: one query however many. The
-    annotated query is built once per process (`built_once`; each call adds its ids):
-    resolving its three subqueries cost five times what running it does, on every view
-    of the reminder list."""
-    annotated = built_once(
-        ("visits.people_move.left_contacts",), lambda: left_key_people(Contact.all_objects.all())
-    )
+    those of `pks` who left a role nobody holds now: one query however many (the
+    annotated query kept once per process, `left_key_people_kept`)."""
     return {
         row["pk"]: row
-        for row in annotated.filter(pk__in=list(pks)).values(
+        for row in left_key_people_kept(binned=True)
+        .filter(pk__in=list(pks))
+        .values(
             "pk",
             "name",
             "buying_role",

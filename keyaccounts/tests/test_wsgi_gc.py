@@ -65,7 +65,7 @@ FULL = textwrap.dedent(
 
     def request():
         # What a changes page of 500 records holds until it is answered, 100,000 objects,
-        # in cycles (a deal and its discount check, an account and its score).
+        # in cycles (a DRF serializer and its fields, an account and its score).
         held = []
         for i in range(100_000):
             row = [i]
