@@ -42,6 +42,18 @@ def other_connection():
     return other
 
 
+def wait_until_ended(pid: int, cursor) -> None:
+    """PostgreSQL ends a session asynchronously (a closed connection, a terminated
+    backend): its locks are let go only once its process is gone."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
+        if cursor.fetchone() is None:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the database session {pid} did not end")
+
+
 def advisory_locks_held() -> int:
     """The advisory locks this test's own database session holds (0 on SQLite)."""
     if connection.vendor != "postgresql":
@@ -86,6 +98,7 @@ def test_an_email_a_living_sender_holds_is_left_to_it_however_long_it_takes(
     # Another sender, alive, claimed it ten minutes ago and still holds its lock (a slow
     # mail server): the claim's age does not matter while its sender lives.
     sender = other_connection()
+    sender_pid = sender.get_backend_pid()
     try:
         with sender.cursor() as cursor:
             cursor.execute(
@@ -101,6 +114,8 @@ def test_an_email_a_living_sender_holds_is_left_to_it_however_long_it_takes(
         assert [m.to for m in mailoutbox] == [["charlie@example.com"]]
     finally:
         sender.close()  # the sender dies: its lock goes with its session
+    with connection.cursor() as cursor:
+        wait_until_ended(sender_pid, cursor)
 
     assert notification_emails_send() == 1
     assert sorted(m.extra_headers["Message-ID"] for m in mailoutbox) == sorted(
@@ -188,14 +203,7 @@ class DroppingBackend(LocmemBackend):
                 cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
                 assert cursor.fetchone() == (True,)
                 # The signal is asynchronous: the session is gone before the mark is tried.
-                deadline = time.monotonic() + 10
-                while time.monotonic() < deadline:
-                    cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
-                    if cursor.fetchone() is None:
-                        break
-                    time.sleep(0.05)
-                else:
-                    raise AssertionError("the sender's session did not end")
+                wait_until_ended(pid, cursor)
         finally:
             other.close()
         return sent
