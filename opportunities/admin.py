@@ -5,6 +5,9 @@ from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
 
 from . import services
 from .models import (
+    BoardCounted,
+    BoardTotal,
+    BoardTotalsState,
     CriterionCheck,
     ExitCriterion,
     Opportunity,
@@ -132,3 +135,39 @@ class StageApprovalAdmin(HistoryAdmin):
     list_select_related = ["opportunity", "to_stage", "requested_by", "decided_by"]
     raw_id_fields = ["opportunity", "requested_by", "decided_by"]
     readonly_fields = ["created_at"]
+
+
+class KeptAdmin(admin.ModelAdmin):
+    """Figures kept from the deals (opportunities.board_totals keeps them;
+    `manage.py rebuild_board_totals` counts them again), to look up: nobody edits them."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BoardTotal)
+class BoardTotalAdmin(KeptAdmin):
+    list_display = ["stage", "currency", "closed_on", "deals", "total", "weighted"]
+    list_filter = ["stage", "currency"]
+    list_select_related = ["stage"]
+    ordering = ["stage_id", "currency", "closed_on"]
+
+
+@admin.register(BoardCounted)
+class BoardCountedAdmin(KeptAdmin):
+    list_display = ["deal_id", "stage_id", "currency", "closed_on", "amount", "weighted"]
+    search_fields = ["=deal_id"]
+    ordering = ["deal_id"]
+
+
+@admin.register(BoardTotalsState)
+class BoardTotalsStateAdmin(KeptAdmin):
+    list_display = ["epoch", "seq", "rebuilt_at"]

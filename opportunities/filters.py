@@ -60,5 +60,12 @@ class OpportunityFilter(django_filters.FilterSet):
             expected_close_date__year=value.year, expected_close_date__month=value.month
         )
 
+    def narrows(self) -> bool:
+        """Whether a valid filter is set (leaving deals out): the board shows every deal
+        its person may see otherwise, invalid filters included."""
+        if not (self.is_bound and self.is_valid()):
+            return False
+        return any(value not in (None, "", []) for value in self.form.cleaned_data.values())
+
     def month_chosen(self) -> bool:
         return self.is_bound and self.is_valid() and bool(self.form.cleaned_data.get("close_month"))

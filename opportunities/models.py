@@ -161,7 +161,11 @@ class Opportunity(VersionedModel):
         verbose_name_plural = _("opportunities")
         ordering = ["expected_close_date", "pk"]
         indexes = [
-            models.Index(fields=["stage", "expected_close_date"]),
+            # A board column in its order (selectors.BOARD_ORDER): its first cards, or
+            # the next after a cursor, read off the index and no further.
+            models.Index(
+                fields=["stage", "expected_close_date", "id"], name="deal_board_column_idx"
+            ),
             models.Index(fields=["owner", "stage"]),
             # The deals decided in a period (win/loss analytics, the drill-downs): a
             # range of the closed ones, never every won or lost deal of the company.
@@ -420,3 +424,65 @@ class StageApproval(models.Model):
 
     def get_absolute_url(self):
         return record_url("opportunities:detail", self.opportunity_id) + "#approvals"
+
+
+# --- the whole company's board totals, kept (opportunities/board_totals.py) ------------
+
+
+class BoardTotal(models.Model):
+    """How many deals, and their amounts and probability-weighted amounts (amount ×
+    probability, in per cent), of one stage and currency closed on one day (none: not
+    closed), among every live deal of a live account: what the pipeline board of someone
+    who sees the whole company adds up, kept as deals change (`board_totals.refresh`)
+    instead of summed over every deal on each view."""
+
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(max_length=3)
+    closed_on = models.DateField(null=True, blank=True)
+    deals = models.PositiveIntegerField(default=0)
+    total = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    weighted = models.DecimalField(max_digits=22, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("kept board total")
+        verbose_name_plural = _("kept board totals")
+
+    def __str__(self):
+        return f"{self.stage_id} {self.currency} {self.closed_on or '-'}: {self.deals}"
+
+
+class BoardCounted(models.Model):
+    """A deal as it is counted in `BoardTotal` (a live deal of a live account): what its
+    next change takes out of the totals before it adds the deal as it is then. Not a
+    foreign key: a deal deleted outright is taken out by its tombstone."""
+
+    deal_id = models.BigIntegerField(primary_key=True)
+    stage_id = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    closed_on = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    weighted = models.DecimalField(max_digits=17, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("counted deal")
+        verbose_name_plural = _("counted deals")
+
+    def __str__(self):
+        return str(self.deal_id)
+
+
+class BoardTotalsState(models.Model):
+    """The one row that says up to which change number (`keyaccounts.models.
+    next_change_seq`) the kept totals are counted, in which feed epoch (a database
+    restored from a backup starts a new epoch: the totals are counted again)."""
+
+    seq = models.BigIntegerField(default=0)
+    epoch = models.CharField(max_length=40, blank=True)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("kept board totals' state")
+        verbose_name_plural = _("kept board totals' state")
+
+    def __str__(self):
+        return f"{self.epoch}-{self.seq}"

@@ -34,7 +34,7 @@ from keyaccounts.querystring import id_param
 from keyaccounts.recyclebin.pages import delete_page
 from visits.views import _safe_next
 
-from . import discount, selectors, services
+from . import board_totals, discount, selectors, services
 from .approval_views import approval_request_url
 from .filters import OpportunityFilter
 from .forms import (
@@ -105,12 +105,19 @@ def board_view(request):
     stage = next((s for s in all_stages if str(s.pk) == chosen), None)
     if stage is not None:
         return _column_page(request, filterset, deals, stage=stage, closed_since=closed_since)
+    totals, walk = None, True
+    if request.user.is_superuser and not filterset.narrows():
+        # Every deal of the company, unfiltered: its totals are kept (board_totals).
+        totals = board_totals.whole_company(closed_since=closed_since, stages=all_stages)
+    else:
+        walk = sees_more_accounts_than(request.user, WALK_COLUMNS_ABOVE)
     columns, pipeline = selectors.pipeline_board(
         deals,
         stages=all_stages,
         per_column=CARDS_PER_COLUMN,
         closed_since=closed_since,
-        walk_columns=sees_more_accounts_than(request.user, WALK_COLUMNS_ABOVE),
+        walk_columns=walk,
+        totals=totals,
     )
     for column in columns:
         column.more_url = _more_url(request, column) if column.after else None
@@ -134,7 +141,8 @@ def _column_page(request, filterset, deals, *, stage: Stage, closed_since):
     """One column's next cards after the cursor (from the start without one)."""
     column = selectors.Column(stage=stage)
     column.cards, column.after = selectors.column_cards(
-        selectors.board_deals(deals, closed_since=closed_since),
+        deals,
+        closed_since=closed_since,
         stage=stage,
         per_column=CARDS_PER_COLUMN,
         after=selectors.parse_board_cursor(request.GET.get("after", "")),
