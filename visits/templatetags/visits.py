@@ -1,7 +1,10 @@
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from visits import reminders
+from visits import heatmap, reminders
 
 register = template.Library()
 
@@ -40,3 +43,45 @@ def notification_text(notification) -> str:
 def notification_path(notification) -> str:
     """Where the reminder points: its visit, complaint, plan action, review … or account."""
     return reminders.notification_path(notification)
+
+
+# How recently a person was met, against the account's rhythm (the heat-map's legend
+# says the same words).
+FRESHNESS_LABELS = {
+    heatmap.FRESH: gettext_lazy("within the rhythm"),
+    heatmap.FADING: gettext_lazy("up to three rhythms ago"),
+    heatmap.STALE: gettext_lazy("longer ago"),
+    heatmap.NEVER: gettext_lazy("never met"),
+}
+
+
+@register.simple_tag
+def heat_cell(cell) -> str:
+    """A heat-map cell: the first person in the role, linked to their page, with others
+    in the role counted, their attitude in words and how long ago we met them (the
+    freshness in words for a screen reader; the colour and the border say it again);
+    a dash and, for a screen reader, "nobody in this role" when nobody is. A tag, not
+    template markup: a page of 25 accounts draws 150 cells (every value escaped)."""
+    if not cell.contact:
+        return mark_safe(
+            '<span class="muted" aria-hidden="true">–</span>'
+            f'<span class="visually-hidden">{escape(_("nobody in this role"))}</span>'
+        )
+    more = f' <span class="muted">+{int(cell.more)}</span>' if cell.more else ""
+    if cell.days is None:
+        met = escape(FRESHNESS_LABELS[heatmap.NEVER])
+    else:
+        days = ngettext("met %(days)s day ago", "met %(days)s days ago", cell.days)
+        freshness = FRESHNESS_LABELS.get(cell.freshness, FRESHNESS_LABELS[heatmap.STALE])
+        met = (
+            f"{escape(days % {'days': int(cell.days)})}"
+            f'<span class="visually-hidden">, {escape(freshness)}</span>'
+        )
+    freshness = escape(cell.freshness)
+    return mark_safe(
+        f'<a class="hm-cell att-{escape(cell.contact["attitude"])} met-{freshness}"'
+        f' data-freshness="{freshness}" href="{escape(cell.url)}">'
+        f'<span class="hm-name">{escape(cell.contact["name"])}</span>{more}'
+        f' <span class="hm-att">{escape(cell.attitude_label)}</span>'
+        f' <span class="hm-met">{met}</span></a>'
+    )

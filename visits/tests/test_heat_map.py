@@ -135,3 +135,39 @@ def test_the_page_costs_the_same_queries_for_few_or_many_accounts(personas, logi
         AccountFactory(owner=personas.alice, name=f"Plain Co {i}")
     rescore()
     assert queries() == few
+
+
+def test_a_cell_says_in_words_who_how_they_stand_and_when_we_met_them(personas, login):
+    """The cell's text as a screen reader reads it, in both languages; a name is text,
+    never markup; an empty role says so."""
+    policy_set(rhythm={"D": 30})
+    account = personas.account
+    decider = ContactFactory(
+        account=account,
+        name="<b>Dai</b> & Co",
+        buying_role=BuyingRole.DECIDER,
+        attitude=Attitude.SUPPORTER,
+    )
+    ContactFactory(account=account, name="Zed", buying_role=BuyingRole.DECIDER)
+    met(decider, days_ago=1, owner=personas.alice)
+    ContactFactory(account=account, name="Eva", buying_role=BuyingRole.EVALUATOR)
+    client = login(personas.alice)
+
+    def cells(language):
+        html = client.get(URL, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        found = dict(re.findall(r'<td data-role="(\w+)">(.*?)</td>', html, re.S))
+        return {
+            role: " ".join(re.sub(r"<[^>]+>", " ", text).split()) for role, text in found.items()
+        }, found
+
+    english, raw = cells("en")
+    assert english["decider"] == (
+        "&lt;b&gt;Dai&lt;/b&gt; &amp; Co +1 Supporter met 1 day ago , within the rhythm"
+    )
+    assert english["evaluator"] == "Eva Neutral never met"
+    assert english["purchaser"] == "– nobody in this role"
+    assert 'class="hm-cell att-supporter met-fresh" data-freshness="fresh"' in raw["decider"]
+    assert reverse("accounts:contact_edit", args=[account.pk, decider.pk]) in raw["decider"]
+    chinese, _raw = cells("zh-hans")
+    assert "支持 1 天前拜访过 , 在联系周期内" in chinese["decider"]
+    assert chinese["purchaser"] == "– 该角色无人"
