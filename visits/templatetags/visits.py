@@ -4,6 +4,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from keyaccounts.links import record_url
 from visits import heatmap, reminders
 
 register = template.Library()
@@ -56,6 +57,17 @@ FRESHNESS_LABELS = {
 
 
 @register.simple_tag
+def heat_cells(row) -> str:
+    """A heat-map row's cells, a `<td>` per column (`heat_cell`)."""
+    return mark_safe(
+        "".join(
+            f'<td data-role="{escape(column)}">{heat_cell(cell)}</td>'
+            for column, cell in row.cells.items()
+        )
+    )
+
+
+@register.simple_tag
 def heat_cell(cell) -> str:
     """A heat-map cell: the first person in the role, linked to their page, with others
     in the role counted, their attitude in words and how long ago we met them (the
@@ -85,3 +97,46 @@ def heat_cell(cell) -> str:
         f' <span class="hm-att">{escape(cell.attitude_label)}</span>'
         f' <span class="hm-met">{met}</span></a>'
     )
+
+
+# The multi-level coverage checks of an A or B account (立体沟通), in words.
+LEVEL_LABELS = {
+    "decider_by_sponsor": gettext_lazy("Decider met by our executive sponsor"),
+    "user_by_rep": gettext_lazy("User met by the rep"),
+    "evaluator_by_presales": gettext_lazy("Evaluator met by presales"),
+}
+
+
+@register.simple_tag
+def heat_levels(row) -> str:
+    """A heat-map row's level checks (A and B accounts): each met or not, and if not a
+    link to plan the visit with the person in the role (or to add one when nobody is);
+    "checked for A and B" for other accounts. Ticks and crosses are hidden from screen
+    readers: the words say it."""
+    if not row.checks:
+        if row.grade in heatmap.COVERED_GRADES:
+            return ""
+        return mark_safe(f'<span class="muted">{escape(_("checked for A and B"))}</span>')
+    items = []
+    for check in row.checks:
+        label = escape(LEVEL_LABELS.get(check.key, check.key))
+        if check.ok:
+            said = f'<span aria-hidden="true">✓</span> {label}: {escape(_("yes"))}'
+        else:
+            if check.contact_id:
+                url = record_url("visits:create", row.account.pk)
+                url += f"?status=planned&contact={int(check.contact_id)}"
+                action = escape(_("plan the visit"))
+            else:
+                url = record_url("accounts:contact_create", row.account.pk)
+                url += f"?role={check.role}"
+                action = escape(_("add the contact"))
+            said = (
+                f'<span aria-hidden="true">✗</span> {label}: '
+                f'{escape(_("not within the rhythm"))} · <a href="{escape(url)}">{action}</a>'
+            )
+        items.append(
+            f'<li data-check="{escape(check.key)}" data-ok="{"yes" if check.ok else "no"}">'
+            f"{said}</li>"
+        )
+    return mark_safe(f'<ul class="plain levels">{"".join(items)}</ul>')

@@ -171,3 +171,35 @@ def test_a_cell_says_in_words_who_how_they_stand_and_when_we_met_them(personas, 
     chinese, _raw = cells("zh-hans")
     assert "支持 1 天前拜访过 , 在联系周期内" in chinese["decider"]
     assert chinese["purchaser"] == "– 该角色无人"
+
+
+def test_the_levels_say_in_words_what_is_met_and_link_what_to_do(personas, login):
+    account = strong_soon_account(personas.alice)
+    rescore([account.pk])
+    decider = ContactFactory(account=account, buying_role=BuyingRole.DECIDER)
+    user = ContactFactory(account=account, buying_role=BuyingRole.USER)
+    met(user, days_ago=2, owner=personas.alice)  # no evaluator at all
+    client = login(personas.alice)
+
+    def levels(language):
+        html = client.get(URL, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        rows = dict(
+            re.findall(r'<tr data-account="(\d+)".*?<td data-levels>(.*?)</td>', html, re.S)
+        )
+        return {
+            pk: " ".join(re.sub(r"<[^>]+>", " ", text).split()) for pk, text in rows.items()
+        }, rows
+
+    english, raw = levels("en")
+    assert english[str(account.pk)] == (
+        "✗ Decider met by our executive sponsor: not within the rhythm · plan the visit "
+        "✓ User met by the rep: yes "
+        "✗ Evaluator met by presales: not within the rhythm · add the contact"
+    )
+    plan = reverse("visits:create", args=[account.pk]) + f"?status=planned&amp;contact={decider.pk}"
+    add = reverse("accounts:contact_create", args=[account.pk]) + "?role=evaluator"
+    assert f'href="{plan}"' in raw[str(account.pk)] and f'href="{add}"' in raw[str(account.pk)]
+    assert '<li data-check="user_by_rep" data-ok="yes">' in raw[str(account.pk)]
+    assert english[str(personas.account.pk)] == "checked for A and B"  # not graded yet
+    chinese, _raw = levels("zh-hans")
+    assert "✓" in chinese[str(account.pk)] and "User met by the rep" not in chinese[str(account.pk)]
