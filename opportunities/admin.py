@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from keyaccounts.admin import ReadOnlyAdmin
 from keyaccounts.history.admin import HistoryAdmin
 from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
 
@@ -137,37 +138,27 @@ class StageApprovalAdmin(HistoryAdmin):
     readonly_fields = ["created_at"]
 
 
-class KeptAdmin(admin.ModelAdmin):
-    """Figures kept from the deals (opportunities.board_totals keeps them;
-    `manage.py rebuild_board_totals` counts them again), to look up: nobody edits them."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# The board's kept totals (opportunities.board_totals keeps them; `manage.py
+# rebuild_board_totals` counts them again), to look up.
 
 
 @admin.register(BoardTotal)
-class BoardTotalAdmin(KeptAdmin):
+class BoardTotalAdmin(ReadOnlyAdmin):
     list_display = ["stage", "currency", "closed_on", "deals", "total", "weighted"]
     list_filter = ["stage", "currency"]
     list_select_related = ["stage"]
     ordering = ["stage_id", "currency", "closed_on"]
+    show_full_result_count = False
 
 
 @admin.register(BoardCounted)
-class BoardCountedAdmin(KeptAdmin):
+class BoardCountedAdmin(ReadOnlyAdmin):
     list_display = ["deal_id", "stage_id", "currency", "closed_on", "amount", "weighted"]
     search_fields = ["=deal_id"]
     ordering = ["deal_id"]
+    show_full_result_count = False
 
 
 @admin.register(BoardTotalsState)
-class BoardTotalsStateAdmin(KeptAdmin):
+class BoardTotalsStateAdmin(ReadOnlyAdmin):
     list_display = ["epoch", "seq", "rebuilt_at"]
