@@ -75,9 +75,10 @@ def heat_cell(cell) -> str:
     a dash and, for a screen reader, "nobody in this role" when nobody is. A tag, not
     template markup: a page of 25 accounts draws 150 cells (every value escaped)."""
     if not cell.contact:
+        nobody = escape(_("nobody in this role"))
         return mark_safe(
             '<span class="muted" aria-hidden="true">–</span>'
-            f'<span class="visually-hidden">{escape(_("nobody in this role"))}</span>'
+            f'<span class="visually-hidden">{nobody}</span>'
         )
     more = f' <span class="muted">+{int(cell.more)}</span>' if cell.more else ""
     if cell.days is None:
@@ -116,12 +117,14 @@ def heat_levels(row) -> str:
     if not row.checks:
         if row.grade in heatmap.COVERED_GRADES:
             return ""
-        return mark_safe(f'<span class="muted">{escape(_("checked for A and B"))}</span>')
+        only = escape(_("checked for A and B"))
+        return mark_safe(f'<span class="muted">{only}</span>')
     items = []
     for check in row.checks:
         label = escape(LEVEL_LABELS.get(check.key, check.key))
         if check.ok:
-            said = f'<span aria-hidden="true">✓</span> {label}: {escape(_("yes"))}'
+            yes = escape(_("yes"))
+            said = f'<span aria-hidden="true">✓</span> {label}: {yes}'
         else:
             if check.contact_id:
                 url = record_url("visits:create", row.account.pk)
@@ -131,9 +134,10 @@ def heat_levels(row) -> str:
                 url = record_url("accounts:contact_create", row.account.pk)
                 url += f"?role={check.role}"
                 action = escape(_("add the contact"))
+            late = escape(_("not within the rhythm"))
             said = (
                 f'<span aria-hidden="true">✗</span> {label}: '
-                f'{escape(_("not within the rhythm"))} · <a href="{escape(url)}">{action}</a>'
+                f'{late} · <a href="{escape(url)}">{action}</a>'
             )
         items.append(
             f'<li data-check="{escape(check.key)}" data-ok="{"yes" if check.ok else "no"}">'
