@@ -141,9 +141,15 @@ def test_rejected_rows_download_as_the_file_was_with_a_reason_column(login, pers
     )
 
     response = client.get(reverse("imports:rejected", args=[job.pk, "csv"]))
+    assert 'filename="book-rejected.csv"' in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["Name", "Industry", "Owner", "Employees", "Reason"]
     assert [row[0] for row in rows[1:]] == ["Moonlight Steel", "Starlight Labs"]
+    # The file's name in the reader's language.
+    response = client.get(
+        reverse("imports:rejected", args=[job.pk, "csv"]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert "book-%E6%9C%AA%E5%AF%BC%E5%85%A5.csv" in response["Content-Disposition"]
 
 
 def test_a_clean_preview_is_confirmed_and_the_records_are_in_the_list(login, personas, post):
