@@ -54,7 +54,7 @@ def _using() -> str:
     return router.db_for_write(BoardTotal)
 
 
-def counted_now(deal_ids, *, using: str) -> dict[int, Counted]:
+def _counted_now(deal_ids, *, using: str) -> dict[int, Counted]:
     """The deals of `deal_ids` that count (live, of a live account), as they are now."""
     rows = (
         Opportunity.objects.using(using)
@@ -123,7 +123,7 @@ def _count_again(ids: set[int], *, using: str) -> None:
             deal_id__in=ids
         ).values_list("deal_id", "stage_id", "currency", "closed_on", "amount", "weighted")
     }
-    now = counted_now(ids, using=using)
+    now = _counted_now(ids, using=using)
     delta: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
     gone, counted = [], []
     for pk in ids:

@@ -175,7 +175,7 @@ def test_the_kept_totals_always_equal_the_deals_summed_now(personas, data):
         transaction.set_rollback(True)
 
 
-def board_totals_shown(client) -> dict[str, str]:
+def board_totals_shown(client) -> dict[str, int]:
     """Each column's deal count on the board page, by stage name."""
     response = client.get("/pipeline/")
     assert response.status_code == 200
