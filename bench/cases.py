@@ -100,6 +100,9 @@ class Case:
     max_iterations: int | None = None  # fewer timed rounds for a slow write
     floor_form: str = ""  # "planner's join": the floor's faster form (cases.inlined)
     status: int = 200  # the answer expected (302: the dashboard's `?refresh=1`)
+    # The framework's floor (bench/urls.py): an answer that does no work of its own,
+    # measured beside the cases, with no target.
+    reference: bool = False
 
     @property
     def label(self) -> str:
@@ -797,6 +800,10 @@ def api_list_floor(persona: Persona, kind: str, where: str = "") -> str:
     """A page of the API's list of `kind` in its default order; `where`: the rows after
     a cursor (a deep page)."""
     return with_visible(persona, api_page(persona, kind, where, API_TYPES[kind][5]))
+
+
+# The framework's floor's own floor: a statement that reads nothing.
+NOTHING_FLOOR = "SELECT NULL"
 
 
 def api_record_floor(persona: Persona, kind: str) -> str:
