@@ -228,10 +228,15 @@ class AccountFilter(django_filters.FilterSet):
             ("score__grade", "grade"),
             ("score__score", "score"),
         ],
+        # Each direction named here: django-filter's own "… (descending)" stays English
+        # in Chinese (its catalogue is for zh_CN only).
         field_labels={
-            "name": _("Name"),
-            "updated_at": _("Last updated"),
-            "region": _("Region"),
+            "name": _("Name, A to Z"),
+            "-name": _("Name, Z to A"),
+            "updated_at": _("Updated, oldest first"),
+            "-updated": _("Updated, newest first"),
+            "region": _("Region, A to Z"),
+            "-region": _("Region, Z to A"),
             "score__grade": _("Grade, A first"),
             "-grade": _("Grade, D first"),
             "score__score": _("Score, lowest first"),

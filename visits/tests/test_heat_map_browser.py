@@ -1,0 +1,37 @@
+"""The relationship heat-map in the real Chromium at phone width (issue 14: "it works at
+phone width: rows scroll, the header stays"): the page itself fits the screen, and the
+table scrolls inside its own box."""
+
+import pytest
+
+from accounts.models import Attitude, BuyingRole
+from accounts.tests.factories import AccountFactory, ContactFactory
+from keyaccounts.pytest_plugin import browser_log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_at_phone_width_the_table_scrolls_in_its_box_and_the_page_fits_the_screen(page, personas):
+    for number in range(3):
+        account = AccountFactory(owner=personas.alice, name=f"华盛智能科技有限公司 {number}")
+        for role in (BuyingRole.DECIDER, BuyingRole.EVALUATOR, BuyingRole.USER):
+            ContactFactory(
+                account=account,
+                name=f"王芳{role}",
+                buying_role=role,
+                attitude=Attitude.SUPPORTER,
+            )
+    page.set_viewport_size({"width": 375, "height": 740})
+    browser_log_in(page, "alice")
+    page.goto("/relationships/")
+    table_box = page.locator(".table-scroll").first
+    # Every cell writes its words for a screen reader in a visually hidden span, placed
+    # absolutely: without a box that holds them they widened the whole page to 770 px.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert table_box.evaluate("box => box.scrollWidth > box.clientWidth")  # it scrolls
+    table_box.evaluate("box => { box.scrollLeft = box.scrollWidth; }")
+    first_column = page.locator("table.matrix tbody th").first
+    assert first_column.is_visible()
+    left = first_column.evaluate("cell => cell.getBoundingClientRect().left")
+    box_left = table_box.evaluate("box => box.getBoundingClientRect().left")
+    assert left <= box_left + 1  # the account's column stays at the left edge as it scrolls
