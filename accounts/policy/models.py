@@ -23,6 +23,15 @@ class PolicyGrade(models.TextChoices):
     D = "D", "D"
 
 
+# Notes the system wrote (the first version's, by migration 0008), shown in the reader's
+# language; a person's note is shown as they wrote it.
+SYSTEM_NOTES = {
+    "Initial policy (contact rhythm from the environment)": _(
+        "Initial policy (contact rhythm from the environment)"
+    ),
+}
+
+
 class ServicePolicy(models.Model):
     """One version of the service policy by grade. Exactly one is active."""
 
@@ -53,6 +62,11 @@ class ServicePolicy(models.Model):
 
     def __str__(self):
         return _("Service policy v%(version)s") % {"version": self.version}
+
+    @property
+    def shown_note(self) -> str:
+        """The note as the pages show it: the system's in the reader's language."""
+        return str(SYSTEM_NOTES.get(self.note, self.note))
 
 
 class GradePolicy(models.Model):

@@ -30,6 +30,22 @@ def test_the_migration_makes_version_1_active_with_the_initial_values():
     assert [row.grade for row in policy.rows()] == ["A", "B", "C", "D"]
 
 
+def test_the_note_the_system_wrote_is_shown_in_the_reader_s_language(personas, login):
+    client = login(personas.manager)
+    chinese = client.get(reverse("policy:policy"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    versions = client.get(reverse("policy:versions"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    for page in (chinese, versions):
+        html = page.content.decode()
+        assert "初始政策（联系节奏取自环境设置）" in html
+        assert "Initial policy" not in html
+    english = client.get(reverse("policy:policy"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Initial policy (contact rhythm from the environment)" in english
+    # A person's note is shown as they wrote it, in every language.
+    policy_set(rhythm={"A": 10}, note="Rhythm of A accounts tightened", by=personas.manager)
+    html = client.get(reverse("policy:policy"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "Rhythm of A accounts tightened" in html
+
+
 def test_ungraded_is_served_as_d():
     policy = current_policy()
     assert policy.contact_rhythm_days(None) == policy.contact_rhythm_days("D")
