@@ -143,4 +143,4 @@ def heat_levels(row) -> str:
             f'<li data-check="{escape(check.key)}" data-ok="{"yes" if check.ok else "no"}">'
             f"{said}</li>"
         )
-    return mark_safe(f'<ul class="plain levels">{"".join(items)}</ul>')
+    return mark_safe(f'<ul role="list" class="plain levels">{"".join(items)}</ul>')
