@@ -5,7 +5,9 @@ import datetime
 from collections.abc import Callable
 
 from django.core.exceptions import FieldDoesNotExist
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -345,6 +347,12 @@ class FieldsBuiltOnce:
             self._built_fields[key] = built
         field_class, kwargs = built
         return field_class, dict(kwargs)
+
+
+@receiver(setting_changed)
+def _forget_built_fields(**kwargs) -> None:
+    """A setting that changes (tests) may change what a field is made with: again."""
+    FieldsBuiltOnce._built_fields.clear()
 
 
 class VersionedModelSerializer(FieldsBuiltOnce, serializers.ModelSerializer):

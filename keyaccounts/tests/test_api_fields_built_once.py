@@ -80,3 +80,10 @@ def test_a_duplicate_external_id_is_refused_in_the_request_s_language(personas, 
         assert chinese != english
         assert "already exists" not in chinese
         assert "已存在" in chinese
+
+
+def test_a_setting_that_changes_makes_them_worked_out_again(settings):
+    AccountSerializer().fields  # noqa: B018 - worked out, kept
+    assert FieldsBuiltOnce._built_fields
+    settings.API_THROTTLE_RATE = "5/min"
+    assert FieldsBuiltOnce._built_fields == {}
