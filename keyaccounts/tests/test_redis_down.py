@@ -281,3 +281,27 @@ def test_the_health_check_reports_the_queues_while_redis_answers(client, app_on_
     assert body["cache"] == {"status": "ok", "shared": True}
     queues = {queue.name: 0 for queue in django_settings.CELERY_TASK_QUEUES}
     assert body["broker"] == {"status": "ok", "queued": {**queues, "scoring": 2}}
+
+
+def test_the_cache_keeps_one_redis_client_per_pool_and_thread(app_on_redis):
+    """Django makes a `redis.Redis` for every call; `KeptClient` keeps one per connection
+    pool of its cache object, which Django keeps per thread."""
+    import threading
+
+    mine = caches["default"]._cache
+    assert isinstance(mine, resilient_cache.KeptClient)
+    first = mine.get_client(write=True)
+    cache.set("kept", 1)
+    assert cache.get("kept") == 1
+    assert mine.get_client(write=True) is first
+    assert mine.get_client(write=False) is first  # one server: reads use the same pool
+    others = []
+    thread = threading.Thread(target=lambda: others.append(caches["default"]._cache))
+    thread.start()
+    thread.join()
+    assert others[0] is not mine and others[0].get_client(write=True) is not first
+    # Redis restarted: the kept client's pool connects again.
+    app_on_redis.stop()
+    app_on_redis.start()
+    cache.set("again", 2)
+    assert cache.get("again") == 2 and mine.get_client(write=True) is first
