@@ -595,7 +595,6 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
     scores and grade history stay with it; the survivor is rescored."""
     from opportunities.models import Opportunity
     from scoring.models import Assessment, MonthlySales
-    from scoring.services import rescore_request
     from visits.models import DevelopmentRecord, Notification, Visit
 
     survivor, merged = _check_merge(
@@ -736,7 +735,7 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
     _finish_merge(survivor=survivor, merged=merged, by=by, now=now)
     # The team moved in bulk (no signals): who sees either account follows it.
     access_refresh_for_accounts([survivor.pk, merged.pk])
-    rescore_request([survivor.pk])
+X
     return survivor
 
 

@@ -10,6 +10,7 @@ class KeyaccountsConfig(AppConfig):
     def ready(self):
         from . import health, sessions, text
         from .history.bulk import baseline_before_first_change
+        from .imports import tasks as import_tasks  # noqa: F401 - registered for its name
         from .models import VersionedModel, record_tombstone
 
         health.connect()  # the periodic tasks record their last run (GET /healthz/)

@@ -77,16 +77,22 @@ _broker_down_until: dict[str, float] = {}
 
 
 def publish(task, args=(), kwargs=None, **options) -> bool:
-    """Send `task` now, as a nudge: True when it was published (or, without a broker,
-    run inline without an error); False, after logging a warning, when the broker did
-    not take it. Never raises: the caller decides what a lost nudge means (reminders and
-    rescoring: the periodic run catches up; an import: the job says to try again).
+    """Send `task` (a task, or the name it is registered under) now, as a nudge: True
+    when it was published (or, without a broker, run inline without an error); False,
+    after logging a warning, when the broker did not take it. Never raises: the caller
+    decides what a lost nudge means (reminders and rescoring: the periodic run catches
+    up; an import: the job says to try again).
 
     The result is not kept (`ignore_result`): nobody waits for a nudge, and asking the
     result store (the same Redis) to expect one would make a publish to a Redis that is
     down retry for 20 s and then break the process's result consumer."""
     from .celery import app
 
+    if isinstance(task, str):
+        # By name: a module's services publish its own tasks without importing the
+        # module that runs them (which imports the services); each app's ready()
+        # imports its tasks, so the name is registered in every process.
+        task = app.tasks[task]
     broker = str(app.conf.broker_url)
     if not app.conf.task_always_eager:
         if time.monotonic() < _broker_down_until.get(broker, 0.0):
@@ -115,7 +121,8 @@ def after_commit(func) -> None:
 
 
 def enqueue_on_commit(task, *args, **kwargs) -> None:
-    """Send `task` after the current transaction commits, as a nudge only.
+    """Send `task` (or the task registered under that name) after the current
+    transaction commits, as a nudge only.
 
     If the broker is down the write has already been saved and the periodic scan will
     do the work; so a failure to publish is logged, never raised to the user.
@@ -163,14 +170,3 @@ def feed_purge() -> int:
     from .feed.retention import feed_purge as purge
 
     return purge()
-
-
-@shared_task
-def import_run(job_id: int) -> str | None:
-    """Run a queued import job (keyaccounts.imports.services.import_job_run): the
-    `imports` queue. Not retried: a run that fails saved nothing, and says so on the job.
-    A message that comes back after its worker died runs the job again (`resume`)."""
-    from .imports.services import import_job_run
-
-    job = import_job_run(job_id=job_id, resume=True)
-    return job.status if job else None

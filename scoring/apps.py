@@ -7,7 +7,7 @@ class ScoringConfig(AppConfig):
     verbose_name = _("Scoring")
 
     def ready(self):
-        from . import signals
+        from . import signals, tasks  # noqa: F401 - tasks: registered for publish by name
 
         signals.connect()
 

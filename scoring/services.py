@@ -46,6 +46,10 @@ logger = logging.getLogger(__name__)
 
 CHUNK = 2000
 PENDING_KEY = "scoring:rescore-pending-queued"
+# The tasks that run these services (scoring/tasks.py), published by name: the tasks
+# import the services, never the other way round (ScoringConfig.ready registers them).
+RESCORE_PENDING = "scoring.tasks.rescore_pending"
+RESCORE_ALL = "scoring.tasks.rescore_all"
 
 
 # --- the active model --------------------------------------------------------------------
@@ -223,14 +227,12 @@ def _nudge() -> None:
     which at worst queues a run per process."""
     from keyaccounts.celery import app
 
-    from . import tasks
-
     if app.conf.task_always_eager:
-        publish(tasks.rescore_pending)
+        publish(RESCORE_PENDING)
         return
     if not cache.add(PENDING_KEY, 1, timeout=settings.SCORING_RESCORE_DELAY_SECONDS * 6):
         return
-    if not publish(tasks.rescore_pending, countdown=settings.SCORING_RESCORE_DELAY_SECONDS):
+    if not publish(RESCORE_PENDING, countdown=settings.SCORING_RESCORE_DELAY_SECONDS):
         cache.delete(PENDING_KEY)  # so that the next change tries again
 
 
@@ -373,9 +375,7 @@ def scoring_model_new_version(
             GridCell(model=model, closing=closing, strength=strength, grade=grade)
             for (closing, strength), grade in grid.items()
         )
-        from . import tasks
-
-        enqueue_on_commit(tasks.rescore_all, reason=ChangeReason.MODEL)
+        enqueue_on_commit(RESCORE_ALL, reason=ChangeReason.MODEL)
     return model
 
 

@@ -40,7 +40,16 @@ from rest_framework.response import Response
 from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 
-from .bulkitems import CREATED, ERROR, ROLLED_BACK, STATUSES, UNCHANGED, UPDATED, usable_key
+from .bulkitems import (
+    CREATED,
+    ERROR,
+    ROLLED_BACK,
+    STATUSES,
+    UNCHANGED,
+    UPDATED,
+    read_version,
+    usable_key,
+)
 from .exceptions import FIELD_OF_CODE, NON_FIELD, django_validation_errors, field_errors
 from .serializers import preload_related
 from .sync import EXTERNAL_ID_MAX_LENGTH, idempotent
@@ -174,17 +183,6 @@ def parse_atomic(value: str | None) -> bool:
     if word in FALSE_WORDS:
         return False
     raise ValidationError({"atomic": [_("Give true or false (leave out: false).")]})
-
-
-def read_version(item: dict) -> tuple[int | None, list[str]]:
-    """The version an item names (None: none), or the message saying why it is not one."""
-    version = item.get("version")
-    if version is None:
-        return None, []
-    whole = isinstance(version, int) and not isinstance(version, bool)
-    if not whole or not 1 <= version <= 2**31 - 1:
-        return None, [_("Give the version you read, a whole number from 1 (or leave it out).")]
-    return version, []
 
 
 class _RolledBack(Exception):

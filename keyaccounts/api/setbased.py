@@ -47,7 +47,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import SkipField
 
-from keyaccounts.api.bulkitems import CREATED, UNCHANGED, UPDATED, usable_key
+from keyaccounts.api.bulkitems import CREATED, UNCHANGED, UPDATED, read_version, usable_key
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +88,6 @@ def _rows(record_type: str, kind, items: list[dict], serializer):
     """The items as checked import rows (values as the serializer's fields give them),
     and whether duplicates are confirmed; None when an item is not eligible."""
     from keyaccounts.imports.kinds import Row
-
-    from .bulk import read_version
 
     taken = SPECIAL_TAKEN[record_type]
     given = GIVEN.get(record_type, frozenset())

@@ -3,12 +3,12 @@
 A job moves uploaded → (map the columns) → queued → running → previewed (a dry run:
 nothing saved) → queued → running → done, or failed (the real run met a row that cannot
 go in, so nothing went in) or cancelled. A run is a Celery task
-(`keyaccounts.tasks.import_run`, the `imports` queue), published when the transaction
-that queued it commits; without REDIS_URL Celery runs it inline. At most one job per
-record type is queued or running — the database's partial unique index refuses a second,
-and the user is told whose import runs since when. A job whose run stopped without a
-word (a worker killed) holds that place until `STALE_AFTER` passes without a sign of
-life; then the next start marks it failed.
+(`keyaccounts.tasks.import_run`, keyaccounts/imports/tasks.py: the `imports` queue),
+published when the transaction that queued it commits; without REDIS_URL Celery runs it
+inline. At most one job per record type is queued or running — the database's partial
+unique index refuses a second, and the user is told whose import runs since when. A job
+whose run stopped without a word (a worker killed) holds that place until `STALE_AFTER`
+passes without a sign of life; then the next start marks it failed.
 
 Progress while a run is under way is in the cache (a run's own transaction would hide
 it in the database): `progress(job)` reads it, for the job page and its second tab.
@@ -216,9 +216,11 @@ def _running_error(kind: str) -> ApplicationError:
 
 
 def _publish(job_id: int) -> None:
-    from keyaccounts.tasks import import_run, publish
+    from keyaccounts.tasks import publish
 
-    if not publish(import_run, (job_id,)):  # the broker is down: say so on the job
+    # By name: the task (imports/tasks.py) imports these services. False: the broker
+    # is down; say so on the job.
+    if not publish("keyaccounts.tasks.import_run", (job_id,)):
         ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
             status=ImportStatus.FAILED,
             finished_at=timezone.now(),

@@ -118,3 +118,29 @@ def test_a_worker_started_for_one_queue_leaves_the_others_to_their_workers(
         waiting.get(timeout=3)
     # Still queued in Redis (a list named after the queue) for a worker of `default`.
     assert redis.Redis.from_url(settings.REDIS_URL).llen("default") == 1
+
+
+def test_the_tasks_services_publish_by_name_are_known_to_a_web_process():
+    """Scoring's and the import's services publish their tasks by name (the tasks import
+    the services, never the other way round). A web process starts no worker, so
+    Celery's autodiscovery never runs there: each app's ready() registers them, or a
+    nudge would fail with NotRegistered. Checked in a fresh process, which imports
+    nothing but what Django's setup does."""
+    import os
+    import subprocess
+    import sys
+
+    from scoring.services import RESCORE_ALL, RESCORE_PENDING
+
+    names = [RESCORE_PENDING, RESCORE_ALL, "keyaccounts.tasks.import_run"]
+    code = (
+        "import sys, django; django.setup()\n"
+        "from keyaccounts.celery import app\n"
+        "print(' '.join(name for name in sys.argv[1:] if name not in app.tasks))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "keyaccounts.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", code, *names], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []  # none missing

@@ -334,7 +334,7 @@ def test_an_import_left_running_by_a_dead_worker_is_run_again_by_its_task(person
     message to another worker, whose run takes the job again (`resume`) and imports the
     file once. A plain run (the command's) leaves a running job alone."""
     from keyaccounts.imports.services import import_job_run
-    from keyaccounts.tasks import import_run
+    from keyaccounts.imports.tasks import import_run
 
     job = import_job_upload(
         by=personas.alice,
