@@ -735,7 +735,8 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
     _finish_merge(survivor=survivor, merged=merged, by=by, now=now)
     # The team moved in bulk (no signals): who sees either account follows it.
     access_refresh_for_accounts([survivor.pk, merged.pk])
-X
+    # The survivor is rescored as any saved account is (its save in _finish_merge:
+    # scoring's post_save hook), so accounts/ names nothing of scoring's services.
     return survivor
 
 
