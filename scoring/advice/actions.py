@@ -195,17 +195,17 @@ def candidates(values: dict, facts: Facts, today: datetime.date) -> list[Action]
             )
         )
     if relationship is None or relationship < TOP_RELATIONSHIP:
-        found.append(
-            Action(
-                RAISE_RELATIONSHIP,
-                _(
-                    "Raise the relationship from %(now)s to %(next)s: a visit at the level "
-                    "that matches theirs."
-                )
-                % {"now": relationship or "–", "next": raised()},
-                {Source.RELATIONSHIP: raised()},
-            )
-        )
+        if relationship is None:  # not rated yet: "from –" would read as a typo
+            reason = _(
+                "The relationship is not rated yet: a visit at the level that matches "
+                "theirs brings it to %(next)s."
+            ) % {"next": raised()}
+        else:
+            reason = _(
+                "Raise the relationship from %(now)s to %(next)s: a visit at the level "
+                "that matches theirs."
+            ) % {"now": relationship, "next": raised()}
+        found.append(Action(RAISE_RELATIONSHIP, reason, {Source.RELATIONSHIP: raised()}))
     for role, label in facts.missing_roles:
         found.append(
             Action(

@@ -326,3 +326,20 @@ def test_the_inputs_are_read_at_the_rates_of_the_moment(personas, settings):
     assert pipeline() == [Decimal(7000)]
     settings.CURRENCY_RATES_TO_CNY = {**settings.CURRENCY_RATES_TO_CNY, "USD": "8.0"}
     assert pipeline() == [Decimal(8000)]
+
+
+def test_an_unrated_relationship_is_said_to_be_unrated_not_raised_from_a_dash(personas):
+    from django.utils import translation
+
+    from accounts.tests.factories import AccountFactory
+
+    account = AccountFactory(owner=personas.alice)  # no assessment: no rating
+    with translation.override("en"):
+        reason = by_kind(advice_of(account))[actions.RAISE_RELATIONSHIP].reason
+    assert reason == (
+        "The relationship is not rated yet: a visit at the level that matches theirs "
+        "brings it to 2."
+    )
+    with translation.override("zh-hans"):
+        reason = by_kind(advice_of(account))[actions.RAISE_RELATIONSHIP].reason
+    assert "–" not in reason and "尚未评分" in reason and "2" in reason
