@@ -490,3 +490,24 @@ def test_an_odd_contact_to_tick_on_the_plan_form_ticks_nothing(personas, login, 
     response = login(personas.alice).get(url, {"status": "planned", "contact": value})
     assert response.status_code == 200
     assert not response.context["form"]["contacts"].value()
+
+
+def test_an_overdue_follow_up_says_so_in_words_not_only_in_red(personas, login):
+    """The account page's visits: a follow-up past its day is named overdue (the red
+    badge alone would tell a reader who cannot see red nothing); one still due says
+    when it is due."""
+    today = timezone.localdate()
+    overdue = VisitFactory(account=personas.account, occurred_at=at_noon(today - days(10)))
+    due = VisitFactory(account=personas.account, occurred_at=at_noon(today - days(2)))
+    assert overdue.follow_up_due < today <= due.follow_up_due
+
+    html = login(personas.alice).get(personas.account.get_absolute_url()).content.decode()
+
+    def badge(visit):
+        start = html.index(f'data-visit="{visit.pk}"')
+        return html[start : html.index("</li>", start)]
+
+    assert f"Follow-up overdue since {overdue.follow_up_due.isoformat()}" in badge(overdue)
+    assert "Follow-up due" not in badge(overdue)
+    assert f"Follow-up due {due.follow_up_due.isoformat()}" in badge(due)
+    assert "overdue" not in badge(due)
