@@ -10,9 +10,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from keyaccounts import sections
+from scoring.grade_card import RELATED as GRADE_RELATED
+from scoring.grade_card import grade_card
 
 from .brief import account_brief, grade_summary
-from .views import GRADE_RELATED, _visible_account, grade_card
+from .views import _visible_account
 
 
 @require_GET
@@ -21,7 +23,7 @@ def account_brief_view(request, pk):
     today = timezone.localdate()
     visit = request.GET.get("visit", "")
     visit_pk = int(visit) if visit.isascii() and visit.isdigit() and len(visit) < 12 else None
-    grade = grade_card(account, user=request.user, today=today)
+    grade = grade_card(account, can_pin=False, today=today)  # the brief pins nothing
     return render(
         request,
         "accounts/account_brief.html",

@@ -16,11 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from keyaccounts import formtokens, sections
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.recyclebin.pages import delete_page
-from opportunities.selectors import account_opportunities
-from scoring.models import Source, bilingual, pin_in_force
 from scoring.money import attach_money
-from scoring.specs import explained
-from visits.selectors import account_timeline
 
 from . import services
 from .buying_center import assess_buying_center
@@ -43,7 +39,6 @@ from .selectors import (
 )
 
 PAGE_SIZE = 25
-TIMELINE_SIZE = 10  # the latest visits on the account page; the rest a click away
 
 
 def _visible_account(request, pk, *related: str) -> Account:
@@ -151,45 +146,14 @@ def account_list_view(request):
     )
 
 
-def grade_reasons(contributions: list[dict]) -> list[dict]:
-    """An account score's contributions (`scoring.specs.explained`), largest first, each
-    with `name` (the factor's label in the reader's language) and `source_label` (what
-    its raw value measures)."""
-    rows = []
-    for item in contributions:
-        source = item.get("source")
-        rows.append(
-            {
-                **item,
-                "name": bilingual(item.get("label", ""), item.get("label_zh", "")),
-                "source_label": Source(source).label if source in Source.values else "",
-            }
-        )
-    return sorted(rows, key=lambda row: (-(row.get("contribution") or 0), row["name"]))
-
-
-# What the Grade card reads, selected with the account.
-GRADE_RELATED = ("score__model", "grade_pin__pinned_by", "assessment__rated_by")
-
-
-def grade_card(account: Account, *, user, today) -> dict:
-    """What the account page's Grade card shows. `account` comes with `score__model`,
-    `grade_pin__pinned_by` and `assessment__rated_by` selected (GRADE_RELATED)."""
-    score = getattr(account, "score", None)  # None: not graded yet
-    pin = getattr(account, "grade_pin", None)
-    return {
-        "score": score,
-        "reasons": grade_reasons(explained(score, today)) if score is not None else [],
-        # A pin past its date no longer holds, even before the next rescore says so.
-        "pin": pin_in_force(pin, today),
-        "assessment": getattr(account, "assessment", None),
-        "can_pin": is_manager(user),
-    }
-
-
 def account_detail_view(request, pk):
+    """The account page: its own cards (the buying center, the facts, the team, the
+    contacts) and what the apps above add (keyaccounts/sections.py): the next best
+    actions, the deals, the grade card and the visits before its own cards; complaints,
+    the plan, reviews, money after them. What those read through the account is
+    selected with it (`sections.related`)."""
     try:
-        account = account_get_visible(user=request.user, pk=pk, related=GRADE_RELATED)
+        account = account_get_visible(user=request.user, pk=pk, related=sections.related("account"))
     except Account.DoesNotExist:
         # A merged-away account's address leads to the one it was merged into.
         survivor = merged_survivor(accounts_visible_to(request.user), pk)
@@ -201,10 +165,11 @@ def account_detail_view(request, pk):
         account.contacts.select_related("reports_to", "relationship_owner").order_by("name")
     )
     team = account.team_members.select_related("user").order_by("role", "user__username")
-    visits = list(account_timeline(account=account)[: TIMELINE_SIZE + 1])
-    grade = grade_card(account, user=request.user, today=today)
+    manager = is_manager(request.user)  # merges duplicates; pins grades (the grade card)
     leading_sections, other_sections = sections.leading(
-        sections.render_context("account", request, account=account, contacts=contacts, today=today)
+        sections.render_context(
+            "account", request, account=account, contacts=contacts, today=today, manager=manager
+        )
     )
     return render(
         request,
@@ -215,17 +180,10 @@ def account_detail_view(request, pk):
             "contacts": contacts,
             "team": team,
             "competitors": account.competitors.all(),
-            "opportunities": account_opportunities(account=account),
             "can_manage_team": services.can_manage_team(request.user, account),
             "team_form": TeamMemberForm(user=request.user),
-            "visits": visits[:TIMELINE_SIZE],
-            "more_visits": len(visits) > TIMELINE_SIZE,
             "today": today,
-            "grade": grade,
-            # Managers pin grades and merge duplicates (services.can_merge): one query.
-            "can_merge": grade["can_pin"],
-            # What the apps above add: the next best actions and the group's gaps near
-            # the top, then complaints, the plan, money risk … after the page's own cards.
+            "can_merge": manager,
             "leading_sections": leading_sections,
             "sections": other_sections,
         },

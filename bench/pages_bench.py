@@ -316,6 +316,7 @@ def constants() -> dict:
     import scoring.dashboard
     import scoring.selectors
     import visits.heatmap_views
+    import visits.sections
     import visits.views
     from keyaccounts.api import pagination
 
@@ -338,7 +339,7 @@ def constants() -> dict:
         "rhythm_c": rhythms["C"],
         "rhythm_d": rhythms["D"],
         "list_size": getattr(accounts.views, "PAGE_SIZE", 25),
-        "timeline": getattr(accounts.views, "TIMELINE_SIZE", 10),
+        "timeline": visits.sections.TIMELINE_SIZE,
         "records_size": getattr(visits.views, "PAGE_SIZE", 25),
         "heat_map_size": visits.heatmap_views.PAGE_SIZE,
         "analytics": analytics_period(today, start_of_day),

@@ -16,7 +16,15 @@ and the page asks for its sections with what it has already read:
 
 `context(request, **page_data)` returns the section's template context (a dict), or None
 to leave the section out (nothing to show, or the user may not see it). It runs the
-section's own reads: keep them to a constant number of queries, whatever the rows.
+section's own reads: keep them to a constant number of queries, whatever the rows. What
+a section reads through the page's own record it names as `related` (relations to
+select with it): the page reads its record with `related(page)` selected, so a section
+about the account's grade costs no query of its own, and the page names nothing of it.
+
+The account page is built this way throughout: its own cards (the buying center, the
+facts, the team, the contacts) and, from the apps above, the next best actions, the
+deals (`opportunities`), the grade card (`scoring`), the visits (`visits`), complaints,
+the plan, reviews, money; `accounts` imports none of them.
 The page's template renders each with `{% include section.template with section=section.context %}`
 (`templates/includes/sections.html`). Order: lower first.
 
@@ -39,6 +47,7 @@ class Section:
     template: str
     context: Callable
     order: int = 100
+    related: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,9 +57,9 @@ class Rendered:
     order: int = 100
 
 
-# Sections ordered below this are what a person acts on first (the next best actions,
-# the group's gaps): a page that leads with action shows them near its top
-# (`leading`), the rest after its own cards.
+# Sections ordered below this come before the page's own cards (on the account page:
+# the next best actions and the group's gaps, then the deals, the grade and the visits:
+# what a rep acts on first), the rest after them (`leading`).
 LEADING_BELOW = 20
 
 
@@ -63,11 +72,14 @@ def leading(rendered: list[Rendered]) -> tuple[list[Rendered], list[Rendered]]:
 _registry: dict[str, list[Section]] = defaultdict(list)
 
 
-def register(page: str, *, template: str, context: Callable, order: int = 100) -> None:
-    """Add a section to `page` (one of PAGES); registering the same one twice is a no-op."""
+def register(
+    page: str, *, template: str, context: Callable, order: int = 100, related: tuple = ()
+) -> None:
+    """Add a section to `page` (one of PAGES); registering the same one twice is a no-op.
+    `related`: what the section reads through the page's record, selected with it."""
     if page not in PAGES:
         raise ValueError(f"no page {page!r} takes sections: {PAGES}")
-    section = Section(template=template, context=context, order=order)
+    section = Section(template=template, context=context, order=order, related=tuple(related))
     if section not in _registry[page]:
         _registry[page].append(section)
         _registry[page].sort(key=lambda s: s.order)
@@ -83,3 +95,9 @@ def render_context(page: str, request, **page_data) -> list[Rendered]:
                 Rendered(template=section.template, context=context, order=section.order)
             )
     return rendered
+
+
+def related(page: str) -> tuple[str, ...]:
+    """What the sections of `page` read through its record: the relations the page
+    selects with it (`select_related`), each once."""
+    return tuple(dict.fromkeys(name for section in _registry[page] for name in section.related))

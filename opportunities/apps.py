@@ -14,3 +14,7 @@ class OpportunitiesConfig(AppConfig):
         from . import discount
 
         discount.register()
+        # The account page's deals card.
+        from . import sections
+
+        sections.register()

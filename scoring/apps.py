@@ -18,3 +18,7 @@ class ScoringConfig(AppConfig):
         from .advice import sections as advice_sections
 
         advice_sections.register()
+
+        from . import grade_card
+
+        grade_card.register()  # the account page's Grade card

@@ -17,3 +17,7 @@ class VisitsConfig(AppConfig):
         from . import people_move
 
         people_move.register()
+        # The account page's visits card.
+        from . import sections
+
+        sections.register()

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts.models import AccountStatus
 from accounts.tests.factories import AccountFactory, CompetitorFactory, ContactFactory
+from keyaccounts.tests.section_helpers import section_context
 from opportunities import services
 from opportunities.models import (
     CriterionCheck,
@@ -21,6 +22,7 @@ from opportunities.models import (
 )
 from opportunities.tests.factories import OpportunityFactory, default_stages
 
+DEALS = "opportunities/includes/account_opportunities.html"  # the account page's section
 pytestmark = pytest.mark.django_db
 
 
@@ -391,7 +393,7 @@ def test_the_account_page_lists_its_deals_open_first(personas, login, stages):
     )
     OpportunityFactory(account=personas.charlies_account, name="Not this account's")
     response = login(personas.bob).get(personas.account.get_absolute_url())
-    assert [d.name for d in response.context["opportunities"]] == [
+    assert [d.name for d in section_context(response, DEALS)["opportunities"]] == [
         "Sooner one",
         "Later one",
         "Lost one",

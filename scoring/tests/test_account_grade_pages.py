@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from accounts.tests.factories import AccountFactory
 from keyaccounts.tests.paging_helpers import link
+from keyaccounts.tests.section_helpers import section_context
 from scoring.models import AccountScore, Assessment, GradeChange, GradePin
 from scoring.services import active_model, factors_of, grade_pin, rescore
 from scoring.tests.test_table_pages import new_version
 
+GRADE_CARD = "scoring/includes/grade_card.html"  # the account page's section
 pytestmark = pytest.mark.django_db
 
 DAY = datetime.timedelta(days=1)
@@ -71,7 +73,7 @@ def test_the_grade_card_shows_grade_score_and_why_largest_part_first(personas, l
 
     response = login(personas.alice).get(detail(personas.account))
 
-    card = response.context["grade"]
+    card = section_context(response, GRADE_CARD)
     assert card["score"] == score
     contributions = [row["contribution"] for row in card["reasons"]]
     assert contributions == sorted(contributions, reverse=True)
@@ -90,7 +92,7 @@ def test_factor_labels_follow_the_readers_language(personas, login):
 
     chinese = client.get(detail(personas.account), headers={"accept-language": "zh-hans"})
 
-    assert chinese.context["grade"]["reasons"][0]["name"] == "客户规模与预算"
+    assert section_context(chinese, GRADE_CARD)["reasons"][0]["name"] == "客户规模与预算"
     assert "客户规模与预算" in chinese.content.decode()
 
 

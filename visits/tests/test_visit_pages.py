@@ -12,10 +12,12 @@ from django.utils import timezone
 from accounts.models import BuyingRole
 from accounts.tests.factories import ContactFactory
 from keyaccounts.tests.paging_helpers import pages, rows_of
+from keyaccounts.tests.section_helpers import section_context
 from visits.forms import DATETIME_FORMAT
 from visits.models import Visit, VisitStatus
 from visits.tests.factories import PlannedVisitFactory, VisitFactory
 
+VISITS = "visits/includes/account_visits_section.html"  # the account page's section
 pytestmark = pytest.mark.django_db
 
 
@@ -278,7 +280,7 @@ def test_a_planned_visit_can_be_cancelled_and_leaves_the_timeline(personas, logi
     visit.refresh_from_db()
     assert visit.status == VisitStatus.CANCELLED
     page = client.get(personas.account.get_absolute_url())
-    assert visit not in page.context["visits"]
+    assert visit not in section_context(page, VISITS)["visits"]
     # A cancelled visit is history, not something to edit.
     edit = client.get(reverse("visits:edit", args=[visit.pk]), follow=True)
     assert "can no longer be changed" in edit.content.decode()
@@ -401,7 +403,7 @@ def test_the_account_page_shows_its_visits_newest_first(personas, login):
     )
     VisitFactory(account=personas.charlies_account)
     response = login(personas.alice).get(personas.account.get_absolute_url())
-    assert response.context["visits"] == [plan, new, old]
+    assert section_context(response, VISITS)["visits"] == [plan, new, old]
     html = response.content.decode()
     assert reverse("visits:create", args=[personas.account.pk]) in html
     assert f"{reverse('visits:record_list')}?account={personas.account.pk}" in html
@@ -414,7 +416,7 @@ def test_the_account_page_shows_the_latest_ten_and_links_to_all(personas, login)
         )
     client = login(personas.alice)
     response = client.get(personas.account.get_absolute_url())
-    assert len(response.context["visits"]) == 10
+    assert len(section_context(response, VISITS)["visits"]) == 10
     assert reverse("visits:account_visits", args=[personas.account.pk]) in response.content.decode()
     everything = rows_of(
         pages(client, reverse("visits:account_visits", args=[personas.account.pk]))
