@@ -1,4 +1,5 @@
-"""/api/v1/: one router for every app's viewsets, the token endpoint, schema and docs."""
+"""/api/v1/: the records' router (keyaccounts/api/records.py), the integrations' resources,
+the token endpoint, schema and docs."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
@@ -8,41 +9,23 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from accounts.api.views import AccountViewSet, ContactViewSet
-from accounts.policy.api import ServicePolicyViewSet
 from keyaccounts.integrations.api.views import IntegrationTokenViewSet, WebhookViewSet
 from keyaccounts.integrations.jobs.api import BulkJobViewSet
-from opportunities.api.approvals import StageApprovalViewSet
-from opportunities.api.views import OpportunityViewSet, StageViewSet
-from scoring.plans.api.views import AccountPlanViewSet, PlanActionViewSet
-from scoring.receivables.api.views import ReceivableViewSet
-from visits.api.views import DevelopmentRecordViewSet, VisitViewSet
-from visits.complaints.api.views import ComplaintViewSet
-from visits.reviews.api.views import ReviewFollowUpViewSet, ReviewViewSet
 
 from .auth import TokenObtainView
 from .exceptions import error_body
+from .records import router
 from .throttling import note_rate_limit_of_plain_answer
 
-router = DefaultRouter()
-router.include_root_view = False
-router.register("accounts", AccountViewSet, basename="account")
-router.register("contacts", ContactViewSet, basename="contact")
-router.register("visits", VisitViewSet, basename="visit")
-router.register("development-records", DevelopmentRecordViewSet, basename="development-record")
-router.register("reviews", ReviewViewSet, basename="review")
-router.register("review-follow-ups", ReviewFollowUpViewSet, basename="review-follow-up")
-router.register("complaints", ComplaintViewSet, basename="complaint")
-router.register("opportunities", OpportunityViewSet, basename="opportunity")
-router.register("plans", AccountPlanViewSet, basename="account-plan")
-router.register("plan-actions", PlanActionViewSet, basename="plan-action")
-router.register("receivables", ReceivableViewSet, basename="receivable")
-router.register("stages", StageViewSet, basename="stage")
-router.register("service-policy", ServicePolicyViewSet, basename="service-policy")
-router.register("approvals", StageApprovalViewSet, basename="stage-approval")
-router.register("webhooks", WebhookViewSet, basename="webhook")
-router.register("integration-tokens", IntegrationTokenViewSet, basename="integration-token")
-router.register("jobs", BulkJobViewSet, basename="bulk-job")
+# The integrations' own resources: no records of the sync contract, no bulk upsert.
+integrations = DefaultRouter()
+integrations.include_root_view = False
+integrations.register("webhooks", WebhookViewSet, basename="webhook")
+integrations.register("integration-tokens", IntegrationTokenViewSet, basename="integration-token")
+integrations.register("jobs", BulkJobViewSet, basename="bulk-job")
+
+# Every resource of the API, the records first (as the URLs list them).
+registry = [*router.registry, *integrations.registry]
 
 
 @csrf_exempt
@@ -68,5 +51,6 @@ urlpatterns = [
         name="docs",
     ),
     *router.urls,
+    *integrations.urls,
     re_path(r"^(?P<path>[\s\S]*)$", not_found),
 ]

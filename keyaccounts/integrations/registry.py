@@ -1,9 +1,10 @@
 """The record types tokens and webhooks are scoped by: the API's synced resources.
 
-Read off the API's router, so a record type added to the API (a viewset with the sync
-contract) is a record type here too, under the router's basename (`account`,
-`contact`, `visit`, `development-record`, `opportunity`). A record's representation in
-a webhook is what its API viewset answers to the webhook's owner.
+Read off the API's router of records (keyaccounts/api/records.py), so a record type
+added to the API (a viewset with the sync contract) is a record type here too, under the
+router's basename (`account`, `contact`, `visit`, `development-record`, `opportunity`).
+A record's representation in a webhook is what its API viewset answers to the webhook's
+owner.
 """
 
 import functools
@@ -29,8 +30,8 @@ class RecordType:
 @functools.cache
 def record_types() -> dict[str, RecordType]:
     """Every synced record type of the API, by name, in the API's order."""
+    from keyaccounts.api.records import router
     from keyaccounts.api.sync import SyncViewSetMixin
-    from keyaccounts.api.urls import router
 
     types = {}
     for _prefix, viewset, basename in router.registry:

@@ -6,7 +6,7 @@ every `POST /api/v1/<type>/bulk/` body is an array of at most BULK_MAX_ITEMS ite
 import pytest
 
 from keyaccounts.api.bulk import BULK_MAX_ITEMS, BulkUpsertMixin
-from keyaccounts.api.urls import router
+from keyaccounts.api.urls import registry
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def schema(django_db_blocker):
 def bulk_prefixes() -> set[str]:
     return {
         f"/api/v1/{prefix}/bulk/"
-        for prefix, viewset, _ in router.registry
+        for prefix, viewset, _ in registry
         if issubclass(viewset, BulkUpsertMixin)
     }
 

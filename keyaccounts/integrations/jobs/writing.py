@@ -21,7 +21,7 @@ from keyaccounts.api.bulk import BulkUpsertMixin
 
 def bulk_types() -> dict[str, type]:
     """The API's resources that take a bulk upsert, by URL prefix ("accounts": viewset)."""
-    from keyaccounts.api.urls import router
+    from keyaccounts.api.records import router
 
     return {
         prefix: viewset
@@ -51,7 +51,7 @@ def models_grown(record_type: str) -> list:
 
 def basename_of(record_type: str) -> str | None:
     """The record type's name for integration tokens ("accounts" → "account")."""
-    from keyaccounts.api.urls import router
+    from keyaccounts.api.records import router
 
     for prefix, _viewset, basename in router.registry:
         if prefix == record_type:
