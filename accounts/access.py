@@ -36,8 +36,8 @@ from django.db.models import F, QuerySet
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from keyaccounts.changeseq import next_change_seq
 from keyaccounts.feed.hooks import feed_access_changed, feed_access_reset
-from keyaccounts.models import next_change_seq
 
 from .models import Account, AccountAccess, AccountTeamMember, SalesTeam, User
 from .selectors import VISIBILITY_WAYS

@@ -6,12 +6,13 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from keyaccounts.changeseq import next_change_seq
 from keyaccounts.events import RecordEvent, records_changed
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.feed.hooks import feed_records_moved
 from keyaccounts.history.bulk import bulk_update_with_history
 from keyaccounts.history.parts import parts_reason
-from keyaccounts.models import VersionedModel, next_change_seq
+from keyaccounts.models import VersionedModel
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import (
     MERGED,

@@ -18,7 +18,7 @@ def stamp_change_seqs(objs: list) -> list:
     """Give each unsaved synced record its own change number before a bulk_create
     (which skips save()), so the changes feed sees every row, in order. Call inside the
     transaction that inserts them."""
-    from .models import next_change_seq
+    from .changeseq import next_change_seq
 
     if objs:
         last = next_change_seq(count=len(objs))
@@ -45,7 +45,7 @@ def change_numbers(count: int, *, using: str = "default") -> range:
     """`count` change numbers reserved at once (`next_change_seq`), in order, for rows
     written in bulk. Call inside the transaction that writes them; numbers left unused
     are a gap the changes feed does not mind."""
-    from .models import next_change_seq
+    from .changeseq import next_change_seq
 
     if count <= 0:
         return range(0)

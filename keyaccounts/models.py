@@ -10,10 +10,11 @@ covers records and deletions.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, models, router, transaction
+from django.db import models, router, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from .changeseq import next_change_seq
 from .events import RecordEvent, records_changed
 from .exceptions import VersionConflict
 from .feed.models import AccessChange, FeedCheckpoint, FeedExit, FeedState  # noqa: F401
@@ -21,22 +22,6 @@ from .history.models import tracked
 from .imports.models import ImportJob  # noqa: F401  (a model of this app)
 from .recyclebin.models import Deletion  # noqa: F401  (a model of this app)
 from .snapshots.models import Snapshot  # noqa: F401  (a model of this app)
-
-
-def next_change_seq(*, count: int = 1, using: str = "default") -> int:
-    """Reserve `count` change numbers; return the last. Call inside the write's transaction.
-
-    One upsert on a single row: it creates the counter if it is missing (a flushed test
-    database) and holds its lock until the transaction ends.
-    """
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO keyaccounts_changecounter (id, value) VALUES (1, %s) "
-            "ON CONFLICT (id) DO UPDATE SET value = keyaccounts_changecounter.value + %s "
-            "RETURNING value",
-            [count, count],
-        )
-        return cursor.fetchone()[0]
 
 
 class ChangeCounter(models.Model):
@@ -89,6 +74,10 @@ class VersionedModel(models.Model):
     Deleting is soft (keyaccounts.recyclebin): `deleted_at` set hides the row from
     `objects`; `.delete()` removes it for good and is for the purge alone.
     """
+
+    # A record type of the sync contract: what the changes feed's hooks look for
+    # (keyaccounts.feed.hooks.feed_types), without importing this module.
+    synced_record = True
 
     external_id = models.CharField(
         _("external ID"),

@@ -6,7 +6,7 @@ board_reading`); for a superuser it is every deal of the company, summed again o
 view (143 ms at 200,000 deals, most of it adding up numerics: docs/benchmarks.md). Here
 those sums are kept, per stage, currency and closing day (`BoardTotal`), and brought up
 to date from the change feed when the board is shown: every write of a deal takes a
-change number (`keyaccounts.models.next_change_seq`, the sync contract: its move to
+change number (`keyaccounts.changeseq.next_change_seq`, the sync contract: its move to
 the recycle bin with its account too), and so does a deletion outright (its tombstone).
 `refresh` reads what changed since the change number the totals are counted to
 (`BoardTotalsState.seq`), takes each changed deal out as it was counted

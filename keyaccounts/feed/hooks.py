@@ -40,13 +40,12 @@ def feed_account_attname(model) -> str | None:
 
 
 def feed_types() -> list:
-    """The synced record types whose visibility follows an account."""
-    from keyaccounts.models import VersionedModel
-
+    """The synced record types (keyaccounts.models.VersionedModel: `synced_record`) whose
+    visibility follows an account."""
     return [
         m
         for m in apps.get_models()
-        if issubclass(m, VersionedModel) and feed_account_attname(m) is not None
+        if getattr(m, "synced_record", False) and feed_account_attname(m) is not None
     ]
 
 
@@ -59,7 +58,7 @@ def _q(using: str, name: str) -> str:
 
 
 def _reserve(count: int, using: str) -> list[int]:
-    from keyaccounts.models import next_change_seq
+    from keyaccounts.changeseq import next_change_seq
 
     last = next_change_seq(count=count, using=using)
     return list(range(last - count + 1, last + 1))

@@ -41,10 +41,11 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from keyaccounts.bulk import insert_rows, reserve_ids, stamp_change_seqs
+from keyaccounts.changeseq import next_change_seq
 from keyaccounts.events import RecordEvent, records_changed
 from keyaccounts.history.bulk import baseline_create_many, history_insert
 from keyaccounts.history.context import current_origin
-from keyaccounts.models import BOOKKEEPING_FIELDS, VersionedModel, next_change_seq
+from keyaccounts.models import BOOKKEEPING_FIELDS, VersionedModel
 
 from .lookups import chunks
 

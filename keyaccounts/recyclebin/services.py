@@ -23,11 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
+from keyaccounts.changeseq import next_change_seq
 from keyaccounts.events import RecordEvent, records_changed
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.feed.hooks import feed_records_deleted
 from keyaccounts.history.context import current_origin
-from keyaccounts.models import Tombstone, VersionedModel, next_change_seq
+from keyaccounts.models import Tombstone, VersionedModel
 
 from .models import Deletion
 from .signals import before_purge, records_moved

@@ -3,7 +3,8 @@
 import pytest
 
 from accounts.tests.factories import AccountFactory, ContactFactory
-from keyaccounts.models import Tombstone, next_change_seq
+from keyaccounts.changeseq import next_change_seq
+from keyaccounts.models import Tombstone
 from visits.tests.factories import VisitFactory
 
 pytestmark = pytest.mark.django_db
