@@ -10,8 +10,9 @@ same rules as the dashboard's numbers (`scoring.dashboard`, `scoring.selectors`,
 `visits.selectors.accounts_with_lapsed_contact`), so a number and the account list it
 links to (`?group=<root>`) agree. A constant number of queries, whatever the group's size.
 
-This module sits where the account page does (accounts/views.py, the composition point
-that reads scoring, opportunities and visits).
+It reads scoring's and visits' figures from `accounts`: one of the places that still reach
+up (docs/architecture.md, "Imports point down"); the account page no longer does, its
+parts from the apps above being sections (keyaccounts/sections.py).
 """
 
 import datetime
