@@ -2,12 +2,12 @@
 printed page — the account's identity, its grade and why, the buying-center map, the
 open deals and what each still lacks, the last recorded visits and the open follow-ups.
 
-It composes the readers the account page uses (`scoring.grade_card.grade_card`,
+It composes the readers the account page uses (`scoring.grade.card.grade_card`,
 `assess_buying_center`, `opportunities.selectors`, `opportunities.services
 .missing_criteria_for`, `visits.selectors.account_timeline`), each read once for the
 whole account, so the brief costs the same number of queries however many contacts,
 deals and visits the account has. The caller has found `account` through the
-visibility rule (`account_get_visible`, with `scoring.grade_card.RELATED` selected).
+visibility rule (`account_get_visible`, with `scoring.grade.card.RELATED` selected).
 
 **A person's latest attitude** is their contact record's `attitude`: the rep's current
 judgement of that person, the value the buying center's warnings and the score read, so
@@ -93,7 +93,7 @@ def open_deals(*, account: Account) -> list:
 
 
 def account_brief(*, account: Account, today: datetime.date, visit_pk=None) -> dict:
-    """Everything the brief shows but the grade (`scoring.grade_card.grade_card`).
+    """Everything the brief shows but the grade (`scoring.grade.card.grade_card`).
 
     `visit_pk`: the planned visit the brief was opened from, shown at the top when it is a
     planned visit of this account (anything else is ignored)."""

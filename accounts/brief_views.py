@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from keyaccounts import sections
-from scoring.grade_card import RELATED as GRADE_RELATED
-from scoring.grade_card import grade_card
+from scoring.grade.card import RELATED as GRADE_RELATED
+from scoring.grade.card import grade_card
 
 from .brief import account_brief, grade_summary
 from .views import _visible_account

@@ -6,7 +6,7 @@ they can see are named and rolled up (`accounts_visible_to`: seeing a parent nev
 grants its subsidiaries); the others are only counted. A visible account under one they
 cannot see (or under one in the recycle bin) is shown under its nearest visible company
 above it, marked. Every roll-up is over the visible live accounts of the group, from the
-same rules as the dashboard's numbers (`scoring.dashboard`, `scoring.selectors`,
+same rules as the dashboard's numbers (`scoring.dashboard.figures`, `scoring.selectors`,
 `visits.selectors.accounts_with_lapsed_contact`), so a number and the account list it
 links to (`?group=<root>`) agree. A constant number of queries, whatever the group's size.
 
@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from scoring import dashboard
+from scoring.dashboard import figures as dashboard
 from scoring.inputs import MONEY, amount_in_cny, open_opportunities
 from scoring.models import MonthlySales
 from scoring.selectors import sales_window, with_sales

@@ -107,7 +107,7 @@ def account_group_section(request, *, account, **page_data):
 def dashboard_groups_section(request, *, filters, form, **page_data):
     """The dashboard's "Groups": the groups among the accounts in view (the dashboard's
     filters applied), each linking to its group page. None when there is no group."""
-    from scoring.dashboard import filter_accounts
+    from scoring.dashboard.figures import filter_accounts
 
     accounts = filter_accounts(account_list(user=request.user), **filters)
     found = groups_in_view(accounts, user=request.user, today=timezone.localdate())

@@ -313,7 +313,7 @@ def constants() -> dict:
 
     import accounts.views
     import opportunities.views
-    import scoring.dashboard
+    import scoring.dashboard.figures
     import scoring.selectors
     import visits.heatmap_views
     import visits.sections
@@ -348,11 +348,12 @@ def constants() -> dict:
         "closed_since": today - datetime.timedelta(days=opportunities.views.CLOSED_RECENT_DAYS),
         "my_week": my_week_params(today),
         "this_month": this_month,
-        "forecast_end": C.add_months(this_month, scoring.dashboard.FORECAST_MONTHS),
+        "forecast_end": C.add_months(this_month, scoring.dashboard.figures.FORECAST_MONTHS),
         "moved_since": scoring.selectors.movement_since(now),
         "sales_start": sales_start,
         "sales_end": sales_end,
-        "compliance_since": today - datetime.timedelta(days=scoring.dashboard.COMPLIANCE_DAYS),
+        "compliance_since": today
+        - datetime.timedelta(days=scoring.dashboard.figures.COMPLIANCE_DAYS),
         "week_ago": today - datetime.timedelta(days=7),
     }
 

@@ -19,6 +19,6 @@ class ScoringConfig(AppConfig):
 
         advice_sections.register()
 
-        from . import grade_card
+        from .grade import card as grade_card
 
         grade_card.register()  # the account page's Grade card

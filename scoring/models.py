@@ -349,7 +349,7 @@ class GradeChange(models.Model):
         verbose_name = _("grade change")
         verbose_name_plural = _("grade changes")
         ordering = ["-changed_at", "-pk"]
-        # An account's grade history, newest first, ties by id (account_views).
+        # An account's grade history, newest first, ties by id (scoring/grade/views.py).
         indexes = [models.Index(fields=["account", "-changed_at", "-id"], name="grade_history_idx")]
 
     def __str__(self):

@@ -15,7 +15,8 @@ from accounts.models import BuyingRole
 from accounts.selectors import accounts_visible_to
 from accounts.tests.factories import AccountFactory, ContactFactory
 from opportunities.tests.factories import OpportunityFactory, default_stages
-from scoring import dashboard, services
+from scoring import services
+from scoring.dashboard import figures as dashboard
 from scoring.models import MonthlySales
 from scoring.selectors import sales_window
 from visits.tests.factories import VisitFactory

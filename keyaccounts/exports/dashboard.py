@@ -1,6 +1,6 @@
 """The dashboard's tables as one workbook: a sheet per section of `/dashboard/`.
 
-The numbers are `scoring.dashboard`'s, computed over the same accounts as the page (the
+The numbers are `scoring.dashboard.figures`', computed over the same accounts as the page (the
 user's visible ones, `account_list`, narrowed by the same filter form), so the file
 and the page cannot disagree. Counts and amounts are number cells, shares percentages,
 months date cells.
@@ -14,9 +14,9 @@ from openpyxl import Workbook
 
 from accounts.selectors import account_list
 from keyaccounts.db_router import replica_reads
-from scoring import dashboard
-from scoring.dashboard_forms import DashboardFilterForm
-from scoring.dashboard_views import _grade_label as grade_label
+from scoring.dashboard import figures as dashboard
+from scoring.dashboard.forms import DashboardFilterForm
+from scoring.dashboard.views import _grade_label as grade_label
 
 from .writers import add_sheet, new_workbook
 

@@ -17,7 +17,7 @@ selector (so the visibility rule), FilterSet and ordering, read off the page's v
 - team members: there is no list of them either; the team members of the visible
   accounts, narrowed like the contacts by the account list's filters and their own
   (`account`, `user`, `role`), by account name, role and username;
-- monthly sales: the sales list (`scoring.table_views.sales_list_view`: its
+- monthly sales: the sales list (`scoring.table.views.sales_list_view`: its
   MonthlySalesFilter, newest month first);
 - development records, notifications, the recycle bin: their list pages.
 
@@ -51,7 +51,7 @@ from opportunities.views import CLOSED_RECENT_DAYS
 from scoring.plans import exports as plan_exports
 from scoring.receivables import exports as receivable_exports
 from scoring.selectors import SALES_ORDER, monthly_sales_visible_to
-from scoring.table_forms import MonthlySalesFilter
+from scoring.table.forms import MonthlySalesFilter
 from visits.api.filters import VisitFilter
 from visits.complaints import exports as complaint_exports
 from visits.filters import DevelopmentRecordFilter

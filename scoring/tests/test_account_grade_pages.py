@@ -173,7 +173,7 @@ def test_the_history_lists_changes_newest_first_with_what_moved(personas, login)
 
 
 def test_factor_moves_compare_each_change_with_the_one_before():
-    from scoring.account_views import factor_moves
+    from scoring.grade.views import factor_moves
 
     before = [
         {"key": "a", "label": "A", "points": 10},

@@ -1,4 +1,4 @@
-"""The dashboard's numbers (scoring.dashboard), each checked against the same number
+"""The dashboard's numbers (scoring.dashboard.figures), each checked against the same number
 counted another way: by looping over the rows in Python."""
 
 import datetime
@@ -15,7 +15,8 @@ from accounts.selectors import account_list, accounts_visible_to
 from accounts.tests.factories import AccountFactory, ContactFactory, TeamMemberFactory
 from opportunities.models import Opportunity
 from opportunities.tests.factories import OpportunityFactory, default_stages
-from scoring import dashboard, services
+from scoring import services
+from scoring.dashboard import figures as dashboard
 from scoring.models import GradeChange, MonthlySales
 from scoring.selectors import accounts_moved, sales_window
 from visits.tests.factories import VisitFactory

@@ -19,7 +19,7 @@ from accounts.selectors import account_list, accounts_visible_to
 from accounts.tests.factories import AccountFactory
 from keyaccounts.tests.paging_helpers import pages, rows_of
 from opportunities.tests.factories import OpportunityFactory, default_stages
-from scoring import dashboard
+from scoring.dashboard import figures as dashboard
 from scoring.models import MonthlySales
 from scoring.selectors import accounts_moved, top_accounts
 from scoring.tests.test_dashboard import build_book, set_grade

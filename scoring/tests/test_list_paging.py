@@ -29,7 +29,7 @@ def flatten(pages_: list[list]) -> list:
 
 
 def test_the_sales_list_pages_newest_month_first_then_by_account(personas, login, monkeypatch):
-    monkeypatch.setattr("scoring.table_views.SALES_PAGE_SIZE", 4)
+    monkeypatch.setattr("scoring.table.views.SALES_PAGE_SIZE", 4)
     accounts = [personas.account] + [AccountFactory(owner=personas.alice) for _ in range(3)]
     rows = {}
     for month in [datetime.date(2025, m, 1) for m in (1, 2, 3)]:
@@ -72,7 +72,7 @@ def contributions(points: int) -> list[dict]:
 def test_the_grade_history_pages_and_says_what_moved_across_each_page_break(
     personas, login, monkeypatch
 ):
-    monkeypatch.setattr("scoring.account_views.HISTORY_PAGE_SIZE", 3)
+    monkeypatch.setattr("scoring.grade.views.HISTORY_PAGE_SIZE", 3)
     model = active_model()
     start = timezone.now() - datetime.timedelta(days=30)
     made = []

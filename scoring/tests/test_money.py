@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.selectors import account_list
 from accounts.tests.factories import AccountFactory
-from scoring import dashboard
+from scoring.dashboard import figures as dashboard
 from scoring.models import MonthlySales
 from scoring.money import (
     Buckets,

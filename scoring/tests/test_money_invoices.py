@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.selectors import account_list
 from accounts.tests.factories import AccountFactory
 from keyaccounts.recyclebin.services import soft_delete
-from scoring import dashboard
+from scoring.dashboard import figures as dashboard
 from scoring.models import MonthlySales
 from scoring.money import (
     FROM_INVOICES,

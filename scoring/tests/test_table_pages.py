@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from scoring import services
 from scoring.models import ScoringModel
-from scoring.table_forms import bands_text, parse_bands
+from scoring.table.forms import bands_text, parse_bands
 
 pytestmark = pytest.mark.django_db
 

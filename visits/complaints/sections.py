@@ -49,7 +49,7 @@ def dashboard_section(request, *, filters, **page_data) -> dict:
     the accounts the dashboard is showing (its filters). One query for the numbers, plus
     the visibility rule's."""
     from accounts.selectors import accounts_visible_to
-    from scoring.dashboard import filter_accounts
+    from scoring.dashboard.figures import filter_accounts
 
     from .selectors import complaints_visible_to
 

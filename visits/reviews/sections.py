@@ -75,7 +75,7 @@ def my_week_section(request, *, now=None, today=None, **page_data):
 def dashboard_section(request, *, filters=None, form=None, **page_data):
     """How many A and B accounts in the dashboard's scope have no review in their
     period, linking to them. One query (bounded count)."""
-    from scoring.dashboard import filter_accounts
+    from scoring.dashboard.figures import filter_accounts
 
     filters = filters or {}
     today = timezone.localdate()

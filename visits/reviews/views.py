@@ -335,8 +335,8 @@ def follow_up_history_view(request, pk):
 def missing_reviews_view(request):
     """A and B accounts in view without a review scheduled or held in their period,
     narrowed by the dashboard's filters (the dashboard's count links here)."""
-    from scoring.dashboard import filter_accounts
-    from scoring.dashboard_forms import DashboardFilterForm
+    from scoring.dashboard.figures import filter_accounts
+    from scoring.dashboard.forms import DashboardFilterForm
 
     today = timezone.localdate()
     visible = accounts_visible_to(request.user)

@@ -22,9 +22,9 @@ from accounts.selectors import is_manager
 from opportunities.models import Stage
 from visits.selectors import accounts_with_lapsed_contact, follow_up_compliance, reps_of
 
-from . import selectors
-from .inputs import MONEY, amount_in_cny, open_opportunities
-from .models import Grade, GradeChange
+from .. import selectors
+from ..inputs import MONEY, amount_in_cny, open_opportunities
+from ..models import Grade, GradeChange
 
 GRADES = [grade.value for grade in Grade]  # best first
 UNGRADED = "none"
@@ -351,7 +351,7 @@ def concentration(accounts: QuerySet, today: datetime.date) -> dict:
     sales and of receivables), and whether any sales or receivables are recorded."""
     result = selectors.concentration(accounts, today)
     # And of the overdue receivables (scoring/money.py): who is late with our money.
-    from .money import overdue_concentration
+    from ..money import overdue_concentration
 
     result["overdue"] = overdue_concentration(accounts, today)
     result["recorded"] = bool(result["sales"]["total"] or result["receivables"]["total"])

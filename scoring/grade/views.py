@@ -19,10 +19,10 @@ from accounts.views import _visible_account, add_errors
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.paging import keyset_page
 
-from . import services
-from .forms import RATINGS, AssessmentForm, GradePinForm
-from .models import Assessment, Factor, GradeChange, GradePin, bilingual, pin_in_force
-from .specs import explained
+from .. import services
+from ..forms import RATINGS, AssessmentForm, GradePinForm
+from ..models import Assessment, Factor, GradeChange, GradePin, bilingual, pin_in_force
+from ..specs import explained
 
 HISTORY_PAGE_SIZE = 25
 # Newest first, read from the (account, changed_at, id) index.

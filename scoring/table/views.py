@@ -19,10 +19,10 @@ from accounts.selectors import is_manager
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.paging import keyset_page
 
-from . import services
-from .models import Closing, ScoringModel, Strength, bilingual
-from .selectors import SALES_ORDER, monthly_sales_visible_to
-from .table_forms import (
+from .. import services
+from ..models import Closing, ScoringModel, Strength, bilingual
+from ..selectors import SALES_ORDER, monthly_sales_visible_to
+from .forms import (
     FactorForm,
     FactorFormSet,
     MonthlySalesFilter,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.api.filters import IdFilter
 
-from .models import Band, Closing, Factor, Grade, MonthlySales, Source, Strength
+from ..models import Band, Closing, Factor, Grade, MonthlySales, Source, Strength
 
 MAX_POINTS = 100
 # Band.min_value is a DecimalField(max_digits=16, decimal_places=2).

@@ -1,4 +1,4 @@
-"""The managers' dashboard (`/dashboard/`): the numbers of scoring.dashboard, each linked to
+"""The managers' dashboard (`/dashboard/`): the numbers of scoring.dashboard.figures, each linked to
 the account list showing exactly the accounts behind it.
 
 Everyone signed in has one: a manager over the accounts of their teams, a rep over their
@@ -31,8 +31,8 @@ from visits.selectors import (
     follow_up_compliance_visits,
 )
 
-from . import dashboard
-from .dashboard_forms import DashboardFilterForm
+from . import figures as dashboard
+from .forms import DashboardFilterForm
 
 # Rows a page of the visits behind a compliance figure.
 VISITS_PAGE_SIZE = 25

@@ -6,8 +6,8 @@ account brief shows the same figures (`grade_card`)."""
 from accounts.selectors import is_manager
 from keyaccounts import sections
 
-from .models import Source, bilingual, pin_in_force
-from .specs import explained
+from ..models import Source, bilingual, pin_in_force
+from ..specs import explained
 
 # What the Grade card reads through the account, selected with it.
 RELATED = ("score__model", "grade_pin__pinned_by", "assessment__rated_by")
