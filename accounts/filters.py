@@ -22,7 +22,7 @@ from keyaccounts.paging import keyset_page
 from opportunities.models import Stage
 from scoring.inputs import open_opportunities
 from scoring.models import Grade
-from scoring.money import MONEY_FILTER_CHOICES, money_filter
+from scoring.money.risk import MONEY_FILTER_CHOICES, money_filter
 from scoring.selectors import accounts_moved, grade_filter, top_accounts
 from visits.selectors import accounts_with_lapsed_contact
 
@@ -215,7 +215,7 @@ class AccountFilter(django_filters.FilterSet):
     top = django_filters.ChoiceFilter(
         label=_("Largest accounts"), choices=TOP_CHOICES, method="filter_top"
     )
-    # Money risk (scoring/money.py): overdue, over 90 days overdue, over the credit limit.
+    # Money risk (scoring/money/risk.py): overdue, over 90 days overdue, over the credit limit.
     money = django_filters.ChoiceFilter(
         label=_("Money risk"), choices=MONEY_FILTER_CHOICES, method="filter_money"
     )

@@ -86,7 +86,7 @@ class AccountForm(DuplicateCheckMixin, VersionedForm):
                 "inventory_cycle_days",
             ],
         ),
-        # Money risk (scoring/money.py): what was agreed with the customer. 账期 / 信用额度
+        # Money risk (scoring/money/risk.py): what was agreed with the customer. 账期 / 信用额度
         (_("Money"), ["payment_terms_days", "credit_limit"]),
         (
             _("Sales information"),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from keyaccounts import formtokens, sections
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.recyclebin.pages import delete_page
-from scoring.money import attach_money
+from scoring.money.risk import attach_money
 
 from . import services
 from .buying_center import assess_buying_center

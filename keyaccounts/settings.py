@@ -422,7 +422,7 @@ WORKDAY_EXTRA_WORKDAYS = envlist("WORKDAY_EXTRA_WORKDAYS", [])
 REVIEW_REMINDER_DAYS = envint("REVIEW_REMINDER_DAYS", 7)
 REVIEW_PERIOD_BY_GRADE = {"A": "half", "B": "year"}
 
-# Money risk (scoring/money.py): the payment terms of an account that has none set.
+# Money risk (scoring/money/risk.py): the payment terms of an account that has none set.
 DEFAULT_PAYMENT_TERMS_DAYS = envint("DEFAULT_PAYMENT_TERMS_DAYS", 30)
 
 # Scoring. A change queues the account's rescore after this many seconds, so a burst of

@@ -11,9 +11,9 @@ class ScoringConfig(AppConfig):
 
         signals.connect()
 
-        from . import money_views
+        from .money import sections as money_sections
 
-        money_views.register()
+        money_sections.register()
 
         from .advice import sections as advice_sections
 

@@ -107,9 +107,9 @@ def top_accounts(
     accounts: QuerySet, *, by: str, n: int, today: datetime.date | None = None
 ) -> QuerySet:
     """The `n` accounts with the largest `by` ("sales_12m", "receivables" or
-    "money_overdue": `scoring.money`) above zero, largest first (ties by id)."""
+    "money_overdue": `scoring.money.risk`) above zero, largest first (ties by id)."""
     if by.startswith("money_"):
-        from .money import with_money  # money reads no selectors: no circle
+        from .money.risk import with_money  # money reads no selectors: no circle
 
         return with_money(accounts, today).filter(**{f"{by}__gt": 0}).order_by(f"-{by}", "pk")[:n]
     return with_sales(accounts, today).filter(**{f"{by}__gt": 0}).order_by(f"-{by}", "pk")[:n]

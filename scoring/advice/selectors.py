@@ -20,7 +20,7 @@ from opportunities.services import missing_criteria_for
 from scoring import engine
 from scoring.inputs import SUPPORTIVE, account_inputs, open_opportunities
 from scoring.models import Source
-from scoring.money import default_terms, terms_in_use, with_money
+from scoring.money.risk import default_terms, terms_in_use, with_money
 from scoring.services import active_model
 from scoring.specs import model_spec
 from visits.complaints.models import OPEN_STATUSES, Complaint

@@ -350,8 +350,8 @@ def concentration(accounts: QuerySet, today: datetime.date) -> dict:
     """`scoring.selectors.concentration` (top-1 and top-5 shares of the last 12 months'
     sales and of receivables), and whether any sales or receivables are recorded."""
     result = selectors.concentration(accounts, today)
-    # And of the overdue receivables (scoring/money.py): who is late with our money.
-    from ..money import overdue_concentration
+    # And of the overdue receivables (scoring/money/risk.py): who is late with our money.
+    from ..money.risk import overdue_concentration
 
     result["overdue"] = overdue_concentration(accounts, today)
     result["recorded"] = bool(result["sales"]["total"] or result["receivables"]["total"])

@@ -1,6 +1,6 @@
 """Demo invoices (应收账款, 发票级), called from `seed_demo` once the access table is
 rebuilt (the services check who sees what) and after the money demo
-(scoring/demo_money.py).
+(scoring/money/demo.py).
 
 Three of rep1's demo accounts with sales on record get invoices numbered as a Chinese
 VAT invoice is ("FP2026xxxx"):
@@ -15,7 +15,7 @@ Six invoices, each recorded through the service with what was paid of it (as an 
 import brings it): a fixed number of queries at any size of the demo.
 
 An account with invoices is aged from them instead of its month-end balances
-(scoring.money), so these three are chosen among rep1's accounts whose month-end story
+(scoring.money.risk), so these three are chosen among rep1's accounts whose month-end story
 is not one to keep: never one flagged by its month-end balances (the money demo's
 account over its credit limit, or one old debt of the sales demo), and those without a
 credit limit first (an invoice's amount then cannot put the account over it). What
@@ -121,7 +121,7 @@ def create_demo_invoices(*, seed: int, today: datetime.date | None = None) -> di
 def _accounts_to_invoice(rep: User, today: datetime.date) -> list[Account]:
     """Three of rep1's demo accounts with sales on record whose month-end balances raise
     no flag, those without a credit limit first, by external ID. Three queries."""
-    from scoring.money import money_for_accounts
+    from scoring.money.risk import money_for_accounts
 
     candidates = list(
         Account.objects.filter(owner=rep, external_id__startswith=ACCOUNT_PREFIX)

@@ -22,8 +22,8 @@ def days_overdue(receivable) -> int | None:
 
 
 def ageing_label(receivable) -> str | None:
-    """The ageing bucket of an open invoice (scoring.money.BUCKETS), None for a paid one."""
-    from scoring.money import BUCKETS, bucket_of
+    """The ageing bucket of an open invoice (scoring.money.risk.BUCKETS), None for a paid one."""
+    from scoring.money.risk import BUCKETS, bucket_of
 
     days = days_overdue(receivable)
     if days is None:

@@ -2,7 +2,7 @@
 ReceivablesConfig.ready().
 
 The account page shows an account's invoices inside its "Money" section
-(`scoring.money_views.account_money_section`, which asks `account_invoices` here when the
+(`scoring.money.sections.account_money_section`, which asks `account_invoices` here when the
 account's money is aged from invoices): one section about money, not two. Nothing else
 needs registering: the recycle bin, the history and the changes feed find the model by
 itself (a VersionedModel), and the export and the API register where their kinds live.

@@ -1,7 +1,7 @@
 """Receivables invoice by invoice (应收账款, 发票级): what an account owes us, from the
 ERP or typed in, each invoice with its due date and what has been paid of it.
 
-An account with invoices on record is aged from them (scoring.money: each invoice's open
+An account with invoices on record is aged from them (scoring.money.risk: each invoice's open
 amount by its days overdue); an account without is aged from its month-end balances. A
 fully paid invoice stays on record: it says the invoices are where this account's money
 is kept, and it is the payment history.

@@ -1,8 +1,8 @@
 """Reads of invoice receivables, always from the visibility rule; and the invoice side of
-the money rule (scoring.money), in Python and as SQL, defined once here.
+the money rule (scoring.money.risk), in Python and as SQL, defined once here.
 
 An invoice's open amount is `amount − paid_amount`; it is `days` overdue when
-`today − due_on = days > 0`. The buckets are scoring.money's: current (not yet due),
+`today − due_on = days > 0`. The buckets are scoring.money.risk's: current (not yet due),
 1–30, 31–60, 61–90, over 90 days overdue.
 """
 
@@ -35,7 +35,7 @@ ZERO = Decimal("0")
 OPEN = Q(amount__gt=F("paid_amount"))
 OPEN_AMOUNT = ExpressionWrapper(F("amount") - F("paid_amount"), output_field=MONEY)
 
-# The ageing buckets' keys and bounds are scoring.money's (defined in scoring.window).
+# The ageing buckets' keys and bounds are scoring.money.risk's (defined in scoring.window).
 BUCKET_KEYS = tuple(key for key, _label, _low, _high in BUCKETS)
 BOUNDS = {key: (low, high) for key, _label, low, high in BUCKETS}
 

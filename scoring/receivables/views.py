@@ -30,9 +30,9 @@ PAGE_SIZE = 25
 
 def ageing_state(receivable: Receivable, today: datetime.date) -> dict:
     """Where the invoice stands today, in words: {"key", "label", "days"} — "paid", or
-    its ageing bucket (scoring.money.BUCKETS) with the days it is overdue (0: not yet
+    its ageing bucket (scoring.money.risk.BUCKETS) with the days it is overdue (0: not yet
     due)."""
-    from scoring.money import BUCKETS, bucket_of
+    from scoring.money.risk import BUCKETS, bucket_of
 
     if receivable.is_paid:
         return {"key": "paid", "label": _("Paid"), "days": None}  # 已结清

@@ -278,7 +278,7 @@ def test_the_page_query_count_has_a_hard_ceiling(
     client = login(personas.manager)
     # The team filter's teams are a query of their own (the user's teams), the rep filter
     # none: the rep picked is the one the filter cleaned. The overdue concentration
-    # (scoring/money.py): two, the payment terms in use and the top five with the total.
+    # (scoring/money/risk.py): two, the payment terms in use and the top five with the total.
     # The sections of issue 13's apps (keyaccounts.sections): the complaints' numbers (one),
     # the A and B accounts without a review (one), the groups (two at most). The ids of
     # a person's accounts when few (`accounts.selectors.listed_account_ids`): one for the

@@ -14,7 +14,7 @@ from accounts.selectors import account_list
 from accounts.tests.factories import AccountFactory
 from scoring.dashboard import figures as dashboard
 from scoring.models import MonthlySales
-from scoring.money import (
+from scoring.money.risk import (
     Buckets,
     ageing,
     bucket_of,
@@ -301,7 +301,7 @@ def test_demo_money_flags_an_account_of_rep1_with_a_deal_waiting(personas):
     from opportunities import approvals
     from opportunities.models import Opportunity
     from opportunities.tests.factories import default_stages
-    from scoring.demo_money import create_demo_money
+    from scoring.money.demo import create_demo_money
 
     stages = default_stages()
     rep1 = UserFactory(username="rep1", sales_team=personas.east)

@@ -15,7 +15,7 @@ from accounts.tests.factories import AccountFactory
 from keyaccounts.recyclebin.services import soft_delete
 from scoring.dashboard import figures as dashboard
 from scoring.models import MonthlySales
-from scoring.money import (
+from scoring.money.risk import (
     FROM_INVOICES,
     FROM_MONTH_END,
     Buckets,

@@ -35,8 +35,8 @@ from opportunities.demo_policy import create_demo_policy
 from opportunities.demo_policy import summary as policy_summary
 from scoring.demo import MODELS as SCORING_MODELS
 from scoring.demo import create_demo_scoring
-from scoring.demo_money import create_demo_money
-from scoring.demo_money import summary as money_summary
+from scoring.money.demo import create_demo_money
+from scoring.money.demo import summary as money_summary
 from scoring.plans.demo import create_demo_plans
 from scoring.plans.demo import summary as plans_summary
 from scoring.receivables.demo import create_demo_invoices
@@ -128,7 +128,7 @@ class Command(BaseCommand):
                 scoring_started = time.monotonic()
                 scoring = create_demo_scoring(seed=seed, accounts=accounts)
                 scoring_seconds = time.monotonic() - scoring_started
-                # Terms, credit limits, an account over its limit (scoring/demo_money.py).
+                # Terms, credit limits, an account over its limit (scoring/money/demo.py).
                 money = create_demo_money(seed=seed)
                 # Group customers: a parent with subsidiaries, one hidden from rep1.
                 groups = create_demo_groups(seed=seed)

@@ -9,7 +9,7 @@ from keyaccounts.api.serializers import (
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
 )
-from scoring.money import BUCKETS, bucket_of
+from scoring.money.risk import BUCKETS, bucket_of
 from scoring.receivables.models import Receivable
 from scoring.receivables.services import receivable_create, receivable_update
 
@@ -24,7 +24,7 @@ def days_overdue(receivable: Receivable, today) -> int:
 
 
 class BucketField(serializers.ChoiceField):
-    """The invoice's ageing bucket today (scoring.money's), null when it is paid."""
+    """The invoice's ageing bucket today (scoring.money.risk's), null when it is paid."""
 
     def __init__(self, **kwargs):
         kwargs.update(choices=BUCKET_CHOICES, read_only=True, allow_null=True, source="*")

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import Account
-from scoring.money import FROM_INVOICES, FROM_MONTH_END, money_for_accounts
+from scoring.money.risk import FROM_INVOICES, FROM_MONTH_END, money_for_accounts
 from scoring.receivables.demo import create_demo_invoices
 from scoring.receivables.models import Receivable
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone, translation
 
 from keyaccounts.exceptions import VersionConflict
-from scoring.money import money_for_accounts
+from scoring.money.risk import money_for_accounts
 from scoring.receivables import services
 from scoring.receivables.models import Receivable
 

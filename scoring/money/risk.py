@@ -43,9 +43,9 @@ from django.utils.translation import gettext_lazy
 
 from keyaccounts.text import join_words
 
-from .models import MonthlySales
-from .receivables import selectors as invoices
-from .window import BUCKETS, MONEY, sales_window
+from ..models import MonthlySales
+from ..receivables import selectors as invoices
+from ..window import BUCKETS, MONEY, sales_window
 
 ZERO = Decimal("0")
 

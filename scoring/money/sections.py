@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from keyaccounts import sections
 
-from .money import money_for_accounts, money_gate, money_gate_for_accounts
-from .receivables.hooks import account_invoices
+from ..receivables.hooks import account_invoices
+from .risk import money_for_accounts, money_gate, money_gate_for_accounts
 
 
 def account_money_section(request, *, account, today=None, **page_data) -> dict:

@@ -20,8 +20,8 @@ from accounts.models import Account, User
 from opportunities.gates import closing_stage_ids
 from opportunities.models import CriterionCheck, Opportunity, Stage, StageChange
 
-from .models import MonthlySales
-from .window import MONEY, sales_window
+from ..models import MonthlySales
+from ..window import MONEY, sales_window
 
 TERMS = [30, 30, 45, 60, 60, 90]
 FACTORS = ["1.1", "1.5", "2", "3"]  # credit limit ÷ latest balance
@@ -117,7 +117,7 @@ def _flag_one_of_rep1(today: datetime.date) -> tuple[bool, bool]:
         if changed:
             MonthlySales.objects.filter(pk=newest.pk).update(receivables=owed)
             Account.objects.filter(pk=account.pk).update(credit_limit=limit, payment_terms_days=30)
-            from .services import rescore
+            from ..services import rescore
 
             rescore([account.pk], today=today)
         deal_made = account.pk not in with_deal and _open_deal(account, stage, today)
