@@ -101,3 +101,28 @@ def related(page: str) -> tuple[str, ...]:
     """What the sections of `page` read through its record: the relations the page
     selects with it (`select_related`), each once."""
     return tuple(dict.fromkeys(name for section in _registry[page] for name in section.related))
+
+
+# --- what the apps above add to each row of a list ------------------------------------
+
+LISTS = ("account_list",)
+
+_row_readers: dict[str, list[Callable]] = defaultdict(list)
+
+
+def register_rows(page: str, reader: Callable) -> None:
+    """Have `reader(rows)` run over each page of the list `page` (one of LISTS) before it
+    is shown: it sets what its app adds to a row as attributes of the row (the account
+    list's money flags: `scoring.money.risk.attach_money`), in a constant number of
+    queries. Registered from the app's `AppConfig.ready()`; twice is a no-op."""
+    if page not in LISTS:
+        raise ValueError(f"no list {page!r} takes row readers: {LISTS}")
+    if reader not in _row_readers[page]:
+        _row_readers[page].append(reader)
+
+
+def read_rows(page: str, rows) -> None:
+    """Run the readers registered for the list `page` over a page of its `rows`."""
+    rows = list(rows)
+    for reader in _row_readers[page]:
+        reader(rows)

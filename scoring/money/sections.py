@@ -1,6 +1,7 @@
-"""Money risk on the pages: the account page's "Money" section, the closing gate.
+"""Money risk on the pages: the account page's "Money" section, the account list's money
+flags on each row, the closing gate.
 
-Registered from `ScoringConfig.ready()` (`register`), so neither the account page nor
+Registered from `ScoringConfig.ready()` (`register`), so neither the account pages nor
 the deals import scoring.
 """
 
@@ -9,7 +10,7 @@ from django.utils import timezone
 from keyaccounts import sections
 
 from ..receivables.hooks import account_invoices
-from .risk import money_for_accounts, money_gate, money_gate_for_accounts
+from .risk import attach_money, money_for_accounts, money_gate, money_gate_for_accounts
 
 
 def account_money_section(request, *, account, today=None, **page_data) -> dict:
@@ -34,3 +35,5 @@ def register() -> None:
         context=account_money_section,
         order=60,
     )
+    # The account list's overdue amounts and money flags, on each row.
+    sections.register_rows("account_list", attach_money)
