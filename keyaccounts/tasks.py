@@ -91,8 +91,12 @@ def publish(task, args=(), kwargs=None, **options) -> bool:
     if isinstance(task, str):
         # By name: a module's services publish its own tasks without importing the
         # module that runs them (which imports the services); each app's ready()
-        # imports its tasks, so the name is registered in every process.
-        task = app.tasks[task]
+        # imports its tasks, so the name is registered in every process
+        # (test_the_tasks_services_publish_by_name_are_known_to_a_web_process).
+        name, task = task, app.tasks.get(task)
+        if task is None:
+            logger.error("no task is registered as %s: not enqueued", name)
+            return False
     broker = str(app.conf.broker_url)
     if not app.conf.task_always_eager:
         if time.monotonic() < _broker_down_until.get(broker, 0.0):

@@ -144,3 +144,13 @@ def test_the_tasks_services_publish_by_name_are_known_to_a_web_process():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == []  # none missing
+
+
+def test_publishing_by_a_name_no_task_has_says_so_and_raises_nothing(caplog):
+    """A nudge never raises (keyaccounts.tasks.publish): a name nobody registered is
+    logged as an error and answers False, as a broker that is down does."""
+    from keyaccounts.tasks import publish
+
+    assert publish("keyaccounts.tasks.no_such_task") is False
+    assert "no task is registered as keyaccounts.tasks.no_such_task" in caplog.text
+    assert publish("keyaccounts.ping") is True  # a registered name: run inline here
