@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from keyaccounts.choices import ChoiceLabels
 from keyaccounts.history.models import tracked
 from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
@@ -20,7 +21,7 @@ from keyaccounts.models import VersionedModel
 from .duplicates import normalize_credit_code, normalize_name, validate_credit_code
 
 
-class User(AbstractUser):
+class User(ChoiceLabels, AbstractUser):
     """One of our people: rep, presales consultant, project manager or manager."""
 
     sales_team = models.ForeignKey(
@@ -403,7 +404,7 @@ class AccountTeamRole(models.TextChoices):
     EXECUTIVE_SPONSOR = "executive_sponsor", _("Executive sponsor")
 
 
-class AccountTeamMember(models.Model):
+class AccountTeamMember(ChoiceLabels):
     """One of our people on an account's team (team selling)."""
 
     account = models.ForeignKey(
@@ -468,7 +469,7 @@ class ThreatLevel(models.TextChoices):
     HIGH = "high", _("High")
 
 
-class CompetitorAssessment(models.Model):
+class CompetitorAssessment(ChoiceLabels):
     """A competitor and how we stand against it: at an account, or in one deal."""
 
     name = models.CharField(_("competitor"), max_length=200)

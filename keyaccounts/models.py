@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from .changeseq import next_change_seq
+from .choices import ChoiceLabels
 from .events import RecordEvent, records_changed
 from .exceptions import VersionConflict
 from .feed.models import AccessChange, FeedCheckpoint, FeedExit, FeedState  # noqa: F401
@@ -59,7 +60,7 @@ def _moving_account_attname(model) -> str | None:
     return attname if attname != model._meta.pk.attname else None
 
 
-class VersionedModel(models.Model):
+class VersionedModel(ChoiceLabels):
     """A record that sync clients and concurrent editors can address safely.
 
     `external_id` is the client's own key; `version` grows by one on every save that

@@ -15,6 +15,7 @@ from accounts.models import (
     CompetitorAssessment,
     Contact,
 )
+from keyaccounts.choices import ChoiceLabels
 from keyaccounts.history.models import tracked
 from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
@@ -210,7 +211,7 @@ class OpportunityCompetitor(CompetitorAssessment):
         return reverse("opportunities:competitor_remove", args=[self.opportunity_id, self.pk])
 
 
-class OpportunityContact(models.Model):
+class OpportunityContact(ChoiceLabels):
     """A buying-center contact involved in this deal, with their role and stance in it."""
 
     opportunity = models.ForeignKey(
@@ -246,7 +247,7 @@ class OpportunityContact(models.Model):
         return f"{self.contact} ({self.get_role_display()})"
 
 
-class OpportunityTeamMember(models.Model):
+class OpportunityTeamMember(ChoiceLabels):
     opportunity = models.ForeignKey(
         Opportunity,
         verbose_name=_("opportunity"),
@@ -359,7 +360,7 @@ class ApprovalStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")  # 已驳回
 
 
-class StageApproval(models.Model):
+class StageApproval(ChoiceLabels):
     """A manager's approval to move a deal to a closing stage or won at an account whose
     money is at risk (`opportunities.gates`): asked by the rep with a reason, decided by
     a manager of the owner's team with a note; a manager moving the deal records one

@@ -18,6 +18,7 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
+from keyaccounts.choices import ChoiceLabels
 from scoring.defaults import DEFAULT_NOTE
 
 
@@ -126,7 +127,7 @@ class ScoringModel(models.Model):
         return gettext(self.note) if self.note == DEFAULT_NOTE else self.note
 
 
-class Factor(models.Model):
+class Factor(ChoiceLabels):
     model = models.ForeignKey(
         ScoringModel, verbose_name=_("model"), on_delete=models.CASCADE, related_name="factors"
     )
@@ -203,7 +204,7 @@ class Strength(models.TextChoices):
     WEAK = "weak", _("Weak")
 
 
-class GridCell(models.Model):
+class GridCell(ChoiceLabels):
     """The grade for one (time to close, score band) pair of a model."""
 
     model = models.ForeignKey(
@@ -264,7 +265,7 @@ class Assessment(models.Model):
         return str(self.account)
 
 
-class AccountScore(models.Model):
+class AccountScore(ChoiceLabels):
     """An account's current score and grade, and why."""
 
     account = models.OneToOneField(
@@ -322,7 +323,7 @@ class ChangeReason(models.TextChoices):
     UNPINNED = "unpinned", _("Pin removed or expired")
 
 
-class GradeChange(models.Model):
+class GradeChange(ChoiceLabels):
     """One move of an account's grade: from what, to what, when and why."""
 
     account = models.ForeignKey(
@@ -362,7 +363,7 @@ class GradePinQuerySet(models.QuerySet):
         return self.filter(expires_on__gte=today)
 
 
-class GradePin(models.Model):
+class GradePin(ChoiceLabels):
     """A manager's decision that holds an account at a grade until `expires_on`."""
 
     account = models.OneToOneField(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Account, Attitude, Contact
+from keyaccounts.choices import ChoiceLabels
 from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
 from keyaccounts.prefetch import rows_of
@@ -290,7 +291,7 @@ class NotificationKind(models.TextChoices):
     WEBHOOK_DISABLED = "webhook_disabled", _("Webhook disabled after a day of failures")
 
 
-class Notification(models.Model):
+class Notification(ChoiceLabels):
     """An in-app reminder, and the email that goes with it.
 
     The same reminder (kind, object, due date, recipient) exists at most once: the

@@ -12,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.choices import ChoiceLabels
+
 GRADES = ("A", "B", "C", "D")
 UNGRADED = "D"  # an account not graded yet is served as a D account
 
@@ -69,7 +71,7 @@ class ServicePolicy(models.Model):
         return str(SYSTEM_NOTES.get(self.note, self.note))
 
 
-class GradePolicy(models.Model):
+class GradePolicy(ChoiceLabels):
     """What one grade gets under one version of the policy."""
 
     policy = models.ForeignKey(

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.choices import ChoiceLabels
+
 
 class AccessKind(models.TextChoices):
     GRANTED = "granted", _("granted")
@@ -20,7 +22,7 @@ class AccessKind(models.TextChoices):
     RESET = "reset", _("view reset")
 
 
-class AccessChange(models.Model):
+class AccessChange(ChoiceLabels):
     """One change of the access table (`accounts.AccountAccess`), in change order: a
     user came to see an account (`granted`), stopped seeing it (`revoked`), or their
     whole view changed (`reset`, no account). Written in the transaction of the change,
@@ -55,7 +57,7 @@ class ExitReason(models.TextChoices):
     NOT_VISIBLE = "not_visible", _("no longer visible")
 
 
-class FeedExit(models.Model):
+class FeedExit(ChoiceLabels):
     """A record that left one user's view: deleted while they could see it, or no
     longer visible to them (its account was taken from them, or it moved to an account
     they cannot see). The feed sends it to that user only, and only while the record is

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.choices import ChoiceLabels
+
 
 class ImportStatus(models.TextChoices):
     UPLOADED = "uploaded", _("Columns to map")
@@ -20,7 +22,7 @@ class ImportStatus(models.TextChoices):
 ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 
 
-class ImportJob(models.Model):
+class ImportJob(ChoiceLabels):
     """An uploaded file and what became of it.
 
     The file stays in the row (`content`) until the job is purged, with the table the

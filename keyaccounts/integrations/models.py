@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.choices import ChoiceLabels
 from keyaccounts.events import RecordEvent
 from keyaccounts.history.models import tracked
 from keyaccounts.links import record_url
@@ -27,7 +28,7 @@ class TokenAccess(models.TextChoices):
     READ_WRITE = "read_write", _("Read and write")
 
 
-class IntegrationToken(models.Model):
+class IntegrationToken(ChoiceLabels):
     """An API token for one integration (an ERP, a BI tool), acting as its user.
 
     It sees what its user sees, limited to `record_types`; a read-only token changes
@@ -103,7 +104,7 @@ class DisabledReason(models.TextChoices):
     FAILING = "failing", _("Disabled after a day of failed deliveries")
 
 
-class Webhook(models.Model):
+class Webhook(ChoiceLabels):
     """Where to POST the changes of some record types, as its owner can see them."""
 
     owner = models.ForeignKey(
@@ -149,7 +150,7 @@ class DeliveryStatus(models.TextChoices):
     SKIPPED = "skipped", _("Not sent: no longer visible to the owner")
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(ChoiceLabels):
     """One change to send to one webhook (the outbox row).
 
     `body` is the JSON sent, built at the first attempt and sent byte for byte the same

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
+from keyaccounts.choices import ChoiceLabels
 from keyaccounts.history.models import tracked
 from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
@@ -154,7 +155,7 @@ class AccountPlan(VersionedModel):
         super().save(*args, **kwargs)
 
 
-class PlanAdvantage(models.Model):
+class PlanAdvantage(ChoiceLabels):
     """One of the six advantages the plan builds, with the evidence for it."""
 
     plan = models.ForeignKey(

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.choices import ChoiceLabels
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
@@ -24,7 +26,7 @@ class JobStatus(models.TextChoices):
 FINISHED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
-class BulkJob(models.Model):
+class BulkJob(ChoiceLabels):
     """One JSON-lines upload of one record type, written by its owner's rights."""
 
     owner = models.ForeignKey(
