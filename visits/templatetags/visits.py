@@ -1,8 +1,10 @@
+from functools import lru_cache
+
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
 from keyaccounts.links import record_url
 from visits import heatmap, reminders
@@ -74,30 +76,43 @@ def heat_cell(cell) -> str:
     freshness in words for a screen reader; the colour and the border say it again);
     a dash and, for a screen reader, "nobody in this role" when nobody is. A tag, not
     template markup: a page of 25 accounts draws 150 cells (every value escaped)."""
+    words = _heat_words(get_language())
     if not cell.contact:
-        nobody = escape(_("nobody in this role"))
         return mark_safe(
             '<span class="muted" aria-hidden="true">–</span>'
-            f'<span class="visually-hidden">{nobody}</span>'
+            f'<span class="visually-hidden">{words["nobody"]}</span>'
         )
     more = f' <span class="muted">+{int(cell.more)}</span>' if cell.more else ""
     if cell.days is None:
-        met = escape(FRESHNESS_LABELS[heatmap.NEVER])
+        met = words[heatmap.NEVER]
     else:
         days = ngettext("met %(days)s day ago", "met %(days)s days ago", cell.days)
-        freshness = FRESHNESS_LABELS.get(cell.freshness, FRESHNESS_LABELS[heatmap.STALE])
+        freshness = words.get(cell.freshness, words[heatmap.STALE])
         met = (
             f"{escape(days % {'days': int(cell.days)})}"
-            f'<span class="visually-hidden">, {escape(freshness)}</span>'
+            f'<span class="visually-hidden">, {freshness}</span>'
         )
     freshness = escape(cell.freshness)
+    attitude = cell.contact["attitude"]
+    attitude_label = words["attitudes"].get(attitude) or escape(cell.attitude_label)
     return mark_safe(
-        f'<a class="hm-cell att-{escape(cell.contact["attitude"])} met-{freshness}"'
+        f'<a class="hm-cell att-{escape(attitude)} met-{freshness}"'
         f' data-freshness="{freshness}" href="{escape(cell.url)}">'
         f'<span class="hm-name">{escape(cell.contact["name"])}</span>{more}'
-        f' <span class="hm-att">{escape(cell.attitude_label)}</span>'
+        f' <span class="hm-att">{attitude_label}</span>'
         f' <span class="hm-met">{met}</span></a>'
     )
+
+
+@lru_cache(maxsize=16)
+def _heat_words(language: str | None) -> dict:
+    """The heat-map's fixed words in `language` (the active one when called), escaped:
+    translated once per language and process, not once per cell (a page draws 150)."""
+    return {
+        "nobody": escape(_("nobody in this role")),
+        **{key: escape(label) for key, label in FRESHNESS_LABELS.items()},
+        "attitudes": {value: escape(label) for value, label in heatmap.ATTITUDE_LABELS.items()},
+    }
 
 
 # The multi-level coverage checks of an A or B account (立体沟通), in words.
