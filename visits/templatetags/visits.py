@@ -107,11 +107,21 @@ def heat_cell(cell) -> str:
 @lru_cache(maxsize=16)
 def _heat_words(language: str | None) -> dict:
     """The heat-map's fixed words in `language` (the active one when called), escaped:
-    translated once per language and process, not once per cell (a page draws 150)."""
+    translated once per language and process, not once per cell (a page draws 150) and
+    level check."""
     return {
         "nobody": escape(_("nobody in this role")),
-        **{key: escape(label) for key, label in FRESHNESS_LABELS.items()},
-        "attitudes": {value: escape(label) for value, label in heatmap.ATTITUDE_LABELS.items()},
+        "only_a_b": escape(_("checked for A and B")),
+        "yes": escape(_("yes")),
+        "plan": escape(_("plan the visit")),
+        "add": escape(_("add the contact")),
+        "late": escape(_("not within the rhythm")),
+        "levels": {key: escape(str(label)) for key, label in LEVEL_LABELS.items()},
+        # str(): `escape` of a lazy label answers a lazy result, translated when shown.
+        **{key: escape(str(label)) for key, label in FRESHNESS_LABELS.items()},
+        "attitudes": {
+            value: escape(str(label)) for value, label in heatmap.ATTITUDE_LABELS.items()
+        },
     }
 
 
@@ -132,24 +142,25 @@ def heat_levels(row) -> str:
     if not row.checks:
         if row.grade in heatmap.COVERED_GRADES:
             return ""
-        only = escape(_("checked for A and B"))
+        only = _heat_words(get_language())["only_a_b"]
         return mark_safe(f'<span class="muted">{only}</span>')
+    words = _heat_words(get_language())
     items = []
     for check in row.checks:
-        label = escape(LEVEL_LABELS.get(check.key, check.key))
+        label = words["levels"].get(check.key) or escape(check.key)
         if check.ok:
-            yes = escape(_("yes"))
+            yes = words["yes"]
             said = f'<span aria-hidden="true">✓</span> {label}: {yes}'
         else:
             if check.contact_id:
                 url = record_url("visits:create", row.account.pk)
                 url += f"?status=planned&contact={int(check.contact_id)}"
-                action = escape(_("plan the visit"))
+                action = words["plan"]
             else:
                 url = record_url("accounts:contact_create", row.account.pk)
                 url += f"?role={check.role}"
-                action = escape(_("add the contact"))
-            late = escape(_("not within the rhythm"))
+                action = words["add"]
+            late = words["late"]
             said = (
                 f'<span aria-hidden="true">✗</span> {label}: '
                 f'{late} · <a href="{escape(url)}">{action}</a>'
