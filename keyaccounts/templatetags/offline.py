@@ -3,9 +3,11 @@ language, as JSON for static/js/outbox.js — a refusal names the field as the f
 ("Took place", not `occurred_at`)."""
 
 import json
+from functools import lru_cache
 
 from django import template
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -20,6 +22,13 @@ SENT_FIELDS = [
 
 @register.simple_tag
 def outbox_labels() -> str:
+    return _outbox_labels(get_language())
+
+
+@lru_cache(maxsize=16)
+def _outbox_labels(language: str | None) -> str:
+    """Written once per language (the active one when called) and process: every page
+    with the outbox carries them, and each is a translated verbose name."""
     from visits.models import Visit
 
     return json.dumps(
