@@ -24,6 +24,7 @@ from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext_lazy
 
+from keyaccounts.choices import choice_label
 from keyaccounts.recyclebin.services import DELETED, MERGED, RESTORED
 
 from .context import Origin
@@ -408,7 +409,7 @@ def _display(f, value, names) -> str:
     if f.is_relation:
         return names.get(f.related_model, {}).get(value, f"#{value}")
     if f.flatchoices:
-        return str(dict(f.flatchoices).get(value, value))
+        return str(choice_label(f, value))
     if isinstance(f, models.BooleanField):
         return gettext("Yes") if value else gettext("No")
     # As the pages write dates and times: one form, whatever the language.
