@@ -2,8 +2,12 @@
 
 The dashboard drills down to the account list with these parameters (`grade`, `stage`,
 `close_month`, `team`, `owner`, `gap`, `moved`, `top`), so each is the same rule as the
-dashboard's number it comes from: the scoring selectors, `visits.selectors` for the
-contact rhythm. Every filter narrows the queryset it is given, the user's visible accounts.
+dashboard's number it comes from. The list's own filters are declared here; those about
+what the apps above know are added by them (`keyaccounts.listfilters`): the grade, its
+move this week, the largest accounts and money risk (`scoring.list_filters`), an open
+deal's stage and closing month (`opportunities.list_filters`), and the coverage gap "no
+contact within its rhythm" (`visits.list_filters`). Every filter narrows the queryset it
+is given, the user's visible accounts.
 """
 
 import calendar
@@ -12,65 +16,29 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.db.models.expressions import OrderBy
-from django.utils import timezone
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from keyaccounts import listfilters
 from keyaccounts.paging import keyset_page
-from opportunities.models import Stage
-from scoring.inputs import open_opportunities
-from scoring.models import Grade
-from scoring.money.risk import MONEY_FILTER_CHOICES, money_filter
-from scoring.selectors import accounts_moved, grade_filter, top_accounts
-from visits.selectors import accounts_with_lapsed_contact
 
 from .groups import group_members
 from .models import Account, AccountStatus, Contact, Industry, SalesTeam
 from .picker import AccountPickerFilter, UserPickerFilter
 from .selectors import accounts_visible_to, regions_of, teams_of, users_pickable_by, with_ids
 
-GAP_CHOICES = [
-    ("no_decider", _("No decider")),
-    ("no_coach", _("No coach")),
-    ("lapsed", _("No contact within its rhythm")),
-    ("key_person_left", _("Key person left, role unfilled")),  # 人事变动
-]
-
-UNGRADED = "none"  # the `grade` and `moved` value for an account not graded (yet)
-GRADE_CHOICES = [*Grade.choices, (UNGRADED, _("Not graded yet"))]
-
-# `top`: the N accounts with the most sales (last 12 months) or receivables.
-TOP = {
-    "sales5": ("sales_12m", 5),
-    "sales1": ("sales_12m", 1),
-    "receivables5": ("receivables", 5),
-    "receivables1": ("receivables", 1),
-    "overdue5": ("money_overdue", 5),
-    "overdue1": ("money_overdue", 1),
+# The coverage gaps of the account's own buying center; `visits` adds "lapsed".
+GAPS = {
+    "no_decider": (_("No decider"), lambda accounts: accounts.filter(has_decider=False)),
+    "no_coach": (_("No coach"), lambda accounts: accounts.filter(has_coach=False)),
+    # 人事变动
+    "key_person_left": (
+        _("Key person left, role unfilled"),
+        lambda accounts: accounts.filter(key_person_gap=True),
+    ),
 }
-TOP_CHOICES = [
-    ("sales5", _("Top 5 by sales, last 12 months")),
-    ("sales1", _("Top account by sales, last 12 months")),
-    ("receivables5", _("Top 5 by receivables")),
-    ("receivables1", _("Top account by receivables")),
-    ("overdue5", _("Top 5 by overdue receivables")),
-    ("overdue1", _("Top account by overdue receivables")),
-]
-
-
-def _grade_label(grade: str):
-    return _("not graded") if grade == UNGRADED else grade
-
-
-# `moved`: "B>A" = graded B a week ago and A now; "none>C" = first graded C this week.
-MOVED_CHOICES = [
-    (f"{before}>{after}", format_lazy("{} → {}", _grade_label(before), _grade_label(after)))
-    for before, _label in GRADE_CHOICES
-    for after, _label2 in GRADE_CHOICES
-    if before != after
-]
+GAP_CHOICES = [(value, label) for value, (label, _narrow) in GAPS.items()]
 
 
 # A search's matching accounts up to this many are read as ids first (`search_accounts`).
@@ -174,14 +142,8 @@ def account_list_page(request, accounts, *, size: int):
     )
 
 
-class AccountFilter(django_filters.FilterSet):
+class AccountFilter(listfilters.AddedFilters, django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    grade = django_filters.MultipleChoiceFilter(
-        label=_("Grade"),
-        choices=GRADE_CHOICES,
-        method="filter_grade",
-        widget=forms.SelectMultiple(attrs={"size": len(GRADE_CHOICES)}),
-    )
     industry = django_filters.ChoiceFilter(label=_("Industry"), choices=Industry.choices)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=AccountStatus.choices)
     team = django_filters.ModelChoiceFilter(
@@ -198,26 +160,8 @@ class AccountFilter(django_filters.FilterSet):
         queryset=lambda request: accounts_visible_to(request.user),
         method="filter_group",
     )
-    stage = django_filters.ChoiceFilter(
-        label=_("Has an open deal at stage"), choices=[], method="filter_stage"
-    )
-    close_month = MonthFilter(
-        label=_("Has an open deal closing in"),
-        method="filter_close_month",
-        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
-    )
     gap = django_filters.ChoiceFilter(
         label=_("Coverage gap"), choices=GAP_CHOICES, method="filter_gap"
-    )
-    moved = django_filters.ChoiceFilter(
-        label=_("Grade moved this week"), choices=MOVED_CHOICES, method="filter_moved"
-    )
-    top = django_filters.ChoiceFilter(
-        label=_("Largest accounts"), choices=TOP_CHOICES, method="filter_top"
-    )
-    # Money risk (scoring/money/risk.py): overdue, over 90 days overdue, over the credit limit.
-    money = django_filters.ChoiceFilter(
-        label=_("Money risk"), choices=MONEY_FILTER_CHOICES, method="filter_money"
     )
     ordering = AccountOrderingFilter(
         label=_("Sort by"),
@@ -256,58 +200,14 @@ class AccountFilter(django_filters.FilterSet):
         self.filters["team"].queryset = teams_of(user).order_by("name")
         regions = regions_of(self.queryset, user=user)
         self.filters["region"].extra["choices"] = [(r, r) for r in regions]
-        self.filters["stage"].extra["choices"] = [
-            (stage.key, str(stage))
-            for stage in Stage.objects.filter(is_won=False, is_lost=False).order_by("order")
-        ]
-
-    def filter_queryset(self, queryset):
-        # "Top 5" ranks within everything else the list is narrowed to, so it comes last.
-        queryset = super().filter_queryset(queryset)
-        top = self.form.cleaned_data.get("top")
-        if top:
-            by, n = TOP[top]
-            queryset = queryset.filter(pk__in=top_accounts(queryset, by=by, n=n).values("pk"))
-        return queryset
 
     def search(self, queryset, name, value):
         return search_accounts(queryset, value)
 
-    def filter_grade(self, queryset, name, value):
-        return queryset.filter(grade_filter(value))
-
-    def filter_stage(self, queryset, name, value):
-        deals = open_opportunities().filter(account=OuterRef("pk"), stage__key=value)
-        return queryset.filter(Exists(deals))
-
-    def filter_close_month(self, queryset, name, value):
-        first, last = value
-        deals = open_opportunities().filter(
-            account=OuterRef("pk"), expected_close_date__range=(first, last)
-        )
-        return queryset.filter(Exists(deals))
-
     def filter_gap(self, queryset, name, value):
-        if value == "no_decider":
-            return queryset.filter(has_decider=False)
-        if value == "no_coach":
-            return queryset.filter(has_coach=False)
-        if value == "key_person_left":
-            return queryset.filter(key_person_gap=True)
-        if value == "lapsed":
-            lapsed = accounts_with_lapsed_contact(user=None, now=timezone.now())
-            return queryset.filter(pk__in=lapsed.values("pk"))
-        return queryset
+        own = GAPS.get(value)
+        narrow = own[1] if own else listfilters.narrowing(self.filters[name], value)
+        return queryset if narrow is None else narrow(queryset)
 
     def filter_group(self, queryset, name, value):
         return queryset.filter(pk__in=group_members(value.pk))
-
-    def filter_moved(self, queryset, name, value):
-        before, after = ("" if grade == UNGRADED else grade for grade in value.split(">", 1))
-        return accounts_moved(queryset, before, after)
-
-    def filter_money(self, queryset, name, value):
-        return money_filter(queryset, value)
-
-    def filter_top(self, queryset, name, value):
-        return queryset  # applied last, in filter_queryset

@@ -18,3 +18,7 @@ class OpportunitiesConfig(AppConfig):
         from . import sections
 
         sections.register()
+        # The account list's open-deal filters (stage, closing month).
+        from . import list_filters
+
+        list_filters.register()

@@ -1,14 +1,13 @@
-"""The pipeline board's search and filters."""
+"""The pipeline board's search and filters; the account's grade is added by scoring
+(scoring/list_filters.py, `keyaccounts.listfilters`)."""
 
 import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.filters import GRADE_CHOICES
 from accounts.picker import AccountPickerFilter, UserPickerFilter
 from accounts.selectors import accounts_visible_to, users_pickable_by
-from scoring.selectors import grade_filter
 
 from .models import Opportunity, OpportunityKind
 
@@ -31,16 +30,10 @@ class OpportunityFilter(django_filters.FilterSet):
         error_messages={"invalid": _("Enter a month as YYYY-MM, for example 2027-03.")},
     )
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=OpportunityKind.choices)
-    grade = django_filters.MultipleChoiceFilter(
-        label=_("Account grade"),
-        choices=GRADE_CHOICES,
-        method="filter_grade",
-        widget=forms.SelectMultiple(attrs={"size": len(GRADE_CHOICES)}),
-    )
 
     class Meta:
         model = Opportunity
-        fields = ["q", "owner", "account", "close_month", "kind", "grade"]
+        fields = ["q", "owner", "account", "close_month", "kind"]
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -51,9 +44,6 @@ class OpportunityFilter(django_filters.FilterSet):
             | Q(account__name__icontains=value)
             | Q(external_id__iexact=value)
         )
-
-    def filter_grade(self, queryset, name, value):
-        return queryset.filter(grade_filter(value, prefix="account__"))
 
     def filter_close_month(self, queryset, name, value):
         return queryset.filter(

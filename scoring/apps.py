@@ -22,3 +22,7 @@ class ScoringConfig(AppConfig):
         from .grade import card as grade_card
 
         grade_card.register()  # the account page's Grade card
+
+        from . import list_filters
+
+        list_filters.register()  # grade, moved, top, money on the lists below

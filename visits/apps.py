@@ -21,3 +21,7 @@ class VisitsConfig(AppConfig):
         from . import sections
 
         sections.register()
+        # The account list's coverage gap "no contact within its rhythm".
+        from . import list_filters
+
+        list_filters.register()

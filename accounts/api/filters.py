@@ -1,11 +1,10 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from accounts.filters import GRADE_CHOICES, search_accounts
+from accounts.filters import search_accounts
 from accounts.groups import group_members
 from accounts.models import Account, AccountStatus, BuyingRole, Contact, Industry
 from keyaccounts.api.filters import BooleanFilter, IdFilter, SyncFilterSet
-from scoring.selectors import grade_filter
 
 
 class AccountFilter(SyncFilterSet):
@@ -16,11 +15,6 @@ class AccountFilter(SyncFilterSet):
     status = django_filters.ChoiceFilter(choices=AccountStatus.choices)
     owner = IdFilter(field_name="owner_id", label=_("Owner's user id"))
     region = django_filters.CharFilter(field_name="region", label=_("Region (exact)"))
-    grade = django_filters.MultipleChoiceFilter(
-        choices=GRADE_CHOICES,
-        method="filter_grade",
-        label=_("Grade; repeat for several (grade=A&grade=B); none: not graded yet"),
-    )
     group = IdFilter(
         method="filter_group",
         label=_("Account id: that account and its subsidiaries at any depth (those you see)"),
@@ -28,16 +22,14 @@ class AccountFilter(SyncFilterSet):
 
     class Meta:
         model = Account
-        fields = ["q", "industry", "status", "owner", "region", "grade", "group", "updated_after"]
+        # `grade` is added after `region` by scoring (scoring/list_filters.py).
+        fields = ["q", "industry", "status", "owner", "region", "group", "updated_after"]
 
     def filter_group(self, queryset, name, value):
         return queryset.filter(pk__in=group_members(value))
 
     def search(self, queryset, name, value):
         return search_accounts(queryset, value)
-
-    def filter_grade(self, queryset, name, value):
-        return queryset.filter(grade_filter(value))
 
 
 class ContactFilter(SyncFilterSet):

@@ -1,10 +1,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from accounts.filters import GRADE_CHOICES
 from keyaccounts.api.filters import IdFilter, SyncFilterSet
 from opportunities.models import Opportunity, OpportunityKind
-from scoring.selectors import grade_filter
 
 
 class OpportunityFilter(SyncFilterSet):
@@ -23,12 +21,8 @@ class OpportunityFilter(SyncFilterSet):
         label=_("Expected to close on or before"),
     )
 
-    account_grade = django_filters.MultipleChoiceFilter(
-        choices=GRADE_CHOICES,
-        method="filter_account_grade",
-        label=_("The account's grade; repeat for several; none: not graded yet"),
-    )
-
+    # `account_grade` is added after `expected_close_before` by scoring
+    # (scoring/list_filters.py, `keyaccounts.listfilters`).
     class Meta:
         model = Opportunity
         fields = [
@@ -38,9 +32,5 @@ class OpportunityFilter(SyncFilterSet):
             "kind",
             "expected_close_after",
             "expected_close_before",
-            "account_grade",
             "updated_after",
         ]
-
-    def filter_account_grade(self, queryset, name, value):
-        return queryset.filter(grade_filter(value, prefix="account__"))
