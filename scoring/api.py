@@ -6,12 +6,12 @@ answer holds (docs/api.md, "Grades").
 """
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.api.grades import GRADES, GradeField, GradeOrNullField
 from keyaccounts.api.serializers import CharField as StrictCharField
 
-from .models import AccountScore, Closing, Grade, GradeChange, GradePin, Source, pin_in_force
+from .models import AccountScore, Closing, GradeChange, GradePin, Source, pin_in_force
 from .specs import explained
 
 HISTORY_SIZE = 20
@@ -42,31 +42,9 @@ class ContributionSerializer(serializers.Serializer):
     )
 
 
-GRADES = [grade.value for grade in Grade]  # best first
-
-
-# One inline schema for every grade in the API (a choice field would name an enum
-# component after each field that uses the choices).
-@extend_schema_field({"type": "string", "enum": GRADES})
-class GradeField(serializers.CharField):
-    """A grade, A to D (A best). Read-only."""
-
-    def __init__(self, **kwargs):
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-
-
-@extend_schema_field({"type": "string", "enum": [*GRADES, None], "nullable": True})
-class GradeOrNullField(GradeField):
-    """A grade, or null for none: an account not graded yet, or not graded before (the
-    database keeps "" for that)."""
-
-    def __init__(self, **kwargs):
-        kwargs["allow_null"] = True
-        super().__init__(**kwargs)
-
-    def to_representation(self, value):
-        return value or None
+# The grade fields are the account's (accounts/api/grades.py): every record's serializer
+# shows a grade without importing scoring.
+__all__ = ["GRADES", "GradeField", "GradeOrNullField"]
 
 
 class GradePinSerializer(serializers.ModelSerializer):

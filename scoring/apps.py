@@ -26,3 +26,7 @@ class ScoringConfig(AppConfig):
         from . import list_filters
 
         list_filters.register()  # grade, moved, top, money on the lists below
+
+        from . import account_api
+
+        account_api.register()  # /api/v1/accounts/{id}/grade/ and …/next-actions/

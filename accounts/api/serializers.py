@@ -1,6 +1,7 @@
 from django.db.models import Q
 from rest_framework import serializers
 
+from accounts.api.grades import GradeOrNullField
 from accounts.duplicates import validate_credit_code
 from accounts.models import Account, Contact, User
 from accounts.selectors import accounts_visible_to, assignable_owners, contacts_visible_to
@@ -12,7 +13,6 @@ from keyaccounts.api.serializers import (
     VisiblePrimaryKeyRelatedField,
 )
 from keyaccounts.api.serializers import CharField as StrictCharField
-from scoring.api import GradeOrNullField
 
 
 def account_owner_choices(user):

@@ -1,9 +1,6 @@
-from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.models import Account
@@ -17,8 +14,6 @@ from accounts.services import account_delete, account_restore, contact_delete, c
 from keyaccounts.api.bulk import BulkUpsertMixin
 from keyaccounts.api.filters import FILTER_BACKENDS
 from keyaccounts.api.sync import SyncViewSetMixin
-from scoring.advice.api import NextActionSerializer, next_actions_data
-from scoring.api import GRADE_RELATED, AccountGradeSerializer, account_grade
 
 from .filters import AccountFilter, ContactFilter
 from .serializers import AccountSerializer, AccountTreeSerializer, ContactSerializer
@@ -52,6 +47,9 @@ CONTACT_DUPLICATES = (
 class AccountViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
     """Customer accounts you own, work on, or manage the team of (others answer 404)."""
 
+    # The account's grade (`…/grade/`) and next best actions (`…/next-actions/`) are routes
+    # scoring adds (scoring/account_api.py, `keyaccounts.api.extra_actions`).
+
     serializer_class = AccountSerializer
     filter_backends = FILTER_BACKENDS
     filterset_class = AccountFilter
@@ -62,8 +60,6 @@ class AccountViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
     bulk_label = "accounts"
 
     def get_queryset(self):
-        if self.action == "grade":
-            return accounts_visible_to(self.request.user).select_related(*GRADE_RELATED)
         if self.action == "list":
             # A page of a person's few accounts read by their ids, not by walking the
             # company's name index (`listed_account_ids`, as the account list page).
@@ -80,41 +76,6 @@ class AccountViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
 
     def perform_restore(self, instance):
         account_restore(account=instance, by=self.request.user)
-
-    @extend_schema(
-        summary="The account's grade: score, pin, why (each factor's part) and history",
-        responses={200: AccountGradeSerializer},
-    )
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def grade(self, request, pk=None):
-        """The grade in force and the table's own, the score and each factor's
-        contribution to it, the manager's pin if one holds, and the latest changes. 404
-        for an account you cannot see, and for one not graded yet (graded within a
-        minute of being saved)."""
-        score = account_grade(self.get_object())
-        if score is None:
-            raise NotFound(_("This account has not been graded yet."))
-        return Response(AccountGradeSerializer(score).data)
-
-    @extend_schema(
-        summary="The account's next best actions: what would move its score most, and why",
-        responses={200: NextActionSerializer(many=True)},
-    )
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path="next-actions",
-        filter_backends=[],
-        pagination_class=None,
-    )
-    def next_actions(self, request, pk=None):
-        """At most five actions, largest effect first: each re-scored by the active risk
-        table with the action done (`effect`: the points it gains; `grade_after`), the
-        reason in one sentence, and the records it concerns. Actions that move no factor
-        (an overdue follow-up, an open complaint, overdue money) come after, with an
-        effect of 0. 404 for an account you cannot see (docs/scoring.md)."""
-        data = next_actions_data(self.get_object(), today=timezone.localdate())
-        return Response(NextActionSerializer(data, many=True).data)
 
     @extend_schema(
         summary="The account's group (集团客户): the accounts of it you can see, as a tree",

@@ -2,6 +2,7 @@ from django.db.models import Manager
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from accounts.api.grades import GradeOrNullField
 from accounts.models import AccountTeamRole, Attitude, BuyingRole, ThreatLevel
 from accounts.picker import keeping
 from accounts.selectors import accounts_visible_to, contacts_visible_to, users_pickable_by
@@ -20,7 +21,6 @@ from keyaccounts.api.serializers import CharField as StrictCharField
 from opportunities.models import ExitCriterion, Opportunity, Stage
 from opportunities.selectors import attach_deal_parts, deal_part
 from opportunities.services import opportunity_create, opportunity_update
-from scoring.api import GradeOrNullField
 
 # At most this many items in one part of a deal (its contacts, team, …) in one request.
 PART_MAX_ITEMS = 200

@@ -1,8 +1,8 @@
 """The next best actions in the REST API: `GET /api/v1/accounts/{id}/next-actions/`.
 
-The route is an action of the accounts viewset (`accounts.api.views`), so the account is
-found by the same visibility rule and answers 404 outside it; this module says what the
-answer holds (docs/api.md, "Next best actions")."""
+The route is an action scoring adds to the accounts viewset (scoring/account_api.py), so
+the account is found by the same visibility rule and answers 404 outside it; this module
+says what the answer holds (docs/api.md, "Next best actions")."""
 
 from rest_framework import serializers
 
