@@ -2,12 +2,15 @@
 printed page — the account's identity, its grade and why, the buying-center map, the
 open deals and what each still lacks, the last recorded visits and the open follow-ups.
 
-It composes the readers the account page uses (`scoring.grade.card.grade_card`,
-`assess_buying_center`, `opportunities.selectors`, `opportunities.services
-.missing_criteria_for`, `visits.selectors.account_timeline`), each read once for the
-whole account, so the brief costs the same number of queries however many contacts,
-deals and visits the account has. The caller has found `account` through the
-visibility rule (`account_get_visible`, with `scoring.grade.card.RELATED` selected).
+`accounts` reads its own part here: the account, its team and its buying center
+(`assess_buying_center`). The rest is added by the apps above as sections of the page
+"brief" (keyaccounts/sections.py), each read once for the whole account, so the brief
+costs the same number of queries however many contacts, deals and visits it has: the
+planned visit it was opened from and the last visits and open follow-ups
+(visits/brief.py), the grade and why (`scoring.grade.card`), the open deals and what
+each still lacks (`opportunities.sections`), open complaints. When each contact was last
+met is set on the contacts by the row reader `visits.brief.last_met` (the list
+"brief_contacts"), one query for all of them.
 
 **A person's latest attitude** is their contact record's `attitude`: the rep's current
 judgement of that person, the value the buying center's warnings and the score read, so
@@ -20,35 +23,18 @@ shows it beside theirs (`visit_attitude`), as a hint that the record may be out 
 
 import datetime
 
-from django.db.models import OuterRef, QuerySet, Subquery
-
-from opportunities.models import Stage
-from opportunities.selectors import account_opportunities, next_stage
-from opportunities.services import missing_criteria_for
-from visits.models import Visit, VisitStatus
-from visits.selectors import account_timeline
+from keyaccounts import sections
 
 from .buying_center import assess_buying_center
 from .models import Account, Attitude, Contact
 
-BRIEF_VISITS = 5  # the last recorded visits the brief lists
-BRIEF_REASONS = 3  # factors named as the grade's strengths, and as what holds it back
 
-
-def brief_contacts(*, account: Account) -> QuerySet[Contact]:
-    """The account's contacts, each annotated with `last_met_at` and `last_met_attitude`:
-    the latest recorded visit they attended (None if never met), in one query."""
-    met = Visit.objects.filter(contacts=OuterRef("pk"), status=VisitStatus.DONE).order_by(
-        "-occurred_at", "-pk"
-    )
-    return (
-        account.contacts.select_related("reports_to")
-        .annotate(
-            last_met_at=Subquery(met.values("occurred_at")[:1]),
-            last_met_attitude=Subquery(met.values("customer_attitude")[:1]),
-        )
-        .order_by("name", "pk")
-    )
+def brief_contacts(*, account: Account) -> list[Contact]:
+    """The account's contacts by name, each with what the apps above set on it
+    (`last_met_at`, `last_met_attitude`: the row readers of "brief_contacts")."""
+    contacts = list(account.contacts.select_related("reports_to").order_by("name", "pk"))
+    sections.read_rows("brief_contacts", contacts)
+    return contacts
 
 
 def visit_attitude(contact: Contact) -> str:
@@ -63,60 +49,14 @@ def visit_attitude(contact: Contact) -> str:
     return Attitude(noted).label if noted in Attitude.values else ""
 
 
-def grade_summary(reasons: list[dict]) -> dict:
-    """The grade's "why" in short: the factors that add the most to the score, and those
-    that cost it the most (weight × the points missing to 100), `BRIEF_REASONS` each."""
-    strongest = [row for row in reasons if (row.get("points") or 0) > 0][:BRIEF_REASONS]
-    named = {row["key"] for row in strongest}
-    costly = sorted(
-        (row for row in reasons if (row.get("points") or 0) < 100 and row["key"] not in named),
-        key=lambda row: (-(row.get("weight") or 0) * (100 - (row.get("points") or 0)), row["name"]),
-    )
-    return {"strongest": strongest, "weakest": costly[:BRIEF_REASONS]}
-
-
-def open_deals(*, account: Account) -> list:
-    """The account's open deals (soonest close first), each with `next_stage` (None when
-    none is left) and `missing`: the exit criteria still unticked before it."""
-    deals = [deal for deal in account_opportunities(account=account) if not deal.stage.is_closed]
-    if not deals:
-        return []
-    all_stages = list(Stage.objects.order_by("order"))
-    for deal in deals:
-        deal.next_stage = next_stage(deal.stage, all_stages)
-    missing = missing_criteria_for(
-        [(deal, deal.next_stage) for deal in deals if deal.next_stage is not None]
-    )
-    for deal in deals:
-        deal.missing = missing.get(deal.pk, [])
-    return deals
-
-
-def account_brief(*, account: Account, today: datetime.date, visit_pk=None) -> dict:
-    """Everything the brief shows but the grade (`scoring.grade.card.grade_card`).
-
-    `visit_pk`: the planned visit the brief was opened from, shown at the top when it is a
-    planned visit of this account (anything else is ignored)."""
-    contacts = list(brief_contacts(account=account))
+def account_brief(*, account: Account, today: datetime.date) -> dict:
+    """What the brief shows of the account itself: its buying center and its team."""
+    contacts = brief_contacts(account=account)
     for contact in contacts:
         contact.visit_attitude = visit_attitude(contact)
-    recorded = account_timeline(account=account).filter(status=VisitStatus.DONE)
-    planned = None
-    if visit_pk is not None:
-        planned = (
-            account_timeline(account=account)
-            .filter(pk=visit_pk, status=VisitStatus.PLANNED)
-            .first()
-        )
     return {
         "center": assess_buying_center(contacts),
         "contacts": contacts,
         "team": account.team_members.select_related("user").order_by("role", "user__username"),
-        "deals": open_deals(account=account),
-        "visits": list(recorded[:BRIEF_VISITS]),
-        "follow_ups": list(
-            recorded.filter(followed_up_on__isnull=True).order_by("follow_up_due", "pk")
-        ),
-        "planned": planned,
         "today": today,
     }

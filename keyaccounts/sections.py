@@ -105,7 +105,8 @@ def related(page: str) -> tuple[str, ...]:
 
 # --- what the apps above add to each row of a list ------------------------------------
 
-LISTS = ("account_list",)
+# "brief_contacts": the account brief's contacts, when each was last met (visits).
+LISTS = ("account_list", "brief_contacts")
 
 _row_readers: dict[str, list[Callable]] = defaultdict(list)
 

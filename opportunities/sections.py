@@ -1,14 +1,34 @@
-"""The deals card of the account page, added to it from here (keyaccounts/sections.py):
-`accounts` shows it without importing `opportunities`."""
+"""The deals card of the account page and the open deals of the account brief, added
+to them from here (keyaccounts/sections.py): `accounts` shows them without importing
+`opportunities`."""
 
 from keyaccounts import sections
 
-from .selectors import account_opportunities
+from .models import Stage
+from .selectors import account_opportunities, next_stage
+from .services import missing_criteria_for
 
 
 def account_deals_section(request, *, account, **page_data) -> dict:
     """The account's deals, open ones by close date, then the closed ones (one query)."""
     return {"opportunities": list(account_opportunities(account=account))}
+
+
+def brief_deals_section(request, *, account, today, **page_data) -> dict:
+    """The account brief's open deals (soonest close first), each with `next_stage` (None
+    when none is left) and `missing`: the exit criteria still unticked before it. A
+    constant number of queries: the deals, the stages, the criteria missing."""
+    deals = [deal for deal in account_opportunities(account=account) if not deal.stage.is_closed]
+    if deals:
+        all_stages = list(Stage.objects.order_by("order"))
+        for deal in deals:
+            deal.next_stage = next_stage(deal.stage, all_stages)
+        missing = missing_criteria_for(
+            [(deal, deal.next_stage) for deal in deals if deal.next_stage is not None]
+        )
+        for deal in deals:
+            deal.missing = missing.get(deal.pk, [])
+    return {"deals": deals, "today": today}
 
 
 def register() -> None:
@@ -18,4 +38,11 @@ def register() -> None:
         template="opportunities/includes/account_opportunities.html",
         context=account_deals_section,
         order=10,
+    )
+    # The brief's first card after the buying center.
+    sections.register(
+        "brief",
+        template="opportunities/includes/brief_deals.html",
+        context=brief_deals_section,
+        order=21,
     )

@@ -21,6 +21,10 @@ class VisitsConfig(AppConfig):
         from . import sections
 
         sections.register()
+        # The account brief's planned visit, last visits, follow-ups and "last met".
+        from . import brief
+
+        brief.register()
         # The account list's coverage gap "no contact within its rhythm".
         from . import list_filters
 

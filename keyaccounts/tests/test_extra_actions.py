@@ -1,8 +1,5 @@
 """Routes that apps above add to a viewset below (keyaccounts/api/extra_actions.py)."""
 
-import ast
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 from rest_framework import viewsets
@@ -10,8 +7,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from keyaccounts.api import extra_actions
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_an_added_action_is_an_extra_action_of_the_viewset():
@@ -58,21 +53,6 @@ def test_scoring_adds_the_grade_and_next_actions_to_the_accounts_api():
     assert {"grade", "next-actions"} <= names
     assert reverse("api:account-grade", args=[7]) == "/api/v1/accounts/7/grade/"
     assert reverse("api:account-next-actions", args=[7]) == "/api/v1/accounts/7/next-actions/"
-
-
-def _imported_apps(path: Path) -> set[str]:
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-    return names
-
-
-@pytest.mark.parametrize("path", sorted(p.name for p in (ROOT / "accounts/api").glob("*.py")))
-def test_the_accounts_api_imports_no_app_above_it(path):
-    assert not _imported_apps(ROOT / "accounts/api" / path) & {"opportunities", "visits", "scoring"}
 
 
 def test_the_grade_fields_offer_the_grades_scoring_gives():

@@ -1,8 +1,5 @@
 """Filters that apps above add to the lists below them (keyaccounts/listfilters.py)."""
 
-import ast
-from pathlib import Path
-
 import django_filters
 import pytest
 from django.http import QueryDict
@@ -10,8 +7,6 @@ from django.http import QueryDict
 from accounts.models import Account
 from accounts.tests.factories import AccountFactory
 from keyaccounts import listfilters
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _filterset():
@@ -119,32 +114,3 @@ def test_the_lists_take_the_filters_of_the_apps_above_in_their_places():
     ]
     assert list(OpportunityFilter.base_filters)[-1] == "grade"
     assert "account_grade" in OpportunityApiFilter.base_filters
-
-
-def _imports(path: Path) -> set[str]:
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-    return names
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "accounts/filters.py",
-        "accounts/api/filters.py",
-        "opportunities/filters.py",
-        "opportunities/api/filters.py",
-    ],
-)
-def test_a_lists_filters_import_no_app_above_it(path):
-    above = {
-        "accounts/filters.py": {"opportunities", "visits", "scoring"},
-        "accounts/api/filters.py": {"opportunities", "visits", "scoring"},
-        "opportunities/filters.py": {"scoring"},
-        "opportunities/api/filters.py": {"scoring"},
-    }[path]
-    assert not _imports(ROOT / path) & above

@@ -11,6 +11,7 @@ from ..specs import explained
 
 # What the Grade card reads through the account, selected with it.
 RELATED = ("score__model", "grade_pin__pinned_by", "assessment__rated_by")
+BRIEF_REASONS = 3  # factors named on the brief as the grade's strengths, and as what holds it back
 
 
 def grade_reasons(contributions: list[dict]) -> list[dict]:
@@ -45,6 +46,25 @@ def grade_card(account, *, can_pin: bool, today) -> dict:
     }
 
 
+def grade_summary(reasons: list[dict]) -> dict:
+    """The grade's "why" in short: the factors that add the most to the score, and those
+    that cost it the most (weight × the points missing to 100), `BRIEF_REASONS` each."""
+    strongest = [row for row in reasons if (row.get("points") or 0) > 0][:BRIEF_REASONS]
+    named = {row["key"] for row in strongest}
+    costly = sorted(
+        (row for row in reasons if (row.get("points") or 0) < 100 and row["key"] not in named),
+        key=lambda row: (-(row.get("weight") or 0) * (100 - (row.get("points") or 0)), row["name"]),
+    )
+    return {"strongest": strongest, "weakest": costly[:BRIEF_REASONS]}
+
+
+def brief_grade_section(request, *, account, today, **page_data) -> dict:
+    """The account brief's grade: the figures of the Grade card (the brief pins nothing)
+    and the why in short."""
+    card = grade_card(account, can_pin=False, today=today)
+    return {**card, "why": grade_summary(card["reasons"])}
+
+
 def account_grade_section(request, *, account, today, manager=None, **page_data) -> dict:
     """The account page's Grade card; `manager`: the page's answer to whether the reader
     is a manager, when it has one (else asked here: one query)."""
@@ -60,5 +80,13 @@ def register() -> None:
         template="scoring/includes/grade_card.html",
         context=account_grade_section,
         order=12,
+        related=RELATED,
+    )
+    # The brief's grade, beside the account's card (10 to 19).
+    sections.register(
+        "brief",
+        template="scoring/includes/brief_grade.html",
+        context=brief_grade_section,
+        order=10,
         related=RELATED,
     )
