@@ -18,6 +18,7 @@ from keyaccounts.recyclebin.signals import before_purge
 from .group_rollup import group_rollup, group_tree, groups_in_view
 from .groups import descendant_ids
 from .models import Account
+from .scope import filter_accounts
 from .selectors import account_get_visible, account_list, accounts_visible_to
 
 
@@ -107,8 +108,6 @@ def account_group_section(request, *, account, **page_data):
 def dashboard_groups_section(request, *, filters, form, **page_data):
     """The dashboard's "Groups": the groups among the accounts in view (the dashboard's
     filters applied), each linking to its group page. None when there is no group."""
-    from scoring.dashboard.figures import filter_accounts
-
     accounts = filter_accounts(account_list(user=request.user), **filters)
     found = groups_in_view(accounts, user=request.user, today=timezone.localdate())
     if not found["count"]:

@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from accounts.scope import ScopeForm, filter_accounts
 from accounts.selectors import account_list
 from keyaccounts.db_router import replica_reads
 from scoring.dashboard import figures as dashboard
-from scoring.dashboard.forms import DashboardFilterForm
 from scoring.dashboard.views import _grade_label as grade_label
 
 from .writers import add_sheet, new_workbook
@@ -174,9 +174,9 @@ def dashboard_workbook(user, data, *, now: datetime.datetime | None = None) -> W
     workbook = new_workbook()
     with replica_reads(user):
         visible = account_list(user=user)
-        form = DashboardFilterForm(data or None, accounts=visible, user=user)
+        form = ScopeForm(data or None, accounts=visible, user=user)
         filters = form.active_filters()
-        accounts = dashboard.filter_accounts(visible, **filters)
+        accounts = filter_accounts(visible, **filters)
         reps = dashboard.reps_in_scope(user, team=filters.get("team"), owner=filters.get("owner"))
         _grades_sheet(workbook, dashboard.grade_distribution(accounts))
         _pipeline_sheet(workbook, dashboard.pipeline(accounts, dashboard.open_stages()))

@@ -3,8 +3,8 @@
 Each function takes `accounts`, the accounts the page is about: the user's visible set
 (`accounts.selectors.account_list`: `accounts_visible_to`, or the ids of a person's few
 accounts, plus the buying-center flags) narrowed by the dashboard's filters
-(`filter_accounts`). Each one runs a fixed number of queries, grouping and counting in
-SQL, however many accounts, deals or visits there are; docs/dashboards.md says what each
+(`accounts.scope.filter_accounts`). Each one runs a fixed number of queries, grouping and
+counting in SQL, however many accounts, deals or visits there are; docs/dashboards.md says what each
 number means and where it drills down to.
 
 Grades are keyed as the account list's `grade` filter takes them: "A".."D", and "none"
@@ -45,27 +45,6 @@ def _cents(amount) -> Decimal:
 
 
 # --- the filters -------------------------------------------------------------------------
-
-
-def filter_accounts(
-    accounts: QuerySet,
-    *,
-    team: int | None = None,
-    owner: int | None = None,
-    industry: str | None = None,
-    region: str | None = None,
-) -> QuerySet:
-    """`accounts` narrowed as the account list narrows them: `team` is the owner's sales
-    team, `owner` the account's owner."""
-    if team:
-        accounts = accounts.filter(owner__sales_team_id=team)
-    if owner:
-        accounts = accounts.filter(owner_id=owner)
-    if industry:
-        accounts = accounts.filter(industry=industry)
-    if region:
-        accounts = accounts.filter(region=region)
-    return accounts
 
 
 def reps_in_scope(user, *, team: int | None = None, owner: int | None = None) -> list:

@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.scope import ScopeForm, filter_accounts
 from accounts.selectors import account_list
 from keyaccounts import sections
 from keyaccounts.context_processors import header as header_context
@@ -32,7 +33,6 @@ from visits.selectors import (
 )
 
 from . import figures as dashboard
-from .forms import DashboardFilterForm
 
 # Rows a page of the visits behind a compliance figure.
 VISITS_PAGE_SIZE = 25
@@ -62,7 +62,7 @@ def dashboard_view(request):
     manager opens this page many times a day). `?refresh=1` computes them now, then
     answers with the same page without it."""
     visible = account_list(user=request.user)
-    form = DashboardFilterForm(request.GET or None, accounts=visible, user=request.user)
+    form = ScopeForm(request.GET or None, accounts=visible, user=request.user)
     filters = form.active_filters()
     # The page header's figures (one query, lazy), shared with the figures below: a
     # manager's import link there reads the same flag.
@@ -93,7 +93,7 @@ def _figures(request, visible, form, filters: dict, *, header) -> str:
     """Every figure of the dashboard, rendered (templates/scoring/includes/dashboard_body.html)."""
     now = timezone.now()
     today = timezone.localdate(now)
-    accounts = dashboard.filter_accounts(visible, **filters)
+    accounts = filter_accounts(visible, **filters)
 
     def url(*params):
         return _list_url(filters, *params)
@@ -258,9 +258,9 @@ def compliance_visits_view(request):
     of those reps; another answers 404) and `state` (settled, on time, late)."""
     today = timezone.localdate()
     visible = account_list(user=request.user)
-    form = DashboardFilterForm(request.GET or None, accounts=visible, user=request.user)
+    form = ScopeForm(request.GET or None, accounts=visible, user=request.user)
     filters = form.active_filters()
-    accounts = dashboard.filter_accounts(visible, **filters)
+    accounts = filter_accounts(visible, **filters)
     reps = dashboard.reps_in_scope(
         request.user, team=filters.get("team"), owner=filters.get("owner")
     )

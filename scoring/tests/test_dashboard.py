@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, BuyingRole, Industry
 from accounts.policy import current_policy
+from accounts.scope import filter_accounts
 from accounts.selectors import account_list, accounts_visible_to
 from accounts.tests.factories import AccountFactory, ContactFactory, TeamMemberFactory
 from opportunities.models import Opportunity
@@ -380,13 +381,13 @@ def test_concentration_without_sales_says_nothing_is_recorded(personas):
 
 def test_filters_narrow_as_the_account_list_does(personas, book):
     accounts = account_list(user=personas.manager)
-    east = dashboard.filter_accounts(accounts, team=personas.east.pk)
+    east = filter_accounts(accounts, team=personas.east.pk)
     assert set(east) == {a for a in accounts if a.owner.sales_team_id == personas.east.pk}
-    mine = dashboard.filter_accounts(accounts, owner=personas.bob.pk, region="North China")
+    mine = filter_accounts(accounts, owner=personas.bob.pk, region="North China")
     assert set(mine) == {
         a for a in accounts if a.owner == personas.bob and a.region == "North China"
     }
-    energy = dashboard.filter_accounts(accounts, industry=Industry.ENERGY)
+    energy = filter_accounts(accounts, industry=Industry.ENERGY)
     assert {a.industry for a in energy} == {Industry.ENERGY}
 
 

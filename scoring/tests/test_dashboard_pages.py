@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.models import Industry
+from accounts.scope import filter_accounts
 from accounts.selectors import account_list, accounts_visible_to
 from accounts.tests.factories import AccountFactory
 from keyaccounts.tests.paging_helpers import pages, rows_of
@@ -154,7 +155,7 @@ def test_the_filters_narrow_every_section(personas, login, book):
     client = login(personas.manager)
     params = {"owner": personas.bob.pk, "industry": Industry.FINANCE}
     response = page(client, **params)
-    narrowed = dashboard.filter_accounts(account_list(user=personas.manager), **params)
+    narrowed = filter_accounts(account_list(user=personas.manager), **params)
     assert response.context["filters"] == params
     assert response.context["accounts_total"] == narrowed.count()
     pipeline = dashboard.pipeline(narrowed, dashboard.open_stages())
@@ -302,7 +303,7 @@ def listed(client, url) -> set:
 def test_every_link_lists_exactly_the_accounts_counted(personas, login, book):
     client = login(personas.manager)
     context = page(client, team=personas.east.pk).context
-    accounts = dashboard.filter_accounts(account_list(user=personas.manager), team=personas.east.pk)
+    accounts = filter_accounts(account_list(user=personas.manager), team=personas.east.pk)
     objects = list(accounts.select_related("score").prefetch_related("opportunities__stage"))
 
     def grade(a):

@@ -44,7 +44,7 @@ class ComplaintFilter(django_filters.FilterSet):
         method="filter_resolved_recently",
         widget=forms.CheckboxInput,
     )
-    # The dashboard's scope (scoring/dashboard/forms.py), under the same names, so its
+    # The dashboard's scope (accounts/scope.py), under the same names, so its
     # numbers link here with its filters unchanged: the account's owner, the owner's
     # team, the account's industry and region.
     owner = UserPickerFilter(

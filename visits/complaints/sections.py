@@ -48,8 +48,8 @@ def dashboard_section(request, *, filters, **page_data) -> dict:
     """Open complaints, breaches open now and the average working days to resolve, over
     the accounts the dashboard is showing (its filters). One query for the numbers, plus
     the visibility rule's."""
+    from accounts.scope import filter_accounts
     from accounts.selectors import accounts_visible_to
-    from scoring.dashboard.figures import filter_accounts
 
     from .selectors import complaints_visible_to
 

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.scope import filter_accounts
 from accounts.selectors import accounts_visible_to
 from keyaccounts.paging import bounded_count
 
@@ -75,7 +76,6 @@ def my_week_section(request, *, now=None, today=None, **page_data):
 def dashboard_section(request, *, filters=None, form=None, **page_data):
     """How many A and B accounts in the dashboard's scope have no review in their
     period, linking to them. One query (bounded count)."""
-    from scoring.dashboard.figures import filter_accounts
 
     filters = filters or {}
     today = timezone.localdate()

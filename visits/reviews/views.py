@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.scope import ScopeForm, filter_accounts
 from accounts.selectors import accounts_visible_to
 from accounts.views import _save_versioned, _visible_account, add_errors
 from keyaccounts import formtokens
@@ -335,12 +336,9 @@ def follow_up_history_view(request, pk):
 def missing_reviews_view(request):
     """A and B accounts in view without a review scheduled or held in their period,
     narrowed by the dashboard's filters (the dashboard's count links here)."""
-    from scoring.dashboard.figures import filter_accounts
-    from scoring.dashboard.forms import DashboardFilterForm
-
     today = timezone.localdate()
     visible = accounts_visible_to(request.user)
-    form = DashboardFilterForm(request.GET or None, accounts=visible, user=request.user)
+    form = ScopeForm(request.GET or None, accounts=visible, user=request.user)
     filters = form.active_filters()
     scope = filter_accounts(visible, **filters)
     missing = selectors.accounts_missing_review(

@@ -1,17 +1,25 @@
-"""The dashboard's filters: team, rep, industry and region, offered from what the user sees."""
+"""The accounts in view: the user's visible accounts narrowed by team, rep, industry and
+region — the dashboard's filters, which the lists it drills down to take over unchanged
+(the missing reviews, the compliance visits) and which the dashboard's sections apply
+(complaints, reviews due, groups). The names are the account list's filter names, so a
+drill-down link carries them over as they are.
+
+They are about the account alone, so they stand here, with it: every app's page applies
+them without importing the dashboard (`scoring.dashboard`).
+"""
 
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Industry, User
-from accounts.picker import UserPickerField
-from accounts.selectors import teams_of, users_pickable_by
+from .models import Industry, User
+from .picker import UserPickerField
+from .selectors import teams_of, users_pickable_by
 
 FILTERS = ("team", "owner", "industry", "region")
 
 
-class DashboardFilterForm(forms.Form):
+class ScopeForm(forms.Form):
     """The teams the user is on or manages, a rep picked by name among the people of
     those teams (a text box, never a list), and the industries and regions of the
     accounts the user can see. Three queries, whatever the number of people.
@@ -57,3 +65,24 @@ class DashboardFilterForm(forms.Form):
         if "owner" in found:
             found["owner"] = found["owner"].pk  # as the account list's `owner` takes it
         return found
+
+
+def filter_accounts(
+    accounts: QuerySet,
+    *,
+    team: int | None = None,
+    owner: int | None = None,
+    industry: str | None = None,
+    region: str | None = None,
+) -> QuerySet:
+    """`accounts` narrowed as the account list narrows them: `team` is the owner's sales
+    team, `owner` the account's owner."""
+    if team:
+        accounts = accounts.filter(owner__sales_team_id=team)
+    if owner:
+        accounts = accounts.filter(owner_id=owner)
+    if industry:
+        accounts = accounts.filter(industry=industry)
+    if region:
+        accounts = accounts.filter(region=region)
+    return accounts
