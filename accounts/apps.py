@@ -13,3 +13,7 @@ class AccountsConfig(AppConfig):
         from . import access, group_views  # noqa: F401
 
         group_views.register()
+        # The import types of accounts, contacts and team members (keyaccounts/imports/).
+        from . import imports
+
+        imports.register_kinds()

@@ -22,3 +22,7 @@ class OpportunitiesConfig(AppConfig):
         from . import list_filters
 
         list_filters.register()
+        # The deals' import type (keyaccounts/imports/).
+        from . import imports
+
+        imports.register_kinds()

@@ -11,6 +11,10 @@ class ScoringConfig(AppConfig):
 
         signals.connect()
 
+        from . import imports
+
+        imports.register_kinds()  # monthly sales (keyaccounts/imports/)
+
         from .money import sections as money_sections
 
         money_sections.register()

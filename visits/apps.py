@@ -29,3 +29,7 @@ class VisitsConfig(AppConfig):
         from . import list_filters
 
         list_filters.register()
+        # The visits' import type (keyaccounts/imports/).
+        from . import imports
+
+        imports.register_kinds()

@@ -4,7 +4,7 @@ write: a bulk job's chunk (`keyaccounts.integrations.jobs`) or a `POST <type>/bu
 The per-item path (`keyaccounts.api.bulk`) writes each item through the type's
 serializer and services: about 19 queries for a new account. The import
 (`keyaccounts.imports`) checks a whole file in memory against what it read once, by the
-same rules (`kinds.AccountKind.check_row`: `check_account_owner`, the duplicate check,
+same rules (`accounts.imports.AccountKind.check_row`: `check_account_owner`, the duplicate check,
 `full_clean`, the unique values; a contact's likely duplicates at its account; a
 visit's rules through `visits.services.visit_apply`), and writes it in one short
 transaction (`imports.writing.write`: ids from the sequence, rows and history by COPY,

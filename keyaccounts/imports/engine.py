@@ -47,13 +47,12 @@ from .kinds import (
     UNCHANGED,
     UPDATE,
     Kind,
-    MonthlySalesKind,
     Outcome,
     Row,
     RowFailed,
 )
 from .lookups import Accounts, Stages, Users
-from .reading import BadCell, Table, cell_text
+from .reading import Table, cell_text
 
 logger = logging.getLogger(__name__)
 
@@ -335,8 +334,8 @@ def run_import(
         return Context(by=by, confirm_duplicates=confirm_duplicates)
 
     with history_context(origin=Origin.IMPORT, user=by):
-        if isinstance(kind, MonthlySalesKind):
-            return finish(_run_sales(make_rows(), by=by, dry_run=dry_run, describe=describe))
+        if kind.checked_as_batch:
+            return finish(kind.run_batch(make_rows(), by=by, dry_run=dry_run, describe=describe))
         return finish(_check_then_write(kind, check, new_context, by=by, dry_run=dry_run))
 
 
@@ -514,42 +513,3 @@ def expected_for(column: Column) -> str:
         "user": _("the username, email address or full name of one of our people"),
         "account": _("the account's external ID, credit code or exact name"),
     }.get(kind, "")
-
-
-def _run_sales(rows: list[Row], *, by, dry_run: bool, describe) -> dict[int, RowResult]:
-    """Monthly sales: `scoring.sales` checks the rows as it does for `import_sales`, then
-    upserts the changed ones, all or none (a month holding what is stored: unchanged)."""
-    from scoring import sales
-
-    entries, results = [], {}
-    for row in rows:
-        entry, bad = {"row": row.number}, []
-        for key in sales.COLUMNS:
-            raw = row.raw.get(key)
-            if isinstance(raw, BadCell):
-                bad.append(describe(row, key, raw.message, raw.expected))
-            elif key == "month" and hasattr(raw, "year"):
-                entry[key] = f"{raw:%Y-%m}"
-            else:
-                entry[key] = cell_text(raw).strip()
-        if bad:
-            results[row.number] = RowResult(row.number, ERROR, problems=bad)
-        else:
-            entries.append(entry)
-    # Checked as a dry run first: the file goes in only when no row has an error.
-    checked = sales.sales_import(rows=entries, by=by, dry_run=True)
-    row_at = {row.number: row for row in rows}
-    statuses = {sales.CREATED: CREATE, sales.UNCHANGED: UNCHANGED, sales.UPDATED: UPDATE}
-    for checked_row in checked.rows:
-        number = checked_row.row
-        if checked_row.errors:
-            problems = [
-                describe(row_at[number], key, message) for key, message in checked_row.errors
-            ]
-            results[number] = RowResult(number, ERROR, problems=problems)
-            continue
-        label = f"{checked_row.account_name} · {checked_row.month:%Y-%m}"
-        results[number] = RowResult(number, statuses[checked_row.status], record=label)
-    if not dry_run and all(result.status != ERROR for result in results.values()):
-        sales.sales_import(rows=entries, by=by, dry_run=False)
-    return results

@@ -518,3 +518,27 @@ def test_a_deal_found_by_its_name_keeps_the_external_id_it_has(personas):
         )
     ]
     assert Opportunity.objects.get(name="Keyed deal").external_id == "CRM-1"
+
+
+def test_each_import_type_is_its_apps_registered_in_the_order_of_the_apps():
+    from django.apps import apps
+
+    owners = {key: type(kind).__module__.split(".")[0] for key, kind in KINDS.items()}
+    assert owners == {
+        "accounts": "accounts",
+        "contacts": "accounts",
+        "team": "accounts",
+        "opportunities": "opportunities",
+        "visits": "visits",
+        "monthly_sales": "scoring",
+        "complaints": "visits",
+        "reviews": "visits",
+        "review_follow_ups": "visits",
+        "plans": "scoring",
+        "plan_actions": "scoring",
+        "receivables": "scoring",
+    }
+    order = [config.name for config in apps.get_app_configs()]
+    modules = [type(kind).__module__.rsplit(".", 1)[0] for kind in KINDS.values()]
+    positions = [order.index(module) for module in modules]
+    assert positions == sorted(positions)

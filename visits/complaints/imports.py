@@ -14,6 +14,7 @@ import copy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.imports import contact_records
 from keyaccounts.imports.columns import model_columns
 from keyaccounts.imports.kinds import (
     CREATE,
@@ -26,7 +27,6 @@ from keyaccounts.imports.kinds import (
     _account_of,
     _clean,
     _raw_text,
-    contact_records,
     find_record,
 )
 from keyaccounts.imports.lookups import Records, new_ref
