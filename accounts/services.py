@@ -1,8 +1,9 @@
 """Writes. One function per action; pages, the API and imports all call these."""
 
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from keyaccounts.recyclebin.services import (
 )
 from keyaccounts.unchanged import same_as_stored
 
+from . import merge_hooks
 from .access import access_refresh_for_accounts
 from .duplicates import normalize_credit_code, normalize_email, normalize_name, normalize_phone
 from .groups import check_merge_parent, check_parent
@@ -139,13 +141,12 @@ def account_delete(*, account: Account, by: User, expected_version: int | None =
 
 def account_delete_check(*, account: Account, by: User) -> None:
     """Raise the ApplicationError `account_delete` would (pages say it before asking)."""
-    from visits.models import DevelopmentRecord
-
     if not can_manage_team(by, account):
         raise ApplicationError(
             _("Only the owner or a manager can delete this account."), code="permission_denied"
         )
-    if DevelopmentRecord.objects.filter(account=account, reviewed_on__isnull=False).exists():
+    # Development records are visits' (an app above this one: reached by the relation).
+    if account.development_records.filter(reviewed_on__isnull=False).exists():
         raise ApplicationError(
             _(
                 "This account has reviewed development records, which are kept: it cannot "
@@ -546,6 +547,15 @@ def can_merge(user: User) -> bool:
     return is_manager(user)
 
 
+def _relinker(*, by: User, now) -> Callable:
+    """`_relink` for the movers of the apps above (accounts/merge_hooks.py)."""
+
+    def relink(objs: list, **changes) -> None:
+        _relink(objs, by=by, now=now, **changes)
+
+    return relink
+
+
 def _check_merge(*, by: User, survivor, merged, visible) -> tuple:
     """The rules both merges share; returns the two records read again and locked."""
     model = type(survivor)
@@ -588,16 +598,14 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
     """Merge `merged` into `survivor` (managers; both visible to them, both live).
 
     The survivor takes the chosen `values` (field → the value of either account) and
-    everything of the merged account: contacts, visits, deals, development records,
-    team members and competitors (those the survivor has already stay behind), its
-    assessment if the survivor has none, monthly sales (a month both have is added up),
-    notifications and the recycle bin entries of its records. The merged account goes
+    everything of the merged account: its contacts, team members and competitors (those
+    the survivor has already stay behind), subsidiaries and the recycle bin entries of
+    its records here; what the apps above keep of it through their movers
+    (accounts/merge_hooks.py): visits, development records and reminders, deals,
+    complaints, review meetings, account plans, invoices, its assessment if the
+    survivor has none, monthly sales (a month both have is added up). The merged account goes
     to the recycle bin with `merged_into` set, so its id leads to the survivor. Its
     scores and grade history stay with it; the survivor is rescored."""
-    from opportunities.models import Opportunity
-    from scoring.models import Assessment, MonthlySales
-    from visits.models import DevelopmentRecord, Notification, Visit
-
     survivor, merged = _check_merge(
         by=by, survivor=survivor, merged=merged, visible=accounts_visible_to(by, deleted=True)
     )
@@ -616,55 +624,8 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
         merged_into=survivor, credit_code=merged.credit_code
     )
 
-    for model in (Contact, Visit, Opportunity, DevelopmentRecord):
-        rows = model.all_objects.select_for_update().filter(account=merged)
-        _relink(list(rows), by=by, now=now, account=survivor)
-    # Complaints (visits.complaints, an app above this one: its model by the relation).
-    complaints = merged.complaints.model.all_objects.select_for_update().filter(account=merged)
-    _relink(list(complaints), by=by, now=now, account=survivor)
-    # Invoices (scoring.receivables) follow; one invoice number twice (the same ERP
-    # invoice imported under both accounts) is for the user to settle first.
-    invoices = merged.invoices.model.all_objects
-    twin = invoices.filter(
-        account=survivor, deleted_at__isnull=True, invoice_number=OuterRef("invoice_number")
-    )
-    clash = invoices.filter(account=merged, deleted_at__isnull=True).filter(Exists(twin)).first()
-    if clash is not None:
-        raise ApplicationError(
-            _(
-                "Both accounts have invoice %(number)s: move one of them to the recycle bin "
-                "before merging."
-            )
-            % {"number": clash.invoice_number},
-            code="invalid",
-        )
-    _relink(
-        list(invoices.select_for_update().filter(account=merged)), by=by, now=now, account=survivor
-    )
-    # Account plans (scoring.plans) and their actions follow; two live plans for one
-    # period cannot both be the survivor's: the user deletes one first.
-    plans = merged.plans.model.all_objects
-    overlap = plans.filter(
-        account=survivor,
-        deleted_at__isnull=True,
-        period_start__lte=OuterRef("period_end"),
-        period_end__gte=OuterRef("period_start"),
-    )
-    clash = plans.filter(account=merged, deleted_at__isnull=True).filter(Exists(overlap)).first()
-    if clash is not None:
-        raise ApplicationError(
-            _(
-                "Both accounts have an account plan for %(period)s: move one of them to the "
-                "recycle bin before merging."
-            )
-            % {"period": clash.period_label},
-            code="invalid",
-        )
-    _relink(
-        list(plans.select_for_update().filter(account=merged)), by=by, now=now, account=survivor
-    )
-    actions = merged.plan_actions.model.all_objects.select_for_update().filter(account=merged)
-    _relink(list(actions), by=by, now=now, account=survivor)
+    contacts = Contact.all_objects.select_for_update().filter(account=merged)
+    _relink(list(contacts), by=by, now=now, account=survivor)
     _relink(
         list(
             AccountTeamMember.objects.filter(account=merged).exclude(
@@ -685,9 +646,6 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
         now=now,
         account=survivor,
     )
-    if not Assessment.objects.filter(account=survivor).exists():
-        Assessment.objects.filter(account=merged).update(account=survivor)
-
     # Group customers: the merged company's subsidiaries (live or in the bin) are the
     # survivor's now, each with a new version and a history entry; no cycle results.
     check_merge_parent(survivor=survivor, merged=merged)
@@ -695,39 +653,12 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
     subsidiaries = list(subsidiaries.exclude(pk=survivor.pk).order_by("pk"))
     _relink(subsidiaries, by=by, now=now, parent=survivor)
 
-    # Sales booked to either record are the company's sales: a month both have adds up.
-    theirs = {row.month: row for row in MonthlySales.objects.filter(account=survivor)}
-    added, moved, gone = [], [], []
-    for row in MonthlySales.objects.filter(account=merged):
-        if row.month in theirs:
-            into = theirs[row.month]
-            into.sales += row.sales
-            into.receivables += row.receivables
-            added.append(into)
-            gone.append(row.pk)
-        else:
-            row.account = survivor
-            moved.append(row)
-    MonthlySales.objects.filter(pk__in=gone).delete()
-    MonthlySales.objects.bulk_update(added, ["sales", "receivables"])
-    MonthlySales.objects.bulk_update(moved, ["account"])
-
-    # Reminders: a visit's move with its visit; one about the account itself becomes the
-    # survivor's, unless the survivor has the same one already.
-    Notification.objects.filter(account=merged).exclude(object_key=f"account:{merged.pk}").update(
-        account=survivor
+    # What the apps above keep of the account: its visits, deals, development records,
+    # complaints, reviews, invoices, plans, assessment, monthly sales and reminders
+    # (accounts/merge_hooks.py; each app's merging.py).
+    merge_hooks.move_account_rows(
+        survivor=survivor, merged=merged, by=by, now=now, relink=_relinker(by=by, now=now)
     )
-    Notification.objects.filter(account=merged, object_key=f"account:{merged.pk}").exclude(
-        Exists(
-            Notification.objects.filter(
-                account=survivor,
-                object_key=f"account:{survivor.pk}",
-                kind=OuterRef("kind"),
-                due_date=OuterRef("due_date"),
-                recipient=OuterRef("recipient"),
-            )
-        )
-    ).update(account=survivor, object_key=f"account:{survivor.pk}")
 
     # Records of the merged account deleted earlier are the survivor's now: their bin
     # entries follow the survivor's visibility.
@@ -749,9 +680,6 @@ def contact_merge(*, survivor: Contact, merged: Contact, by: User, values: dict)
     (each visit a new version), its roles in deals (a deal where both have one keeps the
     survivor's) and the people who reported to it. The merged contact goes to the
     recycle bin with `merged_into` set."""
-    from opportunities.models import Opportunity, OpportunityContact
-    from visits.models import Visit
-
     if survivor.account_id != merged.account_id:
         raise ApplicationError(
             _("Only two contacts of the same account can be merged."), code="invalid"
@@ -766,29 +694,12 @@ def contact_merge(*, survivor: Contact, merged: Contact, by: User, values: dict)
     merged.merged_into = survivor
     Contact.all_objects.filter(pk=merged.pk).update(merged_into=survivor)
 
-    links = Visit.contacts.through.objects
-    both = links.filter(contact=survivor).values("visit_id")
-    visit_ids = set(links.filter(contact=merged).values_list("visit_id", flat=True))
-    links.filter(contact=merged, visit_id__in=both).delete()
-    links.filter(contact=merged).update(contact=survivor)
-    _relink(list(Visit.all_objects.filter(pk__in=visit_ids).order_by("pk")), by=by, now=now)
-
-    roles = list(
-        OpportunityContact.objects.filter(contact=merged).exclude(
-            opportunity__in=OpportunityContact.objects.filter(contact=survivor).values(
-                "opportunity"
-            )
-        )
-    )
-    _relink(roles, by=by, now=now, contact=survivor)
-    deals = Opportunity.all_objects.filter(pk__in={role.opportunity_id for role in roles})
-    _relink(list(deals.order_by("pk")), by=by, now=now)
-
     reports = Contact.all_objects.filter(reports_to=merged).exclude(pk=survivor.pk)
     _relink(list(reports.order_by("pk")), by=by, now=now, reports_to=survivor)
-    # Complaints (visits.complaints, an app above this one: its model by the relation).
-    complained = merged.complaints.model.all_objects.filter(contact=merged).order_by("pk")
-    _relink(list(complained), by=by, now=now, contact=survivor)
+    # The contact's place in visits, deals and complaints (accounts/merge_hooks.py).
+    merge_hooks.move_contact_rows(
+        survivor=survivor, merged=merged, by=by, now=now, relink=_relinker(by=by, now=now)
+    )
 
     _finish_merge(survivor=survivor, merged=merged, by=by, now=now)
     return survivor

@@ -26,3 +26,7 @@ class OpportunitiesConfig(AppConfig):
         from . import imports
 
         imports.register_kinds()
+        # What a merge of two accounts (or contacts) carries over (accounts/merge_hooks.py).
+        from . import merging
+
+        merging.register()

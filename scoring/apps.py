@@ -15,6 +15,11 @@ class ScoringConfig(AppConfig):
 
         imports.register_kinds()  # monthly sales (keyaccounts/imports/)
 
+        # What a merge of two accounts (or contacts) carries over (accounts/merge_hooks.py).
+        from . import merging
+
+        merging.register()
+
         from .money import sections as money_sections
 
         money_sections.register()

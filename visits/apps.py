@@ -33,3 +33,7 @@ class VisitsConfig(AppConfig):
         from . import imports
 
         imports.register_kinds()
+        # What a merge of two accounts (or contacts) carries over (accounts/merge_hooks.py).
+        from . import merging
+
+        merging.register()

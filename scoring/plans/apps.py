@@ -11,3 +11,7 @@ class PlansConfig(AppConfig):
         from .hooks import register
 
         register()
+        # What a merge of two accounts (or contacts) carries over (accounts/merge_hooks.py).
+        from . import merging
+
+        merging.register()

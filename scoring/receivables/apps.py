@@ -12,3 +12,7 @@ class ReceivablesConfig(AppConfig):
 
         hooks.register()  # the pages' sections (hooks.py)
         imports.register()
+        # What a merge of two accounts (or contacts) carries over (accounts/merge_hooks.py).
+        from . import merging
+
+        merging.register()

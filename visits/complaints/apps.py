@@ -13,3 +13,7 @@ class ComplaintsConfig(AppConfig):
         reminders.register()
         sections.register()
         imports.register()
+        # What a merge of two accounts (or contacts) carries over (accounts/merge_hooks.py).
+        from . import merging
+
+        merging.register()

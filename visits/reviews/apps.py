@@ -45,3 +45,7 @@ class ReviewsConfig(AppConfig):
             context=sections.dashboard_section,
             order=50,
         )
+        # What a merge of two accounts (or contacts) carries over (accounts/merge_hooks.py).
+        from . import merging
+
+        merging.register()

@@ -253,3 +253,36 @@ def test_period_of():
     assert period_of("half", datetime.date(2026, 6, 30)).end == datetime.date(2026, 7, 1)
     assert period_of("half", datetime.date(2026, 7, 1)).end == datetime.date(2027, 1, 1)
     assert period_of("year", datetime.date(2026, 7, 1)).start == datetime.date(2026, 1, 1)
+
+
+def test_a_merge_takes_the_reviews_along_unless_two_live_ones_share_a_period(personas):
+    from accounts.services import account_merge
+    from accounts.tests.factories import AccountFactory
+
+    twin = AccountFactory(owner=personas.alice, name="Alice's Customer Twin")
+    day = timezone.localdate() + datetime.timedelta(days=3)
+    theirs = services.review_schedule(
+        by=personas.alice, account=twin, scheduled_for=at(day), period_kind="year"
+    )
+    ours = services.review_schedule(
+        by=personas.alice, account=personas.account, scheduled_for=at(day), period_kind="year"
+    )
+    with pytest.raises(ApplicationError) as refused:
+        account_merge(survivor=personas.account, merged=twin, by=personas.manager, values={})
+    assert refused.value.code == "invalid"
+    assert theirs.period_label in refused.value.message
+    # Nothing of the refused merge is kept.
+    theirs.refresh_from_db()
+    twin.refresh_from_db()
+    assert theirs.account_id == twin.pk and twin.merged_into_id is None
+
+    services.review_cancel(review=ours, by=personas.alice)
+    follow_up = ReviewFollowUp.objects.create(
+        review=theirs, account=twin, what="Send the report", owner=personas.alice, due_on=day
+    )
+    version = theirs.version
+    account_merge(survivor=personas.account, merged=twin, by=personas.manager, values={})
+    theirs.refresh_from_db()
+    follow_up.refresh_from_db()
+    assert theirs.account_id == follow_up.account_id == personas.account.pk
+    assert theirs.version == version + 1  # a new version: sync clients learn of the move
