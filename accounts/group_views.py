@@ -1,79 +1,25 @@
-"""Group customers (集团客户) on the pages: the group page (`/accounts/<pk>/group/`), the
-account page's "Part of … · N subsidiaries" section and the dashboard's "Groups".
-
-Reads are in `accounts.group_rollup`, the tree and its rule in `accounts.groups`.
+"""Group customers (集团客户) on the account page: its "Part of … · N subsidiaries" section,
+linking to the group page (`scoring/groups/views.py`, with the group's figures), and the
+account list narrowed to a group (`group_list_url`). The tree is `accounts.group_tree`,
+its rule `accounts.groups`.
 """
 
 from urllib.parse import urlencode
 
-from django.http import Http404
-from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 
 from keyaccounts import sections
-from keyaccounts.links import record_url
 from keyaccounts.recyclebin.signals import before_purge
 
-from .group_rollup import group_rollup, group_tree, groups_in_view
 from .groups import descendant_ids
 from .models import Account
-from .scope import filter_accounts
-from .selectors import account_get_visible, account_list, accounts_visible_to
+from .selectors import accounts_visible_to
 
 
 def group_list_url(root_id: int, *params: tuple[str, object]) -> str:
     """The account list narrowed to the group of `root_id` (its visible accounts) and by
     `params`: what each number of the group page links to."""
     return f"{reverse('accounts:list')}?{urlencode([('group', root_id), *params])}"
-
-
-def group_view(request, pk):
-    """The group `pk` belongs to, from the highest company above it the user can see."""
-    try:
-        account = account_get_visible(user=request.user, pk=pk)
-    except Account.DoesNotExist:
-        raise Http404 from None
-    now = timezone.now()
-    today = timezone.localdate(now)
-    group = group_tree(user=request.user, account=account)
-    rollup = group_rollup(group, now=now, today=today)
-    root = group.root.pk
-
-    def url(*params):
-        return group_list_url(root, *params)
-
-    for tile in rollup["grades"]:
-        tile["url"] = url(("grade", tile["grade"]))
-    pipeline = rollup["pipeline"]
-    for row in pipeline["rows"]:
-        for cell in row["cells"]:
-            cell["url"] = url(("grade", row["grade"]), ("stage", cell["stage"].key))
-    for total in pipeline["totals"]:
-        total["url"] = url(("stage", total["stage"].key))
-    sales_url = reverse("scoring:sales_list")
-    for month in rollup["sales"]["months"]:
-        month["url"] = f"{sales_url}?" + urlencode(
-            [("group", root), ("month_from", month["key"]), ("month_to", month["key"])]
-        )
-    return render(
-        request,
-        "accounts/group.html",
-        {
-            "account": account,
-            "group": group,
-            "rollup": rollup,
-            "pipeline": pipeline,
-            "urls": {
-                "all": url(),
-                "lapsed": url(("gap", "lapsed")),
-                "no_decider": url(("gap", "no_decider")),
-                "no_coach": url(("gap", "no_coach")),
-                "sales": url(("top", "sales5")),
-                "months": f"{sales_url}?" + urlencode([("group", root)]),
-            },
-        },
-    )
 
 
 def account_group_section(request, *, account, **page_data):
@@ -101,21 +47,8 @@ def account_group_section(request, *, account, **page_data):
         "parent_hidden": parent_hidden,
         "subsidiaries": seen,
         "hidden": live - seen,
-        "group_url": reverse("accounts:group", args=[account.pk]),
+        "group_url": reverse("scoring:group", args=[account.pk]),
     }
-
-
-def dashboard_groups_section(request, *, filters, form, **page_data):
-    """The dashboard's "Groups": the groups among the accounts in view (the dashboard's
-    filters applied), each linking to its group page. None when there is no group."""
-    accounts = filter_accounts(account_list(user=request.user), **filters)
-    found = groups_in_view(accounts, user=request.user, today=timezone.localdate())
-    if not found["count"]:
-        return None
-    for entry in found["groups"]:
-        entry["url"] = record_url("accounts:group", entry["root"].pk)
-        entry["list_url"] = group_list_url(entry["root"].pk)
-    return found
 
 
 def _release_before_purge(sender, ids, **kwargs):
@@ -131,11 +64,5 @@ def register() -> None:
         template="accounts/includes/group_section.html",
         context=account_group_section,
         order=5,
-    )
-    sections.register(
-        "dashboard",
-        template="accounts/includes/dashboard_groups.html",
-        context=dashboard_groups_section,
-        order=60,
     )
     before_purge.connect(_release_before_purge, dispatch_uid="accounts-release-subsidiaries")

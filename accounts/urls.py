@@ -2,7 +2,7 @@ from django.urls import path
 
 from keyaccounts.history.views import account_history_view, contact_history_view
 
-from . import brief_views, group_views, merge_views, views
+from . import brief_views, merge_views, views
 
 app_name = "accounts"
 
@@ -16,7 +16,6 @@ urlpatterns = [
     path("<int:pk>/merge/<int:other_pk>/", merge_views.account_merge_view, name="merge_confirm"),
     path("<int:pk>/history/", account_history_view, name="history"),
     path("<int:pk>/brief/", brief_views.account_brief_view, name="brief"),
-    path("<int:pk>/group/", group_views.group_view, name="group"),
     path("<int:pk>/delete/", views.account_delete_view, name="delete"),
     path("<int:account_pk>/contacts/new/", views.contact_create_view, name="contact_create"),
     path("<int:account_pk>/contacts/<int:pk>/edit/", views.contact_edit_view, name="contact_edit"),

@@ -36,6 +36,10 @@ class ScoringConfig(AppConfig):
 
         list_filters.register()  # grade, moved, top, money on the lists below
 
+        from .groups import views as group_views
+
+        group_views.register()  # the dashboard's "Groups"
+
         from . import account_api
 
         account_api.register()  # /api/v1/accounts/{id}/grade/ and …/next-actions/

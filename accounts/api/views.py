@@ -90,7 +90,7 @@ class AccountViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
         `depth` (0: the top shown; an account under one you cannot see hangs under its
         nearest company above it you can see); `hidden_count` counts the subsidiaries you
         cannot see, never naming them. 404 for an account you cannot see."""
-        from accounts.group_rollup import group_tree
+        from accounts.group_tree import group_tree
 
         group = group_tree(user=request.user, account=self.get_object())
         data = {

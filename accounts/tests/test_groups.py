@@ -202,7 +202,7 @@ def test_the_demo_makes_groups_rep1_sees_one_subsidiary_of_which_is_hidden(clien
 
     from django.core.management import call_command
 
-    from accounts.group_rollup import group_tree
+    from accounts.group_tree import group_tree
     from accounts.models import User
 
     out = io.StringIO()
@@ -217,7 +217,7 @@ def test_the_demo_makes_groups_rep1_sees_one_subsidiary_of_which_is_hidden(clien
     call_command("seed_demo", stdout=io.StringIO())
     assert list(Account.objects.values_list("pk", "parent_id", "version").order_by("pk")) == before
     client.force_login(rep1)
-    assert client.get(reverse("accounts:group", args=[top.pk])).status_code == 200
+    assert client.get(reverse("scoring:group", args=[top.pk])).status_code == 200
 
 
 def test_the_admin_picks_the_parent_by_autocomplete_and_refuses_a_cycle(personas, group, login):

@@ -1,8 +1,9 @@
-"""Imports point down (docs/architecture.md, "Imports point down"): `accounts` imports no
-app above it, `visits` and `opportunities` not `scoring`, except the modules named here,
-which still reach up and are to be moved the same way when next touched. A module that
-starts reaching up fails here; one that stops must leave the list (so it cannot start
-again unseen)."""
+"""Imports point down (docs/architecture.md, "Imports point down"): `keyaccounts` and
+`accounts` import no app above them, `visits` and `opportunities` not `scoring`, except
+the modules named here, which still reach up: the project's composition points (the demo
+seed) and the registries of `keyaccounts` still written as one table of every type, to be
+moved the way the import types were when next touched. A module that starts reaching up
+fails here; one that stops must leave the list (so it cannot start again unseen)."""
 
 import ast
 from pathlib import Path
@@ -12,13 +13,27 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 ABOVE = {
+    "keyaccounts": {"opportunities", "visits", "scoring"},
     "accounts": {"opportunities", "visits", "scoring"},
     "visits": {"opportunities", "scoring"},
     "opportunities": {"scoring"},
 }
 # Still reaching up (each names what it reaches for).
 STILL_REACHING_UP = {
-    "accounts/group_rollup.py": "the group page's sales, pipeline and lapsed contacts",
+    "keyaccounts/management/commands/seed_demo.py": "composes every app's demo (by design)",
+    "keyaccounts/api/records.py": "the router of every record type's viewset",
+    "keyaccounts/exports/registry.py": "every export type's rows and filters",
+    "keyaccounts/exports/columns.py": "every export type's columns",
+    "keyaccounts/exports/dashboard.py": "the dashboard's figures as a workbook",
+    "keyaccounts/recyclebin/views.py": "every record type's restore",
+    "keyaccounts/history/views.py": "the visibility of visits, records and deals' histories",
+    "keyaccounts/context_processors.py": "the header's unread notifications",
+    "keyaccounts/templatetags/offline.py": "the outbox's visit fields",
+    "keyaccounts/integrations/apps.py": "the webhook-disabled reminder",
+    "keyaccounts/integrations/delivery.py": "the webhook-disabled reminder",
+    "keyaccounts/imports/files.py": "stages named in a file",
+    "keyaccounts/imports/lookups.py": "stages named in a file",
+    "keyaccounts/imports/values.py": "a month as the sales import reads it",
 }
 
 
@@ -48,3 +63,7 @@ def test_a_module_imports_no_app_above_its_own_but_those_still_listed(path):
         assert reaching, f"{path} no longer reaches up: take it off STILL_REACHING_UP"
     else:
         assert not reaching, f"{path} imports {sorted(reaching)}, above {app}"
+
+
+def test_every_module_listed_as_reaching_up_exists():
+    assert [path for path in STILL_REACHING_UP if not (ROOT / path).exists()] == []

@@ -281,7 +281,7 @@ ROUTES: dict[str, Kind] = {
     "accounts:merge_confirm": obj(pk="account", other_pk="account2"),
     "accounts:history": obj(**ACCOUNT),
     "accounts:brief": obj(**ACCOUNT),
-    "accounts:group": obj(**ACCOUNT),
+    "scoring:group": obj(**ACCOUNT),
     "accounts:delete": obj(**ACCOUNT),
     "accounts:contact_create": obj(**IN_ACCOUNT, form=True),
     "accounts:contact_edit": obj(account_pk="account", pk="contact", form=True),

@@ -1,99 +1,29 @@
-"""What the group page and the dashboard's "Groups" section read (集团客户).
-
-A group is shown to a person from the highest company above the account that they can
-see (or the account itself), down to every subsidiary at any depth. Only the accounts
-they can see are named and rolled up (`accounts_visible_to`: seeing a parent never
-grants its subsidiaries); the others are only counted. A visible account under one they
-cannot see (or under one in the recycle bin) is shown under its nearest visible company
-above it, marked. Every roll-up is over the visible live accounts of the group, from the
-same rules as the dashboard's numbers (`scoring.dashboard.figures`, `scoring.selectors`,
+"""What the group page and the dashboard's "Groups" section read (集团客户): the roll-ups
+of a group's visible live accounts (`accounts.group_tree`), from the same rules as the
+dashboard's numbers (`scoring.dashboard.figures`, `scoring.selectors`,
 `visits.selectors.accounts_with_lapsed_contact`), so a number and the account list it
 links to (`?group=<root>`) agree. A constant number of queries, whatever the group's size.
-
-It reads scoring's and visits' figures from `accounts`: one of the places that still reach
-up (docs/architecture.md, "Imports point down"); the account page no longer does, its
-parts from the apps above being sections (keyaccounts/sections.py).
 """
 
 import datetime
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from scoring.dashboard import figures as dashboard
-from scoring.inputs import MONEY, amount_in_cny, open_opportunities
-from scoring.models import MonthlySales
-from scoring.selectors import sales_window, with_sales
+from accounts.group_tree import Group
+from accounts.groups import group_pairs
+from accounts.models import Account
+from accounts.selectors import accounts_visible_to
 from visits.selectors import accounts_with_lapsed_contact
 
-from .groups import ancestor_ids, group_pairs, subtree
-from .models import Account
-from .selectors import account_list, accounts_visible_to
+from ..dashboard import figures as dashboard
+from ..inputs import MONEY, amount_in_cny, open_opportunities
+from ..models import MonthlySales
+from ..selectors import sales_window, with_sales
 
 ZERO = Decimal(0)
 GROUPS_SHOWN = 20  # the dashboard's "Groups": the largest by sales, the rest counted
-
-
-@dataclass
-class Row:
-    account: Account
-    depth: int  # as shown: under its nearest visible company above it
-    under_hidden: bool  # its own parent is one the user cannot see, or in the bin
-    lapsed: bool = False
-
-
-@dataclass
-class Group:
-    root: Account
-    rows: list[Row]
-    hidden_count: int  # live subsidiaries the user cannot see
-    above_hidden: bool  # the root belongs to a company the user cannot see
-    ids: list[int] = field(default_factory=list)  # the visible live accounts
-
-
-def group_tree(*, user, account: Account) -> Group:
-    """The group `account` belongs to, as `user` may see it: the tree and the hidden
-    count. Four queries (the chain above, which of it is visible, the tree, its rows)."""
-    chain = [account.pk, *ancestor_ids(account.pk)]
-    seen_above = set(
-        accounts_visible_to(user).filter(pk__in=chain[1:]).values_list("pk", flat=True)
-    )
-    root_id = next((pk for pk in reversed(chain[1:]) if pk in seen_above), account.pk)
-    nodes = subtree(root_id)
-    accounts = {
-        row.pk: row
-        for row in with_sales(account_list(user=user).filter(pk__in=[node.id for node in nodes]))
-    }
-    # The nearest shown company at or above each node (parents come before subsidiaries).
-    shown_above: dict[int, int | None] = {}
-    depth: dict[int, int] = {}
-    rows, hidden = [], 0
-    for node in nodes:
-        above = shown_above.get(node.parent_id) if node.parent_id is not None else None
-        if node.id not in accounts:
-            shown_above[node.id] = above
-            if node.live:
-                hidden += 1
-            continue
-        shown_above[node.id] = node.id
-        depth[node.id] = 0 if above is None else depth[above] + 1
-        rows.append(
-            Row(
-                account=accounts[node.id],
-                depth=depth[node.id],
-                under_hidden=node.parent_id is not None and node.parent_id not in accounts,
-            )
-        )
-    root = accounts.get(root_id, account)
-    return Group(
-        root=root,
-        rows=rows,
-        hidden_count=hidden,
-        above_hidden=root.parent_id is not None and root.parent_id not in seen_above,
-        ids=[row.account.pk for row in rows],
-    )
 
 
 def monthly(ids: list[int], today: datetime.date) -> dict:

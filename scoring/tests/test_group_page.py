@@ -71,7 +71,7 @@ def test_the_roll_ups_are_the_python_sums_over_visible_subsidiaries(personas, lo
     top, subs = build_group(personas, n)
     members = visible_members(personas.alice, top, subs)
     hidden = [s for s in subs if s not in members]
-    response = login(personas.alice).get(reverse("accounts:group", args=[subs[0].pk]))
+    response = login(personas.alice).get(reverse("scoring:group", args=[subs[0].pk]))
     assert response.status_code == 200
     ctx = response.context
     group, rollup = ctx["group"], ctx["rollup"]
@@ -117,7 +117,7 @@ def test_a_visible_subsidiary_under_a_hidden_one_is_shown_and_marked(personas, l
     top = personas.account
     hidden = AccountFactory(owner=personas.charlie, parent=top, name="Hidden Middle")
     below = AccountFactory(owner=personas.alice, parent=hidden, name="Alice Below")
-    response = login(personas.alice).get(reverse("accounts:group", args=[top.pk]))
+    response = login(personas.alice).get(reverse("scoring:group", args=[top.pk]))
     rows = {row.account.pk: row for row in response.context["group"].rows}
     assert rows[below.pk].under_hidden and rows[below.pk].depth == 1
     assert response.context["group"].hidden_count == 1
@@ -129,7 +129,7 @@ def test_seeing_a_parent_does_not_grant_its_subsidiaries(personas, login):
     hidden = AccountFactory(owner=personas.charlie, parent=personas.account, name="West Sub")
     client = login(personas.alice)
     assert client.get(reverse("accounts:detail", args=[hidden.pk])).status_code == 404
-    assert client.get(reverse("accounts:group", args=[hidden.pk])).status_code == 404
+    assert client.get(reverse("scoring:group", args=[hidden.pk])).status_code == 404
     page = client.get(reverse("accounts:detail", args=[personas.account.pk])).content.decode()
     assert "West Sub" not in page
     assert "1 more you cannot see" in page
@@ -138,7 +138,7 @@ def test_seeing_a_parent_does_not_grant_its_subsidiaries(personas, login):
 def test_the_group_starts_at_the_highest_company_the_user_sees(personas, login):
     """charlie sees his subsidiary, not alice's parent: his group starts at his account."""
     sub = AccountFactory(owner=personas.charlie, parent=personas.account, name="West Sub")
-    response = login(personas.charlie).get(reverse("accounts:group", args=[sub.pk]))
+    response = login(personas.charlie).get(reverse("scoring:group", args=[sub.pk]))
     assert response.context["group"].root.pk == sub.pk
     assert response.context["group"].above_hidden
     html = response.content.decode()
@@ -150,7 +150,7 @@ def test_the_group_starts_at_the_highest_company_the_user_sees(personas, login):
 def test_the_group_page_costs_the_same_queries_for_2_and_12_subsidiaries(personas, login):
     client = login(personas.manager)
     top, subs = build_group(personas, 2)
-    url = reverse("accounts:group", args=[top.pk])
+    url = reverse("scoring:group", args=[top.pk])
     client.get(url)
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
@@ -171,7 +171,7 @@ def test_the_account_page_says_part_of_and_links_the_group(personas, login):
     client = login(personas.alice)
     html = client.get(reverse("accounts:detail", args=[sub.pk])).content.decode()
     assert "Part of" in html and escape(personas.account.name) in html
-    assert reverse("accounts:group", args=[sub.pk]) in html
+    assert reverse("scoring:group", args=[sub.pk]) in html
     html = client.get(reverse("accounts:detail", args=[personas.account.pk])).content.decode()
     assert "1 subsidiary" in html
 
@@ -180,7 +180,7 @@ def test_the_dashboard_lists_the_groups_in_view(personas, login):
     top, subs = build_group(personas, 4)
     response = login(personas.alice).get(reverse("scoring:dashboard"))
     html = response.content.decode()
-    assert reverse("accounts:group", args=[top.pk]) in html
+    assert reverse("scoring:group", args=[top.pk]) in html
     section = next(s.context for s in response.context["sections"] if "groups" in s.context)
     entry = section["groups"][0]
     members = visible_members(personas.alice, top, subs)
@@ -247,7 +247,7 @@ def test_the_receivables_roll_up_takes_invoices_where_a_subsidiary_has_them(pers
             paid_amount=Decimal(50),
         )
     members = visible_members(personas.alice, top, subs)
-    rollup = login(personas.alice).get(reverse("accounts:group", args=[top.pk])).context["rollup"]
+    rollup = login(personas.alice).get(reverse("scoring:group", args=[top.pk])).context["rollup"]
     _start, end = sales_window(today)
     latest = {}
     for r in sorted(MonthlySales.objects.filter(account__in=members), key=lambda r: r.month):
