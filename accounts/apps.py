@@ -17,3 +17,22 @@ class AccountsConfig(AppConfig):
         from . import imports
 
         imports.register_kinds()
+        # The API's record types (keyaccounts/api/records.py).
+        from keyaccounts.api import records
+
+        from .api.views import AccountViewSet, ContactViewSet
+        from .policy.api import ServicePolicyViewSet
+
+        records.register("accounts", AccountViewSet, basename="account", order=10)
+        records.register("contacts", ContactViewSet, basename="contact", order=20)
+        records.register(
+            "service-policy", ServicePolicyViewSet, basename="service-policy", order=130
+        )
+        # The recycle bin's restores (keyaccounts/recyclebin/restores.py).
+        from keyaccounts.recyclebin import restores
+
+        from .models import Account, Contact
+        from .services import account_restore, contact_restore
+
+        restores.register(Account, lambda record, by: account_restore(account=record, by=by))
+        restores.register(Contact, lambda record, by: contact_restore(contact=record, by=by))

@@ -30,3 +30,21 @@ class OpportunitiesConfig(AppConfig):
         from . import merging
 
         merging.register()
+        # The API's record types (keyaccounts/api/records.py).
+        from keyaccounts.api import records
+
+        from .api.approvals import StageApprovalViewSet
+        from .api.views import OpportunityViewSet, StageViewSet
+
+        records.register("opportunities", OpportunityViewSet, basename="opportunity", order=80)
+        records.register("stages", StageViewSet, basename="stage", order=120)
+        records.register("approvals", StageApprovalViewSet, basename="stage-approval", order=140)
+        # The recycle bin's restores (keyaccounts/recyclebin/restores.py).
+        from keyaccounts.recyclebin import restores
+
+        from .models import Opportunity
+        from .services import opportunity_restore
+
+        restores.register(
+            Opportunity, lambda record, by: opportunity_restore(opportunity=record, by=by)
+        )

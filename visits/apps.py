@@ -37,3 +37,25 @@ class VisitsConfig(AppConfig):
         from . import merging
 
         merging.register()
+        # The API's record types (keyaccounts/api/records.py).
+        from keyaccounts.api import records
+
+        from .api.views import DevelopmentRecordViewSet, VisitViewSet
+
+        records.register("visits", VisitViewSet, basename="visit", order=30)
+        records.register(
+            "development-records",
+            DevelopmentRecordViewSet,
+            basename="development-record",
+            order=40,
+        )
+        # The recycle bin's restores (keyaccounts/recyclebin/restores.py).
+        from keyaccounts.recyclebin import restores
+
+        from .models import DevelopmentRecord, Visit
+        from .services import development_record_restore, visit_restore
+
+        restores.register(Visit, lambda record, by: visit_restore(visit=record, by=by))
+        restores.register(
+            DevelopmentRecord, lambda record, by: development_record_restore(record=record, by=by)
+        )

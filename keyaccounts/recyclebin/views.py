@@ -1,8 +1,9 @@
 """The recycle bin page (回收站): what was deleted, by whom, when, and the way back.
 
 Rows come from `selectors.deletions_visible_to` (who deleted them, and the managers
-who can see their account); a restore goes through the record type's restore service,
-so the rules (who may restore, not while the account is in the bin) stay there.
+who can see their account); a restore goes through the record type's restore service
+(`restores`, registered by each app), so the rules (who may restore, not while the
+account is in the bin) stay there.
 """
 
 import datetime
@@ -22,68 +23,12 @@ from django.views.decorators.http import require_POST
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.paging import keyset_page
 
+from . import restores
 from .filters import DeletionFilter
 from .labels import along_text, type_label
 from .selectors import BIN_ORDER, deletions_visible_to
 
 PAGE_SIZE = 25
-
-
-def _restore_services() -> dict:
-    """Each record type's restore service, by its model label."""
-    from accounts.services import account_restore, contact_restore
-    from opportunities.services import opportunity_restore
-    from visits.services import development_record_restore, visit_restore
-
-    return {
-        "accounts.account": lambda record, by: account_restore(account=record, by=by),
-        "accounts.contact": lambda record, by: contact_restore(contact=record, by=by),
-        "visits.visit": lambda record, by: visit_restore(visit=record, by=by),
-        "opportunities.opportunity": lambda record, by: opportunity_restore(
-            opportunity=record, by=by
-        ),
-        "visits.developmentrecord": lambda record, by: development_record_restore(
-            record=record, by=by
-        ),
-        **_review_restore_services(),
-        **_plan_restore_services(),
-        **_complaint_restore_services(),
-        **_receivable_restore_services(),
-    }
-
-
-def _receivable_restore_services() -> dict:
-    from scoring.receivables.services import receivable_restore
-
-    return {
-        "receivables.receivable": lambda record, by: receivable_restore(receivable=record, by=by),
-    }
-
-
-def _complaint_restore_services() -> dict:
-    from visits.complaints.services import complaint_restore
-
-    return {
-        "complaints.complaint": lambda record, by: complaint_restore(complaint=record, by=by),
-    }
-
-
-def _plan_restore_services() -> dict:
-    from scoring.plans.services import action_restore, plan_restore
-
-    return {
-        "plans.accountplan": lambda record, by: plan_restore(plan=record, by=by),
-        "plans.planaction": lambda record, by: action_restore(action=record, by=by),
-    }
-
-
-def _review_restore_services() -> dict:
-    from visits.reviews.services import follow_up_restore, review_restore
-
-    return {
-        "reviews.reviewmeeting": lambda record, by: review_restore(review=record, by=by),
-        "reviews.reviewfollowup": lambda record, by: follow_up_restore(follow_up=record, by=by),
-    }
 
 
 def _entry(deletion, *, today: datetime.date, days: int) -> dict:
@@ -141,7 +86,7 @@ def restore_view(request, pk):
         )
         return redirect(back)
     try:
-        restored = _restore_services()[deletion.model](record, request.user)
+        restored = restores.restore(deletion.model, record, request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect(back)

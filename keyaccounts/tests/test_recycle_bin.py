@@ -411,3 +411,16 @@ def test_who_reported_to_a_deleted_contact_reports_to_nobody_until_it_is_restore
 
     report.refresh_from_db()
     assert (report.reports_to_id, report.version) == (boss.pk, 3)
+
+
+def test_every_record_type_that_goes_to_the_bin_has_its_restore_registered():
+    from keyaccounts.integrations.registry import record_types
+    from keyaccounts.recyclebin import restores
+
+    binned = {
+        kind.model._meta.label_lower
+        for kind in record_types().values()
+        if any(field.name == "deleted_at" for field in kind.model._meta.fields)
+    }
+    assert len(binned) == 11
+    assert restores.registered() == binned

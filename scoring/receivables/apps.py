@@ -16,3 +16,18 @@ class ReceivablesConfig(AppConfig):
         from . import merging
 
         merging.register()
+        # The API's record types (keyaccounts/api/records.py).
+        from keyaccounts.api import records
+
+        from .api.views import ReceivableViewSet
+
+        records.register("receivables", ReceivableViewSet, basename="receivable", order=110)
+        # The recycle bin's restores (keyaccounts/recyclebin/restores.py).
+        from keyaccounts.recyclebin import restores
+
+        from .models import Receivable
+        from .services import receivable_restore
+
+        restores.register(
+            Receivable, lambda record, by: receivable_restore(receivable=record, by=by)
+        )

@@ -17,3 +17,16 @@ class ComplaintsConfig(AppConfig):
         from . import merging
 
         merging.register()
+        # The API's record types (keyaccounts/api/records.py).
+        from keyaccounts.api import records
+
+        from .api.views import ComplaintViewSet
+
+        records.register("complaints", ComplaintViewSet, basename="complaint", order=70)
+        # The recycle bin's restores (keyaccounts/recyclebin/restores.py).
+        from keyaccounts.recyclebin import restores
+
+        from .models import Complaint
+        from .services import complaint_restore
+
+        restores.register(Complaint, lambda record, by: complaint_restore(complaint=record, by=by))

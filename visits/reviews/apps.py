@@ -49,3 +49,22 @@ class ReviewsConfig(AppConfig):
         from . import merging
 
         merging.register()
+        # The API's record types (keyaccounts/api/records.py).
+        from keyaccounts.api import records
+
+        from .api.views import ReviewFollowUpViewSet, ReviewViewSet
+
+        records.register("reviews", ReviewViewSet, basename="review", order=50)
+        records.register(
+            "review-follow-ups", ReviewFollowUpViewSet, basename="review-follow-up", order=60
+        )
+        # The recycle bin's restores (keyaccounts/recyclebin/restores.py).
+        from keyaccounts.recyclebin import restores
+
+        from .models import ReviewFollowUp, ReviewMeeting
+        from .services import follow_up_restore, review_restore
+
+        restores.register(ReviewMeeting, lambda record, by: review_restore(review=record, by=by))
+        restores.register(
+            ReviewFollowUp, lambda record, by: follow_up_restore(follow_up=record, by=by)
+        )
