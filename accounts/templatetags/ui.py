@@ -8,9 +8,11 @@ register = template.Library()
 
 
 @register.filter
-def filters_set(form) -> bool:
-    """Whether any filter besides the search box has a value (keeps them unfolded)."""
-    return any(form[name].value() not in (None, "", []) for name in form.fields if name != "q")
+def filters_set(form) -> int:
+    """How many filters besides the search box have a value: the folded filters say so in
+    their summary, and are unfolded when any is set (on a phone, rows.js folds them again
+    so the results come first)."""
+    return sum(form[name].value() not in (None, "", []) for name in form.fields if name != "q")
 
 
 @register.simple_tag

@@ -100,3 +100,32 @@ def test_on_a_phone_the_account_list_shows_a_compact_row_each_with_its_card_a_ta
     expect(page.get_by_role("columnheader", name="区域")).to_be_visible()
     expect(region).to_be_visible()
     expect(page.get_by_role("button", name="详情 华东精密制造有限公司0")).to_be_hidden()
+
+
+def test_on_a_phone_a_filtered_list_shows_its_results_first_and_says_what_is_set(page, personas):
+    """A filter set unfolds the filters on a desktop; on a phone (375 px, zh-hans) they stay
+    folded, so the first result is on the first screen, and the summary says how many
+    are set. A wrong filter stays unfolded there too: its message must be seen."""
+    AccountFactory(owner=personas.alice, name="华东精密制造有限公司", status="active")
+    page.set_viewport_size({"width": 375, "height": 740})
+    browser_log_in(page, "alice", lands_on="/accounts/")
+    page.get_by_role("combobox", name="Language").select_option("zh-hans")
+    page.get_by_role("button", name="Switch").click()
+
+    page.goto("/accounts/?status=active")
+    details = page.locator("details.more-filters")
+    expect(details).not_to_have_attribute("open", "")
+    expect(details.locator("summary")).to_have_text("筛选 （已设 1 项）")
+    row = page.get_by_role("link", name="华东精密制造有限公司")
+    expect(row).to_be_in_viewport()
+    details.locator("summary").click()
+    expect(page.get_by_label("状态")).to_have_value("active")
+
+    page.goto("/accounts/?status=nonsense")
+    expect(details).to_have_attribute("open", "")
+    expect(page.locator(".field.has-error")).to_have_count(1)
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/accounts/?status=active")
+    expect(details).to_have_attribute("open", "")
+    expect(page.get_by_label("状态")).to_have_value("active")

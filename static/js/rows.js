@@ -6,6 +6,10 @@
  * link for screen readers) opens the row as the full card with every labelled cell.
  * Without JavaScript nothing is folded: every row is the full card, as before. On wider
  * screens the table is a table and the button is not shown (app.css).
+ *
+ * A list's filters (includes/filter_form.html) are unfolded when one is set; at phone
+ * width they are folded again, so the results come first: the summary says how many
+ * are set. Not when one of them is wrong: its message must be seen.
  */
 (function () {
   "use strict";
@@ -37,4 +41,12 @@
     });
     table.classList.add("rows-folded");
   });
+
+  if (window.matchMedia("(max-width: 700px)").matches) {
+    document.querySelectorAll("details.more-filters[open]").forEach(function (details) {
+      if (!details.hasAttribute("data-errors")) {
+        details.open = false;
+      }
+    });
+  }
 })();
