@@ -6,6 +6,7 @@ Registered from `OpportunitiesConfig.ready()`."""
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from keyaccounts.imports import references
 from keyaccounts.imports.columns import model_columns
 from keyaccounts.imports.kinds import (
     CREATE,
@@ -27,6 +28,7 @@ from keyaccounts.imports.kinds import (
     register,
 )
 from keyaccounts.imports.lookups import Records, new_ref
+from keyaccounts.imports.values import CellError, normalize
 from keyaccounts.imports.writing import differences
 
 
@@ -136,7 +138,7 @@ class OpportunityKind(Kind):
             ).values_list("opportunity_id", "criterion_id"):
                 ctx.ticked.setdefault(deal_id, set()).add(criterion_id)
         _gather_closing_gate(ctx, rows)
-        stages = {stage.pk: stage for stage in ctx.stages.stages}
+        stages = {stage.pk: stage for stage in ctx.reference("stage").stages}
         for deal in ctx.records.records.values():  # linked in memory: no query per deal
             if deal.stage_id in stages:
                 deal.stage = stages[deal.stage_id]
@@ -182,7 +184,9 @@ class OpportunityKind(Kind):
             if not name:
                 raise RowFailed("name", _("A new opportunity needs a name."), _("its name"))
             _check_owner_allowed(ctx, "owner", owner, ctx.by.pk)
-            stage = stage or next((s for s in ctx.stages.stages if not s.is_closed), None)
+            stage = stage or next(
+                (s for s in ctx.reference("stage").stages if not s.is_closed), None
+            )
             _check_closing_gate(ctx, None, account, stage)
             if stage is None:  # no stages at all: the service's own refusal
                 opportunity_build(by=ctx.by, account=account, owner=owner, **fields)
@@ -241,7 +245,7 @@ def _gather_closing_gate(ctx, rows) -> None:
     amounts changed spent a fifth of its checks reading the accounts' money for nothing."""
     from opportunities.gates import closing_stage_ids
 
-    ctx.closing_ids = closing_stage_ids(ctx.stages.stages)
+    ctx.closing_ids = closing_stage_ids(ctx.reference("stage").stages)
     ctx.gate_rows = rows
     ctx.gate_reasons = None
 
@@ -280,5 +284,37 @@ def _check_closing_gate(ctx, deal_id, account, stage) -> None:
         )
 
 
+class Stages:
+    """The sales stages a file names by key, English or Chinese name (a column of kind
+    "stage": `keyaccounts.imports.references`), read once per import, in order."""
+
+    def __init__(self):
+        from opportunities.models import Stage
+
+        self.stages = list(Stage.objects.order_by("order"))
+        self.index = {}
+        for stage in self.stages:
+            for name in (stage.key, stage.name, stage.name_zh):
+                if name:
+                    self.index.setdefault(normalize(name), stage)
+
+    def find(self, text: str):
+        stage = self.index.get(normalize(text))
+        if stage is None:
+            raise CellError(
+                _("“%(value)s” is not a sales stage.") % {"value": text},
+                _("one of: %(stages)s") % {"stages": ", ".join(str(s) for s in self.stages)},
+            )
+        return stage
+
+    def accepted(self) -> list[str]:
+        """Each stage's names in both languages, for the template."""
+        return [
+            f"{stage.name} / {stage.name_zh}" if stage.name_zh else stage.name
+            for stage in self.stages
+        ]
+
+
 def register_kinds() -> None:
     register(OpportunityKind())
+    references.register("stage", Stages)

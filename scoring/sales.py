@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import accounts_visible_to
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.imports.values import parse_month
 
 from .models import MonthlySales
 
@@ -195,24 +196,6 @@ class SalesImportResult:
     @property
     def error_rows(self) -> list[RowResult]:
         return [row for row in self.rows if row.status == ERROR]
-
-
-MONTH = re.compile(
-    r"(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*月?"  # 2025-03, 2025/3, 2025年3月
-    r"(?:\s*[-/.]\s*\d{1,2}\s*日?|\s*\d{1,2}\s*日)?"  # …and a day, as Excel may write it
-)
-
-
-def parse_month(text: str) -> datetime.date:
-    """The first day of the month `text` names; ValueError with the message to show."""
-    match = MONTH.fullmatch(text)
-    if match:
-        year, month = int(match["year"]), int(match["month"])
-        if 1900 <= year <= 2999 and 1 <= month <= 12:
-            return datetime.date(year, month, 1)
-    raise ValueError(
-        _("“%(value)s” is not a month. Expected YYYY-MM, e.g. 2025-03.") % {"value": text}
-    )
 
 
 AMOUNT = re.compile(r"-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")

@@ -277,7 +277,7 @@ def _prepare(record_type: str, kind, ctx, rows) -> bool:
     ctx.accounts.register_read(row.values["account"] for row in rows)
     stages = {}
     if record_type == "opportunities":
-        stages = {stage.pk: stage for stage in ctx.stages.stages}
+        stages = {stage.pk: stage for stage in ctx.reference("stage").stages}
     for row in rows:
         row.values["account"] = ctx.accounts.records[row.values["account"].pk]
         if row.values.get("stage") is not None:  # the stages as the import holds them

@@ -38,7 +38,7 @@ from django.utils.translation import override
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.context import Origin, history_context
 
-from . import values, writing
+from . import references, values, writing
 from .columns import LANGUAGES, Column
 from .kinds import (
     CREATE,
@@ -51,7 +51,7 @@ from .kinds import (
     Row,
     RowFailed,
 )
-from .lookups import Accounts, Stages, Users
+from .lookups import Accounts, Users
 from .reading import Table, cell_text
 
 logger = logging.getLogger(__name__)
@@ -167,7 +167,8 @@ class Context:
         self.identifiers: set[str] = set()  # the keys the file names (kinds.Kind.reads)
         self.records = None  # the records of the kind the rows may be about (lookups)
         self.plan = writing.Plan()
-        self._users = self._stages = self._manager = self._assignable = None
+        self._users = self._manager = self._assignable = None
+        self._references = {}
         self._choices: dict[str, values.Choices] = {}
         self.seen: dict = {}
         self.row_claims: list = []
@@ -196,11 +197,12 @@ class Context:
             self._users = Users(self.by)
         return self._users
 
-    @property
-    def stages(self) -> Stages:
-        if self._stages is None:
-            self._stages = Stages()
-        return self._stages
+    def reference(self, kind: str):
+        """The lookup of the records a column of `kind` names (`references`): read once
+        per import."""
+        if kind not in self._references:
+            self._references[kind] = references.lookup(kind)
+        return self._references[kind]
 
     def choices(self, column: Column) -> values.Choices:
         if column.key not in self._choices:
@@ -248,12 +250,12 @@ class Context:
             return self.users.find(values.text(raw))
         if kind == "users":
             return [self.users.find(name) for name in values.split_list(raw)]
-        if kind == "stage":
-            return self.stages.find(values.text(raw))
         if kind == "account":
             return self.accounts.find(values.text(raw))
         if kind == "contacts":
             return values.split_list(raw)
+        if references.registered(kind):
+            return self.reference(kind).find(values.text(raw))
         raise ValueError(kind)  # pragma: no cover - every kind is listed above
 
 

@@ -19,6 +19,7 @@ from keyaccounts.exports.writers import (
     new_workbook,
 )
 
+from . import references
 from .columns import LANGUAGES
 from .engine import ImportResult
 from .kinds import Kind
@@ -103,16 +104,11 @@ def template_workbook(*, kind: Kind, user, language: str) -> bytes:
 
 
 def _accepted(column) -> list[str]:
-    """What a choice, yes/no or stage column accepts, each value in both languages."""
+    """What a choice, yes/no or reference (stage) column accepts, each value in both languages."""
     if column.kind == "boolean":
         return [_both("Yes"), _both("No")]
-    if column.kind == "stage":
-        from opportunities.models import Stage
-
-        return [
-            f"{stage.name} / {stage.name_zh}" if stage.name_zh else stage.name
-            for stage in Stage.objects.order_by("order")
-        ]
+    if references.registered(column.kind):
+        return references.lookup(column.kind).accepted()
     entries = []
     for _stored, label in column.choices:
         names = []

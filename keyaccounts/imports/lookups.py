@@ -325,33 +325,6 @@ class Users:
         return found[0]
 
 
-class Stages:
-    """Sales stages by key, English or Chinese name."""
-
-    def __init__(self):
-        from opportunities.models import Stage
-
-        from .values import normalize
-
-        self.stages = list(Stage.objects.order_by("order"))
-        self.index = {}
-        for stage in self.stages:
-            for name in (stage.key, stage.name, stage.name_zh):
-                if name:
-                    self.index.setdefault(normalize(name), stage)
-
-    def find(self, text: str):
-        from .values import CellError, normalize
-
-        stage = self.index.get(normalize(text))
-        if stage is None:
-            raise CellError(
-                _("“%(value)s” is not a sales stage.") % {"value": text},
-                _("one of: %(stages)s") % {"stages": ", ".join(str(s) for s in self.stages)},
-            )
-        return stage
-
-
 class Records:
     """The records of one type (contacts, visits, deals) a file's rows may be about,
     read for all rows at once: those the user sees with the file's external IDs, the

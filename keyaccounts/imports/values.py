@@ -175,9 +175,26 @@ def date_time(value) -> datetime.datetime:
     return timezone.make_aware(naive)
 
 
-def month(value) -> datetime.date:
-    from scoring.sales import parse_month
+MONTH = re.compile(
+    r"(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*月?"  # 2025-03, 2025/3, 2025年3月
+    r"(?:\s*[-/.]\s*\d{1,2}\s*日?|\s*\d{1,2}\s*日)?"  # …and a day, as Excel may write it
+)
 
+
+def parse_month(text: str) -> datetime.date:
+    """The first day of the month `text` names; ValueError with the message to show."""
+    match = MONTH.fullmatch(text)
+    if match:
+        year, month = int(match["year"]), int(match["month"])
+        if 1900 <= year <= 2999 and 1 <= month <= 12:
+            return datetime.date(year, month, 1)
+    raise ValueError(
+        _("“%(value)s” is not a month. Expected YYYY-MM, e.g. 2025-03.") % {"value": text}
+    )
+
+
+def month(value) -> datetime.date:
+    """A month (its first day): a date or moment in it, or its text (`parse_month`)."""
     if isinstance(value, datetime.datetime):
         return value.date().replace(day=1)
     if isinstance(value, datetime.date):

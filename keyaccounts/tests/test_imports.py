@@ -542,3 +542,55 @@ def test_each_import_type_is_its_apps_registered_in_the_order_of_the_apps():
     modules = [type(kind).__module__.rsplit(".", 1)[0] for kind in KINDS.values()]
     positions = [order.index(module) for module in modules]
     assert positions == sorted(positions)
+
+
+# The column kinds the engine reads itself (engine.Import.parse); any other names a record
+# of a type an app above defines, read through the lookup that app registers.
+ENGINE_KINDS = {
+    "text",
+    "contact",
+    "integer",
+    "decimal",
+    "boolean",
+    "date",
+    "datetime",
+    "month",
+    "choice",
+    "user",
+    "users",
+    "account",
+    "contacts",
+}
+
+
+def test_every_column_naming_a_record_of_an_app_above_has_its_lookup_registered():
+    from keyaccounts.imports import references
+
+    others = {
+        (key, column.key, column.kind)
+        for key, kind in KINDS.items()
+        for column in kind.columns()
+        if column.kind not in ENGINE_KINDS
+    }
+    assert ("opportunities", "stage", "stage") in others
+    assert [other for other in others if not references.registered(other[2])] == []
+    with pytest.raises(ValueError, match="no lookup is registered for the column kind 'nope'"):
+        references.lookup("nope")
+
+
+def test_a_stage_is_found_by_its_key_or_either_name_and_a_wrong_one_says_what_is_accepted(db):
+    from keyaccounts.imports import references
+    from keyaccounts.imports.values import CellError
+    from opportunities.models import Stage
+
+    stage = Stage.objects.order_by("order").first()
+    stages = references.lookup("stage")
+    assert stages.find(stage.key) == stage
+    assert stages.find(stage.name.upper()) == stage
+    if stage.name_zh:
+        assert stages.find(stage.name_zh) == stage
+        assert f"{stage.name} / {stage.name_zh}" in stages.accepted()
+    with pytest.raises(CellError) as refused:
+        stages.find("no such stage")
+    assert "is not a sales stage" in str(refused.value.message)
+    assert stage.name in str(refused.value.expected)

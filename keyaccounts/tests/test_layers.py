@@ -29,9 +29,6 @@ STILL_REACHING_UP = {
     "keyaccounts/templatetags/offline.py": "the outbox's visit fields",
     "keyaccounts/integrations/apps.py": "the webhook-disabled reminder",
     "keyaccounts/integrations/delivery.py": "the webhook-disabled reminder",
-    "keyaccounts/imports/files.py": "stages named in a file",
-    "keyaccounts/imports/lookups.py": "stages named in a file",
-    "keyaccounts/imports/values.py": "a month as the sales import reads it",
 }
 
 
