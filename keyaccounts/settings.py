@@ -156,7 +156,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "keyaccounts.context_processors.header",
+                "visits.context_processors.header",
             ],
             # {% colon %}, {% lparen %} … in the page's language, in every template.
             # `|date` with the pages' formats written directly (keyaccounts/templatetags/dates.py).

@@ -8,7 +8,7 @@ from django.db.models import Value
 from accounts.models import User
 from accounts.selectors import is_manager
 from keyaccounts import statements
-from keyaccounts.context_processors import _header
+from visits.context_processors import _header
 from visits.models import Notification
 from visits.selectors import notifications_of
 from visits.tests.factories import NotificationFactory, VisitFactory

@@ -20,11 +20,11 @@ from django.utils.translation import gettext as _
 from accounts.scope import ScopeForm, filter_accounts
 from accounts.selectors import account_list
 from keyaccounts import sections
-from keyaccounts.context_processors import header as header_context
 from keyaccounts.db_router import replica_view
 from keyaccounts.paging import keyset_page
 from keyaccounts.querystring import id_param
 from keyaccounts.snapshots import services as snapshots
+from visits.context_processors import header as header_context
 from visits.selectors import (
     COMPLIANCE_STATES,
     COMPLIANCE_VISIT_ORDER,

@@ -58,7 +58,7 @@ def test_the_count_costs_one_query_and_none_when_anonymous(personas, login, clie
 def test_the_bell_stops_counting_at_99_and_says_more(personas, login, alices):
     """A manager with hundreds unread: the bell reads "99+" and the count's read stops
     at 100 rows (a LIMIT in the query); at exactly 99 it is 99."""
-    from keyaccounts.context_processors import BELL_LIMIT
+    from visits.context_processors import BELL_LIMIT
 
     def more(n):
         for _ in range(n):

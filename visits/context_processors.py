@@ -1,4 +1,6 @@
-"""What the page header needs on every page, in one cheap query (none when anonymous)."""
+"""What the page header needs on every page, in one cheap query (none when anonymous):
+the bell's unread reminders (this app's notifications) and whether the person manages a
+team. Visits' because the bell is: `keyaccounts/` imports no app above it."""
 
 from django.db import router
 from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
@@ -15,8 +17,9 @@ BELL_LIMIT = 99
 def _header_query(user):
     """The bell's count and whether `user` manages a team, as one row."""
     from accounts.models import SalesTeam, User
-    from visits.models import Notification
-    from visits.selectors import notifications_of
+
+    from .models import Notification
+    from .selectors import notifications_of
 
     # The bell counts exactly what the notification list shows unread, up to one past
     # BELL_LIMIT (a LIMIT inside the count: the read stops there).
