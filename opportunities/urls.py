@@ -1,7 +1,5 @@
 from django.urls import path
 
-from keyaccounts.history.views import opportunity_history_view
-
 from . import approval_views, views
 
 app_name = "opportunities"
@@ -28,7 +26,7 @@ urlpatterns = [
     ),
     path("pipeline/<int:pk>/edit/", views.opportunity_edit_view, name="edit"),
     path("pipeline/<int:pk>/delete/", views.opportunity_delete_view, name="delete"),
-    path("pipeline/<int:pk>/history/", opportunity_history_view, name="history"),
+    path("pipeline/<int:pk>/history/", views.opportunity_history_view, name="history"),
     path("pipeline/<int:pk>/move/", views.opportunity_move_view, name="move"),
     path("pipeline/<int:pk>/close/", views.opportunity_close_view, name="close"),
     path("pipeline/<int:pk>/criteria/", views.criteria_view, name="criteria"),

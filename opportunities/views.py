@@ -30,6 +30,7 @@ from accounts.views import _save_versioned, _visible_account, add_errors, say_sa
 from keyaccounts import formtokens, sections
 from keyaccounts.db_router import replica_view
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.history.views import history_page
 from keyaccounts.querystring import id_param
 from keyaccounts.recyclebin.pages import delete_page
 from visits.views import _safe_next
@@ -702,3 +703,12 @@ def opportunity_delete_view(request, pk):
         cancel_url=opportunity.get_absolute_url(),
         done_url=reverse("opportunities:board"),
     )
+
+
+def opportunity_history_view(request, pk):
+    """A deal's history (变更记录), the recycle bin included (keyaccounts/history/)."""
+    opportunity = get_object_or_404(
+        selectors.opportunities_visible_to(request.user, deleted=True).select_related("account"),
+        pk=pk,
+    )
+    return history_page(request, opportunity)

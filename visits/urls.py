@@ -1,7 +1,5 @@
 from django.urls import path
 
-from keyaccounts.history.views import development_record_history_view, visit_history_view
-
 from . import heatmap_views, views
 
 app_name = "visits"
@@ -16,7 +14,7 @@ urlpatterns = [
     path("accounts/<int:account_pk>/visits/new/", views.visit_create_view, name="create"),
     path("visits/<int:pk>/", views.visit_detail_view, name="detail"),
     path("visits/<int:pk>/edit/", views.visit_edit_view, name="edit"),
-    path("visits/<int:pk>/history/", visit_history_view, name="history"),
+    path("visits/<int:pk>/history/", views.visit_history_view, name="history"),
     path("visits/<int:pk>/cancel/", views.visit_cancel_view, name="cancel"),
     path("visits/<int:pk>/delete/", views.visit_delete_view, name="delete"),
     path("visits/<int:pk>/follow-up/", views.follow_up_log_view, name="follow_up"),
@@ -30,7 +28,7 @@ urlpatterns = [
     path("development-records/<int:pk>/edit/", views.record_edit_view, name="record_edit"),
     path(
         "development-records/<int:pk>/history/",
-        development_record_history_view,
+        views.development_record_history_view,
         name="record_history",
     ),
     path("development-records/<int:pk>/review/", views.record_review_view, name="record_review"),

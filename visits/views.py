@@ -22,6 +22,7 @@ from accounts.selectors import accounts_visible_to, is_manager
 from accounts.views import _save_versioned, _visible_account, add_errors
 from keyaccounts import formtokens, sections
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.history.views import history_page
 from keyaccounts.links import record_url
 from keyaccounts.paging import keyset_page
 from keyaccounts.recyclebin.pages import delete_page
@@ -697,3 +698,22 @@ def record_delete_view(request, pk):
         cancel_url=record.get_absolute_url(),
         done_url=reverse("visits:record_list"),
     )
+
+
+def visit_history_view(request, pk):
+    """A visit's history (变更记录), the recycle bin included (keyaccounts/history/)."""
+    visit = get_object_or_404(
+        selectors.visits_visible_to(request.user, deleted=True).select_related("account"), pk=pk
+    )
+    return history_page(request, visit)
+
+
+def development_record_history_view(request, pk):
+    """A development record's history, the recycle bin included."""
+    record = get_object_or_404(
+        selectors.development_records_visible_to(request.user, deleted=True).select_related(
+            "account"
+        ),
+        pk=pk,
+    )
+    return history_page(request, record)

@@ -1,4 +1,6 @@
-"""History pages (变更记录): one per record type, the same timeline page for each.
+"""History pages (变更记录): one per record type, the same timeline page for each
+(`history_page`); the account's and the contact's here, each other type's in its app's
+views (a visit's, a deal's, a complaint's…).
 
 Each finds its record through the type's visibility selector, the recycle bin included
 (`deleted=True`): a record in the bin keeps a readable history for whoever may see it,
@@ -9,8 +11,6 @@ from django.shortcuts import get_object_or_404, render
 
 from accounts.selectors import accounts_visible_to, contacts_visible_to
 from keyaccounts.paging import list_page
-from opportunities.selectors import opportunities_visible_to
-from visits.selectors import development_records_visible_to, visits_visible_to
 
 from .timeline import record_timeline
 
@@ -49,25 +49,3 @@ def contact_history_view(request, account_pk, pk):
         pk=pk,
     )
     return history_page(request, contact)
-
-
-def visit_history_view(request, pk):
-    visit = get_object_or_404(
-        visits_visible_to(request.user, deleted=True).select_related("account"), pk=pk
-    )
-    return history_page(request, visit)
-
-
-def opportunity_history_view(request, pk):
-    opportunity = get_object_or_404(
-        opportunities_visible_to(request.user, deleted=True).select_related("account"), pk=pk
-    )
-    return history_page(request, opportunity)
-
-
-def development_record_history_view(request, pk):
-    record = get_object_or_404(
-        development_records_visible_to(request.user, deleted=True).select_related("account"),
-        pk=pk,
-    )
-    return history_page(request, record)
