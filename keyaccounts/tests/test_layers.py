@@ -24,7 +24,6 @@ STILL_REACHING_UP = {
     "keyaccounts/exports/registry.py": "every export type's rows and filters",
     "keyaccounts/exports/columns.py": "every export type's columns",
     "keyaccounts/exports/dashboard.py": "the dashboard's figures as a workbook",
-    "keyaccounts/templatetags/offline.py": "the outbox's visit fields",
     "keyaccounts/integrations/apps.py": "the webhook-disabled reminder",
     "keyaccounts/integrations/delivery.py": "the webhook-disabled reminder",
 }

@@ -29,7 +29,7 @@ def outbox_labels() -> str:
 def _outbox_labels(language: str | None) -> str:
     """Written once per language (the active one when called) and process: every page
     with the outbox carries them, and each is a translated verbose name."""
-    from visits.models import Visit
+    from ..models import Visit
 
     return json.dumps(
         {name: str(capfirst(Visit._meta.get_field(name).verbose_name)) for name in SENT_FIELDS},
