@@ -17,6 +17,10 @@ class VisitsConfig(AppConfig):
         from . import people_move
 
         people_move.register()
+        # The bell's notice when a day of failures disables a webhook.
+        from . import webhook_notices
+
+        webhook_notices.register()
         # The account page's visits card.
         from . import sections
 

@@ -9,14 +9,10 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         from keyaccounts.events import record_changed
-        from visits.reminders import register_kind
 
         from . import schema  # noqa: F401  (the integration token in the OpenAPI schema)
-        from .delivery import KIND_DISABLED, disabled_notification_path, disabled_notification_text
         from .outbox import write_outbox
 
         record_changed.connect(write_outbox, dispatch_uid="integrations-outbox")
-        # The owner's notification when a day of failures disables a webhook.
-        register_kind(
-            KIND_DISABLED, text=disabled_notification_text, path=disabled_notification_path
-        )
+        # The owner's notification when a day of failures disables a webhook is the
+        # reminders' (visits/webhook_notices.py, on `signals.webhook_disabled`).

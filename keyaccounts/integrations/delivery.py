@@ -45,6 +45,7 @@ from keyaccounts.exceptions import ApplicationError
 from . import outbound
 from .models import DeliveryStatus, DisabledReason, Webhook, WebhookDelivery
 from .registry import record_types, representation, visible_to
+from .signals import webhook_disabled
 from .signing import HEADER, signature
 
 logger = logging.getLogger(__name__)
@@ -280,15 +281,15 @@ def _account_of(row: WebhookDelivery | None) -> int | None:
 
 
 def _notify_owner(webhook: Webhook, failing: WebhookDelivery | None, *, now) -> None:
-    """The owner's notification of this disabling, linking to the webhook's page.
+    """Announce this disabling (`signals.webhook_disabled`): the reminders tell the owner
+    on their bell, linking to the webhook's page.
 
     A notification is about an account the recipient can see (visits.Notification): this
     one names the account of the change that waited longest, the one that failed (the
     owner saw it at that attempt). When they can no longer see it (in the recycle bin),
-    only the email tells them. Its email is the webhook's own (`disabled_email`), so the
-    reminders' sender does not send another: `email_sent_at` is set."""
+    only the email tells them, and nothing is announced. Its email is the webhook's own
+    (`disabled_email`), so the reminders' sender does not send another."""
     from accounts.selectors import accounts_visible_to
-    from visits.models import Notification
 
     owner = webhook.owner
     account_id = _account_of(failing)
@@ -299,16 +300,7 @@ def _notify_owner(webhook: Webhook, failing: WebhookDelivery | None, *, now) -> 
     ):
         logger.info("webhook %s disabled: no account to notify its owner about", webhook.pk)
         return
-    Notification.objects.create(
-        recipient=owner,
-        kind=KIND_DISABLED,
-        # One per disabling: the same webhook disabled again (after being enabled) is
-        # another notification, even on the same day.
-        object_key=f"webhook:{webhook.pk}:{int(now.timestamp())}",
-        due_date=timezone.localdate(now),
-        account_id=account_id,
-        email_sent_at=now,
-    )
+    webhook_disabled.send(sender=Webhook, webhook=webhook, account_id=account_id, now=now)
 
 
 def disabled_notification_path(notification) -> str:

@@ -24,8 +24,6 @@ STILL_REACHING_UP = {
     "keyaccounts/exports/registry.py": "every export type's rows and filters",
     "keyaccounts/exports/columns.py": "every export type's columns",
     "keyaccounts/exports/dashboard.py": "the dashboard's figures as a workbook",
-    "keyaccounts/integrations/apps.py": "the webhook-disabled reminder",
-    "keyaccounts/integrations/delivery.py": "the webhook-disabled reminder",
 }
 
 
