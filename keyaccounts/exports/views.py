@@ -1,5 +1,6 @@
-"""Export downloads: `/export/<type>/?format=csv|xlsx&<the list's filters>` and the
-dashboard's workbook, `/export/dashboard/?<the dashboard's filters>`.
+"""Export downloads: `/export/<type>/?format=csv|xlsx&<the list's filters>` (the
+dashboard's workbook is the dashboard's: `/dashboard/export/`, scoring/dashboard/; its
+old address `/export/dashboard/` leads there).
 
 The list pages link here with their own query string (`includes/export_buttons.html`),
 so a file holds the rows the page lists, in its order, from the same selectors: nobody
@@ -14,16 +15,15 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from .dashboard import dashboard_workbook
 from .files import CSV, FORMATS, XLSX, csv_file, xlsx_file
 from .registry import TYPES
-from .writers import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, save_workbook
+from .writers import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 
 # Not filters: the export's own parameter and the list page's page number.
 NOT_FILTERS = ("format", "page")
 
 
-def _xlsx_response(file, filename: str) -> FileResponse:
+def xlsx_response(file, filename: str) -> FileResponse:
     response = FileResponse(
         file, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
     )
@@ -52,12 +52,4 @@ def export_view(request, kind: str):
         )
         response["Cache-Control"] = "private, no-store"
         return response
-    return _xlsx_response(xlsx_file(export, listing, user=request.user), filename)
-
-
-@require_safe
-def dashboard_export_view(request):
-    workbook = dashboard_workbook(request.user, request.GET)
-    return _xlsx_response(
-        save_workbook(workbook), f"dashboard-{timezone.localdate().isoformat()}.xlsx"
-    )
+    return xlsx_response(xlsx_file(export, listing, user=request.user), filename)

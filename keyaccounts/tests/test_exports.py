@@ -642,13 +642,21 @@ def test_csv_is_streamed_as_it_is_read(personas, login):
 
 
 def dashboard_book(client, **params):
-    response = client.get(reverse("exports:dashboard"), params)
+    response = client.get(reverse("scoring:dashboard_export"), params)
     assert response.status_code == 200
     return load_workbook(io.BytesIO(body(response)))
 
 
 def sheet_values(sheet) -> list[list]:
     return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+def test_the_dashboard_workbooks_old_address_leads_to_it_with_its_filters(personas, login):
+    client = login(personas.manager)
+    response = client.get("/export/dashboard/?industry=tech&region=East")
+    assert response.status_code == 301
+    assert response["Location"] == "/dashboard/export/?industry=tech&region=East"
+    assert client.get(response["Location"]).status_code == 200
 
 
 def test_the_dashboard_workbook_has_a_sheet_per_section_with_numbers(personas, login):
@@ -722,12 +730,12 @@ def test_the_dashboard_workbook_keeps_the_page_filters(personas, login):
     )
     assert finance == {"A": 0, "B": 0, "C": 0, "D": 0, "Ungraded": 1, "Total": 1}
     page = client.get(reverse("scoring:dashboard"), {"industry": "finance"}).content.decode()
-    assert 'href="/export/dashboard/?industry=finance"' in page
+    assert 'href="/dashboard/export/?industry=finance"' in page
 
 
 def test_the_dashboard_workbook_speaks_the_page_language(personas, login):
     response = login(personas.alice).get(
-        reverse("exports:dashboard"), headers={"accept-language": "zh-hans"}
+        reverse("scoring:dashboard_export"), headers={"accept-language": "zh-hans"}
     )
     book = load_workbook(io.BytesIO(body(response)))
     assert sheet_values(book.worksheets[0])[0] == ["等级", "客户"]

@@ -398,6 +398,7 @@ ROUTES: dict[str, Kind] = {
     "scoring:account_grade_unpin": obj(**IN_ACCOUNT, post_only=True),
     "scoring:account_assessment": obj(**IN_ACCOUNT, form=True),
     "scoring:dashboard": page(),
+    "scoring:dashboard_export": page(),
     "scoring:analytics": page(),
     "scoring:analytics_deals": page(),
     "scoring:compliance_visits": page(),
@@ -426,7 +427,7 @@ ROUTES: dict[str, Kind] = {
     "imports:rejected": obj("own", pk="job", fmt="csv", ok=(404,)),
     "imports:upload": Kind("page", kwargs={"kind": "accounts"}, form=True),
     "imports:template": Kind("page", kwargs={"kind": "accounts"}),
-    "exports:dashboard": page(),
+    "exports:dashboard": page(ok=(301,)),  # the old address of scoring:dashboard_export
     "exports:export": Kind("page", kwargs={"kind": "accounts"}),
     # integrations
     "integrations:profile": page(),

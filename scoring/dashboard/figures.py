@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import is_manager
@@ -28,6 +29,13 @@ from ..models import Grade, GradeChange
 
 GRADES = [grade.value for grade in Grade]  # best first
 UNGRADED = "none"
+
+
+def grade_label(grade: str) -> str:
+    """A grade as the dashboard and its workbook name it ("Ungraded" for UNGRADED)."""
+    return _("Ungraded") if grade == UNGRADED else grade
+
+
 GRADE_KEYS = [*GRADES, UNGRADED]
 COVERAGE_GRADES = ["A", "B"]
 FORECAST_MONTHS = 12  # this month and the next 11

@@ -16,11 +16,14 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from accounts.scope import ScopeForm, filter_accounts
 from accounts.selectors import account_list
 from keyaccounts import sections
 from keyaccounts.db_router import replica_view
+from keyaccounts.exports.views import xlsx_response
+from keyaccounts.exports.writers import save_workbook
 from keyaccounts.paging import keyset_page
 from keyaccounts.querystring import id_param
 from keyaccounts.snapshots import services as snapshots
@@ -33,6 +36,7 @@ from visits.selectors import (
 )
 
 from . import figures as dashboard
+from .workbook import dashboard_workbook
 
 # Rows a page of the visits behind a compliance figure.
 VISITS_PAGE_SIZE = 25
@@ -45,10 +49,6 @@ def _list_url(filters: dict, *params: tuple[str, object]) -> str:
     query = [(name, value) for name, value in filters.items() if name not in names]
     query = urlencode([*query, *params])
     return f"{reverse('accounts:list')}?{query}" if query else reverse("accounts:list")
-
-
-def _grade_label(grade: str) -> str:
-    return _("Ungraded") if grade == dashboard.UNGRADED else grade
 
 
 # The figures' template: what a snapshot keeps (keyaccounts/snapshots/).
@@ -100,12 +100,12 @@ def _figures(request, visible, form, filters: dict, *, header) -> str:
 
     grades = dashboard.grade_distribution(accounts)
     for tile in grades:
-        tile["label"] = _grade_label(tile["grade"])
+        tile["label"] = dashboard.grade_label(tile["grade"])
         tile["url"] = url(("grade", tile["grade"]))
 
     pipeline = dashboard.pipeline(accounts, dashboard.open_stages())
     for row in pipeline["rows"]:
-        row["label"] = _grade_label(row["grade"])
+        row["label"] = dashboard.grade_label(row["grade"])
         for cell in row["cells"]:
             cell["url"] = url(("grade", row["grade"]), ("stage", cell["stage"].key))
     for total in pipeline["totals"]:
@@ -127,8 +127,8 @@ def _figures(request, visible, form, filters: dict, *, header) -> str:
 
     movement = dashboard.grade_movement(accounts, now)
     for move in movement:
-        move["from_label"] = _grade_label(move["from"])
-        move["to_label"] = _grade_label(move["to"])
+        move["from_label"] = dashboard.grade_label(move["from"])
+        move["to_label"] = dashboard.grade_label(move["to"])
         move["url"] = url(("moved", dashboard.moved_key(move)))
 
     gaps = dashboard.coverage_gaps(accounts, now)
@@ -179,7 +179,7 @@ def _figures(request, visible, form, filters: dict, *, header) -> str:
         )
     ]
 
-    grade_names = {grade: _grade_label(grade) for grade in dashboard.GRADE_KEYS}
+    grade_names = {grade: dashboard.grade_label(grade) for grade in dashboard.GRADE_KEYS}
     charts = {
         "pipeline": {
             "labels": [grade_names[row["grade"]] for row in pipeline["rows"]],
@@ -305,7 +305,17 @@ def compliance_visits_view(request):
     )
 
 
+@require_safe
+def dashboard_export_view(request):
+    """The dashboard's tables as one workbook (`workbook.py`), over the page's filters."""
+    workbook = dashboard_workbook(request.user, request.GET)
+    return xlsx_response(
+        save_workbook(workbook), f"dashboard-{timezone.localdate().isoformat()}.xlsx"
+    )
+
+
 urlpatterns = [
     path("dashboard/", dashboard_view, name="dashboard"),
+    path("dashboard/export/", dashboard_export_view, name="dashboard_export"),
     path("dashboard/follow-ups/", compliance_visits_view, name="compliance_visits"),
 ]

@@ -1,4 +1,5 @@
-"""The dashboard's tables as one workbook: a sheet per section of `/dashboard/`.
+"""The dashboard's tables as one workbook: a sheet per section of `/dashboard/`
+(`/dashboard/export/`, `views.dashboard_export_view`).
 
 The numbers are `scoring.dashboard.figures`', computed over the same accounts as the page (the
 user's visible ones, `account_list`, narrowed by the same filter form), so the file
@@ -15,10 +16,10 @@ from openpyxl import Workbook
 from accounts.scope import ScopeForm, filter_accounts
 from accounts.selectors import account_list
 from keyaccounts.db_router import replica_reads
-from scoring.dashboard import figures as dashboard
-from scoring.dashboard.views import _grade_label as grade_label
+from keyaccounts.exports.writers import add_sheet, new_workbook
 
-from .writers import add_sheet, new_workbook
+from . import figures as dashboard
+from .figures import grade_label
 
 MONEY = "#,##0.00"
 SHARE = "0.0%"
