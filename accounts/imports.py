@@ -55,9 +55,11 @@ class AccountKind(Kind):
         return Account
 
     def make_columns(self):
+        from keyaccounts.exports.columns import ACCOUNTS
+
         return model_columns(
             self.model,
-            [*export_fields("ACCOUNTS"), "parent"],
+            [*export_fields(ACCOUNTS), "parent"],
             aliases={
                 "external_id": ["ID", "编号", "客户编号", "ERP ID"],
                 "parent": ["集团/上级客户", "上级客户", "集团客户", "Parent company", "Group"],
@@ -333,9 +335,11 @@ class ContactKind(Kind):
         return Contact
 
     def make_columns(self):
+        from keyaccounts.exports.columns import CONTACTS
+
         return model_columns(
             self.model,
-            export_fields("CONTACTS"),
+            export_fields(CONTACTS),
             aliases={
                 "account": [
                     "客户名称",

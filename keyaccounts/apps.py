@@ -16,6 +16,10 @@ class KeyaccountsConfig(AppConfig):
         health.connect()  # the periodic tasks record their last run (GET /healthz/)
         text.install()  # no control characters in any text input (keyaccounts/text.py)
         sessions.connect()  # a sign-in stamps its session's last expiry push
+        # The export types of accounts and of the recycle bin (the apps above add theirs).
+        from .exports import registry as exports
+
+        exports.register_own()
 
         for model in apps.get_models():
             if issubclass(model, VersionedModel):

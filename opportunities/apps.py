@@ -26,6 +26,10 @@ class OpportunitiesConfig(AppConfig):
         from . import imports
 
         imports.register_kinds()
+        # The deals' export type (the board's cards).
+        from . import exports
+
+        exports.register()
         # What a merge of two accounts (or contacts) carries over (accounts/merge_hooks.py).
         from . import merging
 

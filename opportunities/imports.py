@@ -45,9 +45,11 @@ class OpportunityKind(Kind):
         return Opportunity
 
     def make_columns(self):
+        from .exports import DEALS
+
         return model_columns(
             self.model,
-            export_fields("DEALS"),
+            export_fields(DEALS),
             aliases={
                 "account": ["客户名称", "Company", "Customer"],
                 "name": [

@@ -14,6 +14,9 @@ class ScoringConfig(AppConfig):
         from . import imports
 
         imports.register_kinds()  # monthly sales (keyaccounts/imports/)
+        from . import exports
+
+        exports.register()  # monthly sales (keyaccounts/exports/)
 
         # What a merge of two accounts (or contacts) carries over (accounts/merge_hooks.py).
         from . import merging

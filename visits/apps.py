@@ -37,6 +37,10 @@ class VisitsConfig(AppConfig):
         from . import imports
 
         imports.register_kinds()
+        # The visits', development records' and reminders' export types.
+        from . import exports
+
+        exports.register()
         # What a merge of two accounts (or contacts) carries over (accounts/merge_hooks.py).
         from . import merging
 

@@ -41,9 +41,11 @@ class VisitKind(Kind):
         return Visit
 
     def make_columns(self):
+        from .exports import VISITS
+
         return model_columns(
             self.model,
-            export_fields("VISITS"),
+            export_fields(VISITS),
             aliases={
                 "account": ["客户名称", "Company", "Customer"],
                 "occurred_at": [

@@ -34,10 +34,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Account, AccountTeamMember, Contact, User
 from keyaccounts.recyclebin.labels import along_text, type_label
 from keyaccounts.recyclebin.models import Deletion
-from opportunities.models import Opportunity
-from scoring.models import MonthlySales
-from visits.models import DevelopmentRecord, Notification, Visit
-from visits.reminders import notification_text
 
 # How a cell says yes and no (in the active language), and how a cell lists several.
 BOOLEAN_LABELS = {True: _("Yes"), False: _("No")}
@@ -46,7 +42,7 @@ LIST_SEPARATOR = "; "
 # What a column holds, when it is not read off the model field.
 TEXT, NUMBER, DATE, DATETIME, BOOLEAN = "text", "number", "date", "datetime", "boolean"
 CHOICE, USER, ACCOUNT, CONTACT, OBJECT = "choice", "user", "account", "contact", "object"
-USERS, CONTACTS = "users", "contacts"
+USERS, CONTACT_LIST = "users", "contacts"  # several, joined by LIST_SEPARATOR
 
 
 @dataclass(frozen=True)
@@ -117,7 +113,7 @@ def _field_chain(model, path: str) -> list[models.Field] | None:
 
 def _kind_of(model_field) -> str:
     if model_field.many_to_many:
-        return USERS if model_field.related_model is User else CONTACTS
+        return USERS if model_field.related_model is User else CONTACT_LIST
     if model_field.is_relation:
         related = model_field.related_model
         if related is User:
@@ -240,7 +236,7 @@ def reader(column: BoundColumn) -> Callable[[Any], Any]:
         return lambda row: None if (contact := get(row)) is None else contact.name
     if kind == USERS:
         return lambda row: _joined(user.get_username() for user in get(row).all())
-    if kind == CONTACTS:
+    if kind == CONTACT_LIST:
         return lambda row: _joined(contact.name for contact in get(row).all())
     if kind == DATETIME:
         return lambda row: None if (value := get(row)) is None else local_datetime(value)
@@ -374,86 +370,6 @@ CONTACTS = RecordColumns(
     ),
 )
 
-VISITS = RecordColumns(
-    Visit,
-    (
-        # An account's visit timeline: when, status, method, who, whom, what next.
-        Column("account"),
-        Column("status"),
-        Column("planned_at"),
-        Column("occurred_at"),
-        Column("method"),
-        Column("owner"),
-        Column("contacts"),
-        Column("attendees"),
-        Column("place"),
-        Column("duration_minutes"),
-        Column("purpose"),
-        Column("preparation"),
-        Column("pre_visit_call_held"),
-        Column("talking_points"),
-        Column("customer_views"),
-        Column("customer_attitude"),
-        Column("next_steps"),
-        Column("follow_up_due"),
-        Column("followed_up_on"),
-        Column("follow_up_method"),
-        Column("follow_up_feedback"),
-        Column("followed_up_by"),
-        Column("external_id"),
-    ),
-)
-
-DEALS = RecordColumns(
-    Opportunity,
-    (
-        # A card on the board: its column (stage), name, account and its grade, amount,
-        # probability, expected close date, owner.
-        Column("stage"),
-        Column("name"),
-        Column("account"),
-        Column("account.score.grade", label=_("Account grade"), importable=False),
-        Column("amount"),
-        Column("currency"),
-        Column("discount_percent"),  # Discount (%) · 折扣 (%)
-        Column("probability"),
-        Column("probability_is_custom"),
-        Column("expected_close_date"),
-        Column("owner"),
-        Column("kind"),
-        Column("tender_published_on"),
-        Column("bid_submitted_on"),
-        Column("bid_opened_on"),
-        Column("bid_result"),
-        Column("close_reason"),
-        Column("closed_on"),
-        Column("description"),
-        Column("external_id"),
-    ),
-)
-
-DEVELOPMENT_RECORDS = RecordColumns(
-    DevelopmentRecord,
-    (
-        # The development records list: account, period, result, contacts (visits and
-        # their time), prepared, reviewed.
-        Column("account"),
-        Column("started_on"),
-        Column("closed_on"),
-        Column("result"),
-        Column("contact_count", label=_("Contacts"), kind=NUMBER, importable=False),
-        Column("total_minutes", label=_("duration (minutes)"), kind=NUMBER, importable=False),
-        Column("prepared_by"),
-        Column("prepared_on"),
-        Column("reviewed_by"),
-        Column("reviewed_on"),
-        Column("review_comment"),
-        Column("summary"),
-        Column("remarks"),
-        Column("external_id"),
-    ),
-)
-
 TEAM_MEMBERS = RecordColumns(
     AccountTeamMember,
     (
@@ -462,38 +378,6 @@ TEAM_MEMBERS = RecordColumns(
         Column("account"),
         Column("user"),
         Column("role"),
-    ),
-)
-
-MONTHLY_SALES = RecordColumns(
-    MonthlySales,
-    (
-        # The monthly sales list: month (its first day: a date, shown as 2026-03 in
-        # XLSX), account, sales and receivables at the month's end (numbers) — what the
-        # monthly sales import reads.
-        Column("month", xlsx_format="yyyy-mm"),
-        Column("account"),
-        Column("sales"),
-        Column("receivables"),
-    ),
-)
-
-NOTIFICATIONS = RecordColumns(
-    Notification,
-    (
-        Column("kind"),
-        Column("account"),
-        Column(
-            "text",
-            label=_("What"),
-            kind=TEXT,
-            value=notification_text,
-            related=("account", "visit__owner"),
-            importable=False,
-        ),
-        Column("due_date"),
-        Column("created_at"),
-        Column("read_at"),
     ),
 )
 

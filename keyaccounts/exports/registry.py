@@ -2,7 +2,11 @@
 
 One registry for the export view (`/export/<type>/`) and `manage.py export_records`:
 a type names its columns (`columns.py`) and how its rows are found — the list page's
-selector (so the visibility rule), FilterSet and ordering, read off the page's view:
+selector (so the visibility rule), FilterSet and ordering, read off the page's view.
+Each app registers its own types from its `ready()` (`register(ExportType(…), order=…)`:
+`visits/exports.py`, `opportunities/exports.py`, `scoring/exports.py`, the plans',
+receivables', reviews' and complaints' `exports.py`); the accounts', contacts', team
+members' and the recycle bin's are here (`register_own`). What each holds:
 
 - accounts: `accounts.views.account_list_view` (AccountFilter, its `ordering`, then pk);
 - contacts: there is no contact list; the contacts of the visible accounts, narrowed by
@@ -33,7 +37,6 @@ from dataclasses import dataclass
 import django_filters
 from django.db.models import QuerySet
 from django.http import QueryDict
-from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -45,41 +48,24 @@ from accounts.selectors import account_list, contacts_visible_to, team_members_v
 from keyaccounts.api.filters import IdFilter
 from keyaccounts.recyclebin.filters import DeletionFilter
 from keyaccounts.recyclebin.selectors import BIN_ORDER, deletions_visible_to
-from opportunities.filters import OpportunityFilter
-from opportunities.selectors import board_deals, opportunities_visible_to
-from opportunities.views import CLOSED_RECENT_DAYS
-from scoring.plans import exports as plan_exports
-from scoring.receivables import exports as receivable_exports
-from scoring.selectors import SALES_ORDER, monthly_sales_visible_to
-from scoring.table.forms import MonthlySalesFilter
-from visits.api.filters import VisitFilter
-from visits.complaints import exports as complaint_exports
-from visits.filters import DevelopmentRecordFilter
-from visits.models import VisitStatus
-from visits.reviews import exports as review_exports
-from visits.selectors import (
-    RECORD_ORDER,
-    TIMELINE_ORDER,
-    development_records_visible_to,
-    notifications_of,
-    visits_visible_to,
-    with_development_totals,
-)
 
 from . import columns
 from .columns import RecordColumns
 from .listing import Listing
 
 
-def _bound(filterset) -> bool:
+def bound(filterset) -> bool:
+    """Whether `filterset` was given filters and all of them are valid."""
     return filterset.is_bound and filterset.is_valid()
 
 
-def _chosen_accounts(request, data) -> AccountFilter:
+def chosen_accounts(request, data) -> AccountFilter:
+    """The account list's filters over the user's accounts (a type under an account)."""
     return AccountFilter(data or None, queryset=account_list(user=request.user), request=request)
 
 
-def _of_chosen_accounts(rows: QuerySet, accounts: AccountFilter) -> QuerySet:
+def of_chosen_accounts(rows: QuerySet, accounts: AccountFilter) -> QuerySet:
+    """`rows` of the accounts chosen by the account list's filters (all when none is given)."""
     # As the account list reads its filters: one it cannot read is left out.
     return rows.filter(account__in=accounts.qs.values("pk")) if accounts.is_bound else rows
 
@@ -96,12 +82,12 @@ def account_listing(request, data: QueryDict) -> Listing:
 
 
 def contact_listing(request, data: QueryDict) -> Listing:
-    accounts = _chosen_accounts(request, data)
+    accounts = chosen_accounts(request, data)
     contacts = ContactFilter(
         data or None, queryset=contacts_visible_to(request.user), request=request
     )
-    rows = contacts.qs if _bound(contacts) else contacts.queryset
-    rows = _of_chosen_accounts(rows, accounts)
+    rows = contacts.qs if bound(contacts) else contacts.queryset
+    rows = of_chosen_accounts(rows, accounts)
     return Listing(rows.order_by("account__name", "account_id", "name", "pk"), [accounts, contacts])
 
 
@@ -118,83 +104,20 @@ class TeamMemberExportFilter(django_filters.FilterSet):
 
 
 def team_member_listing(request, data: QueryDict) -> Listing:
-    accounts = _chosen_accounts(request, data)
+    accounts = chosen_accounts(request, data)
     members = TeamMemberExportFilter(
         data or None, queryset=team_members_visible_to(request.user), request=request
     )
-    rows = members.qs if _bound(members) else members.queryset
-    rows = _of_chosen_accounts(rows, accounts)
+    rows = members.qs if bound(members) else members.queryset
+    rows = of_chosen_accounts(rows, accounts)
     order = ("account__name", "account_id", "role", "user__username", "pk")
     return Listing(rows.order_by(*order), [accounts, members])
-
-
-def monthly_sales_listing(request, data: QueryDict) -> Listing:
-    queryset = monthly_sales_visible_to(request.user)
-    filterset = MonthlySalesFilter(data or None, queryset=queryset, request=request)
-    rows = filterset.qs if _bound(filterset) else queryset
-    return Listing(rows.order_by(*SALES_ORDER), [filterset])
-
-
-class VisitExportFilter(VisitFilter):
-    """The visits API's filters beside the account list's: `owner` there is whose
-    accounts, so the visit's logger is `logged_by` here."""
-
-    owner = None
-    logged_by = IdFilter(field_name="owner_id", label=_("Logged by (user id)"))
-
-    class Meta(VisitFilter.Meta):
-        fields = [
-            "account",
-            "logged_by",
-            "status",
-            "occurred_after",
-            "occurred_before",
-            "updated_after",
-        ]
-
-
-def visit_listing(request, data: QueryDict) -> Listing:
-    accounts = _chosen_accounts(request, data)
-    visits = VisitExportFilter(
-        data or None, queryset=visits_visible_to(request.user), request=request
-    )
-    rows = visits.qs if _bound(visits) else visits.queryset
-    if not (_bound(visits) and visits.form.cleaned_data.get("status")):
-        rows = rows.exclude(status=VisitStatus.CANCELLED)
-    rows = _of_chosen_accounts(rows, accounts)
-    return Listing(rows.order_by(*TIMELINE_ORDER), [accounts, visits])
-
-
-def deal_listing(request, data: QueryDict) -> Listing:
-    visible = opportunities_visible_to(request.user)
-    filterset = OpportunityFilter(data or None, queryset=visible, request=request)
-    deals = filterset.qs if _bound(filterset) else visible
-    closed_since = (
-        None
-        if filterset.month_chosen()
-        else timezone.localdate() - datetime.timedelta(days=CLOSED_RECENT_DAYS)
-    )
-    rows = board_deals(deals, closed_since=closed_since)
-    return Listing(rows.order_by("stage__order", "expected_close_date", "pk"), [filterset])
-
-
-def development_record_listing(request, data: QueryDict) -> Listing:
-    queryset = with_development_totals(
-        development_records_visible_to(request.user), today=timezone.localdate()
-    )
-    filterset = DevelopmentRecordFilter(data or None, queryset=queryset, request=request)
-    records = filterset.qs if _bound(filterset) else queryset
-    return Listing(records.order_by(*RECORD_ORDER), [filterset])
-
-
-def notification_listing(request, data: QueryDict) -> Listing:
-    return Listing(notifications_of(request.user))
 
 
 def recycle_bin_listing(request, data: QueryDict) -> Listing:
     queryset = deletions_visible_to(request.user)
     filterset = DeletionFilter(data or None, queryset=queryset, request=request)
-    rows = filterset.qs if _bound(filterset) else queryset
+    rows = filterset.qs if bound(filterset) else queryset
     return Listing(rows.order_by(*BIN_ORDER), [filterset])
 
 
@@ -211,56 +134,32 @@ class ExportType:
         return f"{self.name}-{day.isoformat()}.{extension}"
 
 
-TYPES = {
-    export.name: export
-    for export in (
-        ExportType("accounts", _("Accounts"), columns.ACCOUNTS, account_listing),
-        ExportType("contacts", _("Contacts"), columns.CONTACTS, contact_listing),
-        ExportType("visits", _("Visits"), columns.VISITS, visit_listing),
-        ExportType("deals", _("Deals"), columns.DEALS, deal_listing),
+# Each type's name → the type, in the order the types were registered at (`register`).
+TYPES: dict[str, ExportType] = {}
+_order: dict[str, int] = {}
+
+
+def register(export: ExportType, *, order: int) -> None:
+    """Add `export` (its app's, from `AppConfig.ready()`); `order` places it among the
+    others (the command's list of types). Registering its name again replaces it."""
+    _order[export.name] = order
+    TYPES[export.name] = export
+    ordered = sorted(TYPES.values(), key=lambda each: _order[each.name])
+    TYPES.clear()
+    TYPES.update((each.name, each) for each in ordered)
+
+
+def register_own() -> None:
+    """The types of `accounts` and of the recycle bin (from `keyaccounts.apps`)."""
+    register(ExportType("accounts", _("Accounts"), columns.ACCOUNTS, account_listing), order=10)
+    register(ExportType("contacts", _("Contacts"), columns.CONTACTS, contact_listing), order=20)
+    register(
         ExportType(
             "team-members", _("Account team members"), columns.TEAM_MEMBERS, team_member_listing
         ),
-        ExportType(
-            "monthly-sales", _("Monthly sales"), columns.MONTHLY_SALES, monthly_sales_listing
-        ),
-        ExportType(
-            "development-records",
-            _("Development records"),
-            columns.DEVELOPMENT_RECORDS,
-            development_record_listing,
-        ),
-        ExportType("plans", _("Account plans"), plan_exports.PLANS, plan_exports.plan_listing),
-        ExportType(
-            "plan-actions",
-            _("Plan actions"),
-            plan_exports.PLAN_ACTIONS,
-            plan_exports.plan_action_listing,
-        ),
-        ExportType(
-            "reviews", _("Review meetings"), review_exports.REVIEWS, review_exports.review_listing
-        ),
-        ExportType(
-            "review-follow-ups",
-            _("Review follow-ups"),
-            review_exports.REVIEW_FOLLOW_UPS,
-            review_exports.review_follow_up_listing,
-        ),
-        ExportType(
-            "complaints",
-            _("Complaints"),
-            complaint_exports.COMPLAINTS,
-            complaint_exports.complaint_listing,
-        ),
-        ExportType(
-            "receivables",
-            _("Invoice receivables"),  # 应收账款（发票）
-            receivable_exports.RECEIVABLES,
-            receivable_exports.receivable_listing,
-        ),
-        ExportType(
-            "notifications", _("Notifications"), columns.NOTIFICATIONS, notification_listing
-        ),
-        ExportType("recycle-bin", _("Recycle bin"), columns.RECYCLE_BIN, recycle_bin_listing),
+        order=50,
     )
-}
+    register(
+        ExportType("recycle-bin", _("Recycle bin"), columns.RECYCLE_BIN, recycle_bin_listing),
+        order=150,
+    )

@@ -162,12 +162,10 @@ class Kind:
         return fields
 
 
-def export_fields(name: str) -> list[str]:
-    """The importable fields of an export's columns (keyaccounts.exports.columns), in
-    their order: what the export writes is what the import reads back."""
-    from keyaccounts.exports import columns
-
-    record = getattr(columns, name)
+def export_fields(record) -> list[str]:
+    """The importable fields of an export's columns (a `keyaccounts.exports.columns
+    .RecordColumns`), in their order: what the export writes is what the import reads
+    back."""
     return [
         column.path
         for column in record.columns

@@ -767,3 +767,26 @@ def test_a_rep_downloads_the_filtered_list_on_a_phone(page, personas):
     content = open(file.path(), "rb").read()
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
     assert [row[1] for row in rows] == ["Name", "Active Anchor"]
+
+
+def test_each_export_type_is_its_apps_registered_in_a_fixed_order():
+    """The types come from their apps' `ready()` (keyaccounts/exports/registry.py
+    `register`), in the order the command lists them, whatever order the apps load in."""
+    owners = {name: export.listing.__module__.split(".")[0] for name, export in TYPES.items()}
+    assert list(owners.items()) == [
+        ("accounts", "keyaccounts"),
+        ("contacts", "keyaccounts"),
+        ("visits", "visits"),
+        ("deals", "opportunities"),
+        ("team-members", "keyaccounts"),
+        ("monthly-sales", "scoring"),
+        ("development-records", "visits"),
+        ("plans", "scoring"),
+        ("plan-actions", "scoring"),
+        ("reviews", "visits"),
+        ("review-follow-ups", "visits"),
+        ("complaints", "visits"),
+        ("receivables", "scoring"),
+        ("notifications", "visits"),
+        ("recycle-bin", "keyaccounts"),
+    ]

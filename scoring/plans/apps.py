@@ -11,6 +11,9 @@ class PlansConfig(AppConfig):
         from .hooks import register
 
         register()
+        from . import exports
+
+        exports.register()  # plans and their actions (keyaccounts/exports/)
         # What a merge of two accounts (or contacts) carries over (accounts/merge_hooks.py).
         from . import merging
 

@@ -4,6 +4,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.exports import registry
 from keyaccounts.exports.columns import NUMBER, TEXT, Column, RecordColumns
 from keyaccounts.exports.listing import Listing
 
@@ -72,3 +73,13 @@ def plan_action_listing(request, data: QueryDict):
     filterset = PlanActionFilter(data or None, queryset=queryset, request=request)
     actions = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     return Listing(actions.order_by(*selectors.ACTION_ORDER), [filterset])
+
+
+def register() -> None:
+    registry.register(
+        registry.ExportType("plans", _("Account plans"), PLANS, plan_listing), order=80
+    )
+    registry.register(
+        registry.ExportType("plan-actions", _("Plan actions"), PLAN_ACTIONS, plan_action_listing),
+        order=90,
+    )

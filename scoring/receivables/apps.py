@@ -12,6 +12,9 @@ class ReceivablesConfig(AppConfig):
 
         hooks.register()  # the pages' sections (hooks.py)
         imports.register()
+        from . import exports
+
+        exports.register()  # invoice receivables (keyaccounts/exports/)
         # What a merge of two accounts (or contacts) carries over (accounts/merge_hooks.py).
         from . import merging
 

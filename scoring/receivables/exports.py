@@ -5,6 +5,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.exports import registry
 from keyaccounts.exports.columns import NUMBER, TEXT, Column, RecordColumns
 from keyaccounts.exports.listing import Listing
 
@@ -78,3 +79,15 @@ def receivable_listing(request, data: QueryDict):
     filterset = ReceivableFilter(data or None, queryset=queryset, request=request)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     return Listing(rows.order_by(*RECEIVABLE_ORDER), [filterset])
+
+
+def register() -> None:
+    registry.register(
+        registry.ExportType(
+            "receivables",
+            _("Invoice receivables"),  # 应收账款（发票）
+            RECEIVABLES,
+            receivable_listing,
+        ),
+        order=130,
+    )

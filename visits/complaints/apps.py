@@ -13,6 +13,9 @@ class ComplaintsConfig(AppConfig):
         reminders.register()
         sections.register()
         imports.register()
+        from . import exports
+
+        exports.register()  # the complaints' export type (keyaccounts/exports/)
         # What a merge of two accounts (or contacts) carries over (accounts/merge_hooks.py).
         from . import merging
 

@@ -1,7 +1,9 @@
 """Complaints as a spreadsheet (keyaccounts.exports.registry): the list page's rows."""
 
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.exports import registry
 from keyaccounts.exports.columns import Column, RecordColumns
 from keyaccounts.exports.listing import Listing
 
@@ -48,3 +50,10 @@ def complaint_listing(request, data: QueryDict):
     filterset = ComplaintFilter(data or None, queryset=queryset, request=request)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     return Listing(rows.order_by(*COMPLAINT_ORDER), [filterset])
+
+
+def register() -> None:
+    registry.register(
+        registry.ExportType("complaints", _("Complaints"), COMPLAINTS, complaint_listing),
+        order=120,
+    )

@@ -15,6 +15,9 @@ class ReviewsConfig(AppConfig):
         from . import imports, reminders, sections
 
         imports.register()  # the `reviews` and `review_follow_ups` import types
+        from . import exports
+
+        exports.register()  # their export types
         register_scan(reminders.review_due_scan)
         register_scan(reminders.follow_up_overdue_scan)
         register_kind(

@@ -1,7 +1,9 @@
 """Review meetings and their follow-ups as spreadsheets (keyaccounts.exports.registry)."""
 
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.exports import registry
 from keyaccounts.exports.columns import TEXT, Column, RecordColumns
 from keyaccounts.exports.listing import Listing
 
@@ -69,3 +71,19 @@ def review_follow_up_listing(request, data: QueryDict):
     filterset = ReviewFollowUpFilter(data or None, queryset=queryset, request=request)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     return Listing(rows.order_by(*selectors.FOLLOW_UP_ORDER), [filterset])
+
+
+def register() -> None:
+    registry.register(
+        registry.ExportType("reviews", _("Review meetings"), REVIEWS, review_listing),
+        order=100,
+    )
+    registry.register(
+        registry.ExportType(
+            "review-follow-ups",
+            _("Review follow-ups"),
+            REVIEW_FOLLOW_UPS,
+            review_follow_up_listing,
+        ),
+        order=110,
+    )
