@@ -64,3 +64,30 @@ def test_a_manager_drills_from_a_cell_and_moves_a_grade_with_a_weight(page, pers
     expect(card).to_contain_text("Score 67.2 of 100")
     card.get_by_role("link", name="Grade history").click()
     expect(page.locator("main")).to_contain_text("The risk-evaluation table changed")
+
+
+def test_on_a_phone_the_group_page_shows_each_company_as_a_card_that_fits(page, personas):
+    """The group tree at 375 px in zh-hans: no sideways scrolling, each company a card
+    headed by its name, each figure beside its label; on a desktop, the table."""
+    top = personas.account
+    AccountFactory(name="华东精密制造股份有限公司子公司", owner=personas.alice, parent=top)
+    page.set_viewport_size({"width": 375, "height": 740})
+    browser_log_in(page, "alice", lands_on="/accounts/")
+    page.get_by_role("combobox", name="Language").select_option("zh-hans")
+    page.get_by_role("button", name="Switch").click()
+    page.goto(f"/accounts/{top.pk}/group/")
+
+    tree = page.locator('table[data-table="tree"]')
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    scroller = tree.locator("xpath=..")
+    assert scroller.evaluate("e => e.scrollWidth <= e.clientWidth")
+    expect(tree.locator("thead")).to_be_hidden()
+    child = tree.locator("tr", has_text="华东精密制造股份有限公司子公司")
+    name = child.get_by_role("link", name="华东精密制造股份有限公司子公司")
+    owner = child.locator('td[data-label="负责人"]')
+    expect(owner).to_be_visible()
+    assert name.bounding_box()["y"] < owner.bounding_box()["y"]  # the name heads the card
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    expect(tree.locator("thead")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="负责人")).to_be_visible()
