@@ -505,7 +505,7 @@ class ContactKind(Kind):
         contact = _copy(stored)
         for key, value in fields.items():
             setattr(contact, key, value)
-        _clean(contact, stored.pk, contacts.holders)
+        _clean(contact, stored.pk, contacts.holders, stored=stored)
         if not ctx.confirm_duplicates and _contact_keys(contact) != _contact_keys(stored):
             check_contact_matches(self._alike(contacts, contact, stored.pk))
         changed = differences(contact, stored)

@@ -218,7 +218,7 @@ class OpportunityKind(Kind):
                 deal.stage, stage, ctx.criteria, ctx.ticked.get(deal.pk, set())
             )
             opportunity_move_prepare(deal, stage, missing=missing)
-        _clean(deal, ref, deals.holders)
+        _clean(deal, ref, deals.holders, stored=stored)
         changed = differences(deal, stored)
         if not changed:
             return Outcome(UNCHANGED, stored, label=f"{stored} · {account}")

@@ -19,6 +19,7 @@ forms, and no more. A checked row adds what it writes to the run's plan
 (`writing.Plan`), written at the end all at once.
 """
 
+import datetime
 import decimal
 import functools
 from dataclasses import dataclass
@@ -217,14 +218,17 @@ def _related_names(model) -> list[str]:
     return [f.name for f in model._meta.get_fields() if f.concrete and f.is_relation]
 
 
-def _clean(record, ref, holders) -> None:
+def _clean(record, ref, holders, *, stored=None) -> None:
     """`full_clean` of a record checked in memory: the fields and `clean()`, then the
-    unique values against `holders` (every record's, the file's own included)."""
-    _clean_fields(record)
+    unique values against `holders` (every record's, the file's own included). `stored`:
+    the record as it is saved, when `record` is its update: a plain field the row leaves
+    as stored (`_kept`) is not checked again (its check reads its value alone, which
+    passed it when it was saved); `clean()`, which reads the record whole, always runs."""
+    _clean_fields(record, stored)
     _check_unique(record, ref, holders)
 
 
-def _clean_fields(record) -> None:
+def _clean_fields(record, stored=None) -> None:
     model = type(record)
     values = record.__dict__
     # A field holding the very value a blank record holds, which its field found valid
@@ -241,8 +245,9 @@ def _clean_fields(record) -> None:
         if name in values and isinstance(values[name], _MEMO_TYPES) and name not in known
     }
     again = [name for name, value in plain.items() if (type(value), value) in passed[name]]
+    kept = _kept(model, values, stored.__dict__) if stored is not None else []
     record.full_clean(
-        exclude=[*_related_names(model), *known, *again],
+        exclude=[*_related_names(model), *known, *again, *kept],
         validate_unique=False,
         validate_constraints=False,
     )
@@ -273,6 +278,40 @@ def _passed(model) -> dict[str, set]:
 
 # Values whose check is the same each time: no container (`is` must mean unchanged).
 _IMMUTABLE = (type(None), bool, int, float, str, bytes, decimal.Decimal)
+# …and those two of which, of one type and equal, a field's own check cannot tell apart
+# (a Decimal also needs its digits and exponent: 1.0 and 1.000 are equal, and a field
+# with two decimal places refuses the second).
+_SAME_WHEN_EQUAL = (*_IMMUTABLE, datetime.date, datetime.datetime, datetime.time)
+
+
+@functools.cache
+def _plain_fields(model) -> tuple[str, ...]:
+    """The fields whose own check reads their value alone (no link, no other attname)."""
+    return tuple(
+        field.name
+        for field in model._meta.concrete_fields
+        if not field.is_relation and field.name == field.attname
+    )
+
+
+def _kept(model, values: dict, saved: dict) -> list[str]:
+    """The plain fields of an update whose value is the saved one: same type, equal,
+    and for a Decimal the same digits."""
+    kept = []
+    for name in _plain_fields(model):
+        if name not in values or name not in saved:
+            continue
+        value, before = values[name], saved[name]
+        if value is before:
+            kept.append(name)
+        elif (
+            type(value) is type(before)
+            and isinstance(value, _SAME_WHEN_EQUAL)
+            and value == before
+            and (not isinstance(value, decimal.Decimal) or value.as_tuple() == before.as_tuple())
+        ):
+            kept.append(name)
+    return kept
 
 
 @functools.cache  # the blank record and its fields do not change while the process runs

@@ -69,3 +69,31 @@ def test_the_serializer_fields_memo_answers_a_plain_value_once_and_refuses_each_
     assert calls == ["visit", "fax", "fax"]
     other = serializers.PrimaryKeyRelatedField(read_only=True)
     assert "account" not in _FieldMemo({"account": other, "method": field}).plain
+
+
+def _deal(**values) -> Opportunity:
+    return Opportunity(account_id=1, owner_id=1, stage_id=1, name="云化项目", **values)
+
+
+def test_an_update_checks_the_fields_it_changes_and_not_those_it_leaves_as_saved():
+    """`_clean(…, stored=…)`: a field whose value is the saved one (same type, equal, a
+    Decimal with the same digits) is not checked again; a changed one is, and so is an
+    equal amount written with more decimal places than the field takes."""
+    from decimal import Decimal
+
+    saved = _deal(amount=Decimal("1000.00"), discount_percent=Decimal("150.00"))  # legacy
+    update = _deal(amount=Decimal("2000.00"), discount_percent=Decimal("150.00"))
+    _clean_fields(update, saved)  # the out-of-range discount is as saved: not the row's
+    with pytest.raises(ValidationError) as refused:
+        _clean_fields(_deal(amount=Decimal("2000.00"), discount_percent=Decimal("150.00")))
+    assert "discount_percent" in refused.value.message_dict  # a new record's is checked
+
+    changed = _deal(amount=Decimal("1000.00"), discount_percent=Decimal("101.00"))
+    with pytest.raises(ValidationError) as refused:
+        _clean_fields(changed, saved)
+    assert list(refused.value.message_dict) == ["discount_percent"]
+
+    more_places = _deal(amount=Decimal("1000.000"), discount_percent=Decimal("150.00"))
+    with pytest.raises(ValidationError) as refused:
+        _clean_fields(more_places, saved)
+    assert list(refused.value.message_dict) == ["amount"]
