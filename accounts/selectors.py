@@ -135,16 +135,23 @@ def with_ids(rows: QuerySet, ids: list[int], *, field: str = "pk") -> QuerySet:
     return rows.filter(**{f"{field}__in": ids})
 
 
-def account_list(*, user) -> QuerySet[Account]:
+def account_list(*, user, flags: bool = True) -> QuerySet[Account]:
     """The visible accounts, annotated for list pages: a constant number of queries.
 
     Each carries its owner and its `score` (None when not graded yet: read the grade as
     `account.score.grade` in a template, which renders nothing then). For someone who
-    sees a bounded number of accounts, read by their ids (`listed_account_ids`)."""
+    sees a bounded number of accounts, read by their ids (`listed_account_ids`).
+
+    `flags`: each row carries the list's flags (`contact_count`, `has_decider`,
+    `has_coach`, `key_person_gap`). Without, the flags are aliases: the list's filters
+    (`AccountFilter`'s coverage gaps) still filter on them, but no row computes them,
+    and the owner is not joined (a page that shows neither: the heat-map)."""
     ids = listed_account_ids(user)
     visible = accounts_visible_to(user) if ids is None else with_ids(Account.objects.all(), ids)
     active_contacts = Contact.objects.filter(account=OuterRef("pk"), is_active=True)
-    return visible.select_related("owner", "score").annotate(
+    visible = visible.select_related("owner", "score") if flags else visible.select_related("score")
+    add = visible.annotate if flags else visible.alias
+    return add(
         contact_count=Coalesce(
             Subquery(
                 active_contacts.order_by().values("account_id").annotate(n=Count("pk")).values("n"),

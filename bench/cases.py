@@ -584,8 +584,24 @@ SELECT n.id, n.kind, n.due_date, n.created_at, n.read_at, a.id AS account_id, a.
 
 def heat_map_floor(persona: Persona) -> str:
     """The relationship heat-map's page: the first visible accounts by name, each with its
-    grade and its active contacts (role, coach, attitude, and when each was last met at a
-    recorded visit)."""
+    grade, its active contacts (role, coach, attitude, and when each was last met at a
+    recorded visit) and, for A and B accounts, its three level checks: within the
+    grade's contact rhythm (the active service policy's), a recorded visit that met an
+    active decider with an executive sponsor of the account there, a user with the
+    account's owner, an evaluator with a presales consultant (there: the visit's owner
+    or an attendee)."""
+
+    def level(role: str, ours: str) -> str:
+        return f"""coalesce(bool_or(c.buying_role = '{role}' AND EXISTS (
+                 SELECT 1 FROM (SELECT v.owner_id AS user_id
+                                UNION ALL SELECT va.user_id FROM visits_visit_attendees va
+                                           WHERE va.visit_id = v.id) there
+                  WHERE {ours})), false)"""
+
+    team = (
+        "there.user_id IN (SELECT t.user_id FROM accounts_accountteammember t"
+        " WHERE t.account_id = a.id AND t.role = '{}')"
+    )
     return with_visible(
         persona,
         f"""
@@ -598,8 +614,22 @@ SELECT a.id, a.name, s.grade,
                           WHERE vc.contact_id = c.id AND v.status = 'done'
                             AND v.deleted_at IS NULL)) ORDER BY c.name, c.id)
           FROM accounts_contact c
-         WHERE c.account_id = a.id AND c.is_active AND c.deleted_at IS NULL) AS contacts
-  FROM (SELECT a.id, a.name FROM accounts_account a {visible(persona, "a")}
+         WHERE c.account_id = a.id AND c.is_active AND c.deleted_at IS NULL) AS contacts,
+       CASE WHEN s.grade IN ('A', 'B') THEN (
+         SELECT json_build_object(
+                  'decider_by_sponsor', {level("decider", team.format("executive_sponsor"))},
+                  'user_by_rep', {level("user", "there.user_id = a.owner_id")},
+                  'evaluator_by_presales', {level("evaluator", team.format("presales"))})
+           FROM visits_visit v
+           JOIN visits_visit_contacts vc ON vc.visit_id = v.id
+           JOIN accounts_contact c ON c.id = vc.contact_id AND c.is_active
+                                  AND c.deleted_at IS NULL
+          WHERE v.account_id = a.id AND v.status = 'done' AND v.deleted_at IS NULL
+            AND v.occurred_at >= now() - make_interval(days => (
+                  SELECT g.contact_rhythm_days FROM accounts_gradepolicy g
+                    JOIN accounts_servicepolicy p ON p.id = g.policy_id AND p.is_active
+                   WHERE g.grade = s.grade))) END AS levels
+  FROM (SELECT a.id, a.name, a.owner_id FROM accounts_account a {visible(persona, "a")}
          WHERE a.deleted_at IS NULL ORDER BY a.name, a.id LIMIT %(limit)s) a
   LEFT JOIN scoring_accountscore s ON s.account_id = a.id
  ORDER BY a.name, a.id

@@ -10,7 +10,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import AccountTeamMember, AccountTeamRole, Attitude, BuyingRole, Contact
@@ -85,9 +85,9 @@ def freshness(days: int | None, rhythm: int) -> str:
 
 
 def heat_map_rows(accounts: list, *, now: datetime.datetime | None = None) -> list[Row]:
-    """A `Row` for each of `accounts` (with `score` selected), in their order. Five
-    queries: the contacts, when each was last met, and for the A and B accounts the
-    visits within their rhythm with who was there, and their teams."""
+    """A `Row` for each of `accounts` (with `score` selected), in their order. Four
+    queries: the contacts with when each was last met, and for the A and B accounts the
+    visits within their rhythm with whom they met and who was there, and their teams."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     rows = []
@@ -99,21 +99,26 @@ def heat_map_rows(accounts: list, *, now: datetime.datetime | None = None) -> li
     if not ids:
         return rows
 
-    contacts = list(
-        Contact.objects.filter(account_id__in=ids, is_active=True)
-        .order_by("name", "pk")
-        .values("pk", "account_id", "name", "buying_role", "is_coach", "attitude")
-    )
-    met = dict(
+    # Each contact with when it was last met (a subquery per contact on the visits'
+    # (contact) index): one query.
+    last_met = (
         Visit.contacts.through.objects.filter(
-            contact_id__in=[c["pk"] for c in contacts],
+            contact_id=OuterRef("pk"),
             visit__status=VisitStatus.DONE,
             visit__deleted_at__isnull=True,
         )
+        .order_by()
         .values("contact_id")
         .annotate(last=Max("visit__occurred_at"))
-        .values_list("contact_id", "last")
+        .values("last")
     )
+    contacts = list(
+        Contact.objects.filter(account_id__in=ids, is_active=True)
+        .annotate(last_met=Subquery(last_met))
+        .order_by("name", "pk")
+        .values("pk", "account_id", "name", "buying_role", "is_coach", "attitude", "last_met")
+    )
+    met = {c["pk"]: c["last_met"] for c in contacts if c["last_met"] is not None}
     by_account = defaultdict(list)
     for contact in contacts:
         by_account[contact["account_id"]].append(contact)
@@ -148,26 +153,32 @@ def heat_map_rows(accounts: list, *, now: datetime.datetime | None = None) -> li
 
 
 def _coverage(rows: list[Row], contacts: dict, *, now: datetime.datetime) -> None:
-    """The multi-level checks of `rows` (A and B accounts): three queries."""
+    """The multi-level checks of `rows` (A and B accounts): three queries. A visit counts
+    when it met one of the account's contacts (a visit that met nobody meets no level),
+    so the visits are read through the contacts they met."""
     ids = [row.account.pk for row in rows]
     since = now - datetime.timedelta(days=max(row.rhythm_days for row in rows))
-    visits = {
-        v["pk"]: v
-        for v in Visit.objects.filter(
-            account_id__in=ids, status=VisitStatus.DONE, occurred_at__gte=since
-        ).values("pk", "account_id", "owner_id", "occurred_at")
+    recent = {
+        "visit__account_id__in": ids,
+        "visit__status": VisitStatus.DONE,
+        "visit__deleted_at__isnull": True,
+        "visit__occurred_at__gte": since,
     }
+    visits = {}  # visit id -> {"pk", "account_id", "occurred_at"}
     people = defaultdict(set)  # visit -> our people there (owner and attendees)
-    for visit in visits.values():
-        people[visit["pk"]].add(visit["owner_id"])
     met_roles = defaultdict(list)  # visit -> contact ids met
-    for visit_id, contact_id in Visit.contacts.through.objects.filter(
-        visit_id__in=list(visits)
-    ).values_list("visit_id", "contact_id"):
+    for visit_id, account_id, owner_id, occurred_at, contact_id in (
+        Visit.contacts.through.objects.filter(**recent)
+        .order_by()
+        .values_list(
+            "visit_id", "visit__account_id", "visit__owner_id", "visit__occurred_at", "contact_id"
+        )
+    ):
+        visits[visit_id] = {"pk": visit_id, "account_id": account_id, "occurred_at": occurred_at}
+        people[visit_id].add(owner_id)
         met_roles[visit_id].append(contact_id)
-    for visit_id, user_id in Visit.attendees.through.objects.filter(
-        visit_id__in=list(visits)
-    ).values_list("visit_id", "user_id"):
+    attendees = Visit.attendees.through.objects.filter(**recent).order_by()
+    for visit_id, user_id in attendees.values_list("visit_id", "user_id"):
         people[visit_id].add(user_id)
     team = defaultdict(lambda: defaultdict(set))  # account -> role -> user ids
     for account_id, user_id, role in AccountTeamMember.objects.filter(

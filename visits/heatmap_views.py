@@ -12,7 +12,13 @@ PAGE_SIZE = 25
 
 
 def heat_map_view(request):
-    visible = account_list(user=request.user)
+    # The cells are read for the page's rows (`heatmap.heat_map_rows`): the list's flags
+    # only filter, if asked (a coverage gap).
+    # Of each account, what the page shows and its cells read: not the rest of its
+    # columns, nor its score's contributions (a JSON document per row).
+    visible = account_list(user=request.user, flags=False).only(
+        "name", "owner_id", "score__grade"
+    )
     filterset = AccountFilter(request.GET or None, queryset=visible, request=request)
     # The account list's filters (grade, team, rep, industry, group …), read as it reads
     # them: a value it cannot read is left out and explained on the form.
