@@ -16,9 +16,7 @@ def heat_map_view(request):
     # only filter, if asked (a coverage gap).
     # Of each account, what the page shows and its cells read: not the rest of its
     # columns, nor its score's contributions (a JSON document per row).
-    visible = account_list(user=request.user, flags=False).only(
-        "name", "owner_id", "score__grade"
-    )
+    visible = account_list(user=request.user, flags=False).only("name", "owner_id", "score__grade")
     filterset = AccountFilter(request.GET or None, queryset=visible, request=request)
     # The account list's filters (grade, team, rep, industry, group …), read as it reads
     # them: a value it cannot read is left out and explained on the form.

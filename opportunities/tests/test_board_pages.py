@@ -851,3 +851,48 @@ def test_the_board_query_count_has_a_hard_ceiling(
     # read that stops at the page's end), the header (1), the owner choices (1).
     with django_assert_max_num_queries(17):
         client.get(f"{BOARD}?owner={personas.alice.pk}&close_month=2027-03")
+
+
+def test_a_card_says_what_the_deal_is_in_the_readers_language_and_escapes_names(
+    personas, login, stages
+):
+    """Each card (`deal_card`): the deal linked to its page, its account with the grade
+    badge, amount, probability (an asterisk: set by hand), expected close date, owner and
+    the move link; names written as text, never as markup; its words in Chinese too."""
+    account = AccountFactory(name="Tom & Jerry <Ltd>", owner=personas.alice)
+    deal = OpportunityFactory(
+        account=account,
+        name='Line "A" <b>big</b>',
+        owner=personas.alice,
+        amount=Decimal("1280000.50"),
+        probability=35,
+        probability_is_custom=True,
+        expected_close_date=datetime.date(2027, 5, 9),
+    )
+    client = login(personas.alice)
+    html = client.get(BOARD).content.decode()
+    card = re.search(rf'<li class="deal"[^>]*data-deal="{deal.pk}">.*?</li>', html, re.S).group(0)
+    assert f'data-stage="{stages["qualify"].pk}"' in card
+    assert (
+        f'<a class="deal-name" href="/pipeline/{deal.pk}/">'
+        "Line &quot;A&quot; &lt;b&gt;big&lt;/b&gt;</a>" in card
+    )
+    assert "<b>" not in card and "<Ltd>" not in card
+    assert 'title="Not graded yet">–</span> Tom &amp; Jerry &lt;Ltd&gt;</div>' in card
+    assert "<strong>¥1,280,000.50</strong>" in card
+    assert '<span class="badge" title="Probability">35%*</span>' in card
+    assert '<time datetime="2027-05-09" title="Expected close date">2027-05-09</time>' in card
+    assert f"· {personas.alice.get_full_name() or personas.alice.username}" in card
+    assert (
+        f'href="/pipeline/{deal.pk}/move/?next=/pipeline/">Move…<span class="visually-hidden">'
+        " “Line &quot;A&quot; &lt;b&gt;big&lt;/b&gt;” to another stage</span></a>" in card
+    )
+
+    deal.probability_is_custom = False
+    deal.save()
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": BOARD})
+    html = client.get(BOARD).content.decode()
+    card = re.search(rf'<li class="deal"[^>]*data-deal="{deal.pk}">.*?</li>', html, re.S).group(0)
+    assert '<span class="badge" title="赢单概率">35%</span>' in card  # no asterisk now
+    assert '<time datetime="2027-05-09" title="预计成交日期">2027-05-09</time>' in card
+    assert "推进…" in card and "”至其他阶段</span>" in card
