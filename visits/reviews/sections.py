@@ -58,9 +58,20 @@ def my_week_section(request, *, now=None, today=None, **page_data):
     user = request.user
     now = now or timezone.now()
     today = today or timezone.localdate(now)
-    upcoming = list(selectors.upcoming_reviews_of(user=user, now=now, days=MY_WEEK_DAYS)[:SHOWN])
+    # What the section shows of each (the account's name and link, the review's when,
+    # period and link; the follow-up's what, due date and link): not every column of
+    # the account and the review, each compiled and read for nothing.
+    upcoming = list(
+        selectors.upcoming_reviews_of(user=user, now=now, days=MY_WEEK_DAYS).only(
+            "scheduled_for", "period_kind", "period_start", "account__name"
+        )[:SHOWN]
+    )
     follow_ups = selectors.open_follow_ups_of(user=user)
-    shown = list(follow_ups[:SHOWN])
+    shown = list(
+        follow_ups.select_related(None)
+        .select_related("account")
+        .only("what", "due_on", "done_on", "review_id", "account__name")[:SHOWN]
+    )
     count = len(shown) if len(shown) < SHOWN else bounded_count(follow_ups)["count"]
     if not upcoming and not shown:
         return None
