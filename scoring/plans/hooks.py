@@ -42,8 +42,12 @@ def my_week_section(request, *, today=None, **page):
     user = request.user
     today = today or timezone.localdate()
     actions = selectors.actions_of(user, today=today, due="week")
+    # What the section shows of each (its plan only as the link's id): not every column
+    # of the action, its plan and its account.
     shown = list(
-        actions.select_related("plan", "account").order_by(*selectors.ACTION_ORDER)[:MY_WEEK_SHOWN]
+        actions.select_related("account")
+        .only("what", "due_on", "done_on", "plan_id", "account__name")
+        .order_by(*selectors.ACTION_ORDER)[:MY_WEEK_SHOWN]
     )
     if len(shown) < MY_WEEK_SHOWN:
         total = {"count": len(shown), "exact": True}

@@ -76,7 +76,12 @@ def my_week_section(request, *, now, **page_data) -> dict | None:
     from .selectors import complaints_visible_to
 
     mine = open_complaints(complaints_visible_to(request.user).filter(assignee=request.user))
-    shown = list(mine.select_related("account").order_by("resolve_by", "pk")[:MY_WEEK_SHOWN])
+    # What the section shows of each: not every column of the complaint and its account.
+    shown = list(
+        mine.select_related("account")
+        .only("subject", "status", "respond_by", "resolve_by", "account__name")
+        .order_by("resolve_by", "pk")[:MY_WEEK_SHOWN]
+    )
     if not shown:
         return None
     for complaint in shown:
