@@ -247,6 +247,20 @@ def _planned_ids(user, start, end):
 
 
 PLANNED_ORDER = ("planned_at", "pk")
+# What a visit's item in a list shows (visits/includes/visit_item.html), its account's and
+# owner's ids included: a list that shows nothing else reads only these.
+VISIT_ITEM_FIELDS = (
+    "account_id",
+    "owner_id",
+    "status",
+    "method",
+    "planned_at",
+    "occurred_at",
+    "purpose",
+    "talking_points",
+    "follow_up_due",
+    "followed_up_on",
+)
 
 # Planned visits this far back whose outcome was never recorded still show on my week.
 UNRECORDED_LOOKBACK_DAYS = 14
@@ -309,9 +323,12 @@ def my_week_planned(*, user, today: datetime.date, per_group: int) -> tuple[dict
     shown = {pk: name for name, pks in chosen.items() for pk in pks}
     groups = {name: [] for name in MY_WEEK_PLANNED}
     if shown:
+        # What my week shows of each (visits/includes/visit_item.html, the account's
+        # name and link): not every column of the visit and its account.
         rows = (
             Visit.objects.filter(pk__in=shown)
             .select_related("account")
+            .only(*VISIT_ITEM_FIELDS, "account__name")
             .prefetch_related(*with_people())
             .order_by(*PLANNED_ORDER)
         )
