@@ -247,7 +247,7 @@ def _planned_ids(user, start, end):
 
 
 PLANNED_ORDER = ("planned_at", "pk")
-# What a visit's item in a list shows (visits/includes/visit_item.html), its account's and
+# What a visit's item in a list shows (the `visit_item` tag), its account's and
 # owner's ids included: a list that shows nothing else reads only these.
 VISIT_ITEM_FIELDS = (
     "account_id",
@@ -323,7 +323,7 @@ def my_week_planned(*, user, today: datetime.date, per_group: int) -> tuple[dict
     shown = {pk: name for name, pks in chosen.items() for pk in pks}
     groups = {name: [] for name in MY_WEEK_PLANNED}
     if shown:
-        # What my week shows of each (visits/includes/visit_item.html, the account's
+        # What my week shows of each (the `visit_item` tag: the account's
         # name and link): not every column of the visit and its account.
         rows = (
             Visit.objects.filter(pk__in=shown)

@@ -1,9 +1,13 @@
 from functools import lru_cache
+from urllib.parse import quote
 
 from django import template
+from django.utils import dateformat
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext_lazy, ngettext
+from django.utils.text import Truncator
+from django.utils.timezone import template_localtime
+from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext
 from django.utils.translation import gettext as _
 
 from keyaccounts.links import record_url
@@ -170,3 +174,120 @@ def heat_levels(row) -> str:
             f"{said}</li>"
         )
     return mark_safe(f'<ul role="list" class="plain levels">{"".join(items)}</ul>')
+
+
+# --- a visit in a list ------------------------------------------------------------------
+
+
+@register.simple_tag(takes_context=True)
+def visit_item(context, visit, *, show_account=False, show_owner=False, next="") -> str:
+    """A visit as an item of a timeline (my week, the planned visits, an account's
+    visits): when (linked to its page, back to `next` after), its status unless done,
+    how, the account (`show_account`), whom we met, who went (`show_owner`), then what
+    was said and the follow-up (done), or the purpose and, for a visit planned before
+    the page's `start_today` and not recorded, the button to record it. A tag, not an
+    include: a list draws dozens, and each include with its translations and filters
+    cost more than the rest of the row (the fixed words translated once per language,
+    `_visit_words`). Reads `today` and `start_today` from the page.
+
+    `visit` carries its account (`show_account`, the record button) and owner
+    (`show_owner`) selected, and its contacts (`selectors.with_people`)."""
+    words = _visit_words(get_language())
+    status = escape(visit.status)
+    back = f"?next={escape(quote(next))}" if next else ""
+    when = template_localtime(visit.when)
+    out = [
+        f'<li class="visit vs-{status}" data-visit="{visit.pk}">\n',
+        '  <div class="visit-head">\n',
+        f'    <a href="{record_url("visits:detail", visit.pk)}{back}"><time datetime="'
+        f'{_date(when, "c")}">{_date(when, "Y-m-d H:i")}</time></a>\n',
+        "    ",
+    ]
+    if visit.status != "done":
+        out.append(f'<span class="badge vs-{status}">{escape(visit.get_status_display())}</span>')
+    out.append(f'\n    <span class="muted">{escape(visit.get_method_display())}</span>\n    ')
+    if show_account:
+        account = visit.account
+        out.append(
+            f'<a class="visit-account" href="{record_url("accounts:detail", account.pk)}">'
+            f"{escape(account.name)}</a>"
+        )
+    out.append('\n  </div>\n  <div class="visit-who muted">\n    ')
+    names = [escape(contact.name) for contact in visit.contacts_met]
+    out.append(words["comma"].join(names) if names else words["no_contact"])
+    out.append("\n    ")
+    if show_owner:
+        out.append(" · " + words["by"] % {"owner": escape(visit.owner)})
+    out.append("\n  </div>\n  ")
+    if visit.status == "done":
+        out.append("\n    ")
+        if visit.talking_points:
+            out.append(f'<p class="visit-text">{_truncated(visit.talking_points)}</p>')
+        out.append("\n    ")
+        if visit.follow_up_open:
+            due = escape(_date(visit.follow_up_due, "Y-m-d"))
+            if _before(visit.follow_up_due, context.get("today")):
+                badge = words["overdue"] % {"date": due}
+                badge = f'<span class="badge danger" data-follow-up="overdue">{badge}</span>'
+            else:
+                badge = words["due"] % {"date": due}
+                badge = f'<span class="badge warn" data-follow-up="due">{badge}</span>'
+            out.append(f"\n      {badge}\n    ")
+        elif visit.followed_up_on:
+            done = words["followed_up"] % {"date": escape(_date(visit.followed_up_on, "Y-m-d"))}
+            out.append(f'\n      <span class="badge ok">{done}</span>\n    ')
+        out.append("\n  ")
+    else:
+        out.append("\n    ")
+        if visit.purpose:
+            out.append(f'<p class="visit-text">{_truncated(visit.purpose)}</p>')
+        out.append("\n    ")
+        start_today = context.get("start_today")
+        if start_today and visit.status == "planned" and _before(visit.planned_at, start_today):
+            planned = escape(_date(template_localtime(visit.planned_at), "Y-m-d H:i"))
+            label = words["record_label"] % {"date": planned, "account": escape(visit.account.name)}
+            edit = record_url("visits:edit", visit.pk)
+            more = f"&amp;next={escape(quote(next))}" if next else ""
+            out.append(
+                f'<a class="button small-button" href="{edit}?status=done{more}"'
+                f' aria-label="{label}">{words["record"]}</a>'
+            )
+        out.append("\n  ")
+    out.append("\n</li>\n")
+    return mark_safe("".join(out))
+
+
+def _before(value, other) -> bool:
+    """`{% if value < other %}`: false when either is missing (the template's `<` answers
+    false where Python's raises)."""
+    try:
+        return value < other
+    except TypeError:
+        return False
+
+
+def _date(value, format: str) -> str:
+    """`{{ value|date:format }}` ("" for None)."""
+    return "" if value is None else dateformat.format(value, format)
+
+
+def _truncated(text: str) -> str:
+    """`{{ text|truncatechars:160 }}`, escaped."""
+    return escape(Truncator(text).chars(160))
+
+
+@lru_cache(maxsize=16)
+def _visit_words(language: str | None) -> dict:
+    """A visit item's fixed words in `language` (the active one when called): escaped as
+    `{% translate %}` escapes them; the sentences with a blank as `{% blocktranslate %}`
+    leaves them (its values escaped where they go in)."""
+    return {
+        "comma": escape(pgettext("punctuation", ", ")),
+        "no_contact": escape(_("No contact recorded")),
+        "by": _("by %(owner)s"),
+        "overdue": _("Follow-up overdue since %(date)s"),
+        "due": _("Follow-up due %(date)s"),
+        "followed_up": _("Followed up %(date)s"),
+        "record_label": _("Record the outcome of the visit planned %(date)s at %(account)s"),
+        "record": escape(_("Record the outcome")),
+    }

@@ -513,3 +513,50 @@ def test_an_overdue_follow_up_says_so_in_words_not_only_in_red(personas, login):
     assert "Follow-up due" not in badge(overdue)
     assert f"Follow-up due {due.follow_up_due.isoformat()}" in badge(due)
     assert "overdue" not in badge(due)
+
+
+def test_a_timeline_item_says_when_whom_and_what_in_the_readers_language(personas, login):
+    """A visit's item (`visit_item`) on the account's visits: its time linked to its
+    page, whom we met (joined by the language's comma), who went, what was said cut at
+    160 characters; every name and text written as text, never as markup."""
+    account = personas.account
+    ana = ContactFactory(account=account, name="Ana <b>")
+    li = ContactFactory(account=account, name="李娜")
+    visit = VisitFactory(
+        account=account,
+        owner=personas.alice,
+        occurred_at=at_noon(timezone.localdate() - days(3)),
+        talking_points="<script>x</script> " + "长" * 200,
+        followed_up_on=timezone.localdate() - days(1),
+    )
+    visit.contacts.set([ana, li])
+    alone = VisitFactory(account=account, owner=personas.alice)
+    client = login(personas.alice)
+    url = reverse("visits:account_visits", args=[account.pk])
+
+    def item(html, of):
+        start = html.index(f'<li class="visit vs-done" data-visit="{of.pk}">')
+        return html[start : html.index("</li>", start)]
+
+    html = client.get(url).content.decode()
+    mine = item(html, visit)
+    when = timezone.localtime(visit.occurred_at)
+    assert (
+        f'<a href="/visits/{visit.pk}/"><time datetime="{when.isoformat()}">'
+        f"{when:%Y-%m-%d %H:%M}</time></a>" in mine
+    )
+    assert "Ana &lt;b&gt;, 李娜" in mine
+    assert f"· by {personas.alice}" in mine
+    assert "<script>" not in mine and "&lt;script&gt;x&lt;/script&gt; " in mine
+    # 160 characters with the "…": the 19 of the markup written as text, 140 of the rest.
+    assert "长" * 140 + "…</p>" in mine and "长" * 141 not in mine
+    followed = (timezone.localdate() - days(1)).isoformat()
+    assert f'<span class="badge ok">Followed up {followed}</span>' in mine
+    assert "No contact recorded" in item(html, alone)
+
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": url})
+    html = client.get(url).content.decode()
+    assert "Ana &lt;b&gt;、李娜" in item(html, visit)
+    assert f"· 记录人：{personas.alice}" in item(html, visit)
+    assert f"已于 {followed} 回访" in item(html, visit)
+    assert "未记录拜访对象" in item(html, alone)
