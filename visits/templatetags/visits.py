@@ -2,7 +2,6 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from django import template
-from django.utils import dateformat
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -11,6 +10,7 @@ from django.utils.translation import get_language, gettext_lazy, ngettext, pgett
 from django.utils.translation import gettext as _
 
 from keyaccounts.links import record_url
+from keyaccounts.templatetags.dates import date as date_filter
 from visits import heatmap, reminders
 
 register = template.Library()
@@ -267,8 +267,8 @@ def _before(value, other) -> bool:
 
 
 def _date(value, format: str) -> str:
-    """`{{ value|date:format }}` ("" for None)."""
-    return "" if value is None else dateformat.format(value, format)
+    """`{{ value|date:format }}`, the value already in local time ("" for None)."""
+    return "" if value is None else date_filter(value, format)
 
 
 def _truncated(text: str) -> str:
