@@ -321,26 +321,37 @@ def bounded_counts(querysets: dict[str, QuerySet], limit: int | None = None) -> 
     + 1 (a count above `limit` means "more than `limit`"), in one statement:
     `SELECT (SELECT COUNT(*) FROM (… LIMIT limit + 1)), …`. The querysets are read
     from one database (the first one's)."""
-    limit = COUNT_LIMIT if limit is None else limit
     if not querysets:
         return {}
     using = next(iter(querysets.values())).db
-    parts, params, counts = [], [], {}
-    for name, queryset in querysets.items():
+    sql, params = bounded_counts_statement(querysets, limit, using=using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return counts_of(querysets, cursor.fetchone())
+
+
+def bounded_counts_statement(
+    querysets: dict[str, QuerySet], limit: int | None = None, *, using: str
+) -> tuple[str, list]:
+    """`bounded_counts`' statement (SQL, parameters): a column per queryset, in order,
+    read by `counts_of`. A queryset that can match nothing counts 0 in its place."""
+    limit = COUNT_LIMIT if limit is None else limit
+    parts, params = [], []
+    for number, queryset in enumerate(querysets.values()):
         rows = queryset.order_by().values("pk")[: limit + 1]
         try:
             sql, part_params = rows.query.get_compiler(using=using).as_sql()
         except EmptyResultSet:
-            counts[name] = 0
+            parts.append("0")
             continue
-        parts.append((name, f"(SELECT COUNT(*) FROM ({sql}) AS bounded_{len(parts)})"))
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS bounded_{number})")
         params.extend(part_params)
-    if parts:
-        with connections[using].cursor() as cursor:
-            cursor.execute("SELECT " + ", ".join(sql for _, sql in parts), params)
-            found = cursor.fetchone()
-        counts.update({name: count for (name, _), count in zip(parts, found, strict=True)})
-    return {name: counts[name] for name in querysets}
+    return "SELECT " + ", ".join(parts), params
+
+
+def counts_of(querysets: dict, row: tuple) -> dict[str, int]:
+    """`bounded_counts_statement`'s row as {name: count}, in the querysets' order."""
+    return dict(zip(querysets, row, strict=True))
 
 
 def _aggregated_fields(aggregates: dict) -> list[str]:

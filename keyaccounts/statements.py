@@ -35,10 +35,24 @@ def fetch_one(
     """The first row of `build(ident)` (a queryset of `values_list`), run as the SQL
     compiled from `build(MARKER)` for (`name`, `variant`, `using`) with `ident` in the
     marker's place."""
+    return fetch_one_statement(
+        name,
+        lambda pk: build(pk).query.get_compiler(using).as_sql(),
+        ident=ident,
+        using=using,
+        variant=variant,
+    )
+
+
+def fetch_one_statement(
+    name: str, build: Callable, *, ident: int, using: str, variant: tuple = ()
+) -> tuple | None:
+    """`fetch_one` for a statement written around the ORM's SQL: `build(pk)` answers
+    (SQL, parameters) (`keyaccounts.paging.bounded_counts_statement`, say)."""
     key = (name, variant, using)
     found = _compiled.get(key)
     if found is None:
-        sql, params = build(MARKER).query.get_compiler(using).as_sql()
+        sql, params = build(MARKER)
         if not any(_is_marker(p) for p in params):
             raise ValueError(f"{name}: the query does not depend on the id it is built with")
         found = _compiled[key] = (sql, tuple(params))

@@ -398,6 +398,7 @@ def test_my_week_counts_each_group_up_to_a_limit_and_says_more_than_it(
     for _ in range(4):
         VisitFactory(account=personas.account, follow_up_due=today + days(20))
     client = login(personas.alice)
+    client.get(URL)  # what a process reads once (the scoring model) read before counting
 
     with CaptureQueriesContext(connection) as few:
         client.get(URL)
@@ -517,3 +518,26 @@ def test_my_week_opens_with_today_then_overdue_then_the_rest_of_the_week(persona
     assert f'href="{later_today.get_absolute_url()}?' in today_card
     assert f'data-visit="{due_tomorrow.pk}"' in today_card
     assert f'data-visit="{overdue[5].pk}"' not in html  # five overdue, the rest a link away
+
+
+def test_each_persons_follow_up_counts_are_their_own_from_the_one_compiled_statement(
+    personas, client
+):
+    """The counts' statement is compiled once per process and day (keyaccounts/
+    statements.py) and run with each person's id: Alice's and Bob's differ, and a
+    superuser's (another statement) counts theirs."""
+    today = timezone.localdate()
+    bobs = AccountFactory(owner=personas.bob)
+    for due in (-3, -2, 0):
+        VisitFactory(
+            account=personas.account, owner=personas.alice, follow_up_due=today + days(due)
+        )
+    VisitFactory(account=bobs, owner=personas.bob, follow_up_due=today + days(20))
+    counts = {}
+    for person in (personas.alice, personas.bob, personas.alice, personas.admin):
+        client.force_login(person)
+        counts.setdefault(person.username, []).append(client.get(URL).context["follow_up_counts"])
+    alice = {"overdue": 2, "soon": 1, "week": 0, "later": 0}
+    assert counts[personas.alice.username] == [alice, alice]
+    assert counts[personas.bob.username] == [{"overdue": 0, "soon": 0, "week": 0, "later": 1}]
+    assert counts[personas.admin.username] == [{"overdue": 0, "soon": 0, "week": 0, "later": 0}]
