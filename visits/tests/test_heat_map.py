@@ -205,3 +205,19 @@ def test_the_levels_say_in_words_what_is_met_and_link_what_to_do(personas, login
     assert "✓" in chinese[str(account.pk)]
     for text in chinese.values():  # every word in Chinese: no English word left
         assert re.search("[a-z]{2,}", text) is None, text
+
+
+def test_the_coverage_gap_filters_narrow_the_heat_map(personas, login):
+    """The account list's gap filters read flags the heat-map's rows do not carry
+    (`account_list(flags=False)`: aliases): each still narrows the rows."""
+    with_decider = AccountFactory(owner=personas.alice, name="Has Decider Co")
+    ContactFactory(account=with_decider, buying_role=BuyingRole.DECIDER, is_coach=True)
+    without = AccountFactory(owner=personas.alice, name="No Decider Co")
+    ContactFactory(account=without, buying_role=BuyingRole.USER)
+    client = login(personas.alice)
+    shown = set(rows_of(client.get(URL, {"gap": "no_decider"})))
+    assert "No Decider Co" in shown and "Has Decider Co" not in shown
+    shown = set(rows_of(client.get(URL, {"gap": "no_coach"})))
+    assert "No Decider Co" in shown and "Has Decider Co" not in shown
+    shown = set(rows_of(client.get(URL)))
+    assert {"No Decider Co", "Has Decider Co"} <= shown
