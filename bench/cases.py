@@ -7,7 +7,9 @@ visibility rule is the access table (`accounts_accountaccess`, one row per user 
 account they may see; a superuser sees every account), joined on its (user, account)
 index; every record type's soft-delete filter is `deleted_at IS NULL`, on the record and
 on its account; ordering and limit are the page's. Where a page shows totals (the board's
-columns, the dashboard's numbers) the floor computes them in the same statement. The
+columns, the dashboard's numbers, how many rows a list has: a list page's "25 accounts",
+the API's `count`, each counted up to the page's bound) the floor computes them in the
+same statement. The
 benchmark runs the floor from its own psycopg2 connection (JIT off, as the app's) and
 encodes the rows as JSON with the standard library: the least a program can do to answer
 the same question. The request over the floor is the price of everything else (Django,
@@ -132,11 +134,15 @@ def page_ids(pattern: str, body: bytes) -> list[int]:
 
 ACCOUNT_PAGE = """
 SELECT p.id, p.name, p.industry, p.region, p.status, p.grade, p.score,
-       u.username, u.first_name, u.last_name, k.contacts, k.has_decider, k.has_coach
+       u.username, u.first_name, u.last_name, k.contacts, k.has_decider, k.has_coach,
+       (SELECT count(*) FROM (SELECT 1 FROM accounts_account a {visible}
+                                LEFT JOIN scoring_accountscore s ON s.account_id = a.id
+                               WHERE a.deleted_at IS NULL {where}
+                               LIMIT %(count_bound)s) n) AS total
   FROM (SELECT a.id, a.name, a.industry, a.region, a.status, a.owner_id, s.grade, s.score
           FROM accounts_account a {visible}
           LEFT JOIN scoring_accountscore s ON s.account_id = a.id
-         WHERE a.deleted_at IS NULL {where}
+         WHERE a.deleted_at IS NULL {where} {after}
          ORDER BY a.name, a.id LIMIT %(limit)s) p
   JOIN accounts_user u ON u.id = p.owner_id
   LEFT JOIN LATERAL (
@@ -149,10 +155,13 @@ SELECT p.id, p.name, p.industry, p.region, p.status, p.grade, p.score,
 """
 
 
-def account_list_floor(persona: Persona, where: str = "") -> str:
-    """The account list's rows: the page (`%(limit)s` rows in name order) chosen first,
-    then each row's owner and its active contacts' count, decider and coach."""
-    return with_visible(persona, ACCOUNT_PAGE.format(visible=visible(persona, "a"), where=where))
+def account_list_floor(persona: Persona, where: str = "", *, after: str = "") -> str:
+    """The account list's rows: the page (`%(limit)s` rows in name order, `after` a
+    deep page's cursor) chosen first, then each row's owner and its active contacts'
+    count, decider and coach; and how many accounts the list has (`where`: its filters),
+    counted up to the page's bound (`%(count_bound)s`)."""
+    page = ACCOUNT_PAGE.format(visible=visible(persona, "a"), where=where, after=after)
+    return with_visible(persona, page)
 
 
 SEARCH = """AND (a.name ILIKE %(like)s OR upper(a.external_id) = upper(%(q)s)
@@ -545,13 +554,18 @@ DEVELOPMENT_TOTALS = """LEFT JOIN LATERAL (
 def records_page_floor(persona: Persona) -> str:
     """The development records list: newest prepared first, the page chosen first, then
     each record's people and its contacts and minutes from the account's recorded visits
-    in its period."""
+    in its period; and how many records the list has, counted up to the page's bound."""
     return with_visible(
         persona,
         f"""
 SELECT r.id, r.started_on, r.closed_on, r.result, r.summary, r.prepared_on, r.reviewed_on,
        r.account, pu.username AS prepared_by, ru.username AS reviewed_by,
-       totals.contact_count, totals.total_minutes
+       totals.contact_count, totals.total_minutes,
+       (SELECT count(*) FROM (SELECT 1 FROM visits_developmentrecord r
+                                JOIN accounts_account a ON a.id = r.account_id
+                                     {visible(persona, "a")}
+                               WHERE r.deleted_at IS NULL AND a.deleted_at IS NULL
+                               LIMIT %(count_bound)s) n) AS total
   FROM (SELECT r.*, a.name AS account
           FROM visits_developmentrecord r
           JOIN accounts_account a ON a.id = r.account_id {visible(persona, "a")}
@@ -589,7 +603,8 @@ def heat_map_floor(persona: Persona) -> str:
     grade's contact rhythm (the active service policy's), a recorded visit that met an
     active decider with an executive sponsor of the account there, a user with the
     account's owner, an evaluator with a presales consultant (there: the visit's owner
-    or an attendee)."""
+    or an attendee); and how many accounts the list has, counted up to the page's
+    bound."""
 
     def level(role: str, ours: str) -> str:
         return f"""coalesce(bool_or(c.buying_role = '{role}' AND EXISTS (
@@ -628,7 +643,9 @@ SELECT a.id, a.name, s.grade,
             AND v.occurred_at >= now() - make_interval(days => (
                   SELECT g.contact_rhythm_days FROM accounts_gradepolicy g
                     JOIN accounts_servicepolicy p ON p.id = g.policy_id AND p.is_active
-                   WHERE g.grade = s.grade))) END AS levels
+                   WHERE g.grade = s.grade))) END AS levels,
+       (SELECT count(*) FROM (SELECT 1 FROM accounts_account a {visible(persona, "a")}
+                               WHERE a.deleted_at IS NULL LIMIT %(count_bound)s) n) AS total
   FROM (SELECT a.id, a.name, a.owner_id FROM accounts_account a {visible(persona, "a")}
          WHERE a.deleted_at IS NULL ORDER BY a.name, a.id LIMIT %(limit)s) a
   LEFT JOIN scoring_accountscore s ON s.account_id = a.id
@@ -813,23 +830,38 @@ def api_rows(
     return f"SELECT {first}{t}.*{extras}\n  FROM {source}\n  {joins}\n WHERE {live} {where}"
 
 
-def api_page(persona: Persona, kind: str, where: str, order: str, *, granted: bool = False) -> str:
+def api_page(
+    persona: Persona,
+    kind: str,
+    where: str,
+    order: str,
+    *,
+    granted: bool = False,
+    counted: bool = False,
+) -> str:
     """A page of the API's rows of `kind`: the rows chosen first (`order`, `%(limit)s`),
     then what the serializer adds to each. `granted`: see `api_rows`; `order` then
-    starts with `g.change_seq`, which the page carries as `grant_seq`."""
+    starts with `g.change_seq`, which the page carries as `grant_seq`. `counted`: with
+    how many rows the list has without `where` (a cursor), counted up to the API's bound
+    (`%(api_count_bound)s`), as a list answers in `count`."""
     t, extras, joins = API_TYPES[kind][1], API_TYPES[kind][3], API_TYPES[kind][4]
     rows = api_rows(persona, kind, where, granted=granted, bare=True)
     outer = order.replace("g.change_seq", f"{t}.grant_seq")
+    total = ""
+    if counted:
+        every = api_rows(persona, kind, "", bare=True)
+        total = f",\n       (SELECT count(*) FROM ({every} LIMIT %(api_count_bound)s) n) AS total"
     return (
-        f"SELECT {t}.*{extras}\n  FROM ({rows}\n ORDER BY {order} LIMIT %(limit)s) {t}"
+        f"SELECT {t}.*{extras}{total}\n  FROM ({rows}\n ORDER BY {order} LIMIT %(limit)s) {t}"
         f"\n  {joins}\n ORDER BY {outer}"
     )
 
 
 def api_list_floor(persona: Persona, kind: str, where: str = "") -> str:
-    """A page of the API's list of `kind` in its default order; `where`: the rows after
-    a cursor (a deep page)."""
-    return with_visible(persona, api_page(persona, kind, where, API_TYPES[kind][5]))
+    """A page of the API's list of `kind` in its default order, with the list's `count`;
+    `where`: the rows after a cursor (a deep page)."""
+    page = api_page(persona, kind, where, API_TYPES[kind][5], counted=True)
+    return with_visible(persona, page)
 
 
 # The framework's floor's own floor: a statement that reads nothing.

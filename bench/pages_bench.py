@@ -318,6 +318,7 @@ def constants() -> dict:
     import visits.heatmap_views
     import visits.sections
     import visits.views
+    from keyaccounts import paging
     from keyaccounts.api import pagination
 
     now = timezone.now()
@@ -344,6 +345,10 @@ def constants() -> dict:
         "heat_map_size": visits.heatmap_views.PAGE_SIZE,
         "analytics": analytics_period(today, start_of_day),
         "api_size": pagination.DEFAULT_PAGE_SIZE,
+        # Lists count their rows up to a bound (keyaccounts.paging, the API's pagination):
+        # the floors count as far, one more meaning "more than".
+        "count_bound": paging.COUNT_LIMIT + 1,
+        "api_count_bound": pagination.COUNT_LIMIT + 1,
         "per_column": opportunities.views.CARDS_PER_COLUMN,
         "closed_since": today - datetime.timedelta(days=opportunities.views.CLOSED_RECENT_DAYS),
         "my_week": my_week_params(today),
@@ -576,6 +581,7 @@ def build_cases(
     chosen = pick(floor, rep)
     common = {key: k[key] for key in ("tz", "today", "now")}
     common |= {key: k[key] for key in ("rhythm_a", "rhythm_b", "rhythm_c", "rhythm_d")}
+    common |= {key: k[key] for key in ("count_bound", "api_count_bound")}
     cases: list[C.Case] = []
 
     def add(name, persona, path, sql, params=None, **options):
@@ -624,19 +630,19 @@ def build_cases(
     for persona in (rep, manager):
         url, before = deepest_page(sessions[persona.username], "/accounts/", k["list_size"])
         params = {"limit": k["list_size"]}
-        where = ""
+        after = ""
         if before:
             boundary = floor.one(
                 C.account_list_floor(persona).replace("LIMIT %(limit)s", "OFFSET %(skip)s LIMIT 1"),
-                {"uid": persona.id, "skip": before - 1},
+                {"uid": persona.id, "skip": before - 1, "count_bound": k["count_bound"]},
             )
             params |= {"after_name": boundary[1], "after_id": boundary[0]}
-            where = C.AFTER
+            after = C.AFTER
         add(
             "account list, deep page",
             persona,
             url,
-            C.account_list_floor(persona, where),
+            C.account_list_floor(persona, after=after),
             params,
             check_rows=accounts_link,
             note=f"{before:,} rows before it" if before else "only one page",
