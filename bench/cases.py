@@ -219,12 +219,34 @@ FOLLOW_UPS_WEEK = [
 FOLLOW_UP_LATER = "(v.follow_up_due > %(week_last)s OR v.follow_up_due IS NULL)"
 
 
+# My week's sections (see `my_week_floor`): FROM … WHERE of each list, `{vis}` the
+# visibility join of the account `a`.
+REVIEW_FOLLOW_UPS = """FROM reviews_reviewfollowup f
+   JOIN accounts_account a ON a.id = f.account_id {vis}
+  WHERE f.deleted_at IS NULL AND a.deleted_at IS NULL AND f.owner_id = %(uid)s
+    AND f.done_on IS NULL"""
+MY_COMPLAINTS = """FROM complaints_complaint k
+   JOIN accounts_account a ON a.id = k.account_id {vis}
+  WHERE k.deleted_at IS NULL AND a.deleted_at IS NULL AND k.assignee_id = %(uid)s
+    AND k.status IN ('open', 'answered', 'resolved')"""
+MY_PLAN_ACTIONS = """FROM plans_planaction pa
+   JOIN accounts_account a ON a.id = pa.account_id {vis}
+  WHERE pa.deleted_at IS NULL AND a.deleted_at IS NULL AND pa.owner_id = %(uid)s
+    AND pa.done_on IS NULL AND pa.due_on <= %(plans_week_end)s"""
+
+
 def my_week_floor(persona: Persona) -> str:
     """What "my week" shows, as its page reads it: the first planned visits of each group
     (missed, today, the rest of the week) and how many each group (and later) has; the
     first open follow-ups of each group and how many each has, counted up to the limit;
     the first accounts whose contact rhythm lapsed and how many; and the accounts of the
-    user's five latest visits ("log a visit" offers them)."""
+    user's five latest visits ("log a visit" offers them). And the sections the apps add
+    (`keyaccounts.sections`): the review meetings in the next 14 days the user owns (the
+    account or the meeting) or attends, their open review follow-ups (and how many), the
+    complaints they handle still open (and how many), their plan actions due this week
+    or overdue (and how many), and for a manager the stage approvals waiting for them.
+    Not the best next actions: the page shows them kept (a snapshot), worked out in the
+    background."""
     vis = visible(persona, "a")
     open_follow_up = (
         "v.owner_id = %(uid)s AND v.status = 'done' AND v.followed_up_on IS NULL"
@@ -253,6 +275,11 @@ def my_week_floor(persona: Persona) -> str:
                 for name, group in follow_up_counts
             ),
             "(SELECT count(*) FROM (SELECT 1 FROM lapsed LIMIT %(count_limit)s) c) AS lapsed",
+            f"(SELECT count(*) FROM (SELECT 1 {REVIEW_FOLLOW_UPS.format(vis=vis)}"
+            " LIMIT %(count_limit)s) c) AS review_follow_ups",
+            f"(SELECT count(*) {MY_COMPLAINTS.format(vis=vis)}) AS complaints",
+            f"(SELECT count(*) FROM (SELECT 1 {MY_PLAN_ACTIONS.format(vis=vis)}"
+            " LIMIT %(count_limit)s) c) AS plan_actions",
         ]
     )
     lapsed = f"""lapsed AS (SELECT a.id, a.name, l.lapses_at
@@ -285,6 +312,40 @@ UNION ALL
   WHERE v.owner_id = %(uid)s AND v.deleted_at IS NULL AND a.deleted_at IS NULL
     AND coalesce(v.occurred_at, v.planned_at) <= %(now)s
   GROUP BY a.id, a.name ORDER BY 3 DESC, a.id LIMIT 5)
+UNION ALL
+(SELECT 'review', r.id, r.scheduled_for, a.id, a.name, NULL
+   FROM reviews_reviewmeeting r JOIN accounts_account a ON a.id = r.account_id {vis}
+  WHERE r.deleted_at IS NULL AND a.deleted_at IS NULL AND r.status = 'scheduled'
+    AND r.scheduled_for >= %(now)s AND r.scheduled_for < %(reviews_until)s
+    AND (a.owner_id = %(uid)s OR r.scheduled_by_id = %(uid)s
+         OR EXISTS (SELECT 1 FROM reviews_reviewmeeting_attendees t
+                     WHERE t.reviewmeeting_id = r.id AND t.user_id = %(uid)s))
+  ORDER BY r.scheduled_for, r.id LIMIT %(sections_shown)s)
+UNION ALL
+(SELECT 'review_follow_up', f.id, f.due_on::timestamptz, a.id, a.name, NULL
+   {REVIEW_FOLLOW_UPS.format(vis=vis)}
+  ORDER BY f.due_on, f.id LIMIT %(sections_shown)s)
+UNION ALL
+(SELECT 'complaint', k.id, k.resolve_by, a.id, a.name, NULL
+   {MY_COMPLAINTS.format(vis=vis)}
+  ORDER BY k.resolve_by, k.id LIMIT %(complaints_shown)s)
+UNION ALL
+(SELECT 'plan_action', pa.id, pa.due_on::timestamptz, a.id, a.name, NULL
+   {MY_PLAN_ACTIONS.format(vis=vis)}
+  ORDER BY pa.due_on, pa.id LIMIT %(sections_shown)s)
+UNION ALL
+(SELECT 'approval', sa.id, sa.created_at, a.id, a.name, NULL
+   FROM opportunities_stageapproval sa
+   JOIN opportunities_opportunity o ON o.id = sa.opportunity_id AND o.deleted_at IS NULL
+   JOIN accounts_account a ON a.id = o.account_id {vis}
+  WHERE sa.status = 'pending' AND a.deleted_at IS NULL
+    AND (o.owner_id IN (SELECT u.id FROM accounts_user u
+                          JOIN accounts_salesteam t ON t.id = u.sales_team_id
+                         WHERE t.manager_id = %(uid)s)
+         OR a.owner_id IN (SELECT u.id FROM accounts_user u
+                             JOIN accounts_salesteam t ON t.id = u.sales_team_id
+                            WHERE t.manager_id = %(uid)s))
+  ORDER BY sa.created_at, sa.id LIMIT %(approvals_shown)s)
 UNION ALL
 (SELECT 'counts', NULL, NULL, NULL, row_to_json(n)::text, NULL
    FROM (SELECT {counts}) n)

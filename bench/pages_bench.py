@@ -351,7 +351,7 @@ def constants() -> dict:
         "api_count_bound": pagination.COUNT_LIMIT + 1,
         "per_column": opportunities.views.CARDS_PER_COLUMN,
         "closed_since": today - datetime.timedelta(days=opportunities.views.CLOSED_RECENT_DAYS),
-        "my_week": my_week_params(today),
+        "my_week": my_week_params(today, now),
         "this_month": this_month,
         "forecast_end": C.add_months(this_month, scoring.dashboard.figures.FORECAST_MONTHS),
         "moved_since": scoring.selectors.movement_since(now),
@@ -363,10 +363,17 @@ def constants() -> dict:
     }
 
 
-def my_week_params(today: datetime.date) -> dict:
+def my_week_params(today: datetime.date, now: datetime.datetime) -> dict:
     """The groups of my week (`bench.cases.my_week_floor`), from what the page uses."""
+    import scoring.plans.hooks
+    import scoring.plans.selectors as plans
+    import visits.complaints.sections as complaints
+    import visits.reviews.sections as reviews
     import visits.selectors as week
     import visits.views
+
+    if scoring.plans.hooks.MY_WEEK_SHOWN != reviews.SHOWN:  # the floor's `sections_shown`
+        raise SystemExit("my week's plan actions and reviews now show different numbers")
 
     def day(n: int) -> datetime.date:
         return today + datetime.timedelta(days=n)
@@ -384,6 +391,12 @@ def my_week_params(today: datetime.date) -> dict:
         "shown": visits.views.SHOWN,
         "overdue_shown": visits.views.OVERDUE_SHOWN,
         "count_limit": week.FOLLOW_UP_COUNT_LIMIT + 1,
+        # The sections the apps add (their modules' own numbers).
+        "reviews_until": now + datetime.timedelta(days=reviews.MY_WEEK_DAYS),
+        "sections_shown": reviews.SHOWN,
+        "complaints_shown": complaints.MY_WEEK_SHOWN,
+        "plans_week_end": plans.end_of_week(today),
+        "approvals_shown": 6,
     }
 
 
