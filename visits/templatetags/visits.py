@@ -257,6 +257,50 @@ def visit_item(context, visit, *, show_account=False, show_owner=False, next="")
     return mark_safe("".join(out))
 
 
+@register.simple_tag(takes_context=True)
+def follow_up_item(context, visit) -> str:
+    """A visit's open follow-up in a list (my week, the follow-ups): the account and the
+    visit's date and whom we met, linked to the visit's follow-up form (back to this
+    page after), and when it is due: overdue, soon (by the page's `tomorrow`) or later.
+    A tag for the reason `visit_item` is one. Reads `request`, `today` and `tomorrow`
+    from the page.
+
+    `visit` carries its account selected and its contacts (`selectors.with_people`)."""
+    words = _visit_words(get_language())
+    request = context.get("request")
+    back = escape(quote(request.path)) if request is not None else ""
+    names = [escape(contact.name) for contact in visit.contacts_met]
+    met = " · " + words["comma"].join(names) if names else ""
+    occurred = escape(_date(template_localtime(visit.occurred_at), "Y-m-d"))
+    when = words["visit_of"] % {"date": occurred}
+    due = visit.follow_up_due
+    date = escape(_date(due, "Y-m-d"))
+    if _before(due, context.get("today")):
+        badge = f'<span class="badge danger">{words["overdue_since"] % {"date": date}}</span>'
+    elif _at_most(due, context.get("tomorrow")):
+        badge = f'<span class="badge warn">{words["due_soon"] % {"date": date}}</span>'
+    else:
+        badge = f'<span class="badge">{words["due_on"] % {"date": date}}</span>'
+    return mark_safe(
+        f'<li class="followup" data-visit="{visit.pk}">\n'
+        f'  <a href="{record_url("visits:detail", visit.pk)}?next={back}#follow-up"'
+        ' class="fu-link">\n'
+        f"    <strong>{escape(visit.account.name)}</strong>\n"
+        f'    <span class="muted">{when}{met}</span>\n'
+        "  </a>\n"
+        f"  {badge}\n"
+        "</li>\n"
+    )
+
+
+def _at_most(value, other) -> bool:
+    """`{% if value <= other %}` (see `_before`)."""
+    try:
+        return value <= other
+    except TypeError:
+        return False
+
+
 def _before(value, other) -> bool:
     """`{% if value < other %}`: false when either is missing (the template's `<` answers
     false where Python's raises)."""
@@ -278,9 +322,9 @@ def _truncated(text: str) -> str:
 
 @lru_cache(maxsize=16)
 def _visit_words(language: str | None) -> dict:
-    """A visit item's fixed words in `language` (the active one when called): escaped as
-    `{% translate %}` escapes them; the sentences with a blank as `{% blocktranslate %}`
-    leaves them (its values escaped where they go in)."""
+    """A visit's item's and follow-up's fixed words in `language` (the active one when
+    called): escaped as `{% translate %}` escapes them; the sentences with a blank as
+    `{% blocktranslate %}` leaves them (its values escaped where they go in)."""
     return {
         "comma": escape(pgettext("punctuation", ", ")),
         "no_contact": escape(_("No contact recorded")),
@@ -290,4 +334,8 @@ def _visit_words(language: str | None) -> dict:
         "followed_up": _("Followed up %(date)s"),
         "record_label": _("Record the outcome of the visit planned %(date)s at %(account)s"),
         "record": escape(_("Record the outcome")),
+        "visit_of": _("visit of %(date)s"),
+        "overdue_since": _("overdue since %(date)s"),
+        "due_soon": _("due soon: %(date)s"),
+        "due_on": _("due %(date)s"),
     }
