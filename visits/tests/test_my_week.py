@@ -541,3 +541,40 @@ def test_each_persons_follow_up_counts_are_their_own_from_the_one_compiled_state
     assert counts[personas.alice.username] == [alice, alice]
     assert counts[personas.bob.username] == [{"overdue": 0, "soon": 0, "week": 0, "later": 1}]
     assert counts[personas.admin.username] == [{"overdue": 0, "soon": 0, "week": 0, "later": 0}]
+
+
+def test_a_follow_up_says_whom_when_and_how_due_in_the_readers_language(personas, client):
+    """An open follow-up on my week (`follow_up_item`): the account (as text), the
+    visit's date and whom we met, linked to the visit's follow-up form and back, and
+    its due date as overdue, soon or later; in Chinese too."""
+    today = timezone.localdate()
+    account = AccountFactory(owner=personas.alice, name="Tom & Jerry <Ltd>")
+    ana, li = (ContactFactory(account=account, name=name) for name in ("Ana", "李娜"))
+    late = VisitFactory(account=account, owner=personas.alice, follow_up_due=today - days(2))
+    late.contacts.set([ana, li])
+    soon = VisitFactory(account=account, owner=personas.alice, follow_up_due=today + days(1))
+    later = VisitFactory(account=account, owner=personas.alice, follow_up_due=today + days(5))
+    client.force_login(personas.alice)
+
+    def item(html, visit):
+        start = html.index(f'<li class="followup" data-visit="{visit.pk}">')
+        return html[start : html.index("</li>", start)]
+
+    html = client.get(URL).content.decode()
+    first = item(html, late)
+    occurred = timezone.localtime(late.occurred_at).date().isoformat()
+    assert f'href="/visits/{late.pk}/?next=/my-week/#follow-up"' in first
+    assert "<strong>Tom &amp; Jerry &lt;Ltd&gt;</strong>" in first
+    assert f"visit of {occurred} · Ana, 李娜</span>" in first
+    due = late.follow_up_due.isoformat()
+    assert f'<span class="badge danger">overdue since {due}</span>' in first
+    due = soon.follow_up_due.isoformat()
+    assert f'<span class="badge warn">due soon: {due}</span>' in item(html, soon)
+    assert f'<span class="badge">due {later.follow_up_due.isoformat()}</span>' in item(html, later)
+
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": URL})
+    html = client.get(URL).content.decode()
+    assert f"{occurred} 拜访 · Ana、李娜</span>" in item(html, late)
+    assert f"自 {late.follow_up_due.isoformat()} 起逾期" in item(html, late)
+    assert f"即将到期：{soon.follow_up_due.isoformat()}" in item(html, soon)
+    assert f"{later.follow_up_due.isoformat()} 到期" in item(html, later)
