@@ -229,6 +229,10 @@ MY_COMPLAINTS = """FROM complaints_complaint k
    JOIN accounts_account a ON a.id = k.account_id {vis}
   WHERE k.deleted_at IS NULL AND a.deleted_at IS NULL AND k.assignee_id = %(uid)s
     AND k.status IN ('open', 'answered', 'resolved')"""
+# The people of the teams the user manages.
+MY_TEAM = """(SELECT u.id FROM accounts_user u
+              JOIN accounts_salesteam t ON t.id = u.sales_team_id
+             WHERE t.manager_id = %(uid)s)"""
 MY_PLAN_ACTIONS = """FROM plans_planaction pa
    JOIN accounts_account a ON a.id = pa.account_id {vis}
   WHERE pa.deleted_at IS NULL AND a.deleted_at IS NULL AND pa.owner_id = %(uid)s
@@ -339,12 +343,7 @@ UNION ALL
    JOIN opportunities_opportunity o ON o.id = sa.opportunity_id AND o.deleted_at IS NULL
    JOIN accounts_account a ON a.id = o.account_id {vis}
   WHERE sa.status = 'pending' AND a.deleted_at IS NULL
-    AND (o.owner_id IN (SELECT u.id FROM accounts_user u
-                          JOIN accounts_salesteam t ON t.id = u.sales_team_id
-                         WHERE t.manager_id = %(uid)s)
-         OR a.owner_id IN (SELECT u.id FROM accounts_user u
-                             JOIN accounts_salesteam t ON t.id = u.sales_team_id
-                            WHERE t.manager_id = %(uid)s))
+    AND (o.owner_id IN {MY_TEAM} OR a.owner_id IN {MY_TEAM})
   ORDER BY sa.created_at, sa.id LIMIT %(approvals_shown)s)
 UNION ALL
 (SELECT 'counts', NULL, NULL, NULL, row_to_json(n)::text, NULL
