@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.templatetags.ui import grade_badge
 from keyaccounts.links import record_url
+from keyaccounts.templatetags.dates import date as date_filter
 
 register = template.Library()
 
@@ -46,8 +47,7 @@ def deal_card(deal, next_url: str = "") -> str:
     words = _card_words(get_language())
     account = deal.account
     score = getattr(account, "score", None)
-    close = deal.expected_close_date
-    close = close.isoformat() if close else ""
+    close = date_filter(deal.expected_close_date, "Y-m-d")
     name = escape(deal.name)
     custom = "*" if deal.probability_is_custom else ""
     return mark_safe(
