@@ -16,7 +16,18 @@ from pathlib import Path
 
 import pytest
 
-from bench.pages_bench import END, PREVIOUS, START, next_link, prev_link, write_results
+from bench.cases import Case, Persona
+from bench.pages_bench import (
+    END,
+    PREVIOUS,
+    START,
+    framework_floors,
+    framework_statements,
+    least_ratio,
+    next_link,
+    prev_link,
+    write_results,
+)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -174,6 +185,15 @@ def test_the_harness_measures_every_case_of_a_tiny_company(require_postgres, tmp
                 cells,
             )
             assert re.fullmatch(r"\d+\.\d", cells[12]), (key, cells)
+    # Every case's statements timed by the server; the least ratio they leave beside the
+    # framework's floor for every case but that floor.
+    for key, cells in rows.items():
+        assert re.fullmatch(r"\d+\.\d", cells[13]), (key, cells)
+        reference = key[0].startswith("the framework's floor")
+        assert (cells[14] == "–") if reference else re.fullmatch(r"\d+\.\d", cells[14]), (
+            key,
+            cells,
+        )
     assert "Targets met by" in written and f"of {len(EXPECTED) - 5} cases." in written
     # The deep page is found by following the list's links past its first page.
     deep = rows[("account list, deep page", "manager")][0]
@@ -216,3 +236,56 @@ def test_the_pagination_links_are_read_from_the_shared_markup():
     assert next_link(page) == "?q=x&after=abc"
     assert prev_link(page) == "?q=x&page=1"
     assert next_link(b"<p>one page</p>") is None
+
+
+def test_the_server_says_how_many_statements_a_request_ran_and_their_time(db, rf):
+    from django.db import connection
+    from django.http import HttpResponse
+
+    from bench.querycount import HEADER, SQL_HEADER, QueryCountMiddleware
+
+    def view(request):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.execute("SELECT 2")
+        return HttpResponse("")
+
+    response = QueryCountMiddleware(view)(rf.get("/"))
+    assert response[HEADER] == "2"
+    assert response[SQL_HEADER].isdigit() and int(response[SQL_HEADER]) > 0
+
+
+def test_the_least_ratio_is_the_framework_and_the_cases_own_statements_over_its_floor():
+    rep = Persona("rep1", 1, False, False)
+    empty = Case(
+        "the framework's floor: an empty page", rep, "/bench/empty-page/", "", reference=True
+    )
+    page = Case("account page", rep, "/accounts/1/", "")
+    ms = 0.001
+    results = [
+        # The framework: 3 ms, of which 1 ms its own statements (session, user, bell).
+        {
+            "case": empty,
+            "times": [3 * ms] * 3,
+            "floors": [ms] * 3,
+            "sql": [ms] * 3,
+            "queries": [3] * 3,
+            "error": None,
+        },
+        # The page: 40 ms, 11 ms in its statements, against a floor of 2 ms.
+        {
+            "case": page,
+            "times": [40 * ms] * 3,
+            "floors": [2 * ms] * 3,
+            "sql": [11 * ms] * 3,
+            "queries": [20] * 3,
+            "error": None,
+        },
+    ]
+    floors, spent = framework_floors(results), framework_statements(results)
+    # (3 ms of framework + the 10 ms of statements beyond the framework's) / 2 ms.
+    assert least_ratio(results[1], floors, spent) == pytest.approx(6.5)
+    assert least_ratio(results[0], floors, spent) is None  # the framework has no target
+    # Statements the server did not time: nothing is claimed.
+    untimed = {**results[1], "sql": []}
+    assert least_ratio(untimed, floors, spent) is None
