@@ -108,7 +108,7 @@ def table_rows(text: str) -> dict[tuple[str, str], list[str]]:
     rows = {}
     for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 13 and cells[0] not in ("case", "---"):
+        if len(cells) == 15 and cells[0] not in ("case", "---"):
             name = re.sub(r" \(.*\)$", "", cells[0])
             name = re.sub(r"bulk upsert, \d+$", "bulk upsert", name)
             rows[(name, cells[1])] = cells
