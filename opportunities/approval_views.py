@@ -179,7 +179,7 @@ def approvals_list_view(request):
     what one manager's teams asked and nobody decided yet, at most 200 shown)."""
     if not request.user.is_authenticated:
         raise Http404
-    pending = list(approvals.pending_for_manager(request.user)[:201])
+    pending = approvals.first_pending_for_manager(request.user, limit=201)
     return render(
         request,
         "opportunities/approvals_list.html",
@@ -219,7 +219,7 @@ def my_week_approvals_section(request, **page_data) -> dict | None:
     """A manager's week: the requests waiting for their decision (the oldest five)."""
     if not request.user.is_authenticated:
         return None
-    pending = list(approvals.pending_for_manager(request.user)[:6])
+    pending = approvals.first_pending_for_manager(request.user, limit=6)
     if not pending:
         return None
     return {"rows": pending[:5], "more": len(pending) > 5}

@@ -533,3 +533,38 @@ def test_a_manager_decides_the_requests_of_their_teams_deals_or_accounts(persona
     assert asked[2] in approvals.pending_for_manager(personas.other_manager)
     assert asked[0] not in approvals.pending_for_manager(personas.other_manager)
     assert not approvals.pending_for_manager(personas.alice).exists()
+    # The first few, read by their ids first (a manager's week, the approvals list): the
+    # same requests in the same order.
+    for who in (personas.manager, personas.admin, personas.other_manager, personas.alice):
+        for limit in (1, 2, 5):
+            assert approvals.first_pending_for_manager(who, limit=limit) == list(
+                approvals.pending_for_manager(who)[:limit]
+            ), (who, limit)
+
+
+def test_the_first_pending_requests_are_their_ids_then_their_rows_with_what_they_show(
+    personas, stages
+):
+    """No request waiting: one statement for the ids (after the manager probe), none for
+    rows; some: one more, and each row carries its deal, account, stages and who asked."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    over_limit(personas.account)
+    with CaptureQueriesContext(connection) as none_waiting:
+        assert approvals.first_pending_for_manager(personas.manager, limit=6) == []
+    deal = deal_at_bid(personas, stages)
+    asked = approvals.approval_request(
+        opportunity=deal, to_stage=stages["negotiation"], by=personas.admin, reason="r"
+    )
+    with CaptureQueriesContext(connection) as some_waiting:
+        (row,) = approvals.first_pending_for_manager(personas.manager, limit=6)
+        shown = (
+            row.opportunity.account.name,
+            row.opportunity.stage.key,
+            row.to_stage.key,
+            row.requested_by.username,
+        )
+    assert row == asked
+    assert shown == (deal.account.name, "bid", "negotiation", personas.admin.username)
+    assert len(some_waiting.captured_queries) == len(none_waiting.captured_queries) + 1
