@@ -9,8 +9,9 @@ on, without keeping the SQL text) and answers `X-Bench-Queries: <n>` and
 `X-Bench-SQL-Microseconds: <µs>`, the time spent inside those statements' `execute`
 (for psycopg2's client-side cursors: sending, the database's work and receiving every
 row; not converting the rows to Python values, done as they are fetched, nor what a
-server-side cursor fetches later: a lower bound of the statements' cost). The benchmark (bench/pages_bench.py) reads the headers of the requests it times,
-so the count and the time are those of the very requests measured, on the real server.
+server-side cursor fetches later: a lower bound of the statements' cost). The benchmark
+(bench/pages_bench.py) reads the headers of the requests it times, so the count and the
+time are those of the very requests measured, on the real server.
 """
 
 import time
