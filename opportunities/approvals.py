@@ -189,8 +189,9 @@ def first_pending_for_manager(user, *, limit: int) -> list[StageApproval]:
     )
     if not ids:
         return []
-    rows = StageApproval.objects.filter(pk__in=ids).select_related(*PENDING_SHOWN)
-    return list(rows.order_by(*PENDING_ORDER))
+    # Still pending: one decided between the two statements is not shown as waiting.
+    rows = StageApproval.objects.filter(pk__in=ids, status=ApprovalStatus.PENDING)
+    return list(rows.select_related(*PENDING_SHOWN).order_by(*PENDING_ORDER))
 
 
 def _pending_for_manager(user) -> QuerySet[StageApproval]:
