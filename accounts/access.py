@@ -20,7 +20,11 @@ entries). Who calls it:
   rebuild_access`); migration 0004 filled the table with the rule's SQL of its day.
 
 Soft delete and restore change none of the inputs: an account in the recycle bin keeps
-its rows, so `accounts_visible_to(user, deleted=True)` answers for the bin too.
+its rows, so `accounts_visible_to(user, deleted=True)` answers for the bin too. Each row
+says whether its account is live (`live`, set with it and by `set_live` when the recycle
+bin moves the account, or a save changes its `deleted_at`), so that a user's live
+accounts are read from this table alone (`selectors.visible_account_ids`): the statements
+on an account's records need not join the accounts (`access_stale_live` checks it).
 
 Every refresh first takes the lock of the change counter (`next_change_seq`), the lock
 every versioned write already takes first: refreshes of concurrent writes run one
@@ -32,11 +36,12 @@ while a member of it takes over an account) cannot both miss the pair.
 from collections.abc import Iterable
 
 from django.db import connections, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from keyaccounts.changeseq import next_change_seq
+from keyaccounts.events import RecordEvent, record_changed
 from keyaccounts.feed.hooks import feed_access_changed, feed_access_reset
 
 from .models import Account, AccountAccess, AccountTeamMember, SalesTeam, User
@@ -83,15 +88,27 @@ def _lock(using: str) -> None:
 
 
 def _insert_selected(select: str, params, using: str) -> None:
-    """INSERT the (user id, account id) rows a SELECT gives into the table."""
-    table = connections[using].ops.quote_name(AccountAccess._meta.db_table)
+    """INSERT the rows a SELECT of (user_id, account_id) gives into the table, each
+    `live` as its account is."""
+    quote = connections[using].ops.quote_name
+    table = quote(AccountAccess._meta.db_table)
+    accounts = quote(Account._meta.db_table)
     with connections[using].cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (user_id, account_id) {select}", params)
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, account_id, live)"
+            " SELECT p.user_id, p.account_id,"
+            " CASE WHEN a.deleted_at IS NULL THEN TRUE ELSE FALSE END"
+            f" FROM ({select}) AS p JOIN {accounts} a ON a.id = p.account_id",
+            params,
+        )
 
 
 def _insert(pairs: QuerySet, using: str) -> None:
     sql, params = _sql(pairs, using)
-    select = f"SELECT access_user_id, access_account_id FROM ({sql}) AS rule_pairs"
+    select = (
+        "SELECT access_user_id AS user_id, access_account_id AS account_id"
+        f" FROM ({sql}) AS rule_pairs"
+    )
     _insert_selected(select, params, using)
 
 
@@ -145,8 +162,30 @@ def _refresh(column: str, ids: list[int], using: str) -> None:
     for key, values in gone.items():
         for chunk in _chunks(values):
             rows.filter(**{column: key, f"{other}__in": chunk}).delete()
-    rows.bulk_create([AccountAccess(user_id=u, account_id=a) for u, a in granted], batch_size=CHUNK)
+    binned = _binned({a for _u, a in granted}, using)
+    rows.bulk_create(
+        [AccountAccess(user_id=u, account_id=a, live=a not in binned) for u, a in granted],
+        batch_size=CHUNK,
+    )
     feed_access_changed(granted=granted, revoked=revoked, using=using)
+
+
+def _binned(account_ids: set[int], using: str) -> set[int]:
+    """Those of these accounts that are in the recycle bin."""
+    binned = set()
+    for chunk in _chunks(account_ids):
+        rows = Account._base_manager.using(using).filter(pk__in=chunk, deleted_at__isnull=False)
+        binned.update(rows.values_list("pk", flat=True))
+    return binned
+
+
+def set_live(account_ids: Iterable[int], *, live: bool, using: str = "default") -> None:
+    """Mark the rows of these accounts live (restored) or not (moved to the recycle
+    bin): the account's `deleted_at`, told to the access table."""
+    for chunk in _chunks(account_ids):
+        AccountAccess.objects.using(using).filter(account_id__in=chunk).exclude(live=live).update(
+            live=live
+        )
 
 
 def _grant_missing(account_ids: list[int], using: str) -> None:
@@ -228,6 +267,16 @@ def access_differences(*, using: str = "default") -> tuple[list, list]:
     return missing, extra
 
 
+def access_stale_live(*, using: str = "default") -> list[int]:
+    """The accounts whose rows say live when the account is in the recycle bin, or the
+    other way round, sorted. Empty when the table is right."""
+    rows = AccountAccess.objects.using(using).filter(
+        Q(live=True, account__deleted_at__isnull=False)
+        | Q(live=False, account__deleted_at__isnull=True)
+    )
+    return sorted(set(rows.values_list("account_id", flat=True)))
+
+
 def _managers_of(team_ids: Iterable[int | None], using: str) -> list[int]:
     return list(
         SalesTeam.objects.using(using)
@@ -240,7 +289,8 @@ def _managers_of(team_ids: Iterable[int | None], using: str) -> list[int]:
 
 # The fields of each model the rule reads (the rest of a save does not change access).
 INPUTS = {
-    Account: ("owner_id",),
+    # `deleted_at`: not an input of the rule, but of each row's `live`.
+    Account: ("owner_id", "deleted_at"),
     AccountTeamMember: ("account_id", "user_id"),
     User: ("sales_team_id", "is_active", "is_superuser"),
     SalesTeam: ("manager_id",),
@@ -281,10 +331,22 @@ for _model in INPUTS:
 @receiver(post_save, sender=Account, dispatch_uid="access-account-saved")
 def _account_saved(sender, instance, using, created=False, **kwargs):
     changed, before = _changed(instance)
-    if changed:
+    if not changed:
+        return
+    if before is None or before["owner_id"] != instance.owner_id:
         # A new instance whose row existed (a raw save, loaddata) was an UPDATE: its rows
         # are compared whole, as after any change of owner.
         access_refresh_for_accounts([instance.pk], using=using, created=created and before is None)
+    if before is not None and before["deleted_at"] != instance.deleted_at:
+        set_live([instance.pk], live=instance.deleted_at is None, using=using)
+
+
+@receiver(record_changed, sender=Account, dispatch_uid="access-account-binned")
+def _account_binned(sender, records, event, using, **kwargs):
+    """The recycle bin moves accounts in and out set-based (no save signals): their rows
+    follow (keyaccounts.recyclebin.services)."""
+    if event in (RecordEvent.DELETED, RecordEvent.RESTORED):
+        set_live([r.pk for r in records], live=event == RecordEvent.RESTORED, using=using)
 
 
 @receiver(post_save, sender=AccountTeamMember, dispatch_uid="access-member-saved")

@@ -451,12 +451,22 @@ class AccountAccess(models.Model):
     account = models.ForeignKey(
         Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="access"
     )
+    # Whether the account is live (not in the recycle bin), kept with the account's
+    # `deleted_at` (`accounts.access`): the records of a user's live accounts are read
+    # from this table alone (`visible_account_ids`), without joining the accounts.
+    live = models.BooleanField(_("live"), default=True)
 
     class Meta:
         verbose_name = _("account access")
         verbose_name_plural = _("account access")
         constraints = [
             models.UniqueConstraint(fields=["user", "account"], name="one_access_row_per_pair"),
+        ]
+        indexes = [
+            # A user's live accounts, read from the index alone.
+            models.Index(
+                fields=["user", "account"], name="live_access_by_user", condition=Q(live=True)
+            ),
         ]
 
     def __str__(self):

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import accounts_visible_to, is_manager
+from accounts.selectors import accounts_visible_to, is_manager, visible_account_ids
 from keyaccounts.exceptions import ApplicationError
 
 from .gates import (  # noqa: F401 - the gate's check lives with the gates; named here too
@@ -162,7 +162,7 @@ def approval_reject(*, approval: StageApproval, by: User, note: str) -> StageApp
 def approvals_visible_to(user) -> QuerySet[StageApproval]:
     """Requests on deals at the accounts `user` can see (live deals only)."""
     return StageApproval.objects.filter(
-        opportunity__account__in=accounts_visible_to(user).values("pk"),
+        opportunity__account_id__in=visible_account_ids(user),
         opportunity__deleted_at__isnull=True,
     )
 

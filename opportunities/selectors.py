@@ -18,7 +18,11 @@ from django.db.models import (
 from django.db.models.functions import RowNumber
 
 from accounts.models import Account, Contact
-from accounts.selectors import accounts_visible_to, listed_account_ids, with_ids
+from accounts.selectors import (
+    listed_account_ids,
+    of_visible_accounts,
+    with_ids,
+)
 from keyaccounts.paging import Keyset, decode_cursor, encode_cursor, fingerprint
 from keyaccounts.prefetch import LISTED
 
@@ -40,7 +44,7 @@ def opportunities_visible_to(user, *, deleted: bool = False) -> QuerySet[Opportu
     rows = Opportunity.all_objects if deleted else Opportunity.objects
     if getattr(user, "is_superuser", False) and user.is_active:
         return rows if deleted else rows.filter(account__deleted_at__isnull=True)
-    return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
+    return of_visible_accounts(rows, user, deleted=deleted)
 
 
 # Up to this many visible accounts, a list of deals is read through the user's account

@@ -22,7 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
-from accounts.selectors import accounts_visible_to
+from accounts.selectors import of_visible_accounts
 
 from .models import GradeChange, MonthlySales
 from .receivables import selectors as invoices
@@ -37,7 +37,7 @@ SALES_ORDER = ("-month", "account_id", "pk")
 
 def monthly_sales_visible_to(user) -> QuerySet[MonthlySales]:
     """The monthly sales of the accounts `user` may see: the sales list and its export."""
-    return MonthlySales.objects.filter(account__in=accounts_visible_to(user))
+    return of_visible_accounts(MonthlySales.objects.all(), user)
 
 
 def grade_at(moment: datetime.datetime):

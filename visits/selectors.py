@@ -29,7 +29,12 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Contact, User
 from accounts.policy import current_policy
-from accounts.selectors import accounts_visible_to, users_managed_by
+from accounts.selectors import (
+    accounts_visible_to,
+    of_visible_accounts,
+    users_managed_by,
+    visible_account_ids,
+)
 from keyaccounts import statements
 from keyaccounts.paging import COUNT_LIMIT, bounded_counts, bounded_counts_statement, counts_of
 from keyaccounts.prefetch import listed
@@ -48,12 +53,12 @@ FOLLOW_UP_ORDER = ("follow_up_due", "pk")
 
 def visits_visible_to(user, *, deleted: bool = False) -> QuerySet[Visit]:
     rows = Visit.all_objects if deleted else Visit.objects
-    return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
+    return of_visible_accounts(rows, user, deleted=deleted)
 
 
 def development_records_visible_to(user, *, deleted: bool = False) -> QuerySet[DevelopmentRecord]:
     rows = DevelopmentRecord.all_objects if deleted else DevelopmentRecord.objects
-    return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
+    return of_visible_accounts(rows, user, deleted=deleted)
 
 
 def with_people(*, attendees: bool = False) -> list[Prefetch]:
@@ -81,7 +86,7 @@ def open_follow_ups(*, user, today: datetime.date) -> QuerySet[Visit]:
     """Recorded visits of `user` whose follow-up is not logged yet, soonest due first."""
     return (
         Visit.objects.filter(owner=user, status=VisitStatus.DONE, followed_up_on__isnull=True)
-        .filter(account__in=accounts_visible_to(user))
+        .filter(account_id__in=visible_account_ids(user))
         .select_related("account")
         .prefetch_related(*with_people())
         .order_by(*FOLLOW_UP_ORDER)
@@ -250,7 +255,7 @@ def planned_visits(
     join, which PostgreSQL can only answer by reading every rep's visits."""
     return (
         Visit.objects.filter(pk__in=_planned_ids(user, start, end))
-        .filter(account__in=accounts_visible_to(user))
+        .filter(account_id__in=visible_account_ids(user))
         .select_related("account")
         .prefetch_related(*with_people())
         .order_by(*PLANNED_ORDER)
@@ -601,7 +606,7 @@ def notifications_of(user: User) -> QuerySet[Notification]:
     """A user's own notifications about accounts they can still see, newest first; none
     about a visit in the recycle bin (they come back with it)."""
     return (
-        Notification.objects.filter(recipient=user, account__in=accounts_visible_to(user))
+        Notification.objects.filter(recipient=user, account_id__in=visible_account_ids(user))
         .filter(Q(visit__isnull=True) | Q(visit__deleted_at__isnull=True))
         .select_related("account", "visit__owner")
         .order_by(*NOTIFICATION_ORDER)

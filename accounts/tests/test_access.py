@@ -201,6 +201,67 @@ def test_an_account_in_the_recycle_bin_keeps_its_rows(personas):
     assert_table_is_the_rule()
 
 
+def test_the_rows_of_an_account_in_the_recycle_bin_say_it_is_not_live(personas):
+    """Binned, its rows stay (for the bin) but say it is not live, and its records leave
+    what is read through the live accounts' ids; restored, they come back."""
+    from accounts.selectors import contacts_visible_to, visible_account_ids
+    from accounts.tests.factories import ContactFactory
+
+    contact = ContactFactory(account=personas.account)
+
+    def live_rows():
+        return set(
+            AccountAccess.objects.filter(account=personas.account).values_list("user", "live")
+        )
+
+    def seen(user):
+        return (
+            {row["account_id"] for row in visible_account_ids(user)},
+            set(contacts_visible_to(user).values_list("pk", flat=True)),
+        )
+
+    assert seen(personas.bob) == ({personas.account.pk}, {contact.pk})
+    account_delete(account=personas.account, by=personas.alice)
+    assert live_rows() == {
+        (personas.alice.pk, False),
+        (personas.bob.pk, False),
+        (personas.manager.pk, False),
+    }
+    assert seen(personas.bob) == (set(), set())
+    assert access.access_stale_live() == []
+
+    account_restore(account=personas.account, by=personas.alice)
+    assert {live for _user, live in live_rows()} == {True}
+    assert seen(personas.bob) == ({personas.account.pk}, {contact.pk})
+
+
+def test_a_save_that_bins_an_account_and_a_stale_flag_the_check_finds(personas):
+    """A save that sets `deleted_at` (not through the bin's services) keeps the flag too;
+    a flag changed behind the table's back is what `rebuild_access --check` reports and
+    a rebuild mends."""
+    from django.utils import timezone
+
+    from accounts.selectors import visible_account_ids
+
+    account = Account.all_objects.get(pk=personas.account.pk)
+    account.deleted_at = timezone.now()
+    account.save()
+    assert set(
+        AccountAccess.objects.filter(account=personas.account).values_list("live", flat=True)
+    ) == {False}
+    assert access.access_stale_live() == []
+
+    AccountAccess.objects.filter(account=personas.account).update(live=True)
+    out = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("rebuild_access", "--check", stdout=out)
+    assert f"live flag wrong: account {personas.account.pk}" in out.getvalue()
+    assert "1 accounts with a wrong live flag" in str(refused.value)
+    call_command("rebuild_access", stdout=io.StringIO())
+    assert access.access_stale_live() == []
+    assert {row["account_id"] for row in visible_account_ids(personas.alice)} == set()
+
+
 def test_a_purged_account_leaves_no_rows(personas, settings):
     account_delete(account=personas.account, by=personas.alice)
     purge_expired(days=0)

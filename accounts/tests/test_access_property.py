@@ -1,6 +1,7 @@
 """Property: after any sequence of changes to who owns what, who is on which account
 team, which sales team a user is on, who manages a team and who is active, the access
-table answers exactly what the visibility rule gives from scratch.
+table answers exactly what the visibility rule gives from scratch, and each of its rows
+says whether its account is live (the recycle bin).
 
 The changes go through the real services and saves (what pages, the API and the admin
 call). After each one the table's rows for every user are what the rule gives when
@@ -17,7 +18,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.access import access_differences
+from accounts.access import access_differences, access_stale_live
 from accounts.models import (
     Account,
     AccountAccess,
@@ -26,7 +27,7 @@ from accounts.models import (
     SalesTeam,
     User,
 )
-from accounts.selectors import accounts_visible_by_rule, accounts_visible_to
+from accounts.selectors import accounts_visible_by_rule, accounts_visible_to, visible_account_ids
 from accounts.services import (
     account_create,
     account_delete,
@@ -159,6 +160,14 @@ def assert_every_answer_agrees(personas) -> None:
         rule = set(accounts_visible_by_rule(user, deleted=True).values_list("pk", flat=True))
         assert table == rule == answers[user.pk], user.username
         assert set(accounts_visible_to(user).values_list("pk", flat=True)) == table & live
+        # The records of an account are read through the ids of the live ones alone.
+        ids = {value for row in visible_account_ids(user) for value in row.values()}
+        assert ids == table & live, user.username
+    # Each row says whether its account is live, told in Python from the accounts.
+    binned = set(Account.all_objects.filter(deleted_at__isnull=False).values_list("pk", flat=True))
+    for account_id, is_live in AccountAccess.objects.values_list("account_id", "live"):
+        assert is_live == (account_id not in binned), account_id
+    assert access_stale_live() == []
 
 
 @settings(

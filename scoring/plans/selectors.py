@@ -17,7 +17,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import AccountTeamMember, User
-from accounts.selectors import accounts_visible_to
+from accounts.selectors import of_visible_accounts
 from scoring.models import MonthlySales
 
 from .models import AccountPlan, PeriodKind, PlanAction, period_start_for
@@ -29,12 +29,12 @@ PLAN_ORDER = ("-period_start", "-id")
 
 def plans_visible_to(user, *, deleted: bool = False) -> QuerySet[AccountPlan]:
     rows = AccountPlan.all_objects if deleted else AccountPlan.objects
-    return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
+    return of_visible_accounts(rows, user, deleted=deleted)
 
 
 def plan_actions_visible_to(user, *, deleted: bool = False) -> QuerySet[PlanAction]:
     rows = PlanAction.all_objects if deleted else PlanAction.objects
-    return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
+    return of_visible_accounts(rows, user, deleted=deleted)
 
 
 def month_start(day: datetime.date) -> datetime.date:

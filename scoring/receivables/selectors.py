@@ -23,7 +23,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from accounts.selectors import accounts_visible_to
+from accounts.selectors import of_visible_accounts
 
 from ..window import BUCKETS
 from .models import Receivable
@@ -42,7 +42,7 @@ BOUNDS = {key: (low, high) for key, _label, low, high in BUCKETS}
 
 def receivables_visible_to(user, *, deleted: bool = False) -> QuerySet[Receivable]:
     rows = Receivable.all_objects if deleted else Receivable.objects
-    return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
+    return of_visible_accounts(rows, user, deleted=deleted)
 
 
 def open_receivables(rows: QuerySet[Receivable]) -> QuerySet[Receivable]:

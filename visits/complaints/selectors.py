@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
-from accounts.selectors import accounts_visible_to
+from accounts.selectors import of_visible_accounts
 
 from .models import OPEN_STATUSES, UNRESOLVED_STATUSES, Complaint, ComplaintStatus
 
@@ -22,7 +22,7 @@ RESOLVE_AVERAGE_DAYS = 90  # the dashboard's average time to resolve looks this 
 
 def complaints_visible_to(user, *, deleted: bool = False) -> QuerySet[Complaint]:
     rows = Complaint.all_objects if deleted else Complaint.objects
-    return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
+    return of_visible_accounts(rows, user, deleted=deleted)
 
 
 def response_breached(now: datetime.datetime) -> Q:

@@ -5,7 +5,7 @@ import datetime
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Account, AccountAccess, User
-from accounts.selectors import accounts_visible_to
+from accounts.selectors import accounts_visible_to, of_visible_accounts
 
 from .models import ReviewFollowUp, ReviewMeeting, ReviewStatus
 from .periods import PeriodKind, period_by_grade, period_of
@@ -17,12 +17,12 @@ FOLLOW_UP_ORDER = ("due_on", "pk")
 
 def reviews_visible_to(user, *, deleted: bool = False) -> QuerySet[ReviewMeeting]:
     rows = ReviewMeeting.all_objects if deleted else ReviewMeeting.objects
-    return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
+    return of_visible_accounts(rows, user, deleted=deleted)
 
 
 def review_follow_ups_visible_to(user, *, deleted: bool = False) -> QuerySet[ReviewFollowUp]:
     rows = ReviewFollowUp.all_objects if deleted else ReviewFollowUp.objects
-    return rows.filter(account__in=accounts_visible_to(user, deleted=deleted))
+    return of_visible_accounts(rows, user, deleted=deleted)
 
 
 def account_reviews(*, account) -> QuerySet[ReviewMeeting]:
