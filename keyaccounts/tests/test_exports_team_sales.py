@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Account, AccountTeamMember, AccountTeamRole
+from accounts.services import account_delete
 from accounts.tests.factories import AccountFactory, TeamMemberFactory
 from keyaccounts.tests.imports_files import read_xlsx
 from keyaccounts.tests.test_exports import csv_rows, export, records, sheet_records, xlsx_sheet
@@ -171,7 +172,7 @@ def test_a_rep_exports_only_what_they_see(book, login, fmt, kind):
 
 
 def test_team_members_of_an_account_in_the_recycle_bin_are_not_exported(book, login):
-    Account.objects.filter(pk=book.beta.pk).update(deleted_at="2026-11-01T00:00:00Z")
+    account_delete(account=Account.objects.get(pk=book.beta.pk), by=book.alice)
     rows = records(csv_rows(export(login(book.alice), "team-members")))
     assert "Beta Works" not in {r["Account"] for r in rows}
 
