@@ -1031,25 +1031,26 @@ def rows_cell(result: dict) -> str:
     return cell
 
 
-def framework_floors(results: list[dict]) -> dict[tuple[str, bool], float]:
-    """The framework's floor (p50, seconds) by (persona, API or page), as measured."""
-    floors = {}
+def _framework_p50(results: list[dict], series: str) -> dict[tuple[str, bool], float]:
+    """The median of `series` ("times", "sql") of the framework's floor, by (persona, API
+    or page), where it was measured."""
+    medians = {}
     for result in results:
         case = result["case"]
-        if case.reference and not result["error"] and result["times"]:
-            floors[(case.persona.username, case.api)] = statistics.median(result["times"])
-    return floors
+        if case.reference and not result["error"] and result.get(series):
+            medians[(case.persona.username, case.api)] = statistics.median(result[series])
+    return medians
+
+
+def framework_floors(results: list[dict]) -> dict[tuple[str, bool], float]:
+    """The framework's floor (p50, seconds) by (persona, API or page), as measured."""
+    return _framework_p50(results, "times")
 
 
 def framework_statements(results: list[dict]) -> dict[tuple[str, bool], float]:
     """The framework's floor's own statements (the session, the user, a page's bell), p50
     seconds, by (persona, API or page)."""
-    spent = {}
-    for result in results:
-        case = result["case"]
-        if case.reference and not result["error"] and result.get("sql"):
-            spent[(case.persona.username, case.api)] = statistics.median(result["sql"])
-    return spent
+    return _framework_p50(results, "sql")
 
 
 def least_ratio(result: dict, floors: dict, spent: dict) -> float | None:
