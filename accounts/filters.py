@@ -16,6 +16,7 @@ import re
 
 import django_filters
 from django import forms
+from django.core.validators import EMPTY_VALUES
 from django.db.models import F, Q
 from django.db.models.expressions import OrderBy
 from django.utils.translation import gettext_lazy as _
@@ -131,14 +132,36 @@ def account_list_ordering(accounts) -> list:
     return [*chosen, "-pk" if descending else "pk"]
 
 
-def account_list_page(request, accounts, *, size: int):
+def account_list_page(request, accounts, *, size: int, total: int | None = None):
     """The page of `accounts` (an `account_list`, filtered) that the request asks for, in
     the list's order (`account_list_ordering`), with its count bounded at 1,000; the
     list's flags (contacts, decider, coach, key person gone) computed for the page's rows
     only (`ids_first`: for the whole list, PostgreSQL would hash every coach of the
-    company). The account list's and the heat-map's pages."""
+    company). The account list's and the heat-map's pages. `total`: how many accounts
+    `accounts` has, when known without a count (`account_list_and_total`, and no filter
+    narrows: `narrows`)."""
     return keyset_page(
-        request, accounts, account_list_ordering(accounts), size=size, count=True, ids_first=True
+        request,
+        accounts,
+        account_list_ordering(accounts),
+        size=size,
+        count=True,
+        ids_first=True,
+        known_count=total,
+    )
+
+
+def narrows(filterset) -> bool:
+    """Whether a filter the request set leaves out rows: any filter with a value it can
+    read (one it cannot read is left out, as `filterset.qs` leaves it), but the sort
+    order."""
+    if not filterset.is_bound:
+        return False
+    filterset.form.is_valid()  # `cleaned_data`: the values it can read
+    return any(
+        value not in EMPTY_VALUES
+        for name, value in filterset.form.cleaned_data.items()
+        if name != "ordering"
     )
 
 

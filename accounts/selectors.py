@@ -128,10 +128,12 @@ LISTED_UP_TO = 1000
 
 
 def listed_account_ids(user, *, up_to: int | None = None) -> list[int] | None:
-    """The ids of the accounts `user` may see (live or not: the list's queryset keeps
-    the live), read from their access rows when there are at most `up_to`
-    (`LISTED_UP_TO`); None when there are more, for a superuser (every account) and for
-    an inactive or anonymous user (`accounts_visible_to` answers none).
+    """The ids of the live accounts `user` may see (not those in the recycle bin: the
+    access rows' `live` flag, through its partial index), read from their access rows
+    when there are at most `up_to` (`LISTED_UP_TO`); None when there are more, for a
+    superuser (every account) and for an inactive or anonymous user
+    (`accounts_visible_to` answers none). Their number is how many accounts the person's
+    unfiltered list has: it needs no count of its own (`account_list_and_total`).
 
     A page of a rep's accounts in name order is otherwise read by walking the name index
     of the whole company and probing the access table for each account: 26 of a rep's
@@ -142,7 +144,7 @@ def listed_account_ids(user, *, up_to: int | None = None) -> list[int] | None:
         return None
     up_to = LISTED_UP_TO if up_to is None else up_to
     ids = list(
-        AccountAccess.objects.filter(user=user)
+        AccountAccess.objects.filter(user=user, live=True)
         .order_by()
         .values_list("account_id", flat=True)[: up_to + 1]
     )
@@ -159,7 +161,14 @@ def with_ids(rows: QuerySet, ids: list[int], *, field: str = "pk") -> QuerySet:
 
 
 def account_list(*, user, flags: bool = True) -> QuerySet[Account]:
-    """The visible accounts, annotated for list pages: a constant number of queries.
+    """The visible accounts, annotated for list pages: `account_list_and_total`'s list."""
+    return account_list_and_total(user=user, flags=flags)[0]
+
+
+def account_list_and_total(*, user, flags: bool = True) -> tuple[QuerySet[Account], int | None]:
+    """The visible accounts, annotated for list pages: a constant number of queries; and
+    how many they are when that is known without counting them (the person's live ids
+    were read: `listed_account_ids`), None otherwise.
 
     Each carries its owner and its `score` (None when not graded yet: read the grade as
     `account.score.grade` in a template, which renders nothing then). For someone who
@@ -173,8 +182,11 @@ def account_list(*, user, flags: bool = True) -> QuerySet[Account]:
     visible = accounts_visible_to(user) if ids is None else with_ids(Account.objects.all(), ids)
     active_contacts = Contact.objects.filter(account=OuterRef("pk"), is_active=True)
     visible = visible.select_related("owner", "score") if flags else visible.select_related("score")
+    # Of the score, not its contributions (the "why", a JSON document of 1–2 KB a row):
+    # no list shows them, and each row would carry and decode them.
+    visible = visible.defer("score__contributions")
     add = visible.annotate if flags else visible.alias
-    return add(
+    rows = add(
         contact_count=Coalesce(
             Subquery(
                 active_contacts.order_by().values("account_id").annotate(n=Count("pk")).values("n"),
@@ -187,6 +199,7 @@ def account_list(*, user, flags: bool = True) -> QuerySet[Account]:
         # People move: a decider, evaluator or coach left and nobody fills the role.
         key_person_gap=key_person_gap(),
     )
+    return rows, None if ids is None else len(ids)
 
 
 def regions_of(accounts: QuerySet[Account], *, user) -> list[str]:

@@ -19,14 +19,14 @@ from keyaccounts.recyclebin.pages import delete_page
 
 from . import services
 from .buying_center import assess_buying_center
-from .filters import AccountFilter, account_list_page
+from .filters import AccountFilter, account_list_page, narrows
 from .forms import AccountForm, CompetitorForm, ContactForm, TeamMemberForm
 from .groups import PARENT_REFUSED
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact
 from .picker import SUGGESTIONS, person_labels, suggestion_labels
 from .selectors import (
     account_get_visible,
-    account_list,
+    account_list_and_total,
     account_suggestions,
     accounts_visible_to,
     assignable_owners,
@@ -130,13 +130,16 @@ def people_search_view(request):
 
 
 def account_list_view(request):
-    queryset = account_list(user=request.user)
+    queryset, total = account_list_and_total(user=request.user)
     filterset = AccountFilter(request.GET or None, queryset=queryset, request=request)
     # A filter given a value it cannot read (a month like "2025-13", a team the user
     # does not see) is left out and its error shown on the form; the others still apply.
     accounts = filterset.qs if filterset.is_bound else queryset
-    # Keyset pages (a deep page costs what page 1 does) and a count bounded at 1,000.
-    page = account_list_page(request, accounts, size=PAGE_SIZE)
+    # Keyset pages (a deep page costs what page 1 does) and a count bounded at 1,000
+    # (none to run when the person's ids were read and no filter narrows them).
+    page = account_list_page(
+        request, accounts, size=PAGE_SIZE, total=None if narrows(filterset) else total
+    )
     # What the apps above add to each row (the money flags: scoring.money): a constant
     # number of queries for the page.
     sections.read_rows("account_list", page.object_list)

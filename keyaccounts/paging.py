@@ -417,13 +417,16 @@ def keyset_page(
     count: bool = False,
     totals: dict | None = None,
     ids_first: bool = False,
+    known_count: int | None = None,
 ) -> Page:
     """The page of `queryset` in `ordering` (ending in pk) that the request's `after`
     or `before` cursor asks for; the first page without one, or with one made for
     another list, order or filters. One query for the rows (two where the first key is
     nullable and the page spans both segments), one more with `count` (and `totals`:
     aggregates over the list, given only when the count is exact). `ids_first`: see
-    `Keyset`."""
+    `Keyset`. `known_count`: how many rows `queryset` has, when the caller knows it
+    without counting (a person's unfiltered list of the accounts whose ids it read):
+    the count, without its query (not with `totals`)."""
     keyset = Keyset(queryset, ordering, ids_first=ids_first)
     filters = filter_query(request)
     list_id = fingerprint(request.path, sorted(filters.lists()), keyset)
@@ -454,7 +457,11 @@ def keyset_page(
         page.next_url = _url(request, filters, after=cursor(page.object_list[-1]))
     if page.has_previous and page.object_list:
         page.previous_url = _url(request, filters, before=cursor(page.object_list[0]))
-    if count or totals:
+    if count and not totals and known_count is not None:
+        page.count, page.count_exact = min(known_count, COUNT_LIMIT), known_count <= COUNT_LIMIT
+        page.count_limit = COUNT_LIMIT
+        page.totals = {}
+    elif count or totals:
         counted = bounded_count(queryset, **(totals or {}))
         page.count, page.count_exact = counted.pop("count"), counted.pop("exact")
         page.count_limit = COUNT_LIMIT

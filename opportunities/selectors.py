@@ -60,14 +60,14 @@ def deals_listed_for(user) -> QuerySet[Opportunity]:
     A page of a manager's deals by close date was otherwise read by walking the
     close-date index of the whole company and probing access for each deal: 17,000
     probes among 200,000 deals for a page of 51 (100–150 ms). From the ids it reads their
-    own deals by account (4,400 for 2,200 accounts) and sorts them. The access rows
-    include accounts in the recycle bin: their deals are left out by the account's own
-    `deleted_at`, as `accounts_visible_to` does."""
+    own deals by account (4,400 for 2,200 accounts) and sorts them. The ids are of live
+    accounts only (the access rows' `live` flag), so the deals need no join to their
+    accounts to leave out those in the recycle bin (2,200 probes of the accounts table
+    fewer, for the page and again for its count)."""
     ids = listed_account_ids(user, up_to=LISTED_UP_TO)
     if ids is None:
         return opportunities_visible_to(user)
-    live = Opportunity.objects.filter(account__deleted_at__isnull=True)
-    return with_ids(live, ids, field="account_id")
+    return with_ids(Opportunity.objects.all(), ids, field="account_id")
 
 
 def opportunity_get_visible(*, user, pk) -> Opportunity:

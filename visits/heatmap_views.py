@@ -2,9 +2,9 @@
 
 from django.shortcuts import render
 
-from accounts.filters import AccountFilter, account_list_page
+from accounts.filters import AccountFilter, account_list_page, narrows
 from accounts.models import Attitude, BuyingRole
-from accounts.selectors import account_list
+from accounts.selectors import account_list_and_total
 
 from . import heatmap
 
@@ -16,13 +16,17 @@ def heat_map_view(request):
     # only filter, if asked (a coverage gap).
     # Of each account, what the page shows and its cells read: not the rest of its
     # columns, nor its score's contributions (a JSON document per row).
-    visible = account_list(user=request.user, flags=False).only("name", "owner_id", "score__grade")
+    visible, total = account_list_and_total(user=request.user, flags=False)
+    visible = visible.only("name", "owner_id", "score__grade")
     filterset = AccountFilter(request.GET or None, queryset=visible, request=request)
     # The account list's filters (grade, team, rep, industry, group …), read as it reads
     # them: a value it cannot read is left out and explained on the form.
     accounts = filterset.qs if filterset.is_bound else visible
     # In the order the filters' "Sort by" asks for, by name without one.
-    page = account_list_page(request, accounts, size=PAGE_SIZE)
+    # Counted only when a filter narrows the person's accounts (`account_list_and_total`).
+    page = account_list_page(
+        request, accounts, size=PAGE_SIZE, total=None if narrows(filterset) else total
+    )
     rows = heatmap.heat_map_rows(page.object_list)
     columns = [(role, BuyingRole(role).label) for role in heatmap.COLUMNS]
     return render(

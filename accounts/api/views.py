@@ -33,6 +33,10 @@ CONTACT_DUPLICATES = (
     'it; send the body again with `"confirm_duplicate": true` to save it anyway.'
 )
 
+# Of an account's score, what no answer of it shows: its contributions (the "why", a JSON
+# document of 1–2 KB: `…/grade/` answers them).
+LEAN = ("score__contributions",)
+
 
 @extend_schema_view(
     list=extend_schema(summary="Accounts you can see"),
@@ -65,8 +69,8 @@ class AccountViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
             # company's name index (`listed_account_ids`, as the account list page).
             ids = listed_account_ids(self.request.user)
             if ids is not None:
-                return with_ids(Account.objects.all(), ids).select_related("score")
-        return accounts_visible_to(self.request.user).select_related("score")
+                return with_ids(Account.objects.all(), ids).select_related("score").defer(*LEAN)
+        return accounts_visible_to(self.request.user).select_related("score").defer(*LEAN)
 
     def perform_destroy(self, instance, *, expected_version=None):
         account_delete(account=instance, by=self.request.user, expected_version=expected_version)

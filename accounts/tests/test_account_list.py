@@ -39,9 +39,40 @@ def test_list_runs_the_same_number_of_queries_for_2_or_25_rows(personas, login):
     make_accounts(personas.bob, 23, start=2)
     many = count_queries(client, URL)
     assert many == few
-    # A filtered, sorted list is no different.
+    # A filtered, sorted list is no different but for its count (the unfiltered list's
+    # is the number of the person's live account ids, read anyway).
     filtered = f"{URL}?industry=manufacturing&status=prospect&ordering=-updated"
-    assert count_queries(client, filtered) == few
+    assert count_queries(client, filtered) == few + 1
+    # A sort order alone leaves every row: no count either.
+    assert count_queries(client, f"{URL}?ordering=-updated") == few
+
+
+def test_the_unfiltered_count_is_the_live_accounts_without_a_count_query(personas, login):
+    """The count shown over a person's list: their live visible accounts (those in the
+    recycle bin and other teams' left out), read from their ids without a COUNT
+    statement; with a filter, counted."""
+    from accounts.services import account_delete
+
+    make_accounts(personas.alice, 6)
+    make_accounts(personas.charlie, 3, start=6)  # another team's (Account 006 …)
+    binned = Account.objects.filter(owner=personas.alice).order_by("pk").last()
+    account_delete(account=binned, by=personas.alice)
+    live = Account.objects.filter(owner=personas.alice).count()
+    client = login(personas.alice)
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(URL)
+    page = response.context["page"]
+    assert (page.count, page.count_exact) == (live, True)
+    assert len(names(response)) == live
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"{URL}?q=Account 00")
+    page = response.context["page"]
+    # Alice's "Account 000" … "Account 004" (005 is binned; 006 … are Charlie's)
+    assert page.count == len(names(response)) == 5
+    assert [q for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
 
 
 def test_accounts_in_the_recycle_bin_add_no_query_and_no_row(personas, login):

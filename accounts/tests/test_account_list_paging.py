@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.services import account_delete
 from accounts.tests.factories import AccountFactory
 from keyaccounts.tests.paging_helpers import first_page_link, link, pages, rows_of
 from scoring.models import AccountScore
@@ -80,7 +81,7 @@ def book(personas, monkeypatch):
     alices = personas.account
     rows[alices.pk] = (alices.name, alices.region, None, None)
     binned = AccountFactory(name="Same Name", owner=personas.alice)
-    Account.objects.filter(pk=binned.pk).update(deleted_at=timezone.now())
+    account_delete(account=binned, by=personas.alice)  # to the recycle bin, as the product does
     # Three accounts updated at the same moment: a tie on "Last updated".
     moment = timezone.now() - datetime.timedelta(days=3)
     tied = sorted(rows)[2:5]
