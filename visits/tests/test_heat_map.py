@@ -137,6 +137,31 @@ def test_the_page_costs_the_same_queries_for_few_or_many_accounts(personas, logi
     assert queries() == few
 
 
+def test_the_count_of_an_unfiltered_heat_map_needs_no_count_query(personas, login):
+    """Over the rows, how many accounts the person's heat-map has: their live visible
+    accounts (the one in the recycle bin left out), read with their ids; a filter that
+    narrows them is counted."""
+    from accounts.services import account_delete
+
+    for i in range(4):
+        AccountFactory(owner=personas.alice, name=f"Plain Co {i}")
+    account_delete(
+        account=AccountFactory(owner=personas.alice, name="Binned Co"), by=personas.alice
+    )
+    client = login(personas.alice)
+
+    def counted(params):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(URL, params)
+        counts = [q for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+        return response.context["page"].count, len(counts)
+
+    # Alice's Customer Co and the four Plain Co.
+    assert counted({}) == (5, 0)
+    assert counted({"ordering": "-name"}) == (5, 0)
+    assert counted({"q": "Plain"}) == (4, 1)
+
+
 def test_a_cell_says_in_words_who_how_they_stand_and_when_we_met_them(personas, login):
     """The cell's text as a screen reader reads it, in both languages; a name is text,
     never markup; an empty role says so."""
