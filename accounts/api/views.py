@@ -63,11 +63,16 @@ class AccountViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
     extra_error_codes = {"destroy": {403}}
     bulk_label = "accounts"
 
+    # How many accounts the list has, when its ids were read (the paginator's count).
+    known_count = None
+
     def get_queryset(self):
         if self.action == "list":
             # A page of a person's few accounts read by their ids, not by walking the
-            # company's name index (`listed_account_ids`, as the account list page).
+            # company's name index (`listed_account_ids`, as the account list page);
+            # their number is the count of the list unfiltered.
             ids = listed_account_ids(self.request.user)
+            self.known_count = None if ids is None else len(ids)
             if ids is not None:
                 return with_ids(Account.objects.all(), ids).select_related("score").defer(*LEAN)
         return accounts_visible_to(self.request.user).select_related("score").defer(*LEAN)

@@ -5,7 +5,9 @@ last (first) row's sort values, `keyaccounts.paging`): the next page is read fro
 this one ended, by the list's index, so page 5,000 costs what page 1 costs. `?page=N`
 still works for the first `MAX_OFFSET` rows (an `OFFSET` that deep is bounded); deeper, it
 answers 400 and says to follow `next`. `count` counts at most `COUNT_LIMIT` rows
-(`count_exact` says whether there are more), never every row the user may see.
+(`count_exact` says whether there are more), never every row the user may see; a view
+that knows how many rows its list has (`known_count`: the accounts API, from the person's
+account ids it reads anyway) is not counted again when no filter is given.
 
 A list already in memory (a record's history) pages by number, as Django's paginator does.
 """
@@ -139,8 +141,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
             self.rows = rows[:size]
             self.has_next, self.has_previous = len(rows) > size, number > 1
             self.page_number = number
-        counted = bounded_count(queryset, limit=COUNT_LIMIT)
-        self.count, self.count_exact = counted["count"], counted["exact"]
+        known = getattr(view, "known_count", None)
+        if known is not None and not [name for name in self.filters if name != "ordering"]:
+            # The view knows how many rows its list has (a person's account ids, read to
+            # find the page) and no parameter but the order is given: nothing to count.
+            self.count, self.count_exact = min(known, COUNT_LIMIT), known <= COUNT_LIMIT
+        else:
+            counted = bounded_count(queryset, limit=COUNT_LIMIT)
+            self.count, self.count_exact = counted["count"], counted["exact"]
         return self.rows
 
     def _link(self, **extra) -> str:

@@ -136,6 +136,34 @@ def test_count_counts_up_to_a_limit_and_says_whether_it_is_exact(personas, api, 
     assert len(body["results"]) == 5  # the page is whole; only the count is bounded
 
 
+def test_a_persons_unfiltered_accounts_are_counted_by_their_ids(personas, api, monkeypatch):
+    """A rep's account list, unfiltered or only sorted, is counted by the live account
+    ids read to find the page (the one in the recycle bin and other teams' left out), on
+    every page; with a filter, counted by a statement of its own."""
+    from accounts.services import account_delete
+
+    for i in range(4):
+        AccountFactory(owner=personas.alice, name=f"Co {i}")
+    AccountFactory(owner=personas.charlie, name="Co West")
+    account_delete(account=AccountFactory(owner=personas.alice, name="Co Gone"), by=personas.alice)
+    client = api(personas.alice)
+
+    def counted(params):
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get(ACCOUNTS, params).json()
+        counts = [q for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+        return body["count"], body["count_exact"], len(counts), body
+
+    assert counted({})[:3] == (5, True, 0)
+    assert counted({"ordering": "-name", "page_size": 2})[:3] == (5, True, 0)
+    *_, body = counted({"page_size": 2})
+    after = parse_qs(urlsplit(body["next"]).query)["after"][0]
+    assert counted({"page_size": 2, "after": after})[:3] == (5, True, 0)
+    assert counted({"q": "Co 1"})[:3] == (1, True, 1)
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 3)
+    assert counted({})[:3] == (3, False, 0)
+
+
 def test_a_deep_page_costs_the_queries_of_the_first(personas, api):
     for i in range(30):
         AccountFactory(owner=personas.alice, name=f"Co {i:02}")
