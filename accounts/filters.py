@@ -132,14 +132,14 @@ def account_list_ordering(accounts) -> list:
     return [*chosen, "-pk" if descending else "pk"]
 
 
-def account_list_page(request, accounts, *, size: int, total: int | None = None):
-    """The page of `accounts` (an `account_list`, filtered) that the request asks for, in
-    the list's order (`account_list_ordering`), with its count bounded at 1,000; the
-    list's flags (contacts, decider, coach, key person gone) computed for the page's rows
-    only (`ids_first`: for the whole list, PostgreSQL would hash every coach of the
-    company). The account list's and the heat-map's pages. `total`: how many accounts
-    `accounts` has, when known without a count (`account_list_and_total`, and no filter
-    narrows: `narrows`)."""
+def account_list_page(request, filterset, accounts, *, size: int, total: int | None = None):
+    """The page of `accounts` (an `account_list`, filtered by `filterset`) that the
+    request asks for, in the list's order (`account_list_ordering`), with its count
+    bounded at 1,000; the list's flags (contacts, decider, coach, key person gone)
+    computed for the page's rows only (`ids_first`: for the whole list, PostgreSQL would
+    hash every coach of the company). The account list's and the heat-map's pages.
+    `total`: how many accounts the unfiltered list has, when known without a count
+    (`account_list_and_total`): the count, unless a filter narrows it (`narrows`)."""
     return keyset_page(
         request,
         accounts,
@@ -147,7 +147,7 @@ def account_list_page(request, accounts, *, size: int, total: int | None = None)
         size=size,
         count=True,
         ids_first=True,
-        known_count=total,
+        known_count=None if narrows(filterset) else total,
     )
 
 

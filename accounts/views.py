@@ -19,7 +19,7 @@ from keyaccounts.recyclebin.pages import delete_page
 
 from . import services
 from .buying_center import assess_buying_center
-from .filters import AccountFilter, account_list_page, narrows
+from .filters import AccountFilter, account_list_page
 from .forms import AccountForm, CompetitorForm, ContactForm, TeamMemberForm
 from .groups import PARENT_REFUSED
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact
@@ -137,9 +137,7 @@ def account_list_view(request):
     accounts = filterset.qs if filterset.is_bound else queryset
     # Keyset pages (a deep page costs what page 1 does) and a count bounded at 1,000
     # (none to run when the person's ids were read and no filter narrows them).
-    page = account_list_page(
-        request, accounts, size=PAGE_SIZE, total=None if narrows(filterset) else total
-    )
+    page = account_list_page(request, filterset, accounts, size=PAGE_SIZE, total=total)
     # What the apps above add to each row (the money flags: scoring.money): a constant
     # number of queries for the page.
     sections.read_rows("account_list", page.object_list)

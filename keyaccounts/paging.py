@@ -316,6 +316,12 @@ def bounded_count(queryset: QuerySet, limit: int | None = None, **aggregates) ->
     return {"count": min(count, limit), "exact": count <= limit, **found}
 
 
+def known_bounded(count: int, limit: int | None = None) -> dict:
+    """`bounded_count`'s answer for a count known without a query."""
+    limit = COUNT_LIMIT if limit is None else limit
+    return {"count": min(count, limit), "exact": count <= limit}
+
+
 def bounded_counts(querysets: dict[str, QuerySet], limit: int | None = None) -> dict[str, int]:
     """How many rows each of `querysets` has, each counted up to `limit` (`COUNT_LIMIT`)
     + 1 (a count above `limit` means "more than `limit`"), in one statement:
@@ -457,12 +463,11 @@ def keyset_page(
         page.next_url = _url(request, filters, after=cursor(page.object_list[-1]))
     if page.has_previous and page.object_list:
         page.previous_url = _url(request, filters, before=cursor(page.object_list[0]))
-    if count and not totals and known_count is not None:
-        page.count, page.count_exact = min(known_count, COUNT_LIMIT), known_count <= COUNT_LIMIT
-        page.count_limit = COUNT_LIMIT
-        page.totals = {}
-    elif count or totals:
-        counted = bounded_count(queryset, **(totals or {}))
+    if count or totals:
+        if totals or known_count is None:
+            counted = bounded_count(queryset, **(totals or {}))
+        else:
+            counted = known_bounded(known_count)
         page.count, page.count_exact = counted.pop("count"), counted.pop("exact")
         page.count_limit = COUNT_LIMIT
         page.totals = counted if page.count_exact else {}

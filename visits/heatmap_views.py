@@ -2,7 +2,7 @@
 
 from django.shortcuts import render
 
-from accounts.filters import AccountFilter, account_list_page, narrows
+from accounts.filters import AccountFilter, account_list_page
 from accounts.models import Attitude, BuyingRole
 from accounts.selectors import account_list_and_total
 
@@ -24,9 +24,7 @@ def heat_map_view(request):
     accounts = filterset.qs if filterset.is_bound else visible
     # In the order the filters' "Sort by" asks for, by name without one.
     # Counted only when a filter narrows the person's accounts (`account_list_and_total`).
-    page = account_list_page(
-        request, accounts, size=PAGE_SIZE, total=None if narrows(filterset) else total
-    )
+    page = account_list_page(request, filterset, accounts, size=PAGE_SIZE, total=total)
     rows = heatmap.heat_map_rows(page.object_list)
     columns = [(role, BuyingRole(role).label) for role in heatmap.COLUMNS]
     return render(

@@ -16,7 +16,14 @@ from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from keyaccounts.paging import Keyset, bounded_count, decode_cursor, encode_cursor, fingerprint
+from keyaccounts.paging import (
+    Keyset,
+    bounded_count,
+    decode_cursor,
+    encode_cursor,
+    fingerprint,
+    known_bounded,
+)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -145,10 +152,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if known is not None and not [name for name in self.filters if name != "ordering"]:
             # The view knows how many rows its list has (a person's account ids, read to
             # find the page) and no parameter but the order is given: nothing to count.
-            self.count, self.count_exact = min(known, COUNT_LIMIT), known <= COUNT_LIMIT
+            counted = known_bounded(known, limit=COUNT_LIMIT)
         else:
             counted = bounded_count(queryset, limit=COUNT_LIMIT)
-            self.count, self.count_exact = counted["count"], counted["exact"]
+        self.count, self.count_exact = counted["count"], counted["exact"]
         return self.rows
 
     def _link(self, **extra) -> str:
