@@ -1068,6 +1068,68 @@ def least_ratio(result: dict, floors: dict, spent: dict) -> float | None:
     return (floors[key] + max(0.0, s["sql50"] - spent[key])) / s["floor50"]
 
 
+def gap_rows(results: list[dict]) -> list[list[str]]:
+    """For each case whose target is not met: by how much (the p50 its floor allows, the
+    milliseconds over it; the p95 over its limit) and where the time goes (the framework's
+    floor, the case's own statements beyond the framework's, the rest: the case's Python,
+    its templates or serializers), with what would have to go to meet the target: its
+    Python where the framework and its statements fit within the floor's 3×, fewer or
+    cheaper statements where they alone do not (`least_ratio`)."""
+    floors, spent = framework_floors(results), framework_statements(results)
+    rows = []
+    for result in results:
+        case, s = result["case"], summary(result)
+        if case.reference or s.get("met") is not False:
+            continue
+        key = (case.persona.username, case.api)
+        allowed = MAX_RATIO * s["floor50"]
+        over = max(0.0, s["p50"] - allowed)
+        late = max(0.0, s["p95"] * 1000 - case.target_ms)
+        framework = floors.get(key)
+        own = None if s["sql50"] is None or key not in spent else max(0.0, s["sql50"] - spent[key])
+        rest = None if framework is None or own is None else max(0.0, s["p50"] - framework - own)
+        least = least_ratio(result, floors, spent)
+        if least is None:
+            why = "not measured"
+        elif least > MAX_RATIO:
+            why = f"statements: the framework and its own SQL alone {least:.1f}× the floor"
+        elif over:
+            why = f"its Python: {ms(over)} of its {ms(rest)} ms"
+        else:
+            why = "p95 over the limit"
+        rows.append(
+            [
+                case.name,
+                case.persona.username,
+                ms(s["p50"]),
+                ms(allowed),
+                ms(over) if over else "–",
+                f"{100 * over / s['p50']:.0f} %" if over else "–",
+                f"{late:.1f}" if late else "–",
+                "–" if framework is None else ms(framework),
+                "–" if own is None else ms(own),
+                "–" if rest is None else ms(rest),
+                why,
+            ]
+        )
+    return rows
+
+
+GAP_HEADER = [
+    "case",
+    "persona",
+    "p50 ms",
+    "p50 allowed ms (3× floor)",
+    "over by ms",
+    "share of p50",
+    "p95 over its limit by ms",
+    "the framework ms",
+    "its own statements ms",
+    "the rest ms",
+    "what would have to go",
+]
+
+
 def beyond_framework(result: dict, floors: dict) -> str:
     """The case's p50 less the framework's floor for its persona and kind, divided by the
     case's floor: how much more than its rows the case's own work costs."""
@@ -1251,6 +1313,17 @@ def report(args, results, machine, data, run: dict, memory, when) -> str:
             " (their time inside `execute`, as the server measured it) already take more"
             f" than {MAX_RATIO:g}× the floor; only fewer or cheaper statements would"
             " bring them within it.",
+        ]
+    gaps = gap_rows(results)
+    if gaps:
+        lines += [
+            "",
+            'The cases not met, the gap and why (p50s: "the framework" is its persona\'s'
+            ' floor, page or API; "its own statements" the case\'s statements beyond the'
+            " framework's own; \"the rest\" what is left of the p50: the case's Python,"
+            " templates or serializers, and the wire):",
+            "",
+            table(gaps, GAP_HEADER),
         ]
     if memory:
         rows, header, errors = memory

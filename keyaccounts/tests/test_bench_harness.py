@@ -23,6 +23,7 @@ from bench.pages_bench import (
     START,
     framework_floors,
     framework_statements,
+    gap_rows,
     least_ratio,
     next_link,
     prev_link,
@@ -289,3 +290,46 @@ def test_the_least_ratio_is_the_framework_and_the_cases_own_statements_over_its_
     # Statements the server did not time: nothing is claimed.
     untimed = {**results[1], "sql": []}
     assert least_ratio(untimed, floors, spent) is None
+
+
+def test_the_cases_not_met_are_listed_with_their_gap_and_what_stands_in_the_way():
+    rep = Persona("rep1", 1, False, False)
+    ms = 0.001
+
+    def result(case, p50, floor, sql):
+        return {
+            "case": case,
+            "times": [p50 * ms] * 3,
+            "floors": [floor * ms] * 3,
+            "sql": [sql * ms] * 3,
+            "queries": [5] * 3,
+            "error": None,
+        }
+
+    results = [
+        # The framework: 3 ms, 1 ms of it its own statements.
+        result(
+            Case("the framework's floor: an empty page", rep, "/e/", "", reference=True), 3, 1, 1
+        ),
+        # Met: 5 ms against a floor of 2 (2.5×).
+        result(Case("met", rep, "/a/", ""), 5, 2, 2),
+        # Its Python: 40 ms against 10 (30 allowed); 3 + 10 of statements fit, 27 are its own.
+        result(Case("python", rep, "/b/", ""), 40, 10, 11),
+        # Its statements: 3 + 19 ms of statements against a floor of 2 (6 allowed).
+        result(Case("statements", rep, "/c/", ""), 30, 2, 20),
+        # Within 3× but slow: p95 200 ms against the 150 ms limit.
+        result(Case("slow", rep, "/d/", ""), 200, 100, 150),
+    ]
+    rows = {row[0]: row for row in gap_rows(results)}
+    assert set(rows) == {"python", "statements", "slow"}
+    python = rows["python"]
+    assert python[2:6] == ["40.0", "30.0", "10.0", "25 %"]
+    assert python[7:10] == ["3.0", "10.0", "27.0"]  # framework, own statements, the rest
+    assert python[10] == "its Python: 10.0 of its 27.0 ms"
+    statements = rows["statements"]
+    assert statements[3:5] == ["6.0", "24.0"]
+    # (3 ms of framework + 19 ms of its own statements) / 2 ms.
+    assert statements[10] == "statements: the framework and its own SQL alone 11.0× the floor"
+    slow = rows["slow"]
+    assert slow[4] == "–" and slow[6] == "50.0"
+    assert slow[10] == "p95 over the limit"
