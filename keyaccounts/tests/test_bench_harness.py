@@ -319,9 +319,11 @@ def test_the_cases_not_met_are_listed_with_their_gap_and_what_stands_in_the_way(
         result(Case("statements", rep, "/c/", ""), 30, 2, 20),
         # Within 3× but slow: p95 200 ms against the 150 ms limit.
         result(Case("slow", rep, "/d/", ""), 200, 100, 150),
+        # A floor of 0.5 ms: the framework's 3 ms alone are 6× it.
+        result(Case("framework", rep, "/f/", ""), 4, 0.5, 1.2),
     ]
     rows = {row[0]: row for row in gap_rows(results)}
-    assert set(rows) == {"python", "statements", "slow"}
+    assert set(rows) == {"python", "statements", "slow", "framework"}
     python = rows["python"]
     assert python[2:6] == ["40.0", "30.0", "10.0", "25 %"]
     assert python[7:10] == ["3.0", "10.0", "27.0"]  # framework, own statements, the rest
@@ -332,4 +334,5 @@ def test_the_cases_not_met_are_listed_with_their_gap_and_what_stands_in_the_way(
     assert statements[10] == "statements: the framework and its own SQL alone 11.0× the floor"
     slow = rows["slow"]
     assert slow[4] == "–" and slow[6] == "50.0"
-    assert slow[10] == "p95 over the limit"
+    assert slow[10] == "its p95: its own statements 149.0 of its 200.0 ms p50"
+    assert rows["framework"][10] == "the framework: alone 6.0× the floor"
