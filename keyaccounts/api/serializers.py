@@ -2,6 +2,7 @@
 foreign keys scoped to what the user may see."""
 
 import datetime
+import decimal
 from collections.abc import Callable
 
 from django.core.exceptions import FieldDoesNotExist
@@ -276,13 +277,49 @@ def _read_plan(serializer) -> list[tuple]:
 
 def _writer(field) -> Callable:
     """What writes a value of `field` that is not None: `str` or `int` where DRF's own
-    `to_representation` does no more, else the field's."""
+    `to_representation` does no more, a decimal as `_decimal_writer` writes it, else the
+    field's."""
     kind = type(field)
     if kind in _AS_TEXT:
         return str
     if kind in _AS_INT:
         return int
+    if isinstance(field, serializers.DecimalField):
+        return _decimal_writer(field)
     return field.to_representation
+
+
+def _decimal_writer(field: serializers.DecimalField) -> Callable:
+    """DRF's DecimalField.to_representation of a value that is not None, as text, with
+    what it works out for every value worked out once: the exponent and the context it
+    quantizes with (a copy of this thread's, its precision the field's `max_digits`). DRF
+    makes both again for each value: half of the time of a list of 50 accounts' eleven
+    money and ratio columns. The same text, and the same error for a value over
+    `max_digits`; a field that writes its value otherwise (localized, normalized, as a
+    number, its own `quantize`) is written DRF's way."""
+    kind = type(field)
+    plain = (
+        kind.to_representation is serializers.DecimalField.to_representation
+        and kind.quantize is serializers.DecimalField.quantize
+        and getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+        and not field.localize
+        and not field.normalize_output
+        and field.decimal_places is not None
+    )
+    if not plain:
+        return field.to_representation
+    context = decimal.getcontext().copy()
+    if field.max_digits is not None:
+        context.prec = field.max_digits
+    exponent = decimal.Decimal(".1") ** field.decimal_places
+    rounding, Decimal = field.rounding, decimal.Decimal
+
+    def write(value) -> str:
+        if not isinstance(value, Decimal):
+            value = Decimal(str(value).strip())
+        return f"{value.quantize(exponent, rounding=rounding, context=context):f}"
+
+    return write
 
 
 def _row_plan(serializer) -> list[tuple] | None:

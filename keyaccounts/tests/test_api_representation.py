@@ -98,3 +98,54 @@ def test_the_many_to_many_fields_are_listed_in_the_models_order_whatever_the_set
         for order in (fields, fields[::-1]):
             monkeypatch.setattr(history, "_history_m2m_fields", order)
             assert [f.name for f in m2m_fields_of(history)] == ["contacts", "attendees"]
+
+
+@pytest.mark.django_db(databases=[])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"max_digits": 14, "decimal_places": 2},
+        {"max_digits": 5, "decimal_places": 4},
+        {"max_digits": None, "decimal_places": 3},
+        {"max_digits": 6, "decimal_places": 0, "rounding": "ROUND_DOWN"},
+        {"max_digits": 8, "decimal_places": 2, "coerce_to_string": False},
+        {"max_digits": 8, "decimal_places": 2, "normalize_output": True},
+    ],
+)
+def test_a_decimal_is_written_as_drfs_own_decimal_field_writes_it(options):
+    """`_decimal_writer` works out the exponent and the context once for a field; every
+    value comes out as DRF's own `to_representation` writes it, and a value with more
+    digits than the field holds fails the same way."""
+    import decimal
+
+    from keyaccounts.api.serializers import _writer
+
+    field = serializers.DecimalField(**options)
+    write = _writer(field)
+    values = [
+        decimal.Decimal("0"),
+        decimal.Decimal("-0.005"),
+        decimal.Decimal("1.005"),
+        decimal.Decimal("2.675"),
+        decimal.Decimal("-12.3456"),
+        decimal.Decimal("0.1"),
+        decimal.Decimal("1E+2"),
+        decimal.Decimal("9.99995"),
+        12,
+        "3.14159",
+        0.1,
+    ]
+    for value in values:
+        try:
+            expected = field.to_representation(value)
+        except decimal.InvalidOperation:
+            with pytest.raises(decimal.InvalidOperation):
+                write(value)
+        else:
+            assert write(value) == expected, (options, value)
+    if options["max_digits"] is not None:
+        too_long = decimal.Decimal("123456789012345678")
+        with pytest.raises(decimal.InvalidOperation):
+            field.to_representation(too_long)
+        with pytest.raises(decimal.InvalidOperation):
+            write(too_long)
