@@ -35,3 +35,33 @@ def test_at_phone_width_the_table_scrolls_in_its_box_and_the_page_fits_the_scree
     left = first_column.evaluate("cell => cell.getBoundingClientRect().left")
     box_left = table_box.evaluate("box => box.getBoundingClientRect().left")
     assert left <= box_left + 1  # the account's column stays at the left edge as it scrolls
+
+
+def test_scrolled_both_ways_the_header_and_its_corner_stay_on_top(page, personas):
+    """Scrolled right, the account column's header stays in the corner, over the other
+    headers passing under it; scrolled down, the header row stays over the rows (the
+    account column's cells included)."""
+    for number in range(12):
+        account = AccountFactory(owner=personas.alice, name=f"华盛智能科技有限公司 {number:02}")
+        for role in (BuyingRole.DECIDER, BuyingRole.EVALUATOR, BuyingRole.USER):
+            ContactFactory(account=account, name=f"王芳{role}", buying_role=role)
+    page.set_viewport_size({"width": 375, "height": 740})
+    browser_log_in(page, "alice")
+    page.goto("/relationships/")
+    box = page.locator(".table-scroll").first
+    box.scroll_into_view_if_needed()
+    box.evaluate("box => { box.scrollLeft = box.scrollWidth; box.scrollTop = 400; }")
+    # What is drawn at a point inside the cell (near its right edge: the last column's
+    # left part passes under the account column's, as it should): the cell, or the
+    # element on top of it.
+    on_top = """cell => {
+        const r = cell.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.right - 5, r.top + r.height / 2);
+        return hit !== null && cell.contains(hit) ? true : hit && hit.outerHTML.slice(0, 120);
+    }"""
+    corner = page.locator("table.matrix thead th").first
+    hit = corner.evaluate(on_top)
+    assert hit is True, f"the corner header is covered: {hit}"
+    last = page.locator("table.matrix thead th").last
+    hit = last.evaluate(on_top)
+    assert hit is True, f"a column's header is covered by the rows: {hit}"
