@@ -65,3 +65,25 @@ def test_scrolled_both_ways_the_header_and_its_corner_stay_on_top(page, personas
     last = page.locator("table.matrix thead th").last
     hit = last.evaluate(on_top)
     assert hit is True, f"a column's header is covered by the rows: {hit}"
+
+
+def test_on_a_desktop_the_level_checks_wrap_and_the_table_fits_its_box(page, personas):
+    """An A account's three level checks, each a sentence with a link to plan the visit,
+    wrap within their column: the table is as wide as its box, nothing to scroll to."""
+    from scoring.services import rescore
+    from scoring.tests.builders import strong_soon_account
+
+    accounts = [
+        strong_soon_account(personas.alice, name=f"东莞华信高新区管委会 {number}")
+        for number in range(3)
+    ]
+    for account in accounts:
+        for role in (BuyingRole.DECIDER, BuyingRole.EVALUATOR, BuyingRole.USER):
+            ContactFactory(account=account, name=f"谭春燕{role}", buying_role=role)
+    rescore([account.pk for account in accounts])
+    page.set_viewport_size({"width": 1280, "height": 900})
+    browser_log_in(page, "alice")
+    page.goto("/relationships/")
+    assert page.locator("td[data-levels] ul.levels li").count() >= 9  # three checks each
+    box = page.locator(".table-scroll").first
+    assert box.evaluate("box => box.scrollWidth <= box.clientWidth + 1")
