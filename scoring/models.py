@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
@@ -333,9 +333,11 @@ class GradeChange(ChoiceLabels):
         related_name="grade_changes",
     )
     from_grade = models.CharField(
-        _("from"), max_length=1, choices=Grade.choices, blank=True
+        pgettext_lazy("grade change", "from"), max_length=1, choices=Grade.choices, blank=True
     )  # blank: the first grade
-    to_grade = models.CharField(_("to"), max_length=1, choices=Grade.choices)
+    to_grade = models.CharField(
+        pgettext_lazy("grade change", "to"), max_length=1, choices=Grade.choices
+    )
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=1)
     model = models.ForeignKey(
         ScoringModel, verbose_name=_("model"), on_delete=models.PROTECT, related_name="+"

@@ -2,7 +2,7 @@
 
 from django.db import models
 from django.dispatch import receiver
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
@@ -13,7 +13,10 @@ class HistoryBase(models.Model):
     """Adds where a change came from to each historical row."""
 
     origin = models.CharField(
-        _("from"), max_length=10, choices=Origin.choices, default=Origin.SYSTEM
+        pgettext_lazy("where a change came from", "from"),
+        max_length=10,
+        choices=Origin.choices,
+        default=Origin.SYSTEM,
     )
 
     class Meta:

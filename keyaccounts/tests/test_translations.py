@@ -95,3 +95,32 @@ def test_no_string_to_translate_is_read_inside_an_f_string():
                 ):
                     found.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
     assert found == []
+
+
+def test_a_short_word_in_two_places_is_translated_for_each_place():
+    """"from" and "to" name a deal's stages, a grade's change, where a history entry came
+    from and a period's end: one word in English, four in Chinese, told apart by their
+    context (`pgettext_lazy`) so that none borrows another's ("新阶段" on a date)."""
+    from django.utils import translation
+
+    from keyaccounts.history.models import HistoryBase
+    from opportunities.models import StageChange
+    from scoring.analytics.forms import AnalyticsForm
+    from scoring.models import GradeChange
+
+    def label(model, name):
+        return str(model._meta.get_field(name).verbose_name)
+
+    with translation.override("zh-hans"):
+        assert (label(StageChange, "from_stage"), label(StageChange, "to_stage")) == (
+            "原阶段",
+            "新阶段",
+        )
+        assert (label(GradeChange, "from_grade"), label(GradeChange, "to_grade")) == (
+            "原等级",
+            "新等级",
+        )
+        assert label(HistoryBase, "origin") == "来源"
+        assert str(AnalyticsForm.base_fields["end"].label) == "至"
+    with translation.override("en"):
+        assert label(GradeChange, "to_grade") == str(AnalyticsForm.base_fields["end"].label)

@@ -5,6 +5,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
 from accounts.picker import UserPickerField
@@ -27,7 +28,7 @@ class AnalyticsForm(forms.Form):
         help_text=_("The first day of the period (default: a year ago)."),
     )
     end = forms.DateField(
-        label=_("to"),
+        label=pgettext_lazy("the end of a period", "to"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("The last day of the period, included (default: today)."),
