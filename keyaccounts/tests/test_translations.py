@@ -98,7 +98,7 @@ def test_no_string_to_translate_is_read_inside_an_f_string():
 
 
 def test_a_short_word_in_two_places_is_translated_for_each_place():
-    """"from" and "to" name a deal's stages, a grade's change, where a history entry came
+    """ "from" and "to" name a deal's stages, a grade's change, where a history entry came
     from and a period's end: one word in English, four in Chinese, told apart by their
     context (`pgettext_lazy`) so that none borrows another's ("新阶段" on a date)."""
     from django.utils import translation
