@@ -739,7 +739,8 @@ SELECT json_build_object(
   'overall', (SELECT json_build_object(
        'decided', count(*), 'won', count(*) FILTER (WHERE won),
        'amount', coalesce(sum(cny) FILTER (WHERE won), 0),
-       'cycle', avg(closed_on - created_on) FILTER (WHERE won)) FROM decided),
+       'cycle', avg(closed_on - created_on) FILTER (WHERE won AND closed_on >= created_on))
+       FROM decided),
   'industry', (SELECT json_agg(x) FROM (
        SELECT industry, count(*) AS decided, count(*) FILTER (WHERE won) AS won,
               coalesce(sum(cny) FILTER (WHERE won), 0) AS amount

@@ -257,6 +257,8 @@ class DemoDeals:
                 deal = plan.opportunity
                 deal["id"] = pk = next(self.ids)
                 deal["change_seq"] = next(self.change_seqs)
+                if plan.changes:  # created when it was opened: its first stage's moment
+                    deal["created_at"] = plan.changes[0][2]
                 deals.add(deal)
                 owner_id = deal["owner_id"]
                 changes.extend(

@@ -292,6 +292,11 @@ def test_demo_opportunities_fill_the_pipeline_with_history_and_reasons():
         assert history[0].from_stage is None and history[0].to_stage.key == "qualify"
         assert history[-1].to_stage == deal.stage
         assert all(change.changed_at.date() <= today for change in history)
+        # Made when it was opened, not when the demo was seeded: a deal won in the past
+        # was created before it closed (the analytics' cycle reads created to closed).
+        assert deal.created_at == history[0].changed_at
+        if deal.closed_on is not None:
+            assert timezone.localdate(deal.created_at) <= deal.closed_on
     # Outcomes are ticked (some deals are ready to move on), and contacts are the account's.
     assert CriterionCheck.objects.count() > 60
     assert not OpportunityContact.objects.exclude(

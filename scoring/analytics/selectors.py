@@ -113,7 +113,7 @@ def _cycle_days():
 def win_loss_by(deals: QuerySet, dimension: str | None) -> list[dict]:
     """Per value of `dimension` ("industry", "grade", None for all deals): decided, won,
     lost, the win rate (0–1), the amount won (CNY) and the mean cycle of the deals won
-    (days from created to closed). One query."""
+    (days from created to closed; of those created before they closed). One query."""
     rows = deals.order_by()
     keys = []
     if dimension == "industry":
@@ -128,7 +128,9 @@ def win_loss_by(deals: QuerySet, dimension: str | None) -> list[dict]:
         "won_amount": Coalesce(
             Sum(amount_in_cny(), filter=Q(won=True)), Value(0), output_field=MONEY
         ),
-        "won_cycle": Avg(_cycle_days(), filter=Q(won=True)),
+        # A deal recorded after it closed (history typed in or imported later) has no
+        # known start: it counts as won, not in the cycle (it would count negative days).
+        "won_cycle": Avg(_cycle_days(), filter=Q(won=True, closed_on__gte=TruncDate("created_at"))),
     }
     if not keys:  # all the deals: one row
         return [_rate(rows.aggregate(**sums))]

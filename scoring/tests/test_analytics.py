@@ -77,6 +77,35 @@ def decided(personas):
     }
 
 
+def test_a_deal_recorded_after_it_closed_counts_as_won_but_not_in_the_cycle(
+    personas, login, decided
+):
+    """History typed in later (a deal won last month, recorded today) has no known start:
+    its "cycle" would be negative days. It is among the deals won, not in their mean
+    cycle, overall and by industry."""
+    backfilled = OpportunityFactory(
+        account=decided["fin_won"].account,
+        stage=default_stages()["won"],
+        closed_on=days_ago(30),
+        close_reason="Best fit",
+        amount=100_000,
+    )  # created now, closed 30 days ago
+    response = login(personas.alice).get(URL)
+    overall = response.context["overall"]
+    assert overall["won_count"] == 3  # fin_won, power_won and the one recorded later
+    # The cycle of the two with a start: (40 - 10 + 25 - 5) / 2 = 25 days, as before.
+    assert overall["cycle_days"] == 25.0
+    industry = {
+        row["key"]: row
+        for t in response.context["tables"]
+        if t["key"] == "industry"
+        for row in t["rows"]
+    }
+    assert industry[Industry.FINANCE]["won_count"] == 2
+    assert industry[Industry.FINANCE]["cycle_days"] == 30.0  # fin_won alone: 40 - 10
+    assert backfilled.created_at.date() > backfilled.closed_on
+
+
 def counts(deals) -> tuple[int, int]:
     return len(deals), sum(1 for deal in deals if deal.stage.is_won)
 
