@@ -219,7 +219,7 @@ class TableForm(forms.Form):
 class FactorForm(forms.Form):
     # Kept for an existing factor, so its key (and the history that names it) stays.
     key = forms.SlugField(widget=forms.HiddenInput, required=False, max_length=KEY_LENGTH)
-    label = forms.CharField(label=_("Label"), max_length=100)
+    label = forms.CharField(label=_("English label"), max_length=100)
     label_zh = forms.CharField(label=_("Chinese label"), max_length=100, required=False)
     source = forms.ChoiceField(
         label=_("Source"),
@@ -234,7 +234,7 @@ class FactorForm(forms.Form):
         initial=0,
     )
     guidance = forms.CharField(
-        label=_("Guidance"),
+        label=_("English guidance"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
