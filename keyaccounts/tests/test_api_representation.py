@@ -2,12 +2,14 @@
 types' serializers read a field that is the record's own column straight from it
 (`VersionedModelSerializer.to_representation`, `_read_plan`), a deal's parts from their
 rows by a plan made once (`PlainRows`), the ids of a visit's people for a whole list
-at once (`ListedIds`), and a date-time with one time zone lookup
-(`DateTimeField`). Compared with DRF's own `to_representation` over a
+at once (`ListedIds`), a date-time with one time zone lookup
+(`DateTimeField`) and a decimal with its exponent and context made once per field
+(`_decimal_writer`). Compared with DRF's own `to_representation` over a
 demo company's records of every type, as lists, changes pages and single records, in
 two time zones and both languages; and a changes page says which fields changed in
 the model's order, from any process."""
 
+import decimal
 import io
 
 import pytest
@@ -15,7 +17,7 @@ from django.core.management import call_command
 from rest_framework import serializers
 
 from accounts.tests.factories import UserFactory
-from keyaccounts.api.serializers import ListedIds, PlainRows, VersionedModelSerializer
+from keyaccounts.api.serializers import ListedIds, PlainRows, VersionedModelSerializer, _writer
 from keyaccounts.api.urls import registry
 from keyaccounts.history.timeline import m2m_fields_of
 from visits.models import Visit
@@ -116,10 +118,6 @@ def test_a_decimal_is_written_as_drfs_own_decimal_field_writes_it(options):
     """`_decimal_writer` works out the exponent and the context once for a field; every
     value comes out as DRF's own `to_representation` writes it, and a value with more
     digits than the field holds fails the same way."""
-    import decimal
-
-    from keyaccounts.api.serializers import _writer
-
     field = serializers.DecimalField(**options)
     write = _writer(field)
     values = [
