@@ -312,8 +312,7 @@ def bounded_count(queryset: QuerySet, limit: int | None = None, **aggregates) ->
     limit = COUNT_LIMIT if limit is None else limit
     rows = queryset.order_by().values("pk", *_aggregated_fields(aggregates))[: limit + 1]
     found = rows.aggregate(paging_count=Count("pk"), **aggregates)
-    count = found.pop("paging_count")
-    return {"count": min(count, limit), "exact": count <= limit, **found}
+    return {**known_bounded(found.pop("paging_count"), limit), **found}
 
 
 def known_bounded(count: int, limit: int | None = None) -> dict:
