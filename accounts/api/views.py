@@ -8,9 +8,11 @@ from accounts.selectors import (
     accounts_visible_to,
     contacts_visible_to,
     listed_account_ids,
+    unfiltered_account_count,
     with_ids,
 )
 from accounts.services import account_delete, account_restore, contact_delete, contact_restore
+from keyaccounts.api import pagination
 from keyaccounts.api.bulk import BulkUpsertMixin
 from keyaccounts.api.filters import FILTER_BACKENDS
 from keyaccounts.api.sync import SyncViewSetMixin
@@ -72,7 +74,10 @@ class AccountViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
             # company's name index (`listed_account_ids`, as the account list page);
             # their number is the count of the list unfiltered.
             ids = listed_account_ids(self.request.user)
-            self.known_count = None if ids is None else len(ids)
+            # A person's more accounts than that are counted from their access rows.
+            self.known_count = unfiltered_account_count(
+                self.request.user, ids, up_to=pagination.COUNT_LIMIT
+            )
             if ids is not None:
                 return with_ids(Account.objects.all(), ids).select_related("score").defer(*LEAN)
         return accounts_visible_to(self.request.user).select_related("score").defer(*LEAN)

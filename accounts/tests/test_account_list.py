@@ -75,6 +75,49 @@ def test_the_unfiltered_count_is_the_live_accounts_without_a_count_query(persona
     assert [q for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
 
 
+@pytest.mark.parametrize("bound", ["counted up to the bound", "more than the bound"])
+def test_more_accounts_than_listed_by_ids_are_counted_from_the_access_rows(
+    personas, login, api, monkeypatch, bound
+):
+    """A manager who sees more live accounts than are read by their ids
+    (`listed_account_ids`): the unfiltered list's count is their access rows', counted
+    without the accounts (those in the recycle bin left out by the rows' live flag);
+    past the pages' bound it says "more than", as a counted list would."""
+    from accounts import selectors
+    from accounts.services import account_delete
+
+    make_accounts(personas.alice, 4)
+    make_accounts(personas.charlie, 2, start=4)  # another team's
+    account_delete(account=Account.objects.get(name="Account 003"), by=personas.alice)
+    live = selectors.accounts_visible_to(personas.manager).count()
+    assert live == 4  # Alice's three live ones and the personas' account
+    monkeypatch.setattr(selectors, "LISTED_UP_TO", 1)
+    if bound == "more than the bound":
+        from keyaccounts import paging
+
+        monkeypatch.setattr(paging, "COUNT_LIMIT", 2)
+    client = login(personas.manager)
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(URL)
+    page = response.context["page"]
+    if bound == "more than the bound":
+        assert (page.count, page.count_exact) == (2, False)
+    else:
+        assert (page.count, page.count_exact) == (live, True)
+    assert len(names(response)) == live
+    counts = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+    assert len(counts) == 1 and "accounts_accountaccess" in counts[0]
+    assert '"accounts_account"' not in counts[0], "counted from the access rows alone"
+
+    # The same count over the API, whose own bound is higher.
+    answer = api(personas.manager).get("/api/v1/accounts/").json()
+    assert (answer["count"], answer["count_exact"]) == (live, True)
+    # A superuser's list is counted as before: every live account.
+    answer = api(personas.admin).get("/api/v1/accounts/").json()
+    assert answer["count"] == Account.objects.count()
+
+
 def test_accounts_in_the_recycle_bin_add_no_query_and_no_row(personas, login):
     from accounts.models import Account
     from accounts.services import account_delete
