@@ -22,6 +22,18 @@ def test_every_catalogue_entry_is_translated_and_none_is_fuzzy():
     assert "nplurals=1" in po.metadata["Plural-Forms"]
 
 
+def test_the_chinese_catalogue_addresses_the_reader_as_nin_throughout():
+    """One register: the product speaks to the person using it as 您, never now 您 and
+    now 你 (my week said 您负责的客户 and 你的最佳下一步行动 on one page)."""
+    po = polib.pofile(str(PO))
+    informal = [
+        entry.msgid
+        for entry in po
+        if "你" in entry.msgstr or any("你" in text for text in entry.msgstr_plural.values())
+    ]
+    assert informal == []
+
+
 def test_the_committed_mo_file_is_compiled_from_the_current_po(tmp_path):
     compiled = tmp_path / "django.mo"
     polib.pofile(str(PO)).save_as_mofile(str(compiled))
