@@ -74,7 +74,7 @@ class AccountViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
             # company's name index (`listed_account_ids`, as the account list page);
             # their number is the count of the list unfiltered.
             ids = listed_account_ids(self.request.user)
-            # A person's more accounts than that are counted from their access rows.
+            # Someone who sees more has them counted from their access rows alone.
             self.known_count = unfiltered_account_count(
                 self.request.user, ids, up_to=pagination.COUNT_LIMIT
             )
