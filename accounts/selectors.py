@@ -142,7 +142,7 @@ def listed_account_ids(user, *, up_to: int | None = None) -> list[int] | None:
     500 among 100,000 accounts took 8,600 probes (12–18 ms, and twice as many at twice
     the company). From the ids it reads the rep's own rows and sorts them (2 ms, the same
     at any size of the company). Beyond `up_to` the walk finds a page sooner."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active or user.is_superuser:
+    if not _sees_by_access_rows(user):
         return None
     up_to = LISTED_UP_TO if up_to is None else up_to
     ids = list(
@@ -153,33 +153,28 @@ def listed_account_ids(user, *, up_to: int | None = None) -> list[int] | None:
     return ids if len(ids) <= up_to else None
 
 
-def live_account_count(user, *, up_to: int) -> int | None:
-    """How many live accounts `user` may see, counted from their access rows alone (the
-    index `live_access_by_user`, never the accounts) up to `up_to` + 1: more than
-    `up_to` counts `up_to` + 1, as `keyaccounts.paging.known_bounded` reads it. None for
-    a superuser (every account: a list counts its rows) and for an inactive or anonymous
-    user. A manager's unfiltered list is counted so: counting the accounts joined to
-    the access rows read 2,200 accounts for a manager at the benchmark's size (4 ms),
-    these rows alone 0.3 ms."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active or user.is_superuser:
-        return None
-    return AccountAccess.objects.filter(user=user, live=True).order_by()[: up_to + 1].count()
-
-
 def unfiltered_account_count(user, ids: list[int] | None, *, up_to: int) -> int | None:
-    """How many accounts `user`'s unfiltered list has, counted up to `up_to` + 1 as
-    `live_account_count`, given the ids `listed_account_ids` read (None: more than
-    `LISTED_UP_TO`, or someone whose ids are not listed): their number; for a person
-    with more live accounts than were listed, `LISTED_UP_TO` + 1 when that is already
-    past `up_to` (nothing to count), `live_account_count` otherwise; None for a
-    superuser (a list counts its rows)."""
+    """How many accounts `user`'s unfiltered list has, counted up to `up_to` + 1 (more
+    than `up_to` counts `up_to` + 1, as `keyaccounts.paging.known_bounded` reads it),
+    given the ids `listed_account_ids` read: their number; for a person with more live
+    accounts than were listed, `LISTED_UP_TO` + 1 when that is already past `up_to`
+    (nothing to count), otherwise their live access rows counted alone (the index
+    `live_access_by_user`, never the accounts: for a manager at the benchmark's size,
+    0.3 ms where the accounts joined to those rows took 4); None for a superuser (a list
+    counts its rows) and for an inactive or anonymous user."""
     if ids is not None:
         return len(ids)
-    if not getattr(user, "is_authenticated", False) or not user.is_active or user.is_superuser:
+    if not _sees_by_access_rows(user):
         return None
     if LISTED_UP_TO >= up_to:
         return LISTED_UP_TO + 1
-    return live_account_count(user, up_to=up_to)
+    return AccountAccess.objects.filter(user=user, live=True).order_by()[: up_to + 1].count()
+
+
+def _sees_by_access_rows(user) -> bool:
+    """Whether `user` sees what their access rows say: an active, signed-in person who
+    is not a superuser (a superuser sees every account, anyone else none)."""
+    return getattr(user, "is_authenticated", False) and user.is_active and not user.is_superuser
 
 
 def with_ids(rows: QuerySet, ids: list[int], *, field: str = "pk") -> QuerySet:
