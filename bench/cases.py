@@ -188,7 +188,8 @@ VISIT_CONTACTS = """(SELECT array_agg(c.name ORDER BY c.name) FROM visits_visit_
 
 def _planned(persona: Persona) -> str:
     """A CTE: the planned visits the user logged or goes to from the start of my week's
-    "unrecorded" on, on accounts they see, each with its group and its place in it."""
+    "unrecorded" on, on accounts they see, each with its group and its place in it
+    (whom they go along to: their planned attendances, as the page reads them)."""
     vis = visible(persona, "a")
     window = (
         "v.status = 'planned' AND v.planned_at >= %(unrecorded_start)s AND v.deleted_at IS NULL"
@@ -203,10 +204,9 @@ def _planned(persona: Persona) -> str:
                                   ELSE 'later' END AS name) g
   WHERE v.id IN (SELECT v.id FROM visits_visit v WHERE v.owner_id = %(uid)s AND {window}
                  UNION
-                 SELECT v.id FROM visits_visit v
-                   JOIN visits_visit_attendees t ON t.visit_id = v.id
-                  WHERE t.user_id = %(uid)s AND {window})
-    AND a.deleted_at IS NULL)"""
+                 SELECT t.visit_id FROM visits_plannedattendance t
+                  WHERE t.user_id = %(uid)s AND t.planned_at >= %(unrecorded_start)s)
+    AND {window} AND a.deleted_at IS NULL)"""
 
 
 # My week's groups of open follow-ups: (name, condition on v.follow_up_due, how many the

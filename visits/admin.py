@@ -4,7 +4,7 @@ from keyaccounts.history.admin import HistoryAdmin
 from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
 
 from . import services
-from .models import DevelopmentRecord, Notification, Visit
+from .models import DevelopmentRecord, Notification, PlannedAttendance, Visit
 
 
 @admin.register(Visit)
@@ -68,3 +68,25 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["account__name", "recipient__username"]
     raw_id_fields = ["recipient", "account", "visit"]
     show_full_result_count = False
+
+
+@admin.register(PlannedAttendance)
+class PlannedAttendanceAdmin(admin.ModelAdmin):
+    """Whom each person goes along to, to look up: the rows follow the visits' attendees
+    (visits.attendance keeps them; `manage.py rebuild_planned_attendance` rebuilds them),
+    so nobody edits them here."""
+
+    list_display = ["user", "visit", "planned_at"]
+    list_select_related = ["user", "visit__account"]
+    search_fields = ["user__username", "visit__account__name"]
+    ordering = ["user_id", "planned_at", "visit_id"]  # the (user, planned_at, visit) index
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

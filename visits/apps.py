@@ -13,6 +13,10 @@ class VisitsConfig(AppConfig):
         from .services import visits_imported
 
         records_imported.connect(visits_imported, sender=Visit, dispatch_uid="visits-imported")
+        # The planned attendances follow every write of a visit and of its attendees.
+        from . import attendance
+
+        attendance.connect()
         # People move (人事变动): the key-person-left reminder and its nudge.
         from . import people_move
 

@@ -19,6 +19,7 @@ from .models import (
     DevelopmentRecord,
     DevelopmentResult,
     FollowUpMethod,
+    PlannedAttendance,
     Visit,
     VisitMethod,
     VisitStatus,
@@ -186,7 +187,13 @@ class DemoVisits:
     numbers, of `accounts`), written with each chunk of accounts (`create`). Their ids
     and change numbers are reserved at the start, as accounts/demo.py explains."""
 
-    models = [Visit, Visit.contacts.through, Visit.attendees.through, DevelopmentRecord]
+    models = [
+        Visit,
+        Visit.contacts.through,
+        Visit.attendees.through,
+        PlannedAttendance,
+        DevelopmentRecord,
+    ]
 
     def __init__(self, *, new: list[int], accounts: int, total: int, seed: int):
         self.total, self.accounts, self.seed = total, accounts, seed
@@ -199,7 +206,7 @@ class DemoVisits:
         """Write the visits and development records of these (just made) accounts."""
         today, tz = timezone.localdate(), timezone.get_current_timezone()
         visits = Rows(Visit, now=now)
-        met, attended = [], []
+        met, attended, planned = [], [], []
         records = Rows(DevelopmentRecord, now=now, without=["id"])
         for item in items:
             count = per_account(index=item.index, total=self.total, accounts=self.accounts)
@@ -211,6 +218,8 @@ class DemoVisits:
                 visits.add(visit)
                 met.extend((pk, contact.pk) for contact in contacts)
                 attended.extend((pk, user_id) for user_id in users)
+                if visit["status"] == VisitStatus.PLANNED:  # visits.attendance's rows
+                    planned.extend((user_id, pk, visit["planned_at"]) for user_id in users)
         for item in items:
             record = plan_record(item, seed=self.seed, today=today)
             if record is not None:
@@ -219,5 +228,6 @@ class DemoVisits:
         made = {"visits": visits.write()}
         insert_rows(Visit.contacts.through, ["visit_id", "contact_id"], met)
         insert_rows(Visit.attendees.through, ["visit_id", "user_id"], attended)
+        insert_rows(PlannedAttendance, ["user_id", "visit_id", "planned_at"], planned)
         made["development records"] = records.write()
         return made

@@ -189,6 +189,54 @@ class Visit(VersionedModel):
         return self.follow_up_open and self.follow_up_due is not None and self.follow_up_due < today
 
 
+class PlannedAttendance(models.Model):
+    """One row per person asked along to a planned visit (one of its `attendees`), with
+    the visit's plan copied: "the planned visits I go to" answered in advance.
+
+    My week and the list of planned visits read a user's plans from a window of days.
+    The visit's owner has them by the (owner, status, planned_at) index; an attendee's
+    could only be found from every attendee row of theirs, each visit read for its status
+    and plan, so the cost grew with every visit a person ever went to (2,827 for a
+    manager at 100,000 accounts, for 95 planned). Here they are one index range of
+    (user, planned_at). Rows exist for live (not binned) planned visits only.
+    `visits.attendance` is the only writer: it keeps the table equal to the attendee rows
+    and visits in the transaction of every write that changes them (a save, a change of
+    attendees, the recycle bin, an import); `manage.py rebuild_planned_attendance`
+    rebuilds it and checks it. Not a record of its own: no history, feed or API."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("attendee"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # (user, planned_at, visit) leads with it
+    )
+    visit = models.ForeignKey(
+        Visit,
+        verbose_name=_("visit"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique (visit, user) leads with it
+    )
+    planned_at = models.DateTimeField(_("planned for"))
+
+    class Meta:
+        verbose_name = _("planned attendance")
+        verbose_name_plural = _("planned attendances")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visit", "user"], name="one_planned_attendance_per_pair"
+            ),
+        ]
+        indexes = [
+            # A user's plans from a day on, read from the index alone.
+            models.Index(fields=["user", "planned_at", "visit"], name="planned_attendance_by_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} → {self.visit_id} @ {self.planned_at:%Y-%m-%d %H:%M}"
+
+
 class DevelopmentResult(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     SUCCESS = "success", _("Success")

@@ -39,7 +39,14 @@ from keyaccounts import statements
 from keyaccounts.paging import COUNT_LIMIT, bounded_counts, bounded_counts_statement, counts_of
 from keyaccounts.prefetch import listed
 
-from .models import DevelopmentRecord, DevelopmentResult, Notification, Visit, VisitStatus
+from .models import (
+    DevelopmentRecord,
+    DevelopmentResult,
+    Notification,
+    PlannedAttendance,
+    Visit,
+    VisitStatus,
+)
 
 # The lists' orders, each ending in the id and read from an index that matches (the
 # models' Meta.indexes), so that their pages go by keyset (keyaccounts.paging). A visit
@@ -170,6 +177,8 @@ def first_due_follow_ups(*, user, today: datetime.date, per_group: int) -> Query
     )
     rows = open_follow_ups(user=user, today=today)
     if connections[rows.db].features.supports_slicing_ordering_in_compound:
+        # What each item shows (the `follow_up_item` tag): not every column of the visit
+        # and its account, whose compiling and reading cost more than the statement.
         first = [
             rows.filter(follow_up_group(name, today=today))
             .order_by(*FOLLOW_UP_ORDER)
@@ -181,12 +190,14 @@ def first_due_follow_ups(*, user, today: datetime.date, per_group: int) -> Query
             Visit.objects.filter(pk__in=union)
             .annotate(due_group=group)
             .select_related("account")
+            .only(*VISIT_ITEM_FIELDS, "account__name")
             .prefetch_related(*with_people())
             .order_by(*FOLLOW_UP_ORDER)
         )
     last_day = today + datetime.timedelta(days=FOLLOW_UP_GROUPS["week"][1])
     return (
         rows.filter(follow_up_due__lte=last_day)
+        .only(*VISIT_ITEM_FIELDS, "account__name")
         .annotate(
             due_group=group,
             due_rank=Window(RowNumber(), partition_by=[group], order_by=[*FOLLOW_UP_ORDER]),
@@ -250,11 +261,16 @@ def planned_visits(
     """The planned visits `user` logged or goes to, planned from `start` until `end`
     (None: with no end).
 
-    "Logged or goes to" is a UNION of two index reads (the owner's visits by
-    (owner, status, planned_at); the attendee rows by user), never an `owner OR attendee`
-    join, which PostgreSQL can only answer by reading every rep's visits."""
+    "Logged or goes to" is a UNION of two index ranges of that window: the owner's
+    visits by (owner, status, planned_at), and the user's planned attendances by
+    (user, planned_at) (`PlannedAttendance`, kept by `visits.attendance`) — never an
+    `owner OR attendee` join, which PostgreSQL can only answer by reading every rep's
+    visits, nor every attendee row of the user's, each visit read for its status and
+    plan (a cost that grew with every visit they ever went to)."""
     return (
         Visit.objects.filter(pk__in=_planned_ids(user, start, end))
+        # The visit's own status and plan decide: a row of the table only finds it.
+        .filter(**_window(start, end))
         .filter(account_id__in=visible_account_ids(user))
         .select_related("account")
         .prefetch_related(*with_people())
@@ -262,13 +278,21 @@ def planned_visits(
     )
 
 
-def _planned_ids(user, start, end):
-    """The ids of `planned_visits`: the owner's and the attendee's, one UNION."""
+def _window(start, end) -> dict:
+    """The lookups of a planned visit planned from `start` until `end` (None: no end)."""
     window = {"status": VisitStatus.PLANNED, "planned_at__gte": start}
     if end is not None:
         window["planned_at__lt"] = end
-    logged = Visit.objects.filter(owner=user, **window).order_by().values("pk")
-    attending = Visit.objects.filter(attendees=user, **window).order_by().values("pk")
+    return window
+
+
+def _planned_ids(user, start, end):
+    """The ids of `planned_visits`: the owner's and the attendee's, one UNION."""
+    logged = Visit.objects.filter(owner=user, **_window(start, end)).order_by().values("pk")
+    plans = {"planned_at__gte": start}
+    if end is not None:
+        plans["planned_at__lt"] = end
+    attending = PlannedAttendance.objects.filter(user=user, **plans).values("visit_id")
     return logged.union(attending)
 
 

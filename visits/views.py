@@ -109,7 +109,10 @@ def my_week_view(request):
     for visit in selectors.first_due_follow_ups(user=user, today=today, per_group=SHOWN):
         follow_ups[visit.due_group].append(visit)
     follow_ups["overdue"] = follow_ups["overdue"][:OVERDUE_SHOWN]
-    lapsed_rows = selectors.accounts_with_lapsed_contact(user=user, now=now)
+    # What each shows: its name and grade (and the annotations), not every column.
+    lapsed_rows = selectors.accounts_with_lapsed_contact(user=user, now=now).only(
+        "name", "score__grade"
+    )
     lapsed = list(lapsed_rows[: SHOWN + 1])
     lapsed_count = lapsed_rows.count() if len(lapsed) > SHOWN else len(lapsed)
     return render(

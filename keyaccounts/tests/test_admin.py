@@ -14,7 +14,12 @@ from accounts.tests.factories import (
 )
 from keyaccounts.imports.models import ImportJob
 from keyaccounts.models import IdempotencyKey, Snapshot
-from visits.tests.factories import DevelopmentRecordFactory, NotificationFactory, VisitFactory
+from visits.tests.factories import (
+    DevelopmentRecordFactory,
+    NotificationFactory,
+    PlannedVisitFactory,
+    VisitFactory,
+)
 
 OUR_APPS = {"keyaccounts", "accounts", "opportunities", "visits", "scoring"}
 
@@ -70,6 +75,8 @@ def test_every_admin_list_add_and_change_page_renders(personas, login):
     CompetitorFactory(account=account)
     TeamMemberFactory(account=account)
     NotificationFactory(visit=VisitFactory(account=account))
+    # A planned visit someone goes along to: a planned attendance (visits.attendance).
+    PlannedVisitFactory(account=account).attendees.set([personas.bob])
     DevelopmentRecordFactory(account=account)
     from visits.reviews.tests.factories import ReviewFollowUpFactory
 

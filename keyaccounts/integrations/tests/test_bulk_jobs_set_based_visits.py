@@ -22,7 +22,8 @@ from keyaccounts.integrations.tests.set_based import (
     snapshot_of,
     spy_set_based,
 )
-from visits.models import Visit
+from visits.attendance import differences
+from visits.models import PlannedAttendance, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -122,6 +123,15 @@ def snapshot(results_by_run: list[list[dict]]) -> dict:
         )
         for visit in Visit.all_objects.prefetch_related("attendees")
     )
+    # Who goes along to each planned visit, as my week reads it (visits.attendance): what
+    # the attendee rows say, whichever path wrote them.
+    assert differences() == (set(), set())
+    state["planned_attendance"] = sorted(
+        (ext[visit_id], user_id, planned_at)
+        for user_id, visit_id, planned_at in PlannedAttendance.objects.values_list(
+            "user_id", "visit_id", "planned_at"
+        )
+    )
     # Who was met and who went, as each history entry holds them.
     state["history_people"] = sorted(
         [
@@ -211,6 +221,9 @@ def test_set_based_visit_jobs_store_and_answer_what_the_per_item_path_does(
     people = {row[0]: row[1:] for row in per_item["people"]}
     assert people["VQ-14"] == (["李总", "王工"], ["bob"])
     assert people["VQ-1"] == (["钱工"], [])  # the binned contact's link is kept
+    # Bob goes along to the one planned visit with attendees (written set-based, by the
+    # first job's chunk): my week finds it from his planned attendances.
+    assert [row[:2] for row in per_item["planned_attendance"]] == [("VQ-2", personas.bob.pk)]
     stored = {row["external_id"]: row for row in per_item["records"]}
     week = datetime.timedelta(days=7)
     assert stored["VQ-6"]["follow_up_due"] == timezone.localdate() - datetime.timedelta(6) + week
