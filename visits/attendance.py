@@ -29,12 +29,14 @@ from collections.abc import Iterable
 from django.db import connections
 from django.db.models.signals import m2m_changed
 
+from keyaccounts.changeseq import next_change_seq
 from keyaccounts.events import RecordEvent, record_changed
 
 from .models import PlannedAttendance, Visit, VisitStatus
 
-# Ids per statement.
-CHUNK = 1000
+# Ids per statement (with the one or two other parameters, within SQLite's oldest limit
+# of 999 variables).
+CHUNK = 900
 
 
 def rule_rows(using: str = "default"):
@@ -147,6 +149,12 @@ def _attendees_changed(sender, instance, action, reverse, pk_set, using, **kwarg
     # Forward (`visit.attendees`): `instance` a visit, `pk_set` users; reverse
     # (`user.attended_visits`): a user and visits.
     own, other = ("user_id", "visit_id") if reverse else ("visit_id", "user_id")
+    if action == "post_add" and pk_set:
+        # The rows copy the visit's status and plan as committed: first the change
+        # counter's lock, which every save of a visit holds until it commits, so that an
+        # attendee added beside a concurrent reschedule gets the new plan (a service's
+        # save writes the rows again anyway; an admin edit of the attendees alone does not).
+        next_change_seq(count=0, using=using)
     if action == "post_clear":
         _delete(using, f"{own} = %s", [instance.pk])
     elif action in ("post_add", "post_remove") and pk_set:
