@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from keyaccounts.admin import ReadOnlyAdmin
 from keyaccounts.history.admin import HistoryAdmin
 from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
 
@@ -71,7 +72,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlannedAttendance)
-class PlannedAttendanceAdmin(admin.ModelAdmin):
+class PlannedAttendanceAdmin(ReadOnlyAdmin):
     """Whom each person goes along to, to look up: the rows follow the visits' attendees
     (visits.attendance keeps them; `manage.py rebuild_planned_attendance` rebuilds them),
     so nobody edits them here."""
@@ -81,12 +82,3 @@ class PlannedAttendanceAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "visit__account__name"]
     ordering = ["user_id", "planned_at", "visit_id"]  # the (user, planned_at, visit) index
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
