@@ -16,7 +16,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from accounts.models import AccountTeamMember, User
+from accounts.models import Account, AccountTeamMember, User
 from accounts.selectors import of_visible_accounts
 from scoring.models import MonthlySales
 
@@ -116,13 +116,17 @@ def progress(plan: AccountPlan, *, today: datetime.date) -> dict:
     }
 
 
-def current_plan(account, *, today: datetime.date) -> AccountPlan | None:
-    """The live plan whose period holds `today` (a half-year plan before a year plan)."""
+def current_plan(account: Account, *, today: datetime.date) -> AccountPlan | None:
+    """The live plan whose period holds `today` (a half-year plan before a year plan), its
+    `account` the one given (`progress` reads it: not read again)."""
     plans = with_progress(
         AccountPlan.objects.filter(account=account, period_start__lte=today, period_end__gte=today),
         today=today,
     )
-    return plans.order_by("-period_start", "-period_kind", "-id").first()
+    plan = plans.order_by("-period_start", "-period_kind", "-id").first()
+    if plan is not None:
+        plan.account = account
+    return plan
 
 
 def default_period(today: datetime.date) -> tuple[str, datetime.date]:

@@ -208,6 +208,25 @@ def test_progress_is_the_sum_of_the_periods_monthly_sales_so_far(personas):
     assert again.sales_actual == expected
 
 
+def test_the_current_plan_comes_with_the_account_it_was_asked_for(
+    personas, django_assert_num_queries
+):
+    """The account page's plan section reads the plan with its progress in one query:
+    the progress's share of the customer's purchases reads the page's account, not the
+    account again."""
+    account = personas.account
+    account.category_purchases = Decimal("600")
+    account.save()
+    MonthlySales.objects.create(account=account, month=datetime.date(2026, 1, 1), sales=100000)
+    plan = make_plan(personas)
+    with django_assert_num_queries(1):
+        current = selectors.current_plan(account, today=TODAY)
+        progress = selectors.progress(current, today=TODAY)
+    assert current.pk == plan.pk and current.account is account
+    # Eight months begun of 6,000,000 a year: 4,000,000 expected.
+    assert progress["share_actual"] == round(Decimal("100000") * 100 / Decimal("4000000"), 1)
+
+
 def _plan_with_actions(personas, count):
     plan = make_plan(personas, advantages={Advantage.SOLUTION: "Fixes the line"})
     for i in range(count):
