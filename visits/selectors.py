@@ -278,22 +278,24 @@ def planned_visits(
     )
 
 
-def _window(start, end) -> dict:
-    """The lookups of a planned visit planned from `start` until `end` (None: no end)."""
-    window = {"status": VisitStatus.PLANNED, "planned_at__gte": start}
+def _plans(start, end) -> dict:
+    """The lookups of a plan from `start` until `end` (None: no end)."""
+    plans = {"planned_at__gte": start}
     if end is not None:
-        window["planned_at__lt"] = end
-    return window
+        plans["planned_at__lt"] = end
+    return plans
+
+
+def _window(start, end) -> dict:
+    """The lookups of a visit planned from `start` until `end` (None: no end)."""
+    return {"status": VisitStatus.PLANNED, **_plans(start, end)}
 
 
 def _planned_ids(user, start, end):
     """The ids of `planned_visits`: the owner's and the attendee's, one UNION."""
     logged = Visit.objects.filter(owner=user, **_window(start, end)).order_by().values("pk")
-    plans = {"planned_at__gte": start}
-    if end is not None:
-        plans["planned_at__lt"] = end
-    attending = PlannedAttendance.objects.filter(user=user, **plans).values("visit_id")
-    return logged.union(attending)
+    attending = PlannedAttendance.objects.filter(user=user, **_plans(start, end))
+    return logged.union(attending.values("visit_id"))
 
 
 PLANNED_ORDER = ("planned_at", "pk")
