@@ -9,8 +9,9 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # The access table's receivers: every save of a row the visibility rule reads.
         # Group customers: the account page's and the dashboard's group sections, and
-        # letting subsidiaries go before the recycle bin purges their parent.
-        from . import access, group_views  # noqa: F401
+        # letting subsidiaries go before the recycle bin purges their parent. The kept
+        # filter options, dropped when accounts are purged.
+        from . import access, group_views, options  # noqa: F401
 
         group_views.register()
         # The import types of accounts, contacts and team members (keyaccounts/imports/).

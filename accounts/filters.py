@@ -26,8 +26,9 @@ from keyaccounts.paging import keyset_page
 
 from .groups import group_members
 from .models import Account, AccountStatus, Contact, Industry, SalesTeam
+from .options import account_options
 from .picker import AccountPickerFilter, UserPickerFilter
-from .selectors import accounts_visible_to, regions_of, teams_of, users_pickable_by, with_ids
+from .selectors import accounts_visible_to, teams_of, users_pickable_by, with_ids
 
 # The coverage gaps of the account's own buying center; `visits` adds "lapsed".
 GAPS = {
@@ -218,10 +219,10 @@ class AccountFilter(listfilters.AddedFilters, django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Offer the teams the user is on or manages, and the regions among the accounts
-        # the user can already see.
+        # the user can already see (kept: `accounts.options`).
         user = self.request.user if self.request is not None else None
         self.filters["team"].queryset = teams_of(user).order_by("name")
-        regions = regions_of(self.queryset, user=user)
+        regions = account_options(user=user, accounts=self.queryset).regions
         self.filters["region"].extra["choices"] = [(r, r) for r in regions]
 
     def search(self, queryset, name, value):

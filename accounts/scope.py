@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .models import Industry, User
+from .options import account_options
 from .picker import UserPickerField
 from .selectors import teams_of, users_pickable_by
 
@@ -22,7 +23,7 @@ FILTERS = ("team", "owner", "industry", "region")
 class ScopeForm(forms.Form):
     """The teams the user is on or manages, a rep picked by name among the people of
     those teams (a text box, never a list), and the industries and regions of the
-    accounts the user can see. Three queries, whatever the number of people.
+    accounts the user can see. At most three queries, whatever the number of people.
 
     The field names are the account list's filter names, so a drill-down link carries the
     dashboard's filters over unchanged.
@@ -38,13 +39,9 @@ class ScopeForm(forms.Form):
         everyone = [("", _("All"))]
         teams = teams_of(user).order_by("name")
         self.fields["owner"].queryset = users_pickable_by(user)
-        industries = set(accounts.order_by().values_list("industry", flat=True).distinct())
-        regions = (
-            accounts.exclude(region="")
-            .order_by("region")
-            .values_list("region", flat=True)
-            .distinct()
-        )
+        # The industries and regions among the user's accounts, kept (`accounts.options`).
+        options = account_options(user=user, accounts=accounts)
+        industries, regions = options.industries, options.regions
         self.fields["team"].choices = everyone + [(team.pk, team.name) for team in teams]
         self.fields["industry"].choices = everyone + [
             (value, label) for value, label in Industry.choices if value in industries

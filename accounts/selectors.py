@@ -8,7 +8,7 @@ all; anyone else nothing. Objects outside it answer 404, never 403.
 `accounts.access`); `accounts_visible_by_rule` evaluates it from scratch.
 """
 
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import (
     Case,
     Count,
@@ -228,29 +228,6 @@ def account_list_and_total(*, user, flags: bool = True) -> tuple[QuerySet[Accoun
         key_person_gap=key_person_gap(),
     )
     return rows, unfiltered_account_count(user, ids, up_to=paging.COUNT_LIMIT)
-
-
-def regions_of(accounts: QuerySet[Account], *, user) -> list[str]:
-    """The regions among `accounts` (the user's visible accounts), sorted, for the
-    account list's region filter. A superuser's are all live accounts' regions: read
-    by skipping through the (region, id) index a region at a time (a recursive query:
-    one probe per region) rather than reading every account, as DISTINCT would."""
-    if user is not None and user.is_active and user.is_superuser:
-        table = connection.ops.quote_name(Account._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""WITH RECURSIVE r(region) AS (
-                    SELECT MIN(region) FROM {table} WHERE deleted_at IS NULL AND region > ''
-                    UNION ALL
-                    SELECT (SELECT MIN(region) FROM {table}
-                            WHERE deleted_at IS NULL AND region > r.region)
-                    FROM r WHERE r.region IS NOT NULL
-                ) SELECT region FROM r WHERE region IS NOT NULL"""
-            )
-            return [row[0] for row in cursor.fetchall()]
-    return list(
-        accounts.exclude(region="").order_by("region").values_list("region", flat=True).distinct()
-    )
 
 
 def users_managed_by(user) -> QuerySet[User]:
