@@ -40,6 +40,10 @@ GRADE_KEYS = [*GRADES, UNGRADED]
 COVERAGE_GRADES = ["A", "B"]
 FORECAST_MONTHS = 12  # this month and the next 11
 COMPLIANCE_DAYS = 90
+# More reps in scope than this (a manager of several teams, the whole company): the
+# compliance shows a row per team and only these many reps, the lowest share on time
+# first, rather than a row for each of 500 people.
+COMPLIANCE_REP_ROWS = 20
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
@@ -63,7 +67,7 @@ def reps_in_scope(user, *, team: int | None = None, owner: int | None = None) ->
         reps = reps.filter(sales_team_id=team)
     if owner:
         reps = reps.filter(pk=owner)
-    return list(reps.order_by("first_name", "last_name", "username"))
+    return list(reps.select_related("sales_team").order_by("first_name", "last_name", "username"))
 
 
 # --- grade distribution ------------------------------------------------------------------
@@ -321,13 +325,50 @@ def compliance(reps: list, today: datetime.date, accounts=None) -> dict:
     )
     settled = sum(row["settled"] for row in rows)
     on_time = sum(row["on_time"] for row in rows)
-    return {
-        "rows": rows,
+    for row in rows:
+        row["late"] = row["settled"] - row["on_time"]
+    result = {
+        "rows": rows,  # every rep (the Excel export's sheet)
+        "shown": rows,  # the reps the page lists
+        "teams": [],
+        "limited": False,  # True: only the reps lowest on time are shown
+        "reps": len(rows),
         "days": COMPLIANCE_DAYS,
         "settled": settled,
         "on_time": on_time,
         "share": on_time / settled if settled else None,
     }
+    if len(rows) > COMPLIANCE_REP_ROWS:
+        teams = _compliance_by_team(rows)
+        result["teams"] = teams if len(teams) > 1 else []  # one team: its total says it
+        # Among the reps with settled follow-ups: the lowest share on time, then the
+        # most late, then by name (the order the reps came in).
+        ranked = sorted(
+            (row for row in rows if row["settled"]),
+            key=lambda row: (row["share"], -row["late"]),
+        )
+        result["shown"] = ranked[:COMPLIANCE_REP_ROWS]
+        result["limited"] = True
+    return result
+
+
+def _compliance_by_team(rows: list[dict]) -> list[dict]:
+    """The compliance rows added up per sales team of their rep, by team name."""
+    teams = {}
+    for row in rows:
+        team = row["rep"].sales_team
+        if team is None:
+            continue
+        total = teams.setdefault(
+            team.pk, {"team": team, "reps": 0, "settled": 0, "on_time": 0, "late": 0}
+        )
+        total["reps"] += 1
+        for key in ("settled", "on_time", "late"):
+            total[key] += row[key]
+    result = sorted(teams.values(), key=lambda total: (total["team"].name, total["team"].pk))
+    for total in result:
+        total["share"] = total["on_time"] / total["settled"] if total["settled"] else None
+    return result
 
 
 # --- concentration -----------------------------------------------------------------------

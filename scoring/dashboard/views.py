@@ -147,15 +147,19 @@ def _figures(request, visible, form, filters: dict, *, header) -> str:
         request.user, team=filters.get("team"), owner=filters.get("owner")
     )
     compliance = dashboard.compliance(reps, today, accounts=accounts)
-    for row in compliance["rows"]:
+    for row in compliance["shown"]:
         # The reps in scope are people of the user's teams: the account list's owner
         # filter takes each of them.
         row["url"] = url(("owner", row["rep"].pk))
-        row["late"] = row["settled"] - row["on_time"]
         row["urls"] = {
             state: _compliance_url(filters, rep=row["rep"].pk, state=state)
             for state in COMPLIANCE_STATES
         }
+    for total in compliance["teams"]:
+        # A team's reps: the dashboard narrowed to the team; its visits, the same.
+        team = {**filters, "team": total["team"].pk}
+        total["url"] = f"{reverse('scoring:dashboard')}?{urlencode(team)}#compliance"
+        total["urls"] = {state: _compliance_url(team, state=state) for state in COMPLIANCE_STATES}
     compliance["late"] = compliance["settled"] - compliance["on_time"]
     compliance["urls"] = {
         state: _compliance_url(filters, state=state) for state in COMPLIANCE_STATES
