@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.selectors import is_manager
 from opportunities.models import Stage
+from visits.compliance import REP_ROWS
+from visits.compliance import summary as compliance_summary
 from visits.selectors import accounts_with_lapsed_contact, follow_up_compliance, reps_of
 
 from .. import selectors
@@ -40,10 +42,9 @@ GRADE_KEYS = [*GRADES, UNGRADED]
 COVERAGE_GRADES = ["A", "B"]
 FORECAST_MONTHS = 12  # this month and the next 11
 COMPLIANCE_DAYS = 90
-# More reps in scope than this (a manager of several teams, the whole company): the
-# compliance shows a row per team and only these many reps, the lowest share on time
-# first, rather than a row for each of 500 people.
-COMPLIANCE_REP_ROWS = 20
+# More reps in scope than this: a row per team and only these many reps
+# (`visits.compliance`).
+COMPLIANCE_REP_ROWS = REP_ROWS
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
@@ -323,52 +324,7 @@ def compliance(reps: list, today: datetime.date, accounts=None) -> dict:
         today=today,
         accounts=accounts,
     )
-    settled = sum(row["settled"] for row in rows)
-    on_time = sum(row["on_time"] for row in rows)
-    for row in rows:
-        row["late"] = row["settled"] - row["on_time"]
-    result = {
-        "rows": rows,  # every rep (the Excel export's sheet)
-        "shown": rows,  # the reps the page lists
-        "teams": [],
-        "limited": False,  # True: only the reps lowest on time are shown
-        "reps": len(rows),
-        "days": COMPLIANCE_DAYS,
-        "settled": settled,
-        "on_time": on_time,
-        "share": on_time / settled if settled else None,
-    }
-    if len(rows) > COMPLIANCE_REP_ROWS:
-        teams = _compliance_by_team(rows)
-        result["teams"] = teams if len(teams) > 1 else []  # one team: its total says it
-        # Among the reps with settled follow-ups: the lowest share on time, then the
-        # most late, then by name (the order the reps came in).
-        ranked = sorted(
-            (row for row in rows if row["settled"]),
-            key=lambda row: (row["share"], -row["late"]),
-        )
-        result["shown"] = ranked[:COMPLIANCE_REP_ROWS]
-        result["limited"] = True
-    return result
-
-
-def _compliance_by_team(rows: list[dict]) -> list[dict]:
-    """The compliance rows added up per sales team of their rep, by team name."""
-    teams = {}
-    for row in rows:
-        team = row["rep"].sales_team
-        if team is None:
-            continue
-        total = teams.setdefault(
-            team.pk, {"team": team, "reps": 0, "settled": 0, "on_time": 0, "late": 0}
-        )
-        total["reps"] += 1
-        for key in ("settled", "on_time", "late"):
-            total[key] += row[key]
-    result = sorted(teams.values(), key=lambda total: (total["team"].name, total["team"].pk))
-    for total in result:
-        total["share"] = total["on_time"] / total["settled"] if total["settled"] else None
-    return result
+    return {**compliance_summary(rows, rep_rows=COMPLIANCE_REP_ROWS), "days": COMPLIANCE_DAYS}
 
 
 # --- concentration -----------------------------------------------------------------------

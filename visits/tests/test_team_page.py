@@ -1,6 +1,7 @@
 """The manager's team page: follow-up compliance per rep and records to review."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -39,7 +40,7 @@ def visit(account, owner, visited_days_ago, followed_after=None):
 
 
 def rows(response):
-    return {row["rep"].username: row for row in response.context["rows"]}
+    return {row["rep"].username: row for row in response.context["compliance"]["rows"]}
 
 
 @pytest.mark.parametrize("who", ["alice", "bob", "carol", "charlie"])
@@ -77,8 +78,8 @@ def test_compliance_counts_settled_follow_ups_and_the_share_done_within_a_week(p
     assert by_rep["alice"]["share"] == pytest.approx(0.6)
     assert (by_rep["bob"]["settled"], by_rep["bob"]["on_time"]) == (2, 1)
     assert (by_rep["carol"]["settled"], by_rep["carol"]["share"]) == (0, None)
-    assert response.context["total"]["settled"] == 7
-    assert response.context["total"]["on_time"] == 4
+    assert response.context["compliance"]["settled"] == 7
+    assert response.context["compliance"]["on_time"] == 4
     html = response.content.decode()
     assert "60%" in html and "50%" in html
 
@@ -96,7 +97,7 @@ def test_open_overdue_follow_ups_are_counted_per_rep(personas, login):
         1,
         0,
     )
-    assert response.context["total"]["overdue"] == 3
+    assert response.context["compliance"]["overdue"] == 3
 
 
 def test_records_awaiting_review_are_the_teams_closed_unreviewed_ones(personas, login):
@@ -145,3 +146,71 @@ def test_the_team_page_runs_the_same_number_of_queries_for_2_or_25_reps(personas
     fill_team(personas.east, 23)
     assert len(client.get(URL).context["awaiting"]) == 25
     assert count_queries(client) == few
+
+
+# --- many reps, and the kept compliance -------------------------------------------------
+
+
+def test_a_manager_of_more_reps_than_a_page_lists_sees_teams_and_the_lowest_reps(
+    personas, login, monkeypatch
+):
+    """The manager of two teams, four reps, a page of two: a row per team adding up its
+    reps, then the two reps lowest on time (the most late first), and a total of all."""
+    from visits import compliance
+
+    personas.west.manager = personas.manager
+    personas.west.save()
+    account = personas.account
+    visit(account, personas.alice, 20, followed_after=1)  # alice 1 of 1 on time
+    visit(account, personas.bob, 20, followed_after=9)  # bob 0 of 2
+    visit(account, personas.bob, 30)  # open and overdue
+    visit(account, personas.carol, 20, followed_after=8)  # carol 1 of 2
+    visit(account, personas.carol, 25, followed_after=3)
+    visit(personas.charlies_account, personas.charlie, 20, followed_after=9)  # charlie 1 of 2
+    visit(personas.charlies_account, personas.charlie, 40, followed_after=2)
+    visit(personas.charlies_account, personas.charlie, 10)  # open and overdue
+
+    monkeypatch.setattr(compliance, "REP_ROWS", 2)
+    response = login(personas.manager).get(URL)
+    html = response.content.decode()
+
+    teams = {t["team"].name: t for t in response.context["compliance"]["teams"]}
+    assert [(n, t["reps"], t["settled"], t["on_time"]) for n, t in teams.items()] == [
+        ("East", 3, 5, 2),
+        ("West", 1, 3, 1),
+    ]
+    assert teams["West"]["overdue"] == 1
+    listed = re.findall(r'<tr data-rep="([^"]+)">', html)
+    assert listed == ["bob", "charlie"]  # 0 %, then 33 % (carol's 50 % is not listed)
+    assert "All 4 reps" in html
+    c = response.context["compliance"]
+    assert (c["settled"], c["on_time"], c["overdue"]) == (8, 3, 2)  # bob's and charlie's
+
+
+def test_the_compliance_is_kept_and_the_records_to_review_are_read_on_every_view(
+    personas, login, settings
+):
+    settings.SNAPSHOT_SECONDS = 300
+    visit(personas.account, personas.alice, 20, followed_after=1)
+    client = login(personas.manager)
+    first = client.get(URL)
+    assert not first.context["snapshot"].kept
+    # Another person's work lands: the kept figures stay as they were, the review list not.
+    visit(personas.account, personas.bob, 20, followed_after=1)
+    waiting = DevelopmentRecordFactory(
+        account=personas.account, result="failure", summary="x", closed_on=timezone.localdate()
+    )
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(URL)
+    assert second.context["snapshot"].kept
+    assert not any('AS "settled"' in q["sql"] for q in queries)  # no compliance counted
+    assert list(second.context["awaiting"]) == [waiting]
+    assert "Figures as of" in second.content.decode()
+    # "Compute them now": the figures with Bob's visit, then the page without the flag.
+    refreshed = client.get(URL, {"refresh": "1"})
+    assert refreshed.status_code == 302 and refreshed["Location"] == URL
+    third = client.get(URL)
+    assert third.context["snapshot"].kept
+    assert 'data-rep="bob"' in third.content.decode()
+    bob = re.search(r'<tr data-rep="bob">.*?</tr>', third.content.decode(), re.S).group(0)
+    assert '<td data-label="Settled">1</td>' in bob
