@@ -29,6 +29,7 @@ from keyaccounts import paging
 from .duplicates import normalize_credit_code, normalize_email, normalize_name, normalize_phone
 from .models import Account, AccountAccess, AccountTeamMember, BuyingRole, Contact, SalesTeam, User
 from .people_move import key_person_gap
+from .search import name_holds
 
 # The visibility rule: the ways a person comes to see an account, each as (model, path
 # from a row to the person who sees, path from the row to the account). A manager sees
@@ -417,13 +418,14 @@ def accounts_to_merge(*, user, account: Account, query: str = "") -> QuerySet[Ac
 def account_suggestions(accounts: QuerySet[Account], query: str) -> QuerySet[Account]:
     """The accounts among `accounts` (a visibility selector's queryset) whose name holds
     `query`, those whose name starts with it first: what an account picker suggests as
-    the user types. Slice it: a picker offers a handful, never the whole list."""
+    the user types. Slice it: a picker offers a handful, never the whole list. A text of
+    one or two characters is found through the names' characters (`accounts.search`)."""
     query = query.strip()
     if not query:
         return accounts.none()
     starts = Case(When(name__istartswith=query, then=Value(0)), default=Value(1))
     return (
-        accounts.filter(name__icontains=query)
+        accounts.filter(name_holds("name", query, using=accounts.db))
         .annotate(starts_with=starts)
         .order_by("starts_with", "name", "pk")
         .only("pk", "name")

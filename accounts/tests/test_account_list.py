@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.models import Account, BuyingRole
+from accounts.services import contact_delete
 from accounts.tests.factories import AccountFactory, ContactFactory
 from keyaccounts.tests.paging_helpers import link
 
@@ -163,6 +164,26 @@ def test_search_finds_accounts_by_name_contact_or_external_id(personas, login, s
     assert names(client.get(URL, {"q": "张伟"})) == ["Alice's Customer Co"]
     assert names(client.get(URL, {"q": "erp-42"})) == ["Unrelated Co"]
     assert names(client.get(URL, {"q": "nothing like it"})) == []
+
+
+@pytest.mark.parametrize("who", ["alice", "admin"])
+def test_one_or_two_characters_find_names_regions_and_contacts(personas, login, search_path, who):
+    """Texts too short for a trigram (on PostgreSQL: found through the names'
+    characters, accounts.search): every character must be there, in that order, as one
+    piece; a binned contact finds nothing."""
+    AccountFactory(name="华为技术", owner=personas.alice, region="华南")
+    AccountFactory(name="为华贸易", owner=personas.alice, region="西北")  # 为 and 华, not 华为
+    AccountFactory(name="安泰科技", owner=personas.alice, region="东北")
+    person = ContactFactory(account=personas.account, name="王安泰")
+    ContactFactory(account=personas.account, name="李强")
+    client = login(getattr(personas, who))
+    assert sorted(names(client.get(URL, {"q": "华为"}))) == ["华为技术"]
+    assert sorted(names(client.get(URL, {"q": "华"}))) == ["为华贸易", "华为技术"]
+    assert sorted(names(client.get(URL, {"q": "南"}))) == ["华为技术"]  # its region
+    assert sorted(names(client.get(URL, {"q": "安泰"}))) == ["Alice's Customer Co", "安泰科技"]
+    assert names(client.get(URL, {"q": "泰安"})) == []
+    contact_delete(contact=person, by=personas.alice)
+    assert sorted(names(client.get(URL, {"q": "安泰"}))) == ["安泰科技"]
 
 
 def test_search_never_reaches_accounts_the_user_cannot_see(personas, login, search_path):
