@@ -43,10 +43,11 @@ class HasEveryCharacter(Func):
         return sql, [*column_params, *text_params]
 
 
-def name_holds(column: str, text: str, *, using: str) -> Q:
+def name_holds(column: str, text: str, *, using: str, trigram: bool = True) -> Q:
     """`column__icontains=text`, with its characters' index on PostgreSQL for a text too
-    short for a trigram."""
+    short for a trigram (`trigram`: the column has a trigram index; without one, for
+    any text)."""
     holds = Q(**{f"{column}__icontains": text})
-    if connections[using].vendor == "postgresql" and len(text) < TRIGRAM:
+    if connections[using].vendor == "postgresql" and (len(text) < TRIGRAM or not trigram):
         return Q(HasEveryCharacter(column, text)) & holds
     return holds

@@ -345,6 +345,8 @@ def test_a_first_page_of_500_scans_no_big_table(rep, feed_history, who, name):
 SHORT_SEARCHES = {
     "account list": lambda text: "/accounts/?q=" + text,
     "account picker": lambda text: "/accounts/search/?q=" + text,
+    # A deal by its name or its account's (opportunities.filters.search_deals).
+    "pipeline board": lambda text: "/pipeline/?q=" + text,
 }
 
 
@@ -362,9 +364,11 @@ def test_a_superusers_short_search_reads_no_name_whole(company, require_postgres
 
     searching = [q for q in queries.captured_queries if "string_to_array" in q["sql"]]
     assert searching, "the search adds the characters' condition"
-    scans = big_table_scans(searching, {"accounts_account", "accounts_contact"})
+    scans = big_table_scans(
+        searching, {"accounts_account", "accounts_contact", "opportunities_opportunity"}
+    )
     assert not scans, f"{case} for {text!r}: sequential scans\n\n" + "\n\n".join(scans)
     used = {
         node.get("Index Name") for query in searching for node in plan_nodes(explain(query["sql"]))
     }
-    assert used & {"account_search_chars_idx", "contact_name_chars_idx"}, used
+    assert used & {"account_search_chars_idx", "contact_name_chars_idx", "deal_search_chars_idx"}
