@@ -14,17 +14,23 @@ as the kept row:
 - the latest change of what the person may see (their latest `AccessChange`): an
   account given or taken, a team or superuser flag changed.
 
-A key is therefore never shown for other options than it was worked out for, whatever
-its age: no time limit, no "as of". The one write that can bring an older key back —
-an account purged from the recycle bin, whose removal may lower the latest change
-number — drops every kept options row first (`before_purge`). Kept rows older than an
-hour go with the hourly purge of snapshots; they are on when snapshots are
-(`SNAPSHOT_SECONDS` > 0, settings: a shared cache), else worked out on every page, as
-the test suite does except where it tests them (`accounts/tests/test_options.py`).
-The key and the row are read on the primary, and the options worked out there on a
-miss: both from the same database, so a row never holds older options than its key.
+A key is therefore never shown for other options than it was worked out for: no "as
+of". Two writes could bring an older key back — an account purged from the recycle bin,
+whose removal may lower the latest change number (every kept options row is dropped
+first: `before_purge`), and the nightly purge of old access changes, which may lower a
+person's latest one — so a kept row is only read within `KEPT_SECONDS` (an hour) of
+being worked out; the hourly purge of snapshots deletes it after that. They are on when
+snapshots are (`SNAPSHOT_SECONDS` > 0, settings: a shared cache), else worked out on
+every page, as the test suite does except where it tests them
+(`accounts/tests/test_options.py`).
+
+The key is read first, on the primary, and on a miss the options are worked out after
+it, on the primary, from the person's visible accounts read afresh (the person too):
+never from the page's queryset, whose ids may have been read before the key (or on the
+replica), so a row never holds older options than its key.
 """
 
+import datetime
 import json
 from dataclasses import dataclass
 
@@ -36,9 +42,11 @@ from django.utils import timezone
 
 from keyaccounts.recyclebin.signals import before_purge
 
-from .models import Account
+from .models import Account, User
+from .selectors import accounts_visible_to
 
 NAME = "account-options"
+KEPT_SECONDS = 3600  # a kept row older than this is worked out again (see above)
 
 
 @dataclass(frozen=True)
@@ -48,8 +56,9 @@ class AccountOptions:
 
 
 def account_options(*, user, accounts: QuerySet[Account]) -> AccountOptions:
-    """The regions and industries among `accounts`, which must be `user`'s visible
-    accounts (every caller's unfiltered list), kept or worked out now."""
+    """The regions and industries among `user`'s visible accounts, kept or worked out
+    now. `accounts`: the page's unfiltered list of them, read only when nothing is kept
+    (snapshots off); a kept row is worked out from the accounts read afresh."""
     if settings.SNAPSHOT_SECONDS <= 0 or not getattr(user, "pk", None):
         return _work_out(user, accounts)
     from keyaccounts.feed.models import AccessChange
@@ -57,6 +66,7 @@ def account_options(*, user, accounts: QuerySet[Account]) -> AccountOptions:
 
     connection = connections[DEFAULT_DB_ALIAS]
     quote = connection.ops.quote_name
+    started = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -67,15 +77,20 @@ def account_options(*, user, accounts: QuerySet[Account]) -> AccountOptions:
                                 WHERE user_id = %s), 0) AS key)
             SELECT k.key, s.content
               FROM k LEFT JOIN {quote(Snapshot._meta.db_table)} s
-                ON s.user_id = %s AND s.name = %s AND s.key = k.key
+                ON s.user_id = %s AND s.name = %s AND s.key = k.key AND s.computed_at > %s
             """,
-            [user.pk, user.pk, NAME],
+            [user.pk, user.pk, NAME, timezone.now() - datetime.timedelta(seconds=KEPT_SECONDS)],
         )
         key, content = cursor.fetchone()
     if content is not None:
         kept = json.loads(content)
         return AccountOptions(tuple(kept["regions"]), frozenset(kept["industries"]))
-    options = _work_out(user, accounts.using(DEFAULT_DB_ALIAS))
+    # Read after the key, on the primary: the person (a superuser a moment ago?) and
+    # their accounts as they are now.
+    person = User._default_manager.using(DEFAULT_DB_ALIAS).filter(pk=user.pk).first()
+    if person is None:
+        return _work_out(user, accounts)  # gone since the request began: nothing to keep
+    options = _work_out(person, accounts_visible_to(person).using(DEFAULT_DB_ALIAS))
     content = json.dumps(
         {"regions": list(options.regions), "industries": sorted(options.industries)},
         ensure_ascii=False,
@@ -83,7 +98,11 @@ def account_options(*, user, accounts: QuerySet[Account]) -> AccountOptions:
     rows = Snapshot.objects.using(DEFAULT_DB_ALIAS)
     try:
         with transaction.atomic(using=DEFAULT_DB_ALIAS):
-            rows.create(user=user, name=NAME, key=key, computed_at=timezone.now(), content=content)
+            # An older row of the same key (past KEPT_SECONDS) is replaced.
+            if not rows.filter(user=user, name=NAME, key=key).update(
+                computed_at=started, content=content
+            ):
+                rows.create(user=user, name=NAME, key=key, computed_at=started, content=content)
     except IntegrityError:
         pass  # another request of the same person kept the same options a moment before
     except DatabaseError:

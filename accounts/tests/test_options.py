@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Account
 from accounts.options import NAME, account_options
-from accounts.selectors import accounts_visible_to
+from accounts.selectors import account_list, accounts_visible_to
 from accounts.tests.factories import AccountFactory
 from keyaccounts.models import Snapshot
 from keyaccounts.recyclebin.services import purge_expired
@@ -162,3 +162,31 @@ def test_a_change_of_who_sees_what_alone_is_a_new_key(personas):
     assert Account.objects.order_by("-change_seq").values_list("change_seq", flat=True)[0] == seq
     assert "华东" not in options(personas.manager).regions
     assert "华东" in options(personas.other_manager).regions
+
+
+def test_a_kept_row_is_worked_out_from_the_accounts_as_they_are_after_its_key(personas):
+    """The page read its ids before an account came in; the key is read after: the row
+    kept under it must hold the new account's region, not the page's older list."""
+    bob = personas.bob
+    AccountFactory(owner=bob, region="华东")
+    page_accounts = account_list(user=bob)  # the page reads Bob's ids here
+    AccountFactory(owner=bob, region="华北")  # another request commits meanwhile
+
+    account_options(user=bob, accounts=page_accounts)
+
+    assert "华北" in options(bob).regions
+
+
+def test_a_kept_row_older_than_an_hour_is_worked_out_again(personas):
+    """The nightly purge of old access changes may bring a person's key back to an
+    earlier one: a row is read only within KEPT_SECONDS of being worked out."""
+    from accounts.options import KEPT_SECONDS
+
+    AccountFactory(owner=personas.alice, region="华东")
+    options(personas.alice)
+    Snapshot.objects.filter(name=NAME).update(
+        content='{"regions": ["stale"], "industries": []}',
+        computed_at=timezone.now() - datetime.timedelta(seconds=KEPT_SECONDS + 1),
+    )
+    assert "stale" not in options(personas.alice).regions
+    assert Snapshot.objects.filter(name=NAME, user=personas.alice).count() == 1

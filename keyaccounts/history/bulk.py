@@ -125,6 +125,9 @@ def people_into_latest_entry(record: models.Model) -> None:
     if entry is None:
         return
     for name in getattr(model, "_history_m2m_fields", ()):
+        # What the entry held when it was written (the people before an admin's change
+        # of fields and people together) gives way to the people as they are now.
+        _snapshot_model(model, name).objects.filter(history_id=entry).delete()
         _copy_m2m_rows(model, name, {record.pk: entry})
 
 
@@ -140,6 +143,13 @@ def baseline_before_first_change(sender, instance, raw=False, using=None, **kwar
         baseline_create(stored)
 
 
+def _snapshot_model(model: type[models.Model], name: str) -> type[models.Model]:
+    """The table of a many-to-many field's rows as each history entry of `model` saw them:
+    simple-history names it after the historical model and the field."""
+    history_model = model.history.model
+    return apps.get_model(history_model._meta.app_label, f"{history_model.__name__}_{name}")
+
+
 def _copy_m2m_rows(model: type[models.Model], name: str, entry_of: dict) -> None:
     """The snapshot rows of a many-to-many field for new history entries: `entry_of`
     maps each record's id to its entry's id."""
@@ -148,9 +158,7 @@ def _copy_m2m_rows(model: type[models.Model], name: str, entry_of: dict) -> None
     field = model._meta.get_field(name)
     through = field.remote_field.through
     own, other = field.m2m_field_name(), field.m2m_reverse_field_name()
-    history_model = model.history.model
-    # simple-history names the snapshot table after the historical model and the field.
-    snapshot = apps.get_model(history_model._meta.app_label, f"{history_model.__name__}_{name}")
+    snapshot = _snapshot_model(model, name)
     ids = sorted(entry_of)
     rows = []
     for start in range(0, len(ids), CHUNK):

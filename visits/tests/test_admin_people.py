@@ -182,3 +182,20 @@ def test_changing_only_a_reviews_attendees_is_a_new_version(personas, login):
     new = entries(after)[len(before) :]
     assert len(new) == 1
     assert people(new[0], "attendees") == {personas.bob.pk}
+
+
+def test_a_field_and_who_was_met_changed_together_leave_only_the_new_people(
+    personas, login, planned
+):
+    """The save writes its entry while the old contacts are still set: the entry then
+    holds the contacts as they are after the form's save, not both."""
+    [old] = planned.contacts.all()
+    new_contact = ContactFactory(account=personas.account)
+    before = entries(planned)
+    change(login(personas.admin), "visit", planned, purpose="Demo", contacts=[new_contact.pk])
+
+    visit = Visit.objects.get(pk=planned.pk)
+    [entry] = entries(visit)[len(before) :]
+    assert people(entry, "contacts") == {new_contact.pk}
+    # The entry before it still says whom the visit met then.
+    assert people(entries(visit)[len(before) - 1], "contacts") == {old.pk}
