@@ -35,7 +35,7 @@ import json
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.dispatch import receiver
 from django.utils import timezone
@@ -62,6 +62,7 @@ def account_options(*, user, accounts: QuerySet[Account]) -> AccountOptions:
     if settings.SNAPSHOT_SECONDS <= 0 or not getattr(user, "pk", None):
         return _work_out(user, accounts)
     from keyaccounts.feed.models import AccessChange
+    from keyaccounts.snapshots import services as snapshots
     from keyaccounts.snapshots.models import Snapshot
 
     connection = connections[DEFAULT_DB_ALIAS]
@@ -95,18 +96,8 @@ def account_options(*, user, accounts: QuerySet[Account]) -> AccountOptions:
         {"regions": list(options.regions), "industries": sorted(options.industries)},
         ensure_ascii=False,
     )
-    rows = Snapshot.objects.using(DEFAULT_DB_ALIAS)
-    try:
-        with transaction.atomic(using=DEFAULT_DB_ALIAS):
-            # An older row of the same key (past KEPT_SECONDS) is replaced.
-            if not rows.filter(user=user, name=NAME, key=key).update(
-                computed_at=started, content=content
-            ):
-                rows.create(user=user, name=NAME, key=key, computed_at=started, content=content)
-    except IntegrityError:
-        pass  # another request of the same person kept the same options a moment before
-    except DatabaseError:
-        pass  # keeping them is a help, never a reason to fail the page
+    # An older row of the same key (past KEPT_SECONDS) is replaced.
+    snapshots.keep(user=user, name=NAME, key=key, computed_at=started, content=content)
     return options
 
 

@@ -168,11 +168,13 @@ def shown(
                 return Shown(content=content, computed_at=computed_at, kept=True)
     started = timezone.now()
     content = compute()
-    _keep(user=user, name=name, key=key, computed_at=started, content=content)
+    keep(user=user, name=name, key=key, computed_at=started, content=content)
     return Shown(content=content, computed_at=started, kept=False)
 
 
-def _keep(*, user, name: str, key: str, computed_at, content: str) -> None:
+def keep(*, user, name: str, key: str, computed_at, content: str) -> None:
+    """Keep `content` as `user`'s snapshot `name` under `key` (the row of that key
+    replaced), on the primary; never a reason to fail the page."""
     rows = Snapshot.objects.using(DEFAULT_DB_ALIAS)
     try:
         with transaction.atomic(using=DEFAULT_DB_ALIAS):
