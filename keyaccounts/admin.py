@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .exports.admin import ExportFileAdmin  # noqa: F401  (registers export files)
 from .feed.models import AccessChange, FeedCheckpoint, FeedExit, FeedState
 from .imports.admin import ImportJobAdmin  # noqa: F401  (registers import jobs)
 from .models import ChangeCounter, IdempotencyKey, Tombstone

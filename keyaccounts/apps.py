@@ -9,6 +9,7 @@ class KeyaccountsConfig(AppConfig):
 
     def ready(self):
         from . import health, sessions, text
+        from .exports import tasks as export_tasks  # noqa: F401 - registered for its name
         from .history.bulk import baseline_before_first_change
         from .imports import tasks as import_tasks  # noqa: F401 - registered for its name
         from .models import VersionedModel, record_tombstone

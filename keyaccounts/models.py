@@ -18,6 +18,7 @@ from .changeseq import next_change_seq
 from .choices import ChoiceLabels
 from .events import RecordEvent, records_changed
 from .exceptions import VersionConflict
+from .exports.models import ExportFile, ExportFilePart  # noqa: F401  (models of this app)
 from .feed.models import AccessChange, FeedCheckpoint, FeedExit, FeedState  # noqa: F401
 from .history.models import tracked
 from .imports.models import ImportJob  # noqa: F401  (a model of this app)

@@ -516,6 +516,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
     },
+    # Export files prepared in the background, past their time (keyaccounts/exports/).
+    "export-files-purge": {
+        "task": "keyaccounts.exports.tasks.export_files_purge",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
     # The API promises to remember Idempotency-Keys for at least 24 hours; kept 48.
     "idempotency-keys-purge": {
         "task": "keyaccounts.tasks.idempotency_keys_purge",
@@ -554,6 +560,11 @@ BULK_JOB_SLICE_SECONDS = envint("BULK_JOB_SLICE_SECONDS", 60)
 BULK_JOB_STALL_SECONDS = envint("BULK_JOB_STALL_SECONDS", 180)
 # Finished jobs are kept this long (their input and results: up to 200 MB each).
 BULK_JOB_KEEP_DAYS = envint("BULK_JOB_KEEP_DAYS", 14)
+# Exports (keyaccounts/exports/): a list of more rows than this is not written while the
+# browser waits but prepared as a file by a worker of the `jobs` queue (10,000 accounts
+# as XLSX take about 3.5 s, the web worker stops at 60), and kept this many hours.
+EXPORT_DIRECT_ROWS = envint("EXPORT_DIRECT_ROWS", 10_000)
+EXPORT_FILE_KEEP_HOURS = envint("EXPORT_FILE_KEEP_HOURS", 24)
 # A bulk upsert's items (a job's chunk, a POST <type>/bulk/) of accounts, contacts,
 # visits or deals are written set-based by the import's check and write when their
 # results are exactly the per-item path's (keyaccounts/api/setbased.py).

@@ -54,8 +54,8 @@ def csv_file(export: ExportType, listing: Listing, *, user=None) -> Iterator[byt
     return steps()
 
 
-def xlsx_file(export: ExportType, listing: Listing, *, user=None):
-    """The XLSX file in a temporary file, at its start (see writers.save_workbook)."""
+def _workbook(export: ExportType, listing: Listing, *, user=None):
+    """The list as an openpyxl workbook, and how many rows it holds."""
     workbook = new_workbook()
     formats = {
         index: column.column.xlsx_format
@@ -63,11 +63,46 @@ def xlsx_file(export: ExportType, listing: Listing, *, user=None):
         if column.column.xlsx_format
     }
     with replica_reads(user):
-        add_sheet(
+        count = add_sheet(
             workbook,
             str(export.label),
             export.columns.headers(),
             export_rows(export, listing.rows),
             number_formats=formats,
         )
+    return workbook, count
+
+
+def xlsx_file(export: ExportType, listing: Listing, *, user=None):
+    """The XLSX file in a temporary file, at its start (see writers.save_workbook)."""
+    workbook, _count = _workbook(export, listing, user=user)
     return save_workbook(workbook)
+
+
+class _Counted:
+    """Rows passed on as they are read, counted."""
+
+    def __init__(self, rows: Iterator[list]):
+        self.rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[list]:
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+def write_file(export: ExportType, listing: Listing, extension: str, target, *, user=None) -> int:
+    """Write the list as a file of `extension` into `target` (a binary file open for
+    writing), in the active language, read from the replica if there is one; returns the
+    number of rows written. For a worker (keyaccounts/exports/services.py): the file is
+    written whole, not streamed."""
+    if extension == CSV:
+        with replica_reads(user):
+            rows = _Counted(export_rows(export, listing.rows))
+            for chunk in csv_chunks(export.columns.headers(), rows):
+                target.write(chunk)
+        return rows.count
+    workbook, count = _workbook(export, listing, user=user)
+    workbook.save(target)
+    return count

@@ -15,5 +15,10 @@ urlpatterns = [
         ),
         name="dashboard",
     ),
+    # The files prepared in the background (before <kind>/: "files" is no export type).
+    path("files/", views.files_view, name="files"),
+    path("files/status/", views.files_status_view, name="files_status"),
+    path("files/<int:pk>/", views.file_download_view, name="file_download"),
+    path("files/<int:pk>/delete/", views.file_delete_view, name="file_delete"),
     path("<slug:kind>/", views.export_view, name="export"),
 ]

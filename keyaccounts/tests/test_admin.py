@@ -12,6 +12,7 @@ from accounts.tests.factories import (
     ContactFactory,
     TeamMemberFactory,
 )
+from keyaccounts.exports.models import ExportFile, ExportFilePart
 from keyaccounts.imports.models import ImportJob
 from keyaccounts.models import IdempotencyKey, Snapshot
 from visits.tests.factories import (
@@ -99,6 +100,10 @@ def test_every_admin_list_add_and_change_page_renders(personas, login):
     ImportJob.objects.create(
         kind="accounts", created_by=personas.alice, filename="a.csv", content=b"Name\r\nX\r\n"
     )
+    file = ExportFile.objects.create(  # an export prepared in the background
+        kind="accounts", format="csv", created_by=personas.alice, status="done", size=4
+    )
+    ExportFilePart.objects.create(file=file, index=0, content=b"Name")
     Snapshot.objects.create(  # a page snapshot (keyaccounts/snapshots/)
         user=personas.manager,
         name="dashboard",

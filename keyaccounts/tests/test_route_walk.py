@@ -429,6 +429,10 @@ ROUTES: dict[str, Kind] = {
     "imports:template": Kind("page", kwargs={"kind": "accounts"}),
     "exports:dashboard": page(ok=(301,)),  # the old address of scoring:dashboard_export
     "exports:export": Kind("page", kwargs={"kind": "accounts"}),
+    "exports:files": page(form=True),
+    "exports:files_status": page(),
+    "exports:file_download": obj("own", pk="export_file"),
+    "exports:file_delete": obj("own", pk="export_file", post_only=True),
     # integrations
     "integrations:profile": page(),
     "integrations:token_create": page(form=True),
@@ -551,6 +555,7 @@ def world(settings):
             job=ImportJob.objects.create(
                 kind="accounts", created_by=rep, filename="a.csv", content=b"Name\r\nX\r\n"
             ),
+            export_file=export_file_of(rep),
             token=token,
             bulk_job=BulkJob.objects.create(owner=rep, record_type="accounts", status="done"),
             webhook=webhook,
@@ -566,6 +571,7 @@ def world(settings):
             owner={
                 "notification": rep,
                 "job": rep,
+                "export_file": rep,
                 "token": rep,
                 "bulk_job": rep,
                 "webhook": manager_of[team],
@@ -594,6 +600,17 @@ def world(settings):
         add_approval(records[team], rep=rep_of[team])
     rescore([records[team].account.pk for team in TEAMS])  # so that each has a grade
     return SimpleNamespace(people=people, records=records)
+
+
+def export_file_of(user):
+    """A ready export file of `user`'s (keyaccounts/exports/): one part, a CSV header."""
+    from keyaccounts.exports.models import ExportFile, ExportFilePart
+
+    file = ExportFile.objects.create(
+        created_by=user, kind="accounts", format="csv", status="done", rows=0, size=5
+    )
+    ExportFilePart.objects.create(file=file, index=0, content=b"Name\n")
+    return file
 
 
 def expected_visible(world, persona: str, team: str, kind: Kind) -> bool:
