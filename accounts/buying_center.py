@@ -10,9 +10,27 @@ from dataclasses import dataclass, field
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from .models import VETO_ROLES, Attitude, BuyingRole
+from .models import VETO_ROLES, Attitude, BuyingRole, Level
 
 MAP_ROLES = (BuyingRole.DECIDER, BuyingRole.EVALUATOR, BuyingRole.USER, BuyingRole.PURCHASER)
+# The most people the map draws in a role (and under "Other contacts"): an account kept
+# for years can have hundreds. The rest are a link away (the account's contacts page).
+CHIPS_PER_ROLE = 6
+_INFLUENCE_RANK = {Level.HIGH: 0, Level.MEDIUM: 1, Level.LOW: 2}
+
+
+def _who_matters_most(contact) -> tuple:
+    """A role's people from the one to meet first: the coach, then by influence."""
+    return (not contact.is_coach, _INFLUENCE_RANK.get(contact.influence, 3))
+
+
+def first_of(people: list, limit: int = CHIPS_PER_ROLE) -> tuple[list, int]:
+    """At most `limit` of `people` to draw, and how many are left out. A role of up to
+    `limit` people is drawn whole, in its order; of a larger one, those who matter most
+    (a stable sort: in their order among equals)."""
+    if len(people) <= limit:
+        return people, 0
+    return sorted(people, key=_who_matters_most)[:limit], len(people) - limit
 
 
 @dataclass(frozen=True)
@@ -38,6 +56,17 @@ class BuyingCenter:
     def roles(self):
         """[(BuyingRole, [contact, ...]), ...] in map order, for templates."""
         return [(role, self.by_role[role.value]) for role in MAP_ROLES]
+
+    @property
+    def roles_drawn(self):
+        """[(BuyingRole, [contact, ...] drawn, how many more), ...] in map order: at most
+        CHIPS_PER_ROLE a role (`first_of`)."""
+        return [(role, *first_of(self.by_role[role.value])) for role in MAP_ROLES]
+
+    @property
+    def others_drawn(self):
+        """(the other contacts drawn, how many more): at most CHIPS_PER_ROLE."""
+        return first_of(self.others)
 
     @property
     def dangers(self):

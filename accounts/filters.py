@@ -25,7 +25,7 @@ from keyaccounts import listfilters
 from keyaccounts.paging import keyset_page
 
 from .groups import group_members
-from .models import Account, AccountStatus, Contact, Industry, SalesTeam
+from .models import Account, AccountStatus, BuyingRole, Contact, Industry, SalesTeam
 from .options import account_options
 from .picker import AccountPickerFilter, UserPickerFilter
 from .search import name_holds
@@ -244,3 +244,17 @@ class AccountFilter(listfilters.AddedFilters, django_filters.FilterSet):
 
     def filter_group(self, queryset, name, value):
         return queryset.filter(pk__in=group_members(value.pk))
+
+
+class AccountContactsFilter(django_filters.FilterSet):
+    """An account's contacts page: by buying role, coach, still at the company. The same
+    parameter names and values as the contacts' API and export filters (`ContactFilter`),
+    so the page's Export link writes the contacts it lists."""
+
+    buying_role = django_filters.ChoiceFilter(label=_("Buying role"), choices=BuyingRole.choices)
+    is_coach = django_filters.BooleanFilter(label=_("Coach"))
+    is_active = django_filters.BooleanFilter(label=_("Still at the company"))
+
+    class Meta:
+        model = Contact
+        fields = ["buying_role", "is_coach", "is_active"]

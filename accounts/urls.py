@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/history/", account_history_view, name="history"),
     path("<int:pk>/brief/", brief_views.account_brief_view, name="brief"),
     path("<int:pk>/delete/", views.account_delete_view, name="delete"),
+    path("<int:account_pk>/contacts/", views.account_contacts_view, name="contacts"),
     path("<int:account_pk>/contacts/new/", views.contact_create_view, name="contact_create"),
     path("<int:account_pk>/contacts/<int:pk>/edit/", views.contact_edit_view, name="contact_edit"),
     path(

@@ -15,11 +15,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from keyaccounts import formtokens, sections
 from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.paging import keyset_page
 from keyaccounts.recyclebin.pages import delete_page
 
 from . import services
 from .buying_center import assess_buying_center
-from .filters import AccountFilter, account_list_page
+from .filters import AccountContactsFilter, AccountFilter, account_list_page
 from .forms import AccountForm, CompetitorForm, ContactForm, TeamMemberForm
 from .groups import PARENT_REFUSED
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact
@@ -38,6 +39,9 @@ from .selectors import (
 )
 
 PAGE_SIZE = 25
+# The account page's Contacts table shows the first this many by name; the account's
+# contacts page (`account_contacts_view`) pages through all of them, as many a page.
+CONTACTS_SHOWN = 50
 
 
 def _visible_account(request, pk, *related: str) -> Account:
@@ -180,6 +184,8 @@ def account_detail_view(request, pk):
             "account": account,
             "center": assess_buying_center(contacts),
             "contacts": contacts,
+            "contacts_shown": contacts[:CONTACTS_SHOWN],
+            "contacts_more": max(len(contacts) - CONTACTS_SHOWN, 0),
             "team": team,
             "competitors": account.competitors.all(),
             "can_manage_team": services.can_manage_team(request.user, account),
@@ -189,6 +195,23 @@ def account_detail_view(request, pk):
             "leading_sections": leading_sections,
             "sections": other_sections,
         },
+    )
+
+
+def account_contacts_view(request, account_pk):
+    """Every contact of an account, by name, a page at a time, narrowed by buying role,
+    coach, still at the company (the filters of the contacts' export and API, so its
+    Export link writes what it shows). Where the account page's buying center and
+    contacts table, bounded, lead for the rest."""
+    account = get_object_or_404(accounts_visible_to(request.user), pk=account_pk)
+    queryset = account.contacts.select_related("reports_to", "relationship_owner")
+    filterset = AccountContactsFilter(request.GET or None, queryset=queryset, request=request)
+    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    page = keyset_page(request, rows, ("name", "pk"), size=CONTACTS_SHOWN, count=True)
+    return render(
+        request,
+        "accounts/account_contacts.html",
+        {"account": account, "filter": filterset, "page": page, "query": page.query},
     )
 
 

@@ -137,6 +137,11 @@ CASES = {
     "my week": page("/my-week/"),
     "pipeline board": page("/pipeline/"),
     "account page": page(lambda user: rep_account(user).get_absolute_url()),
+    "account's contacts": page(
+        lambda user: (
+            reverse("accounts:contacts", args=[rep_account(user).pk]) + "?buying_role=decider"
+        )
+    ),
     "relationship heat-map": page("/relationships/"),
     "win/loss analytics": page("/analytics/"),
     "API accounts": api_list("account"),

@@ -283,6 +283,7 @@ ROUTES: dict[str, Kind] = {
     "accounts:brief": obj(**ACCOUNT),
     "scoring:group": obj(**ACCOUNT),
     "accounts:delete": obj(**ACCOUNT),
+    "accounts:contacts": obj(**IN_ACCOUNT),
     "accounts:contact_create": obj(**IN_ACCOUNT, form=True),
     "accounts:contact_edit": obj(account_pk="account", pk="contact", form=True),
     "accounts:contact_delete": obj(account_pk="account", pk="contact"),
