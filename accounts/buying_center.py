@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import VETO_ROLES, Attitude, BuyingRole, Level
 
@@ -16,6 +17,8 @@ MAP_ROLES = (BuyingRole.DECIDER, BuyingRole.EVALUATOR, BuyingRole.USER, BuyingRo
 # The most people the map draws in a role (and under "Other contacts"): an account kept
 # for years can have hundreds. The rest are a link away (the account's contacts page).
 CHIPS_PER_ROLE = 6
+# Opponents holding a veto named one by one (in map order); the rest in one warning.
+OPPONENT_FLAGS = 3
 _INFLUENCE_RANK = {Level.HIGH: 0, Level.MEDIUM: 1, Level.LOW: 2}
 
 
@@ -101,7 +104,8 @@ def assess_buying_center(contacts: Iterable) -> BuyingCenter:
     Flags: a decider, evaluator or coach who left (`left_on`) and nobody active in the
     role since ("key_person_left", danger, first); no decider, no coach (danger);
     another of the four roles unfilled (warning); an opponent holding a veto role
-    (danger); the decider's attitude unknown (warning).
+    (danger; the first OPPONENT_FLAGS by name, then one for how many more); the
+    decider's attitude unknown (warning).
     """
     center = BuyingCenter(by_role={role.value: [] for role in MAP_ROLES})
     for contact in contacts:
@@ -151,18 +155,37 @@ def assess_buying_center(contacts: Iterable) -> BuyingCenter:
                     _("No contact in the %(role)s role.") % {"role": role.label.lower()},
                 )
             )
-    for role in MAP_ROLES:
-        for contact in center.by_role[role]:
-            if role in VETO_ROLES and contact.attitude == Attitude.OPPONENT:
-                flags.append(
-                    Flag(
-                        "opponent_with_veto",
-                        "danger",
-                        _("%(name)s is an opponent and holds a veto as %(role)s.")
-                        % {"name": contact.name, "role": role.label.lower()},
-                        contact,
-                    )
+    vetoes = [
+        (role, contact)
+        for role in MAP_ROLES
+        if role in VETO_ROLES
+        for contact in center.by_role[role]
+        if contact.attitude == Attitude.OPPONENT
+    ]
+    for role, contact in vetoes[:OPPONENT_FLAGS]:
+        flags.append(
+            Flag(
+                "opponent_with_veto",
+                "danger",
+                _("%(name)s is an opponent and holds a veto as %(role)s.")
+                % {"name": contact.name, "role": role.label.lower()},
+                contact,
+            )
+        )
+    if len(vetoes) > OPPONENT_FLAGS:  # one warning for the rest, not a wall of them
+        more = len(vetoes) - OPPONENT_FLAGS
+        flags.append(
+            Flag(
+                "opponents_with_veto_more",
+                "danger",
+                ngettext(
+                    "%(count)s more opponent holds a veto.",
+                    "%(count)s more opponents hold a veto.",
+                    more,
                 )
+                % {"count": more},
+            )
+        )
     deciders = center.by_role[BuyingRole.DECIDER]
     if deciders and all(c.attitude == Attitude.UNKNOWN for c in deciders):
         flags.append(

@@ -246,14 +246,30 @@ class AccountFilter(listfilters.AddedFilters, django_filters.FilterSet):
         return queryset.filter(pk__in=group_members(value.pk))
 
 
+class YesNoAny(forms.Select):
+    """A yes/no filter whose empty choice means "either" (Django's NullBooleanSelect
+    calls it "Unknown"), sending the API's values: true, false."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))])
+
+    def format_value(self, value):
+        if value in (True, "true", "True"):
+            return ["true"]
+        return ["false"] if value in (False, "false", "False") else [""]
+
+
+YES_NO_ANY = YesNoAny
+
+
 class AccountContactsFilter(django_filters.FilterSet):
     """An account's contacts page: by buying role, coach, still at the company. The same
     parameter names and values as the contacts' API and export filters (`ContactFilter`),
     so the page's Export link writes the contacts it lists."""
 
     buying_role = django_filters.ChoiceFilter(label=_("Buying role"), choices=BuyingRole.choices)
-    is_coach = django_filters.BooleanFilter(label=_("Coach"))
-    is_active = django_filters.BooleanFilter(label=_("Still at the company"))
+    is_coach = django_filters.BooleanFilter(label=_("Coach"), widget=YesNoAny)
+    is_active = django_filters.BooleanFilter(label=_("Still at the company"), widget=YesNoAny)
 
     class Meta:
         model = Contact

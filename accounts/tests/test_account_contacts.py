@@ -154,6 +154,12 @@ def test_the_contacts_page_filters_as_the_export_does(personas, login):
     assert "No contact of this account matches these filters." in contacts_page(
         client, account, buying_role="purchaser"
     )
+    # Yes/no filters offer "Any" (not Django's "Unknown") and keep what was chosen.
+    ContactFactory(account=account, name="Coach Kay", is_coach=True)
+    html = contacts_page(client, account, is_coach="true")
+    assert page_names(html) == ["Coach Kay"]
+    assert '<option value="true" selected>Yes</option>' in html
+    assert '<option value="" selected>Any</option>' in html  # is_active: not chosen
     # A value the filter cannot read says so, and lists nothing it was not asked for.
     odd = contacts_page(client, account, buying_role="king")
     assert "Select a valid choice." in odd

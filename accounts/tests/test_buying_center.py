@@ -50,6 +50,21 @@ def test_an_opponent_in_a_veto_role_is_a_danger_naming_the_person():
     assert "Li" in str(vetoes[0].message)
 
 
+def test_past_three_opponents_with_a_veto_the_rest_are_one_warning():
+    center = assess_buying_center(
+        [
+            person("Coach", "purchaser", "supporter", coach=True),
+            *(person(f"Decider {i}", "decider", "opponent") for i in range(2)),
+            *(person(f"User {i}", "user", "opponent") for i in range(3)),
+            person("Evaluator", "evaluator", "opponent"),
+        ]
+    )
+    named = [f.contact.name for f in center.flags if f.code == "opponent_with_veto"]
+    assert named == ["Decider 0", "Decider 1", "Evaluator"]  # in map order
+    (rest,) = [f for f in center.flags if f.code == "opponents_with_veto_more"]
+    assert (rest.severity, str(rest.message)) == ("danger", "3 more opponents hold a veto.")
+
+
 def test_people_who_left_the_customer_do_not_fill_a_role():
     center = assess_buying_center([person("Zhang", "decider", "supporter", active=False)])
     assert "no_decider" in codes(center)
