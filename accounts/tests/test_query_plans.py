@@ -352,6 +352,9 @@ SHORT_SEARCHES = {
     "account picker": lambda text: "/accounts/search/?q=" + text,
     # A deal by its name or its account's (opportunities.filters.search_deals).
     "pipeline board": lambda text: "/pipeline/?q=" + text,
+    # A development record by its account's name, its summary or its remarks
+    # (visits.filters.DevelopmentRecordFilter.search, visits migration 0015).
+    "development records": lambda text: "/development-records/?q=" + text,
 }
 
 
