@@ -193,3 +193,23 @@ def test_the_pages_cost_the_same_queries_for_5_or_120_contacts(personas, login):
         queries(client, reverse("accounts:contacts", args=[account.pk])),
     )
     assert many == few
+
+
+def test_the_brief_draws_the_same_six_a_role_and_links_to_the_rest(personas, login):
+    account = personas.account
+    ContactFactory(
+        account=account,
+        name="Coach Low",
+        buying_role=BuyingRole.DECIDER,
+        is_coach=True,
+        influence=Level.LOW,
+    )
+    for i in range(7):
+        ContactFactory(account=account, name=f"Decider {i}", buying_role=BuyingRole.DECIDER)
+    html = login(personas.alice).get(reverse("accounts:brief", args=[account.pk])).content
+    html = html.decode()
+    assert "Coach Low" in html
+    drawn = [name for name in (f"Decider {i}" for i in range(7)) if name in html]
+    assert len(drawn) == CHIPS_PER_ROLE - 1  # the coach and five of seven
+    rest = reverse("accounts:contacts", args=[account.pk])
+    assert f'href="{rest}?buying_role=decider&amp;is_active=true">2 more – Decider</a>' in html
