@@ -17,7 +17,7 @@ MAP_ROLES = (BuyingRole.DECIDER, BuyingRole.EVALUATOR, BuyingRole.USER, BuyingRo
 # The most people the map draws in a role (and under "Other contacts"): an account kept
 # for years can have hundreds. The rest are a link away (the account's contacts page).
 CHIPS_PER_ROLE = 6
-# Opponents holding a veto named one by one (in map order); the rest in one warning.
+# Opponents holding a veto named one by one (in map order); the rest in one flag.
 OPPONENT_FLAGS = 3
 _INFLUENCE_RANK = {Level.HIGH: 0, Level.MEDIUM: 1, Level.LOW: 2}
 
@@ -104,7 +104,7 @@ def assess_buying_center(contacts: Iterable) -> BuyingCenter:
     Flags: a decider, evaluator or coach who left (`left_on`) and nobody active in the
     role since ("key_person_left", danger, first); no decider, no coach (danger);
     another of the four roles unfilled (warning); an opponent holding a veto role
-    (danger; the first OPPONENT_FLAGS by name, then one for how many more); the
+    (danger; the first OPPONENT_FLAGS in the map's order, then one for how many more); the
     decider's attitude unknown (warning).
     """
     center = BuyingCenter(by_role={role.value: [] for role in MAP_ROLES})

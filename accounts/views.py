@@ -208,10 +208,18 @@ def account_contacts_view(request, account_pk):
     filterset = AccountContactsFilter(request.GET or None, queryset=queryset, request=request)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     page = keyset_page(request, rows, ("name", "pk"), size=CONTACTS_SHOWN, count=True)
+    # Filters it cannot read leave the list whole (the form says why): so does its export,
+    # which would otherwise drop the account with them.
+    readable = not filterset.is_bound or filterset.is_valid()
     return render(
         request,
         "accounts/account_contacts.html",
-        {"account": account, "filter": filterset, "page": page, "query": page.query},
+        {
+            "account": account,
+            "filter": filterset,
+            "page": page,
+            "query": page.query if readable else "",
+        },
     )
 
 

@@ -160,9 +160,16 @@ def test_the_contacts_page_filters_as_the_export_does(personas, login):
     assert page_names(html) == ["Coach Kay"]
     assert '<option value="true" selected>Yes</option>' in html
     assert '<option value="" selected>Any</option>' in html  # is_active: not chosen
-    # A value the filter cannot read says so, and lists nothing it was not asked for.
+    # A value the filter cannot read says so and lists the account's contacts whole, and
+    # its export link holds the same: the account's contacts, not every visible one.
     odd = contacts_page(client, account, buying_role="king")
     assert "Select a valid choice." in odd
+    assert sorted(page_names(odd)) == sorted(account.contacts.values_list("name", flat=True))
+    ContactFactory(account=AccountFactory(owner=personas.alice), name="Other Account Person")
+    link = re.search(r'href="(/export/contacts/\?format=csv[^"]+)"', odd).group(1)
+    assert "king" not in link
+    text = b"".join(client.get(link.replace("&amp;", "&")).streaming_content).decode("utf-8-sig")
+    assert "Dee Cider" in text and "Other Account Person" not in text
 
 
 def test_the_contacts_page_of_an_account_one_may_not_see_is_404(personas, login):

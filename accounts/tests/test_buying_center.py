@@ -50,7 +50,7 @@ def test_an_opponent_in_a_veto_role_is_a_danger_naming_the_person():
     assert "Li" in str(vetoes[0].message)
 
 
-def test_past_three_opponents_with_a_veto_the_rest_are_one_warning():
+def test_past_three_opponents_with_a_veto_the_rest_are_one_flag():
     center = assess_buying_center(
         [
             person("Coach", "purchaser", "supporter", coach=True),

@@ -15,7 +15,8 @@ the start (its parts so far are dropped first).
 
 Only the owner sees a file (`export_files_of`): a file of someone else answers 404, as
 an object a user may not see. Beat's hourly `export_files_purge` deletes files older
-than `EXPORT_FILE_KEEP_HOURS`, and marks failed a file not ready after `STALE_AFTER`.
+than `EXPORT_FILE_KEEP_HOURS`, and marks failed a file whose run stopped (running longer
+than a task may, or waiting longer than `QUEUED_STALE_AFTER`).
 """
 
 import datetime
@@ -26,7 +27,7 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -44,7 +45,10 @@ logger = logging.getLogger(__name__)
 EXPORT_FILE_TASK = "keyaccounts.exports.tasks.job_export_file"
 PART_BYTES = 4 * 1024 * 1024  # a part of a finished file: what a download holds at once
 MAX_UNFINISHED = 3  # files one user may have waiting or being prepared at once
-STALE_AFTER = datetime.timedelta(hours=1)  # not ready by then: its run stopped
+# A file still waiting this long after it was asked for is given up (its message lost);
+# one running longer than a task may run, by this margin, too (its worker was killed).
+QUEUED_STALE_AFTER = datetime.timedelta(hours=6)
+STALE_MARGIN = datetime.timedelta(minutes=5)
 
 
 def fits_in_request(listing: Listing, *, user=None) -> bool:
@@ -119,7 +123,9 @@ def export_file_run(*, file_id: int) -> ExportFile | None:
     )
     if not claimed:
         return None
-    file = ExportFile.objects.select_related("created_by").get(pk=file_id)
+    file = ExportFile.objects.select_related("created_by").filter(pk=file_id).first()
+    if file is None:  # deleted by its owner the moment it was claimed
+        return None
     ExportFilePart.objects.filter(file=file).delete()  # a run before this one stopped
     export = TYPES.get(file.kind)
     user = file.created_by
@@ -139,9 +145,11 @@ def export_file_run(*, file_id: int) -> ExportFile | None:
                 status=ExportStatus.FAILED, finished_at=timezone.now(), message=str(message)[:500]
             )
             return ExportFile.objects.filter(pk=file.pk).first()
-    ExportFile.objects.filter(pk=file.pk, status=ExportStatus.RUNNING).update(
+    done = ExportFile.objects.filter(pk=file.pk, status=ExportStatus.RUNNING).update(
         status=ExportStatus.DONE, finished_at=timezone.now(), rows=rows, size=size, message=""
     )
+    if not done:  # deleted, or given up as stopped (the purge), while it ran: no parts kept
+        ExportFilePart.objects.filter(file_id=file.pk).delete()
     return ExportFile.objects.filter(pk=file.pk).first()  # None: deleted while it ran
 
 
@@ -187,17 +195,24 @@ def export_file_delete(*, file: ExportFile, by) -> None:
 
 
 def export_files_purge(*, now: datetime.datetime | None = None) -> int:
-    """Delete the files asked for more than EXPORT_FILE_KEEP_HOURS ago and mark failed
-    those not ready after STALE_AFTER (their run stopped). Returns how many were deleted."""
+    """Delete the files asked for more than EXPORT_FILE_KEEP_HOURS ago, and mark failed
+    those whose run stopped: running for longer than a task may run (CELERY_TASK_TIME_LIMIT,
+    its worker killed it) or still waiting after QUEUED_STALE_AFTER. Returns how many
+    were deleted."""
     now = now or timezone.now()
-    stale = ExportFile.objects.filter(status__in=UNFINISHED, created_at__lt=now - STALE_AFTER)
-    for file in stale.only("pk", "language"):
+    ran_out = datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + STALE_MARGIN
+    stale = ExportFile.objects.filter(
+        Q(status=ExportStatus.RUNNING, started_at__lt=now - ran_out)
+        | Q(status=ExportStatus.QUEUED, created_at__lt=now - QUEUED_STALE_AFTER)
+    )
+    for file in stale.only("pk", "language", "status"):
         with translation.override(file.language):
             message = _("The file was not ready in time. Ask for it again, or narrow the list.")
-        ExportFile.objects.filter(pk=file.pk, status__in=UNFINISHED).update(
+        failed = ExportFile.objects.filter(pk=file.pk, status=file.status).update(
             status=ExportStatus.FAILED, finished_at=now, message=message
         )
-        ExportFilePart.objects.filter(file_id=file.pk).delete()
+        if failed:
+            ExportFilePart.objects.filter(file_id=file.pk).delete()
     keep = datetime.timedelta(hours=settings.EXPORT_FILE_KEEP_HOURS)
     _deleted, by_model = ExportFile.objects.filter(created_at__lt=now - keep).delete()
     return by_model.get(ExportFile._meta.label, 0)

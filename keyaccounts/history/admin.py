@@ -102,13 +102,17 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return super().history_view(request, object_id, extra_context=extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if _versioned(obj) and "form" not in kwargs:
+        if _versioned(obj) and "form" not in kwargs and self.has_change_permission(request, obj):
             kwargs["form"] = type(self.form.__name__, (OpenedVersionForm, self.form), {})
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if not _versioned(obj) or OPENED_VERSION in flatten_fieldsets(fieldsets):
+        if (
+            not _versioned(obj)
+            or not self.has_change_permission(request, obj)  # a view-only page: no form
+            or OPENED_VERSION in flatten_fieldsets(fieldsets)
+        ):
             return fieldsets
         (name, options), *rest = fieldsets
         first = (name, {**options, "fields": [*options["fields"], OPENED_VERSION]})

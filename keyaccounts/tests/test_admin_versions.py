@@ -76,3 +76,18 @@ def test_a_save_racing_the_forms_check_is_refused_and_writes_nothing(personas, l
     assert "Someone else saved this record at the same moment" in response.content.decode()
     contact.refresh_from_db()
     assert contact.name == "Zhao"
+
+
+def test_a_view_only_page_carries_no_version_field(personas, login):
+    from django.contrib.auth.models import Permission
+
+    contact = ContactFactory(account=personas.account, name="Qian")
+    viewer = personas.manager
+    viewer.is_staff = True
+    viewer.save()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_contact"))
+    page = login(viewer).get(contact_url(contact))
+    assert page.status_code == 200
+    assert "Qian" in page.content.decode()
+    assert OPENED_VERSION not in page.content.decode()
+    assert "Opened version" not in page.content.decode()

@@ -290,24 +290,58 @@ def test_the_purge_deletes_old_files_and_fails_those_whose_run_stopped(
     client = login(personas.alice)
     settings.EXPORT_DIRECT_ROWS = 0
     settings.EXPORT_FILE_KEEP_HOURS = 24
+    settings.CELERY_TASK_TIME_LIMIT = 30 * 60
     ask(post, client, "accounts", "csv")  # ready
     old = ExportFile.objects.get()
-    stopped = ExportFile.objects.create(
-        created_by=personas.alice, kind="accounts", format="csv", status=ExportStatus.RUNNING
-    )
-    fresh = ExportFile.objects.create(created_by=personas.alice, kind="accounts", format="csv")
     now = timezone.now()
-    ExportFile.objects.filter(pk=old.pk).update(created_at=now - datetime.timedelta(hours=25))
-    ExportFile.objects.filter(pk=stopped.pk).update(created_at=now - datetime.timedelta(hours=2))
+    hours = lambda n: now - datetime.timedelta(hours=n)  # noqa: E731
+
+    def file(status, *, created, started=None):
+        made = ExportFile.objects.create(
+            created_by=personas.alice, kind="accounts", format="csv", status=status
+        )
+        ExportFile.objects.filter(pk=made.pk).update(created_at=created, started_at=started)
+        ExportFilePart.objects.create(file=made, index=0, content=b"part")
+        return made
+
+    # Running past what a task may run (30 minutes): its worker killed it.
+    killed = file(ExportStatus.RUNNING, created=hours(2), started=hours(1))
+    # Waited long in the queue, running for ten minutes now: left to finish.
+    running = file(
+        ExportStatus.RUNNING, created=hours(7), started=now - datetime.timedelta(minutes=10)
+    )
+    lost = file(ExportStatus.QUEUED, created=hours(7))  # its message lost
+    waiting = file(ExportStatus.QUEUED, created=hours(2))  # behind other jobs
+    ExportFile.objects.filter(pk=old.pk).update(created_at=hours(25))
 
     assert services.export_files_purge(now=now) == 1
     assert not ExportFile.objects.filter(pk=old.pk).exists()
     assert not ExportFilePart.objects.filter(file_id=old.pk).exists()
-    stopped.refresh_from_db()
-    assert stopped.status == ExportStatus.FAILED
-    assert stopped.message.startswith("The file was not ready in time.")
-    fresh.refresh_from_db()
-    assert fresh.status == ExportStatus.QUEUED  # asked for a moment ago: left to run
+    for stopped in (killed, lost):
+        stopped.refresh_from_db()
+        assert stopped.status == ExportStatus.FAILED
+        assert stopped.message.startswith("The file was not ready in time.")
+        assert not stopped.parts.exists()
+    for left in (running, waiting):
+        status = left.status
+        left.refresh_from_db()
+        assert left.status == status and left.parts.exists()
+
+
+def test_a_run_given_up_while_it_ran_keeps_no_part(personas, login, alices_accounts, monkeypatch):
+    client = login(personas.alice)
+    client.post(FILES, {"kind": "accounts", "format": "csv"})
+    file = ExportFile.objects.get()
+    write = services.write_file
+
+    def given_up_meanwhile(*args, **kwargs):
+        rows = write(*args, **kwargs)
+        ExportFile.objects.filter(pk=file.pk).update(status=ExportStatus.FAILED)  # the purge
+        return rows
+
+    monkeypatch.setattr(services, "write_file", given_up_meanwhile)
+    assert services.export_file_run(file_id=file.pk).status == ExportStatus.FAILED
+    assert not ExportFilePart.objects.exists()
 
 
 def test_the_exports_page_is_in_chinese(personas, login, alices_accounts, settings, post):

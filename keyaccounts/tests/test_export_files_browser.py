@@ -56,10 +56,14 @@ def test_the_page_shows_a_file_once_it_is_ready(page, personas):
     expect(row).to_contain_text("Waiting to start")
     expect(row.get_by_role("link", name=re.compile(r"^Download"))).to_have_count(0)
 
+    page.get_by_role("link", name="Exports").focus()  # where the keyboard is stays there
     assert export_file_run(file_id=file.pk).status == ExportStatus.DONE  # a worker's run
-    # No reload by the test: the page asks every three seconds and reloads itself.
+    # No reload by the test: the page asks every three seconds and shows the row anew.
     expect(row.get_by_role("link", name=re.compile(r"^Download"))).to_be_visible(timeout=10_000)
     expect(row).to_contain_text("Ready")
+    expect(page.get_by_role("status")).to_contain_text("Contacts")  # said, for screen readers
+    expect(page.get_by_role("status")).to_contain_text("Ready")
+    assert page.evaluate("document.activeElement.textContent") == "Exports"
     row.get_by_role("button", name=re.compile(r"^Delete")).click()
     expect(page.get_by_text("The file was deleted.")).to_be_visible()
     assert not ExportFile.objects.exists()
