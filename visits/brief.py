@@ -13,6 +13,7 @@ from .models import Visit, VisitStatus
 from .selectors import account_timeline
 
 BRIEF_VISITS = 5  # the last recorded visits the brief lists
+BRIEF_FOLLOW_UPS = 10  # the open follow-ups it lists, soonest due first (then how many more)
 
 
 def last_met(contacts: list) -> None:
@@ -49,14 +50,19 @@ def planned_visit_section(request, *, account, **page_data) -> dict | None:
 
 
 def visits_section(request, *, account, today, **page_data) -> dict:
-    """The last `BRIEF_VISITS` recorded visits, newest first, and the open follow-ups,
-    soonest due first."""
+    """The last `BRIEF_VISITS` recorded visits, newest first, and the first
+    `BRIEF_FOLLOW_UPS` open follow-ups, soonest due first, with how many more are open."""
     recorded = account_timeline(account=account).filter(status=VisitStatus.DONE)
+    open_ones = recorded.filter(followed_up_on__isnull=True).order_by("follow_up_due", "pk")
+    follow_ups = list(open_ones[: BRIEF_FOLLOW_UPS + 1])
+    more = 0
+    if len(follow_ups) > BRIEF_FOLLOW_UPS:  # an account kept for years: the rest counted
+        follow_ups = follow_ups[:BRIEF_FOLLOW_UPS]
+        more = open_ones.count() - BRIEF_FOLLOW_UPS
     return {
         "visits": list(recorded[:BRIEF_VISITS]),
-        "follow_ups": list(
-            recorded.filter(followed_up_on__isnull=True).order_by("follow_up_due", "pk")
-        ),
+        "follow_ups": follow_ups,
+        "follow_ups_more": more,
         "today": today,
     }
 

@@ -185,6 +185,18 @@ def test_the_brief_lists_the_accounts_open_follow_ups_soonest_first(personas, lo
     assert f"Follow-up due {overdue.follow_up_due.isoformat()}" in follow_ups
 
 
+def test_the_brief_lists_ten_open_follow_ups_and_counts_the_rest(personas, login):
+    account = personas.account
+    visits = [VisitFactory(account=account, occurred_at=ago(30 - n)) for n in range(13)]
+
+    html = squashed(login(personas.alice).get(brief_url(account)))
+
+    follow_ups = section(html, "brief-fu-title")
+    assert ids(follow_ups, "data-follow-up") == [visit.pk for visit in visits[:10]]
+    rest = reverse("visits:account_visits", args=[account.pk])
+    assert f'<a href="{rest}">3 more open follow-ups – the account' in follow_ups
+
+
 def test_the_grade_shows_with_its_strongest_and_weakest_factors(personas, login):
     account = personas.account
     account.annual_budget = 20000  # the budget factor: 100 points
