@@ -267,7 +267,9 @@ class AccountContactsFilter(django_filters.FilterSet):
     parameter names and values as the contacts' API and export filters (`ContactFilter`),
     so the page's Export link writes the contacts it lists."""
 
-    buying_role = django_filters.ChoiceFilter(label=_("Buying role"), choices=BuyingRole.choices)
+    buying_role = django_filters.ChoiceFilter(
+        label=_("Buying role"), choices=BuyingRole.choices, empty_label=_("Any")
+    )
     is_coach = django_filters.BooleanFilter(label=_("Coach"), widget=YesNoAny)
     is_active = django_filters.BooleanFilter(label=_("Still at the company"), widget=YesNoAny)
 
