@@ -375,3 +375,23 @@ def test_a_worker_prepares_the_file_in_the_background(
     assert file.status == ExportStatus.DONE, (file.status, file.message)
     names = [row[1] for row in sheet_values(download(client, file))[1:]]
     assert "Worker Export Co" in names
+
+
+def test_the_exports_page_costs_the_same_queries_for_one_file_or_twelve(personas, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(personas.alice)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(FILES).status_code == 200
+        return len(captured)
+
+    ExportFile.objects.create(created_by=personas.alice, kind="accounts", format="csv")
+    one = queries()
+    for kind in ("contacts", "visits", "deals") * 4:
+        ExportFile.objects.create(
+            created_by=personas.alice, kind=kind, format="xlsx", status=ExportStatus.DONE
+        )
+    assert queries() == one
