@@ -4,17 +4,21 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.history.merge import MergingForm
+
 from .models import Account, AccountCompetitor, AccountTeamRole, Contact, User
 from .picker import AccountPickerField, UserPickerField, keeping
 from .selectors import accounts_visible_to, assignable_owners, can_reassign, users_pickable_by
 from .services import merge_fields
 
 
-class VersionedForm(forms.ModelForm):
+class VersionedForm(MergingForm):
     """A model form that carries the version the user started editing from.
 
     The view passes it to the service as `expected_version`, so a save from a stale
-    tab is refused with a message instead of silently overwriting someone's work.
+    tab is refused with a message instead of silently overwriting someone's work; saving
+    again after that writes the fields the user changed and keeps the others as someone
+    else saved them (keyaccounts.history.merge).
     """
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -84,20 +84,19 @@ def _save_versioned(request, form, save, *, say=None) -> bool:
     anything (`say(request, record)` instead, when given); on a conflict keep the user's
     input and explain."""
     try:
-        record = save(form.cleaned_data.get("version"))
+        record = save(form.expected_version)
     except VersionConflict as exc:
-        form.add_error(
-            None,
-            _(
-                "Someone else saved this record while you were editing it, so your changes "
-                "were not saved. Your input is still below: compare it with the current "
-                "record (open it in another tab) and save again to replace their version."
-            ),
+        message = _(
+            "Someone else saved this record while you were editing it, so your changes "
+            "were not saved. Your input is still below: compare it with the current "
+            "record (open it in another tab). Saving again writes the fields you changed "
+            "and keeps their other changes."
         )
-        # Saving again on purpose overwrites; that is the user's informed choice.
-        data = form.data.copy()
-        data["version"] = exc.current_version
-        form.data = data
+        if both := form.both_changed():
+            message += " " + _("You both changed: %(fields)s.") % {"fields": ", ".join(both)}
+        form.add_error(None, message)
+        # Saving again on purpose writes over that version; that is the user's choice.
+        form.show_conflict(exc.current_version)
         return False
     except (ValidationError, ApplicationError) as exc:
         add_errors(form, exc)

@@ -9,6 +9,7 @@ from accounts.forms import VersionedForm
 from accounts.models import Account, Contact, User
 from accounts.picker import AccountPickerField, UsersPickerField, keeping
 from accounts.selectors import accounts_visible_to, users_pickable_by
+from keyaccounts.history.merge import SEEN_VERSION
 
 from .models import DevelopmentRecord, FollowUpMethod, Visit, VisitMethod, VisitStatus
 from .services import REVIEW_COMMENT_MAX, normalized_comment
@@ -132,7 +133,9 @@ class VisitForm(VersionedForm):
         self.account = account
         self.status = status
         now = now or timezone.now()
-        keep = {"version"} | {name for _title, names in self.SECTIONS[status] for name in names}
+        keep = {"version", SEEN_VERSION} | {
+            name for _title, names in self.SECTIONS[status] for name in names
+        }
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]

@@ -111,10 +111,51 @@ def test_a_stale_tab_cannot_overwrite_a_newer_save(personas, login):
     assert "Someone else saved this record" in page
     assert "Alice&#x27;s long notes" in page  # her input is still there
     # Saving again from that page is her informed choice and goes through.
-    form_version = response.context["form"].data["version"]
-    login(personas.alice).post(url, valid_data(name="Alice's name", version=form_version))
+    shown = response.context["form"].data
+    assert (shown["version"], shown["seen_version"]) == (str(opened_at), str(account.version))
+    login(personas.alice).post(
+        url,
+        valid_data(
+            name="Alice's name", version=shown["version"], seen_version=shown["seen_version"]
+        ),
+    )
     account.refresh_from_db()
     assert account.name == "Alice's name"
+
+
+def test_saving_again_after_a_conflict_keeps_what_the_other_changed_and_i_did_not(personas, login):
+    from visits.tests.test_admin_people import form_of
+
+    account = personas.account
+    url = reverse("accounts:edit", args=[account.pk])
+    alice = login(personas.alice)
+    mine = form_of(alice.get(url), "record-form")  # Alice opens the form...
+    # ...Bob renames the account; then Alice, in the form opened before, writes notes.
+    bobs = form_of(login(personas.bob).get(url), "record-form")
+    assert login(personas.bob).post(url, {**bobs, "name": "Bob's name"}).status_code == 302
+    mine["notes"] = "Alice's notes"
+    response = alice.post(url, mine)
+    assert response.status_code == 200
+    assert "Someone else saved this record" in response.content.decode()
+    assert "You both changed" not in response.content.decode()
+
+    again = form_of(response, "record-form")
+    assert again["name"] == "Alice's Customer Co"  # the form shows what she opened
+    assert alice.post(url, again).status_code == 302
+    account.refresh_from_db()
+    assert (account.name, account.notes) == ("Bob's name", "Alice's notes")
+
+
+def test_a_conflict_names_the_fields_both_changed(personas, login):
+    from visits.tests.test_admin_people import form_of
+
+    url = reverse("accounts:edit", args=[personas.account.pk])
+    alice = login(personas.alice)
+    mine = form_of(alice.get(url), "record-form")
+    bobs = form_of(login(personas.bob).get(url), "record-form")
+    login(personas.bob).post(url, {**bobs, "name": "Bob's name", "region": "华北"})
+    response = alice.post(url, {**mine, "name": "Alice's name", "notes": "Hers"})
+    assert "You both changed: Name." in response.content.decode()
 
 
 def test_only_a_manager_can_reassign_an_account(personas, login):

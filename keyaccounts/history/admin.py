@@ -18,7 +18,12 @@ at (`opened_version`, hidden), as the app's own forms do: a save after someone e
 is refused with the form as it was typed, saying so (the hidden version then moves on,
 so saving again is a choice), instead of writing the old values back over theirs; the
 save itself is `save(expected_version=…)`, so one racing it is refused too (the page
-then says so and shows the record as it is).
+then says so and shows the record as it is). A versioned record edited as an inline row
+of another's page (an account's contacts) is checked the same way, row by row
+(`VersionCheckedInline`, mixed into every such inline by `HistoryAdmin`): a row the
+admin changed is refused, with the row's input kept, when its record has a newer version;
+a row left as it was is not saved at all, so another's newer version of it is no
+conflict.
 """
 
 import base64
@@ -37,6 +42,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from keyaccounts.exceptions import VersionConflict
 
 from .bulk import people_into_latest_entry
+from .merge import SEEN_VERSION, MergingForm
 
 # The inline style attributes of simple_history/object_history_list.html (3.13).
 HISTORY_PAGE_STYLES = ("border-top: 0",)
@@ -62,9 +68,11 @@ def _versioned(obj) -> bool:
     return isinstance(obj, VersionedModel) and obj.pk is not None
 
 
-class OpenedVersionForm(forms.ModelForm):
-    """Mixed into a versioned record's admin change form: the version it was opened at."""
+class OpenedVersionForm(MergingForm):
+    """Mixed into a versioned record's admin change form: the version it was opened at,
+    and the one a refused save was shown against (keyaccounts.history.merge)."""
 
+    opened_field = OPENED_VERSION
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -74,23 +82,97 @@ class OpenedVersionForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        opened = cleaned.get(OPENED_VERSION)
+        expected = self.expected_version
         current = self.instance.version  # read afresh for this POST
-        if self.instance.pk is not None and opened is not None and opened != current:
+        if self.instance.pk is not None and expected is not None and expected != current:
             # Shown again with what was typed; saving once more, now, is a choice.
-            self.data = self.data.copy()
-            self.data[self.add_prefix(OPENED_VERSION)] = str(current)
+            self.show_conflict(current)
+            message = _(
+                "Someone else saved this record (now version %(current)s) since you "
+                "opened it at version %(opened)s. Your changes are below, not saved: "
+                "open its history to see theirs. Saving again writes the fields you "
+                "changed and keeps their other changes."
+            )
+            both = self.both_changed()
+            if both:
+                message += " " + _("You both changed: %(fields)s.")
             raise ValidationError(
-                _(
-                    "Someone else saved this record (now version %(current)s) since you "
-                    "opened it at version %(opened)s. Your changes are below, not saved: "
-                    "open its history to see theirs, then save again to write yours over "
-                    "them."
-                ),
+                message,
                 code="version_conflict",
-                params={"current": current, "opened": opened},
+                params={
+                    "current": current,
+                    "opened": self._posted_version(OPENED_VERSION),
+                    "fields": ", ".join(both),
+                },
             )
         return cleaned
+
+
+class OpenedVersionInlineForm(OpenedVersionForm):
+    """An inline row's form, judged against the row as it was opened.
+
+    Django's formset saves a row whose input differs from the record as it is now: a row
+    the admin left alone, whose record someone else saved since, would be written back
+    with the old values. Judged against the version it was opened at (MergingForm's
+    initial values), such a row is unchanged and not saved; a row the admin did change
+    is a conflict; and the row is saved with `expected_version`."""
+
+    def has_changed(self):
+        return bool(self.own_changes())  # the version moving on is not the admin's change
+
+    def clean(self):
+        if not self.has_changed():
+            return super(OpenedVersionForm, self).clean()  # not saved: nothing to check
+        return super().clean()
+
+    def save(self, commit=True):
+        expected = self.expected_version
+        if not commit or expected is None or self.instance.pk is None:
+            return super().save(commit=commit)
+        self.instance.save(expected_version=expected)  # VersionConflict: nothing written
+        self._save_m2m()
+        return self.instance
+
+
+class VersionCheckedInline:
+    """Mixed into an inline of versioned records (HistoryAdmin does it): each row carries
+    the version it was opened at, hidden, and is saved only at that version."""
+
+    def _checks_versions(self, request, obj) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        if "form" not in kwargs and self._checks_versions(request, obj):
+            kwargs["form"] = type(self.form.__name__, (OpenedVersionInlineForm, self.form), {})
+        return super().get_formset(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._checks_versions(request, obj) or OPENED_VERSION in flatten_fieldsets(
+            fieldsets
+        ):
+            return fieldsets
+        (name, options), *rest = fieldsets
+        first = (name, {**options, "fields": [*options["fields"], OPENED_VERSION, SEEN_VERSION]})
+        return [first, *rest]
+
+
+def _versioned_model(model) -> bool:
+    from keyaccounts.models import VersionedModel
+
+    return issubclass(model, VersionedModel)
+
+
+_CHECKED_INLINES: dict[type, type] = {}
+
+
+def _version_checked(inline: type) -> type:
+    """The inline class with VersionCheckedInline mixed in, if its rows are versioned."""
+    if not _versioned_model(inline.model) or issubclass(inline, VersionCheckedInline):
+        return inline
+    if inline not in _CHECKED_INLINES:
+        _CHECKED_INLINES[inline] = type(inline.__name__, (VersionCheckedInline, inline), {})
+    return _CHECKED_INLINES[inline]
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -106,6 +188,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
             kwargs["form"] = type(self.form.__name__, (OpenedVersionForm, self.form), {})
         return super().get_form(request, obj, change=change, **kwargs)
 
+    def get_inlines(self, request, obj):
+        return [_version_checked(inline) for inline in super().get_inlines(request, obj)]
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if (
@@ -115,7 +200,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
         ):
             return fieldsets
         (name, options), *rest = fieldsets
-        first = (name, {**options, "fields": [*options["fields"], OPENED_VERSION]})
+        first = (name, {**options, "fields": [*options["fields"], OPENED_VERSION, SEEN_VERSION]})
         return [first, *rest]
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -135,11 +220,11 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         # The version the form was opened at: did the save write a new one?
         obj._admin_version_before = getattr(obj, "version", None) if change else None
-        opened = form.cleaned_data.get(OPENED_VERSION) if change else None
-        if opened is None:
+        expected = form.expected_version if change and isinstance(form, MergingForm) else None
+        if expected is None:
             return super().save_model(request, obj, form, change)
         obj._history_user = request.user  # as SimpleHistoryAdmin.save_model
-        obj.save(expected_version=opened)
+        obj.save(expected_version=expected)
         return None
 
     def save_related(self, request, form, formsets, change):

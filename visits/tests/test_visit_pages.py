@@ -560,3 +560,40 @@ def test_a_timeline_item_says_when_whom_and_what_in_the_readers_language(persona
     assert f"· 记录人：{personas.alice}" in item(html, visit)
     assert f"已于 {followed} 回访" in item(html, visit)
     assert "未记录拜访对象" in item(html, alone)
+
+
+def test_saving_again_after_a_conflict_keeps_the_contacts_someone_else_added(personas, login):
+    """The people on a visit are many-to-many: the merge reads them from the history
+    entry of the version the form was opened at, as it does the visit's own fields."""
+    from visits import services
+    from visits.tests.test_admin_people import form_of
+
+    wang, li = ContactFactory(account=personas.account), ContactFactory(account=personas.account)
+    planned = PlannedVisitFactory(
+        account=personas.account,
+        owner=personas.alice,
+        planned_at=timezone.now() + datetime.timedelta(days=2),
+        purpose="Demo",
+    )
+    planned.contacts.set([wang])
+    planned = Visit.objects.get(pk=planned.pk)
+    url = reverse("visits:edit", args=[planned.pk])
+    alice = login(personas.alice)
+    mine = form_of(alice.get(url), "record-form")  # Alice opens the plan...
+    # ...Bob adds Li to it...
+    services.visit_save(
+        by=personas.bob,
+        account=personas.account,
+        visit=Visit.objects.get(pk=planned.pk),
+        contacts=[wang, li],
+    )
+    # ...and Alice, from the form opened before, changes the purpose.
+    mine["purpose"] = "Demo and pricing"
+    response = alice.post(url, mine)
+    assert response.status_code == 200
+    assert "Someone else saved this record" in response.content.decode()
+
+    assert alice.post(url, form_of(response, "record-form")).status_code == 302
+    planned.refresh_from_db()
+    assert planned.purpose == "Demo and pricing"
+    assert set(planned.contacts.all()) == {wang, li}  # Bob's addition kept

@@ -1,0 +1,149 @@
+"""Saving again after a version conflict writes what the person changed, not what they saw.
+
+A form of a versioned record carries the version it was opened at. When someone else
+saved in between, the save is refused and the form shown again with the person's input
+(the app's forms, `accounts.forms.VersionedForm`; the admin's,
+`keyaccounts.history.admin.OpenedVersionForm`). Saving again is a choice, but it used to
+write every field as the form showed it, so the other person's changes to fields this
+person never touched went back to what they were when the form was opened.
+
+`MergingForm` judges the input against the record *as it was opened*: its history entry
+of that version gives the form's initial values, so `changed_data` is what this person
+changed. The version they were shown the conflict against is carried as `seen_version`
+(hidden; the opened version never moves); a save at that version then takes the
+record's current value for every field the person left alone, and theirs for the rest.
+Where the opened version's entry is gone, the form falls back to writing what it shows.
+"""
+
+from django import forms
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+
+SEEN_VERSION = "seen_version"
+
+
+def _model_field(model, name: str):
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if not field.concrete or field.auto_created or field.primary_key:
+        return None
+    return field
+
+
+def values_at(record: models.Model, version: int, names) -> dict | None:
+    """The model fields among `names` as `record`'s history entry of `version` holds
+    them, as a form's initial values (a foreign key: its id; a many-to-many field the
+    history keeps: the ids, sorted); None if there is no such entry."""
+    model = type(record)
+    entry = model.history.filter(id=record.pk, version=version).order_by("-history_id").first()
+    if entry is None:
+        return None
+    kept_m2m = set(getattr(model, "_history_m2m_fields", ()))
+    values = {}
+    for name in names:
+        field = _model_field(model, name)
+        if field is None:
+            continue
+        if field.many_to_many:
+            if name in kept_m2m:
+                column = f"{field.m2m_reverse_field_name()}_id"
+                values[name] = sorted(getattr(entry, name).values_list(column, flat=True))
+        else:
+            values[name] = getattr(entry, field.attname)
+    return values
+
+
+def values_now(record: models.Model, names) -> dict:
+    """The same fields of `record` as it is stored now (read before the form changes it)."""
+    values = {}
+    for name in names:
+        field = record._meta.get_field(name)
+        if field.many_to_many:
+            values[name] = sorted(getattr(record, name).values_list("pk", flat=True))
+        else:
+            values[name] = getattr(record, field.attname)
+    return values
+
+
+def _cleaned_value(record: models.Model, name: str, stored):
+    """A stored value as the form's cleaned data holds it."""
+    field = record._meta.get_field(name)
+    if field.many_to_many:
+        return field.related_model._default_manager.filter(pk__in=stored)
+    if field.is_relation:
+        return getattr(record, name)  # the related record, as a model choice field gives
+    return stored
+
+
+class MergingForm(forms.ModelForm):
+    """Mixed into a model form of a versioned record whose hidden `opened_field` holds
+    the version it was opened at (see the module's docstring)."""
+
+    opened_field = "version"
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._opened_values = None  # the fields as opened, when someone saved since
+        self.their_fields: set[str] = set()  # changed by someone else since it was opened
+        opened = self._posted_version(self.opened_field)
+        if opened is None or self.instance.pk is None or opened == self.instance.version:
+            return
+        hidden = {self.opened_field, SEEN_VERSION}
+        names = [
+            name
+            for name in self.fields
+            if name not in hidden and _model_field(type(self.instance), name)
+        ]
+        opened_values = values_at(self.instance, opened, names)
+        if opened_values is None:
+            return
+        now = values_now(self.instance, opened_values)
+        self._opened_values = opened_values
+        self._stored = now
+        self.their_fields = {name for name in opened_values if opened_values[name] != now[name]}
+        self.initial.update(opened_values)  # changed_data: what this person changed
+
+    def _posted_version(self, name: str) -> int | None:
+        if not self.is_bound:
+            return None
+        try:
+            return int(self.data.get(self.add_prefix(name)))
+        except (TypeError, ValueError):
+            return None
+
+    @property
+    def expected_version(self) -> int | None:
+        """The version the save may write over: the one the person was last shown a
+        conflict against, else the one they opened."""
+        seen = self._posted_version(SEEN_VERSION)
+        return seen if seen is not None else self._posted_version(self.opened_field)
+
+    def own_changes(self) -> set[str]:
+        hidden = {self.opened_field, SEEN_VERSION}
+        return {name for name in self.changed_data if name not in hidden}
+
+    def both_changed(self) -> list[str]:
+        """The labels of the fields both this person and someone else changed."""
+        return [
+            str(self.fields[name].label or name)
+            for name in self.fields
+            if name in self.their_fields and name in self.own_changes()
+        ]
+
+    def show_conflict(self, current_version: int) -> None:
+        """Shown again after a refused save: saving once more writes over `current_version`."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix(SEEN_VERSION)] = str(current_version)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self._opened_values is not None:
+            # What this person left alone is written as it is stored now: someone else's
+            # change to it stays.
+            for name in self._opened_values.keys() - self.own_changes():
+                if name in cleaned:
+                    cleaned[name] = _cleaned_value(self.instance, name, self._stored[name])
+        return cleaned
