@@ -88,9 +88,9 @@ def _save_versioned(request, form, save, *, say=None) -> bool:
     except VersionConflict as exc:
         message = _(
             "Someone else saved this record while you were editing it, so your changes "
-            "were not saved. Your input is still below: compare it with the current "
-            "record (open it in another tab). Saving again writes the fields you changed "
-            "and keeps their other changes."
+            "were not saved. Your input is still below, and beside each field they "
+            "changed, what they saved. Saving again writes the fields you changed and "
+            "keeps their other changes."
         )
         if both := form.both_changed():
             message += " " + _("You both changed: %(fields)s.") % {"fields": ", ".join(both)}

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -139,6 +141,14 @@ def test_saving_again_after_a_conflict_keeps_what_the_other_changed_and_i_did_no
     assert "Someone else saved this record" in response.content.decode()
     assert "You both changed" not in response.content.decode()
 
+    page = response.content.decode()
+    # Beside the name, what Bob saved in it, named by the input for a screen reader.
+    assert (
+        '<small class="theirs" id="id_name_theirs">'
+        "Saved meanwhile by someone else: Bob&#x27;s name</small>"
+    ) in page
+    assert re.search(r'<input[^>]*name="name"[^>]*aria-describedby="id_name_theirs"', page)
+    assert "id_notes_theirs" not in page  # only what someone else changed
     again = form_of(response, "record-form")
     assert again["name"] == "Alice's Customer Co"  # the form shows what she opened
     assert alice.post(url, again).status_code == 302

@@ -54,6 +54,14 @@ class ErrorSerializer(serializers.Serializer):
     current_version = serializers.IntegerField(
         required=False, help_text="412 only: the record's version now."
     )
+    changed_fields = serializers.ListField(
+        child=StrictCharField(),
+        required=False,
+        help_text="412 only, when If-Match named one earlier version the record's history "
+        "still holds: the fields someone else changed since it (the record's field "
+        "names, sorted). A write that sets none of them can be sent again with the "
+        "current ETag without undoing theirs.",
+    )
     missing_criteria = serializers.ListField(
         child=serializers.IntegerField(),
         required=False,
@@ -154,7 +162,8 @@ ERRORS = {
     '`"confirm_duplicate": true` if `confirmable`); on a restore, `not_deleted` (not in '
     "the recycle bin) or `account_deleted` (its account is: restore that first).",
     412: "If-Match named another version than the current one; nothing was changed. "
-    "`current_version` and ETag give the current one.",
+    "`current_version` and ETag give the current one; `changed_fields`, what was changed "
+    "since the version named.",
     410: "`resync_required`: the cursor cannot be served — older than the changes kept "
     "(FEED_RETENTION_DAYS), not issued by this database (another installation, one "
     "restored from a backup, not a cursor), or what you can see changed as a whole since "

@@ -41,6 +41,7 @@ from keyaccounts.feed.reader import (
 from keyaccounts.formtokens import METHOD as FORM_METHOD
 from keyaccounts.history.api import HistoryEntrySerializer
 from keyaccounts.history.context import Origin
+from keyaccounts.history.merge import fields_changed_since
 from keyaccounts.history.timeline import record_timeline
 from keyaccounts.models import IdempotencyKey
 
@@ -86,8 +87,20 @@ def check_if_match(request, instance) -> int | None:
         raise VersionConflict(
             _("This record was changed by someone else since the version you name."),
             current_version=instance.version if instance is not None else 0,
+            changed_fields=_changed_since(instance, versions),
         )
     return instance.version
+
+
+def _changed_since(instance, versions: set[int]) -> list[str] | None:
+    """What others changed since the one earlier version If-Match names (its history
+    entry's values against the record's now); None when that cannot be told."""
+    if instance is None or len(versions) != 1 or not hasattr(type(instance), "history"):
+        return None
+    (version,) = versions
+    if not 0 < version < instance.version:
+        return None
+    return fields_changed_since(instance, version)
 
 
 # --- Location --------------------------------------------------------------------------

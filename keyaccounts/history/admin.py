@@ -36,13 +36,14 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from keyaccounts.exceptions import VersionConflict
 
 from .bulk import people_into_latest_entry
-from .merge import SEEN_VERSION, MergingForm
+from .merge import SEEN_VERSION, MergingForm, shown_value
 
 # The inline style attributes of simple_history/object_history_list.html (3.13).
 HISTORY_PAGE_STYLES = ("border-top: 0",)
@@ -80,6 +81,16 @@ class OpenedVersionForm(MergingForm):
         if self.instance.pk is not None:
             self.fields[OPENED_VERSION].initial = self.instance.version
 
+    def _say_theirs(self, name: str) -> None:
+        # The admin draws a field's help text under it (and names it for screen readers).
+        field = self.fields[name]
+        said = _("Saved meanwhile by someone else: %(value)s") % {
+            "value": shown_value(self.instance, name)
+        }
+        field.help_text = format_html(
+            "{}{}<strong>{}</strong>", field.help_text, " " if field.help_text else "", said
+        )
+
     def clean(self):
         cleaned = super().clean()
         expected = self.expected_version
@@ -89,9 +100,10 @@ class OpenedVersionForm(MergingForm):
             self.show_conflict(current)
             message = _(
                 "Someone else saved this record (now version %(current)s) since you "
-                "opened it at version %(opened)s. Your changes are below, not saved: "
-                "open its history to see theirs. Saving again writes the fields you "
-                "changed and keeps their other changes."
+                "opened it at version %(opened)s. Your changes are below, not saved; "
+                "under each field they changed, what they saved (its history has the "
+                "rest). Saving again writes the fields you changed and keeps their other "
+                "changes."
             )
             both = self.both_changed()
             if both:

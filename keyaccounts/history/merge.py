@@ -18,6 +18,8 @@ Where the opened version's entry is gone, the form falls back to writing what it
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 SEEN_VERSION = "seen_version"
 
@@ -50,9 +52,31 @@ def values_at(record: models.Model, version: int, names) -> dict | None:
             if name in kept_m2m:
                 column = f"{field.m2m_reverse_field_name()}_id"
                 values[name] = sorted(getattr(entry, name).values_list(column, flat=True))
-        else:
+        elif hasattr(entry, field.attname):  # not a field the history leaves out
             values[name] = getattr(entry, field.attname)
     return values
+
+
+# Kept by every versioned record for its own bookkeeping: not what a person changes.
+BOOKKEEPING = {"version", "change_seq", "created_at", "updated_at", "deleted_at", "deletion"}
+
+
+def fields_changed_since(record: models.Model, version: int) -> list[str] | None:
+    """The names of `record`'s fields (its many-to-many ones the history keeps included)
+    whose value now differs from its history entry of `version`, sorted; None if the
+    history holds no entry of that version. The API's 412 names them (`changed_fields`),
+    so a client whose write touches none of them may send it again safely."""
+    model = type(record)
+    names = [
+        field.name
+        for field in model._meta.get_fields()
+        if field.name not in BOOKKEEPING and _model_field(model, field.name) is not None
+    ]
+    then = values_at(record, version, names)
+    if then is None:
+        return None
+    now = values_now(record, then)
+    return sorted(name for name in then if then[name] != now[name])
 
 
 def values_now(record: models.Model, names) -> dict:
@@ -65,6 +89,26 @@ def values_now(record: models.Model, names) -> dict:
         else:
             values[name] = getattr(record, field.attname)
     return values
+
+
+def shown_value(record: models.Model, name: str) -> str:
+    """`record`'s stored value of field `name` in words, as a person reads it: a choice's
+    label, a related record's name, a date in the reader's format, "(empty)"."""
+    field = record._meta.get_field(name)
+    if field.many_to_many:
+        return ", ".join(str(related) for related in getattr(record, name).all()) or _("(empty)")
+    value = getattr(record, name)
+    if value is None or value == "":
+        return _("(empty)")
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(field, models.DateTimeField):
+        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(field, models.DateField):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    return str(value)
 
 
 def _cleaned_value(record: models.Model, name: str, stored):
@@ -105,6 +149,20 @@ class MergingForm(forms.ModelForm):
         self._stored = now
         self.their_fields = {name for name in opened_values if opened_values[name] != now[name]}
         self.initial.update(opened_values)  # changed_data: what this person changed
+        for name in self.their_fields:
+            self._say_theirs(name)
+
+    def _say_theirs(self, name: str) -> None:
+        """Beside field `name`, what someone else saved in it since the form was opened
+        (`their_value`, drawn by the field's template and named by the input's
+        `aria-describedby`), so the person compares without opening another tab."""
+        field = self.fields[name]
+        field.their_value = shown_value(self.instance, name)
+        auto_id = self[name].auto_id
+        described = [f"{auto_id}_theirs"]
+        if field.help_text:
+            described.append(f"{auto_id}_helptext")
+        field.widget.attrs["aria-describedby"] = " ".join(described)
 
     def _posted_version(self, name: str) -> int | None:
         if not self.is_bound:

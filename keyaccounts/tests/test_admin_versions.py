@@ -35,6 +35,8 @@ def test_a_form_opened_before_someone_elses_save_does_not_write_over_it(personas
     page = response.content.decode()
     assert "Someone else saved this record" in page
     assert 'value="Wang Wei"' in page  # what the admin typed is still there
+    assert "Saved meanwhile by someone else: <strong>" not in page
+    assert "<strong>Saved meanwhile by someone else: Chief engineer</strong>" in page
     contact.refresh_from_db()
     assert (contact.name, contact.title) == ("Wang", "Chief engineer")
 
