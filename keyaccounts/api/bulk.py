@@ -39,6 +39,7 @@ from rest_framework.response import Response
 
 from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.history.merge import fields_changed_since
 
 from .bulkitems import (
     CREATED,
@@ -60,6 +61,7 @@ BULK_MAX_ITEMS = 1000
 # single-record error answer carries it.
 RESULT_EXTRAS = (
     "current_version",
+    "changed_fields",
     "missing_criteria",
     "duplicates",
     "hidden_duplicates",
@@ -107,6 +109,13 @@ class BulkItemResultSerializer(serializers.Serializer):
         allow_null=True,
         help_text="version_mismatch only: the record's version now; null: no record with "
         "this external_id that you can see.",
+    )
+    changed_fields = serializers.ListField(
+        child=StrictCharField(),
+        required=False,
+        help_text="version_mismatch only, when the item named an earlier version the "
+        "record's history still holds: the fields someone else changed since it, as a "
+        "412's changed_fields.",
     )
     missing_criteria = serializers.ListField(
         child=serializers.IntegerField(),
@@ -354,10 +363,16 @@ class BulkUpsertMixin:
             return failed({"version": version_errors}, "invalid")
         if expected is not None and (instance is None or instance.version != expected):
             # As If-Match: a record you cannot see is one that is not there.
+            changed = (
+                fields_changed_since(instance, expected)
+                if instance is not None and 0 < expected < instance.version
+                else None
+            )
             return failed(
                 {"version": [_("The record is not at the version you name; nothing was written.")]},
                 "version_mismatch",
                 current_version=instance.version if instance is not None else None,
+                **({"changed_fields": changed} if changed is not None else {}),
             )
         if instance is None and usable_key(external_id) and external_id in taken:
             # Held by a record you cannot see, or one in the recycle bin: one message

@@ -234,10 +234,12 @@ def test_an_item_naming_another_version_fails_alone_and_writes_nothing(kind, per
         2,
     )
     assert mismatch["errors"]["version"]
+    assert mismatch["changed_fields"] == [kind.field]  # what changed since version 1
     assert (mismatch["id"], mismatch["version"]) == (None, None)
     assert (updated["status"], updated["version"]) == ("updated", 2)
     # No record by that external_id: no version matches, as If-Match on a missing record.
     assert (missing["code"], missing["current_version"]) == ("version_mismatch", None)
+    assert "changed_fields" not in missing
     record.refresh_from_db()
     assert record.version == 2
     assert getattr(record, kind.field) == kind.change[kind.field]
