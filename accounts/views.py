@@ -167,7 +167,7 @@ def account_detail_view(request, pk):
         return redirect(survivor)
     today = timezone.localdate()
     contacts = list(
-        account.contacts.select_related("reports_to", "relationship_owner").order_by("name")
+        account.contacts.select_related("reports_to", "relationship_owner").order_by("name", "pk")
     )
     team = account.team_members.select_related("user").order_by("role", "user__username")
     manager = is_manager(request.user)  # merges duplicates; pins grades (the grade card)

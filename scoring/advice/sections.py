@@ -58,8 +58,11 @@ def action_url(account, action: actions.Action) -> str:
     return reverse("accounts:detail", args=[account.pk]) + "#money"
 
 
-def account_next_actions_section(request, *, account, today=None, **page_data) -> dict:
-    advice = account_advice(account, today=today or timezone.localdate())
+def account_next_actions_section(
+    request, *, account, today=None, contacts=None, **page_data
+) -> dict:
+    # The page's contacts (all of the account's, by name and id): not read again.
+    advice = account_advice(account, today=today or timezone.localdate(), contacts=contacts)
     return {
         "account": account,
         "advice": advice,

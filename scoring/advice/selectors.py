@@ -42,23 +42,44 @@ READ = {
 }
 ROLE_ORDER = [BuyingRole.DECIDER, BuyingRole.EVALUATOR, BuyingRole.USER, BuyingRole.PURCHASER]
 DEALS_CONSIDERED = 3  # the open deals with criteria left, largest first
+# What the advice reads of each active contact (the first decider by name and id speaks
+# for the role, as the facts query's decider does).
+CONTACT_FACTS = ("pk", "account_id", "name", "buying_role", "is_coach", "attitude")
 
 
-def account_advice(account, *, today: datetime.date, shown: int = actions.SHOWN):
-    """`actions.Advice` for `account` (one the caller may see) as of `today`."""
-    advice = accounts_advice(Account.objects.filter(pk=account.pk), today=today, shown=shown)
+def account_advice(
+    account, *, today: datetime.date, shown: int = actions.SHOWN, contacts: list | None = None
+):
+    """`actions.Advice` for `account` (one the caller may see) as of `today`. `contacts`:
+    all of the account's contacts (Contact records) by name and id, when the caller has
+    read them already (the account page), so they are not read again."""
+    contacts_of = None
+    if contacts is not None:
+        contacts_of = {account.pk: [_contact_row(c) for c in contacts if c.is_active]}
+    advice = accounts_advice(
+        Account.objects.filter(pk=account.pk), today=today, shown=shown, contacts_of=contacts_of
+    )
     return advice[account.pk]
 
 
+def _contact_row(contact) -> dict:
+    """A contact as `accounts_facts` reads it."""
+    return {name: getattr(contact, name) for name in CONTACT_FACTS}
+
+
 def accounts_advice(
-    accounts, *, today: datetime.date, shown: int = actions.SHOWN
+    accounts,
+    *,
+    today: datetime.date,
+    shown: int = actions.SHOWN,
+    contacts_of: dict[int, list[dict]] | None = None,
 ) -> dict[int, actions.Advice]:
     """`actions.Advice` of each of `accounts` (a queryset the caller may see), by id."""
     spec = model_spec(active_model())
     inputs = {
         pk: values for pk, values, _dates in account_inputs(accounts, spec.sources | READ, today)
     }
-    facts = accounts_facts(inputs, spec=spec, today=today)
+    facts = accounts_facts(inputs, spec=spec, today=today, contacts_of=contacts_of)
     return {
         pk: actions.advise(spec, values, facts[pk], today, shown=shown)
         for pk, values in inputs.items()
@@ -106,9 +127,12 @@ def _facts_annotated(today: datetime.date, terms: tuple) -> QuerySet:
     )
 
 
-def accounts_facts(inputs: dict, *, spec, today: datetime.date) -> dict[int, actions.Facts]:
+def accounts_facts(
+    inputs: dict, *, spec, today: datetime.date, contacts_of: dict | None = None
+) -> dict[int, actions.Facts]:
     """The facts of the accounts of `inputs` ({id: table inputs}), by id. Eight queries
-    at most, whatever the accounts and what they hold."""
+    at most, whatever the accounts and what they hold; seven when `contacts_of` gives
+    each account's active contacts ({id: [row as CONTACT_FACTS, by name and id]})."""
     ids = list(inputs)
     facts = {}
     for pk, values in inputs.items():
@@ -119,12 +143,15 @@ def accounts_facts(inputs: dict, *, spec, today: datetime.date) -> dict[int, act
         return facts
 
     contacts = defaultdict(list)
-    for contact in (
-        Contact.objects.filter(account_id__in=ids, is_active=True)
-        .order_by("name", "pk")
-        .values("pk", "account_id", "name", "buying_role", "is_coach", "attitude")
-    ):
-        contacts[contact["account_id"]].append(contact)
+    if contacts_of is not None and set(ids) <= contacts_of.keys():
+        contacts.update(contacts_of)
+    else:
+        for contact in (
+            Contact.objects.filter(account_id__in=ids, is_active=True)
+            .order_by("name", "pk")
+            .values(*CONTACT_FACTS)
+        ):
+            contacts[contact["account_id"]].append(contact)
     rank = {role: i for i, role in enumerate(ROLE_ORDER)}
     for pk, fact in facts.items():
         mine = contacts[pk]

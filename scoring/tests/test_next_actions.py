@@ -343,3 +343,32 @@ def test_an_unrated_relationship_is_said_to_be_unrated_not_raised_from_a_dash(pe
     with translation.override("zh-hans"):
         reason = by_kind(advice_of(account))[actions.RAISE_RELATIONSHIP].reason
     assert "–" not in reason and "尚未评分" in reason and "2" in reason
+
+
+def test_the_account_page_reads_its_contacts_once_and_advises_as_a_fresh_read(personas, login):
+    """The next best actions take the page's contacts (all of them, by name and id)
+    instead of reading them again: the same advice, one query fewer."""
+    account = personas.account
+    ContactFactory(account=account, name="Zhao", buying_role=BuyingRole.DECIDER)
+    ContactFactory(account=account, name="Bai", buying_role=BuyingRole.DECIDER)
+    ContactFactory(
+        account=account, name="Chen", buying_role=BuyingRole.USER, attitude=Attitude.OPPONENT
+    )
+    ContactFactory(account=account, name="Gone", is_coach=True, is_active=False)
+    client = login(personas.alice)
+    client.get(account.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(account.get_absolute_url())
+    contact_reads = [
+        q["sql"] for q in queries if q["sql"].startswith('SELECT "accounts_contact".')
+    ]
+    assert len(contact_reads) == 1
+
+    shown = page.context["leading_sections"]
+    advice = next(s.context["advice"] for s in shown if "advice" in s.context)
+    fresh = account_advice(account, today=timezone.localdate())
+    assert [(a.kind, a.effect, a.reason) for a in advice.actions] == [
+        (a.kind, a.effect, a.reason) for a in fresh.actions
+    ]
+    kinds = {action.kind for action in fresh.actions}
+    assert actions.FIND_COACH in kinds  # the coach who left does not count
