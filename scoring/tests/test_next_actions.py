@@ -359,9 +359,7 @@ def test_the_account_page_reads_its_contacts_once_and_advises_as_a_fresh_read(pe
     client.get(account.get_absolute_url())
     with CaptureQueriesContext(connection) as queries:
         page = client.get(account.get_absolute_url())
-    contact_reads = [
-        q["sql"] for q in queries if q["sql"].startswith('SELECT "accounts_contact".')
-    ]
+    contact_reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "accounts_contact".')]
     assert len(contact_reads) == 1
 
     shown = page.context["leading_sections"]
