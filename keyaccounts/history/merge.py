@@ -199,9 +199,11 @@ class MergingForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if self._opened_values is not None:
-            # What this person left alone is written as it is stored now: someone else's
-            # change to it stays.
-            for name in self._opened_values.keys() - self.own_changes():
+            # A field someone else changed and this person left alone is written as it
+            # is stored now: their change stays. (Any other field is written as the form
+            # has it, as a save without a conflict would: what the person saw, a
+            # prefilled value included.)
+            for name in self.their_fields - self.own_changes():
                 if name in cleaned:
                     cleaned[name] = _cleaned_value(self.instance, name, self._stored[name])
         return cleaned

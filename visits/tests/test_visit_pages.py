@@ -597,3 +597,45 @@ def test_saving_again_after_a_conflict_keeps_the_contacts_someone_else_added(per
     planned.refresh_from_db()
     assert planned.purpose == "Demo and pricing"
     assert set(planned.contacts.all()) == {wang, li}  # Bob's addition kept
+
+
+def test_recording_an_outcome_after_a_conflict_keeps_the_prefilled_time_and_their_change(
+    personas, login
+):
+    """The outcome form fills in when the visit happened (as planned). After a conflict,
+    saving again writes that time as shown — it is not someone else's change — and keeps
+    what the other person did change."""
+    from visits import services
+    from visits.tests.test_admin_people import form_of
+
+    planned = PlannedVisitFactory(
+        account=personas.account,
+        owner=personas.alice,
+        planned_at=(timezone.now() - datetime.timedelta(hours=5)).replace(second=0, microsecond=0),
+        purpose="Demo",
+    )
+    url = reverse("visits:edit", args=[planned.pk]) + "?status=done"
+    alice = login(personas.alice)
+    mine = form_of(alice.get(url), "record-form")
+    assert mine["occurred_at"] == local(planned.planned_at)  # prefilled
+    services.visit_save(
+        by=personas.bob,
+        account=personas.account,
+        visit=Visit.objects.get(pk=planned.pk),
+        place="Their new plant",
+    )
+    mine.update(
+        talking_points="Budget",
+        customer_views="Wants a pilot",
+        customer_attitude="supporter",
+        next_steps="Send the proposal",
+    )
+    response = alice.post(url, mine)
+    assert "Someone else saved this record" in response.content.decode()
+
+    assert alice.post(url, form_of(response, "record-form")).status_code == 302
+    planned.refresh_from_db()
+    assert planned.status == VisitStatus.DONE
+    assert planned.occurred_at == planned.planned_at  # the time she saw, written
+    assert planned.place == "Their new plant"  # Bob's change kept
+    assert planned.next_steps == "Send the proposal"
