@@ -322,7 +322,15 @@ class PickerField(Picking, forms.ModelChoiceField):
 
     def has_changed(self, initial, data):
         if isinstance(data, Typed):
-            data = data.pk if data.text is None else data.text
+            if data.text is None:
+                data = data.pk
+            else:
+                # A name typed or shown: changed if it stands for another record.
+                try:
+                    found = self.to_python(data)
+                except ValidationError:
+                    return True
+                data = "" if found is None else found.pk
         return super().has_changed(initial, data)
 
 

@@ -86,12 +86,20 @@ def _save_versioned(request, form, save, *, say=None) -> bool:
     try:
         record = save(form.expected_version)
     except VersionConflict as exc:
-        message = _(
-            "Someone else saved this record while you were editing it, so your changes "
-            "were not saved. Your input is still below, and beside each field they "
-            "changed, what they saved. Saving again writes the fields you changed and "
-            "keeps their other changes."
-        )
+        if form.merge_on_conflict:
+            message = _(
+                "Someone else saved this record while you were editing it, so your changes "
+                "were not saved. Your input is still below, and beside each field they "
+                "changed, what they saved. Saving again writes the fields you changed and "
+                "keeps their other changes."
+            )
+        else:
+            message = _(
+                "Someone else saved this record while you were editing it, so your changes "
+                "were not saved. Your input is still below: compare it with the current "
+                "record (open it in another tab). Saving again writes the form as it is "
+                "here, over their changes."
+            )
         if both := form.both_changed():
             message += " " + _("You both changed: %(fields)s.") % {"fields": ", ".join(both)}
         form.add_error(None, message)

@@ -94,6 +94,12 @@ class OpportunityForm(VersionedForm):
             if fields:
                 yield title, fields
 
+    def as_shown(self, values: dict, record) -> dict:
+        # A probability that follows the stage is shown blank (see __init__).
+        if "probability" in values and not record.probability_is_custom:
+            values = {**values, "probability": None}
+        return values
+
     def service_fields(self) -> dict:
         """Keyword arguments for `opportunity_create` / `opportunity_update`."""
         data = self.model_fields_data()

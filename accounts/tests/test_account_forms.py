@@ -3,6 +3,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from accounts import services
 from accounts.models import Account
 from accounts.tests.factories import AccountFactory
 
@@ -176,3 +177,33 @@ def test_only_a_manager_can_reassign_an_account(personas, login):
     login(personas.manager).post(url, valid_data(owner=personas.carol.pk))
     personas.account.refresh_from_db()
     assert personas.account.owner == personas.carol
+
+
+def test_the_conflict_page_keeps_the_forms_own_pickers_and_their_rule(personas, login):
+    """On the page shown after a conflict, the fields a form chooses from what the person
+    may pick (a parent company among their accounts) are those fields, not the model's
+    plain list of every record; and a save over the shown version still keeps to them."""
+    from visits.tests.test_admin_people import form_of
+
+    account = personas.account
+    hidden = AccountFactory(owner=personas.charlie, name="Charlie's secret customer")
+    url = reverse("accounts:edit", args=[account.pk])
+    alice = login(personas.alice)
+    mine = form_of(alice.get(url), "record-form")
+    # Her manager puts the account into a group (a parent both see) while she edits it.
+    group = AccountFactory(owner=personas.alice, name="Alice's group")
+    services.account_update(
+        account=Account.objects.get(pk=account.pk), by=personas.manager, parent=group
+    )
+    response = alice.post(url, {**mine, "notes": "Hers"})
+    page = response.content.decode()
+    assert "Someone else saved this record" in page
+    assert "Saved meanwhile by someone else: Alice&#x27;s group" in page
+    assert "Charlie&#x27;s secret customer" not in page
+    again = form_of(response, "record-form")
+    again["parent"] = str(hidden.pk)  # an id she cannot see, sent by hand
+    again.pop("parent_name", None)  # no name typed: the id is what is read
+    refused = alice.post(url, again)
+    assert refused.status_code == 200
+    account.refresh_from_db()
+    assert account.parent_id == group.pk

@@ -364,7 +364,7 @@ class BulkUpsertMixin:
         if expected is not None and (instance is None or instance.version != expected):
             # As If-Match: a record you cannot see is one that is not there.
             changed = (
-                fields_changed_since(instance, expected)
+                fields_changed_since(instance, expected, exposed=self.get_serializer().fields)
                 if instance is not None and 0 < expected < instance.version
                 else None
             )

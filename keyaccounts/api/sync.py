@@ -74,9 +74,11 @@ def parse_if_match(header: str) -> set[int] | None:
     return versions
 
 
-def check_if_match(request, instance) -> int | None:
+def check_if_match(request, instance, *, exposed=None) -> int | None:
     """The version the client's If-Match names, if it is the current one; raise
-    VersionConflict (412) if it names another. None: no If-Match (or `*`), write anyway."""
+    VersionConflict (412) if it names another. None: no If-Match (or `*`), write anyway.
+    `exposed`: a callable giving the API's field names of the record, to which the
+    412's `changed_fields` is narrowed."""
     header = request.headers.get("If-Match")
     if header is None:
         return None
@@ -87,20 +89,18 @@ def check_if_match(request, instance) -> int | None:
         raise VersionConflict(
             _("This record was changed by someone else since the version you name."),
             current_version=instance.version if instance is not None else 0,
-            changed_fields=_changed_since(instance, versions),
+            changed_fields=_changed_since(instance, versions, exposed),
         )
     return instance.version
 
 
-def _changed_since(instance, versions: set[int]) -> list[str] | None:
+def _changed_since(instance, versions: set[int], exposed=None) -> list[str] | None:
     """What others changed since the one earlier version If-Match names (its history
     entry's values against the record's now); None when that cannot be told."""
     if instance is None or len(versions) != 1 or not hasattr(type(instance), "history"):
         return None
     (version,) = versions
-    if not 0 < version < instance.version:
-        return None
-    return fields_changed_since(instance, version)
+    return fields_changed_since(instance, version, exposed=exposed() if exposed else None)
 
 
 # --- Location --------------------------------------------------------------------------
@@ -327,7 +327,7 @@ class SyncViewSetMixin:
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         instance = self.get_object()
-        expected_version = check_if_match(request, instance)
+        expected_version = check_if_match(request, instance, exposed=self._field_names)
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         serializer.save(expected_version=expected_version)
@@ -336,9 +336,12 @@ class SyncViewSetMixin:
             instance._prefetched_objects_cache = {}
         return self._with_etag(Response(serializer.data))
 
+    def _field_names(self):
+        return self.get_serializer().fields.keys()
+
     def destroy(self, request, *args, **kwargs):
         instance = self.get_object()
-        expected_version = check_if_match(request, instance)
+        expected_version = check_if_match(request, instance, exposed=self._field_names)
         try:
             self.perform_destroy(instance, expected_version=expected_version)
         except type(instance).DoesNotExist:
@@ -381,7 +384,7 @@ class SyncViewSetMixin:
                 {"external_id": [_("The body names another external ID than the URL.")]}
             )
         data = {**request.data, "external_id": external_id}
-        expected_version = check_if_match(request, instance)
+        expected_version = check_if_match(request, instance, exposed=self._field_names)
         with transaction.atomic():
             serializer = self.get_serializer(instance, data=data)
             serializer.is_valid(raise_exception=True)

@@ -75,6 +75,7 @@ class OpenedVersionForm(MergingForm):
 
     opened_field = OPENED_VERSION
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    bound_field_class = forms.BoundField  # what they saved is in the field's help here
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,11 +15,16 @@ record's current value for every field the person left alone, and theirs for the
 Where the opened version's entry is gone, the form falls back to writing what it shows.
 """
 
+import datetime
+
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+
+from .parts import parts_in_reason
+from .timeline import HIDDEN_FIELDS
 
 SEEN_VERSION = "seen_version"
 
@@ -34,14 +39,23 @@ def _model_field(model, name: str):
     return field
 
 
+def history_entry(record: models.Model, version: int):
+    """`record`'s history entry of `version` (the last, if several), or None."""
+    return (
+        type(record).history.filter(id=record.pk, version=version).order_by("-history_id").first()
+    )
+
+
 def values_at(record: models.Model, version: int, names) -> dict | None:
     """The model fields among `names` as `record`'s history entry of `version` holds
     them, as a form's initial values (a foreign key: its id; a many-to-many field the
     history keeps: the ids, sorted); None if there is no such entry."""
-    model = type(record)
-    entry = model.history.filter(id=record.pk, version=version).order_by("-history_id").first()
-    if entry is None:
-        return None
+    entry = history_entry(record, version)
+    return None if entry is None else entry_values(type(record), entry, names)
+
+
+def entry_values(model, entry, names) -> dict:
+    """The model fields among `names` as the history entry `entry` holds them."""
     kept_m2m = set(getattr(model, "_history_m2m_fields", ()))
     values = {}
     for name in names:
@@ -57,26 +71,49 @@ def values_at(record: models.Model, version: int, names) -> dict | None:
     return values
 
 
-# Kept by every versioned record for its own bookkeeping: not what a person changes.
-BOOKKEEPING = {"version", "change_seq", "created_at", "updated_at", "deleted_at", "deletion"}
+# Not what a person changes: bookkeeping (as the history's timeline hides it).
+BOOKKEEPING = HIDDEN_FIELDS | {"merged_into"}
+STEPS_TOLD = 50  # versions since the one named, at most, that a 412 explains
 
 
-def fields_changed_since(record: models.Model, version: int) -> list[str] | None:
-    """The names of `record`'s fields (its many-to-many ones the history keeps included)
-    whose value now differs from its history entry of `version`, sorted; None if the
-    history holds no entry of that version. The API's 412 names them (`changed_fields`),
-    so a client whose write touches none of them may send it again safely."""
+def fields_changed_since(record: models.Model, version: int, *, exposed=None) -> list[str] | None:
+    """The names of `record`'s fields (and parts, as the changes feed names them) that
+    changed from its version `version` to now, sorted, among `exposed` (the API's field
+    names) if given; None when that cannot be told: a version of the history missing,
+    more than STEPS_TOLD versions since, or a version that changed nothing it can name.
+    The API's 412 gives them (`changed_fields`), so a client whose write sets none of
+    them may send it again safely."""
     model = type(record)
+    if not 0 < record.version - version <= STEPS_TOLD:
+        return None
+    rows = model.history.filter(
+        id=record.pk, version__gte=version, version__lte=record.version
+    ).order_by("history_id")
+    latest = {entry.version: entry for entry in rows}  # the last entry of each version
+    if len(latest) != record.version - version + 1:
+        return None
     names = [
         field.name
         for field in model._meta.get_fields()
-        if field.name not in BOOKKEEPING and _model_field(model, field.name) is not None
+        if field.name not in BOOKKEEPING
+        and _model_field(model, field.name) is not None
+        and not getattr(field, "auto_now", False)
+        and not getattr(field, "auto_now_add", False)
     ]
-    then = values_at(record, version, names)
-    if then is None:
-        return None
-    now = values_now(record, then)
-    return sorted(name for name in then if then[name] != now[name])
+    changed = set()
+    before = entry_values(model, latest[version], names)
+    for step in range(version + 1, record.version + 1):
+        entry = latest[step]
+        after = entry_values(model, entry, names)
+        told = {name for name in after if after[name] != before.get(name)}
+        told |= set(parts_in_reason(entry.history_change_reason))
+        if not told:
+            return None  # a version made for something the history does not name
+        changed |= told
+        before = after
+    if exposed is not None:
+        changed &= set(exposed)
+    return sorted(changed)
 
 
 def values_now(record: models.Model, names) -> dict:
@@ -121,19 +158,47 @@ def _cleaned_value(record: models.Model, name: str, stored):
     return stored
 
 
+class MergingBoundField(forms.BoundField):
+    """A field of a MergingForm: `their_value` (what someone else saved in it since the
+    form was opened, in words) for the field's template to draw beside it, as
+    `<id>_theirs`, which the input names first in `aria-describedby`."""
+
+    @property
+    def their_value(self) -> str | None:
+        return getattr(self.form, "their_values", {}).get(self.name)
+
+    @property
+    def aria_describedby(self):
+        described = super().aria_describedby
+        if self.their_value is None or described is None or not self.auto_id:
+            return described
+        return " ".join(filter(None, [f"{self.auto_id}_theirs", described]))
+
+
 class MergingForm(forms.ModelForm):
     """Mixed into a model form of a versioned record whose hidden `opened_field` holds
     the version it was opened at (see the module's docstring)."""
 
     opened_field = "version"
     seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    bound_field_class = MergingBoundField
+
+    # False for a form with parts the history does not keep (a plan's advantages): saving
+    # again after a conflict then writes the form as it is shown, and says so.
+    merge_on_conflict = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._opened_values = None  # the fields as opened, when someone saved since
         self.their_fields: set[str] = set()  # changed by someone else since it was opened
+        self.their_values: dict[str, str] = {}  # what they saved there, in words
         opened = self._posted_version(self.opened_field)
-        if opened is None or self.instance.pk is None or opened == self.instance.version:
+        if (
+            not self.merge_on_conflict
+            or opened is None
+            or self.instance.pk is None
+            or opened == self.instance.version
+        ):
             return
         hidden = {self.opened_field, SEEN_VERSION}
         names = [
@@ -141,28 +206,39 @@ class MergingForm(forms.ModelForm):
             for name in self.fields
             if name not in hidden and _model_field(type(self.instance), name)
         ]
-        opened_values = values_at(self.instance, opened, names)
-        if opened_values is None:
+        entry = history_entry(self.instance, opened)
+        if entry is None:
             return
-        now = values_now(self.instance, opened_values)
+        opened_values = self.as_shown(entry_values(type(self.instance), entry, names), entry)
+        now = self.as_shown(values_now(self.instance, opened_values), self.instance)
         self._opened_values = opened_values
         self._stored = now
         self.their_fields = {name for name in opened_values if opened_values[name] != now[name]}
-        self.initial.update(opened_values)  # changed_data: what this person changed
+        # changed_data: what this person changed, at the precision the inputs send.
+        self.initial.update(
+            {name: self._as_input(name, value) for name, value in opened_values.items()}
+        )
         for name in self.their_fields:
+            self.their_values[name] = shown_value(self.instance, name)
             self._say_theirs(name)
 
+    def as_shown(self, values: dict, record) -> dict:
+        """`values` (of `record`: the opened version's history entry, or the record now)
+        as the form shows them; a form that shows a field otherwise than stored (a deal's
+        probability that follows its stage: blank) says so here."""
+        return values
+
+    def _as_input(self, name: str, value):
+        """A stored time as its input sends it: to the minute where the input has no
+        seconds (a visit's time), so a time left alone does not read as changed."""
+        format = getattr(self.fields[name].widget, "format", None)
+        if isinstance(value, datetime.datetime | datetime.time) and format and "%S" not in format:
+            return value.replace(second=0, microsecond=0)
+        return value
+
     def _say_theirs(self, name: str) -> None:
-        """Beside field `name`, what someone else saved in it since the form was opened
-        (`their_value`, drawn by the field's template and named by the input's
-        `aria-describedby`), so the person compares without opening another tab."""
-        field = self.fields[name]
-        field.their_value = shown_value(self.instance, name)
-        auto_id = self[name].auto_id
-        described = [f"{auto_id}_theirs"]
-        if field.help_text:
-            described.append(f"{auto_id}_helptext")
-        field.widget.attrs["aria-describedby"] = " ".join(described)
+        """Where a form draws what someone else saved in field `name` otherwise than
+        beside it (`MergingBoundField`): the admin, in the field's help."""
 
     def _posted_version(self, name: str) -> int | None:
         if not self.is_bound:

@@ -665,3 +665,20 @@ def test_a_set_service_refuses_a_stale_version_and_writes_nothing(personas, deal
 
     assert OpportunityTeamMember.objects.filter(opportunity=deal).count() == 1
     assert Opportunity.objects.get(pk=deal.pk).version == 1
+
+
+def test_a_412_names_the_parts_changed_since_and_only_fields_the_api_shows(personas, api, deal):
+    """A new version made for a deal's contacts changes none of its fields: the 412 names
+    the part, so a client does not resend its stale contacts thinking nothing changed."""
+    client = api(personas.alice)
+    patched = client.patch(
+        url(deal), {"contacts": [{"contact": deal.kept.pk}]}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert patched.status_code == 200, patched.content
+    assert client.patch(url(deal), {"probability": 55}, HTTP_IF_MATCH='"2"').status_code == 200
+
+    stale = client.patch(url(deal), {"name": "Stale"}, HTTP_IF_MATCH='"1"')
+
+    assert stale.status_code == 412
+    # Not the fields the API does not show (the name's folded key, a merge's survivor).
+    assert stale.json()["changed_fields"] == ["contacts", "probability", "probability_is_custom"]

@@ -425,3 +425,30 @@ def test_the_deal_page_query_count_has_a_hard_ceiling(
     client = login(personas.alice)
     with django_assert_max_num_queries(18):
         client.get(deal.get_absolute_url())
+
+
+def test_saving_again_after_a_conflict_keeps_a_probability_set_meanwhile(personas, login):
+    """A probability that follows the stage is shown blank: left blank after someone set
+    one by hand, it is not the person's change, and theirs stays."""
+    from opportunities import services as deal_services
+    from opportunities.models import Opportunity
+    from opportunities.tests.factories import OpportunityFactory
+    from visits.tests.test_admin_people import form_of
+
+    deal = OpportunityFactory(account=personas.account, owner=personas.alice, name="Pilot")
+    assert not deal.probability_is_custom
+    url = reverse("opportunities:edit", args=[deal.pk])
+    alice = login(personas.alice)
+    mine = form_of(alice.get(url), "record-form")
+    assert mine["probability"] == ""  # follows the stage
+    deal_services.opportunity_update(
+        opportunity=Opportunity.objects.get(pk=deal.pk), by=personas.bob, probability=55
+    )
+    mine["name"] = "Pilot, phase 1"
+    response = alice.post(url, mine)
+    page = response.content.decode()
+    assert "Someone else saved this record" in page
+    assert "You both changed" not in page
+    assert alice.post(url, form_of(response, "record-form")).status_code == 302
+    deal.refresh_from_db()
+    assert (deal.name, deal.probability, deal.probability_is_custom) == ("Pilot, phase 1", 55, True)

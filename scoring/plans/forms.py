@@ -14,6 +14,10 @@ def advantage_field_name(kind: str) -> str:
 
 
 class PlanForm(VersionedForm):
+    # Its advantages are parts the history does not keep: after a conflict, saving again
+    # writes the form as shown (keyaccounts.history.merge).
+    merge_on_conflict = False
+
     """A plan's targets and, per advantage of seed 001 §3, the evidence: an advantage
     with evidence is chosen, one left empty is not."""
 

@@ -639,3 +639,32 @@ def test_recording_an_outcome_after_a_conflict_keeps_the_prefilled_time_and_thei
     assert planned.occurred_at == planned.planned_at  # the time she saw, written
     assert planned.place == "Their new plant"  # Bob's change kept
     assert planned.next_steps == "Send the proposal"
+
+
+def test_a_time_with_seconds_left_alone_keeps_the_new_time_someone_else_saved(personas, login):
+    """The time inputs send minutes; a planned time with seconds (from the API or an
+    import), left alone, is no change of the person's: the time someone else saved
+    since stays."""
+    from visits import services
+    from visits.tests.test_admin_people import form_of
+
+    at = (timezone.now() + datetime.timedelta(days=2)).replace(second=30, microsecond=0)
+    planned = PlannedVisitFactory(
+        account=personas.account, owner=personas.alice, planned_at=at, purpose="Demo"
+    )
+    url = reverse("visits:edit", args=[planned.pk])
+    alice = login(personas.alice)
+    mine = form_of(alice.get(url), "record-form")
+    later = (at + datetime.timedelta(days=1)).replace(second=0)
+    services.visit_save(
+        by=personas.bob,
+        account=personas.account,
+        visit=Visit.objects.get(pk=planned.pk),
+        planned_at=later,
+    )
+    mine["purpose"] = "Demo and pricing"
+    response = alice.post(url, mine)
+    assert "Someone else saved this record" in response.content.decode()
+    assert alice.post(url, form_of(response, "record-form")).status_code == 302
+    planned.refresh_from_db()
+    assert (planned.planned_at, planned.purpose) == (later, "Demo and pricing")

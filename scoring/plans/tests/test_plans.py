@@ -440,3 +440,19 @@ def test_a_merge_takes_the_plans_along_unless_two_share_a_period(personas):
     theirs.refresh_from_db()
     action.refresh_from_db()
     assert theirs.account_id == action.account_id == personas.account.pk
+
+
+def test_a_plan_edited_by_two_people_writes_the_form_as_shown_and_says_so(personas, login):
+    """A plan's advantages are parts the history does not keep, so its form does not
+    merge after a conflict: the page says saving again writes the form as shown."""
+    from visits.tests.test_admin_people import form_of
+
+    plan = make_plan(personas)
+    url = reverse("plans:edit", args=[plan.account_id, plan.pk])
+    alice = login(personas.alice)
+    mine = form_of(alice.get(url), "record-form")
+    services.plan_update(plan=AccountPlan.objects.get(pk=plan.pk), by=personas.bob, notes="Bob's")
+    response = alice.post(url, mine)
+    page = response.content.decode()
+    assert "Saving again writes the form as it is here, over their changes." in page
+    assert "Saved meanwhile by someone else" not in page
