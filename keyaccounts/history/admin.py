@@ -63,10 +63,23 @@ HISTORY_PAGE_POLICY = {
 OPENED_VERSION = "opened_version"
 
 
-def _versioned(obj) -> bool:
+def _versioned_model(model) -> bool:
     from keyaccounts.models import VersionedModel
 
-    return isinstance(obj, VersionedModel) and obj.pk is not None
+    return issubclass(model, VersionedModel)
+
+
+def _versioned(obj) -> bool:
+    return obj is not None and _versioned_model(type(obj)) and obj.pk is not None
+
+
+def _with_version_fields(fieldsets):
+    """`fieldsets` with the hidden version fields added to the first (once)."""
+    if OPENED_VERSION in flatten_fieldsets(fieldsets):
+        return fieldsets
+    (name, options), *rest = fieldsets
+    first = (name, {**options, "fields": [*options["fields"], OPENED_VERSION, SEEN_VERSION]})
+    return [first, *rest]
 
 
 class OpenedVersionForm(MergingForm):
@@ -161,19 +174,9 @@ class VersionCheckedInline:
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if not self._checks_versions(request, obj) or OPENED_VERSION in flatten_fieldsets(
-            fieldsets
-        ):
+        if not self._checks_versions(request, obj):
             return fieldsets
-        (name, options), *rest = fieldsets
-        first = (name, {**options, "fields": [*options["fields"], OPENED_VERSION, SEEN_VERSION]})
-        return [first, *rest]
-
-
-def _versioned_model(model) -> bool:
-    from keyaccounts.models import VersionedModel
-
-    return issubclass(model, VersionedModel)
+        return _with_version_fields(fieldsets)
 
 
 _CHECKED_INLINES: dict[type, type] = {}
@@ -206,15 +209,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if (
-            not _versioned(obj)
-            or not self.has_change_permission(request, obj)  # a view-only page: no form
-            or OPENED_VERSION in flatten_fieldsets(fieldsets)
-        ):
-            return fieldsets
-        (name, options), *rest = fieldsets
-        first = (name, {**options, "fields": [*options["fields"], OPENED_VERSION, SEEN_VERSION]})
-        return [first, *rest]
+        if not _versioned(obj) or not self.has_change_permission(request, obj):
+            return fieldsets  # a view-only page: no form
+        return _with_version_fields(fieldsets)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

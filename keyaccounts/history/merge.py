@@ -46,14 +46,6 @@ def history_entry(record: models.Model, version: int):
     )
 
 
-def values_at(record: models.Model, version: int, names) -> dict | None:
-    """The model fields among `names` as `record`'s history entry of `version` holds
-    them, as a form's initial values (a foreign key: its id; a many-to-many field the
-    history keeps: the ids, sorted); None if there is no such entry."""
-    entry = history_entry(record, version)
-    return None if entry is None else entry_values(type(record), entry, names)
-
-
 def entry_values(model, entry, names) -> dict:
     """The model fields among `names` as the history entry `entry` holds them."""
     kept_m2m = set(getattr(model, "_history_m2m_fields", ()))
@@ -200,11 +192,10 @@ class MergingForm(forms.ModelForm):
             or opened == self.instance.version
         ):
             return
-        hidden = {self.opened_field, SEEN_VERSION}
         names = [
             name
             for name in self.fields
-            if name not in hidden and _model_field(type(self.instance), name)
+            if name not in self._version_fields and _model_field(type(self.instance), name)
         ]
         entry = history_entry(self.instance, opened)
         if entry is None:
@@ -255,9 +246,12 @@ class MergingForm(forms.ModelForm):
         seen = self._posted_version(SEEN_VERSION)
         return seen if seen is not None else self._posted_version(self.opened_field)
 
+    @property
+    def _version_fields(self) -> set[str]:
+        return {self.opened_field, SEEN_VERSION}
+
     def own_changes(self) -> set[str]:
-        hidden = {self.opened_field, SEEN_VERSION}
-        return {name for name in self.changed_data if name not in hidden}
+        return {name for name in self.changed_data if name not in self._version_fields}
 
     def both_changed(self) -> list[str]:
         """The labels of the fields both this person and someone else changed."""
