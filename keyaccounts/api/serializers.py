@@ -167,8 +167,9 @@ class DateTimeField(serializers.DateTimeField):
     +08:05:43), which no RFC 3339 date-time has: in UTC ("Z") there."""
 
     def to_internal_value(self, value):
-        result = super().to_internal_value(value)
         try:
+            # DRF's own overflows too, making a local time at the calendar's start aware.
+            result = super().to_internal_value(value)
             result.astimezone(datetime.UTC)
         except OverflowError:
             self.fail("overflow")

@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from keyaccounts.days import in_calendar, out_of_calendar_message
+
 from .reading import BadCell, cell_text
 
 
@@ -126,6 +128,14 @@ EXCEL_SERIALS = range(18264, 73051)
 
 
 def _parts(value) -> tuple[datetime.date, datetime.time | None, str | None]:
+    """A cell's day, time of day and zone; a day outside `keyaccounts.days` refused."""
+    day, moment, zone = _read_parts(value)
+    if not in_calendar(day):
+        raise CellError(out_of_calendar_message(), _("a date such as 2025-03-31"))
+    return day, moment, zone
+
+
+def _read_parts(value) -> tuple[datetime.date, datetime.time | None, str | None]:
     if isinstance(value, datetime.datetime):
         return value.date(), value.time(), None
     if isinstance(value, datetime.date):

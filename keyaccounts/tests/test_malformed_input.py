@@ -467,3 +467,148 @@ def test_times_at_the_edge_of_the_calendar_answer_400_on_postgresql(
         field="planned_at",
     )
     error_of(client.get(f"/api/v1/accounts/?updated_after={value.replace('+', '%2B')}"), 400)
+
+
+# --- days at the calendar's ends (keyaccounts/days.py) -----------------------------------
+
+LAST_DAY = "Give a day from 1900-01-01 to 9998-12-31."
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("occurred_at", "9999-12-31T10:00"),  # its follow-up a week later: past the calendar
+        ("occurred_at", "0001-01-01T00:00"),  # before the calendar in UTC
+        ("occurred_at", "1899-12-31T10:00"),
+    ],
+)
+def test_a_visit_form_given_a_day_at_the_calendars_end_shows_it_on_the_field(
+    login, personas, field, value
+):
+    url = reverse("visits:create", args=[personas.account.pk])
+    data = {"status": "done", "method": "in_person", field: value}
+
+    response = login(personas.alice).post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [LAST_DAY]
+    assert not Visit.all_objects.exists()
+
+
+def test_a_planned_visit_and_a_review_at_the_calendars_start_are_errors_on_their_field(
+    login, personas
+):
+    client = login(personas.alice)
+    account = personas.account
+
+    planned = client.post(
+        reverse("visits:create", args=[account.pk]) + "?status=planned",
+        {"status": "planned", "method": "in_person", "planned_at": "0001-01-01T00:00"},
+    )
+    review = client.post(
+        reverse("reviews:create", args=[account.pk]),
+        {"scheduled_for": "0001-01-01T00:00", "period_kind": "year"},
+    )
+
+    assert planned.context["form"].errors["planned_at"] == [LAST_DAY]
+    assert review.context["form"].errors["scheduled_for"] == [LAST_DAY]
+    assert not Visit.all_objects.exists()
+
+
+def test_the_first_and_last_day_of_the_range_are_accepted(personas):
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    from keyaccounts.days import EARLIEST, LATEST, within_calendar
+
+    within_calendar(EARLIEST)
+    within_calendar(LATEST)
+    within_calendar(datetime.datetime(9998, 12, 31, 23, 59, tzinfo=datetime.UTC))
+    for day in (EARLIEST - datetime.timedelta(days=1), LATEST + datetime.timedelta(days=1)):
+        with pytest.raises(ValidationError):
+            within_calendar(day)
+
+
+def test_every_date_field_of_every_model_form_and_serializer_has_the_range():
+    from django import forms
+    from django.apps import apps
+    from django.db import models
+    from rest_framework import serializers
+
+    from keyaccounts.days import within_calendar
+
+    for model in apps.get_models(include_auto_created=True):
+        for field in model._meta.local_fields:
+            if isinstance(field, models.DateField):
+                assert field.validators.count(within_calendar) == 1, field
+                assert within_calendar not in field.deconstruct()[3].get("validators", [])
+    for plain in (forms.DateField(), forms.DateTimeField()):
+        assert within_calendar in plain.validators
+    for declared in (serializers.DateField(), serializers.DateTimeField()):
+        assert within_calendar in declared.validators
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"status": "done", "occurred_at": "9999-12-31"}, "occurred_at"),
+        ({"status": "done", "occurred_at": "0001-01-01T00:00:00"}, "occurred_at"),
+        ({"planned_at": "0001-01-01"}, "planned_at"),
+    ],
+)
+def test_the_api_refuses_a_visit_at_the_calendars_end_on_the_field(personas, api, body, field):
+    response = api(personas.alice).post(
+        "/api/v1/visits/", {"account": personas.account.pk, **body}, format="json"
+    )
+
+    error_of(response, 400, field=field)
+    assert not Visit.all_objects.exists()
+
+
+def test_the_api_refuses_a_complaint_and_a_review_at_the_calendars_start(personas, api):
+    from visits.complaints.models import Complaint
+    from visits.reviews.models import ReviewMeeting
+
+    client = api(personas.alice)
+    account = personas.account.pk
+
+    complaint = client.post(
+        "/api/v1/complaints/",
+        {"account": account, "title": "Late", "received_at": "0001-01-01"},
+        format="json",
+    )
+    review = client.post(
+        "/api/v1/reviews/", {"account": account, "scheduled_for": "0001-01-01"}, format="json"
+    )
+
+    error_of(complaint, 400, field="received_at")
+    error_of(review, 400, field="scheduled_for")
+    assert not Complaint.all_objects.exists() and not ReviewMeeting.all_objects.exists()
+
+
+@pytest.mark.parametrize("value", ["9999-12-31 10:00", "0001-01-01"])
+def test_an_import_row_at_the_calendars_end_is_an_error_of_its_cell(personas, value):
+    from django.utils import translation
+
+    from keyaccounts.imports.engine import run_import
+    from keyaccounts.imports.kinds import KINDS
+    from keyaccounts.imports.reading import read_table
+    from keyaccounts.tests.imports_files import csv_file
+
+    rows = [["Account", "Took place", "Status"], [personas.account.name, value, "Done"]]
+    kind = KINDS["visits"]
+    with translation.override("en"):
+        table = read_table(csv_file(rows), header_score=kind.header_index().score)
+        result = run_import(
+            kind=kind,
+            table=table,
+            mapping=kind.header_index().recognise(table.headers),
+            by=personas.alice,
+            dry_run=False,
+            confirm_duplicates=False,
+        )
+
+    [row] = result.rows
+    assert [(p.column, p.message) for p in row.problems] == [("Took place", LAST_DAY)]
+    assert not Visit.all_objects.exists()

@@ -15,9 +15,6 @@ from .selectors import Scope
 
 DEFAULT_DAYS = 365
 MAX_DAYS = 5 * 366
-# The days a period may name: the calendar's far ends overflow date arithmetic.
-EARLIEST = datetime.date(1900, 1, 1)
-LATEST = datetime.date(9998, 12, 31)
 
 
 class AnalyticsForm(forms.Form):
@@ -48,14 +45,7 @@ class AnalyticsForm(forms.Form):
         cleaned = super().clean()
         start = cleaned.get("start") or self.today - datetime.timedelta(days=DEFAULT_DAYS)
         end = cleaned.get("end") or self.today
-        for name in ("start", "end"):
-            day = cleaned.get(name)
-            if day is not None and not EARLIEST <= day <= LATEST:
-                self.add_error(
-                    name,
-                    _("Give a day from %(first)s to %(last)s.")
-                    % {"first": EARLIEST.isoformat(), "last": LATEST.isoformat()},
-                )
+        # A day out of the calendar's range is an error on its field (keyaccounts.days).
         if self.errors:
             return cleaned
         if start > end:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Industry
+from keyaccounts.days import in_calendar
 from keyaccounts.db_router import replica_view
 from keyaccounts.paging import keyset_page
 from keyaccounts.snapshots import services as snapshots
@@ -18,7 +19,7 @@ from opportunities.models import Opportunity, OpportunityCompetitor, Stage
 from opportunities.selectors import opportunities_visible_to
 
 from . import selectors
-from .forms import EARLIEST, LATEST, AnalyticsForm
+from .forms import AnalyticsForm
 
 DEALS_PAGE_SIZE = 25
 
@@ -136,7 +137,7 @@ def _month(value: str):
         month = datetime.date.fromisoformat(value[:7] + "-01")
     except ValueError:
         return None
-    return month if EARLIEST <= month <= LATEST else None
+    return month if in_calendar(month) else None
 
 
 @replica_view

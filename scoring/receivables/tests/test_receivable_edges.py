@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone, translation
 
+from accounts.models import Account
 from keyaccounts.exceptions import VersionConflict
 from scoring.money.risk import money_for_accounts
 from scoring.receivables import services
@@ -18,7 +19,8 @@ from .test_receivable_pages import create
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-LAST_DAY = "9999-12-31"
+# The last day an input may name (keyaccounts.days); ten years' terms run past 9999.
+LAST_DAY = "9998-12-31"
 
 
 def an_invoice(personas, **fields):
@@ -31,7 +33,12 @@ def an_invoice(personas, **fields):
 # --- the calendar's end ---------------------------------------------------------------------
 
 
-def test_the_page_refuses_an_issue_date_the_terms_run_past(personas, login):
+@pytest.fixture
+def ten_years_terms(personas):
+    Account.objects.filter(pk=personas.account.pk).update(payment_terms_days=3650)
+
+
+def test_the_page_refuses_an_issue_date_the_terms_run_past(ten_years_terms, personas, login):
     client = login(personas.alice)
     response = create(client, personas.account, issued_on=LAST_DAY, due_on="")
     assert response.status_code == 200
@@ -40,7 +47,7 @@ def test_the_page_refuses_an_issue_date_the_terms_run_past(personas, login):
     assert not Receivable.objects.exists()
 
 
-def test_the_api_refuses_it_naming_issued_on(personas, api):
+def test_the_api_refuses_it_naming_issued_on(ten_years_terms, personas, api):
     response = api(personas.alice).post(
         "/api/v1/receivables/",
         {
@@ -56,7 +63,7 @@ def test_the_api_refuses_it_naming_issued_on(personas, api):
     assert not Receivable.objects.exists()
 
 
-def test_the_import_fails_that_row_alone(personas):
+def test_the_import_fails_that_row_alone(ten_years_terms, personas):
     content = (
         "客户名称,发票号,开票日期,发票金额\n"
         f"{personas.account.name},A-1,{LAST_DAY},10\n"

@@ -6,6 +6,7 @@ from accounts.models import User
 from accounts.selectors import accounts_visible_to, contacts_visible_to
 from keyaccounts.api.serializers import (
     SYNC_FIELDS,
+    DateTimeField,
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
 )
@@ -45,7 +46,7 @@ class ComplaintSerializer(VersionedModelSerializer):
     )
     channel = serializers.ChoiceField(choices=ComplaintChannel.choices, required=False)
     severity = serializers.ChoiceField(choices=ComplaintSeverity.choices, required=False)
-    received_at = serializers.DateTimeField(
+    received_at = DateTimeField(
         required=False,
         help_text="When the customer complained (default: now); the clock "
         "of the service level starts here.",
@@ -167,7 +168,7 @@ class CloseSerializer(serializers.Serializer):
         max_length=300,
         help_text="Who confirmed and how, when not a contact on record. One of the two is needed.",
     )
-    confirmed_at = serializers.DateTimeField(
+    confirmed_at = DateTimeField(
         required=False, allow_null=True, help_text="When the customer confirmed (default: now)."
     )
 
