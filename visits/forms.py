@@ -9,6 +9,7 @@ from accounts.forms import VersionedForm
 from accounts.models import Account, Contact, User
 from accounts.picker import AccountPickerField, UsersPickerField, keeping
 from accounts.selectors import accounts_visible_to, users_pickable_by
+from keyaccounts.formfields import RecordsField
 from keyaccounts.history.merge import SEEN_VERSION
 
 from .models import DevelopmentRecord, FollowUpMethod, Visit, VisitMethod, VisitStatus
@@ -51,7 +52,7 @@ class VisitStartForm(forms.Form):
         field.widget.offered = field.labels(recent)
 
 
-class ContactChoiceField(forms.ModelMultipleChoiceField):
+class ContactChoiceField(RecordsField):
     """The account's people as checkboxes, "name · title · role", easy to tap on a phone."""
 
     widget = forms.CheckboxSelectMultiple

@@ -612,3 +612,46 @@ def test_an_import_row_at_the_calendars_end_is_an_error_of_its_cell(personas, va
     [row] = result.rows
     assert [(p.column, p.message) for p in row.problems] == [("Took place", LAST_DAY)]
     assert not Visit.all_objects.exists()
+
+
+# --- ids past 64 bits in a form's multiple choice (keyaccounts/formfields.py) ------------
+
+HUGE_ID = "99999999999999999999"
+
+
+@pytest.mark.parametrize("value", [HUGE_ID, "0", "-5"])
+def test_a_visit_form_given_a_contact_id_no_column_holds_shows_it_on_the_field(
+    login, personas, value
+):
+    url = reverse("visits:create", args=[personas.account.pk])
+    data = {"status": "done", "method": "in_person", "contacts": [value]}
+    data["occurred_at"] = "2026-01-05T10:00"
+
+    response = login(personas.alice).post(url, data)
+
+    assert response.status_code == 200
+    assert "contacts" in response.context["form"].errors
+    assert not Visit.all_objects.exists()
+
+
+def test_review_minutes_and_exit_criteria_given_an_id_no_column_holds_save_nothing(login, personas):
+    from opportunities.models import CriterionCheck
+    from opportunities.tests.factories import OpportunityFactory
+    from visits.reviews.tests.factories import ReviewMeetingFactory
+
+    client = login(personas.alice)
+    review = ReviewMeetingFactory(account=personas.account)
+    deal = OpportunityFactory(account=personas.account, owner=personas.alice)
+
+    minutes = client.post(
+        reverse("reviews:minutes", args=[review.pk]),
+        {"held_on": "2026-01-05", "contacts": [HUGE_ID], "version": review.version},
+    )
+    criteria = client.post(reverse("opportunities:criteria", args=[deal.pk]), {"ticked": HUGE_ID})
+
+    assert minutes.status_code == 200
+    assert "contacts" in minutes.context["form"].errors
+    review.refresh_from_db()
+    assert review.held_on is None
+    assert criteria.status_code == 302  # back to the deal, saying what can be ticked
+    assert not CriterionCheck.objects.filter(opportunity=deal).exists()
