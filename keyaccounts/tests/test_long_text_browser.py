@@ -1,0 +1,39 @@
+"""What people type without a space (a pasted address, a long code, a name in one word)
+wraps on a phone: no page that shows it scrolls sideways at 390 px."""
+
+import pytest
+
+from accounts.tests.factories import CompetitorFactory, ContactFactory
+from keyaccounts.pytest_plugin import browser_log_in
+from opportunities.tests.factories import OpportunityFactory
+from visits.complaints.services import complaint_create
+from visits.tests.factories import VisitFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LONG = "https://example.com/" + "a" * 150  # 170 characters, no space
+ONE_WORD = "Z" * 80
+
+
+def test_long_unbroken_text_wraps_on_every_page_that_shows_it(page, personas):
+    account = personas.account
+    ContactFactory(account=account, name=ONE_WORD, title=LONG)
+    CompetitorFactory(account=account, name=ONE_WORD, strengths=LONG, weaknesses=LONG)
+    visit = VisitFactory(
+        account=account, owner=personas.alice, talking_points=LONG, next_steps=LONG
+    )
+    deal = OpportunityFactory(account=account, owner=personas.alice, description=LONG)
+    complaint = complaint_create(by=personas.alice, account=account, subject=LONG, description=LONG)
+    browser_log_in(page, "alice")
+
+    for path in (
+        f"/accounts/{account.pk}/",
+        f"/accounts/{account.pk}/brief/",
+        f"/visits/{visit.pk}/",
+        f"/pipeline/{deal.pk}/",
+        f"/complaints/{complaint.pk}/",
+        "/my-week/",
+    ):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width} px wide"
