@@ -14,7 +14,8 @@ its own) rather than a check per field that a new field could miss:
   the imports' row checks reach; it is added to the field's `validators` list, not to
   what `deconstruct()` reads, so migrations do not see it;
 - every plain form and serializer date and date-time field has it as a default
-  validator (the list filters' dates too: a filter out of range is an error on it);
+  validator (the list filters' dates too: a filter out of range is an error on it;
+  not the API's date-time bounds, `keyaccounts.api.filters.UtcIsoDateTimeField`);
 - a spreadsheet cell outside the range is refused as it is read
   (`keyaccounts.imports.values`), before anything is worked out from it.
 

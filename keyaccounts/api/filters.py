@@ -52,7 +52,13 @@ class BooleanFilter(django_filters.BooleanFilter):
 
 class UtcIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 date-time, in UTC for the database: PostgreSQL refuses offsets past
-    ±16 hours that ISO allows, and an offset at the ends of the calendar overflows."""
+    ±16 hours that ISO allows, and an offset at the ends of the calendar overflows.
+
+    A bound of a query, not a record's day: any moment the calendar holds, without the
+    range of what a record may name (`keyaccounts.days`) — a client's "from the start"
+    is often the calendar's first moment (.NET's DateTime.MinValue, 0001-01-01)."""
+
+    default_validators = []
 
     def to_python(self, value):
         value = super().to_python(value)

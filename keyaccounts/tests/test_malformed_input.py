@@ -655,3 +655,15 @@ def test_review_minutes_and_exit_criteria_given_an_id_no_column_holds_save_nothi
     assert review.held_on is None
     assert criteria.status_code == 302  # back to the deal, saying what can be ticked
     assert not CriterionCheck.objects.filter(opportunity=deal).exists()
+
+
+def test_a_sync_clients_from_the_start_is_a_bound_the_api_takes(personas, api):
+    # .NET's DateTime.MinValue as `updated_after`: every record, not an error.
+    client = api(personas.alice)
+
+    listed = client.get("/api/v1/accounts/", {"updated_after": "0001-01-01T00:00:00Z"})
+    visits = client.get("/api/v1/visits/", {"occurred_before": "9999-12-31T23:59:59Z"})
+
+    assert listed.status_code == 200, listed.content[:300]
+    assert {row["id"] for row in listed.json()["results"]} == {personas.account.pk}
+    assert visits.status_code == 200, visits.content[:300]
