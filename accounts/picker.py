@@ -38,6 +38,7 @@ from django.forms import Script
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from .selectors import account_suggestions, user_suggestions, users_named
@@ -52,6 +53,8 @@ _WITH_USERNAME = re.compile(r"^(?P<name>.*) \((?P<username>[^()\s]+)\)$")
 _SEPARATORS = re.compile(r"[;,；，、\n]")
 # The largest id a database column holds (64 bits): a longer number is no record's.
 _MAX_ID = 2**63 - 1
+# The longest text a picker looks up: a name with its "(username)" or "(#id)" fits.
+LONGEST_TYPED = 300
 
 
 def _is_id(value) -> bool:
@@ -247,6 +250,8 @@ class Picking:
         return reverse(self.search_url_name)
 
     def suggestions(self, text: str) -> list[dict]:
+        if len(text.strip()) > LONGEST_TYPED:
+            return []  # names nothing (`resolve`)
         return self.labels(self.matching(text)[:SUGGESTIONS])
 
     def labels_for(self, pks) -> list[dict]:
@@ -274,6 +279,13 @@ class Picking:
         """The record of the queryset that `text` names (or `pk`, the suggestion picked
         with JavaScript, while the text still shows it); ValidationError otherwise."""
         text = text.strip()
+        if len(text) > LONGEST_TYPED:
+            # Names nothing, and is not looked up: SQLite refuses a LIKE pattern that long.
+            raise ValidationError(
+                self.error_messages["no_match"],
+                code="no_match",
+                params={"text": Truncator(text).chars(40)},
+            )
         if (lookup := self.by_label(text)) is not None:
             found = self.queryset.filter(**lookup).first()
             if found is None:

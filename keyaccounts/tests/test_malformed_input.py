@@ -667,3 +667,27 @@ def test_a_sync_clients_from_the_start_is_a_bound_the_api_takes(personas, api):
     assert listed.status_code == 200, listed.content[:300]
     assert {row["id"] for row in listed.json()["results"]} == {personas.account.pk}
     assert visits.status_code == 200, visits.content[:300]
+
+
+# --- text typed into a picker, longer than any name (accounts/picker.py) -----------------
+
+
+def test_a_picker_given_text_longer_than_any_name_says_nobody_is_called_that(login, personas):
+    typed = "x" * 100_000  # SQLite refuses a LIKE pattern this long
+
+    account = login(personas.manager).post(  # a manager gives the account to someone
+        reverse("accounts:create"),
+        {"name": "Picker Co", "industry": "technology", "owner_name": typed},
+    )
+    visit = login(personas.alice).post(
+        reverse("visits:create", args=[personas.account.pk]),
+        {"status": "done", "method": "in_person", "occurred_at": "2026-01-05T10:00"}
+        | {"attendees_name": typed},
+    )
+
+    assert account.status_code == 200
+    assert "Nobody of your teams is called" in account.context["form"].errors["owner"][0]
+    assert visit.status_code == 200
+    assert "attendees" in visit.context["form"].errors
+    assert not Account.objects.filter(name="Picker Co").exists()
+    assert not Visit.all_objects.exists()
