@@ -160,3 +160,19 @@ def test_a_user_is_created_in_the_admin_with_a_sales_team(personas, login):
     )
     assert response.status_code == 302
     assert User.objects.get(username="newrep").check_password("a-long-Pass-phrase-42")
+
+
+@pytest.mark.parametrize("value", ["not-an-option", "a\x00b", "99999999999999999999", "-1"])
+def test_an_autocomplete_field_posted_a_value_no_key_holds_is_an_error_not_a_500(
+    personas, login, value
+):
+    from accounts.models import Contact
+
+    client = login(personas.admin)
+    url = reverse("admin:accounts_contact_add")
+
+    response = client.post(url, {"account": value, "name": "Wang", "buying_role": "user"})
+
+    assert response.status_code == 200
+    assert "account" in response.context["adminform"].form.errors
+    assert not Contact.objects.filter(name="Wang").exists()
