@@ -6,7 +6,6 @@ from accounts.forms import VersionedForm
 from accounts.models import Attitude, BuyingRole, Contact, User
 from accounts.picker import UserPickerField, keeping
 from accounts.selectors import assignable_owners, can_reassign
-from keyaccounts.formfields import RecordsField
 from visits.forms import date_input
 
 from .models import ExitCriterion, Opportunity, OpportunityCompetitor, Stage
@@ -168,8 +167,10 @@ class CriteriaForm(forms.Form):
     """The exit criteria ticked on the page, and those that were ticked when it was drawn:
     only what the user changed is written, so two tabs do not undo each other's ticks."""
 
-    ticked = RecordsField(queryset=ExitCriterion.objects.none(), required=False)
-    were_ticked = RecordsField(queryset=ExitCriterion.objects.none(), required=False)
+    ticked = forms.ModelMultipleChoiceField(queryset=ExitCriterion.objects.none(), required=False)
+    were_ticked = forms.ModelMultipleChoiceField(
+        queryset=ExitCriterion.objects.none(), required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -197,7 +198,7 @@ class MoveForm(forms.Form):
 
     # The move page's outcomes ticked as the deal moves (one write with the move); a
     # card dropped on a column sends none.
-    ticked = RecordsField(
+    ticked = forms.ModelMultipleChoiceField(
         label=_("Outcomes done"),
         queryset=ExitCriterion.objects.filter(
             stage__is_won=False, stage__is_lost=False

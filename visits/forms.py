@@ -9,7 +9,6 @@ from accounts.forms import VersionedForm
 from accounts.models import Account, Contact, User
 from accounts.picker import AccountPickerField, UsersPickerField, keeping
 from accounts.selectors import accounts_visible_to, users_pickable_by
-from keyaccounts.formfields import RecordsField
 from keyaccounts.history.merge import SEEN_VERSION
 
 from .models import DevelopmentRecord, FollowUpMethod, Visit, VisitMethod, VisitStatus
@@ -52,7 +51,7 @@ class VisitStartForm(forms.Form):
         field.widget.offered = field.labels(recent)
 
 
-class ContactChoiceField(RecordsField):
+class ContactChoiceField(forms.ModelMultipleChoiceField):
     """The account's people as checkboxes, "name · title · role", easy to tap on a phone."""
 
     widget = forms.CheckboxSelectMultiple

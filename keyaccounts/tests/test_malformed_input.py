@@ -619,6 +619,19 @@ def test_an_import_row_at_the_calendars_end_is_an_error_of_its_cell(personas, va
 HUGE_ID = "99999999999999999999"
 
 
+@pytest.mark.parametrize("value", [HUGE_ID, "-99999999999999999999"])
+def test_any_multiple_choice_of_records_refuses_an_id_no_key_holds(personas, value):
+    from django import forms
+    from django.contrib.auth.models import Group
+    from django.core.exceptions import ValidationError
+
+    field = forms.ModelMultipleChoiceField(queryset=Group.objects.all())  # the admin's groups
+
+    with pytest.raises(ValidationError) as error:
+        field.clean([value])
+    assert error.value.code == "invalid_choice"
+
+
 @pytest.mark.parametrize("value", [HUGE_ID, "0", "-5"])
 def test_a_visit_form_given_a_contact_id_no_column_holds_shows_it_on_the_field(
     login, personas, value
