@@ -85,6 +85,15 @@ class AccountPlanSerializer(VersionedModelSerializer):
         return data
 
     def validate_advantages(self, value):
+        # A partial update (PATCH) lets a nested item leave out what it must hold; an
+        # advantage is written whole.
+        required = serializers.Field.default_error_messages["required"]
+        missing = [
+            {name: [required] for name in ("kind", "evidence") if name not in item}
+            for item in value
+        ]
+        if any(missing):
+            raise serializers.ValidationError(missing)
         kinds = [item["kind"] for item in value]
         if len(kinds) != len(set(kinds)):
             raise serializers.ValidationError(_("Give each advantage once."))

@@ -83,6 +83,27 @@ def test_progress_and_advantages_in_the_api(personas, api):
     assert patched.json()["version"] == body["version"] + 1
 
 
+@pytest.mark.parametrize(
+    "item, missing",
+    [
+        ({"evidence": "Line fixed"}, ["kind"]),
+        ({"kind": "solution"}, ["evidence"]),
+        ({}, ["kind", "evidence"]),
+    ],
+)
+def test_a_patch_with_an_advantage_left_half_says_what_it_lacks(personas, api, item, missing):
+    plan = plan_of(personas)
+    client = api(personas.alice)
+
+    patched = client.patch(f"/api/v1/plans/{plan.pk}/", {"advantages": [item]}, format="json")
+
+    assert patched.status_code == 400, patched.content[:300]
+    required = ["This field is required."]
+    assert patched.json()["errors"] == {f"advantages.0.{name}": required for name in missing}
+    plan.refresh_from_db()
+    assert plan.version == 1 and not plan.advantages.exists()
+
+
 def test_action_owner_must_be_on_the_team_through_the_api(personas, api):
     plan = plan_of(personas)
     client = api(personas.alice)
