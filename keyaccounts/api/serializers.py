@@ -160,6 +160,19 @@ class VisiblePrimaryKeyRelatedField(PrimaryKeyRelatedField):
         return self.scope(getattr(request, "user", None))
 
 
+class WholeItems(serializers.ListSerializer):
+    """A list of items written as a set (a deal's parts, a plan's advantages): each item
+    whole, also in a PATCH — a list replaces what the record holds, so an item's
+    required fields are required and its defaults apply (DRF would pass a PATCH's
+    partiality down to the items, letting one leave out what it must hold)."""
+
+    def run_child_validation(self, data):
+        item = type(self.child)(data=data, context=self.context)
+        if not item.is_valid():
+            raise serializers.ValidationError(item.errors)
+        return item.validated_data
+
+
 class DateTimeField(serializers.DateTimeField):
     """A date-time the database can store: a time zone offset at the very ends of the
     calendar would overflow when converted to UTC. Written in the current time zone,

@@ -16,6 +16,7 @@ from keyaccounts.api.serializers import (
     PrimaryKeyRelatedField,
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
+    WholeItems,
 )
 from keyaccounts.api.serializers import CharField as StrictCharField
 from opportunities.models import ExitCriterion, Opportunity, Stage
@@ -57,7 +58,7 @@ class StageSerializer(serializers.ModelSerializer):
         ]
 
 
-class DealPartList(ListedFirst, PlainRows, serializers.ListSerializer):
+class DealPartList(ListedFirst, PlainRows, WholeItems):
     """A part of a deal, as `attach_deal_parts` read it (rows of values, written by a plan
     made once: `PlainRows`) or `with_deal_parts` prefetched it (a list costs one query
     per part, however many deals), else read now (a deal just written)."""
@@ -75,14 +76,6 @@ class DealPartList(ListedFirst, PlainRows, serializers.ListSerializer):
                 # Not a list, or too long: a message on the field itself, not the body's.
                 raise serializers.ValidationError(error.detail[NON_FIELD]) from None
             raise
-
-    def run_child_validation(self, data):
-        # Each item whole, also in a PATCH: a list replaces the part, so an item's
-        # required fields are required and its defaults apply.
-        item = type(self.child)(data=data, context=self.context)
-        if not item.is_valid():
-            raise serializers.ValidationError(item.errors)
-        return item.validated_data
 
 
 class DealContactSerializer(serializers.Serializer):

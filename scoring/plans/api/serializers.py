@@ -7,6 +7,7 @@ from keyaccounts.api.serializers import (
     PickableUserField,
     VersionedModelSerializer,
     VisiblePrimaryKeyRelatedField,
+    WholeItems,
 )
 from keyaccounts.api.serializers import CharField as StrictCharField
 from scoring.plans import selectors, services
@@ -20,6 +21,9 @@ class AdvantageSerializer(serializers.Serializer):
         help_text="One of the six advantages of seed 001 §3: " + ", ".join(Advantage.values),
     )
     evidence = StrictCharField(help_text="What shows the customer gets it.")
+
+    class Meta:
+        list_serializer_class = WholeItems  # each advantage whole, also in a PATCH
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -85,15 +89,6 @@ class AccountPlanSerializer(VersionedModelSerializer):
         return data
 
     def validate_advantages(self, value):
-        # A partial update (PATCH) lets a nested item leave out what it must hold; an
-        # advantage is written whole.
-        required = serializers.Field.default_error_messages["required"]
-        missing = [
-            {name: [required] for name in ("kind", "evidence") if name not in item}
-            for item in value
-        ]
-        if any(missing):
-            raise serializers.ValidationError(missing)
         kinds = [item["kind"] for item in value]
         if len(kinds) != len(set(kinds)):
             raise serializers.ValidationError(_("Give each advantage once."))
