@@ -22,6 +22,7 @@ from django.db.models.expressions import OrderBy
 from django.utils.translation import gettext_lazy as _
 
 from keyaccounts import listfilters
+from keyaccounts.listfilters import SEARCH_MAX_LENGTH
 from keyaccounts.paging import keyset_page
 
 from .groups import group_members
@@ -176,7 +177,7 @@ def narrows(filterset) -> bool:
 
 
 class AccountFilter(listfilters.AddedFilters, django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+    q = django_filters.CharFilter(max_length=SEARCH_MAX_LENGTH, label=_("Search"), method="search")
     industry = django_filters.ChoiceFilter(label=_("Industry"), choices=Industry.choices)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=AccountStatus.choices)
     team = django_filters.ModelChoiceFilter(

@@ -29,6 +29,11 @@ from collections.abc import Callable
 
 import django_filters
 
+# The longest text a list's search takes ("Ensure this value has at most … characters"):
+# longer than any name, code or region it could find, and SQLite refuses a LIKE pattern
+# past 50,000 bytes.
+SEARCH_MAX_LENGTH = 200
+
 
 def add(
     filterset: type,

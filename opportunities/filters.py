@@ -10,6 +10,7 @@ from accounts.models import Account
 from accounts.picker import AccountPickerFilter, UserPickerFilter
 from accounts.search import name_holds
 from accounts.selectors import accounts_visible_to, users_pickable_by, with_ids
+from keyaccounts.listfilters import SEARCH_MAX_LENGTH
 
 from .models import Opportunity, OpportunityKind
 
@@ -52,7 +53,7 @@ def search_deals(queryset, value: str, *, whole_company: bool = False):
 
 
 class OpportunityFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+    q = django_filters.CharFilter(max_length=SEARCH_MAX_LENGTH, label=_("Search"), method="search")
     # Picked by name among the people of the user's teams and from the user's accounts
     # (text boxes with suggestions, never a list).
     owner = UserPickerFilter(

@@ -8,6 +8,7 @@ from accounts.models import Account
 from accounts.picker import AccountPickerFilter
 from accounts.search import name_holds
 from accounts.selectors import accounts_visible_to, with_ids
+from keyaccounts.listfilters import SEARCH_MAX_LENGTH
 
 from .models import DevelopmentRecord, DevelopmentResult
 
@@ -18,7 +19,7 @@ REVIEWED_CHOICES = [("yes", _("Reviewed")), ("no", _("Not reviewed yet"))]
 
 
 class DevelopmentRecordFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+    q = django_filters.CharFilter(max_length=SEARCH_MAX_LENGTH, label=_("Search"), method="search")
     result = django_filters.ChoiceFilter(label=_("Result"), choices=DevelopmentResult.choices)
     reviewed = django_filters.ChoiceFilter(
         label=_("Review"), choices=REVIEWED_CHOICES, method="filter_reviewed"

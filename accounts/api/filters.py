@@ -5,11 +5,14 @@ from accounts.filters import search_accounts
 from accounts.groups import group_members
 from accounts.models import Account, AccountStatus, BuyingRole, Contact, Industry
 from keyaccounts.api.filters import BooleanFilter, IdFilter, SyncFilterSet
+from keyaccounts.listfilters import SEARCH_MAX_LENGTH
 
 
 class AccountFilter(SyncFilterSet):
     q = django_filters.CharFilter(
-        method="search", label=_("Name, region, external ID or a contact's name")
+        max_length=SEARCH_MAX_LENGTH,
+        method="search",
+        label=_("Name, region, external ID or a contact's name"),
     )
     industry = django_filters.ChoiceFilter(choices=Industry.choices)
     status = django_filters.ChoiceFilter(choices=AccountStatus.choices)

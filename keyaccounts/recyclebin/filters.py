@@ -6,13 +6,16 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.picker import UserPickerFilter
 from accounts.selectors import users_pickable_by
+from keyaccounts.listfilters import SEARCH_MAX_LENGTH
 
 from .labels import TYPE_CHOICES
 from .models import Deletion
 
 
 class DeletionFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), field_name="label", lookup_expr="icontains")
+    q = django_filters.CharFilter(
+        max_length=SEARCH_MAX_LENGTH, label=_("Search"), field_name="label", lookup_expr="icontains"
+    )
     type = django_filters.ChoiceFilter(label=_("Type"), field_name="model", choices=TYPE_CHOICES)
     # Picked by name among the people of the user's teams (a text box, never a list).
     deleted_by = UserPickerFilter(

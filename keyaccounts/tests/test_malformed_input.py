@@ -704,3 +704,42 @@ def test_a_picker_given_text_longer_than_any_name_says_nobody_is_called_that(log
     assert "attendees" in visit.context["form"].errors
     assert not Account.objects.filter(name="Picker Co").exists()
     assert not Visit.all_objects.exists()
+
+
+# --- a search longer than anything it could find (keyaccounts/listfilters.py) ------------
+
+
+def test_a_search_longer_than_any_name_is_an_error_on_it_not_a_500(login, personas, api):
+    typed = "x" * 60_000  # past SQLite's limit on a LIKE pattern
+
+    page = login(personas.alice).get(reverse("accounts:list"), {"q": typed})
+    answer = api(personas.alice).get("/api/v1/accounts/", {"q": typed})
+
+    assert page.status_code == 200
+    assert "q" in page.context["filter"].form.errors
+    error_of(answer, 400, field="q")
+
+
+def test_every_list_search_has_the_length_limit():
+    import django_filters
+    from django.urls import get_resolver
+
+    from keyaccounts.listfilters import SEARCH_MAX_LENGTH
+
+    assert get_resolver().url_patterns  # every view imported, their filter sets with them
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    searches = [
+        (filterset, filterset.base_filters["q"])
+        for filterset in subclasses(django_filters.FilterSet)
+        if filterset.__module__.split(".")[0]
+        in {"accounts", "keyaccounts", "opportunities"} | {"scoring", "visits"}
+        and "q" in filterset.base_filters
+    ]
+    assert len(searches) >= 8
+    for filterset, search in searches:
+        assert search.extra.get("max_length") == SEARCH_MAX_LENGTH, filterset

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.picker import AccountPickerFilter
 from accounts.selectors import accounts_visible_to
+from keyaccounts.listfilters import SEARCH_MAX_LENGTH
 
 from .models import Receivable
 from .selectors import OPEN, overdue_q
@@ -45,7 +46,7 @@ class ReceivableFilterForm(forms.Form):
 
 
 class ReceivableFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+    q = django_filters.CharFilter(max_length=SEARCH_MAX_LENGTH, label=_("Search"), method="search")
     # Picked by name (a text box with suggestions, never a list); `?account=12` links.
     account = AccountPickerFilter(
         label=_("Account"), queryset=lambda request: accounts_visible_to(request.user)

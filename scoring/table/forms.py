@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.api.filters import IdFilter
+from keyaccounts.listfilters import SEARCH_MAX_LENGTH
 
 from ..models import Band, Closing, Factor, Grade, MonthlySales, Source, Strength
 
@@ -342,7 +343,7 @@ class MonthInput(forms.DateInput):
 
 
 class MonthlySalesFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+    q = django_filters.CharFilter(max_length=SEARCH_MAX_LENGTH, label=_("Search"), method="search")
     month_from = django_filters.DateFilter(
         label=_("From month"), method="from_month", input_formats=MONTH_FORMATS, widget=MonthInput()
     )

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Industry
 from accounts.picker import AccountPickerFilter, UserPickerFilter
 from accounts.selectors import accounts_visible_to, teams_of, users_pickable_by
+from keyaccounts.listfilters import SEARCH_MAX_LENGTH
 
 from .models import OPEN_STATUSES, Complaint, ComplaintSeverity, ComplaintStatus
 from .selectors import breach_filter, resolve_average_since
@@ -21,7 +22,7 @@ BREACH_CHOICES = [
 
 
 class ComplaintFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+    q = django_filters.CharFilter(max_length=SEARCH_MAX_LENGTH, label=_("Search"), method="search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ComplaintStatus.choices)
     severity = django_filters.ChoiceFilter(label=_("Severity"), choices=ComplaintSeverity.choices)
     # Picked by name (text boxes with suggestions, never a list).
