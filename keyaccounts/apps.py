@@ -8,7 +8,7 @@ class KeyaccountsConfig(AppConfig):
     verbose_name = _("Sync and history")
 
     def ready(self):
-        from . import admin_autocomplete, days, formfields, health, sessions, text
+        from . import admin_input, days, formfields, health, sessions, text
         from .exports import tasks as export_tasks  # noqa: F401 - registered for its name
         from .history.bulk import baseline_before_first_change
         from .imports import tasks as import_tasks  # noqa: F401 - registered for its name
@@ -17,7 +17,7 @@ class KeyaccountsConfig(AppConfig):
         health.connect()  # the periodic tasks record their last run (GET /healthz/)
         text.install()  # no control characters in any text input (keyaccounts/text.py)
         days.install()  # every day given within 1900-01-01 … 9998-12-31 (keyaccounts/days.py)
-        admin_autocomplete.install()  # a refused value drawn without a lookup
+        admin_input.install()  # odd input in the admin: its messages, never a 500
         formfields.install()  # a multiple choice refuses an id no key column holds
         sessions.connect()  # a sign-in stamps its session's last expiry push
         # The export types of accounts and of the recycle bin (the apps above add theirs).

@@ -176,3 +176,14 @@ def test_an_autocomplete_field_posted_a_value_no_key_holds_is_an_error_not_a_500
     assert response.status_code == 200
     assert "account" in response.context["adminform"].form.errors
     assert not Contact.objects.filter(name="Wang").exists()
+
+
+def test_an_admin_search_longer_than_anything_it_could_find_lists_nothing(personas, login):
+    client = login(personas.admin)
+
+    response = client.get(reverse("admin:accounts_account_changelist"), {"q": "x" * 60_000})
+    found = client.get(reverse("admin:accounts_account_changelist"), {"q": "Alice"})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
+    assert [a.name for a in found.context["cl"].result_list] == [personas.account.name]
