@@ -17,7 +17,7 @@ ONE_WORD = "Z" * 80
 
 def test_long_unbroken_text_wraps_on_every_page_that_shows_it(page, personas):
     account = personas.account
-    ContactFactory(account=account, name=ONE_WORD, title=LONG)
+    ContactFactory(account=account, name=ONE_WORD, title=ONE_WORD)  # at most 100 characters
     CompetitorFactory(account=account, name=ONE_WORD, strengths=LONG, weaknesses=LONG)
     visit = VisitFactory(
         account=account, owner=personas.alice, talking_points=LONG, next_steps=LONG
