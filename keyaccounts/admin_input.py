@@ -18,7 +18,8 @@ than a widget or admin class in each of the admin's models, which a new one coul
 from functools import wraps
 
 from django.core.exceptions import ValidationError
-from django.db import connections
+
+from keyaccounts.formfields import key_range
 
 
 def _holdable(widget, values) -> list:
@@ -26,8 +27,7 @@ def _holdable(widget, values) -> list:
     remote = widget.field.remote_field
     opts = remote.model._meta
     target = opts.get_field(getattr(remote, "field_name", None) or opts.pk.attname)
-    ranges = connections[widget.db or "default"].ops.integer_field_ranges
-    low, high = ranges.get(target.get_internal_type(), (None, None))
+    low, high = key_range(target, widget.db)
     kept = []
     for value in values:
         try:

@@ -15,12 +15,18 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 
 
+def key_range(target, using: str | None) -> tuple[int | None, int | None]:
+    """The lowest and highest whole number the column `target` (a model field) holds on
+    the database `using`; (None, None) for a column that is no whole number."""
+    ranges = connections[using or "default"].ops.integer_field_ranges
+    return ranges.get(target.get_internal_type(), (None, None))
+
+
 def _out_of_range(field, values):
     """The first of `values` that is a whole number the key column cannot hold."""
     model = field.queryset.model
     target = model._meta.get_field(field.to_field_name) if field.to_field_name else model._meta.pk
-    ranges = connections[field.queryset.db].ops.integer_field_ranges
-    low, high = ranges.get(target.get_internal_type(), (None, None))
+    low, high = key_range(target, field.queryset.db)
     if low is None:
         return None
     for value in values:
