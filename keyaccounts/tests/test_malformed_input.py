@@ -717,6 +717,7 @@ def test_a_search_longer_than_any_name_is_an_error_on_it_not_a_500(login, person
 
     assert page.status_code == 200
     assert "q" in page.context["filter"].form.errors
+    assert 'id="id_q_error">Ensure this value has at most 200 characters' in page.content.decode()
     error_of(answer, 400, field="q")
 
 
