@@ -10,14 +10,22 @@
 - A search longer than `SEARCH_MAX_LENGTH` (a list's, an autocomplete's) finds nothing
   and is not run: longer than anything it could find, and SQLite refuses the LIKE
   pattern (a change list searched for 60,000 characters answered 500).
+- An inline row against a constraint on its parent. Django 5.2 leaves the inline key
+  (an inline row's `InlineForeignKeyField`) out of the model's constraint checks, so a
+  `UniqueConstraint` naming it (one advantage of each kind per plan) was never checked on
+  the form: a stored row posted again as a new one (the hidden `INITIAL_FORMS` counter
+  edited) ended in an IntegrityError, 500. The wrap checks those constraints with the
+  form's unique checks; the row shows the constraint's message and nothing is written.
+  Django 6.0 does the same itself (ticket #35676); the wrap goes with that upgrade.
 
-`install()`, from `KeyaccountsConfig.ready`, wraps the two Django methods once, rather
+`install()`, from `KeyaccountsConfig.ready`, wraps the three Django methods once, rather
 than a widget or admin class in each of the admin's models, which a new one could miss.
 """
 
 from functools import wraps
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import router
 
 from keyaccounts.formfields import key_range
 
@@ -47,6 +55,46 @@ def _holdable(widget, values) -> list:
 def install() -> None:
     _install_autocomplete()
     _install_search()
+    _install_inline_constraints()
+
+
+def _inline_key_constraint_errors(form) -> list:
+    """What the constraints naming the form's inline key say of its instance."""
+    from django.forms.models import InlineForeignKeyField
+
+    keys = {name for name, field in form.fields.items() if isinstance(field, InlineForeignKeyField)}
+    if not keys:
+        return []
+    instance = form.instance
+    exclude = form._get_validation_exclusions()
+    using = router.db_for_write(type(instance), instance=instance)
+    errors = []
+    for model_class, constraints in instance.get_constraints():
+        for constraint in constraints:
+            if not keys & set(getattr(constraint, "fields", ())):
+                continue  # checked already by the model's own full_clean()
+            try:
+                constraint.validate(model_class, instance, exclude=exclude, using=using)
+            except ValidationError as error:
+                errors.extend(error.error_list)
+    return errors
+
+
+def _install_inline_constraints() -> None:
+    from django.forms.models import BaseModelForm
+
+    original = BaseModelForm.validate_unique
+    if getattr(original, "inline_key_constraints", False):
+        return
+
+    @wraps(original)
+    def validate_unique(self):
+        original(self)
+        if errors := _inline_key_constraint_errors(self):
+            self._update_errors(ValidationError({NON_FIELD_ERRORS: errors}))
+
+    validate_unique.inline_key_constraints = True
+    BaseModelForm.validate_unique = validate_unique
 
 
 def _install_search() -> None:
