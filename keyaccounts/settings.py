@@ -369,6 +369,12 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # that a person saved lives in the shared cache, which every web process must see;
 # without it, 0.
 SNAPSHOT_SECONDS = envint("SNAPSHOT_SECONDS", 300) if REDIS_URL else 0
+# A snapshot its person viewed within this many seconds is computed again in the
+# background (beat, every minute) this many seconds before it would go stale, and once a
+# save of theirs has settled: their next view shows it at once instead of waiting for the
+# figures (a whole company's dashboard: seconds). 0: only views compute.
+SNAPSHOT_REFRESH_VIEWED_SECONDS = envint("SNAPSHOT_REFRESH_VIEWED_SECONDS", 3600)
+SNAPSHOT_REFRESH_LEAD_SECONDS = envint("SNAPSHOT_REFRESH_LEAD_SECONDS", 90)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -509,6 +515,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "keyaccounts.integrations.tasks.webhook_outbox_purge",
         "schedule": crontab(hour=SCORING_NIGHTLY_HOUR, minute=45),
         "options": {"expires": 6 * 3600.0},
+    },
+    # Page snapshots viewed lately, computed again before they go stale
+    # (keyaccounts/snapshots/: SNAPSHOT_REFRESH_VIEWED_SECONDS).
+    "snapshots-refresh": {
+        "task": "keyaccounts.tasks.snapshots_refresh",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
     },
     # Page snapshots no view can show any more (keyaccounts/snapshots/).
     "snapshots-purge": {

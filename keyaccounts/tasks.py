@@ -149,6 +149,15 @@ def idempotency_keys_purge() -> int:
 
 
 @shared_task
+def snapshots_refresh() -> int:
+    """Compute again the page snapshots viewed lately that would go stale before their
+    next view; beat runs it every minute. Returns how many were computed."""
+    from .snapshots.services import refresh_due
+
+    return refresh_due()
+
+
+@shared_task
 def snapshots_purge() -> int:
     """Delete the page snapshots no view can show any more; beat runs it hourly. Returns
     how many."""

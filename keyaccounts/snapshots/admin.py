@@ -8,10 +8,20 @@ class SnapshotAdmin(admin.ModelAdmin):
     """Derived data, written by the pages only: operators look, or delete to have the
     figures computed again."""
 
-    list_display = ["name", "user", "computed_at"]
+    list_display = ["name", "user", "computed_at", "viewed_at"]
     list_filter = ["name"]
     search_fields = ["user__username"]
-    readonly_fields = ["user", "name", "key", "computed_at", "content"]
+    readonly_fields = [
+        "user",
+        "name",
+        "key",
+        "path",
+        "language",
+        "zone",
+        "computed_at",
+        "viewed_at",
+        "content",
+    ]
     list_select_related = ["user"]
     show_full_result_count = False
 

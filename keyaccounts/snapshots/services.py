@@ -20,12 +20,22 @@ change is kept under the old one). It is fresh when:
   ends; a cache that does not answer reads as "just saved"): what a save sets off — the
   account's rescoring, `SCORING_RESCORE_DELAY_SECONDS` later — is counted too.
 
+Kept fresh in the background (`refresh_due`, beat every minute): a snapshot its person
+viewed within `SNAPSHOT_REFRESH_VIEWED_SECONDS` is computed again when it is within
+`SNAPSHOT_REFRESH_LEAD_SECONDS` of going stale, and once a save of its person's has
+settled — by its page's own view with `?refresh=1`, as its person, in the language and
+time zone it was viewed in. So the person's next view shows figures at most a few
+minutes old at once, where it would have waited for them (a whole company's dashboard:
+seconds); a person who stopped looking costs nothing. A snapshot computed again
+replaces the one it stands for (the same person, page, address, language and zone).
+
 Its time (`computed_at`) is when the computation started. Snapshots are read and
 written on the primary database, never the replica: "Compute them now" must show what
 it just kept. Keeping one is a help, never a reason to fail the page: a database error
 while keeping is logged and the page shows what it computed.
 """
 
+import contextvars
 import datetime
 import functools
 import hashlib
@@ -34,13 +44,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, transaction
 from django.dispatch import receiver
+from django.http import Http404, HttpRequest, QueryDict
 from django.template.loader import get_template
+from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 
 from keyaccounts.cache import shared_cache_answers
@@ -56,8 +70,30 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 SETTLE_MARGIN = 20
 
 
+# A view of a kept snapshot notes the moment (`viewed_at`) at most this often.
+VIEW_NOTE_SECONDS = 60
+# One background refresh run stops starting new computations after this long (beat
+# starts the next a minute after the last).
+REFRESH_BUDGET_SECONDS = 50
+REFRESH_LOCK = "keyaccounts:snapshots-refresh"
+
+
 def settle_seconds() -> float:
     return settings.SCORING_RESCORE_DELAY_SECONDS + SETTLE_MARGIN
+
+
+@dataclass(frozen=True)
+class Page:
+    """Where a snapshot was viewed: how to compute it again without its person."""
+
+    path: str  # the page's path and query, without `refresh`
+    language: str
+    zone: str
+
+
+# While `refresh_due` computes a snapshot again: when its person last viewed it (carried
+# over to the snapshot that replaces it; a refresh is no view).
+_refreshing: contextvars.ContextVar = contextvars.ContextVar("snapshot_refresh", default=None)
 
 
 @dataclass(frozen=True)
@@ -89,15 +125,29 @@ def note_write(user_or_id) -> None:
         logger.warning("could not note user %s's write for their snapshots", user_id)
 
 
+class _Unknown(Exception):
+    """The shared cache cannot say when a person last saved."""
+
+
+def _wrote_at(user_id) -> float | None:
+    """When the person `user_id` last saved something (a timestamp; None: not lately).
+    Raises `_Unknown` when the cache does not answer."""
+    try:
+        wrote_at = cache.get(_wrote_key(user_id))
+    except Exception as error:  # noqa: BLE001 - any failure of the cache: unknown
+        raise _Unknown from error
+    if not shared_cache_answers():
+        raise _Unknown  # Redis is away: another web process may hold the note
+    return wrote_at
+
+
 def _wrote_since(user, moment: datetime.datetime) -> bool:
     """True when `user` saved something after `moment` less `settle_seconds()`, or when
     the cache cannot tell."""
     try:
-        wrote_at = cache.get(_wrote_key(user.pk))
-    except Exception:  # noqa: BLE001 - unknown: compute again
-        return True
-    if not shared_cache_answers():
-        return True  # Redis is away: another web process may hold the note
+        wrote_at = _wrote_at(user.pk)
+    except _Unknown:
+        return True  # unknown: compute again
     return wrote_at is not None and wrote_at + settle_seconds() >= moment.timestamp()
 
 
@@ -148,10 +198,12 @@ def shown(
     template: str,
     compute: Callable[[], str],
     refresh: bool = False,
+    page: Page | None = None,
 ) -> Shown:
     """The figures of page `name` for `user` and `params`, rendered by `compute()` with
     `template`: a fresh snapshot's, or computed now (and kept). `refresh` computes them
-    whatever is kept."""
+    whatever is kept. `page`: where they are viewed, so that the background can keep
+    them fresh (`refresh_due`); without it they are computed on views only."""
     seconds = settings.SNAPSHOT_SECONDS
     if seconds <= 0:
         return Shown(content=compute(), computed_at=timezone.now(), kept=False, keeping=False)
@@ -159,29 +211,68 @@ def shown(
     rows = Snapshot.objects.using(DEFAULT_DB_ALIAS)
     if not refresh:
         found = (
-            rows.filter(user=user, name=name, key=key).values_list("computed_at", "content").first()
+            rows.filter(user=user, name=name, key=key)
+            .values_list("pk", "computed_at", "content", "viewed_at")
+            .first()
         )
         if found is not None:
-            computed_at, content = found
-            age = (timezone.now() - computed_at).total_seconds()
+            pk, computed_at, content, viewed_at = found
+            now = timezone.now()
+            age = (now - computed_at).total_seconds()
             if 0 <= age < seconds and not _wrote_since(user, computed_at):
+                if viewed_at is None or (now - viewed_at).total_seconds() >= VIEW_NOTE_SECONDS:
+                    _note_view(pk, now)
                 return Shown(content=content, computed_at=computed_at, kept=True)
     started = timezone.now()
     content = compute()
-    keep(user=user, name=name, key=key, computed_at=started, content=content)
+    refreshing = _refreshing.get()
+    keep(
+        user=user,
+        name=name,
+        key=key,
+        computed_at=started,
+        content=content,
+        page=page,
+        viewed_at=refreshing["viewed_at"] if refreshing else started,
+    )
     return Shown(content=content, computed_at=started, kept=False)
 
 
-def keep(*, user, name: str, key: str, computed_at, content: str) -> None:
+def _note_view(pk: int, now: datetime.datetime) -> None:
+    """Note that a snapshot was viewed: a help to the background refresh, never a
+    reason to fail the page."""
+    try:
+        Snapshot.objects.using(DEFAULT_DB_ALIAS).filter(pk=pk).update(viewed_at=now)
+    except DatabaseError:
+        logger.warning("could not note a view of snapshot %s", pk, exc_info=True)
+
+
+def keep(
+    *,
+    user,
+    name: str,
+    key: str,
+    computed_at,
+    content: str,
+    page: Page | None = None,
+    viewed_at: datetime.datetime | None = None,
+) -> None:
     """Keep `content` as `user`'s snapshot `name` under `key` (the row of that key
-    replaced), on the primary; never a reason to fail the page."""
+    replaced), on the primary; never a reason to fail the page. With `page`, it replaces
+    the snapshots of the same page viewed at the same address, language and zone under
+    another key (another day, release or change of what the person may see): none of
+    them can be shown again."""
     rows = Snapshot.objects.using(DEFAULT_DB_ALIAS)
+    where = {}
+    if page is not None:
+        where = {"path": page.path, "language": page.language, "zone": page.zone}
+    values = {"computed_at": computed_at, "content": content, "viewed_at": viewed_at, **where}
     try:
         with transaction.atomic(using=DEFAULT_DB_ALIAS):
-            if not rows.filter(user=user, name=name, key=key).update(
-                computed_at=computed_at, content=content
-            ):
-                rows.create(user=user, name=name, key=key, computed_at=computed_at, content=content)
+            if page is not None and page.path:
+                rows.filter(user=user, name=name, **where).exclude(key=key).delete()
+            if not rows.filter(user=user, name=name, key=key).update(**values):
+                rows.create(user=user, name=name, key=key, **values)
     except IntegrityError:
         # Another request of the same person kept the same page a moment before: theirs
         # is as good as this one.
@@ -198,6 +289,9 @@ def purge(*, now: datetime.datetime | None = None) -> int:
     return Snapshot.objects.using(DEFAULT_DB_ALIAS).filter(computed_at__lt=now - age).delete()[0]
 
 
+PATH_MAX_LENGTH = Snapshot._meta.get_field("path").max_length
+
+
 @dataclass(frozen=True)
 class PageFigures:
     shown: Shown
@@ -212,6 +306,14 @@ def page_figures(
     `?refresh=1` computes the figures now and asks the view to answer with the page
     without it (`redirect_to`)."""
     refresh = request.GET.get("refresh") == "1"
+    query = request.GET.copy()
+    query.pop("refresh", None)
+    here = f"{request.path}?{query.urlencode()}" if query else request.path
+    page = Page(
+        path=here if len(here) <= PATH_MAX_LENGTH else "",  # longer: views compute it
+        language=translation.get_language() or "",
+        zone=timezone.get_current_timezone_name(),
+    )
     shown_now = shown(
         name=name,
         user=request.user,
@@ -219,16 +321,98 @@ def page_figures(
         template=template,
         compute=compute,
         refresh=refresh,
+        page=page,
     )
-    query = request.GET.copy()
-    query.pop("refresh", None)
-    here = f"{request.path}?{query.urlencode()}" if query else request.path
     query["refresh"] = "1"
     return PageFigures(
         shown=shown_now,
         refresh_url=f"{request.path}?{query.urlencode()}",
         redirect_to=here if refresh else None,
     )
+
+
+def refresh_due(*, now: datetime.datetime | None = None) -> int:
+    """Compute again the snapshots their person viewed within
+    SNAPSHOT_REFRESH_VIEWED_SECONDS that their next view would not show: within
+    SNAPSHOT_REFRESH_LEAD_SECONDS of SNAPSHOT_SECONDS old, or computed before a save of
+    their person's that has settled since. Each by its page's own view, the longest
+    waiting first, for at most REFRESH_BUDGET_SECONDS. Beat runs it every minute;
+    returns how many were computed."""
+    if settings.SNAPSHOT_SECONDS <= 0 or settings.SNAPSHOT_REFRESH_VIEWED_SECONDS <= 0:
+        return 0
+    if not cache.add(REFRESH_LOCK, 1, timeout=REFRESH_BUDGET_SECONDS + 60):
+        return 0  # the run before is still at it
+    try:
+        return _refresh_due(now or timezone.now())
+    finally:
+        cache.delete(REFRESH_LOCK)
+
+
+def _refresh_due(now: datetime.datetime) -> int:
+    viewed_since = now - datetime.timedelta(seconds=settings.SNAPSHOT_REFRESH_VIEWED_SECONDS)
+    stale_at = settings.SNAPSHOT_SECONDS - settings.SNAPSHOT_REFRESH_LEAD_SECONDS
+    candidates = (
+        Snapshot.objects.using(DEFAULT_DB_ALIAS)
+        .filter(viewed_at__gte=viewed_since, user__is_active=True)
+        .exclude(path="")
+        .select_related("user")
+        .defer("content")
+        .order_by("computed_at", "pk")
+    )
+    started, done = time.monotonic(), 0
+    for row in candidates.iterator(chunk_size=100):
+        if time.monotonic() - started > REFRESH_BUDGET_SECONDS:
+            break
+        if _due(row, now, stale_at):
+            done += _compute_again(row)
+    return done
+
+
+def _due(row: Snapshot, now: datetime.datetime, stale_at: float) -> bool:
+    if (now - row.computed_at).total_seconds() >= stale_at:
+        return True
+    try:
+        wrote_at = _wrote_at(row.user_id)
+    except _Unknown:
+        return False  # its view decides (it computes): nothing to gain here
+    if wrote_at is None:
+        return False
+    settled = wrote_at + settle_seconds()
+    return row.computed_at.timestamp() <= settled <= now.timestamp()
+
+
+def _compute_again(row: Snapshot) -> int:
+    """Run the page of `row` with `?refresh=1` as its person (its view computes and
+    keeps the figures); 1 when it did. A page its person can no longer open has its
+    snapshot deleted; a failure is logged and leaves the snapshot for the view."""
+    parts = urlsplit(row.path)
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        Snapshot.objects.using(DEFAULT_DB_ALIAS).filter(pk=row.pk).delete()
+        return 0
+    request = HttpRequest()
+    request.method = "GET"
+    request.path = request.path_info = parts.path
+    request.GET = QueryDict(parts.query, mutable=True)
+    request.GET["refresh"] = "1"
+    request.user = row.user
+    token = _refreshing.set({"viewed_at": row.viewed_at})
+    try:
+        with (
+            translation.override(row.language or settings.LANGUAGE_CODE),
+            timezone.override(row.zone or settings.TIME_ZONE),
+        ):
+            match.func(request, *match.args, **match.kwargs)
+    except (Http404, PermissionDenied):
+        Snapshot.objects.using(DEFAULT_DB_ALIAS).filter(pk=row.pk).delete()
+        return 0
+    except Exception:  # noqa: BLE001 - one page's failure stops no other's refresh
+        logger.exception("could not compute snapshot %s (%s) again", row.pk, row.name)
+        return 0
+    finally:
+        _refreshing.reset(token)
+    return 1
 
 
 def note_writes_for_accounts(account_ids) -> None:

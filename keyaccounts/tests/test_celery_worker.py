@@ -67,6 +67,7 @@ def test_a_worker_started_without_queues_consumes_every_queue():
         ("keyaccounts.tasks.idempotency_keys_purge", "default"),
         ("keyaccounts.tasks.recycle_bin_purge", "default"),
         ("keyaccounts.tasks.snapshots_purge", "default"),
+        ("keyaccounts.tasks.snapshots_refresh", "default"),
         ("keyaccounts.ping", "default"),
         # How an import's and a webhook delivery's tasks are to be named (settings).
         ("scoring.tasks.import_sales", "imports"),
