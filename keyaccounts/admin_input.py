@@ -10,6 +10,15 @@
 - A search longer than `SEARCH_MAX_LENGTH` (a list's, an autocomplete's) finds nothing
   and is not run: longer than anything it could find, and SQLite refuses the LIKE
   pattern (a change list searched for 60,000 characters answered 500).
+- An action's chosen rows (`_selected_action`) that no key could hold: text where an id
+  goes raised ValueError, a number past 64 bits OverflowError on SQLite, in Django's
+  `response_action` and in our actions. The wrap leaves them out before the action runs
+  (none left: Django's "Items must be selected …").
+- A change list's lookup that no row could match and the database cannot take: a number
+  past 64 bits in `?id__in=`, `?owner=`, `?pk=` (OverflowError when counting, SQLite), a
+  year outside 1–9999 in `?created_at__year=` (ValueError when compiling). The wrap
+  compiles the list's query once and answers such a lookup as Django answers one it
+  cannot read (`?owner=x`): the list again with `?e=1`.
 - An inline row against a constraint on its parent. Django 5.2 leaves the inline key
   (an inline row's `InlineForeignKeyField`) out of the model's constraint checks, so a
   `UniqueConstraint` naming it (one advantage of each kind per plan) was never checked on
@@ -18,7 +27,7 @@
   form's unique checks; the row shows the constraint's message and nothing is written.
   Django 6.0 does the same itself (ticket #35676); the wrap goes with that upgrade.
 
-`install()`, from `KeyaccountsConfig.ready`, wraps the three Django methods once, rather
+`install()`, from `KeyaccountsConfig.ready`, wraps these Django methods once, rather
 than a widget or admin class in each of the admin's models, which a new one could miss.
 """
 
@@ -35,7 +44,12 @@ def _holdable(widget, values) -> list:
     remote = widget.field.remote_field
     opts = remote.model._meta
     target = opts.get_field(getattr(remote, "field_name", None) or opts.pk.attname)
-    low, high = key_range(target, widget.db)
+    return _holdable_by(target, values, widget.db)
+
+
+def _holdable_by(target, values, using) -> list:
+    """The `values` the column `target` (a model field) could hold on database `using`."""
+    low, high = key_range(target, using)
     kept = []
     for value in values:
         try:
@@ -56,6 +70,65 @@ def install() -> None:
     _install_autocomplete()
     _install_search()
     _install_inline_constraints()
+    _install_actions()
+    _install_changelist_lookups()
+
+
+def _install_actions() -> None:
+    from django.contrib.admin import ModelAdmin, helpers
+
+    original = ModelAdmin.response_action
+    if getattr(original, "holdable_only", False):
+        return
+
+    @wraps(original)
+    def response_action(self, request, queryset):
+        chosen = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        kept = _holdable_by(self.model._meta.pk, chosen, queryset.db)
+        if len(kept) != len(chosen):
+            post = request.POST.copy()
+            post.setlist(helpers.ACTION_CHECKBOX_NAME, kept)
+            request.POST = post
+        return original(self, request, queryset)
+
+    response_action.holdable_only = True
+    ModelAdmin.response_action = response_action
+
+
+def _unreadable_lookup(queryset) -> Exception | None:
+    """Why the database could not run `queryset` as its lookups stand (a year no date
+    has, a whole number past 64 bits), or None."""
+    from django.core.exceptions import EmptyResultSet, FullResultSet
+
+    try:
+        _sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    except (EmptyResultSet, FullResultSet):
+        return None
+    except (ValueError, OverflowError) as error:
+        return error
+    for value in params:
+        if type(value) is int and not -(2**63) <= value < 2**63:
+            return OverflowError(f"{value} is past 64 bits")
+    return None
+
+
+def _install_changelist_lookups() -> None:
+    from django.contrib.admin.options import IncorrectLookupParameters
+    from django.contrib.admin.views.main import ChangeList
+
+    original = ChangeList.get_queryset
+    if getattr(original, "readable_only", False):
+        return
+
+    @wraps(original)
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = original(self, request, exclude_parameters)
+        if (error := _unreadable_lookup(queryset)) is not None:
+            raise IncorrectLookupParameters(error)
+        return queryset
+
+    get_queryset.readable_only = True
+    ChangeList.get_queryset = get_queryset
 
 
 def _inline_key_constraint_errors(form) -> list:

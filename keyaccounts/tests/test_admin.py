@@ -187,3 +187,88 @@ def test_an_admin_search_longer_than_anything_it_could_find_lists_nothing(person
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == []
     assert [a.name for a in found.context["cl"].result_list] == [personas.account.name]
+
+
+@pytest.mark.parametrize("chosen", ["x", "", "a\x00b", "1e309", "99999999999999999999"])
+@pytest.mark.parametrize(
+    ("changelist", "action"),
+    [
+        ("admin:auth_group_changelist", "delete_selected"),
+        ("admin:accounts_account_changelist", "delete_selected"),
+        ("admin:integrations_webhook_changelist", "disable"),
+        ("admin:integrations_integrationtoken_changelist", "revoke"),
+    ],
+)
+def test_an_action_on_rows_no_key_holds_changes_nothing_and_says_so(
+    personas, login, changelist, action, chosen
+):
+    from accounts.models import Account
+
+    client = login(personas.admin)
+    accounts = Account.objects.count()
+
+    response = client.post(
+        reverse(changelist),
+        {"action": action, "index": "0", "_selected_action": [chosen]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Items must be selected in order to perform actions on them" in (
+        response.content.decode()
+    )
+    assert Account.objects.count() == accounts
+
+
+def test_an_action_keeps_the_rows_a_key_can_hold_among_odd_ones(personas, login):
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.create(name="Temporary")
+    client = login(personas.admin)
+
+    response = client.post(
+        reverse("admin:auth_group_changelist"),
+        {
+            "action": "delete_selected",
+            "index": "0",
+            "post": "yes",
+            "_selected_action": ["x", "99999999999999999999", str(group.pk)],
+        },
+    )
+
+    assert response.status_code == 302
+    assert not Group.objects.filter(pk=group.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("changelist", "query"),
+    [
+        ("admin:accounts_account_changelist", {"id__in": "99999999999999999999"}),
+        ("admin:visits_visit_changelist", {"owner": "99999999999999999999"}),
+        ("admin:scoring_accountscore_changelist", {"pk": "99999999999999999999"}),
+        ("admin:accounts_account_changelist", {"created_at__year": "0"}),
+        ("admin:opportunities_stagechange_changelist", {"changed_at__year": "99999"}),
+        ("admin:accounts_account_changelist", {"owner": "x"}),  # Django's own case
+    ],
+)
+def test_a_change_list_lookup_no_row_could_match_is_the_lists_error_not_a_500(
+    personas, login, changelist, query
+):
+    client = login(personas.admin)
+
+    response = client.get(reverse(changelist), query)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse(changelist) + "?e=1"
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_a_change_list_lookup_the_database_can_take_still_filters(personas, login):
+    client = login(personas.admin)
+    url = reverse("admin:accounts_account_changelist")
+
+    response = client.get(url, {"id__in": f"{personas.account.pk},9223372036854775807"})
+    this_year = client.get(url, {"created_at__year": str(personas.account.created_at.year)})
+
+    assert [a.pk for a in response.context["cl"].result_list] == [personas.account.pk]
+    assert personas.account in this_year.context["cl"].result_list
