@@ -21,11 +21,13 @@
   cannot read (`?owner=x`): the list again with `?e=1`.
 - An inline row against a constraint on its parent. Django 5.2 leaves the inline key
   (an inline row's `InlineForeignKeyField`) out of the model's constraint checks, so a
-  `UniqueConstraint` naming it (one advantage of each kind per plan) was never checked on
-  the form: a stored row posted again as a new one (the hidden `INITIAL_FORMS` counter
-  edited) ended in an IntegrityError, 500. The wrap checks those constraints with the
-  form's unique checks; the row shows the constraint's message and nothing is written.
-  Django 6.0 does the same itself (ticket #35676); the wrap goes with that upgrade.
+  `UniqueConstraint` naming it (one advantage of each kind per plan) was checked only
+  among the rows the formset shows: a stored row posted again as a new one (the hidden
+  `INITIAL_FORMS` counter edited) ended in an IntegrityError, 500. The wrap checks each
+  new or changed row against the parent's stored rows the formset does not show (those
+  it shows, with their new values and without the ones it deletes, are Django's own
+  check: deleting a row and adding it again, or two rows trading a kind, still save);
+  the row shows the constraint's message and nothing is written.
 
 `install()`, from `KeyaccountsConfig.ready`, wraps these Django methods once, rather
 than a widget or admin class in each of the admin's models, which a new one could miss.
@@ -33,7 +35,7 @@ than a widget or admin class in each of the admin's models, which a new one coul
 
 from functools import wraps
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import router
 
 from keyaccounts.formfields import key_range
@@ -131,43 +133,55 @@ def _install_changelist_lookups() -> None:
     ChangeList.get_queryset = get_queryset
 
 
-def _inline_key_constraint_errors(form) -> list:
-    """What the constraints naming the form's inline key say of its instance."""
-    from django.forms.models import InlineForeignKeyField
-
-    keys = {name for name, field in form.fields.items() if isinstance(field, InlineForeignKeyField)}
-    if not keys:
-        return []
+def _collides_with_a_stored_row(formset, form, fields) -> bool:
+    """Whether `form`'s row, saved, would hold the values of `fields` (a unique set
+    naming the inline key) that a stored row of the parent holds which this formset does
+    not show (shown rows are the formset's own check: Django's, with their new values and
+    without the rows it deletes)."""
     instance = form.instance
-    exclude = form._get_validation_exclusions()
-    using = router.db_for_write(type(instance), instance=instance)
-    errors = []
-    for model_class, constraints in instance.get_constraints():
-        for constraint in constraints:
-            if not keys & set(getattr(constraint, "fields", ())):
-                continue  # checked already by the model's own full_clean()
-            try:
-                constraint.validate(model_class, instance, exclude=exclude, using=using)
-            except ValidationError as error:
-                errors.extend(error.error_list)
-    return errors
+    values = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        value = getattr(instance, field.attname)
+        if value is None:
+            return False  # NULLs are all distinct
+        values[field.attname] = value
+    shown = [f.instance.pk for f in formset.initial_forms if f.instance.pk is not None]
+    # Every stored row, those in the recycle bin too: the constraint holds them all.
+    rows = formset.model._base_manager.using(router.db_for_write(formset.model))
+    return rows.filter(**values).exclude(pk__in=shown).exists()
 
 
 def _install_inline_constraints() -> None:
-    from django.forms.models import BaseModelForm
+    from django.forms.models import BaseInlineFormSet
 
-    original = BaseModelForm.validate_unique
+    original = BaseInlineFormSet.validate_unique
     if getattr(original, "inline_key_constraints", False):
         return
 
     @wraps(original)
     def validate_unique(self):
         original(self)
-        if errors := _inline_key_constraint_errors(self):
-            self._update_errors(ValidationError({NON_FIELD_ERRORS: errors}))
+        if self.instance.pk is None:
+            return  # a new parent has no stored rows
+        checks = [
+            c.fields for c in self.model._meta.total_unique_constraints if self.fk.name in c.fields
+        ]
+        checks += [t for t in self.model._meta.unique_together if self.fk.name in t]
+        if not checks:
+            return
+        deleted = set(self.deleted_forms) if self.can_delete else set()
+        for form in self.forms:
+            if form in deleted or not form.is_valid() or not form.has_changed():
+                continue
+            for fields in checks:
+                if _collides_with_a_stored_row(self, form, fields):
+                    message = form.instance.unique_error_message(self.model, tuple(fields))
+                    form.add_error(None, message)
+                    break
 
     validate_unique.inline_key_constraints = True
-    BaseModelForm.validate_unique = validate_unique
+    BaseInlineFormSet.validate_unique = validate_unique
 
 
 def _install_search() -> None:
