@@ -395,11 +395,18 @@ def _xlsx_value(cell: dict):
 
 def _fill_merged(rows: list[tuple[int, list]], ranges: list[str]) -> list[str]:
     """Give every cell of each merged range the range's top-left value (Excel keeps the
-    value there only); say so, naming the first few ranges."""
+    value there only); say so, naming the first few ranges. A range is filled within the
+    rows and columns that hold values of their own: one merged over the whole sheet
+    (A1:XFD1048576, a 29 KB file) would otherwise make 20 million cells, and rows
+    below the data that hold nothing but the merged value are no rows to import."""
     from openpyxl.utils.cell import range_boundaries
 
     if not ranges:
         return []
+    last_row = max((n for n, cells in rows if any(_filled(v) for v in cells)), default=0)
+    last_column = max(
+        (i + 1 for _n, cells in rows for i, v in enumerate(cells) if _filled(v)), default=0
+    )
     by_number = {number: cells for number, cells in rows}
     filled = []
     for ref in ranges:
@@ -407,7 +414,8 @@ def _fill_merged(rows: list[tuple[int, list]], ranges: list[str]) -> list[str]:
             min_col, min_row, max_col, max_row = range_boundaries(ref)
         except (TypeError, ValueError):
             continue
-        max_col, max_row = min(max_col, MAX_COLUMNS), min(max_row, min_row + MAX_ROWS)
+        max_col = min(max_col, MAX_COLUMNS, last_column)
+        max_row = min(max_row, min_row + MAX_ROWS, last_row)
         top = by_number.get(min_row, [])
         value = top[min_col - 1] if min_col - 1 < len(top) else None
         if value is None:

@@ -46,6 +46,21 @@ def xlsx_with_long_cell(rows: list[list], text: str, placeholder: str = "LONG-CE
     return out.getvalue()
 
 
+def xlsx_merged_over(rows: list[list], ref: str) -> bytes:
+    """A workbook of `rows` with one merged range `ref` (the whole sheet, say): openpyxl
+    makes a cell object for every cell of a range it merges, so the range is written
+    into the sheet's XML directly, as Excel writes it."""
+    source = zipfile.ZipFile(io.BytesIO(xlsx({"rows": rows, "merge": ["ZZ999:ZZ1000"]})))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for part in source.infolist():
+            data = source.read(part.filename)
+            if part.filename.startswith("xl/worksheets/"):
+                data = data.replace(b'ref="ZZ999:ZZ1000"', f'ref="{ref}"'.encode())
+            target.writestr(part, data)
+    return out.getvalue()
+
+
 def csv_file(rows: list[list], *, encoding: str = "utf-8", delimiter: str = ",") -> bytes:
     """CSV text in `encoding` ("utf-8-sig" writes the BOM Excel's "CSV UTF-8" writes)."""
     out = io.StringIO()

@@ -14,6 +14,7 @@ from keyaccounts.tests.imports_files import (
     csv_file,
     png,
     xlsx,
+    xlsx_merged_over,
     xlsx_with_long_cell,
     zip_bomb,
 )
@@ -96,6 +97,26 @@ def test_merged_cells_give_each_cell_the_top_left_value():
     table = read_table(content, header_score=KINDS["contacts"].header_index().score)
     assert values(table) == [["Acme", "Wang"], ["Acme", "Li"], ["Acme", "Zhao"]]
     assert any("A2:A4" in notice for notice in table.notices)
+
+
+def test_a_merged_range_past_the_data_fills_only_the_rows_and_columns_with_values():
+    """A range merged over the whole sheet (a 29 KB file) made 20 million cells and
+    100,000 rows of nothing but its value; a range running below the data, rows that
+    hold only the merged value."""
+    whole_sheet = xlsx_merged_over([["Name"], ["Acme"], ["Bolt"]], "A1:XFD1048576")
+    below = xlsx(
+        {
+            "rows": [["Account", "Name"], ["Acme", "Wang"], [None, "Li"]],
+            "merge": ["A2:A500"],
+        }
+    )
+
+    table = read(whole_sheet)
+    merged = read_table(below, header_score=KINDS["contacts"].header_index().score)
+
+    assert values(table) == [["Acme"], ["Bolt"]]  # A1 holds a value: the header's
+    assert values(merged) == [["Acme", "Wang"], ["Acme", "Li"]]
+    assert any("A2:A500" in notice for notice in merged.notices)
 
 
 def test_hidden_sheets_are_skipped_and_the_first_visible_one_is_read():
