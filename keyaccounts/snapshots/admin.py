@@ -16,6 +16,7 @@ class SnapshotAdmin(admin.ModelAdmin):
         "name",
         "key",
         "path",
+        "prefix",
         "language",
         "zone",
         "computed_at",

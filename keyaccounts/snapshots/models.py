@@ -12,11 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 class Snapshot(models.Model):
     """The rendered figures of page `name` for `user` with the parameters hashed in `key`
-    (filters, language, time zone, day), as computed at `computed_at`. `path`, `language`
-    and `zone` say how to compute them again without the person (the page's address
-    without `refresh`, as it was viewed); `viewed_at` when its person last saw it (noted
-    at most once a minute): a snapshot viewed lately is computed again in the background
-    before it would go stale (`services.refresh_due`)."""
+    (filters, language, time zone, day), as computed at `computed_at`. `path`, `prefix`,
+    `language` and `zone` say how to compute them again without the person (the page's
+    address without `refresh` and the script prefix it was served under); `viewed_at`
+    when its person last saw it (noted at most once a minute): a snapshot viewed lately
+    is computed again in the background before it would go stale
+    (`services.refresh_due`)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -30,6 +31,7 @@ class Snapshot(models.Model):
     computed_at = models.DateTimeField(_("computed at"))
     content = models.TextField(_("content"))
     path = models.CharField(_("page address"), max_length=2000, blank=True)
+    prefix = models.CharField(_("script prefix"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=16, blank=True)
     zone = models.CharField(_("time zone"), max_length=64, blank=True)
     viewed_at = models.DateTimeField(_("last viewed"), null=True, blank=True)

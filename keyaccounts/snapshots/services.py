@@ -47,14 +47,16 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, transaction
+from django.db.models import Max
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, QueryDict
 from django.template.loader import get_template
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, get_script_prefix, resolve, set_script_prefix
 from django.utils import timezone, translation
 
 from keyaccounts.cache import shared_cache_answers
@@ -75,6 +77,7 @@ VIEW_NOTE_SECONDS = 60
 # One background refresh run stops starting new computations after this long (beat
 # starts the next a minute after the last).
 REFRESH_BUDGET_SECONDS = 50
+REFRESH_EVERY_SECONDS = 60  # beat's schedule (settings: "snapshots-refresh")
 REFRESH_LOCK = "keyaccounts:snapshots-refresh"
 
 
@@ -86,14 +89,15 @@ def settle_seconds() -> float:
 class Page:
     """Where a snapshot was viewed: how to compute it again without its person."""
 
-    path: str  # the page's path and query, without `refresh`
+    path: str  # the page's path (without the script prefix) and query, without `refresh`
+    prefix: str  # the script prefix it was served under ("/": none)
     language: str
     zone: str
 
 
-# While `refresh_due` computes a snapshot again: when its person last viewed it (carried
-# over to the snapshot that replaces it; a refresh is no view).
-_refreshing: contextvars.ContextVar = contextvars.ContextVar("snapshot_refresh", default=None)
+# True while `refresh_due` computes a snapshot again: the snapshot that replaces it
+# carries over when its person last viewed it (a refresh is no view).
+_refreshing: contextvars.ContextVar = contextvars.ContextVar("snapshot_refresh", default=False)
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,6 @@ def shown(
                 return Shown(content=content, computed_at=computed_at, kept=True)
     started = timezone.now()
     content = compute()
-    refreshing = _refreshing.get()
     keep(
         user=user,
         name=name,
@@ -233,7 +236,7 @@ def shown(
         computed_at=started,
         content=content,
         page=page,
-        viewed_at=refreshing["viewed_at"] if refreshing else started,
+        viewed_at=None if _refreshing.get() else started,
     )
     return Shown(content=content, computed_at=started, kept=False)
 
@@ -261,16 +264,25 @@ def keep(
     replaced), on the primary; never a reason to fail the page. With `page`, it replaces
     the snapshots of the same page viewed at the same address, language and zone under
     another key (another day, release or change of what the person may see): none of
-    them can be shown again."""
+    them can be shown again. `viewed_at` None with `page`: when its person last viewed
+    the page, as the snapshots it replaces say (a background refresh)."""
     rows = Snapshot.objects.using(DEFAULT_DB_ALIAS)
     where = {}
     if page is not None:
-        where = {"path": page.path, "language": page.language, "zone": page.zone}
+        where = {
+            "path": page.path,
+            "prefix": page.prefix,
+            "language": page.language,
+            "zone": page.zone,
+        }
     values = {"computed_at": computed_at, "content": content, "viewed_at": viewed_at, **where}
     try:
         with transaction.atomic(using=DEFAULT_DB_ALIAS):
             if page is not None and page.path:
-                rows.filter(user=user, name=name, **where).exclude(key=key).delete()
+                same_page = rows.filter(user=user, name=name, **where)
+                if viewed_at is None:  # read here: a view noted meanwhile is kept
+                    values["viewed_at"] = same_page.aggregate(last=Max("viewed_at"))["last"]
+                same_page.exclude(key=key).delete()
             if not rows.filter(user=user, name=name, key=key).update(**values):
                 rows.create(user=user, name=name, key=key, **values)
     except IntegrityError:
@@ -309,8 +321,10 @@ def page_figures(
     query = request.GET.copy()
     query.pop("refresh", None)
     here = f"{request.path}?{query.urlencode()}" if query else request.path
+    address = f"{request.path_info}?{query.urlencode()}" if query else request.path_info
     page = Page(
-        path=here if len(here) <= PATH_MAX_LENGTH else "",  # longer: views compute it
+        path=address if len(address) <= PATH_MAX_LENGTH else "",  # longer: views compute it
+        prefix=request.path[: len(request.path) - len(request.path_info)] + "/",
         language=translation.get_language() or "",
         zone=timezone.get_current_timezone_name(),
     )
@@ -331,6 +345,18 @@ def page_figures(
     )
 
 
+def refresh_on() -> bool:
+    """Whether the background keeps snapshots fresh: they are kept at all, a view lately
+    counts, and a snapshot lasts longer than the lead plus the minute between beat's
+    runs (shorter ones would be computed on every run, whether viewed or not)."""
+    seconds = settings.SNAPSHOT_SECONDS
+    return (
+        seconds > 0
+        and settings.SNAPSHOT_REFRESH_VIEWED_SECONDS > 0
+        and seconds > settings.SNAPSHOT_REFRESH_LEAD_SECONDS + REFRESH_EVERY_SECONDS
+    )
+
+
 def refresh_due(*, now: datetime.datetime | None = None) -> int:
     """Compute again the snapshots their person viewed within
     SNAPSHOT_REFRESH_VIEWED_SECONDS that their next view would not show: within
@@ -338,7 +364,7 @@ def refresh_due(*, now: datetime.datetime | None = None) -> int:
     their person's that has settled since. Each by its page's own view, the longest
     waiting first, for at most REFRESH_BUDGET_SECONDS. Beat runs it every minute;
     returns how many were computed."""
-    if settings.SNAPSHOT_SECONDS <= 0 or settings.SNAPSHOT_REFRESH_VIEWED_SECONDS <= 0:
+    if not refresh_on():
         return 0
     if not cache.add(REFRESH_LOCK, 1, timeout=REFRESH_BUDGET_SECONDS + 60):
         return 0  # the run before is still at it
@@ -353,9 +379,8 @@ def _refresh_due(now: datetime.datetime) -> int:
     stale_at = settings.SNAPSHOT_SECONDS - settings.SNAPSHOT_REFRESH_LEAD_SECONDS
     candidates = (
         Snapshot.objects.using(DEFAULT_DB_ALIAS)
-        .filter(viewed_at__gte=viewed_since, user__is_active=True)
+        .filter(viewed_at__gte=viewed_since)
         .exclude(path="")
-        .select_related("user")
         .defer("content")
         .order_by("computed_at", "pk")
     )
@@ -382,22 +407,33 @@ def _due(row: Snapshot, now: datetime.datetime, stale_at: float) -> bool:
 
 
 def _compute_again(row: Snapshot) -> int:
-    """Run the page of `row` with `?refresh=1` as its person (its view computes and
-    keeps the figures); 1 when it did. A page its person can no longer open has its
-    snapshot deleted; a failure is logged and leaves the snapshot for the view."""
+    """Run the page of `row` with `?refresh=1` as its person, read afresh (its view
+    computes and keeps the figures); 1 when it did. A page its person can no longer
+    open, or a person no longer active, has its snapshot deleted; a failure is logged
+    and the snapshot left to its person's next view (not tried again meanwhile)."""
+    rows = Snapshot.objects.using(DEFAULT_DB_ALIAS).filter(pk=row.pk)
+    # Read now, on the primary: rights changed since the run began (a superuser made a
+    # user) must not compute figures under the key of the rights they have now.
+    user = get_user_model()._base_manager.using(DEFAULT_DB_ALIAS).filter(pk=row.user_id).first()
     parts = urlsplit(row.path)
     try:
         match = resolve(parts.path)
     except Resolver404:
-        Snapshot.objects.using(DEFAULT_DB_ALIAS).filter(pk=row.pk).delete()
+        match = None
+    if user is None or not user.is_active or match is None:
+        rows.delete()
         return 0
     request = HttpRequest()
     request.method = "GET"
-    request.path = request.path_info = parts.path
+    prefix = row.prefix or "/"
+    request.path = prefix.rstrip("/") + parts.path
+    request.path_info = parts.path
     request.GET = QueryDict(parts.query, mutable=True)
     request.GET["refresh"] = "1"
-    request.user = row.user
-    token = _refreshing.set({"viewed_at": row.viewed_at})
+    request.user = user
+    token = _refreshing.set(True)
+    served_under = get_script_prefix()
+    set_script_prefix(prefix)  # the links in the figures, as the page has them
     try:
         with (
             translation.override(row.language or settings.LANGUAGE_CODE),
@@ -405,12 +441,14 @@ def _compute_again(row: Snapshot) -> int:
         ):
             match.func(request, *match.args, **match.kwargs)
     except (Http404, PermissionDenied):
-        Snapshot.objects.using(DEFAULT_DB_ALIAS).filter(pk=row.pk).delete()
+        rows.delete()
         return 0
     except Exception:  # noqa: BLE001 - one page's failure stops no other's refresh
         logger.exception("could not compute snapshot %s (%s) again", row.pk, row.name)
+        rows.update(viewed_at=None)  # left to its person's next view
         return 0
     finally:
+        set_script_prefix(served_under)
         _refreshing.reset(token)
     return 1
 

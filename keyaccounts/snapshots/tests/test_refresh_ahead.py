@@ -82,6 +82,9 @@ def test_with_snapshots_or_their_refresh_off_nothing_is_computed(personas, login
     client = login(personas.manager)
     view(client)
     age(personas.manager, "dashboard", 250)
+    settings.SNAPSHOT_SECONDS = 0
+    assert snapshots.refresh_due() == 0
+    settings.SNAPSHOT_SECONDS = 300
     settings.SNAPSHOT_REFRESH_VIEWED_SECONDS = 0
     assert snapshots.refresh_due() == 0
     settings.SNAPSHOT_REFRESH_VIEWED_SECONDS = 3600
@@ -202,3 +205,114 @@ def test_beat_runs_the_refresh_every_minute(personas, login, settings):
     view(client)
     age(personas.manager, "dashboard", 250)
     assert snapshots_refresh.apply().get() == 1  # as a worker runs it
+
+
+def test_snapshots_shorter_than_the_lead_and_a_minute_are_left_to_their_views(
+    personas, login, settings
+):
+    """Kept 120 s with a lead of 90 s: due on every minute's run, viewed or not."""
+    settings.SNAPSHOT_SECONDS = 120
+    client = login(personas.manager)
+    view(client)
+    age(personas.manager, "dashboard", 100, viewed_seconds_ago=10)
+    assert snapshots.refresh_due() == 0
+    settings.SNAPSHOT_SECONDS = 151
+    assert snapshots.refresh_due() == 1
+
+
+def test_a_person_whose_rights_change_during_a_run_is_computed_with_their_rights_now(
+    personas, login
+):
+    client = login(personas.admin)  # a superuser: the whole company
+    set_grade(personas.account, "A", personas.other_manager)
+    assert shown_tile(view(client), "A") == 1
+    age(personas.admin, "dashboard", 250)
+    # As a run read it, its person with it, before ...
+    row = Snapshot.objects.select_related("user").get(user=personas.admin, name="dashboard")
+    admin = personas.admin
+    admin.is_superuser = False  # ... the admin is made a user, owning nothing
+    admin.save()
+
+    assert snapshots._compute_again(row) == 1
+
+    response = view(client)
+    assert response.context["snapshot"].kept
+    assert shown_tile(response, "A") == 0
+
+
+def test_a_page_that_fails_is_logged_and_left_to_its_next_view(
+    personas, login, monkeypatch, caplog
+):
+    from scoring.dashboard import views as dashboard_views
+
+    client = login(personas.manager)
+    view(client)
+    age(personas.manager, "dashboard", 250)
+    calls = []
+
+    def fails(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(dashboard_views, "_figures", fails)
+
+    assert snapshots.refresh_due() == 0
+    assert snapshots.refresh_due() == 0  # not tried again every minute
+
+    assert len(calls) == 1
+    assert "could not compute snapshot" in caplog.text
+    assert the_snapshot(personas.manager).viewed_at is None
+    monkeypatch.undo()
+    # Its next view shows it while fresh and notes the view: refreshed again after it.
+    assert view(client).context["snapshot"].kept
+    assert the_snapshot(personas.manager).viewed_at is not None
+    assert snapshots.refresh_due() == 1
+
+
+def test_a_snapshot_of_a_person_made_inactive_or_of_a_page_gone_is_deleted(personas, login):
+    client = login(personas.manager)
+    view(client)
+    age(personas.manager, "dashboard", 250)
+    Snapshot.objects.filter(user=personas.manager).update(path="/no-such-page/")
+    assert snapshots.refresh_due() == 0
+    assert not Snapshot.objects.filter(user=personas.manager, name="dashboard").exists()
+
+    view(client)
+    age(personas.manager, "dashboard", 250)
+    type(personas.manager).objects.filter(pk=personas.manager.pk).update(is_active=False)
+    assert snapshots.refresh_due() == 0
+    assert not Snapshot.objects.filter(user=personas.manager, name="dashboard").exists()
+
+
+def test_a_view_noted_while_the_refresh_computes_is_kept(personas, login, monkeypatch):
+    from scoring.dashboard import views as dashboard_views
+
+    client = login(personas.manager)
+    view(client)
+    age(personas.manager, "dashboard", 250, viewed_seconds_ago=120)
+    computing = dashboard_views._figures
+    seen = timezone.now()
+
+    def viewed_meanwhile(*args, **kwargs):
+        Snapshot.objects.filter(user=personas.manager).update(viewed_at=seen)
+        return computing(*args, **kwargs)
+
+    monkeypatch.setattr(dashboard_views, "_figures", viewed_meanwhile)
+
+    assert snapshots.refresh_due() == 1
+    assert the_snapshot(personas.manager).viewed_at == seen
+
+
+def test_a_page_served_under_a_script_prefix_is_computed_again_under_it(personas, login):
+    client = login(personas.manager)
+    response = client.get(URL, SCRIPT_NAME="/crm")
+    assert response.status_code == 200
+    row = the_snapshot(personas.manager)
+    assert (row.path, row.prefix) == (URL, "/crm/")
+    age(personas.manager, "dashboard", 250)
+
+    assert snapshots.refresh_due() == 1
+
+    content = the_snapshot(personas.manager).content
+    assert 'href="/crm/accounts/' in content
+    assert 'href="/accounts/' not in content
