@@ -47,11 +47,16 @@ def _split(url: str):
         raise _refuse(_("The URL contains spaces or control characters."))
     try:
         parts = urlsplit(url)
-        port = parts.port
     except ValueError:
         raise _refuse(
             _("This is not a URL: give one such as https://erp.example.com/hooks.")
         ) from None
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0  # not a number, or past 65535
+    if port == 0:  # 0 was taken as "none" and sent to 80
+        raise _refuse(_("The URL's port must be a number from 1 to 65535, or left out."))
     if parts.scheme not in ("http", "https"):
         raise _refuse(
             _("The URL must start with http:// or https:// (not “%(scheme)s”).")
