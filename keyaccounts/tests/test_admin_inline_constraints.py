@@ -35,21 +35,25 @@ def advantages(plan) -> list:
     return list(plan.advantages.order_by("pk").values_list("kind", "evidence"))
 
 
-def test_a_new_row_of_a_kind_the_plan_has_is_an_error_on_the_row(plan, personas, login):
-    """Django's own check among the rows shown: the wrap leaves it as it was."""
-    client = login(personas.admin)
+def save_plan(client, plan, changes: dict | None = None, new_rows: list = ()):
+    """Post the plan's admin change form as the page has it, with `changes` (its fields'
+    names and values) and a new row for each (kind, evidence) of `new_rows`."""
     url = reverse("admin:plans_accountplan_change", args=[plan.pk])
     data = form_of(client.get(url), "accountplan_form")
-    data.update(
-        {
-            "advantages-TOTAL_FORMS": "2",
-            "advantages-1-kind": "solution",
-            "advantages-1-evidence": "The line's figures",
-            "advantages-1-plan": str(plan.pk),
-        }
-    )
+    rows = list(new_rows)
+    first = int(data["advantages-TOTAL_FORMS"])
+    for number, (kind, evidence) in enumerate(rows, start=first):
+        data[f"advantages-{number}-kind"] = kind
+        data[f"advantages-{number}-evidence"] = evidence
+        data[f"advantages-{number}-plan"] = str(plan.pk)
+    data["advantages-TOTAL_FORMS"] = str(first + len(rows))
+    data.update(changes or {})
+    return client.post(url, data)
 
-    response = client.post(url, data)
+
+def test_a_new_row_of_a_kind_the_plan_has_is_an_error_on_the_row(plan, personas, login):
+    """Django's own check among the rows shown: the wrap leaves it as it was."""
+    response = save_plan(login(personas.admin), plan, new_rows=[("solution", "The line's figures")])
 
     assert response.status_code == 200
     assert "Please correct the duplicate data for kind" in response.content.decode()
@@ -57,13 +61,11 @@ def test_a_new_row_of_a_kind_the_plan_has_is_an_error_on_the_row(plan, personas,
 
 
 def test_a_stored_row_posted_as_a_new_one_is_an_error_not_a_500(plan, personas, login):
-    client = login(personas.admin)
-    url = reverse("admin:plans_accountplan_change", args=[plan.pk])
-    data = form_of(client.get(url), "accountplan_form")
-    data["advantages-INITIAL_FORMS"] = "0"
-    data["advantages-0-evidence"] = "Changed"
-
-    response = client.post(url, data)
+    response = save_plan(
+        login(personas.admin),
+        plan,
+        {"advantages-INITIAL_FORMS": "0", "advantages-0-evidence": "Changed"},
+    )
 
     assert response.status_code == 200
     assert DUPLICATE in response.content.decode()
@@ -71,19 +73,11 @@ def test_a_stored_row_posted_as_a_new_one_is_an_error_not_a_500(plan, personas, 
 
 
 def test_a_new_row_of_another_kind_is_saved(plan, personas, login):
-    client = login(personas.admin)
-    url = reverse("admin:plans_accountplan_change", args=[plan.pk])
-    data = form_of(client.get(url), "accountplan_form")
-    data.update(
-        {
-            "advantages-TOTAL_FORMS": "2",
-            "advantages-1-kind": "lower_cost",
-            "advantages-1-evidence": "Their energy bill",
-            "advantages-1-plan": str(plan.pk),
-        }
+    response = save_plan(
+        login(personas.admin), plan, new_rows=[("lower_cost", "Their energy bill")]
     )
 
-    assert client.post(url, data).status_code == 302
+    assert response.status_code == 302
     assert advantages(plan) == [
         ("solution", "Fixes their line"),
         ("lower_cost", "Their energy bill"),
@@ -91,58 +85,33 @@ def test_a_new_row_of_another_kind_is_saved(plan, personas, login):
 
 
 def test_a_row_deleted_and_added_again_in_one_save_is_saved(plan, personas, login):
-    client = login(personas.admin)
-    url = reverse("admin:plans_accountplan_change", args=[plan.pk])
-    data = form_of(client.get(url), "accountplan_form")
-    data.update(
-        {
-            "advantages-0-DELETE": "on",
-            "advantages-TOTAL_FORMS": "2",
-            "advantages-1-kind": "solution",
-            "advantages-1-evidence": "Rewritten",
-            "advantages-1-plan": str(plan.pk),
-        }
+    response = save_plan(
+        login(personas.admin),
+        plan,
+        {"advantages-0-DELETE": "on"},
+        new_rows=[("solution", "Rewritten")],
     )
 
-    assert client.post(url, data).status_code == 302
+    assert response.status_code == 302
     assert advantages(plan) == [("solution", "Rewritten")]
 
 
 def test_a_row_giving_its_kind_to_a_new_one_is_saved(plan, personas, login):
-    client = login(personas.admin)
-    url = reverse("admin:plans_accountplan_change", args=[plan.pk])
-    data = form_of(client.get(url), "accountplan_form")
-    data.update(
-        {
-            "advantages-0-kind": "lower_cost",
-            "advantages-TOTAL_FORMS": "2",
-            "advantages-1-kind": "solution",
-            "advantages-1-evidence": "New",
-            "advantages-1-plan": str(plan.pk),
-        }
+    response = save_plan(
+        login(personas.admin),
+        plan,
+        {"advantages-0-kind": "lower_cost"},
+        new_rows=[("solution", "New")],
     )
 
-    assert client.post(url, data).status_code == 302
+    assert response.status_code == 302
     assert sorted(advantages(plan)) == [("lower_cost", "Fixes their line"), ("solution", "New")]
 
 
 def test_two_new_rows_of_one_kind_are_one_error(plan, personas, login):
-    client = login(personas.admin)
-    url = reverse("admin:plans_accountplan_change", args=[plan.pk])
-    data = form_of(client.get(url), "accountplan_form")
-    data.update(
-        {
-            "advantages-TOTAL_FORMS": "3",
-            "advantages-1-kind": "efficiency",
-            "advantages-1-evidence": "a",
-            "advantages-1-plan": str(plan.pk),
-            "advantages-2-kind": "efficiency",
-            "advantages-2-evidence": "b",
-            "advantages-2-plan": str(plan.pk),
-        }
+    response = save_plan(
+        login(personas.admin), plan, new_rows=[("efficiency", "a"), ("efficiency", "b")]
     )
-
-    response = client.post(url, data)
 
     assert response.status_code == 200
     assert "Please correct the duplicate data for kind" in response.content.decode()
