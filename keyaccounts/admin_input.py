@@ -36,7 +36,7 @@ than a widget or admin class in each of the admin's models, which a new one coul
 from functools import wraps
 
 from django.core.exceptions import ValidationError
-from django.db import router
+from django.db import connections, router
 
 from keyaccounts.formfields import key_range
 
@@ -108,8 +108,10 @@ def _unreadable_lookup(queryset) -> Exception | None:
         return None
     except (ValueError, OverflowError) as error:
         return error
+    # The widest whole number the database holds (a 64-bit key).
+    low, high = connections[queryset.db].ops.integer_field_ranges["BigIntegerField"]
     for value in params:
-        if type(value) is int and not -(2**63) <= value < 2**63:
+        if type(value) is int and not low <= value <= high:
             return OverflowError(f"{value} is past 64 bits")
     return None
 
@@ -133,11 +135,11 @@ def _install_changelist_lookups() -> None:
     ChangeList.get_queryset = get_queryset
 
 
-def _collides_with_a_stored_row(formset, form, fields) -> bool:
+def _collides_with_a_stored_row(formset, form, fields, shown: list) -> bool:
     """Whether `form`'s row, saved, would hold the values of `fields` (a unique set
     naming the inline key) that a stored row of the parent holds which this formset does
-    not show (shown rows are the formset's own check: Django's, with their new values and
-    without the rows it deletes)."""
+    not show (`shown`: the ids of those it shows, which are the formset's own check:
+    Django's, with their new values and without the rows it deletes)."""
     instance = form.instance
     values = {}
     for name in fields:
@@ -146,7 +148,6 @@ def _collides_with_a_stored_row(formset, form, fields) -> bool:
         if value is None:
             return False  # NULLs are all distinct
         values[field.attname] = value
-    shown = [f.instance.pk for f in formset.initial_forms if f.instance.pk is not None]
     # Every stored row, those in the recycle bin too: the constraint holds them all.
     rows = formset.model._base_manager.using(router.db_for_write(formset.model))
     return rows.filter(**values).exclude(pk__in=shown).exists()
@@ -171,11 +172,12 @@ def _install_inline_constraints() -> None:
         if not checks:
             return
         deleted = set(self.deleted_forms) if self.can_delete else set()
+        shown = [f.instance.pk for f in self.initial_forms if f.instance.pk is not None]
         for form in self.forms:
             if form in deleted or not form.is_valid() or not form.has_changed():
                 continue
             for fields in checks:
-                if _collides_with_a_stored_row(self, form, fields):
+                if _collides_with_a_stored_row(self, form, fields, shown):
                     message = form.instance.unique_error_message(self.model, tuple(fields))
                     form.add_error(None, message)
                     break
