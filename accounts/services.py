@@ -294,7 +294,23 @@ def contact_update(
     **fields,
 ) -> Contact:
     """Change a contact; a new phone number or email address is checked for duplicates
-    as on create."""
+    as on create.
+
+    A contact stays with their account, as the import keeps them: the account's visits,
+    deals, complaints and reviews name them, and would show them to the account's people
+    after a move to an account those people do not see. A person who moved to another
+    company is marked as no longer there (people move) and added at the other account."""
+    account = fields.get("account")
+    if account is not None and account.pk != contact.account_id:
+        raise ValidationError(
+            {
+                "account": _(
+                    "A contact stays with their account. If they moved to another company, "
+                    "mark them as no longer at the company here and add them at the other "
+                    "account."
+                )
+            }
+        )
     stored = _contact_keys(contact)
     was_active = contact.is_active
     for name, value in fields.items():

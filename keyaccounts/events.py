@@ -38,6 +38,13 @@ class RecordEvent(models.TextChoices):
 record_changed = Signal()
 
 
+# Sent with `account_ids` (sender: the model), inside the write's transaction, when
+# records moved from those accounts to another (a deal or a visit given another account):
+# what an account adds up of its records (its score) is stale for the account they left
+# too, not only for the one they joined, whose save says so.
+records_left_accounts = Signal()
+
+
 def records_changed(
     *, model: type[models.Model], records: Iterable[models.Model], event: str, using: str
 ) -> None:

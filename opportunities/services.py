@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, Contact, User
 from accounts.selectors import accounts_visible_to
 from accounts.services import check_restorer
+from keyaccounts.events import records_left_accounts
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.parts import parts_reason
 from keyaccounts.recyclebin.models import Deletion
@@ -30,7 +31,6 @@ from .models import (
     Stage,
     StageChange,
 )
-from .selectors import deal_contact_roles
 
 
 def first_open_stage() -> Stage:
@@ -91,7 +91,32 @@ def opportunity_create(
     return opportunity
 
 
-def opportunity_update(
+def opportunity_update(*, opportunity: Opportunity, by: User, **changes) -> Opportunity:
+    """Change a deal's details. A stage change goes through `opportunity_move_stage`.
+
+    A part given (`contacts`, `team`, `competitors`, `checked_criteria`: see
+    `_contacts_change` and its neighbours for the shapes) replaces that part. Everything
+    is one write: one transaction, one new version of the deal — or none when neither
+    the fields nor the parts given differ from the stored ones. Criteria ticked here
+    count for a stage move in the same write.
+
+    A deal read with `remember_stored` (a batch that read its deals in one query) whose
+    values all stay as read is left alone without a query, as `save` would leave it.
+
+    Moved to another account (`account`), the deal takes its contacts there with it
+    (`_contacts_for_move`) and the account it leaves is announced
+    (`keyaccounts.events.records_left_accounts`: rescored), in one transaction."""
+    account = changes.get("account")
+    if account is None or account.pk == opportunity.account_id:
+        return _opportunity_update(opportunity=opportunity, by=by, **changes)
+    left = opportunity.account_id
+    with transaction.atomic():
+        opportunity = _opportunity_update(opportunity=opportunity, by=by, **changes)
+        records_left_accounts.send(sender=Opportunity, account_ids={left})
+    return opportunity
+
+
+def _opportunity_update(
     *,
     opportunity: Opportunity,
     by: User,
@@ -102,19 +127,12 @@ def opportunity_update(
     checked_criteria: list[ExitCriterion] | None = None,
     **fields,
 ) -> Opportunity:
-    """Change a deal's details. A stage change goes through `opportunity_move_stage`.
-
-    A part given (`contacts`, `team`, `competitors`, `checked_criteria`: see
-    `_contacts_change` and its neighbours for the shapes) replaces that part. Everything
-    is one write: one transaction, one new version of the deal — or none when neither
-    the fields nor the parts given differ from the stored ones. Criteria ticked here
-    count for a stage move in the same write.
-
-    A deal read with `remember_stored` (a batch that read its deals in one query) whose
-    values all stay as read is left alone without a query, as `save` would leave it."""
+    """`opportunity_update`, the write itself."""
     stage = fields.pop("stage", None)
     if "account" in fields and fields["account"].pk != opportunity.account_id:
         _check_account(by, fields["account"])
+        if contacts is None:
+            contacts = _contacts_for_move(opportunity, to=fields["account"])
     _apply_probability(opportunity, fields)
     for name, value in fields.items():
         setattr(opportunity, name, value)
@@ -477,11 +495,43 @@ def _refuse(errors: dict) -> None:
         raise ValidationError(errors)
 
 
+def _contacts_for_move(opportunity: Opportunity, *, to: Account) -> list[dict] | None:
+    """The contacts part of a deal moved to the account `to` when none was given: a
+    contact is of one account, and one left in the deal's buying center would be shown
+    with the deal to the people of `to`, who may not see its own account. So the move is
+    refused while a contact of the deal's account has a role in it (the contacts at `to`
+    are given with the move: none, an empty list); the roles of its contacts in the
+    recycle bin go with the move (an empty part); None when the deal has no role."""
+    roles = list(opportunity.contact_roles.select_related("contact"))
+    names = sorted(entry.contact.name for entry in roles if entry.contact.deleted_at is None)
+    if names:
+        raise ValidationError(
+            {
+                "account": _(
+                    "Contacts of %(account)s are in this deal's buying center (%(names)s). "
+                    "To move the deal, give its contacts at %(new)s in the same change "
+                    "(none: an empty list)."
+                )
+                % {
+                    "account": opportunity.account.name,
+                    "names": ", ".join(names),
+                    "new": to.name,
+                }
+            }
+        )
+    return [] if roles else None
+
+
 def _contacts_change(opportunity: Opportunity, contacts: list[dict]) -> PartChange:
     """`contacts`: [{"contact": Contact, "role": BuyingRole, "stance": Attitude}]. A role
     of a contact in the recycle bin is not listed and not touched: it comes back with
-    the contact."""
-    current = {entry.contact_id: entry for entry in deal_contact_roles(opportunity=opportunity)}
+    the contact — unless the deal moved to another account (`_contacts_for_move`): then
+    the old account's roles all go, that contact's too."""
+    current = {
+        entry.contact_id: entry
+        for entry in opportunity.contact_roles.select_related("contact")
+        if entry.contact.deleted_at is None or entry.contact.account_id != opportunity.account_id
+    }
     errors, seen = {}, set()
     for index, item in enumerate(contacts):
         contact, key = item["contact"], f"{CONTACTS}.{index}.contact"

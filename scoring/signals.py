@@ -1,5 +1,5 @@
 """What makes an account's score stale: saving or deleting anything a source reads,
-moving it to or from the recycle bin, or importing it.
+moving it to or from the recycle bin or to another account, or importing it.
 
 A save marks the account in the same transaction (`rescore_request`), so the request
 commits or rolls back with the change. A delete marks it once the delete commits, and
@@ -10,6 +10,7 @@ first, and a request written in that transaction would point at a deleted row.
 from django.db.models.signals import post_delete, post_save
 
 from accounts.models import Account, Contact
+from keyaccounts.events import records_left_accounts
 from keyaccounts.imports.writing import records_imported
 from keyaccounts.recyclebin.signals import records_moved
 from keyaccounts.tasks import after_commit
@@ -49,8 +50,15 @@ def _imported(sender, account_ids, **kwargs):
     rescore_request(account_ids)
 
 
+def _left(sender, account_ids, **kwargs):
+    """Records moved to another account: the account they left is rescored too (the one
+    they joined is, by their save)."""
+    rescore_request(account_ids)
+
+
 def connect():
     records_moved.connect(_moved, dispatch_uid="scoring-recycle-bin")
+    records_left_accounts.connect(_left, dispatch_uid="scoring-records-left")
     for model in (Account, Contact, Opportunity, Visit):
         records_imported.connect(
             _imported, sender=model, dispatch_uid=f"scoring-imported:{model._meta.label}"

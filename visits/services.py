@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, User
 from accounts.selectors import accounts_visible_to, is_manager
 from accounts.services import check_restorer
+from keyaccounts.events import records_left_accounts
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.history.bulk import people_into_latest_entry
 from keyaccounts.recyclebin.models import Deletion
@@ -92,6 +93,7 @@ def visit_save(
     if not accounts_visible_to(by).filter(pk=account.pk).exists():
         raise ApplicationError(_("You cannot log visits for this account."), code="not_found")
     contacts, attendees = list(contacts), list(attendees)
+    left = visit.account_id if visit is not None and visit.pk is not None else None
     visit = visit_apply(
         visit=visit, by=by, account=account, contacts=contacts, attendees=attendees, now=now,
         **fields,
@@ -107,6 +109,8 @@ def visit_save(
         visit.save(expected_version=expected_version, touch=people_changed)
         if not visit.saved_changes:
             return visit
+        if left != visit.account_id:  # moved: the account it left adds it up no more
+            records_left_accounts.send(sender=Visit, account_ids={left})
     from .tasks import reminders_for_account
 
     enqueue_on_commit(reminders_for_account, account.pk)

@@ -155,7 +155,11 @@ class AccountTreeSerializer(serializers.Serializer):
 
 
 class ContactSerializer(VersionedModelSerializer):
-    account = VisiblePrimaryKeyRelatedField(scope=accounts_visible_to)
+    account = VisiblePrimaryKeyRelatedField(
+        scope=accounts_visible_to,
+        help_text="The account; a contact stays with it (another account on an update is "
+        "refused: mark them as no longer at the company and add them at the other).",
+    )
     reports_to = VisiblePrimaryKeyRelatedField(
         scope=contacts_visible_to,
         required=False,

@@ -291,3 +291,25 @@ def test_a_list_costs_the_same_queries_at_any_page_size(personas, api, path):
     client.get(path)  # the token's first use
 
     assert queries_for(client, path, 2) == queries_for(client, path, 50)
+
+
+def test_a_contact_stays_with_their_account(personas, api):
+    """Their account's visits name them: moved, they would stay on those visits, shown to
+    people who may not see the account they went to (the import refuses it too)."""
+    other = AccountFactory(owner=personas.alice)
+    contact = ContactFactory(account=personas.account, name="Wang Wei")
+    visit = VisitFactory(account=personas.account, owner=personas.alice)
+    visit.contacts.set([contact])
+
+    response = api(personas.alice).patch(f"/api/v1/contacts/{contact.pk}/", {"account": other.pk})
+
+    assert response.status_code == 400, response.content
+    assert "stays with their account" in response.json()["errors"]["account"][0]
+    stored = Contact.objects.get(pk=contact.pk)
+    assert (stored.account_id, stored.version) == (personas.account.pk, contact.version)
+    # Their own account again, as a PUT of the whole contact sends it, is no move.
+    response = api(personas.alice).patch(
+        f"/api/v1/contacts/{contact.pk}/", {"account": personas.account.pk, "title": "CFO"}
+    )
+    assert response.status_code == 200, response.content
+    assert Contact.objects.get(pk=contact.pk).title == "CFO"

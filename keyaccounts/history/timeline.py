@@ -229,9 +229,28 @@ def _m2m_sets(history, m2m_field, filters: dict) -> dict[int, set]:
     return sets
 
 
+def _account_scope():
+    from accounts.selectors import accounts_visible_to
+
+    return accounts_visible_to, gettext("an account you cannot see")
+
+
+def _contact_scope():
+    from accounts.selectors import contacts_visible_to
+
+    return contacts_visible_to, gettext("a contact you cannot see")
+
+
+# The records a history names through the visibility rule: (the rule, what an unseen
+# one is called), read when needed (the history knows no app).
+_SCOPED = {"accounts.account": _account_scope, "accounts.contact": _contact_scope}
+
+
 def _names(sources: list[_Source], user) -> dict[type, dict[Any, str]]:
     """The str() of every row the history points to: one query per related model,
-    records in the recycle bin included; accounts only if `user` may see them."""
+    records in the recycle bin included; accounts and contacts only if `user` may see
+    them (a deal or visit moved from another account names that account's contacts in
+    its earlier versions)."""
     wanted: dict[type, set] = {}
     for source in sources:
         for f in source.fields + source.m2m_fields:
@@ -250,11 +269,11 @@ def _names(sources: list[_Source], user) -> dict[type, dict[Any, str]]:
         if not ids:
             continue
         rows = model._base_manager.filter(pk__in=ids)
-        if user is not None and model._meta.label_lower == "accounts.account":
-            from accounts.selectors import accounts_visible_to
-
-            rows = accounts_visible_to(user, deleted=True).filter(pk__in=ids)
-            names[model] = dict.fromkeys(ids, gettext("an account you cannot see"))
+        scoped = _SCOPED.get(model._meta.label_lower)
+        if user is not None and scoped is not None:
+            visible, hidden = scoped()
+            rows = visible(user, deleted=True).filter(pk__in=ids)
+            names[model] = dict.fromkeys(ids, hidden)
         names[model].update((obj.pk, str(obj)) for obj in rows)
     return names
 

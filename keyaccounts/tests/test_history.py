@@ -327,14 +327,15 @@ def test_choices_show_by_label_and_foreign_keys_by_name_in_chinese(personas):
 
 
 def test_the_history_names_no_account_its_reader_cannot_see(personas):
-    contact = ContactFactory(account=personas.charlies_account, name="Zhou Min")
-    with history_context(origin="admin", user=personas.admin):
-        account_services.contact_update(
-            contact=contact, by=personas.admin, account=personas.account
-        )
+    from opportunities.services import opportunity_update
+    from opportunities.tests.factories import OpportunityFactory
 
-    (alices,) = record_timeline(contact, user=personas.alice)[0].changes
-    (admins,) = record_timeline(contact, user=personas.admin)[0].changes
+    deal = OpportunityFactory(account=personas.charlies_account, name="Zhou's MES")
+    with history_context(origin="admin", user=personas.admin):
+        opportunity_update(opportunity=deal, by=personas.admin, account=personas.account)
+
+    (alices,) = record_timeline(deal, user=personas.alice)[0].changes
+    (admins,) = record_timeline(deal, user=personas.admin)[0].changes
 
     assert (alices.old_display, alices.new_display) == (
         "an account you cannot see",

@@ -14,6 +14,7 @@ from accounts.services import contact_delete
 from accounts.tests.factories import AccountFactory, ContactFactory, UserFactory
 from keyaccounts.exceptions import VersionConflict
 from keyaccounts.history.context import history_context
+from keyaccounts.recyclebin.services import restore as restore_deletion
 from opportunities.models import (
     CriterionCheck,
     ExitCriterion,
@@ -682,3 +683,97 @@ def test_a_412_names_the_parts_changed_since_and_only_fields_the_api_shows(perso
     assert stale.status_code == 412
     # Not the fields the API does not show (the name's folded key, a merge's survivor).
     assert stale.json()["changed_fields"] == ["contacts", "probability", "probability_is_custom"]
+
+
+# --- a deal moved to another account ---------------------------------------------------
+
+
+def test_a_deal_moved_with_contacts_of_its_account_in_it_is_refused_naming_them(
+    personas, api, deal
+):
+    """Left in, the old account's contacts would be shown with the deal to the new
+    account's people, who may not see the account those contacts are of."""
+    other = AccountFactory(owner=personas.alice, name="Other Co")
+
+    response = api(personas.alice).patch(url(deal), {"account": other.pk}, format="json")
+
+    assert response.status_code == 400, response.content
+    message = response.json()["errors"]["account"][0]
+    assert "Dropped, Kept" in message and "Other Co" in message
+    stored = Opportunity.objects.get(pk=deal.pk)
+    assert (stored.account_id, stored.version) == (personas.account.pk, deal.version)
+    assert OpportunityContact.objects.filter(opportunity=deal).count() == 2
+
+
+@pytest.mark.parametrize("given", ["theirs", "none"])
+def test_a_deal_moves_with_its_contacts_at_the_new_account(personas, api, deal, given):
+    other = AccountFactory(owner=personas.alice)
+    theirs = ContactFactory(account=other, name="Theirs")
+    contacts = [{"contact": theirs.pk}] if given == "theirs" else []
+
+    response = api(personas.alice).patch(
+        url(deal), {"account": other.pk, "contacts": contacts}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    stored = Opportunity.objects.get(pk=deal.pk)
+    assert (stored.account_id, stored.version) == (other.pk, deal.version + 1)
+    expected = [theirs.pk] if given == "theirs" else []
+    assert [c["contact"] for c in response.json()["contacts"]] == expected
+    assert (
+        list(
+            OpportunityContact.objects.filter(opportunity=deal).values_list("contact_id", flat=True)
+        )
+        == expected
+    )
+
+
+def test_a_moved_deal_leaves_the_role_of_a_binned_contact_behind(personas, api, deal):
+    """A role of a contact in the recycle bin waits for its restore while the deal stays
+    (test above); moved to another account, it goes with the move: restored, the
+    contact is in no deal of another account."""
+    opportunity_contacts_set(
+        opportunity=deal,
+        contacts=[{"contact": deal.dropped, "role": BuyingRole.USER, "stance": Attitude.NEUTRAL}],
+        by=personas.alice,
+    )
+    deal.refresh_from_db()
+    deletion = contact_delete(contact=deal.dropped, by=personas.alice)
+    other = AccountFactory(owner=personas.alice)
+
+    response = api(personas.alice).patch(url(deal), {"account": other.pk}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert Opportunity.objects.get(pk=deal.pk).account_id == other.pk
+    restore_deletion(deletion=deletion, by=personas.alice)
+    assert not OpportunityContact.objects.filter(opportunity=deal).exists()
+
+
+def test_a_deal_moved_by_a_manager_shows_the_new_accounts_people_no_contact_of_the_old(
+    personas, api, client, stages
+):
+    """The old account's contacts are named nowhere the new account's people look: not
+    on the deal's page, not in the API, not in its history (where the earlier versions
+    name them: "a contact you cannot see")."""
+    carols = AccountFactory(name="Carol Co", owner=personas.carol)  # alice cannot see it
+    hidden = ContactFactory(account=carols, name="Hidden Zhao")
+    deal = OpportunityFactory(account=carols, name="Carol Deal")
+    opportunity_contact_set(
+        opportunity=deal, contact=hidden, role="decider", stance="supporter", by=personas.carol
+    )
+    manager = api(personas.manager)
+
+    assert manager.patch(url(deal), {"account": personas.account.pk}).status_code == 400
+    response = manager.patch(url(deal), {"account": personas.account.pk, "contacts": []})
+    assert response.status_code == 200, response.content
+
+    client.force_login(personas.alice)
+    for path in (deal.get_absolute_url(), deal.get_absolute_url() + "history/"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert "Hidden Zhao" not in page.content.decode()
+    assert "a contact you cannot see" in page.content.decode()
+    assert read(api(personas.alice), deal)["contacts"] == []
+    # The manager, who sees Carol Co, still reads the name in the history.
+    client.force_login(personas.manager)
+    assert "Hidden Zhao" in client.get(deal.get_absolute_url() + "history/").content.decode()

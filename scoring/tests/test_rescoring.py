@@ -252,6 +252,40 @@ def test_a_change_to_what_a_score_reads_rescores_the_account_after_commit(
     assert not RescoreRequest.objects.exists()
 
 
+def test_a_deal_moved_to_another_account_rescores_the_account_it_left(
+    personas, strong_soon, weak_later, django_capture_on_commit_callbacks
+):
+    """Its save rescores the account it joins; the one it leaves no longer has it: its
+    win probability, order value and time to close are its other deals' (none)."""
+    from opportunities.services import opportunity_update
+
+    services.rescore([strong_soon.pk, weak_later.pk])
+    deal = strong_soon.opportunities.get()
+    RescoreRequest.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        opportunity_update(opportunity=deal, by=personas.alice, account=weak_later)
+        assert set(RescoreRequest.objects.values_list("account_id", flat=True)) == {
+            strong_soon.pk,
+            weak_later.pk,
+        }
+    # 7750 less the deal's 800 + 600 + 500 weighted points (no deal: 0 each) = 5850: 58.5
+    assert score_of(strong_soon).score == Decimal("58.5")
+    assert not RescoreRequest.objects.exists()
+
+
+def test_a_visit_moved_to_another_account_rescores_the_account_it_left(personas, weak_later):
+    from visits.services import visit_save
+    from visits.tests.factories import VisitFactory
+
+    visit = VisitFactory(account=personas.account, owner=personas.alice)
+    RescoreRequest.objects.all().delete()
+    visit_save(by=personas.alice, account=weak_later, visit=visit)
+    assert set(RescoreRequest.objects.values_list("account_id", flat=True)) == {
+        personas.account.pk,
+        weak_later.pk,
+    }
+
+
 def test_a_rolled_back_change_leaves_no_request(personas, strong_soon):
     from django.db import transaction
 
