@@ -125,6 +125,11 @@ class ContactAdmin(RecycleBinAdminMixin, HistoryAdmin):
     readonly_fields = ["version", "created_at", "updated_at"]
     show_full_result_count = False
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # A contact stays with their account, as everywhere (`services.contact_update`).
+        return [*fields, "account"] if obj is not None else fields
+
     def delete_service(self, obj, *, by):
         return services.contact_delete(contact=obj, by=by)
 

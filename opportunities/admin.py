@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext as _
 
 from keyaccounts.admin import ReadOnlyAdmin
 from keyaccounts.history.admin import HistoryAdmin
@@ -44,8 +46,34 @@ class CompetitorInline(admin.TabularInline):
     extra = 0
 
 
+class ContactRolesFormSet(BaseInlineFormSet):
+    """The deal's buying center in the admin: each contact is of the deal's account as
+    its form sets it (moved to another account, the old account's rows are errors until
+    removed), as the pages and the API require (`services._contacts_change`)."""
+
+    def clean(self):
+        super().clean()
+        account = self.instance.account if self.instance.account_id else None
+        for form in self.forms:
+            if account is None or not hasattr(form, "cleaned_data"):
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            contact = form.cleaned_data.get("contact")
+            if contact is not None and contact.account_id != account.pk:
+                form.add_error(
+                    "contact",
+                    _(
+                        "%(name)s is not a contact of %(account)s: only its buying center "
+                        "can be in its deals."
+                    )
+                    % {"name": contact.name, "account": account.name},
+                )
+
+
 class ContactInline(admin.TabularInline):
     model = OpportunityContact
+    formset = ContactRolesFormSet
     autocomplete_fields = ["contact"]
     extra = 0
 

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
 from keyaccounts.admin import ReadOnlyAdmin
 from keyaccounts.history.admin import HistoryAdmin
@@ -8,8 +10,30 @@ from . import services
 from .models import DevelopmentRecord, Notification, PlannedAttendance, Visit
 
 
+class VisitAdminForm(forms.ModelForm):
+    """The admin's visit: who was met is of the visit's account, as the pages, the API
+    and imports require (`services._check_visit`). Its model and fields are the
+    admin's (`VisitAdmin`)."""
+
+    def clean(self):
+        data = super().clean()
+        account, contacts = data.get("account"), data.get("contacts")
+        foreign = [c for c in contacts or () if account and c.account_id != account.pk]
+        if foreign:
+            self.add_error(
+                "contacts",
+                _(
+                    "%(names)s is not a contact of %(account)s. Choose people from this "
+                    "account's buying center."
+                )
+                % {"names": ", ".join(c.name for c in foreign), "account": account.name},
+            )
+        return data
+
+
 @admin.register(Visit)
 class VisitAdmin(RecycleBinAdminMixin, HistoryAdmin):
+    form = VisitAdminForm
     list_display = [
         "account",
         "status",
