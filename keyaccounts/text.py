@@ -106,6 +106,29 @@ def install() -> None:
     for field_class in (forms.CharField, drf_fields.CharField):
         if not any(isinstance(v, NoControlCharacters) for v in field_class.default_validators):
             field_class.default_validators = [*field_class.default_validators, *lenient]
+    _one_message_for_nul(forms.CharField)
+
+
+def _one_message_for_nul(field_class) -> None:
+    """A form `CharField` adds Django's own NUL check to its validators, which says
+    again, less helpfully (and in Chinese mistranslated), what a field's
+    `NoControlCharacters` says of a NUL: where that validator is on the field, Django's
+    is left out (one message, naming what to do)."""
+    from django.core.validators import ProhibitNullCharactersValidator
+
+    original = field_class.__init__
+    if getattr(original, "one_message_for_nul", False):
+        return
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if any(isinstance(v, NoControlCharacters) for v in self.validators):
+            self.validators = [
+                v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+            ]
+
+    __init__.one_message_for_nul = True
+    field_class.__init__ = __init__
 
 
 def join_words(items, *, reasons: bool = False) -> str:

@@ -54,6 +54,7 @@ class Stage(BilingualName, models.Model):
             models.CheckConstraint(
                 condition=~(models.Q(is_won=True) & models.Q(is_lost=True)),
                 name="stage_not_both_won_and_lost",
+                violation_error_message=_("A stage cannot be both won and lost."),
             ),
         ]
 

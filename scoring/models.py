@@ -114,6 +114,7 @@ class ScoringModel(models.Model):
             models.CheckConstraint(
                 condition=models.Q(fair_min__lte=models.F("strong_min")),
                 name="fair_at_most_strong",
+                violation_error_message=_("“Fair from” must not be above “strong from”."),
             ),
         ]
 

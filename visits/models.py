@@ -3,6 +3,8 @@
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -16,6 +18,7 @@ from keyaccounts.models import VersionedModel
 from keyaccounts.prefetch import rows_of
 
 FOLLOW_UP_DAYS = 7  # the seeds: follow up within one week after the visit
+VISIT_MINUTES_MAX = 7 * 24 * 60  # a visit (a workshop on site, say) lasts a week at most
 
 
 class VisitMethod(models.TextChoices):
@@ -71,7 +74,17 @@ class Visit(VersionedModel):
     )
     planned_at = models.DateTimeField(_("planned for"), null=True, blank=True)
     occurred_at = models.DateTimeField(_("took place"), null=True, blank=True)
-    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(
+        _("duration (minutes)"),
+        null=True,
+        blank=True,
+        validators=[
+            MaxValueValidator(
+                VISIT_MINUTES_MAX,
+                message=_("A visit lasts a week at most: %(limit_value)s minutes."),
+            )
+        ],
+    )
     place = models.CharField(_("place"), max_length=200, blank=True)
     method = models.CharField(
         _("method"), max_length=20, choices=VisitMethod.choices, default=VisitMethod.IN_PERSON
@@ -152,10 +165,12 @@ class Visit(VersionedModel):
             models.CheckConstraint(
                 condition=~Q(status="done") | Q(occurred_at__isnull=False),
                 name="done_visit_has_a_date",
+                violation_error_message=_("A visit that took place needs when it took place."),
             ),
             models.CheckConstraint(
                 condition=~Q(status="planned") | Q(planned_at__isnull=False),
                 name="planned_visit_has_a_date",
+                violation_error_message=_("A planned visit needs when it is planned for."),
             ),
         ]
 
@@ -243,6 +258,11 @@ class DevelopmentResult(models.TextChoices):
     FAILURE = "failure", _("Failure")
 
 
+# A development's end before its start: the field's message (`DevelopmentRecord.clean`)
+# and the constraint's, for whatever saves without the form.
+ENDS_BEFORE_START = _("The development cannot end before it started.")
+
+
 class DevelopmentRecord(VersionedModel):
     """大客户开发记录: one development effort at an account, reviewed by the manager.
 
@@ -304,11 +324,18 @@ class DevelopmentRecord(VersionedModel):
             models.CheckConstraint(
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("started_on")),
                 name="development_ends_after_it_starts",
+                violation_error_message=ENDS_BEFORE_START,
             ),
         ]
 
     def __str__(self):
         return f"{self.account} · {self.started_on:%Y-%m-%d}"
+
+    def clean(self):
+        # On the end date, where the form shows it (the constraint's check would name no
+        # field, and is left out for a field with an error).
+        if self.closed_on and self.started_on and self.closed_on < self.started_on:
+            raise ValidationError({"closed_on": ENDS_BEFORE_START})
 
     def get_absolute_url(self):
         return record_url("visits:record_detail", self.pk)

@@ -39,7 +39,11 @@ def default_follow_up_due(occurred_at: datetime.datetime, zone=None) -> datetime
     return timezone.localdate(occurred_at, zone) + datetime.timedelta(days=FOLLOW_UP_DAYS)
 
 
-def _check_visit(visit: Visit, contacts, attendees, now: datetime.datetime, zone) -> None:
+def _check_visit(
+    visit: Visit, contacts, attendees, now: datetime.datetime, zone, *, stored_due=None
+) -> None:
+    """The rules of visits. `stored_due`: the follow-up due date as stored, left as it is
+    (one a week past the visit, written before the rule was checked, stays)."""
     errors = {}
     foreign = [c for c in contacts if c.account_id != visit.account_id]
     if foreign:
@@ -59,10 +63,17 @@ def _check_visit(visit: Visit, contacts, attendees, now: datetime.datetime, zone
             errors["occurred_at"] = _(
                 "A recorded visit cannot be in the future. Plan it instead, or correct the date."
             )
-        elif visit.follow_up_due and visit.follow_up_due < timezone.localdate(
-            visit.occurred_at, zone
-        ):
-            errors["follow_up_due"] = _("The follow-up cannot be due before the visit.")
+        elif visit.follow_up_due:
+            day = timezone.localdate(visit.occurred_at, zone)
+            latest = day + datetime.timedelta(days=FOLLOW_UP_DAYS)
+            if visit.follow_up_due < day:
+                errors["follow_up_due"] = _("The follow-up cannot be due before the visit.")
+            elif visit.follow_up_due > latest and visit.follow_up_due != stored_due:
+                # The seeds' rule: follow up within one week after the visit; a later
+                # date would keep the visit from ever being overdue.
+                errors["follow_up_due"] = _(
+                    "Follow up within a week of the visit: by %(date)s at the latest."
+                ) % {"date": latest.isoformat()}
     if visit.status == VisitStatus.PLANNED and visit.planned_at is None:
         errors["planned_at"] = _("Give the date and time the visit is planned for.")
     if errors:
@@ -136,6 +147,7 @@ def visit_apply(
     zone = zone or timezone.get_current_timezone()
     if visit is None:
         visit = Visit(owner=by)
+    stored_due = visit.follow_up_due if visit.pk is not None else None
     # A follow-up left at its default moves with the visit when the visit's date is corrected.
     default_due = default_follow_up_due(visit.occurred_at, zone) if visit.occurred_at else None
     visit.account = account
@@ -145,7 +157,7 @@ def visit_apply(
         moved = visit.follow_up_due == default_due and visit.followed_up_on is None
         if not visit.follow_up_due or moved:
             visit.follow_up_due = default_follow_up_due(visit.occurred_at, zone)
-    _check_visit(visit, contacts, attendees, now, zone)
+    _check_visit(visit, contacts, attendees, now, zone, stored_due=stored_due)
     return visit
 
 

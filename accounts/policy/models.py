@@ -112,6 +112,7 @@ class GradePolicy(ChoiceLabels):
             models.CheckConstraint(
                 condition=models.Q(resolve_working_days__gte=models.F("respond_working_days")),
                 name="policy_resolve_at_least_respond",
+                violation_error_message=_("Resolving cannot take less time than responding."),
             ),
         ]
 

@@ -81,6 +81,19 @@ def test_a_page_model_form_refuses_a_control_character_on_its_field(login, perso
     assert not AccountCompetitor.objects.exists()
 
 
+def test_a_nul_gets_one_message_naming_what_to_do(login, personas):
+    """Django's form fields check NUL on their own ("Null characters are not allowed",
+    mistranslated in its Chinese): said once, by the rule that says what to do."""
+    url = reverse("accounts:competitor_create", args=[personas.account.pk])
+
+    page = login(personas.alice).post(url, {"name": "Rival\x00 Inc", "threat": "medium"})
+
+    assert page.status_code == 200
+    messages = page.context["form"].errors["name"]
+    assert len(messages) == 1 and "Remove the control characters" in messages[0]
+    assert not AccountCompetitor.objects.exists()
+
+
 def test_a_page_plain_form_refuses_a_control_character_on_its_field(login, personas):
     data = {"name": "ERP\x1b sync", "access": "read", "record_types": ["account"]}
     page = login(personas.alice).post(

@@ -190,6 +190,9 @@ class Complaint(VersionedModel):
             models.CheckConstraint(
                 condition=~Q(status="closed") | Q(confirmed_at__isnull=False),
                 name="complaint_closed_only_when_confirmed",
+                violation_error_message=_(
+                    "A complaint is closed only once the customer has confirmed the fix."
+                ),
             ),
         ]
 

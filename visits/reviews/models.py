@@ -119,6 +119,7 @@ class ReviewMeeting(VersionedModel):
             models.CheckConstraint(
                 condition=~Q(status="held") | Q(held_on__isnull=False),
                 name="held_review_has_a_date",
+                violation_error_message=_("A review that was held needs the day it was held."),
             ),
         ]
 

@@ -349,3 +349,55 @@ def test_a_form_token_the_page_saved_already_is_no_second_visit(personas, login,
     )
     assert again.status_code == 409 and again.json()["code"] == "already_saved"
     assert Visit.objects.count() == 1
+
+
+def test_a_follow_up_is_due_within_a_week_of_the_visit(personas, api):
+    """The seeds' rule (拜访后一周内回访): a due date later than a week after the visit
+    would keep it from ever being overdue, in my week, the bell and the compliance
+    figures."""
+    occurred = timezone.now() - datetime.timedelta(hours=2)
+    day = timezone.localdate(occurred)
+    body = {"account": personas.account.pk, "status": "done", "occurred_at": occurred.isoformat()}
+    client = api(personas.alice)
+
+    late = client.post("/api/v1/visits/", {**body, "follow_up_due": "9998-12-31"})
+    last = client.post(
+        "/api/v1/visits/", {**body, "follow_up_due": (day + datetime.timedelta(days=7)).isoformat()}
+    )
+
+    assert late.status_code == 400, late.content
+    latest = (day + datetime.timedelta(days=7)).isoformat()
+    assert late.json()["errors"]["follow_up_due"] == [
+        f"Follow up within a week of the visit: by {latest} at the latest."
+    ]
+    assert last.status_code == 201, last.content
+    assert Visit.objects.count() == 1
+
+
+def test_a_follow_up_stored_later_than_a_week_stays_when_the_visit_is_edited(personas, api):
+    """One written before the rule was checked (an earlier import, say) is no new choice:
+    the visit's other changes are saved."""
+    visit = VisitFactory(account=personas.account, owner=personas.alice)
+    far = timezone.localdate(visit.occurred_at) + datetime.timedelta(days=30)
+    Visit.objects.filter(pk=visit.pk).update(follow_up_due=far)
+
+    response = api(personas.alice).patch(f"/api/v1/visits/{visit.pk}/", {"place": "Their plant"})
+
+    assert response.status_code == 200, response.content
+    assert Visit.objects.get(pk=visit.pk).follow_up_due == far
+
+
+def test_a_visit_lasts_a_week_at_most(personas, api):
+    client = api(personas.alice)
+    body = {
+        "account": personas.account.pk,
+        "status": "planned",
+        "planned_at": (timezone.now() + datetime.timedelta(days=1)).isoformat(),
+    }
+
+    too_long = client.post("/api/v1/visits/", {**body, "duration_minutes": 99999999999999})
+    a_week = client.post("/api/v1/visits/", {**body, "duration_minutes": 7 * 24 * 60})
+
+    assert too_long.status_code == 400
+    assert "duration_minutes" in too_long.json()["errors"]
+    assert a_week.status_code == 201, a_week.content

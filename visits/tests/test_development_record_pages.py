@@ -66,7 +66,11 @@ def test_a_development_cannot_end_before_it_started(personas, login):
             "result": "in_progress",
         },
     )
-    assert response.context["form"].errors
+    # On the end date, in words: not the database constraint's name as a form-wide error.
+    assert response.context["form"].errors == {
+        "closed_on": ["The development cannot end before it started."]
+    }
+    assert "development_ends_after_it_starts" not in response.content.decode()
     assert not DevelopmentRecord.objects.exists()
 
 
