@@ -539,6 +539,9 @@ def world(settings):
             account2=AccountFactory(name=f"{team} Customer Twin", owner=rep),
             contact=contact,
             contact2=ContactFactory(account=account),
+            # A contact who left (a row of its own look on the account page: the
+            # accessibility check reads its contrast).
+            contact_left=ContactFactory(account=account, name=f"{team} Former", is_active=False),
             team_member=TeamMemberFactory(
                 account=account, user=colleague, role=AccountTeamRole.PRESALES
             ),
