@@ -599,13 +599,23 @@ def _finish_merge(*, survivor, merged, by: User, now) -> None:
     """Save the survivor as a new version and move the merged record to the recycle
     bin, pointing at the survivor (its tombstone in the changes feed too). Both keep
     their history; records merged into it before now point at the survivor."""
-    model = type(survivor)
+    _save_survivor(survivor=survivor, by=by)
+    _retire_merged(survivor=survivor, merged=merged, by=by)
+
+
+def _save_survivor(*, survivor, by: User) -> None:
+    """The survivor with the values chosen, a new version (its history's "merged")."""
     survivor.full_clean()
     survivor._change_reason = MERGED
     survivor._history_user = by
     survivor.save(touch=True)
     del survivor._change_reason, survivor._history_user
-    model.all_objects.filter(merged_into=merged).update(merged_into=survivor)
+
+
+def _retire_merged(*, survivor, merged, by: User) -> None:
+    """The merged record to the recycle bin, pointing at the survivor, as do the records
+    merged into it before."""
+    type(survivor).all_objects.filter(merged_into=merged).update(merged_into=survivor)
     soft_delete(root=merged, by=by, reason=MERGED)
 
 
@@ -629,6 +639,9 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
     _apply_merge_values(survivor=survivor, merged=merged, values=values)
     if survivor.owner_id != owner:
         check_account_owner(by=by, owner=survivor.owner)
+    # Group customers: the merged company's subsidiaries become the survivor's; no cycle
+    # may result (checked before anything is written).
+    check_merge_parent(survivor=survivor, merged=merged)
     now = timezone.now()
 
     # A credit code the survivor takes over leaves the merged account first: it is
@@ -640,8 +653,12 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
         merged_into=survivor, credit_code=merged.credit_code
     )
 
-    contacts = Contact.all_objects.select_for_update().filter(account=merged)
-    _relink(list(contacts), by=by, now=now, account=survivor)
+    # In this order, so that who sees the survivor is settled before its records move
+    # in: each record announced as it moves (the changes feed, webhooks) goes to who
+    # sees it after the merge, and an owner the survivor loses is told of the records
+    # they saw, never of the merged account's, which they did not.
+    # 1. The merged account's team joins the survivor's (in bulk, no signals: the access
+    #    table follows it at once).
     _relink(
         list(
             AccountTeamMember.objects.filter(account=merged).exclude(
@@ -652,6 +669,12 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
         now=now,
         account=survivor,
     )
+    access_refresh_for_accounts([survivor.pk])
+    # 2. The survivor takes the chosen values (an owner too: its save moves the access).
+    _save_survivor(survivor=survivor, by=by)
+    # 3. Its records move in.
+    contacts = Contact.all_objects.select_for_update().filter(account=merged)
+    _relink(list(contacts), by=by, now=now, account=survivor)
     _relink(
         list(
             AccountCompetitor.objects.filter(account=merged).exclude(
@@ -662,9 +685,8 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
         now=now,
         account=survivor,
     )
-    # Group customers: the merged company's subsidiaries (live or in the bin) are the
-    # survivor's now, each with a new version and a history entry; no cycle results.
-    check_merge_parent(survivor=survivor, merged=merged)
+    # The merged company's subsidiaries (live or in the bin), each with a new version
+    # and a history entry.
     subsidiaries = Account.all_objects.select_for_update().filter(parent=merged)
     subsidiaries = list(subsidiaries.exclude(pk=survivor.pk).order_by("pk"))
     _relink(subsidiaries, by=by, now=now, parent=survivor)
@@ -680,10 +702,10 @@ def account_merge(*, survivor: Account, merged: Account, by: User, values: dict)
     # entries follow the survivor's visibility.
     Deletion.objects.filter(account_id=merged.pk).update(account_id=survivor.pk)
 
-    _finish_merge(survivor=survivor, merged=merged, by=by, now=now)
-    # The team moved in bulk (no signals): who sees either account follows it.
+    # 4. The merged account, emptied, to the recycle bin; who saw it sees it no more.
+    _retire_merged(survivor=survivor, merged=merged, by=by)
     access_refresh_for_accounts([survivor.pk, merged.pk])
-    # The survivor is rescored as any saved account is (its save in _finish_merge:
+    # The survivor is rescored as any saved account is (its save, `_save_survivor`:
     # scoring's post_save hook), so accounts/ names nothing of scoring's services.
     return survivor
 
