@@ -161,7 +161,12 @@ class OpportunityList(serializers.ListSerializer):
 
 
 class OpportunitySerializer(VersionedModelSerializer):
-    account = VisiblePrimaryKeyRelatedField(scope=accounts_visible_to)
+    account = VisiblePrimaryKeyRelatedField(
+        scope=accounts_visible_to,
+        help_text="The account. Moved to another, the deal takes its contacts there, given "
+        "with the move (`contacts`; an empty list for none): refused while it holds "
+        "contacts of its account.",
+    )
     owner = PickableUserField(
         required=False,
         help_text="User id, one of the people of your sales teams; default: you.",

@@ -15,7 +15,11 @@ from visits.services import REVIEW_COMMENT_MAX, development_record_save, visit_s
 
 
 class VisitSerializer(VersionedModelSerializer):
-    account = VisiblePrimaryKeyRelatedField(scope=accounts_visible_to)
+    account = VisiblePrimaryKeyRelatedField(
+        scope=accounts_visible_to,
+        help_text="The account. Moved to another, the contacts met are given with the move: "
+        "each must be of the new account.",
+    )
     owner = serializers.PrimaryKeyRelatedField(
         read_only=True, help_text="Who logged the visit: whoever created it."
     )
