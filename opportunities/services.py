@@ -17,7 +17,7 @@ from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.parts import parts_reason
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import record_restore, soft_delete
-from keyaccounts.text import has_control_characters
+from keyaccounts.text import has_control_characters, join_words
 from keyaccounts.unchanged import same_as_stored
 
 from .gates import gate_check
@@ -514,7 +514,7 @@ def _contacts_for_move(opportunity: Opportunity, *, to: Account) -> list[dict] |
                 )
                 % {
                     "account": opportunity.account.name,
-                    "names": ", ".join(names),
+                    "names": join_words(names),
                     "new": to.name,
                 }
             }

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from keyaccounts.admin import ReadOnlyAdmin
 from keyaccounts.history.admin import HistoryAdmin
 from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
+from keyaccounts.text import join_words
 
 from . import services
 from .models import DevelopmentRecord, Notification, PlannedAttendance, Visit
@@ -26,7 +27,7 @@ class VisitAdminForm(forms.ModelForm):
                     "%(names)s is not a contact of %(account)s. Choose people from this "
                     "account's buying center."
                 )
-                % {"names": ", ".join(c.name for c in foreign), "account": account.name},
+                % {"names": join_words(c.name for c in foreign), "account": account.name},
             )
         return data
 
