@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
-from django.utils.translation import gettext as _
 
 from keyaccounts.admin import ReadOnlyAdmin
 from keyaccounts.history.admin import HistoryAdmin
@@ -61,14 +60,7 @@ class ContactRolesFormSet(BaseInlineFormSet):
                 continue
             contact = form.cleaned_data.get("contact")
             if contact is not None and contact.account_id != account.pk:
-                form.add_error(
-                    "contact",
-                    _(
-                        "%(name)s is not a contact of %(account)s: only its buying center "
-                        "can be in its deals."
-                    )
-                    % {"name": contact.name, "account": account.name},
-                )
+                form.add_error("contact", services.not_in_buying_center(contact, account))
 
 
 class ContactInline(admin.TabularInline):

@@ -522,6 +522,14 @@ def _contacts_for_move(opportunity: Opportunity, *, to: Account) -> list[dict] |
     return [] if roles else None
 
 
+def not_in_buying_center(contact: Contact, account: Account) -> str:
+    """A deal's role for `contact`, not one of `account`'s (the deal's): refused, so
+    (the service's rule, the admin's contact rows too)."""
+    return _(
+        "%(name)s is not a contact of %(account)s: only its buying center can be in its deals."
+    ) % {"name": contact.name, "account": account.name}
+
+
 def _contacts_change(opportunity: Opportunity, contacts: list[dict]) -> PartChange:
     """`contacts`: [{"contact": Contact, "role": BuyingRole, "stance": Attitude}]. A role
     of a contact in the recycle bin is not listed and not touched: it comes back with
@@ -536,10 +544,7 @@ def _contacts_change(opportunity: Opportunity, contacts: list[dict]) -> PartChan
     for index, item in enumerate(contacts):
         contact, key = item["contact"], f"{CONTACTS}.{index}.contact"
         if contact.account_id != opportunity.account_id or contact.deleted_at is not None:
-            errors[key] = _(
-                "%(name)s is not a contact of %(account)s: only its buying center can be "
-                "in its deals."
-            ) % {"name": contact.name, "account": opportunity.account.name}
+            errors[key] = not_in_buying_center(contact, opportunity.account)
         elif contact.pk in seen:
             errors[key] = _("%(name)s is listed twice: give each contact once.") % {
                 "name": contact.name

@@ -1,11 +1,9 @@
 from django import forms
 from django.contrib import admin
-from django.utils.translation import gettext as _
 
 from keyaccounts.admin import ReadOnlyAdmin
 from keyaccounts.history.admin import HistoryAdmin
 from keyaccounts.recyclebin.admin import RecycleBinAdminMixin
-from keyaccounts.text import join_words
 
 from . import services
 from .models import DevelopmentRecord, Notification, PlannedAttendance, Visit
@@ -19,16 +17,9 @@ class VisitAdminForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         account, contacts = data.get("account"), data.get("contacts")
-        foreign = [c for c in contacts or () if account and c.account_id != account.pk]
+        foreign = services.foreign_contacts(contacts or (), account) if account else None
         if foreign:
-            self.add_error(
-                "contacts",
-                _(
-                    "%(names)s is not a contact of %(account)s. Choose people from this "
-                    "account's buying center."
-                )
-                % {"names": join_words(c.name for c in foreign), "account": account.name},
-            )
+            self.add_error("contacts", foreign)
         return data
 
 

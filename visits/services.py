@@ -16,8 +16,10 @@ from keyaccounts.history.bulk import people_into_latest_entry
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import record_restore, soft_delete
 from keyaccounts.tasks import enqueue_on_commit
+from keyaccounts.text import join_words
 
 from .models import (
+    ENDS_BEFORE_START,
     FOLLOW_UP_DAYS,
     DevelopmentRecord,
     DevelopmentResult,
@@ -39,18 +41,27 @@ def default_follow_up_due(occurred_at: datetime.datetime, zone=None) -> datetime
     return timezone.localdate(occurred_at, zone) + datetime.timedelta(days=FOLLOW_UP_DAYS)
 
 
+def foreign_contacts(contacts, account: Account) -> str | None:
+    """What is wrong with `contacts` met at a visit of `account`: those of another
+    account named (the service's rule, the admin's form too), or None."""
+    foreign = [c for c in contacts if c.account_id != account.pk]
+    if not foreign:
+        return None
+    return _(
+        "%(names)s is not a contact of %(account)s. Choose people from this account's "
+        "buying center."
+    ) % {"names": join_words(c.name for c in foreign), "account": account.name}
+
+
 def _check_visit(
     visit: Visit, contacts, attendees, now: datetime.datetime, zone, *, stored_due=None
 ) -> None:
     """The rules of visits. `stored_due`: the follow-up due date as stored, left as it is
     (one a week past the visit, written before the rule was checked, stays)."""
     errors = {}
-    foreign = [c for c in contacts if c.account_id != visit.account_id]
+    foreign = foreign_contacts(contacts, visit.account)
     if foreign:
-        errors["contacts"] = _(
-            "%(names)s is not a contact of %(account)s. Choose people from this account's "
-            "buying center."
-        ) % {"names": ", ".join(c.name for c in foreign), "account": visit.account.name}
+        errors["contacts"] = foreign
     inactive = [u for u in attendees if not u.is_active]
     if inactive:
         errors["attendees"] = _("%(names)s can no longer log in and cannot attend.") % {
@@ -303,7 +314,7 @@ def development_record_save(
         if not (record.summary or "").strip():
             errors["summary"] = _("Say why the development succeeded or failed.")
     if record.closed_on and record.started_on and record.closed_on < record.started_on:
-        errors["closed_on"] = _("The development cannot end before it started.")
+        errors["closed_on"] = ENDS_BEFORE_START
     if errors:
         raise ValidationError(errors)
     record.full_clean()
