@@ -163,6 +163,15 @@ class VisitForm(VersionedForm):
             self.fields["occurred_at"].widget.attrs["max"] = timezone.localtime(
                 now + datetime.timedelta(minutes=5)
             ).strftime(DATETIME_FORMAT)
+        if "planned_at" in self.fields:
+            # Nor a past time for a visit to plan (one planned already keeps its date). The
+            # service accepts one: a plan made offline may reach it after its own time.
+            earliest = now.replace(second=0, microsecond=0)
+            if self.instance.planned_at:
+                earliest = min(earliest, self.instance.planned_at)
+            self.fields["planned_at"].widget.attrs["min"] = timezone.localtime(earliest).strftime(
+                DATETIME_FORMAT
+            )
 
         if not self.instance.pk:
             # Sensible defaults: an hour in person, planned for tomorrow morning.

@@ -185,6 +185,33 @@ def test_a_planned_visit_has_no_follow_up_yet(personas, login):
     assert visit.purpose == "Introduce the team"
 
 
+def test_the_plan_form_offers_no_past_time_but_a_plan_sent_late_is_kept(personas, login):
+    """The picker's earliest time is now (a plan's own date where it is earlier, so that
+    editing its notes needs no new date); a plan filled offline and sent after its time
+    (the outbox) is saved all the same."""
+    client = login(personas.alice)
+    before = timezone.now().replace(second=0, microsecond=0)
+    page = client.get(create_url(personas.account, "planned"))
+    earliest = page.context["form"].fields["planned_at"].widget.attrs["min"]
+    assert local(before) <= earliest <= local(timezone.now())
+    assert f'min="{earliest}"' in page.content.decode()
+
+    past = PlannedVisitFactory(
+        account=personas.account, planned_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    edit = client.get(reverse("visits:edit", args=[past.pk]))
+    assert edit.context["form"].fields["planned_at"].widget.attrs["min"] == local(past.planned_at)
+
+    late = timezone.now() - datetime.timedelta(hours=1)
+    client.post(
+        create_url(personas.account, "planned"),
+        {"planned_at": local(late), "method": "phone", "purpose": "Planned on the train"},
+    )
+    assert Visit.objects.get(purpose="Planned on the train").planned_at == late.replace(
+        second=0, microsecond=0
+    )
+
+
 def test_a_planned_visit_needs_a_date(personas, login):
     response = login(personas.alice).post(
         create_url(personas.account, "planned"), {"planned_at": "", "method": "phone"}
