@@ -36,7 +36,7 @@ from keyaccounts.imports.kinds import (
     find_record,
     register,
 )
-from keyaccounts.imports.lookups import Planned, Records, new_ref
+from keyaccounts.imports.lookups import Planned, Records, new_ref, ref_of
 from keyaccounts.imports.writing import differences
 
 
@@ -499,7 +499,9 @@ class ContactKind(Kind):
             ctx.plan.create(contact)
             contacts.add(ref, contact)
             return Outcome(CREATE, contact, label=f"{contact.name} · {account}")
-        ctx.claim(row, ("accounts.contact", stored.pk), "external_id" if external_id else "name")
+        ctx.claim(
+            row, ("accounts.contact", ref_of(stored)), "external_id" if external_id else "name"
+        )
         if external_id is None:
             fields.pop("external_id", None)
         contact = _copy(stored)

@@ -27,7 +27,7 @@ from keyaccounts.imports.kinds import (
     find_record,
     register,
 )
-from keyaccounts.imports.lookups import Records, new_ref
+from keyaccounts.imports.lookups import Records, new_ref, ref_of
 from keyaccounts.imports.values import CellError, normalize
 from keyaccounts.imports.writing import differences
 
@@ -196,14 +196,13 @@ class OpportunityKind(Kind):
                 _new(Opportunity, account=account, owner=owner or ctx.by, stage=stage), fields
             )
             ref = new_ref(row)
-            deal._import_ref = ref
             _clean(deal, ref, deals.holders)
             ctx.claim(row, ("opportunities.opportunity", ref), "name")
             change = _new(StageChange, opportunity=deal, to_stage=deal.stage, changed_by=ctx.by)
             ctx.plan.create(deal, rows=[change])
             deals.add(ref, deal)
             return Outcome(CREATE, deal, label=f"{deal} · {account}")
-        ref = stored.pk if stored.pk is not None else stored._import_ref
+        ref = ref_of(stored)
         ctx.claim(row, ("opportunities.opportunity", ref), "external_id" if external_id else "name")
         _check_owner_allowed(ctx, "owner", owner, stored.owner_id)
         if owner is not None:

@@ -24,7 +24,7 @@ from keyaccounts.imports.kinds import (
     find_record,
     register,
 )
-from keyaccounts.imports.lookups import Records, new_ref
+from keyaccounts.imports.lookups import Records, new_ref, ref_of
 from keyaccounts.imports.writing import differences
 
 
@@ -188,7 +188,7 @@ class VisitKind(Kind):
         else:
             attendees = [ctx.users.by_pk[pk] for pk in self._people(ctx, stored, "attendees")]
         if stored is not None:
-            ctx.claim(row, ("visits.visit", stored.pk), "external_id" if external_id else key)
+            ctx.claim(row, ("visits.visit", ref_of(stored)), "external_id" if external_id else key)
         ref = stored.pk if stored is not None else new_ref(row)
         visit = visit_apply(
             visit=_copy(stored) if stored is not None else None, by=ctx.by,

@@ -33,7 +33,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.context import Origin, history_context
@@ -514,4 +514,11 @@ def expected_for(column: Column) -> str:
         "month": _("a month such as 2025-03"),
         "user": _("the username, email address or full name of one of our people"),
         "account": _("the account's external ID, credit code or exact name"),
-    }.get(kind, "")
+    }.get(kind) or str(_TEXT_EXPECTED.get(column.key, ""))
+
+
+# What a text column whose field checks its form takes (Django's messages name no example).
+_TEXT_EXPECTED = {
+    "email": gettext_lazy("an email address such as wang@example.com"),
+    "website": gettext_lazy("a web address such as https://www.example.com"),
+}

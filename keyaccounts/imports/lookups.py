@@ -46,6 +46,12 @@ def new_ref(row) -> tuple:
     return ("new", row.number)
 
 
+def ref_of(record):
+    """The reference a row found `record` by: its id, or, for one an earlier row of the
+    file creates (`Records.add`), that row's `new_ref` — what `Context.claim` compares."""
+    return record.pk if record.pk is not None else record._import_ref
+
+
 class Planned:
     """A record the import is about to create, where a rule expects a saved one (a
     possible duplicate named in a refusal): its reference for an id, no page yet."""
@@ -447,6 +453,8 @@ class Records:
             found = index.get(key, [])
             if ref in found:
                 found.remove(ref)
+        if record.pk is None:
+            record._import_ref = ref  # `ref_of`: a later row naming it claims the same
         self.holders.update(ref, record)
         self._register(ref, record, in_file=True)
 

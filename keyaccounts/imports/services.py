@@ -130,6 +130,12 @@ def import_job_map(
 def import_job_confirm(*, job: ImportJob, by, confirm_duplicates: bool | None = None) -> ImportJob:
     """Import a previewed file for real: all its rows or none."""
     _check_owner(job, by)
+    _check_not_over(job)
+    if job.status == ImportStatus.CANCELLED:
+        raise ApplicationError(
+            _("This import was cancelled: upload the file again to import it."),
+            code="import_cancelled",
+        )
     if job.status != ImportStatus.PREVIEWED:
         raise ApplicationError(
             _("Only a checked file can be imported: check it first."), code="not_previewed"
@@ -155,11 +161,31 @@ def import_job_confirm(*, job: ImportJob, by, confirm_duplicates: bool | None = 
 
 
 def import_job_cancel(*, job: ImportJob, by) -> ImportJob:
+    """Cancel a file not imported yet; one imported, or at work, is refused with why
+    (cancelled or failed already: nothing to do)."""
     _check_owner(job, by)
+    _check_not_over(job)
     if job.status in (ImportStatus.UPLOADED, ImportStatus.PREVIEWED):
         job.status = ImportStatus.CANCELLED
         job.save(update_fields=["status"])
     return job
+
+
+def _check_not_over(job: ImportJob) -> None:
+    """Refuse to confirm or cancel a job at work or imported (a second click, the Back
+    button's page): said as it is, never "nothing was saved" of rows that were."""
+    if job.status in ACTIVE_STATUSES:
+        raise ApplicationError(
+            _("This import is running already: wait for it to finish."), code="import_running"
+        )
+    if job.status == ImportStatus.DONE:
+        raise ApplicationError(
+            _(
+                "This file was imported already: its records are saved. To take one "
+                "back, move it to the recycle bin."
+            ),
+            code="import_done",
+        )
 
 
 def running_import(kind: str) -> ImportJob | None:

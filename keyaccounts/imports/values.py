@@ -119,8 +119,10 @@ def boolean(value) -> bool:
 
 _DATE = re.compile(
     r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:[ T]+(?P<H>\d{1,2})[:：时](?P<M>\d{2})(?:[:：分](?P<S>\d{2})(?:\.\d+)?)?秒?)?"
-    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?"
+    # 14:30, 14:30:05, 14时30分, 14点30分05秒; after 日 the time may follow at once.
+    r"(?:(?:[ T]+|(?<=日))(?P<H>\d{1,2})[:：时点](?P<M>\d{2})"
+    r"(?:[:：分](?P<S>\d{2})(?:\.\d+)?秒?|分)?)?"
+    r"\s*(?P<tz>Z|[+-](?P<tzh>\d{2}):?(?P<tzm>\d{2}))?"
 )
 _COMPACT_DATE = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
 # Excel's day numbers for 1950-01-01 .. 2099-12-31: a date cell that lost its format.
@@ -158,11 +160,17 @@ def _read_parts(value) -> tuple[datetime.date, datetime.time | None, str | None]
             moment = datetime.time(int(groups["H"]), int(groups["M"]), int(groups["S"] or 0))
     except ValueError:
         raise _not_date(raw) from None
+    if groups.get("tzh") and (int(groups["tzh"]) > 23 or int(groups["tzm"]) > 59):
+        raise _not_date(raw)  # no zone is a day or more from UTC (+24:00, +99:00)
     return day, moment, groups.get("tz")
 
 
+class _NotADate(CellError):
+    """A cell that reads as no date at all (`date_time` says it of a date and time)."""
+
+
 def _not_date(value) -> CellError:
-    return CellError(
+    return _NotADate(
         _("“%(value)s” is not a date.") % {"value": cell_text(value)},
         _("a date such as 2025-03-31"),
     )
@@ -176,7 +184,13 @@ def date(value) -> datetime.date:
 def date_time(value) -> datetime.datetime:
     """A moment; a time without a zone is in the site's time zone, a date alone is its
     midnight."""
-    day, moment, zone = _parts(value)
+    try:
+        day, moment, zone = _parts(value)
+    except _NotADate:
+        raise CellError(
+            _("“%(value)s” is not a date and time.") % {"value": cell_text(value)},
+            _("a date and time such as 2025-03-31 14:30"),
+        ) from None
     naive = datetime.datetime.combine(day, moment or datetime.time())
     if zone:
         return datetime.datetime.fromisoformat(

@@ -182,7 +182,11 @@ def confirm_view(request, pk: int):
 @require_POST
 def cancel_view(request, pk: int):
     job = _job(request, pk)
-    services.import_job_cancel(job=job, by=request.user)
+    try:
+        services.import_job_cancel(job=job, by=request.user)
+    except ApplicationError as exc:  # imported, or at work: said on the job's page
+        messages.error(request, exc.message)
+        return redirect("imports:job", job.pk)
     messages.info(request, _("The import was cancelled: nothing was saved."))
     return redirect("imports:upload", job.kind)
 

@@ -180,8 +180,14 @@ def test_bad_rows_are_named_and_nothing_of_the_file_is_saved(personas):
     assert message == (
         "Nobody of your sales teams has the username, email address or name “nobody”."
     )
-    column, value, message, _expected = problems(result, 6)[0]
-    assert (column, value, message) == ("Website", "not a url", "Enter a valid URL.")
+    assert problems(result, 6) == [
+        (
+            "Website",
+            "not a url",
+            "Enter a valid URL.",
+            "a web address such as https://www.example.com",
+        )
+    ]
     column, value, message, _expected = problems(result, 7)[0]
     assert (column, message) == ("Name", "No account matches this row, and a new one needs a name.")
 
@@ -198,6 +204,96 @@ def test_a_record_twice_in_one_file_is_an_error_on_the_second_row(personas):
         ("External ID", "ERP-9", "Row 2 already imports this record.", "each record once in a file")
     ]
     assert not Account.objects.filter(external_id="ERP-9").exists()
+
+
+@pytest.mark.parametrize(
+    "kind, header, first, second",
+    [
+        ("contacts", ["Account", "Name", "Title"], ["Wang Twin", "A"], ["Wang Twin", "B"]),
+        (
+            "visits",
+            ["Account", "Took place", "Method", "Purpose"],
+            ["2025-03-18 10:00", "Phone", "p1"],
+            ["2025-03-18 10:00", "Phone", "p2"],
+        ),
+        (
+            "opportunities",
+            ["Account", "Name", "Amount", "Expected close date"],
+            ["Twin deal", "10", "2027-03-31"],
+            ["Twin deal", "20", "2027-03-31"],
+        ),
+    ],
+)
+def test_a_new_record_named_twice_in_one_file_is_an_error_on_the_second_row(
+    personas, kind, header, first, second
+):
+    """A record the file creates, named again by a later row (by its name, or a visit by
+    its time), is refused on that row as a stored one is — not planned as an update of a
+    record that does not exist yet (the write then failed as a whole, no row named)."""
+    model = {"contacts": Contact, "visits": Visit, "opportunities": Opportunity}[kind]
+    account = personas.account
+    before = model.all_objects.count()
+    rows = [header, [account.name, *first], [account.name, *second]]
+    preview = run(kind, csv_file(rows), personas.alice, dry_run=True)
+    assert statuses(preview) == [(2, "create"), (3, "error")]
+    [(_column, _value, message, expected)] = problems(preview, 3)
+    assert (message, expected) == (
+        "Row 2 already imports this record.",
+        "each record once in a file",
+    )
+    result = run(kind, csv_file(rows), personas.alice)
+    assert statuses(result) == [(2, "create"), (3, "error")]
+    assert model.all_objects.count() == before
+
+
+@pytest.mark.parametrize(
+    "kind, header, first, second",
+    [
+        ("contacts", ["Account", "External ID", "Name"], ["CX-1", "Wang"], ["CX-1", "Li"]),
+        (
+            "visits",
+            ["Account", "External ID", "Took place", "Method"],
+            ["VX-1", "2025-03-18 10:00", "Phone"],
+            ["VX-1", "2025-03-19 10:00", "Phone"],
+        ),
+        (
+            "opportunities",
+            ["Account", "External ID", "Name", "Amount", "Expected close date"],
+            ["DX-1", "Deal one", "10", "2027-03-31"],
+            ["DX-1", "Deal two", "20", "2027-03-31"],
+        ),
+    ],
+)
+def test_a_new_external_id_twice_in_one_file_is_an_error_on_the_second_row(
+    personas, kind, header, first, second
+):
+    """Two rows with one new external ID: the second is about the record the first
+    creates — "Row 2 already imports this record", not that such a record exists."""
+    account = personas.account
+    rows = [header, [account.name, *first], [account.name, *second]]
+    preview = run(kind, csv_file(rows), personas.alice, dry_run=True)
+    assert statuses(preview) == [(2, "create"), (3, "error")]
+    assert problems(preview, 3) == [
+        (
+            "External ID",
+            first[0],
+            "Row 2 already imports this record.",
+            "each record once in a file",
+        )
+    ]
+
+
+def test_an_email_address_refused_says_what_one_looks_like(personas):
+    rows = [["Account", "Name", "Email"], [personas.account.name, "Wang", "wang@example"]]
+    result = run("contacts", csv_file(rows), personas.alice, dry_run=True)
+    assert problems(result, 2) == [
+        (
+            "Email",
+            "wang@example",
+            "Enter a valid email address.",
+            "an email address such as wang@example.com",
+        )
+    ]
 
 
 def test_a_formula_cell_is_an_error_of_its_row(personas):

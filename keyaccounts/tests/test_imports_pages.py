@@ -171,6 +171,46 @@ def test_a_clean_preview_is_confirmed_and_the_records_are_in_the_list(login, per
     assert "Sunrise Foods" in listing and "Moonlight Steel" in listing
 
 
+def test_an_imported_file_confirmed_or_cancelled_again_says_it_was_imported(login, personas, post):
+    """A second click on Import, or Cancel on the preview the Back button shows, after
+    the rows went in: never "nothing was saved", and nothing changes."""
+    from django.contrib.messages import get_messages
+
+    client = login(personas.alice)
+    rows = [GOOD_AND_BAD[0], GOOD_AND_BAD[1]]
+    job = job_of(upload(client, "accounts", csv_file(rows), "book.csv"))
+    map_and_check(post, client, job)
+    post(client, reverse("imports:confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE
+    imported = "This file was imported already: its records are saved."
+    for action in ["imports:confirm", "imports:cancel"]:
+        response = post(client, reverse(action, args=[job.pk]))
+        assert response["Location"] == reverse("imports:job", args=[job.pk])
+        said = [str(m) for m in get_messages(response.wsgi_request)]
+        assert said[-1].startswith(imported), said  # (not shown yet: the redirect is not followed)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE
+    assert Account.objects.filter(name="Sunrise Foods").count() == 1
+
+
+def test_a_cancelled_file_confirmed_says_to_upload_it_again(login, personas, post):
+    from django.contrib.messages import get_messages
+
+    client = login(personas.alice)
+    job = job_of(upload(client, "accounts", csv_file(GOOD_AND_BAD[:2]), "book.csv"))
+    map_and_check(post, client, job)
+    cancelled = post(client, reverse("imports:cancel", args=[job.pk]))
+    assert [str(m) for m in get_messages(cancelled.wsgi_request)] == [
+        "The import was cancelled: nothing was saved."
+    ]
+    response = post(client, reverse("imports:confirm", args=[job.pk]))
+    assert [str(m) for m in get_messages(response.wsgi_request)][-1] == (
+        "This import was cancelled: upload the file again to import it."
+    )
+    assert not Account.objects.filter(name="Sunrise Foods").exists()
+
+
 def test_the_file_is_parsed_once_at_the_upload_and_never_again(login, personas, post):
     """The preview, the confirmed run and the rejected rows start from the rows the
     upload read (kept with the job): with the stored file made unreadable after the
