@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from keyaccounts import formtokens, sections
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.paging import keyset_page
-from keyaccounts.recyclebin.pages import delete_page
+from keyaccounts.recyclebin.pages import answers_binned, delete_page
 
 from . import services
 from .buying_center import assess_buying_center
@@ -448,6 +448,7 @@ def competitor_remove_view(request, account_pk, pk):
 # --- the recycle bin --------------------------------------------------------------------
 
 
+@answers_binned(Account)
 def account_delete_view(request, pk):
     """Ask, then move the account with its contacts, visits and deals to the recycle bin."""
     account = _visible_account(request, pk)
@@ -464,6 +465,7 @@ def account_delete_view(request, pk):
     )
 
 
+@answers_binned(Contact)
 def contact_delete_view(request, account_pk, pk):
     account = _visible_account(request, account_pk)
     contact = get_object_or_404(Contact, account=account, pk=pk)

@@ -32,7 +32,7 @@ from keyaccounts.db_router import replica_view
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.views import history_page
 from keyaccounts.querystring import id_param
-from keyaccounts.recyclebin.pages import delete_page
+from keyaccounts.recyclebin.pages import answers_binned, delete_page
 from visits.views import _safe_next
 
 from . import board_totals, discount, selectors, services
@@ -691,6 +691,7 @@ def competitor_remove_view(request, pk, competitor_pk):
 # --- the recycle bin --------------------------------------------------------------------
 
 
+@answers_binned(Opportunity)
 def opportunity_delete_view(request, pk):
     """Ask, then move the deal to the recycle bin."""
     opportunity = _visible_opportunity(request, pk)

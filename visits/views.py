@@ -26,7 +26,7 @@ from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.views import history_page
 from keyaccounts.links import record_url
 from keyaccounts.paging import keyset_page
-from keyaccounts.recyclebin.pages import delete_page
+from keyaccounts.recyclebin.pages import answers_binned, delete_page
 from keyaccounts.snapshots import services as snapshots
 
 from . import compliance, reminders, selectors, services
@@ -687,6 +687,7 @@ def notification_read_all_view(request):
 # --- the recycle bin --------------------------------------------------------------------
 
 
+@answers_binned(Visit)
 def visit_delete_view(request, pk):
     """Ask, then move the visit to the recycle bin (cancelling keeps it on the record)."""
     visit = _visible_visit(request, pk)
@@ -709,6 +710,7 @@ def _can_delete_record(user, record: DevelopmentRecord) -> bool:
     return True
 
 
+@answers_binned(DevelopmentRecord)
 def record_delete_view(request, pk):
     """Ask, then move an unreviewed development record to the recycle bin."""
     record = _visible_record(request, pk)

@@ -5,10 +5,12 @@ them) and hands this the type's delete service; the rules stay in the services.
 """
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -18,6 +20,40 @@ from keyaccounts.exceptions import ApplicationError, VersionConflict
 
 from .labels import along_counts, along_text, type_label
 from .models import Deletion
+from .selectors import deletions_visible_to
+
+
+def answers_binned(model):
+    """Wrap a delete view of `model` (a model class): a POST for a record that is
+    in the recycle bin — the same delete sent twice (a double click, the Back button, a
+    phone's retry) — is told so and sent to the bin, where the first put it, rather than
+    answered 404. Only for a delete the user may see in the bin (`deletions_visible_to`:
+    the bin's own rule); every other record the view cannot find stays 404."""
+
+    def wrap(view):
+        @wraps(view)
+        def wrapped(request, *args, pk, **kwargs):
+            try:
+                return view(request, *args, pk=pk, **kwargs)
+            except Http404:
+                if request.method != "POST":
+                    raise
+                entry = (
+                    deletions_visible_to(request.user)
+                    .filter(model=model._meta.label_lower, object_id=pk)
+                    .order_by("-deleted_at")
+                    .first()
+                )
+                if entry is None:
+                    raise
+                messages.info(
+                    request, _("“%(name)s” is already in the recycle bin.") % {"name": entry.label}
+                )
+                return redirect("recyclebin:bin")
+
+        return wrapped
+
+    return wrap
 
 
 def delete_page(

@@ -182,6 +182,47 @@ def test_each_record_page_has_a_delete_button_that_moves_it_to_the_bin(personas,
     assert Deletion.objects.get().object_id == record.pk
 
 
+@pytest.mark.parametrize("kind", ["account", "contact", "visit", "deal", "development record"])
+def test_the_same_delete_sent_twice_says_it_is_in_the_bin_not_404(personas, login, kind):
+    """A double click, the Back button's page sent again, a retry: the second delete
+    lands on the bin, where the first put the record. Anyone who may not see that entry
+    in the bin (the bin's own rule) still gets 404, as does a GET."""
+    account = personas.account
+    record, url = {
+        "account": lambda: (account, reverse("accounts:delete", args=[account.pk])),
+        "contact": lambda: (
+            c := ContactFactory(account=account, name="Wang Fang"),
+            reverse("accounts:contact_delete", args=[account.pk, c.pk]),
+        ),
+        "visit": lambda: (
+            v := VisitFactory(account=account),
+            reverse("visits:delete", args=[v.pk]),
+        ),
+        "deal": lambda: (
+            d := OpportunityFactory(account=account, name="Data centre"),
+            reverse("opportunities:delete", args=[d.pk]),
+        ),
+        "development record": lambda: (
+            r := DevelopmentRecordFactory(account=account),
+            reverse("visits:record_delete", args=[r.pk]),
+        ),
+    }[kind]()
+    name = str(record)
+    client = login(personas.alice)
+    assert client.post(url, {"version": record.version}).status_code == 302
+
+    again = client.post(url, {"version": record.version}, follow=True)
+
+    assert again.redirect_chain[-1][0] == BIN
+    assert messages_of(again)[-1] == f"“{name}” is already in the recycle bin."
+    assert Deletion.objects.count() == 1
+    assert client.get(url).status_code == 404
+    # carol (another team) may not see it in the bin: nothing about it is said to her
+    outsider = login(personas.carol).post(url, {"version": record.version})
+    assert outsider.status_code == 404
+    assert name not in outsider.content.decode()
+
+
 def test_a_planned_visit_can_still_be_cancelled_and_also_deleted(personas, login):
     from visits.tests.factories import PlannedVisitFactory
 

@@ -14,7 +14,7 @@ from keyaccounts import formtokens
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.history.views import history_page
 from keyaccounts.paging import keyset_page
-from keyaccounts.recyclebin.pages import delete_page
+from keyaccounts.recyclebin.pages import answers_binned, delete_page
 
 from . import selectors, services
 from .forms import PlanActionForm, PlanForm
@@ -175,6 +175,7 @@ def plan_edit_view(request, account_pk, pk):
     )
 
 
+@answers_binned(AccountPlan)
 def plan_delete_view(request, account_pk, pk):
     plan = _visible_plan(request, account_pk, pk)
     return delete_page(
@@ -290,6 +291,7 @@ def action_done_view(request, pk):
     return redirect(action.plan)
 
 
+@answers_binned(PlanAction)
 def action_delete_view(request, pk):
     action = _visible_action(request, pk)
     return delete_page(

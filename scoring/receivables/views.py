@@ -17,7 +17,7 @@ from keyaccounts import formtokens
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.history.views import history_page
 from keyaccounts.paging import keyset_page
-from keyaccounts.recyclebin.pages import delete_page
+from keyaccounts.recyclebin.pages import answers_binned, delete_page
 
 from . import services
 from .filters import ReceivableFilter
@@ -260,6 +260,7 @@ def receivable_history_view(request, pk):
     return history_page(request, receivable)
 
 
+@answers_binned(Receivable)
 def receivable_delete_view(request, pk):
     receivable = _visible_receivable(request, pk)
     return delete_page(

@@ -14,7 +14,7 @@ from keyaccounts import formtokens
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.views import history_page
 from keyaccounts.paging import keyset_page
-from keyaccounts.recyclebin.pages import delete_page
+from keyaccounts.recyclebin.pages import answers_binned, delete_page
 from keyaccounts.workdays import working_days_between
 
 from . import services
@@ -287,6 +287,7 @@ def complaint_history_view(request, pk):
     return history_page(request, complaint)
 
 
+@answers_binned(Complaint)
 def complaint_delete_view(request, pk):
     complaint = _visible_complaint(request, pk)
     return delete_page(

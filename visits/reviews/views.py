@@ -21,7 +21,7 @@ from keyaccounts import formtokens
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.views import history_page
 from keyaccounts.paging import keyset_page
-from keyaccounts.recyclebin.pages import delete_page
+from keyaccounts.recyclebin.pages import answers_binned, delete_page
 
 from . import selectors, services
 from .forms import CancelForm, FollowUpForm, MinutesForm, ReviewScheduleForm
@@ -228,6 +228,7 @@ def _can_delete(user, review) -> bool:
     return True
 
 
+@answers_binned(ReviewMeeting)
 def review_delete_view(request, pk):
     review = _visible_review(request, pk)
     return delete_page(
@@ -307,6 +308,7 @@ def follow_up_done_view(request, pk):
     return redirect(follow_up.review)
 
 
+@answers_binned(ReviewFollowUp)
 def follow_up_delete_view(request, pk):
     follow_up = _visible_follow_up(request, pk)
     return delete_page(
