@@ -41,3 +41,17 @@ class Listing:
                 for name, errors in filterset.errors.items():
                     found += [f"{name}={data.get(name, '')!r}: {error}" for error in errors]
         return found
+
+    def applied(self, data: QueryDict) -> QueryDict:
+        """`data` without what the filters left out (`problems`: an unknown parameter, a
+        value they cannot read): the filters that chose the rows, as a file names them."""
+        known = self.parameters()
+        kept = data.copy()
+        refused = set(data) - known
+        for filterset in self.filtersets:
+            if filterset.is_bound and not filterset.is_valid():
+                refused |= set(filterset.errors)
+        for name in refused:
+            kept.pop(name, None)
+            kept.pop(f"{name}_name", None)  # a picker's text box goes with its value
+        return kept

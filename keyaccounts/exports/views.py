@@ -66,12 +66,15 @@ def export_view(request, kind: str):
         data.pop(name, None)
     listing = export.listing(request, data)
     if not services.fits_in_request(listing, user=request.user):
+        # The file is asked for with the filters the list read (a value it left out, as
+        # the page does, is not named on the file as if it chose its rows).
+        applied = listing.applied(data).urlencode()
         context = {
             "export": export,
             "extension": extension,
             "format_label": FORMAT_LABELS[extension],
-            "query": data.urlencode(),
-            "filters": filters_text(data.urlencode()),
+            "query": applied,
+            "filters": filters_text(applied),
             "limit": settings.EXPORT_DIRECT_ROWS,
             "keep_hours": settings.EXPORT_FILE_KEEP_HOURS,
         }

@@ -34,6 +34,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
+from openpyxl.utils import get_column_letter
 
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.context import Origin, history_context
@@ -66,6 +67,12 @@ CODE_COLUMNS = {
     "owner_not_allowed": "owner",
     "not_found": "account",
     "exit_criteria_missing": "stage",
+}
+# What would do instead, for a service's refusal that does not say it.
+CODE_EXPECTED = {
+    "owner_not_allowed": gettext_lazy(
+        "your own username, or (managers) a member of the teams you manage"
+    ),
 }
 
 
@@ -266,9 +273,13 @@ def mapping_problems(kind: Kind, mapping: list) -> list[str]:
     columns = {column.key: column for column in kind.columns()}
     used = [key for key in mapping if key]
     for key in sorted({key for key in used if used.count(key) > 1}):
+        letters = [get_column_letter(index + 1) for index, k in enumerate(mapping) if k == key]
         problems.append(
-            _("Two columns of the file are mapped to “%(column)s”: map one of them.")
-            % {"column": columns[key].title if key in columns else key}
+            _("Columns %(letters)s of the file are all mapped to “%(column)s”: map one of them.")
+            % {
+                "letters": ", ".join(letters),
+                "column": columns[key].title if key in columns else key,
+            }
         )
     for key in used:
         if key not in columns:
@@ -482,7 +493,8 @@ def _refusal(row, exc: ApplicationError, describe) -> tuple[str, list[Problem]]:
         )
         return status, [describe(row, key, message, expected)]
     key = CODE_COLUMNS.get(exc.code, "")
-    return ERROR, [describe(row, key if key in row.mapped else "", exc.message)]
+    expected = str(CODE_EXPECTED.get(exc.code, ""))
+    return ERROR, [describe(row, key if key in row.mapped else "", exc.message, expected)]
 
 
 def _validation_problems(row, exc: ValidationError, describe, columns) -> list[Problem]:

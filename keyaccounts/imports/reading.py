@@ -219,8 +219,32 @@ def read_table(content: bytes, *, header_score: Callable[[list[str]], int] | Non
         if len(CONTROL.findall(sample)) > max(8, len(sample) // 100):
             raise not_a_spreadsheet()
     text = _decode(content)
+    _check_not_markup(text)
     rows, delimiter = _read_csv(text)
     return _table("csv", rows, header_score, delimiter=delimiter)
+
+
+def _check_not_markup(text: str) -> None:
+    """A web page or an XML document is no CSV, though it is text: many systems export
+    a table as HTML, or Excel 2003's XML, under an .xls name. Read as CSV it was "a
+    header row and no rows under it", or rows of tags."""
+    start = text.lstrip("\ufeff \t\r\n")[:200].lower()
+    if start.startswith(("<!doctype html", "<html", "<table", "<meta", "<head", "<body")):
+        raise FileError(
+            _(
+                "This file is a web page (HTML), not a spreadsheet, though its name may say "
+                ".xls: some systems export tables so. Open it in Excel, choose Save As → "
+                "“Excel Workbook (.xlsx)” and import that file."
+            )
+        )
+    if start.startswith("<?xml"):
+        raise FileError(
+            _(
+                "This file is an XML document, not a spreadsheet (an “XML Spreadsheet "
+                "2003”, perhaps). Open it in Excel, choose Save As → “Excel Workbook "
+                "(.xlsx)” and import that file."
+            )
+        )
 
 
 # --- XLSX ------------------------------------------------------------------------------

@@ -102,6 +102,17 @@ def test_a_list_at_the_limit_downloads_at_once_and_a_longer_one_offers_a_file(
     assert '<input type="hidden" name="query" value="status=active">' in page
     assert not ExportFile.objects.exists()  # a GET asks for nothing
 
+    # A filter the list cannot read is left out, as the page leaves it out: the file is
+    # not named for it (it holds every row that filter would have narrowed).
+    settings.EXPORT_DIRECT_ROWS = alices_accounts - 1
+    response = client.get(
+        url, {"format": "xlsx", "owner": "nobody-here", "industry": "aerospace", "nope": "1"}
+    )
+    page = response.content.decode()
+    assert f"more than {alices_accounts - 1} rows" in page
+    assert '<input type="hidden" name="query" value="">' in page
+    assert "No filters: the whole list." in page
+
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_the_prepared_file_holds_what_the_download_holds(

@@ -355,7 +355,7 @@ def test_an_unmapped_column_is_left_out_and_a_mapping_without_a_key_is_refused(p
     rows = [["Name", "Colour"], ["Left Co", "red"]]
     with pytest.raises(ApplicationError, match="Map a column to one of"):
         run("accounts", csv_file(rows), personas.alice, mapping=[None, None])
-    with pytest.raises(ApplicationError, match="Two columns of the file"):
+    with pytest.raises(ApplicationError, match="Columns A, B of the file are all mapped"):
         run("accounts", csv_file(rows), personas.alice, mapping=["name", "name"])
 
 
@@ -690,3 +690,19 @@ def test_a_stage_is_found_by_its_key_or_either_name_and_a_wrong_one_says_what_is
         stages.find("no such stage")
     assert "is not a sales stage" in str(refused.value.message)
     assert stage.name in str(refused.value.expected)
+
+
+def test_columns_mapped_to_one_field_are_named_by_their_letters():
+    from keyaccounts.imports.engine import mapping_problems
+
+    problems = mapping_problems(KINDS["accounts"], ["name", "industry", "name", None, "name"])
+    assert problems == ["Columns A, C, E of the file are all mapped to “Name”: map one of them."]
+
+
+def test_an_owner_a_rep_may_not_name_says_whom_they_may(personas):
+    rows = [["Name", "Industry", "Owner"], ["Given Away Co", "Finance", "carol"]]
+    result = run("accounts", csv_file(rows), personas.alice, dry_run=True)
+    [(column, value, message, expected)] = problems(result, 2)
+    assert (column, value) == ("Owner", "carol")
+    assert message.startswith("You can only give accounts to yourself")
+    assert expected == "your own username, or (managers) a member of the teams you manage"

@@ -206,6 +206,31 @@ def test_an_old_xls_workbook_is_refused_with_what_to_do():
         read(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        "<html><body><table><tr><td>客户名称</td></tr><tr><td>华为</td></tr></table></body></html>",
+        "\ufeff<!DOCTYPE html>\n<html><table><tr><td>Name</td></tr></table></html>",
+        '  <table border="1"><tr><th>Name</th></tr><tr><td>Acme</td></tr></table>',
+        '<meta http-equiv="Content-Type" content="text/html; charset=gb2312"><table></table>',
+    ],
+)
+def test_a_web_page_saved_as_xls_is_refused_with_what_to_do(content):
+    """Many systems export a table as HTML under an .xls name; read as CSV it was "a
+    header row with no rows under it"."""
+    for encoding in ("utf-8", "gb18030"):
+        with pytest.raises(FileError, match=r"web page \(HTML\), not a spreadsheet"):
+            read(content.encode(encoding))
+
+
+def test_an_xml_spreadsheet_is_refused_with_what_to_do():
+    content = (
+        b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">'
+    )
+    with pytest.raises(FileError, match="XML document, not a spreadsheet"):
+        read(content)
+
+
 def test_a_zip_that_is_not_a_workbook_is_refused():
     import io
     import zipfile
