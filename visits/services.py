@@ -293,11 +293,9 @@ def development_record_save(
         for name, value in fields.items():
             setattr(record, name, value)
         if record.unchanged_against_stored(router.db_for_write(DevelopmentRecord, instance=record)):
-            if expected_version is not None and expected_version != record._stored_version:
-                raise VersionConflict(
-                    _("This record was changed by someone else since you opened it."),
-                    current_version=record._stored_version,
-                )
+            # What `save` does for a write that changes nothing: no write, `saved_changes`
+            # False (the bulk answer's "unchanged"), VersionConflict on another version.
+            record._keep_as_stored(record._stored_version, expected_version)
             return record
         raise ApplicationError(
             _("This record was reviewed on %(date)s and can no longer be changed.")

@@ -6,8 +6,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE only guards `request.body` and form data, and DRF re
 stream itself), and lets the `RecursionError` of a body nested thousands deep escape as
 a 500. Here a body longer than DATA_UPLOAD_MAX_MEMORY_SIZE answers 413 without being
 read further, one nested deeper than Python's recursion limit answers 400, and bytes that
-are no UTF-8 answer 400; each in the API's error format (keyaccounts/api/exceptions.py).
+are no UTF-8 answer 400, as does a string holding half of a UTF-16 surrogate pair
+(`"\\ud83d"` alone: JSON lets an escape say it, Unicode has no such character, and no
+field can keep it — a choice's refusal that repeated it failed to render, and PostgreSQL
+refuses it in JSON); each in the API's error format (keyaccounts/api/exceptions.py).
 """
+
+import re
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -39,8 +44,45 @@ class JSONParser(parsers.JSONParser):
             ) from None
         parse_constant = json.strict_constant if self.strict else None
         try:
-            return json.loads(text, parse_constant=parse_constant)
+            data = json.loads(text, parse_constant=parse_constant)
         except RecursionError:
             raise ParseError(_("The JSON body is nested too deeply to be read.")) from None
         except ValueError as exc:
             raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from exc
+        if SURROGATE_ESCAPE.search(text):  # else no string of it can hold one
+            where = _lone_surrogate_at(data)
+            if where is not None:
+                raise ParseError(
+                    _(
+                        "%(where)s holds half of a UTF-16 surrogate pair (an escape such as "
+                        "\\ud83d alone), which is no character. Expected: text in valid "
+                        "Unicode (an emoji as its pair, \\ud83d\\ude00, or as itself)."
+                    )
+                    % {"where": where or _("The body")}
+                )
+        return data
+
+
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate_at(value, path: str = "") -> str | None:
+    """Where in `value` (parsed JSON) a string or key holds a surrogate: "[1].attitude",
+    "" for the body itself; None if nowhere."""
+    if isinstance(value, str):
+        return path if SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if SURROGATE.search(key):
+                return path or ""
+            found = _lone_surrogate_at(item, here)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _lone_surrogate_at(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None

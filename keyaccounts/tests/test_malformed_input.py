@@ -10,7 +10,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from accounts.models import Account
+from accounts.models import Account, Contact
 from visits.models import Visit
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +104,53 @@ def test_a_body_that_is_no_utf8_answers_400(personas, api, raw):
 
     assert "utf-8" in error_of(response, 400, code="parse_error")["detail"].lower()
     assert Account.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    "path, body, where",
+    [
+        ("/api/v1/contacts/{contact}/", '{"attitude": "\\ud83d"}', "attitude"),
+        ("/api/v1/contacts/{contact}/", '{"name": "x\\uDC00y"}', "name"),
+        (
+            "/api/v1/contacts/bulk/",
+            '[{"external_id": "s-1", "account": {account}, "name": "ok"},'
+            ' {"external_id": "s-2", "account": {account}, "name": "x", "attitude": "\\ud83d"}]',
+            "[1].attitude",
+        ),
+        ("/api/v1/contacts/bulk/", '[{"\\ud800": 1}]', "[0]"),
+    ],
+)
+def test_half_a_surrogate_pair_answers_400_naming_where_and_writes_nothing(
+    personas, api, path, body, where
+):
+    """JSON can escape half a UTF-16 pair, which is no character: refused where it is,
+    before any field or item is read (a choice field's refusal repeated it and failed to
+    render: 500, after a bulk request's first items were written)."""
+    from accounts.tests.factories import ContactFactory
+
+    contact = ContactFactory(account=personas.account, attitude="neutral")
+    client = api(personas.alice)
+    raw = body.replace("{contact}", str(contact.pk)).replace("{account}", str(personas.account.pk))
+    method = "PATCH" if "bulk" not in path else "POST"
+    response = client.generic(
+        method,
+        path.replace("{contact}", str(contact.pk)),
+        raw,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    detail = error_of(response, 400, code="parse_error")["detail"]
+    assert detail.startswith(f"{where} holds half of a UTF-16 surrogate pair"), detail
+    assert not Contact.objects.filter(external_id__startswith="s-").exists()
+    contact.refresh_from_db()
+    assert contact.attitude == "neutral" and contact.version == 1
+    # An emoji escaped as its pair is text.
+    whole = client.patch(
+        f"/api/v1/contacts/{contact.pk}/",
+        '{"title": "\\ud83d\\ude00"}',
+        content_type="application/json",
+    )
+    assert whole.status_code == 200 and whole.json()["title"] == "\U0001f600"
 
 
 @pytest.mark.parametrize(

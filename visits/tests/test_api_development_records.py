@@ -183,6 +183,30 @@ def test_a_reviewed_record_sent_back_as_read_changes_nothing_and_is_no_error(per
     assert record.version == read.json()["version"]
 
 
+def test_a_reviewed_record_sent_back_in_a_bulk_request_is_unchanged(personas, api):
+    """The bulk endpoint's echo of a reviewed record: "unchanged", as a PUT answers 200
+    (it answered 500, and a bulk job stopped there, saying the lines before were not
+    written though they were)."""
+    record = reviewed(
+        DevelopmentRecordFactory(account=personas.account, external_id="dev-24"), personas.manager
+    )
+    item = {"external_id": "dev-24", "account": personas.account.pk}
+    item["started_on"] = record.started_on.isoformat()
+    client = api(personas.alice)
+    for query in ("", "?atomic=true"):
+        response = client.post(f"{PATH}bulk/{query}", [item], format="json")
+        assert response.status_code == 200, response.content
+        [result] = response.json()["results"]
+        assert (result["status"], result["id"], result["version"]) == (
+            "unchanged",
+            record.pk,
+            record.version,
+        )
+    changed = client.post(f"{PATH}bulk/", [{**item, "remarks": "afterthought"}], format="json")
+    [result] = changed.json()["results"]
+    assert (result["status"], result["code"]) == ("error", "protected")
+
+
 def test_a_reviewed_record_can_no_longer_be_changed(personas, api):
     record = reviewed(DevelopmentRecordFactory(account=personas.account), personas.manager)
 

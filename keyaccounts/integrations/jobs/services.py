@@ -158,8 +158,14 @@ def _run(job_id: int, seconds: float | None) -> bool:
         except DatabaseError:  # statistics are a help, never a reason to stop
             logger.warning("bulk job %s: no ANALYZE before chunk %s", job_id, chunk.number)
         try:
-            with history_context(origin=Origin.API, user=job.owner):
-                results = write_chunk(chunk, write)
+            # A chunk's items are kept with its results, or neither: a bug stopping it in
+            # its middle leaves none of them written, as the job's message says, and a
+            # run lost after the commit finds the chunk done (items are saved one by one,
+            # each in a savepoint of this transaction).
+            with transaction.atomic():
+                with history_context(origin=Origin.API, user=job.owner):
+                    results = write_chunk(chunk, write)
+                _chunk_done(job_id, chunk, results)
         except DatabaseError:
             raise  # the database is away: the next run (redelivery, sweep) takes it up
         except Exception:  # noqa: BLE001 - a bug must stop the job, saying where
@@ -168,13 +174,13 @@ def _run(job_id: int, seconds: float | None) -> bool:
                 job_id,
                 JobStatus.FAILED,
                 _(
-                    "An unexpected error stopped the job in the items from line %(line)d; "
-                    "those before were written. Send the rest again."
+                    "An unexpected error stopped the job in the items from line %(line)d: "
+                    "none of them from that line on was written, those before were. Send "
+                    "the rest again."
                 )
                 % {"line": chunk.first_line},
             )
             return False
-        _chunk_done(job_id, chunk, results)
         note_write(job.owner_id)  # their dashboard counts what the chunk wrote
         if deadline is not None and time.monotonic() >= deadline:
             return True

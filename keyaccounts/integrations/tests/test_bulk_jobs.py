@@ -292,6 +292,35 @@ def test_progress_is_kept_per_chunk_and_a_lost_run_resumes_after_the_last_done(p
     assert Account.objects.filter(external_id__startswith="P-").count() == 5
 
 
+def test_a_bug_in_a_chunk_leaves_none_of_its_items_and_says_so(personas, monkeypatch):
+    """A job stopped by an unexpected error in its second chunk: the first chunk's
+    items stay (done, counted), the second's first item, written before the error, does
+    not — the message says from which line nothing was written."""
+    body = lines(*(account(f"X-{n}") for n in range(1, 5)))
+    job = services.bulk_job_create(
+        owner=personas.alice, record_type="accounts", body=body, chunk_items=2
+    )
+    real = services.write_chunk
+
+    def write_then_fail(chunk, write):
+        if chunk.number == 0:
+            return real(chunk, write)
+        write([account("X-3")])  # its first item written, then a bug
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "write_chunk", write_then_fail)
+    assert services.bulk_job_run(job_id=job.pk) is False
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.chunks_done, job.created) == ("failed", 2, 1, 2)
+    assert job.message.startswith(
+        "An unexpected error stopped the job in the items from line 3: none of them from "
+        "that line on was written"
+    )
+    assert sorted(
+        Account.objects.filter(external_id__startswith="X-").values_list("external_id", flat=True)
+    ) == ["X-1", "X-2"]
+
+
 def test_beat_resumes_a_job_whose_run_was_lost(personas):
     from keyaccounts.integrations.tasks import job_resume_stalled
 
