@@ -52,7 +52,7 @@ from .bulkitems import (
     usable_key,
 )
 from .exceptions import FIELD_OF_CODE, NON_FIELD, django_validation_errors, field_errors
-from .serializers import preload_related
+from .serializers import external_id_addressable, preload_related
 from .sync import EXTERNAL_ID_MAX_LENGTH, idempotent
 
 BULK_MAX_ITEMS = 1000
@@ -67,9 +67,6 @@ RESULT_EXTRAS = (
     "hidden_duplicates",
     "confirmable",
 )
-
-TRUE_WORDS = {"true", "1", "yes"}
-FALSE_WORDS = {"false", "0", "no"}
 
 
 # --- the answer --------------------------------------------------------------------------
@@ -168,7 +165,11 @@ def bulk_item_serializer_for(serializer_class: type) -> type:
                 "__doc__": "One item of a bulk upsert: a record named by its external_id.",
                 "external_id": StrictCharField(
                     max_length=EXTERNAL_ID_MAX_LENGTH,
-                    help_text="Your key of the record: it is created or replaced by it.",
+                    # As sent, or refused: the item is looked up by it as sent.
+                    trim_whitespace=False,
+                    validators=[external_id_addressable],
+                    help_text="Your key of the record: it is created or replaced by it. "
+                    "No “/”, no spaces at its ends, printable characters only.",
                 ),
                 "version": serializers.IntegerField(
                     required=False,
@@ -186,10 +187,11 @@ def bulk_item_serializer_for(serializer_class: type) -> type:
 def parse_atomic(value: str | None) -> bool:
     if value is None:
         return False
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
+    # The schema's boolean: true or false, in any case ("True" from Python's requests).
+    word = value.lower()
+    if word == "true":
         return True
-    if word in FALSE_WORDS:
+    if word == "false":
         return False
     raise ValidationError({"atomic": [_("Give true or false (leave out: false).")]})
 

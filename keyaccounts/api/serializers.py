@@ -10,6 +10,7 @@ from django.core.signals import setting_changed
 from django.db import models
 from django.dispatch import receiver
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
@@ -375,6 +376,34 @@ class PlainRows:
         return super().to_representation(data)
 
 
+def external_id_addressable(value) -> None:
+    """An external ID names its record in an address (`external/<external_id>/`): no
+    "/", no spaces at its ends, nothing but printable characters — a key with one was
+    saved and then could not be read, replaced or found again by it."""
+    if not value:
+        return
+    if not value.strip():
+        raise serializers.ValidationError(
+            _("An external ID cannot be only spaces: send null for none.")
+        )
+    if value != value.strip():
+        raise serializers.ValidationError(
+            _("An external ID has no spaces at its start or end: send “%(key)s”.")
+            % {"key": value.strip()}
+        )
+    if "/" in value:
+        raise serializers.ValidationError(
+            _("An external ID has no “/”: it is part of the record's address, external/<id>/.")
+        )
+    if not value.isprintable():
+        raise serializers.ValidationError(
+            _(
+                "An external ID holds printable characters only: no line breaks, tabs, "
+                "control or direction marks."
+            )
+        )
+
+
 class FieldsBuiltOnce:
     """A model serializer whose fields made from the model (those not declared on the
     class) are worked out once per process, serializer class and language, then made
@@ -429,6 +458,15 @@ class VersionedModelSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     @property
     def by(self) -> User:
         return self.context["request"].user
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if field_name == "external_id":
+            # Kept as sent, or refused: trimmed, " lead" was saved as "lead", and the
+            # same upsert sent again (looked up as " lead") was refused as taken.
+            kwargs["trim_whitespace"] = False
+            kwargs["validators"] = [*kwargs.get("validators", []), external_id_addressable]
+        return field_class, kwargs
 
     def to_representation(self, instance):
         """DRF's, with each field that is the instance's own column read straight from it

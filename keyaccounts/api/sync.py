@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from keyaccounts.api.serializers import CharField as StrictCharField
+from keyaccounts.api.serializers import external_id_addressable
 from keyaccounts.db_router import replica_reads
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.feed.reader import (
@@ -370,6 +371,11 @@ class SyncViewSetMixin:
         """The record your system knows by `external_id`. GET reads it; PUT creates it
         (201) or replaces it (200), honouring If-Match. Fields left out of a PUT keep
         their values (new records: their defaults)."""
+        if request.method == "PUT":
+            try:  # a key that no record could be found by again: said, not 404
+                external_id_addressable(external_id)
+            except ValidationError as error:
+                raise ValidationError({"external_id": error.detail}) from None
         external_id = self._external_id(external_id)
         instance = self.get_queryset().filter(external_id=external_id).first()
         if request.method == "GET":

@@ -138,15 +138,27 @@ def test_1000_items_are_taken(personas, api):
     assert response.json()["created"] == 1000
 
 
-def test_atomic_must_be_true_or_false(personas, api):
+@pytest.mark.parametrize("value", ["maybe", "yes", "1", "0", "TRUE ", " false", ""])
+def test_atomic_must_be_true_or_false(personas, api, value):
+    """As the schema's boolean and docs/api.md say: any other value is a 400."""
     kind = RECORD_TYPES[1]
     response = api(personas.alice).post(
-        f"{kind.path}bulk/?atomic=maybe", [item(kind, personas, "A-1")], format="json"
+        f"{kind.path}bulk/?atomic={value}", [item(kind, personas, "A-1")], format="json"
     )
 
     assert response.status_code == 400
     assert "atomic" in response.json()["errors"]
     assert stored(kind, "A-1") is None
+
+
+@pytest.mark.parametrize("value", ["true", "True", "FALSE"])
+def test_atomic_true_or_false_in_any_case_is_read(personas, api, value):
+    kind = RECORD_TYPES[1]
+    response = api(personas.alice).post(
+        f"{kind.path}bulk/?atomic={value}", [item(kind, personas, "A-1")], format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["atomic"] is (value.lower() == "true")
 
 
 # --- all or nothing ---------------------------------------------------------------------------

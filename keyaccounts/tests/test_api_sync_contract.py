@@ -318,6 +318,49 @@ def test_external_ids_are_unique_per_record_type(personas, api, kind):
     assert "external_id" in response.json()["errors"]
 
 
+@each_type
+@pytest.mark.parametrize(
+    "key, says",
+    [
+        (" lead", "no spaces at its start or end: send “lead”"),
+        ("padded  ", "no spaces at its start or end: send “padded”"),
+        ("   ", "cannot be only spaces"),
+        ("c/d", "has no “/”"),
+        ("a\u202eb", "printable characters only"),
+        ("line\nbreak", "printable characters only"),
+    ],
+    ids=["leading", "trailing", "spaces", "slash", "direction-mark", "line-break"],
+)
+def test_an_external_id_that_could_not_name_its_record_again_is_refused(
+    personas, api, kind, key, says
+):
+    """An external ID is kept as sent and names its record in an address: one with a
+    "/", spaces at its ends or unprintable characters was saved (trimmed, or not) and
+    then could not be read, replaced or found again by it."""
+    client = api(personas.alice)
+    payload = {**kind.payload(personas), "external_id": key}
+    before = kind.model.all_objects.count()
+    answers = [client.post(kind.path, payload, format="json")]
+    if kind.bulk:
+        answers.append(client.post(f"{kind.path}bulk/", [payload], format="json"))
+    if "/" not in key and "\n" not in key:
+        answers.append(client.put(kind.external_url(key), kind.payload(personas), format="json"))
+    created = client.post(kind.path, kind.payload(personas), format="json").json()
+    answers.append(
+        client.patch(f"{kind.path}{created['id']}/", {"external_id": key}, format="json")
+    )
+    for response in answers:
+        if response.request["PATH_INFO"].endswith("/bulk/"):
+            [result] = response.json()["results"]
+            assert result["status"] == "error"
+            messages = result["errors"]["external_id"]
+        else:
+            assert response.status_code == 400, response.content
+            messages = response.json()["errors"]["external_id"]
+        assert any(says in message for message in messages), messages
+    assert kind.model.all_objects.count() == before + 1  # the one made to be patched
+
+
 def test_the_same_external_id_may_name_records_of_different_types(personas, api):
     client = api(personas.alice)
     answers = [
