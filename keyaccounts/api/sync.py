@@ -37,6 +37,7 @@ from keyaccounts.feed.reader import (
     NO_DETAILS,
     change_details,
     feed_page,
+    feed_tag,
     read_cursor,
 )
 from keyaccounts.formtokens import METHOD as FORM_METHOD
@@ -434,7 +435,8 @@ class SyncViewSetMixin:
                     ]
                 }
             )
-        since, epoch = read_cursor(raw_since, user=request.user)
+        feed = feed_tag(self.get_changes_queryset().model._meta.label_lower)
+        since, epoch = read_cursor(raw_since, user=request.user, feed=feed)
         # The replica replays commits in the primary's order, so the counter it shows
         # still bounds what it has: a page from it misses nothing, it may end earlier.
         with replica_reads(request.user):
@@ -456,7 +458,7 @@ class SyncViewSetMixin:
                     "results": results,
                     "deleted": DeletedSerializer(page.deleted, many=True).data,
                     "removed": RemovedSerializer(page.removed, many=True).data,
-                    "next_cursor": page.next_position.encode(epoch, page.issued),
+                    "next_cursor": page.next_position.encode(epoch, page.issued, feed=feed),
                     "has_more": page.has_more,
                 }
             )

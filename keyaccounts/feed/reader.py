@@ -20,6 +20,7 @@ Reads stop at the last committed change number (`last_committed_change`), so not
 still in flight is passed over.
 """
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -42,11 +43,21 @@ from .models import AccessChange, AccessKind, ExitReason, FeedExit, FeedState
 
 # Past every id: "everything at this change number was delivered".
 WHOLE = 2**63
-# epoch-number[-id][_issued]: `issued` is the last committed change number when the cursor
-# was issued. The cursor's age is that, not its position: a client in the middle of its
-# first sync holds a cursor far behind the counter, issued a moment ago.
-CURSOR_RE = re.compile(r"([0-9a-f]{8,16})-([0-9]{1,18})(?:-([0-9]{1,18}))?(?:_([0-9]{1,18}))?")
+# epoch-number[-id][_issued][.feed]: `issued` is the last committed change number when the
+# cursor was issued. The cursor's age is that, not its position: a client in the middle of
+# its first sync holds a cursor far behind the counter, issued a moment ago. `feed`: which
+# record type's feed issued it (`feed_tag`); a cursor of another feed names a position in
+# changes the client never read (an accounts cursor sent to the contacts feed skipped
+# the contacts changed before it). Cursors issued before it came have none: still read.
+CURSOR_RE = re.compile(
+    r"([0-9a-f]{8,16})-([0-9]{1,18})(?:-([0-9]{1,18}))?(?:_([0-9]{1,18}))?(?:\.([0-9a-f]{4}))?"
+)
 CURSOR_MAX_LENGTH = 60
+
+
+def feed_tag(label: str) -> str:
+    """Four hex digits naming a record type's feed (`app.model`) in its cursors."""
+    return hashlib.sha1(label.encode()).hexdigest()[:4]
 
 
 class ResyncRequired(ApplicationError):
@@ -66,10 +77,12 @@ class Position:
     # counter whose knowledge is a moment old; the checks of read_cursor go by this.
     issued: int = field(default=0, compare=False)
 
-    def encode(self, epoch: str, issued: int | None = None) -> str:
+    def encode(self, epoch: str, issued: int | None = None, *, feed: str = "") -> str:
+        """The cursor; `feed`: the feed's `feed_tag`, which a cursor read back must carry."""
         cursor = f"{epoch}-{self.seq}" if self.id >= WHOLE else f"{epoch}-{self.seq}-{self.id}"
         issued = max(self.issued if issued is None else issued, self.seq)
-        return cursor if issued == self.seq else f"{cursor}_{issued}"
+        cursor = cursor if issued == self.seq else f"{cursor}_{issued}"
+        return f"{cursor}.{feed}" if feed else cursor
 
 
 START = Position(0)
@@ -92,7 +105,7 @@ def last_committed_change(using: str | None = None) -> int:
     return rows.filter(pk=1).values_list("value", flat=True).first() or 0
 
 
-def read_cursor(value: str | None, *, user) -> tuple[Position, str]:
+def read_cursor(value: str | None, *, user, feed: str = "") -> tuple[Position, str]:
     """The position a client's cursor names, and this installation's epoch (for the next
     cursor). Raises ResyncRequired (410) for a cursor this database did not issue — of
     another installation, from the future (a database restored from a backup), not a
@@ -109,6 +122,14 @@ def read_cursor(value: str | None, *, user) -> tuple[Position, str]:
             _(
                 "This cursor was not issued by this database (another installation, or "
                 "not a cursor). Sync again from the beginning: leave out since."
+            )
+        )
+    if feed and match[5] and match[5] != feed:
+        raise ResyncRequired(
+            _(
+                "This cursor was issued by the changes feed of another record type. Send "
+                "each feed its own next_cursor, or sync this one from the beginning: "
+                "leave out since."
             )
         )
     seq = int(match[2])

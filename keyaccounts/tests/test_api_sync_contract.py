@@ -484,6 +484,29 @@ def test_a_cursor_the_api_never_gave_answers_410_resync_required(personas, api, 
     assert "since" in body["errors"]
 
 
+def test_a_cursor_of_another_types_feed_answers_410_and_its_own_is_read(personas, api):
+    """Each feed's cursors name a position among its own changes: an accounts cursor
+    sent to the contacts feed skipped the contacts changed before it (6 of 123 in a
+    demo database); one issued before cursors named their feed is still read."""
+    accounts, contacts = RECORD_TYPES[0], RECORD_TYPES[1]
+    for _ in range(3):
+        contacts.make(personas)
+    accounts.make(personas)
+    client = api(personas.alice)
+    _pages, account_cursor = changes_all(client, accounts)
+    _pages, contact_cursor = changes_all(client, contacts)
+
+    wrong = client.get(f"{contacts.path}changes/", {"since": account_cursor})
+    assert wrong.status_code == 410
+    assert wrong.json()["code"] == "resync_required"
+    assert "another record type" in wrong.json()["detail"]
+
+    assert client.get(f"{contacts.path}changes/", {"since": contact_cursor}).status_code == 200
+    untagged = contact_cursor.rsplit(".", 1)[0]  # as cursors were before they named a feed
+    assert untagged != contact_cursor
+    assert client.get(f"{contacts.path}changes/", {"since": untagged}).status_code == 200
+
+
 def test_a_since_longer_than_any_cursor_answers_400(personas, api):
     response = api(personas.alice).get("/api/v1/accounts/changes/", {"since": "0" * 61})
 
