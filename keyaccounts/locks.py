@@ -2,7 +2,8 @@
 ends, so a lock of a process that dies goes with it. Named by a string (hashed to the
 signed 64-bit key PostgreSQL takes), so the project's locks never collide:
 "celery-task:<id>" (keyaccounts.tasks.Task), "bulk-job:<id>" (a bulk job's run),
-"reminder-email:<id>" (a reminder email's claim, visits/reminders.py).
+"reminder-email:<id>" (a reminder email's claim, visits/reminders.py); and one that lasts
+a transaction, "external-id:<type>:<key>" (a PUT by external ID, keyaccounts/api/sync.py).
 
 Session locks need a session of one's own: behind PgBouncer, session pooling
 (docs/scaling.md)."""
@@ -27,6 +28,16 @@ def try_advisory_lock(name: str, *, using: str = "default") -> bool:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [advisory_key(name)])
         (locked,) = cursor.fetchone()
     return locked
+
+
+def advisory_xact_lock(name: str, *, using: str = "default") -> None:
+    """Wait for the lock `name` and hold it to the end of the current transaction, on
+    PostgreSQL (elsewhere nothing: SQLite runs one write at a time)."""
+    database = connections[using]
+    if database.vendor != "postgresql":
+        return
+    with database.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_key(name)])
 
 
 def release_advisory_lock(name: str, *, using: str = "default") -> None:

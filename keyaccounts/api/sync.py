@@ -45,6 +45,7 @@ from keyaccounts.history.api import HistoryEntrySerializer
 from keyaccounts.history.context import Origin
 from keyaccounts.history.merge import fields_changed_since
 from keyaccounts.history.timeline import record_timeline
+from keyaccounts.locks import advisory_xact_lock
 from keyaccounts.models import IdempotencyKey
 
 # Visible ASCII, no spaces, 1 to 255 characters (the schema says the same).
@@ -378,8 +379,9 @@ class SyncViewSetMixin:
             except ValidationError as error:
                 raise ValidationError({"external_id": error.detail}) from None
         external_id = self._external_id(external_id)
-        instance = self.get_queryset().filter(external_id=external_id).first()
+        records = self.get_queryset()
         if request.method == "GET":
+            instance = records.filter(external_id=external_id).first()
             if instance is None:
                 raise NotFound()
             return self._with_etag(Response(self.get_serializer(instance).data))
@@ -391,8 +393,13 @@ class SyncViewSetMixin:
                 {"external_id": [_("The body names another external ID than the URL.")]}
             )
         data = {**request.data, "external_id": external_id}
-        expected_version = check_if_match(request, instance, exposed=self._field_names)
         with transaction.atomic():
+            # PUTs of one key one at a time, each reading the record after the one before
+            # committed: a retry racing its first attempt replaces what that created
+            # (it was refused as "already exists", a 400 that says not to retry).
+            advisory_xact_lock(f"external-id:{records.model._meta.label_lower}:{external_id}")
+            instance = records.filter(external_id=external_id).first()
+            expected_version = check_if_match(request, instance, exposed=self._field_names)
             serializer = self.get_serializer(instance, data=data)
             serializer.is_valid(raise_exception=True)
             if instance is None:

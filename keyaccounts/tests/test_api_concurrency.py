@@ -154,3 +154,22 @@ def test_one_idempotency_key_sent_twice_at_once_creates_one_record(
     assert [a.status_code for a in answers] == [201, 201]
     assert answers[0].json() == answers[1].json()
     assert kind.model.objects.count() == before + 1
+
+
+@each_type
+def test_puts_of_one_new_external_id_at_once_create_one_record_and_replace_it(
+    require_postgres, personas, api, kind
+):
+    """A client retrying a PUT by external ID while its first attempt is still running
+    (a network that dropped the answer): one creates (201), the others replace it (200,
+    nothing changed) — none is refused as "already exists", a 400 that says not to retry."""
+    payload = kind.payload(personas)
+    clients = [api(personas.alice) for _ in range(4)]
+    answers = in_threads(
+        *[lambda c=client: c.put(kind.external_url("RACE-1"), payload) for client in clients]
+    )
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201], [
+        a.content for a in answers
+    ]
+    assert {a.json()["id"] for a in answers} == {kind.model.objects.get(external_id="RACE-1").pk}
+    assert kind.model.objects.filter(external_id="RACE-1").count() == 1
