@@ -9,6 +9,7 @@ class KeyaccountsConfig(AppConfig):
 
     def ready(self):
         from . import admin_input, days, formfields, health, sessions, text
+        from .api import options as api_options
         from .exports import tasks as export_tasks  # noqa: F401 - registered for its name
         from .history.bulk import baseline_before_first_change
         from .imports import tasks as import_tasks  # noqa: F401 - registered for its name
@@ -18,6 +19,7 @@ class KeyaccountsConfig(AppConfig):
         text.install()  # no control characters in any text input (keyaccounts/text.py)
         days.install()  # every day given within 1900-01-01 … 9998-12-31 (keyaccounts/days.py)
         admin_input.install()  # odd input in the admin: its messages, never a 500
+        api_options.install()  # no OPTIONS in the API's Allow headers: it answers 405
         formfields.install()  # a multiple choice refuses an id no key column holds
         sessions.connect()  # a sign-in stamps its session's last expiry push
         # The export types of accounts and of the recycle bin (the apps above add theirs).

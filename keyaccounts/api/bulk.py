@@ -392,7 +392,10 @@ class BulkUpsertMixin:
                 "invalid",
             )
         data = {key: value for key, value in item.items() if key != "version"}
-        serializer = self.get_serializer(instance, data=data, context=context)
+        # As a PUT by external ID: fields left out keep their values.
+        serializer = self.get_serializer(
+            instance, data=data, context=context, partial=instance is not None
+        )
         if not serializer.is_valid():
             return failed(field_errors(serializer.errors), "invalid")
         save = {} if instance is None or expected is None else {"expected_version": expected}

@@ -168,6 +168,8 @@ ERRORS = {
     "(FEED_RETENTION_DAYS), not issued by this database (another installation, one "
     "restored from a backup, not a cursor), or what you can see changed as a whole since "
     "(you became or stopped being an administrator). Sync again without `since`.",
+    406: "`not_acceptable`: the Accept header asks for no type this API answers "
+    "(application/json).",
     413: "The body is larger than the server takes: send less in one request.",
     415: "The body is not JSON.",
     422: "This Idempotency-Key was used for another request.",
@@ -543,7 +545,7 @@ class AutoSchema(openapi.AutoSchema):
     def _error_codes(self) -> set[int]:
         # 400 anywhere: a query string that is no UTF-8 text or holds a control character
         # is refused before any view (keyaccounts/querystring.py), whatever the operation.
-        codes = {400, 429, 503}
+        codes = {400, 406, 429, 503}
         if "{" in self.path:
             codes.add(404)  # an id or external id that is not there (or not yours)
         public = not self.view.get_authenticators() or any(
@@ -552,7 +554,7 @@ class AutoSchema(openapi.AutoSchema):
         if not public:
             codes |= {401, 403}
         if self.method in {"POST", "PUT", "PATCH"}:
-            codes |= {400, 415}
+            codes |= {400, 413, 415}
         if self.method == "GET" and self._is_list_view():
             codes |= {400, 404}  # a filter's bad value; a page past the last
         if self._is_sync():

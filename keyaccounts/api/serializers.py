@@ -167,6 +167,16 @@ class WholeItems(serializers.ListSerializer):
     required fields are required and its defaults apply (DRF would pass a PATCH's
     partiality down to the items, letting one leave out what it must hold)."""
 
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            # On the field itself (DRF's says it under `non_field_errors` inside it, which
+            # the answer showed as the whole record's).
+            raise serializers.ValidationError(
+                [self.error_messages["not_a_list"].format(input_type=type(data).__name__)],
+                code="not_a_list",
+            )
+        return super().to_internal_value(data)
+
     def run_child_validation(self, data):
         item = type(self.child)(data=data, context=self.context)
         if not item.is_valid():

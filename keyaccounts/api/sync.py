@@ -400,7 +400,9 @@ class SyncViewSetMixin:
             advisory_xact_lock(f"external-id:{records.model._meta.label_lower}:{external_id}")
             instance = records.filter(external_id=external_id).first()
             expected_version = check_if_match(request, instance, exposed=self._field_names)
-            serializer = self.get_serializer(instance, data=data)
+            # Fields left out keep their values (docs/api.md): a new record needs its
+            # required ones, a stored one is replaced in those sent.
+            serializer = self.get_serializer(instance, data=data, partial=instance is not None)
             serializer.is_valid(raise_exception=True)
             if instance is None:
                 serializer.save()

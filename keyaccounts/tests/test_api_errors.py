@@ -185,14 +185,38 @@ def test_a_method_an_endpoint_lacks_answers_405_with_allow(personas, api):
         client.post("/api/v1/stages/", {}),
     ):
         assert_error(response, 405, code="method_not_allowed")
-        assert response["Allow"]
+        # What it lists, it answers: no OPTIONS, which answers 405 itself.
+        allowed = [method.strip() for method in response["Allow"].split(",")]
+        assert allowed and "OPTIONS" not in allowed, allowed
+        assert response.request["REQUEST_METHOD"] not in allowed
+    assert client.get("/api/v1/accounts/")["Allow"] == "GET, POST, HEAD"
+
+
+def test_an_accept_header_the_api_cannot_answer_is_406_as_the_schema_says(personas, api):
+    response = api(personas.alice).get("/api/v1/accounts/", HTTP_ACCEPT="text/html")
+    assert_error(response, 406, code="not_acceptable")
+    schema = api().get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operations = [op for path in schema["paths"].values() for op in path.values()]
+    assert all("406" in op["responses"] for op in operations)
+    writes = [
+        op
+        for path in schema["paths"].values()
+        for method, op in path.items()
+        if method in ("post", "put", "patch")
+    ]
+    assert writes and all("413" in op["responses"] for op in writes)
 
 
 def test_an_external_id_with_nul_cannot_be_created(personas, api):
-    response = api(personas.alice).put(
-        "/api/v1/accounts/external/%00/", {"name": "x", "industry": "technology"}
-    )
-    assert response.status_code == 404
+    """Refused saying why (no record could be found by it again); a read answers 404."""
+    from accounts.models import Account
+
+    client = api(personas.alice)
+    response = client.put("/api/v1/accounts/external/%00/", {"name": "x", "industry": "technology"})
+    assert_error(response, 400)
+    assert "printable characters only" in response.json()["errors"]["external_id"][0]
+    assert not Account.objects.filter(name="x").exists()
+    assert client.get("/api/v1/accounts/external/%00/").status_code == 404
 
 
 # --- throttling ----------------------------------------------------------------------

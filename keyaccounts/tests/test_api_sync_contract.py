@@ -279,6 +279,32 @@ def test_put_by_external_id_creates_201_then_replaces_200(personas, api, kind):
 
 
 @each_type
+def test_put_and_bulk_by_external_id_keep_the_fields_left_out(personas, api, kind):
+    """docs/api.md: "Fields left out keep their values (new records: their
+    defaults)" — an integration sends what changed, not every required field again (it
+    was a 400 naming each required field it left out)."""
+    client = api(personas.alice)
+    created = client.put(kind.external_url("ERP-7"), kind.payload(personas), format="json")
+    assert created.status_code == 201
+    before = created.json()
+
+    replaced = client.put(kind.external_url("ERP-7"), dict(kind.change), format="json")
+
+    assert replaced.status_code == 200, replaced.json()
+    after = replaced.json()
+    assert after[kind.field] == kind.change[kind.field]
+    kept = {k: v for k, v in before.items() if k not in {kind.field, "version", "updated_at"}}
+    assert kept == {k: v for k, v in after.items() if k in kept}
+    if kind.bulk:
+        item = {"external_id": "ERP-7", "version": after["version"], **kind.change}
+        [result] = client.post(f"{kind.path}bulk/", [item], format="json").json()["results"]
+        assert result["status"] == "unchanged", result
+        new = client.post(f"{kind.path}bulk/", [{"external_id": "ERP-8", **kind.change}])
+        [result] = new.json()["results"]
+        assert result["status"] == "error"  # a new record needs its required fields
+
+
+@each_type
 def test_get_by_external_id_reads_the_record(personas, api, kind):
     record = kind.make(personas, external_id="CRM-7")
     client = api(personas.alice)

@@ -11,7 +11,12 @@ from rest_framework.response import Response
 
 from keyaccounts.api.sync import with_location
 from keyaccounts.integrations import services
-from keyaccounts.integrations.models import DeliveryStatus, WebhookDelivery
+from keyaccounts.integrations.models import (
+    DeliveryStatus,
+    IntegrationToken,
+    Webhook,
+    WebhookDelivery,
+)
 from keyaccounts.integrations.selectors import deliveries_of, tokens_of, webhooks_of
 
 from .serializers import IntegrationTokenSerializer, WebhookDeliverySerializer, WebhookSerializer
@@ -53,7 +58,21 @@ class WebhookViewSet(viewsets.ModelViewSet):
     extra_error_codes = {"redeliver": {409}}
 
     def get_queryset(self):
-        return webhooks_of(self.request.user)
+        webhooks = webhooks_of(self.request.user)
+        token = getattr(self.request, "auth", None)
+        if isinstance(token, IntegrationToken):
+            # A token sees the webhooks of its record types only: one of other types
+            # would show their ids and change numbers (its deliveries) to it.
+            scope = set(token.record_types)
+            inside = [
+                pk
+                for pk, types in Webhook.objects.filter(owner=self.request.user).values_list(
+                    "pk", "record_types"
+                )
+                if set(types) <= scope
+            ]
+            webhooks = webhooks.filter(pk__in=inside)
+        return webhooks
 
     def integration_token_types(self, request) -> list[str]:
         """For an integration token: a write touches the record types it names and those

@@ -153,6 +153,18 @@ def test_an_integration_token_manages_webhooks_only_within_its_scope(personas, h
     created = client.post("/api/v1/webhooks/", {**hook_body, "record_types": ["account"]})
     assert created.status_code == 201
 
+    # A webhook of other types, made by its owner himself: the token does not see it,
+    # nor its deliveries (their record types, ids and change numbers).
+    other = Webhook.objects.create(
+        owner=personas.manager, url="https://hooks.example.com/c", record_types=["contact"]
+    )
+    listed = client.get("/api/v1/webhooks/").json()
+    ids = [hook["id"] for hook in (listed["results"] if isinstance(listed, dict) else listed)]
+    assert ids == [created.json()["id"]]
+    for path in (f"/api/v1/webhooks/{other.pk}/", f"/api/v1/webhooks/{other.pk}/deliveries/"):
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"/api/v1/webhooks/{created.json()['id']}/deliveries/").status_code == 200
+
 
 def test_the_schema_documents_webhooks_and_integration_tokens(api):
     schema = api().get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()

@@ -104,6 +104,18 @@ def test_a_patch_with_an_advantage_left_half_says_what_it_lacks(personas, api, i
     assert plan.version == 1 and not plan.advantages.exists()
 
 
+@pytest.mark.parametrize("value", ["x", 3, True, {"kind": "solution"}])
+def test_advantages_that_are_no_list_are_refused_on_the_field(personas, api, value):
+    plan = plan_of(personas)
+    patched = api(personas.alice).patch(
+        f"/api/v1/plans/{plan.pk}/", {"advantages": value}, format="json"
+    )
+    assert patched.status_code == 400
+    [message] = patched.json()["errors"]["advantages"]
+    assert message.startswith("Expected a list of items but got type")
+    assert set(patched.json()["errors"]) == {"advantages"}
+
+
 def test_action_owner_must_be_on_the_team_through_the_api(personas, api):
     plan = plan_of(personas)
     client = api(personas.alice)
