@@ -205,7 +205,7 @@ def test_set_based_jobs_store_and_answer_what_the_per_item_path_does(
         ("EQ-12", "created"),
         ("EQ-13", "created"),
         ("EQ-13", "updated"),
-        (" EQ-14 ", "created"),
+        (" EQ-14 ", "error"),  # spaces around an external ID: refused
         ("EQ-15", "created"),
         ("EQ-20", "created"),
         ("EQ-21", "created"),

@@ -167,7 +167,7 @@ def test_set_based_contact_jobs_store_and_answer_what_the_per_item_path_does(
         ("CQ-12", "created"),
         ("CQ-13", "created"),
         ("CQ-13", "updated"),
-        (" CQ-14 ", "created"),
+        (" CQ-14 ", "error"),  # spaces around an external ID: refused
         ("CQ-4", "updated"),
         ("CQ-15", "created"),
         ("CQ-16", "created"),

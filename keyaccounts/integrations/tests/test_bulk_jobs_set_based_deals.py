@@ -162,7 +162,7 @@ def test_set_based_deal_jobs_store_and_answer_what_the_per_item_path_does(
         ("DQ-9", "created"),
         ("DQ-10", "created"),
         ("DQ-10", "updated"),
-        (" DQ-11 ", "created"),
+        (" DQ-11 ", "error"),  # spaces around an external ID: refused
         ("DQ-7", "updated"),
         ("DQ-12", "created"),
         ("DQ-13", "created"),

@@ -202,7 +202,7 @@ def test_set_based_visit_jobs_store_and_answer_what_the_per_item_path_does(
         ("VQ-11", "error"),  # recorded in the future
         ("VQ-12", "created"),
         ("VQ-12", "updated"),
-        (" VQ-13 ", "created"),
+        (" VQ-13 ", "error"),  # spaces around an external ID: refused
         ("VQ-14", "created"),
         ("VQ-1", "updated"),
         ("VQ-15", "created"),
