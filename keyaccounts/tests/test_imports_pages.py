@@ -95,7 +95,10 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused_on_the_form(login, personas
     assert response.status_code == 200
     assert "This file is a PNG file, not a spreadsheet." in response.content.decode()
     # The browser does not keep the chosen file: the banner says so, not "kept".
-    assert "choose the file again: a browser does not keep it" in response.content.decode()
+    assert (
+        "Nothing was saved yet; choose the file again: a browser does not keep it."
+        in response.content.decode()
+    )
     assert not ImportJob.objects.exists()
 
 
