@@ -706,3 +706,51 @@ def test_an_owner_a_rep_may_not_name_says_whom_they_may(personas):
     assert (column, value) == ("Owner", "carol")
     assert message.startswith("You can only give accounts to yourself")
     assert expected == "your own username, or (managers) a member of the teams you manage"
+
+
+@pytest.mark.parametrize(
+    "kind, header, row",
+    [
+        (
+            "plans",
+            ["Account", "Period", "Period starts", "Sales target (CNY)"],
+            ["year", "2031-01-01", "100"],
+        ),
+        (
+            "plan_actions",
+            ["Account", "Plan period", "What", "Due"],
+            ["2026 H2", "Plant visit", "2026-10-15"],
+        ),
+        ("complaints", ["Account", "Subject", "Received"], ["Late delivery", "2026-11-02 09:00"]),
+        ("reviews", ["Account", "Scheduled for"], ["2031-05-20 10:00"]),
+        (
+            "receivables",
+            ["Account", "Invoice number", "Issued on", "Amount"],
+            ["INV-9", "2026-11-02", "100"],
+        ),
+    ],
+)
+def test_a_new_record_of_the_other_kinds_named_twice_is_an_error_on_the_second_row(
+    personas, kind, header, row
+):
+    """As for contacts, visits and deals: a record the file creates, found again by a
+    later row's natural key, is refused on that row (a plan action's second row was an
+    update of a record not written yet, and the confirmed import failed whole)."""
+    from scoring.plans import services as plans
+
+    plans.plan_create(
+        by=personas.alice,
+        account=personas.account,
+        period_kind="half",
+        period_start=datetime.date(2026, 7, 1),
+        sales_target=Decimal("1"),
+    )
+    who = personas.manager if kind == "receivables" else personas.alice
+    rows = [header, [personas.account.name, *row], [personas.account.name, *row]]
+    result = run(kind, csv_file(rows), who)
+    assert statuses(result) == [(2, "create"), (3, "error")], [r.problems for r in result.rows]
+    [(_column, _value, message, _expected)] = problems(result, 3)
+    if kind == "reviews":  # one review a period: said so before the record is looked for
+        assert "already has a review for 2031" in message
+    else:
+        assert message == "Row 2 already imports this record."

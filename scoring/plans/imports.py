@@ -23,7 +23,7 @@ from keyaccounts.imports.kinds import (
     _new,
     find_record,
 )
-from keyaccounts.imports.lookups import Records, chunks, new_ref
+from keyaccounts.imports.lookups import Records, chunks, new_ref, ref_of
 from keyaccounts.imports.writing import differences
 
 from .models import AccountPlan, PeriodKind, period_end_for
@@ -140,11 +140,11 @@ class PlanKind(Kind):
                     _("the account owner or a member of its team"),
                 )
             fields["owner"] = owner
-        ref = stored.pk if stored is not None else new_ref(row)
+        ref = ref_of(stored) if stored is not None else new_ref(row)
         if stored is not None:
             plan = copy.copy(stored)
             key = "external_id" if external_id else "period_start"
-            ctx.claim(row, ("plans.accountplan", stored.pk), key)
+            ctx.claim(row, ("plans.accountplan", ref_of(stored)), key)
         else:
             plan = _new(AccountPlan, period_kind=PeriodKind.YEAR, summary="", notes="")
             plan.owner = account.owner
@@ -179,7 +179,7 @@ class PlanKind(Kind):
         before = copy.copy(stored)
         _adopt(stored, plan)
         ctx.plan.update(stored, before, changed)
-        plans.add(stored.pk, stored)
+        plans.add(ref_of(stored), stored)
         return Outcome(UPDATE, stored)
 
 
@@ -334,11 +334,11 @@ class PlanActionKind(Kind):
                 _("“%(key)s” is no factor of the active risk-evaluation table.") % {"key": factor},
                 _("empty, or the key of one of its factors"),
             )
-        ref = stored.pk if stored is not None else new_ref(row)
+        ref = ref_of(stored) if stored is not None else new_ref(row)
         if stored is not None:
             action = copy.copy(stored)
             key = "external_id" if external_id else "what"
-            ctx.claim(row, ("plans.planaction", stored.pk), key)
+            ctx.claim(row, ("plans.planaction", ref_of(stored)), key)
         else:
             action = _new(self.model, factor_key="", notes="")
         action.plan = plan
@@ -357,5 +357,5 @@ class PlanActionKind(Kind):
         before = copy.copy(stored)
         _adopt(stored, action)
         ctx.plan.update(stored, before, changed)
-        actions.add(stored.pk, stored)
+        actions.add(ref_of(stored), stored)
         return Outcome(UPDATE, stored)

@@ -33,7 +33,7 @@ from keyaccounts.imports.kinds import (
     _new,
     find_record,
 )
-from keyaccounts.imports.lookups import Records, new_ref
+from keyaccounts.imports.lookups import Records, new_ref, ref_of
 from keyaccounts.imports.writing import differences
 
 from .models import Receivable
@@ -138,7 +138,7 @@ class ReceivableKind(Kind):
             fields.pop("external_id", None)
         if "paid_amount" in row.mapped and not row.given("paid_amount"):
             fields["paid_amount"] = ZERO  # an empty cell: nothing paid yet
-        ref = _ref_of(stored) if stored is not None else new_ref(row)
+        ref = ref_of(stored) if stored is not None else new_ref(row)
         if stored is not None:
             invoice = copy.copy(stored)
             key = "external_id" if external_id else "invoice_number"
@@ -155,7 +155,6 @@ class ReceivableKind(Kind):
         _check_number(invoices, invoice, ref, account)
         _clean(invoice, ref, invoices.holders)
         if stored is None:
-            invoice._import_ref = ref  # how a later row naming it finds it again
             ctx.claim(row, (LABEL, ref), "invoice_number")
             ctx.plan.create(invoice)
             invoices.add(ref, invoice)
@@ -168,11 +167,6 @@ class ReceivableKind(Kind):
         ctx.plan.update(stored, before, changed)
         invoices.add(stored.pk, stored)
         return Outcome(UPDATE, stored)
-
-
-def _ref_of(invoice):
-    """A stored invoice's id; for one an earlier row of the file creates, its reference."""
-    return invoice.pk if invoice.pk is not None else invoice._import_ref
 
 
 def _require(invoice) -> None:

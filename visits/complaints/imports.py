@@ -29,7 +29,7 @@ from keyaccounts.imports.kinds import (
     _raw_text,
     find_record,
 )
-from keyaccounts.imports.lookups import Records, new_ref
+from keyaccounts.imports.lookups import Records, new_ref, ref_of
 from keyaccounts.imports.writing import differences
 
 from .models import ComplaintStatus
@@ -184,10 +184,10 @@ class ComplaintKind(Kind):
         if stored is not None:
             ctx.claim(
                 row,
-                ("complaints.complaint", stored.pk),
+                ("complaints.complaint", ref_of(stored)),
                 "external_id" if external_id else "received_at",
             )
-        ref = stored.pk if stored is not None else new_ref(row)
+        ref = ref_of(stored) if stored is not None else new_ref(row)
         _clean(complaint, ref, ctx.records.holders)
         if stored is None:
             ctx.claim(row, ("complaints.complaint", ref), "received_at")
@@ -200,7 +200,7 @@ class ComplaintKind(Kind):
         before = copy.copy(stored)
         stored.__dict__.update(complaint.__dict__)
         ctx.plan.update(stored, before, changed)
-        ctx.records.add(stored.pk, stored)
+        ctx.records.add(ref_of(stored), stored)
         return Outcome(UPDATE, stored)
 
     def _status(self, ctx, row, complaint, stored) -> None:

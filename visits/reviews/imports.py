@@ -39,7 +39,7 @@ from keyaccounts.imports.kinds import (
     _raw_text,
     find_record,
 )
-from keyaccounts.imports.lookups import Records, chunks, new_ref
+from keyaccounts.imports.lookups import Records, chunks, new_ref, ref_of
 from keyaccounts.imports.writing import differences
 
 from .models import ReviewFollowUp, ReviewMeeting, ReviewStatus
@@ -228,7 +228,7 @@ class ReviewKind(Kind):
             review = copy.copy(stored)
             ctx.claim(
                 row,
-                ("reviews.reviewmeeting", stored.pk),
+                ("reviews.reviewmeeting", ref_of(stored)),
                 "external_id" if external_id else "scheduled_for",
             )
         else:
@@ -250,7 +250,7 @@ class ReviewKind(Kind):
         review.period_kind = kind
         review.period_start = start
         review.status = status
-        ref = stored.pk if stored is not None else new_ref(row)
+        ref = ref_of(stored) if stored is not None else new_ref(row)
         if stored is not None:
             self._check_change(row, stored, review)
         if review.status == ReviewStatus.HELD:
@@ -274,7 +274,7 @@ class ReviewKind(Kind):
         before = copy.copy(stored)
         _adopt(stored, review)
         ctx.plan.update(stored, before, changed)
-        reviews.add(stored.pk, stored)
+        reviews.add(ref_of(stored), stored)
         return Outcome(UPDATE, stored)
 
     def _in_period(self, ctx, row, account, kind, start, status):
@@ -616,7 +616,7 @@ class ReviewFollowUpKind(Kind):
             follow_up = copy.copy(stored)
             ctx.claim(
                 row,
-                ("reviews.reviewfollowup", stored.pk),
+                ("reviews.reviewfollowup", ref_of(stored)),
                 "external_id" if external_id else "what",
             )
         else:
@@ -639,7 +639,7 @@ class ReviewFollowUpKind(Kind):
                 _("The done date cannot be in the future."),
                 _("today or a day before, or an empty cell"),
             )
-        ref = stored.pk if stored is not None else new_ref(row)
+        ref = ref_of(stored) if stored is not None else new_ref(row)
         _clean(follow_up, ref, follow_ups.holders)
         if stored is None:
             ctx.claim(row, ("reviews.reviewfollowup", ref), "what")
@@ -652,7 +652,7 @@ class ReviewFollowUpKind(Kind):
         before = copy.copy(stored)
         _adopt(stored, follow_up)
         ctx.plan.update(stored, before, changed)
-        follow_ups.add(stored.pk, stored)
+        follow_ups.add(ref_of(stored), stored)
         return Outcome(UPDATE, stored)
 
 
