@@ -512,7 +512,10 @@ def changes_cursor(floor: Floor, session: Session, persona: C.Persona, kind: str
             refused = f"HTTP {status} {json.loads(body).get('code', '')}".strip()
     if refused:
         cursor = ""
-    parts = re.fullmatch(r"(?:[0-9a-f]+-)?([0-9]+)(?:-([0-9]+))?", cursor or "0")
+    # epoch-number[-id][_issued][.feed] (keyaccounts/feed/reader.py CURSOR_RE)
+    parts = re.fullmatch(
+        r"(?:[0-9a-f]+-)?([0-9]+)(?:-([0-9]+))?(?:_[0-9]+)?(?:\.[0-9a-f]{4})?", cursor or "0"
+    )
     seq, id_ = (int(parts[1]), int(parts[2] or C.LAST_ID)) if parts else (0, C.LAST_ID)
     return cursor, seq, id_, refused
 

@@ -52,7 +52,7 @@ from .bulkitems import (
     usable_key,
 )
 from .exceptions import FIELD_OF_CODE, NON_FIELD, django_validation_errors, field_errors
-from .serializers import external_id_addressable, preload_related
+from .serializers import ExternalIdAddressable, preload_related
 from .sync import EXTERNAL_ID_MAX_LENGTH, idempotent
 
 BULK_MAX_ITEMS = 1000
@@ -167,7 +167,7 @@ def bulk_item_serializer_for(serializer_class: type) -> type:
                     max_length=EXTERNAL_ID_MAX_LENGTH,
                     # As sent, or refused: the item is looked up by it as sent.
                     trim_whitespace=False,
-                    validators=[external_id_addressable],
+                    validators=[ExternalIdAddressable()],
                     help_text="Your key of the record: it is created or replaced by it. "
                     "No “/”, no spaces at its ends, printable characters only.",
                 ),

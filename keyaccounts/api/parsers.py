@@ -49,18 +49,25 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(_("The JSON body is nested too deeply to be read.")) from None
         except ValueError as exc:
             raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from exc
-        if SURROGATE_ESCAPE.search(text):  # else no string of it can hold one
-            where = _lone_surrogate_at(data)
-            if where is not None:
-                raise ParseError(
-                    _(
-                        "%(where)s holds half of a UTF-16 surrogate pair (an escape such as "
-                        "\\ud83d alone), which is no character. Expected: text in valid "
-                        "Unicode (an emoji as its pair, \\ud83d\\ude00, or as itself)."
-                    )
-                    % {"where": where or _("The body")}
-                )
+        problem = lone_surrogate_problem(text, data)
+        if problem:
+            raise ParseError(problem)
         return data
+
+
+def lone_surrogate_problem(text: str, data) -> str | None:
+    """What to say of `data` (parsed from the JSON `text`) if a string or key of it holds
+    half of a UTF-16 surrogate pair; None if none does (the bulk jobs' lines ask too)."""
+    if not SURROGATE_ESCAPE.search(text):  # else no string of it can hold one
+        return None
+    where = _lone_surrogate_at(data)
+    if where is None:
+        return None
+    return _(
+        "%(where)s holds half of a UTF-16 surrogate pair (an escape such as \\ud83d "
+        "alone), which is no character. Expected: text in valid Unicode (an emoji as its "
+        "pair, \\ud83d\\ude00, or as itself)."
+    ) % {"where": where or _("The body")}
 
 
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")

@@ -386,6 +386,20 @@ class PlainRows:
         return super().to_representation(data)
 
 
+class ExternalIdAddressable:
+    """`external_id_addressable` for a field of a serializer: a record's own external ID
+    sent back unchanged passes, whatever it holds — one kept before the rule, or given by
+    an import or a page, which do not ask it (a PUT of a record as read changes nothing)."""
+
+    requires_context = True
+
+    def __call__(self, value, field) -> None:
+        instance = getattr(field.parent, "instance", None)
+        if value and value == getattr(instance, "external_id", None):
+            return
+        external_id_addressable(value)
+
+
 def external_id_addressable(value) -> None:
     """An external ID names its record in an address (`external/<external_id>/`): no
     "/", no spaces at its ends, nothing but printable characters — a key with one was
@@ -409,7 +423,8 @@ def external_id_addressable(value) -> None:
         raise serializers.ValidationError(
             _(
                 "An external ID holds printable characters only: no line breaks, tabs, "
-                "control or direction marks."
+                "spaces other than the plain one (full-width, non-breaking), control or "
+                "direction marks."
             )
         )
 
@@ -475,7 +490,7 @@ class VersionedModelSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
             # Kept as sent, or refused: trimmed, " lead" was saved as "lead", and the
             # same upsert sent again (looked up as " lead") was refused as taken.
             kwargs["trim_whitespace"] = False
-            kwargs["validators"] = [*kwargs.get("validators", []), external_id_addressable]
+            kwargs["validators"] = [*kwargs.get("validators", []), ExternalIdAddressable()]
         return field_class, kwargs
 
     def to_representation(self, instance):

@@ -373,8 +373,11 @@ class SyncViewSetMixin:
         """The record your system knows by `external_id`. GET reads it; PUT creates it
         (201) or replaces it (200), honouring If-Match. Fields left out of a PUT keep
         their values (new records: their defaults)."""
-        if request.method == "PUT":
-            try:  # a key that no record could be found by again: said, not 404
+        if (
+            request.method == "PUT"
+            and not self.get_queryset().filter(external_id=external_id).exists()
+        ):
+            try:  # a new key no record could be found by again: said, not 404
                 external_id_addressable(external_id)
             except ValidationError as error:
                 raise ValidationError({"external_id": error.detail}) from None

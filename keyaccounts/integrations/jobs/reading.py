@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from keyaccounts.api.parsers import lone_surrogate_problem
+
 CHUNK_ITEMS = 500
 SNIFF_LINES = 100
 
@@ -106,6 +108,14 @@ def items_of(chunk_lines: bytes, first_line: int):
                 None,
                 _("Line %(line)d is not a JSON object: send one record per line as {…}.")
                 % {"line": number},
+            )
+            continue
+        problem = lone_surrogate_problem(raw.decode("utf-8", "replace"), value)
+        if problem:  # as the API's parser refuses it (its message repeated it: unwritable)
+            yield (
+                number,
+                None,
+                _("Line %(line)d: %(problem)s") % {"line": number, "problem": problem},
             )
             continue
         yield number, value, None

@@ -158,14 +158,11 @@ def _run(job_id: int, seconds: float | None) -> bool:
         except DatabaseError:  # statistics are a help, never a reason to stop
             logger.warning("bulk job %s: no ANALYZE before chunk %s", job_id, chunk.number)
         try:
-            # A chunk's items are kept with its results, or neither: a bug stopping it in
-            # its middle leaves none of them written, as the job's message says, and a
-            # run lost after the commit finds the chunk done (items are saved one by one,
-            # each in a savepoint of this transaction).
-            with transaction.atomic():
-                with history_context(origin=Origin.API, user=job.owner):
-                    results = write_chunk(chunk, write)
-                _chunk_done(job_id, chunk, results)
+            # Item by item, each committed on its own as a single write would be: a chunk
+            # in one transaction would hold the change counter's row lock, which every
+            # write of the installation waits for, until its last item (seconds).
+            with history_context(origin=Origin.API, user=job.owner):
+                results = write_chunk(chunk, write)
         except DatabaseError:
             raise  # the database is away: the next run (redelivery, sweep) takes it up
         except Exception:  # noqa: BLE001 - a bug must stop the job, saying where
@@ -175,12 +172,14 @@ def _run(job_id: int, seconds: float | None) -> bool:
                 JobStatus.FAILED,
                 _(
                     "An unexpected error stopped the job in the items from line %(line)d: "
-                    "none of them from that line on was written, those before were. Send "
-                    "the rest again."
+                    "those before were written, some from that line on may have been. Send "
+                    "them again from that line: each is written by its external ID, never "
+                    "twice."
                 )
                 % {"line": chunk.first_line},
             )
             return False
+        _chunk_done(job_id, chunk, results)
         note_write(job.owner_id)  # their dashboard counts what the chunk wrote
         if deadline is not None and time.monotonic() >= deadline:
             return True

@@ -120,6 +120,21 @@ def test_a_malformed_line_fails_alone_naming_its_line(api, personas):
     assert Account.objects.filter(external_id__in=["M-1", "M-4"]).count() == 2
 
 
+def test_a_line_with_half_a_surrogate_pair_fails_alone_naming_where(api, personas):
+    """As the API's parser refuses it: on its line (its refusal repeated it, which no
+    results file could hold, and the whole job failed with nothing written)."""
+    client = api(personas.alice)
+    body = lines(account("S-1"), '{"external_id": "S-2", "name": "x", "industry": "\\ud83d"}')
+    job = client.get(post_job(client, body)["Location"]).json()
+    assert job["status"] == "done"
+    assert (job["total"], job["created"], job["failed"]) == (2, 1, 1)
+    [failed] = results_of(client, job["id"], "?status=error")
+    assert failed["line"] == 2 and failed["code"] == "invalid_json"
+    message = failed["errors"]["non_field_errors"][0]
+    assert message.startswith("Line 2: industry holds half of a UTF-16 surrogate pair")
+    assert Account.objects.filter(external_id="S-1").exists()
+
+
 @pytest.mark.parametrize(
     "body",
     [b"", b"\n\n", b"name,region\nAcme,Zhejiang\n", b'[{"external_id": "L-1"}]', b"\xff\xfe{}"],
@@ -292,10 +307,13 @@ def test_progress_is_kept_per_chunk_and_a_lost_run_resumes_after_the_last_done(p
     assert Account.objects.filter(external_id__startswith="P-").count() == 5
 
 
-def test_a_bug_in_a_chunk_leaves_none_of_its_items_and_says_so(personas, monkeypatch):
+def test_a_bug_in_a_chunk_says_what_was_written_and_sending_again_writes_nothing_twice(
+    personas, monkeypatch
+):
     """A job stopped by an unexpected error in its second chunk: the first chunk's
-    items stay (done, counted), the second's first item, written before the error, does
-    not — the message says from which line nothing was written."""
+    items stay (done, counted); the second's first item was written before the error
+    (items commit one by one, as single writes do), and the message says so — sending
+    those lines again makes no second record."""
     body = lines(*(account(f"X-{n}") for n in range(1, 5)))
     job = services.bulk_job_create(
         owner=personas.alice, record_type="accounts", body=body, chunk_items=2
@@ -313,12 +331,19 @@ def test_a_bug_in_a_chunk_leaves_none_of_its_items_and_says_so(personas, monkeyp
     job.refresh_from_db()
     assert (job.status, job.processed, job.chunks_done, job.created) == ("failed", 2, 1, 2)
     assert job.message.startswith(
-        "An unexpected error stopped the job in the items from line 3: none of them from "
-        "that line on was written"
+        "An unexpected error stopped the job in the items from line 3: those before were "
+        "written, some from that line on may have been."
     )
     assert sorted(
         Account.objects.filter(external_id__startswith="X-").values_list("external_id", flat=True)
-    ) == ["X-1", "X-2"]
+    ) == ["X-1", "X-2", "X-3"]
+    monkeypatch.undo()
+    again = services.bulk_job_create(
+        owner=personas.alice, record_type="accounts", body=lines(account("X-3"), account("X-4"))
+    )
+    assert services.bulk_job_run(job_id=again.pk) is False
+    again.refresh_from_db()
+    assert (again.status, again.created, again.unchanged) == ("done", 1, 1)
 
 
 def test_beat_resumes_a_job_whose_run_was_lost(personas):

@@ -163,6 +163,11 @@ def test_an_integration_token_manages_webhooks_only_within_its_scope(personas, h
     assert ids == [created.json()["id"]]
     for path in (f"/api/v1/webhooks/{other.pk}/", f"/api/v1/webhooks/{other.pk}/deliveries/"):
         assert client.get(path).status_code == 404, path
+    # Nor do writes tell it exists (403 naming its types): as an id nobody has.
+    assert client.delete(f"/api/v1/webhooks/{other.pk}/").status_code == 404
+    assert client.post(f"/api/v1/webhooks/{other.pk}/rotate-secret/").status_code == 404
+    assert client.patch(f"/api/v1/webhooks/{other.pk}/", {"description": "x"}).status_code == 404
+    assert Webhook.objects.filter(pk=other.pk, description="").exists()
     assert client.get(f"/api/v1/webhooks/{created.json()['id']}/deliveries/").status_code == 200
 
 
