@@ -373,14 +373,16 @@ class SyncViewSetMixin:
         """The record your system knows by `external_id`. GET reads it; PUT creates it
         (201) or replaces it (200), honouring If-Match. Fields left out of a PUT keep
         their values (new records: their defaults)."""
-        if (
-            request.method == "PUT"
-            and not self.get_queryset().filter(external_id=external_id).exists()
-        ):
+        if request.method == "PUT":
             try:  # a new key no record could be found by again: said, not 404
                 external_id_addressable(external_id)
             except ValidationError as error:
-                raise ValidationError({"external_id": error.detail}) from None
+                # One a record holds already (from before the rule) is that record's; one
+                # with NUL none can hold (PostgreSQL refuses it even in a lookup).
+                if "\x00" in external_id or not (
+                    self.get_queryset().filter(external_id=external_id).exists()
+                ):
+                    raise ValidationError({"external_id": error.detail}) from None
         external_id = self._external_id(external_id)
         records = self.get_queryset()
         if request.method == "GET":
