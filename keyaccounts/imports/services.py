@@ -111,10 +111,7 @@ def import_job_map(
     at once with `dry_run=False`, all or nothing as ever). `enqueue=False`: the caller
     runs the job itself (`import_job_run`)."""
     _check_owner(job, by)
-    if job.status in ACTIVE_STATUSES:
-        raise ApplicationError(_("This import is running already."), code="import_running")
-    if job.status == ImportStatus.DONE:
-        raise ApplicationError(_("This file was imported already."), code="import_done")
+    _check_not_over(job)
     kind = KINDS[job.kind]
     mapping = [key or None for key in mapping][: len(job.headers)]
     mapping += [None] * (len(job.headers) - len(mapping))
@@ -172,8 +169,8 @@ def import_job_cancel(*, job: ImportJob, by) -> ImportJob:
 
 
 def _check_not_over(job: ImportJob) -> None:
-    """Refuse to confirm or cancel a job at work or imported (a second click, the Back
-    button's page): said as it is, never "nothing was saved" of rows that were."""
+    """Refuse to map, confirm or cancel a job at work or imported (a second click, the
+    Back button's page): said as it is, never "nothing was saved" of rows that were."""
     if job.status in ACTIVE_STATUSES:
         raise ApplicationError(
             _("This import is running already: wait for it to finish."), code="import_running"
