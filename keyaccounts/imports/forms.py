@@ -61,21 +61,29 @@ class MappingForm(forms.Form):
             for column in kind.columns()
         ]
         self.columns = []
+        # A column left unmapped whose header names a field another column fills (two
+        # "Name" columns: the first is recognised): a word says which column has it.
+        filled_by = {key: index for index, key in enumerate(mapping) if key}
+        index_of_headers = kind.header_index()
         for index, header in enumerate(headers):
             name = f"column_{index}"
             letter = column_letter(index)
+            same_as = _filled_elsewhere(index_of_headers, header, index, mapping, filled_by)
             self.fields[name] = forms.ChoiceField(
                 label=header or _("Column %(letter)s") % {"letter": letter},
                 choices=choices,
                 required=False,
                 initial=mapping[index] if index < len(mapping) else "",
             )
+            if same_as:
+                self.fields[name].widget.attrs["aria-describedby"] = f"id_{name}_same"
             self.columns.append(
                 {
                     "field": self[name],
                     "letter": letter,
                     "samples": samples[index] if index < len(samples) else [],
                     "recognised": bool(index < len(mapping) and mapping[index]),
+                    "same_as": same_as,
                 }
             )
         # The option last: after the columns, where it is read.
@@ -85,3 +93,14 @@ class MappingForm(forms.Form):
         return [
             self.cleaned_data.get(f"column_{index}") or None for index in range(len(self.columns))
         ]
+
+
+def _filled_elsewhere(headers, header: str, index: int, mapping: list, filled_by: dict) -> str:
+    """The letter of the column that fills the field `header` names, when this column
+    (`index`) fills none ("": none, or this one fills a field)."""
+    if index < len(mapping) and mapping[index]:
+        return ""
+    key = headers.key_for(header)
+    if key is None or key not in filled_by or filled_by[key] == index:
+        return ""
+    return column_letter(filled_by[key])

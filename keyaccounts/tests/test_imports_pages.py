@@ -90,6 +90,32 @@ def test_an_upload_leads_to_the_mapping_with_recognised_headers_chosen(login, pe
     assert "甲公司" in page  # the first values of each column
 
 
+def test_a_second_column_with_a_recognised_header_says_which_column_fills_its_field(
+    login, personas
+):
+    client = login(personas.alice)
+    # Two name columns (a system's export with 客户名称 twice): the first fills the name.
+    content = xlsx({"rows": [["客户名称", "行业", "Name"], ["甲公司", "制造", "甲"]]})
+    job = job_of(upload(client, "accounts", content))
+    assert job.mapping == ["name", "industry", None]
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    note = (
+        "Column A fills the field this header names; this column is not imported unless "
+        "you choose a field for it."
+    )
+    assert page.count(note) == 1
+    # Tied to the third column's choice, for a screen reader.
+    assert 'aria-describedby="id_column_2_same"' in page
+    assert 'id="id_column_2_same"' in page
+
+    # Chosen by hand elsewhere: the note follows the mapping, not the header's first place.
+    job.mapping = [None, "industry", "name"]
+    job.save(update_fields=["mapping"])
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert "Column C fills the field this header names" in page
+    assert 'aria-describedby="id_column_0_same"' in page
+
+
 def test_a_file_that_is_not_a_spreadsheet_is_refused_on_the_form(login, personas):
     response = upload(login(personas.alice), "accounts", png(), name="photo.xlsx")
     assert response.status_code == 200
