@@ -5,8 +5,11 @@ A create page renders a fresh token into its form (`form_token(request)` in the 
 an `IdempotencyKey` row of the user, method "FORM" — in the transaction that creates the
 record, and stores the record's URL there; a second POST with the same token (a double
 tap on a phone, a retry after a timeout, the back button) creates nothing and is sent to
-that record. Claiming inserts under the (user, key) unique constraint, so two posts at
-once cannot both create: the second waits for the first to commit, then finds its claim.
+that record. The back button fetches the form anew, with a new token, and the browser
+puts back what was typed: `static/js/form_token.js` keeps the sent token in the tab and
+gives it back to a page reached by Back, so that too is a repeat. Claiming inserts under
+the (user, key) unique constraint, so two posts at once cannot both create: the second
+waits for the first to commit, then finds its claim.
 A post that fails (validation, a refusal) rolls its claim back with everything else, so
 the user corrects the form and sends it again with the same token. A post without a
 token (an older page, a script) is not protected but still works.

@@ -102,3 +102,33 @@ def test_a_rep_on_a_phone_in_chinese_logs_a_visit_in_two_page_loads_and_sees_its
     expect(item).to_have_count(1)
     top = item.bounding_box()["y"]
     assert top + item.bounding_box()["height"] <= 2 * 740, f"the follow-up is {top} px down"
+
+
+def test_back_after_saving_a_visit_then_saving_again_creates_one_visit(page, personas):
+    """The browser's Back button brings the saved form back filled in (the page is
+    fetched again, its typed values restored): saving it again lands on the visit the
+    first save created, with no second one."""
+    from visits.models import Visit
+
+    browser_log_in(page, "alice")
+    page.goto(f"/accounts/{personas.account.pk}/visits/new/")
+    page.get_by_label("Main talking points").fill("Pilot budget agreed")
+    page.get_by_role("button", name="Save the visit").click()
+    expect(page.get_by_text(re.compile(r"Visit recorded\."))).to_be_visible()
+    first = page.url
+
+    page.go_back()
+    expect(page.get_by_label("Main talking points")).to_have_value("Pilot budget agreed")
+    page.get_by_role("button", name="Save the visit").click()
+
+    expect(page.get_by_text("Already saved: this is the visit you created.")).to_be_visible()
+    assert page.url == first
+    assert Visit.objects.filter(account=personas.account).count() == 1
+
+    # The form opened anew (a link, not Back) is a new visit.
+    page.goto(f"/accounts/{personas.account.pk}/visits/new/")
+    page.get_by_label("Main talking points").fill("Second meeting")
+    page.get_by_role("button", name="Save the visit").click()
+    expect(page.get_by_text(re.compile(r"Visit recorded\."))).to_be_visible()
+    assert page.url != first
+    assert Visit.objects.filter(account=personas.account).count() == 2
