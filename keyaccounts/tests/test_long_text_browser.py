@@ -17,11 +17,13 @@ ONE_WORD = "Z" * 80
 
 def test_long_unbroken_text_wraps_on_every_page_that_shows_it(page, personas):
     account = personas.account
-    ContactFactory(account=account, name=ONE_WORD, title=ONE_WORD)  # at most 100 characters
+    contact = ContactFactory(account=account, name=ONE_WORD, title="T" * 100)  # at most 100
     CompetitorFactory(account=account, name=ONE_WORD, strengths=LONG, weaknesses=LONG)
     visit = VisitFactory(
         account=account, owner=personas.alice, talking_points=LONG, next_steps=LONG
     )
+    visit.place = LONG[:120]  # a meeting link as the place
+    visit.save(update_fields=["place"])
     deal = OpportunityFactory(account=account, owner=personas.alice, description=LONG)
     complaint = complaint_create(by=personas.alice, account=account, subject=LONG, description=LONG)
     browser_log_in(page, "alice")
@@ -33,6 +35,10 @@ def test_long_unbroken_text_wraps_on_every_page_that_shows_it(page, personas):
         f"/pipeline/{deal.pk}/",
         f"/complaints/{complaint.pk}/",
         "/my-week/",
+        # Forms that list the contacts to check, and the contact's history.
+        f"/accounts/{account.pk}/visits/new/",
+        f"/visits/{visit.pk}/edit/",
+        f"/accounts/{account.pk}/contacts/{contact.pk}/history/",
     ):
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
