@@ -32,6 +32,7 @@ FIND_COACH = "find_coach"
 WIN_OVER = "win_over_opponent"
 ADVANCE_DEAL = "advance_deal"
 RAISE_RELATIONSHIP = "raise_relationship"
+RATE_RELATIONSHIP = "rate_relationship"
 FILL_ROLE = "fill_role"
 FOLLOW_UP = "log_follow_up"
 ANSWER_COMPLAINT = "answer_complaint"
@@ -43,6 +44,7 @@ KINDS = [
     WIN_OVER,
     ADVANCE_DEAL,
     RAISE_RELATIONSHIP,
+    RATE_RELATIONSHIP,
     FILL_ROLE,
     FOLLOW_UP,
     ANSWER_COMPLAINT,
@@ -81,6 +83,13 @@ class Facts:
     opponents: list[Person] = field(default_factory=list)
     # Contacts with a visit planned from now on: meeting them is in hand already.
     planned_with: set[int] = field(default_factory=set)
+    # A visit planned at the account from now on, with anyone: a visit to raise the
+    # relationship is in hand already.
+    visit_planned: bool = False
+    # The day of the latest recorded visit, when it was logged after the relationship was
+    # last rated (or it was never rated): what is left is to rate it again.
+    met_since_rated: datetime.date | None = None
+    last_visit: int | None = None  # that visit's id
     active_contacts: int = 0
     supporters: int = 0
     deals: list[Deal] = field(default_factory=list)  # open deals with criteria to tick
@@ -195,17 +204,43 @@ def candidates(values: dict, facts: Facts, today: datetime.date) -> list[Action]
             )
         )
     if relationship is None or relationship < TOP_RELATIONSHIP:
-        if relationship is None:  # not rated yet: "from –" would read as a typo
-            reason = _(
-                "The relationship is not rated yet: a visit at the level that matches "
-                "theirs brings it to %(next)s."
-            ) % {"next": raised()}
-        else:
-            reason = _(
-                "Raise the relationship from %(now)s to %(next)s: a visit at the level "
-                "that matches theirs."
-            ) % {"now": relationship, "next": raised()}
-        found.append(Action(RAISE_RELATIONSHIP, reason, {Source.RELATIONSHIP: raised()}))
+        if facts.met_since_rated is not None:
+            # The visit is done: the rating moves when the rep rates the account again.
+            found.append(
+                Action(
+                    RATE_RELATIONSHIP,
+                    (
+                        _(
+                            "Met on %(date)s and the relationship is not rated yet: rate "
+                            "it (%(next)s if the visit went well)."
+                        )
+                        if relationship is None
+                        else _(
+                            "Met on %(date)s since the relationship was rated %(now)s: "
+                            "rate it again (%(next)s if the visit went well)."
+                        )
+                    )
+                    % {
+                        "date": facts.met_since_rated.isoformat(),
+                        "now": relationship,
+                        "next": raised(),
+                    },
+                    {Source.RELATIONSHIP: raised()},
+                    {"visit": facts.last_visit},
+                )
+            )
+        elif not facts.visit_planned:
+            if relationship is None:  # not rated yet: "from –" would read as a typo
+                reason = _(
+                    "The relationship is not rated yet: a visit at the level that matches "
+                    "theirs brings it to %(next)s."
+                ) % {"next": raised()}
+            else:
+                reason = _(
+                    "Raise the relationship from %(now)s to %(next)s: a visit at the level "
+                    "that matches theirs."
+                ) % {"now": relationship, "next": raised()}
+            found.append(Action(RAISE_RELATIONSHIP, reason, {Source.RELATIONSHIP: raised()}))
     for role, label in facts.missing_roles:
         found.append(
             Action(

@@ -28,6 +28,7 @@ DO_IT = {
     actions.WIN_OVER: _("Plan a visit with them"),
     actions.ADVANCE_DEAL: _("Tick the criteria"),
     actions.RAISE_RELATIONSHIP: _("Plan a visit"),
+    actions.RATE_RELATIONSHIP: _("Rate the relationship"),
     actions.FILL_ROLE: _("Add the contact"),
     actions.FOLLOW_UP: _("Log the follow-up"),
     actions.ANSWER_COMPLAINT: _("Open the complaint"),
@@ -51,6 +52,8 @@ def action_url(account, action: actions.Action) -> str:
         return reverse("opportunities:detail", args=[ids["deal"]]) + "#criteria"
     if action.kind == actions.RAISE_RELATIONSHIP:
         return plan
+    if action.kind == actions.RATE_RELATIONSHIP:
+        return reverse("scoring:account_assessment", args=[account.pk])
     if action.kind == actions.FOLLOW_UP:
         return reverse("visits:detail", args=[ids["visit"]]) + "#follow-up"
     if action.kind == actions.ANSWER_COMPLAINT:

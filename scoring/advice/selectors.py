@@ -8,7 +8,7 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -114,7 +114,12 @@ def _facts_annotated(today: datetime.date, terms: tuple) -> QuerySet:
         .order_by("name", "pk")
         .values("pk")[:1]
     )
+    latest = done.order_by("-occurred_at", "-pk")
     return with_money(Account._base_manager.order_by(), today, terms=list(terms)).annotate(
+        last_met=Subquery(latest.values("occurred_at")[:1]),
+        last_visit=Subquery(latest.values("pk")[:1]),
+        last_logged=Subquery(latest.values("created_at")[:1]),
+        rated_at=F("assessment__updated_at"),
         decider_met=Subquery(
             done.filter(contacts__pk=Subquery(first_decider))
             .order_by("-occurred_at")
@@ -187,9 +192,19 @@ def accounts_facts(
         "complaint_count",
         "first_complaint",
         "money_overdue",
+        "last_met",
+        "last_visit",
+        "last_logged",
+        "rated_at",
     )
     for row in rows:
         fact = facts[row["pk"]]
+        # Logged after the rating (a visit of this morning logged after a rating of
+        # noon is news to it).
+        met, logged, rated = row["last_met"], row["last_logged"], row["rated_at"]
+        if met is not None and (rated is None or logged > rated):
+            fact.met_since_rated = timezone.localtime(met).date()
+            fact.last_visit = row["last_visit"]
         if fact.decider and row["decider_met"]:
             fact.decider_met_on = timezone.localtime(row["decider_met"]).date()
         fact.overdue_follow_ups = row["overdue_count"] or 0
@@ -198,14 +213,14 @@ def accounts_facts(
         fact.first_open_complaint = row["first_complaint"]
         fact.overdue_money = Decimal(row["money_overdue"] or 0)
 
-    planned = Visit.contacts.through.objects.filter(
-        visit__account_id__in=ids,
-        visit__status=VisitStatus.PLANNED,
-        visit__planned_at__gte=timezone.now(),
-        visit__deleted_at__isnull=True,
-    ).values_list("visit__account_id", "contact_id")
+    # The visits planned from now on, each with its contacts (none: one row, None).
+    planned = Visit.objects.filter(
+        account_id__in=ids, status=VisitStatus.PLANNED, planned_at__gte=timezone.now()
+    ).values_list("account_id", "contacts")
     for account_id, contact_id in planned:
-        facts[account_id].planned_with.add(contact_id)
+        facts[account_id].visit_planned = True
+        if contact_id is not None:
+            facts[account_id].planned_with.add(contact_id)
 
     stages = list(Stage.objects.order_by("order"))
     by_pk = {stage.pk: stage for stage in stages}

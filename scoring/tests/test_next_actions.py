@@ -143,6 +143,51 @@ def test_raising_the_relationship_gains_what_a_rescore_gives_once_it_is_raised(p
     assert actions.RAISE_RELATIONSHIP not in by_kind(advice_of(account))  # done: gone
 
 
+def test_raising_the_relationship_is_in_hand_once_a_visit_is_planned_then_asks_to_rate_it(
+    personas, login
+):
+    """Planning a visit (with anyone) puts the raise in hand: gone. Once a visit is
+    recorded after the last rating, what is left is to rate it again: the same change
+    and effect, its link the assessment form; saving the rating takes it away."""
+    account = strong_soon_account(personas.alice)  # relationship 4 of 5
+    raise_it = by_kind(advice_of(account))[actions.RAISE_RELATIONSHIP]
+    planned = visit_services.visit_save(
+        by=personas.alice,
+        account=account,
+        contacts=[],
+        status=VisitStatus.PLANNED,
+        method="in_person",
+        planned_at=timezone.now() + datetime.timedelta(days=2),
+        purpose="Lunch with the CIO",
+    )
+    kinds = by_kind(advice_of(account))
+    assert actions.RAISE_RELATIONSHIP not in kinds
+    assert actions.RATE_RELATIONSHIP not in kinds
+
+    recorded = record_meeting(account, ContactFactory(account=account), by=personas.alice)
+    visit_services.visit_delete(by=personas.alice, visit=planned)  # the plan, done another day
+    rate = by_kind(advice_of(account))[actions.RATE_RELATIONSHIP]
+    assert actions.RAISE_RELATIONSHIP not in by_kind(advice_of(account))
+    assert (rate.effect, rate.score_after, rate.grade_after) == (
+        raise_it.effect,
+        raise_it.score_after,
+        raise_it.grade_after,
+    )
+    assert rate.ids == {"visit": recorded.pk}
+    met_on = timezone.localtime(recorded.occurred_at).date().isoformat()
+    assert rate.reason == (
+        f"Met on {met_on} since the relationship was rated 4: rate it again "
+        "(5 if the visit went well)."
+    )
+    page = login(personas.alice).get(reverse("accounts:detail", args=[account.pk]))
+    assert reverse("scoring:account_assessment", args=[account.pk]) in page.content.decode()
+
+    services.assessment_save(account=account, by=personas.alice, relationship=4)  # rated again
+    kinds = by_kind(advice_of(account))
+    assert actions.RATE_RELATIONSHIP not in kinds
+    assert actions.RAISE_RELATIONSHIP in kinds  # 4 still: the next visit would raise it
+
+
 def test_ticking_a_deals_criteria_and_moving_it_on_gains_what_a_rescore_gives(personas):
     account = strong_soon_account(personas.alice)
     deal = Opportunity.objects.get(account=account)
