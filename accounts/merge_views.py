@@ -33,6 +33,15 @@ def _refuse_unless_allowed(request, record):
     return redirect(record)
 
 
+def _refuse_itself(request, survivor, merged, pick_url: str):
+    """None for two records; for one record twice, the page to pick the other with the
+    service's reason (no form that could only be refused)."""
+    if survivor.pk != merged.pk:
+        return None
+    messages.error(request, _("A record cannot be merged with itself: choose another one."))
+    return redirect(pick_url)
+
+
 def _visible_contact(request, account, pk) -> Contact:
     contact = contacts_visible_to(request.user).filter(account=account, pk=pk).first()
     if contact is None:
@@ -101,6 +110,10 @@ def account_merge_view(request, pk, other_pk):
     merged = _visible_account(request, other_pk)
     if refused := _refuse_unless_allowed(request, survivor):
         return refused
+    if refused := _refuse_itself(
+        request, survivor, merged, reverse("accounts:merge", args=[survivor.pk])
+    ):
+        return refused
     return _merge_page(
         request,
         account=survivor,
@@ -138,6 +151,9 @@ def contact_merge_view(request, account_pk, pk, other_pk):
     survivor = _visible_contact(request, account, pk)
     merged = _visible_contact(request, account, other_pk)
     if refused := _refuse_unless_allowed(request, survivor):
+        return refused
+    pick = reverse("accounts:contact_merge", args=[account.pk, survivor.pk])
+    if refused := _refuse_itself(request, survivor, merged, pick):
         return refused
     return _merge_page(
         request,

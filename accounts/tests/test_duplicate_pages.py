@@ -244,12 +244,40 @@ def test_merge_pages_of_an_account_one_cannot_see_answer_404(personas, login):
     )
 
 
-def test_merging_an_account_with_itself_on_the_page_says_why_and_changes_nothing(personas, login):
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_merging_an_account_with_itself_is_refused_before_any_form(personas, login, method):
+    """The form would offer a merge the service refuses: the pick page says why."""
     url = reverse("accounts:merge_confirm", args=[personas.account.pk, personas.account.pk])
-    response = login(personas.manager).post(url, {})
-    assert response.status_code == 200
-    assert "cannot be merged with itself" in response.content.decode()
+    response = getattr(login(personas.manager), method)(url, {}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("accounts:merge", args=[personas.account.pk])
+    assert "A record cannot be merged with itself: choose another one." in (
+        response.content.decode()
+    )
     assert Account.objects.get(pk=personas.account.pk).version == 1
+
+
+def test_merging_a_contact_with_themselves_is_refused_before_any_form(personas, login):
+    contact = ContactFactory(account=personas.account, name="王伟")
+    args = [personas.account.pk, contact.pk]
+    response = login(personas.manager).get(
+        reverse("accounts:contact_merge_confirm", args=[*args, contact.pk]), follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("accounts:contact_merge", args=args)
+    assert "cannot be merged with itself" in response.content.decode()
+
+
+def test_the_merge_pages_say_a_merge_is_not_undone_from_the_recycle_bin(personas, twin, login):
+    """A merged record is not listed in the recycle bin (it keeps leading to the
+    survivor): the pages say a merge cannot be undone, not that it goes to the bin."""
+    client = login(personas.manager)
+    pick = client.get(reverse("accounts:merge", args=[personas.account.pk])).content.decode()
+    form = client.get(
+        reverse("accounts:merge_confirm", args=[personas.account.pk, twin.pk])
+    ).content.decode()
+    for page in (pick, form):
+        assert "A merge cannot be undone" in page
+        assert "goes to the recycle bin" not in page
+        assert "to the recycle bin</dt>" not in page
 
 
 def test_merging_two_contacts_on_the_page(personas, login):

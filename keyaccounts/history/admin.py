@@ -32,7 +32,7 @@ import hashlib
 from csp.decorators import csp_update
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.decorators import method_decorator
@@ -197,6 +197,10 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     @method_decorator(csp_update(HISTORY_PAGE_POLICY))
     def history_view(self, request, object_id, extra_context=None):
+        try:  # "abc" for an id: what the change page says ("doesn't exist"), not a 500
+            self.opts.pk.to_python(unquote(object_id))
+        except ValidationError:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         return super().history_view(request, object_id, extra_context=extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):

@@ -235,3 +235,25 @@ def test_an_inline_row_racing_the_check_is_refused_and_nothing_is_written(
     assert contact.name == "Zheng"
     account.refresh_from_db()
     assert account.region != "Ningbo"  # the account's own change rolled back with it
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/accounts/account/abc/history/",
+        "/admin/visits/visit/x/history/",
+        "/admin/accounts/account/28/change/history/",
+    ],
+)
+def test_the_history_of_an_id_that_is_no_number_says_it_does_not_exist(personas, login, path):
+    """As the change page does for the same id: a message and the admin's index, not 500."""
+    response = login(personas.admin).get(path, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("admin:index")
+    assert "doesn’t exist" in response.content.decode()
+
+
+def test_the_history_of_a_record_still_opens(personas, login):
+    contact = ContactFactory()
+    url = reverse("admin:accounts_contact_history", args=[contact.pk])
+    assert login(personas.admin).get(url).status_code == 200
