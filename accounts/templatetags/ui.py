@@ -12,7 +12,19 @@ def filters_set(form) -> int:
     """How many filters besides the search box have a value: the folded filters say so in
     their summary, and are unfolded when any is set (on a phone, rows.js folds them again
     so the results come first)."""
-    return sum(form[name].value() not in (None, "", []) for name in form.fields if name != "q")
+    return sum(_is_set(form[name].value()) for name in form.fields if name != "q")
+
+
+def _is_set(value) -> bool:
+    """A value the user gave: a picker sends its id and its text box even when both
+    are empty (accounts/picker.py: Typed, TypedMany), which sets nothing."""
+    if value in (None, "", []):
+        return False
+    pks = getattr(value, "pks", None)
+    if pks is not None or hasattr(value, "pk"):
+        chosen = pks if pks is not None else value.pk
+        return bool(chosen) or bool((value.text or "").strip())
+    return True
 
 
 @register.simple_tag

@@ -7,11 +7,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import User
+from accounts.models import Industry, User
 from accounts.picker import UserPickerField
 from accounts.selectors import teams_of, users_pickable_by
+from keyaccounts.days import in_calendar
+from opportunities.models import Stage
+from scoring.models import Grade
 
-from .selectors import Scope
+from .selectors import NO_GRADE, Scope
 
 DEFAULT_DAYS = 365
 MAX_DAYS = 5 * 366
@@ -70,3 +73,50 @@ class AnalyticsForm(forms.Form):
             team=None if "team" in errors else data.get("team"),
             owner=owner.pk if owner else None,
         )
+
+
+class DealsBehindForm(forms.Form):
+    """What narrows the deals behind one number of the analytics (its links): a value no
+    link gives (a stage or month mistyped, a link from before a stage was renamed) is an
+    error on its field, shown, and nothing is listed for it."""
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), required=False, choices=[("", ""), ("won", "won"), ("lost", "lost")]
+    )
+    industry = forms.ChoiceField(label=_("Industry"), required=False)
+    grade = forms.ChoiceField(
+        label=_("Grade when decided"),
+        required=False,
+        choices=[(NO_GRADE, _("Not graded")), *Grade.choices],
+    )
+    competitor = forms.CharField(label=_("Competitor"), required=False, max_length=200)
+    entered = forms.ModelChoiceField(
+        label=_("Stage entered"),
+        required=False,
+        queryset=Stage.objects.all(),
+        to_field_name="key",
+        error_messages={
+            "invalid_choice": _("No stage has the key “%(value)s”: open the number again.")
+        },
+    )
+    forecast_month = forms.CharField(label=_("Forecast month"), required=False, max_length=10)
+
+    def __init__(self, data=None):
+        super().__init__(data)
+        self.fields["industry"].choices = [("", ""), *Industry.choices]
+
+    def clean_forecast_month(self):
+        value = self.cleaned_data["forecast_month"].strip()
+        if not value:
+            return None
+        try:
+            month = datetime.date.fromisoformat(value[:7] + "-01")
+        except ValueError:
+            month = None
+        if month is None or not in_calendar(month) or len(value) not in (7, 10):
+            raise forms.ValidationError(
+                _("“%(value)s” is not a month. Expected YYYY-MM, e.g. 2025-03."),
+                params={"value": value},
+                code="invalid",
+            )
+        return month

@@ -1,7 +1,6 @@
 """The win/loss analytics page (`/analytics/`) and the deals behind each of its numbers
 (`/analytics/deals/`). Both read the replica when there is one."""
 
-import datetime
 from urllib.parse import urlencode
 
 from django.shortcuts import redirect, render
@@ -11,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Industry
-from keyaccounts.days import in_calendar
 from keyaccounts.db_router import replica_view
 from keyaccounts.paging import keyset_page
 from keyaccounts.snapshots import services as snapshots
@@ -19,7 +17,8 @@ from opportunities.models import Opportunity, OpportunityCompetitor, Stage
 from opportunities.selectors import opportunities_visible_to
 
 from . import selectors
-from .forms import AnalyticsForm
+from .forms import AnalyticsForm, DealsBehindForm
+from .selectors import NO_GRADE
 
 DEALS_PAGE_SIZE = 25
 
@@ -131,15 +130,6 @@ def _figures(request, scope: selectors.Scope) -> str:
     )
 
 
-def _month(value: str):
-    """The first day of the month `value` names (YYYY-MM-DD or YYYY-MM), or None."""
-    try:
-        month = datetime.date.fromisoformat(value[:7] + "-01")
-    except ValueError:
-        return None
-    return month if in_calendar(month) else None
-
-
 @replica_view
 def analytics_deals_view(request):
     """The deals behind one number of the analytics: the same scope, narrowed by
@@ -147,34 +137,43 @@ def analytics_deals_view(request):
     (a stage key: the deals that entered it in the period)."""
     form = AnalyticsForm(request.GET or None, user=request.user)
     scope = form.scope()
+    narrow = DealsBehindForm(request.GET or None)
     get = request.GET
-    month = _month(get.get("forecast_month", ""))
-    if month is not None:
+    # A value that cannot be read lists nothing (its error shown): the defaults in its
+    # place would list other deals than the number's.
+    wrong = [
+        (bound.label, error)
+        for checked in (form, narrow)
+        if checked.is_bound and not checked.is_valid()
+        for name, errors in checked.errors.items()
+        for bound in [checked[name]]
+        for error in errors
+    ]
+    data = narrow.cleaned_data if narrow.is_bound and not wrong else {}
+    if wrong:
+        deals = Opportunity.objects.none()
+        what = _("Nothing listed: the link has a value that cannot be read")
+    elif month := data.get("forecast_month"):
         rows = selectors.forecast_at_start(request.user, scope, month)
         deals = opportunities_visible_to(request.user).filter(pk__in=rows.values("id"))
         what = _("In the forecast at the start of %(month)s") % {"month": month.strftime("%Y-%m")}
-    elif get.get("entered"):
-        stage = Stage.objects.filter(key=get["entered"]).first()
-        deals = (
-            selectors.deals_entering(request.user, scope, stage)
-            if stage
-            else Opportunity.objects.none()
-        )
-        what = _("Entered %(stage)s") % {"stage": stage} if stage else _("No such stage")
+    elif stage := data.get("entered"):
+        deals = selectors.deals_entering(request.user, scope, stage)
+        what = _("Entered %(stage)s") % {"stage": stage}
     else:
         deals = selectors.decided_deals(request.user, scope)
         what = _("Decided")
-        if get.get("outcome") in ("won", "lost"):
-            deals = deals.filter(won=get["outcome"] == "won")
-        if get.get("industry"):
-            deals = deals.filter(account__industry=get["industry"])
+        if data.get("outcome"):
+            deals = deals.filter(won=data["outcome"] == "won")
+        if data.get("industry"):
+            deals = deals.filter(account__industry=data["industry"])
         if "grade" in get:
             deals = deals.annotate(grade_then=selectors.grade_when_decided()).filter(
-                grade_then=get["grade"]
+                grade_then=data.get("grade", NO_GRADE)
             )
-        if get.get("competitor"):
+        if data.get("competitor"):
             deals = deals.filter(
-                pk__in=OpportunityCompetitor.objects.filter(name=get["competitor"]).values(
+                pk__in=OpportunityCompetitor.objects.filter(name=data["competitor"]).values(
                     "opportunity"
                 )
             )
@@ -183,7 +182,14 @@ def analytics_deals_view(request):
     return render(
         request,
         "scoring/analytics_deals.html",
-        {"form": form, "scope": scope, "page": page, "what": what, "query": page.query},
+        {
+            "form": form,
+            "scope": scope,
+            "page": page,
+            "what": what,
+            "query": page.query,
+            "wrong": wrong,
+        },
     )
 
 

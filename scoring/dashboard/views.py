@@ -276,12 +276,15 @@ def compliance_visits_view(request):
             raise Http404  # not one of the user's reps (or not a number)
         reps = [rep]
     state = request.GET.get("state", "settled")
-    if state not in COMPLIANCE_STATES:
+    wrong_state = state not in COMPLIANCE_STATES
+    if wrong_state:  # said on the page; the settled ones would be other visits than asked
         state = "settled"
     since = today - datetime.timedelta(days=dashboard.COMPLIANCE_DAYS)
     visits = follow_up_compliance_visits(
         reps=reps, since=since, today=today, accounts=accounts, state=state
     )
+    if wrong_state:
+        visits = visits.none()
     page = keyset_page(request, visits, COMPLIANCE_VISIT_ORDER, size=VISITS_PAGE_SIZE, count=True)
     titles = {
         "settled": _("Visits whose follow-up is settled"),
@@ -296,6 +299,8 @@ def compliance_visits_view(request):
             "query": page.query,
             "title": titles[state],
             "state": state,
+            "wrong_state": request.GET.get("state") if wrong_state else None,
+            "states": ", ".join(COMPLIANCE_STATES),
             "rep": rep,
             "since": since,
             "days": dashboard.COMPLIANCE_DAYS,

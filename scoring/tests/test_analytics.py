@@ -453,3 +453,34 @@ def test_a_funnel_without_open_stages_is_empty_not_an_error(personas):
     closed = [stage for stage in default_stages().values() if stage.is_closed]
     scope = selectors.Scope(start=days_ago(365), end=timezone.localdate())
     assert selectors.stage_funnel(personas.alice, scope, closed) == []
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"team": "99999"}, "Team"),
+        ({"start": "2026-13-45"}, "Decided from"),
+        ({"outcome": "garbage"}, "Outcome"),
+        ({"industry": "nothing"}, "Industry"),
+        ({"grade": "Z"}, "Grade when decided"),
+        ({"entered": "no-such-stage"}, "Stage entered"),
+        ({"forecast_month": "garbage"}, "Forecast month"),
+    ],
+)
+def test_a_deals_link_with_a_value_it_cannot_read_says_so_and_lists_nothing(
+    personas, login, decided, params, field
+):
+    """The defaults in place of a wrong value would list other deals than the number's
+    (all decided deals of the year): the page names the field and lists none."""
+    response = login(personas.alice).get(reverse("scoring:analytics_deals"), params)
+    assert response.status_code == 200
+    assert list(response.context["page"].object_list) == []
+    page = response.content.decode()
+    assert "This link has values that cannot be read, so no deal is listed for it:" in page
+    assert f"<li>{field}: " in page
+
+
+def test_the_deals_behind_a_number_show_their_amounts_as_money(personas, login, decided):
+    page = login(personas.alice).get(reverse("scoring:analytics_deals"), {"outcome": "won"})
+    won = decided["fin_won"]
+    assert f"¥{won.amount:,.0f}" in page.content.decode()

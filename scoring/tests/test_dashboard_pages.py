@@ -511,9 +511,20 @@ def test_the_visits_behind_compliance_are_the_users_own_reps_only(personas, logi
     assert mine and {visit.owner_id for visit in mine} == {personas.alice.pk}
     other_manager = login(personas.other_manager)
     assert rows_of(pages(other_manager, COMPLIANCE, {"state": "late"})) == []
-    # An unknown state lists what is settled, as the page says.
-    response = manager.get(COMPLIANCE, {"state": "soon"})
-    assert response.status_code == 200 and response.context["state"] == "settled"
+
+
+def test_a_compliance_link_with_an_unknown_state_says_so_and_lists_nothing(personas, login, book):
+    """Not the settled visits in its place: the page says which states there are."""
+    late_visits(personas)
+    client = login(personas.manager)
+    assert client.get(COMPLIANCE, {"state": "late"}).context["page"].object_list
+    response = client.get(COMPLIANCE, {"state": "garbage"})
+    assert response.status_code == 200
+    assert list(response.context["page"].object_list) == []
+    assert (
+        "The link's state “garbage” is not one of settled, on_time, late: no visit is "
+        "listed." in response.content.decode()
+    )
 
 
 def test_the_visits_behind_compliance_cost_the_same_for_30_or_60_visits(personas, login):
