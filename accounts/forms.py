@@ -54,7 +54,8 @@ class AccountForm(DuplicateCheckMixin, VersionedForm):
         label=_("Save anyway: this is a different company"), required=False
     )
     website = forms.URLField(
-        label=Account._meta.get_field("website").verbose_name,
+        # Capitalised as a model field's label is (a form field declared here is not).
+        label=capfirst(Account._meta.get_field("website").verbose_name),
         required=False,
         assume_scheme="https",  # a website typed without a scheme is https nowadays
     )

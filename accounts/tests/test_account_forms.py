@@ -207,3 +207,15 @@ def test_the_conflict_page_keeps_the_forms_own_pickers_and_their_rule(personas, 
     assert refused.status_code == 200
     account.refresh_from_db()
     assert account.parent_id == group.pk
+
+
+def test_every_label_of_the_account_form_starts_with_a_capital(personas, login):
+    """Fields declared on the form take the model's label as it is ("website"):
+    capitalised as the model's own fields are."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        form = login(personas.manager).get(reverse("accounts:create")).context["form"]
+        labels = [str(field.label) for field in form.visible_fields()]
+    assert "Website" in labels
+    assert [label for label in labels if label[:1].islower()] == []

@@ -766,6 +766,8 @@ def test_a_search_longer_than_any_name_is_an_error_on_it_not_a_500(login, person
     assert "q" in page.context["filter"].form.errors
     assert 'id="id_q_error">Ensure this value has at most 200 characters' in page.content.decode()
     error_of(answer, 400, field="q")
+    # The box itself takes no more than the search reads.
+    assert 'maxlength="200"' in login(personas.alice).get(reverse("accounts:list")).content.decode()
 
 
 def test_every_list_search_has_the_length_limit():

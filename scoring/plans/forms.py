@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import VersionedForm
@@ -42,7 +43,7 @@ class PlanForm(VersionedForm):
         super().__init__(*args, **kwargs)
         owner = self.instance.owner_id if self.instance.pk else None
         self.fields["owner"] = UserPickerField(
-            label=AccountPlan._meta.get_field("owner").verbose_name,
+            label=capfirst(AccountPlan._meta.get_field("owner").verbose_name),
             help_text=_("The account owner or someone on the account team."),
             queryset=keeping(users_pickable_by(user), [owner] if owner else []),
         )
@@ -103,7 +104,7 @@ class PlanActionForm(VersionedForm):
 
         owner = self.instance.owner_id if self.instance.pk else None
         self.fields["owner"] = UserPickerField(
-            label=PlanAction._meta.get_field("owner").verbose_name,
+            label=capfirst(PlanAction._meta.get_field("owner").verbose_name),
             help_text=PlanAction._meta.get_field("owner").help_text,
             queryset=keeping(users_pickable_by(user), [owner] if owner else []),
         )
@@ -114,7 +115,7 @@ class PlanActionForm(VersionedForm):
         if current and current not in {key for key, _label in factors}:
             factors.append((current, current))  # a factor of an older table, kept
         self.fields["factor_key"] = forms.ChoiceField(
-            label=PlanAction._meta.get_field("factor_key").verbose_name,
+            label=capfirst(PlanAction._meta.get_field("factor_key").verbose_name),
             help_text=PlanAction._meta.get_field("factor_key").help_text,
             choices=[("", _("— none —")), *factors],
             required=False,

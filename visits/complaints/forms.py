@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import VersionedForm
@@ -75,7 +76,7 @@ class ComplaintForm(VersionedForm):
         self.fields["contact"].queryset = _contacts(account)
         self.fields["contact"].empty_label = _("— nobody in particular —")
         self.fields["assignee"] = AssigneeField(
-            label=Complaint._meta.get_field("assignee").verbose_name,
+            label=capfirst(Complaint._meta.get_field("assignee").verbose_name),
             help_text=Complaint._meta.get_field("assignee").help_text,
             queryset=team_of(account, keep=self.instance.assignee_id),
             empty_label=None,
