@@ -28,11 +28,28 @@ coverage gaps take "no contact within its rhythm" from `visits`.
 from collections.abc import Callable
 
 import django_filters
+from django import forms
 
 # The longest text a list's search takes ("Ensure this value has at most … characters"):
 # longer than any name, code or region it could find, and SQLite refuses a LIKE pattern
 # past 50,000 bytes.
 SEARCH_MAX_LENGTH = 200
+
+
+def date_range_form(start: str, end: str, message) -> type[forms.Form]:
+    """A filter set's form (`Meta.form`) that refuses the date filter `end` before
+    `start`, on `end`: such a range lists nothing, where the user meant the other way
+    round. `message` takes %(start)s and %(end)s (YYYY-MM-DD)."""
+
+    class DateRangeForm(forms.Form):
+        def clean(self):
+            cleaned = super().clean()
+            first, last = cleaned.get(start), cleaned.get(end)
+            if first and last and last < first:
+                self.add_error(end, message % {"end": last.isoformat(), "start": first.isoformat()})
+            return cleaned
+
+    return DateRangeForm
 
 
 def add(

@@ -1,6 +1,7 @@
 """Forms of an account's grade pages: the rep's ratings and a manager's pin."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -56,6 +57,7 @@ class GradePinForm(forms.Form):
         label=_("Reason"),
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say why the grade is pinned.")},
         help_text=_("Why the table's grade does not fit this account; the team sees it."),
     )
     expires_on = forms.DateField(
@@ -63,3 +65,16 @@ class GradePinForm(forms.Form):
         widget=date_input(),
         help_text=_("After this day the table's grade applies again."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The date picker offers no day before today.
+        self.fields["expires_on"].widget.attrs["min"] = timezone.localdate().isoformat()
+
+    # The service's rule (scoring.services.grade_pin), checked here too so that the
+    # refusal is shown beside its field.
+    def clean_expires_on(self):
+        day = self.cleaned_data["expires_on"]
+        if day < timezone.localdate():
+            raise forms.ValidationError(_("The pin must hold until today or a later day."))
+        return day

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.picker import UserPickerFilter
 from accounts.selectors import users_pickable_by
-from keyaccounts.listfilters import SEARCH_MAX_LENGTH
+from keyaccounts.listfilters import SEARCH_MAX_LENGTH, date_range_form
 
 from .labels import TYPE_CHOICES
 from .models import Deletion
@@ -37,3 +37,8 @@ class DeletionFilter(django_filters.FilterSet):
     class Meta:
         model = Deletion
         fields = ["q", "type", "deleted_by", "deleted_from", "deleted_to"]
+        form = date_range_form(
+            "deleted_from",
+            "deleted_to",
+            _("The last day of deletion (%(end)s) is before the first (%(start)s)."),
+        )

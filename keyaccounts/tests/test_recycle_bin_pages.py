@@ -333,6 +333,16 @@ def test_the_bin_filters_by_type_who_and_when(personas, login):
     assert bin_labels(typed) == [str(visit)]
 
 
+def test_a_range_of_deletion_days_ending_before_it_starts_is_refused_on_its_end(personas, login):
+    response = login(personas.manager).get(
+        BIN, {"deleted_from": "2026-12-07", "deleted_to": "2026-12-01"}
+    )
+    assert response.status_code == 200
+    assert response.context["filter"].form.errors["deleted_to"] == [
+        "The last day of deletion (2026-12-01) is before the first (2026-12-07)."
+    ]
+
+
 def test_the_bin_costs_the_same_queries_for_2_or_20_entries(
     personas, login, django_assert_max_num_queries
 ):

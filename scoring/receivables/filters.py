@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.picker import AccountPickerFilter
 from accounts.selectors import accounts_visible_to
-from keyaccounts.listfilters import SEARCH_MAX_LENGTH
+from keyaccounts.listfilters import SEARCH_MAX_LENGTH, date_range_form
 
 from .models import Receivable
 from .selectors import OPEN, overdue_q
@@ -32,17 +32,11 @@ def _date_input():
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ReceivableFilterForm(forms.Form):
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("due_from"), cleaned.get("due_to")
-        if start and end and end < start:
-            self.add_error(
-                "due_to",
-                _("The end of the due-date range (%(end)s) is before its start (%(start)s).")
-                % {"end": end.isoformat(), "start": start.isoformat()},
-            )
-        return cleaned
+ReceivableFilterForm = date_range_form(
+    "due_from",
+    "due_to",
+    _("The end of the due-date range (%(end)s) is before its start (%(start)s)."),
+)
 
 
 class ReceivableFilter(django_filters.FilterSet):

@@ -369,18 +369,19 @@ def test_invalid_pin_input_is_shown_again_with_its_errors(personas, login):
     assert not GradePin.objects.exists()
 
 
-def test_a_refused_pin_shows_the_services_reason_on_the_form(personas, login):
+def test_a_pin_ending_in_the_past_or_without_a_reason_is_refused_beside_its_field(personas, login):
     yesterday = timezone.localdate() - DAY
     response = login(personas.manager).post(
         pin_url(personas.account),
-        {"grade": "A", "reason": "Late", "expires_on": yesterday.isoformat()},
+        {"grade": "A", "reason": "   ", "expires_on": yesterday.isoformat()},
     )
 
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors() == [
-        "The pin must hold until today or a later day."
-    ]
-    assert "The pin must hold until today or a later day." in response.content.decode()
+    form = response.context["form"]
+    assert form.non_field_errors() == []
+    assert form.errors["expires_on"] == ["The pin must hold until today or a later day."]
+    assert form.errors["reason"] == ["Say why the grade is pinned."]
+    assert "Please correct" in response.content.decode()  # the banner of a refused form
     assert not GradePin.objects.exists()
 
 
