@@ -456,3 +456,30 @@ def test_a_plan_edited_by_two_people_writes_the_form_as_shown_and_says_so(person
     page = response.content.decode()
     assert "Saving again writes the form as it is here, over their changes." in page
     assert "Saved meanwhile by someone else" not in page
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_plans_money_reads_as_money_in_both_languages(personas, login, language):
+    """¥1,200,000 on the plan list, the plan and the account page, as on a deal: not
+    "1200000 CNY" (Chinese number formats have no separator)."""
+    from django.utils import translation
+
+    year = timezone.localdate().year
+    plan = make_plan(personas, period_start=datetime.date(year, 1, 1))
+    client = login(personas.alice)
+    with translation.override(language):
+        pages = [
+            client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+            for url in (
+                reverse("plans:list", args=[personas.account.pk]),
+                plan.get_absolute_url(),
+                personas.account.get_absolute_url(),
+            )
+        ]
+    account_page = pages.pop()
+    plan_section = account_page[account_page.index('<section id="plan"') :]
+    pages.append(plan_section[: plan_section.index("</section>")])
+    for page in pages:
+        main = page.split("<main", 1)[-1]
+        assert "¥1,200,000" in main
+        assert "1200000" not in main and "CNY" not in main
