@@ -1,4 +1,5 @@
-"""A form's multiple choice of records refuses a number no key column holds.
+"""A form's multiple choice of records refuses a number no key column holds; a form's
+decimal number too large for its column says the largest it takes.
 
 Django's `ModelMultipleChoiceField` (a visit's people, a deal's exit criteria, a user's
 groups in the admin …) looks the posted ids up with `pk__in`; a number past 64 bits
@@ -7,12 +8,20 @@ valid choice". `install()`, from `KeyaccountsConfig.ready`, wraps the field's ch
 so that a number outside the range of the key column is refused as a choice not offered,
 before any lookup: one rule for every such field, the admin's and the filters' included,
 rather than a field class that a new form could miss.
+
+A `DecimalField` with `max_digits` (a deal's amount: 14 digits, 2 after the point) said
+Django's "Ensure that there are no more than 14 digits in total.", which leaves the user
+counting digits: `install()` gives such a field the largest number it takes, in its
+message ("Enter at most 999,999,999,999.99.") and as the input's `max`.
 """
 
+from decimal import Decimal
 from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.db import connections
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 
 
 def key_range(target, using: str | None) -> tuple[int | None, int | None]:
@@ -37,8 +46,41 @@ def _out_of_range(field, values):
     return None
 
 
+def largest(max_digits: int, decimal_places: int) -> Decimal:
+    """The largest number of `max_digits` digits, `decimal_places` of them after the
+    point: 999999999999.99 for (14, 2)."""
+    return Decimal(10) ** (max_digits - decimal_places) - Decimal(1).scaleb(-decimal_places)
+
+
+def _install_decimal_limits() -> None:
+    from django.forms import DecimalField, NumberInput
+
+    original_init = DecimalField.__init__
+    if getattr(original_init, "says_largest", False):
+        return
+
+    @wraps(original_init)
+    def __init__(self, *args, error_messages=None, **kwargs):
+        original_init(self, *args, error_messages=error_messages, **kwargs)
+        if self.max_digits is None or self.decimal_places is None:
+            return
+        top = largest(self.max_digits, self.decimal_places)
+        # Lazy: a form's fields are made once, at import, before any request's language.
+        message = lazy(lambda: _("Enter at most %(largest)s.") % {"largest": f"{top:,}"}, str)()
+        for code in ("max_digits", "max_whole_digits"):
+            if code not in (error_messages or {}):
+                self.error_messages[code] = message
+        if isinstance(self.widget, NumberInput) and self.max_value is None:
+            self.widget.attrs.setdefault("max", str(top))
+
+    __init__.says_largest = True
+    DecimalField.__init__ = __init__
+
+
 def install() -> None:
     from django.forms import ModelMultipleChoiceField
+
+    _install_decimal_limits()
 
     original = ModelMultipleChoiceField._check_values
     if getattr(original, "in_range_only", False):

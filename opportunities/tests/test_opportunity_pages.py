@@ -107,6 +107,28 @@ def test_the_form_keeps_the_input_and_explains_what_is_wrong(personas, login, st
     assert not Opportunity.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Enter at most 999,999,999,999.99."),
+        ("zh-hans", "请输入不超过 999,999,999,999.99 的数。"),
+    ],
+)
+def test_an_amount_too_large_says_the_largest_the_deal_takes(
+    personas, login, stages, language, message
+):
+    """Not "no more than 14 digits in total", which leaves the user counting digits."""
+    client = login(personas.alice)
+    url = reverse("opportunities:create", args=[personas.account.pk])
+    response = client.post(
+        url, deal_data(amount="99999999999999999999"), HTTP_ACCEPT_LANGUAGE=language
+    )
+    errors = response.context["form"].errors["amount"]
+    assert len(errors) == 1 and message in errors[0]
+    assert "14" not in errors[0]
+    assert 'max="999999999999.99"' in client.get(url).content.decode()
+
+
 def test_probability_follows_the_stage_unless_set_by_hand(personas, login, stages):
     client = login(personas.alice)
     url = reverse("opportunities:create", args=[personas.account.pk])
