@@ -1,5 +1,7 @@
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import VersionedForm
@@ -87,6 +89,41 @@ class OpportunityForm(VersionedForm):
         else:
             del self.fields["close_reason"]
         self.fields["external_id"].help_text = _("Leave empty unless another system keys it.")
+
+    def clean(self):
+        cleaned = super().clean()
+        # A tender's dates in the order they happen: published, bids in, bids opened.
+        order = ["tender_published_on", "bid_submitted_on", "bid_opened_on"]
+        earlier = None
+        for name in order:
+            day = cleaned.get(name)
+            if day is None:
+                continue
+            if earlier is not None and day < cleaned[earlier]:
+                self.add_error(
+                    name,
+                    _("This comes after “%(earlier)s” (%(date)s): a day on or after it.")
+                    % {
+                        "earlier": capfirst(self.fields[earlier].label),
+                        "date": cleaned[earlier].isoformat(),
+                    },
+                )
+            else:
+                earlier = name
+        # An open deal closes from today on; a day already past, typed or changed to, is
+        # a slip (a deal that closed is closed as won or lost). One left as it was stays.
+        close = cleaned.get("expected_close_date")
+        changed = not self.instance.pk or "expected_close_date" in self.changed_data
+        if close and changed and not self.stage.is_closed and close < timezone.localdate():
+            self.add_error(
+                "expected_close_date",
+                _(
+                    "An open deal is expected to close today or later (%(today)s); if it "
+                    "has closed, close it as won or lost."
+                )
+                % {"today": timezone.localdate().isoformat()},
+            )
+        return cleaned
 
     def sections(self):
         for title, names in self.SECTIONS:

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AccountStatus
 from accounts.tests.factories import AccountFactory, CompetitorFactory, ContactFactory
@@ -181,6 +182,61 @@ def test_editing_saves_the_details_and_bid_dates(personas, login, stages):
     assert deal.bid_submitted_on == datetime.date(2027, 1, 20)
     assert deal.bid_result == "pending"
     assert deal.stage == stages["qualify"]  # the edit form never moves a deal
+
+
+def test_tender_dates_out_of_order_are_refused_beside_the_later_one(personas, login, stages):
+    deal = OpportunityFactory(account=personas.account)
+    response = login(personas.bob).post(
+        reverse("opportunities:edit", args=[deal.pk]),
+        edit_data(
+            deal,
+            tender_published_on="2027-03-01",
+            bid_submitted_on="2027-02-01",
+            bid_opened_on="2027-01-01",
+        ),
+    )
+    errors = response.context["form"].errors
+    assert errors["bid_submitted_on"] == [
+        "This comes after “Tender published” (2027-03-01): a day on or after it."
+    ]
+    assert errors["bid_opened_on"] == [
+        "This comes after “Tender published” (2027-03-01): a day on or after it."
+    ]
+    assert 'value="2027-02-01"' in response.content.decode()  # what was typed is kept
+    deal.refresh_from_db()
+    assert deal.tender_published_on is None
+
+
+def test_an_open_deal_expected_to_close_in_the_past_is_refused_unless_left_as_it_was(
+    personas, login, stages
+):
+    client = login(personas.alice)
+    yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+    new = client.post(
+        reverse("opportunities:create", args=[personas.account.pk]),
+        deal_data(expected_close_date=yesterday),
+    )
+    assert "expected_close_date" in new.context["form"].errors
+    assert not Opportunity.objects.exists()
+
+    # A deal already overdue keeps its day through an edit of something else.
+    overdue = OpportunityFactory(
+        account=personas.account,
+        owner=personas.alice,
+        expected_close_date=timezone.localdate() - datetime.timedelta(days=30),
+    )
+    data = edit_data(overdue, expected_close_date=overdue.expected_close_date.isoformat())
+    edited = client.post(reverse("opportunities:edit", args=[overdue.pk]), data)
+    assert edited.status_code == 302
+    moved = client.post(
+        reverse("opportunities:edit", args=[overdue.pk]),
+        edit_data(Opportunity.objects.get(pk=overdue.pk), expected_close_date=yesterday),
+    )
+    assert (
+        moved.context["form"]
+        .errors["expected_close_date"][0]
+        .startswith("An open deal is expected to close today or later")
+    )
 
 
 def test_a_save_from_a_stale_tab_is_refused_and_the_input_kept(personas, login, stages):
