@@ -17,6 +17,7 @@ from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.parts import parts_reason
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import record_restore, soft_delete
+from keyaccounts.templatetags.typography import semicolon
 from keyaccounts.text import has_control_characters, join_words
 from keyaccounts.unchanged import same_as_stored
 
@@ -340,7 +341,7 @@ def _prepare_move(
     if missing:
         raise ApplicationError(
             _("Tick the outcomes that prove the stage is done first: %(list)s.")
-            % {"list": "; ".join(str(c) for c in missing)},
+            % {"list": semicolon().join(str(c) for c in missing)},
             code="exit_criteria_missing",
             extra={"missing_criteria": [c.pk for c in missing]},
         )

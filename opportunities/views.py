@@ -33,6 +33,7 @@ from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.views import history_page
 from keyaccounts.querystring import id_param
 from keyaccounts.recyclebin.pages import answers_binned, delete_page
+from keyaccounts.templatetags.typography import semicolon
 from visits.views import _safe_next
 
 from . import board_totals, discount, selectors, services
@@ -325,7 +326,7 @@ def _move_with_outcomes(request, opportunity: Opportunity, form: MoveForm, back:
             if missing[opportunity.pk]:
                 raise ApplicationError(
                     _("Tick the outcomes that prove the stage is done first: %(list)s.")
-                    % {"list": "; ".join(str(c) for c in missing[opportunity.pk])},
+                    % {"list": semicolon().join(str(c) for c in missing[opportunity.pk])},
                     code="exit_criteria_missing",
                 )
             if criteria is not None:

@@ -540,6 +540,25 @@ def test_the_move_page_keeps_ticked_outcomes_already_stored(personas, login, dea
     }
 
 
+def test_the_outcomes_still_missing_are_listed_with_the_languages_punctuation(
+    personas, login, deals, stages
+):
+    """ "；" between them in Chinese, "; " in English."""
+    from django.utils import translation
+
+    from keyaccounts.exceptions import ApplicationError
+    from opportunities import services
+
+    deal = deals["q1"]
+    criteria = list(stages["qualify"].criteria.all())
+    for language, mark in (("en", "; "), ("zh-hans", "；")):
+        with translation.override(language), pytest.raises(ApplicationError) as refused:
+            services.opportunity_move_prepare(deal, stages["needs_analysis"], missing=criteria)
+        with translation.override(language):
+            missing = [str(c) for c in criteria]  # each in the language too
+        assert mark.join(missing) in refused.value.message
+
+
 def test_a_move_page_short_of_outcomes_is_refused_with_the_ticks_kept_and_nothing_saved(
     personas, login, deals, stages
 ):

@@ -120,6 +120,7 @@ def _heat_words(language: str | None) -> dict:
         "plan": escape(_("plan the visit")),
         "add": escape(_("add the contact")),
         "late": escape(_("not within the rhythm")),
+        "colon": escape(pgettext("punctuation", ": ")),
         "levels": {key: escape(str(label)) for key, label in LEVEL_LABELS.items()},
         # str(): `escape` of a lazy label answers a lazy result, translated when shown.
         **{key: escape(str(label)) for key, label in FRESHNESS_LABELS.items()},
@@ -154,7 +155,7 @@ def heat_levels(row) -> str:
         label = words["levels"].get(check.key) or escape(check.key)
         if check.ok:
             yes = words["yes"]
-            said = f'<span aria-hidden="true">✓</span> {label}: {yes}'
+            said = f'<span aria-hidden="true">✓</span> {label}{words["colon"]}{yes}'
         else:
             if check.contact_id:
                 url = record_url("visits:create", row.account.pk)
@@ -166,7 +167,7 @@ def heat_levels(row) -> str:
                 action = words["add"]
             late = words["late"]
             said = (
-                f'<span aria-hidden="true">✗</span> {label}: '
+                f'<span aria-hidden="true">✗</span> {label}{words["colon"]}'
                 f'{late} · <a href="{escape(url)}">{action}</a>'
             )
         items.append(

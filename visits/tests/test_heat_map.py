@@ -230,6 +230,8 @@ def test_the_levels_say_in_words_what_is_met_and_link_what_to_do(personas, login
     assert "✓" in chinese[str(account.pk)]
     for text in chinese.values():  # every word in Chinese: no English word left
         assert re.search("[a-z]{2,}", text) is None, text
+    # Chinese punctuation: 决策者由我方高层拜访：…, never an ASCII colon.
+    assert "：" in chinese[str(account.pk)] and ":" not in chinese[str(account.pk)]
 
 
 def test_the_coverage_gap_filters_narrow_the_heat_map(personas, login):
