@@ -126,6 +126,7 @@ def groups_in_view(accounts, *, user, today: datetime.date) -> dict:
             continue
         if pk != root:
             entry["subsidiaries"] += 1
+        entry["accounts"] = entry.get("accounts", 0) + 1  # what its list shows: it and them
         entry["sales"] += seen[pk].sales_12m or ZERO
         entry["pipeline"] += seen[pk].pipeline or ZERO
     ordered = sorted(groups.values(), key=lambda g: (-g["sales"], g["root"].name, g["root"].pk))

@@ -185,6 +185,13 @@ def test_the_dashboard_lists_the_groups_in_view(personas, login):
     entry = section["groups"][0]
     members = visible_members(personas.alice, top, subs)
     assert entry["subsidiaries"] == len(members) - 1
+    # The number linked is what its list shows: the group's own account and its
+    # subsidiaries (the account list's `group` filter).
+    assert entry["accounts"] == len(members)
+    listed = login(personas.alice).get(
+        reverse("accounts:list"), {"group": top.pk, "group_name": top.name}
+    )
+    assert listed.context["page"].count == entry["accounts"]
     start, end = sales_window(timezone.localdate())
     assert entry["sales"] == sum(
         r.sales for r in MonthlySales.objects.filter(account__in=members) if start <= r.month < end
