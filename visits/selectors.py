@@ -617,10 +617,19 @@ def reps_of(manager: User) -> QuerySet[User]:
 
 def development_records_awaiting_review(*, manager: User) -> QuerySet[DevelopmentRecord]:
     """Closed (succeeded or failed) records that `manager` may review and nobody has yet:
-    the same rule as `services.can_review`, the manager of the preparing rep's team."""
+    the same rule as `services.can_review`, the manager of the preparing rep's team; for a
+    superuser also those with no one above their preparer on the team
+    (`services.reviewed_by_a_director`)."""
+    theirs = Q(prepared_by__sales_team__manager=manager)
+    if manager.is_superuser:
+        theirs |= (
+            Q(prepared_by__sales_team__isnull=True)
+            | Q(prepared_by__sales_team__manager__isnull=True)
+            | Q(prepared_by__sales_team__manager=F("prepared_by"))
+        )
     return (
         development_records_visible_to(manager)
-        .filter(prepared_by__sales_team__manager=manager, reviewed_on__isnull=True)
+        .filter(theirs, reviewed_on__isnull=True)
         .exclude(prepared_by=manager)
         .exclude(result=DevelopmentResult.IN_PROGRESS)
         .select_related("account", "prepared_by")

@@ -264,10 +264,23 @@ def visit_cancel(*, visit: Visit, by: User) -> Visit:
 # --- development records ----------------------------------------------------------------
 
 
-def can_review(user: User, record: DevelopmentRecord) -> bool:
-    """Only the manager of the preparing rep's sales team reviews the record."""
+def reviewed_by_a_director(record: DevelopmentRecord) -> bool:
+    """True when no one on the preparer's team stands above them: they manage it
+    themselves, or it has no manager, or they are on no team. Then a superuser (the
+    sales director) reviews the record, so that it never waits for nobody."""
     team = record.prepared_by.sales_team
-    return team is not None and team.manager_id == user.pk and user.pk != record.prepared_by_id
+    return team is None or team.manager_id in (None, record.prepared_by_id)
+
+
+def can_review(user: User, record: DevelopmentRecord) -> bool:
+    """The manager of the preparing rep's sales team reviews the record; a record of a
+    manager of their own team (or of someone on no team) a superuser does. Never the
+    preparer."""
+    if user.pk == record.prepared_by_id:
+        return False
+    if reviewed_by_a_director(record):
+        return user.is_superuser
+    return record.prepared_by.sales_team.manager_id == user.pk
 
 
 @transaction.atomic
@@ -343,7 +356,11 @@ def development_record_review(
     `expected_version`, a record changed since (read under a row lock) is refused."""
     if not can_review(by, record):
         raise ApplicationError(
-            _("Only the manager of %(rep)s's sales team can review this record.")
+            (
+                _("Only an administrator (the sales director) can review this record of %(rep)s.")
+                if reviewed_by_a_director(record)
+                else _("Only the manager of %(rep)s's sales team can review this record.")
+            )
             % {"rep": record.prepared_by},
             code="permission_denied",
         )

@@ -491,6 +491,7 @@ def _record_detail(request, record, *, review_form=None, status=200):
             "contacts": contacts,
             "totals": totals,
             "can_review": services.can_review(request.user, record),
+            "by_a_director": services.reviewed_by_a_director(record),
             "can_delete": _can_delete_record(request.user, record),
             "review_form": review_form or RecordReviewForm(auto_id="review-%s"),
         },

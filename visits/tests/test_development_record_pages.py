@@ -220,6 +220,25 @@ def test_nobody_else_can_review_and_nothing_changes(personas, login, who):
     assert record.reviewed_on is None and record.reviewed_by is None
 
 
+def test_a_record_of_a_manager_of_their_own_team_is_reviewed_by_a_superuser(personas, login):
+    """No one on the team stands above its manager: the sales director (a superuser)
+    reviews their record, which the page says; it never waits for nobody."""
+    record = closed_record(personas, prepared_by=personas.manager)
+    own = login(personas.manager)
+    page = own.get(record.get_absolute_url()).content.decode()
+    assert "Mark as reviewed" not in page
+    assert "Waiting for review by an administrator (the sales director)" in page
+    assert "Only an administrator (the sales director)" in review(own, record).content.decode()
+
+    director = login(personas.admin)
+    awaiting = director.get(reverse("visits:team")).context["awaiting"]
+    assert record.pk in {r.pk for r in awaiting}
+    assert "Mark as reviewed" in director.get(record.get_absolute_url()).content.decode()
+    assert "Record marked as reviewed." in review(director, record).content.decode()
+    record.refresh_from_db()
+    assert record.reviewed_by == personas.admin
+
+
 def test_another_teams_manager_does_not_even_see_the_record(personas, login):
     record = closed_record(personas)
     response = login(personas.other_manager).post(reverse("visits:record_review", args=[record.pk]))
