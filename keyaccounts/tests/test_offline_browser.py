@@ -242,6 +242,35 @@ def test_a_visit_the_server_refuses_says_why_and_is_fixed_or_discarded(page, per
     assert Visit.objects.count() == 1
 
 
+def test_a_colleague_typed_not_picked_is_refused_saying_so_and_the_kept_note_goes(
+    page, personas, huasheng
+):
+    """The API takes colleagues by id: a name typed and never picked is refused on the
+    phone, saying what to do; once refused, "kept, sent when there is a signal" no
+    longer stands beside it."""
+    context = page.context
+    open_with_a_signal(page, huasheng)
+    go_offline(context)
+    page.goto(f"/accounts/{huasheng.pk}/visits/new/")
+    earlier = (timezone.localtime() - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    fill_the_visit(page, when=earlier)
+    page.locator('input[name="attendees_name"]').fill("王五不存在")
+    page.get_by_role("button", name="Save the visit").click()
+    outbox = page.locator("[data-outbox]")
+    expect(outbox).to_contain_text("No signal")
+
+    go_online(context)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    entry = page.locator(".outbox-item")
+    expect(entry).to_contain_text("Not sent: the server refused it.")
+    expect(entry.locator(".outbox-reasons")).to_contain_text(
+        "“王五不存在” was typed, not picked from the suggestions: choose each colleague "
+        "from the list, or clear the name."
+    )
+    expect(outbox).not_to_contain_text("No signal")
+    assert Visit.objects.count() == 0
+
+
 def test_a_follow_up_logged_with_no_signal_is_sent_when_the_signal_is_back(
     page, personas, huasheng
 ):

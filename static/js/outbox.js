@@ -226,7 +226,13 @@
   function send(entry) {
     var names = unpicked(entry);
     if (names.length) {
-      return refuse(entry, [labelOf("attendees") + colon() + names.join(", ")]);
+      // Refused here: the API takes colleagues by id, and a name could be anyone.
+      var panel = root.document && root.document.querySelector("[data-outbox]");
+      var said = panel && panel.dataset.unpicked;
+      var listed = names.join(", ");
+      return refuse(entry, [
+        labelOf("attendees") + colon() + (said ? said.replace("%(names)s", listed) : listed),
+      ]);
     }
     return fetch(entry.api || API, {
       method: "POST",
@@ -417,15 +423,21 @@
           return entry.state === "waiting";
         });
         var sent = 0;
+        var refused = 0;
         return waiting
           .reduce(function (done, entry) {
             return done.then(function () {
               return send(entry).then(function (result) {
                 sent += result === "sent" ? 1 : 0;
+                refused += result === "refused" ? 1 : 0;
               });
             });
           }, Promise.resolve())
           .then(function () {
+            if (refused) {
+              // "Kept, sent when there is a signal" is over: it was sent, and refused.
+              arrivalNote = "";
+            }
             // Sent now; else what the page came to say (kept, or sent by the last page).
             return sent ? texts.sent.replace("%(count)s", sent) : arrivalNote;
           });
