@@ -81,9 +81,9 @@ class Facts:
     # (key, label) of the roles no active contact holds: evaluator, user, purchaser
     missing_roles: list[tuple[str, str]] = field(default_factory=list)
     opponents: list[Person] = field(default_factory=list)
-    # Contacts with a visit planned from now on: meeting them is in hand already.
+    # Contacts with a visit planned from today on: meeting them is in hand already.
     planned_with: set[int] = field(default_factory=set)
-    # A visit planned at the account from now on, with anyone: a visit to raise the
+    # A visit planned at the account from today on, with anyone: a visit to raise the
     # relationship is in hand already.
     visit_planned: bool = False
     # The day of the latest recorded visit, when it was logged after the relationship was

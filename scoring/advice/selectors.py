@@ -213,9 +213,11 @@ def accounts_facts(
         fact.first_open_complaint = row["first_complaint"]
         fact.overdue_money = Decimal(row["money_overdue"] or 0)
 
-    # The visits planned from now on, each with its contacts (none: one row, None).
+    # The visits planned from today on (one of this morning not recorded yet is in hand
+    # still), each with its contacts (none: one row, None).
+    today_starts = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
     planned = Visit.objects.filter(
-        account_id__in=ids, status=VisitStatus.PLANNED, planned_at__gte=timezone.now()
+        account_id__in=ids, status=VisitStatus.PLANNED, planned_at__gte=today_starts
     ).values_list("account_id", "contacts")
     for account_id, contact_id in planned:
         facts[account_id].visit_planned = True

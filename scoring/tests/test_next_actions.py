@@ -415,3 +415,21 @@ def test_the_account_page_reads_its_contacts_once_and_advises_as_a_fresh_read(pe
     ]
     kinds = {action.kind for action in fresh.actions}
     assert actions.FIND_COACH in kinds  # the coach who left does not count
+
+
+def test_a_visit_planned_earlier_today_and_not_recorded_yet_is_still_in_hand(personas):
+    account = strong_soon_account(personas.alice)
+    decider = ContactFactory(account=account, buying_role=BuyingRole.DECIDER)
+    start = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
+    visit_services.visit_save(
+        by=personas.alice,
+        account=account,
+        contacts=[decider],
+        status=VisitStatus.PLANNED,
+        method="in_person",
+        planned_at=max(start, timezone.now() - datetime.timedelta(hours=1)),
+        purpose="This morning's meeting",
+    )
+    kinds = by_kind(advice_of(account))
+    assert actions.RAISE_RELATIONSHIP not in kinds
+    assert actions.MEET_DECIDER not in kinds
