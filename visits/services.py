@@ -53,6 +53,15 @@ def foreign_contacts(contacts, account: Account) -> str | None:
     ) % {"names": join_words(c.name for c in foreign), "account": account.name}
 
 
+def RECORDED_IN_THE_FUTURE() -> str:  # noqa: N802 - a message, in the active language
+    return _("A recorded visit cannot be in the future. Plan it instead, or correct the date.")
+
+
+def recorded_in_the_future(occurred_at: datetime.datetime, now: datetime.datetime) -> bool:
+    """A recorded visit's time past now (five minutes' grace for a phone's clock)."""
+    return occurred_at > now + datetime.timedelta(minutes=5)
+
+
 def _check_visit(
     visit: Visit, contacts, attendees, now: datetime.datetime, zone, *, stored_due=None
 ) -> None:
@@ -70,10 +79,8 @@ def _check_visit(
     if visit.status == VisitStatus.DONE:
         if visit.occurred_at is None:
             errors["occurred_at"] = _("Give the date and time the visit took place.")
-        elif visit.occurred_at > now + datetime.timedelta(minutes=5):
-            errors["occurred_at"] = _(
-                "A recorded visit cannot be in the future. Plan it instead, or correct the date."
-            )
+        elif recorded_in_the_future(visit.occurred_at, now):
+            errors["occurred_at"] = RECORDED_IN_THE_FUTURE()
         elif visit.follow_up_due:
             day = timezone.localdate(visit.occurred_at, zone)
             latest = day + datetime.timedelta(days=FOLLOW_UP_DAYS)

@@ -1,3 +1,4 @@
+from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.selectors import accounts_visible_to, contacts_visible_to
@@ -9,9 +10,21 @@ from keyaccounts.api.serializers import (
     VisiblePrimaryKeyRelatedField,
 )
 from keyaccounts.api.serializers import CharField as StrictCharField
-from visits.models import DevelopmentRecord, DevelopmentResult, FollowUpMethod, Visit
+from visits.models import (
+    DevelopmentRecord,
+    DevelopmentResult,
+    FollowUpMethod,
+    Visit,
+    VisitStatus,
+)
 from visits.selectors import local_today, with_development_totals
-from visits.services import REVIEW_COMMENT_MAX, development_record_save, visit_save
+from visits.services import (
+    RECORDED_IN_THE_FUTURE,
+    REVIEW_COMMENT_MAX,
+    development_record_save,
+    recorded_in_the_future,
+    visit_save,
+)
 
 
 class VisitSerializer(VersionedModelSerializer):
@@ -73,6 +86,18 @@ class VisitSerializer(VersionedModelSerializer):
             "follow_up_feedback",
             "followed_up_by",
         ]
+
+    def validate_occurred_at(self, value):
+        """A recorded visit's time in the future, refused with the other fields' problems
+        (the service's rule, checked again when it saves): a phone's outbox learns them
+        all at once, not one per attempt."""
+        given = getattr(self, "initial_data", None)
+        status = given.get("status") if isinstance(given, dict) else None
+        if status is None and self.instance is not None:
+            status = self.instance.status
+        if status == VisitStatus.DONE and value and recorded_in_the_future(value, timezone.now()):
+            raise serializers.ValidationError(RECORDED_IN_THE_FUTURE())
+        return value
 
     def create(self, validated_data):
         return visit_save(by=self.by, **validated_data)

@@ -57,6 +57,39 @@ def test_a_recorded_visit_needs_its_date_and_not_in_the_future(personas, api):
     assert not Visit.objects.exists()
 
 
+def test_a_future_recorded_time_is_refused_with_the_other_fields_problems_at_once(personas, api):
+    """A phone's outbox sends the visit as typed: every problem comes back in one answer
+    (the time in the future beside a negative duration), not one per attempt."""
+    answer = api(personas.alice).post(
+        "/api/v1/visits/",
+        {
+            "account": personas.account.pk,
+            "status": "done",
+            "occurred_at": (timezone.now() + datetime.timedelta(days=2)).isoformat(),
+            "duration_minutes": -30,
+        },
+    )
+    assert answer.status_code == 400
+    errors = answer.json()["errors"]
+    assert set(errors) == {"occurred_at", "duration_minutes"}
+    assert errors["occurred_at"] == [
+        "A recorded visit cannot be in the future. Plan it instead, or correct the date."
+    ]
+    # A planned visit may be in the future: the same time is no problem there.
+    planned = api(personas.alice).post(
+        "/api/v1/visits/",
+        {
+            "account": personas.account.pk,
+            "status": "planned",
+            "planned_at": (timezone.now() + datetime.timedelta(days=2)).isoformat(),
+            "occurred_at": (timezone.now() + datetime.timedelta(days=2)).isoformat(),
+            "duration_minutes": -30,
+        },
+    )
+    assert set(planned.json()["errors"]) == {"duration_minutes"}
+    assert not Visit.objects.exists()
+
+
 def test_contacts_met_must_be_of_the_visits_account(personas, api):
     other = AccountFactory(owner=personas.alice)
     stranger = ContactFactory(account=other)
