@@ -215,6 +215,11 @@ def test_a_visit_the_server_refuses_says_why_and_is_fixed_or_discarded(page, per
     entry.get_by_role("link", name="Fix and send").click()
     expect(page.get_by_label("Main talking points")).to_have_value("试点预算与上线时间")
     expect(page.get_by_label(re.compile("王芳"))).to_be_checked()
+    # The server's reason beside its field, as the page shows its own errors.
+    took_place = page.get_by_label("Took place")
+    expect(took_place).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".error", has_text="cannot be in the future")).to_be_visible()
+    assert axe_violations(page) == []
     earlier = (timezone.localtime() - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
     page.get_by_label("Took place").fill(earlier)
     page.get_by_role("button", name="Save the visit").click()

@@ -205,14 +205,16 @@
     return found ? decodeURIComponent(found[1]) : "";
   }
 
-  // Mark the entry refused, unless it was discarded meanwhile.
-  function refuse(entry, reasons) {
+  // Mark the entry refused, unless it was discarded meanwhile. `errors`: the server's
+  // messages by field ({name: [message]}), shown beside the fields when it is fixed.
+  function refuse(entry, reasons, errors) {
     return inStore("readwrite", function (store) {
       var request = store.get(entry.key);
       request.onsuccess = function () {
         if (request.result) {
           entry.state = "refused";
           entry.reasons = reasons;
+          entry.errors = errors || {};
           store.put(entry);
         }
       };
@@ -230,9 +232,8 @@
       var panel = root.document && root.document.querySelector("[data-outbox]");
       var said = panel && panel.dataset.unpicked;
       var listed = names.join(", ");
-      return refuse(entry, [
-        labelOf("attendees") + colon() + (said ? said.replace("%(names)s", listed) : listed),
-      ]);
+      var message = said ? said.replace("%(names)s", listed) : listed;
+      return refuse(entry, [labelOf("attendees") + colon() + message], { attendees: [message] });
     }
     return fetch(entry.api || API, {
       method: "POST",
@@ -267,7 +268,7 @@
                 return "sent";
               });
             }
-            return refuse(entry, reasonsOf(body, "HTTP " + response.status));
+            return refuse(entry, reasonsOf(body, "HTTP " + response.status), (body && body.errors) || {});
           });
       },
       function () {
@@ -479,6 +480,39 @@
   }
 
 
+  // The server's refusal beside each field it names, as the page shows its own errors
+  // (includes/field.html): the message under the field, the field marked invalid.
+  function showErrors(form, errors) {
+    var first = null;
+    Object.keys(errors).forEach(function (name) {
+      var field = form.elements[name] || form.elements[name + "_name"];
+      if (field && field.length !== undefined && !field.tagName) {
+        field = field[0]; // a list of checkboxes: the first one
+      }
+      if (!field || !field.closest) {
+        return;
+      }
+      var box = field.closest(".field") || field.parentNode;
+      var id = (field.id || name) + "_outbox_error";
+      if (document.getElementById(id)) {
+        return;
+      }
+      var said = element("p", "error", [].concat(errors[name]).join(" "));
+      said.id = id;
+      box.appendChild(said);
+      if (box.classList) {
+        box.classList.add("has-error");
+      }
+      field.setAttribute("aria-invalid", "true");
+      var described = field.getAttribute("aria-describedby");
+      field.setAttribute("aria-describedby", (described ? described + " " : "") + id);
+      first = first || field;
+    });
+    if (first && first.focus) {
+      first.focus();
+    }
+  }
+
   function localNow() {
     var now = new Date();
     now.setMinutes(now.getMinutes() - now.getTimezoneOffset());
@@ -538,6 +572,7 @@
         })[0];
         if (entry) {
           fillFrom(form, entry);
+          showErrors(form, entry.errors || {});
         }
       });
     }
