@@ -6,8 +6,9 @@ an `IdempotencyKey` row of the user, method "FORM" — in the transaction that c
 record, and stores the record's URL there; a second POST with the same token (a double
 tap on a phone, a retry after a timeout, the back button) creates nothing and is sent to
 that record. The back button fetches the form anew, with a new token, and the browser
-puts back what was typed: `static/js/form_token.js` keeps the sent token in the tab and
-gives it back to a page reached by Back, so that too is a repeat. Claiming inserts under
+puts back what was typed: `static/js/form_token.js` writes the sent token into the
+page's own history entry and gives it back when Back returns to that entry, so that too
+is a repeat (an entry whose form was never sent keeps its new token). Claiming inserts under
 the (user, key) unique constraint, so two posts at once cannot both create: the second
 waits for the first to commit, then finds its claim.
 A post that fails (validation, a refusal) rolls its claim back with everything else, so

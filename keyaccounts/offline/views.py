@@ -20,6 +20,7 @@ PRECACHED = [
     "css/print.css",
     "js/rows.js",
     "js/outbox.js",
+    "js/form_token.js",
     "js/picker.js",
     "js/board.js",
     "favicon.svg",

@@ -276,6 +276,25 @@ def test_a_colleague_typed_not_picked_is_refused_saying_so_and_the_kept_note_goe
     assert Visit.objects.count() == 0
 
 
+def test_two_visits_typed_on_one_page_with_no_signal_are_both_kept(page, personas, huasheng):
+    """Back to the form after keeping a visit offline, a second visit typed there is a
+    second entry of the outbox, not the first one overwritten (the form token, which
+    keys the entry, is the page's own offline: form_token.js leaves it alone)."""
+    context = page.context
+    open_with_a_signal(page, huasheng)
+    go_offline(context)
+    page.goto(f"/accounts/{huasheng.pk}/visits/new/")
+    earlier = (timezone.localtime() - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    fill_the_visit(page, when=earlier)
+    page.get_by_role("button", name="Save the visit").click()
+    expect(page.locator("[data-outbox]")).to_contain_text("No signal")
+    page.go_back()
+    page.get_by_label("Main talking points").fill("A second, different meeting")
+    page.get_by_role("button", name="Save the visit").click()
+    expect(page.locator("[data-outbox]")).to_contain_text("No signal")
+    expect(page.locator(".outbox-item")).to_have_count(2)
+
+
 def test_a_follow_up_logged_with_no_signal_is_sent_when_the_signal_is_back(
     page, personas, huasheng
 ):

@@ -125,9 +125,13 @@ def test_back_after_saving_a_visit_then_saving_again_creates_one_visit(page, per
     assert page.url == first
     assert Visit.objects.filter(account=personas.account).count() == 1
 
-    # The form opened anew (a link, not Back) is a new visit.
+    # The form opened anew (a link, not Back) is a new visit, even reached again by Back
+    # from another page before it was sent: its entry never sent the first token.
     page.goto(f"/accounts/{personas.account.pk}/visits/new/")
     page.get_by_label("Main talking points").fill("Second meeting")
+    page.goto("/my-week/")
+    page.go_back()
+    expect(page.get_by_label("Main talking points")).to_have_value("Second meeting")
     page.get_by_role("button", name="Save the visit").click()
     expect(page.get_by_text(re.compile(r"Visit recorded\."))).to_be_visible()
     assert page.url != first
