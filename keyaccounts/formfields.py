@@ -11,16 +11,17 @@ rather than a field class that a new form could miss.
 
 A `DecimalField` with `max_digits` (a deal's amount: 14 digits, 2 after the point) said
 Django's "Ensure that there are no more than 14 digits in total.", which leaves the user
-counting digits: `install()` gives such a field the largest number it takes, in its
-message ("Enter at most 999,999,999,999.99.") and as the input's `max`.
+counting digits: `install()` has such a field say the largest number it takes ("Enter
+at most 999,999,999,999.99."; the smallest for a negative one), or that the decimals
+are too many when they are what made the digits too many.
 """
 
 from decimal import Decimal
 from functools import wraps
 
 from django.core.exceptions import ValidationError
+from django.core.validators import DecimalValidator
 from django.db import connections
-from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
 
@@ -53,28 +54,45 @@ def largest(max_digits: int, decimal_places: int) -> Decimal:
 
 
 def _install_decimal_limits() -> None:
-    from django.forms import DecimalField, NumberInput
+    from django.forms import DecimalField
 
-    original_init = DecimalField.__init__
-    if getattr(original_init, "says_largest", False):
+    original = DecimalField.run_validators
+    if getattr(original, "says_largest", False):
         return
 
-    @wraps(original_init)
-    def __init__(self, *args, error_messages=None, **kwargs):
-        original_init(self, *args, error_messages=error_messages, **kwargs)
-        if self.max_digits is None or self.decimal_places is None:
-            return
-        top = largest(self.max_digits, self.decimal_places)
-        # Lazy: a form's fields are made once, at import, before any request's language.
-        message = lazy(lambda: _("Enter at most %(largest)s.") % {"largest": f"{top:,}"}, str)()
-        for code in ("max_digits", "max_whole_digits"):
-            if code not in (error_messages or {}):
-                self.error_messages[code] = message
-        if isinstance(self.widget, NumberInput) and self.max_value is None:
-            self.widget.attrs.setdefault("max", str(top))
+    @wraps(original)
+    def run_validators(self, value):
+        try:
+            original(self, value)
+        except ValidationError as error:
+            if self.max_digits is None or self.decimal_places is None:
+                raise
+            raise ValidationError(
+                [_said_plainly(self, value, each) for each in error.error_list]
+            ) from None
 
-    __init__.says_largest = True
-    DecimalField.__init__ = __init__
+    run_validators.says_largest = True
+    DecimalField.run_validators = run_validators
+
+
+def _said_plainly(field, value, error: ValidationError) -> ValidationError:
+    """Django's "no more than 14 digits in total" (or "before the decimal point") said as
+    the largest number the field takes, or as too many decimal places when that is what
+    made the digits too many."""
+    if error.code not in ("max_digits", "max_whole_digits"):
+        return error
+    top = largest(field.max_digits, field.decimal_places)
+    if abs(value) <= top:  # the decimals made it long: say so
+        return ValidationError(
+            DecimalValidator.messages["max_decimal_places"],
+            code="max_decimal_places",
+            params={"max": field.decimal_places, "value": value},
+        )
+    if value < 0:
+        message = _("Enter at least %(smallest)s.") % {"smallest": f"{-top:,}"}
+    else:
+        message = _("Enter at most %(largest)s.") % {"largest": f"{top:,}"}
+    return ValidationError(message, code=error.code, params={"value": value})
 
 
 def install() -> None:

@@ -127,7 +127,6 @@ def test_an_amount_too_large_says_the_largest_the_deal_takes(
     errors = response.context["form"].errors["amount"]
     assert len(errors) == 1 and message in errors[0]
     assert "14" not in errors[0]
-    assert 'max="999999999999.99"' in client.get(url).content.decode()
 
 
 def test_probability_follows_the_stage_unless_set_by_hand(personas, login, stages):
