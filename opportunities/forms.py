@@ -94,6 +94,8 @@ class OpportunityForm(VersionedForm):
         cleaned = super().clean()
         # A tender's dates in the order they happen: published, bids in, bids opened.
         order = ["tender_published_on", "bid_submitted_on", "bid_opened_on"]
+        if self.instance.pk and not set(order) & set(self.changed_data):
+            order = []  # left as they were (written by an import, say): not this edit's
         earlier = None
         for name in order:
             day = cleaned.get(name)

@@ -626,6 +626,7 @@ def development_records_awaiting_review(*, manager: User) -> QuerySet[Developmen
             Q(prepared_by__sales_team__isnull=True)
             | Q(prepared_by__sales_team__manager__isnull=True)
             | Q(prepared_by__sales_team__manager=F("prepared_by"))
+            | Q(prepared_by__sales_team__manager__is_active=False)
         )
     return (
         development_records_visible_to(manager)

@@ -273,10 +273,13 @@ def visit_cancel(*, visit: Visit, by: User) -> Visit:
 
 def reviewed_by_a_director(record: DevelopmentRecord) -> bool:
     """True when no one on the preparer's team stands above them: they manage it
-    themselves, or it has no manager, or they are on no team. Then a superuser (the
+    themselves, or it has no manager (or one who can no longer log in), or they are on
+    no team. Then a superuser (the
     sales director) reviews the record, so that it never waits for nobody."""
     team = record.prepared_by.sales_team
-    return team is None or team.manager_id in (None, record.prepared_by_id)
+    if team is None or team.manager_id in (None, record.prepared_by_id):
+        return True
+    return not team.manager.is_active  # a manager who left reviews nothing
 
 
 def can_review(user: User, record: DevelopmentRecord) -> bool:

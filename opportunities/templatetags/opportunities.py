@@ -21,7 +21,8 @@ SYMBOLS = {"CNY": "¥", "USD": "US$", "EUR": "€"}
 @register.filter
 def money(amount, currency: str = "CNY") -> str:
     """An amount as "¥1,280,000": cents only when there are any, and grouped by
-    thousands in every language (Django's Chinese format has no separator at all)."""
+    thousands in every language (as `keyaccounts/formats/shown.py` groups numbers), with
+    the currency's symbol."""
     try:
         amount = Decimal(amount)
     except (TypeError, ValueError, InvalidOperation):

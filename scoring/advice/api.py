@@ -18,7 +18,9 @@ class ConcernsSerializer(serializers.Serializer):
     contact = serializers.IntegerField(required=False, help_text="The contact to meet or win over.")
     deal = serializers.IntegerField(required=False, help_text="The deal whose criteria to tick.")
     visit = serializers.IntegerField(
-        required=False, help_text="The first visit whose follow-up is overdue."
+        required=False,
+        help_text="log_follow_up: the visit whose follow-up is most overdue; "
+        "rate_relationship: the latest recorded visit, logged since the last rating.",
     )
     complaint = serializers.IntegerField(required=False, help_text="The first open complaint.")
     role = serializers.ChoiceField(

@@ -121,7 +121,8 @@ class DevelopmentRecordSerializer(VersionedModelSerializer):
         help_text="in_progress while the development goes on; success or failure needs "
         "summary, and closed_on defaults to today.",
     )
-    # Reviewing is its own action (review/): only the manager of the preparing rep's team.
+    # Reviewing is its own action (review/): the manager of the preparing rep's team, or a
+    # superuser when no one on it stands above the preparer (services.can_review).
     reviewed_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     reviewed_on = serializers.DateField(
         read_only=True,

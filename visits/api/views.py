@@ -119,7 +119,8 @@ class DevelopmentRecordViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.Model
     """Development records (大客户开发记录) at your accounts: one development effort, from
     its start to its result. contact_count and total_minutes are derived from the account's
     recorded visits in the record's period. Once the manager of the preparing rep's team
-    has reviewed a record (review/), it is locked: it can be neither changed nor deleted."""
+    (a superuser when no one on the team stands above the preparer) has reviewed a record
+    (review/), it is locked: it can be neither changed nor deleted."""
 
     serializer_class = DevelopmentRecordSerializer
     filter_backends = FILTER_BACKENDS
@@ -151,7 +152,8 @@ class DevelopmentRecordViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.Model
         development_record_restore(record=instance, by=self.request.user)
 
     @extend_schema(
-        summary="Mark the record reviewed (the manager of the preparing rep's team)",
+        summary="Mark the record reviewed (the manager of the preparing rep's team, or a "
+        "superuser when no one on the team stands above the preparer)",
         description="Locks the record for good, with the manager's `comment` to the rep "
         "(optional; kept as review_comment). Others who can see it get 403; a record "
         "already reviewed answers 409 (protected). With If-Match, a record changed since you read "

@@ -239,6 +239,15 @@ def test_a_record_of_a_manager_of_their_own_team_is_reviewed_by_a_superuser(pers
     assert record.reviewed_by == personas.admin
 
 
+def test_a_record_whose_team_manager_left_is_reviewed_by_a_superuser(personas, login):
+    record = closed_record(personas)  # alice's: her team's manager would review it
+    personas.manager.is_active = False
+    personas.manager.save(update_fields=["is_active"])
+    director = login(personas.admin)
+    assert record.pk in {r.pk for r in director.get(reverse("visits:team")).context["awaiting"]}
+    assert "Record marked as reviewed." in review(director, record).content.decode()
+
+
 def test_another_teams_manager_does_not_even_see_the_record(personas, login):
     record = closed_record(personas)
     response = login(personas.other_manager).post(reverse("visits:record_review", args=[record.pk]))
