@@ -36,17 +36,23 @@ from django import forms
 SEARCH_MAX_LENGTH = 200
 
 
-def date_range_form(start: str, end: str, message) -> type[forms.Form]:
+def date_range_form(start: str, end: str, message, *, months: bool = False) -> type[forms.Form]:
     """A filter set's form (`Meta.form`) that refuses the date filter `end` before
     `start`, on `end`: such a range lists nothing, where the user meant the other way
-    round. `message` takes %(start)s and %(end)s (YYYY-MM-DD)."""
+    round. `message` takes %(start)s and %(end)s (YYYY-MM-DD; YYYY-MM with `months`,
+    where any day of a month stands for it)."""
+
+    def shown(day):
+        return day.strftime("%Y-%m") if months else day.isoformat()
 
     class DateRangeForm(forms.Form):
         def clean(self):
             cleaned = super().clean()
             first, last = cleaned.get(start), cleaned.get(end)
+            if first and last and months:
+                first, last = first.replace(day=1), last.replace(day=1)
             if first and last and last < first:
-                self.add_error(end, message % {"end": last.isoformat(), "start": first.isoformat()})
+                self.add_error(end, message % {"end": shown(last), "start": shown(first)})
             return cleaned
 
     return DateRangeForm

@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.api.filters import IdFilter
-from keyaccounts.listfilters import SEARCH_MAX_LENGTH
+from keyaccounts.listfilters import SEARCH_MAX_LENGTH, date_range_form
 
 from ..models import Band, Closing, Factor, Grade, MonthlySales, Source, Strength
 
@@ -358,6 +358,12 @@ class MonthlySalesFilter(django_filters.FilterSet):
     class Meta:
         model = MonthlySales
         fields = ["q", "month_from", "month_to", "group"]
+        form = date_range_form(
+            "month_from",
+            "month_to",
+            _("The last month (%(end)s) is before the first (%(start)s)."),
+            months=True,
+        )
 
     def filter_group(self, queryset, name, value):
         from accounts.groups import group_members

@@ -278,6 +278,13 @@ def test_the_list_shows_only_visible_accounts_and_filters_by_name_and_months(per
 
     some = client.get(LIST_URL, {"q": "alice", "month_from": "2025-02", "month_to": "2025-02"})
     assert [row.month.month for row in some.context["page"].object_list] == [2]
+    # A day of the month stands for it; a last month before the first is refused on it.
+    same = client.get(LIST_URL, {"month_from": "2025-02-20", "month_to": "2025-02-01"})
+    assert not same.context["filter"].form.errors
+    backwards = client.get(LIST_URL, {"month_from": "2025-03", "month_to": "2025-01"})
+    assert backwards.context["filter"].form.errors["month_to"] == [
+        "The last month (2025-01) is before the first (2025-03)."
+    ]
     assert list(client.get(LIST_URL, {"q": "charlie"}).context["page"].object_list) == []
 
 
