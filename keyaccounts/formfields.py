@@ -14,6 +14,13 @@ Django's "Ensure that there are no more than 14 digits in total.", which leaves 
 counting digits: `install()` has such a field say the largest number it takes ("Enter
 at most 999,999,999,999.99."; the smallest for a negative one), or that the decimals
 are too many when they are what made the digits too many.
+
+Django's "Enter a valid date." (and time, and date/time) says what is wrong but not what
+is expected: `install()` has every such form field name the format it reads and give an
+example. Its "Select a valid choice. x is not one of the available choices." names the
+value but not the choices: for a field of a few fixed choices (a grade, a state, an
+attitude), the message goes on to list them, in the reader's language. A choice of
+records (a model's rows) is left as it is: its choices are a query, not a short list.
 """
 
 from decimal import Decimal
@@ -23,6 +30,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import DecimalValidator
 from django.db import connections
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+
+# A choice field of at most this many choices lists them when a value is none of them.
+CHOICES_LISTED = 12
 
 
 def key_range(target, using: str | None) -> tuple[int | None, int | None]:
@@ -95,10 +106,68 @@ def _said_plainly(field, value, error: ValidationError) -> ValidationError:
     return ValidationError(message, code=error.code, params={"value": value})
 
 
+def _install_date_formats() -> None:
+    from django import forms
+
+    said = {
+        forms.DateField: gettext_lazy(
+            "Enter a valid date, as YYYY-MM-DD (for example 2027-03-31)."
+        ),
+        forms.DateTimeField: gettext_lazy(
+            "Enter a valid date and time, as YYYY-MM-DD HH:MM (for example 2027-03-31 14:30)."
+        ),
+        forms.TimeField: gettext_lazy("Enter a valid time, as HH:MM (for example 14:30)."),
+    }
+    for field, message in said.items():
+        # The class's own dictionary: a field given its own "invalid" keeps it.
+        field.default_error_messages = {**field.default_error_messages, "invalid": message}
+
+
+def choices_listed(choices) -> list[str]:
+    """The labels of `choices` (groups flattened, the empty choice left out), or [] when
+    they are more than `CHOICES_LISTED`."""
+    labels = []
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            labels.extend(str(inner) for key, inner in label if key not in ("", None))
+        elif value not in ("", None):
+            labels.append(str(label))
+    return labels if len(labels) <= CHOICES_LISTED else []
+
+
+def _install_choices_listed() -> None:
+    from django.forms import ChoiceField, ModelChoiceField, MultipleChoiceField
+
+    for kind in (ChoiceField, MultipleChoiceField):
+        original = kind.__dict__["validate"]
+        if getattr(original, "lists_choices", False):
+            continue
+
+        def validate(self, value, _original=original):
+            try:
+                _original(self, value)
+            except ValidationError as error:
+                if error.code != "invalid_choice" or isinstance(self, ModelChoiceField):
+                    raise
+                labels = choices_listed(self.choices)
+                if not labels:
+                    raise
+                said = _("%(message)s Choose one of: %(choices)s.") % {
+                    "message": error.messages[0],
+                    "choices": pgettext("punctuation", ", ").join(labels),
+                }
+                raise ValidationError(said, code="invalid_choice") from None
+
+        validate.lists_choices = True
+        kind.validate = validate
+
+
 def install() -> None:
     from django.forms import ModelMultipleChoiceField
 
     _install_decimal_limits()
+    _install_date_formats()
+    _install_choices_listed()
 
     original = ModelMultipleChoiceField._check_values
     if getattr(original, "in_range_only", False):

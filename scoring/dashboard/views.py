@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
 
 from accounts.scope import ScopeForm, filter_accounts
@@ -291,6 +292,12 @@ def compliance_visits_view(request):
         "on_time": _("Visits followed up within 7 days"),
         "late": _("Visits followed up late or not at all"),
     }
+    # A state the link cannot name is said with what each it can name lists (the key is
+    # what the link carries; the title, in the reader's language, what it means).
+    states = pgettext("punctuation", ", ").join(
+        f"“{key}”{pgettext('punctuation', ' (')}{titles[key]}{pgettext('punctuation', ')')}"
+        for key in COMPLIANCE_STATES
+    )
     return render(
         request,
         "scoring/compliance_visits.html",
@@ -300,7 +307,7 @@ def compliance_visits_view(request):
             "title": titles[state],
             "state": state,
             "wrong_state": request.GET.get("state") if wrong_state else None,
-            "states": ", ".join(COMPLIANCE_STATES),
+            "states": states,
             "rep": rep,
             "since": since,
             "days": dashboard.COMPLIANCE_DAYS,

@@ -521,10 +521,24 @@ def test_a_compliance_link_with_an_unknown_state_says_so_and_lists_nothing(perso
     response = client.get(COMPLIANCE, {"state": "garbage"})
     assert response.status_code == 200
     assert list(response.context["page"].object_list) == []
+    page = unescape(response.content.decode())
     assert (
-        "The link's state “garbage” is not one of settled, on_time, late: no visit is "
-        "listed." in response.content.decode()
+        "The link’s state “garbage” is none of those it can name: "
+        "“settled” (Visits whose follow-up is settled), "
+        "“on_time” (Visits followed up within 7 days), "
+        "“late” (Visits followed up late or not at all). No visit is listed" in page
     )
+
+
+def test_an_unknown_compliance_state_is_said_with_each_states_meaning_in_chinese(
+    personas, login, book
+):
+    """The keys a link carries are English words: in Chinese each is named with what it
+    lists, in Chinese punctuation."""
+    client = login(personas.manager)
+    client.cookies["django_language"] = "zh-hans"
+    page = unescape(client.get(COMPLIANCE, {"state": "garbage"}).content.decode())
+    assert "“on_time”（7 天内回访的拜访）、" in page, page
 
 
 def test_the_visits_behind_compliance_cost_the_same_for_30_or_60_visits(personas, login):

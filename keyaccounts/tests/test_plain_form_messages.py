@@ -1,0 +1,100 @@
+"""Django's own messages for a date, a time or a choice it cannot read say what is
+expected too: the format with an example, the few choices there are
+(keyaccounts/formfields.py), on every form and list filter."""
+
+import html
+
+import pytest
+from django import forms
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.models import Industry
+
+
+def errors_of(field, value):
+    with pytest.raises(forms.ValidationError) as refused:
+        field.clean(value)
+    return refused.value.messages
+
+
+def test_a_date_time_or_time_not_read_says_its_format_with_an_example():
+    with translation.override("en"):
+        assert errors_of(forms.DateField(), "31/31/2027") == [
+            "Enter a valid date, as YYYY-MM-DD (for example 2027-03-31)."
+        ]
+        assert errors_of(forms.DateTimeField(), "tomorrow") == [
+            "Enter a valid date and time, as YYYY-MM-DD HH:MM (for example 2027-03-31 14:30)."
+        ]
+        assert errors_of(forms.TimeField(), "25:99") == [
+            "Enter a valid time, as HH:MM (for example 14:30)."
+        ]
+    with translation.override("zh-hans"):
+        assert errors_of(forms.DateField(), "nope") == [
+            "请输入有效的日期，格式为 YYYY-MM-DD（例如 2027-03-31）。"
+        ]
+
+
+def test_the_format_said_is_one_the_field_reads():
+    assert str(forms.DateField().clean("2027-03-31")) == "2027-03-31"
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            assert forms.DateTimeField().clean("2027-03-31 14:30").hour == 14
+            assert forms.TimeField().clean("14:30").minute == 30
+
+
+def test_a_field_with_its_own_message_keeps_it():
+    field = forms.DateField(error_messages={"invalid": "A day, please."})
+    assert errors_of(field, "nope") == ["A day, please."]
+
+
+def test_a_choice_not_offered_lists_the_few_there_are_without_the_empty_one():
+    field = forms.ChoiceField(choices=[("", "---------"), ("a", "Alpha"), ("b", "Beta")])
+    with translation.override("en"):
+        assert errors_of(field, "z") == [
+            "Select a valid choice. z is not one of the available choices. "
+            "Choose one of: Alpha, Beta."
+        ]
+    grouped = forms.MultipleChoiceField(choices=[("Greek", [("a", "Alpha"), ("b", "Beta")])])
+    with translation.override("zh-hans"):
+        (said,) = errors_of(grouped, ["z"])
+    assert said.endswith("请从以下选项中选择：Alpha、Beta。"), said
+
+
+def test_many_choices_are_not_listed():
+    field = forms.ChoiceField(choices=[(str(i), f"Choice {i}") for i in range(13)])
+    with translation.override("en"):
+        assert errors_of(field, "z") == [
+            "Select a valid choice. z is not one of the available choices."
+        ]
+
+
+def test_a_choice_of_records_is_left_as_django_says_it(db):
+    from accounts.models import Account
+
+    field = forms.ModelChoiceField(queryset=Account.objects.all())
+    with translation.override("en"):
+        (said,) = errors_of(field, "999999")
+    assert "Choose one of" not in said
+
+
+def test_the_account_lists_filters_say_what_they_take(personas, login):
+    client = login(personas.alice)
+    page = html.unescape(client.get(reverse("accounts:list"), {"status": "gone"}).content.decode())
+    assert "gone is not one of the available choices. Choose one of: " in page
+    client.cookies["django_language"] = "zh-hans"
+    page = html.unescape(
+        client.get(reverse("accounts:list"), {"industry": "nope"}).content.decode()
+    )
+    with translation.override("zh-hans"):
+        labels = "、".join(str(label) for _value, label in Industry.choices)
+    assert f"请从以下选项中选择：{labels}。" in page
+
+
+def test_the_recycle_bins_dates_say_their_format(personas, login):
+    client = login(personas.manager)
+    client.cookies["django_language"] = "zh-hans"
+    page = html.unescape(
+        client.get(reverse("recyclebin:bin"), {"deleted_from": "2027/13/40"}).content.decode()
+    )
+    assert "请输入有效的日期，格式为 YYYY-MM-DD（例如 2027-03-31）。" in page
