@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class OpportunitiesConfig(AppConfig):
     name = "opportunities"
-    verbose_name = _("Opportunities")
+    verbose_name = _("Deals")
 
     def ready(self):
         from . import approval_views

@@ -34,7 +34,7 @@ from keyaccounts.imports.writing import differences
 
 class OpportunityKind(Kind):
     key = "opportunities"
-    label = gettext_lazy("Opportunities")
+    label = gettext_lazy("Deals")
     key_groups = (("account",), ("external_id", "name"))
     special = frozenset({"account", "owner", "stage", "probability_is_custom"})
 
@@ -91,21 +91,19 @@ class OpportunityKind(Kind):
 
     TEXTS = MatchTexts(
         hidden=(
-            gettext_lazy("No opportunity you can see has this external ID."),
+            gettext_lazy("No deal you can see has this external ID."),
             gettext_lazy("the external ID of a deal at your accounts, or a new one"),
         ),
         elsewhere=(
-            gettext_lazy("The opportunity with this external ID is at %(account)s."),
+            gettext_lazy("The deal with this external ID is at %(account)s."),
             gettext_lazy("the deal's own account"),
         ),
         several=(
-            gettext_lazy("%(account)s has several opportunities named “%(name)s”."),
+            gettext_lazy("%(account)s has several deals named “%(name)s”."),
             gettext_lazy("the deal's external ID in the row"),
         ),
         other_id=(
-            gettext_lazy(
-                "The opportunity “%(name)s” at this account has the external ID “%(stored)s”."
-            ),
+            gettext_lazy("The deal “%(name)s” at this account has the external ID “%(stored)s”."),
             gettext_lazy("its external ID, or an empty cell"),
         ),
     )
@@ -184,7 +182,7 @@ class OpportunityKind(Kind):
                 fields["probability"] = (stage or stored.stage).default_probability
         if stored is None:
             if not name:
-                raise RowFailed("name", _("A new opportunity needs a name."), _("its name"))
+                raise RowFailed("name", _("A new deal needs a name."), _("its name"))
             _check_owner_allowed(ctx, "owner", owner, ctx.by.pk)
             stage = stage or next(
                 (s for s in ctx.reference("stage").stages if not s.is_closed), None

@@ -159,8 +159,8 @@ class Opportunity(VersionedModel):
     description = models.TextField(_("notes"), blank=True)
 
     class Meta:
-        verbose_name = _("opportunity")
-        verbose_name_plural = _("opportunities")
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
         ordering = ["expected_close_date", "pk"]
         indexes = [
             # A board column in its order (selectors.BOARD_ORDER): its first cards, or
@@ -188,7 +188,7 @@ class Opportunity(VersionedModel):
 class OpportunityCompetitor(CompetitorAssessment):
     opportunity = models.ForeignKey(
         Opportunity,
-        verbose_name=_("opportunity"),
+        verbose_name=_("deal"),
         on_delete=models.CASCADE,
         related_name="competitors",
     )
@@ -217,7 +217,7 @@ class OpportunityContact(ChoiceLabels):
 
     opportunity = models.ForeignKey(
         Opportunity,
-        verbose_name=_("opportunity"),
+        verbose_name=_("deal"),
         on_delete=models.CASCADE,
         related_name="contact_roles",
     )
@@ -251,7 +251,7 @@ class OpportunityContact(ChoiceLabels):
 class OpportunityTeamMember(ChoiceLabels):
     opportunity = models.ForeignKey(
         Opportunity,
-        verbose_name=_("opportunity"),
+        verbose_name=_("deal"),
         on_delete=models.CASCADE,
         related_name="team_members",
     )
@@ -281,7 +281,7 @@ class CriterionCheck(models.Model):
 
     opportunity = models.ForeignKey(
         Opportunity,
-        verbose_name=_("opportunity"),
+        verbose_name=_("deal"),
         on_delete=models.CASCADE,
         related_name="criterion_checks",
     )
@@ -317,7 +317,7 @@ class StageChange(models.Model):
 
     opportunity = models.ForeignKey(
         Opportunity,
-        verbose_name=_("opportunity"),
+        verbose_name=_("deal"),
         on_delete=models.CASCADE,
         related_name="stage_changes",
     )
@@ -369,7 +369,7 @@ class StageApproval(ChoiceLabels):
 
     opportunity = models.ForeignKey(
         Opportunity,
-        verbose_name=_("opportunity"),
+        verbose_name=_("deal"),
         on_delete=models.CASCADE,
         related_name="approvals",
     )

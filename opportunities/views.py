@@ -517,9 +517,7 @@ def opportunity_create_view(request, account_pk):
         else:
             if earlier:
                 return earlier
-            messages.success(
-                request, _("Opportunity %(deal)s opened in %(stage)s.") % _names(opportunity)
-            )
+            messages.success(request, _("Deal %(deal)s opened in %(stage)s.") % _names(opportunity))
             discount.warn_if_over(request, opportunity)
             return redirect(opportunity)
     return render(

@@ -119,7 +119,7 @@ CREATE_FORMS = [
         },
         invalid={"amount": "-5"},
         lands_on=lambda deal: reverse("opportunities:detail", args=[deal.pk]),
-        message="Already saved: this is the opportunity you created.",
+        message="Already saved: this is the deal you created.",
     ),
     CreateForm(
         name="development record",

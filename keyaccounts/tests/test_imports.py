@@ -609,7 +609,7 @@ def test_a_deal_found_by_its_name_keeps_the_external_id_it_has(personas):
         (
             "External ID",
             "CRM-2",
-            "The opportunity “Keyed deal” at this account has the external ID “CRM-1”.",
+            "The deal “Keyed deal” at this account has the external ID “CRM-1”.",
             "its external ID, or an empty cell",
         )
     ]

@@ -67,7 +67,7 @@ def map_and_check(post, client, job: ImportJob, mapping: list | None = None, **e
 
 def test_the_import_page_lists_the_types_each_user_may_import(login, personas):
     page = login(personas.alice).get(reverse("imports:index")).content.decode()
-    for label in ["Accounts", "Contacts", "Account team members", "Opportunities", "Visits"]:
+    for label in ["Accounts", "Contacts", "Account team members", "Deals", "Visits"]:
         assert label in page
     assert "Monthly sales and receivables" not in page
     assert (
