@@ -620,6 +620,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # A `?format=` of no renderer answers 406 naming it (DRF's own: 404 "Not found.").
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "keyaccounts.api.negotiation.ContentNegotiation",
     # JSON with limits: a body too large answers 413, one nested too deep 400 (not 500).
     "DEFAULT_PARSER_CLASSES": ["keyaccounts.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "keyaccounts.api.pagination.PageNumberPagination",

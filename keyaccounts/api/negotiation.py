@@ -1,0 +1,22 @@
+"""The API answers JSON only. DRF's negotiation answers a `?format=` it has no renderer for
+(`?format=xml`, `?format=csv`) with 404, "Not found.", which tells a client the record is
+missing when it is the format that is: here it is 406, naming the format asked for and the
+one offered, in the API's one error shape (`keyaccounts.api.exceptions`)."""
+
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.negotiation import DefaultContentNegotiation
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    def filter_renderers(self, renderers, format):
+        offered = [renderer for renderer in renderers if renderer.format == format]
+        if not offered:
+            raise exceptions.NotAcceptable(
+                _("The format “%(format)s” is not offered: this API answers %(offered)s.")
+                % {
+                    "format": format,
+                    "offered": ", ".join(sorted({f"format={r.format}" for r in renderers})),
+                }
+            )
+        return offered
