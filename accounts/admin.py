@@ -2,7 +2,10 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.admin import HistoryAdmin
@@ -73,6 +76,13 @@ class CompetitorInline(admin.TabularInline):
     extra = 0
 
 
+# An account of more contacts than this lists them on the contacts' own admin list (a
+# link, with their number) instead of as rows of its form: a form of thousands of rows is
+# slow to open, and saving it sends more fields than a request may carry
+# (DATA_UPLOAD_MAX_NUMBER_FIELDS), so the account could not be saved at all.
+CONTACTS_INLINE_LIMIT = 50
+
+
 class ContactInline(admin.TabularInline):
     model = Contact
     fields = ["name", "title", "buying_role", "is_coach", "attitude", "influence", "is_active"]
@@ -103,10 +113,36 @@ class AccountAdmin(RecycleBinAdminMixin, HistoryAdmin):
     list_select_related = ["owner"]
     search_fields = ["name", "external_id", "region"]
     autocomplete_fields = ["owner", "parent"]
-    readonly_fields = ["version", "created_at", "updated_at"]
+    readonly_fields = ["version", "created_at", "updated_at", "contacts_listed"]
     inlines = [TeamMemberInline, ContactInline, CompetitorInline]
     show_full_result_count = False  # a COUNT(*) over 100,000 rows on every page is waste
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def _contact_count(self, obj) -> int:
+        if not hasattr(obj, "_admin_contacts"):
+            obj._admin_contacts = Contact._default_manager.filter(account=obj).count()
+        return obj._admin_contacts
+
+    def get_inlines(self, request, obj):
+        inlines = super().get_inlines(request, obj)
+        if obj is not None and self._contact_count(obj) > CONTACTS_INLINE_LIMIT:
+            return [inline for inline in inlines if not issubclass(inline, ContactInline)]
+        return inlines
+
+    @admin.display(description=_("Contacts"))
+    def contacts_listed(self, obj):
+        if obj is None or obj.pk is None:
+            return "–"
+        count = self._contact_count(obj)
+        url = reverse("admin:accounts_contact_changelist") + f"?account__id__exact={obj.pk}"
+        return format_html(
+            '<a href="{}">{}</a>',
+            url,
+            ngettext(
+                "%(count)s contact: open their list", "%(count)s contacts: open their list", count
+            )
+            % {"count": count},
+        )
 
     def delete_service(self, obj, *, by):
         return services.account_delete(account=obj, by=by)
