@@ -294,9 +294,9 @@ def compliance_visits_view(request):
     }
     # A state the link cannot name is said with what each it can name lists (the key is
     # what the link carries; the title, in the reader's language, what it means).
+    opening, closing = pgettext("punctuation", " ("), pgettext("punctuation", ")")
     states = pgettext("punctuation", ", ").join(
-        f"“{key}”{pgettext('punctuation', ' (')}{titles[key]}{pgettext('punctuation', ')')}"
-        for key in COMPLIANCE_STATES
+        f"“{key}”{opening}{titles[key]}{closing}" for key in COMPLIANCE_STATES
     )
     return render(
         request,
