@@ -295,7 +295,8 @@ class VersionedModel(ChoiceLabels):
 
     def validate_unique(self, exclude=None):
         """Also refuse a unique value that a record in the recycle bin holds (Django's
-        own check reads the default manager, which does not see the bin)."""
+        own check reads the default manager, which does not see the bin), in the same
+        words as a value a live record holds."""
         super().validate_unique(exclude=exclude)
         errors = {}
         for field in self._meta.concrete_fields:
@@ -310,14 +311,10 @@ class VersionedModel(ChoiceLabels):
                 .exclude(pk=self.pk)
             )
             if held.exists():
-                errors[field.name] = ValidationError(
-                    _(
-                        "A record in the recycle bin has this %(field)s. Whoever deleted it, "
-                        "or a manager, can restore it; or give another value."
-                    ),
-                    code="unique_in_recycle_bin",
-                    params={"field": field.verbose_name},
-                )
+                # The message of a live record holding it, word for word: the holder may
+                # be one the user cannot see, and a message of its own would tell them
+                # that a record they cannot see is in the recycle bin.
+                errors[field.name] = self.unique_error_message(type(self), (field.name,))
         if errors:
             raise ValidationError(errors)
 

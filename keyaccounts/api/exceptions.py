@@ -84,10 +84,29 @@ def field_errors(detail) -> dict[str, list[str]]:
     return result
 
 
+def _said_as_the_api_says_it(error: DjangoValidationError) -> list[str]:
+    """A model's "already exists" (a value a live record or one in the recycle bin holds)
+    in the words of the API's own check of it (DRF's unique validator: the names as they
+    are, not capitalised), so that a client cannot tell the two holders apart."""
+    params = getattr(error, "params", None) or {}
+    check = params.get("unique_check") or ()
+    if getattr(error, "code", None) == "unique" and "model_class" in params and len(check) == 1:
+        opts = params["model_class"]._meta
+        field = opts.get_field(check[0])
+        return [
+            str(field.error_messages["unique"])
+            % {"model_name": opts.verbose_name, "field_label": field.verbose_name}
+        ]
+    return [str(message) for message in error]
+
+
 def django_validation_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
         return field_errors(
-            {field: [str(m) for e in errs for m in e] for field, errs in exc.error_dict.items()}
+            {
+                field: [m for e in errs for m in _said_as_the_api_says_it(e)]
+                for field, errs in exc.error_dict.items()
+            }
         )
     return {NON_FIELD: [str(message) for message in exc.messages]}
 

@@ -9,9 +9,15 @@ from rest_framework.negotiation import DefaultContentNegotiation
 
 
 class ContentNegotiation(DefaultContentNegotiation):
+    def select_renderer(self, request, renderers, format_suffix=None):
+        # A suffix of the path (`/accounts/1.xml`, `/accounts/1.5/`) is part of the address:
+        # one that names no format is no address of the API, 404 as DRF answers.
+        self._asked_in_path = format_suffix is not None
+        return super().select_renderer(request, renderers, format_suffix)
+
     def filter_renderers(self, renderers, format):
         offered = [renderer for renderer in renderers if renderer.format == format]
-        if not offered:
+        if not offered and not self._asked_in_path:
             raise exceptions.NotAcceptable(
                 _("The format “%(format)s” is not offered: this API answers %(offered)s.")
                 % {
@@ -19,4 +25,4 @@ class ContentNegotiation(DefaultContentNegotiation):
                     "offered": ", ".join(sorted({f"format={r.format}" for r in renderers})),
                 }
             )
-        return offered
+        return super().filter_renderers(renderers, format)
