@@ -520,10 +520,12 @@
   }
 
   // A form kept days ago still offers its day: today's date and time as the default (when
-  // untouched and older) and as the latest allowed.
+  // untouched and older) and as the latest allowed. A form the server sent back with its
+  // errors holds what the user typed, not a default: its days are theirs and stay.
   function freshDates(form) {
     var now = localNow();
     var today = now.slice(0, 10);
+    var sentBack = form.querySelector(".alert-danger, .has-error, [aria-invalid='true']");
     [
       [form.elements.occurred_at, now],
       [form.elements.followed_up_on, today],
@@ -535,7 +537,11 @@
       if (field.max && field.max < pair[1]) {
         field.max = pair[1];
       }
-      if (field.value === field.defaultValue && field.value.slice(0, 10) < today) {
+      if (
+        !sentBack &&
+        field.value === field.defaultValue &&
+        field.value.slice(0, 10) < today
+      ) {
         field.value = pair[1];
       }
     });

@@ -136,3 +136,31 @@ def test_back_after_saving_a_visit_then_saving_again_creates_one_visit(page, per
     expect(page.get_by_text(re.compile(r"Visit recorded\."))).to_be_visible()
     assert page.url != first
     assert Visit.objects.filter(account=personas.account).count() == 2
+
+
+def test_a_past_time_sent_back_with_an_error_keeps_what_the_rep_typed(page, personas):
+    """The form sent back with its errors holds the rep's own time, three days ago: the
+    script that freshens a stale default (a form kept on the phone for days) leaves it,
+    and the visit is saved at that time once the error is fixed."""
+    import datetime
+
+    from django.utils import timezone
+
+    from visits.models import Visit
+
+    when = timezone.localtime() - datetime.timedelta(days=3)
+    typed = when.strftime("%Y-%m-%dT10:00")
+    browser_log_in(page, "alice")
+    page.goto(f"/accounts/{personas.account.pk}/visits/new/")
+    page.get_by_label("Main talking points").fill("Met the plant manager")
+    page.get_by_label("Took place").fill(typed)
+    page.get_by_label("Our attendees").fill("Nobody of that name")
+    page.get_by_role("button", name="Save the visit").click()
+    expect(page.get_by_text("Nobody of your teams is called", exact=False)).to_be_visible()
+    expect(page.get_by_label("Took place")).to_have_value(typed)
+
+    page.get_by_label("Our attendees").fill("")
+    page.get_by_role("button", name="Save the visit").click()
+    expect(page.get_by_text(re.compile(r"Visit recorded\."))).to_be_visible()
+    visit = Visit.objects.get(account=personas.account)
+    assert timezone.localtime(visit.occurred_at).strftime("%Y-%m-%dT%H:%M") == typed
