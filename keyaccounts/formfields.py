@@ -23,6 +23,8 @@ attitude), the message goes on to list them, in the reader's language. A choice 
 records (a model's rows) is left as it is: its choices are a query, not a short list.
 """
 
+import datetime
+import re
 from decimal import Decimal
 from functools import wraps
 
@@ -124,15 +126,103 @@ def _install_date_formats() -> None:
 
 
 def choices_listed(choices) -> list[str]:
-    """The labels of `choices` (groups flattened, the empty choice left out), or [] when
-    they are more than `CHOICES_LISTED`."""
-    labels = []
+    """Each of `choices` (groups flattened, the empty choice left out) as the value to
+    send, with its label beside it when that says something else ("done (Done)": a list's
+    filter is also the API's, whose clients send the value), or [] when they are more
+    than `CHOICES_LISTED`."""
+    pairs = []
     for value, label in choices:
         if isinstance(label, list | tuple):
-            labels.extend(str(inner) for key, inner in label if key not in ("", None))
+            pairs.extend((key, inner) for key, inner in label if key not in ("", None))
         elif value not in ("", None):
-            labels.append(str(label))
-    return labels if len(labels) <= CHOICES_LISTED else []
+            pairs.append((value, label))
+    if len(pairs) > CHOICES_LISTED:
+        return []
+    opening, closing = pgettext("punctuation", " ("), pgettext("punctuation", ")")
+    return [
+        f"{value}" if f"{value}" == f"{label}" else f"{value}{opening}{label}{closing}"
+        for value, label in pairs
+    ]
+
+
+# A day written as a day (2027-02-30, 2027-2-30 10:00) that the calendar does not have.
+WRITTEN_AS_A_DAY = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?\s*$", re.DOTALL)
+
+
+def no_such_day(value) -> str | None:
+    """The message for `value` when it is written as a day the calendar does not have
+    ("2027-02-30", "2027-13-01 10:00"); None for anything else."""
+    match = WRITTEN_AS_A_DAY.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    try:
+        datetime.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        day = "-".join(match.groups())
+        return _("There is no day %(day)s in the calendar: check its month and day.") % {"day": day}
+    return None
+
+
+def _install_no_such_day() -> None:
+    """A day the calendar does not have is said as such, not as a wrong format: forms
+    (Django's date and date-time fields) and the API's (DRF's)."""
+    from django import forms
+    from rest_framework import fields as drf_fields
+
+    def wrap(field_class, method: str, error_class) -> None:
+        original = field_class.__dict__.get(method) or getattr(field_class, method)
+        if getattr(original, "says_no_such_day", False):
+            return
+
+        @wraps(original)
+        def read(self, value, _original=original):
+            try:
+                return _original(self, value)
+            except error_class as error:
+                said = no_such_day(value)
+                if said is None:
+                    raise
+                raise error_class(said, code="invalid") from error
+
+        read.says_no_such_day = True
+        setattr(field_class, method, read)
+
+    wrap(forms.DateField, "to_python", ValidationError)
+    wrap(forms.DateTimeField, "to_python", ValidationError)
+    from rest_framework.exceptions import ValidationError as DRFValidationError
+
+    wrap(drf_fields.DateField, "to_internal_value", DRFValidationError)
+    wrap(drf_fields.DateTimeField, "to_internal_value", DRFValidationError)
+
+
+def _install_api_choices_listed() -> None:
+    """The API's "“xx” is not a valid choice." goes on to list the values it takes, when
+    they are few (a body's choice field; a list's filters are forms, above)."""
+    from rest_framework import fields as drf_fields
+    from rest_framework.exceptions import ValidationError as DRFValidationError
+
+    # A multiple choice reads each item through the single choice's method: wrapped once.
+    for kind in (drf_fields.ChoiceField,):
+        original = kind.__dict__["to_internal_value"]
+        if getattr(original, "lists_choices", False):
+            continue
+
+        def to_internal_value(self, data, _original=original):
+            try:
+                return _original(self, data)
+            except DRFValidationError as error:
+                codes = error.get_codes()
+                values = [key for key in self.choices if key not in ("", None)]
+                if codes != ["invalid_choice"] or not values or len(values) > CHOICES_LISTED:
+                    raise
+                said = _("%(message)s Choose one of: %(choices)s.") % {
+                    "message": error.detail[0],
+                    "choices": pgettext("punctuation", ", ").join(f"{v}" for v in values),
+                }
+                raise DRFValidationError([said], code="invalid_choice") from None
+
+        to_internal_value.lists_choices = True
+        kind.to_internal_value = to_internal_value
 
 
 def _install_choices_listed() -> None:
@@ -168,6 +258,8 @@ def install() -> None:
     _install_decimal_limits()
     _install_date_formats()
     _install_choices_listed()
+    _install_no_such_day()
+    _install_api_choices_listed()
 
     original = ModelMultipleChoiceField._check_values
     if getattr(original, "in_range_only", False):

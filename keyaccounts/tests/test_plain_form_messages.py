@@ -53,12 +53,19 @@ def test_a_choice_not_offered_lists_the_few_there_are_without_the_empty_one():
     with translation.override("en"):
         assert errors_of(field, "z") == [
             "Select a valid choice. z is not one of the available choices. "
-            "Choose one of: Alpha, Beta."
+            "Choose one of: a (Alpha), b (Beta)."
         ]
     grouped = forms.MultipleChoiceField(choices=[("Greek", [("a", "Alpha"), ("b", "Beta")])])
     with translation.override("zh-hans"):
         (said,) = errors_of(grouped, ["z"])
-    assert said.endswith("请从以下选项中选择：Alpha、Beta。"), said
+    assert said.endswith("请从以下选项中选择：a（Alpha）、b（Beta）。"), said
+
+
+def test_a_choice_whose_label_is_its_value_is_listed_once():
+    field = forms.ChoiceField(choices=[("华东", "华东"), ("华北", "华北")])
+    with translation.override("en"):
+        (said,) = errors_of(field, "x")
+    assert said.endswith("Choose one of: 华东, 华北."), said
 
 
 def test_many_choices_are_not_listed():
@@ -87,8 +94,8 @@ def test_the_account_lists_filters_say_what_they_take(personas, login):
         client.get(reverse("accounts:list"), {"industry": "nope"}).content.decode()
     )
     with translation.override("zh-hans"):
-        labels = "、".join(str(label) for _value, label in Industry.choices)
-    assert f"请从以下选项中选择：{labels}。" in page
+        listed = "、".join(f"{value}（{label}）" for value, label in Industry.choices)
+    assert f"请从以下选项中选择：{listed}。" in page
 
 
 def test_the_recycle_bins_dates_say_their_format(personas, login):
@@ -98,3 +105,49 @@ def test_the_recycle_bins_dates_say_their_format(personas, login):
         client.get(reverse("recyclebin:bin"), {"deleted_from": "2027/13/40"}).content.decode()
     )
     assert "请输入有效的日期，格式为 YYYY-MM-DD（例如 2027-03-31）。" in page
+
+
+def test_a_day_the_calendar_does_not_have_is_said_as_such_not_as_a_format():
+    with translation.override("en"):
+        for field, value in [
+            (forms.DateField(), "2027-02-30"),
+            (forms.DateTimeField(), "2027-02-30 10:00"),
+            (forms.DateTimeField(), "2027-13-01T10:00"),
+        ]:
+            (said,) = errors_of(field, value)
+            assert said.startswith("There is no day 2027-"), said
+            assert said.endswith("in the calendar: check its month and day."), said
+        # Not written as a day at all: the format, as before.
+        assert errors_of(forms.DateField(), "tomorrow") == [
+            "Enter a valid date, as YYYY-MM-DD (for example 2027-03-31)."
+        ]
+    assert str(forms.DateField().clean("2028-02-29")) == "2028-02-29"  # a leap day is one
+
+
+def test_the_api_says_which_values_a_choice_takes_and_which_day_is_not_one(personas, api):
+    client = api(personas.alice)
+    listed = client.get("/api/v1/visits/", {"status": "xx"})
+    assert listed.status_code == 400
+    (said,) = listed.json()["errors"]["status"]
+    assert said.endswith("Choose one of: planned (Planned), done (Done), cancelled (Cancelled)."), (
+        said
+    )
+    assert client.get("/api/v1/visits/", {"status": "done"}).status_code == 200
+
+    body = {"account": personas.account.pk, "name": "X", "buying_role": "xx"}
+    created = client.post("/api/v1/contacts/", body)
+    assert created.status_code == 400
+    (said,) = created.json()["errors"]["buying_role"]
+    assert said.startswith('"xx" is not a valid choice. Choose one of: decider, '), said
+
+    deal = {
+        "account": personas.account.pk,
+        "name": "X",
+        "amount": "1",
+        "expected_close_date": "2027-02-30",
+    }
+    refused = client.post("/api/v1/opportunities/", deal)
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["expected_close_date"] == [
+        "There is no day 2027-02-30 in the calendar: check its month and day."
+    ]
