@@ -12,6 +12,7 @@ account ids it reads anyway) is not counted again when no filter is given.
 A list already in memory (a record's history) pages by number, as Django's paginator does.
 """
 
+from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -65,7 +66,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise ValidationError(
                 {
                     self.page_size_query_param: [
-                        f"Give a whole number from 1 to {self.max_page_size}."
+                        _("Give a whole number from 1 to %(max)d.") % {"max": self.max_page_size}
                     ]
                 }
             )
@@ -76,7 +77,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if raw is None:
             return 1
         if not _whole_number(raw) or int(raw) < 1:
-            raise ValidationError({self.page_query_param: ["Give a whole number from 1."]})
+            raise ValidationError({self.page_query_param: [_("Give a whole number from 1.")]})
         return raw
 
     # --- a queryset: by keyset ------------------------------------------------------
@@ -100,7 +101,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if len(cursors) > 1 or (cursors and self.page_query_param in params):
             raise ValidationError(
                 {
-                    name: ["Give one of after, before and page: a page is found by one of them."]
+                    name: [_("Give one of after, before and page: a page is found by one of them.")]
                     for name in [*cursors, self.page_query_param]
                     if name in params
                 }
@@ -114,9 +115,11 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 raise ValidationError(
                     {
                         name: [
-                            "Not a cursor of this list: give the one a `next` or `previous` "
-                            "link of this list carries, with the same filters and ordering, "
-                            "or start again without it."
+                            _(
+                                "Not a cursor of this list: give the one a `next` or "
+                                "`previous` link of this list carries, with the same filters "
+                                "and ordering, or start again without it."
+                            )
                         ]
                     }
                 )
@@ -136,15 +139,18 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 raise ValidationError(
                     {
                         self.page_query_param: [
-                            f"Page numbers reach the first {MAX_OFFSET} rows of a list (page "
-                            f"{last_page} at page_size {size}). Deeper, follow the `next` "
-                            "links: they page by cursor at any depth."
+                            _(
+                                "Page numbers reach the first %(rows)s rows of a list (page "
+                                "%(last)s at page_size %(size)s). Deeper, follow the `next` "
+                                "links: they page by cursor at any depth."
+                            )
+                            % {"rows": MAX_OFFSET, "last": last_page, "size": size}
                         ]
                     }
                 )
             rows = list(keyset.queryset.order_by(*keyset.order())[offset : offset + size + 1])
             if not rows and number > 1:
-                raise NotFound("Invalid page.")
+                raise NotFound(_("Invalid page."))
             self.rows = rows[:size]
             self.has_next, self.has_previous = len(rows) > size, number > 1
             self.page_number = number
