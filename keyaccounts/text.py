@@ -107,10 +107,11 @@ def install() -> None:
         if not any(isinstance(v, NoControlCharacters) for v in field_class.default_validators):
             field_class.default_validators = [*field_class.default_validators, *lenient]
     _one_message_for_nul(forms.CharField)
+    _one_message_for_nul(drf_fields.CharField)
 
 
 def _one_message_for_nul(field_class) -> None:
-    """A form `CharField` adds Django's own NUL check to its validators, which says
+    """A form `CharField` (and the API's) adds Django's own NUL check to its validators, which says
     again, less helpfully (and in Chinese mistranslated), what a field's
     `NoControlCharacters` says of a NUL: where that validator is on the field, Django's
     is left out (one message, naming what to do)."""

@@ -94,6 +94,21 @@ def test_a_nul_gets_one_message_naming_what_to_do(login, personas):
     assert not AccountCompetitor.objects.exists()
 
 
+def test_a_nul_in_the_api_gets_one_message_in_either_language(api, personas):
+    """DRF's text fields add Django's NUL check too: said once there as well (a single
+    record and a bulk item)."""
+    client = api(personas.alice)
+    body = {"account": personas.account.pk, "name": "X", "title": "a\u0000"}
+    for language, words in [("en", "Remove the control characters"), ("zh-hans", "控制字符")]:
+        response = client.post("/api/v1/contacts/", body, HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 400
+        messages = response.json()["errors"]["title"]
+        assert len(messages) == 1 and words in messages[0], messages
+    bulk = client.post("/api/v1/contacts/bulk/", [{**body, "external_id": "nul-1"}], format="json")
+    (result,) = bulk.json()["results"]
+    assert len(result["errors"]["title"]) == 1, result
+
+
 def test_a_page_plain_form_refuses_a_control_character_on_its_field(login, personas):
     data = {"name": "ERP\x1b sync", "access": "read", "record_types": ["account"]}
     page = login(personas.alice).post(
