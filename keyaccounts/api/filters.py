@@ -67,7 +67,11 @@ class UtcIsoDateTimeField(IsoDateTimeField):
         try:
             return value.astimezone(datetime.UTC)
         except OverflowError:
-            raise forms.ValidationError(_("This date is out of range."), code="overflow") from None
+            # The calendar's first (or last) day, in a zone ahead of (behind) UTC: its
+            # moment in UTC is outside the calendar. As a bound it is the calendar's end:
+            # no record is older (newer).
+            end = datetime.datetime.min if value.year == 1 else datetime.datetime.max
+            return end.replace(tzinfo=datetime.UTC)
 
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):

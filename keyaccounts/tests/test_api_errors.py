@@ -133,8 +133,6 @@ def test_read_only_fields_are_ignored_not_written(personas, api):
         {"status": ""},
         {"updated_after": "yesterday"},
         {"updated_after": ""},
-        {"updated_after": "9999-12-31T23:59:59-23:00"},
-        {"updated_after": "0001-01-01T00:00:00+23:00"},
     ],
 )
 def test_bad_query_parameters_answer_400(personas, api, query):

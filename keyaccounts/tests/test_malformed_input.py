@@ -729,6 +729,24 @@ def test_a_sync_clients_from_the_start_is_a_bound_the_api_takes(personas, api):
     assert visits.status_code == 200, visits.content[:300]
 
 
+@pytest.mark.parametrize(
+    "first, last",
+    [
+        ("0001-01-01", "9999-12-31"),  # a day alone: the server's zone, ahead of UTC
+        ("0001-01-01T00:00:00+23:00", "9999-12-31T23:59:59-23:00"),
+    ],
+)
+def test_the_calendars_ends_in_any_zone_are_bounds_the_api_takes(personas, api, first, last):
+    """Their moment in UTC falls outside the calendar: as a bound it is the calendar's
+    end (it answered 400 "out of range" for the day alone)."""
+    client = api(personas.alice)
+    listed = client.get("/api/v1/accounts/", {"updated_after": first})
+    assert listed.status_code == 200, listed.content[:300]
+    assert {row["id"] for row in listed.json()["results"]} == {personas.account.pk}
+    visits = client.get("/api/v1/visits/", {"occurred_before": last})
+    assert visits.status_code == 200, visits.content[:300]
+
+
 # --- text typed into a picker, longer than any name (accounts/picker.py) -----------------
 
 
