@@ -360,7 +360,7 @@ def _prepare_move(
         opportunity.probability_is_custom = False
 
 
-def _touch(opportunity: Opportunity, *parts: str) -> None:
+def _touch(opportunity: Opportunity, *parts: str, expected_version: int | None = None) -> None:
     """A part of the deal changed (criteria, contacts, team, competitors): a new version,
     so sync clients see it in the changes feed and an open form on the old version is
     refused. Called first, so the change counter is locked before any other row. Its
@@ -371,20 +371,28 @@ def _touch(opportunity: Opportunity, *parts: str) -> None:
     a write that changes nothing changes nothing (no version, no history entry)."""
     opportunity._change_reason = parts_reason(parts)
     try:
-        opportunity.save(update_fields=[])
+        opportunity.save(update_fields=[], expected_version=expected_version)
     finally:
         del opportunity._change_reason
 
 
 @transaction.atomic
 def criterion_set(
-    *, opportunity: Opportunity, criterion: ExitCriterion, checked: bool, by: User
+    *,
+    opportunity: Opportunity,
+    criterion: ExitCriterion,
+    checked: bool,
+    by: User,
+    expected_version: int | None = None,
 ) -> None:
-    """Tick or untick one exit criterion of the deal; one already so is left alone."""
+    """Tick or untick one exit criterion of the deal; one already so is left alone. With
+    `expected_version`, refuse (VersionConflict) if the deal is at another version, even
+    when the criterion is already as asked: the caller's view of the deal is stale."""
     ticked = CriterionCheck.objects.filter(opportunity=opportunity, criterion=criterion)
     if ticked.exists() == checked:
+        opportunity._keep_as_stored(opportunity.version, expected_version)
         return
-    _touch(opportunity, CRITERIA)
+    _touch(opportunity, CRITERIA, expected_version=expected_version)
     if checked:
         CriterionCheck.objects.get_or_create(
             opportunity=opportunity, criterion=criterion, defaults={"checked_by": by}

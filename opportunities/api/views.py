@@ -5,8 +5,9 @@ from rest_framework.response import Response
 
 from keyaccounts.api.bulk import BulkUpsertMixin
 from keyaccounts.api.filters import FILTER_BACKENDS
+from keyaccounts.api.schema import ETAG, IF_MATCH
 from keyaccounts.api.serializers import READ_ACTIONS
-from keyaccounts.api.sync import SyncViewSetMixin
+from keyaccounts.api.sync import SyncViewSetMixin, check_if_match, idempotent
 from opportunities.selectors import (
     deals_listed_for,
     opportunities_visible_to,
@@ -58,9 +59,9 @@ class OpportunityViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSe
     filterset_class = OpportunityFilter
     ordering_fields = ["expected_close_date", "amount", "name", "created_at", "updated_at", "id"]
     ordering = ["expected_close_date"]
-    idempotent_actions = {"create", "bulk"}
+    idempotent_actions = {"create", "bulk", "criteria"}
     bulk_label = "deals"
-    extra_error_codes = {"criteria": {400, 404}}
+    extra_error_codes = {"criteria": {400, 404, 412}}
 
     def get_queryset(self):
         # Each deal's parts (contacts, team, competitors, ticks): one query per part.
@@ -95,12 +96,20 @@ class OpportunityViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSe
 
     @extend_schema(
         summary="Tick or untick one exit criterion of the deal",
+        description="With If-Match, a deal changed since you read it answers 412 (even when "
+        "the criterion is already as asked). With an Idempotency-Key, a retry replays the "
+        "answer; the same key with another body answers 422.",
+        parameters=[IF_MATCH, ETAG],
         request=CriterionCheckSerializer,
         responses={200: OpportunitySerializer},
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def criteria(self, request, pk=None):
         opportunity = self.get_object()
+        return idempotent(request, lambda: self._criteria(request, opportunity))
+
+    def _criteria(self, request, opportunity) -> Response:
+        expected_version = check_if_match(request, opportunity)  # before the body
         serializer = CriterionCheckSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         criterion_set(
@@ -108,6 +117,7 @@ class OpportunityViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSe
             criterion=serializer.validated_data["criterion"],
             checked=serializer.validated_data["checked"],
             by=request.user,
+            expected_version=expected_version,
         )
         opportunity = self.get_queryset().get(pk=opportunity.pk)
         return self._with_etag(Response(OpportunitySerializer(opportunity).data))

@@ -118,6 +118,51 @@ def test_unticking_a_criterion(personas, api, stages):
     assert not CriterionCheck.objects.exists()
 
 
+def test_a_criterion_sent_on_a_stale_version_answers_412_and_changes_nothing(personas, api, stages):
+    deal = OpportunityFactory(account=personas.account)
+    first, second = stages["qualify"].criteria.all()[:2]
+    client = api(personas.alice)
+    ticked = client.post(f"{url(deal)}criteria/", {"criterion": first.pk, "checked": True})
+    assert ticked["ETag"] == '"2"'
+
+    stale = client.post(
+        f"{url(deal)}criteria/", {"criterion": second.pk, "checked": True}, HTTP_IF_MATCH='"1"'
+    )
+    assert stale.status_code == 412
+    assert stale["ETag"] == '"2"'
+    assert not CriterionCheck.objects.filter(criterion=second).exists()
+    # Already as asked: still refused, the client's view of the deal is stale.
+    again = client.post(
+        f"{url(deal)}criteria/", {"criterion": first.pk, "checked": True}, HTTP_IF_MATCH='"1"'
+    )
+    assert again.status_code == 412
+    current = client.post(
+        f"{url(deal)}criteria/", {"criterion": second.pk, "checked": True}, HTTP_IF_MATCH='"2"'
+    )
+    assert current.status_code == 200 and current["ETag"] == '"3"'
+
+
+def test_a_criterion_sent_again_with_its_idempotency_key_is_replayed(personas, api, stages):
+    deal = OpportunityFactory(account=personas.account)
+    first, second = stages["qualify"].criteria.all()[:2]
+    client = api(personas.alice)
+    sent = {"criterion": first.pk, "checked": True}
+    answer = client.post(f"{url(deal)}criteria/", sent, HTTP_IDEMPOTENCY_KEY="tick-1")
+    # Meanwhile someone unticks it; the retry replays the first answer and writes nothing.
+    CriterionCheck.objects.filter(opportunity=deal).delete()
+    replayed = client.post(f"{url(deal)}criteria/", sent, HTTP_IDEMPOTENCY_KEY="tick-1")
+    assert replayed.status_code == 200 and replayed.json() == answer.json()
+    assert not CriterionCheck.objects.filter(opportunity=deal).exists()
+
+    other = client.post(
+        f"{url(deal)}criteria/",
+        {"criterion": second.pk, "checked": True},
+        HTTP_IDEMPOTENCY_KEY="tick-1",
+    )
+    assert other.status_code == 422
+    assert not CriterionCheck.objects.filter(criterion=second).exists()
+
+
 def test_criteria_of_a_deal_one_cannot_see_answer_404(personas, api, stages):
     deal = OpportunityFactory(account=personas.account)
 
