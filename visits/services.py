@@ -62,11 +62,33 @@ def recorded_in_the_future(occurred_at: datetime.datetime, now: datetime.datetim
     return occurred_at > now + datetime.timedelta(minutes=5)
 
 
+def planned_in_the_past(planned_at: datetime.datetime, now: datetime.datetime, zone) -> bool:
+    """A plan's time before today (the day, not the hour: a plan for this morning made
+    at noon, or sent by the phone's outbox later, is still today's)."""
+    return timezone.localdate(planned_at, zone) < timezone.localdate(now, zone)
+
+
+def PLANNED_IN_THE_PAST() -> str:  # noqa: N802 - a message, read in the request's language
+    return _(
+        "A visit is planned for today or later. If it took place, record it instead; "
+        "otherwise correct the date."
+    )
+
+
 def _check_visit(
-    visit: Visit, contacts, attendees, now: datetime.datetime, zone, *, stored_due=None
+    visit: Visit,
+    contacts,
+    attendees,
+    now: datetime.datetime,
+    zone,
+    *,
+    stored_due=None,
+    stored_planned=None,
 ) -> None:
     """The rules of visits. `stored_due`: the follow-up due date as stored, left as it is
-    (one a week past the visit, written before the rule was checked, stays)."""
+    (one a week past the visit, written before the rule was checked, stays);
+    `stored_planned`: the planned time as stored, which may have passed (only a new or
+    changed plan must be from today on)."""
     errors = {}
     foreign = foreign_contacts(contacts, visit.account)
     if foreign:
@@ -94,6 +116,14 @@ def _check_visit(
                 ) % {"date": latest.isoformat()}
     if visit.status == VisitStatus.PLANNED and visit.planned_at is None:
         errors["planned_at"] = _("Give the date and time the visit is planned for.")
+    elif (
+        visit.status == VisitStatus.PLANNED
+        and visit.planned_at != stored_planned
+        and planned_in_the_past(visit.planned_at, now, zone)
+    ):
+        # Listed nowhere (my week and the planned list start from today and two weeks
+        # back): a plan nobody would see again.
+        errors["planned_at"] = PLANNED_IN_THE_PAST()
     if errors:
         raise ValidationError(errors)
 
@@ -166,6 +196,7 @@ def visit_apply(
     if visit is None:
         visit = Visit(owner=by)
     stored_due = visit.follow_up_due if visit.pk is not None else None
+    stored_planned = visit.planned_at if visit.pk is not None else None
     # A follow-up left at its default moves with the visit when the visit's date is corrected.
     default_due = default_follow_up_due(visit.occurred_at, zone) if visit.occurred_at else None
     visit.account = account
@@ -175,7 +206,9 @@ def visit_apply(
         moved = visit.follow_up_due == default_due and visit.followed_up_on is None
         if not visit.follow_up_due or moved:
             visit.follow_up_due = default_follow_up_due(visit.occurred_at, zone)
-    _check_visit(visit, contacts, attendees, now, zone, stored_due=stored_due)
+    _check_visit(
+        visit, contacts, attendees, now, zone, stored_due=stored_due, stored_planned=stored_planned
+    )
     return visit
 
 

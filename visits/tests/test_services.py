@@ -78,6 +78,40 @@ def test_a_planned_visit_needs_its_date_and_gets_no_follow_up(personas):
     assert visit.follow_up_due is None
 
 
+def test_a_new_or_moved_plan_is_for_today_or_later_and_one_that_passed_stays_editable(
+    personas,
+):
+    """A plan before today is listed nowhere (my week and the planned list start later):
+    refused, naming the field. This morning's plan made at noon is today's; a plan that
+    has passed since it was made keeps its time when something else of it changes."""
+    yesterday = NOW - datetime.timedelta(days=1)
+    with pytest.raises(ValidationError) as error:
+        record_visit(personas, status=VisitStatus.PLANNED, occurred_at=None, planned_at=yesterday)
+    assert error.value.error_dict["planned_at"][0].messages == [
+        "A visit is planned for today or later. If it took place, record it instead; "
+        "otherwise correct the date."
+    ]
+    this_morning = NOW.replace(hour=9)
+    kept = record_visit(
+        personas, status=VisitStatus.PLANNED, occurred_at=None, planned_at=this_morning
+    )
+    # Two days on, the plan has passed: its purpose can still be changed…
+    later = NOW + datetime.timedelta(days=2)
+    services.visit_save(
+        visit=kept, by=personas.alice, account=personas.account, now=later, purpose="Demo"
+    )
+    # …but it cannot be moved to another day in the past.
+    with pytest.raises(ValidationError) as error:
+        services.visit_save(
+            visit=kept,
+            by=personas.alice,
+            account=personas.account,
+            now=later,
+            planned_at=this_morning + datetime.timedelta(days=1),
+        )
+    assert "planned_at" in error.value.error_dict
+
+
 def test_nobody_logs_visits_for_an_account_they_cannot_see(personas):
     with pytest.raises(ApplicationError):
         services.visit_save(
