@@ -46,6 +46,17 @@ def service_policy_new_version(
                 % {"version": current.version},
                 current_version=current.version,
             )
+        if current is not None and not _differs(current, rows):
+            # The same values again (a form sent twice, Back then Save): a version that
+            # changes nothing would bury the one that did in the list of versions.
+            raise ApplicationError(
+                _(
+                    "Nothing to save: version %(version)s, in force, holds these values "
+                    "already. Change a value, or leave the page."
+                )
+                % {"version": current.version},
+                code="unchanged",
+            )
         version = (ServicePolicy.objects.aggregate(v=Max("version"))["v"] or 0) + 1
         if current is not None:
             current.is_active = False
@@ -67,6 +78,16 @@ def _forget() -> None:
     from .current import forget_policy
 
     forget_policy()
+
+
+def _differs(current: ServicePolicy, rows: dict[str, dict]) -> bool:
+    """Whether `rows` ({grade: {field: value}}) hold a value `current`'s rows do not."""
+    stored = {row.grade: row for row in current.grades.all()}
+    return any(
+        grade not in stored or not _same(getattr(stored[grade], field), rows[grade].get(field))
+        for grade in GRADES
+        for field in FIELDS
+    )
 
 
 def _same(a, b) -> bool:

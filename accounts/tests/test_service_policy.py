@@ -189,6 +189,26 @@ def test_the_editor_saves_a_version_and_the_versions_list_shows_what_changed(per
     assert "no longer applies" in old
 
 
+def test_the_same_values_again_are_no_new_version(personas, login):
+    """Back after saving, then Save again (or a form sent twice): nothing changed, said on
+    the form with the note kept; the versions list keeps only the version that did."""
+    client = login(personas.manager)
+    first = edit_post(current_policy(), note="A ceiling 12", A={"discount_ceiling_percent": 12})
+    assert client.post("/policy/edit/", first).status_code == 302
+    assert current_policy().version == 2
+    again = edit_post(current_policy(), note="A ceiling 12, again")
+    response = client.post("/policy/edit/", again)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Nothing to save: version 2, in force, holds these values already." in page
+    assert "A ceiling 12, again" in page
+    assert ServicePolicy.objects.count() == 2 and current_policy().version == 2
+    with pytest.raises(ApplicationError):
+        service_policy_new_version(
+            by=personas.manager, base_version=2, note="x", rows=rows_of(current_policy())
+        )
+
+
 def test_the_editor_refuses_an_edit_started_from_an_older_version(personas, login):
     client = login(personas.manager)
     form = edit_post(current_policy(), A={"contact_rhythm_days": 10})  # from version 1
