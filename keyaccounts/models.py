@@ -310,13 +310,37 @@ class VersionedModel(ChoiceLabels):
                 .all_objects.filter(**{field.attname: value}, deleted_at__isnull=False)
                 .exclude(pk=self.pk)
             )
-            if held.exists():
-                # The message of a live record holding it, word for word: the holder may
-                # be one the user cannot see, and a message of its own would tell them
-                # that a record they cannot see is in the recycle bin.
+            deletion_id = held.values_list("deletion_id", flat=True).first()
+            if deletion_id is None and not held.exists():
+                continue
+            if _may_restore(deletion_id):
+                errors[field.name] = ValidationError(
+                    _(
+                        "A record in the recycle bin has this %(field)s. Restore it from "
+                        "the recycle bin, or give another value."
+                    ),
+                    code="unique_in_recycle_bin",
+                    params={"field": field.verbose_name},
+                )
+            else:
+                # The message of a live record holding it, word for word: to anyone who
+                # cannot restore it (a record they may not see), a message of its own
+                # would tell that it is in the recycle bin.
                 errors[field.name] = self.unique_error_message(type(self), (field.name,))
         if errors:
             raise ValidationError(errors)
+
+
+def _may_restore(deletion_id) -> bool:
+    """Whether the acting user (`keyaccounts.history.context`) may restore the deletion
+    `deletion_id` from the recycle bin: its rule, `recyclebin.selectors`."""
+    from keyaccounts.history.context import current_user
+    from keyaccounts.recyclebin.selectors import deletions_visible_to
+
+    user = current_user()
+    if deletion_id is None or user is None:
+        return False
+    return deletions_visible_to(user).filter(pk=deletion_id).exists()
 
 
 class Tombstone(models.Model):

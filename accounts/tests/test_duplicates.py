@@ -151,11 +151,20 @@ def test_a_credit_code_of_an_account_one_cannot_see_is_a_duplicate_only_counted(
 
 
 def test_a_credit_code_held_in_the_recycle_bin_is_refused_with_the_bins_message(personas):
+    """To whoever may restore it (who deleted it, a manager): the bin's message. To
+    anyone else, the words of a live holder: the bin is not theirs to learn of."""
+    from keyaccounts.history.context import Origin, history_context
+
     held = AccountFactory(name="Fuzhou Optics", owner=personas.alice, credit_code=VALID_CODE)
     account_delete(account=held, by=personas.alice)
-    with pytest.raises(ValidationError) as refused:
-        create(personas.alice, name="Minjiang Lenses", credit_code=VALID_CODE)
+    with history_context(origin=Origin.WEB, user=personas.alice):
+        with pytest.raises(ValidationError) as refused:
+            create(personas.alice, name="Minjiang Lenses", credit_code=VALID_CODE)
     assert "recycle bin" in refused.value.message_dict["credit_code"][0]
+    with history_context(origin=Origin.WEB, user=personas.charlie):
+        with pytest.raises(ValidationError) as refused:
+            create(personas.charlie, name="Minjiang Lenses", credit_code=VALID_CODE)
+    assert "recycle bin" not in refused.value.message_dict["credit_code"][0]
 
 
 def test_a_deleted_account_is_no_duplicate_of_a_new_one(personas):

@@ -364,7 +364,9 @@ class SyncViewSetMixin:
     @action(
         detail=False,
         methods=["get", "put"],
-        url_path=r"external/(?P<external_id>[^/]+)",
+        # Any text up to the trailing slash, "/" included: a PUT of a key no record can
+        # be found by again is said on `external_id` (a "/" too), not answered 404.
+        url_path=r"external/(?P<external_id>.+)",
         url_name="external",
         filter_backends=[],
         pagination_class=None,
@@ -374,6 +376,15 @@ class SyncViewSetMixin:
         (201) or replaces it (200), honouring If-Match. Fields left out of a PUT keep
         their values (new records: their defaults)."""
         if request.method == "PUT":
+            if len(external_id) > EXTERNAL_ID_MAX_LENGTH:  # as a body's would be
+                raise ValidationError(
+                    {
+                        "external_id": [
+                            _("Ensure this field has no more than %(max)s characters.")
+                            % {"max": EXTERNAL_ID_MAX_LENGTH}
+                        ]
+                    }
+                )
             try:  # a new key no record could be found by again: said, not 404
                 external_id_addressable(external_id)
             except ValidationError as error:

@@ -217,6 +217,28 @@ def test_an_external_id_with_nul_cannot_be_created(personas, api):
     assert client.get("/api/v1/accounts/external/%00/").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "key, said",
+    [
+        ("y" * 101, "Ensure this field has no more than 100 characters."),
+        ("a%2Fb", "An external ID has no “/”"),
+        ("a/b", "An external ID has no “/”"),
+    ],
+)
+def test_a_put_of_a_key_no_record_can_hold_is_400_on_external_id_not_404(personas, api, key, said):
+    """As the same key in a body is: docs/api.md, external_id."""
+    from accounts.models import Account
+
+    client = api(personas.alice)
+    response = client.put(
+        f"/api/v1/accounts/external/{key}/", {"name": "Probe", "industry": "technology"}
+    )
+    assert_error(response, 400)
+    assert response.json()["errors"]["external_id"][0].startswith(said), response.json()
+    assert not Account.objects.filter(name="Probe").exists()
+    assert client.get(f"/api/v1/accounts/external/{key}/").status_code == 404
+
+
 # --- throttling ----------------------------------------------------------------------
 
 

@@ -50,3 +50,10 @@ def test_a_page_says_the_same_of_both(personas, login, holders):
         assert response.status_code == 200
         pages[key] = response.context["form"].errors.get("external_id")
     assert pages["held-live"] and pages["held-live"] == pages["held-binned"], pages
+
+
+def test_who_may_restore_the_holder_is_told_it_is_in_the_recycle_bin(personas, api, holders):
+    live, binned = holders
+    body = {"account": live.account_id, "name": "Probe", "external_id": "held-binned"}
+    response = api(personas.charlie).post("/api/v1/contacts/", body)
+    assert "recycle bin" in external_id_errors(response)[0]
