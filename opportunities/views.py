@@ -346,6 +346,25 @@ def _move_with_outcomes(request, opportunity: Opportunity, form: MoveForm, back:
         )
     except ApplicationError as exc:
         if exc.code == "approval_required":
+            if criteria is not None:
+                # The move waits for the approval; the outcomes ticked are the rep's work
+                # and are saved now, so the approved move needs nothing ticked again.
+                try:
+                    services.opportunity_criteria_set(
+                        opportunity=_visible_opportunity(request, opportunity.pk),
+                        criteria=criteria,
+                        by=request.user,
+                        expected_version=version,
+                    )
+                except (ApplicationError, ValidationError) as refused:
+                    message = getattr(refused, "message", None) or refused.messages
+                    return _refused_page(
+                        request,
+                        opportunity,
+                        back,
+                        message if isinstance(message, list) else [message],
+                    )
+                messages.success(request, _("The outcomes you ticked are saved."))
             messages.warning(request, exc.message)
             return redirect(approval_request_url(opportunity, stage))
         return _refused_page(request, opportunity, back, [exc.message])

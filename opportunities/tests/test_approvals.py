@@ -255,6 +255,41 @@ def test_the_move_page_sends_the_rep_to_request_approval(personas, stages, login
     )
 
 
+def test_outcomes_ticked_on_the_move_page_are_saved_when_the_move_waits_for_approval(
+    personas, stages, login
+):
+    """The rep ticks the bid's outcomes and moves: the move needs a manager's approval,
+    the ticks are saved meanwhile, and the approved move needs nothing ticked again."""
+    from opportunities.models import CriterionCheck
+
+    over_limit(personas.account)
+    deal = OpportunityFactory(account=personas.account, stage=stages["bid"], probability=60)
+    outcomes = list(stages["bid"].criteria.values_list("pk", flat=True))
+    client = login(personas.alice)
+    moved = client.post(
+        reverse("opportunities:move", args=[deal.pk]),
+        {"stage": stages["negotiation"].pk, "version": deal.version, "ticked": outcomes},
+    )
+    assert moved.status_code == 302
+    assert reverse("opportunities:approval_request", args=[deal.pk]) in moved["Location"]
+    assert set(
+        CriterionCheck.objects.filter(opportunity=deal).values_list("criterion_id", flat=True)
+    ) == set(outcomes)
+    deal.refresh_from_db()
+    assert deal.stage == stages["bid"]
+    asked = client.post(
+        moved["Location"], {"stage": stages["negotiation"].pk, "reason": "Payment plan"}
+    )
+    assert asked.status_code == 302
+    approval = StageApproval.objects.get()
+    done = login(personas.manager).post(
+        reverse("opportunities:approval_decide", args=[approval.pk, "approve"])
+    )
+    assert done.status_code == 302
+    deal.refresh_from_db()
+    assert deal.stage == stages["negotiation"]
+
+
 def test_a_manager_approves_and_moves_on_the_request_page(personas, stages, login):
     over_limit(personas.account)
     deal = deal_at_bid(personas, stages)
