@@ -310,10 +310,10 @@ class VersionedModel(ChoiceLabels):
                 .all_objects.filter(**{field.attname: value}, deleted_at__isnull=False)
                 .exclude(pk=self.pk)
             )
-            deletion_id = held.values_list("deletion_id", flat=True).first()
-            if deletion_id is None and not held.exists():
+            found = list(held.values_list("deletion_id", flat=True)[:1])  # one query
+            if not found:
                 continue
-            if _may_restore(deletion_id):
+            if _may_restore(found[0]):
                 errors[field.name] = ValidationError(
                     _(
                         "A record in the recycle bin has this %(field)s. Restore it from "
