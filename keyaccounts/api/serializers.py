@@ -77,7 +77,24 @@ class ListedIds(serializers.ListSerializer):
 
 class ManyRelatedField(ListedFirst, serializers.ManyRelatedField):
     """A list of ids, read from the record's `listed` rows when it has them
-    (`keyaccounts.prefetch`)."""
+    (`keyaccounts.prefetch`). A refused id is named by its place (`contacts.1`), as the
+    error shape says (docs/api.md, Errors) and a deal's parts are: DRF's own lists the
+    messages under the field, leaving the client to find which id was meant."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) or not hasattr(data, "__iter__"):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        if not self.allow_empty and len(data) == 0:
+            self.fail("empty")
+        values, errors = [], {}
+        for index, item in enumerate(data):
+            try:
+                values.append(self.child_relation.to_internal_value(item))
+            except serializers.ValidationError as error:
+                errors[index] = error.detail
+        if errors:
+            raise serializers.ValidationError(errors)
+        return values
 
 
 class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):

@@ -122,8 +122,28 @@ def test_contacts_one_cannot_see_are_refused_like_unknown_ones(personas, api):
     )
 
     assert response.status_code == 400
-    assert "contacts" in response.json()["errors"]
-    assert "does not exist" in " ".join(response.json()["errors"]["contacts"])
+    assert "does not exist" in " ".join(response.json()["errors"]["contacts.0"])
+
+
+def test_each_refused_id_is_named_by_its_place_in_the_list(personas, api):
+    """docs/api.md, Errors: `contacts.1`, as a deal's parts are named."""
+    met = ContactFactory(account=personas.account)
+    hidden = ContactFactory(account=personas.charlies_account)
+    body = {
+        "account": personas.account.pk,
+        "status": "planned",
+        "planned_at": (timezone.now() + datetime.timedelta(days=1)).isoformat(),
+        "contacts": [met.pk, 99999999, hidden.pk],
+        "attendees": [personas.alice.pk, 88888888],
+    }
+    response = api(personas.alice).post("/api/v1/visits/", body)
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert set(errors) == {"contacts.1", "contacts.2", "attendees.1"}, errors
+    assert errors["contacts.1"] == ['Invalid pk "99999999" - object does not exist.']
+    # One they cannot see is said as one nobody has.
+    assert errors["contacts.2"] == [f'Invalid pk "{hidden.pk}" - object does not exist.']
+    assert not Visit.objects.exists()
 
 
 def test_a_visit_cannot_be_logged_at_an_account_one_cannot_see(personas, api):
