@@ -478,7 +478,7 @@ def test_the_account_page_lists_its_deals_open_first(personas, login, stages):
     html = response.content.decode()
     assert "¥1,200,000" in html and "2027-09-01" in html and "Bid / tender" in html
     assert reverse("opportunities:create", args=[personas.account.pk]) in html
-    assert "New opportunity" in html
+    assert "New deal" in html
 
 
 def test_the_account_page_runs_the_same_queries_for_2_or_25_deals(personas, login, stages):
