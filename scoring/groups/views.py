@@ -66,7 +66,19 @@ def group_view(request, pk):
                 "no_decider": url(("gap", "no_decider")),
                 "no_coach": url(("gap", "no_coach")),
                 "sales": url(("top", "sales5")),
-                "months": f"{sales_url}?" + urlencode([("group", root)]),
+                # The table's months, as each month's link carries its own.
+                "months": f"{sales_url}?"
+                + urlencode(
+                    [("group", root)]
+                    + (
+                        [
+                            ("month_from", rollup["sales"]["months"][0]["key"]),
+                            ("month_to", rollup["sales"]["months"][-1]["key"]),
+                        ]
+                        if rollup["sales"]["months"]
+                        else []
+                    )
+                ),
             },
         },
     )

@@ -263,3 +263,20 @@ def test_the_receivables_roll_up_takes_invoices_where_a_subsidiary_has_them(pers
     latest[subs[0].pk] = Decimal(700)
     assert subs[2] not in members
     assert rollup["sales"]["receivables"] == sum(latest.values(), Decimal(0))
+
+
+def test_the_sales_total_opens_the_same_12_months_as_the_table(personas, login):
+    """The Total links to the sales list over the table's months: its sum is the total's."""
+    top, subs = build_group(personas, 4)
+    older = dashboard.add_months(timezone.localdate().replace(day=1), -14)
+    MonthlySales.objects.create(account=top, month=older, sales=Decimal(123456), receivables=0)
+    client = login(personas.alice)
+    page = client.get(reverse("scoring:group", args=[top.pk]))
+    rollup, urls = page.context["rollup"], page.context["urls"]
+    months = rollup["sales"]["months"]
+    assert f"month_from={months[0]['key']}" in urls["months"]
+    assert f"month_to={months[-1]['key']}" in urls["months"]
+    listed = client.get(urls["months"])
+    assert listed.status_code == 200
+    rows = [row for row in listed.context["page"].object_list]
+    assert sum((row.sales for row in rows), Decimal(0)) == rollup["sales"]["sales"]

@@ -47,7 +47,7 @@ def test_the_sales_list_pages_newest_month_first_then_by_account(personas, login
     assert flatten(forward) == expected
     assert backward == forward
     page = client.get(reverse("scoring:sales_list")).content.decode()
-    assert "12 months" in page and "¥1,200<" in page
+    assert "12 account-months" in page and "¥1,200<" in page
     first, deep = first_and_deep_query_counts(client, reverse("scoring:sales_list"))
     assert first == deep
 
@@ -61,7 +61,7 @@ def test_the_sales_total_is_shown_only_while_the_count_is_exact(personas, login,
 
     page = login(personas.manager).get(reverse("scoring:sales_list")).content.decode()
 
-    assert "More than 2 months" in page and "¥30" not in page
+    assert "More than 2 account-months" in page and "¥30" not in page
     assert "narrow the list to see its sales total" in page
 
 
