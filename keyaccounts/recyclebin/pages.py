@@ -24,11 +24,12 @@ from .selectors import deletions_visible_to
 
 
 def answers_binned(model):
-    """Wrap a delete view of `model` (a model class): a POST for a record that is
-    in the recycle bin — the same delete sent twice (a double click, the Back button, a
-    phone's retry) — is told so and sent to the bin, where the first put it, rather than
-    answered 404. Only for a delete the user may see in the bin (`deletions_visible_to`:
-    the bin's own rule); every other record the view cannot find stays 404."""
+    """Wrap a delete view of `model` (a model class): a request for a record that is
+    in the recycle bin — the same delete sent twice (a double click, a phone's retry), or
+    its page opened again by the Back button after the delete — is told so and sent to
+    the bin, where the first put it, rather than answered 404. Only for a delete the user
+    may see in the bin (`deletions_visible_to`: the bin's own rule); every other record
+    the view cannot find stays 404."""
 
     def wrap(view):
         @wraps(view)
@@ -36,8 +37,6 @@ def answers_binned(model):
             try:
                 return view(request, *args, pk=pk, **kwargs)
             except Http404:
-                if request.method != "POST":
-                    raise
                 entry = (
                     deletions_visible_to(request.user)
                     .filter(model=model._meta.label_lower, object_id=pk)
