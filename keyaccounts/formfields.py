@@ -163,6 +163,45 @@ def no_such_day(value) -> str | None:
     return None
 
 
+def _install_record_choice_named() -> None:
+    """Django's ModelChoiceField says "Select a valid choice. That choice is not one of the
+    available choices." without the value: here it names it, as a plain choice's message
+    does, and lists the records that can be chosen when they are few (a team filter's
+    teams): "… Choose one of: 3 (East), 5 (North)."."""
+    from django.forms import ChoiceField, ModelChoiceField
+
+    original = ModelChoiceField.__dict__["to_python"]
+    if getattr(original, "names_the_value", False):
+        return
+    django_default = ModelChoiceField.default_error_messages["invalid_choice"]
+
+    @wraps(original)
+    def to_python(self, value):
+        try:
+            return original(self, value)
+        except ValidationError as error:
+            own = self.error_messages.get("invalid_choice")
+            if error.code != "invalid_choice" or own != django_default:
+                raise  # a field with a message of its own (the pickers') keeps it
+            said = ChoiceField.default_error_messages["invalid_choice"] % {"value": value}
+            labels = (
+                choices_listed(
+                    (f"{choice}", label) for choice, label in self.choices if choice != ""
+                )
+                if self.queryset.count() <= CHOICES_LISTED
+                else []
+            )
+            if labels:
+                said = _("%(message)s Choose one of: %(choices)s.") % {
+                    "message": said,
+                    "choices": pgettext("punctuation", ", ").join(labels),
+                }
+            raise ValidationError(said, code="invalid_choice") from None
+
+    to_python.names_the_value = True
+    ModelChoiceField.to_python = to_python
+
+
 def _install_no_such_day() -> None:
     """A day the calendar does not have is said as such, not as a wrong format: forms
     (Django's date and date-time fields) and the API's (DRF's)."""
@@ -260,6 +299,7 @@ def install() -> None:
     _install_choices_listed()
     _install_no_such_day()
     _install_api_choices_listed()
+    _install_record_choice_named()
 
     original = ModelMultipleChoiceField._check_values
     if getattr(original, "in_range_only", False):

@@ -151,3 +151,17 @@ def test_the_api_says_which_values_a_choice_takes_and_which_day_is_not_one(perso
     assert refused.json()["errors"]["expected_close_date"] == [
         "There is no day 2027-02-30 in the calendar: check its month and day."
     ]
+
+
+def test_a_record_choice_not_offered_names_the_value_and_the_few_there_are(personas, login):
+    """The heat-map's team filter given `abc`: the value named, the manager's teams listed
+    (Django's said "That choice is not one of the available choices.")."""
+    from accounts.models import SalesTeam
+
+    client = login(personas.manager)
+    page = html.unescape(client.get(reverse("visits:heat_map"), {"team": "abc"}).content.decode())
+    teams = SalesTeam.objects.filter(manager=personas.manager).order_by("name")
+    assert teams
+    assert "Select a valid choice. abc is not one of the available choices." in page
+    listed = ", ".join(f"{team.pk} ({team.name})" for team in teams)
+    assert f"Choose one of: {listed}." in page, page[page.find("abc is not") :][:300]
