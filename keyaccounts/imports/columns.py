@@ -30,6 +30,7 @@ class Column:
     aliases: tuple[str, ...] = ()
     choices: tuple = ()  # (stored value, lazy label) of a choice column
     help: object = ""  # what goes in it, when the name does not say
+    max_length: int | None = None  # a text column's longest value (its field's)
 
     @property
     def title(self) -> str:
@@ -81,6 +82,7 @@ def model_columns(model, names: list[str], *, aliases: dict | None = None, **ove
             "required": required,
             "aliases": tuple(aliases.get(name, ())),
             "choices": tuple(model_field.choices or ()),
+            "max_length": getattr(model_field, "max_length", None),
         }
         attributes.update(overrides.get(name, {}))
         columns.append(Column(**attributes))

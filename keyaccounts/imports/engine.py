@@ -517,16 +517,28 @@ def expected_for(column: Column) -> str:
     if kind == "choice":
         labels = ", ".join(str(label) for _stored, label in column.choices)
         return _("one of: %(choices)s") % {"choices": labels}
-    return {
-        "integer": _("a whole number such as 120"),
-        "decimal": _("a number such as 1234.50"),
-        "boolean": _("Yes or No (是 or 否)"),
-        "date": _("a date such as 2025-03-31"),
-        "datetime": _("a date and time such as 2025-03-31 14:30"),
-        "month": _("a month such as 2025-03"),
-        "user": _("the username, email address or full name of one of our people"),
-        "account": _("the account's external ID, credit code or exact name"),
-    }.get(kind) or str(_TEXT_EXPECTED.get(column.key, ""))
+    return (
+        {
+            "integer": _("a whole number such as 120"),
+            "decimal": _("a number such as 1234.50"),
+            "boolean": _("Yes or No (是 or 否)"),
+            "date": _("a date such as 2025-03-31"),
+            "datetime": _("a date and time such as 2025-03-31 14:30"),
+            "month": _("a month such as 2025-03"),
+            "user": _("the username, email address or full name of one of our people"),
+            "account": _("the account's external ID, credit code or exact name"),
+        }.get(kind)
+        or str(_TEXT_EXPECTED.get(column.key, ""))
+        or _text_length(column)
+    )
+
+
+def _text_length(column: Column) -> str:
+    """A text column's longest value, for its length problem (Django's says what the
+    text has, not what the column takes in words the rest of the file's problems use)."""
+    if column.kind != "text" or not column.max_length:
+        return ""
+    return _("text of at most %(count)s characters") % {"count": column.max_length}
 
 
 # What a text column whose field checks its form takes (Django's messages name no example).

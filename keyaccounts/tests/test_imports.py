@@ -296,6 +296,14 @@ def test_an_email_address_refused_says_what_one_looks_like(personas):
     ]
 
 
+def test_a_text_too_long_says_the_longest_the_column_takes(personas):
+    rows = [["Account", "Name", "Title"], [personas.account.name, "Wang", "T" * 300]]
+    result = run("contacts", csv_file(rows), personas.alice, dry_run=True)
+    ((column, _value, message, expected),) = problems(result, 2)
+    assert column == "Title" and "at most 100 characters" in message
+    assert expected == "text of at most 100 characters"
+
+
 def test_a_formula_cell_is_an_error_of_its_row(personas):
     rows = [["Name", "Industry", "Employees"], ["Sum Co", "Finance", "=SUM(1,2)"]]
     result = run("accounts", xlsx({"rows": rows}), personas.alice)
