@@ -177,6 +177,18 @@ def test_the_manager_of_the_preparing_reps_team_reviews_the_record(personas, log
     assert (record.reviewed_by, record.reviewed_on) == (personas.manager, timezone.localdate())
 
 
+def test_reviewing_a_record_still_in_progress_warns_that_it_locks_it(personas, login):
+    """The manager is told before the review locks a development still going on; a
+    closed one says nothing of it."""
+    going = DevelopmentRecordFactory(account=personas.account, result="in_progress")
+    client = login(personas.manager)
+    page = client.get(going.get_absolute_url()).content.decode()
+    assert "data-review-in-progress" in page
+    assert "This development is still in progress. A review locks the record" in page
+    closed = client.get(closed_record(personas).get_absolute_url()).content.decode()
+    assert "data-review-in-progress" not in closed
+
+
 def test_the_managers_comment_reaches_the_rep_and_stays_in_the_history(personas, login):
     record = closed_record(personas)
     client = login(personas.manager)
