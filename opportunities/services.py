@@ -615,11 +615,13 @@ def _competitors_change(opportunity: Opportunity, competitors: list[dict]) -> Pa
     }
     errors, seen = {}, set()
     for index, item in enumerate(competitors):
-        if item["name"] in seen:
+        # One company whatever its case ("Acme", "acme"), as spaces at its ends are
+        # already taken off: a second entry would split its threat and notes in two.
+        if item["name"].casefold() in seen:
             errors[f"{COMPETITORS}.{index}.name"] = _(
                 "%(name)s is listed twice: give each competitor once."
             ) % {"name": item["name"]}
-        seen.add(item["name"])
+        seen.add(item["name"].casefold())
         for name in COMPETITOR_TEXT_FIELDS:
             if has_control_characters(item.get(name) or ""):
                 errors[f"{COMPETITORS}.{index}.{name}"] = _(

@@ -559,6 +559,14 @@ def test_a_contact_or_competitor_twice_is_refused(personas, api, deal):
     assert "twice" in contacts.json()["errors"]["contacts.1.contact"][0]
     assert "twice" in competitors.json()["errors"]["competitors.1.name"][0]
     assert Opportunity.objects.get(pk=deal.pk).version == 1
+    # One company whatever its case, as whatever spaces at its ends.
+    for names in (["Acme", "acme"], ["Acme ", "Acme"]):
+        twice = client.patch(
+            url(deal), {"competitors": [{"name": name} for name in names]}, format="json"
+        )
+        assert twice.status_code == 400, names
+        assert "twice" in twice.json()["errors"]["competitors.1.name"][0]
+    assert Opportunity.objects.get(pk=deal.pk).version == 1
 
 
 def test_team_members_are_people_one_may_pick_or_already_on_the_team(personas, api, deal):
