@@ -32,3 +32,13 @@ def test_a_record_not_visible_is_still_404_whatever_the_format(personas, api):
     hidden = AccountFactory(owner=personas.charlie)
     response = api(personas.alice).get(f"/api/v1/accounts/{hidden.pk}/", {"format": "json"})
     assert response.status_code == 404
+
+
+def test_a_type_the_accept_header_refuses_is_not_answered(personas, api):
+    client = api(personas.alice)
+    url = f"/api/v1/accounts/{personas.account.pk}/"
+    refused = client.get(url, HTTP_ACCEPT="application/json;q=0, text/html")
+    assert refused.status_code == 406
+    assert client.get(url, HTTP_ACCEPT="application/json;q=0.5, text/html").status_code == 200
+    assert client.get(url, HTTP_ACCEPT="*/*").status_code == 200
+    assert client.get(url, HTTP_ACCEPT="application/json; q=1").status_code == 200
