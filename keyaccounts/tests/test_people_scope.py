@@ -79,9 +79,9 @@ def test_a_visits_attendee_from_another_team_is_refused_like_a_missing_one(perso
     missing = client.post("/api/v1/visits/", {**body, "attendees": [NOBODY]})
 
     assert stranger.status_code == missing.status_code == 400
-    assert str(stranger.json()["errors"]["attendees"]).replace(
+    assert str(stranger.json()["errors"]["attendees.0"]).replace(
         str(personas.charlie.pk), "ID"
-    ) == str(missing.json()["errors"]["attendees"]).replace(str(NOBODY), "ID")
+    ) == str(missing.json()["errors"]["attendees.0"]).replace(str(NOBODY), "ID")
     assert not Visit.objects.exists()
 
 
