@@ -125,6 +125,13 @@ def _install_date_formats() -> None:
         field.default_error_messages = {**field.default_error_messages, "invalid": message}
 
 
+def said_as_is(message: str, *, code: str) -> ValidationError:
+    """A message already worked out (it may hold the user's "%"), as a ValidationError
+    that whoever renders it with its params — Django, django-filter's `message % params`
+    — shows as it is."""
+    return ValidationError("%(said)s", code=code, params={"said": message})
+
+
 def choices_listed(choices) -> list[str]:
     """Each of `choices` (groups flattened, the empty choice left out) as the value to
     send, with its label beside it when that says something else ("done (Done)": a list's
@@ -196,7 +203,7 @@ def _install_record_choice_named() -> None:
                     "message": said,
                     "choices": pgettext("punctuation", ", ").join(labels),
                 }
-            raise ValidationError(said, code="invalid_choice") from None
+            raise said_as_is(said, code="invalid_choice") from None
 
     to_python.names_the_value = True
     ModelChoiceField.to_python = to_python
@@ -221,6 +228,8 @@ def _install_no_such_day() -> None:
                 said = no_such_day(value)
                 if said is None:
                     raise
+                if error_class is ValidationError:
+                    raise said_as_is(said, code="invalid") from error
                 raise error_class(said, code="invalid") from error
 
         read.says_no_such_day = True
@@ -285,7 +294,7 @@ def _install_choices_listed() -> None:
                     "message": error.messages[0],
                     "choices": pgettext("punctuation", ", ").join(labels),
                 }
-                raise ValidationError(said, code="invalid_choice") from None
+                raise said_as_is(said, code="invalid_choice") from None
 
         validate.lists_choices = True
         kind.validate = validate

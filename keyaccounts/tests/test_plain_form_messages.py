@@ -165,3 +165,12 @@ def test_a_record_choice_not_offered_names_the_value_and_the_few_there_are(perso
     assert "Select a valid choice. abc is not one of the available choices." in page
     listed = ", ".join(f"{team.pk} ({team.name})" for team in teams)
     assert f"Choose one of: {listed}." in page, page[page.find("abc is not") :][:300]
+
+
+def test_a_value_with_a_percent_sign_is_said_in_the_api_not_a_500(personas, api):
+    """django-filter renders a message with `message % params`: a value holding "%" in
+    a worked-out message failed there (Schemathesis found it)."""
+    response = api(personas.alice).get("/api/v1/visits/", {"status": "100%s"})
+    assert response.status_code == 400
+    (said,) = response.json()["errors"]["status"]
+    assert "100%s is not one of the available choices." in said
