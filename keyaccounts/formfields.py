@@ -125,6 +125,15 @@ def _install_date_formats() -> None:
         field.default_error_messages = {**field.default_error_messages, "invalid": message}
 
 
+def choose_one_of(message, choices: list[str]) -> str:
+    """`message` (what is wrong) followed by the choices there are, in the reader's
+    language and punctuation."""
+    return _("%(message)s Choose one of: %(choices)s.") % {
+        "message": message,
+        "choices": pgettext("punctuation", ", ").join(choices),
+    }
+
+
 def said_as_is(message: str, *, code: str) -> ValidationError:
     """A message already worked out (it may hold the user's "%"), as a ValidationError
     that whoever renders it with its params — Django, django-filter's `message % params`
@@ -199,10 +208,7 @@ def _install_record_choice_named() -> None:
                 else []
             )
             if labels:
-                said = _("%(message)s Choose one of: %(choices)s.") % {
-                    "message": said,
-                    "choices": pgettext("punctuation", ", ").join(labels),
-                }
+                said = choose_one_of(said, labels)
             raise said_as_is(said, code="invalid_choice") from None
 
     to_python.names_the_value = True
@@ -263,10 +269,7 @@ def _install_api_choices_listed() -> None:
                 values = [key for key in self.choices if key not in ("", None)]
                 if codes != ["invalid_choice"] or not values or len(values) > CHOICES_LISTED:
                     raise
-                said = _("%(message)s Choose one of: %(choices)s.") % {
-                    "message": error.detail[0],
-                    "choices": pgettext("punctuation", ", ").join(f"{v}" for v in values),
-                }
+                said = choose_one_of(error.detail[0], [f"{v}" for v in values])
                 raise DRFValidationError([said], code="invalid_choice") from None
 
         to_internal_value.lists_choices = True
@@ -290,10 +293,7 @@ def _install_choices_listed() -> None:
                 labels = choices_listed(self.choices)
                 if not labels:
                     raise
-                said = _("%(message)s Choose one of: %(choices)s.") % {
-                    "message": error.messages[0],
-                    "choices": pgettext("punctuation", ", ").join(labels),
-                }
+                said = choose_one_of(error.messages[0], labels)
                 raise said_as_is(said, code="invalid_choice") from None
 
         validate.lists_choices = True
