@@ -225,7 +225,7 @@ def write_set_based(items: list[dict], *, user, serializer, since: int | None = 
             return None  # item by item: that item answers version_mismatch
     outcomes = {}
     for row in kind.order(rows):
-        result, outcome = engine._row(kind.check_row, ctx, row, _describe, columns)
+        result, outcome = engine._row(kind, ctx, row, _describe, columns)
         if outcome is None:
             return None  # refused: the per-item path says why, in its own words
         ref = expected[row.number]

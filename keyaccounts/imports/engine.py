@@ -401,7 +401,7 @@ def _check(kind, ctx, rows, columns, describe, progress) -> dict:
     kind.gather(ctx, rows)
     checked = {}
     for done, row in enumerate(kind.order(rows), start=1):
-        checked[row.number] = _row(kind.check_row, ctx, row, describe, columns)
+        checked[row.number] = _row(kind, ctx, row, describe, columns)
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(rows)):
             progress(done, len(rows))
     return checked
@@ -417,15 +417,18 @@ def _parse(ctx: Context, row: Row, columns: dict[str, Column]) -> None:
             row.problems.append((key, exc.message, exc.expected))
 
 
-def _row(check, ctx, row, describe, columns) -> tuple[RowResult, Outcome | None]:
-    """One row through `check` (a kind's `check_row`): its result, and its outcome when
-    it passed."""
+def _row(kind, ctx, row, describe, columns) -> tuple[RowResult, Outcome | None]:
+    """One row through its kind's `check_row`: its result, and its outcome when it
+    passed. A row with a cell that could not be read is not checked as a record; its
+    other cells' own checks are still said (`_other_cells`), as they are beside a rule
+    that refused the row before they were checked: the file is mended in one round."""
     if row.problems:
         problems = [describe(row, *problem) for problem in row.problems]
+        problems += _other_cells(kind, row, describe, columns)
         return RowResult(row.number, ERROR, problems=problems), None
     ctx.row_claims = []
     try:
-        outcome: Outcome = check(ctx, row)
+        outcome: Outcome = kind.check_row(ctx, row)
     except RowFailed as exc:
         problems = [describe(row, exc.key, exc.message, exc.expected)]
         status = ERROR
@@ -441,7 +444,42 @@ def _row(check, ctx, row, describe, columns) -> tuple[RowResult, Outcome | None]
         return RowResult(row.number, outcome.status, record=outcome.label), outcome
     for ident in ctx.row_claims:  # the row imports nothing
         ctx.seen.pop(ident, None)
+    if status == ERROR and all(problems):  # a rule that stopped the check first hides no
+        # cell's own problem (the API's set-based path describes none: it asks no more)
+        said = {(problem.column, problem.message) for problem in problems}
+        problems += [
+            problem
+            for problem in _other_cells(kind, row, describe, columns)
+            if (problem.column, problem.message) not in said
+        ]
     return RowResult(row.number, status, problems=problems), None
+
+
+def _other_cells(kind, row, describe, columns) -> list[Problem]:
+    """The own checks (`Field.clean`: length, range, form) of the row's plain cells that
+    were read, when another could not be: on a record made for this alone and never
+    saved. A cell left empty is not checked (a missing value is said by the record's
+    check, once the row reads)."""
+    model = kind.model
+    unread = {key for key, *_rest in row.problems}
+    plain = {
+        field.name
+        for field in model._meta.concrete_fields
+        if not field.is_relation and field.name == field.attname
+    }
+    names = [
+        key
+        for key in row.values
+        if key in plain and key not in unread and key not in kind.special and row.given(key)
+    ]
+    if not names:
+        return []
+    record = model(**{name: row.values[name] for name in names})
+    try:
+        record.clean_fields(exclude=[f.name for f in model._meta.fields if f.name not in names])
+    except ValidationError as exc:
+        return _validation_problems(row, exc, describe, columns)
+    return []
 
 
 class Urls:
@@ -545,4 +583,8 @@ def _text_length(column: Column) -> str:
 _TEXT_EXPECTED = {
     "email": gettext_lazy("an email address such as wang@example.com"),
     "website": gettext_lazy("a web address such as https://www.example.com"),
+    "credit_code": gettext_lazy(
+        "a unified social credit code: 18 digits and capital letters, the last its check "
+        "character, such as 91110000802100433B"
+    ),
 }

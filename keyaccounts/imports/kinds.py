@@ -431,7 +431,25 @@ def find_record(row: Row, account, records: Records, *, key: str, value, texts: 
             raise RowFailed(
                 "external_id", message % {"name": value, "stored": record.external_id}, expected
             )
+    if record is not None:
+        _keep_stored_times(row, record)
     return record
+
+
+def _keep_stored_times(row: Row, record) -> None:
+    """A time the row gives as an export writes it, the record's own to the second, is
+    the record's (its microseconds kept): a file exported and imported again changes
+    nothing."""
+    for key, value in row.values.items():
+        if not isinstance(value, datetime.datetime) or value.microsecond:
+            continue
+        stored = getattr(record, key, None)
+        if (
+            isinstance(stored, datetime.datetime)
+            and stored.microsecond
+            and stored.replace(microsecond=0) == value
+        ):
+            row.values[key] = stored
 
 
 # The import types, each registered by its app from its `AppConfig.ready()` (`register`):

@@ -9,9 +9,12 @@ above, a second row naming the same account). A record the import creates has no
 yet: it is known by a reference `("new", row number)` until it is written.
 """
 
+import datetime
 from types import SimpleNamespace
 
-from django.db.models import Q
+from django.db.models import DateTimeField, Q
+from django.db.models.functions import TruncSecond
+from django.db.models.lookups import In
 from django.utils.translation import gettext as _
 
 from accounts.duplicates import normalize_credit_code, normalize_name
@@ -39,6 +42,22 @@ def _zipped(lookups: dict[str, list[list]], live: tuple[str, ...] = ()) -> list[
                 part |= condition
         parts.append(part)
     return parts
+
+
+def _to_the_second(value):
+    """A time as an export writes it and a file gives it back: to the second. A record
+    written through the API or by the app's own clock holds its microseconds; its row in
+    an export is still that record."""
+    if isinstance(value, datetime.datetime) and value.microsecond:
+        return value.replace(microsecond=0)
+    return value
+
+
+def _natural_match(model, name: str, values: list) -> Q:
+    """The records whose natural key `name` is among `values`: a time to the second."""
+    if isinstance(model._meta.get_field(name), DateTimeField):
+        return Q(In(TruncSecond(name, tzinfo=datetime.UTC), values))
+    return Q(**{f"{name}__in": values})
 
 
 def new_ref(row) -> tuple:
@@ -369,11 +388,13 @@ class Records:
             for record in self.model.objects.filter(account_id__in=chunk).order_by("pk"):
                 self._register(record.pk, record)
         for chunk in chunks(natural or {}):
-            values = sorted({value for account_id in chunk for value in natural[account_id]})
+            values = sorted(
+                {_to_the_second(value) for account_id in chunk for value in natural[account_id]}
+            )
             for start in range(0, len(values), CHUNK):
                 match = Q()
                 for name in self.natural_fields:
-                    match |= Q(**{f"{name}__in": values[start : start + CHUNK]})
+                    match |= _natural_match(self.model, name, values[start : start + CHUNK])
                 for record in self.model.objects.filter(match, account_id__in=chunk).order_by("pk"):
                     if record.pk not in self.records:
                         self._register(record.pk, record)
@@ -427,7 +448,7 @@ class Records:
         if record.external_id:
             self.by_external_id[record.external_id] = ref
         natural = [
-            (record.account_id, name, getattr(record, name))
+            (record.account_id, name, _to_the_second(getattr(record, name)))
             for name in self.natural_fields
             if getattr(record, name) not in (None, "")
         ]
@@ -466,7 +487,9 @@ class Records:
         return (self.records[ref] if ref is not None else None), held
 
     def natural(self, account_id: int, field: str, value) -> list:
-        return [self.records[ref] for ref in self._natural.get((account_id, field, value), [])]
+        """The records of `account_id` whose `field` is `value` (a time: to the second)."""
+        key = (account_id, field, _to_the_second(value))
+        return [self.records[ref] for ref in self._natural.get(key, [])]
 
     def alike(self, keys) -> list:
         """The refs of the records sharing one of `keys`, each once."""

@@ -17,11 +17,12 @@ before the work that size would cost.
   (#N/A). A merged range gives each of its cells the range's top-left value, and the
   notices say so.
 - **CSV**: UTF-8 with or without a BOM, UTF-16 with a BOM, else GB18030 (what Excel's
-  "CSV" means on a Chinese Windows); the delimiter is the one of `,` `;` tab that the
-  header row uses most. A file with many control characters is binary, not a
-  spreadsheet. A NUL character in a cell is reported on its row. The apostrophe an
-  export puts before a text a spreadsheet would run ("'=1+2") is taken off again
-  (`keyaccounts.exports.writers.unguard_text`).
+  "CSV" means on a mainland Chinese Windows) or Big5 (cp950: Taiwan's and Hong Kong's),
+  whichever reads as more of its standard's frequently used characters; the delimiter
+  is the one of `,` `;` tab that the header row uses most. A file with many control
+  characters is binary, not a spreadsheet. A NUL character in a cell is reported on its
+  row. The apostrophe an export puts before a text a spreadsheet would run ("'=1+2") is
+  taken off again (`keyaccounts.exports.writers.unguard_text`).
 - Either way a cell longer than `MAX_CELL_CHARS` (Excel's own limit) is reported on its
   row, and so the rest of the file is still checked; more than `MAX_ROWS` rows or a file
   over `MAX_FILE_BYTES` is refused whole.
@@ -218,10 +219,12 @@ def read_table(content: bytes, *, header_score: Callable[[list[str]], int] | Non
         sample = content[:8192]
         if len(CONTROL.findall(sample)) > max(8, len(sample) // 100):
             raise not_a_spreadsheet()
-    text = _decode(content)
+    text, notice = _decode(content)
     _check_not_markup(text)
     rows, delimiter = _read_csv(text)
-    return _table("csv", rows, header_score, delimiter=delimiter)
+    return _table(
+        "csv", rows, header_score, delimiter=delimiter, notices=[notice] if notice else None
+    )
 
 
 def _check_not_markup(text: str) -> None:
@@ -470,24 +473,73 @@ def _fill_merged(rows: list[tuple[int, list]], ranges: list[str]) -> list[str]:
 # --- CSV -------------------------------------------------------------------------------
 
 
-def _decode(content: bytes) -> str:
+def _decode(content: bytes) -> tuple[str, str]:
+    """The file's text, and a notice when it was read as Big5. Without a BOM, UTF-8 when
+    it decodes; else GB18030 (mainland Excel's "CSV") or Big5 (Taiwan's and Hong
+    Kong's, as Windows writes it: cp950) by `_common_share`, since GB18030 decodes
+    almost any bytes, Big5's included, into rare characters."""
     if content.startswith(codecs.BOM_UTF8):
-        encodings = ("utf-8-sig",)
-    elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings = ("utf-16",)
-    else:
-        encodings = ("utf-8", "gb18030")
-    for encoding in encodings:
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise FileError(
+        return _decoded(content, "utf-8-sig", required=True), ""
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decoded(content, "utf-16", required=True), ""
+    text = _decoded(content, "utf-8")
+    if text is not None:
+        return text, ""
+    mainland, taiwan = _decoded(content, "gb18030"), _decoded(content, "cp950")
+    if taiwan is not None and (
+        mainland is None or _common_share(taiwan, "cp950") > _common_share(mainland, "gb2312")
+    ):
+        notice = _(
+            "Read as Big5 (traditional Chinese). If the text looks wrong, save the file as "
+            "“CSV UTF-8” and import it again."
+        )
+        return taiwan, notice
+    if mainland is None:
+        raise _undecodable()
+    return mainland, ""
+
+
+def _decoded(content: bytes, encoding: str, *, required: bool = False) -> str | None:
+    try:
+        return content.decode(encoding)
+    except UnicodeDecodeError:
+        if required:
+            raise _undecodable() from None
+        return None
+
+
+def _undecodable() -> FileError:
+    return FileError(
         _(
-            "The file's text encoding cannot be read. Expected CSV in UTF-8 or GB18030: in "
-            "Excel, choose Save As → “CSV UTF-8 (comma delimited)”."
+            "The file's text encoding cannot be read. Expected CSV in UTF-8, GB18030 or "
+            "Big5: in Excel, choose Save As → “CSV UTF-8 (comma delimited)”."
         )
     )
+
+
+# The frequently used characters of each standard, by where it puts them: GB2312's level
+# 1 (rows 16-55, the 3,755 most used simplified characters) and Big5's frequent set
+# (0xA440-0xC67E, 5,401 traditional characters).
+_COMMON = {"gb2312": (b"\xb0\xa1", b"\xd7\xf9"), "cp950": (b"\xa4\x40", b"\xc6\x7e")}
+
+
+def _common_share(text: str, standard: str) -> float:
+    """The share of `text`'s non-ASCII characters (a sample) that `standard` counts as
+    frequently used: near all of a text read in its own encoding, about half or less of
+    one read in the other (its bytes fall anywhere)."""
+    low, high = _COMMON[standard]
+    wide = [char for char in text[:20_000] if ord(char) > 0x7F]
+    if not wide:
+        return 0.0
+    common = 0
+    for char in wide:
+        try:
+            code = char.encode(standard)
+        except UnicodeEncodeError:
+            continue
+        if len(code) == 2 and low <= code <= high:
+            common += 1
+    return common / len(wide)
 
 
 def _read_csv(text: str) -> tuple[list[tuple[int, list]], str]:

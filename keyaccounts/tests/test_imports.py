@@ -192,6 +192,35 @@ def test_bad_rows_are_named_and_nothing_of_the_file_is_saved(personas):
     assert (column, message) == ("Name", "No account matches this row, and a new one needs a name.")
 
 
+def test_a_row_says_all_its_cells_problems_at_once(personas):
+    """A cell that cannot be read (a choice, a number) does not hide the row's other
+    cells' own problems: a long name, a bad web address are named in the same preview,
+    so the file is fixed in one round."""
+    rows = [
+        ["Name", "Industry", "Employees", "Website", "Unified social credit code"],
+        ["Long " + "x" * 300, "Aerospace", "many", "not a url", "91110000802100433X"],
+    ]
+    result = run("accounts", xlsx({"rows": rows}), personas.alice)
+    assert statuses(result) == [(2, "error")]
+    found = problems(result, 2)
+    assert [(column, message) for column, _value, message, _e in found] == [
+        ("Industry", "“Aerospace” is not one of the choices."),
+        ("Employees", "“many” is not a whole number."),
+        ("Name", "Ensure this value has at most 200 characters (it has 305)."),
+        ("Website", "Enter a valid URL."),
+        (
+            "Unified social credit code",
+            "The check character (the last) does not match the first 17: check the code for "
+            "a typing error.",
+        ),
+    ]
+    assert found[-1][3] == (
+        "a unified social credit code: 18 digits and capital letters, the last its check "
+        "character, such as 91110000802100433B"
+    )
+    assert not Account.all_objects.filter(name__startswith="Long ").exists()
+
+
 def test_a_record_twice_in_one_file_is_an_error_on_the_second_row(personas):
     rows = [
         ["External ID", "Name", "Industry"],
@@ -554,6 +583,21 @@ def test_a_recorded_visit_in_the_future_is_an_error(personas):
     [(column, _value, message, _expected)] = problems(result, 2)
     assert column == "Took place"
     assert message.startswith("A recorded visit cannot be in the future")
+
+
+def test_a_visit_refused_by_a_rule_also_names_its_cells_own_problems(personas):
+    """The service's rule (a recorded visit in the future) stops the check before the
+    visit's fields are checked: the duration over its limit is said beside it."""
+    future = timezone.localdate() + datetime.timedelta(days=2)
+    rows = [
+        ["Account", "Took place", "Status", "Duration (minutes)"],
+        [personas.account.name, str(future), "Done", "100000"],
+    ]
+    result = run("visits", csv_file(rows), personas.alice)
+    found = problems(result, 2)
+    assert [column for column, *_rest in found] == ["Took place", "Duration (minutes)"]
+    assert found[0][2].startswith("A recorded visit cannot be in the future")
+    assert found[1][2] == "A visit lasts a week at most: 10080 minutes."
 
 
 # --- monthly sales --------------------------------------------------------------------

@@ -70,6 +70,58 @@ def test_csv_is_read_in_utf8_with_or_without_bom_and_in_gb18030(encoding):
     assert values(table) == [["华东机械有限公司", "制造"]]
 
 
+# Written by hand: a Taiwan customer list and a mainland one, as their Excel saves them.
+TRADITIONAL = [
+    ["客戶名稱", "統一編號", "行業", "負責業務"],
+    ["台灣精密機械股份有限公司", "12345675", "製造業", "陳美玲"],
+    ["鴻海", "", "電子", "張偉"],
+]
+SIMPLIFIED = [
+    ["客户名称", "行业", "负责人"],
+    ["华东机械有限公司", "制造", "张伟"],
+    ["杭州数据有限公司", "科技", "王芳"],
+]
+
+
+def test_a_taiwan_excel_csv_is_read_as_big5_and_says_so():
+    """Big5 bytes also decode as GB18030, into rare characters (“め嘿” for 客戶): the
+    file is read as the encoding whose frequent characters it holds, and the preview
+    says which."""
+    table = read(csv_file(TRADITIONAL, encoding="cp950"))
+    assert table.headers == TRADITIONAL[0]
+    assert values(table) == TRADITIONAL[1:]
+    assert table.notices == [
+        "Read as Big5 (traditional Chinese). If the text looks wrong, save the file as "
+        "“CSV UTF-8” and import it again."
+    ]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [SIMPLIFIED, [["名称"], ["华为"]], [["客户名称"], ["上海精密工具有限公司"]]],
+    ids=["a list", "two words", "one name"],
+)
+def test_a_mainland_csv_that_big5_also_decodes_stays_gb18030(rows):
+    content = csv_file(rows, encoding="gb18030")
+    try:
+        content.decode("cp950")
+    except UnicodeDecodeError:
+        pass  # Big5 refuses it: GB18030 is the only reading
+    table = read(content)
+    assert [table.headers, *values(table)] == rows
+    assert table.notices == []
+
+
+def test_a_file_in_neither_chinese_encoding_says_which_it_expects():
+    content = b"Name\r\n\x81\x30\x81\xff\xff\r\n"
+    with pytest.raises(FileError) as error:
+        read(content)
+    assert str(error.value) == (
+        "The file's text encoding cannot be read. Expected CSV in UTF-8, GB18030 or Big5: "
+        "in Excel, choose Save As → “CSV UTF-8 (comma delimited)”."
+    )
+
+
 def test_csv_with_semicolons_is_read_by_its_delimiter():
     table = read(csv_file([["Name", "Region"], ["Acme", "East, North"]], delimiter=";"))
     assert table.delimiter == ";"

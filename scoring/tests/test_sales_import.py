@@ -234,7 +234,7 @@ def test_the_command_imports_and_prints_each_row_error(personas, erp_account, tm
     path = tmp_path / "sales.csv"
     path.write_text("account,month,sales\nERP-0001,2025-03,7\nNobody,2025-03,1\n")
 
-    with pytest.raises(CommandError, match="1 rows had errors"):
+    with pytest.raises(CommandError, match="1 row had errors"):
         call_command("import_sales", str(path), "--user", "alice")
 
     out = capsys.readouterr().out

@@ -172,4 +172,5 @@ class Command(BaseCommand):
             outcome = "nothing imported"
         else:
             outcome = "imported"
-        self.stdout.write(f"{len(result.rows)} rows: {summary or 'none'} ({outcome})")
+        rows = "1 row" if len(result.rows) == 1 else f"{len(result.rows)} rows"
+        self.stdout.write(f"{rows}: {summary or 'none'} ({outcome})")

@@ -57,4 +57,5 @@ class Command(BaseCommand):
             + (" (dry run: nothing saved)" if dry_run else "")
         )
         if result.errors:
-            raise CommandError(f"{result.errors} rows had errors (listed above).")
+            rows = "1 row" if result.errors == 1 else f"{result.errors} rows"
+            raise CommandError(f"{rows} had errors (listed above).")

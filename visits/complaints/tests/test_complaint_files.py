@@ -60,6 +60,27 @@ def test_an_export_goes_back_in_unchanged(personas, tmp_path, fmt):
 
 
 @override_settings(**CALENDAR)
+def test_a_complaint_received_to_the_microsecond_is_found_by_its_time_again(personas, tmp_path):
+    """The app's clock and the API keep microseconds; the export writes the second. Its
+    row, without an external ID, is still that complaint: unchanged, not a second one,
+    whatever its status (an answered one is no new complaint in a status it cannot
+    come in)."""
+    from visits.complaints import services
+
+    received = at(2026, 11, 20, 14, 50).replace(second=55, microsecond=998406)
+    complaint = record(personas, subject="Production stopped", received_at=received)
+    services.complaint_respond(by=personas.alice, complaint=complaint, response="On our way")
+    export(tmp_path / "c.csv")
+    out, status = import_records("complaints", str(tmp_path / "c.csv"), "--as", "alice")
+    assert status == 0, out
+    assert "1 row: 1 unchanged" in out
+    assert Complaint.objects.count() == 1
+    complaint.refresh_from_db()
+    assert complaint.received_at == received
+    assert complaint.version == 2  # created, answered: the import wrote nothing
+
+
+@override_settings(**CALENDAR)
 def test_a_file_in_chinese_creates_complaints_with_their_deadlines(personas, tmp_path):
     ContactFactory(account=personas.account, name="王建国")
     path = tmp_path / "complaints.csv"
