@@ -98,6 +98,11 @@ def validate_credit_code(value: str) -> None:
         )
 
 
+def person_name_key(name: str) -> str:
+    """A person's name as two spellings of it share: without case, spaces or width."""
+    return "".join(unicodedata.normalize("NFKC", name or "").casefold().split())
+
+
 def normalize_name(name: str) -> str:
     """The key two names of one company share; "" for a name of only a legal form."""
     words = _NOT_WORD.split(unicodedata.normalize("NFKC", name or "").casefold())

@@ -26,7 +26,13 @@ from django.db.models.functions import Coalesce, Concat
 
 from keyaccounts import paging
 
-from .duplicates import normalize_credit_code, normalize_email, normalize_name, normalize_phone
+from .duplicates import (
+    normalize_credit_code,
+    normalize_email,
+    normalize_name,
+    normalize_phone,
+    person_name_key,
+)
 from .models import Account, AccountAccess, AccountTeamMember, BuyingRole, Contact, SalesTeam, User
 from .people_move import key_person_gap
 from .search import name_holds
@@ -357,33 +363,52 @@ def account_duplicates(
 
 
 def contact_duplicates(
-    *, account: Account, phone: str = "", email: str = "", exclude_pk: int | None = None
+    *,
+    account: Account,
+    phone: str = "",
+    email: str = "",
+    name: str = "",
+    external_id: str | None = None,
+    exclude_pk: int | None = None,
 ) -> list[tuple[Contact, str]]:
-    """Live contacts of `account` with the same phone number or email address, each with
-    what matched ("phone" or "email"). Numbers compare by their digits without +86, so
-    "+86 138-0013-8000" is "13800138000"; addresses compare without case."""
-    if not normalize_phone(phone) and not normalize_email(email):
+    """Live contacts of `account` with the same name, phone number or email address,
+    each with what matched ("name", "phone" or "email"). Numbers compare by their digits
+    without +86, so "+86 138-0013-8000" is "13800138000"; addresses compare without case;
+    names without case and spaces ("张 伟" is "张伟"), and only when one of the two has no
+    external ID (two people another system keys apart are told apart by a file too)."""
+    if not person_name_key(name) and not normalize_phone(phone) and not normalize_email(email):
         return []
     rows = Contact.objects.filter(account=account).only(
-        "pk", "account_id", "name", "phone", "email"
+        "pk", "account_id", "name", "phone", "email", "external_id"
     )
     if exclude_pk is not None:
         rows = rows.exclude(pk=exclude_pk)
-    return contacts_alike(rows.order_by("name", "pk"), phone=phone, email=email)
+    return contacts_alike(
+        rows.order_by("name", "pk"), phone=phone, email=email, name=name, external_id=external_id
+    )
 
 
-def contacts_alike(contacts, *, phone: str = "", email: str = "") -> list[tuple[Contact, str]]:
-    """Those of `contacts` (in the order given) with the phone number or email address
-    of `phone` / `email`, each with what matched: what makes two contacts of one account
-    likely the same person (`contact_duplicates` asks the database; an import passes the
-    contacts it holds)."""
-    phone, email = normalize_phone(phone), normalize_email(email)
+def contacts_alike(
+    contacts, *, phone: str = "", email: str = "", name: str = "", external_id: str | None = None
+) -> list[tuple[Contact, str]]:
+    """Those of `contacts` (in the order given) with the name, phone number or email
+    address of `name` / `phone` / `email`, each with what matched: what makes two
+    contacts of one account likely the same person, or two people a file naming one
+    could not tell apart (`contact_duplicates` asks the database; an import passes the
+    contacts it holds, without `name`: its rows find their contacts by name)."""
+    phone, email, name = normalize_phone(phone), normalize_email(email), person_name_key(name)
     matches = []
     for contact in contacts:
         if phone and normalize_phone(contact.phone) == phone:
             matches.append((contact, "phone"))
         elif email and normalize_email(contact.email) == email:
             matches.append((contact, "email"))
+        elif (
+            name
+            and person_name_key(contact.name) == name
+            and not (external_id and contact.external_id)
+        ):
+            matches.append((contact, "name"))
     return matches
 
 

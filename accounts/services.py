@@ -26,7 +26,13 @@ from keyaccounts.unchanged import same_as_stored
 
 from . import merge_hooks
 from .access import access_refresh_for_accounts
-from .duplicates import normalize_credit_code, normalize_email, normalize_name, normalize_phone
+from .duplicates import (
+    normalize_credit_code,
+    normalize_email,
+    normalize_name,
+    normalize_phone,
+    person_name_key,
+)
 from .groups import check_merge_parent, check_parent
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact, User
 from .people_move import contacts_left, mark_left
@@ -274,8 +280,8 @@ def competitor_remove(*, competitor: AccountCompetitor, by: User) -> None:
 def contact_create(
     *, account: Account, by: User, confirm_duplicate: bool = False, **fields
 ) -> Contact:
-    """Add a contact. One with the phone number or email address of another contact of
-    the account is refused with `possible_duplicate` unless `confirm_duplicate`."""
+    """Add a contact. One with the name, phone number or email address of another contact
+    of the account is refused with `possible_duplicate` unless `confirm_duplicate`."""
     contact = Contact(account=account, **fields)
     contact.full_clean()
     if not confirm_duplicate:
@@ -293,8 +299,8 @@ def contact_update(
     confirm_duplicate: bool = False,
     **fields,
 ) -> Contact:
-    """Change a contact; a new phone number or email address is checked for duplicates
-    as on create.
+    """Change a contact; a new name, phone number or email address is checked for
+    duplicates as on create.
 
     A contact stays with their account, as the import keeps them: the account's visits,
     deals, complaints and reviews name them, and would show them to the account's people
@@ -464,7 +470,13 @@ def check_account_matches(matches: list[tuple], *, visible: set, confirm_duplica
 
 
 def _contact_keys(contact: Contact) -> tuple:
-    return contact.account_id, normalize_phone(contact.phone), normalize_email(contact.email)
+    return (
+        contact.account_id,
+        normalize_phone(contact.phone),
+        normalize_email(contact.email),
+        person_name_key(contact.name),
+        contact.external_id or None,
+    )
 
 
 def _check_contact_duplicates(contact: Contact) -> None:
@@ -473,6 +485,8 @@ def _check_contact_duplicates(contact: Contact) -> None:
             account=contact.account,
             phone=contact.phone,
             email=contact.email,
+            name=contact.name,
+            external_id=contact.external_id,
             exclude_pk=contact.pk,
         )
     )
@@ -480,15 +494,24 @@ def _check_contact_duplicates(contact: Contact) -> None:
 
 def check_contact_matches(matches: list[tuple]) -> None:
     """The duplicate rule of contacts, given a contact's likely duplicates (each
-    `(contact, "phone" | "email")`, as `contact_duplicates` finds them): refused, as a
-    possible duplicate the user may confirm. ApplicationError `possible_duplicate`."""
+    `(contact, "name" | "phone" | "email")`, as `contact_duplicates` finds them):
+    refused, as a possible duplicate the user may confirm. ApplicationError
+    `possible_duplicate`."""
     if matches:
-        raise _possible_duplicate(
+        message = (
             _(
+                "Another contact of this account has the same name. Open it to check; if "
+                "this is a different person, confirm to save anyway."
+            )
+            if all(match == "name" for _other, match in matches)
+            else _(
                 "Another contact of this account has the same phone number or email "
                 "address. Open it to check; if this is a different person, confirm to save "
                 "anyway."
-            ),
+            )
+        )
+        raise _possible_duplicate(
+            message,
             matches,
             # Whoever sees the account sees all its contacts.
             visible={other.pk for other, _match in matches},

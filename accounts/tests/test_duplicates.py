@@ -353,6 +353,45 @@ def test_a_contact_with_the_same_email_in_other_case_is_a_likely_duplicate(perso
     assert Contact.objects.count() == 2
 
 
+def test_a_second_contact_of_the_same_name_is_a_likely_duplicate_unless_confirmed(personas, api):
+    """Two Zhang Weis at one account are possible, but a file naming one of them cannot
+    tell which: the second is saved only when the user says it is another person."""
+    known = ContactFactory(account=personas.account, name="张伟", phone="", email="")
+    client = api(personas.alice)
+    refused = post_contact(client, personas.account, name="张 伟")
+    assert refused.status_code == 409
+    body = refused.json()
+    assert body["duplicates"] == [
+        {
+            "id": known.pk,
+            "name": "张伟",
+            "url": f"/accounts/{personas.account.pk}/contacts/{known.pk}/edit/",
+            "match": "name",
+        }
+    ]
+    assert body["detail"] == (
+        "Another contact of this account has the same name. Open it to check; if this is "
+        "a different person, confirm to save anyway."
+    )
+    confirmed = post_contact(client, personas.account, name="张 伟", confirm_duplicate=True)
+    assert confirmed.status_code == 201
+    other = ContactFactory(account=personas.account, name="Li Na")
+    renamed = client.patch(f"/api/v1/contacts/{other.pk}/", {"name": "ZHANG WEI"}, format="json")
+    assert renamed.status_code == 200  # another spelling is another name
+    renamed = client.patch(f"/api/v1/contacts/{other.pk}/", {"name": "张伟"}, format="json")
+    assert renamed.status_code == 409
+    assert Contact.objects.filter(name__in=["张伟", "张 伟"]).count() == 2
+
+
+def test_two_contacts_of_one_name_each_keyed_by_another_system_are_no_duplicates(personas, api):
+    """A file names each by their external ID: the ERP's two Zhang Weis sync in."""
+    ContactFactory(account=personas.account, name="张伟", phone="", email="", external_id="E-1")
+    client = api(personas.alice)
+    keyed = post_contact(client, personas.account, name="张伟", external_id="E-2")
+    unkeyed = post_contact(client, personas.account, name="张伟")
+    assert (keyed.status_code, unkeyed.status_code) == (201, 409)
+
+
 def test_the_same_number_at_another_account_is_no_duplicate(personas, api):
     other = AccountFactory(owner=personas.alice)
     ContactFactory(account=other, phone="13800138000")

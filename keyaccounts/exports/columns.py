@@ -233,11 +233,11 @@ def reader(column: BoundColumn) -> Callable[[Any], Any]:
     if kind == ACCOUNT:
         return lambda row: None if (account := get(row)) is None else account_key(account)
     if kind == CONTACT:
-        return lambda row: None if (contact := get(row)) is None else contact.name
+        return lambda row: None if (contact := get(row)) is None else contact_key(contact)
     if kind == USERS:
         return lambda row: _joined(user.get_username() for user in get(row).all())
     if kind == CONTACT_LIST:
-        return lambda row: _joined(contact.name for contact in get(row).all())
+        return lambda row: _joined(contact_key(contact) for contact in get(row).all())
     if kind == DATETIME:
         return lambda row: None if (value := get(row)) is None else local_datetime(value)
     if kind == OBJECT:
@@ -248,6 +248,12 @@ def reader(column: BoundColumn) -> Callable[[Any], Any]:
 def account_key(account) -> str:
     """How a spreadsheet names an account: its external ID if it has one, else its name."""
     return account.external_id or account.name
+
+
+def contact_key(contact) -> str:
+    """How a spreadsheet names a contact: its external ID if it has one, else its name
+    (an account often has two Zhang Weis; the import takes either)."""
+    return contact.external_id or contact.name
 
 
 def _choice(value, labels: dict):

@@ -165,13 +165,16 @@ def test_links_are_natural_keys_an_import_can_read(personas, login):
         is_coach=True,
         is_active=False,
     )
-    ContactFactory(account=plain, name="Nobody's Report")
+    ContactFactory(account=plain, name="Nobody's Report", reports_to=None)
+    keyed = ContactFactory(account=plain, name="Keyed Boss", external_id="HR-7")
+    ContactFactory(account=plain, name="Keyed Report", reports_to=keyed)
 
     rows = {r["Name"]: r for r in records(csv_rows(export(login(personas.alice), "contacts")))}
 
     assert rows["Li Report"]["Account"] == "ERP-0042"  # the external ID when there is one
     assert rows["Nobody's Report"]["Account"] == "No Key Industrial"  # else the name
     assert rows["Li Report"]["Reports to"] == "Zhou Boss"
+    assert rows["Keyed Report"]["Reports to"] == "HR-7"  # a contact too: two share a name
     assert rows["Li Report"]["Relationship owner on our side"] == "bob"  # a username
     assert rows["Li Report"]["Coach (internal champion)"] == "Yes"
     assert rows["Li Report"]["Still at the customer"] == "No"
