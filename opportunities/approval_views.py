@@ -46,7 +46,7 @@ class ApprovalRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=2000,
-        help_text=gettext_lazy("Only when moving to won now."),
+        help_text=gettext_lazy("Only when moving to won: the deal is closed with it."),
     )
 
 
@@ -78,9 +78,12 @@ def _visible_approval(request, aid) -> StageApproval:
     return approval
 
 
-def approval_request_url(opportunity, stage) -> str:
+def approval_request_url(opportunity, stage, *, close_reason: str = "") -> str:
+    """The request page for the move to `stage`; `close_reason`: the one the rep typed
+    to close it, kept on the request (the approval moves the deal with it)."""
     url = reverse("opportunities:approval_request", args=[opportunity.pk])
-    return f"{url}?{urlencode({'stage': stage.pk})}"
+    query = {"stage": stage.pk, **({"close_reason": close_reason} if close_reason else {})}
+    return f"{url}?{urlencode(query)}"
 
 
 def approval_request_view(request, pk):
@@ -90,7 +93,11 @@ def approval_request_view(request, pk):
     manager = approvals.can_approve(request.user, opportunity)
     chosen = request.GET.get("stage", "")
     form = ApprovalRequestForm(
-        request.POST or None, initial={"stage": int(chosen) if chosen.isdigit() else None}
+        request.POST or None,
+        initial={
+            "stage": int(chosen) if chosen.isdigit() else None,
+            "close_reason": request.GET.get("close_reason", "")[:2000],
+        },
     )
     if request.method == "POST" and form.is_valid():
         stage = form.cleaned_data["stage"]
@@ -113,7 +120,11 @@ def approval_request_view(request, pk):
                 )
             else:
                 approvals.approval_request(
-                    opportunity=opportunity, to_stage=stage, by=request.user, reason=reason
+                    opportunity=opportunity,
+                    to_stage=stage,
+                    by=request.user,
+                    reason=reason,
+                    close_reason=form.cleaned_data["close_reason"],
                 )
                 messages.success(
                     request,
@@ -193,7 +204,8 @@ def approvals_list_view(request):
 def deal_approvals_section(request, *, opportunity, **page_data) -> dict | None:
     """The deal's approval requests (the latest 10) with Approve / Reject for managers,
     and, on an open deal at an account a gate flags, why closing needs approval and the
-    way to ask: at most four queries (the requests, the flags, the managers)."""
+    way to ask — or, when a move was approved and not made yet, the way to make it: at
+    most five queries (the requests, the flags, an approval's use, the managers)."""
     rows = list(
         StageApproval.objects.filter(opportunity=opportunity)
         .select_related("to_stage", "requested_by", "decided_by")
@@ -205,10 +217,23 @@ def deal_approvals_section(request, *, opportunity, **page_data) -> dict | None:
     if not rows and not risk:
         return None
     pending = [row for row in rows if row.status == ApprovalStatus.PENDING]
+    approved = [
+        row.pk
+        for row in rows
+        if row.status == ApprovalStatus.APPROVED and row.to_stage_id != opportunity.stage_id
+    ]
+    if approved and risk:  # an approval not spent yet: move the deal, ask nothing again
+        unspent = set(
+            approvals.unspent_approvals().filter(pk__in=approved).values_list("pk", flat=True)
+        )
+        ready = next((row for row in rows if row.pk in unspent), None)
+    else:
+        ready = None
     return {
         "opportunity": opportunity,
         "rows": rows,
         "risk": risk,
+        "ready": ready,
         "request_url": reverse("opportunities:approval_request", args=[opportunity.pk]),
         "can_decide": bool(pending) and approvals.can_approve(request.user, opportunity),
         "form": DecisionForm(),

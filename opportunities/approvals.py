@@ -29,6 +29,7 @@ from .gates import (  # noqa: F401 - the gate's check lives with the gates; name
     approvers_of,
     can_approve,
     closing_gate_reason,
+    closing_gate_texts,
     gate_check,
     unspent_approvals,
 )
@@ -60,9 +61,14 @@ def _notify(approval: StageApproval, kind: str, recipients) -> None:
 
 @transaction.atomic
 def approval_request(
-    *, opportunity: Opportunity, to_stage: Stage, by: User, reason: str
+    *, opportunity: Opportunity, to_stage: Stage, by: User, reason: str, close_reason: str = ""
 ) -> StageApproval:
-    """The rep asks a manager to approve the move to `to_stage`, saying why."""
+    """The rep asks a manager to approve the move to `to_stage`, saying why;
+    `close_reason`, for a move to won: why it was won, so that the approval moves it.
+    A move whose exit criteria are not ticked is refused now, not after a manager
+    approved a move the deal could not make."""
+    from .services import check_exit_criteria
+
     if not accounts_visible_to(by).filter(pk=opportunity.account_id).exists():
         raise ApplicationError(_("You cannot work deals at this account."), code="not_found")
     if to_stage.pk == opportunity.stage_id:
@@ -85,12 +91,15 @@ def approval_request(
             code="approval_pending",
             extra={"pending_approval": pending.pk},
         )
+    check_exit_criteria(opportunity, to_stage)
     approval = StageApproval(
         opportunity=opportunity,
         to_stage=to_stage,
         risk=risk[:500],
+        risk_texts=closing_gate_texts(opportunity, to_stage),
         requested_by=by,
         reason=(reason or "").strip(),
+        close_reason=(close_reason or "").strip() if to_stage.is_closed else "",
     )
     approval.full_clean()
     approval.save()
@@ -124,19 +133,24 @@ def _decide(approval: StageApproval, *, by: User, status: str, note: str) -> Non
 
 @transaction.atomic
 def approval_approve(*, approval: StageApproval, by: User, note: str = "") -> StageApproval:
-    """Approve, then move the deal (its exit criteria still apply: when the move is
-    refused for them, the approval stands and the rep moves the deal once they are
-    ticked). Closing as won still needs the close reason: then the rep closes it."""
+    """Approve, then move the deal — won with the reason the rep gave when asking (its
+    exit criteria still apply: when something changed since and the move is refused,
+    the approval stands and the rep moves the deal). Closing as won without a reason
+    given: the rep closes it."""
     from .services import opportunity_move_stage
 
     _check_decider(approval, by)
     _decide(approval, by=by, status=ApprovalStatus.APPROVED, note=note)
     opportunity = approval.opportunity
     stage = approval.to_stage
-    if opportunity.stage_id != stage.pk and not (stage.is_closed and not opportunity.close_reason):
+    close_reason = approval.close_reason or None
+    reasoned = not stage.is_closed or close_reason or opportunity.close_reason
+    if opportunity.stage_id != stage.pk and reasoned:
         try:
             with transaction.atomic():
-                opportunity_move_stage(opportunity=opportunity, to_stage=stage, by=by)
+                opportunity_move_stage(
+                    opportunity=opportunity, to_stage=stage, by=by, close_reason=close_reason
+                )
         except (ApplicationError, ValidationError):
             opportunity.refresh_from_db()
     return approval

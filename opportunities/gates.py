@@ -19,8 +19,9 @@ app never imports the gates' apps (scoring's money risk is one).
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import User
 from keyaccounts.exceptions import ApplicationError
@@ -88,6 +89,18 @@ def closing_gate_reason(opportunity, stage: Stage) -> str | None:
     return " ".join(reasons) or None
 
 
+def closing_gate_texts(opportunity, stage: Stage) -> dict[str, str]:
+    """`closing_gate_reason` in each language the product speaks ({code: text}): a
+    request keeps the risk as it stood, for a reader of either language."""
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            text = closing_gate_reason(opportunity, stage)
+        if text:
+            texts[code] = text[:500]
+    return texts
+
+
 # --- the check a move asks (opportunity_move_stage, opportunity_create) ---------------
 
 
@@ -141,6 +154,7 @@ def gate_check(
             opportunity=opportunity,
             to_stage=to_stage,
             risk=risk[:500],
+            risk_texts=closing_gate_texts(opportunity, to_stage),
             requested_by=by,
             reason=approval_reason.strip(),
             status=ApprovalStatus.APPROVED,

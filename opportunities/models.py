@@ -376,8 +376,13 @@ class StageApproval(ChoiceLabels):
     to_stage = models.ForeignKey(
         Stage, verbose_name=_("to stage"), on_delete=models.PROTECT, related_name="+"
     )
-    # What the gate said when it was asked: the risk the manager is accepting.
+    # What the gate said when it was asked: the risk the manager is accepting, in the
+    # asker's language (`risk`, as the API has always given it) and in each language
+    # the product speaks ({"en": …, "zh-hans": …}: `risk_shown`, the reader's).
     risk = models.CharField(_("risk"), max_length=500, blank=True)
+    risk_texts = models.JSONField(
+        _("risk in each language"), default=dict, blank=True, editable=False
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("asked by"),
@@ -402,6 +407,9 @@ class StageApproval(ChoiceLabels):
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_note = models.TextField(_("manager's note"), blank=True)
+    # A move to won asked by the rep who closed it: why it was won, so that the
+    # approval moves the deal (a closed deal needs its reason).
+    close_reason = models.TextField(_("why it was won"), blank=True)
     created_at = models.DateTimeField(_("asked"), auto_now_add=True)
 
     history = tracked()
@@ -426,6 +434,12 @@ class StageApproval(ChoiceLabels):
 
     def get_absolute_url(self):
         return record_url("opportunities:detail", self.opportunity_id) + "#approvals"
+
+    @property
+    def risk_shown(self) -> str:
+        """The risk in the active language (a request made before the texts were kept
+        in each: as asked)."""
+        return self.risk_texts.get(get_language() or "", "") or self.risk
 
 
 # --- the whole company's board totals, kept (opportunities/board_totals.py) ------------

@@ -314,14 +314,37 @@ def opportunity_move_stage(
     from_stage = opportunity.stage
     if to_stage.pk == from_stage.pk:
         return opportunity
+    # The criteria first: an approval asked for a move the deal cannot make is wasted.
+    check_exit_criteria(opportunity, to_stage)
     gate_check(opportunity=opportunity, to_stage=to_stage, by=by, approval_reason=approval_reason)
-    _prepare_move(opportunity, to_stage, close_reason)
+    _prepare_move(opportunity, to_stage, close_reason, missing=[])
     opportunity.full_clean()
     opportunity.save(expected_version=expected_version)
     StageChange.objects.create(
         opportunity=opportunity, from_stage=from_stage, to_stage=to_stage, changed_by=by
     )
     return opportunity
+
+
+def check_exit_criteria(
+    opportunity: Opportunity,
+    to_stage: Stage,
+    *,
+    ticked: set[int] | None = None,
+    missing: list[ExitCriterion] | None = None,
+) -> None:
+    """ApplicationError `exit_criteria_missing` when the move to `to_stage` lacks
+    outcomes (`_prepare_move`'s `ticked` and `missing`)."""
+    if missing is None:
+        pairs = None if ticked is None else {(opportunity.pk, pk) for pk in ticked}
+        missing = missing_criteria_for([(opportunity, to_stage)], ticked=pairs)[opportunity.pk]
+    if missing:
+        raise ApplicationError(
+            _("Tick the outcomes that prove the stage is done first: %(list)s.")
+            % {"list": semicolon().join(str(c) for c in missing)},
+            code="exit_criteria_missing",
+            extra={"missing_criteria": [c.pk for c in missing]},
+        )
 
 
 def _prepare_move(
@@ -335,16 +358,7 @@ def _prepare_move(
     """Check a move (exit criteria, close reason) and set the deal's fields for it,
     unsaved. `ticked`: the criterion ids the deal will have ticked (default: stored);
     `missing`: the criteria found missing already (`criteria_missing`: an import)."""
-    if missing is None:
-        pairs = None if ticked is None else {(opportunity.pk, pk) for pk in ticked}
-        missing = missing_criteria_for([(opportunity, to_stage)], ticked=pairs)[opportunity.pk]
-    if missing:
-        raise ApplicationError(
-            _("Tick the outcomes that prove the stage is done first: %(list)s.")
-            % {"list": semicolon().join(str(c) for c in missing)},
-            code="exit_criteria_missing",
-            extra={"missing_criteria": [c.pk for c in missing]},
-        )
+    check_exit_criteria(opportunity, to_stage, ticked=ticked, missing=missing)
     if to_stage.is_closed:
         _check_closing(opportunity, to_stage, close_reason)
     # Checked: only now change the instance, so a refusal leaves it as it was.

@@ -404,7 +404,11 @@ def opportunity_close_view(request, pk):
             except (ValidationError, ApplicationError) as exc:
                 if getattr(exc, "code", None) == "approval_required":
                     messages.warning(request, exc.message)
-                    return redirect(approval_request_url(opportunity, stage))
+                    return redirect(
+                        approval_request_url(
+                            opportunity, stage, close_reason=form.cleaned_data["close_reason"]
+                        )
+                    )
                 add_errors(form, exc)
             else:
                 messages.success(

@@ -30,6 +30,20 @@ class StageApprovalSerializer(serializers.ModelSerializer):
     opportunity = VisibleDealField(queryset=Opportunity.objects.none())
     to_stage = PrimaryKeyRelatedField(queryset=Stage.objects.filter(is_lost=False))
     reason = StrictCharField(max_length=2000)
+    close_reason = StrictCharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A move to won: why it was won. The approval then closes the deal with it "
+        "(without it, the rep closes the deal once approved).",
+    )
+    risk = serializers.CharField(
+        source="risk_shown",
+        read_only=True,
+        help_text="What made the move need approval when it was asked, in the language of "
+        "the request (Accept-Language).",
+    )
 
     class Meta:
         model = StageApproval
@@ -40,6 +54,7 @@ class StageApprovalSerializer(serializers.ModelSerializer):
             "risk",
             "requested_by",
             "reason",
+            "close_reason",
             "status",
             "decided_by",
             "decided_at",
@@ -110,6 +125,7 @@ class StageApprovalViewSet(
             to_stage=data["to_stage"],
             by=self.request.user,
             reason=data["reason"],
+            close_reason=data.get("close_reason", ""),
         )
 
     def _decide(self, request, decide):

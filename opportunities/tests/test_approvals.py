@@ -603,3 +603,106 @@ def test_the_first_pending_requests_are_their_ids_then_their_rows_with_what_they
     assert row == asked
     assert shown == (deal.account.name, "bid", "negotiation", personas.admin.username)
     assert len(some_waiting.captured_queries) == len(none_waiting.captured_queries) + 1
+
+
+def deal_in_negotiation(personas, stages):
+    """A deal of alice's in negotiation, every outcome up to won ticked: ready to win."""
+    deal = deal_at_bid(personas, stages)
+    services.opportunity_move_stage(
+        opportunity=deal, to_stage=stages["negotiation"], by=personas.alice
+    )
+    for criterion in stages["negotiation"].criteria.all():
+        services.criterion_set(
+            opportunity=deal, criterion=criterion, checked=True, by=personas.alice
+        )
+    deal.refresh_from_db()
+    return deal
+
+
+def test_a_won_close_waiting_for_approval_keeps_its_reason_and_the_approval_closes_it(
+    personas, stages, login
+):
+    """The rep closes as won and is sent to ask a manager: what they typed comes along,
+    is kept on the request, and the manager's approval closes the deal with it."""
+    deal = deal_in_negotiation(personas, stages)
+    over_limit(personas.account)
+    rep = login(personas.alice)
+    closed = rep.post(
+        reverse("opportunities:close", args=[deal.pk]),
+        {"stage": stages["won"].pk, "close_reason": "Signed contract, 3 years"},
+    )
+    assert closed.status_code == 302
+    page = rep.get(closed["Location"]).content.decode()
+    assert "Signed contract, 3 years</textarea>" in page
+    asked = rep.post(
+        closed["Location"],
+        {
+            "stage": stages["won"].pk,
+            "reason": "Paid ¥150 on Monday",
+            "close_reason": "Signed contract, 3 years",
+        },
+    )
+    assert asked.status_code == 302
+    approval = StageApproval.objects.get()
+    assert approval.close_reason == "Signed contract, 3 years"
+    manager = login(personas.manager)
+    assert "Signed contract, 3 years" in manager.get(deal.get_absolute_url()).content.decode()
+    manager.post(reverse("opportunities:approval_decide", args=[approval.pk, "approve"]))
+    deal.refresh_from_db()
+    assert (deal.stage, deal.close_reason) == (stages["won"], "Signed contract, 3 years")
+
+
+def test_an_approval_asked_without_why_it_was_won_says_the_deal_can_move_now(
+    personas, stages, login
+):
+    deal = deal_in_negotiation(personas, stages)
+    over_limit(personas.account)
+    approval = approvals.approval_request(
+        opportunity=deal, to_stage=stages["won"], by=personas.alice, reason="Paid"
+    )
+    approvals.approval_approve(approval=approval, by=personas.manager)
+    deal.refresh_from_db()
+    assert deal.stage == stages["negotiation"]  # won needs its reason: the rep closes it
+    page = login(personas.alice).get(deal.get_absolute_url()).content.decode()
+    assert "A manager approved the move to Won: the deal can move now." in page
+    assert "Request approval</a>" not in page
+
+
+def test_a_move_without_its_outcomes_is_refused_for_them_before_any_approval(personas, stages):
+    """Asked first for the money, a manager would approve a move the deal could not
+    make: the missing outcomes are said first, and no request is made."""
+    over_limit(personas.account)
+    deal = OpportunityFactory(account=personas.account, stage=stages["bid"], probability=60)
+    for ask in (
+        lambda: services.opportunity_move_stage(
+            opportunity=deal, to_stage=stages["negotiation"], by=personas.alice
+        ),
+        lambda: approvals.approval_request(
+            opportunity=deal, to_stage=stages["negotiation"], by=personas.alice, reason="x"
+        ),
+    ):
+        with pytest.raises(ApplicationError) as refused:
+            ask()
+        assert refused.value.code == "exit_criteria_missing"
+    assert not StageApproval.objects.exists()
+
+
+def test_the_risk_of_a_request_is_read_in_the_readers_language(personas, stages, api):
+    from django.utils import translation
+
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    with translation.override("en"):
+        approval = approvals.approval_request(
+            opportunity=deal, to_stage=stages["negotiation"], by=personas.alice, reason="x"
+        )
+    with translation.override("zh-hans"):
+        assert approval.risk_shown == (
+            "Alice's Customer Co 超出信用额度（欠款 ¥200，额度 ¥100）：此推进须经主管批准。"
+        )
+    with translation.override("en"):
+        assert approval.risk_shown == approval.risk
+    answer = api(personas.manager).get(
+        f"/api/v1/approvals/{approval.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert "超出信用额度" in answer.json()["risk"]
