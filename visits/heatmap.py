@@ -63,6 +63,9 @@ class Check:
     ok: bool
     contact_id: int | None  # the contact to meet (None: nobody in the role yet)
     role: str
+    # Someone on our side holds the level's role (the owner always does): else no visit
+    # can meet the check until the account team has one.
+    colleague: bool = True
 
 
 @dataclass
@@ -202,5 +205,11 @@ def _coverage(rows: list[Row], contacts: dict, *, now: datetime.datetime) -> Non
                 for visit in of_account[account.pk]
             )
             row.checks.append(
-                Check(key=key, ok=ok, contact_id=holders[0] if holders else None, role=role)
+                Check(
+                    key=key,
+                    ok=ok,
+                    contact_id=holders[0] if holders else None,
+                    role=role,
+                    colleague=bool(wanted),
+                )
             )

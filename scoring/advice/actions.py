@@ -279,11 +279,12 @@ def candidates(values: dict, facts: Facts, today: datetime.date) -> list[Action]
             )
         )
     if facts.overdue_money > 0:
+        from opportunities.templatetags.opportunities import money  # as the money card
+
         found.append(
             Action(
                 COLLECT_MONEY,
-                _("%(amount)s CNY is overdue: collect it.")
-                % {"amount": f"{facts.overdue_money:,.2f}"},
+                _("%(amount)s is overdue: collect it.") % {"amount": money(facts.overdue_money)},
                 {},
             )
         )

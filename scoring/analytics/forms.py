@@ -100,6 +100,14 @@ class DealsBehindForm(forms.Form):
         },
     )
     forecast_month = forms.CharField(label=_("Forecast month"), required=False, max_length=10)
+    moved_on = forms.BooleanField(label=_("Moved on"), required=False)
+    reason = forms.CharField(
+        label=_("Why it was lost"), required=False, max_length=2000, strip=False
+    )
+    # The analytics' own period, when the number's is narrower (a month of it): where
+    # "Back to the analytics" goes.
+    back_start = forms.DateField(label=_("From"), required=False)
+    back_end = forms.DateField(label=_("To"), required=False)
 
     def __init__(self, data=None):
         super().__init__(data)

@@ -12,6 +12,7 @@ from django.db.models import (
     Case,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -205,6 +206,24 @@ def deals_entering(user, scope: Scope, stage: Stage) -> QuerySet[Opportunity]:
     """The deals `user` can see that entered `stage` in the period (the scope's)."""
     entered = stage_entries(user, scope, [stage]).values("opportunity")
     return narrowed(opportunities_visible_to(user), scope).filter(pk__in=entered)
+
+
+def deals_moving_on(user, scope: Scope, stage: Stage) -> QuerySet[Opportunity]:
+    """Those of `deals_entering` that moved on, as `stage_funnel` counts them: a change
+    after their first entry in the period (strictly later) to a later stage that is not
+    lost, or to won."""
+    first_entry = (
+        _changes_into([stage], scope)
+        .filter(opportunity=OuterRef("opportunity"))
+        .order_by("changed_at")
+        .values("changed_at")[:1]
+    )
+    onward = StageChange.objects.filter(
+        Q(to_stage__is_won=True) | Q(to_stage__is_lost=False, to_stage__order__gt=stage.order),
+        opportunity=OuterRef("pk"),
+        changed_at__gt=Subquery(first_entry),
+    )
+    return deals_entering(user, scope, stage).filter(Exists(onward))
 
 
 def _read_around(rows: QuerySet, sql: str, *params) -> list[tuple]:

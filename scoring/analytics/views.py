@@ -3,6 +3,7 @@
 
 from urllib.parse import urlencode
 
+from django.db.models.functions import Trim
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -95,6 +96,9 @@ def _figures(request, scope: selectors.Scope) -> str:
     funnel = selectors.stage_funnel(request.user, scope, stages)
     for row in funnel:
         row["url"] = _deals_url(scope, ("entered", row["stage"].key))
+        row["moved_on_url"] = _deals_url(scope, ("entered", row["stage"].key), ("moved_on", 1))
+    for row in reasons:
+        row["url"] = _deals_url(scope, ("outcome", "lost"), ("reason", row["reason"]))
     forecast = selectors.forecast_accuracy(request.user, scope, timezone.localdate())
     for row in forecast:
         month = row["month"]
@@ -102,7 +106,12 @@ def _figures(request, scope: selectors.Scope) -> str:
         month_scope = selectors.Scope(
             start=month, end=selectors.month_end(month), team=scope.team, owner=scope.owner
         )
-        row["won_url"] = _deals_url(month_scope, ("outcome", "won"))
+        row["won_url"] = _deals_url(
+            month_scope,
+            ("outcome", "won"),
+            ("back_start", scope.start.isoformat()),
+            ("back_end", scope.end.isoformat()),
+        )
     chart = {
         "labels": [str(row["stage"]) for row in funnel],
         "datasets": [
@@ -157,7 +166,10 @@ def analytics_deals_view(request):
         rows = selectors.forecast_at_start(request.user, scope, month)
         deals = opportunities_visible_to(request.user).filter(pk__in=rows.values("id"))
         what = _("In the forecast at the start of %(month)s") % {"month": month.strftime("%Y-%m")}
-    elif stage := data.get("entered"):
+    elif (stage := data.get("entered")) and data.get("moved_on"):
+        deals = selectors.deals_moving_on(request.user, scope, stage)
+        what = _("Entered %(stage)s and moved on") % {"stage": stage}
+    elif stage:
         deals = selectors.deals_entering(request.user, scope, stage)
         what = _("Entered %(stage)s") % {"stage": stage}
     else:
@@ -165,6 +177,10 @@ def analytics_deals_view(request):
         what = _("Decided")
         if data.get("outcome"):
             deals = deals.filter(won=data["outcome"] == "won")
+        if "reason" in get:  # as `lost_reasons` groups them: "" for none written
+            deals = deals.annotate(reason=Trim("close_reason")).filter(
+                reason=data.get("reason", "").strip()
+            )
         if data.get("industry"):
             deals = deals.filter(account__industry=data["industry"])
         if "grade" in get:
@@ -179,6 +195,9 @@ def analytics_deals_view(request):
             )
     deals = deals.select_related("account", "stage", "owner")
     page = keyset_page(request, deals, ("-closed_on", "-pk"), size=DEALS_PAGE_SIZE, count=True)
+    back = dict(_scope_params(scope))
+    if data.get("back_start") and data.get("back_end"):
+        back.update(start=data["back_start"].isoformat(), end=data["back_end"].isoformat())
     return render(
         request,
         "scoring/analytics_deals.html",
@@ -187,7 +206,7 @@ def analytics_deals_view(request):
             "scope": scope,
             "page": page,
             "what": what,
-            "query": page.query,
+            "back_query": urlencode(back),
             "wrong": wrong,
         },
     )

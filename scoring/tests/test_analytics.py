@@ -153,6 +153,26 @@ def test_each_number_opens_exactly_the_deals_behind_it(personas, login, decided)
     assert listed(rival["url"]) == {decided["fin_won"].pk, decided["fin_lost"].pk}
     assert listed(rival["lost_url"]) == {decided["fin_lost"].pk}
     assert listed(context["won_url"]) == {decided["fin_won"].pk, decided["power_won"].pk}
+    # A lost reason's count: the deals lost for it (fin_lost and fin_old, "Price").
+    [price] = [row for row in context["reasons"] if row["reason"] == "Price"]
+    assert listed(price["url"]) == {decided["fin_lost"].pk, decided["fin_old"].pk}
+
+
+def test_a_months_number_goes_back_to_the_analytics_period_it_was_opened_from(
+    personas, login, decided
+):
+    client = login(personas.alice)
+    start = days_ago(180)
+    page = client.get(URL, {"start": start.isoformat(), "end": days_ago(0).isoformat()})
+    month = next(row for row in page.context["forecast"] if row["won"])
+    parts = urlsplit(month["won_url"])
+    deals = client.get(parts.path, dict(parse_qsl(parts.query)))
+    back = deals.context["back_query"]
+    assert dict(parse_qsl(back)) == {
+        "start": start.isoformat(),
+        "end": days_ago(0).isoformat(),
+    }
+    assert f"/analytics/?{back}".replace("&", "&amp;") in deals.content.decode()
 
 
 def test_the_stage_funnel_is_the_stage_history_counted_by_hand(personas, login):
@@ -241,9 +261,18 @@ def test_the_funnel_equals_a_walk_of_random_stage_histories(personas, login):
             left = min(other.changed_at for other in later)
             row["stays"].append((left - change.changed_at).total_seconds() / 86400)
     assert any(row["on"] for row in expected.values())  # the data moves deals on
+    client = login(personas.alice)
+
+    def listed(url):  # 25 deals in all: one page
+        parts = urlsplit(url)
+        page = client.get(parts.path, dict(parse_qsl(parts.query))).context["page"]
+        return {deal.pk for deal in page.object_list}
+
     for line in funnel:
         row = expected.get(line["stage"].key, {"in": set(), "on": set(), "stays": []})
         assert (line["entered"], line["moved_on"]) == (len(row["in"]), len(row["on"]))
+        if line["moved_on"]:  # the number opens exactly the deals it counts
+            assert listed(line["moved_on_url"]) == row["on"]
         stays = row["stays"]
         assert line["stay_days"] == (round(sum(stays) / len(stays), 1) if stays else None)
 

@@ -433,3 +433,17 @@ def test_a_visit_planned_earlier_today_and_not_recorded_yet_is_still_in_hand(per
     kinds = by_kind(advice_of(account))
     assert actions.RAISE_RELATIONSHIP not in kinds
     assert actions.MEET_DECIDER not in kinds
+
+
+def test_money_overdue_is_said_as_the_money_card_says_it(personas):
+    """¥122,000 as everywhere else, not "122,000.00 CNY" (money over 90 days overdue:
+    sales eight months ago still owed)."""
+    from scoring.models import MonthlySales
+
+    account = strong_soon_account(personas.alice)
+    first = timezone.localdate().replace(day=1)
+    for _ in range(8):
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    MonthlySales.objects.create(account=account, month=first, sales=122000, receivables=122000)
+    collect = by_kind(advice_of(account))[actions.COLLECT_MONEY]
+    assert collect.reason == "¥122,000 is overdue: collect it."

@@ -120,6 +120,8 @@ def _heat_words(language: str | None) -> dict:
         "plan": escape(_("plan the visit")),
         "add": escape(_("add the contact")),
         "late": escape(_("not within the rhythm")),
+        "no_colleague": escape(_("nobody on the account team in this role")),
+        "add_colleague": escape(_("add them to the team")),
         "colon": escape(pgettext("punctuation", ": ")),
         "levels": {key: escape(str(label)) for key, label in LEVEL_LABELS.items()},
         # str(): `escape` of a lazy label answers a lazy result, translated when shown.
@@ -140,8 +142,10 @@ LEVEL_LABELS = {
 
 @register.simple_tag
 def heat_levels(row) -> str:
-    """A heat-map row's level checks (A and B accounts): each met or not, and if not a
-    link to plan the visit with the person in the role (or to add one when nobody is);
+    """A heat-map row's level checks (A and B accounts): each met or not, and if not
+    why, with the link that closes it: plan the visit with the person in the role, add
+    that person when nobody is in it, or add our colleague of the level's role (an
+    executive sponsor, presales) to the account team when none is on it;
     "checked for A and B" for other accounts. Ticks and crosses are hidden from screen
     readers: the words say it."""
     if not row.checks:
@@ -157,18 +161,20 @@ def heat_levels(row) -> str:
             yes = words["yes"]
             said = f'<span aria-hidden="true">✓</span> {label}{words["colon"]}{yes}'
         else:
-            if check.contact_id:
-                url = record_url("visits:create", row.account.pk)
-                url += f"?status=planned&contact={int(check.contact_id)}"
-                action = words["plan"]
-            else:
+            if not check.contact_id:  # nobody to meet: add them first
                 url = record_url("accounts:contact_create", row.account.pk)
                 url += f"?role={check.role}"
-                action = words["add"]
-            late = words["late"]
+                why, action = words["nobody"], words["add"]
+            elif not check.colleague:  # nobody of ours to meet them: the team first
+                url = record_url("accounts:detail", row.account.pk) + "#team"
+                why, action = words["no_colleague"], words["add_colleague"]
+            else:
+                url = record_url("visits:create", row.account.pk)
+                url += f"?status=planned&contact={int(check.contact_id)}"
+                why, action = words["late"], words["plan"]
             said = (
                 f'<span aria-hidden="true">✗</span> {label}{words["colon"]}'
-                f'{late} · <a href="{escape(url)}">{action}</a>'
+                f'{why} · <a href="{escape(url)}">{action}</a>'
             )
         items.append(
             f'<li data-check="{escape(check.key)}" data-ok="{"yes" if check.ok else "no"}">'

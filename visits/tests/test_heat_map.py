@@ -90,6 +90,8 @@ def test_an_a_accounts_levels_are_met_by_their_counterparts_or_linked_to_plan(pe
     met(decider, days_ago=3, owner=personas.alice, attendees=[sponsor])
     met(user, days_ago=2, owner=personas.alice)
     met(evaluator, days_ago=1, owner=personas.alice)  # the rep, not presales
+    presales = UserFactory(username="presales", sales_team=personas.east)
+    TeamMemberFactory(account=account, user=presales, role=AccountTeamRole.PRESALES)
 
     response = login(personas.alice).get(URL, {"grade": "A"})
     row = rows_of(response)[account.name]
@@ -216,14 +218,25 @@ def test_the_levels_say_in_words_what_is_met_and_link_what_to_do(personas, login
         }, rows
 
     english, raw = levels("en")
+    # No executive sponsor on the team: no visit can meet the decider's level until one
+    # is on it, so the link adds one (a plan link would close nothing).
     assert english[str(account.pk)] == (
-        "✗ Decider met by our executive sponsor: not within the rhythm · plan the visit "
+        "✗ Decider met by our executive sponsor: nobody on the account team in this role "
+        "· add them to the team "
         "✓ User met by the rep: yes "
-        "✗ Evaluator met by presales: not within the rhythm · add the contact"
+        "✗ Evaluator met by presales: nobody in this role · add the contact"
+    )
+    team = reverse("accounts:detail", args=[account.pk]) + "#team"
+    add = reverse("accounts:contact_create", args=[account.pk]) + "?role=evaluator"
+    assert f'href="{team}"' in raw[str(account.pk)] and f'href="{add}"' in raw[str(account.pk)]
+    sponsor = UserFactory(username="sponsor", sales_team=personas.east)
+    TeamMemberFactory(account=account, user=sponsor, role=AccountTeamRole.EXECUTIVE_SPONSOR)
+    english, raw = levels("en")
+    assert english[str(account.pk)].startswith(
+        "✗ Decider met by our executive sponsor: not within the rhythm · plan the visit "
     )
     plan = reverse("visits:create", args=[account.pk]) + f"?status=planned&amp;contact={decider.pk}"
-    add = reverse("accounts:contact_create", args=[account.pk]) + "?role=evaluator"
-    assert f'href="{plan}"' in raw[str(account.pk)] and f'href="{add}"' in raw[str(account.pk)]
+    assert f'href="{plan}"' in raw[str(account.pk)]
     assert '<li data-check="user_by_rep" data-ok="yes">' in raw[str(account.pk)]
     assert english[str(personas.account.pk)] == "checked for A and B"  # not graded yet
     chinese, _raw = levels("zh-hans")
