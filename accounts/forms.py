@@ -1,11 +1,13 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.history.merge import MergingForm
 
+from .duplicates import normalize_credit_code
 from .models import Account, AccountCompetitor, AccountTeamRole, Contact, User
 from .picker import AccountPickerField, UserPickerField, keeping
 from .selectors import accounts_visible_to, assignable_owners, can_reassign, users_pickable_by
@@ -134,6 +136,12 @@ class AccountForm(DuplicateCheckMixin, VersionedForm):
             # Reps own what they create and cannot hand accounts on.
             del self.fields["owner"]
         self._parent_field(user)
+        _code_as_printed(self.fields["credit_code"])
+
+    def clean_credit_code(self):
+        """As printed on a licence ("9135 0100 M000 100Y43") or typed in full width:
+        spaces taken out and capitals made before its 18 characters are checked."""
+        return normalize_credit_code(self.cleaned_data.get("credit_code")) or None
 
     def _parent_field(self, user: User) -> None:
         """Group customers: the parent company, picked by name among the user's visible
@@ -166,6 +174,14 @@ class AccountForm(DuplicateCheckMixin, VersionedForm):
             )
         except ValidationError as error:
             self._update_errors(error)
+
+
+def _code_as_printed(field) -> None:
+    """A credit code field that takes the code with spaces (its length is checked once
+    they are out): no max length on the field or its input."""
+    field.max_length = None
+    field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+    field.widget.attrs.pop("maxlength", None)
 
 
 class ContactForm(DuplicateCheckMixin, VersionedForm):

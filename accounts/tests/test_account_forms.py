@@ -219,3 +219,24 @@ def test_every_label_of_the_account_form_starts_with_a_capital(personas, login):
         labels = [str(field.label) for field in form.visible_fields()]
     assert "Website" in labels
     assert [label for label in labels if label[:1].islower()] == []
+
+
+def test_a_credit_code_typed_as_printed_with_spaces_is_saved_without_them(personas, login):
+    """A licence prints it in groups, and a Chinese keyboard may type it full width: the
+    field takes it as typed (no 18-character cap on the input) and stores the code."""
+    client = login(personas.alice)
+    page = client.get(reverse("accounts:create")).content.decode()
+    assert re.search(r'<input[^>]*name="credit_code"[^>]*maxlength', page) is None
+    response = client.post(
+        reverse("accounts:create"),
+        valid_data(name="Fuzhou Optics", credit_code="9135 0100 m000 100y43"),
+    )
+    assert response.status_code == 302
+    assert Account.objects.get(name="Fuzhou Optics").credit_code == "91350100M000100Y43"
+    too_long = client.post(
+        reverse("accounts:create"),
+        valid_data(name="Minjiang Lenses", credit_code="9135 0100 M000 100Y43 7"),
+    )
+    assert "A unified social credit code has 18 characters; this one has 19." in (
+        too_long.content.decode()
+    )

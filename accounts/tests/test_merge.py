@@ -255,6 +255,15 @@ def test_the_survivors_history_says_it_was_changed_by_a_merge(personas, twin):
     assert [(c.label, c.new_display) for c in newest.changes] == [("region", "福建")]
 
 
+def test_the_merged_accounts_history_says_merged_not_in_the_recycle_bin(personas, twin, login):
+    """It is not in the bin (a merge cannot be undone): its history says where it went."""
+    account_merge(survivor=personas.account, merged=twin, by=personas.manager, values={})
+    page = login(personas.manager).get(reverse("accounts:history", args=[twin.pk]))
+    html = page.content.decode()
+    assert "Merged into another record" in html and "In the recycle bin" not in html
+    assert f'<a href="{reverse("accounts:detail", args=[twin.pk])}">open the record' in html
+
+
 def test_a_second_merge_points_the_first_merged_id_at_the_new_survivor(personas, twin):
     third = AccountFactory(name="Alice Customer", owner=personas.alice)
     account_merge(survivor=twin, merged=personas.account, by=personas.manager, values={})

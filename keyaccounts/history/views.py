@@ -32,6 +32,10 @@ def history_page(request, record):
             "kind": record._meta.verbose_name,
             # A record in the recycle bin has no page of its own to go back to.
             "record_url": None if record.is_deleted else record.get_absolute_url(),
+            # A merged one's page leads to the record it was merged into (when visible).
+            "merged_url": (
+                record.get_absolute_url() if getattr(record, "merged_into_id", None) else None
+            ),
             "page": page,
         },
     )

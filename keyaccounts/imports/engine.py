@@ -523,7 +523,9 @@ def _refusal(row, exc: ApplicationError, describe) -> tuple[str, list[Problem]]:
         names = ", ".join(match["name"] for match in exc.extra.get("duplicates", []))
         message = exc.message + (f" ({names})" if names else "")
         status = DUPLICATE if exc.extra.get("confirmable") else ERROR
-        key = "name" if "name" in row.mapped else ""
+        # Said on the column that matched (a contact's phone, an account's credit code).
+        matched = [match["match"] for match in exc.extra.get("duplicates", [])]
+        key = next((key for key in [*matched, "name"] if key in row.mapped), "")
         expected = (
             _("a record that does not exist yet, or tick “Import possible duplicates anyway”")
             if status == DUPLICATE

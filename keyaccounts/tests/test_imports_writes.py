@@ -162,6 +162,9 @@ def test_two_new_contacts_with_one_phone_number_are_a_possible_duplicate(persona
     assert statuses(result) == ["create", "duplicate"]
     assert "same phone number or email" in result.rows[1].problems[0].message
     assert "(Wang Wei)" in result.rows[1].problems[0].message
+    # Said on the column that matched, with its value: the phone, not the name.
+    problem = result.rows[1].problems[0]
+    assert (problem.column, problem.value) == ("Phone", "13800138000")
     assert not Contact.objects.filter(name__in=["Wang Wei", "W. Wei"]).exists()
 
 
