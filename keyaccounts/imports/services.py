@@ -106,10 +106,12 @@ def import_job_map(
     confirm_duplicates: bool = False,
     dry_run: bool = True,
     enqueue: bool = True,
+    language: str = "",
 ) -> ImportJob:
     """Set the column mapping and start the preview (a dry run; the command may import
     at once with `dry_run=False`, all or nothing as ever). `enqueue=False`: the caller
-    runs the job itself (`import_job_run`)."""
+    runs the job itself (`import_job_run`). `language`: the problems' (the page's, when
+    the mapping is changed in the other language than the upload's)."""
     _check_owner(job, by)
     _check_not_over(job)
     kind = KINDS[job.kind]
@@ -120,7 +122,8 @@ def import_job_map(
         raise ApplicationError(" ".join(problems), code="mapping")
     job.mapping = mapping
     job.confirm_duplicates = confirm_duplicates
-    job.save(update_fields=["mapping", "confirm_duplicates"])
+    job.language = language or job.language
+    job.save(update_fields=["mapping", "confirm_duplicates", "language"])
     return import_job_start(job=job, by=by, dry_run=dry_run, enqueue=enqueue)
 
 
@@ -155,6 +158,18 @@ def import_job_confirm(*, job: ImportJob, by, confirm_duplicates: bool | None = 
             code="possible_duplicate",
         )
     return import_job_start(job=job, by=by, dry_run=False)
+
+
+def import_job_recheck(*, job: ImportJob, by, language: str) -> ImportJob:
+    """Check a previewed file again, its problems written in `language` (they are kept in
+    the language of the check: a person who reads the other sees them in it)."""
+    _check_owner(job, by)
+    _check_not_over(job)
+    if job.status != ImportStatus.PREVIEWED:
+        raise ApplicationError(_("Only a checked file can be checked again."), code="not_previewed")
+    job.language = language
+    job.save(update_fields=["language"])
+    return import_job_start(job=job, by=by, dry_run=True)
 
 
 def import_job_cancel(*, job: ImportJob, by) -> ImportJob:

@@ -135,6 +135,10 @@ def _result_context(request, job: ImportJob) -> dict:
         "query": query,
         "show": show,
         "error": job.result.get("error", ""),
+        # Problems are written when the file is checked, in that language.
+        "other_language": (
+            job.language if result.rejected and job.language != _page_language() else None
+        ),
         "has_rows": bool(result.rows),
         "done": job.status == ImportStatus.DONE,
     }
@@ -152,6 +156,7 @@ def map_view(request, pk: int):
                 by=request.user,
                 mapping=form.mapping(),
                 confirm_duplicates=form.cleaned_data["confirm_duplicates"],
+                language=_page_language(),
             )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
@@ -177,6 +182,20 @@ def confirm_view(request, pk: int):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("imports:job", job.pk)
+
+
+@require_POST
+def recheck_view(request, pk: int):
+    job = _job(request, pk)
+    try:
+        services.import_job_recheck(job=job, by=request.user, language=_page_language())
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("imports:job", job.pk)
+
+
+def _page_language() -> str:
+    return "zh-hans" if (get_language() or "").lower().startswith("zh") else "en"
 
 
 @require_POST

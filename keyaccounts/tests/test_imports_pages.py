@@ -423,3 +423,26 @@ def test_an_import_left_running_by_a_dead_worker_is_run_again_by_its_task(person
     assert Account.objects.filter(name="Resumed Co").count() == 1
     assert import_run.run(job.pk) is None  # done: a late copy of the message does nothing
     assert Account.objects.filter(name="Resumed Co").count() == 1
+
+
+def test_problems_written_in_one_language_are_checked_again_in_the_readers(
+    login, personas, post, django_capture_on_commit_callbacks
+):
+    """A file checked in English and read in Chinese: the page says so, and one click
+    checks it again, its problems then in Chinese."""
+    client = login(personas.alice)
+    job = job_of(upload(client, "accounts", xlsx({"rows": GOOD_AND_BAD})))
+    map_and_check(post, client, job)
+    job_url = reverse("imports:job", args=[job.pk])
+    english = client.get(job_url).content.decode()
+    assert "data-other-language" not in english
+    chinese = client.get(job_url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "问题以英文写成" in chinese
+    assert "“lots” is not a whole number." in chinese
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:recheck", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    job.refresh_from_db()
+    assert (job.status, job.language) == (ImportStatus.PREVIEWED, "zh-hans")
+    again = client.get(job_url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "data-other-language" not in again
+    assert "“lots” is not a whole number." not in again
