@@ -78,12 +78,20 @@ def _visible_approval(request, aid) -> StageApproval:
     return approval
 
 
-def approval_request_url(opportunity, stage, *, close_reason: str = "") -> str:
-    """The request page for the move to `stage`; `close_reason`: the one the rep typed
-    to close it, kept on the request (the approval moves the deal with it)."""
+def approval_request_url(opportunity, stage) -> str:
     url = reverse("opportunities:approval_request", args=[opportunity.pk])
-    query = {"stage": stage.pk, **({"close_reason": close_reason} if close_reason else {})}
-    return f"{url}?{urlencode(query)}"
+    return f"{url}?{urlencode({'stage': stage.pk})}"
+
+
+def keep_close_reason(request, opportunity, close_reason: str) -> None:
+    """The close reason the rep typed before being sent to ask for approval: the request
+    page offers it again (kept in the session, not the address: a long reason in Chinese
+    would make an address too long)."""
+    request.session[_close_reason_key(opportunity)] = (close_reason or "")[:2000]
+
+
+def _close_reason_key(opportunity) -> str:
+    return f"close_reason:{opportunity.pk}"
 
 
 def approval_request_view(request, pk):
@@ -96,7 +104,7 @@ def approval_request_view(request, pk):
         request.POST or None,
         initial={
             "stage": int(chosen) if chosen.isdigit() else None,
-            "close_reason": request.GET.get("close_reason", "")[:2000],
+            "close_reason": request.session.get(_close_reason_key(opportunity), ""),
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -130,6 +138,7 @@ def approval_request_view(request, pk):
                     request,
                     _("Approval requested: a manager of the team has been notified."),
                 )
+            request.session.pop(_close_reason_key(opportunity), None)
             return redirect(opportunity.get_absolute_url() + "#approvals")
         except ApplicationError as exc:
             form.add_error("stage" if exc.code != "invalid" else None, exc.message)
@@ -220,7 +229,8 @@ def deal_approvals_section(request, *, opportunity, **page_data) -> dict | None:
     approved = [
         row.pk
         for row in rows
-        if row.status == ApprovalStatus.APPROVED and row.to_stage_id != opportunity.stage_id
+        if row.status == ApprovalStatus.APPROVED
+        and row.to_stage.order > opportunity.stage.order  # a stage ahead, not one passed
     ]
     if approved and risk:  # an approval not spent yet: move the deal, ask nothing again
         unspent = set(
@@ -234,6 +244,7 @@ def deal_approvals_section(request, *, opportunity, **page_data) -> dict | None:
         "rows": rows,
         "risk": risk,
         "ready": ready,
+        "waiting": pending[0] if pending else None,
         "request_url": reverse("opportunities:approval_request", args=[opportunity.pk]),
         "can_decide": bool(pending) and approvals.can_approve(request.user, opportunity),
         "form": DecisionForm(),

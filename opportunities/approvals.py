@@ -140,6 +140,15 @@ def approval_approve(*, approval: StageApproval, by: User, note: str = "") -> St
     from .services import opportunity_move_stage
 
     _check_decider(approval, by)
+    if withdraw_outdated(approval.opportunity, [approval]):
+        raise ApplicationError(
+            _(
+                "This request no longer applies: the deal is now in %(stage)s, so there is "
+                "nothing to approve."
+            )
+            % {"stage": approval.opportunity.stage},
+            code="approval_decided",
+        )
     _decide(approval, by=by, status=ApprovalStatus.APPROVED, note=note)
     opportunity = approval.opportunity
     stage = approval.to_stage
@@ -154,6 +163,32 @@ def approval_approve(*, approval: StageApproval, by: User, note: str = "") -> St
         except (ApplicationError, ValidationError):
             opportunity.refresh_from_db()
     return approval
+
+
+def withdraw_outdated(opportunity: Opportunity, pending=None) -> list[StageApproval]:
+    """Mark the pending requests of `opportunity` that its stage has made moot (it is
+    closed, or at or past the stage asked for) as no longer needed, and return them:
+    approved later, one would move a won deal back or a lost one to won. `pending`: the
+    requests to look at (default: the deal's pending ones, one query)."""
+    if pending is None:
+        pending = list(
+            StageApproval.objects.filter(
+                opportunity=opportunity, status=ApprovalStatus.PENDING
+            ).select_related("to_stage")
+        )
+    stage = opportunity.stage
+    moot = [
+        approval
+        for approval in pending
+        if approval.status == ApprovalStatus.PENDING
+        and (stage.is_closed or stage.order >= approval.to_stage.order)
+    ]
+    now = timezone.now()
+    for approval in moot:
+        approval.status = ApprovalStatus.WITHDRAWN
+        approval.decided_at = now
+        approval.save(update_fields=["status", "decided_at"])
+    return moot
 
 
 @transaction.atomic

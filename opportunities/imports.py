@@ -160,6 +160,7 @@ class OpportunityKind(Kind):
         the plan."""
         from opportunities.models import Opportunity, StageChange
         from opportunities.services import (
+            check_exit_criteria,
             criteria_missing,
             opportunity_build,
             opportunity_move_prepare,
@@ -209,11 +210,12 @@ class OpportunityKind(Kind):
         opportunity_set_fields(deal, fields)
         moved_from = None
         if stage is not None and stage.pk != deal.stage_id:
-            _check_closing_gate(ctx, stored.pk, account, stage)
             moved_from = deal.stage
             missing = criteria_missing(
                 deal.stage, stage, ctx.criteria, ctx.ticked.get(deal.pk, set())
             )
+            check_exit_criteria(deal, stage, missing=missing)  # the outcomes before the gate
+            _check_closing_gate(ctx, stored.pk, account, stage)
             opportunity_move_prepare(deal, stage, missing=missing)
         _clean(deal, ref, deals.holders, stored=stored)
         changed = differences(deal, stored)

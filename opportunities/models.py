@@ -359,6 +359,8 @@ class ApprovalStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for a manager")  # 待审批
     APPROVED = "approved", _("Approved")  # 已批准
     REJECTED = "rejected", _("Rejected")  # 已驳回
+    # The deal moved on or closed before a manager decided: nothing left to approve.
+    WITHDRAWN = "withdrawn", _("No longer needed")  # 已失效
 
 
 class StageApproval(ChoiceLabels):
@@ -412,7 +414,8 @@ class StageApproval(ChoiceLabels):
     close_reason = models.TextField(_("why it was won"), blank=True)
     created_at = models.DateTimeField(_("asked"), auto_now_add=True)
 
-    history = tracked()
+    # The texts in each language are the request's own, not a change anyone made.
+    history = tracked(excluded_fields=["risk_texts"])
 
     class Meta:
         verbose_name = _("stage approval")

@@ -21,6 +21,7 @@ from keyaccounts.templatetags.typography import semicolon
 from keyaccounts.text import has_control_characters, join_words
 from keyaccounts.unchanged import same_as_stored
 
+from .approvals import withdraw_outdated
 from .gates import gate_check
 from .models import (
     CriterionCheck,
@@ -146,8 +147,9 @@ def _opportunity_update(
                 ticked = None
                 if checked_criteria is not None:
                     ticked = {criterion.pk for criterion in checked_criteria}
+                check_exit_criteria(opportunity, stage, ticked=ticked)  # before the gate
                 gate_check(opportunity=opportunity, to_stage=stage, by=by)
-                _prepare_move(opportunity, stage, None, ticked=ticked)
+                _prepare_move(opportunity, stage, None, missing=[])
             _save_with_parts(
                 opportunity,
                 parts,
@@ -156,6 +158,8 @@ def _opportunity_update(
                 expected_version=expected_version,
                 from_stage=from_stage,
             )
+            if opportunity.stage_id != from_stage.pk:
+                withdraw_outdated(opportunity)
         return opportunity
     if stage is not None and stage.pk != opportunity.stage_id:
         # One save for the details and the move: one new version, one version check.
@@ -323,6 +327,7 @@ def opportunity_move_stage(
     StageChange.objects.create(
         opportunity=opportunity, from_stage=from_stage, to_stage=to_stage, changed_by=by
     )
+    withdraw_outdated(opportunity)  # a request the move made moot is approved by nobody
     return opportunity
 
 

@@ -37,7 +37,7 @@ from keyaccounts.templatetags.typography import semicolon
 from visits.views import _safe_next
 
 from . import board_totals, discount, selectors, services
-from .approval_views import approval_request_url
+from .approval_views import approval_request_url, keep_close_reason
 from .filters import OpportunityFilter
 from .forms import (
     CloseForm,
@@ -404,11 +404,8 @@ def opportunity_close_view(request, pk):
             except (ValidationError, ApplicationError) as exc:
                 if getattr(exc, "code", None) == "approval_required":
                     messages.warning(request, exc.message)
-                    return redirect(
-                        approval_request_url(
-                            opportunity, stage, close_reason=form.cleaned_data["close_reason"]
-                        )
-                    )
+                    keep_close_reason(request, opportunity, form.cleaned_data["close_reason"])
+                    return redirect(approval_request_url(opportunity, stage))
                 add_errors(form, exc)
             else:
                 messages.success(

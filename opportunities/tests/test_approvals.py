@@ -687,6 +687,19 @@ def test_a_move_without_its_outcomes_is_refused_for_them_before_any_approval(per
     assert not StageApproval.objects.exists()
 
 
+def test_an_edit_that_moves_the_deal_with_its_parts_says_the_outcomes_first(personas, stages):
+    over_limit(personas.account)
+    deal = OpportunityFactory(account=personas.account, stage=stages["bid"], probability=60)
+    with pytest.raises(ApplicationError) as refused:
+        services.opportunity_update(
+            opportunity=deal,
+            by=personas.alice,
+            stage=stages["negotiation"],
+            competitors=[{"name": "Rival", "threat": "high", "strengths": "", "weaknesses": ""}],
+        )
+    assert refused.value.code == "exit_criteria_missing"
+
+
 def test_the_risk_of_a_request_is_read_in_the_readers_language(personas, stages, api):
     from django.utils import translation
 
@@ -706,3 +719,59 @@ def test_the_risk_of_a_request_is_read_in_the_readers_language(personas, stages,
         f"/api/v1/approvals/{approval.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans"
     )
     assert "超出信用额度" in answer.json()["risk"]
+
+
+def test_a_request_the_deal_moved_past_is_withdrawn_and_cannot_be_approved(personas, stages):
+    """Approved later, a request to negotiate would move a won deal back, and a request
+    to win a deal closed as lost meanwhile would win it: once the deal has moved past
+    the stage asked for, or closed, the request is no longer needed."""
+    deal = deal_in_negotiation(personas, stages)
+    over_limit(personas.account)
+    win = approvals.approval_request(
+        opportunity=deal,
+        to_stage=stages["won"],
+        by=personas.alice,
+        reason="Paid",
+        close_reason="Signed",
+    )
+    services.opportunity_move_stage(
+        opportunity=deal, to_stage=stages["lost"], by=personas.alice, close_reason="Budget cut"
+    )
+    win.refresh_from_db()
+    assert win.status == ApprovalStatus.WITHDRAWN
+    with pytest.raises(ApplicationError) as refused:
+        approvals.approval_approve(approval=win, by=personas.manager)
+    assert refused.value.code == "approval_decided"
+    deal.refresh_from_db()
+    assert (deal.stage, deal.close_reason) == (stages["lost"], "Budget cut")
+
+
+def test_approving_the_win_withdraws_the_request_to_negotiate(personas, stages):
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    for criterion in stages["negotiation"].criteria.all():
+        services.criterion_set(
+            opportunity=deal, criterion=criterion, checked=True, by=personas.alice
+        )
+    negotiate = approvals.approval_request(
+        opportunity=deal, to_stage=stages["negotiation"], by=personas.alice, reason="x"
+    )
+    manager_move = StageApproval.objects.filter(pk=negotiate.pk)
+    approvals.approval_approve(approval=negotiate, by=personas.manager)
+    deal.refresh_from_db()
+    assert deal.stage == stages["negotiation"]
+    win = approvals.approval_request(
+        opportunity=deal, to_stage=stages["won"], by=personas.alice, reason="y", close_reason="z"
+    )
+    # A stale pending request for an earlier stage (made before the move) is withdrawn
+    # when the deal passes it, and refused if a manager tries it.
+    stale = StageApproval.objects.create(
+        opportunity=deal, to_stage=stages["negotiation"], risk="r", requested_by=personas.alice,
+        reason="old",
+    )  # fmt: skip
+    approvals.approval_approve(approval=win, by=personas.manager)
+    deal.refresh_from_db()
+    assert deal.stage == stages["won"]
+    stale.refresh_from_db()
+    assert stale.status == ApprovalStatus.WITHDRAWN
+    assert manager_move.get().status == ApprovalStatus.APPROVED
