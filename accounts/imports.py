@@ -12,6 +12,7 @@ from accounts.duplicates import (
     normalize_email,
     normalize_name,
     normalize_phone,
+    person_name_key,
 )
 from keyaccounts.imports.columns import model_columns
 from keyaccounts.imports.kinds import (
@@ -382,10 +383,13 @@ class ContactKind(Kind):
     def order(self, rows):
         """A contact whose boss is another row of the file comes after the boss, so the
         boss exists when the contact is saved. A loop is reported, not followed."""
-        at: dict[tuple, Row] = {}
+        at: dict[tuple, Row] = {}  # (account id, name or external ID) → its row
         for row in rows:
-            if row.get("account") is not None and row.get("name"):
-                at.setdefault((row.get("account").pk, row.get("name")), row)
+            if row.get("account") is None:
+                continue
+            for key in ("external_id", "name"):  # a boss is named by either (the export:
+                if row.get(key):  # by external ID when it has one, `contact_key`)
+                    at.setdefault((row.get("account").pk, row.get(key)), row)
         ordered, placed, visiting = [], set(), set()
 
         def place(row: Row) -> None:
@@ -466,8 +470,9 @@ class ContactKind(Kind):
             "account": row.get("account").pk if row.get("account") is not None else None,
             "phone": normalize_phone(row.get("phone") or ""),
             "email": normalize_email(row.get("email") or ""),
+            "name": person_name_key(row.get("name") or ""),
         }
-        kept = dict(zip(("account", "phone", "email"), _contact_keys(stored), strict=True))
+        kept = dict(zip(("account", "phone", "email", "name"), _contact_keys(stored), strict=True))
         return any(given[key] != kept[key] for key in given if key in row.mapped)
 
     def reads(self, ctx):
@@ -532,7 +537,11 @@ class ContactKind(Kind):
         return [
             (stand_in[id(other)] if other.pk is None else other, match)
             for other, match in contacts_alike(
-                [other for other, _ref in others], phone=contact.phone, email=contact.email
+                [other for other, _ref in others],
+                phone=contact.phone,
+                email=contact.email,
+                name=contact.name,
+                external_id=contact.external_id,
             )
         ]
 
@@ -564,12 +573,20 @@ class ContactKind(Kind):
 
 
 def _contact_keys(contact) -> tuple:
-    return contact.account_id, normalize_phone(contact.phone), normalize_email(contact.email)
+    return (
+        contact.account_id,
+        normalize_phone(contact.phone),
+        normalize_email(contact.email),
+        person_name_key(contact.name),
+    )
 
 
 def _alike_keys(contact) -> set:
-    """What two contacts of an account share when they are likely the same person."""
+    """What two contacts of an account share when they are likely the same person, or
+    two people a file naming one could not tell apart (`contacts_alike`)."""
     keys = set()
+    if name := person_name_key(contact.name):
+        keys.add(("name", contact.account_id, name))
     if phone := normalize_phone(contact.phone):
         keys.add(("phone", contact.account_id, phone))
     if email := normalize_email(contact.email):
@@ -594,7 +611,7 @@ def contact_records(ctx, rows, external_ids: set, *, names: set, alike: bool = F
         contacts_visible_to(ctx.by),
         natural=("name",),
         alike=_alike_keys,
-        alike_fields=("account_id", "phone", "email"),
+        alike_fields=("account_id", "phone", "email", "name", "external_id"),
     )
     accounts = {row.get("account").pk for row in rows if row.get("account") is not None}
     records.prefetch(external_ids=external_ids)

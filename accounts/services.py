@@ -475,7 +475,6 @@ def _contact_keys(contact: Contact) -> tuple:
         normalize_phone(contact.phone),
         normalize_email(contact.email),
         person_name_key(contact.name),
-        contact.external_id or None,
     )
 
 

@@ -28,6 +28,7 @@ from keyaccounts.links import record_url
 from keyaccounts.paging import keyset_page
 from keyaccounts.recyclebin.pages import answers_binned, delete_page
 from keyaccounts.snapshots import services as snapshots
+from keyaccounts.text import join_words
 
 from . import compliance, reminders, selectors, services
 from .filters import DevelopmentRecordFilter
@@ -308,6 +309,7 @@ def visit_create_view(request, account_pk):
                     _("Visit recorded. Follow up by %(date)s.")
                     % {"date": visit.follow_up_due.isoformat()},
                 )
+            _warn_unseen_attendees(request, visit)
             return redirect(visit)
     return render(
         request,
@@ -319,6 +321,30 @@ def visit_create_view(request, account_pk):
             "form_token": formtokens.form_token(request),
         },
     )
+
+
+def _warn_unseen_attendees(request, visit) -> None:
+    """Our people at the visit who cannot see its account do not see the visit either
+    (not in their week, its page a 404): said, with what to do, after the save."""
+    from accounts.selectors import accounts_visible_to
+
+    unseen = [
+        person
+        for person in visit.attendees.all()
+        if not accounts_visible_to(person).filter(pk=visit.account_id).exists()
+    ]
+    if unseen:
+        messages.warning(
+            request,
+            _(
+                "%(people)s cannot see %(account)s, so they do not see this visit in their "
+                "week: add them to the account team."
+            )
+            % {
+                "people": join_words([str(person) for person in unseen]),
+                "account": visit.account.name,
+            },
+        )
 
 
 def _say_recorded(request, visit) -> None:
@@ -357,6 +383,7 @@ def visit_edit_view(request, pk):
 
         recording = visit.status == VisitStatus.PLANNED and status == VisitStatus.DONE
         if _save_versioned(request, form, save, say=_say_recorded if recording else None):
+            _warn_unseen_attendees(request, visit)
             # Back where the form was opened from (my week's "Record the outcome").
             return redirect(_safe_next(request, visit.get_absolute_url()))
     return render(

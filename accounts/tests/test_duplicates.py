@@ -392,6 +392,17 @@ def test_two_contacts_of_one_name_each_keyed_by_another_system_are_no_duplicates
     assert (keyed.status_code, unkeyed.status_code) == (201, 409)
 
 
+def test_keying_one_of_two_contacts_of_one_name_is_no_duplicate_again(personas, api):
+    """Two Zhang Weis saved on purpose: giving each its external ID, one at a time (as
+    the rule asks), changes no name, phone or email: nothing to check again."""
+    first = ContactFactory(account=personas.account, name="张伟", phone="", email="")
+    ContactFactory(account=personas.account, name="张伟", phone="", email="")
+    answer = api(personas.alice).patch(
+        f"/api/v1/contacts/{first.pk}/", {"external_id": "E-1"}, format="json"
+    )
+    assert answer.status_code == 200
+
+
 def test_the_same_number_at_another_account_is_no_duplicate(personas, api):
     other = AccountFactory(owner=personas.alice)
     ContactFactory(account=other, phone="13800138000")

@@ -486,16 +486,24 @@ def _decode(content: bytes) -> tuple[str, str]:
     if text is not None:
         return text, ""
     mainland, taiwan = _decoded(content, "gb18030"), _decoded(content, "cp950")
-    if taiwan is not None and (
-        mainland is None or _common_share(taiwan, "cp950") > _common_share(mainland, "gb2312")
-    ):
+    if mainland is None and taiwan is None:
+        raise _undecodable()
+    if taiwan is None:
+        return mainland, ""
+    big5 = _common_share(taiwan, "cp950")
+    gb = _common_share(mainland, "gb2312") if mainland is not None else 0.0
+    if big5 > gb:
         notice = _(
             "Read as Big5 (traditional Chinese). If the text looks wrong, save the file as "
             "“CSV UTF-8” and import it again."
         )
         return taiwan, notice
-    if mainland is None:
-        raise _undecodable()
+    if big5 >= gb - AMBIGUOUS:  # a few characters, frequent in both readings
+        notice = _(
+            "Read as GB18030 (simplified Chinese); it may be Big5 (traditional Chinese). If "
+            "the text looks wrong, save the file as “CSV UTF-8” and import it again."
+        )
+        return mainland, notice
     return mainland, ""
 
 
@@ -521,6 +529,12 @@ def _undecodable() -> FileError:
 # 1 (rows 16-55, the 3,755 most used simplified characters) and Big5's frequent set
 # (0xA440-0xC67E, 5,401 traditional characters).
 _COMMON = {"gb2312": (b"\xb0\xa1", b"\xd7\xf9"), "cp950": (b"\xa4\x40", b"\xc6\x7e")}
+
+
+# How close the two readings' shares may be for the choice to be a guess, said as one: a
+# short Big5 text's characters can all fall among GB2312's frequent ones (陳偉 reads as
+# 朝岸), while a mainland text read as Big5 is rarely that frequent in it.
+AMBIGUOUS = 0.1
 
 
 def _common_share(text: str, standard: str) -> float:

@@ -428,6 +428,19 @@ def test_contacts_come_in_with_buying_role_coach_attitude_and_a_boss_later_in_th
     assert snapshot(Contact) == before
 
 
+def test_a_boss_later_in_the_file_is_found_by_the_external_id_an_export_names_them_by(
+    personas,
+):
+    rows = [
+        ["Account", "External ID", "Name", "Reports to"],
+        [personas.account.name, "HR-1", "A Report", "HR-9"],
+        [personas.account.name, "HR-9", "Z Boss", None],
+    ]
+    result = run("contacts", csv_file(rows), personas.alice)
+    assert statuses(result) == [(2, "create"), (3, "create")]
+    assert Contact.objects.get(external_id="HR-1").reports_to.external_id == "HR-9"
+
+
 def test_a_contact_whose_account_is_neither_in_the_file_nor_in_the_database_is_an_error(
     personas,
 ):

@@ -112,6 +112,17 @@ def test_a_mainland_csv_that_big5_also_decodes_stays_gb18030(rows):
     assert table.notices == []
 
 
+def test_a_short_file_both_encodings_read_as_frequent_text_says_it_may_be_big5():
+    """陳偉 in Big5 is 朝岸 in GB18030, both frequent characters: the reading is a guess,
+    and the preview says so."""
+    table = read(csv_file([["Name", "Contact"], ["Acme", "陳偉"]], encoding="cp950"))
+    assert values(table) == [["Acme", "朝岸"]]
+    assert table.notices == [
+        "Read as GB18030 (simplified Chinese); it may be Big5 (traditional Chinese). If the "
+        "text looks wrong, save the file as “CSV UTF-8” and import it again."
+    ]
+
+
 def test_a_file_in_neither_chinese_encoding_says_which_it_expects():
     content = b"Name\r\n\x81\x30\x81\xff\xff\r\n"
     with pytest.raises(FileError) as error:

@@ -75,6 +75,9 @@ class AnalyticsForm(forms.Form):
         )
 
 
+REASON_SHOWN = 100
+
+
 class DealsBehindForm(forms.Form):
     """What narrows the deals behind one number of the analytics (its links): a value no
     link gives (a stage or month mistyped, a link from before a stage was renamed) is an
@@ -101,9 +104,15 @@ class DealsBehindForm(forms.Form):
     )
     forecast_month = forms.CharField(label=_("Forecast month"), required=False, max_length=10)
     moved_on = forms.BooleanField(label=_("Moved on"), required=False)
+    # A lost reason as `lost_reasons` groups them; a long one by its first and last
+    # REASON_SHOWN characters and its length (an address has a limit).
     reason = forms.CharField(
-        label=_("Why it was lost"), required=False, max_length=2000, strip=False
+        label=_("Why it was lost"), required=False, max_length=REASON_SHOWN, strip=False
     )
+    reason_end = forms.CharField(
+        label=_("Why it was lost"), required=False, max_length=REASON_SHOWN, strip=False
+    )
+    reason_length = forms.IntegerField(label=_("Why it was lost"), required=False, min_value=0)
     # The analytics' own period, when the number's is narrower (a month of it): where
     # "Back to the analytics" goes.
     back_start = forms.DateField(label=_("From"), required=False)

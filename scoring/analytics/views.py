@@ -3,7 +3,7 @@
 
 from urllib.parse import urlencode
 
-from django.db.models.functions import Trim
+from django.db.models.functions import Length, Trim
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -18,7 +18,7 @@ from opportunities.models import Opportunity, OpportunityCompetitor, Stage
 from opportunities.selectors import opportunities_visible_to
 
 from . import selectors
-from .forms import AnalyticsForm, DealsBehindForm
+from .forms import REASON_SHOWN, AnalyticsForm, DealsBehindForm
 from .selectors import NO_GRADE
 
 DEALS_PAGE_SIZE = 25
@@ -98,7 +98,18 @@ def _figures(request, scope: selectors.Scope) -> str:
         row["url"] = _deals_url(scope, ("entered", row["stage"].key))
         row["moved_on_url"] = _deals_url(scope, ("entered", row["stage"].key), ("moved_on", 1))
     for row in reasons:
-        row["url"] = _deals_url(scope, ("outcome", "lost"), ("reason", row["reason"]))
+        reason = row["reason"] or ""
+        long = len(reason) > REASON_SHOWN
+        row["url"] = _deals_url(
+            scope,
+            ("outcome", "lost"),
+            ("reason", reason[:REASON_SHOWN]),
+            *(
+                [("reason_end", reason[-REASON_SHOWN:]), ("reason_length", len(reason))]
+                if long
+                else []
+            ),
+        )
     forecast = selectors.forecast_accuracy(request.user, scope, timezone.localdate())
     for row in forecast:
         month = row["month"]
@@ -178,9 +189,16 @@ def analytics_deals_view(request):
         if data.get("outcome"):
             deals = deals.filter(won=data["outcome"] == "won")
         if "reason" in get:  # as `lost_reasons` groups them: "" for none written
-            deals = deals.annotate(reason=Trim("close_reason")).filter(
-                reason=data.get("reason", "").strip()
-            )
+            deals = deals.annotate(reason=Trim("close_reason"))
+            shown, length = data.get("reason", ""), data.get("reason_length")
+            if length is not None and length > len(shown):
+                deals = deals.annotate(reason_length=Length("reason")).filter(
+                    reason__startswith=shown,
+                    reason__endswith=data.get("reason_end", ""),
+                    reason_length=length,
+                )
+            else:
+                deals = deals.filter(reason=shown)
         if data.get("industry"):
             deals = deals.filter(account__industry=data["industry"])
         if "grade" in get:

@@ -513,3 +513,27 @@ def test_the_deals_behind_a_number_show_their_amounts_as_money(personas, login, 
     page = login(personas.alice).get(reverse("scoring:analytics_deals"), {"outcome": "won"})
     won = decided["fin_won"]
     assert f"¥{won.amount:,.0f}" in page.content.decode()
+
+
+def test_a_long_lost_reason_opens_its_deals_by_a_short_link(personas, login):
+    """A reason of 300 Chinese characters would make a 2,700-byte address: the link
+    carries its start and its length, and still opens exactly its deals."""
+    stages = default_stages()
+    account = AccountFactory(owner=personas.alice)
+    long_reason = "客户预算冻结，" * 43  # 301 characters
+    other = long_reason[:-1] + "。"  # the same start, another end
+    wanted = {
+        OpportunityFactory(
+            account=account, stage=stages["lost"], closed_on=days_ago(3), close_reason=reason
+        ).pk: reason
+        for reason in (long_reason, long_reason, other, "预算冻结 ")
+    }
+    client = login(personas.alice)
+    reasons = client.get(URL).context["reasons"]
+    for row in reasons:
+        parts = urlsplit(row["url"])
+        assert len(row["url"].encode()) < 2500
+        page = client.get(parts.path, dict(parse_qsl(parts.query))).context["page"]
+        listed = {deal.pk for deal in page.object_list}
+        assert listed == {pk for pk, reason in wanted.items() if reason.strip() == row["reason"]}
+        assert len(listed) == row["n"]

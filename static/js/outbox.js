@@ -435,8 +435,9 @@
             });
           }, Promise.resolve())
           .then(function () {
-            if (refused) {
-              // "Kept, sent when there is a signal" is over: it was sent, and refused.
+            if (refused || (!waiting.length && arrivalNote === texts.kept)) {
+              // "Kept, sent when there is a signal" is over: it was sent (by this page,
+              // refused; or by another tab or page before this one, taken).
               arrivalNote = "";
             }
             // Sent now; else what the page came to say (kept, or sent by the last page).

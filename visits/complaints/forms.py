@@ -119,7 +119,7 @@ class CloseForm(forms.Form):
         required=False,
         widget=datetime_input(),
         input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M"],
-        help_text=_("Leave empty for now."),
+        help_text=_("Left empty: the time you confirm it."),
     )
 
     def __init__(self, *args, account: Account, **kwargs):

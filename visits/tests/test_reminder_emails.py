@@ -210,6 +210,9 @@ for _ in range(20):
 assert reminders_scan() == 20
 """
 SEND = "from visits.reminders import notification_emails_send as send; print(send())"
+# A guard against a process that hangs, not a time the test asserts: migrating a new
+# database takes half a minute, and minutes on a machine busy with other work.
+HANG = 600
 
 
 @pytest.mark.django_db(databases=[])  # its own database file, in two other processes
@@ -239,9 +242,9 @@ def test_two_sender_processes_on_sqlite_take_turns_and_send_each_email_once(tmp_
         )
 
     setup = python(SETUP)
-    assert setup.wait(60) == 0, setup.stderr.read()
+    assert setup.wait(HANG) == 0, setup.stderr.read()
     senders = [python(SEND), python(SEND)]
-    outputs = [sender.communicate(timeout=60) for sender in senders]
+    outputs = [sender.communicate(timeout=HANG) for sender in senders]
 
     assert [s.returncode for s in senders] == [0, 0], outputs
     assert sum(int(out) for out, _ in outputs) == 20

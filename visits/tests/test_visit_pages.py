@@ -695,3 +695,28 @@ def test_a_time_with_seconds_left_alone_keeps_the_new_time_someone_else_saved(pe
     assert alice.post(url, form_of(response, "record-form")).status_code == 302
     planned.refresh_from_db()
     assert (planned.planned_at, planned.purpose) == (later, "Demo and pricing")
+
+
+def test_a_colleague_who_cannot_see_the_account_is_named_after_the_save(personas, login):
+    """Carol is of Alice's team but not of this account's: she would not see the visit she
+    goes to. The save says so, and what to do."""
+    from accounts.selectors import accounts_visible_to
+    from accounts.tests.factories import TeamMemberFactory
+
+    assert not accounts_visible_to(personas.carol).filter(pk=personas.account.pk).exists()
+    client = login(personas.alice)
+    response = client.post(
+        create_url(personas.account), done_data(attendees=[personas.carol.pk]), follow=True
+    )
+    said = [str(message) for message in response.context["messages"]]
+    assert (
+        f"{personas.carol} cannot see Alice's Customer Co, so they do not see this visit in "
+        "their week: add them to the account team."
+    ) in said
+    TeamMemberFactory(account=personas.account, user=personas.carol)
+    again = client.post(
+        create_url(personas.account),
+        done_data(attendees=[personas.carol.pk], place="Another office"),
+        follow=True,
+    )
+    assert not any("cannot see" in str(message) for message in again.context["messages"])

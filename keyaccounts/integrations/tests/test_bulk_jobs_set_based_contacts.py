@@ -217,3 +217,25 @@ def test_a_contact_job_goes_set_based_and_writes_each_item(personas, settings, m
         f"P-{n}": (f"T{n}", f"p{n}@example.com", a) for n in range(7)
     }
     assert [r["id"] for r in results] == [stored[f"P-{n}"].pk for n in range(7)]
+
+
+@pytest.mark.parametrize("set_based", [True, False], ids=["set-based", "item by item"])
+@pytest.mark.parametrize("case", ["spelt otherwise", "renamed"])
+def test_a_contact_of_a_name_taken_is_a_likely_duplicate_on_both_paths(
+    personas, settings, monkeypatch, set_based, case
+):
+    """The same-name rule of `contact_create` / `contact_update`, on the set-based path
+    too: an unkeyed 张伟 is there, and an item names another 张伟."""
+    from keyaccounts.integrations.tests.set_based import body, run_job, spy_set_based
+
+    settings.BULK_SET_BASED = set_based
+    spy_set_based(monkeypatch)
+    account = personas.account
+    ContactFactory(account=account, name="张伟", phone="", email="", external_id=None)
+    if case == "renamed":
+        ContactFactory(account=account, name="李娜", phone="", email="", external_id="N-1")
+        items = [{"external_id": "N-1", "account": account.pk, "name": "张伟"}]
+    else:
+        items = [{"external_id": "N-1", "account": account.pk, "name": "张 伟"}]
+    [result] = run_job(personas.alice, "contacts", body(*items))
+    assert result["status"] == "error" and result["code"] == "possible_duplicate", result
