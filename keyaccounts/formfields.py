@@ -123,6 +123,16 @@ def _install_date_formats() -> None:
     for field, message in said.items():
         # The class's own dictionary: a field given its own "invalid" keeps it.
         field.default_error_messages = {**field.default_error_messages, "invalid": message}
+    # Left empty: what it wants, in the same words ("This field is required." says not).
+    required = {
+        forms.DateField: gettext_lazy("Enter the date, as YYYY-MM-DD (for example 2027-03-31)."),
+        forms.DateTimeField: gettext_lazy(
+            "Enter the date and time, as YYYY-MM-DD HH:MM (for example 2027-03-31 14:30)."
+        ),
+        forms.TimeField: gettext_lazy("Enter the time, as HH:MM (for example 14:30)."),
+    }
+    for field, message in required.items():
+        field.default_error_messages = {**field.default_error_messages, "required": message}
 
 
 def choose_one_of(message, choices: list[str]) -> str:

@@ -247,7 +247,7 @@ def opportunity_open(opportunity: Opportunity, fields: dict) -> Opportunity:
     for name, value in fields.items():
         setattr(opportunity, name, value)
     if opportunity.stage.is_closed:
-        _check_closing(opportunity, opportunity.stage)
+        check_closing(opportunity, opportunity.stage)
         opportunity.closed_on = opportunity.closed_on or timezone.localdate()
     return opportunity
 
@@ -286,7 +286,7 @@ def opportunity_move_prepare(
     _prepare_move(opportunity, to_stage, None, missing=missing)
 
 
-def _check_closing(opportunity: Opportunity, stage: Stage, reason: str | None = None) -> None:
+def check_closing(opportunity: Opportunity, stage: Stage, reason: str | None = None) -> None:
     """Refuse to close without the reason (won/lost reason is required to close)."""
     reason = opportunity.close_reason if reason is None else reason
     if not (reason or "").strip():
@@ -365,7 +365,7 @@ def _prepare_move(
     `missing`: the criteria found missing already (`criteria_missing`: an import)."""
     check_exit_criteria(opportunity, to_stage, ticked=ticked, missing=missing)
     if to_stage.is_closed:
-        _check_closing(opportunity, to_stage, close_reason)
+        check_closing(opportunity, to_stage, close_reason)
     # Checked: only now change the instance, so a refusal leaves it as it was.
     if close_reason is not None:
         opportunity.close_reason = close_reason

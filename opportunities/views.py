@@ -407,6 +407,13 @@ def opportunity_close_view(request, pk):
                     keep_close_reason(request, opportunity, form.cleaned_data["close_reason"])
                     return redirect(approval_request_url(opportunity, stage))
                 add_errors(form, exc)
+                if getattr(exc, "code", None) == "exit_criteria_missing":
+                    try:  # every problem at once: the reason too, when it is missing
+                        services.check_closing(
+                            opportunity, stage, form.cleaned_data["close_reason"]
+                        )
+                    except ValidationError as missing:
+                        add_errors(form, missing)
             else:
                 messages.success(
                     request,

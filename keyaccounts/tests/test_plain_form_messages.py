@@ -35,6 +35,21 @@ def test_a_date_time_or_time_not_read_says_its_format_with_an_example():
         ]
 
 
+def test_a_date_time_or_time_left_empty_says_what_it_wants():
+    with translation.override("en"):
+        assert errors_of(forms.DateTimeField(), "") == [
+            "Enter the date and time, as YYYY-MM-DD HH:MM (for example 2027-03-31 14:30)."
+        ]
+        assert errors_of(forms.DateField(), "") == [
+            "Enter the date, as YYYY-MM-DD (for example 2027-03-31)."
+        ]
+        assert errors_of(forms.TimeField(), "") == ["Enter the time, as HH:MM (for example 14:30)."]
+    with translation.override("zh-hans"):
+        assert errors_of(forms.DateTimeField(), "") == [
+            "请输入日期和时间，格式为 YYYY-MM-DD HH:MM（例如 2027-03-31 14:30）。"
+        ]
+
+
 def test_the_format_said_is_one_the_field_reads():
     assert str(forms.DateField().clean("2027-03-31")) == "2027-03-31"
     for language in ("en", "zh-hans"):

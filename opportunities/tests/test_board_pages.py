@@ -828,6 +828,11 @@ def test_closing_as_won_still_needs_every_outcome(personas, login, deals, stages
     assert "Tick the outcomes that prove the stage is done first" in str(
         response.context["form"].non_field_errors()
     )
+    # Without a reason too: both said at once, not the reason in a second round.
+    response = client.post(close_url, {"stage": stages["won"].pk, "close_reason": ""})
+    form = response.context["form"]
+    assert "Tick the outcomes that prove the stage is done first" in str(form.non_field_errors())
+    assert form.errors["close_reason"] == ["Say why the deal was won before closing it."]
     deal.refresh_from_db()
     assert deal.stage == stages["qualify"]
 
