@@ -422,6 +422,7 @@ ROUTES: dict[str, Kind] = {
     "imports:map": obj("own", pk="job", form=True, post_only=True),
     "imports:confirm": obj("own", pk="job", form=True, post_only=True),
     "imports:cancel": obj("own", pk="job", post_only=True),
+    "imports:recheck": obj("own", pk="job", post_only=True),
     "imports:progress": obj("own", pk="job"),
     # the job has not run: no rejected rows, 404 to its owner too (imports:job tells
     # its owner from the others)
