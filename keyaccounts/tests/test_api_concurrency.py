@@ -103,7 +103,10 @@ def test_a_pager_reading_while_another_client_writes_misses_nothing_and_repeats_
             for step in range(60):
                 action = rng.choice(["change", "change", "create", "delete"])
                 if action == "create" or len(alive) < 3:
-                    response = writer.post(kind.path, kind.payload(personas))
+                    body = kind.payload(personas)
+                    if "name" in body:  # another one each time, not a likely duplicate
+                        body["name"] = f"{body['name']} {step}"
+                    response = writer.post(kind.path, body)
                     assert response.status_code == 201, response.content
                     alive.append(response.json()["id"])
                 elif action == "delete":
