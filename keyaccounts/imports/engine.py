@@ -51,6 +51,7 @@ from .kinds import (
     Outcome,
     Row,
     RowFailed,
+    _plain_fields,
 )
 from .lookups import Accounts, Users
 from .reading import Table, cell_text
@@ -462,11 +463,7 @@ def _other_cells(kind, row, describe, columns) -> list[Problem]:
     check, once the row reads)."""
     model = kind.model
     unread = {key for key, *_rest in row.problems}
-    plain = {
-        field.name
-        for field in model._meta.concrete_fields
-        if not field.is_relation and field.name == field.attname
-    }
+    plain = set(_plain_fields(model))
     names = [
         key
         for key in row.values

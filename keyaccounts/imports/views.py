@@ -85,8 +85,7 @@ def upload_view(request, kind: str):
 @require_GET
 def template_view(request, kind: str):
     import_kind = _kind(request, kind)
-    language = request.GET.get("language") or get_language() or "en"
-    language = "zh-hans" if language.lower().startswith("zh") else "en"
+    language = _language_code(request.GET.get("language") or get_language())
     content = template_workbook(kind=import_kind, user=request.user, language=language)
     return _download(content, XLSX, template_filename(import_kind, language))
 
@@ -195,7 +194,12 @@ def recheck_view(request, pk: int):
 
 
 def _page_language() -> str:
-    return "zh-hans" if (get_language() or "").lower().startswith("zh") else "en"
+    return _language_code(get_language())
+
+
+def _language_code(language: str | None) -> str:
+    """The import's own code of a language: "zh-hans" for any Chinese, else "en"."""
+    return "zh-hans" if (language or "").lower().startswith("zh") else "en"
 
 
 @require_POST
