@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.models import Account, AccountCompetitor, AccountTeamMember, AccountTeamRole, Contact
 from accounts.services import account_delete, account_merge, contact_merge
@@ -253,6 +254,53 @@ def test_the_survivors_history_says_it_was_changed_by_a_merge(personas, twin):
     newest = record_timeline(Account.objects.get(pk=personas.account.pk))[0]
     assert newest.action == "merge_kept"
     assert [(c.label, c.new_display) for c in newest.changes] == [("region", "福建")]
+
+
+def test_the_survivors_merge_entry_names_the_account_merged_into_it(personas, twin, login):
+    account_merge(survivor=personas.account, merged=twin, by=personas.manager, values={})
+
+    page = login(personas.manager).get(reverse("accounts:history", args=[personas.account.pk]))
+
+    html = page.content.decode()
+    history = reverse("accounts:history", args=[twin.pk])
+    assert f'Merged into it: <a href="{history}">{escape(twin.name)}</a>' in html
+    # Its history page opens for the reader, and says where it went.
+    assert login(personas.manager).get(history).status_code == 200
+
+
+def test_each_merge_entry_names_its_own_merged_account_after_a_second_merge(personas, twin):
+    """A second merge repoints the first merged account at the new survivor: the first
+    survivor's entry still names it, the new survivor's names only what it took in."""
+    from keyaccounts.history.timeline import record_timeline
+
+    third = AccountFactory(name="Alice Customer", owner=personas.alice)
+    account_merge(survivor=twin, merged=personas.account, by=personas.manager, values={})
+    account_merge(survivor=third, merged=twin, by=personas.manager, values={})
+
+    def merges(account):
+        entries = record_timeline(Account.all_objects.get(pk=account.pk), user=personas.manager)
+        return [[m.id for m in e.merged] for e in entries if e.action == "merge_kept"]
+
+    assert merges(twin) == [[personas.account.pk]]
+    assert merges(third) == [[twin.pk]]
+    # No other entry names anything.
+    entries = record_timeline(Account.all_objects.get(pk=third.pk), user=personas.manager)
+    assert [e.merged for e in entries if e.action != "merge_kept"] == [[]] * (len(entries) - 1)
+
+
+def test_a_merged_account_the_reader_cannot_see_is_not_named(personas, twin):
+    """bob's account merged into alice's by the manager: alice sees the survivor, not
+    what bob's account was called, nor a link to its history."""
+    from keyaccounts.history.timeline import record_timeline
+
+    bobs = AccountFactory(name="Bob's Secret Prospect", owner=personas.bob)
+    account_merge(survivor=personas.account, merged=bobs, by=personas.manager, values={})
+
+    entry = record_timeline(personas.account, user=personas.alice)[0]
+    assert entry.action == "merge_kept"
+    assert [(m.id, m.label, m.url) for m in entry.merged] == [
+        (bobs.pk, "an account you cannot see", None)
+    ]
 
 
 def test_the_merged_accounts_history_says_merged_not_in_the_recycle_bin(personas, twin, login):

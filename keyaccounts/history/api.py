@@ -36,6 +36,14 @@ class HistoryChangeSerializer(serializers.Serializer):
     new_display = StrictCharField(help_text="The value after as the page shows it.")
 
 
+class HistoryMergedSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The merged record's id (its type: the entry's).")
+    label = StrictCharField(
+        help_text='Its name, in the request\'s language; "an account you cannot see" (or '
+        "contact) when the reader may not see it."
+    )
+
+
 class HistoryEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="when")
     user = serializers.IntegerField(
@@ -45,9 +53,15 @@ class HistoryEntrySerializer(serializers.Serializer):
     origin = serializers.ChoiceField(choices=Origin.choices)
     action = serializers.ChoiceField(
         choices=Action.choices,
-        help_text="created, changed, deleted (to the recycle bin), restored, merged, or "
-        "removed (a part: a team member, competitor, contact in a deal, an exit criterion "
-        "unticked).",
+        help_text="created, changed, deleted (to the recycle bin), restored, merged (this "
+        "record merged into another), merge_kept (the survivor of a merge: `merged` names the "
+        "records merged into it), or removed (a part: a team member, competitor, contact in a "
+        "deal, an exit criterion unticked).",
     )
     object = HistoryObjectSerializer(source="*")
     changes = HistoryChangeSerializer(many=True)
+    merged = HistoryMergedSerializer(
+        many=True,
+        help_text="Of a `merge_kept` entry: the records merged into this one by that merge; "
+        "empty otherwise.",
+    )

@@ -25,6 +25,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext_lazy
 
 from keyaccounts.choices import choice_label
+from keyaccounts.links import record_url
 from keyaccounts.recyclebin.services import DELETED, MERGED, RESTORED
 
 from .context import Origin
@@ -107,6 +108,15 @@ class Change:
 
 
 @dataclass
+class Merged:
+    """A record merged into the one whose history this is."""
+
+    id: int
+    label: str  # its name, or "an account you cannot see"
+    url: str | None  # its history page (None: not visible to the reader)
+
+
+@dataclass
 class Entry:
     when: datetime.datetime
     user: Any  # None: a system task
@@ -118,6 +128,8 @@ class Entry:
     object_label: str
     is_part: bool
     changes: list[Change] = field(default_factory=list)
+    # Of a merge's survivor ("changed by a merge"): the records merged into it then.
+    merged: list["Merged"] = field(default_factory=list)
     # Where the entry sorts, unique in its timeline: (when, source, last history id).
     # A page's cursor (keyaccounts.paging.list_page).
     sort_key: tuple = field(default=(), repr=False, compare=False)
@@ -166,8 +178,67 @@ def record_timeline(record, *, user=None, parts: tuple[Part, ...] | None = None)
             if entry is not None:
                 entry.sort_key = (entry.when, index, group.rows[-1].history_id)
                 entries.append(entry)
+    _name_merged(record, [e for e in entries if e.action == Action.MERGE_KEPT], user)
     entries.sort(key=lambda entry: entry.sort_key, reverse=True)
     return entries
+
+
+# A merge saves the survivor, then moves the merged record to the bin: moments apart.
+MERGE_WINDOW = datetime.timedelta(minutes=1)
+
+# A merged record's history page, by type (the history knows no app's URLs by itself).
+_HISTORY_PAGES = {
+    "accounts.account": lambda row: ("accounts:history", row.id),
+    "accounts.contact": lambda row: ("accounts:contact_history", row.account_id, row.id),
+}
+
+
+def _name_merged(record, entries: list[Entry], user) -> None:
+    """Each merge entry of a survivor names the records merged into it by that merge:
+    their own history's last row ("merged", pointing at `record` as it was then — a later
+    merge of the survivor repoints them without a history row), by the same person, at
+    most a minute after the survivor's save. One query, and one for the reader's
+    visibility, only for a history that has a merge entry."""
+    entries = [e for e in entries if not e.is_part]
+    model = type(record)
+    if not entries or not hasattr(model.history.model, "merged_into_id"):
+        return
+    label = model._meta.label_lower
+    rows = list(
+        model.history.filter(
+            merged_into_id=record.pk, history_change_reason=MERGED, deleted_at__isnull=False
+        ).order_by("history_date", "history_id")
+    )
+    if not rows:
+        return
+    ids = {row.id for row in rows}
+    seen, hidden = ids, ""
+    scoped = _SCOPED.get(label)
+    if user is not None and scoped is not None:
+        visible, hidden = scoped()
+        seen = set(visible(user, deleted=True).filter(pk__in=ids).values_list("pk", flat=True))
+    page = _HISTORY_PAGES.get(label)
+    for row in rows:
+        entry = max(
+            (
+                e
+                for e in entries
+                if e.when <= row.history_date <= e.when + MERGE_WINDOW
+                and e.user_id == row.history_user_id
+            ),
+            key=lambda e: e.when,
+            default=None,
+        )
+        if entry is None or any(m.id == row.id for m in entry.merged):
+            continue
+        shown = row.id in seen
+        entry.merged.append(
+            Merged(
+                id=row.id,
+                label=str(row.instance) if shown else hidden,
+                url=record_url(*page(row)) if shown and page else None,
+            )
+        )
 
 
 # --- loading -------------------------------------------------------------------------

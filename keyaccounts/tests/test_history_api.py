@@ -32,7 +32,17 @@ def test_an_api_change_is_listed_first_with_actor_origin_and_values(personas, ap
 
     assert page["count"] == 2  # created, changed
     latest = page["results"][0]
-    assert set(latest) == {"at", "user", "user_name", "origin", "action", "object", "changes"}
+    assert set(latest) == {
+        "at",
+        "user",
+        "user_name",
+        "origin",
+        "action",
+        "object",
+        "changes",
+        "merged",
+    }
+    assert latest["merged"] == []
     assert latest["user"] == personas.alice.pk
     assert latest["user_name"] == str(personas.alice)
     assert (latest["origin"], latest["action"]) == ("api", "changed")
@@ -175,9 +185,35 @@ def test_the_schema_documents_the_history_of_each_record_type(api):
         page = answers["200"]["content"]["application/json"]["schema"]["$ref"]
         assert page == "#/components/schemas/PaginatedHistoryEntryList"
     entry = schema["components"]["schemas"]["HistoryEntry"]["properties"]
-    assert set(entry) == {"at", "user", "user_name", "origin", "action", "object", "changes"}
+    assert set(entry) == {
+        "at",
+        "user",
+        "user_name",
+        "origin",
+        "action",
+        "object",
+        "changes",
+        "merged",
+    }
+    merged = schema["components"]["schemas"]["HistoryMerged"]["properties"]
+    assert set(merged) == {"id", "label"}
     change = schema["components"]["schemas"]["HistoryChange"]["properties"]
     assert set(change) == {"field", "label", "old", "new", "old_display", "new_display"}
+
+
+def test_a_survivors_merge_entry_names_the_contact_merged_into_it(personas, api):
+    from accounts.services import contact_merge
+
+    keep = ContactFactory(account=personas.account, name="王伟")
+    twice = ContactFactory(account=personas.account, name="Wang Wei")
+    contact_merge(survivor=keep, merged=twice, by=personas.manager, values={})
+
+    page = history_of(api(personas.alice), f"/api/v1/contacts/{keep.pk}/")
+
+    latest = page["results"][0]
+    assert latest["action"] == "merge_kept"
+    assert latest["merged"] == [{"id": twice.pk, "label": f"Wang Wei ({twice.title})"}]
+    assert [entry["merged"] for entry in page["results"][1:]] == [[]] * (page["count"] - 1)
 
 
 def test_a_record_in_the_recycle_bin_keeps_its_history_readable(personas, api):
