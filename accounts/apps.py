@@ -32,8 +32,17 @@ class AccountsConfig(AppConfig):
         # The recycle bin's restores (keyaccounts/recyclebin/restores.py).
         from keyaccounts.recyclebin import restores
 
+        from .merge_views import restored_twins
         from .models import Account, Contact
         from .services import account_restore, contact_restore
 
-        restores.register(Account, lambda record, by: account_restore(account=record, by=by))
-        restores.register(Contact, lambda record, by: contact_restore(contact=record, by=by))
+        restores.register(
+            Account,
+            lambda record, by: account_restore(account=record, by=by),
+            twins=restored_twins,
+        )
+        restores.register(
+            Contact,
+            lambda record, by: contact_restore(contact=record, by=by),
+            twins=restored_twins,
+        )

@@ -17,12 +17,37 @@ from keyaccounts.exceptions import ApplicationError
 
 from . import services
 from .forms import MergeForm
-from .models import Contact
-from .selectors import accounts_to_merge, contacts_visible_to
+from .models import Account, Contact
+from .selectors import accounts_to_merge, contacts_visible_to, likely_duplicates_of
 from .views import _visible_account, add_errors
 
 # How many accounts the search lists; a longer list means a more precise query.
 MERGE_CANDIDATES_SHOWN = 20
+
+
+def restored_twins(record, user) -> tuple[list[dict], int]:
+    """After `record` (an account or a contact) came back from the recycle bin: the live
+    ones it is likely a duplicate of, each with its page and, for a manager, the merge
+    page that keeps the live one and takes in the restored one (keyaccounts/recyclebin/
+    restores.py)."""
+    shown, hidden = likely_duplicates_of(record, user=user)
+    may_merge = services.can_merge(user)
+    twins = []
+    for other in shown:
+        if isinstance(record, Account):
+            merge = reverse("accounts:merge_confirm", args=[other.pk, record.pk])
+        else:
+            merge = reverse(
+                "accounts:contact_merge_confirm", args=[record.account_id, other.pk, record.pk]
+            )
+        twins.append(
+            {
+                "name": str(other),
+                "url": other.get_absolute_url(),
+                "merge_url": merge if may_merge else None,
+            }
+        )
+    return twins, hidden
 
 
 def _refuse_unless_allowed(request, record):

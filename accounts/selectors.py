@@ -412,6 +412,40 @@ def contacts_alike(
     return matches
 
 
+def likely_duplicates_of(record, *, user: User) -> tuple[list, int]:
+    """The live records `record` (an account or a contact) is likely a duplicate of, by
+    the rule a new one is checked against (`account_duplicates`, `contact_duplicates`):
+    those `user` may see, in name order, and how many others there are (never named).
+    Asked after a restore, which brings back a record without the new one's check."""
+    if isinstance(record, Account):
+        others = list(
+            account_duplicates(
+                name=record.name, credit_code=record.credit_code, exclude_pk=record.pk
+            ).only("pk", "name", "credit_code")
+        )
+        visible = set(
+            accounts_visible_to(user)
+            .filter(pk__in=[o.pk for o in others])
+            .values_list("pk", flat=True)
+        )
+    else:
+        others = [
+            contact
+            for contact, _match in contact_duplicates(
+                account=record.account,
+                phone=record.phone,
+                email=record.email,
+                name=record.name,
+                external_id=record.external_id,
+                exclude_pk=record.pk,
+            )
+        ]
+        # Of one account, which the reader sees (the restore was theirs).
+        visible = {o.pk for o in others}
+    shown = [o for o in others if o.pk in visible]
+    return shown, len(others) - len(shown)
+
+
 def merged_survivor(visible: QuerySet, pk):
     """The record a merged-away id now lives on, if it is among `visible` (a queryset of
     accounts or contacts from the selectors above); None otherwise. Merges keep one hop:

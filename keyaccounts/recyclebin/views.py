@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -110,4 +110,55 @@ def restore_view(request, pk):
             _("Open %(name)s") % {"name": name},
         ),
     )
+    _warn_of_twins(request, deletion.model, record)
     return redirect(back)
+
+
+def _warn_of_twins(request, label: str, record) -> None:
+    """A record back from the bin is checked against the live ones as a new one would be:
+    one of the same name (or code, phone, email) added meanwhile is likely the same, and
+    the person is told, with the way to merge them (nothing is refused: the restore was
+    asked for, and a merge keeps both records' data)."""
+    twins, hidden = restores.twins(label, record, request.user)
+    if not twins and not hidden:
+        return
+    links = format_html_join(
+        ", ",
+        '<a href="{}">{}</a>{}',
+        (
+            (
+                twin["url"],
+                twin["name"],
+                format_html(' (<a href="{}">{}</a>)', twin["merge_url"], _("compare and merge"))
+                if twin["merge_url"]
+                else "",
+            )
+            for twin in twins
+        ),
+    )
+    name = str(record)
+    if not twins:
+        text = ngettext(
+            "%(name)s looks like %(count)d record already here that you cannot see: ask "
+            "your manager.",
+            "%(name)s looks like %(count)d records already here that you cannot see: ask "
+            "your manager.",
+            hidden,
+        ) % {"name": name, "count": hidden}
+    else:
+        parts = [_("%(name)s looks like a record that is already here:") % {"name": name}, links]
+        if hidden:
+            parts.append(
+                ngettext(
+                    "and %(count)d more that you cannot see.",
+                    "and %(count)d more that you cannot see.",
+                    hidden,
+                )
+                % {"count": hidden}
+            )
+        if any(twin["merge_url"] for twin in twins):
+            parts.append(_("If they are the same, merge them."))
+        else:
+            parts.append(_("If they are the same, ask your manager to merge them."))
+        text = format_html_join(" ", "{}", ((part,) for part in parts))
+    messages.warning(request, text)

@@ -397,6 +397,68 @@ def test_restoring_from_the_bin_brings_the_account_and_what_went_with_it_back(pe
     ]
 
 
+def test_an_account_restored_beside_one_of_the_same_name_says_so_and_offers_the_merge(
+    personas, login
+):
+    """While it was in the bin, alice entered the company again: the restore goes
+    through (it was asked for) and the manager is shown the twin and the merge that keeps
+    the live one and takes in the restored one."""
+    deletion = account_delete(account=personas.account, by=personas.alice)
+    again = AccountFactory(name="Alice's Customer Co.", owner=personas.alice)
+
+    response = login(personas.manager).post(
+        reverse("recyclebin:restore", args=[deletion.pk]), follow=True
+    )
+
+    restored, warning = messages_of(response)
+    assert restored.startswith("Restored Alice&#x27;s Customer Co.")
+    merge = reverse("accounts:merge_confirm", args=[again.pk, personas.account.pk])
+    assert warning == (
+        "Alice&#x27;s Customer Co looks like a record that is already here: "
+        f'<a href="{again.get_absolute_url()}">Alice&#x27;s Customer Co.</a> '
+        f'(<a href="{merge}">compare and merge</a>) If they are the same, merge them.'
+    )
+    assert Account.objects.filter(pk__in=[personas.account.pk, again.pk]).count() == 2
+    assert login(personas.manager).get(merge).status_code == 200
+
+
+def test_a_rep_restoring_a_contact_beside_the_same_person_is_told_to_ask_for_a_merge(
+    personas, login
+):
+    contact = ContactFactory(account=personas.account, name="王伟", phone="13800138000", title="")
+    deletion = contact_delete(contact=contact, by=personas.alice)
+    again = ContactFactory(
+        account=personas.account, name="Wang Wei", phone="+86 138-0013-8000", title=""
+    )
+
+    response = login(personas.alice).post(
+        reverse("recyclebin:restore", args=[deletion.pk]), follow=True
+    )
+
+    warning = messages_of(response)[1]
+    assert warning == (
+        "王伟 looks like a record that is already here: "
+        f'<a href="{again.get_absolute_url()}">Wang Wei</a> '
+        "If they are the same, ask your manager to merge them."
+    )
+    assert "compare and merge" not in warning
+    assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_a_twin_the_restorer_cannot_see_is_counted_not_named(personas, login):
+    mine = AccountFactory(name="Northwind Trading", owner=personas.alice)
+    deletion = account_delete(account=mine, by=personas.alice)
+    AccountFactory(name="Northwind Trading", owner=personas.charlie)
+
+    response = login(personas.alice).post(
+        reverse("recyclebin:restore", args=[deletion.pk]), follow=True
+    )
+
+    assert messages_of(response)[1] == (
+        "Northwind Trading looks like 1 record already here that you cannot see: ask your manager."
+    )
+
+
 def test_a_restore_keeps_the_filters_of_the_bin_page(personas, login):
     deletion = contact_delete(contact=ContactFactory(account=personas.account), by=personas.alice)
     back = f"{BIN}?type=accounts.contact"
