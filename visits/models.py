@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -175,8 +176,12 @@ class Visit(VersionedModel):
         ]
 
     def __str__(self):
+        # The day where the company works (TIME_ZONE): 07:00 in Shanghai is the day
+        # before in UTC.
         when = self.occurred_at or self.planned_at
-        return f"{self.account} · {when:%Y-%m-%d}" if when else str(self.account)
+        if not when:
+            return str(self.account)
+        return f"{self.account} · {timezone.localtime(when):%Y-%m-%d}"
 
     def get_absolute_url(self):
         return record_url("visits:detail", self.pk)

@@ -23,12 +23,14 @@ def history_page(request, record):
     cost follows the record's history; the pages share the lists' links and cursors."""
     entries = record_timeline(record, user=request.user)
     page = list_page(request, entries, key=lambda entry: entry.sort_key, size=PAGE_SIZE)
+    account = getattr(record, "account", None)
     return render(
         request,
         "history/timeline.html",
         {
             "record": record,
-            "account": getattr(record, "account", None),
+            "account": account,
+            "crumb": _crumb(record, account),
             "kind": record._meta.verbose_name,
             # A record in the recycle bin has no page of its own to go back to.
             "record_url": None if record.is_deleted else record.get_absolute_url(),
@@ -39,6 +41,17 @@ def history_page(request, record):
             "page": page,
         },
     )
+
+
+def _crumb(record, account) -> str:
+    """The record in the breadcrumb after its account: a visit's or a record's name
+    begins with its account's ("Acme · 2026-05-01"), said once ("2026-05-01")."""
+    label = str(record)
+    if account is not None and not account.is_deleted:
+        head = f"{account} · "
+        if label.startswith(head) and len(label) > len(head):
+            return label[len(head) :]
+    return label
 
 
 def account_history_view(request, pk):

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+import zoneinfo
 
 import pytest
 from django.urls import reverse
@@ -101,6 +102,24 @@ def test_each_records_page_links_to_its_history_and_the_history_names_it(persona
         assert f'href="{pages[kind]}"' in html, kind  # back to the record
         assert entries_on(html) >= 1, kind
         assert ">Created</span>" in html, kind
+
+
+def test_a_visits_breadcrumb_names_its_account_once_and_its_day_in_the_companys_time(
+    personas, login
+):
+    """07:30 in Shanghai is the day before in UTC: the visit is of 1 May."""
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    visit = VisitFactory(
+        account=personas.account,
+        owner=personas.alice,
+        occurred_at=datetime.datetime(2026, 5, 1, 7, 30, tzinfo=shanghai),
+    )
+    url = reverse("visits:history", args=[visit.pk])
+    html = login(personas.alice).get(url).content.decode()
+    crumbs = html[html.index('<nav class="crumbs"') : html.index("</nav>", html.index("crumbs"))]
+    assert f'<a href="{visit.get_absolute_url()}">2026-05-01</a>' in crumbs
+    assert crumbs.count("Alice&#x27;s Customer Co") == 1
+    assert "History of Alice&#x27;s Customer Co · 2026-05-01" in html
 
 
 def test_another_teams_rep_gets_404_for_every_history_page(personas, login, records):
