@@ -38,6 +38,12 @@ class OpportunityKind(Kind):
     key_groups = (("account",), ("external_id", "name"))
     special = frozenset({"account", "owner", "stage", "probability_is_custom"})
 
+    def ignored(self, row) -> frozenset:
+        """A probability not set by hand follows the stage: the cell is left out."""
+        if row.get("probability_is_custom") is False:
+            return frozenset({"probability"})
+        return frozenset()
+
     @property
     def model(self):
         from opportunities.models import Opportunity
@@ -162,6 +168,7 @@ class OpportunityKind(Kind):
         from opportunities.services import (
             check_exit_criteria,
             criteria_missing,
+            criteria_missing_on_open,
             opportunity_build,
             opportunity_move_prepare,
             opportunity_open,
@@ -176,7 +183,7 @@ class OpportunityKind(Kind):
         if external_id is None:
             fields.pop("external_id", None)
         stage, owner = row.get("stage"), row.get("owner")
-        if row.get("probability_is_custom") is False:
+        if "probability" in self.ignored(row):
             # Not set by hand: the probability follows the stage (the service's rule).
             fields.pop("probability", None)
             if stored is not None:
@@ -185,9 +192,11 @@ class OpportunityKind(Kind):
             if not name:
                 raise RowFailed("name", _("A new deal needs a name."), _("its name"))
             _check_owner_allowed(ctx, "owner", owner, ctx.by.pk)
-            stage = stage or next(
-                (s for s in ctx.reference("stage").stages if not s.is_closed), None
-            )
+            first = next((s for s in ctx.reference("stage").stages if not s.is_closed), None)
+            if stage is not None and ctx.opens_need_criteria:
+                missing = criteria_missing_on_open(stage, (), criteria=ctx.criteria, first=first)
+                check_exit_criteria(Opportunity(stage=stage), stage, missing=missing)
+            stage = stage or first
             _check_closing_gate(ctx, None, account, stage)
             if stage is None:  # no stages at all: the service's own refusal
                 opportunity_build(by=ctx.by, account=account, owner=owner, **fields)

@@ -180,6 +180,10 @@ class Context:
         self._choices: dict[str, values.Choices] = {}
         self.seen: dict = {}
         self.row_claims: list = []
+        # A deal opened past the first stage needs the outcomes of the stages before it,
+        # as the API's create does (True: the API's bulk upsert); a file opens deals at
+        # their stage as another system holds them (moving a company in).
+        self.opens_need_criteria = False
 
     @property
     def manager(self) -> bool:
@@ -462,7 +466,7 @@ def _other_cells(kind, row, describe, columns) -> list[Problem]:
     saved. A cell left empty is not checked (a missing value is said by the record's
     check, once the row reads)."""
     model = kind.model
-    unread = {key for key, *_rest in row.problems}
+    unread = {key for key, *_rest in row.problems} | kind.ignored(row)
     plain = set(_plain_fields(model))
     names = [
         key

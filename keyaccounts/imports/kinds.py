@@ -97,6 +97,11 @@ class Kind:
         and written (not a dry run) only when none has an error."""
         raise NotImplementedError
 
+    def ignored(self, row) -> frozenset:
+        """The row's plain cells the import leaves out, so never checked (a deal's
+        probability when the row says it is not set by hand)."""
+        return frozenset()
+
     def columns(self) -> list[Column]:
         """The type's columns (their labels are lazy: read in the active language)."""
         if not hasattr(self, "_columns"):

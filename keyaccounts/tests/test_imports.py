@@ -543,6 +543,21 @@ def test_deals_come_in_at_their_stage_with_their_amount_and_a_reimport_changes_n
     assert snapshot(Opportunity) == before
 
 
+def test_a_probability_the_import_leaves_out_is_not_named_beside_another_problem(personas):
+    """Not set by hand, a deal's probability follows its stage and the cell is left out:
+    when another cell cannot be read, the row's problems do not name it (it would never
+    be saved); set by hand, it is checked."""
+    name = personas.account.name
+    rows = [
+        ["Account", "Name", "Currency", "Probability (%)", "Probability set by hand"],
+        [name, "Left out", "JPY", "150", "No"],
+        [name, "By hand", "JPY", "150", "Yes"],
+    ]
+    result = run("opportunities", csv_file(rows), personas.alice)
+    assert [column for column, *_rest in problems(result, 2)] == ["Currency"]
+    assert [column for column, *_rest in problems(result, 3)] == ["Currency", "Probability (%)"]
+
+
 def test_a_deal_cannot_skip_the_exit_criteria_of_its_stage(personas):
     name = personas.account.name
     rows = [["Account", "Name", "Amount", "Expected close date", "Stage"],
