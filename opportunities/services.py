@@ -75,6 +75,12 @@ def opportunity_create(
     chosen = stage is not None
     opportunity = opportunity_build(by=by, account=account, stage=stage, owner=owner, **fields)
     stage = opportunity.stage
+    if chosen:
+        # Opened past the first stage: as if moved there, the outcomes of every stage on
+        # the way ticked, in the same write (`checked_criteria`); then the gate.
+        check_exit_criteria(
+            opportunity, stage, missing=criteria_missing_on_open(stage, checked_criteria)
+        )
     if stage.is_won or chosen:  # a deal opened at a closing stage (or won): the gate
         gate_check(opportunity=opportunity, to_stage=stage, by=by)
     opportunity.full_clean()
@@ -276,6 +282,23 @@ def criteria_missing(
         and not criterion.stage.is_closed
         and criterion.pk not in ticked
     ]
+
+
+def criteria_missing_on_open(
+    stage: Stage, ticked: Iterable[ExitCriterion] | None, *, criteria=None, first=None
+) -> list[ExitCriterion]:
+    """The outcomes a deal opened at `stage` lacks: those of every stage from the first
+    open one up to `stage`, less `ticked` (the criteria ticked in the same write).
+    `criteria` (all, their stages selected, in order) and `first` (the first open stage)
+    when read already (an import)."""
+    first = first if first is not None else first_open_stage()
+    if first is None:
+        return []
+    if criteria is None:
+        criteria = ExitCriterion.objects.select_related("stage").order_by(
+            "stage__order", "order", "pk"
+        )
+    return criteria_missing(first, stage, criteria, {c.pk for c in ticked or ()})
 
 
 def opportunity_move_prepare(

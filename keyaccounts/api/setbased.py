@@ -210,6 +210,7 @@ def write_set_based(items: list[dict], *, user, serializer, since: int | None = 
     if since is None:
         since = writing.committed_change_seq()
     ctx = engine.Context(by=user, confirm_duplicates=confirm)
+    ctx.opens_need_criteria = True  # as the per-item create (`opportunity_create`)
     if not _prepare(record_type, kind, ctx, rows):
         return None
     kind.gather(ctx, rows)

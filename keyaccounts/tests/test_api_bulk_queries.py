@@ -33,8 +33,9 @@ PER_ITEM = {
     "contacts": (13, 16),
     "visits": (27, 32),
     # A deal opened at a stage it names asks which stages close (the approval gate of
-    # issue 13: one query; the account's money risk only when the stage closes).
-    "opportunities": (17, 16),
+    # issue 13: one query; the account's money risk only when the stage closes) and the
+    # outcomes of the stages before it (one query).
+    "opportunities": (18, 16),
     "development-records": (17, 21),
     # visits.complaints (issue 13): a new one also reads its assignee's team, the account's
     # grade and the service policy (its deadlines); both run the model's checks.

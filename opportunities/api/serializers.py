@@ -176,7 +176,8 @@ class OpportunitySerializer(VersionedModelSerializer):
         required=False,
         help_text="Stage id (see /api/v1/stages/); default: the first open stage. Moving "
         "forward needs the exit criteria of every stage passed (else 409 "
-        "exit_criteria_missing); closing (won or lost) needs close_reason.",
+        "exit_criteria_missing), and so does opening a deal at a later stage (tick them in "
+        "the same body: checked_criteria); closing (won or lost) needs close_reason.",
     )
     probability = serializers.IntegerField(
         min_value=0,

@@ -78,6 +78,47 @@ def test_moving_forward_without_the_exit_criteria_answers_409_and_changes_nothin
     assert (deal.stage, deal.name, deal.version) == (stages["qualify"], deal.name, 1)
 
 
+@pytest.mark.parametrize("set_based", [True, False])
+def test_a_deal_opened_past_the_first_stage_needs_the_outcomes_of_the_stages_before(
+    personas, api, stages, settings, set_based
+):
+    """As if moved there: opening a deal as won (or at any later stage) without the
+    outcomes ticked answers 409, by id, by external ID and in bulk, and opens nothing;
+    the outcomes ticked in the same body open it."""
+    settings.BULK_SET_BASED = set_based
+    client = api(personas.alice)
+    before = [
+        c.pk
+        for key in ("qualify", "needs_analysis", "solution", "bid", "negotiation")
+        for c in stages[key].criteria.all()
+    ]
+    won = deal_body(personas, stage=stages["won"].pk, close_reason="Signed")
+
+    refused = client.post("/api/v1/opportunities/", won)
+    assert refused.status_code == 409, refused.json()
+    assert refused.json()["code"] == "exit_criteria_missing"
+    assert sorted(refused.json()["missing_criteria"]) == sorted(before)
+    by_key = client.put(
+        "/api/v1/opportunities/external/ERP-W/", {**won, "external_id": "ERP-W"}, format="json"
+    )
+    assert by_key.status_code == 409, by_key.json()
+    bulk = client.post(BULK, [{**won, "external_id": "ERP-B"}], format="json").json()
+    assert bulk["results"][0]["status"] == "error"
+    assert bulk["results"][0]["errors"]["stage"]
+    assert not Opportunity.objects.exists()
+
+    opened = client.post(
+        "/api/v1/opportunities/", {**won, "checked_criteria": before}, format="json"
+    )
+    assert opened.status_code == 201, opened.json()
+    assert opened.json()["stage"] == stages["won"].pk
+    # The first stage, named, needs nothing; a lost deal is recorded as lost.
+    first = client.post("/api/v1/opportunities/", deal_body(personas, stage=stages["qualify"].pk))
+    assert first.status_code == 201, first.json()
+    lost = deal_body(personas, stage=stages["lost"].pk, close_reason="Price")
+    assert client.post("/api/v1/opportunities/", lost).status_code == 201
+
+
 def test_ticking_the_criteria_then_moving_works_and_each_change_is_one_version(
     personas, api, stages
 ):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.timeline import record_timeline
 from opportunities import approvals, gates, services
-from opportunities.models import ApprovalStatus, StageApproval
+from opportunities.models import ApprovalStatus, ExitCriterion, StageApproval
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.models import MonthlySales
 from visits.models import Notification
@@ -425,6 +425,16 @@ def test_an_import_reads_the_gate_only_when_a_row_moves_a_deal_to_a_closing_stag
     assert reads  # the move to a closing stage read the account's money
 
 
+def outcomes_before(stage) -> list[ExitCriterion]:
+    """Every exit criterion of the open stages before `stage`: what opening a deal there
+    ticks in the same write."""
+    return list(
+        ExitCriterion.objects.filter(
+            stage__order__lt=stage.order, stage__is_won=False, stage__is_lost=False
+        )
+    )
+
+
 def test_a_deal_cannot_be_opened_as_won_at_an_account_at_risk(personas, stages):
     over_limit(personas.account)
     with pytest.raises(ApplicationError) as refused:
@@ -432,6 +442,7 @@ def test_a_deal_cannot_be_opened_as_won_at_an_account_at_risk(personas, stages):
             by=personas.alice,
             account=personas.account,
             stage=stages["won"],
+            checked_criteria=outcomes_before(stages["won"]),
             name="Done deal",
             amount=100,
             expected_close_date=timezone.localdate(),
@@ -445,12 +456,20 @@ def test_a_deal_cannot_be_opened_at_the_closing_stage_at_an_account_at_risk(pers
     fields = dict(name="Straight to talks", amount=100, expected_close_date=timezone.localdate())
     with pytest.raises(ApplicationError) as refused:
         services.opportunity_create(
-            by=personas.alice, account=personas.account, stage=stages["negotiation"], **fields
+            by=personas.alice,
+            account=personas.account,
+            stage=stages["negotiation"],
+            checked_criteria=outcomes_before(stages["negotiation"]),
+            **fields,
         )
     assert refused.value.code == "approval_required"
     # An earlier stage opens as usual.
     opened = services.opportunity_create(
-        by=personas.alice, account=personas.account, stage=stages["bid"], **fields
+        by=personas.alice,
+        account=personas.account,
+        stage=stages["bid"],
+        checked_criteria=outcomes_before(stages["bid"]),
+        **fields,
     )
     assert opened.stage == stages["bid"]
 
