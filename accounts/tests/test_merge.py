@@ -231,6 +231,17 @@ def test_a_merged_account_is_not_restored_from_the_bin(personas, twin):
     assert refused.value.code == "merged"
 
 
+def test_a_merged_account_answers_merged_to_its_rep_too_not_permission_denied(personas, twin, api):
+    """alice entered the twin; a manager merged it away: her restore is told why, as
+    the manager's is (not that she may not)."""
+    account_merge(survivor=personas.account, merged=twin, by=personas.manager, values={})
+
+    for user in (personas.alice, personas.manager):
+        response = api(user).post(f"/api/v1/accounts/{twin.pk}/restore/")
+        assert response.status_code == 409, (user, response.json())
+        assert response.json()["code"] == "merged"
+
+
 def test_a_merge_is_not_listed_in_the_recycle_bin_nor_ever_purged(personas, twin):
     from keyaccounts.recyclebin.selectors import deletions_visible_to
     from keyaccounts.recyclebin.services import purge_expired

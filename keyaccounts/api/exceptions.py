@@ -39,6 +39,7 @@ STATUS_OF_CODE = {
     "permission_denied": status.HTTP_403_FORBIDDEN,
     "not_found": status.HTTP_404_NOT_FOUND,
     "account_deleted": status.HTTP_409_CONFLICT,
+    "parent_deleted": status.HTTP_409_CONFLICT,  # deleted along with another record
     "not_deleted": status.HTTP_409_CONFLICT,
     "possible_duplicate": status.HTTP_409_CONFLICT,
     "merged": status.HTTP_409_CONFLICT,

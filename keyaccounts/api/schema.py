@@ -160,7 +160,9 @@ ERRORS = {
     "a record saved at the same time), or `possible_duplicate`: an account or contact "
     "like it exists (`duplicates`, `hidden_duplicates`; resend with "
     '`"confirm_duplicate": true` if `confirmable`); on a restore, `not_deleted` (not in '
-    "the recycle bin) or `account_deleted` (its account is: restore that first).",
+    "the recycle bin), `account_deleted` (its account is: restore that first), "
+    "`parent_deleted` (deleted along with another record, a plan or a review: restore "
+    "that) or `merged` (merged into another record).",
     412: "If-Match named another version than the current one; nothing was changed. "
     "`current_version` and ETag give the current one; `changed_fields`, what was changed "
     "since the version named.",

@@ -523,8 +523,10 @@ class SyncViewSetMixin:
         """Bring a deleted record back from the recycle bin, with everything deleted with
         it (an account: its contacts, visits, deals and development records), the same
         ids and a new version; the changes feed reports them again. 404 if you cannot
-        see it; 409 `not_deleted` if it is not in the recycle bin, `account_deleted` if
-        its account is (restore the account); 403 unless you deleted it or manage it."""
+        see it; 409 `not_deleted` if it is not in the recycle bin, `parent_deleted` if
+        it went with another record (restore that), `merged` if merged away,
+        `account_deleted` if its account is (restore the account); 403 unless you deleted
+        it or manage it."""
         instance = self.get_restore_queryset().filter(pk=pk).first()
         if instance is None:
             raise NotFound()

@@ -31,6 +31,7 @@ def bulk_update_with_history(
         return
     model = type(objs[0])
     manager = manager or model._default_manager
+    baselines_first(model, [obj.pk for obj in objs])
     if fields:
         manager.bulk_update(objs, fields)
     entries = model.history.bulk_history_create(
@@ -43,6 +44,17 @@ def bulk_update_with_history(
     )
     for name in getattr(model, "_history_m2m_fields", ()):
         _copy_m2m_rows(model, name, {entry.id: entry.pk for entry in entries})
+
+
+def baselines_first(model: type[models.Model], pks: list) -> None:
+    """A "created" entry, as stored, for those of `pks` that have no history yet (in
+    bulk, before it was kept): a bulk move (the recycle bin's, a merge's) is then their
+    first change, read old → new as a save's is (`baseline_before_first_change`). One
+    query, and one more only when some have none."""
+    have = set(model.history.filter(id__in=pks).values_list("id", flat=True).distinct())
+    missing = [pk for pk in pks if pk not in have]
+    if missing:
+        baseline_create_many(list(model._base_manager.filter(pk__in=missing).order_by("pk")))
 
 
 def baseline_create(stored: models.Model) -> None:

@@ -27,6 +27,7 @@ from keyaccounts.changeseq import next_change_seq
 from keyaccounts.events import RecordEvent, records_changed
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.feed.hooks import feed_records_deleted
+from keyaccounts.history.bulk import baselines_first
 from keyaccounts.history.context import current_origin
 from keyaccounts.models import Tombstone, VersionedModel
 
@@ -52,6 +53,7 @@ def _account_id_of(record) -> int:
 def _move(objs: list, *, deleted: bool, deletion, by, reason: str, now, seqs) -> None:
     """Flag or unflag `objs` (one model), each with a new version and change number."""
     model = type(objs[0])
+    baselines_first(model, [obj.pk for obj in objs])  # inserted in bulk: "created" first
     for obj in objs:
         obj.deleted_at = now if deleted else None
         obj.deletion = deletion if deleted else None
@@ -162,6 +164,8 @@ def check_restorable(record: VersionedModel) -> Deletion:
     """The Deletion that restoring `record` brings back; ApplicationError (code
     `not_deleted`, or `account_deleted` with the reason) when it cannot be."""
     deletion = deletion_of(record)
+    if getattr(record, "merged_into_id", None) is not None:
+        raise _merged_error()  # what there is to say, to whoever may ask
     if record.deleted_at is None or deletion is None or not deletion.in_bin:
         raise ApplicationError(_("This record is not in the recycle bin."), code="not_deleted")
     account_model = apps.get_model("accounts", "Account")
@@ -176,7 +180,26 @@ def check_restorable(record: VersionedModel) -> Deletion:
                 % {"account": account.name},
                 code="account_deleted",
             )
+    if (deletion.model, deletion.object_id) != (record._meta.label_lower, record.pk):
+        # Deleted along with another record (a plan's action, a review's follow-up): a
+        # restore brings back the whole deletion, so it is that record's to ask for.
+        raise ApplicationError(
+            _(
+                "It was deleted with %(name)s, which is in the recycle bin: restore that "
+                "(what was deleted with it comes back with it)."
+            )
+            % {"name": deletion.label},
+            code="parent_deleted",
+        )
     return deletion
+
+
+def _merged_error() -> ApplicationError:
+    # Its contacts, visits and the rest live on in the survivor: it would come back empty.
+    return ApplicationError(
+        _("This record was merged into another, which holds its data now: it cannot be restored."),
+        code="merged",
+    )
 
 
 @transaction.atomic
@@ -188,14 +211,7 @@ def restore(*, deletion: Deletion, by) -> list[VersionedModel]:
         raise ApplicationError(_("This record is not in the recycle bin."), code="not_deleted")
     root = apps.get_model(deletion.model).all_objects.filter(pk=deletion.object_id).first()
     if getattr(root, "merged_into_id", None) is not None:
-        # Its contacts, visits and the rest live on in the survivor: it would come back empty.
-        raise ApplicationError(
-            _(
-                "This record was merged into another, which holds its data now: it cannot "
-                "be restored."
-            ),
-            code="merged",
-        )
+        raise _merged_error()
     groups = []
     for model in soft_deletable_models():
         objs = list(model.all_objects.select_for_update().filter(deletion=deletion))

@@ -14,6 +14,7 @@ from accounts.models import Account, AccountTeamRole, Contact
 from accounts.tests.factories import CompetitorFactory, ContactFactory
 from keyaccounts.history.context import history_context
 from keyaccounts.history.timeline import record_timeline
+from keyaccounts.recyclebin.services import restore
 from keyaccounts.tests.history_helpers import as_if_an_hour_ago
 from opportunities import services as deal_services
 from opportunities.models import OpportunityCompetitor
@@ -410,6 +411,29 @@ def test_a_record_inserted_in_bulk_gets_its_created_entry_before_its_first_chang
     assert changes_of(changed)["region"][:2] == ("华东", "华南")
     assert (baseline.action, baseline.user, baseline.origin) == ("created", None, "system")
     assert baseline.when == created
+
+
+def test_a_record_inserted_in_bulk_and_first_deleted_gets_its_created_entry_too(personas):
+    """The demo's account whose first change is a move to the recycle bin (a bulk
+    update, not a save) reads created → deleted → restored, its contact likewise."""
+    from accounts.models import Contact
+    from keyaccounts.bulk import stamp_change_seqs
+
+    [account] = Account.objects.bulk_create(
+        stamp_change_seqs([Account(name="Bulk Co", industry="energy", owner=personas.alice)])
+    )
+    [contact] = Contact.objects.bulk_create(
+        stamp_change_seqs([Contact(account=account, name="Bulk Person")])
+    )
+
+    deletion = account_services.account_delete(account=account, by=personas.alice)
+    restore(deletion=deletion, by=personas.alice)
+
+    for record in (Account.objects.get(pk=account.pk), Contact.objects.get(pk=contact.pk)):
+        entries = record_timeline(record)
+        assert [e.action for e in entries] == ["restored", "deleted", "created"], record
+        assert (entries[-1].user, entries[-1].origin) == (None, "system")
+        assert [(e.user, e.origin) for e in entries[:2]] == [(personas.alice, "system")] * 2
 
 
 def test_an_edit_and_its_undo_at_once_are_two_entries(personas, api):

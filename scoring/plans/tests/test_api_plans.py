@@ -157,3 +157,27 @@ def test_deleting_a_plan_takes_its_actions_and_restores_them(personas, api):
     assert client.get("/api/v1/plan-actions/").json()["results"] == []
     assert client.post(f"/api/v1/plans/{plan.pk}/restore/").status_code == 200
     assert len(client.get("/api/v1/plan-actions/").json()["results"]) == 1
+
+
+def test_an_action_deleted_with_its_plan_is_restored_only_with_the_plan(personas, api):
+    """Restoring the action alone would bring the whole plan back unasked: it names the
+    plan to restore instead, and nothing comes back."""
+    plan = plan_of(personas)
+    action = services.action_create(
+        by=personas.alice,
+        plan=plan,
+        what="x",
+        owner=personas.alice,
+        due_on=datetime.date(2026, 2, 1),
+    )
+    client = api(personas.alice)
+    assert client.delete(f"/api/v1/plans/{plan.pk}/").status_code == 204
+
+    refused = client.post(f"/api/v1/plan-actions/{action.pk}/restore/")
+
+    assert refused.status_code == 409, refused.json()
+    assert refused.json()["code"] == "parent_deleted"
+    assert str(plan) in refused.json()["detail"]
+    assert client.get(f"/api/v1/plans/{plan.pk}/").status_code == 404
+    assert client.post(f"/api/v1/plans/{plan.pk}/restore/").status_code == 200
+    assert client.get(f"/api/v1/plan-actions/{action.pk}/").status_code == 200
