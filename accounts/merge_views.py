@@ -100,6 +100,11 @@ def account_merge_pick_view(request, pk):
 def _merge_page(request, *, account, survivor, merged, merge, moving, swap_url):
     """The side-by-side choice of values, and the merge on a valid POST (`merge` is the
     type's merge service)."""
+    # Two records of one name (the usual duplicate) are told apart by their numbers.
+    survivor_label, merged_label = survivor.name, merged.name
+    if survivor_label.strip().casefold() == merged_label.strip().casefold():
+        survivor_label = f"{survivor.name.strip()} (#{survivor.pk})"
+        merged_label = f"{merged.name.strip()} (#{merged.pk})"
     # Bound on every POST: two records alike in every field send no choice at all.
     data = request.POST if request.method == "POST" else None
     form = MergeForm(data, survivor=survivor, merged=merged, user=request.user)
@@ -112,7 +117,7 @@ def _merge_page(request, *, account, survivor, merged, merge, moving, swap_url):
             messages.success(
                 request,
                 _("%(merged)s was merged into %(survivor)s; its old address leads here now.")
-                % {"merged": merged.name, "survivor": survivor.name},
+                % {"merged": merged_label, "survivor": survivor_label},
             )
             return redirect(survivor)
     return render(
@@ -122,6 +127,8 @@ def _merge_page(request, *, account, survivor, merged, merge, moving, swap_url):
             "account": account,
             "survivor": survivor,
             "merged": merged,
+            "survivor_label": survivor_label,
+            "merged_label": merged_label,
             "form": form,
             "moving": moving,
             "swap_url": swap_url,

@@ -205,6 +205,22 @@ def test_the_merge_form_offers_a_radio_per_differing_field_defaulting_to_the_sur
     assert "Alice&#x27;s Customer Co., Ltd.: 福建" in page
 
 
+def test_two_accounts_of_one_name_are_told_apart_by_number_and_owner(personas, login):
+    """The usual duplicate has the same name twice: every choice says which one."""
+    again = AccountFactory(name="Alice's Customer Co ", owner=personas.bob, region="福建")
+    response = login(personas.manager).get(
+        reverse("accounts:merge_confirm", args=[personas.account.pk, again.pk])
+    )
+    page = response.content.decode()
+    kept, gone = (
+        f"Alice&#x27;s Customer Co (#{personas.account.pk})",
+        (f"Alice&#x27;s Customer Co (#{again.pk})"),
+    )
+    assert f"<h1>Merge {gone} into {kept}</h1>" in page
+    assert f"{kept}: East China" in page and f"{gone}: 福建" in page
+    assert f"</a> · {personas.alice}</dd>" in page and f"</a> · {personas.bob}</dd>" in page
+
+
 def test_merging_on_the_page_keeps_the_chosen_values_and_redirects_to_the_survivor(
     personas, twin, login
 ):
