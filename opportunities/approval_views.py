@@ -16,7 +16,7 @@ from keyaccounts import sections
 from keyaccounts.exceptions import ApplicationError
 
 from . import approvals
-from .gates import account_gate_reasons, closing_gate_reason
+from .gates import account_gate_reasons, closing_gate_reason, closing_stage_ids
 from .models import ApprovalStatus, Opportunity, Stage, StageApproval
 from .selectors import opportunity_get_visible
 
@@ -48,6 +48,15 @@ class ApprovalRequestForm(forms.Form):
         max_length=2000,
         help_text=gettext_lazy("Only when moving to won: the deal is closed with it."),
     )
+
+    def __init__(self, *args, opportunity: Opportunity, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the stages a move needs approval for (closing ones), not where it is.
+        self.fields["stage"].queryset = (
+            Stage.objects.filter(pk__in=closing_stage_ids())
+            .exclude(pk=opportunity.stage_id)
+            .order_by("order")
+        )
 
 
 class DecisionForm(forms.Form):
@@ -102,6 +111,7 @@ def approval_request_view(request, pk):
     chosen = request.GET.get("stage", "")
     form = ApprovalRequestForm(
         request.POST or None,
+        opportunity=opportunity,
         initial={
             "stage": int(chosen) if chosen.isdigit() else None,
             "close_reason": request.session.get(_close_reason_key(opportunity), ""),

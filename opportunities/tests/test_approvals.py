@@ -220,6 +220,9 @@ def test_the_move_page_sends_the_rep_to_request_approval(personas, stages, login
     page = client.get(moved["Location"])
     html = page.content.decode()
     assert "Request approval" in html and "over its credit limit" in html
+    # Only the stages a move needs approval for: negotiation and won, not where it is.
+    offered = list(page.context["form"].fields["stage"].queryset)
+    assert offered == [stages["negotiation"], stages["won"]]
     empty = client.post(moved["Location"], {"stage": stages["negotiation"].pk})
     assert empty.status_code == 200
     assert "Say why the deal should move" in empty.content.decode()
