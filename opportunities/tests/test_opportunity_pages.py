@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AccountStatus
+from accounts.models import AccountStatus, Contact
 from accounts.tests.factories import AccountFactory, CompetitorFactory, ContactFactory
 from keyaccounts.tests.section_helpers import section_context
 from opportunities import services
@@ -370,6 +370,26 @@ def test_contacts_join_the_deal_with_their_role_and_stance_and_leave_it(personas
     response = client.post(reverse("opportunities:contact_remove", args=[deal.pk, entry.pk]))
     assert response["Location"].endswith("#contacts")
     assert list(OpportunityContact.objects.values_list("contact__name", flat=True)) == ["王芳"]
+
+
+def test_a_decider_who_left_the_company_is_marked_in_the_deal_with_who_took_over(
+    personas, login, stages
+):
+    deal = OpportunityFactory(account=personas.account)
+    gone = ContactFactory(account=personas.account, name="杨永刚", buying_role="decider")
+    deal.contact_roles.create(contact=gone, role="decider", stance="champion")
+    Contact.objects.filter(pk=gone.pk).update(is_active=False, left_on=datetime.date(2026, 12, 4))
+
+    page = login(personas.alice).get(deal.get_absolute_url()).content.decode()
+
+    section = page[
+        page.index('id="contacts"') : page.index("</section>", page.index('id="contacts"'))
+    ]
+    assert "Left the company on 2026-12-04" in section
+    took_over = reverse("accounts:contacts", args=[personas.account.pk])
+    assert (
+        f'href="{took_over}?buying_role=decider&amp;is_active=true">who took over?</a>' in section
+    )
 
 
 def test_the_deal_team_is_added_to_and_removed_from(personas, login, stages):
