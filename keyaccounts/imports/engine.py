@@ -38,6 +38,7 @@ from openpyxl.utils import get_column_letter
 
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.context import Origin, history_context
+from keyaccounts.text import join_words
 
 from . import references, values, writing
 from .columns import LANGUAGES, Column
@@ -282,7 +283,7 @@ def mapping_problems(kind: Kind, mapping: list) -> list[str]:
         problems.append(
             _("Columns %(letters)s of the file are all mapped to “%(column)s”: map one of them.")
             % {
-                "letters": ", ".join(letters),
+                "letters": join_words(letters),
                 "column": columns[key].title if key in columns else key,
             }
         )
@@ -297,7 +298,7 @@ def mapping_problems(kind: Kind, mapping: list) -> list[str]:
             else:
                 problems.append(
                     _("Map a column to one of: %(columns)s.")
-                    % {"columns": ", ".join(f"“{name}”" for name in names)}
+                    % {"columns": join_words(f"“{name}”" for name in names)}
                 )
     return problems
 
@@ -521,7 +522,7 @@ class Urls:
 
 def _refusal(row, exc: ApplicationError, describe) -> tuple[str, list[Problem]]:
     if exc.code == "possible_duplicate":
-        names = ", ".join(match["name"] for match in exc.extra.get("duplicates", []))
+        names = join_words(match["name"] for match in exc.extra.get("duplicates", []))
         message = exc.message + (f" ({names})" if names else "")
         status = DUPLICATE if exc.extra.get("confirmable") else ERROR
         # Said on the column that matched (a contact's phone, an account's credit code).
@@ -556,7 +557,7 @@ def expected_for(column: Column) -> str:
     """What a column takes, in words, for a problem that does not say."""
     kind = column.kind
     if kind == "choice":
-        labels = ", ".join(str(label) for _stored, label in column.choices)
+        labels = join_words(str(label) for _stored, label in column.choices)
         return _("one of: %(choices)s") % {"choices": labels}
     return (
         {

@@ -50,6 +50,7 @@ from django.utils.translation import ngettext
 
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.exports.writers import unguard_text
+from keyaccounts.text import join_words
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 250 * 1024 * 1024
@@ -372,11 +373,11 @@ def _read_xlsx(content: bytes) -> tuple[str, list[tuple[int, list]], list[str]]:
         notices.append(_("Read the sheet “%(sheet)s”.") % {"sheet": sheet.title})
     if hidden:
         notices.append(
-            _("Hidden sheets were not read: %(sheets)s.") % {"sheets": ", ".join(hidden)}
+            _("Hidden sheets were not read: %(sheets)s.") % {"sheets": join_words(hidden)}
         )
     if skipped_empty:
         notices.append(
-            _("Empty sheets were skipped: %(sheets)s.") % {"sheets": ", ".join(skipped_empty)}
+            _("Empty sheets were skipped: %(sheets)s.") % {"sheets": join_words(skipped_empty)}
         )
     notices.extend(_fill_merged(rows, merged))
     return sheet.title, rows, notices

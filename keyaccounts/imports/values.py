@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keyaccounts.days import in_calendar, out_of_calendar_message
+from keyaccounts.text import join_words
 
 from .reading import BadCell, cell_text
 
@@ -252,7 +253,7 @@ class Choices:
         return found
 
     def expected(self) -> str:
-        return ", ".join(labels[0] if labels else stored for stored, labels in self.entries)
+        return join_words(labels[0] if labels else stored for stored, labels in self.entries)
 
 
 def split_list(value) -> list[str]:

@@ -90,12 +90,15 @@ def heat_cell(cell) -> str:
     if cell.days is None:
         met = words[heatmap.NEVER]
     else:
-        days = ngettext("met %(days)s day ago", "met %(days)s days ago", cell.days)
+        if cell.days <= 0:
+            days = words["today"]
+        else:
+            days = escape(
+                ngettext("met %(days)s day ago", "met %(days)s days ago", cell.days)
+                % {"days": int(cell.days)}
+            )
         freshness = words.get(cell.freshness, words[heatmap.STALE])
-        met = (
-            f"{escape(days % {'days': int(cell.days)})}"
-            f'<span class="visually-hidden">, {freshness}</span>'
-        )
+        met = f'{days}<span class="visually-hidden">{words["comma"]}{freshness}</span>'
     freshness = escape(cell.freshness)
     attitude = cell.contact["attitude"]
     attitude_label = words["attitudes"].get(attitude) or escape(cell.attitude_label)
@@ -115,6 +118,7 @@ def _heat_words(language: str | None) -> dict:
     level check."""
     return {
         "nobody": escape(_("nobody in this role")),
+        "today": escape(_("met today")),
         "only_a_b": escape(_("checked for A and B")),
         "yes": escape(_("yes")),
         "plan": escape(_("plan the visit")),
@@ -123,6 +127,7 @@ def _heat_words(language: str | None) -> dict:
         "no_colleague": escape(_("nobody on the account team in this role")),
         "add_colleague": escape(_("add them to the team")),
         "colon": escape(pgettext("punctuation", ": ")),
+        "comma": escape(pgettext("between phrases", ", ")),
         "levels": {key: escape(str(label)) for key, label in LEVEL_LABELS.items()},
         # str(): `escape` of a lazy label answers a lazy result, translated when shown.
         **{key: escape(str(label)) for key, label in FRESHNESS_LABELS.items()},
@@ -333,7 +338,7 @@ def _visit_words(language: str | None) -> dict:
     called): escaped as `{% translate %}` escapes them; the sentences with a blank as
     `{% blocktranslate %}` leaves them (its values escaped where they go in)."""
     return {
-        "comma": escape(pgettext("punctuation", ", ")),
+        "comma": escape(pgettext("between phrases", ", ")),
         "no_contact": escape(_("No contact recorded")),
         "by": _("by %(owner)s"),
         "overdue": _("Follow-up overdue since %(date)s"),

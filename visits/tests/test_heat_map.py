@@ -196,8 +196,19 @@ def test_a_cell_says_in_words_who_how_they_stand_and_when_we_met_them(personas, 
     assert 'class="hm-cell att-supporter met-fresh" data-freshness="fresh"' in raw["decider"]
     assert reverse("accounts:contact_edit", args=[account.pk, decider.pk]) in raw["decider"]
     chinese, _raw = cells("zh-hans")
-    assert "支持 1 天前拜访过 , 在联系周期内" in chinese["decider"]
+    assert "支持 1 天前拜访过 ，在联系周期内" in chinese["decider"]
     assert chinese["purchaser"] == "– 该角色无人"
+
+
+def test_a_person_met_today_is_met_today_not_0_days_ago(personas, login):
+    decider = ContactFactory(account=personas.account, name="Dai", buying_role=BuyingRole.DECIDER)
+    met(decider, days_ago=0, owner=personas.alice)
+    client = login(personas.alice)
+    for language, said in (("en", "met today"), ("zh-hans", "今天拜访过")):
+        html = client.get(URL, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        cell = re.search(r'<td data-role="decider">(.*?)</td>', html, re.S).group(1)
+        assert f'<span class="hm-met">{said}<span' in cell, language
+        assert "0 " not in re.sub(r"<[^>]+>", "", cell), language
 
 
 def test_the_levels_say_in_words_what_is_met_and_link_what_to_do(personas, login):
