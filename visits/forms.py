@@ -116,7 +116,10 @@ class VisitForm(VersionedForm):
             },
         }
         help_texts = {
-            "follow_up_due": _("Leave empty for one week after the visit."),
+            "follow_up_due": _(
+                "At most a week after the visit (the follow-up rule); leave empty for one "
+                "week after it."
+            ),
             "attendees": _("Colleagues who came along, if any."),
         }
 

@@ -111,6 +111,21 @@ class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
                 list_kwargs[key] = kwargs[key]
         return ManyRelatedField(**list_kwargs)
 
+    def fail(self, key, **kwargs):
+        """An id that names nothing the user may see says which kind of record it must
+        name (DRF's "Invalid pk "9" - object does not exist." says neither)."""
+        if key != "does_not_exist":
+            return super().fail(key, **kwargs)
+        try:
+            kind = self.get_queryset().model._meta.verbose_name
+        except Exception:  # a queryset that cannot be had here: the plain word
+            kind = ""
+        raise serializers.ValidationError(
+            _("No %(kind)s with the id %(id)s that you can see: send the id of one you can see.")
+            % {"kind": kind or _("record"), "id": kwargs.get("pk_value")},
+            code="does_not_exist",
+        )
+
     @staticmethod
     def id_of(data):
         """The id `data` stands for, or `data` itself when it is no whole number."""

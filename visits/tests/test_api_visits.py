@@ -122,7 +122,7 @@ def test_contacts_one_cannot_see_are_refused_like_unknown_ones(personas, api):
     )
 
     assert response.status_code == 400
-    assert "does not exist" in " ".join(response.json()["errors"]["contacts.0"])
+    assert "No contact with the id" in " ".join(response.json()["errors"]["contacts.0"])
 
 
 def test_each_refused_id_is_named_by_its_place_in_the_list(personas, api):
@@ -140,9 +140,13 @@ def test_each_refused_id_is_named_by_its_place_in_the_list(personas, api):
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert set(errors) == {"contacts.1", "contacts.2", "attendees.1"}, errors
-    assert errors["contacts.1"] == ['Invalid pk "99999999" - object does not exist.']
+    assert errors["contacts.1"] == [
+        "No contact with the id 99999999 that you can see: send the id of one you can see."
+    ]
     # One they cannot see is said as one nobody has.
-    assert errors["contacts.2"] == [f'Invalid pk "{hidden.pk}" - object does not exist.']
+    assert errors["contacts.2"] == [
+        f"No contact with the id {hidden.pk} that you can see: send the id of one you can see."
+    ]
     assert not Visit.objects.exists()
 
 
