@@ -24,7 +24,7 @@ help:
 	@echo "make format    ruff check --fix + ruff format"
 	@echo "make messages  update and compile the zh_Hans translations"
 	@echo "make worker    Celery worker on every queue (needs REDIS_URL); QUEUES=scoring,imports"
-	@echo "               for some only (queues: default reminders scoring imports webhooks)"
+	@echo "               for some only (queues: default reminders scoring imports webhooks jobs)"
 	@echo "make beat      Celery beat scheduler (needs REDIS_URL)"
 	@echo "make api-fuzz  Schemathesis against the REST API on a throwaway database"
 	@echo "make replica   the replica tests on a throwaway primary + streaming standby (root)"
