@@ -652,6 +652,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "keyaccounts.api.schema.describe_tags",
         "keyaccounts.api.schema.add_links",
+        "keyaccounts.api.schema.blank_or_format",
     ],
     # Served from the drf-spectacular-sidecar package: no CDN, so the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -345,6 +345,33 @@ def describe_tags(result, generator, request, public):
     return result
 
 
+def blank_or_format(result, generator, request, public):
+    """Postprocessing hook: a text field that may be blank and has a format (a website's
+    URL, an email address) is described by drf-spectacular as `oneOf` the formatted text
+    and an empty one; a validator that does not check formats (JSON Schema's default)
+    finds "" valid under both, so `oneOf` fails on the value most records hold. `anyOf`
+    says the same and holds for every validator."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            alternatives = node.get("oneOf")
+            if (
+                isinstance(alternatives, list)
+                and len(alternatives) == 2
+                and any(a.get("maxLength") == 0 and "format" not in a for a in alternatives)
+                and any("format" in a for a in alternatives)
+            ):
+                node["anyOf"] = node.pop("oneOf")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result.get("components", {}))
+    return result
+
+
 HTTP_METHODS = ("get", "put", "patch", "post", "delete")
 # What a link fills from the record a create answered with, by path parameter.
 LINKED_PARAMETERS = ("id", "external_id")

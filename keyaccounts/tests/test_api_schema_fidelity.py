@@ -3,6 +3,7 @@ answer carries — RateLimit-* on every one, ETag, Location on 201, Idempotent-R
 a replay, ETag on 412, Retry-After on 429 — sent on real answers and declared on every
 operation; each operation described for itself; one tag per resource, described."""
 
+import copy
 import datetime
 import inspect
 import uuid
@@ -305,3 +306,44 @@ def test_a_single_record_read_declares_etag_and_a_write_with_if_match_declares_4
         assert "Location" in external["put"]["responses"]["201"]["headers"]
         create = paths[f"/api/v1/{kind.name}/"]["post"]["responses"]["201"]["headers"]
         assert {"ETag", "Location", "Idempotent-Replayed"} <= set(create)
+
+
+def as_json_schema(node):
+    """OpenAPI 3.0's `nullable: true` said the JSON Schema way (a null type beside the
+    others), so a plain validator reads the schema as an OpenAPI client does."""
+    if isinstance(node, list):
+        return [as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: as_json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        if "type" in node:
+            node["type"] = [node["type"], "null"]
+            if "enum" in node:
+                node["enum"] = [*node["enum"], None]
+        else:
+            node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def test_a_record_as_the_api_answers_it_is_valid_under_plain_json_schema(schema, personas, api):
+    """A validator that checks no formats (JSON Schema's default) reads a blank website
+    or email as valid under both "a URL" and "empty": the schema says `anyOf`, so the
+    account and contact the API answers are valid against it."""
+    import jsonschema
+
+    from accounts.tests.factories import ContactFactory
+
+    contact = ContactFactory(account=personas.account, email="")
+    client = api(personas.alice)
+    components = {"components": as_json_schema(copy.deepcopy(schema["components"]))}
+    for path, name in (
+        (f"/api/v1/accounts/{personas.account.pk}/", "Account"),
+        (f"/api/v1/contacts/{contact.pk}/", "Contact"),
+    ):
+        body = client.get(path).json()
+        assert "" in (body.get("website"), body.get("email")), name
+        validator = jsonschema.Draft202012Validator(
+            {**components, "$ref": f"#/components/schemas/{name}"}
+        )
+        assert list(validator.iter_errors(body)) == [], name
