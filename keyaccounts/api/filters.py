@@ -59,6 +59,14 @@ class UtcIsoDateTimeField(IsoDateTimeField):
     is often the calendar's first moment (.NET's DateTime.MinValue, 0001-01-01)."""
 
     default_validators = []
+    # What the API takes (not the pages' "YYYY-MM-DD HH:MM"): RFC 3339 with its offset.
+    default_error_messages = {
+        "invalid": _(
+            "Enter a date and time in ISO 8601 with its offset, such as "
+            "2027-03-31T14:30:00+08:00 (a date alone, 2027-03-31, is the start of that day "
+            "in the company's time zone)."
+        )
+    }
 
     def to_python(self, value):
         value = super().to_python(value)

@@ -141,6 +141,14 @@ def test_bad_query_parameters_answer_400(personas, api, query):
     assert_error(response, 400, field=next(iter(query)))
 
 
+def test_a_bad_updated_after_says_the_iso_format_the_api_takes(personas, api):
+    response = api(personas.alice).get("/api/v1/accounts/", {"updated_after": "yesterday"})
+    assert response.json()["errors"]["updated_after"] == [
+        "Enter a date and time in ISO 8601 with its offset, such as 2027-03-31T14:30:00+08:00 "
+        "(a date alone, 2027-03-31, is the start of that day in the company's time zone)."
+    ]
+
+
 @pytest.mark.parametrize(
     "query", [{"is_coach": "maybe"}, {"is_coach": "null"}, {"account": "1.5"}, {"is_coach": ""}]
 )
