@@ -80,7 +80,7 @@ def _figures(request, scope: selectors.Scope) -> str:
     for key, title, rows, label in (
         ("industry", _("By industry"), selectors.win_loss_by(deals, "industry"), industries.get),
         ("grade", _("By the account's grade when decided"), selectors.win_loss_by(deals, "grade"),
-         lambda g: g or _("Not graded")),
+         lambda g: g or _("Not graded then (decided before the account's first grade)")),
         ("competitor", _("By competitor in the deal"), selectors.win_loss_by_competitor(deals),
          str),
     ):  # fmt: skip
