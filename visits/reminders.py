@@ -313,7 +313,13 @@ def notification_text(notification: Notification) -> str:
             % params
         )
     visit = n.visit
-    params["date"] = _date(timezone.localdate(visit.occurred_at)) if visit.occurred_at else ""
+    # The day and the time: two visits of one day at an account are two reminders.
+    params["date"] = (
+        f"{_date(timezone.localdate(visit.occurred_at))} "
+        f"{timezone.localtime(visit.occurred_at):%H:%M}"
+        if visit.occurred_at
+        else ""
+    )
     if n.kind == NotificationKind.FOLLOW_UP_DUE:
         return _("Follow up with %(account)s: visit on %(date)s, follow-up due %(due)s.") % params
     if n.kind == NotificationKind.FOLLOW_UP_ESCALATION:

@@ -382,3 +382,32 @@ def test_the_registered_scans_cost_a_few_reads_whatever_the_rows(now, personas):
     # The kinds other apps add (visits/models.py NotificationKind after CONTACT_LAPSED).
     registered_kinds = len(NotificationKind.choices) - 4
     assert empty <= registered_kinds
+
+
+def test_two_visits_of_one_day_at_an_account_read_as_two_reminders(personas):
+    """The reminder names the visit by its day and time (Shanghai), so two overdue
+    follow-ups of one day's visits are told apart."""
+    from visits.reminders import notification_text
+    from visits.tests.factories import NotificationFactory
+
+    shanghai = datetime.timezone(datetime.timedelta(hours=8))
+    texts = [
+        notification_text(
+            NotificationFactory(
+                kind=NotificationKind.FOLLOW_UP_OVERDUE,
+                visit=VisitFactory(
+                    account=personas.account,
+                    owner=personas.alice,
+                    occurred_at=datetime.datetime(2026, 11, 28, hour, 0, tzinfo=shanghai),
+                    follow_up_due=datetime.date(2026, 12, 5),
+                ),
+            )
+        )
+        for hour in (9, 15)
+    ]
+    assert texts == [
+        "Follow-up with Alice's Customer Co is overdue: visit on 2026-11-28 09:00, "
+        "follow-up was due 2026-12-05.",
+        "Follow-up with Alice's Customer Co is overdue: visit on 2026-11-28 15:00, "
+        "follow-up was due 2026-12-05.",
+    ]
