@@ -247,6 +247,13 @@ def _set_people(visit: Visit, *, contacts: list, attendees: list) -> bool:
 
 
 @transaction.atomic
+def check_followable(visit: Visit) -> None:
+    """Only a visit that took place is followed up: said before anything else of the
+    follow-up is read (a planned visit's follow-up is refused, whatever its text)."""
+    if visit.status != VisitStatus.DONE:
+        raise ApplicationError(_("Only a visit that took place can be followed up."))
+
+
 def follow_up_log(
     *,
     visit: Visit,
@@ -261,8 +268,7 @@ def follow_up_log(
     A follow-up logged already is not logged again (`protected`); with
     `expected_version`, a visit saved since that version is refused."""
     today = today or timezone.localdate()
-    if visit.status != VisitStatus.DONE:
-        raise ApplicationError(_("Only a visit that took place can be followed up."))
+    check_followable(visit)
     # Read again under a lock: two follow-ups at once (the page and a phone's outbox)
     # log one, and refuse the other.
     stored = Visit.objects.select_for_update().filter(pk=visit.pk)

@@ -19,6 +19,7 @@ from visits.selectors import (
     with_development_totals,
 )
 from visits.services import (
+    check_followable,
     development_record_delete,
     development_record_restore,
     development_record_review,
@@ -93,6 +94,7 @@ class VisitViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSet):
 
     def _follow_up(self, request, visit) -> Response:
         expected_version = check_if_match(request, visit)  # before the body, as every write
+        check_followable(visit)  # a planned visit: that, not the body's missing text
         body = VisitFollowUpSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         visit = follow_up_log(

@@ -311,6 +311,21 @@ def test_the_follow_up_is_logged_through_the_api_once_with_its_key(personas, api
     assert recorded.follow_up_feedback == "好"
 
 
+def test_a_planned_visit_says_it_cannot_be_followed_up_before_what_the_body_lacks(personas, api):
+    planned = VisitFactory(
+        account=personas.account,
+        owner=personas.alice,
+        status="planned",
+        occurred_at=None,
+        planned_at=timezone.now() + datetime.timedelta(days=1),
+    )
+    response = api(personas.alice).post(follow_up_url(planned), {}, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Only a visit that took place can be followed up."
+    planned.refresh_from_db()
+    assert planned.followed_up_on is None
+
+
 def test_a_bad_follow_up_is_refused_on_its_field(personas, api, recorded):
     client = api(personas.alice)
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
