@@ -11,7 +11,7 @@ from keyaccounts.changeseq import next_change_seq
 from keyaccounts.events import RecordEvent, records_changed
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.feed.hooks import feed_records_moved
-from keyaccounts.history.bulk import bulk_update_with_history
+from keyaccounts.history.bulk import baselines_first, bulk_update_with_history
 from keyaccounts.history.parts import parts_reason
 from keyaccounts.models import VersionedModel
 from keyaccounts.recyclebin.models import Deletion
@@ -614,6 +614,9 @@ def _check_merge(*, by: User, survivor, merged, visible) -> tuple:
             _("A record in the recycle bin cannot be merged: restore it first."),
             code="account_deleted" if model is Account else "invalid",
         )
+    # Records inserted in bulk get their "created" entry as they were, before the merge
+    # changes them without a history row of their own (the merged one's link, its code).
+    baselines_first(model, [survivor.pk, merged.pk])
     return survivor, merged
 
 

@@ -310,8 +310,44 @@ def test_a_merged_account_the_reader_cannot_see_is_not_named(personas, twin):
     entry = record_timeline(personas.account, user=personas.alice)[0]
     assert entry.action == "merge_kept"
     assert [(m.id, m.label, m.url) for m in entry.merged] == [
-        (bobs.pk, "an account you cannot see", None)
+        (None, "an account you cannot see", None)
     ]
+
+
+def test_a_merged_contacts_link_follows_it_to_the_account_it_moved_to(personas, twin, login):
+    """Wang Wei merged into 王伟 at the twin, then the twin merged into alice's account:
+    the link on 王伟's history opens Wang Wei's history where it is now."""
+    keep = ContactFactory(account=twin, name="王伟", title="")
+    twice = ContactFactory(account=twin, name="Wang Wei", title="")
+    contact_merge(survivor=keep, merged=twice, by=personas.manager, values={})
+    account_merge(survivor=personas.account, merged=twin, by=personas.manager, values={})
+    client = login(personas.manager)
+
+    page = client.get(reverse("accounts:contact_history", args=[personas.account.pk, keep.pk]))
+
+    link = reverse("accounts:contact_history", args=[personas.account.pk, twice.pk])
+    assert f'Merged into it: <a href="{link}">Wang Wei</a>' in page.content.decode()
+    assert client.get(link).status_code == 200
+
+
+def test_an_account_inserted_in_bulk_reads_created_as_it_was_before_its_merge(personas):
+    """The demo's accounts (bulk inserts, no history) merged away: their created entry is
+    as they were (their credit code), not as the merge left them."""
+    from accounts.access import access_refresh_for_accounts
+    from keyaccounts.bulk import stamp_change_seqs
+    from keyaccounts.history.timeline import record_timeline
+
+    [bulk] = Account.objects.bulk_create(
+        stamp_change_seqs([Account(name="Bulk Co", owner=personas.alice, credit_code=VALID_CODE)])
+    )
+    access_refresh_for_accounts([bulk.pk], created=True)  # as the seed does after it
+    account_merge(survivor=personas.account, merged=bulk, by=personas.manager, values={})
+
+    entries = record_timeline(Account.all_objects.get(pk=bulk.pk), user=personas.manager)
+    assert [e.action for e in entries] == ["merged", "created"]
+    created = {c.field: c.new for c in entries[-1].changes}
+    assert created["credit_code"] == VALID_CODE
+    assert "merged_into" not in created
 
 
 def test_the_merged_accounts_history_says_merged_not_in_the_recycle_bin(personas, twin, login):

@@ -37,7 +37,11 @@ class HistoryChangeSerializer(serializers.Serializer):
 
 
 class HistoryMergedSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The merged record's id (its type: the entry's).")
+    id = serializers.IntegerField(
+        allow_null=True,
+        help_text="The merged record's id (its type: the entry's); null for a record you "
+        "cannot see.",
+    )
     label = StrictCharField(
         help_text='Its name, in the request\'s language; "an account you cannot see" (or '
         "contact) when the reader may not see it."

@@ -50,11 +50,15 @@ def baselines_first(model: type[models.Model], pks: list) -> None:
     """A "created" entry, as stored, for those of `pks` that have no history yet (in
     bulk, before it was kept): a bulk move (the recycle bin's, a merge's) is then their
     first change, read old → new as a save's is (`baseline_before_first_change`). One
-    query, and one more only when some have none."""
-    have = set(model.history.filter(id__in=pks).values_list("id", flat=True).distinct())
-    missing = [pk for pk in pks if pk not in have]
-    if missing:
-        baseline_create_many(list(model._base_manager.filter(pk__in=missing).order_by("pk")))
+    query per thousand, and one more only when some have none."""
+    for start in range(0, len(pks), CHUNK):
+        chunk = pks[start : start + CHUNK]
+        have = set(
+            model.history.filter(id__in=chunk).order_by().values_list("id", flat=True).distinct()
+        )
+        missing = [pk for pk in chunk if pk not in have]
+        if missing:
+            baseline_create_many(list(model._base_manager.filter(pk__in=missing).order_by("pk")))
 
 
 def baseline_create(stored: models.Model) -> None:

@@ -111,7 +111,7 @@ class Change:
 class Merged:
     """A record merged into the one whose history this is."""
 
-    id: int
+    id: int | None  # None: a record the reader may not see (not numbered either)
     label: str  # its name, or "an account you cannot see"
     url: str | None  # its history page (None: not visible to the reader)
 
@@ -183,22 +183,21 @@ def record_timeline(record, *, user=None, parts: tuple[Part, ...] | None = None)
     return entries
 
 
-# A merge saves the survivor, then moves the merged record to the bin: moments apart.
-MERGE_WINDOW = datetime.timedelta(minutes=1)
-
-# A merged record's history page, by type (the history knows no app's URLs by itself).
+# A merged record's history page, by type (the history knows no app's URLs by itself),
+# from its live row: a contact's account is where it is now (an account merge moves it).
 _HISTORY_PAGES = {
-    "accounts.account": lambda row: ("accounts:history", row.id),
-    "accounts.contact": lambda row: ("accounts:contact_history", row.account_id, row.id),
+    "accounts.account": lambda live: ("accounts:history", live["pk"]),
+    "accounts.contact": lambda live: ("accounts:contact_history", live["account_id"], live["pk"]),
 }
 
 
 def _name_merged(record, entries: list[Entry], user) -> None:
     """Each merge entry of a survivor names the records merged into it by that merge:
     their own history's last row ("merged", pointing at `record` as it was then — a later
-    merge of the survivor repoints them without a history row), by the same person, at
-    most a minute after the survivor's save. One query, and one for the reader's
-    visibility, only for a history that has a merge entry."""
+    merge of the survivor repoints them without a history row), matched to the latest
+    merge entry by the same person at or before it (a merge locks its survivor: merges
+    into one record follow each other). A record the reader may not see is neither named
+    nor numbered. Two queries, only for a history that has a merge entry."""
     entries = [e for e in entries if not e.is_part]
     model = type(record)
     if not entries or not hasattr(model.history.model, "merged_into_id"):
@@ -212,31 +211,30 @@ def _name_merged(record, entries: list[Entry], user) -> None:
     if not rows:
         return
     ids = {row.id for row in rows}
-    seen, hidden = ids, ""
+    fields = ["pk", *(["account_id"] if hasattr(model, "account_id") else [])]
     scoped = _SCOPED.get(label)
+    hidden = ""
     if user is not None and scoped is not None:
         visible, hidden = scoped()
-        seen = set(visible(user, deleted=True).filter(pk__in=ids).values_list("pk", flat=True))
+        live_rows = visible(user, deleted=True).filter(pk__in=ids)
+    else:
+        live_rows = model._base_manager.filter(pk__in=ids)
+    live = {row["pk"]: row for row in live_rows.values(*fields)}
     page = _HISTORY_PAGES.get(label)
     for row in rows:
         entry = max(
-            (
-                e
-                for e in entries
-                if e.when <= row.history_date <= e.when + MERGE_WINDOW
-                and e.user_id == row.history_user_id
-            ),
+            (e for e in entries if e.when <= row.history_date and e.user_id == row.history_user_id),
             key=lambda e: e.when,
             default=None,
         )
-        if entry is None or any(m.id == row.id for m in entry.merged):
+        if entry is None or any(m.id == row.id for m in entry.merged if m.id is not None):
             continue
-        shown = row.id in seen
+        shown = live.get(row.id)
         entry.merged.append(
             Merged(
-                id=row.id,
+                id=row.id if shown else None,
                 label=str(row.instance) if shown else hidden,
-                url=record_url(*page(row)) if shown and page else None,
+                url=record_url(*page(shown)) if shown and page else None,
             )
         )
 

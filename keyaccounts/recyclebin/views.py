@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from keyaccounts.exceptions import ApplicationError
@@ -122,14 +122,21 @@ def _warn_of_twins(request, label: str, record) -> None:
     twins, hidden = restores.twins(label, record, request.user)
     if not twins and not hidden:
         return
+    lparen, rparen = pgettext("punctuation", " ("), pgettext("punctuation", ")")
     links = format_html_join(
-        ", ",
+        pgettext("between names", ", "),
         '<a href="{}">{}</a>{}',
         (
             (
                 twin["url"],
                 twin["name"],
-                format_html(' (<a href="{}">{}</a>)', twin["merge_url"], _("compare and merge"))
+                format_html(
+                    '{}<a href="{}">{}</a>{}',
+                    lparen,
+                    twin["merge_url"],
+                    _("compare and merge"),
+                    rparen,
+                )
                 if twin["merge_url"]
                 else "",
             )
@@ -146,16 +153,16 @@ def _warn_of_twins(request, label: str, record) -> None:
             hidden,
         ) % {"name": name, "count": hidden}
     else:
-        parts = [_("%(name)s looks like a record that is already here:") % {"name": name}, links]
+        full_stop = pgettext("punctuation", ". ").strip()
+        more = ""
         if hidden:
-            parts.append(
-                ngettext(
-                    "and %(count)d more that you cannot see.",
-                    "and %(count)d more that you cannot see.",
-                    hidden,
-                )
-                % {"count": hidden}
-            )
+            more = " " + ngettext(
+                "and %(count)d more that you cannot see",
+                "and %(count)d more that you cannot see",
+                hidden,
+            ) % {"count": hidden}
+        listed = format_html("{}{}{}", links, more, full_stop)
+        parts = [_("%(name)s looks like a record that is already here:") % {"name": name}, listed]
         if any(twin["merge_url"] for twin in twins):
             parts.append(_("If they are the same, merge them."))
         else:

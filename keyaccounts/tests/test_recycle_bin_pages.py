@@ -416,7 +416,7 @@ def test_an_account_restored_beside_one_of_the_same_name_says_so_and_offers_the_
     assert warning == (
         "Alice&#x27;s Customer Co looks like a record that is already here: "
         f'<a href="{again.get_absolute_url()}">Alice&#x27;s Customer Co.</a> '
-        f'(<a href="{merge}">compare and merge</a>) If they are the same, merge them.'
+        f'(<a href="{merge}">compare and merge</a>). If they are the same, merge them.'
     )
     assert Account.objects.filter(pk__in=[personas.account.pk, again.pk]).count() == 2
     assert login(personas.manager).get(merge).status_code == 200
@@ -438,7 +438,7 @@ def test_a_rep_restoring_a_contact_beside_the_same_person_is_told_to_ask_for_a_m
     warning = messages_of(response)[1]
     assert warning == (
         "王伟 looks like a record that is already here: "
-        f'<a href="{again.get_absolute_url()}">Wang Wei</a> '
+        f'<a href="{again.get_absolute_url()}">Wang Wei</a>. '
         "If they are the same, ask your manager to merge them."
     )
     assert "compare and merge" not in warning

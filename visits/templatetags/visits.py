@@ -98,7 +98,7 @@ def heat_cell(cell) -> str:
                 % {"days": int(cell.days)}
             )
         freshness = words.get(cell.freshness, words[heatmap.STALE])
-        met = f'{days}<span class="visually-hidden">{words["comma"]}{freshness}</span>'
+        met = f'{days}<span class="visually-hidden">{words["phrases"]}{freshness}</span>'
     freshness = escape(cell.freshness)
     attitude = cell.contact["attitude"]
     attitude_label = words["attitudes"].get(attitude) or escape(cell.attitude_label)
@@ -127,7 +127,7 @@ def _heat_words(language: str | None) -> dict:
         "no_colleague": escape(_("nobody on the account team in this role")),
         "add_colleague": escape(_("add them to the team")),
         "colon": escape(pgettext("punctuation", ": ")),
-        "comma": escape(pgettext("between phrases", ", ")),
+        "phrases": escape(pgettext("between phrases", ", ")),
         "levels": {key: escape(str(label)) for key, label in LEVEL_LABELS.items()},
         # str(): `escape` of a lazy label answers a lazy result, translated when shown.
         **{key: escape(str(label)) for key, label in FRESHNESS_LABELS.items()},
@@ -338,7 +338,7 @@ def _visit_words(language: str | None) -> dict:
     called): escaped as `{% translate %}` escapes them; the sentences with a blank as
     `{% blocktranslate %}` leaves them (its values escaped where they go in)."""
     return {
-        "comma": escape(pgettext("between phrases", ", ")),
+        "comma": escape(pgettext("punctuation", ", ")),
         "no_contact": escape(_("No contact recorded")),
         "by": _("by %(owner)s"),
         "overdue": _("Follow-up overdue since %(date)s"),

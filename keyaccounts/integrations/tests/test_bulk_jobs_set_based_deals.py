@@ -20,7 +20,7 @@ from keyaccounts.integrations.tests.set_based import (
     snapshot_of,
     spy_set_based,
 )
-from opportunities.models import ExitCriterion, Opportunity, StageChange
+from opportunities.models import ExitCriterion, Opportunity, Stage, StageChange
 from opportunities.services import criterion_set
 from opportunities.tests.factories import OpportunityFactory, default_stages
 
@@ -72,9 +72,11 @@ def second_items(a: int, b: int, s: dict, hidden: str, them: int, me: int) -> by
         deal("DQ-10", a),
         deal("DQ-10", a, amount="10.00"),
         deal(" DQ-11 ", a),
-        # chunk 5: set-based again: lost with its reason; a new one at a later stage
+        # chunk 5: set-based again: lost with its reason; a new one at the stage it names
+        # (the first: one past it needs the outcomes before it, ticked in the same item,
+        # which only the per-item path takes — opportunities/tests/test_api_opportunities.py)
         deal("DQ-7", a, stage=s["lost"], close_reason="价格"),
-        deal("DQ-12", b, stage=s["solution"]),
+        deal("DQ-12", b, stage=s["qualify"]),
         deal("DQ-13", b, bid_result="won", tender_published_on=str(timezone.localdate())),
         # chunk 6: closed without its reason; parts; a read-only field
         deal("DQ-14", a, stage=s["lost"]),
@@ -86,7 +88,7 @@ def second_items(a: int, b: int, s: dict, hidden: str, them: int, me: int) -> by
         deal("DQ-19", b),
         # chunk 8: the same again (unchanged, or set-based)
         deal("DQ-8", a, probability=33),
-        deal("DQ-12", b, stage=s["solution"]),
+        deal("DQ-12", b, stage=s["qualify"]),
         deal("DQ-20", b, stage=s["qualify"], bid_result=""),
     )
 
@@ -182,7 +184,9 @@ def test_set_based_deal_jobs_store_and_answer_what_the_per_item_path_does(
     assert per_item["outbox"], "the webhook has deliveries queued"
     stored = {row["external_id"]: row for row in per_item["records"]}
     assert stored["DQ-8"]["probability"] == 33 and stored["DQ-8"]["probability_is_custom"]
-    assert stored["DQ-12"]["probability"] == 40 and not stored["DQ-12"]["probability_is_custom"]
+    qualify = Stage.objects.get(key="qualify").default_probability
+    assert stored["DQ-12"]["probability"] == qualify
+    assert not stored["DQ-12"]["probability_is_custom"]
     assert stored["DQ-7"]["closed_on"] == timezone.localdate()
     assert stored["DQ-1"]["version"] == 2
     assert stored["DQ-2"]["stage_id"] == stages["needs_analysis"]
