@@ -170,8 +170,9 @@ def _column_page(request, filterset, deals, *, stage: Stage, closed_since):
 # --- moving a deal --------------------------------------------------------------------
 
 
-def _refused(request, opportunity: Opportunity, exc: ApplicationError) -> None:
-    """The refusal as a message: the unticked outcomes, and the way to tick them."""
+def _refused(request, opportunity: Opportunity, exc: ApplicationError, back: str = "") -> None:
+    """The refusal as a message: the unticked outcomes, and the way to tick them (on the
+    deal's own page, where they are: "tick them below")."""
     ids = exc.extra.get("missing_criteria") if exc.code == "exit_criteria_missing" else None
     if not ids:
         messages.error(request, exc.message)
@@ -185,7 +186,9 @@ def _refused(request, opportunity: Opportunity, exc: ApplicationError) -> None:
             % _names(opportunity),
             format_html_join("", "<li>{}</li>", ((str(c),) for c in missing)),
             opportunity.get_absolute_url(),
-            _("Open “%(deal)s” to tick them") % _names(opportunity),
+            _("Tick them below")
+            if back.split("?")[0].split("#")[0] == opportunity.get_absolute_url()
+            else _("Open “%(deal)s” to tick them") % _names(opportunity),
         ),
     )
 
@@ -209,7 +212,7 @@ def _move(request, opportunity: Opportunity, stage: Stage, back: str):
         if exc.code == "approval_required":  # money risk: ask a manager (approval_views)
             messages.warning(request, exc.message)
             return redirect(approval_request_url(opportunity, stage))
-        _refused(request, opportunity, exc)
+        _refused(request, opportunity, exc, back)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

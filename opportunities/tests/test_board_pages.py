@@ -748,7 +748,10 @@ def test_a_move_is_refused_until_the_exit_criteria_are_ticked(personas, login, d
     assert "“Qualify one” stays in Qualify" in message
     for criterion in stages["qualify"].criteria.all():
         assert f"<li>{criterion.name}</li>" in message
-    assert f'href="/pipeline/{deal.pk}/#criteria"' in message
+    assert f'href="/pipeline/{deal.pk}/#criteria">Open “Qualify one” to tick them</a>' in message
+    # From the deal's own page, the outcomes are below: no link "to open" it.
+    on_its_page = texts(move(client, deal, stages["needs_analysis"], deal.get_absolute_url()))[-1]
+    assert f'href="/pipeline/{deal.pk}/#criteria">Tick them below</a>' in on_its_page
 
     criteria = [c.pk for c in stages["qualify"].criteria.all()]
     client.post(reverse("opportunities:criteria", args=[deal.pk]), {"ticked": criteria[:2]})
