@@ -388,6 +388,19 @@ def contact_duplicates(
     )
 
 
+def contact_duplicates_of(contact: Contact) -> list[tuple[Contact, str]]:
+    """`contact_duplicates` of a contact, by its own account, phone, email, name and
+    external ID, itself left out."""
+    return contact_duplicates(
+        account=contact.account,
+        phone=contact.phone,
+        email=contact.email,
+        name=contact.name,
+        external_id=contact.external_id,
+        exclude_pk=contact.pk,
+    )
+
+
 def contacts_alike(
     contacts, *, phone: str = "", email: str = "", name: str = "", external_id: str | None = None
 ) -> list[tuple[Contact, str]]:
@@ -429,17 +442,7 @@ def likely_duplicates_of(record, *, user: User) -> tuple[list, int]:
             .values_list("pk", flat=True)
         )
     else:
-        others = [
-            contact
-            for contact, _match in contact_duplicates(
-                account=record.account,
-                phone=record.phone,
-                email=record.email,
-                name=record.name,
-                external_id=record.external_id,
-                exclude_pk=record.pk,
-            )
-        ]
+        others = [contact for contact, _match in contact_duplicates_of(record)]
         # Of one account, which the reader sees (the restore was theirs).
         visible = {o.pk for o in others}
     shown = [o for o in others if o.pk in visible]

@@ -41,7 +41,7 @@ from .selectors import (
     accounts_visible_to,
     assignable_owners,
     can_reassign,
-    contact_duplicates,
+    contact_duplicates_of,
     contacts_visible_to,
     is_manager,
 )
@@ -479,16 +479,7 @@ def _contact_keys(contact: Contact) -> tuple:
 
 
 def _check_contact_duplicates(contact: Contact) -> None:
-    check_contact_matches(
-        contact_duplicates(
-            account=contact.account,
-            phone=contact.phone,
-            email=contact.email,
-            name=contact.name,
-            external_id=contact.external_id,
-            exclude_pk=contact.pk,
-        )
-    )
+    check_contact_matches(contact_duplicates_of(contact))
 
 
 def check_contact_matches(matches: list[tuple]) -> None:
