@@ -246,7 +246,6 @@ def _set_people(visit: Visit, *, contacts: list, attendees: list) -> bool:
     return changed
 
 
-@transaction.atomic
 def check_followable(visit: Visit) -> None:
     """Only a visit that took place is followed up: said before anything else of the
     follow-up is read (a planned visit's follow-up is refused, whatever its text)."""
@@ -254,6 +253,7 @@ def check_followable(visit: Visit) -> None:
         raise ApplicationError(_("Only a visit that took place can be followed up."))
 
 
+@transaction.atomic
 def follow_up_log(
     *,
     visit: Visit,

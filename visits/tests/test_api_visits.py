@@ -473,3 +473,22 @@ def test_a_visit_lasts_a_week_at_most(personas, api):
     assert too_long.status_code == 400
     assert "duration_minutes" in too_long.json()["errors"]
     assert a_week.status_code == 201, a_week.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_follow_up_sent_without_a_key_is_logged_in_its_own_transaction(personas, api):
+    """Outside a test's transaction, as a server runs it: the follow-up locks the visit
+    in the service's own transaction (no Idempotency-Key, so none around it). The lock
+    is PostgreSQL's: SQLite takes none, so there this only shows the follow-up logged."""
+    done = VisitFactory(
+        account=personas.account,
+        owner=personas.alice,
+        occurred_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    body = {"follow_up_feedback": "好", "followed_up_on": str(timezone.localdate())}
+
+    response = api(personas.alice).post(follow_up_url(done), body, format="json")
+
+    assert response.status_code == 200, response.content
+    done.refresh_from_db()
+    assert done.follow_up_feedback == "好"
