@@ -16,6 +16,9 @@ from visits.tests.factories import DevelopmentRecordFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 
+# What every history entry holds, in the answers and in the schema alike.
+ENTRY_KEYS = {"at", "user", "user_name", "origin", "action", "object", "changes", "merged"}
+
 
 def history_of(client, path: str, **params):
     response = client.get(f"{path}history/", params)
@@ -32,16 +35,7 @@ def test_an_api_change_is_listed_first_with_actor_origin_and_values(personas, ap
 
     assert page["count"] == 2  # created, changed
     latest = page["results"][0]
-    assert set(latest) == {
-        "at",
-        "user",
-        "user_name",
-        "origin",
-        "action",
-        "object",
-        "changes",
-        "merged",
-    }
+    assert set(latest) == ENTRY_KEYS
     assert latest["merged"] == []
     assert latest["user"] == personas.alice.pk
     assert latest["user_name"] == str(personas.alice)
@@ -185,16 +179,7 @@ def test_the_schema_documents_the_history_of_each_record_type(api):
         page = answers["200"]["content"]["application/json"]["schema"]["$ref"]
         assert page == "#/components/schemas/PaginatedHistoryEntryList"
     entry = schema["components"]["schemas"]["HistoryEntry"]["properties"]
-    assert set(entry) == {
-        "at",
-        "user",
-        "user_name",
-        "origin",
-        "action",
-        "object",
-        "changes",
-        "merged",
-    }
+    assert set(entry) == ENTRY_KEYS
     merged = schema["components"]["schemas"]["HistoryMerged"]["properties"]
     assert set(merged) == {"id", "label"}
     change = schema["components"]["schemas"]["HistoryChange"]["properties"]

@@ -143,15 +143,20 @@ def test_action_owner_must_be_on_the_team_through_the_api(personas, api):
     assert PlanAction.objects.count() == 1
 
 
-def test_deleting_a_plan_takes_its_actions_and_restores_them(personas, api):
-    plan = plan_of(personas)
-    services.action_create(
+def action_of(plan, personas):
+    """One action of `plan`, alice's."""
+    return services.action_create(
         by=personas.alice,
         plan=plan,
         what="x",
         owner=personas.alice,
         due_on=datetime.date(2026, 2, 1),
     )
+
+
+def test_deleting_a_plan_takes_its_actions_and_restores_them(personas, api):
+    plan = plan_of(personas)
+    action_of(plan, personas)
     client = api(personas.alice)
     assert client.delete(f"/api/v1/plans/{plan.pk}/").status_code == 204
     assert client.get("/api/v1/plan-actions/").json()["results"] == []
@@ -163,13 +168,7 @@ def test_an_action_deleted_with_its_plan_is_restored_only_with_the_plan(personas
     """Restoring the action alone would bring the whole plan back unasked: it names the
     plan to restore instead, and nothing comes back."""
     plan = plan_of(personas)
-    action = services.action_create(
-        by=personas.alice,
-        plan=plan,
-        what="x",
-        owner=personas.alice,
-        due_on=datetime.date(2026, 2, 1),
-    )
+    action = action_of(plan, personas)
     client = api(personas.alice)
     assert client.delete(f"/api/v1/plans/{plan.pk}/").status_code == 204
 
