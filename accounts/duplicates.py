@@ -129,5 +129,31 @@ def normalize_phone(phone: str) -> str:
     return digits
 
 
+# An extension after the number: "转 123", "分机 123", "ext. 123", "x123".
+_EXTENSION = re.compile(r"(?:转|分机|ext\.?|x)\s*(?=[0-9])", re.IGNORECASE)
+# What may stand between the digits: a country code's +, spaces, hyphens, brackets, dots,
+# and the separators of two numbers in one box ("138 0013 8000 / 010-6552 8000").
+_BETWEEN_DIGITS = re.compile(r"[0-9\s+\-()./,;、#]*")
+PHONE_DIGITS = (5, 30)  # fewer is no number to dial; two numbers and an extension fit
+
+
+def validate_phone(value: str) -> None:
+    """A phone number as people write them (full-width digits too): digits with +, spaces,
+    hyphens or brackets, an extension after 转 / 分机 / ext. — not a name or a note."""
+    text = _EXTENSION.sub(" ", unicodedata.normalize("NFKC", value or "").strip())
+    digits = sum(character in "0123456789" for character in text)
+    low, high = PHONE_DIGITS
+    if _BETWEEN_DIGITS.fullmatch(text) and low <= digits <= high:
+        return
+    raise ValidationError(
+        _(
+            "“%(value)s” is not a phone number. Enter its digits, with +, spaces, hyphens "
+            "or brackets if you like, and an extension after 转 or ext."
+        ),
+        code="invalid_phone",
+        params={"value": value},
+    )
+
+
 def normalize_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email or "").strip().casefold()

@@ -213,6 +213,10 @@ class ContactForm(DuplicateCheckMixin, VersionedForm):
             "notes", "external_id",
         ]  # fmt: skip
         widgets = {
+            # A phone's keyboard of digits (no autocomplete: the number is the contact's,
+            # not the rep's own the browser would offer).
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+        } | {
             name: forms.Textarea(attrs={"rows": 2})
             for name in [
                 "job_interests",

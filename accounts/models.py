@@ -18,7 +18,12 @@ from keyaccounts.history.models import tracked
 from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
 
-from .duplicates import normalize_credit_code, normalize_name, validate_credit_code
+from .duplicates import (
+    normalize_credit_code,
+    normalize_name,
+    validate_credit_code,
+    validate_phone,
+)
 
 
 class User(ChoiceLabels, AbstractUser):
@@ -555,7 +560,13 @@ class Contact(VersionedModel):
     name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     title = models.CharField(_("title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone = models.CharField(
+        _("phone"),
+        max_length=40,
+        blank=True,
+        validators=[validate_phone],
+        help_text=_("Digits, with +, spaces, hyphens or brackets; an extension after 转 or ext."),
+    )
     email = models.EmailField(_("email"), blank=True)
     buying_role = models.CharField(
         _("buying role"),

@@ -318,6 +318,7 @@ def contact_update(
             }
         )
     stored = _contact_keys(contact)
+    stored_phone = contact.phone
     was_active = contact.is_active
     for name, value in fields.items():
         setattr(contact, name, value)
@@ -325,7 +326,9 @@ def contact_update(
     left = mark_left(contact, was_active=was_active)
     if contact.keep_if_unchanged(expected_version=expected_version):
         return contact  # read with remember_stored (a bulk upsert) and left as read
-    contact.full_clean()
+    # A phone number kept as it was is not checked again: one saved before numbers were
+    # checked does not stop a change of something else (its form shows it to be mended).
+    contact.full_clean(exclude=["phone"] if contact.phone == stored_phone else None)
     if not confirm_duplicate and _contact_keys(contact) != stored:
         _check_contact_duplicates(contact)
     contact.save(expected_version=expected_version)
@@ -363,7 +366,7 @@ def contact_restore(*, contact: Contact, by: User) -> list:
     ):
         report.reports_to_id = contact.pk
         try:
-            report.full_clean()
+            report.full_clean(exclude=["phone"])  # only its link changed
         except ValidationError:
             continue  # its org chart changed meanwhile (a loop now): leave it as it is
         report.save()

@@ -587,6 +587,7 @@ def _text_length(column: Column) -> str:
 _TEXT_EXPECTED = {
     "email": gettext_lazy("an email address such as wang@example.com"),
     "website": gettext_lazy("a web address such as https://www.example.com"),
+    "phone": gettext_lazy("a phone number such as 138 0013 8000 or 010-6552 8000 转 123"),
     "credit_code": gettext_lazy(
         "a unified social credit code: 18 digits and capital letters, the last its check "
         "character, such as 91110000802100433B"

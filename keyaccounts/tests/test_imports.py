@@ -325,6 +325,20 @@ def test_an_email_address_refused_says_what_one_looks_like(personas):
     ]
 
 
+def test_a_phone_number_refused_says_what_one_looks_like(personas):
+    rows = [["Account", "Name", "Phone"], [personas.account.name, "Wang", "front desk"]]
+    result = run("contacts", csv_file(rows), personas.alice, dry_run=True)
+    assert problems(result, 2) == [
+        (
+            "Phone",
+            "front desk",
+            "“front desk” is not a phone number. Enter its digits, with +, spaces, hyphens "
+            "or brackets if you like, and an extension after 转 or ext.",
+            "a phone number such as 138 0013 8000 or 010-6552 8000 转 123",
+        )
+    ]
+
+
 def test_a_text_too_long_says_the_longest_the_column_takes(personas):
     rows = [["Account", "Name", "Title"], [personas.account.name, "Wang", "T" * 300]]
     result = run("contacts", csv_file(rows), personas.alice, dry_run=True)

@@ -154,7 +154,9 @@ def records(personas):
         growth_potential="high",
     )
     boss = ContactFactory(account=acme, name="Zhang", buying_role="decider", is_coach=True)
-    ContactFactory(account=acme, name="Li", buying_role="user", reports_to=boss, phone="138")
+    ContactFactory(
+        account=acme, name="Li", buying_role="user", reports_to=boss, phone="138 0013 8000"
+    )
     ContactFactory(account=personas.account, name="Wu", attitude="skeptic")
     Opportunity.objects.create(
         account=acme,
