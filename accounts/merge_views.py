@@ -42,6 +42,7 @@ def restored_twins(record, user) -> tuple[list[dict], int]:
             )
         twins.append(
             {
+                "id": other.pk,
                 "name": str(other),
                 "url": other.get_absolute_url(),
                 "merge_url": merge if may_merge else None,

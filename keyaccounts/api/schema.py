@@ -18,6 +18,7 @@ from rest_framework import serializers
 from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.feed.reader import CURSOR_MAX_LENGTH
 from keyaccounts.history.api import HistoryEntrySerializer
+from keyaccounts.recyclebin import restores
 
 from .sync import (
     CHANGES_DEFAULT_LIMIT,
@@ -145,6 +146,34 @@ def changes_serializer_for(serializer_class: type) -> type:
             },
         )
     return _changes_serializers[serializer_class]
+
+
+# What a restored account or contact adds to the record (`SyncViewSetMixin.restore`).
+LIKELY_DUPLICATES = {
+    "type": "object",
+    "required": ["likely_duplicates", "hidden_likely_duplicates"],
+    "properties": {
+        "likely_duplicates": {
+            "type": "array",
+            "description": "Live records this one is likely a duplicate of (the rule a new "
+            "one is checked against), those you can see, by name.",
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "url"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "url": {"type": "string", "description": "Its web page."},
+                },
+            },
+        },
+        "hidden_likely_duplicates": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "How many more there are that you cannot see (never named).",
+        },
+    },
+}
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -557,12 +586,7 @@ class AutoSchema(openapi.AutoSchema):
         if self._is_sync() and self.action == "history":
             return HistoryEntrySerializer(many=True)
         if self._is_sync() and self.action == "restore":
-            return {
-                200: OpenApiResponse(
-                    self.view.get_serializer_class(),
-                    description="Restored: the record as it is now, with its new version.",
-                )
-            }
+            return {200: self._restored()}
         if self._is_sync() and self.action == "external" and self.method == "PUT":
             serializer = self.view.get_serializer_class()
             return {
@@ -570,6 +594,20 @@ class AutoSchema(openapi.AutoSchema):
                 201: OpenApiResponse(serializer, description="Created."),
             }
         return super().get_response_serializers()
+
+    def _restored(self) -> OpenApiResponse:
+        """The restore's answer: the record; an account's or a contact's with the live
+        records it is likely a duplicate of (`keyaccounts.recyclebin.restores.twins`)."""
+        serializer = self.view.get_serializer_class()
+        description = "Restored: the record as it is now, with its new version."
+        if not restores.has_twins(serializer.Meta.model._meta.label_lower):
+            return OpenApiResponse(serializer, description=description)
+        record = self.resolve_serializer(serializer, "response").ref
+        return OpenApiResponse(
+            {"allOf": [record, LIKELY_DUPLICATES]},
+            description=description + " A restore is not refused beside a likely "
+            "duplicate entered meanwhile: merge them.",
+        )
 
     def _error_codes(self) -> set[int]:
         # 400 anywhere: a query string that is no UTF-8 text or holds a control character

@@ -47,6 +47,7 @@ from keyaccounts.history.merge import fields_changed_since
 from keyaccounts.history.timeline import record_timeline
 from keyaccounts.locks import advisory_xact_lock
 from keyaccounts.models import IdempotencyKey
+from keyaccounts.recyclebin import restores
 
 # Visible ASCII, no spaces, 1 to 255 characters (the schema says the same).
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,255}$"
@@ -526,10 +527,23 @@ class SyncViewSetMixin:
         see it; 409 `not_deleted` if it is not in the recycle bin, `parent_deleted` if
         it went with another record (restore that), `merged` if merged away,
         `account_deleted` if its account is (restore the account); 403 unless you deleted
-        it or manage it."""
+        it or manage it. An account or a contact says which live records it is likely a
+        duplicate of (`likely_duplicates`, those you see; `hidden_likely_duplicates`, how
+        many others): a restore is not refused for them, but someone should merge."""
         instance = self.get_restore_queryset().filter(pk=pk).first()
         if instance is None:
             raise NotFound()
         self.perform_restore(instance)
         instance = self.get_queryset().get(pk=instance.pk)
-        return self._with_etag(Response(self.get_serializer(instance).data))
+        data = self.get_serializer(instance).data
+        label = instance._meta.label_lower
+        if restores.has_twins(label):
+            shown, hidden = restores.twins(label, instance, request.user)
+            data = {
+                **data,
+                "likely_duplicates": [
+                    {"id": twin["id"], "name": twin["name"], "url": twin["url"]} for twin in shown
+                ],
+                "hidden_likely_duplicates": hidden,
+            }
+        return self._with_etag(Response(data))

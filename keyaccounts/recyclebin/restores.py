@@ -6,8 +6,9 @@ importing the app:
     restores.register(Account, lambda record, by: account_restore(account=record, by=by))
 
 A type may also register `twins(record, user)`: the live records the restored one is
-likely a duplicate of (the page says so after the restore: nothing else checks a record
-that comes back), as `([{"name", "url", "merge_url"}], how many more the user cannot see)`.
+likely a duplicate of (the page and the API's answer say so after the restore: nothing
+else checks a record that comes back), as `([{"id", "name", "url", "merge_url"}], how many
+more the user cannot see)`.
 """
 
 from collections.abc import Callable
@@ -27,6 +28,11 @@ def twins(label: str, record, user) -> tuple[list[dict], int]:
     """The live records like the restored `record` (`register`'s `twins`), or none."""
     found = _twins.get(label)
     return found(record, user) if found else ([], 0)
+
+
+def has_twins(label: str) -> bool:
+    """Whether records of the model `label` are checked for likely duplicates."""
+    return label in _twins
 
 
 def restore(label: str, record, by) -> list:

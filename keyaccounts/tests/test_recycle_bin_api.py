@@ -4,7 +4,7 @@ reports it deleted, `POST {id}/restore/` brings it back and the feed reports it 
 import pytest
 
 from accounts.services import account_delete, contact_delete
-from accounts.tests.factories import ContactFactory
+from accounts.tests.factories import AccountFactory, ContactFactory
 from keyaccounts.recyclebin.models import Deletion
 
 from .api_records import RECORD_TYPES, changes_all
@@ -131,3 +131,50 @@ def test_the_schema_documents_restore_with_its_answers(client, db, kind):
     assert "requestBody" not in operation
     assert "ETag" in operation["responses"]["200"]["headers"]
     assert operation["summary"].startswith("Restore from the recycle bin")
+
+
+def test_an_account_restored_beside_a_likely_duplicate_names_it_and_counts_the_hidden(
+    personas, api
+):
+    """While it was in the bin, the company was entered again by alice (she sees it) and
+    by charlie (another team's: only counted). The restore goes through and says so."""
+    mine = AccountFactory(name="Northwind Trading", owner=personas.alice)
+    account_delete(account=mine, by=personas.alice)
+    again = AccountFactory(name="Northwind Trading Co., Ltd.", owner=personas.alice)
+    AccountFactory(name="NORTHWIND TRADING", owner=personas.charlie)
+
+    response = api(personas.alice).post(f"/api/v1/accounts/{mine.pk}/restore/")
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["id"], body["name"]) == (mine.pk, "Northwind Trading")
+    assert body["likely_duplicates"] == [
+        {"id": again.pk, "name": "Northwind Trading Co., Ltd.", "url": f"/accounts/{again.pk}/"}
+    ]
+    assert body["hidden_likely_duplicates"] == 1
+
+
+def test_a_contact_restored_alone_has_no_likely_duplicates_and_a_visit_no_such_keys(personas, api):
+    contact = ContactFactory(account=personas.account, name="王伟", phone="13800138000")
+    contact_delete(contact=contact, by=personas.alice)
+    visit_kind = next(kind for kind in RECORD_TYPES if kind.path == "/api/v1/visits/")
+    visit = visit_kind.make(personas)
+    client = api(personas.alice)
+    assert client.delete(visit_kind.url(visit)).status_code == 204
+
+    restored = client.post(f"/api/v1/contacts/{contact.pk}/restore/").json()
+    visit_back = client.post(f"{visit_kind.url(visit)}restore/").json()
+
+    assert (restored["likely_duplicates"], restored["hidden_likely_duplicates"]) == ([], 0)
+    assert "likely_duplicates" not in visit_back
+
+
+def test_the_schema_describes_the_likely_duplicates_of_a_restored_account(client, db):
+    schema = client.get("/api/v1/schema/", {"format": "json"}).json()
+    answer = schema["paths"]["/api/v1/accounts/{id}/restore/"]["post"]["responses"]["200"]
+    record, twins = answer["content"]["application/json"]["schema"]["allOf"]
+
+    assert record == {"$ref": "#/components/schemas/Account"}
+    assert set(twins["properties"]) == {"likely_duplicates", "hidden_likely_duplicates"}
+    visits = schema["paths"]["/api/v1/visits/{id}/restore/"]["post"]["responses"]["200"]
+    assert visits["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Visit"}
