@@ -4,7 +4,8 @@
 
 `errors` holds field-level messages (`non_field_errors` for the rest) and is empty when
 no field is to blame. An ApplicationError's `extra` is merged in (a 412 names the
-`current_version`, a refused stage move the `missing_criteria`).
+`current_version`, a refused stage move the `missing_criteria`), but its `field`, which
+names the field the message goes on in `errors`.
 """
 
 from django.conf import settings
@@ -114,12 +115,16 @@ def django_validation_errors(exc: DjangoValidationError) -> dict[str, list[str]]
 
 def application_error_response(exc: ApplicationError) -> Response:
     code = exc.code
-    errors = {FIELD_OF_CODE[code]: [exc.message]} if code in FIELD_OF_CODE else {}
+    # The field a rule is about: the code's (FIELD_OF_CODE), or the one the error names
+    # (`extra={"field": "note"}`), said in `errors` as a field's own check would.
+    extra = dict(exc.extra)
+    field = extra.pop("field", None) or FIELD_OF_CODE.get(code)
+    errors = {field: [exc.message]} if field else {}
     headers = {}
     if isinstance(exc, VersionConflict):
         headers["ETag"] = f'"{exc.current_version}"'
     return Response(
-        error_body(exc.message, code, errors, **exc.extra),
+        error_body(exc.message, code, errors, **extra),
         status=STATUS_OF_CODE.get(code, status.HTTP_400_BAD_REQUEST),
         headers=headers,
     )

@@ -356,7 +356,14 @@ def test_api_reject_needs_a_note(personas, stages, api):
         .json()["id"]
     )
     manager = api(personas.manager)
-    assert manager.post(f"/api/v1/approvals/{aid}/reject/").status_code == 400
+    refused = manager.post(f"/api/v1/approvals/{aid}/reject/", {"note": "  "})
+    assert refused.status_code == 400
+    # The API's one error shape: the message on the field to mend, no key of its own.
+    assert refused.json() == {
+        "detail": "Say why the move is rejected, so the rep knows what to do.",
+        "code": "invalid",
+        "errors": {"note": ["Say why the move is rejected, so the rep knows what to do."]},
+    }
     assert manager.post(f"/api/v1/approvals/{aid}/reject/", {"note": "No"}).status_code == 200
 
 
