@@ -84,6 +84,30 @@ class ErrorSerializer(serializers.Serializer):
         '`"confirm_duplicate": true` saves it; false for a credit code another account '
         "has (a credit code belongs to one company).",
     )
+    approval_reason = StrictCharField(
+        required=False,
+        help_text="approval_required only: why the move needs a manager's approval (the "
+        "account's money at risk), as `detail` says it.",
+    )
+    can_approve = serializers.BooleanField(
+        required=False,
+        help_text="approval_required only: true when you are a manager who may decide "
+        "such a request (ask with POST approvals/, then approve it).",
+    )
+    pending_approval = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="approval_required, approval_pending: the id of the request already "
+        "waiting for this move (null: none; ask with POST approvals/).",
+    )
+    review = serializers.IntegerField(
+        required=False,
+        help_text="duplicate_period only: the id of the account's review of that period.",
+    )
+    location = StrictCharField(
+        required=False,
+        help_text="already_saved only: where the record saved by its form is.",
+    )
 
 
 _changes_serializers: dict[type, type] = {}
@@ -531,15 +555,19 @@ class AutoSchema(openapi.AutoSchema):
                 parameters += [SINCE, LIMIT]
             if self.action == "external":
                 parameters.append(EXTERNAL_ID)
-        if self.method == "POST" and getattr(self.view, "idempotent_actions", ()):
-            if self.action in self.view.idempotent_actions:
-                parameters.append(IDEMPOTENCY_KEY)
+        if self._idempotent():
+            parameters.append(IDEMPOTENCY_KEY)
         if self.method == "POST" and self.action in getattr(self.view, "outbox_actions", ()):
             parameters.append(OUTBOX_USER)
         return parameters
 
     def _idempotent(self) -> bool:
-        return self.method == "POST" and self.action in getattr(self.view, "idempotent_actions", ())
+        """A POST that takes an Idempotency-Key: the view's `idempotent_actions`, and
+        every record type's restore (keyaccounts.api.sync)."""
+        if self.method != "POST":
+            return False
+        restore = self._is_sync() and self.action == "restore"
+        return restore or self.action in getattr(self.view, "idempotent_actions", ())
 
     def _get_response_headers_for_code(self, status_code, direction="response"):
         """The headers each answer sends (keyaccounts/api/sync.py, throttling.py)."""

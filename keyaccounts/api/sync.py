@@ -527,12 +527,17 @@ class SyncViewSetMixin:
         see it; 409 `not_deleted` if it is not in the recycle bin, `parent_deleted` if
         it went with another record (restore that), `merged` if merged away,
         `account_deleted` if its account is (restore the account); 403 unless you deleted
-        it or manage it. An account or a contact says which live records it is likely a
+        it or manage it. An Idempotency-Key makes a retry answer the first answer again.
+        An account or a contact says which live records it is likely a
         duplicate of (`likely_duplicates`, those you see; `hidden_likely_duplicates`, how
         many others): a restore is not refused for them, but someone should merge."""
         instance = self.get_restore_queryset().filter(pk=pk).first()
         if instance is None:
             raise NotFound()
+        # A retry with the same Idempotency-Key replays the answer (not 409 not_deleted).
+        return idempotent(request, lambda: self._restored(request, instance))
+
+    def _restored(self, request, instance) -> Response:
         self.perform_restore(instance)
         instance = self.get_queryset().get(pk=instance.pk)
         data = self.get_serializer(instance).data

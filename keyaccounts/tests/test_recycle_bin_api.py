@@ -129,6 +129,7 @@ def test_the_schema_documents_restore_with_its_answers(client, db, kind):
 
     assert {"200", "403", "404", "409"} <= set(operation["responses"])
     assert "requestBody" not in operation
+    assert "Idempotency-Key" in [parameter["name"] for parameter in operation["parameters"]]
     assert "ETag" in operation["responses"]["200"]["headers"]
     assert operation["summary"].startswith("Restore from the recycle bin")
 
@@ -178,3 +179,19 @@ def test_the_schema_describes_the_likely_duplicates_of_a_restored_account(client
     assert set(twins["properties"]) == {"likely_duplicates", "hidden_likely_duplicates"}
     visits = schema["paths"]["/api/v1/visits/{id}/restore/"]["post"]["responses"]["200"]
     assert visits["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Visit"}
+
+
+@each_type
+def test_a_restore_retried_with_its_idempotency_key_answers_the_first_again(personas, api, kind):
+    record = kind.make(personas)
+    client = api(personas.alice)
+    assert client.delete(kind.url(record)).status_code == 204
+
+    first = client.post(f"{kind.url(record)}restore/", HTTP_IDEMPOTENCY_KEY="back-1")
+    retry = client.post(f"{kind.url(record)}restore/", HTTP_IDEMPOTENCY_KEY="back-1")
+    without_key = client.post(f"{kind.url(record)}restore/")
+
+    assert (first.status_code, retry.status_code) == (200, 200)
+    assert retry.json() == first.json()
+    assert (retry["Idempotent-Replayed"], retry["ETag"]) == ("true", first["ETag"])
+    assert without_key.status_code == 409 and without_key.json()["code"] == "not_deleted"

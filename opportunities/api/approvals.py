@@ -9,13 +9,14 @@ refused.
 """
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.api.serializers import PrimaryKeyRelatedField
+from keyaccounts.api.sync import idempotent, with_location
 from opportunities import approvals
 from opportunities.models import ApprovalStatus, Opportunity, Stage, StageApproval
 from opportunities.selectors import opportunities_visible_to
@@ -79,7 +80,17 @@ class DecisionSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Approval requests on deals at the accounts you can see"),
+    list=extend_schema(
+        summary="Approval requests on deals at the accounts you can see",
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                enum=list(ApprovalStatus.values),
+                description="Only the requests in this state (pending: those waiting).",
+            )
+        ],
+    ),
     create=extend_schema(
         summary="Ask a manager to approve moving a deal to a closing stage",
         description="After a move answered 409 `approval_required`. 409 `approval_pending` "
@@ -100,6 +111,11 @@ class StageApprovalViewSet(
     serializer_class = StageApprovalSerializer
     filter_backends = []
     lookup_value_regex = r"[0-9]{1,18}"
+    # A retry after a lost answer replays it (keyaccounts.api.sync.idempotent): a second
+    # request would be refused as approval_pending, a second decision as decided.
+    idempotent_actions = {"create", "approve", "reject"}
+    # approval_pending, exit_criteria_missing; approval_decided (keyaccounts/api/schema.py)
+    extra_error_codes = {"create": (409,), "approve": (409,), "reject": (409,)}
 
     def get_queryset(self):
         rows = approvals.approvals_visible_to(self.request.user).select_related(
@@ -108,7 +124,7 @@ class StageApprovalViewSet(
         wanted = self.request.query_params.get("status")
         if wanted in ApprovalStatus.values:
             rows = rows.filter(status=wanted)
-        elif wanted:
+        elif wanted is not None:  # `status=` too: a filter left empty is no filter
             raise serializers.ValidationError(
                 {
                     "status": [
@@ -128,13 +144,21 @@ class StageApprovalViewSet(
             close_reason=data.get("close_reason", ""),
         )
 
+    def create(self, request, *args, **kwargs):
+        answer = idempotent(request, lambda: super(StageApprovalViewSet, self).create(request))
+        return with_location(self, answer)
+
     def _decide(self, request, decide):
         approval = self.get_object()
-        form = DecisionSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        decide(approval=approval, by=request.user, note=form.validated_data["note"])
-        approval.refresh_from_db()
-        return Response(StageApprovalSerializer(approval, context={"request": request}).data)
+
+        def decision():
+            form = DecisionSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            decide(approval=approval, by=request.user, note=form.validated_data["note"])
+            approval.refresh_from_db()
+            return Response(StageApprovalSerializer(approval, context={"request": request}).data)
+
+        return idempotent(request, decision)
 
     @extend_schema(
         summary="Approve: the deal moves to the stage (its exit criteria still apply)",

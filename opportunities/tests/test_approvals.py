@@ -344,6 +344,59 @@ def test_api_move_answers_409_then_request_and_approve(personas, stages, api):
     assert deal.stage == stages["negotiation"]
 
 
+def test_api_requests_and_decisions_retried_with_their_idempotency_key_replay(
+    personas, stages, api
+):
+    """A phone that lost the answer sends again: the same request, not approval_pending;
+    the same decision, not approval_decided."""
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    rep, manager = api(personas.alice), api(personas.manager)
+    body = {"opportunity": deal.pk, "to_stage": stages["negotiation"].pk, "reason": "Plan"}
+
+    asked = rep.post("/api/v1/approvals/", body, HTTP_IDEMPOTENCY_KEY="ask-1")
+    asked_again = rep.post("/api/v1/approvals/", body, HTTP_IDEMPOTENCY_KEY="ask-1")
+    aid = asked.json()["id"]
+    approved = manager.post(f"/api/v1/approvals/{aid}/approve/", {}, HTTP_IDEMPOTENCY_KEY="ok-1")
+    approved_again = manager.post(
+        f"/api/v1/approvals/{aid}/approve/", {}, HTTP_IDEMPOTENCY_KEY="ok-1"
+    )
+
+    assert (asked.status_code, asked_again.status_code) == (201, 201)
+    assert asked_again.json() == asked.json()
+    assert asked["Location"] == f"/api/v1/approvals/{aid}/"
+    assert StageApproval.objects.filter(opportunity=deal).count() == 1
+    assert (approved.status_code, approved_again.status_code) == (200, 200)
+    assert approved_again["Idempotent-Replayed"] == "true"
+    assert approved_again.json()["status"] == "approved"
+    # Without the key, a second decision is refused as before.
+    again = manager.post(f"/api/v1/approvals/{aid}/approve/", {})
+    assert again.status_code == 409 and again.json()["code"] == "approval_decided"
+
+
+def test_api_approvals_list_refuses_an_empty_or_unknown_status(personas, api):
+    client = api(personas.manager)
+    for value in ("", "bogus"):
+        answer = client.get("/api/v1/approvals/", {"status": value})
+        assert answer.status_code == 400, value
+        assert answer.json()["errors"] == {
+            "status": ["Give one of: pending, approved, rejected, withdrawn."]
+        }
+
+
+def test_the_schema_documents_the_approvals_status_filter_keys_and_conflicts(api):
+    schema = api().get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    approvals = schema["paths"]["/api/v1/approvals/"]
+    (status,) = [p for p in approvals["get"]["parameters"] if p["name"] == "status"]
+    assert sorted(status["schema"]["enum"]) == ["approved", "pending", "rejected", "withdrawn"]
+    for path in ("/api/v1/approvals/", "/api/v1/approvals/{id}/approve/"):
+        post = schema["paths"][path]["post"]
+        assert "409" in post["responses"]
+        assert "Idempotency-Key" in [p["name"] for p in post["parameters"]]
+    error = schema["components"]["schemas"]["Error"]["properties"]
+    assert {"approval_reason", "can_approve", "pending_approval"} <= set(error)
+
+
 def test_api_reject_needs_a_note(personas, stages, api):
     over_limit(personas.account)
     deal = deal_at_bid(personas, stages)

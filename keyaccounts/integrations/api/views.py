@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from keyaccounts.api.sync import with_location
+from keyaccounts.api.sync import idempotent, with_location
 from keyaccounts.integrations import services
 from keyaccounts.integrations.models import (
     DeliveryStatus,
@@ -56,6 +56,9 @@ class WebhookViewSet(viewsets.ModelViewSet):
     filter_backends = []
     lookup_value_regex = r"[0-9]{1,18}"
     extra_error_codes = {"redeliver": {409}}
+    # A retry after a lost answer replays it (its signing secret, shown once, with it)
+    # rather than registering the webhook again: every change would be sent twice.
+    idempotent_actions = {"create"}
 
     def get_queryset(self):
         webhooks = webhooks_of(self.request.user)
@@ -89,6 +92,9 @@ class WebhookViewSet(viewsets.ModelViewSet):
         return types
 
     def create(self, request, *args, **kwargs):
+        return with_location(self, idempotent(request, lambda: self._create(request)))
+
+    def _create(self, request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -103,7 +109,7 @@ class WebhookViewSet(viewsets.ModelViewSet):
         answer = WebhookSerializer(
             webhook, context={**self.get_serializer_context(), "signing_secret": secret}
         )
-        return with_location(self, Response(answer.data, status=status.HTTP_201_CREATED))
+        return Response(answer.data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)

@@ -39,6 +39,23 @@ def test_a_manager_registers_a_webhook_and_gets_its_secret_once(personas, api, h
     assert (read["is_active"], read["pending"]) == (True, 0)
 
 
+def test_a_retried_registration_with_its_idempotency_key_answers_the_first_again(
+    personas, api, hook_body
+):
+    """The answer was lost on the way: the retry gets the same webhook and secret, and
+    changes are not sent to the URL twice."""
+    client = api(personas.manager)
+
+    first = client.post("/api/v1/webhooks/", hook_body, HTTP_IDEMPOTENCY_KEY="hook-1")
+    retry = client.post("/api/v1/webhooks/", hook_body, HTTP_IDEMPOTENCY_KEY="hook-1")
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry["Location"] == first["Location"] == f"/api/v1/webhooks/{first.json()['id']}/"
+    assert Webhook.objects.count() == 1
+
+
 def test_a_chosen_secret_is_used(personas, api, hook_body):
     chosen = "my-own-secret-of-enough-length-1234"
     created = api(personas.manager).post("/api/v1/webhooks/", {**hook_body, "secret": chosen})
