@@ -1,8 +1,10 @@
 """Integration tokens in the API: `Authorization: Bearer ka_…` (or `Token ka_…`).
 
 `IntegrationTokenAuthentication` comes before DRF's TokenAuthentication in
-REST_FRAMEWORK's DEFAULT_AUTHENTICATION_CLASSES and answers only for keys that start
-with `ka_`; every other key (a user's personal token) goes on to DRF's class as before.
+REST_FRAMEWORK's DEFAULT_AUTHENTICATION_CLASSES and answers for keys that start with
+`ka_`, and for a user's personal token sent as `Bearer` (as many HTTP clients send every
+token: DRF's class reads only `Token`, and answered "credentials were not provided");
+a personal token sent as `Token` goes on to DRF's class as before.
 An expired or revoked token answers 401 saying so; what a valid token may do is
 `IntegrationTokenScope`'s (permissions.py).
 """
@@ -31,6 +33,8 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeError:
             return None
         if not key.startswith(TOKEN_PREFIX):
+            if header[0].lower() == b"bearer":  # a personal token, as `Bearer`
+                return authentication.TokenAuthentication().authenticate_credentials(key)
             return None  # a user's personal token: DRF's TokenAuthentication decides
         token = (
             IntegrationToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()

@@ -19,6 +19,18 @@ def test_a_token_is_obtained_with_username_and_password_and_opens_the_api(person
     assert client.get("/api/v1/accounts/").status_code == 200
 
 
+def test_a_personal_token_sent_as_bearer_opens_the_api_and_a_bad_one_says_invalid(personas, api):
+    ask = {"username": "alice", "password": "pw-for-tests"}
+    token = api().post("/api/v1/auth/token/", ask).json()["token"]
+
+    mine = APIClient(HTTP_AUTHORIZATION=f"Bearer {token}").get("/api/v1/accounts/")
+    bad = APIClient(HTTP_AUTHORIZATION="Bearer not-a-token").get("/api/v1/accounts/")
+
+    assert mine.status_code == 200
+    assert bad.status_code == 401
+    assert (bad.json()["code"], bad.json()["detail"]) == ("authentication_failed", "Invalid token.")
+
+
 def test_asking_again_gives_the_same_token(personas, api):
     ask = {"username": "alice", "password": "pw-for-tests"}
     first = api().post("/api/v1/auth/token/", ask).json()["token"]
