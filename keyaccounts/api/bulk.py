@@ -203,6 +203,19 @@ class _RolledBack(Exception):
 # --- the viewset mixin -------------------------------------------------------------------
 
 
+def _json_kind(value) -> str:
+    """What a JSON value is, in words: "a number", "a list", …"""
+    if value is None:
+        return _("null")
+    if isinstance(value, bool):
+        return _("true or false")
+    if isinstance(value, int | float):
+        return _("a number")
+    if isinstance(value, str):
+        return _("a string")
+    return _("a list")
+
+
 class BulkUpsertMixin:
     """Adds `POST bulk/` to a SyncViewSetMixin viewset (list it before that mixin).
 
@@ -246,8 +259,16 @@ class BulkUpsertMixin:
                 _("Send at most %(max)d items at once; split the list (you sent %(count)d).")
                 % {"max": self.bulk_max_items, "count": len(items)}
             )
-        if not all(isinstance(item, dict) for item in items):
-            raise ValidationError(_("Each item must be a JSON object."))
+        if not_objects := {
+            str(index): [
+                _("Item %(index)d is %(kind)s, not a JSON object: send each record as an object.")
+                % {"index": index, "kind": _json_kind(item)}
+            ]
+            for index, item in enumerate(items)
+            if not isinstance(item, dict)
+        }:
+            # Named by their place in the list (from 0), as each item's result is.
+            raise ValidationError(not_objects)
         return idempotent(request, lambda: self._bulk(items, atomic=atomic))
 
     def _bulk(self, items: list[dict], *, atomic: bool) -> Response:

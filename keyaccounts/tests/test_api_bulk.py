@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.tests.factories import AccountFactory
 from keyaccounts.integrations.models import WebhookDelivery
@@ -126,6 +126,20 @@ def test_a_body_that_is_no_list_of_objects_answers_400(kind, personas, api, body
 
     assert response.status_code == 400
     assert response.json()["errors"]
+    assert stored(kind, "X") is None
+
+
+def test_items_that_are_no_objects_are_named_by_their_place_and_nothing_is_written(personas, api):
+    kind = next(kind for kind in RECORD_TYPES if kind.path == "/api/v1/contacts/")
+    good = {"external_id": "X", "account": personas.account.pk, "name": "Wang"}
+    with translation.override("en"):
+        response = bulk(api(personas.alice), kind, [good, good | {"external_id": "Y"}, 5, None])
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "2": ["Item 2 is a number, not a JSON object: send each record as an object."],
+        "3": ["Item 3 is null, not a JSON object: send each record as an object."],
+    }
     assert stored(kind, "X") is None
 
 
