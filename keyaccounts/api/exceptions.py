@@ -121,7 +121,7 @@ def application_error_response(exc: ApplicationError) -> Response:
     field = extra.pop("field", None) or FIELD_OF_CODE.get(code)
     errors = {field: [exc.message]} if field else {}
     headers = {}
-    if isinstance(exc, VersionConflict):
+    if isinstance(exc, VersionConflict) and exc.current_version is not None:
         headers["ETag"] = f'"{exc.current_version}"'
     return Response(
         error_body(exc.message, code, errors, **extra),

@@ -53,7 +53,10 @@ class ErrorSerializer(serializers.Serializer):
         "rest). Empty when no field is to blame.",
     )
     current_version = serializers.IntegerField(
-        required=False, help_text="412 only: the record's version now."
+        required=False,
+        allow_null=True,
+        help_text="412 only: the record's version now (null: no record has the external "
+        "ID a PUT with If-Match names).",
     )
     changed_fields = serializers.ListField(
         child=StrictCharField(),

@@ -89,10 +89,20 @@ def check_if_match(request, instance, *, exposed=None) -> int | None:
     versions = parse_if_match(header)
     if versions is None and instance is not None:
         return None
-    if instance is None or instance.version not in versions:
+    if instance is None:
+        # A PUT by external ID with If-Match where no record has it: nothing to compare
+        # with (`current_version` null, as a bulk item's; no ETag).
+        raise VersionConflict(
+            _(
+                "No record has this external ID, so there is no version to match: send "
+                "the request without If-Match to create it."
+            ),
+            current_version=None,
+        )
+    if instance.version not in versions:
         raise VersionConflict(
             _("This record was changed by someone else since the version you name."),
-            current_version=instance.version if instance is not None else 0,
+            current_version=instance.version,
             changed_fields=_changed_since(instance, versions, exposed),
         )
     return instance.version

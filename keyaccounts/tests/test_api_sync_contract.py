@@ -330,6 +330,10 @@ def test_put_by_external_id_honours_if_match(personas, api, kind):
     assert stale.status_code == 412
     assert on_a_new_one.status_code == 412
     assert not kind.model.objects.filter(external_id="CRM-10").exists()
+    # Nothing to compare with: said so, no version made up (a bulk item's null too).
+    assert on_a_new_one.json()["current_version"] is None
+    assert on_a_new_one.json()["detail"].startswith("No record has this external ID")
+    assert "ETag" not in on_a_new_one
 
 
 @each_type
