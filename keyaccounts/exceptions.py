@@ -14,9 +14,7 @@ class ApplicationError(Exception):
 class VersionConflict(ApplicationError):
     """The record changed since the caller read it (another tab, user or client)."""
 
-    def __init__(
-        self, message, *, current_version: int | None, changed_fields: list | None = None
-    ):
+    def __init__(self, message, *, current_version: int | None, changed_fields: list | None = None):
         extra = {"current_version": current_version}
         if changed_fields is not None:
             extra["changed_fields"] = changed_fields

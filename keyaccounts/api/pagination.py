@@ -51,6 +51,18 @@ def _ordering(queryset) -> list:
     return [*ordering, "pk"]
 
 
+def _refuse_cursors(request, page: str) -> None:
+    """A list paged by number only (in memory: a record's history) takes no cursor: one
+    sent is a 400, not page 1 again (a client would read it as the page it asked for)."""
+    if sent := [name for name in CURSORS if name in request.query_params]:
+        raise ValidationError(
+            {
+                name: [_("This list pages by number: give %(page)s instead.") % {"page": page}]
+                for name in sent
+            }
+        )
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
@@ -85,6 +97,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.keyset = None
         if not hasattr(queryset, "query"):  # a list in memory
+            _refuse_cursors(request, self.page_query_param)
             return super().paginate_queryset(queryset, request, view)
         self.request = request
         size = self.get_page_size(request)
@@ -261,3 +274,20 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 }
             )
         return parameters
+
+
+class NumberedPagination(PageNumberPagination):
+    """For a list in memory (a record's history): `page` and `page_size`, no cursors —
+    nor in the schema."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.keyset = None
+        _refuse_cursors(request, self.page_query_param)
+        return pagination.PageNumberPagination.paginate_queryset(self, queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            parameter
+            for parameter in super().get_schema_operation_parameters(view)
+            if parameter["name"] not in CURSORS
+        ]

@@ -28,6 +28,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from keyaccounts.api.pagination import NumberedPagination
 from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.api.serializers import external_id_addressable
 from keyaccounts.db_router import replica_reads
@@ -502,7 +503,7 @@ class SyncViewSetMixin:
     # --- the change history ---
 
     # The schema (schema.AutoSchema) documents the answer: HistoryEntrySerializer, paged.
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=NumberedPagination)
     def history(self, request, pk=None):
         """Every change to the record, newest first, as its history page shows it: who
         (null: a system task), when, from where (web, api, import, admin, system), what

@@ -124,6 +124,10 @@ def test_the_history_is_paged_like_every_list(personas, api):
     assert [e["object"]["type"] for e in last["results"]] == ["accounts.account"]
     bad = client.get(f"/api/v1/accounts/{account.pk}/history/", {"page_size": "0"})
     assert bad.status_code == 400
+    # Paged by number only: a cursor is refused, not answered with page 1.
+    cursor = client.get(f"/api/v1/accounts/{account.pk}/history/", {"after": "abc"})
+    assert cursor.status_code == 400
+    assert list(cursor.json()["errors"]) == ["after"]
 
 
 def test_another_teams_rep_gets_404_for_the_history_of_every_record_type(personas, api):
@@ -178,6 +182,9 @@ def test_the_schema_documents_the_history_of_each_record_type(api):
         assert {"200", "404"} <= set(answers), kind
         page = answers["200"]["content"]["application/json"]["schema"]["$ref"]
         assert page == "#/components/schemas/PaginatedHistoryEntryList"
+        parameters = schema["paths"][f"/api/v1/{kind}/{{id}}/history/"]["get"]["parameters"]
+        assert {"page", "page_size"} <= {p["name"] for p in parameters}
+        assert not {"after", "before"} & {p["name"] for p in parameters}, kind
     entry = schema["components"]["schemas"]["HistoryEntry"]["properties"]
     assert set(entry) == ENTRY_KEYS
     merged = schema["components"]["schemas"]["HistoryMerged"]["properties"]
