@@ -653,6 +653,7 @@ SPECTACULAR_SETTINGS = {
         "keyaccounts.api.schema.describe_tags",
         "keyaccounts.api.schema.add_links",
         "keyaccounts.api.schema.blank_or_format",
+        "keyaccounts.api.schema.upserts_take_what_changes",
     ],
     # Served from the drf-spectacular-sidecar package: no CDN, so the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -428,6 +428,41 @@ def blank_or_format(result, generator, request, public):
     return result
 
 
+def upserts_take_what_changes(result, generator, request, public):
+    """Postprocessing hook: a bulk item and a `PUT …/external/{external_id}/` create the
+    record or replace it in the fields sent (docs/api.md: fields left out keep their
+    values). drf-spectacular marks the create's required fields required in both, so a
+    client generated from the schema could not send a partial replace the server takes:
+    only the item's `external_id` stays required, and each says what a new record
+    needs."""
+    schemas = result.get("components", {}).get("schemas", {})
+
+    def needs(required) -> str:
+        fields = ", ".join(f"`{name}`" for name in required if name != "external_id")
+        return (
+            f"A new record needs {fields}; a stored one keeps the fields left out."
+            if fields
+            else "Fields left out of a stored record keep their values."
+        )
+
+    for name, component in schemas.items():
+        if name.endswith("BulkItemRequest") and component.get("required"):
+            note = needs(component["required"])
+            component["required"] = ["external_id"]
+            component["description"] = f"{component.get('description', '')} {note}".strip()
+    for path, operations in result.get("paths", {}).items():
+        body = operations.get("put", {}).get("requestBody") if "/external/" in path else None
+        if not body:
+            continue
+        for media in body.get("content", {}).values():
+            ref = media.get("schema", {}).get("$ref", "")
+            name = ref.rsplit("/", 1)[-1]
+            if f"Patched{name}" in schemas:
+                media["schema"] = {"$ref": ref.replace(name, f"Patched{name}")}
+                body["description"] = needs(schemas.get(name, {}).get("required", []))
+    return result
+
+
 HTTP_METHODS = ("get", "put", "patch", "post", "delete")
 # What a link fills from the record a create answered with, by path parameter.
 LINKED_PARAMETERS = ("id", "external_id")

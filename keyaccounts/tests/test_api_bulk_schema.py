@@ -81,3 +81,32 @@ def test_the_bulk_jobs_limit_is_declared(schema):
     operation = schema["paths"]["/api/v1/jobs/"]["post"]
     assert "413" in operation["responses"]
     assert "BULK_JOB_MAX_BYTES" in operation["description"]
+
+
+def test_upserts_require_only_the_external_id_and_say_what_a_new_record_needs(schema):
+    """A bulk item and a PUT by external ID replace a stored record in the fields sent
+    (keyaccounts/tests/test_api_sync_contract.py): the schema must let a client send only
+    those, as docs/api.md's example `{"external_id", "version", "name"}` does."""
+    components = schema["components"]["schemas"]
+    items = {name: c for name, c in components.items() if name.endswith("BulkItemRequest")}
+    assert len(items) >= 4
+    for name, item in items.items():
+        assert item["required"] == ["external_id"], name
+    assert (
+        "A new record needs `account`, `amount`, `expected_close_date`, `name`"
+        in (components["OpportunityBulkItemRequest"]["description"])
+    )
+    puts = {
+        path: operations["put"]["requestBody"]
+        for path, operations in schema["paths"].items()
+        if "/external/" in path and "put" in operations
+    }
+    assert len(puts) >= 4
+    for path, body in puts.items():
+        ref = body["content"]["application/json"]["schema"]["$ref"]
+        assert ref.rsplit("/", 1)[-1].startswith("Patched"), path
+        assert not components[ref.rsplit("/", 1)[-1]].get("required"), path
+    contacts = puts["/api/v1/contacts/external/{external_id}/"]
+    assert contacts["description"] == (
+        "A new record needs `account`, `name`; a stored one keeps the fields left out."
+    )
