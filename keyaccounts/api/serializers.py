@@ -451,6 +451,11 @@ def external_id_addressable(value) -> None:
         raise serializers.ValidationError(
             _("An external ID has no “/”: it is part of the record's address, external/<id>/.")
         )
+    if value in (".", ".."):
+        # external/../ is the list's address to every client that tidies a URL's path.
+        raise serializers.ValidationError(
+            _("An external ID cannot be “.” or “..”: in the record's address they mean a folder.")
+        )
     if not value.isprintable():
         raise serializers.ValidationError(
             _(

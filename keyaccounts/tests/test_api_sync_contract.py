@@ -358,8 +358,10 @@ def test_external_ids_are_unique_per_record_type(personas, api, kind):
         ("c/d", "has no “/”"),
         ("a\u202eb", "printable characters only"),
         ("line\nbreak", "printable characters only"),
+        (".", "cannot be “.” or “..”"),
+        ("..", "cannot be “.” or “..”"),
     ],
-    ids=["leading", "trailing", "spaces", "slash", "direction-mark", "line-break"],
+    ids=["leading", "trailing", "spaces", "slash", "direction-mark", "line-break", "dot", "dots"],
 )
 def test_an_external_id_that_could_not_name_its_record_again_is_refused(
     personas, api, kind, key, says
