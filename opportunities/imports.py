@@ -225,7 +225,9 @@ class OpportunityKind(Kind):
             )
             check_exit_criteria(deal, stage, missing=missing)  # the outcomes before the gate
             _check_closing_gate(ctx, stored.pk, account, stage)
-            opportunity_move_prepare(deal, stage, missing=missing)
+            opportunity_move_prepare(
+                deal, stage, missing=missing, close_reason=fields.get("close_reason")
+            )
         _clean(deal, ref, deals.holders, stored=stored)
         changed = differences(deal, stored)
         if not changed:

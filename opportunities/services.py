@@ -155,7 +155,7 @@ def _opportunity_update(
                     ticked = {criterion.pk for criterion in checked_criteria}
                 check_exit_criteria(opportunity, stage, ticked=ticked)  # before the gate
                 gate_check(opportunity=opportunity, to_stage=stage, by=by)
-                _prepare_move(opportunity, stage, None, missing=[])
+                _prepare_move(opportunity, stage, fields.get("close_reason"), missing=[])
             _save_with_parts(
                 opportunity,
                 parts,
@@ -302,11 +302,15 @@ def criteria_missing_on_open(
 
 
 def opportunity_move_prepare(
-    opportunity: Opportunity, to_stage: Stage, *, missing: list[ExitCriterion]
+    opportunity: Opportunity,
+    to_stage: Stage,
+    *,
+    missing: list[ExitCriterion],
+    close_reason: str | None = None,
 ) -> None:
     """`opportunity_move_stage`'s checks and changes, unsaved, with the missing criteria
     found already (`criteria_missing`): an import moves many deals in one write."""
-    _prepare_move(opportunity, to_stage, None, missing=missing)
+    _prepare_move(opportunity, to_stage, close_reason, missing=missing)
 
 
 def check_closing(opportunity: Opportunity, stage: Stage, reason: str | None = None) -> None:
@@ -385,7 +389,12 @@ def _prepare_move(
 ) -> None:
     """Check a move (exit criteria, close reason) and set the deal's fields for it,
     unsaved. `ticked`: the criterion ids the deal will have ticked (default: stored);
-    `missing`: the criteria found missing already (`criteria_missing`: an import)."""
+    `missing`: the criteria found missing already (`criteria_missing`: an import).
+    `close_reason`: the one given with the move (None: none given)."""
+    if opportunity.stage.is_closed and close_reason is None:
+        # Reopened, or closed the other way: the stored reason was the old outcome's (a
+        # deal lost on price and won later is not won "on price"); its history keeps it.
+        close_reason = ""
     check_exit_criteria(opportunity, to_stage, ticked=ticked, missing=missing)
     if to_stage.is_closed:
         check_closing(opportunity, to_stage, close_reason)

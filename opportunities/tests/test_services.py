@@ -108,6 +108,35 @@ def test_reopening_a_closed_deal_clears_its_close_date(personas, stages):
     assert deal.closed_on is None and deal.probability == 60
 
 
+def test_a_reopened_deal_leaves_its_old_reason_behind_and_a_close_says_its_own(
+    personas, stages, api
+):
+    """Lost on price, reopened, later lost again: the reason is said again (it may be
+    another); lost on price and then marked won: not won "on price". The reason the deal
+    was lost stays in its history."""
+    deal = OpportunityFactory(account=personas.account, stage=stages["lost"], close_reason="Price")
+    client = api(personas.alice)
+
+    reopened = client.patch(f"/api/v1/opportunities/{deal.pk}/", {"stage": stages["bid"].pk})
+    lost_again = client.patch(f"/api/v1/opportunities/{deal.pk}/", {"stage": stages["lost"].pk})
+    lost_to_won = OpportunityFactory(
+        account=personas.account, stage=stages["lost"], close_reason="Price"
+    )
+    straight_to_won = client.patch(
+        f"/api/v1/opportunities/{lost_to_won.pk}/", {"stage": stages["won"].pk}
+    )
+
+    assert reopened.status_code == 200 and reopened.json()["close_reason"] == ""
+    assert lost_again.status_code == 400
+    assert list(lost_again.json()["errors"]) == ["close_reason"]
+    assert straight_to_won.status_code == 400
+    assert list(straight_to_won.json()["errors"]) == ["close_reason"]
+    lost_to_won.refresh_from_db()
+    assert (lost_to_won.stage, lost_to_won.close_reason) == (stages["lost"], "Price")
+    deal.refresh_from_db()
+    assert deal.history.filter(close_reason="Price").exists()
+
+
 def test_a_probability_set_by_hand_sticks_until_the_deal_closes(personas, stages):
     deal = services.opportunity_create(
         by=personas.alice,
