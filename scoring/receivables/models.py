@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
@@ -130,8 +131,32 @@ class Receivable(VersionedModel):
         if self.due_on is not None and self.issued_on is not None:
             if self.due_on < self.issued_on:
                 errors["due_on"] = _("The due date cannot be before the issue date.")
+        if paid_on_problem := self._paid_on_problem():
+            errors["paid_on"] = paid_on_problem
         if errors:
             raise ValidationError(errors)
+
+    def _paid_on_problem(self) -> str | None:
+        """What is wrong with "last paid on", as "Record a payment" checks a payment's day
+        (`services.receivable_pay`): not after today, not before the issue, and only with
+        something paid."""
+        if self.paid_on is None:
+            return None
+        today = timezone.localdate()
+        if self.paid_on > today:
+            return _("A payment cannot be dated after today (%(today)s).") % {
+                "today": today.isoformat()
+            }
+        if self.issued_on is not None and self.paid_on < self.issued_on:
+            return _("A payment cannot be dated before the invoice was issued (%(issued)s).") % {
+                "issued": self.issued_on.isoformat()
+            }
+        if not self.paid_amount:
+            return _(
+                "Nothing is paid yet, so there is no day of payment: give what was paid so "
+                "far, or leave this empty."
+            )
+        return None
 
     def get_constraints(self):
         # Validation leaves the check constraints to `clean` (the database still has

@@ -126,6 +126,53 @@ def test_payment_dates_are_checked_and_the_latest_is_kept(personas, api):
     assert invoice.paid_on == today
 
 
+@pytest.mark.parametrize(
+    ("paid", "paid_on", "says"),
+    [
+        ("500", 1, "A payment cannot be dated after today"),
+        ("500", -50, "A payment cannot be dated before the invoice was issued"),
+        ("0", -5, "Nothing is paid yet, so there is no day of payment"),
+    ],
+    ids=["future", "before-issue", "nothing-paid"],
+)
+def test_the_invoice_form_holds_last_paid_on_to_the_payments_rules(
+    personas, login, api, paid, paid_on, says
+):
+    """Typed on the invoice's own form (not "Record a payment"), on create and on edit,
+    and sent to the API: the same rules as a payment's day."""
+    today = timezone.localdate()
+    day = (today + datetime.timedelta(days=paid_on)).isoformat()
+    client = login(personas.alice)
+
+    created = create(client, personas.account, paid_amount=paid, paid_on=day)
+    invoice = an_invoice(personas)
+    edited = client.post(
+        f"/receivables/{invoice.pk}/edit/",
+        {
+            "invoice_number": "FP-1",
+            "issued_on": invoice.issued_on.isoformat(),
+            "amount": "1000",
+            "paid_amount": paid,
+            "paid_on": day,
+            "version": invoice.version,
+        },
+    )
+    sent = api(personas.alice).patch(
+        f"/api/v1/receivables/{invoice.pk}/",
+        {"paid_amount": paid, "paid_on": day},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    for response in (created, edited):
+        assert response.status_code == 200
+        assert says in response.context["form"].errors["paid_on"][0]
+    assert sent.status_code == 400 and says in sent.json()["errors"]["paid_on"][0]
+    assert Receivable.objects.filter(invoice_number="FP20260001").count() == 0
+    invoice.refresh_from_db()
+    assert (invoice.paid_amount, invoice.paid_on) == (D("0"), None)
+
+
 # --- an invoice of nothing ------------------------------------------------------------------
 
 
