@@ -375,6 +375,21 @@ def development_record_save(
             errors["summary"] = _("Say why the development succeeded or failed.")
     if record.closed_on and record.started_on and record.closed_on < record.started_on:
         errors["closed_on"] = ENDS_BEFORE_START
+    # A record tells what happened: its days are past, as a recorded visit's are.
+    if record.started_on and record.started_on > today:
+        errors["started_on"] = _(
+            "The development cannot start in the future (today is %(today)s): give the day "
+            "it started."
+        ) % {"today": today.isoformat()}
+    if record.closed_on and record.closed_on > today:
+        errors.setdefault(
+            "closed_on",
+            _(
+                "The development cannot end in the future (today is %(today)s): give the day "
+                "it ended, or keep it in progress."
+            )
+            % {"today": today.isoformat()},
+        )
     if errors:
         raise ValidationError(errors)
     record.full_clean()

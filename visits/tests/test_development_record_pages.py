@@ -74,6 +74,45 @@ def test_a_development_cannot_end_before_it_started(personas, login):
     assert not DevelopmentRecord.objects.exists()
 
 
+def test_a_development_cannot_start_or_end_in_the_future_on_the_page_or_the_api(
+    personas, login, api
+):
+    today = timezone.localdate()
+    later = (today + days(30)).isoformat()
+    page = login(personas.alice).post(
+        reverse("visits:record_create", args=[personas.account.pk]),
+        {"started_on": later, "result": "in_progress", "remarks": "Kept"},
+    )
+    sent = api(personas.alice).post(
+        "/api/v1/development-records/",
+        {
+            "account": personas.account.pk,
+            "started_on": (today - days(30)).isoformat(),
+            "closed_on": later,
+            "result": "success",
+            "summary": "Signed",
+        },
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert page.context["form"].errors == {
+        "started_on": [
+            f"The development cannot start in the future (today is {today.isoformat()}): "
+            "give the day it started."
+        ]
+    }
+    assert "Kept" in page.content.decode()
+    assert sent.status_code == 400
+    assert sent.json()["errors"] == {
+        "closed_on": [
+            f"The development cannot end in the future (today is {today.isoformat()}): give "
+            "the day it ended, or keep it in progress."
+        ]
+    }
+    assert not DevelopmentRecord.objects.exists()
+
+
 def test_an_odd_date_is_a_form_error(personas, login):
     response = login(personas.alice).post(
         reverse("visits:record_create", args=[personas.account.pk]),
