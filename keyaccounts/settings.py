@@ -136,6 +136,8 @@ MIDDLEWARE = [
     # computed again (keyaccounts/snapshots/).
     "keyaccounts.snapshots.services.SnapshotWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A page under a merged-away account leads to the same page of its survivor.
+    "accounts.merged_links.MergedAccountLinksMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a sign-in refused for a lockout into its page (keyaccounts/lockout/).
     "axes.middleware.AxesMiddleware",

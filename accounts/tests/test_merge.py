@@ -376,11 +376,30 @@ def test_the_merged_away_account_page_redirects_to_the_survivor(personas, twin, 
     assert response["Location"] == personas.account.get_absolute_url()
 
 
+def test_the_pages_under_a_merged_away_account_lead_to_the_survivors(personas, twin, login):
+    """A bookmarked list of its contacts, the form to add one: the same page of the
+    survivor, the query kept; a page that is not there stays 404."""
+    account_merge(survivor=personas.account, merged=twin, by=personas.manager, values={})
+    client = login(personas.alice)
+
+    contacts = client.get(f"/accounts/{twin.pk}/contacts/", {"role": "decider"})
+    new_contact = client.get(f"/accounts/{twin.pk}/contacts/new/", follow=True)
+    nothing_there = client.get(f"/accounts/{twin.pk}/no-such-page/", follow=True)
+
+    assert contacts.status_code == 302
+    assert contacts["Location"] == f"/accounts/{personas.account.pk}/contacts/?role=decider"
+    assert new_contact.status_code == 200
+    assert new_contact.redirect_chain == [(f"/accounts/{personas.account.pk}/contacts/new/", 302)]
+    assert new_contact.context["account"] == personas.account
+    assert nothing_there.status_code == 404
+
+
 def test_the_merged_away_account_is_404_for_who_cannot_see_the_survivor(personas, twin, login):
     account_merge(survivor=personas.account, merged=twin, by=personas.manager, values={})
     assert login(personas.charlie).get(reverse("accounts:detail", args=[twin.pk])).status_code == (
         404
     )
+    assert login(personas.charlie).get(f"/accounts/{twin.pk}/contacts/").status_code == 404
 
 
 def test_the_changes_feed_names_the_survivor_of_a_merged_account(personas, twin, api):
