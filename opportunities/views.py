@@ -217,7 +217,18 @@ def _move(request, opportunity: Opportunity, stage: Stage, back: str):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("“%(deal)s” moved to %(stage)s.") % _names(opportunity))
-    return redirect(back)
+        return redirect(back)
+    return redirect(_still_chosen(back, opportunity, stage))
+
+
+def _still_chosen(back: str, opportunity: Opportunity, stage: Stage) -> str:
+    """After a refused move from the deal's page, that page with the stage the user chose
+    still chosen (`move_to`), not the next one again."""
+    path, hash_mark, fragment = back.partition("#")
+    if path.split("?")[0] != opportunity.get_absolute_url():
+        return back
+    joiner = "&" if "?" in path else "?"
+    return f"{path}{joiner}{urlencode({'move_to': stage.pk})}{hash_mark}{fragment}"
 
 
 def opportunity_move_view(request, pk):
@@ -485,6 +496,12 @@ def _checklist(opportunity: Opportunity, all_stages: list[Stage]) -> list[dict]:
 
 def _detail_page(request, opportunity, *, contact_form=None, team_form=None):
     all_stages = list(selectors.stages())
+    next_stage = selectors.next_stage(opportunity.stage, all_stages)
+    # The stage a refused move asked for stays chosen (`_still_chosen`).
+    chosen = id_param(request.GET.get("move_to", ""))
+    move_to = next(
+        (s for s in all_stages if s.pk == chosen and s.pk != opportunity.stage_id), next_stage
+    )
     return render(
         request,
         "opportunities/opportunity_detail.html",
@@ -492,7 +509,8 @@ def _detail_page(request, opportunity, *, contact_form=None, team_form=None):
             "opportunity": opportunity,
             "account": opportunity.account,
             "stages": all_stages,
-            "next_stage": selectors.next_stage(opportunity.stage, all_stages),
+            "next_stage": next_stage,
+            "move_to": move_to,
             "checklist": _checklist(opportunity, all_stages),
             "history": opportunity.stage_changes.select_related(
                 "from_stage", "to_stage", "changed_by"

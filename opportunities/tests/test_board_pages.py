@@ -752,6 +752,12 @@ def test_a_move_is_refused_until_the_exit_criteria_are_ticked(personas, login, d
     # From the deal's own page, the outcomes are below: no link "to open" it.
     on_its_page = texts(move(client, deal, stages["needs_analysis"], deal.get_absolute_url()))[-1]
     assert f'href="/pipeline/{deal.pk}/#criteria">Tick them below</a>' in on_its_page
+    # The stage chosen there (not the next one) stays chosen for the next try.
+    refused = move(client, deal, stages["bid"], deal.get_absolute_url())
+    assert refused["Location"] == f"{deal.get_absolute_url()}?move_to={stages['bid'].pk}"
+    page = client.get(refused["Location"]).content.decode()
+    assert f'<option value="{stages["bid"].pk}" selected>' in page
+    assert f'<option value="{stages["needs_analysis"].pk}" selected>' not in page
 
     criteria = [c.pk for c in stages["qualify"].criteria.all()]
     client.post(reverse("opportunities:criteria", args=[deal.pk]), {"ticked": criteria[:2]})
