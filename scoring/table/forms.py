@@ -333,6 +333,8 @@ FactorFormSet = forms.formset_factory(
 # --- monthly sales -----------------------------------------------------------------------
 
 MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d", "%Y/%m"]
+# A month box's own words (a date field's would ask for a day: YYYY-MM-DD).
+MONTH_EXPECTED = _("Enter a month as YYYY-MM, for example 2027-03.")
 
 
 class MonthInput(forms.DateInput):
@@ -345,10 +347,18 @@ class MonthInput(forms.DateInput):
 class MonthlySalesFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(max_length=SEARCH_MAX_LENGTH, label=_("Search"), method="search")
     month_from = django_filters.DateFilter(
-        label=_("From month"), method="from_month", input_formats=MONTH_FORMATS, widget=MonthInput()
+        label=_("From month"),
+        method="from_month",
+        input_formats=MONTH_FORMATS,
+        widget=MonthInput(),
+        error_messages={"invalid": MONTH_EXPECTED},
     )
     month_to = django_filters.DateFilter(
-        label=_("To month"), method="to_month", input_formats=MONTH_FORMATS, widget=MonthInput()
+        label=_("To month"),
+        method="to_month",
+        input_formats=MONTH_FORMATS,
+        widget=MonthInput(),
+        error_messages={"invalid": MONTH_EXPECTED},
     )
 
     # Group customers (集团客户): the months of this account and of all its subsidiaries,

@@ -285,6 +285,11 @@ def test_the_list_shows_only_visible_accounts_and_filters_by_name_and_months(per
     assert backwards.context["filter"].form.errors["month_to"] == [
         "The last month (2025-01) is before the first (2025-03)."
     ]
+    # A month box that cannot be read asks for a month, not a day.
+    unreadable = client.get(LIST_URL, {"month_from": "2026-99"})
+    assert unreadable.context["filter"].form.errors["month_from"] == [
+        "Enter a month as YYYY-MM, for example 2027-03."
+    ]
     assert list(client.get(LIST_URL, {"q": "charlie"}).context["page"].object_list) == []
 
 
