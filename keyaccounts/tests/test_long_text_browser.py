@@ -43,3 +43,21 @@ def test_long_unbroken_text_wraps_on_every_page_that_shows_it(page, personas):
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} is {width} px wide"
+
+
+def test_an_account_named_in_one_word_wraps_in_my_weeks_lists(page, personas):
+    """A company name typed without spaces (ShenzhenHuaxinMicroelectronics…) in the
+    follow-ups, the next best actions and the notifications, where it sits beside a
+    badge or a button: it wraps, and the badge stays on the screen."""
+    from accounts.models import Account
+
+    Account.objects.filter(pk=personas.account.pk).update(name=ONE_WORD)
+    VisitFactory(account=personas.account, owner=personas.alice)  # its follow-up is due
+    browser_log_in(page, "alice")
+
+    for path in ("/", "/my-week/", "/my-week/follow-ups/", "/notifications/"):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width} px wide"
+    page.goto("/my-week/follow-ups/")
+    assert page.get_by_text(ONE_WORD).first.is_visible()
