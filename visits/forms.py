@@ -12,7 +12,14 @@ from accounts.selectors import accounts_visible_to, users_pickable_by
 from keyaccounts.history.merge import SEEN_VERSION
 
 from .models import DevelopmentRecord, FollowUpMethod, Visit, VisitMethod, VisitStatus
-from .services import REVIEW_COMMENT_MAX, normalized_comment
+from .services import (
+    PLANNED_IN_THE_PAST,
+    RECORDED_IN_THE_FUTURE,
+    REVIEW_COMMENT_MAX,
+    normalized_comment,
+    planned_in_the_past,
+    recorded_in_the_future,
+)
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 DATE_FORMAT = "%Y-%m-%d"
@@ -135,7 +142,7 @@ class VisitForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.account = account
         self.status = status
-        now = now or timezone.now()
+        now = self.now = now or timezone.now()
         keep = {"version", SEEN_VERSION} | {
             name for _title, names in self.SECTIONS[status] for name in names
         }
@@ -195,6 +202,22 @@ class VisitForm(VersionedForm):
     def sections(self):
         for title, names in self.SECTIONS[self.status]:
             yield title, [self[name] for name in names if name in self.fields]
+
+    def clean(self):
+        """The service's rules of a visit's time (`services._check_visit`), said beside
+        the other fields' problems: a phone sends the form once for all of them, not
+        once for the length of the place and again for a time in the future."""
+        cleaned = super().clean()
+        if self.status == VisitStatus.DONE:
+            at = cleaned.get("occurred_at")
+            if at and recorded_in_the_future(at, self.now):
+                self.add_error("occurred_at", RECORDED_IN_THE_FUTURE())
+        elif self.status == VisitStatus.PLANNED:
+            at = cleaned.get("planned_at")
+            zone = timezone.get_current_timezone()
+            if at and at != self.instance.planned_at and planned_in_the_past(at, self.now, zone):
+                self.add_error("planned_at", PLANNED_IN_THE_PAST())
+        return cleaned
 
     def visit_fields(self) -> dict:
         """Keyword arguments for `services.visit_save`."""

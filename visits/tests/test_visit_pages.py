@@ -156,6 +156,32 @@ def test_a_recorded_visit_in_the_future_is_refused(personas, login):
     assert not Visit.objects.exists()
 
 
+def test_a_time_refused_is_said_with_the_other_fields_problems_in_one_round(personas, login):
+    """A phone sends the form once: a place too long and a time in the future, a plan in
+    the past and a negative duration, each said at once (the time was said only after
+    the rest was mended)."""
+    client = login(personas.alice)
+    future = timezone.now() + datetime.timedelta(days=1)
+    recorded = client.post(
+        create_url(personas.account), done_data(occurred_at=local(future), place="P" * 300)
+    )
+    planned = client.post(
+        create_url(personas.account, "planned"),
+        {
+            "planned_at": "2020-01-01T10:00",
+            "duration_minutes": "-5",
+            "method": "in_person",
+            "place": "Their office",
+        },
+    )
+
+    assert set(recorded.context["form"].errors) == {"occurred_at", "place"}
+    assert "cannot be in the future" in recorded.context["form"].errors["occurred_at"][0]
+    assert set(planned.context["form"].errors) == {"planned_at", "duration_minutes"}
+    assert "planned for today or later" in planned.context["form"].errors["planned_at"][0]
+    assert not Visit.objects.exists()
+
+
 def test_a_date_that_is_not_a_date_is_a_form_error(personas, login):
     response = login(personas.alice).post(
         create_url(personas.account), done_data(occurred_at="yesterday-ish")
