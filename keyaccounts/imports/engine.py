@@ -529,7 +529,9 @@ def _refusal(row, exc: ApplicationError, describe) -> tuple[str, list[Problem]]:
         matched = [match["match"] for match in exc.extra.get("duplicates", [])]
         key = next((key for key in [*matched, "name"] if key in row.mapped), "")
         expected = (
-            _("a record that does not exist yet, or tick “Import possible duplicates anyway”")
+            _(
+                "a record that does not exist yet, or tick the box to import the possible duplicates anyway"
+            )
             if status == DUPLICATE
             else ""
         )

@@ -392,7 +392,7 @@ def test_a_name_like_an_account_you_cannot_see_is_a_possible_duplicate_until_con
     [(column, _value, message, expected)] = problems(result, 2)
     assert column == "Name"
     assert "already exists that you cannot see" in message
-    assert "Import possible duplicates anyway" in expected
+    assert "tick the box to import the possible duplicates anyway" in expected
     assert Account.objects.filter(name="Alice's Customer Co").count() == 1
 
     confirmed = run("accounts", csv_file(rows), personas.charlie, confirm_duplicates=True)

@@ -274,6 +274,9 @@ def test_possible_duplicates_wait_for_the_tick(login, personas, post):
     map_and_check(post, client, job)
     page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
     assert "1 possible duplicate" in page
+    # The box says what leaving it empty does, and the browser asks for it.
+    assert 'id="confirm-duplicates" required aria-describedby="confirm-duplicates-help"' in page
+    assert "without this box ticked nothing is imported" in page
     post(client, reverse("imports:confirm", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == ImportStatus.PREVIEWED  # not ticked: refused
