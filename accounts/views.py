@@ -213,7 +213,7 @@ def account_contacts_view(request, account_pk):
     account = get_object_or_404(accounts_visible_to(request.user), pk=account_pk)
     queryset = account.contacts.select_related("reports_to", "relationship_owner")
     filterset = AccountContactsFilter(request.GET or None, queryset=queryset, request=request)
-    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    rows = filterset.qs  # a value it cannot read is left out (the form says so)
     page = keyset_page(request, rows, ("name", "pk"), size=CONTACTS_SHOWN, count=True)
     # Filters it cannot read leave the list whole (the form says why): so does its export,
     # which would otherwise drop the account with them.

@@ -48,7 +48,7 @@ DEALS = RecordColumns(
 def deal_listing(request, data: QueryDict) -> Listing:
     visible = opportunities_visible_to(request.user)
     filterset = OpportunityFilter(data or None, queryset=visible, request=request)
-    deals = filterset.qs if registry.bound(filterset) else visible
+    deals = filterset.qs
     closed_since = (
         None
         if filterset.month_chosen()

@@ -84,12 +84,18 @@ class OpportunityFilter(django_filters.FilterSet):
             expected_close_date__year=value.year, expected_close_date__month=value.month
         )
 
+    def readable(self) -> dict:
+        """The filters given with a value the form can read (`qs` applies those: one it
+        cannot read is left out, the others still apply)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()  # `cleaned_data`: the values it can read
+        return self.form.cleaned_data
+
     def narrows(self) -> bool:
-        """Whether a valid filter is set (leaving deals out): the board shows every deal
-        its person may see otherwise, invalid filters included."""
-        if not (self.is_bound and self.is_valid()):
-            return False
-        return any(value not in (None, "", []) for value in self.form.cleaned_data.values())
+        """Whether a filter that leaves deals out is set (one it can read): the board
+        shows every deal its person may see otherwise."""
+        return any(value not in (None, "", []) for value in self.readable().values())
 
     def month_chosen(self) -> bool:
-        return self.is_bound and self.is_valid() and bool(self.form.cleaned_data.get("close_month"))
+        return bool(self.readable().get("close_month"))

@@ -29,7 +29,7 @@ MONTHLY_SALES = RecordColumns(
 def monthly_sales_listing(request, data: QueryDict) -> Listing:
     queryset = monthly_sales_visible_to(request.user)
     filterset = MonthlySalesFilter(data or None, queryset=queryset, request=request)
-    rows = filterset.qs if registry.bound(filterset) else queryset
+    rows = filterset.qs
     return Listing(rows.order_by(*SALES_ORDER), [filterset])
 
 

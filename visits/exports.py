@@ -118,8 +118,8 @@ def visit_listing(request, data: QueryDict) -> Listing:
     visits = VisitExportFilter(
         data or None, queryset=visits_visible_to(request.user), request=request
     )
-    rows = visits.qs if registry.bound(visits) else visits.queryset
-    if not (registry.bound(visits) and visits.form.cleaned_data.get("status")):
+    rows = visits.qs
+    if not registry.readable(visits).get("status"):
         rows = rows.exclude(status=VisitStatus.CANCELLED)
     rows = registry.of_chosen_accounts(rows, accounts)
     return Listing(rows.order_by(*TIMELINE_ORDER), [accounts, visits])
@@ -130,7 +130,7 @@ def development_record_listing(request, data: QueryDict) -> Listing:
         development_records_visible_to(request.user), today=timezone.localdate()
     )
     filterset = DevelopmentRecordFilter(data or None, queryset=queryset, request=request)
-    records = filterset.qs if registry.bound(filterset) else queryset
+    records = filterset.qs
     return Listing(records.order_by(*RECORD_ORDER), [filterset])
 
 

@@ -487,7 +487,7 @@ def record_list_view(request):
         today=today,
     )
     filterset = DevelopmentRecordFilter(request.GET or None, queryset=queryset, request=request)
-    records = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    records = filterset.qs  # a value it cannot read is left out (the form says so)
     page = keyset_page(request, records, RECORD_ORDER, size=PAGE_SIZE, count=True)
     return render(
         request,

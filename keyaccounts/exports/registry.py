@@ -54,9 +54,14 @@ from .columns import RecordColumns
 from .listing import Listing
 
 
-def bound(filterset) -> bool:
-    """Whether `filterset` was given filters and all of them are valid."""
-    return filterset.is_bound and filterset.is_valid()
+def readable(filterset) -> dict:
+    """The filters `filterset` was given with a value it can read: those its `qs`
+    applies (one it cannot read is left out, as the page leaves it out; the others
+    still choose the rows)."""
+    if not filterset.is_bound:
+        return {}
+    filterset.is_valid()  # `cleaned_data`: the values it can read
+    return filterset.form.cleaned_data
 
 
 def chosen_accounts(request, data) -> AccountFilter:
@@ -86,7 +91,7 @@ def contact_listing(request, data: QueryDict) -> Listing:
     contacts = ContactFilter(
         data or None, queryset=contacts_visible_to(request.user), request=request
     )
-    rows = contacts.qs if bound(contacts) else contacts.queryset
+    rows = contacts.qs
     rows = of_chosen_accounts(rows, accounts)
     return Listing(rows.order_by("account__name", "account_id", "name", "pk"), [accounts, contacts])
 
@@ -108,7 +113,7 @@ def team_member_listing(request, data: QueryDict) -> Listing:
     members = TeamMemberExportFilter(
         data or None, queryset=team_members_visible_to(request.user), request=request
     )
-    rows = members.qs if bound(members) else members.queryset
+    rows = members.qs
     rows = of_chosen_accounts(rows, accounts)
     order = ("account__name", "account_id", "role", "user__username", "pk")
     return Listing(rows.order_by(*order), [accounts, members])
@@ -117,7 +122,7 @@ def team_member_listing(request, data: QueryDict) -> Listing:
 def recycle_bin_listing(request, data: QueryDict) -> Listing:
     queryset = deletions_visible_to(request.user)
     filterset = DeletionFilter(data or None, queryset=queryset, request=request)
-    rows = filterset.qs if bound(filterset) else queryset
+    rows = filterset.qs
     return Listing(rows.order_by(*BIN_ORDER), [filterset])
 
 

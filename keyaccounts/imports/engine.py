@@ -530,7 +530,8 @@ def _refusal(row, exc: ApplicationError, describe) -> tuple[str, list[Problem]]:
         key = next((key for key in [*matched, "name"] if key in row.mapped), "")
         expected = (
             _(
-                "a record that does not exist yet, or tick the box to import the possible duplicates anyway"
+                "a record that does not exist yet, or tick the box to import the possible "
+                "duplicates anyway"
             )
             if status == DUPLICATE
             else ""

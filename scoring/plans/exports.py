@@ -61,7 +61,7 @@ def plan_listing(request, data: QueryDict):
         selectors.plans_visible_to(request.user), today=timezone.localdate()
     )
     filterset = AccountPlanFilter(data or None, queryset=queryset, request=request)
-    plans = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    plans = filterset.qs  # a value it cannot read is left out (the form says so)
     return Listing(
         plans.order_by("account__name", "account_id", *selectors.PLAN_ORDER), [filterset]
     )
@@ -71,7 +71,7 @@ def plan_action_listing(request, data: QueryDict):
 
     queryset = selectors.plan_actions_visible_to(request.user)
     filterset = PlanActionFilter(data or None, queryset=queryset, request=request)
-    actions = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    actions = filterset.qs  # a value it cannot read is left out (the form says so)
     return Listing(actions.order_by(*selectors.ACTION_ORDER), [filterset])
 
 

@@ -77,7 +77,7 @@ def receivable_listing(request, data: QueryDict):
 
     queryset = receivables_visible_to(request.user)
     filterset = ReceivableFilter(data or None, queryset=queryset, request=request)
-    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    rows = filterset.qs  # a value it cannot read is left out (the form says so)
     return Listing(rows.order_by(*RECEIVABLE_ORDER), [filterset])
 
 

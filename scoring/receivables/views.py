@@ -93,7 +93,7 @@ def _can_delete(request, receivable) -> bool:
 def receivable_list_view(request):
     queryset = receivables_visible_to(request.user).select_related("account")
     filterset = ReceivableFilter(request.GET or None, queryset=queryset, request=request)
-    receivables = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    receivables = filterset.qs  # a value it cannot read is left out (the form says so)
     page = keyset_page(request, receivables, RECEIVABLE_ORDER, size=PAGE_SIZE, count=True)
     today = timezone.localdate()
     for receivable in page.object_list:

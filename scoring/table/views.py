@@ -176,7 +176,7 @@ def table_edit_view(request):
 def sales_list_view(request):
     queryset = monthly_sales_visible_to(request.user).select_related("account")
     filterset = MonthlySalesFilter(request.GET or None, queryset=queryset)
-    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    rows = filterset.qs  # a value it cannot read is left out (the form says so)
     # The count and the sales total only up to 1,000 rows: beyond, "more than 1,000".
     page = keyset_page(
         request, rows, SALES_ORDER, size=SALES_PAGE_SIZE, totals={"sales": Sum("sales")}

@@ -61,7 +61,7 @@ def review_listing(request, data: QueryDict):
 
     queryset = selectors.reviews_visible_to(request.user)
     filterset = ReviewFilter(data or None, queryset=queryset, request=request)
-    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    rows = filterset.qs  # a value it cannot read is left out (the form says so)
     return Listing(rows.order_by(*selectors.REVIEW_ORDER), [filterset])
 
 
@@ -69,7 +69,7 @@ def review_follow_up_listing(request, data: QueryDict):
 
     queryset = selectors.review_follow_ups_visible_to(request.user)
     filterset = ReviewFollowUpFilter(data or None, queryset=queryset, request=request)
-    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    rows = filterset.qs  # a value it cannot read is left out (the form says so)
     return Listing(rows.order_by(*selectors.FOLLOW_UP_ORDER), [filterset])
 
 

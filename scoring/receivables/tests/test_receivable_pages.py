@@ -192,6 +192,22 @@ def test_a_bad_filter_is_a_form_error_never_a_500(personas, login, book, query, 
     assert 'class="error"' in response.content.decode()
 
 
+def test_a_bad_filter_is_left_out_and_the_others_still_apply_on_the_page_and_its_export(
+    personas, login, book
+):
+    """The list and its file hold what the readable filters choose (they showed every
+    invoice once any filter could not be read)."""
+    client = login(personas.alice)
+    paid_only = {book["paid"].pk}
+
+    assert listed(client, "?status=paid&overdue=bogus") == paid_only
+    exported = client.get(
+        "/export/receivables/", {"status": "paid", "overdue": "bogus", "format": "csv"}
+    )
+    lines = b"".join(exported.streaming_content).decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 1 + len(paid_only)  # the header and the paid invoice
+
+
 def test_the_list_says_how_overdue_in_words(personas, login, book):
     html = login(personas.alice).get("/receivables/").content.decode()
     assert "Over 90 days overdue" in html and "31–60 days overdue" in html
