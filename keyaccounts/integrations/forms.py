@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .models import TokenAccess, Webhook
 from .registry import record_type_choices
 
@@ -49,9 +50,17 @@ class TokenForm(ServiceErrorsMixin, forms.Form):
         label=_("Expires"), choices=EXPIRY_CHOICES, coerce=int, initial=90
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["record_types"].choices = record_type_choices()
+
+    def clean_name(self):
+        # Said with the other fields' problems (the service checks it again).
+        name = self.cleaned_data["name"]
+        if problem := services.token_name_problem(user=self.user, name=name):
+            raise forms.ValidationError(problem)
+        return name
 
 
 class WebhookForm(ServiceErrorsMixin, forms.ModelForm):

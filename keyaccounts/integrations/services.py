@@ -62,6 +62,18 @@ def _check_record_types(names, field: str = "record_types") -> list[str]:
 # --- integration tokens -------------------------------------------------------------------
 
 
+def token_name_problem(*, user, name: str) -> str | None:
+    """What is wrong with `name` for a new token of `user` (none, or one of their live
+    tokens has it), or None. The form asks it with its own fields' checks, so that a
+    page says every problem at once."""
+    name = (name or "").strip()
+    if not name:
+        return _("Name the token after what will use it, such as “ERP sync”.")
+    if IntegrationToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():
+        return _("You already have a token named “%(name)s”: choose another name.") % {"name": name}
+    return None
+
+
 @transaction.atomic
 def token_create(
     *,
@@ -77,12 +89,8 @@ def token_create(
     now = now or timezone.now()
     errors = {}
     name = (name or "").strip()
-    if not name:
-        errors["name"] = _("Name the token after what will use it, such as “ERP sync”.")
-    elif IntegrationToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():
-        errors["name"] = _("You already have a token named “%(name)s”: choose another name.") % {
-            "name": name
-        }
+    if problem := token_name_problem(user=user, name=name):
+        errors["name"] = problem
     if access not in TokenAccess.values:
         errors["access"] = _("Choose read only or read and write.")
     try:

@@ -87,7 +87,7 @@ def _create_once_with_secret(request, form, model, make, *, url=None):
 
 @never_cache
 def token_create_view(request):
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST or None, user=request.user)
     if request.method == "POST":
         token, key, repeat = _create_once_with_secret(
             request,

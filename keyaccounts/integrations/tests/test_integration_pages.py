@@ -114,6 +114,22 @@ def test_a_token_form_with_mistakes_says_where(personas, login):
     assert not IntegrationToken.objects.exists()
 
 
+def test_a_name_taken_is_said_with_the_other_mistakes_at_once(personas, login):
+    from .test_integration_tokens import make_token
+
+    taken = make_token(personas.alice)[0].name
+    page = login(personas.alice).post(
+        reverse("integrations:token_create"),
+        {"name": taken, "access": "read", "expires_in": "90"},
+    )
+
+    assert page.context["form"].errors == {
+        "name": [f"You already have a token named “{taken}”: choose another name."],
+        "record_types": ["Choose at least one record type."],
+    }
+    assert IntegrationToken.objects.count() == 1
+
+
 def test_a_token_is_revoked_after_asking(personas, login):
     from .test_integration_tokens import make_token
 
