@@ -33,7 +33,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, override
+from django.utils.translation import gettext_lazy, ngettext, override
 from openpyxl.utils import get_column_letter
 
 from keyaccounts.exceptions import ApplicationError
@@ -522,8 +522,20 @@ class Urls:
 
 def _refusal(row, exc: ApplicationError, describe) -> tuple[str, list[Problem]]:
     if exc.code == "possible_duplicate":
-        names = join_words(match["name"] for match in exc.extra.get("duplicates", []))
+        duplicates = exc.extra.get("duplicates", [])
+        names = join_words(match["name"] for match in duplicates)
         message = exc.message + (f" ({names})" if names else "")
+        # Like a record an earlier row of the file adds (`lookups.Planned`: its id the
+        # row's reference, no page to open), not like one already here.
+        rows = [m["id"][1] for m in duplicates if isinstance(m["id"], tuple) and m["id"][1:]]
+        if duplicates and len(rows) == len(duplicates):
+            message = ngettext(
+                "Row %(rows)s of this file adds a record like this one (%(names)s): if they "
+                "are the same, take one of the two rows out.",
+                "Rows %(rows)s of this file add records like this one (%(names)s): if they "
+                "are the same, keep only one of the rows.",
+                len(rows),
+            ) % {"rows": join_words(str(row) for row in rows), "names": names}
         status = DUPLICATE if exc.extra.get("confirmable") else ERROR
         # Said on the column that matched (a contact's phone, an account's credit code).
         matched = [match["match"] for match in exc.extra.get("duplicates", [])]

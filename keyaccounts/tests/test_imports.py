@@ -400,6 +400,34 @@ def test_a_name_like_an_account_you_cannot_see_is_a_possible_duplicate_until_con
     assert Account.objects.filter(name="Alice's Customer Co").count() == 2
 
 
+def test_a_record_like_one_an_earlier_row_adds_names_that_row_not_a_record_to_open(personas):
+    """Nothing to open yet: the earlier row is named, and one already saved still is."""
+    account = personas.account.name
+    contacts = [
+        ["Account", "Name", "Phone"],
+        [account, "Wang", "13800138000"],
+        [account, "Wang Wei", "+86 138 0013 8000"],
+    ]
+    accounts = [["Name", "Industry"], ["Acme Robotics", "Finance"], ["ACME Robotics Ltd.", "科技"]]
+
+    people = run("contacts", csv_file(contacts), personas.alice, dry_run=True)
+    companies = run("accounts", csv_file(accounts), personas.alice, dry_run=True)
+    again = run(
+        "accounts",
+        csv_file([accounts[0], ["Alice's Customer Co., Ltd.", "Finance"]]),
+        personas.alice,
+        dry_run=True,
+    )
+
+    assert statuses(people) == [(2, "create"), (3, "duplicate")]
+    assert problems(people, 3)[0][2] == (
+        "Row 2 of this file adds a record like this one (Wang): if they are the same, take "
+        "one of the two rows out."
+    )
+    assert problems(companies, 3)[0][2].startswith("Row 2 of this file adds a record like")
+    assert "Open it to check" in problems(again, 2)[0][2]  # one already saved
+
+
 def test_an_unmapped_column_is_left_out_and_a_mapping_without_a_key_is_refused(personas):
     from keyaccounts.exceptions import ApplicationError
 
