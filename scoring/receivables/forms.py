@@ -62,6 +62,7 @@ class ReceivableForm(VersionedForm):
         }
 
     def __init__(self, *args, account: Account, **kwargs):
+        given = set(kwargs.get("initial") or ())
         super().__init__(*args, **kwargs)
         self.account = account
         self.fields["due_on"].required = False
@@ -69,8 +70,8 @@ class ReceivableForm(VersionedForm):
         self.fields["paid_amount"].required = False
         for name in ("issued_on", "due_on", "paid_on"):
             self.fields[name].input_formats = [DATE_FORMAT]
-        if not self.instance.pk:
-            self.initial.setdefault("issued_on", timezone.localdate())
+        if not self.instance.pk and "issued_on" not in given:
+            self.initial["issued_on"] = timezone.localdate()  # over the blank one's None
 
     def sections(self):
         for title, names in self.SECTIONS:

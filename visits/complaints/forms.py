@@ -72,6 +72,7 @@ class ComplaintForm(VersionedForm):
         }
 
     def __init__(self, *args, account: Account, **kwargs):
+        given = set(kwargs.get("initial") or ())
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = _contacts(account)
         self.fields["contact"].empty_label = _("— nobody in particular —")
@@ -83,9 +84,12 @@ class ComplaintForm(VersionedForm):
         )
         self.fields["received_at"].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
         if not self.instance.pk:
-            self.initial.setdefault("assignee", account.owner_id)
+            # A new complaint's suggestions, over the blank instance's values (`initial`
+            # already holds its None for each: `setdefault` kept those).
             now = timezone.localtime().replace(second=0, microsecond=0)
-            self.initial.setdefault("received_at", now)
+            for name, value in (("assignee", account.owner_id), ("received_at", now)):
+                if name not in given:
+                    self.initial[name] = value
 
     def sections(self):
         for title, names in self.SECTIONS:

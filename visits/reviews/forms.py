@@ -36,9 +36,11 @@ class ReviewScheduleForm(VersionedForm):
         }
 
     def __init__(self, *args, default_period: str = PeriodKind.YEAR, **kwargs):
+        given = set(kwargs.get("initial") or ())
         super().__init__(*args, **kwargs)
-        if not self.instance.pk:
-            self.initial.setdefault("period_kind", default_period)
+        # Over the blank instance's own default (a year), which `initial` already holds.
+        if not self.instance.pk and "period_kind" not in given:
+            self.initial["period_kind"] = default_period
 
     def sections(self):
         for title, names in self.SECTIONS:
