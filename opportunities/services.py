@@ -169,8 +169,14 @@ def _opportunity_update(
         return opportunity
     if stage is not None and stage.pk != opportunity.stage_id:
         # One save for the details and the move: one new version, one version check.
+        # The reason sent with the move is the move's (set above, and said again: a
+        # deal leaving a closed stage leaves the stored one behind, `_prepare_move`).
         return opportunity_move_stage(
-            opportunity=opportunity, to_stage=stage, by=by, expected_version=expected_version
+            opportunity=opportunity,
+            to_stage=stage,
+            by=by,
+            expected_version=expected_version,
+            close_reason=fields.get("close_reason"),
         )
     if opportunity.keep_if_unchanged(expected_version=expected_version):
         return opportunity

@@ -396,7 +396,9 @@ def opportunity_close_view(request, pk):
         request.POST or None,
         initial={
             "stage": id_param(chosen),
-            "close_reason": opportunity.close_reason,
+            # An open deal's reason typed before (kept by an approval's round trip); a
+            # closed one's is its old outcome's, not the new one's.
+            "close_reason": "" if opportunity.stage.is_closed else opportunity.close_reason,
         },
     )
     if request.method == "POST" and form.is_valid():

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from keyaccounts.exceptions import ApplicationError
 from opportunities import services
@@ -109,7 +110,7 @@ def test_reopening_a_closed_deal_clears_its_close_date(personas, stages):
 
 
 def test_a_reopened_deal_leaves_its_old_reason_behind_and_a_close_says_its_own(
-    personas, stages, api
+    personas, stages, api, login
 ):
     """Lost on price, reopened, later lost again: the reason is said again (it may be
     another); lost on price and then marked won: not won "on price". The reason the deal
@@ -133,8 +134,24 @@ def test_a_reopened_deal_leaves_its_old_reason_behind_and_a_close_says_its_own(
     assert list(straight_to_won.json()["errors"]) == ["close_reason"]
     lost_to_won.refresh_from_db()
     assert (lost_to_won.stage, lost_to_won.close_reason) == (stages["lost"], "Price")
+    # Closed the other way with a reason of its own, in the same PATCH: taken.
+    won = client.patch(
+        f"/api/v1/opportunities/{lost_to_won.pk}/",
+        {"stage": stages["won"].pk, "close_reason": "Best service offer"},
+    )
+    assert won.status_code == 200, won.json()
+    assert won.json()["close_reason"] == "Best service offer"
+    # The reason it was lost is kept by the entry of the move that left it behind.
     deal.refresh_from_db()
-    assert deal.history.filter(close_reason="Price").exists()
+    reopened_entry = deal.history.filter(stage=stages["bid"]).latest("history_date")
+    # The close page of a lost deal asked to close as won offers no reason of its own.
+    lost = OpportunityFactory(account=personas.account, stage=stages["lost"], close_reason="Price")
+    close_page = login(personas.alice).get(
+        reverse("opportunities:close", args=[lost.pk]), {"stage": stages["won"].pk}
+    )
+    assert close_page.context["form"]["close_reason"].value() in ("", None)
+    assert reopened_entry.close_reason == ""
+    assert reopened_entry.prev_record.close_reason == "Price"
 
 
 def test_a_probability_set_by_hand_sticks_until_the_deal_closes(personas, stages):
