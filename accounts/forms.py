@@ -231,6 +231,7 @@ class ContactForm(DuplicateCheckMixin, VersionedForm):
     def __init__(self, *args, account: Account, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.account = account
+        self.stored_phone = self.instance.phone if self.instance.pk else None
         reports_to = account.contacts.order_by("name")
         if self.instance.pk:
             reports_to = reports_to.exclude(pk=self.instance.pk)
@@ -243,6 +244,14 @@ class ContactForm(DuplicateCheckMixin, VersionedForm):
             required=False,
         )
         self.SECTIONS = [*self.SECTIONS, (_("Sync"), ["external_id"])]
+
+    def _get_validation_exclusions(self):
+        # A phone number kept as it was is not checked again (`services.contact_update`):
+        # one saved before numbers were checked does not stop a change of the title.
+        excluded = super()._get_validation_exclusions()
+        if self.stored_phone is not None and self.cleaned_data.get("phone") == self.stored_phone:
+            excluded.add("phone")
+        return excluded
 
     def sections(self):
         for title, names in self.SECTIONS:

@@ -623,8 +623,10 @@ def _finish_merge(*, survivor, merged, by: User, now) -> None:
 
 
 def _save_survivor(*, survivor, by: User) -> None:
-    """The survivor with the values chosen, a new version (its history's "merged")."""
-    survivor.full_clean()
+    """The survivor with the values chosen, a new version (its history's "merged"). A
+    contact's phone number is one of the two stored (a merge chooses, types nothing):
+    not checked again, as a number kept by an edit is not (`contact_update`)."""
+    survivor.full_clean(exclude=["phone"] if isinstance(survivor, Contact) else None)
     survivor._change_reason = MERGED
     survivor._history_user = by
     survivor.save(touch=True)

@@ -2,7 +2,7 @@ from django.db.models import Q
 from rest_framework import serializers
 
 from accounts.api.grades import GradeOrNullField
-from accounts.duplicates import validate_credit_code
+from accounts.duplicates import validate_credit_code, validate_phone
 from accounts.models import Account, Contact, User
 from accounts.selectors import accounts_visible_to, assignable_owners, contacts_visible_to
 from accounts.services import account_create, account_update, contact_create, contact_update
@@ -154,6 +154,21 @@ class AccountTreeSerializer(serializers.Serializer):
     )
 
 
+class PhoneKeptOrValid:
+    """A contact's phone number checked (`validate_phone`) unless it is the number the
+    contact already has: one saved before numbers were checked is sent back untouched
+    by a PUT of the record as read, an upsert, an echo (`contact_update` does not check
+    it again either)."""
+
+    requires_context = True
+
+    def __call__(self, value, field) -> None:
+        instance = getattr(field.parent, "instance", None)
+        if value and value == getattr(instance, "phone", None):
+            return
+        validate_phone(value)
+
+
 class ContactSerializer(VersionedModelSerializer):
     account = VisiblePrimaryKeyRelatedField(
         scope=accounts_visible_to,
@@ -206,6 +221,7 @@ class ContactSerializer(VersionedModelSerializer):
             "notes",
             "confirm_duplicate",
         ]
+        extra_kwargs = {"phone": {"validators": [PhoneKeptOrValid()]}}
 
     def create(self, validated_data):
         confirm = validated_data.pop("confirm_duplicate", False)

@@ -102,3 +102,49 @@ def test_a_phone_stored_before_numbers_were_checked_does_not_stop_another_change
     assert phone.status_code == 400
     contact.refresh_from_db()
     assert (contact.title, contact.phone) == ("总监", "ask the front desk")
+
+
+def test_an_old_number_sent_back_untouched_passes_everywhere_a_contact_is_written(
+    personas, api, login
+):
+    """A PUT of the record as read, by external ID, a bulk item, the page's form with
+    only the title changed, a merge keeping it: none checks the number it keeps."""
+    from accounts.services import contact_merge
+
+    contact = ContactFactory(account=personas.account, name="王伟", external_id="HR-1")
+    Contact.objects.filter(pk=contact.pk).update(phone="ask the front desk")
+    client = api(personas.alice)
+    read = client.get(f"/api/v1/contacts/{contact.pk}/").json()
+    body = {k: v for k, v in read.items() if k not in ("id", "version", "updated_at", "left_on")}
+
+    put = client.put(f"/api/v1/contacts/{contact.pk}/", {**body, "title": "A"}, format="json")
+    external = client.put("/api/v1/contacts/external/HR-1/", {"title": "B"}, format="json")
+    bulk = client.post(
+        "/api/v1/contacts/bulk/", [{"external_id": "HR-1", "title": "C"}], format="json"
+    )
+    contact.refresh_from_db()
+    page = login(personas.alice).post(
+        reverse("accounts:contact_edit", args=[personas.account.pk, contact.pk]),
+        {
+            "name": "王伟",
+            "title": "D",
+            "phone": "ask the front desk",
+            "buying_role": contact.buying_role,
+            "influence": contact.influence,
+            "attitude": contact.attitude,
+            "is_active": "on",
+            "external_id": "HR-1",
+            "version": contact.version,
+        },
+    )
+    other = ContactFactory(account=personas.account, name="Wang Wei", phone="")
+    contact.refresh_from_db()
+    contact_merge(
+        survivor=other, merged=contact, by=personas.manager, values={"phone": contact.phone}
+    )
+
+    assert (put.status_code, external.status_code) == (200, 200), (put.json(), external.json())
+    assert bulk.json()["results"][0]["status"] == "updated", bulk.json()
+    assert page.status_code == 302, page.context["form"].errors
+    other.refresh_from_db()
+    assert other.phone == "ask the front desk"
