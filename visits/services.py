@@ -365,6 +365,7 @@ def development_record_save(
             code="protected",
         )
     record.account = account
+    stored_days = (record.started_on, record.closed_on) if record.pk else (None, None)
     for name, value in fields.items():
         setattr(record, name, value)
     errors = {}
@@ -375,13 +376,14 @@ def development_record_save(
             errors["summary"] = _("Say why the development succeeded or failed.")
     if record.closed_on and record.started_on and record.closed_on < record.started_on:
         errors["closed_on"] = ENDS_BEFORE_START
-    # A record tells what happened: its days are past, as a recorded visit's are.
-    if record.started_on and record.started_on > today:
+    # A record tells what happened: its days are past, as a recorded visit's are (a day
+    # kept as stored is not asked again: one saved before the rule stays editable).
+    if record.started_on and record.started_on != stored_days[0] and record.started_on > today:
         errors["started_on"] = _(
             "The development cannot start in the future (today is %(today)s): give the day "
             "it started."
         ) % {"today": today.isoformat()}
-    if record.closed_on and record.closed_on > today:
+    if record.closed_on and record.closed_on != stored_days[1] and record.closed_on > today:
         errors.setdefault(
             "closed_on",
             _(

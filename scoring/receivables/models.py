@@ -136,22 +136,33 @@ class Receivable(VersionedModel):
         if errors:
             raise ValidationError(errors)
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        record = super().from_db(db, field_names, values)
+        # What "last paid on" was checked against when saved (`_paid_on_problem`).
+        kept = record.__dict__
+        record._stored_paid = (kept.get("paid_on"), kept.get("paid_amount"), kept.get("issued_on"))
+        return record
+
     def _paid_on_problem(self) -> str | None:
         """What is wrong with "last paid on", as "Record a payment" checks a payment's day
         (`services.receivable_pay`): not after today, not before the issue, and only with
-        something paid."""
+        something paid. Asked only of what changed: an invoice saved before the rule
+        keeps its day through a change of its note (and a payment keeps the later day)."""
         if self.paid_on is None:
             return None
-        today = timezone.localdate()
-        if self.paid_on > today:
-            return _("A payment cannot be dated after today (%(today)s).") % {
-                "today": today.isoformat()
-            }
-        if self.issued_on is not None and self.paid_on < self.issued_on:
-            return _("A payment cannot be dated before the invoice was issued (%(issued)s).") % {
-                "issued": self.issued_on.isoformat()
-            }
-        if not self.paid_amount:
+        stored_on, stored_paid, stored_issued = getattr(self, "_stored_paid", (None, None, None))
+        if self.paid_on != stored_on or self.issued_on != stored_issued:
+            today = timezone.localdate()
+            if self.paid_on > today:
+                return _("A payment cannot be dated after today (%(today)s).") % {
+                    "today": today.isoformat()
+                }
+            if self.issued_on is not None and self.paid_on < self.issued_on:
+                return _(
+                    "A payment cannot be dated before the invoice was issued (%(issued)s)."
+                ) % {"issued": self.issued_on.isoformat()}
+        if (self.paid_on != stored_on or self.paid_amount != stored_paid) and not self.paid_amount:
             return _(
                 "Nothing is paid yet, so there is no day of payment: give what was paid so "
                 "far, or leave this empty."

@@ -113,6 +113,20 @@ def test_a_development_cannot_start_or_end_in_the_future_on_the_page_or_the_api(
     assert not DevelopmentRecord.objects.exists()
 
 
+def test_a_record_saved_before_the_rule_with_a_future_start_can_still_be_changed(personas, api):
+    record = DevelopmentRecordFactory(account=personas.account)
+    later = timezone.localdate() + days(30)
+    DevelopmentRecord.objects.filter(pk=record.pk).update(started_on=later)
+
+    changed = api(personas.alice).patch(
+        f"/api/v1/development-records/{record.pk}/", {"remarks": "Kept"}, format="json"
+    )
+
+    assert changed.status_code == 200, changed.json()
+    record.refresh_from_db()
+    assert (record.remarks, record.started_on) == ("Kept", later)
+
+
 def test_an_odd_date_is_a_form_error(personas, login):
     response = login(personas.alice).post(
         reverse("visits:record_create", args=[personas.account.pk]),

@@ -173,6 +173,27 @@ def test_the_invoice_form_holds_last_paid_on_to_the_payments_rules(
     assert (invoice.paid_amount, invoice.paid_on) == (D("0"), None)
 
 
+def test_an_invoice_saved_before_the_rule_keeps_its_day_through_other_changes(personas, api):
+    """Last paid on in the future with nothing paid, from before the rule: a change of
+    the note, and a payment today, still go through (the payment keeps the later day)."""
+    invoice = an_invoice(personas)
+    later = timezone.localdate() + datetime.timedelta(days=30)
+    Receivable.objects.filter(pk=invoice.pk).update(paid_on=later)
+    client = api(personas.alice)
+
+    note = client.patch(f"/api/v1/receivables/{invoice.pk}/", {"note": "Called"}, format="json")
+    paid = client.post(
+        f"/api/v1/receivables/{invoice.pk}/pay/",
+        {"amount": "10", "paid_on": timezone.localdate().isoformat()},
+        format="json",
+    )
+
+    assert note.status_code == 200, note.json()
+    assert paid.status_code == 200, paid.json()
+    invoice.refresh_from_db()
+    assert (invoice.note, invoice.paid_amount, invoice.paid_on) == ("Called", D("10"), later)
+
+
 # --- an invoice of nothing ------------------------------------------------------------------
 
 
