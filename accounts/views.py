@@ -6,7 +6,7 @@ visibility rule answers 404. Writes go through `services`.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -215,18 +215,14 @@ def account_contacts_view(request, account_pk):
     filterset = AccountContactsFilter(request.GET or None, queryset=queryset, request=request)
     rows = filterset.qs  # a value it cannot read is left out (the form says so)
     page = keyset_page(request, rows, ("name", "pk"), size=CONTACTS_SHOWN, count=True)
-    # Filters it cannot read leave the list whole (the form says why): so does its export,
-    # which would otherwise drop the account with them.
-    readable = not filterset.is_bound or filterset.is_valid()
+    # Its export link: the filters the list applied, a value it cannot read left out.
+    query = QueryDict(page.query, mutable=True)
+    for name in filterset.errors if filterset.is_bound else ():
+        query.pop(name, None)
     return render(
         request,
         "accounts/account_contacts.html",
-        {
-            "account": account,
-            "filter": filterset,
-            "page": page,
-            "query": page.query if readable else "",
-        },
+        {"account": account, "filter": filterset, "page": page, "query": query.urlencode()},
     )
 
 
