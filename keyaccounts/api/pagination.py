@@ -286,8 +286,17 @@ class NumberedPagination(PageNumberPagination):
         return pagination.PageNumberPagination.paginate_queryset(self, queryset, request, view)
 
     def get_schema_operation_parameters(self, view):
-        return [
+        parameters = [
             parameter
             for parameter in super().get_schema_operation_parameters(view)
             if parameter["name"] not in CURSORS
         ]
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["description"] = "A page number, from 1."
+        return parameters
+
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["next"]["description"] = "The next page (`page`), or null."
+        return described
