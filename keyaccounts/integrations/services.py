@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.locks import advisory_xact_lock
 from keyaccounts.tasks import enqueue_on_commit
 
 from .models import (
@@ -180,6 +181,17 @@ def _check_owner(webhook: Webhook, by) -> None:
         raise ApplicationError(_("No such webhook among yours."), code="not_found")
 
 
+def _url_taken(owner, url: str, *, other_than: int | None = None) -> str | None:
+    """What to say when another webhook of `owner` already sends to `url`, or None."""
+    taken = Webhook.objects.filter(owner=owner, url=url).exclude(pk=other_than).first()
+    if taken is None:
+        return None
+    return _(
+        "Your webhook %(id)s already sends to this address: change its record types, or "
+        "rotate its secret if you lost it."
+    ) % {"id": taken.pk}
+
+
 @transaction.atomic
 def webhook_create(
     *, owner, url: str, record_types: list[str], description: str = "", secret: str = ""
@@ -201,6 +213,12 @@ def webhook_create(
             values[field] = check(value)
         except ValidationError as error:
             errors.update(error.message_dict)
+    if "url" in values:
+        # One webhook per address and person: a second one (a registration retried
+        # after its answer was lost) would send every change there twice.
+        advisory_xact_lock(f"webhook-url:{owner.pk}:{values['url']}")
+        if problem := _url_taken(owner, values["url"]):
+            errors["url"] = problem
     if errors:
         raise ValidationError(errors)
     webhook = Webhook(owner=owner, description=(description or "").strip(), **values)
@@ -235,6 +253,10 @@ def webhook_update(
             setattr(webhook, field, check(value))
         except ValidationError as error:
             errors.update(error.message_dict)
+    if url is not None and "url" not in errors:
+        advisory_xact_lock(f"webhook-url:{webhook.owner_id}:{webhook.url}")
+        if problem := _url_taken(webhook.owner, webhook.url, other_than=webhook.pk):
+            errors["url"] = problem
     if errors:
         raise ValidationError(errors)
     if description is not None:

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from accounts.services import account_update
 from keyaccounts.integrations.models import DeliveryStatus, Webhook, WebhookDelivery
 from keyaccounts.integrations.services import token_create
+from keyaccounts.models import IdempotencyKey
 
 pytestmark = pytest.mark.django_db
 
@@ -39,21 +40,24 @@ def test_a_manager_registers_a_webhook_and_gets_its_secret_once(personas, api, h
     assert (read["is_active"], read["pending"]) == (True, 0)
 
 
-def test_a_retried_registration_with_its_idempotency_key_answers_the_first_again(
-    personas, api, hook_body
-):
-    """The answer was lost on the way: the retry gets the same webhook and secret, and
-    changes are not sent to the URL twice."""
+def test_a_second_webhook_to_the_same_address_is_refused_naming_the_first(personas, api, hook_body):
+    """A registration retried after its answer was lost: not a second webhook sending
+    every change twice, nor its secret kept in a stored answer — the first is named, to
+    change or to rotate the secret of. Moving another webhook onto it is refused too."""
     client = api(personas.manager)
 
     first = client.post("/api/v1/webhooks/", hook_body, HTTP_IDEMPOTENCY_KEY="hook-1")
     retry = client.post("/api/v1/webhooks/", hook_body, HTTP_IDEMPOTENCY_KEY="hook-1")
+    other = client.post("/api/v1/webhooks/", {**hook_body, "url": hook_body["url"] + "other/"})
+    moved = client.patch(f"/api/v1/webhooks/{other.json()['id']}/", {"url": hook_body["url"]})
 
-    assert (first.status_code, retry.status_code) == (201, 201)
-    assert retry.json() == first.json()
-    assert retry["Idempotent-Replayed"] == "true"
-    assert retry["Location"] == first["Location"] == f"/api/v1/webhooks/{first.json()['id']}/"
-    assert Webhook.objects.count() == 1
+    hook = first.json()["id"]
+    assert (first.status_code, retry.status_code, other.status_code) == (201, 400, 201)
+    said = f"Your webhook {hook} already sends to this address: change its record types, "
+    assert retry.json()["errors"]["url"][0].startswith(said)
+    assert moved.status_code == 400 and moved.json()["errors"]["url"][0].startswith(said)
+    assert Webhook.objects.count() == 2
+    assert not IdempotencyKey.objects.exists()  # no answer with its secret kept
 
 
 def test_a_chosen_secret_is_used(personas, api, hook_body):
