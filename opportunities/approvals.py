@@ -108,6 +108,16 @@ def approval_request(
 
 
 def _check_decider(approval: StageApproval, by: User) -> None:
+    # Its state read again under a row lock (the callers' transaction holds it): an
+    # approve and a reject at the same moment cannot both decide it.
+    status = (
+        StageApproval.objects.select_for_update()
+        .filter(pk=approval.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status is not None:
+        approval.status = status
     if approval.status != ApprovalStatus.PENDING:
         raise ApplicationError(
             _("This request was decided already (%(status)s).")

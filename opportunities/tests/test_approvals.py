@@ -205,6 +205,27 @@ def test_rejected_needs_a_note_and_keeps_the_deal(personas, stages):
     assert decided.value.code == "approval_decided"
 
 
+def test_a_request_read_before_another_decided_it_is_not_decided_again(personas, stages):
+    """Two managers open the same request; one rejects it. The other's approve, on the
+    request as they read it, is refused: the state is read again (under a row lock on
+    PostgreSQL, so that the two at the same moment cannot both decide)."""
+    over_limit(personas.account)
+    deal = deal_at_bid(personas, stages)
+    approval = approvals.approval_request(
+        opportunity=deal, to_stage=stages["negotiation"], by=personas.alice, reason="Please"
+    )
+    as_read = StageApproval.objects.get(pk=approval.pk)
+    approvals.approval_reject(approval=approval, by=personas.manager, note="Collect first")
+
+    with pytest.raises(ApplicationError) as decided:
+        approvals.approval_approve(approval=as_read, by=personas.manager)
+
+    assert decided.value.code == "approval_decided"
+    deal.refresh_from_db()
+    assert deal.stage == stages["bid"]
+    assert StageApproval.objects.get(pk=approval.pk).status == ApprovalStatus.REJECTED
+
+
 # --- pages ----------------------------------------------------------------------------------
 
 
