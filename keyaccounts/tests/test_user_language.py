@@ -48,3 +48,33 @@ def test_an_unknown_language_is_not_saved(personas, login):
     client = login(personas.alice)
     client.post(reverse("set_language"), {"language": "xx", "next": "/"})
     assert User.objects.get(pk=personas.alice.pk).language == ""
+
+
+def test_the_switch_on_a_page_answering_a_post_leads_back_to_the_page_it_was_sent_from(
+    personas, login
+):
+    """A form shown again with its mistakes at an address that takes only POST (a
+    review's follow-up, a complaint's answer): switching the language there led to a GET
+    of that address, a blank 405 page, and what was typed was gone."""
+    from django.test import RequestFactory
+
+    from keyaccounts.templatetags.links import page_to_return_to
+
+    client = login(personas.alice)
+    url = reverse("accounts:contact_create", args=[personas.account.pk])
+    page = client.post(
+        url, {"name": ""}, HTTP_REFERER=f"http://testserver/accounts/{personas.account.pk}/?tab=1"
+    )
+    assert f'name="next" value="/accounts/{personas.account.pk}/?tab=1"' in page.content.decode()
+
+    ask = RequestFactory()
+    assert page_to_return_to(ask.get("/reviews/3/?x=1")) == "/reviews/3/?x=1"
+    posted = ask.post("/reviews/3/follow-ups/new/", HTTP_REFERER="https://evil.example/x")
+    # Another site's address is never followed; without one (or when the form was sent
+    # again from its own error page), the record the action's address is under.
+    assert page_to_return_to(posted) == "/reviews/3/"
+    again = ask.post(
+        "/complaints/4/respond/", HTTP_REFERER="http://testserver/complaints/4/respond/"
+    )
+    assert page_to_return_to(again) == "/complaints/4/"
+    assert page_to_return_to(ask.post("/export/files/")) == "/"
