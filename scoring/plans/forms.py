@@ -8,6 +8,7 @@ from accounts.selectors import users_pickable_by
 from visits.forms import date_input
 
 from .models import AccountPlan, Advantage, PlanAction
+from .services import default_owner
 
 
 def advantage_field_name(kind: str) -> str:
@@ -108,8 +109,10 @@ class PlanActionForm(VersionedForm):
             help_text=PlanAction._meta.get_field("owner").help_text,
             queryset=keeping(users_pickable_by(user), [owner] if owner else []),
         )
-        if not self.instance.pk:
-            self.fields["owner"].initial = user.pk
+        if not self.instance.pk and self.instance.owner_id is None:
+            # Whoever fills it in, if they may own it (the account's owner or someone on
+            # its team, `services.check_on_team`); else the account's owner.
+            self.initial["owner"] = default_owner(account=account, by=user).pk
         factors = [(f.key, str(f)) for f in active_model().factors.all()]
         current = self.instance.factor_key
         if current and current not in {key for key, _label in factors}:

@@ -56,6 +56,13 @@ def check_on_team(*, account: Account, user: User, field: str) -> None:
         )
 
 
+def default_owner(*, account: Account, by: User) -> User:
+    """Who owns a new action nobody was named for: whoever adds it, if they may own one
+    (on the account team, `check_on_team`); else the account's owner (a manager adding
+    an action for the rep)."""
+    return by if by.is_active and by.pk in team_user_ids(account) else account.owner
+
+
 def _check_period(plan: AccountPlan) -> None:
     """One live plan per account and period; periods of one account do not overlap."""
     if not plan.period_start or not plan.period_kind:
@@ -264,15 +271,33 @@ def _nudge(action: PlanAction) -> None:
 def action_create(*, by: User, plan: AccountPlan, **fields) -> PlanAction:
     check_editor(by=by, account=plan.account)
     action = PlanAction(plan=plan, account_id=plan.account_id)
-    fields.setdefault("owner", by)
+    if fields.get("owner") is None:
+        fields["owner"] = default_owner(account=plan.account, by=by)
     for name, value in fields.items():
         setattr(action, name, value)
     check_on_team(account=plan.account, user=action.owner, field="owner")
     _check_factor(action)
+    _check_done_on(action)
     action.full_clean()
     action.save()
     _nudge(action)
     return action
+
+
+def _check_done_on(action: PlanAction, *, stored=None) -> None:
+    """An action is done on a day that has come (a day kept as stored is not asked
+    again: one saved before the rule stays editable)."""
+    today = timezone.localdate()
+    if action.done_on and action.done_on != stored and action.done_on > today:
+        raise ValidationError(
+            {
+                "done_on": _(
+                    "An action cannot be done in the future (today is %(today)s): give the "
+                    "day it was done, or leave it empty."
+                )
+                % {"today": today.isoformat()}
+            }
+        )
 
 
 @transaction.atomic
@@ -283,12 +308,14 @@ def action_update(
     fields.pop("plan", None)  # an action stays with its plan
     owner_before = action.owner_id
     factor_before = action.factor_key
+    done_before = action.done_on
     for name, value in fields.items():
         setattr(action, name, value)
     if action.owner_id != owner_before:
         check_on_team(account=action.plan.account, user=action.owner, field="owner")
     if action.factor_key != factor_before:
         _check_factor(action)
+    _check_done_on(action, stored=done_before)
     action.full_clean()
     action.save(expected_version=expected_version)
     if getattr(action, "saved_changes", True):  # a save that changed nothing: no nudge
@@ -308,6 +335,7 @@ def action_done(
     check_editor(by=by, account=action.account)
     if action.done_on is None:
         action.done_on = on or timezone.localdate()
+        _check_done_on(action)
         action.full_clean()
         action.save(expected_version=expected_version)
     return action

@@ -209,7 +209,11 @@ def action_create_view(request, account_pk, pk):
         return earlier
     form = PlanActionForm(
         request.POST or None,
-        instance=PlanAction(plan=plan, account=plan.account, owner=request.user),
+        instance=PlanAction(
+            plan=plan,
+            account=plan.account,
+            owner=services.default_owner(account=plan.account, by=request.user),
+        ),
         user=request.user,
         account=plan.account,
     )

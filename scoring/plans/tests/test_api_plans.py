@@ -180,3 +180,38 @@ def test_an_action_deleted_with_its_plan_is_restored_only_with_the_plan(personas
     assert client.get(f"/api/v1/plans/{plan.pk}/").status_code == 404
     assert client.post(f"/api/v1/plans/{plan.pk}/restore/").status_code == 200
     assert client.get(f"/api/v1/plan-actions/{action.pk}/").status_code == 200
+
+
+def test_an_action_added_by_a_manager_off_the_team_is_the_account_owners(personas, api, login):
+    """The form suggested the manager (refused on save: not on the account team); the
+    API refused an action without an owner from them. Both now name the account owner."""
+    plan = plan_of(personas)
+    page = login(personas.manager).get(
+        f"/accounts/{personas.account.pk}/plans/{plan.pk}/actions/new/"
+    )
+    made = api(personas.manager).post(
+        "/api/v1/plan-actions/",
+        {"plan": plan.pk, "what": "Meet the CFO", "due_on": "2026-03-01"},
+        format="json",
+    )
+
+    assert page.context["form"]["owner"].value() == personas.account.owner_id
+    assert made.status_code == 201, made.json()
+    assert made.json()["owner"] == personas.account.owner_id == personas.alice.pk
+
+
+def test_an_action_is_not_done_in_the_future_but_one_saved_so_before_stays_editable(personas, api):
+    plan = plan_of(personas)
+    action = action_of(plan, personas)
+    client = api(personas.alice)
+    later = (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
+
+    refused = client.patch(f"/api/v1/plan-actions/{action.pk}/", {"done_on": later}, format="json")
+    PlanAction.objects.filter(pk=action.pk).update(done_on=later)  # from before the rule
+    kept = client.patch(f"/api/v1/plan-actions/{action.pk}/", {"notes": "Asked"}, format="json")
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["done_on"][0].startswith(
+        "An action cannot be done in the future"
+    )
+    assert kept.status_code == 200, kept.json()
