@@ -232,3 +232,15 @@ def test_my_week_costs_the_same_with_more_complaints(personas, login):
             assert client.get("/my-week/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(
+    ("days", "said"), [(1, "answer within 1 working day,"), (2, "answer within 2 working days,")]
+)
+def test_the_service_level_says_one_working_day_or_several(personas, login, days, said):
+    complaint = services.complaint_create(
+        by=personas.alice, account=personas.account, subject="Late"
+    )
+    Complaint.objects.filter(pk=complaint.pk).update(respond_days=days)
+    page = login(personas.alice).get(complaint.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+    assert said in page.content.decode()
