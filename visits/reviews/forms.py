@@ -87,6 +87,9 @@ class MinutesForm(VersionedForm):
 
     def __init__(self, *args, account: Account, user: User, **kwargs):
         super().__init__(*args, **kwargs)
+        satisfaction = self.fields["satisfaction"]
+        # Its empty choice in words (Django's is "---------").
+        satisfaction.choices = [("", _("— not asked —")), *satisfaction.choices[1:]]
         active = Q(is_active=True)
         if self.instance.pk:
             active |= Q(pk__in=self.instance.contacts.values("pk"))

@@ -39,6 +39,9 @@ def test_schedule_then_record_minutes_then_follow_up(personas, login):
     assert client.get(f"/reviews/{review.pk}/").status_code == 200
     form = client.get(f"/reviews/{review.pk}/minutes/")
     assert form.status_code == 200
+    # Satisfaction not asked says so, not Django's "---------".
+    assert "---------" not in form.content.decode()
+    assert '<option value="" selected>— not asked —</option>' in form.content.decode()
     answer = client.post(
         f"/reviews/{review.pk}/minutes/",
         {
