@@ -498,6 +498,13 @@ def _display(f, value, names) -> str:
         return names.get(f.related_model, {}).get(value, f"#{value}")
     if f.flatchoices:
         return str(choice_label(f, value))
+    if shown := getattr(f.model, "history_display", {}).get(f.name):
+        # A code the model names in words itself (a plan action's risk factor), each
+        # value asked once per timeline.
+        said = names.setdefault(("display", f.model, f.name), {})
+        if value not in said:
+            said[value] = str(shown(value))
+        return said[value]
     if isinstance(f, models.BooleanField):
         return gettext("Yes") if value else gettext("No")
     # As the pages write dates and times: one form, whatever the language.
@@ -506,5 +513,10 @@ def _display(f, value, names) -> str:
     if isinstance(value, datetime.date):
         return formats.date_format(value, "Y-m-d")
     if isinstance(value, Decimal | float):
-        return formats.number_format(value)
+        # 7,170,000 and 35, not 7170000.00 and 35.00: as a person reads an amount.
+        if isinstance(value, Decimal) and value == value.to_integral_value():
+            value = value.quantize(Decimal(1))
+        elif isinstance(value, Decimal):
+            value = value.normalize()
+        return formats.number_format(value, force_grouping=True)
     return str(value)

@@ -34,6 +34,15 @@ class Advantage(models.TextChoices):
     INTANGIBLE = "intangible", _("Intangible value")  # 无形价值
 
 
+def factor_label(key: str) -> str:
+    """A risk factor named by its key, in the reader's language: the label of the newest
+    table that has it (a key of an older table too); the key itself if none has."""
+    from scoring.models import Factor
+
+    factor = Factor.objects.filter(key=key).order_by("-model_id").first()
+    return str(factor) if factor is not None else key
+
+
 def period_start_for(day: datetime.date, kind: str) -> datetime.date:
     """The start of the `kind` period holding `day`: Jan 1, or Jan 1 / Jul 1."""
     if kind == PeriodKind.HALF and day.month >= 7:
@@ -215,6 +224,9 @@ class PlanAction(VersionedModel):
         help_text=_("Optional: the factor of the risk-evaluation table this action improves."),
     )
     notes = models.TextField(_("notes"), blank=True)
+
+    # How its history names the risk factor: by the table's label, not its key.
+    history_display = {"factor_key": lambda key: factor_label(key)}
 
     class Meta:
         verbose_name = _("plan action")

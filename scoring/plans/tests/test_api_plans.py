@@ -215,3 +215,27 @@ def test_an_action_is_not_done_in_the_future_but_one_saved_so_before_stays_edita
         "An action cannot be done in the future"
     )
     assert kept.status_code == 200, kept.json()
+
+
+def test_an_actions_history_names_its_risk_factor_and_a_deal_s_reads_amounts(personas):
+    """Values as a person reads them: the risk factor by its label (not its key), an
+    amount grouped without its zero cents."""
+    from django.utils import translation
+
+    from keyaccounts.history.timeline import record_timeline
+    from opportunities import services as deal_services
+    from opportunities.tests.factories import OpportunityFactory
+    from scoring.services import active_model
+
+    factor = active_model().factors.order_by("order").first()
+    action = action_of(plan_of(personas), personas)
+    services.action_update(action=action, by=personas.alice, factor_key=factor.key)
+    deal = OpportunityFactory(account=personas.account, owner=personas.alice, amount=1000)
+    deal_services.opportunity_update(opportunity=deal, by=personas.alice, amount=7170000)
+
+    with translation.override("en"):
+        [factor_change] = record_timeline(action, user=personas.alice)[0].changes
+        [amount_change] = record_timeline(deal, user=personas.alice)[0].changes
+
+    assert (factor_change.new, factor_change.new_display) == (factor.key, factor.label)
+    assert (amount_change.old_display, amount_change.new_display) == ("1,000", "7,170,000")
