@@ -222,6 +222,16 @@ def test_a_visit_the_server_refuses_says_why_and_is_fixed_or_discarded(page, per
     assert axe_violations(page) == []
     earlier = (timezone.localtime() - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
     page.get_by_label("Took place").fill(earlier)
+    # Mended, but wrong elsewhere: refused again, the new reason beside its field and the
+    # old one gone from the field mended.
+    late = (timezone.localdate() + datetime.timedelta(days=20)).isoformat()
+    page.get_by_label("Follow-up due").fill(late)
+    page.get_by_role("button", name="Save the visit").click()
+    expect(page.locator(".error", has_text="Follow up within a week")).to_be_visible()
+    expect(page.get_by_label("Follow-up due")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".error", has_text="cannot be in the future")).to_have_count(0)
+    expect(took_place).not_to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Follow-up due").fill("")
     page.get_by_role("button", name="Save the visit").click()
     # Sent through the outbox as fixed, under its key; my week says so.
     expect(page).to_have_url(re.compile(r"/my-week/\?outbox=sent$"))

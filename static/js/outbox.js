@@ -514,6 +514,34 @@
     }
   }
 
+  // The server's earlier refusal taken off the form (before its new one is shown): a
+  // field mended since must not keep its old message, nor another lack its new one.
+  function clearErrors(form) {
+    Array.prototype.forEach.call(form.querySelectorAll("p.error[id$='_outbox_error']"), function (said) {
+      var box = said.parentNode;
+      Array.prototype.forEach.call(box.querySelectorAll("[aria-describedby]"), function (field) {
+        var rest = field
+          .getAttribute("aria-describedby")
+          .split(" ")
+          .filter(function (id) {
+            return id && id !== said.id;
+          });
+        if (rest.length) {
+          field.setAttribute("aria-describedby", rest.join(" "));
+        } else {
+          field.removeAttribute("aria-describedby");
+        }
+        if (!box.querySelector(".error:not([id$='_outbox_error'])")) {
+          field.removeAttribute("aria-invalid");
+        }
+      });
+      box.removeChild(said);
+      if (box.classList && !box.querySelector(".error")) {
+        box.classList.remove("has-error");
+      }
+    });
+  }
+
   function localNow() {
     var now = new Date();
     now.setMinutes(now.getMinutes() - now.getTimezoneOffset());
@@ -637,7 +665,12 @@
           })[0];
           if (!left) {
             location.href = MY_WEEK + "?outbox=sent";
-          } else if (panel) {
+            return;
+          }
+          // Refused again: the new reasons beside the fields they name.
+          clearErrors(form);
+          showErrors(form, left.errors || {});
+          if (panel) {
             panel.scrollIntoView();
           }
         });
