@@ -66,9 +66,13 @@ def account_next_actions_section(
 ) -> dict:
     # The page's contacts (all of the account's, by name and id): not read again.
     advice = account_advice(account, today=today or timezone.localdate(), contacts=contacts)
+    # A grade a manager pinned, as read with the page (`sections.related`: no query).
+    score = account._state.fields_cache.get("score")
+    pinned = score.grade if score is not None and score.pinned else None
     return {
         "account": account,
         "advice": advice,
+        "pinned": pinned if pinned != advice.grade else None,
         "rows": [
             {"action": action, "url": action_url(account, action), "label": DO_IT[action.kind]}
             for action in advice.actions

@@ -106,6 +106,10 @@ def test_a_pin_shows_its_grade_reason_date_and_manager(personas, login):
     assert f"Pinned at A until {until} by {personas.manager}." in page
     assert "Board-level deal" in page
     assert 'data-pinned="A"' in page
+    # The next best actions, graded by the table, say the pin overrides their grades.
+    assert AccountScore.objects.get(account=personas.account).computed_grade != "A"
+    said = "A manager pinned the account's grade at A: the grades here are the risk table's"
+    assert said in page
     # Only a manager is offered to change or remove it.
     assert pin_url(personas.account) not in page
     manager_page = login(personas.manager).get(detail(personas.account)).content.decode()
