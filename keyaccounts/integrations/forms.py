@@ -89,6 +89,21 @@ class WebhookForm(ServiceErrorsMixin, forms.ModelForm):
         # The service checks the URL (scheme, address) and says what is wrong.
         self.fields["url"].validators = []
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            # Another field is to mend first, so the service would say these only on
+            # the next send: said now, with it (a phone sends the form once).
+            checks = (("url", services.check_webhook_url), ("secret", services.check_secret))
+            for name, check in checks:
+                value = cleaned.get(name)
+                if name in self.fields and value and name not in self.errors:
+                    try:
+                        check(value)
+                    except ValidationError as error:
+                        self.add_service_errors(error)
+        return cleaned
+
     def _post_clean(self):
         # No model validation here: the services validate and write.
         pass

@@ -138,7 +138,7 @@ def token_revoke(*, token: IntegrationToken, by, now: datetime.datetime | None =
 # --- webhooks ------------------------------------------------------------------------------
 
 
-def _check_secret(secret: str) -> str:
+def check_secret(secret: str) -> str:
     if not (SECRET_MIN_LENGTH <= len(secret) <= SECRET_MAX_LENGTH) or not all(
         "!" <= ch <= "~" for ch in secret
     ):
@@ -154,7 +154,7 @@ def _check_secret(secret: str) -> str:
     return secret
 
 
-def _check_url(url: str) -> str:
+def check_webhook_url(url: str) -> str:
     url = (url or "").strip()
     if not url:
         raise ValidationError({"url": _("Give the URL to send the changes to.")})
@@ -202,9 +202,9 @@ def webhook_create(
     errors = {}
     values = {}
     for field, check, value in (
-        ("url", _check_url, url),
+        ("url", check_webhook_url, url),
         ("record_types", _check_record_types, record_types),
-        ("secret", _check_secret, secret),
+        ("secret", check_secret, secret),
     ):
         if field == "secret" and not value:
             values[field] = new_secret()
@@ -243,9 +243,9 @@ def webhook_update(
     _check_manager(by)
     errors = {}
     for field, check, value in (
-        ("url", _check_url, url),
+        ("url", check_webhook_url, url),
         ("record_types", _check_record_types, record_types),
-        ("secret", _check_secret, secret),
+        ("secret", check_secret, secret),
     ):
         if value is None or (field == "url" and value.strip() == webhook.url):
             continue

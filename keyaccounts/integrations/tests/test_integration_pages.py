@@ -194,6 +194,19 @@ def test_a_private_url_is_refused_on_the_page_with_the_reason(personas, login, s
     assert not Webhook.objects.exists()
 
 
+def test_every_mistake_of_a_webhook_form_is_said_at_once(personas, login, settings):
+    """No record type, a private address, a secret too short: all three on one send (the
+    address and the secret came only after the record types were mended)."""
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    page = login(personas.manager).post(
+        reverse("integrations:webhook_create"), {"url": "http://192.168.0.10/in", "secret": "x"}
+    )
+
+    assert set(page.context["form"].errors) == {"record_types", "url", "secret"}
+    assert "public addresses only" in page.context["form"].errors["url"][0]
+    assert not Webhook.objects.exists()
+
+
 @pytest.fixture
 def logged_webhook(personas, make_webhook, receiver):
     """alice's webhook (given the permission) with one delivery sent and one failing."""
