@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.scope import ScopeForm, filter_accounts
 from accounts.selectors import accounts_visible_to
-from accounts.views import _save_versioned, _visible_account, add_errors
+from accounts.views import _save_versioned, _visible_account, add_errors, say_saved
 from keyaccounts import formtokens
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.views import history_page
@@ -137,6 +137,7 @@ def review_edit_view(request, pk):
     if review.status != ReviewStatus.SCHEDULED:
         messages.error(request, _("Only a scheduled review can be rescheduled."))
         return redirect(review)
+    period_before = review.period_label
     form = ReviewScheduleForm(request.POST or None, instance=review)
     if request.method == "POST" and form.is_valid():
 
@@ -148,7 +149,24 @@ def review_edit_view(request, pk):
                 **form.model_fields_data(),
             )
 
-        if _save_versioned(request, form, save):
+        def say(request, saved):
+            say_saved(request, saved)
+            if saved.period_label != period_before:
+                # Its date fell in another period: the one it left has no review now.
+                messages.warning(
+                    request,
+                    _(
+                        "The review is now %(period)s's, the period its new date falls in: "
+                        "%(before)s has no review of %(account)s unless you schedule one."
+                    )
+                    % {
+                        "period": saved.period_label,
+                        "before": period_before,
+                        "account": saved.account.name,
+                    },
+                )
+
+        if _save_versioned(request, form, save, say=say):
             return redirect(review)
     return render(
         request,

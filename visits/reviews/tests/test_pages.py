@@ -209,3 +209,32 @@ def test_the_recycle_bin_lists_and_restores_a_review(personas, login):
     assert client.post(f"/recycle-bin/{deletion.pk}/restore/").status_code == 302
     assert ReviewMeeting.objects.filter(pk=review.pk).exists()
     assert ReviewFollowUp.objects.filter(review=review).exists()
+
+
+def test_rescheduling_into_another_period_says_the_period_left_has_no_review(personas, login):
+    from django.contrib.messages import get_messages
+
+    review = ReviewMeetingFactory(account=personas.account, period_kind="half")
+    before = review.period_label
+    later = timezone.localtime(review.scheduled_for) + datetime.timedelta(days=200)
+    client = login(personas.alice)
+
+    response = client.post(
+        f"/reviews/{review.pk}/edit/",
+        {
+            "scheduled_for": later.strftime("%Y-%m-%dT%H:%M"),
+            "period_kind": "half",
+            "place": "",
+            "agenda": "",
+            "version": review.version,
+        },
+    )
+
+    review.refresh_from_db()
+    assert response.status_code == 302
+    assert review.period_label != before
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any(
+        f"The review is now {review.period_label}'s" in m and f"{before} has no review" in m
+        for m in said
+    ), said
