@@ -239,3 +239,11 @@ def test_an_actions_history_names_its_risk_factor_and_a_deal_s_reads_amounts(per
 
     assert (factor_change.new, factor_change.new_display) == (factor.key, factor.label)
     assert (amount_change.old_display, amount_change.new_display) == ("1,000", "7,170,000")
+
+
+def test_each_actions_buttons_are_named_with_the_action_for_a_screen_reader(personas, login):
+    plan = plan_of(personas)
+    action_of(plan, personas)  # what="x"
+    page = login(personas.alice).get(plan.get_absolute_url()).content.decode()
+    for name in ("Mark done", "Edit", "History", "Delete"):
+        assert f'{name}<span class="visually-hidden"> – x</span>' in page, name
