@@ -379,6 +379,36 @@ def scoring_model_new_version(
     return model
 
 
+def table_unchanged(
+    model: ScoringModel,
+    *,
+    strong_min: int,
+    fair_min: int,
+    soon_days: int,
+    factors: list[dict],
+    grid: dict,
+) -> bool:
+    """Whether the table given is `model`'s as it is (the editor saved without a change):
+    its thresholds, its factors in order with every field and band, its grid."""
+    if (model.strong_min, model.fair_min, model.soon_days) != (strong_min, fair_min, soon_days):
+        return False
+
+    def same(factor: dict) -> dict:
+        bands = [(Decimal(str(low)), int(points)) for low, points in factor["bands"]]
+        return {
+            **{name: factor.get(name, "") for name in ("key", "label", "label_zh", "source")},
+            **{name: factor.get(name, "") for name in ("guidance", "guidance_zh")},
+            "weight": int(factor["weight"]),
+            "missing_points": int(factor.get("missing_points", 0)),
+            "bands": bands,
+        }
+
+    stored = factors_of(model)
+    if [same(f) for f in stored] != [same(f) for f in factors]:
+        return False
+    return grid_of(model) == dict(grid)
+
+
 def factors_of(model: ScoringModel) -> list[dict]:
     """The model's factors as the dicts `scoring_model_new_version` takes."""
     return [

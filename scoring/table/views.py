@@ -107,6 +107,22 @@ def table_edit_view(request):
         formset = FactorFormSet(request.POST, prefix="factors")
         if form.is_valid() and formset.is_valid():
             data = form.cleaned_data
+            table = {
+                "strong_min": data["strong_min"],
+                "fair_min": data["fair_min"],
+                "soon_days": data["soon_days"],
+                "factors": formset.factors(),
+                "grid": form.grid(),
+            }
+            if data["base_version"] == model.version and services.table_unchanged(model, **table):
+                # Nothing to save: no version the same as the last, no rescoring of every
+                # account (a note alone changes no table).
+                messages.info(
+                    request,
+                    _("Nothing in the table changed: version %(version)s stays active.")
+                    % {"version": model.version},
+                )
+                return redirect("scoring:table")
             try:
                 saved = services.scoring_model_new_version(
                     by=request.user,

@@ -307,3 +307,28 @@ def test_the_admin_shows_versions_read_only_and_points_to_the_editor(personas, l
     assert client.post(reverse("admin:scoring_factor_delete", args=[factor.pk])).status_code == 403
     model.refresh_from_db()
     assert model.note != "edited in place"
+
+
+def test_saving_the_table_unchanged_makes_no_version(personas, login):
+    """A note typed, nothing else: the same table again would be a version of its own and
+    rescore every account for nothing. One change more (a weight) is a version."""
+    from django.contrib.messages import get_messages
+
+    client = login(personas.manager)
+    page = client.get(EDIT_URL)
+    data = edit_page_data(page)
+    data["note"] = "Looked it over"
+
+    unchanged = client.post(EDIT_URL, data)
+    size = factor_prefix(page, "size_budget")
+    data[f"{size}-weight"] = 16
+    changed = client.post(EDIT_URL, data)
+
+    assert unchanged.status_code == 302
+    said = [str(m) for m in get_messages(unchanged.wsgi_request)]
+    assert "Nothing in the table changed: version 1 stays active." in said
+    assert changed.status_code == 302
+    assert list(ScoringModel.objects.order_by("version").values_list("version", flat=True)) == [
+        1,
+        2,
+    ]
