@@ -23,14 +23,15 @@ from collections.abc import Iterable
 
 from django.db import models
 from django.dispatch import Signal
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RecordEvent(models.TextChoices):
-    CREATED = "created", _("created")
-    UPDATED = "updated", _("updated")
-    DELETED = "deleted", _("deleted")
-    RESTORED = "restored", _("restored")
+    # What happened to a record (an "updated" column elsewhere is a time: 更新时间).
+    CREATED = "created", pgettext_lazy("record event", "created")
+    UPDATED = "updated", pgettext_lazy("record event", "updated")
+    DELETED = "deleted", pgettext_lazy("record event", "deleted")
+    RESTORED = "restored", pgettext_lazy("record event", "restored")
 
 
 # Sent with `records` (a list of one model's instances, as saved) and `event` (a

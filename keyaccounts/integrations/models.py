@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.choices import ChoiceLabels
@@ -210,6 +211,14 @@ class WebhookDelivery(ChoiceLabels):
 
     def __str__(self):
         return f"{self.record_type} {self.object_id} {self.event} #{self.change_seq}"
+
+    @property
+    def record_type_label(self) -> str:
+        """The record type as a person names it ("Complaint"), not the API's name."""
+        from .registry import record_types
+
+        kind = record_types().get(self.record_type)
+        return capfirst(kind.model._meta.verbose_name) if kind else self.record_type
 
 
 # Bulk jobs (their own module; imported here so that the app's models include them).

@@ -230,6 +230,10 @@ def test_the_delivery_log_shows_each_delivery_and_redelivers(personas, login, lo
     assert [row.status for row in rows] == [DeliveryStatus.PENDING, DeliveryStatus.DELIVERED]
     assert "Failing" in html and "502" in html and "Delivered" in html
     assert 'aria-label="Redeliver change' in html
+    # The change as a person names it, in either language (not "account … · 更新时间").
+    assert f"Account {personas.account.pk} · updated" in html
+    chinese = client.get(logged_webhook.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert f"客户 {personas.account.pk} · 已更新" in chinese.content.decode()
     failing = rows[0]
     client.post(reverse("integrations:delivery_redeliver", args=[logged_webhook.pk, failing.pk]))
     failing.refresh_from_db()
