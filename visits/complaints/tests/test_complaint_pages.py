@@ -106,6 +106,12 @@ def test_recording_from_the_account_page_and_the_actions(personas, login):
     assert complaint.status == ComplaintStatus.OPEN and complaint.reopened_count == 1
     history = client.get(f"/complaints/{complaint.pk}/history/")
     assert history.status_code == 200
+    # The round before is not lost: the page says where it is kept.
+    reopened = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert (
+        "The answer, resolution and confirmation before it are kept in its "
+        f'<a href="/complaints/{complaint.pk}/history/">change history</a>.'
+    ) in reopened
 
 
 def test_a_bad_receipt_time_is_a_field_error(personas, login):
