@@ -3,7 +3,6 @@ a new one, not the blank record's own (None, or a model default such as a year's
 which the form's `initial` already held."""
 
 import datetime
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -26,17 +25,8 @@ def test_a_new_invoice_is_issued_today(personas, login):
 
 
 def test_a_review_of_an_a_account_is_half_yearly_by_default(personas, login):
-    from scoring.models import AccountScore
-    from scoring.services import active_model
+    from visits.reviews.tests.factories import graded_a
 
-    AccountScore.objects.create(
-        account=personas.account,
-        score=Decimal("90"),
-        computed_grade="A",
-        grade="A",
-        closing="later",
-        model=active_model(),
-        computed_at=timezone.now(),
-    )
+    graded_a(personas.account)
     page = login(personas.alice).get(f"/accounts/{personas.account.pk}/reviews/new/")
     assert page.context["form"]["period_kind"].value() == "half"

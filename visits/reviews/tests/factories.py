@@ -38,3 +38,21 @@ class ReviewFollowUpFactory(factory.django.DjangoModelFactory):
     what = "Send the service report"
     owner = factory.LazyAttribute(lambda f: f.review.account.owner)
     due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=14))
+
+
+def graded_a(account) -> None:
+    """`account` graded A by the risk table (a review every half-year)."""
+    from decimal import Decimal
+
+    from scoring.models import AccountScore
+    from scoring.services import active_model
+
+    AccountScore.objects.create(
+        account=account,
+        score=Decimal("90"),
+        computed_grade="A",
+        grade="A",
+        closing="later",
+        model=active_model(),
+        computed_at=timezone.now(),
+    )

@@ -265,20 +265,9 @@ def test_one_live_review_per_account_and_period(personas):
 
 
 def test_an_a_account_is_reviewed_half_yearly_by_default(personas):
-    from decimal import Decimal
+    from .factories import graded_a
 
-    from scoring.models import AccountScore
-    from scoring.services import active_model
-
-    AccountScore.objects.create(
-        account=personas.account,
-        score=Decimal("90"),
-        computed_grade="A",
-        grade="A",
-        closing="later",
-        model=active_model(),
-        computed_at=timezone.now(),
-    )
+    graded_a(personas.account)
     content = csv_file([["Account", "Meeting date"], [personas.account.name, "2030-08-15"]])
     assert statuses(run("reviews", content, personas.alice)) == ["create"]
     review = ReviewMeeting.objects.get()
