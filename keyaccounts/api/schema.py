@@ -289,6 +289,13 @@ ETAG_412 = _header(
     'The record\'s current version in quotes ("4"), as `current_version` says: read it '
     "again, merge, and send this as If-Match.",
 )
+# A PUT by external ID: no ETag when no record has the ID (`current_version` null).
+ETAG_412_EXTERNAL = _header(
+    {"type": "string"},
+    'The record\'s current version in quotes ("4"), as `current_version` says; absent when '
+    "no record has the external ID (send the PUT without If-Match to create it).",
+    required=False,
+)
 RETRY_AFTER = _header({"type": "integer"}, "Seconds to wait before the next request.")
 LOCATION = _header(
     {"type": "string", "format": "uri-reference"},
@@ -614,7 +621,7 @@ class AutoSchema(openapi.AutoSchema):
         if code in (200, 201) and self._answers_one_record():
             headers["ETag"] = ETAG_HEADER
         if code == 412:
-            headers["ETag"] = ETAG_412
+            headers["ETag"] = ETAG_412_EXTERNAL if self.action == "external" else ETAG_412
         if code == 201:
             headers["Location"] = LOCATION
         if 200 <= code < 300 and self._idempotent():

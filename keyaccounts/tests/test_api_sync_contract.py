@@ -334,6 +334,12 @@ def test_put_by_external_id_honours_if_match(personas, api, kind):
     assert on_a_new_one.json()["current_version"] is None
     assert on_a_new_one.json()["detail"].startswith("No record has this external ID")
     assert "ETag" not in on_a_new_one
+    # And the schema does not promise one there (a record's own 412 always has it).
+    schema = client.get("/api/v1/schema/", {"format": "json"}).json()
+    external = schema["paths"][f"{kind.path}external/{{external_id}}/"]["put"]["responses"]
+    own = schema["paths"][f"{kind.path}{{id}}/"]["put"]["responses"]
+    assert external["412"]["headers"]["ETag"]["required"] is False
+    assert own["412"]["headers"]["ETag"]["required"] is True
 
 
 @each_type
