@@ -166,12 +166,9 @@ def narrows(filterset) -> bool:
     """Whether a filter the request set leaves out rows: any filter with a value it can
     read (one it cannot read is left out, as `filterset.qs` leaves it), but the sort
     order."""
-    if not filterset.is_bound:
-        return False
-    filterset.form.is_valid()  # `cleaned_data`: the values it can read
     return any(
         value not in EMPTY_VALUES
-        for name, value in filterset.form.cleaned_data.items()
+        for name, value in listfilters.readable(filterset).items()
         if name != "ordering"
     )
 

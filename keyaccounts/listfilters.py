@@ -36,6 +36,16 @@ from django import forms
 SEARCH_MAX_LENGTH = 200
 
 
+def readable(filterset) -> dict:
+    """The filters `filterset` was given with a value it can read: those its `qs`
+    applies (one it cannot read is left out, the form saying why; the others still
+    choose the rows). Empty when unbound."""
+    if not filterset.is_bound:
+        return {}
+    filterset.is_valid()  # `cleaned_data`: the values it can read
+    return filterset.form.cleaned_data
+
+
 def date_range_form(start: str, end: str, message, *, months: bool = False) -> type[forms.Form]:
     """A filter set's form (`Meta.form`) that refuses the date filter `end` before
     `start`, on `end`: such a range lists nothing, where the user meant the other way

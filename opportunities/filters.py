@@ -10,7 +10,7 @@ from accounts.models import Account
 from accounts.picker import AccountPickerFilter, UserPickerFilter
 from accounts.search import name_holds
 from accounts.selectors import accounts_visible_to, users_pickable_by, with_ids
-from keyaccounts.listfilters import SEARCH_MAX_LENGTH
+from keyaccounts.listfilters import SEARCH_MAX_LENGTH, readable
 
 from .models import Opportunity, OpportunityKind
 
@@ -84,18 +84,10 @@ class OpportunityFilter(django_filters.FilterSet):
             expected_close_date__year=value.year, expected_close_date__month=value.month
         )
 
-    def readable(self) -> dict:
-        """The filters given with a value the form can read (`qs` applies those: one it
-        cannot read is left out, the others still apply)."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()  # `cleaned_data`: the values it can read
-        return self.form.cleaned_data
-
     def narrows(self) -> bool:
         """Whether a filter that leaves deals out is set (one it can read): the board
         shows every deal its person may see otherwise."""
-        return any(value not in (None, "", []) for value in self.readable().values())
+        return any(value not in (None, "", []) for value in readable(self).values())
 
     def month_chosen(self) -> bool:
-        return bool(self.readable().get("close_month"))
+        return bool(readable(self).get("close_month"))

@@ -9,6 +9,7 @@ from keyaccounts.api.filters import IdFilter
 from keyaccounts.exports import registry
 from keyaccounts.exports.columns import NUMBER, TEXT, Column, RecordColumns
 from keyaccounts.exports.listing import Listing
+from keyaccounts.listfilters import readable
 
 from .api.filters import VisitFilter
 from .filters import DevelopmentRecordFilter
@@ -119,7 +120,7 @@ def visit_listing(request, data: QueryDict) -> Listing:
         data or None, queryset=visits_visible_to(request.user), request=request
     )
     rows = visits.qs
-    if not registry.readable(visits).get("status"):
+    if not readable(visits).get("status"):
         rows = rows.exclude(status=VisitStatus.CANCELLED)
     rows = registry.of_chosen_accounts(rows, accounts)
     return Listing(rows.order_by(*TIMELINE_ORDER), [accounts, visits])

@@ -54,16 +54,6 @@ from .columns import RecordColumns
 from .listing import Listing
 
 
-def readable(filterset) -> dict:
-    """The filters `filterset` was given with a value it can read: those its `qs`
-    applies (one it cannot read is left out, as the page leaves it out; the others
-    still choose the rows)."""
-    if not filterset.is_bound:
-        return {}
-    filterset.is_valid()  # `cleaned_data`: the values it can read
-    return filterset.form.cleaned_data
-
-
 def chosen_accounts(request, data) -> AccountFilter:
     """The account list's filters over the user's accounts (a type under an account)."""
     return AccountFilter(data or None, queryset=account_list(user=request.user), request=request)
