@@ -8,6 +8,8 @@ all; anyone else nothing. Objects outside it answer 404, never 403.
 `accounts.access`); `accounts_visible_by_rule` evaluates it from scratch.
 """
 
+from urllib.parse import urlencode
+
 from django.db import connections
 from django.db.models import (
     Case,
@@ -23,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat
+from django.urls import reverse
 
 from keyaccounts import paging
 
@@ -360,6 +363,38 @@ def account_duplicates(
     if exclude_pk is not None:
         rows = rows.exclude(pk=exclude_pk)
     return rows.order_by("name", "pk")
+
+
+def account_duplicates_in_bin(
+    *, name: str, user: User, exclude_pk: int | None = None
+) -> QuerySet[Account]:
+    """Accounts in the recycle bin with the normalised name of `name` that `user` may
+    restore (`recyclebin.selectors.deletions_visible_to`: who deleted it, a manager): a
+    new account like one of them is most likely the deleted one made again, which a
+    restore brings back with its contacts, visits, deals and history. A merged-away
+    account is none (its survivor holds it), nor one the user may not restore (the bin
+    is not theirs to learn of)."""
+    from keyaccounts.recyclebin.selectors import deletions_visible_to
+
+    key = normalize_name(name)
+    if not key:
+        return Account.objects.none()
+    rows = Account.all_objects.filter(
+        name_key=key,
+        deleted_at__isnull=False,
+        merged_into__isnull=True,
+        deletion__in=deletions_visible_to(user),
+    )
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return rows.order_by("name", "pk")
+
+
+def recycle_bin_url(record) -> str:
+    """The recycle bin's page listing `record`'s deletion (searched by its name), where
+    it is restored."""
+    query = urlencode({"q": record.name, "type": record._meta.label_lower})
+    return f"{reverse('recyclebin:bin')}?{query}"
 
 
 def contact_duplicates(

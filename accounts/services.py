@@ -38,12 +38,14 @@ from .models import Account, AccountCompetitor, AccountTeamMember, Contact, User
 from .people_move import contacts_left, mark_left
 from .selectors import (
     account_duplicates,
+    account_duplicates_in_bin,
     accounts_visible_to,
     assignable_owners,
     can_reassign,
     contact_duplicates_of,
     contacts_visible_to,
     is_manager,
+    recycle_bin_url,
 )
 
 
@@ -377,6 +379,8 @@ def contact_restore(*, contact: Contact, by: User) -> list:
 
 # How many matches a possible-duplicate refusal names; any more are only counted.
 DUPLICATES_SHOWN = 10
+# What matched, for a likely duplicate in the recycle bin (its name).
+IN_RECYCLE_BIN = "recycle_bin"
 
 
 def _possible_duplicate(
@@ -386,7 +390,15 @@ def _possible_duplicate(
     with its link and what matched, the others only counted, never named.
     `confirmable`: whether saving again with `confirm_duplicate` goes through."""
     shown = [
-        {"id": record.pk, "name": record.name, "url": record.get_absolute_url(), "match": match}
+        {
+            "id": record.pk,
+            "name": record.name,
+            # One in the recycle bin has no page: the bin's, where it is restored.
+            "url": (
+                recycle_bin_url(record) if match == IN_RECYCLE_BIN else record.get_absolute_url()
+            ),
+            "match": match,
+        }
         for record, match in matches
         if record.pk in visible
     ]
@@ -423,6 +435,10 @@ def _check_account_duplicates(account: Account, *, by: User, confirm_duplicate: 
             name=account.name, credit_code=code, exclude_pk=account.pk
         ).only("pk", "name", "credit_code")
     ]
+    if not confirm_duplicate:
+        # Those in the recycle bin the user may restore: named, as they are theirs.
+        binned = account_duplicates_in_bin(name=account.name, user=by, exclude_pk=account.pk)
+        matches += [(other, IN_RECYCLE_BIN) for other in binned.only("pk", "name")]
     if not matches:
         return
     visible = set(
@@ -435,12 +451,16 @@ def _check_account_duplicates(account: Account, *, by: User, confirm_duplicate: 
 
 def check_account_matches(matches: list[tuple], *, visible: set, confirm_duplicate: bool) -> None:
     """The duplicate rule of accounts, given an account's likely duplicates (each
-    `(account, "credit_code" | "name")`, as `account_duplicates` finds them, by name) and
-    which of them the user sees: a credit code held by another account is refused; a
-    name like another's is refused unless `confirm_duplicate`. ApplicationError
-    `possible_duplicate`, naming only what the user sees."""
+    `(account, "credit_code" | "name")`, as `account_duplicates` finds them, by name;
+    `(account, IN_RECYCLE_BIN)` for one in the recycle bin the user may restore, as
+    `account_duplicates_in_bin` finds them) and which of them the user sees: a credit
+    code held by another account is refused; a name like another's, live or in the bin,
+    is refused unless `confirm_duplicate`. ApplicationError `possible_duplicate`, naming
+    only what the user sees."""
     if not matches:
         return
+    binned = {other.pk for other, match in matches if match == IN_RECYCLE_BIN}
+    visible = {*visible, *binned}  # the user may restore them: theirs to be told of
     same_code = {other.pk for other, match in matches if match == "credit_code"}
     if same_code:
         # A credit code names one company: no confirmation makes a second account of it.
@@ -457,9 +477,16 @@ def check_account_matches(matches: list[tuple], *, visible: set, confirm_duplica
             )
         raise _possible_duplicate(message, matches, visible=visible, confirmable=False)
     same_name = {other.pk for other, match in matches if match == "name"}
-    if confirm_duplicate or not same_name:
+    if confirm_duplicate or not (same_name or binned):
         return
-    if same_name & visible:
+    if binned and not same_name & visible:
+        # Most likely the deleted account made again: a restore brings back what it had.
+        message = _(
+            "An account with this name is in the recycle bin. Restore it there to get back "
+            "its contacts, visits, deals and history; if this is a different company, "
+            "confirm to save anyway."
+        )
+    elif same_name & visible:
         message = _(
             "An account that looks like the same company already exists. Open it to "
             "check; if this is a different company, confirm to save anyway."

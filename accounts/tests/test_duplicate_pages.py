@@ -105,6 +105,32 @@ def test_save_anyway_creates_the_account(personas, login):
     assert response["Location"] == created.get_absolute_url()
 
 
+def test_a_name_in_the_recycle_bin_leads_to_the_bin_where_it_is_restored(personas, login):
+    """The deleted account made again: the warning links to the bin's page listing it
+    (with its Restore button), keeps the input, and saving anyway still works."""
+    account_delete(account=personas.account, by=personas.alice)
+    client = login(personas.alice)
+    response = client.post(
+        reverse("accounts:create"),
+        account_data(name="Alice's Customer Co., Ltd.", notes="Met at the Canton fair."),
+    )
+    page = response.content.decode()
+    assert "An account with this name is in the recycle bin." in page
+    assert "same name, in the recycle bin" in page
+    assert "Met at the Canton fair." in page
+    link = "/recycle-bin/?q=Alice%27s+Customer+Co&amp;type=accounts.account"
+    assert f'<a href="{link}">Alice&#x27;s Customer Co</a>' in page
+    bin_page = client.get(link.replace("&amp;", "&"))
+    [deletion] = bin_page.context["page"].object_list
+    assert deletion.object_id == personas.account.pk
+    assert reverse("recyclebin:restore", args=[deletion.pk]) in bin_page.content.decode()
+    client.post(
+        reverse("accounts:create"),
+        account_data(name="Alice's Customer Co., Ltd.", confirm_duplicate="on"),
+    )
+    assert Account.objects.filter(name="Alice's Customer Co., Ltd.").exists()
+
+
 def test_an_account_one_cannot_see_is_not_named_or_linked(personas, login):
     response = login(personas.alice).post(
         reverse("accounts:create"), account_data(name="Charlie's Customer Co., Ltd.")

@@ -167,10 +167,61 @@ def test_a_credit_code_held_in_the_recycle_bin_is_refused_with_the_bins_message(
     assert "recycle bin" not in refused.value.message_dict["credit_code"][0]
 
 
-def test_a_deleted_account_is_no_duplicate_of_a_new_one(personas):
+def test_a_new_account_named_like_one_in_the_recycle_bin_names_it_there(personas):
+    """Most likely the deleted account made again: whoever may restore it is told,
+    with the bin's page where it is restored, and may still confirm a new one."""
     account_delete(account=personas.account, by=personas.alice)
-    create(personas.alice, name="Alice's Customer Co")
+    with pytest.raises(ApplicationError) as refused:
+        create(personas.alice, name="ALICE'S CUSTOMER COMPANY LIMITED")
+    assert refused.value.code == "possible_duplicate"
+    assert "recycle bin" in refused.value.message
+    assert refused.value.extra == {
+        "duplicates": [
+            {
+                "id": personas.account.pk,
+                "name": "Alice's Customer Co",
+                "url": "/recycle-bin/?q=Alice%27s+Customer+Co&type=accounts.account",
+                "match": "recycle_bin",
+            }
+        ],
+        "hidden_duplicates": 0,
+        "confirmable": True,
+    }
+    assert not Account.objects.filter(name="ALICE'S CUSTOMER COMPANY LIMITED").exists()
+    create(personas.alice, name="ALICE'S CUSTOMER COMPANY LIMITED", confirm_duplicate=True)
     assert Account.objects.filter(name_key="alicescustomer").count() == 1
+
+
+def test_the_bin_is_asked_only_for_those_who_may_restore_from_it(personas):
+    """Bob (on its team, not who deleted it) may not restore it: he is not told of the
+    bin, as the recycle bin's own rule; the manager of the team may, and is."""
+    account_delete(account=personas.account, by=personas.alice)
+    create(personas.bob, name="Alice's Customer Co.")
+    with pytest.raises(ApplicationError) as refused:
+        create(personas.manager, name="Alice's Customer Co., Ltd.")
+    assert [m["match"] for m in refused.value.extra["duplicates"]] == ["name", "recycle_bin"]
+    assert "looks like the same company" in refused.value.message
+
+
+def test_a_merged_away_account_is_no_duplicate_in_the_bin(personas):
+    """Its survivor holds what it had: the survivor is the match, by its own name."""
+    from accounts.services import account_merge
+
+    other = AccountFactory(name="Minjiang Lenses", owner=personas.alice)
+    account_merge(survivor=personas.account, merged=other, by=personas.manager, values={})
+    create(personas.manager, name="Minjiang Lenses Co., Ltd.")
+
+
+def test_a_rename_into_the_name_of_one_in_the_bin_is_refused_too(personas):
+    deleted = AccountFactory(name="Fuzhou Optics", owner=personas.alice)
+    account_delete(account=deleted, by=personas.alice)
+    from accounts.services import account_update
+
+    with pytest.raises(ApplicationError) as refused:
+        account_update(account=personas.account, by=personas.alice, name="Fuzhou Optics Ltd")
+    assert refused.value.extra["duplicates"][0]["id"] == deleted.pk
+    personas.account.refresh_from_db()
+    assert personas.account.name == "Alice's Customer Co"
 
 
 # --- the API ----------------------------------------------------------------------------

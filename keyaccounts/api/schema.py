@@ -35,9 +35,15 @@ from .sync import (
 class DuplicateSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = StrictCharField()
-    url = StrictCharField(help_text="Its page, as a path.")
+    url = StrictCharField(
+        help_text="Its page, as a path; for one in the recycle bin (`match` recycle_bin), "
+        "the bin's page listing it."
+    )
     match = serializers.ChoiceField(
-        choices=["credit_code", "name", "phone", "email"], help_text="What is the same."
+        choices=["credit_code", "name", "phone", "email", "recycle_bin"],
+        help_text="What is the same; `recycle_bin`: an account of this name is in the "
+        "recycle bin, one you may restore (POST accounts/{id}/restore/ brings it back with "
+        "its contacts, visits, deals and history).",
     )
 
 

@@ -27,19 +27,15 @@ def chunks(values) -> list[list]:
     return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
 
 
-def _zipped(lookups: dict[str, list[list]], live: tuple[str, ...] = ()) -> list[Q]:
+def _zipped(lookups: dict[str, list[list]]) -> list[Q]:
     """`field__in=chunk` conditions ORed across fields, the n-th chunk of each field with
-    the others' n-th: as many queries as the longest list has chunks. A field in `live`
-    matches live records only (outside the recycle bin)."""
+    the others' n-th: as many queries as the longest list has chunks."""
     parts = []
     for number in range(max((len(c) for c in lookups.values()), default=0)):
         part = Q()
         for field, field_chunks in lookups.items():
             if number < len(field_chunks):
-                condition = Q(**{f"{field}__in": field_chunks[number]})
-                if field in live:
-                    condition &= Q(deleted_at__isnull=True)
-                part |= condition
+                part |= Q(**{f"{field}__in": field_chunks[number]})
         parts.append(part)
     return parts
 
@@ -152,6 +148,9 @@ class Accounts:
         self.alike_codes: dict[str, set] = {}
         self.alike: dict = {}
         self.visible_alike: set = set()
+        # name key → accounts in the recycle bin the user may restore (a new one like
+        # them is refused as `accounts.services` refuses it, IN_RECYCLE_BIN).
+        self.binned_names: dict[str, list] = {}
         self._keys: dict = {}  # ref → (name, external_id, code) it is registered under
         self._alike_keys: dict = {}  # ref → (name_key, code)
 
@@ -179,9 +178,14 @@ class Accounts:
             return
         keys = {normalize_name(name) for name in names if name} - {""}
         found = {}  # pk → values, every account (the bin included) sharing a key
-        fields = ("pk", "name", "name_key", "external_id", "credit_code", "deleted_at")
+        fields = (
+            *("pk", "name", "name_key", "external_id", "credit_code", "deleted_at"),
+            *("deletion_id", "merged_into_id"),
+        )
         held = {"external_id": chunks(external_ids), "credit_code": chunks(codes)}
-        for part in _zipped({**held, "name_key": chunks(keys)}, live=("name_key",)):
+        # The bin's accounts by name too: those the user may restore are named
+        # (`_prefetch_binned`).
+        for part in _zipped({**held, "name_key": chunks(keys)}):
             rows = Account.all_objects.filter(part).order_by().values(*fields)
             found.update((row["pk"], row) for row in rows)
         # Those registered above are visible; only the others are asked about.
@@ -204,6 +208,24 @@ class Accounts:
                 self._register_alike(pk, record, row["name_key"], row["credit_code"])
                 if pk in seen:
                     self.visible_alike.add(pk)
+        self._prefetch_binned([row for row in found.values() if row["deleted_at"] is not None])
+
+    def _prefetch_binned(self, rows) -> None:
+        """Of the accounts in the recycle bin sharing a name key with the file, those
+        the user may restore (`accounts.selectors.account_duplicates_in_bin`'s rule)."""
+        from accounts.models import Account
+        from keyaccounts.recyclebin.selectors import deletions_visible_to
+
+        rows = [row for row in rows if row["merged_into_id"] is None and row["name_key"]]
+        restorable = set()
+        for chunk in chunks({row["deletion_id"] for row in rows} - {None}):
+            restorable.update(
+                deletions_visible_to(self.by).filter(pk__in=chunk).values_list("pk", flat=True)
+            )
+        for row in rows:
+            if row["deletion_id"] in restorable:
+                record = Account(pk=row["pk"], name=row["name"], name_key=row["name_key"])
+                self.binned_names.setdefault(row["name_key"], []).append(record)
 
     def register_read(self, accounts) -> None:
         """Accounts the user sees, read by the caller (a bulk job's items name theirs by
@@ -253,7 +275,8 @@ class Accounts:
     def duplicates(self, account, ref) -> list[tuple]:
         """The likely duplicates of `account` among live accounts, as
         `accounts.selectors.account_duplicates` finds them (the same normalised name or
-        credit code, itself left out, by name), each with what matched."""
+        credit code, itself left out, by name), each with what matched; then those in the
+        recycle bin the user may restore, as `account_duplicates_in_bin` finds them."""
         code = normalize_credit_code(account.credit_code)
         refs = set()
         if account.name_key:
@@ -265,9 +288,18 @@ class Accounts:
             (self.alike[r] for r in refs),
             key=lambda other: (other.name, isinstance(other, Planned), str(other.pk)),
         )
+        from accounts.services import IN_RECYCLE_BIN
+
+        binned = sorted(
+            (o for o in self.binned_names.get(account.name_key, []) if o.pk != ref),
+            key=lambda other: (other.name, other.pk),
+        )
         return [
-            (other, "credit_code" if code and other.credit_code == code else "name")
-            for other in found
+            *(
+                (other, "credit_code" if code and other.credit_code == code else "name")
+                for other in found
+            ),
+            *((other, IN_RECYCLE_BIN) for other in binned),
         ]
 
     def find(self, identifier: str):

@@ -400,6 +400,28 @@ def test_a_name_like_an_account_you_cannot_see_is_a_possible_duplicate_until_con
     assert Account.objects.filter(name="Alice's Customer Co").count() == 2
 
 
+def test_a_name_like_an_account_in_the_recycle_bin_names_it_for_whoever_may_restore_it(
+    personas,
+):
+    """As the account form: the deleted account made again is named, in the bin, and
+    the row goes in once confirmed; bob (who may not restore it) is not told of it."""
+    from accounts.services import account_delete
+
+    account_delete(account=personas.account, by=personas.alice)
+    rows = [["Name", "Industry"], ["Alice's Customer Co., Ltd.", "Finance"]]
+    result = run("accounts", csv_file(rows), personas.alice)
+    assert statuses(result) == [(2, "duplicate")]
+    [(column, _value, message, _expected)] = problems(result, 2)
+    assert column == "Name"
+    assert "in the recycle bin" in message
+    assert "Alice's Customer Co" in message
+    assert statuses(run("accounts", csv_file(rows), personas.bob, dry_run=True)) == [
+        (2, "create")
+    ]
+    confirmed = run("accounts", csv_file(rows), personas.alice, confirm_duplicates=True)
+    assert statuses(confirmed) == [(2, "create")]
+
+
 def test_a_record_like_one_an_earlier_row_adds_names_that_row_not_a_record_to_open(personas):
     """Nothing to open yet: the earlier row is named, and one already saved still is."""
     account = personas.account.name

@@ -258,3 +258,28 @@ def test_a_chunk_with_a_parent_goes_item_by_item_and_an_id_is_left_out(
     assert [r["status"] for r in results] == ["created", "created", "created", "created"]
     assert taken == [False, True]
     assert results[3]["id"] != personas.account.pk
+
+
+def test_a_name_like_an_account_in_the_recycle_bin_is_the_same_possible_duplicate_both_ways(
+    personas, settings, monkeypatch
+):
+    """Alice deleted an account; a job of hers naming a new one like it gets the
+    single-record answer (match `recycle_bin`) whichever path writes the chunk."""
+    from accounts.services import account_delete
+
+    account_delete(account=personas.account, by=personas.alice)
+    taken = spy_set_based(monkeypatch)
+    payload = body(company("B-1"), company("B-2", name="Alice's Customer Co., Ltd."))
+
+    def run():
+        results = run_job(personas.alice, "accounts", payload)
+        return {"results": [{k: r.get(k) for k in ("status", "code")} for r in results]} | {
+            "matches": [r.get("duplicates") for r in results]
+        }
+
+    set_based, item_by_item, _chunks = both_ways(settings, taken, run)
+    assert set_based == item_by_item
+    assert set_based["results"][1] == {"status": "error", "code": "possible_duplicate"}
+    [match] = set_based["matches"][1]
+    assert (match["id"], match["match"]) == (personas.account.pk, "recycle_bin")
+    assert match["url"].startswith("/recycle-bin/?q=")
