@@ -257,12 +257,34 @@ def test_a_visit_the_server_refuses_says_why_and_is_fixed_or_discarded(page, per
     assert Visit.objects.count() == 1
 
 
-def test_a_colleague_typed_not_picked_is_refused_saying_so_and_the_kept_note_goes(
+def test_a_colleague_typed_by_name_with_no_signal_is_found_by_the_server_when_it_is_back(
     page, personas, huasheng
 ):
-    """The API takes colleagues by id: a name typed and never picked is refused on the
-    phone, saying what to do; once refused, "kept, sent when there is a signal" no
-    longer stands beside it."""
+    """No signal, no suggestions: a colleague typed by name goes as typed, and the
+    server finds them as the form's picker would (bob by his full name)."""
+    context = page.context
+    open_with_a_signal(page, huasheng)
+    go_offline(context)
+    page.goto(f"/accounts/{huasheng.pk}/visits/new/")
+    earlier = (timezone.localtime() - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    fill_the_visit(page, when=earlier)
+    page.locator('input[name="attendees_name"]').fill("Ben Bao")
+    page.get_by_role("button", name="Save the visit").click()
+    expect(page.locator("[data-outbox]")).to_contain_text("No signal")
+
+    go_online(context)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(page.locator(".outbox-item")).to_have_count(0)
+    visit = Visit.objects.get()
+    assert list(visit.attendees.all()) == [personas.bob]
+
+
+def test_a_colleague_typed_who_is_nobody_of_the_team_is_refused_beside_the_field(
+    page, personas, huasheng
+):
+    """The server's words for a name nobody of the rep's teams has, on the outbox entry
+    and beside the colleagues' box of the form it opens; once refused, "kept, sent when
+    there is a signal" no longer stands beside it."""
     context = page.context
     open_with_a_signal(page, huasheng)
     go_offline(context)
@@ -278,12 +300,15 @@ def test_a_colleague_typed_not_picked_is_refused_saying_so_and_the_kept_note_goe
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
     entry = page.locator(".outbox-item")
     expect(entry).to_contain_text("Not sent: the server refused it.")
-    expect(entry.locator(".outbox-reasons")).to_contain_text(
-        "“王五不存在” was typed, not picked from the suggestions: choose each colleague "
-        "from the list, or clear the name."
-    )
+    said = "Nobody of your teams is called “王五不存在”: pick someone from the list."
+    expect(entry.locator(".outbox-reasons")).to_contain_text(said)
     expect(outbox).not_to_contain_text("No signal")
     assert Visit.objects.count() == 0
+    entry.get_by_role("link", name="Fix and send").click()
+    typed = page.locator('input[name="attendees_name"]')
+    expect(typed).to_have_value("王五不存在")
+    expect(typed).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".field.has-error")).to_contain_text(said)
 
 
 def test_two_visits_typed_on_one_page_with_no_signal_are_both_kept(page, personas, huasheng):

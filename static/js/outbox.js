@@ -142,16 +142,24 @@
     });
   }
 
-  // A colleague typed by name and not picked from the suggestions: the API takes ids only.
+  // A colleague typed by name and not picked from the suggestions (no signal to look
+  // them up): sent as typed, the server finds them as the form's picker would.
   function unpicked(entry) {
     return (entry.fields.attendees_name || []).filter(function (name) {
       return name.trim() !== "";
     });
   }
 
+  // The form's field that a refusal of an API field stands beside.
+  var FORM_FIELD = { attendee_names: "attendees_name" };
+
   // The API's body for the entry: the form's fields under the API's names (the same).
   function payload(entry) {
     var body = entry.kind === "follow_up" ? {} : { account: entry.account, status: entry.status };
+    var typed = unpicked(entry);
+    if (typed.length) {
+      body.attendee_names = typed;
+    }
     Object.keys(entry.fields).forEach(function (name) {
       if (name.charAt(0) === "_" || /_name$/.test(name)) {
         return; // the picker's text box, the outbox's own notes
@@ -226,15 +234,6 @@
 
   // Send one entry: "sent", "refused" (kept, with the reasons) or "waiting".
   function send(entry) {
-    var names = unpicked(entry);
-    if (names.length) {
-      // Refused here: the API takes colleagues by id, and a name could be anyone.
-      var panel = root.document && root.document.querySelector("[data-outbox]");
-      var said = panel && panel.dataset.unpicked;
-      var listed = names.join(", ");
-      var message = said ? said.replace("%(names)s", listed) : listed;
-      return refuse(entry, [labelOf("attendees") + colon() + message], { attendees: [message] });
-    }
     return fetch(entry.api || API, {
       method: "POST",
       credentials: "same-origin",
@@ -486,7 +485,8 @@
   function showErrors(form, errors) {
     var first = null;
     Object.keys(errors).forEach(function (name) {
-      var field = form.elements[name] || form.elements[name + "_name"];
+      var field =
+        form.elements[name] || form.elements[name + "_name"] || form.elements[FORM_FIELD[name]];
       if (field && field.length !== undefined && !field.tagName) {
         field = field[0]; // a list of checkboxes: the first one
       }

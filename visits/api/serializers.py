@@ -1,7 +1,9 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.selectors import accounts_visible_to, contacts_visible_to
+from accounts.picker import LONGEST_TYPED, TypedMany, UsersPickerField
+from accounts.selectors import accounts_visible_to, contacts_visible_to, users_pickable_by
 from keyaccounts.api.serializers import (
     SYNC_FIELDS,
     ListedIds,
@@ -26,6 +28,9 @@ from visits.services import (
     visit_save,
 )
 
+# How many typed texts `attendee_names` takes (each may name several, separated).
+ATTENDEE_NAMES_MAX = 20
+
 
 class VisitSerializer(VersionedModelSerializer):
     account = VisiblePrimaryKeyRelatedField(
@@ -48,6 +53,18 @@ class VisitSerializer(VersionedModelSerializer):
         help_text="User ids of our people: the people of your sales teams (and those the "
         "visit already has).",
     )
+    attendee_names = serializers.ListField(
+        child=StrictCharField(max_length=LONGEST_TYPED),
+        max_length=ATTENDEE_NAMES_MAX,
+        write_only=True,
+        required=False,
+        help_text="Colleagues as a person typed them, when no id is at hand (a phone with "
+        "no signal to look them up): each a name, username or email address (several in "
+        "one text: separated by ; , 、 or a new line). Each must name exactly one of the "
+        "people of your sales teams, as the pages' people picker finds them; they join "
+        "`attendees`. One that names nobody or several people is a 400 on "
+        "`attendee_names`, saying which.",
+    )
     # The follow-up is logged in the app (it settles its reminders), not set here.
     followed_up_on = serializers.DateField(read_only=True, allow_null=True)
     follow_up_method = serializers.ChoiceField(
@@ -68,6 +85,7 @@ class VisitSerializer(VersionedModelSerializer):
             "status",
             "contacts",
             "attendees",
+            "attendee_names",
             "planned_at",
             "occurred_at",
             "duration_minutes",
@@ -99,6 +117,15 @@ class VisitSerializer(VersionedModelSerializer):
             raise serializers.ValidationError(RECORDED_IN_THE_FUTURE())
         return value
 
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        typed = attrs.pop("attendee_names", None)
+        if typed:
+            if "attendees" not in attrs:
+                attrs["attendees"] = list(self.instance.attendees.all()) if self.instance else []
+            attrs["attendees"] = _with_typed_colleagues(attrs["attendees"], typed, by=self.by)
+        return attrs
+
     def create(self, validated_data):
         return visit_save(by=self.by, **validated_data)
 
@@ -107,6 +134,19 @@ class VisitSerializer(VersionedModelSerializer):
         validated_data.setdefault("contacts", list(instance.contacts.all()))
         validated_data.setdefault("attendees", list(instance.attendees.all()))
         return visit_save(by=self.by, visit=instance, **validated_data)
+
+
+def _with_typed_colleagues(attendees: list, typed: list[str], *, by) -> list:
+    """`attendees` and the people `typed` names, as the visit form's colleague picker
+    resolves a typed name (`accounts.picker.UsersPickerField`: exactly one of the people
+    `by` may pick, by name, username or email); ValidationError on `attendee_names`
+    naming each text that names nobody or several people."""
+    picker = UsersPickerField(queryset=users_pickable_by(by), required=False)
+    try:
+        named = picker.clean(TypedMany(pks=(), text="\n".join(typed)))
+    except DjangoValidationError as error:
+        raise serializers.ValidationError({"attendee_names": error.messages}) from None
+    return list({user.pk: user for user in [*attendees, *named]}.values())
 
 
 class DevelopmentRecordSerializer(VersionedModelSerializer):

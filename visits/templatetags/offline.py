@@ -31,7 +31,8 @@ def _outbox_labels(language: str | None) -> str:
     with the outbox carries them, and each is a translated verbose name."""
     from ..models import Visit
 
-    return json.dumps(
-        {name: str(capfirst(Visit._meta.get_field(name).verbose_name)) for name in SENT_FIELDS},
-        ensure_ascii=False,
-    )
+    labels = {name: str(capfirst(Visit._meta.get_field(name).verbose_name)) for name in SENT_FIELDS}
+    # Colleagues typed by name are sent apart from those picked; a refusal of either
+    # names the one field the form shows.
+    labels["attendee_names"] = labels["attendees"]
+    return json.dumps(labels, ensure_ascii=False)

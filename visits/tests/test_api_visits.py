@@ -492,3 +492,90 @@ def test_a_follow_up_sent_without_a_key_is_logged_in_its_own_transaction(persona
     assert response.status_code == 200, response.content
     done.refresh_from_db()
     assert done.follow_up_feedback == "好"
+
+
+# --- colleagues typed by name (a phone's outbox: no signal to look them up) ---------------
+
+
+def post_visit(client, **fields):
+    return client.post(
+        "/api/v1/visits/",
+        {
+            "status": "done",
+            "occurred_at": (timezone.now() - datetime.timedelta(hours=1)).isoformat(),
+            **fields,
+        },
+        format="json",
+    )
+
+
+def test_colleagues_typed_by_name_join_the_attendees_as_the_forms_picker_finds_them(personas, api):
+    response = post_visit(
+        api(personas.alice),
+        account=personas.account.pk,
+        attendees=[personas.bob.pk],
+        attendee_names=["Ben Bao", "carol"],  # bob again by his name; carol by username
+    )
+    assert response.status_code == 201, response.json()
+    assert sorted(response.json()["attendees"]) == sorted([personas.bob.pk, personas.carol.pk])
+    assert "attendee_names" not in response.json()  # write-only: what was typed is resolved
+
+
+def test_a_typed_name_of_nobody_pickable_is_refused_on_its_field_and_nothing_is_saved(
+    personas, api
+):
+    """Charlie is of another team: named like a stranger, as the form's picker does."""
+    response = post_visit(
+        api(personas.alice),
+        account=personas.account.pk,
+        attendee_names=["Charlie Wang; carol", "没有这个人"],
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["attendee_names"] == [
+        "Nobody of your teams is called “Charlie Wang”: pick someone from the list.",
+        "Nobody of your teams is called “没有这个人”: pick someone from the list.",
+    ]
+    assert not Visit.objects.exists()
+
+
+def test_a_typed_name_several_colleagues_share_is_refused_as_ambiguous(personas, api):
+    from accounts.tests.factories import UserFactory
+
+    UserFactory(username="cchen2", sales_team=personas.east, first_name="Cara", last_name="Chen")
+    response = post_visit(api(personas.alice), account=personas.account.pk, attendee_names=["Chen"])
+    assert response.status_code == 400
+    assert response.json()["errors"]["attendee_names"] == [
+        "Several people of your teams match “Chen”: pick the one you mean from the list."
+    ]
+
+
+def test_a_change_with_typed_names_keeps_the_visits_attendees_and_adds_them(personas, api):
+    visit = VisitFactory(account=personas.account, owner=personas.alice)
+    visit.attendees.set([personas.bob])
+    response = api(personas.alice).patch(
+        f"/api/v1/visits/{visit.pk}/", {"attendee_names": ["Carol Chen"]}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert sorted(response.json()["attendees"]) == sorted([personas.bob.pk, personas.carol.pk])
+
+
+@pytest.mark.parametrize("set_based", [True, False])
+def test_a_bulk_item_takes_colleagues_typed_by_name_too(personas, api, settings, set_based):
+    settings.BULK_SET_BASED = set_based
+    occurred = (timezone.now() - datetime.timedelta(hours=1)).isoformat()
+    item = {"account": personas.account.pk, "status": "done", "occurred_at": occurred}
+    response = api(personas.alice).post(
+        "/api/v1/visits/bulk/",
+        [
+            {**item, "external_id": "V-1", "attendee_names": ["Ben Bao"]},
+            {**item, "external_id": "V-2", "attendee_names": ["nobody at all"]},
+        ],
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    first, second = response.json()["results"]
+    assert first["status"] == "created", first
+    assert list(Visit.objects.get(external_id="V-1").attendees.all()) == [personas.bob]
+    assert second["status"] == "error"
+    assert "attendee_names" in second["errors"]
+    assert not Visit.objects.filter(external_id="V-2").exists()
