@@ -435,8 +435,17 @@ def _check_account_duplicates(account: Account, *, by: User, confirm_duplicate: 
             name=account.name, credit_code=code, exclude_pk=account.pk
         ).only("pk", "name", "credit_code")
     ]
-    if not confirm_duplicate:
-        # Those in the recycle bin the user may restore: named, as they are theirs.
+    in_bin = (
+        Account.all_objects.filter(credit_code=code, deleted_at__isnull=False)
+        .exclude(pk=account.pk)
+        .exists()
+        if code
+        else False
+    )
+    if not confirm_duplicate and not in_bin:
+        # Those in the recycle bin the user may restore: named, as they are theirs. (A
+        # credit code held in the bin is refused by `validate_unique`, saying so: no
+        # confirmation would save it.)
         binned = account_duplicates_in_bin(name=account.name, user=by, exclude_pk=account.pk)
         matches += [(other, IN_RECYCLE_BIN) for other in binned.only("pk", "name")]
     if not matches:

@@ -192,6 +192,19 @@ def test_a_new_account_named_like_one_in_the_recycle_bin_names_it_there(personas
     assert Account.objects.filter(name_key="alicescustomer").count() == 1
 
 
+def test_the_deleted_account_made_again_with_its_credit_code_is_told_to_restore_it(personas):
+    """Its credit code is in the bin: no confirmation could save it, so the answer is the
+    code's (restore it), never a "confirm to save anyway" that would fail."""
+    from keyaccounts.history.context import Origin, history_context
+
+    held = AccountFactory(name="Fuzhou Optics", owner=personas.alice, credit_code=VALID_CODE)
+    account_delete(account=held, by=personas.alice)
+    with history_context(origin=Origin.WEB, user=personas.alice):
+        with pytest.raises(ValidationError) as refused:
+            create(personas.alice, name="Fuzhou Optics", credit_code=VALID_CODE)
+    assert "recycle bin" in refused.value.message_dict["credit_code"][0]
+
+
 def test_the_bin_is_asked_only_for_those_who_may_restore_from_it(personas):
     """Bob (on its team, not who deleted it) may not restore it: he is not told of the
     bin, as the recycle bin's own rule; the manager of the team may, and is."""

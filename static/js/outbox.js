@@ -486,7 +486,9 @@
     var first = null;
     Object.keys(errors).forEach(function (name) {
       var field =
-        form.elements[name] || form.elements[name + "_name"] || form.elements[FORM_FIELD[name]];
+        form.elements[name] ||
+        form.elements[name + "_name"] ||
+        form.elements[FORM_FIELD[name.split(".")[0]]];
       if (field && field.length !== undefined && !field.tagName) {
         field = field[0]; // a list of checkboxes: the first one
       }

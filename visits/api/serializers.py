@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.picker import LONGEST_TYPED, TypedMany, UsersPickerField
+from accounts.picker import TypedMany, UsersPickerField
 from accounts.selectors import accounts_visible_to, contacts_visible_to, users_pickable_by
 from keyaccounts.api.serializers import (
     SYNC_FIELDS,
@@ -28,8 +28,10 @@ from visits.services import (
     visit_save,
 )
 
-# How many typed texts `attendee_names` takes (each may name several, separated).
+# How many typed texts `attendee_names` takes (each may name several, separated), and
+# how long each may be.
 ATTENDEE_NAMES_MAX = 20
+ATTENDEE_TEXT_MAX = 3000
 
 
 class VisitSerializer(VersionedModelSerializer):
@@ -54,13 +56,15 @@ class VisitSerializer(VersionedModelSerializer):
         "visit already has).",
     )
     attendee_names = serializers.ListField(
-        child=StrictCharField(max_length=LONGEST_TYPED),
+        # A text may name several (the picker's box): each name is held to the
+        # picker's longest (`resolve`), the text only to a bound.
+        child=StrictCharField(max_length=ATTENDEE_TEXT_MAX),
         max_length=ATTENDEE_NAMES_MAX,
         write_only=True,
         required=False,
         help_text="Colleagues as a person typed them, when no id is at hand (a phone with "
         "no signal to look them up): each a name, username or email address (several in "
-        "one text: separated by ; , 、 or a new line). Each must name exactly one of the "
+        "one text: separated by ; , 、 ； ， or a new line). Each must name exactly one of the "
         "people of your sales teams, as the pages' people picker finds them; they join "
         "`attendees`. One that names nobody or several people is a 400 on "
         "`attendee_names`, saying which.",
@@ -117,13 +121,18 @@ class VisitSerializer(VersionedModelSerializer):
             raise serializers.ValidationError(RECORDED_IN_THE_FUTURE())
         return value
 
+    def validate_attendee_names(self, value):
+        """The people typed, resolved here (a field's own check) so that a name nobody
+        has is said with the other fields' problems, not after them."""
+        return _typed_colleagues(value, by=self.by)
+
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        typed = attrs.pop("attendee_names", None)
-        if typed:
+        named = attrs.pop("attendee_names", None)
+        if named:
             if "attendees" not in attrs:
                 attrs["attendees"] = list(self.instance.attendees.all()) if self.instance else []
-            attrs["attendees"] = _with_typed_colleagues(attrs["attendees"], typed, by=self.by)
+            attrs["attendees"] = list({u.pk: u for u in [*attrs["attendees"], *named]}.values())
         return attrs
 
     def create(self, validated_data):
@@ -136,17 +145,16 @@ class VisitSerializer(VersionedModelSerializer):
         return visit_save(by=self.by, visit=instance, **validated_data)
 
 
-def _with_typed_colleagues(attendees: list, typed: list[str], *, by) -> list:
-    """`attendees` and the people `typed` names, as the visit form's colleague picker
-    resolves a typed name (`accounts.picker.UsersPickerField`: exactly one of the people
-    `by` may pick, by name, username or email); ValidationError on `attendee_names`
-    naming each text that names nobody or several people."""
+def _typed_colleagues(typed: list[str], *, by) -> list:
+    """The people `typed` names, as the visit form's colleague picker resolves its box
+    (`accounts.picker.UsersPickerField`: each name exactly one of the people `by` may
+    pick, by name, username or email); ValidationError naming each name that is nobody
+    or several people."""
     picker = UsersPickerField(queryset=users_pickable_by(by), required=False)
     try:
-        named = picker.clean(TypedMany(pks=(), text="\n".join(typed)))
+        return picker.clean(TypedMany(pks=(), text="\n".join(typed)))
     except DjangoValidationError as error:
-        raise serializers.ValidationError({"attendee_names": error.messages}) from None
-    return list({user.pk: user for user in [*attendees, *named]}.values())
+        raise serializers.ValidationError(error.messages) from None
 
 
 class DevelopmentRecordSerializer(VersionedModelSerializer):

@@ -579,3 +579,25 @@ def test_a_bulk_item_takes_colleagues_typed_by_name_too(personas, api, settings,
     assert second["status"] == "error"
     assert "attendee_names" in second["errors"]
     assert not Visit.objects.filter(external_id="V-2").exists()
+
+
+def test_a_long_colleagues_box_is_taken_as_the_forms_picker_takes_it(personas, api):
+    """Ten addresses in one box (over 300 characters): each name is held to the
+    picker's bound, not the whole text."""
+    names = ";".join([personas.bob.email, personas.carol.email] * 10)
+    assert len(names) > 300
+    response = post_visit(api(personas.alice), account=personas.account.pk, attendee_names=[names])
+    assert response.status_code == 201, response.json()
+    assert sorted(response.json()["attendees"]) == sorted([personas.bob.pk, personas.carol.pk])
+
+
+def test_a_typed_name_of_nobody_is_said_with_the_other_fields_problems(personas, api):
+    """A phone's outbox learns every problem at once: the future time and the colleague."""
+    response = post_visit(
+        api(personas.alice),
+        account=personas.account.pk,
+        occurred_at=(timezone.now() + datetime.timedelta(days=2)).isoformat(),
+        attendee_names=["没有这个人"],
+    )
+    assert response.status_code == 400
+    assert {"occurred_at", "attendee_names"} <= set(response.json()["errors"])
