@@ -483,6 +483,17 @@ class ContactKind(Kind):
         reads[Contact] = (accounts, ctx.records.external_ids, _read_ids(ctx.records))
         return reads
 
+    def stored_for(self, ctx, row):
+        account = row.get("account")
+        records = getattr(ctx, "records", None)
+        if account is None or records is None:
+            return None
+        if external_id := row.get("external_id"):
+            stored, _held = records.external(external_id)
+            return stored if stored is not None and stored.account_id == account.pk else None
+        found = records.natural(account.pk, "name", row.get("name")) if row.get("name") else []
+        return found[0] if len(found) == 1 else None
+
     def check_row(self, ctx, row):
         from accounts.models import Contact
         from accounts.services import check_contact_matches

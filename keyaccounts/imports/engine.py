@@ -52,6 +52,7 @@ from .kinds import (
     Outcome,
     Row,
     RowFailed,
+    _kept,
     _plain_fields,
 )
 from .lookups import Accounts, Users
@@ -430,7 +431,7 @@ def _row(kind, ctx, row, describe, columns) -> tuple[RowResult, Outcome | None]:
     that refused the row before they were checked: the file is mended in one round."""
     if row.problems:
         problems = [describe(row, *problem) for problem in row.problems]
-        problems += _other_cells(kind, row, describe, columns)
+        problems += _other_cells(kind, row, describe, columns, _stored_for(ctx, kind, row))
         return RowResult(row.number, ERROR, problems=problems), None
     ctx.row_claims = []
     try:
@@ -455,17 +456,27 @@ def _row(kind, ctx, row, describe, columns) -> tuple[RowResult, Outcome | None]:
         said = {(problem.column, problem.message) for problem in problems}
         problems += [
             problem
-            for problem in _other_cells(kind, row, describe, columns)
+            for problem in _other_cells(kind, row, describe, columns, _stored_for(ctx, kind, row))
             if (problem.column, problem.message) not in said
         ]
     return RowResult(row.number, status, problems=problems), None
 
 
-def _other_cells(kind, row, describe, columns) -> list[Problem]:
+def _stored_for(ctx, kind, row):
+    try:
+        return kind.stored_for(ctx, row)
+    except Exception:  # a row that failed may name anything; its record is a courtesy
+        logger.debug("import row %s: no stored record found", row.number, exc_info=True)
+        return None
+
+
+def _other_cells(kind, row, describe, columns, stored=None) -> list[Problem]:
     """The own checks (`Field.clean`: length, range, form) of the row's plain cells that
     were read, when another could not be: on a record made for this alone and never
     saved. A cell left empty is not checked (a missing value is said by the record's
-    check, once the row reads)."""
+    check, once the row reads), nor one holding what `stored` (the record the row is
+    about, `Kind.stored_for`) holds: a value saved before a rule stays while kept, as it
+    does when the row goes through (a contact's old phone number)."""
     model = kind.model
     unread = {key for key, *_rest in row.problems} | kind.ignored(row)
     plain = set(_plain_fields(model))
@@ -474,6 +485,9 @@ def _other_cells(kind, row, describe, columns) -> list[Problem]:
         for key in row.values
         if key in plain and key not in unread and key not in kind.special and row.given(key)
     ]
+    if stored is not None:
+        kept = set(_kept(model, {name: row.values[name] for name in names}, stored.__dict__))
+        names = [name for name in names if name not in kept]
     if not names:
         return []
     record = model(**{name: row.values[name] for name in names})

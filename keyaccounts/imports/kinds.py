@@ -97,6 +97,13 @@ class Kind:
         and written (not a dry run) only when none has an error."""
         raise NotImplementedError
 
+    def stored_for(self, ctx, row):
+        """The stored record a failing row is most likely about (its external ID, else
+        its natural key), or None: the row's other cells that hold its values are not
+        checked again (`engine._other_cells`), as a row that goes through leaves them
+        (`_kept`). Asked of a row that failed, without changing it."""
+        return None
+
     def ignored(self, row) -> frozenset:
         """The row's plain cells the import leaves out, so never checked (a deal's
         probability when the row says it is not set by hand)."""

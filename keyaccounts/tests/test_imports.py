@@ -339,6 +339,34 @@ def test_a_phone_number_refused_says_what_one_looks_like(personas):
     ]
 
 
+@pytest.mark.parametrize(
+    ("column", "cell", "said"),
+    [
+        ("Email", "wang@example", "Enter a valid email address."),  # the row's own check
+        ("Buying role", "chief", "“chief” is not one of the choices."),  # a cell unread
+    ],
+)
+def test_a_failing_row_does_not_hold_a_contacts_old_phone_number_against_it(
+    personas, column, cell, said
+):
+    """A number saved before numbers were checked stays while kept (as it does when the
+    row goes through): a row failing for another reason names only that reason, found
+    by its external ID or by its name."""
+    kept = ContactFactory(account=personas.account, name="Wang", external_id="C-1")
+    Contact.objects.filter(pk=kept.pk).update(phone="见名片")
+    for key_column, key in (("External ID", "C-1"), ("Name", "Wang")):
+        rows = [
+            ["Account", key_column, "Phone", column],
+            [personas.account.name, key, "见名片", cell],
+        ]
+        result = run("contacts", csv_file(rows), personas.alice, dry_run=True)
+        assert [(c, m) for c, _v, m, _e in problems(result, 2)] == [(column, said)], key_column
+    # A new person's number is checked, whatever else is wrong.
+    rows = [["Account", "Name", "Phone", column], [personas.account.name, "Li", "见名片", cell]]
+    result = run("contacts", csv_file(rows), personas.alice, dry_run=True)
+    assert {c for c, _v, _m, _e in problems(result, 2)} == {column, "Phone"}
+
+
 def test_a_text_too_long_says_the_longest_the_column_takes(personas):
     rows = [["Account", "Name", "Title"], [personas.account.name, "Wang", "T" * 300]]
     result = run("contacts", csv_file(rows), personas.alice, dry_run=True)
@@ -415,9 +443,7 @@ def test_a_name_like_an_account_in_the_recycle_bin_names_it_for_whoever_may_rest
     assert column == "Name"
     assert "in the recycle bin" in message
     assert "Alice's Customer Co" in message
-    assert statuses(run("accounts", csv_file(rows), personas.bob, dry_run=True)) == [
-        (2, "create")
-    ]
+    assert statuses(run("accounts", csv_file(rows), personas.bob, dry_run=True)) == [(2, "create")]
     confirmed = run("accounts", csv_file(rows), personas.alice, confirm_duplicates=True)
     assert statuses(confirmed) == [(2, "create")]
 
