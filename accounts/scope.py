@@ -63,6 +63,23 @@ class ScopeForm(forms.Form):
             found["owner"] = found["owner"].pk  # as the account list's `owner` takes it
         return found
 
+    def described(self) -> list[tuple[str, str]]:
+        """The active filters as a person reads them: (label, what was chosen), e.g.
+        ("Team", "East"), ("Rep", "Amy Lin"): what a page drilled down to names."""
+        found = self.active_filters()
+        shown = []
+        for name in FILTERS:
+            if name not in found:
+                continue
+            field = self.fields[name]
+            if name == "owner":
+                user = self.cleaned_data["owner"]
+                text = user.get_full_name() or user.username
+            else:
+                text = str(dict(field.choices).get(found[name], found[name]))
+            shown.append((str(field.label), text))
+        return shown
+
 
 def filter_accounts(
     accounts: QuerySet,

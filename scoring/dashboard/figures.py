@@ -103,6 +103,42 @@ def _open_deals(accounts: QuerySet):
     )
 
 
+def deals_behind(
+    accounts: QuerySet,
+    *,
+    grade: str | None = None,
+    stage: Stage | None = None,
+    month: str | None = None,
+    today: datetime.date,
+) -> QuerySet:
+    """The open deals of `accounts` behind one number of the pipeline or the forecast:
+    those of the grade `grade` (a GRADE_KEYS key), in the open stage `stage`, expected to
+    close in `month` ("YYYY-MM" within the forecast's months, or "overdue": before this
+    month), each as `pipeline` and `forecast` count them (`_open_deals`)."""
+    deals = _open_deals(accounts)
+    if grade is not None:
+        deals = deals.filter(grade_key="" if grade == UNGRADED else grade)
+    if stage is not None:
+        deals = deals.filter(stage=stage)
+    if month is not None:
+        this_month = today.replace(day=1)
+        if month == "overdue":
+            deals = deals.filter(expected_close_date__lt=this_month)
+        else:
+            start = datetime.date.fromisoformat(f"{month}-01")
+            deals = deals.filter(
+                expected_close_date__gte=start, expected_close_date__lt=add_months(start, 1)
+            )
+    return deals
+
+
+def forecast_month_keys(today: datetime.date) -> list[str]:
+    """The forecast's months as its links name them: "overdue", then this month and the
+    next ones ("YYYY-MM")."""
+    this_month = today.replace(day=1)
+    return ["overdue"] + [f"{add_months(this_month, i):%Y-%m}" for i in range(FORECAST_MONTHS)]
+
+
 def pipeline(accounts: QuerySet, stages: list[Stage]) -> dict:
     """Open deals of `accounts` per grade × open stage: count, amount in CNY and how many
     accounts they belong to, with row and column totals. One query.

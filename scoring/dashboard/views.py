@@ -1,5 +1,7 @@
 """The managers' dashboard (`/dashboard/`): the numbers of scoring.dashboard.figures, each linked to
-the account list showing exactly the accounts behind it.
+exactly what it counts: the open deals behind the pipeline and the forecast
+(`/dashboard/deals/`), the visits behind the follow-up figures, the account list narrowed
+to the accounts behind the others.
 
 Everyone signed in has one: a manager over the accounts of their teams, a rep over their
 own, both through the visibility rule (`account_list`). The page runs the same
@@ -10,6 +12,8 @@ number of queries whatever the number of accounts. It reads the replica when the
 import datetime
 from urllib.parse import urlencode
 
+from django.db.models import F, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -36,11 +40,14 @@ from visits.selectors import (
     follow_up_compliance_visits,
 )
 
+from ..inputs import MONEY, amount_in_cny
 from . import figures as dashboard
 from .workbook import dashboard_workbook
 
-# Rows a page of the visits behind a compliance figure.
+# Rows a page of the visits behind a compliance figure; of the deals behind a pipeline
+# or forecast figure.
 VISITS_PAGE_SIZE = 25
+DEALS_PAGE_SIZE = 25
 
 
 def _list_url(filters: dict, *params: tuple[str, object]) -> str:
@@ -104,13 +111,18 @@ def _figures(request, visible, form, filters: dict, *, header) -> str:
         tile["label"] = dashboard.grade_label(tile["grade"])
         tile["url"] = url(("grade", tile["grade"]))
 
+    def deals(*params):
+        return _deals_url(filters, *params)
+
     pipeline = dashboard.pipeline(accounts, dashboard.open_stages())
     for row in pipeline["rows"]:
         row["label"] = dashboard.grade_label(row["grade"])
+        row["url"] = deals(("grade", row["grade"]))
         for cell in row["cells"]:
-            cell["url"] = url(("grade", row["grade"]), ("stage", cell["stage"].key))
+            cell["url"] = deals(("grade", row["grade"]), ("stage", cell["stage"].key))
     for total in pipeline["totals"]:
-        total["url"] = url(("stage", total["stage"].key))
+        total["url"] = deals(("stage", total["stage"].key))
+    pipeline["url"] = deals()
 
     forecast = dashboard.forecast(accounts, today)
     for month in forecast["months"]:
@@ -118,13 +130,11 @@ def _figures(request, visible, form, filters: dict, *, header) -> str:
             {
                 "grade": grade,
                 "amount": month["by_grade"][grade],
-                "url": (
-                    url(("close_month", month["key"]), ("grade", grade)) if month["month"] else None
-                ),
+                "url": deals(("month", month["key"]), ("grade", grade)),
             }
             for grade in dashboard.GRADE_KEYS
         ]
-        month["url"] = url(("close_month", month["key"])) if month["month"] else None
+        month["url"] = deals(("month", month["key"]))
 
     movement = dashboard.grade_movement(accounts, now)
     for move in movement:
@@ -321,6 +331,129 @@ def compliance_visits_view(request):
     )
 
 
+def _deals_url(filters: dict, *params: tuple[str, object]) -> str:
+    """The open deals behind a number of the pipeline or the forecast, with the
+    dashboard's filters."""
+    return f"{reverse('scoring:dashboard_deals')}?{urlencode([*filters.items(), *params])}"
+
+
+@replica_view
+def dashboard_deals_view(request):
+    """The open deals behind a number of the dashboard's ABCD pipeline (`grade`,
+    `stage`) or weighted forecast (`month`, `grade`): the same accounts in view (the
+    dashboard's filters), the deals counted as the figure counts them
+    (`figures.deals_behind`). A value that cannot be read lists nothing and says why:
+    the other values alone would list other deals than the number's."""
+    today = timezone.localdate()
+    visible = account_list(user=request.user)
+    form = ScopeForm(request.GET or None, accounts=visible, user=request.user)
+    filters = form.active_filters()
+    accounts = filter_accounts(visible, **filters)
+    get = request.GET
+    wrong = [
+        (form[name].label, error)
+        for name, errors in (form.errors.items() if form.is_bound else [])
+        for error in errors
+    ]
+    # What a link may hold, said with what each means: “none” (Ungraded), “bid” (Bid).
+    opening, closing = pgettext("punctuation", " ("), pgettext("punctuation", ")")
+    comma = pgettext("punctuation", ", ")
+    grade = get.get("grade")
+    if grade is not None and grade not in dashboard.GRADE_KEYS:
+        grades = comma.join(
+            f"“{key}”{opening}{dashboard.grade_label(key)}{closing}"
+            if key == dashboard.UNGRADED
+            else f"“{key}”"
+            for key in dashboard.GRADE_KEYS
+        )
+        wrong.append(
+            (
+                _("Grade"),
+                _("“%(value)s” is no grade: one of %(grades)s.")
+                % {"value": grade, "grades": grades},
+            )
+        )
+    stages = {stage.key: stage for stage in dashboard.open_stages()}
+    stage = None
+    if (key := get.get("stage")) is not None:
+        stage = stages.get(key)
+        if stage is None:
+            named = comma.join(f"“{k}”{opening}{s}{closing}" for k, s in stages.items())
+            wrong.append(
+                (
+                    _("Stage"),
+                    _("“%(value)s” is no stage a deal is open in: one of %(stages)s.")
+                    % {"value": key, "stages": named},
+                )
+            )
+    month = get.get("month")
+    months = dashboard.forecast_month_keys(today)
+    if month is not None and month not in months:
+        wrong.append(
+            (
+                _("Close month"),
+                _("“%(value)s” is not a month of the forecast: overdue, or %(first)s to %(last)s.")
+                % {"value": month, "first": months[1], "last": months[-1]},
+            )
+        )
+    deals = dashboard.deals_behind(
+        accounts,
+        grade=grade if grade in dashboard.GRADE_KEYS else None,
+        stage=stage,
+        month=month if month in months else None,
+        today=today,
+    )
+    if wrong:
+        deals = deals.none()
+    totals = deals.aggregate(
+        in_cny=Coalesce(Sum(amount_in_cny()), Value(dashboard.ZERO), output_field=MONEY),
+        weighted_in_cny=Coalesce(
+            Sum(amount_in_cny() * F("probability") / 100, output_field=MONEY),
+            Value(dashboard.ZERO),
+            output_field=MONEY,
+        ),
+    )
+    deals = deals.select_related("account", "stage", "owner")
+    page = keyset_page(
+        request, deals, ("expected_close_date", "pk"), size=DEALS_PAGE_SIZE, count=True
+    )
+    what = []
+    if grade == dashboard.UNGRADED:
+        what.append(dashboard.grade_label(grade))
+    elif grade in dashboard.GRADE_KEYS:
+        what.append(_("Grade %(grade)s") % {"grade": grade})
+    if stage is not None:
+        what.append(str(stage))
+    if month in months:
+        what.append(
+            _("Expected to close before this month")
+            if month == "overdue"
+            else _("Expected to close in %(month)s") % {"month": month}
+        )
+    if not what:
+        what.append(_("All open deals"))
+    anchor = "#forecast" if month is not None else "#pipeline"
+    return render(
+        request,
+        "scoring/dashboard_deals.html",
+        {
+            "page": page,
+            "query": page.query,
+            "what": what,
+            "filters": form.described(),
+            "wrong": wrong,
+            "amount": totals["in_cny"],
+            "weighted": totals["weighted_in_cny"],
+            "forecast": month is not None,
+            "dashboard_url": (
+                f"{reverse('scoring:dashboard')}?{urlencode(filters)}{anchor}"
+                if filters
+                else f"{reverse('scoring:dashboard')}{anchor}"
+            ),
+        },
+    )
+
+
 @require_safe
 def dashboard_export_view(request):
     """The dashboard's tables as one workbook (`workbook.py`), over the page's filters."""
@@ -334,4 +467,5 @@ urlpatterns = [
     path("dashboard/", dashboard_view, name="dashboard"),
     path("dashboard/export/", dashboard_export_view, name="dashboard_export"),
     path("dashboard/follow-ups/", compliance_visits_view, name="compliance_visits"),
+    path("dashboard/deals/", dashboard_deals_view, name="dashboard_deals"),
 ]

@@ -1,5 +1,6 @@
-"""The dashboard page: who sees which numbers, its filters, its links into the account list,
-its charts' data and its constant number of queries."""
+"""The dashboard page: who sees which numbers, its filters, its links into the account list
+and to the deals behind the pipeline and the forecast, its charts' data and its constant
+number of queries."""
 
 import datetime
 import re
@@ -19,6 +20,7 @@ from accounts.scope import filter_accounts
 from accounts.selectors import account_list, accounts_visible_to
 from accounts.tests.factories import AccountFactory
 from keyaccounts.tests.paging_helpers import pages, rows_of
+from opportunities.models import Opportunity
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.dashboard import figures as dashboard
 from scoring.models import MonthlySales
@@ -30,6 +32,7 @@ pytestmark = pytest.mark.django_db
 
 URL = reverse("scoring:dashboard")
 LIST = reverse("accounts:list")
+DEALS = reverse("scoring:dashboard_deals")
 
 
 def url_exists(name: str) -> bool:
@@ -273,6 +276,75 @@ def test_the_page_runs_the_same_queries_for_3_or_30_accounts(personas, login):
     assert count_queries(client, team=personas.east.pk, region="North China") == few_filtered
 
 
+def test_the_deals_behind_a_number_run_the_same_queries_for_3_or_30_accounts(personas, login):
+    client = login(personas.manager)
+
+    def deal_page_queries() -> int:
+        with CaptureQueriesContext(connection) as context:
+            response = client.get(DEALS, {"team": personas.east.pk, "month": "overdue"})
+        assert response.status_code == 200 and response.context["page"].object_list
+        return len(context.captured_queries)
+
+    build_book(personas, 3)
+    few = deal_page_queries()
+    build_book(personas, 27)
+    assert deal_page_queries() == few
+
+
+def test_the_deals_behind_a_number_are_only_those_the_user_sees(personas, login, book, west_deal):
+    """The West team's A deal is behind no number of the East manager's nor of a rep's;
+    its own manager's A row lists it."""
+    for user in (personas.manager, personas.alice):
+        listed = deals_listed(login(user), f"{DEALS}?grade=A")
+        assert west_deal.pk not in listed
+        visible = accounts_visible_to(user)
+        assert Opportunity.objects.filter(pk__in=listed).exclude(account__in=visible).count() == 0
+    assert west_deal.pk in deals_listed(login(personas.other_manager), f"{DEALS}?grade=A")
+
+
+@pytest.mark.parametrize(
+    ("params", "said"),
+    [
+        ({"grade": "Z"}, "“Z” is no grade"),
+        ({"stage": "won"}, "“won” is no stage a deal is open in"),
+        ({"month": "1999-01"}, "“1999-01” is not a month of the forecast"),
+        ({"team": "99999"}, "Team"),
+    ],
+)
+def test_a_link_value_that_cannot_be_read_lists_no_deal_and_says_why(
+    personas, login, book, params, said
+):
+    response = login(personas.manager).get(DEALS, {"grade": "A", **params})
+    assert response.status_code == 200
+    assert response.context["wrong"]
+    assert list(response.context["page"].object_list) == []
+    page_text = unescape(response.content.decode())
+    assert "This link has values that cannot be read" in page_text
+    assert said in page_text
+
+
+def test_the_deals_page_names_the_dashboards_filters_and_what_it_lists(personas, login, book):
+    client = login(personas.manager)
+    text = unescape(
+        client.get(
+            DEALS, {"team": personas.east.pk, "owner": personas.alice.pk, "grade": "none"}
+        ).content.decode()
+    )
+    assert "The dashboard's filters: Team: East · Rep: Amy Lin" in text
+    assert "Ungraded ·" in text and "Grade Ungraded" not in text
+    assert "All open deals" in unescape(client.get(DEALS).content.decode())
+    refused = unescape(client.get(DEALS, {"stage": "won"}).content.decode())
+    assert "“negotiation” (Negotiation)" in refused
+
+
+def test_the_deals_page_says_the_number_in_chinese(personas, login, book):
+    response = login(personas.manager).get(
+        DEALS, {"grade": "A", "stage": "negotiation"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    text = response.content.decode()
+    assert "数字背后的未结商机" in text and "返回管理看板" in text
+
+
 def test_the_page_query_count_has_a_hard_ceiling(
     personas, login, book, django_assert_max_num_queries
 ):
@@ -300,6 +372,23 @@ def listed(client, url) -> set:
     return {account.pk for account in rows_of(every_page)}
 
 
+def deals_listed(client, url, *, amount=None, weighted=None) -> set:
+    """The deals the dashboard's deals page lists at `url` (every page), checking that
+    the link reads without a problem and that its totals are the number's."""
+    path, _query = url.split("?", 1)
+    assert path == DEALS
+    every_page = list(pages(client, url))
+    first = every_page[0].context
+    assert not first["wrong"], (url, first["wrong"])
+    # The figure adds amounts rounded to the cent per grade and stage (a row or month:
+    # up to five of them); the page adds the deals' own.
+    if amount is not None:
+        assert abs(first["amount"] - amount) <= Decimal("0.03"), (url, first["amount"], amount)
+    if weighted is not None:
+        assert abs(first["weighted"] - weighted) <= Decimal("0.03"), (url, first["weighted"])
+    return {deal.pk for deal in rows_of(every_page)}
+
+
 def test_every_link_lists_exactly_the_accounts_counted(personas, login, book):
     client = login(personas.manager)
     context = page(client, team=personas.east.pk).context
@@ -317,28 +406,45 @@ def test_every_link_lists_exactly_the_accounts_counted(personas, login, book):
         assert got == {a.pk for a in objects if grade(a) == tile["grade"]}
         assert len(got) == tile["count"]
 
-    for row in context["pipeline"]["rows"]:
+    every_open = [(a, d) for a in objects for d in open_deals(a)]
+    pipeline = context["pipeline"]
+    for row in pipeline["rows"]:
+        in_grade = {d.pk for a, d in every_open if grade(a) == row["grade"]}
+        assert deals_listed(client, row["url"], amount=row["amount"]) == in_grade
+        assert len(in_grade) == row["count"]
         for cell in row["cells"]:
-            if not cell["count"]:
-                continue
             want = {
-                a.pk
-                for a in objects
-                if grade(a) == row["grade"]
-                and any(d.stage_id == cell["stage"].pk for d in open_deals(a))
+                d.pk
+                for a, d in every_open
+                if grade(a) == row["grade"] and d.stage_id == cell["stage"].pk
             }
-            assert listed(client, cell["url"]) == want
-            assert len(want) == cell["accounts"]
+            assert deals_listed(client, cell["url"], amount=cell["amount"]) == want
+            assert len(want) == cell["count"]
+            assert (
+                len({d.account_id for d in Opportunity.objects.filter(pk__in=want)})
+                == (cell["accounts"])
+            )
+    for total in pipeline["totals"]:
+        want = {d.pk for a, d in every_open if d.stage_id == total["stage"].pk}
+        assert deals_listed(client, total["url"], amount=total["amount"]) == want
+    assert deals_listed(client, pipeline["url"], amount=pipeline["amount"]) == {
+        d.pk for _a, d in every_open
+    }
 
+    this_month = timezone.localdate().replace(day=1)
+    assert any(month["total"] for month in context["forecast"]["months"])
     for month in context["forecast"]["months"]:
-        if not month["month"] or not month["total"]:
-            continue
-        want = {
-            a.pk
-            for a in objects
-            if any(f"{d.expected_close_date:%Y-%m}" == month["key"] for d in open_deals(a))
-        }
-        assert listed(client, month["url"]) == want
+
+        def in_month(d, month=month):
+            if month["month"] is None:
+                return d.expected_close_date < this_month
+            return f"{d.expected_close_date:%Y-%m}" == month["key"]
+
+        want = {d.pk for _a, d in every_open if in_month(d)}
+        assert deals_listed(client, month["url"], weighted=month["total"]) == want
+        for cell in month["cells"]:
+            want = {d.pk for a, d in every_open if in_month(d) and grade(a) == cell["grade"]}
+            assert deals_listed(client, cell["url"], weighted=cell["amount"]) == want
 
     now = timezone.now()
     assert context["movement"]
@@ -418,9 +524,11 @@ def test_the_charts_draw_and_fit_a_phone(page, personas):
         assert box["width"] > 200 and box["x"] + box["width"] <= 390, chart
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert not errors
-    # A pipeline cell leads to the account list.
+    # A pipeline cell leads to its deals, which fit the phone too.
     page.locator('[data-table="pipeline"] tbody td a').first.click()
-    expect(page).to_have_url(re.compile(r"/accounts/\?.*stage="))
+    expect(page).to_have_url(re.compile(r"/dashboard/deals/\?.*stage="))
+    expect(page.locator('[data-table="deals"] tbody tr').first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 # --- the visits behind the follow-up compliance ---------------------------------------
