@@ -140,3 +140,18 @@ def join_words(items, *, reasons: bool = False) -> str:
 
     separator = pgettext("between clauses", "; ") if reasons else pgettext("between names", ", ")
     return separator.join(str(item) for item in items)
+
+
+def words_and(items) -> str:
+    """Phrases joined as the language lists them: "3 contacts, 2 visits and 1 deal" /
+    "3 位联系人、2 次拜访和 1 个商机" (Django's `get_text_list` puts a space before the
+    last word in every language: "2 次拜访 和 1 个商机")."""
+    from django.utils.translation import pgettext
+
+    items = [str(item) for item in items]
+    if len(items) < 2:
+        return "".join(items)
+    return pgettext("a list's last item", "%(most)s and %(last)s") % {
+        "most": join_words(items[:-1]),
+        "last": items[-1],
+    }

@@ -357,3 +357,13 @@ def test_the_pick_page_costs_the_same_queries_for_2_and_15_accounts(personas, lo
         return len(captured)
 
     assert queries_listing(2) == queries_listing(15)
+
+
+def test_the_warning_says_what_matched_in_the_readers_brackets(personas, login):
+    """In Chinese, what matched stands in full-width brackets, as the text around it."""
+    response = login(personas.alice).post(
+        reverse("accounts:create"),
+        account_data(name="Alice's Customer Co., Ltd."),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert "（名称相同）" in response.content.decode()

@@ -1,9 +1,9 @@
 """How the recycle bin names what is in it, in the reader's language."""
 
 from django.db.models import QuerySet
-from django.utils.text import get_text_list
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
+
+from keyaccounts.text import words_and
 
 # The record types that go to the recycle bin, as a person names them; the order of the
 # "with 3 contacts, 2 visits and 1 deal" phrases.
@@ -65,4 +65,4 @@ def along_text(counts: dict[str, int]) -> str:
     """What went along, in words: "3 contacts, 2 visits and 1 deal" ("" if nothing)."""
     phrases = [COUNTS[label] % {"count": counts[label]} for label in COUNTS if counts.get(label)]
     phrases += [f"{n} {label}" for label, n in counts.items() if n and label not in COUNTS]
-    return str(get_text_list(phrases, _("and"))) if phrases else ""
+    return words_and(phrases)

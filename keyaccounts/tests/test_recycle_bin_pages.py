@@ -50,6 +50,10 @@ def test_the_account_page_asks_before_and_says_what_goes_with_it(personas, login
 
     page = client.get(reverse("accounts:delete", args=[account.pk])).content.decode()
     assert "This account and its 3 contacts, 2 visits and 1 deal go to the recycle bin." in page
+    chinese = client.get(
+        reverse("accounts:delete", args=[account.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "3 位联系人、2 次拜访和 1 个商机" in chinese  # no space before 和
     assert "for 90 days" in page
     assert 'type="submit" class="danger-button">Move to the recycle bin</button>' in page
     # Asking changes nothing.
