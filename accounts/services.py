@@ -435,17 +435,31 @@ def _check_account_duplicates(account: Account, *, by: User, confirm_duplicate: 
             name=account.name, credit_code=code, exclude_pk=account.pk
         ).only("pk", "name", "credit_code")
     ]
-    in_bin = (
+    held = (
         Account.all_objects.filter(credit_code=code, deleted_at__isnull=False)
         .exclude(pk=account.pk)
-        .exists()
-        if code
-        else False
+        .only("pk", "name", "deletion_id")
+        .first()
+        if code and not matches
+        else None
     )
-    if not confirm_duplicate and not in_bin:
-        # Those in the recycle bin the user may restore: named, as they are theirs. (A
-        # credit code held in the bin is refused by `validate_unique`, saying so: no
-        # confirmation would save it.)
+    if held is not None:
+        # The company's account is in the bin: no confirmation makes a second one. Whoever
+        # may restore it is shown it there; anyone else gets `validate_unique`'s words.
+        if account_duplicates_in_bin(name=held.name, user=by).filter(pk=held.pk).exists():
+            raise _possible_duplicate(
+                _(
+                    "The account with this unified social credit code is in the recycle "
+                    "bin. A credit code belongs to one company: restore it there to get back "
+                    "its contacts, visits, deals and history, or correct the code."
+                ),
+                [(held, IN_RECYCLE_BIN)],
+                visible={held.pk},
+                confirmable=False,
+            )
+        return
+    if not confirm_duplicate:
+        # Those in the recycle bin the user may restore: named, as they are theirs.
         binned = account_duplicates_in_bin(name=account.name, user=by, exclude_pk=account.pk)
         matches += [(other, IN_RECYCLE_BIN) for other in binned.only("pk", "name")]
     if not matches:

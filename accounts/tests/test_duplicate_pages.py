@@ -68,13 +68,22 @@ def test_a_lower_case_credit_code_is_saved_in_capitals_and_shown_on_the_page(per
     assert f"<code>{VALID_CODE}</code>" in page
 
 
-def test_a_credit_code_in_the_recycle_bin_is_refused_on_the_form(personas, login):
-    held = AccountFactory(owner=personas.alice, credit_code=VALID_CODE)
+def test_a_credit_code_in_the_recycle_bin_is_refused_on_the_form_linking_the_bin(personas, login):
+    """Whoever may restore it is led to it, with no "save anyway" (a code is one
+    company's); anyone else is told beside the field, as for any code taken."""
+    held = AccountFactory(name="Fuzhou Optics", owner=personas.alice, credit_code=VALID_CODE)
     account_delete(account=held, by=personas.alice)
     response = login(personas.alice).post(
+        reverse("accounts:create"), account_data(credit_code=VALID_CODE, confirm_duplicate="on")
+    )
+    page = response.content.decode()
+    assert "The account with this unified social credit code is in the recycle bin." in page
+    assert '<a href="/recycle-bin/?q=Fuzhou+Optics&amp;type=accounts.account">' in page
+    assert "Save anyway" not in page
+    other = login(personas.charlie).post(
         reverse("accounts:create"), account_data(credit_code=VALID_CODE)
     )
-    assert "recycle bin" in response.context["form"].errors["credit_code"][0]
+    assert "already exists" in other.context["form"].errors["credit_code"][0]
     assert not Account.objects.filter(name="华东精密制造").exists()
 
 
@@ -116,7 +125,7 @@ def test_a_name_in_the_recycle_bin_leads_to_the_bin_where_it_is_restored(persona
     )
     page = response.content.decode()
     assert "An account with this name is in the recycle bin." in page
-    assert "same name, in the recycle bin" in page
+    assert "in the recycle bin, yours to restore" in page
     assert "Met at the Canton fair." in page
     link = "/recycle-bin/?q=Alice%27s+Customer+Co&amp;type=accounts.account"
     assert f'<a href="{link}">Alice&#x27;s Customer Co</a>' in page

@@ -150,21 +150,31 @@ def test_a_credit_code_of_an_account_one_cannot_see_is_a_duplicate_only_counted(
     assert "Fuzhou" not in str(refused.value.message)
 
 
-def test_a_credit_code_held_in_the_recycle_bin_is_refused_with_the_bins_message(personas):
-    """To whoever may restore it (who deleted it, a manager): the bin's message. To
+def test_a_credit_code_held_in_the_recycle_bin_is_refused_naming_it_there(personas):
+    """To whoever may restore it (who deleted it, a manager): the account, with the bin's
+    page, and no confirmation (a credit code is one company's), whatever the name. To
     anyone else, the words of a live holder: the bin is not theirs to learn of."""
     from keyaccounts.history.context import Origin, history_context
 
     held = AccountFactory(name="Fuzhou Optics", owner=personas.alice, credit_code=VALID_CODE)
     account_delete(account=held, by=personas.alice)
-    with history_context(origin=Origin.WEB, user=personas.alice):
-        with pytest.raises(ValidationError) as refused:
-            create(personas.alice, name="Minjiang Lenses", credit_code=VALID_CODE)
-    assert "recycle bin" in refused.value.message_dict["credit_code"][0]
+    for name in ("Fuzhou Optics", "Minjiang Lenses"):
+        for confirm in (False, True):
+            with history_context(origin=Origin.WEB, user=personas.alice):
+                with pytest.raises(ApplicationError) as refused:
+                    create(
+                        personas.alice, name=name, credit_code=VALID_CODE, confirm_duplicate=confirm
+                    )
+            assert refused.value.code == "possible_duplicate"
+            assert "is in the recycle bin" in refused.value.message
+            assert refused.value.extra["confirmable"] is False
+            [match] = refused.value.extra["duplicates"]
+            assert (match["id"], match["match"]) == (held.pk, "recycle_bin")
     with history_context(origin=Origin.WEB, user=personas.charlie):
         with pytest.raises(ValidationError) as refused:
             create(personas.charlie, name="Minjiang Lenses", credit_code=VALID_CODE)
     assert "recycle bin" not in refused.value.message_dict["credit_code"][0]
+    assert not Account.objects.filter(credit_code=VALID_CODE).exists()
 
 
 def test_a_new_account_named_like_one_in_the_recycle_bin_names_it_there(personas):
@@ -190,19 +200,6 @@ def test_a_new_account_named_like_one_in_the_recycle_bin_names_it_there(personas
     assert not Account.objects.filter(name="ALICE'S CUSTOMER COMPANY LIMITED").exists()
     create(personas.alice, name="ALICE'S CUSTOMER COMPANY LIMITED", confirm_duplicate=True)
     assert Account.objects.filter(name_key="alicescustomer").count() == 1
-
-
-def test_the_deleted_account_made_again_with_its_credit_code_is_told_to_restore_it(personas):
-    """Its credit code is in the bin: no confirmation could save it, so the answer is the
-    code's (restore it), never a "confirm to save anyway" that would fail."""
-    from keyaccounts.history.context import Origin, history_context
-
-    held = AccountFactory(name="Fuzhou Optics", owner=personas.alice, credit_code=VALID_CODE)
-    account_delete(account=held, by=personas.alice)
-    with history_context(origin=Origin.WEB, user=personas.alice):
-        with pytest.raises(ValidationError) as refused:
-            create(personas.alice, name="Fuzhou Optics", credit_code=VALID_CODE)
-    assert "recycle bin" in refused.value.message_dict["credit_code"][0]
 
 
 def test_the_bin_is_asked_only_for_those_who_may_restore_from_it(personas):

@@ -41,9 +41,9 @@ class DuplicateSerializer(serializers.Serializer):
     )
     match = serializers.ChoiceField(
         choices=["credit_code", "name", "phone", "email", "recycle_bin"],
-        help_text="What is the same; `recycle_bin`: an account of this name is in the "
-        "recycle bin, one you may restore (POST accounts/{id}/restore/ brings it back with "
-        "its contacts, visits, deals and history).",
+        help_text="What is the same; `recycle_bin`: an account of this name or credit code "
+        "(`detail` says which) is in the recycle bin, one you may restore (POST "
+        "accounts/{id}/restore/ brings it back with its contacts, visits, deals and history).",
     )
 
 
