@@ -113,8 +113,9 @@ def deals_behind(
 ) -> QuerySet:
     """The open deals of `accounts` behind one number of the pipeline or the forecast:
     those of the grade `grade` (a GRADE_KEYS key), in the open stage `stage`, expected to
-    close in `month` ("YYYY-MM" within the forecast's months, or "overdue": before this
-    month), each as `pipeline` and `forecast` count them (`_open_deals`)."""
+    close in `month` ("YYYY-MM" within the forecast's months, "overdue": before this
+    month, or "window": any of the forecast's months, overdue included), each as
+    `pipeline` and `forecast` count them (`_open_deals`)."""
     deals = _open_deals(accounts)
     if grade is not None:
         deals = deals.filter(grade_key="" if grade == UNGRADED else grade)
@@ -124,6 +125,9 @@ def deals_behind(
         this_month = today.replace(day=1)
         if month == "overdue":
             deals = deals.filter(expected_close_date__lt=this_month)
+        elif month == "window":
+            end = add_months(this_month, FORECAST_MONTHS)
+            deals = deals.filter(expected_close_date__lt=end)
         else:
             start = datetime.date.fromisoformat(f"{month}-01")
             deals = deals.filter(
@@ -134,9 +138,10 @@ def deals_behind(
 
 def forecast_month_keys(today: datetime.date) -> list[str]:
     """The forecast's months as its links name them: "overdue", then this month and the
-    next ones ("YYYY-MM")."""
+    next ones ("YYYY-MM"); last "window", all of them (a grade's total)."""
     this_month = today.replace(day=1)
-    return ["overdue"] + [f"{add_months(this_month, i):%Y-%m}" for i in range(FORECAST_MONTHS)]
+    months = [f"{add_months(this_month, i):%Y-%m}" for i in range(FORECAST_MONTHS)]
+    return ["overdue", *months, "window"]
 
 
 def pipeline(accounts: QuerySet, stages: list[Stage]) -> dict:

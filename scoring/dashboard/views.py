@@ -176,7 +176,11 @@ def _figures(request, visible, form, filters: dict, *, header) -> str:
         state: _compliance_url(filters, state=state) for state in COMPLIANCE_STATES
     }
 
-    forecast["totals"] = [forecast["by_grade"][grade] for grade in dashboard.GRADE_KEYS]
+    forecast["totals"] = [
+        {"amount": forecast["by_grade"][grade], "url": deals(("month", "window"), ("grade", grade))}
+        for grade in dashboard.GRADE_KEYS
+    ]
+    forecast["url"] = deals(("month", "window"))
 
     concentration = dashboard.concentration(accounts, today)
     concentration["rows"] = [
@@ -392,8 +396,11 @@ def dashboard_deals_view(request):
         wrong.append(
             (
                 _("Close month"),
-                _("“%(value)s” is not a month of the forecast: overdue, or %(first)s to %(last)s.")
-                % {"value": month, "first": months[1], "last": months[-1]},
+                _(
+                    "“%(value)s” is not a month of the forecast: overdue, window (all of "
+                    "them), or %(first)s to %(last)s."
+                )
+                % {"value": month, "first": months[1], "last": months[-2]},
             )
         )
     deals = dashboard.deals_behind(
@@ -424,12 +431,12 @@ def dashboard_deals_view(request):
         what.append(_("Grade %(grade)s") % {"grade": grade})
     if stage is not None:
         what.append(str(stage))
-    if month in months:
-        what.append(
-            _("Expected to close before this month")
-            if month == "overdue"
-            else _("Expected to close in %(month)s") % {"month": month}
-        )
+    if month == "overdue":
+        what.append(_("Expected to close before this month"))
+    elif month == "window":
+        what.append(_("Expected to close by the end of %(month)s") % {"month": months[-2]})
+    elif month in months:
+        what.append(_("Expected to close in %(month)s") % {"month": month})
     if not what:
         what.append(_("All open deals"))
     anchor = "#forecast" if month is not None else "#pipeline"

@@ -391,6 +391,12 @@ def deals_listed(client, url, *, amount=None, weighted=None) -> set:
 
 def test_every_link_lists_exactly_the_accounts_counted(personas, login, book):
     client = login(personas.manager)
+    # A deal expected after the forecast's last month: in the pipeline, not the forecast.
+    OpportunityFactory(
+        account=personas.account,
+        stage=default_stages()["negotiation"],
+        expected_close_date=dashboard.add_months(timezone.localdate().replace(day=1), 13),
+    )
     context = page(client, team=personas.east.pk).context
     accounts = filter_accounts(account_list(user=personas.manager), team=personas.east.pk)
     objects = list(accounts.select_related("score").prefetch_related("opportunities__stage"))
@@ -445,6 +451,16 @@ def test_every_link_lists_exactly_the_accounts_counted(personas, login, book):
         for cell in month["cells"]:
             want = {d.pk for a, d in every_open if in_month(d) and grade(a) == cell["grade"]}
             assert deals_listed(client, cell["url"], weighted=cell["amount"]) == want
+    # A grade's total, and the whole forecast: every month of it, overdue included.
+    end = dashboard.add_months(this_month, dashboard.FORECAST_MONTHS)
+    in_window = {(a, d) for a, d in every_open if d.expected_close_date < end}
+    assert len(in_window) < len(every_open), "the book has deals beyond the window"
+    for grade_key, total in zip(dashboard.GRADE_KEYS, context["forecast"]["totals"], strict=True):
+        want = {d.pk for a, d in in_window if grade(a) == grade_key}
+        assert deals_listed(client, total["url"], weighted=total["amount"]) == want
+    assert deals_listed(
+        client, context["forecast"]["url"], weighted=context["forecast"]["total"]
+    ) == {d.pk for _a, d in in_window}
 
     now = timezone.now()
     assert context["movement"]
