@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from keyaccounts.amounts import amount_at_most
 from keyaccounts.choices import ChoiceLabels
 from keyaccounts.history.models import tracked
 from keyaccounts.links import record_url
@@ -307,7 +308,7 @@ class Account(VersionedModel):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0)],
+        validators=[MinValueValidator(0), amount_at_most],
         help_text=_("The most the customer may owe us; blank: no limit set."),
     )
 

@@ -18,6 +18,7 @@ from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
+from keyaccounts.amounts import amount_at_least, amount_at_most
 from keyaccounts.choices import ChoiceLabels
 from scoring.defaults import DEFAULT_NOTE
 
@@ -178,7 +179,12 @@ class Band(models.Model):
     factor = models.ForeignKey(
         Factor, verbose_name=_("factor"), on_delete=models.CASCADE, related_name="bands"
     )
-    min_value = models.DecimalField(_("from value"), max_digits=16, decimal_places=2)
+    min_value = models.DecimalField(
+        _("from value"),
+        max_digits=16,
+        decimal_places=2,
+        validators=[amount_at_least, amount_at_most],
+    )
     points = models.PositiveSmallIntegerField(_("points"), validators=[MaxValueValidator(100)])
 
     class Meta:
@@ -431,14 +437,17 @@ class MonthlySales(models.Model):
     )
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
     sales = models.DecimalField(
-        _("sales (CNY)"), max_digits=16, decimal_places=2, validators=[MinValueValidator(0)]
+        _("sales (CNY)"),
+        max_digits=16,
+        decimal_places=2,
+        validators=[MinValueValidator(0), amount_at_most],
     )
     receivables = models.DecimalField(
         _("receivables at month end (CNY)"),
         max_digits=16,
         decimal_places=2,
         default=0,
-        validators=[MinValueValidator(0)],
+        validators=[MinValueValidator(0), amount_at_most],
     )
 
     class Meta:

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
+from keyaccounts.amounts import amount_at_most
 from keyaccounts.choices import ChoiceLabels
 from keyaccounts.history.models import tracked
 from keyaccounts.links import record_url
@@ -85,7 +86,7 @@ class AccountPlan(VersionedModel):
         _("sales target (CNY)"),
         max_digits=16,
         decimal_places=2,
-        validators=[MinValueValidator(0)],
+        validators=[MinValueValidator(0), amount_at_most],
         help_text=_("Our sales to the customer in the period, in CNY."),
     )
     share_target = models.DecimalField(

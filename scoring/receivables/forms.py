@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from accounts.forms import VersionedForm
 from accounts.models import Account
+from keyaccounts.amounts import AMOUNT_MAX
 
 from .models import Receivable
 from .services import terms_of
@@ -131,6 +132,7 @@ class PaymentForm(forms.Form):
         max_digits=16,
         decimal_places=2,
         min_value=Decimal("0.01"),
+        max_value=AMOUNT_MAX,
         help_text=_("Empty: all that is still open on the invoice."),
     )
     paid_on = forms.DateField(

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
+from keyaccounts.amounts import amount_at_most
 from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
 
@@ -53,7 +54,8 @@ class Receivable(VersionedModel):
         validators=[
             MinValueValidator(
                 Decimal("0.01"), message=_("An invoice's amount must be more than 0.")
-            )
+            ),
+            amount_at_most,
         ],
     )
     paid_amount = models.DecimalField(
@@ -61,7 +63,7 @@ class Receivable(VersionedModel):
         max_digits=16,
         decimal_places=2,
         default=0,
-        validators=[MinValueValidator(0)],
+        validators=[MinValueValidator(0), amount_at_most],
     )
     paid_on = models.DateField(
         _("last paid on"),

@@ -16,15 +16,16 @@ from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from keyaccounts.amounts import AMOUNT_MAX
 from keyaccounts.api.filters import IdFilter
 from keyaccounts.listfilters import SEARCH_MAX_LENGTH, date_range_form
 
 from ..models import Band, Closing, Factor, Grade, MonthlySales, Source, Strength
 
 MAX_POINTS = 100
-# Band.min_value is a DecimalField(max_digits=16, decimal_places=2).
+# Band.min_value: two decimal places, below ten trillion (keyaccounts.amounts).
 BAND_PLACES = Band._meta.get_field("min_value").decimal_places
-BAND_LIMIT = Decimal(10) ** (Band._meta.get_field("min_value").max_digits - BAND_PLACES)
+BAND_LIMIT = AMOUNT_MAX + Decimal("0.01")
 KEY_LENGTH = Factor._meta.get_field("key").max_length
 
 BANDS_HELP = _("One band a line: the value it starts from, a space, its points (0–100).")

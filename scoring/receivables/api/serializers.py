@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.selectors import accounts_visible_to
+from keyaccounts.amounts import AMOUNT_MAX
 from keyaccounts.api.serializers import (
     SYNC_FIELDS,
     VersionedModelSerializer,
@@ -72,6 +73,7 @@ class ReceivableSerializer(VersionedModelSerializer):
         max_digits=16,
         decimal_places=2,
         min_value=0,
+        max_value=AMOUNT_MAX,
         required=False,
         help_text="What has been paid of it so far, CNY (default 0); at most amount. "
         "pay/ adds a payment.",
@@ -191,6 +193,7 @@ class ReceivablePaySerializer(serializers.Serializer):
     amount = serializers.DecimalField(
         max_digits=16,
         decimal_places=2,
+        max_value=AMOUNT_MAX,
         required=False,
         allow_null=True,
         help_text="The payment, CNY: more than 0 and at most open_amount. Left out or null: "
