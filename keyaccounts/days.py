@@ -32,9 +32,14 @@ LATEST = datetime.date(9998, 12, 31)
 
 
 def in_calendar(day: datetime.date) -> bool:
-    """Whether `day` (a date, or a moment's own day) is within the range."""
+    """Whether `day` (a date, or a moment's own day) is within the range. A moment
+    with its time zone is also held to it in UTC, as it is stored: 1900-01-01 03:00 in
+    Shanghai is 1899-12-31 in UTC, and its record, read back, would fail its own check
+    on every later save (a review that could not be cancelled)."""
     if isinstance(day, datetime.datetime):
-        day = day.date()
+        moment, day = day, day.date()
+        if moment.tzinfo is not None and EARLIEST <= day <= LATEST:
+            day = moment.astimezone(datetime.UTC).date()  # no overflow within the range
     return EARLIEST <= day <= LATEST
 
 

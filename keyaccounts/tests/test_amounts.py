@@ -32,10 +32,7 @@ def test_an_amount_too_large_to_keep_is_refused_on_its_field_and_the_largest_kep
     edit = reverse("accounts:edit", args=[personas.account.pk])
     refused = client.post(edit, account_form(personas.account, credit_limit=TOO_LARGE))
     assert refused.status_code == 200
-    assert (
-        "Enter at most 9,999,999,999,999.99"
-        in refused.context["form"].errors["credit_limit"][0]
-    )
+    assert "Enter at most 9,999,999,999,999.99" in refused.context["form"].errors["credit_limit"][0]
     saved = client.post(edit, account_form(personas.account, credit_limit=LARGEST))
     assert saved.status_code == 302, saved.context["form"].errors
     assert Account.objects.get(pk=personas.account.pk).credit_limit == Decimal(LARGEST)

@@ -579,6 +579,38 @@ def test_the_first_and_last_day_of_the_range_are_accepted(personas):
             within_calendar(day)
 
 
+def test_a_moment_is_held_to_the_range_in_utc_as_it_is_stored(personas, api):
+    """1900-01-01 03:00 in Shanghai is 1899-12-31 in UTC: accepted, its record failed its
+    own check on every later save (a review that could not be cancelled, a complaint
+    that could not be answered). Refused as it is given; 09:00 stays editable."""
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.core.exceptions import ValidationError
+
+    from keyaccounts.days import within_calendar
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    with pytest.raises(ValidationError):
+        within_calendar(datetime.datetime(1900, 1, 1, 3, 0, tzinfo=shanghai))
+    within_calendar(datetime.datetime(1900, 1, 1, 9, 0, tzinfo=shanghai))
+    within_calendar(datetime.datetime(9998, 12, 31, 23, 59, tzinfo=shanghai))
+
+    client = api(personas.alice)
+    early = {"account": personas.account.pk, "status": "done"}
+    refused = client.post(
+        "/api/v1/visits/", {**early, "occurred_at": "1900-01-01T03:00:00+08:00"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "occurred_at" in refused.json()["errors"]
+    kept = client.post(
+        "/api/v1/visits/", {**early, "occurred_at": "1900-01-01T09:00:00+08:00"}, format="json"
+    )
+    assert kept.status_code == 201, kept.json()
+    changed = client.patch(f"/api/v1/visits/{kept.json()['id']}/", {"place": "总部"}, format="json")
+    assert changed.status_code == 200, changed.json()
+
+
 def test_every_date_field_of_every_model_form_and_serializer_has_the_range():
     from django import forms
     from django.apps import apps
