@@ -48,9 +48,9 @@ def readable(filterset) -> dict:
 
 def date_range_form(start: str, end: str, message, *, months: bool = False) -> type[forms.Form]:
     """A filter set's form (`Meta.form`) that refuses the date filter `end` before
-    `start`, on `end`: such a range lists nothing, where the user meant the other way
-    round. `message` takes %(start)s and %(end)s (YYYY-MM-DD; YYYY-MM with `months`,
-    where any day of a month stands for it)."""
+    `start`, on `end`, and leaves both out: such a range lists nothing, where the user
+    meant the other way round. `message` takes %(start)s and %(end)s (YYYY-MM-DD;
+    YYYY-MM with `months`, where any day of a month stands for it)."""
 
     def shown(day):
         return day.strftime("%Y-%m") if months else day.isoformat()
@@ -63,6 +63,9 @@ def date_range_form(start: str, end: str, message, *, months: bool = False) -> t
                 first, last = first.replace(day=1), last.replace(day=1)
             if first and last and last < first:
                 self.add_error(end, message % {"end": shown(last), "start": shown(first)})
+                # The range is refused as a whole: its start alone would list part of
+                # what neither bound meant (`readable`, `qs` apply what is left).
+                cleaned.pop(start, None)
             return cleaned
 
     return DateRangeForm

@@ -208,6 +208,19 @@ def test_a_bad_filter_is_left_out_and_the_others_still_apply_on_the_page_and_its
     assert len(lines) == 1 + len(paid_only)  # the header and the paid invoice
 
 
+def test_a_range_ending_before_it_starts_is_left_out_whole(personas, login, book):
+    """Refused on its end: its start alone would list part of what neither bound meant."""
+    client = login(personas.alice)
+    everything = listed(client, "")
+    start, end = days(-40).isoformat(), days(-80).isoformat()
+    assert listed(client, f"?due_from={start}&due_to={end}") == everything
+    exported = client.get(
+        "/export/receivables/", {"due_from": start, "due_to": end, "format": "csv"}
+    )
+    lines = b"".join(exported.streaming_content).decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 1 + len(everything)
+
+
 def test_the_list_says_how_overdue_in_words(personas, login, book):
     html = login(personas.alice).get("/receivables/").content.decode()
     assert "Over 90 days overdue" in html and "31–60 days overdue" in html
