@@ -17,8 +17,9 @@ def filters_set(form) -> int:
 
 def _is_set(value) -> bool:
     """A value the user gave: a picker sends its id and its text box even when both
-    are empty (accounts/picker.py: Typed, TypedMany), which sets nothing."""
-    if value in (None, "", []):
+    are empty (accounts/picker.py: Typed, TypedMany), which sets nothing; an unticked
+    checkbox ("open only") is no filter either."""
+    if value is False or value in (None, "", []):
         return False
     pks = getattr(value, "pks", None)
     if pks is not None or hasattr(value, "pk"):

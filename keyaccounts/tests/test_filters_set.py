@@ -50,3 +50,16 @@ def test_a_picker_with_a_choice_counts_once(personas, login):
     data |= {picker: str(personas.alice.pk), f"{picker}_name": "alice"}
     page = client.get(url, data).content.decode()
     assert "(1 set)" in summary(page)
+
+
+def test_an_unticked_box_is_no_filter_set(personas, login):
+    """The complaints' "open only" and "resolved lately" boxes, unticked, set nothing:
+    a search alone leaves the filters folded, a status is one."""
+    client = login(personas.manager)
+    url = reverse("complaints:list")
+    with translation.override("en"):
+        searched = client.get(url, {"q": "abc"}).content.decode()
+        assert "set)" not in summary(searched)
+        assert '<details class="more-filters" open' not in searched
+        one = client.get(url, {"status": "closed"}).content.decode()
+    assert "(1 set)" in summary(one)
