@@ -7,6 +7,7 @@ fully paid invoice stays on record: it says the invoices are where this account'
 is kept, and it is the payment history.
 """
 
+import unicodedata
 from decimal import Decimal
 
 from django.conf import settings
@@ -122,6 +123,13 @@ class Receivable(VersionedModel):
                 violation_error_message=_("The due date cannot be before the issue date."),
             ),
         ]
+
+    def clean_fields(self, exclude=None):
+        # A number typed with a Chinese input method comes full-width (ＦＰ２０２６…): the
+        # same invoice as FP2026…, kept in half-width so that the unique rule sees one.
+        if self.invoice_number and "invoice_number" not in (exclude or ()):
+            self.invoice_number = unicodedata.normalize("NFKC", self.invoice_number).strip()
+        super().clean_fields(exclude=exclude)
 
     def clean(self):
         """The check constraints, in Python and named by their field: what `full_clean`

@@ -520,3 +520,17 @@ def test_a_bulk_job_of_receivables_runs_through_the_same_upsert(personas, api):
         0,
     )
     assert Receivable.objects.filter(external_id__startswith="J-").count() == 3
+
+
+def test_an_invoice_number_typed_full_width_is_the_same_number(personas, api):
+    """ＦＰ２０２６１２０１ from a Chinese input method is FP20261201: kept in half-width,
+    and the same number again is refused as the account's invoice already."""
+    client = api(personas.alice)
+    first = client.post(
+        URL, payload(personas, invoice_number="ＦＰ２０２６１２０１"), format="json"
+    )
+    assert first.status_code == 201, first.json()
+    assert first.json()["invoice_number"] == "FP20261201"
+    again = client.post(URL, payload(personas, invoice_number="FP20261201"), format="json")
+    assert again.status_code == 400
+    assert "invoice_number" in again.json()["errors"]
