@@ -403,6 +403,7 @@ ROUTES: dict[str, Kind] = {
     "scoring:analytics": page(),
     "scoring:analytics_deals": page(),
     "scoring:compliance_visits": page(),
+    "scoring:dashboard_deals": page(),
     "scoring:table": page(),
     "scoring:table_versions": page(),
     "scoring:table_version": Kind("table_version"),
