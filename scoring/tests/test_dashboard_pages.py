@@ -320,6 +320,7 @@ def test_a_link_value_that_cannot_be_read_lists_no_deal_and_says_why(
     assert list(response.context["page"].object_list) == []
     page_text = unescape(response.content.decode())
     assert "This link has values that cannot be read" in page_text
+    assert "Open the dashboard and choose the number again</a>" in page_text
     assert said in page_text
 
 
