@@ -1,38 +1,24 @@
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from urllib.parse import quote
 
 from django import template
-from django.utils import numberformat
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.templatetags.ui import grade_badge
+from keyaccounts.amounts import money as money_text
 from keyaccounts.links import record_url
 from keyaccounts.templatetags.dates import date as date_filter
 
 register = template.Library()
 
-SYMBOLS = {"CNY": "¥", "USD": "US$", "EUR": "€"}
-
 
 @register.filter
 def money(amount, currency: str = "CNY") -> str:
-    """An amount as "¥1,280,000": cents only when there are any, and grouped by
-    thousands in every language (as `keyaccounts/formats/shown.py` groups numbers), with
-    the currency's symbol."""
-    try:
-        amount = Decimal(amount)
-    except (TypeError, ValueError, InvalidOperation):
-        return ""
-    places = 0 if amount == amount.to_integral_value() else 2
-    number = numberformat.format(
-        amount, ".", decimal_pos=places, grouping=3, thousand_sep=",", force_grouping=True
-    )
-    symbol = SYMBOLS.get(currency)
-    return f"{symbol}{number}" if symbol else f"{number} {currency}"
+    """An amount as "¥1,280,000" (`keyaccounts.amounts.money`)."""
+    return money_text(amount, currency)
 
 
 @register.simple_tag

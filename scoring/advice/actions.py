@@ -279,7 +279,7 @@ def candidates(values: dict, facts: Facts, today: datetime.date) -> list[Action]
             )
         )
     if facts.overdue_money > 0:
-        from opportunities.templatetags.opportunities import money  # as the money card
+        from keyaccounts.amounts import money  # as the money card
 
         found.append(
             Action(

@@ -370,7 +370,7 @@ def overdue_concentration(accounts: QuerySet, today: datetime.date | None = None
 
 def flag_reasons(account, money: Money) -> list[str]:
     """The money flags of `account` in words, for a refusal or a page."""
-    from opportunities.templatetags.opportunities import money as fmt
+    from keyaccounts.amounts import money as fmt
 
     reasons = []
     if money.over_limit:

@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 
 from accounts.forms import VersionedForm
 from accounts.models import Account
-from keyaccounts.amounts import AMOUNT_MAX
+from keyaccounts.amounts import AMOUNT_MAX, money
 
 from .models import Receivable
 from .services import terms_of
@@ -112,7 +112,7 @@ class ReceivableForm(VersionedForm):
             self.add_error(
                 "paid_amount",
                 _("Paid so far (%(paid)s) cannot be more than the invoice's amount (%(amount)s).")
-                % {"paid": paid, "amount": amount},
+                % {"paid": money(paid), "amount": money(amount)},
             )
         return cleaned
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from keyaccounts.amounts import money
 from keyaccounts.imports.columns import model_columns
 from keyaccounts.imports.kinds import (
     CREATE,
@@ -200,7 +201,7 @@ def _check_amounts(invoice) -> None:
         raise RowFailed(
             "paid_amount",
             _("%(paid)s paid is more than the invoice's amount, %(amount)s.")
-            % {"paid": invoice.paid_amount, "amount": invoice.amount},
+            % {"paid": money(invoice.paid_amount), "amount": money(invoice.amount)},
             _("at most the invoice's amount"),
         )
     if invoice.due_on < invoice.issued_on:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, User
 from accounts.selectors import accounts_visible_to, is_manager
 from accounts.services import check_restorer
+from keyaccounts.amounts import money
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import record_restore, soft_delete
@@ -153,7 +154,7 @@ def receivable_pay(
                 "amount": _(
                     "Only %(open)s is still open on this invoice: a payment cannot be more."
                 )
-                % {"open": open_amount}
+                % {"open": money(open_amount)}
             }
         )
     receivable.paid_amount = (receivable.paid_amount or Decimal("0")) + amount

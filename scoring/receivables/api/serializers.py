@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.selectors import accounts_visible_to
-from keyaccounts.amounts import AMOUNT_MAX
+from keyaccounts.amounts import AMOUNT_MAX, money
 from keyaccounts.api.serializers import (
     SYNC_FIELDS,
     VersionedModelSerializer,
@@ -154,7 +154,7 @@ class ReceivableSerializer(VersionedModelSerializer):
         if amount is not None and paid > amount:
             errors["paid_amount"] = _(
                 "What was paid (%(paid)s) cannot exceed the invoice's amount (%(amount)s)."
-            ) % {"paid": paid, "amount": amount}
+            ) % {"paid": money(paid), "amount": money(amount)}
         issued_on, due_on = value("issued_on"), value("due_on")
         if issued_on is not None and due_on is not None and due_on < issued_on:
             errors["due_on"] = _(

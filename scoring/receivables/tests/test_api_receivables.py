@@ -138,7 +138,7 @@ def test_a_change_is_checked_against_the_stored_values(personas, api):
     before_issue = client.patch(url, {"issued_on": "2027-01-01"}, format="json")
 
     assert below_paid.status_code == 400
-    assert "600.00" in below_paid.json()["errors"]["paid_amount"][0]
+    assert "¥600" in below_paid.json()["errors"]["paid_amount"][0]
     assert before_issue.status_code == 400
     assert "due_on" in before_issue.json()["errors"]
     assert Receivable.objects.get().version == 1
@@ -217,7 +217,7 @@ def test_pay_more_than_is_open_or_nothing_answers_400_on_amount(personas, api):
     not_a_number = client.post(pay, {"amount": "lots"}, format="json")
 
     assert too_much.status_code == nothing.status_code == not_a_number.status_code == 400
-    assert "Only 100.00 is still open" in too_much.json()["errors"]["amount"][0]
+    assert "Only ¥100 is still open" in too_much.json()["errors"]["amount"][0]
     assert "more than 0" in nothing.json()["errors"]["amount"][0]
     assert list(not_a_number.json()["errors"]) == ["amount"]
     stored = Receivable.objects.get()

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from accounts.models import Account
@@ -235,3 +236,27 @@ def test_an_invoice_of_nothing_is_refused_and_cannot_lift_the_flags(personas, lo
     ]
     assert not Receivable.objects.exists()
     assert money_for_accounts([personas.account])[personas.account.pk].over_90
+
+
+def test_the_amounts_a_refusal_names_read_as_the_pages_show_them(personas, api):
+    """ "Only ¥149,900.45 is still open", not "Only 149900.45": an amount in a message is
+    grouped by thousands with its currency, as the invoice's page shows it (the payment
+    service, the API's check of an invoice, in both languages)."""
+    invoice = an_invoice(personas, amount=D("150000.45"))
+    services.receivable_pay(receivable=invoice, by=personas.alice, amount=D("100"))
+    invoice.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        services.receivable_pay(receivable=invoice, by=personas.alice, amount=D("200000"))
+    assert refused.value.message_dict["amount"] == [
+        "Only ¥149,900.45 is still open on this invoice: a payment cannot be more."
+    ]
+    client = api(personas.alice)
+    answer = client.patch(
+        f"/api/v1/receivables/{invoice.pk}/",
+        {"paid_amount": "200000"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert answer.status_code == 400
+    said = str(answer.json())
+    assert "¥200,000" in said and "¥150,000.45" in said, said

@@ -146,7 +146,7 @@ def test_a_bad_row_names_its_column_what_is_wrong_and_what_is_expected(personas)
     }
     assert found[2] == (
         "Paid so far",
-        "150 paid is more than the invoice's amount, 100.",
+        "¥150 paid is more than the invoice's amount, ¥100.",
         "at most the invoice's amount",
     )
     column, message, expected = found[3]

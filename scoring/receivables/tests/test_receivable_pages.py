@@ -348,7 +348,7 @@ def test_recording_payments_until_it_is_paid(personas, login):
     # more than is open: refused beside the amount, nothing written
     refused = client.post(url, {"amount": "800", "paid_on": yesterday})
     assert refused.status_code == 400
-    assert "Only 700" in " ".join(refused.context["form"].errors["amount"])
+    assert "Only ¥700" in " ".join(refused.context["form"].errors["amount"])
     # dated tomorrow: refused
     later = client.post(url, {"amount": "100", "paid_on": days(1).isoformat()})
     assert "after today" in " ".join(later.context["form"].errors["paid_on"])

@@ -250,3 +250,25 @@ def test_the_service_level_says_one_working_day_or_several(personas, login, days
     Complaint.objects.filter(pk=complaint.pk).update(respond_days=days)
     page = login(personas.alice).get(complaint.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
     assert said in page.content.decode()
+
+
+def test_the_counts_beside_the_headings_take_the_languages_brackets(personas, login):
+    """未关闭的投诉（2）in Chinese, "Open complaints (2)" in English: the account page,
+    its brief and my week."""
+    for subject in ("One", "Two"):
+        record(personas, assignee=personas.alice, subject=subject)
+    client = login(personas.alice)
+    pages = [
+        (f"/accounts/{personas.account.pk}/", "Open complaints", "未关闭的投诉"),
+        (f"/accounts/{personas.account.pk}/brief/", "Open complaints", "未关闭的投诉"),
+        ("/my-week/", "Complaints you handle", None),
+    ]
+    for url, english, chinese in pages:
+        text = re.sub(r"<[^>]+>", "", client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+        assert f"{english} (2)" in text, url
+        text = re.sub(
+            r"<[^>]+>", "", client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        )
+        assert "（2）" in text and " (2)" not in text, url
+        if chinese:
+            assert f"{chinese}（2）" in text, url
