@@ -343,6 +343,7 @@ ROUTES: dict[str, Kind] = {
     "reviews:follow_up_create": obj(pk="review", form=True, post_only=True),
     "reviews:follow_up_edit": obj(pk="review_follow_up", form=True),
     "reviews:follow_up_done": obj(pk="review_follow_up", post_only=True),
+    "reviews:follow_up_reopen": obj(pk="review_follow_up", post_only=True),
     "reviews:follow_up_delete": obj(pk="review_follow_up"),
     "reviews:follow_up_history": obj(pk="review_follow_up"),
     # complaints (visits.complaints)

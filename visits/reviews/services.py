@@ -392,6 +392,14 @@ def follow_up_done(
     return follow_up_update(follow_up=follow_up, by=by, done_on=done_on or today, today=today)
 
 
+def follow_up_reopen(*, follow_up: ReviewFollowUp, by: User) -> ReviewFollowUp:
+    """Marked done by mistake, or not done after all: open again, its due date as it was
+    (overdue again if it has passed; the history keeps the day it was marked done)."""
+    if follow_up.done_on is None:
+        raise ApplicationError(_("This follow-up is still open."), code="protected")
+    return follow_up_update(follow_up=follow_up, by=by, done_on=None)
+
+
 @transaction.atomic
 def follow_up_delete(
     *, follow_up: ReviewFollowUp, by: User, expected_version: int | None = None

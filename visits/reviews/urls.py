@@ -22,6 +22,11 @@ urlpatterns = [
     path("review-follow-ups/<int:pk>/edit/", views.follow_up_edit_view, name="follow_up_edit"),
     path("review-follow-ups/<int:pk>/done/", views.follow_up_done_view, name="follow_up_done"),
     path(
+        "review-follow-ups/<int:pk>/reopen/",
+        views.follow_up_reopen_view,
+        name="follow_up_reopen",
+    ),
+    path(
         "review-follow-ups/<int:pk>/delete/",
         views.follow_up_delete_view,
         name="follow_up_delete",

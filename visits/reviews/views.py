@@ -326,6 +326,18 @@ def follow_up_done_view(request, pk):
     return redirect(follow_up.review)
 
 
+@require_POST
+def follow_up_reopen_view(request, pk):
+    follow_up = _visible_follow_up(request, pk)
+    try:
+        services.follow_up_reopen(follow_up=follow_up, by=request.user)
+    except (ValidationError, ApplicationError) as exc:
+        messages.error(request, getattr(exc, "message", None) or "; ".join(exc.messages))
+    else:
+        messages.success(request, _("Follow-up open again."))
+    return redirect(follow_up.review)
+
+
 @answers_binned(ReviewFollowUp)
 def follow_up_delete_view(request, pk):
     follow_up = _visible_follow_up(request, pk)

@@ -144,11 +144,42 @@ def test_outsiders_get_404_everywhere(personas, login):
         f"/reviews/{review.pk}/delete/",
         f"/reviews/{review.pk}/follow-ups/new/",
         f"/review-follow-ups/{follow_up.pk}/done/",
+        f"/review-follow-ups/{follow_up.pk}/reopen/",
         f"/review-follow-ups/{follow_up.pk}/delete/",
     ]:
         assert client.post(url).status_code == 404, url
     review.refresh_from_db()
     assert review.status == ReviewStatus.SCHEDULED and review.deleted_at is None
+
+
+def test_a_follow_up_marked_done_by_mistake_is_opened_again(personas, login):
+    """ "Not done" on the review's page: open again, overdue again when its day has
+    passed, and the history keeps the day it was marked done."""
+    follow_up = ReviewFollowUpFactory(
+        review__account=personas.account,
+        review__held_on=timezone.localdate() - datetime.timedelta(days=30),
+        due_on=timezone.localdate() - datetime.timedelta(days=3),
+    )
+    client = login(personas.alice)
+    page = f"/reviews/{follow_up.review.pk}/"
+    reopen = f"/review-follow-ups/{follow_up.pk}/reopen/"
+    assert reopen not in client.get(page).content.decode()  # open: nothing to reopen
+    assert client.post(f"/review-follow-ups/{follow_up.pk}/done/").status_code == 302
+    html = client.get(page).content.decode()
+    assert reopen in html and "Not done" in html
+    answer = client.post(reopen, follow=True)
+    assert "Follow-up open again." in answer.content.decode()
+    follow_up.refresh_from_db()
+    assert follow_up.done_on is None
+    row = answer.content.decode().split(f'id="follow-up-{follow_up.pk}"')[1].split("</tr>")[0]
+    assert "Overdue" in row and "Mark done" in row
+    assert [entry.done_on for entry in follow_up.history.order_by("history_id")] == [
+        None,
+        timezone.localdate(),
+        None,
+    ]
+    again = client.post(reopen, follow=True).content.decode()  # a second tab's click
+    assert "This follow-up is still open." in again
 
 
 def test_account_page_section_says_what_is_missing_then_the_review(personas, login):
