@@ -107,6 +107,8 @@ def progress(plan: AccountPlan, *, today: datetime.date) -> dict:
         "sales_target": target,
         "percent": percent,
         "months_elapsed": months,
+        # Before the period starts there is no share yet, whatever the account says.
+        "starts_on": plan.period_start if today < plan.period_start else None,
         "share_actual": share,
         "share_target": plan.share_target,
         "actions_total": plan.actions_total,

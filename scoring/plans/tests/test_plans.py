@@ -483,3 +483,22 @@ def test_a_plans_money_reads_as_money_in_both_languages(personas, login, languag
         main = page.split("<main", 1)[-1]
         assert "¥1,200,000" in main
         assert "1200000" not in main and "CNY" not in main
+
+
+def test_a_plan_for_a_period_not_begun_says_so_of_its_share(personas, login):
+    """A plan made ahead for next year has no share yet; saying "no yearly purchases on
+    the account" of an account that has them sent the rep to fill in what was there."""
+    personas.account.category_purchases = Decimal("400")
+    personas.account.save()
+    next_year = timezone.localdate().year + 1
+    plan = make_plan(personas, period_start=datetime.date(next_year, 1, 1))
+    client = login(personas.alice)
+    share = client.get(plan.get_absolute_url()).content.decode().split('data-progress="share">')[1]
+    share = share.split("</dd>")[0]
+    assert f"none yet: the period starts on {next_year}-01-01" in share
+    assert "no yearly purchases" not in share
+    personas.account.category_purchases = None  # unknown purchases, a period begun
+    personas.account.save()
+    current = make_plan(personas, period_start=datetime.date(next_year - 1, 1, 1))
+    share = client.get(current.get_absolute_url()).content.decode().split('data-progress="share">')
+    assert "unknown (no yearly purchases on the account)" in share[1].split("</dd>")[0]
