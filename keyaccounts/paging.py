@@ -11,7 +11,9 @@ rows and one more (to know whether a next page exists), however deep the page.
 - The cursor (`?after=` / `?before=`) is the last (first) row's key values, signed
   (`django.core.signing`) with a fingerprint of the list: its path, its filters and its
   order. A garbled or tampered cursor, or one made for another order or other filters,
-  is ignored: the list shows its first page. An old `?page=N` link shows page 1 too.
+  is ignored: the list shows its first page, and says so above it (`_say_first_page`:
+  a bookmarked page 3 that opens page 1 silently looks like lost rows). An old
+  `?page=N` link shows page 1 too, with the same words.
   Signed, not encrypted: it shows the values of a row its reader was shown.
 - NULLs: a nullable key (an account's grade before it was ever graded, a nullable
   date) sorts its NULLs last unless the ordering says `nulls_first=True`, on every
@@ -405,6 +407,25 @@ class Page:
         return self._following
 
 
+def _say_first_page(request, *cursors) -> None:
+    """The request named a place in the list (`after`, `before`, an old `page`) that no
+    cursor here reads back (`cursors`: what was read, None each): say the page shown is
+    the first, and why, once above the list."""
+    from django.contrib import messages
+    from django.utils.translation import gettext as _
+
+    asked = any(request.GET.get(name, "").strip() for name in PAGING_PARAMETERS)
+    if asked and all(cursor is None for cursor in cursors):
+        messages.info(
+            request,
+            _(
+                "The link's place in this list no longer fits it (its filters or order "
+                "changed since, or the link was cut short): this is the list's first page."
+            ),
+            fail_silently=True,
+        )
+
+
 def _url(request, query: QueryDict, **extra) -> str:
     query = query.copy()
     for name, value in extra.items():
@@ -438,6 +459,7 @@ def keyset_page(
     size_keys = len(keyset.keys)
     after = decode_cursor(request.GET.get("after"), list_id, size_keys)
     before = None if after else decode_cursor(request.GET.get("before"), list_id, size_keys)
+    _say_first_page(request, after, before)
 
     page = Page(object_list=[], query=filters.urlencode(), _keyset=keyset)
     if before is not None:
@@ -483,6 +505,8 @@ def list_page(request, items: list, *, key: Callable[[Any], tuple], size: int) -
     width = len(keys[0]) if keys else 0
     after = decode_cursor(request.GET.get("after"), list_id, width)
     before = None if after else decode_cursor(request.GET.get("before"), list_id, width)
+    if items:  # an empty list has no place to keep
+        _say_first_page(request, after, before)
     start = 0
     if after is not None:
         start = next((i for i, k in enumerate(keys) if k < after), len(items))

@@ -229,3 +229,32 @@ def test_the_boards_show_more_link_ignores_a_tampered_cursor(personas, login, mo
 
     assert cards.status_code == 200
     assert [d.expected_close_date.day for d in cards.context["column"].cards] == [1, 2]
+
+
+FIRST_PAGE = "this is the list&#x27;s first page"
+
+
+def test_a_link_whose_place_no_longer_fits_opens_the_first_page_and_says_so(
+    personas, login, monkeypatch
+):
+    """A bookmarked deep page whose filters changed, a link cut short, an old `?page=3`:
+    the first page, with a notice above it; a cursor that fits says nothing."""
+    monkeypatch.setattr("accounts.views.PAGE_SIZE", 2)
+    for number in range(5):
+        AccountFactory(owner=personas.alice, name=f"Paged {number}")
+    client = login(personas.alice)
+    first = client.get("/accounts/", {"q": "Paged"})
+    assert FIRST_PAGE not in first.content.decode()
+    second_url = first.context["page"].next_url
+    second = client.get(second_url)
+    assert FIRST_PAGE not in second.content.decode()
+    assert second.context["page"].has_previous
+    for url in (
+        second_url.replace("q=Paged", "q=Page"),  # the filters changed since
+        second_url[:-4],  # cut short
+        "/accounts/?q=Paged&page=3",  # an old numbered page
+    ):
+        answer = client.get(url)
+        assert FIRST_PAGE in answer.content.decode(), url
+        assert not answer.context["page"].has_previous, url
+    assert FIRST_PAGE not in client.get("/accounts/?q=Paged&after=").content.decode()
