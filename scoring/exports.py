@@ -33,10 +33,47 @@ def monthly_sales_listing(request, data: QueryDict) -> Listing:
     return Listing(rows.order_by(*SALES_ORDER), [filterset])
 
 
+def dashboard_deals_listing(request, data: QueryDict) -> Listing:
+    """The open deals behind a number of the dashboard, as its deals page lists them."""
+    from django.utils import timezone
+
+    from .dashboard.deals import deals_behind_link
+    from .dashboard.views import DEALS_ORDER
+
+    found = deals_behind_link(request.user, data, today=timezone.localdate())
+    rows = found.deals.select_related("account__score", "owner", "stage")
+    return Listing(rows.order_by(*DEALS_ORDER), found.forms)
+
+
+def analytics_deals_listing(request, data: QueryDict) -> Listing:
+    """The deals behind a number of the win/loss analytics, as its deals page lists them."""
+    from .analytics.deals import deals_behind_link
+    from .analytics.views import DEALS_ORDER
+
+    found = deals_behind_link(request.user, data)
+    rows = found.deals.select_related("account__score", "owner", "stage")
+    return Listing(rows.order_by(*DEALS_ORDER), found.forms)
+
+
 def register() -> None:
+    from opportunities.exports import DEALS
+
     registry.register(
         registry.ExportType(
             "monthly-sales", _("Monthly sales"), MONTHLY_SALES, monthly_sales_listing
         ),
         order=60,
+    )
+    # The deals behind a number: the deals' columns, the drill-down's rows.
+    registry.register(
+        registry.ExportType(
+            "dashboard-deals", _("Deals behind a number"), DEALS, dashboard_deals_listing
+        ),
+        order=42,
+    )
+    registry.register(
+        registry.ExportType(
+            "analytics-deals", _("Deals behind a number"), DEALS, analytics_deals_listing
+        ),
+        order=44,
     )

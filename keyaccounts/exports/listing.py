@@ -4,6 +4,7 @@ the apps' own export modules share it)."""
 from dataclasses import dataclass, field
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
@@ -13,16 +14,18 @@ from accounts.picker import Picker
 
 @dataclass
 class Listing:
-    """The rows of a list, in its order, and the FilterSets that chose them."""
+    """The rows of a list, in its order, and the FilterSets that chose them (or the plain
+    forms that read a drill-down's link: the dashboard's and the analytics' deals)."""
 
     rows: QuerySet
-    filtersets: list[django_filters.FilterSet] = field(default_factory=list)
+    filtersets: list[django_filters.FilterSet | forms.Form] = field(default_factory=list)
 
     def parameters(self) -> set[str]:
         """The query parameters the filters read."""
         names = set()
         for filterset in self.filtersets:
-            for name, form_field in filterset.form.fields.items():
+            form = filterset if isinstance(filterset, forms.Form) else filterset.form
+            for name, form_field in form.fields.items():
                 names.add(name)
                 if isinstance(form_field.widget, Picker):
                     names.add(f"{name}_name")  # the picker's text box: a name to look up

@@ -598,6 +598,12 @@ def build(personas, start: int, stop: int) -> None:
         visit.contacts.set([boss, contact])
         visit.attendees.set([personas.bob])
         OpportunityFactory(account=account, stage=stages["bid"])
+        # Won last week: a number of the win/loss analytics (`analytics-deals`).
+        OpportunityFactory(
+            account=account,
+            stage=stages["won"],
+            closed_on=timezone.localdate() - datetime.timedelta(days=7),
+        )
         DevelopmentRecordFactory(account=account, reviewed_by=personas.manager)
         from visits.reviews.tests.factories import ReviewFollowUpFactory
 
@@ -781,6 +787,8 @@ def test_each_export_type_is_its_apps_registered_in_a_fixed_order():
         ("contacts", "keyaccounts"),
         ("visits", "visits"),
         ("deals", "opportunities"),
+        ("dashboard-deals", "scoring"),
+        ("analytics-deals", "scoring"),
         ("team-members", "keyaccounts"),
         ("monthly-sales", "scoring"),
         ("development-records", "visits"),

@@ -3,7 +3,6 @@
 
 from urllib.parse import urlencode
 
-from django.db.models.functions import Length, Trim
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -14,14 +13,14 @@ from accounts.models import Industry
 from keyaccounts.db_router import replica_view
 from keyaccounts.paging import keyset_page
 from keyaccounts.snapshots import services as snapshots
-from opportunities.models import Opportunity, OpportunityCompetitor, Stage
-from opportunities.selectors import opportunities_visible_to
+from opportunities.models import Stage
 
 from . import selectors
-from .forms import REASON_SHOWN, AnalyticsForm, DealsBehindForm
-from .selectors import NO_GRADE
+from .deals import deals_behind_link
+from .forms import REASON_SHOWN, AnalyticsForm
 
 DEALS_PAGE_SIZE = 25
+DEALS_ORDER = ("-closed_on", "-pk")  # the deals page's, and its export's
 
 
 def _scope_params(scope: selectors.Scope) -> list[tuple[str, object]]:
@@ -152,67 +151,13 @@ def _figures(request, scope: selectors.Scope) -> str:
 
 @replica_view
 def analytics_deals_view(request):
-    """The deals behind one number of the analytics: the same scope, narrowed by
-    `outcome` (won, lost), `industry`, `grade` (when decided), `competitor`, or `entered`
-    (a stage key: the deals that entered it in the period)."""
-    form = AnalyticsForm(request.GET or None, user=request.user)
-    scope = form.scope()
-    narrow = DealsBehindForm(request.GET or None)
-    get = request.GET
-    # A value that cannot be read lists nothing (its error shown): the defaults in its
-    # place would list other deals than the number's.
-    wrong = [
-        (bound.label, error)
-        for checked in (form, narrow)
-        if checked.is_bound and not checked.is_valid()
-        for name, errors in checked.errors.items()
-        for bound in [checked[name]]
-        for error in errors
-    ]
-    data = narrow.cleaned_data if narrow.is_bound and not wrong else {}
-    if wrong:
-        deals = Opportunity.objects.none()
-        what = _("Nothing listed: the link has a value that cannot be read")
-    elif month := data.get("forecast_month"):
-        rows = selectors.forecast_at_start(request.user, scope, month)
-        deals = opportunities_visible_to(request.user).filter(pk__in=rows.values("id"))
-        what = _("In the forecast at the start of %(month)s") % {"month": month.strftime("%Y-%m")}
-    elif (stage := data.get("entered")) and data.get("moved_on"):
-        deals = selectors.deals_moving_on(request.user, scope, stage)
-        what = _("Entered %(stage)s and moved on") % {"stage": stage}
-    elif stage:
-        deals = selectors.deals_entering(request.user, scope, stage)
-        what = _("Entered %(stage)s") % {"stage": stage}
-    else:
-        deals = selectors.decided_deals(request.user, scope)
-        what = _("Decided")
-        if data.get("outcome"):
-            deals = deals.filter(won=data["outcome"] == "won")
-        if "reason" in get:  # as `lost_reasons` groups them: "" for none written
-            deals = deals.annotate(reason=Trim("close_reason"))
-            shown, length = data.get("reason", ""), data.get("reason_length")
-            if length is not None and length > len(shown):
-                deals = deals.annotate(reason_length=Length("reason")).filter(
-                    reason__startswith=shown,
-                    reason__endswith=data.get("reason_end", ""),
-                    reason_length=length,
-                )
-            else:
-                deals = deals.filter(reason=shown)
-        if data.get("industry"):
-            deals = deals.filter(account__industry=data["industry"])
-        if "grade" in get:
-            deals = deals.annotate(grade_then=selectors.grade_when_decided()).filter(
-                grade_then=data.get("grade", NO_GRADE)
-            )
-        if data.get("competitor"):
-            deals = deals.filter(
-                pk__in=OpportunityCompetitor.objects.filter(name=data["competitor"]).values(
-                    "opportunity"
-                )
-            )
+    """The deals behind one number of the analytics (`deals_behind_link`)."""
+    found = deals_behind_link(request.user, request.GET)
+    form, scope, data, wrong = found.form, found.scope, found.data, found.wrong
+    what = found.what
+    deals = found.deals
     deals = deals.select_related("account", "stage", "owner")
-    page = keyset_page(request, deals, ("-closed_on", "-pk"), size=DEALS_PAGE_SIZE, count=True)
+    page = keyset_page(request, deals, DEALS_ORDER, size=DEALS_PAGE_SIZE, count=True)
     back = dict(_scope_params(scope))
     if data.get("back_start") and data.get("back_end"):
         back.update(start=data["back_start"].isoformat(), end=data["back_end"].isoformat())

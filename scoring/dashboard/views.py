@@ -42,12 +42,14 @@ from visits.selectors import (
 
 from ..inputs import MONEY, amount_in_cny
 from . import figures as dashboard
+from .deals import deals_behind_link
 from .workbook import dashboard_workbook
 
 # Rows a page of the visits behind a compliance figure; of the deals behind a pipeline
 # or forecast figure.
 VISITS_PAGE_SIZE = 25
 DEALS_PAGE_SIZE = 25
+DEALS_ORDER = ("expected_close_date", "pk")  # the deals page's, and its export's
 
 
 def _list_url(filters: dict, *params: tuple[str, object]) -> str:
@@ -346,72 +348,14 @@ def dashboard_deals_view(request):
     """The open deals behind a number of the dashboard's ABCD pipeline (`grade`,
     `stage`) or weighted forecast (`month`, `grade`): the same accounts in view (the
     dashboard's filters), the deals counted as the figure counts them
-    (`figures.deals_behind`). A value that cannot be read lists nothing and says why:
+    (`deals.deals_behind_link`). A value that cannot be read lists nothing and says why:
     the other values alone would list other deals than the number's."""
     today = timezone.localdate()
-    visible = account_list(user=request.user)
-    form = ScopeForm(request.GET or None, accounts=visible, user=request.user)
-    filters = form.active_filters()
-    accounts = filter_accounts(visible, **filters)
-    get = request.GET
-    wrong = [
-        (form[name].label, error)
-        for name, errors in (form.errors.items() if form.is_bound else [])
-        for error in errors
-    ]
-    # What a link may hold, said with what each means: “none” (Ungraded), “bid” (Bid).
-    opening, closing = pgettext("punctuation", " ("), pgettext("punctuation", ")")
-    comma = pgettext("punctuation", ", ")
-    grade = get.get("grade")
-    if grade is not None and grade not in dashboard.GRADE_KEYS:
-        grades = comma.join(
-            f"“{key}”{opening}{dashboard.grade_label(key)}{closing}"
-            if key == dashboard.UNGRADED
-            else f"“{key}”"
-            for key in dashboard.GRADE_KEYS
-        )
-        wrong.append(
-            (
-                _("Grade"),
-                _("“%(value)s” is no grade: one of %(grades)s.")
-                % {"value": grade, "grades": grades},
-            )
-        )
-    stages = {stage.key: stage for stage in dashboard.open_stages()}
-    stage = None
-    if (key := get.get("stage")) is not None:
-        stage = stages.get(key)
-        if stage is None:
-            named = comma.join(f"“{k}”{opening}{s}{closing}" for k, s in stages.items())
-            wrong.append(
-                (
-                    _("Stage"),
-                    _("“%(value)s” is no stage a deal is open in: one of %(stages)s.")
-                    % {"value": key, "stages": named},
-                )
-            )
-    month = get.get("month")
-    months = dashboard.forecast_month_keys(today)
-    if month is not None and month not in months:
-        wrong.append(
-            (
-                _("Close month"),
-                _(
-                    "“%(value)s” is not a month of the forecast: overdue, window (all of "
-                    "them), or %(first)s to %(last)s."
-                )
-                % {"value": month, "first": months[1], "last": months[-2]},
-            )
-        )
-    deals = dashboard.deals_behind(
-        accounts,
-        grade=grade if grade in dashboard.GRADE_KEYS else None,
-        stage=stage,
-        month=month if month in months else None,
-        today=today,
-    )
-    if wrong:
-        deals = deals.none()
+    found = deals_behind_link(request.user, request.GET, today=today)
+    filters, wrong = found.filters, found.wrong
+    grade, stage, month = found.grade, found.stage, found.month
+    months = found.number.months
+    deals = found.deals
     totals = deals.aggregate(
         in_cny=Coalesce(Sum(amount_in_cny()), Value(dashboard.ZERO), output_field=MONEY),
         weighted_in_cny=Coalesce(
@@ -421,9 +365,7 @@ def dashboard_deals_view(request):
         ),
     )
     deals = deals.select_related("account", "stage", "owner")
-    page = keyset_page(
-        request, deals, ("expected_close_date", "pk"), size=DEALS_PAGE_SIZE, count=True
-    )
+    page = keyset_page(request, deals, DEALS_ORDER, size=DEALS_PAGE_SIZE, count=True)
     what = []
     if grade == dashboard.UNGRADED:
         what.append(dashboard.grade_label(grade))
@@ -435,11 +377,11 @@ def dashboard_deals_view(request):
         what.append(_("Expected to close before this month"))
     elif month == "window":
         what.append(_("Expected to close by the end of %(month)s") % {"month": months[-2]})
-    elif month in months:
+    elif month:
         what.append(_("Expected to close in %(month)s") % {"month": month})
     if not what:
         what.append(_("All open deals"))
-    anchor = "#forecast" if month is not None else "#pipeline"
+    anchor = "#forecast" if "month" in request.GET else "#pipeline"
     return render(
         request,
         "scoring/dashboard_deals.html",
@@ -447,11 +389,11 @@ def dashboard_deals_view(request):
             "page": page,
             "query": page.query,
             "what": what,
-            "filters": form.described(),
+            "filters": found.scope.described(),
             "wrong": wrong,
             "amount": totals["in_cny"],
             "weighted": totals["weighted_in_cny"],
-            "forecast": month is not None,
+            "forecast": "month" in request.GET,
             "dashboard_url": (
                 f"{reverse('scoring:dashboard')}?{urlencode(filters)}{anchor}"
                 if filters

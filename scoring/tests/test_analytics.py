@@ -19,6 +19,7 @@ from opportunities.models import Opportunity, OpportunityCompetitor, StageChange
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.models import ChangeReason, GradeChange
 from scoring.services import active_model
+from scoring.tests.exported_deals import deals_on_page, export_link, exported
 
 pytestmark = pytest.mark.django_db
 
@@ -537,3 +538,14 @@ def test_a_long_lost_reason_opens_its_deals_by_a_short_link(personas, login):
         listed = {deal.pk for deal in page.object_list}
         assert listed == {pk for pk, reason in wanted.items() if reason.strip() == row["reason"]}
         assert len(listed) == row["n"]
+
+
+def test_the_analytics_deals_export_as_the_page_lists_them(personas, login, decided):
+    client = login(personas.alice)
+    context = client.get(URL).context
+    for url in (context["won_url"], context["lost_url"], context["all_url"]):
+        html = client.get(url).content.decode()
+        on_page = deals_on_page(client, url)
+        assert on_page, url
+        assert exported(client, export_link(html, "analytics-deals", "csv")) == on_page, url
+    assert reverse("scoring:analytics_deals") in context["won_url"]

@@ -25,6 +25,7 @@ from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.dashboard import figures as dashboard
 from scoring.models import MonthlySales
 from scoring.selectors import accounts_moved, top_accounts
+from scoring.tests.exported_deals import deals_on_page, export_link, exported
 from scoring.tests.test_dashboard import build_book, set_grade
 from visits.selectors import accounts_with_lapsed_contact
 
@@ -689,3 +690,34 @@ def test_the_visits_behind_compliance_cost_the_same_for_30_or_60_visits(personas
     # query, `keyaccounts.paging`); full pages cost the same however many visits. One
     # more reads the ids of the manager's few accounts (`listed_account_ids`).
     assert full == fuller and small <= full + 1 <= 12
+
+
+@pytest.mark.parametrize(
+    "params",
+    ["grade=A", "month=overdue", "grade=B&month=window", "stage=negotiation", ""],
+)
+def test_the_dashboards_deals_export_as_the_page_lists_them(
+    personas, login, book, west_deal, params
+):
+    client = login(personas.manager)
+    url = f"{DEALS}?team={personas.east.pk}&{params}"
+    html = client.get(url).content.decode()
+    on_page = deals_on_page(client, url)
+    assert on_page, url
+    assert exported(client, export_link(html, "dashboard-deals", "csv")) == on_page
+    assert (west_deal.name, west_deal.account.name) not in on_page  # another team's
+    assert export_link(html, "dashboard-deals", "xlsx")
+
+
+def test_a_link_that_cannot_be_read_offers_no_file_and_its_address_exports_no_deal(
+    personas, login, book
+):
+    client = login(personas.manager)
+    html = client.get(f"{DEALS}?grade=Z").content.decode()
+    assert "/export/dashboard-deals/" not in html
+    assert exported(client, "/export/dashboard-deals/?format=csv&grade=Z") == []
+    # A rep exports only their own book's deals, whatever the link names.
+    rep = login(personas.alice)
+    assert exported(rep, "/export/dashboard-deals/?format=csv&grade=A") == deals_on_page(
+        rep, f"{DEALS}?grade=A"
+    )
