@@ -61,3 +61,47 @@ def test_an_account_named_in_one_word_wraps_in_my_weeks_lists(page, personas):
         assert width <= 390, f"{path} is {width} px wide"
     page.goto("/my-week/follow-ups/")
     assert page.get_by_text(ONE_WORD).first.is_visible()
+
+
+def test_long_unbroken_text_stays_within_a_desktop_page(page, personas):
+    """At 1280 px too: a table cell or a heading holding a long name or a pasted link
+    wraps, so the page never scrolls sideways."""
+    from accounts.models import Account
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    Account.objects.filter(pk=personas.account.pk).update(name=ONE_WORD * 2)
+    account = personas.account
+    contact = ContactFactory(account=account, name=ONE_WORD, title="T" * 100)
+    CompetitorFactory(account=account, name=ONE_WORD, strengths=LONG, weaknesses=LONG)
+    visit = VisitFactory(
+        account=account, owner=personas.alice, talking_points=LONG, next_steps=LONG
+    )
+    visit.place = LONG[:120]
+    visit.save(update_fields=["place"])
+    deal = OpportunityFactory(
+        account=account, owner=personas.alice, name=ONE_WORD, description=LONG
+    )
+    complaint = complaint_create(by=personas.alice, account=account, subject=LONG, description=LONG)
+    browser_log_in(page, "alice")
+
+    widths = {}
+    for path in (
+        "/accounts/",
+        f"/accounts/{account.pk}/",
+        f"/accounts/{account.pk}/brief/",
+        f"/accounts/{account.pk}/contacts/",
+        f"/accounts/{account.pk}/contacts/{contact.pk}/history/",
+        "/visits/",
+        f"/visits/{visit.pk}/",
+        "/pipeline/",
+        f"/pipeline/{deal.pk}/",
+        "/complaints/",
+        f"/complaints/{complaint.pk}/",
+        "/my-week/",
+        "/dashboard/",
+        "/relationships/",
+        "/notifications/",
+    ):
+        page.goto(path)
+        widths[path] = page.evaluate("document.documentElement.scrollWidth")
+    assert {path: width for path, width in widths.items() if width > 1280} == {}
