@@ -37,7 +37,7 @@ from keyaccounts.imports.kinds import (
     find_record,
     register,
 )
-from keyaccounts.imports.lookups import Planned, Records, new_ref, ref_of
+from keyaccounts.imports.lookups import Planned, Records, chunks, new_ref, ref_of
 from keyaccounts.imports.writing import differences
 
 
@@ -536,8 +536,10 @@ class ContactKind(Kind):
         return Outcome(UPDATE, stored, label=f"{stored.name} · {account}")
 
     def _alike(self, contacts, contact, ref) -> list:
-        """`contact_duplicates` among the contacts as the file leaves them so far."""
+        """`contact_duplicates` among the contacts as the file leaves them so far, then
+        those in the recycle bin the user may restore."""
         from accounts.selectors import contacts_alike
+        from accounts.services import IN_RECYCLE_BIN
 
         refs = [other_ref for other_ref in contacts.alike(_alike_keys(contact)) if other_ref != ref]
         # Those known only by their phone number and email address, read whole at once.
@@ -545,15 +547,20 @@ class ContactKind(Kind):
         others = [(contacts.records[other_ref], other_ref) for other_ref in refs]
         others.sort(key=lambda pair: (pair[0].name, pair[0].pk is None, pair[0].pk or 0))
         stand_in = {id(other): Planned(other_ref, other) for other, other_ref in others}
+        keys = {
+            "phone": contact.phone,
+            "email": contact.email,
+            "name": contact.name,
+            "external_id": contact.external_id,
+        }
+        binned = contacts.binned.get(contact.account_id, [])
         return [
-            (stand_in[id(other)] if other.pk is None else other, match)
-            for other, match in contacts_alike(
-                [other for other, _ref in others],
-                phone=contact.phone,
-                email=contact.email,
-                name=contact.name,
-                external_id=contact.external_id,
-            )
+            *(
+                (stand_in[id(other)] if other.pk is None else other, match)
+                for other, match in contacts_alike([other for other, _ref in others], **keys)
+            ),
+            # Those in the recycle bin the user may restore (`contacts_in_bin_alike`).
+            *((other, IN_RECYCLE_BIN) for other, _match in contacts_alike(binned, **keys)),
         ]
 
     def _boss(self, ctx, row, account):
@@ -605,6 +612,26 @@ def _alike_keys(contact) -> set:
     return keys
 
 
+def _binned_contacts(by, account_ids) -> dict[int, list]:
+    """The contacts of `account_ids` in the recycle bin that `by` may restore, by account:
+    what `accounts.selectors.contacts_in_bin_alike` compares a new contact with. One query
+    per chunk of accounts."""
+    from accounts.models import Contact
+    from keyaccounts.recyclebin.selectors import deletions_visible_to
+
+    found: dict[int, list] = {}
+    for chunk in chunks(account_ids):
+        rows = Contact.all_objects.filter(
+            account_id__in=chunk,
+            deleted_at__isnull=False,
+            merged_into__isnull=True,
+            deletion__in=deletions_visible_to(by),
+        ).only("pk", "account_id", "name", "phone", "email", "external_id")
+        for contact in rows.order_by("name", "pk"):
+            found.setdefault(contact.account_id, []).append(contact)
+    return found
+
+
 def contact_records(ctx, rows, external_ids: set, *, names: set, alike: bool = False) -> Records:
     """The contacts the rows may name: those the user sees with `external_ids`, those of
     the rows' accounts named one of `names`, and the bosses above them, each linked to
@@ -639,10 +666,10 @@ def contact_records(ctx, rows, external_ids: set, *, names: set, alike: bool = F
         }
         if not bosses or not records.prefetch_pks(bosses):
             break
-    if callable(alike):
-        records.prefetch_alike(alike(records))
-    elif alike:
-        records.prefetch_alike(accounts)
+    alike_accounts = alike(records) if callable(alike) else accounts if alike else set()
+    if alike_accounts:
+        records.prefetch_alike(alike_accounts)
+        records.binned = _binned_contacts(ctx.by, alike_accounts)
     account_of = ctx.accounts.records
     for contact in records.records.values():
         if contact.reports_to_id in records.records:

@@ -436,6 +436,41 @@ def contact_duplicates_of(contact: Contact) -> list[tuple[Contact, str]]:
     )
 
 
+def contacts_in_bin_alike(contact: Contact, *, user: User) -> list[Contact]:
+    """Contacts of `contact`'s account in the recycle bin that `user` may restore (the
+    bin's rule, `recyclebin.selectors.deletions_visible_to`: who deleted them, a manager)
+    with its name, phone number or email address (`contacts_alike`): a new contact like
+    one of them is most likely the deleted one added again, which a restore brings back
+    with the visits, deals and reviews that name them and their history. A merged-away
+    contact is none (its survivor holds it), nor one the user may not restore."""
+    from keyaccounts.recyclebin.selectors import deletions_visible_to
+
+    if not (
+        person_name_key(contact.name)
+        or normalize_phone(contact.phone)
+        or normalize_email(contact.email)
+    ):
+        return []
+    rows = Contact.all_objects.filter(
+        account_id=contact.account_id,
+        deleted_at__isnull=False,
+        merged_into__isnull=True,
+        deletion__in=deletions_visible_to(user),
+    ).only("pk", "account_id", "name", "phone", "email", "external_id")
+    if contact.pk is not None:
+        rows = rows.exclude(pk=contact.pk)
+    return [
+        other
+        for other, _match in contacts_alike(
+            rows.order_by("name", "pk"),
+            phone=contact.phone,
+            email=contact.email,
+            name=contact.name,
+            external_id=contact.external_id,
+        )
+    ]
+
+
 def contacts_alike(
     contacts, *, phone: str = "", email: str = "", name: str = "", external_id: str | None = None
 ) -> list[tuple[Contact, str]]:

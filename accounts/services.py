@@ -43,6 +43,7 @@ from .selectors import (
     assignable_owners,
     can_reassign,
     contact_duplicates_of,
+    contacts_in_bin_alike,
     contacts_visible_to,
     is_manager,
     recycle_bin_url,
@@ -287,7 +288,7 @@ def contact_create(
     contact = Contact(account=account, **fields)
     contact.full_clean()
     if not confirm_duplicate:
-        _check_contact_duplicates(contact)
+        _check_contact_duplicates(contact, by=by)
     contact.save()
     return contact
 
@@ -332,7 +333,7 @@ def contact_update(
     # checked does not stop a change of something else (its form shows it to be mended).
     contact.full_clean(exclude=["phone"] if contact.phone == stored_phone else None)
     if not confirm_duplicate and _contact_keys(contact) != stored:
-        _check_contact_duplicates(contact)
+        _check_contact_duplicates(contact, by=by)
     contact.save(expected_version=expected_version)
     if left:  # the reminder nudge for its account, queued for the commit
         contacts_left.send(sender=Contact, account_ids={contact.account_id})
@@ -531,22 +532,33 @@ def _contact_keys(contact: Contact) -> tuple:
     )
 
 
-def _check_contact_duplicates(contact: Contact) -> None:
-    check_contact_matches(contact_duplicates_of(contact))
+def _check_contact_duplicates(contact: Contact, *, by: User) -> None:
+    binned = contacts_in_bin_alike(contact, user=by)
+    check_contact_matches(
+        [*contact_duplicates_of(contact), *((other, IN_RECYCLE_BIN) for other in binned)]
+    )
 
 
 def check_contact_matches(matches: list[tuple]) -> None:
     """The duplicate rule of contacts, given a contact's likely duplicates (each
-    `(contact, "name" | "phone" | "email")`, as `contact_duplicates` finds them):
-    refused, as a possible duplicate the user may confirm. ApplicationError
-    `possible_duplicate`."""
+    `(contact, "name" | "phone" | "email")`, as `contact_duplicates` finds them; then
+    `(contact, IN_RECYCLE_BIN)` for one in the recycle bin the user may restore, as
+    `contacts_in_bin_alike` finds them): refused, as a possible duplicate the user may
+    confirm. ApplicationError `possible_duplicate`."""
     if matches:
+        live = [match for _other, match in matches if match != IN_RECYCLE_BIN]
         message = (
             _(
+                "A contact of this account like this one is in the recycle bin. Restore it "
+                "there to get back the visits, deals and history that name them; if this "
+                "is a different person, confirm to save anyway."
+            )
+            if not live
+            else _(
                 "Another contact of this account has the same name. Open it to check; if "
                 "this is a different person, confirm to save anyway."
             )
-            if all(match == "name" for _other, match in matches)
+            if all(match == "name" for match in live)
             else _(
                 "Another contact of this account has the same phone number or email "
                 "address. Open it to check; if this is a different person, confirm to save "

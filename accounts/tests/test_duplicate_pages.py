@@ -376,3 +376,24 @@ def test_the_warning_says_what_matched_in_the_readers_brackets(personas, login):
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     assert "（名称相同）" in response.content.decode()
+
+
+def test_a_contact_like_one_in_the_recycle_bin_leads_to_the_bin(personas, login):
+    """The contact form names the deleted contact with the bin's page, keeps the input,
+    and saving anyway still works."""
+    from accounts.services import contact_delete
+
+    gone = ContactFactory(account=personas.account, name="王伟", phone="", email="")
+    contact_delete(contact=gone, by=personas.alice)
+    url = reverse("accounts:contact_create", args=[personas.account.pk])
+    client = login(personas.alice)
+    page = client.post(url, contact_data(title="采购总监")).content.decode()
+    assert "A contact of this account like this one is in the recycle bin." in page
+    assert "in the recycle bin, yours to restore" in page
+    assert 'value="采购总监"' in page
+    link = "/recycle-bin/?q=%E7%8E%8B%E4%BC%9F&amp;type=accounts.contact"
+    assert f'<a href="{link}">王伟</a>' in page
+    [deletion] = client.get(link.replace("&amp;", "&")).context["page"].object_list
+    assert deletion.object_id == gone.pk
+    assert client.post(url, contact_data(confirm_duplicate="on")).status_code == 302
+    assert Contact.objects.filter(account=personas.account, name="王伟").count() == 1

@@ -483,3 +483,59 @@ def test_a_contact_changed_to_anothers_number_is_refused_unless_confirmed(person
     unrelated = client.patch(f"/api/v1/contacts/{mine.pk}/", {"title": "CIO"}, format="json")
     assert refused.status_code == 409
     assert unrelated.status_code == 200
+
+
+def test_a_new_contact_like_one_in_the_recycle_bin_names_it_there(personas, api):
+    """Most likely the deleted contact added again: whoever may restore it (who deleted
+    it, a manager) is told, with the bin's page where it is restored (their visits and
+    history come back with it), and may still confirm a new one; bob, on the team but
+    not who deleted it, is not told of the bin. By name or by phone number, on create
+    and on a rename."""
+    from accounts.services import contact_delete
+
+    gone = ContactFactory(account=personas.account, name="周敏", phone="13900139000", email="")
+    contact_delete(contact=gone, by=personas.alice)
+    client = api(personas.alice)
+    refused = post_contact(client, personas.account, name="周 敏")
+    assert refused.status_code == 409
+    body = refused.json()
+    assert body["duplicates"] == [
+        {
+            "id": gone.pk,
+            "name": "周敏",
+            "url": "/recycle-bin/?q=%E5%91%A8%E6%95%8F&type=accounts.contact",
+            "match": "recycle_bin",
+        }
+    ]
+    assert body["confirmable"] is True
+    assert body["detail"].startswith("A contact of this account like this one is in the recycle")
+    by_phone = post_contact(client, personas.account, name="Zhou", phone="+86 139 0013 9000")
+    assert by_phone.status_code == 409
+    assert by_phone.json()["duplicates"][0]["match"] == "recycle_bin"
+    manager = post_contact(api(personas.manager), personas.account, name="周敏")
+    assert manager.status_code == 409
+    assert post_contact(api(personas.bob), personas.account, name="周敏").status_code == 201
+    other = ContactFactory(account=personas.account, name="Li Na", phone="", email="")
+    renamed = client.patch(f"/api/v1/contacts/{other.pk}/", {"name": "周敏"}, format="json")
+    assert renamed.status_code == 409  # bob's 周敏 (name) and the bin's
+    assert [m["match"] for m in renamed.json()["duplicates"]] == ["name", "recycle_bin"]
+    assert "same name" in renamed.json()["detail"]
+    confirmed = post_contact(client, personas.account, name="Zhou Min", phone="13900139000")
+    assert confirmed.status_code == 409
+    confirmed = post_contact(
+        client, personas.account, name="Zhou Min", phone="13900139000", confirm_duplicate=True
+    )
+    assert confirmed.status_code == 201
+
+
+def test_a_merged_away_contact_is_no_duplicate_in_the_bin(personas, api):
+    """Its survivor holds what it had: the survivor is the match, by its own keys."""
+    from accounts.services import contact_merge
+
+    survivor = ContactFactory(account=personas.account, name="Wu Lei", phone="", email="")
+    merged = ContactFactory(account=personas.account, name="Wu Lei Sr", phone="", email="")
+    contact_merge(survivor=survivor, merged=merged, by=personas.manager, values={})
+    assert Contact.all_objects.get(pk=merged.pk).deleted_at is not None
+    # The manager may restore what the bin holds: the merge is no such thing.
+    answer = post_contact(api(personas.manager), personas.account, name="Wu Lei Sr")
+    assert answer.status_code == 201

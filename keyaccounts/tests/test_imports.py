@@ -448,6 +448,24 @@ def test_a_name_like_an_account_in_the_recycle_bin_names_it_for_whoever_may_rest
     assert statuses(confirmed) == [(2, "create")]
 
 
+def test_a_contact_like_one_in_the_recycle_bin_names_it_for_whoever_may_restore_it(personas):
+    """As the contact form: the deleted contact added again is named, in the bin, and
+    the row goes in once confirmed; bob (who may not restore it) is not told of it."""
+    from accounts.services import contact_delete
+    from accounts.tests.factories import ContactFactory
+
+    gone = ContactFactory(account=personas.account, name="周敏", phone="13900139000", email="")
+    contact_delete(contact=gone, by=personas.alice)
+    rows = [["Account", "Name", "Phone"], [personas.account.name, "Zhou", "139 0013 9000"]]
+    result = run("contacts", csv_file(rows), personas.alice, dry_run=True)
+    assert statuses(result) == [(2, "duplicate")]
+    [(_column, _value, message, _expected)] = problems(result, 2)
+    assert "in the recycle bin" in message and "周敏" in message
+    assert statuses(run("contacts", csv_file(rows), personas.bob, dry_run=True)) == [(2, "create")]
+    confirmed = run("contacts", csv_file(rows), personas.alice, confirm_duplicates=True)
+    assert statuses(confirmed) == [(2, "create")]
+
+
 def test_a_record_like_one_an_earlier_row_adds_names_that_row_not_a_record_to_open(personas):
     """Nothing to open yet: the earlier row is named, and one already saved still is."""
     account = personas.account.name

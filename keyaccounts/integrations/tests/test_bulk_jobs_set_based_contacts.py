@@ -239,3 +239,31 @@ def test_a_contact_of_a_name_taken_is_a_likely_duplicate_on_both_paths(
         items = [{"external_id": "N-1", "account": account.pk, "name": "张 伟"}]
     [result] = run_job(personas.alice, "contacts", body(*items))
     assert result["status"] == "error" and result["code"] == "possible_duplicate", result
+
+
+def test_a_contact_like_one_in_the_recycle_bin_is_the_same_possible_duplicate_both_ways(
+    personas, settings, monkeypatch
+):
+    """Alice deleted a contact; a job of hers adding one like it gets the single-record
+    answer (match `recycle_bin`) whichever path writes the chunk."""
+    from accounts.services import contact_delete
+
+    gone = ContactFactory(account=personas.account, name="周敏", phone="13900139000", email="")
+    contact_delete(contact=gone, by=personas.alice)
+    taken = spy_set_based(monkeypatch)
+    a = personas.account.pk
+    payload = body(person("P-1", a, name="Li Na"), person("P-2", a, name="周 敏"))
+
+    def run():
+        results = run_job(personas.alice, "contacts", payload)
+        return {"results": [{k: r.get(k) for k in ("status", "code")} for r in results]} | {
+            "matches": [r.get("duplicates") for r in results]
+        }
+
+    set_based, item_by_item, chunks = both_ways(settings, taken, run)
+    assert chunks == [False]  # its check found the duplicate: the chunk went item by item
+    assert set_based == item_by_item
+    assert set_based["results"][1] == {"status": "error", "code": "possible_duplicate"}
+    [match] = set_based["matches"][1]
+    assert (match["id"], match["match"]) == (gone.pk, "recycle_bin")
+    assert match["url"].startswith("/recycle-bin/?q=")
