@@ -44,22 +44,45 @@ class DealsBehindForm(forms.Form):
         fields["grade"].choices = [("", ""), *((key, key) for key in figures.GRADE_KEYS)]
         fields["stage"].choices = [("", ""), *((key, key) for key in self.stages)]
         fields["month"].choices = [("", ""), *((key, key) for key in self.months)]
-        # Django fills in %(value)s; what it may be is filled in here.
+        # Django fills in %(value)s; what it may be is filled in here, its own "%" kept
+        # as text (a stage is named by a manager: "Negotiation (80% sure)").
         value = "%(value)s"
+
+        def text(words: str) -> str:
+            return words.replace("%", "%%")
+
         grades = _named(
             (key, figures.grade_label(key) if key == figures.UNGRADED else "")
             for key in figures.GRADE_KEYS
         )
         fields["grade"].error_messages["invalid_choice"] = _(
             "“%(value)s” is no grade: one of %(grades)s."
-        ) % {"value": value, "grades": grades}
+        ) % {"value": value, "grades": text(grades)}
+        stages_named = _named((k, str(s)) for k, s in self.stages.items())
         fields["stage"].error_messages["invalid_choice"] = _(
             "“%(value)s” is no stage a deal is open in: one of %(stages)s."
-        ) % {"value": value, "stages": _named((k, str(s)) for k, s in self.stages.items())}
+        ) % {"value": value, "stages": text(stages_named)}
         fields["month"].error_messages["invalid_choice"] = _(
             "“%(value)s” is not a month of the forecast: overdue, window (all of them), or "
             "%(first)s to %(last)s."
         ) % {"value": value, "first": self.months[1], "last": self.months[-2]}
+
+    def clean(self):
+        """A value given empty (`?grade=A&month=`: a link cut short) is no number's: it
+        is refused as any value no link gives, not read as "not narrowed" — the deals of
+        every month would be listed under the forecast's heading."""
+        cleaned = super().clean()
+        for name in ("grade", "stage", "month"):
+            if name in self.data and not self.data.get(name) and name not in self.errors:
+                self.add_error(
+                    name,
+                    forms.ValidationError(
+                        self.fields[name].error_messages["invalid_choice"],
+                        code="invalid_choice",
+                        params={"value": ""},
+                    ),
+                )
+        return cleaned
 
 
 @dataclass
@@ -95,7 +118,9 @@ def deals_behind_link(user, data: QueryDict, *, today: datetime.date) -> DealsBe
         for name, errors in checked.errors.items()
         for error in errors
     ]
-    chosen = number.cleaned_data if number.is_bound and not number.errors else {}
+    # What could be read, even beside a value that could not (the heading names it; the
+    # list is empty then).
+    chosen = number.cleaned_data if number.is_bound else {}
     found = DealsBehind(
         deals=figures.deals_behind(
             filter_accounts(visible, **filters),

@@ -721,3 +721,45 @@ def test_a_link_that_cannot_be_read_offers_no_file_and_its_address_exports_no_de
     assert exported(rep, "/export/dashboard-deals/?format=csv&grade=A") == deals_on_page(
         rep, f"{DEALS}?grade=A"
     )
+
+
+def test_a_mistyped_stage_says_why_when_a_stage_name_has_a_percent_sign(personas, login, book):
+    """Stages are data (managers rename them): an open stage named "Negotiation (80% sure)"
+    must not turn the error of a mistyped `stage` into a 500, on the page or its export."""
+    from opportunities.models import Stage
+
+    Stage.objects.filter(key="negotiation").update(name="Negotiation (80% sure)")
+    client = login(personas.manager)
+    response = client.get(DEALS, {"stage": "nosuch"})
+    assert response.status_code == 200
+    text = unescape(response.content.decode())
+    assert "“nosuch” is no stage a deal is open in" in text
+    assert "“negotiation” (Negotiation (80% sure))" in text
+    assert exported(client, "/export/dashboard-deals/?format=csv&stage=nosuch") == []
+
+
+@pytest.mark.parametrize("params", [{"grade": "A", "month": ""}, {"grade": "", "stage": "bid"}])
+def test_an_empty_link_value_lists_no_deal(personas, login, book, params):
+    """A grade, stage or month given empty (`?grade=A&month=`, a link cut short) lists no
+    deal and says why, as a value no link gives: not every A deal of every month under
+    the forecast's heading."""
+    far = OpportunityFactory(
+        account=personas.account,
+        stage=default_stages()["bid"],
+        amount=Decimal("1000"),
+        expected_close_date=timezone.localdate() + datetime.timedelta(days=3 * 365),
+    )
+    set_grade(personas.account, "A", personas.manager)
+    response = login(personas.manager).get(DEALS, params)
+    assert response.status_code == 200
+    assert response.context["wrong"]
+    assert far.pk not in {deal.pk for deal in response.context["page"].object_list}
+    assert "“” is " in unescape(response.content.decode())
+
+
+def test_a_value_that_cannot_be_read_leaves_the_others_in_the_heading(personas, login, book):
+    """`?grade=A&month=1999-01`: nothing listed, the error said, and the heading still
+    names Grade A, not "All open deals"."""
+    response = login(personas.manager).get(DEALS, {"grade": "A", "month": "1999-01"})
+    assert response.context["wrong"]
+    assert [str(what) for what in response.context["what"]] == ["Grade A"]

@@ -72,3 +72,26 @@ def test_full_width_numbers_are_kept_half_width_as_a_change(personas):
         assert len({stored[pk].change_seq for pk in (full, other, binned)}) == 3
     finally:
         migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def test_a_number_that_grows_past_the_column_half_width_is_left_as_it_is(personas):
+    """NFKC can lengthen a number ("№" is "No", "㈱" is "(株)"): a stored number of 64
+    characters (the column's length) that would become 65 is left for a person, as the
+    form would refuse it (on PostgreSQL the migration failed: value too long)."""
+    try:
+        apps = migrate(BEFORE)
+        Receivable = apps.get_model("receivables", "Receivable")
+        number = "№" + "1" * 63
+        pk = Receivable.objects.create(
+            account_id=personas.account.pk,
+            invoice_number=number,
+            issued_on=datetime.date(2026, 10, 1),
+            due_on=datetime.date(2026, 10, 31),
+            amount=Decimal("100"),
+            change_seq=next_change_seq(),
+        ).pk
+        apps = migrate(AFTER)
+        Receivable = apps.get_model("receivables", "Receivable")
+        assert Receivable.objects.get(pk=pk).invoice_number == number
+    finally:
+        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
