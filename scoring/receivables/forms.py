@@ -12,7 +12,7 @@ from accounts.models import Account
 from keyaccounts.amounts import AMOUNT_MAX, money
 
 from .models import Receivable
-from .services import terms_of
+from .services import payment_problems, terms_of
 
 DATE_FORMAT = "%Y-%m-%d"  # what <input type="date"> sends and shows
 
@@ -149,13 +149,17 @@ class PaymentForm(forms.Form):
         self.fields["paid_on"].initial = timezone.localdate()
         self.fields["amount"].widget.attrs["placeholder"] = str(receivable.open_amount)
 
-    def clean_paid_on(self):
-        paid_on = self.cleaned_data["paid_on"]
-        today = timezone.localdate()
-        if paid_on > today:
-            raise forms.ValidationError(
-                _("A payment cannot be dated after today (%(today)s).")
-                % {"today": today.isoformat()},
-                code="future",
-            )
-        return paid_on
+    def clean(self):
+        """The payment's own rules (`services.payment_problems`) on what could be read,
+        so every problem is said in one round, not one after another."""
+        cleaned = super().clean()
+        problems = payment_problems(
+            self.receivable,
+            amount=cleaned.get("amount"),
+            on=cleaned.get("paid_on"),
+            today=timezone.localdate(),
+        )
+        for name, message in problems.items():
+            if name not in self.errors:
+                self.add_error(name, message)
+        return cleaned

@@ -105,6 +105,36 @@ def receivable_update(
 
 
 @transaction.atomic
+def payment_problems(
+    receivable: Receivable,
+    *,
+    amount: Decimal | None,
+    on: datetime.date | None,
+    today: datetime.date,
+) -> dict[str, str]:
+    """What is wrong with a payment of `amount` on `on` (each None: not given, or not
+    readable), by field, all at once: not after today nor before the invoice was issued,
+    more than 0 and no more than is still open. The payment form asks it too, so a
+    person is told everything in one round."""
+    errors = {}
+    if on is not None and on > today:
+        errors["paid_on"] = _("A payment cannot be dated after today (%(today)s).") % {
+            "today": today
+        }
+    elif on is not None and on < receivable.issued_on:
+        errors["paid_on"] = _(
+            "A payment cannot be dated before the invoice was issued (%(issued)s)."
+        ) % {"issued": receivable.issued_on.isoformat()}
+    open_amount = receivable.open_amount
+    if amount is not None and amount <= 0:
+        errors["amount"] = _("A payment must be more than 0.")
+    elif amount is not None and amount > open_amount:
+        errors["amount"] = _(
+            "Only %(open)s is still open on this invoice: a payment cannot be more."
+        ) % {"open": money(open_amount)}
+    return errors
+
+
 def receivable_pay(
     *,
     receivable: Receivable,
@@ -131,32 +161,10 @@ def receivable_pay(
     receivable = stored
     today = timezone.localdate()
     on = on or today
-    if on > today:
-        raise ValidationError(
-            {"paid_on": _("A payment cannot be dated after today (%(today)s).") % {"today": today}}
-        )
-    if on < receivable.issued_on:
-        raise ValidationError(
-            {
-                "paid_on": _(
-                    "A payment cannot be dated before the invoice was issued (%(issued)s)."
-                )
-                % {"issued": receivable.issued_on.isoformat()}
-            }
-        )
     open_amount = receivable.open_amount
     amount = open_amount if amount is None else Decimal(amount)
-    if amount <= 0:
-        raise ValidationError({"amount": _("A payment must be more than 0.")})
-    if amount > open_amount:
-        raise ValidationError(
-            {
-                "amount": _(
-                    "Only %(open)s is still open on this invoice: a payment cannot be more."
-                )
-                % {"open": money(open_amount)}
-            }
-        )
+    if errors := payment_problems(receivable, amount=amount, on=on, today=today):
+        raise ValidationError(errors)
     receivable.paid_amount = (receivable.paid_amount or Decimal("0")) + amount
     receivable.paid_on = max(on, receivable.paid_on) if receivable.paid_on else on
     receivable.full_clean()

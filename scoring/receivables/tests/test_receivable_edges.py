@@ -260,3 +260,29 @@ def test_the_amounts_a_refusal_names_read_as_the_pages_show_them(personas, api):
     assert answer.status_code == 400
     said = str(answer.json())
     assert "¥200,000" in said and "¥150,000.45" in said, said
+
+
+def test_a_payment_with_two_problems_is_told_both_at_once(personas, login, api):
+    """A day before the invoice and more than is open: both fields' problems in one
+    answer, on the page and in the API, and nothing paid."""
+    invoice = an_invoice(personas, amount=D("1000"))
+    before_issue = (invoice.issued_on - datetime.timedelta(days=1)).isoformat()
+    page = login(personas.alice).post(
+        f"/receivables/{invoice.pk}/pay/",
+        {"amount": "5000", "paid_on": before_issue, "version": invoice.version},
+    )
+    assert page.status_code == 400
+    errors = page.context["form"].errors
+    assert "before the invoice was issued" in errors["paid_on"][0]
+    assert errors["amount"] == [
+        "Only ¥1,000 is still open on this invoice: a payment cannot be more."
+    ]
+    answer = api(personas.alice).post(
+        f"/api/v1/receivables/{invoice.pk}/pay/",
+        {"amount": "5000", "paid_on": before_issue},
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert set(answer.json()["errors"]) == {"amount", "paid_on"}
+    invoice.refresh_from_db()
+    assert invoice.paid_amount == 0
