@@ -1,5 +1,6 @@
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import VersionedForm
@@ -10,6 +11,7 @@ from visits.forms import ContactChoiceField, date_input, datetime_input
 
 from .models import ReviewFollowUp, ReviewMeeting
 from .periods import PeriodKind
+from .services import minutes_problems
 
 
 class ReviewScheduleForm(VersionedForm):
@@ -104,6 +106,25 @@ class MinutesForm(VersionedForm):
         )
         self.fields["held_on"].required = True
         self.fields["said_about_us"].required = True
+        self.account = account
+
+    def clean(self):
+        """The minutes' own rules (`services.minutes_problems`) on what could be read, so
+        every problem is said in one round: a future day, nobody ticked on either side
+        and nothing written of what they said, together."""
+        cleaned = super().clean()
+        problems = minutes_problems(
+            account=self.account,
+            held_on=cleaned.get("held_on"),
+            contacts=list(cleaned.get("contacts") or []),
+            attendees=list(cleaned.get("attendees") or []),
+            said_about_us=cleaned.get("said_about_us") or "",
+            today=timezone.localdate(),
+        )
+        for name, message in problems.items():
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, message)
+        return cleaned
 
     def sections(self):
         for title, names in self.SECTIONS:

@@ -159,10 +159,35 @@ def review_update(
 
 
 def _check_minutes(review: ReviewMeeting, contacts, attendees, today: datetime.date) -> None:
+    errors = minutes_problems(
+        account=review.account,
+        held_on=review.held_on,
+        contacts=contacts,
+        attendees=attendees,
+        said_about_us=review.said_about_us,
+        today=today,
+    )
+    if errors:
+        raise ValidationError(errors)
+
+
+def minutes_problems(
+    *,
+    account: Account,
+    held_on: datetime.date | None,
+    contacts,
+    attendees,
+    said_about_us: str,
+    today: datetime.date,
+) -> dict[str, str]:
+    """What is wrong with a review's minutes, by field, all at once: the day it was held
+    (given, not in the future), who attended on both sides (the account's contacts; our
+    people who see the account), what the customer said about us. The minutes form asks
+    it too, so a person is told everything in one round."""
     errors = {}
-    if review.held_on is None:
+    if held_on is None:
         errors["held_on"] = _("Give the date the meeting was held.")
-    elif review.held_on > today:
+    elif held_on > today:
         errors["held_on"] = _(
             "A meeting cannot be held in the future. Record the minutes after it, or "
             "correct the date."
@@ -170,28 +195,27 @@ def _check_minutes(review: ReviewMeeting, contacts, attendees, today: datetime.d
     if not contacts:
         errors["contacts"] = _("Tick at least one of the customer's people who attended.")
     else:
-        foreign = [c for c in contacts if c.account_id != review.account_id]
+        foreign = [c for c in contacts if c.account_id != account.pk]
         if foreign:
             errors["contacts"] = _(
                 "%(names)s is not a contact of %(account)s. Choose people from this "
                 "account's buying center."
-            ) % {"names": join_words(c.name for c in foreign), "account": review.account.name}
+            ) % {"names": join_words(c.name for c in foreign), "account": account.name}
     if not attendees:
         errors["attendees"] = _("Give at least one of our people who attended.")
     else:
-        seeing = users_seeing_account(account=review.account, users=attendees)
+        seeing = users_seeing_account(account=account, users=attendees)
         outside = [u for u in attendees if u.pk not in seeing]
         if outside:
             errors["attendees"] = _(
                 "%(names)s cannot see %(account)s: choose people of the account's team, "
                 "its owner or their manager (and only those who can still log in)."
-            ) % {"names": join_words(outside), "account": review.account.name}
-    if not (review.said_about_us or "").strip():
+            ) % {"names": join_words(outside), "account": account.name}
+    if not (said_about_us or "").strip():
         errors["said_about_us"] = _(
             "Write down what the customer said about our products and service."
         )
-    if errors:
-        raise ValidationError(errors)
+    return errors
 
 
 def _set_people(review: ReviewMeeting, *, contacts: list, attendees: list) -> bool:

@@ -269,3 +269,20 @@ def test_rescheduling_into_another_period_says_the_period_left_has_no_review(per
         f"The review is now {review.period_label}'s" in m and f"{before} has no review" in m
         for m in said
     ), said
+
+
+def test_minutes_with_several_problems_are_told_all_at_once(personas, login):
+    """A day in the future, nobody ticked on either side and nothing written of what
+    they said: every field's problem in one answer, not one after another."""
+    review = ReviewMeetingFactory(account=personas.account, scheduled_for=timezone.now())
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    answer = login(personas.alice).post(
+        f"/reviews/{review.pk}/minutes/",
+        {"held_on": tomorrow.isoformat(), "version": review.version},
+    )
+    errors = answer.context["form"].errors
+    assert set(errors) >= {"held_on", "contacts", "attendees", "said_about_us"}, errors
+    assert "cannot be held in the future" in errors["held_on"][0]
+    assert "Tick at least one" in errors["contacts"][0]
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.SCHEDULED
