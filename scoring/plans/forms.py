@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import VersionedForm
 from accounts.picker import UserPickerField, keeping
 from accounts.selectors import users_pickable_by
+from keyaccounts.exceptions import as_form_errors
 from visits.forms import date_input
 
 from .models import AccountPlan, Advantage, PlanAction
-from .services import default_owner
+from .services import check_on_team, check_period, default_owner
 
 
 def advantage_field_name(kind: str) -> str:
@@ -61,6 +62,25 @@ class PlanForm(VersionedForm):
                 widget=forms.Textarea(attrs={"rows": 2}),
                 help_text=_("Leave empty if the plan does not build this advantage."),
             )
+
+    def clean(self):
+        """The plan's own rules on what could be read (the owner on the account team, one
+        plan a period: `services.check_on_team`, `check_period`), so every problem is
+        said in one round with the fields' own."""
+        cleaned = super().clean()
+        plan = self.instance
+        probe = AccountPlan(
+            pk=plan.pk,
+            account=plan.account,
+            period_kind=cleaned.get("period_kind") or "",
+            period_start=cleaned.get("period_start"),
+        )
+        owner = cleaned.get("owner")
+        checks = [lambda: check_period(probe)]
+        if owner is not None and (plan.pk is None or owner.pk != plan.owner_id):
+            checks.append(lambda: check_on_team(account=plan.account, user=owner, field="owner"))
+        as_form_errors(self, checks)
+        return cleaned
 
     def sections(self):
         yield (

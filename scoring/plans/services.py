@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, User
 from accounts.selectors import accounts_visible_to, is_manager
 from accounts.services import check_restorer
-from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.exceptions import ApplicationError, VersionConflict, all_checked
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import record_restore, soft_delete
 from keyaccounts.tasks import enqueue_on_commit
@@ -63,7 +63,7 @@ def default_owner(*, account: Account, by: User) -> User:
     return by if by.is_active and by.pk in team_user_ids(account) else account.owner
 
 
-def _check_period(plan: AccountPlan) -> None:
+def check_period(plan: AccountPlan) -> None:
     """One live plan per account and period; periods of one account do not overlap."""
     if not plan.period_start or not plan.period_kind:
         return
@@ -123,9 +123,12 @@ def plan_create(
     plan = AccountPlan(account=account, owner=owner or account.owner)
     for name, value in fields.items():
         setattr(plan, name, value)
-    check_on_team(account=account, user=plan.owner, field="owner")
-    _check_period(plan)
-    plan.full_clean()
+    # Every problem at once: the owner, the period, the fields.
+    all_checked(
+        lambda: check_on_team(account=account, user=plan.owner, field="owner"),
+        lambda: check_period(plan),
+        plan.full_clean,
+    )
     plan.save()
     if advantages is not None:
         _set_advantages(plan, advantages)
@@ -146,10 +149,15 @@ def plan_update(
     owner_before = plan.owner_id
     for name, value in fields.items():
         setattr(plan, name, value)
-    if plan.owner_id != owner_before:
-        check_on_team(account=plan.account, user=plan.owner, field="owner")
-    _check_period(plan)
-    plan.full_clean()
+    all_checked(
+        lambda: (
+            check_on_team(account=plan.account, user=plan.owner, field="owner")
+            if plan.owner_id != owner_before
+            else None
+        ),
+        lambda: check_period(plan),
+        plan.full_clean,
+    )
     plan.save(expected_version=expected_version)
     if advantages is not None and _set_advantages(plan, advantages):
         plan.save(touch=True)

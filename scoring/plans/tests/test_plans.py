@@ -502,3 +502,39 @@ def test_a_plan_for_a_period_not_begun_says_so_of_its_share(personas, login):
     current = make_plan(personas, period_start=datetime.date(next_year - 1, 1, 1))
     share = client.get(current.get_absolute_url()).content.decode().split('data-progress="share">')
     assert "unknown (no yearly purchases on the account)" in share[1].split("</dd>")[0]
+
+
+def test_a_plan_with_several_problems_is_told_them_all_at_once(personas, login, api):
+    """A period taken, an owner off the account team and a target below 0: every
+    problem in one answer, on the page and in the API, and nothing saved."""
+    make_plan(personas)  # 2026
+    client = login(personas.alice)
+    url = reverse("plans:create", args=[personas.account.pk])
+    response = client.post(
+        url,
+        {
+            "form_token": client.get(url).context["form_token"],
+            "period_kind": "year",
+            "period_start": "2026-01-01",
+            "sales_target": "-5",
+            "owner": str(personas.carol.pk),  # of the sales team, not the account's
+        },
+    )
+    errors = response.context["form"].errors
+    assert "already has a plan for 2026" in errors["period_start"][0]
+    assert "is not on the account team" in errors["owner"][0]
+    assert "sales_target" in errors
+    answer = api(personas.alice).post(
+        "/api/v1/plans/",
+        {
+            "account": personas.account.pk,
+            "period_kind": "year",
+            "period_start": "2026-01-01",
+            "sales_target": "100",
+            "owner": personas.carol.pk,
+        },
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert {"period_start", "owner"} <= set(answer.json()["errors"]), answer.json()
+    assert AccountPlan.objects.filter(account=personas.account).count() == 1
