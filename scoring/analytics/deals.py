@@ -11,7 +11,9 @@ from django.db.models import QuerySet
 from django.db.models.functions import Length, Trim
 from django.http import QueryDict
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from accounts.models import Industry
 from opportunities.models import Opportunity, OpportunityCompetitor
 from opportunities.selectors import opportunities_visible_to
 
@@ -70,9 +72,10 @@ def deals_behind_link(user, get: QueryDict) -> DealsBehind:
         what = _("Entered %(stage)s") % {"stage": stage}
     else:
         deals = selectors.decided_deals(user, scope)
-        what = _("Decided")
+        said = [_("Decided")]  # the number's own words: "Lost · Against 华为"
         if data.get("outcome"):
             deals = deals.filter(won=data["outcome"] == "won")
+            said = [_("Won") if data["outcome"] == "won" else pgettext("deal outcome", "Lost")]
         if "reason" in get:  # as `lost_reasons` groups them: "" for none written
             deals = deals.annotate(reason=Trim("close_reason"))
             shown, length = data.get("reason", ""), data.get("reason_length")
@@ -84,11 +87,24 @@ def deals_behind_link(user, get: QueryDict) -> DealsBehind:
                 )
             else:
                 deals = deals.filter(reason=shown)
+            reason = shown + ("…" if length is not None and length > len(shown) else "")
+            said.append(
+                _("Why it was lost: “%(reason)s”") % {"reason": reason}
+                if reason.strip()
+                else _("No reason written")
+            )
         if data.get("industry"):
             deals = deals.filter(account__industry=data["industry"])
+            said.append(str(Industry(data["industry"]).label))
         if "grade" in get:
+            grade = data.get("grade", NO_GRADE)
             deals = deals.annotate(grade_then=selectors.grade_when_decided()).filter(
-                grade_then=data.get("grade", NO_GRADE)
+                grade_then=grade
+            )
+            said.append(
+                _("Not graded when decided")
+                if grade == NO_GRADE
+                else _("Grade %(grade)s when decided") % {"grade": grade}
             )
         if data.get("competitor"):
             deals = deals.filter(
@@ -96,4 +112,6 @@ def deals_behind_link(user, get: QueryDict) -> DealsBehind:
                     "opportunity"
                 )
             )
+            said.append(_("Against %(competitor)s") % {"competitor": data["competitor"]})
+        what = " · ".join(said)
     return DealsBehind(deals, form, narrow, scope, data, wrong, what)

@@ -11,21 +11,14 @@ from django import forms
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 
 from accounts.scope import ScopeForm, filter_accounts
 from accounts.selectors import account_list
+from keyaccounts.formfields import choices_listed, choose_one_of, said_as_is
 from opportunities.models import Stage
 
 from . import figures
-
-
-def _named(items) -> str:
-    """“none” (Ungraded), “bid” (Bid): what a link may hold, with what each means."""
-    opening, closing = pgettext("punctuation", " ("), pgettext("punctuation", ")")
-    return pgettext("punctuation", ", ").join(
-        f"“{key}”{opening}{label}{closing}" if label else f"“{key}”" for key, label in items
-    )
 
 
 class DealsBehindForm(forms.Form):
@@ -41,31 +34,23 @@ class DealsBehindForm(forms.Form):
         self.stages = {stage.key: stage for stage in stages}
         self.months = figures.forecast_month_keys(today)
         fields = self.fields
-        fields["grade"].choices = [("", ""), *((key, key) for key in figures.GRADE_KEYS)]
-        fields["stage"].choices = [("", ""), *((key, key) for key in self.stages)]
+        # A value no link gives is refused with what it may be (keyaccounts.formfields
+        # lists a choice's value and its label: "none (Ungraded)", "bid (Bid)").
+        fields["grade"].choices = [
+            ("", ""),
+            *((key, figures.grade_label(key)) for key in figures.GRADE_KEYS),
+        ]
+        fields["stage"].choices = [("", ""), *((k, str(s)) for k, s in self.stages.items())]
         fields["month"].choices = [("", ""), *((key, key) for key in self.months)]
-        # Django fills in %(value)s; what it may be is filled in here, its own "%" kept
-        # as text (a stage is named by a manager: "Negotiation (80% sure)").
-        value = "%(value)s"
-
-        def text(words: str) -> str:
-            return words.replace("%", "%%")
-
-        grades = _named(
-            (key, figures.grade_label(key) if key == figures.UNGRADED else "")
-            for key in figures.GRADE_KEYS
-        )
-        fields["grade"].error_messages["invalid_choice"] = _(
-            "“%(value)s” is no grade: one of %(grades)s."
-        ) % {"value": value, "grades": text(grades)}
-        stages_named = _named((k, str(s)) for k, s in self.stages.items())
+        fields["grade"].error_messages["invalid_choice"] = _("“%(value)s” is no grade.")
         fields["stage"].error_messages["invalid_choice"] = _(
-            "“%(value)s” is no stage a deal is open in: one of %(stages)s."
-        ) % {"value": value, "stages": text(stages_named)}
+            "“%(value)s” is no stage a deal is open in."
+        )
+        # Too many months to list one by one (formfields lists up to CHOICES_LISTED).
         fields["month"].error_messages["invalid_choice"] = _(
             "“%(value)s” is not a month of the forecast: overdue, window (all of them), or "
             "%(first)s to %(last)s."
-        ) % {"value": value, "first": self.months[1], "last": self.months[-2]}
+        ) % {"value": "%(value)s", "first": self.months[1], "last": self.months[-2]}
 
     def clean(self):
         """A value given empty (`?grade=A&month=`: a link cut short) is no number's: it
@@ -74,14 +59,11 @@ class DealsBehindForm(forms.Form):
         cleaned = super().clean()
         for name in ("grade", "stage", "month"):
             if name in self.data and not self.data.get(name) and name not in self.errors:
-                self.add_error(
-                    name,
-                    forms.ValidationError(
-                        self.fields[name].error_messages["invalid_choice"],
-                        code="invalid_choice",
-                        params={"value": ""},
-                    ),
-                )
+                field = self.fields[name]
+                said = field.error_messages["invalid_choice"] % {"value": ""}
+                if listed := choices_listed(field.choices):
+                    said = choose_one_of(said, listed)
+                self.add_error(name, said_as_is(said, code="invalid_choice"))
         return cleaned
 
 

@@ -380,7 +380,11 @@ def dashboard_deals_view(request):
     elif month:
         what.append(_("Expected to close in %(month)s") % {"month": month})
     if not what:
-        what.append(_("All open deals"))
+        what.append(
+            _("Nothing listed: the link has a value that cannot be read")
+            if wrong
+            else _("All open deals")
+        )
     anchor = "#forecast" if "month" in request.GET else "#pipeline"
     return render(
         request,

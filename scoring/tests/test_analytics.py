@@ -549,3 +549,26 @@ def test_the_analytics_deals_export_as_the_page_lists_them(personas, login, deci
         assert on_page, url
         assert exported(client, export_link(html, "analytics-deals", "csv")) == on_page, url
     assert reverse("scoring:analytics_deals") in context["won_url"]
+
+
+def test_the_deals_behind_a_number_are_headed_by_the_number(personas, login, decided):
+    """ "Lost · Against Rival", not "Decided" for every number; a lost deal is 输单 in
+    Chinese, as everywhere for deals (an account lost is 已流失)."""
+    client = login(personas.alice)
+    context = client.get(URL).context
+    rival = next(
+        row for table in context["tables"] if table["key"] == "competitor"
+        for row in table["rows"] if row["key"] == "Rival"
+    )  # fmt: skip
+    [price] = [row for row in context["reasons"] if row["reason"] == "Price"]
+
+    def heading(url):
+        parts = urlsplit(url)
+        return client.get(parts.path, dict(parse_qsl(parts.query))).context["what"]
+
+    assert heading(rival["lost_url"]) == "Lost · Against Rival"
+    assert heading(context["won_url"]) == "Won"
+    assert heading(price["url"]).startswith("Lost · Why it was lost: “Price”")
+    chinese = client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    overall = chinese.split('data-field="won"')[1]
+    assert "<dt>输单</dt>" in overall and "已流失" not in chinese

@@ -336,7 +336,7 @@ def test_the_deals_page_names_the_dashboards_filters_and_what_it_lists(personas,
     assert "Ungraded ·" in text and "Grade Ungraded" not in text
     assert "All open deals" in unescape(client.get(DEALS).content.decode())
     refused = unescape(client.get(DEALS, {"stage": "won"}).content.decode())
-    assert "“negotiation” (Negotiation)" in refused
+    assert "Choose one of: qualify (Qualify)" in refused and "negotiation (Negotiation)" in refused
 
 
 def test_the_deals_page_says_the_number_in_chinese(personas, login, book):
@@ -734,7 +734,7 @@ def test_a_mistyped_stage_says_why_when_a_stage_name_has_a_percent_sign(personas
     assert response.status_code == 200
     text = unescape(response.content.decode())
     assert "“nosuch” is no stage a deal is open in" in text
-    assert "“negotiation” (Negotiation (80% sure))" in text
+    assert "negotiation (Negotiation (80% sure))" in text
     assert exported(client, "/export/dashboard-deals/?format=csv&stage=nosuch") == []
 
 
@@ -763,3 +763,15 @@ def test_a_value_that_cannot_be_read_leaves_the_others_in_the_heading(personas, 
     response = login(personas.manager).get(DEALS, {"grade": "A", "month": "1999-01"})
     assert response.context["wrong"]
     assert [str(what) for what in response.context["what"]] == ["Grade A"]
+
+
+def test_a_link_that_cannot_be_read_says_so_where_the_number_is_named(personas, login, book):
+    """Nothing valid left to name: the heading says nothing is listed, not "All open
+    deals"; what a grade may be is listed once."""
+    response = login(personas.manager).get(DEALS, {"grade": "Z"})
+    assert [str(what) for what in response.context["what"]] == [
+        "Nothing listed: the link has a value that cannot be read"
+    ]
+    text = unescape(response.content.decode())
+    assert "“Z” is no grade. Choose one of: A, B, C, D, none (Ungraded)." in text
+    assert text.count("none (Ungraded)") == 1
