@@ -508,6 +508,8 @@ def test_a_deals_link_with_a_value_it_cannot_read_says_so_and_lists_nothing(
     page = response.content.decode()
     assert "This link has values that cannot be read, so no deal is listed for it:" in page
     assert f"<li>{field}: " in page
+    # Not the default period's dates, as if they were the link's.
+    assert "from 20" not in page.split('class="muted">')[1].split("</p>")[0]
 
 
 def test_the_deals_behind_a_number_show_their_amounts_as_money(personas, login, decided):
