@@ -138,13 +138,18 @@ def test_the_win_rates_are_the_deals_counted_by_hand(personas, login, decided):
     assert [(r["reason"], r["n"]) for r in context["reasons"]] == [("Price", 2)]
 
 
+def table_row(context, table_key: str, row_key: str) -> dict:
+    """The row `row_key` of the analytics' table `table_key` ("competitor", "industry")."""
+    return next(
+        row for table in context["tables"] if table["key"] == table_key
+        for row in table["rows"] if row["key"] == row_key
+    )  # fmt: skip
+
+
 def test_each_number_opens_exactly_the_deals_behind_it(personas, login, decided):
     client = login(personas.alice)
     context = client.get(URL).context
-    rival = next(
-        row for table in context["tables"] if table["key"] == "competitor"
-        for row in table["rows"] if row["key"] == "Rival"
-    )  # fmt: skip
+    rival = table_row(context, "competitor", "Rival")
 
     def listed(url):
         parts = urlsplit(url)
@@ -558,10 +563,7 @@ def test_the_deals_behind_a_number_are_headed_by_the_number(personas, login, dec
     Chinese, as everywhere for deals (an account lost is 已流失)."""
     client = login(personas.alice)
     context = client.get(URL).context
-    rival = next(
-        row for table in context["tables"] if table["key"] == "competitor"
-        for row in table["rows"] if row["key"] == "Rival"
-    )  # fmt: skip
+    rival = table_row(context, "competitor", "Rival")
     [price] = [row for row in context["reasons"] if row["reason"] == "Price"]
 
     def heading(url):

@@ -3,22 +3,15 @@
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from keyaccounts.tests.migrating import latest, migrate
 from scoring.defaults import ensure_default_model
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("scoring", "0002_default_model")]
 AFTER = [("scoring", "0003_slim_contributions_next_close")]
-
-
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
 
 
 def part(key, labels, source, raw, points, weight, contribution):
@@ -96,4 +89,4 @@ def test_old_rows_are_slimmed_and_keep_their_close_date_both_ways(personas):
         assert score.contributions == [budget, close_30]
         assert change.contributions == [budget, close_40]
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        latest()

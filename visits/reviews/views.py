@@ -314,28 +314,27 @@ def follow_up_edit_view(request, pk):
     )
 
 
-@require_POST
-def follow_up_done_view(request, pk):
+def _follow_up_step(request, pk, step, said: str):
+    """Mark a follow-up done or open again (`step`, a service), back to its review with
+    what happened, or why not."""
     follow_up = _visible_follow_up(request, pk)
     try:
-        services.follow_up_done(follow_up=follow_up, by=request.user)
+        step(follow_up=follow_up, by=request.user)
     except (ValidationError, ApplicationError) as exc:
         messages.error(request, getattr(exc, "message", None) or "; ".join(exc.messages))
     else:
-        messages.success(request, _("Follow-up marked done."))
+        messages.success(request, said)
     return redirect(follow_up.review)
+
+
+@require_POST
+def follow_up_done_view(request, pk):
+    return _follow_up_step(request, pk, services.follow_up_done, _("Follow-up marked done."))
 
 
 @require_POST
 def follow_up_reopen_view(request, pk):
-    follow_up = _visible_follow_up(request, pk)
-    try:
-        services.follow_up_reopen(follow_up=follow_up, by=request.user)
-    except (ValidationError, ApplicationError) as exc:
-        messages.error(request, getattr(exc, "message", None) or "; ".join(exc.messages))
-    else:
-        messages.success(request, _("Follow-up open again."))
-    return redirect(follow_up.review)
+    return _follow_up_step(request, pk, services.follow_up_reopen, _("Follow-up open again."))
 
 
 @answers_binned(ReviewFollowUp)

@@ -6,21 +6,14 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from keyaccounts.changeseq import next_change_seq
+from keyaccounts.tests.migrating import latest, migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("receivables", "0003_amounts_kept_exactly")]
 AFTER = [("receivables", "0004_invoice_numbers_half_width")]
-
-
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
 
 
 def test_full_width_numbers_are_kept_half_width_as_a_change(personas):
@@ -71,7 +64,7 @@ def test_full_width_numbers_are_kept_half_width_as_a_change(personas):
             assert (stored[pk].version, History.objects.filter(id=pk).count()) == (1, 0)
         assert len({stored[pk].change_seq for pk in (full, other, binned)}) == 3
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        latest()
 
 
 def test_a_number_that_grows_past_the_column_half_width_is_left_as_it_is(personas):
@@ -94,4 +87,4 @@ def test_a_number_that_grows_past_the_column_half_width_is_left_as_it_is(persona
         Receivable = apps.get_model("receivables", "Receivable")
         assert Receivable.objects.get(pk=pk).invoice_number == number
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        latest()
