@@ -1,6 +1,9 @@
 """Pages of account plans: an account's plans, a plan (targets, advantages, actions,
 progress), their forms, and a person's plan actions."""
 
+import datetime
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -340,8 +343,22 @@ def action_list_view(request):
     page = keyset_page(request, actions, selectors.ACTION_ORDER, size=PAGE_SIZE, count=True)
     for action in page.object_list:
         action.state = action.status(today)
+    # The same actions as the export's filters (`plan-actions`): one's own, still open,
+    # due before tomorrow (overdue: before today) or before the week's end.
+    export = {"owner": request.user.pk, "done": "false"}
+    if due == "overdue":
+        export["due_before"] = today.isoformat()
+    elif due == "week":
+        after_the_week = selectors.end_of_week(today) + datetime.timedelta(days=1)
+        export["due_before"] = after_the_week.isoformat()
     return render(
         request,
         "plans/action_list.html",
-        {"page": page, "due": due, "today": today, "query": page.query},
+        {
+            "page": page,
+            "due": due,
+            "today": today,
+            "query": page.query,
+            "export_query": urlencode(export),
+        },
     )

@@ -538,3 +538,37 @@ def test_a_plan_with_several_problems_is_told_them_all_at_once(personas, login, 
     assert answer.status_code == 400
     assert {"period_start", "owner"} <= set(answer.json()["errors"]), answer.json()
     assert AccountPlan.objects.filter(account=personas.account).count() == 1
+
+
+def test_the_plan_pages_export_what_they_list(personas, login):
+    """An account's plans and their actions, and my open actions (all, overdue, this
+    week), each with an export link writing the same rows."""
+    import csv
+    import io
+    import re
+    from html import unescape
+
+    today = timezone.localdate()
+    plan = make_plan(personas, period_start=datetime.date(today.year, 1, 1))
+    make_action(personas, plan, due=today - datetime.timedelta(days=3), what="Late")
+    make_action(personas, plan, due=today + datetime.timedelta(days=30), what="Later")
+    make_action(personas, plan, due=today, done_on=today, what="Done")
+    make_action(personas, plan, due=today, what="Bob's", owner=personas.bob)  # not mine
+    client = login(personas.alice)
+
+    def exported(html: str, kind: str) -> list[str]:
+        link = unescape(re.search(rf'href="(/export/{kind}/\?format=csv[^"]*)"', html).group(1))
+        content = b"".join(client.get(link).streaming_content).decode("utf-8-sig")
+        header, *rows = csv.reader(io.StringIO(content, newline=""))
+        return [
+            row[header.index("What" if kind == "plan-actions" else "Period starts")] for row in rows
+        ]
+
+    plans_page = client.get(reverse("plans:list", args=[personas.account.pk])).content.decode()
+    assert exported(plans_page, "plans") == [f"{today.year}-01-01"]
+    assert sorted(exported(plans_page, "plan-actions")) == ["Bob's", "Done", "Late", "Later"]
+    for due, listed in (("", ["Late", "Later"]), ("overdue", ["Late"]), ("week", ["Late"])):
+        url = reverse("plans:action_list") + f"?owner=me&due={due}"
+        page = client.get(url)
+        assert [a.what for a in page.context["page"].object_list] == listed
+        assert exported(page.content.decode(), "plan-actions") == listed, due
