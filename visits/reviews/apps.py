@@ -18,6 +18,9 @@ class ReviewsConfig(AppConfig):
         from . import exports
 
         exports.register()  # their export types
+        from . import list_filters
+
+        list_filters.register()  # the account list's gap "no review in its period"
         register_scan(reminders.review_due_scan)
         register_scan(reminders.follow_up_overdue_scan)
         register_kind(

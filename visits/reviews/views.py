@@ -5,6 +5,8 @@ Every record is found through the visibility selectors (404 outside them); write
 through `services`.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -388,5 +390,8 @@ def missing_reviews_view(request):
             "filters": filters,
             "periods": [(g, period_kind_for_grade(g)) for g in reviewed_grades()],
             "today": today,
+            # The same accounts as the account list's gap "no review in its period", with
+            # the filters that apply: what its export writes.
+            "export_query": urlencode([("gap", "no_review"), *filters.items()]),
         },
     )

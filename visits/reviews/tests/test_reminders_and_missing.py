@@ -225,3 +225,38 @@ def test_an_overdue_review_follow_up_reminds_its_owner_once(personas):
     )
     reminders_scan()
     assert overdue.count() == 2
+
+
+def test_the_missing_reviews_export_as_the_page_lists_them(personas, login):
+    """The managers' list exports as accounts (the account list's gap "no review in its
+    period", with the list's filters): the same accounts, and the account list's filter
+    lists them too."""
+    import csv
+    import io
+    import re
+    from html import unescape
+
+    client = login(personas.manager)
+    missing = [AccountFactory(owner=owner, name=f"Missing {owner}") for owner in (
+        personas.alice, personas.bob)]  # fmt: skip
+    for account in missing:
+        pin(account, "A", personas.admin)
+    held = AccountFactory(owner=personas.bob, name="Reviewed Co")
+    pin(held, "B", personas.admin)
+    ReviewMeetingFactory(account=held, scheduled_for=timezone.now())
+
+    def exported(url: str) -> list[str]:
+        html = client.get(url).content.decode()
+        link = unescape(re.search(r'href="(/export/accounts/\?format=csv[^"]*)"', html).group(1))
+        content = b"".join(client.get(link).streaming_content).decode("utf-8-sig")
+        header, *rows = csv.reader(io.StringIO(content, newline=""))
+        return sorted(row[header.index("Name")] for row in rows)
+
+    def listed(url: str) -> list[str]:
+        return sorted(a.name for a in client.get(url).context["page"].object_list)
+
+    assert exported("/reviews/missing/") == listed("/reviews/missing/")
+    assert "Reviewed Co" not in exported("/reviews/missing/")
+    by_bob = f"/reviews/missing/?owner={personas.bob.pk}"
+    assert exported(by_bob) == listed(by_bob) == [missing[1].name]
+    assert listed("/accounts/?gap=no_review") == listed("/reviews/missing/")
