@@ -108,7 +108,7 @@ def test_the_lists_take_the_filters_of_the_apps_above_in_their_places():
         *("stage", "close_month", "gap", "moved", "top", "money", "ordering"),
     ]
     gaps = [value for value, _label in AccountFilter.base_filters["gap"].extra["choices"]]
-    assert gaps == ["no_decider", "no_coach", "lapsed", "key_person_left"]
+    assert gaps == ["no_decider", "no_coach", "lapsed", "no_review", "key_person_left"]
     assert list(AccountApiFilter.base_filters) == [
         *("q", "industry", "status", "owner", "region", "grade", "group", "updated_after")
     ]
