@@ -15,11 +15,12 @@ from django.utils import timezone
 
 from accounts.models import Industry
 from accounts.tests.factories import AccountFactory
+from keyaccounts.tests.export_links import export_link
 from opportunities.models import Opportunity, OpportunityCompetitor, StageChange
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.models import ChangeReason, GradeChange
 from scoring.services import active_model
-from scoring.tests.exported_deals import deals_on_page, export_link, exported
+from scoring.tests.exported_deals import deals_on_page, exported
 
 pytestmark = pytest.mark.django_db
 

@@ -19,13 +19,14 @@ from accounts.models import Industry
 from accounts.scope import filter_accounts
 from accounts.selectors import account_list, accounts_visible_to
 from accounts.tests.factories import AccountFactory
+from keyaccounts.tests.export_links import export_link
 from keyaccounts.tests.paging_helpers import pages, rows_of
 from opportunities.models import Opportunity
 from opportunities.tests.factories import OpportunityFactory, default_stages
 from scoring.dashboard import figures as dashboard
 from scoring.models import MonthlySales
 from scoring.selectors import accounts_moved, top_accounts
-from scoring.tests.exported_deals import deals_on_page, export_link, exported
+from scoring.tests.exported_deals import deals_on_page, exported
 from scoring.tests.test_dashboard import build_book, set_grade
 from visits.selectors import accounts_with_lapsed_contact
 

@@ -543,10 +543,7 @@ def test_a_plan_with_several_problems_is_told_them_all_at_once(personas, login, 
 def test_the_plan_pages_export_what_they_list(personas, login):
     """An account's plans and their actions, and my open actions (all, overdue, this
     week), each with an export link writing the same rows."""
-    import csv
-    import io
-    import re
-    from html import unescape
+    from keyaccounts.tests.export_links import export_link, exported_records
 
     today = timezone.localdate()
     plan = make_plan(personas, period_start=datetime.date(today.year, 1, 1))
@@ -557,12 +554,8 @@ def test_the_plan_pages_export_what_they_list(personas, login):
     client = login(personas.alice)
 
     def exported(html: str, kind: str) -> list[str]:
-        link = unescape(re.search(rf'href="(/export/{kind}/\?format=csv[^"]*)"', html).group(1))
-        content = b"".join(client.get(link).streaming_content).decode("utf-8-sig")
-        header, *rows = csv.reader(io.StringIO(content, newline=""))
-        return [
-            row[header.index("What" if kind == "plan-actions" else "Period starts")] for row in rows
-        ]
+        column = "What" if kind == "plan-actions" else "Period starts"
+        return [row[column] for row in exported_records(client, export_link(html, kind))]
 
     plans_page = client.get(reverse("plans:list", args=[personas.account.pk])).content.decode()
     assert exported(plans_page, "plans") == [f"{today.year}-01-01"]

@@ -16,22 +16,31 @@ BEFORE = [("receivables", "0003_amounts_kept_exactly")]
 AFTER = [("receivables", "0004_invoice_numbers_half_width")]
 
 
+def stored_before(apps, account_id: int, number: str, **fields) -> int:
+    """An invoice as the schema before 0004 stored it (the model's own checks not run):
+    its id."""
+    return (
+        apps.get_model("receivables", "Receivable")
+        .objects.create(
+            account_id=account_id,
+            invoice_number=number,
+            issued_on=datetime.date(2026, 10, 1),
+            due_on=datetime.date(2026, 10, 31),
+            amount=Decimal("100"),
+            change_seq=next_change_seq(),
+            **fields,
+        )
+        .pk
+    )
+
+
 def test_full_width_numbers_are_kept_half_width_as_a_change(personas):
     account_id, other_id = personas.account.pk, personas.charlies_account.pk
     try:
         apps = migrate(BEFORE)
-        Receivable = apps.get_model("receivables", "Receivable")
 
         def invoice(account, number, **fields):
-            return Receivable.objects.create(
-                account_id=account,
-                invoice_number=number,
-                issued_on=datetime.date(2026, 10, 1),
-                due_on=datetime.date(2026, 10, 31),
-                amount=Decimal("100"),
-                change_seq=next_change_seq(),
-                **fields,
-            ).pk
+            return stored_before(apps, account, number, **fields)
 
         full = invoice(account_id, "ＦＰ２０２６１２０１ ")
         plain = invoice(account_id, "FP-7")
@@ -72,17 +81,8 @@ def test_a_number_that_grows_past_the_column_half_width_is_left_as_it_is(persona
     characters (the column's length) that would become 65 is left for a person, as the
     form would refuse it (on PostgreSQL the migration failed: value too long)."""
     try:
-        apps = migrate(BEFORE)
-        Receivable = apps.get_model("receivables", "Receivable")
         number = "№" + "1" * 63
-        pk = Receivable.objects.create(
-            account_id=personas.account.pk,
-            invoice_number=number,
-            issued_on=datetime.date(2026, 10, 1),
-            due_on=datetime.date(2026, 10, 31),
-            amount=Decimal("100"),
-            change_seq=next_change_seq(),
-        ).pk
+        pk = stored_before(migrate(BEFORE), personas.account.pk, number)
         apps = migrate(AFTER)
         Receivable = apps.get_model("receivables", "Receivable")
         assert Receivable.objects.get(pk=pk).invoice_number == number

@@ -231,10 +231,7 @@ def test_the_missing_reviews_export_as_the_page_lists_them(personas, login):
     """The managers' list exports as accounts (the account list's gap "no review in its
     period", with the list's filters): the same accounts, and the account list's filter
     lists them too."""
-    import csv
-    import io
-    import re
-    from html import unescape
+    from keyaccounts.tests.export_links import export_link, exported_records
 
     client = login(personas.manager)
     missing = [AccountFactory(owner=owner, name=f"Missing {owner}") for owner in (
@@ -246,11 +243,8 @@ def test_the_missing_reviews_export_as_the_page_lists_them(personas, login):
     ReviewMeetingFactory(account=held, scheduled_for=timezone.now())
 
     def exported(url: str) -> list[str]:
-        html = client.get(url).content.decode()
-        link = unescape(re.search(r'href="(/export/accounts/\?format=csv[^"]*)"', html).group(1))
-        content = b"".join(client.get(link).streaming_content).decode("utf-8-sig")
-        header, *rows = csv.reader(io.StringIO(content, newline=""))
-        return sorted(row[header.index("Name")] for row in rows)
+        link = export_link(client.get(url).content.decode(), "accounts")
+        return sorted(row["Name"] for row in exported_records(client, link))
 
     def listed(url: str) -> list[str]:
         return sorted(a.name for a in client.get(url).context["page"].object_list)
