@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.exports import registry
-from keyaccounts.exports.columns import Column, RecordColumns
+from keyaccounts.exports.columns import ACCOUNT_NAME, Column, RecordColumns
 from keyaccounts.exports.listing import Listing
 
 from .filters import OpportunityFilter
@@ -24,6 +24,7 @@ DEALS = RecordColumns(
         Column("stage"),
         Column("name"),
         Column("account"),
+        ACCOUNT_NAME,
         Column("account.score.grade", label=_("Account grade"), importable=False),
         Column("amount"),
         Column("currency"),

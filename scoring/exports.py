@@ -5,7 +5,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.exports import registry
-from keyaccounts.exports.columns import Column, RecordColumns
+from keyaccounts.exports.columns import ACCOUNT_NAME, Column, RecordColumns
 from keyaccounts.exports.listing import Listing
 
 from .models import MonthlySales
@@ -20,6 +20,7 @@ MONTHLY_SALES = RecordColumns(
         # monthly sales import reads.
         Column("month", xlsx_format="yyyy-mm"),
         Column("account"),
+        ACCOUNT_NAME,
         Column("sales"),
         Column("receivables"),
     ),

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.api.filters import IdFilter
 from keyaccounts.exports import registry
-from keyaccounts.exports.columns import NUMBER, TEXT, Column, RecordColumns
+from keyaccounts.exports.columns import ACCOUNT_NAME, NUMBER, TEXT, Column, RecordColumns
 from keyaccounts.exports.listing import Listing
 from keyaccounts.listfilters import readable
 
@@ -29,6 +29,7 @@ VISITS = RecordColumns(
     (
         # An account's visit timeline: when, status, method, who, whom, what next.
         Column("account"),
+        ACCOUNT_NAME,
         Column("status"),
         Column("planned_at"),
         Column("occurred_at"),
@@ -60,6 +61,7 @@ DEVELOPMENT_RECORDS = RecordColumns(
         # The development records list: account, period, result, contacts (visits and
         # their time), prepared, reviewed.
         Column("account"),
+        ACCOUNT_NAME,
         Column("started_on"),
         Column("closed_on"),
         Column("result"),
@@ -81,6 +83,7 @@ NOTIFICATIONS = RecordColumns(
     (
         Column("kind"),
         Column("account"),
+        ACCOUNT_NAME,
         Column(
             "text",
             label=_("What"),

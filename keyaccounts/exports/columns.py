@@ -16,6 +16,10 @@ module), so a file exported in either language goes back in unchanged:
   (`keyaccounts.exports.writers`) decide how each looks in CSV and in XLSX.
 - `importable=False` marks what is computed (grade, score, counts): shown for the
   reader, ignored by an import.
+- A column naming an account (its key, which an import reads) is followed by the
+  account's name (`ACCOUNT_NAME`), for the reader: an account synced from an ERP is
+  known by a code. An import fills a field from the first column naming it, so this
+  one is "not imported" when the file goes back in.
 """
 
 import datetime
@@ -93,6 +97,12 @@ class BoundColumn:
         if self.column.label is not None:
             return capfirst(str(self.column.label))
         return capfirst(str(self.field.verbose_name))
+
+
+# The name beside an account's key (above). Its header is also what a file from another
+# system calls the account column (客户名称): alone in a file, it names the account by
+# name, which an import reads too.
+ACCOUNT_NAME = Column("account.name", label=_("Account name"), importable=False)
 
 
 def _field_chain(model, path: str) -> list[models.Field] | None:
@@ -353,6 +363,7 @@ CONTACTS = RecordColumns(
         # The account page's contacts: name, title, buying role, attitude, reports to,
         # relationship owner; the account first, as a sheet of many accounts needs it.
         Column("account"),
+        ACCOUNT_NAME,
         Column("name"),
         Column("title"),
         Column("buying_role"),
@@ -382,6 +393,7 @@ TEAM_MEMBERS = RecordColumns(
         # An account page's team, for many accounts: the account, the colleague (by
         # username), their role — the columns the team-member import reads.
         Column("account"),
+        ACCOUNT_NAME,
         Column("user"),
         Column("role"),
     ),

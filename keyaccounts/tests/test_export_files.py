@@ -172,8 +172,8 @@ def test_the_file_is_in_the_language_it_was_asked_in(
     file = ExportFile.objects.get()
     assert file.language == "zh-hans"
     rows = csv_rows_of(download(client, file))
-    assert rows[0][:4] == ["客户", "姓名", "职务", "采购角色"]
-    assert {row[1] for row in rows[1:]} >= {f"联系人 {i}" for i in range(11)}
+    assert rows[0][:5] == ["客户", "客户名称", "姓名", "职务", "采购角色"]
+    assert {row[2] for row in rows[1:]} >= {f"联系人 {i}" for i in range(11)}
 
 
 def test_a_file_holds_only_what_its_owner_could_see(personas, login, settings, post):

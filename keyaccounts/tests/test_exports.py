@@ -18,13 +18,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from accounts.models import AccountStatus, Attitude, BuyingRole, Industry
 from accounts.services import contact_delete
 from accounts.tests.factories import AccountFactory, ContactFactory, TeamMemberFactory
 from keyaccounts.exports.registry import TYPES
+from keyaccounts.imports.kinds import kind_named
 from keyaccounts.recyclebin.models import Deletion
 from opportunities.models import OpportunityKind
 from opportunities.tests.factories import OpportunityFactory, default_stages
@@ -139,16 +140,20 @@ def test_headers_and_choices_are_in_the_page_language(personas, login):
     assert rows[1][8:10] == ["是", "否"]  # a decider, no coach
 
     rows = csv_rows(export(client, "contacts", headers=chinese))
-    assert rows[0][:5] == ["客户", "姓名", "职务", "采购角色", "对我方态度"]
-    assert rows[1][:5] == ["Alice's Customer Co", "王建国", "Manager", "决策者", "坚定支持"]
+    assert rows[0][:6] == ["客户", "客户名称", "姓名", "职务", "采购角色", "对我方态度"]
+    assert rows[1][:6] == [
+        "Alice's Customer Co", "Alice's Customer Co", "王建国", "Manager", "决策者", "坚定支持",
+    ]  # fmt: skip
 
     sheet = xlsx_sheet(export(client, "contacts", "xlsx", headers=chinese))
-    assert [cell.value for cell in sheet[1]][:4] == ["客户", "姓名", "职务", "采购角色"]
+    assert [cell.value for cell in sheet[1]][:4] == ["客户", "客户名称", "姓名", "职务"]
     assert sheet.title == "联系人"
 
     english = csv_rows(export(client, "contacts"))
-    assert english[0][:5] == ["Account", "Name", "Title", "Buying role", "Attitude to us"]
-    assert english[1][3:5] == ["Decider", "Strong supporter"]
+    assert english[0][:6] == [
+        "Account", "Account name", "Name", "Title", "Buying role", "Attitude to us",
+    ]  # fmt: skip
+    assert english[1][4:6] == ["Decider", "Strong supporter"]
 
 
 def test_links_are_natural_keys_an_import_can_read(personas, login):
@@ -173,12 +178,40 @@ def test_links_are_natural_keys_an_import_can_read(personas, login):
 
     assert rows["Li Report"]["Account"] == "ERP-0042"  # the external ID when there is one
     assert rows["Nobody's Report"]["Account"] == "No Key Industrial"  # else the name
+    # Its name beside it, for the reader: a code alone says little.
+    assert rows["Li Report"]["Account name"] == account.name
+    assert rows["Nobody's Report"]["Account name"] == "No Key Industrial"
     assert rows["Li Report"]["Reports to"] == "Zhou Boss"
     assert rows["Keyed Report"]["Reports to"] == "HR-7"  # a contact too: two share a name
     assert rows["Li Report"]["Relationship owner on our side"] == "bob"  # a username
     assert rows["Li Report"]["Coach (internal champion)"] == "Yes"
     assert rows["Li Report"]["Still at the customer"] == "No"
     assert rows["Zhou Boss"]["Reports to"] == ""
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_every_account_key_column_has_the_name_beside_it_and_imports_read_the_key(language):
+    """In every export, a column naming an account by its key is followed by the
+    account's name; the import of that type (where there is one) fills the account from
+    the key column and leaves the name column out, in either language."""
+    checked = []
+    with translation.override(language):
+        for name, export_type in TYPES.items():
+            bound = export_type.columns.bound()
+            for index, column in enumerate(bound):
+                if column.kind != "account":
+                    continue
+                beside = bound[index + 1]
+                assert beside.path == f"{column.path}.name", (name, beside.path)
+                assert not beside.importable
+                checked.append(name)
+                kind = kind_named(name)
+                if kind is None:
+                    continue
+                mapping = kind.header_index().recognise(export_type.columns.headers())
+                assert mapping[index] == "account", (name, mapping)
+                assert mapping[index + 1] is None, (name, mapping)
+    assert {"contacts", "team-members", "deals", "visits", "monthly-sales"} <= set(checked)
 
 
 def test_dates_are_dates_and_amounts_numbers_in_xlsx_and_iso_text_in_csv(personas, login):

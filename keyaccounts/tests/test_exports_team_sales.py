@@ -72,12 +72,13 @@ def book(personas):
 
 def test_the_team_file_has_the_import_columns_in_the_order_of_accounts(book, login):
     rows = csv_rows(export(login(book.alice), "team-members"))
+    # The account by its key (its external ID, else its name), its name beside it.
     assert rows == [
-        ["Account", "User", "Role"],
-        ["ERP-100", "bob", "Presales consultant"],  # an account by its external ID
-        ["ERP-100", "carol", "Project manager"],
-        ["Alice's Customer Co", "bob", "Presales consultant"],
-        ["Beta Works", "carol", "Sales rep"],
+        ["Account", "Account name", "User", "Role"],
+        ["ERP-100", "Acme Robotics", "bob", "Presales consultant"],
+        ["ERP-100", "Acme Robotics", "carol", "Project manager"],
+        ["Alice's Customer Co", "Alice's Customer Co", "bob", "Presales consultant"],
+        ["Beta Works", "Beta Works", "carol", "Sales rep"],
     ]
 
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.exports import registry
-from keyaccounts.exports.columns import NUMBER, TEXT, Column, RecordColumns
+from keyaccounts.exports.columns import ACCOUNT_NAME, NUMBER, TEXT, Column, RecordColumns
 from keyaccounts.exports.listing import Listing
 
 from . import selectors
@@ -18,6 +18,7 @@ PLANS = RecordColumns(
         # An account's plan list: the account, the period, sales so far against the
         # target, actions done and overdue, the owner; then the rest of the plan.
         Column("account"),
+        ACCOUNT_NAME,
         Column("period_kind"),
         Column("period_start"),
         Column("sales_target"),
@@ -36,6 +37,7 @@ PLAN_ACTIONS = RecordColumns(
     PlanAction,
     (
         Column("account"),
+        ACCOUNT_NAME,
         Column(
             "plan_period",
             label=_("Plan period"),

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.exports import registry
-from keyaccounts.exports.columns import NUMBER, TEXT, Column, RecordColumns
+from keyaccounts.exports.columns import ACCOUNT_NAME, NUMBER, TEXT, Column, RecordColumns
 from keyaccounts.exports.listing import Listing
 
 from .filters import ReceivableFilter
@@ -39,6 +39,7 @@ RECEIVABLES = RecordColumns(
         # The invoice list: account, invoice number, issued, due, amount, paid, what is
         # still open and how overdue; then the rest of the invoice.
         Column("account"),
+        ACCOUNT_NAME,
         Column("invoice_number"),
         Column("issued_on"),
         Column("due_on"),

@@ -4,7 +4,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.exports import registry
-from keyaccounts.exports.columns import Column, RecordColumns
+from keyaccounts.exports.columns import ACCOUNT_NAME, Column, RecordColumns
 from keyaccounts.exports.listing import Listing
 
 from .filters import ComplaintFilter
@@ -18,6 +18,7 @@ COMPLAINTS = RecordColumns(
         # received; then the rest of the loop.
         Column("subject"),
         Column("account"),
+        ACCOUNT_NAME,
         Column("severity"),
         Column("status"),
         Column("respond_by", importable=False),

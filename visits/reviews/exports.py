@@ -4,7 +4,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from keyaccounts.exports import registry
-from keyaccounts.exports.columns import TEXT, Column, RecordColumns
+from keyaccounts.exports.columns import ACCOUNT_NAME, TEXT, Column, RecordColumns
 from keyaccounts.exports.listing import Listing
 
 from . import selectors
@@ -17,6 +17,7 @@ REVIEWS = RecordColumns(
         # An account's review meetings: when, which period, status, who attended on both
         # sides, what the customer said about us and our people, what was agreed.
         Column("account"),
+        ACCOUNT_NAME,
         Column("period_kind"),
         Column("period_start"),
         Column("scheduled_for"),
@@ -39,6 +40,7 @@ REVIEW_FOLLOW_UPS = RecordColumns(
     ReviewFollowUp,
     (
         Column("account"),
+        ACCOUNT_NAME,
         Column(
             "review_period",
             label=ReviewMeeting._meta.get_field("period_kind").verbose_name,
