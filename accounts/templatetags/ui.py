@@ -28,6 +28,14 @@ def _is_set(value) -> bool:
     return True
 
 
+@register.filter
+def error_links(field) -> list:
+    """What a field's error points to, as (text, address) pairs: `form.error_links`, by
+    field name, set by a form whose error names another record (a plan's period taken:
+    "Open the plan for 2026")."""
+    return getattr(field.form, "error_links", {}).get(field.name, [])
+
+
 @register.simple_tag
 def grade_badge(grade) -> str:
     """An account's grade as a badge, "–" when it is not graded yet (empty: an account

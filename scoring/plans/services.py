@@ -63,18 +63,25 @@ def default_owner(*, account: Account, by: User) -> User:
     return by if by.is_active and by.pk in team_user_ids(account) else account.owner
 
 
-def check_period(plan: AccountPlan) -> None:
-    """One live plan per account and period; periods of one account do not overlap."""
+def period_clash(plan: AccountPlan) -> AccountPlan | None:
+    """The account's live plan whose period overlaps `plan`'s (`plan` itself aside), or
+    None: what `check_period` refuses, and what the form's error links to."""
     if not plan.period_start or not plan.period_kind:
-        return
+        return None
     end = period_end_for(plan.period_start, plan.period_kind)
-    clash = (
+    return (
         AccountPlan.objects.filter(
             account_id=plan.account_id, period_start__lte=end, period_end__gte=plan.period_start
         )
         .exclude(pk=plan.pk)
+        .order_by("period_start", "pk")
         .first()
     )
+
+
+def check_period(plan: AccountPlan) -> None:
+    """One live plan per account and period; periods of one account do not overlap."""
+    clash = period_clash(plan)
     if clash is not None:
         raise ValidationError(
             {

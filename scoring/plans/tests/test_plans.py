@@ -335,6 +335,33 @@ def test_create_page_makes_a_plan_with_advantages(personas, login):
     )
     assert response.status_code == 200
     assert "already has a plan for 2026" in response.content.decode()
+    # …with the way to that plan under the field's error.
+    link = f'<p class="error-link"><a href="{plan.get_absolute_url()}">Open the plan for 2026</a>'
+    assert link in response.content.decode()
+    # A half-year inside it: the year's plan is the one named and linked.
+    response = client.post(
+        url,
+        {
+            "form_token": again.context["form_token"],
+            "period_kind": "half",
+            "period_start": "2026-07-01",
+            "sales_target": "1",
+            "owner": str(personas.alice.pk),
+        },
+    )
+    assert link in response.content.decode()
+    # No clash, no link: a field error of its own says nothing of another plan.
+    response = client.post(
+        url,
+        {
+            "form_token": again.context["form_token"],
+            "period_kind": "year",
+            "period_start": "2026-13-01",
+            "sales_target": "1",
+            "owner": str(personas.alice.pk),
+        },
+    )
+    assert response.status_code == 200 and "error-link" not in response.content.decode()
 
 
 def test_account_page_shows_the_current_plan_or_an_invitation(personas, login):
