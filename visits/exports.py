@@ -11,11 +11,14 @@ from keyaccounts.exports.columns import ACCOUNT_NAME, NUMBER, TEXT, Column, Reco
 from keyaccounts.exports.listing import Listing
 from keyaccounts.listfilters import readable
 
+from . import worklists
 from .api.filters import VisitFilter
 from .filters import DevelopmentRecordFilter
 from .models import DevelopmentRecord, Notification, Visit, VisitStatus
 from .reminders import notification_text
 from .selectors import (
+    FOLLOW_UP_ORDER,
+    PLANNED_ORDER,
     RECORD_ORDER,
     TIMELINE_ORDER,
     development_records_visible_to,
@@ -53,6 +56,24 @@ VISITS = RecordColumns(
         Column("followed_up_by"),
         Column("external_id"),
     ),
+)
+
+
+def _visits_with_first(*paths: str) -> RecordColumns:
+    """A visit's columns with a worklist's own first (what its page shows), then the
+    rest of the visit's as `VISITS` orders them, the account's name beside it."""
+    first = [column for path in paths for column in VISITS.columns if column.path == path]
+    rest = [column for column in VISITS.columns if column not in first]
+    return RecordColumns(Visit, tuple(first + rest))
+
+
+# My open follow-ups: the account, the follow-up's due date, the visit's date, whom we met.
+FOLLOW_UPS = _visits_with_first(
+    "account", "account.name", "follow_up_due", "occurred_at", "contacts"
+)
+# My planned visits: when, the account, whom we mean to meet, why.
+PLANNED_VISITS = _visits_with_first(
+    "planned_at", "status", "method", "account", "account.name", "contacts", "purpose"
 )
 
 DEVELOPMENT_RECORDS = RecordColumns(
@@ -138,12 +159,32 @@ def development_record_listing(request, data: QueryDict) -> Listing:
     return Listing(records.order_by(*RECORD_ORDER), [filterset])
 
 
+def follow_up_listing(request, data: QueryDict) -> Listing:
+    rows, form = worklists.follow_ups(user=request.user, data=data, today=timezone.localdate())
+    return Listing(rows.order_by(*FOLLOW_UP_ORDER), [form])
+
+
+def planned_visit_listing(request, data: QueryDict) -> Listing:
+    rows, form = worklists.planned(user=request.user, data=data, today=timezone.localdate())
+    return Listing(rows.order_by(*PLANNED_ORDER), [form])
+
+
 def notification_listing(request, data: QueryDict) -> Listing:
     return Listing(notifications_of(request.user))
 
 
 def register() -> None:
     registry.register(registry.ExportType("visits", _("Visits"), VISITS, visit_listing), order=30)
+    registry.register(
+        registry.ExportType("follow-ups", _("Open follow-ups"), FOLLOW_UPS, follow_up_listing),
+        order=32,
+    )
+    registry.register(
+        registry.ExportType(
+            "planned-visits", _("Planned visits"), PLANNED_VISITS, planned_visit_listing
+        ),
+        order=34,
+    )
     registry.register(
         registry.ExportType(
             "development-records",

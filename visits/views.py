@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,7 +30,7 @@ from keyaccounts.recyclebin.pages import answers_binned, delete_page
 from keyaccounts.snapshots import services as snapshots
 from keyaccounts.text import join_words
 
-from . import compliance, reminders, selectors, services
+from . import compliance, reminders, selectors, services, worklists
 from .filters import DevelopmentRecordFilter
 from .forms import (
     DevelopmentRecordForm,
@@ -170,19 +170,16 @@ def _offline_pages(user, follow_ups: dict) -> list[str]:
 
 def follow_up_list_view(request):
     """The user's open follow-ups, soonest due first, 25 at a time (keyset), all or one
-    group of my week's (`?due=overdue`, `soon`, `week`, `later`)."""
+    group of my week's (`?due=overdue`, `soon`, `week`, `later`): `worklists`, which its
+    export reads too."""
     today = timezone.localdate()
-    due = request.GET.get("due", "")
-    rows = selectors.open_follow_ups(user=request.user, today=today)
-    if due in selectors.FOLLOW_UP_GROUPS:
-        rows = rows.filter(selectors.follow_up_group(due, today=today))
-    elif due:
-        messages.warning(
-            request,
-            _("There is no group of follow-ups called “%(due)s”: here are all of them.")
-            % {"due": due[:50]},
-        )
-        due = ""
+    rows, form = worklists.follow_ups(user=request.user, data=request.GET, today=today)
+    due = _group_or_all(
+        request,
+        form,
+        "due",
+        _("There is no group of follow-ups called “%(due)s”: here are all of them."),
+    )
     page = keyset_page(request, rows, selectors.FOLLOW_UP_ORDER, size=PAGE_SIZE, count=True)
     return render(
         request,
@@ -190,13 +187,8 @@ def follow_up_list_view(request):
         {
             "page": page,
             "due": due,
-            "groups": [
-                ("", _("All")),
-                ("overdue", _("Overdue")),
-                ("soon", _("Due today or tomorrow")),
-                ("week", _("Later this week")),
-                ("later", _("Later")),
-            ],
+            "groups": worklists.FOLLOW_UP_TABS,
+            "export_query": urlencode({"due": due}) if due else "",
             "today": today,
             "tomorrow": today + datetime.timedelta(days=1),
         },
@@ -206,17 +198,15 @@ def follow_up_list_view(request):
 def planned_list_view(request):
     """The user's planned visits (logged or going along), soonest first, 25 at a time
     (keyset): all of my week's groups or one (`?when=unrecorded`, `today`, `week`,
-    `later`)."""
+    `later`): `worklists`, which its export reads too."""
     today = timezone.localdate()
-    when = request.GET.get("when", "")
-    if when and when not in selectors.PLANNED_GROUPS:
-        messages.warning(
-            request,
-            _("There is no group of planned visits called “%(when)s”: here are all of them.")
-            % {"when": when[:50]},
-        )
-        when = ""
-    rows = selectors.planned_visits_of(user=request.user, today=today, group=when)
+    rows, form = worklists.planned(user=request.user, data=request.GET, today=today)
+    when = _group_or_all(
+        request,
+        form,
+        "when",
+        _("There is no group of planned visits called “%(when)s”: here are all of them."),
+    )
     page = keyset_page(request, rows, selectors.PLANNED_ORDER, size=PAGE_SIZE, count=True)
     return render(
         request,
@@ -224,18 +214,22 @@ def planned_list_view(request):
         {
             "page": page,
             "when": when,
-            "groups": [
-                ("", _("All")),
-                ("unrecorded", _("Outcome not recorded")),
-                ("today", _("Today")),
-                ("week", _("The next 7 days")),
-                ("later", _("After the next 7 days")),
-            ],
+            "groups": worklists.PLANNED_TABS,
+            "export_query": urlencode({"when": when}) if when else "",
             "today": today,
             # Planned before today and still not recorded: the list offers to record it.
             "start_today": selectors.planned_window("today", today=today)[0],
         },
     )
+
+
+def _group_or_all(request, form, name: str, unknown: str) -> str:
+    """The group a worklist's form read; one it cannot read lists all, as `unknown`
+    (its value as `%(<name>)s`) says above the list."""
+    if form.is_bound and not form.is_valid():
+        messages.warning(request, unknown % {name: request.GET.get(name, "")[:50]})
+        return ""
+    return form.cleaned_data.get(name, "") if form.is_bound else ""
 
 
 # --- visits -----------------------------------------------------------------------------

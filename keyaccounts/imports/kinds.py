@@ -479,7 +479,13 @@ def register(*kinds: Kind) -> None:
 
 
 # Other names of a type: the exports' names (export_records deals, team-members, …).
-KIND_ALIASES = {"deals": "opportunities", "team-members": "team", "monthly-sales": "monthly_sales"}
+KIND_ALIASES = {
+    "deals": "opportunities",
+    "team-members": "team",
+    "monthly-sales": "monthly_sales",
+    "follow-ups": "visits",  # my follow-ups and planned visits are visits
+    "planned-visits": "visits",
+}
 
 
 def kind_named(name: str) -> Kind | None:

@@ -627,7 +627,8 @@ def build(personas, start: int, stop: int) -> None:
         TeamMemberFactory(account=account, user=personas.bob)
         boss = ContactFactory(account=account, name=f"Boss {i}", relationship_owner=personas.bob)
         contact = ContactFactory(account=account, reports_to=boss)
-        visit = VisitFactory(account=account, followed_up_by=personas.alice)
+        visit = VisitFactory(account=account, followed_up_by=personas.alice)  # a follow-up open
+        PlannedVisitFactory(account=account)  # alice's planned visits (`planned-visits`)
         visit.contacts.set([boss, contact])
         visit.attendees.set([personas.bob])
         OpportunityFactory(account=account, stage=stages["bid"])
@@ -819,6 +820,8 @@ def test_each_export_type_is_its_apps_registered_in_a_fixed_order():
         ("accounts", "keyaccounts"),
         ("contacts", "keyaccounts"),
         ("visits", "visits"),
+        ("follow-ups", "visits"),
+        ("planned-visits", "visits"),
         ("deals", "opportunities"),
         ("dashboard-deals", "scoring"),
         ("analytics-deals", "scoring"),
