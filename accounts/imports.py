@@ -537,9 +537,8 @@ class ContactKind(Kind):
 
     def _alike(self, contacts, contact, ref) -> list:
         """`contact_duplicates` among the contacts as the file leaves them so far, then
-        those in the recycle bin the user may restore."""
-        from accounts.selectors import contacts_alike
-        from accounts.services import IN_RECYCLE_BIN
+        those in the recycle bin (to restore, or to ask whoever may)."""
+        from accounts.selectors import bin_match, contacts_alike
 
         refs = [other_ref for other_ref in contacts.alike(_alike_keys(contact)) if other_ref != ref]
         # Those known only by their phone number and email address, read whole at once.
@@ -559,8 +558,8 @@ class ContactKind(Kind):
                 (stand_in[id(other)] if other.pk is None else other, match)
                 for other, match in contacts_alike([other for other, _ref in others], **keys)
             ),
-            # Those in the recycle bin the user may restore (`contacts_in_bin_alike`).
-            *((other, IN_RECYCLE_BIN) for other, _match in contacts_alike(binned, **keys)),
+            # Those in the recycle bin, to restore or to ask for (`contacts_in_bin_alike`).
+            *((other, bin_match(other)) for other, _match in contacts_alike(binned, **keys)),
         ]
 
     def _boss(self, ctx, row, account):
@@ -613,21 +612,14 @@ def _alike_keys(contact) -> set:
 
 
 def _binned_contacts(by, account_ids) -> dict[int, list]:
-    """The contacts of `account_ids` in the recycle bin that `by` may restore, by account:
-    what `accounts.selectors.contacts_in_bin_alike` compares a new contact with. One query
-    per chunk of accounts."""
-    from accounts.models import Contact
-    from keyaccounts.recyclebin.selectors import deletions_visible_to
+    """The contacts of `account_ids` in the recycle bin, by account, each with whether
+    `by` may restore it: what `accounts.selectors.contacts_in_bin_alike` compares a new
+    contact with (`binned_contacts`). One query per chunk of accounts."""
+    from accounts.selectors import binned_contacts
 
     found: dict[int, list] = {}
     for chunk in chunks(account_ids):
-        rows = Contact.all_objects.filter(
-            account_id__in=chunk,
-            deleted_at__isnull=False,
-            merged_into__isnull=True,
-            deletion__in=deletions_visible_to(by),
-        ).only("pk", "account_id", "name", "phone", "email", "external_id")
-        for contact in rows.order_by("name", "pk"):
+        for contact in binned_contacts(chunk, user=by).order_by("name", "pk"):
             found.setdefault(contact.account_id, []).append(contact)
     return found
 

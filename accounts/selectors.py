@@ -436,31 +436,56 @@ def contact_duplicates_of(contact: Contact) -> list[tuple[Contact, str]]:
     )
 
 
-def contacts_in_bin_alike(contact: Contact, *, user: User) -> list[Contact]:
-    """Contacts of `contact`'s account in the recycle bin that `user` may restore (the
-    bin's rule, `recyclebin.selectors.deletions_visible_to`: who deleted them, a manager)
-    with its name, phone number or email address (`contacts_alike`): a new contact like
-    one of them is most likely the deleted one added again, which a restore brings back
-    with the visits, deals and reviews that name them and their history. A merged-away
-    contact is none (its survivor holds it), nor one the user may not restore."""
+# What matched, for a likely duplicate in the recycle bin: one the user may restore
+# (IN_RECYCLE_BIN), or one only whoever deleted it or a manager may (IN_RECYCLE_BIN_ASK).
+IN_RECYCLE_BIN = "recycle_bin"
+IN_RECYCLE_BIN_ASK = "recycle_bin_ask"
+
+
+def binned_contacts(account_ids, *, user: User) -> QuerySet[Contact]:
+    """The contacts of `account_ids` in the recycle bin, each with `restorable`: whether
+    `user` may restore it (the bin's rule, `recyclebin.selectors.deletions_visible_to`:
+    who deleted it, a manager). A merged-away contact is none (its survivor holds it).
+    Call it only for accounts the user sees: they saw these contacts before they went."""
     from keyaccounts.recyclebin.selectors import deletions_visible_to
 
+    return (
+        Contact.all_objects.filter(
+            account_id__in=account_ids,
+            deleted_at__isnull=False,
+            merged_into__isnull=True,
+            deletion__restored_at__isnull=True,
+            deletion__purged_at__isnull=True,
+        )
+        .annotate(restorable=Exists(deletions_visible_to(user).filter(pk=OuterRef("deletion_id"))))
+        .only("pk", "account_id", "name", "phone", "email", "external_id")
+    )
+
+
+def bin_match(contact: Contact) -> str:
+    """What a contact of `binned_contacts` is as a likely duplicate: one to restore, or
+    one to ask whoever may to restore."""
+    return IN_RECYCLE_BIN if contact.restorable else IN_RECYCLE_BIN_ASK
+
+
+def contacts_in_bin_alike(contact: Contact, *, user: User) -> list[tuple[Contact, str]]:
+    """Contacts of `contact`'s account in the recycle bin with its name, phone number or
+    email address (`contacts_alike`), each with `bin_match`: a new contact like one of
+    them is most likely the deleted one added again, which a restore brings back with
+    the visits, deals and reviews that name them and their history. Whoever may not
+    restore it (a rep on the team, when a manager deleted it) is told too, to ask: they
+    see the account, and saw the contact before it went."""
     if not (
         person_name_key(contact.name)
         or normalize_phone(contact.phone)
         or normalize_email(contact.email)
     ):
         return []
-    rows = Contact.all_objects.filter(
-        account_id=contact.account_id,
-        deleted_at__isnull=False,
-        merged_into__isnull=True,
-        deletion__in=deletions_visible_to(user),
-    ).only("pk", "account_id", "name", "phone", "email", "external_id")
+    rows = binned_contacts([contact.account_id], user=user)
     if contact.pk is not None:
         rows = rows.exclude(pk=contact.pk)
     return [
-        other
+        (other, bin_match(other))
         for other, _match in contacts_alike(
             rows.order_by("name", "pk"),
             phone=contact.phone,

@@ -37,6 +37,8 @@ from .groups import check_merge_parent, check_parent
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact, User
 from .people_move import contacts_left, mark_left
 from .selectors import (
+    IN_RECYCLE_BIN,
+    IN_RECYCLE_BIN_ASK,
     account_duplicates,
     account_duplicates_in_bin,
     accounts_visible_to,
@@ -380,8 +382,6 @@ def contact_restore(*, contact: Contact, by: User) -> list:
 
 # How many matches a possible-duplicate refusal names; any more are only counted.
 DUPLICATES_SHOWN = 10
-# What matched, for a likely duplicate in the recycle bin (its name).
-IN_RECYCLE_BIN = "recycle_bin"
 
 
 def _possible_duplicate(
@@ -394,9 +394,14 @@ def _possible_duplicate(
         {
             "id": record.pk,
             "name": record.name,
-            # One in the recycle bin has no page: the bin's, where it is restored.
+            # One in the recycle bin has no page: the bin's, where it is restored; none
+            # for one the user may not restore (the bin would not list it).
             "url": (
-                recycle_bin_url(record) if match == IN_RECYCLE_BIN else record.get_absolute_url()
+                recycle_bin_url(record)
+                if match == IN_RECYCLE_BIN
+                else None
+                if match == IN_RECYCLE_BIN_ASK
+                else record.get_absolute_url()
             ),
             "match": match,
         }
@@ -533,25 +538,31 @@ def _contact_keys(contact: Contact) -> tuple:
 
 
 def _check_contact_duplicates(contact: Contact, *, by: User) -> None:
-    binned = contacts_in_bin_alike(contact, user=by)
     check_contact_matches(
-        [*contact_duplicates_of(contact), *((other, IN_RECYCLE_BIN) for other in binned)]
+        [*contact_duplicates_of(contact), *contacts_in_bin_alike(contact, user=by)]
     )
 
 
 def check_contact_matches(matches: list[tuple]) -> None:
     """The duplicate rule of contacts, given a contact's likely duplicates (each
     `(contact, "name" | "phone" | "email")`, as `contact_duplicates` finds them; then
-    `(contact, IN_RECYCLE_BIN)` for one in the recycle bin the user may restore, as
+    `(contact, IN_RECYCLE_BIN | IN_RECYCLE_BIN_ASK)` for one in the recycle bin, as
     `contacts_in_bin_alike` finds them): refused, as a possible duplicate the user may
     confirm. ApplicationError `possible_duplicate`."""
     if matches:
-        live = [match for _other, match in matches if match != IN_RECYCLE_BIN]
+        binned = {IN_RECYCLE_BIN, IN_RECYCLE_BIN_ASK}
+        live = [match for _other, match in matches if match not in binned]
         message = (
             _(
                 "A contact of this account like this one is in the recycle bin. Restore it "
                 "there to get back the visits, deals and history that name them; if this "
                 "is a different person, confirm to save anyway."
+            )
+            if not live and any(match == IN_RECYCLE_BIN for _other, match in matches)
+            else _(
+                "A contact of this account like this one is in the recycle bin. Ask whoever "
+                "deleted it or a manager to restore it, with the visits, deals and history "
+                "that name them; if this is a different person, confirm to save anyway."
             )
             if not live
             else _(

@@ -395,5 +395,10 @@ def test_a_contact_like_one_in_the_recycle_bin_leads_to_the_bin(personas, login)
     assert f'<a href="{link}">王伟</a>' in page
     [deletion] = client.get(link.replace("&amp;", "&")).context["page"].object_list
     assert deletion.object_id == gone.pk
+    # Bob, on the team, may not restore what Alice deleted: told to ask, nothing to open.
+    page = login(personas.bob).post(url, contact_data(title="采购总监")).content.decode()
+    assert "Ask whoever deleted it or a manager to restore it" in page
+    assert "ask whoever deleted it or a manager to restore it" in page  # the match's words
+    assert "<li>王伟<span" in page and link not in page
     assert client.post(url, contact_data(confirm_duplicate="on")).status_code == 302
     assert Contact.objects.filter(account=personas.account, name="王伟").count() == 1

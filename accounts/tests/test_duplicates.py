@@ -489,8 +489,8 @@ def test_a_new_contact_like_one_in_the_recycle_bin_names_it_there(personas, api)
     """Most likely the deleted contact added again: whoever may restore it (who deleted
     it, a manager) is told, with the bin's page where it is restored (their visits and
     history come back with it), and may still confirm a new one; bob, on the team but
-    not who deleted it, is not told of the bin. By name or by phone number, on create
-    and on a rename."""
+    not who deleted it, is told to ask (no link: the bin does not list it for him). By
+    name or by phone number, on create and on a rename."""
     from accounts.services import contact_delete
 
     gone = ContactFactory(account=personas.account, name="周敏", phone="13900139000", email="")
@@ -514,7 +514,15 @@ def test_a_new_contact_like_one_in_the_recycle_bin_names_it_there(personas, api)
     assert by_phone.json()["duplicates"][0]["match"] == "recycle_bin"
     manager = post_contact(api(personas.manager), personas.account, name="周敏")
     assert manager.status_code == 409
-    assert post_contact(api(personas.bob), personas.account, name="周敏").status_code == 201
+    asked = post_contact(api(personas.bob), personas.account, name="周敏")
+    assert asked.status_code == 409
+    assert asked.json()["duplicates"] == [
+        {"id": gone.pk, "name": "周敏", "url": None, "match": "recycle_bin_ask"}
+    ]
+    assert asked.json()["confirmable"] is True
+    assert "Ask whoever deleted it or a manager to restore it" in asked.json()["detail"]
+    bobs = post_contact(api(personas.bob), personas.account, name="周敏", confirm_duplicate=True)
+    assert bobs.status_code == 201
     other = ContactFactory(account=personas.account, name="Li Na", phone="", email="")
     renamed = client.patch(f"/api/v1/contacts/{other.pk}/", {"name": "周敏"}, format="json")
     assert renamed.status_code == 409  # bob's 周敏 (name) and the bin's

@@ -36,14 +36,20 @@ class DuplicateSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = StrictCharField()
     url = StrictCharField(
+        allow_null=True,
         help_text="Its page, as a path; for one in the recycle bin (`match` recycle_bin), "
-        "the bin's page listing it."
+        "the bin's page listing it; null for `match` recycle_bin_ask (nothing of it to "
+        "open for you).",
     )
     match = serializers.ChoiceField(
-        choices=["credit_code", "name", "phone", "email", "recycle_bin"],
-        help_text="What is the same; `recycle_bin`: an account of this name or credit code "
-        "(`detail` says which) is in the recycle bin, one you may restore (POST "
-        "accounts/{id}/restore/ brings it back with its contacts, visits, deals and history).",
+        choices=["credit_code", "name", "phone", "email", "recycle_bin", "recycle_bin_ask"],
+        help_text="What is the same; `recycle_bin`: a record like this one (an account of "
+        "this name or credit code, a contact of the account with this name, phone number "
+        "or email address) is in the recycle bin, one you may restore (POST "
+        "accounts/{id}/restore/ or contacts/{id}/restore/ brings it back with what it "
+        "took along and its history); `recycle_bin_ask`: a contact of the account like "
+        "this one is in the recycle bin, which only whoever deleted it or a manager may "
+        "restore: ask them, or confirm to create a new one.",
     )
 
 

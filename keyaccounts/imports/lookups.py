@@ -404,8 +404,9 @@ class Records:
         self._natural: dict[tuple, list] = {}  # (account id, field, value) → refs
         self._alike: dict = {}  # alike key → refs
         self._keys: dict = {}  # ref → (external_id, natural keys, alike keys)
-        # account id → its records in the recycle bin the user may restore, that a new
-        # one like them is checked against (a contact's: `accounts.imports`).
+        # account id → its records in the recycle bin (each with `restorable`: the user
+        # may restore it), that a new one like them is checked against (a contact's:
+        # `accounts.imports`).
         self.binned: dict[int, list] = {}
 
     def prefetch(self, *, external_ids, account_ids=(), natural: dict | None = None) -> None:

@@ -450,7 +450,7 @@ def test_a_name_like_an_account_in_the_recycle_bin_names_it_for_whoever_may_rest
 
 def test_a_contact_like_one_in_the_recycle_bin_names_it_for_whoever_may_restore_it(personas):
     """As the contact form: the deleted contact added again is named, in the bin, and
-    the row goes in once confirmed; bob (who may not restore it) is not told of it."""
+    the row goes in once confirmed; bob (who may not restore it) is told to ask."""
     from accounts.services import contact_delete
     from accounts.tests.factories import ContactFactory
 
@@ -461,7 +461,10 @@ def test_a_contact_like_one_in_the_recycle_bin_names_it_for_whoever_may_restore_
     assert statuses(result) == [(2, "duplicate")]
     [(_column, _value, message, _expected)] = problems(result, 2)
     assert "in the recycle bin" in message and "周敏" in message
-    assert statuses(run("contacts", csv_file(rows), personas.bob, dry_run=True)) == [(2, "create")]
+    asked = run("contacts", csv_file(rows), personas.bob, dry_run=True)
+    assert statuses(asked) == [(2, "duplicate")]
+    [(_column, _value, message, _expected)] = problems(asked, 2)
+    assert "Ask whoever deleted it or a manager to restore it" in message and "周敏" in message
     confirmed = run("contacts", csv_file(rows), personas.alice, confirm_duplicates=True)
     assert statuses(confirmed) == [(2, "create")]
 
