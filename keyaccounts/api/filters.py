@@ -87,13 +87,25 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class FilterSet(django_filters.FilterSet):
-    """A present but empty parameter is an error, except for text (`q=` searches nothing)."""
+    """A present but empty parameter is an error, except for text (`q=` searches nothing);
+    so is a parameter given twice for a filter of one value (`?status=open&status=won`
+    would otherwise list only the won ones, the first value dropped without a word)."""
 
     def is_valid(self):
         valid = super().is_valid()
         for name, filter_ in self.filters.items():
             if self.data.get(name) == "" and not isinstance(filter_, django_filters.CharFilter):
                 self.form.add_error(name, _("Give a value or leave the parameter out."))
+                valid = False
+        getlist = getattr(self.data, "getlist", None)
+        for name, field in self.form.fields.items() if getlist is not None else ():
+            count = len(getlist(name))
+            if count > 1 and not getattr(field.widget, "allow_multiple_selected", False):
+                self.form.add_error(
+                    name,
+                    _("Given %(count)s times: this filter takes one value. Give it once.")
+                    % {"count": count},
+                )
                 valid = False
         return valid
 

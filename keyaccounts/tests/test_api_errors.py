@@ -156,6 +156,30 @@ def test_bad_contact_filters_answer_400(personas, api, query):
     assert_error(api(personas.alice).get("/api/v1/contacts/", query), 400, field=next(iter(query)))
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/api/v1/accounts/", "status=active&status=prospect", "status"),
+        ("/api/v1/contacts/", "is_coach=true&is_coach=false", "is_coach"),
+        ("/api/v1/visits/", "status=done&status=planned&status=done", "status"),
+        ("/api/v1/opportunities/", "account=1&account=2", "account"),
+    ],
+)
+def test_a_filter_of_one_value_given_twice_answers_400_naming_it(personas, api, path, query, field):
+    """Not the last value silently: a client that meant "either" would get half."""
+    response = api(personas.alice).get(f"{path}?{query}")
+    assert_error(response, 400, field=field)
+    times = query.count(f"{field}=")
+    assert response.json()["errors"][field] == [
+        f"Given {times} times: this filter takes one value. Give it once."
+    ]
+
+
+def test_a_filter_of_several_values_takes_them_repeated(personas, api):
+    response = api(personas.alice).get("/api/v1/accounts/?grade=A&grade=B&status=active")
+    assert response.status_code == 200
+
+
 def test_a_page_past_the_last_answers_404(personas, api):
     assert_error(api(personas.alice).get("/api/v1/accounts/", {"page": 2}), 404, code="not_found")
 
