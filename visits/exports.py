@@ -59,20 +59,21 @@ VISITS = RecordColumns(
 )
 
 
-def _visits_with_first(*paths: str) -> RecordColumns:
-    """A visit's columns with a worklist's own first (what its page shows), then the
-    rest of the visit's as `VISITS` orders them, the account's name beside it."""
+def visits_with_first(*paths: str, extra: tuple[Column, ...] = ()) -> RecordColumns:
+    """A visit's columns with a list's own first (what its page shows), `extra` after
+    them (computed ones of its own), then the rest of the visit's as `VISITS` orders
+    them, the account's name beside it."""
     first = [column for path in paths for column in VISITS.columns if column.path == path]
     rest = [column for column in VISITS.columns if column not in first]
-    return RecordColumns(Visit, tuple(first + rest))
+    return RecordColumns(Visit, tuple(first + list(extra) + rest))
 
 
 # My open follow-ups: the account, the follow-up's due date, the visit's date, whom we met.
-FOLLOW_UPS = _visits_with_first(
+FOLLOW_UPS = visits_with_first(
     "account", "account.name", "follow_up_due", "occurred_at", "contacts"
 )
 # My planned visits: when, the account, whom we mean to meet, why.
-PLANNED_VISITS = _visits_with_first(
+PLANNED_VISITS = visits_with_first(
     "planned_at", "status", "method", "account", "account.name", "contacts", "purpose"
 )
 

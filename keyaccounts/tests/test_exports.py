@@ -628,6 +628,13 @@ def build(personas, start: int, stop: int) -> None:
         boss = ContactFactory(account=account, name=f"Boss {i}", relationship_owner=personas.bob)
         contact = ContactFactory(account=account, reports_to=boss)
         visit = VisitFactory(account=account, followed_up_by=personas.alice)  # a follow-up open
+        # Followed up two days after, a month ago: a figure of the follow-up compliance.
+        a_month_ago = timezone.now() - datetime.timedelta(days=30)
+        VisitFactory(
+            account=account,
+            occurred_at=a_month_ago,
+            followed_up_on=timezone.localdate(a_month_ago) + datetime.timedelta(days=2),
+        )
         PlannedVisitFactory(account=account)  # alice's planned visits (`planned-visits`)
         visit.contacts.set([boss, contact])
         visit.attendees.set([personas.bob])
@@ -822,6 +829,7 @@ def test_each_export_type_is_its_apps_registered_in_a_fixed_order():
         ("visits", "visits"),
         ("follow-ups", "visits"),
         ("planned-visits", "visits"),
+        ("compliance-visits", "scoring"),
         ("deals", "opportunities"),
         ("dashboard-deals", "scoring"),
         ("analytics-deals", "scoring"),

@@ -9,7 +9,6 @@ number of queries whatever the number of accounts. It reads the replica when the
 (keyaccounts/db_router.py).
 """
 
-import datetime
 from urllib.parse import urlencode
 
 from django.db.models import F, Sum, Value
@@ -30,17 +29,16 @@ from keyaccounts.db_router import replica_view
 from keyaccounts.exports.views import xlsx_response
 from keyaccounts.exports.writers import save_workbook
 from keyaccounts.paging import keyset_page
-from keyaccounts.querystring import id_param
 from keyaccounts.snapshots import services as snapshots
 from visits.context_processors import header as header_context
 from visits.selectors import (
     COMPLIANCE_STATES,
     COMPLIANCE_VISIT_ORDER,
     FOLLOW_UP_WINDOW,
-    follow_up_compliance_visits,
 )
 
 from ..inputs import MONEY, amount_in_cny
+from . import compliance
 from . import figures as dashboard
 from .deals import deals_behind_link
 from .workbook import dashboard_workbook
@@ -276,50 +274,33 @@ def _compliance_url(filters: dict, **params) -> str:
 def compliance_visits_view(request):
     """The visits behind a figure of the dashboard's follow-up compliance: the same
     accounts in view and reps in scope (the dashboard's filters), narrowed by `rep` (one
-    of those reps; another answers 404) and `state` (settled, on time, late)."""
+    of those reps; another answers 404) and `state` (settled, on time, late): read by
+    `compliance.visits_behind_link`, as its export reads them."""
     today = timezone.localdate()
-    visible = account_list(user=request.user)
-    form = ScopeForm(request.GET or None, accounts=visible, user=request.user)
-    filters = form.active_filters()
-    accounts = filter_accounts(visible, **filters)
-    reps = dashboard.reps_in_scope(
-        request.user, team=filters.get("team"), owner=filters.get("owner")
-    )
-    rep = None
-    chosen = request.GET.get("rep", "")
-    if chosen:
-        rep = next((r for r in reps if r.pk == id_param(chosen)), None)
-        if rep is None:
-            raise Http404  # not one of the user's reps (or not a number)
-        reps = [rep]
-    state = request.GET.get("state", "settled")
-    wrong_state = state not in COMPLIANCE_STATES
-    if wrong_state:  # said on the page; the settled ones would be other visits than asked
-        state = "settled"
-    since = today - datetime.timedelta(days=dashboard.COMPLIANCE_DAYS)
-    visits = follow_up_compliance_visits(
-        reps=reps, since=since, today=today, accounts=accounts, state=state
-    )
-    if wrong_state:
-        visits = visits.none()
+    found = compliance.visits_behind_link(request.user, request.GET, today=today)
+    if found.wrong_in("rep"):
+        raise Http404  # not one of the user's reps (or not a number)
+    wrong_state = found.wrong_in("state")
+    filters, state, rep, since = found.filters, found.state, found.rep, found.since
+    visits = found.visits
     page = keyset_page(request, visits, COMPLIANCE_VISIT_ORDER, size=VISITS_PAGE_SIZE, count=True)
-    titles = {
-        "settled": _("Visits whose follow-up is settled"),
-        "on_time": _("Visits followed up within 7 days"),
-        "late": _("Visits followed up late or not at all"),
-    }
+    titles = compliance.STATE_TITLES
     # A state the link cannot name is said with what each it can name lists (the key is
     # what the link carries; the title, in the reader's language, what it means).
     opening, closing = pgettext("punctuation", " ("), pgettext("punctuation", ")")
     states = pgettext("punctuation", ", ").join(
         f"“{key}”{opening}{titles[key]}{closing}" for key in COMPLIANCE_STATES
     )
+    # Its export link: the dashboard's filters that apply, the figure's rep and state.
+    chosen = [("rep", rep.pk)] if rep is not None else []
+    export = urlencode([*filters.items(), *chosen, ("state", state)])
     return render(
         request,
         "scoring/compliance_visits.html",
         {
             "page": page,
             "query": page.query,
+            "export_query": "" if wrong_state else export,
             "title": titles[state],
             "state": state,
             "wrong_state": request.GET.get("state") if wrong_state else None,

@@ -19,7 +19,7 @@ from accounts.models import Industry
 from accounts.scope import filter_accounts
 from accounts.selectors import account_list, accounts_visible_to
 from accounts.tests.factories import AccountFactory
-from keyaccounts.tests.export_links import export_link
+from keyaccounts.tests.export_links import export_link, exported_records
 from keyaccounts.tests.paging_helpers import pages, rows_of
 from opportunities.models import Opportunity
 from opportunities.tests.factories import OpportunityFactory, default_stages
@@ -638,6 +638,64 @@ def test_the_visits_behind_compliance_are_the_users_own_reps_only(personas, logi
     assert mine and {visit.owner_id for visit in mine} == {personas.alice.pk}
     other_manager = login(personas.other_manager)
     assert rows_of(pages(other_manager, COMPLIANCE, {"state": "late"})) == []
+
+
+def test_every_compliance_figure_exports_the_visits_its_page_lists(personas, login, book):
+    """Each figure's page links its file: the same visits, in its order, with the page's
+    columns first (the follow-up as the page says it)."""
+    late_visits(personas)
+    client = login(personas.manager)
+    links = compliance_links(page(client, team=personas.east.pk).content.decode())
+    assert len(links) > 3
+    for _figure, href in links:
+        html = client.get(href).content.decode()
+        listed = rows_of(pages(client, href))
+        rows = exported_records(client, export_link(html, "compliance-visits"))
+        assert [row["Account name"] for row in rows] == [v.account.name for v in listed], href
+        assert [row["Took place"][:10] for row in rows] == [
+            timezone.localtime(v.occurred_at).date().isoformat() for v in listed
+        ]
+        assert export_link(html, "compliance-visits", "xlsx")
+    # Alice's late visit, followed up on the ninth day; Bob's never.
+    rows = exported_records(
+        client, f"/export/compliance-visits/?format=csv&rep={personas.bob.pk}&state=late"
+    )
+    assert list(rows[0])[:7] == [
+        "Took place", "Account", "Account name", "Logged by", "Follow-up due",
+        "Followed up on", "Follow-up",
+    ]  # fmt: skip
+    assert {row["Logged by"] for row in rows} == {"bob"}
+    assert [row["Follow-up"] for row in rows] == ["Not followed up"]
+    rows = exported_records(
+        client, f"/export/compliance-visits/?format=csv&rep={personas.alice.pk}&state=late"
+    )
+    assert [row["Follow-up"] for row in rows] == ["Late"]
+    on_time = exported_records(client, "/export/compliance-visits/?format=csv&state=on_time")
+    assert on_time and {row["Follow-up"] for row in on_time} == {"On time"}
+
+
+def test_a_compliance_file_holds_only_the_users_own_reps(personas, login, book, tmp_path):
+    """Another's rep, or a state no link gives, exports no visit (their page: 404, or
+    nothing listed); the command refuses them, saying why."""
+    from django.core.management import CommandError, call_command
+
+    late_visits(personas)
+    manager = login(personas.manager)
+    link = f"/export/compliance-visits/?format=csv&rep={personas.charlie.pk}&state=late"
+    assert exported_records(manager, link) == []
+    html = manager.get(COMPLIANCE, {"state": "garbage"}).content.decode()
+    assert "/export/compliance-visits/" not in html
+    assert exported_records(manager, "/export/compliance-visits/?format=csv&state=garbage") == []
+    assert exported_records(manager, "/export/compliance-visits/?format=csv&state=") == []
+    rep = login(personas.alice)
+    mine = exported_records(rep, "/export/compliance-visits/?format=csv&state=late")
+    assert mine and {row["Logged by"] for row in mine} == {"alice"}
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "export_records", "compliance-visits", "--as", "manager", "--format", "csv",
+            "--filter", f"rep={personas.charlie.pk}", "--output", str(tmp_path / "x.csv"),
+        )  # fmt: skip
+    assert "is none of the reps whose follow-ups you see" in str(refused.value)
 
 
 def test_a_compliance_link_with_an_unknown_state_says_so_and_lists_nothing(personas, login, book):
