@@ -105,3 +105,14 @@ def test_long_unbroken_text_stays_within_a_desktop_page(page, personas):
         page.goto(path)
         widths[path] = page.evaluate("document.documentElement.scrollWidth")
     assert {path: width for path, width in widths.items() if width > 1280} == {}
+
+
+def test_a_message_repeating_a_long_value_wraps_on_a_phone(page, personas):
+    """A link's value the page cannot read is said back in its message (a group of
+    follow-ups, 50 characters of it): it wraps inside the message."""
+    browser_log_in(page, "alice")
+    for path in (f"/my-week/follow-ups/?due={'x' * 80}", f"/my-week/planned/?when={'y' * 80}"):
+        page.goto(path)
+        assert page.locator(".msg-warning").is_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width} px wide"

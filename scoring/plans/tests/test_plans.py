@@ -2,6 +2,7 @@
 sales, the plan page's queries, visibility, my week and the overdue reminder."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -335,9 +336,15 @@ def test_create_page_makes_a_plan_with_advantages(personas, login):
     )
     assert response.status_code == 200
     assert "already has a plan for 2026" in response.content.decode()
-    # …with the way to that plan under the field's error.
-    link = f'<p class="error-link"><a href="{plan.get_absolute_url()}">Open the plan for 2026</a>'
-    assert link in response.content.decode()
+    # …with the way to that plan in the field's error, read with the field
+    # (aria-describedby names the error).
+    link = f' <a href="{plan.get_absolute_url()}">Open the plan for 2026</a></p>'
+    html = response.content.decode()
+    assert link in html
+    error = html[html.index('<p class="error" id="id_period_start_error">') :]
+    assert error.index(link) < error.index("</p>") + 1
+    field = re.search(r'<input[^>]*name="period_start"[^>]*>', html)[0]
+    assert re.search(r'aria-describedby="[^"]*\bid_period_start_error\b', field)
     # A half-year inside it: the year's plan is the one named and linked.
     response = client.post(
         url,
@@ -361,7 +368,7 @@ def test_create_page_makes_a_plan_with_advantages(personas, login):
             "owner": str(personas.alice.pk),
         },
     )
-    assert response.status_code == 200 and "error-link" not in response.content.decode()
+    assert response.status_code == 200 and "Open the plan for" not in response.content.decode()
 
 
 def test_account_page_shows_the_current_plan_or_an_invitation(personas, login):
