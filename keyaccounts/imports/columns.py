@@ -18,6 +18,11 @@ from django.utils.translation import override
 from .values import normalize
 
 LANGUAGES = ("en", "zh-hans")
+# What other files call a column naming an account (beside its own name, "Account" /
+# 客户): every import's account column. "Account name" / 客户名称 is also the header of
+# the exports' name column beside the key (`exports.columns.ACCOUNT_NAME`): an import
+# reads the key column before it and says why this one is not imported.
+ACCOUNT_ALIASES = ("客户名称", "客户", "Company", "Customer", "Account name")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import copy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from keyaccounts.imports.columns import model_columns
+from keyaccounts.imports.columns import ACCOUNT_ALIASES, model_columns
 from keyaccounts.imports.kinds import (
     CREATE,
     UNCHANGED,
@@ -25,6 +25,7 @@ from keyaccounts.imports.kinds import (
 )
 from keyaccounts.imports.lookups import Records, chunks, new_ref, ref_of
 from keyaccounts.imports.writing import differences
+from visits.reviews.periods import period_key, period_keys
 
 from .models import AccountPlan, PeriodKind, period_end_for
 
@@ -56,7 +57,7 @@ class PlanKind(Kind):
             AccountPlan,
             COLUMNS,
             aliases={
-                "account": ["客户名称", "Company", "Customer"],
+                "account": ACCOUNT_ALIASES,
                 "period_kind": ["计划周期", "Period"],
                 "period_start": ["开始日期", "Start"],
                 "sales_target": ["销售目标", "Sales target"],
@@ -209,7 +210,7 @@ class PlanActionKind(Kind):
             self.model,
             ACTION_COLUMNS,
             aliases={
-                "account": ["客户名称", "Company", "Customer"],
+                "account": ACCOUNT_ALIASES,
                 "what": ["行动", "事项", "Action"],
                 "owner": ["负责人", "Owner"],
                 "due_on": ["截止日期", "Due date"],
@@ -286,7 +287,10 @@ class PlanActionKind(Kind):
     def _plan(self, ctx, row, account):
         text = str(row.get("plan") or "").strip()
         for plan in ctx.plans.get(account.pk, []):
-            if text and text in (plan.external_id, plan.period_label):
+            if text and (
+                text == plan.external_id
+                or period_key(text) in period_keys(plan.period_kind, plan.period_start)
+            ):
                 return plan
         raise RowFailed(
             "plan",

@@ -17,6 +17,7 @@ from keyaccounts.choices import ChoiceLabels
 from keyaccounts.history.models import tracked
 from keyaccounts.links import record_url
 from keyaccounts.models import VersionedModel
+from visits.reviews.periods import period_label as reviews_period_label
 
 
 class PeriodKind(models.TextChoices):
@@ -59,10 +60,9 @@ def period_end_for(start: datetime.date, kind: str) -> datetime.date:
 
 
 def period_label(start: datetime.date, kind: str) -> str:
-    """ "2026", "2026 H1", "2026 H2"."""
-    if kind == PeriodKind.HALF:
-        return f"{start.year} H{1 if start.month < 7 else 2}"
-    return str(start.year)
+    """ "2026", "2026 H1", "2026 H2" (2026年上半年 in Chinese): the reviews' periods'
+    names, `visits.reviews.periods.period_label`."""
+    return reviews_period_label(kind, start)
 
 
 class AccountPlan(VersionedModel):

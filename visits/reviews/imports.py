@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from keyaccounts.imports.columns import Column, model_columns
+from keyaccounts.imports.columns import ACCOUNT_ALIASES, Column, model_columns
 from keyaccounts.imports.kinds import (
     CREATE,
     UNCHANGED,
@@ -43,7 +43,7 @@ from keyaccounts.imports.lookups import Records, chunks, new_ref, ref_of
 from keyaccounts.imports.writing import differences
 
 from .models import ReviewFollowUp, ReviewMeeting, ReviewStatus
-from .periods import period_kind_for_grade, period_of
+from .periods import period_key, period_keys, period_kind_for_grade, period_of
 
 REVIEW_COLUMNS = [
     "account",
@@ -62,8 +62,6 @@ REVIEW_COLUMNS = [
 ]
 # What only a scheduled review changes (review_update's fields).
 SCHEDULE_FIELDS = ("scheduled_for", "period_kind", "agenda")
-
-ACCOUNT_ALIASES = ["客户名称", "客户", "Company", "Customer"]
 
 
 def _is_date_only(raw) -> bool:
@@ -545,7 +543,11 @@ class ReviewFollowUpKind(Kind):
             found = [
                 review
                 for review in ctx.reviews_of.get(account.pk, [])
-                if text and text in (review.external_id, review.period_label)
+                if text
+                and (
+                    text == review.external_id
+                    or period_key(text) in period_keys(review.period_kind, review.period_start)
+                )
             ]
             live = [review for review in found if review.status != ReviewStatus.CANCELLED]
             found = live or found

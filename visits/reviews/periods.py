@@ -8,11 +8,12 @@ accounts are listed as missing one.
 """
 
 import datetime
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 DEFAULT_PERIOD_BY_GRADE = {"A": "half", "B": "year"}
@@ -59,10 +60,27 @@ def period_of(kind: str, day: datetime.date) -> Period:
 
 
 def period_label(kind: str, start: datetime.date) -> str:
-    """ "2026" for a year, "2026 H1" / "2026 H2" for a half-year."""
+    """ "2026" for a year, "2026 H1" / "2026 H2" for a half-year (2026年上半年 /
+    2026年下半年 in Chinese), in the active language."""
     if kind == PeriodKind.HALF:
-        return _("%(year)s H%(half)s") % {"year": start.year, "half": 1 if start.month < 7 else 2}
+        text = _("%(year)s H1") if start.month < 7 else _("%(year)s H2")
+        return text % {"year": start.year}
     return str(start.year)
+
+
+def period_key(text: str) -> str:
+    """How two names of a period compare: width, case and spaces set aside."""
+    return "".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+
+
+def period_keys(kind: str, start: datetime.date) -> set[str]:
+    """The period's names a file may give (`period_key`), as an export writes it in
+    either language of the site: "2026 H1" and 2026年上半年 alike."""
+    keys = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            keys.add(period_key(period_label(kind, start)))
+    return keys
 
 
 def period_by_grade() -> dict[str, str]:

@@ -12,6 +12,7 @@ from keyaccounts.api.serializers import (
 from keyaccounts.api.serializers import CharField as StrictCharField
 from scoring.plans import selectors, services
 from scoring.plans.models import AccountPlan, Advantage, PeriodKind, PlanAction
+from visits.reviews.api.serializers import PeriodLabelField
 from visits.selectors import local_today
 
 
@@ -40,7 +41,7 @@ class AccountPlanSerializer(VersionedModelSerializer):
     account = VisiblePrimaryKeyRelatedField(scope=accounts_visible_to)
     period_kind = serializers.ChoiceField(choices=PeriodKind.choices, required=False)
     period_end = serializers.DateField(read_only=True, help_text="The period's last day.")
-    period_label = StrictCharField(read_only=True, help_text='"2026", "2026 H2".')
+    period_label = PeriodLabelField(help_text='"2026", "2026 H2".')
     owner = PickableUserField(
         required=False,
         help_text="User id of the plan's owner: the account owner (the default) or someone "

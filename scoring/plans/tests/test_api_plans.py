@@ -247,3 +247,23 @@ def test_each_actions_buttons_are_named_with_the_action_for_a_screen_reader(pers
     page = login(personas.alice).get(plan.get_absolute_url()).content.decode()
     for name in ("Mark done", "Edit", "History", "Delete"):
         assert f'{name}<span class="visually-hidden"> – x</span>' in page, name
+
+
+def test_a_periods_label_reads_the_same_in_every_language(personas, api):
+    """`period_label` is what a program reads ("2026 H2"): a Chinese reader's answer too,
+    though their pages say 2026年下半年."""
+    import datetime
+
+    from scoring.plans import services
+
+    plan = services.plan_create(
+        by=personas.alice,
+        account=personas.account,
+        period_kind="half",
+        period_start=datetime.date(2026, 7, 1),
+        sales_target=Decimal("1"),
+    )
+    client = api(personas.alice)
+    for language in ("en", "zh-hans"):
+        answer = client.get(f"/api/v1/plans/{plan.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+        assert answer.json()["period_label"] == "2026 H2", language

@@ -133,3 +133,23 @@ def _rows(content: bytes) -> list[list[str]]:
     import io
 
     return list(csv.reader(io.StringIO(content.decode())))
+
+
+@pytest.mark.parametrize("period", ["2026年下半年", "2026 H2", "２０２６ｈ２", "2026年 下半年"])
+def test_a_plan_is_named_by_its_period_in_either_language(personas, period):
+    """Chinese pages and files call a half-year 2026年下半年 (an export in Chinese writes
+    it so): an import reads it, as it reads 2026 H2, whatever the importer's language."""
+    plan = services.plan_create(
+        by=personas.alice,
+        account=personas.account,
+        period_kind="half",
+        period_start=datetime.date(2026, 7, 1),
+        sales_target=Decimal("1"),
+    )
+    with translation.override("zh-hans"):
+        assert plan.period_label == "2026年下半年"
+    assert plan.period_label == "2026 H2"
+    headers = ["Account", "Plan period", "What", "Due"]
+    content = csv_file([headers, [personas.account.name, period, "Workshop", "2026-09-30"]])
+    assert [s for _r, s in statuses(run_actions(content, personas.alice))] == ["create"]
+    assert plan.actions.get().what == "Workshop"

@@ -1,3 +1,4 @@
+from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -17,6 +18,18 @@ from visits.reviews.periods import PeriodKind
 from visits.reviews.selectors import reviews_visible_to
 
 
+class PeriodLabelField(StrictCharField):
+    """A period's name as a program reads it, whatever the reader's language: "2026",
+    "2026 H2" (a Chinese page says 2026年下半年; an import reads either)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        with translation.override("en"):
+            return super().get_attribute(instance)
+
+
 class ReviewSerializer(VersionedModelSerializer):
     account = VisiblePrimaryKeyRelatedField(
         scope=accounts_visible_to, help_text="The account; a review stays with its account."
@@ -33,7 +46,7 @@ class ReviewSerializer(VersionedModelSerializer):
     period_start = serializers.DateField(
         read_only=True, help_text="1 January or 1 July: the period the meeting's date is in."
     )
-    period_label = StrictCharField(read_only=True)
+    period_label = PeriodLabelField(help_text='"2026", "2026 H2".')
     status = serializers.ChoiceField(
         choices=ReviewStatus.choices,
         required=False,

@@ -211,12 +211,14 @@ def test_chinese_headers_and_labels(personas):
     assert (review.period_kind, review.period_label) == ("half", "2024 H2")
     assert (review.status, review.satisfaction, review.place) == ("held", 5, "客户总部")
     assert (review.said_about_us, review.agreed_changes) == ("交货及时", "每月报告")
+    # The period as a Chinese page and file name it (2024年下半年), or as 2024 H2.
     follow_ups = csv_file(
         [["客户名称", "回顾会议", "事项", "负责人", "截止日期"],
-         [name, "2024 H2", "每月发送交货报告", "bob", "2024-10-31"]]
+         [name, "2024年下半年", "每月发送交货报告", "bob", "2024-10-31"],
+         [name, "2024 H2", "季度拜访", "bob", "2024-11-30"]]
     )  # fmt: skip
-    assert statuses(run("review_follow_ups", follow_ups, personas.alice)) == ["create"]
-    assert review.follow_ups.get().owner == personas.bob
+    assert statuses(run("review_follow_ups", follow_ups, personas.alice)) == ["create", "create"]
+    assert {f.owner for f in review.follow_ups.all()} == {personas.bob}
 
 
 def test_one_live_review_per_account_and_period(personas):
