@@ -14,7 +14,7 @@ from accounts.duplicates import (
     normalize_phone,
     person_name_key,
 )
-from keyaccounts.imports.columns import model_columns
+from keyaccounts.imports.columns import ACCOUNT_ALIASES, model_columns
 from keyaccounts.imports.kinds import (
     CREATE,
     UNCHANGED,
@@ -687,7 +687,7 @@ class TeamMemberKind(Kind):
             self.model,
             ["account", "user", "role"],
             aliases={
-                "account": ["客户名称", "Company", "Customer"],
+                "account": ACCOUNT_ALIASES,
                 "user": ["成员", "团队成员", "用户名", "Member", "Username", "Colleague"],
                 "role": ["团队角色", "角色", "Team role"],
             },

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from keyaccounts.imports import references
-from keyaccounts.imports.columns import model_columns
+from keyaccounts.imports.columns import ACCOUNT_ALIASES, model_columns
 from keyaccounts.imports.kinds import (
     CREATE,
     UNCHANGED,
@@ -57,7 +57,7 @@ class OpportunityKind(Kind):
             self.model,
             export_fields(DEALS),
             aliases={
-                "account": ["客户名称", "Company", "Customer"],
+                "account": ACCOUNT_ALIASES,
                 "name": [
                     "商机",
                     "商机名称",

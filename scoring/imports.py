@@ -4,7 +4,7 @@ the sales page, as one batch. Registered from `ScoringConfig.ready()`."""
 from django.utils.translation import gettext_lazy
 
 from accounts.selectors import is_manager
-from keyaccounts.imports.columns import model_columns
+from keyaccounts.imports.columns import ACCOUNT_ALIASES, model_columns
 from keyaccounts.imports.engine import RowResult
 from keyaccounts.imports.kinds import CREATE, ERROR, UNCHANGED, UPDATE, Kind, register
 from keyaccounts.imports.reading import BadCell, cell_text
@@ -32,7 +32,7 @@ class MonthlySalesKind(Kind):
             self.model,
             ["account", "month", "sales", "receivables"],
             aliases={
-                "account": ["客户名称", "Company", "Customer"],
+                "account": ACCOUNT_ALIASES,
                 "month": ["月", "年月", "Period"],
                 "sales": ["销售额", "销售收入", "Sales"],
                 "receivables": ["应收账款", "应收", "Receivables"],

@@ -3,15 +3,27 @@ rows their pages list (registered into `keyaccounts.exports.registry` from `read
 
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filters import AccountFilter, account_list_ordering
+from accounts.models import Account, BuyingRole
+from accounts.selectors import account_list_and_total
 from keyaccounts.api.filters import IdFilter
 from keyaccounts.exports import registry
-from keyaccounts.exports.columns import ACCOUNT_NAME, NUMBER, TEXT, Column, RecordColumns
+from keyaccounts.exports.columns import (
+    ACCOUNT_NAME,
+    BOOLEAN,
+    DATE,
+    NUMBER,
+    TEXT,
+    Column,
+    RecordColumns,
+)
 from keyaccounts.exports.listing import Listing
 from keyaccounts.listfilters import readable
 
-from . import worklists
+from . import heatmap, worklists
 from .api.filters import VisitFilter
 from .filters import DevelopmentRecordFilter
 from .models import DevelopmentRecord, Notification, Visit, VisitStatus
@@ -160,6 +172,116 @@ def development_record_listing(request, data: QueryDict) -> Listing:
     return Listing(records.order_by(*RECORD_ORDER), [filterset])
 
 
+# --- the relationship heat-map ------------------------------------------------------------
+
+
+def _cell(column):
+    return lambda account: account.heat.cells[column]
+
+
+def _role_columns(column, label) -> list[Column]:
+    """A role's (or the coach's) three columns: who speaks for it (the one met last, "+n"
+    for the others in it), their attitude, the day they were last met, and how long ago
+    that is against the account's rhythm."""
+    cell = _cell(column)
+
+    def who(account):
+        found = cell(account)
+        if found.contact is None:
+            return None
+        name = found.contact["name"]
+        return f"{name} (+{found.more})" if found.more else name
+
+    def attitude(account):
+        found = cell(account)
+        return str(found.attitude_label) if found.contact else None
+
+    def met_on(account):
+        return cell(account).met_on
+
+    def how_long(account):
+        found = cell(account)
+        return str(heatmap.FRESHNESS_LABELS[found.freshness]) if found.contact else None
+
+    def labelled(text):
+        return lazy(lambda: text % {"role": label}, str)()
+
+    return [
+        Column(f"heat_{column}", label=label, kind=TEXT, value=who, importable=False),
+        Column(
+            f"heat_{column}_attitude",
+            label=labelled(_("%(role)s: attitude")),
+            kind=TEXT,
+            value=attitude,
+            importable=False,
+        ),
+        Column(
+            f"heat_{column}_met_on",
+            label=labelled(_("%(role)s: last met")),
+            kind=DATE,
+            value=met_on,
+            importable=False,
+        ),
+        Column(
+            f"heat_{column}_freshness",
+            label=labelled(_("%(role)s: how recently")),
+            kind=TEXT,
+            value=how_long,
+            importable=False,
+        ),
+    ]
+
+
+def _level_column(key) -> Column:
+    """A multi-level check of an A or B account: met in its rhythm or not (empty for
+    other accounts, which are not checked)."""
+
+    def ok(account):
+        check = next((c for c in account.heat.checks if c.key == key), None)
+        return None if check is None else check.ok
+
+    return Column(
+        f"heat_{key}", label=heatmap.LEVEL_LABELS[key], kind=BOOLEAN, value=ok, importable=False
+    )
+
+
+HEAT_MAP = RecordColumns(
+    Account,
+    (
+        # The page's columns: the grade, the account, its rep, each buying role and the
+        # coach, the level checks; then the account's key.
+        Column("score.grade", label=_("Grade"), importable=False),
+        Column("name", label=_("Account"), importable=False),
+        Column("owner", importable=False),
+        *(
+            column
+            for role in heatmap.COLUMNS
+            for column in _role_columns(role, BuyingRole(role).label)
+        ),
+        *_role_columns(heatmap.COACH, _("Coach")),
+        *(_level_column(key) for key, _role, _ours in heatmap.LEVELS),
+        Column("external_id", importable=False),
+    ),
+)
+
+
+def _heat(accounts: list) -> None:
+    """Each account's cells and checks (`heatmap.heat_map_rows`: four queries a chunk)."""
+    for row in heatmap.heat_map_rows(accounts):
+        row.account.heat = row
+
+
+def heat_map_listing(request, data: QueryDict) -> Listing:
+    """The heat-map's accounts, as its page lists them (the account list's filters and
+    order), each with its cells."""
+    visible, _total = account_list_and_total(user=request.user, flags=False)
+    visible = visible.defer("score__contributions")
+    filterset = AccountFilter(data or None, queryset=visible, request=request)
+    accounts = filterset.qs if filterset.is_bound else visible
+    rows = accounts.order_by(*account_list_ordering(accounts))
+    return Listing(rows, [filterset], prepare=_heat)
+
+
 def follow_up_listing(request, data: QueryDict) -> Listing:
     rows, form = worklists.follow_ups(user=request.user, data=data, today=timezone.localdate())
     return Listing(rows.order_by(*FOLLOW_UP_ORDER), [form])
@@ -179,6 +301,10 @@ def register() -> None:
     registry.register(
         registry.ExportType("follow-ups", _("Open follow-ups"), FOLLOW_UPS, follow_up_listing),
         order=32,
+    )
+    registry.register(
+        registry.ExportType("heat-map", _("Relationship heat-map"), HEAT_MAP, heat_map_listing),
+        order=38,
     )
     registry.register(
         registry.ExportType(

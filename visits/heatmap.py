@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.models import AccountTeamMember, AccountTeamRole, Attitude, BuyingRole, Contact
 from keyaccounts.links import record_url
@@ -33,6 +34,21 @@ LEVELS = [
     ("user_by_rep", BuyingRole.USER, "owner"),
     ("evaluator_by_presales", BuyingRole.EVALUATOR, AccountTeamRole.PRESALES),
 ]
+
+# How recently a person was met, against the account's rhythm (the heat-map's legend
+# says the same words; so does its export).
+FRESHNESS_LABELS = {
+    FRESH: gettext_lazy("within the rhythm"),
+    FADING: gettext_lazy("up to three rhythms ago"),
+    STALE: gettext_lazy("longer ago"),
+    NEVER: gettext_lazy("never met"),
+}
+# The multi-level coverage checks of an A or B account (立体沟通), in words.
+LEVEL_LABELS = {
+    "decider_by_sponsor": gettext_lazy("Decider met by our executive sponsor"),
+    "user_by_rep": gettext_lazy("User met by the rep"),
+    "evaluator_by_presales": gettext_lazy("Evaluator met by presales"),
+}
 
 
 @dataclass

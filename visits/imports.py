@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.imports import contact_records
-from keyaccounts.imports.columns import model_columns
+from keyaccounts.imports.columns import ACCOUNT_ALIASES, model_columns
 from keyaccounts.imports.kinds import (
     CREATE,
     UNCHANGED,
@@ -47,7 +47,7 @@ class VisitKind(Kind):
             self.model,
             export_fields(VISITS),
             aliases={
-                "account": ["客户名称", "Company", "Customer"],
+                "account": ACCOUNT_ALIASES,
                 "occurred_at": [
                     "拜访日期",
                     "实际拜访时间",

@@ -6,8 +6,8 @@ runs the same few queries for 5 rows or 100,000 and never holds more than a chun
 """
 
 from collections.abc import Iterator
+from itertools import islice
 
-from django.db.models import QuerySet
 from django.utils import translation
 
 from keyaccounts.db_router import replica_reads
@@ -21,16 +21,24 @@ FORMATS = (CSV, XLSX)
 CHUNK_SIZE = 2000
 
 
-def export_rows(export: ExportType, rows: QuerySet) -> Iterator[list]:
-    """The values of each row, column by column, in the active language."""
+def export_rows(export: ExportType, listing: Listing) -> Iterator[list]:
+    """The values of each row, column by column, in the active language; what the
+    listing `prepare`s beside its rows read for each chunk of them."""
     record_columns = export.columns
     bound = record_columns.bound()
     readers = [reader(column) for column in bound]
-    queryset = rows.select_related(*record_columns.select_related()).prefetch_related(
+    queryset = listing.rows.select_related(*record_columns.select_related()).prefetch_related(
         *record_columns.prefetch_related()
     )
-    for row in queryset.iterator(chunk_size=CHUNK_SIZE):
-        yield [read(row) for read in readers]
+    rows = queryset.iterator(chunk_size=CHUNK_SIZE)
+    if listing.prepare is None:
+        for row in rows:
+            yield [read(row) for read in readers]
+        return
+    while chunk := list(islice(rows, CHUNK_SIZE)):
+        listing.prepare(chunk)
+        for row in chunk:
+            yield [read(row) for read in readers]
 
 
 def csv_file(export: ExportType, listing: Listing, *, user=None) -> Iterator[bytes]:
@@ -41,7 +49,7 @@ def csv_file(export: ExportType, listing: Listing, *, user=None) -> Iterator[byt
     each step in a thread of its own), so the language and the database are set again
     around each step rather than held across a `yield`."""
     language = translation.get_language()  # now, while the request's is active
-    chunks = csv_chunks(export.columns.headers(), export_rows(export, listing.rows))
+    chunks = csv_chunks(export.columns.headers(), export_rows(export, listing))
 
     def steps():
         while True:
@@ -67,7 +75,7 @@ def _workbook(export: ExportType, listing: Listing, *, user=None):
             workbook,
             str(export.label),
             export.columns.headers(),
-            export_rows(export, listing.rows),
+            export_rows(export, listing),
             number_formats=formats,
         )
     return workbook, count
@@ -99,7 +107,7 @@ def write_file(export: ExportType, listing: Listing, extension: str, target, *, 
     written whole, not streamed."""
     if extension == CSV:
         with replica_reads(user):
-            rows = _Counted(export_rows(export, listing.rows))
+            rows = _Counted(export_rows(export, listing))
             for chunk in csv_chunks(export.columns.headers(), rows):
                 target.write(chunk)
         return rows.count

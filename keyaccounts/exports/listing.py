@@ -1,6 +1,7 @@
 """What an export reads: a list's rows and the filters that chose them (the registry and
 the apps' own export modules share it)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import django_filters
@@ -19,6 +20,10 @@ class Listing:
 
     rows: QuerySet
     filtersets: list[django_filters.FilterSet | forms.Form] = field(default_factory=list)
+    # What the columns read beside the rows, for each chunk of them read at once (the
+    # heat-map's cells, `visits.heatmap.heat_map_rows`): a constant number of queries a
+    # chunk, whatever its rows.
+    prepare: Callable[[list], None] | None = None
 
     def parameters(self) -> set[str]:
         """The query parameters the filters read."""

@@ -17,10 +17,12 @@ def export_link(html: str, kind: str, extension: str = "csv") -> str:
     return unescape(found.group(1))
 
 
-def exported_records(client, link: str) -> list[dict]:
-    """The rows of the CSV `link` answers, each as {header: value}, in the file's order."""
+def exported_records(client, link: str, **headers) -> list[dict]:
+    """The rows of the CSV `link` answers, each as {header: value}, in the file's order
+    (`headers`: the request's, e.g. HTTP_ACCEPT_LANGUAGE)."""
     parts = urlsplit(link)
-    response = client.get(parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)))
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    response = client.get(parts.path, query, **headers)
     assert response.status_code == 200
     content = b"".join(response.streaming_content)
     assert content.startswith(codecs.BOM_UTF8)

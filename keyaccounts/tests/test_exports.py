@@ -193,7 +193,7 @@ def test_links_are_natural_keys_an_import_can_read(personas, login):
 def test_every_account_key_column_has_the_name_beside_it_and_imports_read_the_key(language):
     """In every export, a column naming an account by its key is followed by the
     account's name; the import of that type (where there is one) fills the account from
-    the key column and leaves the name column out, in either language."""
+    the key column and leaves the name column out, saying why, in either language."""
     checked = []
     with translation.override(language):
         for name, export_type in TYPES.items():
@@ -208,9 +208,13 @@ def test_every_account_key_column_has_the_name_beside_it_and_imports_read_the_ke
                 kind = kind_named(name)
                 if kind is None:
                     continue
-                mapping = kind.header_index().recognise(export_type.columns.headers())
+                headers = export_type.columns.headers()
+                mapping = kind.header_index().recognise(headers)
                 assert mapping[index] == "account", (name, mapping)
                 assert mapping[index + 1] is None, (name, mapping)
+                # …as a second account column (the mapping page says column A fills it),
+                # which alone in a file names the account by its name.
+                assert kind.header_index().key_for(headers[index + 1]) == "account", name
     assert {"contacts", "team-members", "deals", "visits", "monthly-sales"} <= set(checked)
 
 
@@ -830,6 +834,7 @@ def test_each_export_type_is_its_apps_registered_in_a_fixed_order():
         ("follow-ups", "visits"),
         ("planned-visits", "visits"),
         ("compliance-visits", "scoring"),
+        ("heat-map", "visits"),
         ("deals", "opportunities"),
         ("dashboard-deals", "scoring"),
         ("analytics-deals", "scoring"),

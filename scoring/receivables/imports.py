@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from keyaccounts.amounts import money
-from keyaccounts.imports.columns import model_columns
+from keyaccounts.imports.columns import ACCOUNT_ALIASES, model_columns
 from keyaccounts.imports.kinds import (
     CREATE,
     UNCHANGED,
@@ -58,7 +58,7 @@ class ReceivableKind(Kind):
             Receivable,
             _export_fields(),
             aliases={
-                "account": ["客户", "客户名称", "Company", "Customer"],
+                "account": ACCOUNT_ALIASES,
                 "invoice_number": ["发票号", "发票号码", "Invoice", "Invoice no.", "Invoice No"],
                 "issued_on": ["开票日期", "Invoice date", "Issued", "Date", "日期"],
                 "due_on": ["到期日", "到期日期", "Due date", "Due"],

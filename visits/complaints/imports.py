@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.imports import contact_records
-from keyaccounts.imports.columns import model_columns
+from keyaccounts.imports.columns import ACCOUNT_ALIASES, model_columns
 from keyaccounts.imports.kinds import (
     CREATE,
     UNCHANGED,
@@ -56,7 +56,7 @@ class ComplaintKind(Kind):
             self.model,
             _export_fields(),
             aliases={
-                "account": ["客户名称", "Company", "Customer"],
+                "account": ACCOUNT_ALIASES,
                 "subject": ["投诉主题", "主题", "Title"],
                 "description": ["投诉内容", "事情经过", "Complaint", "Details"],
                 "received_at": ["投诉时间", "收到时间", "Received on", "Date", "日期"],

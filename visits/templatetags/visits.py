@@ -6,7 +6,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import template_localtime
-from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 
 from keyaccounts.links import record_url
@@ -52,14 +52,7 @@ def notification_path(notification) -> str:
     return reminders.notification_path(notification)
 
 
-# How recently a person was met, against the account's rhythm (the heat-map's legend
-# says the same words).
-FRESHNESS_LABELS = {
-    heatmap.FRESH: gettext_lazy("within the rhythm"),
-    heatmap.FADING: gettext_lazy("up to three rhythms ago"),
-    heatmap.STALE: gettext_lazy("longer ago"),
-    heatmap.NEVER: gettext_lazy("never met"),
-}
+FRESHNESS_LABELS = heatmap.FRESHNESS_LABELS
 
 
 @register.simple_tag
@@ -137,12 +130,7 @@ def _heat_words(language: str | None) -> dict:
     }
 
 
-# The multi-level coverage checks of an A or B account (立体沟通), in words.
-LEVEL_LABELS = {
-    "decider_by_sponsor": gettext_lazy("Decider met by our executive sponsor"),
-    "user_by_rep": gettext_lazy("User met by the rep"),
-    "evaluator_by_presales": gettext_lazy("Evaluator met by presales"),
-}
+LEVEL_LABELS = heatmap.LEVEL_LABELS
 
 
 @register.simple_tag

@@ -272,3 +272,88 @@ def test_the_coverage_gap_filters_narrow_the_heat_map(personas, login):
     assert "No Decider Co" in shown and "Has Decider Co" not in shown
     shown = set(rows_of(client.get(URL)))
     assert {"No Decider Co", "Has Decider Co"} <= shown
+
+
+# --- the export ---------------------------------------------------------------------------
+
+
+def test_the_heat_map_exports_its_accounts_with_each_roles_cells(personas, login, monkeypatch):
+    """Its file: the page's accounts in its order, under its filters, each role's person
+    (the one met last, "+n" for the others), attitude, the day last met and how recently
+    in words, the level checks of A and B accounts (empty for the others); in chunks,
+    each chunk's cells read for its own accounts."""
+    from keyaccounts.exports import files
+    from keyaccounts.tests.export_links import export_link, exported_records
+
+    policy_set(rhythm={"D": 30})
+    account = personas.account  # not graded: D
+    decider = ContactFactory(
+        account=account, name="Dai", buying_role=BuyingRole.DECIDER, attitude=Attitude.SUPPORTER
+    )
+    ContactFactory(account=account, name="Zed", buying_role=BuyingRole.DECIDER)
+    ContactFactory(account=account, name="Uma", buying_role=BuyingRole.USER, is_coach=True)
+    visit = met(decider, days_ago=10, owner=personas.alice)
+    strong = strong_soon_account(personas.alice, name="Strong Co")
+    rescore([strong.pk])
+    user = ContactFactory(account=strong, name="Ursula", buying_role=BuyingRole.USER)
+    met(user, days_ago=2, owner=personas.alice)
+    for i in range(3):
+        AccountFactory(owner=personas.alice, name=f"Plain Co {i}")
+    monkeypatch.setattr(files, "CHUNK_SIZE", 2)  # three chunks of the five accounts
+    client = login(personas.alice)
+
+    html = client.get(URL, {"ordering": "-name"}).content.decode()
+    link = export_link(html, "heat-map")
+    assert link == "/export/heat-map/?format=csv&ordering=-name"
+    assert export_link(html, "heat-map", "xlsx")
+    rows = exported_records(client, link)
+    on_page = client.get(URL, {"ordering": "-name"}).context["rows"]
+    assert [row["Account"] for row in rows] == [row.account.name for row in on_page]
+    assert [row["Account"] for row in rows] == [
+        "Strong Co", "Plain Co 2", "Plain Co 1", "Plain Co 0", "Alice's Customer Co",
+    ]  # fmt: skip
+    mine = next(row for row in rows if row["Account"] == "Alice's Customer Co")
+    assert mine["Decider"] == "Dai (+1)"
+    assert mine["Decider: attitude"] == "Supporter"
+    assert mine["Decider: last met"] == timezone.localdate(visit.occurred_at).isoformat()
+    assert mine["Decider: how recently"] == "within the rhythm"
+    assert mine["Evaluator"] == mine["Evaluator: attitude"] == mine["Evaluator: last met"] == ""
+    assert (mine["Coach"], mine["Coach: how recently"]) == ("Uma", "never met")
+    assert mine["Decider met by our executive sponsor"] == ""  # a D account: not checked
+    strong_row = rows[0]
+    assert strong_row["Grade"] == "A" and strong_row["User"] == "Ursula"
+    assert strong_row["User met by the rep"] == "Yes"
+    assert strong_row["Decider met by our executive sponsor"] == "No"
+    # The page's filters choose the rows.
+    graded = exported_records(client, "/export/heat-map/?format=csv&grade=A")
+    assert [row["Account"] for row in graded] == ["Strong Co"]
+    # In Chinese, its headers and words.
+    chinese = exported_records(
+        client, "/export/heat-map/?format=csv&q=Alice", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert list(chinese[0])[:5] == ["等级", "客户", "负责人", "决策者", "决策者：态度"]
+    assert chinese[0]["决策者：见面时效"] == "在联系周期内"
+
+
+def test_the_heat_map_file_costs_the_same_queries_for_few_or_many_accounts(personas, login):
+    from keyaccounts.tests.export_links import exported_records
+
+    client = login(personas.alice)
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            rows = exported_records(client, "/export/heat-map/?format=csv")
+        return len(ctx.captured_queries), len(rows)
+
+    strong = strong_soon_account(personas.alice, name="A Co")
+    rescore([strong.pk])
+    decider = ContactFactory(account=strong, buying_role=BuyingRole.DECIDER)
+    met(decider, days_ago=1, owner=personas.alice)
+    few, count = queries()
+    for i in range(8):
+        account = strong_soon_account(personas.alice, name=f"More Co {i}")
+        user = ContactFactory(account=account, buying_role=BuyingRole.USER)
+        met(user, days_ago=i + 1, owner=personas.alice)
+    rescore()
+    many, more = queries()
+    assert more == count + 8 and many == few
