@@ -37,6 +37,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from keyaccounts.api.filters import given_twice
 from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.history.merge import fields_changed_since
@@ -250,6 +251,8 @@ class BulkUpsertMixin:
 
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def bulk(self, request):
+        if twice := given_twice(request.query_params, ["atomic"]):
+            raise ValidationError(twice)
         atomic = parse_atomic(request.query_params.get("atomic"))
         items = request.data
         if not isinstance(items, list):

@@ -14,6 +14,7 @@ from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters
+from rest_framework.exceptions import ValidationError
 
 # Ids are 64-bit: a larger number is refused here rather than overflowing the database.
 MAX_ID = 2**63 - 1
@@ -86,28 +87,57 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class _StrictForm(forms.Form):
+    """The checks of `FilterSet`, in its form's validation: so `errors`, `is_valid()`
+    and `qs` (which reads `errors`, never `is_valid`) agree, and each problem is said
+    once however often they are asked."""
+
+    text_filters: frozenset = frozenset()
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.fields:
+            if self.data.get(name) == "" and name not in self.text_filters:
+                self.add_error(name, _("Give a value or leave the parameter out."))
+        single = [
+            name
+            for name, field in self.fields.items()
+            if not getattr(field.widget, "allow_multiple_selected", False)
+        ]
+        for name, errors in given_twice(self.data, single).items():
+            self.add_error(name, errors)
+        return cleaned
+
+
 class FilterSet(django_filters.FilterSet):
     """A present but empty parameter is an error, except for text (`q=` searches nothing);
     so is a parameter given twice for a filter of one value (`?status=open&status=won`
-    would otherwise list only the won ones, the first value dropped without a word)."""
+    would otherwise list only the won ones, the first value dropped without a word). A
+    filter refused is left out of `qs` (an export's rows) as the API refuses it."""
 
-    def is_valid(self):
-        valid = super().is_valid()
-        for name, filter_ in self.filters.items():
-            if self.data.get(name) == "" and not isinstance(filter_, django_filters.CharFilter):
-                self.form.add_error(name, _("Give a value or leave the parameter out."))
-                valid = False
-        getlist = getattr(self.data, "getlist", None)
-        for name, field in self.form.fields.items() if getlist is not None else ():
-            count = len(getlist(name))
-            if count > 1 and not getattr(field.widget, "allow_multiple_selected", False):
-                self.form.add_error(
-                    name,
-                    _("Given %(count)s times: this filter takes one value. Give it once.")
-                    % {"count": count},
-                )
-                valid = False
-        return valid
+    def get_form_class(self):
+        form_class = super().get_form_class()
+        texts = frozenset(
+            name
+            for name, filter_ in self.filters.items()
+            if isinstance(filter_, django_filters.CharFilter)
+        )
+        return type(form_class.__name__, (_StrictForm, form_class), {"text_filters": texts})
+
+
+def given_twice(query, names) -> dict[str, list[str]]:
+    """{name: [why]} for each of `names` (parameters of one value: a filter, `ordering`,
+    the paging's) that `query` gives more than once: the last would otherwise be read
+    alone, the others dropped without a word."""
+    getlist = getattr(query, "getlist", None)
+    found = {}
+    for name in names if getlist is not None else ():
+        if (count := len(getlist(name))) > 1:
+            found[name] = [
+                _("Given %(count)s times: this parameter takes one value. Give it once.")
+                % {"count": count}
+            ]
+    return found
 
 
 class SyncFilterSet(FilterSet):
@@ -121,9 +151,11 @@ class SyncFilterSet(FilterSet):
 class OrderingFilter(filters.OrderingFilter):
     """`?ordering=name,-updated_at` among the view's `ordering_fields`, then by id, so
     that rows with equal values keep one order from page to page. Unknown names are
-    ignored."""
+    ignored; `ordering` given twice is refused (`given_twice`)."""
 
     def get_ordering(self, request, queryset, view):
+        if twice := given_twice(request.query_params, [self.ordering_param]):
+            raise ValidationError(twice)
         ordering = list(super().get_ordering(request, queryset, view) or [])
         if not {"id", "-id", "pk", "-pk"} & set(ordering):
             ordering.append("pk")

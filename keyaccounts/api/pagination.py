@@ -17,6 +17,7 @@ from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from keyaccounts.api.filters import given_twice
 from keyaccounts.paging import (
     Keyset,
     bounded_count,
@@ -96,6 +97,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.keyset = None
+        paging = (self.page_query_param, self.page_size_query_param, *CURSORS)
+        if twice := given_twice(request.query_params, paging):
+            raise ValidationError(twice)
         if not hasattr(queryset, "query"):  # a list in memory
             _refuse_cursors(request, self.page_query_param)
             return super().paginate_queryset(queryset, request, view)
@@ -282,6 +286,9 @@ class NumberedPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.keyset = None
+        paging = (self.page_query_param, self.page_size_query_param, *CURSORS)
+        if twice := given_twice(request.query_params, paging):
+            raise ValidationError(twice)
         _refuse_cursors(request, self.page_query_param)
         return pagination.PageNumberPagination.paginate_queryset(self, queryset, request, view)
 

@@ -485,6 +485,8 @@ KIND_ALIASES = {
     "monthly-sales": "monthly_sales",
     "follow-ups": "visits",  # my follow-ups and planned visits are visits
     "planned-visits": "visits",
+    "plan-actions": "plan_actions",
+    "review-follow-ups": "review_follow_ups",
 }
 
 

@@ -163,16 +163,53 @@ def test_bad_contact_filters_answer_400(personas, api, query):
         ("/api/v1/contacts/", "is_coach=true&is_coach=false", "is_coach"),
         ("/api/v1/visits/", "status=done&status=planned&status=done", "status"),
         ("/api/v1/opportunities/", "account=1&account=2", "account"),
+        ("/api/v1/accounts/", "ordering=name&ordering=-name", "ordering"),
+        ("/api/v1/contacts/", "page_size=1&page_size=2", "page_size"),
+        ("/api/v1/visits/", "page=1&page=2", "page"),
+        ("/api/v1/accounts/", "after=a&after=b", "after"),
+        ("/api/v1/accounts/changes/", "limit=10&limit=20", "limit"),
+        ("/api/v1/approvals/", "status=pending&status=approved", "status"),
     ],
 )
-def test_a_filter_of_one_value_given_twice_answers_400_naming_it(personas, api, path, query, field):
+def test_a_parameter_of_one_value_given_twice_answers_400_naming_it(
+    personas, api, path, query, field
+):
     """Not the last value silently: a client that meant "either" would get half."""
     response = api(personas.alice).get(f"{path}?{query}")
     assert_error(response, 400, field=field)
     times = query.count(f"{field}=")
     assert response.json()["errors"][field] == [
-        f"Given {times} times: this filter takes one value. Give it once."
+        f"Given {times} times: this parameter takes one value. Give it once."
     ]
+
+
+def test_an_export_leaves_out_a_filter_given_twice_as_its_file_says(personas, login, settings):
+    """The API refuses `is_coach=true&is_coach=false`; an export leaves it out (as a
+    value it cannot read), the file written at once and the one prepared alike; the
+    command names it once."""
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from accounts.tests.factories import ContactFactory
+    from keyaccounts.tests.export_links import exported_records
+
+    ContactFactory(account=personas.account, name="Coach Li", is_coach=True)
+    ContactFactory(account=personas.account, name="Plain Wang", is_coach=False)
+    client = login(personas.alice)
+    link = "/export/contacts/?format=csv&is_coach=true&is_coach=false"
+    names = {row["Name"] for row in exported_records(client, link)}
+    assert {"Coach Li", "Plain Wang"} <= names
+    settings.EXPORT_DIRECT_ROWS = 0  # prepared in the background: its query
+    page = client.get(link)
+    assert "is_coach" not in page.context["query"]
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "export_records", "visits", "--as", "alice",
+            "--filter", "logged_by=1", "--filter", "logged_by=2",
+            "--output", "/dev/null", stdout=io.StringIO(),
+        )  # fmt: skip
+    assert str(refused.value).count("Given 2 times") == 1, str(refused.value)
 
 
 def test_a_filter_of_several_values_takes_them_repeated(personas, api):

@@ -218,6 +218,18 @@ def test_every_account_key_column_has_the_name_beside_it_and_imports_read_the_ke
     assert {"contacts", "team-members", "deals", "visits", "monthly-sales"} <= set(checked)
 
 
+def test_every_export_with_an_import_of_its_records_names_it():
+    """An export's type name leads to the import of the same records (`kind_named`:
+    export_records and import_records take the same names), so a file goes back in
+    under the name it came out with."""
+    from keyaccounts.imports.kinds import KINDS
+
+    unnamed = [
+        name for name in TYPES if kind_named(name) is None and name.replace("-", "_") in KINDS
+    ]
+    assert unnamed == []
+
+
 def test_dates_are_dates_and_amounts_numbers_in_xlsx_and_iso_text_in_csv(personas, login):
     account = personas.account
     account.annual_revenue = Decimal("1234.50")
