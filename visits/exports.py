@@ -206,28 +206,22 @@ def _role_columns(column, label) -> list[Column]:
     def labelled(text):
         return lazy(lambda: text % {"role": label}, str)()
 
+    details = [
+        ("attitude", _("%(role)s: attitude"), TEXT, attitude),
+        ("met_on", _("%(role)s: last met"), DATE, met_on),
+        ("freshness", _("%(role)s: how recently"), TEXT, how_long),
+    ]
     return [
         Column(f"heat_{column}", label=label, kind=TEXT, value=who, importable=False),
-        Column(
-            f"heat_{column}_attitude",
-            label=labelled(_("%(role)s: attitude")),
-            kind=TEXT,
-            value=attitude,
-            importable=False,
-        ),
-        Column(
-            f"heat_{column}_met_on",
-            label=labelled(_("%(role)s: last met")),
-            kind=DATE,
-            value=met_on,
-            importable=False,
-        ),
-        Column(
-            f"heat_{column}_freshness",
-            label=labelled(_("%(role)s: how recently")),
-            kind=TEXT,
-            value=how_long,
-            importable=False,
+        *(
+            Column(
+                f"heat_{column}_{key}",
+                label=labelled(text),
+                kind=kind,
+                value=read,
+                importable=False,
+            )
+            for key, text, kind, read in details
         ),
     ]
 

@@ -254,15 +254,9 @@ def test_a_periods_label_reads_the_same_in_every_language(personas, api):
     though their pages say 2026年下半年."""
     import datetime
 
-    from scoring.plans import services
+    from scoring.plans.tests.api_records import make_plan
 
-    plan = services.plan_create(
-        by=personas.alice,
-        account=personas.account,
-        period_kind="half",
-        period_start=datetime.date(2026, 7, 1),
-        sales_target=Decimal("1"),
-    )
+    plan = make_plan(personas, period_kind="half", period_start=datetime.date(2026, 7, 1))
     client = api(personas.alice)
     for language in ("en", "zh-hans"):
         answer = client.get(f"/api/v1/plans/{plan.pk}/", HTTP_ACCEPT_LANGUAGE=language)

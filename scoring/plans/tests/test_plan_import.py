@@ -139,13 +139,9 @@ def _rows(content: bytes) -> list[list[str]]:
 def test_a_plan_is_named_by_its_period_in_either_language(personas, period):
     """Chinese pages and files call a half-year 2026年下半年 (an export in Chinese writes
     it so): an import reads it, as it reads 2026 H2, whatever the importer's language."""
-    plan = services.plan_create(
-        by=personas.alice,
-        account=personas.account,
-        period_kind="half",
-        period_start=datetime.date(2026, 7, 1),
-        sales_target=Decimal("1"),
-    )
+    from scoring.plans.tests.api_records import make_plan
+
+    plan = make_plan(personas, period_kind="half", period_start=datetime.date(2026, 7, 1))
     with translation.override("zh-hans"):
         assert plan.period_label == "2026年下半年"
     assert plan.period_label == "2026 H2"
