@@ -301,7 +301,8 @@ def compliance_visits_view(request):
             "page": page,
             "query": page.query,
             "export_query": "" if wrong_state else export,
-            "title": titles[state],
+            # A state it cannot read names no list: the table's own name heads the page.
+            "title": _("Follow-up compliance") if wrong_state else titles[state],
             "state": state,
             "wrong_state": request.GET.get("state") if wrong_state else None,
             "states": states,

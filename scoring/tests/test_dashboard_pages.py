@@ -713,6 +713,8 @@ def test_a_compliance_link_with_an_unknown_state_says_so_and_lists_nothing(perso
         "“on_time” (Visits followed up within 7 days), "
         "“late” (Visits followed up late or not at all). No visit is listed" in page
     )
+    # Headed by the table's name, not by a list it does not show.
+    assert "<h1>Follow-up compliance</h1>" in page
 
 
 def test_an_unknown_compliance_state_is_said_with_each_states_meaning_in_chinese(

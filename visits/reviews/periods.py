@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 DEFAULT_PERIOD_BY_GRADE = {"A": "half", "B": "year"}
 
@@ -60,12 +61,12 @@ def period_of(kind: str, day: datetime.date) -> Period:
 
 
 def period_label(kind: str, start: datetime.date) -> str:
-    """ "2026" for a year, "2026 H1" / "2026 H2" for a half-year (2026年上半年 /
+    """ "2026" for a year, "2026 H1" / "2026 H2" for a half-year (2026年度, 2026年上半年 /
     2026年下半年 in Chinese), in the active language."""
     if kind == PeriodKind.HALF:
         text = _("%(year)s H1") if start.month < 7 else _("%(year)s H2")
         return text % {"year": start.year}
-    return str(start.year)
+    return pgettext_lazy("a year as a period", "%(year)s") % {"year": start.year}
 
 
 def period_key(text: str) -> str:

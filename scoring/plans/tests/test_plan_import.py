@@ -149,3 +149,16 @@ def test_a_plan_is_named_by_its_period_in_either_language(personas, period):
     content = csv_file([headers, [personas.account.name, period, "Workshop", "2026-09-30"]])
     assert [s for _r, s in statuses(run_actions(content, personas.alice))] == ["create"]
     assert plan.actions.get().what == "Workshop"
+
+
+@pytest.mark.parametrize("period", ["2027年度", "2027"])
+def test_a_years_plan_is_named_by_its_year_in_either_language(personas, period):
+    from scoring.plans.tests.api_records import make_plan
+
+    plan = make_plan(personas, period_start=datetime.date(2027, 1, 1))
+    with translation.override("zh-hans"):
+        assert plan.period_label == "2027年度"
+    assert plan.period_label == "2027"
+    headers = ["Account", "Plan period", "What", "Due"]
+    content = csv_file([headers, [personas.account.name, period, "Workshop", "2027-09-30"]])
+    assert [s for _r, s in statuses(run_actions(content, personas.alice))] == ["create"]
