@@ -15,7 +15,6 @@ download when ready (services.py). Only their owner sees them.
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import BadRequest
 from django.http import (
     FileResponse,
     Http404,
@@ -60,7 +59,10 @@ def export_view(request, kind: str):
         raise Http404
     extension = request.GET.get("format", XLSX)
     if extension not in FORMATS:
-        raise BadRequest(_("Choose the format csv or xlsx."))
+        # Said on the 400 page, not raised: a mistyped link is no error of the server's
+        # to log with a traceback.
+        problem = _("Choose the format csv or xlsx.")
+        return render(request, "400.html", {"problem": problem}, status=400)
     data = request.GET.copy()
     for name in NOT_FILTERS:
         data.pop(name, None)
