@@ -9,7 +9,7 @@ from keyaccounts.exceptions import as_form_errors
 from visits.forms import date_input
 
 from .models import AccountPlan, Advantage, PlanAction
-from .services import check_on_team, check_period, default_owner, period_clash
+from .services import check_on_team, check_period, default_owner, period_clashes
 
 
 def advantage_field_name(kind: str) -> str:
@@ -80,10 +80,17 @@ class PlanForm(VersionedForm):
         if owner is not None and (plan.pk is None or owner.pk != plan.owner_id):
             checks.append(lambda: check_on_team(account=plan.account, user=owner, field="owner"))
         as_form_errors(self, checks)
-        if "period_start" in self.errors and (clash := period_clash(probe)) is not None:
-            # The plan the error names, a tap away ("open that plan and change it").
-            label = _("Open the plan for %(period)s") % {"period": clash.period_label}
-            self.error_links = {"period_start": [(label, clash.get_absolute_url())]}
+        if "period_start" in self.errors and (clashes := period_clashes(probe)):
+            # The plans the error names, a tap away ("open that plan and change it").
+            self.error_links = {
+                "period_start": [
+                    (
+                        _("Open the plan for %(period)s") % {"period": clash.period_label},
+                        clash.get_absolute_url(),
+                    )
+                    for clash in clashes
+                ]
+            }
         return cleaned
 
     def sections(self):

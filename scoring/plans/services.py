@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Account, User
 from accounts.selectors import accounts_visible_to, is_manager
@@ -18,6 +19,7 @@ from keyaccounts.exceptions import ApplicationError, VersionConflict, all_checke
 from keyaccounts.recyclebin.models import Deletion
 from keyaccounts.recyclebin.services import record_restore, soft_delete
 from keyaccounts.tasks import enqueue_on_commit
+from keyaccounts.text import words_and
 
 from .models import AccountPlan, Advantage, PlanAction, PlanAdvantage, period_end_for
 from .selectors import team_user_ids
@@ -63,33 +65,40 @@ def default_owner(*, account: Account, by: User) -> User:
     return by if by.is_active and by.pk in team_user_ids(account) else account.owner
 
 
-def period_clash(plan: AccountPlan) -> AccountPlan | None:
-    """The account's live plan whose period overlaps `plan`'s (`plan` itself aside), or
-    None: what `check_period` refuses, and what the form's error links to."""
+def period_clashes(plan: AccountPlan) -> list[AccountPlan]:
+    """The account's live plans whose periods overlap `plan`'s (`plan` itself aside),
+    earliest first: what `check_period` refuses, and what the form's error links to (a
+    year over its two half-years: both)."""
     if not plan.period_start or not plan.period_kind:
-        return None
+        return []
     end = period_end_for(plan.period_start, plan.period_kind)
-    return (
+    return list(
         AccountPlan.objects.filter(
             account_id=plan.account_id, period_start__lte=end, period_end__gte=plan.period_start
         )
         .exclude(pk=plan.pk)
         .order_by("period_start", "pk")
-        .first()
     )
 
 
 def check_period(plan: AccountPlan) -> None:
     """One live plan per account and period; periods of one account do not overlap."""
-    clash = period_clash(plan)
-    if clash is not None:
+    clashes = period_clashes(plan)
+    if clashes:
         raise ValidationError(
             {
-                "period_start": _(
+                "period_start": ngettext(
                     "%(account)s already has a plan for %(period)s: open that plan and change "
-                    "it, or move it to the recycle bin first. One plan per account and period."
+                    "it, or move it to the recycle bin first. One plan per account and period.",
+                    "%(account)s already has plans for %(period)s: open those plans and change "
+                    "them, or move them to the recycle bin first. One plan per account and "
+                    "period.",
+                    len(clashes),
                 )
-                % {"account": plan.account.name, "period": clash.period_label}
+                % {
+                    "account": plan.account.name,
+                    "period": words_and(clash.period_label for clash in clashes),
+                }
             }
         )
 

@@ -4,6 +4,7 @@ sales, the plan page's queries, visibility, my week and the overdue reminder."""
 import datetime
 import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -357,6 +358,25 @@ def test_create_page_makes_a_plan_with_advantages(personas, login):
         },
     )
     assert link in response.content.decode()
+    # A year over two half-year plans names and links both.
+    AccountPlan.objects.filter(pk=plan.pk).update(
+        period_kind="half", period_end=datetime.date(2026, 6, 30)
+    )
+    h2 = make_plan(personas, period_start=datetime.date(2026, 7, 1), period_kind="half")
+    response = client.post(
+        url,
+        {
+            "form_token": again.context["form_token"],
+            "period_kind": "year",
+            "period_start": "2026-01-01",
+            "sales_target": "1",
+            "owner": str(personas.alice.pk),
+        },
+    )
+    html = response.content.decode()
+    assert "already has plans for 2026 H1 and 2026 H2: open those plans" in unescape(html)
+    for other, label in [(plan, "2026 H1"), (h2, "2026 H2")]:
+        assert f'<a href="{other.get_absolute_url()}">Open the plan for {label}</a>' in html
     # No clash, no link: a field error of its own says nothing of another plan.
     response = client.post(
         url,
