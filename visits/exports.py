@@ -175,15 +175,13 @@ def development_record_listing(request, data: QueryDict) -> Listing:
 # --- the relationship heat-map ------------------------------------------------------------
 
 
-def _cell(column):
-    return lambda account: account.heat.cells[column]
-
-
 def _role_columns(column, label) -> list[Column]:
-    """A role's (or the coach's) three columns: who speaks for it (the one met last, "+n"
+    """A role's (or the coach's) four columns: who speaks for it (the one met last, "+n"
     for the others in it), their attitude, the day they were last met, and how long ago
     that is against the account's rhythm."""
-    cell = _cell(column)
+
+    def cell(account):
+        return account.heat.cells[column]
 
     def who(account):
         found = cell(account)

@@ -37,7 +37,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from keyaccounts.api.filters import given_twice
+from keyaccounts.api.filters import refuse_given_twice
 from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.exceptions import ApplicationError, VersionConflict
 from keyaccounts.history.merge import fields_changed_since
@@ -251,8 +251,7 @@ class BulkUpsertMixin:
 
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def bulk(self, request):
-        if twice := given_twice(request.query_params, ["atomic"]):
-            raise ValidationError(twice)
+        refuse_given_twice(request.query_params, ["atomic"])
         atomic = parse_atomic(request.query_params.get("atomic"))
         items = request.data
         if not isinstance(items, list):

@@ -148,14 +148,19 @@ class SyncFilterSet(FilterSet):
     )
 
 
+def refuse_given_twice(query, names) -> None:
+    """400 naming each of `names` that `query` gives more than once (`given_twice`)."""
+    if twice := given_twice(query, names):
+        raise ValidationError(twice)
+
+
 class OrderingFilter(filters.OrderingFilter):
     """`?ordering=name,-updated_at` among the view's `ordering_fields`, then by id, so
     that rows with equal values keep one order from page to page. Unknown names are
     ignored; `ordering` given twice is refused (`given_twice`)."""
 
     def get_ordering(self, request, queryset, view):
-        if twice := given_twice(request.query_params, [self.ordering_param]):
-            raise ValidationError(twice)
+        refuse_given_twice(request.query_params, [self.ordering_param])
         ordering = list(super().get_ordering(request, queryset, view) or [])
         if not {"id", "-id", "pk", "-pk"} & set(ordering):
             ordering.append("pk")

@@ -17,7 +17,7 @@ from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from keyaccounts.api.filters import given_twice
+from keyaccounts.api.filters import refuse_given_twice
 from keyaccounts.paging import (
     Keyset,
     bounded_count,
@@ -69,6 +69,11 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
 
+    @property
+    def paging_params(self) -> tuple[str, ...]:
+        """The query parameters of paging itself: each taken once, none a filter."""
+        return (self.page_query_param, self.page_size_query_param, *CURSORS)
+
     def get_page_size(self, request):
         # A page_size that is no whole number or is out of range is an error (400),
         # not silently replaced by the default: a client should learn of its mistake.
@@ -97,9 +102,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.keyset = None
-        paging = (self.page_query_param, self.page_size_query_param, *CURSORS)
-        if twice := given_twice(request.query_params, paging):
-            raise ValidationError(twice)
+        refuse_given_twice(request.query_params, self.paging_params)
         if not hasattr(queryset, "query"):  # a list in memory
             _refuse_cursors(request, self.page_query_param)
             return super().paginate_queryset(queryset, request, view)
@@ -111,7 +114,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
             return super().paginate_queryset(queryset, request, view)
         params = request.query_params
         self.filters = params.copy()
-        for name in (self.page_query_param, self.page_size_query_param, *CURSORS):
+        for name in self.paging_params:
             self.filters.pop(name, None)
         self.list_id = fingerprint(request.path, sorted(self.filters.lists()), keyset)
         cursors = {name: params.get(name) for name in CURSORS if params.get(name) is not None}
@@ -286,9 +289,7 @@ class NumberedPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.keyset = None
-        paging = (self.page_query_param, self.page_size_query_param, *CURSORS)
-        if twice := given_twice(request.query_params, paging):
-            raise ValidationError(twice)
+        refuse_given_twice(request.query_params, self.paging_params)
         _refuse_cursors(request, self.page_query_param)
         return pagination.PageNumberPagination.paginate_queryset(self, queryset, request, view)
 

@@ -28,7 +28,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from keyaccounts.api.filters import given_twice
+from keyaccounts.api.filters import refuse_given_twice
 from keyaccounts.api.pagination import NumberedPagination
 from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.api.serializers import external_id_addressable
@@ -457,8 +457,7 @@ class SyncViewSetMixin:
         `next_cursor` while `has_more` is true; keep the last `next_cursor` for the next
         sync. 410 `resync_required`: the cursor cannot be served (too old, from another
         database, or your view changed as a whole): sync again without `since`."""
-        if twice := given_twice(request.query_params, ["limit", "since"]):
-            raise ValidationError(twice)
+        refuse_given_twice(request.query_params, ["limit", "since"])
         limit = parse_limit(request.query_params.get("limit"))
         raw_since = request.query_params.get("since")
         if raw_since is not None and len(raw_since) > CURSOR_MAX_LENGTH:

@@ -14,7 +14,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from keyaccounts.api.filters import given_twice
+from keyaccounts.api.filters import refuse_given_twice
 from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.api.serializers import PrimaryKeyRelatedField
 from keyaccounts.api.sync import idempotent, with_location
@@ -122,8 +122,7 @@ class StageApprovalViewSet(
         rows = approvals.approvals_visible_to(self.request.user).select_related(
             "opportunity__account", "opportunity__owner", "to_stage"
         )
-        if twice := given_twice(self.request.query_params, ["status"]):
-            raise serializers.ValidationError(twice)
+        refuse_given_twice(self.request.query_params, ["status"])
         wanted = self.request.query_params.get("status")
         if wanted in ApprovalStatus.values:
             rows = rows.filter(status=wanted)

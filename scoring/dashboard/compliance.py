@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy
 
 from accounts.scope import ScopeForm, filter_accounts
 from accounts.selectors import account_list
-from keyaccounts.querystring import id_param
 from visits.selectors import COMPLIANCE_STATES, follow_up_compliance_visits
 
 from . import figures
@@ -97,7 +96,7 @@ def visits_behind_link(user, data: QueryDict, *, today: datetime.date) -> Visits
         for error in errors
     ]
     chosen = figure.cleaned_data if figure.is_bound else {}
-    rep = figure.reps.get(str(id_param(chosen.get("rep") or "") or ""))
+    rep = figure.reps.get(chosen.get("rep") or "")  # a choice: one of their ids, or ""
     state = chosen.get("state") or "settled"
     since = today - datetime.timedelta(days=COMPLIANCE_DAYS)
     visits = follow_up_compliance_visits(
