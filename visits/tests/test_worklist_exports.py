@@ -3,7 +3,6 @@ each list page links its export with the group it shows, and the file holds the 
 rows in its order; a group no page offers exports them all on the web (as the page shows
 them all) and is refused by the command, naming the groups there are."""
 
-import datetime
 import io
 
 import pytest
@@ -15,19 +14,12 @@ from accounts.tests.factories import AccountFactory, ContactFactory, TeamMemberF
 from keyaccounts.tests.export_links import export_link, exported_records
 from keyaccounts.tests.paging_helpers import pages, rows_of
 from visits.tests.factories import PlannedVisitFactory, VisitFactory
+from visits.tests.test_planned_list import at, days
 
 pytestmark = pytest.mark.django_db
 
 FOLLOW_UPS = reverse("visits:follow_ups")
 PLANNED = reverse("visits:planned")
-
-
-def at(day: datetime.date, hour: int = 10) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
-
-
-def days(n: int) -> datetime.timedelta:
-    return datetime.timedelta(days=n)
 
 
 @pytest.fixture

@@ -135,30 +135,33 @@ def _rows(content: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(content.decode())))
 
 
-@pytest.mark.parametrize("period", ["2026年下半年", "2026 H2", "２０２６ｈ２", "2026年 下半年"])
-def test_a_plan_is_named_by_its_period_in_either_language(personas, period):
-    """Chinese pages and files call a half-year 2026年下半年 (an export in Chinese writes
-    it so): an import reads it, as it reads 2026 H2, whatever the importer's language."""
+HALF_2026 = ("half", datetime.date(2026, 7, 1), "2026年下半年", "2026 H2")
+YEAR_2027 = ("year", datetime.date(2027, 1, 1), "2027年度", "2027")
+
+
+@pytest.mark.parametrize(
+    ("plan_period", "period"),
+    [
+        *(
+            (HALF_2026, given)
+            for given in ["2026年下半年", "2026 H2", "２０２６ｈ２", "2026年 下半年"]
+        ),
+        *((YEAR_2027, given) for given in ["2027年度", "2027"]),
+    ],
+)
+def test_a_plan_is_named_by_its_period_in_either_language(personas, plan_period, period):
+    """Chinese pages and files call a half-year 2026年下半年 and a year 2027年度 (an export
+    in Chinese writes them so): an import reads them, as it reads 2026 H2 and 2027,
+    whatever the importer's language."""
     from scoring.plans.tests.api_records import make_plan
 
-    plan = make_plan(personas, period_kind="half", period_start=datetime.date(2026, 7, 1))
+    kind, start, chinese, english = plan_period
+    plan = make_plan(personas, period_kind=kind, period_start=start)
     with translation.override("zh-hans"):
-        assert plan.period_label == "2026年下半年"
-    assert plan.period_label == "2026 H2"
+        assert plan.period_label == chinese
+    assert plan.period_label == english
     headers = ["Account", "Plan period", "What", "Due"]
-    content = csv_file([headers, [personas.account.name, period, "Workshop", "2026-09-30"]])
+    due = start.replace(month=9, day=30).isoformat()
+    content = csv_file([headers, [personas.account.name, period, "Workshop", due]])
     assert [s for _r, s in statuses(run_actions(content, personas.alice))] == ["create"]
     assert plan.actions.get().what == "Workshop"
-
-
-@pytest.mark.parametrize("period", ["2027年度", "2027"])
-def test_a_years_plan_is_named_by_its_year_in_either_language(personas, period):
-    from scoring.plans.tests.api_records import make_plan
-
-    plan = make_plan(personas, period_start=datetime.date(2027, 1, 1))
-    with translation.override("zh-hans"):
-        assert plan.period_label == "2027年度"
-    assert plan.period_label == "2027"
-    headers = ["Account", "Plan period", "What", "Due"]
-    content = csv_file([headers, [personas.account.name, period, "Workshop", "2027-09-30"]])
-    assert [s for _r, s in statuses(run_actions(content, personas.alice))] == ["create"]

@@ -324,17 +324,13 @@ def test_create_page_makes_a_plan_with_advantages(personas, login):
     assert response.status_code == 302
     assert list(plan.advantages.values_list("kind", flat=True)) == ["efficiency"]
     # The same period again is refused on the form, naming the clash.
-    again = client.get(url)
-    response = client.post(
-        url,
-        {
-            "form_token": again.context["form_token"],
-            "period_kind": "year",
-            "period_start": "2026-01-01",
-            "sales_target": "1",
-            "owner": str(personas.alice.pk),
-        },
-    )
+    token = client.get(url).context["form_token"]
+
+    def again(kind, start):
+        data = {"form_token": token, "period_kind": kind, "period_start": start}
+        return client.post(url, {**data, "sales_target": "1", "owner": personas.alice.pk})
+
+    response = again("year", "2026-01-01")
     assert response.status_code == 200
     assert "already has a plan for 2026" in response.content.decode()
     # …with the way to that plan in the field's error, read with the field
@@ -347,47 +343,20 @@ def test_create_page_makes_a_plan_with_advantages(personas, login):
     field = re.search(r'<input[^>]*name="period_start"[^>]*>', html)[0]
     assert re.search(r'aria-describedby="[^"]*\bid_period_start_error\b', field)
     # A half-year inside it: the year's plan is the one named and linked.
-    response = client.post(
-        url,
-        {
-            "form_token": again.context["form_token"],
-            "period_kind": "half",
-            "period_start": "2026-07-01",
-            "sales_target": "1",
-            "owner": str(personas.alice.pk),
-        },
-    )
+    response = again("half", "2026-07-01")
     assert link in response.content.decode()
     # A year over two half-year plans names and links both.
     AccountPlan.objects.filter(pk=plan.pk).update(
         period_kind="half", period_end=datetime.date(2026, 6, 30)
     )
     h2 = make_plan(personas, period_start=datetime.date(2026, 7, 1), period_kind="half")
-    response = client.post(
-        url,
-        {
-            "form_token": again.context["form_token"],
-            "period_kind": "year",
-            "period_start": "2026-01-01",
-            "sales_target": "1",
-            "owner": str(personas.alice.pk),
-        },
-    )
+    response = again("year", "2026-01-01")
     html = response.content.decode()
     assert "already has plans for 2026 H1 and 2026 H2: open those plans" in unescape(html)
     for other, label in [(plan, "2026 H1"), (h2, "2026 H2")]:
         assert f'<a href="{other.get_absolute_url()}">Open the plan for {label}</a>' in html
     # No clash, no link: a field error of its own says nothing of another plan.
-    response = client.post(
-        url,
-        {
-            "form_token": again.context["form_token"],
-            "period_kind": "year",
-            "period_start": "2026-13-01",
-            "sales_target": "1",
-            "owner": str(personas.alice.pk),
-        },
-    )
+    response = again("year", "2026-13-01")
     assert response.status_code == 200 and "Open the plan for" not in response.content.decode()
 
 
