@@ -773,16 +773,19 @@ def build_cases(
             {"limit": k["records_size"]},
             check_rows=r'data-notification="(\d+)"',
         )
-    # Issue 14's relationship heat-map: a page of accounts with their buying centers.
-    for persona in (rep, manager):
-        add(
-            "relationship heat-map",
-            persona,
-            "/relationships/",
-            C.heat_map_floor(persona),
-            {"limit": k["heat_map_size"]},
-            check_rows=r'<tr data-account="(\d+)"',
-        )
+    # Issue 14's relationship heat-map: a page of accounts with their buying centers,
+    # kept (as the dashboard), then computed now (`?refresh=1`, answered with a redirect).
+    for computed in (False, True):
+        for persona in (rep, manager):
+            add(
+                "relationship heat-map" + (", computed now" if computed else ""),
+                persona,
+                "/relationships/?refresh=1" if computed else "/relationships/",
+                C.heat_map_floor(persona),
+                {"limit": k["heat_map_size"]},
+                check_rows=None if computed else r'<tr data-account="(\d+)"',
+                status=302 if computed else 200,
+            )
     # Issue 14's win/loss analytics, the default period (a year): every table at once.
     for computed in (False, True):  # kept (as the dashboard), then computed now
         for persona in (rep, manager, admin):

@@ -1,41 +1,79 @@
 """The relationship heat-map page: /relationships/ (docs/dashboards.md)."""
 
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 
 from accounts.filters import AccountFilter, account_list_page
 from accounts.models import Attitude, BuyingRole
-from accounts.selectors import account_list_and_total
+from accounts.selectors import account_list_and_total, accounts_visible_to
+from keyaccounts.snapshots import services as snapshots
 
 from . import heatmap
 
 PAGE_SIZE = 25
+# The rows' template: what a snapshot keeps (keyaccounts/snapshots/).
+BODY = "visits/includes/heat_map_body.html"
 
 
 def heat_map_view(request):
+    """The heat-map: the account list's filters, and a page of accounts' buying centers
+    as of a moment at most SNAPSHOT_SECONDS ago (keyaccounts/snapshots/, as the
+    dashboard's figures: a manager reviews it many times a day, and its cells read every
+    contact of the page, their visits and the account teams). A person's own save shows
+    on their next view; `?refresh=1` computes it now, then answers with the same page
+    without it."""
+    # The filters' and the rows' links' query: the address without `refresh`.
+    plain = snapshots.without_refresh(request)
+    # The filters (grade, team, rep, industry, group …) on the form, read as the account
+    # list reads them: a value it cannot read is left out and explained on the form. Its
+    # queryset is not read here (the rows are: `_rows`).
+    filterset = AccountFilter(
+        plain.GET or None, queryset=accounts_visible_to(request.user), request=plain
+    )
+    figures = snapshots.page_figures(
+        request,
+        name="heat-map",
+        template=BODY,
+        # Every parameter: the filters, their order and the page's cursor.
+        params={name: plain.GET.getlist(name) for name in plain.GET},
+        compute=lambda: _rows(plain, filterset),
+    )
+    if figures.redirect_to:
+        return redirect(figures.redirect_to)
+    return render(
+        request,
+        "visits/heat_map.html",
+        {
+            "filter": filterset,
+            "attitudes": Attitude.choices,
+            "snapshot": figures.shown,
+            "refresh_url": figures.refresh_url,
+        },
+    )
+
+
+def _rows(request, filterset) -> str:
+    """A page of the accounts `filterset` keeps, with their cells, rendered (`BODY`)."""
     # The cells are read for the page's rows (`heatmap.heat_map_rows`): the list's flags
     # only filter, if asked (a coverage gap).
     # Of each account, what the page shows and its cells read: not the rest of its
     # columns, nor its score's contributions (a JSON document per row).
     visible, total = account_list_and_total(user=request.user, flags=False)
     visible = visible.only("name", "owner_id", "score__grade")
-    filterset = AccountFilter(request.GET or None, queryset=visible, request=request)
-    # The account list's filters (grade, team, rep, industry, group …), read as it reads
-    # them: a value it cannot read is left out and explained on the form.
-    accounts = filterset.qs if filterset.is_bound else visible
+    if filterset.is_bound:
+        filterset.form.is_valid()  # cleaned first (what `filterset.qs` does)
+        accounts = filterset.filter_queryset(visible)
+    else:
+        accounts = visible
     # In the order the filters' "Sort by" asks for, by name without one.
     # Counted only when a filter narrows the person's accounts (`account_list_and_total`).
     page = account_list_page(request, filterset, accounts, size=PAGE_SIZE, total=total)
-    rows = heatmap.heat_map_rows(page.object_list)
-    columns = [(role, BuyingRole(role).label) for role in heatmap.COLUMNS]
-    return render(
-        request,
-        "visits/heat_map.html",
+    return render_to_string(
+        BODY,
         {
-            "filter": filterset,
             "page": page,
-            "rows": rows,
-            "columns": columns,
-            "attitudes": Attitude.choices,
-            "covered_grades": heatmap.COVERED_GRADES,
+            "rows": heatmap.heat_map_rows(page.object_list),
+            "columns": [(role, BuyingRole(role).label) for role in heatmap.COLUMNS],
         },
+        request,
     )

@@ -36,6 +36,7 @@ while keeping is logged and the page shows what it computed.
 """
 
 import contextvars
+import copy
 import datetime
 import functools
 import hashlib
@@ -343,6 +344,20 @@ def page_figures(
         refresh_url=f"{request.path}?{query.urlencode()}",
         redirect_to=here if refresh else None,
     )
+
+
+def without_refresh(request):
+    """`request` as its page reads it: without `refresh` in its query (a copy when it
+    had one), so that a page computed on "Compute them now" links, pages and exports as
+    the page kept for its address does (a list's cursors carry its query)."""
+    if "refresh" not in request.GET:
+        return request
+    query = request.GET.copy()
+    query.pop("refresh")
+    query._mutable = False
+    plain = copy.copy(request)
+    plain.GET = query
+    return plain
 
 
 def refresh_on() -> bool:

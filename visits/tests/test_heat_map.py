@@ -357,3 +357,87 @@ def test_the_heat_map_file_costs_the_same_queries_for_few_or_many_accounts(perso
     rescore()
     many, more = queries()
     assert more == count + 8 and many == few
+
+
+def test_the_heat_map_is_kept_per_address_and_its_viewers_save_shows_at_once(
+    personas, login, settings
+):
+    """Kept as the dashboard's figures are (keyaccounts/snapshots/): a second view reads
+    the page kept a moment ago, not the contacts, visits and teams again; another filter
+    or page is its own; `?refresh=1` and the viewer's own save compute it now."""
+    from django.core.cache import cache
+
+    settings.SNAPSHOT_SECONDS = 300
+    cache.clear()  # no note of an earlier test's writes
+    decider = ContactFactory(
+        account=personas.account, name="Dai", buying_role=BuyingRole.DECIDER,
+        attitude=Attitude.NEUTRAL,
+    )  # fmt: skip
+
+    def decider_cell(response) -> str:
+        cells = dict(re.findall(r'<td data-role="(\w+)">(.*?)</td>', response.content.decode()))
+        return cells["decider"]
+
+    client = login(personas.alice)
+    first = client.get(URL)
+    assert first.status_code == 200 and not first.context["snapshot"].kept
+    assert "Neutral" in decider_cell(first)
+    # Someone else wins the decider over: nothing of alice's.
+    decider.attitude = Attitude.SUPPORTER
+    decider.save()
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(URL)
+    assert second.context["snapshot"].kept
+    assert second.context["snapshot"].computed_at == first.context["snapshot"].computed_at
+    assert "Figures as of" in second.content.decode()
+    assert "Neutral" in decider_cell(second)  # as it was kept
+    # The cells' reads did not run (the page's header reads visits of its own).
+    for table in ("accounts_contact", "visits_visit_contacts", "accounts_accountteammember"):
+        assert not any(table in q["sql"] for q in queries.captured_queries), table
+    # Another filter is another page, computed now: the decider as they stand now.
+    other = client.get(URL, {"industry": personas.account.industry})
+    assert not other.context["snapshot"].kept and "Supporter" in decider_cell(other)
+    # "Compute them now" answers the same address without `refresh`, then shows it.
+    response = client.get(URL, {"refresh": "1"})
+    assert response.status_code == 302 and response["Location"] == URL
+    assert "Supporter" in decider_cell(client.get(URL))
+
+    # Alice sets the decider against us herself: her next view shows it.
+    assert client.get(URL).context["snapshot"].kept
+    response = client.patch(
+        f"/api/v1/contacts/{decider.pk}/",
+        {"attitude": Attitude.OPPONENT},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    after = client.get(URL)
+    assert not after.context["snapshot"].kept and "Opponent" in decider_cell(after)
+
+
+def test_computing_a_later_page_now_computes_that_page_with_its_links(
+    personas, login, settings, monkeypatch
+):
+    """`?refresh=1` on the second page computes the second page (its cursor read as the
+    page made it), and its links carry no `refresh`."""
+    from django.core.cache import cache
+
+    from visits import heatmap_views
+
+    settings.SNAPSHOT_SECONDS = 300
+    cache.clear()
+    monkeypatch.setattr(heatmap_views, "PAGE_SIZE", 2)
+    for name in ("Bravo Co", "Charlie Co", "Delta Co"):
+        AccountFactory(owner=personas.alice, name=name)
+    client = login(personas.alice)
+    first = client.get(URL)
+    second_url = first.context["page"].next_url
+    second = client.get(second_url)
+    names = [row.account.name for row in second.context["rows"]]
+    response = client.get(second_url + "&refresh=1")
+    assert response.status_code == 302 and response["Location"] == second_url
+    again = client.get(second_url)
+    assert again.context["snapshot"].kept  # what the refresh kept for this address
+    rows = again.context["snapshot"].content
+    assert names and [name for name in names if name in rows] == names
+    assert "Alice" not in rows  # the first page's first account: not this page
+    assert "First page" in rows and "refresh" not in rows

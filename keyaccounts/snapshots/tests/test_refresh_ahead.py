@@ -139,6 +139,7 @@ def test_it_is_computed_in_the_language_and_with_the_filters_it_was_viewed_with(
         ("scoring:analytics", "analytics", "manager"),
         ("visits:team", "team", "manager"),
         ("visits:my_week", "my_week_next_actions", "alice"),
+        ("visits:heat_map", "heat-map", "manager"),
     ],
 )
 def test_every_kept_page_is_computed_again_by_its_own_view(personas, login, page, name, persona):
