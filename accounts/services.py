@@ -552,13 +552,21 @@ def check_contact_matches(matches: list[tuple]) -> None:
     if matches:
         binned = {IN_RECYCLE_BIN, IN_RECYCLE_BIN_ASK}
         live = [match for _other, match in matches if match not in binned]
+        kinds = {match for _other, match in matches}
         message = (
             _(
+                "Contacts of this account like this one are in the recycle bin. Restore "
+                "the ones linked there yourself, and ask whoever deleted the others or a "
+                "manager to restore them, to get back the visits, deals and history that "
+                "name them; if this is a different person, confirm to save anyway."
+            )
+            if not live and binned <= kinds
+            else _(
                 "A contact of this account like this one is in the recycle bin. Restore it "
                 "there to get back the visits, deals and history that name them; if this "
                 "is a different person, confirm to save anyway."
             )
-            if not live and any(match == IN_RECYCLE_BIN for _other, match in matches)
+            if not live and IN_RECYCLE_BIN in kinds
             else _(
                 "A contact of this account like this one is in the recycle bin. Ask whoever "
                 "deleted it or a manager to restore it, with the visits, deals and history "

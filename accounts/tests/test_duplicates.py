@@ -485,6 +485,26 @@ def test_a_contact_changed_to_anothers_number_is_refused_unless_confirmed(person
     assert unrelated.status_code == 200
 
 
+def test_two_alike_in_the_bin_one_to_restore_and_one_to_ask_for_say_both(personas, api):
+    """alice deleted one 周敏, the manager another: alice may restore hers (linked), must
+    ask for the manager's (no link), and the message says both, not "restore it there"."""
+    from accounts.services import contact_delete
+
+    hers = ContactFactory(account=personas.account, name="周敏", phone="", email="")
+    contact_delete(contact=hers, by=personas.alice)
+    theirs = ContactFactory(account=personas.account, name="周敏", phone="", email="")
+    contact_delete(contact=theirs, by=personas.manager)
+    refused = post_contact(api(personas.alice), personas.account, name="周敏")
+    assert refused.status_code == 409
+    body = refused.json()
+    assert {(d["id"], d["match"], d["url"] is None) for d in body["duplicates"]} == {
+        (hers.pk, "recycle_bin", False),
+        (theirs.pk, "recycle_bin_ask", True),
+    }
+    assert "Restore the ones linked there yourself" in body["detail"]
+    assert "ask whoever deleted the others or a manager" in body["detail"]
+
+
 def test_a_new_contact_like_one_in_the_recycle_bin_names_it_there(personas, api):
     """Most likely the deleted contact added again: whoever may restore it (who deleted
     it, a manager) is told, with the bin's page where it is restored (their visits and
