@@ -143,14 +143,17 @@ def account_list_ordering(accounts) -> list:
     return [*chosen, "-pk" if descending else "pk"]
 
 
-def account_list_page(request, filterset, accounts, *, size: int, total: int | None = None):
+def account_list_page(
+    request, filterset, accounts, *, size: int, total: int | None = None, say_lost_place=True
+):
     """The page of `accounts` (an `account_list`, filtered by `filterset`) that the
     request asks for, in the list's order (`account_list_ordering`), with its count
     bounded at 1,000; the list's flags (contacts, decider, coach, key person gone)
     computed for the page's rows only (`ids_first`: for the whole list, PostgreSQL would
     hash every coach of the company). The account list's and the heat-map's pages.
     `total`: how many accounts the unfiltered list has, when known without a count
-    (`account_list_and_total`): the count, unless a filter narrows it (`narrows`)."""
+    (`account_list_and_total`): the count, unless a filter narrows it (`narrows`).
+    `say_lost_place`: as `keyset_page`'s."""
     return keyset_page(
         request,
         accounts,
@@ -159,6 +162,7 @@ def account_list_page(request, filterset, accounts, *, size: int, total: int | N
         count=True,
         ids_first=True,
         known_count=None if narrows(filterset) else total,
+        say_lost_place=say_lost_place,
     )
 
 

@@ -43,6 +43,7 @@ from django.db import connections
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy
 
 SALT = "keyaccounts.paging"
 # The query parameters of paging itself: everything else is the list's filters.
@@ -387,6 +388,9 @@ class Page:
     count_exact: bool = True
     count_limit: int = COUNT_LIMIT
     totals: dict = field(default_factory=dict)
+    # The request named a place in the list that no cursor reads back: this is the
+    # first page instead (`LOST_PLACE` says why; `keyset_page` says it as a message).
+    place_lost: bool = False
     # The row after the page's last, when it was read with the page (None: none, or
     # not read: `following()` reads it then).
     _following: Any = None
@@ -395,6 +399,11 @@ class Page:
     @property
     def is_first(self) -> bool:
         return not self.has_previous
+
+    @property
+    def lost_place(self):
+        """Why this is the first page when `place_lost` (`LOST_PLACE`)."""
+        return LOST_PLACE
 
     def following(self):
         """The first row of the next page (None on the last page): what the page's last
@@ -407,23 +416,26 @@ class Page:
         return self._following
 
 
-def _say_first_page(request, *cursors) -> None:
-    """The request named a place in the list (`after`, `before`, an old `page`) that no
-    cursor here reads back (`cursors`: what was read, None each): say the page shown is
-    the first, and why, once above the list."""
-    from django.contrib import messages
-    from django.utils.translation import gettext as _
+# What a list says when the request named a place in it (`after`, `before`, an old
+# `page`) that no cursor here reads back.
+LOST_PLACE = gettext_lazy(
+    "The link's place in this list no longer fits it (its filters or order "
+    "changed since, or the link was cut short): this is the list's first page."
+)
 
+
+def _place_lost(request, *cursors) -> bool:
+    """Whether the request named a place in the list that none of `cursors` (what was
+    read, None each) reads back."""
     asked = any(request.GET.get(name, "").strip() for name in PAGING_PARAMETERS)
-    if asked and all(cursor is None for cursor in cursors):
-        messages.info(
-            request,
-            _(
-                "The link's place in this list no longer fits it (its filters or order "
-                "changed since, or the link was cut short): this is the list's first page."
-            ),
-            fail_silently=True,
-        )
+    return asked and all(cursor is None for cursor in cursors)
+
+
+def _say_first_page(request) -> None:
+    """Say the page shown is the first, and why, once above the list."""
+    from django.contrib import messages
+
+    messages.info(request, LOST_PLACE, fail_silently=True)
 
 
 def _url(request, query: QueryDict, **extra) -> str:
@@ -444,6 +456,7 @@ def keyset_page(
     totals: dict | None = None,
     ids_first: bool = False,
     known_count: int | None = None,
+    say_lost_place: bool = True,
 ) -> Page:
     """The page of `queryset` in `ordering` (ending in pk) that the request's `after`
     or `before` cursor asks for; the first page without one, or with one made for
@@ -452,16 +465,20 @@ def keyset_page(
     aggregates over the list, given only when the count is exact). `ids_first`: see
     `Keyset`. `known_count`: how many rows `queryset` has, when the caller knows it
     without counting (a person's unfiltered list of the accounts whose ids it read):
-    the count, without its query (not with `totals`)."""
+    the count, without its query (not with `totals`). `say_lost_place` False: a place
+    the request named that no cursor reads back is only noted (`Page.place_lost`), for
+    a page that says it with its rows (a kept snapshot: no message goes in one)."""
     keyset = Keyset(queryset, ordering, ids_first=ids_first)
     filters = filter_query(request)
     list_id = fingerprint(request.path, sorted(filters.lists()), keyset)
     size_keys = len(keyset.keys)
     after = decode_cursor(request.GET.get("after"), list_id, size_keys)
     before = None if after else decode_cursor(request.GET.get("before"), list_id, size_keys)
-    _say_first_page(request, after, before)
+    lost = _place_lost(request, after, before)
+    if lost and say_lost_place:
+        _say_first_page(request)
 
-    page = Page(object_list=[], query=filters.urlencode(), _keyset=keyset)
+    page = Page(object_list=[], query=filters.urlencode(), place_lost=lost, _keyset=keyset)
     if before is not None:
         rows = keyset.rows(after=before, limit=size + 1, backward=True)
         if len(rows) > size:  # more before these: a page in the middle
@@ -505,8 +522,9 @@ def list_page(request, items: list, *, key: Callable[[Any], tuple], size: int) -
     width = len(keys[0]) if keys else 0
     after = decode_cursor(request.GET.get("after"), list_id, width)
     before = None if after else decode_cursor(request.GET.get("before"), list_id, width)
-    if items:  # an empty list has no place to keep
-        _say_first_page(request, after, before)
+    if items and _place_lost(request, after, before):  # an empty list has no place to keep
+        page.place_lost = True
+        _say_first_page(request)
     start = 0
     if after is not None:
         start = next((i for i, k in enumerate(keys) if k < after), len(items))

@@ -5,7 +5,8 @@ from django.template.loader import render_to_string
 
 from accounts.filters import AccountFilter, account_list_page
 from accounts.models import Attitude, BuyingRole
-from accounts.selectors import account_list_and_total, accounts_visible_to
+from accounts.selectors import account_list_and_total, accounts_visible_to, is_manager
+from keyaccounts.paging import PAGING_PARAMETERS
 from keyaccounts.snapshots import services as snapshots
 
 from . import heatmap
@@ -37,6 +38,9 @@ def heat_map_view(request):
         # Every parameter: the filters, their order and the page's cursor.
         params={name: plain.GET.getlist(name) for name in plain.GET},
         compute=lambda: _rows(plain, filterset),
+        # The first page of each filter is kept fresh in the background (as the
+        # dashboard's); a later page is computed by its view when it is stale.
+        refresh_ahead=not any(plain.GET.get(name) for name in PAGING_PARAMETERS),
     )
     if figures.redirect_to:
         return redirect(figures.redirect_to)
@@ -67,13 +71,19 @@ def _rows(request, filterset) -> str:
         accounts = visible
     # In the order the filters' "Sort by" asks for, by name without one.
     # Counted only when a filter narrows the person's accounts (`account_list_and_total`).
-    page = account_list_page(request, filterset, accounts, size=PAGE_SIZE, total=total)
+    # A link's place that no longer fits is said with the rows (kept with them), not as a
+    # message: a view of the kept page would not say it.
+    page = account_list_page(
+        request, filterset, accounts, size=PAGE_SIZE, total=total, say_lost_place=False
+    )
     return render_to_string(
         BODY,
         {
             "page": page,
             "rows": heatmap.heat_map_rows(page.object_list),
             "columns": [(role, BuyingRole(role).label) for role in heatmap.COLUMNS],
+            # Who may add to an account team (its owner, a manager): the levels' links.
+            "manages_teams": is_manager(request.user),
         },
         request,
     )

@@ -313,18 +313,28 @@ class PageFigures:
 
 
 def page_figures(
-    request, *, name: str, params: dict, template: str, compute: Callable[[], str]
+    request,
+    *,
+    name: str,
+    params: dict,
+    template: str,
+    compute: Callable[[], str],
+    refresh_ahead: bool = True,
 ) -> PageFigures:
     """`shown` for the page of `request` and its signed-in person, with its refresh link;
     `?refresh=1` computes the figures now and asks the view to answer with the page
-    without it (`redirect_to`)."""
+    without it (`redirect_to`). `refresh_ahead` False: the background does not keep this
+    address fresh (its views compute it when it is stale): a list's later pages, each an
+    address of its own, would multiply the background's work by the pages once seen."""
     refresh = request.GET.get("refresh") == "1"
     query = request.GET.copy()
     query.pop("refresh", None)
     here = f"{request.path}?{query.urlencode()}" if query else request.path
     address = f"{request.path_info}?{query.urlencode()}" if query else request.path_info
     page = Page(
-        path=address if len(address) <= PATH_MAX_LENGTH else "",  # longer: views compute it
+        # Longer, or not to be refreshed ahead: its views compute it (`refresh_due`
+        # passes over a snapshot without a path).
+        path=address if refresh_ahead and len(address) <= PATH_MAX_LENGTH else "",
         prefix=request.path[: len(request.path) - len(request.path_info)] + "/",
         language=translation.get_language() or "",
         zone=timezone.get_current_timezone_name(),

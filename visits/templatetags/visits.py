@@ -119,6 +119,7 @@ def _heat_words(language: str | None) -> dict:
         "late": escape(_("not within the rhythm")),
         "no_colleague": escape(_("nobody on the account team in this role")),
         "add_colleague": escape(_("add them to the team")),
+        "ask_colleague": escape(_("ask the account's owner or a manager to add them")),
         "colon": escape(pgettext("punctuation", ": ")),
         "phrases": escape(pgettext("between phrases", ", ")),
         "levels": {key: escape(str(label)) for key, label in LEVEL_LABELS.items()},
@@ -133,14 +134,16 @@ def _heat_words(language: str | None) -> dict:
 LEVEL_LABELS = heatmap.LEVEL_LABELS
 
 
-@register.simple_tag
-def heat_levels(row) -> str:
+@register.simple_tag(takes_context=True)
+def heat_levels(context, row) -> str:
     """A heat-map row's level checks (A and B accounts): each met or not, and if not
     why, with the link that closes it: plan the visit with the person in the role, add
     that person when nobody is in it, or add our colleague of the level's role (an
     executive sponsor, presales) to the account team when none is on it;
     "checked for A and B" for other accounts. Ticks and crosses are hidden from screen
-    readers: the words say it."""
+    readers: the words say it. Adding to the team is linked for whoever may shape it (the
+    account's owner, a manager: the page's `manages_teams`); anyone else is told whom to
+    ask."""
     if not row.checks:
         if row.grade in heatmap.COVERED_GRADES:
             return ""
@@ -161,13 +164,18 @@ def heat_levels(row) -> str:
             elif not check.colleague:  # nobody of ours to meet them: the team first
                 url = record_url("accounts:detail", row.account.pk) + "#team"
                 why, action = words["no_colleague"], words["add_colleague"]
+                user = context.get("user")
+                if not (
+                    context.get("manages_teams") or row.account.owner_id == getattr(user, "pk", 0)
+                ):
+                    url = None  # the team's form is not theirs: whom to ask
+                    action = words["ask_colleague"]
             else:
                 url = record_url("visits:create", row.account.pk)
                 url += f"?status=planned&contact={int(check.contact_id)}"
                 why, action = words["late"], words["plan"]
-            said = (
-                f'<span aria-hidden="true">✗</span> {label}{words["colon"]}'
-                f'{why} · <a href="{escape(url)}">{action}</a>'
+            said = f'<span aria-hidden="true">✗</span> {label}{words["colon"]}{why} · ' + (
+                f'<a href="{escape(url)}">{action}</a>' if url else action
             )
         items.append(
             f'<li data-check="{escape(check.key)}" data-ok="{"yes" if check.ok else "no"}">'

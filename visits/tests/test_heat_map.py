@@ -240,6 +240,17 @@ def test_the_levels_say_in_words_what_is_met_and_link_what_to_do(personas, login
     team = reverse("accounts:detail", args=[account.pk]) + "#team"
     add = reverse("accounts:contact_create", args=[account.pk]) + "?role=evaluator"
     assert f'href="{team}"' in raw[str(account.pk)] and f'href="{add}"' in raw[str(account.pk)]
+    # bob, on the account team but not its owner, may not add to it: told whom to ask,
+    # not sent to a team section with no form for him.
+    TeamMemberFactory(account=account, user=personas.bob)
+    login(personas.bob)
+    bobs, bobs_raw = levels("en")
+    assert bobs[str(account.pk)].startswith(
+        "✗ Decider met by our executive sponsor: nobody on the account team in this role "
+        "· ask the account&#x27;s owner or a manager to add them ✓"
+    )
+    assert f'href="{team}"' not in bobs_raw[str(account.pk)]
+    login(personas.alice)
     sponsor = UserFactory(username="sponsor", sales_team=personas.east)
     TeamMemberFactory(account=account, user=sponsor, role=AccountTeamRole.EXECUTIVE_SPONSOR)
     english, raw = levels("en")
@@ -441,3 +452,52 @@ def test_computing_a_later_page_now_computes_that_page_with_its_links(
     assert names and [name for name in names if name in rows] == names
     assert "Alice" not in rows  # the first page's first account: not this page
     assert "First page" in rows and "refresh" not in rows
+
+
+def test_a_links_lost_place_is_said_on_every_view_of_the_kept_page(personas, login, settings):
+    """A garbled or outdated cursor opens the first page and says so: with the rows, so
+    that a view of the kept page says it too (no message goes in a snapshot)."""
+    from django.core.cache import cache
+
+    settings.SNAPSHOT_SECONDS = 300
+    cache.clear()
+    client = login(personas.alice)
+    said = "no longer fits it"
+    first = client.get(URL, {"after": "garbled"})
+    assert not first.context["snapshot"].kept
+    assert first.content.decode().count(said) == 1  # said once, not also as a message
+    again = client.get(URL, {"after": "garbled"})
+    assert again.context["snapshot"].kept
+    assert again.content.decode().count(said) == 1
+    assert said not in client.get(URL).content.decode()
+
+
+def test_the_background_keeps_only_each_filters_first_page_fresh(
+    personas, login, settings, monkeypatch
+):
+    """Paging through the heat-map once does not make the background compute every page
+    seen for an hour: only the first (each filter's); a later page is computed by its
+    own view when it is stale."""
+    from django.core.cache import cache
+
+    from keyaccounts.models import Snapshot
+    from keyaccounts.snapshots import services as snapshots
+    from visits import heatmap_views
+
+    settings.SNAPSHOT_SECONDS = 300
+    cache.clear()
+    monkeypatch.setattr(heatmap_views, "PAGE_SIZE", 1)
+    for name in ("Bravo Co", "Charlie Co", "Delta Co"):
+        AccountFactory(owner=personas.alice, name=name)
+    client = login(personas.alice)
+    url, seen = URL, 0
+    while url:
+        url = client.get(url).context["page"].next_url
+        seen += 1
+    kept = Snapshot.objects.filter(user=personas.alice, name="heat-map")
+    assert seen == 4 and kept.count() == 4
+    ago = timezone.now() - datetime.timedelta(seconds=250)
+    kept.update(computed_at=ago, viewed_at=ago)
+    assert snapshots.refresh_due() == 1
+    fresh = kept.filter(computed_at__gt=ago)
+    assert list(fresh.values_list("path", flat=True)) == [URL]
