@@ -82,6 +82,9 @@ class Check:
     # Someone on our side holds the level's role (the owner always does): else no visit
     # can meet the check until the account team has one.
     colleague: bool = True
+    # Who on our side should go along (the level's executive sponsor or presales: the
+    # first by id), None when it is the account's owner or nobody holds the role.
+    colleague_id: int | None = None
 
 
 @dataclass
@@ -227,5 +230,6 @@ def _coverage(rows: list[Row], contacts: dict, *, now: datetime.datetime) -> Non
                     contact_id=holders[0] if holders else None,
                     role=role,
                     colleague=bool(wanted),
+                    colleague_id=min(wanted) if wanted and ours != "owner" else None,
                 )
             )

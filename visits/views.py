@@ -273,6 +273,12 @@ def visit_create_view(request, account_pk):
     contact = request.GET.get("contact", "")
     chosen = contact.isascii() and contact.isdigit() and len(contact) < 19
     initial = {"contacts": [int(contact)]} if chosen else {}
+    # `?attendee=<id>`: a colleague to take along (the heat-map's level checks: the
+    # executive sponsor to meet the decider); the picker offers only the people the
+    # user may pick, so another id is left out.
+    attendee = request.GET.get("attendee", "")
+    if attendee.isascii() and attendee.isdigit() and len(attendee) < 19:
+        initial["attendees"] = [int(attendee)]
     form = VisitForm(
         request.POST or None,
         initial=initial,

@@ -173,6 +173,8 @@ def heat_levels(context, row) -> str:
             else:
                 url = record_url("visits:create", row.account.pk)
                 url += f"?status=planned&contact={int(check.contact_id)}"
+                if check.colleague_id:  # with whom the level is met: along
+                    url += f"&attendee={int(check.colleague_id)}"
                 why, action = words["late"], words["plan"]
             said = f'<span aria-hidden="true">✗</span> {label}{words["colon"]}{why} · ' + (
                 f'<a href="{escape(url)}">{action}</a>' if url else action

@@ -257,8 +257,19 @@ def test_the_levels_say_in_words_what_is_met_and_link_what_to_do(personas, login
     assert english[str(account.pk)].startswith(
         "✗ Decider met by our executive sponsor: not within the rhythm · plan the visit "
     )
-    plan = reverse("visits:create", args=[account.pk]) + f"?status=planned&amp;contact={decider.pk}"
+    # The sponsor goes along: the visit as planned meets the level.
+    plan = reverse("visits:create", args=[account.pk]) + (
+        f"?status=planned&amp;contact={decider.pk}&amp;attendee={sponsor.pk}"
+    )
     assert f'href="{plan}"' in raw[str(account.pk)]
+    planning = client.get(plan.replace("&amp;", "&"))
+    assert planning.context["form"]["contacts"].value() == [decider.pk]
+    assert planning.context["form"]["attendees"].value() == [sponsor.pk]
+    assert f'value="{sponsor.pk}" checked' in planning.content.decode()
+    # Someone alice may not pick (another team's) is left out.
+    stranger = UserFactory(username="stranger", sales_team=personas.west)
+    other = client.get(plan.replace("&amp;", "&").replace(str(sponsor.pk), str(stranger.pk)))
+    assert f'value="{stranger.pk}"' not in other.content.decode()
     assert '<li data-check="user_by_rep" data-ok="yes">' in raw[str(account.pk)]
     assert english[str(personas.account.pk)] == "checked for A and B"  # not graded yet
     chinese, _raw = levels("zh-hans")
