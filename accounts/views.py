@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from keyaccounts import formtokens, sections
 from keyaccounts.exceptions import ApplicationError, VersionConflict
+from keyaccounts.links import safe_next
 from keyaccounts.paging import keyset_page
 from keyaccounts.recyclebin.pages import answers_binned, delete_page
 
@@ -278,6 +279,7 @@ def contact_create_view(request, account_pk):
         initial["buying_role"] = request.GET["role"]
     if request.GET.get("coach") == "1":  # a next best action: "find a coach"
         initial["is_coach"] = True
+    back = safe_next(request)  # the page that sent them here (the heat-map), if any
     form = ContactForm(
         request.POST or None,
         instance=Contact(account=account),
@@ -300,11 +302,16 @@ def contact_create_view(request, account_pk):
             if earlier:
                 return earlier
             messages.success(request, _("Contact %(name)s added.") % {"name": contact.name})
-            return redirect(account.get_absolute_url() + "#buying-center")
+            return redirect(back or account.get_absolute_url() + "#buying-center")
     return render(
         request,
         "accounts/contact_form.html",
-        {"form": form, "account": account, "form_token": formtokens.form_token(request)},
+        {
+            "form": form,
+            "account": account,
+            "form_token": formtokens.form_token(request),
+            "next": back,
+        },
     )
 
 
@@ -315,6 +322,7 @@ def contact_edit_view(request, account_pk, pk):
     except (Account.DoesNotExist, Contact.DoesNotExist):
         return _merged_contact_redirect(request, account_pk, pk)
     form = ContactForm(request.POST or None, instance=contact, account=account, user=request.user)
+    back = safe_next(request)  # the page that sent them here (the heat-map), if any
     if request.method == "POST" and form.is_valid():
 
         def save(expected_version):
@@ -326,7 +334,7 @@ def contact_edit_view(request, account_pk, pk):
             )
 
         if _save_versioned(request, form, save):
-            return redirect(account.get_absolute_url() + "#buying-center")
+            return redirect(back or account.get_absolute_url() + "#buying-center")
     return render(
         request,
         "accounts/contact_form.html",
@@ -335,6 +343,7 @@ def contact_edit_view(request, account_pk, pk):
             "account": account,
             "contact": contact,
             "can_merge": services.can_merge(request.user),
+            "next": back,
         },
     )
 

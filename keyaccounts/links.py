@@ -17,6 +17,7 @@ id of a link in a loop; `{% url %}` elsewhere.
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 # Marker ids: digits that no prefix or pattern contains, one per positional argument.
 MARKS = (8237461905118273, 8237461905118274, 8237461905118275)
@@ -60,3 +61,14 @@ def _forget(*, setting, **kwargs):
     """A test that swaps the URLconf gets its links, as `reverse` clears its own cache."""
     if setting == "ROOT_URLCONF":
         _parts.clear()
+
+
+def safe_next(request) -> str:
+    """Where a form goes back to after saving (its `next`, posted or in the address): a
+    page of this site, or "" (none given, or another site's: never an open redirect)."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return ""

@@ -84,6 +84,9 @@ def _rows(request, filterset) -> str:
             "columns": [(role, BuyingRole(role).label) for role in heatmap.COLUMNS],
             # Who may add to an account team (its owner, a manager): the levels' links.
             "manages_teams": is_manager(request.user),
+            # Where a person's page and a new contact come back to after saving: this
+            # address (its query without `refresh`: the request's own may carry it).
+            "back": f"{request.path}?{request.GET.urlencode()}" if request.GET else request.path,
         },
         request,
     )

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,7 +24,7 @@ from accounts.views import _save_versioned, _visible_account, add_errors
 from keyaccounts import formtokens, sections
 from keyaccounts.exceptions import ApplicationError
 from keyaccounts.history.views import history_page
-from keyaccounts.links import record_url
+from keyaccounts.links import record_url, safe_next
 from keyaccounts.paging import keyset_page
 from keyaccounts.recyclebin.pages import answers_binned, delete_page
 from keyaccounts.snapshots import services as snapshots
@@ -53,12 +53,7 @@ COMPLIANCE_DAYS = 90
 
 
 def _safe_next(request, default: str) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
+    return safe_next(request) or default
 
 
 def _visible_visit(request, pk) -> Visit:

@@ -55,19 +55,27 @@ def notification_path(notification) -> str:
 FRESHNESS_LABELS = heatmap.FRESHNESS_LABELS
 
 
-@register.simple_tag
-def heat_cells(row) -> str:
-    """A heat-map row's cells, a `<td>` per column (`heat_cell`)."""
+@register.simple_tag(takes_context=True)
+def heat_cells(context, row) -> str:
+    """A heat-map row's cells, a `<td>` per column (`heat_cell`); each person's link
+    comes back to the page's `back` (the heat-map at its address) after saving."""
+    back = _back(context)
     return mark_safe(
         "".join(
-            f'<td data-role="{escape(column)}">{heat_cell(cell)}</td>'
+            f'<td data-role="{escape(column)}">{heat_cell(cell, back=back)}</td>'
             for column, cell in row.cells.items()
         )
     )
 
 
+def _back(context) -> str:
+    """`?next=` for the page's `back` address, "" without one."""
+    back = context.get("back")
+    return f"?next={quote(back)}" if back else ""
+
+
 @register.simple_tag
-def heat_cell(cell) -> str:
+def heat_cell(cell, *, back: str = "") -> str:
     """A heat-map cell: the first person in the role, linked to their page, with others
     in the role counted, their attitude in words and how long ago we met them (the
     freshness in words for a screen reader; the colour and the border say it again);
@@ -97,7 +105,7 @@ def heat_cell(cell) -> str:
     attitude_label = words["attitudes"].get(attitude) or escape(cell.attitude_label)
     return mark_safe(
         f'<a class="hm-cell att-{escape(attitude)} met-{freshness}"'
-        f' data-freshness="{freshness}" href="{escape(cell.url)}">'
+        f' data-freshness="{freshness}" href="{escape(cell.url + back)}">'
         f'<span class="hm-name">{escape(cell.contact["name"])}</span>{more}'
         f' <span class="hm-att">{attitude_label}</span>'
         f' <span class="hm-met">{met}</span></a>'
@@ -159,7 +167,7 @@ def heat_levels(context, row) -> str:
         else:
             if not check.contact_id:  # nobody to meet: add them first
                 url = record_url("accounts:contact_create", row.account.pk)
-                url += f"?role={check.role}"
+                url += f"?role={check.role}" + _back(context).replace("?", "&", 1)
                 why, action = words["nobody"], words["add"]
             elif not check.colleague:  # nobody of ours to meet them: the team first
                 url = record_url("accounts:detail", row.account.pk) + "#team"

@@ -4,6 +4,7 @@ rhythm, and for A and B accounts whether each level is met by its counterpart.""
 
 import datetime
 import re
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -239,6 +240,7 @@ def test_the_levels_say_in_words_what_is_met_and_link_what_to_do(personas, login
     )
     team = reverse("accounts:detail", args=[account.pk]) + "#team"
     add = reverse("accounts:contact_create", args=[account.pk]) + "?role=evaluator"
+    add += "&amp;next=/relationships/"  # back here after saving
     assert f'href="{team}"' in raw[str(account.pk)] and f'href="{add}"' in raw[str(account.pk)]
     # bob, on the account team but not its owner, may not add to it: told whom to ask,
     # not sent to a team section with no form for him.
@@ -512,3 +514,40 @@ def test_the_background_keeps_only_each_filters_first_page_fresh(
     assert snapshots.refresh_due() == 1
     fresh = kept.filter(computed_at__gt=ago)
     assert list(fresh.values_list("path", flat=True)) == [URL]
+
+
+def test_a_person_edited_or_added_from_the_heat_map_comes_back_to_it(personas, login):
+    """A cell's person and "add the contact" carry the heat-map's address (filters and
+    all): saving returns there, as does Cancel; another site's `next` is ignored."""
+    from accounts.models import Contact
+
+    account = strong_soon_account(personas.alice)
+    rescore([account.pk])
+    decider = ContactFactory(account=account, name="Dai", buying_role=BuyingRole.DECIDER)
+    client = login(personas.alice)
+    page = client.get(URL, {"grade": "A"})
+    html = page.content.decode()
+    back = f"{URL}?grade=A"
+    edit = reverse("accounts:contact_edit", args=[account.pk, decider.pk])
+    edit_link = f"{edit}?next={quote(back)}"
+    assert f'href="{edit_link}"' in html
+    add = reverse("accounts:contact_create", args=[account.pk])
+    assert f'href="{add}?role=evaluator&amp;next={quote(back)}"' in html
+
+    form = client.get(edit_link)
+    assert f'name="next" value="{back}"' in form.content.decode().replace("&amp;", "&")
+    data = {
+        "name": "Dai",
+        "buying_role": BuyingRole.DECIDER,
+        "influence": "high",
+        "attitude": Attitude.SUPPORTER,
+        "is_active": "on",
+        "version": decider.version,
+        "next": back,
+    }
+    saved = client.post(edit, data)
+    assert saved.status_code == 302 and saved["Location"] == back, saved.content[:2000]
+    assert Contact.objects.get(pk=decider.pk).attitude == Attitude.SUPPORTER
+    data["version"] = Contact.objects.get(pk=decider.pk).version
+    elsewhere = client.post(edit, {**data, "next": "https://evil.example/"})
+    assert elsewhere["Location"] == account.get_absolute_url() + "#buying-center"
