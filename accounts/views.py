@@ -10,6 +10,7 @@ from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -357,7 +358,9 @@ def _merged_contact_redirect(request, account_pk, pk):
         survivor = visible.filter(pk=pk).first()  # it moved with its account's merge
     if survivor is None:
         raise Http404
-    return redirect(survivor)
+    back = safe_next(request)  # the heat-map's cell: still back there after saving
+    url = survivor.get_absolute_url()
+    return redirect(f"{url}?{urlencode({'next': back})}" if back else url)
 
 
 @require_POST

@@ -203,10 +203,13 @@ def _coverage(rows: list[Row], contacts: dict, *, now: datetime.datetime) -> Non
     for visit_id, user_id in attendees.values_list("visit_id", "user_id"):
         people[visit_id].add(user_id)
     team = defaultdict(lambda: defaultdict(set))  # account -> role -> user ids
-    for account_id, user_id, role in AccountTeamMember.objects.filter(
+    active = defaultdict(lambda: defaultdict(set))  # the same, who can still attend
+    for account_id, user_id, role, is_active in AccountTeamMember.objects.filter(
         account_id__in=ids
-    ).values_list("account_id", "user_id", "role"):
+    ).values_list("account_id", "user_id", "role", "user__is_active"):
         team[account_id][role].add(user_id)
+        if is_active:
+            active[account_id][role].add(user_id)
     of_account = defaultdict(list)
     for visit in visits.values():
         of_account[visit["account_id"]].append(visit)
@@ -217,6 +220,8 @@ def _coverage(rows: list[Row], contacts: dict, *, now: datetime.datetime) -> Non
         for key, role, ours in LEVELS:
             holders = [c["pk"] for c in mine if c["buying_role"] == role]
             wanted = {account.owner_id} if ours == "owner" else team[account.pk][ours]
+            # Who can go along now (a past visit of someone since gone still counts).
+            present = wanted if ours == "owner" else active[account.pk][ours]
             ok = any(
                 visit["occurred_at"] >= cutoff
                 and people[visit["pk"]] & wanted
@@ -229,7 +234,7 @@ def _coverage(rows: list[Row], contacts: dict, *, now: datetime.datetime) -> Non
                     ok=ok,
                     contact_id=holders[0] if holders else None,
                     role=role,
-                    colleague=bool(wanted),
-                    colleague_id=min(wanted) if wanted and ours != "owner" else None,
+                    colleague=bool(present),
+                    colleague_id=min(present) if present else None,
                 )
             )

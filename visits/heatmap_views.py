@@ -86,7 +86,11 @@ def _rows(request, filterset) -> str:
             "manages_teams": is_manager(request.user),
             # Where a person's page and a new contact come back to after saving: this
             # address (its query without `refresh`: the request's own may carry it).
-            "back": f"{request.path}?{request.GET.urlencode()}" if request.GET else request.path,
+            # A lost place comes back to the first page (what is shown), not to the
+            # cursor that no longer fits.
+            "back": page.first_url
+            if page.place_lost
+            else (f"{request.path}?{request.GET.urlencode()}" if request.GET else request.path),
         },
         request,
     )

@@ -181,7 +181,9 @@ def heat_levels(context, row) -> str:
             else:
                 url = record_url("visits:create", row.account.pk)
                 url += f"?status=planned&contact={int(check.contact_id)}"
-                if check.colleague_id:  # with whom the level is met: along
+                user = context.get("user")
+                # With whom the level is met: along (not the one planning: they own it).
+                if check.colleague_id and check.colleague_id != getattr(user, "pk", None):
                     url += f"&attendee={int(check.colleague_id)}"
                 why, action = words["late"], words["plan"]
             said = f'<span aria-hidden="true">✗</span> {label}{words["colon"]}{why} · ' + (
