@@ -20,6 +20,7 @@ from accounts.tests.factories import (
     UserFactory,
     policy_set,
 )
+from accounts.tests.test_contact_forms import contact_data
 from scoring.services import rescore
 from scoring.tests.builders import strong_soon_account
 from visits.tests.factories import VisitFactory
@@ -536,15 +537,13 @@ def test_a_person_edited_or_added_from_the_heat_map_comes_back_to_it(personas, l
 
     form = client.get(edit_link)
     assert f'name="next" value="{back}"' in form.content.decode().replace("&amp;", "&")
-    data = {
-        "name": "Dai",
-        "buying_role": BuyingRole.DECIDER,
-        "influence": "high",
-        "attitude": Attitude.SUPPORTER,
-        "is_active": "on",
-        "version": decider.version,
-        "next": back,
-    }
+    data = contact_data(
+        name="Dai",
+        buying_role=BuyingRole.DECIDER,
+        attitude=Attitude.SUPPORTER,
+        version=decider.version,
+        next=back,
+    )
     saved = client.post(edit, data)
     assert saved.status_code == 302 and saved["Location"] == back, saved.content[:2000]
     assert Contact.objects.get(pk=decider.pk).attitude == Attitude.SUPPORTER

@@ -11,6 +11,7 @@ from django.utils.http import urlencode
 
 from accounts.models import AccountTeamRole, Attitude, BuyingRole, Contact
 from accounts.tests.factories import ContactFactory, TeamMemberFactory, UserFactory
+from accounts.tests.test_contact_forms import contact_data
 from scoring.services import rescore
 from scoring.tests.builders import strong_soon_account
 
@@ -71,15 +72,13 @@ def test_back_from_a_lost_place_is_not_the_lost_place_again(personas, login):
     back = form.context["next"]
     saved = client.post(
         edit,
-        {
-            "name": "Dai",
-            "buying_role": BuyingRole.DECIDER,
-            "influence": "high",
-            "attitude": Attitude.SUPPORTER,
-            "is_active": "on",
-            "version": decider.version,
-            "next": back,
-        },
+        contact_data(
+            name="Dai",
+            buying_role=BuyingRole.DECIDER,
+            attitude=Attitude.SUPPORTER,
+            version=decider.version,
+            next=back,
+        ),
     )
     assert saved.status_code == 302
     again = client.get(saved["Location"]).content.decode()
@@ -134,15 +133,13 @@ def test_a_next_of_another_site_is_ignored_by_the_contact_form(personas, login, 
     shown = client.get(edit, {"next": value})
     assert shown.status_code == 200
     assert "<script>alert" not in shown.content.decode()
-    data = {
-        "name": "Dai",
-        "buying_role": BuyingRole.USER,
-        "influence": "high",
-        "attitude": Attitude.NEUTRAL,
-        "is_active": "on",
-        "version": contact.version,
-        "next": value,
-    }
+    data = contact_data(
+        name="Dai",
+        buying_role=BuyingRole.USER,
+        attitude=Attitude.NEUTRAL,
+        version=contact.version,
+        next=value,
+    )
     saved = client.post(edit, data)
     assert saved.status_code == 302
     assert saved["Location"] == account.get_absolute_url() + "#buying-center"
@@ -157,15 +154,13 @@ def test_next_is_kept_through_a_forms_errors_and_a_version_conflict(personas, lo
     bad = client.post(f"{add}?role=evaluator&next={quote(back)}", {"name": ""})
     assert bad.status_code == 200 and bad.context["next"] == back
     edit = reverse("accounts:contact_edit", args=[account.pk, contact.pk])
-    data = {
-        "name": "Dai",
-        "buying_role": BuyingRole.USER,
-        "influence": "high",
-        "attitude": Attitude.NEUTRAL,
-        "is_active": "on",
-        "version": contact.version,
-        "next": back,
-    }
+    data = contact_data(
+        name="Dai",
+        buying_role=BuyingRole.USER,
+        attitude=Attitude.NEUTRAL,
+        version=contact.version,
+        next=back,
+    )
     Contact.objects.filter(pk=contact.pk).update(version=contact.version + 1)
     conflict = client.post(edit, data)
     assert conflict.status_code == 200 and conflict.context["next"] == back
