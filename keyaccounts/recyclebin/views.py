@@ -15,12 +15,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from keyaccounts.exceptions import ApplicationError
+from keyaccounts.links import safe_next
 from keyaccounts.paging import keyset_page
 
 from . import restores
@@ -64,12 +64,7 @@ def bin_view(request):
 
 
 def _back(request) -> str:
-    candidate = request.POST.get("next", "")
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse("recyclebin:bin")
+    return safe_next(request) or reverse("recyclebin:bin")
 
 
 @require_POST
