@@ -621,7 +621,8 @@ REST_FRAMEWORK = {
         "keyaccounts.integrations.permissions.IntegrationTokenScope",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's JSON, written by orjson: the same bytes, a fifth of the time (api/renderers.py).
+    "DEFAULT_RENDERER_CLASSES": ["keyaccounts.api.renderers.JSONRenderer"],
     # A `?format=` of no renderer answers 406 naming it (DRF's own: 404 "Not found.").
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "keyaccounts.api.negotiation.ContentNegotiation",
     # JSON with limits: a body too large answers 413, one nested too deep 400 (not 500).

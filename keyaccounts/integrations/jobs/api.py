@@ -21,7 +21,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import mixins, parsers, renderers, serializers, status, viewsets
+from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from keyaccounts.api.bulk import parse_atomic
 from keyaccounts.api.bulkitems import STATUSES
 from keyaccounts.api.parsers import RequestTooLarge
+from keyaccounts.api.renderers import JSONRenderer
 from keyaccounts.api.serializers import CharField as StrictCharField
 from keyaccounts.api.sync import idempotent
 from keyaccounts.tasks import enqueue_on_commit
@@ -87,14 +88,14 @@ class OctetStreamParser(JSONLinesParser):
     media_type = "application/octet-stream"
 
 
-class NDJSONRenderer(renderers.JSONRenderer):
+class NDJSONRenderer(JSONRenderer):
     """Lets `Accept: application/x-ndjson` through content negotiation (the results
     are streamed as they are; an error answer is JSON, as everywhere)."""
 
     media_type = "application/x-ndjson"
 
 
-class PlainTextRenderer(renderers.JSONRenderer):
+class PlainTextRenderer(JSONRenderer):
     media_type = "text/plain"
 
 
@@ -364,7 +365,7 @@ class BulkJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         detail=True,
         methods=["get"],
         pagination_class=None,
-        renderer_classes=[renderers.JSONRenderer, PlainTextRenderer, NDJSONRenderer],
+        renderer_classes=[JSONRenderer, PlainTextRenderer, NDJSONRenderer],
     )
     def results(self, request, pk=None):
         job = self.get_object()
