@@ -481,7 +481,7 @@
 
 
   // The server's refusal beside each field it names, as the page shows its own errors
-  // (includes/field.html): the message under the field, the field marked invalid.
+  // ({% form_field %}): the message under the field, the field marked invalid.
   function showErrors(form, errors) {
     var first = null;
     Object.keys(errors).forEach(function (name) {
