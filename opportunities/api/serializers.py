@@ -20,7 +20,7 @@ from keyaccounts.api.serializers import (
 )
 from keyaccounts.api.serializers import CharField as StrictCharField
 from opportunities.models import ExitCriterion, Opportunity, Stage
-from opportunities.selectors import attach_deal_parts, deal_part
+from opportunities.selectors import attach_account_grades, attach_deal_parts, deal_part
 from opportunities.services import opportunity_create, opportunity_update
 
 # At most this many items in one part of a deal (its contacts, team, …) in one request.
@@ -152,11 +152,13 @@ PART_HELP = (
 
 
 class OpportunityList(serializers.ListSerializer):
-    """Deals, each part of all of them read at once first (`attach_deal_parts`)."""
+    """Deals, each part of all of them and their accounts' grades read at once first
+    (`attach_deal_parts`, `attach_account_grades`)."""
 
     def to_representation(self, data):
         deals = list(data.all() if isinstance(data, Manager) else data)
         attach_deal_parts(deals)
+        attach_account_grades(deals)
         return super().to_representation(deals)
 
 

@@ -68,10 +68,13 @@ class OpportunityViewSet(BulkUpsertMixin, SyncViewSetMixin, viewsets.ModelViewSe
         deals = opportunities_visible_to(self.request.user)
         if self.action == "list":  # a page in any order: through the user's accounts
             deals = deals_listed_for(self.request.user)
-        if self.action in READ_ACTIONS:
-            # The account's grade only; the parts are read by the list's serializer
-            # (`attach_deal_parts`), or by the record's own for one deal.
+        if self.action == "retrieve":
+            # The account's grade only; the parts are read by the record's serializer.
             return with_account_grade(deals)
+        if self.action in READ_ACTIONS:
+            # A page of deals: the list's serializer reads their parts and their accounts'
+            # grades after the page (`attach_deal_parts`, `attach_account_grades`).
+            return deals
         return with_deal_parts(deals.select_related("account__score"))
 
     def get_bulk_queryset(self):

@@ -146,7 +146,8 @@ def test_a_contact_in_the_recycle_bin_is_not_listed_and_keeps_its_role(personas,
 def test_reading_answers_the_parts_and_grade_a_write_answers(personas, api, deal):
     """The read actions (list, changes feed) read each part of all the deals as rows of
     values and only the grade of the account (opportunities.selectors.attach_deal_parts,
-    with_account_grade), one record reads its own; a write reads them through the deal.
+    attach_account_grades), one record reads its own (with_account_grade); a write reads
+    them through the deal.
     All answer the same, a contact in the recycle bin left out."""
     import datetime
 
@@ -175,6 +176,50 @@ def test_reading_answers_the_parts_and_grade_a_write_answers(personas, api, deal
     client.patch(url(deal), {"contacts": [], "competitors": []}, format="json")
     again = read(client, deal)
     assert (again["contacts"], again["competitors"]) == ([], [])
+
+
+def test_a_lists_deals_take_their_accounts_grades_in_one_query(personas, stages):
+    """attach_account_grades: one query for the accounts of every deal that lacks its
+    own, by id (not Django's one-column rows), each account read with its grade and
+    nothing else; a deal that holds its account already keeps it."""
+    import datetime
+
+    from opportunities.discount import account_grade
+    from opportunities.selectors import attach_account_grades
+    from scoring.services import grade_pin
+
+    graded, ungraded = AccountFactory(owner=personas.alice), AccountFactory(owner=personas.alice)
+    grade_pin(
+        account=graded,
+        by=personas.manager,
+        grade="A",
+        reason="an A account",
+        expires_on=timezone.localdate() + datetime.timedelta(days=30),
+    )
+    for account in (graded, graded, ungraded, ungraded):
+        OpportunityFactory(account=account)
+    deals = list(Opportunity.objects.order_by("pk"))
+    held = Opportunity.objects.select_related("account__score").get(pk=deals[-1].pk)
+    deals[-1] = held
+    held_account = held.account
+
+    with CaptureQueriesContext(connection) as captured:
+        attach_account_grades(deals)
+    assert len(captured) == 1
+    sql = captured[0]["sql"]
+    assert "unnest" in sql if connection.vendor == "postgresql" else " IN (" in sql
+    columns = sql.split(" FROM ")[0]
+    assert '"accounts_account"."name"' not in columns and "contributions" not in columns
+    assert "ORDER BY" not in sql  # no sort of the accounts for nothing
+    with CaptureQueriesContext(connection) as captured:
+        grades = [account_grade(deal.account) for deal in deals]
+        accounts = [deal.account.pk for deal in deals]
+    assert len(captured) == 0
+    assert grades == ["A", "A", None, None]
+    assert accounts == [graded.pk, graded.pk, ungraded.pk, ungraded.pk]
+    assert deals[0].account is deals[1].account  # one account read once, for both
+    assert deals[-1].account is held_account  # held already: left as it was
+    assert "name" in deals[0].account.get_deferred_fields()
 
 
 def test_a_list_of_deals_costs_the_same_queries_however_many_deals(personas, api, stages):
