@@ -197,7 +197,7 @@ def account_detail_view(request, pk):
             "contacts_more": max(len(contacts) - CONTACTS_SHOWN, 0),
             "team": team,
             "competitors": account.competitors.all(),
-            "can_manage_team": services.can_manage_team(request.user, account),
+            "can_manage_team": services.can_manage_team(request.user, account, manager=manager),
             "team_form": TeamMemberForm(user=request.user),
             "today": today,
             "can_merge": manager,

@@ -77,3 +77,25 @@ def test_the_same_competitor_twice_is_refused_with_a_message(personas, login):
     assert response.context["form"].errors
     assert "Price" in response.content.decode()
     assert AccountCompetitor.objects.filter(name="SAP").count() == 1
+
+
+def test_the_account_page_asks_once_whether_its_reader_manages_a_team(personas, login):
+    """Whether the reader manages a team (may merge, may shape the account team) is read
+    once for the page, not again for the team card (the header folds its own into its
+    query)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    detail = reverse("accounts:detail", args=[personas.account.pk])
+    client = login(personas.manager)  # not the owner: the team card asks whether a manager
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(detail)
+    assert response.status_code == 200
+    assert reverse("accounts:team_add", args=[personas.account.pk]) in response.text
+    asked = [
+        q["sql"]
+        for q in captured
+        if q["sql"].startswith('SELECT 1 AS "a" FROM "accounts_salesteam"')
+        and '"accounts_salesteam"."manager_id" =' in q["sql"]
+    ]
+    assert len(asked) == 1, asked
