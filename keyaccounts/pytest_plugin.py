@@ -220,6 +220,10 @@ def _serialise_sqlite_live_server() -> None:
 
 def pytest_configure(config):
     _serialise_sqlite_live_server()
+    # Every statement kept compiled is checked against the ORM's own for the real values.
+    from keyaccounts import statements
+
+    statements.VERIFY = True
 
 
 @pytest.fixture

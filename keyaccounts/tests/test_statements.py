@@ -89,3 +89,125 @@ def test_built_once_builds_each_key_once_and_forgets_when_a_setting_changes(sett
     assert len(statements._built) == statements.BUILT_LIMIT
     assert ("test", 1) not in statements._built and ("many", 0) not in statements._built
     assert statements.built_once(("many", 1), lambda: "again") == 1  # kept
+
+
+# --- prepared: any queryset a page reads on every view, compiled once ---------------------
+
+
+def _compiles(monkeypatch) -> list:
+    """The statements Django compiles from here on (each outermost as_sql)."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    compiled, depth, original = [], [0], SQLCompiler.as_sql
+
+    def as_sql(self, *args, **kwargs):
+        depth[0] += 1
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            depth[0] -= 1
+            if depth[0] == 0:
+                compiled.append(self.query.model)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", as_sql)
+    return compiled
+
+
+def test_a_prepared_read_is_compiled_once_and_answers_each_value_its_own_rows(
+    personas, monkeypatch, django_assert_num_queries
+):
+    """Model instances with their selected relations, as the ORM reads them, for each
+    account; the second account's read compiles nothing and runs one statement."""
+    from accounts.models import Contact
+    from accounts.tests.factories import ContactFactory
+
+    statements._prepared.clear()
+    statements._built.clear()
+    for account in (personas.account, personas.charlies_account):
+        boss = ContactFactory(account=account, name="Boss")
+        ContactFactory(account=account, name="Aide", reports_to=boss)
+
+    def build(pk):
+        return Contact.objects.filter(account_id=pk).select_related("reports_to").order_by("name")
+
+    first = statements.prepared("test.contacts", build, values={"pk": personas.account.pk})
+    assert first == list(build(personas.account.pk))
+    compiled = _compiles(monkeypatch)
+    with django_assert_num_queries(1):
+        second = statements.prepared(
+            "test.contacts", build, values={"pk": personas.charlies_account.pk}
+        )
+        assert [(c.name, c.reports_to and c.reports_to.name) for c in second] == [
+            ("Aide", "Boss"),
+            ("Boss", None),
+        ]
+    assert {c.account_id for c in second} == {personas.charlies_account.pk}
+    assert second == list(build(personas.charlies_account.pk))
+    # Only the checks of the test suite (VERIFY) compiled: one for each read above.
+    assert compiled == [Contact, Contact]
+
+
+def test_a_prepared_read_takes_dates_as_values_on_any_database(personas):
+    """A date reaches the SQL as a parameter (text on SQLite): the kept statement answers
+    each day's rows."""
+    import datetime
+
+    from visits.models import Visit
+
+    statements._prepared.clear()
+    statements._built.clear()
+    day = datetime.date(2026, 3, 10)
+    for offset in (-1, 0, 1):
+        VisitFactory(account=personas.account, follow_up_due=day + datetime.timedelta(days=offset))
+
+    def build(pk, day):
+        rows = Visit.objects.filter(account_id=pk, follow_up_due__lt=day)
+        return rows.order_by("follow_up_due").values_list("follow_up_due", flat=True)
+
+    for asked, expected in [(day, 1), (day + datetime.timedelta(days=2), 3)]:
+        found = statements.prepared(
+            "test.due", build, values={"pk": personas.account.pk, "day": asked}
+        )
+        assert len(found) == expected and all(due < asked for due in found)
+
+
+def test_a_prepared_read_refuses_what_it_cannot_keep(personas):
+    statements._prepared.clear()
+    statements._built.clear()
+    with pytest.raises(ValueError, match="not as a parameter"):
+        statements.prepared(
+            "test.constant",
+            lambda pk: User.objects.annotate(one=Value(1)).values_list("one"),
+            values={"pk": 1},
+        )
+    with pytest.raises(TypeError, match="ids and dates"):
+        statements.prepared(
+            "test.text", lambda name: User.objects.filter(username=name), values={"name": "bob"}
+        )
+    with pytest.raises(ValueError, match="not a relation"):
+        statements.prepared(
+            "test.relation",
+            lambda pk: User.objects.get(pk=personas.alice.pk).owned_accounts.filter(pk=pk),
+            values={"pk": personas.account.pk},
+        )
+
+
+def test_the_suite_catches_a_shape_left_out_of_the_variant(personas):
+    """What shapes the statement beyond its values must be in `variant`: under the test
+    suite (VERIFY) a kept statement that differs from the ORM's for the real values fails
+    the request instead of answering another query's rows."""
+    statements._prepared.clear()
+    statements._built.clear()
+    assert statements.VERIFY
+    shape = {"superusers": False}
+
+    def build(pk):
+        people = User.objects.filter(pk__gte=pk)
+        return people.filter(is_superuser=True) if shape["superusers"] else people
+
+    statements.prepared("test.shape", build, values={"pk": 1})
+    shape["superusers"] = True
+    with pytest.raises(AssertionError, match="variant"):
+        statements.prepared("test.shape", build, values={"pk": 1})
+    found = statements.prepared("test.shape", build, values={"pk": 1}, variant=(True,))
+    assert found == [personas.admin]
