@@ -28,9 +28,11 @@ from .groups import PARENT_REFUSED
 from .models import Account, AccountCompetitor, AccountTeamMember, Contact
 from .picker import SUGGESTIONS, person_labels, suggestion_labels
 from .selectors import (
+    account_contacts,
     account_get_visible,
     account_list_and_total,
     account_suggestions,
+    account_team,
     accounts_visible_to,
     assignable_owners,
     contacts_visible_to,
@@ -176,10 +178,8 @@ def account_detail_view(request, pk):
             raise Http404 from None
         return redirect(survivor)
     today = timezone.localdate()
-    contacts = list(
-        account.contacts.select_related("reports_to", "relationship_owner").order_by("name", "pk")
-    )
-    team = account.team_members.select_related("user").order_by("role", "user__username")
+    contacts = account_contacts(account)
+    team = account_team(account)
     manager = is_manager(request.user)  # merges duplicates; pins grades (the grade card)
     leading_sections, other_sections = sections.leading(
         sections.render_context(

@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account, Attitude, BuyingRole, Contact, CreditRating, Level
+from keyaccounts import statements
 from keyaccounts.statements import built_once
 from opportunities.models import Opportunity
 from visits.models import Visit, VisitStatus
@@ -171,7 +172,9 @@ def _annotate(sources: frozenset) -> tuple:
 
 
 def account_inputs(accounts, sources: set[str], today: datetime.date):
-    """Yield (account_id, {source: raw value}, {source: date}) for `accounts`.
+    """Yield (account_id, {source: raw value}, {source: date}) for `accounts` (a
+    queryset, or one account's id: its statement compiled once per process,
+    `keyaccounts.statements.prepared`, as its page reads it on every view).
 
     The dates are those the day counts are counted from (`engine.DAY_COUNTS`): the
     nearest expected close of an open deal under `Source.DAYS_TO_CLOSE`, always (the
@@ -179,11 +182,22 @@ def account_inputs(accounts, sources: set[str], today: datetime.date):
     date under `Source.DAYS_SINCE_CONTACT` when a factor reads it; None: there is none.
     """
     annotated, names = _annotated(frozenset(sources))
-    # The caller's accounts (their filter) on the query annotated once per process.
-    rows = annotated & accounts.order_by()
-    if accounts._db is not None:
-        rows = rows.using(accounts._db)
-    for row in rows.values("pk", *names.values()):
+    if type(accounts) is int:
+        rows = statements.prepared(
+            "scoring.inputs.account_inputs",
+            lambda pk: (annotated & Account.objects.filter(pk=pk).order_by()).values(
+                "pk", *names.values()
+            ),
+            values={"pk": accounts},
+            variant=(frozenset(sources),),
+        )
+    else:
+        # The caller's accounts (their filter) on the query annotated once per process.
+        rows = annotated & accounts.order_by()
+        if accounts._db is not None:
+            rows = rows.using(accounts._db)
+        rows = rows.values("pk", *names.values())
+    for row in rows:
         values = {source: row[name] for source, name in names.items()}
         next_close = values.pop(NEXT_CLOSE)
         dates = {Source.DAYS_TO_CLOSE: next_close}

@@ -1,9 +1,9 @@
 """The visits card of the account page, added to it from here (keyaccounts/sections.py):
 `accounts` shows it without importing `visits`."""
 
-from keyaccounts import sections
+from keyaccounts import sections, statements
 
-from .selectors import account_timeline
+from .selectors import timeline_of
 
 TIMELINE_SIZE = 10  # the latest visits on the account page; the rest a click away
 
@@ -11,7 +11,12 @@ TIMELINE_SIZE = 10  # the latest visits on the account page; the rest a click aw
 def account_visits_section(request, *, account, **page_data) -> dict:
     """The account's latest visits, newest first, and whether there are more (a constant
     number of queries: the visits, their people)."""
-    visits = list(account_timeline(account=account)[: TIMELINE_SIZE + 1])
+    visits = statements.related_rows(
+        "visits.account_visits_section",
+        account,
+        "visits",
+        lambda rows: timeline_of(rows)[: TIMELINE_SIZE + 1],
+    )
     return {"visits": visits[:TIMELINE_SIZE], "more": len(visits) > TIMELINE_SIZE}
 
 

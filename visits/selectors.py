@@ -81,8 +81,14 @@ def with_people(*, attendees: bool = False) -> list[Prefetch]:
 
 def account_timeline(*, account) -> QuerySet[Visit]:
     """The account's visits, newest first, ready for a list (constant queries)."""
+    return timeline_of(account.visits.all())
+
+
+def timeline_of(visits: QuerySet[Visit]) -> QuerySet[Visit]:
+    """`visits` (an account's) as its timeline: the cancelled left out, newest first,
+    each with its owner and its people."""
     return (
-        account.visits.exclude(status=VisitStatus.CANCELLED)
+        visits.exclude(status=VisitStatus.CANCELLED)
         .select_related("owner")
         .prefetch_related(*with_people(attendees=True))
         .order_by(*TIMELINE_ORDER)

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Account, Attitude, BuyingRole, Contact
+from keyaccounts import statements
 from keyaccounts.statements import built_once
 from opportunities.models import Stage
 from opportunities.selectors import next_stage
@@ -45,6 +46,20 @@ DEALS_CONSIDERED = 3  # the open deals with criteria left, largest first
 # What the advice reads of each active contact (the first decider by name and id speaks
 # for the role, as the facts query's decider does).
 CONTACT_FACTS = ("pk", "account_id", "name", "buying_role", "is_coach", "attitude")
+# What the facts query (`_facts_query`) answers of each account.
+FACTS = (
+    "pk",
+    "decider_met",
+    "overdue_count",
+    "first_overdue",
+    "complaint_count",
+    "first_complaint",
+    "money_overdue",
+    "last_met",
+    "last_visit",
+    "last_logged",
+    "rated_at",
+)
 
 
 def account_advice(
@@ -56,9 +71,7 @@ def account_advice(
     contacts_of = None
     if contacts is not None:
         contacts_of = {account.pk: [_contact_row(c) for c in contacts if c.is_active]}
-    advice = accounts_advice(
-        Account.objects.filter(pk=account.pk), today=today, shown=shown, contacts_of=contacts_of
-    )
+    advice = accounts_advice(account.pk, today=today, shown=shown, contacts_of=contacts_of)
     return advice[account.pk]
 
 
@@ -74,7 +87,8 @@ def accounts_advice(
     shown: int = actions.SHOWN,
     contacts_of: dict[int, list[dict]] | None = None,
 ) -> dict[int, actions.Advice]:
-    """`actions.Advice` of each of `accounts` (a queryset the caller may see), by id."""
+    """`actions.Advice` of each of `accounts` (a queryset the caller may see, or the id
+    of one account: `account_inputs`), by id."""
     spec = model_spec(active_model())
     inputs = {
         pk: values for pk, values, _dates in account_inputs(accounts, spec.sources | READ, today)
@@ -184,19 +198,16 @@ def accounts_facts(
     # decider (the first by name) was last met, the overdue follow-ups, the open
     # complaints, money overdue.
     mine = Account.objects.filter(pk__in=ids)
-    rows = (_facts_query(today, tuple(terms_in_use(mine))) & mine).values(
-        "pk",
-        "decider_met",
-        "overdue_count",
-        "first_overdue",
-        "complaint_count",
-        "first_complaint",
-        "money_overdue",
-        "last_met",
-        "last_visit",
-        "last_logged",
-        "rated_at",
-    )
+    terms = tuple(terms_in_use(mine))
+    if len(ids) == 1:  # an account's page: compiled once per process and day
+        rows = statements.prepared(
+            "scoring.advice.facts",
+            lambda pk: (_facts_query(today, terms) & Account.objects.filter(pk=pk)).values(*FACTS),
+            values={"pk": ids[0]},
+            variant=(today, terms, default_terms()),
+        )
+    else:
+        rows = (_facts_query(today, terms) & mine).values(*FACTS)
     for row in rows:
         fact = facts[row["pk"]]
         # Logged after the rating (a visit of this morning logged after a rating of

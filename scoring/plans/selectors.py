@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Account, AccountTeamMember, User
 from accounts.selectors import of_visible_accounts
+from keyaccounts import statements
 from scoring.models import MonthlySales
 
 from .models import AccountPlan, PeriodKind, PlanAction, period_start_for
@@ -121,11 +122,20 @@ def progress(plan: AccountPlan, *, today: datetime.date) -> dict:
 def current_plan(account: Account, *, today: datetime.date) -> AccountPlan | None:
     """The live plan whose period holds `today` (a half-year plan before a year plan), its
     `account` the one given (`progress` reads it: not read again)."""
-    plans = with_progress(
-        AccountPlan.objects.filter(account=account, period_start__lte=today, period_end__gte=today),
-        today=today,
+
+    def build(pk):
+        plans = AccountPlan.objects.filter(
+            account_id=pk, period_start__lte=today, period_end__gte=today
+        )
+        return with_progress(plans, today=today).order_by("-period_start", "-period_kind", "-id")[
+            :1
+        ]
+
+    # Compiled once per process and day (its progress counts from `today`).
+    found = statements.prepared(
+        "plans.current_plan", build, values={"pk": account.pk}, variant=(today,)
     )
-    plan = plans.order_by("-period_start", "-period_kind", "-id").first()
+    plan = found[0] if found else None
     if plan is not None:
         plan.account = account
     return plan

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 
-from keyaccounts import sections
+from keyaccounts import sections, statements
 
 from .selectors import COMPLAINT_ORDER, complaint_numbers, open_complaints
 
@@ -28,7 +28,14 @@ def account_section(request, *, account, **page_data) -> dict:
     """The account's open complaints: the first five, how many, and where to see them all.
     One query, two when there are five or more."""
     complaints = open_complaints(account.complaints.all())
-    shown = list(complaints.select_related("assignee").order_by(*COMPLAINT_ORDER)[:SHOWN])
+    shown = statements.related_rows(
+        "complaints.account_section",
+        account,
+        "complaints",
+        lambda rows: (
+            open_complaints(rows).select_related("assignee").order_by(*COMPLAINT_ORDER)[:SHOWN]
+        ),
+    )
     count = len(shown) if len(shown) < SHOWN else complaints.count()
     now = timezone.now()
     for complaint in shown:
