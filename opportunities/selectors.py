@@ -19,10 +19,12 @@ from django.db.models.functions import RowNumber
 
 from accounts.models import Account, Contact
 from accounts.selectors import (
+    as_reader,
     listed_account_ids,
     of_visible_accounts,
     with_ids,
 )
+from keyaccounts import statements
 from keyaccounts.paging import Keyset, decode_cursor, encode_cursor, fingerprint
 from keyaccounts.prefetch import LISTED
 
@@ -33,6 +35,7 @@ from .models import (
     OpportunityContact,
     OpportunityTeamMember,
     Stage,
+    StageChange,
 )
 
 
@@ -71,8 +74,47 @@ def deals_listed_for(user) -> QuerySet[Opportunity]:
 
 
 def opportunity_get_visible(*, user, pk) -> Opportunity:
-    """The deal if `user` may see its account; Opportunity.DoesNotExist otherwise (404)."""
-    return opportunities_visible_to(user).select_related("account", "owner", "stage").get(pk=pk)
+    """The deal if `user` may see its account; Opportunity.DoesNotExist otherwise (404).
+    Its statement is compiled once per process (`keyaccounts.statements.prepared`)."""
+    signed_in = getattr(user, "is_authenticated", False) and user.is_active
+    if not signed_in or type(pk) is not int:
+        return opportunities_visible_to(user).select_related("account", "owner", "stage").get(pk=pk)
+    superuser = user.is_superuser
+    values = {"pk": pk} if superuser else {"pk": pk, "uid": user.pk}
+
+    def build(pk, uid=None):
+        rows = opportunities_visible_to(as_reader(user, uid)).select_related(
+            "account", "owner", "stage"
+        )
+        return rows.filter(pk=pk).order_by()[:1]  # as `get` reads it
+
+    found = statements.prepared(
+        "opportunities.opportunity_get_visible", build, values=values, variant=(superuser,)
+    )
+    if not found:
+        raise Opportunity.DoesNotExist("No visible deal matches the given query.")
+    return found[0]
+
+
+def deal_history(opportunity: Opportunity) -> list[StageChange]:
+    """The deal's stage changes (in their model's order), each with its stages and who
+    moved it: its page's history (compiled once per process)."""
+    return statements.related_rows(
+        "opportunities.deal_history",
+        opportunity,
+        "stage_changes",
+        lambda rows: rows.select_related("from_stage", "to_stage", "changed_by"),
+    )
+
+
+def deal_team(opportunity: Opportunity) -> list[OpportunityTeamMember]:
+    """The deal's team by role then user name, each with their user (compiled once)."""
+    return statements.related_rows(
+        "opportunities.deal_team",
+        opportunity,
+        "team_members",
+        lambda rows: rows.select_related("user").order_by("role", "user__username"),
+    )
 
 
 def stages() -> QuerySet[Stage]:
@@ -91,16 +133,24 @@ def next_stage(stage: Stage, all_stages: list[Stage]) -> Stage | None:
 
 def account_opportunities(*, account: Account) -> QuerySet[Opportunity]:
     """The account's deals for its page: open ones by close date, then the closed ones."""
-    return account.opportunities.select_related("stage", "owner").order_by(
+    return deals_of_account(account.opportunities.all())
+
+
+def deals_of_account(deals: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    """`deals` (an account's) in its page's order, each with its stage and owner."""
+    return deals.select_related("stage", "owner").order_by(
         F("closed_on").desc(nulls_first=True), "expected_close_date", "pk"
     )
 
 
-def deal_contact_roles(*, opportunity: Opportunity) -> QuerySet[OpportunityContact]:
+def deal_contact_roles(*, opportunity: Opportunity) -> list[OpportunityContact]:
     """The deal's contacts with their roles. A contact in the recycle bin is left out;
-    its role comes back with it when it is restored."""
-    return opportunity.contact_roles.filter(contact__deleted_at__isnull=True).select_related(
-        "contact"
+    its role comes back with it when it is restored (compiled once per process)."""
+    return statements.related_rows(
+        "opportunities.deal_contact_roles",
+        opportunity,
+        "contact_roles",
+        lambda rows: rows.filter(contact__deleted_at__isnull=True).select_related("contact"),
     )
 
 

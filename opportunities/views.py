@@ -514,13 +514,9 @@ def _detail_page(request, opportunity, *, contact_form=None, team_form=None):
             "next_stage": next_stage,
             "move_to": move_to,
             "checklist": _checklist(opportunity, all_stages),
-            "history": opportunity.stage_changes.select_related(
-                "from_stage", "to_stage", "changed_by"
-            ),
+            "history": selectors.deal_history(opportunity),
             "contacts": selectors.deal_contact_roles(opportunity=opportunity),
-            "team": opportunity.team_members.select_related("user").order_by(
-                "role", "user__username"
-            ),
+            "team": selectors.deal_team(opportunity),
             "competitors": opportunity.competitors.all(),
             "contact_form": contact_form or DealContactForm(opportunity=opportunity),
             "team_form": team_form or TeamMemberForm(prefix="team", user=request.user),
