@@ -15,35 +15,43 @@ setting changes (what they hold may read settings: the currency rates).
 
 `prepared(name, build, values={…})` is `fetch_one` for any queryset a page reads on every
 view (model instances, `values()` rows, `select_related` and prefetches): `build(**markers)`
-is built and compiled once per name, variant and database alias, with a marker in place of
-each id or date of `values`; afterwards the kept statement runs with the real values where
-the markers were, and its rows are made as the ORM makes them. Compiling took as long as
-running on the account page (38 ms against 36 for its 29 statements, 2026-12-07). What
-shapes the statement beyond those values (a superuser's rule, a list's length) goes in
-`variant`. Under the test suite (`VERIFY`) each call also builds and compiles the query
-from the real values and fails if the SQL or its parameters differ from the kept ones: a
-shape left out of `variant`, or a value used other than as a parameter, is caught there.
+is built and compiled once per name, variant, database alias and time zone, with a marker
+in place of each id or date of `values`; afterwards the kept statement runs with the real
+values where the markers were, and its rows are made as the ORM makes them. Compiling took
+as long as running on the account page (38 ms against 36 for its 29 statements,
+2026-12-07). What shapes the statement beyond those values (a superuser's rule, a list's
+length, the day a plan's progress counts from) goes in `variant`. Before a statement is
+kept it is compiled again from a second set of markers, spaced otherwise: unless the two
+differ only at the markers' places, a value reaches the SQL otherwise than as a parameter
+of its own (a day counted from one, an id written into the text) and the statement is
+refused. Under the test suite (`VERIFY`) each call also builds and compiles the query from
+the real values and fails if the SQL or its parameters differ from the kept ones: a shape
+left out of `variant` is caught there.
 """
 
 import copy
 import datetime
+from collections import OrderedDict
 from collections.abc import Callable
 
 from django.core.signals import setting_changed
 from django.db import connections
 from django.dispatch import receiver
+from django.utils import timezone
 
 # No id is negative: a parameter equal to it can only be the marker.
 MARKER = -7_354_318_202_957_613
 
 _compiled: dict[tuple, tuple[str, tuple]] = {}
 _built: dict[tuple, object] = {}
-_prepared: dict[tuple, tuple] = {}
+_prepared: OrderedDict[tuple, tuple] = OrderedDict()  # the least recently used first
 # Set by the test suite (keyaccounts/pytest_plugin.py): `prepared` checks each statement
 # it runs against the one the ORM compiles from the real values.
 VERIFY = False
-# A date no real parameter is: the first of year 1, and the days after it.
-DATE_MARKER = datetime.date(1, 1, 1)
+# `prepared`'s markers, (first, step) of each kind: ids no row has (negative), days no
+# record holds, far from either end of the calendar (a build may count days from them).
+MARKER_IDS = ((-7_354_318_202_957_613, 1), (-5_209_441_736_118_907, 7_919))
+MARKER_DAYS = ((datetime.date(1111, 1, 1), 1), (datetime.date(2222, 2, 2), 7))
 # At most this many built things and prepared statements are kept: the oldest go first
 # (yesterday's, say).
 BUILT_LIMIT = 64
@@ -92,30 +100,35 @@ def built_once(key: tuple, build: Callable):
     found = _built.get(key)
     if found is None:
         while len(_built) >= BUILT_LIMIT:
-            _built.pop(next(iter(_built)))
+            _built.pop(next(iter(_built), None), None)
         found = _built[key] = build()
     return found
 
 
 def prepared(name: str, build: Callable, *, values: dict, variant: tuple = ()) -> list:
     """`list(build(**values))` (a queryset), its SQL compiled from `build(**markers)` once
-    per (`name`, `variant`, database alias) and run with `values` where the markers were.
-    `values`: ids (int) and dates, each of which must reach the SQL as a parameter of its
-    own; anything else that shapes the statement goes in `variant`."""
-    markers = _markers(values)
+    per (`name`, `variant`, database alias, time zone) and run with `values` where the
+    markers were. `values`: ids (int) and dates, each of which must reach the SQL as a
+    parameter of its own and nothing else; anything else that shapes the statement goes
+    in `variant`."""
+    markers = _markers(values, 0)
     marked = built_once(("prepared", name, variant), lambda: build(**markers))
     if marked._known_related_objects:
         # A related manager's rows would carry the marked instance they were read through.
         raise ValueError(f"{name}: build the query from the model's manager, not a relation")
     using = marked.db  # the router's choice for this request (read-your-writes)
-    key = (name, variant, using)
+    key = (name, variant, using, timezone.get_current_timezone_name())
     found = _prepared.get(key)
     if found is None:
-        compiler = marked.query.get_compiler(using)
-        sql, params = compiler.as_sql()
+        found = _prepare(name, marked, build, values, using)
         while len(_prepared) >= PREPARED_LIMIT:
-            _prepared.pop(next(iter(_prepared)))  # the oldest (yesterday's facts, say)
-        found = _prepared[key] = (compiler, sql, tuple(params), _slots(name, params, markers))
+            _prepared.pop(next(iter(_prepared), None), None)  # the least recently used
+        _prepared[key] = found
+    else:
+        try:
+            _prepared.move_to_end(key)
+        except KeyError:  # another thread let it go meanwhile
+            pass
     compiler, sql, params, slots = found
     params = list(params)
     for index, value_name, as_text in slots:
@@ -137,6 +150,30 @@ def prepared(name: str, build: Callable, *, values: dict, variant: tuple = ()) -
     return list(run)
 
 
+def _prepare(name: str, marked, build: Callable, values: dict, using: str) -> tuple:
+    """(compiler, SQL, parameters, slots) of `marked`, compiled on a copy of its query (the
+    kept one is shared by every thread and alias, and compiling changes a query's joins),
+    and checked against the statement built from a second, differently spaced set of
+    markers: the same SQL, the same parameters but at the markers' places, each of those
+    the same marker's. So a value that reaches the SQL otherwise than as a parameter of
+    its own (derived from in Python, written into the text) is refused, not kept."""
+    compiler = marked.query.chain().get_compiler(using)
+    sql, params = compiler.as_sql()
+    compiler.connection = None  # each run rebinds its copy: keep no thread's connection
+    slots = _slots(name, params, _markers(values, 0))
+    other_sql, other_params = build(**_markers(values, 1)).query.get_compiler(using).as_sql()
+    other = _markers(values, 1)
+    expected = list(params)
+    for index, value_name, as_text in slots:
+        expected[index] = other[value_name].isoformat() if as_text else other[value_name]
+    if other_sql != sql or list(other_params) != expected:
+        raise ValueError(
+            f"{name}: its statement depends on {sorted(values)} otherwise than as parameters"
+            " of their own (a value derived from one, or written into the SQL)"
+        )
+    return compiler, sql, tuple(params), slots
+
+
 def related_rows(name: str, record, relation: str, shape: Callable = lambda rows: rows) -> list:
     """`list(shape(record.<relation>.all()))`, the rows of a reverse foreign key (an
     account's contacts, say) read by `prepared` under `name`, each holding `record` as
@@ -154,13 +191,17 @@ def related_rows(name: str, record, relation: str, shape: Callable = lambda rows
     return rows
 
 
-def _markers(values: dict) -> dict:
+def _markers(values: dict, kind: int) -> dict:
+    """A marker for each of `values`: of the first kind (what is kept) or the second (the
+    check), spaced differently, so a value derived from one marker never meets another."""
+    base_id, id_step = MARKER_IDS[kind]
+    base_day, day_step = MARKER_DAYS[kind]
     markers = {}
     for index, (value_name, value) in enumerate(values.items()):
         if type(value) is int:
-            markers[value_name] = MARKER - index
+            markers[value_name] = base_id - index * id_step
         elif type(value) is datetime.date:
-            markers[value_name] = DATE_MARKER + datetime.timedelta(days=index)
+            markers[value_name] = base_day + datetime.timedelta(days=index * day_step)
         else:
             raise TypeError(f"{value_name}: prepared statements take ids and dates, not {value!r}")
     return markers

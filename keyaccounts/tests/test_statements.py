@@ -211,3 +211,50 @@ def test_the_suite_catches_a_shape_left_out_of_the_variant(personas):
         statements.prepared("test.shape", build, values={"pk": 1})
     found = statements.prepared("test.shape", build, values={"pk": 1}, variant=(True,))
     assert found == [personas.admin]
+
+
+def test_a_value_derived_from_another_is_refused_outside_the_test_suite_too(personas, monkeypatch):
+    """A day counted from one value can meet another value's marker (the first of them
+    plus one day is the second's): the statement is compiled again from markers spaced
+    otherwise before it is kept, and refused when the two differ elsewhere than at the
+    markers, whatever VERIFY says."""
+    import datetime
+
+    from visits.models import Visit
+
+    statements._prepared.clear()
+    statements._built.clear()
+    monkeypatch.setattr(statements, "VERIFY", False)
+
+    def build(pk, start, end):
+        rows = Visit.objects.filter(account_id=pk, follow_up_due__gte=start)
+        return rows.filter(follow_up_due__lt=end, followed_up_on__lt=start + datetime.timedelta(1))
+
+    day = datetime.date(2026, 3, 10)
+    with pytest.raises(ValueError, match="otherwise than as parameters"):
+        statements.prepared(
+            "test.derived",
+            build,
+            values={"pk": personas.account.pk, "start": day, "end": day + datetime.timedelta(7)},
+        )
+    assert not statements._prepared
+
+
+def test_the_kept_query_is_not_changed_by_compiling_it(personas):
+    """What is compiled is a copy: the kept query, shared by every thread and database
+    alias, gains none of the joins compiling adds (two first calls at once on threads
+    would otherwise undo each other's and keep a statement missing a join)."""
+    from accounts.models import Contact
+
+    statements._prepared.clear()
+    statements._built.clear()
+
+    def build(pk):
+        return Contact.objects.filter(account_id=pk).select_related("reports_to")
+
+    statements.prepared("test.joins", build, values={"pk": personas.account.pk})
+    (marked,) = [kept for key, kept in statements._built.items() if key[1] == "test.joins"]
+    # As built, never compiled: the reports_to join select_related adds is not in it.
+    assert list(marked.query.alias_map) == list(build(personas.account.pk).query.alias_map)
+    (compiler, *_rest) = next(iter(statements._prepared.values()))
+    assert compiler.connection is None  # no thread's connection kept with it
