@@ -121,24 +121,38 @@ def account_get_visible(*, user, pk, related: tuple[str, ...] = ()) -> Account:
     """The account if `user` may see it; Account.DoesNotExist otherwise (so: 404).
 
     `related`: more relations to select with it, e.g. ("score__model",) for its grade.
-    Its statement is compiled once per process (`keyaccounts.statements.prepared`): with
-    the sections' relations selected it took longer to compile than to run."""
+    Its statement is compiled once per process (`get_visible`): with the sections'
+    relations selected it took longer to compile than to run."""
+    return get_visible(
+        "accounts.account_get_visible",
+        lambda reader: accounts_visible_to(reader).select_related("owner", *related),
+        user=user,
+        pk=pk,
+        variant=related,
+    )
+
+
+def get_visible(name: str, visible, *, user, pk, variant: tuple = ()):
+    """The record `pk` of `visible(user)` (a record page's read: the rows `user` may
+    see, with what the page selects), its model's DoesNotExist otherwise (so: 404).
+    Compiled once per process under `name` (`keyaccounts.statements.prepared`), built
+    for a user of the marker's id (a superuser as they are: their rule names no id);
+    `variant`: whatever else shapes `visible`. Anyone not signed in or not active, or
+    an id not an int, is answered by the ORM each time."""
     signed_in = getattr(user, "is_authenticated", False) and user.is_active
     if not signed_in or type(pk) is not int:
-        return accounts_visible_to(user).select_related("owner", *related).get(pk=pk)
+        return visible(user).get(pk=pk)
     superuser = user.is_superuser
     values = {"pk": pk} if superuser else {"pk": pk, "uid": user.pk}
 
     def build(pk, uid=None):
-        rows = accounts_visible_to(as_reader(user, uid)).select_related("owner", *related)
-        rows = rows.filter(pk=pk)
-        return rows.order_by()[:1]  # as `get` reads it: no order for one row
+        reader = user if superuser else User(pk=uid, is_active=True, is_superuser=False)
+        return visible(reader).filter(pk=pk).order_by()[:1]  # as `get` reads it
 
-    found = statements.prepared(
-        "accounts.account_get_visible", build, values=values, variant=(superuser, related)
-    )
+    found = statements.prepared(name, build, values=values, variant=(superuser, *variant))
     if not found:
-        raise Account.DoesNotExist("No visible account matches the given query.")
+        model = visible(user).model
+        raise model.DoesNotExist(f"No visible {model._meta.verbose_name} matches the query.")
     return found[0]
 
 
@@ -163,13 +177,6 @@ def account_team(account: Account) -> list[AccountTeamMember]:
         "team_members",
         lambda rows: rows.select_related("user").order_by("role", "user__username"),
     )
-
-
-def as_reader(user, uid: int):
-    """Who a prepared statement's visibility rule is built for (`statements.prepared`):
-    a superuser as they are (the rule names no id), anyone else as an active user of id
-    `uid` (the marker while it is built)."""
-    return user if user.is_superuser else User(pk=uid, is_active=True, is_superuser=False)
 
 
 def contacts_visible_to(user, *, deleted: bool = False) -> QuerySet[Contact]:

@@ -19,7 +19,7 @@ from django.db.models.functions import RowNumber
 
 from accounts.models import Account, Contact
 from accounts.selectors import (
-    as_reader,
+    get_visible,
     listed_account_ids,
     of_visible_accounts,
     with_ids,
@@ -75,25 +75,13 @@ def deals_listed_for(user) -> QuerySet[Opportunity]:
 
 def opportunity_get_visible(*, user, pk) -> Opportunity:
     """The deal if `user` may see its account; Opportunity.DoesNotExist otherwise (404).
-    Its statement is compiled once per process (`keyaccounts.statements.prepared`)."""
-    signed_in = getattr(user, "is_authenticated", False) and user.is_active
-    if not signed_in or type(pk) is not int:
-        return opportunities_visible_to(user).select_related("account", "owner", "stage").get(pk=pk)
-    superuser = user.is_superuser
-    values = {"pk": pk} if superuser else {"pk": pk, "uid": user.pk}
-
-    def build(pk, uid=None):
-        rows = opportunities_visible_to(as_reader(user, uid)).select_related(
-            "account", "owner", "stage"
-        )
-        return rows.filter(pk=pk).order_by()[:1]  # as `get` reads it
-
-    found = statements.prepared(
-        "opportunities.opportunity_get_visible", build, values=values, variant=(superuser,)
+    Its statement is compiled once per process (`accounts.selectors.get_visible`)."""
+    return get_visible(
+        "opportunities.opportunity_get_visible",
+        lambda reader: opportunities_visible_to(reader).select_related("account", "owner", "stage"),
+        user=user,
+        pk=pk,
     )
-    if not found:
-        raise Opportunity.DoesNotExist("No visible deal matches the given query.")
-    return found[0]
 
 
 def deal_history(opportunity: Opportunity) -> list[StageChange]:
