@@ -16,11 +16,13 @@ setting changes (what they hold may read settings: the currency rates).
 `prepared(name, build, values={…})` is `fetch_one` for any queryset a page reads on every
 view (model instances, `values()` rows, `select_related` and prefetches): `build(**markers)`
 is built and compiled once per name, variant, database alias and time zone, with a marker
-in place of each id or date of `values`; afterwards the kept statement runs with the real
-values where the markers were, and its rows are made as the ORM makes them. Compiling took
-as long as running on the account page (38 ms against 36 for its 29 statements,
-2026-12-07). What shapes the statement beyond those values (a superuser's rule, a list's
-length, the day a plan's progress counts from) goes in `variant`. Before a statement is
+in place of each id, date or moment of `values`; afterwards the kept statement runs with
+the real values where the markers were, and its rows are made as the ORM makes them.
+Compiling took as long as running on the account page (38 ms against 36 for its 29
+statements, 2026-12-07); on my week, the union of the first follow-ups due cost more to
+build and compile than to run (2026-12-07, night). What shapes the statement beyond
+those values (a superuser's rule, a list's length, the day a plan's progress counts
+from) goes in `variant`. Before a statement is
 kept it is compiled again from a second set of markers, spaced otherwise: unless the two
 differ only at the markers' places, a value reaches the SQL otherwise than as a parameter
 of its own (a day counted from one, an id written into the text) and the statement is
@@ -52,6 +54,11 @@ VERIFY = False
 # record holds, far from either end of the calendar (a build may count days from them).
 MARKER_IDS = ((-7_354_318_202_957_613, 1), (-5_209_441_736_118_907, 7_919))
 MARKER_DAYS = ((datetime.date(1111, 1, 1), 1), (datetime.date(2222, 2, 2), 7))
+# Moments (aware) likewise, a second apart or seven, with microseconds no clock gives twice.
+MARKER_MOMENTS = (
+    (datetime.datetime(1111, 1, 1, 1, 1, 1, 111_111, tzinfo=datetime.UTC), 1),
+    (datetime.datetime(2222, 2, 2, 2, 2, 2, 222_222, tzinfo=datetime.UTC), 7),
+)
 # At most this many built things and prepared statements are kept: the oldest go first
 # (yesterday's, say).
 BUILT_LIMIT = 64
@@ -108,9 +115,9 @@ def built_once(key: tuple, build: Callable):
 def prepared(name: str, build: Callable, *, values: dict, variant: tuple = ()) -> list:
     """`list(build(**values))` (a queryset), its SQL compiled from `build(**markers)` once
     per (`name`, `variant`, database alias, time zone) and run with `values` where the
-    markers were. `values`: ids (int) and dates, each of which must reach the SQL as a
-    parameter of its own and nothing else; anything else that shapes the statement goes
-    in `variant`."""
+    markers were. `values`: ids (int), dates and aware moments (datetimes), each of which
+    must reach the SQL as a parameter of its own and nothing else; anything else that
+    shapes the statement goes in `variant`."""
     markers = _markers(values, 0)
     marked = built_once(("prepared", name, variant), lambda: build(**markers))
     if marked._known_related_objects:
@@ -133,7 +140,7 @@ def prepared(name: str, build: Callable, *, values: dict, variant: tuple = ()) -
     params = list(params)
     for index, value_name, as_text in slots:
         value = values[value_name]
-        params[index] = value.isoformat() if as_text else value
+        params[index] = _written(value, using) if as_text else value
     if VERIFY:
         expected = build(**values).query.get_compiler(using).as_sql()
         if (expected[0], tuple(expected[1])) != (sql, tuple(params)):
@@ -160,12 +167,12 @@ def _prepare(name: str, marked, build: Callable, values: dict, using: str) -> tu
     compiler = marked.query.chain().get_compiler(using)
     sql, params = compiler.as_sql()
     compiler.connection = None  # each run rebinds its copy: keep no thread's connection
-    slots = _slots(name, params, _markers(values, 0))
+    slots = _slots(name, params, _markers(values, 0), using)
     other_sql, other_params = build(**_markers(values, 1)).query.get_compiler(using).as_sql()
     other = _markers(values, 1)
     expected = list(params)
     for index, value_name, as_text in slots:
-        expected[index] = other[value_name].isoformat() if as_text else other[value_name]
+        expected[index] = _written(other[value_name], using) if as_text else other[value_name]
     if other_sql != sql or list(other_params) != expected:
         raise ValueError(
             f"{name}: its statement depends on {sorted(values)} otherwise than as parameters"
@@ -196,27 +203,44 @@ def _markers(values: dict, kind: int) -> dict:
     check), spaced differently, so a value derived from one marker never meets another."""
     base_id, id_step = MARKER_IDS[kind]
     base_day, day_step = MARKER_DAYS[kind]
+    base_moment, moment_step = MARKER_MOMENTS[kind]
     markers = {}
     for index, (value_name, value) in enumerate(values.items()):
         if type(value) is int:
             markers[value_name] = base_id - index * id_step
         elif type(value) is datetime.date:
             markers[value_name] = base_day + datetime.timedelta(days=index * day_step)
+        elif type(value) is datetime.datetime and timezone.is_aware(value):
+            step = datetime.timedelta(seconds=index * moment_step)
+            markers[value_name] = base_moment + step
         else:
-            raise TypeError(f"{value_name}: prepared statements take ids and dates, not {value!r}")
+            raise TypeError(
+                f"{value_name}: prepared statements take ids, dates and aware moments,"
+                f" not {value!r}"
+            )
     return markers
 
 
-def _slots(name: str, params, markers: dict) -> list[tuple[int, str, bool]]:
+def _written(value, using: str):
+    """A date or moment as the database's adapter writes it into the parameters where it
+    does not pass the object itself (SQLite: text; a moment in UTC)."""
+    ops = connections[using].ops
+    if type(value) is datetime.datetime:
+        return ops.adapt_datetimefield_value(value)
+    return ops.adapt_datefield_value(value)
+
+
+def _slots(name: str, params, markers: dict, using: str) -> list[tuple[int, str, bool]]:
     """Where each marker is among the compiled parameters: (index, value's name, written
-    as text: a date on SQLite)."""
+    as text: a date or a moment on SQLite)."""
     slots = []
     for index, param in enumerate(params):
         for value_name, marker in markers.items():
             if type(param) is type(marker) and param == marker:
                 slots.append((index, value_name, False))
-            elif type(marker) is datetime.date and param == marker.isoformat():
-                slots.append((index, value_name, True))
+            elif type(marker) is not int and type(param) is str:
+                if param == _written(marker, using):
+                    slots.append((index, value_name, True))
     missing = set(markers) - {value_name for _index, value_name, _text in slots}
     if missing:
         raise ValueError(f"{name}: {sorted(missing)} reach the SQL not as a parameter")

@@ -166,10 +166,32 @@ def follow_up_counts(*, user, today: datetime.date) -> dict[str, int]:
     return counts_of(FOLLOW_UP_GROUPS, row)
 
 
-def first_due_follow_ups(*, user, today: datetime.date, per_group: int) -> QuerySet[Visit]:
+def first_due_follow_ups(*, user, today: datetime.date, per_group: int) -> list[Visit]:
     """The first `per_group` open follow-ups due of each group of `FOLLOW_UP_GROUPS` but
     "later", soonest due first, each with `due_group` (the group's name): what my week
     lists however many are open. One query, and one for their contacts.
+
+    Compiled once a day per process (keyaccounts/statements.py): only the person's id
+    differs from one rep's week to the next, and compiling the union of the three groups
+    cost as long as running it (2 ms, 2026-12-07). `first_due_follow_ups_query` is the
+    statement."""
+    if not user.is_active:
+        return list(first_due_follow_ups_query(user=user, today=today, per_group=per_group))
+
+    def build(pk):
+        person = User(pk=pk, is_superuser=user.is_superuser, is_active=True)
+        return first_due_follow_ups_query(user=person, today=today, per_group=per_group)
+
+    return statements.prepared(
+        "first_due_follow_ups",
+        build,
+        values={"pk": user.pk},
+        variant=(today, user.is_superuser, per_group),
+    )
+
+
+def first_due_follow_ups_query(*, user, today: datetime.date, per_group: int) -> QuerySet[Visit]:
+    """`first_due_follow_ups`'s statement.
 
     Where the database can limit each part of a UNION (PostgreSQL), the rows are the
     union of each group's first `per_group` ids, each read as a `LIMIT` range of the
@@ -491,6 +513,33 @@ def accounts_with_lapsed_contact(
         .annotate(lapses_at=lapses_at)
         .filter(lapses_at__lt=now)
         .order_by("lapses_at", "pk")
+    )
+
+
+def first_lapsed_accounts(*, user, now: datetime.datetime, limit: int) -> list[Account]:
+    """The first `limit` of `user`'s accounts whose contact rhythm has lapsed at `now`
+    (`accounts_with_lapsed_contact`), with what my week shows of each: its name and
+    grade. Compiled once per process (keyaccounts/statements.py), for the person's id
+    and the moment; the service policy's rhythms, which the statement writes as
+    values, name the statement with the rest of what shapes it."""
+    shown = ("name", "score__grade")
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return list(accounts_with_lapsed_contact(user=user, now=now).only(*shown)[:limit])
+    policy = current_policy()
+    rhythms = (
+        policy.contact_rhythm_days(None),
+        *((row.grade, row.contact_rhythm_days) for row in policy.rows()),
+    )
+
+    def build(pk, now):
+        person = User(pk=pk, is_active=True, is_superuser=user.is_superuser)
+        return accounts_with_lapsed_contact(user=person, now=now).only(*shown)[:limit]
+
+    return statements.prepared(
+        "first_lapsed_accounts",
+        build,
+        values={"pk": user.pk, "now": now},
+        variant=(user.is_superuser, rhythms, limit),
     )
 
 

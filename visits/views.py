@@ -108,11 +108,12 @@ def my_week_view(request):
         follow_ups[visit.due_group].append(visit)
     follow_ups["overdue"] = follow_ups["overdue"][:OVERDUE_SHOWN]
     # What each shows: its name and grade (and the annotations), not every column.
-    lapsed_rows = selectors.accounts_with_lapsed_contact(user=user, now=now).only(
-        "name", "score__grade"
+    lapsed = selectors.first_lapsed_accounts(user=user, now=now, limit=SHOWN + 1)
+    lapsed_count = (
+        selectors.accounts_with_lapsed_contact(user=user, now=now).count()
+        if len(lapsed) > SHOWN
+        else len(lapsed)
     )
-    lapsed = list(lapsed_rows[: SHOWN + 1])
-    lapsed_count = lapsed_rows.count() if len(lapsed) > SHOWN else len(lapsed)
     return render(
         request,
         "visits/my_week.html",

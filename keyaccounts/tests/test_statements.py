@@ -2,6 +2,9 @@
 count and Team link are compiled once per kind of user and answer each person with their
 own rows, as the notification list and the manager rule count them."""
 
+import datetime
+import zoneinfo
+
 import pytest
 from django.db.models import Value
 
@@ -171,6 +174,36 @@ def test_a_prepared_read_takes_dates_as_values_on_any_database(personas):
         assert len(found) == expected and all(due < asked for due in found)
 
 
+def test_a_prepared_read_takes_moments_as_values_on_any_database(personas, settings):
+    """An aware moment reaches the SQL as a parameter (on SQLite as text, in UTC): the
+    kept statement answers each moment's rows, a moment given in another time zone too,
+    to the microsecond."""
+    from visits.models import Visit
+
+    statements._prepared.clear()
+    statements._built.clear()
+    at = datetime.datetime(2026, 3, 10, 9, 30, 0, 500, tzinfo=datetime.UTC)
+    for offset in (-1, 0, 1):
+        VisitFactory(account=personas.account, planned_at=at + datetime.timedelta(hours=offset))
+
+    def build(pk, at):
+        rows = Visit.objects.filter(account_id=pk, planned_at__lt=at)
+        return rows.order_by("planned_at").values_list("planned_at", flat=True)
+
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    asked = [
+        (at, 1),
+        (at + datetime.timedelta(microseconds=1), 2),
+        ((at + datetime.timedelta(hours=2)).astimezone(shanghai), 3),
+    ]
+    for moment, expected in asked:
+        found = statements.prepared(
+            "test.planned", build, values={"pk": personas.account.pk, "at": moment}
+        )
+        assert len(found) == expected and all(planned < moment for planned in found)
+    assert len([key for key in statements._prepared if key[0] == "test.planned"]) == 1
+
+
 def test_a_prepared_read_refuses_what_it_cannot_keep(personas):
     statements._prepared.clear()
     statements._built.clear()
@@ -180,9 +213,14 @@ def test_a_prepared_read_refuses_what_it_cannot_keep(personas):
             lambda pk: User.objects.annotate(one=Value(1)).values_list("one"),
             values={"pk": 1},
         )
-    with pytest.raises(TypeError, match="ids and dates"):
+    with pytest.raises(TypeError, match="ids, dates and aware moments"):
         statements.prepared(
             "test.text", lambda name: User.objects.filter(username=name), values={"name": "bob"}
+        )
+    naive = datetime.datetime(2026, 3, 10, 9, 30)
+    with pytest.raises(TypeError, match="ids, dates and aware moments"):
+        statements.prepared(
+            "test.naive", lambda at: User.objects.filter(last_login__lt=at), values={"at": naive}
         )
     with pytest.raises(ValueError, match="not a relation"):
         statements.prepared(

@@ -79,7 +79,7 @@ def test_the_board_and_my_week_read_indexes_not_whole_tables(require_postgres):
             "open follow-ups": week.open_follow_ups(user=user, today=timezone.localdate()),
             # My week lists the first of each group due this week; the rest page by
             # (due date, id) in the list of open follow-ups, a group at a time.
-            "first follow-ups due": week.first_due_follow_ups(
+            "first follow-ups due": week.first_due_follow_ups_query(
                 user=user, today=timezone.localdate(), per_group=20
             ),
             # "Log a visit" offers the accounts of the user's latest visits.
