@@ -157,6 +157,27 @@ def prepared(name: str, build: Callable, *, values: dict, variant: tuple = ()) -
     return list(run)
 
 
+def prepared_for(
+    name: str, user, build: Callable, *, values: dict | None = None, variant: tuple = ()
+) -> list:
+    """`list(build(user, **values))`, a read of `user`'s own rows (their week, their
+    accounts), by `prepared`: built for a stand-in person of the marker's id (active, a
+    superuser if `user` is one: the visibility rule's two shapes), so the statement is
+    kept once for everyone of that kind. `values` and `variant` as `prepared`'s. Anyone
+    not signed in or not active is answered by the ORM each time (their rule is another
+    statement)."""
+    values = values or {}
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return list(build(user, **values))
+    person_model = user.__class__  # the model, also through a request's lazy user
+    superuser = user.is_superuser
+
+    def marked(uid, **rest):
+        return build(person_model(pk=uid, is_active=True, is_superuser=superuser), **rest)
+
+    return prepared(name, marked, values={"uid": user.pk, **values}, variant=(superuser, *variant))
+
+
 def _prepare(name: str, marked, build: Callable, values: dict, using: str) -> tuple:
     """(compiler, SQL, parameters, slots) of `marked`, compiled on a copy of its query (the
     kept one is shared by every thread and alias, and compiling changes a query's joins),

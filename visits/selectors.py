@@ -175,18 +175,11 @@ def first_due_follow_ups(*, user, today: datetime.date, per_group: int) -> list[
     differs from one rep's week to the next, and compiling the union of the three groups
     cost as long as running it (2 ms, 2026-12-07). `first_due_follow_ups_query` is the
     statement."""
-    if not user.is_active:
-        return list(first_due_follow_ups_query(user=user, today=today, per_group=per_group))
-
-    def build(pk):
-        person = User(pk=pk, is_superuser=user.is_superuser, is_active=True)
-        return first_due_follow_ups_query(user=person, today=today, per_group=per_group)
-
-    return statements.prepared(
+    return statements.prepared_for(
         "first_due_follow_ups",
-        build,
-        values={"pk": user.pk},
-        variant=(today, user.is_superuser, per_group),
+        user,
+        lambda person: first_due_follow_ups_query(user=person, today=today, per_group=per_group),
+        variant=(today, per_group),
     )
 
 
@@ -272,14 +265,21 @@ def recent_accounts(*, user, limit: int = RECENT_ACCOUNTS) -> list[Account]:
     """The accounts of the user's latest visits (as their owner: logged, or planned up to
     today), the most recent first: what "log a visit" offers before anything is typed.
     One query, from the user's latest RECENT_VISITS_READ visits (`latest_own_visits`,
-    not every visit of theirs nor every account they may see)."""
-    latest = latest_own_visits(user=user, until=timezone.now()).values("pk")
-    return list(
-        accounts_visible_to(user)
-        .filter(visits__in=latest[:RECENT_VISITS_READ])
-        .annotate(last_visit=Max(Coalesce("visits__occurred_at", "visits__planned_at")))
-        .order_by("-last_visit", "pk")
-        .only("pk", "name")[:limit]
+    not every visit of theirs nor every account they may see). Compiled once per process
+    (keyaccounts/statements.py) for the person's id and the moment."""
+
+    def build(person, until):
+        latest = latest_own_visits(user=person, until=until).values("pk")
+        return (
+            accounts_visible_to(person)
+            .filter(visits__in=latest[:RECENT_VISITS_READ])
+            .annotate(last_visit=Max(Coalesce("visits__occurred_at", "visits__planned_at")))
+            .order_by("-last_visit", "pk")
+            .only("pk", "name")[:limit]
+        )
+
+    return statements.prepared_for(
+        "recent_accounts", user, build, values={"until": timezone.now()}, variant=(limit,)
     )
 
 
@@ -392,8 +392,7 @@ def my_week_planned(*, user, today: datetime.date, per_group: int) -> tuple[dict
     windows = {name: planned_window(name, today=today) for name in PLANNED_GROUPS}
     counts = dict.fromkeys(PLANNED_GROUPS, 0)
     chosen = {name: [] for name in MY_WEEK_PLANNED}
-    planned = planned_visits(user=user, start=start, end=None).prefetch_related(None)
-    for pk, planned_at in planned.values_list("pk", "planned_at"):
+    for pk, planned_at in _planned_from(user, start):
         for name, (first, last) in windows.items():
             if first <= planned_at and (last is None or planned_at < last):
                 counts[name] += 1
@@ -415,6 +414,18 @@ def my_week_planned(*, user, today: datetime.date, per_group: int) -> tuple[dict
         for visit in rows:
             groups[shown[visit.pk]].append(visit)
     return groups, counts
+
+
+def _planned_from(user, start: datetime.datetime) -> list[tuple]:
+    """(id, plan) of each of `planned_visits` from `start` on, however far ahead: my
+    week's groups and counts. Compiled once per process (keyaccounts/statements.py) for
+    the person's id and the start: only those differ from one view to the next."""
+
+    def build(person, start):
+        rows = planned_visits(user=person, start=start, end=None).prefetch_related(None)
+        return rows.values_list("pk", "planned_at")
+
+    return statements.prepared_for("my_week_planned", user, build, values={"start": start})
 
 
 def with_last_contact(accounts: QuerySet) -> QuerySet:
@@ -522,24 +533,18 @@ def first_lapsed_accounts(*, user, now: datetime.datetime, limit: int) -> list[A
     grade. Compiled once per process (keyaccounts/statements.py), for the person's id
     and the moment; the service policy's rhythms, which the statement writes as
     values, name the statement with the rest of what shapes it."""
-    shown = ("name", "score__grade")
-    if not (getattr(user, "is_authenticated", False) and user.is_active):
-        return list(accounts_with_lapsed_contact(user=user, now=now).only(*shown)[:limit])
     policy = current_policy()
     rhythms = (
         policy.contact_rhythm_days(None),
         *((row.grade, row.contact_rhythm_days) for row in policy.rows()),
     )
 
-    def build(pk, now):
-        person = User(pk=pk, is_active=True, is_superuser=user.is_superuser)
-        return accounts_with_lapsed_contact(user=person, now=now).only(*shown)[:limit]
+    def build(person, now):
+        rows = accounts_with_lapsed_contact(user=person, now=now)
+        return rows.only("name", "score__grade")[:limit]
 
-    return statements.prepared(
-        "first_lapsed_accounts",
-        build,
-        values={"pk": user.pk, "now": now},
-        variant=(user.is_superuser, rhythms, limit),
+    return statements.prepared_for(
+        "first_lapsed_accounts", user, build, values={"now": now}, variant=(rhythms, limit)
     )
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from keyaccounts import statements
 from keyaccounts.paging import bounded_count
 
 from . import selectors
@@ -41,18 +42,24 @@ def my_week_section(request, *, today=None, **page):
     many there are. Two queries."""
     user = request.user
     today = today or timezone.localdate()
-    actions = selectors.actions_of(user, today=today, due="week")
     # What the section shows of each (its plan only as the link's id): not every column
-    # of the action, its plan and its account.
-    shown = list(
-        actions.select_related("account")
-        .only("what", "due_on", "done_on", "plan_id", "account__name")
-        .order_by(*selectors.ACTION_ORDER)[:MY_WEEK_SHOWN]
+    # of the action, its plan and its account. Compiled once a day per process
+    # (keyaccounts/statements.py): only the person's id differs from one view to the next.
+    shown = statements.prepared_for(
+        "my_week_plan_actions",
+        user,
+        lambda person: (
+            selectors.actions_of(person, today=today, due="week")
+            .select_related("account")
+            .only("what", "due_on", "done_on", "plan_id", "account__name")
+            .order_by(*selectors.ACTION_ORDER)[:MY_WEEK_SHOWN]
+        ),
+        variant=(today,),
     )
     if len(shown) < MY_WEEK_SHOWN:
         total = {"count": len(shown), "exact": True}
     else:
-        total = bounded_count(actions)
+        total = bounded_count(selectors.actions_of(user, today=today, due="week"))
     overdue = 0
     for action in shown:
         action.state = action.status(today)

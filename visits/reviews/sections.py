@@ -1,6 +1,7 @@
 """What review meetings add to other pages (keyaccounts.sections): the account page,
 my week and the dashboard. Each runs a constant number of queries."""
 
+import datetime
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from accounts.scope import filter_accounts
 from accounts.selectors import accounts_visible_to
+from keyaccounts import statements
 from keyaccounts.paging import bounded_count
 
 from . import selectors
@@ -61,18 +63,31 @@ def my_week_section(request, *, now=None, today=None, **page_data):
     # What the section shows of each (the account's name and link, the review's when,
     # period and link; the follow-up's what, due date and link): not every column of
     # the account and the review, each compiled and read for nothing.
-    upcoming = list(
-        selectors.upcoming_reviews_of(user=user, now=now, days=MY_WEEK_DAYS).only(
-            "scheduled_for", "period_kind", "period_start", "account__name"
-        )[:SHOWN]
+    # Each compiled once per process (keyaccounts/statements.py): only the person's id and
+    # the moment differ from one view to the next.
+    upcoming = statements.prepared_for(
+        "my_week_reviews",
+        user,
+        lambda person, start, until: selectors.upcoming_reviews_between(
+            user=person, start=start, until=until
+        ).only("scheduled_for", "period_kind", "period_start", "account__name")[:SHOWN],
+        values={"start": now, "until": now + datetime.timedelta(days=MY_WEEK_DAYS)},
     )
-    follow_ups = selectors.open_follow_ups_of(user=user)
-    shown = list(
-        follow_ups.select_related(None)
-        .select_related("account")
-        .only("what", "due_on", "done_on", "review_id", "account__name")[:SHOWN]
+    shown = statements.prepared_for(
+        "my_week_review_follow_ups",
+        user,
+        lambda person: (
+            selectors.open_follow_ups_of(user=person)
+            .select_related(None)
+            .select_related("account")
+            .only("what", "due_on", "done_on", "review_id", "account__name")[:SHOWN]
+        ),
     )
-    count = len(shown) if len(shown) < SHOWN else bounded_count(follow_ups)["count"]
+    count = (
+        len(shown)
+        if len(shown) < SHOWN
+        else bounded_count(selectors.open_follow_ups_of(user=user))["count"]
+    )
     if not upcoming and not shown:
         return None
     return {

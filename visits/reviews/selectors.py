@@ -81,11 +81,17 @@ def accounts_missing_review(
 def upcoming_reviews_of(*, user, now: datetime.datetime, days: int) -> QuerySet[ReviewMeeting]:
     """Scheduled reviews in the next `days` at accounts `user` sees, that they own (the
     account or the meeting) or attend."""
-    until = now + datetime.timedelta(days=days)
+    return upcoming_reviews_between(user=user, start=now, until=now + datetime.timedelta(days=days))
+
+
+def upcoming_reviews_between(
+    *, user, start: datetime.datetime, until: datetime.datetime
+) -> QuerySet[ReviewMeeting]:
+    """`upcoming_reviews_of`, scheduled from `start` until `until`."""
     mine = Q(account__owner=user) | Q(scheduled_by=user) | Q(attendees=user)
     ids = (
         reviews_visible_to(user)
-        .filter(status=ReviewStatus.SCHEDULED, scheduled_for__gte=now, scheduled_for__lt=until)
+        .filter(status=ReviewStatus.SCHEDULED, scheduled_for__gte=start, scheduled_for__lt=until)
         .filter(mine)
         .values("pk")
     )
