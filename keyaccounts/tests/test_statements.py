@@ -296,3 +296,36 @@ def test_the_kept_query_is_not_changed_by_compiling_it(personas):
     assert list(marked.query.alias_map) == list(build(personas.account.pk).query.alias_map)
     (compiler, *_rest) = next(iter(statements._prepared.values()))
     assert compiler.connection is None  # no thread's connection kept with it
+
+
+def test_a_persons_own_read_is_kept_once_per_kind_of_person(personas):
+    """`prepared_for`: each person reads their own rows (the accounts they own among
+    those they see) through one kept statement for the people of sales teams and one for
+    a superuser; someone no longer active is read by the ORM and nothing is kept."""
+    from accounts.models import Account
+    from accounts.selectors import accounts_visible_to
+
+    statements._prepared.clear()
+    statements._built.clear()
+    Account.objects.filter(pk=personas.charlies_account.pk).update(owner=personas.admin)
+
+    def own_ids(person):
+        rows = accounts_visible_to(person).filter(owner=person).order_by("pk")
+        return rows.values_list("pk", flat=True)
+
+    people = [personas.alice, personas.bob, personas.charlie, personas.manager, personas.admin]
+    for person in people:
+        found = statements.prepared_for("test.mine", person, own_ids)
+        assert found == list(own_ids(person)), person.username
+    # Each reads their own: alice her account, the superuser the one given to them.
+    assert statements.prepared_for("test.mine", personas.alice, own_ids) == [personas.account.pk]
+    assert statements.prepared_for("test.mine", personas.admin, own_ids) == [
+        personas.charlies_account.pk
+    ]
+    kinds = sorted(key[1][0] for key in statements._prepared if key[0] == "test.mine")
+    assert kinds == [False, True]
+    gone = User.objects.get(pk=personas.alice.pk)
+    gone.is_active = False
+    statements._prepared.clear()
+    assert statements.prepared_for("test.mine", gone, own_ids) == []
+    assert not statements._prepared
