@@ -45,7 +45,7 @@ from django.utils import timezone
 MARKER = -7_354_318_202_957_613
 
 _compiled: dict[tuple, tuple[str, tuple]] = {}
-_built: dict[tuple, object] = {}
+_built: OrderedDict[tuple, object] = OrderedDict()  # the least recently used first
 _prepared: OrderedDict[tuple, tuple] = OrderedDict()  # the least recently used first
 # Set by the test suite (keyaccounts/pytest_plugin.py): `prepared` checks each statement
 # it runs against the one the ORM compiles from the real values.
@@ -59,9 +59,10 @@ MARKER_MOMENTS = (
     (datetime.datetime(1111, 1, 1, 1, 1, 1, 111_111, tzinfo=datetime.UTC), 1),
     (datetime.datetime(2222, 2, 2, 2, 2, 2, 222_222, tzinfo=datetime.UTC), 7),
 )
-# At most this many built things and prepared statements are kept: the oldest go first
-# (yesterday's, say).
-BUILT_LIMIT = 64
+# At most this many built things and prepared statements are kept: the least recently
+# used go first (yesterday's, say). Each prepared statement keeps its marked queryset as a
+# built thing too, so the two limits are the same.
+BUILT_LIMIT = 256
 PREPARED_LIMIT = 256
 
 
@@ -106,18 +107,46 @@ def built_once(key: tuple, build: Callable):
     """`build()`, built the first time `key` is asked for in this process, then kept."""
     found = _built.get(key)
     if found is None:
-        while len(_built) >= BUILT_LIMIT:
-            _built.pop(next(iter(_built), None), None)
-        found = _built[key] = build()
+        found = build()
+        _keep(_built, key, found, BUILT_LIMIT)
+    else:
+        _used(_built, key)
     return found
 
 
-def prepared(name: str, build: Callable, *, values: dict, variant: tuple = ()) -> list:
+def _keep(kept: OrderedDict, key: tuple, value, limit: int) -> None:
+    """Keep `value` under `key`, letting the least recently used go past `limit`: by
+    `popitem`, never by iterating, which another thread's insert or `move_to_end` would
+    break ("mutated during iteration")."""
+    while len(kept) >= limit:
+        try:
+            kept.popitem(last=False)
+        except KeyError:  # another thread emptied it meanwhile
+            break
+    kept[key] = value
+
+
+def _used(kept: OrderedDict, key: tuple) -> None:
+    try:
+        kept.move_to_end(key)
+    except KeyError:  # another thread let it go meanwhile
+        pass
+
+
+def prepared(
+    name: str,
+    build: Callable,
+    *,
+    values: dict,
+    variant: tuple = (),
+    verify: Callable | None = None,
+) -> list:
     """`list(build(**values))` (a queryset), its SQL compiled from `build(**markers)` once
     per (`name`, `variant`, database alias, time zone) and run with `values` where the
     markers were. `values`: ids (int), dates and aware moments (datetimes), each of which
     must reach the SQL as a parameter of its own and nothing else; anything else that
-    shapes the statement goes in `variant`."""
+    shapes the statement goes in `variant`. `verify`: what the suite's check (`VERIFY`)
+    compiles instead of `build(**values)`, the query as the caller would build it."""
     markers = _markers(values, 0)
     marked = built_once(("prepared", name, variant), lambda: build(**markers))
     if marked._known_related_objects:
@@ -128,21 +157,17 @@ def prepared(name: str, build: Callable, *, values: dict, variant: tuple = ()) -
     found = _prepared.get(key)
     if found is None:
         found = _prepare(name, marked, build, values, using)
-        while len(_prepared) >= PREPARED_LIMIT:
-            _prepared.pop(next(iter(_prepared), None), None)  # the least recently used
-        _prepared[key] = found
+        _keep(_prepared, key, found, PREPARED_LIMIT)
     else:
-        try:
-            _prepared.move_to_end(key)
-        except KeyError:  # another thread let it go meanwhile
-            pass
+        _used(_prepared, key)
     compiler, sql, params, slots = found
     params = list(params)
     for index, value_name, as_text in slots:
         value = values[value_name]
         params[index] = _written(value, using) if as_text else value
     if VERIFY:
-        expected = build(**values).query.get_compiler(using).as_sql()
+        real = verify() if verify is not None else build(**values)
+        expected = real.query.get_compiler(using).as_sql()
         if (expected[0], tuple(expected[1])) != (sql, tuple(params)):
             raise AssertionError(
                 f"{name}: the kept statement differs from the one compiled from {values!r}"
@@ -175,7 +200,16 @@ def prepared_for(
     def marked(uid, **rest):
         return build(person_model(pk=uid, is_active=True, is_superuser=superuser), **rest)
 
-    return prepared(name, marked, values={"uid": user.pk, **values}, variant=(superuser, *variant))
+    return prepared(
+        name,
+        marked,
+        values={"uid": user.pk, **values},
+        variant=(superuser, *variant),
+        # The suite checks the kept statement against the query built for the reader
+        # themselves, not for the stand-in: a rule reading more of a person than their id
+        # and kind would fail there.
+        verify=lambda: build(user, **values),
+    )
 
 
 def _prepare(name: str, marked, build: Callable, values: dict, using: str) -> tuple:

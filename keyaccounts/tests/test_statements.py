@@ -329,3 +329,39 @@ def test_a_persons_own_read_is_kept_once_per_kind_of_person(personas):
     statements._prepared.clear()
     assert statements.prepared_for("test.mine", gone, own_ids) == []
     assert not statements._prepared
+
+
+def test_the_least_recently_used_statement_goes_first(personas, monkeypatch):
+    """Past the limit the statement used longest ago goes (and its built query), not
+    the one kept first: a statement every view runs stays while yesterday's go."""
+    statements._prepared.clear()
+    statements._built.clear()
+    monkeypatch.setattr(statements, "PREPARED_LIMIT", 2)
+    monkeypatch.setattr(statements, "BUILT_LIMIT", 2)
+
+    def own(name):
+        return statements.prepared(
+            name,
+            lambda pk: User.objects.filter(pk=pk).values_list("pk", flat=True),
+            values={"pk": personas.alice.pk},
+        )
+
+    assert own("test.first") == own("test.second") == [personas.alice.pk]
+    own("test.first")  # used again: "second" is now the least recently used
+    own("test.third")
+    assert [key[0] for key in statements._prepared] == ["test.first", "test.third"]
+    assert [key[1] for key in statements._built] == ["test.first", "test.third"]
+
+
+def test_the_suite_checks_a_persons_read_against_the_reader_not_the_stand_in(personas):
+    """A read that uses more of the person than their id and kind (here their username)
+    is kept from the stand-in, which has none: the suite's check builds it for the reader
+    themselves and fails."""
+    statements._prepared.clear()
+    statements._built.clear()
+
+    def by_name(person):
+        return User.objects.filter(pk=person.pk, username=person.username).values_list("pk")
+
+    with pytest.raises(AssertionError, match="differs"):
+        statements.prepared_for("test.by_name", personas.alice, by_name)

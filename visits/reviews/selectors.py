@@ -78,16 +78,11 @@ def accounts_missing_review(
     return scope.filter(missing)
 
 
-def upcoming_reviews_of(*, user, now: datetime.datetime, days: int) -> QuerySet[ReviewMeeting]:
-    """Scheduled reviews in the next `days` at accounts `user` sees, that they own (the
-    account or the meeting) or attend."""
-    return upcoming_reviews_between(user=user, start=now, until=now + datetime.timedelta(days=days))
-
-
 def upcoming_reviews_between(
     *, user, start: datetime.datetime, until: datetime.datetime
 ) -> QuerySet[ReviewMeeting]:
-    """`upcoming_reviews_of`, scheduled from `start` until `until`."""
+    """Reviews scheduled from `start` until `until` at accounts `user` sees, that they
+    own (the account or the meeting) or attend."""
     mine = Q(account__owner=user) | Q(scheduled_by=user) | Q(attendees=user)
     ids = (
         reviews_visible_to(user)
